@@ -1,0 +1,126 @@
+/*  st_config.c — the declarative configuration table  */
+#include "st_config.h"
+#include "st_log.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void
+s_usage (const st_option_t *options, size_t count, const char *program, const char *summary)
+{
+    printf ("%s — %s\n\nOptions (flag, environment variable, default):\n", program, summary);
+    for (size_t i = 0; i < count; i++)
+        printf ("  --%-20s %-28s %s\n  %24s %s\n", options[i].name, options[i].env,
+                options[i].fallback ? options[i].fallback : "(required)", "", options[i].help);
+}
+
+int
+st_config_load (st_option_t *options, size_t count, int argc, char **argv, const char *summary)
+{
+    for (size_t i = 0; i < count; i++) {
+        const char *env = options[i].env ? getenv (options[i].env) : NULL;
+        options[i].value = env && *env ? env : options[i].fallback;
+    }
+    for (int a = 1; a < argc; a++) {
+        const char *arg = argv[a];
+        if (strcmp (arg, "--help") == 0 || strcmp (arg, "-h") == 0) {
+            s_usage (options, count, argv[0], summary);
+            return 1;
+        }
+        if (strncmp (arg, "--", 2) != 0) {
+            fprintf (stderr, "%s: unexpected argument \"%s\"\n", argv[0], arg);
+            return -1;
+        }
+        const char *name = arg + 2, *eq = strchr (name, '=');
+        size_t len = eq ? (size_t) (eq - name) : strlen (name);
+        st_option_t *option = NULL;
+        for (size_t i = 0; i < count; i++)
+            if (strlen (options[i].name) == len && strncmp (options[i].name, name, len) == 0)
+                option = &options[i];
+        if (!option) {
+            fprintf (stderr, "%s: unknown option \"--%.*s\" (try --help)\n", argv[0], (int) len,
+                     name);
+            return -1;
+        }
+        if (eq)
+            option->value = eq + 1;
+        else if (a + 1 < argc)
+            option->value = argv[++a];
+        else {
+            fprintf (stderr, "%s: option \"--%s\" needs a value\n", argv[0], option->name);
+            return -1;
+        }
+    }
+    for (size_t i = 0; i < count; i++)
+        if (!options[i].value) {
+            fprintf (stderr, "%s: option \"--%s\" (or %s) is required\n", argv[0],
+                     options[i].name, options[i].env);
+            return -1;
+        }
+    return 0;
+}
+
+const char *
+st_config_get (const st_option_t *options, size_t count, const char *name)
+{
+    for (size_t i = 0; i < count; i++)
+        if (strcmp (options[i].name, name) == 0)
+            return options[i].value;
+    assert (!"option not in the table");
+    return NULL;
+}
+
+int
+st_config_int (const st_option_t *options, size_t count, const char *name, int64_t lo,
+               int64_t hi, int64_t *out)
+{
+    const char *value = st_config_get (options, count, name);
+    char *end;
+    errno = 0;
+    long long v = strtoll (value, &end, 10);
+    if (errno || end == value || *end || v < lo || v > hi) {
+        st_error ("option \"--%s\" must be a whole number from %lld to %lld, not \"%s\"", name,
+                  (long long) lo, (long long) hi, value);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+//  Masks "password=..." inside a libpq connection string.
+static void
+s_mask (const char *value, char *out, size_t size)
+{
+    snprintf (out, size, "%s", value);
+    char *p = strstr (out, "password=");
+    if (p) {
+        p += strlen ("password=");
+        while (*p && *p != ' ')
+            *p++ = '*';
+    }
+}
+
+void
+st_config_log (const st_option_t *options, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        char shown[512];
+        if (options[i].secret)
+            snprintf (shown, sizeof shown, "%s", *options[i].value ? "********" : "");
+        else
+            s_mask (options[i].value, shown, sizeof shown);
+        st_info ("config %s=\"%s\"", options[i].name, shown);
+    }
+}
+
+void
+st_config_free (st_option_t *options, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        free (options[i].owned);
+        options[i].owned = NULL;
+    }
+}

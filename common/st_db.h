@@ -1,0 +1,69 @@
+/*  st_db.h — one service's PostgreSQL connection: its own role and schema, reconnect with
+    backoff, statements prepared once per connection (again after a reconnect), SQLSTATE
+    mapped to status codes, transactions retried on serialization failure and deadlock.  */
+#ifndef ST_DB_H_INCLUDED
+#define ST_DB_H_INCLUDED
+
+#include "st_status.h"
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define ST_DB_MAX_PARAMS 24
+
+typedef struct st_db_s st_db_t;
+
+//  Parameters for one statement; text unless added as binary. Release with st_params_clear.
+typedef struct {
+    int count;
+    const char *values[ST_DB_MAX_PARAMS];
+    int lengths[ST_DB_MAX_PARAMS];
+    int formats[ST_DB_MAX_PARAMS];
+    char *owned[ST_DB_MAX_PARAMS];
+} st_params_t;
+
+void st_params_text (st_params_t *self, const char *value); //  NULL is SQL NULL
+void st_params_int (st_params_t *self, int64_t value);
+void st_params_bool (st_params_t *self, bool value);
+void st_params_double (st_params_t *self, double value);
+void st_params_bin (st_params_t *self, const void *data, size_t size);
+void st_params_text_array (st_params_t *self, char *const *items, size_t count);
+void st_params_clear (st_params_t *self);
+
+//  Creates a connection for `role` with `search_path` set to `schema`; conninfo is a libpq
+//  connection string without user. Nothing connects until first use.
+st_db_t *st_db_new (const char *conninfo, const char *role, const char *schema);
+void st_db_destroy (st_db_t **self_p);
+
+//  Registers a statement by name; it is prepared on first use on each connection.
+void st_db_statement (st_db_t *self, const char *name, const char *sql);
+
+//  Connects if not connected (at most once per backoff period). Returns ST_OK or
+//  ST_UNAVAILABLE with err filled.
+st_status_t st_db_connect (st_db_t *self, st_error_t *err);
+
+//  Executes a registered statement. On success *result (may be NULL to discard) is the
+//  caller's to PQclear. On failure returns the mapped status with err filled; the SQLSTATE
+//  stays readable through st_db_sqlstate.
+st_status_t st_db_exec (st_db_t *self, const char *name, const st_params_t *params,
+                        PGresult **result, st_error_t *err);
+
+//  Executes plain SQL (BEGIN, COMMIT, SAVEPOINT ..., migrations) with the simple protocol.
+st_status_t st_db_run (st_db_t *self, const char *sql, st_error_t *err);
+
+//  The SQLSTATE of the last failure ("" if none), and whether retrying the transaction can
+//  help (40001 serialization failure, 40P01 deadlock).
+const char *st_db_sqlstate (st_db_t *self);
+bool st_db_retryable (st_db_t *self);
+
+//  Maps a SQLSTATE to a status code (23505 → conflict, class 08 → unavailable, …).
+st_status_t st_db_status_of (const char *sqlstate);
+
+//  The live connection (NULL when disconnected), for LISTEN and socket polling.
+PGconn *st_db_conn (st_db_t *self);
+
+//  Takes a session advisory lock without waiting; true when this connection holds it.
+bool st_db_try_lock (st_db_t *self, const char *lock_name);
+
+#endif

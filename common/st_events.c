@@ -1,0 +1,397 @@
+/*  st_events.c — the outbox relay and the event consumer  */
+#include "st_events.h"
+#include "st_client.h"
+#include "st_keys.h"
+#include "st_log.h"
+
+#include <string.h>
+
+//  ---------------------------------------------------------------------------------------
+//  Relay
+
+typedef struct {
+    st_relay_config_t config;
+    char *service, *conninfo, *endpoint;
+} s_relay_args_t;
+
+//  Sequences what has committed; returns the latest seq, or -1 on failure.
+static int64_t
+s_sequence (st_db_t *db)
+{
+    PGresult *res;
+    st_error_t err;
+    int64_t last = -1;
+    if (st_db_exec (db, "relay_sequence", NULL, &res, &err) == ST_OK) {
+        last = atoll (PQgetvalue (res, 0, 0));
+        PQclear (res);
+    }
+    else
+        st_warn ("relay could not sequence the outbox: %s", err.message);
+    return last;
+}
+
+static void
+s_publish (zsock_t *pub, const char *service, int64_t seq)
+{
+    zstr_sendfm (pub, "%s", service);
+    zstr_sendf (pub, "%lld", (long long) seq);
+}
+
+static void
+s_relay_actor (zsock_t *pipe, void *args_)
+{
+    s_relay_args_t *args = args_;
+    zsock_signal (pipe, 0); //  zactor_new waits for this; READY or ERROR follows
+    const char *service = args->service;
+    st_db_t *db = st_db_new (args->conninfo, service, service);
+    st_db_statement (db, "relay_sequence", "SELECT outbox_sequence (5000)");
+    st_db_statement (db, "relay_retention",
+                     "DELETE FROM outbox WHERE seq IS NOT NULL"
+                     " AND created_at < now () - make_interval (hours => $1::int)");
+    zsock_t *pub = zsock_new (ZMQ_PUB);
+    st_keys_server (pub, args->config.cert);
+    zsock_set_linger (pub, 0);
+    if (zsock_bind (pub, "%s", args->endpoint) == -1) {
+        zstr_sendf (pipe, "ERROR could not bind event socket \"%s\": %s", args->endpoint,
+                    zmq_strerror (zmq_errno ()));
+        goto done;
+    }
+    zstr_send (pipe, "READY");
+
+    char lock[96], channel[96];
+    snprintf (lock, sizeof lock, "station.relay.%s", service);
+    snprintf (channel, sizeof channel, "LISTEN \"%s.outbox\"", service);
+    bool holding = false;
+    uint64_t generation = 0;
+    int64_t last = 0, next_retention = 0, next_heartbeat = 0;
+    while (!zsys_interrupted) {
+        //  Whoever holds the lock sequences; the others wait for it to be free.
+        PGconn *conn = st_db_conn (db);
+        if (!conn)
+            holding = false;
+        if (!holding && st_db_try_lock (db, lock)) {
+            holding = true;
+            generation++;
+            st_db_run (db, channel, NULL);
+            st_info ("relay holds the sequencing lock for \"%s\"", service);
+        }
+        conn = st_db_conn (db);
+        zmq_pollitem_t items[2] = {{zsock_resolve (pipe), 0, ZMQ_POLLIN, 0},
+                                   {NULL, conn ? PQsocket (conn) : -1, ZMQ_POLLIN, 0}};
+        int count = holding && conn ? 2 : 1;
+        if (zmq_poll (items, count, holding ? 500 : 1000) == -1)
+            break;
+        if (items[0].revents & ZMQ_POLLIN) {
+            char *command = zstr_recv (pipe);
+            bool term = !command || strcmp (command, "$TERM") == 0;
+            zstr_free (&command);
+            if (term)
+                break;
+        }
+        if (!holding)
+            continue;
+        conn = st_db_conn (db);
+        if (conn) {
+            PQconsumeInput (conn);
+            PGnotify *note;
+            while ((note = PQnotifies (conn)))
+                PQfreemem (note);
+        }
+        //  Sequence until nothing is left; a notification or the timer wakes us.
+        int64_t seq;
+        while ((seq = s_sequence (db)) > last) {
+            last = seq;
+            s_publish (pub, service, last);
+        }
+        if (seq < 0) {
+            holding = false; //  the connection may be gone, and the lock with it
+            continue;
+        }
+        int64_t now = st_clock_ms ();
+        if (now >= next_heartbeat) {
+            //  A periodic hint lets a consumer that missed one catch up without its timer.
+            s_publish (pub, service, last);
+            next_heartbeat = now + 1000;
+        }
+        if (now >= next_retention) {
+            st_params_t params = {0};
+            st_params_int (&params, args->config.retention_hours);
+            st_db_exec (db, "relay_retention", &params, NULL, NULL);
+            st_params_clear (&params);
+            next_retention = now + 60000;
+        }
+    }
+done:
+    (void) generation;
+    zsock_destroy (&pub);
+    st_db_destroy (&db);
+    free (args->service);
+    free (args->conninfo);
+    free (args->endpoint);
+    free (args);
+}
+
+zactor_t *
+st_relay_new (const st_relay_config_t *config)
+{
+    s_relay_args_t *args = st_calloc (1, sizeof *args);
+    args->config = *config;
+    args->service = st_strdup (config->service);
+    args->conninfo = st_strdup (config->conninfo);
+    args->endpoint = st_strdup (config->endpoint);
+    return zactor_new (s_relay_actor, args);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  Consumer
+
+typedef struct {
+    st_consumer_config_t config;
+    st_db_t *db;
+    st_client_t *client;
+    int64_t cursor;
+    bool cursor_known;
+} s_consumer_t;
+
+static const st_subscription_t *
+s_subscription (s_consumer_t *self, const char *topic)
+{
+    for (size_t i = 0; i < self->config.subscription_count; i++)
+        if (strcmp (self->config.subscriptions[i].topic, topic) == 0)
+            return &self->config.subscriptions[i];
+    return NULL;
+}
+
+//  Truncates text to at most `max` bytes without cutting a UTF-8 character.
+static void
+s_truncate_utf8 (char *text, size_t max)
+{
+    size_t len = strlen (text);
+    if (len <= max)
+        return;
+    while (max > 0 && ((unsigned char) text[max] & 0xc0) == 0x80)
+        max--;
+    text[max] = 0;
+}
+
+//  Applies one event inside the batch transaction. Returns ST_OK when it was applied,
+//  skipped or parked; ST_UNAVAILABLE when the batch must be retried later.
+static st_status_t
+s_apply_one (s_consumer_t *self, const msg_event_t *event)
+{
+    st_db_t *db = self->db;
+    const st_subscription_t *sub = s_subscription (self, event->topic);
+    if (!sub)
+        return ST_OK; //  not ours to act on: only the cursor moves
+    const st_event_desc_t *desc = st_proto_event (event->topic);
+    st_error_t err = {0};
+    st_status_t rc;
+    void *body = NULL;
+    if (st_db_run (db, "SAVEPOINT event", &err) != ST_OK)
+        return ST_UNAVAILABLE;
+    if (!desc)
+        rc = st_error_set (&err, ST_INTERNAL, NULL, "no message is declared for topic \"%s\"",
+                           event->topic);
+    else {
+        body = st_calloc (1, desc->body->size);
+        if (st_decode (desc->body, event->body.data, event->body.size, body, &err))
+            rc = st_error_set (&err, ST_INVALID_ARGUMENT, err.field, "body does not decode: %s",
+                               err.message);
+        else
+            rc = sub->apply (db, event->topic, body, event->seq, &err);
+    }
+    if (body) {
+        st_msg_clear (desc->body, body);
+        free (body);
+    }
+    if (rc == ST_OK)
+        return st_db_run (db, "RELEASE SAVEPOINT event", NULL) == ST_OK ? ST_OK : ST_UNAVAILABLE;
+    if (rc == ST_UNAVAILABLE || st_db_retryable (db) || !st_db_conn (db))
+        return ST_UNAVAILABLE;
+    //  A bug, not a passing fault: park it with the reason and go on.
+    if (st_db_run (db, "ROLLBACK TO SAVEPOINT event", NULL) != ST_OK)
+        return ST_UNAVAILABLE;
+    s_truncate_utf8 (err.message, 900);
+    st_warn ("parked event %s #%lld (%s): %s", self->config.publisher, (long long) event->seq,
+             event->topic, err.message);
+    st_params_t params = {0};
+    st_params_text (&params, self->config.publisher);
+    st_params_int (&params, event->seq);
+    st_params_text (&params, event->topic);
+    st_params_bin (&params, event->body.data, event->body.size);
+    st_params_text (&params, err.message);
+    rc = st_db_exec (db, "consumer_park", &params, NULL, NULL);
+    st_params_clear (&params);
+    return rc == ST_OK ? ST_OK : ST_UNAVAILABLE;
+}
+
+//  Applies a page of events and advances the cursor in one transaction.
+static st_status_t
+s_apply_batch (s_consumer_t *self, const msg_events_t *page)
+{
+    st_db_t *db = self->db;
+    st_error_t err;
+    PGresult *res;
+    if (st_db_run (db, "BEGIN", &err) != ST_OK)
+        return ST_UNAVAILABLE;
+    st_params_t params = {0};
+    st_params_text (&params, self->config.publisher);
+    st_status_t rc = st_db_exec (db, "consumer_lock", &params, &res, &err);
+    st_params_clear (&params);
+    if (rc != ST_OK)
+        goto rollback;
+    //  The row lock serialises replicas; re-read the cursor under it.
+    int64_t cursor = atoll (PQgetvalue (res, 0, 0));
+    PQclear (res);
+    for (size_t i = 0; i < page->events.count; i++) {
+        const msg_event_t *event = &page->events.items[i];
+        if (event->seq <= cursor)
+            continue; //  applied already, by us or a replica
+        if (event->seq != cursor + 1)
+            st_warn ("events %s #%lld..#%lld are gone (retention): skipped",
+                     self->config.publisher, (long long) cursor + 1, (long long) event->seq - 1);
+        rc = s_apply_one (self, event);
+        if (rc != ST_OK)
+            goto rollback;
+        cursor = event->seq;
+    }
+    st_params_text (&params, self->config.publisher);
+    st_params_int (&params, cursor);
+    rc = st_db_exec (db, "consumer_advance", &params, NULL, &err);
+    st_params_clear (&params);
+    if (rc != ST_OK || st_db_run (db, "COMMIT", &err) != ST_OK)
+        goto rollback;
+    self->cursor = cursor;
+    return ST_OK;
+rollback:
+    st_db_run (db, "ROLLBACK", NULL);
+    self->cursor_known = false;
+    return ST_UNAVAILABLE;
+}
+
+//  Pulls until caught up. Returns false when the publisher or database is unavailable.
+static bool
+s_pull (s_consumer_t *self)
+{
+    st_error_t err;
+    if (!self->cursor_known) {
+        PGresult *res;
+        st_params_t params = {0};
+        st_params_text (&params, self->config.publisher);
+        st_status_t rc = st_db_exec (self->db, "consumer_cursor", &params, &res, &err);
+        st_params_clear (&params);
+        if (rc != ST_OK)
+            return false;
+        self->cursor = atoll (PQgetvalue (res, 0, 0));
+        self->cursor_known = true;
+        PQclear (res);
+    }
+    while (!zsys_interrupted) {
+        msg_events_read_t request = {.after = self->cursor, .has_after = true,
+                                     .max = self->config.batch, .has_max = true};
+        msg_events_t page;
+        st_status_t rc = st_client_call (self->client, "events.read", NULL, NULL,
+                                         &msg_events_read_desc, &request, &msg_events_desc, &page,
+                                         5000, &err);
+        if (rc != ST_OK) {
+            st_debug ("could not read events of \"%s\": %s", self->config.publisher, err.message);
+            return false;
+        }
+        bool full = page.events.count == (size_t) self->config.batch;
+        rc = page.events.count ? s_apply_batch (self, &page) : ST_OK;
+        st_msg_clear (&msg_events_desc, &page);
+        if (rc != ST_OK)
+            return false;
+        if (!full)
+            return true;
+    }
+    return true;
+}
+
+static void
+s_consumer_actor (zsock_t *pipe, void *args)
+{
+    s_consumer_t *self = args;
+    zsock_signal (pipe, 0); //  zactor_new waits for this; READY or ERROR follows
+    const st_consumer_config_t *config = &self->config;
+    st_error_t err;
+    zsock_t *sub = NULL;
+    zcert_t *server = st_keys_public (config->keydir, config->publisher, &err);
+    if (!server) {
+        zstr_sendf (pipe, "ERROR %s", err.message);
+        goto done;
+    }
+    self->db = st_db_new (config->conninfo, config->service, config->service);
+    st_db_statement (self->db, "consumer_cursor",
+                     "INSERT INTO consumer_cursors (publisher, seq) VALUES ($1, 0)"
+                     " ON CONFLICT (publisher) DO UPDATE SET publisher = EXCLUDED.publisher"
+                     " RETURNING seq");
+    st_db_statement (self->db, "consumer_lock",
+                     "SELECT seq FROM consumer_cursors WHERE publisher = $1 FOR UPDATE");
+    st_db_statement (self->db, "consumer_advance",
+                     "UPDATE consumer_cursors SET seq = $2, updated_at = now ()"
+                     " WHERE publisher = $1");
+    st_db_statement (self->db, "consumer_park",
+                     "INSERT INTO dead_letters (publisher, seq, topic, body, reason)"
+                     " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING");
+    if (config->prepare)
+        config->prepare (self->db);
+    self->client = st_client_new (config->rpc_endpoint, config->cert, zcert_public_txt (server));
+    sub = zsock_new (ZMQ_SUB);
+    st_keys_client (sub, config->cert, zcert_public_txt (server));
+    zsock_set_subscribe (sub, config->publisher);
+    zsock_set_maxmsgsize (sub, 4096);
+    zsock_connect (sub, "%s", config->pub_endpoint);
+    zstr_send (pipe, "READY");
+
+    int64_t next_pull = 0;
+    while (!zsys_interrupted) {
+        zmq_pollitem_t items[2] = {{zsock_resolve (pipe), 0, ZMQ_POLLIN, 0},
+                                   {zsock_resolve (sub), 0, ZMQ_POLLIN, 0}};
+        int64_t wait = next_pull - st_clock_ms ();
+        if (zmq_poll (items, 2, wait > 0 ? (long) wait : 0) == -1)
+            break;
+        if (items[0].revents & ZMQ_POLLIN) {
+            char *command = zstr_recv (pipe);
+            bool term = !command || strcmp (command, "$TERM") == 0;
+            zstr_free (&command);
+            if (term)
+                break;
+        }
+        bool hinted = false;
+        int64_t hinted_seq = 0;
+        if (items[1].revents & ZMQ_POLLIN) {
+            //  Drain every hint; only the newest matters.
+            zmsg_t *hint;
+            while ((hint = zmsg_recv_nowait (sub))) {
+                zframe_t *seq = zmsg_last (hint);
+                if (seq && zframe_size (seq) < 24) {
+                    char text[24];
+                    memcpy (text, zframe_data (seq), zframe_size (seq));
+                    text[zframe_size (seq)] = 0;
+                    hinted_seq = atoll (text);
+                }
+                zmsg_destroy (&hint);
+            }
+            hinted = !self->cursor_known || hinted_seq > self->cursor;
+        }
+        if (hinted || st_clock_ms () >= next_pull) {
+            bool ok = s_pull (self);
+            next_pull = st_clock_ms () + (ok ? config->poll_ms : config->poll_ms / 4 + 50);
+        }
+    }
+done:
+    zsock_destroy (&sub);
+    st_client_destroy (&self->client);
+    zcert_destroy (&server);
+    st_db_destroy (&self->db);
+    free (self);
+}
+
+zactor_t *
+st_consumer_new (const st_consumer_config_t *config)
+{
+    s_consumer_t *self = st_calloc (1, sizeof *self);
+    self->config = *config;
+    return zactor_new (s_consumer_actor, self);
+}

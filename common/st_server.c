@@ -1,0 +1,658 @@
+/*  st_server.c — the rpc server  */
+#include "st_server.h"
+#include "st_keys.h"
+#include "st_log.h"
+
+#include <sodium.h>
+#include <stdarg.h>
+#include <string.h>
+
+#define ST_WRITE_ATTEMPTS 5
+
+typedef struct {
+    const st_op_desc_t *op;
+    st_handler_fn *handler;
+} s_entry_t;
+
+struct st_server_s {
+    char *service;
+    st_db_t *db;
+    zsock_t *router;
+    s_entry_t *entries;
+    size_t entry_count;
+    void *state;
+};
+
+struct st_call_s {
+    st_server_t *server;
+    const s_entry_t *entry;
+    msg_request_t envelope;
+    msg_actor_t default_actor;
+    const msg_actor_t *actor;
+    char peer[64];
+    unsigned peer_role;
+    char id_hex[33];
+    st_error_t error;
+    bool failed;
+    char sqlstate[6];
+};
+
+//  Common ops, answered by every service.
+static void s_sys_ping (st_call_t *call, const void *request, void *reply);
+static void s_events_read (st_call_t *call, const void *request, void *reply);
+static void s_events_parked (st_call_t *call, const void *request, void *reply);
+
+static const struct {
+    const char *name;
+    st_handler_fn *handler;
+} s_common[] = {
+    {"sys.ping", s_sys_ping},
+    {"events.read", s_events_read},
+    {"events.parked", s_events_parked},
+};
+
+static void
+s_prepare_common (st_db_t *db)
+{
+    st_db_statement (db, "rpc_reply_get",
+                     "SELECT op, request_hash, reply FROM rpc_replies WHERE id = $1");
+    st_db_statement (db, "rpc_reply_put",
+                     "INSERT INTO rpc_replies (id, op, request_hash, reply) VALUES ($1, $2, $3, $4)");
+    st_db_statement (db, "outbox_append", "INSERT INTO outbox (topic, body) VALUES ($1, $2)");
+    st_db_statement (db, "outbox_read",
+                     "SELECT seq, topic, (extract (epoch FROM created_at) * 1000)::bigint, body"
+                     " FROM outbox WHERE seq > $1 ORDER BY seq LIMIT $2");
+    st_db_statement (db, "outbox_last", "SELECT last_seq FROM outbox_state");
+    st_db_statement (db, "parked_list",
+                     "SELECT publisher, seq, topic, reason,"
+                     " (extract (epoch FROM parked_at) * 1000)::bigint"
+                     " FROM dead_letters ORDER BY parked_at DESC, seq DESC LIMIT 500");
+    st_db_statement (db, "cursor_list",
+                     "SELECT publisher, seq FROM consumer_cursors ORDER BY publisher");
+}
+
+st_server_t *
+st_server_new (const char *service, st_db_t *db, const st_route_t *routes, size_t count,
+               void *state)
+{
+    st_server_t *self = st_calloc (1, sizeof *self);
+    self->service = st_strdup (service);
+    self->db = db;
+    self->state = state;
+    size_t total = count + sizeof s_common / sizeof s_common[0];
+    self->entries = st_calloc (total, sizeof (s_entry_t));
+    for (size_t i = 0; i < sizeof s_common / sizeof s_common[0]; i++) {
+        self->entries[self->entry_count].op = st_proto_op (service, s_common[i].name);
+        self->entries[self->entry_count++].handler = s_common[i].handler;
+    }
+    for (size_t i = 0; i < count; i++) {
+        const st_op_desc_t *op = st_proto_op (service, routes[i].op);
+        assert (op); //  a route for an op the contract does not declare is a programmer error
+        self->entries[self->entry_count].op = op;
+        self->entries[self->entry_count++].handler = routes[i].handler;
+    }
+    s_prepare_common (db);
+    return self;
+}
+
+void
+st_server_destroy (st_server_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    st_server_t *self = *self_p;
+    zsock_destroy (&self->router);
+    free (self->entries);
+    free (self->service);
+    free (self);
+    *self_p = NULL;
+}
+
+int
+st_server_bind (st_server_t *self, const char *endpoint, zcert_t *own, int64_t max_message,
+                st_error_t *err)
+{
+    self->router = zsock_new (ZMQ_ROUTER);
+    st_keys_server (self->router, own);
+    zsock_set_maxmsgsize (self->router, (int) max_message);
+    zsock_set_linger (self->router, 0);
+    zsock_set_sndhwm (self->router, 10000);
+    zsock_set_rcvhwm (self->router, 10000);
+    //  A reply to a peer that has gone must not block the loop.
+    zsock_set_router_mandatory (self->router, 0);
+    if (zsock_bind (self->router, "%s", endpoint) == -1)
+        return st_error_set (err, ST_UNAVAILABLE, NULL, "could not bind rpc socket \"%s\": %s",
+                             endpoint, zmq_strerror (zmq_errno ())),
+               -1;
+    return 0;
+}
+
+zsock_t *
+st_server_socket (st_server_t *self)
+{
+    return self->router;
+}
+
+//  ---------------------------------------------------------------------------------------
+//  For handlers
+
+int
+st_call_fail (st_call_t *call, st_status_t code, const char *field, const char *format, ...)
+{
+    call->failed = true;
+    call->error.code = code;
+    snprintf (call->error.field, sizeof call->error.field, "%s", field ? field : "");
+    va_list args;
+    va_start (args, format);
+    vsnprintf (call->error.message, sizeof call->error.message, format, args);
+    va_end (args);
+    return -1;
+}
+
+bool
+st_call_failed (const st_call_t *call)
+{
+    return call->failed;
+}
+
+st_status_t
+st_call_code (const st_call_t *call)
+{
+    return call->failed ? call->error.code : ST_OK;
+}
+
+int
+st_call_exec (st_call_t *call, const char *statement, st_params_t *params, PGresult **result)
+{
+    st_error_t err;
+    st_status_t rc = st_db_exec (call->server->db, statement, params, result, &err);
+    if (params)
+        st_params_clear (params);
+    if (rc == ST_OK)
+        return 0;
+    snprintf (call->sqlstate, sizeof call->sqlstate, "%s", st_db_sqlstate (call->server->db));
+    st_log (ST_LOG_WARN, call->id_hex, "%s", err.message);
+    //  What the database said stays in the log; the caller hears the code.
+    if (rc == ST_INTERNAL)
+        return st_call_fail (call, rc, NULL, "internal error (logged as req=%s)", call->id_hex);
+    return st_call_fail (call, rc, NULL, "%s", err.message);
+}
+
+int
+st_call_emit (st_call_t *call, const char *topic, const st_desc_t *desc, const void *body)
+{
+    assert (call->entry->op->flags & ST_OP_WRITE);
+    uint8_t *data;
+    size_t size;
+    if (st_encode (desc, body, &data, &size))
+        return st_call_fail (call, ST_INTERNAL, NULL, "could not encode event");
+    st_params_t params = {0};
+    st_params_text (&params, topic);
+    st_params_bin (&params, data, size);
+    int rc = st_call_exec (call, "outbox_append", &params, NULL);
+    free (data);
+    return rc;
+}
+
+const msg_actor_t *
+st_call_actor (const st_call_t *call)
+{
+    return call->actor;
+}
+
+const char *
+st_call_peer (const st_call_t *call)
+{
+    return call->peer;
+}
+
+unsigned
+st_call_peer_role (const st_call_t *call)
+{
+    return call->peer_role;
+}
+
+st_db_t *
+st_call_db (st_call_t *call)
+{
+    return call->server->db;
+}
+
+void *
+st_call_state (st_call_t *call)
+{
+    return call->server->state;
+}
+
+const char *
+st_call_id (const st_call_t *call)
+{
+    return call->id_hex;
+}
+
+//  ---------------------------------------------------------------------------------------
+//  Replies
+
+//  Encodes a reply envelope around an encoded body (or the call's error).
+static void
+s_encode_reply (st_call_t *call, const uint8_t *id, const uint8_t *body, size_t body_size,
+                uint8_t **data, size_t *size)
+{
+    msg_reply_t reply = {0};
+    reply.v = ST_PROTO_VERSION;
+    reply.has_v = true;
+    reply.id.data = (uint8_t *) id;
+    reply.id.size = 16;
+    reply.ok = !call->failed;
+    reply.has_ok = true;
+    if (call->failed) {
+        reply.error.code = (char *) st_status_name (call->error.code);
+        reply.error.message = call->error.message;
+        reply.error.field = call->error.field[0] ? call->error.field : NULL;
+        reply.has_error = true;
+    }
+    else {
+        reply.body.data = body;
+        reply.body.size = body_size;
+    }
+    //  Nothing in `reply` is owned: it only borrows, so it is not cleared.
+    st_encode (&msg_reply_desc, &reply, data, size);
+}
+
+static void
+s_send (st_server_t *self, zframe_t *identity, const uint8_t *data, size_t size)
+{
+    zmsg_t *msg = zmsg_new ();
+    zmsg_append (msg, &identity);
+    zmsg_addmem (msg, data, size);
+    if (zmsg_send (&msg, self->router) == -1)
+        zmsg_destroy (&msg); //  zmsg_send leaves the message with us when it fails
+}
+
+static void
+s_send_error (st_server_t *self, zframe_t *identity, const uint8_t *id, st_call_t *call)
+{
+    uint8_t *data;
+    size_t size;
+    s_encode_reply (call, id, NULL, 0, &data, &size);
+    s_send (self, identity, data, size);
+    free (data);
+}
+
+//  Finds the request id in a frame whose envelope did not decode, so that the caller still
+//  hears why; returns false when there is none to be had.
+static bool
+s_salvage_id (const msgpack_object *root, uint8_t id[16])
+{
+    if (root->type != MSGPACK_OBJECT_MAP)
+        return false;
+    for (uint32_t i = 0; i < root->via.map.size; i++) {
+        const msgpack_object_kv *kv = &root->via.map.ptr[i];
+        if (kv->key.type == MSGPACK_OBJECT_STR && kv->key.via.str.size == 2
+            && memcmp (kv->key.via.str.ptr, "id", 2) == 0 && kv->val.type == MSGPACK_OBJECT_BIN
+            && kv->val.via.bin.size == 16) {
+            memcpy (id, kv->val.via.bin.ptr, 16);
+            return true;
+        }
+    }
+    return false;
+}
+
+//  ---------------------------------------------------------------------------------------
+//  Running a handler
+
+static void
+s_request_hash (const st_call_t *call, uint8_t out[32])
+{
+    crypto_generichash_state state;
+    crypto_generichash_init (&state, NULL, 0, 32);
+    const char *op = call->envelope.op;
+    crypto_generichash_update (&state, (const uint8_t *) op, strlen (op) + 1);
+    const st_body_t *body = &call->envelope.body;
+    if (body->object) {
+        msgpack_sbuffer buffer;
+        msgpack_sbuffer_init (&buffer);
+        msgpack_packer pk;
+        msgpack_packer_init (&pk, &buffer, msgpack_sbuffer_write);
+        msgpack_pack_object (&pk, *body->object);
+        crypto_generichash_update (&state, (const uint8_t *) buffer.data, buffer.size);
+        msgpack_sbuffer_destroy (&buffer);
+    }
+    crypto_generichash_final (&state, out, 32);
+}
+
+//  Runs the handler and encodes its reply body; on failure the call carries the error.
+static int
+s_run_handler (st_call_t *call, const void *request, uint8_t **body, size_t *body_size)
+{
+    const st_desc_t *reply_desc = call->entry->op->reply;
+    void *reply = st_calloc (1, reply_desc->size);
+    call->entry->handler (call, request, reply);
+    int rc = -1;
+    if (!call->failed) {
+        st_error_t err;
+        //  A reply that breaks the contract is our bug: the caller hears "internal".
+        if (st_validate (reply_desc, reply, &err)) {
+            st_log (ST_LOG_ERROR, call->id_hex, "reply breaks the contract: %s", err.message);
+            st_call_fail (call, ST_INTERNAL, NULL, "internal error (logged as req=%s)",
+                          call->id_hex);
+        }
+        else
+            rc = st_encode (reply_desc, reply, body, body_size);
+    }
+    st_msg_clear (reply_desc, reply);
+    free (reply);
+    return rc;
+}
+
+//  Serialization failures, deadlocks and a lost connection: running the transaction again
+//  can succeed. After a lost connection the outcome of a COMMIT is unknown, which is safe:
+//  the next attempt finds the stored reply if it did commit.
+static bool
+s_retryable (const st_call_t *call)
+{
+    return strcmp (call->sqlstate, "40001") == 0 || strcmp (call->sqlstate, "40P01") == 0
+           || (call->failed && call->error.code == ST_UNAVAILABLE && !st_db_conn (call->server->db));
+}
+
+static void
+s_reset_call (st_call_t *call)
+{
+    call->failed = false;
+    call->sqlstate[0] = 0;
+    memset (&call->error, 0, sizeof call->error);
+}
+
+//  A write op: the effect, its events and the stored reply commit together; a retry with
+//  the same id gets the stored reply. Returns the encoded reply frame in *data.
+static void
+s_run_write (st_call_t *call, const void *request, uint8_t **data, size_t *size)
+{
+    st_db_t *db = call->server->db;
+    const uint8_t *id = call->envelope.id.data;
+    uint8_t hash[32];
+    s_request_hash (call, hash);
+    for (int attempt = 1; attempt <= ST_WRITE_ATTEMPTS; attempt++) {
+        s_reset_call (call);
+        st_error_t err;
+        if (st_db_run (db, "BEGIN", &err) != ST_OK) {
+            st_call_fail (call, err.code, NULL, "%s", err.message);
+            if (s_retryable (call))
+                continue;
+            break;
+        }
+        PGresult *res;
+        st_params_t params = {0};
+        st_params_bin (&params, id, 16);
+        if (st_call_exec (call, "rpc_reply_get", &params, &res))
+            goto rollback;
+        if (PQntuples (res) == 1) {
+            bool same = strcmp (PQgetvalue (res, 0, 0), call->envelope.op) == 0;
+            size_t hash_len = 0, reply_len = 0;
+            unsigned char *stored_hash =
+                PQunescapeBytea ((const unsigned char *) PQgetvalue (res, 0, 1), &hash_len);
+            same = same && stored_hash && hash_len == 32 && memcmp (stored_hash, hash, 32) == 0;
+            unsigned char *stored =
+                PQunescapeBytea ((const unsigned char *) PQgetvalue (res, 0, 2), &reply_len);
+            PQfreemem (stored_hash);
+            PQclear (res);
+            st_db_run (db, "COMMIT", NULL);
+            if (!same || !stored) {
+                PQfreemem (stored);
+                st_call_fail (call, ST_CONFLICT, "id",
+                              "request id was already used for a different request");
+                break;
+            }
+            st_log (ST_LOG_INFO, call->id_hex, "replayed stored reply for %s",
+                    call->envelope.op);
+            *data = st_malloc (reply_len);
+            memcpy (*data, stored, reply_len);
+            *size = reply_len;
+            PQfreemem (stored);
+            return;
+        }
+        PQclear (res);
+        uint8_t *body = NULL;
+        size_t body_size = 0;
+        if (s_run_handler (call, request, &body, &body_size))
+            goto rollback;
+        s_encode_reply (call, id, body, body_size, data, size);
+        free (body);
+        st_params_bin (&params, id, 16);
+        st_params_text (&params, call->envelope.op);
+        st_params_bin (&params, hash, 32);
+        st_params_bin (&params, *data, *size);
+        bool stored = st_call_exec (call, "rpc_reply_put", &params, NULL) == 0;
+        //  A concurrent twin of this request (another replica) stored its reply first: the
+        //  next attempt replays it.
+        bool twin = !stored && strcmp (call->sqlstate, "23505") == 0;
+        if (stored && st_db_run (db, "COMMIT", &err) == ST_OK)
+            return;
+        if (stored) {
+            snprintf (call->sqlstate, sizeof call->sqlstate, "%s", st_db_sqlstate (db));
+            st_call_fail (call, err.code, NULL, "%s", err.message);
+        }
+        free (*data);
+        *data = NULL;
+        st_db_run (db, "ROLLBACK", NULL);
+        if (twin || s_retryable (call))
+            continue;
+        break;
+    rollback:
+        st_db_run (db, "ROLLBACK", NULL);
+        if (!s_retryable (call))
+            break;
+        st_log (ST_LOG_INFO, call->id_hex, "retrying %s after %s (attempt %d)",
+                call->envelope.op, call->sqlstate, attempt);
+    }
+    s_encode_reply (call, id, NULL, 0, data, size);
+}
+
+static void
+s_dispatch (st_server_t *self, zframe_t *identity, zframe_t *payload)
+{
+    st_call_t call = {.server = self};
+    st_error_t err = {0};
+    st_unpacked_t unpacked;
+    uint8_t id[16] = {0};
+    int64_t started = st_clock_ms ();
+
+    //  The peer as the ZAP handler vouched for it.
+    const char *name = zframe_meta (payload, "name");
+    const char *role = zframe_meta (payload, "role");
+    snprintf (call.peer, sizeof call.peer, "%s", name ? name : "?");
+    call.peer_role = st_keys_role_bit (role);
+
+    if (st_unpack (zframe_data (payload), zframe_size (payload), &unpacked, &err)) {
+        st_warn ("dropped a frame from peer \"%s\": %s", call.peer, err.message);
+        zframe_destroy (&identity);
+        return;
+    }
+    if (st_decode_object (&msg_request_desc, &unpacked.unpacked.data, &call.envelope, &err)) {
+        if (s_salvage_id (&unpacked.unpacked.data, id)) {
+            st_call_fail (&call, err.code, err.field, "%s", err.message);
+            s_send_error (self, identity, id, &call);
+        }
+        else {
+            st_warn ("dropped a request from peer \"%s\": %s", call.peer, err.message);
+            zframe_destroy (&identity);
+        }
+        st_unpacked_destroy (&unpacked);
+        return;
+    }
+    memcpy (id, call.envelope.id.data, 16);
+    st_id_hex (id, call.id_hex);
+
+    const st_op_desc_t *op = NULL;
+    for (size_t i = 0; i < self->entry_count; i++)
+        if (strcmp (self->entries[i].op->name, call.envelope.op) == 0) {
+            call.entry = &self->entries[i];
+            op = call.entry->op;
+        }
+    void *request = NULL;
+    uint8_t *data = NULL;
+    size_t size = 0;
+    if (!op)
+        st_call_fail (&call, ST_INVALID_ARGUMENT, "op", "service \"%s\" has no op \"%s\"",
+                      self->service, call.envelope.op);
+    else if (!(op->peers & call.peer_role))
+        st_call_fail (&call, ST_PERMISSION_DENIED, "op", "peer \"%s\" may not call \"%s\"",
+                      call.peer, op->name);
+    else if (call.envelope.has_actor
+             && !(call.peer_role & (ST_PEER_GATEWAY | ST_PEER_OPERATOR)))
+        st_call_fail (&call, ST_PERMISSION_DENIED, "actor",
+                      "only the gateway and operators may assert an actor");
+    else if (call.envelope.has_deadline && call.envelope.deadline < st_now_ms ())
+        st_call_fail (&call, ST_UNAVAILABLE, "deadline", "request deadline has passed");
+    if (!call.failed) {
+        if (call.envelope.has_actor)
+            call.actor = &call.envelope.actor;
+        else if (call.peer_role == ST_PEER_OPERATOR) {
+            //  An operator acts as the system unless it says otherwise.
+            call.default_actor.account = call.peer;
+            call.default_actor.role = "system";
+            call.actor = &call.default_actor;
+        }
+        request = st_calloc (1, op->request->size);
+        msgpack_object empty = {.type = MSGPACK_OBJECT_MAP};
+        const msgpack_object *body = call.envelope.body.object ? call.envelope.body.object : &empty;
+        if (st_decode_object (op->request, body, request, &err))
+            st_call_fail (&call, err.code, err.field, "%s", err.message);
+        else if (op->flags & ST_OP_WRITE)
+            s_run_write (&call, request, &data, &size);
+        else {
+            uint8_t *reply_body = NULL;
+            size_t reply_size = 0;
+            s_run_handler (&call, request, &reply_body, &reply_size);
+            if (call.failed && s_retryable (&call)) {
+                //  A read on a connection that died: once more on a fresh one.
+                free (reply_body);
+                reply_body = NULL;
+                s_reset_call (&call);
+                s_run_handler (&call, request, &reply_body, &reply_size);
+            }
+            s_encode_reply (&call, id, reply_body, reply_size, &data, &size);
+            free (reply_body);
+        }
+    }
+    if (!data)
+        s_encode_reply (&call, id, NULL, 0, &data, &size);
+    s_send (self, identity, data, size);
+    st_log (call.failed ? ST_LOG_INFO : ST_LOG_DEBUG, call.id_hex, "op=%s peer=%s %s%s%s ms=%lld",
+            call.envelope.op, call.peer, call.failed ? st_status_name (call.error.code) : "ok",
+            call.failed ? ": " : "", call.failed ? call.error.message : "",
+            (long long) (st_clock_ms () - started));
+    free (data);
+    if (request) {
+        st_msg_clear (op->request, request);
+        free (request);
+    }
+    st_msg_clear (&msg_request_desc, &call.envelope);
+    st_unpacked_destroy (&unpacked);
+}
+
+void
+st_server_handle (st_server_t *self)
+{
+    //  Bounded per wake-up, so a flood cannot starve the rest of the loop.
+    for (int i = 0; i < 1000; i++) {
+        zmsg_t *msg = zmsg_recv_nowait (self->router);
+        if (!msg)
+            return;
+        if (zmsg_size (msg) == 2) {
+            zframe_t *identity = zmsg_pop (msg);
+            zframe_t *payload = zmsg_pop (msg);
+            s_dispatch (self, identity, payload);
+            zframe_destroy (&payload);
+        }
+        zmsg_destroy (&msg);
+    }
+}
+
+//  ---------------------------------------------------------------------------------------
+//  Common ops
+
+static void
+s_sys_ping (st_call_t *call, const void *request, void *reply_)
+{
+    msg_pong_t *reply = reply_;
+    reply->service = st_strdup (call->server->service);
+    reply->version = st_strdup ("0.1.0");
+    reply->peer = st_strdup (call->peer);
+    reply->now = st_now_ms ();
+    reply->has_now = true;
+}
+
+static void
+s_events_read (st_call_t *call, const void *request_, void *reply_)
+{
+    const msg_events_read_t *request = request_;
+    msg_events_t *reply = reply_;
+    PGresult *res;
+    if (st_call_exec (call, "outbox_last", NULL, &res))
+        return;
+    reply->last_seq = PQntuples (res) ? atoll (PQgetvalue (res, 0, 0)) : 0;
+    reply->has_last_seq = true;
+    PQclear (res);
+    st_params_t params = {0};
+    st_params_int (&params, request->after);
+    st_params_int (&params, request->has_max ? request->max : 500);
+    if (st_call_exec (call, "outbox_read", &params, &res))
+        return;
+    int rows = PQntuples (res);
+    reply->events.items = st_calloc (rows, sizeof (msg_event_t));
+    reply->has_events = true;
+    for (int i = 0; i < rows; i++) {
+        msg_event_t *event = &reply->events.items[i];
+        reply->events.count = i + 1;
+        event->seq = atoll (PQgetvalue (res, i, 0));
+        event->has_seq = true;
+        event->topic = st_strdup (PQgetvalue (res, i, 1));
+        event->at = atoll (PQgetvalue (res, i, 2));
+        event->has_at = true;
+        size_t len;
+        unsigned char *body = PQunescapeBytea ((const unsigned char *) PQgetvalue (res, i, 3), &len);
+        event->body.data = st_malloc (len);
+        memcpy (event->body.data, body, len);
+        event->body.size = len;
+        PQfreemem (body);
+    }
+    PQclear (res);
+}
+
+static void
+s_events_parked (st_call_t *call, const void *request, void *reply_)
+{
+    msg_parked_t *reply = reply_;
+    PGresult *res;
+    if (st_call_exec (call, "parked_list", NULL, &res))
+        return;
+    int rows = PQntuples (res);
+    reply->events.items = st_calloc (rows, sizeof (msg_parked_event_t));
+    reply->has_events = true;
+    for (int i = 0; i < rows; i++) {
+        msg_parked_event_t *event = &reply->events.items[i];
+        reply->events.count = i + 1;
+        event->publisher = st_strdup (PQgetvalue (res, i, 0));
+        event->seq = atoll (PQgetvalue (res, i, 1));
+        event->has_seq = true;
+        event->topic = st_strdup (PQgetvalue (res, i, 2));
+        event->reason = st_strdup (PQgetvalue (res, i, 3));
+        event->at = atoll (PQgetvalue (res, i, 4));
+        event->has_at = true;
+    }
+    PQclear (res);
+    if (st_call_exec (call, "cursor_list", NULL, &res))
+        return;
+    rows = PQntuples (res);
+    reply->cursors.items = st_calloc (rows, sizeof (msg_cursor_t));
+    reply->has_cursors = true;
+    for (int i = 0; i < rows; i++) {
+        msg_cursor_t *cursor = &reply->cursors.items[i];
+        reply->cursors.count = i + 1;
+        cursor->publisher = st_strdup (PQgetvalue (res, i, 0));
+        cursor->seq = atoll (PQgetvalue (res, i, 1));
+        cursor->has_seq = true;
+    }
+    PQclear (res);
+}

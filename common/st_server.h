@@ -1,0 +1,76 @@
+/*  st_server.h — the rpc server: one ROUTER socket in one poll loop, an op → handler table,
+    CURVE with per-peer op rights, deadlines, and idempotent writes (the reply stored with the
+    effect in one transaction and replayed to a retry with the same request id).  */
+#ifndef ST_SERVER_H_INCLUDED
+#define ST_SERVER_H_INCLUDED
+
+#include "st_db.h"
+#include "st_proto.h"
+
+#include <czmq.h>
+
+typedef struct st_server_s st_server_t;
+typedef struct st_call_s st_call_t;
+
+//  A handler reads its decoded request and fills its reply, or fails the call.
+typedef void (st_handler_fn) (st_call_t *call, const void *request, void *reply);
+
+typedef struct {
+    const char *op;
+    st_handler_fn *handler;
+} st_route_t;
+
+//  Binds typed handlers to the ops a .def declares: every declared op must have a handler
+//  named s_<fn>, with the types the declaration gives (checked by the compiler).
+#define ST_ROUTE_THUNK(svc, name, fn, req, rep, flags, peers)                                     \
+    static void s_##fn (st_call_t *call, const req##_t *request, rep##_t *reply);                  \
+    static void s_##fn##_thunk (st_call_t *call, const void *request, void *reply)                 \
+    {                                                                                              \
+        s_##fn (call, (const req##_t *) request, (rep##_t *) reply);                               \
+    }
+#define ST_ROUTE_ROW(svc, name, fn, req, rep, flags, peers) {name, s_##fn##_thunk},
+
+//  Creates a server for `service`, answering the routes (and the common ops) from `db`.
+//  `state` is handed to handlers through st_call_state. Takes nothing over.
+st_server_t *st_server_new (const char *service, st_db_t *db, const st_route_t *routes,
+                            size_t count, void *state);
+void st_server_destroy (st_server_t **self_p);
+
+//  Binds the ROUTER socket with CURVE and a frame-size cap. Returns 0 or -1 with err filled.
+int st_server_bind (st_server_t *self, const char *endpoint, zcert_t *own, int64_t max_message,
+                    st_error_t *err);
+
+//  The ROUTER socket, for polling beside other sockets.
+zsock_t *st_server_socket (st_server_t *self);
+
+//  Receives and answers every message waiting on the socket, without blocking.
+void st_server_handle (st_server_t *self);
+
+//  --- For handlers ---
+
+//  Fails the call: the reply carries the code, the field (may be NULL) and the message.
+//  Returns -1, so a check can `return st_call_fail (...)`.
+int st_call_fail (st_call_t *call, st_status_t code, const char *field, const char *format, ...)
+    __attribute__ ((format (printf, 4, 5)));
+bool st_call_failed (const st_call_t *call);
+
+//  The code the call failed with (ST_OK while it has not failed).
+st_status_t st_call_code (const st_call_t *call);
+
+//  Executes a registered statement on the call's connection (inside the write transaction
+//  for write ops) and clears the params. On failure fails the call and returns -1.
+int st_call_exec (st_call_t *call, const char *statement, st_params_t *params,
+                  PGresult **result);
+
+//  Appends an event to the outbox inside the call's transaction. Returns 0 or -1 (failed).
+int st_call_emit (st_call_t *call, const char *topic, const st_desc_t *desc, const void *body);
+
+//  Who acts (NULL when a service calls for itself) and which peer sent the request.
+const msg_actor_t *st_call_actor (const st_call_t *call);
+const char *st_call_peer (const st_call_t *call);
+unsigned st_call_peer_role (const st_call_t *call);
+st_db_t *st_call_db (st_call_t *call);
+void *st_call_state (st_call_t *call);
+const char *st_call_id (const st_call_t *call); //  hex, for logs
+
+#endif

@@ -1,0 +1,201 @@
+/*  st_service.c — the process around a service  */
+#include "st_service.h"
+#include "st_config.h"
+#include "st_keys.h"
+#include "st_log.h"
+
+#include <string.h>
+
+#define ST_ENDPOINT_OPTIONS(svc, rpc_port, events_port)                                           \
+    {#svc "-rpc", "STATION_" #svc "_RPC", "tcp://127.0.0.1:" #rpc_port,                          \
+     "rpc endpoint of " #svc, false, NULL, NULL},                                                  \
+    {#svc "-events", "STATION_" #svc "_EVENTS", "tcp://127.0.0.1:" #events_port,                 \
+     "event hint (PUB) endpoint of " #svc, false, NULL, NULL},
+
+static const st_option_t s_template[] = {
+    {"db", "STATION_DB", "dbname=station",
+     "PostgreSQL connection string; the service adds its own role as user", false, NULL, NULL},
+    {"keys", "STATION_KEYS", "var/keys", "key directory (CURVE certificates, personal-data keys)",
+     false, NULL, NULL},
+    {"log-level", "STATION_LOG_LEVEL", "info", "debug, info, warn or error", false, NULL, NULL},
+    ST_ENDPOINT_OPTIONS (registry, 7101, 7201)
+    ST_ENDPOINT_OPTIONS (match, 7102, 7202)
+    ST_ENDPOINT_OPTIONS (ledger, 7103, 7203)
+    ST_ENDPOINT_OPTIONS (notify, 7104, 7204)
+    {"max-message", "STATION_MAX_MESSAGE", "4194304", "largest rpc frame accepted, in bytes",
+     false, NULL, NULL},
+    {"event-retention-hours", "STATION_EVENT_RETENTION_HOURS", "168",
+     "how long delivered events stay in the outbox", false, NULL, NULL},
+    {"reply-retention-hours", "STATION_REPLY_RETENTION_HOURS", "48",
+     "how long stored replies answer retried requests", false, NULL, NULL},
+    {"poll-ms", "STATION_POLL_MS", "1000", "consumers pull at least this often (ms)", false, NULL,
+     NULL},
+};
+#define ST_OPTION_COUNT (sizeof s_template / sizeof s_template[0])
+
+struct st_service_s {
+    const st_service_def_t *def;
+    st_option_t options[ST_OPTION_COUNT];
+    st_db_t *db;
+    void *state;
+};
+
+st_db_t *
+st_service_db (st_service_t *self)
+{
+    return self->db;
+}
+
+const char *
+st_service_option (st_service_t *self, const char *name)
+{
+    return st_config_get (self->options, ST_OPTION_COUNT, name);
+}
+
+void
+st_service_set_state (st_service_t *self, void *state)
+{
+    self->state = state;
+}
+
+void *
+st_service_state (st_service_t *self)
+{
+    return self->state;
+}
+
+//  Waits for an actor's first word: "READY", or "ERROR why".
+static int
+s_actor_ready (zactor_t *actor, const char *what)
+{
+    char *word = zstr_recv (actor);
+    int rc = word && strcmp (word, "READY") == 0 ? 0 : -1;
+    if (rc)
+        st_error ("%s could not start: %s", what, word ? word : "interrupted");
+    zstr_free (&word);
+    return rc;
+}
+
+static const char *
+s_endpoint (st_service_t *self, const char *service, const char *kind)
+{
+    char name[64];
+    snprintf (name, sizeof name, "%s-%s", service, kind);
+    return st_service_option (self, name);
+}
+
+int
+st_service_main (const st_service_def_t *def, int argc, char **argv)
+{
+    st_service_t service = {.def = def};
+    memcpy (service.options, s_template, sizeof s_template);
+    int rc = st_config_load (service.options, ST_OPTION_COUNT, argc, argv, def->summary);
+    if (rc)
+        return rc > 0 ? 0 : 2;
+    st_log_init (def->name, st_service_option (&service, "log-level"));
+    st_config_log (service.options, ST_OPTION_COUNT);
+    int64_t max_message, event_retention, reply_retention, poll_ms;
+    if (st_config_int (service.options, ST_OPTION_COUNT, "max-message", 1024, 1 << 30, &max_message)
+        || st_config_int (service.options, ST_OPTION_COUNT, "event-retention-hours", 1, 87600,
+                          &event_retention)
+        || st_config_int (service.options, ST_OPTION_COUNT, "reply-retention-hours", 1, 87600,
+                          &reply_retention)
+        || st_config_int (service.options, ST_OPTION_COUNT, "poll-ms", 10, 600000, &poll_ms))
+        return 2;
+
+    int status = 1;
+    st_error_t err;
+    const char *keydir = st_service_option (&service, "keys");
+    const char *conninfo = st_service_option (&service, "db");
+    zactor_t *auth = NULL, *relay = NULL;
+    zactor_t *consumers[8] = {NULL};
+    st_server_t *server = NULL;
+    bool initialised = false;
+    zcert_t *cert = st_keys_secret (keydir, def->name, &err);
+    if (!cert) {
+        st_error ("%s", err.message);
+        goto done;
+    }
+    auth = st_keys_auth (keydir);
+
+    //  The database may still be starting: wait for it, as a supervisor would.
+    service.db = st_db_new (conninfo, def->name, def->name);
+    while (!zsys_interrupted && st_db_connect (service.db, &err) != ST_OK)
+        zclock_sleep (200);
+    if (zsys_interrupted)
+        goto done;
+    if (st_migrate (service.db, def->name, def->migrations, def->migration_count, &err) != ST_OK) {
+        st_error ("could not migrate schema \"%s\": %s", def->name, err.message);
+        goto done;
+    }
+    if (def->init && def->init (&service, &err)) {
+        st_error ("could not start: %s", err.message);
+        goto done;
+    }
+    initialised = true;
+    st_db_statement (service.db, "rpc_replies_expire",
+                     "DELETE FROM rpc_replies WHERE created_at < now () - make_interval (hours => $1::int)");
+
+    server = st_server_new (def->name, service.db, def->routes, def->route_count, service.state);
+    const char *rpc = s_endpoint (&service, def->name, "rpc");
+    if (st_server_bind (server, rpc, cert, max_message, &err)) {
+        st_error ("%s", err.message);
+        goto done;
+    }
+    st_relay_config_t relay_config = {def->name, conninfo, s_endpoint (&service, def->name, "events"),
+                                      cert, event_retention};
+    relay = st_relay_new (&relay_config);
+    if (s_actor_ready (relay, "event relay"))
+        goto done;
+    assert (def->feed_count <= 8);
+    for (size_t i = 0; i < def->feed_count; i++) {
+        const st_feed_t *feed = &def->feeds[i];
+        st_consumer_config_t config = {
+            .service = def->name,
+            .conninfo = conninfo,
+            .publisher = feed->publisher,
+            .rpc_endpoint = s_endpoint (&service, feed->publisher, "rpc"),
+            .pub_endpoint = s_endpoint (&service, feed->publisher, "events"),
+            .keydir = keydir,
+            .cert = cert,
+            .subscriptions = feed->subscriptions,
+            .subscription_count = feed->count,
+            .prepare = feed->prepare,
+            .poll_ms = (int) poll_ms,
+            .batch = 500,
+        };
+        consumers[i] = st_consumer_new (&config);
+        if (s_actor_ready (consumers[i], "event consumer"))
+            goto done;
+    }
+    st_info ("ready: rpc %s, events %s", rpc, relay_config.endpoint);
+
+    int64_t next_expiry = 0;
+    while (!zsys_interrupted) {
+        zmq_pollitem_t item = {zsock_resolve (st_server_socket (server)), 0, ZMQ_POLLIN, 0};
+        if (zmq_poll (&item, 1, 1000) == -1)
+            break;
+        if (item.revents & ZMQ_POLLIN)
+            st_server_handle (server);
+        if (st_clock_ms () >= next_expiry) {
+            st_params_t params = {0};
+            st_params_int (&params, reply_retention);
+            st_db_exec (service.db, "rpc_replies_expire", &params, NULL, NULL);
+            st_params_clear (&params);
+            next_expiry = st_clock_ms () + 60000;
+        }
+    }
+    st_info ("stopping");
+    status = 0;
+done:
+    for (size_t i = 0; i < 8; i++)
+        zactor_destroy (&consumers[i]);
+    zactor_destroy (&relay);
+    st_server_destroy (&server);
+    if (initialised && def->fini)
+        def->fini (&service);
+    st_db_destroy (&service.db);
+    zactor_destroy (&auth);
+    zcert_destroy (&cert);
+    return status;
+}

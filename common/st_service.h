@@ -1,0 +1,43 @@
+/*  st_service.h — the process around a service: configuration, keys and ZAP, the database
+    and its migrations, the rpc server, the outbox relay and the event consumers, started in
+    order and stopped cleanly on SIGINT or SIGTERM. A service's main is one table.  */
+#ifndef ST_SERVICE_H_INCLUDED
+#define ST_SERVICE_H_INCLUDED
+
+#include "st_events.h"
+#include "st_migrate.h"
+#include "st_server.h"
+
+typedef struct st_service_s st_service_t;
+
+//  One publisher whose log this service consumes, and the topics it acts on.
+typedef struct {
+    const char *publisher;
+    const st_subscription_t *subscriptions;
+    size_t count;
+    void (*prepare) (st_db_t *db); //  registers the statements the apply functions use
+} st_feed_t;
+
+typedef struct {
+    const char *name;
+    const char *summary;
+    const st_migration_t *migrations;
+    size_t migration_count;
+    const st_route_t *routes;
+    size_t route_count;
+    const st_feed_t *feeds;
+    size_t feed_count;
+    //  Registers statements and builds the state handlers reach with st_call_state.
+    int (*init) (st_service_t *service, st_error_t *err);
+    void (*fini) (st_service_t *service);
+} st_service_def_t;
+
+//  Runs the service until interrupted. Returns the process exit status.
+int st_service_main (const st_service_def_t *def, int argc, char **argv);
+
+st_db_t *st_service_db (st_service_t *self);
+const char *st_service_option (st_service_t *self, const char *name);
+void st_service_set_state (st_service_t *self, void *state);
+void *st_service_state (st_service_t *self);
+
+#endif
