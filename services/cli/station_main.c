@@ -1,0 +1,372 @@
+/*  station_main.c — the operator's command-line client: calls any op of any service over
+    CURVE with the operator's key pair, JSON in and out, and makes the deployment's keys.
+
+        station [--keys DIR] [--as ACCOUNT:ROLE[:REGION]] [--timeout MS] COMMAND ...
+        station keys init                        every key a local deployment needs
+        station keygen NAME ROLE                 one CURVE key pair (service|operator|gateway)
+        station call SERVICE OP [JSON]           any op; the reply body as JSON
+        station ping SERVICE
+        station volunteer register --name N --id-number ID --phone P --region CODE [--skill S]...
+        station volunteer get ID
+        station supply stats [--region CODE]
+        station events SERVICE [--after SEQ] [--max N]
+        station parked SERVICE                   events a service could not apply
+
+    An error reply prints {"code", "message", "field"} and exits 1; bad usage exits 2.  */
+#include "st_client.h"
+#include "st_crypto.h"
+#include "st_json.h"
+#include "st_keys.h"
+#include "st_log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    const char *keydir;
+    const char *key_name;
+    int timeout_ms;
+    msg_actor_t actor;
+    bool has_actor;
+    char actor_text[128];
+} s_options_t;
+
+static int
+s_usage (void)
+{
+    fprintf (stderr,
+             "usage: station [--keys DIR] [--as ACCOUNT:ROLE[:REGION]] [--timeout MS] COMMAND\n"
+             "  keys init | keygen NAME ROLE | call SERVICE OP [JSON] | ping SERVICE\n"
+             "  volunteer register --name N --id-number ID --phone P --region CODE [--skill S]...\n"
+             "  volunteer get ID | supply stats [--region CODE]\n"
+             "  events SERVICE [--after SEQ] [--max N] | parked SERVICE\n");
+    return 2;
+}
+
+static const char *
+s_env (const char *name, const char *fallback)
+{
+    const char *value = getenv (name);
+    return value && *value ? value : fallback;
+}
+
+//  The rpc endpoint of a service, from STATION_<SERVICE>_RPC or the local default.
+static const char *
+s_endpoint (const char *service, char *buf, size_t size)
+{
+    static const char *const defaults[][2] = {{"registry", "tcp://127.0.0.1:7101"},
+                                              {"match", "tcp://127.0.0.1:7102"},
+                                              {"ledger", "tcp://127.0.0.1:7103"},
+                                              {"notify", "tcp://127.0.0.1:7104"}};
+    char env[64];
+    snprintf (env, sizeof env, "STATION_%s_RPC", service);
+    const char *fallback = NULL;
+    for (size_t i = 0; i < 4; i++)
+        if (strcmp (defaults[i][0], service) == 0)
+            fallback = defaults[i][1];
+    snprintf (buf, size, "%s", s_env (env, fallback ? fallback : ""));
+    return *buf ? buf : NULL;
+}
+
+static void
+s_print_json (json_t *json)
+{
+    char *text = json_dumps (json, JSON_INDENT (2) | JSON_PRESERVE_ORDER);
+    printf ("%s\n", text);
+    free (text);
+}
+
+static int
+s_print_error (const st_error_t *err)
+{
+    json_t *json = json_object ();
+    json_object_set_new (json, "code", json_string (st_status_name (err->code)));
+    json_object_set_new (json, "message", json_string (err->message));
+    json_object_set_new (json, "field", err->field[0] ? json_string (err->field) : json_null ());
+    s_print_json (json);
+    json_decref (json);
+    return 1;
+}
+
+//  Calls SERVICE OP with a decoded request; prints the reply as JSON (or hands it back).
+static int
+s_call (const s_options_t *options, const char *service, const char *op_name,
+        const void *request, json_t **reply_json)
+{
+    st_error_t err = {0};
+    const st_op_desc_t *op = st_proto_op (service, op_name);
+    char endpoint[256];
+    if (!op || !s_endpoint (service, endpoint, sizeof endpoint)) {
+        st_error_set (&err, ST_INVALID_ARGUMENT, "op", "service \"%s\" has no op \"%s\"",
+                      service, op_name);
+        return s_print_error (&err);
+    }
+    zcert_t *own = st_keys_secret (options->keydir, options->key_name, &err);
+    zcert_t *server = own ? st_keys_public (options->keydir, service, &err) : NULL;
+    if (!own || !server) {
+        zcert_destroy (&own);
+        return s_print_error (&err);
+    }
+    st_client_t *client = st_client_new (endpoint, own, zcert_public_txt (server));
+    void *reply = st_calloc (1, op->reply->size);
+    st_status_t rc = st_client_call (client, op->name, options->has_actor ? &options->actor : NULL,
+                                     NULL, op->request, request, op->reply, reply,
+                                     options->timeout_ms, &err);
+    int status = 0;
+    if (rc != ST_OK)
+        status = s_print_error (&err);
+    else {
+        json_t *json = st_msg_to_json (op->reply, reply);
+        if (reply_json)
+            *reply_json = json;
+        else {
+            s_print_json (json);
+            json_decref (json);
+        }
+    }
+    st_msg_clear (op->reply, reply);
+    free (reply);
+    st_client_destroy (&client);
+    zcert_destroy (&server);
+    zcert_destroy (&own);
+    return status;
+}
+
+//  station call SERVICE OP [JSON]: the JSON mapped through the op's request descriptor.
+static int
+s_cmd_call (const s_options_t *options, int argc, char **argv)
+{
+    if (argc < 2 || argc > 3)
+        return s_usage ();
+    const st_op_desc_t *op = st_proto_op (argv[0], argv[1]);
+    st_error_t err = {0};
+    if (!op) {
+        st_error_set (&err, ST_INVALID_ARGUMENT, "op", "service \"%s\" has no op \"%s\"", argv[0],
+                      argv[1]);
+        return s_print_error (&err);
+    }
+    json_error_t json_err;
+    json_t *json = json_loads (argc == 3 ? argv[2] : "{}", 0, &json_err);
+    if (!json) {
+        st_error_set (&err, ST_INVALID_ARGUMENT, NULL, "input is not JSON: %s (column %d)",
+                      json_err.text, json_err.column);
+        return s_print_error (&err);
+    }
+    void *request = st_calloc (1, op->request->size);
+    int status = st_json_to_msg (op->request, json, request, &err)
+                     ? s_print_error (&err)
+                     : s_call (options, argv[0], argv[1], request, NULL);
+    st_msg_clear (op->request, request);
+    free (request);
+    json_decref (json);
+    return status;
+}
+
+//  Reads `--flag value` pairs into a JSON object by a table of flag → field names; repeated
+//  list flags append.
+static int
+s_flags_to_json (int argc, char **argv, const char *const (*table)[3], json_t *json)
+{
+    for (int i = 0; i < argc; i++) {
+        const char *const (*row)[3] = NULL;
+        for (const char *const (*t)[3] = table; (*t)[0]; t++)
+            if (strcmp (argv[i], (*t)[0]) == 0)
+                row = t;
+        if (!row || i + 1 >= argc) {
+            fprintf (stderr, "station: unexpected argument \"%s\"\n", argv[i]);
+            return -1;
+        }
+        const char *value = argv[++i];
+        if (strcmp ((*row)[2], "list") == 0) {
+            json_t *list = json_object_get (json, (*row)[1]);
+            if (!list)
+                json_object_set_new (json, (*row)[1], list = json_array ());
+            json_array_append_new (list, json_string (value));
+        }
+        else if (strcmp ((*row)[2], "int") == 0)
+            json_object_set_new (json, (*row)[1], json_integer (atoll (value)));
+        else
+            json_object_set_new (json, (*row)[1], json_string (value));
+    }
+    return 0;
+}
+
+static int
+s_cmd_flags (const s_options_t *options, const char *service, const char *op, int argc,
+             char **argv, const char *const (*table)[3])
+{
+    json_t *json = json_object ();
+    if (s_flags_to_json (argc, argv, table, json)) {
+        json_decref (json);
+        return s_usage ();
+    }
+    char *text = json_dumps (json, 0);
+    char *args[] = {(char *) service, (char *) op, text};
+    int status = s_cmd_call (options, 3, args);
+    free (text);
+    json_decref (json);
+    return status;
+}
+
+//  station events SERVICE: the log with each body decoded by its topic.
+static int
+s_cmd_events (const s_options_t *options, int argc, char **argv)
+{
+    static const char *const table[][3] = {
+        {"--after", "after", "int"}, {"--max", "max", "int"}, {NULL, NULL, NULL}};
+    if (argc < 1)
+        return s_usage ();
+    json_t *json = json_pack ("{s:i}", "after", 0);
+    if (s_flags_to_json (argc - 1, argv + 1, table, json)) {
+        json_decref (json);
+        return s_usage ();
+    }
+    msg_events_read_t request;
+    st_error_t err;
+    int status;
+    if (st_json_to_msg (&msg_events_read_desc, json, &request, &err)) {
+        json_decref (json);
+        return s_print_error (&err);
+    }
+    json_decref (json);
+    json_t *reply = NULL;
+    status = s_call (options, argv[0], "events.read", &request, &reply);
+    if (reply) {
+        //  Replace each hex body with the event decoded by its topic's declaration.
+        json_t *events = json_object_get (reply, "events");
+        size_t i;
+        json_t *event;
+        json_array_foreach (events, i, event)
+        {
+            const char *topic = json_string_value (json_object_get (event, "topic"));
+            const char *hex = json_string_value (json_object_get (event, "body"));
+            const st_event_desc_t *desc = topic ? st_proto_event (topic) : NULL;
+            if (!desc || !hex)
+                continue;
+            size_t size = strlen (hex) / 2;
+            uint8_t *data = st_malloc (size);
+            for (size_t j = 0; j < size; j++)
+                sscanf (hex + 2 * j, "%2hhx", &data[j]);
+            void *body = st_calloc (1, desc->body->size);
+            if (st_decode (desc->body, data, size, body, &err) == 0)
+                json_object_set_new (event, "body", st_msg_to_json (desc->body, body));
+            st_msg_clear (desc->body, body);
+            free (body);
+            free (data);
+        }
+        s_print_json (reply);
+        json_decref (reply);
+    }
+    st_msg_clear (&msg_events_read_desc, &request);
+    return status;
+}
+
+//  station keys init: every key pair a local deployment needs, and the personal-data keys.
+static int
+s_cmd_keys_init (const s_options_t *options)
+{
+    static const char *const keys[][2] = {
+        {"registry", "service"}, {"match", "service"}, {"ledger", "service"},
+        {"notify", "service"},   {"gateway", "gateway"}, {"operator", "operator"}};
+    st_error_t err;
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (st_keys_generate (options->keydir, keys[i][0], keys[i][1], &err) < 0)
+            return s_print_error (&err);
+    char message[256];
+    if (st_crypto_generate (options->keydir, message, sizeof message) < 0) {
+        st_error_set (&err, ST_INTERNAL, NULL, "%s", message);
+        return s_print_error (&err);
+    }
+    printf ("keys ready in %s\n", options->keydir);
+    return 0;
+}
+
+int
+main (int argc, char **argv)
+{
+    s_options_t options = {.keydir = s_env ("STATION_KEYS", "var/keys"),
+                           .key_name = s_env ("STATION_OPERATOR_KEY", "operator"),
+                           .timeout_ms = atoi (s_env ("STATION_TIMEOUT", "5000"))};
+    st_log_init ("station", s_env ("STATION_LOG_LEVEL", "warn"));
+    int a = 1;
+    for (; a < argc && strncmp (argv[a], "--", 2) == 0; a += 2) {
+        if (a + 1 >= argc)
+            return s_usage ();
+        if (strcmp (argv[a], "--keys") == 0)
+            options.keydir = argv[a + 1];
+        else if (strcmp (argv[a], "--key") == 0)
+            options.key_name = argv[a + 1];
+        else if (strcmp (argv[a], "--timeout") == 0)
+            options.timeout_ms = atoi (argv[a + 1]);
+        else if (strcmp (argv[a], "--as") == 0) {
+            //  ACCOUNT:ROLE[:REGION]
+            snprintf (options.actor_text, sizeof options.actor_text, "%s", argv[a + 1]);
+            char *role = strchr (options.actor_text, ':');
+            if (!role)
+                return s_usage ();
+            *role++ = 0;
+            char *region = strchr (role, ':');
+            if (region)
+                *region++ = 0;
+            options.actor.account = options.actor_text;
+            options.actor.role = role;
+            options.actor.region = region;
+            options.has_actor = true;
+        }
+        else
+            return s_usage ();
+    }
+    if (options.timeout_ms <= 0)
+        options.timeout_ms = 5000;
+    argc -= a;
+    argv += a;
+    if (argc < 1)
+        return s_usage ();
+    const char *command = argv[0];
+    if (strcmp (command, "keys") == 0 && argc == 2 && strcmp (argv[1], "init") == 0)
+        return s_cmd_keys_init (&options);
+    if (strcmp (command, "keygen") == 0 && argc == 3) {
+        st_error_t err;
+        int rc = st_keys_generate (options.keydir, argv[1], argv[2], &err);
+        if (rc < 0)
+            return s_print_error (&err);
+        printf (rc ? "key \"%s\" exists already\n" : "key \"%s\" written\n", argv[1]);
+        return 0;
+    }
+    if (strcmp (command, "call") == 0)
+        return s_cmd_call (&options, argc - 1, argv + 1);
+    if (strcmp (command, "ping") == 0 && argc == 2) {
+        char *args[] = {argv[1], "sys.ping"};
+        return s_cmd_call (&options, 2, args);
+    }
+    if (strcmp (command, "parked") == 0 && argc == 2) {
+        char *args[] = {argv[1], "events.parked"};
+        return s_cmd_call (&options, 2, args);
+    }
+    if (strcmp (command, "events") == 0)
+        return s_cmd_events (&options, argc - 1, argv + 1);
+    if (strcmp (command, "volunteer") == 0 && argc >= 2 && strcmp (argv[1], "register") == 0) {
+        static const char *const table[][3] = {{"--name", "name", "str"},
+                                               {"--id-number", "id_number", "str"},
+                                               {"--phone", "phone", "str"},
+                                               {"--region", "region", "str"},
+                                               {"--skill", "skills", "list"},
+                                               {NULL, NULL, NULL}};
+        return s_cmd_flags (&options, "registry", "volunteer.register", argc - 2, argv + 2, table);
+    }
+    if (strcmp (command, "volunteer") == 0 && argc == 3 && strcmp (argv[1], "get") == 0) {
+        json_t *json = json_pack ("{s:s}", "id", argv[2]);
+        char *text = json_dumps (json, 0);
+        char *args[] = {"registry", "volunteer.get", text};
+        int status = s_cmd_call (&options, 3, args);
+        free (text);
+        json_decref (json);
+        return status;
+    }
+    if (strcmp (command, "supply") == 0 && argc >= 2 && strcmp (argv[1], "stats") == 0) {
+        static const char *const table[][3] = {{"--region", "region", "str"}, {NULL, NULL, NULL}};
+        return s_cmd_flags (&options, "match", "supply.stats", argc - 2, argv + 2, table);
+    }
+    return s_usage ();
+}
