@@ -1,0 +1,399 @@
+/*  harness.c — real processes, a real database, real sockets  */
+#include "harness.h"
+#include "st_crypto.h"
+#include "st_keys.h"
+#include "st_log.h"
+
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#define HARNESS_SERVICES 4
+
+static const char *const s_services[HARNESS_SERVICES] = {"registry", "match", "ledger", "notify"};
+
+struct harness_s {
+    char dir[256];
+    char keys[300];
+    char db[64];
+    char conninfo[512];
+    char endpoint[32][320];
+    pid_t pids[HARNESS_SERVICES];
+    PGconn *pg;
+    zcert_t *certs[8];
+    char *cert_names[8];
+};
+
+static const char *
+s_env (const char *name)
+{
+    const char *value = getenv (name);
+    if (!value || !*value) {
+        fprintf (stderr, "harness: %s is not set: run the tests with scripts/test, which starts "
+                         "the test PostgreSQL cluster\n", name);
+        fail ();
+    }
+    return value;
+}
+
+static int
+s_index (const char *service)
+{
+    for (int i = 0; i < HARNESS_SERVICES; i++)
+        if (strcmp (s_services[i], service) == 0)
+            return i;
+    fail_msg ("no service \"%s\"", service);
+    return -1;
+}
+
+static void
+s_noop_notice (void *arg, const char *message)
+{
+    (void) arg, (void) message;
+}
+
+static PGconn *
+s_super (const char *db)
+{
+    char conninfo[512];
+    snprintf (conninfo, sizeof conninfo, "host=%s port=%s user=%s dbname=%s",
+              s_env ("STATION_TEST_PGHOST"), s_env ("STATION_TEST_PGPORT"),
+              s_env ("STATION_TEST_PGUSER"), db);
+    PGconn *conn = PQconnectdb (conninfo);
+    if (PQstatus (conn) != CONNECTION_OK)
+        fail_msg ("harness: could not connect as superuser: %s", PQerrorMessage (conn));
+    PQsetNoticeProcessor (conn, s_noop_notice, NULL);
+    return conn;
+}
+
+static void
+s_exec (PGconn *conn, const char *sql)
+{
+    PGresult *res = PQexec (conn, sql);
+    if (PQresultStatus (res) != PGRES_COMMAND_OK && PQresultStatus (res) != PGRES_TUPLES_OK)
+        fail_msg ("harness: %s: %s", sql, PQerrorMessage (conn));
+    PQclear (res);
+}
+
+harness_t *
+harness_new (const char *name)
+{
+    harness_t *self = calloc (1, sizeof *self);
+    snprintf (self->dir, sizeof self->dir, "/tmp/station-%s-XXXXXX", name);
+    assert_non_null (mkdtemp (self->dir));
+    snprintf (self->keys, sizeof self->keys, "%s/keys", self->dir);
+    st_error_t err;
+    for (int i = 0; i < HARNESS_SERVICES; i++)
+        assert_true (st_keys_generate (self->keys, s_services[i], "service", &err) >= 0);
+    assert_true (st_keys_generate (self->keys, "operator", "operator", &err) >= 0);
+    assert_true (st_keys_generate (self->keys, "gateway", "gateway", &err) >= 0);
+    char message[256];
+    assert_true (st_crypto_generate (self->keys, message, sizeof message) >= 0);
+
+    snprintf (self->db, sizeof self->db, "st_%s_%d", name, (int) getpid ());
+    PGconn *postgres = s_super ("postgres");
+    char sql[1024];
+    snprintf (sql, sizeof sql, "DROP DATABASE IF EXISTS %s", self->db);
+    s_exec (postgres, sql);
+    snprintf (sql, sizeof sql, "CREATE DATABASE %s", self->db);
+    s_exec (postgres, sql);
+    PQfinish (postgres);
+    self->pg = s_super (self->db);
+    snprintf (sql, sizeof sql, "REVOKE ALL ON DATABASE %s FROM PUBLIC;"
+                               " REVOKE ALL ON SCHEMA public FROM PUBLIC", self->db);
+    s_exec (self->pg, sql);
+    for (int i = 0; i < HARNESS_SERVICES; i++) {
+        snprintf (sql, sizeof sql, "GRANT CONNECT ON DATABASE %s TO %s;"
+                                   " CREATE SCHEMA %s AUTHORIZATION %s",
+                  self->db, s_services[i], s_services[i], s_services[i]);
+        s_exec (self->pg, sql);
+    }
+    snprintf (self->conninfo, sizeof self->conninfo, "host=%s port=%s dbname=%s",
+              s_env ("STATION_TEST_PGHOST"), s_env ("STATION_TEST_PGPORT"), self->db);
+    for (int i = 0; i < HARNESS_SERVICES; i++) {
+        snprintf (self->endpoint[2 * i], sizeof self->endpoint[0], "ipc://%s/%s.rpc", self->dir,
+                  s_services[i]);
+        snprintf (self->endpoint[2 * i + 1], sizeof self->endpoint[0], "ipc://%s/%s.events",
+                  self->dir, s_services[i]);
+    }
+    return self;
+}
+
+const char *
+harness_dir (harness_t *self)
+{
+    return self->dir;
+}
+
+const char *
+harness_keys (harness_t *self)
+{
+    return self->keys;
+}
+
+const char *
+harness_conninfo (harness_t *self)
+{
+    return self->conninfo;
+}
+
+const char *
+harness_endpoint (harness_t *self, const char *service, const char *kind)
+{
+    return self->endpoint[2 * s_index (service) + (strcmp (kind, "events") == 0)];
+}
+
+PGconn *
+harness_pg (harness_t *self)
+{
+    return self->pg;
+}
+
+const char *
+harness_sql (harness_t *self, const char *sql)
+{
+    static char value[4096];
+    PGresult *res = PQexec (self->pg, sql);
+    if (PQresultStatus (res) != PGRES_COMMAND_OK && PQresultStatus (res) != PGRES_TUPLES_OK)
+        fail_msg ("harness: %s: %s", sql, PQerrorMessage (self->pg));
+    snprintf (value, sizeof value, "%s",
+              PQntuples (res) && PQnfields (res) ? PQgetvalue (res, 0, 0) : "");
+    PQclear (res);
+    return value;
+}
+
+//  The environment every child gets: endpoints, keys, database.
+static void
+s_child_env (harness_t *self)
+{
+    setenv ("STATION_KEYS", self->keys, 1);
+    setenv ("STATION_DB", self->conninfo, 1);
+    setenv ("STATION_LOG_LEVEL", getenv ("STATION_TEST_LOG_LEVEL") ? getenv ("STATION_TEST_LOG_LEVEL") : "warn", 1);
+    setenv ("STATION_POLL_MS", getenv ("STATION_POLL_MS") ? getenv ("STATION_POLL_MS") : "1000", 1);
+    for (int i = 0; i < HARNESS_SERVICES; i++) {
+        char name[64];
+        snprintf (name, sizeof name, "STATION_%s_RPC", s_services[i]);
+        setenv (name, self->endpoint[2 * i], 1);
+        snprintf (name, sizeof name, "STATION_%s_EVENTS", s_services[i]);
+        setenv (name, self->endpoint[2 * i + 1], 1);
+    }
+}
+
+static const char *
+s_bin (const char *program, char *buf, size_t size)
+{
+    snprintf (buf, size, "%s/%s", s_env ("STATION_BIN_DIR"), program);
+    return buf;
+}
+
+pid_t
+harness_spawn (harness_t *self, const char *service)
+{
+    int i = s_index (service);
+    char path[512], program[64];
+    snprintf (program, sizeof program, "station-%s", service);
+    s_bin (program, path, sizeof path);
+    pid_t pid = fork ();
+    assert_true (pid >= 0);
+    if (pid == 0) {
+        //  A test that fails half-way leaves no service behind.
+        prctl (PR_SET_PDEATHSIG, SIGKILL);
+        s_child_env (self);
+        char log[512];
+        snprintf (log, sizeof log, "%s/%s.log", self->dir, service);
+        int fd = open (log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        if (fd >= 0) {
+            dup2 (fd, 2);
+            close (fd);
+        }
+        execl (path, program, (char *) NULL);
+        _exit (127);
+    }
+    self->pids[i] = pid;
+    return pid;
+}
+
+pid_t
+harness_start (harness_t *self, const char *service)
+{
+    pid_t pid = harness_spawn (self, service);
+    st_client_t *client = harness_client (self, service, "operator");
+    int64_t until = st_clock_ms () + 20000;
+    bool up = false;
+    while (!up && st_clock_ms () < until) {
+        msg_empty_t request = {0};
+        msg_pong_t pong;
+        st_error_t err;
+        up = st_client_call (client, "sys.ping", NULL, NULL, &msg_empty_desc, &request,
+                             &msg_pong_desc, &pong, 300, &err) == ST_OK;
+        if (up)
+            st_msg_clear (&msg_pong_desc, &pong);
+        int status;
+        if (!up && waitpid (pid, &status, WNOHANG) == pid) {
+            self->pids[s_index (service)] = 0;
+            fail_msg ("%s exited during start-up (see %s/%s.log)", service, self->dir, service);
+        }
+    }
+    st_client_destroy (&client);
+    if (!up)
+        fail_msg ("%s did not answer within 20 s (see %s/%s.log)", service, self->dir, service);
+    return pid;
+}
+
+int
+harness_stop (harness_t *self, const char *service, int sig)
+{
+    int i = s_index (service), status = 0;
+    if (self->pids[i] <= 0)
+        return -1;
+    kill (self->pids[i], sig);
+    waitpid (self->pids[i], &status, 0);
+    self->pids[i] = 0;
+    return status;
+}
+
+st_client_t *
+harness_client (harness_t *self, const char *service, const char *key)
+{
+    st_error_t err;
+    int slot = -1;
+    for (int i = 0; i < 8 && slot < 0; i++)
+        if (self->cert_names[i] && strcmp (self->cert_names[i], key) == 0)
+            slot = i;
+    for (int i = 0; i < 8 && slot < 0; i++)
+        if (!self->cert_names[i]) {
+            self->certs[i] = st_keys_secret (self->keys, key, &err);
+            assert_non_null (self->certs[i]);
+            self->cert_names[i] = strdup (key);
+            slot = i;
+        }
+    assert_true (slot >= 0);
+    zcert_t *server = st_keys_public (self->keys, service, &err);
+    assert_non_null (server);
+    st_client_t *client = st_client_new (harness_endpoint (self, service, "rpc"),
+                                         self->certs[slot], zcert_public_txt (server));
+    zcert_destroy (&server);
+    st_client_set_retry (client, 500);
+    return client;
+}
+
+int
+harness_cli (harness_t *self, char *out, size_t out_size, const char *arg, ...)
+{
+    const char *args[32] = {"station"};
+    int n = 1;
+    va_list ap;
+    va_start (ap, arg);
+    for (const char *a = arg; a && n < 31; a = va_arg (ap, const char *))
+        args[n++] = a;
+    va_end (ap);
+    args[n] = NULL;
+    int pipefd[2];
+    assert_int_equal (pipe (pipefd), 0);
+    char path[512];
+    s_bin ("station", path, sizeof path);
+    pid_t pid = fork ();
+    assert_true (pid >= 0);
+    if (pid == 0) {
+        s_child_env (self);
+        dup2 (pipefd[1], 1);
+        close (pipefd[0]);
+        close (pipefd[1]);
+        execv (path, (char *const *) args);
+        _exit (127);
+    }
+    close (pipefd[1]);
+    size_t used = 0;
+    ssize_t got;
+    while ((got = read (pipefd[0], out + used, out_size - 1 - used)) > 0)
+        used += (size_t) got;
+    out[used] = 0;
+    close (pipefd[0]);
+    int status;
+    waitpid (pid, &status, 0);
+    return WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
+}
+
+long
+harness_rss_kib (pid_t pid)
+{
+    char path[64], line[256];
+    snprintf (path, sizeof path, "/proc/%d/status", (int) pid);
+    FILE *file = fopen (path, "r");
+    if (!file)
+        return -1;
+    long kib = -1;
+    while (fgets (line, sizeof line, file))
+        if (strncmp (line, "VmRSS:", 6) == 0)
+            kib = atol (line + 6);
+    fclose (file);
+    return kib;
+}
+
+//  Fails the test when a service's log holds a sanitizer report: in the sanitizer build a
+//  memory error or leak in a service is a test failure, not a line nobody reads.
+static bool
+s_check_log (harness_t *self, const char *service, char *path_out, size_t size)
+{
+    char path[512], line[1024];
+    snprintf (path, sizeof path, "%s/%s.log", self->dir, service);
+    FILE *file = fopen (path, "r");
+    if (!file)
+        return false;
+    bool report = false;
+    while (!report && fgets (line, sizeof line, file))
+        report = strstr (line, "ERROR: AddressSanitizer") || strstr (line, "ERROR: LeakSanitizer")
+                 || strstr (line, "runtime error:");
+    fclose (file);
+    if (report)
+        snprintf (path_out, size, "%s", path);
+    return report;
+}
+
+void
+harness_destroy (harness_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    harness_t *self = *self_p;
+    for (int i = 0; i < HARNESS_SERVICES; i++)
+        if (self->pids[i] > 0) {
+            kill (self->pids[i], SIGTERM);
+            int status;
+            waitpid (self->pids[i], &status, 0);
+            self->pids[i] = 0;
+        }
+    char report[512] = "";
+    for (int i = 0; i < HARNESS_SERVICES; i++)
+        if (s_check_log (self, s_services[i], report, sizeof report))
+            setenv ("STATION_TEST_KEEP", "1", 1); //  keep the folder with the report
+    for (int i = 0; i < 8; i++) {
+        zcert_destroy (&self->certs[i]);
+        free (self->cert_names[i]);
+    }
+    PQfinish (self->pg);
+    PGconn *postgres = s_super ("postgres");
+    char sql[256];
+    snprintf (sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", self->db);
+    PQclear (PQexec (postgres, sql));
+    PQfinish (postgres);
+    if (!getenv ("STATION_TEST_KEEP")) {
+        char command[400];
+        snprintf (command, sizeof command, "rm -rf '%s'", self->dir);
+        if (system (command) != 0)
+            fprintf (stderr, "harness: could not remove %s\n", self->dir);
+    }
+    free (self);
+    *self_p = NULL;
+    if (*report)
+        fail_msg ("a service reported a sanitizer error: see %s", report);
+}

@@ -1,0 +1,56 @@
+/*  harness.h — integration tests against real processes: a fresh database in the test
+    PostgreSQL cluster (started by scripts/test), a key directory, and the service binaries
+    started on ipc endpoints in a private folder. The harness is the parent of every process
+    it starts and reaps each one.  */
+#ifndef HARNESS_H_INCLUDED
+#define HARNESS_H_INCLUDED
+
+#include "st_client.h"
+
+#include <libpq-fe.h>
+#include <sys/types.h>
+
+typedef struct harness_s harness_t;
+
+//  Creates a database, keys (every service, "operator", "gateway") and a folder for `name`.
+//  Fails the test (cmocka) when the test cluster is not there: run scripts/test.
+harness_t *harness_new (const char *name);
+
+//  Stops every process, drops the database and removes the folder.
+void harness_destroy (harness_t **self_p);
+
+//  Starts a service and waits until it answers sys.ping. Returns its pid.
+pid_t harness_start (harness_t *self, const char *service);
+
+//  Starts a service without waiting (for tests of start-up failures).
+pid_t harness_spawn (harness_t *self, const char *service);
+
+//  Sends `sig` to a service and reaps it; returns its wait status.
+int harness_stop (harness_t *self, const char *service, int sig);
+
+//  The private folder, the key directory, a service's rpc or events endpoint.
+const char *harness_dir (harness_t *self);
+const char *harness_keys (harness_t *self);
+const char *harness_endpoint (harness_t *self, const char *service, const char *kind);
+
+//  The libpq connection string for a role (its own password from PGPASSFILE).
+const char *harness_conninfo (harness_t *self);
+
+//  A superuser connection to the test database, for looking at what services stored.
+PGconn *harness_pg (harness_t *self);
+
+//  Runs SQL as the superuser and returns the first value of the first row (static buffer,
+//  "" when none); fails the test on error.
+const char *harness_sql (harness_t *self, const char *sql);
+
+//  A client of `service` using the key pair `key` ("operator", "gateway", a service).
+st_client_t *harness_client (harness_t *self, const char *service, const char *key);
+
+//  Runs the station CLI with args (NULL-terminated); stdout into `out` (NUL-terminated).
+//  Returns its exit status.
+int harness_cli (harness_t *self, char *out, size_t out_size, const char *arg, ...);
+
+//  Resident set size of a process in KiB (from /proc), -1 when unknown.
+long harness_rss_kib (pid_t pid);
+
+#endif
