@@ -1,0 +1,125 @@
+/*  bench_codec.c — the table-driven codec against raw msgpack-c on the same ~200-byte body:
+    encode, and decode into owned copies (what a handler needs), per message.  */
+#include "bench_util.h"
+#include "st_proto.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define ROUNDS 1000000
+
+static char *s_skills[] = {"急救", "驾驶", "手语", "法律咨询", "书法", "心理疏导", "助老"};
+static msg_volunteer_register_t s_sample = {.name = "欧阳明华（社区志愿者）",
+                                            .id_number = "431022198503120414",
+                                            .phone = "13807351234",
+                                            .region = "431022100201",
+                                            .skills = {s_skills, 7},
+                                            .has_skills = true};
+
+//  The same map packed by hand with msgpack-c.
+static void
+s_raw_pack (msgpack_packer *pk)
+{
+    msgpack_pack_map (pk, 5);
+    msgpack_pack_str_with_body (pk, "name", 4);
+    msgpack_pack_str_with_body (pk, s_sample.name, strlen (s_sample.name));
+    msgpack_pack_str_with_body (pk, "id_number", 9);
+    msgpack_pack_str_with_body (pk, s_sample.id_number, 18);
+    msgpack_pack_str_with_body (pk, "phone", 5);
+    msgpack_pack_str_with_body (pk, s_sample.phone, 11);
+    msgpack_pack_str_with_body (pk, "region", 6);
+    msgpack_pack_str_with_body (pk, s_sample.region, 12);
+    msgpack_pack_str_with_body (pk, "skills", 6);
+    msgpack_pack_array (pk, 7);
+    for (int i = 0; i < 7; i++)
+        msgpack_pack_str_with_body (pk, s_skills[i], strlen (s_skills[i]));
+}
+
+//  Raw decode: unpack and copy each string out, as a handler keeping them would.
+static size_t
+s_raw_decode (const char *data, size_t size)
+{
+    msgpack_unpacked unpacked;
+    msgpack_unpacked_init (&unpacked);
+    size_t offset = 0, copied = 0;
+    if (msgpack_unpack_next (&unpacked, data, size, &offset) == MSGPACK_UNPACK_SUCCESS) {
+        const msgpack_object_map *map = &unpacked.data.via.map;
+        for (uint32_t i = 0; i < map->size; i++) {
+            const msgpack_object *v = &map->ptr[i].val;
+            if (v->type == MSGPACK_OBJECT_STR) {
+                char *copy = strndup (v->via.str.ptr, v->via.str.size);
+                copied += strlen (copy);
+                free (copy);
+            }
+            else if (v->type == MSGPACK_OBJECT_ARRAY)
+                for (uint32_t j = 0; j < v->via.array.size; j++) {
+                    char *copy = strndup (v->via.array.ptr[j].via.str.ptr,
+                                          v->via.array.ptr[j].via.str.size);
+                    copied += strlen (copy);
+                    free (copy);
+                }
+        }
+    }
+    msgpack_unpacked_destroy (&unpacked);
+    return copied;
+}
+
+int
+main (void)
+{
+    msgpack_sbuffer buffer;
+    msgpack_packer pk;
+    msgpack_sbuffer_init (&buffer);
+    msgpack_packer_init (&pk, &buffer, msgpack_sbuffer_write);
+    volatile size_t sink = 0;
+
+    int64_t t0 = bench_ns ();
+    for (int i = 0; i < ROUNDS; i++) {
+        msgpack_sbuffer_clear (&buffer);
+        s_raw_pack (&pk);
+        sink += buffer.size;
+    }
+    int64_t raw_encode = bench_ns () - t0;
+    size_t size = buffer.size;
+    char *frame = malloc (size);
+    memcpy (frame, buffer.data, size);
+
+    t0 = bench_ns ();
+    for (int i = 0; i < ROUNDS; i++) {
+        msgpack_sbuffer_clear (&buffer);
+        st_pack (&pk, &msg_volunteer_register_desc, &s_sample);
+        sink += buffer.size;
+    }
+    int64_t our_encode = bench_ns () - t0;
+    if (buffer.size != size || memcmp (buffer.data, frame, size) != 0) {
+        fprintf (stderr, "bench_codec: the two encoders disagree\n");
+        return 1;
+    }
+
+    t0 = bench_ns ();
+    for (int i = 0; i < ROUNDS; i++)
+        sink += s_raw_decode (frame, size);
+    int64_t raw_decode = bench_ns () - t0;
+
+    t0 = bench_ns ();
+    for (int i = 0; i < ROUNDS; i++) {
+        msg_volunteer_register_t out;
+        st_error_t err;
+        if (st_decode (&msg_volunteer_register_desc, (const uint8_t *) frame, size, &out, &err))
+            return 1;
+        sink += out.skills.count;
+        st_msg_clear (&msg_volunteer_register_desc, &out);
+    }
+    int64_t our_decode = bench_ns () - t0;
+
+    printf ("body: msg_volunteer_register, %zu bytes, %d rounds\n", size, ROUNDS);
+    printf ("%-34s %8.0f ns/msg\n", "encode raw msgpack-c", (double) raw_encode / ROUNDS);
+    printf ("%-34s %8.0f ns/msg  (%.2fx raw)\n", "encode st_pack", (double) our_encode / ROUNDS,
+            (double) our_encode / raw_encode);
+    printf ("%-34s %8.0f ns/msg\n", "decode raw msgpack-c + copies", (double) raw_decode / ROUNDS);
+    printf ("%-34s %8.0f ns/msg  (%.2fx raw)\n", "decode st_decode (prescan+validate)",
+            (double) our_decode / ROUNDS, (double) our_decode / raw_decode);
+    free (frame);
+    msgpack_sbuffer_destroy (&buffer);
+    return sink == 0;
+}
