@@ -50,11 +50,10 @@ s_raw_decode (const char *data, size_t size)
                 char *copy = strndup (v->via.str.ptr, v->via.str.size);
                 copied += strlen (copy);
                 free (copy);
-            }
-            else if (v->type == MSGPACK_OBJECT_ARRAY)
+            } else if (v->type == MSGPACK_OBJECT_ARRAY)
                 for (uint32_t j = 0; j < v->via.array.size; j++) {
-                    char *copy = strndup (v->via.array.ptr[j].via.str.ptr,
-                                          v->via.array.ptr[j].via.str.size);
+                    char *copy =
+                        strndup (v->via.array.ptr[j].via.str.ptr, v->via.array.ptr[j].via.str.size);
                     copied += strlen (copy);
                     free (copy);
                 }

@@ -15,8 +15,8 @@
 extern const st_migration_t bench_events_migrations[];
 extern const size_t bench_events_migrations_count;
 
-#define BURST 20000
-#define STEADY 2000
+#define BURST       20000
+#define STEADY      2000
 #define STEADY_RATE 500 //  events per second
 
 static st_status_t
@@ -100,30 +100,41 @@ main (void)
     //  The consumer runs here, as the notify service would, in notify's schema.
     st_error_t err;
     st_db_t *db = st_db_new (harness_conninfo (h), "notify", "notify");
-    if (st_migrate (db, "notify", bench_events_migrations, bench_events_migrations_count, &err)
-        || st_db_run (db, "CREATE TABLE applied (seq bigint, at timestamptz);"
-                          " CREATE TABLE raw_append (id bigint GENERATED ALWAYS AS IDENTITY"
-                          " PRIMARY KEY, topic text, body bytea,"
-                          " created_at timestamptz DEFAULT now ())", &err)) {
+    if (st_migrate (db, "notify", bench_events_migrations, bench_events_migrations_count, &err) ||
+        st_db_run (db,
+                   "CREATE TABLE applied (seq bigint, at timestamptz);"
+                   " CREATE TABLE raw_append (id bigint GENERATED ALWAYS AS IDENTITY"
+                   " PRIMARY KEY, topic text, body bytea,"
+                   " created_at timestamptz DEFAULT now ())",
+                   &err)) {
         fprintf (stderr, "bench_events: %s\n", err.message);
         return 1;
     }
     st_db_destroy (&db);
     zcert_t *cert = st_keys_secret (harness_keys (h), "notify", &err);
     st_subscription_t subscription = {"volunteer.registered", s_apply};
-    st_consumer_config_t config = {
-        .service = "notify", .conninfo = harness_conninfo (h), .publisher = "registry",
-        .rpc_endpoint = harness_endpoint (h, "registry", "rpc"),
-        .pub_endpoint = harness_endpoint (h, "registry", "events"), .keydir = harness_keys (h),
-        .cert = cert, .subscriptions = &subscription, .subscription_count = 1,
-        .prepare = s_prepare, .poll_ms = 1000, .batch = 500};
+    st_consumer_config_t config = {.service = "notify",
+                                   .conninfo = harness_conninfo (h),
+                                   .publisher = "registry",
+                                   .rpc_endpoint = harness_endpoint (h, "registry", "rpc"),
+                                   .pub_endpoint = harness_endpoint (h, "registry", "events"),
+                                   .keydir = harness_keys (h),
+                                   .cert = cert,
+                                   .subscriptions = &subscription,
+                                   .subscription_count = 1,
+                                   .prepare = s_prepare,
+                                   .poll_ms = 1000,
+                                   .batch = 500};
     zactor_t *consumer = st_consumer_new (&config);
     char *ready = zstr_recv (consumer);
     zstr_free (&ready);
 
     char *skills[] = {"急救", "驾驶"};
-    msg_volunteer_registered_t event = {.id = "1", .name = "欧阳明华", .region = "431022100201",
-                                        .skills = {skills, 2}, .has_skills = true,
+    msg_volunteer_registered_t event = {.id = "1",
+                                        .name = "欧阳明华",
+                                        .region = "431022100201",
+                                        .skills = {skills, 2},
+                                        .has_skills = true,
                                         .status = "active"};
     uint8_t *body;
     size_t size;

@@ -28,7 +28,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-namespace {
+namespace
+{
 
 using Clock = std::chrono::steady_clock;
 
@@ -86,8 +87,7 @@ s_shape (mcf_dimacs_t *instance)
         if (s > 0) {
             shape.source = u;
             shape.headcount = s;
-        }
-        else if (s < 0)
+        } else if (s < 0)
             shape.sink = u;
     }
     shape.is_request.assign ((size_t) n, 0);
@@ -285,8 +285,7 @@ s_greedy (mcf_dimacs_t *instance, const Shape &shape, long long *staffed)
         if (u == shape.source) {
             need[(size_t) v] = cap;
             requests.push_back (v);
-        }
-        else if (shape.is_unserved[(size_t) a])
+        } else if (shape.is_unserved[(size_t) a])
             penalty[(size_t) u] = cost;
         else if (shape.is_request[(size_t) u])
             candidates[(size_t) u].push_back ({cost, v});
@@ -324,8 +323,8 @@ s_arg (const char *arg, const char *name, long long lo, long long hi, long long 
     errno = 0;
     long long parsed = strtoll (arg, &end, 10);
     if (errno != 0 || end == arg || *end != '\0' || parsed < lo || parsed > hi) {
-        fprintf (stderr, "bench_mcf: %s must be a whole number in %lld..%lld, not \"%s\"\n",
-                 name, lo, hi, arg);
+        fprintf (stderr, "bench_mcf: %s must be a whole number in %lld..%lld, not \"%s\"\n", name,
+                 lo, hi, arg);
         return false;
     }
     *value = parsed;
@@ -355,13 +354,11 @@ main (int argc, char **argv)
             return 2;
         }
         snprintf (what, sizeof what, "instance %s", argv[2]);
-    }
-    else if (argc == 1 || argc == 5) {
-        if (argc == 5
-            && !(s_arg (argv[1], "N_VOL", 1, MCF_NODES_MAX / 2, &n_vol)
-                 && s_arg (argv[2], "N_REQ", 1, MCF_NODES_MAX / 2, &n_req)
-                 && s_arg (argv[3], "CANDIDATES", 1, n_vol, &cand)
-                 && s_arg (argv[4], "SEED", 0, INT64_MAX, &seed)))
+    } else if (argc == 1 || argc == 5) {
+        if (argc == 5 && !(s_arg (argv[1], "N_VOL", 1, MCF_NODES_MAX / 2, &n_vol) &&
+                           s_arg (argv[2], "N_REQ", 1, MCF_NODES_MAX / 2, &n_req) &&
+                           s_arg (argv[3], "CANDIDATES", 1, n_vol, &cand) &&
+                           s_arg (argv[4], "SEED", 0, INT64_MAX, &seed)))
             return 2;
         if (n_req * (cand + 2) + n_vol > MCF_ARCS_MAX) {
             fprintf (stderr, "bench_mcf: instance would exceed %d arcs\n", MCF_ARCS_MAX);
@@ -372,8 +369,7 @@ main (int argc, char **argv)
         snprintf (what, sizeof what,
                   "county round: %lld volunteers, %lld requests, %lld candidates each, seed %lld",
                   n_vol, n_req, cand, seed);
-    }
-    else {
+    } else {
         fprintf (stderr, "usage: bench_mcf [N_VOL N_REQ CANDIDATES SEED] | bench_mcf -f FILE\n");
         return 2;
     }
@@ -400,16 +396,16 @@ main (int argc, char **argv)
     bool agree = true;
     long long optimum = 0, optimum_staffed = 0;
     for (auto &s : solvers) {
-        s.ok = s_run_forked (s.run, instance, shape, &s.result, &s.peak_kb) == 0
-               && s.result.optimal;
+        s.ok =
+            s_run_forked (s.run, instance, shape, &s.result, &s.peak_kb) == 0 && s.result.optimal;
         if (!s.ok) {
             printf ("%-30s failed: no optimum\n", s.name);
             agree = false;
             continue;
         }
         const Result &r = s.result;
-        printf ("%-30s %8.3f %8.3f %14lld %9lld %9.1f %11.1f", s.name, r.build_s, r.solve_s,
-                r.cost, (long long) shape.headcount - r.unserved, s.peak_kb / 1024.0,
+        printf ("%-30s %8.3f %8.3f %14lld %9lld %9.1f %11.1f", s.name, r.build_s, r.solve_s, r.cost,
+                (long long) shape.headcount - r.unserved, s.peak_kb / 1024.0,
                 (s.peak_kb - r.baseline_kb) / 1024.0);
         if (r.pivots >= 0)
             printf ("   (%lld pivots)", r.pivots);
@@ -417,8 +413,7 @@ main (int argc, char **argv)
         if (&s == &solvers[0]) {
             optimum = r.cost;
             optimum_staffed = (long long) shape.headcount - r.unserved;
-        }
-        else if (r.cost != optimum)
+        } else if (r.cost != optimum)
             agree = false;
     }
     printf ("\ncosts equal: %s\n", agree ? "yes" : "NO");

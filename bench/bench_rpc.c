@@ -101,18 +101,18 @@ main (void)
     st_keys_generate (keydir, "operator", "operator", &err);
     zactor_t *auth = st_keys_auth (keydir);
     zcert_t *server = st_keys_secret (keydir, "registry", &err);
-    zcert_t *operator = st_keys_secret (keydir, "operator", &err);
+    zcert_t *operator= st_keys_secret (keydir, "operator", &err);
     static int64_t samples[ROUNDS];
 
     zactor_t *actor = zactor_new (s_server_actor, keydir);
-    st_client_t *client = st_client_new ("tcp://127.0.0.1:47101", operator,
-                                         zcert_public_txt (server));
+    st_client_t *client =
+        st_client_new ("tcp://127.0.0.1:47101", operator, zcert_public_txt (server));
     msg_empty_t empty = {0};
     msg_pong_t pong;
     //  Warm up: CURVE handshake and the first allocations.
     for (int i = 0; i < 100; i++) {
-        if (st_client_call (client, "sys.ping", NULL, NULL, &msg_empty_desc, &empty,
-                            &msg_pong_desc, &pong, 5000, &err) != ST_OK) {
+        if (st_client_call (client, "sys.ping", NULL, NULL, &msg_empty_desc, &empty, &msg_pong_desc,
+                            &pong, 5000, &err) != ST_OK) {
             fprintf (stderr, "bench_rpc: %s\n", err.message);
             return 1;
         }

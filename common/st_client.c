@@ -79,8 +79,8 @@ st_client_envelope (const char *op, const msg_actor_t *actor, const uint8_t *id,
 }
 
 st_status_t
-st_client_decode_reply (const uint8_t *frame, size_t size, const st_desc_t *reply_desc,
-                        void *reply, st_error_t *err)
+st_client_decode_reply (const uint8_t *frame, size_t size, const st_desc_t *reply_desc, void *reply,
+                        st_error_t *err)
 {
     st_unpacked_t unpacked;
     msg_reply_t envelope;
@@ -94,11 +94,9 @@ st_client_decode_reply (const uint8_t *frame, size_t size, const st_desc_t *repl
         if (envelope.has_error) {
             st_status_parse (envelope.error.code, strlen (envelope.error.code), &code);
             rc = st_error_set (err, code, envelope.error.field, "%s", envelope.error.message);
-        }
-        else
+        } else
             rc = st_error_set (err, ST_INTERNAL, NULL, "reply says not ok without an error");
-    }
-    else if (reply_desc) {
+    } else if (reply_desc) {
         msgpack_object empty = {.type = MSGPACK_OBJECT_MAP};
         const msgpack_object *body = envelope.body.object ? envelope.body.object : &empty;
         if (st_decode_object (reply_desc, body, reply, err))
@@ -121,9 +119,9 @@ s_reply_matches (const uint8_t *frame, size_t size, const uint8_t *id)
     const msgpack_object *root = &unpacked.unpacked.data;
     for (uint32_t i = 0; i < root->via.map.size; i++) {
         const msgpack_object_kv *kv = &root->via.map.ptr[i];
-        if (kv->key.type == MSGPACK_OBJECT_STR && kv->key.via.str.size == 2
-            && memcmp (kv->key.via.str.ptr, "id", 2) == 0 && kv->val.type == MSGPACK_OBJECT_BIN
-            && kv->val.via.bin.size == 16)
+        if (kv->key.type == MSGPACK_OBJECT_STR && kv->key.via.str.size == 2 &&
+            memcmp (kv->key.via.str.ptr, "id", 2) == 0 && kv->val.type == MSGPACK_OBJECT_BIN &&
+            kv->val.via.bin.size == 16)
             match = memcmp (kv->val.via.bin.ptr, id, 16) == 0;
     }
     st_unpacked_destroy (&unpacked);

@@ -22,9 +22,9 @@ void st_client_set_retry (st_client_t *self, int retry_ms);
 //  NULL; `id` may be NULL for a fresh random id. Returns ST_OK or the error's code with err
 //  filled (ST_UNAVAILABLE for no reply in time).
 st_status_t st_client_call (st_client_t *self, const char *op, const msg_actor_t *actor,
-                            const uint8_t *id, const st_desc_t *request_desc,
-                            const void *request, const st_desc_t *reply_desc, void *reply,
-                            int timeout_ms, st_error_t *err);
+                            const uint8_t *id, const st_desc_t *request_desc, const void *request,
+                            const st_desc_t *reply_desc, void *reply, int timeout_ms,
+                            st_error_t *err);
 
 //  The same with an already encoded body; *reply_frame is the whole reply frame (the caller
 //  frees it). For tools and tests.
@@ -34,8 +34,8 @@ st_status_t st_client_call_raw (st_client_t *self, const uint8_t *frame, size_t 
 
 //  Encodes a request envelope; the caller frees *frame.
 void st_client_envelope (const char *op, const msg_actor_t *actor, const uint8_t *id,
-                         int64_t deadline, const uint8_t *body, size_t body_size,
-                         uint8_t **frame, size_t *size);
+                         int64_t deadline, const uint8_t *body, size_t body_size, uint8_t **frame,
+                         size_t *size);
 
 //  Decodes a reply frame's envelope and, when ok, its body into `reply` by reply_desc.
 st_status_t st_client_decode_reply (const uint8_t *frame, size_t size, const st_desc_t *reply_desc,

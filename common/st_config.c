@@ -56,8 +56,8 @@ st_config_load (st_option_t *options, size_t count, int argc, char **argv, const
     }
     for (size_t i = 0; i < count; i++)
         if (!options[i].value) {
-            fprintf (stderr, "%s: option \"--%s\" (or %s) is required\n", argv[0],
-                     options[i].name, options[i].env);
+            fprintf (stderr, "%s: option \"--%s\" (or %s) is required\n", argv[0], options[i].name,
+                     options[i].env);
             return -1;
         }
     return 0;
@@ -74,8 +74,8 @@ st_config_get (const st_option_t *options, size_t count, const char *name)
 }
 
 int
-st_config_int (const st_option_t *options, size_t count, const char *name, int64_t lo,
-               int64_t hi, int64_t *out)
+st_config_int (const st_option_t *options, size_t count, const char *name, int64_t lo, int64_t hi,
+               int64_t *out)
 {
     const char *value = st_config_get (options, count, name);
     char *end;

@@ -13,15 +13,14 @@ typedef struct {
     const char *env;      //  environment variable
     const char *fallback; //  default, may be NULL (then the option must be given)
     const char *help;
-    bool secret;          //  masked when logged
-    const char *value;    //  effective value, filled by st_config_load
-    char *owned;          //  storage st_config_free releases
+    bool secret;       //  masked when logged
+    const char *value; //  effective value, filled by st_config_load
+    char *owned;       //  storage st_config_free releases
 } st_option_t;
 
 //  Fills every option's value. Returns 0; 1 when --help was printed (exit 0); -1 with a
 //  message on stderr for an unknown flag or a missing value (exit 2).
-int st_config_load (st_option_t *options, size_t count, int argc, char **argv,
-                    const char *summary);
+int st_config_load (st_option_t *options, size_t count, int argc, char **argv, const char *summary);
 
 //  Returns an option's effective value; asserts the name is in the table.
 const char *st_config_get (const st_option_t *options, size_t count, const char *name);

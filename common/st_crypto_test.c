@@ -230,10 +230,8 @@ test_seal_uses_fresh_nonces (void **state)
     const char *text = "360302199001011234";
     uint8_t *a = NULL, *b = NULL;
     size_t a_len = 0, b_len = 0;
-    assert_int_equal (st_crypto_seal (fx->crypto, "id_number", text, strlen (text), &a, &a_len),
-                      0);
-    assert_int_equal (st_crypto_seal (fx->crypto, "id_number", text, strlen (text), &b, &b_len),
-                      0);
+    assert_int_equal (st_crypto_seal (fx->crypto, "id_number", text, strlen (text), &a, &a_len), 0);
+    assert_int_equal (st_crypto_seal (fx->crypto, "id_number", text, strlen (text), &b, &b_len), 0);
     assert_int_equal (a_len, b_len);
     assert_memory_not_equal (a, b, 24);
     assert_memory_not_equal (a + 24, b + 24, a_len - 24);
@@ -477,8 +475,7 @@ test_load_refuses_malformed (void **state)
     assert_non_null (crypto);
     uint8_t *sealed = NULL;
     size_t sealed_len = 0;
-    assert_int_equal (st_crypto_seal (crypto, "phone", "13812345678", 11, &sealed, &sealed_len),
-                      0);
+    assert_int_equal (st_crypto_seal (crypto, "phone", "13812345678", 11, &sealed, &sealed_len), 0);
     char *opened = NULL;
     assert_int_equal (st_crypto_open (fx->crypto, "phone", sealed, sealed_len, &opened), 0);
     assert_string_equal (opened, "13812345678");
@@ -574,10 +571,9 @@ test_password_hash_and_verify (void **state)
     assert_true (st_password_needs_rehash (NULL));
     assert_true (st_password_needs_rehash (""));
     //  Older algorithms and other limits verify but ask to be upgraded
-    assert_int_equal (crypto_pwhash_str_alg (again, "secret", 6,
-                                             crypto_pwhash_argon2i_OPSLIMIT_INTERACTIVE,
-                                             crypto_pwhash_argon2i_MEMLIMIT_INTERACTIVE,
-                                             crypto_pwhash_ALG_ARGON2I13),
+    assert_int_equal (crypto_pwhash_str_alg (
+                          again, "secret", 6, crypto_pwhash_argon2i_OPSLIMIT_INTERACTIVE,
+                          crypto_pwhash_argon2i_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2I13),
                       0);
     assert_int_equal (strncmp (again, "$argon2i$", 9), 0);
     assert_true (st_password_verify (again, "secret"));

@@ -200,7 +200,10 @@ st_db_connect (st_db_t *self, st_error_t *err)
     //  search_path names only the service's own schema: it touches no other.
     char *schema = PQescapeIdentifier (conn, self->schema, strlen (self->schema));
     char sql[256];
-    snprintf (sql, sizeof sql, "SET search_path TO %s; SET TIME ZONE 'Asia/Shanghai'; SET client_min_messages TO warning", schema);
+    snprintf (
+        sql, sizeof sql,
+        "SET search_path TO %s; SET TIME ZONE 'Asia/Shanghai'; SET client_min_messages TO warning",
+        schema);
     PQfreemem (schema);
     PGresult *res = PQexec (conn, sql);
     bool ok = PQresultStatus (res) == PGRES_COMMAND_OK;

@@ -24,8 +24,7 @@ s_sequence (st_db_t *db)
     if (st_db_exec (db, "relay_sequence", NULL, &res, &err) == ST_OK) {
         last = atoll (PQgetvalue (res, 0, 0));
         PQclear (res);
-    }
-    else
+    } else
         st_warn ("relay could not sequence the outbox: %s", err.message);
     return last;
 }
@@ -248,8 +247,8 @@ s_apply_batch (s_consumer_t *self, const msg_events_t *page)
         if (event->seq <= cursor)
             continue; //  applied already, by us or a replica
         if (event->seq != cursor + 1)
-            st_warn ("events %s #%lld..#%lld are gone (retention): skipped",
-                     self->config.publisher, (long long) cursor + 1, (long long) event->seq - 1);
+            st_warn ("events %s #%lld..#%lld are gone (retention): skipped", self->config.publisher,
+                     (long long) cursor + 1, (long long) event->seq - 1);
         rc = s_apply_one (self, event);
         if (rc != ST_OK)
             goto rollback;
@@ -287,12 +286,12 @@ s_pull (s_consumer_t *self)
         PQclear (res);
     }
     while (!zsys_interrupted) {
-        msg_events_read_t request = {.after = self->cursor, .has_after = true,
-                                     .max = self->config.batch, .has_max = true};
+        msg_events_read_t request = {
+            .after = self->cursor, .has_after = true, .max = self->config.batch, .has_max = true};
         msg_events_t page;
-        st_status_t rc = st_client_call (self->client, "events.read", NULL, NULL,
-                                         &msg_events_read_desc, &request, &msg_events_desc, &page,
-                                         5000, &err);
+        st_status_t rc =
+            st_client_call (self->client, "events.read", NULL, NULL, &msg_events_read_desc,
+                            &request, &msg_events_desc, &page, 5000, &err);
         if (rc != ST_OK) {
             st_debug ("could not read events of \"%s\": %s", self->config.publisher, err.message);
             return false;

@@ -27,8 +27,8 @@ zactor_t *st_relay_new (const st_relay_config_t *config);
 
 //  Applies one event inside the consumer's transaction. Returns ST_OK; ST_UNAVAILABLE for a
 //  passing failure (the batch is retried later); anything else parks the event with err.
-typedef st_status_t (st_apply_fn) (st_db_t *db, const char *topic, const void *body,
-                                   int64_t seq, st_error_t *err);
+typedef st_status_t (st_apply_fn) (st_db_t *db, const char *topic, const void *body, int64_t seq,
+                                   st_error_t *err);
 
 typedef struct {
     const char *topic;
@@ -36,18 +36,18 @@ typedef struct {
 } st_subscription_t;
 
 typedef struct {
-    const char *service;        //  who consumes (schema and role)
+    const char *service; //  who consumes (schema and role)
     const char *conninfo;
-    const char *publisher;      //  whose log
-    const char *rpc_endpoint;   //  publisher's rpc endpoint
-    const char *pub_endpoint;   //  publisher's PUB endpoint
-    const char *keydir;         //  to find the publisher's public key
-    zcert_t *cert;              //  our key pair (borrowed)
+    const char *publisher;    //  whose log
+    const char *rpc_endpoint; //  publisher's rpc endpoint
+    const char *pub_endpoint; //  publisher's PUB endpoint
+    const char *keydir;       //  to find the publisher's public key
+    zcert_t *cert;            //  our key pair (borrowed)
     const st_subscription_t *subscriptions;
     size_t subscription_count;
     void (*prepare) (st_db_t *db); //  registers the statements the apply functions use
-    int poll_ms;                //  pull at least this often
-    int batch;                  //  events per pull
+    int poll_ms;                   //  pull at least this often
+    int batch;                     //  events per pull
 } st_consumer_config_t;
 
 //  Starts a consumer actor; it sends "READY" or "ERROR <why>" first.

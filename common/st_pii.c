@@ -98,8 +98,7 @@ st_id_number_normalise (char *id)
 //  Checks a citizen ID number as of today_yyyymmdd. Returns 0 and fills *info when valid, else
 //  -1 with *why set to a static reason.
 int
-st_id_number_check_at (const char *id, int today_yyyymmdd, st_id_info_t *info,
-                       const char **why)
+st_id_number_check_at (const char *id, int today_yyyymmdd, st_id_info_t *info, const char **why)
 {
     //  A date before 1900 or after 9999 is a caller's mistake, not a user's
     assert (today_yyyymmdd >= 19000101 && today_yyyymmdd <= 99991231);

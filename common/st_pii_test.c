@@ -70,13 +70,13 @@ test_id_valid_numbers (void **state)
         int year, month, day;
         char gender;
     } cases[] = {
-        {"360302", "19900101", "123", 1990, 1, 1, 'M'},    //  Anyuan district, Pingxiang
-        {"360321", "19851120", "046", 1985, 11, 20, 'F'},  //  Lianhua county
-        {"440305", "20000229", "017", 2000, 2, 29, 'M'},   //  2000 is a leap year
-        {"650102", "19000101", "002", 1900, 1, 1, 'F'},    //  the earliest date allowed
-        {"360302", "20240615", "999", 2024, 6, 15, 'M'},   //  born today
-        {"810000", "19761231", "358", 1976, 12, 31, 'F'},  //  Hong Kong residence permit
-        {"910101", "19991009", "990", 1999, 10, 9, 'F'},   //  region starting with 9
+        {"360302", "19900101", "123", 1990, 1, 1, 'M'},   //  Anyuan district, Pingxiang
+        {"360321", "19851120", "046", 1985, 11, 20, 'F'}, //  Lianhua county
+        {"440305", "20000229", "017", 2000, 2, 29, 'M'},  //  2000 is a leap year
+        {"650102", "19000101", "002", 1900, 1, 1, 'F'},   //  the earliest date allowed
+        {"360302", "20240615", "999", 2024, 6, 15, 'M'},  //  born today
+        {"810000", "19761231", "358", 1976, 12, 31, 'F'}, //  Hong Kong residence permit
+        {"910101", "19991009", "990", 1999, 10, 9, 'F'},  //  region starting with 9
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char id[19];
@@ -217,11 +217,11 @@ static void
 test_id_legacy_and_lengths (void **state)
 {
     s_assert_refused ("110105491231002", "15-digit legacy ID numbers are not accepted");
-    s_assert_refused ("36030290010112", "ID number must be 18 characters long");       //  14
-    s_assert_refused ("1101054912310X2", "ID number must be 18 characters long");      //  15, X
-    s_assert_refused ("3603021990010112", "ID number must be 18 characters long");     //  16
-    s_assert_refused ("36030219900101123", "ID number must be 18 characters long");    //  17
-    s_assert_refused ("3603021990010112345", "ID number must be 18 characters long");  //  19
+    s_assert_refused ("36030290010112", "ID number must be 18 characters long");      //  14
+    s_assert_refused ("1101054912310X2", "ID number must be 18 characters long");     //  15, X
+    s_assert_refused ("3603021990010112", "ID number must be 18 characters long");    //  16
+    s_assert_refused ("36030219900101123", "ID number must be 18 characters long");   //  17
+    s_assert_refused ("3603021990010112345", "ID number must be 18 characters long"); //  19
     s_assert_refused ("36030219900101123456789012345678901234567890",
                       "ID number must be 18 characters long");
     s_assert_refused ("1", "ID number must be 18 characters long");
@@ -247,9 +247,13 @@ test_id_letters_in_body (void **state)
     }
     s_assert_refused ("36030219900101-123", expected);
     //  Full-width digits are three bytes each, so this is the wrong length
-    s_assert_refused ("\xef\xbc\x93" "6030219900101123X", "ID number must be 18 characters long");
+    s_assert_refused ("\xef\xbc\x93"
+                      "6030219900101123X",
+                      "ID number must be 18 characters long");
     //  Bytes that are not ASCII at the right length
-    s_assert_refused ("\xb3\xb6\xb0\xb3\xb0\xb2" "199001011234", expected);
+    s_assert_refused ("\xb3\xb6\xb0\xb3\xb0\xb2"
+                      "199001011234",
+                      expected);
 }
 
 static void
@@ -365,7 +369,10 @@ test_mask_id_number (void **state)
     assert_string_equal (out, "1101*******1002");
 
     //  Odd characters at the kept ends are masked: the output stays ASCII
-    st_mask_id_number ("\xe5\xbc\xa0\xe4\xb8\x89" "1990010112" "\xe4\xb8\x89", out, sizeof out);
+    st_mask_id_number ("\xe5\xbc\xa0\xe4\xb8\x89"
+                       "1990010112"
+                       "\xe4\xb8\x89",
+                       out, sizeof out);
     assert_string_equal (out, "***************2**");
     st_mask_id_number ("36 3-19900101123 4", out, sizeof out);
     assert_string_equal (out, "36*3**********23*4");

@@ -56,8 +56,9 @@ s_prepare_common (st_db_t *db)
 {
     st_db_statement (db, "rpc_reply_get",
                      "SELECT op, request_hash, reply FROM rpc_replies WHERE id = $1");
-    st_db_statement (db, "rpc_reply_put",
-                     "INSERT INTO rpc_replies (id, op, request_hash, reply) VALUES ($1, $2, $3, $4)");
+    st_db_statement (
+        db, "rpc_reply_put",
+        "INSERT INTO rpc_replies (id, op, request_hash, reply) VALUES ($1, $2, $3, $4)");
     st_db_statement (db, "outbox_append", "INSERT INTO outbox (topic, body) VALUES ($1, $2)");
     st_db_statement (db, "outbox_read",
                      "SELECT seq, topic, (extract (epoch FROM created_at) * 1000)::bigint, body"
@@ -250,8 +251,7 @@ s_encode_reply (st_call_t *call, const uint8_t *id, const uint8_t *body, size_t 
         reply.error.message = call->error.message;
         reply.error.field = call->error.field[0] ? call->error.field : NULL;
         reply.has_error = true;
-    }
-    else {
+    } else {
         reply.body.data = body;
         reply.body.size = body_size;
     }
@@ -288,9 +288,9 @@ s_salvage_id (const msgpack_object *root, uint8_t id[16])
         return false;
     for (uint32_t i = 0; i < root->via.map.size; i++) {
         const msgpack_object_kv *kv = &root->via.map.ptr[i];
-        if (kv->key.type == MSGPACK_OBJECT_STR && kv->key.via.str.size == 2
-            && memcmp (kv->key.via.str.ptr, "id", 2) == 0 && kv->val.type == MSGPACK_OBJECT_BIN
-            && kv->val.via.bin.size == 16) {
+        if (kv->key.type == MSGPACK_OBJECT_STR && kv->key.via.str.size == 2 &&
+            memcmp (kv->key.via.str.ptr, "id", 2) == 0 && kv->val.type == MSGPACK_OBJECT_BIN &&
+            kv->val.via.bin.size == 16) {
             memcpy (id, kv->val.via.bin.ptr, 16);
             return true;
         }
@@ -336,8 +336,7 @@ s_run_handler (st_call_t *call, const void *request, uint8_t **body, size_t *bod
             st_log (ST_LOG_ERROR, call->id_hex, "reply breaks the contract: %s", err.message);
             st_call_fail (call, ST_INTERNAL, NULL, "internal error (logged as req=%s)",
                           call->id_hex);
-        }
-        else
+        } else
             rc = st_encode (reply_desc, reply, body, body_size);
     }
     st_msg_clear (reply_desc, reply);
@@ -351,8 +350,8 @@ s_run_handler (st_call_t *call, const void *request, uint8_t **body, size_t *bod
 static bool
 s_retryable (const st_call_t *call)
 {
-    return strcmp (call->sqlstate, "40001") == 0 || strcmp (call->sqlstate, "40P01") == 0
-           || (call->failed && call->error.code == ST_UNAVAILABLE && !st_db_conn (call->server->db));
+    return strcmp (call->sqlstate, "40001") == 0 || strcmp (call->sqlstate, "40P01") == 0 ||
+           (call->failed && call->error.code == ST_UNAVAILABLE && !st_db_conn (call->server->db));
 }
 
 static void
@@ -403,8 +402,7 @@ s_run_write (st_call_t *call, const void *request, uint8_t **data, size_t *size)
                               "request id was already used for a different request");
                 break;
             }
-            st_log (ST_LOG_INFO, call->id_hex, "replayed stored reply for %s",
-                    call->envelope.op);
+            st_log (ST_LOG_INFO, call->id_hex, "replayed stored reply for %s", call->envelope.op);
             *data = st_malloc (reply_len);
             memcpy (*data, stored, reply_len);
             *size = reply_len;
@@ -442,8 +440,8 @@ s_run_write (st_call_t *call, const void *request, uint8_t **data, size_t *size)
         st_db_run (db, "ROLLBACK", NULL);
         if (!s_retryable (call))
             break;
-        st_log (ST_LOG_INFO, call->id_hex, "retrying %s after %s (attempt %d)",
-                call->envelope.op, call->sqlstate, attempt);
+        st_log (ST_LOG_INFO, call->id_hex, "retrying %s after %s (attempt %d)", call->envelope.op,
+                call->sqlstate, attempt);
     }
     s_encode_reply (call, id, NULL, 0, data, size);
 }
@@ -472,8 +470,7 @@ s_dispatch (st_server_t *self, zframe_t *identity, zframe_t *payload)
         if (s_salvage_id (&unpacked.unpacked.data, id)) {
             st_call_fail (&call, err.code, err.field, "%s", err.message);
             s_send_error (self, identity, id, &call);
-        }
-        else {
+        } else {
             st_warn ("dropped a request from peer \"%s\": %s", call.peer, err.message);
             zframe_destroy (&identity);
         }
@@ -498,8 +495,7 @@ s_dispatch (st_server_t *self, zframe_t *identity, zframe_t *payload)
     else if (!(op->peers & call.peer_role))
         st_call_fail (&call, ST_PERMISSION_DENIED, "op", "peer \"%s\" may not call \"%s\"",
                       call.peer, op->name);
-    else if (call.envelope.has_actor
-             && !(call.peer_role & (ST_PEER_GATEWAY | ST_PEER_OPERATOR)))
+    else if (call.envelope.has_actor && !(call.peer_role & (ST_PEER_GATEWAY | ST_PEER_OPERATOR)))
         st_call_fail (&call, ST_PERMISSION_DENIED, "actor",
                       "only the gateway and operators may assert an actor");
     else if (call.envelope.has_deadline && call.envelope.deadline < st_now_ms ())
@@ -611,7 +607,8 @@ s_events_read (st_call_t *call, const void *request_, void *reply_)
         event->at = atoll (PQgetvalue (res, i, 2));
         event->has_at = true;
         size_t len;
-        unsigned char *body = PQunescapeBytea ((const unsigned char *) PQgetvalue (res, i, 3), &len);
+        unsigned char *body =
+            PQunescapeBytea ((const unsigned char *) PQgetvalue (res, i, 3), &len);
         event->body.data = st_malloc (len);
         memcpy (event->body.data, body, len);
         event->body.size = len;

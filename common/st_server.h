@@ -22,7 +22,7 @@ typedef struct {
 
 //  Binds typed handlers to the ops a .def declares: every declared op must have a handler
 //  named s_<fn>, with the types the declaration gives (checked by the compiler).
-#define ST_ROUTE_THUNK(svc, name, fn, req, rep, flags, peers)                                     \
+#define ST_ROUTE_THUNK(svc, name, fn, req, rep, flags, peers)                                      \
     static void s_##fn (st_call_t *call, const req##_t *request, rep##_t *reply);                  \
     static void s_##fn##_thunk (st_call_t *call, const void *request, void *reply)                 \
     {                                                                                              \
@@ -59,8 +59,7 @@ st_status_t st_call_code (const st_call_t *call);
 
 //  Executes a registered statement on the call's connection (inside the write transaction
 //  for write ops) and clears the params. On failure fails the call and returns -1.
-int st_call_exec (st_call_t *call, const char *statement, st_params_t *params,
-                  PGresult **result);
+int st_call_exec (st_call_t *call, const char *statement, st_params_t *params, PGresult **result);
 
 //  Appends an event to the outbox inside the call's transaction. Returns 0 or -1 (failed).
 int st_call_emit (st_call_t *call, const char *topic, const st_desc_t *desc, const void *body);

@@ -6,11 +6,21 @@
 
 #include <string.h>
 
-#define ST_ENDPOINT_OPTIONS(svc, rpc_port, events_port)                                           \
-    {#svc "-rpc", "STATION_" #svc "_RPC", "tcp://127.0.0.1:" #rpc_port,                          \
-     "rpc endpoint of " #svc, false, NULL, NULL},                                                  \
-    {#svc "-events", "STATION_" #svc "_EVENTS", "tcp://127.0.0.1:" #events_port,                 \
-     "event hint (PUB) endpoint of " #svc, false, NULL, NULL},
+#define ST_ENDPOINT_OPTIONS(svc, rpc_port, events_port)                                            \
+    {#svc "-rpc",                                                                                  \
+     "STATION_" #svc "_RPC",                                                                       \
+     "tcp://127.0.0.1:" #rpc_port,                                                                 \
+     "rpc endpoint of " #svc,                                                                      \
+     false,                                                                                        \
+     NULL,                                                                                         \
+     NULL},                                                                                        \
+        {#svc "-events",                                                                           \
+         "STATION_" #svc "_EVENTS",                                                                \
+         "tcp://127.0.0.1:" #events_port,                                                          \
+         "event hint (PUB) endpoint of " #svc,                                                     \
+         false,                                                                                    \
+         NULL,                                                                                     \
+         NULL},
 
 static const st_option_t s_template[] = {
     {"db", "STATION_DB", "dbname=station",
@@ -18,12 +28,10 @@ static const st_option_t s_template[] = {
     {"keys", "STATION_KEYS", "var/keys", "key directory (CURVE certificates, personal-data keys)",
      false, NULL, NULL},
     {"log-level", "STATION_LOG_LEVEL", "info", "debug, info, warn or error", false, NULL, NULL},
-    ST_ENDPOINT_OPTIONS (registry, 7101, 7201)
-    ST_ENDPOINT_OPTIONS (match, 7102, 7202)
-    ST_ENDPOINT_OPTIONS (ledger, 7103, 7203)
-    ST_ENDPOINT_OPTIONS (notify, 7104, 7204)
-    {"max-message", "STATION_MAX_MESSAGE", "4194304", "largest rpc frame accepted, in bytes",
-     false, NULL, NULL},
+    ST_ENDPOINT_OPTIONS (registry, 7101, 7201) ST_ENDPOINT_OPTIONS (match, 7102, 7202)
+        ST_ENDPOINT_OPTIONS (ledger, 7103, 7203) ST_ENDPOINT_OPTIONS (notify, 7104, 7204){
+            "max-message", "STATION_MAX_MESSAGE", "4194304", "largest rpc frame accepted, in bytes",
+            false, NULL, NULL},
     {"event-retention-hours", "STATION_EVENT_RETENTION_HOURS", "168",
      "how long delivered events stay in the outbox", false, NULL, NULL},
     {"reply-retention-hours", "STATION_REPLY_RETENTION_HOURS", "48",
@@ -95,12 +103,13 @@ st_service_main (const st_service_def_t *def, int argc, char **argv)
     st_log_init (def->name, st_service_option (&service, "log-level"));
     st_config_log (service.options, ST_OPTION_COUNT);
     int64_t max_message, event_retention, reply_retention, poll_ms;
-    if (st_config_int (service.options, ST_OPTION_COUNT, "max-message", 1024, 1 << 30, &max_message)
-        || st_config_int (service.options, ST_OPTION_COUNT, "event-retention-hours", 1, 87600,
-                          &event_retention)
-        || st_config_int (service.options, ST_OPTION_COUNT, "reply-retention-hours", 1, 87600,
-                          &reply_retention)
-        || st_config_int (service.options, ST_OPTION_COUNT, "poll-ms", 10, 600000, &poll_ms))
+    if (st_config_int (service.options, ST_OPTION_COUNT, "max-message", 1024, 1 << 30,
+                       &max_message) ||
+        st_config_int (service.options, ST_OPTION_COUNT, "event-retention-hours", 1, 87600,
+                       &event_retention) ||
+        st_config_int (service.options, ST_OPTION_COUNT, "reply-retention-hours", 1, 87600,
+                       &reply_retention) ||
+        st_config_int (service.options, ST_OPTION_COUNT, "poll-ms", 10, 600000, &poll_ms))
         return 2;
 
     int status = 1;
@@ -133,8 +142,9 @@ st_service_main (const st_service_def_t *def, int argc, char **argv)
         goto done;
     }
     initialised = true;
-    st_db_statement (service.db, "rpc_replies_expire",
-                     "DELETE FROM rpc_replies WHERE created_at < now () - make_interval (hours => $1::int)");
+    st_db_statement (
+        service.db, "rpc_replies_expire",
+        "DELETE FROM rpc_replies WHERE created_at < now () - make_interval (hours => $1::int)");
 
     server = st_server_new (def->name, service.db, def->routes, def->route_count, service.state);
     const char *rpc = s_endpoint (&service, def->name, "rpc");
@@ -142,8 +152,8 @@ st_service_main (const st_service_def_t *def, int argc, char **argv)
         st_error ("%s", err.message);
         goto done;
     }
-    st_relay_config_t relay_config = {def->name, conninfo, s_endpoint (&service, def->name, "events"),
-                                      cert, event_retention};
+    st_relay_config_t relay_config = {
+        def->name, conninfo, s_endpoint (&service, def->name, "events"), cert, event_retention};
     relay = st_relay_new (&relay_config);
     if (s_actor_ready (relay, "event relay"))
         goto done;

@@ -72,14 +72,13 @@ st_prescan (const uint8_t *data, size_t size, st_error_t *err)
         if (pos >= size)
             return st_error_set (err, ST_INVALID_ARGUMENT, NULL, "message is truncated"), -1;
         if (++objects > ST_CODEC_MAX_OBJECTS)
-            return st_error_set (err, ST_INVALID_ARGUMENT, NULL, "message has too many values"),
-                   -1;
+            return st_error_set (err, ST_INVALID_ARGUMENT, NULL, "message has too many values"), -1;
         uint8_t b = data[pos++];
         size_t left = size - pos;
-        uint64_t skip = 0;   //  payload bytes after the header
-        uint64_t items = 0;  //  child objects, for containers
+        uint64_t skip = 0;  //  payload bytes after the header
+        uint64_t items = 0; //  child objects, for containers
         bool container = false;
-        int width = 0;       //  bytes of length or count that follow the tag
+        int width = 0; //  bytes of length or count that follow the tag
 
         if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3)
             ;
@@ -91,27 +90,85 @@ st_prescan (const uint8_t *data, size_t size, st_error_t *err)
             skip = b & 0x1f;
         else
             switch (b) {
-            case 0xc4: case 0xd9: width = 1; break;                        //  bin8, str8
-            case 0xc5: case 0xda: width = 2; break;                        //  bin16, str16
-            case 0xc6: case 0xdb: width = 4; break;                        //  bin32, str32
-            case 0xc7: width = 1; skip = 1; break;                         //  ext8
-            case 0xc8: width = 2; skip = 1; break;                         //  ext16
-            case 0xc9: width = 4; skip = 1; break;                         //  ext32
-            case 0xca: skip = 4; break;                                    //  float32
-            case 0xcb: skip = 8; break;                                    //  float64
-            case 0xcc: case 0xd0: skip = 1; break;
-            case 0xcd: case 0xd1: skip = 2; break;
-            case 0xce: case 0xd2: skip = 4; break;
-            case 0xcf: case 0xd3: skip = 8; break;
-            case 0xd4: skip = 2; break;                                    //  fixext1
-            case 0xd5: skip = 3; break;
-            case 0xd6: skip = 5; break;
-            case 0xd7: skip = 9; break;
-            case 0xd8: skip = 17; break;
-            case 0xdc: container = true; width = 2; break;                 //  array16
-            case 0xdd: container = true; width = 4; break;                 //  array32
-            case 0xde: container = true; width = 2; items = 1; break;      //  map16 (x2 below)
-            case 0xdf: container = true; width = 4; items = 1; break;      //  map32
+            case 0xc4:
+            case 0xd9:
+                width = 1;
+                break; //  bin8, str8
+            case 0xc5:
+            case 0xda:
+                width = 2;
+                break; //  bin16, str16
+            case 0xc6:
+            case 0xdb:
+                width = 4;
+                break; //  bin32, str32
+            case 0xc7:
+                width = 1;
+                skip = 1;
+                break; //  ext8
+            case 0xc8:
+                width = 2;
+                skip = 1;
+                break; //  ext16
+            case 0xc9:
+                width = 4;
+                skip = 1;
+                break; //  ext32
+            case 0xca:
+                skip = 4;
+                break; //  float32
+            case 0xcb:
+                skip = 8;
+                break; //  float64
+            case 0xcc:
+            case 0xd0:
+                skip = 1;
+                break;
+            case 0xcd:
+            case 0xd1:
+                skip = 2;
+                break;
+            case 0xce:
+            case 0xd2:
+                skip = 4;
+                break;
+            case 0xcf:
+            case 0xd3:
+                skip = 8;
+                break;
+            case 0xd4:
+                skip = 2;
+                break; //  fixext1
+            case 0xd5:
+                skip = 3;
+                break;
+            case 0xd6:
+                skip = 5;
+                break;
+            case 0xd7:
+                skip = 9;
+                break;
+            case 0xd8:
+                skip = 17;
+                break;
+            case 0xdc:
+                container = true;
+                width = 2;
+                break; //  array16
+            case 0xdd:
+                container = true;
+                width = 4;
+                break; //  array32
+            case 0xde:
+                container = true;
+                width = 2;
+                items = 1;
+                break; //  map16 (x2 below)
+            case 0xdf:
+                container = true;
+                width = 4;
+                items = 1;
+                break; //  map32
             default:
                 return st_error_set (err, ST_INVALID_ARGUMENT, NULL,
                                      "message has an invalid byte 0x%02x at offset %zu", b,
@@ -125,7 +182,7 @@ st_prescan (const uint8_t *data, size_t size, st_error_t *err)
             pos += width;
             left -= width;
             if (container)
-                items = items ? 2 * n : n;  //  maps hold key and value
+                items = items ? 2 * n : n; //  maps hold key and value
             else
                 skip += n;
         }
@@ -137,12 +194,11 @@ st_prescan (const uint8_t *data, size_t size, st_error_t *err)
                                      (unsigned long long) items, left),
                        -1;
             if (depth + 1 > ST_CODEC_MAX_DEPTH)
-                return st_error_set (err, ST_INVALID_ARGUMENT, NULL,
-                                     "message nests deeper than %d", ST_CODEC_MAX_DEPTH),
+                return st_error_set (err, ST_INVALID_ARGUMENT, NULL, "message nests deeper than %d",
+                                     ST_CODEC_MAX_DEPTH),
                        -1;
             remaining[++depth] = (size_t) items;
-        }
-        else {
+        } else {
             if (skip > left)
                 return st_error_set (err, ST_INVALID_ARGUMENT, NULL,
                                      "message declares %llu bytes with %zu left",
@@ -152,8 +208,8 @@ st_prescan (const uint8_t *data, size_t size, st_error_t *err)
         }
     }
     if (pos != size)
-        return st_error_set (err, ST_INVALID_ARGUMENT, NULL,
-                             "message has %zu trailing bytes", size - pos),
+        return st_error_set (err, ST_INVALID_ARGUMENT, NULL, "message has %zu trailing bytes",
+                             size - pos),
                -1;
     return 0;
 }
@@ -204,8 +260,8 @@ st_utf8_check (const char *s, size_t len, size_t *chars)
         if (end - p >= 8) {
             uint64_t w;
             memcpy (&w, p, 8);
-            if (!(w & 0x8080808080808080ull)
-                && !((w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull)) {
+            if (!(w & 0x8080808080808080ull) &&
+                !((w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull)) {
                 p += 8;
                 count += 8;
                 continue;
@@ -220,8 +276,7 @@ st_utf8_check (const char *s, size_t len, size_t *chars)
             p++;
             count++;
             continue;
-        }
-        else if ((c & 0xe0) == 0xc0)
+        } else if ((c & 0xe0) == 0xc0)
             n = 1, cp = c & 0x1f;
         else if ((c & 0xf0) == 0xe0)
             n = 2, cp = c & 0x0f;
@@ -237,8 +292,8 @@ st_utf8_check (const char *s, size_t len, size_t *chars)
             cp = (cp << 6) | (p[i] & 0x3f);
         }
         //  Overlong forms, surrogates and code points past U+10FFFF are not UTF-8.
-        if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000)
-            || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+        if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+            (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
             return false;
         p += n + 1;
         count++;
@@ -280,9 +335,8 @@ static int
 s_check_int (const st_field_t *f, const char *path, int64_t v, st_error_t *err)
 {
     if (v < f->min || v > f->max)
-        return st_error_set (err, ST_INVALID_ARGUMENT, path,
-                             "\"%s\" must be between %lld and %lld", path, (long long) f->min,
-                             (long long) f->max),
+        return st_error_set (err, ST_INVALID_ARGUMENT, path, "\"%s\" must be between %lld and %lld",
+                             path, (long long) f->min, (long long) f->max),
                -1;
     return 0;
 }
@@ -301,9 +355,8 @@ static int
 s_check_bin (const st_field_t *f, const char *path, size_t size, st_error_t *err)
 {
     if ((int64_t) size < f->min || (f->max > 0 && (int64_t) size > f->max))
-        return st_error_set (err, ST_INVALID_ARGUMENT, path,
-                             "\"%s\" must be %lld to %lld bytes", path, (long long) f->min,
-                             (long long) f->max),
+        return st_error_set (err, ST_INVALID_ARGUMENT, path, "\"%s\" must be %lld to %lld bytes",
+                             path, (long long) f->min, (long long) f->max),
                -1;
     return 0;
 }
@@ -349,8 +402,8 @@ s_present (const st_field_t *f, const void *msg)
         return ((const st_body_t *) at)->object || ((const st_body_t *) at)->data;
     case ST_T_STRS:
     case ST_T_MSGS:
-        return *(const bool *) ((const char *) msg + f->has_offset)
-               || ((const st_list_t *) at)->count > 0;
+        return *(const bool *) ((const char *) msg + f->has_offset) ||
+               ((const st_list_t *) at)->count > 0;
     default:
         return *(const bool *) ((const char *) msg + f->has_offset);
     }
@@ -392,8 +445,7 @@ s_decode_field (const st_field_t *f, const char *path, const msgpack_object *v, 
                                      (long long) f->min, (long long) f->max),
                        -1;
             value = (int64_t) v->via.u64;
-        }
-        else if (v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+        } else if (v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
             value = v->via.i64;
         else
             return s_type_error (path, "an integer", err);
@@ -449,9 +501,9 @@ s_decode_field (const st_field_t *f, const char *path, const msgpack_object *v, 
         for (uint32_t i = 0; i < v->via.array.size; i++) {
             const msgpack_object *item = &v->via.array.ptr[i];
             //  The item's path is spelled out only when it is wrong: this loop is hot.
-            if (item->type == MSGPACK_OBJECT_STR
-                && s_check_str (f, NULL, item->via.str.ptr, item->via.str.size, f->min, f->max,
-                                NULL) == 0) {
+            if (item->type == MSGPACK_OBJECT_STR &&
+                s_check_str (f, NULL, item->via.str.ptr, item->via.str.size, f->min, f->max,
+                             NULL) == 0) {
                 list->items[i] = st_strndup (item->via.str.ptr, item->via.str.size);
                 list->count = i + 1;
                 continue;
@@ -526,24 +578,21 @@ s_decode_map (const st_desc_t *desc, const msgpack_object *object, void *out, co
         const msgpack_object *key = &map->ptr[k].key;
         const msgpack_object *value = &map->ptr[k].val;
         if (key->type != MSGPACK_OBJECT_STR)
-            return st_error_set (err, ST_INVALID_ARGUMENT, prefix,
-                                 "keys must be strings"),
-                   -1;
+            return st_error_set (err, ST_INVALID_ARGUMENT, prefix, "keys must be strings"), -1;
         for (size_t i = 0; i < desc->field_count; i++) {
             const st_field_t *f = &desc->fields[i];
-            if (f->name_len != key->via.str.size
-                || memcmp (f->name, key->via.str.ptr, key->via.str.size) != 0)
+            if (f->name_len != key->via.str.size ||
+                memcmp (f->name, key->via.str.ptr, key->via.str.size) != 0)
                 continue;
             char path[128];
             s_path (path, sizeof path, prefix, f->name);
             if (seen & (1ull << i))
-                return st_error_set (err, ST_INVALID_ARGUMENT, path,
-                                     "\"%s\" is given twice", path),
+                return st_error_set (err, ST_INVALID_ARGUMENT, path, "\"%s\" is given twice", path),
                        -1;
             seen |= 1ull << i;
             //  nil stands for "not given", as JSON null does.
-            if (value->type != MSGPACK_OBJECT_NIL
-                && s_decode_field (f, path, value, out, depth, err))
+            if (value->type != MSGPACK_OBJECT_NIL &&
+                s_decode_field (f, path, value, out, depth, err))
                 return -1;
             break;
         }
@@ -553,8 +602,7 @@ s_decode_map (const st_desc_t *desc, const msgpack_object *object, void *out, co
 }
 
 int
-st_decode_object (const st_desc_t *desc, const msgpack_object *object, void *out,
-                  st_error_t *err)
+st_decode_object (const st_desc_t *desc, const msgpack_object *object, void *out, st_error_t *err)
 {
     memset (out, 0, desc->size);
     if (object->type != MSGPACK_OBJECT_MAP)
@@ -627,8 +675,7 @@ st_msg_clear (const st_desc_t *desc, void *msg)
 //  ---------------------------------------------------------------------------------------
 //  Validation of hand-filled messages (the JSON bridge and our own replies)
 
-int
-st_validate (const st_desc_t *desc, const void *msg, st_error_t *err);
+int st_validate (const st_desc_t *desc, const void *msg, st_error_t *err);
 
 static int
 s_validate_map (const st_desc_t *desc, const void *msg, const char *prefix, st_error_t *err)

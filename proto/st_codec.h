@@ -91,6 +91,7 @@ struct st_desc_s {
 };
 
 //  --- Struct generation (used by st_proto.h) ---
+// clang-format off
 #define ST_S_STR(M, n, req, lo, hi)          char *n;
 #define ST_S_INT(M, n, req, lo, hi)          int64_t n; bool has_##n;
 #define ST_S_BOOL(M, n, req)                 bool n; bool has_##n;
@@ -102,30 +103,28 @@ struct st_desc_s {
 #define ST_S_BODY(M, n, req)                 st_body_t n;
 
 //  --- Descriptor generation (used by st_proto.c) ---
-#define ST_D_STR(M, n, req, lo, hi)                                                                \
-    {.name = #n, .name_len = sizeof #n - 1, .type = ST_T_STR, .required = req, .offset = offsetof (M, n), .min = lo, .max = hi},
-#define ST_D_INT(M, n, req, lo, hi)                                                                \
-    {.name = #n, .name_len = sizeof #n - 1, .type = ST_T_INT, .required = req, .offset = offsetof (M, n),                     \
-     .has_offset = offsetof (M, has_##n), .min = lo, .max = hi},
-#define ST_D_BOOL(M, n, req)                                                                       \
-    {.name = #n, .name_len = sizeof #n - 1, .type = ST_T_BOOL, .required = req, .offset = offsetof (M, n),                    \
-     .has_offset = offsetof (M, has_##n)},
-#define ST_D_DOUBLE(M, n, req, lo, hi)                                                             \
-    {.name = #n, .name_len = sizeof #n - 1, .type = ST_T_DOUBLE, .required = req, .offset = offsetof (M, n),                  \
-     .has_offset = offsetof (M, has_##n), .dmin = lo, .dmax = hi},
-#define ST_D_BIN(M, n, req, lo, hi)                                                                \
-    {.name = #n, .name_len = sizeof #n - 1, .type = ST_T_BIN, .required = req, .offset = offsetof (M, n), .min = lo, .max = hi},
-#define ST_D_STRS(M, n, req, maxn, lo, hi)                                                         \
-    {.name = #n, .name_len = sizeof #n - 1, .type = ST_T_STRS, .required = req, .offset = offsetof (M, n),                    \
-     .has_offset = offsetof (M, has_##n), .min = lo, .max = hi, .max_items = maxn},
-#define ST_D_MSG(M, n, req, T)                                                                     \
-    {.name = #n, .name_len = sizeof #n - 1, .type = ST_T_MSG, .required = req, .offset = offsetof (M, n),                     \
-     .has_offset = offsetof (M, has_##n), .sub = &T##_desc},
-#define ST_D_MSGS(M, n, req, T, maxn)                                                              \
-    {.name = #n, .name_len = sizeof #n - 1, .type = ST_T_MSGS, .required = req, .offset = offsetof (M, n),                    \
-     .has_offset = offsetof (M, has_##n), .sub = &T##_desc, .max_items = maxn},
-#define ST_D_BODY(M, n, req)                                                                       \
-    {.name = #n, .name_len = sizeof #n - 1, .type = ST_T_BODY, .required = req, .offset = offsetof (M, n)},
+#define ST_D_(n, kind, req, M)                                                                     \
+    .name = #n, .name_len = sizeof #n - 1, .type = kind, .required = req, .offset = offsetof (M, n)
+#define ST_D_STR(M, n, req, lo, hi)        {ST_D_ (n, ST_T_STR, req, M), .min = lo, .max = hi},
+#define ST_D_INT(M, n, req, lo, hi)        {ST_D_ (n, ST_T_INT, req, M),                           \
+                                            .has_offset = offsetof (M, has_##n), .min = lo,        \
+                                            .max = hi},
+#define ST_D_BOOL(M, n, req)               {ST_D_ (n, ST_T_BOOL, req, M),                          \
+                                            .has_offset = offsetof (M, has_##n)},
+#define ST_D_DOUBLE(M, n, req, lo, hi)     {ST_D_ (n, ST_T_DOUBLE, req, M),                        \
+                                            .has_offset = offsetof (M, has_##n), .dmin = lo,       \
+                                            .dmax = hi},
+#define ST_D_BIN(M, n, req, lo, hi)        {ST_D_ (n, ST_T_BIN, req, M), .min = lo, .max = hi},
+#define ST_D_STRS(M, n, req, maxn, lo, hi) {ST_D_ (n, ST_T_STRS, req, M),                          \
+                                            .has_offset = offsetof (M, has_##n), .min = lo,        \
+                                            .max = hi, .max_items = maxn},
+#define ST_D_MSG(M, n, req, T)             {ST_D_ (n, ST_T_MSG, req, M),                           \
+                                            .has_offset = offsetof (M, has_##n), .sub = &T##_desc},
+#define ST_D_MSGS(M, n, req, T, maxn)      {ST_D_ (n, ST_T_MSGS, req, M),                          \
+                                            .has_offset = offsetof (M, has_##n), .sub = &T##_desc, \
+                                            .max_items = maxn},
+#define ST_D_BODY(M, n, req)               {ST_D_ (n, ST_T_BODY, req, M)},
+// clang-format on
 
 //  --- Unpacking ---
 
@@ -152,8 +151,7 @@ int st_decode_object (const st_desc_t *desc, const msgpack_object *object, void 
                       st_error_t *err);
 
 //  st_unpack + st_decode_object for a whole frame (no BODY fields survive this: use the pair).
-int st_decode (const st_desc_t *desc, const uint8_t *data, size_t size, void *out,
-               st_error_t *err);
+int st_decode (const st_desc_t *desc, const uint8_t *data, size_t size, void *out, st_error_t *err);
 
 //  Releases everything a decoded (or hand-filled, malloc-owned) message owns; zeroes it.
 void st_msg_clear (const st_desc_t *desc, void *msg);

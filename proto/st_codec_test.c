@@ -26,27 +26,22 @@
 
 #define T_MESSAGE(m, LIST)                                                                         \
     typedef struct {                                                                               \
-        LIST (ST_S_, m##_t) char st_unused_;                                                      \
+        LIST (ST_S_, m##_t) char st_unused_;                                                       \
     } m##_t;                                                                                       \
     static const st_field_t m##_fields[] = {LIST (ST_D_, m##_t){.name = NULL}};                    \
     static const st_desc_t m##_desc = {#m, sizeof (m##_t), m##_fields,                             \
                                        sizeof m##_fields / sizeof m##_fields[0] - 1};
 
 #define T_ITEM(F, M)                                                                               \
-    F##STR (M, label, ST_REQUIRED, 1, 8)                                                           \
-    F##DOUBLE (M, weight, ST_OPTIONAL, -1.0, 1.0)
+    F##STR (M, label, ST_REQUIRED, 1, 8) F##DOUBLE (M, weight, ST_OPTIONAL, -1.0, 1.0)
 T_MESSAGE (t_item, T_ITEM)
 
 #define T_ALL(F, M)                                                                                \
-    F##STR (M, text, ST_REQUIRED, 1, 10)                                                           \
-    F##INT (M, count, ST_OPTIONAL, -1000, 1000)                                                    \
-    F##BOOL (M, flag, ST_OPTIONAL)                                                                 \
-    F##DOUBLE (M, lat, ST_OPTIONAL, -90.0, 90.0)                                                   \
-    F##BIN (M, blob, ST_OPTIONAL, 0, 8)                                                            \
-    F##STRS (M, tags, ST_OPTIONAL, 3, 1, 4)                                                        \
-    F##MSG (M, item, ST_OPTIONAL, t_item)                                                          \
-    F##MSGS (M, items, ST_OPTIONAL, t_item, 2)                                                     \
-    F##BODY (M, extra, ST_OPTIONAL)
+    F##STR (M, text, ST_REQUIRED, 1, 10) F##INT (M, count, ST_OPTIONAL, -1000, 1000)               \
+        F##BOOL (M, flag, ST_OPTIONAL) F##DOUBLE (M, lat, ST_OPTIONAL, -90.0, 90.0)                \
+            F##BIN (M, blob, ST_OPTIONAL, 0, 8) F##STRS (M, tags, ST_OPTIONAL, 3, 1, 4)            \
+                F##MSG (M, item, ST_OPTIONAL, t_item) F##MSGS (M, items, ST_OPTIONAL, t_item, 2)   \
+                    F##BODY (M, extra, ST_OPTIONAL)
 T_MESSAGE (t_all, T_ALL)
 
 //  ---------------------------------------------------------------------------------------
@@ -246,18 +241,17 @@ s_assert_hostile (s_buf_t frame, const char *part)
 static const uint8_t s_request_id[16] = {0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef,
                                          0xfe, 0xdc, 0xba, 0x98, 0x76, 0x54, 0x32, 0x10};
 
-#define NAME_CN    "欧阳娜娜"
-#define ID_NUMBER  "11010519491231002X"
-#define PHONE      "13800138000"
-#define REGION     "360302"
-#define SKILL_1    "急救"
-#define SKILL_2    "心理疏导"
-#define SKILL_3    "手语"
+#define NAME_CN   "欧阳娜娜"
+#define ID_NUMBER "11010519491231002X"
+#define PHONE     "13800138000"
+#define REGION    "360302"
+#define SKILL_1   "急救"
+#define SKILL_2   "心理疏导"
+#define SKILL_3   "手语"
 
 //  The four required fields of volunteer.register, as s_mp pairs
 #define REGISTER_PAIRS "ss ss ss ss"
-#define REGISTER_ARGS                                                                              \
-    "name", NAME_CN, "id_number", ID_NUMBER, "phone", PHONE, "region", REGION
+#define REGISTER_ARGS  "name", NAME_CN, "id_number", ID_NUMBER, "phone", PHONE, "region", REGION
 
 //  A volunteer.register body with Chinese text, encoded by hand
 static s_buf_t
@@ -296,8 +290,7 @@ test_request_round_trip (void **state)
     assert_int_equal (st_unpack (data, size, &unpacked, &err), 0);
     assert_true (unpacked.live);
     msg_request_t out;
-    assert_int_equal (st_decode_object (&msg_request_desc, &unpacked.unpacked.data, &out, &err),
-                      0);
+    assert_int_equal (st_decode_object (&msg_request_desc, &unpacked.unpacked.data, &out, &err), 0);
     assert_true (out.has_v);
     assert_int_equal (out.v, 1);
     assert_int_equal (out.id.size, 16);
@@ -314,8 +307,8 @@ test_request_round_trip (void **state)
 
     //  The body is the volunteer.register map, decodable while the tree lives
     msg_volunteer_register_t reg;
-    assert_int_equal (
-        st_decode_object (&msg_volunteer_register_desc, out.body.object, &reg, &err), 0);
+    assert_int_equal (st_decode_object (&msg_volunteer_register_desc, out.body.object, &reg, &err),
+                      0);
     assert_string_equal (reg.name, NAME_CN);
     assert_string_equal (reg.id_number, ID_NUMBER);
     assert_string_equal (reg.phone, PHONE);
@@ -368,7 +361,7 @@ test_reply_round_trip (void **state)
     size_t size;
     assert_int_equal (st_encode (&msg_reply_desc, &reply, &data, &size), 0);
     msg_reply_t out;
-    s_assert_decodes (&msg_reply_desc, (s_buf_t) {data, size}, &out);
+    s_assert_decodes (&msg_reply_desc, (s_buf_t){data, size}, &out);
     assert_int_equal (out.v, 1);
     assert_memory_equal (out.id.data, s_request_id, 16);
     assert_true (out.has_ok);
@@ -382,8 +375,12 @@ test_reply_round_trip (void **state)
 
     //  ok = true with a body; an empty error message is allowed (min 0) but absent here
     s_buf_t body = s_mp ("{1 si", "now", 42);
-    msg_reply_t good = {.v = 1, .has_v = true, .id = {(uint8_t *) s_request_id, 16}, .ok = true,
-                        .has_ok = true, .body = {.data = body.data, .size = body.size}};
+    msg_reply_t good = {.v = 1,
+                        .has_v = true,
+                        .id = {(uint8_t *) s_request_id, 16},
+                        .ok = true,
+                        .has_ok = true,
+                        .body = {.data = body.data, .size = body.size}};
     assert_int_equal (st_encode (&msg_reply_desc, &good, &data, &size), 0);
     st_error_t err;
     st_unpacked_t unpacked;
@@ -411,22 +408,34 @@ test_events_round_trip (void **state)
     for (size_t i = 0; i < sizeof body2; i++)
         body2[i] = (uint8_t) (i * 7);
     msg_event_t items[3] = {
-        {.seq = 1, .has_seq = true, .topic = "volunteer.registered", .at = 1718409600000,
-         .has_at = true, .body = {body0, sizeof body0}},
-        {.seq = 2, .has_seq = true, .topic = "志愿者.登记", .at = 0, .has_at = true,
+        {.seq = 1,
+         .has_seq = true,
+         .topic = "volunteer.registered",
+         .at = 1718409600000,
+         .has_at = true,
+         .body = {body0, sizeof body0}},
+        {.seq = 2,
+         .has_seq = true,
+         .topic = "志愿者.登记",
+         .at = 0,
+         .has_at = true,
          .body = {(uint8_t *) "", 0}},
-        {.seq = INT64_MAX, .has_seq = true, .topic = "t", .at = INT64_MAX, .has_at = true,
+        {.seq = INT64_MAX,
+         .has_seq = true,
+         .topic = "t",
+         .at = INT64_MAX,
+         .has_at = true,
          .body = {body2, sizeof body2}},
     };
-    msg_events_t events = {.events = {items, 3}, .has_events = true, .last_seq = 99,
-                           .has_last_seq = true};
+    msg_events_t events = {
+        .events = {items, 3}, .has_events = true, .last_seq = 99, .has_last_seq = true};
     st_error_t err;
     assert_int_equal (st_validate (&msg_events_desc, &events, &err), 0);
     uint8_t *data;
     size_t size;
     assert_int_equal (st_encode (&msg_events_desc, &events, &data, &size), 0);
     msg_events_t out;
-    s_assert_decodes (&msg_events_desc, (s_buf_t) {data, size}, &out);
+    s_assert_decodes (&msg_events_desc, (s_buf_t){data, size}, &out);
     assert_true (out.has_events);
     assert_int_equal (out.events.count, 3);
     for (size_t i = 0; i < 3; i++) {
@@ -452,7 +461,7 @@ test_events_round_trip (void **state)
     assert_int_equal (size, expected.size);
     assert_memory_equal (data, expected.data, size);
     free (expected.data);
-    s_assert_decodes (&msg_events_desc, (s_buf_t) {data, size}, &out);
+    s_assert_decodes (&msg_events_desc, (s_buf_t){data, size}, &out);
     assert_true (out.has_events);
     assert_int_equal (out.events.count, 0);
     assert_int_equal (out.last_seq, 7);
@@ -465,8 +474,11 @@ test_volunteer_register_round_trip (void **state)
 {
     char *long_name = s_repeat ("张", 50);
     char *skills[] = {SKILL_1, SKILL_2, SKILL_3, "普通话"};
-    msg_volunteer_register_t reg = {.name = long_name, .id_number = ID_NUMBER, .phone = PHONE,
-                                    .region = "360302001001", .skills = {skills, 4},
+    msg_volunteer_register_t reg = {.name = long_name,
+                                    .id_number = ID_NUMBER,
+                                    .phone = PHONE,
+                                    .region = "360302001001",
+                                    .skills = {skills, 4},
                                     .has_skills = true};
     st_error_t err;
     assert_int_equal (st_validate (&msg_volunteer_register_desc, &reg, &err), 0);
@@ -474,7 +486,7 @@ test_volunteer_register_round_trip (void **state)
     size_t size;
     assert_int_equal (st_encode (&msg_volunteer_register_desc, &reg, &data, &size), 0);
     msg_volunteer_register_t out;
-    s_assert_decodes (&msg_volunteer_register_desc, (s_buf_t) {data, size}, &out);
+    s_assert_decodes (&msg_volunteer_register_desc, (s_buf_t){data, size}, &out);
     assert_int_equal (strlen (out.name), 150);
     assert_memory_equal (out.name, long_name, 151);
     assert_string_equal (out.id_number, ID_NUMBER);
@@ -489,14 +501,14 @@ test_volunteer_register_round_trip (void **state)
     //  Without the optional skills: absent on the wire and absent after decoding
     reg.name = NAME_CN;
     reg.has_skills = false;
-    reg.skills = (st_strs_t) {NULL, 0};
+    reg.skills = (st_strs_t){NULL, 0};
     assert_int_equal (st_encode (&msg_volunteer_register_desc, &reg, &data, &size), 0);
-    s_buf_t expected = s_mp ("{4 " REGISTER_PAIRS, "name", NAME_CN, "id_number", ID_NUMBER,
-                             "phone", PHONE, "region", "360302001001");
+    s_buf_t expected = s_mp ("{4 " REGISTER_PAIRS, "name", NAME_CN, "id_number", ID_NUMBER, "phone",
+                             PHONE, "region", "360302001001");
     assert_int_equal (size, expected.size);
     assert_memory_equal (data, expected.data, size);
     free (expected.data);
-    s_assert_decodes (&msg_volunteer_register_desc, (s_buf_t) {data, size}, &out);
+    s_assert_decodes (&msg_volunteer_register_desc, (s_buf_t){data, size}, &out);
     assert_string_equal (out.name, NAME_CN);
     assert_false (out.has_skills);
     assert_int_equal (out.skills.count, 0);
@@ -516,7 +528,7 @@ test_empty_round_trip (void **state)
     assert_int_equal (size, 1);
     assert_int_equal (data[0], 0x80);
     msg_empty_t out;
-    s_assert_decodes (&msg_empty_desc, (s_buf_t) {data, size}, &out);
+    s_assert_decodes (&msg_empty_desc, (s_buf_t){data, size}, &out);
     s_assert_decodes (&msg_empty_desc, s_mp ("{2 si ss", "x", 1, "y", "z"), &out);
     s_assert_rejected (&msg_empty_desc, s_hex ("90"), "", "message must be a map");
 }
@@ -527,8 +539,7 @@ test_all_kinds_round_trip (void **state)
 {
     uint8_t blob[] = {0x00, 0xff, 0x10};
     char *tags[] = {"甲乙丙丁", "b"};
-    t_item_t list[2] = {{.label = "一", .weight = -1.0, .has_weight = true},
-                        {.label = "two"}};
+    t_item_t list[2] = {{.label = "一", .weight = -1.0, .has_weight = true}, {.label = "two"}};
     s_buf_t extra = s_mp ("{1 s[2 in", "k", -5);
     t_all_t all = {
         .text = "文本",
@@ -604,25 +615,24 @@ test_number_encodings (void **state)
         const char *hex;
         int64_t value;
     } ints[] = {
-        {"00", 0},                          //  positive fixint
-        {"7f", 127},                        //  positive fixint, top
-        {"ff", -1},                         //  negative fixint
-        {"e0", -32},                        //  negative fixint, bottom
-        {"cc c8", 200},                     //  uint8
-        {"cd 03 e8", 1000},                 //  uint16
-        {"ce 00 00 00 05", 5},              //  uint32
-        {"cf 00 00 00 00 00 00 03 e8", 1000}, //  uint64
-        {"d0 05", 5},                       //  int8 holding a positive value
-        {"d0 80", -128},                    //  int8
-        {"d1 fc 18", -1000},                //  int16
-        {"d2 ff ff ff 9c", -100},           //  int32
+        {"00", 0},                             //  positive fixint
+        {"7f", 127},                           //  positive fixint, top
+        {"ff", -1},                            //  negative fixint
+        {"e0", -32},                           //  negative fixint, bottom
+        {"cc c8", 200},                        //  uint8
+        {"cd 03 e8", 1000},                    //  uint16
+        {"ce 00 00 00 05", 5},                 //  uint32
+        {"cf 00 00 00 00 00 00 03 e8", 1000},  //  uint64
+        {"d0 05", 5},                          //  int8 holding a positive value
+        {"d0 80", -128},                       //  int8
+        {"d1 fc 18", -1000},                   //  int16
+        {"d2 ff ff ff 9c", -100},              //  int32
         {"d3 ff ff ff ff ff ff fc 18", -1000}, //  int64
-        {"d3 00 00 00 00 00 00 00 07", 7},  //  int64 holding a positive value
+        {"d3 00 00 00 00 00 00 00 07", 7},     //  int64 holding a positive value
     };
     for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
         t_all_t out;
-        s_assert_decodes (&t_all_desc, s_mp ("{2 ss sx", "text", "x", "count", ints[i].hex),
-                          &out);
+        s_assert_decodes (&t_all_desc, s_mp ("{2 ss sx", "text", "x", "count", ints[i].hex), &out);
         assert_true (out.has_count);
         if (out.count != ints[i].value)
             fail_msg ("%s decoded as %lld, not %lld", ints[i].hex, (long long) out.count,
@@ -633,17 +643,16 @@ test_number_encodings (void **state)
         const char *hex;
         double value;
     } doubles[] = {
-        {"ca 3f c0 00 00", 1.5},                   //  float32
-        {"cb c0 56 80 00 00 00 00 00", -90.0},     //  float64, the lower bound
-        {"cb 40 56 80 00 00 00 00 00", 90.0},      //  float64, the upper bound
-        {"5a", 90.0},                              //  positive fixint
-        {"d0 a6", -90.0},                          //  int8
-        {"cf 00 00 00 00 00 00 00 2a", 42.0},      //  uint64
+        {"ca 3f c0 00 00", 1.5},               //  float32
+        {"cb c0 56 80 00 00 00 00 00", -90.0}, //  float64, the lower bound
+        {"cb 40 56 80 00 00 00 00 00", 90.0},  //  float64, the upper bound
+        {"5a", 90.0},                          //  positive fixint
+        {"d0 a6", -90.0},                      //  int8
+        {"cf 00 00 00 00 00 00 00 2a", 42.0},  //  uint64
     };
     for (size_t i = 0; i < sizeof doubles / sizeof doubles[0]; i++) {
         t_all_t out;
-        s_assert_decodes (&t_all_desc, s_mp ("{2 ss sx", "text", "x", "lat", doubles[i].hex),
-                          &out);
+        s_assert_decodes (&t_all_desc, s_mp ("{2 ss sx", "text", "x", "lat", doubles[i].hex), &out);
         assert_true (out.has_lat);
         if (out.lat != doubles[i].value)
             fail_msg ("%s decoded as %g, not %g", doubles[i].hex, out.lat, doubles[i].value);
@@ -666,14 +675,14 @@ test_number_encodings (void **state)
 static void
 test_missing_required (void **state)
 {
-    s_assert_rejected (&msg_volunteer_register_desc,
-                       s_mp ("{3 ss ss ss", "id_number", ID_NUMBER, "phone", PHONE, "region",
-                             REGION),
-                       "name", "\"name\" is required");
-    s_assert_rejected (&msg_volunteer_register_desc,
-                       s_mp ("{3 ss ss ss", "name", NAME_CN, "id_number", ID_NUMBER, "phone",
-                             PHONE),
-                       "region", "\"region\" is required");
+    s_assert_rejected (
+        &msg_volunteer_register_desc,
+        s_mp ("{3 ss ss ss", "id_number", ID_NUMBER, "phone", PHONE, "region", REGION), "name",
+        "\"name\" is required");
+    s_assert_rejected (
+        &msg_volunteer_register_desc,
+        s_mp ("{3 ss ss ss", "name", NAME_CN, "id_number", ID_NUMBER, "phone", PHONE), "region",
+        "\"region\" is required");
     s_assert_rejected (&msg_request_desc,
                        s_mp ("{4 si sy ss s{1 ss", "v", 1, "id", s_request_id, (size_t) 16, "op",
                              "x", "actor", "account", "a"),
@@ -694,14 +703,14 @@ test_missing_required (void **state)
 static void
 test_list_item_errors (void **state)
 {
-    s_assert_rejected (&msg_volunteer_register_desc,
-                       s_mp ("{5 " REGISTER_PAIRS " s[3 ss s", REGISTER_ARGS, "skills", SKILL_1,
-                             SKILL_2, ""),
-                       "skills[2]", "\"skills[2]\" must not be empty");
-    s_assert_rejected (&msg_volunteer_register_desc,
-                       s_mp ("{5 " REGISTER_PAIRS " s[3 ss i", REGISTER_ARGS, "skills", SKILL_1,
-                             SKILL_2, 3),
-                       "skills[2]", "\"skills[2]\" must be a string");
+    s_assert_rejected (
+        &msg_volunteer_register_desc,
+        s_mp ("{5 " REGISTER_PAIRS " s[3 ss s", REGISTER_ARGS, "skills", SKILL_1, SKILL_2, ""),
+        "skills[2]", "\"skills[2]\" must not be empty");
+    s_assert_rejected (
+        &msg_volunteer_register_desc,
+        s_mp ("{5 " REGISTER_PAIRS " s[3 ss i", REGISTER_ARGS, "skills", SKILL_1, SKILL_2, 3),
+        "skills[2]", "\"skills[2]\" must be a string");
     s_assert_rejected (&msg_volunteer_register_desc,
                        s_mp ("{5 " REGISTER_PAIRS " s[2 sn", REGISTER_ARGS, "skills", SKILL_1),
                        "skills[1]", "\"skills[1]\" must be a string");
@@ -715,12 +724,12 @@ test_list_item_errors (void **state)
                              0, "body", "", (size_t) 0, 5, "last_seq", 2),
                        "events[1]", "\"events[1]\" must be an object");
     s_assert_rejected (&msg_events_desc,
-                       s_mp ("{2 s[1 {4 si ss si ss si", "events", "seq", 1, "topic", "t", "at",
-                             0, "body", "not binary", "last_seq", 2),
+                       s_mp ("{2 s[1 {4 si ss si ss si", "events", "seq", 1, "topic", "t", "at", 0,
+                             "body", "not binary", "last_seq", 2),
                        "events[0].body", "\"events[0].body\" must be binary");
     s_assert_rejected (&msg_events_desc,
-                       s_mp ("{2 s[1 {4 si ss si sy si", "events", "seq", 0, "topic", "t", "at",
-                             0, "body", "", (size_t) 0, "last_seq", 2),
+                       s_mp ("{2 s[1 {4 si ss si sy si", "events", "seq", 0, "topic", "t", "at", 0,
+                             "body", "", (size_t) 0, "last_seq", 2),
                        "events[0].seq",
                        "\"events[0].seq\" must be between 1 and 9223372036854775807");
 }
@@ -774,12 +783,12 @@ test_wrong_types (void **state)
     s_assert_rejected (&msg_request_desc,
                        s_mp ("{3 ss sy ss", "v", "1", "id", s_request_id, (size_t) 16, "op", "x"),
                        "v", "\"v\" must be an integer");
-    s_assert_rejected (&msg_request_desc, s_mp ("{3 si ss ss", "v", 1, "id", "0123456789abcdef",
-                                                 "op", "x"),
-                       "id", "\"id\" must be binary");
+    s_assert_rejected (&msg_request_desc,
+                       s_mp ("{3 si ss ss", "v", 1, "id", "0123456789abcdef", "op", "x"), "id",
+                       "\"id\" must be binary");
     s_assert_rejected (&msg_reply_desc,
-                       s_mp ("{3 si sy si", "v", 1, "id", s_request_id, (size_t) 16, "ok", 1),
-                       "ok", "\"ok\" must be true or false");
+                       s_mp ("{3 si sy si", "v", 1, "id", s_request_id, (size_t) 16, "ok", 1), "ok",
+                       "\"ok\" must be true or false");
     s_assert_rejected (&msg_volunteer_register_desc,
                        s_mp ("{5 " REGISTER_PAIRS " ss", REGISTER_ARGS, "skills", SKILL_1),
                        "skills", "\"skills\" must be a list of strings");
@@ -788,15 +797,15 @@ test_wrong_types (void **state)
                              "x", "actor", "a", "operator"),
                        "actor", "\"actor\" must be an object");
     s_assert_rejected (&msg_request_desc,
-                       s_mp ("{4 si sy ss s{2 si ss", "v", 1, "id", s_request_id, (size_t) 16,
-                             "op", "x", "actor", "account", 7, "role", "operator"),
+                       s_mp ("{4 si sy ss s{2 si ss", "v", 1, "id", s_request_id, (size_t) 16, "op",
+                             "x", "actor", "account", 7, "role", "operator"),
                        "actor.account", "\"actor.account\" must be a string");
     s_assert_rejected (&msg_events_desc, s_mp ("{2 s{0 si", "events", "last_seq", 1), "events",
                        "\"events\" must be a list of objects");
-    s_assert_rejected (&msg_request_desc,
-                       s_mp ("{4 si sy ss ss", "v", 1, "id", s_request_id, (size_t) 16, "op", "x",
-                             "body", "{}"),
-                       "body", "\"body\" must be an object");
+    s_assert_rejected (
+        &msg_request_desc,
+        s_mp ("{4 si sy ss ss", "v", 1, "id", s_request_id, (size_t) 16, "op", "x", "body", "{}"),
+        "body", "\"body\" must be an object");
 }
 
 //  Lengths count characters, not bytes: 50 Chinese characters (150 bytes) or 50 four-byte
@@ -830,10 +839,10 @@ test_string_length_in_characters (void **state)
                        "name", "\"name\" must be at most 50 characters");
     free (huge);
     //  Exact-length fields: msg_volunteer.region is 12 characters, no fewer
-    s_assert_rejected (&msg_volunteer_registered_desc,
-                       s_mp ("{4 ss ss ss s[0", "id", "1", "name", "n", "region", "36030200100",
-                             "skills"),
-                       "region", "\"region\" must be at least 12 characters");
+    s_assert_rejected (
+        &msg_volunteer_registered_desc,
+        s_mp ("{4 ss ss ss s[0", "id", "1", "name", "n", "region", "36030200100", "skills"),
+        "region", "\"region\" must be at least 12 characters");
 }
 
 //  An empty string is refused where at least one character is required, kept where not
@@ -845,8 +854,8 @@ test_empty_strings (void **state)
                              PHONE, "region", REGION),
                        "name", "\"name\" must not be empty");
     s_assert_rejected (&msg_request_desc,
-                       s_mp ("{4 si sy ss s{2 ss ss", "v", 1, "id", s_request_id, (size_t) 16,
-                             "op", "x", "actor", "account", "a", "role", ""),
+                       s_mp ("{4 si sy ss s{2 ss ss", "v", 1, "id", s_request_id, (size_t) 16, "op",
+                             "x", "actor", "account", "a", "role", ""),
                        "actor.role", "\"actor.role\" must not be empty");
     //  msg_error.message and msg_actor.region allow the empty string
     msg_error_t error;
@@ -904,8 +913,13 @@ test_invalid_utf8 (void **state)
         const char *s;
         size_t chars;
     } good[] = {
-        {"\xf4\x8f\xbf\xbf", 1}, {"\xef\xbf\xbf", 1}, {"\xee\x80\x80", 1}, {"\xed\x9f\xbf", 1},
-        {"", 0},                 {"张三", 2},         {"a€𠀀", 3},
+        {"\xf4\x8f\xbf\xbf", 1},
+        {"\xef\xbf\xbf", 1},
+        {"\xee\x80\x80", 1},
+        {"\xed\x9f\xbf", 1},
+        {"", 0},
+        {"张三", 2},
+        {"a€𠀀", 3},
     };
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
         size_t chars = 12345;
@@ -931,15 +945,15 @@ test_int_out_of_range (void **state)
         {"cf 80 00 00 00 00 00 00 01", "\"v\" must be between 1 and 1"},
     };
     for (size_t i = 0; i < sizeof v_rows / sizeof v_rows[0]; i++)
-        s_assert_rejected (&msg_request_desc,
-                           s_mp ("{3 sx sy ss", "v", v_rows[i].hex, "id", s_request_id,
-                                 (size_t) 16, "op", "x"),
-                           "v", v_rows[i].message);
+        s_assert_rejected (
+            &msg_request_desc,
+            s_mp ("{3 sx sy ss", "v", v_rows[i].hex, "id", s_request_id, (size_t) 16, "op", "x"),
+            "v", v_rows[i].message);
     const char *deadline_message = "\"deadline\" must be between 0 and 9223372036854775807";
-    s_assert_rejected (&msg_request_desc,
-                       s_mp ("{4 si sy ss si", "v", 1, "id", s_request_id, (size_t) 16, "op", "x",
-                             "deadline", -1),
-                       "deadline", deadline_message);
+    s_assert_rejected (
+        &msg_request_desc,
+        s_mp ("{4 si sy ss si", "v", 1, "id", s_request_id, (size_t) 16, "op", "x", "deadline", -1),
+        "deadline", deadline_message);
     s_assert_rejected (&msg_request_desc,
                        s_mp ("{4 si sy ss sx", "v", 1, "id", s_request_id, (size_t) 16, "op", "x",
                              "deadline", "cf 80 00 00 00 00 00 00 00"),
@@ -1010,7 +1024,7 @@ test_too_many_items (void **state)
     msgpack_pack_array (&pk, 21);
     for (int i = 0; i < 21; i++)
         msgpack_pack_str_with_body (&pk, "急救", strlen ("急救"));
-    s_assert_rejected (&msg_volunteer_register_desc, (s_buf_t) {(uint8_t *) sb.data, sb.size},
+    s_assert_rejected (&msg_volunteer_register_desc, (s_buf_t){(uint8_t *) sb.data, sb.size},
                        "skills", "\"skills\" must have at most 20 items");
 
     //  Twenty is the limit, and accepted
@@ -1023,8 +1037,7 @@ test_too_many_items (void **state)
     for (int i = 0; i < 20; i++)
         msgpack_pack_str_with_body (&pk, "急救", strlen ("急救"));
     msg_volunteer_register_t reg;
-    s_assert_decodes (&msg_volunteer_register_desc, (s_buf_t) {(uint8_t *) sb.data, sb.size},
-                      &reg);
+    s_assert_decodes (&msg_volunteer_register_desc, (s_buf_t){(uint8_t *) sb.data, sb.size}, &reg);
     assert_int_equal (reg.skills.count, 20);
     st_msg_clear (&msg_volunteer_register_desc, &reg);
 
@@ -1037,10 +1050,11 @@ test_too_many_items (void **state)
         msgpack_pack_map (&pk, 0);
     msgpack_pack_str_with_body (&pk, "last_seq", 8);
     msgpack_pack_int64 (&pk, 1);
-    s_assert_rejected (&msg_events_desc, (s_buf_t) {(uint8_t *) sb.data, sb.size}, "events",
+    s_assert_rejected (&msg_events_desc, (s_buf_t){(uint8_t *) sb.data, sb.size}, "events",
                        "\"events\" must have at most 5000 items");
-    s_assert_rejected (&t_all_desc, s_mp ("{2 ss s[3 {1 ss {1 ss {1 ss", "text", "x", "items",
-                                          "label", "a", "label", "b", "label", "c"),
+    s_assert_rejected (&t_all_desc,
+                       s_mp ("{2 ss s[3 {1 ss {1 ss {1 ss", "text", "x", "items", "label", "a",
+                             "label", "b", "label", "c"),
                        "items", "\"items\" must have at most 2 items");
 }
 
@@ -1069,11 +1083,10 @@ test_unknown_keys_ignored (void **state)
 {
     msg_request_t out;
     s_assert_decodes (&msg_request_desc,
-                      s_mp ("{7 si sy ss s{3 ss ss s[1 {1 si sx sx ss", "v", 1, "id",
-                            s_request_id, (size_t) 16, "op", "sys.ping", "actor", "account", "a",
-                            "role", "operator", "future", "x", 1, "nickname",
-                            "c7 03 05 01 02 03", "deep", "91 91 91 91 91 91 c0", "昵称",
-                            "小明"),
+                      s_mp ("{7 si sy ss s{3 ss ss s[1 {1 si sx sx ss", "v", 1, "id", s_request_id,
+                            (size_t) 16, "op", "sys.ping", "actor", "account", "a", "role",
+                            "operator", "future", "x", 1, "nickname", "c7 03 05 01 02 03", "deep",
+                            "91 91 91 91 91 91 c0", "昵称", "小明"),
                       &out);
     assert_int_equal (out.v, 1);
     assert_string_equal (out.op, "sys.ping");
@@ -1119,10 +1132,10 @@ test_nil_is_absent (void **state)
     assert_null (reg.skills.items);
     st_msg_clear (&msg_volunteer_register_desc, &reg);
 
-    s_assert_rejected (&msg_volunteer_register_desc,
-                       s_mp ("{4 sn ss ss ss", "name", "id_number", ID_NUMBER, "phone", PHONE,
-                             "region", REGION),
-                       "name", "\"name\" is required");
+    s_assert_rejected (
+        &msg_volunteer_register_desc,
+        s_mp ("{4 sn ss ss ss", "name", "id_number", ID_NUMBER, "phone", PHONE, "region", REGION),
+        "name", "\"name\" is required");
     s_assert_rejected (&msg_reply_desc,
                        s_mp ("{3 si sy sn", "v", 1, "id", s_request_id, (size_t) 16, "ok"), "ok",
                        "\"ok\" is required");
@@ -1186,11 +1199,11 @@ test_empty_input (void **state)
     assert_int_equal (st_unpack (&byte, 0, &unpacked, &err), -1);
     assert_false (unpacked.live);
     s_assert_error (&err, "", "message is empty");
-    err = (st_error_t) {ST_OK, "", ""};
+    err = (st_error_t){ST_OK, "", ""};
     assert_int_equal (st_prescan (&byte, 0, &err), -1);
     s_assert_error (&err, "", "message is truncated");
     msg_empty_t out;
-    err = (st_error_t) {ST_OK, "", ""};
+    err = (st_error_t){ST_OK, "", ""};
     assert_int_equal (st_decode (&msg_empty_desc, NULL, 0, &out, &err), -1);
     s_assert_error (&err, "", "message is empty");
 }
@@ -1207,14 +1220,14 @@ s_assert_every_prefix_fails (s_buf_t frame, const st_desc_t *desc)
             fail_msg ("pre-scan accepted %zu of %zu bytes", n, frame.size);
         s_assert_error (&err, "", NULL);
         st_unpacked_t unpacked;
-        err = (st_error_t) {ST_OK, "", ""};
+        err = (st_error_t){ST_OK, "", ""};
         assert_int_equal (st_unpack (prefix, n, &unpacked, &err), -1);
         assert_false (unpacked.live);
         s_assert_error (&err, "", NULL);
         max_align_t out[1024 / sizeof (max_align_t)];
         assert_true (desc->size <= sizeof out);
         memset (out, 0xab, desc->size);
-        err = (st_error_t) {ST_OK, "", ""};
+        err = (st_error_t){ST_OK, "", ""};
         assert_int_equal (st_decode (desc, prefix, n, out, &err), -1);
         s_assert_error (&err, "", NULL);
         s_assert_zeroed (out, desc->size);
@@ -1231,9 +1244,14 @@ test_truncated_frames (void **state)
 {
     s_buf_t body = s_register_frame ();
     msg_request_t request = {
-        .v = 1, .has_v = true, .id = {(uint8_t *) s_request_id, 16}, .op = "volunteer.register",
+        .v = 1,
+        .has_v = true,
+        .id = {(uint8_t *) s_request_id, 16},
+        .op = "volunteer.register",
         .actor = {.account = "gateway-01", .role = "operator", .region = "360302"},
-        .has_actor = true, .deadline = 1718409600123, .has_deadline = true,
+        .has_actor = true,
+        .deadline = 1718409600123,
+        .has_deadline = true,
         .body = {.data = body.data, .size = body.size}};
     s_buf_t frame;
     assert_int_equal (st_encode (&msg_request_desc, &request, &frame.data, &frame.size), 0);
@@ -1245,19 +1263,50 @@ test_truncated_frames (void **state)
 //  Values of every msgpack format, one per key of a map: the pre-scan must agree with
 //  msgpack-c on each one's length
 static const char *const s_every_format[] = {
-    "7f", "e0", "c0", "c2", "c3",                                          //  scalars
-    "ca 3f 80 00 00", "cb 3f f0 00 00 00 00 00 00",                        //  floats
-    "cc ff", "cd ff ff", "ce ff ff ff ff", "cf ff ff ff ff ff ff ff ff",   //  uints
-    "d0 80", "d1 80 00", "d2 80 00 00 00", "d3 80 00 00 00 00 00 00 00",   //  ints
-    "a3 61 62 63", "d9 03 61 62 63", "da 00 03 61 62 63", "db 00 00 00 03 61 62 63",
-    "c4 02 01 02", "c5 00 02 01 02", "c6 00 00 00 02 01 02",               //  bins
-    "d4 01 aa", "d5 01 aa bb", "d6 01 aa bb cc dd", "d7 01 00 01 02 03 04 05 06 07",
-    "d8 01 00 01 02 03 04 05 06 07 08 09 0a 0b 0c 0d 0e 0f",               //  fixexts
-    "c7 02 01 aa bb", "c8 00 02 01 aa bb", "c9 00 00 00 02 01 aa bb",      //  exts
-    "c7 00 01", "c4 00", "a0", "d9 00",                                    //  empty ones
-    "92 01 02", "dc 00 02 01 02", "dd 00 00 00 02 01 02",                  //  arrays
-    "81 a1 6b 01", "de 00 01 a1 6b 01", "df 00 00 00 01 a1 6b 01",         //  maps
-    "90", "dc 00 00", "80", "df 00 00 00 00",
+    "7f",
+    "e0",
+    "c0",
+    "c2",
+    "c3", //  scalars
+    "ca 3f 80 00 00",
+    "cb 3f f0 00 00 00 00 00 00", //  floats
+    "cc ff",
+    "cd ff ff",
+    "ce ff ff ff ff",
+    "cf ff ff ff ff ff ff ff ff", //  uints
+    "d0 80",
+    "d1 80 00",
+    "d2 80 00 00 00",
+    "d3 80 00 00 00 00 00 00 00", //  ints
+    "a3 61 62 63",
+    "d9 03 61 62 63",
+    "da 00 03 61 62 63",
+    "db 00 00 00 03 61 62 63",
+    "c4 02 01 02",
+    "c5 00 02 01 02",
+    "c6 00 00 00 02 01 02", //  bins
+    "d4 01 aa",
+    "d5 01 aa bb",
+    "d6 01 aa bb cc dd",
+    "d7 01 00 01 02 03 04 05 06 07",
+    "d8 01 00 01 02 03 04 05 06 07 08 09 0a 0b 0c 0d 0e 0f", //  fixexts
+    "c7 02 01 aa bb",
+    "c8 00 02 01 aa bb",
+    "c9 00 00 00 02 01 aa bb", //  exts
+    "c7 00 01",
+    "c4 00",
+    "a0",
+    "d9 00", //  empty ones
+    "92 01 02",
+    "dc 00 02 01 02",
+    "dd 00 00 00 02 01 02", //  arrays
+    "81 a1 6b 01",
+    "de 00 01 a1 6b 01",
+    "df 00 00 00 01 a1 6b 01", //  maps
+    "90",
+    "dc 00 00",
+    "80",
+    "df 00 00 00 00",
 };
 #define S_EVERY_FORMAT_COUNT (sizeof s_every_format / sizeof s_every_format[0])
 
@@ -1275,7 +1324,7 @@ s_every_format_frame (void)
         msgpack_pack_str_with_body (&pk, key, strlen (key));
         s_hex_write (&sb, s_every_format[i]);
     }
-    return (s_buf_t) {(uint8_t *) sb.data, sb.size};
+    return (s_buf_t){(uint8_t *) sb.data, sb.size};
 }
 
 //  Every msgpack format is skipped correctly by the pre-scan and unpacked; cut anywhere, the
@@ -1290,8 +1339,7 @@ test_every_format (void **state)
     assert_int_equal (st_unpack (frame.data, frame.size, &unpacked, &err), 0);
     assert_int_equal (unpacked.unpacked.data.via.map.size, S_EVERY_FORMAT_COUNT);
     msg_empty_t empty;
-    assert_int_equal (st_decode_object (&msg_empty_desc, &unpacked.unpacked.data, &empty, &err),
-                      0);
+    assert_int_equal (st_decode_object (&msg_empty_desc, &unpacked.unpacked.data, &empty, &err), 0);
     st_unpacked_destroy (&unpacked);
     //  Each format alone as the root is one whole object to the pre-scan
     for (size_t i = 0; i < S_EVERY_FORMAT_COUNT; i++) {
@@ -1369,8 +1417,7 @@ test_nesting_depth (void **state)
     msg_empty_t out;
     s_assert_decodes (&msg_empty_desc, s_hex ("81 a1 61 91 91 91 91 91 91 91 01"), &out);
     s_assert_decodes (&msg_empty_desc, s_hex ("81 a1 61 81 a1 62 81 a1 63 91 91 91 91 80"), &out);
-    s_assert_hostile (s_hex ("81 a1 61 91 91 91 91 91 91 91 91 01"),
-                      "message nests deeper than 8");
+    s_assert_hostile (s_hex ("81 a1 61 91 91 91 91 91 91 91 91 01"), "message nests deeper than 8");
     s_assert_hostile (s_hex ("81 a1 61 81 a1 62 81 a1 63 91 91 91 91 91 80"),
                       "message nests deeper than 8");
     //  Depth counts open containers only: many siblings at level 8 are fine
@@ -1423,8 +1470,7 @@ test_too_many_objects (void **state)
     free (data);
 
     //  A map of P pairs {"a": nil} is 2P + 1 objects
-    for (size_t pairs = ST_CODEC_MAX_OBJECTS / 2 - 1; pairs <= ST_CODEC_MAX_OBJECTS / 2;
-         pairs++) {
+    for (size_t pairs = ST_CODEC_MAX_OBJECTS / 2 - 1; pairs <= ST_CODEC_MAX_OBJECTS / 2; pairs++) {
         size_t size = 5 + 3 * pairs;
         s_buf_t frame = {malloc (size), size};
         frame.data[0] = 0xdf;
@@ -1435,8 +1481,7 @@ test_too_many_objects (void **state)
         if (2 * pairs + 1 <= ST_CODEC_MAX_OBJECTS) {
             msg_empty_t out;
             s_assert_decodes (&msg_empty_desc, frame, &out);
-        }
-        else
+        } else
             s_assert_hostile (frame, "message has too many values");
     }
 }
@@ -1449,12 +1494,12 @@ static void
 test_validate_hand_filled (void **state)
 {
     char *skills[] = {SKILL_1, "", SKILL_3};
-    msg_volunteer_register_t reg = {.name = NAME_CN, .id_number = ID_NUMBER, .phone = PHONE,
-                                    .region = REGION};
+    msg_volunteer_register_t reg = {
+        .name = NAME_CN, .id_number = ID_NUMBER, .phone = PHONE, .region = REGION};
     st_error_t err = {ST_OK, "", ""};
     assert_int_equal (st_validate (&msg_volunteer_register_desc, &reg, &err), 0);
 
-    reg.skills = (st_strs_t) {skills, 3};
+    reg.skills = (st_strs_t){skills, 3};
     assert_int_equal (st_validate (&msg_volunteer_register_desc, &reg, &err), -1);
     s_assert_error (&err, "skills[1]", "\"skills[1]\" must not be empty");
     skills[1] = "\xed\xa0\x80";
@@ -1466,10 +1511,10 @@ test_validate_hand_filled (void **state)
     char *many[21];
     for (size_t i = 0; i < 21; i++)
         many[i] = "x";
-    reg.skills = (st_strs_t) {many, 21};
+    reg.skills = (st_strs_t){many, 21};
     assert_int_equal (st_validate (&msg_volunteer_register_desc, &reg, &err), -1);
     s_assert_error (&err, "skills", "\"skills\" must have at most 20 items");
-    reg.skills = (st_strs_t) {NULL, 0};
+    reg.skills = (st_strs_t){NULL, 0};
 
     char *long_name = s_repeat ("张", 51);
     reg.name = long_name;
@@ -1483,8 +1528,8 @@ test_validate_hand_filled (void **state)
     assert_int_equal (st_validate (&msg_volunteer_register_desc, &reg, &err), -1);
     s_assert_error (&err, "phone", "\"phone\" is required");
 
-    msg_request_t request = {.v = 1, .has_v = true, .id = {(uint8_t *) s_request_id, 15},
-                             .op = "x"};
+    msg_request_t request = {
+        .v = 1, .has_v = true, .id = {(uint8_t *) s_request_id, 15}, .op = "x"};
     assert_int_equal (st_validate (&msg_request_desc, &request, &err), -1);
     s_assert_error (&err, "id", "\"id\" must be 16 to 16 bytes");
     request.id.size = 16;
@@ -1503,10 +1548,9 @@ test_validate_hand_filled (void **state)
     assert_int_equal (st_validate (&msg_request_desc, &request, &err), -1);
     s_assert_error (&err, "v", "\"v\" is required");
 
-    msg_event_t items[2] = {{.seq = 1, .has_seq = true, .topic = "t", .has_at = true,
-                             .body = {(uint8_t *) "", 0}},
-                            {.seq = 2, .has_seq = true, .has_at = true,
-                             .body = {(uint8_t *) "", 0}}};
+    msg_event_t items[2] = {
+        {.seq = 1, .has_seq = true, .topic = "t", .has_at = true, .body = {(uint8_t *) "", 0}},
+        {.seq = 2, .has_seq = true, .has_at = true, .body = {(uint8_t *) "", 0}}};
     msg_events_t events = {.events = {items, 2}, .last_seq = 2, .has_last_seq = true};
     assert_int_equal (st_validate (&msg_events_desc, &events, &err), -1);
     s_assert_error (&err, "events[1].topic", "\"events[1].topic\" is required");
@@ -1528,8 +1572,8 @@ test_msg_clear (void **state)
     t_all_t all;
     s_assert_decodes (&t_all_desc,
                       s_mp ("{8 ss si st sd sy s[2 ss s{2 ss sd s[2 {1 ss {1 ss", "text", "文本",
-                            "count", -3, "flag", "lat", 1.5, "blob", "abc", (size_t) 3, "tags",
-                            "a", "b", "item", "label", "l", "weight", 0.5, "items", "label", "x",
+                            "count", -3, "flag", "lat", 1.5, "blob", "abc", (size_t) 3, "tags", "a",
+                            "b", "item", "label", "l", "weight", 0.5, "items", "label", "x",
                             "label", "y"),
                       &all);
     assert_int_equal (all.items.count, 2);
@@ -1579,8 +1623,8 @@ test_decode_failure_clears_out (void **state)
                              "topic", 3, "at", 0, "body", "abc", (size_t) 3),
                        "events[1].topic", "\"events[1].topic\" must be a string");
     s_assert_rejected (&msg_request_desc,
-                       s_mp ("{4 sy ss s{3 ss ss ss si", "id", s_request_id, (size_t) 16, "op",
-                             "x", "actor", "account", "a", "role", "r", "region", "r", "v", 3),
+                       s_mp ("{4 sy ss s{3 ss ss ss si", "id", s_request_id, (size_t) 16, "op", "x",
+                             "actor", "account", "a", "role", "r", "region", "r", "v", 3),
                        "v", "\"v\" must be between 1 and 1");
     s_assert_rejected (&t_all_desc,
                        s_mp ("{5 ss sy s[2 ss s{1 ss s[2 {1 ss {1 si", "text", "x", "blob", "ab",
@@ -1755,8 +1799,7 @@ test_json_errors (void **state)
                             "{\"v\": 1, \"id\": \"00112233445566778899aabbccddee\", "
                             "\"op\": \"x\"}",
                             "id", "\"id\" must be 16 to 16 bytes");
-    s_assert_json_rejected (&msg_request_desc,
-                            "{\"v\": 1, \"id\": [0], \"op\": \"x\"}", "id",
+    s_assert_json_rejected (&msg_request_desc, "{\"v\": 1, \"id\": [0], \"op\": \"x\"}", "id",
                             "\"id\" must be a hex string");
     s_assert_json_rejected (&msg_reply_desc,
                             "{\"v\": 1, \"id\": \"00112233445566778899aabbccddeeff\", "
@@ -1861,8 +1904,8 @@ test_json_chinese_bytes (void **state)
 
     //  Characters, not bytes, on the JSON path too
     char *fifty = s_repeat ("张", 50);
-    json = json_pack ("{s:s, s:s, s:s, s:s}", "name", fifty, "id_number", ID_NUMBER, "phone",
-                      PHONE, "region", REGION);
+    json = json_pack ("{s:s, s:s, s:s, s:s}", "name", fifty, "id_number", ID_NUMBER, "phone", PHONE,
+                      "region", REGION);
     assert_int_equal (st_json_to_msg (&msg_volunteer_register_desc, json, &reg, &err), 0);
     assert_string_equal (reg.name, fifty);
     st_msg_clear (&msg_volunteer_register_desc, &reg);

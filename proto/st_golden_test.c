@@ -40,79 +40,135 @@ static msg_actor_t s_msg_actor = {
     .account = "gateway-01", .role = "operator", .region = "360302001"};
 
 static msg_request_t s_msg_request = {
-    .v = 1, .has_v = true, .id = {(uint8_t *) s_id, sizeof s_id}, .op = "volunteer.register",
+    .v = 1,
+    .has_v = true,
+    .id = {(uint8_t *) s_id, sizeof s_id},
+    .op = "volunteer.register",
     .actor = {.account = "gateway-01", .role = "operator", .region = "360302001"},
-    .has_actor = true, .deadline = 1718409605000, .has_deadline = true};
+    .has_actor = true,
+    .deadline = 1718409605000,
+    .has_deadline = true};
 
 static msg_error_t s_msg_error = {
     .code = "invalid_argument", .message = "姓名不能超过50个字", .field = "name"};
 
 static msg_reply_t s_msg_reply = {
-    .v = 1, .has_v = true, .id = {(uint8_t *) s_id, sizeof s_id}, .ok = false, .has_ok = true,
+    .v = 1,
+    .has_v = true,
+    .id = {(uint8_t *) s_id, sizeof s_id},
+    .ok = false,
+    .has_ok = true,
     .error = {.code = "invalid_argument", .message = "姓名不能超过50个字", .field = "name"},
     .has_error = true};
 
 static msg_empty_t s_msg_empty;
 
-static msg_pong_t s_msg_pong = {.service = "registry", .version = "0.1.0",
-                                .peer = "gateway-01", .now = 1718409600000, .has_now = true};
+static msg_pong_t s_msg_pong = {.service = "registry",
+                                .version = "0.1.0",
+                                .peer = "gateway-01",
+                                .now = 1718409600000,
+                                .has_now = true};
 
-static msg_events_read_t s_msg_events_read = {.after = 41, .has_after = true, .max = 100,
-                                              .has_max = true};
+static msg_events_read_t s_msg_events_read = {
+    .after = 41, .has_after = true, .max = 100, .has_max = true};
 
-static msg_event_t s_msg_event = {
-    .seq = 42, .has_seq = true, .topic = "volunteer.registered", .at = 1718409600000,
-    .has_at = true, .body = {(uint8_t *) s_event_body_a, sizeof s_event_body_a}};
+static msg_event_t s_msg_event = {.seq = 42,
+                                  .has_seq = true,
+                                  .topic = "volunteer.registered",
+                                  .at = 1718409600000,
+                                  .has_at = true,
+                                  .body = {(uint8_t *) s_event_body_a, sizeof s_event_body_a}};
 
 static msg_event_t s_event_items[] = {
-    {.seq = 42, .has_seq = true, .topic = "volunteer.registered", .at = 1718409600000,
-     .has_at = true, .body = {(uint8_t *) s_event_body_a, sizeof s_event_body_a}},
-    {.seq = 43, .has_seq = true, .topic = "志愿者.登记", .at = 1718409601234, .has_at = true,
+    {.seq = 42,
+     .has_seq = true,
+     .topic = "volunteer.registered",
+     .at = 1718409600000,
+     .has_at = true,
+     .body = {(uint8_t *) s_event_body_a, sizeof s_event_body_a}},
+    {.seq = 43,
+     .has_seq = true,
+     .topic = "志愿者.登记",
+     .at = 1718409601234,
+     .has_at = true,
      .body = {(uint8_t *) s_event_body_b, sizeof s_event_body_b}},
 };
-static msg_events_t s_msg_events = {.events = {s_event_items, 2}, .has_events = true,
-                                    .last_seq = 43, .has_last_seq = true};
+static msg_events_t s_msg_events = {
+    .events = {s_event_items, 2}, .has_events = true, .last_seq = 43, .has_last_seq = true};
 
-static msg_parked_event_t s_msg_parked_event = {
-    .publisher = "registry", .seq = 7, .has_seq = true, .topic = "volunteer.registered",
-    .reason = "无法应用: 区域不存在", .at = 1718409600000, .has_at = true};
+static msg_parked_event_t s_msg_parked_event = {.publisher = "registry",
+                                                .seq = 7,
+                                                .has_seq = true,
+                                                .topic = "volunteer.registered",
+                                                .reason = "无法应用: 区域不存在",
+                                                .at = 1718409600000,
+                                                .has_at = true};
 
 static msg_cursor_t s_msg_cursor = {.publisher = "registry", .seq = 43, .has_seq = true};
 
 static msg_parked_event_t s_parked_items[] = {
-    {.publisher = "registry", .seq = 7, .has_seq = true, .topic = "volunteer.registered",
-     .reason = "无法应用: 区域不存在", .at = 1718409600000, .has_at = true},
-    {.publisher = "match", .seq = 9, .has_seq = true, .topic = "supply.changed", .reason = "",
-     .at = 1718409700000, .has_at = true},
+    {.publisher = "registry",
+     .seq = 7,
+     .has_seq = true,
+     .topic = "volunteer.registered",
+     .reason = "无法应用: 区域不存在",
+     .at = 1718409600000,
+     .has_at = true},
+    {.publisher = "match",
+     .seq = 9,
+     .has_seq = true,
+     .topic = "supply.changed",
+     .reason = "",
+     .at = 1718409700000,
+     .has_at = true},
 };
 static msg_cursor_t s_cursor_items[] = {
     {.publisher = "registry", .seq = 43, .has_seq = true},
     {.publisher = "match", .seq = 0, .has_seq = true},
 };
-static msg_parked_t s_msg_parked = {.events = {s_parked_items, 2}, .has_events = true,
-                                    .cursors = {s_cursor_items, 2}, .has_cursors = true};
+static msg_parked_t s_msg_parked = {.events = {s_parked_items, 2},
+                                    .has_events = true,
+                                    .cursors = {s_cursor_items, 2},
+                                    .has_cursors = true};
 
-static msg_volunteer_register_t s_msg_volunteer_register = {
-    .name = "欧阳娜娜", .id_number = "11010519491231002X", .phone = "13800138000",
-    .region = "360302001001", .skills = {s_skills, 3}, .has_skills = true};
+static msg_volunteer_register_t s_msg_volunteer_register = {.name = "欧阳娜娜",
+                                                            .id_number = "11010519491231002X",
+                                                            .phone = "13800138000",
+                                                            .region = "360302001001",
+                                                            .skills = {s_skills, 3},
+                                                            .has_skills = true};
 
 static msg_volunteer_get_t s_msg_volunteer_get = {.id = "v-20240615-000042"};
 
-static msg_volunteer_t s_msg_volunteer = {
-    .id = "v-20240615-000042", .name = "欧阳娜娜", .id_number = "110105**********2X",
-    .phone = "138****8000", .region = "360302001001", .skills = {s_skills, 3},
-    .has_skills = true, .gender = "女", .birth_date = "1949-12-31", .status = "active",
-    .created_at = "2024-06-15T08:00:00.123Z"};
+static msg_volunteer_t s_msg_volunteer = {.id = "v-20240615-000042",
+                                          .name = "欧阳娜娜",
+                                          .id_number = "110105**********2X",
+                                          .phone = "138****8000",
+                                          .region = "360302001001",
+                                          .skills = {s_skills, 3},
+                                          .has_skills = true,
+                                          .gender = "女",
+                                          .birth_date = "1949-12-31",
+                                          .status = "active",
+                                          .created_at = "2024-06-15T08:00:00.123Z"};
 
-static msg_volunteer_registered_t s_msg_volunteer_registered = {
-    .id = "v-20240615-000042", .name = "欧阳娜娜", .region = "360302001001",
-    .skills = {s_skills, 3}, .has_skills = true, .gender = "女", .birth_year = 1949,
-    .has_birth_year = true, .status = "active"};
+static msg_volunteer_registered_t s_msg_volunteer_registered = {.id = "v-20240615-000042",
+                                                                .name = "欧阳娜娜",
+                                                                .region = "360302001001",
+                                                                .skills = {s_skills, 3},
+                                                                .has_skills = true,
+                                                                .gender = "女",
+                                                                .birth_year = 1949,
+                                                                .has_birth_year = true,
+                                                                .status = "active"};
 
 static msg_supply_stats_t s_msg_supply_stats = {.region = "360302"};
 
-static msg_supply_t s_msg_supply = {.volunteers = 1200, .has_volunteers = true, .active = 873,
-                                    .has_active = true, .registry_seq = 43,
+static msg_supply_t s_msg_supply = {.volunteers = 1200,
+                                    .has_volunteers = true,
+                                    .active = 873,
+                                    .has_active = true,
+                                    .registry_seq = 43,
                                     .has_registry_seq = true};
 
 //  Every sample, in the order of golden.txt
@@ -228,8 +284,8 @@ s_body_bytes (const st_body_t *body, msgpack_sbuffer *sb)
 //  Compares two messages field by field, presence flags included; on the first difference
 //  writes its path to `where` and returns false
 static bool
-s_msg_equal (const st_desc_t *desc, const void *a, const void *b, const char *prefix,
-             char *where, size_t where_size)
+s_msg_equal (const st_desc_t *desc, const void *a, const void *b, const char *prefix, char *where,
+             size_t where_size)
 {
     for (size_t i = 0; i < desc->field_count; i++) {
         const st_field_t *f = &desc->fields[i];
@@ -237,9 +293,8 @@ s_msg_equal (const st_desc_t *desc, const void *a, const void *b, const char *pr
         char path[160];
         snprintf (path, sizeof path, "%s%s%s", prefix, *prefix ? "." : "", f->name);
         bool same = true;
-        if (f->has_offset
-            && *(const bool *) ((const char *) a + f->has_offset)
-                   != *(const bool *) ((const char *) b + f->has_offset))
+        if (f->has_offset && *(const bool *) ((const char *) a + f->has_offset) !=
+                                 *(const bool *) ((const char *) b + f->has_offset))
             same = false;
         else
             switch (f->type) {
@@ -259,8 +314,8 @@ s_msg_equal (const st_desc_t *desc, const void *a, const void *b, const char *pr
                 break;
             case ST_T_BIN: {
                 const st_bin_t *ba = (const st_bin_t *) pa, *bb = (const st_bin_t *) pb;
-                same = !ba->data == !bb->data && ba->size == bb->size
-                       && (!ba->size || memcmp (ba->data, bb->data, ba->size) == 0);
+                same = !ba->data == !bb->data && ba->size == bb->size &&
+                       (!ba->size || memcmp (ba->data, bb->data, ba->size) == 0);
                 break;
             }
             case ST_T_STRS: {
@@ -281,8 +336,8 @@ s_msg_equal (const st_desc_t *desc, const void *a, const void *b, const char *pr
                     char item_path[192];
                     snprintf (item_path, sizeof item_path, "%s[%zu]", path, j);
                     if (!s_msg_equal (f->sub, (const char *) la->items + j * f->sub->size,
-                                      (const char *) lb->items + j * f->sub->size, item_path,
-                                      where, where_size))
+                                      (const char *) lb->items + j * f->sub->size, item_path, where,
+                                      where_size))
                         return false;
                 }
                 break;
@@ -291,8 +346,8 @@ s_msg_equal (const st_desc_t *desc, const void *a, const void *b, const char *pr
                 msgpack_sbuffer sa, sb;
                 bool ha = s_body_bytes ((const st_body_t *) pa, &sa);
                 bool hb = s_body_bytes ((const st_body_t *) pb, &sb);
-                same = ha == hb && sa.size == sb.size
-                       && (!sa.size || memcmp (sa.data, sb.data, sa.size) == 0);
+                same = ha == hb && sa.size == sb.size &&
+                       (!sa.size || memcmp (sa.data, sb.data, sa.size) == 0);
                 msgpack_sbuffer_destroy (&sa);
                 msgpack_sbuffer_destroy (&sb);
                 break;
@@ -326,8 +381,8 @@ s_assert_filled (const st_desc_t *desc, const void *msg, const char *prefix)
             break;
         case ST_T_STRS:
         case ST_T_MSGS:
-            filled = *(const bool *) ((const char *) msg + f->has_offset)
-                     && ((const st_list_t *) at)->count > 0;
+            filled = *(const bool *) ((const char *) msg + f->has_offset) &&
+                     ((const st_list_t *) at)->count > 0;
             break;
         default:
             filled = *(const bool *) ((const char *) msg + f->has_offset);
@@ -365,19 +420,18 @@ s_make_seeds (void)
     uint8_t *body;
     size_t body_size;
     //  1: the golden request, a volunteer.register body
-    assert_int_equal (st_encode (&msg_request_desc, &request, &s_seeds[0].data,
-                                 &s_seeds[0].size), 0);
+    assert_int_equal (st_encode (&msg_request_desc, &request, &s_seeds[0].data, &s_seeds[0].size),
+                      0);
     //  2: an events page as the body
     assert_int_equal (st_encode (&msg_events_desc, &s_msg_events, &body, &body_size), 0);
     request.op = "events.read";
-    request.body = (st_body_t) {.data = body, .size = body_size};
-    assert_int_equal (st_encode (&msg_request_desc, &request, &s_seeds[1].data,
-                                 &s_seeds[1].size), 0);
+    request.body = (st_body_t){.data = body, .size = body_size};
+    assert_int_equal (st_encode (&msg_request_desc, &request, &s_seeds[1].data, &s_seeds[1].size),
+                      0);
     free (body);
     //  3: only the required fields
     msg_request_t ping = {.v = 1, .has_v = true, .id = {(uint8_t *) s_id, 16}, .op = "sys.ping"};
-    assert_int_equal (st_encode (&msg_request_desc, &ping, &s_seeds[2].data, &s_seeds[2].size),
-                      0);
+    assert_int_equal (st_encode (&msg_request_desc, &ping, &s_seeds[2].data, &s_seeds[2].size), 0);
     //  4: a register body with unknown keys holding every msgpack format
     msgpack_sbuffer sb;
     msgpack_packer pk;
@@ -391,17 +445,17 @@ s_make_seeds (void)
     memmove (sb.data + 3, sb.data + 4, sb.size - 4);
     sb.size--;
     static const char *const extra[] = {
-        "a3 6e 69 6c c0",                                    //  "nil": nil
-        "a1 66 ca 3f c0 00 00",                              //  float32
-        "a1 64 cb 40 09 21 fb 54 44 2d 18",                  //  float64
-        "a1 75 cf 00 00 00 01 00 00 00 00",                  //  uint64
-        "a1 69 d3 ff ff ff ff ff ff ff fe",                  //  int64
-        "a1 62 c4 03 00 01 02",                              //  bin8
-        "a1 65 c7 02 05 aa bb",                              //  ext8
-        "a1 78 d6 ff 66 6c 8e 80",                           //  timestamp32
-        "a1 61 dc 00 02 c2 c3",                              //  array16 of booleans
-        "a1 6d de 00 01 a1 6b 91 80",                        //  map16, nested
-        "a1 73 da 00 03 e4 b8 ad",                           //  str16 "中"
+        "a3 6e 69 6c c0",                   //  "nil": nil
+        "a1 66 ca 3f c0 00 00",             //  float32
+        "a1 64 cb 40 09 21 fb 54 44 2d 18", //  float64
+        "a1 75 cf 00 00 00 01 00 00 00 00", //  uint64
+        "a1 69 d3 ff ff ff ff ff ff ff fe", //  int64
+        "a1 62 c4 03 00 01 02",             //  bin8
+        "a1 65 c7 02 05 aa bb",             //  ext8
+        "a1 78 d6 ff 66 6c 8e 80",          //  timestamp32
+        "a1 61 dc 00 02 c2 c3",             //  array16 of booleans
+        "a1 6d de 00 01 a1 6b 91 80",       //  map16, nested
+        "a1 73 da 00 03 e4 b8 ad",          //  str16 "中"
     };
     for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++)
         for (const char *p = extra[i]; *p; p += p[2] == ' ' ? 3 : 2) {
@@ -411,9 +465,9 @@ s_make_seeds (void)
             msgpack_sbuffer_write (&sb, &c, 1);
         }
     request.op = "volunteer.register";
-    request.body = (st_body_t) {.data = (uint8_t *) sb.data, .size = sb.size};
-    assert_int_equal (st_encode (&msg_request_desc, &request, &s_seeds[3].data,
-                                 &s_seeds[3].size), 0);
+    request.body = (st_body_t){.data = (uint8_t *) sb.data, .size = sb.size};
+    assert_int_equal (st_encode (&msg_request_desc, &request, &s_seeds[3].data, &s_seeds[3].size),
+                      0);
     msgpack_sbuffer_destroy (&sb);
     for (size_t i = 0; i < S_SEED_COUNT; i++)
         s_seeds[i].file = files[i];
@@ -532,8 +586,8 @@ s_update (void)
         char *seed_path = malloc (size);
         snprintf (seed_path, size, "%s/%s", dir, s_seeds[i].file);
         FILE *seed = fopen (seed_path, "wb");
-        if (!seed || fwrite (s_seeds[i].data, 1, s_seeds[i].size, seed) != s_seeds[i].size
-            || fclose (seed)) {
+        if (!seed || fwrite (s_seeds[i].data, 1, s_seeds[i].size, seed) != s_seeds[i].size ||
+            fclose (seed)) {
             fprintf (stderr, "could not write %s: %s\n", seed_path, strerror (errno));
             return -1;
         }
@@ -559,8 +613,8 @@ test_every_message_has_a_vector (void **state)
                 assert_string_equal (s_vectors[j]->name, s_declared[i]->name);
             }
         if (found != 1)
-            fail_msg ("%s has %zu golden samples in st_golden_test.c, not one",
-                      s_declared[i]->name, found);
+            fail_msg ("%s has %zu golden samples in st_golden_test.c, not one", s_declared[i]->name,
+                      found);
     }
     assert_int_equal (S_VECTOR_COUNT, S_DECLARED_COUNT);
 }
@@ -608,29 +662,28 @@ test_comparison_detects_changes (void **state)
 {
     char where[192];
     msg_request_t request = s_msg_request;
-    assert_true (s_msg_equal (&msg_request_desc, &s_msg_request, &request, "", where,
-                              sizeof where));
+    assert_true (
+        s_msg_equal (&msg_request_desc, &s_msg_request, &request, "", where, sizeof where));
     request.actor.region = "360302002";
-    assert_false (s_msg_equal (&msg_request_desc, &s_msg_request, &request, "", where,
-                               sizeof where));
+    assert_false (
+        s_msg_equal (&msg_request_desc, &s_msg_request, &request, "", where, sizeof where));
     assert_string_equal (where, "actor.region");
     request = s_msg_request;
     request.body.size--;
-    assert_false (s_msg_equal (&msg_request_desc, &s_msg_request, &request, "", where,
-                               sizeof where));
+    assert_false (
+        s_msg_equal (&msg_request_desc, &s_msg_request, &request, "", where, sizeof where));
     assert_string_equal (where, "body");
     msg_events_t events = s_msg_events;
     msg_event_t items[2] = {s_event_items[0], s_event_items[1]};
     items[1].body.size--;
     events.events.items = items;
-    assert_false (s_msg_equal (&msg_events_desc, &s_msg_events, &events, "", where,
-                               sizeof where));
+    assert_false (s_msg_equal (&msg_events_desc, &s_msg_events, &events, "", where, sizeof where));
     assert_string_equal (where, "events[1].body");
     msg_volunteer_t volunteer = s_msg_volunteer;
     char *skills[] = {"急救", "心理疏导", "手话"};
     volunteer.skills.items = skills;
-    assert_false (s_msg_equal (&msg_volunteer_desc, &s_msg_volunteer, &volunteer, "", where,
-                               sizeof where));
+    assert_false (
+        s_msg_equal (&msg_volunteer_desc, &s_msg_volunteer, &volunteer, "", where, sizeof where));
     assert_string_equal (where, "skills");
     msg_pong_t pong = s_msg_pong;
     pong.has_now = false;
@@ -713,10 +766,12 @@ main (void)
 {
     //  Bodies: the request carries the volunteer.register sample, the reply a volunteer
     assert_int_equal (st_encode (&msg_volunteer_register_desc, &s_msg_volunteer_register,
-                                 &s_request_body, &s_msg_request.body.size), 0);
+                                 &s_request_body, &s_msg_request.body.size),
+                      0);
     s_msg_request.body.data = s_request_body;
-    assert_int_equal (st_encode (&msg_volunteer_desc, &s_msg_volunteer, &s_reply_body,
-                                 &s_msg_reply.body.size), 0);
+    assert_int_equal (
+        st_encode (&msg_volunteer_desc, &s_msg_volunteer, &s_reply_body, &s_msg_reply.body.size),
+        0);
     s_msg_reply.body.data = s_reply_body;
     s_make_seeds ();
 
@@ -725,15 +780,14 @@ main (void)
         return 1;
     s_load_golden ();
 
-#define S_VECTOR_TEST(m) {.name = "vector " #m, .test_func = test_vector,                         \
-                          .initial_state = (void *) &s_vector_##m},
+#define S_VECTOR_TEST(m)                                                                           \
+    {.name = "vector " #m, .test_func = test_vector, .initial_state = (void *) &s_vector_##m},
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_every_message_has_a_vector),
         cmocka_unit_test (test_golden_file_is_complete),
         cmocka_unit_test (test_samples_fill_every_field),
         cmocka_unit_test (test_comparison_detects_changes),
-        S_VECTORS (S_VECTOR_TEST)
-        cmocka_unit_test (test_fuzz_seeds),
+        S_VECTORS (S_VECTOR_TEST) cmocka_unit_test (test_fuzz_seeds),
     };
     int failed = cmocka_run_group_tests (tests, NULL, NULL);
     s_free_golden ();

@@ -181,7 +181,8 @@ st_msg_to_json (const st_desc_t *desc, const void *msg)
     for (size_t i = 0; i < desc->field_count; i++) {
         const st_field_t *f = &desc->fields[i];
         const char *at = (const char *) msg + f->offset;
-        const bool has = f->has_offset ? *(const bool *) ((const char *) msg + f->has_offset) : false;
+        const bool has =
+            f->has_offset ? *(const bool *) ((const char *) msg + f->has_offset) : false;
         json_t *v = NULL;
         switch (f->type) {
         case ST_T_STR:

@@ -17,12 +17,12 @@
 
 #define ST_OP_ROW(svc, name, fn, req, rep, flags, peers)                                           \
     {#svc, name, &req##_desc, &rep##_desc, flags, peers},
-static const st_op_desc_t s_ops[] = {
-    ST_COMMON_OPS (ST_OP_ROW) ST_REGISTRY_OPS (ST_OP_ROW) ST_MATCH_OPS (ST_OP_ROW)};
+static const st_op_desc_t s_ops[] = {ST_COMMON_OPS (ST_OP_ROW) ST_REGISTRY_OPS (ST_OP_ROW)
+                                         ST_MATCH_OPS (ST_OP_ROW)};
 
 #define ST_EVENT_ROW(svc, topic, msg) {#svc, topic, &msg##_desc},
-static const st_event_desc_t s_events[] = {
-    ST_REGISTRY_EVENTS (ST_EVENT_ROW) ST_MATCH_EVENTS (ST_EVENT_ROW){NULL, NULL, NULL}};
+static const st_event_desc_t s_events[] = {ST_REGISTRY_EVENTS (ST_EVENT_ROW)
+                                               ST_MATCH_EVENTS (ST_EVENT_ROW){NULL, NULL, NULL}};
 
 static const char *const s_services[] = {"registry", "match", "ledger", "notify", NULL};
 
@@ -30,8 +30,8 @@ const st_op_desc_t *
 st_proto_op (const char *service, const char *name)
 {
     for (size_t i = 0; i < sizeof s_ops / sizeof s_ops[0]; i++)
-        if (strcmp (s_ops[i].name, name) == 0
-            && (strcmp (s_ops[i].service, "common") == 0 || strcmp (s_ops[i].service, service) == 0))
+        if (strcmp (s_ops[i].name, name) == 0 &&
+            (strcmp (s_ops[i].service, "common") == 0 || strcmp (s_ops[i].service, service) == 0))
             return &s_ops[i];
     return NULL;
 }

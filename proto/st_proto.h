@@ -19,7 +19,7 @@
 
 #define ST_MESSAGE(m, LIST)                                                                        \
     typedef struct {                                                                               \
-        LIST (ST_S_, m##_t) char st_unused_;                                                      \
+        LIST (ST_S_, m##_t) char st_unused_;                                                       \
     } m##_t;                                                                                       \
     extern const st_desc_t m##_desc;
 

@@ -45,8 +45,8 @@ test_register_reaches_match (void **state)
 
     assert_int_equal (harness_cli (h, out, sizeof out, "volunteer", "register", "--name", "刘芳",
                                    "--id-number", "43102219950622028x", "--phone", "18907351122",
-                                   "--region", "431022101203", "--skill", "手语", "--skill",
-                                   "教育", NULL),
+                                   "--region", "431022101203", "--skill", "手语", "--skill", "教育",
+                                   NULL),
                       0);
     assert_string_equal (s_member (out, "name", NULL), "刘芳");
     assert_string_equal (s_member (out, "id_number", NULL), "4310**********028X");
@@ -59,9 +59,9 @@ test_register_reaches_match (void **state)
     int64_t until = st_clock_ms () + 10000;
     bool seen = false;
     while (!seen && st_clock_ms () < until) {
-        assert_int_equal (harness_cli (h, out, sizeof out, "supply", "stats", "--region",
-                                       "431022000000", NULL),
-                          0);
+        assert_int_equal (
+            harness_cli (h, out, sizeof out, "supply", "stats", "--region", "431022000000", NULL),
+            0);
         seen = strcmp (s_member (out, "volunteers", NULL), "1") == 0;
         if (!seen)
             zclock_sleep (50);
@@ -69,17 +69,15 @@ test_register_reaches_match (void **state)
     assert_true (seen);
     assert_string_equal (s_member (out, "registry_seq", NULL), "1");
     //  Another county's subtree does not see the volunteer.
-    assert_int_equal (harness_cli (h, out, sizeof out, "supply", "stats", "--region",
-                                   "431021000000", NULL),
-                      0);
+    assert_int_equal (
+        harness_cli (h, out, sizeof out, "supply", "stats", "--region", "431021000000", NULL), 0);
     assert_string_equal (s_member (out, "volunteers", NULL), "0");
 
     //  station call: any op, JSON in and out.
     char body[64];
     snprintf (body, sizeof body, "{\"id\": \"%s\"}", id);
-    assert_int_equal (harness_cli (h, out, sizeof out, "call", "registry", "volunteer.get", body,
-                                   NULL),
-                      0);
+    assert_int_equal (
+        harness_cli (h, out, sizeof out, "call", "registry", "volunteer.get", body, NULL), 0);
     assert_string_equal (s_member (out, "region", NULL), "431022101203");
     assert_string_equal (s_member (out, "birth_date", NULL), "1995-06-22");
     harness_destroy (&h);
@@ -116,7 +114,8 @@ test_errors_name_the_field (void **state)
                       1);
     assert_string_equal (s_member (out, "field", NULL), "id_number");
     //  No such op, no such volunteer.
-    assert_int_equal (harness_cli (h, out, sizeof out, "call", "registry", "no.such", "{}", NULL), 1);
+    assert_int_equal (harness_cli (h, out, sizeof out, "call", "registry", "no.such", "{}", NULL),
+                      1);
     assert_string_equal (s_member (out, "code", NULL), "invalid_argument");
     assert_int_equal (harness_cli (h, out, sizeof out, "volunteer", "get", "42", NULL), 1);
     assert_string_equal (s_member (out, "code", NULL), "not_found");

@@ -53,8 +53,7 @@ s_applied_prepare (st_db_t *db)
 //  Records a volunteer.registered event in notify.applied, inside the consumer's transaction;
 //  refuses the volunteer named s_refused as a bug would, so that the event is parked.
 static st_status_t
-s_apply_registered (st_db_t *db, const char *topic, const void *body_, int64_t seq,
-                    st_error_t *err)
+s_apply_registered (st_db_t *db, const char *topic, const void *body_, int64_t seq, st_error_t *err)
 {
     const msg_volunteer_registered_t *body = body_;
     if (s_refused && strcmp (body->name, s_refused) == 0)
@@ -150,7 +149,7 @@ typedef struct {
     char consumer_pub[400]; //  where the child listens for hints
     int consumer_poll_ms;
     const char *consumer_refuses;
-    PGconn *pg[2];          //  the out-of-order test's two transactions
+    PGconn *pg[2]; //  the out-of-order test's two transactions
     s_writer_t *writer;
     pthread_t writer_thread;
 } s_fixture_t;
@@ -176,7 +175,8 @@ s_consumer_kill (s_fixture_t *self)
     self->consumer = 0;
     if (!WIFSIGNALED (status) || WTERMSIG (status) != SIGKILL)
         fail_msg ("the consumer child had exited (status %d) before it was killed: see "
-                  "%s/consumer.log", status, harness_dir (self->h));
+                  "%s/consumer.log",
+                  status, harness_dir (self->h));
 }
 
 //  Stops whatever the test started, whether it passed or failed, and drops its database.
@@ -233,12 +233,12 @@ s_register (st_client_t *registry, int n, const char *name)
         .name = (char *) name, .id_number = id_number, .phone = phone, .region = REGION};
     msg_volunteer_t reply;
     st_error_t err;
-    st_status_t rc = st_client_call (registry, "volunteer.register", NULL, NULL,
-                                     &msg_volunteer_register_desc, &request, &msg_volunteer_desc,
-                                     &reply, 10000, &err);
+    st_status_t rc =
+        st_client_call (registry, "volunteer.register", NULL, NULL, &msg_volunteer_register_desc,
+                        &request, &msg_volunteer_desc, &reply, 10000, &err);
     if (rc != ST_OK)
-        fail_msg ("volunteer.register of #%d \"%s\" failed: %s: %s", n, name,
-                  st_status_name (rc), err.message);
+        fail_msg ("volunteer.register of #%d \"%s\" failed: %s: %s", n, name, st_status_name (rc),
+                  err.message);
     st_msg_clear (&msg_volunteer_desc, &reply);
 }
 
@@ -261,9 +261,12 @@ s_registered_body (const char *name, int n, uint8_t **body, size_t *size)
     char id[24];
     snprintf (id, sizeof id, "%d", n);
     char *skills[] = {"first-aid"};
-    msg_volunteer_registered_t event = {
-        .id = id, .name = (char *) name, .region = REGION, .skills = {skills, 1},
-        .has_skills = true, .status = "active"};
+    msg_volunteer_registered_t event = {.id = id,
+                                        .name = (char *) name,
+                                        .region = REGION,
+                                        .skills = {skills, 1},
+                                        .has_skills = true,
+                                        .status = "active"};
     st_error_t err;
     if (st_validate (&msg_volunteer_registered_desc, &event, &err))
         return -1;
@@ -352,8 +355,7 @@ s_wait_last_seq (st_client_t *registry, int64_t seq)
             st_msg_clear (&msg_events_desc, &page);
             if (seen >= seq)
                 return;
-        }
-        else
+        } else
             snprintf (why, sizeof why, " (last call: %s: %s)", st_status_name (rc), err.message);
         zclock_sleep (POLL_MS);
     }
@@ -390,8 +392,8 @@ s_wait_sql (s_fixture_t *self, const char *sql, const char *expected, int timeou
         s_consumer_check (self);
         zclock_sleep (POLL_MS);
     }
-    fail_msg ("%s: expected \"%s\" within %d ms, saw \"%s\" (%s)", what, expected, timeout_ms,
-              seen, sql);
+    fail_msg ("%s: expected \"%s\" within %d ms, saw \"%s\" (%s)", what, expected, timeout_ms, seen,
+              sql);
     return -1;
 }
 
@@ -410,8 +412,8 @@ s_notify_schema (harness_t *h)
 {
     st_db_t *db = st_db_new (harness_conninfo (h), "notify", "notify");
     st_error_t err;
-    if (st_migrate (db, "notify", events_test_migrations, events_test_migrations_count, &err)
-        != ST_OK)
+    if (st_migrate (db, "notify", events_test_migrations, events_test_migrations_count, &err) !=
+        ST_OK)
         fail_msg ("could not migrate schema \"notify\": %s", err.message);
     if (st_db_run (db, "CREATE TABLE applied (seq bigint, topic text, name text)", &err) != ST_OK)
         fail_msg ("could not create notify.applied: %s", err.message);
@@ -452,9 +454,8 @@ s_wait_supply (st_client_t *match, int64_t volunteers, int64_t seq)
         msg_supply_stats_t request = {0};
         msg_supply_t reply;
         st_error_t err;
-        st_status_t rc = st_client_call (match, "supply.stats", NULL, NULL,
-                                         &msg_supply_stats_desc, &request, &msg_supply_desc,
-                                         &reply, 2000, &err);
+        st_status_t rc = st_client_call (match, "supply.stats", NULL, NULL, &msg_supply_stats_desc,
+                                         &request, &msg_supply_desc, &reply, 2000, &err);
         if (rc == ST_OK) {
             snprintf (seen, sizeof seen, "volunteers %lld, registry_seq %lld",
                       (long long) reply.volunteers, (long long) reply.registry_seq);
@@ -462,13 +463,13 @@ s_wait_supply (st_client_t *match, int64_t volunteers, int64_t seq)
             st_msg_clear (&msg_supply_desc, &reply);
             if (done)
                 return;
-        }
-        else
+        } else
             snprintf (seen, sizeof seen, "%s: %s", st_status_name (rc), err.message);
         zclock_sleep (POLL_MS);
     }
     fail_msg ("expected match's supply.stats to show volunteers %lld, registry_seq %lld within "
-              "%d ms; saw %s", (long long) volunteers, (long long) seq, WAIT_MS, seen);
+              "%d ms; saw %s",
+              (long long) volunteers, (long long) seq, WAIT_MS, seen);
 }
 
 //  Decodes an event's body as volunteer.registered and copies its name into `name`.
@@ -477,8 +478,7 @@ s_event_name (const msg_event_t *event, char *name, size_t size)
 {
     msg_volunteer_registered_t body;
     st_error_t err;
-    if (st_decode (&msg_volunteer_registered_desc, event->body.data, event->body.size, &body,
-                   &err))
+    if (st_decode (&msg_volunteer_registered_desc, event->body.data, event->body.size, &body, &err))
         fail_msg ("event #%lld (%s) does not decode: %s", (long long) event->seq, event->topic,
                   err.message);
     snprintf (name, size, "%s", body.name);
@@ -503,14 +503,13 @@ test_out_of_order_commit (void **state)
     PGconn *t2 = self->pg[1] = s_super_connect (self->h, conninfo, sizeof conninfo);
     if (s_pg_run (t1, "BEGIN", error, sizeof error))
         fail_msg ("%s", error);
-    long long id1 = s_outbox_insert (t1, "test.first-begun", "First Begun", 1, error,
-                                     sizeof error);
+    long long id1 = s_outbox_insert (t1, "test.first-begun", "First Begun", 1, error, sizeof error);
     if (id1 < 0)
         fail_msg ("%s", error);
     if (s_pg_run (t2, "BEGIN", error, sizeof error))
         fail_msg ("%s", error);
-    long long id2 = s_outbox_insert (t2, "test.second-begun", "Second Begun", 2, error,
-                                     sizeof error);
+    long long id2 =
+        s_outbox_insert (t2, "test.second-begun", "Second Begun", 2, error, sizeof error);
     if (id2 < 0)
         fail_msg ("%s", error);
     assert_true (id1 < id2);
@@ -547,8 +546,7 @@ test_out_of_order_commit (void **state)
     assert_string_equal (name, "First Begun");
     st_msg_clear (&msg_events_desc, &page);
 
-    assert_string_equal (harness_sql (self->h, "SELECT last_seq FROM registry.outbox_state"),
-                         "2");
+    assert_string_equal (harness_sql (self->h, "SELECT last_seq FROM registry.outbox_state"), "2");
     char expected[64];
     snprintf (expected, sizeof expected, "%lld:2,%lld:1", id1, id2);
     assert_string_equal (harness_sql (self->h, "SELECT string_agg (id || ':' || seq, ','"
@@ -569,8 +567,7 @@ s_writer_run (void *args)
     s_writer_t *self = args;
     PGconn *conn = PQconnectdb (self->conninfo);
     if (PQstatus (conn) != CONNECTION_OK) {
-        snprintf (self->error, sizeof self->error, "could not connect: %s",
-                  PQerrorMessage (conn));
+        snprintf (self->error, sizeof self->error, "could not connect: %s", PQerrorMessage (conn));
         goto done;
     }
     int n = 0;
@@ -586,8 +583,7 @@ s_writer_run (void *args)
             char name[32];
             snprintf (name, sizeof name, "writer-%d", n);
             if (s_outbox_insert (conn, "volunteer.registered", name, n, self->error,
-                                 sizeof self->error)
-                < 0)
+                                 sizeof self->error) < 0)
                 goto done;
         }
         if (s_pg_run (conn, "COMMIT", self->error, sizeof self->error))
@@ -677,8 +673,8 @@ test_relay_killed (void **state)
             fail_msg ("events.read after %lld: %s", (long long) after, err.message);
         assert_int_equal (page.last_seq, WRITER_ROWS);
         if (page.events.count == 0)
-            fail_msg ("events.read after %lld returned no event, last_seq %lld",
-                      (long long) after, (long long) page.last_seq);
+            fail_msg ("events.read after %lld returned no event, last_seq %lld", (long long) after,
+                      (long long) page.last_seq);
         for (size_t i = 0; i < page.events.count; i++) {
             const msg_event_t *event = &page.events.items[i];
             if (event->seq != after + 1)
@@ -694,8 +690,8 @@ test_relay_killed (void **state)
             seen[n] = true;
             //  One writer commits its rows in order: the log is in that order.
             if (n != event->seq)
-                fail_msg ("event #%lld carries \"%s\": not in commit order",
-                          (long long) event->seq, name);
+                fail_msg ("event #%lld carries \"%s\": not in commit order", (long long) event->seq,
+                          name);
             after = event->seq;
         }
         st_msg_clear (&msg_events_desc, &page);
@@ -731,7 +727,8 @@ s_kill_consumer_in_flow (s_fixture_t *self, int next, int delay_ms)
     while ((applied = s_sql_int (self, count)) == before) {
         if (st_clock_ms () >= until)
             fail_msg ("the consumer child applied nothing within %d ms (%lld rows, %d "
-                      "registered)", WAIT_MS, applied, next - 1);
+                      "registered)",
+                      WAIT_MS, applied, next - 1);
         s_consumer_check (self);
         if (applied == next - 1 && next <= FLOW_VOLUNTEERS) {
             char name[32];
@@ -779,8 +776,8 @@ test_consumer_killed (void **state)
 
     s_wait_sql (self, "SELECT last_seq FROM registry.outbox_state", "300", WAIT_MS,
                 "registry's relay numbers every registration");
-    s_wait_sql (self, "SELECT seq FROM notify.consumer_cursors WHERE publisher = 'registry'",
-                "300", WAIT_MS, "the consumer's cursor reaches registry's last_seq");
+    s_wait_sql (self, "SELECT seq FROM notify.consumer_cursors WHERE publisher = 'registry'", "300",
+                WAIT_MS, "the consumer's cursor reaches registry's last_seq");
     assert_string_equal (harness_sql (self->h,
                                       "SELECT count (*) || ' ' || count (DISTINCT seq) || ' '"
                                       " || count (DISTINCT name) || ' ' || min (seq) || ' '"
@@ -856,8 +853,8 @@ test_parking (void **state)
     s_register_range (self->registry, 1, 2);
     s_register (self->registry, 3, REFUSED);
     s_register_range (self->registry, 4, 6);
-    s_wait_sql (self, "SELECT seq FROM notify.consumer_cursors WHERE publisher = 'registry'",
-                "6", WAIT_MS, "the consumer's cursor passes the parked event");
+    s_wait_sql (self, "SELECT seq FROM notify.consumer_cursors WHERE publisher = 'registry'", "6",
+                WAIT_MS, "the consumer's cursor passes the parked event");
     assert_string_equal (harness_sql (self->h, "SELECT string_agg (seq || ':' || name, ','"
                                                " ORDER BY seq) FROM notify.applied"),
                          "1:volunteer-1,2:volunteer-2,4:volunteer-4,5:volunteer-5,"
@@ -876,8 +873,8 @@ test_parking (void **state)
     s_consumer_kill (self);
     s_consumer_start (self);
     s_register_range (self->registry, 7, 7);
-    s_wait_sql (self, "SELECT seq FROM notify.consumer_cursors WHERE publisher = 'registry'",
-                "7", WAIT_MS, "the restarted consumer goes on");
+    s_wait_sql (self, "SELECT seq FROM notify.consumer_cursors WHERE publisher = 'registry'", "7",
+                WAIT_MS, "the restarted consumer goes on");
     assert_string_equal (harness_sql (self->h, "SELECT count (*) || ' ' || count (DISTINCT seq)"
                                                " FROM notify.applied"),
                          "6 6");

@@ -38,8 +38,10 @@ s_env (const char *name)
 {
     const char *value = getenv (name);
     if (!value || !*value) {
-        fprintf (stderr, "harness: %s is not set: run the tests with scripts/test, which starts "
-                         "the test PostgreSQL cluster\n", name);
+        fprintf (stderr,
+                 "harness: %s is not set: run the tests with scripts/test, which starts "
+                 "the test PostgreSQL cluster\n",
+                 name);
         fail ();
     }
     return value;
@@ -108,12 +110,15 @@ harness_new (const char *name)
     s_exec (postgres, sql);
     PQfinish (postgres);
     self->pg = s_super (self->db);
-    snprintf (sql, sizeof sql, "REVOKE ALL ON DATABASE %s FROM PUBLIC;"
-                               " REVOKE ALL ON SCHEMA public FROM PUBLIC", self->db);
+    snprintf (sql, sizeof sql,
+              "REVOKE ALL ON DATABASE %s FROM PUBLIC;"
+              " REVOKE ALL ON SCHEMA public FROM PUBLIC",
+              self->db);
     s_exec (self->pg, sql);
     for (int i = 0; i < HARNESS_SERVICES; i++) {
-        snprintf (sql, sizeof sql, "GRANT CONNECT ON DATABASE %s TO %s;"
-                                   " CREATE SCHEMA %s AUTHORIZATION %s",
+        snprintf (sql, sizeof sql,
+                  "GRANT CONNECT ON DATABASE %s TO %s;"
+                  " CREATE SCHEMA %s AUTHORIZATION %s",
                   self->db, s_services[i], s_services[i], s_services[i]);
         s_exec (self->pg, sql);
     }
@@ -177,7 +182,8 @@ s_child_env (harness_t *self)
 {
     setenv ("STATION_KEYS", self->keys, 1);
     setenv ("STATION_DB", self->conninfo, 1);
-    setenv ("STATION_LOG_LEVEL", getenv ("STATION_TEST_LOG_LEVEL") ? getenv ("STATION_TEST_LOG_LEVEL") : "warn", 1);
+    setenv ("STATION_LOG_LEVEL",
+            getenv ("STATION_TEST_LOG_LEVEL") ? getenv ("STATION_TEST_LOG_LEVEL") : "warn", 1);
     setenv ("STATION_POLL_MS", getenv ("STATION_POLL_MS") ? getenv ("STATION_POLL_MS") : "1000", 1);
     for (int i = 0; i < HARNESS_SERVICES; i++) {
         char name[64];
@@ -279,8 +285,8 @@ harness_client (harness_t *self, const char *service, const char *key)
     assert_true (slot >= 0);
     zcert_t *server = st_keys_public (self->keys, service, &err);
     assert_non_null (server);
-    st_client_t *client = st_client_new (harness_endpoint (self, service, "rpc"),
-                                         self->certs[slot], zcert_public_txt (server));
+    st_client_t *client = st_client_new (harness_endpoint (self, service, "rpc"), self->certs[slot],
+                                         zcert_public_txt (server));
     zcert_destroy (&server);
     st_client_set_retry (client, 500);
     return client;
@@ -351,8 +357,8 @@ s_check_log (harness_t *self, const char *service, char *path_out, size_t size)
         return false;
     bool report = false;
     while (!report && fgets (line, sizeof line, file))
-        report = strstr (line, "ERROR: AddressSanitizer") || strstr (line, "ERROR: LeakSanitizer")
-                 || strstr (line, "runtime error:");
+        report = strstr (line, "ERROR: AddressSanitizer") ||
+                 strstr (line, "ERROR: LeakSanitizer") || strstr (line, "runtime error:");
     fclose (file);
     if (report)
         snprintf (path_out, size, "%s", path);

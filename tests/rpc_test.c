@@ -80,8 +80,8 @@ test_retry_applies_once (void **state)
     free (frame);
     s_register_frame (other, "李明华", st_now_ms () + 60000, &frame, &size);
     free (third);
-    assert_int_equal (st_client_call_raw (client, frame, size, other, 5000, &third, &third_size, &err),
-                      ST_OK);
+    assert_int_equal (
+        st_client_call_raw (client, frame, size, other, 5000, &third, &third_size, &err), ST_OK);
     assert_int_equal (s_reply_code (third, third_size, &err), ST_CONFLICT);
     assert_string_equal (err.field, "id_number");
     free (frame);
@@ -208,8 +208,7 @@ s_hand_envelope (msgpack_packer *pk, const char *op, bool with_id, const char *b
     if (with_id) {
         msgpack_pack_str_with_body (pk, "id", 2);
         msgpack_pack_bin_with_body (pk, "0123456789abcdef", 16);
-    }
-    else {
+    } else {
         msgpack_pack_str_with_body (pk, "xx", 2);
         msgpack_pack_nil (pk);
     }
@@ -290,8 +289,8 @@ test_malformed_frames (void **state)
         {"\x81\xa2op\xa8sys.ping", 12},
     };
     for (size_t i = 0; i < sizeof dropped / sizeof dropped[0]; i++) {
-        zframe_t *reply = s_raw_exchange (dealer, (const uint8_t *) dropped[i].bytes,
-                                          dropped[i].size, 200);
+        zframe_t *reply =
+            s_raw_exchange (dealer, (const uint8_t *) dropped[i].bytes, dropped[i].size, 200);
         assert_null (reply);
     }
 
@@ -349,7 +348,8 @@ test_newer_schema_refused (void **state)
     harness_t *h = harness_new ("rpc_schema");
     harness_start (h, "registry");
     harness_stop (h, "registry", SIGTERM);
-    harness_sql (h, "INSERT INTO registry.schema_migrations (version, name) VALUES (9999, 'future')");
+    harness_sql (h,
+                 "INSERT INTO registry.schema_migrations (version, name) VALUES (9999, 'future')");
     pid_t pid = harness_spawn (h, "registry");
     int status = 0;
     int64_t until = st_clock_ms () + 20000;
@@ -383,9 +383,12 @@ test_no_plain_pii_stored (void **state)
     harness_start (h, "registry");
     st_client_t *client = harness_client (h, "registry", "operator");
     char *skills[] = {"法律"};
-    msg_volunteer_register_t body = {.name = "陈志强", .id_number = (char *) ID_NUMBER,
-                                     .phone = (char *) PHONE, .region = "431022101203",
-                                     .skills = {skills, 1}, .has_skills = true};
+    msg_volunteer_register_t body = {.name = "陈志强",
+                                     .id_number = (char *) ID_NUMBER,
+                                     .phone = (char *) PHONE,
+                                     .region = "431022101203",
+                                     .skills = {skills, 1},
+                                     .has_skills = true};
     msg_volunteer_t volunteer;
     st_error_t err;
     assert_int_equal (st_client_call (client, "volunteer.register", NULL, NULL,
@@ -406,12 +409,12 @@ test_no_plain_pii_stored (void **state)
     char sql[1024];
     snprintf (sql, sizeof sql, scan, ID_NUMBER, PHONE);
     assert_string_equal (harness_sql (h, sql), "0");
-    const char *bytes =
-        "SELECT count (*) FROM (SELECT id_number_enc AS b FROM registry.volunteers"
-        " UNION ALL SELECT phone_enc FROM registry.volunteers"
-        " UNION ALL SELECT body FROM registry.outbox UNION ALL SELECT reply FROM registry.rpc_replies) x"
-        " WHERE position (convert_to ('%s', 'UTF8') IN b) > 0"
-        " OR position (convert_to ('%s', 'UTF8') IN b) > 0";
+    const char *bytes = "SELECT count (*) FROM (SELECT id_number_enc AS b FROM registry.volunteers"
+                        " UNION ALL SELECT phone_enc FROM registry.volunteers"
+                        " UNION ALL SELECT body FROM registry.outbox UNION ALL SELECT reply FROM "
+                        "registry.rpc_replies) x"
+                        " WHERE position (convert_to ('%s', 'UTF8') IN b) > 0"
+                        " OR position (convert_to ('%s', 'UTF8') IN b) > 0";
     snprintf (sql, sizeof sql, bytes, ID_NUMBER, PHONE);
     assert_string_equal (harness_sql (h, sql), "0");
     //  The sanity check of the scan itself: the masked forms are there.
@@ -438,12 +441,14 @@ test_reconnects_after_connection_loss (void **state)
         harness_sql (h, "SELECT count (pg_terminate_backend (pid)) FROM pg_stat_activity"
                         " WHERE usename = 'registry'");
         test_nth_id_number (round, id_number);
-        msg_volunteer_register_t body = {.name = "周丽娟", .id_number = id_number,
-                                         .phone = "17707355566", .region = "431022102105"};
+        msg_volunteer_register_t body = {.name = "周丽娟",
+                                         .id_number = id_number,
+                                         .phone = "17707355566",
+                                         .region = "431022102105"};
         msg_volunteer_t volunteer;
         assert_int_equal (st_client_call (client, "volunteer.register", NULL, NULL,
-                                          &msg_volunteer_register_desc, &body,
-                                          &msg_volunteer_desc, &volunteer, 10000, &err),
+                                          &msg_volunteer_register_desc, &body, &msg_volunteer_desc,
+                                          &volunteer, 10000, &err),
                           ST_OK);
         st_msg_clear (&msg_volunteer_desc, &volunteer);
         harness_sql (h, "SELECT count (pg_terminate_backend (pid)) FROM pg_stat_activity"
@@ -458,8 +463,8 @@ test_reconnects_after_connection_loss (void **state)
     assert_string_equal (harness_sql (h, "SELECT count (*) FROM registry.volunteers"), "3");
     //  The relay lost its connection too, and still delivers every event.
     int64_t until = st_clock_ms () + 10000;
-    while (strcmp (harness_sql (h, "SELECT last_seq FROM registry.outbox_state"), "3") != 0
-           && st_clock_ms () < until)
+    while (strcmp (harness_sql (h, "SELECT last_seq FROM registry.outbox_state"), "3") != 0 &&
+           st_clock_ms () < until)
         zclock_sleep (50);
     assert_string_equal (harness_sql (h, "SELECT last_seq FROM registry.outbox_state"), "3");
     st_client_destroy (&client);

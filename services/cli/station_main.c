@@ -91,15 +91,15 @@ s_print_error (const st_error_t *err)
 
 //  Calls SERVICE OP with a decoded request; prints the reply as JSON (or hands it back).
 static int
-s_call (const s_options_t *options, const char *service, const char *op_name,
-        const void *request, json_t **reply_json)
+s_call (const s_options_t *options, const char *service, const char *op_name, const void *request,
+        json_t **reply_json)
 {
     st_error_t err = {0};
     const st_op_desc_t *op = st_proto_op (service, op_name);
     char endpoint[256];
     if (!op || !s_endpoint (service, endpoint, sizeof endpoint)) {
-        st_error_set (&err, ST_INVALID_ARGUMENT, "op", "service \"%s\" has no op \"%s\"",
-                      service, op_name);
+        st_error_set (&err, ST_INVALID_ARGUMENT, "op", "service \"%s\" has no op \"%s\"", service,
+                      op_name);
         return s_print_error (&err);
     }
     zcert_t *own = st_keys_secret (options->keydir, options->key_name, &err);
@@ -110,9 +110,9 @@ s_call (const s_options_t *options, const char *service, const char *op_name,
     }
     st_client_t *client = st_client_new (endpoint, own, zcert_public_txt (server));
     void *reply = st_calloc (1, op->reply->size);
-    st_status_t rc = st_client_call (client, op->name, options->has_actor ? &options->actor : NULL,
-                                     NULL, op->request, request, op->reply, reply,
-                                     options->timeout_ms, &err);
+    st_status_t rc =
+        st_client_call (client, op->name, options->has_actor ? &options->actor : NULL, NULL,
+                        op->request, request, op->reply, reply, options->timeout_ms, &err);
     int status = 0;
     if (rc != ST_OK)
         status = s_print_error (&err);
@@ -169,8 +169,8 @@ static int
 s_flags_to_json (int argc, char **argv, const char *const (*table)[3], json_t *json)
 {
     for (int i = 0; i < argc; i++) {
-        const char *const (*row)[3] = NULL;
-        for (const char *const (*t)[3] = table; (*t)[0]; t++)
+        const char *const(*row)[3] = NULL;
+        for (const char *const(*t)[3] = table; (*t)[0]; t++)
             if (strcmp (argv[i], (*t)[0]) == 0)
                 row = t;
         if (!row || i + 1 >= argc) {
@@ -183,8 +183,7 @@ s_flags_to_json (int argc, char **argv, const char *const (*table)[3], json_t *j
             if (!list)
                 json_object_set_new (json, (*row)[1], list = json_array ());
             json_array_append_new (list, json_string (value));
-        }
-        else if (strcmp ((*row)[2], "int") == 0)
+        } else if (strcmp ((*row)[2], "int") == 0)
             json_object_set_new (json, (*row)[1], json_integer (atoll (value)));
         else
             json_object_set_new (json, (*row)[1], json_string (value));
@@ -193,8 +192,8 @@ s_flags_to_json (int argc, char **argv, const char *const (*table)[3], json_t *j
 }
 
 static int
-s_cmd_flags (const s_options_t *options, const char *service, const char *op, int argc,
-             char **argv, const char *const (*table)[3])
+s_cmd_flags (const s_options_t *options, const char *service, const char *op, int argc, char **argv,
+             const char *const (*table)[3])
 {
     json_t *json = json_object ();
     if (s_flags_to_json (argc, argv, table, json)) {
@@ -266,9 +265,9 @@ s_cmd_events (const s_options_t *options, int argc, char **argv)
 static int
 s_cmd_keys_init (const s_options_t *options)
 {
-    static const char *const keys[][2] = {
-        {"registry", "service"}, {"match", "service"}, {"ledger", "service"},
-        {"notify", "service"},   {"gateway", "gateway"}, {"operator", "operator"}};
+    static const char *const keys[][2] = {{"registry", "service"}, {"match", "service"},
+                                          {"ledger", "service"},   {"notify", "service"},
+                                          {"gateway", "gateway"},  {"operator", "operator"}};
     st_error_t err;
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         if (st_keys_generate (options->keydir, keys[i][0], keys[i][1], &err) < 0)
@@ -313,8 +312,7 @@ main (int argc, char **argv)
             options.actor.role = role;
             options.actor.region = region;
             options.has_actor = true;
-        }
-        else
+        } else
             return s_usage ();
     }
     if (options.timeout_ms <= 0)
@@ -347,12 +345,10 @@ main (int argc, char **argv)
     if (strcmp (command, "events") == 0)
         return s_cmd_events (&options, argc - 1, argv + 1);
     if (strcmp (command, "volunteer") == 0 && argc >= 2 && strcmp (argv[1], "register") == 0) {
-        static const char *const table[][3] = {{"--name", "name", "str"},
-                                               {"--id-number", "id_number", "str"},
-                                               {"--phone", "phone", "str"},
-                                               {"--region", "region", "str"},
-                                               {"--skill", "skills", "list"},
-                                               {NULL, NULL, NULL}};
+        static const char *const table[][3] = {
+            {"--name", "name", "str"},     {"--id-number", "id_number", "str"},
+            {"--phone", "phone", "str"},   {"--region", "region", "str"},
+            {"--skill", "skills", "list"}, {NULL, NULL, NULL}};
         return s_cmd_flags (&options, "registry", "volunteer.register", argc - 2, argv + 2, table);
     }
     if (strcmp (command, "volunteer") == 0 && argc == 3 && strcmp (argv[1], "get") == 0) {

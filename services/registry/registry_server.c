@@ -103,8 +103,7 @@ s_parse_text_array (const char *text, st_strs_t *out)
             }
             if (*p == '"')
                 p++;
-        }
-        else
+        } else
             while (*p && *p != ',' && *p != '}')
                 *q++ = *p++;
         *q = 0;
@@ -156,8 +155,8 @@ s_volunteer_register (st_call_t *call, const msg_volunteer_register_t *request,
         st_params_text_array (&params, request->skills.items, request->skills.count);
         st_params_text (&params, gender);
         st_params_text (&params, birth_date);
-        if (st_call_exec (call, "volunteer_insert", &params, &res)
-            && st_call_code (call) == ST_CONFLICT) {
+        if (st_call_exec (call, "volunteer_insert", &params, &res) &&
+            st_call_code (call) == ST_CONFLICT) {
             //  The only unique key a registration can break is the ID number.
             st_call_fail (call, ST_CONFLICT, "id_number",
                           "a volunteer with this ID number is already registered");
@@ -187,10 +186,15 @@ s_volunteer_register (st_call_t *call, const msg_volunteer_register_t *request,
     reply->birth_date = st_strdup (birth_date);
     reply->status = st_strdup ("active");
 
-    msg_volunteer_registered_t event = {
-        .id = reply->id, .name = reply->name, .region = reply->region, .skills = reply->skills,
-        .has_skills = true, .gender = reply->gender, .birth_year = info.year,
-        .has_birth_year = true, .status = reply->status};
+    msg_volunteer_registered_t event = {.id = reply->id,
+                                        .name = reply->name,
+                                        .region = reply->region,
+                                        .skills = reply->skills,
+                                        .has_skills = true,
+                                        .gender = reply->gender,
+                                        .birth_year = info.year,
+                                        .has_birth_year = true,
+                                        .status = reply->status};
     //  `event` borrows from `reply`: not cleared.
     st_call_emit (call, "volunteer.registered", &msg_volunteer_registered_desc, &event);
 }

@@ -10,11 +10,10 @@ static const struct {
      " skills, gender, birth_date)"
      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
      " RETURNING id, to_char (created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"},
-    {"volunteer_get",
-     "SELECT id, name, id_number_enc, phone_enc, region, skills, gender,"
-     " to_char (birth_date, 'YYYY-MM-DD'), status,"
-     " to_char (created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-     " FROM volunteers WHERE id = $1"},
+    {"volunteer_get", "SELECT id, name, id_number_enc, phone_enc, region, skills, gender,"
+                      " to_char (birth_date, 'YYYY-MM-DD'), status,"
+                      " to_char (created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+                      " FROM volunteers WHERE id = $1"},
 };
 
 void

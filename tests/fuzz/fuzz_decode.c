@@ -68,9 +68,8 @@ s_msg_equal (const st_desc_t *desc, const void *a, const void *b, bool with_bodi
     for (size_t i = 0; i < desc->field_count; i++) {
         const st_field_t *f = &desc->fields[i];
         const char *pa = (const char *) a + f->offset, *pb = (const char *) b + f->offset;
-        if (f->has_offset
-            && *(const bool *) ((const char *) a + f->has_offset)
-                   != *(const bool *) ((const char *) b + f->has_offset))
+        if (f->has_offset && *(const bool *) ((const char *) a + f->has_offset) !=
+                                 *(const bool *) ((const char *) b + f->has_offset))
             return false;
         switch (f->type) {
         case ST_T_STR: {
@@ -93,8 +92,8 @@ s_msg_equal (const st_desc_t *desc, const void *a, const void *b, bool with_bodi
             break;
         case ST_T_BIN: {
             const st_bin_t *ba = (const st_bin_t *) pa, *bb = (const st_bin_t *) pb;
-            if (!ba->data != !bb->data || ba->size != bb->size
-                || (ba->size && memcmp (ba->data, bb->data, ba->size) != 0))
+            if (!ba->data != !bb->data || ba->size != bb->size ||
+                (ba->size && memcmp (ba->data, bb->data, ba->size) != 0))
                 return false;
             break;
         }
@@ -127,8 +126,8 @@ s_msg_equal (const st_desc_t *desc, const void *a, const void *b, bool with_bodi
             msgpack_sbuffer sa, sb;
             bool ha = s_body_bytes ((const st_body_t *) pa, &sa);
             bool hb = s_body_bytes ((const st_body_t *) pb, &sb);
-            bool same = ha == hb && sa.size == sb.size
-                        && (!sa.size || memcmp (sa.data, sb.data, sa.size) == 0);
+            bool same = ha == hb && sa.size == sb.size &&
+                        (!sa.size || memcmp (sa.data, sb.data, sa.size) == 0);
             msgpack_sbuffer_destroy (&sa);
             msgpack_sbuffer_destroy (&sb);
             if (!same)
@@ -154,12 +153,11 @@ s_check_decoded (const st_desc_t *desc, const void *msg)
     st_unpacked_t unpacked;
     s_check (st_unpack (first, first_size, &unpacked, &err) == 0, "re-encoding does not unpack",
              desc);
-    _Alignas (max_align_t) uint8_t again[1024];
+    _Alignas(max_align_t) uint8_t again[1024];
     s_check (desc->size <= sizeof again, "message larger than the test buffer", desc);
     s_check (st_decode_object (desc, &unpacked.unpacked.data, again, &err) == 0,
              "re-encoding does not decode", desc);
-    s_check (s_msg_equal (desc, msg, again, true), "re-encoding decodes to another message",
-             desc);
+    s_check (s_msg_equal (desc, msg, again, true), "re-encoding decodes to another message", desc);
     s_check (st_encode (desc, again, &second, &second_size) == 0, "encoding failed", desc);
     s_check (second_size == first_size && memcmp (first, second, first_size) == 0,
              "encoding is not stable", desc);
@@ -186,7 +184,7 @@ s_check_decoded (const st_desc_t *desc, const void *msg)
 static void
 s_decode (const st_desc_t *desc, const msgpack_object *object)
 {
-    _Alignas (max_align_t) uint8_t msg[1024];
+    _Alignas(max_align_t) uint8_t msg[1024];
     st_error_t err = {ST_OK, "", ""};
     memset (msg, 0xa5, desc->size);
     if (st_decode_object (desc, object, msg, &err) == 0) {
@@ -194,8 +192,7 @@ s_decode (const st_desc_t *desc, const msgpack_object *object)
         st_msg_clear (desc, msg);
         for (size_t i = 0; i < desc->size; i++)
             s_check (msg[i] == 0, "cleared message not zero", desc);
-    }
-    else
+    } else
         s_check_refusal (&err, desc, msg);
 }
 
@@ -208,12 +205,12 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         s_check_refusal (&err, NULL, NULL);
 
     st_unpacked_t unpacked;
-    err = (st_error_t) {ST_OK, "", ""};
+    err = (st_error_t){ST_OK, "", ""};
     if (st_unpack (data, size, &unpacked, &err)) {
         s_check_refusal (&err, NULL, NULL);
         s_check (!unpacked.live, "refused frame left live", NULL);
         msg_request_t request;
-        err = (st_error_t) {ST_OK, "", ""};
+        err = (st_error_t){ST_OK, "", ""};
         s_check (st_decode (&msg_request_desc, data, size, &request, &err) == -1,
                  "st_decode accepts what st_unpack refuses", &msg_request_desc);
         s_check_refusal (&err, &msg_request_desc, &request);
@@ -239,8 +236,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
                  "st_decode refuses what st_decode_object accepts", &msg_request_desc);
         s_check (request.body.object == NULL, "st_decode kept a body", &msg_request_desc);
         st_msg_clear (&msg_request_desc, &request);
-    }
-    else
+    } else
         s_check_refusal (&err, &msg_request_desc, &request);
 
     //  The body messages as roots too, so that mutations reach them in one step

@@ -154,10 +154,18 @@ s_mutate_length (uint8_t *buf, size_t size)
             uint8_t mask = b >= 0xa0 ? 0x1f : 0x0f;
             uint8_t low = b & mask;
             switch (s_below (4)) {
-            case 0: low++; break;
-            case 1: low--; break;
-            case 2: low = 0; break;
-            default: low = mask; break;
+            case 0:
+                low++;
+                break;
+            case 1:
+                low--;
+                break;
+            case 2:
+                low = 0;
+                break;
+            default:
+                low = mask;
+                break;
             }
             buf[at] = (uint8_t) ((b & (uint8_t) ~mask) | (low & mask));
             return;
@@ -171,11 +179,21 @@ s_mutate_length (uint8_t *buf, size_t size)
         if (width && at + 1 + (size_t) width <= size) {
             uint8_t *p = buf + at + 1;
             switch (s_below (5)) {
-            case 0: s_bump (p, width, 1); break;
-            case 1: s_bump (p, width, -1); break;
-            case 2: memset (p, 0, (size_t) width); break;
-            case 3: memset (p, 0xff, (size_t) width); break;
-            default: s_bump (p, width, (int64_t) s_below (512) - 256); break;
+            case 0:
+                s_bump (p, width, 1);
+                break;
+            case 1:
+                s_bump (p, width, -1);
+                break;
+            case 2:
+                memset (p, 0, (size_t) width);
+                break;
+            case 3:
+                memset (p, 0xff, (size_t) width);
+                break;
+            default:
+                s_bump (p, width, (int64_t) s_below (512) - 256);
+                break;
             }
             return;
         }
@@ -186,10 +204,9 @@ s_mutate_length (uint8_t *buf, size_t size)
 static void
 s_mutate (uint8_t *buf, size_t *size, const s_input_t *corpus, long corpus_count)
 {
-    static const uint8_t interesting[] = {0x00, 0x01, 0x7f, 0x80, 0x81, 0x8f, 0x90, 0x9f,
-                                          0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xc3, 0xc4, 0xca,
-                                          0xcb, 0xcf, 0xd3, 0xd9, 0xdc, 0xdd, 0xde, 0xdf,
-                                          0xe0, 0xff};
+    static const uint8_t interesting[] = {0x00, 0x01, 0x7f, 0x80, 0x81, 0x8f, 0x90, 0x9f, 0xa0,
+                                          0xbf, 0xc0, 0xc1, 0xc2, 0xc3, 0xc4, 0xca, 0xcb, 0xcf,
+                                          0xd3, 0xd9, 0xdc, 0xdd, 0xde, 0xdf, 0xe0, 0xff};
     size_t n = *size;
     switch (s_below (9)) {
     case 0: //  flip a bit
@@ -206,8 +223,8 @@ s_mutate (uint8_t *buf, size_t *size, const s_input_t *corpus, long corpus_count
             break;
         memmove (buf + at + count, buf + at, n - at);
         for (size_t i = 0; i < count; i++)
-            buf[at + i] = s_below (2) ? (uint8_t) s_random ()
-                                      : interesting[s_below (sizeof interesting)];
+            buf[at + i] =
+                s_below (2) ? (uint8_t) s_random () : interesting[s_below (sizeof interesting)];
         *size = n + count;
         break;
     }
@@ -307,8 +324,8 @@ main (int argc, char **argv)
         slot->size = size;
     }
     clock_gettime (CLOCK_MONOTONIC, &ended);
-    double seconds = (double) (ended.tv_sec - started.tv_sec)
-                     + (double) (ended.tv_nsec - started.tv_nsec) / 1e9;
+    double seconds =
+        (double) (ended.tv_sec - started.tv_sec) + (double) (ended.tv_nsec - started.tv_nsec) / 1e9;
     printf ("fuzz_main: %ld corpus files and %llu mutations (%llu bytes) in %.2f s, "
             "%.0f inputs/s, no failure\n",
             corpus_count, mutations, bytes, seconds,

@@ -39,17 +39,17 @@
 #define S_TREE  0
 
 struct _mcf_t {
-    int32_t nodes;       //  real nodes; the artificial root is node `nodes`
-    int32_t arcs;        //  real arcs defined so far
-    int32_t arcs_max;    //  slots allocated in the definition arrays
-    int32_t *from;       //  definition, in the order arcs were added
+    int32_t nodes;    //  real nodes; the artificial root is node `nodes`
+    int32_t arcs;     //  real arcs defined so far
+    int32_t arcs_max; //  slots allocated in the definition arrays
+    int32_t *from;    //  definition, in the order arcs were added
     int32_t *to;
     int64_t *cap;
     int64_t *cost;
-    int64_t *supply;     //  per real node
+    int64_t *supply; //  per real node
 
     //  Last solve
-    bool solved;         //  a solve has run and its results are readable
+    bool solved; //  a solve has run and its results are readable
     mcf_status_t status;
     int64_t total_cost;
     int64_t pivots;
@@ -57,7 +57,7 @@ struct _mcf_t {
 
     //  Working arrays: real arcs permuted, then one artificial arc per node; sized work_max
     int32_t work_max;
-    int32_t *pos;        //  definition index -> working index
+    int32_t *pos; //  definition index -> working index
     int32_t *w_src;
     int32_t *w_tgt;
     int64_t *w_cap;
@@ -66,7 +66,7 @@ struct _mcf_t {
     int8_t *w_state;
 
     //  Spanning tree, nodes + 1 entries each
-    int64_t *pi;         //  potentials
+    int64_t *pi; //  potentials
     int32_t *parent;
     int32_t *pred;
     int32_t *thread;
@@ -220,8 +220,8 @@ s_check_ranges (mcf_t *self, int64_t *big_m)
     int64_t sum = 0, bound = 0, cost_max = 1;
     for (int32_t i = 0; i < self->nodes; i++) {
         int64_t s = self->supply[i];
-        if (s == INT64_MIN || __builtin_add_overflow (sum, s, &sum)
-            || __builtin_add_overflow (bound, s < 0 ? -s : s, &bound))
+        if (s == INT64_MIN || __builtin_add_overflow (sum, s, &sum) ||
+            __builtin_add_overflow (bound, s < 0 ? -s : s, &bound))
             return MCF_OVERFLOW;
     }
     for (int32_t a = 0; a < self->arcs; a++) {
@@ -310,8 +310,7 @@ s_init_tree (mcf_t *self, int64_t big_m)
             self->w_flow[e] = s;
             self->up[u] = 1;
             self->pi[u] = 0;
-        }
-        else {
+        } else {
             self->w_src[e] = root;
             self->w_tgt[e] = u;
             self->w_cost[e] = big_m;
@@ -526,8 +525,7 @@ s_pivot (mcf_t *self, int32_t e)
                 out1 = u;
             }
             u = parent[u];
-        }
-        else {
+        } else {
             int32_t a = pred[v];
             int64_t r = up[v] ? (cap[a] == INF ? INF : cap[a] - flow[a]) : flow[a];
             if (r <= d2) {
@@ -600,8 +598,8 @@ mcf_solve (mcf_t *self)
     int64_t total = 0;
     for (int32_t w = 0; w < self->arcs; w++) {
         int64_t part;
-        if (__builtin_mul_overflow (self->w_flow[w], self->w_cost[w], &part)
-            || __builtin_add_overflow (total, part, &total))
+        if (__builtin_mul_overflow (self->w_flow[w], self->w_cost[w], &part) ||
+            __builtin_add_overflow (total, part, &total))
             return self->status = MCF_OVERFLOW;
     }
     self->total_cost = total;
@@ -667,18 +665,18 @@ mcf_check (mcf_t *self, char *why, size_t why_size)
         if (f < 0 || f > self->cap[a])
             rc = s_fail (why, why_size, "arc %d carries %lld, outside 0..%lld", a, (long long) f,
                          (long long) self->cap[a]);
-        else if (__builtin_add_overflow (net[u], f, &net[u])
-                 || __builtin_sub_overflow (net[v], f, &net[v]))
+        else if (__builtin_add_overflow (net[u], f, &net[u]) ||
+                 __builtin_sub_overflow (net[v], f, &net[v]))
             rc = s_fail (why, why_size, "flow sums overflow at arc %d", a);
-        else if (__builtin_add_overflow (self->cost[a], self->pi[u], &reduced)
-                 || __builtin_sub_overflow (reduced, self->pi[v], &reduced))
+        else if (__builtin_add_overflow (self->cost[a], self->pi[u], &reduced) ||
+                 __builtin_sub_overflow (reduced, self->pi[v], &reduced))
             rc = s_fail (why, why_size, "reduced cost of arc %d overflows", a);
         else if (f < self->cap[a] && reduced < 0)
             rc = s_fail (why, why_size, "arc %d (%d -> %d) can take more flow at reduced cost %lld",
                          a, u, v, (long long) reduced);
         else if (f > 0 && reduced > 0)
-            rc = s_fail (why, why_size, "arc %d (%d -> %d) carries flow at reduced cost %lld", a,
-                         u, v, (long long) reduced);
+            rc = s_fail (why, why_size, "arc %d (%d -> %d) carries flow at reduced cost %lld", a, u,
+                         v, (long long) reduced);
     }
     for (int32_t u = 0; u < self->nodes && rc == 0; u++)
         if (net[u] != self->supply[u])

@@ -223,7 +223,7 @@ s_parse_int (const char *token, int64_t *value)
 typedef struct {
     mcf_dimacs_t *instance; //  NULL until the problem line
     int64_t declared_arcs;
-    uint8_t *has_supply;    //  per node: an `n` line was seen
+    uint8_t *has_supply; //  per node: an `n` line was seen
     char *err;
     size_t err_size;
 } s_reader_t;
@@ -330,11 +330,11 @@ s_read_arc (s_reader_t *r, char *cursor, long long line)
                  (long long) r->declared_arcs);
         return -1;
     }
-    if (s_read_node (r, s_token (&cursor), "arc tail", line, &from)
-        || s_read_node (r, s_token (&cursor), "arc head", line, &to))
+    if (s_read_node (r, s_token (&cursor), "arc tail", line, &from) ||
+        s_read_node (r, s_token (&cursor), "arc head", line, &to))
         return -1;
-    if (s_parse_int (s_token (&cursor), &low) || s_parse_int (s_token (&cursor), &cap)
-        || s_parse_int (s_token (&cursor), &cost)) {
+    if (s_parse_int (s_token (&cursor), &low) || s_parse_int (s_token (&cursor), &cap) ||
+        s_parse_int (s_token (&cursor), &cost)) {
         s_error (r->err, r->err_size,
                  "line %lld: arc line must read \"a FROM TO LOW CAP COST\" with 64-bit numbers",
                  line);
@@ -390,13 +390,11 @@ mcf_dimacs_read (FILE *in, char *err, size_t err_size)
                 s_error (err, err_size, "line %lld: \"%s\" line before the problem line", line,
                          kind);
                 rc = -1;
-            }
-            else if (kind[0] == 'n')
+            } else if (kind[0] == 'n')
                 rc = s_read_supply (&r, cursor, line);
             else
                 rc = s_read_arc (&r, cursor, line);
-        }
-        else if (strcmp (kind, "c") == 0)
+        } else if (strcmp (kind, "c") == 0)
             continue;
         else {
             s_error (err, err_size, "line %lld: unknown line type \"%.20s\"", line, kind);
@@ -512,9 +510,9 @@ s_clamp (double x, double lo, double hi)
     return x < lo ? lo : x > hi ? hi : x;
 }
 
-#define S_COUNTY_M    60000.0 //  side of the county square, metres
-#define S_SKILLS      8       //  skill kinds (first aid, elder care, tutoring, ...)
-#define S_NEAR_VILLAGES 24    //  villages, nearest first, a request draws near candidates from
+#define S_COUNTY_M      60000.0 //  side of the county square, metres
+#define S_SKILLS        8       //  skill kinds (first aid, elder care, tutoring, ...)
+#define S_NEAR_VILLAGES 24      //  villages, nearest first, a request draws near candidates from
 
 typedef struct {
     double x, y;
@@ -556,8 +554,8 @@ s_pick_weighted (s_rng_t *rng, const double *cumulative, int32_t n)
 //  reliability, own-village preference. Scale: 150 per km of road (1.3 x straight line); a
 //  missing skill weighs like 17 km.
 static int64_t
-s_pair_cost (s_point_t r_at, int32_t r_village, int32_t r_skill, s_point_t v_at,
-             int32_t v_village, uint32_t v_skills, int32_t v_hours, int32_t v_reliability)
+s_pair_cost (s_point_t r_at, int32_t r_village, int32_t r_skill, s_point_t v_at, int32_t v_village,
+             uint32_t v_skills, int32_t v_hours, int32_t v_reliability)
 {
     double dx = r_at.x - v_at.x, dy = r_at.y - v_at.y;
     double road_m = sqrt (dx * dx + dy * dy) * 1.3;

@@ -64,8 +64,8 @@ void mcf_dimacs_set_supply (mcf_dimacs_t *self, int32_t node, int64_t supply);
 int32_t mcf_dimacs_nodes (mcf_dimacs_t *self);
 int32_t mcf_dimacs_arcs (mcf_dimacs_t *self);
 int64_t mcf_dimacs_supply (mcf_dimacs_t *self, int32_t node);
-void mcf_dimacs_arc (mcf_dimacs_t *self, int32_t arc, int32_t *from, int32_t *to,
-                     int64_t *capacity, int64_t *cost);
+void mcf_dimacs_arc (mcf_dimacs_t *self, int32_t arc, int32_t *from, int32_t *to, int64_t *capacity,
+                     int64_t *cost);
 
 //  Creates a solver holding this instance's network (arcs keep their indices). The caller owns
 //  the result.

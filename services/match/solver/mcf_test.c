@@ -111,8 +111,8 @@ s_brute_arc (s_brute_t *b, int32_t a, int64_t cost)
     for (int64_t f = 0; f <= b->cap[a]; f++) {
         b->net[u] += f;
         b->net[v] -= f;
-        int ok = (b->last_arc[u] != a || b->net[u] == b->supply[u])
-                 && (b->last_arc[v] != a || b->net[v] == b->supply[v]);
+        int ok = (b->last_arc[u] != a || b->net[u] == b->supply[u]) &&
+                 (b->last_arc[v] != a || b->net[v] == b->supply[v]);
         if (ok)
             s_brute_arc (b, a + 1, cost + f * b->cost[a]);
         b->net[u] -= f;
@@ -249,8 +249,7 @@ s_reference_ssp (mcf_dimacs_t *instance, int64_t *total)
             excess[u] -= cap;
             excess[v] += cap;
             *total += cap * cost;
-        }
-        else
+        } else
             s_residual_add (&g, u, v, cap, 0, cost);
     }
     int64_t need = 0, shipped = 0;
@@ -258,8 +257,7 @@ s_reference_ssp (mcf_dimacs_t *instance, int64_t *total)
         if (excess[u] > 0) {
             s_residual_add (&g, source, u, excess[u], 0, 0);
             need += excess[u];
-        }
-        else if (excess[u] < 0)
+        } else if (excess[u] < 0)
             s_residual_add (&g, u, sink, -excess[u], 0, 0);
     }
     int64_t *dist = (int64_t *) malloc ((size_t) count * sizeof (int64_t));
@@ -369,7 +367,7 @@ static void
 test_known_optima (void **state)
 {
     int64_t cost;
-    {   //  one arc: 5 units at 3 each
+    { //  one arc: 5 units at 3 each
         const int64_t supply[] = {5, -5};
         const int64_t arcs[][4] = {{0, 1, 10, 3}};
         mcf_dimacs_t *instance = s_instance (2, supply, 1, arcs);
@@ -377,10 +375,10 @@ test_known_optima (void **state)
         assert_true (cost == 15);
         mcf_dimacs_destroy (&instance);
     }
-    {   //  transportation: A (20) and B (30) serve X (10), Y (25), Z (15). All from B costs
+    { //  transportation: A (20) and B (30) serve X (10), Y (25), Z (15). All from B costs
         //  585; A saves 6 a unit on Y, so A sends its 20 to Y: 585 - 120 = 465.
         const int64_t supply[] = {20, 30, -10, -25, -15};
-        const int64_t arcs[][4] = {{0, 2, 100, 8}, {0, 3, 100, 6}, {0, 4, 100, 10},
+        const int64_t arcs[][4] = {{0, 2, 100, 8}, {0, 3, 100, 6},  {0, 4, 100, 10},
                                    {1, 2, 100, 9}, {1, 3, 100, 12}, {1, 4, 100, 13}};
         mcf_dimacs_t *instance = s_instance (5, supply, 6, arcs);
         mcf_t *mcf = mcf_dimacs_build (instance);
@@ -401,7 +399,7 @@ test_known_optima (void **state)
         mcf_destroy (&mcf);
         mcf_dimacs_destroy (&instance);
     }
-    {   //  the cheap direct arc holds 2 of 5 units; the other 3 take the path at 4: 14
+    { //  the cheap direct arc holds 2 of 5 units; the other 3 take the path at 4: 14
         const int64_t supply[] = {5, 0, -5};
         const int64_t arcs[][4] = {{0, 2, 2, 1}, {0, 1, MCF_CAP_INF, 2}, {1, 2, MCF_CAP_INF, 2}};
         mcf_dimacs_t *instance = s_instance (3, supply, 3, arcs);
@@ -409,7 +407,7 @@ test_known_optima (void **state)
         assert_true (cost == 14);
         mcf_dimacs_destroy (&instance);
     }
-    {   //  no supplies, a cycle of cost -3 + 1 + 1 = -1 limited to 2 units: -2
+    { //  no supplies, a cycle of cost -3 + 1 + 1 = -1 limited to 2 units: -2
         const int64_t supply[] = {0, 0, 0};
         const int64_t arcs[][4] = {{0, 1, 4, -3}, {1, 2, 2, 1}, {2, 0, 10, 1}};
         mcf_dimacs_t *instance = s_instance (3, supply, 3, arcs);
@@ -417,17 +415,16 @@ test_known_optima (void **state)
         assert_true (cost == -2);
         mcf_dimacs_destroy (&instance);
     }
-    {   //  a negative self-loop fills up (3 x -2), a positive one stays empty; parallel arcs
+    { //  a negative self-loop fills up (3 x -2), a positive one stays empty; parallel arcs
         //  take the cheaper first: 2 at 1, then 1 at 4
         const int64_t supply[] = {3, -3};
-        const int64_t arcs[][4] = {
-            {0, 0, 3, -2}, {1, 1, 5, 7}, {0, 1, 5, 4}, {0, 1, 2, 1}};
+        const int64_t arcs[][4] = {{0, 0, 3, -2}, {1, 1, 5, 7}, {0, 1, 5, 4}, {0, 1, 2, 1}};
         mcf_dimacs_t *instance = s_instance (2, supply, 4, arcs);
         assert_int_equal (s_solve_checked (instance, &cost), MCF_OPTIMAL);
         assert_true (cost == -6 + 2 + 4);
         mcf_dimacs_destroy (&instance);
     }
-    {   //  an empty network is trivially optimal
+    { //  an empty network is trivially optimal
         mcf_t *mcf = mcf_new (0, 0);
         assert_int_equal (mcf_solve (mcf), MCF_OPTIMAL);
         assert_true (mcf_total_cost (mcf) == 0);
@@ -486,8 +483,7 @@ test_unbounded (void **state)
     assert_int_equal (s_solve_checked (instance, &cost), MCF_UNBOUNDED);
     mcf_dimacs_destroy (&instance);
 
-    const int64_t capped[][4] = {
-        {0, 1, MCF_CAP_INF, -3}, {1, 2, 6, 1}, {2, 0, MCF_CAP_INF, 1}};
+    const int64_t capped[][4] = {{0, 1, MCF_CAP_INF, -3}, {1, 2, 6, 1}, {2, 0, MCF_CAP_INF, 1}};
     instance = s_instance (3, none, 3, capped);
     assert_int_equal (s_solve_checked (instance, &cost), MCF_OPTIMAL);
     assert_true (cost == -6);
@@ -802,8 +798,7 @@ test_county_shape (void **state)
         if (u == 0) {
             assert_true (cap >= 1 && cap <= 3 && cost == 0);
             headcount += cap;
-        }
-        else if (u <= n_req && v != sink) {
+        } else if (u <= n_req && v != sink) {
             //  candidate arcs: unit capacity, positive cost, a volunteer no request lists twice
             assert_true (v > n_req && v < sink && cap == 1 && cost > 0);
             if (u != current)
@@ -811,8 +806,7 @@ test_county_shape (void **state)
             current = u;
             assert_int_equal (seen[v], 0);
             seen[v] = 1;
-        }
-        else if (u <= n_req)
+        } else if (u <= n_req)
             assert_true (v == sink && cap >= 1 && cap <= 3 && cost >= 3700);
         else
             assert_true (v == sink && cap == 1 && cost == 0);
@@ -836,8 +830,8 @@ test_county_vs_ssp (void **state)
         assert_int_equal (s_solve_checked (instance, &cost), MCF_OPTIMAL);
         assert_int_equal (s_reference_ssp (instance, &expected), MCF_OPTIMAL);
         if (cost != expected)
-            fail_msg ("seed %llu: mcf %lld, ssp %lld", (unsigned long long) seed,
-                      (long long) cost, (long long) expected);
+            fail_msg ("seed %llu: mcf %lld, ssp %lld", (unsigned long long) seed, (long long) cost,
+                      (long long) expected);
         mcf_dimacs_destroy (&instance);
     }
 }
@@ -846,18 +840,12 @@ int
 main (void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test (test_known_optima),
-        cmocka_unit_test (test_infeasible),
-        cmocka_unit_test (test_unbounded),
-        cmocka_unit_test (test_overflow),
-        cmocka_unit_test (test_random_vs_brute),
-        cmocka_unit_test (test_random_vs_ssp),
-        cmocka_unit_test (test_degenerate),
-        cmocka_unit_test (test_check_detects),
-        cmocka_unit_test (test_dimacs_read),
-        cmocka_unit_test (test_dimacs_errors),
-        cmocka_unit_test (test_dimacs_round_trip),
-        cmocka_unit_test (test_county_shape),
+        cmocka_unit_test (test_known_optima),      cmocka_unit_test (test_infeasible),
+        cmocka_unit_test (test_unbounded),         cmocka_unit_test (test_overflow),
+        cmocka_unit_test (test_random_vs_brute),   cmocka_unit_test (test_random_vs_ssp),
+        cmocka_unit_test (test_degenerate),        cmocka_unit_test (test_check_detects),
+        cmocka_unit_test (test_dimacs_read),       cmocka_unit_test (test_dimacs_errors),
+        cmocka_unit_test (test_dimacs_round_trip), cmocka_unit_test (test_county_shape),
         cmocka_unit_test (test_county_vs_ssp),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

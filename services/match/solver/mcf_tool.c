@@ -25,9 +25,8 @@
 static void
 s_usage (FILE *out)
 {
-    fprintf (out,
-             "usage: " S_PROGRAM " [--check] [--flows] [--stats] FILE|-\n"
-             "       " S_PROGRAM " --gen-county N_VOL N_REQ CANDIDATES SEED > FILE\n");
+    fprintf (out, "usage: " S_PROGRAM " [--check] [--flows] [--stats] FILE|-\n"
+                  "       " S_PROGRAM " --gen-county N_VOL N_REQ CANDIDATES SEED > FILE\n");
 }
 
 //  Seconds on the monotonic clock.
@@ -47,8 +46,8 @@ s_arg_int (const char *arg, const char *name, long long lo, long long hi, long l
     errno = 0;
     long long parsed = strtoll (arg, &end, 10);
     if (errno != 0 || end == arg || *end != '\0' || parsed < lo || parsed > hi) {
-        fprintf (stderr, S_PROGRAM ": %s must be a whole number in %lld..%lld, not \"%s\"\n",
-                 name, lo, hi, arg);
+        fprintf (stderr, S_PROGRAM ": %s must be a whole number in %lld..%lld, not \"%s\"\n", name,
+                 lo, hi, arg);
         return -1;
     }
     *value = parsed;
@@ -61,10 +60,10 @@ static int
 s_gen_county (char **args)
 {
     long long n_vol, n_req, candidates, seed;
-    if (s_arg_int (args[0], "N_VOL", 1, MCF_NODES_MAX / 2, &n_vol)
-        || s_arg_int (args[1], "N_REQ", 1, MCF_NODES_MAX / 2, &n_req)
-        || s_arg_int (args[2], "CANDIDATES", 1, n_vol, &candidates)
-        || s_arg_int (args[3], "SEED", 0, INT64_MAX, &seed))
+    if (s_arg_int (args[0], "N_VOL", 1, MCF_NODES_MAX / 2, &n_vol) ||
+        s_arg_int (args[1], "N_REQ", 1, MCF_NODES_MAX / 2, &n_req) ||
+        s_arg_int (args[2], "CANDIDATES", 1, n_vol, &candidates) ||
+        s_arg_int (args[3], "SEED", 0, INT64_MAX, &seed))
         return 2;
     if (n_req * (candidates + 2) + n_vol > MCF_ARCS_MAX) {
         fprintf (stderr, S_PROGRAM ": instance would exceed %d arcs\n", MCF_ARCS_MAX);
@@ -112,27 +111,29 @@ s_solve_file (const char *path, bool check, bool flows, bool stats)
     mcf_status_t status = mcf_solve (mcf);
     double solved = s_now ();
     if (stats)
-        fprintf (stderr,
-                 "c nodes %d arcs %d pivots %lld read %.3f s build %.3f s solve %.3f s\n",
-                 mcf_nodes (mcf), mcf_arcs (mcf), (long long) mcf_pivots (mcf),
-                 read_done - start, built - read_done, solved - built);
+        fprintf (stderr, "c nodes %d arcs %d pivots %lld read %.3f s build %.3f s solve %.3f s\n",
+                 mcf_nodes (mcf), mcf_arcs (mcf), (long long) mcf_pivots (mcf), read_done - start,
+                 built - read_done, solved - built);
     int rc = 0;
     if (status == MCF_INFEASIBLE) {
-        fprintf (stderr, S_PROGRAM ": %s: no feasible flow: the supplies cannot be met within "
-                         "the capacities (or do not sum to zero)\n", path);
+        fprintf (stderr,
+                 S_PROGRAM ": %s: no feasible flow: the supplies cannot be met within "
+                           "the capacities (or do not sum to zero)\n",
+                 path);
         rc = 1;
-    }
-    else if (status == MCF_UNBOUNDED) {
-        fprintf (stderr, S_PROGRAM ": %s: unbounded: a cycle of uncapacitated arcs has "
-                         "negative cost\n", path);
+    } else if (status == MCF_UNBOUNDED) {
+        fprintf (stderr,
+                 S_PROGRAM ": %s: unbounded: a cycle of uncapacitated arcs has "
+                           "negative cost\n",
+                 path);
         rc = 1;
-    }
-    else if (status == MCF_OVERFLOW) {
-        fprintf (stderr, S_PROGRAM ": %s: costs, capacities or supplies too large for exact "
-                         "64-bit arithmetic\n", path);
+    } else if (status == MCF_OVERFLOW) {
+        fprintf (stderr,
+                 S_PROGRAM ": %s: costs, capacities or supplies too large for exact "
+                           "64-bit arithmetic\n",
+                 path);
         rc = 1;
-    }
-    else {
+    } else {
         printf ("s %lld\n", (long long) mcf_total_cost (mcf));
         if (flows)
             for (int32_t a = 0; a < mcf_arcs (mcf); a++) {
@@ -173,8 +174,7 @@ main (int argc, char **argv)
                 return 2;
             }
             return s_gen_county (argv + a + 1);
-        }
-        else if (strcmp (arg, "--check") == 0)
+        } else if (strcmp (arg, "--check") == 0)
             check = true;
         else if (strcmp (arg, "--flows") == 0)
             flows = true;
@@ -183,17 +183,14 @@ main (int argc, char **argv)
         else if (strcmp (arg, "--help") == 0 || strcmp (arg, "-h") == 0) {
             s_usage (stdout);
             return 0;
-        }
-        else if (arg[0] == '-' && arg[1] != '\0') {
+        } else if (arg[0] == '-' && arg[1] != '\0') {
             fprintf (stderr, S_PROGRAM ": unknown option \"%s\"\n", arg);
             s_usage (stderr);
             return 2;
-        }
-        else if (path) {
+        } else if (path) {
             fprintf (stderr, S_PROGRAM ": one file at a time (\"%s\" and \"%s\")\n", path, arg);
             return 2;
-        }
-        else
+        } else
             path = arg;
     }
     if (!path) {
