@@ -36,18 +36,24 @@ static const uint8_t s_event_body_a[] = {0x81, 0xa2, 0x69, 0x64, 0xa2, 0x34, 0x3
 static const uint8_t s_event_body_b[] = {0x00, 0xff, 0x7f, 0x80, 0xc1};
 static char *s_skills[] = {"急救", "心理疏导", "手语"};
 
-static msg_actor_t s_msg_actor = {
-    .account = "gateway-01", .role = "operator", .region = "360302001"};
+static msg_actor_t s_msg_actor = {.account = "a-1024",
+                                  .role = "volunteer",
+                                  .region = "360302001",
+                                  .volunteer_id = "42",
+                                  .resident_id = "7"};
 
-static msg_request_t s_msg_request = {
-    .v = 1,
-    .has_v = true,
-    .id = {(uint8_t *) s_id, sizeof s_id},
-    .op = "volunteer.register",
-    .actor = {.account = "gateway-01", .role = "operator", .region = "360302001"},
-    .has_actor = true,
-    .deadline = 1718409605000,
-    .has_deadline = true};
+static msg_request_t s_msg_request = {.v = 1,
+                                      .has_v = true,
+                                      .id = {(uint8_t *) s_id, sizeof s_id},
+                                      .op = "volunteer.register",
+                                      .actor = {.account = "a-1024",
+                                                .role = "resident",
+                                                .region = "360302001",
+                                                .volunteer_id = "42",
+                                                .resident_id = "7"},
+                                      .has_actor = true,
+                                      .deadline = 1718409605000,
+                                      .has_deadline = true};
 
 static msg_error_t s_msg_error = {
     .code = "invalid_argument", .message = "姓名不能超过50个字", .field = "name"};
@@ -131,45 +137,8 @@ static msg_parked_t s_msg_parked = {.events = {s_parked_items, 2},
                                     .cursors = {s_cursor_items, 2},
                                     .has_cursors = true};
 
-static msg_volunteer_register_t s_msg_volunteer_register = {.name = "欧阳娜娜",
-                                                            .id_number = "11010519491231002X",
-                                                            .phone = "13800138000",
-                                                            .region = "360302001001",
-                                                            .skills = {s_skills, 3},
-                                                            .has_skills = true};
-
-static msg_volunteer_get_t s_msg_volunteer_get = {.id = "v-20240615-000042"};
-
-static msg_volunteer_t s_msg_volunteer = {.id = "v-20240615-000042",
-                                          .name = "欧阳娜娜",
-                                          .id_number = "110105**********2X",
-                                          .phone = "138****8000",
-                                          .region = "360302001001",
-                                          .skills = {s_skills, 3},
-                                          .has_skills = true,
-                                          .gender = "女",
-                                          .birth_date = "1949-12-31",
-                                          .status = "active",
-                                          .created_at = "2024-06-15T08:00:00.123Z"};
-
-static msg_volunteer_registered_t s_msg_volunteer_registered = {.id = "v-20240615-000042",
-                                                                .name = "欧阳娜娜",
-                                                                .region = "360302001001",
-                                                                .skills = {s_skills, 3},
-                                                                .has_skills = true,
-                                                                .gender = "女",
-                                                                .birth_year = 1949,
-                                                                .has_birth_year = true,
-                                                                .status = "active"};
-
-static msg_supply_stats_t s_msg_supply_stats = {.region = "360302"};
-
-static msg_supply_t s_msg_supply = {.volunteers = 1200,
-                                    .has_volunteers = true,
-                                    .active = 873,
-                                    .has_active = true,
-                                    .registry_seq = 43,
-                                    .has_registry_seq = true};
+#include "golden_registry.inc"
+#include "golden_match.inc"
 
 //  Every sample, in the order of golden.txt
 #define S_VECTORS(X)                                                                               \
@@ -185,12 +154,8 @@ static msg_supply_t s_msg_supply = {.volunteers = 1200,
     X (msg_parked_event)                                                                           \
     X (msg_cursor)                                                                                 \
     X (msg_parked)                                                                                 \
-    X (msg_volunteer_register)                                                                     \
-    X (msg_volunteer_get)                                                                          \
-    X (msg_volunteer)                                                                              \
-    X (msg_volunteer_registered)                                                                   \
-    X (msg_supply_stats)                                                                           \
-    X (msg_supply)
+    S_VECTORS_REGISTRY (X)                                                                         \
+    S_VECTORS_MATCH (X)
 
 typedef struct {
     const char *name;
