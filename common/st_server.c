@@ -2,6 +2,7 @@
 #include "st_server.h"
 #include "st_keys.h"
 #include "st_log.h"
+#include "st_rows.h"
 
 #include <sodium.h>
 #include <stdarg.h>
@@ -34,6 +35,7 @@ struct st_call_s {
     char id_hex[33];
     st_error_t error;
     bool failed;
+    bool db_failed; //  a statement failed: the transaction is aborted
     char sqlstate[6];
 };
 
@@ -66,7 +68,7 @@ s_prepare_common (st_db_t *db)
     st_db_statement (db, "outbox_last", "SELECT last_seq FROM outbox_state");
     st_db_statement (db, "parked_list",
                      "SELECT publisher, seq, topic, reason,"
-                     " (extract (epoch FROM parked_at) * 1000)::bigint"
+                     " (extract (epoch FROM parked_at) * 1000)::bigint AS at"
                      " FROM dead_letters ORDER BY parked_at DESC, seq DESC LIMIT 500");
     st_db_statement (db, "cursor_list",
                      "SELECT publisher, seq FROM consumer_cursors ORDER BY publisher");
@@ -156,6 +158,17 @@ st_call_failed (const st_call_t *call)
     return call->failed;
 }
 
+bool
+st_call_recover (st_call_t *call, st_error_t *err)
+{
+    if (!call->failed || call->db_failed)
+        return false;
+    *err = call->error;
+    call->failed = false;
+    memset (&call->error, 0, sizeof call->error);
+    return true;
+}
+
 st_status_t
 st_call_code (const st_call_t *call)
 {
@@ -172,6 +185,7 @@ st_call_exec (st_call_t *call, const char *statement, st_params_t *params, PGres
     if (rc == ST_OK)
         return 0;
     snprintf (call->sqlstate, sizeof call->sqlstate, "%s", st_db_sqlstate (call->server->db));
+    call->db_failed = true;
     st_log (ST_LOG_WARN, call->id_hex, "%s", err.message);
     //  What the database said stays in the log; the caller hears the code.
     if (rc == ST_INTERNAL)
@@ -288,9 +302,9 @@ s_salvage_id (const msgpack_object *root, uint8_t id[16])
         return false;
     for (uint32_t i = 0; i < root->via.map.size; i++) {
         const msgpack_object_kv *kv = &root->via.map.ptr[i];
-        if (kv->key.type == MSGPACK_OBJECT_STR && kv->key.via.str.size == 2 &&
-            memcmp (kv->key.via.str.ptr, "id", 2) == 0 && kv->val.type == MSGPACK_OBJECT_BIN &&
-            kv->val.via.bin.size == 16) {
+        if (kv->key.type == MSGPACK_OBJECT_STR && kv->key.via.str.size == 2
+            && memcmp (kv->key.via.str.ptr, "id", 2) == 0 && kv->val.type == MSGPACK_OBJECT_BIN
+            && kv->val.via.bin.size == 16) {
             memcpy (id, kv->val.via.bin.ptr, 16);
             return true;
         }
@@ -350,14 +364,16 @@ s_run_handler (st_call_t *call, const void *request, uint8_t **body, size_t *bod
 static bool
 s_retryable (const st_call_t *call)
 {
-    return strcmp (call->sqlstate, "40001") == 0 || strcmp (call->sqlstate, "40P01") == 0 ||
-           (call->failed && call->error.code == ST_UNAVAILABLE && !st_db_conn (call->server->db));
+    return strcmp (call->sqlstate, "40001") == 0 || strcmp (call->sqlstate, "40P01") == 0
+           || (call->failed && call->error.code == ST_UNAVAILABLE
+               && !st_db_conn (call->server->db));
 }
 
 static void
 s_reset_call (st_call_t *call)
 {
     call->failed = false;
+    call->db_failed = false;
     call->sqlstate[0] = 0;
     memset (&call->error, 0, sizeof call->error);
 }
@@ -624,32 +640,10 @@ s_events_parked (st_call_t *call, const void *request, void *reply_)
     PGresult *res;
     if (st_call_exec (call, "parked_list", NULL, &res))
         return;
-    int rows = PQntuples (res);
-    reply->events.items = st_calloc (rows, sizeof (msg_parked_event_t));
-    reply->has_events = true;
-    for (int i = 0; i < rows; i++) {
-        msg_parked_event_t *event = &reply->events.items[i];
-        reply->events.count = i + 1;
-        event->publisher = st_strdup (PQgetvalue (res, i, 0));
-        event->seq = atoll (PQgetvalue (res, i, 1));
-        event->has_seq = true;
-        event->topic = st_strdup (PQgetvalue (res, i, 2));
-        event->reason = st_strdup (PQgetvalue (res, i, 3));
-        event->at = atoll (PQgetvalue (res, i, 4));
-        event->has_at = true;
-    }
+    st_rows_to_list (res, &msg_parked_event_desc, (st_list_t *) &reply->events, &reply->has_events);
     PQclear (res);
     if (st_call_exec (call, "cursor_list", NULL, &res))
         return;
-    rows = PQntuples (res);
-    reply->cursors.items = st_calloc (rows, sizeof (msg_cursor_t));
-    reply->has_cursors = true;
-    for (int i = 0; i < rows; i++) {
-        msg_cursor_t *cursor = &reply->cursors.items[i];
-        reply->cursors.count = i + 1;
-        cursor->publisher = st_strdup (PQgetvalue (res, i, 0));
-        cursor->seq = atoll (PQgetvalue (res, i, 1));
-        cursor->has_seq = true;
-    }
+    st_rows_to_list (res, &msg_cursor_desc, (st_list_t *) &reply->cursors, &reply->has_cursors);
     PQclear (res);
 }

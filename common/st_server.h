@@ -54,6 +54,11 @@ int st_call_fail (st_call_t *call, st_status_t code, const char *field, const ch
     __attribute__ ((format (printf, 4, 5)));
 bool st_call_failed (const st_call_t *call);
 
+//  Takes a failure back, copying it into `err`, so an op can report one item's error and go
+//  on with the next. Returns false, and keeps the failure, when the database refused a
+//  statement: the transaction is then aborted and the op must stop.
+bool st_call_recover (st_call_t *call, st_error_t *err);
+
 //  The code the call failed with (ST_OK while it has not failed).
 st_status_t st_call_code (const st_call_t *call);
 

@@ -258,8 +258,9 @@ s_msg_equal (const st_desc_t *desc, const void *a, const void *b, const char *pr
         char path[160];
         snprintf (path, sizeof path, "%s%s%s", prefix, *prefix ? "." : "", f->name);
         bool same = true;
-        if (f->has_offset && *(const bool *) ((const char *) a + f->has_offset) !=
-                                 *(const bool *) ((const char *) b + f->has_offset))
+        if (f->has_offset
+            && *(const bool *) ((const char *) a + f->has_offset)
+                   != *(const bool *) ((const char *) b + f->has_offset))
             same = false;
         else
             switch (f->type) {
@@ -279,8 +280,8 @@ s_msg_equal (const st_desc_t *desc, const void *a, const void *b, const char *pr
                 break;
             case ST_T_BIN: {
                 const st_bin_t *ba = (const st_bin_t *) pa, *bb = (const st_bin_t *) pb;
-                same = !ba->data == !bb->data && ba->size == bb->size &&
-                       (!ba->size || memcmp (ba->data, bb->data, ba->size) == 0);
+                same = !ba->data == !bb->data && ba->size == bb->size
+                       && (!ba->size || memcmp (ba->data, bb->data, ba->size) == 0);
                 break;
             }
             case ST_T_STRS: {
@@ -311,8 +312,8 @@ s_msg_equal (const st_desc_t *desc, const void *a, const void *b, const char *pr
                 msgpack_sbuffer sa, sb;
                 bool ha = s_body_bytes ((const st_body_t *) pa, &sa);
                 bool hb = s_body_bytes ((const st_body_t *) pb, &sb);
-                same = ha == hb && sa.size == sb.size &&
-                       (!sa.size || memcmp (sa.data, sb.data, sa.size) == 0);
+                same = ha == hb && sa.size == sb.size
+                       && (!sa.size || memcmp (sa.data, sb.data, sa.size) == 0);
                 msgpack_sbuffer_destroy (&sa);
                 msgpack_sbuffer_destroy (&sb);
                 break;
@@ -346,8 +347,8 @@ s_assert_filled (const st_desc_t *desc, const void *msg, const char *prefix)
             break;
         case ST_T_STRS:
         case ST_T_MSGS:
-            filled = *(const bool *) ((const char *) msg + f->has_offset) &&
-                     ((const st_list_t *) at)->count > 0;
+            filled = *(const bool *) ((const char *) msg + f->has_offset)
+                     && ((const st_list_t *) at)->count > 0;
             break;
         default:
             filled = *(const bool *) ((const char *) msg + f->has_offset);
@@ -402,13 +403,16 @@ s_make_seeds (void)
     msgpack_packer pk;
     msgpack_sbuffer_init (&sb);
     msgpack_packer_init (&pk, &sb, msgpack_sbuffer_write);
-    msgpack_pack_map (&pk, 16);
+    //  The sample's own pairs (a fixmap) spliced after a map16 header that also counts the
+    //  eleven extra pairs below
     st_pack (&pk, &msg_volunteer_register_desc, &s_msg_volunteer_register);
-    //  st_pack wrote a whole map after our map16 header: drop its fixmap byte to splice
-    //  its five pairs into ours
-    assert_int_equal ((uint8_t) sb.data[3], 0x85);
-    memmove (sb.data + 3, sb.data + 4, sb.size - 4);
-    sb.size--;
+    assert_int_equal ((uint8_t) sb.data[0] & 0xf0, 0x80);
+    size_t pairs = (uint8_t) sb.data[0] & 0x0f;
+    sb.data[0] = (char) 0xde; //  map16 header: 0xde, count high byte, count low byte
+    msgpack_sbuffer_write (&sb, "\0\0", 2);
+    memmove (sb.data + 3, sb.data + 1, sb.size - 3);
+    sb.data[1] = 0;
+    sb.data[2] = (char) (pairs + 11);
     static const char *const extra[] = {
         "a3 6e 69 6c c0",                   //  "nil": nil
         "a1 66 ca 3f c0 00 00",             //  float32
@@ -551,8 +555,8 @@ s_update (void)
         char *seed_path = malloc (size);
         snprintf (seed_path, size, "%s/%s", dir, s_seeds[i].file);
         FILE *seed = fopen (seed_path, "wb");
-        if (!seed || fwrite (s_seeds[i].data, 1, s_seeds[i].size, seed) != s_seeds[i].size ||
-            fclose (seed)) {
+        if (!seed || fwrite (s_seeds[i].data, 1, s_seeds[i].size, seed) != s_seeds[i].size
+            || fclose (seed)) {
             fprintf (stderr, "could not write %s: %s\n", seed_path, strerror (errno));
             return -1;
         }

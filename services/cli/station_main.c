@@ -8,6 +8,7 @@
         station ping SERVICE
         station volunteer register --name N --id-number ID --phone P --region CODE [--skill S]...
         station volunteer get ID
+        station volunteer import FILE.csv        bulk registration (登记造册)
         station supply stats [--region CODE]
         station events SERVICE [--after SEQ] [--max N]
         station parked SERVICE                   events a service could not apply
@@ -39,7 +40,7 @@ s_usage (void)
              "usage: station [--keys DIR] [--as ACCOUNT:ROLE[:REGION]] [--timeout MS] COMMAND\n"
              "  keys init | keygen NAME ROLE | call SERVICE OP [JSON] | ping SERVICE\n"
              "  volunteer register --name N --id-number ID --phone P --region CODE [--skill S]...\n"
-             "  volunteer get ID | supply stats [--region CODE]\n"
+             "  volunteer get ID | volunteer import FILE.csv | supply stats [--region CODE]\n"
              "  events SERVICE [--after SEQ] [--max N] | parked SERVICE\n");
     return 2;
 }
@@ -358,6 +359,23 @@ main (int argc, char **argv)
         int status = s_cmd_call (&options, 3, args);
         free (text);
         json_decref (json);
+        return status;
+    }
+    if (strcmp (command, "volunteer") == 0 && argc == 3 && strcmp (argv[1], "import") == 0) {
+        //  The file travels as bytes: the registry, not the client, judges its encoding.
+        zfile_t *file = zfile_new (NULL, argv[2]);
+        zchunk_t *chunk = file && zfile_input (file) == 0 ? zfile_read (file, 8000000, 0) : NULL;
+        int status;
+        if (!chunk) {
+            st_error_t err;
+            st_error_set (&err, ST_INVALID_ARGUMENT, "csv", "could not read \"%s\"", argv[2]);
+            status = s_print_error (&err);
+        } else {
+            msg_volunteer_import_t request = {.csv = {zchunk_data (chunk), zchunk_size (chunk)}};
+            status = s_call (&options, "registry", "volunteer.import", &request, NULL);
+        }
+        zchunk_destroy (&chunk);
+        zfile_destroy (&file);
         return status;
     }
     if (strcmp (command, "supply") == 0 && argc >= 2 && strcmp (argv[1], "stats") == 0) {

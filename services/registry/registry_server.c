@@ -1,233 +1,1835 @@
-/*  registry_server.c — the registry's ops: one handler per op, each reading as its happy path  */
+/*  registry_server.c — the registry's ops: one handler per op, each reading as its happy path.
+    Every op checks its actor: the system (operators) may do anything; region, station admins
+    and team leaders act inside their region subtree; volunteers and residents on themselves.  */
 #include "registry_server.h"
 #include "registry_store.h"
 #include "st_crypto.h"
+#include "st_csv.h"
 #include "st_pii.h"
+#include "st_rows.h"
 
 #include <sodium.h>
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 ST_REGISTRY_OPS (ST_ROUTE_THUNK)
 
 const st_route_t registry_routes[] = {ST_REGISTRY_OPS (ST_ROUTE_ROW)};
 const size_t registry_route_count = sizeof registry_routes / sizeof registry_routes[0];
 
+//  Columns of VOLUNTEER_COLUMNS and RESIDENT_COLUMNS (registry_store.c) read by position; the
+//  others fill the reply's fields of the same name (st_rows).
+enum { V_ID = 0, V_ID_NUMBER = 2, V_PHONE = 3, V_REGION = 4 };
+enum { R_REGION = 3 };
+
+static const char *const s_slots[] = {"mon_am", "mon_pm", "mon_ev", "tue_am", "tue_pm", "tue_ev",
+                                      "wed_am", "wed_pm", "wed_ev", "thu_am", "thu_pm", "thu_ev",
+                                      "fri_am", "fri_pm", "fri_ev", "sat_am", "sat_pm", "sat_ev",
+                                      "sun_am", "sun_pm", "sun_ev", NULL};
+static const char *const s_care_tags[] = {"empty_nest_elderly",  "left_behind_child",
+                                          "child_in_difficulty", "disabled",
+                                          "poor_household",      NULL};
+static const char *const s_statuses[] = {"active", "suspended", "left", NULL};
+static const char *const s_official_roles[] = {"region_admin", "station_admin", "team_leader",
+                                               NULL};
+
 //  ---------------------------------------------------------------------------------------
-//  Checks that send the error themselves (Redis's habit): each returns -1 when it failed.
+//  Regions: the code is the hierarchy (province 2 digits, city 2, county 2, township 3,
+//  village 3); a subtree is every code that starts with the code less its zero groups.
+
+static const int s_group_end[] = {2, 4, 6, 9, 12, 15};
+static const char *const s_levels[] = {"province", "city", "county", "township", "village", "grid"};
+
+#define S_CODE_SIZE 16 //  a grid's 15 digits and a NUL
+
+//  A statistical division code (12 digits) or a grid below a village (15 digits).
+static bool
+s_is_code (const char *code)
+{
+    size_t len = code ? strlen (code) : 0;
+    if (len != 12 && len != 15)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (code[i] < '0' || code[i] > '9')
+            return false;
+    return true;
+}
+
+//  The level of a code (index into s_levels), or -1 for a code with a zero group inside.
+static int
+s_level (const char *code)
+{
+    int level = -1, groups = strlen (code) == 15 ? 6 : 5;
+    for (int g = 0, start = 0; g < groups; start = s_group_end[g++]) {
+        bool zero = true;
+        for (int i = start; i < s_group_end[g]; i++)
+            zero = zero && code[i] == '0';
+        if (!zero) {
+            if (level != g - 1)
+                return -1; //  a non-zero group after a zero one
+            level = g;
+        }
+    }
+    //  A grid code names a grid of a village: neither part may be zero.
+    if (groups == 6 && level != 5)
+        return -1;
+    return level;
+}
+
+//  The parent of a code: its last group zeroed (a grid's parent is its village). Returns
+//  false for a province, which has none.
+static bool
+s_parent (const char *code, char out[S_CODE_SIZE])
+{
+    int level = s_level (code);
+    if (level <= 0)
+        return false;
+    snprintf (out, S_CODE_SIZE, "%.12s", code);
+    if (level < 5)
+        memset (out + s_group_end[level - 1], '0', s_group_end[level] - s_group_end[level - 1]);
+    return true;
+}
+
+//  The subtree prefix of a code ("431022000000" → "431022").
+static void
+s_prefix (const char *code, char out[S_CODE_SIZE])
+{
+    int level = s_is_code (code) ? s_level (code) : -1;
+    int len = level >= 0 ? s_group_end[level] : 0;
+    memcpy (out, code, len);
+    out[len] = 0;
+}
+
+//  The codes of a subtree as a range [low, high): "431022" → "431022", "431023".
+static void
+s_prefix_range (const char *prefix, char low[S_CODE_SIZE], char high[S_CODE_SIZE + 1])
+{
+    snprintf (low, S_CODE_SIZE, "%s", prefix);
+    snprintf (high, S_CODE_SIZE + 1, "%s", prefix);
+    size_t len = strlen (high);
+    if (len == 0) {
+        snprintf (high, S_CODE_SIZE + 1, ":"); //  past every digit
+        return;
+    }
+    high[len - 1]++; //  '9' becomes ':', still above every digit
+}
+
+static bool
+s_in_list (const char *value, const char *const *list)
+{
+    for (; value && *list; list++)
+        if (strcmp (value, *list) == 0)
+            return true;
+    return false;
+}
+
+//  ---------------------------------------------------------------------------------------
+//  Actors and scope. Checks fail the call themselves and return -1 (Redis's habit).
+
+static bool
+s_is_system (const msg_actor_t *actor)
+{
+    return actor && strcmp (actor->role, "system") == 0;
+}
+
+static bool
+s_is_official (const msg_actor_t *actor)
+{
+    return actor && s_in_list (actor->role, s_official_roles);
+}
+
+//  True when `region` lies inside the actor's subtree (the system's is everything).
+static bool
+s_in_scope (const msg_actor_t *actor, const char *region)
+{
+    if (s_is_system (actor))
+        return true;
+    if (!s_is_official (actor) || !actor->region || !s_is_code (actor->region))
+        return false;
+    char prefix[S_CODE_SIZE];
+    s_prefix (actor->region, prefix);
+    return *prefix && strncmp (region, prefix, strlen (prefix)) == 0;
+}
 
 static int
-s_require_region (st_call_t *call, const char *field, const char *code)
+s_require_code (st_call_t *call, const char *field, const char *code)
 {
-    bool digits = strlen (code) == 12;
-    for (const char *p = code; digits && *p; p++)
-        digits = *p >= '0' && *p <= '9';
-    if (!digits)
+    if (!s_is_code (code) || s_level (code) < 0)
         return st_call_fail (call, ST_INVALID_ARGUMENT, field,
-                             "\"%s\" must be a 12-digit statistical division code", field);
+                             "\"%s\" must be a 12-digit statistical division code (15 digits for "
+                             "a grid)",
+                             field);
     return 0;
 }
 
-//  Parses an id given as text; -1 (and the call failed as not found) when it is no id of ours.
 static int
-s_require_id (st_call_t *call, const char *field, const char *text, int64_t *id)
+s_require_actor (st_call_t *call)
+{
+    if (!st_call_actor (call))
+        return st_call_fail (call, ST_UNAUTHENTICATED, NULL, "sign in first");
+    return 0;
+}
+
+//  The actor must be the system, or an official whose subtree holds `region`.
+static int
+s_require_official_in_scope (st_call_t *call, const char *region)
+{
+    const msg_actor_t *actor = st_call_actor (call);
+    if (s_require_actor (call))
+        return -1;
+    if (!s_is_system (actor) && !s_is_official (actor))
+        return st_call_fail (call, ST_PERMISSION_DENIED, NULL, "role \"%s\" may not do this",
+                             actor->role);
+    if (!s_in_scope (actor, region))
+        return st_call_fail (call, ST_PERMISSION_DENIED, "region",
+                             "region \"%s\" is outside your region", region);
+    return 0;
+}
+
+//  The actor must be the volunteer themself, the system, or an official in scope.
+static int
+s_require_volunteer_access (st_call_t *call, const char *volunteer_id, const char *region)
+{
+    const msg_actor_t *actor = st_call_actor (call);
+    if (s_require_actor (call))
+        return -1;
+    if (strcmp (actor->role, "volunteer") == 0 && actor->volunteer_id
+        && strcmp (actor->volunteer_id, volunteer_id) == 0)
+        return 0;
+    if (s_in_scope (actor, region))
+        return 0;
+    //  Out of scope looks like absent: nothing tells a stranger the id exists.
+    return st_call_fail (call, ST_NOT_FOUND, "id", "no volunteer has id \"%s\"", volunteer_id);
+}
+
+//  Parses an id given as text; fails the call as not found when it is no id of ours.
+static int
+s_require_id (st_call_t *call, const char *what, const char *text, int64_t *id)
 {
     char *end;
     long long v = strtoll (text, &end, 10);
     if (end == text || *end || v <= 0)
-        return st_call_fail (call, ST_NOT_FOUND, field, "no volunteer has id \"%s\"", text);
+        return st_call_fail (call, ST_NOT_FOUND, "id", "no %s has id \"%s\"", what, text);
     *id = v;
     return 0;
 }
 
-//  Seals a personal-data value and computes its keyed hash into `params`.
-static void
-s_seal (st_call_t *call, st_params_t *params, const char *field, const char *value,
-        uint8_t **sealed, uint8_t hash[ST_CRYPTO_HASH_SIZE])
+static int
+s_require_list (st_call_t *call, const char *field, const st_strs_t *list,
+                const char *const *allowed)
 {
-    st_crypto_t *crypto = st_call_state (call);
-    size_t sealed_len;
-    if (st_crypto_seal (crypto, field, value, strlen (value), sealed, &sealed_len)) {
-        st_call_fail (call, ST_INTERNAL, NULL, "could not encrypt \"%s\"", field);
-        *sealed = NULL;
-        return;
-    }
-    st_crypto_hash (crypto, field, value, strlen (value), hash);
-    st_params_bin (params, *sealed, sealed_len);
-    st_params_bin (params, hash, ST_CRYPTO_HASH_SIZE);
+    for (size_t i = 0; i < list->count; i++)
+        if (!s_in_list (list->items[i], allowed))
+            return st_call_fail (call, ST_INVALID_ARGUMENT, field,
+                                 "\"%s[%zu]\" is not one of the known values: \"%s\"", field, i,
+                                 list->items[i]);
+    return 0;
 }
 
-//  Opens a sealed column from a result and masks it; an unreadable value shows as stars.
-static char *
-s_open_masked (st_call_t *call, PGresult *res, int row, int col, const char *field)
+//  A calendar date "YYYY-MM-DD" that exists.
+static int
+s_require_date (st_call_t *call, const char *field, const char *text)
 {
+    int y, m, d;
+    char tail;
+    if (sscanf (text, "%4d-%2d-%2d%c", &y, &m, &d, &tail) == 3 && strlen (text) == 10) {
+        struct tm tm = {.tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d, .tm_hour = 12};
+        time_t t = timegm (&tm);
+        if (t != (time_t) -1 && tm.tm_year == y - 1900 && tm.tm_mon == m - 1 && tm.tm_mday == d)
+            return 0;
+    }
+    return st_call_fail (call, ST_INVALID_ARGUMENT, field,
+                         "\"%s\" must be a date written YYYY-MM-DD", field);
+}
+
+static int
+s_require_phone (st_call_t *call, const char *field, const char *phone)
+{
+    const char *why;
+    if (st_phone_check (phone, &why))
+        return st_call_fail (call, ST_INVALID_ARGUMENT, field, "\"%s\" is not valid: %s", field,
+                             why);
+    return 0;
+}
+
+//  Every code in the list must be a known service category.
+static int
+s_require_categories (st_call_t *call, const char *field, const st_strs_t *list)
+{
+    if (list->count == 0)
+        return 0;
+    st_params_t params = {0};
+    st_params_text_array (&params, list->items, list->count);
+    PGresult *res;
+    if (st_call_exec (call, "categories_known", &params, &res))
+        return -1;
+    size_t known = (size_t) atol (PQgetvalue (res, 0, 0));
+    PQclear (res);
+    //  Duplicates count once in the query: compare with the distinct codes given.
+    size_t distinct = 0;
+    for (size_t i = 0; i < list->count; i++) {
+        bool seen = false;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = strcmp (list->items[i], list->items[j]) == 0;
+        distinct += !seen;
+    }
+    if (known != distinct)
+        return st_call_fail (call, ST_INVALID_ARGUMENT, field,
+                             "\"%s\" holds a code that is no service category (see category.list)",
+                             field);
+    return 0;
+}
+
+//  ---------------------------------------------------------------------------------------
+//  Personal data
+
+static st_crypto_t *
+s_crypto (st_call_t *call)
+{
+    return st_call_state (call);
+}
+
+//  Seals a value into `params` (as bytea), and its keyed hash too when `hash` is given.
+//  *sealed is the caller's to free after the statement ran.
+static int
+s_seal (st_call_t *call, st_params_t *params, const char *field, const char *value,
+        uint8_t **sealed, bool hash)
+{
+    size_t sealed_len;
+    if (st_crypto_seal (s_crypto (call), field, value, strlen (value), sealed, &sealed_len))
+        return st_call_fail (call, ST_INTERNAL, NULL, "could not encrypt \"%s\"", field);
+    st_params_bin (params, *sealed, sealed_len);
+    if (hash) {
+        uint8_t *digest = st_malloc (ST_CRYPTO_HASH_SIZE);
+        st_crypto_hash (s_crypto (call), field, value, strlen (value), digest);
+        st_params_bin (params, digest, ST_CRYPTO_HASH_SIZE);
+        params->owned[params->count - 1] = (char *) digest; //  freed with the params
+    }
+    return 0;
+}
+
+static void
+s_hash (st_call_t *call, const char *field, const char *value, uint8_t out[ST_CRYPTO_HASH_SIZE])
+{
+    st_crypto_hash (s_crypto (call), field, value, strlen (value), out);
+}
+
+//  Opens a sealed column; NULL when it is NULL or does not open. The caller frees.
+static char *
+s_open (st_call_t *call, PGresult *res, int row, int col, const char *field)
+{
+    if (PQgetisnull (res, row, col))
+        return NULL;
     size_t len;
     unsigned char *sealed =
         PQunescapeBytea ((const unsigned char *) PQgetvalue (res, row, col), &len);
     char *plain = NULL;
+    if (!sealed || st_crypto_open (s_crypto (call), field, sealed, len, &plain))
+        plain = NULL;
+    PQfreemem (sealed);
+    return plain;
+}
+
+//  Opens and masks a sealed column; a value that does not open shows as stars.
+static char *
+s_open_masked (st_call_t *call, PGresult *res, int row, int col, const char *field, bool id_number)
+{
+    if (PQgetisnull (res, row, col))
+        return NULL;
+    char *plain = s_open (call, res, row, col, field);
     char masked[32] = "****";
-    if (sealed && st_crypto_open (st_call_state (call), field, sealed, len, &plain) == 0) {
-        if (strcmp (field, "id_number") == 0)
+    if (plain) {
+        if (id_number)
             st_mask_id_number (plain, masked, sizeof masked);
         else
             st_mask_phone (plain, masked, sizeof masked);
         sodium_memzero (plain, strlen (plain));
+        free (plain);
     }
-    free (plain);
-    PQfreemem (sealed);
     return st_strdup (masked);
 }
 
-static char *
-s_optional (PGresult *res, int row, int col)
+//  ---------------------------------------------------------------------------------------
+//  Rows to messages
+
+static void
+s_volunteer_from_row (st_call_t *call, PGresult *res, int row, msg_volunteer_t *v)
 {
-    return PQgetisnull (res, row, col) ? NULL : st_strdup (PQgetvalue (res, row, col));
+    st_row_to_msg (res, row, &msg_volunteer_desc, v);
+    //  The lists are always shown, empty or not.
+    v->has_skills = v->has_categories = v->has_availability = true;
+    v->id_number =
+        s_open_masked (call, res, row, PQfnumber (res, "id_number_enc"), "id_number", true);
+    v->phone = s_open_masked (call, res, row, PQfnumber (res, "phone_enc"), "phone", false);
+    v->emergency_contact_phone =
+        s_open_masked (call, res, row, PQfnumber (res, "emergency_contact_phone_enc"),
+                       "emergency_contact_phone", false);
 }
 
-//  Parses a text[] value as PostgreSQL prints it ({a,"b c"}) into a list.
+//  Writes a volunteer's supply-relevant state as an event (never the ID number or phone).
 static void
-s_parse_text_array (const char *text, st_strs_t *out)
+s_emit_volunteer (st_call_t *call, const char *topic, const msg_volunteer_t *v)
 {
-    size_t len = strlen (text), n = 0;
-    out->items = st_calloc (len / 2 + 1, sizeof (char *));
-    const char *p = text + (*text == '{');
-    while (*p && *p != '}') {
-        char *item = st_malloc (len + 1), *q = item;
-        if (*p == '"') {
-            for (p++; *p && *p != '"'; p++) {
-                if (*p == '\\' && p[1])
-                    p++;
-                *q++ = *p;
-            }
-            if (*p == '"')
-                p++;
-        } else
-            while (*p && *p != ',' && *p != '}')
-                *q++ = *p++;
-        *q = 0;
-        out->items[n++] = item;
-        if (*p == ',')
-            p++;
+    msg_volunteer_registered_t event = {.id = v->id,
+                                        .name = v->name,
+                                        .region = v->region,
+                                        .skills = v->skills,
+                                        .has_skills = true,
+                                        .gender = v->gender,
+                                        .status = v->status,
+                                        .categories = v->categories,
+                                        .has_categories = true,
+                                        .availability = v->availability,
+                                        .has_availability = true,
+                                        .lat = v->lat,
+                                        .has_lat = v->has_lat,
+                                        .lon = v->lon,
+                                        .has_lon = v->has_lon,
+                                        .party_member = v->party_member,
+                                        .has_party_member = true,
+                                        .insurance_until = v->insurance_until};
+    if (v->birth_date) {
+        event.birth_year = atoi (v->birth_date);
+        event.has_birth_year = true;
     }
-    out->count = n;
+    //  `event` borrows from `v`: not cleared.
+    st_call_emit (call, topic, &msg_volunteer_registered_desc, &event);
+}
+
+static void
+s_text_array_param (st_params_t *params, const st_strs_t *list, bool given)
+{
+    if (given)
+        st_params_text_array (params, list->items, list->count);
+    else
+        st_params_text (params, NULL);
+}
+
+static void
+s_double_param (st_params_t *params, double value, bool given)
+{
+    if (given)
+        st_params_double (params, value);
+    else
+        st_params_text (params, NULL);
+}
+
+//  Checks the profile fields a registration or an update may carry.
+#define S_CHECK_PROFILE(call, r)                                                                   \
+    (s_require_list (call, "availability", &(r)->availability, s_slots)                            \
+     || ((r)->insurance_until && s_require_date (call, "insurance_until", (r)->insurance_until))   \
+     || ((r)->emergency_contact_phone                                                              \
+         && s_require_phone (call, "emergency_contact_phone", (r)->emergency_contact_phone)))
+
+//  Creates the sign-in account of a volunteer or a resident; the login is the phone.
+static int
+s_create_person_account (st_call_t *call, const char *role, const char *phone, const char *password,
+                         const char *region, const char *volunteer_id, const char *resident_id)
+{
+    char hash[ST_PASSWORD_HASH_SIZE];
+    if (st_password_hash (password, hash))
+        return st_call_fail (call, ST_RESOURCE_EXHAUSTED, NULL, "could not hash the password");
+    uint8_t login_hash[ST_CRYPTO_HASH_SIZE];
+    s_hash (call, "login", phone, login_hash);
+    const msg_actor_t *actor = st_call_actor (call);
+    st_params_t params = {0};
+    st_params_bin (&params, login_hash, sizeof login_hash);
+    st_params_text (&params, NULL);
+    st_params_text (&params, hash);
+    st_params_text (&params, role);
+    st_params_text (&params, region);
+    st_params_text (&params, volunteer_id);
+    st_params_text (&params, resident_id);
+    st_params_text (&params, actor ? actor->account : "self");
+    if (st_call_exec (call, "account_insert", &params, NULL)) {
+        if (st_call_code (call) == ST_CONFLICT)
+            st_call_fail (call, ST_CONFLICT, "phone", "this phone already signs in to an account");
+        return -1;
+    }
+    return 0;
 }
 
 //  ---------------------------------------------------------------------------------------
-//  volunteer.register — real-name registration (实名注册)
+//  volunteer.register — real-name registration (实名注册): by the person (no actor, through
+//  the gateway) or by an official in scope
 
-static void
-s_volunteer_register (st_call_t *call, const msg_volunteer_register_t *request,
-                      msg_volunteer_t *reply)
+//  Validates a registration and inserts it with `statement`: volunteer_insert (a person
+//  registered already is a conflict) or volunteer_insert_new (skipped). Returns 1 when it
+//  created the volunteer (reply filled), 0 when skipped, -1 when the call failed.
+static int
+s_insert_volunteer (st_call_t *call, const msg_volunteer_register_t *request, const char *statement,
+                    msg_volunteer_t *reply)
 {
     char id_number[40];
     snprintf (id_number, sizeof id_number, "%s", request->id_number);
     st_id_number_normalise (id_number);
     st_id_info_t info;
     const char *why;
-    if (st_id_number_check (id_number, &info, &why)) {
-        st_call_fail (call, ST_INVALID_ARGUMENT, "id_number", "\"id_number\" is not valid: %s",
-                      why);
-        return;
-    }
-    if (st_phone_check (request->phone, &why)) {
-        st_call_fail (call, ST_INVALID_ARGUMENT, "phone", "\"phone\" is not valid: %s", why);
-        return;
-    }
-    if (s_require_region (call, "region", request->region))
-        return;
+    if (st_id_number_check (id_number, &info, &why))
+        return st_call_fail (call, ST_INVALID_ARGUMENT, "id_number",
+                             "\"id_number\" is not valid: %s", why);
+    if (s_require_phone (call, "phone", request->phone)
+        || s_require_code (call, "region", request->region) || S_CHECK_PROFILE (call, request)
+        || s_require_categories (call, "categories", &request->categories))
+        return -1;
+    const msg_actor_t *actor = st_call_actor (call);
+    if (actor && s_require_official_in_scope (call, request->region))
+        return -1;
 
     char birth_date[11], gender[2] = {info.gender, 0};
     snprintf (birth_date, sizeof birth_date, "%04d-%02d-%02d", info.year, info.month, info.day);
-    uint8_t *id_sealed = NULL, *phone_sealed = NULL;
-    uint8_t id_hash[ST_CRYPTO_HASH_SIZE], phone_hash[ST_CRYPTO_HASH_SIZE];
-    char id_masked[32];
-    st_mask_id_number (id_number, id_masked, sizeof id_masked);
+    uint8_t *sealed_id = NULL, *sealed_phone = NULL, *sealed_contact = NULL;
     st_params_t params = {0};
     st_params_text (&params, request->name);
-    s_seal (call, &params, "id_number", id_number, &id_sealed, id_hash);
-    s_seal (call, &params, "phone", request->phone, &phone_sealed, phone_hash);
+    int rc = s_seal (call, &params, "id_number", id_number, &sealed_id, true);
     sodium_memzero (id_number, sizeof id_number);
+    rc = rc ? rc : s_seal (call, &params, "phone", request->phone, &sealed_phone, true);
     PGresult *res = NULL;
-    if (!st_call_failed (call)) {
+    if (rc == 0) {
         st_params_text (&params, request->region);
         st_params_text_array (&params, request->skills.items, request->skills.count);
         st_params_text (&params, gender);
         st_params_text (&params, birth_date);
-        if (st_call_exec (call, "volunteer_insert", &params, &res) &&
-            st_call_code (call) == ST_CONFLICT) {
+        s_text_array_param (&params, &request->categories, request->has_categories);
+        s_text_array_param (&params, &request->availability, request->has_availability);
+        s_double_param (&params, request->lat, request->has_lat);
+        s_double_param (&params, request->lon, request->has_lon);
+        if (request->has_party_member)
+            st_params_bool (&params, request->party_member);
+        else
+            st_params_text (&params, NULL);
+        st_params_text (&params, request->emergency_contact_name);
+        if (request->emergency_contact_phone)
+            rc = s_seal (call, &params, "emergency_contact_phone", request->emergency_contact_phone,
+                         &sealed_contact, false);
+        else
+            st_params_text (&params, NULL);
+        st_params_text (&params, request->insurance_until);
+        if (rc == 0 && st_call_exec (call, statement, &params, &res)
+            && st_call_code (call) == ST_CONFLICT)
             //  The only unique key a registration can break is the ID number.
             st_call_fail (call, ST_CONFLICT, "id_number",
                           "a volunteer with this ID number is already registered");
-        }
     }
     st_params_clear (&params);
-    free (id_sealed);
-    free (phone_sealed);
+    free (sealed_id);
+    free (sealed_phone);
+    free (sealed_contact);
     if (st_call_failed (call))
-        return;
-
-    reply->id = st_strdup (PQgetvalue (res, 0, 0));
-    reply->created_at = st_strdup (PQgetvalue (res, 0, 1));
+        return -1;
+    int created = PQntuples (res) == 1;
+    if (created)
+        s_volunteer_from_row (call, res, 0, reply);
     PQclear (res);
-    reply->name = st_strdup (request->name);
-    reply->id_number = st_strdup (id_masked);
-    char masked[32];
-    st_mask_phone (request->phone, masked, sizeof masked);
-    reply->phone = st_strdup (masked);
-    reply->region = st_strdup (request->region);
-    reply->skills.items = st_calloc (request->skills.count, sizeof (char *));
-    for (size_t i = 0; i < request->skills.count; i++)
-        reply->skills.items[i] = st_strdup (request->skills.items[i]);
-    reply->skills.count = request->skills.count;
-    reply->has_skills = true;
-    reply->gender = st_strdup (gender);
-    reply->birth_date = st_strdup (birth_date);
-    reply->status = st_strdup ("active");
+    return created;
+}
 
-    msg_volunteer_registered_t event = {.id = reply->id,
-                                        .name = reply->name,
-                                        .region = reply->region,
-                                        .skills = reply->skills,
-                                        .has_skills = true,
-                                        .gender = reply->gender,
-                                        .birth_year = info.year,
-                                        .has_birth_year = true,
-                                        .status = reply->status};
-    //  `event` borrows from `reply`: not cleared.
-    st_call_emit (call, "volunteer.registered", &msg_volunteer_registered_desc, &event);
+static void
+s_volunteer_register (st_call_t *call, const msg_volunteer_register_t *request,
+                      msg_volunteer_t *reply)
+{
+    if (s_insert_volunteer (call, request, "volunteer_insert", reply) != 1)
+        return;
+    if (request->password
+        && s_create_person_account (call, "volunteer", request->phone, request->password,
+                                    reply->region, reply->id, NULL))
+        return;
+    s_emit_volunteer (call, "volunteer.registered", reply);
 }
 
 //  ---------------------------------------------------------------------------------------
 //  volunteer.get — one volunteer, personal data masked
 
+//  Loads a volunteer the actor may see into `reply`; `statement` locks it or not.
+static int
+s_load_volunteer (st_call_t *call, const char *statement, const char *id_text,
+                  msg_volunteer_t *reply)
+{
+    int64_t id = 0;
+    if (s_require_id (call, "volunteer", id_text, &id))
+        return -1;
+    st_params_t params = {0};
+    st_params_int (&params, id);
+    PGresult *res;
+    if (st_call_exec (call, statement, &params, &res))
+        return -1;
+    if (PQntuples (res) == 0) {
+        PQclear (res);
+        return st_call_fail (call, ST_NOT_FOUND, "id", "no volunteer has id \"%s\"", id_text);
+    }
+    int rc =
+        s_require_volunteer_access (call, PQgetvalue (res, 0, V_ID), PQgetvalue (res, 0, V_REGION));
+    if (rc == 0)
+        s_volunteer_from_row (call, res, 0, reply);
+    PQclear (res);
+    return rc;
+}
+
 static void
 s_volunteer_get (st_call_t *call, const msg_volunteer_get_t *request, msg_volunteer_t *reply)
 {
+    s_load_volunteer (call, "volunteer_get", request->id, reply);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  volunteer.update — the volunteer or an official in scope changes the profile
+
+static void
+s_volunteer_update (st_call_t *call, const msg_volunteer_update_t *request, msg_volunteer_t *reply)
+{
+    if ((request->phone && s_require_phone (call, "phone", request->phone))
+        || S_CHECK_PROFILE (call, request)
+        || s_require_categories (call, "categories", &request->categories))
+        return;
+    msg_volunteer_t current = {0};
+    int rc = s_load_volunteer (call, "volunteer_lock", request->id, &current);
+    st_msg_clear (&msg_volunteer_desc, &current);
+    if (rc)
+        return;
+    uint8_t *sealed_phone = NULL, *sealed_contact = NULL;
+    st_params_t params = {0};
+    st_params_text (&params, request->id);
+    st_params_text (&params, request->name);
+    if (request->phone)
+        rc = s_seal (call, &params, "phone", request->phone, &sealed_phone, true);
+    else {
+        st_params_text (&params, NULL);
+        st_params_text (&params, NULL);
+    }
+    s_text_array_param (&params, &request->skills, request->has_skills);
+    s_text_array_param (&params, &request->categories, request->has_categories);
+    s_text_array_param (&params, &request->availability, request->has_availability);
+    s_double_param (&params, request->lat, request->has_lat);
+    s_double_param (&params, request->lon, request->has_lon);
+    if (request->has_party_member)
+        st_params_bool (&params, request->party_member);
+    else
+        st_params_text (&params, NULL);
+    st_params_text (&params, request->emergency_contact_name);
+    if (rc == 0 && request->emergency_contact_phone)
+        rc = s_seal (call, &params, "emergency_contact_phone", request->emergency_contact_phone,
+                     &sealed_contact, false);
+    else
+        st_params_text (&params, NULL);
+    st_params_text (&params, request->insurance_until);
+    PGresult *res = NULL;
+    if (rc == 0)
+        rc = st_call_exec (call, "volunteer_update", &params, &res);
+    st_params_clear (&params);
+    free (sealed_phone);
+    free (sealed_contact);
+    if (rc)
+        return;
+    s_volunteer_from_row (call, res, 0, reply);
+    PQclear (res);
+    if (request->phone) {
+        //  The phone is also the volunteer's login.
+        uint8_t login_hash[ST_CRYPTO_HASH_SIZE];
+        s_hash (call, "login", request->phone, login_hash);
+        st_params_text (&params, request->id);
+        st_params_bin (&params, login_hash, sizeof login_hash);
+        if (st_call_exec (call, "account_login_hash_update", &params, NULL)) {
+            if (st_call_code (call) == ST_CONFLICT)
+                st_call_fail (call, ST_CONFLICT, "phone",
+                              "this phone already signs in to another account");
+            return;
+        }
+    }
+    s_emit_volunteer (call, "volunteer.updated", reply);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  volunteer.list — a page of volunteers in a subtree the actor oversees
+
+static void
+s_volunteer_list (st_call_t *call, const msg_volunteer_list_t *request, msg_volunteer_page_t *reply)
+{
+    const msg_actor_t *actor = st_call_actor (call);
+    if (s_require_actor (call))
+        return;
+    const char *region = request->region;
+    if (!region && !s_is_system (actor))
+        region = actor->region; //  an official's own subtree by default
+    if (region && s_require_code (call, "region", region))
+        return;
+    if (!s_is_system (actor) && s_require_official_in_scope (call, region ? region : ""))
+        return;
+    if (request->status && !s_in_list (request->status, s_statuses)) {
+        st_call_fail (call, ST_INVALID_ARGUMENT, "status",
+                      "\"status\" must be active, suspended or left");
+        return;
+    }
+    int64_t after = 0;
+    if (request->cursor) {
+        char *end;
+        after = strtoll (request->cursor, &end, 10);
+        if (*end || after < 0) {
+            st_call_fail (call, ST_INVALID_ARGUMENT, "cursor", "\"cursor\" is not one we gave");
+            return;
+        }
+    }
+    char prefix[S_CODE_SIZE] = "", low[S_CODE_SIZE], high[S_CODE_SIZE + 1];
+    if (region)
+        s_prefix (region, prefix);
+    s_prefix_range (prefix, low, high);
+    //  The name filter is a prefix: LIKE's own wildcards in it are taken literally.
+    char *like = NULL;
+    if (request->q) {
+        like = st_malloc (2 * strlen (request->q) + 2);
+        char *p = like;
+        for (const char *q = request->q; *q; q++) {
+            if (*q == '%' || *q == '_' || *q == '\\')
+                *p++ = '\\';
+            *p++ = *q;
+        }
+        *p++ = '%';
+        *p = 0;
+    }
+    int64_t limit = request->has_limit ? request->limit : 50;
+    st_params_t params = {0};
+    st_params_text (&params, low);
+    st_params_text (&params, high);
+    st_params_text (&params, request->skill);
+    st_params_text (&params, request->category);
+    st_params_text (&params, request->status);
+    st_params_text (&params, like);
+    st_params_int (&params, after);
+    st_params_int (&params, limit + 1); //  one more tells whether a next page exists
+    PGresult *res;
+    int rc = st_call_exec (call, "volunteer_list", &params, &res);
+    free (like);
+    if (rc)
+        return;
+    int rows = PQntuples (res);
+    int shown = rows > limit ? (int) limit : rows;
+    reply->items.items = st_calloc (shown, sizeof (msg_volunteer_t));
+    reply->has_items = true;
+    for (int i = 0; i < shown; i++) {
+        s_volunteer_from_row (call, res, i, &reply->items.items[i]);
+        reply->items.count = i + 1;
+    }
+    if (rows > limit)
+        reply->next_cursor = st_strdup (PQgetvalue (res, shown - 1, V_ID));
+    PQclear (res);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  volunteer.reveal — the unmasked ID number and phone for a region admin in scope, with
+//  the reveal written to the audit log first
+
+static void
+s_volunteer_reveal (st_call_t *call, const msg_volunteer_reveal_t *request,
+                    msg_volunteer_pii_t *reply)
+{
+    const msg_actor_t *actor = st_call_actor (call);
+    if (s_require_actor (call))
+        return;
+    if (!s_is_system (actor) && strcmp (actor->role, "region_admin") != 0) {
+        st_call_fail (call, ST_PERMISSION_DENIED, NULL,
+                      "only a region admin may see personal data unmasked");
+        return;
+    }
     int64_t id = 0;
-    if (s_require_id (call, "id", request->id, &id))
+    if (s_require_id (call, "volunteer", request->id, &id))
         return;
     st_params_t params = {0};
     st_params_int (&params, id);
     PGresult *res;
     if (st_call_exec (call, "volunteer_get", &params, &res))
         return;
+    if (PQntuples (res) == 0 || !s_in_scope (actor, PQgetvalue (res, 0, V_REGION))) {
+        PQclear (res);
+        st_call_fail (call, ST_NOT_FOUND, "id", "no volunteer has id \"%s\"", request->id);
+        return;
+    }
+    st_params_text (&params, actor->account);
+    st_params_text (&params, actor->role);
+    st_params_int (&params, id);
+    st_params_text (&params, request->reason);
+    //  No audit record, no reveal.
+    if (st_call_exec (call, "pii_reveal_log", &params, NULL) == 0) {
+        reply->id = st_strdup (request->id);
+        reply->id_number = s_open (call, res, 0, V_ID_NUMBER, "id_number");
+        reply->phone = s_open (call, res, 0, V_PHONE, "phone");
+        if (!reply->id_number || !reply->phone)
+            st_call_fail (call, ST_INTERNAL, NULL, "personal data of volunteer %s does not open",
+                          request->id);
+    }
+    PQclear (res);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  volunteer.set_status — an official in scope suspends, reinstates or records a departure
+
+static void
+s_volunteer_set_status (st_call_t *call, const msg_volunteer_set_status_t *request,
+                        msg_volunteer_t *reply)
+{
+    if (!s_in_list (request->status, s_statuses)) {
+        st_call_fail (call, ST_INVALID_ARGUMENT, "status",
+                      "\"status\" must be active, suspended or left");
+        return;
+    }
+    msg_volunteer_t current = {0};
+    int rc = s_load_volunteer (call, "volunteer_lock", request->id, &current);
+    bool official = rc == 0 && s_require_official_in_scope (call, current.region) == 0;
+    st_msg_clear (&msg_volunteer_desc, &current);
+    if (!official)
+        return;
+    st_params_t params = {0};
+    st_params_text (&params, request->id);
+    st_params_text (&params, request->status);
+    PGresult *res;
+    if (st_call_exec (call, "volunteer_set_status", &params, &res))
+        return;
+    s_volunteer_from_row (call, res, 0, reply);
+    PQclear (res);
+    st_params_text (&params, request->id);
+    st_params_text (&params, request->status);
+    st_params_text (&params, request->reason);
+    st_params_text (&params, st_call_actor (call)->account);
+    if (st_call_exec (call, "volunteer_status_log", &params, NULL))
+        return;
+    s_emit_volunteer (call, "volunteer.status_changed", reply);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  region.create and region.get
+
+static int
+s_region_children (st_call_t *call, const char *code, msg_region_t *reply)
+{
+    st_params_t params = {0};
+    st_params_text (&params, code);
+    PGresult *res;
+    if (st_call_exec (call, "region_children", &params, &res))
+        return -1;
+    st_rows_to_list (res, &msg_region_child_desc, (st_list_t *) &reply->children,
+                     &reply->has_children);
+    PQclear (res);
+    return 0;
+}
+
+static void
+s_region_create (st_call_t *call, const msg_region_create_t *request, msg_region_t *reply)
+{
+    if (s_require_code (call, "code", request->code))
+        return;
+    int level = s_level (request->code);
+    char parent[S_CODE_SIZE];
+    bool has_parent = s_parent (request->code, parent);
+    //  Only the admin of the parent region (or the system) adds a region under it.
+    if (s_require_official_in_scope (call, has_parent ? parent : request->code))
+        return;
+    const msg_actor_t *actor = st_call_actor (call);
+    if (!s_is_system (actor) && strcmp (actor->role, "region_admin") != 0) {
+        st_call_fail (call, ST_PERMISSION_DENIED, NULL, "only a region admin may add regions");
+        return;
+    }
+    PGresult *res;
+    st_params_t params = {0};
+    if (has_parent) {
+        st_params_text (&params, parent);
+        if (st_call_exec (call, "region_exists", &params, &res))
+            return;
+        bool exists = PQntuples (res) > 0;
+        PQclear (res);
+        //  A city may stand alone: provinces are often not kept.
+        if (!exists && level > 1) {
+            st_call_fail (call, ST_FAILED_PRECONDITION, "code",
+                          "parent region \"%s\" does not exist yet", parent);
+            return;
+        }
+        has_parent = exists;
+    }
+    st_params_text (&params, request->code);
+    st_params_text (&params, request->name);
+    st_params_text (&params, s_levels[level]);
+    st_params_text (&params, has_parent ? parent : NULL);
+    if (st_call_exec (call, "region_insert", &params, &res)) {
+        if (st_call_code (call) == ST_CONFLICT)
+            st_call_fail (call, ST_CONFLICT, "code", "region \"%s\" exists already", request->code);
+        return;
+    }
+    st_row_to_msg (res, 0, &msg_region_desc, reply);
+    PQclear (res);
+    reply->has_children = true;
+}
+
+static void
+s_region_get (st_call_t *call, const msg_region_get_t *request, msg_region_t *reply)
+{
+    if (s_require_code (call, "code", request->code))
+        return;
+    st_params_t params = {0};
+    st_params_text (&params, request->code);
+    PGresult *res;
+    if (st_call_exec (call, "region_get", &params, &res))
+        return;
+    if (PQntuples (res) == 0) {
+        PQclear (res);
+        st_call_fail (call, ST_NOT_FOUND, "code", "no region has code \"%s\"", request->code);
+        return;
+    }
+    st_row_to_msg (res, 0, &msg_region_desc, reply);
+    PQclear (res);
+    s_region_children (call, request->code, reply);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  account.create and session.login
+
+static void
+s_account_create (st_call_t *call, const msg_account_create_t *request, msg_account_t *reply)
+{
+    if (!s_in_list (request->role, s_official_roles)) {
+        st_call_fail (call, ST_INVALID_ARGUMENT, "role",
+                      "\"role\" must be region_admin, station_admin or team_leader");
+        return;
+    }
+    for (const char *p = request->login; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || strchr ("._-@", *p))) {
+            st_call_fail (call, ST_INVALID_ARGUMENT, "login",
+                          "\"login\" may hold only a-z, 0-9, \".\", \"_\", \"-\" and \"@\"");
+            return;
+        }
+    if (st_phone_check (request->login, NULL) == 0) {
+        st_call_fail (call, ST_INVALID_ARGUMENT, "login",
+                      "\"login\" must not be a phone number: phones are volunteers' logins");
+        return;
+    }
+    if (s_require_code (call, "region", request->region)
+        || s_require_official_in_scope (call, request->region))
+        return;
+    const msg_actor_t *actor = st_call_actor (call);
+    if (!s_is_system (actor) && strcmp (actor->role, "region_admin") != 0) {
+        st_call_fail (call, ST_PERMISSION_DENIED, NULL, "only a region admin may create accounts");
+        return;
+    }
+    st_params_t params = {0};
+    st_params_text (&params, request->region);
+    PGresult *res;
+    if (st_call_exec (call, "region_exists", &params, &res))
+        return;
+    bool exists = PQntuples (res) > 0;
+    PQclear (res);
+    if (!exists) {
+        st_call_fail (call, ST_FAILED_PRECONDITION, "region", "no region has code \"%s\"",
+                      request->region);
+        return;
+    }
+    char hash[ST_PASSWORD_HASH_SIZE];
+    if (st_password_hash (request->password, hash)) {
+        st_call_fail (call, ST_RESOURCE_EXHAUSTED, NULL, "could not hash the password");
+        return;
+    }
+    uint8_t login_hash[ST_CRYPTO_HASH_SIZE];
+    s_hash (call, "login", request->login, login_hash);
+    st_params_bin (&params, login_hash, sizeof login_hash);
+    st_params_text (&params, request->login);
+    st_params_text (&params, hash);
+    st_params_text (&params, request->role);
+    st_params_text (&params, request->region);
+    st_params_text (&params, NULL);
+    st_params_text (&params, NULL);
+    st_params_text (&params, actor->account);
+    if (st_call_exec (call, "account_insert", &params, &res)) {
+        if (st_call_code (call) == ST_CONFLICT)
+            st_call_fail (call, ST_CONFLICT, "login", "login \"%s\" is taken", request->login);
+        return;
+    }
+    st_row_to_msg (res, 0, &msg_account_desc, reply);
+    PQclear (res);
+}
+
+#define S_LOGIN_ATTEMPTS 5
+
+//  Not a write op: each statement commits on its own, so a failed attempt counts.
+static void
+s_session_login (st_call_t *call, const msg_session_login_t *request, msg_account_t *reply)
+{
+    uint8_t login_hash[ST_CRYPTO_HASH_SIZE];
+    s_hash (call, "login", request->login, login_hash);
+    st_params_t params = {0};
+    st_params_bin (&params, login_hash, sizeof login_hash);
+    PGresult *res;
+    if (st_call_exec (call, "login_failures_get", &params, &res))
+        return;
+    int failures = PQntuples (res) ? atoi (PQgetvalue (res, 0, 0)) : 0;
+    PQclear (res);
+    if (failures >= S_LOGIN_ATTEMPTS) {
+        st_call_fail (call, ST_RESOURCE_EXHAUSTED, "login",
+                      "too many failed sign-ins: try again in 15 minutes");
+        return;
+    }
+    st_params_bin (&params, login_hash, sizeof login_hash);
+    if (st_call_exec (call, "account_by_login", &params, &res))
+        return;
+    //  An unknown login costs the same time as a wrong password.
+    static const char dummy[] = "$argon2id$v=19$m=65536,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$"
+                                "9sTbSlTio3Biev89thdrlKKiCaYsjjYVJxGAL3swxpQ";
+    bool known = PQntuples (res) == 1;
+    bool ok = st_password_verify (known ? PQgetvalue (res, 0, 6) : dummy, request->password);
+    if (known && ok) {
+        st_row_to_msg (res, 0, &msg_account_desc, reply);
+        PQclear (res);
+        st_params_bin (&params, login_hash, sizeof login_hash);
+        st_call_exec (call, "login_failures_clear", &params, NULL);
+        return;
+    }
+    PQclear (res);
+    st_params_bin (&params, login_hash, sizeof login_hash);
+    if (st_call_exec (call, "login_failures_add", &params, NULL))
+        return;
+    st_call_fail (call, ST_UNAUTHENTICATED, NULL, "login or password is wrong");
+}
+
+//  ---------------------------------------------------------------------------------------
+//  resident.register and resident.get
+
+static void
+s_resident_from_row (st_call_t *call, PGresult *res, msg_resident_t *r)
+{
+    st_row_to_msg (res, 0, &msg_resident_desc, r);
+    r->has_care_tags = true;
+    r->phone = s_open_masked (call, res, 0, PQfnumber (res, "phone_enc"), "phone", false);
+}
+
+static void
+s_resident_register (st_call_t *call, const msg_resident_register_t *request, msg_resident_t *reply)
+{
+    if (s_require_phone (call, "phone", request->phone)
+        || s_require_code (call, "region", request->region)
+        || s_require_list (call, "care_tags", &request->care_tags, s_care_tags))
+        return;
+    const msg_actor_t *actor = st_call_actor (call);
+    if (actor && s_require_official_in_scope (call, request->region))
+        return;
+    uint8_t *sealed = NULL;
+    st_params_t params = {0};
+    st_params_text (&params, request->name);
+    PGresult *res = NULL;
+    int rc = s_seal (call, &params, "phone", request->phone, &sealed, true);
+    if (rc == 0) {
+        st_params_text (&params, request->region);
+        st_params_text (&params, request->address);
+        s_double_param (&params, request->lat, request->has_lat);
+        s_double_param (&params, request->lon, request->has_lon);
+        s_text_array_param (&params, &request->care_tags, request->has_care_tags);
+        rc = st_call_exec (call, "resident_insert", &params, &res);
+    }
+    st_params_clear (&params);
+    free (sealed);
+    if (rc)
+        return;
+    s_resident_from_row (call, res, reply);
+    PQclear (res);
+    if (request->password
+        && s_create_person_account (call, "resident", request->phone, request->password,
+                                    reply->region, NULL, reply->id))
+        return;
+    msg_resident_registered_t event = {.id = reply->id,
+                                       .region = reply->region,
+                                       .lat = reply->lat,
+                                       .has_lat = reply->has_lat,
+                                       .lon = reply->lon,
+                                       .has_lon = reply->has_lon,
+                                       .care_tags = reply->care_tags,
+                                       .has_care_tags = true};
+    st_call_emit (call, "resident.registered", &msg_resident_registered_desc, &event);
+}
+
+static void
+s_resident_get (st_call_t *call, const msg_resident_get_t *request, msg_resident_t *reply)
+{
+    int64_t id = 0;
+    if (s_require_actor (call) || s_require_id (call, "resident", request->id, &id))
+        return;
+    st_params_t params = {0};
+    st_params_int (&params, id);
+    PGresult *res;
+    if (st_call_exec (call, "resident_get", &params, &res))
+        return;
+    const msg_actor_t *actor = st_call_actor (call);
+    bool self = PQntuples (res) == 1 && strcmp (actor->role, "resident") == 0 && actor->resident_id
+                && strcmp (actor->resident_id, request->id) == 0;
+    if (PQntuples (res) == 0 || !(self || s_in_scope (actor, PQgetvalue (res, 0, R_REGION)))) {
+        PQclear (res);
+        st_call_fail (call, ST_NOT_FOUND, "id", "no resident has id \"%s\"", request->id);
+        return;
+    }
+    s_resident_from_row (call, res, reply);
+    PQclear (res);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  volunteer.import — bulk registration (登记造册) from a spreadsheet's CSV
+
+//  The columns an import reads: the field, and the names officials give it.
+enum {
+    C_NAME,
+    C_ID_NUMBER,
+    C_PHONE,
+    C_REGION,
+    C_SKILLS,
+    C_CATEGORIES,
+    C_PARTY_MEMBER,
+    C_INSURANCE_UNTIL,
+    C_CONTACT_NAME,
+    C_CONTACT_PHONE,
+    C_COUNT
+};
+static const struct {
+    const char *field;
+    const char *aliases[3];
+    bool required;
+} s_columns[C_COUNT] = {
+    {"name", {"姓名", NULL}, true},
+    {"id_number", {"身份证号", "身份证号码", NULL}, true},
+    {"phone", {"手机号", "手机号码", "联系电话"}, true},
+    {"region", {"区划代码", "所属区划代码", NULL}, true},
+    {"skills", {"技能", "特长", NULL}, false},
+    {"categories", {"服务类别", "意向服务类别", NULL}, false},
+    {"party_member", {"党员", "是否党员", NULL}, false},
+    {"insurance_until", {"保险有效期", "保险有效期至", NULL}, false},
+    {"emergency_contact_name", {"紧急联系人", NULL}, false},
+    {"emergency_contact_phone", {"紧急联系电话", "紧急联系人电话", NULL}, false},
+};
+
+//  Splits a list cell ("急救;手语", "急救、手语", "急救|手语") into owned items.
+static void
+s_split (const char *cell, st_strs_t *out, bool *has)
+{
+    size_t len = strlen (cell);
+    out->items = st_calloc (len / 2 + 1, sizeof (char *));
+    out->count = 0;
+    const char *p = cell;
+    while (*p) {
+        const char *end = p;
+        size_t sep = 0;
+        while (*end) {
+            if (*end == ';' || *end == '|' || *end == ',')
+                sep = 1;
+            else if (strncmp (end, "、", 3) == 0 || strncmp (end, "；", 3) == 0)
+                sep = 3;
+            if (sep)
+                break;
+            end++;
+        }
+        while (p < end && *p == ' ')
+            p++;
+        const char *stop = end;
+        while (stop > p && stop[-1] == ' ')
+            stop--;
+        if (stop > p)
+            out->items[out->count++] = st_strndup (p, (size_t) (stop - p));
+        p = *end ? end + sep : end;
+        sep = 0;
+    }
+    *has = true;
+}
+
+static void
+s_free_list (st_strs_t *list)
+{
+    for (size_t i = 0; i < list->count; i++)
+        free (list->items[i]);
+    free (list->items);
+}
+
+static void
+s_import_error (msg_import_result_t *reply, size_t *capacity, int line, const char *field,
+                st_status_t code, const char *message)
+{
+    if (reply->errors.count == *capacity) {
+        *capacity = *capacity ? 2 * *capacity : 16;
+        msg_import_error_t *grown =
+            realloc (reply->errors.items, *capacity * sizeof (msg_import_error_t));
+        if (!grown)
+            abort ();
+        reply->errors.items = grown;
+    }
+    msg_import_error_t *e = &reply->errors.items[reply->errors.count++];
+    memset (e, 0, sizeof *e);
+    e->line = line;
+    e->has_line = true;
+    e->field = field && *field ? st_strdup (field) : NULL;
+    e->code = st_strdup (st_status_name (code));
+    char text[300];
+    snprintf (text, sizeof text, "%s", message);
+    //  Never cut a character in two.
+    size_t n = strlen (text);
+    while (n > 0 && ((unsigned char) text[n - 1] & 0xc0) == 0x80 && n == sizeof text - 1)
+        text[--n] = 0;
+    e->message = st_strdup (text);
+}
+
+//  Maps the header row to column indexes; fails the call when a required column is missing.
+static int
+s_import_header (st_call_t *call, st_csv_t *csv, int fields, int columns[C_COUNT])
+{
+    for (int c = 0; c < C_COUNT; c++) {
+        columns[c] = -1;
+        for (int i = 0; i < fields && columns[c] < 0; i++) {
+            const char *title = st_csv_field (csv, i);
+            if (strcmp (title, s_columns[c].field) == 0)
+                columns[c] = i;
+            for (int a = 0; a < 3 && s_columns[c].aliases[a]; a++)
+                if (strcmp (title, s_columns[c].aliases[a]) == 0)
+                    columns[c] = i;
+        }
+        if (s_columns[c].required && columns[c] < 0)
+            return st_call_fail (call, ST_INVALID_ARGUMENT, "csv",
+                                 "the header row has no column \"%s\" (or \"%s\")",
+                                 s_columns[c].field, s_columns[c].aliases[0]);
+    }
+    return 0;
+}
+
+static void
+s_volunteer_import (st_call_t *call, const msg_volunteer_import_t *request,
+                    msg_import_result_t *reply)
+{
+    const msg_actor_t *actor = st_call_actor (call);
+    if (s_require_actor (call))
+        return;
+    if (!s_is_system (actor) && !s_is_official (actor)) {
+        st_call_fail (call, ST_PERMISSION_DENIED, NULL, "only officials import volunteers");
+        return;
+    }
+    const char *data = (const char *) request->csv.data;
+    if (!st_utf8_check (data, request->csv.size, NULL)) {
+        st_call_fail (call, ST_INVALID_ARGUMENT, "csv",
+                      "the file is not UTF-8 text: save it as \"CSV UTF-8\" (a GBK file cannot "
+                      "be read)");
+        return;
+    }
+    st_csv_t *csv = st_csv_new (data, request->csv.size);
+    int columns[C_COUNT];
+    int fields = st_csv_next (csv);
+    if (fields <= 0) {
+        st_call_fail (call, ST_INVALID_ARGUMENT, "csv", "the file has no header row");
+        st_csv_destroy (&csv);
+        return;
+    }
+    if (s_import_header (call, csv, fields, columns)) {
+        st_csv_destroy (&csv);
+        return;
+    }
+    reply->has_created = reply->has_skipped = reply->has_errors = true;
+    size_t capacity = 0;
+    while ((fields = st_csv_next (csv)) != 0) {
+        int line = st_csv_line (csv);
+        if (fields < 0) {
+            s_import_error (reply, &capacity, line, NULL, ST_INVALID_ARGUMENT, st_csv_error (csv));
+            continue;
+        }
+#define S_CELL(c)                                                                                  \
+    (columns[c] >= 0 && *st_csv_field (csv, columns[c]) ? st_csv_field (csv, columns[c]) : NULL)
+        msg_volunteer_register_t row = {.name = (char *) S_CELL (C_NAME),
+                                        .id_number = (char *) S_CELL (C_ID_NUMBER),
+                                        .phone = (char *) S_CELL (C_PHONE),
+                                        .region = (char *) S_CELL (C_REGION),
+                                        .insurance_until = (char *) S_CELL (C_INSURANCE_UNTIL),
+                                        .emergency_contact_name = (char *) S_CELL (C_CONTACT_NAME),
+                                        .emergency_contact_phone =
+                                            (char *) S_CELL (C_CONTACT_PHONE)};
+        s_split (S_CELL (C_SKILLS) ? S_CELL (C_SKILLS) : "", &row.skills, &row.has_skills);
+        s_split (S_CELL (C_CATEGORIES) ? S_CELL (C_CATEGORIES) : "", &row.categories,
+                 &row.has_categories);
+        const char *party = S_CELL (C_PARTY_MEMBER);
+#undef S_CELL
+        st_error_t err = {0};
+        bool bad_party = false;
+        if (party) {
+            row.has_party_member = true;
+            if (strcmp (party, "是") == 0 || strcmp (party, "true") == 0
+                || strcmp (party, "1") == 0)
+                row.party_member = true;
+            else if (!(strcmp (party, "否") == 0 || strcmp (party, "false") == 0
+                       || strcmp (party, "0") == 0))
+                bad_party = true;
+        }
+        msg_volunteer_t volunteer = {0};
+        int rc = -1;
+        if (bad_party)
+            st_error_set (&err, ST_INVALID_ARGUMENT, "party_member",
+                          "\"party_member\" must be 是 or 否 (true or false)");
+        else if (st_validate (&msg_volunteer_register_desc, &row, &err) == 0) {
+            rc = s_insert_volunteer (call, &row, "volunteer_insert_new", &volunteer);
+            if (rc < 0 && !st_call_recover (call, &err)) {
+                //  The database refused: the whole import is rolled back.
+                s_free_list (&row.skills);
+                s_free_list (&row.categories);
+                st_csv_destroy (&csv);
+                return;
+            }
+        }
+        if (rc == 1) {
+            reply->created++;
+            s_emit_volunteer (call, "volunteer.registered", &volunteer);
+        } else if (rc == 0)
+            reply->skipped++;
+        else
+            s_import_error (reply, &capacity, line, err.field, err.code, err.message);
+        st_msg_clear (&msg_volunteer_desc, &volunteer);
+        s_free_list (&row.skills);
+        s_free_list (&row.categories);
+        if (st_call_failed (call))
+            break;
+    }
+    st_csv_destroy (&csv);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  category.list and category.create — service categories are data
+
+static void
+s_category_list (st_call_t *call, const msg_category_list_t *request, msg_categories_t *reply)
+{
+    if (request->region && s_require_code (call, "region", request->region))
+        return;
+    st_params_t params = {0};
+    st_params_text (&params, request->region);
+    PGresult *res;
+    if (st_call_exec (call, "category_list", &params, &res))
+        return;
+    st_rows_to_list (res, &msg_category_desc, (st_list_t *) &reply->items, &reply->has_items);
+    PQclear (res);
+}
+
+static void
+s_category_create (st_call_t *call, const msg_category_t *request, msg_category_t *reply)
+{
+    const msg_actor_t *actor = st_call_actor (call);
+    if (s_require_actor (call))
+        return;
+    //  A region admin's category belongs to its region; the system's are national.
+    const char *region = s_is_system (actor) ? request->region : actor->region;
+    if (!s_is_system (actor) && strcmp (actor->role, "region_admin") != 0) {
+        st_call_fail (call, ST_PERMISSION_DENIED, NULL, "only a region admin adds categories");
+        return;
+    }
+    if (region && s_require_code (call, "region", region))
+        return;
+    for (const char *p = request->code; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_')
+            || (p == request->code && !(*p >= 'a' && *p <= 'z'))) {
+            st_call_fail (call, ST_INVALID_ARGUMENT, "code",
+                          "\"code\" must start with a-z and hold only a-z, 0-9 and \"_\"");
+            return;
+        }
+    st_params_t params = {0};
+    st_params_text (&params, request->code);
+    st_params_text (&params, request->name);
+    st_params_text (&params, region);
+    PGresult *res;
+    if (st_call_exec (call, "category_insert", &params, &res)) {
+        if (st_call_code (call) == ST_CONFLICT)
+            st_call_fail (call, ST_CONFLICT, "code", "category \"%s\" exists already",
+                          request->code);
+        return;
+    }
+    st_row_to_msg (res, 0, &msg_category_desc, reply);
+    PQclear (res);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  site.create and site.get — practice sites hang on regions
+
+static const char *const s_site_kinds[] = {"centre", "institute", "station", "point", NULL};
+
+//  The region must exist: sites and teams hang on known regions.
+static int
+s_require_region_exists (st_call_t *call, const char *field, const char *code)
+{
+    st_params_t params = {0};
+    st_params_text (&params, code);
+    PGresult *res;
+    if (st_call_exec (call, "region_exists", &params, &res))
+        return -1;
+    bool exists = PQntuples (res) > 0;
+    PQclear (res);
+    if (!exists)
+        return st_call_fail (call, ST_FAILED_PRECONDITION, field, "no region has code \"%s\"",
+                             code);
+    return 0;
+}
+
+static void
+s_site_create (st_call_t *call, const msg_site_create_t *request, msg_site_t *reply)
+{
+    if (!s_in_list (request->kind, s_site_kinds)) {
+        st_call_fail (call, ST_INVALID_ARGUMENT, "kind",
+                      "\"kind\" must be centre, institute, station or point");
+        return;
+    }
+    if (s_require_code (call, "region", request->region)
+        || s_require_official_in_scope (call, request->region))
+        return;
+    const msg_actor_t *actor = st_call_actor (call);
+    if (strcmp (actor->role, "team_leader") == 0) {
+        st_call_fail (call, ST_PERMISSION_DENIED, NULL, "team leaders do not add sites");
+        return;
+    }
+    if (s_require_region_exists (call, "region", request->region))
+        return;
+    st_params_t params = {0};
+    st_params_text (&params, request->name);
+    st_params_text (&params, request->kind);
+    st_params_text (&params, request->region);
+    st_params_text (&params, request->address);
+    s_double_param (&params, request->lat, request->has_lat);
+    s_double_param (&params, request->lon, request->has_lon);
+    st_params_text (&params, request->opening_hours);
+    PGresult *res;
+    if (st_call_exec (call, "site_insert", &params, &res))
+        return;
+    st_row_to_msg (res, 0, &msg_site_desc, reply);
+    PQclear (res);
+}
+
+static void
+s_site_get (st_call_t *call, const msg_site_get_t *request, msg_site_t *reply)
+{
+    int64_t id = 0;
+    if (s_require_id (call, "site", request->id, &id))
+        return;
+    st_params_t params = {0};
+    st_params_int (&params, id);
+    PGresult *res;
+    if (st_call_exec (call, "site_get", &params, &res))
+        return;
+    if (PQntuples (res) == 0)
+        st_call_fail (call, ST_NOT_FOUND, "id", "no site has id \"%s\"", request->id);
+    else
+        st_row_to_msg (res, 0, &msg_site_desc, reply);
+    PQclear (res);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  team.create, team.get, team.add_member, team.remove_member
+
+static const char *const s_team_levels[] = {"demonstration", "brigade", "detachment",
+                                            "squad",         "unit",    NULL};
+static const char *const s_member_roles[] = {"member", "leader", "info_officer", NULL};
+
+//  Loads a team and its members into `reply`; `statement` locks the team row or not.
+static int
+s_load_team (st_call_t *call, const char *statement, const char *id_text, msg_team_t *reply)
+{
+    int64_t id = 0;
+    if (s_require_id (call, "team", id_text, &id))
+        return -1;
+    st_params_t params = {0};
+    st_params_int (&params, id);
+    PGresult *res;
+    if (st_call_exec (call, statement, &params, &res))
+        return -1;
+    if (PQntuples (res) == 0) {
+        PQclear (res);
+        return st_call_fail (call, ST_NOT_FOUND, "id", "no team has id \"%s\"", id_text);
+    }
+    st_row_to_msg (res, 0, &msg_team_desc, reply);
+    PQclear (res);
+    st_params_int (&params, id);
+    if (st_call_exec (call, "team_members", &params, &res))
+        return -1;
+    st_rows_to_list (res, &msg_member_desc, (st_list_t *) &reply->members, &reply->has_members);
+    PQclear (res);
+    return 0;
+}
+
+static void
+s_team_create (st_call_t *call, const msg_team_create_t *request, msg_team_t *reply)
+{
+    if (!s_in_list (request->level, s_team_levels)) {
+        st_call_fail (call, ST_INVALID_ARGUMENT, "level",
+                      "\"level\" must be demonstration, brigade, detachment, squad or unit");
+        return;
+    }
+    char *category[] = {request->category};
+    st_strs_t categories = {category, 1};
+    if (s_require_code (call, "region", request->region)
+        || s_require_official_in_scope (call, request->region)
+        || s_require_categories (call, "category", &categories)
+        || s_require_region_exists (call, "region", request->region))
+        return;
+    int64_t site = 0, parent = 0;
+    if ((request->site_id && s_require_id (call, "site", request->site_id, &site))
+        || (request->parent_id && s_require_id (call, "team", request->parent_id, &parent)))
+        return;
+    st_params_t params = {0};
+    st_params_text (&params, request->name);
+    st_params_text (&params, request->level);
+    st_params_text (&params, request->category);
+    st_params_text (&params, request->region);
+    st_params_text (&params, request->site_id);
+    st_params_text (&params, request->parent_id);
+    PGresult *res;
+    if (st_call_exec (call, "team_insert", &params, &res)) {
+        if (st_call_code (call) == ST_FAILED_PRECONDITION)
+            st_call_fail (call, ST_NOT_FOUND, request->site_id ? "site_id" : "parent_id",
+                          "the site or parent team does not exist");
+        return;
+    }
+    char id[24];
+    snprintf (id, sizeof id, "%s", PQgetvalue (res, 0, 0));
+    PQclear (res);
+    if (s_load_team (call, "team_get", id, reply))
+        return;
+    msg_team_created_t event = {.id = reply->id,
+                                .name = reply->name,
+                                .level = reply->level,
+                                .category = reply->category,
+                                .region = reply->region};
+    st_call_emit (call, "team.created", &msg_team_created_desc, &event);
+}
+
+static void
+s_team_get (st_call_t *call, const msg_team_get_t *request, msg_team_t *reply)
+{
+    if (s_require_actor (call) || s_load_team (call, "team_get", request->id, reply))
+        return;
+    const msg_actor_t *actor = st_call_actor (call);
+    bool member = false;
+    for (size_t i = 0; i < reply->members.count && actor->volunteer_id; i++)
+        member = member || strcmp (reply->members.items[i].volunteer_id, actor->volunteer_id) == 0;
+    if (!member && !s_in_scope (actor, reply->region))
+        st_call_fail (call, ST_NOT_FOUND, "id", "no team has id \"%s\"", request->id);
+}
+
+//  An official in scope, or a leader of this very team, manages its members.
+static int
+s_require_team_manager (st_call_t *call, const msg_team_t *team)
+{
+    const msg_actor_t *actor = st_call_actor (call);
+    if (s_in_scope (actor, team->region))
+        return 0;
+    if (strcmp (actor->role, "volunteer") == 0 && actor->volunteer_id) {
+        st_params_t params = {0};
+        st_params_text (&params, team->id);
+        st_params_text (&params, actor->volunteer_id);
+        PGresult *res;
+        if (st_call_exec (call, "team_leads", &params, &res))
+            return -1;
+        bool leads = PQntuples (res) > 0;
+        PQclear (res);
+        if (leads)
+            return 0;
+    }
+    return st_call_fail (call, ST_PERMISSION_DENIED, "team_id",
+                         "only the team's leader or an official in scope manages its members");
+}
+
+static void
+s_team_change_member (st_call_t *call, const msg_team_member_t *request, msg_team_t *reply,
+                      bool add)
+{
+    const char *role = request->role ? request->role : "member";
+    if (add && !s_in_list (role, s_member_roles)) {
+        st_call_fail (call, ST_INVALID_ARGUMENT, "role",
+                      "\"role\" must be member, leader or info_officer");
+        return;
+    }
+    msg_team_t team = {0};
+    int rc = s_require_actor (call);
+    if (rc == 0)
+        rc = s_load_team (call, "team_lock", request->team_id, &team);
+    if (rc == 0)
+        rc = s_require_team_manager (call, &team);
+    //  The volunteer must exist; a member is named by id, nothing more is shown.
+    int64_t volunteer_id = 0;
+    if (rc == 0)
+        rc = s_require_id (call, "volunteer", request->volunteer_id, &volunteer_id);
+    if (rc == 0) {
+        st_params_t params = {0};
+        st_params_int (&params, volunteer_id);
+        PGresult *res;
+        rc = st_call_exec (call, "volunteer_get", &params, &res);
+        if (rc == 0) {
+            bool found = PQntuples (res) > 0;
+            PQclear (res);
+            if (!found)
+                rc = st_call_fail (call, ST_NOT_FOUND, "volunteer_id", "no volunteer has id \"%s\"",
+                                   request->volunteer_id);
+        }
+    }
+    if (rc == 0) {
+        st_params_t params = {0};
+        st_params_text (&params, team.id);
+        st_params_int (&params, volunteer_id);
+        if (add) {
+            st_params_text (&params, role);
+            rc = st_call_exec (call, "membership_upsert", &params, NULL);
+        } else {
+            PGresult *res;
+            rc = st_call_exec (call, "membership_delete", &params, &res);
+            if (rc == 0) {
+                bool removed = PQntuples (res) > 0;
+                PQclear (res);
+                if (!removed)
+                    rc = st_call_fail (call, ST_NOT_FOUND, "volunteer_id",
+                                       "volunteer \"%s\" is not in team \"%s\"",
+                                       request->volunteer_id, team.id);
+            }
+        }
+    }
+    st_msg_clear (&msg_team_desc, &team);
+    if (rc || s_load_team (call, "team_get", request->team_id, reply))
+        return;
+    msg_membership_changed_t event = {.team_id = reply->id,
+                                      .volunteer_id = (char *) request->volunteer_id,
+                                      .role = add ? (char *) role : NULL};
+    st_call_emit (call, "membership.changed", &msg_membership_changed_desc, &event);
+}
+
+static void
+s_team_add_member (st_call_t *call, const msg_team_member_t *request, msg_team_t *reply)
+{
+    s_team_change_member (call, request, reply, true);
+}
+
+static void
+s_team_remove_member (st_call_t *call, const msg_team_member_t *request, msg_team_t *reply)
+{
+    s_team_change_member (call, request, reply, false);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  Transfer (转移接续): the volunteer consents, the destination's admin moves them; the
+//  volunteer id stays, so history, hours, points and stars follow it
+
+static void
+s_volunteer_request_transfer (st_call_t *call, const msg_transfer_request_t *request,
+                              msg_volunteer_t *reply)
+{
+    const msg_actor_t *actor = st_call_actor (call);
+    if (s_require_actor (call) || s_require_code (call, "region", request->region))
+        return;
+    //  Consent is the volunteer's own: nobody gives it for them.
+    if (!(strcmp (actor->role, "volunteer") == 0 && actor->volunteer_id
+          && strcmp (actor->volunteer_id, request->id) == 0)) {
+        st_call_fail (call, ST_PERMISSION_DENIED, "id",
+                      "only the volunteer asks to be transferred");
+        return;
+    }
+    if (s_require_region_exists (call, "region", request->region)
+        || s_load_volunteer (call, "volunteer_lock", request->id, reply))
+        return;
+    st_params_t params = {0};
+    st_params_text (&params, request->id);
+    st_params_text (&params, request->region);
+    st_call_exec (call, "transfer_request_put", &params, NULL);
+}
+
+static void
+s_volunteer_transfer (st_call_t *call, const msg_transfer_t *request, msg_volunteer_t *reply)
+{
+    if (s_require_actor (call) || s_require_code (call, "region", request->region)
+        || s_require_official_in_scope (call, request->region))
+        return;
+    int64_t id = 0;
+    if (s_require_id (call, "volunteer", request->id, &id))
+        return;
+    st_params_t params = {0};
+    st_params_int (&params, id);
+    PGresult *res;
+    if (st_call_exec (call, "volunteer_lock", &params, &res))
+        return;
     if (PQntuples (res) == 0) {
         PQclear (res);
         st_call_fail (call, ST_NOT_FOUND, "id", "no volunteer has id \"%s\"", request->id);
         return;
     }
-    reply->id = st_strdup (PQgetvalue (res, 0, 0));
-    reply->name = st_strdup (PQgetvalue (res, 0, 1));
-    reply->id_number = s_open_masked (call, res, 0, 2, "id_number");
-    reply->phone = s_open_masked (call, res, 0, 3, "phone");
-    reply->region = st_strdup (PQgetvalue (res, 0, 4));
-    s_parse_text_array (PQgetvalue (res, 0, 5), &reply->skills);
-    reply->has_skills = true;
-    reply->gender = s_optional (res, 0, 6);
-    reply->birth_date = s_optional (res, 0, 7);
-    reply->status = st_strdup (PQgetvalue (res, 0, 8));
-    reply->created_at = st_strdup (PQgetvalue (res, 0, 9));
+    char from[S_CODE_SIZE];
+    snprintf (from, sizeof from, "%s", PQgetvalue (res, 0, V_REGION));
     PQclear (res);
+    st_params_int (&params, id);
+    st_params_text (&params, request->region);
+    if (st_call_exec (call, "transfer_request_take", &params, &res))
+        return;
+    bool consented = PQntuples (res) > 0;
+    PQclear (res);
+    if (!consented) {
+        st_call_fail (call, ST_FAILED_PRECONDITION, "id",
+                      "the volunteer has not asked to move to \"%s\"", request->region);
+        return;
+    }
+    st_params_int (&params, id);
+    st_params_text (&params, request->region);
+    if (st_call_exec (call, "volunteer_move", &params, &res))
+        return;
+    s_volunteer_from_row (call, res, 0, reply);
+    PQclear (res);
+    char prefix[S_CODE_SIZE], low[S_CODE_SIZE], high[S_CODE_SIZE + 1];
+    s_prefix (request->region, prefix);
+    s_prefix_range (prefix, low, high);
+    st_params_int (&params, id);
+    st_params_text (&params, low);
+    st_params_text (&params, high);
+    if (st_call_exec (call, "memberships_leave", &params, NULL))
+        return;
+    for (size_t i = 0; i < request->team_ids.count; i++) {
+        msg_team_t team = {0};
+        int rc = s_load_team (call, "team_lock", request->team_ids.items[i], &team);
+        bool inside = rc == 0 && strncmp (team.region, prefix, strlen (prefix)) == 0;
+        st_msg_clear (&msg_team_desc, &team);
+        if (rc)
+            return;
+        if (!inside) {
+            st_call_fail (call, ST_INVALID_ARGUMENT, "team_ids",
+                          "team \"%s\" is not in the destination region",
+                          request->team_ids.items[i]);
+            return;
+        }
+        st_params_text (&params, request->team_ids.items[i]);
+        st_params_int (&params, id);
+        st_params_text (&params, "member");
+        if (st_call_exec (call, "membership_upsert", &params, NULL))
+            return;
+    }
+    st_params_int (&params, id);
+    st_params_text (&params, from);
+    st_params_text (&params, request->region);
+    st_params_text (&params, st_call_actor (call)->account);
+    if (st_call_exec (call, "transfer_log", &params, NULL))
+        return;
+    msg_volunteer_transferred_t event = {.id = reply->id,
+                                         .from_region = from,
+                                         .to_region = reply->region,
+                                         .team_ids = request->team_ids,
+                                         .has_team_ids = true};
+    st_call_emit (call, "volunteer.transferred", &msg_volunteer_transferred_desc, &event);
+    s_emit_volunteer (call, "volunteer.updated", reply);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  region.import — a list of regions from CSV, parents placed before their children
+
+typedef struct {
+    int line;
+    char code[S_CODE_SIZE];
+    char *name;
+} s_region_row_t;
+
+static int
+s_region_row_order (const void *a, const void *b)
+{
+    const s_region_row_t *x = a, *y = b;
+    //  Shallower levels first, so a parent exists before its children arrive.
+    int lx = s_is_code (x->code) ? s_level (x->code) : 9,
+        ly = s_is_code (y->code) ? s_level (y->code) : 9;
+    return lx != ly ? lx - ly : x->line - y->line;
+}
+
+static void
+s_region_import (st_call_t *call, const msg_region_import_t *request, msg_import_result_t *reply)
+{
+    const msg_actor_t *actor = st_call_actor (call);
+    if (s_require_actor (call))
+        return;
+    if (!s_is_system (actor) && strcmp (actor->role, "region_admin") != 0) {
+        st_call_fail (call, ST_PERMISSION_DENIED, NULL, "only a region admin imports regions");
+        return;
+    }
+    const char *data = (const char *) request->csv.data;
+    if (!st_utf8_check (data, request->csv.size, NULL)) {
+        st_call_fail (call, ST_INVALID_ARGUMENT, "csv",
+                      "the file is not UTF-8 text: save it as \"CSV UTF-8\" (a GBK file cannot "
+                      "be read)");
+        return;
+    }
+    st_csv_t *csv = st_csv_new (data, request->csv.size);
+    int fields = st_csv_next (csv), code_col = -1, name_col = -1;
+    for (int i = 0; i < fields; i++) {
+        const char *title = st_csv_field (csv, i);
+        if (strcmp (title, "code") == 0 || strcmp (title, "区划代码") == 0)
+            code_col = i;
+        if (strcmp (title, "name") == 0 || strcmp (title, "名称") == 0)
+            name_col = i;
+    }
+    if (code_col < 0 || name_col < 0) {
+        st_csv_destroy (&csv);
+        st_call_fail (call, ST_INVALID_ARGUMENT, "csv",
+                      "the header row needs columns \"code\" and \"name\" (or 区划代码, 名称)");
+        return;
+    }
+    reply->has_created = reply->has_skipped = reply->has_errors = true;
+    size_t capacity = 0, count = 0, allocated = 64;
+    s_region_row_t *rows = st_calloc (allocated, sizeof *rows);
+    while ((fields = st_csv_next (csv)) != 0) {
+        if (fields < 0) {
+            s_import_error (reply, &capacity, st_csv_line (csv), NULL, ST_INVALID_ARGUMENT,
+                            st_csv_error (csv));
+            continue;
+        }
+        if (count == allocated) {
+            allocated *= 2;
+            s_region_row_t *grown = realloc (rows, allocated * sizeof *rows);
+            if (!grown)
+                abort ();
+            rows = grown;
+        }
+        s_region_row_t *row = &rows[count++];
+        row->line = st_csv_line (csv);
+        snprintf (row->code, sizeof row->code, "%s", st_csv_field (csv, code_col));
+        row->name = st_strdup (st_csv_field (csv, name_col));
+    }
+    st_csv_destroy (&csv);
+    qsort (rows, count, sizeof *rows, s_region_row_order);
+    for (size_t i = 0; i < count && !st_call_failed (call); i++) {
+        s_region_row_t *row = &rows[i];
+        st_error_t err = {0};
+        size_t chars = 0;
+        st_utf8_check (row->name, strlen (row->name), &chars);
+        int level = s_is_code (row->code) ? s_level (row->code) : -1;
+        char parent[S_CODE_SIZE];
+        s_parent (row->code, parent);
+        if (level < 0)
+            st_error_set (&err, ST_INVALID_ARGUMENT, "code",
+                          "\"code\" must be a 12-digit statistical division code");
+        else if (chars < 1 || chars > 50)
+            st_error_set (&err, ST_INVALID_ARGUMENT, "name", "\"name\" must be 1 to 50 characters");
+        else if (!s_in_scope (actor, level > 0 ? parent : row->code))
+            st_error_set (&err, ST_PERMISSION_DENIED, "code",
+                          "region \"%s\" is outside your region", row->code);
+        if (err.code != ST_OK) {
+            s_import_error (reply, &capacity, row->line, err.field, err.code, err.message);
+            continue;
+        }
+        bool has_parent = false;
+        if (level > 0) {
+            st_params_t params = {0};
+            st_params_text (&params, parent);
+            PGresult *res;
+            if (st_call_exec (call, "region_exists", &params, &res))
+                break;
+            has_parent = PQntuples (res) > 0;
+            PQclear (res);
+            if (!has_parent && level > 1) {
+                s_import_error (reply, &capacity, row->line, "code", ST_FAILED_PRECONDITION,
+                                "its parent region is neither in the file nor registered");
+                continue;
+            }
+        }
+        st_params_t params = {0};
+        st_params_text (&params, row->code);
+        st_params_text (&params, row->name);
+        st_params_text (&params, s_levels[level]);
+        st_params_text (&params, has_parent ? parent : NULL);
+        PGresult *res;
+        if (st_call_exec (call, "region_insert_new", &params, &res))
+            break;
+        if (PQntuples (res) == 1)
+            reply->created++;
+        else
+            reply->skipped++;
+        PQclear (res);
+    }
+    for (size_t i = 0; i < count; i++)
+        free (rows[i].name);
+    free (rows);
 }

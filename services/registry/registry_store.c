@@ -1,19 +1,148 @@
 /*  registry_store.c — the registry's SQL: statements named after the op that runs them  */
 #include "registry_store.h"
 
+//  Every column a volunteer reply needs, in the order registry_server.c reads them.
+#define VOLUNTEER_COLUMNS                                                                          \
+    " id, name, id_number_enc, phone_enc, region, skills, gender,"                                 \
+    " to_char (birth_date, 'YYYY-MM-DD') AS birth_date, status,"                                   \
+    " to_char (created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS created_at,"    \
+    " categories, availability, lat, lon, party_member, emergency_contact_name,"                   \
+    " emergency_contact_phone_enc, to_char (insurance_until, 'YYYY-MM-DD') AS insurance_until "
+
+#define RESIDENT_COLUMNS                                                                           \
+    " id, name, phone_enc, region, address, lat, lon, care_tags,"                                  \
+    " to_char (created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS created_at "
+
 static const struct {
     const char *name;
     const char *sql;
 } s_statements[] = {
     {"volunteer_insert",
      "INSERT INTO volunteers (name, id_number_enc, id_number_hash, phone_enc, phone_hash, region,"
-     " skills, gender, birth_date)"
-     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-     " RETURNING id, to_char (created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"},
-    {"volunteer_get", "SELECT id, name, id_number_enc, phone_enc, region, skills, gender,"
-                      " to_char (birth_date, 'YYYY-MM-DD'), status,"
-                      " to_char (created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-                      " FROM volunteers WHERE id = $1"},
+     " skills, gender, birth_date, categories, availability, lat, lon, party_member,"
+     " emergency_contact_name, emergency_contact_phone_enc, insurance_until)"
+     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, coalesce ($10::text[], '{}'),"
+     " coalesce ($11::text[], '{}'),"
+     " $12, $13, coalesce ($14, false), $15, $16, $17)"
+     " RETURNING" VOLUNTEER_COLUMNS},
+    //  The same, for imports: a person registered already is skipped, not an error.
+    {"volunteer_insert_new",
+     "INSERT INTO volunteers (name, id_number_enc, id_number_hash, phone_enc, phone_hash, region,"
+     " skills, gender, birth_date, categories, availability, lat, lon, party_member,"
+     " emergency_contact_name, emergency_contact_phone_enc, insurance_until)"
+     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, coalesce ($10::text[], '{}'),"
+     " coalesce ($11::text[], '{}'), $12, $13, coalesce ($14, false), $15, $16, $17)"
+     " ON CONFLICT (id_number_hash) DO NOTHING RETURNING" VOLUNTEER_COLUMNS},
+    {"volunteer_get", "SELECT" VOLUNTEER_COLUMNS "FROM volunteers WHERE id = $1"},
+    {"volunteer_lock", "SELECT" VOLUNTEER_COLUMNS "FROM volunteers WHERE id = $1 FOR UPDATE"},
+    //  Absent fields (NULL) keep their value.
+    {"volunteer_update",
+     "UPDATE volunteers SET name = coalesce ($2, name), phone_enc = coalesce ($3, phone_enc),"
+     " phone_hash = coalesce ($4, phone_hash), skills = coalesce ($5, skills),"
+     " categories = coalesce ($6, categories), availability = coalesce ($7, availability),"
+     " lat = coalesce ($8, lat), lon = coalesce ($9, lon),"
+     " party_member = coalesce ($10, party_member),"
+     " emergency_contact_name = coalesce ($11, emergency_contact_name),"
+     " emergency_contact_phone_enc = coalesce ($12, emergency_contact_phone_enc),"
+     " insurance_until = coalesce ($13, insurance_until), updated_at = now ()"
+     " WHERE id = $1 RETURNING" VOLUNTEER_COLUMNS},
+    //  A region subtree is a range of codes: [prefix, prefix + 1).
+    {"volunteer_list",
+     "SELECT" VOLUNTEER_COLUMNS "FROM volunteers"
+     " WHERE region ~>=~ $1 AND region ~<~ $2"
+     " AND ($3::text IS NULL OR skills @> ARRAY[$3::text])"
+     " AND ($4::text IS NULL OR categories @> ARRAY[$4::text])"
+     " AND ($5::text IS NULL OR status = $5) AND ($6::text IS NULL OR name LIKE $6)"
+     " AND id > $7 ORDER BY id LIMIT $8"},
+    {"volunteer_set_status", "UPDATE volunteers SET status = $2, updated_at = now () WHERE id = $1"
+                             " RETURNING" VOLUNTEER_COLUMNS},
+    {"volunteer_status_log",
+     "INSERT INTO volunteer_status_log (volunteer_id, status, reason, actor)"
+     " VALUES ($1, $2, $3, $4)"},
+    {"pii_reveal_log",
+     "INSERT INTO pii_reveals (actor, actor_role, volunteer_id, reason) VALUES ($1, $2, $3, $4)"},
+
+    {"region_insert", "INSERT INTO regions (code, name, level, parent) VALUES ($1, $2, $3, $4)"
+                      " RETURNING code, name, level, parent"},
+    {"region_get", "SELECT code, name, level, parent FROM regions WHERE code = $1"},
+    {"region_children",
+     "SELECT code, name, level FROM regions WHERE parent = $1 ORDER BY code LIMIT 5000"},
+    {"region_exists", "SELECT 1 FROM regions WHERE code = $1"},
+    {"region_insert_new", "INSERT INTO regions (code, name, level, parent) VALUES ($1, $2, $3, $4)"
+                          " ON CONFLICT (code) DO NOTHING RETURNING code"},
+
+    {"account_insert",
+     "INSERT INTO accounts (login_hash, login, password_hash, role, region, volunteer_id,"
+     " resident_id, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+     " RETURNING id, login, role, region, volunteer_id, resident_id"},
+    {"account_by_login", "SELECT id, login, role, region, volunteer_id, resident_id, password_hash"
+                         " FROM accounts WHERE login_hash = $1"},
+    {"account_login_hash_update", "UPDATE accounts SET login_hash = $2 WHERE volunteer_id = $1"},
+    {"login_failures_get", "SELECT failures FROM login_failures WHERE login_hash = $1"
+                           " AND window_start > now () - interval '15 minutes'"},
+    //  A failure in a window that has passed opens a new window.
+    {"login_failures_add",
+     "INSERT INTO login_failures (login_hash, failures, window_start) VALUES ($1, 1, now ())"
+     " ON CONFLICT (login_hash) DO UPDATE SET"
+     " failures = CASE WHEN login_failures.window_start > now () - interval '15 minutes'"
+     " THEN login_failures.failures + 1 ELSE 1 END,"
+     " window_start = CASE WHEN login_failures.window_start > now () - interval '15 minutes'"
+     " THEN login_failures.window_start ELSE now () END"},
+    {"login_failures_clear", "DELETE FROM login_failures WHERE login_hash = $1"},
+
+    {"resident_insert",
+     "INSERT INTO residents (name, phone_enc, phone_hash, region, address, lat, lon, care_tags)"
+     " VALUES ($1, $2, $3, $4, $5, $6, $7, coalesce ($8::text[], '{}')) "
+     "RETURNING" RESIDENT_COLUMNS},
+    {"resident_get", "SELECT" RESIDENT_COLUMNS "FROM residents WHERE id = $1"},
+
+    {"category_list", "SELECT code, name, region FROM categories WHERE region IS NULL"
+                      " OR ($1::text IS NOT NULL AND starts_with ($1, region_prefix (region)))"
+                      " ORDER BY region NULLS FIRST, code"},
+    {"category_insert", "INSERT INTO categories (code, name, region) VALUES ($1, $2, $3) RETURNING "
+                        "code, name, region"},
+    //  How many of the given codes are categories (national or of an enclosing region).
+    {"categories_known",
+     "SELECT count (DISTINCT code) FROM categories WHERE code = ANY ($1::text[])"},
+
+    {"site_insert", "INSERT INTO sites (name, kind, region, address, lat, lon, opening_hours)"
+                    " VALUES ($1, $2, $3, $4, $5, $6, $7)"
+                    " RETURNING id, name, kind, region, address, lat, lon, opening_hours"},
+    {"site_get",
+     "SELECT id, name, kind, region, address, lat, lon, opening_hours FROM sites WHERE id = $1"},
+
+    {"team_insert", "INSERT INTO teams (name, level, category, region, site_id, parent_id)"
+                    " VALUES ($1, $2, $3, $4, $5, $6)"
+                    " RETURNING id, name, level, category, region, site_id, parent_id"},
+    {"team_get",
+     "SELECT id, name, level, category, region, site_id, parent_id FROM teams WHERE id = $1"},
+    {"team_lock",
+     "SELECT id, name, level, category, region, site_id, parent_id FROM teams WHERE id = $1"
+     " FOR UPDATE"},
+    {"team_members",
+     "SELECT m.volunteer_id, v.name, m.role FROM memberships m JOIN volunteers v"
+     " ON v.id = m.volunteer_id WHERE m.team_id = $1 ORDER BY m.joined_at, m.volunteer_id"},
+    {"team_leads",
+     "SELECT 1 FROM memberships WHERE team_id = $1 AND volunteer_id = $2 AND role = 'leader'"},
+    {"membership_upsert",
+     "INSERT INTO memberships (team_id, volunteer_id, role) VALUES ($1, $2, $3)"
+     " ON CONFLICT (team_id, volunteer_id) DO UPDATE SET role = EXCLUDED.role"},
+    {"membership_delete",
+     "DELETE FROM memberships WHERE team_id = $1 AND volunteer_id = $2 RETURNING 1"},
+
+    {"transfer_request_put",
+     "INSERT INTO transfer_requests (volunteer_id, region) VALUES ($1, $2)"
+     " ON CONFLICT (volunteer_id) DO UPDATE SET region = EXCLUDED.region, requested_at = now ()"},
+    {"transfer_request_take",
+     "DELETE FROM transfer_requests WHERE volunteer_id = $1 AND region = $2 RETURNING 1"},
+    {"volunteer_move", "UPDATE volunteers SET region = $2, updated_at = now () WHERE id = $1"
+                       " RETURNING" VOLUNTEER_COLUMNS},
+    //  Teams left behind: every membership outside the new region's subtree ends.
+    {"memberships_leave",
+     "DELETE FROM memberships m USING teams t WHERE m.team_id = t.id AND m.volunteer_id = $1"
+     " AND NOT (t.region ~>=~ $2 AND t.region ~<~ $3)"},
+    {"transfer_log",
+     "INSERT INTO transfers (volunteer_id, from_region, to_region, actor) VALUES ($1, $2, $3, $4)"},
 };
 
 void
