@@ -74,12 +74,29 @@ test_register_reaches_match (void **state)
     assert_string_equal (s_member (out, "volunteers", NULL), "0");
 
     //  station call: any op, JSON in and out.
-    char body[64];
+    char body[128];
     snprintf (body, sizeof body, "{\"id\": \"%s\"}", id);
     assert_int_equal (
         harness_cli (h, out, sizeof out, "call", "registry", "volunteer.get", body, NULL), 0);
     assert_string_equal (s_member (out, "region", NULL), "431022101203");
     assert_string_equal (s_member (out, "birth_date", NULL), "1995-06-22");
+
+    //  A suspension in registry reaches match's replica: nobody dispatches to them.
+    snprintf (body, sizeof body, "{\"id\": \"%s\", \"status\": \"suspended\"}", id);
+    assert_int_equal (
+        harness_cli (h, out, sizeof out, "call", "registry", "volunteer.set_status", body, NULL),
+        0);
+    until = st_clock_ms () + 10000;
+    seen = false;
+    while (!seen && st_clock_ms () < until) {
+        assert_int_equal (harness_cli (h, out, sizeof out, "supply", "stats", NULL), 0);
+        seen = strcmp (s_member (out, "active", NULL), "0") == 0;
+        if (!seen)
+            zclock_sleep (50);
+    }
+    assert_true (seen);
+    assert_string_equal (s_member (out, "volunteers", NULL), "1");
+    assert_string_equal (s_member (out, "registry_seq", NULL), "2");
     harness_destroy (&h);
 }
 

@@ -1,13 +1,411 @@
 /*  match_server.c — the match service's ops and the events it applies  */
 #include "match_server.h"
+#include "match_store.h"
 
+#include <jansson.h>
+
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 ST_MATCH_OPS (ST_ROUTE_THUNK)
 
 const st_route_t match_routes[] = {ST_MATCH_OPS (ST_ROUTE_ROW)};
 const size_t match_route_count = sizeof match_routes / sizeof match_routes[0];
+
+//  ---------------------------------------------------------------------------------------
+//  Regions: a 12-digit code is province (2), city (2), county (2), township (3) and village
+//  (3) digits; its subtree is every code that starts with it stripped of trailing zero groups.
+
+//  Writes into `prefix` the code prefix of the subtree a region code or an actor's scope
+//  stands for: a 12-digit code loses its trailing all-zero groups (360320000000 → 360320,
+//  360302001000 → 360302001); anything shorter is a prefix already and stays as it is.
+static void
+s_region_prefix (const char *code, char prefix[13])
+{
+    static const size_t ends[] = {2, 4, 6, 9, 12};
+    snprintf (prefix, 13, "%s", code);
+    if (strlen (code) != 12)
+        return;
+    size_t keep = 0, start = 0;
+    for (size_t g = 0; g < sizeof ends / sizeof ends[0]; start = ends[g++])
+        for (size_t i = start; i < ends[g]; i++)
+            if (code[i] != '0')
+                keep = ends[g];
+    prefix[keep] = 0;
+}
+
+//  Returns true when `text` is all digits (the empty text included).
+static bool
+s_all_digits (const char *text)
+{
+    for (const char *p = text; *p; p++)
+        if (*p < '0' || *p > '9')
+            return false;
+    return true;
+}
+
+//  Returns true when `region` lies in the subtree `scope` stands for.
+static bool
+s_region_within (const char *scope, const char *region)
+{
+    char prefix[13];
+    s_region_prefix (scope, prefix);
+    return strncmp (region, prefix, strlen (prefix)) == 0;
+}
+
+//  ---------------------------------------------------------------------------------------
+//  Checks that send the error themselves (Redis's habit): each returns -1 when it failed.
+
+//  Admits a 12-digit statistical division code.
+static int
+s_require_region (st_call_t *call, const char *field, const char *code)
+{
+    if (strlen (code) != 12 || !s_all_digits (code))
+        return st_call_fail (call, ST_INVALID_ARGUMENT, field,
+                             "\"%s\" must be a 12-digit statistical division code", field);
+    return 0;
+}
+
+//  Parses an id given as text into *id; the call fails as not found when it is no id of ours
+//  (`what` names the kind of thing in the message).
+static int
+s_require_id (st_call_t *call, const char *field, const char *what, const char *text, int64_t *id)
+{
+    char *end;
+    long long v = strtoll (text, &end, 10);
+    if (end == text || *end || v <= 0 || !s_all_digits (text))
+        return st_call_fail (call, ST_NOT_FOUND, field, "no %s has id \"%s\"", what, text);
+    *id = v;
+    return 0;
+}
+
+//  Days from 1970-01-01 to a civil date (proleptic Gregorian; H. Hinnant's algorithm).
+static int64_t
+s_days_from_civil (int64_t y, int64_t m, int64_t d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+//  Reads exactly `n` decimal digits at `p` into *value; false when any is not a digit (it
+//  stops at the first one that is not, so it never reads past the end of the text).
+static bool
+s_digits (const char *p, int n, int *value)
+{
+    *value = 0;
+    for (int i = 0; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9')
+            return false;
+        *value = *value * 10 + (p[i] - '0');
+    }
+    return true;
+}
+
+//  Parses an RFC 3339 time with an offset (2026-12-01T09:00:00+08:00, 2026-12-01T01:00:00.5Z)
+//  in the years 2000 to 2999 into microseconds since the epoch. Returns false when the text is
+//  no such time.
+static bool
+s_parse_time (const char *text, int64_t *us)
+{
+    static const int month_days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int year, month, day, hour, minute, second, off_hour = 0, off_minute = 0;
+    const char *p = text;
+    if (!s_digits (p, 4, &year) || p[4] != '-' || !s_digits (p + 5, 2, &month) || p[7] != '-'
+        || !s_digits (p + 8, 2, &day) || (p[10] != 'T' && p[10] != 't')
+        || !s_digits (p + 11, 2, &hour) || p[13] != ':' || !s_digits (p + 14, 2, &minute)
+        || p[16] != ':' || !s_digits (p + 17, 2, &second))
+        return false;
+    p += 19;
+    int64_t micros = 0;
+    if (*p == '.') {
+        int count = 0;
+        for (p++; *p >= '0' && *p <= '9'; p++, count++)
+            if (count < 6)
+                micros = micros * 10 + (*p - '0');
+        if (count == 0 || count > 9)
+            return false;
+        for (; count < 6; count++)
+            micros *= 10;
+    }
+    int sign = 0;
+    if (*p == 'Z' || *p == 'z')
+        p++;
+    else if (*p == '+' || *p == '-') {
+        sign = *p == '+' ? 1 : -1;
+        if (!s_digits (p + 1, 2, &off_hour) || p[3] != ':' || !s_digits (p + 4, 2, &off_minute))
+            return false;
+        p += 6;
+    } else
+        return false;
+    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    if (*p || year < 2000 || year > 2999 || month < 1 || month > 12 || day < 1
+        || day > month_days[month - 1] + (month == 2 && leap) || hour > 23 || minute > 59
+        || second > 59 || off_hour > 23 || off_minute > 59)
+        return false;
+    int64_t seconds = s_days_from_civil (year, month, day) * 86400 + hour * 3600 + minute * 60
+                      + second - sign * (off_hour * 3600 + off_minute * 60);
+    *us = seconds * 1000000 + micros;
+    return true;
+}
+
+//  Checks an RFC 3339 time: its microseconds into *us, and into `utc` the same instant as
+//  text PostgreSQL reads exactly as we did (so that C and the database never disagree).
+static int
+s_require_time (st_call_t *call, const char *field, const char *text, int64_t *us, char utc[64])
+{
+    if (!s_parse_time (text, us))
+        return st_call_fail (call, ST_INVALID_ARGUMENT, field,
+                             "\"%s\" must be an RFC 3339 time with an offset, as "
+                             "2026-12-01T09:00:00+08:00",
+                             field);
+    time_t seconds = (time_t) (*us / 1000000);
+    struct tm tm;
+    gmtime_r (&seconds, &tm);
+    snprintf (utc, 64, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+              tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (long long) (*us % 1000000));
+    return 0;
+}
+
+//  ---------------------------------------------------------------------------------------
+//  Actors: who may do what (architecture.md, "Security"). The system (operators) may do
+//  anything; admins act inside their region subtree; volunteers and residents as themselves.
+
+//  The system: an operator, who may do anything.
+static bool
+s_is_system (const msg_actor_t *actor)
+{
+    return strcmp (actor->role, "system") == 0;
+}
+
+//  The roles that act for a region subtree.
+static bool
+s_is_admin (const msg_actor_t *actor)
+{
+    return strcmp (actor->role, "region_admin") == 0 || strcmp (actor->role, "station_admin") == 0
+           || strcmp (actor->role, "team_leader") == 0;
+}
+
+//  Who acts, into *actor; the call fails as unauthenticated when the request names no one.
+static int
+s_require_actor (st_call_t *call, const msg_actor_t **actor)
+{
+    *actor = st_call_actor (call);
+    if (!*actor)
+        return st_call_fail (call, ST_UNAUTHENTICATED, "actor", "this op needs an actor");
+    return 0;
+}
+
+//  Admits the system and admins (region, station, team leader).
+static int
+s_require_admin (st_call_t *call, const msg_actor_t *actor)
+{
+    if (!s_is_system (actor) && !s_is_admin (actor))
+        return st_call_fail (call, ST_PERMISSION_DENIED, "actor.role",
+                             "role \"%s\" may not do this: an admin or team leader may",
+                             actor->role);
+    return 0;
+}
+
+//  Admits the system anywhere and an admin when `region` lies in its scope; `field` names
+//  what the region belongs to. Volunteers and residents have no scope.
+static int
+s_require_scope (st_call_t *call, const msg_actor_t *actor, const char *field, const char *region)
+{
+    if (s_is_system (actor))
+        return 0;
+    const char *scope = actor->region ? actor->region : "";
+    if (!s_is_admin (actor) || !*scope || !s_all_digits (scope) || !s_region_within (scope, region))
+        return st_call_fail (call, ST_PERMISSION_DENIED, field,
+                             "region \"%s\" is outside the scope \"%s\" of account \"%s\"", region,
+                             scope, actor->account);
+    return 0;
+}
+
+//  Reads the id the actor stands for (actor.volunteer_id or actor.resident_id) into *id.
+static int
+s_require_actor_id (st_call_t *call, const char *field, const char *text, int64_t *id)
+{
+    char *end;
+    long long v = text ? strtoll (text, &end, 10) : 0;
+    if (!text || end == text || *end || v <= 0 || !s_all_digits (text))
+        return st_call_fail (call, ST_INVALID_ARGUMENT, field,
+                             "\"%s\" must name whom the account stands for", field);
+    *id = v;
+    return 0;
+}
+
+//  Admits a volunteer acting as itself, or the system acting for one; the volunteer's id
+//  into *id.
+static int
+s_require_volunteer (st_call_t *call, const msg_actor_t *actor, int64_t *id)
+{
+    if (strcmp (actor->role, "volunteer") != 0 && !s_is_system (actor))
+        return st_call_fail (call, ST_PERMISSION_DENIED, "actor.role",
+                             "role \"%s\" may not do this: a volunteer may", actor->role);
+    return s_require_actor_id (call, "actor.volunteer_id", actor->volunteer_id, id);
+}
+
+//  Admits a resident acting as itself, or the system acting for one; the resident's id
+//  into *id.
+static int
+s_require_resident (st_call_t *call, const msg_actor_t *actor, int64_t *id)
+{
+    if (strcmp (actor->role, "resident") != 0 && !s_is_system (actor))
+        return st_call_fail (call, ST_PERMISSION_DENIED, "actor.role",
+                             "role \"%s\" may not do this: a resident may", actor->role);
+    return s_require_actor_id (call, "actor.resident_id", actor->resident_id, id);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  Rows into replies
+
+//  A column as a string the caller owns, NULL when it is NULL.
+static char *
+s_optional (PGresult *res, int row, int col)
+{
+    return PQgetisnull (res, row, col) ? NULL : st_strdup (PQgetvalue (res, row, col));
+}
+
+//  A column as an integer.
+static int64_t
+s_int (PGresult *res, int row, int col)
+{
+    return atoll (PQgetvalue (res, row, col));
+}
+
+//  A boolean column.
+static bool
+s_bool (PGresult *res, int row, int col)
+{
+    return PQgetvalue (res, row, col)[0] == 't';
+}
+
+//  Reads a JSON array of strings (to_json of a text[]) into a list the caller owns.
+static void
+s_json_strings (const char *text, st_strs_t *out)
+{
+    json_t *array = json_loads (text, 0, NULL);
+    size_t count = json_is_array (array) ? json_array_size (array) : 0;
+    out->items = st_calloc (count + 1, sizeof (char *));
+    out->count = 0;
+    for (size_t i = 0; i < count; i++) {
+        const char *item = json_string_value (json_array_get (array, i));
+        if (item)
+            out->items[out->count++] = st_strdup (item);
+    }
+    json_decref (array);
+}
+
+//  Fills a project from a row of the MATCH_PROJECT_* columns; `out` owns what it holds.
+static void
+s_project_from_row (PGresult *res, int row, msg_project_t *out)
+{
+    out->id = st_strdup (PQgetvalue (res, row, MATCH_PROJECT_ID));
+    out->name = st_strdup (PQgetvalue (res, row, MATCH_PROJECT_NAME));
+    out->category = st_strdup (PQgetvalue (res, row, MATCH_PROJECT_CATEGORY));
+    out->region = st_strdup (PQgetvalue (res, row, MATCH_PROJECT_REGION));
+    out->theme = s_optional (res, row, MATCH_PROJECT_THEME);
+    out->created_at = st_strdup (PQgetvalue (res, row, MATCH_PROJECT_CREATED_AT));
+}
+
+//  Fills an activity from a row of the MATCH_ACTIVITY_* columns; `out` owns what it holds.
+static void
+s_activity_from_row (PGresult *res, int row, msg_activity_t *out)
+{
+    out->id = st_strdup (PQgetvalue (res, row, MATCH_ACTIVITY_ID));
+    out->title = st_strdup (PQgetvalue (res, row, MATCH_ACTIVITY_TITLE));
+    out->category = st_strdup (PQgetvalue (res, row, MATCH_ACTIVITY_CATEGORY));
+    out->theme = s_optional (res, row, MATCH_ACTIVITY_THEME);
+    out->project_id = s_optional (res, row, MATCH_ACTIVITY_PROJECT_ID);
+    out->site_id = s_optional (res, row, MATCH_ACTIVITY_SITE_ID);
+    out->region = st_strdup (PQgetvalue (res, row, MATCH_ACTIVITY_REGION));
+    out->starts_at = st_strdup (PQgetvalue (res, row, MATCH_ACTIVITY_STARTS_AT));
+    out->ends_at = st_strdup (PQgetvalue (res, row, MATCH_ACTIVITY_ENDS_AT));
+    out->capacity = s_int (res, row, MATCH_ACTIVITY_CAPACITY);
+    out->signup_closes_at = st_strdup (PQgetvalue (res, row, MATCH_ACTIVITY_SIGNUP_CLOSES_AT));
+    out->min_stars = s_int (res, row, MATCH_ACTIVITY_MIN_STARS);
+    s_json_strings (PQgetvalue (res, row, MATCH_ACTIVITY_SKILLS), &out->skills);
+    out->insurance_required = s_bool (res, row, MATCH_ACTIVITY_INSURANCE_REQUIRED);
+    out->confirmed = s_int (res, row, MATCH_ACTIVITY_CONFIRMED);
+    out->waitlisted = s_int (res, row, MATCH_ACTIVITY_WAITLISTED);
+    out->status = st_strdup (PQgetvalue (res, row, MATCH_ACTIVITY_STATUS));
+    out->cancel_reason = s_optional (res, row, MATCH_ACTIVITY_CANCEL_REASON);
+    out->created_at = st_strdup (PQgetvalue (res, row, MATCH_ACTIVITY_CREATED_AT));
+    out->has_capacity = out->has_min_stars = out->has_skills = out->has_insurance_required = true;
+    out->has_confirmed = out->has_waitlisted = true;
+}
+
+//  Fills a wish from a row of the MATCH_WISH_* columns; `out` owns what it holds.
+static void
+s_wish_from_row (PGresult *res, int row, msg_wish_t *out)
+{
+    out->id = st_strdup (PQgetvalue (res, row, MATCH_WISH_ID));
+    out->title = st_strdup (PQgetvalue (res, row, MATCH_WISH_TITLE));
+    out->description = st_strdup (PQgetvalue (res, row, MATCH_WISH_DESCRIPTION));
+    out->region = st_strdup (PQgetvalue (res, row, MATCH_WISH_REGION));
+    out->resident_id = st_strdup (PQgetvalue (res, row, MATCH_WISH_RESIDENT_ID));
+    out->volunteer_id = s_optional (res, row, MATCH_WISH_VOLUNTEER_ID);
+    out->status = st_strdup (PQgetvalue (res, row, MATCH_WISH_STATUS));
+    out->created_at = st_strdup (PQgetvalue (res, row, MATCH_WISH_CREATED_AT));
+    out->claimed_at = s_optional (res, row, MATCH_WISH_CLAIMED_AT);
+    out->fulfilled_at = s_optional (res, row, MATCH_WISH_FULFILLED_AT);
+    out->confirmed_at = s_optional (res, row, MATCH_WISH_CONFIRMED_AT);
+}
+
+//  Runs a statement with one id parameter that returns at most one row; *res is the
+//  caller's, with no rows when there is no such thing. Returns -1 when the call failed.
+static int
+s_exec_id (st_call_t *call, const char *statement, int64_t id, PGresult **res)
+{
+    st_params_t params = {0};
+    st_params_int (&params, id);
+    return st_call_exec (call, statement, &params, res);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  Events
+
+//  Emits a signup.* event: one volunteer's sign-up to an activity, with what a notice or a
+//  reminder tells of the activity; position 0 and reason NULL are left out.
+static void
+s_emit_signup (st_call_t *call, const char *topic, const char *activity_id,
+               const char *volunteer_id, const char *title, const char *region,
+               const char *starts_at, const char *ends_at, const char *status, int64_t position,
+               const char *reason)
+{
+    msg_signup_event_t event = {.activity_id = (char *) activity_id,
+                                .volunteer_id = (char *) volunteer_id,
+                                .title = (char *) title,
+                                .region = (char *) region,
+                                .starts_at = (char *) starts_at,
+                                .ends_at = (char *) ends_at,
+                                .status = (char *) status,
+                                .position = position,
+                                .has_position = position > 0,
+                                .reason = (char *) reason};
+    //  `event` only borrows: not cleared.
+    st_call_emit (call, topic, &msg_signup_event_desc, &event);
+}
+
+//  Emits a wish.* event from a wish as the reply shows it.
+static void
+s_emit_wish (st_call_t *call, const char *topic, const msg_wish_t *wish, const char *at)
+{
+    msg_wish_event_t event = {.id = wish->id,
+                              .title = wish->title,
+                              .region = wish->region,
+                              .resident_id = wish->resident_id,
+                              .volunteer_id = wish->volunteer_id,
+                              .at = (char *) at};
+    //  `event` only borrows: not cleared.
+    st_call_emit (call, topic, &msg_wish_event_desc, &event);
+}
 
 //  ---------------------------------------------------------------------------------------
 //  supply.stats — the supply replica within a region subtree
@@ -16,14 +414,15 @@ static void
 s_supply_stats (st_call_t *call, const msg_supply_stats_t *request, msg_supply_t *reply)
 {
     const char *region = request->region ? request->region : "";
-    for (const char *p = region; *p; p++)
-        if (*p < '0' || *p > '9') {
-            st_call_fail (call, ST_INVALID_ARGUMENT, "region",
-                          "\"region\" must be a statistical division code");
-            return;
-        }
+    if (!s_all_digits (region)) {
+        st_call_fail (call, ST_INVALID_ARGUMENT, "region",
+                      "\"region\" must be a statistical division code");
+        return;
+    }
+    char prefix[13];
+    s_region_prefix (region, prefix);
     st_params_t params = {0};
-    st_params_text (&params, region);
+    st_params_text (&params, prefix);
     PGresult *res;
     if (st_call_exec (call, "supply_stats", &params, &res))
         return;
@@ -35,8 +434,472 @@ s_supply_stats (st_call_t *call, const msg_supply_stats_t *request, msg_supply_t
 }
 
 //  ---------------------------------------------------------------------------------------
+//  project.create — a named series of activities (项目)
+
+static void
+s_project_create (st_call_t *call, const msg_project_create_t *request, msg_project_t *reply)
+{
+    const msg_actor_t *actor;
+    if (s_require_actor (call, &actor) || s_require_admin (call, actor)
+        || s_require_region (call, "region", request->region)
+        || s_require_scope (call, actor, "region", request->region))
+        return;
+    st_params_t params = {0};
+    st_params_text (&params, request->name);
+    st_params_text (&params, request->category);
+    st_params_text (&params, request->region);
+    st_params_text (&params, request->theme);
+    st_params_text (&params, actor->account);
+    PGresult *res;
+    if (st_call_exec (call, "project_insert", &params, &res))
+        return;
+    s_project_from_row (res, 0, reply);
+    PQclear (res);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  activity.create — an activity volunteers sign up for (活动)
+
+static void
+s_activity_create (st_call_t *call, const msg_activity_create_t *request, msg_activity_t *reply)
+{
+    const msg_actor_t *actor;
+    if (s_require_actor (call, &actor) || s_require_admin (call, actor)
+        || s_require_region (call, "region", request->region)
+        || s_require_scope (call, actor, "region", request->region))
+        return;
+    int64_t starts, ends, closes;
+    char starts_at[64], ends_at[64], closes_at[64];
+    if (s_require_time (call, "starts_at", request->starts_at, &starts, starts_at)
+        || s_require_time (call, "ends_at", request->ends_at, &ends, ends_at)
+        || s_require_time (call, "signup_closes_at", request->signup_closes_at, &closes, closes_at))
+        return;
+    if (ends <= starts) {
+        st_call_fail (call, ST_INVALID_ARGUMENT, "ends_at",
+                      "\"ends_at\" must be after \"starts_at\"");
+        return;
+    }
+    if (closes > starts) {
+        st_call_fail (call, ST_INVALID_ARGUMENT, "signup_closes_at",
+                      "\"signup_closes_at\" must be no later than \"starts_at\"");
+        return;
+    }
+    int64_t project_id = 0;
+    if (request->project_id) {
+        PGresult *res;
+        if (s_require_id (call, "project_id", "project", request->project_id, &project_id)
+            || s_exec_id (call, "project_exists", project_id, &res))
+            return;
+        int found = PQntuples (res);
+        PQclear (res);
+        if (!found) {
+            st_call_fail (call, ST_NOT_FOUND, "project_id", "no project has id \"%s\"",
+                          request->project_id);
+            return;
+        }
+    }
+
+    st_params_t params = {0};
+    st_params_text (&params, request->title);
+    st_params_text (&params, request->category);
+    st_params_text (&params, request->theme);
+    if (project_id)
+        st_params_int (&params, project_id);
+    else
+        st_params_text (&params, NULL);
+    st_params_text (&params, request->site_id);
+    st_params_text (&params, request->region);
+    st_params_text (&params, starts_at);
+    st_params_text (&params, ends_at);
+    st_params_int (&params, request->capacity);
+    st_params_text (&params, closes_at);
+    st_params_int (&params, request->has_min_stars ? request->min_stars : 0);
+    st_params_text_array (&params, request->skills.items, request->skills.count);
+    st_params_bool (&params, request->has_insurance_required && request->insurance_required);
+    st_params_text (&params, actor->account);
+    PGresult *res;
+    if (st_call_exec (call, "activity_insert", &params, &res))
+        return;
+    s_activity_from_row (res, 0, reply);
+    PQclear (res);
+
+    msg_activity_created_t event = {.id = reply->id,
+                                    .title = reply->title,
+                                    .category = reply->category,
+                                    .theme = reply->theme,
+                                    .project_id = reply->project_id,
+                                    .site_id = reply->site_id,
+                                    .region = reply->region,
+                                    .starts_at = reply->starts_at,
+                                    .ends_at = reply->ends_at,
+                                    .capacity = reply->capacity,
+                                    .has_capacity = true,
+                                    .signup_closes_at = reply->signup_closes_at,
+                                    .min_stars = reply->min_stars,
+                                    .has_min_stars = true,
+                                    .skills = reply->skills,
+                                    .has_skills = true,
+                                    .insurance_required = reply->insurance_required,
+                                    .has_insurance_required = true};
+    //  `event` borrows from `reply`: not cleared.
+    st_call_emit (call, "activity.created", &msg_activity_created_desc, &event);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  activity.get — one activity with its sign-up counts; admins see only their subtree
+
+static void
+s_activity_get (st_call_t *call, const msg_activity_get_t *request, msg_activity_t *reply)
+{
+    const msg_actor_t *actor;
+    int64_t id;
+    PGresult *res;
+    if (s_require_actor (call, &actor) || s_require_id (call, "id", "activity", request->id, &id)
+        || s_exec_id (call, "activity_get", id, &res))
+        return;
+    if (PQntuples (res) == 0) {
+        PQclear (res);
+        st_call_fail (call, ST_NOT_FOUND, "id", "no activity has id \"%s\"", request->id);
+        return;
+    }
+    s_activity_from_row (res, 0, reply);
+    PQclear (res);
+    if (s_is_admin (actor))
+        s_require_scope (call, actor, "id", reply->region);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  activity.cancel — the activity is off; every sign-up ends and each volunteer is told
+
+static void
+s_activity_cancel (st_call_t *call, const msg_activity_cancel_t *request, msg_activity_t *reply)
+{
+    const msg_actor_t *actor;
+    int64_t id;
+    PGresult *res;
+    if (s_require_actor (call, &actor) || s_require_admin (call, actor)
+        || s_require_id (call, "id", "activity", request->id, &id)
+        || s_exec_id (call, "activity_lock", id, &res))
+        return;
+    if (PQntuples (res) == 0) {
+        PQclear (res);
+        st_call_fail (call, ST_NOT_FOUND, "id", "no activity has id \"%s\"", request->id);
+        return;
+    }
+    msg_activity_t before = {0};
+    s_activity_from_row (res, 0, &before);
+    bool ended = s_bool (res, 0, MATCH_ACTIVITY_ENDED);
+    PQclear (res);
+    if (s_require_scope (call, actor, "id", before.region))
+        goto done;
+    if (strcmp (before.status, "open") != 0) {
+        st_call_fail (call, ST_FAILED_PRECONDITION, "status", "activity \"%s\" is %s already",
+                      before.id, before.status);
+        goto done;
+    }
+    if (ended) {
+        st_call_fail (call, ST_FAILED_PRECONDITION, "ends_at", "activity \"%s\" ended at %s",
+                      before.id, before.ends_at);
+        goto done;
+    }
+    PGresult *ended_signups;
+    if (s_exec_id (call, "activity_cancel_signups", id, &ended_signups))
+        goto done;
+    st_params_t params = {0};
+    st_params_int (&params, id);
+    st_params_text (&params, request->reason);
+    if (st_call_exec (call, "activity_cancel", &params, &res))
+        goto release_signups;
+    s_activity_from_row (res, 0, reply);
+    PQclear (res);
+
+    msg_activity_cancelled_t event = {.id = before.id,
+                                      .title = before.title,
+                                      .region = before.region,
+                                      .starts_at = before.starts_at,
+                                      .ends_at = before.ends_at,
+                                      .reason = request->reason,
+                                      .confirmed = before.confirmed,
+                                      .has_confirmed = true,
+                                      .waitlisted = before.waitlisted,
+                                      .has_waitlisted = true};
+    //  `event` borrows from `before` and the request: not cleared.
+    if (st_call_emit (call, "activity.cancelled", &msg_activity_cancelled_desc, &event))
+        goto release_signups;
+    for (int i = 0; i < PQntuples (ended_signups) && !st_call_failed (call); i++)
+        s_emit_signup (call, "signup.cancelled", before.id, PQgetvalue (ended_signups, i, 0),
+                       before.title, before.region, before.starts_at, before.ends_at, "cancelled",
+                       0, "activity_cancelled");
+release_signups:
+    PQclear (ended_signups);
+done:
+    st_msg_clear (&msg_activity_desc, &before);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  activity.signup — the acting volunteer signs up (报名): confirmed while places are left,
+//  waitlisted (候补) after; the database function decides under the activity's row lock
+
+static void
+s_activity_signup (st_call_t *call, const msg_activity_signup_t *request, msg_signup_t *reply)
+{
+    const msg_actor_t *actor;
+    int64_t volunteer, activity;
+    if (s_require_actor (call, &actor) || s_require_volunteer (call, actor, &volunteer)
+        || s_require_id (call, "activity_id", "activity", request->activity_id, &activity))
+        return;
+    st_params_t params = {0};
+    st_params_int (&params, activity);
+    st_params_int (&params, volunteer);
+    PGresult *res;
+    if (st_call_exec (call, "activity_signup_run", &params, &res))
+        return;
+    const char *outcome = PQgetvalue (res, 0, MATCH_SIGNUP_OUTCOME);
+    const char *detail = PQgetvalue (res, 0, MATCH_SIGNUP_DETAIL);
+    const char *id = request->activity_id, *who = actor->volunteer_id;
+    if (strcmp (outcome, "no_activity") == 0)
+        st_call_fail (call, ST_NOT_FOUND, "activity_id", "no activity has id \"%s\"", id);
+    else if (strcmp (outcome, "cancelled") == 0)
+        st_call_fail (call, ST_FAILED_PRECONDITION, "status", "activity \"%s\" is %s", id, detail);
+    else if (strcmp (outcome, "closed") == 0)
+        st_call_fail (call, ST_FAILED_PRECONDITION, "signup_closes_at",
+                      "sign-up for activity \"%s\" is closed", id);
+    else if (strcmp (outcome, "no_volunteer") == 0)
+        st_call_fail (call, ST_FAILED_PRECONDITION, "actor.volunteer_id",
+                      "volunteer \"%s\" is not known to match yet", who);
+    else if (strcmp (outcome, "inactive") == 0)
+        st_call_fail (call, ST_FAILED_PRECONDITION, "actor.volunteer_id",
+                      "volunteer \"%s\" is %s, not active", who, detail);
+    else if (strcmp (outcome, "stars") == 0)
+        st_call_fail (call, ST_FAILED_PRECONDITION, "min_stars",
+                      "activity \"%s\" needs more stars than volunteer \"%s\" has (%s)", id, who,
+                      detail);
+    else if (strcmp (outcome, "skill") == 0)
+        st_call_fail (call, ST_FAILED_PRECONDITION, "skills",
+                      "activity \"%s\" needs the skill \"%s\", which volunteer \"%s\" lacks", id,
+                      detail, who);
+    else if (strcmp (outcome, "insurance") == 0)
+        st_call_fail (call, ST_FAILED_PRECONDITION, "insurance_required",
+                      "activity \"%s\" needs insurance valid through its end; volunteer \"%s\" "
+                      "has %s%s",
+                      id, who, *detail ? "insurance until " : "none", detail);
+    else if (strcmp (outcome, "duplicate") == 0)
+        st_call_fail (call, ST_CONFLICT, "activity_id",
+                      "volunteer \"%s\" is already signed up for activity \"%s\" (%s)", who, id,
+                      detail);
+    else if (strcmp (outcome, "confirmed") != 0 && strcmp (outcome, "waitlisted") != 0)
+        st_call_fail (call, ST_INTERNAL, NULL, "unknown sign-up outcome \"%s\"", outcome);
+    if (st_call_failed (call)) {
+        PQclear (res);
+        return;
+    }
+    int64_t position =
+        PQgetisnull (res, 0, MATCH_SIGNUP_NUMBER) ? 0 : s_int (res, 0, MATCH_SIGNUP_NUMBER);
+    reply->activity_id = st_strdup (id);
+    reply->volunteer_id = st_strdup (who);
+    reply->status = st_strdup (outcome);
+    reply->position = position;
+    reply->has_position = position > 0;
+    char topic[32];
+    snprintf (topic, sizeof topic, "signup.%s", outcome);
+    s_emit_signup (call, topic, id, who, PQgetvalue (res, 0, MATCH_SIGNUP_TITLE),
+                   PQgetvalue (res, 0, MATCH_SIGNUP_REGION),
+                   PQgetvalue (res, 0, MATCH_SIGNUP_STARTS_AT),
+                   PQgetvalue (res, 0, MATCH_SIGNUP_ENDS_AT), outcome, position, NULL);
+    PQclear (res);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  activity.withdraw — the acting volunteer withdraws; the first on the waitlist moves up
+
+static void
+s_activity_withdraw (st_call_t *call, const msg_activity_signup_t *request, msg_signup_t *reply)
+{
+    const msg_actor_t *actor;
+    int64_t volunteer, activity;
+    if (s_require_actor (call, &actor) || s_require_volunteer (call, actor, &volunteer)
+        || s_require_id (call, "activity_id", "activity", request->activity_id, &activity))
+        return;
+    st_params_t params = {0};
+    st_params_int (&params, activity);
+    st_params_int (&params, volunteer);
+    PGresult *res;
+    if (st_call_exec (call, "activity_withdraw_run", &params, &res))
+        return;
+    const char *outcome = PQgetvalue (res, 0, MATCH_SIGNUP_OUTCOME);
+    const char *detail = PQgetvalue (res, 0, MATCH_SIGNUP_DETAIL);
+    const char *id = request->activity_id, *who = actor->volunteer_id;
+    if (strcmp (outcome, "no_activity") == 0)
+        st_call_fail (call, ST_NOT_FOUND, "activity_id", "no activity has id \"%s\"", id);
+    else if (strcmp (outcome, "cancelled") == 0)
+        st_call_fail (call, ST_FAILED_PRECONDITION, "status", "activity \"%s\" is %s", id, detail);
+    else if (strcmp (outcome, "started") == 0)
+        st_call_fail (call, ST_FAILED_PRECONDITION, "starts_at", "activity \"%s\" has started", id);
+    else if (strcmp (outcome, "not_signed_up") == 0)
+        st_call_fail (call, ST_NOT_FOUND, "activity_id",
+                      "volunteer \"%s\" is not signed up for activity \"%s\"", who, id);
+    else if (strcmp (outcome, "withdrawn") != 0)
+        st_call_fail (call, ST_INTERNAL, NULL, "unknown withdrawal outcome \"%s\"", outcome);
+    if (st_call_failed (call)) {
+        PQclear (res);
+        return;
+    }
+    reply->activity_id = st_strdup (id);
+    reply->volunteer_id = st_strdup (who);
+    reply->status = st_strdup ("cancelled");
+    const char *title = PQgetvalue (res, 0, MATCH_SIGNUP_TITLE);
+    const char *region = PQgetvalue (res, 0, MATCH_SIGNUP_REGION);
+    const char *starts_at = PQgetvalue (res, 0, MATCH_SIGNUP_STARTS_AT);
+    const char *ends_at = PQgetvalue (res, 0, MATCH_SIGNUP_ENDS_AT);
+    s_emit_signup (call, "signup.cancelled", id, who, title, region, starts_at, ends_at,
+                   "cancelled", 0, "withdrawn");
+    if (!PQgetisnull (res, 0, MATCH_SIGNUP_NUMBER) && !st_call_failed (call))
+        s_emit_signup (call, "signup.promoted", id, PQgetvalue (res, 0, MATCH_SIGNUP_NUMBER), title,
+                       region, starts_at, ends_at, "confirmed", 0, NULL);
+    PQclear (res);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  wish.create — a resident's micro-wish (微心愿)
+
+static void
+s_wish_create (st_call_t *call, const msg_wish_create_t *request, msg_wish_t *reply)
+{
+    const msg_actor_t *actor;
+    int64_t resident;
+    if (s_require_actor (call, &actor) || s_require_resident (call, actor, &resident)
+        || s_require_region (call, "region", request->region))
+        return;
+    st_params_t params = {0};
+    st_params_text (&params, request->title);
+    st_params_text (&params, request->description);
+    st_params_text (&params, request->region);
+    st_params_int (&params, resident);
+    PGresult *res;
+    if (st_call_exec (call, "wish_insert", &params, &res))
+        return;
+    s_wish_from_row (res, 0, reply);
+    PQclear (res);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  wish.claim — a volunteer claims an open wish (认领); of two at once exactly one wins
+
+static void
+s_wish_claim (st_call_t *call, const msg_wish_ref_t *request, msg_wish_t *reply)
+{
+    const msg_actor_t *actor;
+    int64_t volunteer, wish;
+    if (s_require_actor (call, &actor) || s_require_volunteer (call, actor, &volunteer)
+        || s_require_id (call, "id", "wish", request->id, &wish))
+        return;
+    st_params_t params = {0};
+    st_params_int (&params, wish);
+    st_params_int (&params, volunteer);
+    PGresult *res;
+    if (st_call_exec (call, "wish_claim_run", &params, &res))
+        return;
+    const char *outcome = PQgetvalue (res, 0, 0), *detail = PQgetvalue (res, 0, 1);
+    if (strcmp (outcome, "no_wish") == 0)
+        st_call_fail (call, ST_NOT_FOUND, "id", "no wish has id \"%s\"", request->id);
+    else if (strcmp (outcome, "state") == 0)
+        st_call_fail (call, ST_FAILED_PRECONDITION, "status", "wish \"%s\" is %s, not open",
+                      request->id, detail);
+    else if (strcmp (outcome, "no_volunteer") == 0)
+        st_call_fail (call, ST_FAILED_PRECONDITION, "actor.volunteer_id",
+                      "volunteer \"%s\" is not known to match yet", actor->volunteer_id);
+    else if (strcmp (outcome, "inactive") == 0)
+        st_call_fail (call, ST_FAILED_PRECONDITION, "actor.volunteer_id",
+                      "volunteer \"%s\" is %s, not active", actor->volunteer_id, detail);
+    else if (strcmp (outcome, "claimed") != 0)
+        st_call_fail (call, ST_INTERNAL, NULL, "unknown claim outcome \"%s\"", outcome);
+    PQclear (res);
+    if (st_call_failed (call) || s_exec_id (call, "wish_get", wish, &res))
+        return;
+    s_wish_from_row (res, 0, reply);
+    PQclear (res);
+    s_emit_wish (call, "wish.claimed", reply, reply->claimed_at);
+}
+
+//  Locks a wish for a change by `statement` (wish_fulfil, wish_confirm), which it takes from
+//  state `from`; `owner` is the id the actor must match in column `owner_col` (0 for the
+//  system, who may do anything). Fills the reply with the changed wish.
+static void
+s_wish_advance (st_call_t *call, const msg_wish_ref_t *request, const char *statement,
+                const char *from, int owner_col, int64_t owner, msg_wish_t *reply)
+{
+    int64_t wish;
+    PGresult *res;
+    if (s_require_id (call, "id", "wish", request->id, &wish)
+        || s_exec_id (call, "wish_lock", wish, &res))
+        return;
+    if (PQntuples (res) == 0) {
+        PQclear (res);
+        st_call_fail (call, ST_NOT_FOUND, "id", "no wish has id \"%s\"", request->id);
+        return;
+    }
+    bool has_owner = !PQgetisnull (res, 0, owner_col);
+    bool mine = owner == 0 || (has_owner && s_int (res, 0, owner_col) == owner);
+    char status[16];
+    snprintf (status, sizeof status, "%s", PQgetvalue (res, 0, MATCH_WISH_STATUS));
+    PQclear (res);
+    if (has_owner && !mine) {
+        st_call_fail (call, ST_PERMISSION_DENIED, "actor",
+                      owner_col == MATCH_WISH_VOLUNTEER_ID
+                          ? "wish \"%s\" was claimed by another volunteer"
+                          : "wish \"%s\" was posted by another resident",
+                      request->id);
+        return;
+    }
+    if (strcmp (status, from) != 0) {
+        st_call_fail (call, ST_FAILED_PRECONDITION, "status", "wish \"%s\" is %s, not %s",
+                      request->id, status, from);
+        return;
+    }
+    if (s_exec_id (call, statement, wish, &res))
+        return;
+    s_wish_from_row (res, 0, reply);
+    PQclear (res);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  wish.fulfil — the claimant has fulfilled the wish
+
+static void
+s_wish_fulfil (st_call_t *call, const msg_wish_ref_t *request, msg_wish_t *reply)
+{
+    const msg_actor_t *actor;
+    int64_t volunteer = 0;
+    if (s_require_actor (call, &actor)
+        || (!s_is_system (actor) && s_require_volunteer (call, actor, &volunteer)))
+        return;
+    s_wish_advance (call, request, "wish_fulfil", "claimed", MATCH_WISH_VOLUNTEER_ID, volunteer,
+                    reply);
+    if (!st_call_failed (call))
+        s_emit_wish (call, "wish.fulfilled", reply, reply->fulfilled_at);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  wish.confirm — the resident who posted the wish confirms it was fulfilled
+
+static void
+s_wish_confirm (st_call_t *call, const msg_wish_ref_t *request, msg_wish_t *reply)
+{
+    const msg_actor_t *actor;
+    int64_t resident = 0;
+    if (s_require_actor (call, &actor)
+        || (!s_is_system (actor) && s_require_resident (call, actor, &resident)))
+        return;
+    s_wish_advance (call, request, "wish_confirm", "fulfilled", MATCH_WISH_RESIDENT_ID, resident,
+                    reply);
+}
+
+//  ---------------------------------------------------------------------------------------
 //  Registry's events
 
+//  volunteer.registered, volunteer.updated, volunteer.status_changed: each carries the
+//  volunteer's whole supply-relevant state, so one upsert serves all three; a late event never
+//  overwrites a newer one (registry_seq).
 static st_status_t
 s_volunteer_registered (st_db_t *db, const char *topic, const void *body_, int64_t seq,
                         st_error_t *err)
@@ -59,6 +922,23 @@ s_volunteer_registered (st_db_t *db, const char *topic, const void *body_, int64
         st_params_text (&params, NULL);
     st_params_text (&params, body->status);
     st_params_int (&params, seq);
+    if (body->has_categories)
+        st_params_text_array (&params, body->categories.items, body->categories.count);
+    else
+        st_params_text (&params, NULL);
+    if (body->has_availability)
+        st_params_text_array (&params, body->availability.items, body->availability.count);
+    else
+        st_params_text (&params, NULL);
+    if (body->has_lat)
+        st_params_double (&params, body->lat);
+    else
+        st_params_text (&params, NULL);
+    if (body->has_lon)
+        st_params_double (&params, body->lon);
+    else
+        st_params_text (&params, NULL);
+    st_params_text (&params, body->insurance_until);
     st_status_t rc = st_db_exec (db, "supply_upsert", &params, NULL, err);
     st_params_clear (&params);
     return rc;
@@ -66,6 +946,8 @@ s_volunteer_registered (st_db_t *db, const char *topic, const void *body_, int64
 
 const st_subscription_t match_registry_subscriptions[] = {
     {"volunteer.registered", s_volunteer_registered},
+    {"volunteer.updated", s_volunteer_registered},
+    {"volunteer.status_changed", s_volunteer_registered},
 };
 const size_t match_registry_subscription_count =
     sizeof match_registry_subscriptions / sizeof match_registry_subscriptions[0];

@@ -220,8 +220,8 @@ s_check_ranges (mcf_t *self, int64_t *big_m)
     int64_t sum = 0, bound = 0, cost_max = 1;
     for (int32_t i = 0; i < self->nodes; i++) {
         int64_t s = self->supply[i];
-        if (s == INT64_MIN || __builtin_add_overflow (sum, s, &sum) ||
-            __builtin_add_overflow (bound, s < 0 ? -s : s, &bound))
+        if (s == INT64_MIN || __builtin_add_overflow (sum, s, &sum)
+            || __builtin_add_overflow (bound, s < 0 ? -s : s, &bound))
             return MCF_OVERFLOW;
     }
     for (int32_t a = 0; a < self->arcs; a++) {
@@ -598,8 +598,8 @@ mcf_solve (mcf_t *self)
     int64_t total = 0;
     for (int32_t w = 0; w < self->arcs; w++) {
         int64_t part;
-        if (__builtin_mul_overflow (self->w_flow[w], self->w_cost[w], &part) ||
-            __builtin_add_overflow (total, part, &total))
+        if (__builtin_mul_overflow (self->w_flow[w], self->w_cost[w], &part)
+            || __builtin_add_overflow (total, part, &total))
             return self->status = MCF_OVERFLOW;
     }
     self->total_cost = total;
@@ -665,11 +665,11 @@ mcf_check (mcf_t *self, char *why, size_t why_size)
         if (f < 0 || f > self->cap[a])
             rc = s_fail (why, why_size, "arc %d carries %lld, outside 0..%lld", a, (long long) f,
                          (long long) self->cap[a]);
-        else if (__builtin_add_overflow (net[u], f, &net[u]) ||
-                 __builtin_sub_overflow (net[v], f, &net[v]))
+        else if (__builtin_add_overflow (net[u], f, &net[u])
+                 || __builtin_sub_overflow (net[v], f, &net[v]))
             rc = s_fail (why, why_size, "flow sums overflow at arc %d", a);
-        else if (__builtin_add_overflow (self->cost[a], self->pi[u], &reduced) ||
-                 __builtin_sub_overflow (reduced, self->pi[v], &reduced))
+        else if (__builtin_add_overflow (self->cost[a], self->pi[u], &reduced)
+                 || __builtin_sub_overflow (reduced, self->pi[v], &reduced))
             rc = s_fail (why, why_size, "reduced cost of arc %d overflows", a);
         else if (f < self->cap[a] && reduced < 0)
             rc = s_fail (why, why_size, "arc %d (%d -> %d) can take more flow at reduced cost %lld",

@@ -330,11 +330,11 @@ s_read_arc (s_reader_t *r, char *cursor, long long line)
                  (long long) r->declared_arcs);
         return -1;
     }
-    if (s_read_node (r, s_token (&cursor), "arc tail", line, &from) ||
-        s_read_node (r, s_token (&cursor), "arc head", line, &to))
+    if (s_read_node (r, s_token (&cursor), "arc tail", line, &from)
+        || s_read_node (r, s_token (&cursor), "arc head", line, &to))
         return -1;
-    if (s_parse_int (s_token (&cursor), &low) || s_parse_int (s_token (&cursor), &cap) ||
-        s_parse_int (s_token (&cursor), &cost)) {
+    if (s_parse_int (s_token (&cursor), &low) || s_parse_int (s_token (&cursor), &cap)
+        || s_parse_int (s_token (&cursor), &cost)) {
         s_error (r->err, r->err_size,
                  "line %lld: arc line must read \"a FROM TO LOW CAP COST\" with 64-bit numbers",
                  line);

@@ -111,8 +111,8 @@ s_brute_arc (s_brute_t *b, int32_t a, int64_t cost)
     for (int64_t f = 0; f <= b->cap[a]; f++) {
         b->net[u] += f;
         b->net[v] -= f;
-        int ok = (b->last_arc[u] != a || b->net[u] == b->supply[u]) &&
-                 (b->last_arc[v] != a || b->net[v] == b->supply[v]);
+        int ok = (b->last_arc[u] != a || b->net[u] == b->supply[u])
+                 && (b->last_arc[v] != a || b->net[v] == b->supply[v]);
         if (ok)
             s_brute_arc (b, a + 1, cost + f * b->cost[a]);
         b->net[u] -= f;

@@ -60,10 +60,10 @@ static int
 s_gen_county (char **args)
 {
     long long n_vol, n_req, candidates, seed;
-    if (s_arg_int (args[0], "N_VOL", 1, MCF_NODES_MAX / 2, &n_vol) ||
-        s_arg_int (args[1], "N_REQ", 1, MCF_NODES_MAX / 2, &n_req) ||
-        s_arg_int (args[2], "CANDIDATES", 1, n_vol, &candidates) ||
-        s_arg_int (args[3], "SEED", 0, INT64_MAX, &seed))
+    if (s_arg_int (args[0], "N_VOL", 1, MCF_NODES_MAX / 2, &n_vol)
+        || s_arg_int (args[1], "N_REQ", 1, MCF_NODES_MAX / 2, &n_req)
+        || s_arg_int (args[2], "CANDIDATES", 1, n_vol, &candidates)
+        || s_arg_int (args[3], "SEED", 0, INT64_MAX, &seed))
         return 2;
     if (n_req * (candidates + 2) + n_vol > MCF_ARCS_MAX) {
         fprintf (stderr, S_PROGRAM ": instance would exceed %d arcs\n", MCF_ARCS_MAX);

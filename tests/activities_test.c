@@ -1,0 +1,1898 @@
+/*  activities_test.c — projects, activities, sign-ups and micro-wishes in match, against a
+    real database and a real match process: every op with good input, each kind of bad input
+    answered with the field named, wrong actors refused, and a refused op changing nothing;
+    the waitlist and its promotions, a cancelled activity telling everyone, the sign-up rush
+    (200 volunteers for 50 places, from concurrent database connections and from as many rpc
+    clients at once), the race for a wish, and the events each op writes.
+
+    Worker threads use plain libpq or the rpc client and only record what they saw: cmocka is
+    not thread-safe, so the main thread asserts once they are joined.  */
+#include "harness.h"
+#include "st_log.h"
+
+#include <jansson.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#define WAIT_MS 15000 //  how long a wait for the relay lasts before the test fails
+#define CALL_MS 30000 //  how long one rpc call may take
+#define REGION  "431022101203"
+
+//  ---------------------------------------------------------------------------------------
+//  Fixture: what a test started, so that the teardown can stop it even when the test failed
+
+typedef struct {
+    harness_t *h;
+    st_client_t *gateway;  //  people's calls, with an actor
+    st_client_t *operator; //  events.read
+} s_fixture_t;
+
+//  Gives each test an empty fixture.
+static int
+s_setup (void **state)
+{
+    *state = calloc (1, sizeof (s_fixture_t));
+    return *state ? 0 : -1;
+}
+
+//  Stops whatever the test started, whether it passed or failed, and drops its database.
+static int
+s_teardown (void **state)
+{
+    s_fixture_t *self = *state;
+    st_client_destroy (&self->gateway);
+    st_client_destroy (&self->operator);
+    harness_destroy (&self->h);
+    free (self);
+    return 0;
+}
+
+//  Starts match on a fresh database for the test `name`; returns the fixture.
+static s_fixture_t *
+s_start (void **state, const char *name)
+{
+    s_fixture_t *self = *state;
+    self->h = harness_new (name);
+    harness_start (self->h, "match");
+    self->gateway = harness_client (self->h, "match", "gateway");
+    self->operator= harness_client (self->h, "match", "operator");
+    return self;
+}
+
+//  ---------------------------------------------------------------------------------------
+//  Actors
+
+static const msg_actor_t SYSTEM = {.account = "operator-1", .role = "system"};
+
+//  An admin (region_admin, station_admin, team_leader) of a region.
+static msg_actor_t
+s_admin (const char *role, const char *region)
+{
+    return (msg_actor_t){.account = "admin-1", .role = (char *) role, .region = (char *) region};
+}
+
+//  A volunteer's account, standing for volunteer `id`.
+static msg_actor_t
+s_volunteer (const char *id)
+{
+    return (msg_actor_t){.account = "account-v", .role = "volunteer", .volunteer_id = (char *) id};
+}
+
+//  A resident's account, standing for resident `id`.
+static msg_actor_t
+s_resident (const char *id)
+{
+    return (msg_actor_t){.account = "account-r", .role = "resident", .resident_id = (char *) id};
+}
+
+//  ---------------------------------------------------------------------------------------
+//  Calls
+
+//  Calls a match op through the gateway as `actor` (NULL: none). The reply is zeroed first,
+//  so st_msg_clear on it is always safe. Returns the status, err filled on failure.
+static st_status_t
+s_call (s_fixture_t *self, const char *op, const msg_actor_t *actor, const st_desc_t *request_desc,
+        const void *request, const st_desc_t *reply_desc, void *reply, st_error_t *err)
+{
+    memset (reply, 0, reply_desc->size);
+    memset (err, 0, sizeof *err);
+    return st_client_call (self->gateway, op, actor, NULL, request_desc, request, reply_desc, reply,
+                           CALL_MS, err);
+}
+
+//  Packs JSON as msgpack as it is, without any descriptor, so wrong types reach the service.
+static void
+s_pack_json (msgpack_packer *pk, json_t *value)
+{
+    const char *key;
+    json_t *item;
+    size_t index;
+    switch (json_typeof (value)) {
+    case JSON_OBJECT:
+        msgpack_pack_map (pk, json_object_size (value));
+        json_object_foreach (value, key, item)
+        {
+            msgpack_pack_str_with_body (pk, key, strlen (key));
+            s_pack_json (pk, item);
+        }
+        break;
+    case JSON_ARRAY:
+        msgpack_pack_array (pk, json_array_size (value));
+        json_array_foreach (value, index, item) s_pack_json (pk, item);
+        break;
+    case JSON_STRING:
+        msgpack_pack_str_with_body (pk, json_string_value (value), json_string_length (value));
+        break;
+    case JSON_INTEGER:
+        msgpack_pack_int64 (pk, json_integer_value (value));
+        break;
+    case JSON_REAL:
+        msgpack_pack_double (pk, json_real_value (value));
+        break;
+    case JSON_TRUE:
+        msgpack_pack_true (pk);
+        break;
+    case JSON_FALSE:
+        msgpack_pack_false (pk);
+        break;
+    case JSON_NULL:
+        msgpack_pack_nil (pk);
+        break;
+    }
+}
+
+//  Calls an op with a body given as JSON (packed as it is) as `actor`. Returns the status
+//  of the reply, err filled on failure.
+static st_status_t
+s_call_body (s_fixture_t *self, const char *op, const msg_actor_t *actor, json_t *body,
+             st_error_t *err)
+{
+    msgpack_sbuffer buffer;
+    msgpack_sbuffer_init (&buffer);
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, &buffer, msgpack_sbuffer_write);
+    s_pack_json (&pk, body);
+    uint8_t id[16];
+    randombytes_buf (id, sizeof id);
+    uint8_t *frame, *reply = NULL;
+    size_t size, reply_size;
+    st_client_envelope (op, actor, id, 0, (const uint8_t *) buffer.data, buffer.size, &frame,
+                        &size);
+    memset (err, 0, sizeof *err);
+    st_status_t rc =
+        st_client_call_raw (self->gateway, frame, size, id, CALL_MS, &reply, &reply_size, err);
+    if (rc == ST_OK)
+        rc = st_client_decode_reply (reply, reply_size, NULL, NULL, err);
+    free (reply);
+    free (frame);
+    msgpack_sbuffer_destroy (&buffer);
+    return rc;
+}
+
+//  Fails the test unless a call failed with `code` naming `field`, with a message in the
+//  house style (lower case, no final period).
+static void
+s_expect (const char *what, st_status_t rc, const st_error_t *err, st_status_t code,
+          const char *field)
+{
+    if (rc != code || strcmp (err->field, field) != 0)
+        fail_msg ("%s: expected %s naming \"%s\", got %s naming \"%s\": %s", what,
+                  st_status_name (code), field, st_status_name (rc), err->field, err->message);
+    size_t len = strlen (err->message);
+    if (len == 0 || (err->message[0] >= 'A' && err->message[0] <= 'Z')
+        || err->message[len - 1] == '.')
+        fail_msg ("%s: message \"%s\" is not in the house style", what, err->message);
+}
+
+//  One bad body: the good one with `key` set to `value` (taken over; NULL leaves the key out),
+//  which must fail with `code` naming `field`.
+typedef struct {
+    const char *key;
+    json_t *value;
+    st_status_t code;
+    const char *field;
+} s_case_t;
+
+static char *s_state (s_fixture_t *self);
+static void s_unchanged (s_fixture_t *self, char *before, const char *what);
+
+//  Sends the good body once, which must succeed (so that each refusal is the changed field's
+//  doing), then each case as `actor`; the refused cases together must change nothing.
+static void
+s_bad_bodies (s_fixture_t *self, const char *op, const msg_actor_t *actor, const char *good,
+              s_case_t *cases, size_t count)
+{
+    st_error_t err;
+    json_t *body = json_loads (good, 0, NULL);
+    assert_non_null (body);
+    if (s_call_body (self, op, actor, body, &err) != ST_OK)
+        fail_msg ("%s: the good body was refused: %s", op, err.message);
+    json_decref (body);
+    char *before = s_state (self);
+    for (size_t i = 0; i < count; i++) {
+        body = json_loads (good, 0, NULL);
+        if (cases[i].value)
+            json_object_set_new (body, cases[i].key, cases[i].value);
+        else
+            json_object_del (body, cases[i].key);
+        cases[i].value = NULL;
+        st_status_t rc = s_call_body (self, op, actor, body, &err);
+        char what[128];
+        snprintf (what, sizeof what, "%s, bad case %zu (\"%s\")", op, i, cases[i].key);
+        json_decref (body);
+        s_expect (what, rc, &err, cases[i].code, cases[i].field);
+    }
+    s_unchanged (self, before, op);
+}
+
+//  A JSON string of `unit` repeated `n` times.
+static json_t *
+s_long (const char *unit, int n)
+{
+    size_t len = strlen (unit);
+    char *text = malloc (len * n + 1);
+    for (int i = 0; i < n; i++)
+        memcpy (text + i * len, unit, len);
+    text[len * n] = 0;
+    json_t *value = json_string (text);
+    free (text);
+    return value;
+}
+
+//  ---------------------------------------------------------------------------------------
+//  The database and the event log
+
+//  Writes the time `offset` seconds from now as RFC 3339 text in Beijing time.
+static void
+s_time (char out[40], int64_t offset)
+{
+    time_t t = time (NULL) + offset + 8 * 3600;
+    struct tm tm;
+    gmtime_r (&t, &tm);
+    strftime (out, 40, "%Y-%m-%dT%H:%M:%S+08:00", &tm);
+}
+
+//  A value of a query as an integer.
+static long long
+s_number (s_fixture_t *self, const char *format, ...)
+{
+    char sql[1024];
+    va_list args;
+    va_start (args, format);
+    vsnprintf (sql, sizeof sql, format, args);
+    va_end (args);
+    return atoll (harness_sql (self->h, sql));
+}
+
+//  Everything an op could change, as counts and a digest of every row (the outbox without
+//  the sequence numbers the relay adds later). The caller frees it.
+static char *
+s_state (s_fixture_t *self)
+{
+    return strdup (harness_sql (
+        self->h,
+        "SELECT format ('projects=%s activities=%s signups=%s wishes=%s outbox=%s replies=%s "
+        "digest=%s',"
+        " (SELECT count (*) FROM match.projects), (SELECT count (*) FROM match.activities),"
+        " (SELECT count (*) FROM match.signups), (SELECT count (*) FROM match.wishes),"
+        " (SELECT count (*) FROM match.outbox), (SELECT count (*) FROM match.rpc_replies),"
+        " (SELECT md5 (string_agg (r, ',' ORDER BY r)) FROM ("
+        "   SELECT to_jsonb (x)::text AS r FROM match.projects x"
+        "   UNION ALL SELECT to_jsonb (x)::text FROM match.activities x"
+        "   UNION ALL SELECT to_jsonb (x)::text FROM match.signups x"
+        "   UNION ALL SELECT to_jsonb (x)::text FROM match.wishes x"
+        "   UNION ALL SELECT to_jsonb (x)::text FROM match.supply x"
+        "   UNION ALL SELECT (to_jsonb (x) - 'seq')::text FROM match.outbox x) rows))"));
+}
+
+//  Fails the test when the state differs from `before` (which it frees).
+static void
+s_unchanged (s_fixture_t *self, char *before, const char *what)
+{
+    char *after = s_state (self);
+    if (strcmp (before, after) != 0)
+        fail_msg ("%s changed the database:\n  before %s\n  after  %s", what, before, after);
+    free (before);
+    free (after);
+}
+
+//  Puts volunteers first .. first + count - 1 into match's supply replica, as registry's
+//  events would: skills as a text[] literal, stars, insurance as SQL ("NULL" for none).
+static void
+s_supply (s_fixture_t *self, int first, int count, const char *skills, int stars,
+          const char *insurance)
+{
+    char sql[1024];
+    snprintf (sql, sizeof sql,
+              "INSERT INTO match.supply (volunteer_id, name, region, skills, status,"
+              " registry_seq, stars, insurance_until)"
+              " SELECT g, '志愿者' || g, '%s', '%s', 'active', 1, %d, %s"
+              " FROM generate_series (%d, %d) g",
+              REGION, skills, stars, insurance, first, first + count - 1);
+    harness_sql (self->h, sql);
+}
+
+//  Waits until the relay has sequenced every event, reads match's log with events.read and
+//  decodes into `out` (at most `max` messages of `desc`) the bodies of the events on `topic`,
+//  in log order. Returns how many; the caller clears them.
+static size_t
+s_events (s_fixture_t *self, const char *topic, const st_desc_t *desc, void *out, size_t max)
+{
+    const char *pending = "SELECT count (*) FROM match.outbox WHERE seq IS NULL";
+    int64_t until = st_clock_ms () + WAIT_MS;
+    while (strcmp (harness_sql (self->h, pending), "0") != 0 && st_clock_ms () < until)
+        zclock_sleep (50);
+    assert_string_equal (harness_sql (self->h, pending), "0");
+    msg_events_read_t read = {.after = 0, .has_after = true, .max = 5000, .has_max = true};
+    msg_events_t events;
+    st_error_t err;
+    assert_int_equal (st_client_call (self->operator, "events.read", NULL, NULL,
+                                      &msg_events_read_desc, &read, &msg_events_desc, &events,
+                                      CALL_MS, &err),
+                      ST_OK);
+    size_t found = 0;
+    for (size_t i = 0; i < events.events.count; i++) {
+        const msg_event_t *event = &events.events.items[i];
+        if (strcmp (event->topic, topic) != 0)
+            continue;
+        assert_true (found < max);
+        assert_ptr_equal (st_proto_event (topic)->body, desc);
+        if (st_decode (desc, event->body.data, event->body.size, (char *) out + found * desc->size,
+                       &err))
+            fail_msg ("event %lld (%s) does not decode: %s", (long long) event->seq, topic,
+                      err.message);
+        found++;
+    }
+    st_msg_clear (&msg_events_desc, &events);
+    return found;
+}
+
+//  Clears `count` decoded messages of `desc` in an array.
+static void
+s_clear_all (const st_desc_t *desc, void *items, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        st_msg_clear (desc, (char *) items + i * desc->size);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  Activities and sign-ups
+
+//  What an activity a week from now asks of volunteers; closes_in: seconds from now until
+//  sign-up closes.
+typedef struct {
+    int64_t capacity;
+    int64_t min_stars;
+    char **skills;
+    size_t skill_count;
+    bool insurance;
+    int64_t closes_in;
+} s_plan_t;
+
+//  Creates an activity as the system; returns its id (the caller frees it).
+static char *
+s_activity (s_fixture_t *self, const char *title, const s_plan_t *plan)
+{
+    char starts_at[40], ends_at[40], closes_at[40];
+    s_time (starts_at, 7 * 86400);
+    s_time (ends_at, 7 * 86400 + 3 * 3600);
+    s_time (closes_at, plan->closes_in);
+    msg_activity_create_t request = {.title = (char *) title,
+                                     .category = "助老",
+                                     .region = REGION,
+                                     .starts_at = starts_at,
+                                     .ends_at = ends_at,
+                                     .capacity = plan->capacity,
+                                     .has_capacity = true,
+                                     .signup_closes_at = closes_at,
+                                     .min_stars = plan->min_stars,
+                                     .has_min_stars = true,
+                                     .skills = {plan->skills, plan->skill_count},
+                                     .has_skills = true,
+                                     .insurance_required = plan->insurance,
+                                     .has_insurance_required = true};
+    msg_activity_t activity;
+    st_error_t err;
+    if (s_call (self, "activity.create", &SYSTEM, &msg_activity_create_desc, &request,
+                &msg_activity_desc, &activity, &err)
+        != ST_OK)
+        fail_msg ("could not create an activity: %s", err.message);
+    char *id = strdup (activity.id);
+    st_msg_clear (&msg_activity_desc, &activity);
+    return id;
+}
+
+//  activity.signup or activity.withdraw (`op`) as volunteer `volunteer`.
+static st_status_t
+s_signup (s_fixture_t *self, const char *op, const char *activity, const char *volunteer,
+          msg_signup_t *reply, st_error_t *err)
+{
+    msg_actor_t actor = s_volunteer (volunteer);
+    msg_activity_signup_t request = {.activity_id = (char *) activity};
+    return s_call (self, op, &actor, &msg_activity_signup_desc, &request, &msg_signup_desc, reply,
+                   err);
+}
+
+//  Signs a volunteer up and asserts the outcome (position 0: none).
+static void
+s_signup_as (s_fixture_t *self, const char *activity, const char *volunteer, const char *status,
+             int64_t position)
+{
+    msg_signup_t reply;
+    st_error_t err;
+    if (s_signup (self, "activity.signup", activity, volunteer, &reply, &err) != ST_OK)
+        fail_msg ("volunteer %s could not sign up: %s", volunteer, err.message);
+    assert_string_equal (reply.status, status);
+    assert_string_equal (reply.volunteer_id, volunteer);
+    assert_string_equal (reply.activity_id, activity);
+    assert_int_equal (reply.has_position, position > 0);
+    if (position > 0)
+        assert_int_equal (reply.position, position);
+    st_msg_clear (&msg_signup_desc, &reply);
+}
+
+//  The activity as activity.get shows it to the system.
+static void
+s_get (s_fixture_t *self, const char *id, msg_activity_t *activity)
+{
+    msg_activity_get_t request = {.id = (char *) id};
+    st_error_t err;
+    if (s_call (self, "activity.get", &SYSTEM, &msg_activity_get_desc, &request, &msg_activity_desc,
+                activity, &err)
+        != ST_OK)
+        fail_msg ("activity.get %s: %s", id, err.message);
+}
+
+//  Asserts an activity's counts through activity.get, and that they are the sign-ups' own.
+static void
+s_assert_counts (s_fixture_t *self, const char *id, int64_t confirmed, int64_t waitlisted)
+{
+    msg_activity_t activity;
+    s_get (self, id, &activity);
+    assert_int_equal (activity.confirmed, confirmed);
+    assert_int_equal (activity.waitlisted, waitlisted);
+    st_msg_clear (&msg_activity_desc, &activity);
+    assert_int_equal (s_number (self,
+                                "SELECT count (*) FROM match.signups WHERE activity_id = %s"
+                                " AND status = 'confirmed'",
+                                id),
+                      confirmed);
+    assert_int_equal (s_number (self,
+                                "SELECT count (*) FROM match.signups WHERE activity_id = %s"
+                                " AND status = 'waitlisted'",
+                                id),
+                      waitlisted);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  project.create
+
+//  project.create: good input, bad bodies, wrong actors.
+static void
+test_project_create (void **state)
+{
+    s_fixture_t *self = s_start (state, "act_project");
+    msg_actor_t county = s_admin ("region_admin", "431022000000");
+    msg_project_create_t request = {.name = "新时代文明实践志愿服务月",
+                                    .category = "文明创建",
+                                    .region = "431022000000",
+                                    .theme = "移风易俗"};
+    msg_project_t project;
+    st_error_t err;
+    assert_int_equal (s_call (self, "project.create", &county, &msg_project_create_desc, &request,
+                              &msg_project_desc, &project, &err),
+                      ST_OK);
+    assert_string_equal (project.name, "新时代文明实践志愿服务月");
+    assert_string_equal (project.category, "文明创建");
+    assert_string_equal (project.region, "431022000000");
+    assert_string_equal (project.theme, "移风易俗");
+    assert_true (strtoll (project.id, NULL, 10) > 0);
+    assert_non_null (strstr (project.created_at, "+08:00"));
+    st_msg_clear (&msg_project_desc, &project);
+    //  The system, too, and a station admin inside the county; theme is optional.
+    request.theme = NULL;
+    request.region = "431022101203";
+    msg_actor_t station = s_admin ("station_admin", "431022101203");
+    assert_int_equal (s_call (self, "project.create", &station, &msg_project_create_desc, &request,
+                              &msg_project_desc, &project, &err),
+                      ST_OK);
+    assert_null (project.theme);
+    st_msg_clear (&msg_project_desc, &project);
+    assert_int_equal (s_call (self, "project.create", &SYSTEM, &msg_project_create_desc, &request,
+                              &msg_project_desc, &project, &err),
+                      ST_OK);
+    st_msg_clear (&msg_project_desc, &project);
+    assert_int_equal (s_number (self, "SELECT count (*) FROM match.projects"), 3);
+
+    s_case_t cases[] = {
+        {"name", NULL, ST_INVALID_ARGUMENT, "name"},
+        {"name", json_integer (5), ST_INVALID_ARGUMENT, "name"},
+        {"name", json_string (""), ST_INVALID_ARGUMENT, "name"},
+        {"name", s_long ("项", 101), ST_INVALID_ARGUMENT, "name"},
+        {"category", NULL, ST_INVALID_ARGUMENT, "category"},
+        {"category", json_true (), ST_INVALID_ARGUMENT, "category"},
+        {"region", NULL, ST_INVALID_ARGUMENT, "region"},
+        {"region", json_string ("43102200000"), ST_INVALID_ARGUMENT, "region"},
+        {"region", json_string ("43102200000x"), ST_INVALID_ARGUMENT, "region"},
+        {"region", json_string ("4310220000001"), ST_INVALID_ARGUMENT, "region"},
+        {"region", json_integer (431022000000), ST_INVALID_ARGUMENT, "region"},
+        {"region", json_string ("431021000000"), ST_PERMISSION_DENIED, "region"},
+        {"theme", s_long ("题", 101), ST_INVALID_ARGUMENT, "theme"},
+        {"theme", json_array (), ST_INVALID_ARGUMENT, "theme"},
+    };
+    s_bad_bodies (self, "project.create", &county,
+                  "{\"name\": \"助老服务\", \"category\": \"助老\", \"region\": \"431022000000\"}",
+                  cases, sizeof cases / sizeof cases[0]);
+    char *before = s_state (self);
+
+    //  Wrong actors, with a good body.
+    request.region = "431022000000";
+    struct {
+        msg_actor_t actor;
+        st_status_t code;
+        const char *field;
+    } actors[] = {
+        {s_volunteer ("1"), ST_PERMISSION_DENIED, "actor.role"},
+        {s_resident ("1"), ST_PERMISSION_DENIED, "actor.role"},
+        {s_admin ("region_admin", "431021000000"), ST_PERMISSION_DENIED, "region"},
+        {s_admin ("station_admin", "431022101203"), ST_PERMISSION_DENIED, "region"},
+        {s_admin ("region_admin", NULL), ST_PERMISSION_DENIED, "region"},
+        {s_admin ("region_admin", ""), ST_PERMISSION_DENIED, "region"},
+        {s_admin ("janitor", "431022000000"), ST_PERMISSION_DENIED, "actor.role"},
+    };
+    for (size_t i = 0; i < sizeof actors / sizeof actors[0]; i++) {
+        st_status_t rc = s_call (self, "project.create", &actors[i].actor, &msg_project_create_desc,
+                                 &request, &msg_project_desc, &project, &err);
+        s_expect (actors[i].actor.role, rc, &err, actors[i].code, actors[i].field);
+    }
+    st_status_t rc = s_call (self, "project.create", NULL, &msg_project_create_desc, &request,
+                             &msg_project_desc, &project, &err);
+    s_expect ("no actor", rc, &err, ST_UNAUTHENTICATED, "actor");
+    s_unchanged (self, before, "a refused project.create");
+}
+
+//  ---------------------------------------------------------------------------------------
+//  Scope: an admin acts inside its region subtree only
+
+//  The region helper: a 12-digit code stands for its subtree, trailing zero groups dropped.
+static void
+test_region_scope (void **state)
+{
+    s_fixture_t *self = s_start (state, "act_scope");
+    struct {
+        const char *scope;  //  the admin's region
+        const char *region; //  where it creates a project
+        bool allowed;
+    } cases[] = {
+        //  A county code ending in zero: 360320 is the prefix, not 36032.
+        {"360320000000", "360320001001", true},
+        {"360320000000", "360321001001", false},
+        {"360320000000", "360302001001", false},
+        //  A city covers its counties, a province its cities.
+        {"360300000000", "360321001001", true},
+        {"360300000000", "360400000000", false},
+        {"360000000000", "360400000000", true},
+        //  A township and a village.
+        {"360302001000", "360302001005", true},
+        {"360302001000", "360302002001", false},
+        {"360302001001", "360302001001", true},
+        {"360302001001", "360302001002", false},
+        //  A scope given as a prefix already.
+        {"360302001", "360302001005", true},
+        {"360302001", "360302002001", false},
+        //  A scope that is no code at all covers nothing.
+        {"36030x", "360302001005", false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        msg_actor_t admin = s_admin ("region_admin", cases[i].scope);
+        msg_project_create_t request = {
+            .name = "文明实践", .category = "文明创建", .region = (char *) cases[i].region};
+        msg_project_t project;
+        st_error_t err;
+        st_status_t rc = s_call (self, "project.create", &admin, &msg_project_create_desc, &request,
+                                 &msg_project_desc, &project, &err);
+        char what[96];
+        snprintf (what, sizeof what, "scope %s acting in %s", cases[i].scope, cases[i].region);
+        if (cases[i].allowed && rc != ST_OK)
+            fail_msg ("%s: refused: %s", what, err.message);
+        if (!cases[i].allowed)
+            s_expect (what, rc, &err, ST_PERMISSION_DENIED, "region");
+        st_msg_clear (&msg_project_desc, &project);
+    }
+    //  supply.stats counts a subtree with the same rule.
+    harness_sql (self->h, "INSERT INTO match.supply (volunteer_id, name, region, status,"
+                          " registry_seq) VALUES (1, '甲', '360320001001', 'active', 1),"
+                          " (2, '乙', '360321001001', 'active', 1)");
+    msg_supply_stats_t stats = {.region = "360320000000"};
+    msg_supply_t supply;
+    st_error_t err;
+    assert_int_equal (s_call (self, "supply.stats", &SYSTEM, &msg_supply_stats_desc, &stats,
+                              &msg_supply_desc, &supply, &err),
+                      ST_OK);
+    assert_int_equal (supply.volunteers, 1);
+    stats.region = "360300000000";
+    assert_int_equal (s_call (self, "supply.stats", &SYSTEM, &msg_supply_stats_desc, &stats,
+                              &msg_supply_desc, &supply, &err),
+                      ST_OK);
+    assert_int_equal (supply.volunteers, 2);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  activity.create and activity.get
+
+//  activity.create and activity.get: every field, times in any offset, each bad input.
+static void
+test_activity_create (void **state)
+{
+    s_fixture_t *self = s_start (state, "act_create");
+    msg_actor_t county = s_admin ("region_admin", "431022000000");
+    msg_project_create_t project_request = {
+        .name = "一月一主题", .category = "助老", .region = "431022000000"};
+    msg_project_t project;
+    st_error_t err;
+    assert_int_equal (s_call (self, "project.create", &county, &msg_project_create_desc,
+                              &project_request, &msg_project_desc, &project, &err),
+                      ST_OK);
+
+    //  Every field, times in two offsets.
+    char *skills[] = {"急救", "手语"};
+    msg_activity_create_t request = {.title = "重阳节敬老院探访",
+                                     .category = "助老",
+                                     .theme = "孝老爱亲",
+                                     .project_id = project.id,
+                                     .site_id = "305",
+                                     .region = REGION,
+                                     .starts_at = "2030-12-01T01:00:00Z",
+                                     .ends_at = "2030-12-01T03:30:00.250Z",
+                                     .capacity = 50,
+                                     .has_capacity = true,
+                                     .signup_closes_at = "2030-11-30T18:00:00+08:00",
+                                     .min_stars = 2,
+                                     .has_min_stars = true,
+                                     .skills = {skills, 2},
+                                     .has_skills = true,
+                                     .insurance_required = true,
+                                     .has_insurance_required = true};
+    msg_activity_t activity;
+    assert_int_equal (s_call (self, "activity.create", &county, &msg_activity_create_desc, &request,
+                              &msg_activity_desc, &activity, &err),
+                      ST_OK);
+    assert_string_equal (activity.title, "重阳节敬老院探访");
+    assert_string_equal (activity.category, "助老");
+    assert_string_equal (activity.theme, "孝老爱亲");
+    assert_string_equal (activity.project_id, project.id);
+    assert_string_equal (activity.site_id, "305");
+    assert_string_equal (activity.region, REGION);
+    assert_string_equal (activity.starts_at, "2030-12-01T09:00:00+08:00");
+    assert_string_equal (activity.ends_at, "2030-12-01T11:30:00+08:00");
+    assert_string_equal (activity.signup_closes_at, "2030-11-30T18:00:00+08:00");
+    assert_int_equal (activity.capacity, 50);
+    assert_int_equal (activity.min_stars, 2);
+    assert_int_equal (activity.skills.count, 2);
+    assert_string_equal (activity.skills.items[0], "急救");
+    assert_string_equal (activity.skills.items[1], "手语");
+    assert_true (activity.insurance_required);
+    assert_int_equal (activity.confirmed, 0);
+    assert_int_equal (activity.waitlisted, 0);
+    assert_string_equal (activity.status, "open");
+    assert_null (activity.cancel_reason);
+    char *id = strdup (activity.id);
+    st_msg_clear (&msg_activity_desc, &activity);
+    //  Stored as the instant given.
+    assert_string_equal (harness_sql (self->h, "SELECT extract (epoch FROM ends_at)::text"
+                                               " FROM match.activities"),
+                         "1922326200.250000");
+
+    //  Only what is required, by a team leader of the village.
+    msg_actor_t leader = s_admin ("team_leader", REGION);
+    msg_activity_create_t minimal = {.title = "垃圾分类宣传",
+                                     .category = "生态环保",
+                                     .region = REGION,
+                                     .starts_at = "2030-12-02T09:00:00+08:00",
+                                     .ends_at = "2030-12-02T10:00:00+08:00",
+                                     .capacity = 1,
+                                     .has_capacity = true,
+                                     .signup_closes_at = "2030-12-02T09:00:00+08:00"};
+    assert_int_equal (s_call (self, "activity.create", &leader, &msg_activity_create_desc, &minimal,
+                              &msg_activity_desc, &activity, &err),
+                      ST_OK);
+    assert_int_equal (activity.min_stars, 0);
+    assert_false (activity.insurance_required);
+    assert_int_equal (activity.skills.count, 0);
+    assert_null (activity.theme);
+    assert_null (activity.project_id);
+    st_msg_clear (&msg_activity_desc, &activity);
+
+    //  activity.get: anyone signed in; admins inside their scope.
+    msg_activity_get_t get = {.id = id};
+    msg_actor_t volunteer = s_volunteer ("1");
+    assert_int_equal (s_call (self, "activity.get", &volunteer, &msg_activity_get_desc, &get,
+                              &msg_activity_desc, &activity, &err),
+                      ST_OK);
+    assert_string_equal (activity.id, id);
+    assert_string_equal (activity.starts_at, "2030-12-01T09:00:00+08:00");
+    assert_int_equal (activity.capacity, 50);
+    st_msg_clear (&msg_activity_desc, &activity);
+    msg_actor_t other = s_admin ("region_admin", "431021000000");
+    st_status_t rc = s_call (self, "activity.get", &other, &msg_activity_get_desc, &get,
+                             &msg_activity_desc, &activity, &err);
+    s_expect ("activity.get outside the scope", rc, &err, ST_PERMISSION_DENIED, "id");
+    get.id = "999";
+    rc = s_call (self, "activity.get", &volunteer, &msg_activity_get_desc, &get, &msg_activity_desc,
+                 &activity, &err);
+    s_expect ("activity.get of no activity", rc, &err, ST_NOT_FOUND, "id");
+    get.id = "12a";
+    rc = s_call (self, "activity.get", &volunteer, &msg_activity_get_desc, &get, &msg_activity_desc,
+                 &activity, &err);
+    s_expect ("activity.get of a malformed id", rc, &err, ST_NOT_FOUND, "id");
+    get.id = id;
+    rc = s_call (self, "activity.get", NULL, &msg_activity_get_desc, &get, &msg_activity_desc,
+                 &activity, &err);
+    s_expect ("activity.get without an actor", rc, &err, ST_UNAUTHENTICATED, "actor");
+    json_t *body = json_pack ("{s:i}", "id", 5);
+    rc = s_call_body (self, "activity.get", &volunteer, body, &err);
+    json_decref (body);
+    s_expect ("activity.get with an integer id", rc, &err, ST_INVALID_ARGUMENT, "id");
+
+    //  The event, with what notify and ledger need.
+    msg_activity_created_t created[4];
+    assert_int_equal (s_events (self, "activity.created", &msg_activity_created_desc, created, 4),
+                      2);
+    assert_string_equal (created[0].id, id);
+    assert_string_equal (created[0].title, "重阳节敬老院探访");
+    assert_string_equal (created[0].region, REGION);
+    assert_string_equal (created[0].starts_at, "2030-12-01T09:00:00+08:00");
+    assert_string_equal (created[0].ends_at, "2030-12-01T11:30:00+08:00");
+    assert_string_equal (created[0].signup_closes_at, "2030-11-30T18:00:00+08:00");
+    assert_string_equal (created[0].project_id, project.id);
+    assert_int_equal (created[0].capacity, 50);
+    assert_int_equal (created[0].min_stars, 2);
+    assert_int_equal (created[0].skills.count, 2);
+    assert_true (created[0].insurance_required);
+    assert_string_equal (created[1].title, "垃圾分类宣传");
+    s_clear_all (&msg_activity_created_desc, created, 2);
+
+    //  Bad bodies, each answered with the field named; the good one creates a third.
+    s_case_t cases[] = {
+        {"title", NULL, ST_INVALID_ARGUMENT, "title"},
+        {"title", json_integer (7), ST_INVALID_ARGUMENT, "title"},
+        {"title", json_string (""), ST_INVALID_ARGUMENT, "title"},
+        {"title", s_long ("活", 101), ST_INVALID_ARGUMENT, "title"},
+        {"category", NULL, ST_INVALID_ARGUMENT, "category"},
+        {"theme", s_long ("题", 101), ST_INVALID_ARGUMENT, "theme"},
+        {"project_id", json_string ("999"), ST_NOT_FOUND, "project_id"},
+        {"project_id", json_string ("p-1"), ST_NOT_FOUND, "project_id"},
+        {"project_id", json_integer (1), ST_INVALID_ARGUMENT, "project_id"},
+        {"site_id", s_long ("9", 21), ST_INVALID_ARGUMENT, "site_id"},
+        {"region", NULL, ST_INVALID_ARGUMENT, "region"},
+        {"region", json_string ("4310221012"), ST_INVALID_ARGUMENT, "region"},
+        {"region", json_string ("43102210120x"), ST_INVALID_ARGUMENT, "region"},
+        {"region", json_string ("431021101203"), ST_PERMISSION_DENIED, "region"},
+        {"capacity", NULL, ST_INVALID_ARGUMENT, "capacity"},
+        {"capacity", json_string ("50"), ST_INVALID_ARGUMENT, "capacity"},
+        {"capacity", json_real (2.5), ST_INVALID_ARGUMENT, "capacity"},
+        {"capacity", json_integer (0), ST_INVALID_ARGUMENT, "capacity"},
+        {"capacity", json_integer (-1), ST_INVALID_ARGUMENT, "capacity"},
+        {"capacity", json_integer (10001), ST_INVALID_ARGUMENT, "capacity"},
+        {"min_stars", json_integer (6), ST_INVALID_ARGUMENT, "min_stars"},
+        {"min_stars", json_integer (-1), ST_INVALID_ARGUMENT, "min_stars"},
+        {"skills", json_string ("急救"), ST_INVALID_ARGUMENT, "skills"},
+        {"skills", json_pack ("[s,i]", "急救", 3), ST_INVALID_ARGUMENT, "skills[1]"},
+        {"skills", json_pack ("[o]", s_long ("技", 33)), ST_INVALID_ARGUMENT, "skills[0]"},
+        {"skills",
+         json_pack ("[s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s]", "a", "b", "c", "d", "e", "f",
+                    "g", "h", "i", "j", "k", "l", "m", "n", "o", "p", "q", "r", "s", "t", "u"),
+         ST_INVALID_ARGUMENT, "skills"},
+        {"insurance_required", json_string ("yes"), ST_INVALID_ARGUMENT, "insurance_required"},
+        {"starts_at", NULL, ST_INVALID_ARGUMENT, "starts_at"},
+        {"starts_at", json_integer (1922749200), ST_INVALID_ARGUMENT, "starts_at"},
+        {"starts_at", json_string ("2030-12-01 09:00:00+08:00"), ST_INVALID_ARGUMENT, "starts_at"},
+        {"starts_at", json_string ("2030-12-01T09:00:00"), ST_INVALID_ARGUMENT, "starts_at"},
+        {"starts_at", json_string ("2030-12-01T09:00+08:00"), ST_INVALID_ARGUMENT, "starts_at"},
+        {"starts_at", json_string ("2030-13-01T09:00:00+08:00"), ST_INVALID_ARGUMENT, "starts_at"},
+        {"starts_at", json_string ("2031-02-29T09:00:00+08:00"), ST_INVALID_ARGUMENT, "starts_at"},
+        {"starts_at", json_string ("2030-12-01T24:00:00+08:00"), ST_INVALID_ARGUMENT, "starts_at"},
+        {"starts_at", json_string ("1999-12-01T09:00:00+08:00"), ST_INVALID_ARGUMENT, "starts_at"},
+        {"starts_at", json_string ("2030-12-01T09:00:00+08:60"), ST_INVALID_ARGUMENT, "starts_at"},
+        {"starts_at", json_string ("2030-12-01T09:00:00+0800"), ST_INVALID_ARGUMENT, "starts_at"},
+        {"starts_at", json_string ("2030-12-01T09:00:00.+08:00"), ST_INVALID_ARGUMENT, "starts_at"},
+        {"starts_at", json_string ("2030-12-01T09:00:00+08:00 "), ST_INVALID_ARGUMENT, "starts_at"},
+        {"ends_at", json_string ("tomorrow"), ST_INVALID_ARGUMENT, "ends_at"},
+        {"ends_at", json_string (""), ST_INVALID_ARGUMENT, "ends_at"},
+        {"signup_closes_at", json_string ("2030-11-31T18:00:00+08:00"), ST_INVALID_ARGUMENT,
+         "signup_closes_at"},
+        //  The times together: the end after the start, sign-up closing no later than it.
+        {"ends_at", json_string ("2030-12-01T08:00:00+08:00"), ST_INVALID_ARGUMENT, "ends_at"},
+        {"ends_at", json_string ("2030-12-01T09:00:00+08:00"), ST_INVALID_ARGUMENT, "ends_at"},
+        {"ends_at", json_string ("2030-12-01T09:30:00+09:00"), ST_INVALID_ARGUMENT, "ends_at"},
+        {"signup_closes_at", json_string ("2030-12-01T09:00:01+08:00"), ST_INVALID_ARGUMENT,
+         "signup_closes_at"},
+        {"signup_closes_at", json_string ("2030-12-01T01:00:01Z"), ST_INVALID_ARGUMENT,
+         "signup_closes_at"},
+    };
+    char good[512];
+    snprintf (good, sizeof good,
+              "{\"title\": \"义诊\", \"category\": \"卫生健康\", \"region\": \"%s\","
+              " \"starts_at\": \"2030-12-01T09:00:00+08:00\","
+              " \"ends_at\": \"2030-12-01T11:00:00+08:00\", \"capacity\": 10,"
+              " \"signup_closes_at\": \"2030-12-01T09:00:00+08:00\", \"project_id\": \"%s\"}",
+              REGION, project.id);
+    s_bad_bodies (self, "activity.create", &county, good, cases, sizeof cases / sizeof cases[0]);
+    assert_int_equal (s_number (self, "SELECT count (*) FROM match.activities"), 3);
+
+    //  Wrong actors with a good body.
+    char *before = s_state (self);
+    struct {
+        msg_actor_t actor;
+        st_status_t code;
+        const char *field;
+    } actors[] = {
+        {s_volunteer ("1"), ST_PERMISSION_DENIED, "actor.role"},
+        {s_resident ("1"), ST_PERMISSION_DENIED, "actor.role"},
+        {s_admin ("region_admin", "431021000000"), ST_PERMISSION_DENIED, "region"},
+        {s_admin ("team_leader", "431022101204"), ST_PERMISSION_DENIED, "region"},
+    };
+    for (size_t i = 0; i < sizeof actors / sizeof actors[0]; i++) {
+        rc = s_call (self, "activity.create", &actors[i].actor, &msg_activity_create_desc, &minimal,
+                     &msg_activity_desc, &activity, &err);
+        s_expect (actors[i].actor.role, rc, &err, actors[i].code, actors[i].field);
+    }
+    rc = s_call (self, "activity.create", NULL, &msg_activity_create_desc, &minimal,
+                 &msg_activity_desc, &activity, &err);
+    s_expect ("no actor", rc, &err, ST_UNAUTHENTICATED, "actor");
+    s_unchanged (self, before, "a refused activity.create");
+    st_msg_clear (&msg_project_desc, &project);
+    free (id);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  activity.signup: who may sign up, and who may not
+
+//  Every reason a sign-up is refused, each naming its field and changing nothing.
+static void
+test_signup_rules (void **state)
+{
+    s_fixture_t *self = s_start (state, "act_rules");
+    s_supply (self, 1, 1, "{急救,手语,驾驶}", 3, "current_date + 365");
+    s_supply (self, 2, 1, "{急救}", 3, "current_date + 365");
+    s_supply (self, 3, 1, "{急救,手语}", 1, "current_date + 365");
+    s_supply (self, 4, 1, "{急救,手语}", 3, "NULL");
+    s_supply (self, 5, 1, "{急救,手语}", 3, "current_date");
+    s_supply (self, 6, 1, "{急救,手语}", 3, "current_date + 365");
+    harness_sql (self->h, "UPDATE match.supply SET status = 'suspended' WHERE volunteer_id = 6");
+    char *skills[] = {"急救", "手语"};
+    s_plan_t plan = {.capacity = 10,
+                     .min_stars = 2,
+                     .skills = skills,
+                     .skill_count = 2,
+                     .insurance = true,
+                     .closes_in = 6 * 86400};
+    char *open = s_activity (self, "应急救护培训", &plan);
+    s_plan_t plain = {.capacity = 10, .closes_in = -3600};
+    char *closed = s_activity (self, "报名已截止的活动", &plain);
+    plain.closes_in = 6 * 86400;
+    char *cancelled = s_activity (self, "取消的活动", &plain);
+    msg_activity_cancel_t cancel = {.id = cancelled};
+    msg_activity_t activity;
+    st_error_t err;
+    assert_int_equal (s_call (self, "activity.cancel", &SYSTEM, &msg_activity_cancel_desc, &cancel,
+                              &msg_activity_desc, &activity, &err),
+                      ST_OK);
+    st_msg_clear (&msg_activity_desc, &activity);
+
+    //  Volunteer 5's insurance ends the day before the activity does.
+    char sql[512];
+    snprintf (sql, sizeof sql,
+              "UPDATE match.supply SET insurance_until = (SELECT (ends_at AT TIME ZONE"
+              " 'Asia/Shanghai')::date - 1 FROM match.activities WHERE id = %s)"
+              " WHERE volunteer_id = 5",
+              open);
+    harness_sql (self->h, sql);
+    s_signup_as (self, open, "1", "confirmed", 0);
+    char *before = s_state (self);
+    msg_signup_t reply;
+    struct {
+        const char *activity;
+        msg_actor_t actor;
+        st_status_t code;
+        const char *field;
+        const char *says; //  what the message must mention
+    } cases[] = {
+        {open, s_volunteer ("1"), ST_CONFLICT, "activity_id", "already signed up"},
+        {open, s_volunteer ("2"), ST_FAILED_PRECONDITION, "skills", "手语"},
+        {open, s_volunteer ("3"), ST_FAILED_PRECONDITION, "min_stars", "stars"},
+        {open, s_volunteer ("4"), ST_FAILED_PRECONDITION, "insurance_required", "none"},
+        {open, s_volunteer ("5"), ST_FAILED_PRECONDITION, "insurance_required", "until"},
+        {open, s_volunteer ("6"), ST_FAILED_PRECONDITION, "actor.volunteer_id", "suspended"},
+        {open, s_volunteer ("99"), ST_FAILED_PRECONDITION, "actor.volunteer_id", "not known"},
+        {closed, s_volunteer ("1"), ST_FAILED_PRECONDITION, "signup_closes_at", "closed"},
+        {cancelled, s_volunteer ("1"), ST_FAILED_PRECONDITION, "status", "cancelled"},
+        {"999", s_volunteer ("1"), ST_NOT_FOUND, "activity_id", "999"},
+        {"abc", s_volunteer ("1"), ST_NOT_FOUND, "activity_id", "abc"},
+        {open, s_resident ("1"), ST_PERMISSION_DENIED, "actor.role", "resident"},
+        {open, s_admin ("region_admin", "431022000000"), ST_PERMISSION_DENIED, "actor.role", ""},
+        {open, s_volunteer (NULL), ST_INVALID_ARGUMENT, "actor.volunteer_id", ""},
+        {open, s_volunteer ("v7"), ST_INVALID_ARGUMENT, "actor.volunteer_id", ""},
+        {open, SYSTEM, ST_INVALID_ARGUMENT, "actor.volunteer_id", ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        msg_activity_signup_t request = {.activity_id = (char *) cases[i].activity};
+        st_status_t rc =
+            s_call (self, "activity.signup", &cases[i].actor, &msg_activity_signup_desc, &request,
+                    &msg_signup_desc, &reply, &err);
+        char what[64];
+        snprintf (what, sizeof what, "sign-up case %zu", i);
+        s_expect (what, rc, &err, cases[i].code, cases[i].field);
+        if (!strstr (err.message, cases[i].says))
+            fail_msg ("%s: \"%s\" does not say \"%s\"", what, err.message, cases[i].says);
+    }
+    msg_activity_signup_t request = {.activity_id = open};
+    st_status_t rc = s_call (self, "activity.signup", NULL, &msg_activity_signup_desc, &request,
+                             &msg_signup_desc, &reply, &err);
+    s_expect ("no actor", rc, &err, ST_UNAUTHENTICATED, "actor");
+    msg_actor_t v2 = s_volunteer ("2");
+    s_case_t bodies[] = {
+        {"activity_id", NULL, ST_INVALID_ARGUMENT, "activity_id"},
+        {"activity_id", json_integer (1), ST_INVALID_ARGUMENT, "activity_id"},
+        {"activity_id", json_string (""), ST_INVALID_ARGUMENT, "activity_id"},
+        {"activity_id", s_long ("1", 21), ST_INVALID_ARGUMENT, "activity_id"},
+    };
+    for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
+        json_t *body = json_pack ("{s:s}", "activity_id", open);
+        if (bodies[i].value)
+            json_object_set_new (body, "activity_id", bodies[i].value);
+        else
+            json_object_del (body, "activity_id");
+        rc = s_call_body (self, "activity.signup", &v2, body, &err);
+        json_decref (body);
+        s_expect ("a bad sign-up body", rc, &err, bodies[i].code, bodies[i].field);
+    }
+    //  Withdrawing what one never signed up for.
+    rc = s_signup (self, "activity.withdraw", open, "2", &reply, &err);
+    s_expect ("withdraw without a sign-up", rc, &err, ST_NOT_FOUND, "activity_id");
+    rc = s_signup (self, "activity.withdraw", "999", "1", &reply, &err);
+    s_expect ("withdraw from no activity", rc, &err, ST_NOT_FOUND, "activity_id");
+    rc = s_signup (self, "activity.withdraw", closed, "1", &reply, &err);
+    s_expect ("withdraw from another activity", rc, &err, ST_NOT_FOUND, "activity_id");
+    s_unchanged (self, before, "a refused sign-up");
+    s_assert_counts (self, open, 1, 0);
+
+    //  The checks hold exactly at their edges: the stars asked for, insurance through the
+    //  activity's last day, every skill.
+    harness_sql (self->h, "UPDATE match.supply SET stars = 2 WHERE volunteer_id = 3");
+    s_signup_as (self, open, "3", "confirmed", 0);
+    snprintf (sql, sizeof sql,
+              "UPDATE match.supply SET insurance_until = (SELECT (ends_at AT TIME ZONE"
+              " 'Asia/Shanghai')::date FROM match.activities WHERE id = %s)"
+              " WHERE volunteer_id IN (4, 5)",
+              open);
+    harness_sql (self->h, sql);
+    s_signup_as (self, open, "4", "confirmed", 0);
+    s_signup_as (self, open, "5", "confirmed", 0);
+    harness_sql (self->h, "UPDATE match.supply SET skills = '{急救,手语}' WHERE volunteer_id = 2");
+    s_signup_as (self, open, "2", "confirmed", 0);
+    s_assert_counts (self, open, 5, 0);
+    free (open);
+    free (closed);
+    free (cancelled);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  The waitlist: arrival order, withdrawals and promotion, idempotent retries
+
+//  Confirmed up to capacity, then waitlisted in order; a freed place goes to the first.
+static void
+test_waitlist_and_withdraw (void **state)
+{
+    s_fixture_t *self = s_start (state, "act_waitlist");
+    s_supply (self, 1, 6, "{}", 0, "NULL");
+    s_plan_t plan = {.capacity = 2, .closes_in = 6 * 86400};
+    char *id = s_activity (self, "社区义诊", &plan);
+    s_signup_as (self, id, "1", "confirmed", 0);
+    s_signup_as (self, id, "2", "confirmed", 0);
+    s_signup_as (self, id, "3", "waitlisted", 1);
+    s_signup_as (self, id, "4", "waitlisted", 2);
+    s_signup_as (self, id, "5", "waitlisted", 3);
+    s_assert_counts (self, id, 2, 3);
+
+    //  A waitlisted volunteer leaves: nobody moves up, those behind move forward.
+    msg_signup_t reply;
+    st_error_t err;
+    assert_int_equal (s_signup (self, "activity.withdraw", id, "4", &reply, &err), ST_OK);
+    assert_string_equal (reply.status, "cancelled");
+    st_msg_clear (&msg_signup_desc, &reply);
+    s_assert_counts (self, id, 2, 2);
+    //  A confirmed one leaves: the first on the waitlist takes the place.
+    assert_int_equal (s_signup (self, "activity.withdraw", id, "1", &reply, &err), ST_OK);
+    st_msg_clear (&msg_signup_desc, &reply);
+    s_assert_counts (self, id, 2, 1);
+    assert_string_equal (harness_sql (self->h, "SELECT string_agg (volunteer_id::text || ':' ||"
+                                               " status, ' ' ORDER BY arrival)"
+                                               " FROM match.signups"),
+                         "1:cancelled 2:confirmed 3:confirmed 4:cancelled 5:waitlisted");
+    st_status_t rc = s_signup (self, "activity.withdraw", id, "1", &reply, &err);
+    s_expect ("withdrawing twice", rc, &err, ST_NOT_FOUND, "activity_id");
+    //  Back again: at the end of the line.
+    s_signup_as (self, id, "1", "waitlisted", 2);
+    s_assert_counts (self, id, 2, 2);
+
+    //  A retried sign-up (same request id) takes effect once and gets the same answer.
+    uint8_t request_id[16] = {0x51, 0x6e, 6};
+    msg_actor_t six = s_volunteer ("6");
+    msg_activity_signup_t request = {.activity_id = id};
+    msg_signup_t first, second;
+    assert_int_equal (st_client_call (self->gateway, "activity.signup", &six, request_id,
+                                      &msg_activity_signup_desc, &request, &msg_signup_desc, &first,
+                                      CALL_MS, &err),
+                      ST_OK);
+    assert_int_equal (st_client_call (self->gateway, "activity.signup", &six, request_id,
+                                      &msg_activity_signup_desc, &request, &msg_signup_desc,
+                                      &second, CALL_MS, &err),
+                      ST_OK);
+    assert_string_equal (first.status, "waitlisted");
+    assert_int_equal (first.position, 3);
+    assert_string_equal (second.status, first.status);
+    assert_int_equal (second.position, first.position);
+    st_msg_clear (&msg_signup_desc, &first);
+    st_msg_clear (&msg_signup_desc, &second);
+    assert_int_equal (s_number (self, "SELECT count (*) FROM match.signups WHERE volunteer_id = 6"),
+                      1);
+
+    //  The events, in order, with what a notice needs.
+    msg_signup_event_t events[8];
+    size_t n = s_events (self, "signup.confirmed", &msg_signup_event_desc, events, 8);
+    assert_int_equal (n, 2);
+    assert_string_equal (events[0].volunteer_id, "1");
+    assert_string_equal (events[1].volunteer_id, "2");
+    assert_string_equal (events[0].activity_id, id);
+    assert_string_equal (events[0].title, "社区义诊");
+    assert_string_equal (events[0].region, REGION);
+    assert_non_null (strstr (events[0].starts_at, "+08:00"));
+    assert_non_null (strstr (events[0].ends_at, "+08:00"));
+    assert_string_equal (events[0].status, "confirmed");
+    s_clear_all (&msg_signup_event_desc, events, n);
+    n = s_events (self, "signup.waitlisted", &msg_signup_event_desc, events, 8);
+    assert_int_equal (n, 5);
+    const char *waited[] = {"3", "4", "5", "1", "6"};
+    const int64_t positions[] = {1, 2, 3, 2, 3};
+    for (size_t i = 0; i < n; i++) {
+        assert_string_equal (events[i].volunteer_id, waited[i]);
+        assert_int_equal (events[i].position, positions[i]);
+        assert_string_equal (events[i].status, "waitlisted");
+    }
+    s_clear_all (&msg_signup_event_desc, events, n);
+    n = s_events (self, "signup.cancelled", &msg_signup_event_desc, events, 8);
+    assert_int_equal (n, 2);
+    assert_string_equal (events[0].volunteer_id, "4");
+    assert_string_equal (events[1].volunteer_id, "1");
+    assert_string_equal (events[0].reason, "withdrawn");
+    assert_string_equal (events[1].status, "cancelled");
+    s_clear_all (&msg_signup_event_desc, events, n);
+    n = s_events (self, "signup.promoted", &msg_signup_event_desc, events, 8);
+    assert_int_equal (n, 1);
+    assert_string_equal (events[0].volunteer_id, "3");
+    assert_string_equal (events[0].status, "confirmed");
+    assert_string_equal (events[0].title, "社区义诊");
+    s_clear_all (&msg_signup_event_desc, events, n);
+    free (id);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  activity.cancel: everyone signed up is told
+
+//  Cancelling tells everyone signed up, and nothing more happens to the activity.
+static void
+test_cancel_activity (void **state)
+{
+    s_fixture_t *self = s_start (state, "act_cancel");
+    s_supply (self, 1, 4, "{}", 0, "NULL");
+    s_plan_t plan = {.capacity = 2, .closes_in = 6 * 86400};
+    char *id = s_activity (self, "河道清理", &plan);
+    s_signup_as (self, id, "1", "confirmed", 0);
+    s_signup_as (self, id, "2", "confirmed", 0);
+    s_signup_as (self, id, "3", "waitlisted", 1);
+    s_signup_as (self, id, "4", "waitlisted", 2);
+    msg_signup_t signup;
+    st_error_t err;
+    assert_int_equal (s_signup (self, "activity.withdraw", id, "4", &signup, &err), ST_OK);
+    st_msg_clear (&msg_signup_desc, &signup);
+
+    char *before = s_state (self);
+    msg_activity_cancel_t request = {.id = id, .reason = "暴雨预警"};
+    msg_activity_t activity;
+    struct {
+        msg_actor_t actor;
+        st_status_t code;
+        const char *field;
+    } actors[] = {
+        {s_volunteer ("1"), ST_PERMISSION_DENIED, "actor.role"},
+        {s_resident ("1"), ST_PERMISSION_DENIED, "actor.role"},
+        {s_admin ("region_admin", "431021000000"), ST_PERMISSION_DENIED, "id"},
+        {s_admin ("station_admin", "431022101204"), ST_PERMISSION_DENIED, "id"},
+    };
+    for (size_t i = 0; i < sizeof actors / sizeof actors[0]; i++) {
+        st_status_t rc =
+            s_call (self, "activity.cancel", &actors[i].actor, &msg_activity_cancel_desc, &request,
+                    &msg_activity_desc, &activity, &err);
+        s_expect (actors[i].actor.role, rc, &err, actors[i].code, actors[i].field);
+    }
+    st_status_t rc = s_call (self, "activity.cancel", NULL, &msg_activity_cancel_desc, &request,
+                             &msg_activity_desc, &activity, &err);
+    s_expect ("no actor", rc, &err, ST_UNAUTHENTICATED, "actor");
+    msg_actor_t township = s_admin ("region_admin", "431022101000");
+    msg_activity_cancel_t nothing = {.id = "999"};
+    rc = s_call (self, "activity.cancel", &township, &msg_activity_cancel_desc, &nothing,
+                 &msg_activity_desc, &activity, &err);
+    s_expect ("cancelling no activity", rc, &err, ST_NOT_FOUND, "id");
+    json_t *body = json_pack ("{s:s,s:o}", "id", id, "reason", s_long ("雨", 201));
+    rc = s_call_body (self, "activity.cancel", &township, body, &err);
+    json_decref (body);
+    s_expect ("a reason too long", rc, &err, ST_INVALID_ARGUMENT, "reason");
+    body = json_pack ("{s:i}", "id", 1);
+    rc = s_call_body (self, "activity.cancel", &township, body, &err);
+    json_decref (body);
+    s_expect ("an integer id", rc, &err, ST_INVALID_ARGUMENT, "id");
+    s_unchanged (self, before, "a refused activity.cancel");
+
+    //  The township's admin cancels it.
+    assert_int_equal (s_call (self, "activity.cancel", &township, &msg_activity_cancel_desc,
+                              &request, &msg_activity_desc, &activity, &err),
+                      ST_OK);
+    assert_string_equal (activity.status, "cancelled");
+    assert_string_equal (activity.cancel_reason, "暴雨预警");
+    assert_int_equal (activity.confirmed, 0);
+    assert_int_equal (activity.waitlisted, 0);
+    st_msg_clear (&msg_activity_desc, &activity);
+    assert_string_equal (harness_sql (self->h, "SELECT string_agg (volunteer_id::text || ':' ||"
+                                               " cancel_reason, ' ' ORDER BY arrival)"
+                                               " FROM match.signups"),
+                         "1:activity_cancelled 2:activity_cancelled 3:activity_cancelled"
+                         " 4:withdrawn");
+
+    //  Everyone who was signed up is told; the one who had withdrawn is not told again.
+    msg_activity_cancelled_t cancelled[2];
+    assert_int_equal (
+        s_events (self, "activity.cancelled", &msg_activity_cancelled_desc, cancelled, 2), 1);
+    assert_string_equal (cancelled[0].id, id);
+    assert_string_equal (cancelled[0].title, "河道清理");
+    assert_string_equal (cancelled[0].reason, "暴雨预警");
+    assert_string_equal (cancelled[0].region, REGION);
+    assert_int_equal (cancelled[0].confirmed, 2);
+    assert_int_equal (cancelled[0].waitlisted, 1);
+    s_clear_all (&msg_activity_cancelled_desc, cancelled, 1);
+    msg_signup_event_t told[8];
+    size_t n = s_events (self, "signup.cancelled", &msg_signup_event_desc, told, 8);
+    assert_int_equal (n, 4);
+    assert_string_equal (told[0].reason, "withdrawn");
+    for (size_t i = 1; i < n; i++) {
+        char volunteer[4];
+        snprintf (volunteer, sizeof volunteer, "%zu", i);
+        assert_string_equal (told[i].volunteer_id, volunteer);
+        assert_string_equal (told[i].reason, "activity_cancelled");
+        assert_string_equal (told[i].title, "河道清理");
+        assert_string_equal (told[i].activity_id, id);
+    }
+    s_clear_all (&msg_signup_event_desc, told, n);
+
+    //  Nothing more happens to a cancelled activity.
+    before = s_state (self);
+    rc = s_call (self, "activity.cancel", &township, &msg_activity_cancel_desc, &request,
+                 &msg_activity_desc, &activity, &err);
+    s_expect ("cancelling twice", rc, &err, ST_FAILED_PRECONDITION, "status");
+    assert_non_null (strstr (err.message, "cancelled"));
+    rc = s_signup (self, "activity.signup", id, "4", &signup, &err);
+    s_expect ("signing up for a cancelled activity", rc, &err, ST_FAILED_PRECONDITION, "status");
+    rc = s_signup (self, "activity.withdraw", id, "1", &signup, &err);
+    s_expect ("withdrawing from a cancelled activity", rc, &err, ST_FAILED_PRECONDITION, "status");
+    s_unchanged (self, before, "an op on a cancelled activity");
+
+    //  An activity that is over cannot be cancelled.
+    char starts_at[40], ends_at[40], closes_at[40];
+    s_time (starts_at, -2 * 86400);
+    s_time (ends_at, -86400);
+    s_time (closes_at, -3 * 86400);
+    msg_activity_create_t past = {.title = "上周的活动",
+                                  .category = "助老",
+                                  .region = REGION,
+                                  .starts_at = starts_at,
+                                  .ends_at = ends_at,
+                                  .capacity = 5,
+                                  .has_capacity = true,
+                                  .signup_closes_at = closes_at};
+    assert_int_equal (s_call (self, "activity.create", &township, &msg_activity_create_desc, &past,
+                              &msg_activity_desc, &activity, &err),
+                      ST_OK);
+    msg_activity_cancel_t over = {.id = activity.id};
+    msg_activity_t refused;
+    before = s_state (self);
+    rc = s_call (self, "activity.cancel", &township, &msg_activity_cancel_desc, &over,
+                 &msg_activity_desc, &refused, &err);
+    s_expect ("cancelling an activity that is over", rc, &err, ST_FAILED_PRECONDITION, "ends_at");
+    s_unchanged (self, before, "cancelling an activity that is over");
+    st_msg_clear (&msg_activity_desc, &activity);
+    free (id);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  The sign-up rush at the SQL level: concurrent transactions from several connections, as
+//  role match, calling the function the handler calls
+
+#define RUSH_VOLUNTEERS 200
+#define RUSH_PLACES     50
+#define RUSH_THREADS    25
+#define RUSH_EACH       (RUSH_VOLUNTEERS / RUSH_THREADS)
+
+typedef struct {
+    char conninfo[800];
+    const char *activity;
+    int first; //  the first of this thread's volunteers
+    pthread_barrier_t *start;
+    char status[RUSH_EACH][16];
+    long long position[RUSH_EACH];
+    char error[512];
+} s_sql_signer_t;
+
+//  Runs a statement with parameters a and b in its own transaction, as the rpc server runs a
+//  write op, then `then` (plain SQL, or NULL) before the commit; copies the first row's
+//  values into out[] (up to `columns`). Returns false with `error` filled.
+static bool
+s_sql_transaction (PGconn *conn, const char *sql, const char *a, const char *b, const char *then,
+                   char out[][16], int columns, char *error, size_t error_size)
+{
+    const char *values[] = {a, b};
+    const char *step = "BEGIN";
+    PGresult *res = PQexec (conn, "BEGIN");
+    bool ok = PQresultStatus (res) == PGRES_COMMAND_OK;
+    if (ok) {
+        PQclear (res);
+        step = sql;
+        res = PQexecParams (conn, sql, 2, NULL, values, NULL, NULL, 0);
+        ok = PQresultStatus (res) == PGRES_TUPLES_OK && PQntuples (res) == 1;
+        for (int i = 0; ok && i < columns; i++)
+            snprintf (out[i], 16, "%s", PQgetvalue (res, 0, i));
+    }
+    if (ok && then) {
+        PQclear (res);
+        step = then;
+        res = PQexec (conn, then);
+        ok = PQresultStatus (res) == PGRES_TUPLES_OK;
+    }
+    if (ok) {
+        PQclear (res);
+        step = "COMMIT";
+        res = PQexec (conn, "COMMIT");
+        ok = PQresultStatus (res) == PGRES_COMMAND_OK;
+    }
+    //  What went wrong is read before the rollback, which would clear it.
+    if (!ok)
+        snprintf (error, error_size, "%s: %s (%s)", step, PQresultErrorMessage (res),
+                  PQresStatus (PQresultStatus (res)));
+    PQclear (res);
+    if (!ok)
+        PQclear (PQexec (conn, "ROLLBACK"));
+    return ok;
+}
+
+//  A thread of the SQL rush: connects as match, waits for the others, then signs its
+//  volunteers up one after another, each in its own transaction.
+static void *
+s_sql_signer (void *arg)
+{
+    s_sql_signer_t *self = arg;
+    PGconn *conn = PQconnectdb (self->conninfo);
+    if (PQstatus (conn) != CONNECTION_OK)
+        snprintf (self->error, sizeof self->error, "could not connect: %s", PQerrorMessage (conn));
+    pthread_barrier_wait (self->start);
+    for (int i = 0; i < RUSH_EACH && !self->error[0]; i++) {
+        char volunteer[16], out[2][16];
+        snprintf (volunteer, sizeof volunteer, "%d", self->first + i);
+        if (s_sql_transaction (conn,
+                               "SELECT outcome, coalesce (queue_position, 0)"
+                               " FROM activity_signup ($1, $2)",
+                               self->activity, volunteer, NULL, out, 2, self->error,
+                               sizeof self->error)) {
+            snprintf (self->status[i], sizeof self->status[i], "%s", out[0]);
+            self->position[i] = atoll (out[1]);
+        }
+    }
+    PQfinish (conn);
+    return NULL;
+}
+
+//  The connection string for role match in its own schema (its password from PGPASSFILE).
+static void
+s_match_conninfo (s_fixture_t *self, char *out, size_t size)
+{
+    snprintf (out, size, "%s user=match options='-c search_path=match'",
+              harness_conninfo (self->h));
+}
+
+//  Checks the outcome of a rush of RUSH_VOLUNTEERS for RUSH_PLACES: exactly the places
+//  confirmed, the rest waitlisted, each waitlist position given once, and each one in
+//  arrival order (the database's arrival numbers). status[v - 1], position[v - 1] are what
+//  volunteer v was told.
+static void
+s_assert_rush (s_fixture_t *self, const char *activity, char status[][16],
+               const long long *position)
+{
+    int confirmed = 0, waitlisted = 0;
+    bool seen[RUSH_VOLUNTEERS + 1] = {false};
+    for (int v = 0; v < RUSH_VOLUNTEERS; v++) {
+        if (strcmp (status[v], "confirmed") == 0) {
+            confirmed++;
+            assert_int_equal (position[v], 0);
+        } else {
+            assert_string_equal (status[v], "waitlisted");
+            waitlisted++;
+            assert_true (position[v] >= 1 && position[v] <= RUSH_VOLUNTEERS - RUSH_PLACES);
+            assert_false (seen[position[v]]);
+            seen[position[v]] = true;
+        }
+    }
+    assert_int_equal (confirmed, RUSH_PLACES);
+    assert_int_equal (waitlisted, RUSH_VOLUNTEERS - RUSH_PLACES);
+    s_assert_counts (self, activity, RUSH_PLACES, RUSH_VOLUNTEERS - RUSH_PLACES);
+    //  Arrival order: the first RUSH_PLACES to arrive hold the places, and each waitlisted
+    //  volunteer's position is its place in the line after them.
+    PGresult *res = PQexec (harness_pg (self->h),
+                            "SELECT volunteer_id, arrival, status FROM match.signups ORDER BY "
+                            "arrival");
+    assert_int_equal (PQresultStatus (res), PGRES_TUPLES_OK);
+    assert_int_equal (PQntuples (res), RUSH_VOLUNTEERS);
+    for (int i = 0; i < PQntuples (res); i++) {
+        int v = atoi (PQgetvalue (res, i, 0));
+        long long arrival = atoll (PQgetvalue (res, i, 1));
+        assert_int_equal (arrival, i + 1);
+        assert_string_equal (PQgetvalue (res, i, 2), status[v - 1]);
+        assert_string_equal (status[v - 1], arrival <= RUSH_PLACES ? "confirmed" : "waitlisted");
+        if (arrival > RUSH_PLACES)
+            assert_int_equal (position[v - 1], arrival - RUSH_PLACES);
+    }
+    PQclear (res);
+}
+
+//  200 volunteers for 50 places from 25 connections at once: the database decides.
+static void
+test_signup_rush_sql (void **state)
+{
+    s_fixture_t *self = s_start (state, "act_rush_sql");
+    s_supply (self, 1, RUSH_VOLUNTEERS + 1, "{}", 0, "NULL");
+    s_plan_t plan = {.capacity = RUSH_PLACES, .closes_in = 6 * 86400};
+    char *activity = s_activity (self, "重阳节登山活动", &plan);
+    pthread_barrier_t start;
+    pthread_barrier_init (&start, NULL, RUSH_THREADS);
+    s_sql_signer_t *signers = calloc (RUSH_THREADS, sizeof *signers);
+    pthread_t threads[RUSH_THREADS];
+    int64_t began = st_clock_ms ();
+    for (int t = 0; t < RUSH_THREADS; t++) {
+        s_match_conninfo (self, signers[t].conninfo, sizeof signers[t].conninfo);
+        signers[t].activity = activity;
+        signers[t].first = 1 + t * RUSH_EACH;
+        signers[t].start = &start;
+        assert_int_equal (pthread_create (&threads[t], NULL, s_sql_signer, &signers[t]), 0);
+    }
+    for (int t = 0; t < RUSH_THREADS; t++)
+        pthread_join (threads[t], NULL);
+    print_message ("%d sign-ups from %d connections in %lld ms\n", RUSH_VOLUNTEERS, RUSH_THREADS,
+                   (long long) (st_clock_ms () - began));
+    pthread_barrier_destroy (&start);
+    char status[RUSH_VOLUNTEERS][16];
+    long long position[RUSH_VOLUNTEERS];
+    for (int t = 0; t < RUSH_THREADS; t++) {
+        if (signers[t].error[0])
+            fail_msg ("connection %d: %s", t, signers[t].error);
+        //  Each connection's own sign-ups arrived one after another: once one of them was
+        //  waitlisted, the later ones are too, further back.
+        for (int i = 0; i < RUSH_EACH; i++) {
+            memcpy (status[signers[t].first - 1 + i], signers[t].status[i], 16);
+            position[signers[t].first - 1 + i] = signers[t].position[i];
+            if (i > 0 && strcmp (signers[t].status[i - 1], "waitlisted") == 0) {
+                assert_string_equal (signers[t].status[i], "waitlisted");
+                assert_true (signers[t].position[i] > signers[t].position[i - 1]);
+            }
+        }
+    }
+    s_assert_rush (self, activity, status, position);
+
+    //  The database itself refuses a confirmed sign-up past capacity, whatever path it takes.
+    char sql[256];
+    snprintf (sql, sizeof sql,
+              "INSERT INTO match.signups (activity_id, volunteer_id, arrival, status)"
+              " VALUES (%s, %d, 1000, 'confirmed')",
+              activity, RUSH_VOLUNTEERS + 1);
+    PGresult *res = PQexec (harness_pg (self->h), sql);
+    assert_int_equal (PQresultStatus (res), PGRES_FATAL_ERROR);
+    assert_string_equal (PQresultErrorField (res, PG_DIAG_SQLSTATE), "23514");
+    assert_string_equal (PQresultErrorField (res, PG_DIAG_CONSTRAINT_NAME), "activities_capacity");
+    PQclear (res);
+    s_assert_counts (self, activity, RUSH_PLACES, RUSH_VOLUNTEERS - RUSH_PLACES);
+    free (signers);
+    free (activity);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  The sign-up rush through rpc: as many clients at once
+
+typedef struct {
+    st_client_t *client;
+    const char *activity;
+    char volunteer[16];
+    pthread_barrier_t *start;
+    st_status_t rc;
+    char status[16];
+    long long position;
+    char error[256];
+} s_rpc_signer_t;
+
+//  A thread of the rpc rush: waits for the others, then signs its volunteer up.
+static void *
+s_rpc_signer (void *arg)
+{
+    s_rpc_signer_t *self = arg;
+    msg_actor_t actor = s_volunteer (self->volunteer);
+    msg_activity_signup_t request = {.activity_id = (char *) self->activity};
+    msg_signup_t reply = {0};
+    st_error_t err = {0};
+    pthread_barrier_wait (self->start);
+    self->rc =
+        st_client_call (self->client, "activity.signup", &actor, NULL, &msg_activity_signup_desc,
+                        &request, &msg_signup_desc, &reply, CALL_MS, &err);
+    if (self->rc == ST_OK) {
+        snprintf (self->status, sizeof self->status, "%s", reply.status);
+        self->position = reply.has_position ? reply.position : 0;
+    } else
+        snprintf (self->error, sizeof self->error, "%s", err.message);
+    st_msg_clear (&msg_signup_desc, &reply);
+    return NULL;
+}
+
+//  200 volunteers for 50 places from 200 rpc clients at once.
+static void
+test_signup_rush_rpc (void **state)
+{
+    s_fixture_t *self = s_start (state, "act_rush_rpc");
+    s_supply (self, 1, RUSH_VOLUNTEERS, "{}", 0, "NULL");
+    s_plan_t plan = {.capacity = RUSH_PLACES, .closes_in = 6 * 86400};
+    char *activity = s_activity (self, "文明交通劝导", &plan);
+    pthread_barrier_t start;
+    pthread_barrier_init (&start, NULL, RUSH_VOLUNTEERS);
+    s_rpc_signer_t *signers = calloc (RUSH_VOLUNTEERS, sizeof *signers);
+    pthread_t *threads = calloc (RUSH_VOLUNTEERS, sizeof *threads);
+    //  The clients are made here (the harness is not thread-safe) and each is then used by
+    //  its thread alone; thread creation is the memory barrier ZeroMQ asks for.
+    for (int v = 0; v < RUSH_VOLUNTEERS; v++) {
+        signers[v].client = harness_client (self->h, "match", "gateway");
+        st_client_set_retry (signers[v].client, 10000);
+        signers[v].activity = activity;
+        snprintf (signers[v].volunteer, sizeof signers[v].volunteer, "%d", v + 1);
+        signers[v].start = &start;
+    }
+    int64_t began = st_clock_ms ();
+    for (int v = 0; v < RUSH_VOLUNTEERS; v++)
+        assert_int_equal (pthread_create (&threads[v], NULL, s_rpc_signer, &signers[v]), 0);
+    for (int v = 0; v < RUSH_VOLUNTEERS; v++)
+        pthread_join (threads[v], NULL);
+    print_message ("%d sign-ups from %d rpc clients at once in %lld ms\n", RUSH_VOLUNTEERS,
+                   RUSH_VOLUNTEERS, (long long) (st_clock_ms () - began));
+    pthread_barrier_destroy (&start);
+    char status[RUSH_VOLUNTEERS][16];
+    long long position[RUSH_VOLUNTEERS];
+    for (int v = 0; v < RUSH_VOLUNTEERS; v++) {
+        st_client_destroy (&signers[v].client);
+        if (signers[v].rc != ST_OK)
+            fail_msg ("volunteer %d: %s: %s", v + 1, st_status_name (signers[v].rc),
+                      signers[v].error);
+        memcpy (status[v], signers[v].status, 16);
+        position[v] = signers[v].position;
+    }
+    s_assert_rush (self, activity, status, position);
+
+    //  Every one of them heard how it went.
+    msg_signup_event_t *events = calloc (RUSH_VOLUNTEERS, sizeof *events);
+    size_t n = s_events (self, "signup.confirmed", &msg_signup_event_desc, events, RUSH_VOLUNTEERS);
+    assert_int_equal (n, RUSH_PLACES);
+    s_clear_all (&msg_signup_event_desc, events, n);
+    n = s_events (self, "signup.waitlisted", &msg_signup_event_desc, events, RUSH_VOLUNTEERS);
+    assert_int_equal (n, RUSH_VOLUNTEERS - RUSH_PLACES);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal (events[i].position, (int64_t) i + 1);
+    s_clear_all (&msg_signup_event_desc, events, n);
+    free (events);
+
+    //  A place freed goes to the first in line: the one who arrived 51st.
+    const char *first_confirmed =
+        harness_sql (self->h, "SELECT volunteer_id FROM match.signups WHERE arrival = 1");
+    char leaving[16], next[16];
+    snprintf (leaving, sizeof leaving, "%s", first_confirmed);
+    snprintf (next, sizeof next, "%s",
+              harness_sql (self->h, "SELECT volunteer_id FROM match.signups WHERE arrival = 51"));
+    msg_signup_t reply;
+    st_error_t err;
+    assert_int_equal (s_signup (self, "activity.withdraw", activity, leaving, &reply, &err), ST_OK);
+    st_msg_clear (&msg_signup_desc, &reply);
+    char sql[128];
+    snprintf (sql, sizeof sql, "SELECT status FROM match.signups WHERE volunteer_id = %s", next);
+    assert_string_equal (harness_sql (self->h, sql), "confirmed");
+    s_assert_counts (self, activity, RUSH_PLACES, RUSH_VOLUNTEERS - RUSH_PLACES - 1);
+    free (threads);
+    free (signers);
+    free (activity);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  Micro-wishes: post, claim, fulfil, confirm
+
+//  Calls a wish op (`op`) on wish `id` as `actor`.
+static st_status_t
+s_wish (s_fixture_t *self, const char *op, const char *id, const msg_actor_t *actor,
+        msg_wish_t *reply, st_error_t *err)
+{
+    msg_wish_ref_t request = {.id = (char *) id};
+    return s_call (self, op, actor, &msg_wish_ref_desc, &request, &msg_wish_desc, reply, err);
+}
+
+//  Posts a wish as resident 7; returns its id (the caller frees it).
+static char *
+s_post_wish (s_fixture_t *self, const char *title)
+{
+    msg_actor_t resident = s_resident ("7");
+    msg_wish_create_t request = {
+        .title = (char *) title, .description = "希望有人帮忙", .region = REGION};
+    msg_wish_t wish;
+    st_error_t err;
+    if (s_call (self, "wish.create", &resident, &msg_wish_create_desc, &request, &msg_wish_desc,
+                &wish, &err)
+        != ST_OK)
+        fail_msg ("could not post a wish: %s", err.message);
+    char *id = strdup (wish.id);
+    st_msg_clear (&msg_wish_desc, &wish);
+    return id;
+}
+
+//  A wish's life: posted, claimed, fulfilled, confirmed, each by the right actor only.
+static void
+test_wishes (void **state)
+{
+    s_fixture_t *self = s_start (state, "act_wishes");
+    s_supply (self, 1, 2, "{}", 0, "NULL");
+    s_supply (self, 3, 1, "{}", 0, "NULL");
+    harness_sql (self->h, "UPDATE match.supply SET status = 'left' WHERE volunteer_id = 3");
+    msg_actor_t resident = s_resident ("7"), stranger = s_resident ("8");
+    msg_actor_t v1 = s_volunteer ("1"), v2 = s_volunteer ("2"), v3 = s_volunteer ("3");
+    msg_wish_create_t request = {.title = "想要一个新书包",
+                                 .description = "孩子的书包破了, 希望有一个新书包上学",
+                                 .region = REGION};
+    msg_wish_t wish;
+    st_error_t err;
+    assert_int_equal (s_call (self, "wish.create", &resident, &msg_wish_create_desc, &request,
+                              &msg_wish_desc, &wish, &err),
+                      ST_OK);
+    assert_string_equal (wish.title, "想要一个新书包");
+    assert_string_equal (wish.description, "孩子的书包破了, 希望有一个新书包上学");
+    assert_string_equal (wish.region, REGION);
+    assert_string_equal (wish.resident_id, "7");
+    assert_string_equal (wish.status, "open");
+    assert_null (wish.volunteer_id);
+    assert_null (wish.claimed_at);
+    assert_non_null (strstr (wish.created_at, "+08:00"));
+    char *id = strdup (wish.id);
+    st_msg_clear (&msg_wish_desc, &wish);
+
+    //  Bad posts and wrong posters.
+    s_case_t cases[] = {
+        {"title", NULL, ST_INVALID_ARGUMENT, "title"},
+        {"title", json_integer (1), ST_INVALID_ARGUMENT, "title"},
+        {"title", s_long ("愿", 101), ST_INVALID_ARGUMENT, "title"},
+        {"description", NULL, ST_INVALID_ARGUMENT, "description"},
+        {"description", json_string (""), ST_INVALID_ARGUMENT, "description"},
+        {"description", s_long ("说", 1001), ST_INVALID_ARGUMENT, "description"},
+        {"region", json_string ("4310221012"), ST_INVALID_ARGUMENT, "region"},
+        {"region", json_null (), ST_INVALID_ARGUMENT, "region"},
+    };
+    s_bad_bodies (self, "wish.create", &resident,
+                  "{\"title\": \"修收音机\", \"description\": \"收音机坏了\","
+                  " \"region\": \"431022101203\"}",
+                  cases, sizeof cases / sizeof cases[0]);
+    char *before = s_state (self);
+    msg_actor_t admin = s_admin ("region_admin", "431022000000");
+    msg_actor_t nobody = s_resident (NULL);
+    struct {
+        const msg_actor_t *actor;
+        st_status_t code;
+        const char *field;
+    } posters[] = {
+        {&v1, ST_PERMISSION_DENIED, "actor.role"},
+        {&admin, ST_PERMISSION_DENIED, "actor.role"},
+        {&nobody, ST_INVALID_ARGUMENT, "actor.resident_id"},
+        {NULL, ST_UNAUTHENTICATED, "actor"},
+    };
+    for (size_t i = 0; i < sizeof posters / sizeof posters[0]; i++) {
+        st_status_t rc = s_call (self, "wish.create", posters[i].actor, &msg_wish_create_desc,
+                                 &request, &msg_wish_desc, &wish, &err);
+        s_expect ("a wrong poster", rc, &err, posters[i].code, posters[i].field);
+    }
+
+    //  Nothing can happen to an open wish but a claim by an active volunteer.
+    struct {
+        const char *op;
+        const char *id;
+        const msg_actor_t *actor;
+        st_status_t code;
+        const char *field;
+        const char *says;
+    } refused[] = {
+        {"wish.claim", id, &resident, ST_PERMISSION_DENIED, "actor.role", "resident"},
+        {"wish.claim", id, &admin, ST_PERMISSION_DENIED, "actor.role", "region_admin"},
+        {"wish.claim", id, &v3, ST_FAILED_PRECONDITION, "actor.volunteer_id", "left"},
+        {"wish.claim", "999", &v1, ST_NOT_FOUND, "id", "999"},
+        {"wish.claim", "x", &v1, ST_NOT_FOUND, "id", "x"},
+        {"wish.fulfil", id, &v1, ST_FAILED_PRECONDITION, "status", "open"},
+        {"wish.fulfil", id, &resident, ST_PERMISSION_DENIED, "actor.role", "resident"},
+        {"wish.confirm", id, &resident, ST_FAILED_PRECONDITION, "status", "open"},
+        {"wish.confirm", id, &v1, ST_PERMISSION_DENIED, "actor.role", "volunteer"},
+        {"wish.confirm", "999", &resident, ST_NOT_FOUND, "id", "999"},
+        {"wish.fulfil", id, NULL, ST_UNAUTHENTICATED, "actor", ""},
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        st_status_t rc = s_wish (self, refused[i].op, refused[i].id, refused[i].actor, &wish, &err);
+        char what[64];
+        snprintf (what, sizeof what, "%s case %zu", refused[i].op, i);
+        s_expect (what, rc, &err, refused[i].code, refused[i].field);
+        if (!strstr (err.message, refused[i].says))
+            fail_msg ("%s: \"%s\" does not say \"%s\"", what, err.message, refused[i].says);
+    }
+    json_t *body = json_pack ("{s:i}", "id", 1);
+    st_status_t rc = s_call_body (self, "wish.claim", &v1, body, &err);
+    json_decref (body);
+    s_expect ("an integer wish id", rc, &err, ST_INVALID_ARGUMENT, "id");
+    s_unchanged (self, before, "a refused wish op");
+
+    //  Volunteer 1 claims it; then only volunteer 1 may fulfil it, only resident 7 confirm it.
+    assert_int_equal (s_wish (self, "wish.claim", id, &v1, &wish, &err), ST_OK);
+    assert_string_equal (wish.status, "claimed");
+    assert_string_equal (wish.volunteer_id, "1");
+    assert_non_null (wish.claimed_at);
+    char claimed_at[40];
+    snprintf (claimed_at, sizeof claimed_at, "%s", wish.claimed_at);
+    st_msg_clear (&msg_wish_desc, &wish);
+    before = s_state (self);
+    rc = s_wish (self, "wish.claim", id, &v2, &wish, &err);
+    s_expect ("claiming a claimed wish", rc, &err, ST_FAILED_PRECONDITION, "status");
+    assert_non_null (strstr (err.message, "claimed"));
+    rc = s_wish (self, "wish.fulfil", id, &v2, &wish, &err);
+    s_expect ("fulfilling another's claim", rc, &err, ST_PERMISSION_DENIED, "actor");
+    rc = s_wish (self, "wish.confirm", id, &resident, &wish, &err);
+    s_expect ("confirming an unfulfilled wish", rc, &err, ST_FAILED_PRECONDITION, "status");
+    assert_non_null (strstr (err.message, "claimed"));
+    s_unchanged (self, before, "a refused wish op on a claimed wish");
+
+    assert_int_equal (s_wish (self, "wish.fulfil", id, &v1, &wish, &err), ST_OK);
+    assert_string_equal (wish.status, "fulfilled");
+    assert_non_null (wish.fulfilled_at);
+    char fulfilled_at[40];
+    snprintf (fulfilled_at, sizeof fulfilled_at, "%s", wish.fulfilled_at);
+    st_msg_clear (&msg_wish_desc, &wish);
+    before = s_state (self);
+    rc = s_wish (self, "wish.fulfil", id, &v1, &wish, &err);
+    s_expect ("fulfilling twice", rc, &err, ST_FAILED_PRECONDITION, "status");
+    assert_non_null (strstr (err.message, "fulfilled"));
+    rc = s_wish (self, "wish.confirm", id, &stranger, &wish, &err);
+    s_expect ("confirming another's wish", rc, &err, ST_PERMISSION_DENIED, "actor");
+    s_unchanged (self, before, "a refused wish op on a fulfilled wish");
+
+    assert_int_equal (s_wish (self, "wish.confirm", id, &resident, &wish, &err), ST_OK);
+    assert_string_equal (wish.status, "confirmed");
+    assert_non_null (wish.confirmed_at);
+    assert_string_equal (wish.volunteer_id, "1");
+    st_msg_clear (&msg_wish_desc, &wish);
+    rc = s_wish (self, "wish.claim", id, &v2, &wish, &err);
+    s_expect ("claiming a confirmed wish", rc, &err, ST_FAILED_PRECONDITION, "status");
+    assert_non_null (strstr (err.message, "confirmed"));
+    //  The system may do anything, within the order of things.
+    char *second = s_post_wish (self, "修收音机");
+    assert_int_equal (s_wish (self, "wish.fulfil", second, &SYSTEM, &wish, &err),
+                      ST_FAILED_PRECONDITION);
+    msg_actor_t system_for_2 = {.account = "operator-1", .role = "system", .volunteer_id = "2"};
+    assert_int_equal (s_wish (self, "wish.claim", second, &system_for_2, &wish, &err), ST_OK);
+    st_msg_clear (&msg_wish_desc, &wish);
+    assert_int_equal (s_wish (self, "wish.fulfil", second, &SYSTEM, &wish, &err), ST_OK);
+    st_msg_clear (&msg_wish_desc, &wish);
+    assert_int_equal (s_wish (self, "wish.confirm", second, &SYSTEM, &wish, &err), ST_OK);
+    assert_string_equal (wish.volunteer_id, "2");
+    st_msg_clear (&msg_wish_desc, &wish);
+
+    //  The events: who claimed and fulfilled whose wish, and when.
+    msg_wish_event_t events[4];
+    size_t n = s_events (self, "wish.claimed", &msg_wish_event_desc, events, 4);
+    assert_int_equal (n, 2);
+    assert_string_equal (events[0].id, id);
+    assert_string_equal (events[0].title, "想要一个新书包");
+    assert_string_equal (events[0].region, REGION);
+    assert_string_equal (events[0].resident_id, "7");
+    assert_string_equal (events[0].volunteer_id, "1");
+    assert_string_equal (events[0].at, claimed_at);
+    assert_string_equal (events[1].volunteer_id, "2");
+    s_clear_all (&msg_wish_event_desc, events, n);
+    n = s_events (self, "wish.fulfilled", &msg_wish_event_desc, events, 4);
+    assert_int_equal (n, 2);
+    assert_string_equal (events[0].id, id);
+    assert_string_equal (events[0].volunteer_id, "1");
+    assert_string_equal (events[0].at, fulfilled_at);
+    s_clear_all (&msg_wish_event_desc, events, n);
+    free (second);
+    free (id);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  The race for a wish: two volunteers claim at once, exactly one wins
+
+#define RACE_WISHES 20
+
+typedef struct {
+    char conninfo[800];
+    char volunteer[16];
+    char *const *wishes;
+    pthread_barrier_t *round;
+    char outcome[RACE_WISHES][16];
+    char error[512];
+} s_claimer_t;
+
+//  Claims each wish in turn as soon as the other claimer is ready too, holding the
+//  transaction open a moment after the claim so that the other's claim meets it.
+static void *
+s_sql_claimer (void *arg)
+{
+    s_claimer_t *self = arg;
+    PGconn *conn = PQconnectdb (self->conninfo);
+    if (PQstatus (conn) != CONNECTION_OK)
+        snprintf (self->error, sizeof self->error, "could not connect: %s", PQerrorMessage (conn));
+    for (int i = 0; i < RACE_WISHES; i++) {
+        pthread_barrier_wait (self->round);
+        char out[2][16];
+        if (!self->error[0]
+            && s_sql_transaction (conn,
+                                  "SELECT outcome, coalesce (detail, '') FROM wish_claim ($1, $2)",
+                                  self->wishes[i], self->volunteer, "SELECT pg_sleep (0.02)", out,
+                                  2, self->error, sizeof self->error))
+            snprintf (self->outcome[i], sizeof self->outcome[i], "%s", out[0]);
+    }
+    PQfinish (conn);
+    return NULL;
+}
+
+typedef struct {
+    st_client_t *client;
+    msg_actor_t actor;
+    char *const *wishes;
+    pthread_barrier_t *round;
+    st_status_t rc[RACE_WISHES];
+    char field[RACE_WISHES][96];
+} s_rpc_claimer_t;
+
+//  A thread of the rpc race: claims each wish as soon as the other claimer is ready too.
+static void *
+s_rpc_claimer (void *arg)
+{
+    s_rpc_claimer_t *self = arg;
+    for (int i = 0; i < RACE_WISHES; i++) {
+        pthread_barrier_wait (self->round);
+        msg_wish_ref_t request = {.id = self->wishes[i]};
+        msg_wish_t reply = {0};
+        st_error_t err = {0};
+        self->rc[i] =
+            st_client_call (self->client, "wish.claim", &self->actor, NULL, &msg_wish_ref_desc,
+                            &request, &msg_wish_desc, &reply, CALL_MS, &err);
+        snprintf (self->field[i], sizeof self->field[i], "%s", err.field);
+        st_msg_clear (&msg_wish_desc, &reply);
+    }
+    return NULL;
+}
+
+//  Two volunteers claim each wish at once, from the database and through rpc.
+static void
+test_wish_race (void **state)
+{
+    s_fixture_t *self = s_start (state, "act_race");
+    s_supply (self, 1, 2, "{}", 0, "NULL");
+    char *sql_wishes[RACE_WISHES], *rpc_wishes[RACE_WISHES];
+    for (int i = 0; i < RACE_WISHES; i++) {
+        sql_wishes[i] = s_post_wish (self, "陪老人聊天");
+        rpc_wishes[i] = s_post_wish (self, "修自行车");
+    }
+    pthread_barrier_t round;
+    pthread_barrier_init (&round, NULL, 2);
+
+    //  From two database connections, through the function the handler calls.
+    s_claimer_t claimers[2] = {{.wishes = sql_wishes, .round = &round},
+                               {.wishes = sql_wishes, .round = &round}};
+    pthread_t threads[2];
+    for (int t = 0; t < 2; t++) {
+        s_match_conninfo (self, claimers[t].conninfo, sizeof claimers[t].conninfo);
+        snprintf (claimers[t].volunteer, sizeof claimers[t].volunteer, "%d", t + 1);
+        assert_int_equal (pthread_create (&threads[t], NULL, s_sql_claimer, &claimers[t]), 0);
+    }
+    for (int t = 0; t < 2; t++)
+        pthread_join (threads[t], NULL);
+    int wins[2] = {0, 0};
+    for (int i = 0; i < RACE_WISHES; i++) {
+        for (int t = 0; t < 2; t++)
+            if (claimers[t].error[0])
+                fail_msg ("claimer %d: %s", t + 1, claimers[t].error);
+        bool first = strcmp (claimers[0].outcome[i], "claimed") == 0;
+        bool second = strcmp (claimers[1].outcome[i], "claimed") == 0;
+        if (first == second)
+            fail_msg ("wish %s: claimers said \"%s\" and \"%s\"", sql_wishes[i],
+                      claimers[0].outcome[i], claimers[1].outcome[i]);
+        assert_string_equal (first ? claimers[1].outcome[i] : claimers[0].outcome[i], "state");
+        wins[!first]++;
+        char sql[128];
+        snprintf (sql, sizeof sql, "SELECT volunteer_id FROM match.wishes WHERE id = %s",
+                  sql_wishes[i]);
+        assert_string_equal (harness_sql (self->h, sql), first ? "1" : "2");
+    }
+    print_message ("database race: volunteer 1 won %d wishes, volunteer 2 won %d\n", wins[0],
+                   wins[1]);
+
+    //  Through rpc, two clients at once.
+    s_rpc_claimer_t rpc[2] = {{.actor = s_volunteer ("1"), .wishes = rpc_wishes, .round = &round},
+                              {.actor = s_volunteer ("2"), .wishes = rpc_wishes, .round = &round}};
+    for (int t = 0; t < 2; t++) {
+        rpc[t].client = harness_client (self->h, "match", "gateway");
+        assert_int_equal (pthread_create (&threads[t], NULL, s_rpc_claimer, &rpc[t]), 0);
+    }
+    for (int t = 0; t < 2; t++) {
+        pthread_join (threads[t], NULL);
+        st_client_destroy (&rpc[t].client);
+    }
+    pthread_barrier_destroy (&round);
+    for (int i = 0; i < RACE_WISHES; i++) {
+        int winner = rpc[0].rc[i] == ST_OK ? 0 : 1;
+        assert_int_equal (rpc[winner].rc[i], ST_OK);
+        assert_int_equal (rpc[!winner].rc[i], ST_FAILED_PRECONDITION);
+        assert_string_equal (rpc[!winner].field[i], "status");
+        char sql[128];
+        snprintf (sql, sizeof sql, "SELECT volunteer_id FROM match.wishes WHERE id = %s",
+                  rpc_wishes[i]);
+        assert_string_equal (harness_sql (self->h, sql), winner == 0 ? "1" : "2");
+    }
+    //  One wish.claimed per wish claimed through rpc, none for the losers.
+    msg_wish_event_t *events = calloc (2 * RACE_WISHES, sizeof *events);
+    assert_int_equal (
+        s_events (self, "wish.claimed", &msg_wish_event_desc, events, 2 * RACE_WISHES),
+        RACE_WISHES);
+    s_clear_all (&msg_wish_event_desc, events, RACE_WISHES);
+    free (events);
+    assert_int_equal (s_number (self, "SELECT count (*) FROM match.wishes WHERE status = 'open'"),
+                      0);
+    for (int i = 0; i < RACE_WISHES; i++) {
+        free (sql_wishes[i]);
+        free (rpc_wishes[i]);
+    }
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown (test_project_create, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_region_scope, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_activity_create, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_signup_rules, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_waitlist_and_withdraw, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_cancel_activity, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_signup_rush_sql, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_signup_rush_rpc, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_wishes, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_wish_race, s_setup, s_teardown),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
