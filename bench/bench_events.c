@@ -100,13 +100,13 @@ main (void)
     //  The consumer runs here, as the notify service would, in notify's schema.
     st_error_t err;
     st_db_t *db = st_db_new (harness_conninfo (h), "notify", "notify");
-    if (st_migrate (db, "notify", bench_events_migrations, bench_events_migrations_count, &err) ||
-        st_db_run (db,
-                   "CREATE TABLE applied (seq bigint, at timestamptz);"
-                   " CREATE TABLE raw_append (id bigint GENERATED ALWAYS AS IDENTITY"
-                   " PRIMARY KEY, topic text, body bytea,"
-                   " created_at timestamptz DEFAULT now ())",
-                   &err)) {
+    if (st_migrate (db, "notify", bench_events_migrations, bench_events_migrations_count, &err)
+        || st_db_run (db,
+                      "CREATE TABLE applied (seq bigint, at timestamptz);"
+                      " CREATE TABLE raw_append (id bigint GENERATED ALWAYS AS IDENTITY"
+                      " PRIMARY KEY, topic text, body bytea,"
+                      " created_at timestamptz DEFAULT now ())",
+                      &err)) {
         fprintf (stderr, "bench_events: %s\n", err.message);
         return 1;
     }

@@ -355,10 +355,11 @@ main (int argc, char **argv)
         }
         snprintf (what, sizeof what, "instance %s", argv[2]);
     } else if (argc == 1 || argc == 5) {
-        if (argc == 5 && !(s_arg (argv[1], "N_VOL", 1, MCF_NODES_MAX / 2, &n_vol) &&
-                           s_arg (argv[2], "N_REQ", 1, MCF_NODES_MAX / 2, &n_req) &&
-                           s_arg (argv[3], "CANDIDATES", 1, n_vol, &cand) &&
-                           s_arg (argv[4], "SEED", 0, INT64_MAX, &seed)))
+        if (argc == 5
+            && !(s_arg (argv[1], "N_VOL", 1, MCF_NODES_MAX / 2, &n_vol)
+                 && s_arg (argv[2], "N_REQ", 1, MCF_NODES_MAX / 2, &n_req)
+                 && s_arg (argv[3], "CANDIDATES", 1, n_vol, &cand)
+                 && s_arg (argv[4], "SEED", 0, INT64_MAX, &seed)))
             return 2;
         if (n_req * (cand + 2) + n_vol > MCF_ARCS_MAX) {
             fprintf (stderr, "bench_mcf: instance would exceed %d arcs\n", MCF_ARCS_MAX);

@@ -112,7 +112,8 @@ main (void)
     //  Warm up: CURVE handshake and the first allocations.
     for (int i = 0; i < 100; i++) {
         if (st_client_call (client, "sys.ping", NULL, NULL, &msg_empty_desc, &empty, &msg_pong_desc,
-                            &pong, 5000, &err) != ST_OK) {
+                            &pong, 5000, &err)
+            != ST_OK) {
             fprintf (stderr, "bench_rpc: %s\n", err.message);
             return 1;
         }

@@ -119,9 +119,9 @@ s_reply_matches (const uint8_t *frame, size_t size, const uint8_t *id)
     const msgpack_object *root = &unpacked.unpacked.data;
     for (uint32_t i = 0; i < root->via.map.size; i++) {
         const msgpack_object_kv *kv = &root->via.map.ptr[i];
-        if (kv->key.type == MSGPACK_OBJECT_STR && kv->key.via.str.size == 2 &&
-            memcmp (kv->key.via.str.ptr, "id", 2) == 0 && kv->val.type == MSGPACK_OBJECT_BIN &&
-            kv->val.via.bin.size == 16)
+        if (kv->key.type == MSGPACK_OBJECT_STR && kv->key.via.str.size == 2
+            && memcmp (kv->key.via.str.ptr, "id", 2) == 0 && kv->val.type == MSGPACK_OBJECT_BIN
+            && kv->val.via.bin.size == 16)
             match = memcmp (kv->val.via.bin.ptr, id, 16) == 0;
     }
     st_unpacked_destroy (&unpacked);

@@ -28,12 +28,12 @@
 #define S_KEY_FILE_READ (S_KEY_TEXT_LEN + 16)
 
 _Static_assert(S_KEY_SIZE == crypto_aead_xchacha20poly1305_ietf_KEYBYTES, "seal key size");
-_Static_assert(S_KEY_SIZE >= crypto_generichash_KEYBYTES_MIN &&
-                   S_KEY_SIZE <= crypto_generichash_KEYBYTES_MAX,
+_Static_assert(S_KEY_SIZE >= crypto_generichash_KEYBYTES_MIN
+                   && S_KEY_SIZE <= crypto_generichash_KEYBYTES_MAX,
                "hash key size");
 _Static_assert(ST_CRYPTO_SEAL_OVERHEAD == S_NONCE_SIZE + S_TAG_SIZE, "seal overhead");
-_Static_assert(ST_CRYPTO_HASH_SIZE >= crypto_generichash_BYTES_MIN &&
-                   ST_CRYPTO_HASH_SIZE <= crypto_generichash_BYTES_MAX,
+_Static_assert(ST_CRYPTO_HASH_SIZE >= crypto_generichash_BYTES_MIN
+                   && ST_CRYPTO_HASH_SIZE <= crypto_generichash_BYTES_MAX,
                "hash size");
 _Static_assert(ST_PASSWORD_HASH_SIZE == crypto_pwhash_STRBYTES, "password hash size");
 
@@ -128,8 +128,8 @@ s_generate_key (const char *keydir, const char *name, char *err, size_t err_size
                    strerror (errno));
         goto wipe;
     }
-    if (fchmod (fd, 0600) == -1 || s_write_all (fd, text, S_KEY_TEXT_LEN + 1) == -1 ||
-        fsync (fd) == -1) {
+    if (fchmod (fd, 0600) == -1 || s_write_all (fd, text, S_KEY_TEXT_LEN + 1) == -1
+        || fsync (fd) == -1) {
         s_set_err (err, err_size, "could not write key file \"%s\": %s", temp, strerror (errno));
         close (fd);
         goto unlink_temp;
@@ -239,9 +239,8 @@ s_load_key (const char *keydir, const char *name, uint8_t *key, char *err, size_
     size_t key_len = 0;
     const char *end = NULL;
     bool shaped = have == S_KEY_TEXT_LEN || (have == S_KEY_TEXT_LEN + 1 && text[have - 1] == '\n');
-    if (!shaped ||
-        sodium_hex2bin (key, S_KEY_SIZE, text, S_KEY_TEXT_LEN, NULL, &key_len, &end) != 0 ||
-        key_len != S_KEY_SIZE || end != text + S_KEY_TEXT_LEN) {
+    if (!shaped || sodium_hex2bin (key, S_KEY_SIZE, text, S_KEY_TEXT_LEN, NULL, &key_len, &end) != 0
+        || key_len != S_KEY_SIZE || end != text + S_KEY_TEXT_LEN) {
         s_set_err (err, err_size,
                    "key file \"%s\" is malformed: expected 64 hex characters and a newline", path);
         sodium_memzero (key, S_KEY_SIZE);
@@ -271,8 +270,8 @@ st_crypto_load (const char *keydir, char *err, size_t err_size)
                    strerror (errno));
         return NULL;
     }
-    if (s_load_key (keydir, ST_CRYPTO_SEAL_KEY_FILE, keys, err, err_size) ||
-        s_load_key (keydir, ST_CRYPTO_HASH_KEY_FILE, keys + S_KEY_SIZE, err, err_size)) {
+    if (s_load_key (keydir, ST_CRYPTO_SEAL_KEY_FILE, keys, err, err_size)
+        || s_load_key (keydir, ST_CRYPTO_HASH_KEY_FILE, keys + S_KEY_SIZE, err, err_size)) {
         sodium_memzero (keys, 2 * S_KEY_SIZE);
         sodium_free (keys);
         return NULL;
@@ -311,8 +310,8 @@ st_crypto_seal (st_crypto_t *self, const char *field, const void *plain, size_t 
     assert (out && out_len);
     *out = NULL;
     *out_len = 0;
-    if (plain_len > crypto_aead_xchacha20poly1305_ietf_MESSAGEBYTES_MAX ||
-        plain_len > SIZE_MAX - ST_CRYPTO_SEAL_OVERHEAD)
+    if (plain_len > crypto_aead_xchacha20poly1305_ietf_MESSAGEBYTES_MAX
+        || plain_len > SIZE_MAX - ST_CRYPTO_SEAL_OVERHEAD)
         return -1;
 
     static const uint8_t nothing[1] = {0};
@@ -347,7 +346,8 @@ st_crypto_open (st_crypto_t *self, const char *field, const uint8_t *in, size_t 
     unsigned long long opened_len = 0;
     if (crypto_aead_xchacha20poly1305_ietf_decrypt (
             (uint8_t *) text, &opened_len, NULL, in + S_NONCE_SIZE, in_len - S_NONCE_SIZE,
-            (const uint8_t *) field, strlen (field), in, self->seal_key) != 0) {
+            (const uint8_t *) field, strlen (field), in, self->seal_key)
+        != 0) {
         free (text);
         return -1;
     }
@@ -395,8 +395,8 @@ st_password_hash (const char *password, char out[ST_PASSWORD_HASH_SIZE])
     if (st_crypto_init ())
         return -1;
     if (crypto_pwhash_str_alg (out, password, strlen (password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                               crypto_pwhash_MEMLIMIT_INTERACTIVE,
-                               crypto_pwhash_ALG_ARGON2ID13) != 0)
+                               crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13)
+        != 0)
         return -1;
     return 0;
 }
@@ -416,9 +416,10 @@ st_password_needs_rehash (const char *hash)
 {
     if (!hash || st_crypto_init ())
         return true;
-    if (strncmp (hash, crypto_pwhash_argon2id_STRPREFIX,
-                 strlen (crypto_pwhash_argon2id_STRPREFIX)) != 0)
+    if (strncmp (hash, crypto_pwhash_argon2id_STRPREFIX, strlen (crypto_pwhash_argon2id_STRPREFIX))
+        != 0)
         return true;
     return crypto_pwhash_str_needs_rehash (hash, crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                                           crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0;
+                                           crypto_pwhash_MEMLIMIT_INTERACTIVE)
+           != 0;
 }

@@ -103,13 +103,12 @@ st_service_main (const st_service_def_t *def, int argc, char **argv)
     st_log_init (def->name, st_service_option (&service, "log-level"));
     st_config_log (service.options, ST_OPTION_COUNT);
     int64_t max_message, event_retention, reply_retention, poll_ms;
-    if (st_config_int (service.options, ST_OPTION_COUNT, "max-message", 1024, 1 << 30,
-                       &max_message) ||
-        st_config_int (service.options, ST_OPTION_COUNT, "event-retention-hours", 1, 87600,
-                       &event_retention) ||
-        st_config_int (service.options, ST_OPTION_COUNT, "reply-retention-hours", 1, 87600,
-                       &reply_retention) ||
-        st_config_int (service.options, ST_OPTION_COUNT, "poll-ms", 10, 600000, &poll_ms))
+    if (st_config_int (service.options, ST_OPTION_COUNT, "max-message", 1024, 1 << 30, &max_message)
+        || st_config_int (service.options, ST_OPTION_COUNT, "event-retention-hours", 1, 87600,
+                          &event_retention)
+        || st_config_int (service.options, ST_OPTION_COUNT, "reply-retention-hours", 1, 87600,
+                          &reply_retention)
+        || st_config_int (service.options, ST_OPTION_COUNT, "poll-ms", 10, 600000, &poll_ms))
         return 2;
 
     int status = 1;

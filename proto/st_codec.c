@@ -260,8 +260,8 @@ st_utf8_check (const char *s, size_t len, size_t *chars)
         if (end - p >= 8) {
             uint64_t w;
             memcpy (&w, p, 8);
-            if (!(w & 0x8080808080808080ull) &&
-                !((w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull)) {
+            if (!(w & 0x8080808080808080ull)
+                && !((w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull)) {
                 p += 8;
                 count += 8;
                 continue;
@@ -292,8 +292,8 @@ st_utf8_check (const char *s, size_t len, size_t *chars)
             cp = (cp << 6) | (p[i] & 0x3f);
         }
         //  Overlong forms, surrogates and code points past U+10FFFF are not UTF-8.
-        if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-            (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+        if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000)
+            || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
             return false;
         p += n + 1;
         count++;
@@ -402,8 +402,8 @@ s_present (const st_field_t *f, const void *msg)
         return ((const st_body_t *) at)->object || ((const st_body_t *) at)->data;
     case ST_T_STRS:
     case ST_T_MSGS:
-        return *(const bool *) ((const char *) msg + f->has_offset) ||
-               ((const st_list_t *) at)->count > 0;
+        return *(const bool *) ((const char *) msg + f->has_offset)
+               || ((const st_list_t *) at)->count > 0;
     default:
         return *(const bool *) ((const char *) msg + f->has_offset);
     }
@@ -501,9 +501,10 @@ s_decode_field (const st_field_t *f, const char *path, const msgpack_object *v, 
         for (uint32_t i = 0; i < v->via.array.size; i++) {
             const msgpack_object *item = &v->via.array.ptr[i];
             //  The item's path is spelled out only when it is wrong: this loop is hot.
-            if (item->type == MSGPACK_OBJECT_STR &&
-                s_check_str (f, NULL, item->via.str.ptr, item->via.str.size, f->min, f->max,
-                             NULL) == 0) {
+            if (item->type == MSGPACK_OBJECT_STR
+                && s_check_str (f, NULL, item->via.str.ptr, item->via.str.size, f->min, f->max,
+                                NULL)
+                       == 0) {
                 list->items[i] = st_strndup (item->via.str.ptr, item->via.str.size);
                 list->count = i + 1;
                 continue;
@@ -581,8 +582,8 @@ s_decode_map (const st_desc_t *desc, const msgpack_object *object, void *out, co
             return st_error_set (err, ST_INVALID_ARGUMENT, prefix, "keys must be strings"), -1;
         for (size_t i = 0; i < desc->field_count; i++) {
             const st_field_t *f = &desc->fields[i];
-            if (f->name_len != key->via.str.size ||
-                memcmp (f->name, key->via.str.ptr, key->via.str.size) != 0)
+            if (f->name_len != key->via.str.size
+                || memcmp (f->name, key->via.str.ptr, key->via.str.size) != 0)
                 continue;
             char path[128];
             s_path (path, sizeof path, prefix, f->name);
@@ -591,8 +592,8 @@ s_decode_map (const st_desc_t *desc, const msgpack_object *object, void *out, co
                        -1;
             seen |= 1ull << i;
             //  nil stands for "not given", as JSON null does.
-            if (value->type != MSGPACK_OBJECT_NIL &&
-                s_decode_field (f, path, value, out, depth, err))
+            if (value->type != MSGPACK_OBJECT_NIL
+                && s_decode_field (f, path, value, out, depth, err))
                 return -1;
             break;
         }

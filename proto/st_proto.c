@@ -30,8 +30,9 @@ const st_op_desc_t *
 st_proto_op (const char *service, const char *name)
 {
     for (size_t i = 0; i < sizeof s_ops / sizeof s_ops[0]; i++)
-        if (strcmp (s_ops[i].name, name) == 0 &&
-            (strcmp (s_ops[i].service, "common") == 0 || strcmp (s_ops[i].service, service) == 0))
+        if (strcmp (s_ops[i].name, name) == 0
+            && (strcmp (s_ops[i].service, "common") == 0
+                || strcmp (s_ops[i].service, service) == 0))
             return &s_ops[i];
     return NULL;
 }

@@ -412,8 +412,8 @@ s_notify_schema (harness_t *h)
 {
     st_db_t *db = st_db_new (harness_conninfo (h), "notify", "notify");
     st_error_t err;
-    if (st_migrate (db, "notify", events_test_migrations, events_test_migrations_count, &err) !=
-        ST_OK)
+    if (st_migrate (db, "notify", events_test_migrations, events_test_migrations_count, &err)
+        != ST_OK)
         fail_msg ("could not migrate schema \"notify\": %s", err.message);
     if (st_db_run (db, "CREATE TABLE applied (seq bigint, topic text, name text)", &err) != ST_OK)
         fail_msg ("could not create notify.applied: %s", err.message);
@@ -583,7 +583,8 @@ s_writer_run (void *args)
             char name[32];
             snprintf (name, sizeof name, "writer-%d", n);
             if (s_outbox_insert (conn, "volunteer.registered", name, n, self->error,
-                                 sizeof self->error) < 0)
+                                 sizeof self->error)
+                < 0)
                 goto done;
         }
         if (s_pg_run (conn, "COMMIT", self->error, sizeof self->error))

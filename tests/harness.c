@@ -240,7 +240,8 @@ harness_start (harness_t *self, const char *service)
         msg_pong_t pong;
         st_error_t err;
         up = st_client_call (client, "sys.ping", NULL, NULL, &msg_empty_desc, &request,
-                             &msg_pong_desc, &pong, 300, &err) == ST_OK;
+                             &msg_pong_desc, &pong, 300, &err)
+             == ST_OK;
         if (up)
             st_msg_clear (&msg_pong_desc, &pong);
         int status;
@@ -357,8 +358,8 @@ s_check_log (harness_t *self, const char *service, char *path_out, size_t size)
         return false;
     bool report = false;
     while (!report && fgets (line, sizeof line, file))
-        report = strstr (line, "ERROR: AddressSanitizer") ||
-                 strstr (line, "ERROR: LeakSanitizer") || strstr (line, "runtime error:");
+        report = strstr (line, "ERROR: AddressSanitizer") || strstr (line, "ERROR: LeakSanitizer")
+                 || strstr (line, "runtime error:");
     fclose (file);
     if (report)
         snprintf (path_out, size, "%s", path);

@@ -463,8 +463,8 @@ test_reconnects_after_connection_loss (void **state)
     assert_string_equal (harness_sql (h, "SELECT count (*) FROM registry.volunteers"), "3");
     //  The relay lost its connection too, and still delivers every event.
     int64_t until = st_clock_ms () + 10000;
-    while (strcmp (harness_sql (h, "SELECT last_seq FROM registry.outbox_state"), "3") != 0 &&
-           st_clock_ms () < until)
+    while (strcmp (harness_sql (h, "SELECT last_seq FROM registry.outbox_state"), "3") != 0
+           && st_clock_ms () < until)
         zclock_sleep (50);
     assert_string_equal (harness_sql (h, "SELECT last_seq FROM registry.outbox_state"), "3");
     st_client_destroy (&client);

@@ -68,8 +68,9 @@ s_msg_equal (const st_desc_t *desc, const void *a, const void *b, bool with_bodi
     for (size_t i = 0; i < desc->field_count; i++) {
         const st_field_t *f = &desc->fields[i];
         const char *pa = (const char *) a + f->offset, *pb = (const char *) b + f->offset;
-        if (f->has_offset && *(const bool *) ((const char *) a + f->has_offset) !=
-                                 *(const bool *) ((const char *) b + f->has_offset))
+        if (f->has_offset
+            && *(const bool *) ((const char *) a + f->has_offset)
+                   != *(const bool *) ((const char *) b + f->has_offset))
             return false;
         switch (f->type) {
         case ST_T_STR: {
@@ -92,8 +93,8 @@ s_msg_equal (const st_desc_t *desc, const void *a, const void *b, bool with_bodi
             break;
         case ST_T_BIN: {
             const st_bin_t *ba = (const st_bin_t *) pa, *bb = (const st_bin_t *) pb;
-            if (!ba->data != !bb->data || ba->size != bb->size ||
-                (ba->size && memcmp (ba->data, bb->data, ba->size) != 0))
+            if (!ba->data != !bb->data || ba->size != bb->size
+                || (ba->size && memcmp (ba->data, bb->data, ba->size) != 0))
                 return false;
             break;
         }
@@ -126,8 +127,8 @@ s_msg_equal (const st_desc_t *desc, const void *a, const void *b, bool with_bodi
             msgpack_sbuffer sa, sb;
             bool ha = s_body_bytes ((const st_body_t *) pa, &sa);
             bool hb = s_body_bytes ((const st_body_t *) pb, &sb);
-            bool same = ha == hb && sa.size == sb.size &&
-                        (!sa.size || memcmp (sa.data, sb.data, sa.size) == 0);
+            bool same = ha == hb && sa.size == sb.size
+                        && (!sa.size || memcmp (sa.data, sb.data, sa.size) == 0);
             msgpack_sbuffer_destroy (&sa);
             msgpack_sbuffer_destroy (&sb);
             if (!same)
