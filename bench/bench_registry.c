@@ -231,9 +231,9 @@ main (int argc, char **argv)
                                             .skill = (char *) cases[c].skill,
                                             .limit = 50,
                                             .has_limit = true};
-            char cursor[24];
-            if (i % 2) { //  every other call starts deep inside the subtree
-                snprintf (cursor, sizeof cursor, "%d", (i * 4999) % volunteers);
+            char cursor[40];
+            if (i % 2) { //  every other call starts from a cursor part way into the subtree
+                snprintf (cursor, sizeof cursor, "%s.%d", cases[c].region, (i * 4999) % volunteers);
                 request.cursor = cursor;
             }
             msg_volunteer_page_t page;
@@ -253,7 +253,9 @@ main (int argc, char **argv)
     //  Baseline: the subtree query alone, in plain SQL, without decryption or the wire.
     res = PQprepare (conn, "plain_list",
                      "SELECT id, name, region, skills FROM registry.volunteers"
-                     " WHERE region ~>=~ $1 AND region ~<~ $2 AND id > $3 ORDER BY id LIMIT 50",
+                     " WHERE region COLLATE \"C\" >= $1 AND region COLLATE \"C\" < $2"
+                     " AND (region COLLATE \"C\", id) > ('431022105000', $3)"
+                     " ORDER BY region COLLATE \"C\", id LIMIT 50",
                      3, NULL);
     PQclear (res);
     for (int i = 0; i < CALLS; i++) {

@@ -390,6 +390,7 @@ s_run_write (st_call_t *call, const void *request, uint8_t **data, size_t *size)
     for (int attempt = 1; attempt <= ST_WRITE_ATTEMPTS; attempt++) {
         s_reset_call (call);
         st_error_t err;
+        bool retry;
         if (st_db_run (db, "BEGIN", &err) != ST_OK) {
             st_call_fail (call, err.code, NULL, "%s", err.message);
             if (s_retryable (call))
@@ -448,13 +449,16 @@ s_run_write (st_call_t *call, const void *request, uint8_t **data, size_t *size)
         }
         free (*data);
         *data = NULL;
+        //  Judge before rolling back: ROLLBACK reconnects, and would hide a lost connection.
+        retry = twin || s_retryable (call);
         st_db_run (db, "ROLLBACK", NULL);
-        if (twin || s_retryable (call))
+        if (retry)
             continue;
         break;
     rollback:
+        retry = s_retryable (call);
         st_db_run (db, "ROLLBACK", NULL);
-        if (!s_retryable (call))
+        if (!retry)
             break;
         st_log (ST_LOG_INFO, call->id_hex, "retrying %s after %s (attempt %d)", call->envelope.op,
                 call->sqlstate, attempt);

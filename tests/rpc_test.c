@@ -439,7 +439,7 @@ test_reconnects_after_connection_loss (void **state)
     for (int round = 0; round < 3; round++) {
         //  Every backend of the registry role goes, as in a database restart or failover.
         harness_sql (h, "SELECT count (pg_terminate_backend (pid)) FROM pg_stat_activity"
-                        " WHERE usename = 'registry'");
+                        " WHERE usename = 'registry' AND datname = current_database ()");
         test_nth_id_number (round, id_number);
         msg_volunteer_register_t body = {.name = "周丽娟",
                                          .id_number = id_number,
@@ -452,7 +452,7 @@ test_reconnects_after_connection_loss (void **state)
                           ST_OK);
         st_msg_clear (&msg_volunteer_desc, &volunteer);
         harness_sql (h, "SELECT count (pg_terminate_backend (pid)) FROM pg_stat_activity"
-                        " WHERE usename = 'registry'");
+                        " WHERE usename = 'registry' AND datname = current_database ()");
         msg_volunteer_get_t get = {.id = "1"};
         assert_int_equal (st_client_call (client, "volunteer.get", NULL, NULL,
                                           &msg_volunteer_get_desc, &get, &msg_volunteer_desc,

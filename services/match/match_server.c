@@ -1,5 +1,6 @@
 /*  match_server.c — the match service's ops and the events it applies  */
 #include "match_server.h"
+#include "st_checks.h"
 #include "match_store.h"
 
 #include <jansson.h>
@@ -15,27 +16,6 @@ const st_route_t match_routes[] = {ST_MATCH_OPS (ST_ROUTE_ROW)};
 const size_t match_route_count = sizeof match_routes / sizeof match_routes[0];
 
 //  ---------------------------------------------------------------------------------------
-//  Regions: a 12-digit code is province (2), city (2), county (2), township (3) and village
-//  (3) digits; its subtree is every code that starts with it stripped of trailing zero groups.
-
-//  Writes into `prefix` the code prefix of the subtree a region code or an actor's scope
-//  stands for: a 12-digit code loses its trailing all-zero groups (360320000000 → 360320,
-//  360302001000 → 360302001); anything shorter is a prefix already and stays as it is.
-static void
-s_region_prefix (const char *code, char prefix[13])
-{
-    static const size_t ends[] = {2, 4, 6, 9, 12};
-    snprintf (prefix, 13, "%s", code);
-    if (strlen (code) != 12)
-        return;
-    size_t keep = 0, start = 0;
-    for (size_t g = 0; g < sizeof ends / sizeof ends[0]; start = ends[g++])
-        for (size_t i = start; i < ends[g]; i++)
-            if (code[i] != '0')
-                keep = ends[g];
-    prefix[keep] = 0;
-}
-
 //  Returns true when `text` is all digits (the empty text included).
 static bool
 s_all_digits (const char *text)
@@ -46,186 +26,8 @@ s_all_digits (const char *text)
     return true;
 }
 
-//  Returns true when `region` lies in the subtree `scope` stands for.
-static bool
-s_region_within (const char *scope, const char *region)
-{
-    char prefix[13];
-    s_region_prefix (scope, prefix);
-    return strncmp (region, prefix, strlen (prefix)) == 0;
-}
-
 //  ---------------------------------------------------------------------------------------
-//  Checks that send the error themselves (Redis's habit): each returns -1 when it failed.
-
-//  Admits a 12-digit statistical division code.
-static int
-s_require_region (st_call_t *call, const char *field, const char *code)
-{
-    if (strlen (code) != 12 || !s_all_digits (code))
-        return st_call_fail (call, ST_INVALID_ARGUMENT, field,
-                             "\"%s\" must be a 12-digit statistical division code", field);
-    return 0;
-}
-
-//  Parses an id given as text into *id; the call fails as not found when it is no id of ours
-//  (`what` names the kind of thing in the message).
-static int
-s_require_id (st_call_t *call, const char *field, const char *what, const char *text, int64_t *id)
-{
-    char *end;
-    long long v = strtoll (text, &end, 10);
-    if (end == text || *end || v <= 0 || !s_all_digits (text))
-        return st_call_fail (call, ST_NOT_FOUND, field, "no %s has id \"%s\"", what, text);
-    *id = v;
-    return 0;
-}
-
-//  Days from 1970-01-01 to a civil date (proleptic Gregorian; H. Hinnant's algorithm).
-static int64_t
-s_days_from_civil (int64_t y, int64_t m, int64_t d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-//  Reads exactly `n` decimal digits at `p` into *value; false when any is not a digit (it
-//  stops at the first one that is not, so it never reads past the end of the text).
-static bool
-s_digits (const char *p, int n, int *value)
-{
-    *value = 0;
-    for (int i = 0; i < n; i++) {
-        if (p[i] < '0' || p[i] > '9')
-            return false;
-        *value = *value * 10 + (p[i] - '0');
-    }
-    return true;
-}
-
-//  Parses an RFC 3339 time with an offset (2026-12-01T09:00:00+08:00, 2026-12-01T01:00:00.5Z)
-//  in the years 2000 to 2999 into microseconds since the epoch. Returns false when the text is
-//  no such time.
-static bool
-s_parse_time (const char *text, int64_t *us)
-{
-    static const int month_days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    int year, month, day, hour, minute, second, off_hour = 0, off_minute = 0;
-    const char *p = text;
-    if (!s_digits (p, 4, &year) || p[4] != '-' || !s_digits (p + 5, 2, &month) || p[7] != '-'
-        || !s_digits (p + 8, 2, &day) || (p[10] != 'T' && p[10] != 't')
-        || !s_digits (p + 11, 2, &hour) || p[13] != ':' || !s_digits (p + 14, 2, &minute)
-        || p[16] != ':' || !s_digits (p + 17, 2, &second))
-        return false;
-    p += 19;
-    int64_t micros = 0;
-    if (*p == '.') {
-        int count = 0;
-        for (p++; *p >= '0' && *p <= '9'; p++, count++)
-            if (count < 6)
-                micros = micros * 10 + (*p - '0');
-        if (count == 0 || count > 9)
-            return false;
-        for (; count < 6; count++)
-            micros *= 10;
-    }
-    int sign = 0;
-    if (*p == 'Z' || *p == 'z')
-        p++;
-    else if (*p == '+' || *p == '-') {
-        sign = *p == '+' ? 1 : -1;
-        if (!s_digits (p + 1, 2, &off_hour) || p[3] != ':' || !s_digits (p + 4, 2, &off_minute))
-            return false;
-        p += 6;
-    } else
-        return false;
-    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    if (*p || year < 2000 || year > 2999 || month < 1 || month > 12 || day < 1
-        || day > month_days[month - 1] + (month == 2 && leap) || hour > 23 || minute > 59
-        || second > 59 || off_hour > 23 || off_minute > 59)
-        return false;
-    int64_t seconds = s_days_from_civil (year, month, day) * 86400 + hour * 3600 + minute * 60
-                      + second - sign * (off_hour * 3600 + off_minute * 60);
-    *us = seconds * 1000000 + micros;
-    return true;
-}
-
-//  Checks an RFC 3339 time: its microseconds into *us, and into `utc` the same instant as
-//  text PostgreSQL reads exactly as we did (so that C and the database never disagree).
-static int
-s_require_time (st_call_t *call, const char *field, const char *text, int64_t *us, char utc[64])
-{
-    if (!s_parse_time (text, us))
-        return st_call_fail (call, ST_INVALID_ARGUMENT, field,
-                             "\"%s\" must be an RFC 3339 time with an offset, as "
-                             "2026-12-01T09:00:00+08:00",
-                             field);
-    time_t seconds = (time_t) (*us / 1000000);
-    struct tm tm;
-    gmtime_r (&seconds, &tm);
-    snprintf (utc, 64, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900, tm.tm_mon + 1,
-              tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (long long) (*us % 1000000));
-    return 0;
-}
-
-//  ---------------------------------------------------------------------------------------
-//  Actors: who may do what (architecture.md, "Security"). The system (operators) may do
-//  anything; admins act inside their region subtree; volunteers and residents as themselves.
-
-//  The system: an operator, who may do anything.
-static bool
-s_is_system (const msg_actor_t *actor)
-{
-    return strcmp (actor->role, "system") == 0;
-}
-
-//  The roles that act for a region subtree.
-static bool
-s_is_admin (const msg_actor_t *actor)
-{
-    return strcmp (actor->role, "region_admin") == 0 || strcmp (actor->role, "station_admin") == 0
-           || strcmp (actor->role, "team_leader") == 0;
-}
-
-//  Who acts, into *actor; the call fails as unauthenticated when the request names no one.
-static int
-s_require_actor (st_call_t *call, const msg_actor_t **actor)
-{
-    *actor = st_call_actor (call);
-    if (!*actor)
-        return st_call_fail (call, ST_UNAUTHENTICATED, "actor", "this op needs an actor");
-    return 0;
-}
-
-//  Admits the system and admins (region, station, team leader).
-static int
-s_require_admin (st_call_t *call, const msg_actor_t *actor)
-{
-    if (!s_is_system (actor) && !s_is_admin (actor))
-        return st_call_fail (call, ST_PERMISSION_DENIED, "actor.role",
-                             "role \"%s\" may not do this: an admin or team leader may",
-                             actor->role);
-    return 0;
-}
-
-//  Admits the system anywhere and an admin when `region` lies in its scope; `field` names
-//  what the region belongs to. Volunteers and residents have no scope.
-static int
-s_require_scope (st_call_t *call, const msg_actor_t *actor, const char *field, const char *region)
-{
-    if (s_is_system (actor))
-        return 0;
-    const char *scope = actor->region ? actor->region : "";
-    if (!s_is_admin (actor) || !*scope || !s_all_digits (scope) || !s_region_within (scope, region))
-        return st_call_fail (call, ST_PERMISSION_DENIED, field,
-                             "region \"%s\" is outside the scope \"%s\" of account \"%s\"", region,
-                             scope, actor->account);
-    return 0;
-}
+//  Actors: who may do what (architecture.md, "Security"), with the checks of st_checks.h.
 
 //  Reads the id the actor stands for (actor.volunteer_id or actor.resident_id) into *id.
 static int
@@ -245,7 +47,7 @@ s_require_actor_id (st_call_t *call, const char *field, const char *text, int64_
 static int
 s_require_volunteer (st_call_t *call, const msg_actor_t *actor, int64_t *id)
 {
-    if (strcmp (actor->role, "volunteer") != 0 && !s_is_system (actor))
+    if (strcmp (actor->role, "volunteer") != 0 && !st_actor_is_system (actor))
         return st_call_fail (call, ST_PERMISSION_DENIED, "actor.role",
                              "role \"%s\" may not do this: a volunteer may", actor->role);
     return s_require_actor_id (call, "actor.volunteer_id", actor->volunteer_id, id);
@@ -256,7 +58,7 @@ s_require_volunteer (st_call_t *call, const msg_actor_t *actor, int64_t *id)
 static int
 s_require_resident (st_call_t *call, const msg_actor_t *actor, int64_t *id)
 {
-    if (strcmp (actor->role, "resident") != 0 && !s_is_system (actor))
+    if (strcmp (actor->role, "resident") != 0 && !st_actor_is_system (actor))
         return st_call_fail (call, ST_PERMISSION_DENIED, "actor.role",
                              "role \"%s\" may not do this: a resident may", actor->role);
     return s_require_actor_id (call, "actor.resident_id", actor->resident_id, id);
@@ -419,8 +221,8 @@ s_supply_stats (st_call_t *call, const msg_supply_stats_t *request, msg_supply_t
                       "\"region\" must be a statistical division code");
         return;
     }
-    char prefix[13];
-    s_region_prefix (region, prefix);
+    char prefix[ST_REGION_SIZE];
+    st_region_prefix (region, prefix);
     st_params_t params = {0};
     st_params_text (&params, prefix);
     PGresult *res;
@@ -440,9 +242,9 @@ static void
 s_project_create (st_call_t *call, const msg_project_create_t *request, msg_project_t *reply)
 {
     const msg_actor_t *actor;
-    if (s_require_actor (call, &actor) || s_require_admin (call, actor)
-        || s_require_region (call, "region", request->region)
-        || s_require_scope (call, actor, "region", request->region))
+    if (st_require_actor (call, &actor) || st_require_official (call, actor)
+        || st_require_code (call, "region", request->region)
+        || st_require_scope (call, actor, "region", request->region))
         return;
     st_params_t params = {0};
     st_params_text (&params, request->name);
@@ -464,15 +266,16 @@ static void
 s_activity_create (st_call_t *call, const msg_activity_create_t *request, msg_activity_t *reply)
 {
     const msg_actor_t *actor;
-    if (s_require_actor (call, &actor) || s_require_admin (call, actor)
-        || s_require_region (call, "region", request->region)
-        || s_require_scope (call, actor, "region", request->region))
+    if (st_require_actor (call, &actor) || st_require_official (call, actor)
+        || st_require_code (call, "region", request->region)
+        || st_require_scope (call, actor, "region", request->region))
         return;
     int64_t starts, ends, closes;
     char starts_at[64], ends_at[64], closes_at[64];
-    if (s_require_time (call, "starts_at", request->starts_at, &starts, starts_at)
-        || s_require_time (call, "ends_at", request->ends_at, &ends, ends_at)
-        || s_require_time (call, "signup_closes_at", request->signup_closes_at, &closes, closes_at))
+    if (st_require_time (call, "starts_at", request->starts_at, &starts, starts_at)
+        || st_require_time (call, "ends_at", request->ends_at, &ends, ends_at)
+        || st_require_time (call, "signup_closes_at", request->signup_closes_at, &closes,
+                            closes_at))
         return;
     if (ends <= starts) {
         st_call_fail (call, ST_INVALID_ARGUMENT, "ends_at",
@@ -487,7 +290,7 @@ s_activity_create (st_call_t *call, const msg_activity_create_t *request, msg_ac
     int64_t project_id = 0;
     if (request->project_id) {
         PGresult *res;
-        if (s_require_id (call, "project_id", "project", request->project_id, &project_id)
+        if (st_require_id (call, "project_id", "project", request->project_id, &project_id)
             || s_exec_id (call, "project_exists", project_id, &res))
             return;
         int found = PQntuples (res);
@@ -554,7 +357,7 @@ s_activity_get (st_call_t *call, const msg_activity_get_t *request, msg_activity
     const msg_actor_t *actor;
     int64_t id;
     PGresult *res;
-    if (s_require_actor (call, &actor) || s_require_id (call, "id", "activity", request->id, &id)
+    if (st_require_actor (call, &actor) || st_require_id (call, "id", "activity", request->id, &id)
         || s_exec_id (call, "activity_get", id, &res))
         return;
     if (PQntuples (res) == 0) {
@@ -564,8 +367,8 @@ s_activity_get (st_call_t *call, const msg_activity_get_t *request, msg_activity
     }
     s_activity_from_row (res, 0, reply);
     PQclear (res);
-    if (s_is_admin (actor))
-        s_require_scope (call, actor, "id", reply->region);
+    if (st_actor_is_official (actor))
+        st_require_scope (call, actor, "id", reply->region);
 }
 
 //  ---------------------------------------------------------------------------------------
@@ -577,8 +380,8 @@ s_activity_cancel (st_call_t *call, const msg_activity_cancel_t *request, msg_ac
     const msg_actor_t *actor;
     int64_t id;
     PGresult *res;
-    if (s_require_actor (call, &actor) || s_require_admin (call, actor)
-        || s_require_id (call, "id", "activity", request->id, &id)
+    if (st_require_actor (call, &actor) || st_require_official (call, actor)
+        || st_require_id (call, "id", "activity", request->id, &id)
         || s_exec_id (call, "activity_lock", id, &res))
         return;
     if (PQntuples (res) == 0) {
@@ -590,7 +393,7 @@ s_activity_cancel (st_call_t *call, const msg_activity_cancel_t *request, msg_ac
     s_activity_from_row (res, 0, &before);
     bool ended = s_bool (res, 0, MATCH_ACTIVITY_ENDED);
     PQclear (res);
-    if (s_require_scope (call, actor, "id", before.region))
+    if (st_require_scope (call, actor, "id", before.region))
         goto done;
     if (strcmp (before.status, "open") != 0) {
         st_call_fail (call, ST_FAILED_PRECONDITION, "status", "activity \"%s\" is %s already",
@@ -645,8 +448,8 @@ s_activity_signup (st_call_t *call, const msg_activity_signup_t *request, msg_si
 {
     const msg_actor_t *actor;
     int64_t volunteer, activity;
-    if (s_require_actor (call, &actor) || s_require_volunteer (call, actor, &volunteer)
-        || s_require_id (call, "activity_id", "activity", request->activity_id, &activity))
+    if (st_require_actor (call, &actor) || s_require_volunteer (call, actor, &volunteer)
+        || st_require_id (call, "activity_id", "activity", request->activity_id, &activity))
         return;
     st_params_t params = {0};
     st_params_int (&params, activity);
@@ -717,8 +520,8 @@ s_activity_withdraw (st_call_t *call, const msg_activity_signup_t *request, msg_
 {
     const msg_actor_t *actor;
     int64_t volunteer, activity;
-    if (s_require_actor (call, &actor) || s_require_volunteer (call, actor, &volunteer)
-        || s_require_id (call, "activity_id", "activity", request->activity_id, &activity))
+    if (st_require_actor (call, &actor) || s_require_volunteer (call, actor, &volunteer)
+        || st_require_id (call, "activity_id", "activity", request->activity_id, &activity))
         return;
     st_params_t params = {0};
     st_params_int (&params, activity);
@@ -767,8 +570,8 @@ s_wish_create (st_call_t *call, const msg_wish_create_t *request, msg_wish_t *re
 {
     const msg_actor_t *actor;
     int64_t resident;
-    if (s_require_actor (call, &actor) || s_require_resident (call, actor, &resident)
-        || s_require_region (call, "region", request->region))
+    if (st_require_actor (call, &actor) || s_require_resident (call, actor, &resident)
+        || st_require_code (call, "region", request->region))
         return;
     st_params_t params = {0};
     st_params_text (&params, request->title);
@@ -790,8 +593,8 @@ s_wish_claim (st_call_t *call, const msg_wish_ref_t *request, msg_wish_t *reply)
 {
     const msg_actor_t *actor;
     int64_t volunteer, wish;
-    if (s_require_actor (call, &actor) || s_require_volunteer (call, actor, &volunteer)
-        || s_require_id (call, "id", "wish", request->id, &wish))
+    if (st_require_actor (call, &actor) || s_require_volunteer (call, actor, &volunteer)
+        || st_require_id (call, "id", "wish", request->id, &wish))
         return;
     st_params_t params = {0};
     st_params_int (&params, wish);
@@ -830,7 +633,7 @@ s_wish_advance (st_call_t *call, const msg_wish_ref_t *request, const char *stat
 {
     int64_t wish;
     PGresult *res;
-    if (s_require_id (call, "id", "wish", request->id, &wish)
+    if (st_require_id (call, "id", "wish", request->id, &wish)
         || s_exec_id (call, "wish_lock", wish, &res))
         return;
     if (PQntuples (res) == 0) {
@@ -870,8 +673,8 @@ s_wish_fulfil (st_call_t *call, const msg_wish_ref_t *request, msg_wish_t *reply
 {
     const msg_actor_t *actor;
     int64_t volunteer = 0;
-    if (s_require_actor (call, &actor)
-        || (!s_is_system (actor) && s_require_volunteer (call, actor, &volunteer)))
+    if (st_require_actor (call, &actor)
+        || (!st_actor_is_system (actor) && s_require_volunteer (call, actor, &volunteer)))
         return;
     s_wish_advance (call, request, "wish_fulfil", "claimed", MATCH_WISH_VOLUNTEER_ID, volunteer,
                     reply);
@@ -887,8 +690,8 @@ s_wish_confirm (st_call_t *call, const msg_wish_ref_t *request, msg_wish_t *repl
 {
     const msg_actor_t *actor;
     int64_t resident = 0;
-    if (s_require_actor (call, &actor)
-        || (!s_is_system (actor) && s_require_resident (call, actor, &resident)))
+    if (st_require_actor (call, &actor)
+        || (!st_actor_is_system (actor) && s_require_resident (call, actor, &resident)))
         return;
     s_wish_advance (call, request, "wish_confirm", "fulfilled", MATCH_WISH_RESIDENT_ID, resident,
                     reply);

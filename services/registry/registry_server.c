@@ -3,6 +3,7 @@
     and team leaders act inside their region subtree; volunteers and residents on themselves.  */
 #include "registry_server.h"
 #include "registry_store.h"
+#include "st_checks.h"
 #include "st_crypto.h"
 #include "st_csv.h"
 #include "st_pii.h"
@@ -35,87 +36,6 @@ static const char *const s_statuses[] = {"active", "suspended", "left", NULL};
 static const char *const s_official_roles[] = {"region_admin", "station_admin", "team_leader",
                                                NULL};
 
-//  ---------------------------------------------------------------------------------------
-//  Regions: the code is the hierarchy (province 2 digits, city 2, county 2, township 3,
-//  village 3); a subtree is every code that starts with the code less its zero groups.
-
-static const int s_group_end[] = {2, 4, 6, 9, 12, 15};
-static const char *const s_levels[] = {"province", "city", "county", "township", "village", "grid"};
-
-#define S_CODE_SIZE 16 //  a grid's 15 digits and a NUL
-
-//  A statistical division code (12 digits) or a grid below a village (15 digits).
-static bool
-s_is_code (const char *code)
-{
-    size_t len = code ? strlen (code) : 0;
-    if (len != 12 && len != 15)
-        return false;
-    for (size_t i = 0; i < len; i++)
-        if (code[i] < '0' || code[i] > '9')
-            return false;
-    return true;
-}
-
-//  The level of a code (index into s_levels), or -1 for a code with a zero group inside.
-static int
-s_level (const char *code)
-{
-    int level = -1, groups = strlen (code) == 15 ? 6 : 5;
-    for (int g = 0, start = 0; g < groups; start = s_group_end[g++]) {
-        bool zero = true;
-        for (int i = start; i < s_group_end[g]; i++)
-            zero = zero && code[i] == '0';
-        if (!zero) {
-            if (level != g - 1)
-                return -1; //  a non-zero group after a zero one
-            level = g;
-        }
-    }
-    //  A grid code names a grid of a village: neither part may be zero.
-    if (groups == 6 && level != 5)
-        return -1;
-    return level;
-}
-
-//  The parent of a code: its last group zeroed (a grid's parent is its village). Returns
-//  false for a province, which has none.
-static bool
-s_parent (const char *code, char out[S_CODE_SIZE])
-{
-    int level = s_level (code);
-    if (level <= 0)
-        return false;
-    snprintf (out, S_CODE_SIZE, "%.12s", code);
-    if (level < 5)
-        memset (out + s_group_end[level - 1], '0', s_group_end[level] - s_group_end[level - 1]);
-    return true;
-}
-
-//  The subtree prefix of a code ("431022000000" → "431022").
-static void
-s_prefix (const char *code, char out[S_CODE_SIZE])
-{
-    int level = s_is_code (code) ? s_level (code) : -1;
-    int len = level >= 0 ? s_group_end[level] : 0;
-    memcpy (out, code, len);
-    out[len] = 0;
-}
-
-//  The codes of a subtree as a range [low, high): "431022" → "431022", "431023".
-static void
-s_prefix_range (const char *prefix, char low[S_CODE_SIZE], char high[S_CODE_SIZE + 1])
-{
-    snprintf (low, S_CODE_SIZE, "%s", prefix);
-    snprintf (high, S_CODE_SIZE + 1, "%s", prefix);
-    size_t len = strlen (high);
-    if (len == 0) {
-        snprintf (high, S_CODE_SIZE + 1, ":"); //  past every digit
-        return;
-    }
-    high[len - 1]++; //  '9' becomes ':', still above every digit
-}
-
 static bool
 s_in_list (const char *value, const char *const *list)
 {
@@ -126,94 +46,34 @@ s_in_list (const char *value, const char *const *list)
 }
 
 //  ---------------------------------------------------------------------------------------
-//  Actors and scope. Checks fail the call themselves and return -1 (Redis's habit).
-
-static bool
-s_is_system (const msg_actor_t *actor)
-{
-    return actor && strcmp (actor->role, "system") == 0;
-}
-
-static bool
-s_is_official (const msg_actor_t *actor)
-{
-    return actor && s_in_list (actor->role, s_official_roles);
-}
-
-//  True when `region` lies inside the actor's subtree (the system's is everything).
-static bool
-s_in_scope (const msg_actor_t *actor, const char *region)
-{
-    if (s_is_system (actor))
-        return true;
-    if (!s_is_official (actor) || !actor->region || !s_is_code (actor->region))
-        return false;
-    char prefix[S_CODE_SIZE];
-    s_prefix (actor->region, prefix);
-    return *prefix && strncmp (region, prefix, strlen (prefix)) == 0;
-}
-
-static int
-s_require_code (st_call_t *call, const char *field, const char *code)
-{
-    if (!s_is_code (code) || s_level (code) < 0)
-        return st_call_fail (call, ST_INVALID_ARGUMENT, field,
-                             "\"%s\" must be a 12-digit statistical division code (15 digits for "
-                             "a grid)",
-                             field);
-    return 0;
-}
+//  Actors and scope (st_scope.h, st_checks.h). Checks fail the call themselves and return -1.
 
 static int
 s_require_actor (st_call_t *call)
 {
-    if (!st_call_actor (call))
-        return st_call_fail (call, ST_UNAUTHENTICATED, NULL, "sign in first");
-    return 0;
+    const msg_actor_t *actor;
+    return st_require_actor (call, &actor);
 }
 
 //  The actor must be the system, or an official whose subtree holds `region`.
 static int
 s_require_official_in_scope (st_call_t *call, const char *region)
 {
-    const msg_actor_t *actor = st_call_actor (call);
-    if (s_require_actor (call))
-        return -1;
-    if (!s_is_system (actor) && !s_is_official (actor))
-        return st_call_fail (call, ST_PERMISSION_DENIED, NULL, "role \"%s\" may not do this",
-                             actor->role);
-    if (!s_in_scope (actor, region))
-        return st_call_fail (call, ST_PERMISSION_DENIED, "region",
-                             "region \"%s\" is outside your region", region);
-    return 0;
+    const msg_actor_t *actor;
+    return st_require_actor (call, &actor) || st_require_scope (call, actor, "region", region);
 }
 
 //  The actor must be the volunteer themself, the system, or an official in scope.
 static int
 s_require_volunteer_access (st_call_t *call, const char *volunteer_id, const char *region)
 {
-    const msg_actor_t *actor = st_call_actor (call);
-    if (s_require_actor (call))
+    const msg_actor_t *actor;
+    if (st_require_actor (call, &actor))
         return -1;
-    if (strcmp (actor->role, "volunteer") == 0 && actor->volunteer_id
-        && strcmp (actor->volunteer_id, volunteer_id) == 0)
-        return 0;
-    if (s_in_scope (actor, region))
+    if (st_actor_is_volunteer (actor, volunteer_id) || st_actor_in_scope (actor, region))
         return 0;
     //  Out of scope looks like absent: nothing tells a stranger the id exists.
     return st_call_fail (call, ST_NOT_FOUND, "id", "no volunteer has id \"%s\"", volunteer_id);
-}
-
-//  Parses an id given as text; fails the call as not found when it is no id of ours.
-static int
-s_require_id (st_call_t *call, const char *what, const char *text, int64_t *id)
-{
-    char *end;
-    long long v = strtoll (text, &end, 10);
-    if (end == text || *end || v <= 0)
-        return st_call_fail (call, ST_NOT_FOUND, "id", "no %s has id \"%s\"", what, text);
-    *id = v;
-    return 0;
 }
 
 static int
@@ -471,7 +331,7 @@ s_insert_volunteer (st_call_t *call, const msg_volunteer_register_t *request, co
         return st_call_fail (call, ST_INVALID_ARGUMENT, "id_number",
                              "\"id_number\" is not valid: %s", why);
     if (s_require_phone (call, "phone", request->phone)
-        || s_require_code (call, "region", request->region) || S_CHECK_PROFILE (call, request)
+        || st_require_code (call, "region", request->region) || S_CHECK_PROFILE (call, request)
         || s_require_categories (call, "categories", &request->categories))
         return -1;
     const msg_actor_t *actor = st_call_actor (call);
@@ -548,7 +408,7 @@ s_load_volunteer (st_call_t *call, const char *statement, const char *id_text,
                   msg_volunteer_t *reply)
 {
     int64_t id = 0;
-    if (s_require_id (call, "volunteer", id_text, &id))
+    if (st_require_id (call, "id", "volunteer", id_text, &id))
         return -1;
     st_params_t params = {0};
     st_params_int (&params, id);
@@ -650,30 +510,37 @@ s_volunteer_list (st_call_t *call, const msg_volunteer_list_t *request, msg_volu
     if (s_require_actor (call))
         return;
     const char *region = request->region;
-    if (!region && !s_is_system (actor))
+    if (!region && !st_actor_is_system (actor))
         region = actor->region; //  an official's own subtree by default
-    if (region && s_require_code (call, "region", region))
+    if (region && st_require_code (call, "region", region))
         return;
-    if (!s_is_system (actor) && s_require_official_in_scope (call, region ? region : ""))
+    if (!st_actor_is_system (actor) && s_require_official_in_scope (call, region ? region : ""))
         return;
     if (request->status && !s_in_list (request->status, s_statuses)) {
         st_call_fail (call, ST_INVALID_ARGUMENT, "status",
                       "\"status\" must be active, suspended or left");
         return;
     }
+    //  The cursor is the last row's region and id: "431022100201.4711".
     int64_t after = 0;
+    char after_region[ST_REGION_SIZE] = "";
     if (request->cursor) {
-        char *end;
-        after = strtoll (request->cursor, &end, 10);
-        if (*end || after < 0) {
+        const char *dot = strchr (request->cursor, '.');
+        char *end = NULL;
+        if (dot && dot - request->cursor < ST_REGION_SIZE) {
+            memcpy (after_region, request->cursor, (size_t) (dot - request->cursor));
+            after_region[dot - request->cursor] = 0;
+            after = strtoll (dot + 1, &end, 10);
+        }
+        if (!end || *end || after < 0 || st_region_level (after_region) < 0) {
             st_call_fail (call, ST_INVALID_ARGUMENT, "cursor", "\"cursor\" is not one we gave");
             return;
         }
     }
-    char prefix[S_CODE_SIZE] = "", low[S_CODE_SIZE], high[S_CODE_SIZE + 1];
+    char prefix[ST_REGION_SIZE] = "", low[ST_REGION_SIZE], high[ST_REGION_SIZE + 1];
     if (region)
-        s_prefix (region, prefix);
-    s_prefix_range (prefix, low, high);
+        st_region_prefix (region, prefix);
+    st_region_range (prefix, low, high);
     //  The name filter is a prefix: LIKE's own wildcards in it are taken literally.
     char *like = NULL;
     if (request->q) {
@@ -697,6 +564,7 @@ s_volunteer_list (st_call_t *call, const msg_volunteer_list_t *request, msg_volu
     st_params_text (&params, like);
     st_params_int (&params, after);
     st_params_int (&params, limit + 1); //  one more tells whether a next page exists
+    st_params_text (&params, after_region);
     PGresult *res;
     int rc = st_call_exec (call, "volunteer_list", &params, &res);
     free (like);
@@ -710,8 +578,12 @@ s_volunteer_list (st_call_t *call, const msg_volunteer_list_t *request, msg_volu
         s_volunteer_from_row (call, res, i, &reply->items.items[i]);
         reply->items.count = i + 1;
     }
-    if (rows > limit)
-        reply->next_cursor = st_strdup (PQgetvalue (res, shown - 1, V_ID));
+    if (rows > limit) {
+        char cursor[40];
+        snprintf (cursor, sizeof cursor, "%s.%s", PQgetvalue (res, shown - 1, V_REGION),
+                  PQgetvalue (res, shown - 1, V_ID));
+        reply->next_cursor = st_strdup (cursor);
+    }
     PQclear (res);
 }
 
@@ -726,20 +598,20 @@ s_volunteer_reveal (st_call_t *call, const msg_volunteer_reveal_t *request,
     const msg_actor_t *actor = st_call_actor (call);
     if (s_require_actor (call))
         return;
-    if (!s_is_system (actor) && strcmp (actor->role, "region_admin") != 0) {
+    if (!st_actor_is_system (actor) && strcmp (actor->role, "region_admin") != 0) {
         st_call_fail (call, ST_PERMISSION_DENIED, NULL,
                       "only a region admin may see personal data unmasked");
         return;
     }
     int64_t id = 0;
-    if (s_require_id (call, "volunteer", request->id, &id))
+    if (st_require_id (call, "id", "volunteer", request->id, &id))
         return;
     st_params_t params = {0};
     st_params_int (&params, id);
     PGresult *res;
     if (st_call_exec (call, "volunteer_get", &params, &res))
         return;
-    if (PQntuples (res) == 0 || !s_in_scope (actor, PQgetvalue (res, 0, V_REGION))) {
+    if (PQntuples (res) == 0 || !st_actor_in_scope (actor, PQgetvalue (res, 0, V_REGION))) {
         PQclear (res);
         st_call_fail (call, ST_NOT_FOUND, "id", "no volunteer has id \"%s\"", request->id);
         return;
@@ -815,16 +687,16 @@ s_region_children (st_call_t *call, const char *code, msg_region_t *reply)
 static void
 s_region_create (st_call_t *call, const msg_region_create_t *request, msg_region_t *reply)
 {
-    if (s_require_code (call, "code", request->code))
+    if (st_require_code (call, "code", request->code))
         return;
-    int level = s_level (request->code);
-    char parent[S_CODE_SIZE];
-    bool has_parent = s_parent (request->code, parent);
+    int level = st_region_level (request->code);
+    char parent[ST_REGION_SIZE];
+    bool has_parent = st_region_parent (request->code, parent);
     //  Only the admin of the parent region (or the system) adds a region under it.
     if (s_require_official_in_scope (call, has_parent ? parent : request->code))
         return;
     const msg_actor_t *actor = st_call_actor (call);
-    if (!s_is_system (actor) && strcmp (actor->role, "region_admin") != 0) {
+    if (!st_actor_is_system (actor) && strcmp (actor->role, "region_admin") != 0) {
         st_call_fail (call, ST_PERMISSION_DENIED, NULL, "only a region admin may add regions");
         return;
     }
@@ -846,7 +718,7 @@ s_region_create (st_call_t *call, const msg_region_create_t *request, msg_region
     }
     st_params_text (&params, request->code);
     st_params_text (&params, request->name);
-    st_params_text (&params, s_levels[level]);
+    st_params_text (&params, st_region_level_name (level));
     st_params_text (&params, has_parent ? parent : NULL);
     if (st_call_exec (call, "region_insert", &params, &res)) {
         if (st_call_code (call) == ST_CONFLICT)
@@ -861,7 +733,7 @@ s_region_create (st_call_t *call, const msg_region_create_t *request, msg_region
 static void
 s_region_get (st_call_t *call, const msg_region_get_t *request, msg_region_t *reply)
 {
-    if (s_require_code (call, "code", request->code))
+    if (st_require_code (call, "code", request->code))
         return;
     st_params_t params = {0};
     st_params_text (&params, request->code);
@@ -900,11 +772,11 @@ s_account_create (st_call_t *call, const msg_account_create_t *request, msg_acco
                       "\"login\" must not be a phone number: phones are volunteers' logins");
         return;
     }
-    if (s_require_code (call, "region", request->region)
+    if (st_require_code (call, "region", request->region)
         || s_require_official_in_scope (call, request->region))
         return;
     const msg_actor_t *actor = st_call_actor (call);
-    if (!s_is_system (actor) && strcmp (actor->role, "region_admin") != 0) {
+    if (!st_actor_is_system (actor) && strcmp (actor->role, "region_admin") != 0) {
         st_call_fail (call, ST_PERMISSION_DENIED, NULL, "only a region admin may create accounts");
         return;
     }
@@ -1001,7 +873,7 @@ static void
 s_resident_register (st_call_t *call, const msg_resident_register_t *request, msg_resident_t *reply)
 {
     if (s_require_phone (call, "phone", request->phone)
-        || s_require_code (call, "region", request->region)
+        || st_require_code (call, "region", request->region)
         || s_require_list (call, "care_tags", &request->care_tags, s_care_tags))
         return;
     const msg_actor_t *actor = st_call_actor (call);
@@ -1045,7 +917,7 @@ static void
 s_resident_get (st_call_t *call, const msg_resident_get_t *request, msg_resident_t *reply)
 {
     int64_t id = 0;
-    if (s_require_actor (call) || s_require_id (call, "resident", request->id, &id))
+    if (s_require_actor (call) || st_require_id (call, "id", "resident", request->id, &id))
         return;
     st_params_t params = {0};
     st_params_int (&params, id);
@@ -1055,7 +927,8 @@ s_resident_get (st_call_t *call, const msg_resident_get_t *request, msg_resident
     const msg_actor_t *actor = st_call_actor (call);
     bool self = PQntuples (res) == 1 && strcmp (actor->role, "resident") == 0 && actor->resident_id
                 && strcmp (actor->resident_id, request->id) == 0;
-    if (PQntuples (res) == 0 || !(self || s_in_scope (actor, PQgetvalue (res, 0, R_REGION)))) {
+    if (PQntuples (res) == 0
+        || !(self || st_actor_in_scope (actor, PQgetvalue (res, 0, R_REGION)))) {
         PQclear (res);
         st_call_fail (call, ST_NOT_FOUND, "id", "no resident has id \"%s\"", request->id);
         return;
@@ -1195,7 +1068,7 @@ s_volunteer_import (st_call_t *call, const msg_volunteer_import_t *request,
     const msg_actor_t *actor = st_call_actor (call);
     if (s_require_actor (call))
         return;
-    if (!s_is_system (actor) && !s_is_official (actor)) {
+    if (!st_actor_is_system (actor) && !st_actor_is_official (actor)) {
         st_call_fail (call, ST_PERMISSION_DENIED, NULL, "only officials import volunteers");
         return;
     }
@@ -1289,7 +1162,7 @@ s_volunteer_import (st_call_t *call, const msg_volunteer_import_t *request,
 static void
 s_category_list (st_call_t *call, const msg_category_list_t *request, msg_categories_t *reply)
 {
-    if (request->region && s_require_code (call, "region", request->region))
+    if (request->region && st_require_code (call, "region", request->region))
         return;
     st_params_t params = {0};
     st_params_text (&params, request->region);
@@ -1307,12 +1180,12 @@ s_category_create (st_call_t *call, const msg_category_t *request, msg_category_
     if (s_require_actor (call))
         return;
     //  A region admin's category belongs to its region; the system's are national.
-    const char *region = s_is_system (actor) ? request->region : actor->region;
-    if (!s_is_system (actor) && strcmp (actor->role, "region_admin") != 0) {
+    const char *region = st_actor_is_system (actor) ? request->region : actor->region;
+    if (!st_actor_is_system (actor) && strcmp (actor->role, "region_admin") != 0) {
         st_call_fail (call, ST_PERMISSION_DENIED, NULL, "only a region admin adds categories");
         return;
     }
-    if (region && s_require_code (call, "region", region))
+    if (region && st_require_code (call, "region", region))
         return;
     for (const char *p = request->code; *p; p++)
         if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_')
@@ -1366,7 +1239,7 @@ s_site_create (st_call_t *call, const msg_site_create_t *request, msg_site_t *re
                       "\"kind\" must be centre, institute, station or point");
         return;
     }
-    if (s_require_code (call, "region", request->region)
+    if (st_require_code (call, "region", request->region)
         || s_require_official_in_scope (call, request->region))
         return;
     const msg_actor_t *actor = st_call_actor (call);
@@ -1395,7 +1268,7 @@ static void
 s_site_get (st_call_t *call, const msg_site_get_t *request, msg_site_t *reply)
 {
     int64_t id = 0;
-    if (s_require_id (call, "site", request->id, &id))
+    if (st_require_id (call, "id", "site", request->id, &id))
         return;
     st_params_t params = {0};
     st_params_int (&params, id);
@@ -1421,7 +1294,7 @@ static int
 s_load_team (st_call_t *call, const char *statement, const char *id_text, msg_team_t *reply)
 {
     int64_t id = 0;
-    if (s_require_id (call, "team", id_text, &id))
+    if (st_require_id (call, "id", "team", id_text, &id))
         return -1;
     st_params_t params = {0};
     st_params_int (&params, id);
@@ -1452,14 +1325,14 @@ s_team_create (st_call_t *call, const msg_team_create_t *request, msg_team_t *re
     }
     char *category[] = {request->category};
     st_strs_t categories = {category, 1};
-    if (s_require_code (call, "region", request->region)
+    if (st_require_code (call, "region", request->region)
         || s_require_official_in_scope (call, request->region)
         || s_require_categories (call, "category", &categories)
         || s_require_region_exists (call, "region", request->region))
         return;
     int64_t site = 0, parent = 0;
-    if ((request->site_id && s_require_id (call, "site", request->site_id, &site))
-        || (request->parent_id && s_require_id (call, "team", request->parent_id, &parent)))
+    if ((request->site_id && st_require_id (call, "id", "site", request->site_id, &site))
+        || (request->parent_id && st_require_id (call, "id", "team", request->parent_id, &parent)))
         return;
     st_params_t params = {0};
     st_params_text (&params, request->name);
@@ -1497,7 +1370,7 @@ s_team_get (st_call_t *call, const msg_team_get_t *request, msg_team_t *reply)
     bool member = false;
     for (size_t i = 0; i < reply->members.count && actor->volunteer_id; i++)
         member = member || strcmp (reply->members.items[i].volunteer_id, actor->volunteer_id) == 0;
-    if (!member && !s_in_scope (actor, reply->region))
+    if (!member && !st_actor_in_scope (actor, reply->region))
         st_call_fail (call, ST_NOT_FOUND, "id", "no team has id \"%s\"", request->id);
 }
 
@@ -1506,7 +1379,7 @@ static int
 s_require_team_manager (st_call_t *call, const msg_team_t *team)
 {
     const msg_actor_t *actor = st_call_actor (call);
-    if (s_in_scope (actor, team->region))
+    if (st_actor_in_scope (actor, team->region))
         return 0;
     if (strcmp (actor->role, "volunteer") == 0 && actor->volunteer_id) {
         st_params_t params = {0};
@@ -1543,7 +1416,7 @@ s_team_change_member (st_call_t *call, const msg_team_member_t *request, msg_tea
     //  The volunteer must exist; a member is named by id, nothing more is shown.
     int64_t volunteer_id = 0;
     if (rc == 0)
-        rc = s_require_id (call, "volunteer", request->volunteer_id, &volunteer_id);
+        rc = st_require_id (call, "id", "volunteer", request->volunteer_id, &volunteer_id);
     if (rc == 0) {
         st_params_t params = {0};
         st_params_int (&params, volunteer_id);
@@ -1607,7 +1480,7 @@ s_volunteer_request_transfer (st_call_t *call, const msg_transfer_request_t *req
                               msg_volunteer_t *reply)
 {
     const msg_actor_t *actor = st_call_actor (call);
-    if (s_require_actor (call) || s_require_code (call, "region", request->region))
+    if (s_require_actor (call) || st_require_code (call, "region", request->region))
         return;
     //  Consent is the volunteer's own: nobody gives it for them.
     if (!(strcmp (actor->role, "volunteer") == 0 && actor->volunteer_id
@@ -1628,11 +1501,11 @@ s_volunteer_request_transfer (st_call_t *call, const msg_transfer_request_t *req
 static void
 s_volunteer_transfer (st_call_t *call, const msg_transfer_t *request, msg_volunteer_t *reply)
 {
-    if (s_require_actor (call) || s_require_code (call, "region", request->region)
+    if (s_require_actor (call) || st_require_code (call, "region", request->region)
         || s_require_official_in_scope (call, request->region))
         return;
     int64_t id = 0;
-    if (s_require_id (call, "volunteer", request->id, &id))
+    if (st_require_id (call, "id", "volunteer", request->id, &id))
         return;
     st_params_t params = {0};
     st_params_int (&params, id);
@@ -1644,7 +1517,7 @@ s_volunteer_transfer (st_call_t *call, const msg_transfer_t *request, msg_volunt
         st_call_fail (call, ST_NOT_FOUND, "id", "no volunteer has id \"%s\"", request->id);
         return;
     }
-    char from[S_CODE_SIZE];
+    char from[ST_REGION_SIZE];
     snprintf (from, sizeof from, "%s", PQgetvalue (res, 0, V_REGION));
     PQclear (res);
     st_params_int (&params, id);
@@ -1664,9 +1537,9 @@ s_volunteer_transfer (st_call_t *call, const msg_transfer_t *request, msg_volunt
         return;
     s_volunteer_from_row (call, res, 0, reply);
     PQclear (res);
-    char prefix[S_CODE_SIZE], low[S_CODE_SIZE], high[S_CODE_SIZE + 1];
-    s_prefix (request->region, prefix);
-    s_prefix_range (prefix, low, high);
+    char prefix[ST_REGION_SIZE], low[ST_REGION_SIZE], high[ST_REGION_SIZE + 1];
+    st_region_prefix (request->region, prefix);
+    st_region_range (prefix, low, high);
     st_params_int (&params, id);
     st_params_text (&params, low);
     st_params_text (&params, high);
@@ -1711,7 +1584,7 @@ s_volunteer_transfer (st_call_t *call, const msg_transfer_t *request, msg_volunt
 
 typedef struct {
     int line;
-    char code[S_CODE_SIZE];
+    char code[ST_REGION_SIZE];
     char *name;
 } s_region_row_t;
 
@@ -1720,8 +1593,10 @@ s_region_row_order (const void *a, const void *b)
 {
     const s_region_row_t *x = a, *y = b;
     //  Shallower levels first, so a parent exists before its children arrive.
-    int lx = s_is_code (x->code) ? s_level (x->code) : 9,
-        ly = s_is_code (y->code) ? s_level (y->code) : 9;
+    //  Non-codes (level -1) go last, to be reported after the rest.
+    int lx = st_region_level (x->code), ly = st_region_level (y->code);
+    lx = lx < 0 ? 9 : lx;
+    ly = ly < 0 ? 9 : ly;
     return lx != ly ? lx - ly : x->line - y->line;
 }
 
@@ -1731,7 +1606,7 @@ s_region_import (st_call_t *call, const msg_region_import_t *request, msg_import
     const msg_actor_t *actor = st_call_actor (call);
     if (s_require_actor (call))
         return;
-    if (!s_is_system (actor) && strcmp (actor->role, "region_admin") != 0) {
+    if (!st_actor_is_system (actor) && strcmp (actor->role, "region_admin") != 0) {
         st_call_fail (call, ST_PERMISSION_DENIED, NULL, "only a region admin imports regions");
         return;
     }
@@ -1785,15 +1660,15 @@ s_region_import (st_call_t *call, const msg_region_import_t *request, msg_import
         st_error_t err = {0};
         size_t chars = 0;
         st_utf8_check (row->name, strlen (row->name), &chars);
-        int level = s_is_code (row->code) ? s_level (row->code) : -1;
-        char parent[S_CODE_SIZE];
-        s_parent (row->code, parent);
+        int level = st_region_level (row->code);
+        char parent[ST_REGION_SIZE];
+        st_region_parent (row->code, parent);
         if (level < 0)
             st_error_set (&err, ST_INVALID_ARGUMENT, "code",
                           "\"code\" must be a 12-digit statistical division code");
         else if (chars < 1 || chars > 50)
             st_error_set (&err, ST_INVALID_ARGUMENT, "name", "\"name\" must be 1 to 50 characters");
-        else if (!s_in_scope (actor, level > 0 ? parent : row->code))
+        else if (!st_actor_in_scope (actor, level > 0 ? parent : row->code))
             st_error_set (&err, ST_PERMISSION_DENIED, "code",
                           "region \"%s\" is outside your region", row->code);
         if (err.code != ST_OK) {
@@ -1818,7 +1693,7 @@ s_region_import (st_call_t *call, const msg_region_import_t *request, msg_import
         st_params_t params = {0};
         st_params_text (&params, row->code);
         st_params_text (&params, row->name);
-        st_params_text (&params, s_levels[level]);
+        st_params_text (&params, st_region_level_name (level));
         st_params_text (&params, has_parent ? parent : NULL);
         PGresult *res;
         if (st_call_exec (call, "region_insert_new", &params, &res))

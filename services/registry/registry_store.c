@@ -46,14 +46,16 @@ static const struct {
      " emergency_contact_phone_enc = coalesce ($12, emergency_contact_phone_enc),"
      " insurance_until = coalesce ($13, insurance_until), updated_at = now ()"
      " WHERE id = $1 RETURNING" VOLUNTEER_COLUMNS},
-    //  A region subtree is a range of codes: [prefix, prefix + 1).
+    //  A region subtree is a range of codes: [prefix, prefix + 1); pages go in (region, id)
+    //  order from the cursor ($9, $7).
     {"volunteer_list",
      "SELECT" VOLUNTEER_COLUMNS "FROM volunteers"
-     " WHERE region ~>=~ $1 AND region ~<~ $2"
+     " WHERE region COLLATE \"C\" >= $1 AND region COLLATE \"C\" < $2"
+     " AND (region COLLATE \"C\", id) > ($9, $7)"
      " AND ($3::text IS NULL OR skills @> ARRAY[$3::text])"
      " AND ($4::text IS NULL OR categories @> ARRAY[$4::text])"
      " AND ($5::text IS NULL OR status = $5) AND ($6::text IS NULL OR name LIKE $6)"
-     " AND id > $7 ORDER BY id LIMIT $8"},
+     " ORDER BY region COLLATE \"C\", id LIMIT $8"},
     {"volunteer_set_status", "UPDATE volunteers SET status = $2, updated_at = now () WHERE id = $1"
                              " RETURNING" VOLUNTEER_COLUMNS},
     {"volunteer_status_log",

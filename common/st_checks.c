@@ -1,0 +1,87 @@
+/*  st_checks.c — the checks handlers share  */
+#include "st_checks.h"
+#include "st_time.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int
+st_require_actor (st_call_t *call, const msg_actor_t **actor)
+{
+    *actor = st_call_actor (call);
+    if (!*actor)
+        return st_call_fail (call, ST_UNAUTHENTICATED, "actor", "this op needs an actor: sign in");
+    return 0;
+}
+
+int
+st_require_code (st_call_t *call, const char *field, const char *code)
+{
+    if (st_region_level (code) < 0)
+        return st_call_fail (call, ST_INVALID_ARGUMENT, field,
+                             "\"%s\" must be a 12-digit statistical division code (15 digits for "
+                             "a grid)",
+                             field);
+    return 0;
+}
+
+int
+st_require_official (st_call_t *call, const msg_actor_t *actor)
+{
+    if (!st_actor_is_system (actor) && !st_actor_is_official (actor))
+        return st_call_fail (call, ST_PERMISSION_DENIED, "actor.role",
+                             "role \"%s\" may not do this: an official may", actor->role);
+    return 0;
+}
+
+int
+st_require_scope (st_call_t *call, const msg_actor_t *actor, const char *field, const char *region)
+{
+    if (st_require_official (call, actor))
+        return -1;
+    if (!st_actor_in_scope (actor, region))
+        return st_call_fail (call, ST_PERMISSION_DENIED, field,
+                             "region \"%s\" is outside the region of account \"%s\"", region,
+                             actor->account);
+    return 0;
+}
+
+int
+st_require_id (st_call_t *call, const char *field, const char *what, const char *text, int64_t *id)
+{
+    char *end;
+    long long v = text ? strtoll (text, &end, 10) : 0;
+    if (!text || end == text || *end || v <= 0 || *text < '0' || *text > '9')
+        return st_call_fail (call, ST_NOT_FOUND, field, "no %s has id \"%s\"", what,
+                             text ? text : "");
+    *id = v;
+    return 0;
+}
+
+int
+st_require_time (st_call_t *call, const char *field, const char *text, int64_t *us, char utc[40])
+{
+    if (!st_time_parse (text, us))
+        return st_call_fail (call, ST_INVALID_ARGUMENT, field,
+                             "\"%s\" must be an RFC 3339 time with an offset, as "
+                             "2026-12-01T09:00:00+08:00",
+                             field);
+    st_time_format_utc (*us, utc);
+    return 0;
+}
+
+int
+st_require_one_of (st_call_t *call, const char *field, const char *value,
+                   const char *const *allowed)
+{
+    for (const char *const *p = allowed; value && *p; p++)
+        if (strcmp (value, *p) == 0)
+            return 0;
+    char list[256] = "";
+    for (const char *const *p = allowed; *p; p++)
+        snprintf (list + strlen (list), sizeof list - strlen (list), "%s%s",
+                  p == allowed ? "" : ", ", *p);
+    return st_call_fail (call, ST_INVALID_ARGUMENT, field, "\"%s\" must be one of: %s", field,
+                         list);
+}
