@@ -179,13 +179,22 @@ st_service_main (const st_service_def_t *def, int argc, char **argv)
     }
     st_info ("ready: rpc %s, events %s", rpc, relay_config.endpoint);
 
-    int64_t next_expiry = 0;
+    int64_t next_expiry = 0, next_tick = 0;
     while (!zsys_interrupted) {
+        int64_t wait = 1000;
+        if (def->tick) {
+            wait = next_tick - st_clock_ms ();
+            wait = wait < 0 ? 0 : wait > 1000 ? 1000 : wait;
+        }
         zmq_pollitem_t item = {zsock_resolve (st_server_socket (server)), 0, ZMQ_POLLIN, 0};
-        if (zmq_poll (&item, 1, 1000) == -1)
+        if (zmq_poll (&item, 1, (long) wait) == -1)
             break;
         if (item.revents & ZMQ_POLLIN)
             st_server_handle (server);
+        if (def->tick && st_clock_ms () >= next_tick) {
+            def->tick (&service);
+            next_tick = st_clock_ms () + (def->tick_ms > 0 ? def->tick_ms : 1000);
+        }
         if (st_clock_ms () >= next_expiry) {
             st_params_t params = {0};
             st_params_int (&params, reply_retention);

@@ -29,6 +29,10 @@ typedef struct {
     size_t feed_count;
     //  Registers statements and builds the state handlers reach with st_call_state.
     int (*init) (st_service_t *service, st_error_t *err);
+    //  Periodic work in the service's loop (a dispatch round, say), every tick_ms; it runs on
+    //  the server's own connection, between requests. May be NULL.
+    void (*tick) (st_service_t *service);
+    int tick_ms;
     void (*fini) (st_service_t *service);
 } st_service_def_t;
 

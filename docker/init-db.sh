@@ -13,4 +13,5 @@ for role in registry match ledger notify; do
         -c "GRANT CONNECT ON DATABASE station TO $role; CREATE SCHEMA $role AUTHORIZATION $role"
 done
 psql -v ON_ERROR_STOP=1 -U postgres -d station \
-    -c "REVOKE ALL ON DATABASE station FROM PUBLIC; REVOKE ALL ON SCHEMA public FROM PUBLIC"
+    -c "REVOKE ALL ON DATABASE station FROM PUBLIC; REVOKE ALL ON SCHEMA public FROM PUBLIC" \
+    -c "CREATE EXTENSION IF NOT EXISTS btree_gist SCHEMA match"

@@ -139,6 +139,8 @@ static msg_parked_t s_msg_parked = {.events = {s_parked_items, 2},
 
 #include "golden_registry.inc"
 #include "golden_match.inc"
+#include "golden_dispatch.inc"
+#include "golden_records.inc"
 
 //  Every sample, in the order of golden.txt
 #define S_VECTORS(X)                                                                               \
@@ -155,7 +157,9 @@ static msg_parked_t s_msg_parked = {.events = {s_parked_items, 2},
     X (msg_cursor)                                                                                 \
     X (msg_parked)                                                                                 \
     S_VECTORS_REGISTRY (X)                                                                         \
-    S_VECTORS_MATCH (X)
+    S_VECTORS_MATCH (X)                                                                            \
+    S_VECTORS_DISPATCH (X)                                                                         \
+    S_VECTORS_RECORDS (X)
 
 typedef struct {
     const char *name;
@@ -175,6 +179,8 @@ static const st_desc_t *const s_declared[] = {
 #include "envelope.def"
 #include "registry.def"
 #include "match.def"
+#include "dispatch.def"
+#include "records.def"
 };
 #undef ST_MESSAGE
 #define S_DECLARED_COUNT (sizeof s_declared / sizeof s_declared[0])

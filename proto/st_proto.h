@@ -26,6 +26,8 @@
 #include "envelope.def"
 #include "registry.def"
 #include "match.def"
+#include "dispatch.def"
+#include "records.def"
 
 #undef ST_MESSAGE
 

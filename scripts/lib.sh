@@ -123,6 +123,9 @@ st_pg_database () {
         st_psql "$data" "$port" "$db" -c "GRANT CONNECT ON DATABASE $db TO $role;
             CREATE SCHEMA $role AUTHORIZATION $role;"
     done
+    # match's exclusion constraint (no overlapping commitments) needs btree_gist, which only a
+    # superuser may create: here, in match's own schema.
+    st_psql "$data" "$port" "$db" -c "CREATE EXTENSION IF NOT EXISTS btree_gist SCHEMA match"
 }
 
 # st_test_cluster DIR: a throwaway cluster for tests and benchmarks (fsync off), with the

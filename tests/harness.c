@@ -122,6 +122,8 @@ harness_new (const char *name)
                   self->db, s_services[i], s_services[i], s_services[i]);
         s_exec (self->pg, sql);
     }
+    //  As scripts/lib.sh does: match's exclusion constraints need btree_gist.
+    s_exec (self->pg, "CREATE EXTENSION IF NOT EXISTS btree_gist SCHEMA match");
     snprintf (self->conninfo, sizeof self->conninfo, "host=%s port=%s dbname=%s",
               s_env ("STATION_TEST_PGHOST"), s_env ("STATION_TEST_PGPORT"), self->db);
     for (int i = 0; i < HARNESS_SERVICES; i++) {

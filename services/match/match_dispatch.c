@@ -1,0 +1,949 @@
+/*  match_dispatch.c — service requests (点单), dispatch rounds and offers (派单 → 接单)
+
+    A resident (or an official for one) posts a request; every round (match_dispatch_tick) the
+    replica holding an advisory lock expires lapsed offers, gives up on requests whose start has
+    come, and offers the open demand to fitting volunteers by a minimum-cost flow
+    (matching.md). A volunteer accepts or declines; an accepted offer is a commitment the
+    database keeps from overlapping any other of the same volunteer.  */
+#include "match_dispatch_store.h"
+#include "match_server.h"
+#include "solver/mcf.h"
+#include "st_checks.h"
+#include "st_log.h"
+#include "st_time.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+ST_DISPATCH_OPS (ST_ROUTE_THUNK)
+
+//  The sentinel keeps the table valid while it is empty.
+const st_route_t match_dispatch_routes[] = {ST_DISPATCH_OPS (ST_ROUTE_ROW){NULL, NULL}};
+const size_t match_dispatch_route_count =
+    sizeof match_dispatch_routes / sizeof match_dispatch_routes[0] - 1;
+
+//  ---------------------------------------------------------------------------------------
+//  Small helpers (regions, times and the common checks are common/'s st_scope, st_time and
+//  st_checks)
+
+//  True when `text` is all digits (the empty text included).
+static bool
+s_digits_only (const char *text)
+{
+    for (const char *p = text; *p; p++)
+        if (*p < '0' || *p > '9')
+            return false;
+    return true;
+}
+
+//  Reads a positive decimal id into *id; false when the text is no such id.
+static bool
+s_parse_id (const char *text, int64_t *id)
+{
+    if (!text || !*text || strlen (text) > 18 || !s_digits_only (text))
+        return false;
+    *id = strtoll (text, NULL, 10);
+    return *id > 0;
+}
+
+//  True when the actor acts in `role`.
+static bool
+s_role (const msg_actor_t *actor, const char *role)
+{
+    return strcmp (actor->role, role) == 0;
+}
+
+//  The volunteer the actor stands for (a volunteer, or the system naming one) into *id.
+static int
+s_require_volunteer (st_call_t *call, const msg_actor_t *actor, int64_t *id)
+{
+    if (!s_role (actor, "volunteer") && !st_actor_is_system (actor))
+        return st_call_fail (call, ST_PERMISSION_DENIED, "actor.role",
+                             "role \"%s\" may not do this: a volunteer may", actor->role);
+    if (!s_parse_id (actor->volunteer_id, id))
+        return st_call_fail (call, ST_INVALID_ARGUMENT, "actor.volunteer_id",
+                             "\"actor.volunteer_id\" must name whom the account stands for");
+    return 0;
+}
+
+//  A column as a string the caller owns, NULL when it is NULL.
+static char *
+s_optional (PGresult *res, int row, int col)
+{
+    return PQgetisnull (res, row, col) ? NULL : st_strdup (PQgetvalue (res, row, col));
+}
+
+static char *
+s_text (PGresult *res, int row, int col)
+{
+    return st_strdup (PQgetvalue (res, row, col));
+}
+
+static int64_t
+s_int (PGresult *res, int row, int col)
+{
+    return atoll (PQgetvalue (res, row, col));
+}
+
+//  Reads a JSON array of strings (to_json of a text[]) into a list the caller owns.
+static void
+s_json_strings (const char *text, st_strs_t *out)
+{
+    json_t *array = json_loads (text, 0, NULL);
+    size_t count = json_is_array (array) ? json_array_size (array) : 0;
+    out->items = st_calloc (count + 1, sizeof (char *));
+    out->count = 0;
+    for (size_t i = 0; i < count; i++) {
+        const char *item = json_string_value (json_array_get (array, i));
+        if (item)
+            out->items[out->count++] = st_strdup (item);
+    }
+    json_decref (array);
+}
+
+//  Fills a request from a row of the DISPATCH_REQ_* columns; `out` owns what it holds.
+static void
+s_request_from_row (PGresult *res, int row, msg_service_request_t *out)
+{
+    out->id = s_text (res, row, DISPATCH_REQ_ID);
+    out->category = s_text (res, row, DISPATCH_REQ_CATEGORY);
+    out->title = s_text (res, row, DISPATCH_REQ_TITLE);
+    out->description = s_text (res, row, DISPATCH_REQ_DESCRIPTION);
+    out->region = s_text (res, row, DISPATCH_REQ_REGION);
+    if ((out->has_lat = !PQgetisnull (res, row, DISPATCH_REQ_LAT)))
+        out->lat = atof (PQgetvalue (res, row, DISPATCH_REQ_LAT));
+    if ((out->has_lon = !PQgetisnull (res, row, DISPATCH_REQ_LON)))
+        out->lon = atof (PQgetvalue (res, row, DISPATCH_REQ_LON));
+    out->earliest_start = s_text (res, row, DISPATCH_REQ_EARLIEST_START);
+    out->latest_end = s_text (res, row, DISPATCH_REQ_LATEST_END);
+    out->duration_minutes = s_int (res, row, DISPATCH_REQ_DURATION);
+    out->headcount = s_int (res, row, DISPATCH_REQ_HEADCOUNT);
+    s_json_strings (PQgetvalue (res, row, DISPATCH_REQ_SKILLS), &out->skills);
+    out->urgency = s_text (res, row, DISPATCH_REQ_URGENCY);
+    out->resident_id = s_optional (res, row, DISPATCH_REQ_RESIDENT_ID);
+    out->status = s_text (res, row, DISPATCH_REQ_STATUS);
+    out->accepted = s_int (res, row, DISPATCH_REQ_ACCEPTED);
+    out->reason = s_optional (res, row, DISPATCH_REQ_REASON);
+    out->created_at = s_text (res, row, DISPATCH_REQ_CREATED_AT);
+    out->has_duration_minutes = out->has_headcount = out->has_skills = true;
+    out->has_accepted = true;
+}
+
+//  Fills an offer from a row of the DISPATCH_OFFER_* columns; `out` owns what it holds.
+static void
+s_offer_from_row (PGresult *res, int row, msg_offer_t *out)
+{
+    out->id = s_text (res, row, DISPATCH_OFFER_ID);
+    out->request_id = s_text (res, row, DISPATCH_OFFER_REQUEST_ID);
+    out->volunteer_id = s_text (res, row, DISPATCH_OFFER_VOLUNTEER_ID);
+    out->title = s_text (res, row, DISPATCH_OFFER_TITLE);
+    out->region = s_text (res, row, DISPATCH_OFFER_REGION);
+    out->earliest_start = s_text (res, row, DISPATCH_OFFER_EARLIEST_START);
+    out->latest_end = s_text (res, row, DISPATCH_OFFER_LATEST_END);
+    out->deadline = s_text (res, row, DISPATCH_OFFER_DEADLINE);
+    out->status = s_text (res, row, DISPATCH_OFFER_STATUS);
+    out->created_at = s_text (res, row, DISPATCH_OFFER_CREATED_AT);
+}
+
+//  The request.* event of a request as a reply shows it; `out` borrows from `request`.
+static msg_request_event_t
+s_request_event (const msg_service_request_t *request)
+{
+    return (msg_request_event_t){.id = request->id,
+                                 .title = request->title,
+                                 .region = request->region,
+                                 .resident_id = request->resident_id,
+                                 .earliest_start = request->earliest_start,
+                                 .latest_end = request->latest_end,
+                                 .urgency = request->urgency,
+                                 .headcount = request->headcount,
+                                 .has_headcount = true,
+                                 .accepted = request->accepted,
+                                 .has_accepted = true,
+                                 .status = request->status,
+                                 .reason = request->reason};
+}
+
+//  Runs a statement with one id parameter; *res is the caller's.
+static int
+s_exec_id (st_call_t *call, const char *statement, int64_t id, PGresult **res)
+{
+    st_params_t params = {0};
+    st_params_int (&params, id);
+    return st_call_exec (call, statement, &params, res);
+}
+
+//  Withdraws a request's pending offers inside the call (and its accepted ones when
+//  `accepted_too`), each with its offer.withdrawn.
+static int
+s_withdraw (st_call_t *call, int64_t request_id, bool accepted_too)
+{
+    st_params_t params = {0};
+    st_params_int (&params, request_id);
+    st_params_bool (&params, accepted_too);
+    PGresult *res;
+    if (st_call_exec (call, "dispatch_withdraw", &params, &res))
+        return -1;
+    for (int row = 0; row < PQntuples (res); row++) {
+        msg_offer_t offer = {0};
+        s_offer_from_row (res, row, &offer);
+        st_call_emit (call, "offer.withdrawn", &msg_offer_desc, &offer);
+        st_msg_clear (&msg_offer_desc, &offer);
+    }
+    PQclear (res);
+    return st_call_failed (call) ? -1 : 0;
+}
+
+//  ---------------------------------------------------------------------------------------
+//  request.create — a resident's service request (点单)
+
+static void
+s_request_create (st_call_t *call, const msg_request_create_t *request,
+                  msg_service_request_t *reply)
+{
+    const msg_actor_t *actor;
+    if (st_require_actor (call, &actor))
+        return;
+    match_dispatch_store_prepare (st_call_db (call));
+    if (strlen (request->region) != 12 || !s_digits_only (request->region)) {
+        st_call_fail (call, ST_INVALID_ARGUMENT, "region",
+                      "\"region\" must be a 12-digit statistical division code");
+        return;
+    }
+    //  Whom the request is for: the acting resident, or the one an official names.
+    int64_t resident_id = 0;
+    if (s_role (actor, "resident")) {
+        if (!s_parse_id (actor->resident_id, &resident_id)) {
+            st_call_fail (call, ST_INVALID_ARGUMENT, "actor.resident_id",
+                          "\"actor.resident_id\" must name whom the account stands for");
+            return;
+        }
+        if (request->resident_id && strcmp (request->resident_id, actor->resident_id) != 0) {
+            st_call_fail (call, ST_PERMISSION_DENIED, "resident_id",
+                          "a resident posts requests only for themselves");
+            return;
+        }
+    } else if (st_actor_is_system (actor) || st_actor_is_official (actor)) {
+        if (!st_actor_in_scope (actor, request->region)) {
+            st_call_fail (call, ST_PERMISSION_DENIED, "region",
+                          "region \"%s\" is outside the scope \"%s\" of account \"%s\"",
+                          request->region, actor->region ? actor->region : "", actor->account);
+            return;
+        }
+        if (request->resident_id && !s_parse_id (request->resident_id, &resident_id)) {
+            st_call_fail (call, ST_INVALID_ARGUMENT, "resident_id",
+                          "\"resident_id\" must be a resident's id");
+            return;
+        }
+    } else {
+        st_call_fail (call, ST_PERMISSION_DENIED, "actor.role",
+                      "role \"%s\" may not do this: a resident or an official may", actor->role);
+        return;
+    }
+    int64_t start, end;
+    char start_utc[40], end_utc[40];
+    if (st_require_time (call, "earliest_start", request->earliest_start, &start, start_utc)
+        || st_require_time (call, "latest_end", request->latest_end, &end, end_utc))
+        return;
+    if (start <= (int64_t) time (NULL) * 1000000) {
+        st_call_fail (call, ST_INVALID_ARGUMENT, "earliest_start",
+                      "\"earliest_start\" must be in the future");
+        return;
+    }
+    if (end - start < request->duration_minutes * 60 * 1000000) {
+        st_call_fail (call, ST_INVALID_ARGUMENT, "latest_end",
+                      "\"latest_end\" must leave \"duration_minutes\" after \"earliest_start\"");
+        return;
+    }
+    static const char *const urgencies[] = {"normal", "urgent", NULL};
+    const char *urgency = request->urgency ? request->urgency : "normal";
+    if (st_require_one_of (call, "urgency", urgency, urgencies))
+        return;
+
+    st_params_t params = {0};
+    st_params_text (&params, request->category);
+    st_params_text (&params, request->title);
+    st_params_text (&params, request->description);
+    st_params_text (&params, request->region);
+    if (request->has_lat)
+        st_params_double (&params, request->lat);
+    else
+        st_params_text (&params, NULL);
+    if (request->has_lon)
+        st_params_double (&params, request->lon);
+    else
+        st_params_text (&params, NULL);
+    st_params_text (&params, start_utc);
+    st_params_text (&params, end_utc);
+    st_params_int (&params, request->duration_minutes);
+    st_params_int (&params, request->headcount);
+    st_params_text_array (&params, request->skills.items, request->skills.count);
+    st_params_text (&params, urgency);
+    if (resident_id)
+        st_params_int (&params, resident_id);
+    else
+        st_params_text (&params, NULL);
+    st_params_text (&params, actor->account);
+    PGresult *res;
+    if (st_call_exec (call, "dispatch_request_insert", &params, &res))
+        return;
+    s_request_from_row (res, 0, reply);
+    PQclear (res);
+    msg_request_event_t event = s_request_event (reply);
+    //  `event` borrows from `reply`: not cleared.
+    st_call_emit (call, "request.published", &msg_request_event_desc, &event);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  request.get — a request with who was offered it and where each offer stands
+
+//  Reads request `text` into `reply` for an actor who may see it: its resident, officials in
+//  scope, the system. `lock` takes the row lock. Returns -1 when the call failed.
+static int
+s_request_load (st_call_t *call, const char *text, bool lock, msg_service_request_t *reply)
+{
+    const msg_actor_t *actor;
+    int64_t id;
+    if (st_require_actor (call, &actor))
+        return -1;
+    match_dispatch_store_prepare (st_call_db (call));
+    if (!s_parse_id (text, &id))
+        return st_call_fail (call, ST_NOT_FOUND, "id", "no request has id \"%s\"", text);
+    PGresult *res;
+    if (s_exec_id (call, lock ? "dispatch_request_lock" : "dispatch_request_get", id, &res))
+        return -1;
+    if (PQntuples (res) == 0) {
+        PQclear (res);
+        return st_call_fail (call, ST_NOT_FOUND, "id", "no request has id \"%s\"", text);
+    }
+    s_request_from_row (res, 0, reply);
+    PQclear (res);
+    bool own = reply->resident_id && st_actor_is_resident (actor, reply->resident_id);
+    //  Out of scope reads as not found.
+    if (!own && !st_actor_in_scope (actor, reply->region))
+        return st_call_fail (call, ST_NOT_FOUND, "id", "no request has id \"%s\"", text);
+    return 0;
+}
+
+//  Adds the request's offers, one assignment each, to `reply`.
+static int
+s_request_assignments (st_call_t *call, msg_service_request_t *reply)
+{
+    PGresult *res;
+    if (s_exec_id (call, "dispatch_assignments", atoll (reply->id), &res))
+        return -1;
+    size_t count = (size_t) PQntuples (res);
+    reply->assignments.items = st_calloc (count + 1, sizeof (msg_assignment_t));
+    reply->assignments.count = count;
+    reply->has_assignments = true;
+    for (size_t i = 0; i < count; i++) {
+        reply->assignments.items[i].volunteer_id = s_text (res, (int) i, 0);
+        reply->assignments.items[i].name = s_text (res, (int) i, 1);
+        reply->assignments.items[i].status = s_text (res, (int) i, 2);
+    }
+    PQclear (res);
+    return 0;
+}
+
+static void
+s_request_get (st_call_t *call, const msg_dispatch_ref_t *request, msg_service_request_t *reply)
+{
+    if (s_request_load (call, request->id, false, reply))
+        return;
+    s_request_assignments (call, reply);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  request.cancel — pending and accepted offers withdrawn (their volunteers are told),
+//  the accepted volunteers' time released
+
+static void
+s_request_cancel (st_call_t *call, const msg_dispatch_ref_t *request, msg_service_request_t *reply)
+{
+    msg_service_request_t current = {0};
+    if (s_request_load (call, request->id, true, &current)) {
+        st_msg_clear (&msg_service_request_desc, &current);
+        return;
+    }
+    bool live = strcmp (current.status, "open") == 0 || strcmp (current.status, "matching") == 0
+                || strcmp (current.status, "staffed") == 0;
+    char status[16];
+    snprintf (status, sizeof status, "%s", current.status);
+    int64_t id = atoll (current.id);
+    st_msg_clear (&msg_service_request_desc, &current);
+    if (!live) {
+        st_call_fail (call, ST_CONFLICT, "id", "request \"%s\" is %s already", request->id, status);
+        return;
+    }
+    PGresult *res;
+    if (s_withdraw (call, id, true) || s_exec_id (call, "dispatch_release", id, NULL)
+        || s_exec_id (call, "dispatch_request_cancel", id, &res))
+        return;
+    s_request_from_row (res, 0, reply);
+    PQclear (res);
+    if (s_request_assignments (call, reply))
+        return;
+    msg_request_event_t event = s_request_event (reply);
+    //  `event` borrows from `reply`: not cleared.
+    st_call_emit (call, "request.cancelled", &msg_request_event_desc, &event);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  offer.list — the acting volunteer's offers
+
+static void
+s_offer_list (st_call_t *call, const msg_offer_list_t *request, msg_offers_t *reply)
+{
+    const msg_actor_t *actor;
+    int64_t volunteer;
+    if (st_require_actor (call, &actor) || s_require_volunteer (call, actor, &volunteer))
+        return;
+    match_dispatch_store_prepare (st_call_db (call));
+    static const char *const statuses[] = {"pending", "accepted",  "declined",
+                                           "expired", "withdrawn", NULL};
+    if (request->status && st_require_one_of (call, "status", request->status, statuses))
+        return;
+    st_params_t params = {0};
+    st_params_int (&params, volunteer);
+    st_params_text (&params, request->status);
+    PGresult *res;
+    if (st_call_exec (call, "dispatch_offer_list", &params, &res))
+        return;
+    size_t count = (size_t) PQntuples (res);
+    reply->items.items = st_calloc (count + 1, sizeof (msg_offer_t));
+    reply->items.count = count;
+    reply->has_items = true;
+    for (size_t i = 0; i < count; i++)
+        s_offer_from_row (res, (int) i, &reply->items.items[i]);
+    PQclear (res);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  offer.accept and offer.decline — the offered volunteer answers (接单)
+
+//  Locks the offer and its request for the acting volunteer and checks it can still be
+//  answered: pending and within its deadline. Fills *volunteer. Returns -1 when it failed.
+static int
+s_offer_answerable (st_call_t *call, const char *text, int64_t *offer_id, int64_t *volunteer,
+                    int64_t *request_id)
+{
+    const msg_actor_t *actor;
+    if (st_require_actor (call, &actor) || s_require_volunteer (call, actor, volunteer))
+        return -1;
+    match_dispatch_store_prepare (st_call_db (call));
+    if (!s_parse_id (text, offer_id))
+        return st_call_fail (call, ST_NOT_FOUND, "id", "no offer has id \"%s\"", text);
+    PGresult *res;
+    if (s_exec_id (call, "dispatch_offer_lock", *offer_id, &res))
+        return -1;
+    //  Someone else's offer reads as not found.
+    if (PQntuples (res) == 0 || s_int (res, 0, DISPATCH_OFFER_VOLUNTEER_ID) != *volunteer) {
+        PQclear (res);
+        return st_call_fail (call, ST_NOT_FOUND, "id", "no offer has id \"%s\"", text);
+    }
+    *request_id = s_int (res, 0, DISPATCH_OFFER_REQUEST_ID);
+    const char *status = PQgetvalue (res, 0, DISPATCH_OFFER_STATUS);
+    int rc = 0;
+    if (strcmp (status, "pending") != 0)
+        rc = st_call_fail (call, ST_CONFLICT, "id", "offer \"%s\" is %s already", text, status);
+    else if (PQgetvalue (res, 0, DISPATCH_OFFER_LAPSED)[0] == 't')
+        rc = st_call_fail (call, ST_CONFLICT, "id", "offer \"%s\" expired at %s", text,
+                           PQgetvalue (res, 0, DISPATCH_OFFER_DEADLINE));
+    else if (PQgetvalue (res, 0, DISPATCH_OFFER_LIVE)[0] != 't')
+        rc = st_call_fail (call, ST_CONFLICT, "id", "the request of offer \"%s\" is closed", text);
+    PQclear (res);
+    return rc;
+}
+
+//  Sets a pending offer's answer into `reply`.
+static int
+s_offer_answer (st_call_t *call, int64_t offer_id, const char *status, msg_offer_t *reply)
+{
+    st_params_t params = {0};
+    st_params_int (&params, offer_id);
+    st_params_text (&params, status);
+    PGresult *res;
+    if (st_call_exec (call, "dispatch_offer_answer", &params, &res))
+        return -1;
+    s_offer_from_row (res, 0, reply);
+    PQclear (res);
+    return 0;
+}
+
+static void
+s_offer_accept (st_call_t *call, const msg_dispatch_ref_t *request, msg_offer_t *reply)
+{
+    int64_t offer_id, volunteer, request_id;
+    if (s_offer_answerable (call, request->id, &offer_id, &volunteer, &request_id))
+        return;
+    //  The exclusion constraint refuses an overlap anyway; this names it for the volunteer.
+    st_params_t params = {0};
+    st_params_int (&params, volunteer);
+    st_params_int (&params, request_id);
+    PGresult *res;
+    if (st_call_exec (call, "dispatch_overlap", &params, &res))
+        return;
+    if (PQntuples (res) > 0) {
+        st_call_fail (call, ST_CONFLICT, "id",
+                      "volunteer is committed to request \"%s\" at an overlapping time",
+                      PQgetvalue (res, 0, 0));
+        PQclear (res);
+        return;
+    }
+    PQclear (res);
+    st_params_int (&params, volunteer);
+    st_params_int (&params, request_id);
+    if (st_call_exec (call, "dispatch_commit", &params, NULL)
+        || s_offer_answer (call, offer_id, "accepted", reply)
+        || s_exec_id (call, "dispatch_request_accepted", request_id, &res))
+        return;
+    msg_service_request_t staffed = {0};
+    s_request_from_row (res, 0, &staffed);
+    PQclear (res);
+    st_call_emit (call, "offer.accepted", &msg_offer_desc, reply);
+    if (strcmp (staffed.status, "staffed") == 0 && s_withdraw (call, request_id, false) == 0) {
+        msg_request_event_t event = s_request_event (&staffed);
+        st_call_emit (call, "request.staffed", &msg_request_event_desc, &event);
+    }
+    st_msg_clear (&msg_service_request_desc, &staffed);
+}
+
+static void
+s_offer_decline (st_call_t *call, const msg_dispatch_ref_t *request, msg_offer_t *reply)
+{
+    int64_t offer_id, volunteer, request_id;
+    if (s_offer_answerable (call, request->id, &offer_id, &volunteer, &request_id)
+        || s_offer_answer (call, offer_id, "declined", reply))
+        return;
+    st_call_emit (call, "offer.declined", &msg_offer_desc, reply);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  Registry's events dispatch acts on
+
+//  resident.registered: where a resident lives and whether a group cared for first.
+static st_status_t
+s_resident_registered (st_db_t *db, const char *topic, const void *body_, int64_t seq,
+                       st_error_t *err)
+{
+    (void) topic;
+    const msg_resident_registered_t *body = body_;
+    int64_t id;
+    if (!s_parse_id (body->id, &id))
+        return st_error_set (err, ST_INVALID_ARGUMENT, "id", "resident id \"%s\" is not a number",
+                             body->id);
+    match_dispatch_store_prepare (db);
+    st_params_t params = {0};
+    st_params_int (&params, id);
+    st_params_text (&params, body->region);
+    if (body->has_lat)
+        st_params_double (&params, body->lat);
+    else
+        st_params_text (&params, NULL);
+    if (body->has_lon)
+        st_params_double (&params, body->lon);
+    else
+        st_params_text (&params, NULL);
+    st_params_text_array (&params, body->care_tags.items, body->care_tags.count);
+    st_params_int (&params, seq);
+    st_status_t rc = st_db_exec (db, "dispatch_resident_upsert", &params, NULL, err);
+    st_params_clear (&params);
+    return rc;
+}
+
+const st_subscription_t match_dispatch_subscriptions[] = {
+    {"resident.registered", s_resident_registered}, {NULL, NULL}};
+const size_t match_dispatch_subscription_count =
+    sizeof match_dispatch_subscriptions / sizeof match_dispatch_subscriptions[0] - 1;
+
+//  ---------------------------------------------------------------------------------------
+//  The dispatch round
+
+int
+match_dispatch_round_ms (void)
+{
+    const char *value = getenv ("STATION_DISPATCH_ROUND_MS");
+    int ms = value ? atoi (value) : 0;
+    return ms >= 50 && ms <= 600000 ? ms : 2000;
+}
+
+//  A whole number of seconds from the environment, `fallback` when unset or out of range.
+static int
+s_env_seconds (const char *name, int fallback)
+{
+    const char *value = getenv (name);
+    int seconds = value ? atoi (value) : -1;
+    return seconds >= 1 && seconds <= 30 * 86400 ? seconds : fallback;
+}
+
+//  The round's settings (STATION_DISPATCH_*), read once per round.
+typedef struct {
+    int township_s; //  a request's search widens to its township after this age
+    int county_s;   //  and to its county after this one
+    int urgent_s;   //  an urgent request's offer is answered within this
+    int normal_s;   //  a normal one's within this
+} s_settings_t;
+
+//  Appends an event to the outbox inside the round's transaction.
+static st_status_t
+s_round_emit (st_db_t *db, const char *topic, const st_desc_t *desc, const void *body,
+              st_error_t *err)
+{
+    uint8_t *data;
+    size_t size;
+    if (st_encode (desc, body, &data, &size))
+        return st_error_set (err, ST_INTERNAL, NULL, "could not encode event %s", topic);
+    st_params_t params = {0};
+    st_params_text (&params, topic);
+    st_params_bin (&params, data, size);
+    st_status_t rc = st_db_exec (db, "dispatch_outbox_append", &params, NULL, err);
+    st_params_clear (&params);
+    free (data);
+    return rc;
+}
+
+//  Emits `topic` for every offer a statement returned.
+static st_status_t
+s_round_emit_offers (st_db_t *db, PGresult *res, const char *topic, st_error_t *err)
+{
+    st_status_t rc = ST_OK;
+    for (int row = 0; row < PQntuples (res) && rc == ST_OK; row++) {
+        msg_offer_t offer = {0};
+        s_offer_from_row (res, row, &offer);
+        rc = s_round_emit (db, topic, &msg_offer_desc, &offer, err);
+        st_msg_clear (&msg_offer_desc, &offer);
+    }
+    return rc;
+}
+
+//  Offers past their deadline expire; their requests stay in matching for the next offer.
+static st_status_t
+s_round_expire (st_db_t *db, st_error_t *err)
+{
+    PGresult *res;
+    st_status_t rc = st_db_exec (db, "dispatch_expire", NULL, &res, err);
+    if (rc != ST_OK)
+        return rc;
+    rc = s_round_emit_offers (db, res, "offer.expired", err);
+    PQclear (res);
+    return rc;
+}
+
+//  Requests whose start has come without full staffing become unfilled, with a reason; their
+//  pending offers are withdrawn.
+static st_status_t
+s_round_unfill (st_db_t *db, const s_settings_t *settings, st_error_t *err)
+{
+    st_params_t params = {0};
+    st_params_int (&params, settings->township_s);
+    st_params_int (&params, settings->county_s);
+    PGresult *res;
+    st_status_t rc = st_db_exec (db, "dispatch_unfill", &params, &res, err);
+    st_params_clear (&params);
+    if (rc != ST_OK)
+        return rc;
+    for (int row = 0; row < PQntuples (res) && rc == ST_OK; row++) {
+        msg_service_request_t request = {0};
+        s_request_from_row (res, row, &request);
+        st_params_int (&params, atoll (request.id));
+        st_params_bool (&params, false);
+        PGresult *withdrawn;
+        rc = st_db_exec (db, "dispatch_withdraw", &params, &withdrawn, err);
+        st_params_clear (&params);
+        if (rc == ST_OK) {
+            rc = s_round_emit_offers (db, withdrawn, "offer.withdrawn", err);
+            PQclear (withdrawn);
+        }
+        msg_request_event_t event = s_request_event (&request);
+        if (rc == ST_OK)
+            rc = s_round_emit (db, "request.unfilled", &msg_request_event_desc, &event, err);
+        st_msg_clear (&msg_service_request_desc, &request);
+    }
+    PQclear (res);
+    return rc;
+}
+
+//  Weights of the dispatch network (matching.md). Costs are integers; one unit is ten metres.
+//  A pairing costs its distance in metres / 10 (1 km = 100) ...
+#define S_COST_PER_METRES 10
+//  ... 5 km when the distance is unknown (no coordinates on either side) ...
+#define S_COST_UNKNOWN_DISTANCE 500
+//  ... plus 2000 (20 km of travel) when the volunteer lives outside the request's village,
+//  so neighbours go first ...
+#define S_COST_OTHER_VILLAGE 2000
+//  ... plus 500 per offer the volunteer accepted in the last 30 days, so work spreads.
+#define S_COST_PER_RECENT 500
+//  Leaving one place of a request unserved costs 100000, far above any pairing, so a
+//  fitting volunteer is always offered something ...
+#define S_PENALTY_UNSERVED 100000
+//  ... 400000 more when the request is urgent ...
+#define S_PENALTY_URGENT 400000
+//  ... and 300000 more when its resident belongs to a group cared for first: when
+//  volunteers are scarce, urgent and care-group requests are served first.
+#define S_PENALTY_CARED 300000
+//  Candidates per request, nearest first.
+#define S_CANDIDATES_MAX 50
+
+int64_t
+match_dispatch_pair_cost (double metres, bool own_village, int64_t recent)
+{
+    int64_t cost = metres < 0 ? S_COST_UNKNOWN_DISTANCE : (int64_t) (metres / S_COST_PER_METRES);
+    return cost + (own_village ? 0 : S_COST_OTHER_VILLAGE) + recent * S_COST_PER_RECENT;
+}
+
+int64_t
+match_dispatch_penalty (bool urgent, bool cared)
+{
+    return S_PENALTY_UNSERVED + (urgent ? S_PENALTY_URGENT : 0) + (cared ? S_PENALTY_CARED : 0);
+}
+
+//  Milliseconds of a monotonic clock, for the round's figures.
+static double
+s_ms (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+//  Finds an index of `id` in the sorted array, -1 when absent.
+static int32_t
+s_find (const int64_t *ids, int32_t count, int64_t id)
+{
+    int32_t lo = 0, hi = count - 1;
+    while (lo <= hi) {
+        int32_t mid = lo + (hi - lo) / 2;
+        if (ids[mid] == id)
+            return mid;
+        if (ids[mid] < id)
+            lo = mid + 1;
+        else
+            hi = mid - 1;
+    }
+    return -1;
+}
+
+static int
+s_compare_ids (const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *) a, y = *(const int64_t *) b;
+    return (x > y) - (x < y);
+}
+
+//  An array literal of numbers, "{1,2,3}", the caller frees.
+static char *
+s_literal (const int64_t *values, int32_t count)
+{
+    size_t room = 3 + (size_t) count * 21, length = 1;
+    char *text = st_malloc (room);
+    text[0] = '{';
+    for (int32_t i = 0; i < count; i++)
+        length += (size_t) snprintf (text + length, room - length, "%s%lld", i ? "," : "",
+                                     (long long) values[i]);
+    snprintf (text + length, room - length, "}");
+    return text;
+}
+
+//  Makes the offers chosen (parallel arrays) with their deadlines, each with offer.made.
+static st_status_t
+s_round_make (st_db_t *db, const s_settings_t *settings, const int64_t *requests,
+              const int64_t *volunteers, const int64_t *costs, int32_t count, st_error_t *err)
+{
+    char *lists[3] = {s_literal (requests, count), s_literal (volunteers, count),
+                      s_literal (costs, count)};
+    st_params_t params = {0};
+    for (int k = 0; k < 3; k++)
+        st_params_text (&params, lists[k]);
+    st_params_int (&params, settings->normal_s);
+    st_params_int (&params, settings->urgent_s);
+    PGresult *res;
+    st_status_t rc = st_db_exec (db, "dispatch_offer_insert", &params, &res, err);
+    st_params_clear (&params);
+    for (int k = 0; k < 3; k++)
+        free (lists[k]);
+    if (rc != ST_OK)
+        return rc;
+    rc = s_round_emit_offers (db, res, "offer.made", err);
+    PQclear (res);
+    return rc;
+}
+
+//  Gathers open demand and its candidates, solves the network and makes an offer for every
+//  pairing with flow.
+static st_status_t
+s_round_offer (st_db_t *db, const s_settings_t *settings, match_dispatch_stats_t *stats,
+               st_error_t *err)
+{
+    double began = s_ms ();
+    st_params_t params = {0};
+    st_params_int (&params, settings->township_s);
+    st_params_int (&params, settings->county_s);
+    PGresult *demand;
+    st_status_t rc = st_db_exec (db, "dispatch_demand", &params, &demand, err);
+    st_params_clear (&params);
+    if (rc != ST_OK)
+        return rc;
+    int32_t requests = PQntuples (demand);
+    if (requests == 0) {
+        PQclear (demand);
+        return ST_OK;
+    }
+    st_params_int (&params, settings->township_s);
+    st_params_int (&params, settings->county_s);
+    st_params_int (&params, S_CANDIDATES_MAX);
+    PGresult *candidates = NULL;
+    rc = st_db_exec (db, "dispatch_plan_walk", NULL, NULL, err);
+    if (rc == ST_OK)
+        rc = st_db_exec (db, "dispatch_candidates", &params, &candidates, err);
+    st_params_clear (&params);
+    if (rc == ST_OK)
+        rc = st_db_exec (db, "dispatch_plan_default", NULL, NULL, err);
+    if (rc != ST_OK) {
+        PQclear (demand);
+        PQclear (candidates);
+        return rc;
+    }
+    int32_t pairs = PQntuples (candidates);
+    stats->candidate_ms = s_ms () - began;
+    stats->requests = requests;
+    stats->pairs = pairs;
+    //  Nodes: 0 source, 1 sink, 2.. requests (in demand's id order), then volunteers (sorted).
+    int64_t *request_ids = st_calloc ((size_t) requests + 1, sizeof (int64_t));
+    int64_t *volunteer_ids = st_calloc ((size_t) pairs + 1, sizeof (int64_t));
+    for (int32_t i = 0; i < requests; i++)
+        request_ids[i] = s_int (demand, i, 0);
+    for (int32_t i = 0; i < pairs; i++)
+        volunteer_ids[i] = s_int (candidates, i, 1);
+    qsort (volunteer_ids, (size_t) pairs, sizeof (int64_t), s_compare_ids);
+    int32_t volunteers = 0;
+    for (int32_t i = 0; i < pairs; i++)
+        if (volunteers == 0 || volunteer_ids[volunteers - 1] != volunteer_ids[i])
+            volunteer_ids[volunteers++] = volunteer_ids[i];
+
+    mcf_t *network = mcf_new (2 + requests + volunteers, 2 * requests + pairs + volunteers);
+    int64_t total = 0;
+    for (int32_t i = 0; i < requests; i++) {
+        int64_t missing = s_int (demand, i, 1);
+        bool urgent = PQgetvalue (demand, i, 2)[0] == 't';
+        bool cared = PQgetvalue (demand, i, 3)[0] == 't';
+        int64_t penalty = match_dispatch_penalty (urgent, cared);
+        if (cared)
+            stats->cared_missing += missing;
+        mcf_add_arc (network, 0, 2 + i, missing, 0);
+        mcf_add_arc (network, 2 + i, 1, missing, penalty);
+        total += missing;
+    }
+    stats->missing = total;
+    int32_t first_pair_arc = mcf_arcs (network);
+    int64_t *costs = st_calloc ((size_t) pairs + 1, sizeof (int64_t));
+    for (int32_t i = 0; i < pairs; i++) {
+        int32_t r = s_find (request_ids, requests, s_int (candidates, i, 0));
+        int32_t v = s_find (volunteer_ids, volunteers, s_int (candidates, i, 1));
+        int64_t cost = match_dispatch_pair_cost (atof (PQgetvalue (candidates, i, 2)),
+                                                 PQgetvalue (candidates, i, 3)[0] == 't',
+                                                 s_int (candidates, i, 4));
+        costs[i] = cost;
+        mcf_add_arc (network, 2 + r, 2 + requests + v, 1, cost);
+    }
+    for (int32_t v = 0; v < volunteers; v++)
+        mcf_add_arc (network, 2 + requests + v, 1, 1, 0);
+    mcf_set_supply (network, 0, total);
+    mcf_set_supply (network, 1, -total);
+    began = s_ms ();
+    mcf_status_t solved = mcf_solve (network);
+    stats->solve_ms = s_ms () - began;
+
+    //  An offer for every pairing with flow.
+    int64_t *chosen[3];
+    for (int k = 0; k < 3; k++)
+        chosen[k] = st_calloc ((size_t) pairs + 1, sizeof (int64_t));
+    int32_t made = 0;
+    if (solved == MCF_OPTIMAL) {
+        for (int32_t i = 0; i < pairs; i++)
+            if (mcf_flow (network, first_pair_arc + i) > 0) {
+                chosen[0][made] = s_int (candidates, i, 0);
+                chosen[1][made] = s_int (candidates, i, 1);
+                chosen[2][made] = costs[i];
+                made++;
+                int32_t r = s_find (request_ids, requests, chosen[0][made - 1]);
+                if (PQgetvalue (demand, r, 3)[0] == 't')
+                    stats->cared_served++;
+            }
+        stats->cost = mcf_total_cost (network);
+    } else
+        rc = st_error_set (err, ST_INTERNAL, NULL, "dispatch network: %s", mcf_status_str (solved));
+    mcf_destroy (&network);
+    PQclear (demand);
+    PQclear (candidates);
+    free (request_ids);
+    free (volunteer_ids);
+    free (costs);
+    stats->offers = stats->served = made;
+    if (rc == ST_OK && made > 0)
+        rc = s_round_make (db, settings, chosen[0], chosen[1], chosen[2], made, err);
+    for (int k = 0; k < 3; k++)
+        free (chosen[k]);
+    return rc;
+}
+
+//  One round: expire, give up, offer. Returns ST_OK also when another replica holds the
+//  lock (and this one does nothing).
+static st_status_t
+s_round (st_db_t *db, match_dispatch_stats_t *stats, st_error_t *err)
+{
+    s_settings_t settings = {
+        .township_s = s_env_seconds ("STATION_DISPATCH_WIDEN_TOWNSHIP_S", 60),
+        .county_s = s_env_seconds ("STATION_DISPATCH_WIDEN_COUNTY_S", 300),
+        .urgent_s = s_env_seconds ("STATION_DISPATCH_REPLY_URGENT_S", 600),
+        .normal_s = s_env_seconds ("STATION_DISPATCH_REPLY_NORMAL_S", 7200),
+    };
+    PGresult *res;
+    st_status_t rc = st_db_exec (db, "dispatch_lock", NULL, &res, err);
+    if (rc != ST_OK)
+        return rc;
+    bool held = PQgetvalue (res, 0, 0)[0] == 't';
+    PQclear (res);
+    if (!held)
+        return ST_OK;
+    rc = s_round_expire (db, err);
+    if (rc == ST_OK)
+        rc = s_round_unfill (db, &settings, err);
+    if (rc == ST_OK)
+        rc = s_round_offer (db, &settings, stats, err);
+    return rc;
+}
+
+st_status_t
+match_dispatch_round (st_db_t *db, match_dispatch_stats_t *stats, st_error_t *err)
+{
+    match_dispatch_stats_t ignored;
+    if (!stats)
+        stats = &ignored;
+    memset (stats, 0, sizeof *stats);
+    match_dispatch_store_prepare (db);
+    st_status_t rc = st_db_run (db, "BEGIN", err);
+    if (rc != ST_OK)
+        return rc;
+    rc = s_round (db, stats, err);
+    st_error_t ended;
+    if (rc != ST_OK) {
+        st_db_run (db, "ROLLBACK", &ended);
+        return rc;
+    }
+    return st_db_run (db, "COMMIT", err);
+}
+
+void
+match_dispatch_tick (st_service_t *service)
+{
+    st_error_t err = {0};
+    match_dispatch_stats_t stats;
+    if (match_dispatch_round (st_service_db (service), &stats, &err) != ST_OK)
+        st_warn ("dispatch round rolled back: %s", err.message);
+    else if (stats.offers > 0)
+        st_debug ("dispatch round: %lld requests, %lld candidates, %lld offers",
+                  (long long) stats.requests, (long long) stats.pairs, (long long) stats.offers);
+}
