@@ -79,6 +79,48 @@ static const struct {
                     " WHERE id = $1 AND status = 'claimed' RETURNING " S_WISH_COLUMNS},
     {"wish_confirm", "UPDATE wishes SET status = 'confirmed', confirmed_at = now ()"
                      " WHERE id = $1 AND status = 'fulfilled' RETURNING " S_WISH_COLUMNS},
+
+//  Service records: a column of each name msg_service_record declares (st_rows).
+#define S_RECORD_COLUMNS                                                                           \
+    "r.id, r.volunteer_id, r.activity_id, r.region,"                                               \
+    " to_char (r.checkin_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS checkin_at,"  \
+    " to_char (r.checkout_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS "            \
+    "checkout_at,"                                                                                 \
+    " r.minutes, r.status, r.hours, r.completed_by, r.completion_reason, r.confirmed_by"
+    //  The activity a volunteer checks in to, with their sign-up's status (NULL: none).
+    {"record_activity",
+     "SELECT a.region, a.status, s.status,"
+     " ($3::timestamptz BETWEEN a.starts_at - interval '1 hour' AND a.ends_at)"
+     " FROM activities a LEFT JOIN signups s ON s.activity_id = a.id AND s.volunteer_id = $2"
+     " AND s.status <> 'cancelled' WHERE a.id = $1"},
+    {"record_checkin", "INSERT INTO service_records AS r (volunteer_id, activity_id, region,"
+                       " checkin_at)"
+                       " VALUES ($1, $2, $3, $4) RETURNING " S_RECORD_COLUMNS},
+    //  The minutes that count end 30 minutes after the schedule at the latest.
+    {"record_checkout",
+     "UPDATE service_records r SET checkout_at = $3, status = 'closed',"
+     " minutes = record_minutes (r.checkin_at, $3, a.starts_at, a.ends_at, interval '30 minutes'),"
+     " completed_by = $4, completion_reason = $5"
+     " FROM activities a WHERE a.id = r.activity_id AND r.id = $1 AND r.status = 'open'"
+     " AND $3::timestamptz >= r.checkin_at AND ($2::bigint IS NULL OR r.volunteer_id = $2)"
+     " RETURNING " S_RECORD_COLUMNS},
+    {"record_open", "SELECT id FROM service_records WHERE volunteer_id = $1 AND activity_id = $2"
+                    " AND status = 'open'"},
+    {"record_get",
+     "SELECT " S_RECORD_COLUMNS ", a.category, a.theme, a.starts_at, a.ends_at"
+     " FROM service_records r JOIN activities a ON a.id = r.activity_id WHERE r.id = $1"
+     " FOR UPDATE OF r"},
+    //  Confirmed hours: those given, else the minutes counted; never past the schedule and its
+    //  margin.
+    {"record_confirm",
+     "UPDATE service_records r SET status = 'confirmed', confirmed_by = $2, confirmed_at = now (),"
+     " hours = round (least (coalesce ($3::numeric, r.minutes / 60.0),"
+     " extract (epoch FROM a.ends_at - a.starts_at + interval '30 minutes') / 3600)::numeric, 2)"
+     " FROM activities a WHERE a.id = r.activity_id AND r.id = $1 AND r.status = 'closed'"
+     " RETURNING " S_RECORD_COLUMNS},
+    {"record_list", "SELECT " S_RECORD_COLUMNS " FROM service_records r WHERE r.activity_id = $1"
+                    " AND ($2::bigint IS NULL OR r.volunteer_id = $2) ORDER BY r.id"},
+#undef S_RECORD_COLUMNS
 };
 
 void

@@ -1,0 +1,233 @@
+/*  records_test.c — service records against live registry and match: check-in by confirmed
+    volunteers only and only around the schedule, check-out counting the minutes inside it,
+    a forgotten check-out completed by an official with its reason, hours confirmed by an
+    official in scope and published as service.completed.  */
+#include "harness.h"
+#include "test_util.h"
+#include "st_json.h"
+#include "st_log.h"
+#include "st_time.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+static harness_t *H;
+static st_client_t *MATCH;
+static msg_actor_t SYSTEM = {.account = "operator", .role = "system"};
+static msg_actor_t TOWN_A = {.account = "town-a", .role = "region_admin", .region = "431022100000"};
+static msg_actor_t TOWN_B = {.account = "town-b", .role = "region_admin", .region = "431022101000"};
+
+//  Calls a match op with a JSON body; the reply as JSON into *reply when ok.
+static st_status_t
+s_call (const msg_actor_t *actor, const char *op_name, const char *body, json_t **reply,
+        st_error_t *err)
+{
+    const st_op_desc_t *op = st_proto_op ("match", op_name);
+    assert_non_null (op);
+    json_t *json = json_loads (body, 0, NULL);
+    assert_non_null (json);
+    void *request = calloc (1, op->request->size), *response = calloc (1, op->reply->size);
+    st_status_t rc = st_json_to_msg (op->request, json, request, err) ? err->code : ST_OK;
+    if (rc == ST_OK)
+        rc = st_client_call (MATCH, op_name, actor, NULL, op->request, request, op->reply, response,
+                             10000, err);
+    if (rc == ST_OK && reply)
+        *reply = st_msg_to_json (op->reply, response);
+    st_msg_clear (op->reply, response);
+    st_msg_clear (op->request, request);
+    free (response);
+    free (request);
+    json_decref (json);
+    return rc;
+}
+
+static const char *
+s_str (json_t *json, const char *key)
+{
+    const char *value = json_string_value (json_object_get (json, key));
+    return value ? value : "";
+}
+
+//  An RFC 3339 time `seconds` from now.
+static void
+s_time (char out[40], int64_t seconds)
+{
+    st_time_format_utc ((st_now_ms () / 1000 + seconds) * 1000000, out);
+}
+
+//  Registers a volunteer through registry and waits until match's replica has them.
+static char *
+s_volunteer (int n)
+{
+    st_client_t *registry = harness_client (H, "registry", "operator");
+    char id_number[19], phone[12];
+    test_nth_id_number (n, id_number);
+    snprintf (phone, sizeof phone, "138%08d", n);
+    msg_volunteer_register_t request = {
+        .name = "签到者", .id_number = id_number, .phone = phone, .region = "431022100201"};
+    msg_volunteer_t reply;
+    st_error_t err;
+    assert_int_equal (st_client_call (registry, "volunteer.register", NULL, NULL,
+                                      &msg_volunteer_register_desc, &request, &msg_volunteer_desc,
+                                      &reply, 10000, &err),
+                      ST_OK);
+    char *id = strdup (reply.id);
+    st_msg_clear (&msg_volunteer_desc, &reply);
+    st_client_destroy (&registry);
+    char sql[128];
+    snprintf (sql, sizeof sql, "SELECT count (*) FROM match.supply WHERE volunteer_id = %s", id);
+    int64_t until = st_clock_ms () + 10000;
+    while (strcmp (harness_sql (H, sql), "1") != 0 && st_clock_ms () < until)
+        zclock_sleep (20);
+    assert_string_equal (harness_sql (H, sql), "1");
+    return id;
+}
+
+//  An activity starting in `start_s` seconds and lasting an hour; its id.
+static char *
+s_activity (int64_t start_s)
+{
+    char starts[40], ends[40], closes[40], body[512];
+    s_time (starts, start_s);
+    s_time (ends, start_s + 3600);
+    s_time (closes, start_s - 60);
+    snprintf (body, sizeof body,
+              "{\"title\": \"敬老院陪护\", \"category\": \"elderly\", \"region\": \"431022100201\","
+              " \"starts_at\": \"%s\", \"ends_at\": \"%s\", \"signup_closes_at\": \"%s\","
+              " \"capacity\": 10, \"skills\": []}",
+              starts, ends, closes);
+    json_t *reply;
+    st_error_t err;
+    assert_int_equal (s_call (&SYSTEM, "activity.create", body, &reply, &err), ST_OK);
+    char *id = strdup (s_str (reply, "id"));
+    json_decref (reply);
+    return id;
+}
+
+static int
+s_setup (void **state)
+{
+    H = harness_new ("records");
+    harness_start (H, "registry");
+    harness_start (H, "match");
+    MATCH = harness_client (H, "match", "gateway");
+    return 0;
+}
+
+static int
+s_teardown (void **state)
+{
+    st_client_destroy (&MATCH);
+    harness_destroy (&H);
+    return 0;
+}
+
+//  The whole path: sign up, check in, check out, an official confirms, ledger hears of it.
+static void
+test_checkin_to_confirmed_hours (void **state)
+{
+    char *volunteer = s_volunteer (1);
+    char *activity = s_activity (1800); //  check-in opens an hour before the start
+    msg_actor_t self = {.account = "v1", .role = "volunteer", .volunteer_id = volunteer};
+    char body[256];
+    json_t *reply;
+    st_error_t err;
+    snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", activity);
+    //  Not signed up yet: refused.
+    assert_int_equal (s_call (&self, "record.checkin", body, NULL, &err), ST_FAILED_PRECONDITION);
+    assert_string_equal (err.field, "activity_id");
+    assert_int_equal (s_call (&self, "activity.signup", body, NULL, &err), ST_OK);
+    assert_int_equal (s_call (&self, "record.checkin", body, &reply, &err), ST_OK);
+    assert_string_equal (s_str (reply, "status"), "open");
+    char record[24];
+    snprintf (record, sizeof record, "%s", s_str (reply, "id"));
+    json_decref (reply);
+    assert_int_equal (s_call (&self, "record.checkin", body, NULL, &err), ST_CONFLICT);
+    //  Checking out before the start counts nothing.
+    assert_int_equal (s_call (&self, "record.checkout", body, &reply, &err), ST_OK);
+    assert_string_equal (s_str (reply, "status"), "closed");
+    assert_int_equal (json_integer_value (json_object_get (reply, "minutes")), 0);
+    json_decref (reply);
+    assert_int_equal (s_call (&self, "record.checkout", body, NULL, &err), ST_FAILED_PRECONDITION);
+
+    //  Only an official in scope confirms; a volunteer may not confirm their own hours.
+    snprintf (body, sizeof body, "{\"id\": \"%s\", \"hours\": 1.0}", record);
+    assert_int_equal (s_call (&self, "record.confirm", body, NULL, &err), ST_PERMISSION_DENIED);
+    assert_int_equal (s_call (&TOWN_B, "record.confirm", body, NULL, &err), ST_NOT_FOUND);
+    assert_int_equal (
+        atoi (harness_sql (H,
+                           "SELECT count (*) FROM match.outbox WHERE topic = 'service.completed'")),
+        0);
+    //  Hours past the schedule and its half-hour margin are cut to it.
+    snprintf (body, sizeof body, "{\"id\": \"%s\", \"hours\": 5.0}", record);
+    assert_int_equal (s_call (&TOWN_A, "record.confirm", body, &reply, &err), ST_OK);
+    assert_string_equal (s_str (reply, "status"), "confirmed");
+    assert_true (json_real_value (json_object_get (reply, "hours")) == 1.5);
+    json_decref (reply);
+    assert_int_equal (s_call (&TOWN_A, "record.confirm", body, NULL, &err), ST_FAILED_PRECONDITION);
+    assert_int_equal (
+        atoi (harness_sql (H,
+                           "SELECT count (*) FROM match.outbox WHERE topic = 'service.completed'")),
+        1);
+    free (volunteer);
+    free (activity);
+}
+
+//  A forgotten check-out is completed by an official with the time and the reason, and the
+//  minutes count inside the schedule plus the margin only.
+static void
+test_forgotten_checkout (void **state)
+{
+    char *volunteer = s_volunteer (2);
+    char *activity = s_activity (600);
+    msg_actor_t self = {.account = "v2", .role = "volunteer", .volunteer_id = volunteer};
+    char body[256], at[40];
+    json_t *reply;
+    st_error_t err;
+    snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", activity);
+    assert_int_equal (s_call (&self, "activity.signup", body, NULL, &err), ST_OK);
+    //  A made-up time is refused: a volunteer checks in as it happens.
+    s_time (at, -7200);
+    snprintf (body, sizeof body, "{\"activity_id\": \"%s\", \"at\": \"%s\"}", activity, at);
+    assert_int_equal (s_call (&self, "record.checkin", body, NULL, &err), ST_FAILED_PRECONDITION);
+    assert_string_equal (err.field, "at");
+    snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", activity);
+    assert_int_equal (s_call (&self, "record.checkin", body, &reply, &err), ST_OK);
+    char record[24];
+    snprintf (record, sizeof record, "%s", s_str (reply, "id"));
+    json_decref (reply);
+    //  Three hours after the start: counted up to the end plus 30 minutes, from the start.
+    s_time (at, 600 + 3 * 3600);
+    snprintf (body, sizeof body,
+              "{\"id\": \"%s\", \"checkout_at\": \"%s\", \"reason\": \"忘记签退\"}", record, at);
+    assert_int_equal (s_call (&TOWN_B, "record.complete", body, NULL, &err), ST_NOT_FOUND);
+    assert_int_equal (s_call (&TOWN_A, "record.complete", body, &reply, &err), ST_OK);
+    assert_int_equal (json_integer_value (json_object_get (reply, "minutes")), 90);
+    assert_string_equal (s_str (reply, "completed_by"), "town-a");
+    assert_string_equal (s_str (reply, "completion_reason"), "忘记签退");
+    json_decref (reply);
+    snprintf (body, sizeof body, "{\"id\": \"%s\"}", record);
+    assert_int_equal (s_call (&TOWN_A, "record.confirm", body, &reply, &err), ST_OK);
+    assert_true (json_real_value (json_object_get (reply, "hours")) == 1.5);
+    json_decref (reply);
+    //  The volunteer sees their records of the activity; another region's official does not.
+    snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", activity);
+    assert_int_equal (s_call (&self, "record.list", body, &reply, &err), ST_OK);
+    assert_int_equal (json_array_size (json_object_get (reply, "items")), 1);
+    json_decref (reply);
+    assert_int_equal (s_call (&TOWN_B, "record.list", body, NULL, &err), ST_NOT_FOUND);
+    free (volunteer);
+    free (activity);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_checkin_to_confirmed_hours),
+        cmocka_unit_test (test_forgotten_checkout),
+    };
+    return cmocka_run_group_tests (tests, s_setup, s_teardown);
+}
