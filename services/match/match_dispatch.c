@@ -7,6 +7,7 @@
     database keeps from overlapping any other of the same volunteer.  */
 #include "match_dispatch_store.h"
 #include "match_server.h"
+#include "match_util.h"
 #include "solver/mcf.h"
 #include "st_checks.h"
 #include "st_log.h"
@@ -56,78 +57,30 @@ s_role (const msg_actor_t *actor, const char *role)
     return strcmp (actor->role, role) == 0;
 }
 
-//  The volunteer the actor stands for (a volunteer, or the system naming one) into *id.
-static int
-s_require_volunteer (st_call_t *call, const msg_actor_t *actor, int64_t *id)
-{
-    if (!s_role (actor, "volunteer") && !st_actor_is_system (actor))
-        return st_call_fail (call, ST_PERMISSION_DENIED, "actor.role",
-                             "role \"%s\" may not do this: a volunteer may", actor->role);
-    if (!s_parse_id (actor->volunteer_id, id))
-        return st_call_fail (call, ST_INVALID_ARGUMENT, "actor.volunteer_id",
-                             "\"actor.volunteer_id\" must name whom the account stands for");
-    return 0;
-}
-
-//  A column as a string the caller owns, NULL when it is NULL.
-static char *
-s_optional (PGresult *res, int row, int col)
-{
-    return PQgetisnull (res, row, col) ? NULL : st_strdup (PQgetvalue (res, row, col));
-}
-
-static char *
-s_text (PGresult *res, int row, int col)
-{
-    return st_strdup (PQgetvalue (res, row, col));
-}
-
-static int64_t
-s_int (PGresult *res, int row, int col)
-{
-    return atoll (PQgetvalue (res, row, col));
-}
-
-//  Reads a JSON array of strings (to_json of a text[]) into a list the caller owns.
-static void
-s_json_strings (const char *text, st_strs_t *out)
-{
-    json_t *array = json_loads (text, 0, NULL);
-    size_t count = json_is_array (array) ? json_array_size (array) : 0;
-    out->items = st_calloc (count + 1, sizeof (char *));
-    out->count = 0;
-    for (size_t i = 0; i < count; i++) {
-        const char *item = json_string_value (json_array_get (array, i));
-        if (item)
-            out->items[out->count++] = st_strdup (item);
-    }
-    json_decref (array);
-}
-
 //  Fills a request from a row of the DISPATCH_REQ_* columns; `out` owns what it holds.
 static void
 s_request_from_row (PGresult *res, int row, msg_service_request_t *out)
 {
-    out->id = s_text (res, row, DISPATCH_REQ_ID);
-    out->category = s_text (res, row, DISPATCH_REQ_CATEGORY);
-    out->title = s_text (res, row, DISPATCH_REQ_TITLE);
-    out->description = s_text (res, row, DISPATCH_REQ_DESCRIPTION);
-    out->region = s_text (res, row, DISPATCH_REQ_REGION);
+    out->id = match_text (res, row, DISPATCH_REQ_ID);
+    out->category = match_text (res, row, DISPATCH_REQ_CATEGORY);
+    out->title = match_text (res, row, DISPATCH_REQ_TITLE);
+    out->description = match_text (res, row, DISPATCH_REQ_DESCRIPTION);
+    out->region = match_text (res, row, DISPATCH_REQ_REGION);
     if ((out->has_lat = !PQgetisnull (res, row, DISPATCH_REQ_LAT)))
         out->lat = atof (PQgetvalue (res, row, DISPATCH_REQ_LAT));
     if ((out->has_lon = !PQgetisnull (res, row, DISPATCH_REQ_LON)))
         out->lon = atof (PQgetvalue (res, row, DISPATCH_REQ_LON));
-    out->earliest_start = s_text (res, row, DISPATCH_REQ_EARLIEST_START);
-    out->latest_end = s_text (res, row, DISPATCH_REQ_LATEST_END);
-    out->duration_minutes = s_int (res, row, DISPATCH_REQ_DURATION);
-    out->headcount = s_int (res, row, DISPATCH_REQ_HEADCOUNT);
-    s_json_strings (PQgetvalue (res, row, DISPATCH_REQ_SKILLS), &out->skills);
-    out->urgency = s_text (res, row, DISPATCH_REQ_URGENCY);
-    out->resident_id = s_optional (res, row, DISPATCH_REQ_RESIDENT_ID);
-    out->status = s_text (res, row, DISPATCH_REQ_STATUS);
-    out->accepted = s_int (res, row, DISPATCH_REQ_ACCEPTED);
-    out->reason = s_optional (res, row, DISPATCH_REQ_REASON);
-    out->created_at = s_text (res, row, DISPATCH_REQ_CREATED_AT);
+    out->earliest_start = match_text (res, row, DISPATCH_REQ_EARLIEST_START);
+    out->latest_end = match_text (res, row, DISPATCH_REQ_LATEST_END);
+    out->duration_minutes = match_int (res, row, DISPATCH_REQ_DURATION);
+    out->headcount = match_int (res, row, DISPATCH_REQ_HEADCOUNT);
+    match_json_strings (PQgetvalue (res, row, DISPATCH_REQ_SKILLS), &out->skills);
+    out->urgency = match_text (res, row, DISPATCH_REQ_URGENCY);
+    out->resident_id = match_optional (res, row, DISPATCH_REQ_RESIDENT_ID);
+    out->status = match_text (res, row, DISPATCH_REQ_STATUS);
+    out->accepted = match_int (res, row, DISPATCH_REQ_ACCEPTED);
+    out->reason = match_optional (res, row, DISPATCH_REQ_REASON);
+    out->created_at = match_text (res, row, DISPATCH_REQ_CREATED_AT);
     out->has_duration_minutes = out->has_headcount = out->has_skills = true;
     out->has_accepted = true;
 }
@@ -136,16 +89,16 @@ s_request_from_row (PGresult *res, int row, msg_service_request_t *out)
 static void
 s_offer_from_row (PGresult *res, int row, msg_offer_t *out)
 {
-    out->id = s_text (res, row, DISPATCH_OFFER_ID);
-    out->request_id = s_text (res, row, DISPATCH_OFFER_REQUEST_ID);
-    out->volunteer_id = s_text (res, row, DISPATCH_OFFER_VOLUNTEER_ID);
-    out->title = s_text (res, row, DISPATCH_OFFER_TITLE);
-    out->region = s_text (res, row, DISPATCH_OFFER_REGION);
-    out->earliest_start = s_text (res, row, DISPATCH_OFFER_EARLIEST_START);
-    out->latest_end = s_text (res, row, DISPATCH_OFFER_LATEST_END);
-    out->deadline = s_text (res, row, DISPATCH_OFFER_DEADLINE);
-    out->status = s_text (res, row, DISPATCH_OFFER_STATUS);
-    out->created_at = s_text (res, row, DISPATCH_OFFER_CREATED_AT);
+    out->id = match_text (res, row, DISPATCH_OFFER_ID);
+    out->request_id = match_text (res, row, DISPATCH_OFFER_REQUEST_ID);
+    out->volunteer_id = match_text (res, row, DISPATCH_OFFER_VOLUNTEER_ID);
+    out->title = match_text (res, row, DISPATCH_OFFER_TITLE);
+    out->region = match_text (res, row, DISPATCH_OFFER_REGION);
+    out->earliest_start = match_text (res, row, DISPATCH_OFFER_EARLIEST_START);
+    out->latest_end = match_text (res, row, DISPATCH_OFFER_LATEST_END);
+    out->deadline = match_text (res, row, DISPATCH_OFFER_DEADLINE);
+    out->status = match_text (res, row, DISPATCH_OFFER_STATUS);
+    out->created_at = match_text (res, row, DISPATCH_OFFER_CREATED_AT);
 }
 
 //  The request.* event of a request as a reply shows it; `out` borrows from `request`.
@@ -165,15 +118,6 @@ s_request_event (const msg_service_request_t *request)
                                  .has_accepted = true,
                                  .status = request->status,
                                  .reason = request->reason};
-}
-
-//  Runs a statement with one id parameter; *res is the caller's.
-static int
-s_exec_id (st_call_t *call, const char *statement, int64_t id, PGresult **res)
-{
-    st_params_t params = {0};
-    st_params_int (&params, id);
-    return st_call_exec (call, statement, &params, res);
 }
 
 //  Withdraws a request's pending offers inside the call (and its accepted ones when
@@ -313,7 +257,7 @@ s_request_load (st_call_t *call, const char *text, bool lock, msg_service_reques
     if (!s_parse_id (text, &id))
         return st_call_fail (call, ST_NOT_FOUND, "id", "no request has id \"%s\"", text);
     PGresult *res;
-    if (s_exec_id (call, lock ? "dispatch_request_lock" : "dispatch_request_get", id, &res))
+    if (match_exec_id (call, lock ? "dispatch_request_lock" : "dispatch_request_get", id, &res))
         return -1;
     if (PQntuples (res) == 0) {
         PQclear (res);
@@ -333,16 +277,16 @@ static int
 s_request_assignments (st_call_t *call, msg_service_request_t *reply)
 {
     PGresult *res;
-    if (s_exec_id (call, "dispatch_assignments", atoll (reply->id), &res))
+    if (match_exec_id (call, "dispatch_assignments", atoll (reply->id), &res))
         return -1;
     size_t count = (size_t) PQntuples (res);
     reply->assignments.items = st_calloc (count + 1, sizeof (msg_assignment_t));
     reply->assignments.count = count;
     reply->has_assignments = true;
     for (size_t i = 0; i < count; i++) {
-        reply->assignments.items[i].volunteer_id = s_text (res, (int) i, 0);
-        reply->assignments.items[i].name = s_text (res, (int) i, 1);
-        reply->assignments.items[i].status = s_text (res, (int) i, 2);
+        reply->assignments.items[i].volunteer_id = match_text (res, (int) i, 0);
+        reply->assignments.items[i].name = match_text (res, (int) i, 1);
+        reply->assignments.items[i].status = match_text (res, (int) i, 2);
     }
     PQclear (res);
     return 0;
@@ -379,8 +323,8 @@ s_request_cancel (st_call_t *call, const msg_dispatch_ref_t *request, msg_servic
         return;
     }
     PGresult *res;
-    if (s_withdraw (call, id, true) || s_exec_id (call, "dispatch_release", id, NULL)
-        || s_exec_id (call, "dispatch_request_cancel", id, &res))
+    if (s_withdraw (call, id, true) || match_exec_id (call, "dispatch_release", id, NULL)
+        || match_exec_id (call, "dispatch_request_cancel", id, &res))
         return;
     s_request_from_row (res, 0, reply);
     PQclear (res);
@@ -399,7 +343,7 @@ s_offer_list (st_call_t *call, const msg_offer_list_t *request, msg_offers_t *re
 {
     const msg_actor_t *actor;
     int64_t volunteer;
-    if (st_require_actor (call, &actor) || s_require_volunteer (call, actor, &volunteer))
+    if (st_require_actor (call, &actor) || match_require_volunteer (call, actor, &volunteer))
         return;
     match_dispatch_store_prepare (st_call_db (call));
     static const char *const statuses[] = {"pending", "accepted",  "declined",
@@ -431,20 +375,20 @@ s_offer_answerable (st_call_t *call, const char *text, int64_t *offer_id, int64_
                     int64_t *request_id)
 {
     const msg_actor_t *actor;
-    if (st_require_actor (call, &actor) || s_require_volunteer (call, actor, volunteer))
+    if (st_require_actor (call, &actor) || match_require_volunteer (call, actor, volunteer))
         return -1;
     match_dispatch_store_prepare (st_call_db (call));
     if (!s_parse_id (text, offer_id))
         return st_call_fail (call, ST_NOT_FOUND, "id", "no offer has id \"%s\"", text);
     PGresult *res;
-    if (s_exec_id (call, "dispatch_offer_lock", *offer_id, &res))
+    if (match_exec_id (call, "dispatch_offer_lock", *offer_id, &res))
         return -1;
     //  Someone else's offer reads as not found.
-    if (PQntuples (res) == 0 || s_int (res, 0, DISPATCH_OFFER_VOLUNTEER_ID) != *volunteer) {
+    if (PQntuples (res) == 0 || match_int (res, 0, DISPATCH_OFFER_VOLUNTEER_ID) != *volunteer) {
         PQclear (res);
         return st_call_fail (call, ST_NOT_FOUND, "id", "no offer has id \"%s\"", text);
     }
-    *request_id = s_int (res, 0, DISPATCH_OFFER_REQUEST_ID);
+    *request_id = match_int (res, 0, DISPATCH_OFFER_REQUEST_ID);
     const char *status = PQgetvalue (res, 0, DISPATCH_OFFER_STATUS);
     int rc = 0;
     if (strcmp (status, "pending") != 0)
@@ -498,7 +442,7 @@ s_offer_accept (st_call_t *call, const msg_dispatch_ref_t *request, msg_offer_t 
     st_params_int (&params, request_id);
     if (st_call_exec (call, "dispatch_commit", &params, NULL)
         || s_offer_answer (call, offer_id, "accepted", reply)
-        || s_exec_id (call, "dispatch_request_accepted", request_id, &res))
+        || match_exec_id (call, "dispatch_request_accepted", request_id, &res))
         return;
     msg_service_request_t staffed = {0};
     s_request_from_row (res, 0, &staffed);
@@ -814,9 +758,9 @@ s_round_offer (st_db_t *db, const s_settings_t *settings, match_dispatch_stats_t
     int64_t *request_ids = st_calloc ((size_t) requests + 1, sizeof (int64_t));
     int64_t *volunteer_ids = st_calloc ((size_t) pairs + 1, sizeof (int64_t));
     for (int32_t i = 0; i < requests; i++)
-        request_ids[i] = s_int (demand, i, 0);
+        request_ids[i] = match_int (demand, i, 0);
     for (int32_t i = 0; i < pairs; i++)
-        volunteer_ids[i] = s_int (candidates, i, 1);
+        volunteer_ids[i] = match_int (candidates, i, 1);
     qsort (volunteer_ids, (size_t) pairs, sizeof (int64_t), s_compare_ids);
     int32_t volunteers = 0;
     for (int32_t i = 0; i < pairs; i++)
@@ -826,7 +770,7 @@ s_round_offer (st_db_t *db, const s_settings_t *settings, match_dispatch_stats_t
     mcf_t *network = mcf_new (2 + requests + volunteers, 2 * requests + pairs + volunteers);
     int64_t total = 0;
     for (int32_t i = 0; i < requests; i++) {
-        int64_t missing = s_int (demand, i, 1);
+        int64_t missing = match_int (demand, i, 1);
         bool urgent = PQgetvalue (demand, i, 2)[0] == 't';
         bool cared = PQgetvalue (demand, i, 3)[0] == 't';
         int64_t penalty = match_dispatch_penalty (urgent, cared);
@@ -840,11 +784,11 @@ s_round_offer (st_db_t *db, const s_settings_t *settings, match_dispatch_stats_t
     int32_t first_pair_arc = mcf_arcs (network);
     int64_t *costs = st_calloc ((size_t) pairs + 1, sizeof (int64_t));
     for (int32_t i = 0; i < pairs; i++) {
-        int32_t r = s_find (request_ids, requests, s_int (candidates, i, 0));
-        int32_t v = s_find (volunteer_ids, volunteers, s_int (candidates, i, 1));
+        int32_t r = s_find (request_ids, requests, match_int (candidates, i, 0));
+        int32_t v = s_find (volunteer_ids, volunteers, match_int (candidates, i, 1));
         int64_t cost = match_dispatch_pair_cost (atof (PQgetvalue (candidates, i, 2)),
                                                  PQgetvalue (candidates, i, 3)[0] == 't',
-                                                 s_int (candidates, i, 4));
+                                                 match_int (candidates, i, 4));
         costs[i] = cost;
         mcf_add_arc (network, 2 + r, 2 + requests + v, 1, cost);
     }
@@ -864,8 +808,8 @@ s_round_offer (st_db_t *db, const s_settings_t *settings, match_dispatch_stats_t
     if (solved == MCF_OPTIMAL) {
         for (int32_t i = 0; i < pairs; i++)
             if (mcf_flow (network, first_pair_arc + i) > 0) {
-                chosen[0][made] = s_int (candidates, i, 0);
-                chosen[1][made] = s_int (candidates, i, 1);
+                chosen[0][made] = match_int (candidates, i, 0);
+                chosen[1][made] = match_int (candidates, i, 1);
                 chosen[2][made] = costs[i];
                 made++;
                 int32_t r = s_find (request_ids, requests, chosen[0][made - 1]);

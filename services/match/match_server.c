@@ -1,5 +1,6 @@
 /*  match_server.c — the match service's ops and the events it applies  */
 #include "match_server.h"
+#include "match_util.h"
 #include "st_checks.h"
 #include "match_store.h"
 
@@ -29,80 +30,8 @@ s_all_digits (const char *text)
 //  ---------------------------------------------------------------------------------------
 //  Actors: who may do what (architecture.md, "Security"), with the checks of st_checks.h.
 
-//  Reads the id the actor stands for (actor.volunteer_id or actor.resident_id) into *id.
-static int
-s_require_actor_id (st_call_t *call, const char *field, const char *text, int64_t *id)
-{
-    char *end;
-    long long v = text ? strtoll (text, &end, 10) : 0;
-    if (!text || end == text || *end || v <= 0 || !s_all_digits (text))
-        return st_call_fail (call, ST_INVALID_ARGUMENT, field,
-                             "\"%s\" must name whom the account stands for", field);
-    *id = v;
-    return 0;
-}
-
-//  Admits a volunteer acting as itself, or the system acting for one; the volunteer's id
-//  into *id.
-static int
-s_require_volunteer (st_call_t *call, const msg_actor_t *actor, int64_t *id)
-{
-    if (strcmp (actor->role, "volunteer") != 0 && !st_actor_is_system (actor))
-        return st_call_fail (call, ST_PERMISSION_DENIED, "actor.role",
-                             "role \"%s\" may not do this: a volunteer may", actor->role);
-    return s_require_actor_id (call, "actor.volunteer_id", actor->volunteer_id, id);
-}
-
-//  Admits a resident acting as itself, or the system acting for one; the resident's id
-//  into *id.
-static int
-s_require_resident (st_call_t *call, const msg_actor_t *actor, int64_t *id)
-{
-    if (strcmp (actor->role, "resident") != 0 && !st_actor_is_system (actor))
-        return st_call_fail (call, ST_PERMISSION_DENIED, "actor.role",
-                             "role \"%s\" may not do this: a resident may", actor->role);
-    return s_require_actor_id (call, "actor.resident_id", actor->resident_id, id);
-}
-
 //  ---------------------------------------------------------------------------------------
 //  Rows into replies
-
-//  A column as a string the caller owns, NULL when it is NULL.
-static char *
-s_optional (PGresult *res, int row, int col)
-{
-    return PQgetisnull (res, row, col) ? NULL : st_strdup (PQgetvalue (res, row, col));
-}
-
-//  A column as an integer.
-static int64_t
-s_int (PGresult *res, int row, int col)
-{
-    return atoll (PQgetvalue (res, row, col));
-}
-
-//  A boolean column.
-static bool
-s_bool (PGresult *res, int row, int col)
-{
-    return PQgetvalue (res, row, col)[0] == 't';
-}
-
-//  Reads a JSON array of strings (to_json of a text[]) into a list the caller owns.
-static void
-s_json_strings (const char *text, st_strs_t *out)
-{
-    json_t *array = json_loads (text, 0, NULL);
-    size_t count = json_is_array (array) ? json_array_size (array) : 0;
-    out->items = st_calloc (count + 1, sizeof (char *));
-    out->count = 0;
-    for (size_t i = 0; i < count; i++) {
-        const char *item = json_string_value (json_array_get (array, i));
-        if (item)
-            out->items[out->count++] = st_strdup (item);
-    }
-    json_decref (array);
-}
 
 //  Fills a project from a row of the MATCH_PROJECT_* columns; `out` owns what it holds.
 static void
@@ -112,7 +41,7 @@ s_project_from_row (PGresult *res, int row, msg_project_t *out)
     out->name = st_strdup (PQgetvalue (res, row, MATCH_PROJECT_NAME));
     out->category = st_strdup (PQgetvalue (res, row, MATCH_PROJECT_CATEGORY));
     out->region = st_strdup (PQgetvalue (res, row, MATCH_PROJECT_REGION));
-    out->theme = s_optional (res, row, MATCH_PROJECT_THEME);
+    out->theme = match_optional (res, row, MATCH_PROJECT_THEME);
     out->created_at = st_strdup (PQgetvalue (res, row, MATCH_PROJECT_CREATED_AT));
 }
 
@@ -123,21 +52,21 @@ s_activity_from_row (PGresult *res, int row, msg_activity_t *out)
     out->id = st_strdup (PQgetvalue (res, row, MATCH_ACTIVITY_ID));
     out->title = st_strdup (PQgetvalue (res, row, MATCH_ACTIVITY_TITLE));
     out->category = st_strdup (PQgetvalue (res, row, MATCH_ACTIVITY_CATEGORY));
-    out->theme = s_optional (res, row, MATCH_ACTIVITY_THEME);
-    out->project_id = s_optional (res, row, MATCH_ACTIVITY_PROJECT_ID);
-    out->site_id = s_optional (res, row, MATCH_ACTIVITY_SITE_ID);
+    out->theme = match_optional (res, row, MATCH_ACTIVITY_THEME);
+    out->project_id = match_optional (res, row, MATCH_ACTIVITY_PROJECT_ID);
+    out->site_id = match_optional (res, row, MATCH_ACTIVITY_SITE_ID);
     out->region = st_strdup (PQgetvalue (res, row, MATCH_ACTIVITY_REGION));
     out->starts_at = st_strdup (PQgetvalue (res, row, MATCH_ACTIVITY_STARTS_AT));
     out->ends_at = st_strdup (PQgetvalue (res, row, MATCH_ACTIVITY_ENDS_AT));
-    out->capacity = s_int (res, row, MATCH_ACTIVITY_CAPACITY);
+    out->capacity = match_int (res, row, MATCH_ACTIVITY_CAPACITY);
     out->signup_closes_at = st_strdup (PQgetvalue (res, row, MATCH_ACTIVITY_SIGNUP_CLOSES_AT));
-    out->min_stars = s_int (res, row, MATCH_ACTIVITY_MIN_STARS);
-    s_json_strings (PQgetvalue (res, row, MATCH_ACTIVITY_SKILLS), &out->skills);
-    out->insurance_required = s_bool (res, row, MATCH_ACTIVITY_INSURANCE_REQUIRED);
-    out->confirmed = s_int (res, row, MATCH_ACTIVITY_CONFIRMED);
-    out->waitlisted = s_int (res, row, MATCH_ACTIVITY_WAITLISTED);
+    out->min_stars = match_int (res, row, MATCH_ACTIVITY_MIN_STARS);
+    match_json_strings (PQgetvalue (res, row, MATCH_ACTIVITY_SKILLS), &out->skills);
+    out->insurance_required = match_bool (res, row, MATCH_ACTIVITY_INSURANCE_REQUIRED);
+    out->confirmed = match_int (res, row, MATCH_ACTIVITY_CONFIRMED);
+    out->waitlisted = match_int (res, row, MATCH_ACTIVITY_WAITLISTED);
     out->status = st_strdup (PQgetvalue (res, row, MATCH_ACTIVITY_STATUS));
-    out->cancel_reason = s_optional (res, row, MATCH_ACTIVITY_CANCEL_REASON);
+    out->cancel_reason = match_optional (res, row, MATCH_ACTIVITY_CANCEL_REASON);
     out->created_at = st_strdup (PQgetvalue (res, row, MATCH_ACTIVITY_CREATED_AT));
     out->has_capacity = out->has_min_stars = out->has_skills = out->has_insurance_required = true;
     out->has_confirmed = out->has_waitlisted = true;
@@ -152,22 +81,12 @@ s_wish_from_row (PGresult *res, int row, msg_wish_t *out)
     out->description = st_strdup (PQgetvalue (res, row, MATCH_WISH_DESCRIPTION));
     out->region = st_strdup (PQgetvalue (res, row, MATCH_WISH_REGION));
     out->resident_id = st_strdup (PQgetvalue (res, row, MATCH_WISH_RESIDENT_ID));
-    out->volunteer_id = s_optional (res, row, MATCH_WISH_VOLUNTEER_ID);
+    out->volunteer_id = match_optional (res, row, MATCH_WISH_VOLUNTEER_ID);
     out->status = st_strdup (PQgetvalue (res, row, MATCH_WISH_STATUS));
     out->created_at = st_strdup (PQgetvalue (res, row, MATCH_WISH_CREATED_AT));
-    out->claimed_at = s_optional (res, row, MATCH_WISH_CLAIMED_AT);
-    out->fulfilled_at = s_optional (res, row, MATCH_WISH_FULFILLED_AT);
-    out->confirmed_at = s_optional (res, row, MATCH_WISH_CONFIRMED_AT);
-}
-
-//  Runs a statement with one id parameter that returns at most one row; *res is the
-//  caller's, with no rows when there is no such thing. Returns -1 when the call failed.
-static int
-s_exec_id (st_call_t *call, const char *statement, int64_t id, PGresult **res)
-{
-    st_params_t params = {0};
-    st_params_int (&params, id);
-    return st_call_exec (call, statement, &params, res);
+    out->claimed_at = match_optional (res, row, MATCH_WISH_CLAIMED_AT);
+    out->fulfilled_at = match_optional (res, row, MATCH_WISH_FULFILLED_AT);
+    out->confirmed_at = match_optional (res, row, MATCH_WISH_CONFIRMED_AT);
 }
 
 //  ---------------------------------------------------------------------------------------
@@ -291,7 +210,7 @@ s_activity_create (st_call_t *call, const msg_activity_create_t *request, msg_ac
     if (request->project_id) {
         PGresult *res;
         if (st_require_id (call, "project_id", "project", request->project_id, &project_id)
-            || s_exec_id (call, "project_exists", project_id, &res))
+            || match_exec_id (call, "project_exists", project_id, &res))
             return;
         int found = PQntuples (res);
         PQclear (res);
@@ -358,7 +277,7 @@ s_activity_get (st_call_t *call, const msg_activity_get_t *request, msg_activity
     int64_t id;
     PGresult *res;
     if (st_require_actor (call, &actor) || st_require_id (call, "id", "activity", request->id, &id)
-        || s_exec_id (call, "activity_get", id, &res))
+        || match_exec_id (call, "activity_get", id, &res))
         return;
     if (PQntuples (res) == 0) {
         PQclear (res);
@@ -382,7 +301,7 @@ s_activity_cancel (st_call_t *call, const msg_activity_cancel_t *request, msg_ac
     PGresult *res;
     if (st_require_actor (call, &actor) || st_require_official (call, actor)
         || st_require_id (call, "id", "activity", request->id, &id)
-        || s_exec_id (call, "activity_lock", id, &res))
+        || match_exec_id (call, "activity_lock", id, &res))
         return;
     if (PQntuples (res) == 0) {
         PQclear (res);
@@ -391,7 +310,7 @@ s_activity_cancel (st_call_t *call, const msg_activity_cancel_t *request, msg_ac
     }
     msg_activity_t before = {0};
     s_activity_from_row (res, 0, &before);
-    bool ended = s_bool (res, 0, MATCH_ACTIVITY_ENDED);
+    bool ended = match_bool (res, 0, MATCH_ACTIVITY_ENDED);
     PQclear (res);
     if (st_require_scope (call, actor, "id", before.region))
         goto done;
@@ -406,7 +325,7 @@ s_activity_cancel (st_call_t *call, const msg_activity_cancel_t *request, msg_ac
         goto done;
     }
     PGresult *ended_signups;
-    if (s_exec_id (call, "activity_cancel_signups", id, &ended_signups))
+    if (match_exec_id (call, "activity_cancel_signups", id, &ended_signups))
         goto done;
     st_params_t params = {0};
     st_params_int (&params, id);
@@ -448,7 +367,7 @@ s_activity_signup (st_call_t *call, const msg_activity_signup_t *request, msg_si
 {
     const msg_actor_t *actor;
     int64_t volunteer, activity;
-    if (st_require_actor (call, &actor) || s_require_volunteer (call, actor, &volunteer)
+    if (st_require_actor (call, &actor) || match_require_volunteer (call, actor, &volunteer)
         || st_require_id (call, "activity_id", "activity", request->activity_id, &activity))
         return;
     st_params_t params = {0};
@@ -497,7 +416,7 @@ s_activity_signup (st_call_t *call, const msg_activity_signup_t *request, msg_si
         return;
     }
     int64_t position =
-        PQgetisnull (res, 0, MATCH_SIGNUP_NUMBER) ? 0 : s_int (res, 0, MATCH_SIGNUP_NUMBER);
+        PQgetisnull (res, 0, MATCH_SIGNUP_NUMBER) ? 0 : match_int (res, 0, MATCH_SIGNUP_NUMBER);
     reply->activity_id = st_strdup (id);
     reply->volunteer_id = st_strdup (who);
     reply->status = st_strdup (outcome);
@@ -520,7 +439,7 @@ s_activity_withdraw (st_call_t *call, const msg_activity_signup_t *request, msg_
 {
     const msg_actor_t *actor;
     int64_t volunteer, activity;
-    if (st_require_actor (call, &actor) || s_require_volunteer (call, actor, &volunteer)
+    if (st_require_actor (call, &actor) || match_require_volunteer (call, actor, &volunteer)
         || st_require_id (call, "activity_id", "activity", request->activity_id, &activity))
         return;
     st_params_t params = {0};
@@ -570,7 +489,7 @@ s_wish_create (st_call_t *call, const msg_wish_create_t *request, msg_wish_t *re
 {
     const msg_actor_t *actor;
     int64_t resident;
-    if (st_require_actor (call, &actor) || s_require_resident (call, actor, &resident)
+    if (st_require_actor (call, &actor) || match_require_resident (call, actor, &resident)
         || st_require_code (call, "region", request->region))
         return;
     st_params_t params = {0};
@@ -593,7 +512,7 @@ s_wish_claim (st_call_t *call, const msg_wish_ref_t *request, msg_wish_t *reply)
 {
     const msg_actor_t *actor;
     int64_t volunteer, wish;
-    if (st_require_actor (call, &actor) || s_require_volunteer (call, actor, &volunteer)
+    if (st_require_actor (call, &actor) || match_require_volunteer (call, actor, &volunteer)
         || st_require_id (call, "id", "wish", request->id, &wish))
         return;
     st_params_t params = {0};
@@ -617,7 +536,7 @@ s_wish_claim (st_call_t *call, const msg_wish_ref_t *request, msg_wish_t *reply)
     else if (strcmp (outcome, "claimed") != 0)
         st_call_fail (call, ST_INTERNAL, NULL, "unknown claim outcome \"%s\"", outcome);
     PQclear (res);
-    if (st_call_failed (call) || s_exec_id (call, "wish_get", wish, &res))
+    if (st_call_failed (call) || match_exec_id (call, "wish_get", wish, &res))
         return;
     s_wish_from_row (res, 0, reply);
     PQclear (res);
@@ -634,7 +553,7 @@ s_wish_advance (st_call_t *call, const msg_wish_ref_t *request, const char *stat
     int64_t wish;
     PGresult *res;
     if (st_require_id (call, "id", "wish", request->id, &wish)
-        || s_exec_id (call, "wish_lock", wish, &res))
+        || match_exec_id (call, "wish_lock", wish, &res))
         return;
     if (PQntuples (res) == 0) {
         PQclear (res);
@@ -642,7 +561,7 @@ s_wish_advance (st_call_t *call, const msg_wish_ref_t *request, const char *stat
         return;
     }
     bool has_owner = !PQgetisnull (res, 0, owner_col);
-    bool mine = owner == 0 || (has_owner && s_int (res, 0, owner_col) == owner);
+    bool mine = owner == 0 || (has_owner && match_int (res, 0, owner_col) == owner);
     char status[16];
     snprintf (status, sizeof status, "%s", PQgetvalue (res, 0, MATCH_WISH_STATUS));
     PQclear (res);
@@ -659,7 +578,7 @@ s_wish_advance (st_call_t *call, const msg_wish_ref_t *request, const char *stat
                       request->id, status, from);
         return;
     }
-    if (s_exec_id (call, statement, wish, &res))
+    if (match_exec_id (call, statement, wish, &res))
         return;
     s_wish_from_row (res, 0, reply);
     PQclear (res);
@@ -674,7 +593,7 @@ s_wish_fulfil (st_call_t *call, const msg_wish_ref_t *request, msg_wish_t *reply
     const msg_actor_t *actor;
     int64_t volunteer = 0;
     if (st_require_actor (call, &actor)
-        || (!st_actor_is_system (actor) && s_require_volunteer (call, actor, &volunteer)))
+        || (!st_actor_is_system (actor) && match_require_volunteer (call, actor, &volunteer)))
         return;
     s_wish_advance (call, request, "wish_fulfil", "claimed", MATCH_WISH_VOLUNTEER_ID, volunteer,
                     reply);
@@ -691,7 +610,7 @@ s_wish_confirm (st_call_t *call, const msg_wish_ref_t *request, msg_wish_t *repl
     const msg_actor_t *actor;
     int64_t resident = 0;
     if (st_require_actor (call, &actor)
-        || (!st_actor_is_system (actor) && s_require_resident (call, actor, &resident)))
+        || (!st_actor_is_system (actor) && match_require_resident (call, actor, &resident)))
         return;
     s_wish_advance (call, request, "wish_confirm", "fulfilled", MATCH_WISH_RESIDENT_ID, resident,
                     reply);

@@ -1,0 +1,84 @@
+/*  match_util.c — what match's parts share  */
+#include "match_util.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+//  Reads the id the actor stands for; the field names where it should have been.
+static int
+s_require_actor_id (st_call_t *call, const char *field, const char *text, int64_t *id)
+{
+    char *end;
+    long long v = text ? strtoll (text, &end, 10) : 0;
+    if (!text || end == text || *end || v <= 0 || *text < '0' || *text > '9')
+        return st_call_fail (call, ST_INVALID_ARGUMENT, field,
+                             "\"%s\" must name whom the account stands for", field);
+    *id = v;
+    return 0;
+}
+
+int
+match_require_volunteer (st_call_t *call, const msg_actor_t *actor, int64_t *id)
+{
+    if (strcmp (actor->role, "volunteer") != 0 && strcmp (actor->role, "system") != 0)
+        return st_call_fail (call, ST_PERMISSION_DENIED, "actor.role",
+                             "role \"%s\" may not do this: a volunteer may", actor->role);
+    return s_require_actor_id (call, "actor.volunteer_id", actor->volunteer_id, id);
+}
+
+int
+match_require_resident (st_call_t *call, const msg_actor_t *actor, int64_t *id)
+{
+    if (strcmp (actor->role, "resident") != 0 && strcmp (actor->role, "system") != 0)
+        return st_call_fail (call, ST_PERMISSION_DENIED, "actor.role",
+                             "role \"%s\" may not do this: a resident may", actor->role);
+    return s_require_actor_id (call, "actor.resident_id", actor->resident_id, id);
+}
+
+char *
+match_optional (PGresult *res, int row, int col)
+{
+    return PQgetisnull (res, row, col) ? NULL : st_strdup (PQgetvalue (res, row, col));
+}
+
+char *
+match_text (PGresult *res, int row, int col)
+{
+    return st_strdup (PQgetvalue (res, row, col));
+}
+
+int64_t
+match_int (PGresult *res, int row, int col)
+{
+    return atoll (PQgetvalue (res, row, col));
+}
+
+bool
+match_bool (PGresult *res, int row, int col)
+{
+    return PQgetvalue (res, row, col)[0] == 't';
+}
+
+void
+match_json_strings (const char *text, st_strs_t *out)
+{
+    json_t *array = json_loads (text, 0, NULL);
+    size_t count = json_is_array (array) ? json_array_size (array) : 0;
+    out->items = st_calloc (count + 1, sizeof (char *));
+    out->count = 0;
+    for (size_t i = 0; i < count; i++) {
+        const char *item = json_string_value (json_array_get (array, i));
+        if (item)
+            out->items[out->count++] = st_strdup (item);
+    }
+    json_decref (array);
+}
+
+int
+match_exec_id (st_call_t *call, const char *statement, int64_t id, PGresult **res)
+{
+    st_params_t params = {0};
+    st_params_int (&params, id);
+    return st_call_exec (call, statement, &params, res);
+}

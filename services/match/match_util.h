@@ -1,0 +1,25 @@
+/*  match_util.h — what match's parts share: actor checks for volunteers and residents acting as
+    themselves, and readers of result columns.  */
+#ifndef MATCH_UTIL_H_INCLUDED
+#define MATCH_UTIL_H_INCLUDED
+
+#include "st_server.h"
+
+//  Admits a volunteer (resident) acting as itself, or the system acting for one; the id it
+//  stands for into *id. Fails the call and returns -1 otherwise.
+int match_require_volunteer (st_call_t *call, const msg_actor_t *actor, int64_t *id);
+int match_require_resident (st_call_t *call, const msg_actor_t *actor, int64_t *id);
+
+//  A column as a string the caller owns (NULL when NULL), as text, as a number, as a boolean.
+char *match_optional (PGresult *res, int row, int col);
+char *match_text (PGresult *res, int row, int col);
+int64_t match_int (PGresult *res, int row, int col);
+bool match_bool (PGresult *res, int row, int col);
+
+//  Reads a JSON array of strings (to_json of a text[]) into a list the caller owns.
+void match_json_strings (const char *text, st_strs_t *out);
+
+//  Runs a statement with one id parameter inside the call; *res is the caller's.
+int match_exec_id (st_call_t *call, const char *statement, int64_t id, PGresult **res);
+
+#endif
