@@ -72,6 +72,44 @@ st_service_state (st_service_t *self)
     return self->state;
 }
 
+//  The ticker: the service's periodic work on its own thread and connection.
+typedef struct {
+    char *conninfo;
+    char *name;
+    void (*tick) (st_db_t *db);
+    int every_ms;
+} s_ticker_args_t;
+
+static void
+s_ticker_actor (zsock_t *pipe, void *args_)
+{
+    s_ticker_args_t *args = args_;
+    zsock_signal (pipe, 0);
+    st_db_t *db = st_db_new (args->conninfo, args->name, args->name);
+    int64_t next = 0;
+    while (!zsys_interrupted) {
+        int64_t wait = next - st_clock_ms ();
+        zmq_pollitem_t item = {zsock_resolve (pipe), 0, ZMQ_POLLIN, 0};
+        if (zmq_poll (&item, 1, wait > 0 ? (long) wait : 0) == -1)
+            break;
+        if (item.revents & ZMQ_POLLIN) {
+            char *command = zstr_recv (pipe);
+            bool term = !command || strcmp (command, "$TERM") == 0;
+            zstr_free (&command);
+            if (term)
+                break;
+        }
+        if (st_clock_ms () >= next) {
+            args->tick (db);
+            next = st_clock_ms () + args->every_ms;
+        }
+    }
+    st_db_destroy (&db);
+    free (args->conninfo);
+    free (args->name);
+    free (args);
+}
+
 //  Waits for an actor's first word: "READY", or "ERROR why".
 static int
 s_actor_ready (zactor_t *actor, const char *what)
@@ -115,7 +153,7 @@ st_service_main (const st_service_def_t *def, int argc, char **argv)
     st_error_t err;
     const char *keydir = st_service_option (&service, "keys");
     const char *conninfo = st_service_option (&service, "db");
-    zactor_t *auth = NULL, *relay = NULL;
+    zactor_t *auth = NULL, *relay = NULL, *ticker = NULL;
     zactor_t *consumers[8] = {NULL};
     st_server_t *server = NULL;
     bool initialised = false;
@@ -179,22 +217,21 @@ st_service_main (const st_service_def_t *def, int argc, char **argv)
     }
     st_info ("ready: rpc %s, events %s", rpc, relay_config.endpoint);
 
-    int64_t next_expiry = 0, next_tick = 0;
+    if (def->tick) {
+        s_ticker_args_t *args = st_calloc (1, sizeof *args);
+        args->conninfo = st_strdup (conninfo);
+        args->name = st_strdup (def->name);
+        args->tick = def->tick;
+        args->every_ms = def->tick_ms > 0 ? def->tick_ms : 1000;
+        ticker = zactor_new (s_ticker_actor, args);
+    }
+    int64_t next_expiry = 0;
     while (!zsys_interrupted) {
-        int64_t wait = 1000;
-        if (def->tick) {
-            wait = next_tick - st_clock_ms ();
-            wait = wait < 0 ? 0 : wait > 1000 ? 1000 : wait;
-        }
         zmq_pollitem_t item = {zsock_resolve (st_server_socket (server)), 0, ZMQ_POLLIN, 0};
-        if (zmq_poll (&item, 1, (long) wait) == -1)
+        if (zmq_poll (&item, 1, 1000) == -1)
             break;
         if (item.revents & ZMQ_POLLIN)
             st_server_handle (server);
-        if (def->tick && st_clock_ms () >= next_tick) {
-            def->tick (&service);
-            next_tick = st_clock_ms () + (def->tick_ms > 0 ? def->tick_ms : 1000);
-        }
         if (st_clock_ms () >= next_expiry) {
             st_params_t params = {0};
             st_params_int (&params, reply_retention);
@@ -206,6 +243,7 @@ st_service_main (const st_service_def_t *def, int argc, char **argv)
     st_info ("stopping");
     status = 0;
 done:
+    zactor_destroy (&ticker);
     for (size_t i = 0; i < 8; i++)
         zactor_destroy (&consumers[i]);
     zactor_destroy (&relay);

@@ -29,9 +29,9 @@ typedef struct {
     size_t feed_count;
     //  Registers statements and builds the state handlers reach with st_call_state.
     int (*init) (st_service_t *service, st_error_t *err);
-    //  Periodic work in the service's loop (a dispatch round, say), every tick_ms; it runs on
-    //  the server's own connection, between requests. May be NULL.
-    void (*tick) (st_service_t *service);
+    //  Periodic work (a dispatch round, say), every tick_ms, in a thread of its own with its
+    //  own connection, so that a long round never stalls the rpc loop. May be NULL.
+    void (*tick) (st_db_t *db);
     int tick_ms;
     void (*fini) (st_service_t *service);
 } st_service_def_t;

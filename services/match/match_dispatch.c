@@ -881,11 +881,11 @@ match_dispatch_round (st_db_t *db, match_dispatch_stats_t *stats, st_error_t *er
 }
 
 void
-match_dispatch_tick (st_service_t *service)
+match_dispatch_tick (st_db_t *db)
 {
     st_error_t err = {0};
     match_dispatch_stats_t stats;
-    if (match_dispatch_round (st_service_db (service), &stats, &err) != ST_OK)
+    if (match_dispatch_round (db, &stats, &err) != ST_OK)
         st_warn ("dispatch round rolled back: %s", err.message);
     else if (stats.offers > 0)
         st_debug ("dispatch round: %lld requests, %lld candidates, %lld offers",

@@ -15,9 +15,9 @@ extern const size_t match_dispatch_route_count;
 extern const st_route_t match_records_routes[];
 extern const size_t match_records_route_count;
 
-//  The dispatch round (match_dispatch.c): run by the service loop every
-//  match_dispatch_round_ms () (STATION_DISPATCH_ROUND_MS, default 2000).
-void match_dispatch_tick (st_service_t *service);
+//  The dispatch round (match_dispatch.c): run by the service's ticker thread, on its own
+//  connection, every match_dispatch_round_ms () (STATION_DISPATCH_ROUND_MS, default 2000).
+void match_dispatch_tick (st_db_t *db);
 int match_dispatch_round_ms (void);
 
 //  What dispatch does with registry's events (residents' care tags, say).
