@@ -30,26 +30,6 @@ const size_t match_dispatch_route_count =
 //  Small helpers (regions, times and the common checks are common/'s st_scope, st_time and
 //  st_checks)
 
-//  True when `text` is all digits (the empty text included).
-static bool
-s_digits_only (const char *text)
-{
-    for (const char *p = text; *p; p++)
-        if (*p < '0' || *p > '9')
-            return false;
-    return true;
-}
-
-//  Reads a positive decimal id into *id; false when the text is no such id.
-static bool
-s_parse_id (const char *text, int64_t *id)
-{
-    if (!text || !*text || strlen (text) > 18 || !s_digits_only (text))
-        return false;
-    *id = strtoll (text, NULL, 10);
-    return *id > 0;
-}
-
 //  True when the actor acts in `role`.
 static bool
 s_role (const msg_actor_t *actor, const char *role)
@@ -152,7 +132,7 @@ s_request_create (st_call_t *call, const msg_request_create_t *request,
     if (st_require_actor (call, &actor))
         return;
     match_dispatch_store_prepare (st_call_db (call));
-    if (strlen (request->region) != 12 || !s_digits_only (request->region)) {
+    if (strlen (request->region) != 12 || !match_all_digits (request->region)) {
         st_call_fail (call, ST_INVALID_ARGUMENT, "region",
                       "\"region\" must be a 12-digit statistical division code");
         return;
@@ -160,7 +140,7 @@ s_request_create (st_call_t *call, const msg_request_create_t *request,
     //  Whom the request is for: the acting resident, or the one an official names.
     int64_t resident_id = 0;
     if (s_role (actor, "resident")) {
-        if (!s_parse_id (actor->resident_id, &resident_id)) {
+        if (!match_parse_id (actor->resident_id, &resident_id)) {
             st_call_fail (call, ST_INVALID_ARGUMENT, "actor.resident_id",
                           "\"actor.resident_id\" must name whom the account stands for");
             return;
@@ -177,7 +157,7 @@ s_request_create (st_call_t *call, const msg_request_create_t *request,
                           request->region, actor->region ? actor->region : "", actor->account);
             return;
         }
-        if (request->resident_id && !s_parse_id (request->resident_id, &resident_id)) {
+        if (request->resident_id && !match_parse_id (request->resident_id, &resident_id)) {
             st_call_fail (call, ST_INVALID_ARGUMENT, "resident_id",
                           "\"resident_id\" must be a resident's id");
             return;
@@ -254,7 +234,7 @@ s_request_load (st_call_t *call, const char *text, bool lock, msg_service_reques
     if (st_require_actor (call, &actor))
         return -1;
     match_dispatch_store_prepare (st_call_db (call));
-    if (!s_parse_id (text, &id))
+    if (!match_parse_id (text, &id))
         return st_call_fail (call, ST_NOT_FOUND, "id", "no request has id \"%s\"", text);
     PGresult *res;
     if (match_exec_id (call, lock ? "dispatch_request_lock" : "dispatch_request_get", id, &res))
@@ -378,7 +358,7 @@ s_offer_answerable (st_call_t *call, const char *text, int64_t *offer_id, int64_
     if (st_require_actor (call, &actor) || match_require_volunteer (call, actor, volunteer))
         return -1;
     match_dispatch_store_prepare (st_call_db (call));
-    if (!s_parse_id (text, offer_id))
+    if (!match_parse_id (text, offer_id))
         return st_call_fail (call, ST_NOT_FOUND, "id", "no offer has id \"%s\"", text);
     PGresult *res;
     if (match_exec_id (call, "dispatch_offer_lock", *offer_id, &res))
@@ -476,7 +456,7 @@ s_resident_registered (st_db_t *db, const char *topic, const void *body_, int64_
     (void) topic;
     const msg_resident_registered_t *body = body_;
     int64_t id;
-    if (!s_parse_id (body->id, &id))
+    if (!match_parse_id (body->id, &id))
         return st_error_set (err, ST_INVALID_ARGUMENT, "id", "resident id \"%s\" is not a number",
                              body->id);
     match_dispatch_store_prepare (db);

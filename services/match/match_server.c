@@ -17,20 +17,6 @@ const st_route_t match_routes[] = {ST_MATCH_OPS (ST_ROUTE_ROW)};
 const size_t match_route_count = sizeof match_routes / sizeof match_routes[0];
 
 //  ---------------------------------------------------------------------------------------
-//  Returns true when `text` is all digits (the empty text included).
-static bool
-s_all_digits (const char *text)
-{
-    for (const char *p = text; *p; p++)
-        if (*p < '0' || *p > '9')
-            return false;
-    return true;
-}
-
-//  ---------------------------------------------------------------------------------------
-//  Actors: who may do what (architecture.md, "Security"), with the checks of st_checks.h.
-
-//  ---------------------------------------------------------------------------------------
 //  Rows into replies
 
 //  Fills a project from a row of the MATCH_PROJECT_* columns; `out` owns what it holds.
@@ -135,7 +121,7 @@ static void
 s_supply_stats (st_call_t *call, const msg_supply_stats_t *request, msg_supply_t *reply)
 {
     const char *region = request->region ? request->region : "";
-    if (!s_all_digits (region)) {
+    if (!match_all_digits (region)) {
         st_call_fail (call, ST_INVALID_ARGUMENT, "region",
                       "\"region\" must be a statistical division code");
         return;

@@ -36,6 +36,24 @@ match_require_resident (st_call_t *call, const msg_actor_t *actor, int64_t *id)
     return s_require_actor_id (call, "actor.resident_id", actor->resident_id, id);
 }
 
+bool
+match_all_digits (const char *text)
+{
+    for (const char *p = text; *p; p++)
+        if (*p < '0' || *p > '9')
+            return false;
+    return true;
+}
+
+bool
+match_parse_id (const char *text, int64_t *id)
+{
+    if (!text || !*text || strlen (text) > 18 || !match_all_digits (text))
+        return false;
+    *id = strtoll (text, NULL, 10);
+    return *id > 0;
+}
+
 char *
 match_optional (PGresult *res, int row, int col)
 {

@@ -10,6 +10,11 @@
 int match_require_volunteer (st_call_t *call, const msg_actor_t *actor, int64_t *id);
 int match_require_resident (st_call_t *call, const msg_actor_t *actor, int64_t *id);
 
+//  True when `text` is all digits (the empty text included); a positive decimal id into *id
+//  (false when the text is no such id).
+bool match_all_digits (const char *text);
+bool match_parse_id (const char *text, int64_t *id);
+
 //  A column as a string the caller owns (NULL when NULL), as text, as a number, as a boolean.
 char *match_optional (PGresult *res, int row, int col);
 char *match_text (PGresult *res, int row, int col);
