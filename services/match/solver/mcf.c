@@ -21,6 +21,7 @@
     network_simplex.h implements; the tree update differs (depths instead of subtree sizes and
     last successors, segment re-threading in one walk) and so does the arc order.
 */
+#include "mcf_mem.h"
 #include "mcf.h"
 
 #include <assert.h>
@@ -86,59 +87,35 @@ struct _mcf_t {
     int32_t next_arc;
 };
 
-//  Allocates or aborts: running out of memory is not an error this code can recover from.
-static void *
-s_alloc (size_t count, size_t size)
-{
-    void *block = calloc (count ? count : 1, size);
-    if (!block) {
-        fprintf (stderr, "mcf: out of memory (%zu x %zu bytes)\n", count, size);
-        abort ();
-    }
-    return block;
-}
-
-//  Grows or shrinks a block, or aborts on out of memory.
-static void *
-s_realloc (void *block, size_t count, size_t size)
-{
-    void *grown = realloc (block, (count ? count : 1) * size);
-    if (!grown) {
-        fprintf (stderr, "mcf: out of memory (%zu x %zu bytes)\n", count, size);
-        abort ();
-    }
-    return grown;
-}
-
 mcf_t *
 mcf_new (int32_t nodes, int32_t arcs_hint)
 {
     assert (nodes >= 0 && nodes <= MCF_NODES_MAX);
     assert (arcs_hint >= 0);
-    mcf_t *self = (mcf_t *) s_alloc (1, sizeof (mcf_t));
+    mcf_t *self = (mcf_t *) mcf_alloc (1, sizeof (mcf_t));
     self->nodes = nodes;
     self->arcs_max = arcs_hint > 16 ? arcs_hint : 16;
     if (self->arcs_max > MCF_ARCS_MAX)
         self->arcs_max = MCF_ARCS_MAX;
-    self->from = (int32_t *) s_alloc ((size_t) self->arcs_max, sizeof (int32_t));
-    self->to = (int32_t *) s_alloc ((size_t) self->arcs_max, sizeof (int32_t));
-    self->cap = (int64_t *) s_alloc ((size_t) self->arcs_max, sizeof (int64_t));
-    self->cost = (int64_t *) s_alloc ((size_t) self->arcs_max, sizeof (int64_t));
-    self->supply = (int64_t *) s_alloc ((size_t) nodes, sizeof (int64_t));
+    self->from = (int32_t *) mcf_alloc ((size_t) self->arcs_max, sizeof (int32_t));
+    self->to = (int32_t *) mcf_alloc ((size_t) self->arcs_max, sizeof (int32_t));
+    self->cap = (int64_t *) mcf_alloc ((size_t) self->arcs_max, sizeof (int64_t));
+    self->cost = (int64_t *) mcf_alloc ((size_t) self->arcs_max, sizeof (int64_t));
+    self->supply = (int64_t *) mcf_alloc ((size_t) nodes, sizeof (int64_t));
 
     size_t tree = (size_t) nodes + 1;
-    self->pi = (int64_t *) s_alloc (tree, sizeof (int64_t));
-    self->parent = (int32_t *) s_alloc (tree, sizeof (int32_t));
-    self->pred = (int32_t *) s_alloc (tree, sizeof (int32_t));
-    self->thread = (int32_t *) s_alloc (tree, sizeof (int32_t));
-    self->rev = (int32_t *) s_alloc (tree, sizeof (int32_t));
-    self->depth = (int32_t *) s_alloc (tree, sizeof (int32_t));
-    self->up = (int8_t *) s_alloc (tree, sizeof (int8_t));
-    self->stem = (int32_t *) s_alloc (tree, sizeof (int32_t));
-    self->a_first = (int32_t *) s_alloc (tree, sizeof (int32_t));
-    self->a_last = (int32_t *) s_alloc (tree, sizeof (int32_t));
-    self->b_first = (int32_t *) s_alloc (tree, sizeof (int32_t));
-    self->b_last = (int32_t *) s_alloc (tree, sizeof (int32_t));
+    self->pi = (int64_t *) mcf_alloc (tree, sizeof (int64_t));
+    self->parent = (int32_t *) mcf_alloc (tree, sizeof (int32_t));
+    self->pred = (int32_t *) mcf_alloc (tree, sizeof (int32_t));
+    self->thread = (int32_t *) mcf_alloc (tree, sizeof (int32_t));
+    self->rev = (int32_t *) mcf_alloc (tree, sizeof (int32_t));
+    self->depth = (int32_t *) mcf_alloc (tree, sizeof (int32_t));
+    self->up = (int8_t *) mcf_alloc (tree, sizeof (int8_t));
+    self->stem = (int32_t *) mcf_alloc (tree, sizeof (int32_t));
+    self->a_first = (int32_t *) mcf_alloc (tree, sizeof (int32_t));
+    self->a_last = (int32_t *) mcf_alloc (tree, sizeof (int32_t));
+    self->b_first = (int32_t *) mcf_alloc (tree, sizeof (int32_t));
+    self->b_last = (int32_t *) mcf_alloc (tree, sizeof (int32_t));
     return self;
 }
 
@@ -188,10 +165,10 @@ mcf_add_arc (mcf_t *self, int32_t from, int32_t to, int64_t capacity, int64_t co
         int64_t grown = (int64_t) self->arcs_max * 2;
         self->arcs_max = grown > MCF_ARCS_MAX ? MCF_ARCS_MAX : (int32_t) grown;
         size_t count = (size_t) self->arcs_max;
-        self->from = (int32_t *) s_realloc (self->from, count, sizeof (int32_t));
-        self->to = (int32_t *) s_realloc (self->to, count, sizeof (int32_t));
-        self->cap = (int64_t *) s_realloc (self->cap, count, sizeof (int64_t));
-        self->cost = (int64_t *) s_realloc (self->cost, count, sizeof (int64_t));
+        self->from = (int32_t *) mcf_realloc (self->from, count, sizeof (int32_t));
+        self->to = (int32_t *) mcf_realloc (self->to, count, sizeof (int32_t));
+        self->cap = (int64_t *) mcf_realloc (self->cap, count, sizeof (int64_t));
+        self->cost = (int64_t *) mcf_realloc (self->cost, count, sizeof (int64_t));
     }
     int32_t arc = self->arcs++;
     self->from[arc] = from;
@@ -258,13 +235,13 @@ s_load_arcs (mcf_t *self)
     if (need > self->work_max) {
         size_t count = (size_t) need;
         self->work_max = need;
-        self->pos = (int32_t *) s_realloc (self->pos, count, sizeof (int32_t));
-        self->w_src = (int32_t *) s_realloc (self->w_src, count, sizeof (int32_t));
-        self->w_tgt = (int32_t *) s_realloc (self->w_tgt, count, sizeof (int32_t));
-        self->w_cap = (int64_t *) s_realloc (self->w_cap, count, sizeof (int64_t));
-        self->w_cost = (int64_t *) s_realloc (self->w_cost, count, sizeof (int64_t));
-        self->w_flow = (int64_t *) s_realloc (self->w_flow, count, sizeof (int64_t));
-        self->w_state = (int8_t *) s_realloc (self->w_state, count, sizeof (int8_t));
+        self->pos = (int32_t *) mcf_realloc (self->pos, count, sizeof (int32_t));
+        self->w_src = (int32_t *) mcf_realloc (self->w_src, count, sizeof (int32_t));
+        self->w_tgt = (int32_t *) mcf_realloc (self->w_tgt, count, sizeof (int32_t));
+        self->w_cap = (int64_t *) mcf_realloc (self->w_cap, count, sizeof (int64_t));
+        self->w_cost = (int64_t *) mcf_realloc (self->w_cost, count, sizeof (int64_t));
+        self->w_flow = (int64_t *) mcf_realloc (self->w_flow, count, sizeof (int64_t));
+        self->w_state = (int8_t *) mcf_realloc (self->w_state, count, sizeof (int8_t));
     }
     self->block = (int32_t) sqrt ((double) m);
     if (self->block < 10)
@@ -656,7 +633,7 @@ mcf_check (mcf_t *self, char *why, size_t why_size)
         why[0] = '\0';
     if (!self->solved || self->status != MCF_OPTIMAL)
         return s_fail (why, why_size, "no optimal solution to check");
-    int64_t *net = (int64_t *) s_alloc ((size_t) self->nodes, sizeof (int64_t));
+    int64_t *net = (int64_t *) mcf_alloc ((size_t) self->nodes, sizeof (int64_t));
     int rc = 0;
     for (int32_t a = 0; a < self->arcs && rc == 0; a++) {
         int64_t f = a < self->solved_arcs ? self->w_flow[self->pos[a]] : 0;

@@ -3,6 +3,7 @@
     The reader trusts nothing in the file: every number is range-checked, every error names its
     line, and a header that declares millions of arcs allocates nothing until they appear.
 */
+#include "mcf_mem.h"
 #include "mcf_dimacs.h"
 
 #include <assert.h>
@@ -25,45 +26,21 @@ struct _mcf_dimacs_t {
     int64_t *supply;
 };
 
-//  Allocates zeroed memory or aborts: out of memory is not recoverable here.
-static void *
-s_alloc (size_t count, size_t size)
-{
-    void *block = calloc (count ? count : 1, size);
-    if (!block) {
-        fprintf (stderr, "mcf_dimacs: out of memory (%zu x %zu bytes)\n", count, size);
-        abort ();
-    }
-    return block;
-}
-
-//  Resizes a block or aborts.
-static void *
-s_realloc (void *block, size_t count, size_t size)
-{
-    void *grown = realloc (block, (count ? count : 1) * size);
-    if (!grown) {
-        fprintf (stderr, "mcf_dimacs: out of memory (%zu x %zu bytes)\n", count, size);
-        abort ();
-    }
-    return grown;
-}
-
 mcf_dimacs_t *
 mcf_dimacs_new (int32_t nodes, int32_t arcs_hint)
 {
     assert (nodes >= 0 && nodes <= MCF_NODES_MAX);
     assert (arcs_hint >= 0);
-    mcf_dimacs_t *self = (mcf_dimacs_t *) s_alloc (1, sizeof (mcf_dimacs_t));
+    mcf_dimacs_t *self = (mcf_dimacs_t *) mcf_alloc (1, sizeof (mcf_dimacs_t));
     self->nodes = nodes;
     self->arcs_max = arcs_hint > 16 ? arcs_hint : 16;
     if (self->arcs_max > MCF_ARCS_MAX)
         self->arcs_max = MCF_ARCS_MAX;
-    self->from = (int32_t *) s_alloc ((size_t) self->arcs_max, sizeof (int32_t));
-    self->to = (int32_t *) s_alloc ((size_t) self->arcs_max, sizeof (int32_t));
-    self->cap = (int64_t *) s_alloc ((size_t) self->arcs_max, sizeof (int64_t));
-    self->cost = (int64_t *) s_alloc ((size_t) self->arcs_max, sizeof (int64_t));
-    self->supply = (int64_t *) s_alloc ((size_t) nodes, sizeof (int64_t));
+    self->from = (int32_t *) mcf_alloc ((size_t) self->arcs_max, sizeof (int32_t));
+    self->to = (int32_t *) mcf_alloc ((size_t) self->arcs_max, sizeof (int32_t));
+    self->cap = (int64_t *) mcf_alloc ((size_t) self->arcs_max, sizeof (int64_t));
+    self->cost = (int64_t *) mcf_alloc ((size_t) self->arcs_max, sizeof (int64_t));
+    self->supply = (int64_t *) mcf_alloc ((size_t) nodes, sizeof (int64_t));
     return self;
 }
 
@@ -93,10 +70,10 @@ mcf_dimacs_add_arc (mcf_dimacs_t *self, int32_t from, int32_t to, int64_t capaci
         int64_t grown = (int64_t) self->arcs_max * 2;
         self->arcs_max = grown > MCF_ARCS_MAX ? MCF_ARCS_MAX : (int32_t) grown;
         size_t count = (size_t) self->arcs_max;
-        self->from = (int32_t *) s_realloc (self->from, count, sizeof (int32_t));
-        self->to = (int32_t *) s_realloc (self->to, count, sizeof (int32_t));
-        self->cap = (int64_t *) s_realloc (self->cap, count, sizeof (int64_t));
-        self->cost = (int64_t *) s_realloc (self->cost, count, sizeof (int64_t));
+        self->from = (int32_t *) mcf_realloc (self->from, count, sizeof (int32_t));
+        self->to = (int32_t *) mcf_realloc (self->to, count, sizeof (int32_t));
+        self->cap = (int64_t *) mcf_realloc (self->cap, count, sizeof (int64_t));
+        self->cost = (int64_t *) mcf_realloc (self->cost, count, sizeof (int64_t));
     }
     int32_t arc = self->arcs++;
     self->from[arc] = from;
@@ -268,7 +245,7 @@ s_read_problem (s_reader_t *r, char *cursor, long long line)
     int32_t hint = arcs < (1 << 20) ? (int32_t) arcs : (1 << 20);
     r->instance = mcf_dimacs_new ((int32_t) nodes, hint);
     r->declared_arcs = arcs;
-    r->has_supply = (uint8_t *) s_alloc ((size_t) nodes, 1);
+    r->has_supply = (uint8_t *) mcf_alloc ((size_t) nodes, 1);
     return 0;
 }
 
@@ -584,9 +561,9 @@ mcf_dimacs_gen_county (int32_t n_vol, int32_t n_req, int32_t candidates, uint64_
     int32_t villages = n_vol / 250;
     villages = villages < 4 ? 4 : villages > 4000 ? 4000 : villages;
     int32_t towns = villages / 15 > 0 ? villages / 15 : 1;
-    s_point_t *town = (s_point_t *) s_alloc ((size_t) towns, sizeof (s_point_t));
-    s_point_t *village = (s_point_t *) s_alloc ((size_t) villages, sizeof (s_point_t));
-    double *weight_sum = (double *) s_alloc ((size_t) villages, sizeof (double));
+    s_point_t *town = (s_point_t *) mcf_alloc ((size_t) towns, sizeof (s_point_t));
+    s_point_t *village = (s_point_t *) mcf_alloc ((size_t) villages, sizeof (s_point_t));
+    double *weight_sum = (double *) mcf_alloc ((size_t) villages, sizeof (double));
     for (int32_t t = 0; t < towns; t++) {
         town[t].x = 5000.0 + s_rng_unit (&rng) * (S_COUNTY_M - 10000.0);
         town[t].y = 5000.0 + s_rng_unit (&rng) * (S_COUNTY_M - 10000.0);
@@ -603,13 +580,13 @@ mcf_dimacs_gen_county (int32_t n_vol, int32_t n_req, int32_t candidates, uint64_
     }
 
     //  Volunteers: home village, position, skills, reliability, hours served recently.
-    s_point_t *v_at = (s_point_t *) s_alloc ((size_t) n_vol, sizeof (s_point_t));
-    int32_t *v_village = (int32_t *) s_alloc ((size_t) n_vol, sizeof (int32_t));
-    uint32_t *v_skills = (uint32_t *) s_alloc ((size_t) n_vol, sizeof (uint32_t));
-    int32_t *v_hours = (int32_t *) s_alloc ((size_t) n_vol, sizeof (int32_t));
-    int32_t *v_reliability = (int32_t *) s_alloc ((size_t) n_vol, sizeof (int32_t));
-    int32_t *members_start = (int32_t *) s_alloc ((size_t) villages + 1, sizeof (int32_t));
-    int32_t *members = (int32_t *) s_alloc ((size_t) n_vol, sizeof (int32_t));
+    s_point_t *v_at = (s_point_t *) mcf_alloc ((size_t) n_vol, sizeof (s_point_t));
+    int32_t *v_village = (int32_t *) mcf_alloc ((size_t) n_vol, sizeof (int32_t));
+    uint32_t *v_skills = (uint32_t *) mcf_alloc ((size_t) n_vol, sizeof (uint32_t));
+    int32_t *v_hours = (int32_t *) mcf_alloc ((size_t) n_vol, sizeof (int32_t));
+    int32_t *v_reliability = (int32_t *) mcf_alloc ((size_t) n_vol, sizeof (int32_t));
+    int32_t *members_start = (int32_t *) mcf_alloc ((size_t) villages + 1, sizeof (int32_t));
+    int32_t *members = (int32_t *) mcf_alloc ((size_t) n_vol, sizeof (int32_t));
     for (int32_t v = 0; v < n_vol; v++) {
         int32_t home = s_pick_weighted (&rng, weight_sum, villages);
         v_village[v] = home;
@@ -629,16 +606,17 @@ mcf_dimacs_gen_county (int32_t n_vol, int32_t n_req, int32_t candidates, uint64_
     }
     for (int32_t i = 0; i < villages; i++)
         members_start[i + 1] += members_start[i];
-    int32_t *fill = (int32_t *) s_alloc ((size_t) villages, sizeof (int32_t));
+    int32_t *fill = (int32_t *) mcf_alloc ((size_t) villages, sizeof (int32_t));
     for (int32_t v = 0; v < n_vol; v++)
         members[members_start[v_village[v]] + fill[v_village[v]]++] = v;
     free (fill);
 
     //  For each village, its nearest villages (itself first), computed when first needed.
     int32_t near_count = villages < S_NEAR_VILLAGES ? villages : S_NEAR_VILLAGES;
-    int32_t *near = (int32_t *) s_alloc ((size_t) villages * (size_t) near_count, sizeof (int32_t));
-    uint8_t *near_done = (uint8_t *) s_alloc ((size_t) villages, 1);
-    s_near_t *order = (s_near_t *) s_alloc ((size_t) villages, sizeof (s_near_t));
+    int32_t *near =
+        (int32_t *) mcf_alloc ((size_t) villages * (size_t) near_count, sizeof (int32_t));
+    uint8_t *near_done = (uint8_t *) mcf_alloc ((size_t) villages, 1);
+    s_near_t *order = (s_near_t *) mcf_alloc ((size_t) villages, sizeof (s_near_t));
 
     int32_t sink = n_req + n_vol + 1;
     int64_t arcs = (int64_t) n_req * (candidates + 2) + n_vol;
@@ -646,11 +624,11 @@ mcf_dimacs_gen_county (int32_t n_vol, int32_t n_req, int32_t candidates, uint64_
 
     //  Requests: village, position, missing headcount 1-3, needed skill (or none), urgency 1-5,
     //  care group (0 general, 1 children, 2 disabled, 3 elderly living alone).
-    s_point_t *r_at = (s_point_t *) s_alloc ((size_t) n_req, sizeof (s_point_t));
-    int32_t *r_village = (int32_t *) s_alloc ((size_t) n_req, sizeof (int32_t));
-    int32_t *r_skill = (int32_t *) s_alloc ((size_t) n_req, sizeof (int32_t));
-    int64_t *r_headcount = (int64_t *) s_alloc ((size_t) n_req, sizeof (int64_t));
-    int64_t *r_penalty = (int64_t *) s_alloc ((size_t) n_req, sizeof (int64_t));
+    s_point_t *r_at = (s_point_t *) mcf_alloc ((size_t) n_req, sizeof (s_point_t));
+    int32_t *r_village = (int32_t *) mcf_alloc ((size_t) n_req, sizeof (int32_t));
+    int32_t *r_skill = (int32_t *) mcf_alloc ((size_t) n_req, sizeof (int32_t));
+    int64_t *r_headcount = (int64_t *) mcf_alloc ((size_t) n_req, sizeof (int64_t));
+    int64_t *r_penalty = (int64_t *) mcf_alloc ((size_t) n_req, sizeof (int64_t));
     int64_t total_headcount = 0;
     for (int32_t r = 0; r < n_req; r++) {
         //  Half the requests follow population, half come from any village alike: remote
@@ -673,8 +651,8 @@ mcf_dimacs_gen_county (int32_t n_vol, int32_t n_req, int32_t candidates, uint64_
 
     //  Candidates: four fifths from the request's own and the nearest villages (a third of
     //  those at most from any one village), the rest from anywhere in the county.
-    int32_t *mark = (int32_t *) s_alloc ((size_t) n_vol, sizeof (int32_t));
-    int32_t *chosen = (int32_t *) s_alloc ((size_t) candidates, sizeof (int32_t));
+    int32_t *mark = (int32_t *) mcf_alloc ((size_t) n_vol, sizeof (int32_t));
+    int32_t *chosen = (int32_t *) mcf_alloc ((size_t) candidates, sizeof (int32_t));
     int32_t near_quota = candidates - candidates / 5;
     int32_t per_village = near_quota / 3 > 1 ? near_quota / 3 : 1;
     for (int32_t r = 0; r < n_req; r++) {
