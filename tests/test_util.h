@@ -26,7 +26,8 @@ static inline void
 test_nth_id_number (int n, char out[19])
 {
     char body[18];
-    snprintf (body, sizeof body, "4310221980%02d15%03d", 1 + (n / 1000) % 12, n % 1000);
+    unsigned k = (unsigned) n;
+    snprintf (body, sizeof body, "4310221980%02u15%03u", 1 + (k / 1000) % 12, k % 1000);
     test_id_number (body, out);
 }
 
