@@ -1,18 +1,30 @@
-/*  bench_dispatch.c — one dispatch round at county scale: 100,000 volunteers and 10,000 open
-    requests spread over a county's 400 villages, loaded with COPY straight into match's
-    tables. Prints the candidate generation time, the solve time, the offers made and the
-    peak memory of the round, and beside them the greedy assignment of the same candidates
-    (each request in turn takes its cheapest free candidates): total cost, staffed share and
-    care-group share.
+/*  bench_dispatch.c — dispatch at county scale: 100,000 volunteers and 10,000 open requests
+    spread over a county's 400 villages, loaded with COPY straight into match's tables.
+
+    The cold round: one round over all of them. Prints the candidate generation time, the
+    solve time, the offers made and the peak memory of the round, and beside them the greedy
+    assignment of the same candidates (each request in turn takes its cheapest free
+    candidates): total cost, staffed share and care-group share.
+
+    Steady load, after it on the same volunteers: requests posted by plain INSERTs at RATE a
+    second (20) for DURATION seconds (20) while a round runs every ROUND_MS (2000, the
+    service's default). Prints the time from a request's publication to its first offer
+    (p50, p99, max), the requests posted and offered and the mean round, and beside them
+    what the round interval alone costs and a plain INSERT + SELECT.
 
     Run it with scripts/bench dispatch (a throwaway cluster), or under scripts/test's
     environment. VOLUNTEERS and REQUESTS in the environment change the sizes.  */
 #include "harness.h"
 #include "../services/match/match_dispatch_store.h"
+#include "../services/match/match_plan.h"
 #include "st_log.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -88,10 +100,18 @@ s_village (int t, int v, char code[13], double *lat, double *lon)
     *lon = 112.7 + (t % 5) * 0.1 + (v % 5) * 0.02;
 }
 
-static double
-s_jitter (double span)
+//  A draw from rand () when `seed` is NULL (the cold round's sequence), else from rand_r:
+//  the poster thread keeps a sequence of its own rather than share rand ()'s state.
+static int
+s_rand (unsigned *seed)
 {
-    return ((double) rand () / RAND_MAX - 0.5) * span;
+    return seed ? rand_r (seed) : rand ();
+}
+
+static double
+s_jitter (unsigned *seed, double span)
+{
+    return ((double) s_rand (seed) / RAND_MAX - 0.5) * span;
 }
 
 static double
@@ -100,6 +120,57 @@ s_ms (void)
     struct timespec ts;
     clock_gettime (CLOCK_MONOTONIC, &ts);
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+//  A time as COPY and text parameters take it, in UTC.
+static void
+s_utc (time_t when, char text[32])
+{
+    struct tm tm;
+    gmtime_r (&when, &tm);
+    strftime (text, 32, "%Y-%m-%d %H:%M:%S+00", &tm);
+}
+
+//  A service request as both phases post them: in one of the county's villages, a two-hour
+//  window two to eight days ahead, no skill, one or two; one in five urgent.
+typedef struct {
+    char region[13];
+    double lat, lon;
+    char start[32], end[32]; //  UTC
+    int age;                 //  seconds since posted, for the cold round's backlog
+    int headcount;
+    char skills[64]; //  an array literal
+    const char *urgency;
+} s_request_t;
+
+//  Draws a request (`seed` as s_rand). The draws come in the order the cold round's data
+//  were always drawn in (gcc evaluated the arguments of one call right to left), so the
+//  cold round loads the same rows from the same sequence as before.
+static void
+s_request (unsigned *seed, time_t now, s_request_t *self)
+{
+    int t = s_rand (seed) % TOWNSHIPS, v = s_rand (seed) % VILLAGES;
+    double lat, lon;
+    s_village (t, v, self->region, &lat, &lon);
+    static const int hours[] = {8, 10, 14, 19};
+    int64_t local_day = ((int64_t) now + 8 * 3600) / 86400 + 2 + s_rand (seed) % 7;
+    time_t start = (time_t) (local_day * 86400 + hours[s_rand (seed) % 4] * 3600 - 8 * 3600);
+    s_utc (start, self->start);
+    s_utc (start + 7200, self->end);
+    self->age = s_rand (seed) % 10 < 7 ? 0 : s_rand (seed) % 3 ? 120 : 600;
+    int dice = s_rand (seed) % 20;
+    snprintf (self->skills, sizeof self->skills, "{}");
+    if (dice >= 8)
+        snprintf (self->skills, sizeof self->skills, "{%s}", s_skills[s_rand (seed) % 8]);
+    if (dice == 19) {
+        const char *second = s_skills[4 + s_rand (seed) % 4];
+        const char *first = s_skills[s_rand (seed) % 4];
+        snprintf (self->skills, sizeof self->skills, "{%s,%s}", first, second);
+    }
+    self->urgency = s_rand (seed) % 5 ? "normal" : "urgent";
+    self->headcount = 1 + s_rand (seed) % 3;
+    self->lon = lon + s_jitter (seed, 0.02);
+    self->lat = lat + s_jitter (seed, 0.02);
 }
 
 //  Loads the volunteers, residents and requests.
@@ -127,7 +198,7 @@ s_load (PGconn *pg, int volunteers, int requests)
                                     : "ev");
                     any = true;
                 }
-        s_add (&text, "}\t%.6f\t%.6f\n", lat + s_jitter (0.02), lon + s_jitter (0.02));
+        s_add (&text, "}\t%.6f\t%.6f\n", lat + s_jitter (NULL, 0.02), lon + s_jitter (NULL, 0.02));
     }
     s_copy (pg,
             "COPY match.supply (volunteer_id, name, region, skills, status, registry_seq,"
@@ -139,113 +210,72 @@ s_load (PGconn *pg, int volunteers, int requests)
     s_copy (pg, "COPY match.residents (id, region, care_tags, registry_seq) FROM STDIN", &text);
     time_t now = time (NULL);
     for (int i = 1; i <= requests; i++) {
-        int t = rand () % TOWNSHIPS, v = rand () % VILLAGES;
-        char code[13];
-        double lat, lon;
-        s_village (t, v, code, &lat, &lon);
-        static const int hours[] = {8, 10, 14, 19};
-        int64_t local_day = ((int64_t) now + 8 * 3600) / 86400 + 2 + rand () % 7;
-        time_t start = (time_t) (local_day * 86400 + hours[rand () % 4] * 3600 - 8 * 3600);
-        time_t end = start + 7200;
-        int age = rand () % 10 < 7 ? 0 : rand () % 3 ? 120 : 600;
-        time_t created = now - age;
-        char start_text[32], end_text[32], created_text[32];
-        struct tm tm;
-        gmtime_r (&start, &tm);
-        strftime (start_text, sizeof start_text, "%Y-%m-%d %H:%M:%S+00", &tm);
-        gmtime_r (&end, &tm);
-        strftime (end_text, sizeof end_text, "%Y-%m-%d %H:%M:%S+00", &tm);
-        gmtime_r (&created, &tm);
-        strftime (created_text, sizeof created_text, "%Y-%m-%d %H:%M:%S+00", &tm);
-        int dice = rand () % 20;
-        char need[64] = "{}";
-        if (dice >= 8)
-            snprintf (need, sizeof need, "{%s}", s_skills[rand () % 8]);
-        if (dice == 19)
-            snprintf (need, sizeof need, "{%s,%s}", s_skills[rand () % 4],
-                      s_skills[4 + rand () % 4]);
-        s_add (&text, "助老\t请求%d\t说明\t%s\t%.6f\t%.6f\t%s\t%s\t60\t%d\t%s\t%s\t%d\tbench\t%s\n",
-               i, code, lat + s_jitter (0.02), lon + s_jitter (0.02), start_text, end_text,
-               1 + rand () % 3, need, rand () % 5 ? "normal" : "urgent", i, created_text);
+        s_request_t request;
+        s_request (NULL, now, &request);
+        char created_text[32];
+        s_utc (now - request.age, created_text);
+        s_add (&text,
+               "助老\t请求%d\t说明\t%s\t%.6f\t%.6f\t%s\t%s\t60\t%d\t%s\t%s\t%d\tbench\t%s\t%s\n", i,
+               request.region, request.lat, request.lon, request.start, request.end,
+               request.headcount, request.skills, request.urgency, i, created_text, created_text);
     }
     s_copy (pg,
             "COPY match.requests (category, title, description, region, lat, lon,"
             " earliest_start, latest_end, duration_minutes, headcount, skills, urgency,"
-            " resident_id, created_by, created_at) FROM STDIN",
+            " resident_id, created_by, created_at, published_at) FROM STDIN",
             &text);
     free (text.data);
     PQclear (PQexec (pg, "ANALYZE match.supply; ANALYZE match.requests;"
                          " ANALYZE match.residents"));
 }
 
-//  The greedy assignment of the same candidates, inside a transaction rolled back: each
-//  request in id order takes its cheapest candidates not taken yet.
+//  The greedy assignment of the same candidates at the same costs (match_plan), inside a
+//  transaction rolled back: each request in id order takes its cheapest candidates not taken
+//  yet.
 static void
 s_greedy (st_db_t *db, int volunteers)
 {
     st_error_t err;
     st_db_run (db, "BEGIN", &err);
-    st_params_t params = {0};
-    st_params_int (&params, 60);
-    st_params_int (&params, 300);
-    PGresult *demand, *candidates;
+    match_weights_t weights;
+    match_weights_load (&weights);
+    match_plan_t plan;
     double began = s_ms ();
-    st_db_exec (db, "dispatch_plan_walk", NULL, NULL, &err);
-    if (st_db_exec (db, "dispatch_demand", &params, &demand, &err) != ST_OK) {
-        fprintf (stderr, "demand: %s\n", err.message);
+    if (match_plan_build (db, &weights, 60, 300, 50, &plan, &err) != ST_OK) {
+        fprintf (stderr, "plan: %s\n", err.message);
         exit (1);
     }
-    st_params_clear (&params);
-    st_params_int (&params, 60);
-    st_params_int (&params, 300);
-    st_params_int (&params, 50);
-    if (st_db_exec (db, "dispatch_candidates", &params, &candidates, &err) != ST_OK) {
-        fprintf (stderr, "candidates: %s\n", err.message);
-        exit (1);
-    }
-    st_params_clear (&params);
-    double query_ms = s_ms () - began;
+    double plan_ms = s_ms () - began;
     bool *taken = calloc ((size_t) volunteers + 2, sizeof (bool));
     int64_t cost = 0, missing_total = 0, served = 0, cared_missing = 0, cared_served = 0;
-    int rows = PQntuples (candidates), row = 0;
-    for (int i = 0; i < PQntuples (demand); i++) {
-        int64_t id = atoll (PQgetvalue (demand, i, 0));
-        int64_t missing = atoll (PQgetvalue (demand, i, 1));
-        bool urgent = PQgetvalue (demand, i, 2)[0] == 't';
-        bool cared = PQgetvalue (demand, i, 3)[0] == 't';
-        missing_total += missing;
-        cared_missing += cared ? missing : 0;
-        while (row < rows && atoll (PQgetvalue (candidates, row, 0)) < id)
-            row++;
-        //  This request's candidates, cheapest first (at most 50: selection by hand).
-        int first = row, count = 0;
-        while (row + count < rows && atoll (PQgetvalue (candidates, row + count, 0)) == id)
-            count++;
-        int64_t costs[64];
-        for (int k = 0; k < count && k < 64; k++)
-            costs[k] = match_dispatch_pair_cost (atof (PQgetvalue (candidates, first + k, 2)),
-                                                 PQgetvalue (candidates, first + k, 3)[0] == 't',
-                                                 atoll (PQgetvalue (candidates, first + k, 4)));
+    int32_t at = 0;
+    for (int32_t r = 0; r < plan.requests; r++) {
+        const match_demand_t *demand = &plan.demand[r];
+        missing_total += demand->missing;
+        cared_missing += demand->cared ? demand->missing : 0;
+        int32_t first = at;
+        while (at < plan.pair_count && plan.pairs[at].request == r)
+            at++;
         int64_t got = 0;
-        while (got < missing) {
-            int best = -1;
-            for (int k = 0; k < count && k < 64; k++) {
-                int64_t v = atoll (PQgetvalue (candidates, first + k, 1));
-                if (!taken[v] && (best < 0 || costs[k] < costs[best]))
+        while (got < demand->missing) {
+            int32_t best = -1;
+            for (int32_t k = first; k < at; k++)
+                if (!taken[plan.pairs[k].volunteer_id]
+                    && (best < 0 || plan.pairs[k].cost < plan.pairs[best].cost))
                     best = k;
-            }
             if (best < 0)
                 break;
-            taken[atoll (PQgetvalue (candidates, first + best, 1))] = true;
-            cost += costs[best];
+            taken[plan.pairs[best].volunteer_id] = true;
+            cost += plan.pairs[best].cost;
             got++;
         }
         served += got;
-        cared_served += cared ? got : 0;
-        cost += (missing - got) * match_dispatch_penalty (urgent, cared);
+        cared_served += demand->cared ? got : 0;
+        cost += (demand->missing - got) * demand->penalty;
     }
-    printf ("candidates (demand + candidate queries): %.0f ms, %d requests, %d pairs\n", query_ms,
-            PQntuples (demand), rows);
+    printf ("candidates (match_plan): %.0f ms (queries %.0f ms, fitting and ranking %.0f ms),"
+            " %d requests, %d pairs, %d volunteers read\n",
+            plan_ms, plan.read_ms, plan.walk_ms, plan.requests, plan.pair_count, plan.volunteers);
     printf ("greedy:   cost %lld, staffed %.1f%% (%lld of %lld), care-group %.1f%% (%lld of "
             "%lld)\n",
             (long long) cost, 100.0 * served / (missing_total ? missing_total : 1),
@@ -253,9 +283,307 @@ s_greedy (st_db_t *db, int volunteers)
             100.0 * cared_served / (cared_missing ? cared_missing : 1), (long long) cared_served,
             (long long) cared_missing);
     free (taken);
-    PQclear (demand);
-    PQclear (candidates);
+    match_plan_clear (&plan);
     st_db_run (db, "ROLLBACK", &err);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  Steady load: requests posted at a fixed rate while rounds run on the service's schedule
+
+//  The plain INSERT a request is posted with (what request.create stores, without the rpc).
+#define S_POST_SQL                                                                                   \
+    "INSERT INTO match.requests (category, title, description, region, lat, lon,"                    \
+    " earliest_start, latest_end, duration_minutes, headcount, skills, urgency, resident_id,"        \
+    " created_by, published_at) VALUES ('助老', $1, '说明', $2, $3, $4, $5, $6, 60, $7, $8, $9," \
+    " $10, 'bench', now ())"                                                                         \
+    " RETURNING id"
+//  The plain SELECT a poster would read its offers with.
+#define S_OFFERS_SQL "SELECT id, volunteer_id, status FROM match.offers WHERE request_id = $1"
+
+//  A whole number from the environment, `fallback` when unset or outside [low, high].
+static int
+s_env_int (const char *name, int fallback, int low, int high)
+{
+    const char *value = getenv (name);
+    int number = value ? atoi (value) : fallback;
+    return number >= low && number <= high ? number : fallback;
+}
+
+//  Seconds since the epoch (CLOCK_REALTIME): the clock PostgreSQL's now () reads on this
+//  machine, so a commit time and a created_at compare.
+static double
+s_epoch (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_REALTIME, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+//  Sleeps until `ms` on the s_ms clock.
+static void
+s_sleep_until (double ms)
+{
+    struct timespec ts = {(time_t) (ms / 1e3), (long) ((ms - (time_t) (ms / 1e3) * 1e3) * 1e6)};
+    while (clock_nanosleep (CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+        ;
+}
+
+//  A connection of its own as match's role; exits when it cannot connect or prepare.
+static PGconn *
+s_connect (harness_t *h)
+{
+    char conninfo[600];
+    snprintf (conninfo, sizeof conninfo, "%s user=match", harness_conninfo (h));
+    PGconn *pg = PQconnectdb (conninfo);
+    if (PQstatus (pg) != CONNECTION_OK) {
+        fprintf (stderr, "could not connect as \"match\": %s", PQerrorMessage (pg));
+        exit (1);
+    }
+    const char *names[] = {"post", "offers"}, *sql[] = {S_POST_SQL, S_OFFERS_SQL};
+    for (int i = 0; i < 2; i++) {
+        PGresult *res = PQprepare (pg, names[i], sql[i], 0, NULL);
+        if (PQresultStatus (res) != PGRES_COMMAND_OK) {
+            fprintf (stderr, "could not prepare \"%s\": %s", names[i], PQerrorMessage (pg));
+            exit (1);
+        }
+        PQclear (res);
+    }
+    return pg;
+}
+
+//  Posts one request shaped like the cold round's, for a resident among 1..residents (three
+//  in ten in a care group). Returns its id, -1 when the INSERT failed (said on stderr).
+static int64_t
+s_post (PGconn *pg, unsigned *seed, int residents, const char *title)
+{
+    s_request_t request;
+    s_request (seed, time (NULL), &request);
+    char lat[32], lon[32], headcount[16], resident[16];
+    snprintf (lat, sizeof lat, "%.6f", request.lat);
+    snprintf (lon, sizeof lon, "%.6f", request.lon);
+    snprintf (headcount, sizeof headcount, "%d", request.headcount);
+    snprintf (resident, sizeof resident, "%d", 1 + s_rand (seed) % residents);
+    const char *values[] = {title,           request.region, lat,       lon,
+                            request.start,   request.end,    headcount, request.skills,
+                            request.urgency, resident};
+    PGresult *res = PQexecPrepared (pg, "post", 10, values, NULL, NULL, 0);
+    int64_t id = -1;
+    if (PQresultStatus (res) == PGRES_TUPLES_OK)
+        id = atoll (PQgetvalue (res, 0, 0));
+    else
+        fprintf (stderr, "could not post a request: %s", PQerrorMessage (pg));
+    PQclear (res);
+    return id;
+}
+
+//  The poster thread's work and what it reports.
+typedef struct {
+    harness_t *h;     //  only for its connection string, read-only
+    double rate;      //  requests per second
+    int count;        //  requests to post
+    int residents;    //  resident ids drawn from 1..residents
+    int posted;       //  read after the join
+    double seconds;   //  from the first post to the last commit, read after the join
+    atomic_bool done; //  set once the last INSERT has committed
+} s_poster_t;
+
+//  Posts `count` requests at fixed instants, i / rate after the start, on its own connection
+//  (as request.create's callers would be, never in a round's way): an INSERT that runs late
+//  does not push back those after it, so the rate is what was asked for.
+static void *
+s_poster_run (void *args)
+{
+    s_poster_t *self = args;
+    PGconn *pg = s_connect (self->h);
+    unsigned seed = 2027;
+    double began = s_ms ();
+    for (int i = 0; i < self->count; i++) {
+        s_sleep_until (began + i * 1e3 / self->rate);
+        char title[32];
+        snprintf (title, sizeof title, "稳态%d", i + 1);
+        if (s_post (pg, &seed, self->residents, title) > 0)
+            self->posted++;
+    }
+    self->seconds = (s_ms () - began) / 1e3;
+    PQfinish (pg);
+    atomic_store (&self->done, true);
+    return NULL;
+}
+
+//  One round of the steady phase.
+typedef struct {
+    double began;      //  s_epoch () when it began (its snapshot is taken just after)
+    double committed;  //  s_epoch () when its COMMIT returned
+    double ms;         //  its length
+    int64_t max_offer; //  the largest offer id visible once it committed
+} s_round_t;
+
+static int
+s_compare_doubles (const void *a, const void *b)
+{
+    double x = *(const double *) a, y = *(const double *) b;
+    return (x > y) - (x < y);
+}
+
+//  The p-th percentile (nearest rank) of `count` sorted values.
+static double
+s_percentile (const double *sorted, int count, int p)
+{
+    int rank = (p * count + 99) / 100;
+    return sorted[rank > 0 ? rank - 1 : 0];
+}
+
+//  The plain SQL baseline: one INSERT of a request and one SELECT of its offers, back to back
+//  on a connection of their own, `count` times. Run after the last round, so the requests it
+//  adds are never dispatched. Prints its p50 and p99.
+static void
+s_plain_sql (harness_t *h, int residents, int count)
+{
+    PGconn *pg = s_connect (h);
+    unsigned seed = 2028;
+    double *ms = calloc ((size_t) count, sizeof (double));
+    if (!ms)
+        abort ();
+    for (int i = 0; i < count; i++) {
+        double began = s_ms ();
+        int64_t id = s_post (pg, &seed, residents, "基线");
+        char text[24];
+        snprintf (text, sizeof text, "%lld", (long long) id);
+        const char *values[] = {text};
+        PQclear (PQexecPrepared (pg, "offers", 1, values, NULL, NULL, 0));
+        ms[i] = s_ms () - began;
+    }
+    qsort (ms, (size_t) count, sizeof (double), s_compare_doubles);
+    printf ("plain SQL: one INSERT of a request + one SELECT of its offers: p50 %.2f ms, p99 "
+            "%.2f ms (%d pairs)\n",
+            s_percentile (ms, count, 50), s_percentile (ms, count, 99), count);
+    free (ms);
+    PQfinish (pg);
+}
+
+//  Posts requests at RATE a second for DURATION seconds while rounds run every ROUND_MS, as
+//  the service's ticker runs them (the interval counts from a round's end), then prints the
+//  time from each request's created_at to the commit of the round that made its first offer.
+//  The cold round's requests and offers are gone first: its leftover demand would make every
+//  round a backlog drain and its pending offers would hold a tenth of the volunteers (one
+//  pending offer each), where a steady county has neither; the volunteers stay.
+static void
+s_steady (harness_t *h, st_db_t *db, int residents)
+{
+    int rate = s_env_int ("RATE", 20, 1, 10000);
+    int duration = s_env_int ("DURATION", 20, 1, 3600);
+    int round_ms = s_env_int ("ROUND_MS", 2000, 1, 600000);
+    //  CASCADE: whatever refers to requests (commitments, service records) goes with them.
+    harness_sql (h, "TRUNCATE match.offers, match.requests CASCADE");
+    //  The planner sees small tables, as autovacuum would soon tell it in service.
+    harness_sql (h, "ANALYZE match.offers; ANALYZE match.requests");
+    st_db_statement (db, "bench_offers_max", "SELECT coalesce (max (id), 0) FROM offers");
+
+    s_poster_t poster = {.h = h, .rate = rate, .count = rate * duration, .residents = residents};
+    atomic_init (&poster.done, false);
+    pthread_t thread;
+    if (pthread_create (&thread, NULL, s_poster_run, &poster)) {
+        fprintf (stderr, "could not start the poster thread\n");
+        exit (1);
+    }
+    //  Rounds until one has begun after the last post committed, so every request has had
+    //  at least one round that could see it.
+    int rounds = 0, room = 64;
+    s_round_t *round = calloc ((size_t) room, sizeof (s_round_t));
+    if (!round)
+        abort ();
+    for (bool last = false; !last; rounds++) {
+        last = atomic_load (&poster.done);
+        if (rounds == room) {
+            room *= 2;
+            round = realloc (round, (size_t) room * sizeof (s_round_t));
+            if (!round)
+                abort ();
+        }
+        st_error_t err;
+        round[rounds].began = s_epoch ();
+        double began = s_ms ();
+        if (match_dispatch_round (db, NULL, &err) != ST_OK) {
+            fprintf (stderr, "round: %s\n", err.message);
+            exit (1);
+        }
+        round[rounds].committed = s_epoch ();
+        double ended = s_ms ();
+        round[rounds].ms = ended - began;
+        PGresult *res;
+        if (st_db_exec (db, "bench_offers_max", NULL, &res, &err) != ST_OK) {
+            fprintf (stderr, "offers: %s\n", err.message);
+            exit (1);
+        }
+        round[rounds].max_offer = atoll (PQgetvalue (res, 0, 0));
+        PQclear (res);
+        if (!last)
+            s_sleep_until (ended + round_ms);
+    }
+    pthread_join (thread, NULL);
+
+    //  Each request's created_at and first offer; the first round whose visible maximum
+    //  reaches that offer is the one whose commit made it visible (offers are made only by
+    //  rounds, with ascending ids).
+    PGresult *res = PQexec (harness_pg (h), "SELECT extract (epoch FROM r.created_at), min (o.id)"
+                                            " FROM match.requests r LEFT JOIN match.offers o"
+                                            " ON o.request_id = r.id GROUP BY r.id ORDER BY r.id");
+    if (PQresultStatus (res) != PGRES_TUPLES_OK) {
+        fprintf (stderr, "requests: %s", PQerrorMessage (harness_pg (h)));
+        exit (1);
+    }
+    int requests = PQntuples (res), offered = 0, first_chance = 0;
+    double *ms = calloc ((size_t) requests + 1, sizeof (double));
+    if (!ms)
+        abort ();
+    for (int row = 0; row < requests; row++) {
+        if (PQgetisnull (res, row, 1))
+            continue;
+        double created = atof (PQgetvalue (res, row, 0));
+        int64_t offer = atoll (PQgetvalue (res, row, 1));
+        int k = 0, chance = 0;
+        while (k < rounds && round[k].max_offer < offer)
+            k++;
+        while (chance < rounds && round[chance].began < created)
+            chance++;
+        if (k == rounds)
+            continue; //  not possible: the offer was read after the last round
+        ms[offered++] = (round[k].committed - created) * 1e3;
+        //  created_at is the INSERT's start, a little before its commit: a round begun in
+        //  between counts as a chance it could not take (rare at these rates).
+        first_chance += k == chance;
+    }
+    PQclear (res);
+    qsort (ms, (size_t) offered, sizeof (double), s_compare_doubles);
+    double round_total = 0, round_max = 0;
+    for (int k = 0; k < rounds; k++) {
+        round_total += round[k].ms;
+        round_max = round[k].ms > round_max ? round[k].ms : round_max;
+    }
+    double round_mean = round_total / rounds;
+    printf ("steady load: %d requests/s for %d s, a round every %d ms after the last one ended "
+            "(as the service's ticker)\n",
+            rate, duration, round_ms);
+    printf ("posted %d in %.1f s, offered %d (%d still without an offer after the last round, "
+            "left out of the percentiles)\n",
+            poster.posted, poster.seconds, offered, requests - offered);
+    if (offered > 0) {
+        double p50 = s_percentile (ms, offered, 50);
+        printf ("time to offer (created_at to the commit of the round making its first offer):"
+                " p50 %.0f ms, p99 %.0f ms, max %.0f ms\n",
+                p50, s_percentile (ms, offered, 99), ms[offered - 1]);
+        printf ("rounds: %d, mean %.0f ms, max %.0f ms; offered by the first round begun after "
+                "posting: %d of %d\n",
+                rounds, round_mean, round_max, first_chance, offered);
+        //  A request waits for the next round's start, uniform over a round and its interval,
+        //  then for that round to commit.
+        printf ("baseline: p50 - ROUND_MS/2 = %.0f ms; the schedule alone, (ROUND_MS + round) / 2"
+                " + round = %.0f ms\n",
+                p50 - round_ms / 2.0, (round_ms + round_mean) / 2 + round_mean);
+    }
+    free (ms);
+    free (round);
+    s_plain_sql (h, residents, 200);
 }
 
 int
@@ -274,31 +602,6 @@ main (void)
     printf ("loaded %d volunteers, %d requests in %.0f ms\n", volunteers, requests,
             s_ms () - began);
 
-    //  BENCH_EXPLAIN=1 prints the plan of the candidate query as it runs.
-    if (getenv ("BENCH_EXPLAIN")) {
-        PGconn *pg = harness_pg (h);
-        PQclear (PQexec (pg, "SET search_path = match; SET enable_seqscan = off;"
-                             " SET enable_bitmapscan = off; SET enable_sort = off; SET jit = off"));
-        char sql[16384];
-        snprintf (sql, sizeof sql, "EXPLAIN (ANALYZE, BUFFERS) %s",
-                  match_dispatch_store_sql ("dispatch_candidates"));
-        const char *values[] = {"60", "300", "50"};
-        PGresult *res = PQexecParams (pg, sql, 3, NULL, values, NULL, NULL, 0);
-        for (int row = 0; row < PQntuples (res); row++)
-            printf ("%s\n", PQgetvalue (res, row, 0));
-        if (PQresultStatus (res) != PGRES_TUPLES_OK)
-            printf ("explain: %s", PQerrorMessage (pg));
-        PQclear (res);
-        res = PQexec (pg, "EXPLAIN SELECT volunteer_id FROM supply ORDER BY geo_point (lat, lon)"
-                          " <-> geo_point (25.3, 112.9) LIMIT 5");
-        for (int row = 0; row < PQntuples (res); row++)
-            printf ("%s\n", PQgetvalue (res, row, 0));
-        if (PQresultStatus (res) != PGRES_TUPLES_OK)
-            printf ("explain: %s", PQerrorMessage (pg));
-        PQclear (res);
-        PQclear (PQexec (pg, "RESET search_path; RESET enable_seqscan; RESET enable_bitmapscan;"
-                             " RESET enable_sort"));
-    }
     st_db_t *db = st_db_new (harness_conninfo (h), "match", "match");
     match_dispatch_store_prepare (db);
     s_greedy (db, volunteers);
@@ -326,6 +629,8 @@ main (void)
             (long long) stats.offers);
     printf ("peak memory of this process (getrusage): %ld MiB\n", usage.ru_maxrss / 1024);
     printf ("offers in the database: %s\n", harness_sql (h, "SELECT count (*) FROM match.offers"));
+
+    s_steady (h, db, requests);
     st_db_destroy (&db);
     harness_destroy (&h);
     return 0;

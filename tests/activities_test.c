@@ -857,6 +857,124 @@ test_activity_create (void **state)
 }
 
 //  ---------------------------------------------------------------------------------------
+//  activity.update
+
+//  activity.update: the fields given change and nothing else; a larger capacity confirms the
+//  first in line in arrival order and each is told; a smaller one than those confirmed, an
+//  end before the start, an activity of another region, one already started or cancelled,
+//  and an update of nothing are refused naming the field and change nothing.
+static void
+test_update_activity (void **state)
+{
+    s_fixture_t *self = s_start (state, "act_update");
+    s_supply (self, 1, 5, "{}", 0, "NULL");
+    s_plan_t plan = {.capacity = 2, .closes_in = 6 * 86400};
+    char *id = s_activity (self, "社区义诊", &plan);
+    for (int v = 1; v <= 5; v++) {
+        char volunteer[4];
+        snprintf (volunteer, sizeof volunteer, "%d", v);
+        s_signup_as (self, id, volunteer, v <= 2 ? "confirmed" : "waitlisted", v <= 2 ? 0 : v - 2);
+    }
+    msg_activity_t activity;
+    st_error_t err;
+    msg_actor_t township = s_admin ("region_admin", "431022101000");
+    char *before = s_state (self);
+    struct {
+        const char *what;
+        const char *body;
+        const msg_actor_t *actor;
+        st_status_t code;
+        const char *field;
+    } refused[] = {
+        {"a capacity below those confirmed", "{\"capacity\": 1}", &township, ST_FAILED_PRECONDITION,
+         "capacity"},
+        {"an end before the start", "{\"ends_at\": \"2020-01-01T08:00:00+08:00\"}", &township,
+         ST_INVALID_ARGUMENT, "ends_at"},
+        {"a start in the past", "{\"starts_at\": \"2020-01-01T08:00:00+08:00\"}", &township,
+         ST_INVALID_ARGUMENT, "starts_at"},
+        {"a latitude without longitude", "{\"lat\": 25.1}", &township, ST_INVALID_ARGUMENT, "lon"},
+        {"nothing to change", "{}", &township, ST_INVALID_ARGUMENT, "id"},
+        {"a capacity of zero", "{\"capacity\": 0}", &township, ST_INVALID_ARGUMENT, "capacity"},
+        {"another county's admin", "{\"capacity\": 9}", NULL, ST_PERMISSION_DENIED, "id"},
+    };
+    msg_actor_t stranger = s_admin ("region_admin", "431021000000");
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        json_error_t parsed;
+        json_t *body = json_loads (refused[i].body, 0, &parsed);
+        json_object_set_new (body, "id", json_string (id));
+        st_status_t rc = s_call_body (self, "activity.update",
+                                      refused[i].actor ? refused[i].actor : &stranger, body, &err);
+        json_decref (body);
+        s_expect (refused[i].what, rc, &err, refused[i].code, refused[i].field);
+    }
+    s_unchanged (self, before, "a refused activity.update");
+
+    //  Two more places and a new place: volunteers 3 and 4 move up, 5 stays first in line.
+    msg_activity_update_t update = {.id = id,
+                                    .capacity = 4,
+                                    .has_capacity = true,
+                                    .lat = 25.40,
+                                    .has_lat = true,
+                                    .lon = 112.95,
+                                    .has_lon = true,
+                                    .reason = "场地扩大"};
+    assert_int_equal (s_call (self, "activity.update", &township, &msg_activity_update_desc,
+                              &update, &msg_activity_desc, &activity, &err),
+                      ST_OK);
+    assert_int_equal (activity.capacity, 4);
+    assert_int_equal (activity.confirmed, 4);
+    assert_int_equal (activity.waitlisted, 1);
+    assert_string_equal (activity.title, "社区义诊");
+    assert_true (activity.has_lat && activity.lat == 25.40);
+    st_msg_clear (&msg_activity_desc, &activity);
+    s_assert_counts (self, id, 4, 1);
+    assert_string_equal (harness_sql (self->h, "SELECT string_agg (volunteer_id::text || ':' ||"
+                                               " status, ' ' ORDER BY arrival)"
+                                               " FROM match.signups"),
+                         "1:confirmed 2:confirmed 3:confirmed 4:confirmed 5:waitlisted");
+    msg_signup_event_t promoted[4];
+    size_t n = s_events (self, "signup.promoted", &msg_signup_event_desc, promoted, 4);
+    assert_int_equal (n, 2);
+    assert_string_equal (promoted[0].volunteer_id, "3");
+    assert_string_equal (promoted[1].volunteer_id, "4");
+    s_clear_all (&msg_signup_event_desc, promoted, n);
+    msg_activity_changed_t changed[2];
+    assert_int_equal (s_events (self, "activity.changed", &msg_activity_changed_desc, changed, 2),
+                      1);
+    assert_int_equal (changed[0].changed.count, 2);
+    assert_string_equal (changed[0].changed.items[0], "capacity");
+    assert_string_equal (changed[0].changed.items[1], "place");
+    assert_string_equal (changed[0].reason, "场地扩大");
+    assert_int_equal (changed[0].confirmed, 4);
+    s_clear_all (&msg_activity_changed_desc, changed, 1);
+
+    //  A new title only: the times stay.
+    char starts_before[64];
+    snprintf (starts_before, sizeof starts_before, "%s",
+              harness_sql (self->h, "SELECT starts_at FROM match.activities"));
+    msg_activity_update_t rename = {.id = id, .title = "社区义诊 (二期)"};
+    assert_int_equal (s_call (self, "activity.update", &township, &msg_activity_update_desc,
+                              &rename, &msg_activity_desc, &activity, &err),
+                      ST_OK);
+    assert_string_equal (activity.title, "社区义诊 (二期)");
+    assert_int_equal (activity.capacity, 4);
+    st_msg_clear (&msg_activity_desc, &activity);
+    assert_string_equal (harness_sql (self->h, "SELECT starts_at FROM match.activities"),
+                         starts_before);
+
+    //  Started, it can no longer change.
+    harness_sql (self->h, "UPDATE match.activities SET signup_closes_at = now () - interval '2 h',"
+                          " starts_at = now () - interval '1 hour'");
+    before = s_state (self);
+    assert_int_equal (s_call (self, "activity.update", &township, &msg_activity_update_desc,
+                              &rename, &msg_activity_desc, &activity, &err),
+                      ST_FAILED_PRECONDITION);
+    assert_string_equal (err.field, "starts_at");
+    s_unchanged (self, before, "updating a started activity");
+    free (id);
+}
+
+//  ---------------------------------------------------------------------------------------
 //  activity.signup: who may sign up, and who may not
 
 //  Every reason a sign-up is refused, each naming its field and changing nothing.
@@ -1891,6 +2009,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_signup_rules, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_waitlist_and_withdraw, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_cancel_activity, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_update_activity, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_signup_rush_sql, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_signup_rush_rpc, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_wishes, s_setup, s_teardown),

@@ -629,9 +629,10 @@ test_cancel (void **state)
     assert_int_equal (s_count ("SELECT count (*) FROM match.offers WHERE request_id = %s", request),
                       0);
     char sql[256];
-    snprintf (sql, sizeof sql,
-              "UPDATE match.requests SET created_at = now () - interval '2 minutes' WHERE id = %s",
-              request);
+    snprintf (
+        sql, sizeof sql,
+        "UPDATE match.requests SET published_at = now () - interval '2 minutes' WHERE id = %s",
+        request);
     harness_sql (F->h, sql);
     char offer[32], offered[32];
     s_wait_offer (volunteer, offer, offered);
@@ -844,7 +845,7 @@ test_randomized (void **state)
         if (rand () % 3 == 0) {
             char sql[256];
             snprintf (sql, sizeof sql,
-                      "UPDATE match.requests SET created_at = now () - interval '%d minutes'"
+                      "UPDATE match.requests SET published_at = now () - interval '%d minutes'"
                       " WHERE id = %.20s",
                       rand () % 2 ? 2 : 10, requests[i]);
             harness_sql (F->h, sql);

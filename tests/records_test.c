@@ -222,12 +222,64 @@ test_forgotten_checkout (void **state)
     free (activity);
 }
 
+//  Where the region sets a check-in radius and the activity has a place, a check-in must say
+//  where the volunteer is and be within the radius; the position is not stored.
+static void
+test_checkin_radius (void **state)
+{
+    char *volunteer = s_volunteer (3);
+    char *activity = s_activity (1200);
+    msg_actor_t self = {.account = "v3", .role = "volunteer", .volunteer_id = volunteer};
+    char body[256];
+    json_t *reply;
+    st_error_t err;
+    snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", activity);
+    assert_int_equal (s_call (&self, "activity.signup", body, NULL, &err), ST_OK);
+    //  The township sets 200 m; the activity is at the village hall.
+    assert_int_equal (s_call (&TOWN_A, "settings.set",
+                              "{\"region\": \"431022100000\", \"checkin_radius_m\": 200}", NULL,
+                              &err),
+                      ST_OK);
+    snprintf (body, sizeof body, "{\"id\": \"%s\", \"lat\": 25.4000, \"lon\": 112.9500}", activity);
+    assert_int_equal (s_call (&TOWN_A, "activity.update", body, NULL, &err), ST_OK);
+    char count[128];
+    snprintf (count, sizeof count,
+              "SELECT count (*) FROM match.service_records WHERE activity_id = %s", activity);
+    snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", activity);
+    assert_int_equal (s_call (&self, "record.checkin", body, NULL, &err), ST_INVALID_ARGUMENT);
+    assert_string_equal (err.field, "lat");
+    //  About 1.1 km north: too far, and the message says how far.
+    snprintf (body, sizeof body, "{\"activity_id\": \"%s\", \"lat\": 25.4100, \"lon\": 112.9500}",
+              activity);
+    assert_int_equal (s_call (&self, "record.checkin", body, NULL, &err), ST_FAILED_PRECONDITION);
+    assert_string_equal (err.field, "lat");
+    assert_non_null (strstr (err.message, "1112 m"));
+    assert_string_equal (harness_sql (H, count), "0");
+    //  Where the place is not known, no position is asked for.
+    char *unplaced = s_activity (1500);
+    snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", unplaced);
+    assert_int_equal (s_call (&self, "activity.signup", body, NULL, &err), ST_OK);
+    assert_int_equal (s_call (&self, "record.checkin", body, NULL, &err), ST_OK);
+    free (unplaced);
+    snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", activity);
+    //  About 100 m away: in.
+    snprintf (body, sizeof body, "{\"activity_id\": \"%s\", \"lat\": 25.4009, \"lon\": 112.9500}",
+              activity);
+    assert_int_equal (s_call (&self, "record.checkin", body, &reply, &err), ST_OK);
+    assert_string_equal (s_str (reply, "status"), "open");
+    json_decref (reply);
+    assert_string_equal (harness_sql (H, count), "1");
+    free (volunteer);
+    free (activity);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_checkin_to_confirmed_hours),
         cmocka_unit_test (test_forgotten_checkout),
+        cmocka_unit_test (test_checkin_radius),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

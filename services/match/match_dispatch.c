@@ -6,6 +6,7 @@
     (matching.md). A volunteer accepts or declines; an accepted offer is a commitment the
     database keeps from overlapping any other of the same volunteer.  */
 #include "match_dispatch_store.h"
+#include "match_plan.h"
 #include "match_server.h"
 #include "match_util.h"
 #include "solver/mcf.h"
@@ -37,6 +38,19 @@ s_role (const msg_actor_t *actor, const char *role)
     return strcmp (actor->role, role) == 0;
 }
 
+//  The platform's widening delays, where no region sets its own.
+#define S_WIDEN_TOWNSHIP_ENV "STATION_DISPATCH_WIDEN_TOWNSHIP_S"
+#define S_WIDEN_COUNTY_ENV   "STATION_DISPATCH_WIDEN_COUNTY_S"
+
+//  A whole number of seconds from the environment, `fallback` when unset or out of range.
+static int
+s_env_seconds (const char *name, int fallback)
+{
+    const char *value = getenv (name);
+    int seconds = value ? atoi (value) : -1;
+    return seconds >= 1 && seconds <= 30 * 86400 ? seconds : fallback;
+}
+
 //  Fills a request from a row of the DISPATCH_REQ_* columns; `out` owns what it holds.
 static void
 s_request_from_row (PGresult *res, int row, msg_service_request_t *out)
@@ -61,8 +75,14 @@ s_request_from_row (PGresult *res, int row, msg_service_request_t *out)
     out->accepted = match_int (res, row, DISPATCH_REQ_ACCEPTED);
     out->reason = match_optional (res, row, DISPATCH_REQ_REASON);
     out->created_at = match_text (res, row, DISPATCH_REQ_CREATED_AT);
+    out->min_stars = match_int (res, row, DISPATCH_REQ_MIN_STARS);
+    out->insurance_required = match_bool (res, row, DISPATCH_REQ_INSURANCE_REQUIRED);
+    out->staffed_at = match_optional (res, row, DISPATCH_REQ_STAFFED_AT);
+    if ((out->has_rating = !PQgetisnull (res, row, DISPATCH_REQ_RATING)))
+        out->rating = match_int (res, row, DISPATCH_REQ_RATING);
+    out->comment = match_optional (res, row, DISPATCH_REQ_COMMENT);
     out->has_duration_minutes = out->has_headcount = out->has_skills = true;
-    out->has_accepted = true;
+    out->has_accepted = out->has_min_stars = out->has_insurance_required = true;
 }
 
 //  Fills an offer from a row of the DISPATCH_OFFER_* columns; `out` owns what it holds.
@@ -97,7 +117,8 @@ s_request_event (const msg_service_request_t *request)
                                  .accepted = request->accepted,
                                  .has_accepted = true,
                                  .status = request->status,
-                                 .reason = request->reason};
+                                 .reason = request->reason,
+                                 .category = request->category};
 }
 
 //  Withdraws a request's pending offers inside the call (and its accepted ones when
@@ -123,6 +144,33 @@ s_withdraw (st_call_t *call, int64_t request_id, bool accepted_too)
 
 //  ---------------------------------------------------------------------------------------
 //  request.create — a resident's service request (点单)
+
+//  Beneficiary fairness: a resident is served one category at most the region's daily limit
+//  of times a local day (requests that are or may still be served count). The resident's
+//  requests are serialised meanwhile, so two at once cannot both pass the count.
+static int
+s_daily_limit (st_call_t *call, int64_t resident_id, const char *category, const char *region,
+               const char *start_utc)
+{
+    PGresult *res;
+    if (match_exec_id (call, "dispatch_resident_lock", resident_id, NULL))
+        return -1;
+    st_params_t params = {0};
+    st_params_int (&params, resident_id);
+    st_params_text (&params, category);
+    st_params_text (&params, region);
+    st_params_text (&params, start_utc);
+    if (st_call_exec (call, "dispatch_daily_count", &params, &res))
+        return -1;
+    int rc = 0;
+    if (!PQgetisnull (res, 0, 1) && match_int (res, 0, 0) >= match_int (res, 0, 1))
+        rc = st_call_fail (call, ST_RESOURCE_EXHAUSTED, "category",
+                           "resident has %s requests of category \"%s\" that day already,"
+                           " the most region %s allows",
+                           PQgetvalue (res, 0, 0), category, region);
+    PQclear (res);
+    return rc;
+}
 
 static void
 s_request_create (st_call_t *call, const msg_request_create_t *request,
@@ -186,6 +234,9 @@ s_request_create (st_call_t *call, const msg_request_create_t *request,
     const char *urgency = request->urgency ? request->urgency : "normal";
     if (st_require_one_of (call, "urgency", urgency, urgencies))
         return;
+    if (resident_id
+        && s_daily_limit (call, resident_id, request->category, request->region, start_utc))
+        return;
 
     st_params_t params = {0};
     st_params_text (&params, request->category);
@@ -211,6 +262,10 @@ s_request_create (st_call_t *call, const msg_request_create_t *request,
     else
         st_params_text (&params, NULL);
     st_params_text (&params, actor->account);
+    st_params_int (&params, request->has_min_stars ? request->min_stars : 0);
+    st_params_bool (&params, request->has_insurance_required && request->insurance_required);
+    //  A request an official posts is reviewed by posting it.
+    st_params_bool (&params, s_role (actor, "resident"));
     PGresult *res;
     if (st_call_exec (call, "dispatch_request_insert", &params, &res))
         return;
@@ -218,7 +273,9 @@ s_request_create (st_call_t *call, const msg_request_create_t *request,
     PQclear (res);
     msg_request_event_t event = s_request_event (reply);
     //  `event` borrows from `reply`: not cleared.
-    st_call_emit (call, "request.published", &msg_request_event_desc, &event);
+    bool review = strcmp (reply->status, "review") == 0;
+    st_call_emit (call, review ? "request.submitted" : "request.published", &msg_request_event_desc,
+                  &event);
 }
 
 //  ---------------------------------------------------------------------------------------
@@ -292,7 +349,8 @@ s_request_cancel (st_call_t *call, const msg_dispatch_ref_t *request, msg_servic
         st_msg_clear (&msg_service_request_desc, &current);
         return;
     }
-    bool live = strcmp (current.status, "open") == 0 || strcmp (current.status, "matching") == 0
+    bool live = strcmp (current.status, "review") == 0 || strcmp (current.status, "open") == 0
+                || strcmp (current.status, "matching") == 0
                 || strcmp (current.status, "staffed") == 0;
     char status[16];
     snprintf (status, sizeof status, "%s", current.status);
@@ -313,6 +371,208 @@ s_request_cancel (st_call_t *call, const msg_dispatch_ref_t *request, msg_servic
     msg_request_event_t event = s_request_event (reply);
     //  `event` borrows from `reply`: not cleared.
     st_call_emit (call, "request.cancelled", &msg_request_event_desc, &event);
+}
+
+//  A region or station admin: a team leader leads people, not a region's dispatch.
+static int
+s_require_admin_role (st_call_t *call, const msg_actor_t *actor)
+{
+    if (st_require_official (call, actor))
+        return -1;
+    if (s_role (actor, "team_leader"))
+        return st_call_fail (call, ST_PERMISSION_DENIED, "actor.role",
+                             "role \"team_leader\" may not do this: a region or station admin may");
+    return 0;
+}
+
+//  A region or station admin in whose scope `region` lies.
+static int
+s_require_admin (st_call_t *call, const char *region)
+{
+    const msg_actor_t *actor;
+    if (st_require_actor (call, &actor) || s_require_admin_role (call, actor)
+        || st_require_code (call, "region", region))
+        return -1;
+    match_dispatch_store_prepare (st_call_db (call));
+    return st_require_scope (call, actor, "region", region);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  request.review — a station admin approves (it enters dispatch) or rejects (审单)
+
+static void
+s_request_review (st_call_t *call, const msg_request_review_t *request,
+                  msg_service_request_t *reply)
+{
+    const msg_actor_t *actor;
+    if (st_require_actor (call, &actor) || s_require_admin_role (call, actor))
+        return;
+    if (!request->approve && !request->reason) {
+        st_call_fail (call, ST_INVALID_ARGUMENT, "reason",
+                      "\"reason\" is required to reject: the resident is told it");
+        return;
+    }
+    msg_service_request_t current = {0};
+    if (s_request_load (call, request->id, true, &current)) {
+        st_msg_clear (&msg_service_request_desc, &current);
+        return;
+    }
+    bool waiting = strcmp (current.status, "review") == 0;
+    if (!waiting)
+        st_call_fail (call, ST_CONFLICT, "id", "request \"%s\" is %s, not waiting for review",
+                      request->id, current.status);
+    int64_t id = atoll (current.id);
+    st_msg_clear (&msg_service_request_desc, &current);
+    if (!waiting)
+        return;
+    st_params_t params = {0};
+    st_params_int (&params, id);
+    st_params_bool (&params, request->approve);
+    st_params_text (&params, request->reason);
+    st_params_text (&params, actor->account);
+    PGresult *res;
+    if (st_call_exec (call, "dispatch_request_review", &params, &res))
+        return;
+    s_request_from_row (res, 0, reply);
+    PQclear (res);
+    msg_request_event_t event = s_request_event (reply);
+    st_call_emit (call, request->approve ? "request.published" : "request.rejected",
+                  &msg_request_event_desc, &event);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  request.rate — the resident rates a completed request once (评单)
+
+static void
+s_request_rate (st_call_t *call, const msg_request_rate_t *request, msg_service_request_t *reply)
+{
+    const msg_actor_t *actor;
+    int64_t resident;
+    if (st_require_actor (call, &actor) || match_require_resident (call, actor, &resident))
+        return;
+    msg_service_request_t current = {0};
+    if (s_request_load (call, request->id, true, &current)) {
+        st_msg_clear (&msg_service_request_desc, &current);
+        return;
+    }
+    //  Only the resident the request was for rates it; to anyone else it does not exist.
+    int64_t owner = 0;
+    bool own =
+        current.resident_id && match_parse_id (current.resident_id, &owner) && owner == resident;
+    if (!own)
+        st_call_fail (call, ST_NOT_FOUND, "id", "no request has id \"%s\"", request->id);
+    else if (current.has_rating)
+        st_call_fail (call, ST_CONFLICT, "id", "request \"%s\" is rated already", request->id);
+    else if (strcmp (current.status, "completed") != 0)
+        st_call_fail (call, ST_FAILED_PRECONDITION, "id",
+                      "request \"%s\" is %s: a request is rated once its service is confirmed",
+                      request->id, current.status);
+    int64_t id = atoll (current.id);
+    st_msg_clear (&msg_service_request_desc, &current);
+    if (st_call_failed (call))
+        return;
+    st_params_t params = {0};
+    st_params_int (&params, id);
+    st_params_int (&params, request->stars);
+    st_params_text (&params, request->comment);
+    PGresult *res;
+    if (st_call_exec (call, "dispatch_request_rate", &params, &res))
+        return;
+    s_request_from_row (res, 0, reply);
+    PQclear (res);
+    if (match_exec_id (call, "dispatch_request_volunteers", id, &res))
+        return;
+    msg_service_rated_t event = {.request_id = reply->id,
+                                 .resident_id = reply->resident_id,
+                                 .region = reply->region,
+                                 .category = reply->category,
+                                 .stars = request->stars,
+                                 .has_stars = true,
+                                 .comment = request->comment,
+                                 .has_volunteer_ids = true};
+    size_t count = (size_t) PQntuples (res);
+    event.volunteer_ids.items = st_calloc (count + 1, sizeof (char *));
+    event.volunteer_ids.count = count;
+    for (size_t i = 0; i < count; i++)
+        event.volunteer_ids.items[i] = PQgetvalue (res, (int) i, 0);
+    st_call_emit (call, "service.rated", &msg_service_rated_desc, &event);
+    //  The event borrows its strings from `reply`, `request` and `res`.
+    free (event.volunteer_ids.items);
+    PQclear (res);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  settings.set and settings.get — what a region decides for its own dispatch
+
+//  The settings in force at `region` into `reply`.
+static int
+s_settings_read (st_call_t *call, const char *region, msg_region_settings_t *reply)
+{
+    st_params_t params = {0};
+    st_params_text (&params, region);
+    PGresult *res;
+    if (st_call_exec (call, "dispatch_settings_get", &params, &res))
+        return -1;
+    reply->region = st_strdup (region);
+    if ((reply->has_review_required = !PQgetisnull (res, 0, 0)))
+        reply->review_required = match_bool (res, 0, 0);
+    if ((reply->has_daily_limit = !PQgetisnull (res, 0, 1)))
+        reply->daily_limit = match_int (res, 0, 1);
+    if ((reply->has_widen_township_s = !PQgetisnull (res, 0, 2)))
+        reply->widen_township_s = match_int (res, 0, 2);
+    if ((reply->has_widen_county_s = !PQgetisnull (res, 0, 3)))
+        reply->widen_county_s = match_int (res, 0, 3);
+    if ((reply->has_checkin_radius_m = !PQgetisnull (res, 0, 4)))
+        reply->checkin_radius_m = match_int (res, 0, 4);
+    PQclear (res);
+    return 0;
+}
+
+static void
+s_settings_set (st_call_t *call, const msg_region_settings_t *request, msg_region_settings_t *reply)
+{
+    if (s_require_admin (call, request->region))
+        return;
+    st_params_t params = {0};
+    st_params_text (&params, request->region);
+    if (request->has_review_required)
+        st_params_bool (&params, request->review_required);
+    else
+        st_params_text (&params, NULL);
+    const int64_t *numbers[] = {
+        request->has_daily_limit ? &request->daily_limit : NULL,
+        request->has_widen_township_s ? &request->widen_township_s : NULL,
+        request->has_widen_county_s ? &request->widen_county_s : NULL,
+        request->has_checkin_radius_m ? &request->checkin_radius_m : NULL,
+    };
+    for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++)
+        if (numbers[i])
+            st_params_int (&params, *numbers[i]);
+        else
+            st_params_text (&params, NULL);
+    st_params_text (&params, st_call_actor (call)->account);
+    if (st_call_exec (call, "dispatch_settings_set", &params, NULL)
+        || s_settings_read (call, request->region, reply))
+        return;
+    //  What is in force now, inherited and default values included, must widen in order
+    //  (the call failing takes the change back).
+    int township = reply->has_widen_township_s ? (int) reply->widen_township_s
+                                               : s_env_seconds (S_WIDEN_TOWNSHIP_ENV, 60);
+    int county = reply->has_widen_county_s ? (int) reply->widen_county_s
+                                           : s_env_seconds (S_WIDEN_COUNTY_ENV, 300);
+    if (county < township)
+        st_call_fail (call, ST_INVALID_ARGUMENT,
+                      request->has_widen_county_s ? "widen_county_s" : "widen_township_s",
+                      "the search would widen to the county (after %d s) before the township"
+                      " (after %d s)",
+                      county, township);
+}
+
+static void
+s_settings_get (st_call_t *call, const msg_region_ref_t *request, msg_region_settings_t *reply)
+{
+    if (s_require_admin (call, request->region) == 0)
+        s_settings_read (call, request->region, reply);
 }
 
 //  ---------------------------------------------------------------------------------------
@@ -494,21 +754,13 @@ match_dispatch_round_ms (void)
     return ms >= 50 && ms <= 600000 ? ms : 2000;
 }
 
-//  A whole number of seconds from the environment, `fallback` when unset or out of range.
-static int
-s_env_seconds (const char *name, int fallback)
-{
-    const char *value = getenv (name);
-    int seconds = value ? atoi (value) : -1;
-    return seconds >= 1 && seconds <= 30 * 86400 ? seconds : fallback;
-}
-
 //  The round's settings (STATION_DISPATCH_*), read once per round.
 typedef struct {
     int township_s; //  a request's search widens to its township after this age
     int county_s;   //  and to its county after this one
     int urgent_s;   //  an urgent request's offer is answered within this
     int normal_s;   //  a normal one's within this
+    match_weights_t weights;
 } s_settings_t;
 
 //  Appends an event to the outbox inside the round's transaction.
@@ -590,39 +842,8 @@ s_round_unfill (st_db_t *db, const s_settings_t *settings, st_error_t *err)
     return rc;
 }
 
-//  Weights of the dispatch network (matching.md). Costs are integers; one unit is ten metres.
-//  A pairing costs its distance in metres / 10 (1 km = 100) ...
-#define S_COST_PER_METRES 10
-//  ... 5 km when the distance is unknown (no coordinates on either side) ...
-#define S_COST_UNKNOWN_DISTANCE 500
-//  ... plus 2000 (20 km of travel) when the volunteer lives outside the request's village,
-//  so neighbours go first ...
-#define S_COST_OTHER_VILLAGE 2000
-//  ... plus 500 per offer the volunteer accepted in the last 30 days, so work spreads.
-#define S_COST_PER_RECENT 500
-//  Leaving one place of a request unserved costs 100000, far above any pairing, so a
-//  fitting volunteer is always offered something ...
-#define S_PENALTY_UNSERVED 100000
-//  ... 400000 more when the request is urgent ...
-#define S_PENALTY_URGENT 400000
-//  ... and 300000 more when its resident belongs to a group cared for first: when
-//  volunteers are scarce, urgent and care-group requests are served first.
-#define S_PENALTY_CARED 300000
 //  Candidates per request, nearest first.
 #define S_CANDIDATES_MAX 50
-
-int64_t
-match_dispatch_pair_cost (double metres, bool own_village, int64_t recent)
-{
-    int64_t cost = metres < 0 ? S_COST_UNKNOWN_DISTANCE : (int64_t) (metres / S_COST_PER_METRES);
-    return cost + (own_village ? 0 : S_COST_OTHER_VILLAGE) + recent * S_COST_PER_RECENT;
-}
-
-int64_t
-match_dispatch_penalty (bool urgent, bool cared)
-{
-    return S_PENALTY_UNSERVED + (urgent ? S_PENALTY_URGENT : 0) + (cared ? S_PENALTY_CARED : 0);
-}
 
 //  Milliseconds of a monotonic clock, for the round's figures.
 static double
@@ -631,23 +852,6 @@ s_ms (void)
     struct timespec ts;
     clock_gettime (CLOCK_MONOTONIC, &ts);
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-//  Finds an index of `id` in the sorted array, -1 when absent.
-static int32_t
-s_find (const int64_t *ids, int32_t count, int64_t id)
-{
-    int32_t lo = 0, hi = count - 1;
-    while (lo <= hi) {
-        int32_t mid = lo + (hi - lo) / 2;
-        if (ids[mid] == id)
-            return mid;
-        if (ids[mid] < id)
-            lo = mid + 1;
-        else
-            hi = mid - 1;
-    }
-    return -1;
 }
 
 static int
@@ -695,52 +899,48 @@ s_round_make (st_db_t *db, const s_settings_t *settings, const int64_t *requests
     return rc;
 }
 
-//  Gathers open demand and its candidates, solves the network and makes an offer for every
-//  pairing with flow.
+//  Staffed requests whose service is over and confirmed become completed (the resident may
+//  rate them now), each with request.completed.
+static st_status_t
+s_round_complete (st_db_t *db, st_error_t *err)
+{
+    PGresult *res;
+    st_status_t rc = st_db_exec (db, "dispatch_complete", NULL, &res, err);
+    for (int row = 0; rc == ST_OK && row < PQntuples (res); row++) {
+        msg_service_request_t request = {0};
+        s_request_from_row (res, row, &request);
+        msg_request_event_t event = s_request_event (&request);
+        rc = s_round_emit (db, "request.completed", &msg_request_event_desc, &event, err);
+        st_msg_clear (&msg_service_request_desc, &request);
+    }
+    PQclear (res);
+    return rc;
+}
+
+//  Builds the round's plan (open demand, candidates and their costs: match_plan), solves
+//  the network and makes an offer for every pairing with flow.
 static st_status_t
 s_round_offer (st_db_t *db, const s_settings_t *settings, match_dispatch_stats_t *stats,
                st_error_t *err)
 {
     double began = s_ms ();
-    st_params_t params = {0};
-    st_params_int (&params, settings->township_s);
-    st_params_int (&params, settings->county_s);
-    PGresult *demand;
-    st_status_t rc = st_db_exec (db, "dispatch_demand", &params, &demand, err);
-    st_params_clear (&params);
+    match_plan_t plan;
+    st_status_t rc = match_plan_build (db, &settings->weights, settings->township_s,
+                                       settings->county_s, S_CANDIDATES_MAX, &plan, err);
     if (rc != ST_OK)
         return rc;
-    int32_t requests = PQntuples (demand);
-    if (requests == 0) {
-        PQclear (demand);
+    stats->candidate_ms = s_ms () - began;
+    stats->requests = plan.requests;
+    stats->pairs = plan.pair_count;
+    if (plan.requests == 0) {
+        match_plan_clear (&plan);
         return ST_OK;
     }
-    st_params_int (&params, settings->township_s);
-    st_params_int (&params, settings->county_s);
-    st_params_int (&params, S_CANDIDATES_MAX);
-    PGresult *candidates = NULL;
-    rc = st_db_exec (db, "dispatch_plan_walk", NULL, NULL, err);
-    if (rc == ST_OK)
-        rc = st_db_exec (db, "dispatch_candidates", &params, &candidates, err);
-    st_params_clear (&params);
-    if (rc == ST_OK)
-        rc = st_db_exec (db, "dispatch_plan_default", NULL, NULL, err);
-    if (rc != ST_OK) {
-        PQclear (demand);
-        PQclear (candidates);
-        return rc;
-    }
-    int32_t pairs = PQntuples (candidates);
-    stats->candidate_ms = s_ms () - began;
-    stats->requests = requests;
-    stats->pairs = pairs;
-    //  Nodes: 0 source, 1 sink, 2.. requests (in demand's id order), then volunteers (sorted).
-    int64_t *request_ids = st_calloc ((size_t) requests + 1, sizeof (int64_t));
+    //  Nodes: 0 source, 1 sink, 2.. requests (the plan's order), then volunteers (sorted).
+    int32_t pairs = plan.pair_count, requests = plan.requests;
     int64_t *volunteer_ids = st_calloc ((size_t) pairs + 1, sizeof (int64_t));
-    for (int32_t i = 0; i < requests; i++)
-        request_ids[i] = match_int (demand, i, 0);
     for (int32_t i = 0; i < pairs; i++)
-        volunteer_ids[i] = match_int (candidates, i, 1);
+        volunteer_ids[i] = plan.pairs[i].volunteer_id;
     qsort (volunteer_ids, (size_t) pairs, sizeof (int64_t), s_compare_ids);
     int32_t volunteers = 0;
     for (int32_t i = 0; i < pairs; i++)
@@ -750,27 +950,21 @@ s_round_offer (st_db_t *db, const s_settings_t *settings, match_dispatch_stats_t
     mcf_t *network = mcf_new (2 + requests + volunteers, 2 * requests + pairs + volunteers);
     int64_t total = 0;
     for (int32_t i = 0; i < requests; i++) {
-        int64_t missing = match_int (demand, i, 1);
-        bool urgent = PQgetvalue (demand, i, 2)[0] == 't';
-        bool cared = PQgetvalue (demand, i, 3)[0] == 't';
-        int64_t penalty = match_dispatch_penalty (urgent, cared);
-        if (cared)
-            stats->cared_missing += missing;
-        mcf_add_arc (network, 0, 2 + i, missing, 0);
-        mcf_add_arc (network, 2 + i, 1, missing, penalty);
-        total += missing;
+        const match_demand_t *demand = &plan.demand[i];
+        if (demand->cared)
+            stats->cared_missing += demand->missing;
+        mcf_add_arc (network, 0, 2 + i, demand->missing, 0);
+        mcf_add_arc (network, 2 + i, 1, demand->missing, demand->penalty);
+        total += demand->missing;
     }
     stats->missing = total;
     int32_t first_pair_arc = mcf_arcs (network);
-    int64_t *costs = st_calloc ((size_t) pairs + 1, sizeof (int64_t));
     for (int32_t i = 0; i < pairs; i++) {
-        int32_t r = s_find (request_ids, requests, match_int (candidates, i, 0));
-        int32_t v = s_find (volunteer_ids, volunteers, match_int (candidates, i, 1));
-        int64_t cost = match_dispatch_pair_cost (atof (PQgetvalue (candidates, i, 2)),
-                                                 PQgetvalue (candidates, i, 3)[0] == 't',
-                                                 match_int (candidates, i, 4));
-        costs[i] = cost;
-        mcf_add_arc (network, 2 + r, 2 + requests + v, 1, cost);
+        const match_pair_t *pair = &plan.pairs[i];
+        int64_t *at = bsearch (&pair->volunteer_id, volunteer_ids, (size_t) volunteers,
+                               sizeof (int64_t), s_compare_ids);
+        mcf_add_arc (network, 2 + pair->request, 2 + requests + (int32_t) (at - volunteer_ids), 1,
+                     pair->cost);
     }
     for (int32_t v = 0; v < volunteers; v++)
         mcf_add_arc (network, 2 + requests + v, 1, 1, 0);
@@ -788,23 +982,20 @@ s_round_offer (st_db_t *db, const s_settings_t *settings, match_dispatch_stats_t
     if (solved == MCF_OPTIMAL) {
         for (int32_t i = 0; i < pairs; i++)
             if (mcf_flow (network, first_pair_arc + i) > 0) {
-                chosen[0][made] = match_int (candidates, i, 0);
-                chosen[1][made] = match_int (candidates, i, 1);
-                chosen[2][made] = costs[i];
+                const match_pair_t *pair = &plan.pairs[i];
+                chosen[0][made] = plan.demand[pair->request].id;
+                chosen[1][made] = pair->volunteer_id;
+                chosen[2][made] = pair->cost;
                 made++;
-                int32_t r = s_find (request_ids, requests, chosen[0][made - 1]);
-                if (PQgetvalue (demand, r, 3)[0] == 't')
+                if (plan.demand[pair->request].cared)
                     stats->cared_served++;
             }
         stats->cost = mcf_total_cost (network);
     } else
         rc = st_error_set (err, ST_INTERNAL, NULL, "dispatch network: %s", mcf_status_str (solved));
     mcf_destroy (&network);
-    PQclear (demand);
-    PQclear (candidates);
-    free (request_ids);
+    match_plan_clear (&plan);
     free (volunteer_ids);
-    free (costs);
     stats->offers = stats->served = made;
     if (rc == ST_OK && made > 0)
         rc = s_round_make (db, settings, chosen[0], chosen[1], chosen[2], made, err);
@@ -819,13 +1010,16 @@ static st_status_t
 s_round (st_db_t *db, match_dispatch_stats_t *stats, st_error_t *err)
 {
     s_settings_t settings = {
-        .township_s = s_env_seconds ("STATION_DISPATCH_WIDEN_TOWNSHIP_S", 60),
-        .county_s = s_env_seconds ("STATION_DISPATCH_WIDEN_COUNTY_S", 300),
+        .township_s = s_env_seconds (S_WIDEN_TOWNSHIP_ENV, 60),
+        .county_s = s_env_seconds (S_WIDEN_COUNTY_ENV, 300),
         .urgent_s = s_env_seconds ("STATION_DISPATCH_REPLY_URGENT_S", 600),
         .normal_s = s_env_seconds ("STATION_DISPATCH_REPLY_NORMAL_S", 7200),
     };
+    match_weights_load (&settings.weights);
     PGresult *res;
-    st_status_t rc = st_db_exec (db, "dispatch_lock", NULL, &res, err);
+    st_status_t rc = st_db_exec (db, "dispatch_limits", NULL, NULL, err);
+    if (rc == ST_OK)
+        rc = st_db_exec (db, "dispatch_lock", NULL, &res, err);
     if (rc != ST_OK)
         return rc;
     bool held = PQgetvalue (res, 0, 0)[0] == 't';
@@ -835,6 +1029,8 @@ s_round (st_db_t *db, match_dispatch_stats_t *stats, st_error_t *err)
     rc = s_round_expire (db, err);
     if (rc == ST_OK)
         rc = s_round_unfill (db, &settings, err);
+    if (rc == ST_OK)
+        rc = s_round_complete (db, err);
     if (rc == ST_OK)
         rc = s_round_offer (db, &settings, stats, err);
     return rc;

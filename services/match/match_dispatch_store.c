@@ -9,47 +9,13 @@
     "r.id, r.category, r.title, r.description, r.region, r.lat, r.lon,"                            \
     " rfc3339 (r.earliest_start), rfc3339 (r.latest_end), r.duration_minutes, r.headcount,"        \
     " to_json (r.skills), r.urgency, r.resident_id, r.status, r.accepted, r.reason,"               \
-    " rfc3339 (r.created_at), r.earliest_start <= now ()"
+    " rfc3339 (r.created_at), r.earliest_start <= now (), r.min_stars, r.insurance_required,"      \
+    " rfc3339 (r.staffed_at), r.rating, r.rating_comment"
 //  What every statement returning an offer selects (offer o, its request r).
 #define S_OFFER_COLUMNS                                                                            \
     "o.id, o.request_id, o.volunteer_id, r.title, r.region, rfc3339 (r.earliest_start),"           \
     " rfc3339 (r.latest_end), rfc3339 (o.deadline), o.status, rfc3339 (o.created_at),"             \
     " o.deadline <= now (), r.status IN ('open', 'matching')"
-//  The requests a round still staffs: live, not started, and short of volunteers counting
-//  the accepted and the pending offers ($1, $2: the widening delays in seconds).
-#define S_DEMAND                                                                                   \
-    "SELECT r.id, r.region, r.skills, r.category, r.earliest_start, r.latest_end, r.urgency,"      \
-    " coalesce (r.lat, res.lat) AS lat, coalesce (r.lon, res.lon) AS lon,"                         \
-    " coalesce (cardinality (res.care_tags), 0) > 0 AS cared,"                                     \
-    " dispatch_slot (r.earliest_start) AS slot,"                                                   \
-    " dispatch_area (r.region, extract (epoch FROM now () - r.created_at), $1, $2) AS area,"       \
-    " r.headcount - r.accepted - (SELECT count (*) FROM offers p WHERE p.request_id = r.id"        \
-    " AND p.status = 'pending') AS missing"                                                        \
-    " FROM requests r LEFT JOIN residents res ON res.id = r.resident_id"                           \
-    " WHERE r.status IN ('open', 'matching') AND r.earliest_start > now ()"
-
-//  A candidate volunteer s of request d (dispatch_candidates), and whether s fits d (beside
-//  the area searched): active, every skill, the category (or none stated), free in the slot,
-//  no overlapping commitment, never offered this request, no other offer pending. (coalesce
-//  keeps the skills index out of the planner's reach: reading every holder of a common skill
-//  costs a round far more than walking the nearest volunteers.)
-#define S_CANDIDATE                                                                                \
-    "s.volunteer_id, coalesce (geo_metres (d.lat, d.lon, s.lat, s.lon), -1) AS metres,"            \
-    " s.region = d.region AS own_village,"                                                         \
-    " (SELECT count (*) FROM offers a WHERE a.volunteer_id = s.volunteer_id"                       \
-    " AND a.status = 'accepted' AND a.answered_at > now () - interval '30 days') AS recent"        \
-    " FROM supply s"
-#define S_FITS                                                                                     \
-    "s.status = 'active' AND coalesce (s.skills, '{}') @> d.skills"                                \
-    " AND (cardinality (s.categories) = 0 OR d.category = ANY (s.categories))"                     \
-    " AND d.slot = ANY (s.availability)"                                                           \
-    " AND NOT EXISTS (SELECT 1 FROM commitments m WHERE m.volunteer_id = s.volunteer_id"           \
-    " AND m.during && tstzrange (d.earliest_start, d.latest_end))"                                 \
-    " AND NOT EXISTS (SELECT 1 FROM offers p WHERE p.request_id = d.id"                            \
-    " AND p.volunteer_id = s.volunteer_id)"                                                        \
-    " AND NOT EXISTS (SELECT 1 FROM offers p WHERE p.volunteer_id = s.volunteer_id"                \
-    " AND p.status = 'pending')"
-
 static const struct {
     const char *name;
     const char *sql;
@@ -64,11 +30,55 @@ static const struct {
 
     //  request.create
     {"dispatch_request_insert",
-     "WITH r AS (INSERT INTO requests (category, title, description, region, lat, lon,"
+     "WITH g AS (SELECT $17 AND coalesce ((region_settings_of ($4)).review_required, false)"
+     " AS review),"
+     " r AS (INSERT INTO requests (category, title, description, region, lat, lon,"
      " earliest_start, latest_end, duration_minutes, headcount, skills, urgency, resident_id,"
-     " created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
-     " coalesce ($11::text[], '{}'), $12, $13, $14) RETURNING *)"
+     " created_by, min_stars, insurance_required, status, published_at)"
+     " SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, coalesce ($11::text[], '{}'), $12, $13,"
+     " $14, $15, $16, CASE WHEN g.review THEN 'review' ELSE 'open' END,"
+     " CASE WHEN g.review THEN NULL ELSE now () END FROM g RETURNING *)"
      " SELECT " S_REQ_COLUMNS " FROM r"},
+    //  Beneficiary fairness: one resident's requests at a time ($1), those of category $2 on
+    //  the local day of $4 that are or may still be served, and the limit in force at $3.
+    {"dispatch_resident_lock",
+     "SELECT pg_advisory_xact_lock (hashtextextended ('station.match.resident:' || $1, 0))"},
+    {"dispatch_daily_count",
+     "SELECT count (*), (SELECT daily_limit FROM region_settings_of ($3)) FROM requests"
+     " WHERE resident_id = $1 AND category = $2"
+     " AND status NOT IN ('cancelled', 'rejected', 'unfilled')"
+     " AND earliest_start >= date_trunc ('day', $4::timestamptz, 'Asia/Shanghai')"
+     " AND earliest_start < date_trunc ('day', $4::timestamptz, 'Asia/Shanghai')"
+     " + interval '1 day'"},
+    //  request.review: approved enters dispatch (widening counts from now), rejected keeps
+    //  the reason.
+    {"dispatch_request_review",
+     "WITH r AS (UPDATE requests SET status = CASE WHEN $2 THEN 'open' ELSE 'rejected' END,"
+     " published_at = CASE WHEN $2 THEN now () END, reason = CASE WHEN $2 THEN NULL ELSE $3 END,"
+     " reviewed_by = $4, updated_at = now () WHERE id = $1 AND status = 'review' RETURNING *)"
+     " SELECT " S_REQ_COLUMNS " FROM r"},
+    //  request.rate
+    {"dispatch_request_rate",
+     "WITH r AS (UPDATE requests SET rating = $2, rating_comment = $3, rated_at = now (),"
+     " updated_at = now () WHERE id = $1 AND rating IS NULL RETURNING *)"
+     " SELECT " S_REQ_COLUMNS " FROM r"},
+    {"dispatch_request_volunteers",
+     "SELECT volunteer_id FROM offers WHERE request_id = $1 AND status = 'accepted'"
+     " ORDER BY volunteer_id"},
+    //  settings.set: fields not given ($2..$6 NULL) keep what the region had.
+    {"dispatch_settings_set",
+     "INSERT INTO region_settings AS g (region, review_required, daily_limit, widen_township_s,"
+     " widen_county_s, checkin_radius_m, updated_by) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+     " ON CONFLICT (region) DO UPDATE SET"
+     " review_required = coalesce (EXCLUDED.review_required, g.review_required),"
+     " daily_limit = coalesce (EXCLUDED.daily_limit, g.daily_limit),"
+     " widen_township_s = coalesce (EXCLUDED.widen_township_s, g.widen_township_s),"
+     " widen_county_s = coalesce (EXCLUDED.widen_county_s, g.widen_county_s),"
+     " checkin_radius_m = coalesce (EXCLUDED.checkin_radius_m, g.checkin_radius_m),"
+     " updated_by = EXCLUDED.updated_by, updated_at = now ()"},
+    {"dispatch_settings_get",
+     "SELECT review_required, daily_limit, widen_township_s, widen_county_s, checkin_radius_m"
+     " FROM region_settings_of ($1)"},
     //  request.get, request.cancel
     {"dispatch_request_get", "SELECT " S_REQ_COLUMNS " FROM requests r WHERE r.id = $1"},
     {"dispatch_request_lock",
@@ -110,13 +120,22 @@ static const struct {
      " SELECT " S_OFFER_COLUMNS " FROM o JOIN requests r ON r.id = o.request_id"},
     {"dispatch_request_accepted",
      "WITH r AS (UPDATE requests SET accepted = accepted + 1, updated_at = now (),"
-     " status = CASE WHEN accepted + 1 >= headcount THEN 'staffed' ELSE 'matching' END"
+     " status = CASE WHEN accepted + 1 >= headcount THEN 'staffed' ELSE 'matching' END,"
+     " staffed_at = CASE WHEN accepted + 1 >= headcount THEN now () END"
      " WHERE id = $1 RETURNING *) SELECT " S_REQ_COLUMNS " FROM r"},
 
     //  The round's events (the server's own outbox_append may not be on this connection).
     {"dispatch_outbox_append", "INSERT INTO outbox (topic, body) VALUES ($1, $2)"},
     //  The round: only the holder of this lock runs it, until its transaction ends.
     {"dispatch_lock", "SELECT pg_try_advisory_xact_lock (hashtext ('station.match.dispatch'))"},
+    //  A round whose replica dies or is cut off must not hold the lock (and every other
+    //  replica's rounds) for the hours TCP takes to notice: the server ends a statement or an
+    //  idle transaction after a minute, and probes a silent peer within half a minute.
+    {"dispatch_limits", "SELECT set_config ('statement_timeout', '60s', true),"
+                        " set_config ('idle_in_transaction_session_timeout', '60s', true),"
+                        " set_config ('tcp_keepalives_idle', '10', true),"
+                        " set_config ('tcp_keepalives_interval', '5', true),"
+                        " set_config ('tcp_keepalives_count', '3', true)"},
     {"dispatch_expire",
      "WITH o AS (UPDATE offers SET status = 'expired', answered_at = now ()"
      " WHERE status = 'pending' AND deadline <= now () RETURNING *)"
@@ -125,44 +144,28 @@ static const struct {
     //  ($1, $2: the widening delays, to name the widest region searched).
     {"dispatch_unfill",
      "WITH r AS (UPDATE requests SET status = 'unfilled', updated_at = now (),"
-     " reason = format ('%s of %s volunteers accepted in time: no other active volunteer"
+     " reason = CASE WHEN status = 'review' THEN 'not reviewed before its start'"
+     " ELSE format ('%s of %s volunteers accepted in time: no other active volunteer"
      " with skills %s within region %s free on %s',"
      " accepted, headcount,"
      " CASE WHEN cardinality (skills) = 0 THEN '(any)' ELSE array_to_string (skills, ', ') END,"
-     " dispatch_area (region, extract (epoch FROM now () - created_at), $1, $2),"
+     " dispatch_area (region, extract (epoch FROM now () - published_at),"
+     " coalesce ((region_settings_of (region)).widen_township_s, $1),"
+     " coalesce ((region_settings_of (region)).widen_county_s, $2)),"
      " coalesce (dispatch_slot (earliest_start), 'no slot (the start lies outside 06:00-22:00)'))"
-     " WHERE status IN ('open', 'matching') AND earliest_start <= now () RETURNING *)"
+     " END"
+     " WHERE status IN ('review', 'open', 'matching') AND earliest_start <= now () RETURNING *)"
      " SELECT " S_REQ_COLUMNS " FROM r ORDER BY r.id"},
-    //  The candidate query's plan: with whole-table scans and sorts off for the candidate
-    //  query, the planner (whose estimates of these filters are poor) walks the
-    //  indexes nearest first and stops at the limit instead of reading whole townships; and
-    //  the costs this makes up would make JIT compile for a second.
-    {"dispatch_plan_walk",
-     "SELECT set_config ('enable_seqscan', 'off', true),"
-     " set_config ('enable_bitmapscan', 'off', true), set_config ('enable_sort', 'off', true),"
-     " set_config ('jit', 'off', true)"},
-    {"dispatch_plan_default",
-     "SELECT set_config (name, reset_val, true) FROM pg_settings"
-     " WHERE name IN ('enable_seqscan', 'enable_bitmapscan', 'enable_sort', 'jit')"},
-    //  Open demand: request id, missing headcount, urgent, whether its resident is cared for.
-    {"dispatch_demand", "SELECT id, missing, urgency = 'urgent', cared FROM (" S_DEMAND ") d"
-                        " WHERE missing > 0 ORDER BY id"},
-    //  Candidates of every request in demand, nearest first, at most $3 each: request,
-    //  volunteer, metres (-1 unknown), whether in the request's own village, offers accepted
-    //  in the last 30 days. A village's volunteers are few: they are read by the region index
-    //  (a range in its own operators) and sorted. A township's or a county's are many: the
-    //  geo index walks them nearest first until $3 fit (the region test is kept out of index
-    //  reach so that the planner walks).
-    {"dispatch_candidates",
-     "WITH d AS MATERIALIZED (SELECT * FROM (" S_DEMAND ") x WHERE missing > 0)"
-     " SELECT d.id, c.volunteer_id, c.metres, c.own_village, c.recent FROM d"
-     " CROSS JOIN LATERAL ((SELECT " S_CANDIDATE " WHERE length (d.area) >= 12"
-     " AND s.region ~>=~ d.area AND s.region ~<~ (d.area || ':') AND " S_FITS
-     " ORDER BY geo_metres (d.lat, d.lon, s.lat, s.lon) NULLS LAST, s.volunteer_id LIMIT $3)"
-     " UNION ALL (SELECT " S_CANDIDATE " WHERE length (d.area) < 12"
-     " AND left (s.region, length (d.area)) = d.area AND " S_FITS
-     " ORDER BY geo_point (s.lat, s.lon) <-> geo_point (d.lat, d.lon)"
-     " LIMIT $3)) c ORDER BY d.id, c.metres"},
+    //  Staffed requests whose window has passed with every record of theirs confirmed (one at
+    //  least): completed, and the resident may rate them.
+    {"dispatch_complete",
+     "WITH r AS (UPDATE requests q SET status = 'completed', updated_at = now ()"
+     " WHERE status = 'staffed' AND latest_end <= now ()"
+     " AND EXISTS (SELECT 1 FROM service_records c WHERE c.request_id = q.id"
+     " AND c.status = 'confirmed')"
+     " AND NOT EXISTS (SELECT 1 FROM service_records c WHERE c.request_id = q.id"
+     " AND c.status <> 'confirmed') RETURNING *)"
+     " SELECT " S_REQ_COLUMNS " FROM r ORDER BY r.id"},
     //  The offers a round makes: parallel arrays of request, volunteer and cost; the
     //  deadline by urgency ($4 normal, $5 urgent seconds), never after the start. The share
     //  lock waits for a cancel or an accept in flight, and a request cancelled meanwhile
@@ -184,13 +187,4 @@ match_dispatch_store_prepare (st_db_t *db)
 {
     for (size_t i = 0; i < sizeof s_statements / sizeof s_statements[0]; i++)
         st_db_statement (db, s_statements[i].name, s_statements[i].sql);
-}
-
-const char *
-match_dispatch_store_sql (const char *name)
-{
-    for (size_t i = 0; i < sizeof s_statements / sizeof s_statements[0]; i++)
-        if (strcmp (s_statements[i].name, name) == 0)
-            return s_statements[i].sql;
-    return NULL;
 }

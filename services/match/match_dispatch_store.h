@@ -28,6 +28,11 @@ enum {
     DISPATCH_REQ_REASON,
     DISPATCH_REQ_CREATED_AT,
     DISPATCH_REQ_STARTED, //  earliest_start <= now ()
+    DISPATCH_REQ_MIN_STARS,
+    DISPATCH_REQ_INSURANCE_REQUIRED,
+    DISPATCH_REQ_STAFFED_AT,
+    DISPATCH_REQ_RATING,
+    DISPATCH_REQ_COMMENT,
 };
 
 //  Columns of every statement returning an offer, in this order.
@@ -49,9 +54,6 @@ enum {
 //  Registers dispatch's statements on a connection (idempotent).
 void match_dispatch_store_prepare (st_db_t *db);
 
-//  The SQL of a statement by name (NULL when unknown), for EXPLAIN in the benchmark.
-const char *match_dispatch_store_sql (const char *name);
-
 //  --- The round (match_dispatch.c), declared here for the benchmark ---
 
 //  What one round did and how long its parts took.
@@ -70,12 +72,5 @@ typedef struct {
 
 //  Runs one round on `db` in one transaction (expire, unfilled, offer). stats may be NULL.
 st_status_t match_dispatch_round (st_db_t *db, match_dispatch_stats_t *stats, st_error_t *err);
-
-//  The cost of offering a request to a candidate metres away (-1 unknown), living in the
-//  request's village or not, with `recent` offers accepted in the last 30 days.
-int64_t match_dispatch_pair_cost (double metres, bool own_village, int64_t recent);
-
-//  The cost of leaving one unit of a request's headcount unserved.
-int64_t match_dispatch_penalty (bool urgent, bool cared);
 
 #endif

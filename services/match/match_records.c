@@ -17,7 +17,47 @@ const size_t match_records_route_count =
     sizeof match_records_routes / sizeof match_records_routes[0];
 
 //  Columns of record_get past those of msg_service_record.
-enum { G_CATEGORY = 12, G_THEME = 13 };
+enum { G_CATEGORY = 13, G_THEME = 14 };
+
+//  What a record is of: an activity or a request, exactly one of them named.
+typedef struct {
+    int64_t activity;
+    int64_t request;
+    const char *field; //  the one named
+    const char *text;
+} s_subject_t;
+
+static int
+s_require_subject (st_call_t *call, const char *activity_id, const char *request_id,
+                   s_subject_t *subject)
+{
+    *subject = (s_subject_t){0};
+    if (!activity_id == !request_id)
+        return st_call_fail (call, ST_INVALID_ARGUMENT, activity_id ? "request_id" : "activity_id",
+                             "name one of \"activity_id\" and \"request_id\"");
+    if (activity_id) {
+        subject->field = "activity_id";
+        subject->text = activity_id;
+        return st_require_id (call, "activity_id", "activity", activity_id, &subject->activity);
+    }
+    subject->field = "request_id";
+    subject->text = request_id;
+    return st_require_id (call, "request_id", "request", request_id, &subject->request);
+}
+
+//  Binds a subject as two parameters, the one not named NULL.
+static void
+s_params_subject (st_params_t *params, const s_subject_t *subject)
+{
+    if (subject->activity)
+        st_params_int (params, subject->activity);
+    else
+        st_params_text (params, NULL);
+    if (subject->request)
+        st_params_int (params, subject->request);
+    else
+        st_params_text (params, NULL);
+}
 
 //  The volunteer acting as themself; their id into *volunteer.
 static int
@@ -66,7 +106,8 @@ s_load_for_official (st_call_t *call, const char *id_text, msg_service_record_t 
     st_params_int (&params, id);
     if (st_call_exec (call, "record_get", &params, res))
         return -1;
-    if (PQntuples (*res) == 0 || !st_actor_in_scope (actor, PQgetvalue (*res, 0, 3))) {
+    if (PQntuples (*res) == 0
+        || !st_actor_in_scope (actor, PQgetvalue (*res, 0, PQfnumber (*res, "region")))) {
         PQclear (*res);
         return st_call_fail (call, ST_NOT_FOUND, "id", "no service record has id \"%s\"", id_text);
     }
@@ -75,28 +116,60 @@ s_load_for_official (st_call_t *call, const char *id_text, msg_service_record_t 
 }
 
 //  ---------------------------------------------------------------------------------------
-//  record.checkin — at an activity the volunteer is confirmed for, from an hour before its
-//  start to its end
+//  record.checkin — at an activity the volunteer is confirmed for, or a request they
+//  accepted, from an hour before its start to its end
 
+//  Binds where the volunteer says they are ($4, $5), both NULL when not given whole.
 static void
-s_record_checkin (st_call_t *call, const msg_check_t *request, msg_service_record_t *reply)
+s_params_position (st_params_t *params, const msg_check_t *request)
 {
-    int64_t volunteer = 0, activity = 0;
-    char when[40];
-    if (s_require_self (call, &volunteer)
-        || st_require_id (call, "activity_id", "activity", request->activity_id, &activity)
-        || s_when (call, request->at, when))
-        return;
+    if (request->has_lat && request->has_lon) {
+        st_params_double (params, request->lat);
+        st_params_double (params, request->lon);
+    } else {
+        st_params_text (params, NULL);
+        st_params_text (params, NULL);
+    }
+}
+
+//  Where the region sets a check-in radius (column `radius_col`, the next column saying
+//  whether the place is known) and the place is known, the volunteer must say where they are
+//  and be within it (metres in column `metres_col`). The position is checked, never stored.
+static int
+s_require_near (st_call_t *call, PGresult *res, int metres_col, int radius_col,
+                const msg_check_t *request)
+{
+    if (PQgetisnull (res, 0, radius_col) || PQgetvalue (res, 0, radius_col + 1)[0] != 't')
+        return 0;
+    long radius = atol (PQgetvalue (res, 0, radius_col));
+    if (!(request->has_lat && request->has_lon))
+        return st_call_fail (call, ST_INVALID_ARGUMENT, "lat",
+                             "\"lat\" and \"lon\" are required: check-in here must be within"
+                             " %ld m of the place",
+                             radius);
+    if (!PQgetisnull (res, 0, metres_col) && atol (PQgetvalue (res, 0, metres_col)) > radius)
+        return st_call_fail (call, ST_FAILED_PRECONDITION, "lat",
+                             "you are %s m from the place; check-in here must be within %ld m",
+                             PQgetvalue (res, 0, metres_col), radius);
+    return 0;
+}
+
+//  Checks that the volunteer may check in to the activity at `when`; its region into `region`.
+static int
+s_checkin_activity (st_call_t *call, int64_t volunteer, const s_subject_t *subject,
+                    const msg_check_t *request, const char *when, char region[ST_REGION_SIZE])
+{
     st_params_t params = {0};
-    st_params_int (&params, activity);
+    st_params_int (&params, subject->activity);
     st_params_int (&params, volunteer);
     st_params_text (&params, when);
+    s_params_position (&params, request);
     PGresult *res;
     if (st_call_exec (call, "record_activity", &params, &res))
-        return;
+        return -1;
     if (PQntuples (res) == 0)
         st_call_fail (call, ST_NOT_FOUND, "activity_id", "no activity has id \"%s\"",
-                      request->activity_id);
+                      subject->text);
     else if (strcmp (PQgetvalue (res, 0, 1), "cancelled") == 0)
         st_call_fail (call, ST_FAILED_PRECONDITION, "activity_id", "the activity is cancelled");
     else if (PQgetisnull (res, 0, 2) || strcmp (PQgetvalue (res, 0, 2), "confirmed") != 0)
@@ -105,20 +178,73 @@ s_record_checkin (st_call_t *call, const msg_check_t *request, msg_service_recor
     else if (PQgetvalue (res, 0, 3)[0] != 't')
         st_call_fail (call, ST_FAILED_PRECONDITION, "at",
                       "check-in opens an hour before the start and closes at the end");
-    char region[ST_REGION_SIZE] = "";
-    if (!st_call_failed (call))
-        snprintf (region, sizeof region, "%s", PQgetvalue (res, 0, 0));
+    else if (s_require_near (call, res, 4, 5, request) == 0)
+        snprintf (region, ST_REGION_SIZE, "%s", PQgetvalue (res, 0, 0));
     PQclear (res);
-    if (st_call_failed (call))
-        return;
+    return st_call_failed (call) ? -1 : 0;
+}
+
+//  Checks that the volunteer may check in to the request at `when`, from where they say they
+//  are when the region sets a radius and the place is known; its region into `region`. (The
+//  volunteer's position is checked, never stored.)
+static int
+s_checkin_request (st_call_t *call, int64_t volunteer, const s_subject_t *subject,
+                   const msg_check_t *request, const char *when, char region[ST_REGION_SIZE])
+{
+    st_params_t params = {0};
+    st_params_int (&params, subject->request);
     st_params_int (&params, volunteer);
-    st_params_int (&params, activity);
+    st_params_text (&params, when);
+    s_params_position (&params, request);
+    PGresult *res;
+    if (st_call_exec (call, "record_request", &params, &res))
+        return -1;
+    //  Someone else's request reads as not found.
+    if (PQntuples (res) == 0 || PQgetvalue (res, 0, 1)[0] != 't')
+        st_call_fail (call, ST_NOT_FOUND, "request_id",
+                      "you have no accepted offer of request \"%s\"", subject->text);
+    else if (PQgetvalue (res, 0, 2)[0] != 't')
+        st_call_fail (call, ST_FAILED_PRECONDITION, "at",
+                      "check-in opens an hour before the window and closes at its end");
+    else
+        s_require_near (call, res, 3, 4, request);
+    if (!st_call_failed (call))
+        snprintf (region, ST_REGION_SIZE, "%s", PQgetvalue (res, 0, 0));
+    PQclear (res);
+    return st_call_failed (call) ? -1 : 0;
+}
+
+static void
+s_record_checkin (st_call_t *call, const msg_check_t *request, msg_service_record_t *reply)
+{
+    int64_t volunteer = 0;
+    s_subject_t subject;
+    char when[40], region[ST_REGION_SIZE] = "";
+    if (s_require_self (call, &volunteer)
+        || s_require_subject (call, request->activity_id, request->request_id, &subject)
+        || s_when (call, request->at, when))
+        return;
+    if (subject.activity ? s_checkin_activity (call, volunteer, &subject, request, when, region)
+                         : s_checkin_request (call, volunteer, &subject, request, when, region))
+        return;
+    st_params_t params = {0};
+    st_params_int (&params, volunteer);
+    if (subject.activity)
+        st_params_int (&params, subject.activity);
+    else
+        st_params_text (&params, NULL);
     st_params_text (&params, region);
     st_params_text (&params, when);
+    if (subject.request)
+        st_params_int (&params, subject.request);
+    else
+        st_params_text (&params, NULL);
+    PGresult *res;
     if (st_call_exec (call, "record_checkin", &params, &res)) {
         if (st_call_code (call) == ST_CONFLICT)
-            st_call_fail (call, ST_CONFLICT, "activity_id",
-                          "you have checked in to this activity already");
+            st_call_fail (call, ST_CONFLICT, subject.field,
+                          "you have checked in to this %s already",
+                          subject.activity ? "activity" : "request");
         return;
     }
     st_row_to_msg (res, 0, &msg_service_record_desc, reply);
@@ -131,15 +257,16 @@ s_record_checkin (st_call_t *call, const msg_check_t *request, msg_service_recor
 static void
 s_record_checkout (st_call_t *call, const msg_check_t *request, msg_service_record_t *reply)
 {
-    int64_t volunteer = 0, activity = 0;
+    int64_t volunteer = 0;
+    s_subject_t subject;
     char when[40];
     if (s_require_self (call, &volunteer)
-        || st_require_id (call, "activity_id", "activity", request->activity_id, &activity)
+        || s_require_subject (call, request->activity_id, request->request_id, &subject)
         || s_when (call, request->at, when))
         return;
     st_params_t params = {0};
     st_params_int (&params, volunteer);
-    st_params_int (&params, activity);
+    s_params_subject (&params, &subject);
     PGresult *res;
     if (st_call_exec (call, "record_open", &params, &res))
         return;
@@ -149,8 +276,9 @@ s_record_checkout (st_call_t *call, const msg_check_t *request, msg_service_reco
         snprintf (id, sizeof id, "%s", PQgetvalue (res, 0, 0));
     PQclear (res);
     if (!open) {
-        st_call_fail (call, ST_FAILED_PRECONDITION, "activity_id",
-                      "you have not checked in to this activity");
+        st_call_fail (call, ST_FAILED_PRECONDITION, subject.field,
+                      "you have not checked in to this %s",
+                      subject.activity ? "activity" : "request");
         return;
     }
     st_params_text (&params, id);
@@ -237,6 +365,7 @@ s_record_confirm (st_call_t *call, const msg_record_confirm_t *request, msg_serv
             msg_service_completed_t event = {.record_id = reply->id,
                                              .volunteer_id = reply->volunteer_id,
                                              .activity_id = reply->activity_id,
+                                             .request_id = reply->request_id,
                                              .region = reply->region,
                                              .category = category,
                                              .theme = theme,
@@ -252,46 +381,111 @@ s_record_confirm (st_call_t *call, const msg_record_confirm_t *request, msg_serv
 }
 
 //  ---------------------------------------------------------------------------------------
-//  record.list — an activity's records: all of them for an official in scope, their own for
-//  a volunteer
+//  record.list — an activity's or a request's records: all of them for an official in scope,
+//  their own for a volunteer
+
+//  True when the official may see the subject's records (its region in scope).
+static bool
+s_subject_visible (st_call_t *call, const msg_actor_t *actor, const s_subject_t *subject)
+{
+    st_params_t params = {0};
+    PGresult *res;
+    char now[40];
+    st_time_format_utc (st_now_ms () * 1000, now);
+    st_params_int (&params, subject->activity ? subject->activity : subject->request);
+    st_params_int (&params, 0);
+    st_params_text (&params, now);
+    st_params_text (&params, NULL);
+    st_params_text (&params, NULL);
+    if (st_call_exec (call, subject->activity ? "record_activity" : "record_request", &params,
+                      &res))
+        return false;
+    bool visible = PQntuples (res) == 1 && st_actor_in_scope (actor, PQgetvalue (res, 0, 0));
+    PQclear (res);
+    return visible;
+}
 
 static void
 s_record_list (st_call_t *call, const msg_record_list_t *request, msg_service_records_t *reply)
 {
     const msg_actor_t *actor;
-    int64_t activity = 0, volunteer = 0;
+    int64_t volunteer = 0;
+    s_subject_t subject;
     if (st_require_actor (call, &actor)
-        || st_require_id (call, "activity_id", "activity", request->activity_id, &activity))
+        || s_require_subject (call, request->activity_id, request->request_id, &subject))
         return;
     bool self = strcmp (actor->role, "volunteer") == 0;
     if (self
         && st_require_id (call, "actor.volunteer_id", "volunteer", actor->volunteer_id, &volunteer))
         return;
+    if (!self && !s_subject_visible (call, actor, &subject)) {
+        if (!st_call_failed (call))
+            st_call_fail (call, ST_NOT_FOUND, subject.field, "no %s has id \"%s\"",
+                          subject.activity ? "activity" : "request", subject.text);
+        return;
+    }
     st_params_t params = {0};
     PGresult *res;
-    if (!self) {
-        char now[40];
-        st_time_format_utc (st_now_ms () * 1000, now);
-        st_params_int (&params, activity);
-        st_params_int (&params, 0);
-        st_params_text (&params, now);
-        if (st_call_exec (call, "record_activity", &params, &res))
-            return;
-        bool visible = PQntuples (res) == 1 && st_actor_in_scope (actor, PQgetvalue (res, 0, 0));
-        PQclear (res);
-        if (!visible) {
-            st_call_fail (call, ST_NOT_FOUND, "activity_id", "no activity has id \"%s\"",
-                          request->activity_id);
-            return;
-        }
-    }
-    st_params_int (&params, activity);
+    st_params_int (&params, subject.activity ? subject.activity : subject.request);
     if (self)
         st_params_int (&params, volunteer);
     else
         st_params_text (&params, NULL);
-    if (st_call_exec (call, "record_list", &params, &res))
+    if (st_call_exec (call, subject.activity ? "record_list" : "record_list_request", &params,
+                      &res))
         return;
     st_rows_to_list (res, &msg_service_record_desc, (st_list_t *) &reply->items, &reply->has_items);
+    PQclear (res);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  stats.region — a region's figures for officials in its scope
+
+static void
+s_stats_region (st_call_t *call, const msg_stats_query_t *request, msg_region_stats_t *reply)
+{
+    const msg_actor_t *actor;
+    int64_t from_us, to_us;
+    char from[40], to[40];
+    if (st_require_actor (call, &actor) || st_require_official (call, actor)
+        || st_require_code (call, "region", request->region)
+        || st_require_scope (call, actor, "region", request->region))
+        return;
+    if ((request->from && st_require_time (call, "from", request->from, &from_us, from))
+        || (request->to && st_require_time (call, "to", request->to, &to_us, to)))
+        return;
+    if (!request->to)
+        st_time_format_utc (st_now_ms () * 1000, to);
+    PGresult *res;
+    if (!request->from) {
+        if (st_call_exec (call, "stats_month", NULL, &res))
+            return;
+        snprintf (from, sizeof from, "%s", PQgetvalue (res, 0, 0));
+        PQclear (res);
+    }
+    //  Compared once the defaults are in: the period is never empty or backwards.
+    if (!st_time_parse (from, &from_us) || !st_time_parse (to, &to_us) || from_us >= to_us) {
+        st_call_fail (call, ST_INVALID_ARGUMENT, request->to ? "to" : "from",
+                      "\"to\" (%s) must come after \"from\" (%s)", to, from);
+        return;
+    }
+    char prefix[ST_REGION_SIZE];
+    st_region_prefix (request->region, prefix);
+    st_params_t params = {0};
+    st_params_text (&params, prefix);
+    st_params_text (&params, from);
+    st_params_text (&params, to);
+    st_params_text (&params, request->region);
+    if (st_call_exec (call, "stats_region", &params, &res))
+        return;
+    st_row_to_msg (res, 0, &msg_region_stats_desc, reply);
+    PQclear (res);
+    st_params_text (&params, prefix);
+    st_params_text (&params, from);
+    st_params_text (&params, to);
+    if (st_call_exec (call, "stats_requests", &params, &res))
+        return;
+    st_rows_to_list (res, &msg_status_count_desc, (st_list_t *) &reply->requests_by_status,
+                     &reply->has_requests_by_status);
     PQclear (res);
 }

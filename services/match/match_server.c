@@ -3,6 +3,7 @@
 #include "match_util.h"
 #include "st_checks.h"
 #include "match_store.h"
+#include "st_log.h"
 
 #include <jansson.h>
 
@@ -54,6 +55,10 @@ s_activity_from_row (PGresult *res, int row, msg_activity_t *out)
     out->status = st_strdup (PQgetvalue (res, row, MATCH_ACTIVITY_STATUS));
     out->cancel_reason = match_optional (res, row, MATCH_ACTIVITY_CANCEL_REASON);
     out->created_at = st_strdup (PQgetvalue (res, row, MATCH_ACTIVITY_CREATED_AT));
+    if ((out->has_lat = !PQgetisnull (res, row, MATCH_ACTIVITY_LAT)))
+        out->lat = atof (PQgetvalue (res, row, MATCH_ACTIVITY_LAT));
+    if ((out->has_lon = !PQgetisnull (res, row, MATCH_ACTIVITY_LON)))
+        out->lon = atof (PQgetvalue (res, row, MATCH_ACTIVITY_LON));
     out->has_capacity = out->has_min_stars = out->has_skills = out->has_insurance_required = true;
     out->has_confirmed = out->has_waitlisted = true;
 }
@@ -167,6 +172,19 @@ s_project_create (st_call_t *call, const msg_project_create_t *request, msg_proj
 //  ---------------------------------------------------------------------------------------
 //  activity.create — an activity volunteers sign up for (活动)
 
+//  A place as two parameters, both NULL when not given whole.
+static void
+s_params_place (st_params_t *params, bool given, double lat, double lon)
+{
+    if (given) {
+        st_params_double (params, lat);
+        st_params_double (params, lon);
+    } else {
+        st_params_text (params, NULL);
+        st_params_text (params, NULL);
+    }
+}
+
 static void
 s_activity_create (st_call_t *call, const msg_activity_create_t *request, msg_activity_t *reply)
 {
@@ -225,6 +243,7 @@ s_activity_create (st_call_t *call, const msg_activity_create_t *request, msg_ac
     st_params_text_array (&params, request->skills.items, request->skills.count);
     st_params_bool (&params, request->has_insurance_required && request->insurance_required);
     st_params_text (&params, actor->account);
+    s_params_place (&params, request->has_lat && request->has_lon, request->lat, request->lon);
     PGresult *res;
     if (st_call_exec (call, "activity_insert", &params, &res))
         return;
@@ -276,35 +295,175 @@ s_activity_get (st_call_t *call, const msg_activity_get_t *request, msg_activity
         st_require_scope (call, actor, "id", reply->region);
 }
 
+//  Locks activity `text` for an official in its scope and checks it is open; into `before`
+//  as it stands, into *id its id, into *started and *ended whether those times have passed.
+//  Returns -1 when the call failed (`before` then holds nothing to clear).
+static int
+s_activity_lock (st_call_t *call, const char *text, int64_t *id, msg_activity_t *before,
+                 bool *started, bool *ended)
+{
+    const msg_actor_t *actor;
+    PGresult *res;
+    if (st_require_actor (call, &actor) || st_require_official (call, actor)
+        || st_require_id (call, "id", "activity", text, id)
+        || match_exec_id (call, "activity_lock", *id, &res))
+        return -1;
+    if (PQntuples (res) == 0) {
+        PQclear (res);
+        return st_call_fail (call, ST_NOT_FOUND, "id", "no activity has id \"%s\"", text);
+    }
+    s_activity_from_row (res, 0, before);
+    *started = match_bool (res, 0, MATCH_ACTIVITY_STARTED);
+    *ended = match_bool (res, 0, MATCH_ACTIVITY_ENDED);
+    PQclear (res);
+    if (st_require_scope (call, actor, "id", before->region) == 0
+        && strcmp (before->status, "open") != 0)
+        st_call_fail (call, ST_FAILED_PRECONDITION, "status", "activity \"%s\" is %s already",
+                      before->id, before->status);
+    if (!st_call_failed (call))
+        return 0;
+    st_msg_clear (&msg_activity_desc, before);
+    return -1;
+}
+
+//  ---------------------------------------------------------------------------------------
+//  activity.update — an official in scope changes an activity before it starts; everyone
+//  signed up is told what changed, and a larger capacity confirms the first in line
+
+//  Checks an update against the activity `before` and binds its parameters; the names of the
+//  fields it changes into `changed`. Returns -1 when the call failed.
+static int
+s_activity_changes (st_call_t *call, const msg_activity_update_t *request,
+                    const msg_activity_t *before, st_params_t *params, st_strs_t *changed)
+{
+    int64_t starts, ends, closes, now = st_now_ms () * 1000;
+    char starts_at[40], ends_at[40], closes_at[40];
+    if (st_require_time (call, "starts_at",
+                         request->starts_at ? request->starts_at : before->starts_at, &starts,
+                         starts_at)
+        || st_require_time (call, "ends_at", request->ends_at ? request->ends_at : before->ends_at,
+                            &ends, ends_at)
+        || st_require_time (call, "signup_closes_at",
+                            request->signup_closes_at ? request->signup_closes_at
+                                                      : before->signup_closes_at,
+                            &closes, closes_at))
+        return -1;
+    if (request->starts_at && starts <= now)
+        return st_call_fail (call, ST_INVALID_ARGUMENT, "starts_at",
+                             "\"starts_at\" must be in the future");
+    if (ends <= starts)
+        return st_call_fail (call, ST_INVALID_ARGUMENT, request->ends_at ? "ends_at" : "starts_at",
+                             "\"ends_at\" must be after \"starts_at\"");
+    if (closes > starts)
+        return st_call_fail (call, ST_INVALID_ARGUMENT,
+                             request->signup_closes_at ? "signup_closes_at" : "starts_at",
+                             "\"signup_closes_at\" must be no later than \"starts_at\"");
+    if (request->has_capacity && request->capacity < before->confirmed)
+        return st_call_fail (call, ST_FAILED_PRECONDITION, "capacity",
+                             "%lld volunteers are confirmed: the capacity cannot go below that",
+                             (long long) before->confirmed);
+    if (request->has_lat != request->has_lon)
+        return st_call_fail (call, ST_INVALID_ARGUMENT, request->has_lat ? "lon" : "lat",
+                             "\"lat\" and \"lon\" go together");
+    static const char *names[] = {"title",    "starts_at", "ends_at", "signup_closes_at",
+                                  "capacity", "place"};
+    bool given[] = {request->title,        request->starts_at,
+                    request->ends_at,      request->signup_closes_at,
+                    request->has_capacity, request->has_lat};
+    changed->items = st_calloc (7, sizeof (char *));
+    for (size_t i = 0; i < 6; i++)
+        if (given[i])
+            changed->items[changed->count++] = (char *) names[i];
+    if (changed->count == 0)
+        return st_call_fail (call, ST_INVALID_ARGUMENT, "id", "the update changes nothing");
+    st_params_text (params, before->id);
+    st_params_text (params, request->title);
+    st_params_text (params, request->starts_at ? starts_at : NULL);
+    st_params_text (params, request->ends_at ? ends_at : NULL);
+    st_params_text (params, request->signup_closes_at ? closes_at : NULL);
+    if (request->has_capacity)
+        st_params_int (params, request->capacity);
+    else
+        st_params_text (params, NULL);
+    s_params_place (params, request->has_lat && request->has_lon, request->lat, request->lon);
+    return 0;
+}
+
+static void
+s_activity_update (st_call_t *call, const msg_activity_update_t *request, msg_activity_t *reply)
+{
+    int64_t id;
+    bool started, ended;
+    msg_activity_t before = {0};
+    if (s_activity_lock (call, request->id, &id, &before, &started, &ended))
+        return;
+    PGresult *res;
+    st_strs_t changed = {0};
+    st_params_t params = {0};
+    if (started) {
+        st_call_fail (call, ST_FAILED_PRECONDITION, "starts_at",
+                      "activity \"%s\" started at %s: it can no longer change", before.id,
+                      before.starts_at);
+        goto done;
+    }
+    if (s_activity_changes (call, request, &before, &params, &changed)
+        || st_call_exec (call, "activity_update", &params, &res))
+        goto done;
+    s_activity_from_row (res, 0, reply);
+    PQclear (res);
+    //  Places opened: the first in line take them, in arrival order.
+    int64_t places = reply->capacity - reply->confirmed;
+    if (places > 0 && reply->waitlisted > 0) {
+        st_params_int (&params, id);
+        st_params_int (&params, places);
+        if (st_call_exec (call, "activity_promote", &params, &res))
+            goto done;
+        for (int i = 0; i < PQntuples (res) && !st_call_failed (call); i++)
+            s_emit_signup (call, "signup.promoted", reply->id, PQgetvalue (res, i, 0), reply->title,
+                           reply->region, reply->starts_at, reply->ends_at, "confirmed", 0, NULL);
+        PQclear (res);
+        st_msg_clear (&msg_activity_desc, reply);
+        memset (reply, 0, sizeof *reply);
+        if (match_exec_id (call, "activity_get", id, &res))
+            goto done;
+        s_activity_from_row (res, 0, reply);
+        PQclear (res);
+    }
+    msg_activity_changed_t event = {.id = reply->id,
+                                    .title = reply->title,
+                                    .region = reply->region,
+                                    .starts_at = reply->starts_at,
+                                    .ends_at = reply->ends_at,
+                                    .signup_closes_at = reply->signup_closes_at,
+                                    .capacity = reply->capacity,
+                                    .has_capacity = true,
+                                    .confirmed = reply->confirmed,
+                                    .has_confirmed = true,
+                                    .waitlisted = reply->waitlisted,
+                                    .has_waitlisted = true,
+                                    .changed = changed,
+                                    .has_changed = true,
+                                    .reason = request->reason};
+    //  `event` borrows from `reply`, `changed` and the request: not cleared.
+    st_call_emit (call, "activity.changed", &msg_activity_changed_desc, &event);
+done:
+    free (changed.items);
+    st_params_clear (&params);
+    st_msg_clear (&msg_activity_desc, &before);
+}
+
 //  ---------------------------------------------------------------------------------------
 //  activity.cancel — the activity is off; every sign-up ends and each volunteer is told
 
 static void
 s_activity_cancel (st_call_t *call, const msg_activity_cancel_t *request, msg_activity_t *reply)
 {
-    const msg_actor_t *actor;
     int64_t id;
-    PGresult *res;
-    if (st_require_actor (call, &actor) || st_require_official (call, actor)
-        || st_require_id (call, "id", "activity", request->id, &id)
-        || match_exec_id (call, "activity_lock", id, &res))
-        return;
-    if (PQntuples (res) == 0) {
-        PQclear (res);
-        st_call_fail (call, ST_NOT_FOUND, "id", "no activity has id \"%s\"", request->id);
-        return;
-    }
+    bool started, ended;
     msg_activity_t before = {0};
-    s_activity_from_row (res, 0, &before);
-    bool ended = match_bool (res, 0, MATCH_ACTIVITY_ENDED);
-    PQclear (res);
-    if (st_require_scope (call, actor, "id", before.region))
-        goto done;
-    if (strcmp (before.status, "open") != 0) {
-        st_call_fail (call, ST_FAILED_PRECONDITION, "status", "activity \"%s\" is %s already",
-                      before.id, before.status);
-        goto done;
-    }
+    if (s_activity_lock (call, request->id, &id, &before, &started, &ended))
+        return;
+    PGresult *res;
     if (ended) {
         st_call_fail (call, ST_FAILED_PRECONDITION, "ends_at", "activity \"%s\" ended at %s",
                       before.id, before.ends_at);

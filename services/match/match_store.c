@@ -8,7 +8,7 @@
     "id, title, category, theme, project_id, site_id, region, rfc3339 (starts_at),"                \
     " rfc3339 (ends_at), capacity, rfc3339 (signup_closes_at), min_stars, to_json (skills),"       \
     " insurance_required, confirmed, waitlisted, status, cancel_reason, rfc3339 (created_at),"     \
-    " ends_at <= now ()"
+    " ends_at <= now (), lat, lon, starts_at <= now ()"
 #define S_WISH_COLUMNS                                                                             \
     "id, title, description, region, resident_id, volunteer_id, status, rfc3339 (created_at),"     \
     " rfc3339 (claimed_at), rfc3339 (fulfilled_at), rfc3339 (confirmed_at)"
@@ -43,13 +43,26 @@ static const struct {
     {"project_exists", "SELECT 1 FROM projects WHERE id = $1"},
     {"activity_insert",
      "INSERT INTO activities (title, category, theme, project_id, site_id, region, starts_at,"
-     " ends_at, capacity, signup_closes_at, min_stars, skills, insurance_required, created_by)"
-     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+     " ends_at, capacity, signup_closes_at, min_stars, skills, insurance_required, created_by,"
+     " lat, lon) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
      " RETURNING " S_ACTIVITY_COLUMNS},
     //  activity.get
     {"activity_get", "SELECT " S_ACTIVITY_COLUMNS " FROM activities WHERE id = $1"},
     //  activity.cancel: the row lock keeps sign-ups out until the cancellation commits.
     {"activity_lock", "SELECT " S_ACTIVITY_COLUMNS " FROM activities WHERE id = $1 FOR UPDATE"},
+    //  activity.update: the fields given ($2..$8; NULL keeps), the constraints checking the
+    //  whole; then the first $2 in line confirmed (the count trigger keeps up).
+    {"activity_update",
+     "UPDATE activities SET title = coalesce ($2, title), starts_at = coalesce ($3, starts_at),"
+     " ends_at = coalesce ($4, ends_at), signup_closes_at = coalesce ($5, signup_closes_at),"
+     " capacity = coalesce ($6, capacity), lat = coalesce ($7, lat), lon = coalesce ($8, lon)"
+     " WHERE id = $1 RETURNING " S_ACTIVITY_COLUMNS},
+    {"activity_promote",
+     "WITH w AS (SELECT id FROM signups WHERE activity_id = $1 AND status = 'waitlisted'"
+     " ORDER BY arrival LIMIT $2),"
+     " p AS (UPDATE signups s SET status = 'confirmed', updated_at = clock_timestamp () FROM w"
+     " WHERE s.id = w.id RETURNING s.volunteer_id, s.arrival)"
+     " SELECT volunteer_id FROM p ORDER BY arrival"},
     {"activity_cancel_signups",
      "WITH ended AS (UPDATE signups SET status = 'cancelled', cancel_reason = 'activity_cancelled',"
      " updated_at = clock_timestamp () WHERE activity_id = $1 AND status <> 'cancelled'"
@@ -82,45 +95,96 @@ static const struct {
 
 //  Service records: a column of each name msg_service_record declares (st_rows).
 #define S_RECORD_COLUMNS                                                                           \
-    "r.id, r.volunteer_id, r.activity_id, r.region,"                                               \
+    "r.id, r.volunteer_id, r.activity_id, r.request_id, r.region,"                                 \
     " to_char (r.checkin_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS checkin_at,"  \
     " to_char (r.checkout_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS "            \
     "checkout_at,"                                                                                 \
     " r.minutes, r.status, r.hours, r.completed_by, r.completion_reason, r.confirmed_by"
-    //  The activity a volunteer checks in to, with their sign-up's status (NULL: none).
+    //  The activity a volunteer checks in to, with their sign-up's status (NULL: none),
+    //  whether check-in is open at $3, metres from its place to ($4, $5) (NULL when either is
+    //  unknown), the check-in radius in force there (NULL: none) and whether the place is
+    //  known.
     {"record_activity",
      "SELECT a.region, a.status, s.status,"
-     " ($3::timestamptz BETWEEN a.starts_at - interval '1 hour' AND a.ends_at)"
+     " ($3::timestamptz BETWEEN a.starts_at - interval '1 hour' AND a.ends_at),"
+     " round (geo_metres (a.lat, a.lon, $4, $5)), (region_settings_of (a.region)).checkin_radius_m,"
+     " a.lat IS NOT NULL AND a.lon IS NOT NULL"
      " FROM activities a LEFT JOIN signups s ON s.activity_id = a.id AND s.volunteer_id = $2"
      " AND s.status <> 'cancelled' WHERE a.id = $1"},
-    {"record_checkin", "INSERT INTO service_records AS r (volunteer_id, activity_id, region,"
-                       " checkin_at)"
-                       " VALUES ($1, $2, $3, $4) RETURNING " S_RECORD_COLUMNS},
-    //  The minutes that count end 30 minutes after the schedule at the latest.
+    //  The request a volunteer checks in to: its region, whether they accepted it, whether
+    //  check-in is open at $3, metres from its place to ($4, $5) (NULL when either is
+    //  unknown), the check-in radius in force there (NULL: none) and whether the place is
+    //  known.
+    {"record_request",
+     "SELECT q.region, EXISTS (SELECT 1 FROM offers o WHERE o.request_id = q.id"
+     " AND o.volunteer_id = $2 AND o.status = 'accepted'),"
+     " ($3::timestamptz BETWEEN q.earliest_start - interval '1 hour' AND q.latest_end),"
+     " round (geo_metres (coalesce (q.lat, res.lat), coalesce (q.lon, res.lon), $4, $5)),"
+     " (region_settings_of (q.region)).checkin_radius_m,"
+     " coalesce (q.lat, res.lat) IS NOT NULL AND coalesce (q.lon, res.lon) IS NOT NULL"
+     " FROM requests q LEFT JOIN residents res ON res.id = q.resident_id WHERE q.id = $1"},
+    {"record_checkin", "INSERT INTO service_records AS r (volunteer_id, activity_id, request_id,"
+                       " region, checkin_at) VALUES ($1, $2, $5, $3, $4)"
+                       " RETURNING " S_RECORD_COLUMNS},
+    //  The minutes that count end 30 minutes after the schedule at the latest, and never
+    //  exceed the time scheduled by more than those 30 minutes.
     {"record_checkout",
      "UPDATE service_records r SET checkout_at = $3, status = 'closed',"
-     " minutes = record_minutes (r.checkin_at, $3, a.starts_at, a.ends_at, interval '30 minutes'),"
+     " minutes = least (record_minutes (r.checkin_at, $3, s.starts_at, s.ends_at,"
+     " interval '30 minutes'), extract (epoch FROM s.scheduled) / 60 + 30),"
      " completed_by = $4, completion_reason = $5"
-     " FROM activities a WHERE a.id = r.activity_id AND r.id = $1 AND r.status = 'open'"
+     " FROM record_schedules s WHERE s.record_id = r.id AND r.id = $1 AND r.status = 'open'"
      " AND $3::timestamptz >= r.checkin_at AND ($2::bigint IS NULL OR r.volunteer_id = $2)"
      " RETURNING " S_RECORD_COLUMNS},
-    {"record_open", "SELECT id FROM service_records WHERE volunteer_id = $1 AND activity_id = $2"
-                    " AND status = 'open'"},
+    {"record_open", "SELECT id FROM service_records WHERE volunteer_id = $1"
+                    " AND (activity_id = $2 OR request_id = $3) AND status = 'open'"},
     {"record_get",
-     "SELECT " S_RECORD_COLUMNS ", a.category, a.theme, a.starts_at, a.ends_at"
-     " FROM service_records r JOIN activities a ON a.id = r.activity_id WHERE r.id = $1"
+     "SELECT " S_RECORD_COLUMNS ", s.category, s.theme"
+     " FROM service_records r JOIN record_schedules s ON s.record_id = r.id WHERE r.id = $1"
      " FOR UPDATE OF r"},
-    //  Confirmed hours: those given, else the minutes counted; never past the schedule and its
-    //  margin.
+    //  Confirmed hours: those given, else the minutes counted; never past the time scheduled
+    //  and its margin.
     {"record_confirm",
      "UPDATE service_records r SET status = 'confirmed', confirmed_by = $2, confirmed_at = now (),"
      " hours = round (least (coalesce ($3::numeric, r.minutes / 60.0),"
-     " extract (epoch FROM a.ends_at - a.starts_at + interval '30 minutes') / 3600)::numeric, 2)"
-     " FROM activities a WHERE a.id = r.activity_id AND r.id = $1 AND r.status = 'closed'"
+     " extract (epoch FROM s.scheduled + interval '30 minutes') / 3600)::numeric, 2)"
+     " FROM record_schedules s WHERE s.record_id = r.id AND r.id = $1 AND r.status = 'closed'"
      " RETURNING " S_RECORD_COLUMNS},
     {"record_list", "SELECT " S_RECORD_COLUMNS " FROM service_records r WHERE r.activity_id = $1"
                     " AND ($2::bigint IS NULL OR r.volunteer_id = $2) ORDER BY r.id"},
+    {"record_list_request",
+     "SELECT " S_RECORD_COLUMNS " FROM service_records r WHERE r.request_id = $1"
+     " AND ($2::bigint IS NULL OR r.volunteer_id = $2) ORDER BY r.id"},
 #undef S_RECORD_COLUMNS
+
+//  stats.region: the figures of the subtree whose codes start with $1 over [$2, $3), shown
+//  for region $4 (columns named as msg_region_stats's fields).
+#define S_IN_SUBTREE " region ~>=~ $1 AND region ~<~ ($1 || ':')"
+    {"stats_region",
+     "SELECT $4::text AS region, rfc3339 ($2) AS \"from\", rfc3339 ($3) AS \"to\","
+     " a.projects, a.activities, w.volunteers, w.person_times, w.hours, q.requests, q.fill_rate,"
+     " q.median_minutes_to_staff, q.ratings, q.mean_rating FROM"
+     " (SELECT count (DISTINCT project_id) AS projects, count (*) AS activities FROM activities"
+     " WHERE" S_IN_SUBTREE " AND starts_at >= $2 AND starts_at < $3 AND status <> 'cancelled') a,"
+     " (SELECT count (DISTINCT volunteer_id) AS volunteers, count (*) AS person_times,"
+     " coalesce (sum (hours), 0)::float8 AS hours FROM service_records"
+     " WHERE" S_IN_SUBTREE " AND checkin_at >= $2 AND checkin_at < $3"
+     " AND status = 'confirmed') w,"
+     " (SELECT count (*) AS requests,"
+     " (count (*) FILTER (WHERE status IN ('staffed', 'completed')))::float8"
+     " / nullif (count (*) FILTER (WHERE status IN ('staffed', 'completed', 'unfilled')), 0)"
+     " AS fill_rate,"
+     " percentile_cont (0.5) WITHIN GROUP (ORDER BY extract (epoch FROM staffed_at - published_at)"
+     " / 60) AS median_minutes_to_staff, count (rating) AS ratings,"
+     " avg (rating)::float8 AS mean_rating FROM requests"
+     " WHERE" S_IN_SUBTREE " AND created_at >= $2 AND created_at < $3) q"},
+    {"stats_requests", "SELECT status, count (*) AS count FROM requests WHERE" S_IN_SUBTREE
+                       " AND created_at >= $2 AND created_at < $3 GROUP BY status ORDER BY status"},
+    //  The start of the current month in Asia/Shanghai, as UTC text.
+    {"stats_month",
+     "SELECT to_char (date_trunc ('month', now (), 'Asia/Shanghai') AT TIME ZONE 'UTC',"
+     " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"},
+#undef S_IN_SUBTREE
 };
 
 void

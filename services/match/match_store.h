@@ -39,7 +39,10 @@ enum {
     MATCH_ACTIVITY_STATUS,
     MATCH_ACTIVITY_CANCEL_REASON,
     MATCH_ACTIVITY_CREATED_AT,
-    MATCH_ACTIVITY_ENDED //  true once ends_at has passed
+    MATCH_ACTIVITY_ENDED, //  true once ends_at has passed
+    MATCH_ACTIVITY_LAT,
+    MATCH_ACTIVITY_LON,
+    MATCH_ACTIVITY_STARTED, //  true once starts_at has passed
 };
 
 //  The columns of activity_signup_run and activity_withdraw_run: the outcome, its detail,
