@@ -439,6 +439,12 @@ typedef struct {
     s_grid_t grid;
 } s_build_t;
 
+static int
+s_by_text (const void *a, const void *b)
+{
+    return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
 //  The areas of the demand with those inside another dropped, as a list for plan_supply.
 static void
 s_areas (PGresult *demand, st_params_t *params)
@@ -447,7 +453,7 @@ s_areas (PGresult *demand, st_params_t *params)
     char **areas = st_calloc ((size_t) rows + 1, sizeof (char *));
     for (int row = 0; row < rows; row++)
         areas[row] = PQgetvalue (demand, row, S_DEM_AREA);
-    qsort (areas, (size_t) rows, sizeof (char *), (int (*) (const void *, const void *)) strcmp);
+    qsort (areas, (size_t) rows, sizeof (char *), s_by_text);
     //  Sorted, an area follows the shorter one it lies in (its prefix) directly or after
     //  others inside that one too.
     size_t kept = 0;
