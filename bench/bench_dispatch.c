@@ -95,7 +95,7 @@ s_copy (PGconn *pg, const char *copy, s_text_t *text)
 static void
 s_village (int t, int v, char code[13], double *lat, double *lon)
 {
-    snprintf (code, 13, "431022%03d%03d", 100 + t, 201 + v);
+    snprintf (code, 13, "431022%03u%03u", (unsigned) (100 + t) % 1000, (unsigned) (201 + v) % 1000);
     *lat = 25.2 + (t / 5) * 0.1 + (v / 5) * 0.02;
     *lon = 112.7 + (t % 5) * 0.1 + (v % 5) * 0.02;
 }

@@ -15,7 +15,9 @@
 static const char *
 s_code (int township, int village, char out[13])
 {
-    snprintf (out, 13, "431022%03d%03d", 100 + township, village ? 200 + village : 0);
+    unsigned t = (unsigned) (100 + township) % 1000,
+             v = village ? (unsigned) (200 + village) % 1000 : 0;
+    snprintf (out, 13, "431022%03u%03u", t, v);
     return out;
 }
 
