@@ -338,6 +338,68 @@ s_request_get (st_call_t *call, const msg_dispatch_ref_t *request, msg_service_r
 }
 
 //  ---------------------------------------------------------------------------------------
+//  request.list — a page of requests, newest first: a region's for officials, a resident's
+//  own
+
+static void
+s_request_list (st_call_t *call, const msg_request_list_t *request, msg_request_page_t *reply)
+{
+    const msg_actor_t *actor;
+    int64_t resident = 0, cursor = 0;
+    if (st_require_actor (call, &actor))
+        return;
+    match_dispatch_store_prepare (st_call_db (call));
+    static const char *const statuses[] = {"review",   "open",      "matching",
+                                           "staffed",  "completed", "unfilled",
+                                           "rejected", "cancelled", NULL};
+    if ((request->status && st_require_one_of (call, "status", request->status, statuses))
+        || (request->cursor && st_require_id (call, "cursor", "page", request->cursor, &cursor)))
+        return;
+    //  Whose: a resident's own, or a subtree an official may see (their whole scope unless
+    //  narrowed).
+    const char *region = request->region;
+    if (s_role (actor, "resident")) {
+        if (match_require_resident (call, actor, &resident))
+            return;
+    } else if (st_require_official (call, actor)
+               || (region
+                   && (st_require_code (call, "region", region)
+                       || st_require_scope (call, actor, "region", region))))
+        return;
+    else if (!region)
+        region = actor->region;
+    char prefix[ST_REGION_SIZE] = "";
+    if (region)
+        st_region_prefix (region, prefix);
+    int64_t limit = request->has_limit ? request->limit : 50;
+    st_params_t params = {0};
+    st_params_text (&params, region ? prefix : NULL);
+    if (resident)
+        st_params_int (&params, resident);
+    else
+        st_params_text (&params, NULL);
+    st_params_text (&params, request->status);
+    if (cursor)
+        st_params_int (&params, cursor);
+    else
+        st_params_text (&params, NULL);
+    st_params_int (&params, limit);
+    PGresult *res;
+    if (st_call_exec (call, "dispatch_request_list", &params, &res))
+        return;
+    size_t count = (size_t) PQntuples (res);
+    reply->items.items = st_calloc (count + 1, sizeof (msg_service_request_t));
+    reply->items.count = count;
+    reply->has_items = true;
+    for (size_t i = 0; i < count; i++)
+        s_request_from_row (res, (int) i, &reply->items.items[i]);
+    //  A full page may have a next one.
+    if ((int64_t) count == limit)
+        reply->next_cursor = st_strdup (reply->items.items[count - 1].id);
+    PQclear (res);
+}
+
+//  ---------------------------------------------------------------------------------------
 //  request.cancel — pending and accepted offers withdrawn (their volunteers are told),
 //  the accepted volunteers' time released
 

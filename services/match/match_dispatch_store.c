@@ -81,6 +81,13 @@ static const struct {
      " FROM region_settings_of ($1)"},
     //  request.get, request.cancel
     {"dispatch_request_get", "SELECT " S_REQ_COLUMNS " FROM requests r WHERE r.id = $1"},
+    //  request.list: $1 a subtree's code prefix or NULL, $2 a resident or NULL, $3 a status or
+    //  NULL, newest first below id $4 (NULL: from the newest), $5 at most.
+    {"dispatch_request_list",
+     "SELECT " S_REQ_COLUMNS " FROM requests r"
+     " WHERE ($1::text IS NULL OR (r.region ~>=~ $1 AND r.region ~<~ ($1 || ':')))"
+     " AND ($2::bigint IS NULL OR r.resident_id = $2) AND ($3::text IS NULL OR r.status = $3)"
+     " AND ($4::bigint IS NULL OR r.id < $4) ORDER BY r.id DESC LIMIT $5"},
     {"dispatch_request_lock",
      "SELECT " S_REQ_COLUMNS " FROM requests r WHERE r.id = $1 FOR UPDATE"},
     {"dispatch_assignments",
