@@ -7,7 +7,7 @@
 
     Worker threads use plain libpq or the rpc client and only record what they saw: cmocka is
     not thread-safe, so the main thread asserts once they are joined.  */
-#include "harness.h"
+#include "match_fixture.h"
 #include "st_log.h"
 
 #include <jansson.h>
@@ -78,20 +78,6 @@ static msg_actor_t
 s_admin (const char *role, const char *region)
 {
     return (msg_actor_t){.account = "admin-1", .role = (char *) role, .region = (char *) region};
-}
-
-//  A volunteer's account, standing for volunteer `id`.
-static msg_actor_t
-s_volunteer (const char *id)
-{
-    return (msg_actor_t){.account = "account-v", .role = "volunteer", .volunteer_id = (char *) id};
-}
-
-//  A resident's account, standing for resident `id`.
-static msg_actor_t
-s_resident (const char *id)
-{
-    return (msg_actor_t){.account = "account-r", .role = "resident", .resident_id = (char *) id};
 }
 
 //  ---------------------------------------------------------------------------------------
@@ -178,21 +164,6 @@ s_call_body (s_fixture_t *self, const char *op, const msg_actor_t *actor, json_t
     return rc;
 }
 
-//  Fails the test unless a call failed with `code` naming `field`, with a message in the
-//  house style (lower case, no final period).
-static void
-s_expect (const char *what, st_status_t rc, const st_error_t *err, st_status_t code,
-          const char *field)
-{
-    if (rc != code || strcmp (err->field, field) != 0)
-        fail_msg ("%s: expected %s naming \"%s\", got %s naming \"%s\": %s", what,
-                  st_status_name (code), field, st_status_name (rc), err->field, err->message);
-    size_t len = strlen (err->message);
-    if (len == 0 || (err->message[0] >= 'A' && err->message[0] <= 'Z')
-        || err->message[len - 1] == '.')
-        fail_msg ("%s: message \"%s\" is not in the house style", what, err->message);
-}
-
 //  One bad body: the good one with `key` set to `value` (taken over; NULL leaves the key out),
 //  which must fail with `code` naming `field`.
 typedef struct {
@@ -203,7 +174,6 @@ typedef struct {
 } s_case_t;
 
 static char *s_state (s_fixture_t *self);
-static void s_unchanged (s_fixture_t *self, char *before, const char *what);
 
 //  Sends the good body once, which must succeed (so that each refusal is the changed field's
 //  doing), then each case as `actor`; the refused cases together must change nothing.
@@ -229,9 +199,9 @@ s_bad_bodies (s_fixture_t *self, const char *op, const msg_actor_t *actor, const
         char what[128];
         snprintf (what, sizeof what, "%s, bad case %zu (\"%s\")", op, i, cases[i].key);
         json_decref (body);
-        s_expect (what, rc, &err, cases[i].code, cases[i].field);
+        mf_expect (what, rc, &err, cases[i].code, cases[i].field);
     }
-    s_unchanged (self, before, op);
+    mf_unchanged (before, s_state (self), op);
 }
 
 //  A JSON string of `unit` repeated `n` times.
@@ -292,17 +262,6 @@ s_state (s_fixture_t *self)
         "   UNION ALL SELECT to_jsonb (x)::text FROM match.wishes x"
         "   UNION ALL SELECT to_jsonb (x)::text FROM match.supply x"
         "   UNION ALL SELECT (to_jsonb (x) - 'seq')::text FROM match.outbox x) rows))"));
-}
-
-//  Fails the test when the state differs from `before` (which it frees).
-static void
-s_unchanged (s_fixture_t *self, char *before, const char *what)
-{
-    char *after = s_state (self);
-    if (strcmp (before, after) != 0)
-        fail_msg ("%s changed the database:\n  before %s\n  after  %s", what, before, after);
-    free (before);
-    free (after);
 }
 
 //  Puts volunteers first .. first + count - 1 into match's supply replica, as registry's
@@ -416,7 +375,7 @@ static st_status_t
 s_signup (s_fixture_t *self, const char *op, const char *activity, const char *volunteer,
           msg_signup_t *reply, st_error_t *err)
 {
-    msg_actor_t actor = s_volunteer (volunteer);
+    msg_actor_t actor = mf_volunteer (volunteer);
     msg_activity_signup_t request = {.activity_id = (char *) activity};
     return s_call (self, op, &actor, &msg_activity_signup_desc, &request, &msg_signup_desc, reply,
                    err);
@@ -541,8 +500,8 @@ test_project_create (void **state)
         st_status_t code;
         const char *field;
     } actors[] = {
-        {s_volunteer ("1"), ST_PERMISSION_DENIED, "actor.role"},
-        {s_resident ("1"), ST_PERMISSION_DENIED, "actor.role"},
+        {mf_volunteer ("1"), ST_PERMISSION_DENIED, "actor.role"},
+        {mf_resident ("1"), ST_PERMISSION_DENIED, "actor.role"},
         {s_admin ("region_admin", "431021000000"), ST_PERMISSION_DENIED, "region"},
         {s_admin ("station_admin", "431022101203"), ST_PERMISSION_DENIED, "region"},
         {s_admin ("region_admin", NULL), ST_PERMISSION_DENIED, "region"},
@@ -552,12 +511,12 @@ test_project_create (void **state)
     for (size_t i = 0; i < sizeof actors / sizeof actors[0]; i++) {
         st_status_t rc = s_call (self, "project.create", &actors[i].actor, &msg_project_create_desc,
                                  &request, &msg_project_desc, &project, &err);
-        s_expect (actors[i].actor.role, rc, &err, actors[i].code, actors[i].field);
+        mf_expect (actors[i].actor.role, rc, &err, actors[i].code, actors[i].field);
     }
     st_status_t rc = s_call (self, "project.create", NULL, &msg_project_create_desc, &request,
                              &msg_project_desc, &project, &err);
-    s_expect ("no actor", rc, &err, ST_UNAUTHENTICATED, "actor");
-    s_unchanged (self, before, "a refused project.create");
+    mf_expect ("no actor", rc, &err, ST_UNAUTHENTICATED, "actor");
+    mf_unchanged (before, s_state (self), "a refused project.create");
 }
 
 //  ---------------------------------------------------------------------------------------
@@ -607,7 +566,7 @@ test_region_scope (void **state)
         if (cases[i].allowed && rc != ST_OK)
             fail_msg ("%s: refused: %s", what, err.message);
         if (!cases[i].allowed)
-            s_expect (what, rc, &err, ST_PERMISSION_DENIED, "region");
+            mf_expect (what, rc, &err, ST_PERMISSION_DENIED, "region");
         st_msg_clear (&msg_project_desc, &project);
     }
     //  supply.stats counts a subtree with the same rule.
@@ -716,7 +675,7 @@ test_activity_create (void **state)
 
     //  activity.get: anyone signed in; admins inside their scope.
     msg_activity_get_t get = {.id = id};
-    msg_actor_t volunteer = s_volunteer ("1");
+    msg_actor_t volunteer = mf_volunteer ("1");
     assert_int_equal (s_call (self, "activity.get", &volunteer, &msg_activity_get_desc, &get,
                               &msg_activity_desc, &activity, &err),
                       ST_OK);
@@ -727,23 +686,23 @@ test_activity_create (void **state)
     msg_actor_t other = s_admin ("region_admin", "431021000000");
     st_status_t rc = s_call (self, "activity.get", &other, &msg_activity_get_desc, &get,
                              &msg_activity_desc, &activity, &err);
-    s_expect ("activity.get outside the scope", rc, &err, ST_PERMISSION_DENIED, "id");
+    mf_expect ("activity.get outside the scope", rc, &err, ST_PERMISSION_DENIED, "id");
     get.id = "999";
     rc = s_call (self, "activity.get", &volunteer, &msg_activity_get_desc, &get, &msg_activity_desc,
                  &activity, &err);
-    s_expect ("activity.get of no activity", rc, &err, ST_NOT_FOUND, "id");
+    mf_expect ("activity.get of no activity", rc, &err, ST_NOT_FOUND, "id");
     get.id = "12a";
     rc = s_call (self, "activity.get", &volunteer, &msg_activity_get_desc, &get, &msg_activity_desc,
                  &activity, &err);
-    s_expect ("activity.get of a malformed id", rc, &err, ST_NOT_FOUND, "id");
+    mf_expect ("activity.get of a malformed id", rc, &err, ST_NOT_FOUND, "id");
     get.id = id;
     rc = s_call (self, "activity.get", NULL, &msg_activity_get_desc, &get, &msg_activity_desc,
                  &activity, &err);
-    s_expect ("activity.get without an actor", rc, &err, ST_UNAUTHENTICATED, "actor");
+    mf_expect ("activity.get without an actor", rc, &err, ST_UNAUTHENTICATED, "actor");
     json_t *body = json_pack ("{s:i}", "id", 5);
     rc = s_call_body (self, "activity.get", &volunteer, body, &err);
     json_decref (body);
-    s_expect ("activity.get with an integer id", rc, &err, ST_INVALID_ARGUMENT, "id");
+    mf_expect ("activity.get with an integer id", rc, &err, ST_INVALID_ARGUMENT, "id");
 
     //  The event, with what notify and ledger need.
     msg_activity_created_t created[4];
@@ -838,20 +797,20 @@ test_activity_create (void **state)
         st_status_t code;
         const char *field;
     } actors[] = {
-        {s_volunteer ("1"), ST_PERMISSION_DENIED, "actor.role"},
-        {s_resident ("1"), ST_PERMISSION_DENIED, "actor.role"},
+        {mf_volunteer ("1"), ST_PERMISSION_DENIED, "actor.role"},
+        {mf_resident ("1"), ST_PERMISSION_DENIED, "actor.role"},
         {s_admin ("region_admin", "431021000000"), ST_PERMISSION_DENIED, "region"},
         {s_admin ("team_leader", "431022101204"), ST_PERMISSION_DENIED, "region"},
     };
     for (size_t i = 0; i < sizeof actors / sizeof actors[0]; i++) {
         rc = s_call (self, "activity.create", &actors[i].actor, &msg_activity_create_desc, &minimal,
                      &msg_activity_desc, &activity, &err);
-        s_expect (actors[i].actor.role, rc, &err, actors[i].code, actors[i].field);
+        mf_expect (actors[i].actor.role, rc, &err, actors[i].code, actors[i].field);
     }
     rc = s_call (self, "activity.create", NULL, &msg_activity_create_desc, &minimal,
                  &msg_activity_desc, &activity, &err);
-    s_expect ("no actor", rc, &err, ST_UNAUTHENTICATED, "actor");
-    s_unchanged (self, before, "a refused activity.create");
+    mf_expect ("no actor", rc, &err, ST_UNAUTHENTICATED, "actor");
+    mf_unchanged (before, s_state (self), "a refused activity.create");
     st_msg_clear (&msg_project_desc, &project);
     free (id);
 }
@@ -905,9 +864,9 @@ test_update_activity (void **state)
         st_status_t rc = s_call_body (self, "activity.update",
                                       refused[i].actor ? refused[i].actor : &stranger, body, &err);
         json_decref (body);
-        s_expect (refused[i].what, rc, &err, refused[i].code, refused[i].field);
+        mf_expect (refused[i].what, rc, &err, refused[i].code, refused[i].field);
     }
-    s_unchanged (self, before, "a refused activity.update");
+    mf_unchanged (before, s_state (self), "a refused activity.update");
 
     //  Two more places and a new place: volunteers 3 and 4 move up, 5 stays first in line.
     msg_activity_update_t update = {.id = id,
@@ -970,7 +929,7 @@ test_update_activity (void **state)
                               &rename, &msg_activity_desc, &activity, &err),
                       ST_FAILED_PRECONDITION);
     assert_string_equal (err.field, "starts_at");
-    s_unchanged (self, before, "updating a started activity");
+    mf_unchanged (before, s_state (self), "updating a started activity");
     free (id);
 }
 
@@ -1027,21 +986,21 @@ test_signup_rules (void **state)
         const char *field;
         const char *says; //  what the message must mention
     } cases[] = {
-        {open, s_volunteer ("1"), ST_CONFLICT, "activity_id", "already signed up"},
-        {open, s_volunteer ("2"), ST_FAILED_PRECONDITION, "skills", "手语"},
-        {open, s_volunteer ("3"), ST_FAILED_PRECONDITION, "min_stars", "stars"},
-        {open, s_volunteer ("4"), ST_FAILED_PRECONDITION, "insurance_required", "none"},
-        {open, s_volunteer ("5"), ST_FAILED_PRECONDITION, "insurance_required", "until"},
-        {open, s_volunteer ("6"), ST_FAILED_PRECONDITION, "actor.volunteer_id", "suspended"},
-        {open, s_volunteer ("99"), ST_FAILED_PRECONDITION, "actor.volunteer_id", "not known"},
-        {closed, s_volunteer ("1"), ST_FAILED_PRECONDITION, "signup_closes_at", "closed"},
-        {cancelled, s_volunteer ("1"), ST_FAILED_PRECONDITION, "status", "cancelled"},
-        {"999", s_volunteer ("1"), ST_NOT_FOUND, "activity_id", "999"},
-        {"abc", s_volunteer ("1"), ST_NOT_FOUND, "activity_id", "abc"},
-        {open, s_resident ("1"), ST_PERMISSION_DENIED, "actor.role", "resident"},
+        {open, mf_volunteer ("1"), ST_CONFLICT, "activity_id", "already signed up"},
+        {open, mf_volunteer ("2"), ST_FAILED_PRECONDITION, "skills", "手语"},
+        {open, mf_volunteer ("3"), ST_FAILED_PRECONDITION, "min_stars", "stars"},
+        {open, mf_volunteer ("4"), ST_FAILED_PRECONDITION, "insurance_required", "none"},
+        {open, mf_volunteer ("5"), ST_FAILED_PRECONDITION, "insurance_required", "until"},
+        {open, mf_volunteer ("6"), ST_FAILED_PRECONDITION, "actor.volunteer_id", "suspended"},
+        {open, mf_volunteer ("99"), ST_FAILED_PRECONDITION, "actor.volunteer_id", "not known"},
+        {closed, mf_volunteer ("1"), ST_FAILED_PRECONDITION, "signup_closes_at", "closed"},
+        {cancelled, mf_volunteer ("1"), ST_FAILED_PRECONDITION, "status", "cancelled"},
+        {"999", mf_volunteer ("1"), ST_NOT_FOUND, "activity_id", "999"},
+        {"abc", mf_volunteer ("1"), ST_NOT_FOUND, "activity_id", "abc"},
+        {open, mf_resident ("1"), ST_PERMISSION_DENIED, "actor.role", "resident"},
         {open, s_admin ("region_admin", "431022000000"), ST_PERMISSION_DENIED, "actor.role", ""},
-        {open, s_volunteer (NULL), ST_INVALID_ARGUMENT, "actor.volunteer_id", ""},
-        {open, s_volunteer ("v7"), ST_INVALID_ARGUMENT, "actor.volunteer_id", ""},
+        {open, mf_volunteer (NULL), ST_INVALID_ARGUMENT, "actor.volunteer_id", ""},
+        {open, mf_volunteer ("v7"), ST_INVALID_ARGUMENT, "actor.volunteer_id", ""},
         {open, SYSTEM, ST_INVALID_ARGUMENT, "actor.volunteer_id", ""},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -1051,15 +1010,15 @@ test_signup_rules (void **state)
                     &msg_signup_desc, &reply, &err);
         char what[64];
         snprintf (what, sizeof what, "sign-up case %zu", i);
-        s_expect (what, rc, &err, cases[i].code, cases[i].field);
+        mf_expect (what, rc, &err, cases[i].code, cases[i].field);
         if (!strstr (err.message, cases[i].says))
             fail_msg ("%s: \"%s\" does not say \"%s\"", what, err.message, cases[i].says);
     }
     msg_activity_signup_t request = {.activity_id = open};
     st_status_t rc = s_call (self, "activity.signup", NULL, &msg_activity_signup_desc, &request,
                              &msg_signup_desc, &reply, &err);
-    s_expect ("no actor", rc, &err, ST_UNAUTHENTICATED, "actor");
-    msg_actor_t v2 = s_volunteer ("2");
+    mf_expect ("no actor", rc, &err, ST_UNAUTHENTICATED, "actor");
+    msg_actor_t v2 = mf_volunteer ("2");
     s_case_t bodies[] = {
         {"activity_id", NULL, ST_INVALID_ARGUMENT, "activity_id"},
         {"activity_id", json_integer (1), ST_INVALID_ARGUMENT, "activity_id"},
@@ -1074,16 +1033,16 @@ test_signup_rules (void **state)
             json_object_del (body, "activity_id");
         rc = s_call_body (self, "activity.signup", &v2, body, &err);
         json_decref (body);
-        s_expect ("a bad sign-up body", rc, &err, bodies[i].code, bodies[i].field);
+        mf_expect ("a bad sign-up body", rc, &err, bodies[i].code, bodies[i].field);
     }
     //  Withdrawing what one never signed up for.
     rc = s_signup (self, "activity.withdraw", open, "2", &reply, &err);
-    s_expect ("withdraw without a sign-up", rc, &err, ST_NOT_FOUND, "activity_id");
+    mf_expect ("withdraw without a sign-up", rc, &err, ST_NOT_FOUND, "activity_id");
     rc = s_signup (self, "activity.withdraw", "999", "1", &reply, &err);
-    s_expect ("withdraw from no activity", rc, &err, ST_NOT_FOUND, "activity_id");
+    mf_expect ("withdraw from no activity", rc, &err, ST_NOT_FOUND, "activity_id");
     rc = s_signup (self, "activity.withdraw", closed, "1", &reply, &err);
-    s_expect ("withdraw from another activity", rc, &err, ST_NOT_FOUND, "activity_id");
-    s_unchanged (self, before, "a refused sign-up");
+    mf_expect ("withdraw from another activity", rc, &err, ST_NOT_FOUND, "activity_id");
+    mf_unchanged (before, s_state (self), "a refused sign-up");
     s_assert_counts (self, open, 1, 0);
 
     //  The checks hold exactly at their edges: the stars asked for, insurance through the
@@ -1140,14 +1099,14 @@ test_waitlist_and_withdraw (void **state)
                                                " FROM match.signups"),
                          "1:cancelled 2:confirmed 3:confirmed 4:cancelled 5:waitlisted");
     st_status_t rc = s_signup (self, "activity.withdraw", id, "1", &reply, &err);
-    s_expect ("withdrawing twice", rc, &err, ST_NOT_FOUND, "activity_id");
+    mf_expect ("withdrawing twice", rc, &err, ST_NOT_FOUND, "activity_id");
     //  Back again: at the end of the line.
     s_signup_as (self, id, "1", "waitlisted", 2);
     s_assert_counts (self, id, 2, 2);
 
     //  A retried sign-up (same request id) takes effect once and gets the same answer.
     uint8_t request_id[16] = {0x51, 0x6e, 6};
-    msg_actor_t six = s_volunteer ("6");
+    msg_actor_t six = mf_volunteer ("6");
     msg_activity_signup_t request = {.activity_id = id};
     msg_signup_t first, second;
     assert_int_equal (st_client_call (self->gateway, "activity.signup", &six, request_id,
@@ -1234,8 +1193,8 @@ test_cancel_activity (void **state)
         st_status_t code;
         const char *field;
     } actors[] = {
-        {s_volunteer ("1"), ST_PERMISSION_DENIED, "actor.role"},
-        {s_resident ("1"), ST_PERMISSION_DENIED, "actor.role"},
+        {mf_volunteer ("1"), ST_PERMISSION_DENIED, "actor.role"},
+        {mf_resident ("1"), ST_PERMISSION_DENIED, "actor.role"},
         {s_admin ("region_admin", "431021000000"), ST_PERMISSION_DENIED, "id"},
         {s_admin ("station_admin", "431022101204"), ST_PERMISSION_DENIED, "id"},
     };
@@ -1243,25 +1202,25 @@ test_cancel_activity (void **state)
         st_status_t rc =
             s_call (self, "activity.cancel", &actors[i].actor, &msg_activity_cancel_desc, &request,
                     &msg_activity_desc, &activity, &err);
-        s_expect (actors[i].actor.role, rc, &err, actors[i].code, actors[i].field);
+        mf_expect (actors[i].actor.role, rc, &err, actors[i].code, actors[i].field);
     }
     st_status_t rc = s_call (self, "activity.cancel", NULL, &msg_activity_cancel_desc, &request,
                              &msg_activity_desc, &activity, &err);
-    s_expect ("no actor", rc, &err, ST_UNAUTHENTICATED, "actor");
+    mf_expect ("no actor", rc, &err, ST_UNAUTHENTICATED, "actor");
     msg_actor_t township = s_admin ("region_admin", "431022101000");
     msg_activity_cancel_t nothing = {.id = "999"};
     rc = s_call (self, "activity.cancel", &township, &msg_activity_cancel_desc, &nothing,
                  &msg_activity_desc, &activity, &err);
-    s_expect ("cancelling no activity", rc, &err, ST_NOT_FOUND, "id");
+    mf_expect ("cancelling no activity", rc, &err, ST_NOT_FOUND, "id");
     json_t *body = json_pack ("{s:s,s:o}", "id", id, "reason", s_long ("雨", 201));
     rc = s_call_body (self, "activity.cancel", &township, body, &err);
     json_decref (body);
-    s_expect ("a reason too long", rc, &err, ST_INVALID_ARGUMENT, "reason");
+    mf_expect ("a reason too long", rc, &err, ST_INVALID_ARGUMENT, "reason");
     body = json_pack ("{s:i}", "id", 1);
     rc = s_call_body (self, "activity.cancel", &township, body, &err);
     json_decref (body);
-    s_expect ("an integer id", rc, &err, ST_INVALID_ARGUMENT, "id");
-    s_unchanged (self, before, "a refused activity.cancel");
+    mf_expect ("an integer id", rc, &err, ST_INVALID_ARGUMENT, "id");
+    mf_unchanged (before, s_state (self), "a refused activity.cancel");
 
     //  The township's admin cancels it.
     assert_int_equal (s_call (self, "activity.cancel", &township, &msg_activity_cancel_desc,
@@ -1307,13 +1266,13 @@ test_cancel_activity (void **state)
     before = s_state (self);
     rc = s_call (self, "activity.cancel", &township, &msg_activity_cancel_desc, &request,
                  &msg_activity_desc, &activity, &err);
-    s_expect ("cancelling twice", rc, &err, ST_FAILED_PRECONDITION, "status");
+    mf_expect ("cancelling twice", rc, &err, ST_FAILED_PRECONDITION, "status");
     assert_non_null (strstr (err.message, "cancelled"));
     rc = s_signup (self, "activity.signup", id, "4", &signup, &err);
-    s_expect ("signing up for a cancelled activity", rc, &err, ST_FAILED_PRECONDITION, "status");
+    mf_expect ("signing up for a cancelled activity", rc, &err, ST_FAILED_PRECONDITION, "status");
     rc = s_signup (self, "activity.withdraw", id, "1", &signup, &err);
-    s_expect ("withdrawing from a cancelled activity", rc, &err, ST_FAILED_PRECONDITION, "status");
-    s_unchanged (self, before, "an op on a cancelled activity");
+    mf_expect ("withdrawing from a cancelled activity", rc, &err, ST_FAILED_PRECONDITION, "status");
+    mf_unchanged (before, s_state (self), "an op on a cancelled activity");
 
     //  An activity that is over cannot be cancelled.
     char starts_at[40], ends_at[40], closes_at[40];
@@ -1336,8 +1295,8 @@ test_cancel_activity (void **state)
     before = s_state (self);
     rc = s_call (self, "activity.cancel", &township, &msg_activity_cancel_desc, &over,
                  &msg_activity_desc, &refused, &err);
-    s_expect ("cancelling an activity that is over", rc, &err, ST_FAILED_PRECONDITION, "ends_at");
-    s_unchanged (self, before, "cancelling an activity that is over");
+    mf_expect ("cancelling an activity that is over", rc, &err, ST_FAILED_PRECONDITION, "ends_at");
+    mf_unchanged (before, s_state (self), "cancelling an activity that is over");
     st_msg_clear (&msg_activity_desc, &activity);
     free (id);
 }
@@ -1558,7 +1517,7 @@ static void *
 s_rpc_signer (void *arg)
 {
     s_rpc_signer_t *self = arg;
-    msg_actor_t actor = s_volunteer (self->volunteer);
+    msg_actor_t actor = mf_volunteer (self->volunteer);
     msg_activity_signup_t request = {.activity_id = (char *) self->activity};
     msg_signup_t reply = {0};
     st_error_t err = {0};
@@ -1664,7 +1623,7 @@ s_wish (s_fixture_t *self, const char *op, const char *id, const msg_actor_t *ac
 static char *
 s_post_wish (s_fixture_t *self, const char *title)
 {
-    msg_actor_t resident = s_resident ("7");
+    msg_actor_t resident = mf_resident ("7");
     msg_wish_create_t request = {
         .title = (char *) title, .description = "希望有人帮忙", .region = REGION};
     msg_wish_t wish;
@@ -1686,8 +1645,8 @@ test_wishes (void **state)
     s_supply (self, 1, 2, "{}", 0, "NULL");
     s_supply (self, 3, 1, "{}", 0, "NULL");
     harness_sql (self->h, "UPDATE match.supply SET status = 'left' WHERE volunteer_id = 3");
-    msg_actor_t resident = s_resident ("7"), stranger = s_resident ("8");
-    msg_actor_t v1 = s_volunteer ("1"), v2 = s_volunteer ("2"), v3 = s_volunteer ("3");
+    msg_actor_t resident = mf_resident ("7"), stranger = mf_resident ("8");
+    msg_actor_t v1 = mf_volunteer ("1"), v2 = mf_volunteer ("2"), v3 = mf_volunteer ("3");
     msg_wish_create_t request = {.title = "想要一个新书包",
                                  .description = "孩子的书包破了, 希望有一个新书包上学",
                                  .region = REGION};
@@ -1724,7 +1683,7 @@ test_wishes (void **state)
                   cases, sizeof cases / sizeof cases[0]);
     char *before = s_state (self);
     msg_actor_t admin = s_admin ("region_admin", "431022000000");
-    msg_actor_t nobody = s_resident (NULL);
+    msg_actor_t nobody = mf_resident (NULL);
     struct {
         const msg_actor_t *actor;
         st_status_t code;
@@ -1738,7 +1697,7 @@ test_wishes (void **state)
     for (size_t i = 0; i < sizeof posters / sizeof posters[0]; i++) {
         st_status_t rc = s_call (self, "wish.create", posters[i].actor, &msg_wish_create_desc,
                                  &request, &msg_wish_desc, &wish, &err);
-        s_expect ("a wrong poster", rc, &err, posters[i].code, posters[i].field);
+        mf_expect ("a wrong poster", rc, &err, posters[i].code, posters[i].field);
     }
 
     //  Nothing can happen to an open wish but a claim by an active volunteer.
@@ -1766,15 +1725,15 @@ test_wishes (void **state)
         st_status_t rc = s_wish (self, refused[i].op, refused[i].id, refused[i].actor, &wish, &err);
         char what[64];
         snprintf (what, sizeof what, "%s case %zu", refused[i].op, i);
-        s_expect (what, rc, &err, refused[i].code, refused[i].field);
+        mf_expect (what, rc, &err, refused[i].code, refused[i].field);
         if (!strstr (err.message, refused[i].says))
             fail_msg ("%s: \"%s\" does not say \"%s\"", what, err.message, refused[i].says);
     }
     json_t *body = json_pack ("{s:i}", "id", 1);
     st_status_t rc = s_call_body (self, "wish.claim", &v1, body, &err);
     json_decref (body);
-    s_expect ("an integer wish id", rc, &err, ST_INVALID_ARGUMENT, "id");
-    s_unchanged (self, before, "a refused wish op");
+    mf_expect ("an integer wish id", rc, &err, ST_INVALID_ARGUMENT, "id");
+    mf_unchanged (before, s_state (self), "a refused wish op");
 
     //  Volunteer 1 claims it; then only volunteer 1 may fulfil it, only resident 7 confirm it.
     assert_int_equal (s_wish (self, "wish.claim", id, &v1, &wish, &err), ST_OK);
@@ -1786,14 +1745,14 @@ test_wishes (void **state)
     st_msg_clear (&msg_wish_desc, &wish);
     before = s_state (self);
     rc = s_wish (self, "wish.claim", id, &v2, &wish, &err);
-    s_expect ("claiming a claimed wish", rc, &err, ST_FAILED_PRECONDITION, "status");
+    mf_expect ("claiming a claimed wish", rc, &err, ST_FAILED_PRECONDITION, "status");
     assert_non_null (strstr (err.message, "claimed"));
     rc = s_wish (self, "wish.fulfil", id, &v2, &wish, &err);
-    s_expect ("fulfilling another's claim", rc, &err, ST_PERMISSION_DENIED, "actor");
+    mf_expect ("fulfilling another's claim", rc, &err, ST_PERMISSION_DENIED, "actor");
     rc = s_wish (self, "wish.confirm", id, &resident, &wish, &err);
-    s_expect ("confirming an unfulfilled wish", rc, &err, ST_FAILED_PRECONDITION, "status");
+    mf_expect ("confirming an unfulfilled wish", rc, &err, ST_FAILED_PRECONDITION, "status");
     assert_non_null (strstr (err.message, "claimed"));
-    s_unchanged (self, before, "a refused wish op on a claimed wish");
+    mf_unchanged (before, s_state (self), "a refused wish op on a claimed wish");
 
     assert_int_equal (s_wish (self, "wish.fulfil", id, &v1, &wish, &err), ST_OK);
     assert_string_equal (wish.status, "fulfilled");
@@ -1803,11 +1762,11 @@ test_wishes (void **state)
     st_msg_clear (&msg_wish_desc, &wish);
     before = s_state (self);
     rc = s_wish (self, "wish.fulfil", id, &v1, &wish, &err);
-    s_expect ("fulfilling twice", rc, &err, ST_FAILED_PRECONDITION, "status");
+    mf_expect ("fulfilling twice", rc, &err, ST_FAILED_PRECONDITION, "status");
     assert_non_null (strstr (err.message, "fulfilled"));
     rc = s_wish (self, "wish.confirm", id, &stranger, &wish, &err);
-    s_expect ("confirming another's wish", rc, &err, ST_PERMISSION_DENIED, "actor");
-    s_unchanged (self, before, "a refused wish op on a fulfilled wish");
+    mf_expect ("confirming another's wish", rc, &err, ST_PERMISSION_DENIED, "actor");
+    mf_unchanged (before, s_state (self), "a refused wish op on a fulfilled wish");
 
     assert_int_equal (s_wish (self, "wish.confirm", id, &resident, &wish, &err), ST_OK);
     assert_string_equal (wish.status, "confirmed");
@@ -1815,7 +1774,7 @@ test_wishes (void **state)
     assert_string_equal (wish.volunteer_id, "1");
     st_msg_clear (&msg_wish_desc, &wish);
     rc = s_wish (self, "wish.claim", id, &v2, &wish, &err);
-    s_expect ("claiming a confirmed wish", rc, &err, ST_FAILED_PRECONDITION, "status");
+    mf_expect ("claiming a confirmed wish", rc, &err, ST_FAILED_PRECONDITION, "status");
     assert_non_null (strstr (err.message, "confirmed"));
     //  The system may do anything, within the order of things.
     char *second = s_post_wish (self, "修收音机");
@@ -1963,8 +1922,8 @@ test_wish_race (void **state)
                    wins[1]);
 
     //  Through rpc, two clients at once.
-    s_rpc_claimer_t rpc[2] = {{.actor = s_volunteer ("1"), .wishes = rpc_wishes, .round = &round},
-                              {.actor = s_volunteer ("2"), .wishes = rpc_wishes, .round = &round}};
+    s_rpc_claimer_t rpc[2] = {{.actor = mf_volunteer ("1"), .wishes = rpc_wishes, .round = &round},
+                              {.actor = mf_volunteer ("2"), .wishes = rpc_wishes, .round = &round}};
     for (int t = 0; t < 2; t++) {
         rpc[t].client = harness_client (self->h, "match", "gateway");
         assert_int_equal (pthread_create (&threads[t], NULL, s_rpc_claimer, &rpc[t]), 0);

@@ -13,16 +13,13 @@
     bodies decoded with the project's codec: every offer must have exactly one offer.made and
     exactly one event for what became of it, no event may name an offer that does not exist,
     every accepted offer must be one commitment. Each scenario uses skills of its own.  */
-#include "harness.h"
-#include "st_json.h"
+#include "match_fixture.h"
 #include "st_log.h"
-#include "test_util.h"
 
 #include <jansson.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sodium.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -30,13 +27,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
-#define WAIT_MS     15000 //  how long a wait for a round lasts before the test fails
 #define VILLAGE     "431022100201"
+#define AT_VILLAGE  ", \"lat\": 25.40, \"lon\": 112.95" //  where the requests are
 #define KILLS       3          //  how often the second scenario kills match
 #define STREAM_NAME "流志愿者" //  the second scenario's volunteers' names begin so
 //  The advisory lock a round holds (match_dispatch_store.c, "dispatch_lock"): the test takes
@@ -44,10 +39,7 @@
 #define ROUND_KEY "hashtext ('station.match.dispatch')"
 
 typedef struct {
-    harness_t *h;
-    st_client_t *registry;
-    st_client_t *match;
-    int people;   //  numbers ID numbers and phones
+    mf_t *mf;     //  registry and match
     PGconn *mine; //  the test's own connection holding rounds or locks back, when open
 
     //  Shared with the killer thread of the second scenario, under `lock`: the running
@@ -65,106 +57,11 @@ typedef struct {
 
 static s_fixture_t *F;
 
-static const msg_actor_t SYSTEM = {.account = "operator-1", .role = "system"};
 static const msg_actor_t TOWN = {
     .account = "town-admin", .role = "region_admin", .region = "431022100000"};
 
-//  A volunteer's account standing for volunteer `id`.
-static msg_actor_t
-s_volunteer (const char *id)
-{
-    return (msg_actor_t){.account = "account-v", .role = "volunteer", .volunteer_id = (char *) id};
-}
-
 //  ---------------------------------------------------------------------------------------
-//  Calls and looks
-
-//  Calls `service`'s op with a JSON body as `actor`, with request id `id` (16 bytes: a retry
-//  with the same id is the same request to the server) and at most timeout_ms; the reply as
-//  JSON into *reply (when not NULL and ok), the error into *err. Returns the status.
-static st_status_t
-s_call_id (const char *service, const msg_actor_t *actor, const char *op_name, const char *body,
-           const uint8_t *id, int timeout_ms, json_t **reply, st_error_t *err)
-{
-    const st_op_desc_t *op = st_proto_op (service, op_name);
-    assert_non_null (op);
-    json_error_t json_err;
-    json_t *json = json_loads (body, 0, &json_err);
-    if (!json)
-        fail_msg ("bad test JSON %s: %s", body, json_err.text);
-    st_error_t local;
-    if (!err)
-        err = &local;
-    memset (err, 0, sizeof *err);
-    void *request = calloc (1, op->request->size);
-    st_status_t rc = st_json_to_msg (op->request, json, request, err) ? err->code : ST_OK;
-    json_decref (json);
-    void *response = calloc (1, op->reply->size);
-    st_client_t *client = strcmp (service, "match") == 0 ? F->match : F->registry;
-    if (rc == ST_OK)
-        rc = st_client_call (client, op_name, actor, id, op->request, request, op->reply, response,
-                             timeout_ms, err);
-    if (rc == ST_OK && reply)
-        *reply = st_msg_to_json (op->reply, response);
-    st_msg_clear (op->reply, response);
-    st_msg_clear (op->request, request);
-    free (response);
-    free (request);
-    return rc;
-}
-
-//  The same with a fresh id and a patient timeout.
-static st_status_t
-s_call (const char *service, const msg_actor_t *actor, const char *op_name, const char *body,
-        json_t **reply, st_error_t *err)
-{
-    return s_call_id (service, actor, op_name, body, NULL, 30000, reply, err);
-}
-
-//  A string member of a JSON object ("" when absent).
-static const char *
-s_str (json_t *json, const char *key)
-{
-    const char *value = json_string_value (json_object_get (json, key));
-    return value ? value : "";
-}
-
-//  A number the superuser reads with a query built from a format.
-static long
-s_count (const char *format, ...)
-{
-    char sql[2048];
-    va_list args;
-    va_start (args, format);
-    vsnprintf (sql, sizeof sql, format, args);
-    va_end (args);
-    return atol (harness_sql (F->h, sql));
-}
-
-static void
-s_sleep_ms (int ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep (&ts, NULL);
-}
-
-//  Waits until a query returns `expected`; fails the test after WAIT_MS.
-static void
-s_wait_for (long expected, const char *format, ...)
-{
-    char sql[2048];
-    va_list args;
-    va_start (args, format);
-    vsnprintf (sql, sizeof sql, format, args);
-    va_end (args);
-    for (int waited = 0; waited < WAIT_MS; waited += 50) {
-        if (atol (harness_sql (F->h, sql)) == expected)
-            return;
-        s_sleep_ms (50);
-    }
-    fail_msg ("waited %d ms for %ld from %s, got %s", WAIT_MS, expected, sql,
-              harness_sql (F->h, sql));
-}
+//  Our own connections
 
 //  A superuser connection of our own to the test database (beside harness_pg, which the
 //  checks use): for a transaction held open across the kill, and for the killer thread.
@@ -173,7 +70,7 @@ static PGconn *
 s_connect (void)
 {
     char conninfo[1024];
-    snprintf (conninfo, sizeof conninfo, "%s user=%s", harness_conninfo (F->h),
+    snprintf (conninfo, sizeof conninfo, "%s user=%s", harness_conninfo (F->mf->h),
               getenv ("STATION_TEST_PGUSER") ? getenv ("STATION_TEST_PGUSER") : "");
     PGconn *conn = PQconnectdb (conninfo);
     if (PQstatus (conn) != CONNECTION_OK) {
@@ -196,35 +93,6 @@ s_exec (PGconn *conn, const char *sql)
     PQclear (res);
 }
 
-//  How many events of `topic` in match's outbox are about `id` (an offer's or a request's
-//  id, by the event's message, whose first field is the id).
-static int
-s_events (const char *topic, const char *id)
-{
-    const st_event_desc_t *event = st_proto_event (topic);
-    assert_non_null (event);
-    const char *params[] = {topic};
-    PGresult *res =
-        PQexecParams (harness_pg (F->h), "SELECT body FROM match.outbox WHERE topic = $1", 1, NULL,
-                      params, NULL, NULL, 1);
-    assert_int_equal (PQresultStatus (res), PGRES_TUPLES_OK);
-    int count = 0;
-    for (int row = 0; row < PQntuples (res); row++) {
-        void *body = calloc (1, event->body->size);
-        st_error_t err;
-        if (st_decode (event->body, (const uint8_t *) PQgetvalue (res, row, 0),
-                       (size_t) PQgetlength (res, row, 0), body, &err)
-            != 0)
-            fail_msg ("a %s event does not decode: %s", topic, err.message);
-        const char *got = *(char **) body;
-        count += got && strcmp (got, id) == 0;
-        st_msg_clear (event->body, body);
-        free (body);
-    }
-    PQclear (res);
-    return count;
-}
-
 //  ---------------------------------------------------------------------------------------
 //  The ledger: match's outbox against its offers, requests and commitments
 
@@ -234,7 +102,7 @@ s_events (const char *topic, const char *id)
 static void
 s_load_events (void)
 {
-    PGconn *pg = harness_pg (F->h);
+    PGconn *pg = harness_pg (F->mf->h);
     s_exec (pg, "CREATE TEMPORARY TABLE IF NOT EXISTS restart_events"
                 " (outbox_id bigint, topic text, ref bigint)");
     s_exec (pg, "TRUNCATE restart_events");
@@ -345,7 +213,7 @@ static const struct {
 static long
 s_check_ledger (const char *when)
 {
-    PGconn *pg = harness_pg (F->h);
+    PGconn *pg = harness_pg (F->mf->h);
     s_exec (pg, "BEGIN ISOLATION LEVEL REPEATABLE READ");
     s_load_events ();
     for (size_t i = 0; i < sizeof s_ledger / sizeof s_ledger[0]; i++) {
@@ -368,117 +236,13 @@ s_check_ledger (const char *when)
         }
         PQclear (res);
     }
-    long offers = atol (harness_sql (F->h, "SELECT count (*) FROM match.offers"));
+    long offers = mf_count ("SELECT count (*) FROM match.offers");
     s_exec (pg, "COMMIT");
     return offers;
 }
 
 //  ---------------------------------------------------------------------------------------
-//  People and requests
-
-//  Registers a volunteer through registry and waits until match's replica has them. skills
-//  and availability are JSON arrays; lat and lon place them. The id into `id`.
-static void
-s_volunteer_add (const char *name, const char *region, const char *skills, const char *availability,
-                 double lat, double lon, char id[32])
-{
-    char number[19], digits[18], body[1024];
-    int n = ++F->people;
-    //  A distinct valid ID number per person: born in 1986, numbered by the sequence.
-    unsigned month = 1 + (unsigned) n / 1000 % 12, serial = (unsigned) n % 1000;
-    snprintf (digits, sizeof digits, "4310221986%02u15%03u", month % 100, serial);
-    test_id_number (digits, number);
-    snprintf (body, sizeof body,
-              "{\"name\": \"%s\", \"id_number\": \"%s\", \"phone\": \"139%08d\","
-              " \"region\": \"%s\", \"skills\": %s, \"availability\": %s, \"lat\": %.6f,"
-              " \"lon\": %.6f}",
-              name, number, n, region, skills, availability, lat, lon);
-    json_t *reply;
-    st_error_t err;
-    if (s_call ("registry", &SYSTEM, "volunteer.register", body, &reply, &err) != ST_OK)
-        fail_msg ("could not register %s: %s", name, err.message);
-    snprintf (id, 32, "%s", s_str (reply, "id"));
-    json_decref (reply);
-    s_wait_for (1, "SELECT count (*) FROM match.supply WHERE volunteer_id = %s", id);
-}
-
-//  A time `days` days from now at `hour`:00 Beijing time, as RFC 3339 text; *slot gets the
-//  availability slot of that hour (mon_am .. sun_ev) when not NULL.
-static void
-s_day_at (int days, int hour, char text[64], char slot[8])
-{
-    static const char *dows[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
-    int64_t local = (int64_t) time (NULL) + 8 * 3600;
-    int64_t day = local / 86400 + days;
-    time_t at = (time_t) (day * 86400 + hour * 3600);
-    struct tm tm;
-    gmtime_r (&at, &tm);
-    snprintf (text, 64, "%04d-%02d-%02dT%02d:00:00+08:00", tm.tm_year + 1900, tm.tm_mon + 1,
-              tm.tm_mday, hour);
-    if (slot)
-        snprintf (slot, 8, "%s_%s", dows[(day + 4) % 7],
-                  hour < 12   ? "am"
-                  : hour < 18 ? "pm"
-                              : "ev");
-}
-
-//  The JSON body of a request in VILLAGE at (25.40, 112.95) from `start` to `end`.
-static void
-s_request_body (const char *title, const char *start, const char *end, int headcount,
-                const char *skills, const char *urgency, char *body, size_t size)
-{
-    snprintf (body, size,
-              "{\"category\": \"助老\", \"title\": \"%s\", \"description\": \"去县医院复查\","
-              " \"region\": \"%s\", \"earliest_start\": \"%s\", \"latest_end\": \"%s\","
-              " \"duration_minutes\": 60, \"headcount\": %d, \"skills\": %s,"
-              " \"urgency\": \"%s\", \"lat\": 25.40, \"lon\": 112.95}",
-              title, VILLAGE, start, end, headcount, skills, urgency);
-}
-
-//  Posts a request as an official of the township; its id into `id`.
-static void
-s_request_add (const char *start, const char *end, int headcount, const char *skills,
-               const char *urgency, char id[32])
-{
-    char body[1024];
-    s_request_body ("陪同就医", start, end, headcount, skills, urgency, body, sizeof body);
-    json_t *reply;
-    st_error_t err;
-    if (s_call ("match", &TOWN, "request.create", body, &reply, &err) != ST_OK)
-        fail_msg ("could not post a request: %s (%s)", err.message, err.field);
-    assert_string_equal (s_str (reply, "status"), "open");
-    snprintf (id, 32, "%s", s_str (reply, "id"));
-    json_decref (reply);
-}
-
-//  Waits for volunteer `volunteer`'s pending offer; its id into `offer`, and fails unless it
-//  is of request `request`.
-static void
-s_wait_offer (const char *volunteer, const char *request, char offer[32])
-{
-    char sql[256];
-    snprintf (sql, sizeof sql,
-              "SELECT id FROM match.offers WHERE volunteer_id = %s AND request_id = %s"
-              " AND status = 'pending'",
-              volunteer, request);
-    for (int waited = 0; waited < WAIT_MS; waited += 50) {
-        snprintf (offer, 32, "%s", harness_sql (F->h, sql));
-        if (*offer)
-            return;
-        s_sleep_ms (50);
-    }
-    fail_msg ("volunteer %s got no offer of request %s in %d ms", volunteer, request, WAIT_MS);
-}
-
-//  Answers an offer ("offer.accept" or "offer.decline") as volunteer `volunteer`.
-static st_status_t
-s_answer (const char *op, const char *volunteer, const char *offer, st_error_t *err)
-{
-    char body[64];
-    snprintf (body, sizeof body, "{\"id\": \"%s\"}", offer);
-    msg_actor_t actor = s_volunteer (volunteer);
-    return s_call ("match", &actor, op, body, NULL, err);
-}
+//  Offers and slots
 
 //  The status of offer `id`.
 static const char *
@@ -487,7 +251,7 @@ s_offer_status (const char *id)
     static char status[32];
     char sql[128];
     snprintf (sql, sizeof sql, "SELECT status FROM match.offers WHERE id = %s", id);
-    snprintf (status, sizeof status, "%s", harness_sql (F->h, sql));
+    snprintf (status, sizeof status, "%s", harness_sql (F->mf->h, sql));
     return status;
 }
 
@@ -517,23 +281,9 @@ s_setup (void **state)
     setenv ("STATION_DISPATCH_REPLY_URGENT_S", "60", 1);
     F = calloc (1, sizeof *F);
     pthread_mutex_init (&F->lock, NULL);
-    F->h = harness_new ("dispatch_restart");
-    harness_start (F->h, "registry");
-    F->match_pid = harness_start (F->h, "match");
-    F->registry = harness_client (F->h, "registry", "gateway");
-    F->match = harness_client (F->h, "match", "gateway");
-    const char *regions[][2] = {{"431000000000", "郴州市"},
-                                {"431022000000", "宜章县"},
-                                {"431022100000", "玉溪镇"},
-                                {"431022100201", "玉溪镇第一村"}};
-    for (size_t i = 0; i < sizeof regions / sizeof regions[0]; i++) {
-        char body[256];
-        snprintf (body, sizeof body, "{\"code\": \"%s\", \"name\": \"%s\"}", regions[i][0],
-                  regions[i][1]);
-        st_error_t err;
-        if (s_call ("registry", &SYSTEM, "region.create", body, NULL, &err) != ST_OK)
-            fail_msg ("region %s: %s", regions[i][0], err.message);
-    }
+    F->mf = mf_new ("dispatch_restart", true);
+    F->match_pid = F->mf->match_pid;
+    mf_county_add ();
     *state = F;
     return 0;
 }
@@ -542,9 +292,7 @@ static int
 s_teardown (void **state)
 {
     (void) state;
-    st_client_destroy (&F->registry);
-    st_client_destroy (&F->match);
-    harness_destroy (&F->h);
+    mf_destroy (&F->mf);
     pthread_mutex_destroy (&F->lock);
     free (F);
     return 0;
@@ -567,10 +315,10 @@ s_test_teardown (void **state)
         PQfinish (F->mine);
         F->mine = NULL;
     }
-    PQclear (PQexec (harness_pg (F->h), "ROLLBACK"));
+    PQclear (PQexec (harness_pg (F->mf->h), "ROLLBACK"));
     if (F->killed || F->match_pid <= 0) {
-        harness_stop (F->h, "match", SIGKILL);
-        F->match_pid = harness_start (F->h, "match");
+        harness_stop (F->mf->h, "match", SIGKILL);
+        F->match_pid = harness_start (F->mf->h, "match");
         F->killed = false;
     }
     return 0;
@@ -602,10 +350,10 @@ s_release_rounds (PGconn *mine)
 static void
 s_wait_round_blocked (const char *statement)
 {
-    s_wait_for (1,
-                "SELECT count (*) FROM pg_stat_activity WHERE datname = current_database ()"
-                " AND usename = 'match' AND wait_event_type = 'Lock' AND query LIKE '%%%s%%'",
-                statement);
+    mf_wait_for (1,
+                 "SELECT count (*) FROM pg_stat_activity WHERE datname = current_database ()"
+                 " AND usename = 'match' AND wait_event_type = 'Lock' AND query LIKE '%%%s%%'",
+                 statement);
 }
 
 //  Fails the test unless row `id` of match's `table` is locked by someone else: the round in
@@ -618,7 +366,7 @@ s_expect_locked (const char *table, const char *id, const char *what)
     char sql[256];
     snprintf (sql, sizeof sql, "SELECT id FROM match.%s WHERE id = %s FOR UPDATE NOWAIT", table,
               id);
-    PGresult *res = PQexec (harness_pg (F->h), sql);
+    PGresult *res = PQexec (harness_pg (F->mf->h), sql);
     const char *sqlstate = PQresultErrorField (res, PG_DIAG_SQLSTATE);
     bool locked =
         PQresultStatus (res) == PGRES_FATAL_ERROR && sqlstate && strcmp (sqlstate, "55P03") == 0;
@@ -635,14 +383,14 @@ s_expect_locked (const char *table, const char *id, const char *what)
 static void
 s_kill_round (PGconn *mine)
 {
-    int status = harness_stop (F->h, "match", SIGKILL);
+    int status = harness_stop (F->mf->h, "match", SIGKILL);
     assert_true (WIFSIGNALED (status) && WTERMSIG (status) == SIGKILL);
     F->match_pid = 0;
     s_exec (mine, "ROLLBACK");
     PQfinish (mine);
     F->mine = NULL;
-    s_wait_for (0, "SELECT count (*) FROM pg_stat_activity WHERE datname = current_database ()"
-                   " AND usename = 'match'");
+    mf_wait_for (0, "SELECT count (*) FROM pg_stat_activity WHERE datname = current_database ()"
+                    " AND usename = 'match'");
 }
 
 //  The round stops in its offer insert: the test holds request X's row lock. By then the
@@ -656,42 +404,38 @@ static void
 test_kill_mid_round (void **state)
 {
     (void) state;
-    char start[64], end[64], slot[8], availability[64];
-    s_day_at (3, 9, start, slot);
-    s_day_at (3, 12, end, NULL);
-    snprintf (availability, sizeof availability, "[\"%s\"]", slot);
+    char start[64], end[64], availability[64];
+    mf_window (3, 9, 12, start, end, availability);
     char a[32], b[32], b2[32], c[32], d1[32], d2[32], g[32];
-    s_volunteer_add ("甲接受", VILLAGE, "[\"r1甲\"]", availability, 25.401, 112.951, a);
-    s_volunteer_add ("乙过期", VILLAGE, "[\"r1乙\"]", availability, 25.401, 112.951, b);
-    s_volunteer_add ("乙后补", VILLAGE, "[\"r1乙\"]", availability, 25.45, 113.00, b2);
-    s_volunteer_add ("丙等待", VILLAGE, "[\"r1丙\"]", availability, 25.401, 112.951, c);
-    s_volunteer_add ("丁一", VILLAGE, "[\"r1丁\"]", availability, 25.401, 112.951, d1);
-    s_volunteer_add ("丁二", VILLAGE, "[\"r1丁\"]", availability, 25.402, 112.952, d2);
-    s_volunteer_add ("己停机", VILLAGE, "[\"r1己\"]", availability, 25.401, 112.951, g);
+    mf_volunteer_add ("甲接受", VILLAGE, "[\"r1甲\"]", availability, 25.401, 112.951, "", a);
+    mf_volunteer_add ("乙过期", VILLAGE, "[\"r1乙\"]", availability, 25.401, 112.951, "", b);
+    mf_volunteer_add ("乙后补", VILLAGE, "[\"r1乙\"]", availability, 25.45, 113.00, "", b2);
+    mf_volunteer_add ("丙等待", VILLAGE, "[\"r1丙\"]", availability, 25.401, 112.951, "", c);
+    mf_volunteer_add ("丁一", VILLAGE, "[\"r1丁\"]", availability, 25.401, 112.951, "", d1);
+    mf_volunteer_add ("丁二", VILLAGE, "[\"r1丁\"]", availability, 25.402, 112.952, "", d2);
+    mf_volunteer_add ("己停机", VILLAGE, "[\"r1己\"]", availability, 25.401, 112.951, "", g);
     char ra[32], rb[32], rc[32], rg[32], rx[32];
-    s_request_add (start, end, 1, "[\"r1甲\"]", "urgent", ra);
-    s_request_add (start, end, 1, "[\"r1乙\"]", "urgent", rb);
-    s_request_add (start, end, 1, "[\"r1丙\"]", "urgent", rc);
-    s_request_add (start, end, 1, "[\"r1己\"]", "urgent", rg);
+    mf_request_add (&TOWN, VILLAGE, start, end, 1, "[\"r1甲\"]", "urgent", AT_VILLAGE, "open", ra);
+    mf_request_add (&TOWN, VILLAGE, start, end, 1, "[\"r1乙\"]", "urgent", AT_VILLAGE, "open", rb);
+    mf_request_add (&TOWN, VILLAGE, start, end, 1, "[\"r1丙\"]", "urgent", AT_VILLAGE, "open", rc);
+    mf_request_add (&TOWN, VILLAGE, start, end, 1, "[\"r1己\"]", "urgent", AT_VILLAGE, "open", rg);
     char offer_a[32], offer_b[32], offer_c[32], offer_g[32];
-    s_wait_offer (a, ra, offer_a);
-    s_wait_offer (b, rb, offer_b);
-    s_wait_offer (c, rc, offer_c);
-    s_wait_offer (g, rg, offer_g);
+    mf_wait_offer (a, ra, offer_a);
+    mf_wait_offer (b, rb, offer_b);
+    mf_wait_offer (c, rc, offer_c);
+    mf_wait_offer (g, rg, offer_g);
     st_error_t err;
-    assert_int_equal (s_answer ("offer.accept", a, offer_a, &err), ST_OK);
+    assert_int_equal (mf_answer ("offer.accept", a, offer_a, &err), ST_OK);
     //  B's replacement is farther: until B's offer ends, nobody else is asked.
-    assert_int_equal (s_count ("SELECT count (*) FROM match.offers WHERE request_id = %s", rb), 1);
+    assert_int_equal (mf_count ("SELECT count (*) FROM match.offers WHERE request_id = %s", rb), 1);
 
     //  Rounds held back until request X is in demand, B's offer lapsed and X's row ours.
     PGconn *mine = s_hold_rounds ();
-    s_request_add (start, end, 2, "[\"r1丁\"]", "urgent", rx);
-    char sql[512];
-    snprintf (sql, sizeof sql,
-              "UPDATE match.offers SET deadline = now () - interval '1 second' WHERE id = %s",
-              offer_b);
-    harness_sql (F->h, sql);
+    mf_request_add (&TOWN, VILLAGE, start, end, 2, "[\"r1丁\"]", "urgent", AT_VILLAGE, "open", rx);
+    mf_sql ("UPDATE match.offers SET deadline = now () - interval '1 second' WHERE id = %s",
+            offer_b);
     s_exec (mine, "BEGIN");
+    char sql[512];
     snprintf (sql, sizeof sql, "SELECT id FROM match.requests WHERE id = %s FOR UPDATE", rx);
     s_exec (mine, sql);
     s_release_rounds (mine);
@@ -705,63 +449,60 @@ test_kill_mid_round (void **state)
     //  Nothing of the killed round is left: B's offer pending, no event of its expiry, no
     //  offer of X, nothing for B's replacement.
     assert_string_equal (s_offer_status (offer_b), "pending");
-    assert_int_equal (s_events ("offer.expired", offer_b), 0);
-    assert_int_equal (s_count ("SELECT count (*) FROM match.offers WHERE request_id = %s", rx), 0);
-    assert_int_equal (s_count ("SELECT count (*) FROM match.offers WHERE volunteer_id = %s", b2),
+    assert_int_equal (mf_events ("offer.expired", offer_b), 0);
+    assert_int_equal (mf_count ("SELECT count (*) FROM match.offers WHERE request_id = %s", rx), 0);
+    assert_int_equal (mf_count ("SELECT count (*) FROM match.offers WHERE volunteer_id = %s", b2),
                       0);
     s_check_ledger ("after the kill");
     //  G's offer lapses while match is down.
-    snprintf (sql, sizeof sql, "UPDATE match.offers SET deadline = now () WHERE id = %s", offer_g);
-    harness_sql (F->h, sql);
+    mf_sql ("UPDATE match.offers SET deadline = now () WHERE id = %s", offer_g);
 
-    F->match_pid = harness_start (F->h, "match");
-    s_wait_for (1, "SELECT count (*) FROM match.offers WHERE id = %s AND status = 'expired'",
-                offer_b);
-    s_wait_for (1, "SELECT count (*) FROM match.offers WHERE id = %s AND status = 'expired'",
-                offer_g);
-    s_wait_for (
+    F->match_pid = harness_start (F->mf->h, "match");
+    mf_wait_for (1, "SELECT count (*) FROM match.offers WHERE id = %s AND status = 'expired'",
+                 offer_b);
+    mf_wait_for (1, "SELECT count (*) FROM match.offers WHERE id = %s AND status = 'expired'",
+                 offer_g);
+    mf_wait_for (
         2, "SELECT count (*) FROM match.offers WHERE request_id = %s AND status = 'pending'", rx);
     char offer_b2[32];
-    s_wait_offer (b2, rb, offer_b2);
-    s_sleep_ms (1000); //  ten more rounds, for anything made twice to show
+    mf_wait_offer (b2, rb, offer_b2);
+    mf_sleep_ms (1000); //  ten more rounds, for anything made twice to show
     //  The expiry the killed round did not commit happened once, after the restart.
-    assert_int_equal (s_events ("offer.expired", offer_b), 1);
-    assert_int_equal (s_events ("offer.made", offer_b), 1);
+    assert_int_equal (mf_events ("offer.expired", offer_b), 1);
+    assert_int_equal (mf_events ("offer.made", offer_b), 1);
     //  So did the one that lapsed while match was down.
-    assert_int_equal (s_events ("offer.expired", offer_g), 1);
-    assert_int_equal (s_events ("offer.made", offer_g), 1);
+    assert_int_equal (mf_events ("offer.expired", offer_g), 1);
+    assert_int_equal (mf_events ("offer.made", offer_g), 1);
     //  The offers the killed round did not commit were made once, after the restart.
-    assert_int_equal (s_count ("SELECT count (*) FROM match.offers WHERE request_id = %s", rx), 2);
-    snprintf (sql, sizeof sql, "SELECT id FROM match.offers WHERE request_id = %s", rx);
-    PGresult *res = PQexec (harness_pg (F->h), sql);
-    assert_int_equal (PQresultStatus (res), PGRES_TUPLES_OK);
+    assert_int_equal (mf_count ("SELECT count (*) FROM match.offers WHERE request_id = %s", rx), 2);
+    PGresult *res = mf_query ("SELECT id FROM match.offers WHERE request_id = %s", rx);
     assert_int_equal (PQntuples (res), 2);
     for (int row = 0; row < PQntuples (res); row++)
-        assert_int_equal (s_events ("offer.made", PQgetvalue (res, row, 0)), 1);
+        assert_int_equal (mf_events ("offer.made", PQgetvalue (res, row, 0)), 1);
     PQclear (res);
-    assert_int_equal (s_count ("SELECT count (*) FROM match.offers WHERE request_id = %s", rb), 2);
-    assert_int_equal (s_events ("offer.made", offer_b2), 1);
+    assert_int_equal (mf_count ("SELECT count (*) FROM match.offers WHERE request_id = %s", rb), 2);
+    assert_int_equal (mf_events ("offer.made", offer_b2), 1);
     //  Accepted before the kill: still accepted, committed once, announced once.
     assert_string_equal (s_offer_status (offer_a), "accepted");
-    assert_int_equal (s_count ("SELECT count (*) FROM match.commitments WHERE volunteer_id = %s"
-                               " AND request_id = %s AND during = tstzrange ('%s', '%s')",
-                               a, ra, start, end),
+    assert_int_equal (mf_count ("SELECT count (*) FROM match.commitments WHERE volunteer_id = %s"
+                                " AND request_id = %s AND during = tstzrange ('%s', '%s')",
+                                a, ra, start, end),
                       1);
-    assert_int_equal (s_events ("offer.made", offer_a), 1);
-    assert_int_equal (s_events ("offer.accepted", offer_a), 1);
-    assert_int_equal (s_count ("SELECT accepted FROM match.requests WHERE id = %s"
-                               " AND status = 'staffed'",
-                               ra),
+    assert_int_equal (mf_events ("offer.made", offer_a), 1);
+    assert_int_equal (mf_events ("offer.accepted", offer_a), 1);
+    assert_int_equal (mf_count ("SELECT accepted FROM match.requests WHERE id = %s"
+                                " AND status = 'staffed'",
+                                ra),
                       1);
     //  Pending across the kill: still pending, made once, and its volunteer can say yes.
     assert_string_equal (s_offer_status (offer_c), "pending");
-    assert_int_equal (s_events ("offer.made", offer_c), 1);
-    assert_int_equal (s_answer ("offer.accept", c, offer_c, &err), ST_OK);
-    assert_int_equal (s_count ("SELECT count (*) FROM match.commitments WHERE volunteer_id = %s"
-                               " AND request_id = %s",
-                               c, rc),
+    assert_int_equal (mf_events ("offer.made", offer_c), 1);
+    assert_int_equal (mf_answer ("offer.accept", c, offer_c, &err), ST_OK);
+    assert_int_equal (mf_count ("SELECT count (*) FROM match.commitments WHERE volunteer_id = %s"
+                                " AND request_id = %s",
+                                c, rc),
                       1);
-    assert_int_equal (s_events ("offer.accepted", offer_c), 1);
+    assert_int_equal (mf_events ("offer.accepted", offer_c), 1);
     s_check_ledger ("after the restart");
 }
 
@@ -772,19 +513,17 @@ static void
 test_kill_before_events (void **state)
 {
     (void) state;
-    char start[64], end[64], slot[8], availability[64];
-    s_day_at (4, 9, start, slot);
-    s_day_at (4, 12, end, NULL);
-    snprintf (availability, sizeof availability, "[\"%s\"]", slot);
+    char start[64], end[64], availability[64];
+    mf_window (4, 9, 12, start, end, availability);
     char e[32], ry[32];
-    s_volunteer_add ("戊", VILLAGE, "[\"r3戊\"]", availability, 25.401, 112.951, e);
+    mf_volunteer_add ("戊", VILLAGE, "[\"r3戊\"]", availability, 25.401, 112.951, "", e);
     //  No offer may lapse while the round is held: it would write offer.expired (and wait)
     //  before it offers Y.
-    assert_int_equal (s_count ("SELECT count (*) FROM match.offers WHERE status = 'pending'"
-                               " AND deadline < now () + interval '30 seconds'"),
+    assert_int_equal (mf_count ("SELECT count (*) FROM match.offers WHERE status = 'pending'"
+                                " AND deadline < now () + interval '30 seconds'"),
                       0);
     PGconn *mine = s_hold_rounds ();
-    s_request_add (start, end, 1, "[\"r3戊\"]", "urgent", ry);
+    mf_request_add (&TOWN, VILLAGE, start, end, 1, "[\"r3戊\"]", "urgent", AT_VILLAGE, "open", ry);
     //  After request.create's own event: nobody else writes match's outbox meanwhile.
     s_exec (mine, "BEGIN");
     s_exec (mine, "LOCK TABLE match.outbox IN SHARE MODE");
@@ -795,22 +534,22 @@ test_kill_before_events (void **state)
     //  The offer insert marks the requests it offers matching: Y's row is the round's.
     s_expect_locked ("requests", ry, "was to offer request Y first");
     s_kill_round (mine);
-    assert_int_equal (s_count ("SELECT count (*) FROM match.offers WHERE request_id = %s", ry), 0);
-    assert_int_equal (s_count ("SELECT count (*) FROM match.requests WHERE id = %s"
-                               " AND status = 'open'",
-                               ry),
+    assert_int_equal (mf_count ("SELECT count (*) FROM match.offers WHERE request_id = %s", ry), 0);
+    assert_int_equal (mf_count ("SELECT count (*) FROM match.requests WHERE id = %s"
+                                " AND status = 'open'",
+                                ry),
                       1);
     s_check_ledger ("after the kill");
 
-    F->match_pid = harness_start (F->h, "match");
+    F->match_pid = harness_start (F->mf->h, "match");
     char offer[32];
-    s_wait_offer (e, ry, offer);
-    s_sleep_ms (1000); //  ten more rounds, for anything made twice to show
-    assert_int_equal (s_count ("SELECT count (*) FROM match.offers WHERE request_id = %s", ry), 1);
-    assert_int_equal (s_events ("offer.made", offer), 1);
-    assert_int_equal (s_count ("SELECT count (*) FROM match.requests WHERE id = %s"
-                               " AND status = 'matching'",
-                               ry),
+    mf_wait_offer (e, ry, offer);
+    mf_sleep_ms (1000); //  ten more rounds, for anything made twice to show
+    assert_int_equal (mf_count ("SELECT count (*) FROM match.offers WHERE request_id = %s", ry), 1);
+    assert_int_equal (mf_events ("offer.made", offer), 1);
+    assert_int_equal (mf_count ("SELECT count (*) FROM match.requests WHERE id = %s"
+                                " AND status = 'matching'",
+                                ry),
                       1);
     s_check_ledger ("after the restart");
 }
@@ -835,7 +574,7 @@ s_killer (void *arg)
             pthread_mutex_unlock (&F->lock);
             if (stop)
                 goto done;
-            s_sleep_ms (10);
+            mf_sleep_ms (10);
         }
         bool alive = false;
         while (!alive) {
@@ -846,7 +585,7 @@ s_killer (void *arg)
             if (stop)
                 goto done;
             if (!alive)
-                s_sleep_ms (10);
+                mf_sleep_ms (10);
         }
         //  A round in flight: a match backend holding the dispatch lock.
         bool in_round = false;
@@ -860,7 +599,7 @@ s_killer (void *arg)
                        && atoi (PQgetvalue (res, 0, 0)) > 0;
             PQclear (res);
             if (!in_round)
-                s_sleep_ms (1);
+                mf_sleep_ms (1);
         }
         pthread_mutex_lock (&F->lock);
         if (!F->killed && F->match_pid > 0) {
@@ -886,9 +625,9 @@ s_revive (void)
     pthread_mutex_unlock (&F->lock);
     if (!killed)
         return false;
-    int status = harness_stop (F->h, "match", SIGKILL);
+    int status = harness_stop (F->mf->h, "match", SIGKILL);
     assert_true (WIFSIGNALED (status) && WTERMSIG (status) == SIGKILL);
-    pid_t pid = harness_start (F->h, "match");
+    pid_t pid = harness_start (F->mf->h, "match");
     pthread_mutex_lock (&F->lock);
     int kills = F->kills;
     pthread_mutex_unlock (&F->lock);
@@ -914,7 +653,7 @@ s_stream_call (const msg_actor_t *actor, const char *op, const char *body, json_
     randombytes_buf (id, sizeof id);
     int silent = 0;
     while (true) {
-        st_status_t rc = s_call_id ("match", actor, op, body, id, 1000, reply, err);
+        st_status_t rc = mf_call_id ("match", actor, op, body, id, 1000, reply, err);
         if (rc != ST_UNAVAILABLE)
             return rc;
         if (!s_revive () && ++silent == 8)
@@ -934,7 +673,7 @@ test_kills_under_load (void **state)
     for (int i = 0; i < VOLUNTEERS; i++) {
         char name[64], id[32];
         snprintf (name, sizeof name, STREAM_NAME "%d", i);
-        s_volunteer_add (name, VILLAGE, "[\"r2修\"]", slots, 25.40 + i / 1000.0, 112.95, id);
+        mf_volunteer_add (name, VILLAGE, "[\"r2修\"]", slots, 25.40 + i / 1000.0, 112.95, "", id);
     }
     static int64_t answered[ANSWERED_MAX];
     int answers = 0, created = 0, accepted = 0, declined = 0, conflicts = 0;
@@ -963,26 +702,24 @@ test_kills_under_load (void **state)
         if (turn % 2 == 0) {
             char start[64], end[64], body[1024];
             int day = 3 + rand () % 10, hour = hours[rand () % 4];
-            s_day_at (day, hour, start, NULL);
-            s_day_at (day, hour + 2, end, NULL);
-            s_request_body ("流请求", start, end, 1 + rand () % 2, "[\"r2修\"]",
-                            rand () % 4 ? "normal" : "urgent", body, sizeof body);
+            mf_local (day, hour, 0, start, NULL);
+            mf_local (day, hour + 2, 0, end, NULL);
+            mf_request_body (body, "助老", "流请求", VILLAGE, start, end, 1 + rand () % 2,
+                             "[\"r2修\"]", rand () % 4 ? "normal" : "urgent", AT_VILLAGE);
             st_error_t err;
             json_t *reply = NULL;
             if (s_stream_call (&TOWN, "request.create", body, &reply, &err) != ST_OK)
                 fail_msg ("could not post a request: %s", err.message);
-            assert_string_equal (s_str (reply, "status"), "open");
+            assert_string_equal (mf_str (reply, "status"), "open");
             json_decref (reply);
             created++;
         }
         //  Each pending offer answered once: half accepted, a quarter declined, a quarter
         //  left to lapse (in 2 s when normal), by the offer's id.
-        PGresult *res =
-            PQexec (harness_pg (F->h),
-                    "SELECT o.id, o.volunteer_id FROM match.offers o"
-                    " JOIN match.supply s ON s.volunteer_id = o.volunteer_id"
-                    " WHERE o.status = 'pending' AND s.name LIKE '" STREAM_NAME "%' ORDER BY o.id");
-        assert_int_equal (PQresultStatus (res), PGRES_TUPLES_OK);
+        PGresult *res = mf_query ("SELECT o.id, o.volunteer_id FROM match.offers o"
+                                  " JOIN match.supply s ON s.volunteer_id = o.volunteer_id"
+                                  " WHERE o.status = 'pending' AND s.name LIKE '" STREAM_NAME
+                                  "%%' ORDER BY o.id");
         for (int row = 0; row < PQntuples (res); row++) {
             int64_t offer = atoll (PQgetvalue (res, row, 0));
             bool seen = false;
@@ -996,7 +733,7 @@ test_kills_under_load (void **state)
                 continue;
             char body[64];
             snprintf (body, sizeof body, "{\"id\": \"%lld\"}", (long long) offer);
-            msg_actor_t actor = s_volunteer (PQgetvalue (res, row, 1));
+            msg_actor_t actor = mf_volunteer (PQgetvalue (res, row, 1));
             st_error_t err;
             st_status_t rc = s_stream_call (&actor, dice < 2 ? "offer.accept" : "offer.decline",
                                             body, NULL, &err);
@@ -1012,7 +749,7 @@ test_kills_under_load (void **state)
                 fail_msg ("answer to offer %lld: %s", (long long) offer, err.message);
         }
         PQclear (res);
-        s_sleep_ms (50);
+        mf_sleep_ms (50);
     }
     pthread_mutex_lock (&F->lock);
     F->stop = true;
@@ -1024,27 +761,27 @@ test_kills_under_load (void **state)
 
     //  Every offer that lapsed, also while match was down, is expired by a round after the
     //  restarts.
-    s_wait_for (0, "SELECT count (*) FROM match.offers WHERE status = 'pending'"
-                   " AND deadline < now () - interval '1 second'");
+    mf_wait_for (0, "SELECT count (*) FROM match.offers WHERE status = 'pending'"
+                    " AND deadline < now () - interval '1 second'");
     long offers = s_check_ledger ("after the stream");
     //  Each answer the stream was told succeeded happened exactly once, kills or not: an
     //  answer cut off by a kill and sent again replays, it is not done twice.
-    assert_int_equal (s_count ("SELECT count (*) FROM match.requests WHERE title = '流请求'"),
+    assert_int_equal (mf_count ("SELECT count (*) FROM match.requests WHERE title = '流请求'"),
                       created);
-    assert_int_equal (s_count ("SELECT count (*) FROM match.offers o JOIN match.supply s"
-                               " ON s.volunteer_id = o.volunteer_id WHERE o.status = 'accepted'"
-                               " AND s.name LIKE '" STREAM_NAME "%%'"),
+    assert_int_equal (mf_count ("SELECT count (*) FROM match.offers o JOIN match.supply s"
+                                " ON s.volunteer_id = o.volunteer_id WHERE o.status = 'accepted'"
+                                " AND s.name LIKE '" STREAM_NAME "%%'"),
                       accepted);
-    assert_int_equal (s_count ("SELECT count (*) FROM match.offers o JOIN match.supply s"
-                               " ON s.volunteer_id = o.volunteer_id WHERE o.status = 'declined'"
-                               " AND s.name LIKE '" STREAM_NAME "%%'"),
+    assert_int_equal (mf_count ("SELECT count (*) FROM match.offers o JOIN match.supply s"
+                                " ON s.volunteer_id = o.volunteer_id WHERE o.status = 'declined'"
+                                " AND s.name LIKE '" STREAM_NAME "%%'"),
                       declined);
     //  The run did something of each kind.
     assert_true (accepted >= 5);
     assert_true (declined >= 2);
-    long expired = s_count ("SELECT count (*) FROM match.offers o JOIN match.supply s"
-                            " ON s.volunteer_id = o.volunteer_id WHERE o.status = 'expired'"
-                            " AND s.name LIKE '" STREAM_NAME "%%'");
+    long expired = mf_count ("SELECT count (*) FROM match.offers o JOIN match.supply s"
+                             " ON s.volunteer_id = o.volunteer_id WHERE o.status = 'expired'"
+                             " AND s.name LIKE '" STREAM_NAME "%%'");
     assert_true (expired >= 1);
     print_message ("%d kills (%d while a round held the dispatch lock) over %lld ms: %d requests,"
                    " %ld offers in all, %d accepted, %d declined, %ld expired, %d conflicts\n",

@@ -2,9 +2,8 @@
     volunteers only and only around the schedule, check-out counting the minutes inside it,
     a forgotten check-out completed by an official with its reason, hours confirmed by an
     official in scope and published as service.completed.  */
-#include "harness.h"
+#include "match_fixture.h"
 #include "test_util.h"
-#include "st_json.h"
 #include "st_log.h"
 #include "st_time.h"
 
@@ -13,42 +12,10 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-static harness_t *H;
-static st_client_t *MATCH;
+static mf_t *F; //  registry and match
 static msg_actor_t SYSTEM = {.account = "operator", .role = "system"};
 static msg_actor_t TOWN_A = {.account = "town-a", .role = "region_admin", .region = "431022100000"};
 static msg_actor_t TOWN_B = {.account = "town-b", .role = "region_admin", .region = "431022101000"};
-
-//  Calls a match op with a JSON body; the reply as JSON into *reply when ok.
-static st_status_t
-s_call (const msg_actor_t *actor, const char *op_name, const char *body, json_t **reply,
-        st_error_t *err)
-{
-    const st_op_desc_t *op = st_proto_op ("match", op_name);
-    assert_non_null (op);
-    json_t *json = json_loads (body, 0, NULL);
-    assert_non_null (json);
-    void *request = calloc (1, op->request->size), *response = calloc (1, op->reply->size);
-    st_status_t rc = st_json_to_msg (op->request, json, request, err) ? err->code : ST_OK;
-    if (rc == ST_OK)
-        rc = st_client_call (MATCH, op_name, actor, NULL, op->request, request, op->reply, response,
-                             10000, err);
-    if (rc == ST_OK && reply)
-        *reply = st_msg_to_json (op->reply, response);
-    st_msg_clear (op->reply, response);
-    st_msg_clear (op->request, request);
-    free (response);
-    free (request);
-    json_decref (json);
-    return rc;
-}
-
-static const char *
-s_str (json_t *json, const char *key)
-{
-    const char *value = json_string_value (json_object_get (json, key));
-    return value ? value : "";
-}
 
 //  An RFC 3339 time `seconds` from now.
 static void
@@ -61,7 +28,7 @@ s_time (char out[40], int64_t seconds)
 static char *
 s_volunteer (int n)
 {
-    st_client_t *registry = harness_client (H, "registry", "operator");
+    st_client_t *registry = harness_client (F->h, "registry", "operator");
     char id_number[19], phone[12];
     test_nth_id_number (n, id_number);
     snprintf (phone, sizeof phone, "138%08d", n);
@@ -79,9 +46,9 @@ s_volunteer (int n)
     char sql[128];
     snprintf (sql, sizeof sql, "SELECT count (*) FROM match.supply WHERE volunteer_id = %s", id);
     int64_t until = st_clock_ms () + 10000;
-    while (strcmp (harness_sql (H, sql), "1") != 0 && st_clock_ms () < until)
+    while (strcmp (harness_sql (F->h, sql), "1") != 0 && st_clock_ms () < until)
         zclock_sleep (20);
-    assert_string_equal (harness_sql (H, sql), "1");
+    assert_string_equal (harness_sql (F->h, sql), "1");
     return id;
 }
 
@@ -100,8 +67,8 @@ s_activity (int64_t start_s)
               starts, ends, closes);
     json_t *reply;
     st_error_t err;
-    assert_int_equal (s_call (&SYSTEM, "activity.create", body, &reply, &err), ST_OK);
-    char *id = strdup (s_str (reply, "id"));
+    assert_int_equal (mf_call ("match", &SYSTEM, "activity.create", body, &reply, &err), ST_OK);
+    char *id = strdup (mf_str (reply, "id"));
     json_decref (reply);
     return id;
 }
@@ -109,18 +76,14 @@ s_activity (int64_t start_s)
 static int
 s_setup (void **state)
 {
-    H = harness_new ("records");
-    harness_start (H, "registry");
-    harness_start (H, "match");
-    MATCH = harness_client (H, "match", "gateway");
+    F = mf_new ("records", true);
     return 0;
 }
 
 static int
 s_teardown (void **state)
 {
-    st_client_destroy (&MATCH);
-    harness_destroy (&H);
+    mf_destroy (&F);
     return 0;
 }
 
@@ -136,39 +99,43 @@ test_checkin_to_confirmed_hours (void **state)
     st_error_t err;
     snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", activity);
     //  Not signed up yet: refused.
-    assert_int_equal (s_call (&self, "record.checkin", body, NULL, &err), ST_FAILED_PRECONDITION);
+    assert_int_equal (mf_call ("match", &self, "record.checkin", body, NULL, &err),
+                      ST_FAILED_PRECONDITION);
     assert_string_equal (err.field, "activity_id");
-    assert_int_equal (s_call (&self, "activity.signup", body, NULL, &err), ST_OK);
-    assert_int_equal (s_call (&self, "record.checkin", body, &reply, &err), ST_OK);
-    assert_string_equal (s_str (reply, "status"), "open");
+    assert_int_equal (mf_call ("match", &self, "activity.signup", body, NULL, &err), ST_OK);
+    assert_int_equal (mf_call ("match", &self, "record.checkin", body, &reply, &err), ST_OK);
+    assert_string_equal (mf_str (reply, "status"), "open");
     char record[24];
-    snprintf (record, sizeof record, "%s", s_str (reply, "id"));
+    snprintf (record, sizeof record, "%s", mf_str (reply, "id"));
     json_decref (reply);
-    assert_int_equal (s_call (&self, "record.checkin", body, NULL, &err), ST_CONFLICT);
+    assert_int_equal (mf_call ("match", &self, "record.checkin", body, NULL, &err), ST_CONFLICT);
     //  Checking out before the start counts nothing.
-    assert_int_equal (s_call (&self, "record.checkout", body, &reply, &err), ST_OK);
-    assert_string_equal (s_str (reply, "status"), "closed");
+    assert_int_equal (mf_call ("match", &self, "record.checkout", body, &reply, &err), ST_OK);
+    assert_string_equal (mf_str (reply, "status"), "closed");
     assert_int_equal (json_integer_value (json_object_get (reply, "minutes")), 0);
     json_decref (reply);
-    assert_int_equal (s_call (&self, "record.checkout", body, NULL, &err), ST_FAILED_PRECONDITION);
+    assert_int_equal (mf_call ("match", &self, "record.checkout", body, NULL, &err),
+                      ST_FAILED_PRECONDITION);
 
     //  Only an official in scope confirms; a volunteer may not confirm their own hours.
     snprintf (body, sizeof body, "{\"id\": \"%s\", \"hours\": 1.0}", record);
-    assert_int_equal (s_call (&self, "record.confirm", body, NULL, &err), ST_PERMISSION_DENIED);
-    assert_int_equal (s_call (&TOWN_B, "record.confirm", body, NULL, &err), ST_NOT_FOUND);
+    assert_int_equal (mf_call ("match", &self, "record.confirm", body, NULL, &err),
+                      ST_PERMISSION_DENIED);
+    assert_int_equal (mf_call ("match", &TOWN_B, "record.confirm", body, NULL, &err), ST_NOT_FOUND);
     assert_int_equal (
-        atoi (harness_sql (H,
+        atoi (harness_sql (F->h,
                            "SELECT count (*) FROM match.outbox WHERE topic = 'service.completed'")),
         0);
     //  Hours past the schedule and its half-hour margin are cut to it.
     snprintf (body, sizeof body, "{\"id\": \"%s\", \"hours\": 5.0}", record);
-    assert_int_equal (s_call (&TOWN_A, "record.confirm", body, &reply, &err), ST_OK);
-    assert_string_equal (s_str (reply, "status"), "confirmed");
+    assert_int_equal (mf_call ("match", &TOWN_A, "record.confirm", body, &reply, &err), ST_OK);
+    assert_string_equal (mf_str (reply, "status"), "confirmed");
     assert_true (json_real_value (json_object_get (reply, "hours")) == 1.5);
     json_decref (reply);
-    assert_int_equal (s_call (&TOWN_A, "record.confirm", body, NULL, &err), ST_FAILED_PRECONDITION);
+    assert_int_equal (mf_call ("match", &TOWN_A, "record.confirm", body, NULL, &err),
+                      ST_FAILED_PRECONDITION);
     assert_int_equal (
-        atoi (harness_sql (H,
+        atoi (harness_sql (F->h,
                            "SELECT count (*) FROM match.outbox WHERE topic = 'service.completed'")),
         1);
     free (volunteer);
@@ -187,37 +154,39 @@ test_forgotten_checkout (void **state)
     json_t *reply;
     st_error_t err;
     snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", activity);
-    assert_int_equal (s_call (&self, "activity.signup", body, NULL, &err), ST_OK);
+    assert_int_equal (mf_call ("match", &self, "activity.signup", body, NULL, &err), ST_OK);
     //  A made-up time is refused: a volunteer checks in as it happens.
     s_time (at, -7200);
     snprintf (body, sizeof body, "{\"activity_id\": \"%s\", \"at\": \"%s\"}", activity, at);
-    assert_int_equal (s_call (&self, "record.checkin", body, NULL, &err), ST_FAILED_PRECONDITION);
+    assert_int_equal (mf_call ("match", &self, "record.checkin", body, NULL, &err),
+                      ST_FAILED_PRECONDITION);
     assert_string_equal (err.field, "at");
     snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", activity);
-    assert_int_equal (s_call (&self, "record.checkin", body, &reply, &err), ST_OK);
+    assert_int_equal (mf_call ("match", &self, "record.checkin", body, &reply, &err), ST_OK);
     char record[24];
-    snprintf (record, sizeof record, "%s", s_str (reply, "id"));
+    snprintf (record, sizeof record, "%s", mf_str (reply, "id"));
     json_decref (reply);
     //  Three hours after the start: counted up to the end plus 30 minutes, from the start.
     s_time (at, 600 + 3 * 3600);
     snprintf (body, sizeof body,
               "{\"id\": \"%s\", \"checkout_at\": \"%s\", \"reason\": \"忘记签退\"}", record, at);
-    assert_int_equal (s_call (&TOWN_B, "record.complete", body, NULL, &err), ST_NOT_FOUND);
-    assert_int_equal (s_call (&TOWN_A, "record.complete", body, &reply, &err), ST_OK);
+    assert_int_equal (mf_call ("match", &TOWN_B, "record.complete", body, NULL, &err),
+                      ST_NOT_FOUND);
+    assert_int_equal (mf_call ("match", &TOWN_A, "record.complete", body, &reply, &err), ST_OK);
     assert_int_equal (json_integer_value (json_object_get (reply, "minutes")), 90);
-    assert_string_equal (s_str (reply, "completed_by"), "town-a");
-    assert_string_equal (s_str (reply, "completion_reason"), "忘记签退");
+    assert_string_equal (mf_str (reply, "completed_by"), "town-a");
+    assert_string_equal (mf_str (reply, "completion_reason"), "忘记签退");
     json_decref (reply);
     snprintf (body, sizeof body, "{\"id\": \"%s\"}", record);
-    assert_int_equal (s_call (&TOWN_A, "record.confirm", body, &reply, &err), ST_OK);
+    assert_int_equal (mf_call ("match", &TOWN_A, "record.confirm", body, &reply, &err), ST_OK);
     assert_true (json_real_value (json_object_get (reply, "hours")) == 1.5);
     json_decref (reply);
     //  The volunteer sees their records of the activity; another region's official does not.
     snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", activity);
-    assert_int_equal (s_call (&self, "record.list", body, &reply, &err), ST_OK);
+    assert_int_equal (mf_call ("match", &self, "record.list", body, &reply, &err), ST_OK);
     assert_int_equal (json_array_size (json_object_get (reply, "items")), 1);
     json_decref (reply);
-    assert_int_equal (s_call (&TOWN_B, "record.list", body, NULL, &err), ST_NOT_FOUND);
+    assert_int_equal (mf_call ("match", &TOWN_B, "record.list", body, NULL, &err), ST_NOT_FOUND);
     free (volunteer);
     free (activity);
 }
@@ -234,41 +203,43 @@ test_checkin_radius (void **state)
     json_t *reply;
     st_error_t err;
     snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", activity);
-    assert_int_equal (s_call (&self, "activity.signup", body, NULL, &err), ST_OK);
+    assert_int_equal (mf_call ("match", &self, "activity.signup", body, NULL, &err), ST_OK);
     //  The township sets 200 m; the activity is at the village hall.
-    assert_int_equal (s_call (&TOWN_A, "settings.set",
-                              "{\"region\": \"431022100000\", \"checkin_radius_m\": 200}", NULL,
-                              &err),
+    assert_int_equal (mf_call ("match", &TOWN_A, "settings.set",
+                               "{\"region\": \"431022100000\", \"checkin_radius_m\": 200}", NULL,
+                               &err),
                       ST_OK);
     snprintf (body, sizeof body, "{\"id\": \"%s\", \"lat\": 25.4000, \"lon\": 112.9500}", activity);
-    assert_int_equal (s_call (&TOWN_A, "activity.update", body, NULL, &err), ST_OK);
+    assert_int_equal (mf_call ("match", &TOWN_A, "activity.update", body, NULL, &err), ST_OK);
     char count[128];
     snprintf (count, sizeof count,
               "SELECT count (*) FROM match.service_records WHERE activity_id = %s", activity);
     snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", activity);
-    assert_int_equal (s_call (&self, "record.checkin", body, NULL, &err), ST_INVALID_ARGUMENT);
+    assert_int_equal (mf_call ("match", &self, "record.checkin", body, NULL, &err),
+                      ST_INVALID_ARGUMENT);
     assert_string_equal (err.field, "lat");
     //  About 1.1 km north: too far, and the message says how far.
     snprintf (body, sizeof body, "{\"activity_id\": \"%s\", \"lat\": 25.4100, \"lon\": 112.9500}",
               activity);
-    assert_int_equal (s_call (&self, "record.checkin", body, NULL, &err), ST_FAILED_PRECONDITION);
+    assert_int_equal (mf_call ("match", &self, "record.checkin", body, NULL, &err),
+                      ST_FAILED_PRECONDITION);
     assert_string_equal (err.field, "lat");
     assert_non_null (strstr (err.message, "1112 m"));
-    assert_string_equal (harness_sql (H, count), "0");
+    assert_string_equal (harness_sql (F->h, count), "0");
     //  Where the place is not known, no position is asked for.
     char *unplaced = s_activity (1500);
     snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", unplaced);
-    assert_int_equal (s_call (&self, "activity.signup", body, NULL, &err), ST_OK);
-    assert_int_equal (s_call (&self, "record.checkin", body, NULL, &err), ST_OK);
+    assert_int_equal (mf_call ("match", &self, "activity.signup", body, NULL, &err), ST_OK);
+    assert_int_equal (mf_call ("match", &self, "record.checkin", body, NULL, &err), ST_OK);
     free (unplaced);
     snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", activity);
     //  About 100 m away: in.
     snprintf (body, sizeof body, "{\"activity_id\": \"%s\", \"lat\": 25.4009, \"lon\": 112.9500}",
               activity);
-    assert_int_equal (s_call (&self, "record.checkin", body, &reply, &err), ST_OK);
-    assert_string_equal (s_str (reply, "status"), "open");
+    assert_int_equal (mf_call ("match", &self, "record.checkin", body, &reply, &err), ST_OK);
+    assert_string_equal (mf_str (reply, "status"), "open");
     json_decref (reply);
-    assert_string_equal (harness_sql (H, count), "1");
+    assert_string_equal (harness_sql (F->h, count), "1");
     free (volunteer);
     free (activity);
 }
