@@ -974,8 +974,11 @@ s_check_events (void)
     s_story_t *stories = malloc (story_room * sizeof (s_story_t) + 1);
     s_tale_t *tales = malloc (tale_room * sizeof (s_tale_t) + 1);
     assert_true (stories && tales);
-    memcpy (stories, F->stories, story_room * sizeof (s_story_t));
-    memcpy (tales, F->tales, tale_room * sizeof (s_tale_t));
+    //  Before the first events there is nothing to copy (and memcpy takes no NULL).
+    if (story_room)
+        memcpy (stories, F->stories, story_room * sizeof (s_story_t));
+    if (tale_room)
+        memcpy (tales, F->tales, tale_room * sizeof (s_tale_t));
     s_apply_events (res, &stories, &story_room, &tales, &tale_room);
     PQclear (res);
     s_check_stories (stories, story_room, tales, tale_room);
