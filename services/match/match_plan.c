@@ -25,12 +25,13 @@ static const struct {
     const char *name;
     const char *sql;
 } s_statements[] = {
-    //  Requests in dispatch not started yet, by id: missing headcount, priority, where to
-    //  search ($1, $2: the platform's widening delays, a region's settings before them, read
-    //  once a region), the slot, what the volunteers need.
+    //  Requests in dispatch not started yet and short of volunteers (counting the offers
+    //  pending), by id: missing headcount, priority, where to search ($1, $2: the platform's
+    //  widening delays, a region's settings before them, read once a region), the slot, what
+    //  the volunteers need. Those whose places all have offers out search nothing.
     {"plan_demand",
-     "SELECT r.id, r.headcount - r.accepted - (SELECT count (*) FROM offers p"
-     " WHERE p.request_id = r.id AND p.status = 'pending'),"
+     "SELECT * FROM (SELECT r.id, r.headcount - r.accepted - (SELECT count (*) FROM offers p"
+     " WHERE p.request_id = r.id AND p.status = 'pending') AS missing,"
      " r.urgency = 'urgent', coalesce (cardinality (res.care_tags), 0) > 0, r.region,"
      " dispatch_area (r.region, extract (epoch FROM now () - r.published_at),"
      " coalesce (g.widen_township_s, $1), coalesce (g.widen_county_s, $2)),"
@@ -41,7 +42,8 @@ static const struct {
      " LEFT JOIN (SELECT region, (region_settings_of (region)).* FROM (SELECT DISTINCT region"
      " FROM requests WHERE status IN ('open', 'matching') AND earliest_start > now ()) x) g"
      " ON g.region = r.region"
-     " WHERE r.status IN ('open', 'matching') AND r.earliest_start > now () ORDER BY r.id"},
+     " WHERE r.status IN ('open', 'matching') AND r.earliest_start > now ()) d"
+     " WHERE missing > 0 ORDER BY id"},
     //  Active volunteers of the areas $1 (none inside another) with no offer pending: where
     //  they live, what they can do and when, stars, the end of their insurance's last day,
     //  hours of work in the last 30 days (requests accepted, activity hours confirmed), the
