@@ -81,6 +81,21 @@ test_register_reaches_match (void **state)
     assert_string_equal (s_member (out, "region", NULL), "431022101203");
     assert_string_equal (s_member (out, "birth_date", NULL), "1995-06-22");
 
+    //  --as with an id acts as that volunteer (their own offers: none yet); an id for a role
+    //  that stands for nobody is a usage error.
+    char as[64];
+    snprintf (as, sizeof as, "v:volunteer::%s", id);
+    assert_int_equal (
+        harness_cli (h, out, sizeof out, "--as", as, "call", "match", "offer.list", "{}", NULL), 0);
+    assert_non_null (strstr (out, "\"items\": []"));
+    assert_int_equal (harness_cli (h, out, sizeof out, "--as", "v:volunteer", "call", "match",
+                                   "offer.list", "{}", NULL),
+                      1);
+    assert_non_null (strstr (out, "actor.volunteer_id"));
+    assert_int_equal (harness_cli (h, out, sizeof out, "--as", "t:region_admin:431022000000:7",
+                                   "call", "match", "offer.list", "{}", NULL),
+                      2);
+
     //  A suspension in registry reaches match's replica: nobody dispatches to them.
     snprintf (body, sizeof body, "{\"id\": \"%s\", \"status\": \"suspended\"}", id);
     assert_int_equal (

@@ -1,7 +1,7 @@
 /*  station_main.c — the operator's command-line client: calls any op of any service over
     CURVE with the operator's key pair, JSON in and out, and makes the deployment's keys.
 
-        station [--keys DIR] [--as ACCOUNT:ROLE[:REGION]] [--timeout MS] COMMAND ...
+        station [--keys DIR] [--as ACCOUNT:ROLE[:REGION[:ID]]] [--timeout MS] COMMAND ...
         station keys init                        every key a local deployment needs
         station keygen NAME ROLE                 one CURVE key pair (service|operator|gateway)
         station call SERVICE OP [JSON]           any op; the reply body as JSON
@@ -36,12 +36,13 @@ typedef struct {
 static int
 s_usage (void)
 {
-    fprintf (stderr,
-             "usage: station [--keys DIR] [--as ACCOUNT:ROLE[:REGION]] [--timeout MS] COMMAND\n"
-             "  keys init | keygen NAME ROLE | call SERVICE OP [JSON] | ping SERVICE\n"
-             "  volunteer register --name N --id-number ID --phone P --region CODE [--skill S]...\n"
-             "  volunteer get ID | volunteer import FILE.csv | supply stats [--region CODE]\n"
-             "  events SERVICE [--after SEQ] [--max N] | parked SERVICE\n");
+    fprintf (
+        stderr,
+        "usage: station [--keys DIR] [--as ACCOUNT:ROLE[:REGION[:ID]]] [--timeout MS] COMMAND\n"
+        "  keys init | keygen NAME ROLE | call SERVICE OP [JSON] | ping SERVICE\n"
+        "  volunteer register --name N --id-number ID --phone P --region CODE [--skill S]...\n"
+        "  volunteer get ID | volunteer import FILE.csv | supply stats [--region CODE]\n"
+        "  events SERVICE [--after SEQ] [--max N] | parked SERVICE\n");
     return 2;
 }
 
@@ -300,7 +301,8 @@ main (int argc, char **argv)
         else if (strcmp (argv[a], "--timeout") == 0)
             options.timeout_ms = atoi (argv[a + 1]);
         else if (strcmp (argv[a], "--as") == 0) {
-            //  ACCOUNT:ROLE[:REGION]
+            //  ACCOUNT:ROLE[:REGION[:ID]], ID: the volunteer or resident a volunteer or
+            //  resident account stands for.
             snprintf (options.actor_text, sizeof options.actor_text, "%s", argv[a + 1]);
             char *role = strchr (options.actor_text, ':');
             if (!role)
@@ -309,9 +311,18 @@ main (int argc, char **argv)
             char *region = strchr (role, ':');
             if (region)
                 *region++ = 0;
+            char *id = region ? strchr (region, ':') : NULL;
+            if (id)
+                *id++ = 0;
             options.actor.account = options.actor_text;
             options.actor.role = role;
-            options.actor.region = region;
+            options.actor.region = region && *region ? region : NULL;
+            if (id && strcmp (role, "volunteer") == 0)
+                options.actor.volunteer_id = id;
+            else if (id && strcmp (role, "resident") == 0)
+                options.actor.resident_id = id;
+            else if (id)
+                return s_usage ();
             options.has_actor = true;
         } else
             return s_usage ();
