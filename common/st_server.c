@@ -197,6 +197,12 @@ int
 st_call_emit (st_call_t *call, const char *topic, const st_desc_t *desc, const void *body)
 {
     assert (call->entry->op->flags & ST_OP_WRITE);
+    //  An event its consumers would refuse is never written: the call fails instead, and takes
+    //  its effect back with it.
+    st_error_t invalid;
+    if (st_validate (desc, body, &invalid))
+        return st_call_fail (call, ST_INTERNAL, NULL, "event %s would be invalid: %s", topic,
+                             invalid.message);
     uint8_t *data;
     size_t size;
     if (st_encode (desc, body, &data, &size))

@@ -1619,6 +1619,15 @@ s_wish (s_fixture_t *self, const char *op, const char *id, const msg_actor_t *ac
     return s_call (self, op, actor, &msg_wish_ref_desc, &request, &msg_wish_desc, reply, err);
 }
 
+//  Residents 7 (of REGION) and 8 (of the next village) in match's replica, as registry's
+//  resident.registered would put them.
+static void
+s_residents (s_fixture_t *self)
+{
+    harness_sql (self->h, "INSERT INTO match.residents (id, region, registry_seq)"
+                          " VALUES (7, '" REGION "', 1), (8, '431022101204', 2)");
+}
+
 //  Posts a wish as resident 7; returns its id (the caller frees it).
 static char *
 s_post_wish (s_fixture_t *self, const char *title)
@@ -1642,6 +1651,7 @@ static void
 test_wishes (void **state)
 {
     s_fixture_t *self = s_start (state, "act_wishes");
+    s_residents (self);
     s_supply (self, 1, 2, "{}", 0, "NULL");
     s_supply (self, 3, 1, "{}", 0, "NULL");
     harness_sql (self->h, "UPDATE match.supply SET status = 'left' WHERE volunteer_id = 3");
@@ -1683,12 +1693,14 @@ test_wishes (void **state)
                   cases, sizeof cases / sizeof cases[0]);
     char *before = s_state (self);
     msg_actor_t admin = s_admin ("region_admin", "431022000000");
-    msg_actor_t nobody = mf_resident (NULL);
+    msg_actor_t nobody = mf_resident (NULL), unknown = mf_resident ("9");
     struct {
         const msg_actor_t *actor;
         st_status_t code;
         const char *field;
     } posters[] = {
+        {&stranger, ST_PERMISSION_DENIED, "region"},
+        {&unknown, ST_NOT_FOUND, "actor.resident_id"},
         {&v1, ST_PERMISSION_DENIED, "actor.role"},
         {&admin, ST_PERMISSION_DENIED, "actor.role"},
         {&nobody, ST_INVALID_ARGUMENT, "actor.resident_id"},
@@ -1881,6 +1893,7 @@ static void
 test_wish_race (void **state)
 {
     s_fixture_t *self = s_start (state, "act_race");
+    s_residents (self);
     s_supply (self, 1, 2, "{}", 0, "NULL");
     char *sql_wishes[RACE_WISHES], *rpc_wishes[RACE_WISHES];
     for (int i = 0; i < RACE_WISHES; i++) {

@@ -140,14 +140,14 @@ s_setup (void **state)
 {
     setenv ("STATION_DISPATCH_ROUND_MS", "200", 1);
     F = mf_new ("requests", true);
-    //  Townships 102 .. 111 of the county, each with a village 201 (104 and 105 also 202).
-    const char *codes[] = {"431000000000", "431022000000", "431022102000", "431022102201",
-                           "431022103000", "431022103201", "431022104000", "431022104201",
-                           "431022104202", "431022105000", "431022105201", "431022105202",
-                           "431022106000", "431022106201", "431022107000", "431022107201",
-                           "431022108000", "431022108201", "431022108202", "431022109000",
-                           "431022109201", "431022110000", "431022110201", "431022111000",
-                           "431022111201", "431022111202"};
+    //  Townships 102 .. 112 of the county, each with a village 201 (104 and 105 also 202).
+    const char *codes[] = {
+        "431000000000", "431022000000", "431022102000", "431022102201", "431022103000",
+        "431022103201", "431022104000", "431022104201", "431022104202", "431022105000",
+        "431022105201", "431022105202", "431022106000", "431022106201", "431022107000",
+        "431022107201", "431022108000", "431022108201", "431022108202", "431022109000",
+        "431022109201", "431022110000", "431022110201", "431022111000", "431022111201",
+        "431022111202", "431022112000", "431022112201", "431022112202"};
     for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
         char name[32];
         snprintf (name, sizeof name, "区划%s", codes[i] + 6);
@@ -1342,15 +1342,119 @@ test_request_list (void **state)
                &err, ST_PERMISSION_DENIED, "actor.role");
 }
 
+//  ---------------------------------------------------------------------------------------
+//  9. Guards: where residents may ask, whom officials may name, what a request shows
+
+#define GUARD_TOWN    "431022112000"
+#define GUARD_VILLAGE "431022112201"
+#define GUARD_OTHER   "431022112202"
+
+//  A resident asks within their own village only; an official names only residents of their
+//  scope; half a location is refused; a resident sees who serves, not who was asked; a started
+//  request can no longer be cancelled; an unfilled reason never outgrows what a request shows.
+static void
+test_request_guards (void **state)
+{
+    (void) state;
+    const msg_actor_t town = {.account = "town-guard",
+                              .role = "region_admin",
+                              .region = GUARD_TOWN},
+                      outsider = {.account = "outsider-guard",
+                                  .role = "region_admin",
+                                  .region = "431022111000"};
+    char start[64], end[64], availability[64];
+    mf_window (3, 9, 12, start, end, availability);
+    char resident[32], volunteer[32], body[MF_BODY_SIZE], extra[64];
+    mf_resident_add ("守门人", GUARD_VILLAGE, NULL, resident);
+    mf_volunteer_add ("守门志愿", GUARD_VILLAGE, "[\"g守门\"]", availability, 25.40, 112.95, "",
+                      volunteer);
+    msg_actor_t self = mf_resident (resident);
+
+    mf_request_body (body, "助老", "陪同就医", GUARD_OTHER, start, end, 1, "[]", NULL, "");
+    S_REFUSED (GUARD_TOWN, "a resident asks in another village",
+               mf_call ("match", &self, "request.create", body, NULL, &err_), ST_PERMISSION_DENIED,
+               "region");
+    snprintf (extra, sizeof extra, ", \"resident_id\": \"%s\"", resident);
+    mf_request_body (body, "助老", "陪同就医", "431022111201", start, end, 1, "[]", NULL, extra);
+    S_REFUSED (GUARD_TOWN, "an official names a resident out of scope",
+               mf_call ("match", &outsider, "request.create", body, NULL, &err_), ST_NOT_FOUND,
+               "resident_id");
+    mf_request_body (body, "助老", "陪同就医", GUARD_VILLAGE, start, end, 1, "[]", NULL,
+                     ", \"lat\": 25.4");
+    S_REFUSED (GUARD_TOWN, "a latitude without longitude",
+               mf_call ("match", &self, "request.create", body, NULL, &err_), ST_INVALID_ARGUMENT,
+               "lon");
+
+    //  Offered, the resident sees nobody yet; the official sees the offer pending. Accepted,
+    //  both see who comes.
+    char request[32], offer[32];
+    mf_request_add (&self, GUARD_VILLAGE, start, end, 1, "[\"g守门\"]", NULL, "", "open", request);
+    mf_wait_offer (volunteer, request, offer);
+    snprintf (body, sizeof body, "{\"id\": \"%s\"}", request);
+    json_t *reply;
+    st_error_t err;
+    assert_int_equal (mf_call ("match", &self, "request.get", body, &reply, &err), ST_OK);
+    assert_int_equal (json_array_size (json_object_get (reply, "assignments")), 0);
+    json_decref (reply);
+    assert_int_equal (mf_call ("match", &town, "request.get", body, &reply, &err), ST_OK);
+    assert_int_equal (json_array_size (json_object_get (reply, "assignments")), 1);
+    json_decref (reply);
+    assert_int_equal (mf_answer ("offer.accept", volunteer, offer, &err), ST_OK);
+    assert_int_equal (mf_call ("match", &self, "request.get", body, &reply, &err), ST_OK);
+    json_t *who = json_array_get (json_object_get (reply, "assignments"), 0);
+    assert_string_equal (mf_str (who, "volunteer_id"), volunteer);
+    assert_string_equal (mf_str (who, "status"), "accepted");
+    json_decref (reply);
+
+    //  Begun, it is the records' business now.
+    mf_sql ("UPDATE match.requests SET earliest_start = now () - interval '1 minute'"
+            " WHERE id = %s",
+            request);
+    S_REFUSED (GUARD_TOWN, "cancel once started",
+               mf_call ("match", &self, "request.cancel", body, NULL, &err_), ST_CONFLICT, "id");
+
+    //  Twenty long skills nobody has: the reason is cut to what a request shows, and the
+    //  request and its event stay readable.
+    char skills[1024], big[4096];
+    size_t used = (size_t) snprintf (skills, sizeof skills, "[");
+    for (int i = 0; i < 20; i++)
+        used += (size_t) snprintf (skills + used, sizeof skills - used,
+                                   "%s\"g%02dxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"", i ? ", " : "", i);
+    snprintf (skills + used, sizeof skills - used, "]");
+    snprintf (big, sizeof big,
+              "{\"category\": \"助老\", \"title\": \"t\", \"description\": \"d\","
+              " \"region\": \"%s\", \"earliest_start\": \"%s\", \"latest_end\": \"%s\","
+              " \"duration_minutes\": 60, \"headcount\": 1, \"skills\": %s}",
+              GUARD_VILLAGE, start, end, skills);
+    char lonely[32];
+    assert_int_equal (mf_call ("match", &self, "request.create", big, &reply, &err), ST_OK);
+    snprintf (lonely, sizeof lonely, "%s", mf_str (reply, "id"));
+    json_decref (reply);
+    mf_sql ("UPDATE match.requests SET earliest_start = now () - interval '1 minute'"
+            " WHERE id = %s",
+            lonely);
+    mf_wait_for (1, "SELECT count (*) FROM match.requests WHERE id = %s AND status = 'unfilled'",
+                 lonely);
+    json_t *got = mf_request_get (lonely);
+    assert_int_equal (strlen (mf_str (got, "reason")) > 0, 1);
+    json_decref (got);
+    assert_int_equal (mf_events ("request.unfilled", lonely), 1);
+    snprintf (body, sizeof body, "{\"region\": \"%s\", \"status\": \"unfilled\"}", GUARD_TOWN);
+    assert_int_equal (mf_call ("match", &town, "request.list", body, &reply, &err), ST_OK);
+    assert_int_equal (json_array_size (json_object_get (reply, "items")), 1);
+    json_decref (reply);
+}
+
 int
 main (void)
 {
     st_log_init ("requests_test", "warn");
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test (test_settings),    cmocka_unit_test (test_review),
-        cmocka_unit_test (test_daily_limit), cmocka_unit_test (test_widening),
-        cmocka_unit_test (test_hard_rules),  cmocka_unit_test (test_request_records),
-        cmocka_unit_test (test_stats),       cmocka_unit_test (test_request_list),
+        cmocka_unit_test (test_settings),       cmocka_unit_test (test_review),
+        cmocka_unit_test (test_daily_limit),    cmocka_unit_test (test_widening),
+        cmocka_unit_test (test_hard_rules),     cmocka_unit_test (test_request_records),
+        cmocka_unit_test (test_stats),          cmocka_unit_test (test_request_list),
+        cmocka_unit_test (test_request_guards),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

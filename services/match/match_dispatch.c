@@ -185,6 +185,13 @@ s_request_create (st_call_t *call, const msg_request_create_t *request,
                       "\"region\" must be a 12-digit statistical division code");
         return;
     }
+    if (st_require_code (call, "region", request->region))
+        return;
+    if (request->has_lat != request->has_lon) {
+        st_call_fail (call, ST_INVALID_ARGUMENT, request->has_lat ? "lon" : "lat",
+                      "\"lat\" and \"lon\" go together");
+        return;
+    }
     //  Whom the request is for: the acting resident, or the one an official names.
     int64_t resident_id = 0;
     if (s_role (actor, "resident")) {
@@ -198,6 +205,8 @@ s_request_create (st_call_t *call, const msg_request_create_t *request,
                           "a resident posts requests only for themselves");
             return;
         }
+        if (match_require_home (call, resident_id, "region", request->region))
+            return;
     } else if (st_actor_is_system (actor) || st_actor_is_official (actor)) {
         if (!st_actor_in_scope (actor, request->region)) {
             st_call_fail (call, ST_PERMISSION_DENIED, "region",
@@ -208,6 +217,15 @@ s_request_create (st_call_t *call, const msg_request_create_t *request,
         if (request->resident_id && !match_parse_id (request->resident_id, &resident_id)) {
             st_call_fail (call, ST_INVALID_ARGUMENT, "resident_id",
                           "\"resident_id\" must be a resident's id");
+            return;
+        }
+        //  Whom an official names lives in their scope (out of scope reads as not known).
+        char home[ST_REGION_SIZE];
+        if (resident_id && match_resident_home (call, resident_id, "resident_id", home))
+            return;
+        if (resident_id && !st_actor_in_scope (actor, home)) {
+            st_call_fail (call, ST_NOT_FOUND, "resident_id", "no resident \"%s\" is known here",
+                          request->resident_id);
             return;
         }
     } else {
@@ -309,12 +327,16 @@ s_request_load (st_call_t *call, const char *text, bool lock, msg_service_reques
     return 0;
 }
 
-//  Adds the request's offers, one assignment each, to `reply`.
+//  Adds who serves the request to `reply`: the accepted volunteers, and for officials the
+//  offers pending too.
 static int
 s_request_assignments (st_call_t *call, msg_service_request_t *reply)
 {
+    st_params_t params = {0};
+    st_params_int (&params, atoll (reply->id));
+    st_params_bool (&params, !s_role (st_call_actor (call), "resident"));
     PGresult *res;
-    if (match_exec_id (call, "dispatch_assignments", atoll (reply->id), &res))
+    if (st_call_exec (call, "dispatch_assignments", &params, &res))
         return -1;
     size_t count = (size_t) PQntuples (res);
     reply->assignments.items = st_calloc (count + 1, sizeof (msg_assignment_t));
@@ -416,10 +438,17 @@ s_request_cancel (st_call_t *call, const msg_dispatch_ref_t *request, msg_servic
                 || strcmp (current.status, "staffed") == 0;
     char status[16];
     snprintf (status, sizeof status, "%s", current.status);
-    int64_t id = atoll (current.id);
+    int64_t id = atoll (current.id), starts = 0;
+    bool started = st_time_parse (current.earliest_start, &starts) && starts <= st_now_ms () * 1000;
     st_msg_clear (&msg_service_request_desc, &current);
     if (!live) {
         st_call_fail (call, ST_CONFLICT, "id", "request \"%s\" is %s already", request->id, status);
+        return;
+    }
+    //  Once its window has begun the volunteers may be on their way or at work: what happens
+    //  then is for the service records, not a cancellation.
+    if (started) {
+        st_call_fail (call, ST_CONFLICT, "id", "request \"%s\" has started", request->id);
         return;
     }
     PGresult *res;
@@ -830,6 +859,10 @@ static st_status_t
 s_round_emit (st_db_t *db, const char *topic, const st_desc_t *desc, const void *body,
               st_error_t *err)
 {
+    st_error_t invalid;
+    if (st_validate (desc, body, &invalid))
+        return st_error_set (err, ST_INTERNAL, NULL, "event %s would be invalid: %s", topic,
+                             invalid.message);
     uint8_t *data;
     size_t size;
     if (st_encode (desc, body, &data, &size))

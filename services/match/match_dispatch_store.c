@@ -90,9 +90,12 @@ static const struct {
      " AND ($4::bigint IS NULL OR r.id < $4) ORDER BY r.id DESC LIMIT $5"},
     {"dispatch_request_lock",
      "SELECT " S_REQ_COLUMNS " FROM requests r WHERE r.id = $1 FOR UPDATE"},
+    //  Who serves a request: the accepted volunteers, and the pending offers when $2 (at most
+    //  the headcount each; declines and lapses are nobody's business but the dispatcher's).
     {"dispatch_assignments",
      "SELECT o.volunteer_id, s.name, o.status FROM offers o JOIN supply s"
-     " ON s.volunteer_id = o.volunteer_id WHERE o.request_id = $1 ORDER BY o.id"},
+     " ON s.volunteer_id = o.volunteer_id WHERE o.request_id = $1"
+     " AND (o.status = 'accepted' OR ($2 AND o.status = 'pending')) ORDER BY o.id"},
     {"dispatch_request_cancel",
      "WITH r AS (UPDATE requests SET status = 'cancelled', updated_at = now () WHERE id = $1"
      " RETURNING *) SELECT " S_REQ_COLUMNS " FROM r"},
@@ -148,19 +151,20 @@ static const struct {
      " WHERE status = 'pending' AND deadline <= now () RETURNING *)"
      " SELECT " S_OFFER_COLUMNS " FROM o JOIN requests r ON r.id = o.request_id ORDER BY o.id"},
     //  Requests whose start has come short of volunteers, with a reason a person can act on
-    //  ($1, $2: the widening delays, to name the widest region searched).
+    //  (cut to the 500 characters a request shows; $1, $2: the widening delays, to name the
+    //  widest region searched).
     {"dispatch_unfill",
      "WITH r AS (UPDATE requests SET status = 'unfilled', updated_at = now (),"
      " reason = CASE WHEN status = 'review' THEN 'not reviewed before its start'"
-     " ELSE format ('%s of %s volunteers accepted in time: no other active volunteer"
+     " ELSE left (format ('%s of %s volunteers accepted in time: no other active volunteer"
      " with skills %s within region %s free on %s',"
      " accepted, headcount,"
      " CASE WHEN cardinality (skills) = 0 THEN '(any)' ELSE array_to_string (skills, ', ') END,"
      " dispatch_area (region, extract (epoch FROM now () - published_at),"
      " coalesce ((region_settings_of (region)).widen_township_s, $1),"
      " coalesce ((region_settings_of (region)).widen_county_s, $2)),"
-     " coalesce (dispatch_slot (earliest_start), 'no slot (the start lies outside 06:00-22:00)'))"
-     " END"
+     " coalesce (dispatch_slot (earliest_start), 'no slot (the start lies outside 06:00-22:00)')),"
+     " 500) END"
      " WHERE status IN ('review', 'open', 'matching') AND earliest_start <= now () RETURNING *)"
      " SELECT " S_REQ_COLUMNS " FROM r ORDER BY r.id"},
     //  Staffed requests whose window has passed with every record of theirs confirmed (one at

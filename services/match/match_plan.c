@@ -55,7 +55,8 @@ static const struct {
      " JOIN requests r ON r.id = o.request_id WHERE o.status = 'accepted'"
      " AND o.created_at > now () - interval '30 days'"
      " UNION ALL SELECT volunteer_id, hours FROM service_records WHERE status = 'confirmed'"
-     " AND confirmed_at > now () - interval '30 days') w GROUP BY volunteer_id),"
+     " AND activity_id IS NOT NULL AND confirmed_at > now () - interval '30 days') w"
+     " GROUP BY volunteer_id),"
      " lapses AS (SELECT o.volunteer_id,"
      " avg (CASE WHEN o.status = 'expired' THEN 1.0 ELSE 0.0 END) AS share,"
      " (count (*) FILTER (WHERE o.status = 'accepted' AND r.latest_end < now ()"
@@ -362,6 +363,8 @@ typedef struct {
 } s_grid_t;
 
 #define S_METRES_PER_DEGREE (6371000.0 * M_PI / 180)
+#define S_MAX(a, b)         ((a) > (b) ? (a) : (b))
+#define S_MIN(a, b)         ((a) < (b) ? (a) : (b))
 #define S_GRID_CELL_M       2000.0
 #define S_GRID_SIDE_MAX     1024
 
@@ -658,19 +661,24 @@ s_walk_grid (s_build_t *self, const s_need_t *need, s_found_t *found)
     const s_grid_t *grid = &self->grid;
     int32_t cx = (int32_t) floor ((need->lon * grid->scale - grid->min_x) / grid->cell_m);
     int32_t cy = (int32_t) floor ((need->lat * S_METRES_PER_DEGREE - grid->min_y) / grid->cell_m);
-    int32_t reach = 1
-                    + (int32_t) fmax (fmax (abs (cx), abs (cx - grid->width)),
-                                      fmax (abs (cy), abs (cy - grid->height)));
-    for (int32_t ring = 0; ring <= reach; ring++) {
-        for (int32_t y = cy - ring; y <= cy + ring; y++) {
-            if (y < 0 || y >= grid->height)
-                continue;
-            //  Inner rows of the ring have only its two ends.
-            int32_t step = (y == cy - ring || y == cy + ring) ? 1 : 2 * ring;
-            for (int32_t x = cx - ring; x <= cx + ring; x += step ? step : 1) {
-                if (x < 0 || x >= grid->width)
+    int32_t width = grid->width, height = grid->height;
+    //  Rings nearer than the grid hold no cell, rings past its farthest cell neither: a
+    //  request placed far from every volunteer costs no more than one near them.
+    int32_t first =
+        S_MAX (0, S_MAX (S_MAX (-cx, cx - (width - 1)), S_MAX (-cy, cy - (height - 1))));
+    int32_t last = S_MAX (S_MAX (cx, width - 1 - cx), S_MAX (cy, height - 1 - cy));
+    for (int32_t ring = first; ring <= last; ring++) {
+        for (int32_t y = S_MAX (cy - ring, 0); y <= S_MIN (cy + ring, height - 1); y++) {
+            //  The ring's top and bottom rows whole, of the rows between only its two ends.
+            bool edge = y == cy - ring || y == cy + ring;
+            for (int32_t x = S_MAX (cx - ring, 0); x <= S_MIN (cx + ring, width - 1); x++) {
+                if (!edge && x != cx - ring && x != cx + ring) {
+                    if (cx + ring > width - 1)
+                        break;
+                    x = cx + ring - 1; //  to the right end next
                     continue;
-                int32_t cell = y * grid->width + x;
+                }
+                int32_t cell = y * width + x;
                 for (int32_t k = grid->starts[cell]; k < grid->starts[cell + 1]; k++)
                     s_consider (self, need, found, grid->members[k]);
             }

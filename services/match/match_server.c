@@ -635,7 +635,8 @@ s_wish_create (st_call_t *call, const msg_wish_create_t *request, msg_wish_t *re
     const msg_actor_t *actor;
     int64_t resident;
     if (st_require_actor (call, &actor) || match_require_resident (call, actor, &resident)
-        || st_require_code (call, "region", request->region))
+        || st_require_code (call, "region", request->region)
+        || match_require_home (call, resident, "region", request->region))
         return;
     st_params_t params = {0};
     st_params_text (&params, request->title);

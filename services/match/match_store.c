@@ -81,6 +81,8 @@ static const struct {
      " rfc3339 (act_starts_at), rfc3339 (act_ends_at) FROM activity_withdraw ($1, $2)"},
 
     //  wish.create
+    //  Where a resident lives, as registry's resident.registered told match.
+    {"resident_home", "SELECT region FROM residents WHERE id = $1"},
     {"wish_insert", "INSERT INTO wishes (title, description, region, resident_id)"
                     " VALUES ($1, $2, $3, $4) RETURNING " S_WISH_COLUMNS},
     //  wish.claim: a plpgsql function of 0003_activities.sql (exactly one claimant).
@@ -143,11 +145,11 @@ static const struct {
      " FROM service_records r JOIN record_schedules s ON s.record_id = r.id WHERE r.id = $1"
      " FOR UPDATE OF r"},
     //  Confirmed hours: those given, else the minutes counted; never past the time scheduled
-    //  and its margin.
+    //  and its margin, nor a day (a longer activity is served, and checked in to, day by day).
     {"record_confirm",
      "UPDATE service_records r SET status = 'confirmed', confirmed_by = $2, confirmed_at = now (),"
      " hours = round (least (coalesce ($3::numeric, r.minutes / 60.0),"
-     " extract (epoch FROM s.scheduled + interval '30 minutes') / 3600)::numeric, 2)"
+     " extract (epoch FROM s.scheduled + interval '30 minutes') / 3600, 24)::numeric, 2)"
      " FROM record_schedules s WHERE s.record_id = r.id AND r.id = $1 AND r.status = 'closed'"
      " RETURNING " S_RECORD_COLUMNS},
     {"record_list", "SELECT " S_RECORD_COLUMNS " FROM service_records r WHERE r.activity_id = $1"

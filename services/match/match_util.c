@@ -2,6 +2,7 @@
 #include "match_util.h"
 
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -99,4 +100,38 @@ match_exec_id (st_call_t *call, const char *statement, int64_t id, PGresult **re
     st_params_t params = {0};
     st_params_int (&params, id);
     return st_call_exec (call, statement, &params, res);
+}
+
+int
+match_resident_home (st_call_t *call, int64_t id, const char *field, char home[ST_REGION_SIZE])
+{
+    st_params_t params = {0};
+    st_params_int (&params, id);
+    PGresult *res;
+    if (st_call_exec (call, "resident_home", &params, &res))
+        return -1;
+    bool known = PQntuples (res) == 1;
+    if (known)
+        snprintf (home, ST_REGION_SIZE, "%s", PQgetvalue (res, 0, 0));
+    PQclear (res);
+    if (!known)
+        return st_call_fail (call, ST_NOT_FOUND, field,
+                             "no resident \"%lld\" is known here (a new registration may take a"
+                             " moment to arrive)",
+                             (long long) id);
+    return 0;
+}
+
+int
+match_require_home (st_call_t *call, int64_t id, const char *field, const char *region)
+{
+    char home[ST_REGION_SIZE];
+    if (match_resident_home (call, id, "actor.resident_id", home))
+        return -1;
+    //  A grid's code begins with its village's.
+    if (strlen (region) != 12 || strncmp (home, region, 12) != 0)
+        return st_call_fail (call, ST_PERMISSION_DENIED, field,
+                             "a resident asks within their own village (%.12s), not \"%s\"", home,
+                             region);
+    return 0;
 }

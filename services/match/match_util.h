@@ -3,12 +3,22 @@
 #ifndef MATCH_UTIL_H_INCLUDED
 #define MATCH_UTIL_H_INCLUDED
 
+#include "st_scope.h"
 #include "st_server.h"
 
 //  Admits a volunteer (resident) acting as itself, or the system acting for one; the id it
 //  stands for into *id. Fails the call and returns -1 otherwise.
 int match_require_volunteer (st_call_t *call, const msg_actor_t *actor, int64_t *id);
 int match_require_resident (st_call_t *call, const msg_actor_t *actor, int64_t *id);
+
+//  Where resident `id` lives (their region code, a village's or a grid's) into `home`; fails
+//  the call naming `field` when match does not know them (yet: registry's event may still be
+//  on its way). Returns -1 when the call failed.
+int match_resident_home (st_call_t *call, int64_t id, const char *field, char home[ST_REGION_SIZE]);
+
+//  A resident asks for what is in their own village: `region` must be the village `home` lies
+//  in. Fails the call naming `field` otherwise.
+int match_require_home (st_call_t *call, int64_t id, const char *field, const char *region);
 
 //  True when `text` is all digits (the empty text included); a positive decimal id into *id
 //  (false when the text is no such id).
