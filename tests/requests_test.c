@@ -140,7 +140,7 @@ s_setup (void **state)
 {
     setenv ("STATION_DISPATCH_ROUND_MS", "200", 1);
     F = mf_new ("requests", true);
-    //  Townships 102 .. 112 of the county, each with a village 201 (104 and 105 also 202).
+    //  Townships 102 .. 113 of the county, each with a village 201 (104 and 105 also 202).
     const char *codes[] = {
         "431000000000", "431022000000", "431022102000", "431022102201", "431022103000",
         "431022103201", "431022104000", "431022104201", "431022104202", "431022105000",
@@ -1445,6 +1445,63 @@ test_request_guards (void **state)
     json_decref (reply);
 }
 
+//  ---------------------------------------------------------------------------------------
+//  10. A volunteer who stops being active
+
+#define GONE_VILLAGE "431022113201"
+
+//  Suspended in registry: their pending offer and their accepted one are withdrawn (each
+//  told), the commitment released, the staffed request back to matching for someone else.
+static void
+test_volunteer_gone (void **state)
+{
+    (void) state;
+    //  Free on two afternoons: one request each.
+    char start[64], end[64], later_start[64], later_end[64], slot[8], later_slot[8];
+    char availability[64];
+    mf_local (4, 14, 0, start, slot);
+    mf_local (4, 17, 0, end, NULL);
+    mf_local (5, 14, 0, later_start, later_slot);
+    mf_local (5, 17, 0, later_end, NULL);
+    snprintf (availability, sizeof availability, "[\"%s\", \"%s\"]", slot, later_slot);
+    char resident[32], leaving[32], staying[32];
+    mf_resident_add ("离开者的邻居", GONE_VILLAGE, NULL, resident);
+    mf_volunteer_add ("将离开", GONE_VILLAGE, "[\"z离开\"]", availability, 25.40, 112.95, "",
+                      leaving);
+    msg_actor_t self = mf_resident (resident);
+    char first[32], second[32], offer[32];
+    mf_request_add (&self, GONE_VILLAGE, start, end, 1, "[\"z离开\"]", NULL, "", "open", first);
+    mf_wait_offer (leaving, first, offer);
+    st_error_t err;
+    assert_int_equal (mf_answer ("offer.accept", leaving, offer, &err), ST_OK);
+    mf_wait_for (1, "SELECT count (*) FROM match.requests WHERE id = %s AND status = 'staffed'",
+                 first);
+    char pending[32];
+    mf_request_add (&self, GONE_VILLAGE, later_start, later_end, 1, "[\"z离开\"]", NULL, "", "open",
+                    second);
+    mf_wait_offer (leaving, second, pending);
+
+    char body[128];
+    snprintf (body, sizeof body, "{\"id\": \"%s\", \"status\": \"suspended\"}", leaving);
+    assert_int_equal (mf_call ("registry", &MF_SYSTEM, "volunteer.set_status", body, NULL, &err),
+                      ST_OK);
+    mf_wait_for (2,
+                 "SELECT count (*) FROM match.offers WHERE id IN (%s, %s) AND status = 'withdrawn'",
+                 offer, pending);
+    assert_int_equal (mf_events ("offer.withdrawn", offer), 1);
+    assert_int_equal (mf_events ("offer.withdrawn", pending), 1);
+    assert_int_equal (
+        mf_count ("SELECT count (*) FROM match.commitments WHERE volunteer_id = %s", leaving), 0);
+    json_t *got = mf_request_get (first);
+    assert_string_equal (mf_str (got, "status"), "matching");
+    assert_int_equal (mf_int (got, "accepted"), 0);
+    json_decref (got);
+    //  Someone else may take it now.
+    mf_volunteer_add ("接替者", GONE_VILLAGE, "[\"z离开\"]", availability, 25.40, 112.95, "",
+                      staying);
+    mf_wait_offer (staying, first, offer);
+}
+
 int
 main (void)
 {
@@ -1454,7 +1511,7 @@ main (void)
         cmocka_unit_test (test_daily_limit),    cmocka_unit_test (test_widening),
         cmocka_unit_test (test_hard_rules),     cmocka_unit_test (test_request_records),
         cmocka_unit_test (test_stats),          cmocka_unit_test (test_request_list),
-        cmocka_unit_test (test_request_guards),
+        cmocka_unit_test (test_request_guards), cmocka_unit_test (test_volunteer_gone),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

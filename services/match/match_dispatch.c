@@ -890,6 +890,27 @@ s_round_emit_offers (st_db_t *db, PGresult *res, const char *topic, st_error_t *
     return rc;
 }
 
+st_status_t
+match_dispatch_volunteer_gone (st_db_t *db, int64_t volunteer, st_error_t *err)
+{
+    match_dispatch_store_prepare (db);
+    static const char *const statements[] = {"dispatch_withdraw_volunteer",
+                                             "dispatch_release_volunteer"};
+    st_status_t rc = ST_OK;
+    for (size_t i = 0; i < 2 && rc == ST_OK; i++) {
+        st_params_t params = {0};
+        st_params_int (&params, volunteer);
+        PGresult *res;
+        rc = st_db_exec (db, statements[i], &params, &res, err);
+        st_params_clear (&params);
+        if (rc == ST_OK) {
+            rc = s_round_emit_offers (db, res, "offer.withdrawn", err);
+            PQclear (res);
+        }
+    }
+    return rc;
+}
+
 //  Offers past their deadline expire; their requests stay in matching for the next offer.
 static st_status_t
 s_round_expire (st_db_t *db, st_error_t *err)

@@ -134,6 +134,24 @@ static const struct {
      " staffed_at = CASE WHEN accepted + 1 >= headcount THEN now () END"
      " WHERE id = $1 RETURNING *) SELECT " S_REQ_COLUMNS " FROM r"},
 
+    //  A volunteer no longer active (volunteer.status_changed): their pending offers are
+    //  withdrawn, and so are their accepted offers of requests not started yet, which go
+    //  back to matching with the commitment released.
+    {"dispatch_release_volunteer",
+     "WITH a AS (SELECT o.id, o.request_id FROM offers o JOIN requests r ON r.id = o.request_id"
+     " WHERE o.volunteer_id = $1 AND o.status = 'accepted' AND r.earliest_start > now ()"
+     " AND r.status IN ('open', 'matching', 'staffed') FOR UPDATE OF o, r),"
+     " c AS (DELETE FROM commitments m USING a WHERE m.request_id = a.request_id"
+     " AND m.volunteer_id = $1),"
+     " q AS (UPDATE requests r SET accepted = r.accepted - 1, status = 'matching',"
+     " staffed_at = NULL, updated_at = now () FROM a WHERE r.id = a.request_id),"
+     " w AS (UPDATE offers o SET status = 'withdrawn', answered_at = now () FROM a"
+     " WHERE o.id = a.id RETURNING o.*)"
+     " SELECT " S_OFFER_COLUMNS " FROM w o JOIN requests r ON r.id = o.request_id ORDER BY o.id"},
+    {"dispatch_withdraw_volunteer",
+     "WITH o AS (UPDATE offers SET status = 'withdrawn', answered_at = now ()"
+     " WHERE volunteer_id = $1 AND status = 'pending' RETURNING *)"
+     " SELECT " S_OFFER_COLUMNS " FROM o JOIN requests r ON r.id = o.request_id ORDER BY o.id"},
     //  The round's events (the server's own outbox_append may not be on this connection).
     {"dispatch_outbox_append", "INSERT INTO outbox (topic, body) VALUES ($1, $2)"},
     //  The round: only the holder of this lock runs it, until its transaction ends.

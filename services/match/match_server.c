@@ -767,7 +767,8 @@ s_wish_confirm (st_call_t *call, const msg_wish_ref_t *request, msg_wish_t *repl
 
 //  volunteer.registered, volunteer.updated, volunteer.status_changed: each carries the
 //  volunteer's whole supply-relevant state, so one upsert serves all three; a late event never
-//  overwrites a newer one (registry_seq).
+//  overwrites a newer one (registry_seq). A volunteer who is no longer active is released from
+//  what dispatch offered them.
 static st_status_t
 s_volunteer_registered (st_db_t *db, const char *topic, const void *body_, int64_t seq,
                         st_error_t *err)
@@ -807,9 +808,15 @@ s_volunteer_registered (st_db_t *db, const char *topic, const void *body_, int64
     else
         st_params_text (&params, NULL);
     st_params_text (&params, body->insurance_until);
-    st_status_t rc = st_db_exec (db, "supply_upsert", &params, NULL, err);
+    PGresult *res;
+    st_status_t rc = st_db_exec (db, "supply_upsert", &params, &res, err);
     st_params_clear (&params);
-    return rc;
+    if (rc != ST_OK)
+        return rc;
+    //  Applied (not a late event) and no longer active: nobody counts on them any more.
+    bool gone = PQntuples (res) == 1 && strcmp (PQgetvalue (res, 0, 0), "active") != 0;
+    PQclear (res);
+    return gone ? match_dispatch_volunteer_gone (db, id, err) : ST_OK;
 }
 
 const st_subscription_t match_registry_subscriptions[] = {

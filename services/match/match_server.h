@@ -24,6 +24,11 @@ int match_dispatch_round_ms (void);
 extern const st_subscription_t match_dispatch_subscriptions[];
 extern const size_t match_dispatch_subscription_count;
 
+//  A volunteer no longer active: their pending offers, and their accepted offers of requests
+//  not started yet, are withdrawn (offer.withdrawn each); those requests go back to matching.
+//  Inside the caller's transaction.
+st_status_t match_dispatch_volunteer_gone (st_db_t *db, int64_t volunteer, st_error_t *err);
+
 //  What match does with registry's events.
 extern const st_subscription_t match_registry_subscriptions[];
 extern const size_t match_registry_subscription_count;

@@ -29,7 +29,7 @@ static const struct {
      " categories = EXCLUDED.categories, availability = EXCLUDED.availability,"
      " lat = EXCLUDED.lat, lon = EXCLUDED.lon, insurance_until = EXCLUDED.insurance_until,"
      " updated_at = now ()"
-     " WHERE supply.registry_seq < EXCLUDED.registry_seq"},
+     " WHERE supply.registry_seq < EXCLUDED.registry_seq RETURNING status"},
     //  supply.stats: $1 is the subtree's code prefix (digits only, so no LIKE wildcards).
     {"supply_stats",
      "SELECT count (*), count (*) FILTER (WHERE status = 'active'),"
