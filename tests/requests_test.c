@@ -1502,16 +1502,72 @@ test_volunteer_gone (void **state)
     mf_wait_offer (staying, first, offer);
 }
 
+//  ---------------------------------------------------------------------------------------
+//  11. Activities and requests never overlap for one volunteer
+
+#define BOTH_VILLAGE "431022113202"
+
+//  Confirmed for an activity, a volunteer is not offered a request at the same time; with a
+//  request accepted, they cannot sign up for an activity at the same time.
+static void
+test_activity_overlap (void **state)
+{
+    (void) state;
+    char start[64], end[64], availability[64], volunteer[32], resident[32];
+    mf_window (6, 9, 12, start, end, availability);
+    mf_volunteer_add ("两头忙", BOTH_VILLAGE, "[\"y两头\"]", availability, 25.40, 112.95, "",
+                      volunteer);
+    mf_resident_add ("两头的邻居", BOTH_VILLAGE, NULL, resident);
+    msg_actor_t as_volunteer = mf_volunteer (volunteer), self = mf_resident (resident);
+    char body[512], closes[64], activity[32], request[32], offer[32];
+    json_t *reply;
+    st_error_t err;
+    mf_local (5, 20, 0, closes, NULL);
+    snprintf (body, sizeof body,
+              "{\"title\": \"义诊\", \"category\": \"助老\", \"region\": \"%s\","
+              " \"starts_at\": \"%s\", \"ends_at\": \"%s\", \"signup_closes_at\": \"%s\","
+              " \"capacity\": 5}",
+              BOTH_VILLAGE, start, end, closes);
+    assert_int_equal (mf_call ("match", &MF_SYSTEM, "activity.create", body, &reply, &err), ST_OK);
+    snprintf (activity, sizeof activity, "%s", mf_str (reply, "id"));
+    json_decref (reply);
+    snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", activity);
+    assert_int_equal (mf_call ("match", &as_volunteer, "activity.signup", body, NULL, &err), ST_OK);
+    mf_request_add (&self, BOTH_VILLAGE, start, end, 1, "[\"y两头\"]", NULL, "", "open", request);
+    mf_sleep_ms (1000); //  five rounds
+    assert_int_equal (
+        mf_count ("SELECT count (*) FROM match.offers WHERE request_id = %s", request), 0);
+
+    //  Withdrawn from the activity, they get the request; accepted, the activity is refused.
+    assert_int_equal (mf_call ("match", &as_volunteer, "activity.withdraw", body, NULL, &err),
+                      ST_OK);
+    mf_wait_offer (volunteer, request, offer);
+    assert_int_equal (mf_answer ("offer.accept", volunteer, offer, &err), ST_OK);
+    mf_expect ("sign up over a request accepted",
+               mf_call ("match", &as_volunteer, "activity.signup", body, NULL, &err), &err,
+               ST_CONFLICT, "activity_id");
+    assert_int_equal (mf_count ("SELECT count (*) FROM match.signups WHERE activity_id = %s"
+                                " AND status <> 'cancelled'",
+                                activity),
+                      0);
+}
+
 int
 main (void)
 {
     st_log_init ("requests_test", "warn");
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test (test_settings),       cmocka_unit_test (test_review),
-        cmocka_unit_test (test_daily_limit),    cmocka_unit_test (test_widening),
-        cmocka_unit_test (test_hard_rules),     cmocka_unit_test (test_request_records),
-        cmocka_unit_test (test_stats),          cmocka_unit_test (test_request_list),
-        cmocka_unit_test (test_request_guards), cmocka_unit_test (test_volunteer_gone),
+        cmocka_unit_test (test_settings),
+        cmocka_unit_test (test_review),
+        cmocka_unit_test (test_daily_limit),
+        cmocka_unit_test (test_widening),
+        cmocka_unit_test (test_hard_rules),
+        cmocka_unit_test (test_request_records),
+        cmocka_unit_test (test_stats),
+        cmocka_unit_test (test_request_list),
+        cmocka_unit_test (test_request_guards),
+        cmocka_unit_test (test_volunteer_gone),
+        cmocka_unit_test (test_activity_overlap),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

@@ -763,7 +763,7 @@ s_offer_accept (st_call_t *call, const msg_dispatch_ref_t *request, msg_offer_t 
         return;
     if (PQntuples (res) > 0) {
         st_call_fail (call, ST_CONFLICT, "id",
-                      "volunteer is committed to request \"%s\" at an overlapping time",
+                      "volunteer is committed to %s at an overlapping time",
                       PQgetvalue (res, 0, 0));
         PQclear (res);
         return;

@@ -118,9 +118,15 @@ static const struct {
     {"dispatch_offer_lock",
      "SELECT " S_OFFER_COLUMNS " FROM offers o JOIN requests r ON r.id = o.request_id"
      " WHERE o.id = $1 FOR UPDATE OF o, r"},
+    //  What the volunteer ($1) has promised at the time of request $2: a request accepted
+    //  or an activity they are confirmed for, named.
     {"dispatch_overlap",
-     "SELECT c.request_id FROM commitments c, requests r WHERE c.volunteer_id = $1"
-     " AND r.id = $2 AND c.during && tstzrange (r.earliest_start, r.latest_end) LIMIT 1"},
+     "SELECT 'request ' || c.request_id FROM commitments c, requests r WHERE c.volunteer_id = $1"
+     " AND r.id = $2 AND c.during && tstzrange (r.earliest_start, r.latest_end)"
+     " UNION ALL SELECT 'activity ' || a.id FROM signups s JOIN activities a"
+     " ON a.id = s.activity_id, requests r WHERE s.volunteer_id = $1 AND r.id = $2"
+     " AND s.status = 'confirmed' AND a.status = 'open' AND a.starts_at < r.latest_end"
+     " AND a.ends_at > r.earliest_start LIMIT 1"},
     {"dispatch_commit",
      "INSERT INTO commitments (volunteer_id, request_id, during)"
      " SELECT $1, id, tstzrange (earliest_start, latest_end) FROM requests WHERE id = $2"},

@@ -77,11 +77,16 @@ static const struct {
      " LEFT JOIN lapses l ON l.volunteer_id = s.volunteer_id"
      " WHERE s.status = 'active' AND NOT EXISTS (SELECT 1 FROM offers p"
      " WHERE p.volunteer_id = s.volunteer_id AND p.status = 'pending')"},
-    //  Commitments overlapping [$1, $2) (epoch seconds), by volunteer.
-    {"plan_commitments", "SELECT volunteer_id, extract (epoch FROM lower (during)),"
-                         " extract (epoch FROM upper (during)) FROM commitments"
-                         " WHERE during && tstzrange (to_timestamp ($1), to_timestamp ($2))"
-                         " ORDER BY volunteer_id"},
+    //  What volunteers have promised overlapping [$1, $2) (epoch seconds), by volunteer: the
+    //  requests they accepted and the activities they are confirmed for.
+    {"plan_commitments",
+     "SELECT volunteer_id, extract (epoch FROM lower (during)),"
+     " extract (epoch FROM upper (during)) FROM commitments"
+     " WHERE during && tstzrange (to_timestamp ($1), to_timestamp ($2))"
+     " UNION ALL SELECT s.volunteer_id, extract (epoch FROM a.starts_at),"
+     " extract (epoch FROM a.ends_at) FROM signups s JOIN activities a ON a.id = s.activity_id"
+     " WHERE s.status = 'confirmed' AND a.status = 'open' AND a.starts_at < to_timestamp ($2)"
+     " AND a.ends_at > to_timestamp ($1) ORDER BY 1"},
     //  Whom each request in demand ($1) was offered already, whatever the answer.
     {"plan_offered",
      "SELECT request_id, volunteer_id FROM offers WHERE request_id = ANY ($1::bigint[])"

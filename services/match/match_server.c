@@ -516,9 +516,22 @@ s_activity_signup (st_call_t *call, const msg_activity_signup_t *request, msg_si
         || st_require_id (call, "activity_id", "activity", request->activity_id, &activity))
         return;
     st_params_t params = {0};
+    PGresult *res;
+    //  A request the volunteer accepted for the same time comes first.
     st_params_int (&params, activity);
     st_params_int (&params, volunteer);
-    PGresult *res;
+    if (st_call_exec (call, "activity_busy", &params, &res))
+        return;
+    if (PQntuples (res) > 0) {
+        st_call_fail (call, ST_CONFLICT, "activity_id",
+                      "volunteer is committed to request \"%s\" at an overlapping time",
+                      PQgetvalue (res, 0, 0));
+        PQclear (res);
+        return;
+    }
+    PQclear (res);
+    st_params_int (&params, activity);
+    st_params_int (&params, volunteer);
     if (st_call_exec (call, "activity_signup_run", &params, &res))
         return;
     const char *outcome = PQgetvalue (res, 0, MATCH_SIGNUP_OUTCOME);

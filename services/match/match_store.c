@@ -71,6 +71,10 @@ static const struct {
     {"activity_cancel",
      "UPDATE activities SET status = 'cancelled', cancel_reason = $2, cancelled_at = now ()"
      " WHERE id = $1 RETURNING " S_ACTIVITY_COLUMNS},
+    //  activity.signup: a request volunteer $2 accepted overlapping activity $1.
+    {"activity_busy",
+     "SELECT c.request_id FROM commitments c JOIN activities a ON a.id = $1"
+     " WHERE c.volunteer_id = $2 AND c.during && tstzrange (a.starts_at, a.ends_at) LIMIT 1"},
     //  activity.signup and activity.withdraw: plpgsql functions of 0003_activities.sql, which
     //  take the activity's row lock.
     {"activity_signup_run",
