@@ -962,6 +962,9 @@ test_request_records (void **state)
     assert_string_equal (mf_str (event, "region"), REC_VILLAGE);
     assert_string_equal (mf_str (event, "category"), "助老");
     assert_true (json_number_value (json_object_get (event, "hours")) == 1.5);
+    //  Whom it served, for ledger (no care tags: not in a group cared for first).
+    assert_string_equal (mf_str (event, "resident_id"), resident);
+    assert_true (json_is_false (json_object_get (event, "cared")));
     json_decref (event);
 
     //  The window is over but one record is still open: not completed, not rateable.
@@ -1476,6 +1479,13 @@ test_volunteer_gone (void **state)
     assert_int_equal (mf_answer ("offer.accept", leaving, offer, &err), ST_OK);
     mf_wait_for (1, "SELECT count (*) FROM match.requests WHERE id = %s AND status = 'staffed'",
                  first);
+    //  request.staffed names who comes.
+    json_t *staffed;
+    assert_int_equal (mf_events_json ("request.staffed", first, &staffed), 1);
+    json_t *ids = json_object_get (staffed, "volunteer_ids");
+    assert_int_equal (json_array_size (ids), 1);
+    assert_string_equal (json_string_value (json_array_get (ids, 0)), leaving);
+    json_decref (staffed);
     char pending[32];
     mf_request_add (&self, GONE_VILLAGE, later_start, later_end, 1, "[\"z离开\"]", NULL, "", "open",
                     second);

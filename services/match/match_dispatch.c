@@ -121,6 +121,19 @@ s_request_event (const msg_service_request_t *request)
                                  .category = request->category};
 }
 
+//  The volunteer ids of a result's first column as a list borrowing from it (the caller frees
+//  the list's array only).
+static st_strs_t
+s_ids_of (PGresult *res)
+{
+    st_strs_t ids = {0};
+    ids.count = (size_t) PQntuples (res);
+    ids.items = st_calloc (ids.count + 1, sizeof (char *));
+    for (size_t i = 0; i < ids.count; i++)
+        ids.items[i] = PQgetvalue (res, (int) i, 0);
+    return ids;
+}
+
 //  Withdraws a request's pending offers inside the call (and its accepted ones when
 //  `accepted_too`), each with its offer.withdrawn.
 static int
@@ -571,7 +584,7 @@ s_request_rate (st_call_t *call, const msg_request_rate_t *request, msg_service_
         return;
     s_request_from_row (res, 0, reply);
     PQclear (res);
-    if (match_exec_id (call, "dispatch_request_volunteers", id, &res))
+    if (match_exec_id (call, "dispatch_request_served", id, &res))
         return;
     msg_service_rated_t event = {.request_id = reply->id,
                                  .resident_id = reply->resident_id,
@@ -580,12 +593,8 @@ s_request_rate (st_call_t *call, const msg_request_rate_t *request, msg_service_
                                  .stars = request->stars,
                                  .has_stars = true,
                                  .comment = request->comment,
+                                 .volunteer_ids = s_ids_of (res),
                                  .has_volunteer_ids = true};
-    size_t count = (size_t) PQntuples (res);
-    event.volunteer_ids.items = st_calloc (count + 1, sizeof (char *));
-    event.volunteer_ids.count = count;
-    for (size_t i = 0; i < count; i++)
-        event.volunteer_ids.items[i] = PQgetvalue (res, (int) i, 0);
     st_call_emit (call, "service.rated", &msg_service_rated_desc, &event);
     //  The event borrows its strings from `reply`, `request` and `res`.
     free (event.volunteer_ids.items);
@@ -779,9 +788,14 @@ s_offer_accept (st_call_t *call, const msg_dispatch_ref_t *request, msg_offer_t 
     s_request_from_row (res, 0, &staffed);
     PQclear (res);
     st_call_emit (call, "offer.accepted", &msg_offer_desc, reply);
-    if (strcmp (staffed.status, "staffed") == 0 && s_withdraw (call, request_id, false) == 0) {
+    if (strcmp (staffed.status, "staffed") == 0 && s_withdraw (call, request_id, false) == 0
+        && match_exec_id (call, "dispatch_request_serving", request_id, &res) == 0) {
         msg_request_event_t event = s_request_event (&staffed);
+        event.volunteer_ids = s_ids_of (res);
+        event.has_volunteer_ids = true;
         st_call_emit (call, "request.staffed", &msg_request_event_desc, &event);
+        free (event.volunteer_ids.items);
+        PQclear (res);
     }
     st_msg_clear (&msg_service_request_desc, &staffed);
 }
@@ -1025,8 +1039,19 @@ s_round_complete (st_db_t *db, st_error_t *err)
     for (int row = 0; rc == ST_OK && row < PQntuples (res); row++) {
         msg_service_request_t request = {0};
         s_request_from_row (res, row, &request);
-        msg_request_event_t event = s_request_event (&request);
-        rc = s_round_emit (db, "request.completed", &msg_request_event_desc, &event, err);
+        st_params_t params = {0};
+        st_params_int (&params, atoll (request.id));
+        PGresult *served;
+        rc = st_db_exec (db, "dispatch_request_served", &params, &served, err);
+        st_params_clear (&params);
+        if (rc == ST_OK) {
+            msg_request_event_t event = s_request_event (&request);
+            event.volunteer_ids = s_ids_of (served);
+            event.has_volunteer_ids = true;
+            rc = s_round_emit (db, "request.completed", &msg_request_event_desc, &event, err);
+            free (event.volunteer_ids.items);
+            PQclear (served);
+        }
         st_msg_clear (&msg_service_request_desc, &request);
     }
     PQclear (res);

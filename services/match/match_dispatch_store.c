@@ -62,7 +62,11 @@ static const struct {
      "WITH r AS (UPDATE requests SET rating = $2, rating_comment = $3, rated_at = now (),"
      " updated_at = now () WHERE id = $1 AND rating IS NULL RETURNING *)"
      " SELECT " S_REQ_COLUMNS " FROM r"},
-    {"dispatch_request_volunteers",
+    //  Who served a request (their hours confirmed), and who is to serve it (accepted).
+    {"dispatch_request_served",
+     "SELECT DISTINCT volunteer_id FROM service_records WHERE request_id = $1"
+     " AND status = 'confirmed' ORDER BY volunteer_id"},
+    {"dispatch_request_serving",
      "SELECT volunteer_id FROM offers WHERE request_id = $1 AND status = 'accepted'"
      " ORDER BY volunteer_id"},
     //  settings.set: fields not given ($2..$6 NULL) keep what the region had.

@@ -359,9 +359,15 @@ s_record_confirm (st_call_t *call, const msg_record_confirm_t *request, msg_serv
             st_params_double (&params, request->hours);
         else
             st_params_text (&params, NULL);
+        PGresult *whom = NULL;
         if (st_call_exec (call, "record_confirm", &params, &res) == 0) {
             st_row_to_msg (res, 0, &msg_service_record_desc, reply);
             PQclear (res);
+            if (reply->request_id) {
+                st_params_text (&params, reply->request_id);
+                if (st_call_exec (call, "record_resident", &params, &whom))
+                    whom = NULL;
+            }
             msg_service_completed_t event = {.record_id = reply->id,
                                              .volunteer_id = reply->volunteer_id,
                                              .activity_id = reply->activity_id,
@@ -373,7 +379,14 @@ s_record_confirm (st_call_t *call, const msg_record_confirm_t *request, msg_serv
                                              .has_hours = true,
                                              .checkin_at = reply->checkin_at,
                                              .checkout_at = reply->checkout_at};
-            st_call_emit (call, "service.completed", &msg_service_completed_desc, &event);
+            if (whom && PQntuples (whom) == 1) {
+                event.resident_id = PQgetisnull (whom, 0, 0) ? NULL : PQgetvalue (whom, 0, 0);
+                event.cared = PQgetvalue (whom, 0, 1)[0] == 't';
+                event.has_cared = true;
+            }
+            if (!st_call_failed (call))
+                st_call_emit (call, "service.completed", &msg_service_completed_desc, &event);
+            PQclear (whom);
         }
     }
     free (category);

@@ -156,6 +156,10 @@ static const struct {
      " extract (epoch FROM s.scheduled + interval '30 minutes') / 3600, 24)::numeric, 2)"
      " FROM record_schedules s WHERE s.record_id = r.id AND r.id = $1 AND r.status = 'closed'"
      " RETURNING " S_RECORD_COLUMNS},
+    //  Whom a request served, and whether they are cared for first (service.completed).
+    {"record_resident",
+     "SELECT q.resident_id, coalesce (cardinality (res.care_tags), 0) > 0 FROM requests q"
+     " LEFT JOIN residents res ON res.id = q.resident_id WHERE q.id = $1"},
     {"record_list", "SELECT " S_RECORD_COLUMNS " FROM service_records r WHERE r.activity_id = $1"
                     " AND ($2::bigint IS NULL OR r.volunteer_id = $2) ORDER BY r.id"},
     {"record_list_request",
