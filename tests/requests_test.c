@@ -219,13 +219,14 @@ test_settings (void **state)
         json_decref (reply);
     }
 
-    //  The village's own values win over the ancestors' (false over true too); the township
-    //  keeps its own.
+    //  The village's own place settings win over the ancestors'; for review and the daily
+    //  limit the strictest applies: a village cannot switch off its township's review, but may
+    //  lower the county's limit. The township keeps its own.
     reply = s_settings (&station, SET_VILLAGE,
                         "\"daily_limit\": 1, \"widen_township_s\": 30, \"review_required\": false");
     assert_int_equal (mf_int (reply, "daily_limit"), 1);
     assert_int_equal (mf_int (reply, "widen_township_s"), 30);
-    assert_true (json_is_false (json_object_get (reply, "review_required")));
+    assert_true (json_is_true (json_object_get (reply, "review_required")));
     json_decref (reply);
     snprintf (body, sizeof body, "{\"region\": \"%s\"}", SET_TOWN);
     assert_int_equal (mf_call ("match", &station, "settings.get", body, &reply, &err), ST_OK);
@@ -239,7 +240,7 @@ test_settings (void **state)
     assert_int_equal (mf_int (reply, "checkin_radius_m"), 100);
     assert_int_equal (mf_int (reply, "daily_limit"), 1);
     assert_int_equal (mf_int (reply, "widen_township_s"), 30);
-    assert_true (json_is_false (json_object_get (reply, "review_required")));
+    assert_true (json_is_true (json_object_get (reply, "review_required")));
     json_decref (reply);
     assert_string_equal (harness_sql (F->h, "SELECT format ('%s %s %s %s %s %s',"
                                             " review_required, daily_limit, widen_township_s,"
@@ -1560,6 +1561,18 @@ test_activity_overlap (void **state)
                                 " AND status <> 'cancelled'",
                                 activity),
                       0);
+
+    //  Nobody checked in, and a day has passed since the window: not served after all.
+    mf_wait_for (1, "SELECT count (*) FROM match.requests WHERE id = %s AND status = 'staffed'",
+                 request);
+    mf_sql ("UPDATE match.requests SET earliest_start = now () - interval '2 days',"
+            " latest_end = now () - interval '2 days' + interval '3 hours' WHERE id = %s",
+            request);
+    mf_wait_for (1,
+                 "SELECT count (*) FROM match.requests WHERE id = %s AND status = 'unfilled'"
+                 " AND reason = 'nobody checked in'",
+                 request);
+    assert_int_equal (mf_events ("request.unfilled", request), 1);
 }
 
 int

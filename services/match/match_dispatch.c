@@ -1058,6 +1058,24 @@ s_round_complete (st_db_t *db, st_error_t *err)
     return rc;
 }
 
+//  Staffed requests nobody turned up to, a day after their window, end unfilled, each with
+//  request.unfilled (the resident is told; the reliability cost counts the no-shows).
+static st_status_t
+s_round_no_show (st_db_t *db, st_error_t *err)
+{
+    PGresult *res;
+    st_status_t rc = st_db_exec (db, "dispatch_no_show", NULL, &res, err);
+    for (int row = 0; rc == ST_OK && row < PQntuples (res); row++) {
+        msg_service_request_t request = {0};
+        s_request_from_row (res, row, &request);
+        msg_request_event_t event = s_request_event (&request);
+        rc = s_round_emit (db, "request.unfilled", &msg_request_event_desc, &event, err);
+        st_msg_clear (&msg_service_request_desc, &request);
+    }
+    PQclear (res);
+    return rc;
+}
+
 //  Builds the round's plan (open demand, candidates and their costs: match_plan), solves
 //  the network and makes an offer for every pairing with flow.
 static st_status_t
@@ -1172,6 +1190,8 @@ s_round (st_db_t *db, match_dispatch_stats_t *stats, st_error_t *err)
         rc = s_round_unfill (db, &settings, err);
     if (rc == ST_OK)
         rc = s_round_complete (db, err);
+    if (rc == ST_OK)
+        rc = s_round_no_show (db, err);
     if (rc == ST_OK)
         rc = s_round_offer (db, &settings, stats, err);
     return rc;

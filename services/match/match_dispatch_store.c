@@ -195,6 +195,13 @@ static const struct {
      " 500) END"
      " WHERE status IN ('review', 'open', 'matching') AND earliest_start <= now () RETURNING *)"
      " SELECT " S_REQ_COLUMNS " FROM r ORDER BY r.id"},
+    //  Staffed requests nobody checked in to, a day after their window: not served.
+    {"dispatch_no_show",
+     "WITH r AS (UPDATE requests q SET status = 'unfilled', updated_at = now (),"
+     " reason = 'nobody checked in' WHERE status = 'staffed'"
+     " AND latest_end <= now () - interval '1 day'"
+     " AND NOT EXISTS (SELECT 1 FROM service_records c WHERE c.request_id = q.id) RETURNING *)"
+     " SELECT " S_REQ_COLUMNS " FROM r ORDER BY r.id"},
     //  Staffed requests whose window has passed with every record of theirs confirmed (one at
     //  least): completed, and the resident may rate them.
     {"dispatch_complete",
