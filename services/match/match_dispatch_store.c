@@ -182,12 +182,16 @@ static const struct {
     //  (cut to the 500 characters a request shows; $1, $2: the widening delays, to name the
     //  widest region searched).
     {"dispatch_unfill",
-     "WITH r AS (UPDATE requests SET status = 'unfilled', updated_at = now (),"
+     "WITH r AS (UPDATE requests q SET status = 'unfilled', updated_at = now (),"
      " reason = CASE WHEN status = 'review' THEN 'not reviewed before its start'"
-     " ELSE left (format ('%s of %s volunteers accepted in time: no other active volunteer"
-     " with skills %s within region %s free on %s',"
+     " ELSE left (format ('%s of %s volunteers accepted in time (%s declined, %s let the offer"
+     " lapse): no other active volunteer with skills %s%s%s within region %s free on %s',"
      " accepted, headcount,"
+     " (SELECT count (*) FROM offers o WHERE o.request_id = q.id AND o.status = 'declined'),"
+     " (SELECT count (*) FROM offers o WHERE o.request_id = q.id AND o.status = 'expired'),"
      " CASE WHEN cardinality (skills) = 0 THEN '(any)' ELSE array_to_string (skills, ', ') END,"
+     " CASE WHEN min_stars > 0 THEN format (', %s stars or more', min_stars) ELSE '' END,"
+     " CASE WHEN insurance_required THEN ', insured' ELSE '' END,"
      " dispatch_area (region, extract (epoch FROM now () - published_at),"
      " coalesce ((region_settings_of (region)).widen_township_s, $1),"
      " coalesce ((region_settings_of (region)).widen_county_s, $2)),"
