@@ -763,7 +763,10 @@ s_offer_accept (st_call_t *call, const msg_dispatch_ref_t *request, msg_offer_t 
     int64_t offer_id, volunteer, request_id;
     if (s_offer_answerable (call, request->id, &offer_id, &volunteer, &request_id))
         return;
-    //  The exclusion constraint refuses an overlap anyway; this names it for the volunteer.
+    //  The exclusion constraint refuses an overlap with a request anyway; this names it for
+    //  the volunteer, and an activity too (a sign-up in flight finishes before we look).
+    if (match_exec_id (call, "volunteer_lock", volunteer, NULL))
+        return;
     st_params_t params = {0};
     st_params_int (&params, volunteer);
     st_params_int (&params, request_id);

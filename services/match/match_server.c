@@ -517,7 +517,10 @@ s_activity_signup (st_call_t *call, const msg_activity_signup_t *request, msg_si
         return;
     st_params_t params = {0};
     PGresult *res;
-    //  A request the volunteer accepted for the same time comes first.
+    //  A request the volunteer accepted for the same time comes first (an accept in flight
+    //  finishes before we look).
+    if (match_exec_id (call, "volunteer_lock", volunteer, NULL))
+        return;
     st_params_int (&params, activity);
     st_params_int (&params, volunteer);
     if (st_call_exec (call, "activity_busy", &params, &res))

@@ -71,6 +71,10 @@ static const struct {
     {"activity_cancel",
      "UPDATE activities SET status = 'cancelled', cancel_reason = $2, cancelled_at = now ()"
      " WHERE id = $1 RETURNING " S_ACTIVITY_COLUMNS},
+    //  One volunteer's promises are made one at a time (an accept, a sign-up): each checks
+    //  the other's table, so two at once could both pass.
+    {"volunteer_lock",
+     "SELECT pg_advisory_xact_lock (hashtextextended ('station.match.volunteer:' || $1, 0))"},
     //  activity.signup: a request volunteer $2 accepted overlapping activity $1.
     {"activity_busy",
      "SELECT c.request_id FROM commitments c JOIN activities a ON a.id = $1"
