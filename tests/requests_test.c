@@ -1423,7 +1423,7 @@ test_request_guards (void **state)
     size_t used = (size_t) snprintf (skills, sizeof skills, "[");
     for (int i = 0; i < 20; i++)
         used += (size_t) snprintf (skills + used, sizeof skills - used,
-                                   "%s\"g%02dxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"", i ? ", " : "", i);
+                                   "%s\"g%02d_no_volunteer_has_this_skill\"", i ? ", " : "", i);
     snprintf (skills + used, sizeof skills - used, "]");
     snprintf (big, sizeof big,
               "{\"category\": \"助老\", \"title\": \"t\", \"description\": \"d\","

@@ -765,22 +765,10 @@ s_offer_accept (st_call_t *call, const msg_dispatch_ref_t *request, msg_offer_t 
         return;
     //  The exclusion constraint refuses an overlap with a request anyway; this names it for
     //  the volunteer, and an activity too (a sign-up in flight finishes before we look).
-    if (match_exec_id (call, "volunteer_lock", volunteer, NULL))
+    if (match_require_free (call, volunteer, "dispatch_overlap", request_id, "id"))
         return;
     st_params_t params = {0};
-    st_params_int (&params, volunteer);
-    st_params_int (&params, request_id);
     PGresult *res;
-    if (st_call_exec (call, "dispatch_overlap", &params, &res))
-        return;
-    if (PQntuples (res) > 0) {
-        st_call_fail (call, ST_CONFLICT, "id",
-                      "volunteer is committed to %s at an overlapping time",
-                      PQgetvalue (res, 0, 0));
-        PQclear (res);
-        return;
-    }
-    PQclear (res);
     st_params_int (&params, volunteer);
     st_params_int (&params, request_id);
     if (st_call_exec (call, "dispatch_commit", &params, NULL)

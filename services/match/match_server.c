@@ -519,20 +519,8 @@ s_activity_signup (st_call_t *call, const msg_activity_signup_t *request, msg_si
     PGresult *res;
     //  A request the volunteer accepted for the same time comes first (an accept in flight
     //  finishes before we look).
-    if (match_exec_id (call, "volunteer_lock", volunteer, NULL))
+    if (match_require_free (call, volunteer, "activity_busy", activity, "activity_id"))
         return;
-    st_params_int (&params, activity);
-    st_params_int (&params, volunteer);
-    if (st_call_exec (call, "activity_busy", &params, &res))
-        return;
-    if (PQntuples (res) > 0) {
-        st_call_fail (call, ST_CONFLICT, "activity_id",
-                      "volunteer is committed to request \"%s\" at an overlapping time",
-                      PQgetvalue (res, 0, 0));
-        PQclear (res);
-        return;
-    }
-    PQclear (res);
     st_params_int (&params, activity);
     st_params_int (&params, volunteer);
     if (st_call_exec (call, "activity_signup_run", &params, &res))

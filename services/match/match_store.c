@@ -75,10 +75,10 @@ static const struct {
     //  the other's table, so two at once could both pass.
     {"volunteer_lock",
      "SELECT pg_advisory_xact_lock (hashtextextended ('station.match.volunteer:' || $1, 0))"},
-    //  activity.signup: a request volunteer $2 accepted overlapping activity $1.
+    //  activity.signup: a request volunteer $1 accepted overlapping activity $2, named.
     {"activity_busy",
-     "SELECT c.request_id FROM commitments c JOIN activities a ON a.id = $1"
-     " WHERE c.volunteer_id = $2 AND c.during && tstzrange (a.starts_at, a.ends_at) LIMIT 1"},
+     "SELECT 'request ' || c.request_id FROM commitments c JOIN activities a ON a.id = $2"
+     " WHERE c.volunteer_id = $1 AND c.during && tstzrange (a.starts_at, a.ends_at) LIMIT 1"},
     //  activity.signup and activity.withdraw: plpgsql functions of 0003_activities.sql, which
     //  take the activity's row lock.
     {"activity_signup_run",

@@ -135,3 +135,24 @@ match_require_home (st_call_t *call, int64_t id, const char *field, const char *
                              region);
     return 0;
 }
+
+int
+match_require_free (st_call_t *call, int64_t volunteer, const char *statement, int64_t subject,
+                    const char *field)
+{
+    if (match_exec_id (call, "volunteer_lock", volunteer, NULL))
+        return -1;
+    st_params_t params = {0};
+    st_params_int (&params, volunteer);
+    st_params_int (&params, subject);
+    PGresult *res;
+    if (st_call_exec (call, statement, &params, &res))
+        return -1;
+    int rc = 0;
+    if (PQntuples (res) > 0)
+        rc = st_call_fail (call, ST_CONFLICT, field,
+                           "volunteer is committed to %s at an overlapping time",
+                           PQgetvalue (res, 0, 0));
+    PQclear (res);
+    return rc;
+}

@@ -20,6 +20,12 @@ int match_resident_home (st_call_t *call, int64_t id, const char *field, char ho
 //  in. Fails the call naming `field` otherwise.
 int match_require_home (st_call_t *call, int64_t id, const char *field, const char *region);
 
+//  Takes volunteer `volunteer`'s turn (their promises are made one at a time) and runs
+//  `statement` ($1 the volunteer, $2 `subject`), which names what they are committed to at an
+//  overlapping time; fails the call as a conflict naming `field` when it names anything.
+int match_require_free (st_call_t *call, int64_t volunteer, const char *statement, int64_t subject,
+                        const char *field);
+
 //  True when `text` is all digits (the empty text included); a positive decimal id into *id
 //  (false when the text is no such id).
 bool match_all_digits (const char *text);
