@@ -47,15 +47,24 @@ st_require_scope (st_call_t *call, const msg_actor_t *actor, const char *field, 
     return 0;
 }
 
+bool
+st_parse_id (const char *text, int64_t *id)
+{
+    if (!text || !*text || strlen (text) > 18)
+        return false;
+    for (const char *p = text; *p; p++)
+        if (*p < '0' || *p > '9')
+            return false;
+    *id = strtoll (text, NULL, 10);
+    return *id > 0;
+}
+
 int
 st_require_id (st_call_t *call, const char *field, const char *what, const char *text, int64_t *id)
 {
-    char *end;
-    long long v = text ? strtoll (text, &end, 10) : 0;
-    if (!text || end == text || *end || v <= 0 || *text < '0' || *text > '9')
+    if (!st_parse_id (text, id))
         return st_call_fail (call, ST_NOT_FOUND, field, "no %s has id \"%s\"", what,
                              text ? text : "");
-    *id = v;
     return 0;
 }
 

@@ -22,6 +22,9 @@ int st_require_official (st_call_t *call, const msg_actor_t *actor);
 int st_require_scope (st_call_t *call, const msg_actor_t *actor, const char *field,
                       const char *region);
 
+//  A positive decimal id of at most 18 digits, nothing else, into *id; false otherwise.
+bool st_parse_id (const char *text, int64_t *id);
+
 //  An id given as text; not found (naming `what`) when it is no id of ours.
 int st_require_id (st_call_t *call, const char *field, const char *what, const char *text,
                    int64_t *id);

@@ -104,6 +104,39 @@ st_params_text_array (st_params_t *self, char *const *items, size_t count)
 }
 
 void
+st_params_null (st_params_t *self)
+{
+    st_params_text (self, NULL);
+}
+
+void
+st_params_int_or_null (st_params_t *self, bool has, int64_t value)
+{
+    if (has)
+        st_params_int (self, value);
+    else
+        st_params_null (self);
+}
+
+void
+st_params_bool_or_null (st_params_t *self, bool has, bool value)
+{
+    if (has)
+        st_params_bool (self, value);
+    else
+        st_params_null (self);
+}
+
+void
+st_params_double_or_null (st_params_t *self, bool has, double value)
+{
+    if (has)
+        st_params_double (self, value);
+    else
+        st_params_null (self);
+}
+
+void
 st_params_clear (st_params_t *self)
 {
     for (int i = 0; i < self->count; i++)

@@ -31,6 +31,12 @@ void st_params_bin (st_params_t *self, const void *data, size_t size);
 void st_params_text_array (st_params_t *self, char *const *items, size_t count);
 void st_params_clear (st_params_t *self);
 
+//  SQL NULL, and an optional field of a message: its value when `has` is true, else NULL.
+void st_params_null (st_params_t *self);
+void st_params_int_or_null (st_params_t *self, bool has, int64_t value);
+void st_params_bool_or_null (st_params_t *self, bool has, bool value);
+void st_params_double_or_null (st_params_t *self, bool has, double value);
+
 //  Creates a connection for `role` with `search_path` set to `schema`; conninfo is a libpq
 //  connection string without user. Nothing connects until first use.
 st_db_t *st_db_new (const char *conninfo, const char *role, const char *schema);
