@@ -1,0 +1,232 @@
+/*  fixture.h — the one fixture of every integration test, on top of the harness: the services
+    a test needs started on a fresh database with a gateway client each; calls of their ops by
+    JSON body (or as a message struct, or packed as they are, past the client's checks);
+    expectations of errors naming a field; SQL as the superuser; the services' events decoded
+    with the project's codec; people and regions registered through registry; and, grouped at
+    the end, match's requests and offers.
+
+    A test program has one fixture at a time (made in a group setup, or in each test's): the
+    helpers below act on the one fx_new made last. They fail the test (cmocka) when something
+    they need does not happen, so that a test reads as its steps.  */
+#ifndef FIXTURE_H_INCLUDED
+#define FIXTURE_H_INCLUDED
+
+#include "harness.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#define FX_WAIT_MS   15000 //  how long a wait for a round, a replica or the relay lasts
+#define FX_CALL_MS   30000 //  how long one call may take
+#define FX_BODY_SIZE 1024  //  the room of a JSON body fx_request_body writes
+
+//  The services a fixture starts, as flags to combine (FX_REGISTRY | FX_MATCH). A service
+//  joins by appending its flag here and its row to the table in fixture.c, which also gives
+//  the order they start in (a consumer after the services whose events it reads).
+enum {
+    FX_REGISTRY = 1u << 0,
+    FX_MATCH = 1u << 1,
+};
+
+typedef struct fx_s fx_t;
+
+//  The platform's operator, as the gateway asserts it.
+extern const msg_actor_t FX_SYSTEM;
+
+//  ---------------------------------------------------------------------------------------
+//  The fixture
+
+//  Makes the test database `name` and starts each service of `services` (FX_* flags) on it,
+//  each waited for, with a gateway client of each; it is the fixture the helpers below use.
+//  Set a service's STATION_* variables before.
+fx_t *fx_new (const char *name, unsigned services);
+
+//  Stops the services, drops the database and frees the fixture. Accepts NULL.
+void fx_destroy (fx_t **self_p);
+
+//  The harness under the fixture: the database, the keys and the processes.
+harness_t *fx_harness (void);
+
+//  The gateway client of `service` (borrowed); fails the test when it was not started.
+st_client_t *fx_client (const char *service);
+
+//  The process of `service` as fx_new started it.
+pid_t fx_pid (const char *service);
+
+//  ---------------------------------------------------------------------------------------
+//  Actors
+
+//  A volunteer's account standing for volunteer `id`.
+msg_actor_t fx_volunteer (const char *id);
+
+//  A resident's account standing for resident `id`.
+msg_actor_t fx_resident (const char *id);
+
+//  An official (region_admin, station_admin, team_leader, or any role) of `region`.
+msg_actor_t fx_admin (const char *role, const char *region);
+
+//  ---------------------------------------------------------------------------------------
+//  Calls and replies
+
+//  Calls op `op` of `service` as `actor` (NULL: none) with a JSON body, checked and encoded
+//  by the client as the gateway would; a fresh request id and FX_CALL_MS. The reply as JSON
+//  into *reply (when not NULL and ok; the caller decrefs), the error into *err (may be
+//  NULL). Returns the status.
+st_status_t fx_call (const char *service, const msg_actor_t *actor, const char *op,
+                     const char *body, json_t **reply, st_error_t *err);
+
+//  The same with request id `id` (16 bytes, NULL for a fresh one: a call sent again with the
+//  same id is the same request to the server) and at most timeout_ms.
+st_status_t fx_call_id (const char *service, const msg_actor_t *actor, const char *op,
+                        const char *body, const uint8_t *id, int timeout_ms, json_t **reply,
+                        st_error_t *err);
+
+//  Calls an op with a JSON body packed as msgpack as it is, past the client's checks (wrong
+//  types, out-of-range values), so that what answers is the service's own decoding. Reply
+//  and error as fx_call.
+st_status_t fx_call_raw (const char *service, const msg_actor_t *actor, const char *op,
+                         const char *body, json_t **reply, st_error_t *err);
+
+//  Calls an op with its request message struct and decodes the reply into its reply struct
+//  (zeroed first, so that st_msg_clear on it is always safe; the caller clears it). Error
+//  as fx_call.
+st_status_t fx_call_msg (const char *service, const msg_actor_t *actor, const char *op,
+                         const void *request, void *reply, st_error_t *err);
+
+//  Calls an op as fx_call and fails the test unless it succeeds; the reply (the caller
+//  decrefs).
+json_t *fx_call_ok (const char *service, const msg_actor_t *actor, const char *op,
+                    const char *body);
+
+//  Fails the test unless a call failed with `code` naming `field`, with a message in the
+//  house style (not empty, lower case, no final period). `what` names the call.
+void fx_expect (const char *what, st_status_t rc, const st_error_t *err, st_status_t code,
+                const char *field);
+
+//  A string member of a JSON object ("" when absent).
+const char *fx_str (json_t *json, const char *key);
+
+//  An integer member of a JSON object (-1 when absent).
+long long fx_int (json_t *json, const char *key);
+
+//  ---------------------------------------------------------------------------------------
+//  The database, as the superuser (harness_pg's connection: inside its transaction, if open)
+
+//  The number the first value of a query built from a format reads as (0 when none).
+long fx_count (const char *format, ...) __attribute__ ((format (printf, 1, 2)));
+
+//  The first value of a query built from a format as text ("" when none; a static buffer
+//  the next query overwrites).
+const char *fx_value (const char *format, ...) __attribute__ ((format (printf, 1, 2)));
+
+//  Runs SQL built from a format; fails the test on error.
+void fx_sql (const char *format, ...) __attribute__ ((format (printf, 1, 2)));
+
+//  Runs SQL built from a format and returns its result, which the caller clears; fails the
+//  test on error.
+PGresult *fx_query (const char *format, ...) __attribute__ ((format (printf, 1, 2)));
+
+//  Waits until a query built from a format reads as `expected`, looking every 50 ms; fails
+//  the test after FX_WAIT_MS.
+void fx_wait_for (long expected, const char *format, ...) __attribute__ ((format (printf, 2, 3)));
+
+//  Sleeps `ms` milliseconds.
+void fx_sleep_ms (int ms);
+
+//  Fails the test naming `what` when `after` differs from `before`: two digests of the
+//  database around a call that must change nothing. Frees both.
+void fx_unchanged (char *before, char *after, const char *what);
+
+//  ---------------------------------------------------------------------------------------
+//  Events, each body decoded with the project's codec as a consumer would (failing the test
+//  when one does not decode)
+
+//  How many events of `topic` in its service's outbox are about `id` (every event's first
+//  field is the id of what it is about; NULL: every event of the topic). Reads the outbox
+//  as committed, so it counts events the relay has not numbered yet, and while the service
+//  is down.
+int fx_events (const char *topic, const char *id);
+
+//  The same, and the last of them (in outbox order) as JSON into *last when not NULL (NULL
+//  when none; the caller decrefs).
+int fx_events_json (const char *topic, const char *id, json_t **last);
+
+//  Every event of `topic` as consumers read it: waits until the relay has numbered every
+//  event of its service, reads the service's log with events.read, and returns the bodies
+//  of `topic` in log order as a JSON array (the caller decrefs).
+json_t *fx_events_read (const char *topic);
+
+//  ---------------------------------------------------------------------------------------
+//  People, regions and times
+
+//  Completes a 17-digit body into a valid GB 11643 ID number (ISO 7064 MOD 11-2).
+void fx_id_number (const char *body17, char out[19]);
+
+//  The n-th distinct valid ID number of a test run (n < 12,000): born in 1980, the month from
+//  n / 1000 and the sequence number from n % 1000.
+void fx_nth_id_number (int n, char out[19]);
+
+//  Creates region `code` named `name` through registry, as the system.
+void fx_region_add (const char *code, const char *name);
+
+//  Creates the county the dispatch tests play in: 郴州市 431000, 宜章县 431022, its townships
+//  玉溪镇 (100) and 白石渡镇 (101), and their villages 100201, 100202 and 101203.
+void fx_county_add (void);
+
+//  Registers a volunteer through registry (a distinct valid ID number and phone each) and,
+//  when match runs, waits until its supply has them. skills and availability are JSON
+//  arrays, lat and lon place them, extra: more JSON members or "". Their id into `id`.
+void fx_volunteer_add (const char *name, const char *region, const char *skills,
+                       const char *availability, double lat, double lon, const char *extra,
+                       char id[32]);
+
+//  Registers a resident of `region` living at 25.40, 112.95 through registry and, when match
+//  runs, waits until its residents have them; care_tags: a JSON array, or NULL to leave it
+//  out. The id into `id`.
+void fx_resident_add (const char *name, const char *region, const char *care_tags, char id[32]);
+
+//  A time `days` days from today at hour:minute Beijing time, as RFC 3339 text; *slot (when
+//  not NULL) gets the availability slot of that day and hour (mon_am .. sun_ev).
+void fx_local (int days, int hour, int minute, char text[64], char slot[8]);
+
+//  A window of `days` days from today, from `from`:00 to `to`:00 Beijing time (start and end as
+//  RFC 3339 text), and the availability of a volunteer free at its start: a JSON array of its
+//  one slot.
+void fx_window (int days, int from, int to, char start[64], char end[64], char availability[64]);
+
+//  ---------------------------------------------------------------------------------------
+//  match: requests and offers
+
+//  The JSON body of a request.create: "title" of `category` in `region`, to be served for 60
+//  minutes between `start` and `end` by `headcount` volunteers with `skills` (a JSON array);
+//  urgency "normal" or "urgent" (NULL: match's default); extra: more JSON members or "".
+void fx_request_body (char body[FX_BODY_SIZE], const char *category, const char *title,
+                      const char *region, const char *start, const char *end, int headcount,
+                      const char *skills, const char *urgency, const char *extra);
+
+//  Posts a request (陪同就医 of 助老, as fx_request_body) as `actor` and checks that it starts
+//  in `status` ("open", or "review" where the region reviews) with its one event
+//  (request.published, or request.submitted). Its id into `id`.
+void fx_request_add (const msg_actor_t *actor, const char *region, const char *start,
+                     const char *end, int headcount, const char *skills, const char *urgency,
+                     const char *extra, const char *status, char id[32]);
+
+//  Request `id` as request.get shows it to the system (the caller decrefs).
+json_t *fx_request_get (const char *id);
+
+//  Waits until request.get shows request `id` in `status`; fails the test after FX_WAIT_MS.
+void fx_wait_request (const char *id, const char *status);
+
+//  How many offers volunteer `volunteer` sees in offer.list, of `status` (NULL: of any).
+int fx_offers (const char *volunteer, const char *status);
+
+//  Waits until volunteer `volunteer` sees a pending offer in offer.list and fails unless it is
+//  theirs and of request `request`; its id into `offer`.
+void fx_wait_offer (const char *volunteer, const char *request, char offer[32]);
+
+//  Answers offer `offer` with op ("offer.accept" or "offer.decline") as volunteer
+//  `volunteer`; the error into *err (may be NULL). Returns the status.
+st_status_t fx_answer (const char *op, const char *volunteer, const char *offer, st_error_t *err);
+
+#endif
