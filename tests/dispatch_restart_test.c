@@ -13,7 +13,7 @@
     bodies decoded with the project's codec: every offer must have exactly one offer.made and
     exactly one event for what became of it, no event may name an offer that does not exist,
     every accepted offer must be one commitment. Each scenario uses skills of its own.  */
-#include "match_fixture.h"
+#include "fixture.h"
 #include "st_log.h"
 
 #include <jansson.h>
@@ -39,7 +39,7 @@
 #define ROUND_KEY "hashtext ('station.match.dispatch')"
 
 typedef struct {
-    mf_t *mf;     //  registry and match
+    fx_t *fx;     //  registry and match
     PGconn *mine; //  the test's own connection holding rounds or locks back, when open
 
     //  Shared with the killer thread of the second scenario, under `lock`: the running
@@ -70,7 +70,7 @@ static PGconn *
 s_connect (void)
 {
     char conninfo[1024];
-    snprintf (conninfo, sizeof conninfo, "%s user=%s", harness_conninfo (F->mf->h),
+    snprintf (conninfo, sizeof conninfo, "%s user=%s", harness_conninfo (fx_harness ()),
               getenv ("STATION_TEST_PGUSER") ? getenv ("STATION_TEST_PGUSER") : "");
     PGconn *conn = PQconnectdb (conninfo);
     if (PQstatus (conn) != CONNECTION_OK) {
@@ -102,7 +102,7 @@ s_exec (PGconn *conn, const char *sql)
 static void
 s_load_events (void)
 {
-    PGconn *pg = harness_pg (F->mf->h);
+    PGconn *pg = harness_pg (fx_harness ());
     s_exec (pg, "CREATE TEMPORARY TABLE IF NOT EXISTS restart_events"
                 " (outbox_id bigint, topic text, ref bigint)");
     s_exec (pg, "TRUNCATE restart_events");
@@ -213,7 +213,7 @@ static const struct {
 static long
 s_check_ledger (const char *when)
 {
-    PGconn *pg = harness_pg (F->mf->h);
+    PGconn *pg = harness_pg (fx_harness ());
     s_exec (pg, "BEGIN ISOLATION LEVEL REPEATABLE READ");
     s_load_events ();
     for (size_t i = 0; i < sizeof s_ledger / sizeof s_ledger[0]; i++) {
@@ -236,7 +236,7 @@ s_check_ledger (const char *when)
         }
         PQclear (res);
     }
-    long offers = mf_count ("SELECT count (*) FROM match.offers");
+    long offers = fx_count ("SELECT count (*) FROM match.offers");
     s_exec (pg, "COMMIT");
     return offers;
 }
@@ -251,7 +251,7 @@ s_offer_status (const char *id)
     static char status[32];
     char sql[128];
     snprintf (sql, sizeof sql, "SELECT status FROM match.offers WHERE id = %s", id);
-    snprintf (status, sizeof status, "%s", harness_sql (F->mf->h, sql));
+    snprintf (status, sizeof status, "%s", harness_sql (fx_harness (), sql));
     return status;
 }
 
@@ -281,9 +281,9 @@ s_setup (void **state)
     setenv ("STATION_DISPATCH_REPLY_URGENT_S", "60", 1);
     F = calloc (1, sizeof *F);
     pthread_mutex_init (&F->lock, NULL);
-    F->mf = mf_new ("dispatch_restart", true);
-    F->match_pid = F->mf->match_pid;
-    mf_county_add ();
+    F->fx = fx_new ("dispatch_restart", FX_REGISTRY | FX_MATCH);
+    F->match_pid = fx_pid ("match");
+    fx_county_add ();
     *state = F;
     return 0;
 }
@@ -292,7 +292,7 @@ static int
 s_teardown (void **state)
 {
     (void) state;
-    mf_destroy (&F->mf);
+    fx_destroy (&F->fx);
     pthread_mutex_destroy (&F->lock);
     free (F);
     return 0;
@@ -315,10 +315,10 @@ s_test_teardown (void **state)
         PQfinish (F->mine);
         F->mine = NULL;
     }
-    PQclear (PQexec (harness_pg (F->mf->h), "ROLLBACK"));
+    PQclear (PQexec (harness_pg (fx_harness ()), "ROLLBACK"));
     if (F->killed || F->match_pid <= 0) {
-        harness_stop (F->mf->h, "match", SIGKILL);
-        F->match_pid = harness_start (F->mf->h, "match");
+        harness_stop (fx_harness (), "match", SIGKILL);
+        F->match_pid = harness_start (fx_harness (), "match");
         F->killed = false;
     }
     return 0;
@@ -350,7 +350,7 @@ s_release_rounds (PGconn *mine)
 static void
 s_wait_round_blocked (const char *statement)
 {
-    mf_wait_for (1,
+    fx_wait_for (1,
                  "SELECT count (*) FROM pg_stat_activity WHERE datname = current_database ()"
                  " AND usename = 'match' AND wait_event_type = 'Lock' AND query LIKE '%%%s%%'",
                  statement);
@@ -366,7 +366,7 @@ s_expect_locked (const char *table, const char *id, const char *what)
     char sql[256];
     snprintf (sql, sizeof sql, "SELECT id FROM match.%s WHERE id = %s FOR UPDATE NOWAIT", table,
               id);
-    PGresult *res = PQexec (harness_pg (F->mf->h), sql);
+    PGresult *res = PQexec (harness_pg (fx_harness ()), sql);
     const char *sqlstate = PQresultErrorField (res, PG_DIAG_SQLSTATE);
     bool locked =
         PQresultStatus (res) == PGRES_FATAL_ERROR && sqlstate && strcmp (sqlstate, "55P03") == 0;
@@ -383,13 +383,13 @@ s_expect_locked (const char *table, const char *id, const char *what)
 static void
 s_kill_round (PGconn *mine)
 {
-    int status = harness_stop (F->mf->h, "match", SIGKILL);
+    int status = harness_stop (fx_harness (), "match", SIGKILL);
     assert_true (WIFSIGNALED (status) && WTERMSIG (status) == SIGKILL);
     F->match_pid = 0;
     s_exec (mine, "ROLLBACK");
     PQfinish (mine);
     F->mine = NULL;
-    mf_wait_for (0, "SELECT count (*) FROM pg_stat_activity WHERE datname = current_database ()"
+    fx_wait_for (0, "SELECT count (*) FROM pg_stat_activity WHERE datname = current_database ()"
                     " AND usename = 'match'");
 }
 
@@ -405,34 +405,34 @@ test_kill_mid_round (void **state)
 {
     (void) state;
     char start[64], end[64], availability[64];
-    mf_window (3, 9, 12, start, end, availability);
+    fx_window (3, 9, 12, start, end, availability);
     char a[32], b[32], b2[32], c[32], d1[32], d2[32], g[32];
-    mf_volunteer_add ("甲接受", VILLAGE, "[\"r1甲\"]", availability, 25.401, 112.951, "", a);
-    mf_volunteer_add ("乙过期", VILLAGE, "[\"r1乙\"]", availability, 25.401, 112.951, "", b);
-    mf_volunteer_add ("乙后补", VILLAGE, "[\"r1乙\"]", availability, 25.45, 113.00, "", b2);
-    mf_volunteer_add ("丙等待", VILLAGE, "[\"r1丙\"]", availability, 25.401, 112.951, "", c);
-    mf_volunteer_add ("丁一", VILLAGE, "[\"r1丁\"]", availability, 25.401, 112.951, "", d1);
-    mf_volunteer_add ("丁二", VILLAGE, "[\"r1丁\"]", availability, 25.402, 112.952, "", d2);
-    mf_volunteer_add ("己停机", VILLAGE, "[\"r1己\"]", availability, 25.401, 112.951, "", g);
+    fx_volunteer_add ("甲接受", VILLAGE, "[\"r1甲\"]", availability, 25.401, 112.951, "", a);
+    fx_volunteer_add ("乙过期", VILLAGE, "[\"r1乙\"]", availability, 25.401, 112.951, "", b);
+    fx_volunteer_add ("乙后补", VILLAGE, "[\"r1乙\"]", availability, 25.45, 113.00, "", b2);
+    fx_volunteer_add ("丙等待", VILLAGE, "[\"r1丙\"]", availability, 25.401, 112.951, "", c);
+    fx_volunteer_add ("丁一", VILLAGE, "[\"r1丁\"]", availability, 25.401, 112.951, "", d1);
+    fx_volunteer_add ("丁二", VILLAGE, "[\"r1丁\"]", availability, 25.402, 112.952, "", d2);
+    fx_volunteer_add ("己停机", VILLAGE, "[\"r1己\"]", availability, 25.401, 112.951, "", g);
     char ra[32], rb[32], rc[32], rg[32], rx[32];
-    mf_request_add (&TOWN, VILLAGE, start, end, 1, "[\"r1甲\"]", "urgent", AT_VILLAGE, "open", ra);
-    mf_request_add (&TOWN, VILLAGE, start, end, 1, "[\"r1乙\"]", "urgent", AT_VILLAGE, "open", rb);
-    mf_request_add (&TOWN, VILLAGE, start, end, 1, "[\"r1丙\"]", "urgent", AT_VILLAGE, "open", rc);
-    mf_request_add (&TOWN, VILLAGE, start, end, 1, "[\"r1己\"]", "urgent", AT_VILLAGE, "open", rg);
+    fx_request_add (&TOWN, VILLAGE, start, end, 1, "[\"r1甲\"]", "urgent", AT_VILLAGE, "open", ra);
+    fx_request_add (&TOWN, VILLAGE, start, end, 1, "[\"r1乙\"]", "urgent", AT_VILLAGE, "open", rb);
+    fx_request_add (&TOWN, VILLAGE, start, end, 1, "[\"r1丙\"]", "urgent", AT_VILLAGE, "open", rc);
+    fx_request_add (&TOWN, VILLAGE, start, end, 1, "[\"r1己\"]", "urgent", AT_VILLAGE, "open", rg);
     char offer_a[32], offer_b[32], offer_c[32], offer_g[32];
-    mf_wait_offer (a, ra, offer_a);
-    mf_wait_offer (b, rb, offer_b);
-    mf_wait_offer (c, rc, offer_c);
-    mf_wait_offer (g, rg, offer_g);
+    fx_wait_offer (a, ra, offer_a);
+    fx_wait_offer (b, rb, offer_b);
+    fx_wait_offer (c, rc, offer_c);
+    fx_wait_offer (g, rg, offer_g);
     st_error_t err;
-    assert_int_equal (mf_answer ("offer.accept", a, offer_a, &err), ST_OK);
+    assert_int_equal (fx_answer ("offer.accept", a, offer_a, &err), ST_OK);
     //  B's replacement is farther: until B's offer ends, nobody else is asked.
-    assert_int_equal (mf_count ("SELECT count (*) FROM match.offers WHERE request_id = %s", rb), 1);
+    assert_int_equal (fx_count ("SELECT count (*) FROM match.offers WHERE request_id = %s", rb), 1);
 
     //  Rounds held back until request X is in demand, B's offer lapsed and X's row ours.
     PGconn *mine = s_hold_rounds ();
-    mf_request_add (&TOWN, VILLAGE, start, end, 2, "[\"r1丁\"]", "urgent", AT_VILLAGE, "open", rx);
-    mf_sql ("UPDATE match.offers SET deadline = now () - interval '1 second' WHERE id = %s",
+    fx_request_add (&TOWN, VILLAGE, start, end, 2, "[\"r1丁\"]", "urgent", AT_VILLAGE, "open", rx);
+    fx_sql ("UPDATE match.offers SET deadline = now () - interval '1 second' WHERE id = %s",
             offer_b);
     s_exec (mine, "BEGIN");
     char sql[512];
@@ -449,60 +449,60 @@ test_kill_mid_round (void **state)
     //  Nothing of the killed round is left: B's offer pending, no event of its expiry, no
     //  offer of X, nothing for B's replacement.
     assert_string_equal (s_offer_status (offer_b), "pending");
-    assert_int_equal (mf_events ("offer.expired", offer_b), 0);
-    assert_int_equal (mf_count ("SELECT count (*) FROM match.offers WHERE request_id = %s", rx), 0);
-    assert_int_equal (mf_count ("SELECT count (*) FROM match.offers WHERE volunteer_id = %s", b2),
+    assert_int_equal (fx_events ("offer.expired", offer_b), 0);
+    assert_int_equal (fx_count ("SELECT count (*) FROM match.offers WHERE request_id = %s", rx), 0);
+    assert_int_equal (fx_count ("SELECT count (*) FROM match.offers WHERE volunteer_id = %s", b2),
                       0);
     s_check_ledger ("after the kill");
     //  G's offer lapses while match is down.
-    mf_sql ("UPDATE match.offers SET deadline = now () WHERE id = %s", offer_g);
+    fx_sql ("UPDATE match.offers SET deadline = now () WHERE id = %s", offer_g);
 
-    F->match_pid = harness_start (F->mf->h, "match");
-    mf_wait_for (1, "SELECT count (*) FROM match.offers WHERE id = %s AND status = 'expired'",
+    F->match_pid = harness_start (fx_harness (), "match");
+    fx_wait_for (1, "SELECT count (*) FROM match.offers WHERE id = %s AND status = 'expired'",
                  offer_b);
-    mf_wait_for (1, "SELECT count (*) FROM match.offers WHERE id = %s AND status = 'expired'",
+    fx_wait_for (1, "SELECT count (*) FROM match.offers WHERE id = %s AND status = 'expired'",
                  offer_g);
-    mf_wait_for (
+    fx_wait_for (
         2, "SELECT count (*) FROM match.offers WHERE request_id = %s AND status = 'pending'", rx);
     char offer_b2[32];
-    mf_wait_offer (b2, rb, offer_b2);
-    mf_sleep_ms (1000); //  ten more rounds, for anything made twice to show
+    fx_wait_offer (b2, rb, offer_b2);
+    fx_sleep_ms (1000); //  ten more rounds, for anything made twice to show
     //  The expiry the killed round did not commit happened once, after the restart.
-    assert_int_equal (mf_events ("offer.expired", offer_b), 1);
-    assert_int_equal (mf_events ("offer.made", offer_b), 1);
+    assert_int_equal (fx_events ("offer.expired", offer_b), 1);
+    assert_int_equal (fx_events ("offer.made", offer_b), 1);
     //  So did the one that lapsed while match was down.
-    assert_int_equal (mf_events ("offer.expired", offer_g), 1);
-    assert_int_equal (mf_events ("offer.made", offer_g), 1);
+    assert_int_equal (fx_events ("offer.expired", offer_g), 1);
+    assert_int_equal (fx_events ("offer.made", offer_g), 1);
     //  The offers the killed round did not commit were made once, after the restart.
-    assert_int_equal (mf_count ("SELECT count (*) FROM match.offers WHERE request_id = %s", rx), 2);
-    PGresult *res = mf_query ("SELECT id FROM match.offers WHERE request_id = %s", rx);
+    assert_int_equal (fx_count ("SELECT count (*) FROM match.offers WHERE request_id = %s", rx), 2);
+    PGresult *res = fx_query ("SELECT id FROM match.offers WHERE request_id = %s", rx);
     assert_int_equal (PQntuples (res), 2);
     for (int row = 0; row < PQntuples (res); row++)
-        assert_int_equal (mf_events ("offer.made", PQgetvalue (res, row, 0)), 1);
+        assert_int_equal (fx_events ("offer.made", PQgetvalue (res, row, 0)), 1);
     PQclear (res);
-    assert_int_equal (mf_count ("SELECT count (*) FROM match.offers WHERE request_id = %s", rb), 2);
-    assert_int_equal (mf_events ("offer.made", offer_b2), 1);
+    assert_int_equal (fx_count ("SELECT count (*) FROM match.offers WHERE request_id = %s", rb), 2);
+    assert_int_equal (fx_events ("offer.made", offer_b2), 1);
     //  Accepted before the kill: still accepted, committed once, announced once.
     assert_string_equal (s_offer_status (offer_a), "accepted");
-    assert_int_equal (mf_count ("SELECT count (*) FROM match.commitments WHERE volunteer_id = %s"
+    assert_int_equal (fx_count ("SELECT count (*) FROM match.commitments WHERE volunteer_id = %s"
                                 " AND request_id = %s AND during = tstzrange ('%s', '%s')",
                                 a, ra, start, end),
                       1);
-    assert_int_equal (mf_events ("offer.made", offer_a), 1);
-    assert_int_equal (mf_events ("offer.accepted", offer_a), 1);
-    assert_int_equal (mf_count ("SELECT accepted FROM match.requests WHERE id = %s"
+    assert_int_equal (fx_events ("offer.made", offer_a), 1);
+    assert_int_equal (fx_events ("offer.accepted", offer_a), 1);
+    assert_int_equal (fx_count ("SELECT accepted FROM match.requests WHERE id = %s"
                                 " AND status = 'staffed'",
                                 ra),
                       1);
     //  Pending across the kill: still pending, made once, and its volunteer can say yes.
     assert_string_equal (s_offer_status (offer_c), "pending");
-    assert_int_equal (mf_events ("offer.made", offer_c), 1);
-    assert_int_equal (mf_answer ("offer.accept", c, offer_c, &err), ST_OK);
-    assert_int_equal (mf_count ("SELECT count (*) FROM match.commitments WHERE volunteer_id = %s"
+    assert_int_equal (fx_events ("offer.made", offer_c), 1);
+    assert_int_equal (fx_answer ("offer.accept", c, offer_c, &err), ST_OK);
+    assert_int_equal (fx_count ("SELECT count (*) FROM match.commitments WHERE volunteer_id = %s"
                                 " AND request_id = %s",
                                 c, rc),
                       1);
-    assert_int_equal (mf_events ("offer.accepted", offer_c), 1);
+    assert_int_equal (fx_events ("offer.accepted", offer_c), 1);
     s_check_ledger ("after the restart");
 }
 
@@ -514,16 +514,16 @@ test_kill_before_events (void **state)
 {
     (void) state;
     char start[64], end[64], availability[64];
-    mf_window (4, 9, 12, start, end, availability);
+    fx_window (4, 9, 12, start, end, availability);
     char e[32], ry[32];
-    mf_volunteer_add ("戊", VILLAGE, "[\"r3戊\"]", availability, 25.401, 112.951, "", e);
+    fx_volunteer_add ("戊", VILLAGE, "[\"r3戊\"]", availability, 25.401, 112.951, "", e);
     //  No offer may lapse while the round is held: it would write offer.expired (and wait)
     //  before it offers Y.
-    assert_int_equal (mf_count ("SELECT count (*) FROM match.offers WHERE status = 'pending'"
+    assert_int_equal (fx_count ("SELECT count (*) FROM match.offers WHERE status = 'pending'"
                                 " AND deadline < now () + interval '30 seconds'"),
                       0);
     PGconn *mine = s_hold_rounds ();
-    mf_request_add (&TOWN, VILLAGE, start, end, 1, "[\"r3戊\"]", "urgent", AT_VILLAGE, "open", ry);
+    fx_request_add (&TOWN, VILLAGE, start, end, 1, "[\"r3戊\"]", "urgent", AT_VILLAGE, "open", ry);
     //  After request.create's own event: nobody else writes match's outbox meanwhile.
     s_exec (mine, "BEGIN");
     s_exec (mine, "LOCK TABLE match.outbox IN SHARE MODE");
@@ -534,20 +534,20 @@ test_kill_before_events (void **state)
     //  The offer insert marks the requests it offers matching: Y's row is the round's.
     s_expect_locked ("requests", ry, "was to offer request Y first");
     s_kill_round (mine);
-    assert_int_equal (mf_count ("SELECT count (*) FROM match.offers WHERE request_id = %s", ry), 0);
-    assert_int_equal (mf_count ("SELECT count (*) FROM match.requests WHERE id = %s"
+    assert_int_equal (fx_count ("SELECT count (*) FROM match.offers WHERE request_id = %s", ry), 0);
+    assert_int_equal (fx_count ("SELECT count (*) FROM match.requests WHERE id = %s"
                                 " AND status = 'open'",
                                 ry),
                       1);
     s_check_ledger ("after the kill");
 
-    F->match_pid = harness_start (F->mf->h, "match");
+    F->match_pid = harness_start (fx_harness (), "match");
     char offer[32];
-    mf_wait_offer (e, ry, offer);
-    mf_sleep_ms (1000); //  ten more rounds, for anything made twice to show
-    assert_int_equal (mf_count ("SELECT count (*) FROM match.offers WHERE request_id = %s", ry), 1);
-    assert_int_equal (mf_events ("offer.made", offer), 1);
-    assert_int_equal (mf_count ("SELECT count (*) FROM match.requests WHERE id = %s"
+    fx_wait_offer (e, ry, offer);
+    fx_sleep_ms (1000); //  ten more rounds, for anything made twice to show
+    assert_int_equal (fx_count ("SELECT count (*) FROM match.offers WHERE request_id = %s", ry), 1);
+    assert_int_equal (fx_events ("offer.made", offer), 1);
+    assert_int_equal (fx_count ("SELECT count (*) FROM match.requests WHERE id = %s"
                                 " AND status = 'matching'",
                                 ry),
                       1);
@@ -574,7 +574,7 @@ s_killer (void *arg)
             pthread_mutex_unlock (&F->lock);
             if (stop)
                 goto done;
-            mf_sleep_ms (10);
+            fx_sleep_ms (10);
         }
         bool alive = false;
         while (!alive) {
@@ -585,7 +585,7 @@ s_killer (void *arg)
             if (stop)
                 goto done;
             if (!alive)
-                mf_sleep_ms (10);
+                fx_sleep_ms (10);
         }
         //  A round in flight: a match backend holding the dispatch lock.
         bool in_round = false;
@@ -599,7 +599,7 @@ s_killer (void *arg)
                        && atoi (PQgetvalue (res, 0, 0)) > 0;
             PQclear (res);
             if (!in_round)
-                mf_sleep_ms (1);
+                fx_sleep_ms (1);
         }
         pthread_mutex_lock (&F->lock);
         if (!F->killed && F->match_pid > 0) {
@@ -625,9 +625,9 @@ s_revive (void)
     pthread_mutex_unlock (&F->lock);
     if (!killed)
         return false;
-    int status = harness_stop (F->mf->h, "match", SIGKILL);
+    int status = harness_stop (fx_harness (), "match", SIGKILL);
     assert_true (WIFSIGNALED (status) && WTERMSIG (status) == SIGKILL);
-    pid_t pid = harness_start (F->mf->h, "match");
+    pid_t pid = harness_start (fx_harness (), "match");
     pthread_mutex_lock (&F->lock);
     int kills = F->kills;
     pthread_mutex_unlock (&F->lock);
@@ -653,7 +653,7 @@ s_stream_call (const msg_actor_t *actor, const char *op, const char *body, json_
     randombytes_buf (id, sizeof id);
     int silent = 0;
     while (true) {
-        st_status_t rc = mf_call_id ("match", actor, op, body, id, 1000, reply, err);
+        st_status_t rc = fx_call_id ("match", actor, op, body, id, 1000, reply, err);
         if (rc != ST_UNAVAILABLE)
             return rc;
         if (!s_revive () && ++silent == 8)
@@ -673,7 +673,7 @@ test_kills_under_load (void **state)
     for (int i = 0; i < VOLUNTEERS; i++) {
         char name[64], id[32];
         snprintf (name, sizeof name, STREAM_NAME "%d", i);
-        mf_volunteer_add (name, VILLAGE, "[\"r2修\"]", slots, 25.40 + i / 1000.0, 112.95, "", id);
+        fx_volunteer_add (name, VILLAGE, "[\"r2修\"]", slots, 25.40 + i / 1000.0, 112.95, "", id);
     }
     static int64_t answered[ANSWERED_MAX];
     int answers = 0, created = 0, accepted = 0, declined = 0, conflicts = 0;
@@ -702,21 +702,21 @@ test_kills_under_load (void **state)
         if (turn % 2 == 0) {
             char start[64], end[64], body[1024];
             int day = 3 + rand () % 10, hour = hours[rand () % 4];
-            mf_local (day, hour, 0, start, NULL);
-            mf_local (day, hour + 2, 0, end, NULL);
-            mf_request_body (body, "助老", "流请求", VILLAGE, start, end, 1 + rand () % 2,
+            fx_local (day, hour, 0, start, NULL);
+            fx_local (day, hour + 2, 0, end, NULL);
+            fx_request_body (body, "助老", "流请求", VILLAGE, start, end, 1 + rand () % 2,
                              "[\"r2修\"]", rand () % 4 ? "normal" : "urgent", AT_VILLAGE);
             st_error_t err;
             json_t *reply = NULL;
             if (s_stream_call (&TOWN, "request.create", body, &reply, &err) != ST_OK)
                 fail_msg ("could not post a request: %s", err.message);
-            assert_string_equal (mf_str (reply, "status"), "open");
+            assert_string_equal (fx_str (reply, "status"), "open");
             json_decref (reply);
             created++;
         }
         //  Each pending offer answered once: half accepted, a quarter declined, a quarter
         //  left to lapse (in 2 s when normal), by the offer's id.
-        PGresult *res = mf_query ("SELECT o.id, o.volunteer_id FROM match.offers o"
+        PGresult *res = fx_query ("SELECT o.id, o.volunteer_id FROM match.offers o"
                                   " JOIN match.supply s ON s.volunteer_id = o.volunteer_id"
                                   " WHERE o.status = 'pending' AND s.name LIKE '" STREAM_NAME
                                   "%%' ORDER BY o.id");
@@ -733,7 +733,7 @@ test_kills_under_load (void **state)
                 continue;
             char body[64];
             snprintf (body, sizeof body, "{\"id\": \"%lld\"}", (long long) offer);
-            msg_actor_t actor = mf_volunteer (PQgetvalue (res, row, 1));
+            msg_actor_t actor = fx_volunteer (PQgetvalue (res, row, 1));
             st_error_t err;
             st_status_t rc = s_stream_call (&actor, dice < 2 ? "offer.accept" : "offer.decline",
                                             body, NULL, &err);
@@ -749,7 +749,7 @@ test_kills_under_load (void **state)
                 fail_msg ("answer to offer %lld: %s", (long long) offer, err.message);
         }
         PQclear (res);
-        mf_sleep_ms (50);
+        fx_sleep_ms (50);
     }
     pthread_mutex_lock (&F->lock);
     F->stop = true;
@@ -761,25 +761,25 @@ test_kills_under_load (void **state)
 
     //  Every offer that lapsed, also while match was down, is expired by a round after the
     //  restarts.
-    mf_wait_for (0, "SELECT count (*) FROM match.offers WHERE status = 'pending'"
+    fx_wait_for (0, "SELECT count (*) FROM match.offers WHERE status = 'pending'"
                     " AND deadline < now () - interval '1 second'");
     long offers = s_check_ledger ("after the stream");
     //  Each answer the stream was told succeeded happened exactly once, kills or not: an
     //  answer cut off by a kill and sent again replays, it is not done twice.
-    assert_int_equal (mf_count ("SELECT count (*) FROM match.requests WHERE title = '流请求'"),
+    assert_int_equal (fx_count ("SELECT count (*) FROM match.requests WHERE title = '流请求'"),
                       created);
-    assert_int_equal (mf_count ("SELECT count (*) FROM match.offers o JOIN match.supply s"
+    assert_int_equal (fx_count ("SELECT count (*) FROM match.offers o JOIN match.supply s"
                                 " ON s.volunteer_id = o.volunteer_id WHERE o.status = 'accepted'"
                                 " AND s.name LIKE '" STREAM_NAME "%%'"),
                       accepted);
-    assert_int_equal (mf_count ("SELECT count (*) FROM match.offers o JOIN match.supply s"
+    assert_int_equal (fx_count ("SELECT count (*) FROM match.offers o JOIN match.supply s"
                                 " ON s.volunteer_id = o.volunteer_id WHERE o.status = 'declined'"
                                 " AND s.name LIKE '" STREAM_NAME "%%'"),
                       declined);
     //  The run did something of each kind.
     assert_true (accepted >= 5);
     assert_true (declined >= 2);
-    long expired = mf_count ("SELECT count (*) FROM match.offers o JOIN match.supply s"
+    long expired = fx_count ("SELECT count (*) FROM match.offers o JOIN match.supply s"
                              " ON s.volunteer_id = o.volunteer_id WHERE o.status = 'expired'"
                              " AND s.name LIKE '" STREAM_NAME "%%'");
     assert_true (expired >= 1);

@@ -9,7 +9,7 @@
 
     Each test uses skills of its own, so that the volunteers of one never fit the requests of
     another.  */
-#include "match_fixture.h"
+#include "fixture.h"
 #include "st_log.h"
 
 #include <jansson.h>
@@ -26,7 +26,7 @@
 //  Where a request says it is, so that the volunteer nearest it is offered first.
 #define AT_VILLAGE ", \"lat\": 25.40, \"lon\": 112.95"
 
-static mf_t *F;
+static fx_t *F;
 
 static const msg_actor_t TOWN = {
     .account = "town-admin", .role = "region_admin", .region = "431022100000"};
@@ -41,8 +41,8 @@ s_setup (void **state)
 {
     setenv ("STATION_DISPATCH_ROUND_MS", "200", 1);
     setenv ("STATION_DISPATCH_REPLY_NORMAL_S", "2", 1);
-    F = mf_new ("dispatch", true);
-    mf_county_add ();
+    F = fx_new ("dispatch", FX_REGISTRY | FX_MATCH);
+    fx_county_add ();
     *state = F;
     return 0;
 }
@@ -51,7 +51,7 @@ static int
 s_teardown (void **state)
 {
     (void) state;
-    mf_destroy (&F);
+    fx_destroy (&F);
     return 0;
 }
 
@@ -65,70 +65,69 @@ test_offer_fits_and_accept (void **state)
 {
     (void) state;
     char start[64], end[64], slot[8], other_slot[8], availability[64], wrong[64];
-    mf_local (2, 9, 0, start, slot);
-    mf_local (2, 12, 0, end, NULL);
-    mf_local (3, 9, 0, wrong, other_slot);
+    fx_local (2, 9, 0, start, slot);
+    fx_local (2, 12, 0, end, NULL);
+    fx_local (3, 9, 0, wrong, other_slot);
     snprintf (availability, sizeof availability, "[\"%s\"]", slot);
     snprintf (wrong, sizeof wrong, "[\"%s\"]", other_slot);
     char fit[32], no_skill[32], no_slot[32], far[32], resident[32], request[32];
-    mf_volunteer_add ("张适合", VILLAGE, "[\"t1手语\", \"急救\"]", availability, 25.40, 112.95, "",
+    fx_volunteer_add ("张适合", VILLAGE, "[\"t1手语\", \"急救\"]", availability, 25.40, 112.95, "",
                       fit);
-    mf_volunteer_add ("李无技能", VILLAGE, "[\"急救\"]", availability, 25.40, 112.95, "", no_skill);
-    mf_volunteer_add ("王没空", VILLAGE, "[\"t1手语\"]", wrong, 25.40, 112.95, "", no_slot);
-    mf_volunteer_add ("赵太远", FARAWAY, "[\"t1手语\"]", availability, 25.40, 112.95, "", far);
-    mf_resident_add ("王奶奶", VILLAGE, "[]", resident);
-    msg_actor_t actor = mf_resident (resident);
-    mf_request_add (&actor, VILLAGE, start, end, 1, "[\"t1手语\"]", "urgent", "", "open", request);
+    fx_volunteer_add ("李无技能", VILLAGE, "[\"急救\"]", availability, 25.40, 112.95, "", no_skill);
+    fx_volunteer_add ("王没空", VILLAGE, "[\"t1手语\"]", wrong, 25.40, 112.95, "", no_slot);
+    fx_volunteer_add ("赵太远", FARAWAY, "[\"t1手语\"]", availability, 25.40, 112.95, "", far);
+    fx_resident_add ("王奶奶", VILLAGE, "[]", resident);
+    msg_actor_t actor = fx_resident (resident);
+    fx_request_add (&actor, VILLAGE, start, end, 1, "[\"t1手语\"]", "urgent", "", "open", request);
 
     char offer[32];
-    mf_wait_offer (fit, request, offer);
-    assert_int_equal (mf_events ("offer.made", offer), 1);
-    mf_sleep_ms (1000); //  five more rounds
-    assert_int_equal (mf_count ("SELECT count (*) FROM match.offers WHERE volunteer_id IN (%s, %s,"
-                                " %s)",
-                                no_skill, no_slot, far),
-                      0);
-    json_t *got = mf_request_get (request);
-    assert_string_equal (mf_str (got, "status"), "matching");
+    fx_wait_offer (fit, request, offer);
+    assert_int_equal (fx_events ("offer.made", offer), 1);
+    fx_sleep_ms (1000); //  five more rounds
+    assert_int_equal (fx_offers (no_skill, NULL), 0);
+    assert_int_equal (fx_offers (no_slot, NULL), 0);
+    assert_int_equal (fx_offers (far, NULL), 0);
+    json_t *got = fx_request_get (request);
+    assert_string_equal (fx_str (got, "status"), "matching");
     json_t *assignments = json_object_get (got, "assignments");
     assert_int_equal (json_array_size (assignments), 1);
-    assert_string_equal (mf_str (json_array_get (assignments, 0), "volunteer_id"), fit);
-    assert_string_equal (mf_str (json_array_get (assignments, 0), "status"), "pending");
+    assert_string_equal (fx_str (json_array_get (assignments, 0), "volunteer_id"), fit);
+    assert_string_equal (fx_str (json_array_get (assignments, 0), "status"), "pending");
     json_decref (got);
 
     //  Only the offered volunteer may answer; someone else's offer reads as not found.
     st_error_t err;
-    mf_expect ("accept by another", mf_answer ("offer.accept", no_skill, offer, &err), &err,
+    fx_expect ("accept by another", fx_answer ("offer.accept", no_skill, offer, &err), &err,
                ST_NOT_FOUND, "id");
-    assert_int_equal (mf_answer ("offer.accept", fit, offer, &err), ST_OK);
-    got = mf_request_get (request);
-    assert_string_equal (mf_str (got, "status"), "staffed");
+    assert_int_equal (fx_answer ("offer.accept", fit, offer, &err), ST_OK);
+    got = fx_request_get (request);
+    assert_string_equal (fx_str (got, "status"), "staffed");
     assert_int_equal (json_integer_value (json_object_get (got, "accepted")), 1);
     json_decref (got);
-    assert_int_equal (mf_count ("SELECT count (*) FROM match.commitments WHERE volunteer_id = %s"
+    assert_int_equal (fx_count ("SELECT count (*) FROM match.commitments WHERE volunteer_id = %s"
                                 " AND request_id = %s AND during = tstzrange ('%s', '%s')",
                                 fit, request, start, end),
                       1);
-    assert_int_equal (mf_events ("offer.accepted", offer), 1);
-    assert_int_equal (mf_events ("request.staffed", request), 1);
+    assert_int_equal (fx_events ("offer.accepted", offer), 1);
+    assert_int_equal (fx_events ("request.staffed", request), 1);
     //  Answered once: a second answer is a conflict and changes nothing.
-    mf_expect ("accept twice", mf_answer ("offer.accept", fit, offer, &err), &err, ST_CONFLICT,
+    fx_expect ("accept twice", fx_answer ("offer.accept", fit, offer, &err), &err, ST_CONFLICT,
                "id");
-    mf_expect ("decline after accept", mf_answer ("offer.decline", fit, offer, &err), &err,
+    fx_expect ("decline after accept", fx_answer ("offer.decline", fit, offer, &err), &err,
                ST_CONFLICT, "id");
     assert_int_equal (
-        mf_count ("SELECT count (*) FROM match.commitments WHERE volunteer_id = %s", fit), 1);
+        fx_count ("SELECT count (*) FROM match.commitments WHERE volunteer_id = %s", fit), 1);
     //  A staffed request is offered to no one else.
-    mf_sleep_ms (600);
+    fx_sleep_ms (600);
     assert_int_equal (
-        mf_count ("SELECT count (*) FROM match.offers WHERE request_id = %s", request), 1);
+        fx_count ("SELECT count (*) FROM match.offers WHERE request_id = %s", request), 1);
     //  Cancelled after all: the accepted volunteer is told and their time is free again.
     char body[64];
     snprintf (body, sizeof body, "{\"id\": \"%s\"}", request);
-    assert_int_equal (mf_call ("match", &actor, "request.cancel", body, NULL, &err), ST_OK);
-    assert_int_equal (mf_events ("offer.withdrawn", offer), 1);
+    assert_int_equal (fx_call ("match", &actor, "request.cancel", body, NULL, &err), ST_OK);
+    assert_int_equal (fx_events ("offer.withdrawn", offer), 1);
     assert_int_equal (
-        mf_count ("SELECT count (*) FROM match.commitments WHERE volunteer_id = %s", fit), 0);
+        fx_count ("SELECT count (*) FROM match.commitments WHERE volunteer_id = %s", fit), 0);
 }
 
 //  A decline sends the request to the next volunteer, and never back to the decliner.
@@ -137,30 +136,25 @@ test_decline (void **state)
 {
     (void) state;
     char start[64], end[64], availability[64];
-    mf_window (4, 14, 17, start, end, availability);
+    fx_window (4, 14, 17, start, end, availability);
     char near[32], next[32], request[32];
     //  The nearer one is offered first.
-    mf_volunteer_add ("钱近", VILLAGE, "[\"t2理发\"]", availability, 25.401, 112.951, "", near);
-    mf_volunteer_add ("孙远", VILLAGE, "[\"t2理发\"]", availability, 25.45, 113.00, "", next);
-    mf_request_add (&TOWN, VILLAGE, start, end, 1, "[\"t2理发\"]", "urgent", AT_VILLAGE, "open",
+    fx_volunteer_add ("钱近", VILLAGE, "[\"t2理发\"]", availability, 25.401, 112.951, "", near);
+    fx_volunteer_add ("孙远", VILLAGE, "[\"t2理发\"]", availability, 25.45, 113.00, "", next);
+    fx_request_add (&TOWN, VILLAGE, start, end, 1, "[\"t2理发\"]", "urgent", AT_VILLAGE, "open",
                     request);
     char offer[32];
-    mf_wait_offer (near, request, offer);
-    assert_int_equal (mf_count ("SELECT count (*) FROM match.offers WHERE volunteer_id = %s", next),
-                      0);
+    fx_wait_offer (near, request, offer);
+    assert_int_equal (fx_offers (next, NULL), 0);
     st_error_t err;
-    assert_int_equal (mf_answer ("offer.decline", near, offer, &err), ST_OK);
-    assert_int_equal (mf_events ("offer.declined", offer), 1);
+    assert_int_equal (fx_answer ("offer.decline", near, offer, &err), ST_OK);
+    assert_int_equal (fx_events ("offer.declined", offer), 1);
     char second[32];
-    mf_wait_offer (next, request, second);
-    mf_sleep_ms (1000);
-    assert_int_equal (mf_count ("SELECT count (*) FROM match.offers WHERE volunteer_id = %s", near),
-                      1);
-    assert_int_equal (mf_count ("SELECT count (*) FROM match.offers WHERE volunteer_id = %s"
-                                " AND status = 'pending'",
-                                near),
-                      0);
-    mf_expect ("accept after decline", mf_answer ("offer.accept", near, offer, &err), &err,
+    fx_wait_offer (next, request, second);
+    fx_sleep_ms (1000);
+    assert_int_equal (fx_offers (near, NULL), 1);
+    assert_int_equal (fx_offers (near, "pending"), 0);
+    fx_expect ("accept after decline", fx_answer ("offer.accept", near, offer, &err), &err,
                ST_CONFLICT, "id");
 }
 
@@ -171,27 +165,27 @@ test_expiry (void **state)
 {
     (void) state;
     char start[64], end[64], availability[64];
-    mf_window (5, 19, 21, start, end, availability);
+    fx_window (5, 19, 21, start, end, availability);
     char first[32], second[32], request[32];
-    mf_volunteer_add ("周一", VILLAGE, "[\"t3电工\"]", availability, 25.401, 112.951, "", first);
-    mf_volunteer_add ("吴二", VILLAGE, "[\"t3电工\"]", availability, 25.45, 113.00, "", second);
-    mf_request_add (&TOWN, VILLAGE, start, end, 1, "[\"t3电工\"]", "normal", AT_VILLAGE, "open",
+    fx_volunteer_add ("周一", VILLAGE, "[\"t3电工\"]", availability, 25.401, 112.951, "", first);
+    fx_volunteer_add ("吴二", VILLAGE, "[\"t3电工\"]", availability, 25.45, 113.00, "", second);
+    fx_request_add (&TOWN, VILLAGE, start, end, 1, "[\"t3电工\"]", "normal", AT_VILLAGE, "open",
                     request);
     char offer[32];
-    mf_wait_offer (first, request, offer);
-    mf_wait_for (1, "SELECT count (*) FROM match.offers WHERE id = %s AND status = 'expired'",
+    fx_wait_offer (first, request, offer);
+    fx_wait_for (1, "SELECT count (*) FROM match.offers WHERE id = %s AND status = 'expired'",
                  offer);
-    assert_int_equal (mf_events ("offer.expired", offer), 1);
+    assert_int_equal (fx_events ("offer.expired", offer), 1);
     char next[32];
-    mf_wait_offer (second, request, next);
+    fx_wait_offer (second, request, next);
     st_error_t err;
-    mf_expect ("accept after expiry", mf_answer ("offer.accept", first, offer, &err), &err,
+    fx_expect ("accept after expiry", fx_answer ("offer.accept", first, offer, &err), &err,
                ST_CONFLICT, "id");
     assert_int_equal (
-        mf_count ("SELECT count (*) FROM match.commitments WHERE volunteer_id = %s", first), 0);
+        fx_count ("SELECT count (*) FROM match.commitments WHERE volunteer_id = %s", first), 0);
     //  An offer past its deadline but not yet expired by a round is refused too.
-    mf_sql ("UPDATE match.offers SET deadline = now () WHERE id = %s", next);
-    mf_expect ("accept at the deadline", mf_answer ("offer.accept", second, next, &err), &err,
+    fx_sql ("UPDATE match.offers SET deadline = now () WHERE id = %s", next);
+    fx_expect ("accept at the deadline", fx_answer ("offer.accept", second, next, &err), &err,
                ST_CONFLICT, "id");
 }
 
@@ -201,16 +195,16 @@ test_exclusion (void **state)
 {
     (void) state;
     char start[64], end[64], slot[8], availability[64], later[64], later_end[64];
-    mf_local (6, 9, 0, start, slot);
-    mf_local (6, 11, 0, end, NULL);
-    mf_local (6, 10, 0, later, NULL);
-    mf_local (6, 12, 0, later_end, NULL);
+    fx_local (6, 9, 0, start, slot);
+    fx_local (6, 11, 0, end, NULL);
+    fx_local (6, 10, 0, later, NULL);
+    fx_local (6, 12, 0, later_end, NULL);
     snprintf (availability, sizeof availability, "[\"%s\"]", slot);
     char volunteer[32], a[32], b[32];
-    mf_volunteer_add ("郑忙", VILLAGE, "[\"t4无人\"]", "[]", 25.40, 112.95, "", volunteer);
-    mf_request_add (&TOWN, VILLAGE, start, end, 1, "[\"t4不存在\"]", "urgent", "", "open", a);
-    mf_request_add (&TOWN, VILLAGE, later, later_end, 1, "[\"t4不存在\"]", "urgent", "", "open", b);
-    PGconn *pg = harness_pg (F->h);
+    fx_volunteer_add ("郑忙", VILLAGE, "[\"t4无人\"]", "[]", 25.40, 112.95, "", volunteer);
+    fx_request_add (&TOWN, VILLAGE, start, end, 1, "[\"t4不存在\"]", "urgent", "", "open", a);
+    fx_request_add (&TOWN, VILLAGE, later, later_end, 1, "[\"t4不存在\"]", "urgent", "", "open", b);
+    PGconn *pg = harness_pg (fx_harness ());
     char sql[512];
     snprintf (sql, sizeof sql,
               "INSERT INTO match.commitments (volunteer_id, request_id, during)"
@@ -236,7 +230,7 @@ test_exclusion (void **state)
     assert_int_equal (PQresultStatus (res), PGRES_COMMAND_OK);
     PQclear (res);
     assert_int_equal (
-        mf_count ("SELECT count (*) FROM match.commitments WHERE volunteer_id = %s", volunteer), 2);
+        fx_count ("SELECT count (*) FROM match.commitments WHERE volunteer_id = %s", volunteer), 2);
 }
 
 //  One volunteer, two requests: the urgent one of a resident cared for first gets the offer.
@@ -245,21 +239,21 @@ test_priority (void **state)
 {
     (void) state;
     char start[64], end[64], availability[64];
-    mf_window (7, 9, 11, start, end, availability);
+    fx_window (7, 9, 11, start, end, availability);
     char plain[32], cared[32], normal[32], urgent[32], volunteer[32];
-    mf_resident_add ("李大爷", VILLAGE, "[]", plain);
-    mf_resident_add ("陈奶奶", VILLAGE, "[\"empty_nest_elderly\"]", cared);
+    fx_resident_add ("李大爷", VILLAGE, "[]", plain);
+    fx_resident_add ("陈奶奶", VILLAGE, "[\"empty_nest_elderly\"]", cared);
     //  Both requests are there before the volunteer, so one round sees both.
-    msg_actor_t plain_actor = mf_resident (plain), cared_actor = mf_resident (cared);
-    mf_request_add (&plain_actor, VILLAGE, start, end, 1, "[\"t5陪护\"]", "normal", "", "open",
+    msg_actor_t plain_actor = fx_resident (plain), cared_actor = fx_resident (cared);
+    fx_request_add (&plain_actor, VILLAGE, start, end, 1, "[\"t5陪护\"]", "normal", "", "open",
                     normal);
-    mf_request_add (&cared_actor, VILLAGE, start, end, 1, "[\"t5陪护\"]", "urgent", "", "open",
+    fx_request_add (&cared_actor, VILLAGE, start, end, 1, "[\"t5陪护\"]", "urgent", "", "open",
                     urgent);
-    mf_volunteer_add ("冯唯一", VILLAGE, "[\"t5陪护\"]", availability, 25.40, 112.95, "",
+    fx_volunteer_add ("冯唯一", VILLAGE, "[\"t5陪护\"]", availability, 25.40, 112.95, "",
                       volunteer);
     char offer[32];
-    mf_wait_offer (volunteer, urgent, offer);
-    assert_int_equal (mf_count ("SELECT count (*) FROM match.offers WHERE request_id = %s", normal),
+    fx_wait_offer (volunteer, urgent, offer);
+    assert_int_equal (fx_count ("SELECT count (*) FROM match.offers WHERE request_id = %s", normal),
                       0);
 }
 
@@ -277,16 +271,15 @@ test_unfilled (void **state)
     strftime (start, sizeof start, "%Y-%m-%dT%H:%M:%SZ", &tm);
     gmtime_r (&until, &tm);
     strftime (end, sizeof end, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    mf_request_add (&TOWN, VILLAGE, start, end, 2, "[\"t6手语\"]", "urgent", "", "open", request);
-    mf_wait_for (1, "SELECT count (*) FROM match.requests WHERE id = %s AND status = 'unfilled'",
-                 request);
-    json_t *got = mf_request_get (request);
-    const char *reason = mf_str (got, "reason");
+    fx_request_add (&TOWN, VILLAGE, start, end, 2, "[\"t6手语\"]", "urgent", "", "open", request);
+    fx_wait_request (request, "unfilled");
+    json_t *got = fx_request_get (request);
+    const char *reason = fx_str (got, "reason");
     if (!strstr (reason, "t6手语") || !strstr (reason, VILLAGE) || !strstr (reason, "0 of 2")
         || !strstr (reason, "(0 declined, 0 let the offer lapse)"))
         fail_msg ("reason \"%s\" does not say what was missing", reason);
     json_decref (got);
-    assert_int_equal (mf_events ("request.unfilled", request), 1);
+    assert_int_equal (fx_events ("request.unfilled", request), 1);
 }
 
 //  Cancelling withdraws the pending offers; the withdrawn offer can no longer be accepted;
@@ -296,54 +289,54 @@ test_cancel (void **state)
 {
     (void) state;
     char start[64], end[64], availability[64];
-    mf_window (8, 14, 16, start, end, availability);
+    fx_window (8, 14, 16, start, end, availability);
     char resident[32], volunteer[32], request[32];
-    mf_resident_add ("蒋阿姨", VILLAGE, "[]", resident);
-    mf_volunteer_add ("沈帮忙", NEIGHBOUR, "[\"t7修水管\"]", availability, 25.40, 112.95, "",
+    fx_resident_add ("蒋阿姨", VILLAGE, "[]", resident);
+    fx_volunteer_add ("沈帮忙", NEIGHBOUR, "[\"t7修水管\"]", availability, 25.40, 112.95, "",
                       volunteer);
-    msg_actor_t actor = mf_resident (resident);
+    msg_actor_t actor = fx_resident (resident);
     //  A neighbour of the same township is found once the search widens: made old enough.
-    mf_request_add (&actor, VILLAGE, start, end, 1, "[\"t7修水管\"]", "urgent", "", "open",
+    fx_request_add (&actor, VILLAGE, start, end, 1, "[\"t7修水管\"]", "urgent", "", "open",
                     request);
-    mf_sleep_ms (600);
+    fx_sleep_ms (600);
     assert_int_equal (
-        mf_count ("SELECT count (*) FROM match.offers WHERE request_id = %s", request), 0);
-    mf_sql ("UPDATE match.requests SET published_at = now () - interval '2 minutes' WHERE id = %s",
+        fx_count ("SELECT count (*) FROM match.offers WHERE request_id = %s", request), 0);
+    fx_sql ("UPDATE match.requests SET published_at = now () - interval '2 minutes' WHERE id = %s",
             request);
     char offer[32];
-    mf_wait_offer (volunteer, request, offer);
+    fx_wait_offer (volunteer, request, offer);
 
     char body[64];
     snprintf (body, sizeof body, "{\"id\": \"%s\"}", request);
     st_error_t err;
-    msg_actor_t stranger = mf_resident ("999999");
-    mf_expect ("cancel by a stranger",
-               mf_call ("match", &stranger, "request.cancel", body, NULL, &err), &err, ST_NOT_FOUND,
+    msg_actor_t stranger = fx_resident ("999999");
+    fx_expect ("cancel by a stranger",
+               fx_call ("match", &stranger, "request.cancel", body, NULL, &err), &err, ST_NOT_FOUND,
                "id");
-    mf_expect ("cancel out of scope",
-               mf_call ("match", &OTHER_TOWN, "request.cancel", body, NULL, &err), &err,
+    fx_expect ("cancel out of scope",
+               fx_call ("match", &OTHER_TOWN, "request.cancel", body, NULL, &err), &err,
                ST_NOT_FOUND, "id");
-    assert_int_equal (mf_count ("SELECT count (*) FROM match.offers WHERE id = %s"
+    assert_int_equal (fx_count ("SELECT count (*) FROM match.offers WHERE id = %s"
                                 " AND status = 'pending'",
                                 offer),
                       1);
     json_t *reply;
-    assert_int_equal (mf_call ("match", &actor, "request.cancel", body, &reply, &err), ST_OK);
-    assert_string_equal (mf_str (reply, "status"), "cancelled");
+    assert_int_equal (fx_call ("match", &actor, "request.cancel", body, &reply, &err), ST_OK);
+    assert_string_equal (fx_str (reply, "status"), "cancelled");
     json_decref (reply);
-    assert_int_equal (mf_count ("SELECT count (*) FROM match.offers WHERE id = %s"
+    assert_int_equal (fx_count ("SELECT count (*) FROM match.offers WHERE id = %s"
                                 " AND status = 'withdrawn'",
                                 offer),
                       1);
-    assert_int_equal (mf_events ("offer.withdrawn", offer), 1);
-    assert_int_equal (mf_events ("request.cancelled", request), 1);
-    mf_expect ("accept a withdrawn offer", mf_answer ("offer.accept", volunteer, offer, &err), &err,
+    assert_int_equal (fx_events ("offer.withdrawn", offer), 1);
+    assert_int_equal (fx_events ("request.cancelled", request), 1);
+    fx_expect ("accept a withdrawn offer", fx_answer ("offer.accept", volunteer, offer, &err), &err,
                ST_CONFLICT, "id");
-    mf_expect ("cancel twice", mf_call ("match", &actor, "request.cancel", body, NULL, &err), &err,
+    fx_expect ("cancel twice", fx_call ("match", &actor, "request.cancel", body, NULL, &err), &err,
                ST_CONFLICT, "id");
-    mf_sleep_ms (600);
+    fx_sleep_ms (600);
     assert_int_equal (
-        mf_count ("SELECT count (*) FROM match.offers WHERE request_id = %s", request), 1);
+        fx_count ("SELECT count (*) FROM match.offers WHERE request_id = %s", request), 1);
 }
 
 //  Every rejected request.create names its field and stores nothing; wrong actors are
@@ -353,14 +346,14 @@ test_rejected (void **state)
 {
     (void) state;
     char start[64], end[64], close_end[64], past[64];
-    mf_local (9, 9, 0, start, NULL);
-    mf_local (9, 11, 0, end, NULL);
+    fx_local (9, 9, 0, start, NULL);
+    fx_local (9, 11, 0, end, NULL);
     snprintf (close_end, sizeof close_end, "%.19s+08:00", start);
     close_end[14] = '3'; //  09:30, half an hour after the start
-    mf_local (-1, 9, 0, past, NULL);
-    long requests = mf_count ("SELECT count (*) FROM match.requests");
+    fx_local (-1, 9, 0, past, NULL);
+    long requests = fx_count ("SELECT count (*) FROM match.requests");
     //  Rounds go on meanwhile (offers expire): only request events are the ops' own.
-    long events = mf_count ("SELECT count (*) FROM match.outbox WHERE topic LIKE 'request.%%'");
+    long events = fx_count ("SELECT count (*) FROM match.outbox WHERE topic LIKE 'request.%%'");
     struct {
         const msg_actor_t *actor;
         const char *region, *start, *end, *extra;
@@ -380,7 +373,7 @@ test_rejected (void **state)
         {&OTHER_TOWN, VILLAGE, start, end, "", ST_PERMISSION_DENIED, "region"},
         {NULL, VILLAGE, start, end, "", ST_UNAUTHENTICATED, "actor"},
     };
-    msg_actor_t volunteer = mf_volunteer ("1");
+    msg_actor_t volunteer = fx_volunteer ("1");
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char body[1024];
         snprintf (body, sizeof body,
@@ -392,7 +385,7 @@ test_rejected (void **state)
         st_error_t err;
         char what[64];
         snprintf (what, sizeof what, "request.create case %zu", i);
-        mf_expect (what, mf_call ("match", cases[i].actor, "request.create", body, NULL, &err),
+        fx_expect (what, fx_call ("match", cases[i].actor, "request.create", body, NULL, &err),
                    &err, cases[i].code, cases[i].field);
     }
     char body[1024];
@@ -402,25 +395,25 @@ test_rejected (void **state)
               " \"duration_minutes\": 60, \"headcount\": 1}",
               VILLAGE, start, end);
     st_error_t err;
-    mf_expect ("a volunteer posts",
-               mf_call ("match", &volunteer, "request.create", body, NULL, &err), &err,
+    fx_expect ("a volunteer posts",
+               fx_call ("match", &volunteer, "request.create", body, NULL, &err), &err,
                ST_PERMISSION_DENIED, "actor.role");
-    assert_int_equal (mf_count ("SELECT count (*) FROM match.requests"), requests);
-    assert_int_equal (mf_count ("SELECT count (*) FROM match.outbox WHERE topic LIKE 'request.%%'"),
+    assert_int_equal (fx_count ("SELECT count (*) FROM match.requests"), requests);
+    assert_int_equal (fx_count ("SELECT count (*) FROM match.outbox WHERE topic LIKE 'request.%%'"),
                       events);
 
-    mf_expect ("get unknown",
-               mf_call ("match", &MF_SYSTEM, "request.get", "{\"id\": \"0\"}", NULL, &err), &err,
+    fx_expect ("get unknown",
+               fx_call ("match", &FX_SYSTEM, "request.get", "{\"id\": \"0\"}", NULL, &err), &err,
                ST_NOT_FOUND, "id");
-    mf_expect ("accept unknown",
-               mf_call ("match", &volunteer, "offer.accept", "{\"id\": \"99999\"}", NULL, &err),
+    fx_expect ("accept unknown",
+               fx_call ("match", &volunteer, "offer.accept", "{\"id\": \"99999\"}", NULL, &err),
                &err, ST_NOT_FOUND, "id");
-    mf_expect ("list by an official", mf_call ("match", &TOWN, "offer.list", "{}", NULL, &err),
+    fx_expect ("list by an official", fx_call ("match", &TOWN, "offer.list", "{}", NULL, &err),
                &err, ST_PERMISSION_DENIED, "actor.role");
-    mf_expect ("list a bad status",
-               mf_call ("match", &volunteer, "offer.list", "{\"status\": \"maybe\"}", NULL, &err),
+    fx_expect ("list a bad status",
+               fx_call ("match", &volunteer, "offer.list", "{\"status\": \"maybe\"}", NULL, &err),
                &err, ST_INVALID_ARGUMENT, "status");
-    assert_int_equal (mf_count ("SELECT count (*) FROM match.outbox WHERE topic LIKE 'request.%%'"),
+    assert_int_equal (fx_count ("SELECT count (*) FROM match.outbox WHERE topic LIKE 'request.%%'"),
                       events);
 }
 
@@ -472,7 +465,7 @@ static void
 s_check_rules (int round)
 {
     for (size_t i = 0; i < sizeof s_rules / sizeof s_rules[0]; i++) {
-        long broken = mf_count ("%s", s_rules[i].sql);
+        long broken = fx_count ("%s", s_rules[i].sql);
         if (broken != 0)
             fail_msg ("round %d: %ld violations of \"%s\"", round, broken, s_rules[i].rule);
     }
@@ -498,37 +491,37 @@ test_randomized (void **state)
             for (int h = 0; h < 4; h++)
                 if (rand () % 2) {
                     char at[64], slot[8];
-                    mf_local (d, hours[h], 0, at, slot);
+                    fx_local (d, hours[h], 0, at, slot);
                     if (!strstr (slots, slot))
                         used += (size_t) snprintf (slots + used, sizeof slots - used, "%s\"%s\"",
                                                    used > 1 ? ", " : "", slot);
                 }
         snprintf (slots + used, sizeof slots - used, "]");
         snprintf (name, sizeof name, "志愿者%d", i);
-        mf_volunteer_add (name, regions[rand () % 3], have, slots, 25.3 + (rand () % 100) / 500.0,
+        fx_volunteer_add (name, regions[rand () % 3], have, slots, 25.3 + (rand () % 100) / 500.0,
                           112.9 + (rand () % 100) / 500.0, "", volunteers[i]);
     }
     char requests[REQUESTS][32];
     for (int i = 0; i < REQUESTS; i++) {
         char start[64], end[64], need[64];
         int day = 10 + rand () % 4, hour = hours[rand () % 4];
-        mf_local (day, hour, 0, start, NULL);
-        mf_local (day, hour + 1 + rand () % 3, 0, end, NULL);
+        fx_local (day, hour, 0, start, NULL);
+        fx_local (day, hour + 1 + rand () % 3, 0, end, NULL);
         snprintf (need, sizeof need, "[\"%s\"]", skills[rand () % 3]);
-        mf_request_add (&TOWN, VILLAGE, start, end, 1 + rand () % 3, need,
+        fx_request_add (&TOWN, VILLAGE, start, end, 1 + rand () % 3, need,
                         rand () % 2 ? "urgent" : "normal", "", "open", requests[i]);
         //  Some requests are old enough for their search to widen to township or county.
         if (rand () % 3 == 0) {
-            mf_sql ("UPDATE match.requests SET published_at = now () - interval '%d minutes'"
+            fx_sql ("UPDATE match.requests SET published_at = now () - interval '%d minutes'"
                     " WHERE id = %.20s",
                     rand () % 2 ? 2 : 10, requests[i]);
         }
     }
     int answered = 0, conflicts = 0, cancelled = 0;
     for (int round = 0; round < ROUNDS; round++) {
-        mf_sleep_ms (250);
+        fx_sleep_ms (250);
         //  Every pending offer of ours: accepted, declined or left to expire, at random.
-        PGresult *res = mf_query ("SELECT o.id, o.volunteer_id FROM match.offers o"
+        PGresult *res = fx_query ("SELECT o.id, o.volunteer_id FROM match.offers o"
                                   " JOIN match.supply s ON s.volunteer_id = o.volunteer_id"
                                   " WHERE o.status = 'pending' AND s.name LIKE '志愿者%%'");
         for (int row = 0; row < PQntuples (res); row++) {
@@ -536,7 +529,7 @@ test_randomized (void **state)
             if (dice >= 6)
                 continue;
             st_error_t err;
-            st_status_t rc = mf_answer (dice < 4 ? "offer.accept" : "offer.decline",
+            st_status_t rc = fx_answer (dice < 4 ? "offer.accept" : "offer.decline",
                                         PQgetvalue (res, row, 1), PQgetvalue (res, row, 0), &err);
             //  An offer may expire or be withdrawn between the look and the answer.
             if (rc == ST_CONFLICT)
@@ -551,7 +544,7 @@ test_randomized (void **state)
             char body[64];
             snprintf (body, sizeof body, "{\"id\": \"%s\"}", requests[rand () % REQUESTS]);
             st_error_t err;
-            st_status_t rc = mf_call ("match", &TOWN, "request.cancel", body, NULL, &err);
+            st_status_t rc = fx_call ("match", &TOWN, "request.cancel", body, NULL, &err);
             assert_true (rc == ST_OK || rc == ST_CONFLICT);
             cancelled += rc == ST_OK;
         }
@@ -559,8 +552,8 @@ test_randomized (void **state)
     }
     //  The run did something: offers were made and answered, some requests were staffed.
     assert_true (answered > 20);
-    assert_true (mf_count ("SELECT count (*) FROM match.requests WHERE status = 'staffed'") > 0);
-    assert_true (mf_count ("SELECT count (*) FROM match.offers WHERE status = 'expired'") > 0);
+    assert_true (fx_count ("SELECT count (*) FROM match.requests WHERE status = 'staffed'") > 0);
+    assert_true (fx_count ("SELECT count (*) FROM match.offers WHERE status = 'expired'") > 0);
     (void) conflicts;
     (void) cancelled;
 }

@@ -1,8 +1,7 @@
 /*  e2e_test.c — the first slice end to end with real processes: a volunteer registered
     through the `station` command reaches match's supply replica; errors print as JSON with
     the field named and a non-zero exit status.  */
-#include "harness.h"
-#include "test_util.h"
+#include "fixture.h"
 #include "st_log.h"
 
 #include <jansson.h>

@@ -2,8 +2,7 @@
     volunteers only and only around the schedule, check-out counting the minutes inside it,
     a forgotten check-out completed by an official with its reason, hours confirmed by an
     official in scope and published as service.completed.  */
-#include "match_fixture.h"
-#include "test_util.h"
+#include "fixture.h"
 #include "st_log.h"
 #include "st_time.h"
 
@@ -12,8 +11,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-static mf_t *F; //  registry and match
-static msg_actor_t SYSTEM = {.account = "operator", .role = "system"};
+static fx_t *F; //  registry and match
 static msg_actor_t TOWN_A = {.account = "town-a", .role = "region_admin", .region = "431022100000"};
 static msg_actor_t TOWN_B = {.account = "town-b", .role = "region_admin", .region = "431022101000"};
 
@@ -24,32 +22,27 @@ s_time (char out[40], int64_t seconds)
     st_time_format_utc ((st_now_ms () / 1000 + seconds) * 1000000, out);
 }
 
-//  Registers a volunteer through registry and waits until match's replica has them.
+//  Registers volunteer `n` of the tests through registry and waits until match's replica has
+//  them; their id.
 static char *
 s_volunteer (int n)
 {
-    st_client_t *registry = harness_client (F->h, "registry", "operator");
-    char id_number[19], phone[12];
-    test_nth_id_number (n, id_number);
-    snprintf (phone, sizeof phone, "138%08d", n);
-    msg_volunteer_register_t request = {
-        .name = "签到者", .id_number = id_number, .phone = phone, .region = "431022100201"};
-    msg_volunteer_t reply;
-    st_error_t err;
-    assert_int_equal (st_client_call (registry, "volunteer.register", NULL, NULL,
-                                      &msg_volunteer_register_desc, &request, &msg_volunteer_desc,
-                                      &reply, 10000, &err),
-                      ST_OK);
-    char *id = strdup (reply.id);
-    st_msg_clear (&msg_volunteer_desc, &reply);
-    st_client_destroy (&registry);
-    char sql[128];
-    snprintf (sql, sizeof sql, "SELECT count (*) FROM match.supply WHERE volunteer_id = %s", id);
-    int64_t until = st_clock_ms () + 10000;
-    while (strcmp (harness_sql (F->h, sql), "1") != 0 && st_clock_ms () < until)
-        zclock_sleep (20);
-    assert_string_equal (harness_sql (F->h, sql), "1");
-    return id;
+    char name[32], id[32];
+    snprintf (name, sizeof name, "签到者%d", n);
+    fx_volunteer_add (name, "431022100201", "[]", "[]", 25.40, 112.95, "", id);
+    return strdup (id);
+}
+
+//  How many records of `activity` record.list shows a township's admin in scope.
+static size_t
+s_records (const char *activity)
+{
+    char body[64];
+    snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", activity);
+    json_t *reply = fx_call_ok ("match", &TOWN_A, "record.list", body);
+    size_t count = json_array_size (json_object_get (reply, "items"));
+    json_decref (reply);
+    return count;
 }
 
 //  An activity starting in `start_s` seconds and lasting an hour; its id.
@@ -67,8 +60,8 @@ s_activity (int64_t start_s)
               starts, ends, closes);
     json_t *reply;
     st_error_t err;
-    assert_int_equal (mf_call ("match", &SYSTEM, "activity.create", body, &reply, &err), ST_OK);
-    char *id = strdup (mf_str (reply, "id"));
+    assert_int_equal (fx_call ("match", &FX_SYSTEM, "activity.create", body, &reply, &err), ST_OK);
+    char *id = strdup (fx_str (reply, "id"));
     json_decref (reply);
     return id;
 }
@@ -76,14 +69,14 @@ s_activity (int64_t start_s)
 static int
 s_setup (void **state)
 {
-    F = mf_new ("records", true);
+    F = fx_new ("records", FX_REGISTRY | FX_MATCH);
     return 0;
 }
 
 static int
 s_teardown (void **state)
 {
-    mf_destroy (&F);
+    fx_destroy (&F);
     return 0;
 }
 
@@ -99,45 +92,39 @@ test_checkin_to_confirmed_hours (void **state)
     st_error_t err;
     snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", activity);
     //  Not signed up yet: refused.
-    assert_int_equal (mf_call ("match", &self, "record.checkin", body, NULL, &err),
+    assert_int_equal (fx_call ("match", &self, "record.checkin", body, NULL, &err),
                       ST_FAILED_PRECONDITION);
     assert_string_equal (err.field, "activity_id");
-    assert_int_equal (mf_call ("match", &self, "activity.signup", body, NULL, &err), ST_OK);
-    assert_int_equal (mf_call ("match", &self, "record.checkin", body, &reply, &err), ST_OK);
-    assert_string_equal (mf_str (reply, "status"), "open");
+    assert_int_equal (fx_call ("match", &self, "activity.signup", body, NULL, &err), ST_OK);
+    assert_int_equal (fx_call ("match", &self, "record.checkin", body, &reply, &err), ST_OK);
+    assert_string_equal (fx_str (reply, "status"), "open");
     char record[24];
-    snprintf (record, sizeof record, "%s", mf_str (reply, "id"));
+    snprintf (record, sizeof record, "%s", fx_str (reply, "id"));
     json_decref (reply);
-    assert_int_equal (mf_call ("match", &self, "record.checkin", body, NULL, &err), ST_CONFLICT);
+    assert_int_equal (fx_call ("match", &self, "record.checkin", body, NULL, &err), ST_CONFLICT);
     //  Checking out before the start counts nothing.
-    assert_int_equal (mf_call ("match", &self, "record.checkout", body, &reply, &err), ST_OK);
-    assert_string_equal (mf_str (reply, "status"), "closed");
+    assert_int_equal (fx_call ("match", &self, "record.checkout", body, &reply, &err), ST_OK);
+    assert_string_equal (fx_str (reply, "status"), "closed");
     assert_int_equal (json_integer_value (json_object_get (reply, "minutes")), 0);
     json_decref (reply);
-    assert_int_equal (mf_call ("match", &self, "record.checkout", body, NULL, &err),
+    assert_int_equal (fx_call ("match", &self, "record.checkout", body, NULL, &err),
                       ST_FAILED_PRECONDITION);
 
     //  Only an official in scope confirms; a volunteer may not confirm their own hours.
     snprintf (body, sizeof body, "{\"id\": \"%s\", \"hours\": 1.0}", record);
-    assert_int_equal (mf_call ("match", &self, "record.confirm", body, NULL, &err),
+    assert_int_equal (fx_call ("match", &self, "record.confirm", body, NULL, &err),
                       ST_PERMISSION_DENIED);
-    assert_int_equal (mf_call ("match", &TOWN_B, "record.confirm", body, NULL, &err), ST_NOT_FOUND);
-    assert_int_equal (
-        atoi (harness_sql (F->h,
-                           "SELECT count (*) FROM match.outbox WHERE topic = 'service.completed'")),
-        0);
+    assert_int_equal (fx_call ("match", &TOWN_B, "record.confirm", body, NULL, &err), ST_NOT_FOUND);
+    assert_int_equal (fx_events ("service.completed", record), 0);
     //  Hours past the schedule and its half-hour margin are cut to it.
     snprintf (body, sizeof body, "{\"id\": \"%s\", \"hours\": 5.0}", record);
-    assert_int_equal (mf_call ("match", &TOWN_A, "record.confirm", body, &reply, &err), ST_OK);
-    assert_string_equal (mf_str (reply, "status"), "confirmed");
+    assert_int_equal (fx_call ("match", &TOWN_A, "record.confirm", body, &reply, &err), ST_OK);
+    assert_string_equal (fx_str (reply, "status"), "confirmed");
     assert_true (json_real_value (json_object_get (reply, "hours")) == 1.5);
     json_decref (reply);
-    assert_int_equal (mf_call ("match", &TOWN_A, "record.confirm", body, NULL, &err),
+    assert_int_equal (fx_call ("match", &TOWN_A, "record.confirm", body, NULL, &err),
                       ST_FAILED_PRECONDITION);
-    assert_int_equal (
-        atoi (harness_sql (F->h,
-                           "SELECT count (*) FROM match.outbox WHERE topic = 'service.completed'")),
-        1);
+    assert_int_equal (fx_events ("service.completed", record), 1);
     free (volunteer);
     free (activity);
 }
@@ -154,39 +141,39 @@ test_forgotten_checkout (void **state)
     json_t *reply;
     st_error_t err;
     snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", activity);
-    assert_int_equal (mf_call ("match", &self, "activity.signup", body, NULL, &err), ST_OK);
+    assert_int_equal (fx_call ("match", &self, "activity.signup", body, NULL, &err), ST_OK);
     //  A made-up time is refused: a volunteer checks in as it happens.
     s_time (at, -7200);
     snprintf (body, sizeof body, "{\"activity_id\": \"%s\", \"at\": \"%s\"}", activity, at);
-    assert_int_equal (mf_call ("match", &self, "record.checkin", body, NULL, &err),
+    assert_int_equal (fx_call ("match", &self, "record.checkin", body, NULL, &err),
                       ST_FAILED_PRECONDITION);
     assert_string_equal (err.field, "at");
     snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", activity);
-    assert_int_equal (mf_call ("match", &self, "record.checkin", body, &reply, &err), ST_OK);
+    assert_int_equal (fx_call ("match", &self, "record.checkin", body, &reply, &err), ST_OK);
     char record[24];
-    snprintf (record, sizeof record, "%s", mf_str (reply, "id"));
+    snprintf (record, sizeof record, "%s", fx_str (reply, "id"));
     json_decref (reply);
     //  Three hours after the start: counted up to the end plus 30 minutes, from the start.
     s_time (at, 600 + 3 * 3600);
     snprintf (body, sizeof body,
               "{\"id\": \"%s\", \"checkout_at\": \"%s\", \"reason\": \"忘记签退\"}", record, at);
-    assert_int_equal (mf_call ("match", &TOWN_B, "record.complete", body, NULL, &err),
+    assert_int_equal (fx_call ("match", &TOWN_B, "record.complete", body, NULL, &err),
                       ST_NOT_FOUND);
-    assert_int_equal (mf_call ("match", &TOWN_A, "record.complete", body, &reply, &err), ST_OK);
+    assert_int_equal (fx_call ("match", &TOWN_A, "record.complete", body, &reply, &err), ST_OK);
     assert_int_equal (json_integer_value (json_object_get (reply, "minutes")), 90);
-    assert_string_equal (mf_str (reply, "completed_by"), "town-a");
-    assert_string_equal (mf_str (reply, "completion_reason"), "忘记签退");
+    assert_string_equal (fx_str (reply, "completed_by"), "town-a");
+    assert_string_equal (fx_str (reply, "completion_reason"), "忘记签退");
     json_decref (reply);
     snprintf (body, sizeof body, "{\"id\": \"%s\"}", record);
-    assert_int_equal (mf_call ("match", &TOWN_A, "record.confirm", body, &reply, &err), ST_OK);
+    assert_int_equal (fx_call ("match", &TOWN_A, "record.confirm", body, &reply, &err), ST_OK);
     assert_true (json_real_value (json_object_get (reply, "hours")) == 1.5);
     json_decref (reply);
     //  The volunteer sees their records of the activity; another region's official does not.
     snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", activity);
-    assert_int_equal (mf_call ("match", &self, "record.list", body, &reply, &err), ST_OK);
+    assert_int_equal (fx_call ("match", &self, "record.list", body, &reply, &err), ST_OK);
     assert_int_equal (json_array_size (json_object_get (reply, "items")), 1);
     json_decref (reply);
-    assert_int_equal (mf_call ("match", &TOWN_B, "record.list", body, NULL, &err), ST_NOT_FOUND);
+    assert_int_equal (fx_call ("match", &TOWN_B, "record.list", body, NULL, &err), ST_NOT_FOUND);
     free (volunteer);
     free (activity);
 }
@@ -203,43 +190,40 @@ test_checkin_radius (void **state)
     json_t *reply;
     st_error_t err;
     snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", activity);
-    assert_int_equal (mf_call ("match", &self, "activity.signup", body, NULL, &err), ST_OK);
+    assert_int_equal (fx_call ("match", &self, "activity.signup", body, NULL, &err), ST_OK);
     //  The township sets 200 m; the activity is at the village hall.
-    assert_int_equal (mf_call ("match", &TOWN_A, "settings.set",
+    assert_int_equal (fx_call ("match", &TOWN_A, "settings.set",
                                "{\"region\": \"431022100000\", \"checkin_radius_m\": 200}", NULL,
                                &err),
                       ST_OK);
     snprintf (body, sizeof body, "{\"id\": \"%s\", \"lat\": 25.4000, \"lon\": 112.9500}", activity);
-    assert_int_equal (mf_call ("match", &TOWN_A, "activity.update", body, NULL, &err), ST_OK);
-    char count[128];
-    snprintf (count, sizeof count,
-              "SELECT count (*) FROM match.service_records WHERE activity_id = %s", activity);
+    assert_int_equal (fx_call ("match", &TOWN_A, "activity.update", body, NULL, &err), ST_OK);
     snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", activity);
-    assert_int_equal (mf_call ("match", &self, "record.checkin", body, NULL, &err),
+    assert_int_equal (fx_call ("match", &self, "record.checkin", body, NULL, &err),
                       ST_INVALID_ARGUMENT);
     assert_string_equal (err.field, "lat");
     //  About 1.1 km north: too far, and the message says how far.
     snprintf (body, sizeof body, "{\"activity_id\": \"%s\", \"lat\": 25.4100, \"lon\": 112.9500}",
               activity);
-    assert_int_equal (mf_call ("match", &self, "record.checkin", body, NULL, &err),
+    assert_int_equal (fx_call ("match", &self, "record.checkin", body, NULL, &err),
                       ST_FAILED_PRECONDITION);
     assert_string_equal (err.field, "lat");
     assert_non_null (strstr (err.message, "1112 m"));
-    assert_string_equal (harness_sql (F->h, count), "0");
+    assert_int_equal (s_records (activity), 0);
     //  Where the place is not known, no position is asked for.
     char *unplaced = s_activity (1500);
     snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", unplaced);
-    assert_int_equal (mf_call ("match", &self, "activity.signup", body, NULL, &err), ST_OK);
-    assert_int_equal (mf_call ("match", &self, "record.checkin", body, NULL, &err), ST_OK);
+    assert_int_equal (fx_call ("match", &self, "activity.signup", body, NULL, &err), ST_OK);
+    assert_int_equal (fx_call ("match", &self, "record.checkin", body, NULL, &err), ST_OK);
     free (unplaced);
     snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", activity);
     //  About 100 m away: in.
     snprintf (body, sizeof body, "{\"activity_id\": \"%s\", \"lat\": 25.4009, \"lon\": 112.9500}",
               activity);
-    assert_int_equal (mf_call ("match", &self, "record.checkin", body, &reply, &err), ST_OK);
-    assert_string_equal (mf_str (reply, "status"), "open");
+    assert_int_equal (fx_call ("match", &self, "record.checkin", body, &reply, &err), ST_OK);
+    assert_string_equal (fx_str (reply, "status"), "open");
     json_decref (reply);
-    assert_string_equal (harness_sql (F->h, count), "1");
+    assert_int_equal (s_records (activity), 1);
     free (volunteer);
     free (activity);
 }

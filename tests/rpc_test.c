@@ -1,8 +1,7 @@
 /*  rpc_test.c — the rpc contract against a live registry: idempotent retries, deadlines,
     CURVE admission, per-peer rights, hostile frames answered or dropped with memory flat,
     a database newer than the binary refused, personal data never stored in plain text.  */
-#include "harness.h"
-#include "test_util.h"
+#include "fixture.h"
 #include "st_keys.h"
 #include "st_log.h"
 
@@ -440,7 +439,7 @@ test_reconnects_after_connection_loss (void **state)
         //  Every backend of the registry role goes, as in a database restart or failover.
         harness_sql (h, "SELECT count (pg_terminate_backend (pid)) FROM pg_stat_activity"
                         " WHERE usename = 'registry' AND datname = current_database ()");
-        test_nth_id_number (round, id_number);
+        fx_nth_id_number (round, id_number);
         msg_volunteer_register_t body = {.name = "周丽娟",
                                          .id_number = id_number,
                                          .phone = "17707355566",

@@ -26,7 +26,7 @@
 
     At the end the figures of the run are printed. STATION_SIM_SEED repeats a run's choices
     (the timing of rounds still differs); STATION_SIM_MS sets how long it runs.  */
-#include "match_fixture.h"
+#include "fixture.h"
 #include "st_log.h"
 
 #include <stdarg.h>
@@ -39,7 +39,6 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#define CALL_MS     30000 //  how long one rpc call may take
 #define VOLUNTEERS  300
 #define RESIDENTS   300
 #define REQUESTS    2400
@@ -113,7 +112,7 @@ typedef struct {
 } s_posted_t;
 
 typedef struct {
-    mf_t *mf; //  match alone
+    fx_t *fx; //  match alone
     //  Posted requests
     s_posted_t posted[REQUESTS];
     int post_count;
@@ -290,7 +289,7 @@ s_people (void)
                                    v > 1 ? ", " : "", v, v, s_villages[village].code, have, named,
                                    slots, s_random (6), insurance, where, status);
     }
-    PQclear (mf_query ("%s", sql));
+    PQclear (fx_query ("%s", sql));
     used = (size_t) snprintf (sql, room,
                               "INSERT INTO match.residents (id, region, lat, lon, care_tags,"
                               " registry_seq) VALUES ");
@@ -302,7 +301,7 @@ s_people (void)
                                    s_villages[village].lon + (s_random (600) - 300) / 100000.0,
                                    s_chance (20) ? "{\"独居老人\"}" : "{}");
     }
-    PQclear (mf_query ("%s", sql));
+    PQclear (fx_query ("%s", sql));
     free (sql);
 }
 
@@ -320,9 +319,7 @@ s_settings_set (const msg_actor_t *actor, const char *region, int township_s, in
         request.widen_county_s = county_s, request.has_widen_county_s = true;
     msg_region_settings_t reply = {0};
     st_error_t err;
-    if (st_client_call (F->mf->match, "settings.set", actor, NULL, &msg_region_settings_desc,
-                        &request, &msg_region_settings_desc, &reply, CALL_MS, &err)
-        != ST_OK)
+    if (fx_call_msg ("match", actor, "settings.set", &request, &reply, &err) != ST_OK)
         fail_msg ("settings.set %s: %s (%s)", region, err.message, err.field);
     st_msg_clear (&msg_region_settings_desc, &reply);
 }
@@ -335,7 +332,7 @@ s_settings (void)
     s_settings_set (&TOWN_B, "431022101000", 8, 25);
     s_settings_set (&TOWN_B, "431022101202", -1, 15);
     s_settings_set (&TOWN_A, "431022100203", 4, -1);
-    PQclear (mf_query ("CREATE TABLE public.sim_widen (region text PRIMARY KEY,"
+    PQclear (fx_query ("CREATE TABLE public.sim_widen (region text PRIMARY KEY,"
                        " township_s integer NOT NULL, county_s integer NOT NULL)"));
     for (int v = 0; v < VILLAGES; v++) {
         const char *code = s_villages[v].code;
@@ -350,14 +347,11 @@ s_settings (void)
         msg_region_ref_t ref = {.region = (char *) code};
         msg_region_settings_t got = {0};
         st_error_t err;
-        assert_int_equal (st_client_call (F->mf->match, "settings.get", &COUNTY, NULL,
-                                          &msg_region_ref_desc, &ref, &msg_region_settings_desc,
-                                          &got, CALL_MS, &err),
-                          ST_OK);
+        assert_int_equal (fx_call_msg ("match", &COUNTY, "settings.get", &ref, &got, &err), ST_OK);
         assert_int_equal (got.has_widen_township_s ? got.widen_township_s : 60, township_s);
         assert_int_equal (got.has_widen_county_s ? got.widen_county_s : 300, county_s);
         st_msg_clear (&msg_region_settings_desc, &got);
-        PQclear (mf_query ("INSERT INTO public.sim_widen VALUES ('%s', %d, %d)", code, township_s,
+        PQclear (fx_query ("INSERT INTO public.sim_widen VALUES ('%s', %d, %d)", code, township_s,
                            county_s));
     }
 }
@@ -382,7 +376,7 @@ s_post (void)
         village = F->resident_village[id];
         actor = s_town_of (village);
         if ((by_resident = s_chance (50))) {
-            as_resident = mf_resident (resident);
+            as_resident = fx_resident (resident);
             actor = &as_resident;
         } else
             request.resident_id = resident;
@@ -433,9 +427,7 @@ s_post (void)
 
     msg_service_request_t reply = {0};
     st_error_t err;
-    if (st_client_call (F->mf->match, "request.create", actor, NULL, &msg_request_create_desc,
-                        &request, &msg_service_request_desc, &reply, CALL_MS, &err)
-        != ST_OK)
+    if (fx_call_msg ("match", actor, "request.create", &request, &reply, &err) != ST_OK)
         fail_msg ("request.create in %s from %s to %s: %s (%s)", request.region, start_text,
                   end_text, err.message, err.field);
     assert_string_equal (reply.status, "open");
@@ -448,7 +440,7 @@ s_post (void)
     //  or the county. Done right away, so that an offer made before it (to the village, in
     //  every wider area too) still lies in the area the check computes.
     if (s_chance (25))
-        PQclear (mf_query ("UPDATE match.requests SET published_at = published_at"
+        PQclear (fx_query ("UPDATE match.requests SET published_at = published_at"
                            " - interval '%d seconds' WHERE id = %lld",
                            s_chance (50) ? 70 : 400, (long long) posted->id));
 }
@@ -468,9 +460,7 @@ s_cancel (void)
     st_error_t err;
     if (s_chance (10)) {
         const msg_actor_t *stranger = s_town_of (posted->village) == &TOWN_A ? &TOWN_B : &TOWN_A;
-        st_status_t rc =
-            st_client_call (F->mf->match, "request.cancel", stranger, NULL, &msg_dispatch_ref_desc,
-                            &request, &msg_service_request_desc, &reply, CALL_MS, &err);
+        st_status_t rc = fx_call_msg ("match", stranger, "request.cancel", &request, &reply, &err);
         st_msg_clear (&msg_service_request_desc, &reply);
         if (rc != ST_NOT_FOUND)
             s_violation ("request.cancel of request %s by %s out of scope: got %s (%s), expected"
@@ -478,11 +468,9 @@ s_cancel (void)
                          id, stranger->account, st_status_name (rc), err.message);
         F->cancel_refused++;
     }
-    msg_actor_t as_resident = mf_resident (posted->resident);
+    msg_actor_t as_resident = fx_resident (posted->resident);
     const msg_actor_t *actor = *posted->resident ? &as_resident : s_town_of (posted->village);
-    st_status_t rc =
-        st_client_call (F->mf->match, "request.cancel", actor, NULL, &msg_dispatch_ref_desc,
-                        &request, &msg_service_request_desc, &reply, CALL_MS, &err);
+    st_status_t rc = fx_call_msg ("match", actor, "request.cancel", &request, &reply, &err);
     if (rc == ST_OK) {
         F->cancels++;
         if (strcmp (reply.status, "cancelled") != 0)
@@ -503,9 +491,8 @@ s_answer (const char *op, const char *offer, const char *volunteer, st_error_t *
 {
     msg_dispatch_ref_t request = {.id = (char *) offer};
     msg_offer_t reply = {0};
-    msg_actor_t actor = mf_volunteer (volunteer);
-    st_status_t rc = st_client_call (F->mf->match, op, &actor, NULL, &msg_dispatch_ref_desc,
-                                     &request, &msg_offer_desc, &reply, CALL_MS, err);
+    msg_actor_t actor = fx_volunteer (volunteer);
+    st_status_t rc = fx_call_msg ("match", &actor, op, &request, &reply, err);
     if (rc == ST_OK
         && strcmp (reply.status, strcmp (op, "offer.accept") == 0 ? "accepted" : "declined") != 0)
         s_violation ("%s of offer %s replied status %s", op, offer, reply.status);
@@ -539,7 +526,7 @@ s_refused (const char *op, const char *offer, const char *volunteer, st_status_t
 static void
 s_answer_offers (void)
 {
-    PGresult *res = mf_query ("SELECT id, volunteer_id, status, deadline <= now ()"
+    PGresult *res = fx_query ("SELECT id, volunteer_id, status, deadline <= now ()"
                               " FROM match.offers WHERE status = 'pending'"
                               " OR (status = 'expired' AND answered_at > now () - interval '5 s')"
                               " ORDER BY id");
@@ -611,7 +598,7 @@ s_answer_offers (void)
     if (forced_used) {
         //  Recorded, so that the deadline rule knows these were moved by the test. Offers
         //  about to lapse are left alone: a round expiring them meanwhile locks the same rows.
-        res = mf_query ("WITH f AS (UPDATE match.offers SET deadline = now () - interval '1 s'"
+        res = fx_query ("WITH f AS (UPDATE match.offers SET deadline = now () - interval '1 s'"
                         " WHERE id = ANY ('{%s}'::bigint[]) AND status = 'pending'"
                         " AND deadline > now () + interval '500 ms' RETURNING id)"
                         " INSERT INTO public.sim_forced SELECT id FROM f",
@@ -755,7 +742,7 @@ static void
 s_check_rules (void)
 {
     for (size_t i = 0; i < RULES; i++) {
-        PGresult *res = mf_query ("%s", s_rules[i].sql);
+        PGresult *res = fx_query ("%s", s_rules[i].sql);
         int rows = PQntuples (res);
         for (int row = 0; row < rows && row < SHOW_ROWS; row++) {
             char line[1024];
@@ -890,7 +877,7 @@ static void
 s_check_stories (const s_story_t *stories, size_t story_room, const s_tale_t *tales,
                  size_t tale_room)
 {
-    PGresult *res = mf_query (
+    PGresult *res = fx_query (
         "SELECT o.id, o.request_id, o.volunteer_id, o.status, r.status FROM match.offers o"
         " JOIN match.requests r ON r.id = o.request_id ORDER BY o.id");
     //  How many offers of each request the events say were accepted.
@@ -933,7 +920,7 @@ s_check_stories (const s_story_t *stories, size_t story_room, const s_tale_t *ta
                      offers);
     PQclear (res);
 
-    res = mf_query ("SELECT id, status, accepted, headcount FROM match.requests ORDER BY id");
+    res = fx_query ("SELECT id, status, accepted, headcount FROM match.requests ORDER BY id");
     for (int row = 0; row < PQntuples (res); row++) {
         size_t id = (size_t) atoll (PQgetvalue (res, row, 0));
         const char *status = PQgetvalue (res, row, 1);
@@ -961,7 +948,7 @@ s_check_stories (const s_story_t *stories, size_t story_room, const s_tale_t *ta
 static void
 s_check_events (void)
 {
-    PGresult *res = mf_query ("SELECT id, seq, topic, body FROM match.outbox"
+    PGresult *res = fx_query ("SELECT id, seq, topic, body FROM match.outbox"
                               " WHERE seq > %lld ORDER BY seq",
                               (long long) F->cursor);
     s_apply_events (res, &F->stories, &F->story_room, &F->tales, &F->tale_room);
@@ -969,7 +956,7 @@ s_check_events (void)
     if (PQntuples (res) > 0)
         F->cursor = atoll (PQgetvalue (res, PQntuples (res) - 1, 1));
     PQclear (res);
-    res = mf_query ("SELECT id, seq, topic, body FROM match.outbox WHERE seq IS NULL ORDER BY id");
+    res = fx_query ("SELECT id, seq, topic, body FROM match.outbox WHERE seq IS NULL ORDER BY id");
     size_t story_room = F->story_room, tale_room = F->tale_room;
     s_story_t *stories = malloc (story_room * sizeof (s_story_t) + 1);
     s_tale_t *tales = malloc (tale_room * sizeof (s_tale_t) + 1);
@@ -992,10 +979,10 @@ static void
 s_check (int step)
 {
     double began = s_now_ms ();
-    PQclear (mf_query ("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+    PQclear (fx_query ("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
     s_check_rules ();
     s_check_events ();
-    PQclear (mf_query ("COMMIT"));
+    PQclear (fx_query ("COMMIT"));
     double took = s_now_ms () - began;
     F->check_ms_total += took;
     if (took > F->check_ms_max)
@@ -1019,19 +1006,19 @@ s_setup (void **state)
     unsetenv ("STATION_DISPATCH_WIDEN_COUNTY_S");
     F = calloc (1, sizeof *F);
     F->began = s_now_ms ();
-    F->mf = mf_new ("simulation", false);
+    F->fx = fx_new ("simulation", FX_MATCH);
     //  Times in violations read as the stations' (they compare as instants either way).
-    PQclear (mf_query ("SET TimeZone = 'Asia/Shanghai'"));
+    PQclear (fx_query ("SET TimeZone = 'Asia/Shanghai'"));
     //  The test's own: the slot of a time as volunteers state availability (written apart
     //  from match's dispatch_slot), and the deadlines it moved.
-    PQclear (mf_query (
+    PQclear (fx_query (
         "CREATE FUNCTION public.sim_slot (t timestamptz) RETURNS text LANGUAGE sql STABLE AS $$"
         " SELECT (ARRAY['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'])[extract (isodow FROM l)]"
         " || CASE WHEN extract (hour FROM l) BETWEEN 6 AND 11 THEN '_am'"
         " WHEN extract (hour FROM l) BETWEEN 12 AND 17 THEN '_pm'"
         " WHEN extract (hour FROM l) BETWEEN 18 AND 21 THEN '_ev' END"
         " FROM (SELECT t AT TIME ZONE 'Asia/Shanghai' AS l) x $$"));
-    PQclear (mf_query ("CREATE TABLE public.sim_forced (offer_id bigint PRIMARY KEY)"));
+    PQclear (fx_query ("CREATE TABLE public.sim_forced (offer_id bigint PRIMARY KEY)"));
     *state = F;
     return 0;
 }
@@ -1040,7 +1027,7 @@ static int
 s_teardown (void **state)
 {
     (void) state;
-    mf_destroy (&F->mf);
+    fx_destroy (&F->fx);
     free (F->plans);
     free (F->stories);
     free (F->tales);
@@ -1056,7 +1043,7 @@ s_teardown (void **state)
 static void
 s_report (double run_ms, double setup_ms)
 {
-    PGresult *res = mf_query (
+    PGresult *res = fx_query (
         "SELECT (SELECT count (*) FROM match.requests),"
         " (SELECT count (*) FILTER (WHERE status = 'staffed') FROM match.requests),"
         " (SELECT count (*) FILTER (WHERE status = 'matching') FROM match.requests),"
@@ -1107,7 +1094,7 @@ static int
 s_rollbacks (void)
 {
     char path[512], line[1024];
-    snprintf (path, sizeof path, "%s/match.log", harness_dir (F->mf->h));
+    snprintf (path, sizeof path, "%s/match.log", harness_dir (fx_harness ()));
     FILE *file = fopen (path, "r");
     int count = 0;
     while (file && fgets (line, sizeof line, file))
@@ -1148,11 +1135,11 @@ test_simulation (void **state)
         //  Let a round pass between a step's answers and its check.
         double took = s_now_ms () - step_began;
         if (took < STEP_MS_MIN)
-            mf_sleep_ms (STEP_MS_MIN - (int) took);
+            fx_sleep_ms (STEP_MS_MIN - (int) took);
         s_check (F->steps);
     }
     //  The end: two more rounds, then a last look.
-    mf_sleep_ms (2 * atoi (ROUND_MS) + 100);
+    fx_sleep_ms (2 * atoi (ROUND_MS) + 100);
     s_check (++F->steps);
     s_report (s_now_ms () - start, setup_ms);
     int rollbacks = s_rollbacks ();
@@ -1164,12 +1151,12 @@ test_simulation (void **state)
     assert_true (F->accepts > 200);
     assert_true (F->declines > 100);
     assert_true (F->late_refused > 10);
-    assert_true (mf_count ("SELECT count (*) FROM match.offers WHERE status = 'expired'") > 100);
-    assert_true (mf_count ("SELECT count (*) FROM match.offers WHERE status = 'withdrawn'") > 0);
-    assert_true (mf_count ("SELECT count (*) FROM match.requests WHERE status = 'staffed'") > 50);
-    assert_true (mf_count ("SELECT count (*) FROM match.requests WHERE status = 'unfilled'") > 0);
+    assert_true (fx_count ("SELECT count (*) FROM match.offers WHERE status = 'expired'") > 100);
+    assert_true (fx_count ("SELECT count (*) FROM match.offers WHERE status = 'withdrawn'") > 0);
+    assert_true (fx_count ("SELECT count (*) FROM match.requests WHERE status = 'staffed'") > 50);
+    assert_true (fx_count ("SELECT count (*) FROM match.requests WHERE status = 'unfilled'") > 0);
     assert_true (F->cancels > 0);
-    assert_true (mf_count ("SELECT count (*) FROM match.offers o JOIN match.requests r"
+    assert_true (fx_count ("SELECT count (*) FROM match.offers o JOIN match.requests r"
                            " ON r.id = o.request_id JOIN match.supply s"
                            " ON s.volunteer_id = o.volunteer_id"
                            " WHERE left (s.region, 9) <> left (r.region, 9)")
