@@ -301,7 +301,7 @@ s_teardown (void **state)
 //  After each test, also one that failed half-way: no lock of ours left held, no snapshot
 //  left open, no killer left running, and match running for the next test.
 static int
-s_test_teardown (void **state)
+s_recover (void **state)
 {
     (void) state;
     if (F->killer_running) {
@@ -794,9 +794,9 @@ main (void)
 {
     st_log_init ("dispatch_restart_test", "warn");
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_teardown (test_kill_mid_round, s_test_teardown),
-        cmocka_unit_test_teardown (test_kill_before_events, s_test_teardown),
-        cmocka_unit_test_teardown (test_kills_under_load, s_test_teardown),
+        cmocka_unit_test_teardown (test_kill_mid_round, s_recover),
+        cmocka_unit_test_teardown (test_kill_before_events, s_recover),
+        cmocka_unit_test_teardown (test_kills_under_load, s_recover),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }
