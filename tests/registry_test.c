@@ -2,9 +2,7 @@
     GB 11643 checks, the full profile, regions, accounts and sign-in with its attempt limit,
     residents, paging and search, reveals with their audit trail, and above all scope: every
     op refuses actors outside their region subtree and changes nothing when it refuses.  */
-#include "harness.h"
-#include "test_util.h"
-#include "st_json.h"
+#include "fixture.h"
 #include "st_log.h"
 
 #include <setjmp.h>
@@ -12,64 +10,12 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-typedef struct {
-    harness_t *h;
-    st_client_t *client;
-} fixture_t;
-
-static fixture_t *F;
-
 //  Actors the tests play, as the gateway would assert them.
-static msg_actor_t SYSTEM = {.account = "operator", .role = "system"};
 static msg_actor_t COUNTY = {.account = "county", .role = "region_admin", .region = "431022000000"};
 static msg_actor_t TOWN_A = {.account = "town-a", .role = "region_admin", .region = "431022100000"};
 static msg_actor_t TOWN_B = {.account = "town-b", .role = "region_admin", .region = "431022101000"};
 static msg_actor_t STATION_A = {
     .account = "station-a", .role = "station_admin", .region = "431022100201"};
-
-//  Calls an op with a JSON body; returns the status, the reply as JSON in *reply (when not
-//  NULL and ok) and the error in *err.
-static st_status_t
-s_call (const msg_actor_t *actor, const char *op_name, const char *body, json_t **reply,
-        st_error_t *err)
-{
-    const st_op_desc_t *op = st_proto_op ("registry", op_name);
-    assert_non_null (op);
-    json_error_t json_err;
-    json_t *json = json_loads (body, 0, &json_err);
-    if (!json)
-        fail_msg ("bad test JSON %s: %s", body, json_err.text);
-    void *request = calloc (1, op->request->size);
-    st_error_t local;
-    if (!err)
-        err = &local;
-    st_status_t rc = st_json_to_msg (op->request, json, request, err) ? err->code : ST_OK;
-    json_decref (json);
-    void *response = calloc (1, op->reply->size);
-    if (rc == ST_OK)
-        rc = st_client_call (F->client, op_name, actor, NULL, op->request, request, op->reply,
-                             response, 10000, err);
-    if (rc == ST_OK && reply)
-        *reply = st_msg_to_json (op->reply, response);
-    st_msg_clear (op->reply, response);
-    st_msg_clear (op->request, request);
-    free (response);
-    free (request);
-    return rc;
-}
-
-static const char *
-s_str (json_t *json, const char *key)
-{
-    const char *value = json_string_value (json_object_get (json, key));
-    return value ? value : "";
-}
-
-static long
-s_count (const char *sql)
-{
-    return atol (harness_sql (F->h, sql));
-}
 
 //  A volunteer registration body with a valid ID number made from a sequence number.
 static char *
@@ -77,7 +23,7 @@ s_volunteer_body (int n, const char *name, const char *region, const char *extra
 {
     static char body[1024];
     char id_number[19];
-    test_nth_id_number (n, id_number);
+    fx_nth_id_number (n, id_number);
     snprintf (body, sizeof body,
               "{\"name\": \"%s\", \"id_number\": \"%s\", \"phone\": \"138%08d\","
               " \"region\": \"%s\"%s%s}",
@@ -90,44 +36,33 @@ s_register (const msg_actor_t *actor, int n, const char *name, const char *regio
 {
     json_t *reply;
     st_error_t err;
-    st_status_t rc = s_call (actor, "volunteer.register", s_volunteer_body (n, name, region, NULL),
-                             &reply, &err);
+    st_status_t rc = fx_call ("registry", actor, "volunteer.register",
+                              s_volunteer_body (n, name, region, NULL), &reply, &err);
     if (rc != ST_OK)
         fail_msg ("could not register %s: %s", name, err.message);
-    char *id = strdup (s_str (reply, "id"));
+    char *id = strdup (fx_str (reply, "id"));
     json_decref (reply);
     return id;
 }
 
+//  registry alone, with the county, two townships and a village in each.
 static int
 s_setup (void **state)
 {
-    F = calloc (1, sizeof *F);
-    F->h = harness_new ("registry");
-    harness_start (F->h, "registry");
-    F->client = harness_client (F->h, "registry", "gateway");
-    //  The county, two townships and a village in each.
+    fx_t *fx = fx_new ("registry", FX_REGISTRY);
     const char *regions[][2] = {{"431000000000", "郴州市"},       {"431022000000", "宜章县"},
                                 {"431022100000", "玉溪镇"},       {"431022101000", "白石渡镇"},
                                 {"431022100201", "玉溪镇第一村"}, {"431022101203", "白石渡村"}};
-    for (size_t i = 0; i < sizeof regions / sizeof regions[0]; i++) {
-        char body[256];
-        snprintf (body, sizeof body, "{\"code\": \"%s\", \"name\": \"%s\"}", regions[i][0],
-                  regions[i][1]);
-        st_error_t err;
-        if (s_call (&SYSTEM, "region.create", body, NULL, &err) != ST_OK)
-            fail_msg ("region %s: %s", regions[i][0], err.message);
-    }
-    *state = F;
+    for (size_t i = 0; i < sizeof regions / sizeof regions[0]; i++)
+        fx_region_add (regions[i][0], regions[i][1]);
+    *state = fx;
     return 0;
 }
 
 static int
 s_teardown (void **state)
 {
-    st_client_destroy (&F->client);
-    harness_destroy (&F->h);
-    free (F);
+    fx_destroy ((fx_t **) state);
     return 0;
 }
 
@@ -140,7 +75,7 @@ test_id_numbers (void **state)
 {
     json_t *reply;
     st_error_t err;
-    long before = s_count ("SELECT count (*) FROM registry.volunteers");
+    long before = fx_count ("SELECT count (*) FROM registry.volunteers");
     const char *bad[] = {"431022198502300414", "431022198503120415", "431022850312041",
                          "43102219850312041A", "031022198503120414"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -149,32 +84,32 @@ test_id_numbers (void **state)
                   "{\"name\": \"李明华\", \"id_number\": \"%s\", \"phone\": \"13807351234\","
                   " \"region\": \"431022100201\"}",
                   bad[i]);
-        assert_int_equal (s_call (&SYSTEM, "volunteer.register", body, NULL, &err),
+        assert_int_equal (fx_call ("registry", &FX_SYSTEM, "volunteer.register", body, NULL, &err),
                           ST_INVALID_ARGUMENT);
         assert_string_equal (err.field, "id_number");
     }
     //  X as the check character, given in lower case: normalised, masked with an X.
     char id_number[19];
-    test_id_number ("11010519491231002", id_number);
+    fx_id_number ("11010519491231002", id_number);
     assert_string_equal (id_number, "11010519491231002X");
-    assert_int_equal (s_call (&SYSTEM, "volunteer.register",
-                              "{\"name\": \"张三\", \"id_number\": \"11010519491231002x\","
-                              " \"phone\": \"13912345678\", \"region\": \"431022100201\"}",
-                              &reply, &err),
+    assert_int_equal (fx_call ("registry", &FX_SYSTEM, "volunteer.register",
+                               "{\"name\": \"张三\", \"id_number\": \"11010519491231002x\","
+                               " \"phone\": \"13912345678\", \"region\": \"431022100201\"}",
+                               &reply, &err),
                       ST_OK);
-    assert_string_equal (s_str (reply, "id_number"), "1101**********002X");
-    assert_string_equal (s_str (reply, "birth_date"), "1949-12-31");
-    assert_string_equal (s_str (reply, "gender"), "F"); //  the 17th digit, 2, is even
+    assert_string_equal (fx_str (reply, "id_number"), "1101**********002X");
+    assert_string_equal (fx_str (reply, "birth_date"), "1949-12-31");
+    assert_string_equal (fx_str (reply, "gender"), "F"); //  the 17th digit, 2, is even
     json_decref (reply);
-    assert_int_equal (s_count ("SELECT count (*) FROM registry.volunteers"), before + 1);
+    assert_int_equal (fx_count ("SELECT count (*) FROM registry.volunteers"), before + 1);
     //  The same person again is a conflict, not a copy.
-    assert_int_equal (s_call (&SYSTEM, "volunteer.register",
-                              "{\"name\": \"张三\", \"id_number\": \"11010519491231002X\","
-                              " \"phone\": \"13912345679\", \"region\": \"431022100201\"}",
-                              NULL, &err),
+    assert_int_equal (fx_call ("registry", &FX_SYSTEM, "volunteer.register",
+                               "{\"name\": \"张三\", \"id_number\": \"11010519491231002X\","
+                               " \"phone\": \"13912345679\", \"region\": \"431022100201\"}",
+                               NULL, &err),
                       ST_CONFLICT);
     assert_string_equal (err.field, "id_number");
-    assert_int_equal (s_count ("SELECT count (*) FROM registry.volunteers"), before + 1);
+    assert_int_equal (fx_count ("SELECT count (*) FROM registry.volunteers"), before + 1);
 }
 
 //  The whole profile round-trips, personal data masked; bad profile fields are named and
@@ -190,19 +125,19 @@ test_profile (void **state)
         " \"party_member\": true, \"emergency_contact_name\": \"李华\","
         " \"emergency_contact_phone\": \"13900001111\", \"insurance_until\": \"2027-06-30\","
         " \"password\": \"correct horse battery\"";
-    assert_int_equal (s_call (&SYSTEM, "volunteer.register",
-                              s_volunteer_body (100, "王秀英", "431022100201", profile), &reply,
-                              &err),
+    assert_int_equal (fx_call ("registry", &FX_SYSTEM, "volunteer.register",
+                               s_volunteer_body (100, "王秀英", "431022100201", profile), &reply,
+                               &err),
                       ST_OK);
-    assert_string_equal (s_str (reply, "emergency_contact_phone"), "139****1111");
-    assert_string_equal (s_str (reply, "insurance_until"), "2027-06-30");
+    assert_string_equal (fx_str (reply, "emergency_contact_phone"), "139****1111");
+    assert_string_equal (fx_str (reply, "insurance_until"), "2027-06-30");
     assert_true (json_is_true (json_object_get (reply, "party_member")));
     assert_int_equal (json_array_size (json_object_get (reply, "availability")), 2);
     assert_true (json_real_value (json_object_get (reply, "lat")) > 25.39);
     json_decref (reply);
 
-    long volunteers = s_count ("SELECT count (*) FROM registry.volunteers");
-    long events = s_count ("SELECT count (*) FROM registry.outbox");
+    long volunteers = fx_count ("SELECT count (*) FROM registry.volunteers");
+    long events = fx_count ("SELECT count (*) FROM registry.outbox");
     struct {
         const char *extra;
         const char *region;
@@ -219,19 +154,19 @@ test_profile (void **state)
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         assert_int_equal (
-            s_call (&SYSTEM, "volunteer.register",
-                    s_volunteer_body (101 + (int) i, "赵建国", bad[i].region, bad[i].extra), NULL,
-                    &err),
+            fx_call ("registry", &FX_SYSTEM, "volunteer.register",
+                     s_volunteer_body (101 + (int) i, "赵建国", bad[i].region, bad[i].extra), NULL,
+                     &err),
             ST_INVALID_ARGUMENT);
         assert_string_equal (err.field, bad[i].field);
     }
-    assert_int_equal (s_count ("SELECT count (*) FROM registry.volunteers"), volunteers);
-    assert_int_equal (s_count ("SELECT count (*) FROM registry.outbox"), events);
+    assert_int_equal (fx_count ("SELECT count (*) FROM registry.volunteers"), volunteers);
+    assert_int_equal (fx_count ("SELECT count (*) FROM registry.outbox"), events);
 
     const char *sneaky = "Robert'); DROP TABLE volunteers;-- \\\" %_";
     char body[1024];
     char id_number[19];
-    test_nth_id_number (120, id_number);
+    fx_nth_id_number (120, id_number);
     json_t *json =
         json_pack ("{s:s, s:s, s:s, s:s, s:[s]}", "name", sneaky, "id_number", id_number, "phone",
                    "13800000120", "region", "431022100201", "skills", "{\"a\",\"b\"}");
@@ -239,17 +174,18 @@ test_profile (void **state)
     snprintf (body, sizeof body, "%s", text);
     free (text);
     json_decref (json);
-    assert_int_equal (s_call (&SYSTEM, "volunteer.register", body, &reply, &err), ST_OK);
-    assert_string_equal (s_str (reply, "name"), sneaky);
+    assert_int_equal (fx_call ("registry", &FX_SYSTEM, "volunteer.register", body, &reply, &err),
+                      ST_OK);
+    assert_string_equal (fx_str (reply, "name"), sneaky);
     char get[64];
-    snprintf (get, sizeof get, "{\"id\": \"%s\"}", s_str (reply, "id"));
+    snprintf (get, sizeof get, "{\"id\": \"%s\"}", fx_str (reply, "id"));
     json_decref (reply);
-    assert_int_equal (s_call (&SYSTEM, "volunteer.get", get, &reply, &err), ST_OK);
-    assert_string_equal (s_str (reply, "name"), sneaky);
+    assert_int_equal (fx_call ("registry", &FX_SYSTEM, "volunteer.get", get, &reply, &err), ST_OK);
+    assert_string_equal (fx_str (reply, "name"), sneaky);
     assert_string_equal (json_string_value (json_array_get (json_object_get (reply, "skills"), 0)),
                          "{\"a\",\"b\"}");
     json_decref (reply);
-    assert_true (s_count ("SELECT count (*) FROM registry.volunteers") > volunteers);
+    assert_true (fx_count ("SELECT count (*) FROM registry.volunteers") > volunteers);
 }
 
 //  Officials act inside their subtree only: registration, reading, listing, updating and
@@ -261,59 +197,69 @@ test_scope (void **state)
     json_t *reply;
     char *in_a = s_register (&TOWN_A, 200, "周丽娟", "431022100201");
     char *in_b = s_register (&TOWN_B, 201, "陈志强", "431022101203");
-    long volunteers = s_count ("SELECT count (*) FROM registry.volunteers");
-    long events = s_count ("SELECT count (*) FROM registry.outbox");
+    long volunteers = fx_count ("SELECT count (*) FROM registry.volunteers");
+    long events = fx_count ("SELECT count (*) FROM registry.outbox");
 
-    assert_int_equal (s_call (&TOWN_A, "volunteer.register",
-                              s_volunteer_body (202, "刘芳", "431022101203", NULL), NULL, &err),
+    assert_int_equal (fx_call ("registry", &TOWN_A, "volunteer.register",
+                               s_volunteer_body (202, "刘芳", "431022101203", NULL), NULL, &err),
                       ST_PERMISSION_DENIED);
     assert_string_equal (err.field, "region");
     char body[256];
     snprintf (body, sizeof body, "{\"id\": \"%s\"}", in_b);
-    assert_int_equal (s_call (&TOWN_A, "volunteer.get", body, NULL, &err), ST_NOT_FOUND);
-    assert_int_equal (s_call (&STATION_A, "volunteer.get", body, NULL, &err), ST_NOT_FOUND);
-    assert_int_equal (s_call (&COUNTY, "volunteer.get", body, NULL, &err), ST_OK);
+    assert_int_equal (fx_call ("registry", &TOWN_A, "volunteer.get", body, NULL, &err),
+                      ST_NOT_FOUND);
+    assert_int_equal (fx_call ("registry", &STATION_A, "volunteer.get", body, NULL, &err),
+                      ST_NOT_FOUND);
+    assert_int_equal (fx_call ("registry", &COUNTY, "volunteer.get", body, NULL, &err), ST_OK);
     snprintf (body, sizeof body, "{\"id\": \"%s\", \"name\": \"改名\"}", in_b);
-    assert_int_equal (s_call (&TOWN_A, "volunteer.update", body, NULL, &err), ST_NOT_FOUND);
+    assert_int_equal (fx_call ("registry", &TOWN_A, "volunteer.update", body, NULL, &err),
+                      ST_NOT_FOUND);
     snprintf (body, sizeof body, "{\"id\": \"%s\", \"status\": \"suspended\"}", in_b);
-    assert_int_equal (s_call (&TOWN_A, "volunteer.set_status", body, NULL, &err), ST_NOT_FOUND);
-    assert_int_equal (
-        s_call (&TOWN_A, "volunteer.list", "{\"region\": \"431022101000\"}", NULL, &err),
-        ST_PERMISSION_DENIED);
-    assert_int_equal (
-        s_call (&TOWN_A, "volunteer.list", "{\"region\": \"431022000000\"}", NULL, &err),
-        ST_PERMISSION_DENIED);
+    assert_int_equal (fx_call ("registry", &TOWN_A, "volunteer.set_status", body, NULL, &err),
+                      ST_NOT_FOUND);
+    assert_int_equal (fx_call ("registry", &TOWN_A, "volunteer.list",
+                               "{\"region\": \"431022101000\"}", NULL, &err),
+                      ST_PERMISSION_DENIED);
+    assert_int_equal (fx_call ("registry", &TOWN_A, "volunteer.list",
+                               "{\"region\": \"431022000000\"}", NULL, &err),
+                      ST_PERMISSION_DENIED);
     //  Nothing anonymous reads anything.
     snprintf (body, sizeof body, "{\"id\": \"%s\"}", in_a);
-    assert_int_equal (s_call (NULL, "volunteer.get", body, NULL, &err), ST_UNAUTHENTICATED);
-    assert_int_equal (s_count ("SELECT count (*) FROM registry.volunteers"), volunteers);
-    assert_int_equal (s_count ("SELECT count (*) FROM registry.outbox"), events);
-    assert_int_equal (s_count ("SELECT count (*) FROM registry.volunteers WHERE name = '改名'"), 0);
+    assert_int_equal (fx_call ("registry", NULL, "volunteer.get", body, NULL, &err),
+                      ST_UNAUTHENTICATED);
+    assert_int_equal (fx_count ("SELECT count (*) FROM registry.volunteers"), volunteers);
+    assert_int_equal (fx_count ("SELECT count (*) FROM registry.outbox"), events);
+    //  The refused update left the name as it was.
+    snprintf (body, sizeof body, "{\"id\": \"%s\"}", in_b);
+    reply = fx_call_ok ("registry", &COUNTY, "volunteer.get", body);
+    assert_string_equal (fx_str (reply, "name"), "陈志强");
+    json_decref (reply);
 
     //  A township admin's list holds its own township only; the county's holds both.
-    assert_int_equal (s_call (&TOWN_A, "volunteer.list", "{\"limit\": 500}", &reply, &err), ST_OK);
+    assert_int_equal (
+        fx_call ("registry", &TOWN_A, "volunteer.list", "{\"limit\": 500}", &reply, &err), ST_OK);
     size_t i;
     json_t *item;
     json_array_foreach (json_object_get (reply, "items"), i, item)
     {
-        assert_memory_equal (s_str (item, "region"), "431022100", 9);
+        assert_memory_equal (fx_str (item, "region"), "431022100", 9);
     }
     size_t town_a = json_array_size (json_object_get (reply, "items"));
     json_decref (reply);
-    assert_int_equal (s_call (&COUNTY, "volunteer.list", "{\"limit\": 500}", &reply, &err), ST_OK);
+    assert_int_equal (
+        fx_call ("registry", &COUNTY, "volunteer.list", "{\"limit\": 500}", &reply, &err), ST_OK);
     assert_true (json_array_size (json_object_get (reply, "items")) > town_a);
     json_decref (reply);
 
     //  In scope, the same ops work, and tell the others.
     snprintf (body, sizeof body,
               "{\"id\": \"%s\", \"status\": \"suspended\", \"reason\": \"离开\"}", in_a);
-    assert_int_equal (s_call (&TOWN_A, "volunteer.set_status", body, &reply, &err), ST_OK);
-    assert_string_equal (s_str (reply, "status"), "suspended");
+    assert_int_equal (fx_call ("registry", &TOWN_A, "volunteer.set_status", body, &reply, &err),
+                      ST_OK);
+    assert_string_equal (fx_str (reply, "status"), "suspended");
     json_decref (reply);
-    assert_int_equal (
-        s_count ("SELECT count (*) FROM registry.outbox WHERE topic = 'volunteer.status_changed'"),
-        1);
-    assert_int_equal (s_count ("SELECT count (*) FROM registry.volunteer_status_log"), 1);
+    assert_int_equal (fx_events ("volunteer.status_changed", NULL), 1);
+    assert_int_equal (fx_count ("SELECT count (*) FROM registry.volunteer_status_log"), 1);
     free (in_a);
     free (in_b);
 }
@@ -324,30 +270,34 @@ test_self_service (void **state)
 {
     st_error_t err;
     json_t *reply;
-    char *me = s_register (&SYSTEM, 300, "欧阳明", "431022100201");
-    char *other = s_register (&SYSTEM, 301, "欧阳亮", "431022100201");
+    char *me = s_register (&FX_SYSTEM, 300, "欧阳明", "431022100201");
+    char *other = s_register (&FX_SYSTEM, 301, "欧阳亮", "431022100201");
     msg_actor_t self = {
         .account = "a-self", .role = "volunteer", .region = "431022100201", .volunteer_id = me};
     char body[256];
     snprintf (body, sizeof body,
               "{\"id\": \"%s\", \"skills\": [\"书法\"], \"phone\": \"13600000300\"}", me);
-    assert_int_equal (s_call (&self, "volunteer.update", body, &reply, &err), ST_OK);
-    assert_string_equal (s_str (reply, "phone"), "136****0300");
+    assert_int_equal (fx_call ("registry", &self, "volunteer.update", body, &reply, &err), ST_OK);
+    assert_string_equal (fx_str (reply, "phone"), "136****0300");
     assert_string_equal (json_string_value (json_array_get (json_object_get (reply, "skills"), 0)),
                          "书法");
-    assert_string_equal (s_str (reply, "name"), "欧阳明"); //  absent fields stay
+    assert_string_equal (fx_str (reply, "name"), "欧阳明"); //  absent fields stay
     json_decref (reply);
-    assert_int_equal (
-        s_count ("SELECT count (*) FROM registry.outbox WHERE topic = 'volunteer.updated'"), 1);
+    assert_int_equal (fx_events ("volunteer.updated", NULL), 1);
     snprintf (body, sizeof body, "{\"id\": \"%s\", \"name\": \"冒名\"}", other);
-    assert_int_equal (s_call (&self, "volunteer.update", body, NULL, &err), ST_NOT_FOUND);
+    assert_int_equal (fx_call ("registry", &self, "volunteer.update", body, NULL, &err),
+                      ST_NOT_FOUND);
     snprintf (body, sizeof body, "{\"id\": \"%s\"}", other);
-    assert_int_equal (s_call (&self, "volunteer.get", body, NULL, &err), ST_NOT_FOUND);
-    assert_int_equal (s_call (&self, "volunteer.list", "{}", NULL, &err), ST_PERMISSION_DENIED);
-    snprintf (body, sizeof body, "{\"id\": \"%s\", \"status\": \"left\"}", me);
-    assert_int_equal (s_call (&self, "volunteer.set_status", body, NULL, &err),
+    assert_int_equal (fx_call ("registry", &self, "volunteer.get", body, NULL, &err), ST_NOT_FOUND);
+    assert_int_equal (fx_call ("registry", &self, "volunteer.list", "{}", NULL, &err),
                       ST_PERMISSION_DENIED);
-    assert_int_equal (s_count ("SELECT count (*) FROM registry.volunteers WHERE name = '冒名'"), 0);
+    snprintf (body, sizeof body, "{\"id\": \"%s\", \"status\": \"left\"}", me);
+    assert_int_equal (fx_call ("registry", &self, "volunteer.set_status", body, NULL, &err),
+                      ST_PERMISSION_DENIED);
+    snprintf (body, sizeof body, "{\"id\": \"%s\"}", other);
+    reply = fx_call_ok ("registry", &FX_SYSTEM, "volunteer.get", body);
+    assert_string_equal (fx_str (reply, "name"), "欧阳亮");
+    json_decref (reply);
     free (me);
     free (other);
 }
@@ -358,32 +308,32 @@ test_reveal (void **state)
 {
     st_error_t err;
     json_t *reply;
-    char *id = s_register (&SYSTEM, 400, "黄小梅", "431022100201");
+    char *id = s_register (&FX_SYSTEM, 400, "黄小梅", "431022100201");
     char body[256];
     snprintf (body, sizeof body, "{\"id\": \"%s\", \"reason\": \"核实保险理赔\"}", id);
-    long audits = s_count ("SELECT count (*) FROM registry.pii_reveals");
-    assert_int_equal (s_call (&STATION_A, "volunteer.reveal", body, NULL, &err),
+    long audits = fx_count ("SELECT count (*) FROM registry.pii_reveals");
+    assert_int_equal (fx_call ("registry", &STATION_A, "volunteer.reveal", body, NULL, &err),
                       ST_PERMISSION_DENIED);
-    assert_int_equal (s_call (&TOWN_B, "volunteer.reveal", body, NULL, &err), ST_NOT_FOUND);
-    assert_int_equal (s_count ("SELECT count (*) FROM registry.pii_reveals"), audits);
-    assert_int_equal (s_call (&TOWN_A, "volunteer.reveal", body, &reply, &err), ST_OK);
+    assert_int_equal (fx_call ("registry", &TOWN_B, "volunteer.reveal", body, NULL, &err),
+                      ST_NOT_FOUND);
+    assert_int_equal (fx_count ("SELECT count (*) FROM registry.pii_reveals"), audits);
+    assert_int_equal (fx_call ("registry", &TOWN_A, "volunteer.reveal", body, &reply, &err), ST_OK);
     char id_number[19];
-    test_nth_id_number (400, id_number);
-    assert_string_equal (s_str (reply, "id_number"), id_number);
-    assert_string_equal (s_str (reply, "phone"), "13800000400");
+    fx_nth_id_number (400, id_number);
+    assert_string_equal (fx_str (reply, "id_number"), id_number);
+    assert_string_equal (fx_str (reply, "phone"), "13800000400");
     json_decref (reply);
-    assert_int_equal (s_count ("SELECT count (*) FROM registry.pii_reveals WHERE actor = 'town-a'"
-                               " AND reason = '核实保险理赔'"),
+    assert_int_equal (fx_count ("SELECT count (*) FROM registry.pii_reveals WHERE actor = 'town-a'"
+                                " AND reason = '核实保险理赔'"),
                       1);
     //  The reply with plain data is never stored for replay.
-    char sql[256];
-    snprintf (sql, sizeof sql,
-              "SELECT count (*) FROM registry.rpc_replies"
-              " WHERE position (convert_to ('%s', 'UTF8') IN reply) > 0",
-              id_number);
-    assert_int_equal (s_count (sql), 0);
+    assert_int_equal (fx_count ("SELECT count (*) FROM registry.rpc_replies"
+                                " WHERE position (convert_to ('%s', 'UTF8') IN reply) > 0",
+                                id_number),
+                      0);
     snprintf (body, sizeof body, "{\"id\": \"%s\", \"reason\": \"\"}", id);
-    assert_int_equal (s_call (&TOWN_A, "volunteer.reveal", body, NULL, &err), ST_INVALID_ARGUMENT);
+    assert_int_equal (fx_call ("registry", &TOWN_A, "volunteer.reveal", body, NULL, &err),
+                      ST_INVALID_ARGUMENT);
     assert_string_equal (err.field, "reason");
     free (id);
 }
@@ -394,38 +344,40 @@ test_regions (void **state)
 {
     st_error_t err;
     json_t *reply;
-    assert_int_equal (s_call (NULL, "region.get", "{\"code\": \"431022100000\"}", &reply, &err),
-                      ST_OK);
-    assert_string_equal (s_str (reply, "level"), "township");
-    assert_string_equal (s_str (reply, "parent"), "431022000000");
+    assert_int_equal (
+        fx_call ("registry", NULL, "region.get", "{\"code\": \"431022100000\"}", &reply, &err),
+        ST_OK);
+    assert_string_equal (fx_str (reply, "level"), "township");
+    assert_string_equal (fx_str (reply, "parent"), "431022000000");
     assert_int_equal (json_array_size (json_object_get (reply, "children")), 1);
     json_decref (reply);
-    assert_int_equal (s_call (&TOWN_A, "region.create",
-                              "{\"code\": \"431022100202\", \"name\": \"玉溪镇第二村\"}", &reply,
-                              &err),
+    assert_int_equal (fx_call ("registry", &TOWN_A, "region.create",
+                               "{\"code\": \"431022100202\", \"name\": \"玉溪镇第二村\"}", &reply,
+                               &err),
                       ST_OK);
-    assert_string_equal (s_str (reply, "level"), "village");
+    assert_string_equal (fx_str (reply, "level"), "village");
     json_decref (reply);
-    long regions = s_count ("SELECT count (*) FROM registry.regions");
-    assert_int_equal (s_call (&TOWN_A, "region.create",
-                              "{\"code\": \"431022101204\", \"name\": \"别人的村\"}", NULL, &err),
+    long regions = fx_count ("SELECT count (*) FROM registry.regions");
+    assert_int_equal (fx_call ("registry", &TOWN_A, "region.create",
+                               "{\"code\": \"431022101204\", \"name\": \"别人的村\"}", NULL, &err),
                       ST_PERMISSION_DENIED);
-    assert_int_equal (s_call (&STATION_A, "region.create",
-                              "{\"code\": \"431022100203\", \"name\": \"站长的村\"}", NULL, &err),
+    assert_int_equal (fx_call ("registry", &STATION_A, "region.create",
+                               "{\"code\": \"431022100203\", \"name\": \"站长的村\"}", NULL, &err),
                       ST_PERMISSION_DENIED);
-    assert_int_equal (s_call (&SYSTEM, "region.create",
-                              "{\"code\": \"431022102001\", \"name\": \"无乡之村\"}", NULL, &err),
+    assert_int_equal (fx_call ("registry", &FX_SYSTEM, "region.create",
+                               "{\"code\": \"431022102001\", \"name\": \"无乡之村\"}", NULL, &err),
                       ST_FAILED_PRECONDITION);
-    assert_int_equal (s_call (&SYSTEM, "region.create",
-                              "{\"code\": \"431022100202\", \"name\": \"重复\"}", NULL, &err),
+    assert_int_equal (fx_call ("registry", &FX_SYSTEM, "region.create",
+                               "{\"code\": \"431022100202\", \"name\": \"重复\"}", NULL, &err),
                       ST_CONFLICT);
     assert_string_equal (err.field, "code");
-    assert_int_equal (s_call (&SYSTEM, "region.create",
-                              "{\"code\": \"431022000001\", \"name\": \"坏码\"}", NULL, &err),
+    assert_int_equal (fx_call ("registry", &FX_SYSTEM, "region.create",
+                               "{\"code\": \"431022000001\", \"name\": \"坏码\"}", NULL, &err),
                       ST_INVALID_ARGUMENT);
-    assert_int_equal (s_call (NULL, "region.get", "{\"code\": \"431022999000\"}", NULL, &err),
-                      ST_NOT_FOUND);
-    assert_int_equal (s_count ("SELECT count (*) FROM registry.regions"), regions);
+    assert_int_equal (
+        fx_call ("registry", NULL, "region.get", "{\"code\": \"431022999000\"}", NULL, &err),
+        ST_NOT_FOUND);
+    assert_int_equal (fx_count ("SELECT count (*) FROM registry.regions"), regions);
 }
 
 //  Accounts never wider than their creator's scope; sign-in checks the password, stops
@@ -435,76 +387,76 @@ test_accounts_and_login (void **state)
 {
     st_error_t err;
     json_t *reply;
-    assert_int_equal (s_call (&TOWN_A, "account.create",
-                              "{\"login\": \"yuxi.station\", \"password\": \"station pass 1\","
-                              " \"role\": \"station_admin\", \"region\": \"431022100201\"}",
-                              &reply, &err),
+    assert_int_equal (fx_call ("registry", &TOWN_A, "account.create",
+                               "{\"login\": \"yuxi.station\", \"password\": \"station pass 1\","
+                               " \"role\": \"station_admin\", \"region\": \"431022100201\"}",
+                               &reply, &err),
                       ST_OK);
-    assert_string_equal (s_str (reply, "role"), "station_admin");
+    assert_string_equal (fx_str (reply, "role"), "station_admin");
     json_decref (reply);
-    long accounts = s_count ("SELECT count (*) FROM registry.accounts");
-    assert_int_equal (s_call (&TOWN_A, "account.create",
-                              "{\"login\": \"county.boss\", \"password\": \"boss pass 12\","
-                              " \"role\": \"region_admin\", \"region\": \"431022000000\"}",
-                              NULL, &err),
+    long accounts = fx_count ("SELECT count (*) FROM registry.accounts");
+    assert_int_equal (fx_call ("registry", &TOWN_A, "account.create",
+                               "{\"login\": \"county.boss\", \"password\": \"boss pass 12\","
+                               " \"role\": \"region_admin\", \"region\": \"431022000000\"}",
+                               NULL, &err),
                       ST_PERMISSION_DENIED);
-    assert_int_equal (s_call (&STATION_A, "account.create",
-                              "{\"login\": \"another\", \"password\": \"another pass\","
-                              " \"role\": \"team_leader\", \"region\": \"431022100201\"}",
-                              NULL, &err),
+    assert_int_equal (fx_call ("registry", &STATION_A, "account.create",
+                               "{\"login\": \"another\", \"password\": \"another pass\","
+                               " \"role\": \"team_leader\", \"region\": \"431022100201\"}",
+                               NULL, &err),
                       ST_PERMISSION_DENIED);
-    assert_int_equal (s_call (&TOWN_A, "account.create",
-                              "{\"login\": \"13812345678\", \"password\": \"another pass\","
-                              " \"role\": \"team_leader\", \"region\": \"431022100201\"}",
-                              NULL, &err),
+    assert_int_equal (fx_call ("registry", &TOWN_A, "account.create",
+                               "{\"login\": \"13812345678\", \"password\": \"another pass\","
+                               " \"role\": \"team_leader\", \"region\": \"431022100201\"}",
+                               NULL, &err),
                       ST_INVALID_ARGUMENT);
     assert_string_equal (err.field, "login");
-    assert_int_equal (s_call (&TOWN_A, "account.create",
-                              "{\"login\": \"yuxi.station\", \"password\": \"another pass\","
-                              " \"role\": \"team_leader\", \"region\": \"431022100201\"}",
-                              NULL, &err),
+    assert_int_equal (fx_call ("registry", &TOWN_A, "account.create",
+                               "{\"login\": \"yuxi.station\", \"password\": \"another pass\","
+                               " \"role\": \"team_leader\", \"region\": \"431022100201\"}",
+                               NULL, &err),
                       ST_CONFLICT);
-    assert_int_equal (s_count ("SELECT count (*) FROM registry.accounts"), accounts);
+    assert_int_equal (fx_count ("SELECT count (*) FROM registry.accounts"), accounts);
 
-    assert_int_equal (s_call (NULL, "session.login",
-                              "{\"login\": \"yuxi.station\", \"password\": \"station pass 1\"}",
-                              &reply, &err),
+    assert_int_equal (fx_call ("registry", NULL, "session.login",
+                               "{\"login\": \"yuxi.station\", \"password\": \"station pass 1\"}",
+                               &reply, &err),
                       ST_OK);
-    assert_string_equal (s_str (reply, "region"), "431022100201");
+    assert_string_equal (fx_str (reply, "region"), "431022100201");
     json_decref (reply);
-    assert_int_equal (s_call (NULL, "session.login",
-                              "{\"login\": \"nobody\", \"password\": \"station pass 1\"}", NULL,
-                              &err),
+    assert_int_equal (fx_call ("registry", NULL, "session.login",
+                               "{\"login\": \"nobody\", \"password\": \"station pass 1\"}", NULL,
+                               &err),
                       ST_UNAUTHENTICATED);
     char unknown[256];
     snprintf (unknown, sizeof unknown, "%s", err.message);
     for (int i = 0; i < 5; i++) {
-        assert_int_equal (s_call (NULL, "session.login",
-                                  "{\"login\": \"yuxi.station\", \"password\": \"wrong\"}", NULL,
-                                  &err),
+        assert_int_equal (fx_call ("registry", NULL, "session.login",
+                                   "{\"login\": \"yuxi.station\", \"password\": \"wrong\"}", NULL,
+                                   &err),
                           ST_UNAUTHENTICATED);
         assert_string_equal (err.message, unknown);
     }
     //  Locked: even the right password waits.
-    assert_int_equal (s_call (NULL, "session.login",
-                              "{\"login\": \"yuxi.station\", \"password\": \"station pass 1\"}",
-                              NULL, &err),
+    assert_int_equal (fx_call ("registry", NULL, "session.login",
+                               "{\"login\": \"yuxi.station\", \"password\": \"station pass 1\"}",
+                               NULL, &err),
                       ST_RESOURCE_EXHAUSTED);
     //  A volunteer who registered with a password signs in with the phone.
     assert_int_equal (
-        s_call (NULL, "volunteer.register",
-                s_volunteer_body (500, "吴敏", "431022100201", "\"password\": \"volunteer pass\""),
-                &reply, &err),
+        fx_call ("registry", NULL, "volunteer.register",
+                 s_volunteer_body (500, "吴敏", "431022100201", "\"password\": \"volunteer pass\""),
+                 &reply, &err),
         ST_OK);
     char volunteer_id[32];
-    snprintf (volunteer_id, sizeof volunteer_id, "%s", s_str (reply, "id"));
+    snprintf (volunteer_id, sizeof volunteer_id, "%s", fx_str (reply, "id"));
     json_decref (reply);
-    assert_int_equal (s_call (NULL, "session.login",
-                              "{\"login\": \"13800000500\", \"password\": \"volunteer pass\"}",
-                              &reply, &err),
+    assert_int_equal (fx_call ("registry", NULL, "session.login",
+                               "{\"login\": \"13800000500\", \"password\": \"volunteer pass\"}",
+                               &reply, &err),
                       ST_OK);
-    assert_string_equal (s_str (reply, "role"), "volunteer");
-    assert_string_equal (s_str (reply, "volunteer_id"), volunteer_id);
+    assert_string_equal (fx_str (reply, "role"), "volunteer");
+    assert_string_equal (fx_str (reply, "volunteer_id"), volunteer_id);
     json_decref (reply);
 }
 
@@ -517,16 +469,17 @@ test_list_paging (void **state)
     for (int i = 0; i < 7; i++) {
         char name[32];
         snprintf (name, sizeof name, "翻页%d", i);
-        assert_int_equal (s_call (&SYSTEM, "volunteer.register",
-                                  s_volunteer_body (600 + i, name, "431022101203",
-                                                    i % 2 ? "\"skills\": [\"驾驶\"]" : NULL),
-                                  NULL, &err),
+        assert_int_equal (fx_call ("registry", &FX_SYSTEM, "volunteer.register",
+                                   s_volunteer_body (600 + i, name, "431022101203",
+                                                     i % 2 ? "\"skills\": [\"驾驶\"]" : NULL),
+                                   NULL, &err),
                           ST_OK);
     }
     char body[256] = "{\"region\": \"431022101000\", \"q\": \"翻页\", \"limit\": 3}";
     int seen = 0, pages = 0;
     while (true) {
-        assert_int_equal (s_call (&TOWN_B, "volunteer.list", body, &reply, &err), ST_OK);
+        assert_int_equal (fx_call ("registry", &TOWN_B, "volunteer.list", body, &reply, &err),
+                          ST_OK);
         seen += (int) json_array_size (json_object_get (reply, "items"));
         pages++;
         const char *next = json_string_value (json_object_get (reply, "next_cursor"));
@@ -542,18 +495,20 @@ test_list_paging (void **state)
     }
     assert_int_equal (seen, 7);
     assert_int_equal (pages, 3);
-    assert_int_equal (s_call (&TOWN_B, "volunteer.list",
-                              "{\"q\": \"翻页\", \"skill\": \"驾驶\", \"limit\": 100}", &reply,
-                              &err),
+    assert_int_equal (fx_call ("registry", &TOWN_B, "volunteer.list",
+                               "{\"q\": \"翻页\", \"skill\": \"驾驶\", \"limit\": 100}", &reply,
+                               &err),
                       ST_OK);
     assert_int_equal (json_array_size (json_object_get (reply, "items")), 3);
     json_decref (reply);
     //  LIKE's wildcards in q are literal.
-    assert_int_equal (s_call (&TOWN_B, "volunteer.list", "{\"q\": \"%\"}", &reply, &err), ST_OK);
+    assert_int_equal (
+        fx_call ("registry", &TOWN_B, "volunteer.list", "{\"q\": \"%\"}", &reply, &err), ST_OK);
     assert_int_equal (json_array_size (json_object_get (reply, "items")), 0);
     json_decref (reply);
-    assert_int_equal (s_call (&TOWN_B, "volunteer.list", "{\"cursor\": \"abc\"}", NULL, &err),
-                      ST_INVALID_ARGUMENT);
+    assert_int_equal (
+        fx_call ("registry", &TOWN_B, "volunteer.list", "{\"cursor\": \"abc\"}", NULL, &err),
+        ST_INVALID_ARGUMENT);
     assert_string_equal (err.field, "cursor");
 }
 
@@ -564,38 +519,38 @@ test_residents (void **state)
 {
     st_error_t err;
     json_t *reply;
-    long residents = s_count ("SELECT count (*) FROM registry.residents");
-    assert_int_equal (s_call (NULL, "resident.register",
-                              "{\"name\": \"王奶奶\", \"phone\": \"13700137000\","
-                              " \"region\": \"431022100201\", \"address\": \"一组12号\","
-                              " \"care_tags\": [\"widow\"]}",
-                              NULL, &err),
+    long residents = fx_count ("SELECT count (*) FROM registry.residents");
+    assert_int_equal (fx_call ("registry", NULL, "resident.register",
+                               "{\"name\": \"王奶奶\", \"phone\": \"13700137000\","
+                               " \"region\": \"431022100201\", \"address\": \"一组12号\","
+                               " \"care_tags\": [\"widow\"]}",
+                               NULL, &err),
                       ST_INVALID_ARGUMENT);
     assert_string_equal (err.field, "care_tags");
-    assert_int_equal (s_count ("SELECT count (*) FROM registry.residents"), residents);
-    assert_int_equal (s_call (NULL, "resident.register",
-                              "{\"name\": \"王奶奶\", \"phone\": \"13700137000\","
-                              " \"region\": \"431022100201\", \"address\": \"一组12号\","
-                              " \"care_tags\": [\"empty_nest_elderly\"],"
-                              " \"password\": \"grandma pass\"}",
-                              &reply, &err),
+    assert_int_equal (fx_count ("SELECT count (*) FROM registry.residents"), residents);
+    assert_int_equal (fx_call ("registry", NULL, "resident.register",
+                               "{\"name\": \"王奶奶\", \"phone\": \"13700137000\","
+                               " \"region\": \"431022100201\", \"address\": \"一组12号\","
+                               " \"care_tags\": [\"empty_nest_elderly\"],"
+                               " \"password\": \"grandma pass\"}",
+                               &reply, &err),
                       ST_OK);
-    assert_string_equal (s_str (reply, "phone"), "137****7000");
+    assert_string_equal (fx_str (reply, "phone"), "137****7000");
     char id[32], body[64];
-    snprintf (id, sizeof id, "%s", s_str (reply, "id"));
+    snprintf (id, sizeof id, "%s", fx_str (reply, "id"));
     json_decref (reply);
     snprintf (body, sizeof body, "{\"id\": \"%s\"}", id);
     msg_actor_t self = {.account = "grandma", .role = "resident", .resident_id = id};
-    assert_int_equal (s_call (&self, "resident.get", body, NULL, &err), ST_OK);
-    assert_int_equal (s_call (&TOWN_A, "resident.get", body, NULL, &err), ST_OK);
-    assert_int_equal (s_call (&TOWN_B, "resident.get", body, NULL, &err), ST_NOT_FOUND);
-    assert_int_equal (
-        s_count ("SELECT count (*) FROM registry.outbox WHERE topic = 'resident.registered'"), 1);
-    assert_int_equal (s_call (NULL, "session.login",
-                              "{\"login\": \"13700137000\", \"password\": \"grandma pass\"}",
-                              &reply, &err),
+    assert_int_equal (fx_call ("registry", &self, "resident.get", body, NULL, &err), ST_OK);
+    assert_int_equal (fx_call ("registry", &TOWN_A, "resident.get", body, NULL, &err), ST_OK);
+    assert_int_equal (fx_call ("registry", &TOWN_B, "resident.get", body, NULL, &err),
+                      ST_NOT_FOUND);
+    assert_int_equal (fx_events ("resident.registered", NULL), 1);
+    assert_int_equal (fx_call ("registry", NULL, "session.login",
+                               "{\"login\": \"13700137000\", \"password\": \"grandma pass\"}",
+                               &reply, &err),
                       ST_OK);
-    assert_string_equal (s_str (reply, "resident_id"), id);
+    assert_string_equal (fx_str (reply, "resident_id"), id);
     json_decref (reply);
 }
 
@@ -618,10 +573,10 @@ test_no_plain_pii_anywhere (void **state)
         " UNION ALL SELECT regexp_replace (encode (reply, 'escape'), '\\\\[0-7]{3}', ' ', 'g')"
         " FROM registry.rpc_replies) x"
         " WHERE row ~ '1[3-9][0-9]{9}' OR row ~ '[0-9]{17}[0-9X]'";
-    assert_int_equal (s_count (scan), 0);
+    assert_int_equal (fx_count ("%s", scan), 0);
     //  The scan itself finds a phone where there is one.
-    assert_int_equal (s_count ("SELECT count (*) FROM (SELECT '13800138000'::text AS row) x"
-                               " WHERE row ~ '1[3-9][0-9]{9}'"),
+    assert_int_equal (fx_count ("SELECT count (*) FROM (SELECT '13800138000'::text AS row) x"
+                                " WHERE row ~ '1[3-9][0-9]{9}'"),
                       1);
 }
 
@@ -631,8 +586,7 @@ s_import (const msg_actor_t *actor, const char *csv, size_t size, msg_import_res
           st_error_t *err)
 {
     msg_volunteer_import_t request = {.csv = {(uint8_t *) csv, size}};
-    return st_client_call (F->client, "volunteer.import", actor, NULL, &msg_volunteer_import_desc,
-                           &request, &msg_import_result_desc, result, 30000, err);
+    return fx_call_msg ("registry", actor, "volunteer.import", &request, result, err);
 }
 
 //  Bulk registration: good rows created, bad rows reported with line and field, people
@@ -644,9 +598,9 @@ test_import (void **state)
     st_error_t err;
     msg_import_result_t result;
     char good1[19], good2[19], good3[19];
-    test_nth_id_number (700, good1);
-    test_nth_id_number (701, good2);
-    test_nth_id_number (702, good3);
+    fx_nth_id_number (700, good1);
+    fx_nth_id_number (701, good2);
+    fx_nth_id_number (702, good3);
     char csv[2048];
     int size =
         snprintf (csv, sizeof csv,
@@ -659,7 +613,7 @@ test_import (void **state)
                   "6,,%s,13800000705,431022100201,,\r\n"          //  no name
                   "7,李七,%s,13800000706,431022100201,,也许\r\n", //  party member
                   good1, good2, good3, good3, good3, good3);
-    long volunteers = s_count ("SELECT count (*) FROM registry.volunteers");
+    long volunteers = fx_count ("SELECT count (*) FROM registry.volunteers");
     assert_int_equal (s_import (&TOWN_A, csv, (size_t) size, &result, &err), ST_OK);
     assert_int_equal (result.created, 2);
     assert_int_equal (result.skipped, 0);
@@ -679,21 +633,21 @@ test_import (void **state)
         assert_string_equal (result.errors.items[i].code, expected[i].code);
     }
     st_msg_clear (&msg_import_result_desc, &result);
-    assert_int_equal (s_count ("SELECT count (*) FROM registry.volunteers"), volunteers + 2);
-    assert_int_equal (s_count ("SELECT count (*) FROM registry.volunteers WHERE name = '李, 三'"
-                               " AND skills = '{驾驶,法律}'"),
+    assert_int_equal (fx_count ("SELECT count (*) FROM registry.volunteers"), volunteers + 2);
+    assert_int_equal (fx_count ("SELECT count (*) FROM registry.volunteers WHERE name = '李, 三'"
+                                " AND skills = '{驾驶,法律}'"),
                       1);
-    assert_int_equal (s_count ("SELECT count (*) FROM registry.volunteers WHERE name = '李一'"
-                               " AND party_member AND skills = '{急救,手语}'"),
+    assert_int_equal (fx_count ("SELECT count (*) FROM registry.volunteers WHERE name = '李一'"
+                                " AND party_member AND skills = '{急救,手语}'"),
                       1);
     //  The same file again: nothing new.
-    long events = s_count ("SELECT count (*) FROM registry.outbox");
+    long events = fx_count ("SELECT count (*) FROM registry.outbox");
     assert_int_equal (s_import (&TOWN_A, csv, (size_t) size, &result, &err), ST_OK);
     assert_int_equal (result.created, 0);
     assert_int_equal (result.skipped, 2);
     st_msg_clear (&msg_import_result_desc, &result);
-    assert_int_equal (s_count ("SELECT count (*) FROM registry.volunteers"), volunteers + 2);
-    assert_int_equal (s_count ("SELECT count (*) FROM registry.outbox"), events);
+    assert_int_equal (fx_count ("SELECT count (*) FROM registry.volunteers"), volunteers + 2);
+    assert_int_equal (fx_count ("SELECT count (*) FROM registry.outbox"), events);
 
     //  GBK: 姓名 is c3fb c3fb in GBK, not UTF-8.
     const char gbk[] = "\xd0\xd5\xc3\xfb,id_number,phone,region\r\n";
@@ -708,7 +662,7 @@ test_import (void **state)
     //  Volunteers and residents import nothing.
     msg_actor_t self = {.account = "v", .role = "volunteer", .volunteer_id = "1"};
     assert_int_equal (s_import (&self, csv, (size_t) size, &result, &err), ST_PERMISSION_DENIED);
-    assert_int_equal (s_count ("SELECT count (*) FROM registry.volunteers"), volunteers + 2);
+    assert_int_equal (fx_count ("SELECT count (*) FROM registry.volunteers"), volunteers + 2);
 }
 
 //  Categories are data: fifteen national ones seeded, a region admin adds a local one that
@@ -718,31 +672,33 @@ test_categories (void **state)
 {
     st_error_t err;
     json_t *reply;
-    assert_int_equal (s_call (NULL, "category.list", "{}", &reply, &err), ST_OK);
+    assert_int_equal (fx_call ("registry", NULL, "category.list", "{}", &reply, &err), ST_OK);
     assert_int_equal (json_array_size (json_object_get (reply, "items")), 15);
     json_decref (reply);
-    assert_int_equal (s_call (&TOWN_A, "category.create",
-                              "{\"code\": \"elderly_meals\", \"name\": \"助餐\"}", &reply, &err),
+    assert_int_equal (fx_call ("registry", &TOWN_A, "category.create",
+                               "{\"code\": \"elderly_meals\", \"name\": \"助餐\"}", &reply, &err),
                       ST_OK);
-    assert_string_equal (s_str (reply, "region"), "431022100000");
+    assert_string_equal (fx_str (reply, "region"), "431022100000");
     json_decref (reply);
     assert_int_equal (
-        s_call (NULL, "category.list", "{\"region\": \"431022100201\"}", &reply, &err), ST_OK);
+        fx_call ("registry", NULL, "category.list", "{\"region\": \"431022100201\"}", &reply, &err),
+        ST_OK);
     assert_int_equal (json_array_size (json_object_get (reply, "items")), 16);
     json_decref (reply);
     assert_int_equal (
-        s_call (NULL, "category.list", "{\"region\": \"431022101203\"}", &reply, &err), ST_OK);
+        fx_call ("registry", NULL, "category.list", "{\"region\": \"431022101203\"}", &reply, &err),
+        ST_OK);
     assert_int_equal (json_array_size (json_object_get (reply, "items")), 15);
     json_decref (reply);
-    assert_int_equal (s_call (&STATION_A, "category.create",
-                              "{\"code\": \"tea\", \"name\": \"茶艺\"}", NULL, &err),
+    assert_int_equal (fx_call ("registry", &STATION_A, "category.create",
+                               "{\"code\": \"tea\", \"name\": \"茶艺\"}", NULL, &err),
                       ST_PERMISSION_DENIED);
-    assert_int_equal (s_call (&TOWN_A, "category.create",
-                              "{\"code\": \"Bad Code\", \"name\": \"坏\"}", NULL, &err),
+    assert_int_equal (fx_call ("registry", &TOWN_A, "category.create",
+                               "{\"code\": \"Bad Code\", \"name\": \"坏\"}", NULL, &err),
                       ST_INVALID_ARGUMENT);
     assert_string_equal (err.field, "code");
-    assert_int_equal (s_call (&TOWN_B, "category.create",
-                              "{\"code\": \"elderly_meals\", \"name\": \"重复\"}", NULL, &err),
+    assert_int_equal (fx_call ("registry", &TOWN_B, "category.create",
+                               "{\"code\": \"elderly_meals\", \"name\": \"重复\"}", NULL, &err),
                       ST_CONFLICT);
 }
 
@@ -753,24 +709,24 @@ test_sites_and_teams (void **state)
 {
     st_error_t err;
     json_t *reply;
-    assert_int_equal (s_call (&TOWN_A, "site.create",
-                              "{\"name\": \"玉溪镇新时代文明实践所\", \"kind\": \"institute\","
-                              " \"region\": \"431022100000\", \"address\": \"镇政府一楼\","
-                              " \"opening_hours\": \"8:30-17:30\"}",
-                              &reply, &err),
+    assert_int_equal (fx_call ("registry", &TOWN_A, "site.create",
+                               "{\"name\": \"玉溪镇新时代文明实践所\", \"kind\": \"institute\","
+                               " \"region\": \"431022100000\", \"address\": \"镇政府一楼\","
+                               " \"opening_hours\": \"8:30-17:30\"}",
+                               &reply, &err),
                       ST_OK);
     char site[24];
-    snprintf (site, sizeof site, "%s", s_str (reply, "id"));
+    snprintf (site, sizeof site, "%s", fx_str (reply, "id"));
     json_decref (reply);
-    assert_int_equal (s_call (&TOWN_A, "site.create",
-                              "{\"name\": \"外站\", \"kind\": \"station\","
-                              " \"region\": \"431022101203\", \"address\": \"别处\"}",
-                              NULL, &err),
+    assert_int_equal (fx_call ("registry", &TOWN_A, "site.create",
+                               "{\"name\": \"外站\", \"kind\": \"station\","
+                               " \"region\": \"431022101203\", \"address\": \"别处\"}",
+                               NULL, &err),
                       ST_PERMISSION_DENIED);
-    assert_int_equal (s_call (&TOWN_A, "site.create",
-                              "{\"name\": \"怪站\", \"kind\": \"palace\","
-                              " \"region\": \"431022100000\", \"address\": \"某处\"}",
-                              NULL, &err),
+    assert_int_equal (fx_call ("registry", &TOWN_A, "site.create",
+                               "{\"name\": \"怪站\", \"kind\": \"palace\","
+                               " \"region\": \"431022100000\", \"address\": \"某处\"}",
+                               NULL, &err),
                       ST_INVALID_ARGUMENT);
     assert_string_equal (err.field, "kind");
 
@@ -779,59 +735,80 @@ test_sites_and_teams (void **state)
               "{\"name\": \"玉溪镇助老分队\", \"level\": \"detachment\", \"category\": \"elderly\","
               " \"region\": \"431022100000\", \"site_id\": \"%s\"}",
               site);
-    assert_int_equal (s_call (&TOWN_A, "team.create", body, &reply, &err), ST_OK);
+    assert_int_equal (fx_call ("registry", &TOWN_A, "team.create", body, &reply, &err), ST_OK);
     char team[24];
-    snprintf (team, sizeof team, "%s", s_str (reply, "id"));
+    snprintf (team, sizeof team, "%s", fx_str (reply, "id"));
     json_decref (reply);
-    assert_int_equal (s_call (&TOWN_A, "team.create",
-                              "{\"name\": \"坏队\", \"level\": \"squad\", \"category\": \"nope\","
-                              " \"region\": \"431022100000\"}",
-                              NULL, &err),
+    assert_int_equal (fx_call ("registry", &TOWN_A, "team.create",
+                               "{\"name\": \"坏队\", \"level\": \"squad\", \"category\": \"nope\","
+                               " \"region\": \"431022100000\"}",
+                               NULL, &err),
                       ST_INVALID_ARGUMENT);
     assert_string_equal (err.field, "category");
     assert_int_equal (
-        s_call (&TOWN_B, "team.create",
-                "{\"name\": \"越界\", \"level\": \"squad\", \"category\": \"elderly\","
-                " \"region\": \"431022100000\"}",
-                NULL, &err),
+        fx_call ("registry", &TOWN_B, "team.create",
+                 "{\"name\": \"越界\", \"level\": \"squad\", \"category\": \"elderly\","
+                 " \"region\": \"431022100000\"}",
+                 NULL, &err),
         ST_PERMISSION_DENIED);
 
-    char *leader = s_register (&SYSTEM, 800, "队长甲", "431022100201");
-    char *member = s_register (&SYSTEM, 801, "队员乙", "431022100201");
-    char *later = s_register (&SYSTEM, 802, "队员丙", "431022100201");
+    char *leader = s_register (&FX_SYSTEM, 800, "队长甲", "431022100201");
+    char *member = s_register (&FX_SYSTEM, 801, "队员乙", "431022100201");
+    char *later = s_register (&FX_SYSTEM, 802, "队员丙", "431022100201");
     snprintf (body, sizeof body,
               "{\"team_id\": \"%s\", \"volunteer_id\": \"%s\", \"role\": \"leader\"}", team,
               leader);
-    assert_int_equal (s_call (&TOWN_A, "team.add_member", body, NULL, &err), ST_OK);
+    assert_int_equal (fx_call ("registry", &TOWN_A, "team.add_member", body, NULL, &err), ST_OK);
     msg_actor_t as_leader = {.account = "leader", .role = "volunteer", .volunteer_id = leader};
     msg_actor_t as_member = {.account = "member", .role = "volunteer", .volunteer_id = member};
     snprintf (body, sizeof body, "{\"team_id\": \"%s\", \"volunteer_id\": \"%s\"}", team, member);
-    assert_int_equal (s_call (&as_leader, "team.add_member", body, &reply, &err), ST_OK);
+    assert_int_equal (fx_call ("registry", &as_leader, "team.add_member", body, &reply, &err),
+                      ST_OK);
     assert_int_equal (json_array_size (json_object_get (reply, "members")), 2);
     json_decref (reply);
     snprintf (body, sizeof body, "{\"team_id\": \"%s\", \"volunteer_id\": \"%s\"}", team, later);
-    assert_int_equal (s_call (&as_member, "team.add_member", body, NULL, &err),
+    assert_int_equal (fx_call ("registry", &as_member, "team.add_member", body, NULL, &err),
                       ST_PERMISSION_DENIED);
-    assert_int_equal (s_call (&TOWN_B, "team.add_member", body, NULL, &err), ST_PERMISSION_DENIED);
+    assert_int_equal (fx_call ("registry", &TOWN_B, "team.add_member", body, NULL, &err),
+                      ST_PERMISSION_DENIED);
     snprintf (body, sizeof body,
               "{\"team_id\": \"%s\", \"volunteer_id\": \"%s\", \"role\": \"boss\"}", team, later);
-    assert_int_equal (s_call (&TOWN_A, "team.add_member", body, NULL, &err), ST_INVALID_ARGUMENT);
+    assert_int_equal (fx_call ("registry", &TOWN_A, "team.add_member", body, NULL, &err),
+                      ST_INVALID_ARGUMENT);
     assert_string_equal (err.field, "role");
     snprintf (body, sizeof body, "{\"id\": \"%s\"}", team);
-    assert_int_equal (s_call (&as_member, "team.get", body, NULL, &err), ST_OK);
-    assert_int_equal (s_call (&TOWN_B, "team.get", body, NULL, &err), ST_NOT_FOUND);
+    assert_int_equal (fx_call ("registry", &as_member, "team.get", body, NULL, &err), ST_OK);
+    assert_int_equal (fx_call ("registry", &TOWN_B, "team.get", body, NULL, &err), ST_NOT_FOUND);
     snprintf (body, sizeof body, "{\"team_id\": \"%s\", \"volunteer_id\": \"%s\"}", team, member);
-    assert_int_equal (s_call (&TOWN_A, "team.remove_member", body, &reply, &err), ST_OK);
+    assert_int_equal (fx_call ("registry", &TOWN_A, "team.remove_member", body, &reply, &err),
+                      ST_OK);
     assert_int_equal (json_array_size (json_object_get (reply, "members")), 1);
     json_decref (reply);
-    assert_int_equal (s_call (&TOWN_A, "team.remove_member", body, NULL, &err), ST_NOT_FOUND);
-    assert_int_equal (
-        s_count ("SELECT count (*) FROM registry.outbox WHERE topic = 'membership.changed'"), 3);
-    assert_int_equal (
-        s_count ("SELECT count (*) FROM registry.outbox WHERE topic = 'team.created'"), 1);
+    assert_int_equal (fx_call ("registry", &TOWN_A, "team.remove_member", body, NULL, &err),
+                      ST_NOT_FOUND);
+    assert_int_equal (fx_events ("membership.changed", NULL), 3);
+    assert_int_equal (fx_events ("team.created", NULL), 1);
     free (leader);
     free (member);
     free (later);
+}
+
+//  Whether team.get, as `actor`, lists volunteer `volunteer` among team `team`'s members.
+static bool
+s_team_has (const msg_actor_t *actor, const char *team, const char *volunteer)
+{
+    char body[64];
+    snprintf (body, sizeof body, "{\"id\": \"%s\"}", team);
+    json_t *reply = fx_call_ok ("registry", actor, "team.get", body);
+    bool found = false;
+    size_t i;
+    json_t *member;
+    json_array_foreach (json_object_get (reply, "members"), i, member)
+    {
+        found = found || strcmp (fx_str (member, "volunteer_id"), volunteer) == 0;
+    }
+    json_decref (reply);
+    return found;
 }
 
 //  Transfer (转移接续): only with the volunteer's consent and by an admin of the destination;
@@ -841,54 +818,55 @@ test_transfer (void **state)
 {
     st_error_t err;
     json_t *reply;
-    char *id = s_register (&SYSTEM, 900, "迁移者", "431022100201");
-    assert_int_equal (s_call (&TOWN_A, "team.create",
-                              "{\"name\": \"旧队\", \"level\": \"squad\", \"category\": \"health\","
-                              " \"region\": \"431022100201\"}",
-                              &reply, &err),
-                      ST_OK);
+    char *id = s_register (&FX_SYSTEM, 900, "迁移者", "431022100201");
+    assert_int_equal (
+        fx_call ("registry", &TOWN_A, "team.create",
+                 "{\"name\": \"旧队\", \"level\": \"squad\", \"category\": \"health\","
+                 " \"region\": \"431022100201\"}",
+                 &reply, &err),
+        ST_OK);
     char old_team[24], new_team[24], body[256];
-    snprintf (old_team, sizeof old_team, "%s", s_str (reply, "id"));
+    snprintf (old_team, sizeof old_team, "%s", fx_str (reply, "id"));
     json_decref (reply);
-    assert_int_equal (s_call (&TOWN_B, "team.create",
-                              "{\"name\": \"新队\", \"level\": \"squad\", \"category\": \"health\","
-                              " \"region\": \"431022101203\"}",
-                              &reply, &err),
-                      ST_OK);
-    snprintf (new_team, sizeof new_team, "%s", s_str (reply, "id"));
+    assert_int_equal (
+        fx_call ("registry", &TOWN_B, "team.create",
+                 "{\"name\": \"新队\", \"level\": \"squad\", \"category\": \"health\","
+                 " \"region\": \"431022101203\"}",
+                 &reply, &err),
+        ST_OK);
+    snprintf (new_team, sizeof new_team, "%s", fx_str (reply, "id"));
     json_decref (reply);
     snprintf (body, sizeof body, "{\"team_id\": \"%s\", \"volunteer_id\": \"%s\"}", old_team, id);
-    assert_int_equal (s_call (&TOWN_A, "team.add_member", body, NULL, &err), ST_OK);
+    assert_int_equal (fx_call ("registry", &TOWN_A, "team.add_member", body, NULL, &err), ST_OK);
+    assert_true (s_team_has (&TOWN_A, old_team, id));
 
     snprintf (body, sizeof body,
               "{\"id\": \"%s\", \"region\": \"431022101203\", \"team_ids\": [\"%s\"]}", id,
               new_team);
     //  No consent yet: refused.
-    assert_int_equal (s_call (&TOWN_B, "volunteer.transfer", body, NULL, &err),
+    assert_int_equal (fx_call ("registry", &TOWN_B, "volunteer.transfer", body, NULL, &err),
                       ST_FAILED_PRECONDITION);
     msg_actor_t self = {.account = "mover", .role = "volunteer", .volunteer_id = id};
     char ask[128];
     snprintf (ask, sizeof ask, "{\"id\": \"%s\", \"region\": \"431022101203\"}", id);
-    assert_int_equal (s_call (&TOWN_A, "volunteer.request_transfer", ask, NULL, &err),
+    assert_int_equal (fx_call ("registry", &TOWN_A, "volunteer.request_transfer", ask, NULL, &err),
                       ST_PERMISSION_DENIED);
-    assert_int_equal (s_call (&self, "volunteer.request_transfer", ask, NULL, &err), ST_OK);
+    assert_int_equal (fx_call ("registry", &self, "volunteer.request_transfer", ask, NULL, &err),
+                      ST_OK);
     //  The source admin cannot pull a volunteer into another's region.
-    assert_int_equal (s_call (&TOWN_A, "volunteer.transfer", body, NULL, &err),
+    assert_int_equal (fx_call ("registry", &TOWN_A, "volunteer.transfer", body, NULL, &err),
                       ST_PERMISSION_DENIED);
-    assert_int_equal (s_call (&TOWN_B, "volunteer.transfer", body, &reply, &err), ST_OK);
-    assert_string_equal (s_str (reply, "region"), "431022101203");
-    assert_string_equal (s_str (reply, "id"), id);
+    assert_int_equal (fx_call ("registry", &TOWN_B, "volunteer.transfer", body, &reply, &err),
+                      ST_OK);
+    assert_string_equal (fx_str (reply, "region"), "431022101203");
+    assert_string_equal (fx_str (reply, "id"), id);
     json_decref (reply);
-    char sql[256];
-    snprintf (sql, sizeof sql,
-              "SELECT string_agg (team_id::text, ',') FROM registry.memberships"
-              " WHERE volunteer_id = %s",
-              id);
-    assert_string_equal (harness_sql (F->h, sql), new_team);
-    assert_int_equal (
-        s_count ("SELECT count (*) FROM registry.outbox WHERE topic = 'volunteer.transferred'"), 1);
+    //  A member of the new team now, and no longer of the old one.
+    assert_true (s_team_has (&TOWN_B, new_team, id));
+    assert_false (s_team_has (&TOWN_A, old_team, id));
+    assert_int_equal (fx_events ("volunteer.transferred", NULL), 1);
     //  The consent was used up.
-    assert_int_equal (s_call (&TOWN_B, "volunteer.transfer", body, NULL, &err),
+    assert_int_equal (fx_call ("registry", &TOWN_B, "volunteer.transfer", body, NULL, &err),
                       ST_FAILED_PRECONDITION);
     free (id);
 }
@@ -907,26 +885,21 @@ test_region_import (void **state)
                        "4310221,短码\r\n"
                        "431022100302,\r\n";
     msg_volunteer_import_t request = {.csv = {(uint8_t *) csv, sizeof csv - 1}};
-    long regions = s_count ("SELECT count (*) FROM registry.regions");
-    assert_int_equal (st_client_call (F->client, "region.import", &TOWN_A, NULL,
-                                      &msg_region_import_desc, &request, &msg_import_result_desc,
-                                      &result, 10000, &err),
+    long regions = fx_count ("SELECT count (*) FROM registry.regions");
+    assert_int_equal (fx_call_msg ("registry", &TOWN_A, "region.import", &request, &result, &err),
                       ST_OK);
     assert_int_equal (result.created, 2);
     assert_int_equal (result.errors.count, 3);
     st_msg_clear (&msg_import_result_desc, &result);
-    assert_int_equal (s_count ("SELECT count (*) FROM registry.regions"), regions + 2);
-    assert_int_equal (st_client_call (F->client, "region.import", &TOWN_A, NULL,
-                                      &msg_region_import_desc, &request, &msg_import_result_desc,
-                                      &result, 10000, &err),
+    assert_int_equal (fx_count ("SELECT count (*) FROM registry.regions"), regions + 2);
+    assert_int_equal (fx_call_msg ("registry", &TOWN_A, "region.import", &request, &result, &err),
                       ST_OK);
     assert_int_equal (result.created, 0);
     assert_int_equal (result.skipped, 2);
     st_msg_clear (&msg_import_result_desc, &result);
-    assert_int_equal (st_client_call (F->client, "region.import", &STATION_A, NULL,
-                                      &msg_region_import_desc, &request, &msg_import_result_desc,
-                                      &result, 10000, &err),
-                      ST_PERMISSION_DENIED);
+    assert_int_equal (
+        fx_call_msg ("registry", &STATION_A, "region.import", &request, &result, &err),
+        ST_PERMISSION_DENIED);
 }
 
 //  Grids (网格) below villages: a 15-digit code under its village; a volunteer's home may be
@@ -936,28 +909,30 @@ test_grids (void **state)
 {
     st_error_t err;
     json_t *reply;
-    assert_int_equal (s_call (&TOWN_A, "region.create",
-                              "{\"code\": \"431022100201001\", \"name\": \"第一网格\"}", &reply,
-                              &err),
+    assert_int_equal (fx_call ("registry", &TOWN_A, "region.create",
+                               "{\"code\": \"431022100201001\", \"name\": \"第一网格\"}", &reply,
+                               &err),
                       ST_OK);
-    assert_string_equal (s_str (reply, "level"), "grid");
-    assert_string_equal (s_str (reply, "parent"), "431022100201");
+    assert_string_equal (fx_str (reply, "level"), "grid");
+    assert_string_equal (fx_str (reply, "parent"), "431022100201");
     json_decref (reply);
-    assert_int_equal (s_call (&SYSTEM, "region.create",
-                              "{\"code\": \"431022100000001\", \"name\": \"镇的网格\"}", NULL,
-                              &err),
+    assert_int_equal (fx_call ("registry", &FX_SYSTEM, "region.create",
+                               "{\"code\": \"431022100000001\", \"name\": \"镇的网格\"}", NULL,
+                               &err),
                       ST_INVALID_ARGUMENT);
-    assert_int_equal (s_call (&SYSTEM, "region.create",
-                              "{\"code\": \"431022100201000\", \"name\": \"零网格\"}", NULL, &err),
+    assert_int_equal (fx_call ("registry", &FX_SYSTEM, "region.create",
+                               "{\"code\": \"431022100201000\", \"name\": \"零网格\"}", NULL, &err),
                       ST_INVALID_ARGUMENT);
     char *id = s_register (&TOWN_A, 1000, "网格员", "431022100201001");
     msg_actor_t village = {.account = "v-admin", .role = "station_admin", .region = "431022100201"};
-    assert_int_equal (s_call (&village, "volunteer.list", "{\"q\": \"网格员\"}", &reply, &err),
-                      ST_OK);
+    assert_int_equal (
+        fx_call ("registry", &village, "volunteer.list", "{\"q\": \"网格员\"}", &reply, &err),
+        ST_OK);
     assert_int_equal (json_array_size (json_object_get (reply, "items")), 1);
     json_decref (reply);
-    assert_int_equal (s_call (&TOWN_B, "volunteer.list", "{\"q\": \"网格员\"}", &reply, &err),
-                      ST_OK);
+    assert_int_equal (
+        fx_call ("registry", &TOWN_B, "volunteer.list", "{\"q\": \"网格员\"}", &reply, &err),
+        ST_OK);
     assert_int_equal (json_array_size (json_object_get (reply, "items")), 0);
     json_decref (reply);
     free (id);
