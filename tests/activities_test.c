@@ -7,13 +7,11 @@
 
     Worker threads use plain libpq or the rpc client and only record what they saw: cmocka is
     not thread-safe, so the main thread asserts once they are joined.  */
-#include "match_fixture.h"
+#include "fixture.h"
 #include "st_log.h"
 
 #include <jansson.h>
 #include <pthread.h>
-#include <sodium.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -23,145 +21,56 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#define WAIT_MS 15000 //  how long a wait for the relay lasts before the test fails
-#define CALL_MS 30000 //  how long one rpc call may take
-#define REGION  "431022101203"
+#define REGION "431022101203"
 
 //  ---------------------------------------------------------------------------------------
-//  Fixture: what a test started, so that the teardown can stop it even when the test failed
+//  Fixture: match alone on a database of each test's own, stopped by the teardown even when
+//  the test failed
 
-typedef struct {
-    harness_t *h;
-    st_client_t *gateway;  //  people's calls, with an actor
-    st_client_t *operator; //  events.read
-} s_fixture_t;
-
-//  Gives each test an empty fixture.
+//  Gives each test an empty slot for its fixture.
 static int
 s_setup (void **state)
 {
-    *state = calloc (1, sizeof (s_fixture_t));
-    return *state ? 0 : -1;
+    *state = NULL;
+    return 0;
 }
 
 //  Stops whatever the test started, whether it passed or failed, and drops its database.
 static int
 s_teardown (void **state)
 {
-    s_fixture_t *self = *state;
-    st_client_destroy (&self->gateway);
-    st_client_destroy (&self->operator);
-    harness_destroy (&self->h);
-    free (self);
+    fx_destroy ((fx_t **) state);
     return 0;
 }
 
-//  Starts match on a fresh database for the test `name`; returns the fixture.
-static s_fixture_t *
+//  Starts match on a fresh database for the test `name`.
+static void
 s_start (void **state, const char *name)
 {
-    s_fixture_t *self = *state;
-    self->h = harness_new (name);
-    harness_start (self->h, "match");
-    self->gateway = harness_client (self->h, "match", "gateway");
-    self->operator= harness_client (self->h, "match", "operator");
-    return self;
+    *state = fx_new (name, FX_MATCH);
 }
 
-//  ---------------------------------------------------------------------------------------
-//  Actors
-
-static const msg_actor_t SYSTEM = {.account = "operator-1", .role = "system"};
-
-//  An admin (region_admin, station_admin, team_leader) of a region.
-static msg_actor_t
-s_admin (const char *role, const char *region)
+//  Dumps a JSON body as text and releases it; the caller frees the text.
+static char *
+s_dump (json_t *body)
 {
-    return (msg_actor_t){.account = "admin-1", .role = (char *) role, .region = (char *) region};
+    char *text = json_dumps (body, 0);
+    json_decref (body);
+    return text;
 }
 
-//  ---------------------------------------------------------------------------------------
-//  Calls
-
-//  Calls a match op through the gateway as `actor` (NULL: none). The reply is zeroed first,
-//  so st_msg_clear on it is always safe. Returns the status, err filled on failure.
-static st_status_t
-s_call (s_fixture_t *self, const char *op, const msg_actor_t *actor, const st_desc_t *request_desc,
-        const void *request, const st_desc_t *reply_desc, void *reply, st_error_t *err)
+//  A string member of the i-th event of a JSON array of events ("" when absent).
+static const char *
+s_event_str (json_t *events, size_t i, const char *key)
 {
-    memset (reply, 0, reply_desc->size);
-    memset (err, 0, sizeof *err);
-    return st_client_call (self->gateway, op, actor, NULL, request_desc, request, reply_desc, reply,
-                           CALL_MS, err);
+    return fx_str (json_array_get (events, i), key);
 }
 
-//  Packs JSON as msgpack as it is, without any descriptor, so wrong types reach the service.
-static void
-s_pack_json (msgpack_packer *pk, json_t *value)
+//  An integer member of the i-th event of a JSON array of events (-1 when absent).
+static long long
+s_event_int (json_t *events, size_t i, const char *key)
 {
-    const char *key;
-    json_t *item;
-    size_t index;
-    switch (json_typeof (value)) {
-    case JSON_OBJECT:
-        msgpack_pack_map (pk, json_object_size (value));
-        json_object_foreach (value, key, item)
-        {
-            msgpack_pack_str_with_body (pk, key, strlen (key));
-            s_pack_json (pk, item);
-        }
-        break;
-    case JSON_ARRAY:
-        msgpack_pack_array (pk, json_array_size (value));
-        json_array_foreach (value, index, item) s_pack_json (pk, item);
-        break;
-    case JSON_STRING:
-        msgpack_pack_str_with_body (pk, json_string_value (value), json_string_length (value));
-        break;
-    case JSON_INTEGER:
-        msgpack_pack_int64 (pk, json_integer_value (value));
-        break;
-    case JSON_REAL:
-        msgpack_pack_double (pk, json_real_value (value));
-        break;
-    case JSON_TRUE:
-        msgpack_pack_true (pk);
-        break;
-    case JSON_FALSE:
-        msgpack_pack_false (pk);
-        break;
-    case JSON_NULL:
-        msgpack_pack_nil (pk);
-        break;
-    }
-}
-
-//  Calls an op with a body given as JSON (packed as it is) as `actor`. Returns the status
-//  of the reply, err filled on failure.
-static st_status_t
-s_call_body (s_fixture_t *self, const char *op, const msg_actor_t *actor, json_t *body,
-             st_error_t *err)
-{
-    msgpack_sbuffer buffer;
-    msgpack_sbuffer_init (&buffer);
-    msgpack_packer pk;
-    msgpack_packer_init (&pk, &buffer, msgpack_sbuffer_write);
-    s_pack_json (&pk, body);
-    uint8_t id[16];
-    randombytes_buf (id, sizeof id);
-    uint8_t *frame, *reply = NULL;
-    size_t size, reply_size;
-    st_client_envelope (op, actor, id, 0, (const uint8_t *) buffer.data, buffer.size, &frame,
-                        &size);
-    memset (err, 0, sizeof *err);
-    st_status_t rc =
-        st_client_call_raw (self->gateway, frame, size, id, CALL_MS, &reply, &reply_size, err);
-    if (rc == ST_OK)
-        rc = st_client_decode_reply (reply, reply_size, NULL, NULL, err);
-    free (reply);
-    free (frame);
-    msgpack_sbuffer_destroy (&buffer);
-    return rc;
+    return fx_int (json_array_get (events, i), key);
 }
 
 //  One bad body: the good one with `key` set to `value` (taken over; NULL leaves the key out),
@@ -173,21 +82,22 @@ typedef struct {
     const char *field;
 } s_case_t;
 
-static char *s_state (s_fixture_t *self);
+static char *s_state (void);
 
 //  Sends the good body once, which must succeed (so that each refusal is the changed field's
 //  doing), then each case as `actor`; the refused cases together must change nothing.
 static void
-s_bad_bodies (s_fixture_t *self, const char *op, const msg_actor_t *actor, const char *good,
-              s_case_t *cases, size_t count)
+s_bad_bodies (const char *op, const msg_actor_t *actor, const char *good, s_case_t *cases,
+              size_t count)
 {
     st_error_t err;
     json_t *body = json_loads (good, 0, NULL);
     assert_non_null (body);
-    if (s_call_body (self, op, actor, body, &err) != ST_OK)
+    char *text = s_dump (body);
+    if (fx_call_raw ("match", actor, op, text, NULL, &err) != ST_OK)
         fail_msg ("%s: the good body was refused: %s", op, err.message);
-    json_decref (body);
-    char *before = s_state (self);
+    free (text);
+    char *before = s_state ();
     for (size_t i = 0; i < count; i++) {
         body = json_loads (good, 0, NULL);
         if (cases[i].value)
@@ -195,13 +105,14 @@ s_bad_bodies (s_fixture_t *self, const char *op, const msg_actor_t *actor, const
         else
             json_object_del (body, cases[i].key);
         cases[i].value = NULL;
-        st_status_t rc = s_call_body (self, op, actor, body, &err);
+        text = s_dump (body);
+        st_status_t rc = fx_call_raw ("match", actor, op, text, NULL, &err);
+        free (text);
         char what[128];
         snprintf (what, sizeof what, "%s, bad case %zu (\"%s\")", op, i, cases[i].key);
-        json_decref (body);
-        mf_expect (what, rc, &err, cases[i].code, cases[i].field);
+        fx_expect (what, rc, &err, cases[i].code, cases[i].field);
     }
-    mf_unchanged (before, s_state (self), op);
+    fx_unchanged (before, s_state (), op);
 }
 
 //  A JSON string of `unit` repeated `n` times.
@@ -219,7 +130,7 @@ s_long (const char *unit, int n)
 }
 
 //  ---------------------------------------------------------------------------------------
-//  The database and the event log
+//  The database
 
 //  Writes the time `offset` seconds from now as RFC 3339 text in Beijing time.
 static void
@@ -231,96 +142,36 @@ s_time (char out[40], int64_t offset)
     strftime (out, 40, "%Y-%m-%dT%H:%M:%S+08:00", &tm);
 }
 
-//  A value of a query as an integer.
-static long long
-s_number (s_fixture_t *self, const char *format, ...)
-{
-    char sql[1024];
-    va_list args;
-    va_start (args, format);
-    vsnprintf (sql, sizeof sql, format, args);
-    va_end (args);
-    return atoll (harness_sql (self->h, sql));
-}
-
 //  Everything an op could change, as counts and a digest of every row (the outbox without
 //  the sequence numbers the relay adds later). The caller frees it.
 static char *
-s_state (s_fixture_t *self)
+s_state (void)
 {
-    return strdup (harness_sql (
-        self->h,
-        "SELECT format ('projects=%s activities=%s signups=%s wishes=%s outbox=%s replies=%s "
-        "digest=%s',"
-        " (SELECT count (*) FROM match.projects), (SELECT count (*) FROM match.activities),"
-        " (SELECT count (*) FROM match.signups), (SELECT count (*) FROM match.wishes),"
-        " (SELECT count (*) FROM match.outbox), (SELECT count (*) FROM match.rpc_replies),"
-        " (SELECT md5 (string_agg (r, ',' ORDER BY r)) FROM ("
-        "   SELECT to_jsonb (x)::text AS r FROM match.projects x"
-        "   UNION ALL SELECT to_jsonb (x)::text FROM match.activities x"
-        "   UNION ALL SELECT to_jsonb (x)::text FROM match.signups x"
-        "   UNION ALL SELECT to_jsonb (x)::text FROM match.wishes x"
-        "   UNION ALL SELECT to_jsonb (x)::text FROM match.supply x"
-        "   UNION ALL SELECT (to_jsonb (x) - 'seq')::text FROM match.outbox x) rows))"));
+    return strdup (fx_value (
+        "%s", "SELECT format ('projects=%s activities=%s signups=%s wishes=%s outbox=%s replies=%s "
+              "digest=%s',"
+              " (SELECT count (*) FROM match.projects), (SELECT count (*) FROM match.activities),"
+              " (SELECT count (*) FROM match.signups), (SELECT count (*) FROM match.wishes),"
+              " (SELECT count (*) FROM match.outbox), (SELECT count (*) FROM match.rpc_replies),"
+              " (SELECT md5 (string_agg (r, ',' ORDER BY r)) FROM ("
+              "   SELECT to_jsonb (x)::text AS r FROM match.projects x"
+              "   UNION ALL SELECT to_jsonb (x)::text FROM match.activities x"
+              "   UNION ALL SELECT to_jsonb (x)::text FROM match.signups x"
+              "   UNION ALL SELECT to_jsonb (x)::text FROM match.wishes x"
+              "   UNION ALL SELECT to_jsonb (x)::text FROM match.supply x"
+              "   UNION ALL SELECT (to_jsonb (x) - 'seq')::text FROM match.outbox x) rows))"));
 }
 
 //  Puts volunteers first .. first + count - 1 into match's supply replica, as registry's
 //  events would: skills as a text[] literal, stars, insurance as SQL ("NULL" for none).
 static void
-s_supply (s_fixture_t *self, int first, int count, const char *skills, int stars,
-          const char *insurance)
+s_supply (int first, int count, const char *skills, int stars, const char *insurance)
 {
-    char sql[1024];
-    snprintf (sql, sizeof sql,
-              "INSERT INTO match.supply (volunteer_id, name, region, skills, status,"
-              " registry_seq, stars, insurance_until)"
-              " SELECT g, '志愿者' || g, '%s', '%s', 'active', 1, %d, %s"
-              " FROM generate_series (%d, %d) g",
-              REGION, skills, stars, insurance, first, first + count - 1);
-    harness_sql (self->h, sql);
-}
-
-//  Waits until the relay has sequenced every event, reads match's log with events.read and
-//  decodes into `out` (at most `max` messages of `desc`) the bodies of the events on `topic`,
-//  in log order. Returns how many; the caller clears them.
-static size_t
-s_events (s_fixture_t *self, const char *topic, const st_desc_t *desc, void *out, size_t max)
-{
-    const char *pending = "SELECT count (*) FROM match.outbox WHERE seq IS NULL";
-    int64_t until = st_clock_ms () + WAIT_MS;
-    while (strcmp (harness_sql (self->h, pending), "0") != 0 && st_clock_ms () < until)
-        zclock_sleep (50);
-    assert_string_equal (harness_sql (self->h, pending), "0");
-    msg_events_read_t read = {.after = 0, .has_after = true, .max = 5000, .has_max = true};
-    msg_events_t events;
-    st_error_t err;
-    assert_int_equal (st_client_call (self->operator, "events.read", NULL, NULL,
-                                      &msg_events_read_desc, &read, &msg_events_desc, &events,
-                                      CALL_MS, &err),
-                      ST_OK);
-    size_t found = 0;
-    for (size_t i = 0; i < events.events.count; i++) {
-        const msg_event_t *event = &events.events.items[i];
-        if (strcmp (event->topic, topic) != 0)
-            continue;
-        assert_true (found < max);
-        assert_ptr_equal (st_proto_event (topic)->body, desc);
-        if (st_decode (desc, event->body.data, event->body.size, (char *) out + found * desc->size,
-                       &err))
-            fail_msg ("event %lld (%s) does not decode: %s", (long long) event->seq, topic,
-                      err.message);
-        found++;
-    }
-    st_msg_clear (&msg_events_desc, &events);
-    return found;
-}
-
-//  Clears `count` decoded messages of `desc` in an array.
-static void
-s_clear_all (const st_desc_t *desc, void *items, size_t count)
-{
-    for (size_t i = 0; i < count; i++)
-        st_msg_clear (desc, (char *) items + i * desc->size);
+    fx_sql ("INSERT INTO match.supply (volunteer_id, name, region, skills, status,"
+            " registry_seq, stars, insurance_until)"
+            " SELECT g, '志愿者' || g, '%s', '%s', 'active', 1, %d, %s"
+            " FROM generate_series (%d, %d) g",
+            REGION, skills, stars, insurance, first, first + count - 1);
 }
 
 //  ---------------------------------------------------------------------------------------
@@ -339,7 +190,7 @@ typedef struct {
 
 //  Creates an activity as the system; returns its id (the caller frees it).
 static char *
-s_activity (s_fixture_t *self, const char *title, const s_plan_t *plan)
+s_activity (const char *title, const s_plan_t *plan)
 {
     char starts_at[40], ends_at[40], closes_at[40];
     s_time (starts_at, 7 * 86400);
@@ -361,9 +212,7 @@ s_activity (s_fixture_t *self, const char *title, const s_plan_t *plan)
                                      .has_insurance_required = true};
     msg_activity_t activity;
     st_error_t err;
-    if (s_call (self, "activity.create", &SYSTEM, &msg_activity_create_desc, &request,
-                &msg_activity_desc, &activity, &err)
-        != ST_OK)
+    if (fx_call_msg ("match", &FX_SYSTEM, "activity.create", &request, &activity, &err) != ST_OK)
         fail_msg ("could not create an activity: %s", err.message);
     char *id = strdup (activity.id);
     st_msg_clear (&msg_activity_desc, &activity);
@@ -372,23 +221,21 @@ s_activity (s_fixture_t *self, const char *title, const s_plan_t *plan)
 
 //  activity.signup or activity.withdraw (`op`) as volunteer `volunteer`.
 static st_status_t
-s_signup (s_fixture_t *self, const char *op, const char *activity, const char *volunteer,
-          msg_signup_t *reply, st_error_t *err)
+s_signup (const char *op, const char *activity, const char *volunteer, msg_signup_t *reply,
+          st_error_t *err)
 {
-    msg_actor_t actor = mf_volunteer (volunteer);
+    msg_actor_t actor = fx_volunteer (volunteer);
     msg_activity_signup_t request = {.activity_id = (char *) activity};
-    return s_call (self, op, &actor, &msg_activity_signup_desc, &request, &msg_signup_desc, reply,
-                   err);
+    return fx_call_msg ("match", &actor, op, &request, reply, err);
 }
 
 //  Signs a volunteer up and asserts the outcome (position 0: none).
 static void
-s_signup_as (s_fixture_t *self, const char *activity, const char *volunteer, const char *status,
-             int64_t position)
+s_signup_as (const char *activity, const char *volunteer, const char *status, int64_t position)
 {
     msg_signup_t reply;
     st_error_t err;
-    if (s_signup (self, "activity.signup", activity, volunteer, &reply, &err) != ST_OK)
+    if (s_signup ("activity.signup", activity, volunteer, &reply, &err) != ST_OK)
         fail_msg ("volunteer %s could not sign up: %s", volunteer, err.message);
     assert_string_equal (reply.status, status);
     assert_string_equal (reply.volunteer_id, volunteer);
@@ -401,32 +248,28 @@ s_signup_as (s_fixture_t *self, const char *activity, const char *volunteer, con
 
 //  The activity as activity.get shows it to the system.
 static void
-s_get (s_fixture_t *self, const char *id, msg_activity_t *activity)
+s_get (const char *id, msg_activity_t *activity)
 {
     msg_activity_get_t request = {.id = (char *) id};
     st_error_t err;
-    if (s_call (self, "activity.get", &SYSTEM, &msg_activity_get_desc, &request, &msg_activity_desc,
-                activity, &err)
-        != ST_OK)
+    if (fx_call_msg ("match", &FX_SYSTEM, "activity.get", &request, activity, &err) != ST_OK)
         fail_msg ("activity.get %s: %s", id, err.message);
 }
 
 //  Asserts an activity's counts through activity.get, and that they are the sign-ups' own.
 static void
-s_assert_counts (s_fixture_t *self, const char *id, int64_t confirmed, int64_t waitlisted)
+s_assert_counts (const char *id, int64_t confirmed, int64_t waitlisted)
 {
     msg_activity_t activity;
-    s_get (self, id, &activity);
+    s_get (id, &activity);
     assert_int_equal (activity.confirmed, confirmed);
     assert_int_equal (activity.waitlisted, waitlisted);
     st_msg_clear (&msg_activity_desc, &activity);
-    assert_int_equal (s_number (self,
-                                "SELECT count (*) FROM match.signups WHERE activity_id = %s"
+    assert_int_equal (fx_count ("SELECT count (*) FROM match.signups WHERE activity_id = %s"
                                 " AND status = 'confirmed'",
                                 id),
                       confirmed);
-    assert_int_equal (s_number (self,
-                                "SELECT count (*) FROM match.signups WHERE activity_id = %s"
+    assert_int_equal (fx_count ("SELECT count (*) FROM match.signups WHERE activity_id = %s"
                                 " AND status = 'waitlisted'",
                                 id),
                       waitlisted);
@@ -439,16 +282,15 @@ s_assert_counts (s_fixture_t *self, const char *id, int64_t confirmed, int64_t w
 static void
 test_project_create (void **state)
 {
-    s_fixture_t *self = s_start (state, "act_project");
-    msg_actor_t county = s_admin ("region_admin", "431022000000");
+    s_start (state, "act_project");
+    msg_actor_t county = fx_admin ("region_admin", "431022000000");
     msg_project_create_t request = {.name = "新时代文明实践志愿服务月",
                                     .category = "文明创建",
                                     .region = "431022000000",
                                     .theme = "移风易俗"};
     msg_project_t project;
     st_error_t err;
-    assert_int_equal (s_call (self, "project.create", &county, &msg_project_create_desc, &request,
-                              &msg_project_desc, &project, &err),
+    assert_int_equal (fx_call_msg ("match", &county, "project.create", &request, &project, &err),
                       ST_OK);
     assert_string_equal (project.name, "新时代文明实践志愿服务月");
     assert_string_equal (project.category, "文明创建");
@@ -460,17 +302,15 @@ test_project_create (void **state)
     //  The system, too, and a station admin inside the county; theme is optional.
     request.theme = NULL;
     request.region = "431022101203";
-    msg_actor_t station = s_admin ("station_admin", "431022101203");
-    assert_int_equal (s_call (self, "project.create", &station, &msg_project_create_desc, &request,
-                              &msg_project_desc, &project, &err),
+    msg_actor_t station = fx_admin ("station_admin", "431022101203");
+    assert_int_equal (fx_call_msg ("match", &station, "project.create", &request, &project, &err),
                       ST_OK);
     assert_null (project.theme);
     st_msg_clear (&msg_project_desc, &project);
-    assert_int_equal (s_call (self, "project.create", &SYSTEM, &msg_project_create_desc, &request,
-                              &msg_project_desc, &project, &err),
+    assert_int_equal (fx_call_msg ("match", &FX_SYSTEM, "project.create", &request, &project, &err),
                       ST_OK);
     st_msg_clear (&msg_project_desc, &project);
-    assert_int_equal (s_number (self, "SELECT count (*) FROM match.projects"), 3);
+    assert_int_equal (fx_count ("SELECT count (*) FROM match.projects"), 3);
 
     s_case_t cases[] = {
         {"name", NULL, ST_INVALID_ARGUMENT, "name"},
@@ -488,10 +328,10 @@ test_project_create (void **state)
         {"theme", s_long ("题", 101), ST_INVALID_ARGUMENT, "theme"},
         {"theme", json_array (), ST_INVALID_ARGUMENT, "theme"},
     };
-    s_bad_bodies (self, "project.create", &county,
+    s_bad_bodies ("project.create", &county,
                   "{\"name\": \"助老服务\", \"category\": \"助老\", \"region\": \"431022000000\"}",
                   cases, sizeof cases / sizeof cases[0]);
-    char *before = s_state (self);
+    char *before = s_state ();
 
     //  Wrong actors, with a good body.
     request.region = "431022000000";
@@ -500,23 +340,22 @@ test_project_create (void **state)
         st_status_t code;
         const char *field;
     } actors[] = {
-        {mf_volunteer ("1"), ST_PERMISSION_DENIED, "actor.role"},
-        {mf_resident ("1"), ST_PERMISSION_DENIED, "actor.role"},
-        {s_admin ("region_admin", "431021000000"), ST_PERMISSION_DENIED, "region"},
-        {s_admin ("station_admin", "431022101203"), ST_PERMISSION_DENIED, "region"},
-        {s_admin ("region_admin", NULL), ST_PERMISSION_DENIED, "region"},
-        {s_admin ("region_admin", ""), ST_PERMISSION_DENIED, "region"},
-        {s_admin ("janitor", "431022000000"), ST_PERMISSION_DENIED, "actor.role"},
+        {fx_volunteer ("1"), ST_PERMISSION_DENIED, "actor.role"},
+        {fx_resident ("1"), ST_PERMISSION_DENIED, "actor.role"},
+        {fx_admin ("region_admin", "431021000000"), ST_PERMISSION_DENIED, "region"},
+        {fx_admin ("station_admin", "431022101203"), ST_PERMISSION_DENIED, "region"},
+        {fx_admin ("region_admin", NULL), ST_PERMISSION_DENIED, "region"},
+        {fx_admin ("region_admin", ""), ST_PERMISSION_DENIED, "region"},
+        {fx_admin ("janitor", "431022000000"), ST_PERMISSION_DENIED, "actor.role"},
     };
     for (size_t i = 0; i < sizeof actors / sizeof actors[0]; i++) {
-        st_status_t rc = s_call (self, "project.create", &actors[i].actor, &msg_project_create_desc,
-                                 &request, &msg_project_desc, &project, &err);
-        mf_expect (actors[i].actor.role, rc, &err, actors[i].code, actors[i].field);
+        st_status_t rc =
+            fx_call_msg ("match", &actors[i].actor, "project.create", &request, &project, &err);
+        fx_expect (actors[i].actor.role, rc, &err, actors[i].code, actors[i].field);
     }
-    st_status_t rc = s_call (self, "project.create", NULL, &msg_project_create_desc, &request,
-                             &msg_project_desc, &project, &err);
-    mf_expect ("no actor", rc, &err, ST_UNAUTHENTICATED, "actor");
-    mf_unchanged (before, s_state (self), "a refused project.create");
+    st_status_t rc = fx_call_msg ("match", NULL, "project.create", &request, &project, &err);
+    fx_expect ("no actor", rc, &err, ST_UNAUTHENTICATED, "actor");
+    fx_unchanged (before, s_state (), "a refused project.create");
 }
 
 //  ---------------------------------------------------------------------------------------
@@ -526,7 +365,7 @@ test_project_create (void **state)
 static void
 test_region_scope (void **state)
 {
-    s_fixture_t *self = s_start (state, "act_scope");
+    s_start (state, "act_scope");
     struct {
         const char *scope;  //  the admin's region
         const char *region; //  where it creates a project
@@ -554,35 +393,32 @@ test_region_scope (void **state)
         {"36030x", "360302001005", false},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        msg_actor_t admin = s_admin ("region_admin", cases[i].scope);
+        msg_actor_t admin = fx_admin ("region_admin", cases[i].scope);
         msg_project_create_t request = {
             .name = "文明实践", .category = "文明创建", .region = (char *) cases[i].region};
         msg_project_t project;
         st_error_t err;
-        st_status_t rc = s_call (self, "project.create", &admin, &msg_project_create_desc, &request,
-                                 &msg_project_desc, &project, &err);
+        st_status_t rc = fx_call_msg ("match", &admin, "project.create", &request, &project, &err);
         char what[96];
         snprintf (what, sizeof what, "scope %s acting in %s", cases[i].scope, cases[i].region);
         if (cases[i].allowed && rc != ST_OK)
             fail_msg ("%s: refused: %s", what, err.message);
         if (!cases[i].allowed)
-            mf_expect (what, rc, &err, ST_PERMISSION_DENIED, "region");
+            fx_expect (what, rc, &err, ST_PERMISSION_DENIED, "region");
         st_msg_clear (&msg_project_desc, &project);
     }
     //  supply.stats counts a subtree with the same rule.
-    harness_sql (self->h, "INSERT INTO match.supply (volunteer_id, name, region, status,"
-                          " registry_seq) VALUES (1, '甲', '360320001001', 'active', 1),"
-                          " (2, '乙', '360321001001', 'active', 1)");
+    fx_sql ("INSERT INTO match.supply (volunteer_id, name, region, status,"
+            " registry_seq) VALUES (1, '甲', '360320001001', 'active', 1),"
+            " (2, '乙', '360321001001', 'active', 1)");
     msg_supply_stats_t stats = {.region = "360320000000"};
     msg_supply_t supply;
     st_error_t err;
-    assert_int_equal (s_call (self, "supply.stats", &SYSTEM, &msg_supply_stats_desc, &stats,
-                              &msg_supply_desc, &supply, &err),
+    assert_int_equal (fx_call_msg ("match", &FX_SYSTEM, "supply.stats", &stats, &supply, &err),
                       ST_OK);
     assert_int_equal (supply.volunteers, 1);
     stats.region = "360300000000";
-    assert_int_equal (s_call (self, "supply.stats", &SYSTEM, &msg_supply_stats_desc, &stats,
-                              &msg_supply_desc, &supply, &err),
+    assert_int_equal (fx_call_msg ("match", &FX_SYSTEM, "supply.stats", &stats, &supply, &err),
                       ST_OK);
     assert_int_equal (supply.volunteers, 2);
 }
@@ -590,26 +426,38 @@ test_region_scope (void **state)
 //  ---------------------------------------------------------------------------------------
 //  activity.create and activity.get
 
-//  activity.create and activity.get: every field, times in any offset, each bad input.
-static void
-test_activity_create (void **state)
+//  Only what activity.create requires, by a team leader of the village.
+static msg_activity_create_t
+s_minimal (void)
 {
-    s_fixture_t *self = s_start (state, "act_create");
-    msg_actor_t county = s_admin ("region_admin", "431022000000");
+    return (msg_activity_create_t){.title = "垃圾分类宣传",
+                                   .category = "生态环保",
+                                   .region = REGION,
+                                   .starts_at = "2030-12-02T09:00:00+08:00",
+                                   .ends_at = "2030-12-02T10:00:00+08:00",
+                                   .capacity = 1,
+                                   .has_capacity = true,
+                                   .signup_closes_at = "2030-12-02T09:00:00+08:00"};
+}
+
+//  What the activity.create tests start from: a project of the county (into *project) and
+//  two activities of it, one with every field (times in two offsets) by the county's admin
+//  (into *full) and the minimal one by a team leader of the village (into *minimal). The
+//  caller clears the three.
+static void
+s_create_two (msg_project_t *project, msg_activity_t *full, msg_activity_t *minimal)
+{
+    msg_actor_t county = fx_admin ("region_admin", "431022000000");
     msg_project_create_t project_request = {
         .name = "一月一主题", .category = "助老", .region = "431022000000"};
-    msg_project_t project;
     st_error_t err;
-    assert_int_equal (s_call (self, "project.create", &county, &msg_project_create_desc,
-                              &project_request, &msg_project_desc, &project, &err),
-                      ST_OK);
-
-    //  Every field, times in two offsets.
+    assert_int_equal (
+        fx_call_msg ("match", &county, "project.create", &project_request, project, &err), ST_OK);
     char *skills[] = {"急救", "手语"};
     msg_activity_create_t request = {.title = "重阳节敬老院探访",
                                      .category = "助老",
                                      .theme = "孝老爱亲",
-                                     .project_id = project.id,
+                                     .project_id = project->id,
                                      .site_id = "305",
                                      .region = REGION,
                                      .starts_at = "2030-12-01T01:00:00Z",
@@ -623,10 +471,23 @@ test_activity_create (void **state)
                                      .has_skills = true,
                                      .insurance_required = true,
                                      .has_insurance_required = true};
-    msg_activity_t activity;
-    assert_int_equal (s_call (self, "activity.create", &county, &msg_activity_create_desc, &request,
-                              &msg_activity_desc, &activity, &err),
+    assert_int_equal (fx_call_msg ("match", &county, "activity.create", &request, full, &err),
                       ST_OK);
+    msg_actor_t leader = fx_admin ("team_leader", REGION);
+    msg_activity_create_t required = s_minimal ();
+    assert_int_equal (fx_call_msg ("match", &leader, "activity.create", &required, minimal, &err),
+                      ST_OK);
+}
+
+//  activity.create keeps every field given, times in any offset shown in Beijing time and
+//  stored as the instant given; what is left out takes its default.
+static void
+test_activity_create (void **state)
+{
+    s_start (state, "act_create");
+    msg_project_t project;
+    msg_activity_t activity, minimal;
+    s_create_two (&project, &activity, &minimal);
     assert_string_equal (activity.title, "重阳节敬老院探访");
     assert_string_equal (activity.category, "助老");
     assert_string_equal (activity.theme, "孝老爱亲");
@@ -646,82 +507,102 @@ test_activity_create (void **state)
     assert_int_equal (activity.waitlisted, 0);
     assert_string_equal (activity.status, "open");
     assert_null (activity.cancel_reason);
-    char *id = strdup (activity.id);
-    st_msg_clear (&msg_activity_desc, &activity);
-    //  Stored as the instant given.
-    assert_string_equal (harness_sql (self->h, "SELECT extract (epoch FROM ends_at)::text"
-                                               " FROM match.activities"),
+    //  Stored as the instant given, to the millisecond (activity.get shows whole seconds).
+    assert_string_equal (fx_value ("SELECT extract (epoch FROM ends_at)::text"
+                                   " FROM match.activities WHERE id = %s",
+                                   activity.id),
                          "1922326200.250000");
-
-    //  Only what is required, by a team leader of the village.
-    msg_actor_t leader = s_admin ("team_leader", REGION);
-    msg_activity_create_t minimal = {.title = "垃圾分类宣传",
-                                     .category = "生态环保",
-                                     .region = REGION,
-                                     .starts_at = "2030-12-02T09:00:00+08:00",
-                                     .ends_at = "2030-12-02T10:00:00+08:00",
-                                     .capacity = 1,
-                                     .has_capacity = true,
-                                     .signup_closes_at = "2030-12-02T09:00:00+08:00"};
-    assert_int_equal (s_call (self, "activity.create", &leader, &msg_activity_create_desc, &minimal,
-                              &msg_activity_desc, &activity, &err),
-                      ST_OK);
-    assert_int_equal (activity.min_stars, 0);
-    assert_false (activity.insurance_required);
-    assert_int_equal (activity.skills.count, 0);
-    assert_null (activity.theme);
-    assert_null (activity.project_id);
+    //  Only what is required: the defaults.
+    assert_int_equal (minimal.min_stars, 0);
+    assert_false (minimal.insurance_required);
+    assert_int_equal (minimal.skills.count, 0);
+    assert_null (minimal.theme);
+    assert_null (minimal.project_id);
+    st_msg_clear (&msg_activity_desc, &minimal);
     st_msg_clear (&msg_activity_desc, &activity);
+    st_msg_clear (&msg_project_desc, &project);
+}
 
-    //  activity.get: anyone signed in; admins inside their scope.
+//  activity.get: anyone signed in reads an activity; admins inside their scope only; an
+//  unknown or malformed id is not found.
+static void
+test_activity_get (void **state)
+{
+    s_start (state, "act_get");
+    msg_project_t project;
+    msg_activity_t activity, minimal;
+    s_create_two (&project, &activity, &minimal);
+    char *id = strdup (activity.id);
+    st_msg_clear (&msg_activity_desc, &minimal);
+    st_msg_clear (&msg_activity_desc, &activity);
+    st_msg_clear (&msg_project_desc, &project);
     msg_activity_get_t get = {.id = id};
-    msg_actor_t volunteer = mf_volunteer ("1");
-    assert_int_equal (s_call (self, "activity.get", &volunteer, &msg_activity_get_desc, &get,
-                              &msg_activity_desc, &activity, &err),
+    msg_actor_t volunteer = fx_volunteer ("1");
+    st_error_t err;
+    assert_int_equal (fx_call_msg ("match", &volunteer, "activity.get", &get, &activity, &err),
                       ST_OK);
     assert_string_equal (activity.id, id);
     assert_string_equal (activity.starts_at, "2030-12-01T09:00:00+08:00");
     assert_int_equal (activity.capacity, 50);
     st_msg_clear (&msg_activity_desc, &activity);
-    msg_actor_t other = s_admin ("region_admin", "431021000000");
-    st_status_t rc = s_call (self, "activity.get", &other, &msg_activity_get_desc, &get,
-                             &msg_activity_desc, &activity, &err);
-    mf_expect ("activity.get outside the scope", rc, &err, ST_PERMISSION_DENIED, "id");
+    msg_actor_t other = fx_admin ("region_admin", "431021000000");
+    st_status_t rc = fx_call_msg ("match", &other, "activity.get", &get, &activity, &err);
+    fx_expect ("activity.get outside the scope", rc, &err, ST_PERMISSION_DENIED, "id");
     get.id = "999";
-    rc = s_call (self, "activity.get", &volunteer, &msg_activity_get_desc, &get, &msg_activity_desc,
-                 &activity, &err);
-    mf_expect ("activity.get of no activity", rc, &err, ST_NOT_FOUND, "id");
+    rc = fx_call_msg ("match", &volunteer, "activity.get", &get, &activity, &err);
+    fx_expect ("activity.get of no activity", rc, &err, ST_NOT_FOUND, "id");
     get.id = "12a";
-    rc = s_call (self, "activity.get", &volunteer, &msg_activity_get_desc, &get, &msg_activity_desc,
-                 &activity, &err);
-    mf_expect ("activity.get of a malformed id", rc, &err, ST_NOT_FOUND, "id");
+    rc = fx_call_msg ("match", &volunteer, "activity.get", &get, &activity, &err);
+    fx_expect ("activity.get of a malformed id", rc, &err, ST_NOT_FOUND, "id");
     get.id = id;
-    rc = s_call (self, "activity.get", NULL, &msg_activity_get_desc, &get, &msg_activity_desc,
-                 &activity, &err);
-    mf_expect ("activity.get without an actor", rc, &err, ST_UNAUTHENTICATED, "actor");
-    json_t *body = json_pack ("{s:i}", "id", 5);
-    rc = s_call_body (self, "activity.get", &volunteer, body, &err);
-    json_decref (body);
-    mf_expect ("activity.get with an integer id", rc, &err, ST_INVALID_ARGUMENT, "id");
+    rc = fx_call_msg ("match", NULL, "activity.get", &get, &activity, &err);
+    fx_expect ("activity.get without an actor", rc, &err, ST_UNAUTHENTICATED, "actor");
+    rc = fx_call_raw ("match", &volunteer, "activity.get", "{\"id\": 5}", NULL, &err);
+    fx_expect ("activity.get with an integer id", rc, &err, ST_INVALID_ARGUMENT, "id");
+    free (id);
+}
 
-    //  The event, with what notify and ledger need.
-    msg_activity_created_t created[4];
-    assert_int_equal (s_events (self, "activity.created", &msg_activity_created_desc, created, 4),
-                      2);
-    assert_string_equal (created[0].id, id);
-    assert_string_equal (created[0].title, "重阳节敬老院探访");
-    assert_string_equal (created[0].region, REGION);
-    assert_string_equal (created[0].starts_at, "2030-12-01T09:00:00+08:00");
-    assert_string_equal (created[0].ends_at, "2030-12-01T11:30:00+08:00");
-    assert_string_equal (created[0].signup_closes_at, "2030-11-30T18:00:00+08:00");
-    assert_string_equal (created[0].project_id, project.id);
-    assert_int_equal (created[0].capacity, 50);
-    assert_int_equal (created[0].min_stars, 2);
-    assert_int_equal (created[0].skills.count, 2);
-    assert_true (created[0].insurance_required);
-    assert_string_equal (created[1].title, "垃圾分类宣传");
-    s_clear_all (&msg_activity_created_desc, created, 2);
+//  Each activity created is an activity.created event, with what notify and ledger need.
+static void
+test_activity_created_event (void **state)
+{
+    s_start (state, "act_created");
+    msg_project_t project;
+    msg_activity_t activity, minimal;
+    s_create_two (&project, &activity, &minimal);
+    json_t *created = fx_events_read ("activity.created");
+    assert_int_equal (json_array_size (created), 2);
+    json_t *first = json_array_get (created, 0);
+    assert_string_equal (fx_str (first, "id"), activity.id);
+    assert_string_equal (fx_str (first, "title"), "重阳节敬老院探访");
+    assert_string_equal (fx_str (first, "region"), REGION);
+    assert_string_equal (fx_str (first, "starts_at"), "2030-12-01T09:00:00+08:00");
+    assert_string_equal (fx_str (first, "ends_at"), "2030-12-01T11:30:00+08:00");
+    assert_string_equal (fx_str (first, "signup_closes_at"), "2030-11-30T18:00:00+08:00");
+    assert_string_equal (fx_str (first, "project_id"), project.id);
+    assert_int_equal (fx_int (first, "capacity"), 50);
+    assert_int_equal (fx_int (first, "min_stars"), 2);
+    assert_int_equal (json_array_size (json_object_get (first, "skills")), 2);
+    assert_true (json_is_true (json_object_get (first, "insurance_required")));
+    assert_string_equal (s_event_str (created, 1, "title"), "垃圾分类宣传");
+    json_decref (created);
+    st_msg_clear (&msg_activity_desc, &minimal);
+    st_msg_clear (&msg_activity_desc, &activity);
+    st_msg_clear (&msg_project_desc, &project);
+}
 
+//  Each bad activity.create body is answered with the field named, and wrong actors are
+//  refused; none of them changes anything.
+static void
+test_activity_create_refused (void **state)
+{
+    s_start (state, "act_refused");
+    msg_project_t project;
+    msg_activity_t activity, minimal;
+    s_create_two (&project, &activity, &minimal);
+    st_msg_clear (&msg_activity_desc, &minimal);
+    st_msg_clear (&msg_activity_desc, &activity);
+    msg_actor_t county = fx_admin ("region_admin", "431022000000");
     //  Bad bodies, each answered with the field named; the good one creates a third.
     s_case_t cases[] = {
         {"title", NULL, ST_INVALID_ARGUMENT, "title"},
@@ -787,32 +668,32 @@ test_activity_create (void **state)
               " \"ends_at\": \"2030-12-01T11:00:00+08:00\", \"capacity\": 10,"
               " \"signup_closes_at\": \"2030-12-01T09:00:00+08:00\", \"project_id\": \"%s\"}",
               REGION, project.id);
-    s_bad_bodies (self, "activity.create", &county, good, cases, sizeof cases / sizeof cases[0]);
-    assert_int_equal (s_number (self, "SELECT count (*) FROM match.activities"), 3);
+    s_bad_bodies ("activity.create", &county, good, cases, sizeof cases / sizeof cases[0]);
+    assert_int_equal (fx_count ("SELECT count (*) FROM match.activities"), 3);
 
     //  Wrong actors with a good body.
-    char *before = s_state (self);
+    char *before = s_state ();
     struct {
         msg_actor_t actor;
         st_status_t code;
         const char *field;
     } actors[] = {
-        {mf_volunteer ("1"), ST_PERMISSION_DENIED, "actor.role"},
-        {mf_resident ("1"), ST_PERMISSION_DENIED, "actor.role"},
-        {s_admin ("region_admin", "431021000000"), ST_PERMISSION_DENIED, "region"},
-        {s_admin ("team_leader", "431022101204"), ST_PERMISSION_DENIED, "region"},
+        {fx_volunteer ("1"), ST_PERMISSION_DENIED, "actor.role"},
+        {fx_resident ("1"), ST_PERMISSION_DENIED, "actor.role"},
+        {fx_admin ("region_admin", "431021000000"), ST_PERMISSION_DENIED, "region"},
+        {fx_admin ("team_leader", "431022101204"), ST_PERMISSION_DENIED, "region"},
     };
+    msg_activity_create_t required = s_minimal ();
+    st_error_t err;
     for (size_t i = 0; i < sizeof actors / sizeof actors[0]; i++) {
-        rc = s_call (self, "activity.create", &actors[i].actor, &msg_activity_create_desc, &minimal,
-                     &msg_activity_desc, &activity, &err);
-        mf_expect (actors[i].actor.role, rc, &err, actors[i].code, actors[i].field);
+        st_status_t rc =
+            fx_call_msg ("match", &actors[i].actor, "activity.create", &required, &activity, &err);
+        fx_expect (actors[i].actor.role, rc, &err, actors[i].code, actors[i].field);
     }
-    rc = s_call (self, "activity.create", NULL, &msg_activity_create_desc, &minimal,
-                 &msg_activity_desc, &activity, &err);
-    mf_expect ("no actor", rc, &err, ST_UNAUTHENTICATED, "actor");
-    mf_unchanged (before, s_state (self), "a refused activity.create");
+    st_status_t rc = fx_call_msg ("match", NULL, "activity.create", &required, &activity, &err);
+    fx_expect ("no actor", rc, &err, ST_UNAUTHENTICATED, "actor");
+    fx_unchanged (before, s_state (), "a refused activity.create");
     st_msg_clear (&msg_project_desc, &project);
-    free (id);
 }
 
 //  ---------------------------------------------------------------------------------------
@@ -825,19 +706,19 @@ test_activity_create (void **state)
 static void
 test_update_activity (void **state)
 {
-    s_fixture_t *self = s_start (state, "act_update");
-    s_supply (self, 1, 5, "{}", 0, "NULL");
+    s_start (state, "act_update");
+    s_supply (1, 5, "{}", 0, "NULL");
     s_plan_t plan = {.capacity = 2, .closes_in = 6 * 86400};
-    char *id = s_activity (self, "社区义诊", &plan);
+    char *id = s_activity ("社区义诊", &plan);
     for (int v = 1; v <= 5; v++) {
         char volunteer[4];
         snprintf (volunteer, sizeof volunteer, "%d", v);
-        s_signup_as (self, id, volunteer, v <= 2 ? "confirmed" : "waitlisted", v <= 2 ? 0 : v - 2);
+        s_signup_as (id, volunteer, v <= 2 ? "confirmed" : "waitlisted", v <= 2 ? 0 : v - 2);
     }
     msg_activity_t activity;
     st_error_t err;
-    msg_actor_t township = s_admin ("region_admin", "431022101000");
-    char *before = s_state (self);
+    msg_actor_t township = fx_admin ("region_admin", "431022101000");
+    char *before = s_state ();
     struct {
         const char *what;
         const char *body;
@@ -856,17 +737,17 @@ test_update_activity (void **state)
         {"a capacity of zero", "{\"capacity\": 0}", &township, ST_INVALID_ARGUMENT, "capacity"},
         {"another county's admin", "{\"capacity\": 9}", NULL, ST_PERMISSION_DENIED, "id"},
     };
-    msg_actor_t stranger = s_admin ("region_admin", "431021000000");
+    msg_actor_t stranger = fx_admin ("region_admin", "431021000000");
     for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
-        json_error_t parsed;
-        json_t *body = json_loads (refused[i].body, 0, &parsed);
+        json_t *body = json_loads (refused[i].body, 0, NULL);
         json_object_set_new (body, "id", json_string (id));
-        st_status_t rc = s_call_body (self, "activity.update",
-                                      refused[i].actor ? refused[i].actor : &stranger, body, &err);
-        json_decref (body);
-        mf_expect (refused[i].what, rc, &err, refused[i].code, refused[i].field);
+        char *text = s_dump (body);
+        st_status_t rc = fx_call_raw ("match", refused[i].actor ? refused[i].actor : &stranger,
+                                      "activity.update", text, NULL, &err);
+        free (text);
+        fx_expect (refused[i].what, rc, &err, refused[i].code, refused[i].field);
     }
-    mf_unchanged (before, s_state (self), "a refused activity.update");
+    fx_unchanged (before, s_state (), "a refused activity.update");
 
     //  Two more places and a new place: volunteers 3 and 4 move up, 5 stays first in line.
     msg_activity_update_t update = {.id = id,
@@ -877,8 +758,7 @@ test_update_activity (void **state)
                                     .lon = 112.95,
                                     .has_lon = true,
                                     .reason = "场地扩大"};
-    assert_int_equal (s_call (self, "activity.update", &township, &msg_activity_update_desc,
-                              &update, &msg_activity_desc, &activity, &err),
+    assert_int_equal (fx_call_msg ("match", &township, "activity.update", &update, &activity, &err),
                       ST_OK);
     assert_int_equal (activity.capacity, 4);
     assert_int_equal (activity.confirmed, 4);
@@ -886,50 +766,50 @@ test_update_activity (void **state)
     assert_string_equal (activity.title, "社区义诊");
     assert_true (activity.has_lat && activity.lat == 25.40);
     st_msg_clear (&msg_activity_desc, &activity);
-    s_assert_counts (self, id, 4, 1);
-    assert_string_equal (harness_sql (self->h, "SELECT string_agg (volunteer_id::text || ':' ||"
-                                               " status, ' ' ORDER BY arrival)"
-                                               " FROM match.signups"),
+    s_assert_counts (id, 4, 1);
+    assert_string_equal (fx_value ("SELECT string_agg (volunteer_id::text || ':' ||"
+                                   " status, ' ' ORDER BY arrival)"
+                                   " FROM match.signups"),
                          "1:confirmed 2:confirmed 3:confirmed 4:confirmed 5:waitlisted");
-    msg_signup_event_t promoted[4];
-    size_t n = s_events (self, "signup.promoted", &msg_signup_event_desc, promoted, 4);
-    assert_int_equal (n, 2);
-    assert_string_equal (promoted[0].volunteer_id, "3");
-    assert_string_equal (promoted[1].volunteer_id, "4");
-    s_clear_all (&msg_signup_event_desc, promoted, n);
-    msg_activity_changed_t changed[2];
-    assert_int_equal (s_events (self, "activity.changed", &msg_activity_changed_desc, changed, 2),
-                      1);
-    assert_int_equal (changed[0].changed.count, 2);
-    assert_string_equal (changed[0].changed.items[0], "capacity");
-    assert_string_equal (changed[0].changed.items[1], "place");
-    assert_string_equal (changed[0].reason, "场地扩大");
-    assert_int_equal (changed[0].confirmed, 4);
-    s_clear_all (&msg_activity_changed_desc, changed, 1);
+    json_t *promoted = fx_events_read ("signup.promoted");
+    assert_int_equal (json_array_size (promoted), 2);
+    assert_string_equal (fx_str (json_array_get (promoted, 0), "volunteer_id"), "3");
+    assert_string_equal (fx_str (json_array_get (promoted, 1), "volunteer_id"), "4");
+    json_decref (promoted);
+    json_t *changed = fx_events_read ("activity.changed");
+    assert_int_equal (json_array_size (changed), 1);
+    json_t *fields = json_object_get (json_array_get (changed, 0), "changed");
+    assert_int_equal (json_array_size (fields), 2);
+    assert_string_equal (json_string_value (json_array_get (fields, 0)), "capacity");
+    assert_string_equal (json_string_value (json_array_get (fields, 1)), "place");
+    assert_string_equal (fx_str (json_array_get (changed, 0), "reason"), "场地扩大");
+    assert_int_equal (fx_int (json_array_get (changed, 0), "confirmed"), 4);
+    json_decref (changed);
 
     //  A new title only: the times stay.
     char starts_before[64];
-    snprintf (starts_before, sizeof starts_before, "%s",
-              harness_sql (self->h, "SELECT starts_at FROM match.activities"));
+    s_get (id, &activity);
+    snprintf (starts_before, sizeof starts_before, "%s", activity.starts_at);
+    st_msg_clear (&msg_activity_desc, &activity);
     msg_activity_update_t rename = {.id = id, .title = "社区义诊 (二期)"};
-    assert_int_equal (s_call (self, "activity.update", &township, &msg_activity_update_desc,
-                              &rename, &msg_activity_desc, &activity, &err),
+    assert_int_equal (fx_call_msg ("match", &township, "activity.update", &rename, &activity, &err),
                       ST_OK);
     assert_string_equal (activity.title, "社区义诊 (二期)");
     assert_int_equal (activity.capacity, 4);
+    assert_string_equal (activity.starts_at, starts_before);
     st_msg_clear (&msg_activity_desc, &activity);
-    assert_string_equal (harness_sql (self->h, "SELECT starts_at FROM match.activities"),
-                         starts_before);
+    s_get (id, &activity);
+    assert_string_equal (activity.starts_at, starts_before);
+    st_msg_clear (&msg_activity_desc, &activity);
 
     //  Started, it can no longer change.
-    harness_sql (self->h, "UPDATE match.activities SET signup_closes_at = now () - interval '2 h',"
-                          " starts_at = now () - interval '1 hour'");
-    before = s_state (self);
-    assert_int_equal (s_call (self, "activity.update", &township, &msg_activity_update_desc,
-                              &rename, &msg_activity_desc, &activity, &err),
+    fx_sql ("UPDATE match.activities SET signup_closes_at = now () - interval '2 h',"
+            " starts_at = now () - interval '1 hour'");
+    before = s_state ();
+    assert_int_equal (fx_call_msg ("match", &township, "activity.update", &rename, &activity, &err),
                       ST_FAILED_PRECONDITION);
     assert_string_equal (err.field, "starts_at");
-    mf_unchanged (before, s_state (self), "updating a started activity");
+    fx_unchanged (before, s_state (), "updating a started activity");
     free (id);
 }
 
@@ -940,14 +820,14 @@ test_update_activity (void **state)
 static void
 test_signup_rules (void **state)
 {
-    s_fixture_t *self = s_start (state, "act_rules");
-    s_supply (self, 1, 1, "{急救,手语,驾驶}", 3, "current_date + 365");
-    s_supply (self, 2, 1, "{急救}", 3, "current_date + 365");
-    s_supply (self, 3, 1, "{急救,手语}", 1, "current_date + 365");
-    s_supply (self, 4, 1, "{急救,手语}", 3, "NULL");
-    s_supply (self, 5, 1, "{急救,手语}", 3, "current_date");
-    s_supply (self, 6, 1, "{急救,手语}", 3, "current_date + 365");
-    harness_sql (self->h, "UPDATE match.supply SET status = 'suspended' WHERE volunteer_id = 6");
+    s_start (state, "act_rules");
+    s_supply (1, 1, "{急救,手语,驾驶}", 3, "current_date + 365");
+    s_supply (2, 1, "{急救}", 3, "current_date + 365");
+    s_supply (3, 1, "{急救,手语}", 1, "current_date + 365");
+    s_supply (4, 1, "{急救,手语}", 3, "NULL");
+    s_supply (5, 1, "{急救,手语}", 3, "current_date");
+    s_supply (6, 1, "{急救,手语}", 3, "current_date + 365");
+    fx_sql ("UPDATE match.supply SET status = 'suspended' WHERE volunteer_id = 6");
     char *skills[] = {"急救", "手语"};
     s_plan_t plan = {.capacity = 10,
                      .min_stars = 2,
@@ -955,17 +835,16 @@ test_signup_rules (void **state)
                      .skill_count = 2,
                      .insurance = true,
                      .closes_in = 6 * 86400};
-    char *open = s_activity (self, "应急救护培训", &plan);
+    char *open = s_activity ("应急救护培训", &plan);
     s_plan_t plain = {.capacity = 10, .closes_in = -3600};
-    char *closed = s_activity (self, "报名已截止的活动", &plain);
+    char *closed = s_activity ("报名已截止的活动", &plain);
     plain.closes_in = 6 * 86400;
-    char *cancelled = s_activity (self, "取消的活动", &plain);
+    char *cancelled = s_activity ("取消的活动", &plain);
     msg_activity_cancel_t cancel = {.id = cancelled};
     msg_activity_t activity;
     st_error_t err;
-    assert_int_equal (s_call (self, "activity.cancel", &SYSTEM, &msg_activity_cancel_desc, &cancel,
-                              &msg_activity_desc, &activity, &err),
-                      ST_OK);
+    assert_int_equal (
+        fx_call_msg ("match", &FX_SYSTEM, "activity.cancel", &cancel, &activity, &err), ST_OK);
     st_msg_clear (&msg_activity_desc, &activity);
 
     //  Volunteer 5's insurance ends the day before the activity does.
@@ -975,9 +854,9 @@ test_signup_rules (void **state)
               " 'Asia/Shanghai')::date - 1 FROM match.activities WHERE id = %s)"
               " WHERE volunteer_id = 5",
               open);
-    harness_sql (self->h, sql);
-    s_signup_as (self, open, "1", "confirmed", 0);
-    char *before = s_state (self);
+    fx_sql ("%s", sql);
+    s_signup_as (open, "1", "confirmed", 0);
+    char *before = s_state ();
     msg_signup_t reply;
     struct {
         const char *activity;
@@ -986,39 +865,37 @@ test_signup_rules (void **state)
         const char *field;
         const char *says; //  what the message must mention
     } cases[] = {
-        {open, mf_volunteer ("1"), ST_CONFLICT, "activity_id", "already signed up"},
-        {open, mf_volunteer ("2"), ST_FAILED_PRECONDITION, "skills", "手语"},
-        {open, mf_volunteer ("3"), ST_FAILED_PRECONDITION, "min_stars", "stars"},
-        {open, mf_volunteer ("4"), ST_FAILED_PRECONDITION, "insurance_required", "none"},
-        {open, mf_volunteer ("5"), ST_FAILED_PRECONDITION, "insurance_required", "until"},
-        {open, mf_volunteer ("6"), ST_FAILED_PRECONDITION, "actor.volunteer_id", "suspended"},
-        {open, mf_volunteer ("99"), ST_FAILED_PRECONDITION, "actor.volunteer_id", "not known"},
-        {closed, mf_volunteer ("1"), ST_FAILED_PRECONDITION, "signup_closes_at", "closed"},
-        {cancelled, mf_volunteer ("1"), ST_FAILED_PRECONDITION, "status", "cancelled"},
-        {"999", mf_volunteer ("1"), ST_NOT_FOUND, "activity_id", "999"},
-        {"abc", mf_volunteer ("1"), ST_NOT_FOUND, "activity_id", "abc"},
-        {open, mf_resident ("1"), ST_PERMISSION_DENIED, "actor.role", "resident"},
-        {open, s_admin ("region_admin", "431022000000"), ST_PERMISSION_DENIED, "actor.role", ""},
-        {open, mf_volunteer (NULL), ST_INVALID_ARGUMENT, "actor.volunteer_id", ""},
-        {open, mf_volunteer ("v7"), ST_INVALID_ARGUMENT, "actor.volunteer_id", ""},
-        {open, SYSTEM, ST_INVALID_ARGUMENT, "actor.volunteer_id", ""},
+        {open, fx_volunteer ("1"), ST_CONFLICT, "activity_id", "already signed up"},
+        {open, fx_volunteer ("2"), ST_FAILED_PRECONDITION, "skills", "手语"},
+        {open, fx_volunteer ("3"), ST_FAILED_PRECONDITION, "min_stars", "stars"},
+        {open, fx_volunteer ("4"), ST_FAILED_PRECONDITION, "insurance_required", "none"},
+        {open, fx_volunteer ("5"), ST_FAILED_PRECONDITION, "insurance_required", "until"},
+        {open, fx_volunteer ("6"), ST_FAILED_PRECONDITION, "actor.volunteer_id", "suspended"},
+        {open, fx_volunteer ("99"), ST_FAILED_PRECONDITION, "actor.volunteer_id", "not known"},
+        {closed, fx_volunteer ("1"), ST_FAILED_PRECONDITION, "signup_closes_at", "closed"},
+        {cancelled, fx_volunteer ("1"), ST_FAILED_PRECONDITION, "status", "cancelled"},
+        {"999", fx_volunteer ("1"), ST_NOT_FOUND, "activity_id", "999"},
+        {"abc", fx_volunteer ("1"), ST_NOT_FOUND, "activity_id", "abc"},
+        {open, fx_resident ("1"), ST_PERMISSION_DENIED, "actor.role", "resident"},
+        {open, fx_admin ("region_admin", "431022000000"), ST_PERMISSION_DENIED, "actor.role", ""},
+        {open, fx_volunteer (NULL), ST_INVALID_ARGUMENT, "actor.volunteer_id", ""},
+        {open, fx_volunteer ("v7"), ST_INVALID_ARGUMENT, "actor.volunteer_id", ""},
+        {open, FX_SYSTEM, ST_INVALID_ARGUMENT, "actor.volunteer_id", ""},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         msg_activity_signup_t request = {.activity_id = (char *) cases[i].activity};
         st_status_t rc =
-            s_call (self, "activity.signup", &cases[i].actor, &msg_activity_signup_desc, &request,
-                    &msg_signup_desc, &reply, &err);
+            fx_call_msg ("match", &cases[i].actor, "activity.signup", &request, &reply, &err);
         char what[64];
         snprintf (what, sizeof what, "sign-up case %zu", i);
-        mf_expect (what, rc, &err, cases[i].code, cases[i].field);
+        fx_expect (what, rc, &err, cases[i].code, cases[i].field);
         if (!strstr (err.message, cases[i].says))
             fail_msg ("%s: \"%s\" does not say \"%s\"", what, err.message, cases[i].says);
     }
     msg_activity_signup_t request = {.activity_id = open};
-    st_status_t rc = s_call (self, "activity.signup", NULL, &msg_activity_signup_desc, &request,
-                             &msg_signup_desc, &reply, &err);
-    mf_expect ("no actor", rc, &err, ST_UNAUTHENTICATED, "actor");
-    msg_actor_t v2 = mf_volunteer ("2");
+    st_status_t rc = fx_call_msg ("match", NULL, "activity.signup", &request, &reply, &err);
+    fx_expect ("no actor", rc, &err, ST_UNAUTHENTICATED, "actor");
+    msg_actor_t v2 = fx_volunteer ("2");
     s_case_t bodies[] = {
         {"activity_id", NULL, ST_INVALID_ARGUMENT, "activity_id"},
         {"activity_id", json_integer (1), ST_INVALID_ARGUMENT, "activity_id"},
@@ -1031,35 +908,36 @@ test_signup_rules (void **state)
             json_object_set_new (body, "activity_id", bodies[i].value);
         else
             json_object_del (body, "activity_id");
-        rc = s_call_body (self, "activity.signup", &v2, body, &err);
-        json_decref (body);
-        mf_expect ("a bad sign-up body", rc, &err, bodies[i].code, bodies[i].field);
+        char *text = s_dump (body);
+        rc = fx_call_raw ("match", &v2, "activity.signup", text, NULL, &err);
+        free (text);
+        fx_expect ("a bad sign-up body", rc, &err, bodies[i].code, bodies[i].field);
     }
     //  Withdrawing what one never signed up for.
-    rc = s_signup (self, "activity.withdraw", open, "2", &reply, &err);
-    mf_expect ("withdraw without a sign-up", rc, &err, ST_NOT_FOUND, "activity_id");
-    rc = s_signup (self, "activity.withdraw", "999", "1", &reply, &err);
-    mf_expect ("withdraw from no activity", rc, &err, ST_NOT_FOUND, "activity_id");
-    rc = s_signup (self, "activity.withdraw", closed, "1", &reply, &err);
-    mf_expect ("withdraw from another activity", rc, &err, ST_NOT_FOUND, "activity_id");
-    mf_unchanged (before, s_state (self), "a refused sign-up");
-    s_assert_counts (self, open, 1, 0);
+    rc = s_signup ("activity.withdraw", open, "2", &reply, &err);
+    fx_expect ("withdraw without a sign-up", rc, &err, ST_NOT_FOUND, "activity_id");
+    rc = s_signup ("activity.withdraw", "999", "1", &reply, &err);
+    fx_expect ("withdraw from no activity", rc, &err, ST_NOT_FOUND, "activity_id");
+    rc = s_signup ("activity.withdraw", closed, "1", &reply, &err);
+    fx_expect ("withdraw from another activity", rc, &err, ST_NOT_FOUND, "activity_id");
+    fx_unchanged (before, s_state (), "a refused sign-up");
+    s_assert_counts (open, 1, 0);
 
     //  The checks hold exactly at their edges: the stars asked for, insurance through the
     //  activity's last day, every skill.
-    harness_sql (self->h, "UPDATE match.supply SET stars = 2 WHERE volunteer_id = 3");
-    s_signup_as (self, open, "3", "confirmed", 0);
+    fx_sql ("UPDATE match.supply SET stars = 2 WHERE volunteer_id = 3");
+    s_signup_as (open, "3", "confirmed", 0);
     snprintf (sql, sizeof sql,
               "UPDATE match.supply SET insurance_until = (SELECT (ends_at AT TIME ZONE"
               " 'Asia/Shanghai')::date FROM match.activities WHERE id = %s)"
               " WHERE volunteer_id IN (4, 5)",
               open);
-    harness_sql (self->h, sql);
-    s_signup_as (self, open, "4", "confirmed", 0);
-    s_signup_as (self, open, "5", "confirmed", 0);
-    harness_sql (self->h, "UPDATE match.supply SET skills = '{急救,手语}' WHERE volunteer_id = 2");
-    s_signup_as (self, open, "2", "confirmed", 0);
-    s_assert_counts (self, open, 5, 0);
+    fx_sql ("%s", sql);
+    s_signup_as (open, "4", "confirmed", 0);
+    s_signup_as (open, "5", "confirmed", 0);
+    fx_sql ("UPDATE match.supply SET skills = '{急救,手语}' WHERE volunteer_id = 2");
+    s_signup_as (open, "2", "confirmed", 0);
+    s_assert_counts (open, 5, 0);
     free (open);
     free (closed);
     free (cancelled);
@@ -1072,96 +950,93 @@ test_signup_rules (void **state)
 static void
 test_waitlist_and_withdraw (void **state)
 {
-    s_fixture_t *self = s_start (state, "act_waitlist");
-    s_supply (self, 1, 6, "{}", 0, "NULL");
+    s_start (state, "act_waitlist");
+    s_supply (1, 6, "{}", 0, "NULL");
     s_plan_t plan = {.capacity = 2, .closes_in = 6 * 86400};
-    char *id = s_activity (self, "社区义诊", &plan);
-    s_signup_as (self, id, "1", "confirmed", 0);
-    s_signup_as (self, id, "2", "confirmed", 0);
-    s_signup_as (self, id, "3", "waitlisted", 1);
-    s_signup_as (self, id, "4", "waitlisted", 2);
-    s_signup_as (self, id, "5", "waitlisted", 3);
-    s_assert_counts (self, id, 2, 3);
+    char *id = s_activity ("社区义诊", &plan);
+    s_signup_as (id, "1", "confirmed", 0);
+    s_signup_as (id, "2", "confirmed", 0);
+    s_signup_as (id, "3", "waitlisted", 1);
+    s_signup_as (id, "4", "waitlisted", 2);
+    s_signup_as (id, "5", "waitlisted", 3);
+    s_assert_counts (id, 2, 3);
 
     //  A waitlisted volunteer leaves: nobody moves up, those behind move forward.
     msg_signup_t reply;
     st_error_t err;
-    assert_int_equal (s_signup (self, "activity.withdraw", id, "4", &reply, &err), ST_OK);
+    assert_int_equal (s_signup ("activity.withdraw", id, "4", &reply, &err), ST_OK);
     assert_string_equal (reply.status, "cancelled");
     st_msg_clear (&msg_signup_desc, &reply);
-    s_assert_counts (self, id, 2, 2);
+    s_assert_counts (id, 2, 2);
     //  A confirmed one leaves: the first on the waitlist takes the place.
-    assert_int_equal (s_signup (self, "activity.withdraw", id, "1", &reply, &err), ST_OK);
+    assert_int_equal (s_signup ("activity.withdraw", id, "1", &reply, &err), ST_OK);
     st_msg_clear (&msg_signup_desc, &reply);
-    s_assert_counts (self, id, 2, 1);
-    assert_string_equal (harness_sql (self->h, "SELECT string_agg (volunteer_id::text || ':' ||"
-                                               " status, ' ' ORDER BY arrival)"
-                                               " FROM match.signups"),
+    s_assert_counts (id, 2, 1);
+    assert_string_equal (fx_value ("SELECT string_agg (volunteer_id::text || ':' ||"
+                                   " status, ' ' ORDER BY arrival)"
+                                   " FROM match.signups"),
                          "1:cancelled 2:confirmed 3:confirmed 4:cancelled 5:waitlisted");
-    st_status_t rc = s_signup (self, "activity.withdraw", id, "1", &reply, &err);
-    mf_expect ("withdrawing twice", rc, &err, ST_NOT_FOUND, "activity_id");
+    st_status_t rc = s_signup ("activity.withdraw", id, "1", &reply, &err);
+    fx_expect ("withdrawing twice", rc, &err, ST_NOT_FOUND, "activity_id");
     //  Back again: at the end of the line.
-    s_signup_as (self, id, "1", "waitlisted", 2);
-    s_assert_counts (self, id, 2, 2);
+    s_signup_as (id, "1", "waitlisted", 2);
+    s_assert_counts (id, 2, 2);
 
     //  A retried sign-up (same request id) takes effect once and gets the same answer.
     uint8_t request_id[16] = {0x51, 0x6e, 6};
-    msg_actor_t six = mf_volunteer ("6");
-    msg_activity_signup_t request = {.activity_id = id};
-    msg_signup_t first, second;
-    assert_int_equal (st_client_call (self->gateway, "activity.signup", &six, request_id,
-                                      &msg_activity_signup_desc, &request, &msg_signup_desc, &first,
-                                      CALL_MS, &err),
-                      ST_OK);
-    assert_int_equal (st_client_call (self->gateway, "activity.signup", &six, request_id,
-                                      &msg_activity_signup_desc, &request, &msg_signup_desc,
-                                      &second, CALL_MS, &err),
-                      ST_OK);
-    assert_string_equal (first.status, "waitlisted");
-    assert_int_equal (first.position, 3);
-    assert_string_equal (second.status, first.status);
-    assert_int_equal (second.position, first.position);
-    st_msg_clear (&msg_signup_desc, &first);
-    st_msg_clear (&msg_signup_desc, &second);
-    assert_int_equal (s_number (self, "SELECT count (*) FROM match.signups WHERE volunteer_id = 6"),
-                      1);
+    msg_actor_t six = fx_volunteer ("6");
+    char body[64];
+    snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", id);
+    json_t *first, *second;
+    assert_int_equal (
+        fx_call_id ("match", &six, "activity.signup", body, request_id, FX_CALL_MS, &first, &err),
+        ST_OK);
+    assert_int_equal (
+        fx_call_id ("match", &six, "activity.signup", body, request_id, FX_CALL_MS, &second, &err),
+        ST_OK);
+    assert_string_equal (fx_str (first, "status"), "waitlisted");
+    assert_int_equal (fx_int (first, "position"), 3);
+    assert_string_equal (fx_str (second, "status"), fx_str (first, "status"));
+    assert_int_equal (fx_int (second, "position"), fx_int (first, "position"));
+    json_decref (first);
+    json_decref (second);
+    assert_int_equal (fx_count ("SELECT count (*) FROM match.signups WHERE volunteer_id = 6"), 1);
 
     //  The events, in order, with what a notice needs.
-    msg_signup_event_t events[8];
-    size_t n = s_events (self, "signup.confirmed", &msg_signup_event_desc, events, 8);
-    assert_int_equal (n, 2);
-    assert_string_equal (events[0].volunteer_id, "1");
-    assert_string_equal (events[1].volunteer_id, "2");
-    assert_string_equal (events[0].activity_id, id);
-    assert_string_equal (events[0].title, "社区义诊");
-    assert_string_equal (events[0].region, REGION);
-    assert_non_null (strstr (events[0].starts_at, "+08:00"));
-    assert_non_null (strstr (events[0].ends_at, "+08:00"));
-    assert_string_equal (events[0].status, "confirmed");
-    s_clear_all (&msg_signup_event_desc, events, n);
-    n = s_events (self, "signup.waitlisted", &msg_signup_event_desc, events, 8);
-    assert_int_equal (n, 5);
+    json_t *events = fx_events_read ("signup.confirmed");
+    assert_int_equal (json_array_size (events), 2);
+    assert_string_equal (s_event_str (events, 0, "volunteer_id"), "1");
+    assert_string_equal (s_event_str (events, 1, "volunteer_id"), "2");
+    assert_string_equal (s_event_str (events, 0, "activity_id"), id);
+    assert_string_equal (s_event_str (events, 0, "title"), "社区义诊");
+    assert_string_equal (s_event_str (events, 0, "region"), REGION);
+    assert_non_null (strstr (s_event_str (events, 0, "starts_at"), "+08:00"));
+    assert_non_null (strstr (s_event_str (events, 0, "ends_at"), "+08:00"));
+    assert_string_equal (s_event_str (events, 0, "status"), "confirmed");
+    json_decref (events);
+    events = fx_events_read ("signup.waitlisted");
+    assert_int_equal (json_array_size (events), 5);
     const char *waited[] = {"3", "4", "5", "1", "6"};
     const int64_t positions[] = {1, 2, 3, 2, 3};
-    for (size_t i = 0; i < n; i++) {
-        assert_string_equal (events[i].volunteer_id, waited[i]);
-        assert_int_equal (events[i].position, positions[i]);
-        assert_string_equal (events[i].status, "waitlisted");
+    for (size_t i = 0; i < 5; i++) {
+        assert_string_equal (s_event_str (events, i, "volunteer_id"), waited[i]);
+        assert_int_equal (s_event_int (events, i, "position"), positions[i]);
+        assert_string_equal (s_event_str (events, i, "status"), "waitlisted");
     }
-    s_clear_all (&msg_signup_event_desc, events, n);
-    n = s_events (self, "signup.cancelled", &msg_signup_event_desc, events, 8);
-    assert_int_equal (n, 2);
-    assert_string_equal (events[0].volunteer_id, "4");
-    assert_string_equal (events[1].volunteer_id, "1");
-    assert_string_equal (events[0].reason, "withdrawn");
-    assert_string_equal (events[1].status, "cancelled");
-    s_clear_all (&msg_signup_event_desc, events, n);
-    n = s_events (self, "signup.promoted", &msg_signup_event_desc, events, 8);
-    assert_int_equal (n, 1);
-    assert_string_equal (events[0].volunteer_id, "3");
-    assert_string_equal (events[0].status, "confirmed");
-    assert_string_equal (events[0].title, "社区义诊");
-    s_clear_all (&msg_signup_event_desc, events, n);
+    json_decref (events);
+    events = fx_events_read ("signup.cancelled");
+    assert_int_equal (json_array_size (events), 2);
+    assert_string_equal (s_event_str (events, 0, "volunteer_id"), "4");
+    assert_string_equal (s_event_str (events, 1, "volunteer_id"), "1");
+    assert_string_equal (s_event_str (events, 0, "reason"), "withdrawn");
+    assert_string_equal (s_event_str (events, 1, "status"), "cancelled");
+    json_decref (events);
+    events = fx_events_read ("signup.promoted");
+    assert_int_equal (json_array_size (events), 1);
+    assert_string_equal (s_event_str (events, 0, "volunteer_id"), "3");
+    assert_string_equal (s_event_str (events, 0, "status"), "confirmed");
+    assert_string_equal (s_event_str (events, 0, "title"), "社区义诊");
+    json_decref (events);
     free (id);
 }
 
@@ -1172,20 +1047,20 @@ test_waitlist_and_withdraw (void **state)
 static void
 test_cancel_activity (void **state)
 {
-    s_fixture_t *self = s_start (state, "act_cancel");
-    s_supply (self, 1, 4, "{}", 0, "NULL");
+    s_start (state, "act_cancel");
+    s_supply (1, 4, "{}", 0, "NULL");
     s_plan_t plan = {.capacity = 2, .closes_in = 6 * 86400};
-    char *id = s_activity (self, "河道清理", &plan);
-    s_signup_as (self, id, "1", "confirmed", 0);
-    s_signup_as (self, id, "2", "confirmed", 0);
-    s_signup_as (self, id, "3", "waitlisted", 1);
-    s_signup_as (self, id, "4", "waitlisted", 2);
+    char *id = s_activity ("河道清理", &plan);
+    s_signup_as (id, "1", "confirmed", 0);
+    s_signup_as (id, "2", "confirmed", 0);
+    s_signup_as (id, "3", "waitlisted", 1);
+    s_signup_as (id, "4", "waitlisted", 2);
     msg_signup_t signup;
     st_error_t err;
-    assert_int_equal (s_signup (self, "activity.withdraw", id, "4", &signup, &err), ST_OK);
+    assert_int_equal (s_signup ("activity.withdraw", id, "4", &signup, &err), ST_OK);
     st_msg_clear (&msg_signup_desc, &signup);
 
-    char *before = s_state (self);
+    char *before = s_state ();
     msg_activity_cancel_t request = {.id = id, .reason = "暴雨预警"};
     msg_activity_t activity;
     struct {
@@ -1193,86 +1068,77 @@ test_cancel_activity (void **state)
         st_status_t code;
         const char *field;
     } actors[] = {
-        {mf_volunteer ("1"), ST_PERMISSION_DENIED, "actor.role"},
-        {mf_resident ("1"), ST_PERMISSION_DENIED, "actor.role"},
-        {s_admin ("region_admin", "431021000000"), ST_PERMISSION_DENIED, "id"},
-        {s_admin ("station_admin", "431022101204"), ST_PERMISSION_DENIED, "id"},
+        {fx_volunteer ("1"), ST_PERMISSION_DENIED, "actor.role"},
+        {fx_resident ("1"), ST_PERMISSION_DENIED, "actor.role"},
+        {fx_admin ("region_admin", "431021000000"), ST_PERMISSION_DENIED, "id"},
+        {fx_admin ("station_admin", "431022101204"), ST_PERMISSION_DENIED, "id"},
     };
     for (size_t i = 0; i < sizeof actors / sizeof actors[0]; i++) {
         st_status_t rc =
-            s_call (self, "activity.cancel", &actors[i].actor, &msg_activity_cancel_desc, &request,
-                    &msg_activity_desc, &activity, &err);
-        mf_expect (actors[i].actor.role, rc, &err, actors[i].code, actors[i].field);
+            fx_call_msg ("match", &actors[i].actor, "activity.cancel", &request, &activity, &err);
+        fx_expect (actors[i].actor.role, rc, &err, actors[i].code, actors[i].field);
     }
-    st_status_t rc = s_call (self, "activity.cancel", NULL, &msg_activity_cancel_desc, &request,
-                             &msg_activity_desc, &activity, &err);
-    mf_expect ("no actor", rc, &err, ST_UNAUTHENTICATED, "actor");
-    msg_actor_t township = s_admin ("region_admin", "431022101000");
+    st_status_t rc = fx_call_msg ("match", NULL, "activity.cancel", &request, &activity, &err);
+    fx_expect ("no actor", rc, &err, ST_UNAUTHENTICATED, "actor");
+    msg_actor_t township = fx_admin ("region_admin", "431022101000");
     msg_activity_cancel_t nothing = {.id = "999"};
-    rc = s_call (self, "activity.cancel", &township, &msg_activity_cancel_desc, &nothing,
-                 &msg_activity_desc, &activity, &err);
-    mf_expect ("cancelling no activity", rc, &err, ST_NOT_FOUND, "id");
-    json_t *body = json_pack ("{s:s,s:o}", "id", id, "reason", s_long ("雨", 201));
-    rc = s_call_body (self, "activity.cancel", &township, body, &err);
-    json_decref (body);
-    mf_expect ("a reason too long", rc, &err, ST_INVALID_ARGUMENT, "reason");
-    body = json_pack ("{s:i}", "id", 1);
-    rc = s_call_body (self, "activity.cancel", &township, body, &err);
-    json_decref (body);
-    mf_expect ("an integer id", rc, &err, ST_INVALID_ARGUMENT, "id");
-    mf_unchanged (before, s_state (self), "a refused activity.cancel");
+    rc = fx_call_msg ("match", &township, "activity.cancel", &nothing, &activity, &err);
+    fx_expect ("cancelling no activity", rc, &err, ST_NOT_FOUND, "id");
+    char *body = s_dump (json_pack ("{s:s,s:o}", "id", id, "reason", s_long ("雨", 201)));
+    rc = fx_call_raw ("match", &township, "activity.cancel", body, NULL, &err);
+    free (body);
+    fx_expect ("a reason too long", rc, &err, ST_INVALID_ARGUMENT, "reason");
+    rc = fx_call_raw ("match", &township, "activity.cancel", "{\"id\": 1}", NULL, &err);
+    fx_expect ("an integer id", rc, &err, ST_INVALID_ARGUMENT, "id");
+    fx_unchanged (before, s_state (), "a refused activity.cancel");
 
     //  The township's admin cancels it.
-    assert_int_equal (s_call (self, "activity.cancel", &township, &msg_activity_cancel_desc,
-                              &request, &msg_activity_desc, &activity, &err),
-                      ST_OK);
+    assert_int_equal (
+        fx_call_msg ("match", &township, "activity.cancel", &request, &activity, &err), ST_OK);
     assert_string_equal (activity.status, "cancelled");
     assert_string_equal (activity.cancel_reason, "暴雨预警");
     assert_int_equal (activity.confirmed, 0);
     assert_int_equal (activity.waitlisted, 0);
     st_msg_clear (&msg_activity_desc, &activity);
-    assert_string_equal (harness_sql (self->h, "SELECT string_agg (volunteer_id::text || ':' ||"
-                                               " cancel_reason, ' ' ORDER BY arrival)"
-                                               " FROM match.signups"),
+    assert_string_equal (fx_value ("SELECT string_agg (volunteer_id::text || ':' ||"
+                                   " cancel_reason, ' ' ORDER BY arrival)"
+                                   " FROM match.signups"),
                          "1:activity_cancelled 2:activity_cancelled 3:activity_cancelled"
                          " 4:withdrawn");
 
     //  Everyone who was signed up is told; the one who had withdrawn is not told again.
-    msg_activity_cancelled_t cancelled[2];
-    assert_int_equal (
-        s_events (self, "activity.cancelled", &msg_activity_cancelled_desc, cancelled, 2), 1);
-    assert_string_equal (cancelled[0].id, id);
-    assert_string_equal (cancelled[0].title, "河道清理");
-    assert_string_equal (cancelled[0].reason, "暴雨预警");
-    assert_string_equal (cancelled[0].region, REGION);
-    assert_int_equal (cancelled[0].confirmed, 2);
-    assert_int_equal (cancelled[0].waitlisted, 1);
-    s_clear_all (&msg_activity_cancelled_desc, cancelled, 1);
-    msg_signup_event_t told[8];
-    size_t n = s_events (self, "signup.cancelled", &msg_signup_event_desc, told, 8);
-    assert_int_equal (n, 4);
-    assert_string_equal (told[0].reason, "withdrawn");
-    for (size_t i = 1; i < n; i++) {
+    json_t *cancelled = fx_events_read ("activity.cancelled");
+    assert_int_equal (json_array_size (cancelled), 1);
+    assert_string_equal (s_event_str (cancelled, 0, "id"), id);
+    assert_string_equal (s_event_str (cancelled, 0, "title"), "河道清理");
+    assert_string_equal (s_event_str (cancelled, 0, "reason"), "暴雨预警");
+    assert_string_equal (s_event_str (cancelled, 0, "region"), REGION);
+    assert_int_equal (s_event_int (cancelled, 0, "confirmed"), 2);
+    assert_int_equal (s_event_int (cancelled, 0, "waitlisted"), 1);
+    json_decref (cancelled);
+    json_t *told = fx_events_read ("signup.cancelled");
+    assert_int_equal (json_array_size (told), 4);
+    assert_string_equal (s_event_str (told, 0, "reason"), "withdrawn");
+    for (size_t i = 1; i < 4; i++) {
         char volunteer[4];
         snprintf (volunteer, sizeof volunteer, "%zu", i);
-        assert_string_equal (told[i].volunteer_id, volunteer);
-        assert_string_equal (told[i].reason, "activity_cancelled");
-        assert_string_equal (told[i].title, "河道清理");
-        assert_string_equal (told[i].activity_id, id);
+        assert_string_equal (s_event_str (told, i, "volunteer_id"), volunteer);
+        assert_string_equal (s_event_str (told, i, "reason"), "activity_cancelled");
+        assert_string_equal (s_event_str (told, i, "title"), "河道清理");
+        assert_string_equal (s_event_str (told, i, "activity_id"), id);
     }
-    s_clear_all (&msg_signup_event_desc, told, n);
+    json_decref (told);
 
     //  Nothing more happens to a cancelled activity.
-    before = s_state (self);
-    rc = s_call (self, "activity.cancel", &township, &msg_activity_cancel_desc, &request,
-                 &msg_activity_desc, &activity, &err);
-    mf_expect ("cancelling twice", rc, &err, ST_FAILED_PRECONDITION, "status");
+    before = s_state ();
+    rc = fx_call_msg ("match", &township, "activity.cancel", &request, &activity, &err);
+    fx_expect ("cancelling twice", rc, &err, ST_FAILED_PRECONDITION, "status");
     assert_non_null (strstr (err.message, "cancelled"));
-    rc = s_signup (self, "activity.signup", id, "4", &signup, &err);
-    mf_expect ("signing up for a cancelled activity", rc, &err, ST_FAILED_PRECONDITION, "status");
-    rc = s_signup (self, "activity.withdraw", id, "1", &signup, &err);
-    mf_expect ("withdrawing from a cancelled activity", rc, &err, ST_FAILED_PRECONDITION, "status");
-    mf_unchanged (before, s_state (self), "an op on a cancelled activity");
+    rc = s_signup ("activity.signup", id, "4", &signup, &err);
+    fx_expect ("signing up for a cancelled activity", rc, &err, ST_FAILED_PRECONDITION, "status");
+    rc = s_signup ("activity.withdraw", id, "1", &signup, &err);
+    fx_expect ("withdrawing from a cancelled activity", rc, &err, ST_FAILED_PRECONDITION, "status");
+    fx_unchanged (before, s_state (), "an op on a cancelled activity");
 
     //  An activity that is over cannot be cancelled.
     char starts_at[40], ends_at[40], closes_at[40];
@@ -1287,16 +1153,14 @@ test_cancel_activity (void **state)
                                   .capacity = 5,
                                   .has_capacity = true,
                                   .signup_closes_at = closes_at};
-    assert_int_equal (s_call (self, "activity.create", &township, &msg_activity_create_desc, &past,
-                              &msg_activity_desc, &activity, &err),
+    assert_int_equal (fx_call_msg ("match", &township, "activity.create", &past, &activity, &err),
                       ST_OK);
     msg_activity_cancel_t over = {.id = activity.id};
     msg_activity_t refused;
-    before = s_state (self);
-    rc = s_call (self, "activity.cancel", &township, &msg_activity_cancel_desc, &over,
-                 &msg_activity_desc, &refused, &err);
-    mf_expect ("cancelling an activity that is over", rc, &err, ST_FAILED_PRECONDITION, "ends_at");
-    mf_unchanged (before, s_state (self), "cancelling an activity that is over");
+    before = s_state ();
+    rc = fx_call_msg ("match", &township, "activity.cancel", &over, &refused, &err);
+    fx_expect ("cancelling an activity that is over", rc, &err, ST_FAILED_PRECONDITION, "ends_at");
+    fx_unchanged (before, s_state (), "cancelling an activity that is over");
     st_msg_clear (&msg_activity_desc, &activity);
     free (id);
 }
@@ -1389,10 +1253,10 @@ s_sql_signer (void *arg)
 
 //  The connection string for role match in its own schema (its password from PGPASSFILE).
 static void
-s_match_conninfo (s_fixture_t *self, char *out, size_t size)
+s_match_conninfo (char *out, size_t size)
 {
     snprintf (out, size, "%s user=match options='-c search_path=match'",
-              harness_conninfo (self->h));
+              harness_conninfo (fx_harness ()));
 }
 
 //  Checks the outcome of a rush of RUSH_VOLUNTEERS for RUSH_PLACES: exactly the places
@@ -1400,8 +1264,7 @@ s_match_conninfo (s_fixture_t *self, char *out, size_t size)
 //  arrival order (the database's arrival numbers). status[v - 1], position[v - 1] are what
 //  volunteer v was told.
 static void
-s_assert_rush (s_fixture_t *self, const char *activity, char status[][16],
-               const long long *position)
+s_assert_rush (const char *activity, char status[][16], const long long *position)
 {
     int confirmed = 0, waitlisted = 0;
     bool seen[RUSH_VOLUNTEERS + 1] = {false};
@@ -1419,13 +1282,11 @@ s_assert_rush (s_fixture_t *self, const char *activity, char status[][16],
     }
     assert_int_equal (confirmed, RUSH_PLACES);
     assert_int_equal (waitlisted, RUSH_VOLUNTEERS - RUSH_PLACES);
-    s_assert_counts (self, activity, RUSH_PLACES, RUSH_VOLUNTEERS - RUSH_PLACES);
+    s_assert_counts (activity, RUSH_PLACES, RUSH_VOLUNTEERS - RUSH_PLACES);
     //  Arrival order: the first RUSH_PLACES to arrive hold the places, and each waitlisted
     //  volunteer's position is its place in the line after them.
-    PGresult *res = PQexec (harness_pg (self->h),
-                            "SELECT volunteer_id, arrival, status FROM match.signups ORDER BY "
-                            "arrival");
-    assert_int_equal (PQresultStatus (res), PGRES_TUPLES_OK);
+    PGresult *res =
+        fx_query ("SELECT volunteer_id, arrival, status FROM match.signups ORDER BY arrival");
     assert_int_equal (PQntuples (res), RUSH_VOLUNTEERS);
     for (int i = 0; i < PQntuples (res); i++) {
         int v = atoi (PQgetvalue (res, i, 0));
@@ -1443,17 +1304,17 @@ s_assert_rush (s_fixture_t *self, const char *activity, char status[][16],
 static void
 test_signup_rush_sql (void **state)
 {
-    s_fixture_t *self = s_start (state, "act_rush_sql");
-    s_supply (self, 1, RUSH_VOLUNTEERS + 1, "{}", 0, "NULL");
+    s_start (state, "act_rush_sql");
+    s_supply (1, RUSH_VOLUNTEERS + 1, "{}", 0, "NULL");
     s_plan_t plan = {.capacity = RUSH_PLACES, .closes_in = 6 * 86400};
-    char *activity = s_activity (self, "重阳节登山活动", &plan);
+    char *activity = s_activity ("重阳节登山活动", &plan);
     pthread_barrier_t start;
     pthread_barrier_init (&start, NULL, RUSH_THREADS);
     s_sql_signer_t *signers = calloc (RUSH_THREADS, sizeof *signers);
     pthread_t threads[RUSH_THREADS];
     int64_t began = st_clock_ms ();
     for (int t = 0; t < RUSH_THREADS; t++) {
-        s_match_conninfo (self, signers[t].conninfo, sizeof signers[t].conninfo);
+        s_match_conninfo (signers[t].conninfo, sizeof signers[t].conninfo);
         signers[t].activity = activity;
         signers[t].first = 1 + t * RUSH_EACH;
         signers[t].start = &start;
@@ -1480,7 +1341,7 @@ test_signup_rush_sql (void **state)
             }
         }
     }
-    s_assert_rush (self, activity, status, position);
+    s_assert_rush (activity, status, position);
 
     //  The database itself refuses a confirmed sign-up past capacity, whatever path it takes.
     char sql[256];
@@ -1488,12 +1349,12 @@ test_signup_rush_sql (void **state)
               "INSERT INTO match.signups (activity_id, volunteer_id, arrival, status)"
               " VALUES (%s, %d, 1000, 'confirmed')",
               activity, RUSH_VOLUNTEERS + 1);
-    PGresult *res = PQexec (harness_pg (self->h), sql);
+    PGresult *res = PQexec (harness_pg (fx_harness ()), sql);
     assert_int_equal (PQresultStatus (res), PGRES_FATAL_ERROR);
     assert_string_equal (PQresultErrorField (res, PG_DIAG_SQLSTATE), "23514");
     assert_string_equal (PQresultErrorField (res, PG_DIAG_CONSTRAINT_NAME), "activities_capacity");
     PQclear (res);
-    s_assert_counts (self, activity, RUSH_PLACES, RUSH_VOLUNTEERS - RUSH_PLACES);
+    s_assert_counts (activity, RUSH_PLACES, RUSH_VOLUNTEERS - RUSH_PLACES);
     free (signers);
     free (activity);
 }
@@ -1517,14 +1378,14 @@ static void *
 s_rpc_signer (void *arg)
 {
     s_rpc_signer_t *self = arg;
-    msg_actor_t actor = mf_volunteer (self->volunteer);
+    msg_actor_t actor = fx_volunteer (self->volunteer);
     msg_activity_signup_t request = {.activity_id = (char *) self->activity};
     msg_signup_t reply = {0};
     st_error_t err = {0};
     pthread_barrier_wait (self->start);
     self->rc =
         st_client_call (self->client, "activity.signup", &actor, NULL, &msg_activity_signup_desc,
-                        &request, &msg_signup_desc, &reply, CALL_MS, &err);
+                        &request, &msg_signup_desc, &reply, FX_CALL_MS, &err);
     if (self->rc == ST_OK) {
         snprintf (self->status, sizeof self->status, "%s", reply.status);
         self->position = reply.has_position ? reply.position : 0;
@@ -1538,10 +1399,10 @@ s_rpc_signer (void *arg)
 static void
 test_signup_rush_rpc (void **state)
 {
-    s_fixture_t *self = s_start (state, "act_rush_rpc");
-    s_supply (self, 1, RUSH_VOLUNTEERS, "{}", 0, "NULL");
+    s_start (state, "act_rush_rpc");
+    s_supply (1, RUSH_VOLUNTEERS, "{}", 0, "NULL");
     s_plan_t plan = {.capacity = RUSH_PLACES, .closes_in = 6 * 86400};
-    char *activity = s_activity (self, "文明交通劝导", &plan);
+    char *activity = s_activity ("文明交通劝导", &plan);
     pthread_barrier_t start;
     pthread_barrier_init (&start, NULL, RUSH_VOLUNTEERS);
     s_rpc_signer_t *signers = calloc (RUSH_VOLUNTEERS, sizeof *signers);
@@ -1549,7 +1410,7 @@ test_signup_rush_rpc (void **state)
     //  The clients are made here (the harness is not thread-safe) and each is then used by
     //  its thread alone; thread creation is the memory barrier ZeroMQ asks for.
     for (int v = 0; v < RUSH_VOLUNTEERS; v++) {
-        signers[v].client = harness_client (self->h, "match", "gateway");
+        signers[v].client = harness_client (fx_harness (), "match", "gateway");
         st_client_set_retry (signers[v].client, 10000);
         signers[v].activity = activity;
         snprintf (signers[v].volunteer, sizeof signers[v].volunteer, "%d", v + 1);
@@ -1573,35 +1434,31 @@ test_signup_rush_rpc (void **state)
         memcpy (status[v], signers[v].status, 16);
         position[v] = signers[v].position;
     }
-    s_assert_rush (self, activity, status, position);
+    s_assert_rush (activity, status, position);
 
     //  Every one of them heard how it went.
-    msg_signup_event_t *events = calloc (RUSH_VOLUNTEERS, sizeof *events);
-    size_t n = s_events (self, "signup.confirmed", &msg_signup_event_desc, events, RUSH_VOLUNTEERS);
-    assert_int_equal (n, RUSH_PLACES);
-    s_clear_all (&msg_signup_event_desc, events, n);
-    n = s_events (self, "signup.waitlisted", &msg_signup_event_desc, events, RUSH_VOLUNTEERS);
-    assert_int_equal (n, RUSH_VOLUNTEERS - RUSH_PLACES);
-    for (size_t i = 0; i < n; i++)
-        assert_int_equal (events[i].position, (int64_t) i + 1);
-    s_clear_all (&msg_signup_event_desc, events, n);
-    free (events);
+    json_t *events = fx_events_read ("signup.confirmed");
+    assert_int_equal (json_array_size (events), RUSH_PLACES);
+    json_decref (events);
+    events = fx_events_read ("signup.waitlisted");
+    assert_int_equal (json_array_size (events), RUSH_VOLUNTEERS - RUSH_PLACES);
+    for (size_t i = 0; i < RUSH_VOLUNTEERS - RUSH_PLACES; i++)
+        assert_int_equal (s_event_int (events, i, "position"), (int64_t) i + 1);
+    json_decref (events);
 
     //  A place freed goes to the first in line: the one who arrived 51st.
-    const char *first_confirmed =
-        harness_sql (self->h, "SELECT volunteer_id FROM match.signups WHERE arrival = 1");
     char leaving[16], next[16];
-    snprintf (leaving, sizeof leaving, "%s", first_confirmed);
+    snprintf (leaving, sizeof leaving, "%s",
+              fx_value ("SELECT volunteer_id FROM match.signups WHERE arrival = 1"));
     snprintf (next, sizeof next, "%s",
-              harness_sql (self->h, "SELECT volunteer_id FROM match.signups WHERE arrival = 51"));
+              fx_value ("SELECT volunteer_id FROM match.signups WHERE arrival = 51"));
     msg_signup_t reply;
     st_error_t err;
-    assert_int_equal (s_signup (self, "activity.withdraw", activity, leaving, &reply, &err), ST_OK);
+    assert_int_equal (s_signup ("activity.withdraw", activity, leaving, &reply, &err), ST_OK);
     st_msg_clear (&msg_signup_desc, &reply);
-    char sql[128];
-    snprintf (sql, sizeof sql, "SELECT status FROM match.signups WHERE volunteer_id = %s", next);
-    assert_string_equal (harness_sql (self->h, sql), "confirmed");
-    s_assert_counts (self, activity, RUSH_PLACES, RUSH_VOLUNTEERS - RUSH_PLACES - 1);
+    assert_string_equal (
+        fx_value ("SELECT status FROM match.signups WHERE volunteer_id = %s", next), "confirmed");
+    s_assert_counts (activity, RUSH_PLACES, RUSH_VOLUNTEERS - RUSH_PLACES - 1);
     free (threads);
     free (signers);
     free (activity);
@@ -1612,58 +1469,63 @@ test_signup_rush_rpc (void **state)
 
 //  Calls a wish op (`op`) on wish `id` as `actor`.
 static st_status_t
-s_wish (s_fixture_t *self, const char *op, const char *id, const msg_actor_t *actor,
-        msg_wish_t *reply, st_error_t *err)
+s_wish (const char *op, const char *id, const msg_actor_t *actor, msg_wish_t *reply,
+        st_error_t *err)
 {
     msg_wish_ref_t request = {.id = (char *) id};
-    return s_call (self, op, actor, &msg_wish_ref_desc, &request, &msg_wish_desc, reply, err);
+    return fx_call_msg ("match", actor, op, &request, reply, err);
 }
 
 //  Residents 7 (of REGION) and 8 (of the next village) in match's replica, as registry's
 //  resident.registered would put them.
 static void
-s_residents (s_fixture_t *self)
+s_residents (void)
 {
-    harness_sql (self->h, "INSERT INTO match.residents (id, region, registry_seq)"
-                          " VALUES (7, '" REGION "', 1), (8, '431022101204', 2)");
+    fx_sql ("%s", "INSERT INTO match.residents (id, region, registry_seq)"
+                  " VALUES (7, '" REGION "', 1), (8, '431022101204', 2)");
 }
 
 //  Posts a wish as resident 7; returns its id (the caller frees it).
 static char *
-s_post_wish (s_fixture_t *self, const char *title)
+s_post_wish (const char *title)
 {
-    msg_actor_t resident = mf_resident ("7");
+    msg_actor_t resident = fx_resident ("7");
     msg_wish_create_t request = {
         .title = (char *) title, .description = "希望有人帮忙", .region = REGION};
     msg_wish_t wish;
     st_error_t err;
-    if (s_call (self, "wish.create", &resident, &msg_wish_create_desc, &request, &msg_wish_desc,
-                &wish, &err)
-        != ST_OK)
+    if (fx_call_msg ("match", &resident, "wish.create", &request, &wish, &err) != ST_OK)
         fail_msg ("could not post a wish: %s", err.message);
     char *id = strdup (wish.id);
     st_msg_clear (&msg_wish_desc, &wish);
     return id;
 }
 
-//  A wish's life: posted, claimed, fulfilled, confirmed, each by the right actor only.
+//  The people of the wish tests: residents 7 and 8, volunteers 1 and 2 active and 3 left.
 static void
-test_wishes (void **state)
+s_wish_people (void)
 {
-    s_fixture_t *self = s_start (state, "act_wishes");
-    s_residents (self);
-    s_supply (self, 1, 2, "{}", 0, "NULL");
-    s_supply (self, 3, 1, "{}", 0, "NULL");
-    harness_sql (self->h, "UPDATE match.supply SET status = 'left' WHERE volunteer_id = 3");
-    msg_actor_t resident = mf_resident ("7"), stranger = mf_resident ("8");
-    msg_actor_t v1 = mf_volunteer ("1"), v2 = mf_volunteer ("2"), v3 = mf_volunteer ("3");
+    s_residents ();
+    s_supply (1, 2, "{}", 0, "NULL");
+    s_supply (3, 1, "{}", 0, "NULL");
+    fx_sql ("UPDATE match.supply SET status = 'left' WHERE volunteer_id = 3");
+}
+
+//  A resident posts a wish in their own village and it is open; bad posts are answered with
+//  the field named, wrong posters are refused, and none of them changes anything.
+static void
+test_wish_create (void **state)
+{
+    s_start (state, "act_wish_create");
+    s_wish_people ();
+    msg_actor_t resident = fx_resident ("7"), stranger = fx_resident ("8");
+    msg_actor_t v1 = fx_volunteer ("1");
     msg_wish_create_t request = {.title = "想要一个新书包",
                                  .description = "孩子的书包破了, 希望有一个新书包上学",
                                  .region = REGION};
     msg_wish_t wish;
     st_error_t err;
-    assert_int_equal (s_call (self, "wish.create", &resident, &msg_wish_create_desc, &request,
-                              &msg_wish_desc, &wish, &err),
+    assert_int_equal (fx_call_msg ("match", &resident, "wish.create", &request, &wish, &err),
                       ST_OK);
     assert_string_equal (wish.title, "想要一个新书包");
     assert_string_equal (wish.description, "孩子的书包破了, 希望有一个新书包上学");
@@ -1673,7 +1535,6 @@ test_wishes (void **state)
     assert_null (wish.volunteer_id);
     assert_null (wish.claimed_at);
     assert_non_null (strstr (wish.created_at, "+08:00"));
-    char *id = strdup (wish.id);
     st_msg_clear (&msg_wish_desc, &wish);
 
     //  Bad posts and wrong posters.
@@ -1687,13 +1548,13 @@ test_wishes (void **state)
         {"region", json_string ("4310221012"), ST_INVALID_ARGUMENT, "region"},
         {"region", json_null (), ST_INVALID_ARGUMENT, "region"},
     };
-    s_bad_bodies (self, "wish.create", &resident,
+    s_bad_bodies ("wish.create", &resident,
                   "{\"title\": \"修收音机\", \"description\": \"收音机坏了\","
                   " \"region\": \"431022101203\"}",
                   cases, sizeof cases / sizeof cases[0]);
-    char *before = s_state (self);
-    msg_actor_t admin = s_admin ("region_admin", "431022000000");
-    msg_actor_t nobody = mf_resident (NULL), unknown = mf_resident ("9");
+    char *before = s_state ();
+    msg_actor_t admin = fx_admin ("region_admin", "431022000000");
+    msg_actor_t nobody = fx_resident (NULL), unknown = fx_resident ("9");
     struct {
         const msg_actor_t *actor;
         st_status_t code;
@@ -1707,12 +1568,25 @@ test_wishes (void **state)
         {NULL, ST_UNAUTHENTICATED, "actor"},
     };
     for (size_t i = 0; i < sizeof posters / sizeof posters[0]; i++) {
-        st_status_t rc = s_call (self, "wish.create", posters[i].actor, &msg_wish_create_desc,
-                                 &request, &msg_wish_desc, &wish, &err);
-        mf_expect ("a wrong poster", rc, &err, posters[i].code, posters[i].field);
+        st_status_t rc =
+            fx_call_msg ("match", posters[i].actor, "wish.create", &request, &wish, &err);
+        fx_expect ("a wrong poster", rc, &err, posters[i].code, posters[i].field);
     }
+    fx_unchanged (before, s_state (), "a refused wish.create");
+}
 
-    //  Nothing can happen to an open wish but a claim by an active volunteer.
+//  Nothing can happen to an open wish but a claim by an active volunteer: every other op,
+//  actor or id is refused naming the field, saying why, and changing nothing.
+static void
+test_wish_open_refused (void **state)
+{
+    s_start (state, "act_wish_open");
+    s_wish_people ();
+    char *id = s_post_wish ("想要一个新书包");
+    msg_actor_t resident = fx_resident ("7");
+    msg_actor_t v1 = fx_volunteer ("1"), v3 = fx_volunteer ("3");
+    msg_actor_t admin = fx_admin ("region_admin", "431022000000");
+    char *before = s_state ();
     struct {
         const char *op;
         const char *id;
@@ -1733,93 +1607,124 @@ test_wishes (void **state)
         {"wish.confirm", "999", &resident, ST_NOT_FOUND, "id", "999"},
         {"wish.fulfil", id, NULL, ST_UNAUTHENTICATED, "actor", ""},
     };
+    msg_wish_t wish;
+    st_error_t err;
     for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
-        st_status_t rc = s_wish (self, refused[i].op, refused[i].id, refused[i].actor, &wish, &err);
+        st_status_t rc = s_wish (refused[i].op, refused[i].id, refused[i].actor, &wish, &err);
         char what[64];
         snprintf (what, sizeof what, "%s case %zu", refused[i].op, i);
-        mf_expect (what, rc, &err, refused[i].code, refused[i].field);
+        fx_expect (what, rc, &err, refused[i].code, refused[i].field);
         if (!strstr (err.message, refused[i].says))
             fail_msg ("%s: \"%s\" does not say \"%s\"", what, err.message, refused[i].says);
     }
-    json_t *body = json_pack ("{s:i}", "id", 1);
-    st_status_t rc = s_call_body (self, "wish.claim", &v1, body, &err);
-    json_decref (body);
-    mf_expect ("an integer wish id", rc, &err, ST_INVALID_ARGUMENT, "id");
-    mf_unchanged (before, s_state (self), "a refused wish op");
+    st_status_t rc = fx_call_raw ("match", &v1, "wish.claim", "{\"id\": 1}", NULL, &err);
+    fx_expect ("an integer wish id", rc, &err, ST_INVALID_ARGUMENT, "id");
+    fx_unchanged (before, s_state (), "a refused wish op");
+    free (id);
+}
+
+//  A wish's life: claimed by a volunteer, fulfilled by that volunteer only, confirmed by its
+//  resident only, each step told with who and when, and nothing out of order.
+static void
+test_wish_life (void **state)
+{
+    s_start (state, "act_wish_life");
+    s_wish_people ();
+    char *id = s_post_wish ("想要一个新书包");
+    msg_actor_t resident = fx_resident ("7"), stranger = fx_resident ("8");
+    msg_actor_t v1 = fx_volunteer ("1"), v2 = fx_volunteer ("2");
+    msg_wish_t wish;
+    st_error_t err;
 
     //  Volunteer 1 claims it; then only volunteer 1 may fulfil it, only resident 7 confirm it.
-    assert_int_equal (s_wish (self, "wish.claim", id, &v1, &wish, &err), ST_OK);
+    assert_int_equal (s_wish ("wish.claim", id, &v1, &wish, &err), ST_OK);
     assert_string_equal (wish.status, "claimed");
     assert_string_equal (wish.volunteer_id, "1");
     assert_non_null (wish.claimed_at);
     char claimed_at[40];
     snprintf (claimed_at, sizeof claimed_at, "%s", wish.claimed_at);
     st_msg_clear (&msg_wish_desc, &wish);
-    before = s_state (self);
-    rc = s_wish (self, "wish.claim", id, &v2, &wish, &err);
-    mf_expect ("claiming a claimed wish", rc, &err, ST_FAILED_PRECONDITION, "status");
+    char *before = s_state ();
+    st_status_t rc = s_wish ("wish.claim", id, &v2, &wish, &err);
+    fx_expect ("claiming a claimed wish", rc, &err, ST_FAILED_PRECONDITION, "status");
     assert_non_null (strstr (err.message, "claimed"));
-    rc = s_wish (self, "wish.fulfil", id, &v2, &wish, &err);
-    mf_expect ("fulfilling another's claim", rc, &err, ST_PERMISSION_DENIED, "actor");
-    rc = s_wish (self, "wish.confirm", id, &resident, &wish, &err);
-    mf_expect ("confirming an unfulfilled wish", rc, &err, ST_FAILED_PRECONDITION, "status");
+    rc = s_wish ("wish.fulfil", id, &v2, &wish, &err);
+    fx_expect ("fulfilling another's claim", rc, &err, ST_PERMISSION_DENIED, "actor");
+    rc = s_wish ("wish.confirm", id, &resident, &wish, &err);
+    fx_expect ("confirming an unfulfilled wish", rc, &err, ST_FAILED_PRECONDITION, "status");
     assert_non_null (strstr (err.message, "claimed"));
-    mf_unchanged (before, s_state (self), "a refused wish op on a claimed wish");
+    fx_unchanged (before, s_state (), "a refused wish op on a claimed wish");
 
-    assert_int_equal (s_wish (self, "wish.fulfil", id, &v1, &wish, &err), ST_OK);
+    assert_int_equal (s_wish ("wish.fulfil", id, &v1, &wish, &err), ST_OK);
     assert_string_equal (wish.status, "fulfilled");
     assert_non_null (wish.fulfilled_at);
     char fulfilled_at[40];
     snprintf (fulfilled_at, sizeof fulfilled_at, "%s", wish.fulfilled_at);
     st_msg_clear (&msg_wish_desc, &wish);
-    before = s_state (self);
-    rc = s_wish (self, "wish.fulfil", id, &v1, &wish, &err);
-    mf_expect ("fulfilling twice", rc, &err, ST_FAILED_PRECONDITION, "status");
+    before = s_state ();
+    rc = s_wish ("wish.fulfil", id, &v1, &wish, &err);
+    fx_expect ("fulfilling twice", rc, &err, ST_FAILED_PRECONDITION, "status");
     assert_non_null (strstr (err.message, "fulfilled"));
-    rc = s_wish (self, "wish.confirm", id, &stranger, &wish, &err);
-    mf_expect ("confirming another's wish", rc, &err, ST_PERMISSION_DENIED, "actor");
-    mf_unchanged (before, s_state (self), "a refused wish op on a fulfilled wish");
+    rc = s_wish ("wish.confirm", id, &stranger, &wish, &err);
+    fx_expect ("confirming another's wish", rc, &err, ST_PERMISSION_DENIED, "actor");
+    fx_unchanged (before, s_state (), "a refused wish op on a fulfilled wish");
 
-    assert_int_equal (s_wish (self, "wish.confirm", id, &resident, &wish, &err), ST_OK);
+    assert_int_equal (s_wish ("wish.confirm", id, &resident, &wish, &err), ST_OK);
     assert_string_equal (wish.status, "confirmed");
     assert_non_null (wish.confirmed_at);
     assert_string_equal (wish.volunteer_id, "1");
     st_msg_clear (&msg_wish_desc, &wish);
-    rc = s_wish (self, "wish.claim", id, &v2, &wish, &err);
-    mf_expect ("claiming a confirmed wish", rc, &err, ST_FAILED_PRECONDITION, "status");
+    rc = s_wish ("wish.claim", id, &v2, &wish, &err);
+    fx_expect ("claiming a confirmed wish", rc, &err, ST_FAILED_PRECONDITION, "status");
     assert_non_null (strstr (err.message, "confirmed"));
-    //  The system may do anything, within the order of things.
-    char *second = s_post_wish (self, "修收音机");
-    assert_int_equal (s_wish (self, "wish.fulfil", second, &SYSTEM, &wish, &err),
-                      ST_FAILED_PRECONDITION);
-    msg_actor_t system_for_2 = {.account = "operator-1", .role = "system", .volunteer_id = "2"};
-    assert_int_equal (s_wish (self, "wish.claim", second, &system_for_2, &wish, &err), ST_OK);
-    st_msg_clear (&msg_wish_desc, &wish);
-    assert_int_equal (s_wish (self, "wish.fulfil", second, &SYSTEM, &wish, &err), ST_OK);
-    st_msg_clear (&msg_wish_desc, &wish);
-    assert_int_equal (s_wish (self, "wish.confirm", second, &SYSTEM, &wish, &err), ST_OK);
-    assert_string_equal (wish.volunteer_id, "2");
-    st_msg_clear (&msg_wish_desc, &wish);
 
     //  The events: who claimed and fulfilled whose wish, and when.
-    msg_wish_event_t events[4];
-    size_t n = s_events (self, "wish.claimed", &msg_wish_event_desc, events, 4);
-    assert_int_equal (n, 2);
-    assert_string_equal (events[0].id, id);
-    assert_string_equal (events[0].title, "想要一个新书包");
-    assert_string_equal (events[0].region, REGION);
-    assert_string_equal (events[0].resident_id, "7");
-    assert_string_equal (events[0].volunteer_id, "1");
-    assert_string_equal (events[0].at, claimed_at);
-    assert_string_equal (events[1].volunteer_id, "2");
-    s_clear_all (&msg_wish_event_desc, events, n);
-    n = s_events (self, "wish.fulfilled", &msg_wish_event_desc, events, 4);
-    assert_int_equal (n, 2);
-    assert_string_equal (events[0].id, id);
-    assert_string_equal (events[0].volunteer_id, "1");
-    assert_string_equal (events[0].at, fulfilled_at);
-    s_clear_all (&msg_wish_event_desc, events, n);
-    free (second);
+    json_t *events = fx_events_read ("wish.claimed");
+    assert_int_equal (json_array_size (events), 1);
+    assert_string_equal (s_event_str (events, 0, "id"), id);
+    assert_string_equal (s_event_str (events, 0, "title"), "想要一个新书包");
+    assert_string_equal (s_event_str (events, 0, "region"), REGION);
+    assert_string_equal (s_event_str (events, 0, "resident_id"), "7");
+    assert_string_equal (s_event_str (events, 0, "volunteer_id"), "1");
+    assert_string_equal (s_event_str (events, 0, "at"), claimed_at);
+    json_decref (events);
+    events = fx_events_read ("wish.fulfilled");
+    assert_int_equal (json_array_size (events), 1);
+    assert_string_equal (s_event_str (events, 0, "id"), id);
+    assert_string_equal (s_event_str (events, 0, "volunteer_id"), "1");
+    assert_string_equal (s_event_str (events, 0, "at"), fulfilled_at);
+    json_decref (events);
+    free (id);
+}
+
+//  The system may do anything to a wish, within the order of things: claim it for a
+//  volunteer it names, fulfil and confirm it, but not fulfil one unclaimed.
+static void
+test_wish_by_system (void **state)
+{
+    s_start (state, "act_wish_system");
+    s_wish_people ();
+    char *id = s_post_wish ("修收音机");
+    msg_wish_t wish;
+    st_error_t err;
+    assert_int_equal (s_wish ("wish.fulfil", id, &FX_SYSTEM, &wish, &err), ST_FAILED_PRECONDITION);
+    msg_actor_t system_for_2 = {.account = "operator-1", .role = "system", .volunteer_id = "2"};
+    assert_int_equal (s_wish ("wish.claim", id, &system_for_2, &wish, &err), ST_OK);
+    st_msg_clear (&msg_wish_desc, &wish);
+    assert_int_equal (s_wish ("wish.fulfil", id, &FX_SYSTEM, &wish, &err), ST_OK);
+    st_msg_clear (&msg_wish_desc, &wish);
+    assert_int_equal (s_wish ("wish.confirm", id, &FX_SYSTEM, &wish, &err), ST_OK);
+    assert_string_equal (wish.volunteer_id, "2");
+    st_msg_clear (&msg_wish_desc, &wish);
+    json_t *events = fx_events_read ("wish.claimed");
+    assert_int_equal (json_array_size (events), 1);
+    assert_string_equal (s_event_str (events, 0, "id"), id);
+    assert_string_equal (s_event_str (events, 0, "volunteer_id"), "2");
+    json_decref (events);
+    events = fx_events_read ("wish.fulfilled");
+    assert_int_equal (json_array_size (events), 1);
+    assert_string_equal (s_event_str (events, 0, "volunteer_id"), "2");
+    json_decref (events);
     free (id);
 }
 
@@ -1881,7 +1786,7 @@ s_rpc_claimer (void *arg)
         st_error_t err = {0};
         self->rc[i] =
             st_client_call (self->client, "wish.claim", &self->actor, NULL, &msg_wish_ref_desc,
-                            &request, &msg_wish_desc, &reply, CALL_MS, &err);
+                            &request, &msg_wish_desc, &reply, FX_CALL_MS, &err);
         snprintf (self->field[i], sizeof self->field[i], "%s", err.field);
         st_msg_clear (&msg_wish_desc, &reply);
     }
@@ -1892,13 +1797,13 @@ s_rpc_claimer (void *arg)
 static void
 test_wish_race (void **state)
 {
-    s_fixture_t *self = s_start (state, "act_race");
-    s_residents (self);
-    s_supply (self, 1, 2, "{}", 0, "NULL");
+    s_start (state, "act_race");
+    s_residents ();
+    s_supply (1, 2, "{}", 0, "NULL");
     char *sql_wishes[RACE_WISHES], *rpc_wishes[RACE_WISHES];
     for (int i = 0; i < RACE_WISHES; i++) {
-        sql_wishes[i] = s_post_wish (self, "陪老人聊天");
-        rpc_wishes[i] = s_post_wish (self, "修自行车");
+        sql_wishes[i] = s_post_wish ("陪老人聊天");
+        rpc_wishes[i] = s_post_wish ("修自行车");
     }
     pthread_barrier_t round;
     pthread_barrier_init (&round, NULL, 2);
@@ -1908,7 +1813,7 @@ test_wish_race (void **state)
                                {.wishes = sql_wishes, .round = &round}};
     pthread_t threads[2];
     for (int t = 0; t < 2; t++) {
-        s_match_conninfo (self, claimers[t].conninfo, sizeof claimers[t].conninfo);
+        s_match_conninfo (claimers[t].conninfo, sizeof claimers[t].conninfo);
         snprintf (claimers[t].volunteer, sizeof claimers[t].volunteer, "%d", t + 1);
         assert_int_equal (pthread_create (&threads[t], NULL, s_sql_claimer, &claimers[t]), 0);
     }
@@ -1926,19 +1831,18 @@ test_wish_race (void **state)
                       claimers[0].outcome[i], claimers[1].outcome[i]);
         assert_string_equal (first ? claimers[1].outcome[i] : claimers[0].outcome[i], "state");
         wins[!first]++;
-        char sql[128];
-        snprintf (sql, sizeof sql, "SELECT volunteer_id FROM match.wishes WHERE id = %s",
-                  sql_wishes[i]);
-        assert_string_equal (harness_sql (self->h, sql), first ? "1" : "2");
+        assert_string_equal (
+            fx_value ("SELECT volunteer_id FROM match.wishes WHERE id = %s", sql_wishes[i]),
+            first ? "1" : "2");
     }
     print_message ("database race: volunteer 1 won %d wishes, volunteer 2 won %d\n", wins[0],
                    wins[1]);
 
     //  Through rpc, two clients at once.
-    s_rpc_claimer_t rpc[2] = {{.actor = mf_volunteer ("1"), .wishes = rpc_wishes, .round = &round},
-                              {.actor = mf_volunteer ("2"), .wishes = rpc_wishes, .round = &round}};
+    s_rpc_claimer_t rpc[2] = {{.actor = fx_volunteer ("1"), .wishes = rpc_wishes, .round = &round},
+                              {.actor = fx_volunteer ("2"), .wishes = rpc_wishes, .round = &round}};
     for (int t = 0; t < 2; t++) {
-        rpc[t].client = harness_client (self->h, "match", "gateway");
+        rpc[t].client = harness_client (fx_harness (), "match", "gateway");
         assert_int_equal (pthread_create (&threads[t], NULL, s_rpc_claimer, &rpc[t]), 0);
     }
     for (int t = 0; t < 2; t++) {
@@ -1951,20 +1855,15 @@ test_wish_race (void **state)
         assert_int_equal (rpc[winner].rc[i], ST_OK);
         assert_int_equal (rpc[!winner].rc[i], ST_FAILED_PRECONDITION);
         assert_string_equal (rpc[!winner].field[i], "status");
-        char sql[128];
-        snprintf (sql, sizeof sql, "SELECT volunteer_id FROM match.wishes WHERE id = %s",
-                  rpc_wishes[i]);
-        assert_string_equal (harness_sql (self->h, sql), winner == 0 ? "1" : "2");
+        assert_string_equal (
+            fx_value ("SELECT volunteer_id FROM match.wishes WHERE id = %s", rpc_wishes[i]),
+            winner == 0 ? "1" : "2");
     }
     //  One wish.claimed per wish claimed through rpc, none for the losers.
-    msg_wish_event_t *events = calloc (2 * RACE_WISHES, sizeof *events);
-    assert_int_equal (
-        s_events (self, "wish.claimed", &msg_wish_event_desc, events, 2 * RACE_WISHES),
-        RACE_WISHES);
-    s_clear_all (&msg_wish_event_desc, events, RACE_WISHES);
-    free (events);
-    assert_int_equal (s_number (self, "SELECT count (*) FROM match.wishes WHERE status = 'open'"),
-                      0);
+    json_t *events = fx_events_read ("wish.claimed");
+    assert_int_equal (json_array_size (events), RACE_WISHES);
+    json_decref (events);
+    assert_int_equal (fx_count ("SELECT count (*) FROM match.wishes WHERE status = 'open'"), 0);
     for (int i = 0; i < RACE_WISHES; i++) {
         free (sql_wishes[i]);
         free (rpc_wishes[i]);
@@ -1978,13 +1877,19 @@ main (void)
         cmocka_unit_test_setup_teardown (test_project_create, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_region_scope, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_activity_create, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_activity_get, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_activity_created_event, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_activity_create_refused, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_signup_rules, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_waitlist_and_withdraw, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_cancel_activity, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_update_activity, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_signup_rush_sql, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_signup_rush_rpc, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_wishes, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_wish_create, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_wish_open_refused, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_wish_life, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_wish_by_system, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_wish_race, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
