@@ -708,6 +708,36 @@ fx_offers (const char *volunteer, const char *status)
     return count;
 }
 
+const char *
+fx_offer_status (const char *volunteer, const char *offer)
+{
+    static char status[32];
+    msg_actor_t actor = fx_volunteer (volunteer);
+    json_t *reply = fx_call_ok ("match", &actor, "offer.list", "{}");
+    status[0] = 0;
+    size_t i;
+    json_t *item;
+    json_array_foreach (json_object_get (reply, "items"), i, item)
+    {
+        if (strcmp (fx_str (item, "id"), offer) == 0)
+            snprintf (status, sizeof status, "%s", fx_str (item, "status"));
+    }
+    json_decref (reply);
+    return status;
+}
+
+void
+fx_wait_offer_status (const char *volunteer, const char *offer, const char *status)
+{
+    for (int waited = 0; waited < FX_WAIT_MS; waited += 50) {
+        if (strcmp (fx_offer_status (volunteer, offer), status) == 0)
+            return;
+        fx_sleep_ms (50);
+    }
+    fail_msg ("waited %d ms for offer %s to be %s; it is %s", FX_WAIT_MS, offer, status,
+              fx_offer_status (volunteer, offer));
+}
+
 void
 fx_wait_offer (const char *volunteer, const char *request, char offer[32])
 {

@@ -221,6 +221,14 @@ void fx_wait_request (const char *id, const char *status);
 //  How many offers volunteer `volunteer` sees in offer.list, of `status` (NULL: of any).
 int fx_offers (const char *volunteer, const char *status);
 
+//  The status of offer `offer` as volunteer `volunteer` sees it in offer.list ("" when it is
+//  not theirs; a static buffer the next call overwrites).
+const char *fx_offer_status (const char *volunteer, const char *offer);
+
+//  Waits until volunteer `volunteer` sees offer `offer` in `status` in offer.list; fails the
+//  test after FX_WAIT_MS.
+void fx_wait_offer_status (const char *volunteer, const char *offer, const char *status);
+
 //  Waits until volunteer `volunteer` sees a pending offer in offer.list and fails unless it is
 //  theirs and of request `request`; its id into `offer`.
 void fx_wait_offer (const char *volunteer, const char *request, char offer[32]);
