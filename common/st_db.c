@@ -79,6 +79,12 @@ st_params_bin (st_params_t *self, const void *data, size_t size)
 }
 
 void
+st_params_bin_take (st_params_t *self, void *data, size_t size)
+{
+    s_param (self, (const char *) data, (int) size, 1, data);
+}
+
+void
 st_params_text_array (st_params_t *self, char *const *items, size_t count)
 {
     //  An array literal: every element quoted, quotes and backslashes escaped.

@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,6 +179,14 @@ harness_sql (harness_t *self, const char *sql)
     return value;
 }
 
+void
+harness_endpoint_variable (const char *service, const char *kind, char *name, size_t size)
+{
+    snprintf (name, size, "STATION_%s_%s", service, kind);
+    for (char *p = name; *p; p++)
+        *p = (char) toupper ((unsigned char) *p);
+}
+
 //  The environment every child gets: endpoints, keys, database.
 static void
 s_child_env (harness_t *self)
@@ -189,9 +198,9 @@ s_child_env (harness_t *self)
     setenv ("STATION_POLL_MS", getenv ("STATION_POLL_MS") ? getenv ("STATION_POLL_MS") : "1000", 1);
     for (int i = 0; i < HARNESS_SERVICES; i++) {
         char name[64];
-        snprintf (name, sizeof name, "STATION_%s_RPC", s_services[i]);
+        harness_endpoint_variable (s_services[i], "RPC", name, sizeof name);
         setenv (name, self->endpoint[2 * i], 1);
-        snprintf (name, sizeof name, "STATION_%s_EVENTS", s_services[i]);
+        harness_endpoint_variable (s_services[i], "EVENTS", name, sizeof name);
         setenv (name, self->endpoint[2 * i + 1], 1);
     }
 }

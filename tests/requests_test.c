@@ -493,13 +493,13 @@ s_replica_start (s_replica_t *self, int n)
         setenv ("STATION_LOG_LEVEL", "warn", 1);
         for (size_t i = 0; i < sizeof services / sizeof services[0]; i++) {
             char name[64];
-            snprintf (name, sizeof name, "STATION_%s_RPC", services[i]);
+            harness_endpoint_variable (services[i], "RPC", name, sizeof name);
             setenv (name, harness_endpoint (F->h, services[i], "rpc"), 1);
-            snprintf (name, sizeof name, "STATION_%s_EVENTS", services[i]);
+            harness_endpoint_variable (services[i], "EVENTS", name, sizeof name);
             setenv (name, harness_endpoint (F->h, services[i], "events"), 1);
         }
-        setenv ("STATION_match_RPC", self->rpc, 1);
-        setenv ("STATION_match_EVENTS", events, 1);
+        setenv ("STATION_MATCH_RPC", self->rpc, 1);
+        setenv ("STATION_MATCH_EVENTS", events, 1);
         int fd = open (log, O_WRONLY | O_CREAT | O_APPEND, 0644);
         if (fd >= 0) {
             dup2 (fd, 2);

@@ -1,21 +1,26 @@
 /*  match_dispatch_store.c — the SQL of service requests, offers and dispatch rounds:
-    statements named after what runs them, columns in the order of match_dispatch_store.h  */
+    statements named after what runs them  */
 #include "match_dispatch_store.h"
 
 #include <string.h>
 
-//  What every statement returning a request selects (table alias r).
+//  What every statement returning a request selects (table alias r): a column of each name
+//  msg_service_request declares (st_rows), and whether its window has started.
 #define S_REQ_COLUMNS                                                                              \
     "r.id, r.category, r.title, r.description, r.region, r.lat, r.lon,"                            \
-    " rfc3339 (r.earliest_start), rfc3339 (r.latest_end), r.duration_minutes, r.headcount,"        \
-    " to_json (r.skills), r.urgency, r.resident_id, r.status, r.accepted, r.reason,"               \
-    " rfc3339 (r.created_at), r.earliest_start <= now (), r.min_stars, r.insurance_required,"      \
-    " rfc3339 (r.staffed_at), r.rating, r.rating_comment"
-//  What every statement returning an offer selects (offer o, its request r).
+    " rfc3339 (r.earliest_start) AS earliest_start, rfc3339 (r.latest_end) AS latest_end,"         \
+    " r.duration_minutes, r.headcount, r.skills, r.urgency, r.resident_id, r.status, r.accepted,"  \
+    " r.reason, rfc3339 (r.created_at) AS created_at, r.min_stars, r.insurance_required,"          \
+    " rfc3339 (r.staffed_at) AS staffed_at, r.rating, r.rating_comment AS comment,"                \
+    " r.earliest_start <= now () AS started"
+//  What every statement returning an offer selects (offer o, its request r): msg_offer's
+//  fields, whether its deadline has passed (lapsed) and whether its request is still open or
+//  matching (live).
 #define S_OFFER_COLUMNS                                                                            \
-    "o.id, o.request_id, o.volunteer_id, r.title, r.region, rfc3339 (r.earliest_start),"           \
-    " rfc3339 (r.latest_end), rfc3339 (o.deadline), o.status, rfc3339 (o.created_at),"             \
-    " o.deadline <= now (), r.status IN ('open', 'matching')"
+    "o.id, o.request_id, o.volunteer_id, r.title, r.region,"                                       \
+    " rfc3339 (r.earliest_start) AS earliest_start, rfc3339 (r.latest_end) AS latest_end,"         \
+    " rfc3339 (o.deadline) AS deadline, o.status, rfc3339 (o.created_at) AS created_at,"           \
+    " o.deadline <= now () AS lapsed, r.status IN ('open', 'matching') AS live"
 static const struct {
     const char *name;
     const char *sql;
@@ -44,7 +49,8 @@ static const struct {
     {"dispatch_resident_lock",
      "SELECT pg_advisory_xact_lock (hashtextextended ('station.match.resident:' || $1, 0))"},
     {"dispatch_daily_count",
-     "SELECT count (*), (SELECT daily_limit FROM region_settings_of ($3)) FROM requests"
+     "SELECT count (*) AS used, (SELECT daily_limit FROM region_settings_of ($3)) AS daily_limit"
+     " FROM requests"
      " WHERE resident_id = $1 AND category = $2"
      " AND status NOT IN ('cancelled', 'rejected', 'unfilled')"
      " AND earliest_start >= date_trunc ('day', $4::timestamptz, 'Asia/Shanghai')"
@@ -230,6 +236,80 @@ static const struct {
      " m AS (UPDATE requests SET status = 'matching', updated_at = now ()"
      " WHERE id IN (SELECT request_id FROM o) AND status = 'open')"
      " SELECT " S_OFFER_COLUMNS " FROM o JOIN requests r ON r.id = o.request_id ORDER BY o.id"},
+
+    //  A round's plan (match_plan.c): columns named as match_plan.c reads them.
+    //  Requests in dispatch not started yet and short of volunteers (counting the offers
+    //  pending), by id: missing headcount, priority, where to search ($1, $2: the platform's
+    //  widening delays, a region's settings before them, read once a region), the slot, what
+    //  the volunteers need. Those whose places all have offers out search nothing.
+    {"plan_demand",
+     "SELECT * FROM (SELECT r.id, r.headcount - r.accepted - (SELECT count (*) FROM offers p"
+     " WHERE p.request_id = r.id AND p.status = 'pending') AS missing,"
+     " r.urgency = 'urgent' AS urgent, coalesce (cardinality (res.care_tags), 0) > 0 AS cared,"
+     " r.region,"
+     " dispatch_area (r.region, extract (epoch FROM now () - r.published_at),"
+     " coalesce (g.widen_township_s, $1), coalesce (g.widen_county_s, $2)) AS area,"
+     " dispatch_slot (r.earliest_start) AS slot, array_to_string (r.skills, E'\\x1f') AS skills,"
+     " r.category,"
+     " coalesce (r.lat, res.lat) AS lat, coalesce (r.lon, res.lon) AS lon,"
+     " extract (epoch FROM r.earliest_start) AS start_s,"
+     " extract (epoch FROM r.latest_end) AS end_s, r.min_stars, r.insurance_required"
+     " FROM requests r LEFT JOIN residents res ON res.id = r.resident_id"
+     " LEFT JOIN (SELECT region, (region_settings_of (region)).* FROM (SELECT DISTINCT region"
+     " FROM requests WHERE status IN ('open', 'matching') AND earliest_start > now ()) x) g"
+     " ON g.region = r.region"
+     " WHERE r.status IN ('open', 'matching') AND r.earliest_start > now ()) d"
+     " WHERE missing > 0 ORDER BY id"},
+    //  Active volunteers of the areas $1 (none inside another) with no offer pending: where
+    //  they live, what they can do and when, stars, the end of their insurance's last day,
+    //  hours of work in the last 30 days (requests accepted, activity hours confirmed), the
+    //  share of their offers of the last 90 days left to lapse and the share of the requests
+    //  they accepted then, now past, where they never checked in.
+    {"plan_supply",
+     "WITH work AS (SELECT volunteer_id, sum (hours) AS hours FROM ("
+     " SELECT o.volunteer_id, r.duration_minutes / 60.0 AS hours FROM offers o"
+     " JOIN requests r ON r.id = o.request_id WHERE o.status = 'accepted'"
+     " AND o.created_at > now () - interval '30 days'"
+     " UNION ALL SELECT volunteer_id, hours FROM service_records WHERE status = 'confirmed'"
+     " AND activity_id IS NOT NULL AND confirmed_at > now () - interval '30 days') w"
+     " GROUP BY volunteer_id),"
+     " lapses AS (SELECT o.volunteer_id,"
+     " avg (CASE WHEN o.status = 'expired' THEN 1.0 ELSE 0.0 END) AS share,"
+     " (count (*) FILTER (WHERE o.status = 'accepted' AND r.latest_end < now ()"
+     " AND NOT EXISTS (SELECT 1 FROM service_records c WHERE c.request_id = o.request_id"
+     " AND c.volunteer_id = o.volunteer_id)))::float8"
+     " / nullif (count (*) FILTER (WHERE o.status = 'accepted' AND r.latest_end < now ()), 0)"
+     " AS no_show FROM offers o JOIN requests r ON r.id = o.request_id"
+     " WHERE o.created_at > now () - interval '90 days' AND o.status <> 'pending'"
+     " GROUP BY o.volunteer_id)"
+     " SELECT s.volunteer_id, s.region, s.lat, s.lon, array_to_string (s.skills, E'\\x1f') AS "
+     "skills,"
+     " array_to_string (s.categories, E'\\x1f') AS categories,"
+     " array_to_string (s.availability, E'\\x1f') AS availability,"
+     " s.stars, coalesce (extract (epoch FROM (s.insurance_until + 1)::timestamp"
+     " AT TIME ZONE 'Asia/Shanghai'), 0) AS insured_until, coalesce (w.hours, 0) AS hours,"
+     " coalesce (l.share, 0) AS lapsed,"
+     " coalesce (l.no_show, 0) AS no_show"
+     " FROM unnest ($1::text[]) a (area)"
+     " JOIN supply s ON s.region ~>=~ a.area AND s.region ~<~ (a.area || ':')"
+     " LEFT JOIN work w ON w.volunteer_id = s.volunteer_id"
+     " LEFT JOIN lapses l ON l.volunteer_id = s.volunteer_id"
+     " WHERE s.status = 'active' AND NOT EXISTS (SELECT 1 FROM offers p"
+     " WHERE p.volunteer_id = s.volunteer_id AND p.status = 'pending')"},
+    //  What volunteers have promised overlapping [$1, $2) (epoch seconds), by volunteer: the
+    //  requests they accepted and the activities they are confirmed for.
+    {"plan_commitments",
+     "SELECT volunteer_id, extract (epoch FROM lower (during)) AS start_s,"
+     " extract (epoch FROM upper (during)) AS end_s FROM commitments"
+     " WHERE during && tstzrange (to_timestamp ($1), to_timestamp ($2))"
+     " UNION ALL SELECT s.volunteer_id, extract (epoch FROM a.starts_at),"
+     " extract (epoch FROM a.ends_at) FROM signups s JOIN activities a ON a.id = s.activity_id"
+     " WHERE s.status = 'confirmed' AND a.status = 'open' AND a.starts_at < to_timestamp ($2)"
+     " AND a.ends_at > to_timestamp ($1) ORDER BY 1"},
+    //  Whom each request in demand ($1) was offered already, whatever the answer.
+    {"plan_offered",
+     "SELECT request_id, volunteer_id FROM offers WHERE request_id = ANY ($1::bigint[])"
+     " ORDER BY request_id, volunteer_id"},
 };
 
 void

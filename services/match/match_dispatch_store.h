@@ -7,50 +7,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-//  Columns of every statement returning a request, in this order.
-enum {
-    DISPATCH_REQ_ID,
-    DISPATCH_REQ_CATEGORY,
-    DISPATCH_REQ_TITLE,
-    DISPATCH_REQ_DESCRIPTION,
-    DISPATCH_REQ_REGION,
-    DISPATCH_REQ_LAT,
-    DISPATCH_REQ_LON,
-    DISPATCH_REQ_EARLIEST_START,
-    DISPATCH_REQ_LATEST_END,
-    DISPATCH_REQ_DURATION,
-    DISPATCH_REQ_HEADCOUNT,
-    DISPATCH_REQ_SKILLS,
-    DISPATCH_REQ_URGENCY,
-    DISPATCH_REQ_RESIDENT_ID,
-    DISPATCH_REQ_STATUS,
-    DISPATCH_REQ_ACCEPTED,
-    DISPATCH_REQ_REASON,
-    DISPATCH_REQ_CREATED_AT,
-    DISPATCH_REQ_STARTED, //  earliest_start <= now ()
-    DISPATCH_REQ_MIN_STARS,
-    DISPATCH_REQ_INSURANCE_REQUIRED,
-    DISPATCH_REQ_STAFFED_AT,
-    DISPATCH_REQ_RATING,
-    DISPATCH_REQ_COMMENT,
-};
-
-//  Columns of every statement returning an offer, in this order.
-enum {
-    DISPATCH_OFFER_ID,
-    DISPATCH_OFFER_REQUEST_ID,
-    DISPATCH_OFFER_VOLUNTEER_ID,
-    DISPATCH_OFFER_TITLE,
-    DISPATCH_OFFER_REGION,
-    DISPATCH_OFFER_EARLIEST_START,
-    DISPATCH_OFFER_LATEST_END,
-    DISPATCH_OFFER_DEADLINE,
-    DISPATCH_OFFER_STATUS,
-    DISPATCH_OFFER_CREATED_AT,
-    DISPATCH_OFFER_LAPSED, //  deadline <= now ()
-    DISPATCH_OFFER_LIVE,   //  its request is open or matching
-};
-
 //  Registers dispatch's statements on a connection (idempotent).
 void match_dispatch_store_prepare (st_db_t *db);
 

@@ -1,7 +1,7 @@
 /*  match_records.c — service records: check-in and check-out (签到签退) by the volunteer,
     hours confirmed (时长认定) and forgotten check-outs completed by an official in scope.
     Confirmed hours publish service.completed, which ledger turns into points and stars.  */
-#include "match_server.h"
+#include "match.h"
 #include "st_checks.h"
 #include "st_log.h"
 #include "st_rows.h"
@@ -10,14 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-ST_RECORDS_OPS (ST_ROUTE_THUNK)
+ST_MATCH_RECORDS_OPS (ST_ROUTE_THUNK)
 
-const st_route_t match_records_routes[] = {ST_RECORDS_OPS (ST_ROUTE_ROW)};
+const st_route_t match_records_routes[] = {ST_MATCH_RECORDS_OPS (ST_ROUTE_ROW)};
 const size_t match_records_route_count =
     sizeof match_records_routes / sizeof match_records_routes[0];
-
-//  Columns of record_get past those of msg_service_record.
-enum { G_CATEGORY = 13, G_THEME = 14 };
 
 //  What a record is of: an activity or a request, exactly one of them named.
 typedef struct {
@@ -106,8 +103,7 @@ s_load_for_official (st_call_t *call, const char *id_text, msg_service_record_t 
     st_params_int (&params, id);
     if (st_call_exec (call, "record_get", &params, res))
         return -1;
-    if (PQntuples (*res) == 0
-        || !st_actor_in_scope (actor, PQgetvalue (*res, 0, PQfnumber (*res, "region")))) {
+    if (PQntuples (*res) == 0 || !st_actor_in_scope (actor, st_row_text (*res, 0, "region"))) {
         PQclear (*res);
         return st_call_fail (call, ST_NOT_FOUND, "id", "no service record has id \"%s\"", id_text);
     }
@@ -342,8 +338,8 @@ s_record_confirm (st_call_t *call, const msg_record_confirm_t *request, msg_serv
     msg_service_record_t current = {0};
     if (s_load_for_official (call, request->id, &current, &res))
         return;
-    char *category = st_strdup (PQgetvalue (res, 0, G_CATEGORY));
-    char *theme = PQgetisnull (res, 0, G_THEME) ? NULL : st_strdup (PQgetvalue (res, 0, G_THEME));
+    char *category = st_strdup (st_row_text (res, 0, "category"));
+    char *theme = st_row_null (res, 0, "theme") ? NULL : st_strdup (st_row_text (res, 0, "theme"));
     PQclear (res);
     bool closed = strcmp (current.status, "closed") == 0;
     const char *why = strcmp (current.status, "open") == 0 ? "the volunteer has not checked out"

@@ -1,17 +1,22 @@
 /*  match_store.c — the match service's SQL: statements named after what runs them  */
 #include "match_store.h"
 
-//  What every statement returning a project, an activity or a wish selects, in the order of
-//  the column enums in match_store.h.
-#define S_PROJECT_COLUMNS "id, name, category, region, theme, rfc3339 (created_at)"
+//  What every statement returning a project, an activity or a wish selects: a column of each
+//  name the reply declares (st_rows), and for activities whether it has started and ended.
+#define S_PROJECT_COLUMNS "id, name, category, region, theme, rfc3339 (created_at) AS created_at"
 #define S_ACTIVITY_COLUMNS                                                                         \
-    "id, title, category, theme, project_id, site_id, region, rfc3339 (starts_at),"                \
-    " rfc3339 (ends_at), capacity, rfc3339 (signup_closes_at), min_stars, to_json (skills),"       \
-    " insurance_required, confirmed, waitlisted, status, cancel_reason, rfc3339 (created_at),"     \
-    " ends_at <= now (), lat, lon, starts_at <= now ()"
+    "id, title, category, theme, project_id, site_id, region, rfc3339 (starts_at) AS starts_at,"   \
+    " rfc3339 (ends_at) AS ends_at, capacity, rfc3339 (signup_closes_at) AS signup_closes_at,"     \
+    " min_stars, skills, insurance_required, confirmed, waitlisted, status, cancel_reason,"        \
+    " rfc3339 (created_at) AS created_at, lat, lon, starts_at <= now () AS started,"               \
+    " ends_at <= now () AS ended"
 #define S_WISH_COLUMNS                                                                             \
-    "id, title, description, region, resident_id, volunteer_id, status, rfc3339 (created_at),"     \
-    " rfc3339 (claimed_at), rfc3339 (fulfilled_at), rfc3339 (confirmed_at)"
+    "id, title, description, region, resident_id, volunteer_id, status,"                           \
+    " rfc3339 (created_at) AS created_at, rfc3339 (claimed_at) AS claimed_at,"                     \
+    " rfc3339 (fulfilled_at) AS fulfilled_at, rfc3339 (confirmed_at) AS confirmed_at"
+//  What a sign-up's event tells of its activity (a).
+#define S_SIGNUP_ACTIVITY                                                                          \
+    "a.title, a.region, rfc3339 (a.starts_at) AS starts_at, rfc3339 (a.ends_at) AS ends_at"
 
 static const struct {
     const char *name;
@@ -62,12 +67,14 @@ static const struct {
      " ORDER BY arrival LIMIT $2),"
      " p AS (UPDATE signups s SET status = 'confirmed', updated_at = clock_timestamp () FROM w"
      " WHERE s.id = w.id RETURNING s.volunteer_id, s.arrival)"
-     " SELECT volunteer_id FROM p ORDER BY arrival"},
+     " SELECT p.volunteer_id, " S_SIGNUP_ACTIVITY " FROM p JOIN activities a ON a.id = $1"
+     " ORDER BY p.arrival"},
     {"activity_cancel_signups",
      "WITH ended AS (UPDATE signups SET status = 'cancelled', cancel_reason = 'activity_cancelled',"
      " updated_at = clock_timestamp () WHERE activity_id = $1 AND status <> 'cancelled'"
      " RETURNING volunteer_id, arrival)"
-     " SELECT volunteer_id FROM ended ORDER BY arrival"},
+     " SELECT e.volunteer_id, " S_SIGNUP_ACTIVITY " FROM ended e JOIN activities a ON a.id = $1"
+     " ORDER BY e.arrival"},
     {"activity_cancel",
      "UPDATE activities SET status = 'cancelled', cancel_reason = $2, cancelled_at = now ()"
      " WHERE id = $1 RETURNING " S_ACTIVITY_COLUMNS},
@@ -82,11 +89,13 @@ static const struct {
     //  activity.signup and activity.withdraw: plpgsql functions of 0003_activities.sql, which
     //  take the activity's row lock.
     {"activity_signup_run",
-     "SELECT outcome, detail, queue_position, act_title, act_region, rfc3339 (act_starts_at),"
-     " rfc3339 (act_ends_at) FROM activity_signup ($1, $2)"},
+     "SELECT outcome, detail, queue_position AS position, act_title AS title, act_region AS region,"
+     " rfc3339 (act_starts_at) AS starts_at, rfc3339 (act_ends_at) AS ends_at"
+     " FROM activity_signup ($1, $2)"},
     {"activity_withdraw_run",
-     "SELECT outcome, detail, promoted_volunteer, act_title, act_region,"
-     " rfc3339 (act_starts_at), rfc3339 (act_ends_at) FROM activity_withdraw ($1, $2)"},
+     "SELECT outcome, detail, promoted_volunteer AS promoted, act_title AS title,"
+     " act_region AS region, rfc3339 (act_starts_at) AS starts_at,"
+     " rfc3339 (act_ends_at) AS ends_at FROM activity_withdraw ($1, $2)"},
 
     //  wish.create
     //  Where a resident lives, as registry's resident.registered told match.

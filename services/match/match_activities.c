@@ -1,148 +1,43 @@
-/*  match_server.c — the match service's ops and the events it applies  */
-#include "match_server.h"
+/*  match_activities.c — projects (项目), activities (活动) and their sign-ups (报名): an official
+    in scope creates, changes or cancels an activity; volunteers sign up, confirmed while places
+    are left and waitlisted after, the database deciding under the activity's row lock.  */
+#include "match.h"
 #include "match_util.h"
 #include "st_checks.h"
-#include "match_store.h"
 #include "st_log.h"
-
-#include <jansson.h>
+#include "st_rows.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-ST_MATCH_OPS (ST_ROUTE_THUNK)
+ST_MATCH_ACTIVITIES_OPS (ST_ROUTE_THUNK)
 
-const st_route_t match_routes[] = {ST_MATCH_OPS (ST_ROUTE_ROW)};
-const size_t match_route_count = sizeof match_routes / sizeof match_routes[0];
-
-//  ---------------------------------------------------------------------------------------
-//  Rows into replies
-
-//  Fills a project from a row of the MATCH_PROJECT_* columns; `out` owns what it holds.
-static void
-s_project_from_row (PGresult *res, int row, msg_project_t *out)
-{
-    out->id = st_strdup (PQgetvalue (res, row, MATCH_PROJECT_ID));
-    out->name = st_strdup (PQgetvalue (res, row, MATCH_PROJECT_NAME));
-    out->category = st_strdup (PQgetvalue (res, row, MATCH_PROJECT_CATEGORY));
-    out->region = st_strdup (PQgetvalue (res, row, MATCH_PROJECT_REGION));
-    out->theme = match_optional (res, row, MATCH_PROJECT_THEME);
-    out->created_at = st_strdup (PQgetvalue (res, row, MATCH_PROJECT_CREATED_AT));
-}
-
-//  Fills an activity from a row of the MATCH_ACTIVITY_* columns; `out` owns what it holds.
-static void
-s_activity_from_row (PGresult *res, int row, msg_activity_t *out)
-{
-    out->id = st_strdup (PQgetvalue (res, row, MATCH_ACTIVITY_ID));
-    out->title = st_strdup (PQgetvalue (res, row, MATCH_ACTIVITY_TITLE));
-    out->category = st_strdup (PQgetvalue (res, row, MATCH_ACTIVITY_CATEGORY));
-    out->theme = match_optional (res, row, MATCH_ACTIVITY_THEME);
-    out->project_id = match_optional (res, row, MATCH_ACTIVITY_PROJECT_ID);
-    out->site_id = match_optional (res, row, MATCH_ACTIVITY_SITE_ID);
-    out->region = st_strdup (PQgetvalue (res, row, MATCH_ACTIVITY_REGION));
-    out->starts_at = st_strdup (PQgetvalue (res, row, MATCH_ACTIVITY_STARTS_AT));
-    out->ends_at = st_strdup (PQgetvalue (res, row, MATCH_ACTIVITY_ENDS_AT));
-    out->capacity = match_int (res, row, MATCH_ACTIVITY_CAPACITY);
-    out->signup_closes_at = st_strdup (PQgetvalue (res, row, MATCH_ACTIVITY_SIGNUP_CLOSES_AT));
-    out->min_stars = match_int (res, row, MATCH_ACTIVITY_MIN_STARS);
-    match_json_strings (PQgetvalue (res, row, MATCH_ACTIVITY_SKILLS), &out->skills);
-    out->insurance_required = match_bool (res, row, MATCH_ACTIVITY_INSURANCE_REQUIRED);
-    out->confirmed = match_int (res, row, MATCH_ACTIVITY_CONFIRMED);
-    out->waitlisted = match_int (res, row, MATCH_ACTIVITY_WAITLISTED);
-    out->status = st_strdup (PQgetvalue (res, row, MATCH_ACTIVITY_STATUS));
-    out->cancel_reason = match_optional (res, row, MATCH_ACTIVITY_CANCEL_REASON);
-    out->created_at = st_strdup (PQgetvalue (res, row, MATCH_ACTIVITY_CREATED_AT));
-    if ((out->has_lat = !PQgetisnull (res, row, MATCH_ACTIVITY_LAT)))
-        out->lat = atof (PQgetvalue (res, row, MATCH_ACTIVITY_LAT));
-    if ((out->has_lon = !PQgetisnull (res, row, MATCH_ACTIVITY_LON)))
-        out->lon = atof (PQgetvalue (res, row, MATCH_ACTIVITY_LON));
-    out->has_capacity = out->has_min_stars = out->has_skills = out->has_insurance_required = true;
-    out->has_confirmed = out->has_waitlisted = true;
-}
-
-//  Fills a wish from a row of the MATCH_WISH_* columns; `out` owns what it holds.
-static void
-s_wish_from_row (PGresult *res, int row, msg_wish_t *out)
-{
-    out->id = st_strdup (PQgetvalue (res, row, MATCH_WISH_ID));
-    out->title = st_strdup (PQgetvalue (res, row, MATCH_WISH_TITLE));
-    out->description = st_strdup (PQgetvalue (res, row, MATCH_WISH_DESCRIPTION));
-    out->region = st_strdup (PQgetvalue (res, row, MATCH_WISH_REGION));
-    out->resident_id = st_strdup (PQgetvalue (res, row, MATCH_WISH_RESIDENT_ID));
-    out->volunteer_id = match_optional (res, row, MATCH_WISH_VOLUNTEER_ID);
-    out->status = st_strdup (PQgetvalue (res, row, MATCH_WISH_STATUS));
-    out->created_at = st_strdup (PQgetvalue (res, row, MATCH_WISH_CREATED_AT));
-    out->claimed_at = match_optional (res, row, MATCH_WISH_CLAIMED_AT);
-    out->fulfilled_at = match_optional (res, row, MATCH_WISH_FULFILLED_AT);
-    out->confirmed_at = match_optional (res, row, MATCH_WISH_CONFIRMED_AT);
-}
+const st_route_t match_activities_routes[] = {ST_MATCH_ACTIVITIES_OPS (ST_ROUTE_ROW)};
+const size_t match_activities_route_count =
+    sizeof match_activities_routes / sizeof match_activities_routes[0];
 
 //  ---------------------------------------------------------------------------------------
-//  Events
+//  Sign-up events
 
-//  Emits a signup.* event: one volunteer's sign-up to an activity, with what a notice or a
-//  reminder tells of the activity; position 0 and reason NULL are left out.
+//  Emits a signup.* event: volunteer `volunteer_id`'s sign-up to activity `activity_id` in
+//  `status`, with what a notice or a reminder tells of the activity as row `row` of a sign-up
+//  statement returned it (title, region, starts_at, ends_at, a waitlist position); reason may
+//  be NULL.
 static void
-s_emit_signup (st_call_t *call, const char *topic, const char *activity_id,
-               const char *volunteer_id, const char *title, const char *region,
-               const char *starts_at, const char *ends_at, const char *status, int64_t position,
+s_emit_signup (st_call_t *call, const char *topic, const PGresult *res, int row,
+               const char *activity_id, const char *volunteer_id, const char *status,
                const char *reason)
 {
-    msg_signup_event_t event = {.activity_id = (char *) activity_id,
-                                .volunteer_id = (char *) volunteer_id,
-                                .title = (char *) title,
-                                .region = (char *) region,
-                                .starts_at = (char *) starts_at,
-                                .ends_at = (char *) ends_at,
-                                .status = (char *) status,
-                                .position = position,
-                                .has_position = position > 0,
-                                .reason = (char *) reason};
-    //  `event` only borrows: not cleared.
+    msg_signup_event_t event = {0};
+    st_row_to_msg (res, row, &msg_signup_event_desc, &event);
+    event.activity_id = st_strdup (activity_id);
+    event.volunteer_id = st_strdup (volunteer_id);
+    event.status = st_strdup (status);
+    free (event.reason);
+    event.reason = reason ? st_strdup (reason) : NULL;
     st_call_emit (call, topic, &msg_signup_event_desc, &event);
-}
-
-//  Emits a wish.* event from a wish as the reply shows it.
-static void
-s_emit_wish (st_call_t *call, const char *topic, const msg_wish_t *wish, const char *at)
-{
-    msg_wish_event_t event = {.id = wish->id,
-                              .title = wish->title,
-                              .region = wish->region,
-                              .resident_id = wish->resident_id,
-                              .volunteer_id = wish->volunteer_id,
-                              .at = (char *) at};
-    //  `event` only borrows: not cleared.
-    st_call_emit (call, topic, &msg_wish_event_desc, &event);
-}
-
-//  ---------------------------------------------------------------------------------------
-//  supply.stats — the supply replica within a region subtree
-
-static void
-s_supply_stats (st_call_t *call, const msg_supply_stats_t *request, msg_supply_t *reply)
-{
-    const char *region = request->region ? request->region : "";
-    if (!match_all_digits (region)) {
-        st_call_fail (call, ST_INVALID_ARGUMENT, "region",
-                      "\"region\" must be a statistical division code");
-        return;
-    }
-    char prefix[ST_REGION_SIZE];
-    st_region_prefix (region, prefix);
-    st_params_t params = {0};
-    st_params_text (&params, prefix);
-    PGresult *res;
-    if (st_call_exec (call, "supply_stats", &params, &res))
-        return;
-    reply->volunteers = atoll (PQgetvalue (res, 0, 0));
-    reply->active = atoll (PQgetvalue (res, 0, 1));
-    reply->registry_seq = atoll (PQgetvalue (res, 0, 2));
-    reply->has_volunteers = reply->has_active = reply->has_registry_seq = true;
-    PQclear (res);
+    st_msg_clear (&msg_signup_event_desc, &event);
 }
 
 //  ---------------------------------------------------------------------------------------
@@ -165,7 +60,7 @@ s_project_create (st_call_t *call, const msg_project_create_t *request, msg_proj
     PGresult *res;
     if (st_call_exec (call, "project_insert", &params, &res))
         return;
-    s_project_from_row (res, 0, reply);
+    st_row_to_msg (res, 0, &msg_project_desc, reply);
     PQclear (res);
 }
 
@@ -247,7 +142,7 @@ s_activity_create (st_call_t *call, const msg_activity_create_t *request, msg_ac
     PGresult *res;
     if (st_call_exec (call, "activity_insert", &params, &res))
         return;
-    s_activity_from_row (res, 0, reply);
+    st_row_to_msg (res, 0, &msg_activity_desc, reply);
     PQclear (res);
 
     msg_activity_created_t event = {.id = reply->id,
@@ -289,7 +184,7 @@ s_activity_get (st_call_t *call, const msg_activity_get_t *request, msg_activity
         st_call_fail (call, ST_NOT_FOUND, "id", "no activity has id \"%s\"", request->id);
         return;
     }
-    s_activity_from_row (res, 0, reply);
+    st_row_to_msg (res, 0, &msg_activity_desc, reply);
     PQclear (res);
     if (st_actor_is_official (actor))
         st_require_scope (call, actor, "id", reply->region);
@@ -312,9 +207,9 @@ s_activity_lock (st_call_t *call, const char *text, int64_t *id, msg_activity_t 
         PQclear (res);
         return st_call_fail (call, ST_NOT_FOUND, "id", "no activity has id \"%s\"", text);
     }
-    s_activity_from_row (res, 0, before);
-    *started = match_bool (res, 0, MATCH_ACTIVITY_STARTED);
-    *ended = match_bool (res, 0, MATCH_ACTIVITY_ENDED);
+    st_row_to_msg (res, 0, &msg_activity_desc, before);
+    *started = st_row_bool (res, 0, "started");
+    *ended = st_row_bool (res, 0, "ended");
     PQclear (res);
     if (st_require_scope (call, actor, "id", before->region) == 0
         && strcmp (before->status, "open") != 0)
@@ -409,7 +304,7 @@ s_activity_update (st_call_t *call, const msg_activity_update_t *request, msg_ac
     if (s_activity_changes (call, request, &before, &params, &changed)
         || st_call_exec (call, "activity_update", &params, &res))
         goto done;
-    s_activity_from_row (res, 0, reply);
+    st_row_to_msg (res, 0, &msg_activity_desc, reply);
     PQclear (res);
     //  Places opened: the first in line take them, in arrival order.
     int64_t places = reply->capacity - reply->confirmed;
@@ -419,14 +314,14 @@ s_activity_update (st_call_t *call, const msg_activity_update_t *request, msg_ac
         if (st_call_exec (call, "activity_promote", &params, &res))
             goto done;
         for (int i = 0; i < PQntuples (res) && !st_call_failed (call); i++)
-            s_emit_signup (call, "signup.promoted", reply->id, PQgetvalue (res, i, 0), reply->title,
-                           reply->region, reply->starts_at, reply->ends_at, "confirmed", 0, NULL);
+            s_emit_signup (call, "signup.promoted", res, i, reply->id,
+                           st_row_text (res, i, "volunteer_id"), "confirmed", NULL);
         PQclear (res);
         st_msg_clear (&msg_activity_desc, reply);
         memset (reply, 0, sizeof *reply);
         if (match_exec_id (call, "activity_get", id, &res))
             goto done;
-        s_activity_from_row (res, 0, reply);
+        st_row_to_msg (res, 0, &msg_activity_desc, reply);
         PQclear (res);
     }
     msg_activity_changed_t event = {.id = reply->id,
@@ -477,7 +372,7 @@ s_activity_cancel (st_call_t *call, const msg_activity_cancel_t *request, msg_ac
     st_params_text (&params, request->reason);
     if (st_call_exec (call, "activity_cancel", &params, &res))
         goto release_signups;
-    s_activity_from_row (res, 0, reply);
+    st_row_to_msg (res, 0, &msg_activity_desc, reply);
     PQclear (res);
 
     msg_activity_cancelled_t event = {.id = before.id,
@@ -494,9 +389,9 @@ s_activity_cancel (st_call_t *call, const msg_activity_cancel_t *request, msg_ac
     if (st_call_emit (call, "activity.cancelled", &msg_activity_cancelled_desc, &event))
         goto release_signups;
     for (int i = 0; i < PQntuples (ended_signups) && !st_call_failed (call); i++)
-        s_emit_signup (call, "signup.cancelled", before.id, PQgetvalue (ended_signups, i, 0),
-                       before.title, before.region, before.starts_at, before.ends_at, "cancelled",
-                       0, "activity_cancelled");
+        s_emit_signup (call, "signup.cancelled", ended_signups, i, before.id,
+                       st_row_text (ended_signups, i, "volunteer_id"), "cancelled",
+                       "activity_cancelled");
 release_signups:
     PQclear (ended_signups);
 done:
@@ -525,8 +420,8 @@ s_activity_signup (st_call_t *call, const msg_activity_signup_t *request, msg_si
     st_params_int (&params, volunteer);
     if (st_call_exec (call, "activity_signup_run", &params, &res))
         return;
-    const char *outcome = PQgetvalue (res, 0, MATCH_SIGNUP_OUTCOME);
-    const char *detail = PQgetvalue (res, 0, MATCH_SIGNUP_DETAIL);
+    const char *outcome = st_row_text (res, 0, "outcome");
+    const char *detail = st_row_text (res, 0, "detail");
     const char *id = request->activity_id, *who = actor->volunteer_id;
     if (strcmp (outcome, "no_activity") == 0)
         st_call_fail (call, ST_NOT_FOUND, "activity_id", "no activity has id \"%s\"", id);
@@ -564,19 +459,13 @@ s_activity_signup (st_call_t *call, const msg_activity_signup_t *request, msg_si
         PQclear (res);
         return;
     }
-    int64_t position =
-        PQgetisnull (res, 0, MATCH_SIGNUP_NUMBER) ? 0 : match_int (res, 0, MATCH_SIGNUP_NUMBER);
+    st_row_to_msg (res, 0, &msg_signup_desc, reply);
     reply->activity_id = st_strdup (id);
     reply->volunteer_id = st_strdup (who);
     reply->status = st_strdup (outcome);
-    reply->position = position;
-    reply->has_position = position > 0;
     char topic[32];
     snprintf (topic, sizeof topic, "signup.%s", outcome);
-    s_emit_signup (call, topic, id, who, PQgetvalue (res, 0, MATCH_SIGNUP_TITLE),
-                   PQgetvalue (res, 0, MATCH_SIGNUP_REGION),
-                   PQgetvalue (res, 0, MATCH_SIGNUP_STARTS_AT),
-                   PQgetvalue (res, 0, MATCH_SIGNUP_ENDS_AT), outcome, position, NULL);
+    s_emit_signup (call, topic, res, 0, id, who, outcome, NULL);
     PQclear (res);
 }
 
@@ -597,8 +486,8 @@ s_activity_withdraw (st_call_t *call, const msg_activity_signup_t *request, msg_
     PGresult *res;
     if (st_call_exec (call, "activity_withdraw_run", &params, &res))
         return;
-    const char *outcome = PQgetvalue (res, 0, MATCH_SIGNUP_OUTCOME);
-    const char *detail = PQgetvalue (res, 0, MATCH_SIGNUP_DETAIL);
+    const char *outcome = st_row_text (res, 0, "outcome");
+    const char *detail = st_row_text (res, 0, "detail");
     const char *id = request->activity_id, *who = actor->volunteer_id;
     if (strcmp (outcome, "no_activity") == 0)
         st_call_fail (call, ST_NOT_FOUND, "activity_id", "no activity has id \"%s\"", id);
@@ -618,215 +507,9 @@ s_activity_withdraw (st_call_t *call, const msg_activity_signup_t *request, msg_
     reply->activity_id = st_strdup (id);
     reply->volunteer_id = st_strdup (who);
     reply->status = st_strdup ("cancelled");
-    const char *title = PQgetvalue (res, 0, MATCH_SIGNUP_TITLE);
-    const char *region = PQgetvalue (res, 0, MATCH_SIGNUP_REGION);
-    const char *starts_at = PQgetvalue (res, 0, MATCH_SIGNUP_STARTS_AT);
-    const char *ends_at = PQgetvalue (res, 0, MATCH_SIGNUP_ENDS_AT);
-    s_emit_signup (call, "signup.cancelled", id, who, title, region, starts_at, ends_at,
-                   "cancelled", 0, "withdrawn");
-    if (!PQgetisnull (res, 0, MATCH_SIGNUP_NUMBER) && !st_call_failed (call))
-        s_emit_signup (call, "signup.promoted", id, PQgetvalue (res, 0, MATCH_SIGNUP_NUMBER), title,
-                       region, starts_at, ends_at, "confirmed", 0, NULL);
+    s_emit_signup (call, "signup.cancelled", res, 0, id, who, "cancelled", "withdrawn");
+    if (!st_row_null (res, 0, "promoted") && !st_call_failed (call))
+        s_emit_signup (call, "signup.promoted", res, 0, id, st_row_text (res, 0, "promoted"),
+                       "confirmed", NULL);
     PQclear (res);
 }
-
-//  ---------------------------------------------------------------------------------------
-//  wish.create — a resident's micro-wish (微心愿)
-
-static void
-s_wish_create (st_call_t *call, const msg_wish_create_t *request, msg_wish_t *reply)
-{
-    const msg_actor_t *actor;
-    int64_t resident;
-    if (st_require_actor (call, &actor) || match_require_resident (call, actor, &resident)
-        || st_require_code (call, "region", request->region)
-        || match_require_home (call, resident, "region", request->region))
-        return;
-    st_params_t params = {0};
-    st_params_text (&params, request->title);
-    st_params_text (&params, request->description);
-    st_params_text (&params, request->region);
-    st_params_int (&params, resident);
-    PGresult *res;
-    if (st_call_exec (call, "wish_insert", &params, &res))
-        return;
-    s_wish_from_row (res, 0, reply);
-    PQclear (res);
-}
-
-//  ---------------------------------------------------------------------------------------
-//  wish.claim — a volunteer claims an open wish (认领); of two at once exactly one wins
-
-static void
-s_wish_claim (st_call_t *call, const msg_wish_ref_t *request, msg_wish_t *reply)
-{
-    const msg_actor_t *actor;
-    int64_t volunteer, wish;
-    if (st_require_actor (call, &actor) || match_require_volunteer (call, actor, &volunteer)
-        || st_require_id (call, "id", "wish", request->id, &wish))
-        return;
-    st_params_t params = {0};
-    st_params_int (&params, wish);
-    st_params_int (&params, volunteer);
-    PGresult *res;
-    if (st_call_exec (call, "wish_claim_run", &params, &res))
-        return;
-    const char *outcome = PQgetvalue (res, 0, 0), *detail = PQgetvalue (res, 0, 1);
-    if (strcmp (outcome, "no_wish") == 0)
-        st_call_fail (call, ST_NOT_FOUND, "id", "no wish has id \"%s\"", request->id);
-    else if (strcmp (outcome, "state") == 0)
-        st_call_fail (call, ST_FAILED_PRECONDITION, "status", "wish \"%s\" is %s, not open",
-                      request->id, detail);
-    else if (strcmp (outcome, "no_volunteer") == 0)
-        st_call_fail (call, ST_FAILED_PRECONDITION, "actor.volunteer_id",
-                      "volunteer \"%s\" is not known to match yet", actor->volunteer_id);
-    else if (strcmp (outcome, "inactive") == 0)
-        st_call_fail (call, ST_FAILED_PRECONDITION, "actor.volunteer_id",
-                      "volunteer \"%s\" is %s, not active", actor->volunteer_id, detail);
-    else if (strcmp (outcome, "claimed") != 0)
-        st_call_fail (call, ST_INTERNAL, NULL, "unknown claim outcome \"%s\"", outcome);
-    PQclear (res);
-    if (st_call_failed (call) || match_exec_id (call, "wish_get", wish, &res))
-        return;
-    s_wish_from_row (res, 0, reply);
-    PQclear (res);
-    s_emit_wish (call, "wish.claimed", reply, reply->claimed_at);
-}
-
-//  Locks a wish for a change by `statement` (wish_fulfil, wish_confirm), which it takes from
-//  state `from`; `owner` is the id the actor must match in column `owner_col` (0 for the
-//  system, who may do anything). Fills the reply with the changed wish.
-static void
-s_wish_advance (st_call_t *call, const msg_wish_ref_t *request, const char *statement,
-                const char *from, int owner_col, int64_t owner, msg_wish_t *reply)
-{
-    int64_t wish;
-    PGresult *res;
-    if (st_require_id (call, "id", "wish", request->id, &wish)
-        || match_exec_id (call, "wish_lock", wish, &res))
-        return;
-    if (PQntuples (res) == 0) {
-        PQclear (res);
-        st_call_fail (call, ST_NOT_FOUND, "id", "no wish has id \"%s\"", request->id);
-        return;
-    }
-    bool has_owner = !PQgetisnull (res, 0, owner_col);
-    bool mine = owner == 0 || (has_owner && match_int (res, 0, owner_col) == owner);
-    char status[16];
-    snprintf (status, sizeof status, "%s", PQgetvalue (res, 0, MATCH_WISH_STATUS));
-    PQclear (res);
-    if (has_owner && !mine) {
-        st_call_fail (call, ST_PERMISSION_DENIED, "actor",
-                      owner_col == MATCH_WISH_VOLUNTEER_ID
-                          ? "wish \"%s\" was claimed by another volunteer"
-                          : "wish \"%s\" was posted by another resident",
-                      request->id);
-        return;
-    }
-    if (strcmp (status, from) != 0) {
-        st_call_fail (call, ST_FAILED_PRECONDITION, "status", "wish \"%s\" is %s, not %s",
-                      request->id, status, from);
-        return;
-    }
-    if (match_exec_id (call, statement, wish, &res))
-        return;
-    s_wish_from_row (res, 0, reply);
-    PQclear (res);
-}
-
-//  ---------------------------------------------------------------------------------------
-//  wish.fulfil — the claimant has fulfilled the wish
-
-static void
-s_wish_fulfil (st_call_t *call, const msg_wish_ref_t *request, msg_wish_t *reply)
-{
-    const msg_actor_t *actor;
-    int64_t volunteer = 0;
-    if (st_require_actor (call, &actor)
-        || (!st_actor_is_system (actor) && match_require_volunteer (call, actor, &volunteer)))
-        return;
-    s_wish_advance (call, request, "wish_fulfil", "claimed", MATCH_WISH_VOLUNTEER_ID, volunteer,
-                    reply);
-    if (!st_call_failed (call))
-        s_emit_wish (call, "wish.fulfilled", reply, reply->fulfilled_at);
-}
-
-//  ---------------------------------------------------------------------------------------
-//  wish.confirm — the resident who posted the wish confirms it was fulfilled
-
-static void
-s_wish_confirm (st_call_t *call, const msg_wish_ref_t *request, msg_wish_t *reply)
-{
-    const msg_actor_t *actor;
-    int64_t resident = 0;
-    if (st_require_actor (call, &actor)
-        || (!st_actor_is_system (actor) && match_require_resident (call, actor, &resident)))
-        return;
-    s_wish_advance (call, request, "wish_confirm", "fulfilled", MATCH_WISH_RESIDENT_ID, resident,
-                    reply);
-}
-
-//  ---------------------------------------------------------------------------------------
-//  Registry's events
-
-//  volunteer.registered, volunteer.updated, volunteer.status_changed: each carries the
-//  volunteer's whole supply-relevant state, so one upsert serves all three; a late event never
-//  overwrites a newer one (registry_seq). A volunteer who is no longer active is released from
-//  what dispatch offered them.
-static st_status_t
-s_volunteer_registered (st_db_t *db, const char *topic, const void *body_, int64_t seq,
-                        st_error_t *err)
-{
-    const msg_volunteer_registered_t *body = body_;
-    char *end;
-    long long id = strtoll (body->id, &end, 10);
-    if (*end || id <= 0)
-        return st_error_set (err, ST_INVALID_ARGUMENT, "id", "volunteer id \"%s\" is not a number",
-                             body->id);
-    st_params_t params = {0};
-    st_params_int (&params, id);
-    st_params_text (&params, body->name);
-    st_params_text (&params, body->region);
-    st_params_text_array (&params, body->skills.items, body->skills.count);
-    st_params_text (&params, body->gender);
-    if (body->has_birth_year)
-        st_params_int (&params, body->birth_year);
-    else
-        st_params_text (&params, NULL);
-    st_params_text (&params, body->status);
-    st_params_int (&params, seq);
-    if (body->has_categories)
-        st_params_text_array (&params, body->categories.items, body->categories.count);
-    else
-        st_params_text (&params, NULL);
-    if (body->has_availability)
-        st_params_text_array (&params, body->availability.items, body->availability.count);
-    else
-        st_params_text (&params, NULL);
-    if (body->has_lat)
-        st_params_double (&params, body->lat);
-    else
-        st_params_text (&params, NULL);
-    if (body->has_lon)
-        st_params_double (&params, body->lon);
-    else
-        st_params_text (&params, NULL);
-    st_params_text (&params, body->insurance_until);
-    PGresult *res;
-    st_status_t rc = st_db_exec (db, "supply_upsert", &params, &res, err);
-    st_params_clear (&params);
-    if (rc != ST_OK)
-        return rc;
-    //  Applied (not a late event) and no longer active: nobody counts on them any more.
-    bool gone = PQntuples (res) == 1 && strcmp (PQgetvalue (res, 0, 0), "active") != 0;
-    PQclear (res);
-    return gone ? match_dispatch_volunteer_gone (db, id, err) : ST_OK;
-}
-
-const st_subscription_t match_registry_subscriptions[] = {
-    {"volunteer.registered", s_volunteer_registered},
-    {"volunteer.updated", s_volunteer_registered},
-    {"volunteer.status_changed", s_volunteer_registered},
-};
-const size_t match_registry_subscription_count =
-    sizeof match_registry_subscriptions / sizeof match_registry_subscriptions[0];
