@@ -75,8 +75,8 @@ s_params_place (st_params_t *params, bool given, double lat, double lon)
         st_params_double (params, lat);
         st_params_double (params, lon);
     } else {
-        st_params_text (params, NULL);
-        st_params_text (params, NULL);
+        st_params_null (params);
+        st_params_null (params);
     }
 }
 
@@ -124,10 +124,7 @@ s_activity_create (st_call_t *call, const msg_activity_create_t *request, msg_ac
     st_params_text (&params, request->title);
     st_params_text (&params, request->category);
     st_params_text (&params, request->theme);
-    if (project_id)
-        st_params_int (&params, project_id);
-    else
-        st_params_text (&params, NULL);
+    st_params_int_or_null (&params, project_id, project_id);
     st_params_text (&params, request->site_id);
     st_params_text (&params, request->region);
     st_params_text (&params, starts_at);
@@ -276,10 +273,7 @@ s_activity_changes (st_call_t *call, const msg_activity_update_t *request,
     st_params_text (params, request->starts_at ? starts_at : NULL);
     st_params_text (params, request->ends_at ? ends_at : NULL);
     st_params_text (params, request->signup_closes_at ? closes_at : NULL);
-    if (request->has_capacity)
-        st_params_int (params, request->capacity);
-    else
-        st_params_text (params, NULL);
+    st_params_int_or_null (params, request->has_capacity, request->capacity);
     s_params_place (params, request->has_lat && request->has_lon, request->lat, request->lon);
     return 0;
 }

@@ -171,24 +171,15 @@ s_request_create (st_call_t *call, const msg_request_create_t *request,
     st_params_text (&params, request->title);
     st_params_text (&params, request->description);
     st_params_text (&params, request->region);
-    if (request->has_lat)
-        st_params_double (&params, request->lat);
-    else
-        st_params_text (&params, NULL);
-    if (request->has_lon)
-        st_params_double (&params, request->lon);
-    else
-        st_params_text (&params, NULL);
+    st_params_double_or_null (&params, request->has_lat, request->lat);
+    st_params_double_or_null (&params, request->has_lon, request->lon);
     st_params_text (&params, start_utc);
     st_params_text (&params, end_utc);
     st_params_int (&params, request->duration_minutes);
     st_params_int (&params, request->headcount);
     st_params_text_array (&params, request->skills.items, request->skills.count);
     st_params_text (&params, urgency);
-    if (resident_id)
-        st_params_int (&params, resident_id);
-    else
-        st_params_text (&params, NULL);
+    st_params_int_or_null (&params, resident_id, resident_id);
     st_params_text (&params, actor->account);
     st_params_int (&params, request->has_min_stars ? request->min_stars : 0);
     st_params_bool (&params, request->has_insurance_required && request->insurance_required);
@@ -299,15 +290,9 @@ s_request_list (st_call_t *call, const msg_request_list_t *request, msg_request_
     int64_t limit = request->has_limit ? request->limit : 50;
     st_params_t params = {0};
     st_params_text (&params, region ? prefix : NULL);
-    if (resident)
-        st_params_int (&params, resident);
-    else
-        st_params_text (&params, NULL);
+    st_params_int_or_null (&params, resident, resident);
     st_params_text (&params, request->status);
-    if (cursor)
-        st_params_int (&params, cursor);
-    else
-        st_params_text (&params, NULL);
+    st_params_int_or_null (&params, cursor, cursor);
     st_params_int (&params, limit);
     PGresult *res;
     if (st_call_exec (call, "dispatch_request_list", &params, &res))
@@ -513,21 +498,11 @@ s_settings_set (st_call_t *call, const msg_region_settings_t *request, msg_regio
         return;
     st_params_t params = {0};
     st_params_text (&params, request->region);
-    if (request->has_review_required)
-        st_params_bool (&params, request->review_required);
-    else
-        st_params_text (&params, NULL);
-    const int64_t *numbers[] = {
-        request->has_daily_limit ? &request->daily_limit : NULL,
-        request->has_widen_township_s ? &request->widen_township_s : NULL,
-        request->has_widen_county_s ? &request->widen_county_s : NULL,
-        request->has_checkin_radius_m ? &request->checkin_radius_m : NULL,
-    };
-    for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++)
-        if (numbers[i])
-            st_params_int (&params, *numbers[i]);
-        else
-            st_params_text (&params, NULL);
+    st_params_bool_or_null (&params, request->has_review_required, request->review_required);
+    st_params_int_or_null (&params, request->has_daily_limit, request->daily_limit);
+    st_params_int_or_null (&params, request->has_widen_township_s, request->widen_township_s);
+    st_params_int_or_null (&params, request->has_widen_county_s, request->widen_county_s);
+    st_params_int_or_null (&params, request->has_checkin_radius_m, request->checkin_radius_m);
     st_params_text (&params, st_call_actor (call)->account);
     if (st_call_exec (call, "dispatch_settings_set", &params, NULL)
         || s_settings_read (call, request->region, reply))

@@ -46,14 +46,8 @@ s_require_subject (st_call_t *call, const char *activity_id, const char *request
 static void
 s_params_subject (st_params_t *params, const s_subject_t *subject)
 {
-    if (subject->activity)
-        st_params_int (params, subject->activity);
-    else
-        st_params_text (params, NULL);
-    if (subject->request)
-        st_params_int (params, subject->request);
-    else
-        st_params_text (params, NULL);
+    st_params_int_or_null (params, subject->activity, subject->activity);
+    st_params_int_or_null (params, subject->request, subject->request);
 }
 
 //  The volunteer acting as themself; their id into *volunteer.
@@ -123,8 +117,8 @@ s_params_position (st_params_t *params, const msg_check_t *request)
         st_params_double (params, request->lat);
         st_params_double (params, request->lon);
     } else {
-        st_params_text (params, NULL);
-        st_params_text (params, NULL);
+        st_params_null (params);
+        st_params_null (params);
     }
 }
 
@@ -225,16 +219,10 @@ s_record_checkin (st_call_t *call, const msg_check_t *request, msg_service_recor
         return;
     st_params_t params = {0};
     st_params_int (&params, volunteer);
-    if (subject.activity)
-        st_params_int (&params, subject.activity);
-    else
-        st_params_text (&params, NULL);
+    st_params_int_or_null (&params, subject.activity, subject.activity);
     st_params_text (&params, region);
     st_params_text (&params, when);
-    if (subject.request)
-        st_params_int (&params, subject.request);
-    else
-        st_params_text (&params, NULL);
+    st_params_int_or_null (&params, subject.request, subject.request);
     PGresult *res;
     if (st_call_exec (call, "record_checkin", &params, &res)) {
         if (st_call_code (call) == ST_CONFLICT)
@@ -280,8 +268,8 @@ s_record_checkout (st_call_t *call, const msg_check_t *request, msg_service_reco
     st_params_text (&params, id);
     st_params_int (&params, volunteer);
     st_params_text (&params, when);
-    st_params_text (&params, NULL);
-    st_params_text (&params, NULL);
+    st_params_null (&params);
+    st_params_null (&params);
     if (st_call_exec (call, "record_checkout", &params, &res))
         return;
     if (PQntuples (res) == 0)
@@ -314,7 +302,7 @@ s_record_complete (st_call_t *call, const msg_record_complete_t *request,
     }
     st_params_t params = {0};
     st_params_text (&params, request->id);
-    st_params_text (&params, NULL);
+    st_params_null (&params);
     st_params_text (&params, when);
     st_params_text (&params, st_call_actor (call)->account);
     st_params_text (&params, request->reason);
@@ -351,10 +339,7 @@ s_record_confirm (st_call_t *call, const msg_record_confirm_t *request, msg_serv
     else {
         st_params_text (&params, request->id);
         st_params_text (&params, st_call_actor (call)->account);
-        if (request->has_hours)
-            st_params_double (&params, request->hours);
-        else
-            st_params_text (&params, NULL);
+        st_params_double_or_null (&params, request->has_hours, request->hours);
         PGresult *whom = NULL;
         if (st_call_exec (call, "record_confirm", &params, &res) == 0) {
             st_row_to_msg (res, 0, &msg_service_record_desc, reply);
@@ -404,8 +389,8 @@ s_subject_visible (st_call_t *call, const msg_actor_t *actor, const s_subject_t 
     st_params_int (&params, subject->activity ? subject->activity : subject->request);
     st_params_int (&params, 0);
     st_params_text (&params, now);
-    st_params_text (&params, NULL);
-    st_params_text (&params, NULL);
+    st_params_null (&params);
+    st_params_null (&params);
     if (st_call_exec (call, subject->activity ? "record_activity" : "record_request", &params,
                       &res))
         return false;
@@ -436,10 +421,7 @@ s_record_list (st_call_t *call, const msg_record_list_t *request, msg_service_re
     st_params_t params = {0};
     PGresult *res;
     st_params_int (&params, subject.activity ? subject.activity : subject.request);
-    if (self)
-        st_params_int (&params, volunteer);
-    else
-        st_params_text (&params, NULL);
+    st_params_int_or_null (&params, self, volunteer);
     if (st_call_exec (call, subject.activity ? "record_list" : "record_list_request", &params,
                       &res))
         return;
