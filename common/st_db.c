@@ -204,6 +204,13 @@ st_db_statement (st_db_t *self, const char *name, const char *sql)
     s->prepared_on = 0;
 }
 
+void
+st_db_statements (st_db_t *self, const st_statement_t *table, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        st_db_statement (self, table[i].name, table[i].sql);
+}
+
 static void
 s_disconnect (st_db_t *self)
 {

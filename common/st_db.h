@@ -47,6 +47,13 @@ void st_db_destroy (st_db_t **self_p);
 //  Registers a statement by name; it is prepared on first use on each connection.
 void st_db_statement (st_db_t *self, const char *name, const char *sql);
 
+//  A store's statements as one table, and registering them all.
+typedef struct {
+    const char *name;
+    const char *sql;
+} st_statement_t;
+void st_db_statements (st_db_t *self, const st_statement_t *table, size_t count);
+
 //  Connects if not connected (at most once per backoff period). Returns ST_OK or
 //  ST_UNAVAILABLE with err filled.
 st_status_t st_db_connect (st_db_t *self, st_error_t *err);

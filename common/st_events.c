@@ -7,6 +7,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+bool
+st_pipe_term (zsock_t *pipe)
+{
+    char *command = zstr_recv (pipe);
+    bool term = !command || strcmp (command, "$TERM") == 0;
+    zstr_free (&command);
+    return term;
+}
+
 st_status_t
 st_event_params (const char *topic, const st_desc_t *desc, const void *body, st_params_t *params,
                  st_error_t *err)
@@ -112,10 +121,7 @@ s_relay_actor (zsock_t *pipe, void *args_)
         if (zmq_poll (items, count, holding ? 500 : 1000) == -1)
             break;
         if (items[0].revents & ZMQ_POLLIN) {
-            char *command = zstr_recv (pipe);
-            bool term = !command || strcmp (command, "$TERM") == 0;
-            zstr_free (&command);
-            if (term)
+            if (st_pipe_term (pipe))
                 break;
         }
         if (!holding)
@@ -382,10 +388,7 @@ s_consumer_actor (zsock_t *pipe, void *args)
         if (zmq_poll (items, 2, wait > 0 ? (long) wait : 0) == -1)
             break;
         if (items[0].revents & ZMQ_POLLIN) {
-            char *command = zstr_recv (pipe);
-            bool term = !command || strcmp (command, "$TERM") == 0;
-            zstr_free (&command);
-            if (term)
+            if (st_pipe_term (pipe))
                 break;
         }
         bool hinted = false;

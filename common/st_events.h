@@ -13,6 +13,10 @@
 
 #include <czmq.h>
 
+//  Reads a command an actor's pipe holds: true when it is $TERM (or the pipe is gone), when
+//  the actor must end.
+bool st_pipe_term (zsock_t *pipe);
+
 //  What appends one event to a service's outbox.
 #define ST_OUTBOX_APPEND_SQL "INSERT INTO outbox (topic, body) VALUES ($1, $2)"
 

@@ -105,10 +105,7 @@ s_ticker_actor (zsock_t *pipe, void *args_)
         if (zmq_poll (&item, 1, wait > 0 ? (long) wait : 0) == -1)
             break;
         if (item.revents & ZMQ_POLLIN) {
-            char *command = zstr_recv (pipe);
-            bool term = !command || strcmp (command, "$TERM") == 0;
-            zstr_free (&command);
-            if (term)
+            if (st_pipe_term (pipe))
                 break;
         }
         if (st_clock_ms () >= next) {
@@ -172,6 +169,7 @@ st_service_main (const st_service_def_t *def, int argc, char **argv)
     zactor_t *auth = NULL, *relay = NULL, *ticker = NULL;
     zactor_t *consumers[8] = {NULL};
     st_server_t *server = NULL;
+    st_route_t *routes = NULL;
     bool initialised = false;
     zcert_t *cert = st_keys_secret (keydir, def->name, &err);
     if (!cert) {
@@ -199,7 +197,15 @@ st_service_main (const st_service_def_t *def, int argc, char **argv)
         service.db, "rpc_replies_expire",
         "DELETE FROM rpc_replies WHERE created_at < now () - make_interval (hours => $1::int)");
 
-    server = st_server_new (def->name, service.db, def->routes, def->route_count, service.state);
+    size_t route_count = 0;
+    for (size_t i = 0; i < def->part_count; i++)
+        route_count += *def->parts[i].count;
+    routes = st_calloc (route_count + 1, sizeof (st_route_t));
+    route_count = 0;
+    for (size_t i = 0; i < def->part_count; i++)
+        for (size_t r = 0; r < *def->parts[i].count; r++)
+            routes[route_count++] = def->parts[i].routes[r];
+    server = st_server_new (def->name, service.db, routes, route_count, service.state);
     const char *rpc = s_endpoint (&service, def->name, "rpc");
     if (st_server_bind (server, rpc, cert, max_message, &err)) {
         st_error ("%s", err.message);
@@ -265,6 +271,7 @@ done:
         zactor_destroy (&consumers[i]);
     zactor_destroy (&relay);
     st_server_destroy (&server);
+    free (routes);
     if (initialised && def->fini)
         def->fini (&service);
     st_db_destroy (&service.db);

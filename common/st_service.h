@@ -19,13 +19,19 @@ typedef struct {
     void (*prepare) (st_db_t *db); //  registers the statements the apply functions use
 } st_feed_t;
 
+//  One part of a service: a file's op table.
+typedef struct {
+    const st_route_t *routes;
+    const size_t *count;
+} st_part_t;
+
 typedef struct {
     const char *name;
     const char *summary;
     const st_migration_t *migrations;
     size_t migration_count;
-    const st_route_t *routes;
-    size_t route_count;
+    const st_part_t *parts; //  the server's op table is theirs, joined
+    size_t part_count;
     const st_feed_t *feeds;
     size_t feed_count;
     //  The service's own settings, after those every service reads (--help lists them all).

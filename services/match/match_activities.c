@@ -140,28 +140,12 @@ s_activity_create (st_call_t *call, const msg_activity_create_t *request, msg_ac
     if (st_call_exec (call, "activity_insert", &params, &res))
         return;
     st_row_to_msg (res, 0, &msg_activity_desc, reply);
+    //  The event: the same row, as notify and ledger read it.
+    msg_activity_created_t event = {0};
+    st_row_to_msg (res, 0, &msg_activity_created_desc, &event);
     PQclear (res);
-
-    msg_activity_created_t event = {.id = reply->id,
-                                    .title = reply->title,
-                                    .category = reply->category,
-                                    .theme = reply->theme,
-                                    .project_id = reply->project_id,
-                                    .site_id = reply->site_id,
-                                    .region = reply->region,
-                                    .starts_at = reply->starts_at,
-                                    .ends_at = reply->ends_at,
-                                    .capacity = reply->capacity,
-                                    .has_capacity = true,
-                                    .signup_closes_at = reply->signup_closes_at,
-                                    .min_stars = reply->min_stars,
-                                    .has_min_stars = true,
-                                    .skills = reply->skills,
-                                    .has_skills = true,
-                                    .insurance_required = reply->insurance_required,
-                                    .has_insurance_required = true};
-    //  `event` borrows from `reply`: not cleared.
     st_call_emit (call, "activity.created", &msg_activity_created_desc, &event);
+    st_msg_clear (&msg_activity_created_desc, &event);
 }
 
 //  ---------------------------------------------------------------------------------------

@@ -21,10 +21,7 @@
     " rfc3339 (r.earliest_start) AS earliest_start, rfc3339 (r.latest_end) AS latest_end,"         \
     " rfc3339 (o.deadline) AS deadline, o.status, rfc3339 (o.created_at) AS created_at,"           \
     " o.deadline <= now () AS lapsed, r.status IN ('open', 'matching') AS live"
-static const struct {
-    const char *name;
-    const char *sql;
-} s_statements[] = {
+static const st_statement_t s_statements[] = {
     //  resident.registered: the replica takes the newest state, never an older one.
     {"dispatch_resident_upsert",
      "INSERT INTO residents (id, region, lat, lon, care_tags, registry_seq)"
@@ -315,6 +312,5 @@ static const struct {
 void
 match_dispatch_store_prepare (st_db_t *db)
 {
-    for (size_t i = 0; i < sizeof s_statements / sizeof s_statements[0]; i++)
-        st_db_statement (db, s_statements[i].name, s_statements[i].sql);
+    st_db_statements (db, s_statements, sizeof s_statements / sizeof s_statements[0]);
 }

@@ -3,8 +3,6 @@
 #include "match.h"
 #include "match_store.h"
 
-#include <string.h>
-
 extern const st_migration_t match_migrations[];
 extern const size_t match_migrations_count;
 
@@ -23,26 +21,16 @@ s_init (st_service_t *service, st_error_t *err)
     return 0;
 }
 
-//  Appends a part's table to the whole.
-static void
-s_append (st_route_t *routes, size_t *count, const st_route_t *part, size_t part_count)
-{
-    memcpy (routes + *count, part, part_count * sizeof *part);
-    *count += part_count;
-}
-
 int
 main (int argc, char **argv)
 {
-    st_route_t routes[match_supply_route_count + match_activities_route_count
-                      + match_wishes_route_count + match_dispatch_route_count
-                      + match_records_route_count];
-    size_t count = 0;
-    s_append (routes, &count, match_supply_routes, match_supply_route_count);
-    s_append (routes, &count, match_activities_routes, match_activities_route_count);
-    s_append (routes, &count, match_wishes_routes, match_wishes_route_count);
-    s_append (routes, &count, match_dispatch_routes, match_dispatch_route_count);
-    s_append (routes, &count, match_records_routes, match_records_route_count);
+    const st_part_t parts[] = {
+        {match_supply_routes, &match_supply_route_count},
+        {match_activities_routes, &match_activities_route_count},
+        {match_wishes_routes, &match_wishes_route_count},
+        {match_dispatch_routes, &match_dispatch_route_count},
+        {match_records_routes, &match_records_route_count},
+    };
     const st_feed_t feeds[] = {
         {"registry", match_registry_subscriptions, match_registry_subscription_count,
          match_store_prepare},
@@ -52,8 +40,8 @@ main (int argc, char **argv)
         .summary = "Station match service: requests, dispatch, activities, service records",
         .migrations = match_migrations,
         .migration_count = match_migrations_count,
-        .routes = routes,
-        .route_count = count,
+        .parts = parts,
+        .part_count = sizeof parts / sizeof parts[0],
         .feeds = feeds,
         .feed_count = sizeof feeds / sizeof feeds[0],
         .options = match_round_options,

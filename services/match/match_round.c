@@ -221,47 +221,33 @@ s_round_make (st_db_t *db, const match_round_config_t *settings, const int64_t *
     return rc;
 }
 
-//  Staffed requests whose service is over and confirmed become completed (the resident may
-//  rate them now), each with request.completed.
+//  Runs `statement`, which moves requests on and returns them, and emits `topic` for each;
+//  with `served`, the event names the volunteers who served it.
 static st_status_t
-s_round_complete (st_db_t *db, st_error_t *err)
+s_round_requests (st_db_t *db, const char *statement, const char *topic, bool served,
+                  st_error_t *err)
 {
     PGresult *res;
-    st_status_t rc = st_db_exec (db, "dispatch_complete", NULL, &res, err);
-    for (int row = 0; rc == ST_OK && row < PQntuples (res); row++) {
-        msg_service_request_t request = {0};
-        st_row_to_msg (res, row, &msg_service_request_desc, &request);
-        st_params_t params = {0};
-        st_params_int (&params, atoll (request.id));
-        PGresult *served;
-        rc = st_db_exec (db, "dispatch_request_served", &params, &served, err);
-        st_params_clear (&params);
-        if (rc == ST_OK) {
-            msg_request_event_t event = match_request_event (&request);
-            event.volunteer_ids = match_ids_of (served);
-            event.has_volunteer_ids = true;
-            rc = st_outbox_append (db, "request.completed", &msg_request_event_desc, &event, err);
-            free (event.volunteer_ids.items);
-            PQclear (served);
-        }
-        st_msg_clear (&msg_service_request_desc, &request);
-    }
-    PQclear (res);
-    return rc;
-}
-
-//  Staffed requests nobody turned up to, a day after their window, end unfilled, each with
-//  request.unfilled (the resident is told; the reliability cost counts the no-shows).
-static st_status_t
-s_round_no_show (st_db_t *db, st_error_t *err)
-{
-    PGresult *res;
-    st_status_t rc = st_db_exec (db, "dispatch_no_show", NULL, &res, err);
+    st_status_t rc = st_db_exec (db, statement, NULL, &res, err);
     for (int row = 0; rc == ST_OK && row < PQntuples (res); row++) {
         msg_service_request_t request = {0};
         st_row_to_msg (res, row, &msg_service_request_desc, &request);
         msg_request_event_t event = match_request_event (&request);
-        rc = st_outbox_append (db, "request.unfilled", &msg_request_event_desc, &event, err);
+        PGresult *volunteers = NULL;
+        if (served) {
+            st_params_t params = {0};
+            st_params_int (&params, atoll (request.id));
+            rc = st_db_exec (db, "dispatch_request_served", &params, &volunteers, err);
+            st_params_clear (&params);
+            if (rc == ST_OK) {
+                event.volunteer_ids = match_ids_of (volunteers);
+                event.has_volunteer_ids = true;
+            }
+        }
+        if (rc == ST_OK)
+            rc = st_outbox_append (db, topic, &msg_request_event_desc, &event, err);
+        free (event.volunteer_ids.items);
+        PQclear (volunteers);
         st_msg_clear (&msg_service_request_desc, &request);
     }
     PQclear (res);
@@ -375,9 +361,13 @@ s_round (st_db_t *db, const match_round_config_t *settings, match_round_stats_t 
     if (rc == ST_OK)
         rc = s_round_unfill (db, settings, err);
     if (rc == ST_OK)
-        rc = s_round_complete (db, err);
+        //  Staffed requests whose service is over and confirmed are completed (the resident
+        //  may rate them now).
+        rc = s_round_requests (db, "dispatch_complete", "request.completed", true, err);
     if (rc == ST_OK)
-        rc = s_round_no_show (db, err);
+        //  Staffed requests nobody turned up to, a day after their window, end unfilled (the
+        //  resident is told; the reliability cost counts the no-shows).
+        rc = s_round_requests (db, "dispatch_no_show", "request.unfilled", false, err);
     if (rc == ST_OK)
         rc = s_round_offer (db, settings, stats, err);
     return rc;

@@ -18,10 +18,7 @@
 #define S_SIGNUP_ACTIVITY                                                                          \
     "a.title, a.region, rfc3339 (a.starts_at) AS starts_at, rfc3339 (a.ends_at) AS ends_at"
 
-static const struct {
-    const char *name;
-    const char *sql;
-} s_statements[] = {
+static const st_statement_t s_statements[] = {
     //  volunteer.registered: the replica takes the newest state, never an older one.
     {"supply_upsert",
      "INSERT INTO supply (volunteer_id, name, region, skills, gender, birth_year, status,"
@@ -213,6 +210,5 @@ static const struct {
 void
 match_store_prepare (st_db_t *db)
 {
-    for (size_t i = 0; i < sizeof s_statements / sizeof s_statements[0]; i++)
-        st_db_statement (db, s_statements[i].name, s_statements[i].sql);
+    st_db_statements (db, s_statements, sizeof s_statements / sizeof s_statements[0]);
 }

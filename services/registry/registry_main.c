@@ -30,13 +30,14 @@ s_fini (st_service_t *service)
 int
 main (int argc, char **argv)
 {
+    const st_part_t parts[] = {{registry_routes, &registry_route_count}};
     st_service_def_t def = {
         .name = "registry",
         .summary = "Station registry service: volunteers, residents, teams, regions, accounts",
         .migrations = registry_migrations,
         .migration_count = registry_migrations_count,
-        .routes = registry_routes,
-        .route_count = registry_route_count,
+        .parts = parts,
+        .part_count = sizeof parts / sizeof parts[0],
         .init = s_init,
         .fini = s_fini,
     };
