@@ -36,15 +36,6 @@ static const char *const s_statuses[] = {"active", "suspended", "left", NULL};
 static const char *const s_official_roles[] = {"region_admin", "station_admin", "team_leader",
                                                NULL};
 
-static bool
-s_in_list (const char *value, const char *const *list)
-{
-    for (; value && *list; list++)
-        if (strcmp (value, *list) == 0)
-            return true;
-    return false;
-}
-
 //  ---------------------------------------------------------------------------------------
 //  Actors and scope (st_scope.h, st_checks.h). Checks fail the call themselves and return -1.
 
@@ -81,7 +72,7 @@ s_require_list (st_call_t *call, const char *field, const st_strs_t *list,
                 const char *const *allowed)
 {
     for (size_t i = 0; i < list->count; i++)
-        if (!s_in_list (list->items[i], allowed))
+        if (!st_one_of (list->items[i], allowed))
             return st_call_fail (call, ST_INVALID_ARGUMENT, field,
                                  "\"%s[%zu]\" is not one of the known values: \"%s\"", field, i,
                                  list->items[i]);
@@ -516,11 +507,8 @@ s_volunteer_list (st_call_t *call, const msg_volunteer_list_t *request, msg_volu
         return;
     if (!st_actor_is_system (actor) && s_require_official_in_scope (call, region ? region : ""))
         return;
-    if (request->status && !s_in_list (request->status, s_statuses)) {
-        st_call_fail (call, ST_INVALID_ARGUMENT, "status",
-                      "\"status\" must be active, suspended or left");
+    if (request->status && st_require_one_of (call, "status", request->status, s_statuses))
         return;
-    }
     //  The cursor is the last row's region and id: "431022100201.4711".
     int64_t after = 0;
     char after_region[ST_REGION_SIZE] = "";
@@ -639,11 +627,8 @@ static void
 s_volunteer_set_status (st_call_t *call, const msg_volunteer_set_status_t *request,
                         msg_volunteer_t *reply)
 {
-    if (!s_in_list (request->status, s_statuses)) {
-        st_call_fail (call, ST_INVALID_ARGUMENT, "status",
-                      "\"status\" must be active, suspended or left");
+    if (st_require_one_of (call, "status", request->status, s_statuses))
         return;
-    }
     msg_volunteer_t current = {0};
     int rc = s_load_volunteer (call, "volunteer_lock", request->id, &current);
     bool official = rc == 0 && s_require_official_in_scope (call, current.region) == 0;
@@ -756,11 +741,8 @@ s_region_get (st_call_t *call, const msg_region_get_t *request, msg_region_t *re
 static void
 s_account_create (st_call_t *call, const msg_account_create_t *request, msg_account_t *reply)
 {
-    if (!s_in_list (request->role, s_official_roles)) {
-        st_call_fail (call, ST_INVALID_ARGUMENT, "role",
-                      "\"role\" must be region_admin, station_admin or team_leader");
+    if (st_require_one_of (call, "role", request->role, s_official_roles))
         return;
-    }
     for (const char *p = request->login; *p; p++)
         if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || strchr ("._-@", *p))) {
             st_call_fail (call, ST_INVALID_ARGUMENT, "login",
@@ -1234,11 +1216,8 @@ s_require_region_exists (st_call_t *call, const char *field, const char *code)
 static void
 s_site_create (st_call_t *call, const msg_site_create_t *request, msg_site_t *reply)
 {
-    if (!s_in_list (request->kind, s_site_kinds)) {
-        st_call_fail (call, ST_INVALID_ARGUMENT, "kind",
-                      "\"kind\" must be centre, institute, station or point");
+    if (st_require_one_of (call, "kind", request->kind, s_site_kinds))
         return;
-    }
     if (st_require_code (call, "region", request->region)
         || s_require_official_in_scope (call, request->region))
         return;
@@ -1318,11 +1297,8 @@ s_load_team (st_call_t *call, const char *statement, const char *id_text, msg_te
 static void
 s_team_create (st_call_t *call, const msg_team_create_t *request, msg_team_t *reply)
 {
-    if (!s_in_list (request->level, s_team_levels)) {
-        st_call_fail (call, ST_INVALID_ARGUMENT, "level",
-                      "\"level\" must be demonstration, brigade, detachment, squad or unit");
+    if (st_require_one_of (call, "level", request->level, s_team_levels))
         return;
-    }
     char *category[] = {request->category};
     st_strs_t categories = {category, 1};
     if (st_require_code (call, "region", request->region)
@@ -1402,11 +1378,8 @@ s_team_change_member (st_call_t *call, const msg_team_member_t *request, msg_tea
                       bool add)
 {
     const char *role = request->role ? request->role : "member";
-    if (add && !s_in_list (role, s_member_roles)) {
-        st_call_fail (call, ST_INVALID_ARGUMENT, "role",
-                      "\"role\" must be member, leader or info_officer");
+    if (add && st_require_one_of (call, "role", role, s_member_roles))
         return;
-    }
     msg_team_t team = {0};
     int rc = s_require_actor (call);
     if (rc == 0)
