@@ -249,22 +249,15 @@ s_emit_volunteer (st_call_t *call, const char *topic, const msg_volunteer_t *v)
     st_call_emit (call, topic, &msg_volunteer_registered_desc, &event);
 }
 
+//  A list field of a message as a text[] parameter, NULL when absent (st_db.h's *_or_null
+//  forms for a list).
 static void
 s_text_array_param (st_params_t *params, const st_strs_t *list, bool given)
 {
     if (given)
         st_params_text_array (params, list->items, list->count);
     else
-        st_params_text (params, NULL);
-}
-
-static void
-s_double_param (st_params_t *params, double value, bool given)
-{
-    if (given)
-        st_params_double (params, value);
-    else
-        st_params_text (params, NULL);
+        st_params_null (params);
 }
 
 //  Checks the profile fields a registration or an update may carry.
@@ -287,7 +280,7 @@ s_create_person_account (st_call_t *call, const char *role, const char *phone, c
     const msg_actor_t *actor = st_call_actor (call);
     st_params_t params = {0};
     st_params_bin (&params, login_hash, sizeof login_hash);
-    st_params_text (&params, NULL);
+    st_params_null (&params);
     st_params_text (&params, hash);
     st_params_text (&params, role);
     st_params_text (&params, region);
@@ -345,18 +338,15 @@ s_insert_volunteer (st_call_t *call, const msg_volunteer_register_t *request, co
         st_params_text (&params, birth_date);
         s_text_array_param (&params, &request->categories, request->has_categories);
         s_text_array_param (&params, &request->availability, request->has_availability);
-        s_double_param (&params, request->lat, request->has_lat);
-        s_double_param (&params, request->lon, request->has_lon);
-        if (request->has_party_member)
-            st_params_bool (&params, request->party_member);
-        else
-            st_params_text (&params, NULL);
+        st_params_double_or_null (&params, request->has_lat, request->lat);
+        st_params_double_or_null (&params, request->has_lon, request->lon);
+        st_params_bool_or_null (&params, request->has_party_member, request->party_member);
         st_params_text (&params, request->emergency_contact_name);
         if (request->emergency_contact_phone)
             rc = s_seal (call, &params, "emergency_contact_phone", request->emergency_contact_phone,
                          &sealed_contact, false);
         else
-            st_params_text (&params, NULL);
+            st_params_null (&params);
         st_params_text (&params, request->insurance_until);
         if (rc == 0 && st_call_exec (call, statement, &params, &res)
             && st_call_code (call) == ST_CONFLICT)
@@ -446,24 +436,21 @@ s_volunteer_update (st_call_t *call, const msg_volunteer_update_t *request, msg_
     if (request->phone)
         rc = s_seal (call, &params, "phone", request->phone, &sealed_phone, true);
     else {
-        st_params_text (&params, NULL);
-        st_params_text (&params, NULL);
+        st_params_null (&params);
+        st_params_null (&params);
     }
     s_text_array_param (&params, &request->skills, request->has_skills);
     s_text_array_param (&params, &request->categories, request->has_categories);
     s_text_array_param (&params, &request->availability, request->has_availability);
-    s_double_param (&params, request->lat, request->has_lat);
-    s_double_param (&params, request->lon, request->has_lon);
-    if (request->has_party_member)
-        st_params_bool (&params, request->party_member);
-    else
-        st_params_text (&params, NULL);
+    st_params_double_or_null (&params, request->has_lat, request->lat);
+    st_params_double_or_null (&params, request->has_lon, request->lon);
+    st_params_bool_or_null (&params, request->has_party_member, request->party_member);
     st_params_text (&params, request->emergency_contact_name);
     if (rc == 0 && request->emergency_contact_phone)
         rc = s_seal (call, &params, "emergency_contact_phone", request->emergency_contact_phone,
                      &sealed_contact, false);
     else
-        st_params_text (&params, NULL);
+        st_params_null (&params);
     st_params_text (&params, request->insurance_until);
     PGresult *res = NULL;
     if (rc == 0)
@@ -786,8 +773,8 @@ s_account_create (st_call_t *call, const msg_account_create_t *request, msg_acco
     st_params_text (&params, hash);
     st_params_text (&params, request->role);
     st_params_text (&params, request->region);
-    st_params_text (&params, NULL);
-    st_params_text (&params, NULL);
+    st_params_null (&params);
+    st_params_null (&params);
     st_params_text (&params, actor->account);
     if (st_call_exec (call, "account_insert", &params, &res)) {
         if (st_call_code (call) == ST_CONFLICT)
@@ -869,8 +856,8 @@ s_resident_register (st_call_t *call, const msg_resident_register_t *request, ms
     if (rc == 0) {
         st_params_text (&params, request->region);
         st_params_text (&params, request->address);
-        s_double_param (&params, request->lat, request->has_lat);
-        s_double_param (&params, request->lon, request->has_lon);
+        st_params_double_or_null (&params, request->has_lat, request->lat);
+        st_params_double_or_null (&params, request->has_lon, request->lon);
         s_text_array_param (&params, &request->care_tags, request->has_care_tags);
         rc = st_call_exec (call, "resident_insert", &params, &res);
     }
@@ -1233,8 +1220,8 @@ s_site_create (st_call_t *call, const msg_site_create_t *request, msg_site_t *re
     st_params_text (&params, request->kind);
     st_params_text (&params, request->region);
     st_params_text (&params, request->address);
-    s_double_param (&params, request->lat, request->has_lat);
-    s_double_param (&params, request->lon, request->has_lon);
+    st_params_double_or_null (&params, request->has_lat, request->lat);
+    st_params_double_or_null (&params, request->has_lon, request->lon);
     st_params_text (&params, request->opening_hours);
     PGresult *res;
     if (st_call_exec (call, "site_insert", &params, &res))
