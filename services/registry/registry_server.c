@@ -597,7 +597,7 @@ s_volunteer_reveal (st_call_t *call, const msg_volunteer_reveal_t *request,
     st_params_text (&params, request->reason);
     //  No audit record, no reveal.
     if (st_call_exec (call, "pii_reveal_log", &params, NULL) == 0) {
-        reply->id = st_strdup (request->id);
+        st_row_to_msg (res, 0, &msg_volunteer_pii_desc, reply); //  the id; the rest is sealed
         reply->id_number = s_open (call, res, 0, V_ID_NUMBER, "id_number");
         reply->phone = s_open (call, res, 0, V_PHONE, "phone");
         if (!reply->id_number || !reply->phone)
