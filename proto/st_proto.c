@@ -11,6 +11,7 @@
 
 #include "envelope.def"
 #include "registry.def"
+#include "registry_import.def"
 #include "match.def"
 #include "dispatch.def"
 #include "records.def"
@@ -19,8 +20,9 @@
 
 #define ST_OP_ROW(svc, name, fn, req, rep, flags, peers)                                           \
     {#svc, name, &req##_desc, &rep##_desc, flags, peers},
-static const st_op_desc_t s_ops[] = {ST_COMMON_OPS (ST_OP_ROW) ST_REGISTRY_OPS (
-    ST_OP_ROW) ST_MATCH_OPS (ST_OP_ROW) ST_DISPATCH_OPS (ST_OP_ROW) ST_RECORDS_OPS (ST_OP_ROW)};
+static const st_op_desc_t s_ops[] = {
+    ST_COMMON_OPS (ST_OP_ROW) ST_REGISTRY_OPS (ST_OP_ROW) ST_REGISTRY_IMPORT_OPS (ST_OP_ROW)
+        ST_MATCH_OPS (ST_OP_ROW) ST_DISPATCH_OPS (ST_OP_ROW) ST_RECORDS_OPS (ST_OP_ROW)};
 
 #define ST_EVENT_ROW(svc, topic, msg) {#svc, topic, &msg##_desc},
 static const st_event_desc_t s_events[] = {

@@ -25,6 +25,7 @@
 
 #include "envelope.def"
 #include "registry.def"
+#include "registry_import.def"
 #include "match.def"
 #include "dispatch.def"
 #include "records.def"

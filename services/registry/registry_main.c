@@ -29,13 +29,20 @@ s_fini (st_service_t *service)
 int
 main (int argc, char **argv)
 {
+    //  One route table for the server, from the tables of registry's parts.
+    st_route_t routes[registry_route_count + registry_import_route_count];
+    size_t count = 0;
+    for (size_t i = 0; i < registry_route_count; i++)
+        routes[count++] = registry_routes[i];
+    for (size_t i = 0; i < registry_import_route_count; i++)
+        routes[count++] = registry_import_routes[i];
     st_service_def_t def = {
         .name = "registry",
         .summary = "Station registry service: volunteers, residents, teams, regions, accounts",
         .migrations = registry_migrations,
         .migration_count = registry_migrations_count,
-        .routes = registry_routes,
-        .route_count = registry_route_count,
+        .routes = routes,
+        .route_count = count,
         .init = s_init,
         .fini = s_fini,
     };
