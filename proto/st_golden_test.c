@@ -138,6 +138,7 @@ static msg_parked_t s_msg_parked = {.events = {s_parked_items, 2},
                                     .has_cursors = true};
 
 #include "golden_registry.inc"
+#include "golden_registry_import.inc"
 #include "golden_match.inc"
 #include "golden_match_dispatch.inc"
 #include "golden_match_records.inc"
@@ -157,6 +158,7 @@ static msg_parked_t s_msg_parked = {.events = {s_parked_items, 2},
     X (msg_cursor)                                                                                 \
     X (msg_parked)                                                                                 \
     S_VECTORS_REGISTRY (X)                                                                         \
+    S_VECTORS_REGISTRY_IMPORT (X)                                                                  \
     S_VECTORS_MATCH (X)                                                                            \
     S_VECTORS_DISPATCH (X)                                                                         \
     S_VECTORS_RECORDS (X)
@@ -178,6 +180,7 @@ static const s_vector_t *const s_vectors[] = {S_VECTORS (S_VECTOR_POINTER)};
 static const st_desc_t *const s_declared[] = {
 #include "envelope.def"
 #include "registry.def"
+#include "registry_import.def"
 #include "match_supply.def"
 #include "match_activities.def"
 #include "match_wishes.def"

@@ -11,6 +11,7 @@
 
 #include "envelope.def"
 #include "registry.def"
+#include "registry_import.def"
 #include "match_supply.def"
 #include "match_activities.def"
 #include "match_wishes.def"
@@ -22,9 +23,10 @@
 #define ST_OP_ROW(svc, name, fn, req, rep, flags, peers)                                           \
     {#svc, name, &req##_desc, &rep##_desc, flags, peers},
 static const st_op_desc_t s_ops[] = {
-    ST_COMMON_OPS (ST_OP_ROW) ST_REGISTRY_OPS (ST_OP_ROW) ST_MATCH_SUPPLY_OPS (ST_OP_ROW)
-        ST_MATCH_ACTIVITIES_OPS (ST_OP_ROW) ST_MATCH_WISHES_OPS (ST_OP_ROW)
-            ST_MATCH_DISPATCH_OPS (ST_OP_ROW) ST_MATCH_RECORDS_OPS (ST_OP_ROW)};
+    ST_COMMON_OPS (ST_OP_ROW) ST_REGISTRY_OPS (ST_OP_ROW) ST_REGISTRY_IMPORT_OPS (ST_OP_ROW)
+        ST_MATCH_SUPPLY_OPS (ST_OP_ROW) ST_MATCH_ACTIVITIES_OPS (ST_OP_ROW)
+            ST_MATCH_WISHES_OPS (ST_OP_ROW) ST_MATCH_DISPATCH_OPS (ST_OP_ROW)
+                ST_MATCH_RECORDS_OPS (ST_OP_ROW)};
 
 #define ST_EVENT_ROW(svc, topic, msg) {#svc, topic, &msg##_desc},
 static const st_event_desc_t s_events[] = {

@@ -25,6 +25,7 @@
 
 #include "envelope.def"
 #include "registry.def"
+#include "registry_import.def"
 #include "match_supply.def"
 #include "match_activities.def"
 #include "match_wishes.def"

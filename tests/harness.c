@@ -99,8 +99,7 @@ harness_new (const char *name)
         assert_true (st_keys_generate (self->keys, s_services[i], "service", &err) >= 0);
     assert_true (st_keys_generate (self->keys, "operator", "operator", &err) >= 0);
     assert_true (st_keys_generate (self->keys, "gateway", "gateway", &err) >= 0);
-    char message[256];
-    assert_true (st_crypto_generate (self->keys, message, sizeof message) >= 0);
+    assert_true (st_crypto_generate (self->keys, &err) >= 0);
 
     snprintf (self->db, sizeof self->db, "st_%s_%d", name, (int) getpid ());
     PGconn *postgres = s_super ("postgres");

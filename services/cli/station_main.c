@@ -288,11 +288,8 @@ s_cmd_keys_init (const s_options_t *options)
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         if (st_keys_generate (options->keydir, keys[i][0], keys[i][1], &err) < 0)
             return s_print_error (&err);
-    char message[256];
-    if (st_crypto_generate (options->keydir, message, sizeof message) < 0) {
-        st_error_set (&err, ST_INTERNAL, NULL, "%s", message);
+    if (st_crypto_generate (options->keydir, &err) < 0)
         return s_print_error (&err);
-    }
     printf ("keys ready in %s\n", options->keydir);
     return 0;
 }
