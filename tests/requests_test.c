@@ -140,16 +140,16 @@ s_setup (void **state)
 {
     setenv ("STATION_DISPATCH_ROUND_MS", "200", 1);
     F = mf_new ("requests", true);
-    //  Townships 102 .. 113 of the county, each with a village 201 (104 and 105 also 202);
+    //  Townships 102 .. 114 of the county, each with a village 201 (104 and 105 also 202);
     //  another county (431024) with a township and a village.
-    const char *codes[] = {"431000000000", "431022000000", "431022102000", "431022102201",
-                           "431022103000", "431022103201", "431022104000", "431022104201",
-                           "431022104202", "431022105000", "431022105201", "431022105202",
-                           "431022106000", "431022106201", "431022107000", "431022107201",
-                           "431022108000", "431022108201", "431022108202", "431022109000",
-                           "431022109201", "431022110000", "431022110201", "431022111000",
-                           "431022111201", "431022111202", "431022112000", "431022112201",
-                           "431022112202", "431024000000", "431024100000", "431024100201"};
+    const char *codes[] = {
+        "431000000000", "431022000000", "431022102000", "431022102201", "431022103000",
+        "431022103201", "431022104000", "431022104201", "431022104202", "431022105000",
+        "431022105201", "431022105202", "431022106000", "431022106201", "431022107000",
+        "431022107201", "431022108000", "431022108201", "431022108202", "431022109000",
+        "431022109201", "431022110000", "431022110201", "431022111000", "431022111201",
+        "431022111202", "431022112000", "431022112201", "431022112202", "431022114000",
+        "431022114201", "431024000000", "431024100000", "431024100201"};
     for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
         char name[32];
         snprintf (name, sizeof name, "区划%s", codes[i] + 6);
@@ -1383,6 +1383,147 @@ test_stats (void **state)
                "from");
 }
 
+#define PER_TOWN    "431022114000"
+#define PER_VILLAGE "431022114201"
+
+//  Creates a project in PER_VILLAGE created at `created` (SQL timestamptz text; NULL: now);
+//  its id.
+static void
+s_period_project (const msg_actor_t *actor, const char *created, char id[32])
+{
+    char body[256];
+    snprintf (body, sizeof body,
+              "{\"name\": \"期内项目\", \"category\": \"elderly\", \"region\": \"%s\"}",
+              PER_VILLAGE);
+    json_t *reply;
+    st_error_t err;
+    if (mf_call ("match", actor, "project.create", body, &reply, &err) != ST_OK)
+        fail_msg ("project.create: %s (%s)", err.message, err.field);
+    snprintf (id, 32, "%s", mf_str (reply, "id"));
+    json_decref (reply);
+    if (created)
+        mf_sql ("UPDATE match.projects SET created_at = '%s' WHERE id = %s", created, id);
+}
+
+//  Creates an activity in PER_VILLAGE of `project` (NULL: none) starting `days` days from now
+//  for an hour, cancelled when `cancel`; then moved to start at `starts` (SQL timestamptz
+//  text) unless NULL.
+static void
+s_period_activity (const msg_actor_t *actor, const char *project, int days, const char *starts,
+                   bool cancel)
+{
+    char at[40], ends[40], closes[40], owner[64] = "", body[512];
+    int64_t now = st_now_ms () / 1000;
+    st_time_format_utc ((now + days * 86400) * 1000000, at);
+    st_time_format_utc ((now + days * 86400 + 3600) * 1000000, ends);
+    st_time_format_utc ((now + days * 86400 - 60) * 1000000, closes);
+    if (project)
+        snprintf (owner, sizeof owner, " \"project_id\": \"%s\",", project);
+    snprintf (body, sizeof body,
+              "{\"title\": \"期内活动\", \"category\": \"elderly\", \"region\": \"%s\",%s"
+              " \"starts_at\": \"%s\", \"ends_at\": \"%s\", \"signup_closes_at\": \"%s\","
+              " \"capacity\": 10, \"skills\": []}",
+              PER_VILLAGE, owner, at, ends, closes);
+    json_t *reply;
+    st_error_t err;
+    if (mf_call ("match", actor, "activity.create", body, &reply, &err) != ST_OK)
+        fail_msg ("activity.create: %s (%s)", err.message, err.field);
+    char id[32];
+    snprintf (id, sizeof id, "%s", mf_str (reply, "id"));
+    json_decref (reply);
+    if (cancel) {
+        snprintf (body, sizeof body, "{\"id\": \"%s\", \"reason\": \"下雨\"}", id);
+        assert_int_equal (mf_call ("match", actor, "activity.cancel", body, NULL, &err), ST_OK);
+    }
+    if (starts)
+        mf_sql ("UPDATE match.activities SET signup_closes_at = '%s'::timestamptz - interval"
+                " '1 day', starts_at = '%s', ends_at = '%s'::timestamptz + interval '1 hour'"
+                " WHERE id = %s",
+                starts, starts, starts, id);
+}
+
+//  stats.region's projects and activities of [from, to) as a report counts them: an
+//  activity when it starts in the period (not cancelled), a project when it was created in
+//  the period or has such an activity; from counts, to does not. A project created now with
+//  its activity next week (the demo's) counts this month, its activity in a period reaching
+//  next week.
+static void
+test_stats_period (void **state)
+{
+    (void) state;
+    const msg_actor_t station = {
+        .account = "station-per", .role = "station_admin", .region = PER_TOWN};
+    static const char *from = "2031-03-01 00:00:00+08", *to = "2031-04-01 00:00:00+08";
+    char created_at_from[32], created_at_to[32], held_at_from[32], held_last[32], held_outside[32],
+        only_cancelled[32], upcoming[32];
+    //  Created in the period with no activity (at from exactly) and at to (not in it).
+    s_period_project (&station, from, created_at_from);
+    s_period_project (&station, to, created_at_to);
+    //  Created before the period, with an activity at from exactly; another with one a second
+    //  before to; one with activities a second before from and at to only; one whose only
+    //  activity of the period is cancelled.
+    s_period_project (&station, "2030-06-01 00:00:00+08", held_at_from);
+    s_period_activity (&station, held_at_from, 2, from, false);
+    s_period_project (&station, "2030-06-01 00:00:00+08", held_last);
+    s_period_activity (&station, held_last, 2, "2031-03-31 23:59:59+08", false);
+    s_period_project (&station, "2030-06-01 00:00:00+08", held_outside);
+    s_period_activity (&station, held_outside, 2, "2031-02-28 23:59:59+08", false);
+    s_period_activity (&station, held_outside, 2, to, false);
+    s_period_project (&station, "2030-06-01 00:00:00+08", only_cancelled);
+    s_period_activity (&station, only_cancelled, 2, "2031-03-15 10:00:00+08", true);
+    //  An activity of no project in the middle of the period.
+    s_period_activity (&station, NULL, 2, "2031-03-15 09:00:00+08", false);
+
+    char query[256];
+    json_t *reply;
+    st_error_t err;
+    snprintf (query, sizeof query,
+              "{\"region\": \"%s\", \"from\": \"2031-03-01T00:00:00+08:00\","
+              " \"to\": \"2031-04-01T00:00:00+08:00\"}",
+              PER_TOWN);
+    assert_int_equal (mf_call ("match", &station, "stats.region", query, &reply, &err), ST_OK);
+    assert_int_equal (mf_int (reply, "activities"), 3);
+    assert_int_equal (mf_int (reply, "projects"), 3);
+    json_decref (reply);
+    //  The period before: the activity a second before from; the projects created before it
+    //  have no activity there but held_outside's.
+    snprintf (query, sizeof query,
+              "{\"region\": \"%s\", \"from\": \"2031-02-01T00:00:00+08:00\","
+              " \"to\": \"2031-03-01T00:00:00+08:00\"}",
+              PER_TOWN);
+    assert_int_equal (mf_call ("match", &station, "stats.region", query, &reply, &err), ST_OK);
+    assert_int_equal (mf_int (reply, "activities"), 1);
+    assert_int_equal (mf_int (reply, "projects"), 1);
+    json_decref (reply);
+    //  The period after: created_at_to, and held_outside's activity at to.
+    snprintf (query, sizeof query,
+              "{\"region\": \"%s\", \"from\": \"2031-04-01T00:00:00+08:00\","
+              " \"to\": \"2031-05-01T00:00:00+08:00\"}",
+              PER_TOWN);
+    assert_int_equal (mf_call ("match", &station, "stats.region", query, &reply, &err), ST_OK);
+    assert_int_equal (mf_int (reply, "activities"), 1);
+    assert_int_equal (mf_int (reply, "projects"), 2);
+    json_decref (reply);
+
+    //  As the demo: a project created now, its activity a week from now. This month to now
+    //  counts the project, not the activity (not held yet); a period reaching past next week
+    //  counts both.
+    s_period_project (&station, NULL, upcoming);
+    s_period_activity (&station, upcoming, 7, NULL, false);
+    snprintf (query, sizeof query, "{\"region\": \"%s\"}", PER_TOWN);
+    assert_int_equal (mf_call ("match", &station, "stats.region", query, &reply, &err), ST_OK);
+    assert_int_equal (mf_int (reply, "projects"), 1);
+    assert_int_equal (mf_int (reply, "activities"), 0);
+    json_decref (reply);
+    char until[40];
+    st_time_format_utc ((st_now_ms () / 1000 + 8 * 86400) * 1000000, until);
+    snprintf (query, sizeof query, "{\"region\": \"%s\", \"to\": \"%s\"}", PER_TOWN, until);
+    assert_int_equal (mf_call ("match", &station, "stats.region", query, &reply, &err), ST_OK);
+    assert_int_equal (mf_int (reply, "projects"), 1);
+    assert_int_equal (mf_int (reply, "activities"), 1);
+    json_decref (reply);
+}
+
 //  ---------------------------------------------------------------------------------------
 //  8. request.list
 
@@ -1721,6 +1862,7 @@ main (void)
         cmocka_unit_test (test_hard_rules),
         cmocka_unit_test (test_request_records),
         cmocka_unit_test (test_stats),
+        cmocka_unit_test (test_stats_period),
         cmocka_unit_test (test_request_list),
         cmocka_unit_test (test_request_guards),
         cmocka_unit_test (test_volunteer_gone),
