@@ -491,10 +491,48 @@ s_settings_read (st_call_t *call, const char *region, msg_region_settings_t *rep
     return 0;
 }
 
+//  Fails the call unless every name in settings.set's clear is a setting the request does
+//  not also give; 0 when all are. *widen: whether a widening delay is among them.
+static int
+s_require_clear (st_call_t *call, const msg_region_settings_t *request, bool *widen)
+{
+    const struct {
+        const char *name;
+        bool given;
+    } settings[] = {{"review_required", request->has_review_required},
+                    {"daily_limit", request->has_daily_limit},
+                    {"widen_township_s", request->has_widen_township_s},
+                    {"widen_county_s", request->has_widen_county_s},
+                    {"checkin_radius_m", request->has_checkin_radius_m}};
+    *widen = false;
+    for (size_t i = 0; i < request->clear.count; i++) {
+        const char *name = request->clear.items[i];
+        size_t s = 0;
+        while (s < sizeof settings / sizeof settings[0] && strcmp (settings[s].name, name) != 0)
+            s++;
+        if (s == sizeof settings / sizeof settings[0]) {
+            st_call_fail (call, ST_INVALID_ARGUMENT, "clear",
+                          "could not clear \"%s\": not a setting (review_required, daily_limit,"
+                          " widen_township_s, widen_county_s, checkin_radius_m)",
+                          name);
+            return -1;
+        }
+        if (settings[s].given) {
+            st_call_fail (call, ST_INVALID_ARGUMENT, name, "\"%s\" is both given and cleared",
+                          name);
+            return -1;
+        }
+        if (strncmp (name, "widen_", 6) == 0)
+            *widen = true;
+    }
+    return 0;
+}
+
 static void
 s_settings_set (st_call_t *call, const msg_region_settings_t *request, msg_region_settings_t *reply)
 {
-    if (s_require_admin (call, request->region))
+    bool cleared_widen;
+    if (s_require_admin (call, request->region) || s_require_clear (call, request, &cleared_widen))
         return;
     st_params_t params = {0};
     st_params_text (&params, request->region);
@@ -504,18 +542,23 @@ s_settings_set (st_call_t *call, const msg_region_settings_t *request, msg_regio
     st_params_int_or_null (&params, request->has_widen_county_s, request->widen_county_s);
     st_params_int_or_null (&params, request->has_checkin_radius_m, request->checkin_radius_m);
     st_params_text (&params, st_call_actor (call)->account);
+    st_params_text_array (&params, request->clear.items, request->clear.count);
     if (st_call_exec (call, "dispatch_settings_set", &params, NULL)
         || s_settings_read (call, request->region, reply))
         return;
     //  What is in force now, inherited and default values included, must widen in order
-    //  (the call failing takes the change back).
+    //  (the call failing takes the change back); the error names what the request gave, or
+    //  clear when it only cleared a delay.
     const match_round_config_t *platform = st_call_state (call);
     int township =
         (int) (reply->has_widen_township_s ? reply->widen_township_s : platform->township_s);
     int county = (int) (reply->has_widen_county_s ? reply->widen_county_s : platform->county_s);
+    const char *field = request->has_widen_county_s     ? "widen_county_s"
+                        : request->has_widen_township_s ? "widen_township_s"
+                        : cleared_widen                 ? "clear"
+                                                        : "widen_township_s";
     if (county < township)
-        st_call_fail (call, ST_INVALID_ARGUMENT,
-                      request->has_widen_county_s ? "widen_county_s" : "widen_township_s",
+        st_call_fail (call, ST_INVALID_ARGUMENT, field,
                       "the search would widen to the county (after %d s) before the township"
                       " (after %d s)",
                       county, township);

@@ -72,16 +72,22 @@ static const st_statement_t s_statements[] = {
     {"dispatch_request_serving",
      "SELECT volunteer_id FROM offers WHERE request_id = $1 AND status = 'accepted'"
      " ORDER BY volunteer_id"},
-    //  settings.set: fields not given ($2..$6 NULL) keep what the region had.
+    //  settings.set: fields not given ($2..$6 NULL) keep what the region had; those named in
+    //  $8 (never given too) become NULL, inherited from the regions above.
     {"dispatch_settings_set",
      "INSERT INTO region_settings AS g (region, review_required, daily_limit, widen_township_s,"
      " widen_county_s, checkin_radius_m, updated_by) VALUES ($1, $2, $3, $4, $5, $6, $7)"
      " ON CONFLICT (region) DO UPDATE SET"
-     " review_required = coalesce (EXCLUDED.review_required, g.review_required),"
-     " daily_limit = coalesce (EXCLUDED.daily_limit, g.daily_limit),"
-     " widen_township_s = coalesce (EXCLUDED.widen_township_s, g.widen_township_s),"
-     " widen_county_s = coalesce (EXCLUDED.widen_county_s, g.widen_county_s),"
-     " checkin_radius_m = coalesce (EXCLUDED.checkin_radius_m, g.checkin_radius_m),"
+     " review_required = CASE WHEN 'review_required' = ANY ($8::text[]) THEN NULL"
+     " ELSE coalesce (EXCLUDED.review_required, g.review_required) END,"
+     " daily_limit = CASE WHEN 'daily_limit' = ANY ($8) THEN NULL"
+     " ELSE coalesce (EXCLUDED.daily_limit, g.daily_limit) END,"
+     " widen_township_s = CASE WHEN 'widen_township_s' = ANY ($8) THEN NULL"
+     " ELSE coalesce (EXCLUDED.widen_township_s, g.widen_township_s) END,"
+     " widen_county_s = CASE WHEN 'widen_county_s' = ANY ($8) THEN NULL"
+     " ELSE coalesce (EXCLUDED.widen_county_s, g.widen_county_s) END,"
+     " checkin_radius_m = CASE WHEN 'checkin_radius_m' = ANY ($8) THEN NULL"
+     " ELSE coalesce (EXCLUDED.checkin_radius_m, g.checkin_radius_m) END,"
      " updated_by = EXCLUDED.updated_by, updated_at = now ()"},
     {"dispatch_settings_get",
      "SELECT review_required, daily_limit, widen_township_s, widen_county_s, checkin_radius_m"

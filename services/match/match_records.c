@@ -432,6 +432,10 @@ s_record_list (st_call_t *call, const msg_record_list_t *request, msg_service_re
 //  ---------------------------------------------------------------------------------------
 //  stats.region — a region's figures for officials in its scope
 
+//  The figures of [from, to) (default this month, Beijing time, to now) as a county's report
+//  counts them: an activity in the period when it starts in it (starts_at, not cancelled:
+//  held, or to be held when the period reaches ahead), a project when it was created in the
+//  period or has such an activity; records by check-in, requests by creation.
 static void
 s_stats_region (st_call_t *call, const msg_stats_query_t *request, msg_region_stats_t *reply)
 {

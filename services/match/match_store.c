@@ -178,14 +178,20 @@ static const st_statement_t s_statements[] = {
 #undef S_RECORD_COLUMNS
 
 //  stats.region: the figures of the subtree whose codes start with $1 over [$2, $3), shown
-//  for region $4 (columns named as msg_region_stats's fields).
+//  for region $4 (columns named as msg_region_stats's fields). An activity counts when it
+//  starts in the period and is not cancelled; a project when it was created in the period
+//  or has such an activity (in the subtree, either).
 #define S_IN_SUBTREE " region ~>=~ $1 AND region ~<~ ($1 || ':')"
     {"stats_region",
      "SELECT $4::text AS region, rfc3339 ($2) AS \"from\", rfc3339 ($3) AS \"to\","
-     " a.projects, a.activities, w.volunteers, w.person_times, w.hours, q.requests, q.fill_rate,"
+     " p.projects, a.activities, w.volunteers, w.person_times, w.hours, q.requests, q.fill_rate,"
      " q.median_minutes_to_staff, q.ratings, q.mean_rating FROM"
-     " (SELECT count (DISTINCT project_id) AS projects, count (*) AS activities FROM activities"
-     " WHERE" S_IN_SUBTREE " AND starts_at >= $2 AND starts_at < $3 AND status <> 'cancelled') a,"
+     " (SELECT count (*) AS activities FROM activities WHERE" S_IN_SUBTREE
+     " AND starts_at >= $2 AND starts_at < $3 AND status <> 'cancelled') a,"
+     " (SELECT count (*) AS projects FROM (SELECT id FROM projects WHERE" S_IN_SUBTREE
+     " AND created_at >= $2 AND created_at < $3 UNION SELECT project_id FROM activities"
+     " WHERE" S_IN_SUBTREE " AND starts_at >= $2 AND starts_at < $3 AND status <> 'cancelled'"
+     " AND project_id IS NOT NULL) x) p,"
      " (SELECT count (DISTINCT volunteer_id) AS volunteers, count (*) AS person_times,"
      " coalesce (sum (hours), 0)::float8 AS hours FROM service_records"
      " WHERE" S_IN_SUBTREE " AND checkin_at >= $2 AND checkin_at < $3"
