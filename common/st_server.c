@@ -195,6 +195,20 @@ st_call_exec (st_call_t *call, const char *statement, st_params_t *params, PGres
 }
 
 int
+st_call_exec_reply (st_call_t *call, const char *statement, st_params_t *params,
+                    const st_desc_t *desc, void *reply)
+{
+    PGresult *res;
+    if (st_call_exec (call, statement, params, &res))
+        return -1;
+    int rows = PQntuples (res);
+    if (rows > 0)
+        st_row_to_msg (res, 0, desc, reply);
+    PQclear (res);
+    return rows > 0 ? 0 : 1;
+}
+
+int
 st_call_emit (st_call_t *call, const char *topic, const st_desc_t *desc, const void *body)
 {
     assert (call->entry->op->flags & ST_OP_WRITE);

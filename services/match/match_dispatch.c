@@ -185,11 +185,10 @@ s_request_create (st_call_t *call, const msg_request_create_t *request,
     st_params_bool (&params, request->has_insurance_required && request->insurance_required);
     //  A request an official posts is reviewed by posting it.
     st_params_bool (&params, s_role (actor, "resident"));
-    PGresult *res;
-    if (st_call_exec (call, "dispatch_request_insert", &params, &res))
+    if (st_call_exec_reply (call, "dispatch_request_insert", &params, &msg_service_request_desc,
+                            reply)
+        < 0)
         return;
-    st_row_to_msg (res, 0, &msg_service_request_desc, reply);
-    PQclear (res);
     msg_request_event_t event = match_request_event (reply);
     //  `event` borrows from `reply`: not cleared.
     bool review = strcmp (reply->status, "review") == 0;
@@ -406,11 +405,10 @@ s_request_review (st_call_t *call, const msg_request_review_t *request,
     st_params_bool (&params, request->approve);
     st_params_text (&params, request->reason);
     st_params_text (&params, actor->account);
-    PGresult *res;
-    if (st_call_exec (call, "dispatch_request_review", &params, &res))
+    if (st_call_exec_reply (call, "dispatch_request_review", &params, &msg_service_request_desc,
+                            reply)
+        < 0)
         return;
-    st_row_to_msg (res, 0, &msg_service_request_desc, reply);
-    PQclear (res);
     msg_request_event_t event = match_request_event (reply);
     st_call_emit (call, request->approve ? "request.published" : "request.rejected",
                   &msg_request_event_desc, &event);
@@ -452,10 +450,10 @@ s_request_rate (st_call_t *call, const msg_request_rate_t *request, msg_service_
     st_params_int (&params, request->stars);
     st_params_text (&params, request->comment);
     PGresult *res;
-    if (st_call_exec (call, "dispatch_request_rate", &params, &res))
+    if (st_call_exec_reply (call, "dispatch_request_rate", &params, &msg_service_request_desc,
+                            reply)
+        < 0)
         return;
-    st_row_to_msg (res, 0, &msg_service_request_desc, reply);
-    PQclear (res);
     if (match_exec_id (call, "dispatch_request_served", id, &res))
         return;
     msg_service_rated_t event = {.request_id = reply->id,

@@ -122,25 +122,24 @@ s_params_position (st_params_t *params, const msg_check_t *request)
     }
 }
 
-//  Where the region sets a check-in radius (column `radius_col`, the next column saying
-//  whether the place is known) and the place is known, the volunteer must say where they are
-//  and be within it (metres in column `metres_col`). The position is checked, never stored.
+//  Where the region sets a check-in radius (column radius) and the place is known (placed),
+//  the volunteer must say where they are and be within it (metres from the place). The
+//  position is checked, never stored.
 static int
-s_require_near (st_call_t *call, PGresult *res, int metres_col, int radius_col,
-                const msg_check_t *request)
+s_require_near (st_call_t *call, PGresult *res, const msg_check_t *request)
 {
-    if (PQgetisnull (res, 0, radius_col) || PQgetvalue (res, 0, radius_col + 1)[0] != 't')
+    if (st_row_null (res, 0, "radius") || !st_row_bool (res, 0, "placed"))
         return 0;
-    long radius = atol (PQgetvalue (res, 0, radius_col));
+    long radius = (long) st_row_int (res, 0, "radius");
     if (!(request->has_lat && request->has_lon))
         return st_call_fail (call, ST_INVALID_ARGUMENT, "lat",
                              "\"lat\" and \"lon\" are required: check-in here must be within"
                              " %ld m of the place",
                              radius);
-    if (!PQgetisnull (res, 0, metres_col) && atol (PQgetvalue (res, 0, metres_col)) > radius)
+    if (!st_row_null (res, 0, "metres") && st_row_int (res, 0, "metres") > radius)
         return st_call_fail (call, ST_FAILED_PRECONDITION, "lat",
                              "you are %s m from the place; check-in here must be within %ld m",
-                             PQgetvalue (res, 0, metres_col), radius);
+                             st_row_text (res, 0, "metres"), radius);
     return 0;
 }
 
@@ -160,16 +159,16 @@ s_checkin_activity (st_call_t *call, int64_t volunteer, const s_subject_t *subje
     if (PQntuples (res) == 0)
         st_call_fail (call, ST_NOT_FOUND, "activity_id", "no activity has id \"%s\"",
                       subject->text);
-    else if (strcmp (PQgetvalue (res, 0, 1), "cancelled") == 0)
+    else if (strcmp (st_row_text (res, 0, "status"), "cancelled") == 0)
         st_call_fail (call, ST_FAILED_PRECONDITION, "activity_id", "the activity is cancelled");
-    else if (PQgetisnull (res, 0, 2) || strcmp (PQgetvalue (res, 0, 2), "confirmed") != 0)
+    else if (strcmp (st_row_text (res, 0, "signup"), "confirmed") != 0)
         st_call_fail (call, ST_FAILED_PRECONDITION, "activity_id",
                       "only volunteers confirmed for the activity check in");
-    else if (PQgetvalue (res, 0, 3)[0] != 't')
+    else if (!st_row_bool (res, 0, "open"))
         st_call_fail (call, ST_FAILED_PRECONDITION, "at",
                       "check-in opens an hour before the start and closes at the end");
-    else if (s_require_near (call, res, 4, 5, request) == 0)
-        snprintf (region, ST_REGION_SIZE, "%s", PQgetvalue (res, 0, 0));
+    else if (s_require_near (call, res, request) == 0)
+        snprintf (region, ST_REGION_SIZE, "%s", st_row_text (res, 0, "region"));
     PQclear (res);
     return st_call_failed (call) ? -1 : 0;
 }
@@ -190,16 +189,16 @@ s_checkin_request (st_call_t *call, int64_t volunteer, const s_subject_t *subjec
     if (st_call_exec (call, "record_request", &params, &res))
         return -1;
     //  Someone else's request reads as not found.
-    if (PQntuples (res) == 0 || PQgetvalue (res, 0, 1)[0] != 't')
+    if (PQntuples (res) == 0 || !st_row_bool (res, 0, "accepted"))
         st_call_fail (call, ST_NOT_FOUND, "request_id",
                       "you have no accepted offer of request \"%s\"", subject->text);
-    else if (PQgetvalue (res, 0, 2)[0] != 't')
+    else if (!st_row_bool (res, 0, "open"))
         st_call_fail (call, ST_FAILED_PRECONDITION, "at",
                       "check-in opens an hour before the window and closes at its end");
     else
-        s_require_near (call, res, 3, 4, request);
+        s_require_near (call, res, request);
     if (!st_call_failed (call))
-        snprintf (region, ST_REGION_SIZE, "%s", PQgetvalue (res, 0, 0));
+        snprintf (region, ST_REGION_SIZE, "%s", st_row_text (res, 0, "region"));
     PQclear (res);
     return st_call_failed (call) ? -1 : 0;
 }
@@ -471,10 +470,8 @@ s_stats_region (st_call_t *call, const msg_stats_query_t *request, msg_region_st
     st_params_text (&params, from);
     st_params_text (&params, to);
     st_params_text (&params, request->region);
-    if (st_call_exec (call, "stats_region", &params, &res))
+    if (st_call_exec_reply (call, "stats_region", &params, &msg_region_stats_desc, reply) < 0)
         return;
-    st_row_to_msg (res, 0, &msg_region_stats_desc, reply);
-    PQclear (res);
     st_params_text (&params, prefix);
     st_params_text (&params, from);
     st_params_text (&params, to);

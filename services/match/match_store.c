@@ -121,10 +121,11 @@ static const st_statement_t s_statements[] = {
     //  unknown), the check-in radius in force there (NULL: none) and whether the place is
     //  known.
     {"record_activity",
-     "SELECT a.region, a.status, s.status,"
-     " ($3::timestamptz BETWEEN a.starts_at - interval '1 hour' AND a.ends_at),"
-     " round (geo_metres (a.lat, a.lon, $4, $5)), (region_settings_of (a.region)).checkin_radius_m,"
-     " a.lat IS NOT NULL AND a.lon IS NOT NULL"
+     "SELECT a.region, a.status, s.status AS signup,"
+     " ($3::timestamptz BETWEEN a.starts_at - interval '1 hour' AND a.ends_at) AS open,"
+     " round (geo_metres (a.lat, a.lon, $4, $5)) AS metres,"
+     " (region_settings_of (a.region)).checkin_radius_m AS radius,"
+     " a.lat IS NOT NULL AND a.lon IS NOT NULL AS placed"
      " FROM activities a LEFT JOIN signups s ON s.activity_id = a.id AND s.volunteer_id = $2"
      " AND s.status <> 'cancelled' WHERE a.id = $1"},
     //  The request a volunteer checks in to: its region, whether they accepted it, whether
@@ -133,11 +134,11 @@ static const st_statement_t s_statements[] = {
     //  known.
     {"record_request",
      "SELECT q.region, EXISTS (SELECT 1 FROM offers o WHERE o.request_id = q.id"
-     " AND o.volunteer_id = $2 AND o.status = 'accepted'),"
-     " ($3::timestamptz BETWEEN q.earliest_start - interval '1 hour' AND q.latest_end),"
-     " round (geo_metres (coalesce (q.lat, res.lat), coalesce (q.lon, res.lon), $4, $5)),"
-     " (region_settings_of (q.region)).checkin_radius_m,"
-     " coalesce (q.lat, res.lat) IS NOT NULL AND coalesce (q.lon, res.lon) IS NOT NULL"
+     " AND o.volunteer_id = $2 AND o.status = 'accepted') AS accepted,"
+     " ($3::timestamptz BETWEEN q.earliest_start - interval '1 hour' AND q.latest_end) AS open,"
+     " round (geo_metres (coalesce (q.lat, res.lat), coalesce (q.lon, res.lon), $4, $5))"
+     " AS metres, (region_settings_of (q.region)).checkin_radius_m AS radius,"
+     " coalesce (q.lat, res.lat) IS NOT NULL AND coalesce (q.lon, res.lon) IS NOT NULL AS placed"
      " FROM requests q LEFT JOIN residents res ON res.id = q.resident_id WHERE q.id = $1"},
     {"record_checkin", "INSERT INTO service_records AS r (volunteer_id, activity_id, request_id,"
                        " region, checkin_at) VALUES ($1, $2, $5, $3, $4)"

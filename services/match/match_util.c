@@ -1,39 +1,37 @@
 /*  match_util.c — what match's parts share  */
 #include "match_util.h"
+#include "st_checks.h"
+#include "st_rows.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-//  Reads the id the actor stands for; the field names where it should have been.
+//  Admits an actor in `role` acting as itself, or the system acting for one: the id it stands
+//  for (`text`, from actor field `field`) into *id.
 static int
-s_require_actor_id (st_call_t *call, const char *field, const char *text, int64_t *id)
+s_require_self (st_call_t *call, const msg_actor_t *actor, const char *role, const char *field,
+                const char *text, int64_t *id)
 {
-    char *end;
-    long long v = text ? strtoll (text, &end, 10) : 0;
-    if (!text || end == text || *end || v <= 0 || *text < '0' || *text > '9')
+    if (strcmp (actor->role, role) != 0 && strcmp (actor->role, "system") != 0)
+        return st_call_fail (call, ST_PERMISSION_DENIED, "actor.role",
+                             "role \"%s\" may not do this: a %s may", actor->role, role);
+    if (!st_parse_id (text, id))
         return st_call_fail (call, ST_INVALID_ARGUMENT, field,
                              "\"%s\" must name whom the account stands for", field);
-    *id = v;
     return 0;
 }
 
 int
 match_require_volunteer (st_call_t *call, const msg_actor_t *actor, int64_t *id)
 {
-    if (strcmp (actor->role, "volunteer") != 0 && strcmp (actor->role, "system") != 0)
-        return st_call_fail (call, ST_PERMISSION_DENIED, "actor.role",
-                             "role \"%s\" may not do this: a volunteer may", actor->role);
-    return s_require_actor_id (call, "actor.volunteer_id", actor->volunteer_id, id);
+    return s_require_self (call, actor, "volunteer", "actor.volunteer_id", actor->volunteer_id, id);
 }
 
 int
 match_require_resident (st_call_t *call, const msg_actor_t *actor, int64_t *id)
 {
-    if (strcmp (actor->role, "resident") != 0 && strcmp (actor->role, "system") != 0)
-        return st_call_fail (call, ST_PERMISSION_DENIED, "actor.role",
-                             "role \"%s\" may not do this: a resident may", actor->role);
-    return s_require_actor_id (call, "actor.resident_id", actor->resident_id, id);
+    return s_require_self (call, actor, "resident", "actor.resident_id", actor->resident_id, id);
 }
 
 int

@@ -48,11 +48,8 @@ s_wish_create (st_call_t *call, const msg_wish_create_t *request, msg_wish_t *re
     st_params_text (&params, request->description);
     st_params_text (&params, request->region);
     st_params_int (&params, resident);
-    PGresult *res;
-    if (st_call_exec (call, "wish_insert", &params, &res))
+    if (st_call_exec_reply (call, "wish_insert", &params, &msg_wish_desc, reply) < 0)
         return;
-    st_row_to_msg (res, 0, &msg_wish_desc, reply);
-    PQclear (res);
 }
 
 //  ---------------------------------------------------------------------------------------
