@@ -168,6 +168,18 @@ typedef struct {
     size_t err_size;
 } s_reader_t;
 
+//  Checks that nothing follows the last field of a line of the given form ("n ID SUPPLY").
+//  Returns 0, or -1 with err set.
+static int
+s_read_end (s_reader_t *r, char *cursor, const char *form, long long line)
+{
+    if (s_token (&cursor)) {
+        s_error (r->err, r->err_size, "line %lld: unexpected text after \"%s\"", line, form);
+        return -1;
+    }
+    return 0;
+}
+
 //  Handles a `p min NODES ARCS` line. Returns 0, or -1 with err set.
 static int
 s_read_problem (s_reader_t *r, char *cursor, long long line)
@@ -189,11 +201,8 @@ s_read_problem (s_reader_t *r, char *cursor, long long line)
                  line);
         return -1;
     }
-    if (s_token (&cursor)) {
-        s_error (r->err, r->err_size, "line %lld: unexpected text after \"p min NODES ARCS\"",
-                 line);
+    if (s_read_end (r, cursor, "p min NODES ARCS", line))
         return -1;
-    }
     if (nodes < 0 || nodes > MCF_DIMACS_NODES_MAX) {
         s_error (r->err, r->err_size, "line %lld: node count %lld is outside 0..%d", line,
                  (long long) nodes, MCF_DIMACS_NODES_MAX);
@@ -245,10 +254,8 @@ s_read_supply (s_reader_t *r, char *cursor, long long line)
                  token ? token : "");
         return -1;
     }
-    if (s_token (&cursor)) {
-        s_error (r->err, r->err_size, "line %lld: unexpected text after \"n ID SUPPLY\"", line);
+    if (s_read_end (r, cursor, "n ID SUPPLY", line))
         return -1;
-    }
     if (r->has_supply[node]) {
         s_error (r->err, r->err_size, "line %lld: node %d already has a supply line", line,
                  node + 1);
@@ -280,11 +287,8 @@ s_read_arc (s_reader_t *r, char *cursor, long long line)
                  line);
         return -1;
     }
-    if (s_token (&cursor)) {
-        s_error (r->err, r->err_size, "line %lld: unexpected text after \"a FROM TO LOW CAP COST\"",
-                 line);
+    if (s_read_end (r, cursor, "a FROM TO LOW CAP COST", line))
         return -1;
-    }
     if (low != 0) {
         s_error (r->err, r->err_size, "line %lld: lower bound %lld is not supported (only 0)", line,
                  (long long) low);
