@@ -39,6 +39,20 @@ s_hex_value (char c)
     return -1;
 }
 
+//  Decodes item `index` of JSON array `array` into `item`, a string or a message of f->sub;
+//  for st_decode_list.
+static int
+s_item (const st_field_t *f, const void *array, size_t index, void *item, const char *path,
+        int depth, st_error_t *err)
+{
+    const json_t *v = json_array_get ((const json_t *) array, index);
+    if (f->type == ST_T_STRS)
+        return s_string (v, path, (char **) item, err);
+    if (!json_is_object (v))
+        return s_fail (err, path, "an object");
+    return s_to_msg (f->sub, v, item, path, depth + 1, err);
+}
+
 static int
 s_field (const st_field_t *f, const json_t *v, void *out, const char *path, int depth,
          st_error_t *err)
@@ -84,55 +98,19 @@ s_field (const st_field_t *f, const json_t *v, void *out, const char *path, int 
         }
         return 0;
     }
-    case ST_T_STRS: {
+    case ST_T_STRS:
         if (!json_is_array (v))
             return s_fail (err, path, "a list of strings");
-        st_strs_t *list = (st_strs_t *) at;
-        size_t n = json_array_size (v);
-        if (n > f->max_items)
-            return st_error_set (err, ST_INVALID_ARGUMENT, path,
-                                 "\"%s\" must have at most %zu items", path, f->max_items),
-                   -1;
-        list->items = st_calloc (n, sizeof (char *));
-        *has = true;
-        for (size_t i = 0; i < n; i++) {
-            char item_path[160];
-            snprintf (item_path, sizeof item_path, "%s[%zu]", path, i);
-            if (s_string (json_array_get (v, i), item_path, &list->items[i], err))
-                return -1;
-            list->count = i + 1;
-        }
-        return 0;
-    }
+        return st_decode_list (f, out, path, json_array_size (v), s_item, v, depth, err);
     case ST_T_MSG:
         if (!json_is_object (v))
             return s_fail (err, path, "an object");
         *has = true;
         return s_to_msg (f->sub, v, at, path, depth + 1, err);
-    case ST_T_MSGS: {
+    case ST_T_MSGS:
         if (!json_is_array (v))
             return s_fail (err, path, "a list of objects");
-        size_t n = json_array_size (v);
-        if (n > f->max_items)
-            return st_error_set (err, ST_INVALID_ARGUMENT, path,
-                                 "\"%s\" must have at most %zu items", path, f->max_items),
-                   -1;
-        st_list_t *list = (st_list_t *) at;
-        list->items = st_calloc (n, f->sub->size);
-        *has = true;
-        for (size_t i = 0; i < n; i++) {
-            char item_path[160];
-            snprintf (item_path, sizeof item_path, "%s[%zu]", path, i);
-            const json_t *item = json_array_get (v, i);
-            if (!json_is_object (item))
-                return s_fail (err, item_path, "an object");
-            list->count = i + 1;
-            if (s_to_msg (f->sub, item, (char *) list->items + i * f->sub->size, item_path,
-                          depth + 1, err))
-                return -1;
-        }
-        return 0;
-    }
+        return st_decode_list (f, out, path, json_array_size (v), s_item, v, depth, err);
     case ST_T_BODY:
         return 0;
     }
