@@ -152,6 +152,24 @@ st_json_to_msg (const st_desc_t *desc, const json_t *json, void *out, st_error_t
     return 0;
 }
 
+//  A list field (STRS or MSGS) at `at` as a new JSON array, or NULL when it is absent: no
+//  has_ flag and no items.
+static json_t *
+s_list_to_json (const st_field_t *f, const char *at, bool has)
+{
+    const st_strs_t *strs = f->type == ST_T_STRS ? (const st_strs_t *) at : NULL;
+    const st_list_t *list = strs ? NULL : (const st_list_t *) at;
+    size_t count = strs ? strs->count : list->count;
+    if (!has && !count)
+        return NULL;
+    json_t *array = json_array ();
+    for (size_t j = 0; j < count; j++)
+        json_array_append_new (
+            array, strs ? json_string (strs->items[j])
+                        : st_msg_to_json (f->sub, (const char *) list->items + j * f->sub->size));
+    return array;
+}
+
 json_t *
 st_msg_to_json (const st_desc_t *desc, const void *msg)
 {
@@ -191,29 +209,14 @@ st_msg_to_json (const st_desc_t *desc, const void *msg)
             free (hex);
             break;
         }
-        case ST_T_STRS: {
-            const st_strs_t *list = (const st_strs_t *) at;
-            if (!has && !list->count)
-                break;
-            v = json_array ();
-            for (size_t j = 0; j < list->count; j++)
-                json_array_append_new (v, json_string (list->items[j]));
+        case ST_T_STRS:
+        case ST_T_MSGS:
+            v = s_list_to_json (f, at, has);
             break;
-        }
         case ST_T_MSG:
             if (has)
                 v = st_msg_to_json (f->sub, at);
             break;
-        case ST_T_MSGS: {
-            const st_list_t *list = (const st_list_t *) at;
-            if (!has && !list->count)
-                break;
-            v = json_array ();
-            for (size_t j = 0; j < list->count; j++)
-                json_array_append_new (
-                    v, st_msg_to_json (f->sub, (const char *) list->items + j * f->sub->size));
-            break;
-        }
         case ST_T_BODY:
             break;
         }
