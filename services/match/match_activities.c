@@ -222,14 +222,23 @@ s_activity_lock (st_call_t *call, const char *text, int64_t *id, msg_activity_t 
 //  activity.update — an official in scope changes an activity before it starts; everyone
 //  signed up is told what changed, and a larger capacity confirms the first in line
 
-//  Checks an update against the activity `before` and binds its parameters; the names of the
-//  fields it changes into `changed`. Returns -1 when the call failed.
+//  The times of an activity as an update leaves them, as PostgreSQL reads them.
+typedef struct {
+    char starts_at[40];
+    char ends_at[40];
+    char closes_at[40];
+} s_times_t;
+
+//  Checks an update against the activity `before` and binds its parameters, which borrow from
+//  `times` (the caller's, kept while `params` lives); the names of the fields it changes into
+//  `changed`. Returns -1 when the call failed.
 static int
 s_activity_changes (st_call_t *call, const msg_activity_update_t *request,
-                    const msg_activity_t *before, st_params_t *params, st_strs_t *changed)
+                    const msg_activity_t *before, s_times_t *times, st_params_t *params,
+                    st_strs_t *changed)
 {
     int64_t starts, ends, closes, now = st_now_ms () * 1000;
-    char starts_at[40], ends_at[40], closes_at[40];
+    char *starts_at = times->starts_at, *ends_at = times->ends_at, *closes_at = times->closes_at;
     if (st_require_time (call, "starts_at",
                          request->starts_at ? request->starts_at : before->starts_at, &starts,
                          starts_at)
@@ -288,6 +297,7 @@ s_activity_update (st_call_t *call, const msg_activity_update_t *request, msg_ac
         return;
     PGresult *res;
     st_strs_t changed = {0};
+    s_times_t times;
     st_params_t params = {0};
     if (started) {
         st_call_fail (call, ST_FAILED_PRECONDITION, "starts_at",
@@ -295,7 +305,7 @@ s_activity_update (st_call_t *call, const msg_activity_update_t *request, msg_ac
                       before.starts_at);
         goto done;
     }
-    if (s_activity_changes (call, request, &before, &params, &changed)
+    if (s_activity_changes (call, request, &before, &times, &params, &changed)
         || st_call_exec (call, "activity_update", &params, &res))
         goto done;
     st_row_to_msg (res, 0, &msg_activity_desc, reply);
