@@ -129,14 +129,11 @@ static const struct {
      "SELECT " S_OFFER_COLUMNS " FROM offers o JOIN requests r ON r.id = o.request_id"
      " WHERE o.id = $1 FOR UPDATE OF o, r"},
     //  What the volunteer ($1) has promised at the time of request $2: a request accepted
-    //  or an activity they are confirmed for, named.
+    //  or an activity they are confirmed for (a commitment too), named.
     {"dispatch_overlap",
-     "SELECT 'request ' || c.request_id FROM commitments c, requests r WHERE c.volunteer_id = $1"
-     " AND r.id = $2 AND c.during && tstzrange (r.earliest_start, r.latest_end)"
-     " UNION ALL SELECT 'activity ' || a.id FROM signups s JOIN activities a"
-     " ON a.id = s.activity_id, requests r WHERE s.volunteer_id = $1 AND r.id = $2"
-     " AND s.status = 'confirmed' AND a.status = 'open' AND a.starts_at < r.latest_end"
-     " AND a.ends_at > r.earliest_start LIMIT 1"},
+     "SELECT coalesce ('request ' || x.request_id, 'activity ' || x.activity_id)"
+     " FROM requests r, commitment_clash ($1, r.earliest_start, r.latest_end, NULL) x"
+     " WHERE r.id = $2"},
     {"dispatch_commit",
      "INSERT INTO commitments (volunteer_id, request_id, during)"
      " SELECT $1, id, tstzrange (earliest_start, latest_end) FROM requests WHERE id = $2"},
@@ -297,15 +294,11 @@ static const struct {
      " WHERE s.status = 'active' AND NOT EXISTS (SELECT 1 FROM offers p"
      " WHERE p.volunteer_id = s.volunteer_id AND p.status = 'pending')"},
     //  What volunteers have promised overlapping [$1, $2) (epoch seconds), by volunteer: the
-    //  requests they accepted and the activities they are confirmed for.
+    //  requests they accepted and the activities they are confirmed for, both commitments.
     {"plan_commitments",
      "SELECT volunteer_id, extract (epoch FROM lower (during)) AS start_s,"
      " extract (epoch FROM upper (during)) AS end_s FROM commitments"
-     " WHERE during && tstzrange (to_timestamp ($1), to_timestamp ($2))"
-     " UNION ALL SELECT s.volunteer_id, extract (epoch FROM a.starts_at),"
-     " extract (epoch FROM a.ends_at) FROM signups s JOIN activities a ON a.id = s.activity_id"
-     " WHERE s.status = 'confirmed' AND a.status = 'open' AND a.starts_at < to_timestamp ($2)"
-     " AND a.ends_at > to_timestamp ($1) ORDER BY 1"},
+     " WHERE during && tstzrange (to_timestamp ($1), to_timestamp ($2)) ORDER BY 1"},
     //  Whom each request in demand ($1) was offered already, whatever the answer.
     {"plan_offered",
      "SELECT request_id, volunteer_id FROM offers WHERE request_id = ANY ($1::bigint[])"
