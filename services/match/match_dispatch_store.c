@@ -260,8 +260,10 @@ static const struct {
     //  Active volunteers of the areas $1 (none inside another) with no offer pending: where
     //  they live, what they can do and when, stars, the end of their insurance's last day,
     //  hours of work in the last 30 days (requests accepted, activity hours confirmed), the
-    //  share of their offers of the last 90 days left to lapse and the share of the requests
-    //  they accepted then, now past, where they never checked in.
+    //  share of their offers of the last 90 days left to lapse, and the share of what they
+    //  promised in the last 90 days, now past, where they never checked in: requests they
+    //  accepted (offered in those days) and activities they were confirmed for (ended in
+    //  those days, not cancelled), counted alike.
     {"plan_supply",
      "WITH work AS (SELECT volunteer_id, sum (hours) AS hours FROM ("
      " SELECT o.volunteer_id, r.duration_minutes / 60.0 AS hours FROM offers o"
@@ -270,15 +272,21 @@ static const struct {
      " UNION ALL SELECT volunteer_id, hours FROM service_records WHERE status = 'confirmed'"
      " AND activity_id IS NOT NULL AND confirmed_at > now () - interval '30 days') w"
      " GROUP BY volunteer_id),"
-     " lapses AS (SELECT o.volunteer_id,"
-     " avg (CASE WHEN o.status = 'expired' THEN 1.0 ELSE 0.0 END) AS share,"
-     " (count (*) FILTER (WHERE o.status = 'accepted' AND r.latest_end < now ()"
-     " AND NOT EXISTS (SELECT 1 FROM service_records c WHERE c.request_id = o.request_id"
-     " AND c.volunteer_id = o.volunteer_id)))::float8"
-     " / nullif (count (*) FILTER (WHERE o.status = 'accepted' AND r.latest_end < now ()), 0)"
-     " AS no_show FROM offers o JOIN requests r ON r.id = o.request_id"
-     " WHERE o.created_at > now () - interval '90 days' AND o.status <> 'pending'"
-     " GROUP BY o.volunteer_id)"
+     " lapses AS (SELECT volunteer_id,"
+     " avg (CASE WHEN status = 'expired' THEN 1.0 ELSE 0.0 END) AS share FROM offers"
+     " WHERE created_at > now () - interval '90 days' AND status <> 'pending'"
+     " GROUP BY volunteer_id),"
+     " past AS (SELECT o.volunteer_id, NOT EXISTS (SELECT 1 FROM service_records c"
+     " WHERE c.request_id = o.request_id AND c.volunteer_id = o.volunteer_id) AS missed"
+     " FROM offers o JOIN requests r ON r.id = o.request_id WHERE o.status = 'accepted'"
+     " AND o.created_at > now () - interval '90 days' AND r.latest_end < now ()"
+     " UNION ALL SELECT s.volunteer_id, NOT EXISTS (SELECT 1 FROM service_records c"
+     " WHERE c.activity_id = s.activity_id AND c.volunteer_id = s.volunteer_id)"
+     " FROM activities a JOIN signups s ON s.activity_id = a.id AND s.status = 'confirmed'"
+     " WHERE a.status <> 'cancelled' AND a.ends_at < now ()"
+     " AND a.ends_at > now () - interval '90 days'),"
+     " no_shows AS (SELECT volunteer_id, avg (missed::integer)::float8 AS share FROM past"
+     " GROUP BY volunteer_id)"
      " SELECT s.volunteer_id, s.region, s.lat, s.lon, array_to_string (s.skills, E'\\x1f') AS "
      "skills,"
      " array_to_string (s.categories, E'\\x1f') AS categories,"
@@ -286,11 +294,12 @@ static const struct {
      " s.stars, coalesce (extract (epoch FROM (s.insurance_until + 1)::timestamp"
      " AT TIME ZONE 'Asia/Shanghai'), 0) AS insured_until, coalesce (w.hours, 0) AS hours,"
      " coalesce (l.share, 0) AS lapsed,"
-     " coalesce (l.no_show, 0) AS no_show"
+     " coalesce (n.share, 0) AS no_show"
      " FROM unnest ($1::text[]) a (area)"
      " JOIN supply s ON s.region ~>=~ a.area AND s.region ~<~ (a.area || ':')"
      " LEFT JOIN work w ON w.volunteer_id = s.volunteer_id"
      " LEFT JOIN lapses l ON l.volunteer_id = s.volunteer_id"
+     " LEFT JOIN no_shows n ON n.volunteer_id = s.volunteer_id"
      " WHERE s.status = 'active' AND NOT EXISTS (SELECT 1 FROM offers p"
      " WHERE p.volunteer_id = s.volunteer_id AND p.status = 'pending')"},
     //  What volunteers have promised overlapping [$1, $2) (epoch seconds), by volunteer: the

@@ -274,3 +274,6 @@ BEGIN
     RETURN NEXT;
 END
 $$;
+
+-- The rounds' no-show share reads the activities ended in the last 90 days.
+CREATE INDEX activities_ends ON activities (ends_at) WHERE status <> 'cancelled';
