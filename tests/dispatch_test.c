@@ -424,6 +424,51 @@ test_rejected (void **state)
                       events);
 }
 
+//  Two volunteers alike in all but one thing: one of them was confirmed for an activity now
+//  over and never checked in to it. The round offers the request to the other (no-shows of
+//  activities cost as those of requests do).
+static void
+test_activity_no_show (void **state)
+{
+    (void) state;
+    char start[64], end[64], availability[64], closes[64];
+    mf_window (16, 9, 11, start, end, availability);
+    char missed[32], kept[32], activity[32], request[32];
+    //  The one who missed it registers first, so that a tie would go their way.
+    mf_volunteer_add ("缺席者", VILLAGE, "[\"t10缺席\"]", availability, 25.40, 112.95, "", missed);
+    mf_volunteer_add ("守约者", VILLAGE, "[\"t10缺席\"]", availability, 25.40, 112.95, "", kept);
+    char act_start[64], act_end[64], body[512];
+    mf_local (15, 14, 0, act_start, NULL);
+    mf_local (15, 16, 0, act_end, NULL);
+    mf_local (14, 20, 0, closes, NULL);
+    snprintf (body, sizeof body,
+              "{\"title\": \"清扫河道\", \"category\": \"环保\", \"region\": \"%s\","
+              " \"starts_at\": \"%s\", \"ends_at\": \"%s\", \"signup_closes_at\": \"%s\","
+              " \"capacity\": 5}",
+              VILLAGE, act_start, act_end, closes);
+    json_t *reply;
+    st_error_t err;
+    assert_int_equal (mf_call ("match", &MF_SYSTEM, "activity.create", body, &reply, &err), ST_OK);
+    snprintf (activity, sizeof activity, "%s", mf_str (reply, "id"));
+    json_decref (reply);
+    msg_actor_t as_missed = mf_volunteer (missed);
+    snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", activity);
+    assert_int_equal (mf_call ("match", &as_missed, "activity.signup", body, &reply, &err), ST_OK);
+    assert_string_equal (mf_str (reply, "status"), "confirmed");
+    json_decref (reply);
+    //  The activity took place last week; nobody checked in.
+    mf_sql ("UPDATE match.activities SET signup_closes_at = now () - interval '8 days',"
+            " starts_at = now () - interval '7 days', ends_at = now () - interval '7 days'"
+            " + interval '2 hours' WHERE id = %s",
+            activity);
+    mf_request_add (&TOWN, VILLAGE, start, end, 1, "[\"t10缺席\"]", "urgent", AT_VILLAGE, "open",
+                    request);
+    char offer[32];
+    mf_wait_offer (kept, request, offer);
+    assert_int_equal (
+        mf_count ("SELECT count (*) FROM match.offers WHERE volunteer_id = %s", missed), 0);
+}
+
 //  ---------------------------------------------------------------------------------------
 //  A randomized run: many requests, volunteers answering at random, and every hard rule
 //  checked after every round.
@@ -578,6 +623,7 @@ main (void)
         cmocka_unit_test (test_unfilled),
         cmocka_unit_test (test_cancel),
         cmocka_unit_test (test_rejected),
+        cmocka_unit_test (test_activity_no_show),
         cmocka_unit_test (test_randomized),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);

@@ -1849,6 +1849,169 @@ test_activity_overlap (void **state)
     assert_int_equal (mf_events ("request.unfilled", request), 1);
 }
 
+//  ---------------------------------------------------------------------------------------
+//  12. A place opened goes to the first in line free at that time
+
+#define SKIP_TOWN    "431022114000"
+#define SKIP_VILLAGE "431022114201"
+
+//  Creates an activity in SKIP_VILLAGE over [start, end) with `capacity` places; its id.
+static void
+s_skip_activity (const char *title, const char *start, const char *end, int capacity, char id[32])
+{
+    char body[512], closes[64];
+    mf_local (8, 20, 0, closes, NULL);
+    snprintf (body, sizeof body,
+              "{\"title\": \"%s\", \"category\": \"助老\", \"region\": \"%s\","
+              " \"starts_at\": \"%s\", \"ends_at\": \"%s\", \"signup_closes_at\": \"%s\","
+              " \"capacity\": %d}",
+              title, SKIP_VILLAGE, start, end, closes, capacity);
+    json_t *reply;
+    st_error_t err;
+    if (mf_call ("match", &MF_SYSTEM, "activity.create", body, &reply, &err) != ST_OK)
+        fail_msg ("activity.create: %s (%s)", err.message, err.field);
+    snprintf (id, 32, "%s", mf_str (reply, "id"));
+    json_decref (reply);
+}
+
+//  Signs `volunteer` up to `activity` (or withdraws them: `op`); the status it answers.
+static void
+s_skip_signup (const char *op, const char *volunteer, const char *activity, const char *status)
+{
+    msg_actor_t actor = mf_volunteer (volunteer);
+    char body[128];
+    snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", activity);
+    json_t *reply;
+    st_error_t err;
+    if (mf_call ("match", &actor, op, body, &reply, &err) != ST_OK)
+        fail_msg ("%s %s by %s: %s", op, activity, volunteer, err.message);
+    assert_string_equal (mf_str (reply, "status"), status);
+    json_decref (reply);
+}
+
+//  Who holds activity `activity`'s sign-ups, in arrival order: "volunteer:status ...".
+static const char *
+s_skip_line (const char *activity)
+{
+    static char line[256];
+    char sql[256];
+    snprintf (sql, sizeof sql,
+              "SELECT string_agg (volunteer_id::text || ':' || status, ' ' ORDER BY arrival)"
+              " FROM match.signups WHERE activity_id = %s AND status <> 'cancelled'",
+              activity);
+    snprintf (line, sizeof line, "%s", harness_sql (F->h, sql));
+    return line;
+}
+
+//  Waitlisted for two activities, a volunteer accepts a request at the same time. A place
+//  opening in either (a withdrawal, a larger capacity) passes them by: they stay first in
+//  line, the next one takes the place, and they are told why (signup.skipped, busy, naming
+//  the request). A confirmed sign-up is a commitment of the activity's time, so the database
+//  itself refuses to book its volunteer twice.
+static void
+test_promotion_skips_busy (void **state)
+{
+    (void) state;
+    mf_region_add (SKIP_TOWN, "跳过镇");
+    mf_region_add (SKIP_VILLAGE, "跳过村");
+    char start[64], end[64], availability[64], resident[32], request[32];
+    mf_window (9, 9, 12, start, end, availability);
+    char busy[32], first[32], next_a[32], next_b[32], other[32];
+    mf_volunteer_add ("接了单", SKIP_VILLAGE, "[\"x跳过\"]", availability, 25.40, 112.95, "", busy);
+    mf_volunteer_add ("先报名", SKIP_VILLAGE, "[]", "[]", 25.40, 112.95, "", first);
+    mf_volunteer_add ("排第二甲", SKIP_VILLAGE, "[]", "[]", 25.40, 112.95, "", next_a);
+    mf_volunteer_add ("排第二乙", SKIP_VILLAGE, "[]", "[]", 25.40, 112.95, "", next_b);
+    mf_volunteer_add ("另一个", SKIP_VILLAGE, "[]", "[]", 25.40, 112.95, "", other);
+    char a[32], b[32], c[32];
+    s_skip_activity ("敬老院探访", start, end, 1, a);
+    s_skip_activity ("义务理发", start, end, 1, b);
+    s_skip_activity ("植树", start, end, 5, c);
+    s_skip_signup ("activity.signup", first, a, "confirmed");
+    s_skip_signup ("activity.signup", busy, a, "waitlisted");
+    s_skip_signup ("activity.signup", next_a, a, "waitlisted");
+    s_skip_signup ("activity.signup", other, b, "confirmed");
+    s_skip_signup ("activity.signup", busy, b, "waitlisted");
+    s_skip_signup ("activity.signup", next_b, b, "waitlisted");
+    //  Only waitlisted, they are free to accept a request at the same time.
+    mf_resident_add ("跳过的邻居", SKIP_VILLAGE, NULL, resident);
+    msg_actor_t self = mf_resident (resident);
+    mf_request_add (&self, SKIP_VILLAGE, start, end, 1, "[\"x跳过\"]", NULL, "", "open", request);
+    s_accept (busy, request);
+
+    //  A withdrawal: the busy volunteer is passed by and stays first in line.
+    s_skip_signup ("activity.withdraw", first, a, "cancelled");
+    char line[256];
+    snprintf (line, sizeof line, "%s:waitlisted %s:confirmed", busy, next_a);
+    assert_string_equal (s_skip_line (a), line);
+    //  A larger capacity: the same.
+    char body[128];
+    st_error_t err;
+    snprintf (body, sizeof body, "{\"id\": \"%s\", \"capacity\": 2}", b);
+    json_t *reply;
+    assert_int_equal (mf_call ("match", &MF_SYSTEM, "activity.update", body, &reply, &err), ST_OK);
+    assert_int_equal (mf_int (reply, "confirmed"), 2);
+    assert_int_equal (mf_int (reply, "waitlisted"), 1);
+    json_decref (reply);
+    snprintf (line, sizeof line, "%s:confirmed %s:waitlisted %s:confirmed", other, busy, next_b);
+    assert_string_equal (s_skip_line (b), line);
+    assert_int_equal (
+        mf_count ("SELECT count (*) FROM match.commitments WHERE volunteer_id = %s", busy), 1);
+
+    //  Each one promoted is told so as before; the one passed by is told why, each time.
+    const char *activities[] = {a, b}, *promoted[] = {next_a, next_b};
+    for (int i = 0; i < 2; i++) {
+        json_t *event;
+        assert_int_equal (mf_events_json ("signup.promoted", activities[i], &event), 1);
+        assert_string_equal (mf_str (event, "volunteer_id"), promoted[i]);
+        assert_string_equal (mf_str (event, "status"), "confirmed");
+        json_decref (event);
+        assert_int_equal (mf_events_json ("signup.skipped", activities[i], &event), 1);
+        assert_string_equal (mf_str (event, "volunteer_id"), busy);
+        assert_string_equal (mf_str (event, "status"), "waitlisted");
+        assert_string_equal (mf_str (event, "reason"), "busy");
+        assert_int_equal (mf_int (event, "position"), 1);
+        assert_string_equal (mf_str (event, "busy_request_id"), request);
+        assert_null (json_object_get (event, "busy_activity_id"));
+        assert_non_null (strstr (mf_str (event, "starts_at"), "+08:00"));
+        json_decref (event);
+    }
+
+    //  Those confirmed are committed for the activity's time: the database refuses a request
+    //  over it, and a second activity over it, whatever path the row takes.
+    assert_int_equal (mf_count ("SELECT count (*) FROM match.commitments WHERE activity_id = %s"
+                                " AND volunteer_id = %s AND during = tstzrange ('%s', '%s')",
+                                a, next_a, start, end),
+                      1);
+    PGconn *pg = harness_pg (F->h);
+    char sql[512];
+    snprintf (sql, sizeof sql,
+              "INSERT INTO match.commitments (volunteer_id, request_id, during)"
+              " VALUES (%s, %s, tstzrange ('%s', '%s'))",
+              next_a, request, start, end);
+    PGresult *res = PQexec (pg, sql);
+    assert_int_equal (PQresultStatus (res), PGRES_FATAL_ERROR);
+    assert_string_equal (PQresultErrorField (res, PG_DIAG_SQLSTATE), "23P01");
+    PQclear (res);
+    snprintf (sql, sizeof sql,
+              "INSERT INTO match.signups (activity_id, volunteer_id, arrival, status)"
+              " VALUES (%s, %s, 100, 'confirmed')",
+              c, next_a);
+    res = PQexec (pg, sql);
+    assert_int_equal (PQresultStatus (res), PGRES_FATAL_ERROR);
+    assert_string_equal (PQresultErrorField (res, PG_DIAG_SQLSTATE), "23P01");
+    PQclear (res);
+    //  Through the ops, the clash is named.
+    msg_actor_t confirmed = mf_volunteer (next_a);
+    snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", c);
+    mf_expect ("a sign-up over a confirmed activity",
+               mf_call ("match", &confirmed, "activity.signup", body, NULL, &err), &err,
+               ST_CONFLICT, "activity_id");
+    char says[64];
+    snprintf (says, sizeof says, "activity %s", a);
+    if (!strstr (err.message, says))
+        fail_msg ("\"%s\" does not name %s", err.message, says);
+}
+
 int
 main (void)
 {
@@ -1867,6 +2030,7 @@ main (void)
         cmocka_unit_test (test_request_guards),
         cmocka_unit_test (test_volunteer_gone),
         cmocka_unit_test (test_activity_overlap),
+        cmocka_unit_test (test_promotion_skips_busy),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

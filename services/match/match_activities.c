@@ -22,8 +22,8 @@ const size_t match_activities_route_count =
 
 //  Emits a signup.* event: volunteer `volunteer_id`'s sign-up to activity `activity_id` in
 //  `status`, with what a notice or a reminder tells of the activity as row `row` of a sign-up
-//  statement returned it (title, region, starts_at, ends_at, a waitlist position); reason may
-//  be NULL.
+//  statement returned it (title, region, starts_at, ends_at, a waitlist position, what a busy
+//  volunteer is committed to); reason may be NULL.
 static void
 s_emit_signup (st_call_t *call, const char *topic, const PGresult *res, int row,
                const char *activity_id, const char *volunteer_id, const char *status,
@@ -31,13 +31,41 @@ s_emit_signup (st_call_t *call, const char *topic, const PGresult *res, int row,
 {
     msg_signup_event_t event = {0};
     st_row_to_msg (res, row, &msg_signup_event_desc, &event);
+    free (event.activity_id);
     event.activity_id = st_strdup (activity_id);
-    event.volunteer_id = st_strdup (volunteer_id);
+    char *who = st_strdup (volunteer_id); //  may be the row's own, freed next
+    free (event.volunteer_id);
+    event.volunteer_id = who;
+    free (event.status);
     event.status = st_strdup (status);
     free (event.reason);
     event.reason = reason ? st_strdup (reason) : NULL;
     st_call_emit (call, topic, &msg_signup_event_desc, &event);
     st_msg_clear (&msg_signup_event_desc, &event);
+}
+
+//  `places` places of activity `id` (text `text`) opened: the first in line free at its time
+//  take them, in arrival order (signup.promoted each); one committed elsewhere then is passed
+//  by and stays in line (signup.skipped, reason busy, naming the commitment). The caller holds
+//  the activity's row lock. Returns -1 when the call failed.
+static int
+s_promote (st_call_t *call, int64_t id, const char *text, int64_t places)
+{
+    st_params_t params = {0};
+    st_params_int (&params, id);
+    st_params_int (&params, places);
+    PGresult *res;
+    if (st_call_exec (call, "activity_promote", &params, &res))
+        return -1;
+    for (int i = 0; i < PQntuples (res) && !st_call_failed (call); i++) {
+        const char *volunteer = st_row_text (res, i, "volunteer_id");
+        if (strcmp (st_row_text (res, i, "outcome"), "promoted") == 0)
+            s_emit_signup (call, "signup.promoted", res, i, text, volunteer, "confirmed", NULL);
+        else
+            s_emit_signup (call, "signup.skipped", res, i, text, volunteer, "waitlisted", "busy");
+    }
+    PQclear (res);
+    return st_call_failed (call) ? -1 : 0;
 }
 
 //  ---------------------------------------------------------------------------------------
@@ -206,14 +234,23 @@ s_activity_lock (st_call_t *call, const char *text, int64_t *id, msg_activity_t 
 //  activity.update — an official in scope changes an activity before it starts; everyone
 //  signed up is told what changed, and a larger capacity confirms the first in line
 
-//  Checks an update against the activity `before` and binds its parameters; the names of the
-//  fields it changes into `changed`. Returns -1 when the call failed.
+//  The times of an activity as an update leaves them, as PostgreSQL reads them.
+typedef struct {
+    char starts_at[40];
+    char ends_at[40];
+    char closes_at[40];
+} s_times_t;
+
+//  Checks an update against the activity `before` and binds its parameters, which borrow from
+//  `times` (the caller's, kept while `params` lives); the names of the fields it changes into
+//  `changed`. Returns -1 when the call failed.
 static int
 s_activity_changes (st_call_t *call, const msg_activity_update_t *request,
-                    const msg_activity_t *before, st_params_t *params, st_strs_t *changed)
+                    const msg_activity_t *before, s_times_t *times, st_params_t *params,
+                    st_strs_t *changed)
 {
     int64_t starts, ends, closes, now = st_now_ms () * 1000;
-    char starts_at[40], ends_at[40], closes_at[40];
+    char *starts_at = times->starts_at, *ends_at = times->ends_at, *closes_at = times->closes_at;
     if (st_require_time (call, "starts_at",
                          request->starts_at ? request->starts_at : before->starts_at, &starts,
                          starts_at)
@@ -262,6 +299,30 @@ s_activity_changes (st_call_t *call, const msg_activity_update_t *request,
     return 0;
 }
 
+//  An activity moved to `times` keeps its volunteers confirmed: refuses the move (a conflict
+//  naming the field moved) when one of them is committed to something else at the new time.
+//  The exclusion constraint would refuse it too; this names whom and what.
+static int
+s_activity_clash (st_call_t *call, const msg_activity_update_t *request,
+                  const msg_activity_t *before, int64_t id, const s_times_t *times)
+{
+    st_params_t params = {0};
+    st_params_int (&params, id);
+    st_params_text (&params, times->starts_at);
+    st_params_text (&params, times->ends_at);
+    PGresult *res;
+    if (st_call_exec (call, "activity_clash", &params, &res))
+        return -1;
+    int rc = 0;
+    if (PQntuples (res) > 0)
+        rc = st_call_fail (call, ST_CONFLICT, request->starts_at ? "starts_at" : "ends_at",
+                           "volunteer \"%s\" confirmed for activity \"%s\" is committed to %s at"
+                           " the new time",
+                           PQgetvalue (res, 0, 0), before->id, PQgetvalue (res, 0, 1));
+    PQclear (res);
+    return rc;
+}
+
 static void
 s_activity_update (st_call_t *call, const msg_activity_update_t *request, msg_activity_t *reply)
 {
@@ -272,6 +333,7 @@ s_activity_update (st_call_t *call, const msg_activity_update_t *request, msg_ac
         return;
     PGresult *res;
     st_strs_t changed = {0};
+    s_times_t times;
     st_params_t params = {0};
     if (started) {
         st_call_fail (call, ST_FAILED_PRECONDITION, "starts_at",
@@ -279,22 +341,18 @@ s_activity_update (st_call_t *call, const msg_activity_update_t *request, msg_ac
                       before.starts_at);
         goto done;
     }
-    if (s_activity_changes (call, request, &before, &params, &changed)
+    if (s_activity_changes (call, request, &before, &times, &params, &changed)
+        || ((request->starts_at || request->ends_at)
+            && s_activity_clash (call, request, &before, id, &times))
         || st_call_exec (call, "activity_update", &params, &res))
         goto done;
     st_row_to_msg (res, 0, &msg_activity_desc, reply);
     PQclear (res);
-    //  Places opened: the first in line take them, in arrival order.
+    //  Places opened: the first in line free then take them, in arrival order.
     int64_t places = reply->capacity - reply->confirmed;
     if (places > 0 && reply->waitlisted > 0) {
-        st_params_int (&params, id);
-        st_params_int (&params, places);
-        if (st_call_exec (call, "activity_promote", &params, &res))
+        if (s_promote (call, id, reply->id, places))
             goto done;
-        for (int i = 0; i < PQntuples (res) && !st_call_failed (call); i++)
-            s_emit_signup (call, "signup.promoted", res, i, reply->id,
-                           st_row_text (res, i, "volunteer_id"), "confirmed", NULL);
-        PQclear (res);
         st_msg_clear (&msg_activity_desc, reply);
         memset (reply, 0, sizeof *reply);
         if (match_exec_id (call, "activity_get", id, &res))
@@ -431,6 +489,9 @@ s_activity_signup (st_call_t *call, const msg_activity_signup_t *request, msg_si
         st_call_fail (call, ST_CONFLICT, "activity_id",
                       "volunteer \"%s\" is already signed up for activity \"%s\" (%s)", who, id,
                       detail);
+    else if (strcmp (outcome, "busy") == 0)
+        st_call_fail (call, ST_CONFLICT, "activity_id",
+                      "volunteer is committed to %s at an overlapping time", detail);
     else if (strcmp (outcome, "confirmed") != 0 && strcmp (outcome, "waitlisted") != 0)
         st_call_fail (call, ST_INTERNAL, NULL, "unknown sign-up outcome \"%s\"", outcome);
     if (st_call_failed (call)) {
@@ -448,7 +509,8 @@ s_activity_signup (st_call_t *call, const msg_activity_signup_t *request, msg_si
 }
 
 //  ---------------------------------------------------------------------------------------
-//  activity.withdraw — the acting volunteer withdraws; the first on the waitlist moves up
+//  activity.withdraw — the acting volunteer withdraws; the first on the waitlist free then
+//  moves up
 
 static void
 s_activity_withdraw (st_call_t *call, const msg_activity_signup_t *request, msg_signup_t *reply)
@@ -486,8 +548,8 @@ s_activity_withdraw (st_call_t *call, const msg_activity_signup_t *request, msg_
     reply->volunteer_id = st_strdup (who);
     reply->status = st_strdup ("cancelled");
     s_emit_signup (call, "signup.cancelled", res, 0, id, who, "cancelled", "withdrawn");
-    if (!st_row_null (res, 0, "promoted") && !st_call_failed (call))
-        s_emit_signup (call, "signup.promoted", res, 0, id, st_row_text (res, 0, "promoted"),
-                       "confirmed", NULL);
+    //  A place freed: the first in line free then takes it.
+    if (strcmp (detail, "confirmed") == 0 && !st_call_failed (call))
+        s_promote (call, activity, id, 1);
     PQclear (res);
 }

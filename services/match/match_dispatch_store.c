@@ -132,14 +132,11 @@ static const st_statement_t s_statements[] = {
      "SELECT " S_OFFER_COLUMNS " FROM offers o JOIN requests r ON r.id = o.request_id"
      " WHERE o.id = $1 FOR UPDATE OF o, r"},
     //  What the volunteer ($1) has promised at the time of request $2: a request accepted
-    //  or an activity they are confirmed for, named.
+    //  or an activity they are confirmed for (a commitment too), named.
     {"dispatch_overlap",
-     "SELECT 'request ' || c.request_id FROM commitments c, requests r WHERE c.volunteer_id = $1"
-     " AND r.id = $2 AND c.during && tstzrange (r.earliest_start, r.latest_end)"
-     " UNION ALL SELECT 'activity ' || a.id FROM signups s JOIN activities a"
-     " ON a.id = s.activity_id, requests r WHERE s.volunteer_id = $1 AND r.id = $2"
-     " AND s.status = 'confirmed' AND a.status = 'open' AND a.starts_at < r.latest_end"
-     " AND a.ends_at > r.earliest_start LIMIT 1"},
+     "SELECT coalesce ('request ' || x.request_id, 'activity ' || x.activity_id)"
+     " FROM requests r, commitment_clash ($1, r.earliest_start, r.latest_end, NULL) x"
+     " WHERE r.id = $2"},
     {"dispatch_commit",
      "INSERT INTO commitments (volunteer_id, request_id, during)"
      " SELECT $1, id, tstzrange (earliest_start, latest_end) FROM requests WHERE id = $2"},
@@ -266,8 +263,10 @@ static const st_statement_t s_statements[] = {
     //  Active volunteers of the areas $1 (none inside another) with no offer pending: where
     //  they live, what they can do and when, stars, the end of their insurance's last day,
     //  hours of work in the last 30 days (requests accepted, activity hours confirmed), the
-    //  share of their offers of the last 90 days left to lapse and the share of the requests
-    //  they accepted then, now past, where they never checked in.
+    //  share of their offers of the last 90 days left to lapse, and the share of what they
+    //  promised in the last 90 days, now past, where they never checked in: requests they
+    //  accepted (offered in those days) and activities they were confirmed for (ended in
+    //  those days, not cancelled), counted alike.
     {"plan_supply",
      "WITH work AS (SELECT volunteer_id, sum (hours) AS hours FROM ("
      " SELECT o.volunteer_id, r.duration_minutes / 60.0 AS hours FROM offers o"
@@ -276,15 +275,21 @@ static const st_statement_t s_statements[] = {
      " UNION ALL SELECT volunteer_id, hours FROM service_records WHERE status = 'confirmed'"
      " AND activity_id IS NOT NULL AND confirmed_at > now () - interval '30 days') w"
      " GROUP BY volunteer_id),"
-     " lapses AS (SELECT o.volunteer_id,"
-     " avg (CASE WHEN o.status = 'expired' THEN 1.0 ELSE 0.0 END) AS share,"
-     " (count (*) FILTER (WHERE o.status = 'accepted' AND r.latest_end < now ()"
-     " AND NOT EXISTS (SELECT 1 FROM service_records c WHERE c.request_id = o.request_id"
-     " AND c.volunteer_id = o.volunteer_id)))::float8"
-     " / nullif (count (*) FILTER (WHERE o.status = 'accepted' AND r.latest_end < now ()), 0)"
-     " AS no_show FROM offers o JOIN requests r ON r.id = o.request_id"
-     " WHERE o.created_at > now () - interval '90 days' AND o.status <> 'pending'"
-     " GROUP BY o.volunteer_id)"
+     " lapses AS (SELECT volunteer_id,"
+     " avg (CASE WHEN status = 'expired' THEN 1.0 ELSE 0.0 END) AS share FROM offers"
+     " WHERE created_at > now () - interval '90 days' AND status <> 'pending'"
+     " GROUP BY volunteer_id),"
+     " past AS (SELECT o.volunteer_id, NOT EXISTS (SELECT 1 FROM service_records c"
+     " WHERE c.request_id = o.request_id AND c.volunteer_id = o.volunteer_id) AS missed"
+     " FROM offers o JOIN requests r ON r.id = o.request_id WHERE o.status = 'accepted'"
+     " AND o.created_at > now () - interval '90 days' AND r.latest_end < now ()"
+     " UNION ALL SELECT s.volunteer_id, NOT EXISTS (SELECT 1 FROM service_records c"
+     " WHERE c.activity_id = s.activity_id AND c.volunteer_id = s.volunteer_id)"
+     " FROM activities a JOIN signups s ON s.activity_id = a.id AND s.status = 'confirmed'"
+     " WHERE a.status <> 'cancelled' AND a.ends_at < now ()"
+     " AND a.ends_at > now () - interval '90 days'),"
+     " no_shows AS (SELECT volunteer_id, avg (missed::integer)::float8 AS share FROM past"
+     " GROUP BY volunteer_id)"
      " SELECT s.volunteer_id, s.region, s.lat, s.lon, array_to_string (s.skills, E'\\x1f') AS "
      "skills,"
      " array_to_string (s.categories, E'\\x1f') AS categories,"
@@ -292,23 +297,20 @@ static const st_statement_t s_statements[] = {
      " s.stars, coalesce (extract (epoch FROM (s.insurance_until + 1)::timestamp"
      " AT TIME ZONE 'Asia/Shanghai'), 0) AS insured_until, coalesce (w.hours, 0) AS hours,"
      " coalesce (l.share, 0) AS lapsed,"
-     " coalesce (l.no_show, 0) AS no_show"
+     " coalesce (n.share, 0) AS no_show"
      " FROM unnest ($1::text[]) a (area)"
      " JOIN supply s ON s.region ~>=~ a.area AND s.region ~<~ (a.area || ':')"
      " LEFT JOIN work w ON w.volunteer_id = s.volunteer_id"
      " LEFT JOIN lapses l ON l.volunteer_id = s.volunteer_id"
+     " LEFT JOIN no_shows n ON n.volunteer_id = s.volunteer_id"
      " WHERE s.status = 'active' AND NOT EXISTS (SELECT 1 FROM offers p"
      " WHERE p.volunteer_id = s.volunteer_id AND p.status = 'pending')"},
     //  What volunteers have promised overlapping [$1, $2) (epoch seconds), by volunteer: the
-    //  requests they accepted and the activities they are confirmed for.
+    //  requests they accepted and the activities they are confirmed for, both commitments.
     {"plan_commitments",
      "SELECT volunteer_id, extract (epoch FROM lower (during)) AS start_s,"
      " extract (epoch FROM upper (during)) AS end_s FROM commitments"
-     " WHERE during && tstzrange (to_timestamp ($1), to_timestamp ($2))"
-     " UNION ALL SELECT s.volunteer_id, extract (epoch FROM a.starts_at),"
-     " extract (epoch FROM a.ends_at) FROM signups s JOIN activities a ON a.id = s.activity_id"
-     " WHERE s.status = 'confirmed' AND a.status = 'open' AND a.starts_at < to_timestamp ($2)"
-     " AND a.ends_at > to_timestamp ($1) ORDER BY 1"},
+     " WHERE during && tstzrange (to_timestamp ($1), to_timestamp ($2)) ORDER BY 1"},
     //  Whom each request in demand ($1) was offered already, whatever the answer.
     {"plan_offered",
      "SELECT request_id, volunteer_id FROM offers WHERE request_id = ANY ($1::bigint[])"

@@ -59,13 +59,21 @@ static const st_statement_t s_statements[] = {
      " ends_at = coalesce ($4, ends_at), signup_closes_at = coalesce ($5, signup_closes_at),"
      " capacity = coalesce ($6, capacity), lat = coalesce ($7, lat), lon = coalesce ($8, lon)"
      " WHERE id = $1 RETURNING " S_ACTIVITY_COLUMNS},
+    //  activity.update and activity.withdraw: $2 places of activity $1 opened go to the first
+    //  in line free then (activity_promote of 0010_signup_commitments.sql): a row per volunteer
+    //  reached, in arrival order, with outcome promoted or busy (a busy one's position and
+    //  what they are committed to, as the event names them).
     {"activity_promote",
-     "WITH w AS (SELECT id FROM signups WHERE activity_id = $1 AND status = 'waitlisted'"
-     " ORDER BY arrival LIMIT $2),"
-     " p AS (UPDATE signups s SET status = 'confirmed', updated_at = clock_timestamp () FROM w"
-     " WHERE s.id = w.id RETURNING s.volunteer_id, s.arrival)"
-     " SELECT p.volunteer_id, " S_SIGNUP_ACTIVITY " FROM p JOIN activities a ON a.id = $1"
-     " ORDER BY p.arrival"},
+     "SELECT p.volunteer AS volunteer_id, p.outcome, p.queue_position AS position,"
+     " p.busy_request AS busy_request_id, p.busy_activity AS busy_activity_id, " S_SIGNUP_ACTIVITY
+     " FROM activity_promote ($1, $2) WITH ORDINALITY p JOIN activities a ON a.id = $1"
+     " ORDER BY p.ordinality"},
+    //  activity.update moving activity $1 to [$2, $3): the first volunteer confirmed for it
+    //  who is committed to something else then, and what, named.
+    {"activity_clash",
+     "SELECT s.volunteer_id, coalesce ('request ' || x.request_id, 'activity ' || x.activity_id)"
+     " FROM signups s, commitment_clash (s.volunteer_id, $2, $3, s.activity_id) x"
+     " WHERE s.activity_id = $1 AND s.status = 'confirmed' ORDER BY s.arrival LIMIT 1"},
     {"activity_cancel_signups",
      "WITH ended AS (UPDATE signups SET status = 'cancelled', cancel_reason = 'activity_cancelled',"
      " updated_at = clock_timestamp () WHERE activity_id = $1 AND status <> 'cancelled'"
@@ -79,20 +87,22 @@ static const st_statement_t s_statements[] = {
     //  the other's table, so two at once could both pass.
     {"volunteer_lock",
      "SELECT pg_advisory_xact_lock (hashtextextended ('station.match.volunteer:' || $1, 0))"},
-    //  activity.signup: a request volunteer $1 accepted overlapping activity $2, named.
-    {"activity_busy",
-     "SELECT 'request ' || c.request_id FROM commitments c JOIN activities a ON a.id = $2"
-     " WHERE c.volunteer_id = $1 AND c.during && tstzrange (a.starts_at, a.ends_at) LIMIT 1"},
-    //  activity.signup and activity.withdraw: plpgsql functions of 0003_activities.sql, which
-    //  take the activity's row lock.
+    //  activity.signup: a request volunteer $1 accepted or another activity they are
+    //  confirmed for overlapping activity $2, named. Only for an activity open to sign-up:
+    //  one closed or cancelled is refused for that first.
+    {"activity_busy", "SELECT coalesce ('request ' || x.request_id, 'activity ' || x.activity_id)"
+                      " FROM activities a, commitment_clash ($1, a.starts_at, a.ends_at, a.id) x"
+                      " WHERE a.id = $2 AND a.status = 'open' AND now () <= a.signup_closes_at"},
+    //  activity.signup and activity.withdraw: plpgsql functions of 0003_activities.sql (as
+    //  0010_signup_commitments.sql has them now), which take the activity's row lock.
     {"activity_signup_run",
      "SELECT outcome, detail, queue_position AS position, act_title AS title, act_region AS region,"
      " rfc3339 (act_starts_at) AS starts_at, rfc3339 (act_ends_at) AS ends_at"
      " FROM activity_signup ($1, $2)"},
     {"activity_withdraw_run",
-     "SELECT outcome, detail, promoted_volunteer AS promoted, act_title AS title,"
-     " act_region AS region, rfc3339 (act_starts_at) AS starts_at,"
-     " rfc3339 (act_ends_at) AS ends_at FROM activity_withdraw ($1, $2)"},
+     "SELECT outcome, detail, act_title AS title, act_region AS region,"
+     " rfc3339 (act_starts_at) AS starts_at, rfc3339 (act_ends_at) AS ends_at"
+     " FROM activity_withdraw ($1, $2)"},
 
     //  wish.create
     //  Where a resident lives, as registry's resident.registered told match.
