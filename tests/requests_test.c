@@ -1852,8 +1852,8 @@ test_activity_overlap (void **state)
 //  ---------------------------------------------------------------------------------------
 //  12. A place opened goes to the first in line free at that time
 
-#define SKIP_TOWN    "431022114000"
-#define SKIP_VILLAGE "431022114201"
+#define SKIP_TOWN    "431022115000"
+#define SKIP_VILLAGE "431022115201"
 
 //  Creates an activity in SKIP_VILLAGE over [start, end) with `capacity` places; its id.
 static void
