@@ -15,8 +15,8 @@
     Run it with scripts/bench dispatch (a throwaway cluster), or under scripts/test's
     environment. VOLUNTEERS and REQUESTS in the environment change the sizes.  */
 #include "harness.h"
+#include "../services/match/match.h"
 #include "../services/match/match_dispatch_store.h"
-#include "../services/match/match_plan.h"
 #include "st_log.h"
 
 #include <errno.h>
@@ -232,16 +232,32 @@ s_load (PGconn *pg, int volunteers, int requests)
 //  The greedy assignment of the same candidates at the same costs (match_plan), inside a
 //  transaction rolled back: each request in id order takes its cheapest candidates not taken
 //  yet.
+//  The round's settings as the service reads them (STATION_DISPATCH_* or the defaults).
+static const match_round_config_t *
+s_config (void)
+{
+    static match_round_config_t config;
+    static bool loaded;
+    if (!loaded) {
+        st_option_t options[match_round_option_count];
+        memcpy (options, match_round_options, sizeof options);
+        char program[] = "bench_dispatch", *args[] = {program, NULL};
+        if (st_config_load (options, match_round_option_count, 1, args, "bench") != 0)
+            exit (2);
+        match_round_config (options, match_round_option_count, &config);
+        loaded = true;
+    }
+    return &config;
+}
+
 static void
 s_greedy (st_db_t *db, int volunteers)
 {
     st_error_t err;
     st_db_run (db, "BEGIN", &err);
-    match_weights_t weights;
-    match_weights_load (&weights);
     match_plan_t plan;
     double began = s_ms ();
-    if (match_plan_build (db, &weights, 60, 300, 50, &plan, &err) != ST_OK) {
+    if (match_plan_build (db, &s_config ()->weights, 60, 300, 50, &plan, &err) != ST_OK) {
         fprintf (stderr, "plan: %s\n", err.message);
         exit (1);
     }
@@ -503,7 +519,7 @@ s_steady (harness_t *h, st_db_t *db, int residents)
         st_error_t err;
         round[rounds].began = s_epoch ();
         double began = s_ms ();
-        if (match_dispatch_round (db, NULL, &err) != ST_OK) {
+        if (match_round_run (db, s_config (), NULL, &err) != ST_OK) {
             fprintf (stderr, "round: %s\n", err.message);
             exit (1);
         }
@@ -606,10 +622,10 @@ main (void)
     match_dispatch_store_prepare (db);
     s_greedy (db, volunteers);
 
-    match_dispatch_stats_t stats;
+    match_round_stats_t stats;
     st_error_t err;
     began = s_ms ();
-    if (match_dispatch_round (db, &stats, &err) != ST_OK) {
+    if (match_round_run (db, s_config (), &stats, &err) != ST_OK) {
         fprintf (stderr, "round: %s\n", err.message);
         return 1;
     }

@@ -37,8 +37,12 @@ s_exec (PGconn *conn, const char *sql)
 static void
 s_load (harness_t *h, PGconn *conn, int n)
 {
-    char message[256];
-    st_crypto_t *crypto = st_crypto_load (harness_keys (h), message, sizeof message);
+    st_error_t err;
+    st_crypto_t *crypto = st_crypto_load (harness_keys (h), &err);
+    if (!crypto) {
+        fprintf (stderr, "bench_registry: %s\n", err.message);
+        exit (1);
+    }
     s_exec (conn, "COPY registry.volunteers (name, id_number_enc, id_number_hash, phone_enc,"
                   " phone_hash, region, skills, gender, birth_date) FROM STDIN");
     static const char *const skills[] = {"{急救}", "{驾驶}", "{手语,法律}", "{助老}", "{}"};

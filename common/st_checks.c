@@ -80,13 +80,21 @@ st_require_time (st_call_t *call, const char *field, const char *text, int64_t *
     return 0;
 }
 
+bool
+st_one_of (const char *value, const char *const *list)
+{
+    for (; value && *list; list++)
+        if (strcmp (value, *list) == 0)
+            return true;
+    return false;
+}
+
 int
 st_require_one_of (st_call_t *call, const char *field, const char *value,
                    const char *const *allowed)
 {
-    for (const char *const *p = allowed; value && *p; p++)
-        if (strcmp (value, *p) == 0)
-            return 0;
+    if (st_one_of (value, allowed))
+        return 0;
     char list[256] = "";
     for (const char *const *p = allowed; *p; p++)
         snprintf (list + strlen (list), sizeof list - strlen (list), "%s%s",

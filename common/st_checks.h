@@ -34,6 +34,9 @@ int st_require_id (st_call_t *call, const char *field, const char *what, const c
 int st_require_time (st_call_t *call, const char *field, const char *text, int64_t *us,
                      char utc[40]);
 
+//  True when `value` is one of the NULL-terminated `list`; false for a NULL value.
+bool st_one_of (const char *value, const char *const *list);
+
 //  One of a closed list of words; the message lists them.
 int st_require_one_of (st_call_t *call, const char *field, const char *value,
                        const char *const *allowed);

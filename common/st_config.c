@@ -13,8 +13,22 @@ s_usage (const st_option_t *options, size_t count, const char *program, const ch
 {
     printf ("%s — %s\n\nOptions (flag, environment variable, default):\n", program, summary);
     for (size_t i = 0; i < count; i++)
-        printf ("  --%-20s %-28s %s\n  %24s %s\n", options[i].name, options[i].env,
-                options[i].fallback ? options[i].fallback : "(required)", "", options[i].help);
+        printf ("  --%-30s %-36s %s\n      %s\n", options[i].name, options[i].env,
+                options[i].fallback ? options[i].fallback : "(required)", options[i].help);
+}
+
+//  An option's value as a whole number within its range; false when it is not one.
+static bool
+s_whole (const st_option_t *option, int64_t *out)
+{
+    const char *value = option->value;
+    char *end;
+    errno = 0;
+    long long v = strtoll (value, &end, 10);
+    if (errno || end == value || *end || v < option->lo || v > option->hi)
+        return false;
+    *out = v;
+    return true;
 }
 
 int
@@ -54,12 +68,22 @@ st_config_load (st_option_t *options, size_t count, int argc, char **argv, const
             return -1;
         }
     }
-    for (size_t i = 0; i < count; i++)
+    for (size_t i = 0; i < count; i++) {
         if (!options[i].value) {
             fprintf (stderr, "%s: option \"--%s\" (or %s) is required\n", argv[0], options[i].name,
                      options[i].env);
             return -1;
         }
+        int64_t whole;
+        if (options[i].whole && !s_whole (&options[i], &whole)) {
+            fprintf (stderr,
+                     "%s: option \"--%s\" (or %s) must be a whole number from %lld to %lld, "
+                     "not \"%s\"\n",
+                     argv[0], options[i].name, options[i].env, (long long) options[i].lo,
+                     (long long) options[i].hi, options[i].value);
+            return -1;
+        }
+    }
     return 0;
 }
 
@@ -73,20 +97,17 @@ st_config_get (const st_option_t *options, size_t count, const char *name)
     return NULL;
 }
 
-int
-st_config_int (const st_option_t *options, size_t count, const char *name, int64_t lo, int64_t hi,
-               int64_t *out)
+int64_t
+st_config_whole (const st_option_t *options, size_t count, const char *name)
 {
-    const char *value = st_config_get (options, count, name);
-    char *end;
-    errno = 0;
-    long long v = strtoll (value, &end, 10);
-    if (errno || end == value || *end || v < lo || v > hi) {
-        st_error ("option \"--%s\" must be a whole number from %lld to %lld, not \"%s\"", name,
-                  (long long) lo, (long long) hi, value);
-        return -1;
-    }
-    *out = v;
+    for (size_t i = 0; i < count; i++)
+        if (strcmp (options[i].name, name) == 0) {
+            int64_t whole = 0;
+            bool valid = options[i].whole && s_whole (&options[i], &whole);
+            assert (valid && "a whole-number option st_config_load checked");
+            return whole;
+        }
+    assert (!"option not in the table");
     return 0;
 }
 

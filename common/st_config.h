@@ -14,20 +14,37 @@ typedef struct {
     const char *fallback; //  default, may be NULL (then the option must be given)
     const char *help;
     bool secret;       //  masked when logged
+    bool whole;        //  a whole number from lo to hi, checked by st_config_load
+    int64_t lo, hi;    //  its range
     const char *value; //  effective value, filled by st_config_load
     char *owned;       //  storage st_config_free releases
 } st_option_t;
 
+//  Rows of an option table: text, and a whole number from lo to hi.
+#define ST_OPTION(name, env, fallback, help)                                                       \
+    {                                                                                              \
+        name, env, fallback, help, false, false, 0, 0, NULL, NULL                                  \
+    }
+#define ST_OPTION_SECRET(name, env, fallback, help)                                                \
+    {                                                                                              \
+        name, env, fallback, help, true, false, 0, 0, NULL, NULL                                   \
+    }
+#define ST_OPTION_WHOLE(name, env, fallback, lo, hi, help)                                         \
+    {                                                                                              \
+        name, env, fallback, help, false, true, lo, hi, NULL, NULL                                 \
+    }
+
 //  Fills every option's value. Returns 0; 1 when --help was printed (exit 0); -1 with a
-//  message on stderr for an unknown flag or a missing value (exit 2).
+//  message on stderr for an unknown flag, a missing value, or a number that is malformed or
+//  out of its range, naming the option and its variable (exit 2).
 int st_config_load (st_option_t *options, size_t count, int argc, char **argv, const char *summary);
 
 //  Returns an option's effective value; asserts the name is in the table.
 const char *st_config_get (const st_option_t *options, size_t count, const char *name);
 
-//  Parses an option as a whole number in [lo, hi]; returns -1 with a message when it is not.
-int st_config_int (const st_option_t *options, size_t count, const char *name, int64_t lo,
-                   int64_t hi, int64_t *out);
+//  The value of a whole-number option (st_config_load checked it); asserts the name is in the
+//  table as one.
+int64_t st_config_whole (const st_option_t *options, size_t count, const char *name);
 
 //  Logs every effective value, secrets masked (a password in a connection string too).
 void st_config_log (const st_option_t *options, size_t count);

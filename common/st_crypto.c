@@ -10,7 +10,6 @@
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,17 +54,6 @@ s_malloc (size_t size)
     return p;
 }
 
-static void __attribute__ ((format (printf, 3, 4)))
-s_set_err (char *err, size_t err_size, const char *format, ...)
-{
-    if (!err || err_size == 0)
-        return;
-    va_list args;
-    va_start (args, format);
-    vsnprintf (err, err_size, format, args);
-    va_end (args);
-}
-
 //  Writes keydir/name to path; returns 0, or -1 if it does not fit
 static int
 s_key_path (char *path, size_t path_size, const char *keydir, const char *name)
@@ -101,13 +89,14 @@ st_crypto_init (void)
 //  Creates keydir/name with a new random key unless it exists. Returns 1 when it created the
 //  file, 0 when the file was already there, -1 with err set on failure.
 static int
-s_generate_key (const char *keydir, const char *name, char *err, size_t err_size)
+s_generate_key (const char *keydir, const char *name, st_error_t *err)
 {
     char path[S_PATH_SIZE];
     char temp[S_PATH_SIZE];
     int n = snprintf (temp, sizeof temp, "%s/.%s.XXXXXX", keydir, name);
     if (s_key_path (path, sizeof path, keydir, name) || n < 0 || (size_t) n >= sizeof temp) {
-        s_set_err (err, err_size, "key directory path \"%s\" is too long", keydir);
+        st_error_set (err, ST_INVALID_ARGUMENT, NULL, "key directory path \"%s\" is too long",
+                      keydir);
         return -1;
     }
     struct stat st;
@@ -124,18 +113,20 @@ s_generate_key (const char *keydir, const char *name, char *err, size_t err_size
 
     int fd = mkstemp (temp);
     if (fd == -1) {
-        s_set_err (err, err_size, "could not create key file in \"%s\": %s", keydir,
-                   strerror (errno));
+        st_error_set (err, ST_INTERNAL, NULL, "could not create key file in \"%s\": %s", keydir,
+                      strerror (errno));
         goto wipe;
     }
     if (fchmod (fd, 0600) == -1 || s_write_all (fd, text, S_KEY_TEXT_LEN + 1) == -1
         || fsync (fd) == -1) {
-        s_set_err (err, err_size, "could not write key file \"%s\": %s", temp, strerror (errno));
+        st_error_set (err, ST_INTERNAL, NULL, "could not write key file \"%s\": %s", temp,
+                      strerror (errno));
         close (fd);
         goto unlink_temp;
     }
     if (close (fd) == -1) {
-        s_set_err (err, err_size, "could not write key file \"%s\": %s", temp, strerror (errno));
+        st_error_set (err, ST_INTERNAL, NULL, "could not write key file \"%s\": %s", temp,
+                      strerror (errno));
         goto unlink_temp;
     }
     //  link, unlike rename, fails rather than replace a key that appeared meanwhile
@@ -144,7 +135,8 @@ s_generate_key (const char *keydir, const char *name, char *err, size_t err_size
     else if (errno == EEXIST)
         rc = 0;
     else
-        s_set_err (err, err_size, "could not create key file \"%s\": %s", path, strerror (errno));
+        st_error_set (err, ST_INTERNAL, NULL, "could not create key file \"%s\": %s", path,
+                      strerror (errno));
 unlink_temp:
     unlink (temp);
 wipe:
@@ -156,30 +148,30 @@ wipe:
 //  Creates keydir and any missing key file. Returns the number of files created, or -1 with
 //  err set.
 int
-st_crypto_generate (const char *keydir, char *err, size_t err_size)
+st_crypto_generate (const char *keydir, st_error_t *err)
 {
     assert (keydir);
     if (st_crypto_init ()) {
-        s_set_err (err, err_size, "could not initialise libsodium");
+        st_error_set (err, ST_INTERNAL, NULL, "could not initialise libsodium");
         return -1;
     }
     if (mkdir (keydir, 0700) == -1 && errno != EEXIST) {
-        s_set_err (err, err_size, "could not create key directory \"%s\": %s", keydir,
-                   strerror (errno));
+        st_error_set (err, ST_INTERNAL, NULL, "could not create key directory \"%s\": %s", keydir,
+                      strerror (errno));
         return -1;
     }
-    int seal = s_generate_key (keydir, ST_CRYPTO_SEAL_KEY_FILE, err, err_size);
+    int seal = s_generate_key (keydir, ST_CRYPTO_SEAL_KEY_FILE, err);
     if (seal == -1)
         return -1;
-    int hash = s_generate_key (keydir, ST_CRYPTO_HASH_KEY_FILE, err, err_size);
+    int hash = s_generate_key (keydir, ST_CRYPTO_HASH_KEY_FILE, err);
     if (hash == -1)
         return -1;
     if (seal + hash > 0) {
         //  Make the new names durable too
         int dir = open (keydir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dir == -1 || (fsync (dir) == -1 && errno != EINVAL)) {
-            s_set_err (err, err_size, "could not sync key directory \"%s\": %s", keydir,
-                       strerror (errno));
+            st_error_set (err, ST_INTERNAL, NULL, "could not sync key directory \"%s\": %s", keydir,
+                          strerror (errno));
             if (dir != -1)
                 close (dir);
             return -1;
@@ -191,18 +183,20 @@ st_crypto_generate (const char *keydir, char *err, size_t err_size)
 
 //  Reads the key in keydir/name into key. Returns 0, or -1 with err set.
 static int
-s_load_key (const char *keydir, const char *name, uint8_t *key, char *err, size_t err_size)
+s_load_key (const char *keydir, const char *name, uint8_t *key, st_error_t *err)
 {
     char path[S_PATH_SIZE];
     if (s_key_path (path, sizeof path, keydir, name)) {
-        s_set_err (err, err_size, "key directory path \"%s\" is too long", keydir);
+        st_error_set (err, ST_INVALID_ARGUMENT, NULL, "key directory path \"%s\" is too long",
+                      keydir);
         return -1;
     }
     //  Symbolic links are followed (container secrets are mounted that way); the checks below
     //  apply to the file they lead to. O_NONBLOCK keeps a FIFO from hanging the open.
     int fd = open (path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd == -1) {
-        s_set_err (err, err_size, "could not open key file \"%s\": %s", path, strerror (errno));
+        st_error_set (err, ST_FAILED_PRECONDITION, NULL, "could not open key file \"%s\": %s", path,
+                      strerror (errno));
         return -1;
     }
     int rc = -1;
@@ -210,18 +204,20 @@ s_load_key (const char *keydir, const char *name, uint8_t *key, char *err, size_
     size_t have = 0;
     struct stat st;
     if (fstat (fd, &st) == -1) {
-        s_set_err (err, err_size, "could not stat key file \"%s\": %s", path, strerror (errno));
+        st_error_set (err, ST_FAILED_PRECONDITION, NULL, "could not stat key file \"%s\": %s", path,
+                      strerror (errno));
         goto close_fd;
     }
     if (!S_ISREG (st.st_mode)) {
-        s_set_err (err, err_size, "key file \"%s\" is not a regular file", path);
+        st_error_set (err, ST_FAILED_PRECONDITION, NULL, "key file \"%s\" is not a regular file",
+                      path);
         goto close_fd;
     }
     if (st.st_mode & 077) {
-        s_set_err (err, err_size,
-                   "key file \"%s\" must not be accessible by group or others (mode %04o): "
-                   "chmod 600 it",
-                   path, (unsigned) (st.st_mode & 07777));
+        st_error_set (err, ST_FAILED_PRECONDITION, NULL,
+                      "key file \"%s\" must not be accessible by group or others (mode %04o): "
+                      "chmod 600 it",
+                      path, (unsigned) (st.st_mode & 07777));
         goto close_fd;
     }
     while (have < sizeof text) {
@@ -229,7 +225,8 @@ s_load_key (const char *keydir, const char *name, uint8_t *key, char *err, size_
         if (n == -1 && errno == EINTR)
             continue;
         if (n == -1) {
-            s_set_err (err, err_size, "could not read key file \"%s\": %s", path, strerror (errno));
+            st_error_set (err, ST_FAILED_PRECONDITION, NULL, "could not read key file \"%s\": %s",
+                          path, strerror (errno));
             goto wipe;
         }
         if (n == 0)
@@ -241,8 +238,9 @@ s_load_key (const char *keydir, const char *name, uint8_t *key, char *err, size_
     bool shaped = have == S_KEY_TEXT_LEN || (have == S_KEY_TEXT_LEN + 1 && text[have - 1] == '\n');
     if (!shaped || sodium_hex2bin (key, S_KEY_SIZE, text, S_KEY_TEXT_LEN, NULL, &key_len, &end) != 0
         || key_len != S_KEY_SIZE || end != text + S_KEY_TEXT_LEN) {
-        s_set_err (err, err_size,
-                   "key file \"%s\" is malformed: expected 64 hex characters and a newline", path);
+        st_error_set (err, ST_FAILED_PRECONDITION, NULL,
+                      "key file \"%s\" is malformed: expected 64 hex characters and a newline",
+                      path);
         sodium_memzero (key, S_KEY_SIZE);
         goto wipe;
     }
@@ -257,21 +255,21 @@ close_fd:
 //  Loads both keys from keydir. Returns a new instance the caller destroys, or NULL with err
 //  set.
 st_crypto_t *
-st_crypto_load (const char *keydir, char *err, size_t err_size)
+st_crypto_load (const char *keydir, st_error_t *err)
 {
     assert (keydir);
     if (st_crypto_init ()) {
-        s_set_err (err, err_size, "could not initialise libsodium");
+        st_error_set (err, ST_INTERNAL, NULL, "could not initialise libsodium");
         return NULL;
     }
     uint8_t *keys = sodium_malloc (2 * S_KEY_SIZE);
     if (!keys) {
-        s_set_err (err, err_size, "could not allocate protected memory for keys: %s",
-                   strerror (errno));
+        st_error_set (err, ST_INTERNAL, NULL, "could not allocate protected memory for keys: %s",
+                      strerror (errno));
         return NULL;
     }
-    if (s_load_key (keydir, ST_CRYPTO_SEAL_KEY_FILE, keys, err, err_size)
-        || s_load_key (keydir, ST_CRYPTO_HASH_KEY_FILE, keys + S_KEY_SIZE, err, err_size)) {
+    if (s_load_key (keydir, ST_CRYPTO_SEAL_KEY_FILE, keys, err)
+        || s_load_key (keydir, ST_CRYPTO_HASH_KEY_FILE, keys + S_KEY_SIZE, err)) {
         sodium_memzero (keys, 2 * S_KEY_SIZE);
         sodium_free (keys);
         return NULL;

@@ -8,6 +8,8 @@
 #ifndef ST_CRYPTO_H_INCLUDED
 #define ST_CRYPTO_H_INCLUDED
 
+#include "st_status.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -38,13 +40,15 @@ int st_crypto_init (void);
 
 //  Creates keydir (mode 0700) if it is missing, then each key file that is missing, with a new
 //  random key and mode 0600. Never overwrites an existing file. Returns the number of files it
-//  created (0, 1 or 2), or -1 with a message in err (err may be NULL).
-int st_crypto_generate (const char *keydir, char *err, size_t err_size);
+//  created (0, 1 or 2), or -1 with err filled (internal; invalid_argument for a keydir path
+//  too long). err may be NULL.
+int st_crypto_generate (const char *keydir, st_error_t *err);
 
 //  Loads both keys from keydir, refusing a file that is missing, readable or writable by group
 //  or others, or not 64 hex characters and an optional newline. Returns a new instance the
-//  caller destroys, or NULL with a message naming the file in err (err may be NULL).
-st_crypto_t *st_crypto_load (const char *keydir, char *err, size_t err_size);
+//  caller destroys, or NULL with err filled: failed_precondition with a message naming the
+//  file, internal when libsodium cannot start. err may be NULL.
+st_crypto_t *st_crypto_load (const char *keydir, st_error_t *err);
 
 //  Wipes the keys and frees the instance, then sets *self_p to NULL. Accepts NULL and *self_p
 //  NULL.

@@ -84,11 +84,11 @@ s_setup (void **state)
     s_make_dir (fx->dir, sizeof fx->dir);
     snprintf (fx->seal_path, sizeof fx->seal_path, "%s/%s", fx->dir, ST_CRYPTO_SEAL_KEY_FILE);
     snprintf (fx->hash_path, sizeof fx->hash_path, "%s/%s", fx->dir, ST_CRYPTO_HASH_KEY_FILE);
-    char err[512] = "";
-    assert_int_equal (st_crypto_generate (fx->dir, err, sizeof err), 2);
-    fx->crypto = st_crypto_load (fx->dir, err, sizeof err);
+    st_error_t err = {0};
+    assert_int_equal (st_crypto_generate (fx->dir, &err), 2);
+    fx->crypto = st_crypto_load (fx->dir, &err);
     if (!fx->crypto)
-        fail_msg ("load: %s", err);
+        fail_msg ("load: %s", err.message);
     *state = fx;
     return 0;
 }
@@ -146,19 +146,20 @@ test_generate_writes_private_files (void **state)
     //  A missing directory is created, private
     char keys[300];
     snprintf (keys, sizeof keys, "%s/keys", fx->dir);
-    char err[512] = "";
-    assert_int_equal (st_crypto_generate (keys, err, sizeof err), 2);
+    st_error_t err = {0};
+    assert_int_equal (st_crypto_generate (keys, &err), 2);
     struct stat st;
     assert_int_equal (stat (keys, &st), 0);
     assert_int_equal (st.st_mode & 0777, 0700);
-    st_crypto_t *crypto = st_crypto_load (keys, err, sizeof err);
+    st_crypto_t *crypto = st_crypto_load (keys, &err);
     assert_non_null (crypto);
     st_crypto_destroy (&crypto);
 
     //  Nowhere to create it
-    assert_int_equal (st_crypto_generate ("/nonexistent-st-dir/keys", err, sizeof err), -1);
-    assert_non_null (strstr (err, "/nonexistent-st-dir/keys"));
-    assert_int_equal (st_crypto_generate ("/nonexistent-st-dir/keys", NULL, 0), -1);
+    assert_int_equal (st_crypto_generate ("/nonexistent-st-dir/keys", &err), -1);
+    assert_int_equal (err.code, ST_INTERNAL);
+    assert_non_null (strstr (err.message, "/nonexistent-st-dir/keys"));
+    assert_int_equal (st_crypto_generate ("/nonexistent-st-dir/keys", NULL), -1);
 }
 
 static void
@@ -168,8 +169,8 @@ test_generate_never_overwrites (void **state)
     char seal_before[128], hash_before[128], after[128];
     s_read_file (fx->seal_path, seal_before, sizeof seal_before);
     s_read_file (fx->hash_path, hash_before, sizeof hash_before);
-    char err[512] = "";
-    assert_int_equal (st_crypto_generate (fx->dir, err, sizeof err), 0);
+    st_error_t err = {0};
+    assert_int_equal (st_crypto_generate (fx->dir, &err), 0);
     s_read_file (fx->seal_path, after, sizeof after);
     assert_string_equal (after, seal_before);
     s_read_file (fx->hash_path, after, sizeof after);
@@ -177,7 +178,7 @@ test_generate_never_overwrites (void **state)
 
     //  Only the missing key is made
     assert_int_equal (unlink (fx->hash_path), 0);
-    assert_int_equal (st_crypto_generate (fx->dir, err, sizeof err), 1);
+    assert_int_equal (st_crypto_generate (fx->dir, &err), 1);
     s_read_file (fx->seal_path, after, sizeof after);
     assert_string_equal (after, seal_before);
     s_read_file (fx->hash_path, after, sizeof after);
@@ -185,7 +186,7 @@ test_generate_never_overwrites (void **state)
 
     //  Even a broken key file is left for a human to look at
     s_write_file (fx->seal_path, "broken\n", 7, 0600);
-    assert_int_equal (st_crypto_generate (fx->dir, err, sizeof err), 0);
+    assert_int_equal (st_crypto_generate (fx->dir, &err), 0);
     s_read_file (fx->seal_path, after, sizeof after);
     assert_string_equal (after, "broken\n");
 }
@@ -312,9 +313,9 @@ test_open_refuses_other_field_and_key (void **state)
     //  Another key directory's keys cannot open it
     char other[256];
     s_make_dir (other, sizeof other);
-    char err[512] = "";
-    assert_int_equal (st_crypto_generate (other, err, sizeof err), 2);
-    st_crypto_t *crypto = st_crypto_load (other, err, sizeof err);
+    st_error_t err = {0};
+    assert_int_equal (st_crypto_generate (other, &err), 2);
+    st_crypto_t *crypto = st_crypto_load (other, &err);
     assert_non_null (crypto);
     assert_int_equal (st_crypto_open (crypto, "id_number", sealed, sealed_len, &opened), -1);
     assert_null (opened);
@@ -322,7 +323,7 @@ test_open_refuses_other_field_and_key (void **state)
     s_remove_dir (other);
 
     //  The same keys loaded again can
-    crypto = st_crypto_load (fx->dir, err, sizeof err);
+    crypto = st_crypto_load (fx->dir, &err);
     assert_non_null (crypto);
     assert_int_equal (st_crypto_open (crypto, "id_number", sealed, sealed_len, &opened), 0);
     assert_string_equal (opened, text);
@@ -355,8 +356,8 @@ test_hash_deterministic_and_separated (void **state)
     assert_memory_equal (a, b, sizeof a);
 
     //  Deterministic across loads of the same key file
-    char err[512] = "";
-    st_crypto_t *again = st_crypto_load (fx->dir, err, sizeof err);
+    st_error_t err = {0};
+    st_crypto_t *again = st_crypto_load (fx->dir, &err);
     assert_non_null (again);
     st_crypto_hash (again, "id_number", id, strlen (id), b);
     assert_memory_equal (a, b, sizeof a);
@@ -380,8 +381,8 @@ test_hash_deterministic_and_separated (void **state)
     //  It is keyed: not plain BLAKE2b, and another key gives another hash
     char other[256];
     s_make_dir (other, sizeof other);
-    assert_int_equal (st_crypto_generate (other, err, sizeof err), 2);
-    st_crypto_t *crypto = st_crypto_load (other, err, sizeof err);
+    assert_int_equal (st_crypto_generate (other, &err), 2);
+    st_crypto_t *crypto = st_crypto_load (other, &err);
     assert_non_null (crypto);
     st_crypto_hash (crypto, "id_number", id, strlen (id), b);
     assert_memory_not_equal (a, b, sizeof a);
@@ -396,22 +397,22 @@ test_load_refuses_open_modes (void **state)
     mode_t modes[] = {0644, 0640, 0604, 0660, 0602, 0610, 0601};
     for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
         assert_int_equal (chmod (fx->hash_path, modes[i]), 0);
-        char err[512] = "";
-        assert_null (st_crypto_load (fx->dir, err, sizeof err));
-        assert_non_null (strstr (err, fx->hash_path));
-        assert_non_null (strstr (err, "must not be accessible by group or others"));
-        assert_null (st_crypto_load (fx->dir, NULL, 0));
+        st_error_t err = {0};
+        assert_null (st_crypto_load (fx->dir, &err));
+        assert_non_null (strstr (err.message, fx->hash_path));
+        assert_non_null (strstr (err.message, "must not be accessible by group or others"));
+        assert_null (st_crypto_load (fx->dir, NULL));
     }
     assert_int_equal (chmod (fx->hash_path, 0400), 0);
     assert_int_equal (chmod (fx->seal_path, 0644), 0);
-    char err[512] = "";
-    assert_null (st_crypto_load (fx->dir, err, sizeof err));
-    assert_non_null (strstr (err, fx->seal_path));
-    assert_non_null (strstr (err, "(mode 0644)"));
+    st_error_t err = {0};
+    assert_null (st_crypto_load (fx->dir, &err));
+    assert_non_null (strstr (err.message, fx->seal_path));
+    assert_non_null (strstr (err.message, "(mode 0644)"));
 
     //  Owner-only modes load
     assert_int_equal (chmod (fx->seal_path, 0400), 0);
-    st_crypto_t *crypto = st_crypto_load (fx->dir, err, sizeof err);
+    st_crypto_t *crypto = st_crypto_load (fx->dir, &err);
     assert_non_null (crypto);
     st_crypto_destroy (&crypto);
 }
@@ -421,10 +422,11 @@ static void
 s_assert_malformed (fixture_t *fx, const char *text, size_t len)
 {
     s_write_file (fx->seal_path, text, len, 0600);
-    char err[512] = "";
-    assert_null (st_crypto_load (fx->dir, err, sizeof err));
-    assert_non_null (strstr (err, fx->seal_path));
-    assert_non_null (strstr (err, "is malformed"));
+    st_error_t err = {0};
+    assert_null (st_crypto_load (fx->dir, &err));
+    assert_int_equal (err.code, ST_FAILED_PRECONDITION);
+    assert_non_null (strstr (err.message, fx->seal_path));
+    assert_non_null (strstr (err.message, "is malformed"));
 }
 
 static void
@@ -470,8 +472,8 @@ test_load_refuses_malformed (void **state)
     for (size_t i = 0; i < 64; i++)
         text[i] = (char) (good[i] >= 'a' ? good[i] - 'a' + 'A' : good[i]);
     s_write_file (fx->seal_path, text, 64, 0600);
-    char err[512] = "";
-    st_crypto_t *crypto = st_crypto_load (fx->dir, err, sizeof err);
+    st_error_t err = {0};
+    st_crypto_t *crypto = st_crypto_load (fx->dir, &err);
     assert_non_null (crypto);
     uint8_t *sealed = NULL;
     size_t sealed_len = 0;
@@ -488,36 +490,37 @@ static void
 test_load_refuses_missing_and_odd_files (void **state)
 {
     fixture_t *fx = *state;
-    char err[512] = "";
+    st_error_t err = {0};
     assert_int_equal (unlink (fx->hash_path), 0);
-    assert_null (st_crypto_load (fx->dir, err, sizeof err));
-    assert_non_null (strstr (err, "could not open key file"));
-    assert_non_null (strstr (err, fx->hash_path));
+    assert_null (st_crypto_load (fx->dir, &err));
+    assert_int_equal (err.code, ST_FAILED_PRECONDITION);
+    assert_non_null (strstr (err.message, "could not open key file"));
+    assert_non_null (strstr (err.message, fx->hash_path));
 
     //  A directory where the key should be
     assert_int_equal (mkdir (fx->hash_path, 0700), 0);
-    assert_null (st_crypto_load (fx->dir, err, sizeof err));
-    assert_non_null (strstr (err, "not a regular file"));
+    assert_null (st_crypto_load (fx->dir, &err));
+    assert_non_null (strstr (err.message, "not a regular file"));
     assert_int_equal (rmdir (fx->hash_path), 0);
 
     //  A missing directory
-    assert_null (st_crypto_load ("/nonexistent-st-dir", err, sizeof err));
-    assert_non_null (strstr (err, "/nonexistent-st-dir/pii.key"));
+    assert_null (st_crypto_load ("/nonexistent-st-dir", &err));
+    assert_non_null (strstr (err.message, "/nonexistent-st-dir/pii.key"));
 
     //  A symbolic link to a private key file is followed
     char target[320];
     snprintf (target, sizeof target, "%s/other", fx->dir);
-    assert_int_equal (st_crypto_generate (fx->dir, err, sizeof err), 1); //  the hash key
+    assert_int_equal (st_crypto_generate (fx->dir, &err), 1); //  the hash key
     assert_int_equal (rename (fx->seal_path, target), 0);
     assert_int_equal (symlink ("other", fx->seal_path), 0);
-    st_crypto_t *crypto = st_crypto_load (fx->dir, err, sizeof err);
+    st_crypto_t *crypto = st_crypto_load (fx->dir, &err);
     if (!crypto)
-        fail_msg ("load: %s", err);
+        fail_msg ("load: %s", err.message);
     st_crypto_destroy (&crypto);
     //  and the mode that counts is the target's
     assert_int_equal (chmod (target, 0644), 0);
-    assert_null (st_crypto_load (fx->dir, err, sizeof err));
-    assert_non_null (strstr (err, "must not be accessible by group or others"));
+    assert_null (st_crypto_load (fx->dir, &err));
+    assert_non_null (strstr (err.message, "must not be accessible by group or others"));
 }
 
 static void

@@ -79,6 +79,12 @@ st_params_bin (st_params_t *self, const void *data, size_t size)
 }
 
 void
+st_params_bin_take (st_params_t *self, void *data, size_t size)
+{
+    s_param (self, (const char *) data, (int) size, 1, data);
+}
+
+void
 st_params_text_array (st_params_t *self, char *const *items, size_t count)
 {
     //  An array literal: every element quoted, quotes and backslashes escaped.
@@ -196,6 +202,13 @@ st_db_statement (st_db_t *self, const char *name, const char *sql)
     s->name = st_strdup (name);
     s->sql = st_strdup (sql);
     s->prepared_on = 0;
+}
+
+void
+st_db_statements (st_db_t *self, const st_statement_t *table, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        st_db_statement (self, table[i].name, table[i].sql);
 }
 
 static void

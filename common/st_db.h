@@ -28,6 +28,8 @@ void st_params_int (st_params_t *self, int64_t value);
 void st_params_bool (st_params_t *self, bool value);
 void st_params_double (st_params_t *self, double value);
 void st_params_bin (st_params_t *self, const void *data, size_t size);
+//  The same, and the parameters own `data` from now on (st_params_clear frees it).
+void st_params_bin_take (st_params_t *self, void *data, size_t size);
 void st_params_text_array (st_params_t *self, char *const *items, size_t count);
 void st_params_clear (st_params_t *self);
 
@@ -44,6 +46,13 @@ void st_db_destroy (st_db_t **self_p);
 
 //  Registers a statement by name; it is prepared on first use on each connection.
 void st_db_statement (st_db_t *self, const char *name, const char *sql);
+
+//  A store's statements as one table, and registering them all.
+typedef struct {
+    const char *name;
+    const char *sql;
+} st_statement_t;
+void st_db_statements (st_db_t *self, const st_statement_t *table, size_t count);
 
 //  Connects if not connected (at most once per backoff period). Returns ST_OK or
 //  ST_UNAVAILABLE with err filled.

@@ -4,7 +4,47 @@
 #include "st_keys.h"
 #include "st_log.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+bool
+st_pipe_term (zsock_t *pipe)
+{
+    char *command = zstr_recv (pipe);
+    bool term = !command || strcmp (command, "$TERM") == 0;
+    zstr_free (&command);
+    return term;
+}
+
+st_status_t
+st_event_params (const char *topic, const st_desc_t *desc, const void *body, st_params_t *params,
+                 st_error_t *err)
+{
+    st_error_t invalid;
+    if (st_validate (desc, body, &invalid))
+        return st_error_set (err, ST_INTERNAL, NULL, "event %s would be invalid: %s", topic,
+                             invalid.message);
+    uint8_t *data;
+    size_t size;
+    if (st_encode (desc, body, &data, &size))
+        return st_error_set (err, ST_INTERNAL, NULL, "could not encode event %s", topic);
+    st_params_text (params, topic);
+    st_params_bin_take (params, data, size);
+    return ST_OK;
+}
+
+st_status_t
+st_outbox_append (st_db_t *db, const char *topic, const st_desc_t *desc, const void *body,
+                  st_error_t *err)
+{
+    st_db_statement (db, "outbox_append", ST_OUTBOX_APPEND_SQL);
+    st_params_t params = {0};
+    st_status_t rc = st_event_params (topic, desc, body, &params, err);
+    if (rc == ST_OK)
+        rc = st_db_exec (db, "outbox_append", &params, NULL, err);
+    st_params_clear (&params);
+    return rc;
+}
 
 //  ---------------------------------------------------------------------------------------
 //  Relay
@@ -81,10 +121,7 @@ s_relay_actor (zsock_t *pipe, void *args_)
         if (zmq_poll (items, count, holding ? 500 : 1000) == -1)
             break;
         if (items[0].revents & ZMQ_POLLIN) {
-            char *command = zstr_recv (pipe);
-            bool term = !command || strcmp (command, "$TERM") == 0;
-            zstr_free (&command);
-            if (term)
+            if (st_pipe_term (pipe))
                 break;
         }
         if (!holding)
@@ -351,10 +388,7 @@ s_consumer_actor (zsock_t *pipe, void *args)
         if (zmq_poll (items, 2, wait > 0 ? (long) wait : 0) == -1)
             break;
         if (items[0].revents & ZMQ_POLLIN) {
-            char *command = zstr_recv (pipe);
-            bool term = !command || strcmp (command, "$TERM") == 0;
-            zstr_free (&command);
-            if (term)
+            if (st_pipe_term (pipe))
                 break;
         }
         bool hinted = false;

@@ -13,6 +13,24 @@
 
 #include <czmq.h>
 
+//  Reads a command an actor's pipe holds: true when it is $TERM (or the pipe is gone), when
+//  the actor must end.
+bool st_pipe_term (zsock_t *pipe);
+
+//  What appends one event to a service's outbox.
+#define ST_OUTBOX_APPEND_SQL "INSERT INTO outbox (topic, body) VALUES ($1, $2)"
+
+//  Event `topic` as the parameters of an outbox row ($1 the topic, $2 the body encoded),
+//  checked against its message first: an event its consumers would refuse is never written.
+//  The parameters own the body.
+st_status_t st_event_params (const char *topic, const st_desc_t *desc, const void *body,
+                             st_params_t *params, st_error_t *err);
+
+//  Appends event `topic` to the outbox of `db`'s service inside the caller's transaction (for
+//  work outside a call, such as a dispatch round; a handler uses st_call_emit).
+st_status_t st_outbox_append (st_db_t *db, const char *topic, const st_desc_t *desc,
+                              const void *body, st_error_t *err);
+
 typedef struct {
     const char *service;     //  whose outbox
     const char *conninfo;    //  database, connected as role = schema = service

@@ -1,6 +1,7 @@
 /*  st_rows.c — query results to messages  */
 #include "st_rows.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -104,4 +105,37 @@ st_rows_to_list (const PGresult *res, const st_desc_t *item, st_list_t *list, bo
     }
     *has = true;
     free (fields);
+}
+
+//  The number of a column the statement must select.
+static int
+s_column (const PGresult *res, const char *column)
+{
+    int c = PQfnumber (res, column);
+    assert (c >= 0 && "the statement selects no such column");
+    return c;
+}
+
+const char *
+st_row_text (const PGresult *res, int row, const char *column)
+{
+    return PQgetvalue (res, row, s_column (res, column));
+}
+
+bool
+st_row_null (const PGresult *res, int row, const char *column)
+{
+    return PQgetisnull (res, row, s_column (res, column));
+}
+
+int64_t
+st_row_int (const PGresult *res, int row, const char *column)
+{
+    return atoll (st_row_text (res, row, column));
+}
+
+bool
+st_row_bool (const PGresult *res, int row, const char *column)
+{
+    return st_row_text (res, row, column)[0] == 't';
 }

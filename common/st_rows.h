@@ -16,6 +16,13 @@ void st_row_to_msg (const PGresult *res, int row, const st_desc_t *desc, void *m
 //  Fills a list field with one message per row.
 void st_rows_to_list (const PGresult *res, const st_desc_t *item, st_list_t *list, bool *has);
 
+//  Column `column` of row `row`, by name (the statement must select it): its text ("" when
+//  NULL, borrowed from `res`), whether it is NULL, its number, whether it is true.
+const char *st_row_text (const PGresult *res, int row, const char *column);
+bool st_row_null (const PGresult *res, int row, const char *column);
+int64_t st_row_int (const PGresult *res, int row, const char *column);
+bool st_row_bool (const PGresult *res, int row, const char *column);
+
 //  Parses a text[] value as PostgreSQL prints it ({a,"b c",NULL}) into an owned list.
 void st_text_array_parse (const char *text, st_strs_t *out);
 

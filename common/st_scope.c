@@ -5,6 +5,7 @@
 #include <string.h>
 
 static const int s_group_end[] = {2, 4, 6, 9, 12, 15};
+enum { S_CITY = 1, S_TOWNSHIP = 3 };
 static const char *const s_levels[] = {"province", "city", "county", "township", "village", "grid"};
 
 int
@@ -22,8 +23,11 @@ st_region_level (const char *code)
         for (int i = start; i < s_group_end[g]; i++)
             zero = zero && code[i] == '0';
         if (!zero) {
-            if (level != g - 1)
-                return -1; //  a non-zero group after a zero one
+            //  A non-zero group follows a non-zero one, or a township follows a city whose
+            //  county group is zero: cities with no counties (不设区的地级市, 东莞 4419, 中山
+            //  4420, 儋州 4604) code their townships straight under the city, 441900003000.
+            if (level != g - 1 && !(g == S_TOWNSHIP && level == S_CITY))
+                return -1;
             level = g;
         }
     }

@@ -84,6 +84,77 @@ test_scope (void **state)
     assert_false (st_actor_is_resident (&volunteer, "7"));
 }
 
+//  Prefecture-level cities with no county level (不设区的地级市: 东莞 4419, 中山 4420, 儋州
+//  4604) have townships coded straight under the city, the county group zero: 441900003000.
+//  Such a township is a township, the city is its parent, and its villages are its own.
+static void
+test_townships_under_a_city (void **state)
+{
+    assert_int_equal (st_region_level ("441900000000"), 1);
+    assert_int_equal (st_region_level ("441900003000"), 3);
+    assert_int_equal (st_region_level ("441900003001"), 4);
+    assert_int_equal (st_region_level ("441900003001002"), 5);
+    assert_int_equal (st_region_level ("442000001000"), 3);
+    assert_int_equal (st_region_level ("460400100000"), 3);
+    char out[ST_REGION_SIZE];
+    assert_true (st_region_parent ("441900003000", out));
+    assert_string_equal (out, "441900000000");
+    assert_true (st_region_parent ("441900003001", out));
+    assert_string_equal (out, "441900003000");
+    assert_true (st_region_parent ("441900003001002", out));
+    assert_string_equal (out, "441900003001");
+    st_region_prefix ("441900003000", out);
+    assert_string_equal (out, "441900003");
+    st_region_prefix ("441900000000", out);
+    assert_string_equal (out, "4419");
+}
+
+//  The city's admin reaches its townships and their villages; a township's admin its own
+//  villages and not a neighbouring township's.
+static void
+test_townships_under_a_city_scope (void **state)
+{
+    assert_true (st_region_within ("441900000000", "441900003000"));
+    assert_true (st_region_within ("441900000000", "441900003001"));
+    assert_true (st_region_within ("441900003000", "441900003001"));
+    assert_true (st_region_within ("441900003000", "441900003001002"));
+    assert_false (st_region_within ("441900003000", "441900004000"));
+    assert_false (st_region_within ("441900003000", "441900004001"));
+    assert_false (st_region_within ("441900003000", "442000003001"));
+    msg_actor_t city = {.account = "dg", .role = "region_admin", .region = "441900000000"};
+    msg_actor_t town = {.account = "dc", .role = "region_admin", .region = "441900003000"};
+    msg_actor_t other = {.account = "nc", .role = "region_admin", .region = "441900004000"};
+    assert_true (st_actor_in_scope (&city, "441900003000"));
+    assert_true (st_actor_in_scope (&city, "441900004001"));
+    assert_true (st_actor_in_scope (&town, "441900003001"));
+    assert_false (st_actor_in_scope (&town, "441900004000"));
+    assert_false (st_actor_in_scope (&town, "441900000000"));
+    assert_false (st_actor_in_scope (&other, "441900003001"));
+}
+
+//  Only the county group may be skipped, and only between a city and a township: a village
+//  with no township, a county or township with no city, a village straight under a city,
+//  and a grid of anything but a village stay no code.
+static void
+test_skipped_groups_refused (void **state)
+{
+    const char *bad[] = {"431022000001",    //  village, township group zero
+                         "430022000000",    //  county, city group zero
+                         "440000003000",    //  township, city and county groups zero
+                         "441900000001",    //  village straight under the city
+                         "440000003001",    //  village under a township with no city
+                         "441900003000001", //  grid of a township
+                         "44190000300a",    //  not digits
+                         "4419000030",      //  too short
+                         "4419000030000",   //  too long
+                         NULL};
+    for (int i = 0; bad[i]; i++)
+        if (st_region_level (bad[i]) != -1)
+            fail_msg ("\"%s\" read as a level %d code", bad[i], st_region_level (bad[i]));
+    char out[ST_REGION_SIZE];
+    assert_false (st_region_parent ("441900000001", out));
+}
+
 //  RFC 3339 with an offset: the same instant however it is written; impossible dates, missing
 //  offsets and trailing text refused.
 static void
@@ -121,6 +192,9 @@ main (void)
         cmocka_unit_test (test_levels),
         cmocka_unit_test (test_parents_and_prefixes),
         cmocka_unit_test (test_scope),
+        cmocka_unit_test (test_townships_under_a_city),
+        cmocka_unit_test (test_townships_under_a_city_scope),
+        cmocka_unit_test (test_skipped_groups_refused),
         cmocka_unit_test (test_times),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

@@ -1,5 +1,6 @@
 /*  st_server.c — the rpc server  */
 #include "st_server.h"
+#include "st_events.h"
 #include "st_keys.h"
 #include "st_log.h"
 #include "st_rows.h"
@@ -61,7 +62,7 @@ s_prepare_common (st_db_t *db)
     st_db_statement (
         db, "rpc_reply_put",
         "INSERT INTO rpc_replies (id, op, request_hash, reply) VALUES ($1, $2, $3, $4)");
-    st_db_statement (db, "outbox_append", "INSERT INTO outbox (topic, body) VALUES ($1, $2)");
+    st_db_statement (db, "outbox_append", ST_OUTBOX_APPEND_SQL);
     st_db_statement (db, "outbox_read",
                      "SELECT seq, topic, (extract (epoch FROM created_at) * 1000)::bigint, body"
                      " FROM outbox WHERE seq > $1 ORDER BY seq LIMIT $2");
@@ -194,25 +195,30 @@ st_call_exec (st_call_t *call, const char *statement, st_params_t *params, PGres
 }
 
 int
+st_call_exec_reply (st_call_t *call, const char *statement, st_params_t *params,
+                    const st_desc_t *desc, void *reply)
+{
+    PGresult *res;
+    if (st_call_exec (call, statement, params, &res))
+        return -1;
+    int rows = PQntuples (res);
+    if (rows > 0)
+        st_row_to_msg (res, 0, desc, reply);
+    PQclear (res);
+    return rows > 0 ? 0 : 1;
+}
+
+int
 st_call_emit (st_call_t *call, const char *topic, const st_desc_t *desc, const void *body)
 {
     assert (call->entry->op->flags & ST_OP_WRITE);
-    //  An event its consumers would refuse is never written: the call fails instead, and takes
-    //  its effect back with it.
-    st_error_t invalid;
-    if (st_validate (desc, body, &invalid))
-        return st_call_fail (call, ST_INTERNAL, NULL, "event %s would be invalid: %s", topic,
-                             invalid.message);
-    uint8_t *data;
-    size_t size;
-    if (st_encode (desc, body, &data, &size))
-        return st_call_fail (call, ST_INTERNAL, NULL, "could not encode event");
     st_params_t params = {0};
-    st_params_text (&params, topic);
-    st_params_bin (&params, data, size);
-    int rc = st_call_exec (call, "outbox_append", &params, NULL);
-    free (data);
-    return rc;
+    st_error_t err;
+    if (st_event_params (topic, desc, body, &params, &err)) {
+        st_params_clear (&params);
+        return st_call_fail (call, err.code, NULL, "%s", err.message);
+    }
+    return st_call_exec (call, "outbox_append", &params, NULL);
 }
 
 const msg_actor_t *

@@ -66,6 +66,12 @@ st_status_t st_call_code (const st_call_t *call);
 //  for write ops) and clears the params. On failure fails the call and returns -1.
 int st_call_exec (st_call_t *call, const char *statement, st_params_t *params, PGresult **result);
 
+//  Runs a statement inside the call and fills `reply` from its first row by column name
+//  (st_rows). Returns 0 when a row filled it; 1 when the statement returned no row (`reply`
+//  untouched: the caller says what that means); -1 when the call failed.
+int st_call_exec_reply (st_call_t *call, const char *statement, st_params_t *params,
+                        const st_desc_t *desc, void *reply);
+
 //  Appends an event to the outbox inside the call's transaction. Returns 0 or -1 (failed).
 int st_call_emit (st_call_t *call, const char *topic, const st_desc_t *desc, const void *body);
 

@@ -4,46 +4,44 @@
 #include "st_keys.h"
 #include "st_log.h"
 
+#include <stdlib.h>
 #include <string.h>
 
-#define ST_ENDPOINT_OPTIONS(svc, rpc_port, events_port)                                            \
-    {#svc "-rpc",                                                                                  \
-     "STATION_" #svc "_RPC",                                                                       \
-     "tcp://127.0.0.1:" #rpc_port,                                                                 \
-     "rpc endpoint of " #svc,                                                                      \
-     false,                                                                                        \
-     NULL,                                                                                         \
-     NULL},                                                                                        \
-        {#svc "-events",                                                                           \
-         "STATION_" #svc "_EVENTS",                                                                \
-         "tcp://127.0.0.1:" #events_port,                                                          \
-         "event hint (PUB) endpoint of " #svc,                                                     \
-         false,                                                                                    \
-         NULL,                                                                                     \
-         NULL},
+//  The variables are upper case (STATION_REGISTRY_RPC), as the README, scripts/run and the
+//  compose file spell them.
+#define S_ENDPOINTS(svc, SVC, rpc_port, events_port)                                               \
+    ST_OPTION (#svc "-rpc", "STATION_" #SVC "_RPC", "tcp://127.0.0.1:" #rpc_port,                  \
+               "rpc endpoint of " #svc),                                                           \
+        ST_OPTION (#svc "-events", "STATION_" #SVC "_EVENTS", "tcp://127.0.0.1:" #events_port,     \
+                   "event hint (PUB) endpoint of " #svc),
 
-static const st_option_t s_template[] = {
-    {"db", "STATION_DB", "dbname=station",
-     "PostgreSQL connection string; the service adds its own role as user", false, NULL, NULL},
-    {"keys", "STATION_KEYS", "var/keys", "key directory (CURVE certificates, personal-data keys)",
-     false, NULL, NULL},
-    {"log-level", "STATION_LOG_LEVEL", "info", "debug, info, warn or error", false, NULL, NULL},
-    ST_ENDPOINT_OPTIONS (registry, 7101, 7201) ST_ENDPOINT_OPTIONS (match, 7102, 7202)
-        ST_ENDPOINT_OPTIONS (ledger, 7103, 7203) ST_ENDPOINT_OPTIONS (notify, 7104, 7204){
-            "max-message", "STATION_MAX_MESSAGE", "4194304", "largest rpc frame accepted, in bytes",
-            false, NULL, NULL},
-    {"event-retention-hours", "STATION_EVENT_RETENTION_HOURS", "168",
-     "how long delivered events stay in the outbox", false, NULL, NULL},
-    {"reply-retention-hours", "STATION_REPLY_RETENTION_HOURS", "48",
-     "how long stored replies answer retried requests", false, NULL, NULL},
-    {"poll-ms", "STATION_POLL_MS", "1000", "consumers pull at least this often (ms)", false, NULL,
-     NULL},
+const st_option_t st_endpoint_options[] = {
+    S_ENDPOINTS (registry, REGISTRY, 7101, 7201) S_ENDPOINTS (match, MATCH, 7102, 7202)
+        S_ENDPOINTS (ledger, LEDGER, 7103, 7203) S_ENDPOINTS (notify, NOTIFY, 7104, 7204)};
+const size_t st_endpoint_option_count = sizeof st_endpoint_options / sizeof st_endpoint_options[0];
+
+//  What every service reads, before the endpoints and the service's own settings.
+static const st_option_t s_common[] = {
+    ST_OPTION ("db", "STATION_DB", "dbname=station",
+               "PostgreSQL connection string; the service adds its own role as user"),
+    ST_OPTION ("keys", "STATION_KEYS", "var/keys",
+               "key directory (CURVE certificates, personal-data keys)"),
+    ST_OPTION ("log-level", "STATION_LOG_LEVEL", "info", "debug, info, warn or error"),
+    ST_OPTION_WHOLE ("max-message", "STATION_MAX_MESSAGE", "4194304", 1024, 1 << 30,
+                     "largest rpc frame accepted, in bytes"),
+    ST_OPTION_WHOLE ("event-retention-hours", "STATION_EVENT_RETENTION_HOURS", "168", 1, 87600,
+                     "how long delivered events stay in the outbox"),
+    ST_OPTION_WHOLE ("reply-retention-hours", "STATION_REPLY_RETENTION_HOURS", "48", 1, 87600,
+                     "how long stored replies answer retried requests"),
+    ST_OPTION_WHOLE ("poll-ms", "STATION_POLL_MS", "1000", 10, 600000,
+                     "consumers pull at least this often (ms)"),
 };
-#define ST_OPTION_COUNT (sizeof s_template / sizeof s_template[0])
+#define S_COMMON_COUNT (sizeof s_common / sizeof s_common[0])
 
 struct st_service_s {
     const st_service_def_t *def;
-    st_option_t options[ST_OPTION_COUNT];
+    st_option_t *options; //  s_common, the endpoints, then the service's own
+    size_t option_count;
     st_db_t *db;
     void *state;
 };
@@ -57,7 +55,20 @@ st_service_db (st_service_t *self)
 const char *
 st_service_option (st_service_t *self, const char *name)
 {
-    return st_config_get (self->options, ST_OPTION_COUNT, name);
+    return st_config_get (self->options, self->option_count, name);
+}
+
+const st_option_t *
+st_service_options (st_service_t *self, size_t *count)
+{
+    *count = self->option_count;
+    return self->options;
+}
+
+int64_t
+st_service_whole (st_service_t *self, const char *name)
+{
+    return st_config_whole (self->options, self->option_count, name);
 }
 
 void
@@ -76,8 +87,9 @@ st_service_state (st_service_t *self)
 typedef struct {
     char *conninfo;
     char *name;
-    void (*tick) (st_db_t *db);
-    int every_ms;
+    void (*tick) (st_db_t *db, void *state);
+    void *state;
+    int64_t every_ms;
 } s_ticker_args_t;
 
 static void
@@ -93,14 +105,11 @@ s_ticker_actor (zsock_t *pipe, void *args_)
         if (zmq_poll (&item, 1, wait > 0 ? (long) wait : 0) == -1)
             break;
         if (item.revents & ZMQ_POLLIN) {
-            char *command = zstr_recv (pipe);
-            bool term = !command || strcmp (command, "$TERM") == 0;
-            zstr_free (&command);
-            if (term)
+            if (st_pipe_term (pipe))
                 break;
         }
         if (st_clock_ms () >= next) {
-            args->tick (db);
+            args->tick (db, args->state);
             next = st_clock_ms () + args->every_ms;
         }
     }
@@ -134,20 +143,24 @@ int
 st_service_main (const st_service_def_t *def, int argc, char **argv)
 {
     st_service_t service = {.def = def};
-    memcpy (service.options, s_template, sizeof s_template);
-    int rc = st_config_load (service.options, ST_OPTION_COUNT, argc, argv, def->summary);
-    if (rc)
+    service.option_count = S_COMMON_COUNT + st_endpoint_option_count + def->option_count;
+    service.options = st_calloc (service.option_count, sizeof (st_option_t));
+    memcpy (service.options, s_common, sizeof s_common);
+    memcpy (service.options + S_COMMON_COUNT, st_endpoint_options, sizeof st_endpoint_options);
+    if (def->option_count)
+        memcpy (service.options + S_COMMON_COUNT + st_endpoint_option_count, def->options,
+                def->option_count * sizeof (st_option_t));
+    int rc = st_config_load (service.options, service.option_count, argc, argv, def->summary);
+    if (rc) {
+        free (service.options);
         return rc > 0 ? 0 : 2;
+    }
     st_log_init (def->name, st_service_option (&service, "log-level"));
-    st_config_log (service.options, ST_OPTION_COUNT);
-    int64_t max_message, event_retention, reply_retention, poll_ms;
-    if (st_config_int (service.options, ST_OPTION_COUNT, "max-message", 1024, 1 << 30, &max_message)
-        || st_config_int (service.options, ST_OPTION_COUNT, "event-retention-hours", 1, 87600,
-                          &event_retention)
-        || st_config_int (service.options, ST_OPTION_COUNT, "reply-retention-hours", 1, 87600,
-                          &reply_retention)
-        || st_config_int (service.options, ST_OPTION_COUNT, "poll-ms", 10, 600000, &poll_ms))
-        return 2;
+    st_config_log (service.options, service.option_count);
+    int64_t max_message = st_service_whole (&service, "max-message");
+    int64_t event_retention = st_service_whole (&service, "event-retention-hours");
+    int64_t reply_retention = st_service_whole (&service, "reply-retention-hours");
+    int64_t poll_ms = st_service_whole (&service, "poll-ms");
 
     int status = 1;
     st_error_t err;
@@ -156,6 +169,7 @@ st_service_main (const st_service_def_t *def, int argc, char **argv)
     zactor_t *auth = NULL, *relay = NULL, *ticker = NULL;
     zactor_t *consumers[8] = {NULL};
     st_server_t *server = NULL;
+    st_route_t *routes = NULL;
     bool initialised = false;
     zcert_t *cert = st_keys_secret (keydir, def->name, &err);
     if (!cert) {
@@ -183,7 +197,15 @@ st_service_main (const st_service_def_t *def, int argc, char **argv)
         service.db, "rpc_replies_expire",
         "DELETE FROM rpc_replies WHERE created_at < now () - make_interval (hours => $1::int)");
 
-    server = st_server_new (def->name, service.db, def->routes, def->route_count, service.state);
+    size_t route_count = 0;
+    for (size_t i = 0; i < def->part_count; i++)
+        route_count += *def->parts[i].count;
+    routes = st_calloc (route_count + 1, sizeof (st_route_t));
+    route_count = 0;
+    for (size_t i = 0; i < def->part_count; i++)
+        for (size_t r = 0; r < *def->parts[i].count; r++)
+            routes[route_count++] = def->parts[i].routes[r];
+    server = st_server_new (def->name, service.db, routes, route_count, service.state);
     const char *rpc = s_endpoint (&service, def->name, "rpc");
     if (st_server_bind (server, rpc, cert, max_message, &err)) {
         st_error ("%s", err.message);
@@ -222,7 +244,8 @@ st_service_main (const st_service_def_t *def, int argc, char **argv)
         args->conninfo = st_strdup (conninfo);
         args->name = st_strdup (def->name);
         args->tick = def->tick;
-        args->every_ms = def->tick_ms > 0 ? def->tick_ms : 1000;
+        args->state = service.state;
+        args->every_ms = def->tick_option ? st_service_whole (&service, def->tick_option) : 1000;
         ticker = zactor_new (s_ticker_actor, args);
     }
     int64_t next_expiry = 0;
@@ -248,10 +271,13 @@ done:
         zactor_destroy (&consumers[i]);
     zactor_destroy (&relay);
     st_server_destroy (&server);
+    free (routes);
     if (initialised && def->fini)
         def->fini (&service);
     st_db_destroy (&service.db);
     zactor_destroy (&auth);
     zcert_destroy (&cert);
+    st_config_free (service.options, service.option_count);
+    free (service.options);
     return status;
 }

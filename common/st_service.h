@@ -4,6 +4,7 @@
 #ifndef ST_SERVICE_H_INCLUDED
 #define ST_SERVICE_H_INCLUDED
 
+#include "st_config.h"
 #include "st_events.h"
 #include "st_migrate.h"
 #include "st_server.h"
@@ -18,21 +19,31 @@ typedef struct {
     void (*prepare) (st_db_t *db); //  registers the statements the apply functions use
 } st_feed_t;
 
+//  One part of a service: a file's op table.
+typedef struct {
+    const st_route_t *routes;
+    const size_t *count;
+} st_part_t;
+
 typedef struct {
     const char *name;
     const char *summary;
     const st_migration_t *migrations;
     size_t migration_count;
-    const st_route_t *routes;
-    size_t route_count;
+    const st_part_t *parts; //  the server's op table is theirs, joined
+    size_t part_count;
     const st_feed_t *feeds;
     size_t feed_count;
+    //  The service's own settings, after those every service reads (--help lists them all).
+    const st_option_t *options;
+    size_t option_count;
     //  Registers statements and builds the state handlers reach with st_call_state.
     int (*init) (st_service_t *service, st_error_t *err);
-    //  Periodic work (a dispatch round, say), every tick_ms, in a thread of its own with its
-    //  own connection, so that a long round never stalls the rpc loop. May be NULL.
-    void (*tick) (st_db_t *db);
-    int tick_ms;
+    //  Periodic work (a dispatch round, say) in a thread of its own with its own connection,
+    //  so that a long round never stalls the rpc loop; `state` is what init set. Every
+    //  tick_option (a whole-number option, in ms), or every second. May be NULL.
+    void (*tick) (st_db_t *db, void *state);
+    const char *tick_option;
     void (*fini) (st_service_t *service);
 } st_service_def_t;
 
@@ -41,6 +52,14 @@ int st_service_main (const st_service_def_t *def, int argc, char **argv);
 
 st_db_t *st_service_db (st_service_t *self);
 const char *st_service_option (st_service_t *self, const char *name);
+int64_t st_service_whole (st_service_t *self, const char *name);
+//  The whole loaded table, the service's own settings included; its size into *count.
+const st_option_t *st_service_options (st_service_t *self, size_t *count);
+
+//  The endpoint options of every service (STATION_<SERVICE>_RPC and _EVENTS, with their
+//  local defaults), for clients such as the station command.
+extern const st_option_t st_endpoint_options[];
+extern const size_t st_endpoint_option_count;
 void st_service_set_state (st_service_t *self, void *state);
 void *st_service_state (st_service_t *self);
 

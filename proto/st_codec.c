@@ -409,6 +409,69 @@ s_present (const st_field_t *f, const void *msg)
     }
 }
 
+//  Refuses a list of more than f->max_items items. Returns 0, or -1 with err set.
+static int
+s_check_items (const st_field_t *f, const char *path, size_t count, st_error_t *err)
+{
+    if (count > f->max_items)
+        return st_error_set (err, ST_INVALID_ARGUMENT, path, "\"%s\" must have at most %zu items",
+                             path, f->max_items),
+               -1;
+    return 0;
+}
+
+//  Writes the path of a list's item ("skills" + 2 → "skills[2]").
+static void
+s_item_path (char *buf, size_t size, const char *path, size_t index)
+{
+    snprintf (buf, size, "%s[%zu]", path, index);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  Lists, decoded alike from msgpack and from JSON
+
+//  Starts list field f (STRS or MSGS) of msg with `count` items: checks the count, allocates
+//  the zeroed items into the list and sets has_. Returns the items, or NULL with err set.
+static char *
+s_list_begin (const st_field_t *f, void *msg, const char *path, size_t count, st_error_t *err)
+{
+    if (s_check_items (f, path, count, err))
+        return NULL;
+    char *at = (char *) msg + f->offset;
+    char *items = st_calloc (count, f->type == ST_T_STRS ? sizeof (char *) : f->sub->size);
+    if (f->type == ST_T_STRS)
+        ((st_strs_t *) at)->items = (char **) items;
+    else
+        ((st_list_t *) at)->items = items;
+    *s_has (f, msg) = true;
+    return items;
+}
+
+int
+st_decode_list (const st_field_t *f, void *msg, const char *path, size_t count,
+                st_item_fn *decode_item, const void *array, int depth, st_error_t *err)
+{
+    assert (f->type == ST_T_STRS || f->type == ST_T_MSGS);
+    char *items = s_list_begin (f, msg, path, count, err);
+    if (!items)
+        return -1;
+    bool strs = f->type == ST_T_STRS;
+    size_t size = strs ? sizeof (char *) : f->sub->size;
+    char *at = (char *) msg + f->offset;
+    for (size_t i = 0; i < count; i++) {
+        char item_path[160];
+        s_item_path (item_path, sizeof item_path, path, i);
+        //  Counted before it is decoded, so that st_msg_clear frees what a failed item holds.
+        if (strs)
+            ((st_strs_t *) at)->count = i + 1;
+        else
+            ((st_list_t *) at)->count = i + 1;
+        if (decode_item (f, array, i, items + i * size, item_path, depth, err))
+            return -1;
+    }
+    return 0;
+}
+
 //  ---------------------------------------------------------------------------------------
 //  Decoding
 
@@ -425,6 +488,18 @@ s_decode_str (const st_field_t *f, const char *path, const msgpack_object *v, in
         return -1;
     *out = st_strndup (v->via.str.ptr, v->via.str.size);
     return 0;
+}
+
+//  Decodes item `index` of msgpack array `array` into `item`, a message of f->sub; for
+//  st_decode_list.
+static int
+s_decode_item (const st_field_t *f, const void *array, size_t index, void *item, const char *path,
+               int depth, st_error_t *err)
+{
+    const msgpack_object *v = &((const msgpack_object *) array)->via.array.ptr[index];
+    if (v->type != MSGPACK_OBJECT_MAP)
+        return s_type_error (path, "an object", err);
+    return s_decode_map (f->sub, v, item, path, depth + 1, err);
 }
 
 static int
@@ -491,16 +566,13 @@ s_decode_field (const st_field_t *f, const char *path, const msgpack_object *v, 
     case ST_T_STRS: {
         if (v->type != MSGPACK_OBJECT_ARRAY)
             return s_type_error (path, "a list of strings", err);
-        if (v->via.array.size > f->max_items)
-            return st_error_set (err, ST_INVALID_ARGUMENT, path,
-                                 "\"%s\" must have at most %zu items", path, f->max_items),
-                   -1;
+        //  Not st_decode_list: this loop is hot, and spells out an item's path only when it is
+        //  wrong.
+        if (!s_list_begin (f, out, path, v->via.array.size, err))
+            return -1;
         st_strs_t *list = (st_strs_t *) at;
-        list->items = st_calloc (v->via.array.size, sizeof (char *));
-        *has = true;
         for (uint32_t i = 0; i < v->via.array.size; i++) {
             const msgpack_object *item = &v->via.array.ptr[i];
-            //  The item's path is spelled out only when it is wrong: this loop is hot.
             if (item->type == MSGPACK_OBJECT_STR
                 && s_check_str (f, NULL, item->via.str.ptr, item->via.str.size, f->min, f->max,
                                 NULL)
@@ -510,7 +582,7 @@ s_decode_field (const st_field_t *f, const char *path, const msgpack_object *v, 
                 continue;
             }
             char item_path[160];
-            snprintf (item_path, sizeof item_path, "%s[%u]", path, i);
+            s_item_path (item_path, sizeof item_path, path, i);
             return s_decode_str (f, item_path, item, f->min, f->max, &list->items[i], err);
         }
         return 0;
@@ -520,29 +592,10 @@ s_decode_field (const st_field_t *f, const char *path, const msgpack_object *v, 
             return s_type_error (path, "an object", err);
         *has = true;
         return s_decode_map (f->sub, v, at, path, depth + 1, err);
-    case ST_T_MSGS: {
+    case ST_T_MSGS:
         if (v->type != MSGPACK_OBJECT_ARRAY)
             return s_type_error (path, "a list of objects", err);
-        if (v->via.array.size > f->max_items)
-            return st_error_set (err, ST_INVALID_ARGUMENT, path,
-                                 "\"%s\" must have at most %zu items", path, f->max_items),
-                   -1;
-        st_list_t *list = (st_list_t *) at;
-        list->items = st_calloc (v->via.array.size, f->sub->size);
-        *has = true;
-        for (uint32_t i = 0; i < v->via.array.size; i++) {
-            char item_path[160];
-            snprintf (item_path, sizeof item_path, "%s[%u]", path, i);
-            const msgpack_object *item = &v->via.array.ptr[i];
-            if (item->type != MSGPACK_OBJECT_MAP)
-                return s_type_error (item_path, "an object", err);
-            list->count = i + 1;
-            if (s_decode_map (f->sub, item, (char *) list->items + i * f->sub->size, item_path,
-                              depth + 1, err))
-                return -1;
-        }
-        return 0;
-    }
+        return st_decode_list (f, out, path, v->via.array.size, s_decode_item, v, depth, err);
     case ST_T_BODY:
         if (v->type != MSGPACK_OBJECT_MAP)
             return s_type_error (path, "an object", err);
@@ -678,6 +731,33 @@ st_msg_clear (const st_desc_t *desc, void *msg)
 
 int st_validate (const st_desc_t *desc, const void *msg, st_error_t *err);
 
+static int s_validate_map (const st_desc_t *desc, const void *msg, const char *prefix,
+                           st_error_t *err);
+
+//  Validates list field f (STRS or MSGS) at `at`: its count, then each item under its path.
+static int
+s_validate_list (const st_field_t *f, const char *at, const char *path, st_error_t *err)
+{
+    const st_strs_t *strs = f->type == ST_T_STRS ? (const st_strs_t *) at : NULL;
+    const st_list_t *list = strs ? NULL : (const st_list_t *) at;
+    size_t count = strs ? strs->count : list->count;
+    if (s_check_items (f, path, count, err))
+        return -1;
+    for (size_t j = 0; j < count; j++) {
+        char item_path[160];
+        s_item_path (item_path, sizeof item_path, path, j);
+        if (strs
+            && s_check_str (f, item_path, strs->items[j], strlen (strs->items[j]), f->min, f->max,
+                            err))
+            return -1;
+        if (list
+            && s_validate_map (f->sub, (const char *) list->items + j * f->sub->size, item_path,
+                               err))
+            return -1;
+    }
+    return 0;
+}
+
 static int
 s_validate_map (const st_desc_t *desc, const void *msg, const char *prefix, st_error_t *err)
 {
@@ -711,40 +791,15 @@ s_validate_map (const st_desc_t *desc, const void *msg, const char *prefix, st_e
             if (s_check_bin (f, path, ((const st_bin_t *) at)->size, err))
                 return -1;
             break;
-        case ST_T_STRS: {
-            const st_strs_t *list = (const st_strs_t *) at;
-            if (list->count > f->max_items)
-                return st_error_set (err, ST_INVALID_ARGUMENT, path,
-                                     "\"%s\" must have at most %zu items", path, f->max_items),
-                       -1;
-            for (size_t j = 0; j < list->count; j++) {
-                char item_path[160];
-                snprintf (item_path, sizeof item_path, "%s[%zu]", path, j);
-                if (s_check_str (f, item_path, list->items[j], strlen (list->items[j]), f->min,
-                                 f->max, err))
-                    return -1;
-            }
+        case ST_T_STRS:
+        case ST_T_MSGS:
+            if (s_validate_list (f, at, path, err))
+                return -1;
             break;
-        }
         case ST_T_MSG:
             if (s_validate_map (f->sub, at, path, err))
                 return -1;
             break;
-        case ST_T_MSGS: {
-            const st_list_t *list = (const st_list_t *) at;
-            if (list->count > f->max_items)
-                return st_error_set (err, ST_INVALID_ARGUMENT, path,
-                                     "\"%s\" must have at most %zu items", path, f->max_items),
-                       -1;
-            for (size_t j = 0; j < list->count; j++) {
-                char item_path[160];
-                snprintf (item_path, sizeof item_path, "%s[%zu]", path, j);
-                if (s_validate_map (f->sub, (const char *) list->items + j * f->sub->size,
-                                    item_path, err))
-                    return -1;
-            }
-            break;
-        }
         default:
             break;
         }

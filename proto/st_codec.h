@@ -153,6 +153,19 @@ int st_decode_object (const st_desc_t *desc, const msgpack_object *object, void 
 //  st_unpack + st_decode_object for a whole frame (no BODY fields survive this: use the pair).
 int st_decode (const st_desc_t *desc, const uint8_t *data, size_t size, void *out, st_error_t *err);
 
+//  Decodes one item of a list for st_decode_list: item `index` of `array` (the list as its wire
+//  format holds it) into `item` (a char * for STRS, a zeroed message of f->sub for MSGS),
+//  named `path` in errors. Returns 0, or -1 with err set.
+typedef int (st_item_fn) (const st_field_t *f, const void *array, size_t index, void *item,
+                          const char *path, int depth, st_error_t *err);
+
+//  Decodes list field f (STRS or MSGS) of `msg` from an array of `count` items, for the msgpack
+//  and the JSON decoder alike: checks the count against f->max_items, allocates the items, sets
+//  has_, then decodes each item with decode_item under its path ("skills[2]"). Returns 0, or
+//  -1 with err set; what was decoded stays in msg for st_msg_clear.
+int st_decode_list (const st_field_t *f, void *msg, const char *path, size_t count,
+                    st_item_fn *decode_item, const void *array, int depth, st_error_t *err);
+
 //  Releases everything a decoded (or hand-filled, malloc-owned) message owns; zeroes it.
 void st_msg_clear (const st_desc_t *desc, void *msg);
 

@@ -138,9 +138,10 @@ static msg_parked_t s_msg_parked = {.events = {s_parked_items, 2},
                                     .has_cursors = true};
 
 #include "golden_registry.inc"
+#include "golden_registry_import.inc"
 #include "golden_match.inc"
-#include "golden_dispatch.inc"
-#include "golden_records.inc"
+#include "golden_match_dispatch.inc"
+#include "golden_match_records.inc"
 
 //  Every sample, in the order of golden.txt
 #define S_VECTORS(X)                                                                               \
@@ -157,6 +158,7 @@ static msg_parked_t s_msg_parked = {.events = {s_parked_items, 2},
     X (msg_cursor)                                                                                 \
     X (msg_parked)                                                                                 \
     S_VECTORS_REGISTRY (X)                                                                         \
+    S_VECTORS_REGISTRY_IMPORT (X)                                                                  \
     S_VECTORS_MATCH (X)                                                                            \
     S_VECTORS_DISPATCH (X)                                                                         \
     S_VECTORS_RECORDS (X)
@@ -178,9 +180,12 @@ static const s_vector_t *const s_vectors[] = {S_VECTORS (S_VECTOR_POINTER)};
 static const st_desc_t *const s_declared[] = {
 #include "envelope.def"
 #include "registry.def"
-#include "match.def"
-#include "dispatch.def"
-#include "records.def"
+#include "registry_import.def"
+#include "match_supply.def"
+#include "match_activities.def"
+#include "match_wishes.def"
+#include "match_dispatch.def"
+#include "match_records.def"
 };
 #undef ST_MESSAGE
 #define S_DECLARED_COUNT (sizeof s_declared / sizeof s_declared[0])

@@ -39,6 +39,20 @@ s_hex_value (char c)
     return -1;
 }
 
+//  Decodes item `index` of JSON array `array` into `item`, a string or a message of f->sub;
+//  for st_decode_list.
+static int
+s_item (const st_field_t *f, const void *array, size_t index, void *item, const char *path,
+        int depth, st_error_t *err)
+{
+    const json_t *v = json_array_get ((const json_t *) array, index);
+    if (f->type == ST_T_STRS)
+        return s_string (v, path, (char **) item, err);
+    if (!json_is_object (v))
+        return s_fail (err, path, "an object");
+    return s_to_msg (f->sub, v, item, path, depth + 1, err);
+}
+
 static int
 s_field (const st_field_t *f, const json_t *v, void *out, const char *path, int depth,
          st_error_t *err)
@@ -84,55 +98,19 @@ s_field (const st_field_t *f, const json_t *v, void *out, const char *path, int 
         }
         return 0;
     }
-    case ST_T_STRS: {
+    case ST_T_STRS:
         if (!json_is_array (v))
             return s_fail (err, path, "a list of strings");
-        st_strs_t *list = (st_strs_t *) at;
-        size_t n = json_array_size (v);
-        if (n > f->max_items)
-            return st_error_set (err, ST_INVALID_ARGUMENT, path,
-                                 "\"%s\" must have at most %zu items", path, f->max_items),
-                   -1;
-        list->items = st_calloc (n, sizeof (char *));
-        *has = true;
-        for (size_t i = 0; i < n; i++) {
-            char item_path[160];
-            snprintf (item_path, sizeof item_path, "%s[%zu]", path, i);
-            if (s_string (json_array_get (v, i), item_path, &list->items[i], err))
-                return -1;
-            list->count = i + 1;
-        }
-        return 0;
-    }
+        return st_decode_list (f, out, path, json_array_size (v), s_item, v, depth, err);
     case ST_T_MSG:
         if (!json_is_object (v))
             return s_fail (err, path, "an object");
         *has = true;
         return s_to_msg (f->sub, v, at, path, depth + 1, err);
-    case ST_T_MSGS: {
+    case ST_T_MSGS:
         if (!json_is_array (v))
             return s_fail (err, path, "a list of objects");
-        size_t n = json_array_size (v);
-        if (n > f->max_items)
-            return st_error_set (err, ST_INVALID_ARGUMENT, path,
-                                 "\"%s\" must have at most %zu items", path, f->max_items),
-                   -1;
-        st_list_t *list = (st_list_t *) at;
-        list->items = st_calloc (n, f->sub->size);
-        *has = true;
-        for (size_t i = 0; i < n; i++) {
-            char item_path[160];
-            snprintf (item_path, sizeof item_path, "%s[%zu]", path, i);
-            const json_t *item = json_array_get (v, i);
-            if (!json_is_object (item))
-                return s_fail (err, item_path, "an object");
-            list->count = i + 1;
-            if (s_to_msg (f->sub, item, (char *) list->items + i * f->sub->size, item_path,
-                          depth + 1, err))
-                return -1;
-        }
-        return 0;
-    }
+        return st_decode_list (f, out, path, json_array_size (v), s_item, v, depth, err);
     case ST_T_BODY:
         return 0;
     }
@@ -174,6 +152,24 @@ st_json_to_msg (const st_desc_t *desc, const json_t *json, void *out, st_error_t
     return 0;
 }
 
+//  A list field (STRS or MSGS) at `at` as a new JSON array, or NULL when it is absent: no
+//  has_ flag and no items.
+static json_t *
+s_list_to_json (const st_field_t *f, const char *at, bool has)
+{
+    const st_strs_t *strs = f->type == ST_T_STRS ? (const st_strs_t *) at : NULL;
+    const st_list_t *list = strs ? NULL : (const st_list_t *) at;
+    size_t count = strs ? strs->count : list->count;
+    if (!has && !count)
+        return NULL;
+    json_t *array = json_array ();
+    for (size_t j = 0; j < count; j++)
+        json_array_append_new (
+            array, strs ? json_string (strs->items[j])
+                        : st_msg_to_json (f->sub, (const char *) list->items + j * f->sub->size));
+    return array;
+}
+
 json_t *
 st_msg_to_json (const st_desc_t *desc, const void *msg)
 {
@@ -213,29 +209,14 @@ st_msg_to_json (const st_desc_t *desc, const void *msg)
             free (hex);
             break;
         }
-        case ST_T_STRS: {
-            const st_strs_t *list = (const st_strs_t *) at;
-            if (!has && !list->count)
-                break;
-            v = json_array ();
-            for (size_t j = 0; j < list->count; j++)
-                json_array_append_new (v, json_string (list->items[j]));
+        case ST_T_STRS:
+        case ST_T_MSGS:
+            v = s_list_to_json (f, at, has);
             break;
-        }
         case ST_T_MSG:
             if (has)
                 v = st_msg_to_json (f->sub, at);
             break;
-        case ST_T_MSGS: {
-            const st_list_t *list = (const st_list_t *) at;
-            if (!has && !list->count)
-                break;
-            v = json_array ();
-            for (size_t j = 0; j < list->count; j++)
-                json_array_append_new (
-                    v, st_msg_to_json (f->sub, (const char *) list->items + j * f->sub->size));
-            break;
-        }
         case ST_T_BODY:
             break;
         }

@@ -11,21 +11,29 @@
 
 #include "envelope.def"
 #include "registry.def"
-#include "match.def"
-#include "dispatch.def"
-#include "records.def"
+#include "registry_import.def"
+#include "match_supply.def"
+#include "match_activities.def"
+#include "match_wishes.def"
+#include "match_dispatch.def"
+#include "match_records.def"
 
 #undef ST_MESSAGE
 
 #define ST_OP_ROW(svc, name, fn, req, rep, flags, peers)                                           \
     {#svc, name, &req##_desc, &rep##_desc, flags, peers},
-static const st_op_desc_t s_ops[] = {ST_COMMON_OPS (ST_OP_ROW) ST_REGISTRY_OPS (
-    ST_OP_ROW) ST_MATCH_OPS (ST_OP_ROW) ST_DISPATCH_OPS (ST_OP_ROW) ST_RECORDS_OPS (ST_OP_ROW)};
+static const st_op_desc_t s_ops[] = {
+    ST_COMMON_OPS (ST_OP_ROW) ST_REGISTRY_OPS (ST_OP_ROW) ST_REGISTRY_IMPORT_OPS (ST_OP_ROW)
+        ST_MATCH_SUPPLY_OPS (ST_OP_ROW) ST_MATCH_ACTIVITIES_OPS (ST_OP_ROW)
+            ST_MATCH_WISHES_OPS (ST_OP_ROW) ST_MATCH_DISPATCH_OPS (ST_OP_ROW)
+                ST_MATCH_RECORDS_OPS (ST_OP_ROW)};
 
 #define ST_EVENT_ROW(svc, topic, msg) {#svc, topic, &msg##_desc},
 static const st_event_desc_t s_events[] = {
-    ST_REGISTRY_EVENTS (ST_EVENT_ROW) ST_MATCH_EVENTS (ST_EVENT_ROW)
-        ST_DISPATCH_EVENTS (ST_EVENT_ROW) ST_RECORDS_EVENTS (ST_EVENT_ROW){NULL, NULL, NULL}};
+    ST_REGISTRY_EVENTS (ST_EVENT_ROW) ST_MATCH_SUPPLY_EVENTS (ST_EVENT_ROW)
+        ST_MATCH_ACTIVITIES_EVENTS (ST_EVENT_ROW) ST_MATCH_WISHES_EVENTS (ST_EVENT_ROW)
+            ST_MATCH_DISPATCH_EVENTS (ST_EVENT_ROW)
+                ST_MATCH_RECORDS_EVENTS (ST_EVENT_ROW){NULL, NULL, NULL}};
 
 static const char *const s_services[] = {"registry", "match", "ledger", "notify", NULL};
 

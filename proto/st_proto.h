@@ -25,9 +25,12 @@
 
 #include "envelope.def"
 #include "registry.def"
-#include "match.def"
-#include "dispatch.def"
-#include "records.def"
+#include "registry_import.def"
+#include "match_supply.def"
+#include "match_activities.def"
+#include "match_wishes.def"
+#include "match_dispatch.def"
+#include "match_records.def"
 
 #undef ST_MESSAGE
 

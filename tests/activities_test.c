@@ -1166,6 +1166,117 @@ test_cancel_activity (void **state)
 }
 
 //  ---------------------------------------------------------------------------------------
+//  A confirmed sign-up is a commitment of the activity's time
+
+//  Creates an activity as the system from `from` to `to` seconds from now; its id (the
+//  caller frees it).
+static char *
+s_activity_at (const char *title, int64_t from, int64_t to, int64_t capacity)
+{
+    char starts_at[40], ends_at[40], closes_at[40];
+    s_time (starts_at, from);
+    s_time (ends_at, to);
+    s_time (closes_at, from - 86400);
+    msg_activity_create_t request = {.title = (char *) title,
+                                     .category = "助老",
+                                     .region = REGION,
+                                     .starts_at = starts_at,
+                                     .ends_at = ends_at,
+                                     .capacity = capacity,
+                                     .has_capacity = true,
+                                     .signup_closes_at = closes_at};
+    msg_activity_t activity;
+    st_error_t err;
+    if (fx_call_msg ("match", &FX_SYSTEM, "activity.create", &request, &activity, &err) != ST_OK)
+        fail_msg ("could not create an activity: %s", err.message);
+    char *id = strdup (activity.id);
+    st_msg_clear (&msg_activity_desc, &activity);
+    return id;
+}
+
+//  The commitments of activity `id` as "volunteer:whether over the activity's time", by
+//  volunteer.
+static const char *
+s_commitments (const char *id)
+{
+    return fx_value ("SELECT coalesce (string_agg (c.volunteer_id || ':'"
+                     " || (c.during = tstzrange (a.starts_at, a.ends_at)), ' '"
+                     " ORDER BY c.volunteer_id), '')"
+                     " FROM match.commitments c JOIN match.activities a ON a.id = c.activity_id"
+                     " WHERE c.activity_id = %s",
+                     id);
+}
+
+//  Confirming, promoting, withdrawing, moving and cancelling keep the commitments exactly the
+//  confirmed sign-ups, over the activity's time as it stands; a volunteer confirmed for one
+//  activity cannot sign up for another at an overlapping time, nor can the other be moved
+//  onto it.
+static void
+test_signup_commitments (void **state)
+{
+    s_start (state, "act_commit");
+    s_supply (1, 3, "{}", 0, "NULL");
+    char *morning = s_activity_at ("晨练", 7 * 86400, 7 * 86400 + 7200, 1);
+    char *evening = s_activity_at ("晚会", 7 * 86400 + 7200, 7 * 86400 + 10800, 5);
+    s_signup_as (morning, "1", "confirmed", 0);
+    s_signup_as (morning, "2", "waitlisted", 1);
+    s_signup_as (evening, "1", "confirmed", 0);
+    assert_string_equal (s_commitments (morning), "1:true");
+    assert_string_equal (s_commitments (evening), "1:true");
+    //  Back to back is no overlap; the same time is.
+    char *overlapping = s_activity_at ("重叠", 7 * 86400 + 3600, 7 * 86400 + 9000, 5);
+    msg_signup_t reply;
+    st_error_t err;
+    char *before = s_state ();
+    fx_expect ("a sign-up over two confirmed ones",
+               s_signup ("activity.signup", overlapping, "1", &reply, &err), &err, ST_CONFLICT,
+               "activity_id");
+    assert_non_null (strstr (err.message, "activity"));
+    fx_unchanged (before, s_state (), "a sign-up over a confirmed one");
+
+    //  Promoted, the next one is committed; the one who left is not.
+    assert_int_equal (s_signup ("activity.withdraw", morning, "1", &reply, &err), ST_OK);
+    st_msg_clear (&msg_signup_desc, &reply);
+    assert_string_equal (s_commitments (morning), "2:true");
+
+    //  Moved, the commitments move with it; moved onto another of its volunteers' times,
+    //  it is refused naming the volunteer and what they are committed to.
+    char starts_at[40], ends_at[40];
+    s_time (starts_at, 8 * 86400);
+    s_time (ends_at, 8 * 86400 + 3600);
+    msg_actor_t township = fx_admin ("region_admin", "431022101000");
+    msg_activity_update_t move = {.id = morning, .starts_at = starts_at, .ends_at = ends_at};
+    msg_activity_t activity;
+    if (fx_call_msg ("match", &township, "activity.update", &move, &activity, &err) != ST_OK)
+        fail_msg ("moving an activity: %s", err.message);
+    st_msg_clear (&msg_activity_desc, &activity);
+    assert_string_equal (s_commitments (morning), "2:true");
+    s_signup_as (evening, "2", "confirmed", 0);
+    s_time (starts_at, 7 * 86400 + 7200);
+    s_time (ends_at, 7 * 86400 + 9000);
+    before = s_state ();
+    fx_expect ("moving an activity onto its volunteer's other one",
+               fx_call_msg ("match", &township, "activity.update", &move, &activity, &err), &err,
+               ST_CONFLICT, "starts_at");
+    char says[64];
+    snprintf (says, sizeof says, "activity %s", evening);
+    if (!strstr (err.message, says) || !strstr (err.message, "\"2\""))
+        fail_msg ("\"%s\" does not name volunteer \"2\" and %s", err.message, says);
+    fx_unchanged (before, s_state (), "a move onto a volunteer's other activity");
+
+    //  Cancelled, nobody is committed any more.
+    msg_activity_cancel_t cancel = {.id = evening};
+    assert_int_equal (fx_call_msg ("match", &township, "activity.cancel", &cancel, &activity, &err),
+                      ST_OK);
+    st_msg_clear (&msg_activity_desc, &activity);
+    assert_string_equal (s_commitments (evening), "");
+    assert_int_equal (fx_count ("SELECT count (*) FROM match.commitments"), 1);
+    free (morning);
+    free (evening);
+    free (overlapping);
+}
+
+//  ---------------------------------------------------------------------------------------
 //  The sign-up rush at the SQL level: concurrent transactions from several connections, as
 //  role match, calling the function the handler calls
 
@@ -1884,6 +1995,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_waitlist_and_withdraw, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_cancel_activity, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_update_activity, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_signup_commitments, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_signup_rush_sql, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_signup_rush_rpc, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_wish_create, s_setup, s_teardown),

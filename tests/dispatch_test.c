@@ -410,6 +410,48 @@ test_rejected (void **state)
                       events);
 }
 
+//  Two volunteers alike in all but one thing: one of them was confirmed for an activity now
+//  over and never checked in to it. The round offers the request to the other (no-shows of
+//  activities cost as those of requests do).
+static void
+test_activity_no_show (void **state)
+{
+    (void) state;
+    char start[64], end[64], availability[64], closes[64];
+    fx_window (16, 9, 11, start, end, availability);
+    char missed[32], kept[32], activity[32], request[32];
+    //  The one who missed it registers first, so that a tie would go their way.
+    fx_volunteer_add ("缺席者", VILLAGE, "[\"t10缺席\"]", availability, 25.40, 112.95, "", missed);
+    fx_volunteer_add ("守约者", VILLAGE, "[\"t10缺席\"]", availability, 25.40, 112.95, "", kept);
+    char act_start[64], act_end[64], body[512];
+    fx_local (15, 14, 0, act_start, NULL);
+    fx_local (15, 16, 0, act_end, NULL);
+    fx_local (14, 20, 0, closes, NULL);
+    snprintf (body, sizeof body,
+              "{\"title\": \"清扫河道\", \"category\": \"环保\", \"region\": \"%s\","
+              " \"starts_at\": \"%s\", \"ends_at\": \"%s\", \"signup_closes_at\": \"%s\","
+              " \"capacity\": 5}",
+              VILLAGE, act_start, act_end, closes);
+    json_t *reply = fx_call_ok ("match", &FX_SYSTEM, "activity.create", body);
+    snprintf (activity, sizeof activity, "%s", fx_str (reply, "id"));
+    json_decref (reply);
+    msg_actor_t as_missed = fx_volunteer (missed);
+    snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", activity);
+    reply = fx_call_ok ("match", &as_missed, "activity.signup", body);
+    assert_string_equal (fx_str (reply, "status"), "confirmed");
+    json_decref (reply);
+    //  The activity took place last week; nobody checked in.
+    fx_sql ("UPDATE match.activities SET signup_closes_at = now () - interval '8 days',"
+            " starts_at = now () - interval '7 days', ends_at = now () - interval '7 days'"
+            " + interval '2 hours' WHERE id = %s",
+            activity);
+    fx_request_add (&TOWN, VILLAGE, start, end, 1, "[\"t10缺席\"]", "urgent", AT_VILLAGE, "open",
+                    request);
+    char offer[32];
+    fx_wait_offer (kept, request, offer);
+    assert_int_equal (fx_offers (missed, NULL), 0);
+}
+
 //  ---------------------------------------------------------------------------------------
 //  A randomized run: many requests, volunteers answering at random, and every hard rule
 //  checked after every round.
@@ -564,6 +606,7 @@ main (void)
         cmocka_unit_test (test_unfilled),
         cmocka_unit_test (test_cancel),
         cmocka_unit_test (test_rejected),
+        cmocka_unit_test (test_activity_no_show),
         cmocka_unit_test (test_randomized),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);

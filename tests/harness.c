@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,8 +99,7 @@ harness_new (const char *name)
         assert_true (st_keys_generate (self->keys, s_services[i], "service", &err) >= 0);
     assert_true (st_keys_generate (self->keys, "operator", "operator", &err) >= 0);
     assert_true (st_keys_generate (self->keys, "gateway", "gateway", &err) >= 0);
-    char message[256];
-    assert_true (st_crypto_generate (self->keys, message, sizeof message) >= 0);
+    assert_true (st_crypto_generate (self->keys, &err) >= 0);
 
     snprintf (self->db, sizeof self->db, "st_%s_%d", name, (int) getpid ());
     PGconn *postgres = s_super ("postgres");
@@ -178,6 +178,14 @@ harness_sql (harness_t *self, const char *sql)
     return value;
 }
 
+void
+harness_endpoint_variable (const char *service, const char *kind, char *name, size_t size)
+{
+    snprintf (name, size, "STATION_%s_%s", service, kind);
+    for (char *p = name; *p; p++)
+        *p = (char) toupper ((unsigned char) *p);
+}
+
 //  The environment every child gets: endpoints, keys, database.
 static void
 s_child_env (harness_t *self)
@@ -189,9 +197,9 @@ s_child_env (harness_t *self)
     setenv ("STATION_POLL_MS", getenv ("STATION_POLL_MS") ? getenv ("STATION_POLL_MS") : "1000", 1);
     for (int i = 0; i < HARNESS_SERVICES; i++) {
         char name[64];
-        snprintf (name, sizeof name, "STATION_%s_RPC", s_services[i]);
+        harness_endpoint_variable (s_services[i], "RPC", name, sizeof name);
         setenv (name, self->endpoint[2 * i], 1);
-        snprintf (name, sizeof name, "STATION_%s_EVENTS", s_services[i]);
+        harness_endpoint_variable (s_services[i], "EVENTS", name, sizeof name);
         setenv (name, self->endpoint[2 * i + 1], 1);
     }
 }

@@ -53,4 +53,7 @@ int harness_cli (harness_t *self, char *out, size_t out_size, const char *arg, .
 //  Resident set size of a process in KiB (from /proc), -1 when unknown.
 long harness_rss_kib (pid_t pid);
 
+//  The variable naming `service`'s endpoint of `kind` ("RPC" or "EVENTS"): STATION_MATCH_RPC.
+void harness_endpoint_variable (const char *service, const char *kind, char *name, size_t size);
+
 #endif

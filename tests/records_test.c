@@ -210,12 +210,15 @@ test_checkin_radius (void **state)
     assert_string_equal (err.field, "lat");
     assert_non_null (strstr (err.message, "1112 m"));
     assert_int_equal (s_records (activity), 0);
-    //  Where the place is not known, no position is asked for.
-    char *unplaced = s_activity (1500);
+    //  Where the place is not known, no position is asked for (of another volunteer: an
+    //  activity at the same time is one this one cannot also be confirmed for).
+    char *unplaced = s_activity (1500), *other = s_volunteer (4);
+    msg_actor_t other_self = {.account = "v4", .role = "volunteer", .volunteer_id = other};
     snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", unplaced);
-    assert_int_equal (fx_call ("match", &self, "activity.signup", body, NULL, &err), ST_OK);
-    assert_int_equal (fx_call ("match", &self, "record.checkin", body, NULL, &err), ST_OK);
+    assert_int_equal (fx_call ("match", &other_self, "activity.signup", body, NULL, &err), ST_OK);
+    assert_int_equal (fx_call ("match", &other_self, "record.checkin", body, NULL, &err), ST_OK);
     free (unplaced);
+    free (other);
     snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", activity);
     //  About 100 m away: in.
     snprintf (body, sizeof body, "{\"activity_id\": \"%s\", \"lat\": 25.4009, \"lon\": 112.9500}",

@@ -938,6 +938,77 @@ test_grids (void **state)
     free (id);
 }
 
+//  A prefecture-level city with no counties (东莞): its townships are coded straight under it
+//  (441900003000, the county group zero), their villages under them. Level and parent follow;
+//  the city's admin adds townships, a township's admin its villages, and another township's
+//  admin reads nothing of them.
+static void
+test_townships_under_a_city (void **state)
+{
+    st_error_t err;
+    json_t *reply;
+    msg_actor_t city = {.account = "dg-city", .role = "region_admin", .region = "441900000000"};
+    msg_actor_t town = {.account = "dg-dc", .role = "region_admin", .region = "441900003000"};
+    msg_actor_t other = {.account = "dg-nc", .role = "region_admin", .region = "441900004000"};
+    fx_region_add ("440000000000", "广东省");
+    fx_region_add ("441900000000", "东莞市");
+    if (fx_call ("registry", &city, "region.create",
+                 "{\"code\": \"441900003000\", \"name\": \"东城街道\"}", NULL, &err)
+        != ST_OK)
+        fail_msg ("the city's admin could not add a township: %s", err.message);
+    assert_int_equal (fx_call ("registry", &city, "region.create",
+                               "{\"code\": \"441900004000\", \"name\": \"南城街道\"}", NULL, &err),
+                      ST_OK);
+    assert_int_equal (fx_call ("registry", &town, "region.create",
+                               "{\"code\": \"441900003001\", \"name\": \"东城第一社区\"}", NULL,
+                               &err),
+                      ST_OK);
+
+    assert_int_equal (
+        fx_call ("registry", NULL, "region.get", "{\"code\": \"441900003000\"}", &reply, &err),
+        ST_OK);
+    assert_string_equal (fx_str (reply, "level"), "township");
+    assert_string_equal (fx_str (reply, "parent"), "441900000000");
+    assert_int_equal (json_array_size (json_object_get (reply, "children")), 1);
+    json_decref (reply);
+    assert_int_equal (
+        fx_call ("registry", NULL, "region.get", "{\"code\": \"441900003001\"}", &reply, &err),
+        ST_OK);
+    assert_string_equal (fx_str (reply, "level"), "village");
+    assert_string_equal (fx_str (reply, "parent"), "441900003000");
+    json_decref (reply);
+    assert_int_equal (
+        fx_call ("registry", NULL, "region.get", "{\"code\": \"441900000000\"}", &reply, &err),
+        ST_OK);
+    assert_string_equal (fx_str (reply, "parent"), "440000000000");
+    assert_int_equal (json_array_size (json_object_get (reply, "children")), 2);
+    json_decref (reply);
+
+    //  Another township's admin neither adds villages here nor sees who lives here.
+    assert_int_equal (fx_call ("registry", &other, "region.create",
+                               "{\"code\": \"441900003002\", \"name\": \"别人的社区\"}", NULL,
+                               &err),
+                      ST_PERMISSION_DENIED);
+    char *id = s_register (&town, 1100, "莞城人", "441900003001");
+    char body[64];
+    snprintf (body, sizeof body, "{\"id\": \"%s\"}", id);
+    assert_int_equal (fx_call ("registry", &other, "volunteer.get", body, NULL, &err),
+                      ST_NOT_FOUND);
+    assert_int_equal (fx_call ("registry", &other, "volunteer.list",
+                               "{\"region\": \"441900003000\"}", NULL, &err),
+                      ST_PERMISSION_DENIED);
+    assert_int_equal (
+        fx_call ("registry", &other, "volunteer.list", "{\"q\": \"莞城人\"}", &reply, &err), ST_OK);
+    assert_int_equal (json_array_size (json_object_get (reply, "items")), 0);
+    json_decref (reply);
+    assert_int_equal (fx_call ("registry", &town, "volunteer.get", body, NULL, &err), ST_OK);
+    assert_int_equal (
+        fx_call ("registry", &city, "volunteer.list", "{\"q\": \"莞城人\"}", &reply, &err), ST_OK);
+    assert_int_equal (json_array_size (json_object_get (reply, "items")), 1);
+    json_decref (reply);
+    free (id);
+}
+
 int
 main (void)
 {
@@ -958,6 +1029,7 @@ main (void)
         cmocka_unit_test (test_region_import),
         cmocka_unit_test (test_grids),
         cmocka_unit_test (test_no_plain_pii_anywhere),
+        cmocka_unit_test (test_townships_under_a_city),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

@@ -112,14 +112,16 @@ s_setup (void **state)
 {
     setenv ("STATION_DISPATCH_ROUND_MS", "200", 1);
     F = fx_new ("requests", FX_REGISTRY | FX_MATCH);
-    //  Townships 102 .. 113 of the county, each with a village 201 (104 and 105 also 202).
+    //  Townships 102 .. 114 of the county, each with a village 201 (104 and 105 also 202);
+    //  another county (431024) with a township and a village.
     const char *codes[] = {
         "431000000000", "431022000000", "431022102000", "431022102201", "431022103000",
         "431022103201", "431022104000", "431022104201", "431022104202", "431022105000",
         "431022105201", "431022105202", "431022106000", "431022106201", "431022107000",
         "431022107201", "431022108000", "431022108201", "431022108202", "431022109000",
         "431022109201", "431022110000", "431022110201", "431022111000", "431022111201",
-        "431022111202", "431022112000", "431022112201", "431022112202"};
+        "431022111202", "431022112000", "431022112201", "431022112202", "431022114000",
+        "431022114201", "431024000000", "431024100000", "431024100201"};
     for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
         char name[32];
         snprintf (name, sizeof name, "区划%s", codes[i] + 6);
@@ -281,6 +283,137 @@ test_settings (void **state)
                fx_call ("match", &station, "settings.set",
                         "{\"region\": \"" SET_VILLAGE "\", \"widen_county_s\": 100}", NULL, &err_),
                ST_INVALID_ARGUMENT, "widen_county_s");
+}
+
+//  A county of its own (431024) for clearing settings back to inherited.
+#define CLR_COUNTY  "431024000000"
+#define CLR_TOWN    "431024100000"
+#define CLR_VILLAGE "431024100201"
+
+//  Posts a request of 助老 for `actor`'s resident in CLR_VILLAGE on local day 3 at `hour`, its
+//  id into `id`; the status.
+static st_status_t
+s_clear_post (const msg_actor_t *actor, int hour, char id[32], st_error_t *err)
+{
+    char start[64], end[64], body[FX_BODY_SIZE];
+    fx_local (3, hour, 0, start, NULL);
+    fx_local (3, hour + 1, 0, end, NULL);
+    fx_request_body (body, "助老", "陪同就医", CLR_VILLAGE, start, end, 1, "[\"c无人\"]", NULL, "");
+    json_t *reply;
+    st_status_t rc = fx_call ("match", actor, "request.create", body, &reply, err);
+    if (rc == ST_OK) {
+        snprintf (id, 32, "%s", fx_str (reply, "id"));
+        json_decref (reply);
+    }
+    return rc;
+}
+
+//  settings.set's clear: a field named there goes back to what the regions above say (the
+//  township's own stricter daily limit cleared, its residents get the county's); fields
+//  absent from the body keep their values; a name that is no setting, or a field both given
+//  and cleared, is refused and changes nothing.
+static void
+test_settings_clear_to_inherited (void **state)
+{
+    (void) state;
+    const msg_actor_t county = {
+        .account = "county-c", .role = "region_admin", .region = CLR_COUNTY};
+    const msg_actor_t station = {
+        .account = "station-c", .role = "station_admin", .region = CLR_TOWN};
+    json_t *reply;
+    st_error_t err;
+    json_decref (s_settings (&county, CLR_COUNTY,
+                             "\"daily_limit\": 2, \"checkin_radius_m\": 300,"
+                             " \"widen_township_s\": 200"));
+    reply = s_settings (&station, CLR_TOWN,
+                        "\"daily_limit\": 1, \"checkin_radius_m\": 100, \"widen_township_s\": 30,"
+                        " \"widen_county_s\": 100, \"review_required\": false");
+    assert_int_equal (fx_int (reply, "daily_limit"), 1);
+    assert_int_equal (fx_int (reply, "checkin_radius_m"), 100);
+    json_decref (reply);
+
+    //  The township's own limit of 1 holds its residents.
+    char resident[32];
+    fx_resident_add ("清奶奶", CLR_VILLAGE, NULL, resident);
+    msg_actor_t self = fx_resident (resident);
+    char first[32], second[32], id[32];
+    assert_int_equal (s_clear_post (&self, 8, first, &err), ST_OK);
+    S_REFUSED (CLR_COUNTY, "a second under the township's limit",
+               s_clear_post (&self, 10, id, &err_), ST_RESOURCE_EXHAUSTED, "category");
+
+    //  Refused, changing nothing: a name that is no setting, the region among them; a field
+    //  both given and cleared; a cleared delay that leaves the county before the township.
+    S_REFUSED (CLR_COUNTY, "clear a name that is no setting",
+               fx_call ("match", &station, "settings.set",
+                        "{\"region\": \"" CLR_TOWN "\", \"clear\": [\"daily_limit\", \"stars\"]}",
+                        NULL, &err_),
+               ST_INVALID_ARGUMENT, "clear");
+    S_REFUSED (CLR_COUNTY, "clear the region",
+               fx_call ("match", &station, "settings.set",
+                        "{\"region\": \"" CLR_TOWN "\", \"clear\": [\"region\"]}", NULL, &err_),
+               ST_INVALID_ARGUMENT, "clear");
+    S_REFUSED (CLR_COUNTY, "a field given and cleared",
+               fx_call ("match", &station, "settings.set",
+                        "{\"region\": \"" CLR_TOWN "\", \"checkin_radius_m\": 50,"
+                        " \"clear\": [\"daily_limit\", \"checkin_radius_m\"]}",
+                        NULL, &err_),
+               ST_INVALID_ARGUMENT, "checkin_radius_m");
+    S_REFUSED (CLR_COUNTY, "the township's delay cleared to the county's, after its own county's",
+               fx_call ("match", &station, "settings.set",
+                        "{\"region\": \"" CLR_TOWN "\", \"clear\": [\"widen_township_s\"]}", NULL,
+                        &err_),
+               ST_INVALID_ARGUMENT, "clear");
+
+    //  The township clears its limit and radius: the county's are in force there and below;
+    //  what it left out keeps its own values.
+    reply = s_settings (&station, CLR_TOWN, "\"clear\": [\"daily_limit\", \"checkin_radius_m\"]");
+    assert_string_equal (fx_str (reply, "region"), CLR_TOWN);
+    assert_int_equal (fx_int (reply, "daily_limit"), 2);
+    assert_int_equal (fx_int (reply, "checkin_radius_m"), 300);
+    assert_int_equal (fx_int (reply, "widen_township_s"), 30);
+    assert_int_equal (fx_int (reply, "widen_county_s"), 100);
+    assert_true (json_is_false (json_object_get (reply, "review_required")));
+    assert_null (json_object_get (reply, "clear"));
+    json_decref (reply);
+    assert_string_equal (fx_value ("%s", "SELECT format ('%s|%s|%s|%s|%s|%s', review_required,"
+                                         " daily_limit, widen_township_s, widen_county_s,"
+                                         " checkin_radius_m, updated_by)"
+                                         " FROM match.region_settings"
+                                         " WHERE region = '" CLR_TOWN "'"),
+                         "f||30|100||station-c");
+    char body[64];
+    snprintf (body, sizeof body, "{\"region\": \"%s\"}", CLR_VILLAGE);
+    assert_int_equal (fx_call ("match", &station, "settings.get", body, &reply, &err), ST_OK);
+    assert_int_equal (fx_int (reply, "daily_limit"), 2);
+    assert_int_equal (fx_int (reply, "checkin_radius_m"), 300);
+    json_decref (reply);
+
+    //  The resident now has the county's two a day: a second is taken, a third refused.
+    assert_int_equal (s_clear_post (&self, 10, second, &err), ST_OK);
+    S_REFUSED (CLR_COUNTY, "a third under the county's limit", s_clear_post (&self, 12, id, &err_),
+               ST_RESOURCE_EXHAUSTED, "category");
+
+    //  Clearing what the region never set, or twice, changes nothing it holds.
+    reply = s_settings (&station, CLR_TOWN, "\"clear\": [\"daily_limit\", \"daily_limit\"]");
+    assert_int_equal (fx_int (reply, "daily_limit"), 2);
+    assert_int_equal (fx_int (reply, "widen_township_s"), 30);
+    json_decref (reply);
+    //  Both delays and review cleared at once: the county's township delay applies, the
+    //  platform's county delay (300 s, absent from the reply), nobody's review.
+    reply =
+        s_settings (&station, CLR_TOWN,
+                    "\"clear\": [\"widen_township_s\", \"widen_county_s\", \"review_required\"]");
+    assert_int_equal (fx_int (reply, "widen_township_s"), 200);
+    assert_null (json_object_get (reply, "widen_county_s"));
+    assert_null (json_object_get (reply, "review_required"));
+    json_decref (reply);
+
+    //  The requests go, so that no round after this test ever sees them.
+    const char *posted[] = {first, second};
+    for (size_t i = 0; i < 2; i++) {
+        snprintf (body, sizeof body, "{\"id\": \"%s\"}", posted[i]);
+        assert_int_equal (fx_call ("match", &self, "request.cancel", body, NULL, &err), ST_OK);
+    }
 }
 
 //  ---------------------------------------------------------------------------------------
@@ -482,13 +615,13 @@ s_replica_start (s_replica_t *self, int n)
         setenv ("STATION_LOG_LEVEL", "warn", 1);
         for (size_t i = 0; i < sizeof services / sizeof services[0]; i++) {
             char name[64];
-            snprintf (name, sizeof name, "STATION_%s_RPC", services[i]);
+            harness_endpoint_variable (services[i], "RPC", name, sizeof name);
             setenv (name, harness_endpoint (fx_harness (), services[i], "rpc"), 1);
-            snprintf (name, sizeof name, "STATION_%s_EVENTS", services[i]);
+            harness_endpoint_variable (services[i], "EVENTS", name, sizeof name);
             setenv (name, harness_endpoint (fx_harness (), services[i], "events"), 1);
         }
-        setenv ("STATION_match_RPC", self->rpc, 1);
-        setenv ("STATION_match_EVENTS", events, 1);
+        setenv ("STATION_MATCH_RPC", self->rpc, 1);
+        setenv ("STATION_MATCH_EVENTS", events, 1);
         int fd = open (log, O_WRONLY | O_CREAT | O_APPEND, 0644);
         if (fd >= 0) {
             dup2 (fd, 2);
@@ -1382,6 +1515,147 @@ test_stats_refused (void **state)
                "from");
 }
 
+#define PER_TOWN    "431022114000"
+#define PER_VILLAGE "431022114201"
+
+//  Creates a project in PER_VILLAGE created at `created` (SQL timestamptz text; NULL: now);
+//  its id.
+static void
+s_period_project (const msg_actor_t *actor, const char *created, char id[32])
+{
+    char body[256];
+    snprintf (body, sizeof body,
+              "{\"name\": \"期内项目\", \"category\": \"elderly\", \"region\": \"%s\"}",
+              PER_VILLAGE);
+    json_t *reply;
+    st_error_t err;
+    if (fx_call ("match", actor, "project.create", body, &reply, &err) != ST_OK)
+        fail_msg ("project.create: %s (%s)", err.message, err.field);
+    snprintf (id, 32, "%s", fx_str (reply, "id"));
+    json_decref (reply);
+    if (created)
+        fx_sql ("UPDATE match.projects SET created_at = '%s' WHERE id = %s", created, id);
+}
+
+//  Creates an activity in PER_VILLAGE of `project` (NULL: none) starting `days` days from now
+//  for an hour, cancelled when `cancel`; then moved to start at `starts` (SQL timestamptz
+//  text) unless NULL.
+static void
+s_period_activity (const msg_actor_t *actor, const char *project, int days, const char *starts,
+                   bool cancel)
+{
+    char at[40], ends[40], closes[40], owner[64] = "", body[512];
+    int64_t now = st_now_ms () / 1000;
+    st_time_format_utc ((now + days * 86400) * 1000000, at);
+    st_time_format_utc ((now + days * 86400 + 3600) * 1000000, ends);
+    st_time_format_utc ((now + days * 86400 - 60) * 1000000, closes);
+    if (project)
+        snprintf (owner, sizeof owner, " \"project_id\": \"%s\",", project);
+    snprintf (body, sizeof body,
+              "{\"title\": \"期内活动\", \"category\": \"elderly\", \"region\": \"%s\",%s"
+              " \"starts_at\": \"%s\", \"ends_at\": \"%s\", \"signup_closes_at\": \"%s\","
+              " \"capacity\": 10, \"skills\": []}",
+              PER_VILLAGE, owner, at, ends, closes);
+    json_t *reply;
+    st_error_t err;
+    if (fx_call ("match", actor, "activity.create", body, &reply, &err) != ST_OK)
+        fail_msg ("activity.create: %s (%s)", err.message, err.field);
+    char id[32];
+    snprintf (id, sizeof id, "%s", fx_str (reply, "id"));
+    json_decref (reply);
+    if (cancel) {
+        snprintf (body, sizeof body, "{\"id\": \"%s\", \"reason\": \"下雨\"}", id);
+        assert_int_equal (fx_call ("match", actor, "activity.cancel", body, NULL, &err), ST_OK);
+    }
+    if (starts)
+        fx_sql ("UPDATE match.activities SET signup_closes_at = '%s'::timestamptz - interval"
+                " '1 day', starts_at = '%s', ends_at = '%s'::timestamptz + interval '1 hour'"
+                " WHERE id = %s",
+                starts, starts, starts, id);
+}
+
+//  stats.region's projects and activities of [from, to) as a report counts them: an
+//  activity when it starts in the period (not cancelled), a project when it was created in
+//  the period or has such an activity; from counts, to does not. A project created now with
+//  its activity next week (the demo's) counts this month, its activity in a period reaching
+//  next week.
+static void
+test_stats_period (void **state)
+{
+    (void) state;
+    const msg_actor_t station = {
+        .account = "station-per", .role = "station_admin", .region = PER_TOWN};
+    static const char *from = "2031-03-01 00:00:00+08", *to = "2031-04-01 00:00:00+08";
+    char created_at_from[32], created_at_to[32], held_at_from[32], held_last[32], held_outside[32],
+        only_cancelled[32], upcoming[32];
+    //  Created in the period with no activity (at from exactly) and at to (not in it).
+    s_period_project (&station, from, created_at_from);
+    s_period_project (&station, to, created_at_to);
+    //  Created before the period, with an activity at from exactly; another with one a second
+    //  before to; one with activities a second before from and at to only; one whose only
+    //  activity of the period is cancelled.
+    s_period_project (&station, "2030-06-01 00:00:00+08", held_at_from);
+    s_period_activity (&station, held_at_from, 2, from, false);
+    s_period_project (&station, "2030-06-01 00:00:00+08", held_last);
+    s_period_activity (&station, held_last, 2, "2031-03-31 23:59:59+08", false);
+    s_period_project (&station, "2030-06-01 00:00:00+08", held_outside);
+    s_period_activity (&station, held_outside, 2, "2031-02-28 23:59:59+08", false);
+    s_period_activity (&station, held_outside, 2, to, false);
+    s_period_project (&station, "2030-06-01 00:00:00+08", only_cancelled);
+    s_period_activity (&station, only_cancelled, 2, "2031-03-15 10:00:00+08", true);
+    //  An activity of no project in the middle of the period.
+    s_period_activity (&station, NULL, 2, "2031-03-15 09:00:00+08", false);
+
+    char query[256];
+    json_t *reply;
+    st_error_t err;
+    snprintf (query, sizeof query,
+              "{\"region\": \"%s\", \"from\": \"2031-03-01T00:00:00+08:00\","
+              " \"to\": \"2031-04-01T00:00:00+08:00\"}",
+              PER_TOWN);
+    assert_int_equal (fx_call ("match", &station, "stats.region", query, &reply, &err), ST_OK);
+    assert_int_equal (fx_int (reply, "activities"), 3);
+    assert_int_equal (fx_int (reply, "projects"), 3);
+    json_decref (reply);
+    //  The period before: the activity a second before from; the projects created before it
+    //  have no activity there but held_outside's.
+    snprintf (query, sizeof query,
+              "{\"region\": \"%s\", \"from\": \"2031-02-01T00:00:00+08:00\","
+              " \"to\": \"2031-03-01T00:00:00+08:00\"}",
+              PER_TOWN);
+    assert_int_equal (fx_call ("match", &station, "stats.region", query, &reply, &err), ST_OK);
+    assert_int_equal (fx_int (reply, "activities"), 1);
+    assert_int_equal (fx_int (reply, "projects"), 1);
+    json_decref (reply);
+    //  The period after: created_at_to, and held_outside's activity at to.
+    snprintf (query, sizeof query,
+              "{\"region\": \"%s\", \"from\": \"2031-04-01T00:00:00+08:00\","
+              " \"to\": \"2031-05-01T00:00:00+08:00\"}",
+              PER_TOWN);
+    assert_int_equal (fx_call ("match", &station, "stats.region", query, &reply, &err), ST_OK);
+    assert_int_equal (fx_int (reply, "activities"), 1);
+    assert_int_equal (fx_int (reply, "projects"), 2);
+    json_decref (reply);
+
+    //  As the demo: a project created now, its activity a week from now. This month to now
+    //  counts the project, not the activity (not held yet); a period reaching past next week
+    //  counts both.
+    s_period_project (&station, NULL, upcoming);
+    s_period_activity (&station, upcoming, 7, NULL, false);
+    snprintf (query, sizeof query, "{\"region\": \"%s\"}", PER_TOWN);
+    assert_int_equal (fx_call ("match", &station, "stats.region", query, &reply, &err), ST_OK);
+    assert_int_equal (fx_int (reply, "projects"), 1);
+    assert_int_equal (fx_int (reply, "activities"), 0);
+    json_decref (reply);
+    char until[40];
+    st_time_format_utc ((st_now_ms () / 1000 + 8 * 86400) * 1000000, until);
+    snprintf (query, sizeof query, "{\"region\": \"%s\", \"to\": \"%s\"}", PER_TOWN, until);
+    assert_int_equal (fx_call ("match", &station, "stats.region", query, &reply, &err), ST_OK);
+    assert_int_equal (fx_int (reply, "projects"), 1);
+    assert_int_equal (fx_int (reply, "activities"), 1);
+    json_decref (reply);
+}
+
 //  ---------------------------------------------------------------------------------------
 //  8. request.list
 
@@ -1703,19 +1977,189 @@ test_activity_overlap (void **state)
     assert_int_equal (fx_events ("request.unfilled", request), 1);
 }
 
+//  ---------------------------------------------------------------------------------------
+//  12. A place opened goes to the first in line free at that time
+
+#define SKIP_TOWN    "431022115000"
+#define SKIP_VILLAGE "431022115201"
+
+//  Creates an activity in SKIP_VILLAGE over [start, end) with `capacity` places; its id.
+static void
+s_skip_activity (const char *title, const char *start, const char *end, int capacity, char id[32])
+{
+    char body[512], closes[64];
+    fx_local (8, 20, 0, closes, NULL);
+    snprintf (body, sizeof body,
+              "{\"title\": \"%s\", \"category\": \"助老\", \"region\": \"%s\","
+              " \"starts_at\": \"%s\", \"ends_at\": \"%s\", \"signup_closes_at\": \"%s\","
+              " \"capacity\": %d}",
+              title, SKIP_VILLAGE, start, end, closes, capacity);
+    json_t *reply;
+    st_error_t err;
+    if (fx_call ("match", &FX_SYSTEM, "activity.create", body, &reply, &err) != ST_OK)
+        fail_msg ("activity.create: %s (%s)", err.message, err.field);
+    snprintf (id, 32, "%s", fx_str (reply, "id"));
+    json_decref (reply);
+}
+
+//  Signs `volunteer` up to `activity` (or withdraws them: `op`); the status it answers.
+static void
+s_skip_signup (const char *op, const char *volunteer, const char *activity, const char *status)
+{
+    msg_actor_t actor = fx_volunteer (volunteer);
+    char body[128];
+    snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", activity);
+    json_t *reply;
+    st_error_t err;
+    if (fx_call ("match", &actor, op, body, &reply, &err) != ST_OK)
+        fail_msg ("%s %s by %s: %s", op, activity, volunteer, err.message);
+    assert_string_equal (fx_str (reply, "status"), status);
+    json_decref (reply);
+}
+
+//  Who holds activity `activity`'s sign-ups, in arrival order: "volunteer:status ...".
+static const char *
+s_skip_line (const char *activity)
+{
+    return fx_value ("SELECT string_agg (volunteer_id::text || ':' || status, ' '"
+                     " ORDER BY arrival)"
+                     " FROM match.signups WHERE activity_id = %s AND status <> 'cancelled'",
+                     activity);
+}
+
+//  Waitlisted for two activities, a volunteer accepts a request at the same time. A place
+//  opening in either (a withdrawal, a larger capacity) passes them by: they stay first in
+//  line, the next one takes the place, and they are told why (signup.skipped, busy, naming
+//  the request). A confirmed sign-up is a commitment of the activity's time, so the database
+//  itself refuses to book its volunteer twice.
+static void
+test_promotion_skips_busy (void **state)
+{
+    (void) state;
+    fx_region_add (SKIP_TOWN, "跳过镇");
+    fx_region_add (SKIP_VILLAGE, "跳过村");
+    char start[64], end[64], availability[64], resident[32], request[32];
+    fx_window (9, 9, 12, start, end, availability);
+    char busy[32], first[32], next_a[32], next_b[32], other[32];
+    fx_volunteer_add ("接了单", SKIP_VILLAGE, "[\"x跳过\"]", availability, 25.40, 112.95, "", busy);
+    fx_volunteer_add ("先报名", SKIP_VILLAGE, "[]", "[]", 25.40, 112.95, "", first);
+    fx_volunteer_add ("排第二甲", SKIP_VILLAGE, "[]", "[]", 25.40, 112.95, "", next_a);
+    fx_volunteer_add ("排第二乙", SKIP_VILLAGE, "[]", "[]", 25.40, 112.95, "", next_b);
+    fx_volunteer_add ("另一个", SKIP_VILLAGE, "[]", "[]", 25.40, 112.95, "", other);
+    char a[32], b[32], c[32];
+    s_skip_activity ("敬老院探访", start, end, 1, a);
+    s_skip_activity ("义务理发", start, end, 1, b);
+    s_skip_activity ("植树", start, end, 5, c);
+    s_skip_signup ("activity.signup", first, a, "confirmed");
+    s_skip_signup ("activity.signup", busy, a, "waitlisted");
+    s_skip_signup ("activity.signup", next_a, a, "waitlisted");
+    s_skip_signup ("activity.signup", other, b, "confirmed");
+    s_skip_signup ("activity.signup", busy, b, "waitlisted");
+    s_skip_signup ("activity.signup", next_b, b, "waitlisted");
+    //  Only waitlisted, they are free to accept a request at the same time.
+    fx_resident_add ("跳过的邻居", SKIP_VILLAGE, NULL, resident);
+    msg_actor_t self = fx_resident (resident);
+    fx_request_add (&self, SKIP_VILLAGE, start, end, 1, "[\"x跳过\"]", NULL, "", "open", request);
+    s_accept (busy, request);
+
+    //  A withdrawal: the busy volunteer is passed by and stays first in line.
+    s_skip_signup ("activity.withdraw", first, a, "cancelled");
+    char line[256];
+    snprintf (line, sizeof line, "%s:waitlisted %s:confirmed", busy, next_a);
+    assert_string_equal (s_skip_line (a), line);
+    //  A larger capacity: the same.
+    char body[128];
+    st_error_t err;
+    snprintf (body, sizeof body, "{\"id\": \"%s\", \"capacity\": 2}", b);
+    json_t *reply;
+    assert_int_equal (fx_call ("match", &FX_SYSTEM, "activity.update", body, &reply, &err), ST_OK);
+    assert_int_equal (fx_int (reply, "confirmed"), 2);
+    assert_int_equal (fx_int (reply, "waitlisted"), 1);
+    json_decref (reply);
+    snprintf (line, sizeof line, "%s:confirmed %s:waitlisted %s:confirmed", other, busy, next_b);
+    assert_string_equal (s_skip_line (b), line);
+    assert_int_equal (
+        fx_count ("SELECT count (*) FROM match.commitments WHERE volunteer_id = %s", busy), 1);
+
+    //  Each one promoted is told so as before; the one passed by is told why, each time.
+    const char *activities[] = {a, b}, *promoted[] = {next_a, next_b};
+    for (int i = 0; i < 2; i++) {
+        json_t *event;
+        assert_int_equal (fx_events_json ("signup.promoted", activities[i], &event), 1);
+        assert_string_equal (fx_str (event, "volunteer_id"), promoted[i]);
+        assert_string_equal (fx_str (event, "status"), "confirmed");
+        json_decref (event);
+        assert_int_equal (fx_events_json ("signup.skipped", activities[i], &event), 1);
+        assert_string_equal (fx_str (event, "volunteer_id"), busy);
+        assert_string_equal (fx_str (event, "status"), "waitlisted");
+        assert_string_equal (fx_str (event, "reason"), "busy");
+        assert_int_equal (fx_int (event, "position"), 1);
+        assert_string_equal (fx_str (event, "busy_request_id"), request);
+        assert_null (json_object_get (event, "busy_activity_id"));
+        assert_non_null (strstr (fx_str (event, "starts_at"), "+08:00"));
+        json_decref (event);
+    }
+
+    //  Those confirmed are committed for the activity's time: the database refuses a request
+    //  over it, and a second activity over it, whatever path the row takes.
+    assert_int_equal (fx_count ("SELECT count (*) FROM match.commitments WHERE activity_id = %s"
+                                " AND volunteer_id = %s AND during = tstzrange ('%s', '%s')",
+                                a, next_a, start, end),
+                      1);
+    PGconn *pg = harness_pg (fx_harness ());
+    char sql[512];
+    snprintf (sql, sizeof sql,
+              "INSERT INTO match.commitments (volunteer_id, request_id, during)"
+              " VALUES (%s, %s, tstzrange ('%s', '%s'))",
+              next_a, request, start, end);
+    PGresult *res = PQexec (pg, sql);
+    assert_int_equal (PQresultStatus (res), PGRES_FATAL_ERROR);
+    assert_string_equal (PQresultErrorField (res, PG_DIAG_SQLSTATE), "23P01");
+    PQclear (res);
+    snprintf (sql, sizeof sql,
+              "INSERT INTO match.signups (activity_id, volunteer_id, arrival, status)"
+              " VALUES (%s, %s, 100, 'confirmed')",
+              c, next_a);
+    res = PQexec (pg, sql);
+    assert_int_equal (PQresultStatus (res), PGRES_FATAL_ERROR);
+    assert_string_equal (PQresultErrorField (res, PG_DIAG_SQLSTATE), "23P01");
+    PQclear (res);
+    //  Through the ops, the clash is named.
+    msg_actor_t confirmed = fx_volunteer (next_a);
+    snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", c);
+    fx_expect ("a sign-up over a confirmed activity",
+               fx_call ("match", &confirmed, "activity.signup", body, NULL, &err), &err,
+               ST_CONFLICT, "activity_id");
+    char says[64];
+    snprintf (says, sizeof says, "activity %s", a);
+    if (!strstr (err.message, says))
+        fail_msg ("\"%s\" does not name %s", err.message, says);
+}
+
 int
 main (void)
 {
     st_log_init ("requests_test", "warn");
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test (test_settings),       cmocka_unit_test (test_review),
-        cmocka_unit_test (test_daily_limit),    cmocka_unit_test (test_widening),
-        cmocka_unit_test (test_hard_rules),     cmocka_unit_test (test_request_checkin),
-        cmocka_unit_test (test_request_hours),  cmocka_unit_test (test_request_completion),
-        cmocka_unit_test (test_request_rating), cmocka_unit_test (test_stats_figures),
-        cmocka_unit_test (test_stats_sibling),  cmocka_unit_test (test_stats_refused),
-        cmocka_unit_test (test_request_list),   cmocka_unit_test (test_request_guards),
-        cmocka_unit_test (test_volunteer_gone), cmocka_unit_test (test_activity_overlap),
+        cmocka_unit_test (test_settings),
+        cmocka_unit_test (test_settings_clear_to_inherited),
+        cmocka_unit_test (test_review),
+        cmocka_unit_test (test_daily_limit),
+        cmocka_unit_test (test_widening),
+        cmocka_unit_test (test_hard_rules),
+        cmocka_unit_test (test_request_checkin),
+        cmocka_unit_test (test_request_hours),
+        cmocka_unit_test (test_request_completion),
+        cmocka_unit_test (test_request_rating),
+        cmocka_unit_test (test_stats_figures),
+        cmocka_unit_test (test_stats_sibling),
+        cmocka_unit_test (test_stats_refused),
+        cmocka_unit_test (test_stats_period),
+        cmocka_unit_test (test_request_list),
+        cmocka_unit_test (test_request_guards),
+        cmocka_unit_test (test_volunteer_gone),
+        cmocka_unit_test (test_activity_overlap),
+        cmocka_unit_test (test_promotion_skips_busy),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

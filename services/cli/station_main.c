@@ -16,6 +16,7 @@
     An error reply prints {"code", "message", "field"} and exits 1; bad usage exits 2.  */
 #include "st_client.h"
 #include "st_crypto.h"
+#include "st_service.h"
 #include "st_json.h"
 #include "st_keys.h"
 #include "st_log.h"
@@ -46,29 +47,42 @@ s_usage (void)
     return 2;
 }
 
-static const char *
-s_env (const char *name, const char *fallback)
+//  What the command reads from the environment: its own settings, then every service's
+//  endpoints (STATION_<SERVICE>_RPC, the local defaults where unset). Flags given before the
+//  command override the first three.
+#define S_OWN_SETTINGS 4
+static st_option_t *s_settings;
+static size_t s_setting_count;
+
+static int
+s_settings_load (char *program)
 {
-    const char *value = getenv (name);
-    return value && *value ? value : fallback;
+    static const st_option_t own[S_OWN_SETTINGS] = {
+        ST_OPTION ("keys", "STATION_KEYS", "var/keys", "key directory"),
+        ST_OPTION ("key", "STATION_OPERATOR_KEY", "operator", "the operator key pair to use"),
+        ST_OPTION_WHOLE ("timeout", "STATION_TIMEOUT", "5000", 1, 3600000,
+                         "how long a call may take (ms)"),
+        ST_OPTION ("log-level", "STATION_LOG_LEVEL", "warn", "debug, info, warn or error"),
+    };
+    s_setting_count = S_OWN_SETTINGS + st_endpoint_option_count;
+    s_settings = st_calloc (s_setting_count, sizeof (st_option_t));
+    memcpy (s_settings, own, sizeof own);
+    memcpy (s_settings + S_OWN_SETTINGS, st_endpoint_options,
+            st_endpoint_option_count * sizeof (st_option_t));
+    char *args[] = {program, NULL};
+    return st_config_load (s_settings, s_setting_count, 1, args, "the operator's client");
 }
 
-//  The rpc endpoint of a service, from STATION_<SERVICE>_RPC or the local default.
+//  The rpc endpoint of a service; NULL for a service the deployment does not know.
 static const char *
-s_endpoint (const char *service, char *buf, size_t size)
+s_endpoint (const char *service)
 {
-    static const char *const defaults[][2] = {{"registry", "tcp://127.0.0.1:7101"},
-                                              {"match", "tcp://127.0.0.1:7102"},
-                                              {"ledger", "tcp://127.0.0.1:7103"},
-                                              {"notify", "tcp://127.0.0.1:7104"}};
-    char env[64];
-    snprintf (env, sizeof env, "STATION_%s_RPC", service);
-    const char *fallback = NULL;
-    for (size_t i = 0; i < 4; i++)
-        if (strcmp (defaults[i][0], service) == 0)
-            fallback = defaults[i][1];
-    snprintf (buf, size, "%s", s_env (env, fallback ? fallback : ""));
-    return *buf ? buf : NULL;
+    char name[64];
+    snprintf (name, sizeof name, "%s-rpc", service);
+    for (size_t i = S_OWN_SETTINGS; i < s_setting_count; i++)
+        if (strcmp (s_settings[i].name, name) == 0)
+            return s_settings[i].value;
+    return NULL;
 }
 
 static void
@@ -98,8 +112,8 @@ s_call (const s_options_t *options, const char *service, const char *op_name, co
 {
     st_error_t err = {0};
     const st_op_desc_t *op = st_proto_op (service, op_name);
-    char endpoint[256];
-    if (!op || !s_endpoint (service, endpoint, sizeof endpoint)) {
+    const char *endpoint = s_endpoint (service);
+    if (!op || !endpoint) {
         st_error_set (&err, ST_INVALID_ARGUMENT, "op", "service \"%s\" has no op \"%s\"", service,
                       op_name);
         return s_print_error (&err);
@@ -274,11 +288,8 @@ s_cmd_keys_init (const s_options_t *options)
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         if (st_keys_generate (options->keydir, keys[i][0], keys[i][1], &err) < 0)
             return s_print_error (&err);
-    char message[256];
-    if (st_crypto_generate (options->keydir, message, sizeof message) < 0) {
-        st_error_set (&err, ST_INTERNAL, NULL, "%s", message);
+    if (st_crypto_generate (options->keydir, &err) < 0)
         return s_print_error (&err);
-    }
     printf ("keys ready in %s\n", options->keydir);
     return 0;
 }
@@ -286,10 +297,13 @@ s_cmd_keys_init (const s_options_t *options)
 int
 main (int argc, char **argv)
 {
-    s_options_t options = {.keydir = s_env ("STATION_KEYS", "var/keys"),
-                           .key_name = s_env ("STATION_OPERATOR_KEY", "operator"),
-                           .timeout_ms = atoi (s_env ("STATION_TIMEOUT", "5000"))};
-    st_log_init ("station", s_env ("STATION_LOG_LEVEL", "warn"));
+    if (s_settings_load (argv[0]))
+        return 2;
+    s_options_t options = {.keydir = st_config_get (s_settings, s_setting_count, "keys"),
+                           .key_name = st_config_get (s_settings, s_setting_count, "key"),
+                           .timeout_ms =
+                               (int) st_config_whole (s_settings, s_setting_count, "timeout")};
+    st_log_init ("station", st_config_get (s_settings, s_setting_count, "log-level"));
     int a = 1;
     for (; a < argc && strncmp (argv[a], "--", 2) == 0; a += 2) {
         if (a + 1 >= argc)

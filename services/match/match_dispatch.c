@@ -1,29 +1,26 @@
-/*  match_dispatch.c — service requests (点单), dispatch rounds and offers (派单 → 接单)
+/*  match_dispatch.c — service requests (点单) and offers (派单 → 接单), and a region's own
+    dispatch settings
 
-    A resident (or an official for one) posts a request; every round (match_dispatch_tick) the
-    replica holding an advisory lock expires lapsed offers, gives up on requests whose start has
-    come, and offers the open demand to fitting volunteers by a minimum-cost flow
-    (matching.md). A volunteer accepts or declines; an accepted offer is a commitment the
+    A resident (or an official for one) posts a request; a round (match_round.c) offers it to
+    fitting volunteers; a volunteer accepts or declines; an accepted offer is a commitment the
     database keeps from overlapping any other of the same volunteer.  */
+#include "match.h"
 #include "match_dispatch_store.h"
-#include "match_plan.h"
-#include "match_server.h"
 #include "match_util.h"
-#include "solver/mcf.h"
 #include "st_checks.h"
 #include "st_log.h"
+#include "st_rows.h"
 #include "st_time.h"
 
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-ST_DISPATCH_OPS (ST_ROUTE_THUNK)
+ST_MATCH_DISPATCH_OPS (ST_ROUTE_THUNK)
 
 //  The sentinel keeps the table valid while it is empty.
-const st_route_t match_dispatch_routes[] = {ST_DISPATCH_OPS (ST_ROUTE_ROW){NULL, NULL}};
+const st_route_t match_dispatch_routes[] = {ST_MATCH_DISPATCH_OPS (ST_ROUTE_ROW){NULL, NULL}};
 const size_t match_dispatch_route_count =
     sizeof match_dispatch_routes / sizeof match_dispatch_routes[0] - 1;
 
@@ -36,102 +33,6 @@ static bool
 s_role (const msg_actor_t *actor, const char *role)
 {
     return strcmp (actor->role, role) == 0;
-}
-
-//  The platform's widening delays, where no region sets its own.
-#define S_WIDEN_TOWNSHIP_ENV "STATION_DISPATCH_WIDEN_TOWNSHIP_S"
-#define S_WIDEN_COUNTY_ENV   "STATION_DISPATCH_WIDEN_COUNTY_S"
-
-//  A whole number of seconds from the environment, `fallback` when unset or out of range.
-static int
-s_env_seconds (const char *name, int fallback)
-{
-    const char *value = getenv (name);
-    int seconds = value ? atoi (value) : -1;
-    return seconds >= 1 && seconds <= 30 * 86400 ? seconds : fallback;
-}
-
-//  Fills a request from a row of the DISPATCH_REQ_* columns; `out` owns what it holds.
-static void
-s_request_from_row (PGresult *res, int row, msg_service_request_t *out)
-{
-    out->id = match_text (res, row, DISPATCH_REQ_ID);
-    out->category = match_text (res, row, DISPATCH_REQ_CATEGORY);
-    out->title = match_text (res, row, DISPATCH_REQ_TITLE);
-    out->description = match_text (res, row, DISPATCH_REQ_DESCRIPTION);
-    out->region = match_text (res, row, DISPATCH_REQ_REGION);
-    if ((out->has_lat = !PQgetisnull (res, row, DISPATCH_REQ_LAT)))
-        out->lat = atof (PQgetvalue (res, row, DISPATCH_REQ_LAT));
-    if ((out->has_lon = !PQgetisnull (res, row, DISPATCH_REQ_LON)))
-        out->lon = atof (PQgetvalue (res, row, DISPATCH_REQ_LON));
-    out->earliest_start = match_text (res, row, DISPATCH_REQ_EARLIEST_START);
-    out->latest_end = match_text (res, row, DISPATCH_REQ_LATEST_END);
-    out->duration_minutes = match_int (res, row, DISPATCH_REQ_DURATION);
-    out->headcount = match_int (res, row, DISPATCH_REQ_HEADCOUNT);
-    match_json_strings (PQgetvalue (res, row, DISPATCH_REQ_SKILLS), &out->skills);
-    out->urgency = match_text (res, row, DISPATCH_REQ_URGENCY);
-    out->resident_id = match_optional (res, row, DISPATCH_REQ_RESIDENT_ID);
-    out->status = match_text (res, row, DISPATCH_REQ_STATUS);
-    out->accepted = match_int (res, row, DISPATCH_REQ_ACCEPTED);
-    out->reason = match_optional (res, row, DISPATCH_REQ_REASON);
-    out->created_at = match_text (res, row, DISPATCH_REQ_CREATED_AT);
-    out->min_stars = match_int (res, row, DISPATCH_REQ_MIN_STARS);
-    out->insurance_required = match_bool (res, row, DISPATCH_REQ_INSURANCE_REQUIRED);
-    out->staffed_at = match_optional (res, row, DISPATCH_REQ_STAFFED_AT);
-    if ((out->has_rating = !PQgetisnull (res, row, DISPATCH_REQ_RATING)))
-        out->rating = match_int (res, row, DISPATCH_REQ_RATING);
-    out->comment = match_optional (res, row, DISPATCH_REQ_COMMENT);
-    out->has_duration_minutes = out->has_headcount = out->has_skills = true;
-    out->has_accepted = out->has_min_stars = out->has_insurance_required = true;
-}
-
-//  Fills an offer from a row of the DISPATCH_OFFER_* columns; `out` owns what it holds.
-static void
-s_offer_from_row (PGresult *res, int row, msg_offer_t *out)
-{
-    out->id = match_text (res, row, DISPATCH_OFFER_ID);
-    out->request_id = match_text (res, row, DISPATCH_OFFER_REQUEST_ID);
-    out->volunteer_id = match_text (res, row, DISPATCH_OFFER_VOLUNTEER_ID);
-    out->title = match_text (res, row, DISPATCH_OFFER_TITLE);
-    out->region = match_text (res, row, DISPATCH_OFFER_REGION);
-    out->earliest_start = match_text (res, row, DISPATCH_OFFER_EARLIEST_START);
-    out->latest_end = match_text (res, row, DISPATCH_OFFER_LATEST_END);
-    out->deadline = match_text (res, row, DISPATCH_OFFER_DEADLINE);
-    out->status = match_text (res, row, DISPATCH_OFFER_STATUS);
-    out->created_at = match_text (res, row, DISPATCH_OFFER_CREATED_AT);
-}
-
-//  The request.* event of a request as a reply shows it; `out` borrows from `request`.
-static msg_request_event_t
-s_request_event (const msg_service_request_t *request)
-{
-    return (msg_request_event_t){.id = request->id,
-                                 .title = request->title,
-                                 .region = request->region,
-                                 .resident_id = request->resident_id,
-                                 .earliest_start = request->earliest_start,
-                                 .latest_end = request->latest_end,
-                                 .urgency = request->urgency,
-                                 .headcount = request->headcount,
-                                 .has_headcount = true,
-                                 .accepted = request->accepted,
-                                 .has_accepted = true,
-                                 .status = request->status,
-                                 .reason = request->reason,
-                                 .category = request->category};
-}
-
-//  The volunteer ids of a result's first column as a list borrowing from it (the caller frees
-//  the list's array only).
-static st_strs_t
-s_ids_of (PGresult *res)
-{
-    st_strs_t ids = {0};
-    ids.count = (size_t) PQntuples (res);
-    ids.items = st_calloc (ids.count + 1, sizeof (char *));
-    for (size_t i = 0; i < ids.count; i++)
-        ids.items[i] = PQgetvalue (res, (int) i, 0);
-    return ids;
 }
 
 //  Withdraws a request's pending offers inside the call (and its accepted ones when
@@ -147,7 +48,7 @@ s_withdraw (st_call_t *call, int64_t request_id, bool accepted_too)
         return -1;
     for (int row = 0; row < PQntuples (res); row++) {
         msg_offer_t offer = {0};
-        s_offer_from_row (res, row, &offer);
+        st_row_to_msg (res, row, &msg_offer_desc, &offer);
         st_call_emit (call, "offer.withdrawn", &msg_offer_desc, &offer);
         st_msg_clear (&msg_offer_desc, &offer);
     }
@@ -176,11 +77,12 @@ s_daily_limit (st_call_t *call, int64_t resident_id, const char *category, const
     if (st_call_exec (call, "dispatch_daily_count", &params, &res))
         return -1;
     int rc = 0;
-    if (!PQgetisnull (res, 0, 1) && match_int (res, 0, 0) >= match_int (res, 0, 1))
+    if (!st_row_null (res, 0, "daily_limit")
+        && st_row_int (res, 0, "used") >= st_row_int (res, 0, "daily_limit"))
         rc = st_call_fail (call, ST_RESOURCE_EXHAUSTED, "category",
                            "resident has %s requests of category \"%s\" that day already,"
                            " the most region %s allows",
-                           PQgetvalue (res, 0, 0), category, region);
+                           st_row_text (res, 0, "used"), category, region);
     PQclear (res);
     return rc;
 }
@@ -193,11 +95,6 @@ s_request_create (st_call_t *call, const msg_request_create_t *request,
     if (st_require_actor (call, &actor))
         return;
     match_dispatch_store_prepare (st_call_db (call));
-    if (strlen (request->region) != 12 || !match_all_digits (request->region)) {
-        st_call_fail (call, ST_INVALID_ARGUMENT, "region",
-                      "\"region\" must be a 12-digit statistical division code");
-        return;
-    }
     if (st_require_code (call, "region", request->region))
         return;
     if (request->has_lat != request->has_lon) {
@@ -208,7 +105,7 @@ s_request_create (st_call_t *call, const msg_request_create_t *request,
     //  Whom the request is for: the acting resident, or the one an official names.
     int64_t resident_id = 0;
     if (s_role (actor, "resident")) {
-        if (!match_parse_id (actor->resident_id, &resident_id)) {
+        if (!st_parse_id (actor->resident_id, &resident_id)) {
             st_call_fail (call, ST_INVALID_ARGUMENT, "actor.resident_id",
                           "\"actor.resident_id\" must name whom the account stands for");
             return;
@@ -227,7 +124,7 @@ s_request_create (st_call_t *call, const msg_request_create_t *request,
                           request->region, actor->region ? actor->region : "", actor->account);
             return;
         }
-        if (request->resident_id && !match_parse_id (request->resident_id, &resident_id)) {
+        if (request->resident_id && !st_parse_id (request->resident_id, &resident_id)) {
             st_call_fail (call, ST_INVALID_ARGUMENT, "resident_id",
                           "\"resident_id\" must be a resident's id");
             return;
@@ -274,35 +171,25 @@ s_request_create (st_call_t *call, const msg_request_create_t *request,
     st_params_text (&params, request->title);
     st_params_text (&params, request->description);
     st_params_text (&params, request->region);
-    if (request->has_lat)
-        st_params_double (&params, request->lat);
-    else
-        st_params_text (&params, NULL);
-    if (request->has_lon)
-        st_params_double (&params, request->lon);
-    else
-        st_params_text (&params, NULL);
+    st_params_double_or_null (&params, request->has_lat, request->lat);
+    st_params_double_or_null (&params, request->has_lon, request->lon);
     st_params_text (&params, start_utc);
     st_params_text (&params, end_utc);
     st_params_int (&params, request->duration_minutes);
     st_params_int (&params, request->headcount);
     st_params_text_array (&params, request->skills.items, request->skills.count);
     st_params_text (&params, urgency);
-    if (resident_id)
-        st_params_int (&params, resident_id);
-    else
-        st_params_text (&params, NULL);
+    st_params_int_or_null (&params, resident_id, resident_id);
     st_params_text (&params, actor->account);
     st_params_int (&params, request->has_min_stars ? request->min_stars : 0);
     st_params_bool (&params, request->has_insurance_required && request->insurance_required);
     //  A request an official posts is reviewed by posting it.
     st_params_bool (&params, s_role (actor, "resident"));
-    PGresult *res;
-    if (st_call_exec (call, "dispatch_request_insert", &params, &res))
+    if (st_call_exec_reply (call, "dispatch_request_insert", &params, &msg_service_request_desc,
+                            reply)
+        < 0)
         return;
-    s_request_from_row (res, 0, reply);
-    PQclear (res);
-    msg_request_event_t event = s_request_event (reply);
+    msg_request_event_t event = match_request_event (reply);
     //  `event` borrows from `reply`: not cleared.
     bool review = strcmp (reply->status, "review") == 0;
     st_call_emit (call, review ? "request.submitted" : "request.published", &msg_request_event_desc,
@@ -322,7 +209,7 @@ s_request_load (st_call_t *call, const char *text, bool lock, msg_service_reques
     if (st_require_actor (call, &actor))
         return -1;
     match_dispatch_store_prepare (st_call_db (call));
-    if (!match_parse_id (text, &id))
+    if (!st_parse_id (text, &id))
         return st_call_fail (call, ST_NOT_FOUND, "id", "no request has id \"%s\"", text);
     PGresult *res;
     if (match_exec_id (call, lock ? "dispatch_request_lock" : "dispatch_request_get", id, &res))
@@ -331,7 +218,7 @@ s_request_load (st_call_t *call, const char *text, bool lock, msg_service_reques
         PQclear (res);
         return st_call_fail (call, ST_NOT_FOUND, "id", "no request has id \"%s\"", text);
     }
-    s_request_from_row (res, 0, reply);
+    st_row_to_msg (res, 0, &msg_service_request_desc, reply);
     PQclear (res);
     bool own = reply->resident_id && st_actor_is_resident (actor, reply->resident_id);
     //  Out of scope reads as not found.
@@ -351,15 +238,8 @@ s_request_assignments (st_call_t *call, msg_service_request_t *reply)
     PGresult *res;
     if (st_call_exec (call, "dispatch_assignments", &params, &res))
         return -1;
-    size_t count = (size_t) PQntuples (res);
-    reply->assignments.items = st_calloc (count + 1, sizeof (msg_assignment_t));
-    reply->assignments.count = count;
-    reply->has_assignments = true;
-    for (size_t i = 0; i < count; i++) {
-        reply->assignments.items[i].volunteer_id = match_text (res, (int) i, 0);
-        reply->assignments.items[i].name = match_text (res, (int) i, 1);
-        reply->assignments.items[i].status = match_text (res, (int) i, 2);
-    }
+    st_rows_to_list (res, &msg_assignment_desc, (st_list_t *) &reply->assignments,
+                     &reply->has_assignments);
     PQclear (res);
     return 0;
 }
@@ -409,25 +289,16 @@ s_request_list (st_call_t *call, const msg_request_list_t *request, msg_request_
     int64_t limit = request->has_limit ? request->limit : 50;
     st_params_t params = {0};
     st_params_text (&params, region ? prefix : NULL);
-    if (resident)
-        st_params_int (&params, resident);
-    else
-        st_params_text (&params, NULL);
+    st_params_int_or_null (&params, resident, resident);
     st_params_text (&params, request->status);
-    if (cursor)
-        st_params_int (&params, cursor);
-    else
-        st_params_text (&params, NULL);
+    st_params_int_or_null (&params, cursor, cursor);
     st_params_int (&params, limit);
     PGresult *res;
     if (st_call_exec (call, "dispatch_request_list", &params, &res))
         return;
     size_t count = (size_t) PQntuples (res);
-    reply->items.items = st_calloc (count + 1, sizeof (msg_service_request_t));
-    reply->items.count = count;
-    reply->has_items = true;
-    for (size_t i = 0; i < count; i++)
-        s_request_from_row (res, (int) i, &reply->items.items[i]);
+    st_rows_to_list (res, &msg_service_request_desc, (st_list_t *) &reply->items,
+                     &reply->has_items);
     //  A full page may have a next one.
     if ((int64_t) count == limit)
         reply->next_cursor = st_strdup (reply->items.items[count - 1].id);
@@ -468,11 +339,11 @@ s_request_cancel (st_call_t *call, const msg_dispatch_ref_t *request, msg_servic
     if (s_withdraw (call, id, true) || match_exec_id (call, "dispatch_release", id, NULL)
         || match_exec_id (call, "dispatch_request_cancel", id, &res))
         return;
-    s_request_from_row (res, 0, reply);
+    st_row_to_msg (res, 0, &msg_service_request_desc, reply);
     PQclear (res);
     if (s_request_assignments (call, reply))
         return;
-    msg_request_event_t event = s_request_event (reply);
+    msg_request_event_t event = match_request_event (reply);
     //  `event` borrows from `reply`: not cleared.
     st_call_emit (call, "request.cancelled", &msg_request_event_desc, &event);
 }
@@ -534,12 +405,11 @@ s_request_review (st_call_t *call, const msg_request_review_t *request,
     st_params_bool (&params, request->approve);
     st_params_text (&params, request->reason);
     st_params_text (&params, actor->account);
-    PGresult *res;
-    if (st_call_exec (call, "dispatch_request_review", &params, &res))
+    if (st_call_exec_reply (call, "dispatch_request_review", &params, &msg_service_request_desc,
+                            reply)
+        < 0)
         return;
-    s_request_from_row (res, 0, reply);
-    PQclear (res);
-    msg_request_event_t event = s_request_event (reply);
+    msg_request_event_t event = match_request_event (reply);
     st_call_emit (call, request->approve ? "request.published" : "request.rejected",
                   &msg_request_event_desc, &event);
 }
@@ -562,7 +432,7 @@ s_request_rate (st_call_t *call, const msg_request_rate_t *request, msg_service_
     //  Only the resident the request was for rates it; to anyone else it does not exist.
     int64_t owner = 0;
     bool own =
-        current.resident_id && match_parse_id (current.resident_id, &owner) && owner == resident;
+        current.resident_id && st_parse_id (current.resident_id, &owner) && owner == resident;
     if (!own)
         st_call_fail (call, ST_NOT_FOUND, "id", "no request has id \"%s\"", request->id);
     else if (current.has_rating)
@@ -580,10 +450,10 @@ s_request_rate (st_call_t *call, const msg_request_rate_t *request, msg_service_
     st_params_int (&params, request->stars);
     st_params_text (&params, request->comment);
     PGresult *res;
-    if (st_call_exec (call, "dispatch_request_rate", &params, &res))
+    if (st_call_exec_reply (call, "dispatch_request_rate", &params, &msg_service_request_desc,
+                            reply)
+        < 0)
         return;
-    s_request_from_row (res, 0, reply);
-    PQclear (res);
     if (match_exec_id (call, "dispatch_request_served", id, &res))
         return;
     msg_service_rated_t event = {.request_id = reply->id,
@@ -593,7 +463,7 @@ s_request_rate (st_call_t *call, const msg_request_rate_t *request, msg_service_
                                  .stars = request->stars,
                                  .has_stars = true,
                                  .comment = request->comment,
-                                 .volunteer_ids = s_ids_of (res),
+                                 .volunteer_ids = match_ids_of (res),
                                  .has_volunteer_ids = true};
     st_call_emit (call, "service.rated", &msg_service_rated_desc, &event);
     //  The event borrows its strings from `reply`, `request` and `res`.
@@ -614,55 +484,79 @@ s_settings_read (st_call_t *call, const char *region, msg_region_settings_t *rep
     if (st_call_exec (call, "dispatch_settings_get", &params, &res))
         return -1;
     reply->region = st_strdup (region);
-    if ((reply->has_review_required = !PQgetisnull (res, 0, 0)))
-        reply->review_required = match_bool (res, 0, 0);
-    if ((reply->has_daily_limit = !PQgetisnull (res, 0, 1)))
-        reply->daily_limit = match_int (res, 0, 1);
-    if ((reply->has_widen_township_s = !PQgetisnull (res, 0, 2)))
-        reply->widen_township_s = match_int (res, 0, 2);
-    if ((reply->has_widen_county_s = !PQgetisnull (res, 0, 3)))
-        reply->widen_county_s = match_int (res, 0, 3);
-    if ((reply->has_checkin_radius_m = !PQgetisnull (res, 0, 4)))
-        reply->checkin_radius_m = match_int (res, 0, 4);
+    st_row_to_msg (res, 0, &msg_region_settings_desc, reply);
     PQclear (res);
+    return 0;
+}
+
+//  Fails the call unless every name in settings.set's clear is a setting the request does
+//  not also give; 0 when all are. *widen: whether a widening delay is among them.
+static int
+s_require_clear (st_call_t *call, const msg_region_settings_t *request, bool *widen)
+{
+    const struct {
+        const char *name;
+        bool given;
+    } settings[] = {{"review_required", request->has_review_required},
+                    {"daily_limit", request->has_daily_limit},
+                    {"widen_township_s", request->has_widen_township_s},
+                    {"widen_county_s", request->has_widen_county_s},
+                    {"checkin_radius_m", request->has_checkin_radius_m}};
+    *widen = false;
+    for (size_t i = 0; i < request->clear.count; i++) {
+        const char *name = request->clear.items[i];
+        size_t s = 0;
+        while (s < sizeof settings / sizeof settings[0] && strcmp (settings[s].name, name) != 0)
+            s++;
+        if (s == sizeof settings / sizeof settings[0]) {
+            st_call_fail (call, ST_INVALID_ARGUMENT, "clear",
+                          "could not clear \"%s\": not a setting (review_required, daily_limit,"
+                          " widen_township_s, widen_county_s, checkin_radius_m)",
+                          name);
+            return -1;
+        }
+        if (settings[s].given) {
+            st_call_fail (call, ST_INVALID_ARGUMENT, name, "\"%s\" is both given and cleared",
+                          name);
+            return -1;
+        }
+        if (strncmp (name, "widen_", 6) == 0)
+            *widen = true;
+    }
     return 0;
 }
 
 static void
 s_settings_set (st_call_t *call, const msg_region_settings_t *request, msg_region_settings_t *reply)
 {
-    if (s_require_admin (call, request->region))
+    bool cleared_widen;
+    if (s_require_admin (call, request->region) || s_require_clear (call, request, &cleared_widen))
         return;
     st_params_t params = {0};
     st_params_text (&params, request->region);
-    if (request->has_review_required)
-        st_params_bool (&params, request->review_required);
-    else
-        st_params_text (&params, NULL);
-    const int64_t *numbers[] = {
-        request->has_daily_limit ? &request->daily_limit : NULL,
-        request->has_widen_township_s ? &request->widen_township_s : NULL,
-        request->has_widen_county_s ? &request->widen_county_s : NULL,
-        request->has_checkin_radius_m ? &request->checkin_radius_m : NULL,
-    };
-    for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++)
-        if (numbers[i])
-            st_params_int (&params, *numbers[i]);
-        else
-            st_params_text (&params, NULL);
+    st_params_bool_or_null (&params, request->has_review_required, request->review_required);
+    st_params_int_or_null (&params, request->has_daily_limit, request->daily_limit);
+    st_params_int_or_null (&params, request->has_widen_township_s, request->widen_township_s);
+    st_params_int_or_null (&params, request->has_widen_county_s, request->widen_county_s);
+    st_params_int_or_null (&params, request->has_checkin_radius_m, request->checkin_radius_m);
     st_params_text (&params, st_call_actor (call)->account);
+    st_params_text_array (&params, request->clear.items, request->clear.count);
     if (st_call_exec (call, "dispatch_settings_set", &params, NULL)
         || s_settings_read (call, request->region, reply))
         return;
     //  What is in force now, inherited and default values included, must widen in order
-    //  (the call failing takes the change back).
-    int township = reply->has_widen_township_s ? (int) reply->widen_township_s
-                                               : s_env_seconds (S_WIDEN_TOWNSHIP_ENV, 60);
-    int county = reply->has_widen_county_s ? (int) reply->widen_county_s
-                                           : s_env_seconds (S_WIDEN_COUNTY_ENV, 300);
+    //  (the call failing takes the change back); the error names what the request gave, or
+    //  clear when it only cleared a delay.
+    const match_round_config_t *platform = st_call_state (call);
+    int township =
+        (int) (reply->has_widen_township_s ? reply->widen_township_s : platform->township_s);
+    int county = (int) (reply->has_widen_county_s ? reply->widen_county_s : platform->county_s);
+    const char *field = request->has_widen_county_s     ? "widen_county_s"
+                        : request->has_widen_township_s ? "widen_township_s"
+                        : cleared_widen                 ? "clear"
+                                                        : "widen_township_s";
     if (county < township)
-        st_call_fail (call, ST_INVALID_ARGUMENT,
-                      request->has_widen_county_s ? "widen_county_s" : "widen_township_s",
+        st_call_fail (call, ST_INVALID_ARGUMENT, field,
                       "the search would widen to the county (after %d s) before the township"
                       " (after %d s)",
                       county, township);
@@ -696,12 +590,7 @@ s_offer_list (st_call_t *call, const msg_offer_list_t *request, msg_offers_t *re
     PGresult *res;
     if (st_call_exec (call, "dispatch_offer_list", &params, &res))
         return;
-    size_t count = (size_t) PQntuples (res);
-    reply->items.items = st_calloc (count + 1, sizeof (msg_offer_t));
-    reply->items.count = count;
-    reply->has_items = true;
-    for (size_t i = 0; i < count; i++)
-        s_offer_from_row (res, (int) i, &reply->items.items[i]);
+    st_rows_to_list (res, &msg_offer_desc, (st_list_t *) &reply->items, &reply->has_items);
     PQclear (res);
 }
 
@@ -718,25 +607,25 @@ s_offer_answerable (st_call_t *call, const char *text, int64_t *offer_id, int64_
     if (st_require_actor (call, &actor) || match_require_volunteer (call, actor, volunteer))
         return -1;
     match_dispatch_store_prepare (st_call_db (call));
-    if (!match_parse_id (text, offer_id))
+    if (!st_parse_id (text, offer_id))
         return st_call_fail (call, ST_NOT_FOUND, "id", "no offer has id \"%s\"", text);
     PGresult *res;
     if (match_exec_id (call, "dispatch_offer_lock", *offer_id, &res))
         return -1;
     //  Someone else's offer reads as not found.
-    if (PQntuples (res) == 0 || match_int (res, 0, DISPATCH_OFFER_VOLUNTEER_ID) != *volunteer) {
+    if (PQntuples (res) == 0 || st_row_int (res, 0, "volunteer_id") != *volunteer) {
         PQclear (res);
         return st_call_fail (call, ST_NOT_FOUND, "id", "no offer has id \"%s\"", text);
     }
-    *request_id = match_int (res, 0, DISPATCH_OFFER_REQUEST_ID);
-    const char *status = PQgetvalue (res, 0, DISPATCH_OFFER_STATUS);
+    *request_id = st_row_int (res, 0, "request_id");
+    const char *status = st_row_text (res, 0, "status");
     int rc = 0;
     if (strcmp (status, "pending") != 0)
         rc = st_call_fail (call, ST_CONFLICT, "id", "offer \"%s\" is %s already", text, status);
-    else if (PQgetvalue (res, 0, DISPATCH_OFFER_LAPSED)[0] == 't')
+    else if (st_row_bool (res, 0, "lapsed"))
         rc = st_call_fail (call, ST_CONFLICT, "id", "offer \"%s\" expired at %s", text,
-                           PQgetvalue (res, 0, DISPATCH_OFFER_DEADLINE));
-    else if (PQgetvalue (res, 0, DISPATCH_OFFER_LIVE)[0] != 't')
+                           st_row_text (res, 0, "deadline"));
+    else if (!st_row_bool (res, 0, "live"))
         rc = st_call_fail (call, ST_CONFLICT, "id", "the request of offer \"%s\" is closed", text);
     PQclear (res);
     return rc;
@@ -752,7 +641,7 @@ s_offer_answer (st_call_t *call, int64_t offer_id, const char *status, msg_offer
     PGresult *res;
     if (st_call_exec (call, "dispatch_offer_answer", &params, &res))
         return -1;
-    s_offer_from_row (res, 0, reply);
+    st_row_to_msg (res, 0, &msg_offer_desc, reply);
     PQclear (res);
     return 0;
 }
@@ -776,13 +665,13 @@ s_offer_accept (st_call_t *call, const msg_dispatch_ref_t *request, msg_offer_t 
         || match_exec_id (call, "dispatch_request_accepted", request_id, &res))
         return;
     msg_service_request_t staffed = {0};
-    s_request_from_row (res, 0, &staffed);
+    st_row_to_msg (res, 0, &msg_service_request_desc, &staffed);
     PQclear (res);
     st_call_emit (call, "offer.accepted", &msg_offer_desc, reply);
     if (strcmp (staffed.status, "staffed") == 0 && s_withdraw (call, request_id, false) == 0
         && match_exec_id (call, "dispatch_request_serving", request_id, &res) == 0) {
-        msg_request_event_t event = s_request_event (&staffed);
-        event.volunteer_ids = s_ids_of (res);
+        msg_request_event_t event = match_request_event (&staffed);
+        event.volunteer_ids = match_ids_of (res);
         event.has_volunteer_ids = true;
         st_call_emit (call, "request.staffed", &msg_request_event_desc, &event);
         free (event.volunteer_ids.items);
@@ -799,423 +688,4 @@ s_offer_decline (st_call_t *call, const msg_dispatch_ref_t *request, msg_offer_t
         || s_offer_answer (call, offer_id, "declined", reply))
         return;
     st_call_emit (call, "offer.declined", &msg_offer_desc, reply);
-}
-
-//  ---------------------------------------------------------------------------------------
-//  Registry's events dispatch acts on
-
-//  resident.registered: where a resident lives and whether a group cared for first.
-static st_status_t
-s_resident_registered (st_db_t *db, const char *topic, const void *body_, int64_t seq,
-                       st_error_t *err)
-{
-    (void) topic;
-    const msg_resident_registered_t *body = body_;
-    int64_t id;
-    if (!match_parse_id (body->id, &id))
-        return st_error_set (err, ST_INVALID_ARGUMENT, "id", "resident id \"%s\" is not a number",
-                             body->id);
-    match_dispatch_store_prepare (db);
-    st_params_t params = {0};
-    st_params_int (&params, id);
-    st_params_text (&params, body->region);
-    if (body->has_lat)
-        st_params_double (&params, body->lat);
-    else
-        st_params_text (&params, NULL);
-    if (body->has_lon)
-        st_params_double (&params, body->lon);
-    else
-        st_params_text (&params, NULL);
-    st_params_text_array (&params, body->care_tags.items, body->care_tags.count);
-    st_params_int (&params, seq);
-    st_status_t rc = st_db_exec (db, "dispatch_resident_upsert", &params, NULL, err);
-    st_params_clear (&params);
-    return rc;
-}
-
-const st_subscription_t match_dispatch_subscriptions[] = {
-    {"resident.registered", s_resident_registered}, {NULL, NULL}};
-const size_t match_dispatch_subscription_count =
-    sizeof match_dispatch_subscriptions / sizeof match_dispatch_subscriptions[0] - 1;
-
-//  ---------------------------------------------------------------------------------------
-//  The dispatch round
-
-int
-match_dispatch_round_ms (void)
-{
-    const char *value = getenv ("STATION_DISPATCH_ROUND_MS");
-    int ms = value ? atoi (value) : 0;
-    return ms >= 50 && ms <= 600000 ? ms : 2000;
-}
-
-//  The round's settings (STATION_DISPATCH_*), read once per round.
-typedef struct {
-    int township_s; //  a request's search widens to its township after this age
-    int county_s;   //  and to its county after this one
-    int urgent_s;   //  an urgent request's offer is answered within this
-    int normal_s;   //  a normal one's within this
-    match_weights_t weights;
-} s_settings_t;
-
-//  Appends an event to the outbox inside the round's transaction.
-static st_status_t
-s_round_emit (st_db_t *db, const char *topic, const st_desc_t *desc, const void *body,
-              st_error_t *err)
-{
-    st_error_t invalid;
-    if (st_validate (desc, body, &invalid))
-        return st_error_set (err, ST_INTERNAL, NULL, "event %s would be invalid: %s", topic,
-                             invalid.message);
-    uint8_t *data;
-    size_t size;
-    if (st_encode (desc, body, &data, &size))
-        return st_error_set (err, ST_INTERNAL, NULL, "could not encode event %s", topic);
-    st_params_t params = {0};
-    st_params_text (&params, topic);
-    st_params_bin (&params, data, size);
-    st_status_t rc = st_db_exec (db, "dispatch_outbox_append", &params, NULL, err);
-    st_params_clear (&params);
-    free (data);
-    return rc;
-}
-
-//  Emits `topic` for every offer a statement returned.
-static st_status_t
-s_round_emit_offers (st_db_t *db, PGresult *res, const char *topic, st_error_t *err)
-{
-    st_status_t rc = ST_OK;
-    for (int row = 0; row < PQntuples (res) && rc == ST_OK; row++) {
-        msg_offer_t offer = {0};
-        s_offer_from_row (res, row, &offer);
-        rc = s_round_emit (db, topic, &msg_offer_desc, &offer, err);
-        st_msg_clear (&msg_offer_desc, &offer);
-    }
-    return rc;
-}
-
-st_status_t
-match_dispatch_volunteer_gone (st_db_t *db, int64_t volunteer, st_error_t *err)
-{
-    match_dispatch_store_prepare (db);
-    static const char *const statements[] = {"dispatch_withdraw_volunteer",
-                                             "dispatch_release_volunteer"};
-    st_status_t rc = ST_OK;
-    for (size_t i = 0; i < 2 && rc == ST_OK; i++) {
-        st_params_t params = {0};
-        st_params_int (&params, volunteer);
-        PGresult *res;
-        rc = st_db_exec (db, statements[i], &params, &res, err);
-        st_params_clear (&params);
-        if (rc == ST_OK) {
-            rc = s_round_emit_offers (db, res, "offer.withdrawn", err);
-            PQclear (res);
-        }
-    }
-    return rc;
-}
-
-//  Offers past their deadline expire; their requests stay in matching for the next offer.
-static st_status_t
-s_round_expire (st_db_t *db, st_error_t *err)
-{
-    PGresult *res;
-    st_status_t rc = st_db_exec (db, "dispatch_expire", NULL, &res, err);
-    if (rc != ST_OK)
-        return rc;
-    rc = s_round_emit_offers (db, res, "offer.expired", err);
-    PQclear (res);
-    return rc;
-}
-
-//  Requests whose start has come without full staffing become unfilled, with a reason; their
-//  pending offers are withdrawn.
-static st_status_t
-s_round_unfill (st_db_t *db, const s_settings_t *settings, st_error_t *err)
-{
-    st_params_t params = {0};
-    st_params_int (&params, settings->township_s);
-    st_params_int (&params, settings->county_s);
-    PGresult *res;
-    st_status_t rc = st_db_exec (db, "dispatch_unfill", &params, &res, err);
-    st_params_clear (&params);
-    if (rc != ST_OK)
-        return rc;
-    for (int row = 0; row < PQntuples (res) && rc == ST_OK; row++) {
-        msg_service_request_t request = {0};
-        s_request_from_row (res, row, &request);
-        st_params_int (&params, atoll (request.id));
-        st_params_bool (&params, false);
-        PGresult *withdrawn;
-        rc = st_db_exec (db, "dispatch_withdraw", &params, &withdrawn, err);
-        st_params_clear (&params);
-        if (rc == ST_OK) {
-            rc = s_round_emit_offers (db, withdrawn, "offer.withdrawn", err);
-            PQclear (withdrawn);
-        }
-        msg_request_event_t event = s_request_event (&request);
-        if (rc == ST_OK)
-            rc = s_round_emit (db, "request.unfilled", &msg_request_event_desc, &event, err);
-        st_msg_clear (&msg_service_request_desc, &request);
-    }
-    PQclear (res);
-    return rc;
-}
-
-//  Candidates per request, nearest first.
-#define S_CANDIDATES_MAX 50
-
-//  Milliseconds of a monotonic clock, for the round's figures.
-static double
-s_ms (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int
-s_compare_ids (const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *) a, y = *(const int64_t *) b;
-    return (x > y) - (x < y);
-}
-
-//  An array literal of numbers, "{1,2,3}", the caller frees.
-static char *
-s_literal (const int64_t *values, int32_t count)
-{
-    size_t room = 3 + (size_t) count * 21, length = 1;
-    char *text = st_malloc (room);
-    text[0] = '{';
-    for (int32_t i = 0; i < count; i++)
-        length += (size_t) snprintf (text + length, room - length, "%s%lld", i ? "," : "",
-                                     (long long) values[i]);
-    snprintf (text + length, room - length, "}");
-    return text;
-}
-
-//  Makes the offers chosen (parallel arrays) with their deadlines, each with offer.made.
-static st_status_t
-s_round_make (st_db_t *db, const s_settings_t *settings, const int64_t *requests,
-              const int64_t *volunteers, const int64_t *costs, int32_t count, st_error_t *err)
-{
-    char *lists[3] = {s_literal (requests, count), s_literal (volunteers, count),
-                      s_literal (costs, count)};
-    st_params_t params = {0};
-    for (int k = 0; k < 3; k++)
-        st_params_text (&params, lists[k]);
-    st_params_int (&params, settings->normal_s);
-    st_params_int (&params, settings->urgent_s);
-    PGresult *res;
-    st_status_t rc = st_db_exec (db, "dispatch_offer_insert", &params, &res, err);
-    st_params_clear (&params);
-    for (int k = 0; k < 3; k++)
-        free (lists[k]);
-    if (rc != ST_OK)
-        return rc;
-    rc = s_round_emit_offers (db, res, "offer.made", err);
-    PQclear (res);
-    return rc;
-}
-
-//  Staffed requests whose service is over and confirmed become completed (the resident may
-//  rate them now), each with request.completed.
-static st_status_t
-s_round_complete (st_db_t *db, st_error_t *err)
-{
-    PGresult *res;
-    st_status_t rc = st_db_exec (db, "dispatch_complete", NULL, &res, err);
-    for (int row = 0; rc == ST_OK && row < PQntuples (res); row++) {
-        msg_service_request_t request = {0};
-        s_request_from_row (res, row, &request);
-        st_params_t params = {0};
-        st_params_int (&params, atoll (request.id));
-        PGresult *served;
-        rc = st_db_exec (db, "dispatch_request_served", &params, &served, err);
-        st_params_clear (&params);
-        if (rc == ST_OK) {
-            msg_request_event_t event = s_request_event (&request);
-            event.volunteer_ids = s_ids_of (served);
-            event.has_volunteer_ids = true;
-            rc = s_round_emit (db, "request.completed", &msg_request_event_desc, &event, err);
-            free (event.volunteer_ids.items);
-            PQclear (served);
-        }
-        st_msg_clear (&msg_service_request_desc, &request);
-    }
-    PQclear (res);
-    return rc;
-}
-
-//  Staffed requests nobody turned up to, a day after their window, end unfilled, each with
-//  request.unfilled (the resident is told; the reliability cost counts the no-shows).
-static st_status_t
-s_round_no_show (st_db_t *db, st_error_t *err)
-{
-    PGresult *res;
-    st_status_t rc = st_db_exec (db, "dispatch_no_show", NULL, &res, err);
-    for (int row = 0; rc == ST_OK && row < PQntuples (res); row++) {
-        msg_service_request_t request = {0};
-        s_request_from_row (res, row, &request);
-        msg_request_event_t event = s_request_event (&request);
-        rc = s_round_emit (db, "request.unfilled", &msg_request_event_desc, &event, err);
-        st_msg_clear (&msg_service_request_desc, &request);
-    }
-    PQclear (res);
-    return rc;
-}
-
-//  Builds the round's plan (open demand, candidates and their costs: match_plan), solves
-//  the network and makes an offer for every pairing with flow.
-static st_status_t
-s_round_offer (st_db_t *db, const s_settings_t *settings, match_dispatch_stats_t *stats,
-               st_error_t *err)
-{
-    double began = s_ms ();
-    match_plan_t plan;
-    st_status_t rc = match_plan_build (db, &settings->weights, settings->township_s,
-                                       settings->county_s, S_CANDIDATES_MAX, &plan, err);
-    if (rc != ST_OK)
-        return rc;
-    stats->candidate_ms = s_ms () - began;
-    stats->requests = plan.requests;
-    stats->pairs = plan.pair_count;
-    if (plan.requests == 0) {
-        match_plan_clear (&plan);
-        return ST_OK;
-    }
-    //  Nodes: 0 source, 1 sink, 2.. requests (the plan's order), then volunteers (sorted).
-    int32_t pairs = plan.pair_count, requests = plan.requests;
-    int64_t *volunteer_ids = st_calloc ((size_t) pairs + 1, sizeof (int64_t));
-    for (int32_t i = 0; i < pairs; i++)
-        volunteer_ids[i] = plan.pairs[i].volunteer_id;
-    qsort (volunteer_ids, (size_t) pairs, sizeof (int64_t), s_compare_ids);
-    int32_t volunteers = 0;
-    for (int32_t i = 0; i < pairs; i++)
-        if (volunteers == 0 || volunteer_ids[volunteers - 1] != volunteer_ids[i])
-            volunteer_ids[volunteers++] = volunteer_ids[i];
-
-    mcf_t *network = mcf_new (2 + requests + volunteers, 2 * requests + pairs + volunteers);
-    int64_t total = 0;
-    for (int32_t i = 0; i < requests; i++) {
-        const match_demand_t *demand = &plan.demand[i];
-        if (demand->cared)
-            stats->cared_missing += demand->missing;
-        mcf_add_arc (network, 0, 2 + i, demand->missing, 0);
-        mcf_add_arc (network, 2 + i, 1, demand->missing, demand->penalty);
-        total += demand->missing;
-    }
-    stats->missing = total;
-    int32_t first_pair_arc = mcf_arcs (network);
-    for (int32_t i = 0; i < pairs; i++) {
-        const match_pair_t *pair = &plan.pairs[i];
-        int64_t *at = bsearch (&pair->volunteer_id, volunteer_ids, (size_t) volunteers,
-                               sizeof (int64_t), s_compare_ids);
-        mcf_add_arc (network, 2 + pair->request, 2 + requests + (int32_t) (at - volunteer_ids), 1,
-                     pair->cost);
-    }
-    for (int32_t v = 0; v < volunteers; v++)
-        mcf_add_arc (network, 2 + requests + v, 1, 1, 0);
-    mcf_set_supply (network, 0, total);
-    mcf_set_supply (network, 1, -total);
-    began = s_ms ();
-    mcf_status_t solved = mcf_solve (network);
-    stats->solve_ms = s_ms () - began;
-
-    //  An offer for every pairing with flow.
-    int64_t *chosen[3];
-    for (int k = 0; k < 3; k++)
-        chosen[k] = st_calloc ((size_t) pairs + 1, sizeof (int64_t));
-    int32_t made = 0;
-    if (solved == MCF_OPTIMAL) {
-        for (int32_t i = 0; i < pairs; i++)
-            if (mcf_flow (network, first_pair_arc + i) > 0) {
-                const match_pair_t *pair = &plan.pairs[i];
-                chosen[0][made] = plan.demand[pair->request].id;
-                chosen[1][made] = pair->volunteer_id;
-                chosen[2][made] = pair->cost;
-                made++;
-                if (plan.demand[pair->request].cared)
-                    stats->cared_served++;
-            }
-        stats->cost = mcf_total_cost (network);
-    } else
-        rc = st_error_set (err, ST_INTERNAL, NULL, "dispatch network: %s", mcf_status_str (solved));
-    mcf_destroy (&network);
-    match_plan_clear (&plan);
-    free (volunteer_ids);
-    stats->offers = stats->served = made;
-    if (rc == ST_OK && made > 0)
-        rc = s_round_make (db, settings, chosen[0], chosen[1], chosen[2], made, err);
-    for (int k = 0; k < 3; k++)
-        free (chosen[k]);
-    return rc;
-}
-
-//  One round: expire, give up, offer. Returns ST_OK also when another replica holds the
-//  lock (and this one does nothing).
-static st_status_t
-s_round (st_db_t *db, match_dispatch_stats_t *stats, st_error_t *err)
-{
-    s_settings_t settings = {
-        .township_s = s_env_seconds (S_WIDEN_TOWNSHIP_ENV, 60),
-        .county_s = s_env_seconds (S_WIDEN_COUNTY_ENV, 300),
-        .urgent_s = s_env_seconds ("STATION_DISPATCH_REPLY_URGENT_S", 600),
-        .normal_s = s_env_seconds ("STATION_DISPATCH_REPLY_NORMAL_S", 7200),
-    };
-    match_weights_load (&settings.weights);
-    PGresult *res;
-    st_status_t rc = st_db_exec (db, "dispatch_limits", NULL, NULL, err);
-    if (rc == ST_OK)
-        rc = st_db_exec (db, "dispatch_lock", NULL, &res, err);
-    if (rc != ST_OK)
-        return rc;
-    bool held = PQgetvalue (res, 0, 0)[0] == 't';
-    PQclear (res);
-    if (!held)
-        return ST_OK;
-    rc = s_round_expire (db, err);
-    if (rc == ST_OK)
-        rc = s_round_unfill (db, &settings, err);
-    if (rc == ST_OK)
-        rc = s_round_complete (db, err);
-    if (rc == ST_OK)
-        rc = s_round_no_show (db, err);
-    if (rc == ST_OK)
-        rc = s_round_offer (db, &settings, stats, err);
-    return rc;
-}
-
-st_status_t
-match_dispatch_round (st_db_t *db, match_dispatch_stats_t *stats, st_error_t *err)
-{
-    match_dispatch_stats_t ignored;
-    if (!stats)
-        stats = &ignored;
-    memset (stats, 0, sizeof *stats);
-    match_dispatch_store_prepare (db);
-    st_status_t rc = st_db_run (db, "BEGIN", err);
-    if (rc != ST_OK)
-        return rc;
-    rc = s_round (db, stats, err);
-    st_error_t ended;
-    if (rc != ST_OK) {
-        st_db_run (db, "ROLLBACK", &ended);
-        return rc;
-    }
-    return st_db_run (db, "COMMIT", err);
-}
-
-void
-match_dispatch_tick (st_db_t *db)
-{
-    st_error_t err = {0};
-    match_dispatch_stats_t stats;
-    if (match_dispatch_round (db, &stats, &err) != ST_OK)
-        st_warn ("dispatch round rolled back: %s", err.message);
-    else if (stats.offers > 0)
-        st_debug ("dispatch round: %lld requests, %lld candidates, %lld offers",
-                  (long long) stats.requests, (long long) stats.pairs, (long long) stats.offers);
 }

@@ -1,25 +1,27 @@
 /*  match_dispatch_store.c — the SQL of service requests, offers and dispatch rounds:
-    statements named after what runs them, columns in the order of match_dispatch_store.h  */
+    statements named after what runs them  */
 #include "match_dispatch_store.h"
 
 #include <string.h>
 
-//  What every statement returning a request selects (table alias r).
+//  What every statement returning a request selects (table alias r): a column of each name
+//  msg_service_request declares (st_rows), and whether its window has started.
 #define S_REQ_COLUMNS                                                                              \
     "r.id, r.category, r.title, r.description, r.region, r.lat, r.lon,"                            \
-    " rfc3339 (r.earliest_start), rfc3339 (r.latest_end), r.duration_minutes, r.headcount,"        \
-    " to_json (r.skills), r.urgency, r.resident_id, r.status, r.accepted, r.reason,"               \
-    " rfc3339 (r.created_at), r.earliest_start <= now (), r.min_stars, r.insurance_required,"      \
-    " rfc3339 (r.staffed_at), r.rating, r.rating_comment"
-//  What every statement returning an offer selects (offer o, its request r).
+    " rfc3339 (r.earliest_start) AS earliest_start, rfc3339 (r.latest_end) AS latest_end,"         \
+    " r.duration_minutes, r.headcount, r.skills, r.urgency, r.resident_id, r.status, r.accepted,"  \
+    " r.reason, rfc3339 (r.created_at) AS created_at, r.min_stars, r.insurance_required,"          \
+    " rfc3339 (r.staffed_at) AS staffed_at, r.rating, r.rating_comment AS comment,"                \
+    " r.earliest_start <= now () AS started"
+//  What every statement returning an offer selects (offer o, its request r): msg_offer's
+//  fields, whether its deadline has passed (lapsed) and whether its request is still open or
+//  matching (live).
 #define S_OFFER_COLUMNS                                                                            \
-    "o.id, o.request_id, o.volunteer_id, r.title, r.region, rfc3339 (r.earliest_start),"           \
-    " rfc3339 (r.latest_end), rfc3339 (o.deadline), o.status, rfc3339 (o.created_at),"             \
-    " o.deadline <= now (), r.status IN ('open', 'matching')"
-static const struct {
-    const char *name;
-    const char *sql;
-} s_statements[] = {
+    "o.id, o.request_id, o.volunteer_id, r.title, r.region,"                                       \
+    " rfc3339 (r.earliest_start) AS earliest_start, rfc3339 (r.latest_end) AS latest_end,"         \
+    " rfc3339 (o.deadline) AS deadline, o.status, rfc3339 (o.created_at) AS created_at,"           \
+    " o.deadline <= now () AS lapsed, r.status IN ('open', 'matching') AS live"
+static const st_statement_t s_statements[] = {
     //  resident.registered: the replica takes the newest state, never an older one.
     {"dispatch_resident_upsert",
      "INSERT INTO residents (id, region, lat, lon, care_tags, registry_seq)"
@@ -44,7 +46,8 @@ static const struct {
     {"dispatch_resident_lock",
      "SELECT pg_advisory_xact_lock (hashtextextended ('station.match.resident:' || $1, 0))"},
     {"dispatch_daily_count",
-     "SELECT count (*), (SELECT daily_limit FROM region_settings_of ($3)) FROM requests"
+     "SELECT count (*) AS used, (SELECT daily_limit FROM region_settings_of ($3)) AS daily_limit"
+     " FROM requests"
      " WHERE resident_id = $1 AND category = $2"
      " AND status NOT IN ('cancelled', 'rejected', 'unfilled')"
      " AND earliest_start >= date_trunc ('day', $4::timestamptz, 'Asia/Shanghai')"
@@ -69,16 +72,22 @@ static const struct {
     {"dispatch_request_serving",
      "SELECT volunteer_id FROM offers WHERE request_id = $1 AND status = 'accepted'"
      " ORDER BY volunteer_id"},
-    //  settings.set: fields not given ($2..$6 NULL) keep what the region had.
+    //  settings.set: fields not given ($2..$6 NULL) keep what the region had; those named in
+    //  $8 (never given too) become NULL, inherited from the regions above.
     {"dispatch_settings_set",
      "INSERT INTO region_settings AS g (region, review_required, daily_limit, widen_township_s,"
      " widen_county_s, checkin_radius_m, updated_by) VALUES ($1, $2, $3, $4, $5, $6, $7)"
      " ON CONFLICT (region) DO UPDATE SET"
-     " review_required = coalesce (EXCLUDED.review_required, g.review_required),"
-     " daily_limit = coalesce (EXCLUDED.daily_limit, g.daily_limit),"
-     " widen_township_s = coalesce (EXCLUDED.widen_township_s, g.widen_township_s),"
-     " widen_county_s = coalesce (EXCLUDED.widen_county_s, g.widen_county_s),"
-     " checkin_radius_m = coalesce (EXCLUDED.checkin_radius_m, g.checkin_radius_m),"
+     " review_required = CASE WHEN 'review_required' = ANY ($8::text[]) THEN NULL"
+     " ELSE coalesce (EXCLUDED.review_required, g.review_required) END,"
+     " daily_limit = CASE WHEN 'daily_limit' = ANY ($8) THEN NULL"
+     " ELSE coalesce (EXCLUDED.daily_limit, g.daily_limit) END,"
+     " widen_township_s = CASE WHEN 'widen_township_s' = ANY ($8) THEN NULL"
+     " ELSE coalesce (EXCLUDED.widen_township_s, g.widen_township_s) END,"
+     " widen_county_s = CASE WHEN 'widen_county_s' = ANY ($8) THEN NULL"
+     " ELSE coalesce (EXCLUDED.widen_county_s, g.widen_county_s) END,"
+     " checkin_radius_m = CASE WHEN 'checkin_radius_m' = ANY ($8) THEN NULL"
+     " ELSE coalesce (EXCLUDED.checkin_radius_m, g.checkin_radius_m) END,"
      " updated_by = EXCLUDED.updated_by, updated_at = now ()"},
     {"dispatch_settings_get",
      "SELECT review_required, daily_limit, widen_township_s, widen_county_s, checkin_radius_m"
@@ -123,14 +132,11 @@ static const struct {
      "SELECT " S_OFFER_COLUMNS " FROM offers o JOIN requests r ON r.id = o.request_id"
      " WHERE o.id = $1 FOR UPDATE OF o, r"},
     //  What the volunteer ($1) has promised at the time of request $2: a request accepted
-    //  or an activity they are confirmed for, named.
+    //  or an activity they are confirmed for (a commitment too), named.
     {"dispatch_overlap",
-     "SELECT 'request ' || c.request_id FROM commitments c, requests r WHERE c.volunteer_id = $1"
-     " AND r.id = $2 AND c.during && tstzrange (r.earliest_start, r.latest_end)"
-     " UNION ALL SELECT 'activity ' || a.id FROM signups s JOIN activities a"
-     " ON a.id = s.activity_id, requests r WHERE s.volunteer_id = $1 AND r.id = $2"
-     " AND s.status = 'confirmed' AND a.status = 'open' AND a.starts_at < r.latest_end"
-     " AND a.ends_at > r.earliest_start LIMIT 1"},
+     "SELECT coalesce ('request ' || x.request_id, 'activity ' || x.activity_id)"
+     " FROM requests r, commitment_clash ($1, r.earliest_start, r.latest_end, NULL) x"
+     " WHERE r.id = $2"},
     {"dispatch_commit",
      "INSERT INTO commitments (volunteer_id, request_id, during)"
      " SELECT $1, id, tstzrange (earliest_start, latest_end) FROM requests WHERE id = $2"},
@@ -230,11 +236,89 @@ static const struct {
      " m AS (UPDATE requests SET status = 'matching', updated_at = now ()"
      " WHERE id IN (SELECT request_id FROM o) AND status = 'open')"
      " SELECT " S_OFFER_COLUMNS " FROM o JOIN requests r ON r.id = o.request_id ORDER BY o.id"},
+
+    //  A round's plan (match_plan.c): columns named as match_plan.c reads them.
+    //  Requests in dispatch not started yet and short of volunteers (counting the offers
+    //  pending), by id: missing headcount, priority, where to search ($1, $2: the platform's
+    //  widening delays, a region's settings before them, read once a region), the slot, what
+    //  the volunteers need. Those whose places all have offers out search nothing.
+    {"plan_demand",
+     "SELECT * FROM (SELECT r.id, r.headcount - r.accepted - (SELECT count (*) FROM offers p"
+     " WHERE p.request_id = r.id AND p.status = 'pending') AS missing,"
+     " r.urgency = 'urgent' AS urgent, coalesce (cardinality (res.care_tags), 0) > 0 AS cared,"
+     " r.region,"
+     " dispatch_area (r.region, extract (epoch FROM now () - r.published_at),"
+     " coalesce (g.widen_township_s, $1), coalesce (g.widen_county_s, $2)) AS area,"
+     " dispatch_slot (r.earliest_start) AS slot, array_to_string (r.skills, E'\\x1f') AS skills,"
+     " r.category,"
+     " coalesce (r.lat, res.lat) AS lat, coalesce (r.lon, res.lon) AS lon,"
+     " extract (epoch FROM r.earliest_start) AS start_s,"
+     " extract (epoch FROM r.latest_end) AS end_s, r.min_stars, r.insurance_required"
+     " FROM requests r LEFT JOIN residents res ON res.id = r.resident_id"
+     " LEFT JOIN (SELECT region, (region_settings_of (region)).* FROM (SELECT DISTINCT region"
+     " FROM requests WHERE status IN ('open', 'matching') AND earliest_start > now ()) x) g"
+     " ON g.region = r.region"
+     " WHERE r.status IN ('open', 'matching') AND r.earliest_start > now ()) d"
+     " WHERE missing > 0 ORDER BY id"},
+    //  Active volunteers of the areas $1 (none inside another) with no offer pending: where
+    //  they live, what they can do and when, stars, the end of their insurance's last day,
+    //  hours of work in the last 30 days (requests accepted, activity hours confirmed), the
+    //  share of their offers of the last 90 days left to lapse, and the share of what they
+    //  promised in the last 90 days, now past, where they never checked in: requests they
+    //  accepted (offered in those days) and activities they were confirmed for (ended in
+    //  those days, not cancelled), counted alike.
+    {"plan_supply",
+     "WITH work AS (SELECT volunteer_id, sum (hours) AS hours FROM ("
+     " SELECT o.volunteer_id, r.duration_minutes / 60.0 AS hours FROM offers o"
+     " JOIN requests r ON r.id = o.request_id WHERE o.status = 'accepted'"
+     " AND o.created_at > now () - interval '30 days'"
+     " UNION ALL SELECT volunteer_id, hours FROM service_records WHERE status = 'confirmed'"
+     " AND activity_id IS NOT NULL AND confirmed_at > now () - interval '30 days') w"
+     " GROUP BY volunteer_id),"
+     " lapses AS (SELECT volunteer_id,"
+     " avg (CASE WHEN status = 'expired' THEN 1.0 ELSE 0.0 END) AS share FROM offers"
+     " WHERE created_at > now () - interval '90 days' AND status <> 'pending'"
+     " GROUP BY volunteer_id),"
+     " past AS (SELECT o.volunteer_id, NOT EXISTS (SELECT 1 FROM service_records c"
+     " WHERE c.request_id = o.request_id AND c.volunteer_id = o.volunteer_id) AS missed"
+     " FROM offers o JOIN requests r ON r.id = o.request_id WHERE o.status = 'accepted'"
+     " AND o.created_at > now () - interval '90 days' AND r.latest_end < now ()"
+     " UNION ALL SELECT s.volunteer_id, NOT EXISTS (SELECT 1 FROM service_records c"
+     " WHERE c.activity_id = s.activity_id AND c.volunteer_id = s.volunteer_id)"
+     " FROM activities a JOIN signups s ON s.activity_id = a.id AND s.status = 'confirmed'"
+     " WHERE a.status <> 'cancelled' AND a.ends_at < now ()"
+     " AND a.ends_at > now () - interval '90 days'),"
+     " no_shows AS (SELECT volunteer_id, avg (missed::integer)::float8 AS share FROM past"
+     " GROUP BY volunteer_id)"
+     " SELECT s.volunteer_id, s.region, s.lat, s.lon, array_to_string (s.skills, E'\\x1f') AS "
+     "skills,"
+     " array_to_string (s.categories, E'\\x1f') AS categories,"
+     " array_to_string (s.availability, E'\\x1f') AS availability,"
+     " s.stars, coalesce (extract (epoch FROM (s.insurance_until + 1)::timestamp"
+     " AT TIME ZONE 'Asia/Shanghai'), 0) AS insured_until, coalesce (w.hours, 0) AS hours,"
+     " coalesce (l.share, 0) AS lapsed,"
+     " coalesce (n.share, 0) AS no_show"
+     " FROM unnest ($1::text[]) a (area)"
+     " JOIN supply s ON s.region ~>=~ a.area AND s.region ~<~ (a.area || ':')"
+     " LEFT JOIN work w ON w.volunteer_id = s.volunteer_id"
+     " LEFT JOIN lapses l ON l.volunteer_id = s.volunteer_id"
+     " LEFT JOIN no_shows n ON n.volunteer_id = s.volunteer_id"
+     " WHERE s.status = 'active' AND NOT EXISTS (SELECT 1 FROM offers p"
+     " WHERE p.volunteer_id = s.volunteer_id AND p.status = 'pending')"},
+    //  What volunteers have promised overlapping [$1, $2) (epoch seconds), by volunteer: the
+    //  requests they accepted and the activities they are confirmed for, both commitments.
+    {"plan_commitments",
+     "SELECT volunteer_id, extract (epoch FROM lower (during)) AS start_s,"
+     " extract (epoch FROM upper (during)) AS end_s FROM commitments"
+     " WHERE during && tstzrange (to_timestamp ($1), to_timestamp ($2)) ORDER BY 1"},
+    //  Whom each request in demand ($1) was offered already, whatever the answer.
+    {"plan_offered",
+     "SELECT request_id, volunteer_id FROM offers WHERE request_id = ANY ($1::bigint[])"
+     " ORDER BY request_id, volunteer_id"},
 };
 
 void
 match_dispatch_store_prepare (st_db_t *db)
 {
-    for (size_t i = 0; i < sizeof s_statements / sizeof s_statements[0]; i++)
-        st_db_statement (db, s_statements[i].name, s_statements[i].sql);
+    st_db_statements (db, s_statements, sizeof s_statements / sizeof s_statements[0]);
 }

@@ -7,8 +7,10 @@
     demand. Then, per request, a walk over the volunteers of its area (sorted by region, so an
     area is one contiguous run found by binary search) keeps the `limit` nearest that fit.  */
 #include "match_plan.h"
+#include "match_dispatch_store.h"
 #include "match_util.h"
 
+#include <assert.h>
 #include <czmq.h>
 #include <math.h>
 #include <stdlib.h>
@@ -21,79 +23,8 @@
 //  Skills, categories and availability come as text joined by the unit separator.
 #define S_SEP "\x1f"
 
-static const struct {
-    const char *name;
-    const char *sql;
-} s_statements[] = {
-    //  Requests in dispatch not started yet and short of volunteers (counting the offers
-    //  pending), by id: missing headcount, priority, where to search ($1, $2: the platform's
-    //  widening delays, a region's settings before them, read once a region), the slot, what
-    //  the volunteers need. Those whose places all have offers out search nothing.
-    {"plan_demand",
-     "SELECT * FROM (SELECT r.id, r.headcount - r.accepted - (SELECT count (*) FROM offers p"
-     " WHERE p.request_id = r.id AND p.status = 'pending') AS missing,"
-     " r.urgency = 'urgent', coalesce (cardinality (res.care_tags), 0) > 0, r.region,"
-     " dispatch_area (r.region, extract (epoch FROM now () - r.published_at),"
-     " coalesce (g.widen_township_s, $1), coalesce (g.widen_county_s, $2)),"
-     " dispatch_slot (r.earliest_start), array_to_string (r.skills, E'\\x1f'), r.category,"
-     " coalesce (r.lat, res.lat), coalesce (r.lon, res.lon), extract (epoch FROM r.earliest_start),"
-     " extract (epoch FROM r.latest_end), r.min_stars, r.insurance_required"
-     " FROM requests r LEFT JOIN residents res ON res.id = r.resident_id"
-     " LEFT JOIN (SELECT region, (region_settings_of (region)).* FROM (SELECT DISTINCT region"
-     " FROM requests WHERE status IN ('open', 'matching') AND earliest_start > now ()) x) g"
-     " ON g.region = r.region"
-     " WHERE r.status IN ('open', 'matching') AND r.earliest_start > now ()) d"
-     " WHERE missing > 0 ORDER BY id"},
-    //  Active volunteers of the areas $1 (none inside another) with no offer pending: where
-    //  they live, what they can do and when, stars, the end of their insurance's last day,
-    //  hours of work in the last 30 days (requests accepted, activity hours confirmed), the
-    //  share of their offers of the last 90 days left to lapse and the share of the requests
-    //  they accepted then, now past, where they never checked in.
-    {"plan_supply",
-     "WITH work AS (SELECT volunteer_id, sum (hours) AS hours FROM ("
-     " SELECT o.volunteer_id, r.duration_minutes / 60.0 AS hours FROM offers o"
-     " JOIN requests r ON r.id = o.request_id WHERE o.status = 'accepted'"
-     " AND o.created_at > now () - interval '30 days'"
-     " UNION ALL SELECT volunteer_id, hours FROM service_records WHERE status = 'confirmed'"
-     " AND activity_id IS NOT NULL AND confirmed_at > now () - interval '30 days') w"
-     " GROUP BY volunteer_id),"
-     " lapses AS (SELECT o.volunteer_id,"
-     " avg (CASE WHEN o.status = 'expired' THEN 1.0 ELSE 0.0 END) AS share,"
-     " (count (*) FILTER (WHERE o.status = 'accepted' AND r.latest_end < now ()"
-     " AND NOT EXISTS (SELECT 1 FROM service_records c WHERE c.request_id = o.request_id"
-     " AND c.volunteer_id = o.volunteer_id)))::float8"
-     " / nullif (count (*) FILTER (WHERE o.status = 'accepted' AND r.latest_end < now ()), 0)"
-     " AS no_show FROM offers o JOIN requests r ON r.id = o.request_id"
-     " WHERE o.created_at > now () - interval '90 days' AND o.status <> 'pending'"
-     " GROUP BY o.volunteer_id)"
-     " SELECT s.volunteer_id, s.region, s.lat, s.lon, array_to_string (s.skills, E'\\x1f'),"
-     " array_to_string (s.categories, E'\\x1f'), array_to_string (s.availability, E'\\x1f'),"
-     " s.stars, coalesce (extract (epoch FROM (s.insurance_until + 1)::timestamp"
-     " AT TIME ZONE 'Asia/Shanghai'), 0), coalesce (w.hours, 0), coalesce (l.share, 0),"
-     " coalesce (l.no_show, 0)"
-     " FROM unnest ($1::text[]) a (area)"
-     " JOIN supply s ON s.region ~>=~ a.area AND s.region ~<~ (a.area || ':')"
-     " LEFT JOIN work w ON w.volunteer_id = s.volunteer_id"
-     " LEFT JOIN lapses l ON l.volunteer_id = s.volunteer_id"
-     " WHERE s.status = 'active' AND NOT EXISTS (SELECT 1 FROM offers p"
-     " WHERE p.volunteer_id = s.volunteer_id AND p.status = 'pending')"},
-    //  What volunteers have promised overlapping [$1, $2) (epoch seconds), by volunteer: the
-    //  requests they accepted and the activities they are confirmed for.
-    {"plan_commitments",
-     "SELECT volunteer_id, extract (epoch FROM lower (during)),"
-     " extract (epoch FROM upper (during)) FROM commitments"
-     " WHERE during && tstzrange (to_timestamp ($1), to_timestamp ($2))"
-     " UNION ALL SELECT s.volunteer_id, extract (epoch FROM a.starts_at),"
-     " extract (epoch FROM a.ends_at) FROM signups s JOIN activities a ON a.id = s.activity_id"
-     " WHERE s.status = 'confirmed' AND a.status = 'open' AND a.starts_at < to_timestamp ($2)"
-     " AND a.ends_at > to_timestamp ($1) ORDER BY 1"},
-    //  Whom each request in demand ($1) was offered already, whatever the answer.
-    {"plan_offered",
-     "SELECT request_id, volunteer_id FROM offers WHERE request_id = ANY ($1::bigint[])"
-     " ORDER BY request_id, volunteer_id"},
-};
-
-//  Columns of plan_demand and plan_supply.
+//  Columns of plan_demand and plan_supply (match_dispatch_store.c), read by number in the
+//  round's inner loops; s_columns checks once per result that the names agree.
 enum {
     S_DEM_ID,
     S_DEM_MISSING,
@@ -125,41 +56,22 @@ enum {
     S_SUP_LAPSED,
     S_SUP_NO_SHOW,
 };
+static const char *const s_demand_columns[] = {
+    "id",   "missing", "urgent", "cared",     "region",
+    "area", "slot",    "skills", "category",  "lat",
+    "lon",  "start_s", "end_s",  "min_stars", "insurance_required"};
+static const char *const s_supply_columns[] = {
+    "volunteer_id", "region", "lat",           "lon",   "skills", "categories",
+    "availability", "stars",  "insured_until", "hours", "lapsed", "no_show"};
 
-//  ---------------------------------------------------------------------------------------
-//  Weights
-
-void
-match_weights_load (match_weights_t *weights)
+//  Asserts that a result's columns are `names`, in order: a statement changed without its
+//  reader is a programmer's error.
+static void
+s_columns (const PGresult *res, const char *const *names, int count)
 {
-    static const struct {
-        const char *name;
-        size_t offset;
-        int64_t fallback;
-    } table[] = {
-        {"METRES", offsetof (match_weights_t, metres_per_unit), 10},
-        {"UNKNOWN", offsetof (match_weights_t, unknown_distance), 500},
-        {"OTHER_VILLAGE", offsetof (match_weights_t, other_village), 2000},
-        {"RECENT_HOUR", offsetof (match_weights_t, per_recent_hour), 100},
-        {"GENERALIST", offsetof (match_weights_t, generalist), 200},
-        {"UNANSWERED", offsetof (match_weights_t, unanswered), 3000},
-        {"NO_SHOW", offsetof (match_weights_t, no_show), 5000},
-        {"UNSERVED", offsetof (match_weights_t, unserved), 100000},
-        {"URGENT", offsetof (match_weights_t, urgent), 400000},
-        {"CARED", offsetof (match_weights_t, cared), 300000},
-    };
-    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
-        char name[64];
-        snprintf (name, sizeof name, "STATION_DISPATCH_COST_%s", table[i].name);
-        const char *value = getenv (name);
-        char *end = NULL;
-        long long parsed = value ? strtoll (value, &end, 10) : -1;
-        bool valid = value && *value && end && *end == '\0' && parsed >= 0 && parsed <= 100000000;
-        //  metres_per_unit divides: never zero.
-        if (valid && table[i].offset == offsetof (match_weights_t, metres_per_unit))
-            valid = parsed > 0;
-        *(int64_t *) ((char *) weights + table[i].offset) = valid ? parsed : table[i].fallback;
-    }
+    assert (PQnfields (res) == count);
+    for (int c = 0; c < count; c++)
+        assert (strcmp (PQfname (res, c), names[c]) == 0);
 }
 
 //  ---------------------------------------------------------------------------------------
@@ -483,6 +395,7 @@ s_read_supply (s_build_t *self, st_error_t *err)
     st_params_clear (&params);
     if (rc != ST_OK)
         return rc;
+    s_columns (self->supply, s_supply_columns, S_SUP_NO_SHOW + 1);
     int32_t count = PQntuples (self->supply);
     self->volunteers = st_calloc ((size_t) count + 1, sizeof (s_volunteer_t));
     self->volunteer_count = count;
@@ -728,8 +641,7 @@ match_plan_build (st_db_t *db, const match_weights_t *weights, int township_s, i
                   int limit, match_plan_t *plan, st_error_t *err)
 {
     memset (plan, 0, sizeof *plan);
-    for (size_t i = 0; i < sizeof s_statements / sizeof s_statements[0]; i++)
-        st_db_statement (db, s_statements[i].name, s_statements[i].sql);
+    match_dispatch_store_prepare (db);
     s_build_t self = {.db = db, .weights = weights, .words.ids = zhashx_new ()};
     st_params_t params = {0};
     st_params_int (&params, township_s);
@@ -737,6 +649,8 @@ match_plan_build (st_db_t *db, const match_weights_t *weights, int township_s, i
     double t0 = s_trace_ms ();
     st_status_t rc = st_db_exec (db, "plan_demand", &params, &self.demand, err);
     st_params_clear (&params);
+    if (rc == ST_OK)
+        s_columns (self.demand, s_demand_columns, S_DEM_INSURANCE + 1);
     int rows = rc == ST_OK ? PQntuples (self.demand) : 0;
     if (rows > 0) {
         rc = s_read_supply (&self, err);

@@ -12,8 +12,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-//  The weights of a pairing's cost (integers; one unit is ten metres of travel). Each is
-//  configuration: STATION_DISPATCH_COST_<NAME> in the environment, README lists them.
+//  The weights of a pairing's cost (integers; one unit is ten metres of travel). Each is a
+//  setting, STATION_DISPATCH_COST_<NAME> (match_round.c declares them; README lists them).
 typedef struct {
     int64_t metres_per_unit;  //  METRES: distance costs one unit per this many metres
     int64_t unknown_distance; //  UNKNOWN: the distance cost when either side has no location
@@ -26,9 +26,6 @@ typedef struct {
     int64_t urgent;           //  URGENT: added to that when the request is urgent
     int64_t cared;            //  CARED: added when its resident is in a group cared for first
 } match_weights_t;
-
-//  The weights from the environment, the documented defaults where unset.
-void match_weights_load (match_weights_t *weights);
 
 //  A request short of volunteers.
 typedef struct {

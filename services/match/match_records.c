@@ -1,7 +1,7 @@
 /*  match_records.c — service records: check-in and check-out (签到签退) by the volunteer,
     hours confirmed (时长认定) and forgotten check-outs completed by an official in scope.
     Confirmed hours publish service.completed, which ledger turns into points and stars.  */
-#include "match_server.h"
+#include "match.h"
 #include "st_checks.h"
 #include "st_log.h"
 #include "st_rows.h"
@@ -10,14 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-ST_RECORDS_OPS (ST_ROUTE_THUNK)
+ST_MATCH_RECORDS_OPS (ST_ROUTE_THUNK)
 
-const st_route_t match_records_routes[] = {ST_RECORDS_OPS (ST_ROUTE_ROW)};
+const st_route_t match_records_routes[] = {ST_MATCH_RECORDS_OPS (ST_ROUTE_ROW)};
 const size_t match_records_route_count =
     sizeof match_records_routes / sizeof match_records_routes[0];
-
-//  Columns of record_get past those of msg_service_record.
-enum { G_CATEGORY = 13, G_THEME = 14 };
 
 //  What a record is of: an activity or a request, exactly one of them named.
 typedef struct {
@@ -49,14 +46,8 @@ s_require_subject (st_call_t *call, const char *activity_id, const char *request
 static void
 s_params_subject (st_params_t *params, const s_subject_t *subject)
 {
-    if (subject->activity)
-        st_params_int (params, subject->activity);
-    else
-        st_params_text (params, NULL);
-    if (subject->request)
-        st_params_int (params, subject->request);
-    else
-        st_params_text (params, NULL);
+    st_params_int_or_null (params, subject->activity, subject->activity);
+    st_params_int_or_null (params, subject->request, subject->request);
 }
 
 //  The volunteer acting as themself; their id into *volunteer.
@@ -106,8 +97,7 @@ s_load_for_official (st_call_t *call, const char *id_text, msg_service_record_t 
     st_params_int (&params, id);
     if (st_call_exec (call, "record_get", &params, res))
         return -1;
-    if (PQntuples (*res) == 0
-        || !st_actor_in_scope (actor, PQgetvalue (*res, 0, PQfnumber (*res, "region")))) {
+    if (PQntuples (*res) == 0 || !st_actor_in_scope (actor, st_row_text (*res, 0, "region"))) {
         PQclear (*res);
         return st_call_fail (call, ST_NOT_FOUND, "id", "no service record has id \"%s\"", id_text);
     }
@@ -127,30 +117,29 @@ s_params_position (st_params_t *params, const msg_check_t *request)
         st_params_double (params, request->lat);
         st_params_double (params, request->lon);
     } else {
-        st_params_text (params, NULL);
-        st_params_text (params, NULL);
+        st_params_null (params);
+        st_params_null (params);
     }
 }
 
-//  Where the region sets a check-in radius (column `radius_col`, the next column saying
-//  whether the place is known) and the place is known, the volunteer must say where they are
-//  and be within it (metres in column `metres_col`). The position is checked, never stored.
+//  Where the region sets a check-in radius (column radius) and the place is known (placed),
+//  the volunteer must say where they are and be within it (metres from the place). The
+//  position is checked, never stored.
 static int
-s_require_near (st_call_t *call, PGresult *res, int metres_col, int radius_col,
-                const msg_check_t *request)
+s_require_near (st_call_t *call, PGresult *res, const msg_check_t *request)
 {
-    if (PQgetisnull (res, 0, radius_col) || PQgetvalue (res, 0, radius_col + 1)[0] != 't')
+    if (st_row_null (res, 0, "radius") || !st_row_bool (res, 0, "placed"))
         return 0;
-    long radius = atol (PQgetvalue (res, 0, radius_col));
+    long radius = (long) st_row_int (res, 0, "radius");
     if (!(request->has_lat && request->has_lon))
         return st_call_fail (call, ST_INVALID_ARGUMENT, "lat",
                              "\"lat\" and \"lon\" are required: check-in here must be within"
                              " %ld m of the place",
                              radius);
-    if (!PQgetisnull (res, 0, metres_col) && atol (PQgetvalue (res, 0, metres_col)) > radius)
+    if (!st_row_null (res, 0, "metres") && st_row_int (res, 0, "metres") > radius)
         return st_call_fail (call, ST_FAILED_PRECONDITION, "lat",
                              "you are %s m from the place; check-in here must be within %ld m",
-                             PQgetvalue (res, 0, metres_col), radius);
+                             st_row_text (res, 0, "metres"), radius);
     return 0;
 }
 
@@ -170,16 +159,16 @@ s_checkin_activity (st_call_t *call, int64_t volunteer, const s_subject_t *subje
     if (PQntuples (res) == 0)
         st_call_fail (call, ST_NOT_FOUND, "activity_id", "no activity has id \"%s\"",
                       subject->text);
-    else if (strcmp (PQgetvalue (res, 0, 1), "cancelled") == 0)
+    else if (strcmp (st_row_text (res, 0, "status"), "cancelled") == 0)
         st_call_fail (call, ST_FAILED_PRECONDITION, "activity_id", "the activity is cancelled");
-    else if (PQgetisnull (res, 0, 2) || strcmp (PQgetvalue (res, 0, 2), "confirmed") != 0)
+    else if (strcmp (st_row_text (res, 0, "signup"), "confirmed") != 0)
         st_call_fail (call, ST_FAILED_PRECONDITION, "activity_id",
                       "only volunteers confirmed for the activity check in");
-    else if (PQgetvalue (res, 0, 3)[0] != 't')
+    else if (!st_row_bool (res, 0, "open"))
         st_call_fail (call, ST_FAILED_PRECONDITION, "at",
                       "check-in opens an hour before the start and closes at the end");
-    else if (s_require_near (call, res, 4, 5, request) == 0)
-        snprintf (region, ST_REGION_SIZE, "%s", PQgetvalue (res, 0, 0));
+    else if (s_require_near (call, res, request) == 0)
+        snprintf (region, ST_REGION_SIZE, "%s", st_row_text (res, 0, "region"));
     PQclear (res);
     return st_call_failed (call) ? -1 : 0;
 }
@@ -200,16 +189,16 @@ s_checkin_request (st_call_t *call, int64_t volunteer, const s_subject_t *subjec
     if (st_call_exec (call, "record_request", &params, &res))
         return -1;
     //  Someone else's request reads as not found.
-    if (PQntuples (res) == 0 || PQgetvalue (res, 0, 1)[0] != 't')
+    if (PQntuples (res) == 0 || !st_row_bool (res, 0, "accepted"))
         st_call_fail (call, ST_NOT_FOUND, "request_id",
                       "you have no accepted offer of request \"%s\"", subject->text);
-    else if (PQgetvalue (res, 0, 2)[0] != 't')
+    else if (!st_row_bool (res, 0, "open"))
         st_call_fail (call, ST_FAILED_PRECONDITION, "at",
                       "check-in opens an hour before the window and closes at its end");
     else
-        s_require_near (call, res, 3, 4, request);
+        s_require_near (call, res, request);
     if (!st_call_failed (call))
-        snprintf (region, ST_REGION_SIZE, "%s", PQgetvalue (res, 0, 0));
+        snprintf (region, ST_REGION_SIZE, "%s", st_row_text (res, 0, "region"));
     PQclear (res);
     return st_call_failed (call) ? -1 : 0;
 }
@@ -229,16 +218,10 @@ s_record_checkin (st_call_t *call, const msg_check_t *request, msg_service_recor
         return;
     st_params_t params = {0};
     st_params_int (&params, volunteer);
-    if (subject.activity)
-        st_params_int (&params, subject.activity);
-    else
-        st_params_text (&params, NULL);
+    st_params_int_or_null (&params, subject.activity, subject.activity);
     st_params_text (&params, region);
     st_params_text (&params, when);
-    if (subject.request)
-        st_params_int (&params, subject.request);
-    else
-        st_params_text (&params, NULL);
+    st_params_int_or_null (&params, subject.request, subject.request);
     PGresult *res;
     if (st_call_exec (call, "record_checkin", &params, &res)) {
         if (st_call_code (call) == ST_CONFLICT)
@@ -284,8 +267,8 @@ s_record_checkout (st_call_t *call, const msg_check_t *request, msg_service_reco
     st_params_text (&params, id);
     st_params_int (&params, volunteer);
     st_params_text (&params, when);
-    st_params_text (&params, NULL);
-    st_params_text (&params, NULL);
+    st_params_null (&params);
+    st_params_null (&params);
     if (st_call_exec (call, "record_checkout", &params, &res))
         return;
     if (PQntuples (res) == 0)
@@ -318,7 +301,7 @@ s_record_complete (st_call_t *call, const msg_record_complete_t *request,
     }
     st_params_t params = {0};
     st_params_text (&params, request->id);
-    st_params_text (&params, NULL);
+    st_params_null (&params);
     st_params_text (&params, when);
     st_params_text (&params, st_call_actor (call)->account);
     st_params_text (&params, request->reason);
@@ -342,8 +325,8 @@ s_record_confirm (st_call_t *call, const msg_record_confirm_t *request, msg_serv
     msg_service_record_t current = {0};
     if (s_load_for_official (call, request->id, &current, &res))
         return;
-    char *category = st_strdup (PQgetvalue (res, 0, G_CATEGORY));
-    char *theme = PQgetisnull (res, 0, G_THEME) ? NULL : st_strdup (PQgetvalue (res, 0, G_THEME));
+    char *category = st_strdup (st_row_text (res, 0, "category"));
+    char *theme = st_row_null (res, 0, "theme") ? NULL : st_strdup (st_row_text (res, 0, "theme"));
     PQclear (res);
     bool closed = strcmp (current.status, "closed") == 0;
     const char *why = strcmp (current.status, "open") == 0 ? "the volunteer has not checked out"
@@ -355,10 +338,7 @@ s_record_confirm (st_call_t *call, const msg_record_confirm_t *request, msg_serv
     else {
         st_params_text (&params, request->id);
         st_params_text (&params, st_call_actor (call)->account);
-        if (request->has_hours)
-            st_params_double (&params, request->hours);
-        else
-            st_params_text (&params, NULL);
+        st_params_double_or_null (&params, request->has_hours, request->hours);
         PGresult *whom = NULL;
         if (st_call_exec (call, "record_confirm", &params, &res) == 0) {
             st_row_to_msg (res, 0, &msg_service_record_desc, reply);
@@ -408,8 +388,8 @@ s_subject_visible (st_call_t *call, const msg_actor_t *actor, const s_subject_t 
     st_params_int (&params, subject->activity ? subject->activity : subject->request);
     st_params_int (&params, 0);
     st_params_text (&params, now);
-    st_params_text (&params, NULL);
-    st_params_text (&params, NULL);
+    st_params_null (&params);
+    st_params_null (&params);
     if (st_call_exec (call, subject->activity ? "record_activity" : "record_request", &params,
                       &res))
         return false;
@@ -440,10 +420,7 @@ s_record_list (st_call_t *call, const msg_record_list_t *request, msg_service_re
     st_params_t params = {0};
     PGresult *res;
     st_params_int (&params, subject.activity ? subject.activity : subject.request);
-    if (self)
-        st_params_int (&params, volunteer);
-    else
-        st_params_text (&params, NULL);
+    st_params_int_or_null (&params, self, volunteer);
     if (st_call_exec (call, subject.activity ? "record_list" : "record_list_request", &params,
                       &res))
         return;
@@ -454,6 +431,10 @@ s_record_list (st_call_t *call, const msg_record_list_t *request, msg_service_re
 //  ---------------------------------------------------------------------------------------
 //  stats.region — a region's figures for officials in its scope
 
+//  The figures of [from, to) (default this month, Beijing time, to now) as a county's report
+//  counts them: an activity in the period when it starts in it (starts_at, not cancelled:
+//  held, or to be held when the period reaches ahead), a project when it was created in the
+//  period or has such an activity; records by check-in, requests by creation.
 static void
 s_stats_region (st_call_t *call, const msg_stats_query_t *request, msg_region_stats_t *reply)
 {
@@ -489,10 +470,8 @@ s_stats_region (st_call_t *call, const msg_stats_query_t *request, msg_region_st
     st_params_text (&params, from);
     st_params_text (&params, to);
     st_params_text (&params, request->region);
-    if (st_call_exec (call, "stats_region", &params, &res))
+    if (st_call_exec_reply (call, "stats_region", &params, &msg_region_stats_desc, reply) < 0)
         return;
-    st_row_to_msg (res, 0, &msg_region_stats_desc, reply);
-    PQclear (res);
     st_params_text (&params, prefix);
     st_params_text (&params, from);
     st_params_text (&params, to);

@@ -1,22 +1,24 @@
 /*  match_store.c — the match service's SQL: statements named after what runs them  */
 #include "match_store.h"
 
-//  What every statement returning a project, an activity or a wish selects, in the order of
-//  the column enums in match_store.h.
-#define S_PROJECT_COLUMNS "id, name, category, region, theme, rfc3339 (created_at)"
+//  What every statement returning a project, an activity or a wish selects: a column of each
+//  name the reply declares (st_rows), and for activities whether it has started and ended.
+#define S_PROJECT_COLUMNS "id, name, category, region, theme, rfc3339 (created_at) AS created_at"
 #define S_ACTIVITY_COLUMNS                                                                         \
-    "id, title, category, theme, project_id, site_id, region, rfc3339 (starts_at),"                \
-    " rfc3339 (ends_at), capacity, rfc3339 (signup_closes_at), min_stars, to_json (skills),"       \
-    " insurance_required, confirmed, waitlisted, status, cancel_reason, rfc3339 (created_at),"     \
-    " ends_at <= now (), lat, lon, starts_at <= now ()"
+    "id, title, category, theme, project_id, site_id, region, rfc3339 (starts_at) AS starts_at,"   \
+    " rfc3339 (ends_at) AS ends_at, capacity, rfc3339 (signup_closes_at) AS signup_closes_at,"     \
+    " min_stars, skills, insurance_required, confirmed, waitlisted, status, cancel_reason,"        \
+    " rfc3339 (created_at) AS created_at, lat, lon, starts_at <= now () AS started,"               \
+    " ends_at <= now () AS ended"
 #define S_WISH_COLUMNS                                                                             \
-    "id, title, description, region, resident_id, volunteer_id, status, rfc3339 (created_at),"     \
-    " rfc3339 (claimed_at), rfc3339 (fulfilled_at), rfc3339 (confirmed_at)"
+    "id, title, description, region, resident_id, volunteer_id, status,"                           \
+    " rfc3339 (created_at) AS created_at, rfc3339 (claimed_at) AS claimed_at,"                     \
+    " rfc3339 (fulfilled_at) AS fulfilled_at, rfc3339 (confirmed_at) AS confirmed_at"
+//  What a sign-up's event tells of its activity (a).
+#define S_SIGNUP_ACTIVITY                                                                          \
+    "a.title, a.region, rfc3339 (a.starts_at) AS starts_at, rfc3339 (a.ends_at) AS ends_at"
 
-static const struct {
-    const char *name;
-    const char *sql;
-} s_statements[] = {
+static const st_statement_t s_statements[] = {
     //  volunteer.registered: the replica takes the newest state, never an older one.
     {"supply_upsert",
      "INSERT INTO supply (volunteer_id, name, region, skills, gender, birth_year, status,"
@@ -57,17 +59,27 @@ static const struct {
      " ends_at = coalesce ($4, ends_at), signup_closes_at = coalesce ($5, signup_closes_at),"
      " capacity = coalesce ($6, capacity), lat = coalesce ($7, lat), lon = coalesce ($8, lon)"
      " WHERE id = $1 RETURNING " S_ACTIVITY_COLUMNS},
+    //  activity.update and activity.withdraw: $2 places of activity $1 opened go to the first
+    //  in line free then (activity_promote of 0010_signup_commitments.sql): a row per volunteer
+    //  reached, in arrival order, with outcome promoted or busy (a busy one's position and
+    //  what they are committed to, as the event names them).
     {"activity_promote",
-     "WITH w AS (SELECT id FROM signups WHERE activity_id = $1 AND status = 'waitlisted'"
-     " ORDER BY arrival LIMIT $2),"
-     " p AS (UPDATE signups s SET status = 'confirmed', updated_at = clock_timestamp () FROM w"
-     " WHERE s.id = w.id RETURNING s.volunteer_id, s.arrival)"
-     " SELECT volunteer_id FROM p ORDER BY arrival"},
+     "SELECT p.volunteer AS volunteer_id, p.outcome, p.queue_position AS position,"
+     " p.busy_request AS busy_request_id, p.busy_activity AS busy_activity_id, " S_SIGNUP_ACTIVITY
+     " FROM activity_promote ($1, $2) WITH ORDINALITY p JOIN activities a ON a.id = $1"
+     " ORDER BY p.ordinality"},
+    //  activity.update moving activity $1 to [$2, $3): the first volunteer confirmed for it
+    //  who is committed to something else then, and what, named.
+    {"activity_clash",
+     "SELECT s.volunteer_id, coalesce ('request ' || x.request_id, 'activity ' || x.activity_id)"
+     " FROM signups s, commitment_clash (s.volunteer_id, $2, $3, s.activity_id) x"
+     " WHERE s.activity_id = $1 AND s.status = 'confirmed' ORDER BY s.arrival LIMIT 1"},
     {"activity_cancel_signups",
      "WITH ended AS (UPDATE signups SET status = 'cancelled', cancel_reason = 'activity_cancelled',"
      " updated_at = clock_timestamp () WHERE activity_id = $1 AND status <> 'cancelled'"
      " RETURNING volunteer_id, arrival)"
-     " SELECT volunteer_id FROM ended ORDER BY arrival"},
+     " SELECT e.volunteer_id, " S_SIGNUP_ACTIVITY " FROM ended e JOIN activities a ON a.id = $1"
+     " ORDER BY e.arrival"},
     {"activity_cancel",
      "UPDATE activities SET status = 'cancelled', cancel_reason = $2, cancelled_at = now ()"
      " WHERE id = $1 RETURNING " S_ACTIVITY_COLUMNS},
@@ -75,18 +87,22 @@ static const struct {
     //  the other's table, so two at once could both pass.
     {"volunteer_lock",
      "SELECT pg_advisory_xact_lock (hashtextextended ('station.match.volunteer:' || $1, 0))"},
-    //  activity.signup: a request volunteer $1 accepted overlapping activity $2, named.
-    {"activity_busy",
-     "SELECT 'request ' || c.request_id FROM commitments c JOIN activities a ON a.id = $2"
-     " WHERE c.volunteer_id = $1 AND c.during && tstzrange (a.starts_at, a.ends_at) LIMIT 1"},
-    //  activity.signup and activity.withdraw: plpgsql functions of 0003_activities.sql, which
-    //  take the activity's row lock.
+    //  activity.signup: a request volunteer $1 accepted or another activity they are
+    //  confirmed for overlapping activity $2, named. Only for an activity open to sign-up:
+    //  one closed or cancelled is refused for that first.
+    {"activity_busy", "SELECT coalesce ('request ' || x.request_id, 'activity ' || x.activity_id)"
+                      " FROM activities a, commitment_clash ($1, a.starts_at, a.ends_at, a.id) x"
+                      " WHERE a.id = $2 AND a.status = 'open' AND now () <= a.signup_closes_at"},
+    //  activity.signup and activity.withdraw: plpgsql functions of 0003_activities.sql (as
+    //  0010_signup_commitments.sql has them now), which take the activity's row lock.
     {"activity_signup_run",
-     "SELECT outcome, detail, queue_position, act_title, act_region, rfc3339 (act_starts_at),"
-     " rfc3339 (act_ends_at) FROM activity_signup ($1, $2)"},
+     "SELECT outcome, detail, queue_position AS position, act_title AS title, act_region AS region,"
+     " rfc3339 (act_starts_at) AS starts_at, rfc3339 (act_ends_at) AS ends_at"
+     " FROM activity_signup ($1, $2)"},
     {"activity_withdraw_run",
-     "SELECT outcome, detail, promoted_volunteer, act_title, act_region,"
-     " rfc3339 (act_starts_at), rfc3339 (act_ends_at) FROM activity_withdraw ($1, $2)"},
+     "SELECT outcome, detail, act_title AS title, act_region AS region,"
+     " rfc3339 (act_starts_at) AS starts_at, rfc3339 (act_ends_at) AS ends_at"
+     " FROM activity_withdraw ($1, $2)"},
 
     //  wish.create
     //  Where a resident lives, as registry's resident.registered told match.
@@ -115,10 +131,11 @@ static const struct {
     //  unknown), the check-in radius in force there (NULL: none) and whether the place is
     //  known.
     {"record_activity",
-     "SELECT a.region, a.status, s.status,"
-     " ($3::timestamptz BETWEEN a.starts_at - interval '1 hour' AND a.ends_at),"
-     " round (geo_metres (a.lat, a.lon, $4, $5)), (region_settings_of (a.region)).checkin_radius_m,"
-     " a.lat IS NOT NULL AND a.lon IS NOT NULL"
+     "SELECT a.region, a.status, s.status AS signup,"
+     " ($3::timestamptz BETWEEN a.starts_at - interval '1 hour' AND a.ends_at) AS open,"
+     " round (geo_metres (a.lat, a.lon, $4, $5)) AS metres,"
+     " (region_settings_of (a.region)).checkin_radius_m AS radius,"
+     " a.lat IS NOT NULL AND a.lon IS NOT NULL AS placed"
      " FROM activities a LEFT JOIN signups s ON s.activity_id = a.id AND s.volunteer_id = $2"
      " AND s.status <> 'cancelled' WHERE a.id = $1"},
     //  The request a volunteer checks in to: its region, whether they accepted it, whether
@@ -127,11 +144,11 @@ static const struct {
     //  known.
     {"record_request",
      "SELECT q.region, EXISTS (SELECT 1 FROM offers o WHERE o.request_id = q.id"
-     " AND o.volunteer_id = $2 AND o.status = 'accepted'),"
-     " ($3::timestamptz BETWEEN q.earliest_start - interval '1 hour' AND q.latest_end),"
-     " round (geo_metres (coalesce (q.lat, res.lat), coalesce (q.lon, res.lon), $4, $5)),"
-     " (region_settings_of (q.region)).checkin_radius_m,"
-     " coalesce (q.lat, res.lat) IS NOT NULL AND coalesce (q.lon, res.lon) IS NOT NULL"
+     " AND o.volunteer_id = $2 AND o.status = 'accepted') AS accepted,"
+     " ($3::timestamptz BETWEEN q.earliest_start - interval '1 hour' AND q.latest_end) AS open,"
+     " round (geo_metres (coalesce (q.lat, res.lat), coalesce (q.lon, res.lon), $4, $5))"
+     " AS metres, (region_settings_of (q.region)).checkin_radius_m AS radius,"
+     " coalesce (q.lat, res.lat) IS NOT NULL AND coalesce (q.lon, res.lon) IS NOT NULL AS placed"
      " FROM requests q LEFT JOIN residents res ON res.id = q.resident_id WHERE q.id = $1"},
     {"record_checkin", "INSERT INTO service_records AS r (volunteer_id, activity_id, request_id,"
                        " region, checkin_at) VALUES ($1, $2, $5, $3, $4)"
@@ -172,14 +189,20 @@ static const struct {
 #undef S_RECORD_COLUMNS
 
 //  stats.region: the figures of the subtree whose codes start with $1 over [$2, $3), shown
-//  for region $4 (columns named as msg_region_stats's fields).
+//  for region $4 (columns named as msg_region_stats's fields). An activity counts when it
+//  starts in the period and is not cancelled; a project when it was created in the period
+//  or has such an activity (in the subtree, either).
 #define S_IN_SUBTREE " region ~>=~ $1 AND region ~<~ ($1 || ':')"
     {"stats_region",
      "SELECT $4::text AS region, rfc3339 ($2) AS \"from\", rfc3339 ($3) AS \"to\","
-     " a.projects, a.activities, w.volunteers, w.person_times, w.hours, q.requests, q.fill_rate,"
+     " p.projects, a.activities, w.volunteers, w.person_times, w.hours, q.requests, q.fill_rate,"
      " q.median_minutes_to_staff, q.ratings, q.mean_rating FROM"
-     " (SELECT count (DISTINCT project_id) AS projects, count (*) AS activities FROM activities"
-     " WHERE" S_IN_SUBTREE " AND starts_at >= $2 AND starts_at < $3 AND status <> 'cancelled') a,"
+     " (SELECT count (*) AS activities FROM activities WHERE" S_IN_SUBTREE
+     " AND starts_at >= $2 AND starts_at < $3 AND status <> 'cancelled') a,"
+     " (SELECT count (*) AS projects FROM (SELECT id FROM projects WHERE" S_IN_SUBTREE
+     " AND created_at >= $2 AND created_at < $3 UNION SELECT project_id FROM activities"
+     " WHERE" S_IN_SUBTREE " AND starts_at >= $2 AND starts_at < $3 AND status <> 'cancelled'"
+     " AND project_id IS NOT NULL) x) p,"
      " (SELECT count (DISTINCT volunteer_id) AS volunteers, count (*) AS person_times,"
      " coalesce (sum (hours), 0)::float8 AS hours FROM service_records"
      " WHERE" S_IN_SUBTREE " AND checkin_at >= $2 AND checkin_at < $3"
@@ -204,6 +227,5 @@ static const struct {
 void
 match_store_prepare (st_db_t *db)
 {
-    for (size_t i = 0; i < sizeof s_statements / sizeof s_statements[0]; i++)
-        st_db_statement (db, s_statements[i].name, s_statements[i].sql);
+    st_db_statements (db, s_statements, sizeof s_statements / sizeof s_statements[0]);
 }

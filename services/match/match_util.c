@@ -1,97 +1,37 @@
 /*  match_util.c — what match's parts share  */
 #include "match_util.h"
+#include "st_checks.h"
+#include "st_rows.h"
 
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-//  Reads the id the actor stands for; the field names where it should have been.
+//  Admits an actor in `role` acting as itself, or the system acting for one: the id it stands
+//  for (`text`, from actor field `field`) into *id.
 static int
-s_require_actor_id (st_call_t *call, const char *field, const char *text, int64_t *id)
+s_require_self (st_call_t *call, const msg_actor_t *actor, const char *role, const char *field,
+                const char *text, int64_t *id)
 {
-    char *end;
-    long long v = text ? strtoll (text, &end, 10) : 0;
-    if (!text || end == text || *end || v <= 0 || *text < '0' || *text > '9')
+    if (strcmp (actor->role, role) != 0 && strcmp (actor->role, "system") != 0)
+        return st_call_fail (call, ST_PERMISSION_DENIED, "actor.role",
+                             "role \"%s\" may not do this: a %s may", actor->role, role);
+    if (!st_parse_id (text, id))
         return st_call_fail (call, ST_INVALID_ARGUMENT, field,
                              "\"%s\" must name whom the account stands for", field);
-    *id = v;
     return 0;
 }
 
 int
 match_require_volunteer (st_call_t *call, const msg_actor_t *actor, int64_t *id)
 {
-    if (strcmp (actor->role, "volunteer") != 0 && strcmp (actor->role, "system") != 0)
-        return st_call_fail (call, ST_PERMISSION_DENIED, "actor.role",
-                             "role \"%s\" may not do this: a volunteer may", actor->role);
-    return s_require_actor_id (call, "actor.volunteer_id", actor->volunteer_id, id);
+    return s_require_self (call, actor, "volunteer", "actor.volunteer_id", actor->volunteer_id, id);
 }
 
 int
 match_require_resident (st_call_t *call, const msg_actor_t *actor, int64_t *id)
 {
-    if (strcmp (actor->role, "resident") != 0 && strcmp (actor->role, "system") != 0)
-        return st_call_fail (call, ST_PERMISSION_DENIED, "actor.role",
-                             "role \"%s\" may not do this: a resident may", actor->role);
-    return s_require_actor_id (call, "actor.resident_id", actor->resident_id, id);
-}
-
-bool
-match_all_digits (const char *text)
-{
-    for (const char *p = text; *p; p++)
-        if (*p < '0' || *p > '9')
-            return false;
-    return true;
-}
-
-bool
-match_parse_id (const char *text, int64_t *id)
-{
-    if (!text || !*text || strlen (text) > 18 || !match_all_digits (text))
-        return false;
-    *id = strtoll (text, NULL, 10);
-    return *id > 0;
-}
-
-char *
-match_optional (PGresult *res, int row, int col)
-{
-    return PQgetisnull (res, row, col) ? NULL : st_strdup (PQgetvalue (res, row, col));
-}
-
-char *
-match_text (PGresult *res, int row, int col)
-{
-    return st_strdup (PQgetvalue (res, row, col));
-}
-
-int64_t
-match_int (PGresult *res, int row, int col)
-{
-    return atoll (PQgetvalue (res, row, col));
-}
-
-bool
-match_bool (PGresult *res, int row, int col)
-{
-    return PQgetvalue (res, row, col)[0] == 't';
-}
-
-void
-match_json_strings (const char *text, st_strs_t *out)
-{
-    json_t *array = json_loads (text, 0, NULL);
-    size_t count = json_is_array (array) ? json_array_size (array) : 0;
-    out->items = st_calloc (count + 1, sizeof (char *));
-    out->count = 0;
-    for (size_t i = 0; i < count; i++) {
-        const char *item = json_string_value (json_array_get (array, i));
-        if (item)
-            out->items[out->count++] = st_strdup (item);
-    }
-    json_decref (array);
+    return s_require_self (call, actor, "resident", "actor.resident_id", actor->resident_id, id);
 }
 
 int
@@ -155,4 +95,37 @@ match_require_free (st_call_t *call, int64_t volunteer, const char *statement, i
                            PQgetvalue (res, 0, 0));
     PQclear (res);
     return rc;
+}
+
+//  The request.* event of a request as a reply shows it; `out` borrows from `request`.
+msg_request_event_t
+match_request_event (const msg_service_request_t *request)
+{
+    return (msg_request_event_t){.id = request->id,
+                                 .title = request->title,
+                                 .region = request->region,
+                                 .resident_id = request->resident_id,
+                                 .earliest_start = request->earliest_start,
+                                 .latest_end = request->latest_end,
+                                 .urgency = request->urgency,
+                                 .headcount = request->headcount,
+                                 .has_headcount = true,
+                                 .accepted = request->accepted,
+                                 .has_accepted = true,
+                                 .status = request->status,
+                                 .reason = request->reason,
+                                 .category = request->category};
+}
+
+//  The volunteer ids of a result's first column as a list borrowing from it (the caller frees
+//  the list's array only).
+st_strs_t
+match_ids_of (PGresult *res)
+{
+    st_strs_t ids = {0};
+    ids.count = (size_t) PQntuples (res);
+    ids.items = st_calloc (ids.count + 1, sizeof (char *));
+    for (size_t i = 0; i < ids.count; i++)
+        ids.items[i] = PQgetvalue (res, (int) i, 0);
+    return ids;
 }

@@ -26,21 +26,14 @@ int match_require_home (st_call_t *call, int64_t id, const char *field, const ch
 int match_require_free (st_call_t *call, int64_t volunteer, const char *statement, int64_t subject,
                         const char *field);
 
-//  True when `text` is all digits (the empty text included); a positive decimal id into *id
-//  (false when the text is no such id).
-bool match_all_digits (const char *text);
-bool match_parse_id (const char *text, int64_t *id);
-
-//  A column as a string the caller owns (NULL when NULL), as text, as a number, as a boolean.
-char *match_optional (PGresult *res, int row, int col);
-char *match_text (PGresult *res, int row, int col);
-int64_t match_int (PGresult *res, int row, int col);
-bool match_bool (PGresult *res, int row, int col);
-
-//  Reads a JSON array of strings (to_json of a text[]) into a list the caller owns.
-void match_json_strings (const char *text, st_strs_t *out);
-
 //  Runs a statement with one id parameter inside the call; *res is the caller's.
 int match_exec_id (st_call_t *call, const char *statement, int64_t id, PGresult **res);
+
+//  The request.* event of a request as a reply shows it; the event borrows from `request`.
+msg_request_event_t match_request_event (const msg_service_request_t *request);
+
+//  The ids of a result's first column as a list borrowing from it (the caller frees the
+//  list's array only).
+st_strs_t match_ids_of (PGresult *res);
 
 #endif

@@ -12,8 +12,7 @@ static int
 s_init (st_service_t *service, st_error_t *err)
 {
     registry_store_prepare (st_service_db (service));
-    st_crypto_t *crypto =
-        st_crypto_load (st_service_option (service, "keys"), err->message, sizeof err->message);
+    st_crypto_t *crypto = st_crypto_load (st_service_option (service, "keys"), err);
     if (!crypto)
         return -1;
     st_service_set_state (service, crypto);
@@ -30,13 +29,17 @@ s_fini (st_service_t *service)
 int
 main (int argc, char **argv)
 {
+    const st_part_t parts[] = {
+        {registry_routes, &registry_route_count},
+        {registry_import_routes, &registry_import_route_count},
+    };
     st_service_def_t def = {
         .name = "registry",
         .summary = "Station registry service: volunteers, residents, teams, regions, accounts",
         .migrations = registry_migrations,
         .migration_count = registry_migrations_count,
-        .routes = registry_routes,
-        .route_count = registry_route_count,
+        .parts = parts,
+        .part_count = sizeof parts / sizeof parts[0],
         .init = s_init,
         .fini = s_fini,
     };

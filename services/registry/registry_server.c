@@ -5,7 +5,6 @@
 #include "registry_store.h"
 #include "st_checks.h"
 #include "st_crypto.h"
-#include "st_csv.h"
 #include "st_pii.h"
 #include "st_rows.h"
 
@@ -35,15 +34,6 @@ static const char *const s_care_tags[] = {"empty_nest_elderly",  "left_behind_ch
 static const char *const s_statuses[] = {"active", "suspended", "left", NULL};
 static const char *const s_official_roles[] = {"region_admin", "station_admin", "team_leader",
                                                NULL};
-
-static bool
-s_in_list (const char *value, const char *const *list)
-{
-    for (; value && *list; list++)
-        if (strcmp (value, *list) == 0)
-            return true;
-    return false;
-}
 
 //  ---------------------------------------------------------------------------------------
 //  Actors and scope (st_scope.h, st_checks.h). Checks fail the call themselves and return -1.
@@ -81,7 +71,7 @@ s_require_list (st_call_t *call, const char *field, const st_strs_t *list,
                 const char *const *allowed)
 {
     for (size_t i = 0; i < list->count; i++)
-        if (!s_in_list (list->items[i], allowed))
+        if (!st_one_of (list->items[i], allowed))
             return st_call_fail (call, ST_INVALID_ARGUMENT, field,
                                  "\"%s[%zu]\" is not one of the known values: \"%s\"", field, i,
                                  list->items[i]);
@@ -228,9 +218,9 @@ s_volunteer_from_row (st_call_t *call, PGresult *res, int row, msg_volunteer_t *
                        "emergency_contact_phone", false);
 }
 
-//  Writes a volunteer's supply-relevant state as an event (never the ID number or phone).
-static void
-s_emit_volunteer (st_call_t *call, const char *topic, const msg_volunteer_t *v)
+//  Writes a volunteer's supply-relevant state as an event (registry_server.h).
+void
+registry_emit_volunteer (st_call_t *call, const char *topic, const msg_volunteer_t *v)
 {
     msg_volunteer_registered_t event = {.id = v->id,
                                         .name = v->name,
@@ -258,22 +248,15 @@ s_emit_volunteer (st_call_t *call, const char *topic, const msg_volunteer_t *v)
     st_call_emit (call, topic, &msg_volunteer_registered_desc, &event);
 }
 
+//  A list field of a message as a text[] parameter, NULL when absent (st_db.h's *_or_null
+//  forms for a list).
 static void
 s_text_array_param (st_params_t *params, const st_strs_t *list, bool given)
 {
     if (given)
         st_params_text_array (params, list->items, list->count);
     else
-        st_params_text (params, NULL);
-}
-
-static void
-s_double_param (st_params_t *params, double value, bool given)
-{
-    if (given)
-        st_params_double (params, value);
-    else
-        st_params_text (params, NULL);
+        st_params_null (params);
 }
 
 //  Checks the profile fields a registration or an update may carry.
@@ -296,7 +279,7 @@ s_create_person_account (st_call_t *call, const char *role, const char *phone, c
     const msg_actor_t *actor = st_call_actor (call);
     st_params_t params = {0};
     st_params_bin (&params, login_hash, sizeof login_hash);
-    st_params_text (&params, NULL);
+    st_params_null (&params);
     st_params_text (&params, hash);
     st_params_text (&params, role);
     st_params_text (&params, region);
@@ -315,12 +298,11 @@ s_create_person_account (st_call_t *call, const char *role, const char *phone, c
 //  volunteer.register — real-name registration (实名注册): by the person (no actor, through
 //  the gateway) or by an official in scope
 
-//  Validates a registration and inserts it with `statement`: volunteer_insert (a person
-//  registered already is a conflict) or volunteer_insert_new (skipped). Returns 1 when it
-//  created the volunteer (reply filled), 0 when skipped, -1 when the call failed.
-static int
-s_insert_volunteer (st_call_t *call, const msg_volunteer_register_t *request, const char *statement,
-                    msg_volunteer_t *reply)
+//  Validates and inserts one registration, for volunteer.register and volunteer.import
+//  (registry_server.h).
+int
+registry_insert_volunteer (st_call_t *call, const msg_volunteer_register_t *request,
+                           const char *statement, msg_volunteer_t *reply)
 {
     char id_number[40];
     snprintf (id_number, sizeof id_number, "%s", request->id_number);
@@ -354,18 +336,15 @@ s_insert_volunteer (st_call_t *call, const msg_volunteer_register_t *request, co
         st_params_text (&params, birth_date);
         s_text_array_param (&params, &request->categories, request->has_categories);
         s_text_array_param (&params, &request->availability, request->has_availability);
-        s_double_param (&params, request->lat, request->has_lat);
-        s_double_param (&params, request->lon, request->has_lon);
-        if (request->has_party_member)
-            st_params_bool (&params, request->party_member);
-        else
-            st_params_text (&params, NULL);
+        st_params_double_or_null (&params, request->has_lat, request->lat);
+        st_params_double_or_null (&params, request->has_lon, request->lon);
+        st_params_bool_or_null (&params, request->has_party_member, request->party_member);
         st_params_text (&params, request->emergency_contact_name);
         if (request->emergency_contact_phone)
             rc = s_seal (call, &params, "emergency_contact_phone", request->emergency_contact_phone,
                          &sealed_contact, false);
         else
-            st_params_text (&params, NULL);
+            st_params_null (&params);
         st_params_text (&params, request->insurance_until);
         if (rc == 0 && st_call_exec (call, statement, &params, &res)
             && st_call_code (call) == ST_CONFLICT)
@@ -390,13 +369,13 @@ static void
 s_volunteer_register (st_call_t *call, const msg_volunteer_register_t *request,
                       msg_volunteer_t *reply)
 {
-    if (s_insert_volunteer (call, request, "volunteer_insert", reply) != 1)
+    if (registry_insert_volunteer (call, request, "volunteer_insert", reply) != 1)
         return;
     if (request->password
         && s_create_person_account (call, "volunteer", request->phone, request->password,
                                     reply->region, reply->id, NULL))
         return;
-    s_emit_volunteer (call, "volunteer.registered", reply);
+    registry_emit_volunteer (call, "volunteer.registered", reply);
 }
 
 //  ---------------------------------------------------------------------------------------
@@ -455,24 +434,21 @@ s_volunteer_update (st_call_t *call, const msg_volunteer_update_t *request, msg_
     if (request->phone)
         rc = s_seal (call, &params, "phone", request->phone, &sealed_phone, true);
     else {
-        st_params_text (&params, NULL);
-        st_params_text (&params, NULL);
+        st_params_null (&params);
+        st_params_null (&params);
     }
     s_text_array_param (&params, &request->skills, request->has_skills);
     s_text_array_param (&params, &request->categories, request->has_categories);
     s_text_array_param (&params, &request->availability, request->has_availability);
-    s_double_param (&params, request->lat, request->has_lat);
-    s_double_param (&params, request->lon, request->has_lon);
-    if (request->has_party_member)
-        st_params_bool (&params, request->party_member);
-    else
-        st_params_text (&params, NULL);
+    st_params_double_or_null (&params, request->has_lat, request->lat);
+    st_params_double_or_null (&params, request->has_lon, request->lon);
+    st_params_bool_or_null (&params, request->has_party_member, request->party_member);
     st_params_text (&params, request->emergency_contact_name);
     if (rc == 0 && request->emergency_contact_phone)
         rc = s_seal (call, &params, "emergency_contact_phone", request->emergency_contact_phone,
                      &sealed_contact, false);
     else
-        st_params_text (&params, NULL);
+        st_params_null (&params);
     st_params_text (&params, request->insurance_until);
     PGresult *res = NULL;
     if (rc == 0)
@@ -497,7 +473,7 @@ s_volunteer_update (st_call_t *call, const msg_volunteer_update_t *request, msg_
             return;
         }
     }
-    s_emit_volunteer (call, "volunteer.updated", reply);
+    registry_emit_volunteer (call, "volunteer.updated", reply);
 }
 
 //  ---------------------------------------------------------------------------------------
@@ -516,11 +492,8 @@ s_volunteer_list (st_call_t *call, const msg_volunteer_list_t *request, msg_volu
         return;
     if (!st_actor_is_system (actor) && s_require_official_in_scope (call, region ? region : ""))
         return;
-    if (request->status && !s_in_list (request->status, s_statuses)) {
-        st_call_fail (call, ST_INVALID_ARGUMENT, "status",
-                      "\"status\" must be active, suspended or left");
+    if (request->status && st_require_one_of (call, "status", request->status, s_statuses))
         return;
-    }
     //  The cursor is the last row's region and id: "431022100201.4711".
     int64_t after = 0;
     char after_region[ST_REGION_SIZE] = "";
@@ -622,7 +595,7 @@ s_volunteer_reveal (st_call_t *call, const msg_volunteer_reveal_t *request,
     st_params_text (&params, request->reason);
     //  No audit record, no reveal.
     if (st_call_exec (call, "pii_reveal_log", &params, NULL) == 0) {
-        reply->id = st_strdup (request->id);
+        st_row_to_msg (res, 0, &msg_volunteer_pii_desc, reply); //  the id; the rest is sealed
         reply->id_number = s_open (call, res, 0, V_ID_NUMBER, "id_number");
         reply->phone = s_open (call, res, 0, V_PHONE, "phone");
         if (!reply->id_number || !reply->phone)
@@ -639,11 +612,8 @@ static void
 s_volunteer_set_status (st_call_t *call, const msg_volunteer_set_status_t *request,
                         msg_volunteer_t *reply)
 {
-    if (!s_in_list (request->status, s_statuses)) {
-        st_call_fail (call, ST_INVALID_ARGUMENT, "status",
-                      "\"status\" must be active, suspended or left");
+    if (st_require_one_of (call, "status", request->status, s_statuses))
         return;
-    }
     msg_volunteer_t current = {0};
     int rc = s_load_volunteer (call, "volunteer_lock", request->id, &current);
     bool official = rc == 0 && s_require_official_in_scope (call, current.region) == 0;
@@ -664,7 +634,7 @@ s_volunteer_set_status (st_call_t *call, const msg_volunteer_set_status_t *reque
     st_params_text (&params, st_call_actor (call)->account);
     if (st_call_exec (call, "volunteer_status_log", &params, NULL))
         return;
-    s_emit_volunteer (call, "volunteer.status_changed", reply);
+    registry_emit_volunteer (call, "volunteer.status_changed", reply);
 }
 
 //  ---------------------------------------------------------------------------------------
@@ -756,11 +726,8 @@ s_region_get (st_call_t *call, const msg_region_get_t *request, msg_region_t *re
 static void
 s_account_create (st_call_t *call, const msg_account_create_t *request, msg_account_t *reply)
 {
-    if (!s_in_list (request->role, s_official_roles)) {
-        st_call_fail (call, ST_INVALID_ARGUMENT, "role",
-                      "\"role\" must be region_admin, station_admin or team_leader");
+    if (st_require_one_of (call, "role", request->role, s_official_roles))
         return;
-    }
     for (const char *p = request->login; *p; p++)
         if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || strchr ("._-@", *p))) {
             st_call_fail (call, ST_INVALID_ARGUMENT, "login",
@@ -804,8 +771,8 @@ s_account_create (st_call_t *call, const msg_account_create_t *request, msg_acco
     st_params_text (&params, hash);
     st_params_text (&params, request->role);
     st_params_text (&params, request->region);
-    st_params_text (&params, NULL);
-    st_params_text (&params, NULL);
+    st_params_null (&params);
+    st_params_null (&params);
     st_params_text (&params, actor->account);
     if (st_call_exec (call, "account_insert", &params, &res)) {
         if (st_call_code (call) == ST_CONFLICT)
@@ -853,6 +820,7 @@ s_session_login (st_call_t *call, const msg_session_login_t *request, msg_accoun
     }
     PQclear (res);
     st_params_bin (&params, login_hash, sizeof login_hash);
+    st_params_text (&params, st_call_id (call));
     if (st_call_exec (call, "login_failures_add", &params, NULL))
         return;
     st_call_fail (call, ST_UNAUTHENTICATED, NULL, "login or password is wrong");
@@ -887,8 +855,8 @@ s_resident_register (st_call_t *call, const msg_resident_register_t *request, ms
     if (rc == 0) {
         st_params_text (&params, request->region);
         st_params_text (&params, request->address);
-        s_double_param (&params, request->lat, request->has_lat);
-        s_double_param (&params, request->lon, request->has_lon);
+        st_params_double_or_null (&params, request->has_lat, request->lat);
+        st_params_double_or_null (&params, request->has_lon, request->lon);
         s_text_array_param (&params, &request->care_tags, request->has_care_tags);
         rc = st_call_exec (call, "resident_insert", &params, &res);
     }
@@ -935,225 +903,6 @@ s_resident_get (st_call_t *call, const msg_resident_get_t *request, msg_resident
     }
     s_resident_from_row (call, res, reply);
     PQclear (res);
-}
-
-//  ---------------------------------------------------------------------------------------
-//  volunteer.import — bulk registration (登记造册) from a spreadsheet's CSV
-
-//  The columns an import reads: the field, and the names officials give it.
-enum {
-    C_NAME,
-    C_ID_NUMBER,
-    C_PHONE,
-    C_REGION,
-    C_SKILLS,
-    C_CATEGORIES,
-    C_PARTY_MEMBER,
-    C_INSURANCE_UNTIL,
-    C_CONTACT_NAME,
-    C_CONTACT_PHONE,
-    C_COUNT
-};
-static const struct {
-    const char *field;
-    const char *aliases[3];
-    bool required;
-} s_columns[C_COUNT] = {
-    {"name", {"姓名", NULL}, true},
-    {"id_number", {"身份证号", "身份证号码", NULL}, true},
-    {"phone", {"手机号", "手机号码", "联系电话"}, true},
-    {"region", {"区划代码", "所属区划代码", NULL}, true},
-    {"skills", {"技能", "特长", NULL}, false},
-    {"categories", {"服务类别", "意向服务类别", NULL}, false},
-    {"party_member", {"党员", "是否党员", NULL}, false},
-    {"insurance_until", {"保险有效期", "保险有效期至", NULL}, false},
-    {"emergency_contact_name", {"紧急联系人", NULL}, false},
-    {"emergency_contact_phone", {"紧急联系电话", "紧急联系人电话", NULL}, false},
-};
-
-//  Splits a list cell ("急救;手语", "急救、手语", "急救|手语") into owned items.
-static void
-s_split (const char *cell, st_strs_t *out, bool *has)
-{
-    size_t len = strlen (cell);
-    out->items = st_calloc (len / 2 + 1, sizeof (char *));
-    out->count = 0;
-    const char *p = cell;
-    while (*p) {
-        const char *end = p;
-        size_t sep = 0;
-        while (*end) {
-            if (*end == ';' || *end == '|' || *end == ',')
-                sep = 1;
-            else if (strncmp (end, "、", 3) == 0 || strncmp (end, "；", 3) == 0)
-                sep = 3;
-            if (sep)
-                break;
-            end++;
-        }
-        while (p < end && *p == ' ')
-            p++;
-        const char *stop = end;
-        while (stop > p && stop[-1] == ' ')
-            stop--;
-        if (stop > p)
-            out->items[out->count++] = st_strndup (p, (size_t) (stop - p));
-        p = *end ? end + sep : end;
-        sep = 0;
-    }
-    *has = true;
-}
-
-static void
-s_free_list (st_strs_t *list)
-{
-    for (size_t i = 0; i < list->count; i++)
-        free (list->items[i]);
-    free (list->items);
-}
-
-static void
-s_import_error (msg_import_result_t *reply, size_t *capacity, int line, const char *field,
-                st_status_t code, const char *message)
-{
-    if (reply->errors.count == *capacity) {
-        *capacity = *capacity ? 2 * *capacity : 16;
-        msg_import_error_t *grown =
-            realloc (reply->errors.items, *capacity * sizeof (msg_import_error_t));
-        if (!grown)
-            abort ();
-        reply->errors.items = grown;
-    }
-    msg_import_error_t *e = &reply->errors.items[reply->errors.count++];
-    memset (e, 0, sizeof *e);
-    e->line = line;
-    e->has_line = true;
-    e->field = field && *field ? st_strdup (field) : NULL;
-    e->code = st_strdup (st_status_name (code));
-    char text[300];
-    snprintf (text, sizeof text, "%s", message);
-    //  Never cut a character in two.
-    size_t n = strlen (text);
-    while (n > 0 && ((unsigned char) text[n - 1] & 0xc0) == 0x80 && n == sizeof text - 1)
-        text[--n] = 0;
-    e->message = st_strdup (text);
-}
-
-//  Maps the header row to column indexes; fails the call when a required column is missing.
-static int
-s_import_header (st_call_t *call, st_csv_t *csv, int fields, int columns[C_COUNT])
-{
-    for (int c = 0; c < C_COUNT; c++) {
-        columns[c] = -1;
-        for (int i = 0; i < fields && columns[c] < 0; i++) {
-            const char *title = st_csv_field (csv, i);
-            if (strcmp (title, s_columns[c].field) == 0)
-                columns[c] = i;
-            for (int a = 0; a < 3 && s_columns[c].aliases[a]; a++)
-                if (strcmp (title, s_columns[c].aliases[a]) == 0)
-                    columns[c] = i;
-        }
-        if (s_columns[c].required && columns[c] < 0)
-            return st_call_fail (call, ST_INVALID_ARGUMENT, "csv",
-                                 "the header row has no column \"%s\" (or \"%s\")",
-                                 s_columns[c].field, s_columns[c].aliases[0]);
-    }
-    return 0;
-}
-
-static void
-s_volunteer_import (st_call_t *call, const msg_volunteer_import_t *request,
-                    msg_import_result_t *reply)
-{
-    const msg_actor_t *actor = st_call_actor (call);
-    if (s_require_actor (call))
-        return;
-    if (!st_actor_is_system (actor) && !st_actor_is_official (actor)) {
-        st_call_fail (call, ST_PERMISSION_DENIED, NULL, "only officials import volunteers");
-        return;
-    }
-    const char *data = (const char *) request->csv.data;
-    if (!st_utf8_check (data, request->csv.size, NULL)) {
-        st_call_fail (call, ST_INVALID_ARGUMENT, "csv",
-                      "the file is not UTF-8 text: save it as \"CSV UTF-8\" (a GBK file cannot "
-                      "be read)");
-        return;
-    }
-    st_csv_t *csv = st_csv_new (data, request->csv.size);
-    int columns[C_COUNT];
-    int fields = st_csv_next (csv);
-    if (fields <= 0) {
-        st_call_fail (call, ST_INVALID_ARGUMENT, "csv", "the file has no header row");
-        st_csv_destroy (&csv);
-        return;
-    }
-    if (s_import_header (call, csv, fields, columns)) {
-        st_csv_destroy (&csv);
-        return;
-    }
-    reply->has_created = reply->has_skipped = reply->has_errors = true;
-    size_t capacity = 0;
-    while ((fields = st_csv_next (csv)) != 0) {
-        int line = st_csv_line (csv);
-        if (fields < 0) {
-            s_import_error (reply, &capacity, line, NULL, ST_INVALID_ARGUMENT, st_csv_error (csv));
-            continue;
-        }
-#define S_CELL(c)                                                                                  \
-    (columns[c] >= 0 && *st_csv_field (csv, columns[c]) ? st_csv_field (csv, columns[c]) : NULL)
-        msg_volunteer_register_t row = {.name = (char *) S_CELL (C_NAME),
-                                        .id_number = (char *) S_CELL (C_ID_NUMBER),
-                                        .phone = (char *) S_CELL (C_PHONE),
-                                        .region = (char *) S_CELL (C_REGION),
-                                        .insurance_until = (char *) S_CELL (C_INSURANCE_UNTIL),
-                                        .emergency_contact_name = (char *) S_CELL (C_CONTACT_NAME),
-                                        .emergency_contact_phone =
-                                            (char *) S_CELL (C_CONTACT_PHONE)};
-        s_split (S_CELL (C_SKILLS) ? S_CELL (C_SKILLS) : "", &row.skills, &row.has_skills);
-        s_split (S_CELL (C_CATEGORIES) ? S_CELL (C_CATEGORIES) : "", &row.categories,
-                 &row.has_categories);
-        const char *party = S_CELL (C_PARTY_MEMBER);
-#undef S_CELL
-        st_error_t err = {0};
-        bool bad_party = false;
-        if (party) {
-            row.has_party_member = true;
-            if (strcmp (party, "是") == 0 || strcmp (party, "true") == 0
-                || strcmp (party, "1") == 0)
-                row.party_member = true;
-            else if (!(strcmp (party, "否") == 0 || strcmp (party, "false") == 0
-                       || strcmp (party, "0") == 0))
-                bad_party = true;
-        }
-        msg_volunteer_t volunteer = {0};
-        int rc = -1;
-        if (bad_party)
-            st_error_set (&err, ST_INVALID_ARGUMENT, "party_member",
-                          "\"party_member\" must be 是 or 否 (true or false)");
-        else if (st_validate (&msg_volunteer_register_desc, &row, &err) == 0) {
-            rc = s_insert_volunteer (call, &row, "volunteer_insert_new", &volunteer);
-            if (rc < 0 && !st_call_recover (call, &err)) {
-                //  The database refused: the whole import is rolled back.
-                s_free_list (&row.skills);
-                s_free_list (&row.categories);
-                st_csv_destroy (&csv);
-                return;
-            }
-        }
-        if (rc == 1) {
-            reply->created++;
-            s_emit_volunteer (call, "volunteer.registered", &volunteer);
-        } else if (rc == 0)
-            reply->skipped++;
-        else
-            s_import_error (reply, &capacity, line, err.field, err.code, err.message);
-        st_msg_clear (&msg_volunteer_desc, &volunteer);
-        s_free_list (&row.skills);
-        s_free_list (&row.categories);
-        if (st_call_failed (call))
-            break;
-    }
-    st_csv_destroy (&csv);
 }
 
 //  ---------------------------------------------------------------------------------------
@@ -1234,11 +983,8 @@ s_require_region_exists (st_call_t *call, const char *field, const char *code)
 static void
 s_site_create (st_call_t *call, const msg_site_create_t *request, msg_site_t *reply)
 {
-    if (!s_in_list (request->kind, s_site_kinds)) {
-        st_call_fail (call, ST_INVALID_ARGUMENT, "kind",
-                      "\"kind\" must be centre, institute, station or point");
+    if (st_require_one_of (call, "kind", request->kind, s_site_kinds))
         return;
-    }
     if (st_require_code (call, "region", request->region)
         || s_require_official_in_scope (call, request->region))
         return;
@@ -1254,8 +1000,8 @@ s_site_create (st_call_t *call, const msg_site_create_t *request, msg_site_t *re
     st_params_text (&params, request->kind);
     st_params_text (&params, request->region);
     st_params_text (&params, request->address);
-    s_double_param (&params, request->lat, request->has_lat);
-    s_double_param (&params, request->lon, request->has_lon);
+    st_params_double_or_null (&params, request->has_lat, request->lat);
+    st_params_double_or_null (&params, request->has_lon, request->lon);
     st_params_text (&params, request->opening_hours);
     PGresult *res;
     if (st_call_exec (call, "site_insert", &params, &res))
@@ -1318,11 +1064,8 @@ s_load_team (st_call_t *call, const char *statement, const char *id_text, msg_te
 static void
 s_team_create (st_call_t *call, const msg_team_create_t *request, msg_team_t *reply)
 {
-    if (!s_in_list (request->level, s_team_levels)) {
-        st_call_fail (call, ST_INVALID_ARGUMENT, "level",
-                      "\"level\" must be demonstration, brigade, detachment, squad or unit");
+    if (st_require_one_of (call, "level", request->level, s_team_levels))
         return;
-    }
     char *category[] = {request->category};
     st_strs_t categories = {category, 1};
     if (st_require_code (call, "region", request->region)
@@ -1402,11 +1145,8 @@ s_team_change_member (st_call_t *call, const msg_team_member_t *request, msg_tea
                       bool add)
 {
     const char *role = request->role ? request->role : "member";
-    if (add && !s_in_list (role, s_member_roles)) {
-        st_call_fail (call, ST_INVALID_ARGUMENT, "role",
-                      "\"role\" must be member, leader or info_officer");
+    if (add && st_require_one_of (call, "role", role, s_member_roles))
         return;
-    }
     msg_team_t team = {0};
     int rc = s_require_actor (call);
     if (rc == 0)
@@ -1576,135 +1316,5 @@ s_volunteer_transfer (st_call_t *call, const msg_transfer_t *request, msg_volunt
                                          .team_ids = request->team_ids,
                                          .has_team_ids = true};
     st_call_emit (call, "volunteer.transferred", &msg_volunteer_transferred_desc, &event);
-    s_emit_volunteer (call, "volunteer.updated", reply);
-}
-
-//  ---------------------------------------------------------------------------------------
-//  region.import — a list of regions from CSV, parents placed before their children
-
-typedef struct {
-    int line;
-    char code[ST_REGION_SIZE];
-    char *name;
-} s_region_row_t;
-
-static int
-s_region_row_order (const void *a, const void *b)
-{
-    const s_region_row_t *x = a, *y = b;
-    //  Shallower levels first, so a parent exists before its children arrive.
-    //  Non-codes (level -1) go last, to be reported after the rest.
-    int lx = st_region_level (x->code), ly = st_region_level (y->code);
-    lx = lx < 0 ? 9 : lx;
-    ly = ly < 0 ? 9 : ly;
-    return lx != ly ? lx - ly : x->line - y->line;
-}
-
-static void
-s_region_import (st_call_t *call, const msg_region_import_t *request, msg_import_result_t *reply)
-{
-    const msg_actor_t *actor = st_call_actor (call);
-    if (s_require_actor (call))
-        return;
-    if (!st_actor_is_system (actor) && strcmp (actor->role, "region_admin") != 0) {
-        st_call_fail (call, ST_PERMISSION_DENIED, NULL, "only a region admin imports regions");
-        return;
-    }
-    const char *data = (const char *) request->csv.data;
-    if (!st_utf8_check (data, request->csv.size, NULL)) {
-        st_call_fail (call, ST_INVALID_ARGUMENT, "csv",
-                      "the file is not UTF-8 text: save it as \"CSV UTF-8\" (a GBK file cannot "
-                      "be read)");
-        return;
-    }
-    st_csv_t *csv = st_csv_new (data, request->csv.size);
-    int fields = st_csv_next (csv), code_col = -1, name_col = -1;
-    for (int i = 0; i < fields; i++) {
-        const char *title = st_csv_field (csv, i);
-        if (strcmp (title, "code") == 0 || strcmp (title, "区划代码") == 0)
-            code_col = i;
-        if (strcmp (title, "name") == 0 || strcmp (title, "名称") == 0)
-            name_col = i;
-    }
-    if (code_col < 0 || name_col < 0) {
-        st_csv_destroy (&csv);
-        st_call_fail (call, ST_INVALID_ARGUMENT, "csv",
-                      "the header row needs columns \"code\" and \"name\" (or 区划代码, 名称)");
-        return;
-    }
-    reply->has_created = reply->has_skipped = reply->has_errors = true;
-    size_t capacity = 0, count = 0, allocated = 64;
-    s_region_row_t *rows = st_calloc (allocated, sizeof *rows);
-    while ((fields = st_csv_next (csv)) != 0) {
-        if (fields < 0) {
-            s_import_error (reply, &capacity, st_csv_line (csv), NULL, ST_INVALID_ARGUMENT,
-                            st_csv_error (csv));
-            continue;
-        }
-        if (count == allocated) {
-            allocated *= 2;
-            s_region_row_t *grown = realloc (rows, allocated * sizeof *rows);
-            if (!grown)
-                abort ();
-            rows = grown;
-        }
-        s_region_row_t *row = &rows[count++];
-        row->line = st_csv_line (csv);
-        snprintf (row->code, sizeof row->code, "%s", st_csv_field (csv, code_col));
-        row->name = st_strdup (st_csv_field (csv, name_col));
-    }
-    st_csv_destroy (&csv);
-    qsort (rows, count, sizeof *rows, s_region_row_order);
-    for (size_t i = 0; i < count && !st_call_failed (call); i++) {
-        s_region_row_t *row = &rows[i];
-        st_error_t err = {0};
-        size_t chars = 0;
-        st_utf8_check (row->name, strlen (row->name), &chars);
-        int level = st_region_level (row->code);
-        char parent[ST_REGION_SIZE];
-        st_region_parent (row->code, parent);
-        if (level < 0)
-            st_error_set (&err, ST_INVALID_ARGUMENT, "code",
-                          "\"code\" must be a 12-digit statistical division code");
-        else if (chars < 1 || chars > 50)
-            st_error_set (&err, ST_INVALID_ARGUMENT, "name", "\"name\" must be 1 to 50 characters");
-        else if (!st_actor_in_scope (actor, level > 0 ? parent : row->code))
-            st_error_set (&err, ST_PERMISSION_DENIED, "code",
-                          "region \"%s\" is outside your region", row->code);
-        if (err.code != ST_OK) {
-            s_import_error (reply, &capacity, row->line, err.field, err.code, err.message);
-            continue;
-        }
-        bool has_parent = false;
-        if (level > 0) {
-            st_params_t params = {0};
-            st_params_text (&params, parent);
-            PGresult *res;
-            if (st_call_exec (call, "region_exists", &params, &res))
-                break;
-            has_parent = PQntuples (res) > 0;
-            PQclear (res);
-            if (!has_parent && level > 1) {
-                s_import_error (reply, &capacity, row->line, "code", ST_FAILED_PRECONDITION,
-                                "its parent region is neither in the file nor registered");
-                continue;
-            }
-        }
-        st_params_t params = {0};
-        st_params_text (&params, row->code);
-        st_params_text (&params, row->name);
-        st_params_text (&params, st_region_level_name (level));
-        st_params_text (&params, has_parent ? parent : NULL);
-        PGresult *res;
-        if (st_call_exec (call, "region_insert_new", &params, &res))
-            break;
-        if (PQntuples (res) == 1)
-            reply->created++;
-        else
-            reply->skipped++;
-        PQclear (res);
-    }
-    for (size_t i = 0; i < count; i++)
-        free (rows[i].name);
-    free (rows);
+    registry_emit_volunteer (call, "volunteer.updated", reply);
 }

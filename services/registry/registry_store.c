@@ -13,10 +13,7 @@
     " id, name, phone_enc, region, address, lat, lon, care_tags,"                                  \
     " to_char (created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS created_at "
 
-static const struct {
-    const char *name;
-    const char *sql;
-} s_statements[] = {
+static const st_statement_t s_statements[] = {
     {"volunteer_insert",
      "INSERT INTO volunteers (name, id_number_enc, id_number_hash, phone_enc, phone_hash, region,"
      " skills, gender, birth_date, categories, availability, lat, lon, party_member,"
@@ -80,16 +77,13 @@ static const struct {
     {"account_by_login", "SELECT id, login, role, region, volunteer_id, resident_id, password_hash"
                          " FROM accounts WHERE login_hash = $1"},
     {"account_login_hash_update", "UPDATE accounts SET login_hash = $2 WHERE volunteer_id = $1"},
-    {"login_failures_get", "SELECT failures FROM login_failures WHERE login_hash = $1"
-                           " AND window_start > now () - interval '15 minutes'"},
-    //  A failure in a window that has passed opens a new window.
+    {"login_failures_get", "SELECT count (*) FROM login_failures WHERE login_hash = $1"
+                           " AND failed_at > now () - interval '15 minutes'"},
+    //  Attempt $2 (the request id) of login $1 failed; attempts past the window go.
     {"login_failures_add",
-     "INSERT INTO login_failures (login_hash, failures, window_start) VALUES ($1, 1, now ())"
-     " ON CONFLICT (login_hash) DO UPDATE SET"
-     " failures = CASE WHEN login_failures.window_start > now () - interval '15 minutes'"
-     " THEN login_failures.failures + 1 ELSE 1 END,"
-     " window_start = CASE WHEN login_failures.window_start > now () - interval '15 minutes'"
-     " THEN login_failures.window_start ELSE now () END"},
+     "WITH gone AS (DELETE FROM login_failures WHERE login_hash = $1"
+     " AND failed_at <= now () - interval '15 minutes')"
+     " INSERT INTO login_failures (login_hash, request_id) VALUES ($1, $2) ON CONFLICT DO NOTHING"},
     {"login_failures_clear", "DELETE FROM login_failures WHERE login_hash = $1"},
 
     {"resident_insert",
@@ -150,6 +144,5 @@ static const struct {
 void
 registry_store_prepare (st_db_t *db)
 {
-    for (size_t i = 0; i < sizeof s_statements / sizeof s_statements[0]; i++)
-        st_db_statement (db, s_statements[i].name, s_statements[i].sql);
+    st_db_statements (db, s_statements, sizeof s_statements / sizeof s_statements[0]);
 }

@@ -14,13 +14,15 @@
     trees (the leaving arc is the last blocking arc met walking the cycle from its apex) rule
     out cycling.
 
-    Arcs are kept twice: as added (the definition), and permuted into the working arrays the
-    simplex runs on, so that every pricing block mixes arcs from all over the network.
+    Arcs are kept twice: as added (the definition, an mcf_graph_t like a DIMACS instance's), and
+    permuted into the working arrays the simplex runs on, so that every pricing block mixes arcs
+    from all over the network.
 
     The method is the textbook one (Ahuja, Magnanti and Orlin, ch. 11) that LEMON's
     network_simplex.h implements; the tree update differs (depths instead of subtree sizes and
     last successors, segment re-threading in one walk) and so does the arc order.
 */
+#include "mcf_graph.h"
 #include "mcf_mem.h"
 #include "mcf.h"
 
@@ -40,14 +42,7 @@
 #define S_TREE  0
 
 struct _mcf_t {
-    int32_t nodes;    //  real nodes; the artificial root is node `nodes`
-    int32_t arcs;     //  real arcs defined so far
-    int32_t arcs_max; //  slots allocated in the definition arrays
-    int32_t *from;    //  definition, in the order arcs were added
-    int32_t *to;
-    int64_t *cap;
-    int64_t *cost;
-    int64_t *supply; //  per real node
+    mcf_graph_t graph; //  the definition; the artificial root is node graph.nodes
 
     //  Last solve
     bool solved; //  a solve has run and its results are readable
@@ -90,18 +85,8 @@ struct _mcf_t {
 mcf_t *
 mcf_new (int32_t nodes, int32_t arcs_hint)
 {
-    assert (nodes >= 0 && nodes <= MCF_NODES_MAX);
-    assert (arcs_hint >= 0);
     mcf_t *self = (mcf_t *) mcf_alloc (1, sizeof (mcf_t));
-    self->nodes = nodes;
-    self->arcs_max = arcs_hint > 16 ? arcs_hint : 16;
-    if (self->arcs_max > MCF_ARCS_MAX)
-        self->arcs_max = MCF_ARCS_MAX;
-    self->from = (int32_t *) mcf_alloc ((size_t) self->arcs_max, sizeof (int32_t));
-    self->to = (int32_t *) mcf_alloc ((size_t) self->arcs_max, sizeof (int32_t));
-    self->cap = (int64_t *) mcf_alloc ((size_t) self->arcs_max, sizeof (int64_t));
-    self->cost = (int64_t *) mcf_alloc ((size_t) self->arcs_max, sizeof (int64_t));
-    self->supply = (int64_t *) mcf_alloc ((size_t) nodes, sizeof (int64_t));
+    mcf_graph_init (&self->graph, nodes, arcs_hint);
 
     size_t tree = (size_t) nodes + 1;
     self->pi = (int64_t *) mcf_alloc (tree, sizeof (int64_t));
@@ -125,11 +110,7 @@ mcf_destroy (mcf_t **self_p)
     if (!self_p || !*self_p)
         return;
     mcf_t *self = *self_p;
-    free (self->from);
-    free (self->to);
-    free (self->cap);
-    free (self->cost);
-    free (self->supply);
+    mcf_graph_release (&self->graph);
     free (self->pos);
     free (self->w_src);
     free (self->w_tgt);
@@ -157,33 +138,14 @@ int32_t
 mcf_add_arc (mcf_t *self, int32_t from, int32_t to, int64_t capacity, int64_t cost)
 {
     assert (self);
-    assert (from >= 0 && from < self->nodes);
-    assert (to >= 0 && to < self->nodes);
-    assert (capacity >= 0);
-    assert (self->arcs < MCF_ARCS_MAX);
-    if (self->arcs == self->arcs_max) {
-        int64_t grown = (int64_t) self->arcs_max * 2;
-        self->arcs_max = grown > MCF_ARCS_MAX ? MCF_ARCS_MAX : (int32_t) grown;
-        size_t count = (size_t) self->arcs_max;
-        self->from = (int32_t *) mcf_realloc (self->from, count, sizeof (int32_t));
-        self->to = (int32_t *) mcf_realloc (self->to, count, sizeof (int32_t));
-        self->cap = (int64_t *) mcf_realloc (self->cap, count, sizeof (int64_t));
-        self->cost = (int64_t *) mcf_realloc (self->cost, count, sizeof (int64_t));
-    }
-    int32_t arc = self->arcs++;
-    self->from[arc] = from;
-    self->to[arc] = to;
-    self->cap[arc] = capacity;
-    self->cost[arc] = cost;
-    return arc;
+    return mcf_graph_add_arc (&self->graph, from, to, capacity, cost);
 }
 
 void
 mcf_set_supply (mcf_t *self, int32_t node, int64_t supply)
 {
     assert (self);
-    assert (node >= 0 && node < self->nodes);
-    self->supply[node] = supply;
+    mcf_graph_set_supply (&self->graph, node, supply);
 }
 
 //  Checks that every figure the simplex can produce fits in int64 and picks the big M.
@@ -192,19 +154,20 @@ mcf_set_supply (mcf_t *self, int32_t node, int64_t supply)
 static mcf_status_t
 s_check_ranges (mcf_t *self, int64_t *big_m)
 {
+    const mcf_graph_t *graph = &self->graph;
     //  In a basic solution every flow is at most the sum of |supply| and the finite capacities;
     //  keeping that below INT64_MAX / 2 keeps `flow + delta` and `cap - flow` exact.
     int64_t sum = 0, bound = 0, cost_max = 1;
-    for (int32_t i = 0; i < self->nodes; i++) {
-        int64_t s = self->supply[i];
+    for (int32_t i = 0; i < graph->nodes; i++) {
+        int64_t s = graph->supply[i];
         if (s == INT64_MIN || __builtin_add_overflow (sum, s, &sum)
             || __builtin_add_overflow (bound, s < 0 ? -s : s, &bound))
             return MCF_OVERFLOW;
     }
-    for (int32_t a = 0; a < self->arcs; a++) {
-        if (self->cap[a] != MCF_CAP_INF && __builtin_add_overflow (bound, self->cap[a], &bound))
+    for (int32_t a = 0; a < graph->arcs; a++) {
+        if (graph->cap[a] != MCF_CAP_INF && __builtin_add_overflow (bound, graph->cap[a], &bound))
             return MCF_OVERFLOW;
-        int64_t c = self->cost[a];
+        int64_t c = graph->cost[a];
         if (c == INT64_MIN)
             return MCF_OVERFLOW;
         if ((c < 0 ? -c : c) > cost_max)
@@ -215,7 +178,7 @@ s_check_ranges (mcf_t *self, int64_t *big_m)
     //  A potential is a tree-path sum: at most M plus n arc costs; a reduced cost adds one cost
     //  and two potentials, so |reduced cost| < 5 M. M <= INT64_MAX / 8 keeps all of it exact.
     int64_t m;
-    if (__builtin_mul_overflow ((int64_t) self->nodes + 1, cost_max, &m) || m >= INT64_MAX / 8)
+    if (__builtin_mul_overflow ((int64_t) graph->nodes + 1, cost_max, &m) || m >= INT64_MAX / 8)
         return MCF_OVERFLOW;
     *big_m = m + 1;
     return sum == 0 ? MCF_OPTIMAL : MCF_INFEASIBLE;
@@ -230,7 +193,7 @@ s_check_ranges (mcf_t *self, int64_t *big_m)
 static void
 s_load_arcs (mcf_t *self)
 {
-    int32_t m = self->arcs, n = self->nodes;
+    int32_t m = self->graph.arcs, n = self->graph.nodes;
     int32_t need = m + n;
     if (need > self->work_max) {
         size_t count = (size_t) need;
@@ -251,12 +214,12 @@ s_load_arcs (mcf_t *self)
     for (int32_t start = 0; start < self->block; start++)
         for (int32_t a = start; a < m; a += self->block) {
             self->pos[a] = w;
-            self->w_src[w] = self->from[a];
-            self->w_tgt[w] = self->to[a];
-            self->w_cap[w] = self->cap[a];
-            self->w_cost[w] = self->cost[a];
+            self->w_src[w] = self->graph.from[a];
+            self->w_tgt[w] = self->graph.to[a];
+            self->w_cap[w] = self->graph.cap[a];
+            self->w_cost[w] = self->graph.cost[a];
             self->w_flow[w] = 0;
-            self->w_state[w] = self->cap[a] > 0 ? S_LOWER : S_TREE;
+            self->w_state[w] = self->graph.cap[a] > 0 ? S_LOWER : S_TREE;
             w++;
         }
     assert (w == m);
@@ -269,10 +232,10 @@ s_load_arcs (mcf_t *self)
 static void
 s_init_tree (mcf_t *self, int64_t big_m)
 {
-    int32_t n = self->nodes, root = n;
+    int32_t n = self->graph.nodes, root = n;
     for (int32_t u = 0; u < n; u++) {
-        int32_t e = self->arcs + u;
-        int64_t s = self->supply[u];
+        int32_t e = self->graph.arcs + u;
+        int64_t s = self->graph.supply[u];
         self->w_cap[e] = MCF_CAP_INF;
         self->w_state[e] = S_TREE;
         self->parent[u] = root;
@@ -336,7 +299,7 @@ s_scan (const mcf_t *self, int32_t begin, int32_t end, int64_t *best, int32_t *a
 static int32_t
 s_find_entering (mcf_t *self)
 {
-    const int32_t m = self->arcs;
+    const int32_t m = self->graph.arcs;
     int32_t e = self->next_arc, arc = -1;
     int64_t best = 0;
     for (int32_t left = m; left > 0 && arc < 0;) {
@@ -553,7 +516,7 @@ mcf_solve (mcf_t *self)
     self->solved = true;
     self->pivots = 0;
     self->total_cost = 0;
-    self->solved_arcs = self->arcs;
+    self->solved_arcs = self->graph.arcs;
     int64_t big_m = 0;
     self->status = s_check_ranges (self, &big_m);
     if (self->status != MCF_OPTIMAL)
@@ -568,12 +531,12 @@ mcf_solve (mcf_t *self)
             return self->status = MCF_UNBOUNDED;
     }
     //  Optimal for the network with artificial arcs; feasible for ours only without their flow
-    for (int32_t u = 0; u < self->nodes; u++)
-        if (self->w_flow[self->arcs + u] != 0)
+    for (int32_t u = 0; u < self->graph.nodes; u++)
+        if (self->w_flow[self->graph.arcs + u] != 0)
             return self->status = MCF_INFEASIBLE;
 
     int64_t total = 0;
-    for (int32_t w = 0; w < self->arcs; w++) {
+    for (int32_t w = 0; w < self->graph.arcs; w++) {
         int64_t part;
         if (__builtin_mul_overflow (self->w_flow[w], self->w_cost[w], &part)
             || __builtin_add_overflow (total, part, &total))
@@ -596,7 +559,7 @@ mcf_flow (mcf_t *self, int32_t arc)
 {
     assert (self);
     assert (self->solved && self->status == MCF_OPTIMAL);
-    assert (arc >= 0 && arc < self->arcs);
+    assert (arc >= 0 && arc < self->graph.arcs);
     return arc < self->solved_arcs ? self->w_flow[self->pos[arc]] : 0;
 }
 
@@ -605,7 +568,7 @@ mcf_potential (mcf_t *self, int32_t node)
 {
     assert (self);
     assert (self->solved && self->status == MCF_OPTIMAL);
-    assert (node >= 0 && node < self->nodes);
+    assert (node >= 0 && node < self->graph.nodes);
     return self->pi[node];
 }
 
@@ -629,36 +592,37 @@ int
 mcf_check (mcf_t *self, char *why, size_t why_size)
 {
     assert (self);
+    const mcf_graph_t *graph = &self->graph;
     if (why && why_size > 0)
         why[0] = '\0';
     if (!self->solved || self->status != MCF_OPTIMAL)
         return s_fail (why, why_size, "no optimal solution to check");
-    int64_t *net = (int64_t *) mcf_alloc ((size_t) self->nodes, sizeof (int64_t));
+    int64_t *net = (int64_t *) mcf_alloc ((size_t) graph->nodes, sizeof (int64_t));
     int rc = 0;
-    for (int32_t a = 0; a < self->arcs && rc == 0; a++) {
+    for (int32_t a = 0; a < graph->arcs && rc == 0; a++) {
         int64_t f = a < self->solved_arcs ? self->w_flow[self->pos[a]] : 0;
-        int32_t u = self->from[a], v = self->to[a];
+        int32_t u = graph->from[a], v = graph->to[a];
         int64_t reduced;
-        if (f < 0 || f > self->cap[a])
+        if (f < 0 || f > graph->cap[a])
             rc = s_fail (why, why_size, "arc %d carries %lld, outside 0..%lld", a, (long long) f,
-                         (long long) self->cap[a]);
+                         (long long) graph->cap[a]);
         else if (__builtin_add_overflow (net[u], f, &net[u])
                  || __builtin_sub_overflow (net[v], f, &net[v]))
             rc = s_fail (why, why_size, "flow sums overflow at arc %d", a);
-        else if (__builtin_add_overflow (self->cost[a], self->pi[u], &reduced)
+        else if (__builtin_add_overflow (graph->cost[a], self->pi[u], &reduced)
                  || __builtin_sub_overflow (reduced, self->pi[v], &reduced))
             rc = s_fail (why, why_size, "reduced cost of arc %d overflows", a);
-        else if (f < self->cap[a] && reduced < 0)
+        else if (f < graph->cap[a] && reduced < 0)
             rc = s_fail (why, why_size, "arc %d (%d -> %d) can take more flow at reduced cost %lld",
                          a, u, v, (long long) reduced);
         else if (f > 0 && reduced > 0)
             rc = s_fail (why, why_size, "arc %d (%d -> %d) carries flow at reduced cost %lld", a, u,
                          v, (long long) reduced);
     }
-    for (int32_t u = 0; u < self->nodes && rc == 0; u++)
-        if (net[u] != self->supply[u])
+    for (int32_t u = 0; u < graph->nodes && rc == 0; u++)
+        if (net[u] != graph->supply[u])
             rc = s_fail (why, why_size, "node %d sends out a net %lld but its supply is %lld", u,
-                         (long long) net[u], (long long) self->supply[u]);
+                         (long long) net[u], (long long) graph->supply[u]);
     free (net);
     return rc;
 }
@@ -667,14 +631,14 @@ int32_t
 mcf_nodes (mcf_t *self)
 {
     assert (self);
-    return self->nodes;
+    return self->graph.nodes;
 }
 
 int32_t
 mcf_arcs (mcf_t *self)
 {
     assert (self);
-    return self->arcs;
+    return self->graph.arcs;
 }
 
 int64_t

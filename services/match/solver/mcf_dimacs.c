@@ -3,6 +3,7 @@
     The reader trusts nothing in the file: every number is range-checked, every error names its
     line, and a header that declares millions of arcs allocates nothing until they appear.
 */
+#include "mcf_graph.h"
 #include "mcf_mem.h"
 #include "mcf_dimacs.h"
 
@@ -16,31 +17,14 @@
 #include <sys/types.h>
 
 struct _mcf_dimacs_t {
-    int32_t nodes;
-    int32_t arcs;
-    int32_t arcs_max;
-    int32_t *from;
-    int32_t *to;
-    int64_t *cap;
-    int64_t *cost;
-    int64_t *supply;
+    mcf_graph_t graph;
 };
 
 mcf_dimacs_t *
 mcf_dimacs_new (int32_t nodes, int32_t arcs_hint)
 {
-    assert (nodes >= 0 && nodes <= MCF_NODES_MAX);
-    assert (arcs_hint >= 0);
     mcf_dimacs_t *self = (mcf_dimacs_t *) mcf_alloc (1, sizeof (mcf_dimacs_t));
-    self->nodes = nodes;
-    self->arcs_max = arcs_hint > 16 ? arcs_hint : 16;
-    if (self->arcs_max > MCF_ARCS_MAX)
-        self->arcs_max = MCF_ARCS_MAX;
-    self->from = (int32_t *) mcf_alloc ((size_t) self->arcs_max, sizeof (int32_t));
-    self->to = (int32_t *) mcf_alloc ((size_t) self->arcs_max, sizeof (int32_t));
-    self->cap = (int64_t *) mcf_alloc ((size_t) self->arcs_max, sizeof (int64_t));
-    self->cost = (int64_t *) mcf_alloc ((size_t) self->arcs_max, sizeof (int64_t));
-    self->supply = (int64_t *) mcf_alloc ((size_t) nodes, sizeof (int64_t));
+    mcf_graph_init (&self->graph, nodes, arcs_hint);
     return self;
 }
 
@@ -50,11 +34,7 @@ mcf_dimacs_destroy (mcf_dimacs_t **self_p)
     if (!self_p || !*self_p)
         return;
     mcf_dimacs_t *self = *self_p;
-    free (self->from);
-    free (self->to);
-    free (self->cap);
-    free (self->cost);
-    free (self->supply);
+    mcf_graph_release (&self->graph);
     free (self);
     *self_p = NULL;
 }
@@ -63,54 +43,36 @@ int32_t
 mcf_dimacs_add_arc (mcf_dimacs_t *self, int32_t from, int32_t to, int64_t capacity, int64_t cost)
 {
     assert (self);
-    assert (from >= 0 && from < self->nodes && to >= 0 && to < self->nodes);
-    assert (capacity >= 0);
-    assert (self->arcs < MCF_ARCS_MAX);
-    if (self->arcs == self->arcs_max) {
-        int64_t grown = (int64_t) self->arcs_max * 2;
-        self->arcs_max = grown > MCF_ARCS_MAX ? MCF_ARCS_MAX : (int32_t) grown;
-        size_t count = (size_t) self->arcs_max;
-        self->from = (int32_t *) mcf_realloc (self->from, count, sizeof (int32_t));
-        self->to = (int32_t *) mcf_realloc (self->to, count, sizeof (int32_t));
-        self->cap = (int64_t *) mcf_realloc (self->cap, count, sizeof (int64_t));
-        self->cost = (int64_t *) mcf_realloc (self->cost, count, sizeof (int64_t));
-    }
-    int32_t arc = self->arcs++;
-    self->from[arc] = from;
-    self->to[arc] = to;
-    self->cap[arc] = capacity;
-    self->cost[arc] = cost;
-    return arc;
+    return mcf_graph_add_arc (&self->graph, from, to, capacity, cost);
 }
 
 void
 mcf_dimacs_set_supply (mcf_dimacs_t *self, int32_t node, int64_t supply)
 {
     assert (self);
-    assert (node >= 0 && node < self->nodes);
-    self->supply[node] = supply;
+    mcf_graph_set_supply (&self->graph, node, supply);
 }
 
 int32_t
 mcf_dimacs_nodes (mcf_dimacs_t *self)
 {
     assert (self);
-    return self->nodes;
+    return self->graph.nodes;
 }
 
 int32_t
 mcf_dimacs_arcs (mcf_dimacs_t *self)
 {
     assert (self);
-    return self->arcs;
+    return self->graph.arcs;
 }
 
 int64_t
 mcf_dimacs_supply (mcf_dimacs_t *self, int32_t node)
 {
     assert (self);
-    assert (node >= 0 && node < self->nodes);
-    return self->supply[node];
+    assert (node >= 0 && node < self->graph.nodes);
+    return self->graph.supply[node];
 }
 
 void
@@ -118,27 +80,28 @@ mcf_dimacs_arc (mcf_dimacs_t *self, int32_t arc, int32_t *from, int32_t *to, int
                 int64_t *cost)
 {
     assert (self);
-    assert (arc >= 0 && arc < self->arcs);
+    assert (arc >= 0 && arc < self->graph.arcs);
     if (from)
-        *from = self->from[arc];
+        *from = self->graph.from[arc];
     if (to)
-        *to = self->to[arc];
+        *to = self->graph.to[arc];
     if (capacity)
-        *capacity = self->cap[arc];
+        *capacity = self->graph.cap[arc];
     if (cost)
-        *cost = self->cost[arc];
+        *cost = self->graph.cost[arc];
 }
 
 mcf_t *
 mcf_dimacs_build (mcf_dimacs_t *self)
 {
     assert (self);
-    mcf_t *mcf = mcf_new (self->nodes, self->arcs);
-    for (int32_t a = 0; a < self->arcs; a++)
-        mcf_add_arc (mcf, self->from[a], self->to[a], self->cap[a], self->cost[a]);
-    for (int32_t u = 0; u < self->nodes; u++)
-        if (self->supply[u] != 0)
-            mcf_set_supply (mcf, u, self->supply[u]);
+    const mcf_graph_t *graph = &self->graph;
+    mcf_t *mcf = mcf_new (graph->nodes, graph->arcs);
+    for (int32_t a = 0; a < graph->arcs; a++)
+        mcf_add_arc (mcf, graph->from[a], graph->to[a], graph->cap[a], graph->cost[a]);
+    for (int32_t u = 0; u < graph->nodes; u++)
+        if (graph->supply[u] != 0)
+            mcf_set_supply (mcf, u, graph->supply[u]);
     return mcf;
 }
 
@@ -205,6 +168,18 @@ typedef struct {
     size_t err_size;
 } s_reader_t;
 
+//  Checks that nothing follows the last field of a line of the given form ("n ID SUPPLY").
+//  Returns 0, or -1 with err set.
+static int
+s_read_end (s_reader_t *r, char *cursor, const char *form, long long line)
+{
+    if (s_token (&cursor)) {
+        s_error (r->err, r->err_size, "line %lld: unexpected text after \"%s\"", line, form);
+        return -1;
+    }
+    return 0;
+}
+
 //  Handles a `p min NODES ARCS` line. Returns 0, or -1 with err set.
 static int
 s_read_problem (s_reader_t *r, char *cursor, long long line)
@@ -226,11 +201,8 @@ s_read_problem (s_reader_t *r, char *cursor, long long line)
                  line);
         return -1;
     }
-    if (s_token (&cursor)) {
-        s_error (r->err, r->err_size, "line %lld: unexpected text after \"p min NODES ARCS\"",
-                 line);
+    if (s_read_end (r, cursor, "p min NODES ARCS", line))
         return -1;
-    }
     if (nodes < 0 || nodes > MCF_DIMACS_NODES_MAX) {
         s_error (r->err, r->err_size, "line %lld: node count %lld is outside 0..%d", line,
                  (long long) nodes, MCF_DIMACS_NODES_MAX);
@@ -259,9 +231,9 @@ s_read_node (s_reader_t *r, char *token, const char *what, long long line, int32
                  token ? token : "");
         return -1;
     }
-    if (id < 1 || id > r->instance->nodes) {
+    if (id < 1 || id > r->instance->graph.nodes) {
         s_error (r->err, r->err_size, "line %lld: %s %lld is outside 1..%d", line, what,
-                 (long long) id, r->instance->nodes);
+                 (long long) id, r->instance->graph.nodes);
         return -1;
     }
     *node = (int32_t) (id - 1);
@@ -282,17 +254,15 @@ s_read_supply (s_reader_t *r, char *cursor, long long line)
                  token ? token : "");
         return -1;
     }
-    if (s_token (&cursor)) {
-        s_error (r->err, r->err_size, "line %lld: unexpected text after \"n ID SUPPLY\"", line);
+    if (s_read_end (r, cursor, "n ID SUPPLY", line))
         return -1;
-    }
     if (r->has_supply[node]) {
         s_error (r->err, r->err_size, "line %lld: node %d already has a supply line", line,
                  node + 1);
         return -1;
     }
     r->has_supply[node] = 1;
-    r->instance->supply[node] = supply;
+    mcf_dimacs_set_supply (r->instance, node, supply);
     return 0;
 }
 
@@ -302,7 +272,7 @@ s_read_arc (s_reader_t *r, char *cursor, long long line)
 {
     int32_t from, to;
     int64_t low, cap, cost;
-    if (r->instance->arcs >= r->declared_arcs) {
+    if (r->instance->graph.arcs >= r->declared_arcs) {
         s_error (r->err, r->err_size, "line %lld: more arc lines than the %lld declared", line,
                  (long long) r->declared_arcs);
         return -1;
@@ -317,11 +287,8 @@ s_read_arc (s_reader_t *r, char *cursor, long long line)
                  line);
         return -1;
     }
-    if (s_token (&cursor)) {
-        s_error (r->err, r->err_size, "line %lld: unexpected text after \"a FROM TO LOW CAP COST\"",
-                 line);
+    if (s_read_end (r, cursor, "a FROM TO LOW CAP COST", line))
         return -1;
-    }
     if (low != 0) {
         s_error (r->err, r->err_size, "line %lld: lower bound %lld is not supported (only 0)", line,
                  (long long) low);
@@ -387,9 +354,9 @@ mcf_dimacs_read (FILE *in, char *err, size_t err_size)
                  line);
         rc = -1;
     }
-    if (rc == 0 && r.instance->arcs != r.declared_arcs) {
+    if (rc == 0 && r.instance->graph.arcs != r.declared_arcs) {
         s_error (err, err_size, "line %lld: end of input after %d arc lines, %lld declared", line,
-                 r.instance->arcs, (long long) r.declared_arcs);
+                 r.instance->graph.arcs, (long long) r.declared_arcs);
         rc = -1;
     }
     free (buffer);
@@ -410,13 +377,14 @@ mcf_dimacs_write (mcf_dimacs_t *self, FILE *out, const char *comment)
         fprintf (out, "c %.*s\n", len, comment);
         comment = end ? end + 1 : comment + len;
     }
-    fprintf (out, "p min %d %d\n", self->nodes, self->arcs);
-    for (int32_t u = 0; u < self->nodes; u++)
-        if (self->supply[u] != 0)
-            fprintf (out, "n %d %lld\n", u + 1, (long long) self->supply[u]);
-    for (int32_t a = 0; a < self->arcs; a++)
-        fprintf (out, "a %d %d 0 %lld %lld\n", self->from[a] + 1, self->to[a] + 1,
-                 (long long) self->cap[a], (long long) self->cost[a]);
+    const mcf_graph_t *graph = &self->graph;
+    fprintf (out, "p min %d %d\n", graph->nodes, graph->arcs);
+    for (int32_t u = 0; u < graph->nodes; u++)
+        if (graph->supply[u] != 0)
+            fprintf (out, "n %d %lld\n", u + 1, (long long) graph->supply[u]);
+    for (int32_t a = 0; a < graph->arcs; a++)
+        fprintf (out, "a %d %d 0 %lld %lld\n", graph->from[a] + 1, graph->to[a] + 1,
+                 (long long) graph->cap[a], (long long) graph->cost[a]);
     return fflush (out) == 0 && !ferror (out) ? 0 : -1;
 }
 

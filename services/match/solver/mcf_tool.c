@@ -87,6 +87,23 @@ s_gen_county (char **args)
     return 0;
 }
 
+//  Says why a problem has no optimum, for a status other than MCF_OPTIMAL; a static string.
+static const char *
+s_no_optimum (mcf_status_t status)
+{
+    switch (status) {
+    case MCF_INFEASIBLE:
+        return "no feasible flow: the supplies cannot be met within the capacities (or do not "
+               "sum to zero)";
+    case MCF_UNBOUNDED:
+        return "unbounded: a cycle of uncapacitated arcs has negative cost";
+    case MCF_OVERFLOW:
+        return "costs, capacities or supplies too large for exact 64-bit arithmetic";
+    default:
+        return mcf_status_str (status);
+    }
+}
+
 //  Reads, solves and reports one file. Returns the exit code.
 static int
 s_solve_file (const char *path, bool check, bool flows, bool stats)
@@ -115,23 +132,8 @@ s_solve_file (const char *path, bool check, bool flows, bool stats)
                  mcf_nodes (mcf), mcf_arcs (mcf), (long long) mcf_pivots (mcf), read_done - start,
                  built - read_done, solved - built);
     int rc = 0;
-    if (status == MCF_INFEASIBLE) {
-        fprintf (stderr,
-                 S_PROGRAM ": %s: no feasible flow: the supplies cannot be met within "
-                           "the capacities (or do not sum to zero)\n",
-                 path);
-        rc = 1;
-    } else if (status == MCF_UNBOUNDED) {
-        fprintf (stderr,
-                 S_PROGRAM ": %s: unbounded: a cycle of uncapacitated arcs has "
-                           "negative cost\n",
-                 path);
-        rc = 1;
-    } else if (status == MCF_OVERFLOW) {
-        fprintf (stderr,
-                 S_PROGRAM ": %s: costs, capacities or supplies too large for exact "
-                           "64-bit arithmetic\n",
-                 path);
+    if (status != MCF_OPTIMAL) {
+        fprintf (stderr, S_PROGRAM ": %s: %s\n", path, s_no_optimum (status));
         rc = 1;
     } else {
         printf ("s %lld\n", (long long) mcf_total_cost (mcf));

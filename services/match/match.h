@@ -1,0 +1,82 @@
+/*  match.h — the parts of the match service, each a file with its own op table, and what
+    match_main.c assembles from them:
+        match_supply.c      what match keeps of registry's people (supply.stats)
+        match_activities.c  projects, activities, sign-ups
+        match_wishes.c      micro-wishes
+        match_dispatch.c    service requests, offers, a region's dispatch settings
+        match_round.c       the dispatch round, a background job with its own settings
+        match_records.c     service records, hours, a region's figures
+    Their SQL is in match_store.c and match_dispatch_store.c.  */
+#ifndef MATCH_H_INCLUDED
+#define MATCH_H_INCLUDED
+
+#include "match_plan.h"
+#include "st_config.h"
+#include "st_events.h"
+#include "st_server.h"
+#include "st_service.h"
+
+//  The op tables of match's parts.
+extern const st_route_t match_supply_routes[];
+extern const size_t match_supply_route_count;
+extern const st_route_t match_activities_routes[];
+extern const size_t match_activities_route_count;
+extern const st_route_t match_wishes_routes[];
+extern const size_t match_wishes_route_count;
+extern const st_route_t match_dispatch_routes[];
+extern const size_t match_dispatch_route_count;
+extern const st_route_t match_records_routes[];
+extern const size_t match_records_route_count;
+
+//  What match does with registry's events (match_supply.c).
+extern const st_subscription_t match_registry_subscriptions[];
+extern const size_t match_registry_subscription_count;
+
+//  ---------------------------------------------------------------------------------------
+//  The dispatch round (match_round.c)
+
+//  The round's settings, STATION_DISPATCH_*: match_round_options declares them for the
+//  service's configuration table (--help lists them, a malformed one stops the service).
+typedef struct {
+    int64_t round_ms;   //  ROUND_MS: a round at least this often
+    int64_t township_s; //  WIDEN_TOWNSHIP_S: a request's search widens to its township then
+    int64_t county_s;   //  WIDEN_COUNTY_S: and to its county then (a region may set its own)
+    int64_t urgent_s;   //  REPLY_URGENT_S: an urgent request's offer is answered within this
+    int64_t normal_s;   //  REPLY_NORMAL_S: a normal one's within this
+    match_weights_t weights;
+} match_round_config_t;
+
+extern const st_option_t match_round_options[];
+extern const size_t match_round_option_count;
+
+//  The settings from a loaded table that holds match_round_options.
+void match_round_config (const st_option_t *options, size_t count, match_round_config_t *config);
+
+//  What one round did and how long its parts took.
+typedef struct {
+    int64_t requests;      //  requests short of volunteers
+    int64_t pairs;         //  candidate pairings generated
+    int64_t missing;       //  headcount missing over all of them
+    int64_t cared_missing; //  of which for residents cared for first
+    int64_t offers;        //  offers made (one per unit of headcount served)
+    int64_t served;        //  = offers
+    int64_t cared_served;  //  of which for residents cared for first
+    int64_t cost;          //  the optimum's total cost, unserved penalties included
+    double candidate_ms;   //  demand and candidate queries
+    double solve_ms;       //  mcf_solve
+} match_round_stats_t;
+
+//  Runs one round on `db` in one transaction (expire, unfilled, complete, no-shows, offer), on
+//  the replica holding the dispatch lock only. stats may be NULL.
+st_status_t match_round_run (st_db_t *db, const match_round_config_t *config,
+                             match_round_stats_t *stats, st_error_t *err);
+
+//  The service's ticker: a round with the settings `state` (a match_round_config_t) holds.
+void match_round_tick (st_db_t *db, void *state);
+
+//  A volunteer no longer active: their pending offers, and their accepted offers of requests
+//  not started yet, are withdrawn (offer.withdrawn each); those requests go back to matching.
+//  Inside the caller's transaction.
+st_status_t match_round_release (st_db_t *db, int64_t volunteer, st_error_t *err);
+
+#endif

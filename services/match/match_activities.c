@@ -1,0 +1,555 @@
+/*  match_activities.c — projects (项目), activities (活动) and their sign-ups (报名): an official
+    in scope creates, changes or cancels an activity; volunteers sign up, confirmed while places
+    are left and waitlisted after, the database deciding under the activity's row lock.  */
+#include "match.h"
+#include "match_util.h"
+#include "st_checks.h"
+#include "st_log.h"
+#include "st_rows.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+ST_MATCH_ACTIVITIES_OPS (ST_ROUTE_THUNK)
+
+const st_route_t match_activities_routes[] = {ST_MATCH_ACTIVITIES_OPS (ST_ROUTE_ROW)};
+const size_t match_activities_route_count =
+    sizeof match_activities_routes / sizeof match_activities_routes[0];
+
+//  ---------------------------------------------------------------------------------------
+//  Sign-up events
+
+//  Emits a signup.* event: volunteer `volunteer_id`'s sign-up to activity `activity_id` in
+//  `status`, with what a notice or a reminder tells of the activity as row `row` of a sign-up
+//  statement returned it (title, region, starts_at, ends_at, a waitlist position, what a busy
+//  volunteer is committed to); reason may be NULL.
+static void
+s_emit_signup (st_call_t *call, const char *topic, const PGresult *res, int row,
+               const char *activity_id, const char *volunteer_id, const char *status,
+               const char *reason)
+{
+    msg_signup_event_t event = {0};
+    st_row_to_msg (res, row, &msg_signup_event_desc, &event);
+    free (event.activity_id);
+    event.activity_id = st_strdup (activity_id);
+    char *who = st_strdup (volunteer_id); //  may be the row's own, freed next
+    free (event.volunteer_id);
+    event.volunteer_id = who;
+    free (event.status);
+    event.status = st_strdup (status);
+    free (event.reason);
+    event.reason = reason ? st_strdup (reason) : NULL;
+    st_call_emit (call, topic, &msg_signup_event_desc, &event);
+    st_msg_clear (&msg_signup_event_desc, &event);
+}
+
+//  `places` places of activity `id` (text `text`) opened: the first in line free at its time
+//  take them, in arrival order (signup.promoted each); one committed elsewhere then is passed
+//  by and stays in line (signup.skipped, reason busy, naming the commitment). The caller holds
+//  the activity's row lock. Returns -1 when the call failed.
+static int
+s_promote (st_call_t *call, int64_t id, const char *text, int64_t places)
+{
+    st_params_t params = {0};
+    st_params_int (&params, id);
+    st_params_int (&params, places);
+    PGresult *res;
+    if (st_call_exec (call, "activity_promote", &params, &res))
+        return -1;
+    for (int i = 0; i < PQntuples (res) && !st_call_failed (call); i++) {
+        const char *volunteer = st_row_text (res, i, "volunteer_id");
+        if (strcmp (st_row_text (res, i, "outcome"), "promoted") == 0)
+            s_emit_signup (call, "signup.promoted", res, i, text, volunteer, "confirmed", NULL);
+        else
+            s_emit_signup (call, "signup.skipped", res, i, text, volunteer, "waitlisted", "busy");
+    }
+    PQclear (res);
+    return st_call_failed (call) ? -1 : 0;
+}
+
+//  ---------------------------------------------------------------------------------------
+//  project.create — a named series of activities (项目)
+
+static void
+s_project_create (st_call_t *call, const msg_project_create_t *request, msg_project_t *reply)
+{
+    const msg_actor_t *actor;
+    if (st_require_actor (call, &actor) || st_require_official (call, actor)
+        || st_require_code (call, "region", request->region)
+        || st_require_scope (call, actor, "region", request->region))
+        return;
+    st_params_t params = {0};
+    st_params_text (&params, request->name);
+    st_params_text (&params, request->category);
+    st_params_text (&params, request->region);
+    st_params_text (&params, request->theme);
+    st_params_text (&params, actor->account);
+    PGresult *res;
+    if (st_call_exec (call, "project_insert", &params, &res))
+        return;
+    st_row_to_msg (res, 0, &msg_project_desc, reply);
+    PQclear (res);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  activity.create — an activity volunteers sign up for (活动)
+
+//  A place as two parameters, both NULL when not given whole.
+static void
+s_params_place (st_params_t *params, bool given, double lat, double lon)
+{
+    if (given) {
+        st_params_double (params, lat);
+        st_params_double (params, lon);
+    } else {
+        st_params_null (params);
+        st_params_null (params);
+    }
+}
+
+static void
+s_activity_create (st_call_t *call, const msg_activity_create_t *request, msg_activity_t *reply)
+{
+    const msg_actor_t *actor;
+    if (st_require_actor (call, &actor) || st_require_official (call, actor)
+        || st_require_code (call, "region", request->region)
+        || st_require_scope (call, actor, "region", request->region))
+        return;
+    int64_t starts, ends, closes;
+    char starts_at[64], ends_at[64], closes_at[64];
+    if (st_require_time (call, "starts_at", request->starts_at, &starts, starts_at)
+        || st_require_time (call, "ends_at", request->ends_at, &ends, ends_at)
+        || st_require_time (call, "signup_closes_at", request->signup_closes_at, &closes,
+                            closes_at))
+        return;
+    if (ends <= starts) {
+        st_call_fail (call, ST_INVALID_ARGUMENT, "ends_at",
+                      "\"ends_at\" must be after \"starts_at\"");
+        return;
+    }
+    if (closes > starts) {
+        st_call_fail (call, ST_INVALID_ARGUMENT, "signup_closes_at",
+                      "\"signup_closes_at\" must be no later than \"starts_at\"");
+        return;
+    }
+    int64_t project_id = 0;
+    if (request->project_id) {
+        PGresult *res;
+        if (st_require_id (call, "project_id", "project", request->project_id, &project_id)
+            || match_exec_id (call, "project_exists", project_id, &res))
+            return;
+        int found = PQntuples (res);
+        PQclear (res);
+        if (!found) {
+            st_call_fail (call, ST_NOT_FOUND, "project_id", "no project has id \"%s\"",
+                          request->project_id);
+            return;
+        }
+    }
+
+    st_params_t params = {0};
+    st_params_text (&params, request->title);
+    st_params_text (&params, request->category);
+    st_params_text (&params, request->theme);
+    st_params_int_or_null (&params, project_id, project_id);
+    st_params_text (&params, request->site_id);
+    st_params_text (&params, request->region);
+    st_params_text (&params, starts_at);
+    st_params_text (&params, ends_at);
+    st_params_int (&params, request->capacity);
+    st_params_text (&params, closes_at);
+    st_params_int (&params, request->has_min_stars ? request->min_stars : 0);
+    st_params_text_array (&params, request->skills.items, request->skills.count);
+    st_params_bool (&params, request->has_insurance_required && request->insurance_required);
+    st_params_text (&params, actor->account);
+    s_params_place (&params, request->has_lat && request->has_lon, request->lat, request->lon);
+    PGresult *res;
+    if (st_call_exec (call, "activity_insert", &params, &res))
+        return;
+    st_row_to_msg (res, 0, &msg_activity_desc, reply);
+    //  The event: the same row, as notify and ledger read it.
+    msg_activity_created_t event = {0};
+    st_row_to_msg (res, 0, &msg_activity_created_desc, &event);
+    PQclear (res);
+    st_call_emit (call, "activity.created", &msg_activity_created_desc, &event);
+    st_msg_clear (&msg_activity_created_desc, &event);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  activity.get — one activity with its sign-up counts; admins see only their subtree
+
+static void
+s_activity_get (st_call_t *call, const msg_activity_get_t *request, msg_activity_t *reply)
+{
+    const msg_actor_t *actor;
+    int64_t id;
+    PGresult *res;
+    if (st_require_actor (call, &actor) || st_require_id (call, "id", "activity", request->id, &id)
+        || match_exec_id (call, "activity_get", id, &res))
+        return;
+    if (PQntuples (res) == 0) {
+        PQclear (res);
+        st_call_fail (call, ST_NOT_FOUND, "id", "no activity has id \"%s\"", request->id);
+        return;
+    }
+    st_row_to_msg (res, 0, &msg_activity_desc, reply);
+    PQclear (res);
+    if (st_actor_is_official (actor))
+        st_require_scope (call, actor, "id", reply->region);
+}
+
+//  Locks activity `text` for an official in its scope and checks it is open; into `before`
+//  as it stands, into *id its id, into *started and *ended whether those times have passed.
+//  Returns -1 when the call failed (`before` then holds nothing to clear).
+static int
+s_activity_lock (st_call_t *call, const char *text, int64_t *id, msg_activity_t *before,
+                 bool *started, bool *ended)
+{
+    const msg_actor_t *actor;
+    PGresult *res;
+    if (st_require_actor (call, &actor) || st_require_official (call, actor)
+        || st_require_id (call, "id", "activity", text, id)
+        || match_exec_id (call, "activity_lock", *id, &res))
+        return -1;
+    if (PQntuples (res) == 0) {
+        PQclear (res);
+        return st_call_fail (call, ST_NOT_FOUND, "id", "no activity has id \"%s\"", text);
+    }
+    st_row_to_msg (res, 0, &msg_activity_desc, before);
+    *started = st_row_bool (res, 0, "started");
+    *ended = st_row_bool (res, 0, "ended");
+    PQclear (res);
+    if (st_require_scope (call, actor, "id", before->region) == 0
+        && strcmp (before->status, "open") != 0)
+        st_call_fail (call, ST_FAILED_PRECONDITION, "status", "activity \"%s\" is %s already",
+                      before->id, before->status);
+    if (!st_call_failed (call))
+        return 0;
+    st_msg_clear (&msg_activity_desc, before);
+    return -1;
+}
+
+//  ---------------------------------------------------------------------------------------
+//  activity.update — an official in scope changes an activity before it starts; everyone
+//  signed up is told what changed, and a larger capacity confirms the first in line
+
+//  The times of an activity as an update leaves them, as PostgreSQL reads them.
+typedef struct {
+    char starts_at[40];
+    char ends_at[40];
+    char closes_at[40];
+} s_times_t;
+
+//  Checks an update against the activity `before` and binds its parameters, which borrow from
+//  `times` (the caller's, kept while `params` lives); the names of the fields it changes into
+//  `changed`. Returns -1 when the call failed.
+static int
+s_activity_changes (st_call_t *call, const msg_activity_update_t *request,
+                    const msg_activity_t *before, s_times_t *times, st_params_t *params,
+                    st_strs_t *changed)
+{
+    int64_t starts, ends, closes, now = st_now_ms () * 1000;
+    char *starts_at = times->starts_at, *ends_at = times->ends_at, *closes_at = times->closes_at;
+    if (st_require_time (call, "starts_at",
+                         request->starts_at ? request->starts_at : before->starts_at, &starts,
+                         starts_at)
+        || st_require_time (call, "ends_at", request->ends_at ? request->ends_at : before->ends_at,
+                            &ends, ends_at)
+        || st_require_time (call, "signup_closes_at",
+                            request->signup_closes_at ? request->signup_closes_at
+                                                      : before->signup_closes_at,
+                            &closes, closes_at))
+        return -1;
+    if (request->starts_at && starts <= now)
+        return st_call_fail (call, ST_INVALID_ARGUMENT, "starts_at",
+                             "\"starts_at\" must be in the future");
+    if (ends <= starts)
+        return st_call_fail (call, ST_INVALID_ARGUMENT, request->ends_at ? "ends_at" : "starts_at",
+                             "\"ends_at\" must be after \"starts_at\"");
+    if (closes > starts)
+        return st_call_fail (call, ST_INVALID_ARGUMENT,
+                             request->signup_closes_at ? "signup_closes_at" : "starts_at",
+                             "\"signup_closes_at\" must be no later than \"starts_at\"");
+    if (request->has_capacity && request->capacity < before->confirmed)
+        return st_call_fail (call, ST_FAILED_PRECONDITION, "capacity",
+                             "%lld volunteers are confirmed: the capacity cannot go below that",
+                             (long long) before->confirmed);
+    if (request->has_lat != request->has_lon)
+        return st_call_fail (call, ST_INVALID_ARGUMENT, request->has_lat ? "lon" : "lat",
+                             "\"lat\" and \"lon\" go together");
+    static const char *names[] = {"title",    "starts_at", "ends_at", "signup_closes_at",
+                                  "capacity", "place"};
+    bool given[] = {request->title,        request->starts_at,
+                    request->ends_at,      request->signup_closes_at,
+                    request->has_capacity, request->has_lat};
+    changed->items = st_calloc (7, sizeof (char *));
+    for (size_t i = 0; i < 6; i++)
+        if (given[i])
+            changed->items[changed->count++] = (char *) names[i];
+    if (changed->count == 0)
+        return st_call_fail (call, ST_INVALID_ARGUMENT, "id", "the update changes nothing");
+    st_params_text (params, before->id);
+    st_params_text (params, request->title);
+    st_params_text (params, request->starts_at ? starts_at : NULL);
+    st_params_text (params, request->ends_at ? ends_at : NULL);
+    st_params_text (params, request->signup_closes_at ? closes_at : NULL);
+    st_params_int_or_null (params, request->has_capacity, request->capacity);
+    s_params_place (params, request->has_lat && request->has_lon, request->lat, request->lon);
+    return 0;
+}
+
+//  An activity moved to `times` keeps its volunteers confirmed: refuses the move (a conflict
+//  naming the field moved) when one of them is committed to something else at the new time.
+//  The exclusion constraint would refuse it too; this names whom and what.
+static int
+s_activity_clash (st_call_t *call, const msg_activity_update_t *request,
+                  const msg_activity_t *before, int64_t id, const s_times_t *times)
+{
+    st_params_t params = {0};
+    st_params_int (&params, id);
+    st_params_text (&params, times->starts_at);
+    st_params_text (&params, times->ends_at);
+    PGresult *res;
+    if (st_call_exec (call, "activity_clash", &params, &res))
+        return -1;
+    int rc = 0;
+    if (PQntuples (res) > 0)
+        rc = st_call_fail (call, ST_CONFLICT, request->starts_at ? "starts_at" : "ends_at",
+                           "volunteer \"%s\" confirmed for activity \"%s\" is committed to %s at"
+                           " the new time",
+                           PQgetvalue (res, 0, 0), before->id, PQgetvalue (res, 0, 1));
+    PQclear (res);
+    return rc;
+}
+
+static void
+s_activity_update (st_call_t *call, const msg_activity_update_t *request, msg_activity_t *reply)
+{
+    int64_t id;
+    bool started, ended;
+    msg_activity_t before = {0};
+    if (s_activity_lock (call, request->id, &id, &before, &started, &ended))
+        return;
+    PGresult *res;
+    st_strs_t changed = {0};
+    s_times_t times;
+    st_params_t params = {0};
+    if (started) {
+        st_call_fail (call, ST_FAILED_PRECONDITION, "starts_at",
+                      "activity \"%s\" started at %s: it can no longer change", before.id,
+                      before.starts_at);
+        goto done;
+    }
+    if (s_activity_changes (call, request, &before, &times, &params, &changed)
+        || ((request->starts_at || request->ends_at)
+            && s_activity_clash (call, request, &before, id, &times))
+        || st_call_exec (call, "activity_update", &params, &res))
+        goto done;
+    st_row_to_msg (res, 0, &msg_activity_desc, reply);
+    PQclear (res);
+    //  Places opened: the first in line free then take them, in arrival order.
+    int64_t places = reply->capacity - reply->confirmed;
+    if (places > 0 && reply->waitlisted > 0) {
+        if (s_promote (call, id, reply->id, places))
+            goto done;
+        st_msg_clear (&msg_activity_desc, reply);
+        memset (reply, 0, sizeof *reply);
+        if (match_exec_id (call, "activity_get", id, &res))
+            goto done;
+        st_row_to_msg (res, 0, &msg_activity_desc, reply);
+        PQclear (res);
+    }
+    msg_activity_changed_t event = {.id = reply->id,
+                                    .title = reply->title,
+                                    .region = reply->region,
+                                    .starts_at = reply->starts_at,
+                                    .ends_at = reply->ends_at,
+                                    .signup_closes_at = reply->signup_closes_at,
+                                    .capacity = reply->capacity,
+                                    .has_capacity = true,
+                                    .confirmed = reply->confirmed,
+                                    .has_confirmed = true,
+                                    .waitlisted = reply->waitlisted,
+                                    .has_waitlisted = true,
+                                    .changed = changed,
+                                    .has_changed = true,
+                                    .reason = request->reason};
+    //  `event` borrows from `reply`, `changed` and the request: not cleared.
+    st_call_emit (call, "activity.changed", &msg_activity_changed_desc, &event);
+done:
+    free (changed.items);
+    st_params_clear (&params);
+    st_msg_clear (&msg_activity_desc, &before);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  activity.cancel — the activity is off; every sign-up ends and each volunteer is told
+
+static void
+s_activity_cancel (st_call_t *call, const msg_activity_cancel_t *request, msg_activity_t *reply)
+{
+    int64_t id;
+    bool started, ended;
+    msg_activity_t before = {0};
+    if (s_activity_lock (call, request->id, &id, &before, &started, &ended))
+        return;
+    PGresult *res;
+    if (ended) {
+        st_call_fail (call, ST_FAILED_PRECONDITION, "ends_at", "activity \"%s\" ended at %s",
+                      before.id, before.ends_at);
+        goto done;
+    }
+    PGresult *ended_signups;
+    if (match_exec_id (call, "activity_cancel_signups", id, &ended_signups))
+        goto done;
+    st_params_t params = {0};
+    st_params_int (&params, id);
+    st_params_text (&params, request->reason);
+    if (st_call_exec (call, "activity_cancel", &params, &res))
+        goto release_signups;
+    st_row_to_msg (res, 0, &msg_activity_desc, reply);
+    PQclear (res);
+
+    msg_activity_cancelled_t event = {.id = before.id,
+                                      .title = before.title,
+                                      .region = before.region,
+                                      .starts_at = before.starts_at,
+                                      .ends_at = before.ends_at,
+                                      .reason = request->reason,
+                                      .confirmed = before.confirmed,
+                                      .has_confirmed = true,
+                                      .waitlisted = before.waitlisted,
+                                      .has_waitlisted = true};
+    //  `event` borrows from `before` and the request: not cleared.
+    if (st_call_emit (call, "activity.cancelled", &msg_activity_cancelled_desc, &event))
+        goto release_signups;
+    for (int i = 0; i < PQntuples (ended_signups) && !st_call_failed (call); i++)
+        s_emit_signup (call, "signup.cancelled", ended_signups, i, before.id,
+                       st_row_text (ended_signups, i, "volunteer_id"), "cancelled",
+                       "activity_cancelled");
+release_signups:
+    PQclear (ended_signups);
+done:
+    st_msg_clear (&msg_activity_desc, &before);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  activity.signup — the acting volunteer signs up (报名): confirmed while places are left,
+//  waitlisted (候补) after; the database function decides under the activity's row lock
+
+static void
+s_activity_signup (st_call_t *call, const msg_activity_signup_t *request, msg_signup_t *reply)
+{
+    const msg_actor_t *actor;
+    int64_t volunteer, activity;
+    if (st_require_actor (call, &actor) || match_require_volunteer (call, actor, &volunteer)
+        || st_require_id (call, "activity_id", "activity", request->activity_id, &activity))
+        return;
+    st_params_t params = {0};
+    PGresult *res;
+    //  A request the volunteer accepted for the same time comes first (an accept in flight
+    //  finishes before we look).
+    if (match_require_free (call, volunteer, "activity_busy", activity, "activity_id"))
+        return;
+    st_params_int (&params, activity);
+    st_params_int (&params, volunteer);
+    if (st_call_exec (call, "activity_signup_run", &params, &res))
+        return;
+    const char *outcome = st_row_text (res, 0, "outcome");
+    const char *detail = st_row_text (res, 0, "detail");
+    const char *id = request->activity_id, *who = actor->volunteer_id;
+    if (strcmp (outcome, "no_activity") == 0)
+        st_call_fail (call, ST_NOT_FOUND, "activity_id", "no activity has id \"%s\"", id);
+    else if (strcmp (outcome, "cancelled") == 0)
+        st_call_fail (call, ST_FAILED_PRECONDITION, "status", "activity \"%s\" is %s", id, detail);
+    else if (strcmp (outcome, "closed") == 0)
+        st_call_fail (call, ST_FAILED_PRECONDITION, "signup_closes_at",
+                      "sign-up for activity \"%s\" is closed", id);
+    else if (strcmp (outcome, "no_volunteer") == 0)
+        st_call_fail (call, ST_FAILED_PRECONDITION, "actor.volunteer_id",
+                      "volunteer \"%s\" is not known to match yet", who);
+    else if (strcmp (outcome, "inactive") == 0)
+        st_call_fail (call, ST_FAILED_PRECONDITION, "actor.volunteer_id",
+                      "volunteer \"%s\" is %s, not active", who, detail);
+    else if (strcmp (outcome, "stars") == 0)
+        st_call_fail (call, ST_FAILED_PRECONDITION, "min_stars",
+                      "activity \"%s\" needs more stars than volunteer \"%s\" has (%s)", id, who,
+                      detail);
+    else if (strcmp (outcome, "skill") == 0)
+        st_call_fail (call, ST_FAILED_PRECONDITION, "skills",
+                      "activity \"%s\" needs the skill \"%s\", which volunteer \"%s\" lacks", id,
+                      detail, who);
+    else if (strcmp (outcome, "insurance") == 0)
+        st_call_fail (call, ST_FAILED_PRECONDITION, "insurance_required",
+                      "activity \"%s\" needs insurance valid through its end; volunteer \"%s\" "
+                      "has %s%s",
+                      id, who, *detail ? "insurance until " : "none", detail);
+    else if (strcmp (outcome, "duplicate") == 0)
+        st_call_fail (call, ST_CONFLICT, "activity_id",
+                      "volunteer \"%s\" is already signed up for activity \"%s\" (%s)", who, id,
+                      detail);
+    else if (strcmp (outcome, "busy") == 0)
+        st_call_fail (call, ST_CONFLICT, "activity_id",
+                      "volunteer is committed to %s at an overlapping time", detail);
+    else if (strcmp (outcome, "confirmed") != 0 && strcmp (outcome, "waitlisted") != 0)
+        st_call_fail (call, ST_INTERNAL, NULL, "unknown sign-up outcome \"%s\"", outcome);
+    if (st_call_failed (call)) {
+        PQclear (res);
+        return;
+    }
+    st_row_to_msg (res, 0, &msg_signup_desc, reply);
+    reply->activity_id = st_strdup (id);
+    reply->volunteer_id = st_strdup (who);
+    reply->status = st_strdup (outcome);
+    char topic[32];
+    snprintf (topic, sizeof topic, "signup.%s", outcome);
+    s_emit_signup (call, topic, res, 0, id, who, outcome, NULL);
+    PQclear (res);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  activity.withdraw — the acting volunteer withdraws; the first on the waitlist free then
+//  moves up
+
+static void
+s_activity_withdraw (st_call_t *call, const msg_activity_signup_t *request, msg_signup_t *reply)
+{
+    const msg_actor_t *actor;
+    int64_t volunteer, activity;
+    if (st_require_actor (call, &actor) || match_require_volunteer (call, actor, &volunteer)
+        || st_require_id (call, "activity_id", "activity", request->activity_id, &activity))
+        return;
+    st_params_t params = {0};
+    st_params_int (&params, activity);
+    st_params_int (&params, volunteer);
+    PGresult *res;
+    if (st_call_exec (call, "activity_withdraw_run", &params, &res))
+        return;
+    const char *outcome = st_row_text (res, 0, "outcome");
+    const char *detail = st_row_text (res, 0, "detail");
+    const char *id = request->activity_id, *who = actor->volunteer_id;
+    if (strcmp (outcome, "no_activity") == 0)
+        st_call_fail (call, ST_NOT_FOUND, "activity_id", "no activity has id \"%s\"", id);
+    else if (strcmp (outcome, "cancelled") == 0)
+        st_call_fail (call, ST_FAILED_PRECONDITION, "status", "activity \"%s\" is %s", id, detail);
+    else if (strcmp (outcome, "started") == 0)
+        st_call_fail (call, ST_FAILED_PRECONDITION, "starts_at", "activity \"%s\" has started", id);
+    else if (strcmp (outcome, "not_signed_up") == 0)
+        st_call_fail (call, ST_NOT_FOUND, "activity_id",
+                      "volunteer \"%s\" is not signed up for activity \"%s\"", who, id);
+    else if (strcmp (outcome, "withdrawn") != 0)
+        st_call_fail (call, ST_INTERNAL, NULL, "unknown withdrawal outcome \"%s\"", outcome);
+    if (st_call_failed (call)) {
+        PQclear (res);
+        return;
+    }
+    reply->activity_id = st_strdup (id);
+    reply->volunteer_id = st_strdup (who);
+    reply->status = st_strdup ("cancelled");
+    s_emit_signup (call, "signup.cancelled", res, 0, id, who, "cancelled", "withdrawn");
+    //  A place freed: the first in line free then takes it.
+    if (strcmp (detail, "confirmed") == 0 && !st_call_failed (call))
+        s_promote (call, activity, id, 1);
+    PQclear (res);
+}
