@@ -1910,8 +1910,11 @@ test_volunteer_gone (void **state)
     assert_string_equal (fx_str (got, "status"), "matching");
     assert_int_equal (fx_int (got, "accepted"), 0);
     json_decref (got);
-    //  Someone else may take it now.
-    fx_volunteer_add ("接替者", GONE_VILLAGE, "[\"z离开\"]", availability, 25.40, 112.95, "",
+    //  Someone else may take it now: free on the first request's afternoon alone, so that
+    //  the round has one request to offer them (both are open again and tie in cost).
+    char first_only[64];
+    snprintf (first_only, sizeof first_only, "[\"%s\"]", slot);
+    fx_volunteer_add ("接替者", GONE_VILLAGE, "[\"z离开\"]", first_only, 25.40, 112.95, "",
                       staying);
     fx_wait_offer (staying, first, offer);
 }
