@@ -80,10 +80,6 @@ fx_new (const char *name, unsigned services)
         if (services & s_services[i].flag) {
             self->pid[i] = harness_start (self->h, s_services[i].name);
             self->gateway[i] = harness_client (self->h, s_services[i].name, "gateway");
-            //  Sockets on loopback lose nothing while the service runs: a resend only doubles
-            //  a call still running, and an op that stores no reply (session.login counting
-            //  failures, say) would run twice when the machine is slow.
-            st_client_set_retry (self->gateway[i], FX_RETRY_MS);
         }
     return self;
 }

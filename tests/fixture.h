@@ -19,7 +19,6 @@
 
 #define FX_WAIT_MS   15000 //  how long a wait for a round, a replica or the relay lasts
 #define FX_CALL_MS   30000 //  how long one call may take
-#define FX_RETRY_MS  5000  //  how long a call waits for its reply before sending it again
 #define FX_BODY_SIZE 1024  //  the room of a JSON body fx_request_body writes
 
 //  The services a fixture starts, as flags to combine (FX_REGISTRY | FX_MATCH). A service
