@@ -1009,6 +1009,49 @@ test_townships_under_a_city (void **state)
     free (id);
 }
 
+//  A client that hears nothing back sends the same sign-in again with the same request id:
+//  that is one attempt, not two. Four wrong passwords, one of them sent twice, leave the
+//  right one signing in (five would lock the login); five distinct ones still lock it.
+static void
+test_login_resent_counts_once (void **state)
+{
+    st_error_t err;
+    json_t *reply;
+    assert_int_equal (fx_call ("registry", &TOWN_A, "account.create",
+                               "{\"login\": \"resend.station\", \"password\": \"resend pass 1\","
+                               " \"role\": \"station_admin\", \"region\": \"431022100201\"}",
+                               NULL, &err),
+                      ST_OK);
+    const char *wrong = "{\"login\": \"resend.station\", \"password\": \"wrong\"}";
+    const char *right = "{\"login\": \"resend.station\", \"password\": \"resend pass 1\"}";
+    const uint8_t resent[16] = {0x5e, 0x4d, 0x0a, 0x9a, 0x1b, 0x2c, 0x3d, 0x4e,
+                                0x5f, 0x60, 0x71, 0x82, 0x93, 0xa4, 0xb5, 0xc6};
+    //  The first attempt, then the same request again: answered alike both times.
+    for (int send = 0; send < 2; send++) {
+        fx_expect (
+            "a wrong password, resent",
+            fx_call_id ("registry", NULL, "session.login", wrong, resent, FX_CALL_MS, NULL, &err),
+            &err, ST_UNAUTHENTICATED, "");
+        assert_string_equal (err.message, "login or password is wrong");
+    }
+    //  Three more distinct attempts: four in all.
+    for (int i = 0; i < 3; i++)
+        assert_int_equal (fx_call ("registry", NULL, "session.login", wrong, NULL, &err),
+                          ST_UNAUTHENTICATED);
+    if (fx_call ("registry", NULL, "session.login", right, &reply, &err) != ST_OK)
+        fail_msg ("four attempts, one of them resent, locked the login: %s", err.message);
+    assert_string_equal (fx_str (reply, "role"), "station_admin");
+    json_decref (reply);
+
+    //  Signed in, the count starts again; five distinct wrong attempts lock the login.
+    for (int i = 0; i < 5; i++)
+        assert_int_equal (fx_call ("registry", NULL, "session.login", wrong, NULL, &err),
+                          ST_UNAUTHENTICATED);
+    fx_expect ("the right password after five failures",
+               fx_call ("registry", NULL, "session.login", right, NULL, &err), &err,
+               ST_RESOURCE_EXHAUSTED, "login");
+}
+
 int
 main (void)
 {
@@ -1020,6 +1063,7 @@ main (void)
         cmocka_unit_test (test_reveal),
         cmocka_unit_test (test_regions),
         cmocka_unit_test (test_accounts_and_login),
+        cmocka_unit_test (test_login_resent_counts_once),
         cmocka_unit_test (test_list_paging),
         cmocka_unit_test (test_residents),
         cmocka_unit_test (test_import),
