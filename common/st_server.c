@@ -183,15 +183,19 @@ st_call_exec (st_call_t *call, const char *statement, st_params_t *params, PGres
     st_status_t rc = st_db_exec (call->server->db, statement, params, result, &err);
     if (params)
         st_params_clear (params);
-    if (rc == ST_OK)
-        return 0;
+    return rc == ST_OK ? 0 : st_call_fail_db (call, rc, &err);
+}
+
+int
+st_call_fail_db (st_call_t *call, st_status_t rc, const st_error_t *err)
+{
     snprintf (call->sqlstate, sizeof call->sqlstate, "%s", st_db_sqlstate (call->server->db));
     call->db_failed = true;
-    st_log (ST_LOG_WARN, call->id_hex, "%s", err.message);
+    st_log (ST_LOG_WARN, call->id_hex, "%s", err->message);
     //  What the database said stays in the log; the caller hears the code.
     if (rc == ST_INTERNAL)
         return st_call_fail (call, rc, NULL, "internal error (logged as req=%s)", call->id_hex);
-    return st_call_fail (call, rc, NULL, "%s", err.message);
+    return st_call_fail (call, rc, NULL, "%s", err->message);
 }
 
 int

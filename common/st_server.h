@@ -66,6 +66,11 @@ st_status_t st_call_code (const st_call_t *call);
 //  for write ops) and clears the params. On failure fails the call and returns -1.
 int st_call_exec (st_call_t *call, const char *statement, st_params_t *params, PGresult **result);
 
+//  Fails the call with what work on its connection outside st_call_exec said (a function
+//  shared with background jobs, given st_call_db): as st_call_exec does, the transaction is
+//  aborted and a serialization failure or deadlock is retried. Returns -1.
+int st_call_fail_db (st_call_t *call, st_status_t rc, const st_error_t *err);
+
 //  Runs a statement inside the call and fills `reply` from its first row by column name
 //  (st_rows). Returns 0 when a row filled it; 1 when the statement returned no row (`reply`
 //  untouched: the caller says what that means); -1 when the call failed.

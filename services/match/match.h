@@ -33,6 +33,29 @@ extern const st_subscription_t match_registry_subscriptions[];
 extern const size_t match_registry_subscription_count;
 
 //  ---------------------------------------------------------------------------------------
+//  Sign-ups (match_activities.c), for calls and for the work that follows registry's events
+
+//  Appends a signup.* event: volunteer `volunteer_id`'s sign-up to activity `activity_id` in
+//  `status`, with what a notice or a reminder tells of the activity as row `row` of a sign-up
+//  statement returned it (title, region, starts_at, ends_at, a waitlist position, what a busy
+//  volunteer is committed to); reason may be NULL. Inside the caller's transaction.
+st_status_t match_signup_emit (st_db_t *db, const char *topic, const PGresult *res, int row,
+                               const char *activity_id, const char *volunteer_id,
+                               const char *status, const char *reason, st_error_t *err);
+
+//  `places` places of activity `id` (text `text`) opened: the first in line who are active and
+//  free at its time take them, in arrival order (signup.promoted each); one committed
+//  elsewhere then, or no longer active, is passed by and stays in line (signup.skipped, reason
+//  busy, naming the commitment, or inactive). The caller holds the activity's row lock.
+st_status_t match_promote (st_db_t *db, int64_t id, const char *text, int64_t places,
+                           st_error_t *err);
+
+//  A volunteer no longer active: their sign-ups to open activities not started yet end
+//  (signup.cancelled, reason volunteer_inactive), and the first in line takes each confirmed
+//  place freed. Inside the caller's transaction.
+st_status_t match_signups_release (st_db_t *db, int64_t volunteer, st_error_t *err);
+
+//  ---------------------------------------------------------------------------------------
 //  The dispatch round (match_round.c)
 
 //  The round's settings, STATION_DISPATCH_*: match_round_options declares them for the

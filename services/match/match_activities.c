@@ -2,6 +2,7 @@
     in scope creates, changes or cancels an activity; volunteers sign up, confirmed while places
     are left and waitlisted after, the database deciding under the activity's row lock.  */
 #include "match.h"
+#include "match_store.h"
 #include "match_util.h"
 #include "st_checks.h"
 #include "st_log.h"
@@ -20,14 +21,10 @@ const size_t match_activities_route_count =
 //  ---------------------------------------------------------------------------------------
 //  Sign-up events
 
-//  Emits a signup.* event: volunteer `volunteer_id`'s sign-up to activity `activity_id` in
-//  `status`, with what a notice or a reminder tells of the activity as row `row` of a sign-up
-//  statement returned it (title, region, starts_at, ends_at, a waitlist position, what a busy
-//  volunteer is committed to); reason may be NULL.
-static void
-s_emit_signup (st_call_t *call, const char *topic, const PGresult *res, int row,
-               const char *activity_id, const char *volunteer_id, const char *status,
-               const char *reason)
+st_status_t
+match_signup_emit (st_db_t *db, const char *topic, const PGresult *res, int row,
+                   const char *activity_id, const char *volunteer_id, const char *status,
+                   const char *reason, st_error_t *err)
 {
     msg_signup_event_t event = {0};
     st_row_to_msg (res, row, &msg_signup_event_desc, &event);
@@ -40,32 +37,74 @@ s_emit_signup (st_call_t *call, const char *topic, const PGresult *res, int row,
     event.status = st_strdup (status);
     free (event.reason);
     event.reason = reason ? st_strdup (reason) : NULL;
-    st_call_emit (call, topic, &msg_signup_event_desc, &event);
+    st_status_t rc = st_outbox_append (db, topic, &msg_signup_event_desc, &event, err);
     st_msg_clear (&msg_signup_event_desc, &event);
+    return rc;
 }
 
-//  `places` places of activity `id` (text `text`) opened: the first in line free at its time
-//  take them, in arrival order (signup.promoted each); one committed elsewhere then is passed
-//  by and stays in line (signup.skipped, reason busy, naming the commitment). The caller holds
-//  the activity's row lock. Returns -1 when the call failed.
-static int
-s_promote (st_call_t *call, int64_t id, const char *text, int64_t places)
+st_status_t
+match_promote (st_db_t *db, int64_t id, const char *text, int64_t places, st_error_t *err)
 {
     st_params_t params = {0};
     st_params_int (&params, id);
     st_params_int (&params, places);
-    PGresult *res;
-    if (st_call_exec (call, "activity_promote", &params, &res))
-        return -1;
-    for (int i = 0; i < PQntuples (res) && !st_call_failed (call); i++) {
+    PGresult *res = NULL;
+    st_status_t rc = st_db_exec (db, "activity_promote", &params, &res, err);
+    st_params_clear (&params);
+    for (int i = 0; rc == ST_OK && i < PQntuples (res); i++) {
         const char *volunteer = st_row_text (res, i, "volunteer_id");
-        if (strcmp (st_row_text (res, i, "outcome"), "promoted") == 0)
-            s_emit_signup (call, "signup.promoted", res, i, text, volunteer, "confirmed", NULL);
-        else
-            s_emit_signup (call, "signup.skipped", res, i, text, volunteer, "waitlisted", "busy");
+        const char *outcome = st_row_text (res, i, "outcome");
+        if (strcmp (outcome, "promoted") == 0)
+            rc = match_signup_emit (db, "signup.promoted", res, i, text, volunteer, "confirmed",
+                                    NULL, err);
+        else //  busy, or no longer active
+            rc = match_signup_emit (db, "signup.skipped", res, i, text, volunteer, "waitlisted",
+                                    outcome, err);
     }
     PQclear (res);
-    return st_call_failed (call) ? -1 : 0;
+    return rc;
+}
+
+st_status_t
+match_signups_release (st_db_t *db, int64_t volunteer, st_error_t *err)
+{
+    match_store_prepare (db);
+    st_params_t params = {0};
+    st_params_int (&params, volunteer);
+    PGresult *res = NULL;
+    st_status_t rc = st_db_exec (db, "signup_release_volunteer", &params, &res, err);
+    st_params_clear (&params);
+    for (int i = 0; rc == ST_OK && i < PQntuples (res); i++) {
+        const char *activity = st_row_text (res, i, "activity_id");
+        rc = match_signup_emit (db, "signup.cancelled", res, i, activity,
+                                st_row_text (res, i, "volunteer_id"), "cancelled",
+                                "volunteer_inactive", err);
+        if (rc == ST_OK && strcmp (st_row_text (res, i, "was"), "confirmed") == 0)
+            rc = match_promote (db, st_row_int (res, i, "activity_id"), activity, 1, err);
+    }
+    PQclear (res);
+    return rc;
+}
+
+//  The sign-up events and promotions of a call (see match.h).
+static void
+s_emit_signup (st_call_t *call, const char *topic, const PGresult *res, int row,
+               const char *activity_id, const char *volunteer_id, const char *status,
+               const char *reason)
+{
+    st_error_t err;
+    st_status_t rc = match_signup_emit (st_call_db (call), topic, res, row, activity_id,
+                                        volunteer_id, status, reason, &err);
+    if (rc != ST_OK)
+        st_call_fail_db (call, rc, &err);
+}
+
+static int
+s_promote (st_call_t *call, int64_t id, const char *text, int64_t places)
+{
+    st_error_t err;
+    st_status_t rc = match_promote (st_call_db (call), id, text, places, &err);
+    return rc == ST_OK ? 0 : st_call_fail_db (call, rc, &err);
 }
 
 //  ---------------------------------------------------------------------------------------

@@ -68,6 +68,17 @@ static const st_statement_t s_statements[] = {
      " p.busy_request AS busy_request_id, p.busy_activity AS busy_activity_id, " S_SIGNUP_ACTIVITY
      " FROM activity_promote ($1, $2) WITH ORDINALITY p JOIN activities a ON a.id = $1"
      " ORDER BY p.ordinality"},
+    //  A volunteer no longer active ($1): their live sign-ups to open activities not started
+    //  end, each returned with what it was (was) and its activity (locked, for promotion).
+    {"signup_release_volunteer",
+     "WITH live AS (SELECT s.id, s.status FROM signups s JOIN activities a ON a.id = s.activity_id"
+     " WHERE s.volunteer_id = $1 AND s.status <> 'cancelled' AND a.status = 'open'"
+     " AND a.starts_at > now () ORDER BY a.id FOR UPDATE OF s, a),"
+     " ended AS (UPDATE signups s SET status = 'cancelled', cancel_reason = 'volunteer_inactive',"
+     " updated_at = clock_timestamp () FROM live WHERE s.id = live.id"
+     " RETURNING s.activity_id, s.volunteer_id, live.status AS was)"
+     " SELECT e.activity_id, e.volunteer_id, e.was, " S_SIGNUP_ACTIVITY
+     " FROM ended e JOIN activities a ON a.id = e.activity_id ORDER BY e.activity_id"},
     //  activity.update moving activity $1 to [$2, $3): the first volunteer confirmed for it
     //  who is committed to something else then, and what, named.
     {"activity_clash",

@@ -84,7 +84,11 @@ s_volunteer_registered (st_db_t *db, const char *topic, const void *body_, int64
     //  Applied (not a late event) and no longer active: nobody counts on them any more.
     bool gone = PQntuples (res) == 1 && strcmp (PQgetvalue (res, 0, 0), "active") != 0;
     PQclear (res);
-    return gone ? match_round_release (db, id, err) : ST_OK;
+    if (gone)
+        rc = match_round_release (db, id, err);
+    if (gone && rc == ST_OK)
+        rc = match_signups_release (db, id, err);
+    return rc;
 }
 
 //  resident.registered: where a resident lives and whether a group cared for first.
