@@ -1986,9 +1986,10 @@ test_activity_overlap (void **state)
 #define SKIP_TOWN    "431022115000"
 #define SKIP_VILLAGE "431022115201"
 
-//  Creates an activity in SKIP_VILLAGE over [start, end) with `capacity` places; its id.
+//  Creates an activity in village `village` over [start, end) with `capacity` places; its id.
 static void
-s_skip_activity (const char *title, const char *start, const char *end, int capacity, char id[32])
+s_skip_activity_in (const char *village, const char *title, const char *start, const char *end,
+                    int capacity, char id[32])
 {
     char body[512], closes[64];
     fx_local (8, 20, 0, closes, NULL);
@@ -1996,7 +1997,7 @@ s_skip_activity (const char *title, const char *start, const char *end, int capa
               "{\"title\": \"%s\", \"category\": \"助老\", \"region\": \"%s\","
               " \"starts_at\": \"%s\", \"ends_at\": \"%s\", \"signup_closes_at\": \"%s\","
               " \"capacity\": %d}",
-              title, SKIP_VILLAGE, start, end, closes, capacity);
+              title, village, start, end, closes, capacity);
     json_t *reply;
     st_error_t err;
     if (fx_call ("match", &FX_SYSTEM, "activity.create", body, &reply, &err) != ST_OK)
@@ -2050,9 +2051,9 @@ test_promotion_skips_busy (void **state)
     fx_volunteer_add ("排第二乙", SKIP_VILLAGE, "[]", "[]", 25.40, 112.95, "", next_b);
     fx_volunteer_add ("另一个", SKIP_VILLAGE, "[]", "[]", 25.40, 112.95, "", other);
     char a[32], b[32], c[32];
-    s_skip_activity ("敬老院探访", start, end, 1, a);
-    s_skip_activity ("义务理发", start, end, 1, b);
-    s_skip_activity ("植树", start, end, 5, c);
+    s_skip_activity_in (SKIP_VILLAGE, "敬老院探访", start, end, 1, a);
+    s_skip_activity_in (SKIP_VILLAGE, "义务理发", start, end, 1, b);
+    s_skip_activity_in (SKIP_VILLAGE, "植树", start, end, 5, c);
     s_skip_signup ("activity.signup", first, a, "confirmed");
     s_skip_signup ("activity.signup", busy, a, "waitlisted");
     s_skip_signup ("activity.signup", next_a, a, "waitlisted");
@@ -2139,6 +2140,79 @@ test_promotion_skips_busy (void **state)
         fail_msg ("\"%s\" does not name %s", err.message, says);
 }
 
+//  ---------------------------------------------------------------------------------------
+//  A volunteer who stops being active keeps no place at activities to come
+
+#define GONE_TOWN_ACT    "431022116000"
+#define GONE_VILLAGE_ACT "431022116201"
+
+//  Suspended in registry, a confirmed volunteer's sign-up ends (signup.cancelled, reason
+//  volunteer_inactive) and the first in line takes the place; a waitlisted one's ends too.
+//  A promotion passes by anyone match knows to be inactive (signup.skipped, inactive).
+static void
+test_inactive_volunteer_released (void **state)
+{
+    (void) state;
+    fx_region_add (GONE_TOWN_ACT, "停用镇");
+    fx_region_add (GONE_VILLAGE_ACT, "停用村");
+    char start[64], end[64], availability[64];
+    fx_window (9, 14, 16, start, end, availability);
+    char held[32], next[32], after[32], last[32];
+    fx_volunteer_add ("停用者", GONE_VILLAGE_ACT, "[]", "[]", 25.40, 112.95, "", held);
+    fx_volunteer_add ("候补一", GONE_VILLAGE_ACT, "[]", "[]", 25.40, 112.95, "", next);
+    fx_volunteer_add ("候补二", GONE_VILLAGE_ACT, "[]", "[]", 25.40, 112.95, "", after);
+    fx_volunteer_add ("候补三", GONE_VILLAGE_ACT, "[]", "[]", 25.40, 112.95, "", last);
+    char activity[32];
+    s_skip_activity_in (GONE_VILLAGE_ACT, "社区义诊", start, end, 1, activity);
+    s_skip_signup ("activity.signup", held, activity, "confirmed");
+    s_skip_signup ("activity.signup", next, activity, "waitlisted");
+    s_skip_signup ("activity.signup", after, activity, "waitlisted");
+    s_skip_signup ("activity.signup", last, activity, "waitlisted");
+
+    //  Suspended: their place goes to the first in line.
+    char body[128];
+    st_error_t err;
+    snprintf (body, sizeof body, "{\"id\": \"%s\", \"status\": \"suspended\"}", held);
+    assert_int_equal (fx_call ("registry", &FX_SYSTEM, "volunteer.set_status", body, NULL, &err),
+                      ST_OK);
+    fx_wait_for (1,
+                 "SELECT count (*) FROM match.signups WHERE activity_id = %s AND volunteer_id = %s"
+                 " AND status = 'confirmed'",
+                 activity, next);
+    char line[256];
+    snprintf (line, sizeof line, "%s:confirmed %s:waitlisted %s:waitlisted", next, after, last);
+    assert_string_equal (s_skip_line (activity), line);
+    assert_int_equal (
+        fx_count ("SELECT count (*) FROM match.commitments WHERE volunteer_id = %s", held), 0);
+    json_t *event;
+    assert_int_equal (fx_events_json ("signup.cancelled", activity, &event), 1);
+    assert_string_equal (fx_str (event, "volunteer_id"), held);
+    assert_string_equal (fx_str (event, "reason"), "volunteer_inactive");
+    json_decref (event);
+    assert_int_equal (fx_events_json ("signup.promoted", activity, &event), 1);
+    assert_string_equal (fx_str (event, "volunteer_id"), next);
+    json_decref (event);
+    json_t *reply;
+    snprintf (body, sizeof body, "{\"id\": \"%s\"}", activity);
+    assert_int_equal (fx_call ("match", &FX_SYSTEM, "activity.get", body, &reply, &err), ST_OK);
+    assert_int_equal (fx_int (reply, "confirmed"), 1);
+    assert_int_equal (fx_int (reply, "waitlisted"), 2);
+    json_decref (reply);
+
+    //  Known to match as inactive before their sign-ups end (registry's event on its way), a
+    //  volunteer next in line is passed by, told why, and keeps their place in line.
+    fx_sql ("UPDATE match.supply SET status = 'left' WHERE volunteer_id = %s", after);
+    s_skip_signup ("activity.withdraw", next, activity, "cancelled");
+    snprintf (line, sizeof line, "%s:waitlisted %s:confirmed", after, last);
+    assert_string_equal (s_skip_line (activity), line);
+    assert_int_equal (fx_events_json ("signup.skipped", activity, &event), 1);
+    assert_string_equal (fx_str (event, "volunteer_id"), after);
+    assert_string_equal (fx_str (event, "reason"), "inactive");
+    assert_string_equal (fx_str (event, "status"), "waitlisted");
+    assert_int_equal (fx_int (event, "position"), 1);
+    json_decref (event);
+}
+
 int
 main (void)
 {
@@ -2163,6 +2237,7 @@ main (void)
         cmocka_unit_test (test_volunteer_gone),
         cmocka_unit_test (test_activity_overlap),
         cmocka_unit_test (test_promotion_skips_busy),
+        cmocka_unit_test (test_inactive_volunteer_released),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }
