@@ -16,6 +16,19 @@ typedef struct {
     st_handler_fn *handler;
 } s_entry_t;
 
+//  A read op's reply kept for a while: a client that timed out sends the same request again
+//  (Lazy Pirate), and while the first is running its copies wait in the socket. Each copy is
+//  answered from here instead of running the op again (a slow sign-in would otherwise run
+//  once per resend, and each run count). Write ops replay from their stored replies instead.
+#define S_RECENT    64
+#define S_RECENT_MS 10000
+typedef struct {
+    uint8_t key[32]; //  the request: peer, id, actor, op and body
+    int64_t at;
+    uint8_t *data; //  the encoded reply frame
+    size_t size;
+} s_recent_t;
+
 struct st_server_s {
     char *service;
     st_db_t *db;
@@ -23,6 +36,8 @@ struct st_server_s {
     s_entry_t *entries;
     size_t entry_count;
     void *state;
+    s_recent_t recent[S_RECENT]; //  the last read replies, for a client's resends
+    size_t recent_next;
 };
 
 struct st_call_s {
@@ -106,6 +121,8 @@ st_server_destroy (st_server_t **self_p)
         return;
     st_server_t *self = *self_p;
     zsock_destroy (&self->router);
+    for (size_t i = 0; i < S_RECENT; i++)
+        free (self->recent[i].data);
     free (self->entries);
     free (self->service);
     free (self);
@@ -482,6 +499,84 @@ s_run_write (st_call_t *call, const void *request, uint8_t **data, size_t *size)
     s_encode_reply (call, id, NULL, 0, data, size);
 }
 
+//  What makes a request the same request: who sent it, its id, the actor and the body.
+static void
+s_recent_key (const st_call_t *call, uint8_t key[32])
+{
+    crypto_generichash_state state;
+    crypto_generichash_init (&state, NULL, 0, 32);
+    crypto_generichash_update (&state, (const uint8_t *) call->peer, strlen (call->peer) + 1);
+    crypto_generichash_update (&state, call->envelope.id.data, 16);
+    const msg_actor_t *a = &call->envelope.actor;
+    const char *parts[] = {a->account, a->role, a->region, a->volunteer_id, a->resident_id};
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+        crypto_generichash_update (&state, (const uint8_t *) (parts[i] ? parts[i] : ""),
+                                   strlen (parts[i] ? parts[i] : "") + 1);
+    uint8_t body[32];
+    s_request_hash (call, body);
+    crypto_generichash_update (&state, body, sizeof body);
+    crypto_generichash_final (&state, key, 32);
+}
+
+//  The reply already sent to this very request within S_RECENT_MS, or NULL.
+static const s_recent_t *
+s_recent_find (st_server_t *self, const uint8_t key[32])
+{
+    int64_t now = st_clock_ms ();
+    for (size_t i = 0; i < S_RECENT; i++) {
+        const s_recent_t *r = &self->recent[i];
+        if (r->data && now - r->at < S_RECENT_MS && memcmp (r->key, key, 32) == 0)
+            return r;
+    }
+    return NULL;
+}
+
+static void
+s_recent_keep (st_server_t *self, const uint8_t key[32], const uint8_t *data, size_t size)
+{
+    s_recent_t *r = &self->recent[self->recent_next];
+    self->recent_next = (self->recent_next + 1) % S_RECENT;
+    free (r->data);
+    memcpy (r->key, key, 32);
+    r->at = st_clock_ms ();
+    r->data = st_malloc (size);
+    memcpy (r->data, data, size);
+    r->size = size;
+}
+
+//  A read op: answered again from s_recent when this very request was answered a moment ago
+//  (returns true), else run (once more on a fresh connection if the first died) and kept
+//  there. The encoded reply frame into *data.
+static bool
+s_run_read (st_call_t *call, const void *request, const uint8_t id[16], uint8_t **data,
+            size_t *size)
+{
+    st_server_t *self = call->server;
+    uint8_t key[32];
+    s_recent_key (call, key);
+    const s_recent_t *recent = s_recent_find (self, key);
+    if (recent) {
+        *data = st_malloc (recent->size);
+        memcpy (*data, recent->data, recent->size);
+        *size = recent->size;
+        return true;
+    }
+    uint8_t *reply_body = NULL;
+    size_t reply_size = 0;
+    s_run_handler (call, request, &reply_body, &reply_size);
+    if (call->failed && s_retryable (call)) {
+        //  A read on a connection that died: once more on a fresh one.
+        free (reply_body);
+        reply_body = NULL;
+        s_reset_call (call);
+        s_run_handler (call, request, &reply_body, &reply_size);
+    }
+    s_encode_reply (call, id, reply_body, reply_size, data, size);
+    free (reply_body);
+    s_recent_keep (self, key, *data, *size);
+    return false;
+}
+
 static void
 s_dispatch (st_server_t *self, zframe_t *identity, zframe_t *payload)
 {
@@ -525,6 +620,7 @@ s_dispatch (st_server_t *self, zframe_t *identity, zframe_t *payload)
     void *request = NULL;
     uint8_t *data = NULL;
     size_t size = 0;
+    bool replayed = false;
     if (!op)
         st_call_fail (&call, ST_INVALID_ARGUMENT, "op", "service \"%s\" has no op \"%s\"",
                       self->service, call.envelope.op);
@@ -552,28 +648,16 @@ s_dispatch (st_server_t *self, zframe_t *identity, zframe_t *payload)
             st_call_fail (&call, err.code, err.field, "%s", err.message);
         else if (op->flags & ST_OP_WRITE)
             s_run_write (&call, request, &data, &size);
-        else {
-            uint8_t *reply_body = NULL;
-            size_t reply_size = 0;
-            s_run_handler (&call, request, &reply_body, &reply_size);
-            if (call.failed && s_retryable (&call)) {
-                //  A read on a connection that died: once more on a fresh one.
-                free (reply_body);
-                reply_body = NULL;
-                s_reset_call (&call);
-                s_run_handler (&call, request, &reply_body, &reply_size);
-            }
-            s_encode_reply (&call, id, reply_body, reply_size, &data, &size);
-            free (reply_body);
-        }
+        else
+            replayed = s_run_read (&call, request, id, &data, &size);
     }
     if (!data)
         s_encode_reply (&call, id, NULL, 0, &data, &size);
     s_send (self, identity, data, size);
-    st_log (call.failed ? ST_LOG_INFO : ST_LOG_DEBUG, call.id_hex, "op=%s peer=%s %s%s%s ms=%lld",
+    st_log (call.failed ? ST_LOG_INFO : ST_LOG_DEBUG, call.id_hex, "op=%s peer=%s %s%s%s%s ms=%lld",
             call.envelope.op, call.peer, call.failed ? st_status_name (call.error.code) : "ok",
             call.failed ? ": " : "", call.failed ? call.error.message : "",
-            (long long) (st_clock_ms () - started));
+            replayed ? " (resent: answered again)" : "", (long long) (st_clock_ms () - started));
     free (data);
     if (request) {
         st_msg_clear (op->request, request);
