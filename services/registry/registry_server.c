@@ -14,9 +14,12 @@
 #include <string.h>
 #include <time.h>
 
-ST_REGISTRY_OPS (ST_ROUTE_THUNK)
+ST_REGISTRY_VOLUNTEERS_OPS (ST_ROUTE_THUNK)
+ST_REGISTRY_REGIONS_OPS (ST_ROUTE_THUNK)
+ST_REGISTRY_ACCOUNTS_OPS (ST_ROUTE_THUNK)
 
-const st_route_t registry_routes[] = {ST_REGISTRY_OPS (ST_ROUTE_ROW)};
+const st_route_t registry_routes[] = {ST_REGISTRY_VOLUNTEERS_OPS (
+    ST_ROUTE_ROW) ST_REGISTRY_REGIONS_OPS (ST_ROUTE_ROW) ST_REGISTRY_ACCOUNTS_OPS (ST_ROUTE_ROW)};
 const size_t registry_route_count = sizeof registry_routes / sizeof registry_routes[0];
 
 //  Columns of VOLUNTEER_COLUMNS and RESIDENT_COLUMNS (registry_store.c) read by position; the
