@@ -1,8 +1,8 @@
 /*  registry_import.c — bulk imports from spreadsheets (登记造册): volunteers and regions from
     the CSV files officials export, with the column names they use. Good rows are created, rows
     already registered skipped, bad rows reported by line, field and reason. The rows go
-    through the same checks and statements as one registration (registry_server.c).  */
-#include "registry_server.h"
+    through the same checks and statements as one registration (registry_volunteers.c).  */
+#include "registry.h"
 #include "st_checks.h"
 #include "st_csv.h"
 
