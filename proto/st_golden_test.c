@@ -137,7 +137,9 @@ static msg_parked_t s_msg_parked = {.events = {s_parked_items, 2},
                                     .cursors = {s_cursor_items, 2},
                                     .has_cursors = true};
 
-#include "golden_registry.inc"
+#include "golden_registry_volunteers.inc"
+#include "golden_registry_regions.inc"
+#include "golden_registry_accounts.inc"
 #include "golden_registry_import.inc"
 #include "golden_match.inc"
 #include "golden_match_dispatch.inc"
@@ -157,7 +159,9 @@ static msg_parked_t s_msg_parked = {.events = {s_parked_items, 2},
     X (msg_parked_event)                                                                           \
     X (msg_cursor)                                                                                 \
     X (msg_parked)                                                                                 \
-    S_VECTORS_REGISTRY (X)                                                                         \
+    S_VECTORS_REGISTRY_VOLUNTEERS (X)                                                              \
+    S_VECTORS_REGISTRY_REGIONS (X)                                                                 \
+    S_VECTORS_REGISTRY_ACCOUNTS (X)                                                                \
     S_VECTORS_REGISTRY_IMPORT (X)                                                                  \
     S_VECTORS_MATCH (X)                                                                            \
     S_VECTORS_DISPATCH (X)                                                                         \
@@ -179,7 +183,9 @@ static const s_vector_t *const s_vectors[] = {S_VECTORS (S_VECTOR_POINTER)};
 #define ST_MESSAGE(m, LIST) &m##_desc,
 static const st_desc_t *const s_declared[] = {
 #include "envelope.def"
-#include "registry.def"
+#include "registry_volunteers.def"
+#include "registry_regions.def"
+#include "registry_accounts.def"
 #include "registry_import.def"
 #include "match_supply.def"
 #include "match_activities.def"

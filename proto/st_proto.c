@@ -10,7 +10,9 @@
                                 sizeof m##_fields / sizeof m##_fields[0] - 1};
 
 #include "envelope.def"
-#include "registry.def"
+#include "registry_volunteers.def"
+#include "registry_regions.def"
+#include "registry_accounts.def"
 #include "registry_import.def"
 #include "match_supply.def"
 #include "match_activities.def"
@@ -23,17 +25,19 @@
 #define ST_OP_ROW(svc, name, fn, req, rep, flags, peers)                                           \
     {#svc, name, &req##_desc, &rep##_desc, flags, peers},
 static const st_op_desc_t s_ops[] = {
-    ST_COMMON_OPS (ST_OP_ROW) ST_REGISTRY_OPS (ST_OP_ROW) ST_REGISTRY_IMPORT_OPS (ST_OP_ROW)
-        ST_MATCH_SUPPLY_OPS (ST_OP_ROW) ST_MATCH_ACTIVITIES_OPS (ST_OP_ROW)
-            ST_MATCH_WISHES_OPS (ST_OP_ROW) ST_MATCH_DISPATCH_OPS (ST_OP_ROW)
-                ST_MATCH_RECORDS_OPS (ST_OP_ROW)};
+    ST_COMMON_OPS (ST_OP_ROW) ST_REGISTRY_VOLUNTEERS_OPS (ST_OP_ROW)
+        ST_REGISTRY_REGIONS_OPS (ST_OP_ROW) ST_REGISTRY_ACCOUNTS_OPS (ST_OP_ROW)
+            ST_REGISTRY_IMPORT_OPS (ST_OP_ROW) ST_MATCH_SUPPLY_OPS (ST_OP_ROW)
+                ST_MATCH_ACTIVITIES_OPS (ST_OP_ROW) ST_MATCH_WISHES_OPS (ST_OP_ROW)
+                    ST_MATCH_DISPATCH_OPS (ST_OP_ROW) ST_MATCH_RECORDS_OPS (ST_OP_ROW)};
 
 #define ST_EVENT_ROW(svc, topic, msg) {#svc, topic, &msg##_desc},
 static const st_event_desc_t s_events[] = {
-    ST_REGISTRY_EVENTS (ST_EVENT_ROW) ST_MATCH_SUPPLY_EVENTS (ST_EVENT_ROW)
-        ST_MATCH_ACTIVITIES_EVENTS (ST_EVENT_ROW) ST_MATCH_WISHES_EVENTS (ST_EVENT_ROW)
-            ST_MATCH_DISPATCH_EVENTS (ST_EVENT_ROW)
-                ST_MATCH_RECORDS_EVENTS (ST_EVENT_ROW){NULL, NULL, NULL}};
+    ST_REGISTRY_VOLUNTEERS_EVENTS (ST_EVENT_ROW) ST_REGISTRY_REGIONS_EVENTS (ST_EVENT_ROW)
+        ST_REGISTRY_ACCOUNTS_EVENTS (ST_EVENT_ROW) ST_MATCH_SUPPLY_EVENTS (ST_EVENT_ROW)
+            ST_MATCH_ACTIVITIES_EVENTS (ST_EVENT_ROW) ST_MATCH_WISHES_EVENTS (ST_EVENT_ROW)
+                ST_MATCH_DISPATCH_EVENTS (ST_EVENT_ROW)
+                    ST_MATCH_RECORDS_EVENTS (ST_EVENT_ROW){NULL, NULL, NULL}};
 
 static const char *const s_services[] = {"registry", "match", "ledger", "notify", NULL};
 

@@ -24,7 +24,9 @@
     extern const st_desc_t m##_desc;
 
 #include "envelope.def"
-#include "registry.def"
+#include "registry_volunteers.def"
+#include "registry_regions.def"
+#include "registry_accounts.def"
 #include "registry_import.def"
 #include "match_supply.def"
 #include "match_activities.def"

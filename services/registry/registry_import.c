@@ -1,8 +1,9 @@
 /*  registry_import.c — bulk imports from spreadsheets (登记造册): volunteers and regions from
     the CSV files officials export, with the column names they use. Good rows are created, rows
     already registered skipped, bad rows reported by line, field and reason. The rows go
-    through the same checks and statements as one registration (registry_server.c).  */
-#include "registry_server.h"
+    through the same checks and statements as one registration (registry_volunteers.c).  */
+#include "registry.h"
+#include "registry_util.h"
 #include "st_checks.h"
 #include "st_csv.h"
 
@@ -118,6 +119,20 @@ s_import_error (msg_import_result_t *reply, size_t *capacity, int line, const ch
     e->message = st_strdup (text);
 }
 
+//  A reader of the file an import carries; NULL (the call failed) when it is not UTF-8 text.
+static st_csv_t *
+s_csv_open (st_call_t *call, const st_bin_t *file)
+{
+    const char *data = (const char *) file->data;
+    if (!st_utf8_check (data, file->size, NULL)) {
+        st_call_fail (call, ST_INVALID_ARGUMENT, "csv",
+                      "the file is not UTF-8 text: save it as \"CSV UTF-8\" (a GBK file cannot "
+                      "be read)");
+        return NULL;
+    }
+    return st_csv_new (data, file->size);
+}
+
 //  Maps the header row to column indexes; fails the call when a required column is missing.
 static int
 s_import_header (st_call_t *call, st_csv_t *csv, int fields, int columns[C_COUNT])
@@ -151,14 +166,9 @@ s_volunteer_import (st_call_t *call, const msg_volunteer_import_t *request,
         st_call_fail (call, ST_PERMISSION_DENIED, NULL, "only officials import volunteers");
         return;
     }
-    const char *data = (const char *) request->csv.data;
-    if (!st_utf8_check (data, request->csv.size, NULL)) {
-        st_call_fail (call, ST_INVALID_ARGUMENT, "csv",
-                      "the file is not UTF-8 text: save it as \"CSV UTF-8\" (a GBK file cannot "
-                      "be read)");
+    st_csv_t *csv = s_csv_open (call, &request->csv);
+    if (!csv)
         return;
-    }
-    st_csv_t *csv = st_csv_new (data, request->csv.size);
     int columns[C_COUNT];
     int fields = st_csv_next (csv);
     if (fields <= 0) {
@@ -260,20 +270,12 @@ static void
 s_region_import (st_call_t *call, const msg_region_import_t *request, msg_import_result_t *reply)
 {
     const msg_actor_t *actor;
-    if (st_require_actor (call, &actor))
+    if (st_require_actor (call, &actor)
+        || registry_require_region_admin (call, actor, "only a region admin imports regions"))
         return;
-    if (!st_actor_is_system (actor) && strcmp (actor->role, "region_admin") != 0) {
-        st_call_fail (call, ST_PERMISSION_DENIED, NULL, "only a region admin imports regions");
+    st_csv_t *csv = s_csv_open (call, &request->csv);
+    if (!csv)
         return;
-    }
-    const char *data = (const char *) request->csv.data;
-    if (!st_utf8_check (data, request->csv.size, NULL)) {
-        st_call_fail (call, ST_INVALID_ARGUMENT, "csv",
-                      "the file is not UTF-8 text: save it as \"CSV UTF-8\" (a GBK file cannot "
-                      "be read)");
-        return;
-    }
-    st_csv_t *csv = st_csv_new (data, request->csv.size);
     int fields = st_csv_next (csv), code_col = -1, name_col = -1;
     for (int i = 0; i < fields; i++) {
         const char *title = st_csv_field (csv, i);
@@ -331,26 +333,15 @@ s_region_import (st_call_t *call, const msg_region_import_t *request, msg_import
             s_import_error (reply, &capacity, row->line, err.field, err.code, err.message);
             continue;
         }
-        bool has_parent = false;
-        if (level > 0) {
-            st_params_t params = {0};
-            st_params_text (&params, parent);
-            PGresult *res;
-            if (st_call_exec (call, "region_exists", &params, &res))
-                break;
-            has_parent = PQntuples (res) > 0;
-            PQclear (res);
-            if (!has_parent && level > 1) {
-                s_import_error (reply, &capacity, row->line, "code", ST_FAILED_PRECONDITION,
-                                "its parent region is neither in the file nor registered");
-                continue;
-            }
-        }
         st_params_t params = {0};
-        st_params_text (&params, row->code);
-        st_params_text (&params, row->name);
-        st_params_text (&params, st_region_level_name (level));
-        st_params_text (&params, has_parent ? parent : NULL);
+        int rc = registry_region_row (call, row->code, row->name, parent, &params);
+        if (rc < 0)
+            break;
+        if (rc > 0) {
+            s_import_error (reply, &capacity, row->line, "code", ST_FAILED_PRECONDITION,
+                            "its parent region is neither in the file nor registered");
+            continue;
+        }
         PGresult *res;
         if (st_call_exec (call, "region_insert_new", &params, &res))
             break;

@@ -1,6 +1,6 @@
 /*  registry_main.c — the registry service: regions, sites, teams, volunteers, residents,
-    accounts (architecture.md, "Services")  */
-#include "registry_server.h"
+    accounts (architecture.md, "Services"), one table assembled from its parts (registry.h)  */
+#include "registry.h"
 #include "registry_store.h"
 #include "st_crypto.h"
 #include "st_service.h"
@@ -30,7 +30,9 @@ int
 main (int argc, char **argv)
 {
     const st_part_t parts[] = {
-        {registry_routes, &registry_route_count},
+        {registry_volunteers_routes, &registry_volunteers_route_count},
+        {registry_regions_routes, &registry_regions_route_count},
+        {registry_accounts_routes, &registry_accounts_route_count},
         {registry_import_routes, &registry_import_route_count},
     };
     st_service_def_t def = {

@@ -1,7 +1,7 @@
 /*  registry_store.c — the registry's SQL: statements named after the op that runs them  */
 #include "registry_store.h"
 
-//  Every column a volunteer reply needs, in the order registry_server.c reads them.
+//  Every column a volunteer reply needs, in the order registry_volunteers.c reads them.
 #define VOLUNTEER_COLUMNS                                                                          \
     " id, name, id_number_enc, phone_enc, region, skills, gender,"                                 \
     " to_char (birth_date, 'YYYY-MM-DD') AS birth_date, status,"                                   \

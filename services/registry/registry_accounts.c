@@ -1,0 +1,221 @@
+/*  registry_accounts.c — who signs in and who is served: officials' accounts (never wider than
+    their creator's scope), sign-in by an official's login or a person's phone with failures
+    counted, and residents with the groups cared for first.  */
+#include "registry.h"
+#include "registry_util.h"
+#include "st_checks.h"
+#include "st_pii.h"
+#include "st_rows.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+ST_REGISTRY_ACCOUNTS_OPS (ST_ROUTE_THUNK)
+
+const st_route_t registry_accounts_routes[] = {ST_REGISTRY_ACCOUNTS_OPS (ST_ROUTE_ROW)};
+const size_t registry_accounts_route_count =
+    sizeof registry_accounts_routes / sizeof registry_accounts_routes[0];
+
+//  Columns of RESIDENT_COLUMNS (registry_store.c) read by position; the others fill the
+//  reply's fields of the same name (st_rows).
+enum { R_REGION = 3 };
+
+static const char *const s_care_tags[] = {"empty_nest_elderly",  "left_behind_child",
+                                          "child_in_difficulty", "disabled",
+                                          "poor_household",      NULL};
+static const char *const s_official_roles[] = {"region_admin", "station_admin", "team_leader",
+                                               NULL};
+
+//  ---------------------------------------------------------------------------------------
+//  Accounts
+
+//  Inserts an account signing in with `login` (kept only as its keyed hash) and `password`
+//  (an argon2id hash), shown as the login `official` when it is an official's (NULL for a
+//  person, whose login is the phone), standing for a volunteer or a resident or neither.
+//  A login taken already is a conflict. *res (may be NULL) is the caller's.
+static int
+s_account_insert (st_call_t *call, const char *login, const char *official, const char *password,
+                  const char *role, const char *region, const char *volunteer_id,
+                  const char *resident_id, PGresult **res)
+{
+    char hash[ST_PASSWORD_HASH_SIZE];
+    if (st_password_hash (password, hash))
+        return st_call_fail (call, ST_RESOURCE_EXHAUSTED, NULL, "could not hash the password");
+    uint8_t login_hash[ST_CRYPTO_HASH_SIZE];
+    registry_hash (call, "login", login, login_hash);
+    const msg_actor_t *actor = st_call_actor (call);
+    st_params_t params = {0};
+    st_params_bin (&params, login_hash, sizeof login_hash);
+    st_params_text (&params, official);
+    st_params_text (&params, hash);
+    st_params_text (&params, role);
+    st_params_text (&params, region);
+    st_params_text (&params, volunteer_id);
+    st_params_text (&params, resident_id);
+    st_params_text (&params, actor ? actor->account : "self");
+    if (official)
+        return registry_exec_unique (call, "account_insert", &params, res, "login",
+                                     "login \"%s\" is taken", official);
+    return registry_exec_unique (call, "account_insert", &params, res, "phone",
+                                 "this phone already signs in to an account");
+}
+
+//  Creates the sign-in account of a volunteer or a resident (registry.h).
+int
+registry_create_person_account (st_call_t *call, const char *role, const char *phone,
+                                const char *password, const char *region, const char *volunteer_id,
+                                const char *resident_id)
+{
+    return s_account_insert (call, phone, NULL, password, role, region, volunteer_id, resident_id,
+                             NULL);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  account.create and session.login
+
+static void
+s_account_create (st_call_t *call, const msg_account_create_t *request, msg_account_t *reply)
+{
+    if (st_require_one_of (call, "role", request->role, s_official_roles))
+        return;
+    for (const char *p = request->login; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || strchr ("._-@", *p))) {
+            st_call_fail (call, ST_INVALID_ARGUMENT, "login",
+                          "\"login\" may hold only a-z, 0-9, \".\", \"_\", \"-\" and \"@\"");
+            return;
+        }
+    if (st_phone_check (request->login, NULL) == 0) {
+        st_call_fail (call, ST_INVALID_ARGUMENT, "login",
+                      "\"login\" must not be a phone number: phones are volunteers' logins");
+        return;
+    }
+    if (st_require_code (call, "region", request->region)
+        || registry_require_official_in_scope (call, request->region))
+        return;
+    PGresult *res;
+    if (registry_require_region_admin (call, st_call_actor (call),
+                                       "only a region admin may create accounts")
+        || registry_require_region_exists (call, "region", request->region)
+        || s_account_insert (call, request->login, request->login, request->password, request->role,
+                             request->region, NULL, NULL, &res))
+        return;
+    st_row_to_msg (res, 0, &msg_account_desc, reply);
+    PQclear (res);
+}
+
+#define S_LOGIN_ATTEMPTS 5
+
+//  Not a write op: each statement commits on its own, so a failed attempt counts.
+static void
+s_session_login (st_call_t *call, const msg_session_login_t *request, msg_account_t *reply)
+{
+    uint8_t login_hash[ST_CRYPTO_HASH_SIZE];
+    registry_hash (call, "login", request->login, login_hash);
+    st_params_t params = {0};
+    st_params_bin (&params, login_hash, sizeof login_hash);
+    PGresult *res;
+    if (st_call_exec (call, "login_failures_get", &params, &res))
+        return;
+    int failures = PQntuples (res) ? atoi (PQgetvalue (res, 0, 0)) : 0;
+    PQclear (res);
+    if (failures >= S_LOGIN_ATTEMPTS) {
+        st_call_fail (call, ST_RESOURCE_EXHAUSTED, "login",
+                      "too many failed sign-ins: try again in 15 minutes");
+        return;
+    }
+    st_params_bin (&params, login_hash, sizeof login_hash);
+    if (st_call_exec (call, "account_by_login", &params, &res))
+        return;
+    //  An unknown login costs the same time as a wrong password.
+    static const char dummy[] = "$argon2id$v=19$m=65536,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$"
+                                "9sTbSlTio3Biev89thdrlKKiCaYsjjYVJxGAL3swxpQ";
+    bool known = PQntuples (res) == 1;
+    bool ok = st_password_verify (known ? PQgetvalue (res, 0, 6) : dummy, request->password);
+    if (known && ok) {
+        st_row_to_msg (res, 0, &msg_account_desc, reply);
+        PQclear (res);
+        st_params_bin (&params, login_hash, sizeof login_hash);
+        st_call_exec (call, "login_failures_clear", &params, NULL);
+        return;
+    }
+    PQclear (res);
+    st_params_bin (&params, login_hash, sizeof login_hash);
+    st_params_text (&params, st_call_id (call));
+    if (st_call_exec (call, "login_failures_add", &params, NULL))
+        return;
+    st_call_fail (call, ST_UNAUTHENTICATED, NULL, "login or password is wrong");
+}
+
+//  ---------------------------------------------------------------------------------------
+//  resident.register and resident.get
+
+static void
+s_resident_from_row (st_call_t *call, PGresult *res, msg_resident_t *r)
+{
+    st_row_to_msg (res, 0, &msg_resident_desc, r);
+    r->has_care_tags = true;
+    r->phone = registry_open_masked (call, res, 0, PQfnumber (res, "phone_enc"), "phone", false);
+}
+
+static void
+s_resident_register (st_call_t *call, const msg_resident_register_t *request, msg_resident_t *reply)
+{
+    if (registry_require_phone (call, "phone", request->phone)
+        || st_require_code (call, "region", request->region)
+        || registry_require_list (call, "care_tags", &request->care_tags, s_care_tags))
+        return;
+    const msg_actor_t *actor = st_call_actor (call);
+    if (actor && registry_require_official_in_scope (call, request->region))
+        return;
+    st_params_t params = {0};
+    st_params_text (&params, request->name);
+    PGresult *res = NULL;
+    int rc = registry_seal (call, &params, "phone", request->phone, true);
+    if (rc == 0) {
+        st_params_text (&params, request->region);
+        st_params_text (&params, request->address);
+        st_params_double_or_null (&params, request->has_lat, request->lat);
+        st_params_double_or_null (&params, request->has_lon, request->lon);
+        registry_text_array_param (&params, &request->care_tags, request->has_care_tags);
+        rc = st_call_exec (call, "resident_insert", &params, &res);
+    }
+    st_params_clear (&params);
+    if (rc)
+        return;
+    s_resident_from_row (call, res, reply);
+    PQclear (res);
+    if (request->password
+        && registry_create_person_account (call, "resident", request->phone, request->password,
+                                           reply->region, NULL, reply->id))
+        return;
+    msg_resident_registered_t event = {.id = reply->id,
+                                       .region = reply->region,
+                                       .lat = reply->lat,
+                                       .has_lat = reply->has_lat,
+                                       .lon = reply->lon,
+                                       .has_lon = reply->has_lon,
+                                       .care_tags = reply->care_tags,
+                                       .has_care_tags = true};
+    st_call_emit (call, "resident.registered", &msg_resident_registered_desc, &event);
+}
+
+static void
+s_resident_get (st_call_t *call, const msg_resident_get_t *request, msg_resident_t *reply)
+{
+    const msg_actor_t *actor;
+    int64_t id;
+    PGresult *res;
+    if (st_require_actor (call, &actor)
+        || registry_row_by_id (call, "resident_get", "resident", request->id, &id, &res))
+        return;
+    bool self = strcmp (actor->role, "resident") == 0 && actor->resident_id
+                && strcmp (actor->resident_id, request->id) == 0;
+    if (!(self || st_actor_in_scope (actor, PQgetvalue (res, 0, R_REGION)))) {
+        PQclear (res);
+        st_call_fail (call, ST_NOT_FOUND, "id", "no resident has id \"%s\"", request->id);
+        return;
+    }
+    s_resident_from_row (call, res, reply);
+    PQclear (res);
+}

@@ -1,0 +1,396 @@
+/*  registry_regions.c — what people and services hang on: regions (a 12-digit statistical
+    code, its level and parent following from it), service categories, practice sites, and
+    volunteer teams with their members. Officials add them inside their region subtree.  */
+#include "registry.h"
+#include "registry_util.h"
+#include "st_checks.h"
+#include "st_rows.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+ST_REGISTRY_REGIONS_OPS (ST_ROUTE_THUNK)
+
+const st_route_t registry_regions_routes[] = {ST_REGISTRY_REGIONS_OPS (ST_ROUTE_ROW)};
+const size_t registry_regions_route_count =
+    sizeof registry_regions_routes / sizeof registry_regions_routes[0];
+
+//  ---------------------------------------------------------------------------------------
+//  region.create and region.get
+
+int
+registry_region_exists (st_call_t *call, const char *code, bool *exists)
+{
+    PGresult *res;
+    if (registry_exec_text (call, "region_exists", code, &res))
+        return -1;
+    *exists = PQntuples (res) > 0;
+    PQclear (res);
+    return 0;
+}
+
+int
+registry_require_region_exists (st_call_t *call, const char *field, const char *code)
+{
+    bool exists;
+    if (registry_region_exists (call, code, &exists))
+        return -1;
+    if (!exists)
+        return st_call_fail (call, ST_FAILED_PRECONDITION, field, "no region has code \"%s\"",
+                             code);
+    return 0;
+}
+
+int
+registry_region_row (st_call_t *call, const char *code, const char *name,
+                     char parent[ST_REGION_SIZE], st_params_t *params)
+{
+    int level = st_region_level (code);
+    bool has_parent = st_region_parent (code, parent);
+    if (has_parent && registry_region_exists (call, parent, &has_parent))
+        return -1;
+    //  A city may stand alone: provinces are often not kept.
+    if (!has_parent && level > 1)
+        return 1;
+    st_params_text (params, code);
+    st_params_text (params, name);
+    st_params_text (params, st_region_level_name (level));
+    st_params_text (params, has_parent ? parent : NULL);
+    return 0;
+}
+
+static int
+s_region_children (st_call_t *call, const char *code, msg_region_t *reply)
+{
+    PGresult *res;
+    if (registry_exec_text (call, "region_children", code, &res))
+        return -1;
+    st_rows_to_list (res, &msg_region_child_desc, (st_list_t *) &reply->children,
+                     &reply->has_children);
+    PQclear (res);
+    return 0;
+}
+
+static void
+s_region_create (st_call_t *call, const msg_region_create_t *request, msg_region_t *reply)
+{
+    if (st_require_code (call, "code", request->code))
+        return;
+    char parent[ST_REGION_SIZE];
+    bool has_parent = st_region_parent (request->code, parent);
+    //  Only the admin of the parent region (or the system) adds a region under it.
+    if (registry_require_official_in_scope (call, has_parent ? parent : request->code)
+        || registry_require_region_admin (call, st_call_actor (call),
+                                          "only a region admin may add regions"))
+        return;
+    st_params_t params = {0};
+    int rc = registry_region_row (call, request->code, request->name, parent, &params);
+    if (rc > 0)
+        st_call_fail (call, ST_FAILED_PRECONDITION, "code",
+                      "parent region \"%s\" does not exist yet", parent);
+    if (rc)
+        return;
+    PGresult *res;
+    if (registry_exec_unique (call, "region_insert", &params, &res, "code",
+                              "region \"%s\" exists already", request->code))
+        return;
+    st_row_to_msg (res, 0, &msg_region_desc, reply);
+    PQclear (res);
+    reply->has_children = true;
+}
+
+static void
+s_region_get (st_call_t *call, const msg_region_get_t *request, msg_region_t *reply)
+{
+    if (st_require_code (call, "code", request->code))
+        return;
+    st_params_t params = {0};
+    st_params_text (&params, request->code);
+    PGresult *res;
+    if (registry_exec_found (call, "region_get", &params, &res, "code", "no region has code \"%s\"",
+                             request->code))
+        return;
+    st_row_to_msg (res, 0, &msg_region_desc, reply);
+    PQclear (res);
+    s_region_children (call, request->code, reply);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  category.list and category.create — service categories are data
+
+int
+registry_require_categories (st_call_t *call, const char *field, const st_strs_t *list)
+{
+    if (list->count == 0)
+        return 0;
+    st_params_t params = {0};
+    st_params_text_array (&params, list->items, list->count);
+    PGresult *res;
+    if (st_call_exec (call, "categories_known", &params, &res))
+        return -1;
+    size_t known = (size_t) atol (PQgetvalue (res, 0, 0));
+    PQclear (res);
+    //  Duplicates count once in the query: compare with the distinct codes given.
+    size_t distinct = 0;
+    for (size_t i = 0; i < list->count; i++) {
+        bool seen = false;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = strcmp (list->items[i], list->items[j]) == 0;
+        distinct += !seen;
+    }
+    if (known != distinct)
+        return st_call_fail (call, ST_INVALID_ARGUMENT, field,
+                             "\"%s\" holds a code that is no service category (see category.list)",
+                             field);
+    return 0;
+}
+
+static void
+s_category_list (st_call_t *call, const msg_category_list_t *request, msg_categories_t *reply)
+{
+    if (request->region && st_require_code (call, "region", request->region))
+        return;
+    PGresult *res;
+    if (registry_exec_text (call, "category_list", request->region, &res))
+        return;
+    st_rows_to_list (res, &msg_category_desc, (st_list_t *) &reply->items, &reply->has_items);
+    PQclear (res);
+}
+
+static void
+s_category_create (st_call_t *call, const msg_category_t *request, msg_category_t *reply)
+{
+    const msg_actor_t *actor;
+    if (st_require_actor (call, &actor))
+        return;
+    //  A region admin's category belongs to its region; the system's are national.
+    const char *region = st_actor_is_system (actor) ? request->region : actor->region;
+    if (registry_require_region_admin (call, actor, "only a region admin adds categories")
+        || (region && st_require_code (call, "region", region)))
+        return;
+    for (const char *p = request->code; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_')
+            || (p == request->code && !(*p >= 'a' && *p <= 'z'))) {
+            st_call_fail (call, ST_INVALID_ARGUMENT, "code",
+                          "\"code\" must start with a-z and hold only a-z, 0-9 and \"_\"");
+            return;
+        }
+    st_params_t params = {0};
+    st_params_text (&params, request->code);
+    st_params_text (&params, request->name);
+    st_params_text (&params, region);
+    PGresult *res;
+    if (registry_exec_unique (call, "category_insert", &params, &res, "code",
+                              "category \"%s\" exists already", request->code))
+        return;
+    st_row_to_msg (res, 0, &msg_category_desc, reply);
+    PQclear (res);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  site.create and site.get — practice sites hang on regions
+
+static const char *const s_site_kinds[] = {"centre", "institute", "station", "point", NULL};
+
+static void
+s_site_create (st_call_t *call, const msg_site_create_t *request, msg_site_t *reply)
+{
+    if (st_require_one_of (call, "kind", request->kind, s_site_kinds))
+        return;
+    if (st_require_code (call, "region", request->region)
+        || registry_require_official_in_scope (call, request->region))
+        return;
+    const msg_actor_t *actor = st_call_actor (call);
+    if (strcmp (actor->role, "team_leader") == 0) {
+        st_call_fail (call, ST_PERMISSION_DENIED, NULL, "team leaders do not add sites");
+        return;
+    }
+    if (registry_require_region_exists (call, "region", request->region))
+        return;
+    st_params_t params = {0};
+    st_params_text (&params, request->name);
+    st_params_text (&params, request->kind);
+    st_params_text (&params, request->region);
+    st_params_text (&params, request->address);
+    st_params_double_or_null (&params, request->has_lat, request->lat);
+    st_params_double_or_null (&params, request->has_lon, request->lon);
+    st_params_text (&params, request->opening_hours);
+    PGresult *res;
+    if (st_call_exec (call, "site_insert", &params, &res))
+        return;
+    st_row_to_msg (res, 0, &msg_site_desc, reply);
+    PQclear (res);
+}
+
+static void
+s_site_get (st_call_t *call, const msg_site_get_t *request, msg_site_t *reply)
+{
+    int64_t id;
+    PGresult *res;
+    if (registry_row_by_id (call, "site_get", "site", request->id, &id, &res))
+        return;
+    st_row_to_msg (res, 0, &msg_site_desc, reply);
+    PQclear (res);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  team.create, team.get, team.add_member, team.remove_member
+
+static const char *const s_team_levels[] = {"demonstration", "brigade", "detachment",
+                                            "squad",         "unit",    NULL};
+static const char *const s_member_roles[] = {"member", "leader", "info_officer", NULL};
+
+int
+registry_load_team (st_call_t *call, const char *statement, const char *id_text, msg_team_t *reply)
+{
+    int64_t id;
+    PGresult *res;
+    if (registry_row_by_id (call, statement, "team", id_text, &id, &res))
+        return -1;
+    st_row_to_msg (res, 0, &msg_team_desc, reply);
+    PQclear (res);
+    st_params_t params = {0};
+    st_params_int (&params, id);
+    if (st_call_exec (call, "team_members", &params, &res))
+        return -1;
+    st_rows_to_list (res, &msg_member_desc, (st_list_t *) &reply->members, &reply->has_members);
+    PQclear (res);
+    return 0;
+}
+
+static void
+s_team_create (st_call_t *call, const msg_team_create_t *request, msg_team_t *reply)
+{
+    if (st_require_one_of (call, "level", request->level, s_team_levels))
+        return;
+    char *category[] = {request->category};
+    st_strs_t categories = {category, 1};
+    if (st_require_code (call, "region", request->region)
+        || registry_require_official_in_scope (call, request->region)
+        || registry_require_categories (call, "category", &categories)
+        || registry_require_region_exists (call, "region", request->region))
+        return;
+    int64_t site = 0, parent = 0;
+    if ((request->site_id && st_require_id (call, "id", "site", request->site_id, &site))
+        || (request->parent_id && st_require_id (call, "id", "team", request->parent_id, &parent)))
+        return;
+    st_params_t params = {0};
+    st_params_text (&params, request->name);
+    st_params_text (&params, request->level);
+    st_params_text (&params, request->category);
+    st_params_text (&params, request->region);
+    st_params_text (&params, request->site_id);
+    st_params_text (&params, request->parent_id);
+    PGresult *res;
+    if (st_call_exec (call, "team_insert", &params, &res)) {
+        if (st_call_code (call) == ST_FAILED_PRECONDITION)
+            st_call_fail (call, ST_NOT_FOUND, request->site_id ? "site_id" : "parent_id",
+                          "the site or parent team does not exist");
+        return;
+    }
+    char id[24];
+    snprintf (id, sizeof id, "%s", PQgetvalue (res, 0, 0));
+    PQclear (res);
+    if (registry_load_team (call, "team_get", id, reply))
+        return;
+    msg_team_created_t event = {.id = reply->id,
+                                .name = reply->name,
+                                .level = reply->level,
+                                .category = reply->category,
+                                .region = reply->region};
+    st_call_emit (call, "team.created", &msg_team_created_desc, &event);
+}
+
+static void
+s_team_get (st_call_t *call, const msg_team_get_t *request, msg_team_t *reply)
+{
+    const msg_actor_t *actor;
+    if (st_require_actor (call, &actor)
+        || registry_load_team (call, "team_get", request->id, reply))
+        return;
+    bool member = false;
+    for (size_t i = 0; i < reply->members.count && actor->volunteer_id; i++)
+        member = member || strcmp (reply->members.items[i].volunteer_id, actor->volunteer_id) == 0;
+    if (!member && !st_actor_in_scope (actor, reply->region))
+        st_call_fail (call, ST_NOT_FOUND, "id", "no team has id \"%s\"", request->id);
+}
+
+//  An official in scope, or a leader of this very team, manages its members.
+static int
+s_require_team_manager (st_call_t *call, const msg_actor_t *actor, const msg_team_t *team)
+{
+    if (st_actor_in_scope (actor, team->region))
+        return 0;
+    if (strcmp (actor->role, "volunteer") == 0 && actor->volunteer_id) {
+        st_params_t params = {0};
+        st_params_text (&params, team->id);
+        st_params_text (&params, actor->volunteer_id);
+        PGresult *res;
+        if (st_call_exec (call, "team_leads", &params, &res))
+            return -1;
+        bool leads = PQntuples (res) > 0;
+        PQclear (res);
+        if (leads)
+            return 0;
+    }
+    return st_call_fail (call, ST_PERMISSION_DENIED, "team_id",
+                         "only the team's leader or an official in scope manages its members");
+}
+
+static void
+s_team_change_member (st_call_t *call, const msg_team_member_t *request, msg_team_t *reply,
+                      bool add)
+{
+    const char *role = request->role ? request->role : "member";
+    if (add && st_require_one_of (call, "role", role, s_member_roles))
+        return;
+    const msg_actor_t *actor;
+    msg_team_t team = {0};
+    int rc = st_require_actor (call, &actor);
+    if (rc == 0)
+        rc = registry_load_team (call, "team_lock", request->team_id, &team);
+    if (rc == 0)
+        rc = s_require_team_manager (call, actor, &team);
+    //  The volunteer must exist; a member is named by id, nothing more is shown.
+    int64_t volunteer_id = 0;
+    if (rc == 0)
+        rc = st_require_id (call, "id", "volunteer", request->volunteer_id, &volunteer_id);
+    if (rc == 0) {
+        st_params_t params = {0};
+        st_params_int (&params, volunteer_id);
+        rc = registry_exec_found (call, "volunteer_get", &params, NULL, "volunteer_id",
+                                  "no volunteer has id \"%s\"", request->volunteer_id);
+    }
+    if (rc == 0) {
+        st_params_t params = {0};
+        st_params_text (&params, team.id);
+        st_params_int (&params, volunteer_id);
+        if (add) {
+            st_params_text (&params, role);
+            rc = st_call_exec (call, "membership_upsert", &params, NULL);
+        } else
+            rc = registry_exec_found (call, "membership_delete", &params, NULL, "volunteer_id",
+                                      "volunteer \"%s\" is not in team \"%s\"",
+                                      request->volunteer_id, team.id);
+    }
+    st_msg_clear (&msg_team_desc, &team);
+    if (rc || registry_load_team (call, "team_get", request->team_id, reply))
+        return;
+    msg_membership_changed_t event = {.team_id = reply->id,
+                                      .volunteer_id = (char *) request->volunteer_id,
+                                      .role = add ? (char *) role : NULL};
+    st_call_emit (call, "membership.changed", &msg_membership_changed_desc, &event);
+}
+
+static void
+s_team_add_member (st_call_t *call, const msg_team_member_t *request, msg_team_t *reply)
+{
+    s_team_change_member (call, request, reply, true);
+}
+
+static void
+s_team_remove_member (st_call_t *call, const msg_team_member_t *request, msg_team_t *reply)
+{
+    s_team_change_member (call, request, reply, false);
+}

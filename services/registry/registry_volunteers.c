@@ -1,0 +1,561 @@
+/*  registry_volunteers.c — volunteers: real-name registration, the profile, a region's list,
+    the audited reveal of personal data, status, and transfer between regions. A volunteer
+    acts on themself; officials in scope act on them.  */
+#include "registry.h"
+#include "registry_util.h"
+#include "st_checks.h"
+#include "st_pii.h"
+#include "st_rows.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+ST_REGISTRY_VOLUNTEERS_OPS (ST_ROUTE_THUNK)
+
+const st_route_t registry_volunteers_routes[] = {ST_REGISTRY_VOLUNTEERS_OPS (ST_ROUTE_ROW)};
+const size_t registry_volunteers_route_count =
+    sizeof registry_volunteers_routes / sizeof registry_volunteers_routes[0];
+
+//  Columns of VOLUNTEER_COLUMNS (registry_store.c) read by position; the others fill the
+//  reply's fields of the same name (st_rows).
+enum { V_ID = 0, V_ID_NUMBER = 2, V_PHONE = 3, V_REGION = 4 };
+
+static const char *const s_slots[] = {"mon_am", "mon_pm", "mon_ev", "tue_am", "tue_pm", "tue_ev",
+                                      "wed_am", "wed_pm", "wed_ev", "thu_am", "thu_pm", "thu_ev",
+                                      "fri_am", "fri_pm", "fri_ev", "sat_am", "sat_pm", "sat_ev",
+                                      "sun_am", "sun_pm", "sun_ev", NULL};
+static const char *const s_statuses[] = {"active", "suspended", "left", NULL};
+
+//  ---------------------------------------------------------------------------------------
+//  Checks and rows
+
+//  The actor must be the volunteer themself, the system, or an official in scope.
+static int
+s_require_volunteer_access (st_call_t *call, const char *volunteer_id, const char *region)
+{
+    const msg_actor_t *actor;
+    if (st_require_actor (call, &actor))
+        return -1;
+    if (st_actor_is_volunteer (actor, volunteer_id) || st_actor_in_scope (actor, region))
+        return 0;
+    //  Out of scope looks like absent: nothing tells a stranger the id exists.
+    return st_call_fail (call, ST_NOT_FOUND, "id", "no volunteer has id \"%s\"", volunteer_id);
+}
+
+//  A calendar date "YYYY-MM-DD" that exists.
+static int
+s_require_date (st_call_t *call, const char *field, const char *text)
+{
+    int y, m, d;
+    char tail;
+    if (sscanf (text, "%4d-%2d-%2d%c", &y, &m, &d, &tail) == 3 && strlen (text) == 10) {
+        struct tm tm = {.tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d, .tm_hour = 12};
+        time_t t = timegm (&tm);
+        if (t != (time_t) -1 && tm.tm_year == y - 1900 && tm.tm_mon == m - 1 && tm.tm_mday == d)
+            return 0;
+    }
+    return st_call_fail (call, ST_INVALID_ARGUMENT, field,
+                         "\"%s\" must be a date written YYYY-MM-DD", field);
+}
+
+//  The profile fields (MSG_VOLUNTEER_PROFILE) of a registration or an update, two message
+//  types with the same field names: S_PROFILE views either, so that one function checks them
+//  and one binds them.
+typedef struct {
+    const st_strs_t *categories;
+    bool has_categories;
+    const st_strs_t *availability;
+    bool has_availability;
+    bool has_lat;
+    double lat;
+    bool has_lon;
+    double lon;
+    bool has_party_member;
+    bool party_member;
+    const char *emergency_contact_name;
+    const char *emergency_contact_phone;
+    const char *insurance_until;
+} s_profile_t;
+
+#define S_PROFILE(r)                                                                               \
+    (&(const s_profile_t){&(r)->categories, (r)->has_categories, &(r)->availability,               \
+                          (r)->has_availability, (r)->has_lat, (r)->lat, (r)->has_lon, (r)->lon,   \
+                          (r)->has_party_member, (r)->party_member, (r)->emergency_contact_name,   \
+                          (r)->emergency_contact_phone, (r)->insurance_until})
+
+//  Checks the profile fields a registration or an update may carry.
+static int
+s_check_profile (st_call_t *call, const s_profile_t *p)
+{
+    return registry_require_list (call, "availability", p->availability, s_slots)
+           || (p->insurance_until && s_require_date (call, "insurance_until", p->insurance_until))
+           || (p->emergency_contact_phone
+               && registry_require_phone (call, "emergency_contact_phone",
+                                          p->emergency_contact_phone))
+           || registry_require_categories (call, "categories", p->categories);
+}
+
+//  Binds the profile fields in their order in MSG_VOLUNTEER_PROFILE, which volunteer_insert
+//  and volunteer_update take last; the emergency contact's phone sealed.
+static int
+s_bind_profile (st_call_t *call, st_params_t *params, const s_profile_t *p)
+{
+    registry_text_array_param (params, p->categories, p->has_categories);
+    registry_text_array_param (params, p->availability, p->has_availability);
+    st_params_double_or_null (params, p->has_lat, p->lat);
+    st_params_double_or_null (params, p->has_lon, p->lon);
+    st_params_bool_or_null (params, p->has_party_member, p->party_member);
+    st_params_text (params, p->emergency_contact_name);
+    int rc = 0;
+    if (p->emergency_contact_phone)
+        rc = registry_seal (call, params, "emergency_contact_phone", p->emergency_contact_phone,
+                            false);
+    else
+        st_params_null (params);
+    st_params_text (params, p->insurance_until);
+    return rc;
+}
+
+static void
+s_volunteer_from_row (st_call_t *call, PGresult *res, int row, msg_volunteer_t *v)
+{
+    st_row_to_msg (res, row, &msg_volunteer_desc, v);
+    //  The lists are always shown, empty or not.
+    v->has_skills = v->has_categories = v->has_availability = true;
+    v->id_number =
+        registry_open_masked (call, res, row, PQfnumber (res, "id_number_enc"), "id_number", true);
+    v->phone = registry_open_masked (call, res, row, PQfnumber (res, "phone_enc"), "phone", false);
+    v->emergency_contact_phone =
+        registry_open_masked (call, res, row, PQfnumber (res, "emergency_contact_phone_enc"),
+                              "emergency_contact_phone", false);
+}
+
+//  Writes a volunteer's supply-relevant state as an event (registry.h).
+void
+registry_emit_volunteer (st_call_t *call, const char *topic, const msg_volunteer_t *v)
+{
+    msg_volunteer_registered_t event = {.id = v->id,
+                                        .name = v->name,
+                                        .region = v->region,
+                                        .skills = v->skills,
+                                        .has_skills = true,
+                                        .gender = v->gender,
+                                        .status = v->status,
+                                        .categories = v->categories,
+                                        .has_categories = true,
+                                        .availability = v->availability,
+                                        .has_availability = true,
+                                        .lat = v->lat,
+                                        .has_lat = v->has_lat,
+                                        .lon = v->lon,
+                                        .has_lon = v->has_lon,
+                                        .party_member = v->party_member,
+                                        .has_party_member = true,
+                                        .insurance_until = v->insurance_until};
+    if (v->birth_date) {
+        event.birth_year = atoi (v->birth_date);
+        event.has_birth_year = true;
+    }
+    //  `event` borrows from `v`: not cleared.
+    st_call_emit (call, topic, &msg_volunteer_registered_desc, &event);
+}
+
+//  Loads a volunteer the actor may see into `reply`; `statement` locks it or not.
+static int
+s_load_volunteer (st_call_t *call, const char *statement, const char *id_text,
+                  msg_volunteer_t *reply)
+{
+    int64_t id;
+    PGresult *res;
+    if (registry_row_by_id (call, statement, "volunteer", id_text, &id, &res))
+        return -1;
+    int rc =
+        s_require_volunteer_access (call, PQgetvalue (res, 0, V_ID), PQgetvalue (res, 0, V_REGION));
+    if (rc == 0)
+        s_volunteer_from_row (call, res, 0, reply);
+    PQclear (res);
+    return rc;
+}
+
+//  ---------------------------------------------------------------------------------------
+//  volunteer.register — real-name registration (实名注册): by the person (no actor, through
+//  the gateway) or by an official in scope
+
+//  Validates and inserts one registration, for volunteer.register and volunteer.import
+//  (registry.h).
+int
+registry_insert_volunteer (st_call_t *call, const msg_volunteer_register_t *request,
+                           const char *statement, msg_volunteer_t *reply)
+{
+    char id_number[40];
+    snprintf (id_number, sizeof id_number, "%s", request->id_number);
+    st_id_number_normalise (id_number);
+    st_id_info_t info;
+    const char *why;
+    if (st_id_number_check (id_number, &info, &why))
+        return st_call_fail (call, ST_INVALID_ARGUMENT, "id_number",
+                             "\"id_number\" is not valid: %s", why);
+    if (registry_require_phone (call, "phone", request->phone)
+        || st_require_code (call, "region", request->region)
+        || s_check_profile (call, S_PROFILE (request)))
+        return -1;
+    const msg_actor_t *actor = st_call_actor (call);
+    if (actor && registry_require_official_in_scope (call, request->region))
+        return -1;
+
+    char birth_date[11], gender[2] = {info.gender, 0};
+    snprintf (birth_date, sizeof birth_date, "%04d-%02d-%02d", info.year, info.month, info.day);
+    st_params_t params = {0};
+    st_params_text (&params, request->name);
+    int rc = registry_seal (call, &params, "id_number", id_number, true);
+    sodium_memzero (id_number, sizeof id_number);
+    rc = rc ? rc : registry_seal (call, &params, "phone", request->phone, true);
+    if (rc == 0) {
+        st_params_text (&params, request->region);
+        st_params_text_array (&params, request->skills.items, request->skills.count);
+        st_params_text (&params, gender);
+        st_params_text (&params, birth_date);
+        rc = s_bind_profile (call, &params, S_PROFILE (request));
+    }
+    //  The only unique key a registration can break is the ID number.
+    PGresult *res = NULL;
+    if (rc == 0)
+        rc = registry_exec_unique (call, statement, &params, &res, "id_number",
+                                   "a volunteer with this ID number is already registered");
+    st_params_clear (&params);
+    if (rc)
+        return -1;
+    int created = PQntuples (res) == 1;
+    if (created)
+        s_volunteer_from_row (call, res, 0, reply);
+    PQclear (res);
+    return created;
+}
+
+static void
+s_volunteer_register (st_call_t *call, const msg_volunteer_register_t *request,
+                      msg_volunteer_t *reply)
+{
+    if (registry_insert_volunteer (call, request, "volunteer_insert", reply) != 1)
+        return;
+    if (request->password
+        && registry_create_person_account (call, "volunteer", request->phone, request->password,
+                                           reply->region, reply->id, NULL))
+        return;
+    registry_emit_volunteer (call, "volunteer.registered", reply);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  volunteer.get — one volunteer, personal data masked
+
+static void
+s_volunteer_get (st_call_t *call, const msg_volunteer_get_t *request, msg_volunteer_t *reply)
+{
+    s_load_volunteer (call, "volunteer_get", request->id, reply);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  volunteer.update — the volunteer or an official in scope changes the profile
+
+static void
+s_volunteer_update (st_call_t *call, const msg_volunteer_update_t *request, msg_volunteer_t *reply)
+{
+    if ((request->phone && registry_require_phone (call, "phone", request->phone))
+        || s_check_profile (call, S_PROFILE (request)))
+        return;
+    msg_volunteer_t current = {0};
+    int rc = s_load_volunteer (call, "volunteer_lock", request->id, &current);
+    st_msg_clear (&msg_volunteer_desc, &current);
+    if (rc)
+        return;
+    st_params_t params = {0};
+    st_params_text (&params, request->id);
+    st_params_text (&params, request->name);
+    if (request->phone)
+        rc = registry_seal (call, &params, "phone", request->phone, true);
+    else {
+        st_params_null (&params);
+        st_params_null (&params);
+    }
+    registry_text_array_param (&params, &request->skills, request->has_skills);
+    rc = rc ? rc : s_bind_profile (call, &params, S_PROFILE (request));
+    PGresult *res = NULL;
+    if (rc == 0)
+        rc = st_call_exec (call, "volunteer_update", &params, &res);
+    st_params_clear (&params);
+    if (rc)
+        return;
+    s_volunteer_from_row (call, res, 0, reply);
+    PQclear (res);
+    if (request->phone) {
+        //  The phone is also the volunteer's login.
+        uint8_t login_hash[ST_CRYPTO_HASH_SIZE];
+        registry_hash (call, "login", request->phone, login_hash);
+        st_params_text (&params, request->id);
+        st_params_bin (&params, login_hash, sizeof login_hash);
+        if (registry_exec_unique (call, "account_login_hash_update", &params, NULL, "phone",
+                                  "this phone already signs in to another account"))
+            return;
+    }
+    registry_emit_volunteer (call, "volunteer.updated", reply);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  volunteer.list — a page of volunteers in a subtree the actor oversees
+
+static void
+s_volunteer_list (st_call_t *call, const msg_volunteer_list_t *request, msg_volunteer_page_t *reply)
+{
+    const msg_actor_t *actor;
+    if (st_require_actor (call, &actor))
+        return;
+    const char *region = request->region;
+    if (!region && !st_actor_is_system (actor))
+        region = actor->region; //  an official's own subtree by default
+    if (region && st_require_code (call, "region", region))
+        return;
+    if (!st_actor_is_system (actor)
+        && registry_require_official_in_scope (call, region ? region : ""))
+        return;
+    if (request->status && st_require_one_of (call, "status", request->status, s_statuses))
+        return;
+    //  The cursor is the last row's region and id: "431022100201.4711".
+    int64_t after = 0;
+    char after_region[ST_REGION_SIZE] = "";
+    if (request->cursor) {
+        const char *dot = strchr (request->cursor, '.');
+        char *end = NULL;
+        if (dot && dot - request->cursor < ST_REGION_SIZE) {
+            memcpy (after_region, request->cursor, (size_t) (dot - request->cursor));
+            after_region[dot - request->cursor] = 0;
+            after = strtoll (dot + 1, &end, 10);
+        }
+        if (!end || *end || after < 0 || st_region_level (after_region) < 0) {
+            st_call_fail (call, ST_INVALID_ARGUMENT, "cursor", "\"cursor\" is not one we gave");
+            return;
+        }
+    }
+    char prefix[ST_REGION_SIZE] = "", low[ST_REGION_SIZE], high[ST_REGION_SIZE + 1];
+    if (region)
+        st_region_prefix (region, prefix);
+    st_region_range (prefix, low, high);
+    //  The name filter is a prefix: LIKE's own wildcards in it are taken literally.
+    char *like = NULL;
+    if (request->q) {
+        like = st_malloc (2 * strlen (request->q) + 2);
+        char *p = like;
+        for (const char *q = request->q; *q; q++) {
+            if (*q == '%' || *q == '_' || *q == '\\')
+                *p++ = '\\';
+            *p++ = *q;
+        }
+        *p++ = '%';
+        *p = 0;
+    }
+    int64_t limit = request->has_limit ? request->limit : 50;
+    st_params_t params = {0};
+    st_params_text (&params, low);
+    st_params_text (&params, high);
+    st_params_text (&params, request->skill);
+    st_params_text (&params, request->category);
+    st_params_text (&params, request->status);
+    st_params_text (&params, like);
+    st_params_int (&params, after);
+    st_params_int (&params, limit + 1); //  one more tells whether a next page exists
+    st_params_text (&params, after_region);
+    PGresult *res;
+    int rc = st_call_exec (call, "volunteer_list", &params, &res);
+    free (like);
+    if (rc)
+        return;
+    int rows = PQntuples (res);
+    int shown = rows > limit ? (int) limit : rows;
+    reply->items.items = st_calloc (shown, sizeof (msg_volunteer_t));
+    reply->has_items = true;
+    for (int i = 0; i < shown; i++) {
+        s_volunteer_from_row (call, res, i, &reply->items.items[i]);
+        reply->items.count = i + 1;
+    }
+    if (rows > limit) {
+        char cursor[40];
+        snprintf (cursor, sizeof cursor, "%s.%s", PQgetvalue (res, shown - 1, V_REGION),
+                  PQgetvalue (res, shown - 1, V_ID));
+        reply->next_cursor = st_strdup (cursor);
+    }
+    PQclear (res);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  volunteer.reveal — the unmasked ID number and phone for a region admin in scope, with
+//  the reveal written to the audit log first
+
+static void
+s_volunteer_reveal (st_call_t *call, const msg_volunteer_reveal_t *request,
+                    msg_volunteer_pii_t *reply)
+{
+    const msg_actor_t *actor;
+    if (st_require_actor (call, &actor)
+        || registry_require_region_admin (call, actor,
+                                          "only a region admin may see personal data unmasked"))
+        return;
+    int64_t id;
+    PGresult *res;
+    if (registry_row_by_id (call, "volunteer_get", "volunteer", request->id, &id, &res))
+        return;
+    if (!st_actor_in_scope (actor, PQgetvalue (res, 0, V_REGION))) {
+        PQclear (res);
+        st_call_fail (call, ST_NOT_FOUND, "id", "no volunteer has id \"%s\"", request->id);
+        return;
+    }
+    st_params_t params = {0};
+    st_params_text (&params, actor->account);
+    st_params_text (&params, actor->role);
+    st_params_int (&params, id);
+    st_params_text (&params, request->reason);
+    //  No audit record, no reveal.
+    if (st_call_exec (call, "pii_reveal_log", &params, NULL) == 0) {
+        st_row_to_msg (res, 0, &msg_volunteer_pii_desc, reply); //  the id; the rest is sealed
+        reply->id_number = registry_open (call, res, 0, V_ID_NUMBER, "id_number");
+        reply->phone = registry_open (call, res, 0, V_PHONE, "phone");
+        if (!reply->id_number || !reply->phone)
+            st_call_fail (call, ST_INTERNAL, NULL, "personal data of volunteer %s does not open",
+                          request->id);
+    }
+    PQclear (res);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  volunteer.set_status — an official in scope suspends, reinstates or records a departure
+
+static void
+s_volunteer_set_status (st_call_t *call, const msg_volunteer_set_status_t *request,
+                        msg_volunteer_t *reply)
+{
+    if (st_require_one_of (call, "status", request->status, s_statuses))
+        return;
+    msg_volunteer_t current = {0};
+    int rc = s_load_volunteer (call, "volunteer_lock", request->id, &current);
+    bool official = rc == 0 && registry_require_official_in_scope (call, current.region) == 0;
+    st_msg_clear (&msg_volunteer_desc, &current);
+    if (!official)
+        return;
+    st_params_t params = {0};
+    st_params_text (&params, request->id);
+    st_params_text (&params, request->status);
+    PGresult *res;
+    if (st_call_exec (call, "volunteer_set_status", &params, &res))
+        return;
+    s_volunteer_from_row (call, res, 0, reply);
+    PQclear (res);
+    st_params_text (&params, request->id);
+    st_params_text (&params, request->status);
+    st_params_text (&params, request->reason);
+    st_params_text (&params, st_call_actor (call)->account);
+    if (st_call_exec (call, "volunteer_status_log", &params, NULL))
+        return;
+    registry_emit_volunteer (call, "volunteer.status_changed", reply);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  Transfer (转移接续): the volunteer consents, the destination's admin moves them; the
+//  volunteer id stays, so history, hours, points and stars follow it
+
+static void
+s_volunteer_request_transfer (st_call_t *call, const msg_transfer_request_t *request,
+                              msg_volunteer_t *reply)
+{
+    const msg_actor_t *actor;
+    if (st_require_actor (call, &actor) || st_require_code (call, "region", request->region))
+        return;
+    //  Consent is the volunteer's own: nobody gives it for them.
+    if (!(strcmp (actor->role, "volunteer") == 0 && actor->volunteer_id
+          && strcmp (actor->volunteer_id, request->id) == 0)) {
+        st_call_fail (call, ST_PERMISSION_DENIED, "id",
+                      "only the volunteer asks to be transferred");
+        return;
+    }
+    if (registry_require_region_exists (call, "region", request->region)
+        || s_load_volunteer (call, "volunteer_lock", request->id, reply))
+        return;
+    st_params_t params = {0};
+    st_params_text (&params, request->id);
+    st_params_text (&params, request->region);
+    st_call_exec (call, "transfer_request_put", &params, NULL);
+}
+
+static void
+s_volunteer_transfer (st_call_t *call, const msg_transfer_t *request, msg_volunteer_t *reply)
+{
+    const msg_actor_t *actor;
+    if (st_require_actor (call, &actor) || st_require_code (call, "region", request->region)
+        || registry_require_official_in_scope (call, request->region))
+        return;
+    int64_t id;
+    PGresult *res;
+    if (registry_row_by_id (call, "volunteer_lock", "volunteer", request->id, &id, &res))
+        return;
+    char from[ST_REGION_SIZE];
+    snprintf (from, sizeof from, "%s", PQgetvalue (res, 0, V_REGION));
+    PQclear (res);
+    st_params_t params = {0};
+    st_params_int (&params, id);
+    st_params_text (&params, request->region);
+    if (st_call_exec (call, "transfer_request_take", &params, &res))
+        return;
+    bool consented = PQntuples (res) > 0;
+    PQclear (res);
+    if (!consented) {
+        st_call_fail (call, ST_FAILED_PRECONDITION, "id",
+                      "the volunteer has not asked to move to \"%s\"", request->region);
+        return;
+    }
+    st_params_int (&params, id);
+    st_params_text (&params, request->region);
+    if (st_call_exec (call, "volunteer_move", &params, &res))
+        return;
+    s_volunteer_from_row (call, res, 0, reply);
+    PQclear (res);
+    char prefix[ST_REGION_SIZE], low[ST_REGION_SIZE], high[ST_REGION_SIZE + 1];
+    st_region_prefix (request->region, prefix);
+    st_region_range (prefix, low, high);
+    st_params_int (&params, id);
+    st_params_text (&params, low);
+    st_params_text (&params, high);
+    if (st_call_exec (call, "memberships_leave", &params, NULL))
+        return;
+    for (size_t i = 0; i < request->team_ids.count; i++) {
+        msg_team_t team = {0};
+        int rc = registry_load_team (call, "team_lock", request->team_ids.items[i], &team);
+        bool inside = rc == 0 && strncmp (team.region, prefix, strlen (prefix)) == 0;
+        st_msg_clear (&msg_team_desc, &team);
+        if (rc)
+            return;
+        if (!inside) {
+            st_call_fail (call, ST_INVALID_ARGUMENT, "team_ids",
+                          "team \"%s\" is not in the destination region",
+                          request->team_ids.items[i]);
+            return;
+        }
+        st_params_text (&params, request->team_ids.items[i]);
+        st_params_int (&params, id);
+        st_params_text (&params, "member");
+        if (st_call_exec (call, "membership_upsert", &params, NULL))
+            return;
+    }
+    st_params_int (&params, id);
+    st_params_text (&params, from);
+    st_params_text (&params, request->region);
+    st_params_text (&params, actor->account);
+    if (st_call_exec (call, "transfer_log", &params, NULL))
+        return;
+    msg_volunteer_transferred_t event = {.id = reply->id,
+                                         .from_region = from,
+                                         .to_region = reply->region,
+                                         .team_ids = request->team_ids,
+                                         .has_team_ids = true};
+    st_call_emit (call, "volunteer.transferred", &msg_volunteer_transferred_desc, &event);
+    registry_emit_volunteer (call, "volunteer.updated", reply);
+}
