@@ -114,6 +114,7 @@ s_session_login (st_call_t *call, const msg_session_login_t *request, msg_accoun
     registry_hash (call, "login", request->login, login_hash);
     st_params_t params = {0};
     st_params_bin (&params, login_hash, sizeof login_hash);
+    st_params_text (&params, st_call_id (call));
     PGresult *res;
     if (st_call_exec (call, "login_failures_get", &params, &res))
         return;

@@ -77,8 +77,10 @@ static const st_statement_t s_statements[] = {
     {"account_by_login", "SELECT id, login, role, region, volunteer_id, resident_id, password_hash"
                          " FROM accounts WHERE login_hash = $1"},
     {"account_login_hash_update", "UPDATE accounts SET login_hash = $2 WHERE volunteer_id = $1"},
+    //  Failed attempts at login $1 in the window, other than request $2 itself (a resend of
+    //  the fifth failure answers as the fifth did).
     {"login_failures_get", "SELECT count (*) FROM login_failures WHERE login_hash = $1"
-                           " AND failed_at > now () - interval '15 minutes'"},
+                           " AND failed_at > now () - interval '15 minutes' AND request_id <> $2"},
     //  Attempt $2 (the request id) of login $1 failed; attempts past the window go.
     {"login_failures_add",
      "WITH gone AS (DELETE FROM login_failures WHERE login_hash = $1"
