@@ -238,12 +238,16 @@ s_activity_get (st_call_t *call, const msg_activity_get_t *request, msg_activity
         st_require_scope (call, actor, "id", reply->region);
 }
 
-//  Locks activity `text` for an official in its scope and checks it is open; into `before`
-//  as it stands, into *id its id, into *started and *ended whether those times have passed.
-//  Returns -1 when the call failed (`before` then holds nothing to clear).
+//  What an official may still do to an activity: change it before it starts, cancel it
+//  before it ends.
+typedef enum { S_BEFORE_START, S_BEFORE_END } s_until_t;
+
+//  Locks activity `text` for an official in its scope and checks it is open and `until` has
+//  not passed; into `before` as it stands, into *id its id. Returns -1 when the call failed
+//  (`before` then holds nothing to clear).
 static int
-s_activity_lock (st_call_t *call, const char *text, int64_t *id, msg_activity_t *before,
-                 bool *started, bool *ended)
+s_activity_lock (st_call_t *call, const char *text, s_until_t until, int64_t *id,
+                 msg_activity_t *before)
 {
     const msg_actor_t *actor;
     PGresult *res;
@@ -256,13 +260,19 @@ s_activity_lock (st_call_t *call, const char *text, int64_t *id, msg_activity_t 
         return st_call_fail (call, ST_NOT_FOUND, "id", "no activity has id \"%s\"", text);
     }
     st_row_to_msg (res, 0, &msg_activity_desc, before);
-    *started = st_row_bool (res, 0, "started");
-    *ended = st_row_bool (res, 0, "ended");
+    bool started = st_row_bool (res, 0, "started"), ended = st_row_bool (res, 0, "ended");
     PQclear (res);
-    if (st_require_scope (call, actor, "id", before->region) == 0
-        && strcmp (before->status, "open") != 0)
+    bool in_scope = st_require_scope (call, actor, "id", before->region) == 0;
+    if (in_scope && strcmp (before->status, "open") != 0)
         st_call_fail (call, ST_FAILED_PRECONDITION, "status", "activity \"%s\" is %s already",
                       before->id, before->status);
+    else if (in_scope && until == S_BEFORE_START && started)
+        st_call_fail (call, ST_FAILED_PRECONDITION, "starts_at",
+                      "activity \"%s\" started at %s: it can no longer change", before->id,
+                      before->starts_at);
+    else if (in_scope && until == S_BEFORE_END && ended)
+        st_call_fail (call, ST_FAILED_PRECONDITION, "ends_at", "activity \"%s\" ended at %s",
+                      before->id, before->ends_at);
     if (!st_call_failed (call))
         return 0;
     st_msg_clear (&msg_activity_desc, before);
@@ -366,20 +376,13 @@ static void
 s_activity_update (st_call_t *call, const msg_activity_update_t *request, msg_activity_t *reply)
 {
     int64_t id;
-    bool started, ended;
     msg_activity_t before = {0};
-    if (s_activity_lock (call, request->id, &id, &before, &started, &ended))
+    if (s_activity_lock (call, request->id, S_BEFORE_START, &id, &before))
         return;
     PGresult *res;
     st_strs_t changed = {0};
     s_times_t times;
     st_params_t params = {0};
-    if (started) {
-        st_call_fail (call, ST_FAILED_PRECONDITION, "starts_at",
-                      "activity \"%s\" started at %s: it can no longer change", before.id,
-                      before.starts_at);
-        goto done;
-    }
     if (s_activity_changes (call, request, &before, &times, &params, &changed)
         || ((request->starts_at || request->ends_at)
             && s_activity_clash (call, request, &before, id, &times))
@@ -429,16 +432,10 @@ static void
 s_activity_cancel (st_call_t *call, const msg_activity_cancel_t *request, msg_activity_t *reply)
 {
     int64_t id;
-    bool started, ended;
     msg_activity_t before = {0};
-    if (s_activity_lock (call, request->id, &id, &before, &started, &ended))
+    if (s_activity_lock (call, request->id, S_BEFORE_END, &id, &before))
         return;
     PGresult *res;
-    if (ended) {
-        st_call_fail (call, ST_FAILED_PRECONDITION, "ends_at", "activity \"%s\" ended at %s",
-                      before.id, before.ends_at);
-        goto done;
-    }
     PGresult *ended_signups;
     if (match_exec_id (call, "activity_cancel_signups", id, &ended_signups))
         goto done;
@@ -473,6 +470,32 @@ done:
     st_msg_clear (&msg_activity_desc, &before);
 }
 
+//  Runs `statement` (activity_signup_run, activity_withdraw_run: a database function that
+//  decides under the activity's row lock) for `volunteer` at activity `activity` (`text` as
+//  given) into *res; fails the call for the outcomes both share (no such activity, not open).
+//  Returns -1 when the call failed (*res then cleared).
+static int
+s_run_signup (st_call_t *call, const char *statement, int64_t activity, int64_t volunteer,
+              const char *text, PGresult **res)
+{
+    st_params_t params = {0};
+    st_params_int (&params, activity);
+    st_params_int (&params, volunteer);
+    if (st_call_exec (call, statement, &params, res))
+        return -1;
+    const char *outcome = st_row_text (*res, 0, "outcome");
+    if (strcmp (outcome, "no_activity") == 0)
+        st_call_fail (call, ST_NOT_FOUND, "activity_id", "no activity has id \"%s\"", text);
+    else if (strcmp (outcome, "cancelled") == 0)
+        st_call_fail (call, ST_FAILED_PRECONDITION, "status", "activity \"%s\" is %s", text,
+                      st_row_text (*res, 0, "detail"));
+    if (!st_call_failed (call))
+        return 0;
+    PQclear (*res);
+    *res = NULL;
+    return -1;
+}
+
 //  ---------------------------------------------------------------------------------------
 //  activity.signup — the acting volunteer signs up (报名): confirmed while places are left,
 //  waitlisted (候补) after; the database function decides under the activity's row lock
@@ -485,24 +508,17 @@ s_activity_signup (st_call_t *call, const msg_activity_signup_t *request, msg_si
     if (st_require_actor (call, &actor) || match_require_volunteer (call, actor, &volunteer)
         || st_require_id (call, "activity_id", "activity", request->activity_id, &activity))
         return;
-    st_params_t params = {0};
     PGresult *res;
     //  A request the volunteer accepted for the same time comes first (an accept in flight
     //  finishes before we look).
     if (match_require_free (call, volunteer, "activity_busy", activity, "activity_id"))
         return;
-    st_params_int (&params, activity);
-    st_params_int (&params, volunteer);
-    if (st_call_exec (call, "activity_signup_run", &params, &res))
+    if (s_run_signup (call, "activity_signup_run", activity, volunteer, request->activity_id, &res))
         return;
     const char *outcome = st_row_text (res, 0, "outcome");
     const char *detail = st_row_text (res, 0, "detail");
     const char *id = request->activity_id, *who = actor->volunteer_id;
-    if (strcmp (outcome, "no_activity") == 0)
-        st_call_fail (call, ST_NOT_FOUND, "activity_id", "no activity has id \"%s\"", id);
-    else if (strcmp (outcome, "cancelled") == 0)
-        st_call_fail (call, ST_FAILED_PRECONDITION, "status", "activity \"%s\" is %s", id, detail);
-    else if (strcmp (outcome, "closed") == 0)
+    if (strcmp (outcome, "closed") == 0)
         st_call_fail (call, ST_FAILED_PRECONDITION, "signup_closes_at",
                       "sign-up for activity \"%s\" is closed", id);
     else if (strcmp (outcome, "no_volunteer") == 0)
@@ -559,20 +575,14 @@ s_activity_withdraw (st_call_t *call, const msg_activity_signup_t *request, msg_
     if (st_require_actor (call, &actor) || match_require_volunteer (call, actor, &volunteer)
         || st_require_id (call, "activity_id", "activity", request->activity_id, &activity))
         return;
-    st_params_t params = {0};
-    st_params_int (&params, activity);
-    st_params_int (&params, volunteer);
     PGresult *res;
-    if (st_call_exec (call, "activity_withdraw_run", &params, &res))
+    if (s_run_signup (call, "activity_withdraw_run", activity, volunteer, request->activity_id,
+                      &res))
         return;
     const char *outcome = st_row_text (res, 0, "outcome");
     const char *detail = st_row_text (res, 0, "detail");
     const char *id = request->activity_id, *who = actor->volunteer_id;
-    if (strcmp (outcome, "no_activity") == 0)
-        st_call_fail (call, ST_NOT_FOUND, "activity_id", "no activity has id \"%s\"", id);
-    else if (strcmp (outcome, "cancelled") == 0)
-        st_call_fail (call, ST_FAILED_PRECONDITION, "status", "activity \"%s\" is %s", id, detail);
-    else if (strcmp (outcome, "started") == 0)
+    if (strcmp (outcome, "started") == 0)
         st_call_fail (call, ST_FAILED_PRECONDITION, "starts_at", "activity \"%s\" has started", id);
     else if (strcmp (outcome, "not_signed_up") == 0)
         st_call_fail (call, ST_NOT_FOUND, "activity_id",
