@@ -470,6 +470,19 @@ done:
     st_msg_clear (&msg_activity_desc, &before);
 }
 
+//  The volunteer acting for themself on activity `request->activity_id`: into *actor, their
+//  id into *volunteer and the activity's into *activity. Returns -1 when the call failed.
+static int
+s_require_signer (st_call_t *call, const msg_activity_signup_t *request, const msg_actor_t **actor,
+                  int64_t *volunteer, int64_t *activity)
+{
+    return st_require_actor (call, actor) || match_require_volunteer (call, *actor, volunteer)
+                   || st_require_id (call, "activity_id", "activity", request->activity_id,
+                                     activity)
+               ? -1
+               : 0;
+}
+
 //  Runs `statement` (activity_signup_run, activity_withdraw_run: a database function that
 //  decides under the activity's row lock) for `volunteer` at activity `activity` (`text` as
 //  given) into *res; fails the call for the outcomes both share (no such activity, not open).
@@ -505,8 +518,7 @@ s_activity_signup (st_call_t *call, const msg_activity_signup_t *request, msg_si
 {
     const msg_actor_t *actor;
     int64_t volunteer, activity;
-    if (st_require_actor (call, &actor) || match_require_volunteer (call, actor, &volunteer)
-        || st_require_id (call, "activity_id", "activity", request->activity_id, &activity))
+    if (s_require_signer (call, request, &actor, &volunteer, &activity))
         return;
     PGresult *res;
     //  A request the volunteer accepted for the same time comes first (an accept in flight
@@ -572,8 +584,7 @@ s_activity_withdraw (st_call_t *call, const msg_activity_signup_t *request, msg_
 {
     const msg_actor_t *actor;
     int64_t volunteer, activity;
-    if (st_require_actor (call, &actor) || match_require_volunteer (call, actor, &volunteer)
-        || st_require_id (call, "activity_id", "activity", request->activity_id, &activity))
+    if (s_require_signer (call, request, &actor, &volunteer, &activity))
         return;
     PGresult *res;
     if (s_run_signup (call, "activity_withdraw_run", activity, volunteer, request->activity_id,
