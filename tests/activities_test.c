@@ -479,6 +479,15 @@ s_create_two (msg_project_t *project, msg_activity_t *full, msg_activity_t *mini
                       ST_OK);
 }
 
+//  Releases what s_create_two filled.
+static void
+s_clear_two (msg_project_t *project, msg_activity_t *full, msg_activity_t *minimal)
+{
+    st_msg_clear (&msg_activity_desc, minimal);
+    st_msg_clear (&msg_activity_desc, full);
+    st_msg_clear (&msg_project_desc, project);
+}
+
 //  activity.create keeps every field given, times in any offset shown in Beijing time and
 //  stored as the instant given; what is left out takes its default.
 static void
@@ -518,9 +527,7 @@ test_activity_create (void **state)
     assert_int_equal (minimal.skills.count, 0);
     assert_null (minimal.theme);
     assert_null (minimal.project_id);
-    st_msg_clear (&msg_activity_desc, &minimal);
-    st_msg_clear (&msg_activity_desc, &activity);
-    st_msg_clear (&msg_project_desc, &project);
+    s_clear_two (&project, &activity, &minimal);
 }
 
 //  activity.get: anyone signed in reads an activity; admins inside their scope only; an
@@ -533,9 +540,7 @@ test_activity_get (void **state)
     msg_activity_t activity, minimal;
     s_create_two (&project, &activity, &minimal);
     char *id = strdup (activity.id);
-    st_msg_clear (&msg_activity_desc, &minimal);
-    st_msg_clear (&msg_activity_desc, &activity);
-    st_msg_clear (&msg_project_desc, &project);
+    s_clear_two (&project, &activity, &minimal);
     msg_activity_get_t get = {.id = id};
     msg_actor_t volunteer = fx_volunteer ("1");
     st_error_t err;
@@ -586,9 +591,7 @@ test_activity_created_event (void **state)
     assert_true (json_is_true (json_object_get (first, "insurance_required")));
     assert_string_equal (s_event_str (created, 1, "title"), "垃圾分类宣传");
     json_decref (created);
-    st_msg_clear (&msg_activity_desc, &minimal);
-    st_msg_clear (&msg_activity_desc, &activity);
-    st_msg_clear (&msg_project_desc, &project);
+    s_clear_two (&project, &activity, &minimal);
 }
 
 //  Each bad activity.create body is answered with the field named, and wrong actors are

@@ -157,16 +157,24 @@ s_op (const char *service, const char *op)
     return desc;
 }
 
+//  A test's JSON body, parsed; fails the test when it is not JSON. The caller decrefs.
+static json_t *
+s_json (const char *body)
+{
+    json_error_t json_err;
+    json_t *json = json_loads (body, 0, &json_err);
+    if (!json)
+        fail_msg ("bad test JSON %s: %s", body, json_err.text);
+    return json;
+}
+
 st_status_t
 fx_call_id (const char *service, const msg_actor_t *actor, const char *op, const char *body,
             const uint8_t *id, int timeout_ms, json_t **reply, st_error_t *err)
 {
     st_client_t *client = fx_client (service);
     const st_op_desc_t *desc = s_op (service, op);
-    json_error_t json_err;
-    json_t *json = json_loads (body, 0, &json_err);
-    if (!json)
-        fail_msg ("bad test JSON %s: %s", body, json_err.text);
+    json_t *json = s_json (body);
     st_error_t local;
     if (!err)
         err = &local;
@@ -241,10 +249,7 @@ fx_call_raw (const char *service, const msg_actor_t *actor, const char *op, cons
 {
     st_client_t *client = fx_client (service);
     const st_op_desc_t *desc = s_op (service, op);
-    json_error_t json_err;
-    json_t *json = json_loads (body, 0, &json_err);
-    if (!json)
-        fail_msg ("bad test JSON %s: %s", body, json_err.text);
+    json_t *json = s_json (body);
     st_error_t local;
     if (!err)
         err = &local;

@@ -1574,6 +1574,25 @@ s_period_activity (const msg_actor_t *actor, const char *project, int days, cons
                 starts, starts, starts, id);
 }
 
+//  stats.region of PER_TOWN as `actor` over `period` (JSON members, NULL for the default)
+//  counts `projects` projects and `activities` activities.
+static void
+s_expect_period (const msg_actor_t *actor, const char *period, long long projects,
+                 long long activities)
+{
+    char query[256];
+    snprintf (query, sizeof query, "{\"region\": \"%s\"%s%s}", PER_TOWN, period ? ", " : "",
+              period ? period : "");
+    json_t *reply;
+    st_error_t err;
+    if (fx_call ("match", actor, "stats.region", query, &reply, &err) != ST_OK)
+        fail_msg ("stats.region %s: %s", query, err.message);
+    if (fx_int (reply, "projects") != projects || fx_int (reply, "activities") != activities)
+        fail_msg ("stats.region %s: %lld projects and %lld activities, not %lld and %lld", query,
+                  fx_int (reply, "projects"), fx_int (reply, "activities"), projects, activities);
+    json_decref (reply);
+}
+
 //  stats.region's projects and activities of [from, to) as a report counts them: an
 //  activity when it starts in the period (not cancelled), a project when it was created in
 //  the period or has such an activity; from counts, to does not. A project created now with
@@ -1606,54 +1625,32 @@ test_stats_period (void **state)
     //  An activity of no project in the middle of the period.
     s_period_activity (&station, NULL, 2, "2031-03-15 09:00:00+08", false);
 
-    char query[256];
-    json_t *reply;
-    st_error_t err;
-    snprintf (query, sizeof query,
-              "{\"region\": \"%s\", \"from\": \"2031-03-01T00:00:00+08:00\","
-              " \"to\": \"2031-04-01T00:00:00+08:00\"}",
-              PER_TOWN);
-    assert_int_equal (fx_call ("match", &station, "stats.region", query, &reply, &err), ST_OK);
-    assert_int_equal (fx_int (reply, "activities"), 3);
-    assert_int_equal (fx_int (reply, "projects"), 3);
-    json_decref (reply);
+    s_expect_period (&station,
+                     "\"from\": \"2031-03-01T00:00:00+08:00\","
+                     " \"to\": \"2031-04-01T00:00:00+08:00\"",
+                     3, 3);
     //  The period before: the activity a second before from; the projects created before it
     //  have no activity there but held_outside's.
-    snprintf (query, sizeof query,
-              "{\"region\": \"%s\", \"from\": \"2031-02-01T00:00:00+08:00\","
-              " \"to\": \"2031-03-01T00:00:00+08:00\"}",
-              PER_TOWN);
-    assert_int_equal (fx_call ("match", &station, "stats.region", query, &reply, &err), ST_OK);
-    assert_int_equal (fx_int (reply, "activities"), 1);
-    assert_int_equal (fx_int (reply, "projects"), 1);
-    json_decref (reply);
+    s_expect_period (&station,
+                     "\"from\": \"2031-02-01T00:00:00+08:00\","
+                     " \"to\": \"2031-03-01T00:00:00+08:00\"",
+                     1, 1);
     //  The period after: created_at_to, and held_outside's activity at to.
-    snprintf (query, sizeof query,
-              "{\"region\": \"%s\", \"from\": \"2031-04-01T00:00:00+08:00\","
-              " \"to\": \"2031-05-01T00:00:00+08:00\"}",
-              PER_TOWN);
-    assert_int_equal (fx_call ("match", &station, "stats.region", query, &reply, &err), ST_OK);
-    assert_int_equal (fx_int (reply, "activities"), 1);
-    assert_int_equal (fx_int (reply, "projects"), 2);
-    json_decref (reply);
+    s_expect_period (&station,
+                     "\"from\": \"2031-04-01T00:00:00+08:00\","
+                     " \"to\": \"2031-05-01T00:00:00+08:00\"",
+                     2, 1);
 
     //  As the demo: a project created now, its activity a week from now. This month to now
     //  counts the project, not the activity (not held yet); a period reaching past next week
     //  counts both.
     s_period_project (&station, NULL, upcoming);
     s_period_activity (&station, upcoming, 7, NULL, false);
-    snprintf (query, sizeof query, "{\"region\": \"%s\"}", PER_TOWN);
-    assert_int_equal (fx_call ("match", &station, "stats.region", query, &reply, &err), ST_OK);
-    assert_int_equal (fx_int (reply, "projects"), 1);
-    assert_int_equal (fx_int (reply, "activities"), 0);
-    json_decref (reply);
-    char until[40];
+    s_expect_period (&station, NULL, 1, 0);
+    char until[40], period[64];
     st_time_format_utc ((st_now_ms () / 1000 + 8 * 86400) * 1000000, until);
-    snprintf (query, sizeof query, "{\"region\": \"%s\", \"to\": \"%s\"}", PER_TOWN, until);
-    assert_int_equal (fx_call ("match", &station, "stats.region", query, &reply, &err), ST_OK);
-    assert_int_equal (fx_int (reply, "projects"), 1);
-    assert_int_equal (fx_int (reply, "activities"), 1);
-    json_decref (reply);
+    snprintf (period, sizeof period, "\"to\": \"%s\"", until);
+    s_expect_period (&station, period, 1, 1);
 }
 
 //  ---------------------------------------------------------------------------------------
