@@ -499,6 +499,19 @@ s_run_write (st_call_t *call, const void *request, uint8_t **data, size_t *size)
     s_encode_reply (call, id, NULL, 0, data, size);
 }
 
+//  The roles people have, the only ones the gateway may assert for them (architecture.md,
+//  "Security"); the system's is an operator's alone.
+static bool
+s_people_role (const char *role)
+{
+    static const char *const roles[] = {"region_admin", "station_admin", "team_leader", "volunteer",
+                                        "resident"};
+    for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++)
+        if (strcmp (role, roles[i]) == 0)
+            return true;
+    return false;
+}
+
 //  What makes a request the same request: who sent it, its id, the actor and the body.
 static void
 s_recent_key (const st_call_t *call, uint8_t key[32])
@@ -630,7 +643,13 @@ s_dispatch (st_server_t *self, zframe_t *identity, zframe_t *payload)
     else if (call.envelope.has_actor && !(call.peer_role & (ST_PEER_GATEWAY | ST_PEER_OPERATOR)))
         st_call_fail (&call, ST_PERMISSION_DENIED, "actor",
                       "only the gateway and operators may assert an actor");
-    else if (call.envelope.has_deadline && call.envelope.deadline < st_now_ms ())
+    else if (call.envelope.has_actor && call.peer_role == ST_PEER_GATEWAY
+             && !s_people_role (call.envelope.actor.role)) {
+        st_warn ("peer \"%s\" asserted role \"%s\": refused", call.peer, call.envelope.actor.role);
+        st_call_fail (&call, ST_PERMISSION_DENIED, "actor.role",
+                      "the gateway may assert only the roles people have, not \"%s\"",
+                      call.envelope.actor.role);
+    } else if (call.envelope.has_deadline && call.envelope.deadline < st_now_ms ())
         st_call_fail (&call, ST_UNAVAILABLE, "deadline", "request deadline has passed");
     if (!call.failed) {
         if (call.envelope.has_actor)

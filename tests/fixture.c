@@ -29,7 +29,7 @@ struct fx_s {
     harness_t *h;                       //  the database, the keys and the processes
     unsigned services;                  //  the FX_* flags fx_new started
     st_client_t *gateway[FX_SERVICES];  //  people's calls, with an actor
-    st_client_t *operator[FX_SERVICES]; //  events.read, made when first needed
+    st_client_t *operator[FX_SERVICES]; //  the system's calls and events.read, made when needed
     pid_t pid[FX_SERVICES];             //  each process as fx_new started it
     int people;                         //  how many people fx_*_add numbered
 };
@@ -117,6 +117,22 @@ fx_client (const char *service)
     return client;
 }
 
+//  The client a call as `actor` goes through: the operator's key for the system (only an
+//  operator may assert it), the gateway's for people.
+static st_client_t *
+s_client_for (const char *service, const msg_actor_t *actor)
+{
+    if (!actor || strcmp (actor->role, "system") != 0)
+        return fx_client (service);
+    fx_t *self = s_fixture ();
+    size_t i = s_index (service);
+    if (!s_running (service))
+        fail_msg ("fixture: no client of %s (started without it?)", service);
+    if (!self->operator[i])
+        self->operator[i] = harness_client (self->h, service, "operator");
+    return self->operator[i];
+}
+
 pid_t
 fx_pid (const char *service)
 {
@@ -172,7 +188,7 @@ st_status_t
 fx_call_id (const char *service, const msg_actor_t *actor, const char *op, const char *body,
             const uint8_t *id, int timeout_ms, json_t **reply, st_error_t *err)
 {
-    st_client_t *client = fx_client (service);
+    st_client_t *client = s_client_for (service, actor);
     const st_op_desc_t *desc = s_op (service, op);
     json_t *json = s_json (body);
     st_error_t local;
@@ -247,7 +263,7 @@ st_status_t
 fx_call_raw (const char *service, const msg_actor_t *actor, const char *op, const char *body,
              json_t **reply, st_error_t *err)
 {
-    st_client_t *client = fx_client (service);
+    st_client_t *client = s_client_for (service, actor);
     const st_op_desc_t *desc = s_op (service, op);
     json_t *json = s_json (body);
     st_error_t local;
@@ -286,7 +302,7 @@ st_status_t
 fx_call_msg (const char *service, const msg_actor_t *actor, const char *op, const void *request,
              void *reply, st_error_t *err)
 {
-    st_client_t *client = fx_client (service);
+    st_client_t *client = s_client_for (service, actor);
     const st_op_desc_t *desc = s_op (service, op);
     st_error_t local;
     if (!err)

@@ -146,7 +146,8 @@ test_unlisted_peer_refused (void **state)
     harness_destroy (&h);
 }
 
-//  A service may not call people's ops nor assert an actor; the gateway may.
+//  A service may not call people's ops nor assert an actor; the gateway may, for people's
+//  roles only.
 static void
 test_peer_rights (void **state)
 {
@@ -179,6 +180,24 @@ test_peer_rights (void **state)
                                       &volunteer, 5000, &err),
                       ST_NOT_FOUND);
     assert_string_equal (err.field, "id");
+    //  The gateway may assert the roles people have, never the system's nor a made-up one:
+    //  those are refused before any handler runs. An operator may act as the system.
+    const char *refused[] = {"system", "operator", "root"};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        msg_actor_t claimed = {.account = "gateway-user", .role = (char *) refused[i]};
+        assert_int_equal (st_client_call (gateway, "volunteer.get", &claimed, NULL,
+                                          &msg_volunteer_get_desc, &get, &msg_volunteer_desc,
+                                          &volunteer, 5000, &err),
+                          ST_PERMISSION_DENIED);
+        assert_string_equal (err.field, "actor.role");
+    }
+    st_client_t *operator= harness_client (h, "registry", "operator");
+    msg_actor_t system = {.account = "operator-1", .role = "system"};
+    assert_int_equal (st_client_call (operator, "volunteer.get", &system, NULL,
+                                      &msg_volunteer_get_desc, &get, &msg_volunteer_desc,
+                                      &volunteer, 5000, &err),
+                      ST_NOT_FOUND);
+    st_client_destroy (&operator);
     st_client_destroy (&gateway);
     st_client_destroy (&service);
     harness_destroy (&h);
