@@ -2,6 +2,8 @@
 #include "st_config.h"
 #include "st_log.h"
 
+#include <libpq-fe.h>
+
 #include <assert.h>
 #include <errno.h>
 #include <stdio.h>
@@ -111,17 +113,40 @@ st_config_whole (const st_option_t *options, size_t count, const char *name)
     return 0;
 }
 
-//  Masks "password=..." inside a libpq connection string.
-static void
-s_mask (const char *value, char *out, size_t size)
+void
+st_config_shown (const st_option_t *option, char *out, size_t size)
 {
-    snprintf (out, size, "%s", value);
-    char *p = strstr (out, "password=");
-    if (p) {
-        p += strlen ("password=");
-        while (*p && *p != ' ')
-            *p++ = '*';
+    if (option->secret) {
+        snprintf (out, size, "%s", *option->value ? "********" : "");
+        return;
     }
+    //  A libpq connection string in any form it accepts (key=value, quoted values, URIs):
+    //  shown as key=value with the password masked.
+    char *error = NULL;
+    PQconninfoOption *parsed = PQconninfoParse (option->value, &error);
+    PQfreemem (error);
+    bool secret = false;
+    for (PQconninfoOption *o = parsed; o && o->keyword; o++)
+        secret |= o->val && strcmp (o->keyword, "password") == 0;
+    if (!parsed && strstr (option->value, "password")) {
+        //  What libpq cannot read is never shown: it may still hold a password.
+        snprintf (out, size, "(a connection string libpq cannot read, hidden)");
+        return;
+    }
+    if (!secret) {
+        snprintf (out, size, "%s", option->value);
+        PQconninfoFree (parsed);
+        return;
+    }
+    size_t used = 0;
+    out[0] = 0;
+    for (PQconninfoOption *o = parsed; o->keyword && used < size; o++)
+        if (o->val) {
+            bool password = strcmp (o->keyword, "password") == 0;
+            used += (size_t) snprintf (out + used, size - used, "%s%s=%s", used ? " " : "",
+                                       o->keyword, password ? "********" : o->val);
+        }
+    PQconninfoFree (parsed);
 }
 
 void
@@ -129,10 +154,7 @@ st_config_log (const st_option_t *options, size_t count)
 {
     for (size_t i = 0; i < count; i++) {
         char shown[512];
-        if (options[i].secret)
-            snprintf (shown, sizeof shown, "%s", *options[i].value ? "********" : "");
-        else
-            s_mask (options[i].value, shown, sizeof shown);
+        st_config_shown (&options[i], shown, sizeof shown);
         st_info ("config %s=\"%s\"", options[i].name, shown);
     }
 }

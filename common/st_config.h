@@ -46,7 +46,12 @@ const char *st_config_get (const st_option_t *options, size_t count, const char 
 //  table as one.
 int64_t st_config_whole (const st_option_t *options, size_t count, const char *name);
 
-//  Logs every effective value, secrets masked (a password in a connection string too).
+//  An option's effective value as it may be shown (logged): a secret masked whole, a libpq
+//  connection string in any form (key=value, quoted, URI) shown as key=value with its
+//  password masked.
+void st_config_shown (const st_option_t *option, char *out, size_t size);
+
+//  Logs every effective value as st_config_shown shows it.
 void st_config_log (const st_option_t *options, size_t count);
 
 void st_config_free (st_option_t *options, size_t count);
