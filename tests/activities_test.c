@@ -421,6 +421,30 @@ test_region_scope (void **state)
     assert_int_equal (fx_call_msg ("match", &FX_SYSTEM, "supply.stats", &stats, &supply, &err),
                       ST_OK);
     assert_int_equal (supply.volunteers, 2);
+    //  An official counts inside their scope only: their own subtree when they name none, a
+    //  region of it when they do; outside it, or for a volunteer or a resident, nothing.
+    msg_actor_t county = fx_admin ("region_admin", "360320000000");
+    msg_supply_stats_t own = {0};
+    assert_int_equal (fx_call_msg ("match", &county, "supply.stats", &own, &supply, &err), ST_OK);
+    assert_int_equal (supply.volunteers, 1);
+    stats.region = "360320001001";
+    assert_int_equal (fx_call_msg ("match", &county, "supply.stats", &stats, &supply, &err), ST_OK);
+    assert_int_equal (supply.volunteers, 1);
+    stats.region = "360321000000";
+    fx_expect ("a county counting its neighbour",
+               fx_call_msg ("match", &county, "supply.stats", &stats, &supply, &err), &err,
+               ST_PERMISSION_DENIED, "region");
+    stats.region = "360300000000";
+    fx_expect ("a county counting the city above it",
+               fx_call_msg ("match", &county, "supply.stats", &stats, &supply, &err), &err,
+               ST_PERMISSION_DENIED, "region");
+    msg_actor_t volunteer = fx_volunteer ("1"), resident = fx_resident ("1");
+    fx_expect ("a volunteer counting",
+               fx_call_msg ("match", &volunteer, "supply.stats", &own, &supply, &err), &err,
+               ST_PERMISSION_DENIED, "actor.role");
+    fx_expect ("a resident counting",
+               fx_call_msg ("match", &resident, "supply.stats", &stats, &supply, &err), &err,
+               ST_PERMISSION_DENIED, "actor.role");
 }
 
 //  ---------------------------------------------------------------------------------------

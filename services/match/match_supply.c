@@ -20,12 +20,23 @@ const size_t match_supply_route_count = sizeof match_supply_routes / sizeof matc
 static void
 s_supply_stats (st_call_t *call, const msg_supply_stats_t *request, msg_supply_t *reply)
 {
-    const char *region = request->region ? request->region : "";
-    if (strspn (region, "0123456789") != strlen (region)) {
-        st_call_fail (call, ST_INVALID_ARGUMENT, "region",
-                      "\"region\" must be a statistical division code");
+    //  An official counts their own subtree (the region asked, or theirs); the system any.
+    const msg_actor_t *actor;
+    if (st_require_actor (call, &actor))
         return;
-    }
+    const char *region = request->region && *request->region ? request->region : NULL;
+    if (!st_actor_is_system (actor)) {
+        if (st_require_official (call, actor))
+            return;
+        if (!region)
+            region = actor->region ? actor->region : "";
+        if (st_require_code (call, "region", region)
+            || st_require_scope (call, actor, "region", region))
+            return;
+    } else if (region && st_require_code (call, "region", region))
+        return;
+    if (!region)
+        region = ""; //  the system: the whole country
     char prefix[ST_REGION_SIZE];
     st_region_prefix (region, prefix);
     st_params_t params = {0};
