@@ -4,6 +4,7 @@
 #include "st_keys.h"
 #include "st_log.h"
 #include "st_rows.h"
+#include "st_scope.h"
 
 #include <sodium.h>
 #include <stdarg.h>
@@ -649,7 +650,15 @@ s_dispatch (st_server_t *self, zframe_t *identity, zframe_t *payload)
         st_call_fail (&call, ST_PERMISSION_DENIED, "actor.role",
                       "the gateway may assert only the roles people have, not \"%s\"",
                       call.envelope.actor.role);
-    } else if (call.envelope.has_deadline && call.envelope.deadline < st_now_ms ())
+    }
+    //  An official acts in a region: one with none, or a malformed one, would read as the
+    //  whole country wherever an op narrows by the actor's region.
+    else if (call.envelope.has_actor && st_actor_is_official (&call.envelope.actor)
+             && (!call.envelope.actor.region || st_region_level (call.envelope.actor.region) < 0))
+        st_call_fail (&call, ST_PERMISSION_DENIED, "actor.region",
+                      "an official acts in a region: \"%s\" is no statistical division code",
+                      call.envelope.actor.region ? call.envelope.actor.region : "");
+    else if (call.envelope.has_deadline && call.envelope.deadline < st_now_ms ())
         st_call_fail (&call, ST_UNAVAILABLE, "deadline", "request deadline has passed");
     if (!call.failed) {
         if (call.envelope.has_actor)

@@ -52,6 +52,12 @@ st_proto_op (const char *service, const char *name)
     return NULL;
 }
 
+const st_op_desc_t *
+st_proto_op_at (size_t index)
+{
+    return index < sizeof s_ops / sizeof s_ops[0] ? &s_ops[index] : NULL;
+}
+
 const st_event_desc_t *
 st_proto_event (const char *topic)
 {

@@ -56,6 +56,9 @@ typedef struct {
 //  Looks an op up by service and name ("common" ops answer for any service); NULL if none.
 const st_op_desc_t *st_proto_op (const char *service, const char *name);
 
+//  The op at `index` of the whole table (common ops first), NULL past its end.
+const st_op_desc_t *st_proto_op_at (size_t index);
+
 //  Looks an event topic up; NULL if none.
 const st_event_desc_t *st_proto_event (const char *topic);
 

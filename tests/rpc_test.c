@@ -6,6 +6,7 @@
 #include "st_log.h"
 
 #include <setjmp.h>
+#include <sodium.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -200,6 +201,60 @@ test_peer_rights (void **state)
     st_client_destroy (&operator);
     st_client_destroy (&gateway);
     st_client_destroy (&service);
+    harness_destroy (&h);
+}
+
+//  Every op of registry and match refuses an official whose region is missing or no
+//  statistical division code, before anything runs: such an actor must never read as the
+//  whole country where an op narrows by the actor's region.
+static void
+test_official_without_region (void **state)
+{
+    harness_t *h = harness_new ("rpc_region");
+    harness_start (h, "registry");
+    harness_start (h, "match");
+    const char *services[] = {"registry", "match"};
+    const char *regions[] = {NULL, "", "43", "4310", "431022", "43102200000", "4310220000001"};
+    int checked = 0;
+    for (size_t s = 0; s < 2; s++) {
+        st_client_t *gateway = harness_client (h, services[s], "gateway");
+        for (size_t i = 0; st_proto_op_at (i); i++) {
+            const st_op_desc_t *op = st_proto_op_at (i);
+            if (strcmp (op->service, services[s]) != 0 || !(op->peers & ST_PEER_GATEWAY))
+                continue;
+            for (size_t r = 0; r < sizeof regions / sizeof regions[0]; r++) {
+                msg_actor_t actor = {
+                    .account = "admin", .role = "region_admin", .region = (char *) regions[r]};
+                uint8_t body[] = {0x80}; //  an empty map
+                uint8_t id[16], *frame, *reply = NULL;
+                size_t size, reply_size = 0;
+                randombytes_buf (id, sizeof id);
+                st_client_envelope (op->name, &actor, id, st_now_ms () + 5000, body, sizeof body,
+                                    &frame, &size);
+                st_error_t err = {0};
+                st_status_t rc =
+                    st_client_call_raw (gateway, frame, size, id, 5000, &reply, &reply_size, &err);
+                free (frame);
+                if (rc == ST_OK) {
+                    void *decoded = calloc (1, op->reply->size);
+                    rc = st_client_decode_reply (reply, reply_size, op->reply, decoded, &err);
+                    if (rc == ST_OK)
+                        st_msg_clear (op->reply, decoded);
+                    free (decoded);
+                }
+                free (reply);
+                //  Refused naming the field: permission denied, or malformed for the codec.
+                bool refused = rc == ST_PERMISSION_DENIED || rc == ST_INVALID_ARGUMENT;
+                if (!refused || strcmp (err.field, "actor.region") != 0)
+                    fail_msg ("%s %s with region \"%s\": %s naming \"%s\" (%s)", services[s],
+                              op->name, regions[r] ? regions[r] : "(none)", st_status_name (rc),
+                              err.field, err.message);
+                checked++;
+            }
+        }
+        st_client_destroy (&gateway);
+    }
+    assert_true (checked > 7 * 40);
     harness_destroy (&h);
 }
 
@@ -497,6 +552,7 @@ main (void)
         cmocka_unit_test (test_deadline_refused),
         cmocka_unit_test (test_unlisted_peer_refused),
         cmocka_unit_test (test_peer_rights),
+        cmocka_unit_test (test_official_without_region),
         cmocka_unit_test (test_malformed_frames),
         cmocka_unit_test (test_newer_schema_refused),
         cmocka_unit_test (test_no_plain_pii_stored),
