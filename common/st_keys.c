@@ -1,5 +1,6 @@
 /*  st_keys.c — CURVE key directory and ZAP  */
 #include "st_keys.h"
+#include "st_log.h"
 #include "st_proto.h"
 
 #include <errno.h>
@@ -94,15 +95,116 @@ st_keys_public (const char *keydir, const char *name, st_error_t *err)
     return s_load (pub, err);
 }
 
+//  The ZAP handler (rfc.zeromq.org/spec/27): admits a CURVE client whose public key is in
+//  KEYDIR/public with a name and a role Station knows, and hands both to the socket as the
+//  connection's metadata, the User-Id being the name. A key listed without a known role is
+//  refused like an unlisted one: the peer gets no answer. ZAP metadata comes before what
+//  a client says of itself in its handshake, and every admitted peer has both properties
+//  from here, so nothing a client sends can stand in for them.
+#define S_ZAP_ENDPOINT "inproc://zeromq.zap.01"
+
+//  Appends one ZMTP property (name length, name, 4-byte value length, value).
+static void
+s_property (zchunk_t *chunk, const char *name, const char *value)
+{
+    size_t name_len = strlen (name), value_len = strlen (value);
+    uint8_t head[1] = {(uint8_t) name_len};
+    uint8_t size[4] = {(uint8_t) (value_len >> 24), (uint8_t) (value_len >> 16),
+                       (uint8_t) (value_len >> 8), (uint8_t) value_len};
+    zchunk_extend (chunk, head, 1);
+    zchunk_extend (chunk, name, name_len);
+    zchunk_extend (chunk, size, 4);
+    zchunk_extend (chunk, value, value_len);
+}
+
+static void
+s_zap_reply (zsock_t *handler, zmsg_t *request, zcertstore_t *store)
+{
+    //  version, request id, domain, address, routing id, mechanism, credentials
+    if (zmsg_size (request) < 7)
+        return;
+    char *version = zmsg_popstr (request);
+    zframe_t *request_id = zmsg_pop (request);
+    char *domain = zmsg_popstr (request);
+    char *address = zmsg_popstr (request);
+    zframe_t *routing = zmsg_pop (request);
+    char *mechanism = zmsg_popstr (request);
+    zframe_t *key = zmsg_pop (request);
+
+    const char *name = NULL, *role = NULL;
+    if (mechanism && strcmp (mechanism, "CURVE") == 0 && zframe_size (key) == 32) {
+        char key_txt[41];
+        zmq_z85_encode (key_txt, zframe_data (key), 32);
+        zcert_t *cert = zcertstore_lookup (store, key_txt);
+        if (cert) {
+            name = zcert_meta (cert, "name");
+            role = zcert_meta (cert, "role");
+        }
+    }
+    bool admitted = name && *name && st_keys_role_bit (role);
+    if (!admitted)
+        st_warn ("refused a connection from %s: %s", address ? address : "?",
+                 name ? "its key has no role Station knows" : "its key is not listed");
+    zchunk_t *metadata = zchunk_new (NULL, 0);
+    if (admitted) {
+        s_property (metadata, "name", name);
+        s_property (metadata, "role", role);
+    }
+    zmsg_t *reply = zmsg_new ();
+    zmsg_addstr (reply, "1.0");
+    zmsg_append (reply, &request_id);
+    zmsg_addstr (reply, admitted ? "200" : "400");
+    zmsg_addstr (reply, admitted ? "OK" : "not admitted");
+    zmsg_addstr (reply, admitted ? name : "");
+    zmsg_addmem (reply, zchunk_data (metadata), zchunk_size (metadata));
+    zmsg_send (&reply, handler);
+    zchunk_destroy (&metadata);
+    zframe_destroy (&request_id);
+    zframe_destroy (&routing);
+    zframe_destroy (&key);
+    free (version);
+    free (domain);
+    free (address);
+    free (mechanism);
+}
+
+static void
+s_zap_actor (zsock_t *pipe, void *args)
+{
+    char *dir = args;
+    //  The store reads the directory again when it changes: a key added or removed while
+    //  the service runs takes effect on the next connection.
+    zcertstore_t *store = zcertstore_new (dir);
+    zsock_t *handler = zsock_new_rep (S_ZAP_ENDPOINT);
+    zsock_signal (pipe, handler ? 0 : 1);
+    zpoller_t *poller = zpoller_new (pipe, handler, NULL);
+    while (handler) {
+        void *which = zpoller_wait (poller, -1);
+        if (which == handler) {
+            zmsg_t *request = zmsg_recv (handler);
+            if (request)
+                s_zap_reply (handler, request, store);
+            zmsg_destroy (&request);
+        } else {
+            char *command = which ? zstr_recv (pipe) : NULL;
+            bool term = !command || strcmp (command, "$TERM") == 0;
+            free (command);
+            if (term)
+                break;
+        }
+    }
+    zpoller_destroy (&poller);
+    zsock_destroy (&handler);
+    zcertstore_destroy (&store);
+    free (dir);
+}
+
 zactor_t *
 st_keys_auth (const char *keydir)
 {
-    zactor_t *auth = zactor_new (zauth, NULL);
-    char dir[1024];
-    snprintf (dir, sizeof dir, "%s/public", keydir);
-    zstr_sendx (auth, "CURVE", dir, NULL);
-    zsock_wait (auth);
-    return auth;
+    char *dir = st_malloc (strlen (keydir) + sizeof "/public");
+    sprintf (dir, "%s/public", keydir);
+    return zactor_new (s_zap_actor, dir);
 }
 
 void

@@ -2,7 +2,8 @@
         KEYDIR/public/NAME.cert          public certificates: the allow list
         KEYDIR/secret/NAME.cert_secret   each process's own key pair (mode 0600)
     A certificate carries metadata `name` and `role` (service, operator or gateway); the ZAP
-    handler admits only listed keys and hands their metadata to the sockets that accept them.  */
+    handler admits only listed keys with a known role and hands name and role to the sockets
+    that accept them: a peer's role is what the server's own list says, never the peer.  */
 #ifndef ST_KEYS_H_INCLUDED
 #define ST_KEYS_H_INCLUDED
 
@@ -18,7 +19,7 @@ int st_keys_generate (const char *keydir, const char *name, const char *role, st
 zcert_t *st_keys_secret (const char *keydir, const char *name, st_error_t *err);
 zcert_t *st_keys_public (const char *keydir, const char *name, st_error_t *err);
 
-//  Starts the process's ZAP handler over KEYDIR/public (czmq's zauth). Destroy it last.
+//  Starts the process's ZAP handler over KEYDIR/public. Destroy it last.
 zactor_t *st_keys_auth (const char *keydir);
 
 //  Makes a socket a CURVE server with the process's key pair.

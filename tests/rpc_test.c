@@ -115,7 +115,8 @@ test_deadline_refused (void **state)
     harness_destroy (&h);
 }
 
-//  A peer whose key is not in the deployment's key directory gets no answer at all.
+//  A peer whose key is not in the deployment's key directory, or is there without a role
+//  Station knows, gets no answer at all.
 static void
 test_unlisted_peer_refused (void **state)
 {
@@ -132,6 +133,26 @@ test_unlisted_peer_refused (void **state)
                                       &msg_pong_desc, &pong, 1500, &err),
                       ST_UNAVAILABLE);
     st_client_destroy (&client);
+
+    //  A listed key is admitted only with a role the server knows: its own list decides, and
+    //  a key with no role there, or one it does not know, is refused like a stranger's.
+    const char *roles[] = {NULL, "admin"};
+    for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++) {
+        zcert_t *listed = zcert_new ();
+        zcert_set_meta (listed, "name", "listed-%zu", i);
+        if (roles[i])
+            zcert_set_meta (listed, "role", "%s", roles[i]);
+        char path[512];
+        snprintf (path, sizeof path, "%s/public/listed-%zu.cert", harness_keys (h), i);
+        assert_int_equal (zcert_save_public (listed, path), 0);
+        client = st_client_new (harness_endpoint (h, "registry", "rpc"), listed,
+                                zcert_public_txt (server));
+        assert_int_equal (st_client_call (client, "sys.ping", NULL, NULL, &msg_empty_desc,
+                                          &empty, &msg_pong_desc, &pong, 1500, &err),
+                          ST_UNAVAILABLE);
+        st_client_destroy (&client);
+        zcert_destroy (&listed);
+    }
 
     //  The listed operator is answered, and the server knows who it is.
     client = harness_client (h, "registry", "operator");
