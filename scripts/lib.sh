@@ -101,13 +101,15 @@ st_pg_roles () {
     mkdir -p "$passdir"; chmod 700 "$passdir"
     for role in $STATION_ROLES; do
         password=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
-        st_psql "$data" "$port" postgres -c \
-            "DO \$\$ BEGIN
-               IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$role') THEN
-                 CREATE ROLE $role LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT;
-               END IF;
-             END \$\$;
-             ALTER ROLE $role PASSWORD '$password';"
+        # The SQL goes on standard input: an argument would show the password in `ps`.
+        st_psql "$data" "$port" postgres <<SQL
+DO \$\$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$role') THEN
+    CREATE ROLE $role LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT;
+  END IF;
+END \$\$;
+ALTER ROLE $role PASSWORD '$password';
+SQL
         (umask 077; echo "*:*:*:$role:$password" > "$passdir/$role.pgpass")
     done
 }
@@ -140,8 +142,7 @@ st_test_cluster () {
     st_pg_start "$dir/pg" "$port"
     st_pg_roles "$dir/pg" "$port" "$dir/pass"
     password=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
-    st_psql "$dir/pg" "$port" postgres -c \
-        "CREATE ROLE station_test LOGIN SUPERUSER PASSWORD '$password'"
+    st_psql "$dir/pg" "$port" postgres <<<"CREATE ROLE station_test LOGIN SUPERUSER PASSWORD '$password'"
     cat "$dir"/pass/*.pgpass > "$dir/pgpass"
     echo "*:*:*:station_test:$password" >> "$dir/pgpass"
     chmod 600 "$dir/pgpass"
