@@ -159,6 +159,37 @@ st_config_log (const st_option_t *options, size_t count)
     }
 }
 
+extern char **environ;
+
+size_t
+st_config_warn_unknown (const st_option_t *options, size_t count, const char *const *elsewhere,
+                        size_t elsewhere_count)
+{
+    size_t warned = 0;
+    for (char **entry = environ; entry && *entry; entry++) {
+        const char *eq = strchr (*entry, '=');
+        size_t len = eq ? (size_t) (eq - *entry) : strlen (*entry);
+        if (len < 8 || strncmp (*entry, "STATION_", 8) != 0)
+            continue;
+        bool known = false;
+        for (size_t i = 0; i < count && !known; i++)
+            known = options[i].env && strlen (options[i].env) == len
+                    && strncmp (options[i].env, *entry, len) == 0;
+        for (size_t i = 0; i < elsewhere_count && !known; i++) {
+            size_t n = strlen (elsewhere[i]);
+            bool prefix = n && elsewhere[i][n - 1] == '_';
+            known = (prefix ? len > n : len == n) && strncmp (elsewhere[i], *entry, n) == 0;
+        }
+        if (!known) {
+            st_warn ("environment variable %.*s is set but no Station program reads it"
+                     " (misspelt? see --help)",
+                     (int) len, *entry);
+            warned++;
+        }
+    }
+    return warned;
+}
+
 void
 st_config_free (st_option_t *options, size_t count)
 {

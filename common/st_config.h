@@ -54,6 +54,12 @@ void st_config_shown (const st_option_t *option, char *out, size_t size);
 //  Logs every effective value as st_config_shown shows it.
 void st_config_log (const st_option_t *options, size_t count);
 
+//  Warns, naming it, about each STATION_* variable in the environment that neither the table
+//  nor `elsewhere` names: a misspelt setting must not pass silently. An entry of `elsewhere`
+//  ending in "_" stands for every variable it begins. Returns how many it warned about.
+size_t st_config_warn_unknown (const st_option_t *options, size_t count,
+                               const char *const *elsewhere, size_t elsewhere_count);
+
 void st_config_free (st_option_t *options, size_t count);
 
 #endif

@@ -38,6 +38,24 @@ static const st_option_t s_common[] = {
 };
 #define S_COMMON_COUNT (sizeof s_common / sizeof s_common[0])
 
+//  The STATION_* variables other Station programs read, each with its reader: a service
+//  does not warn about them, except about those its own table should know (a name under
+//  its own prefix that its table lacks is misspelt). Add a program's here as it lands.
+static const struct {
+    const char *name; //  ending in "_": every variable it begins
+    const char *reader;
+} s_elsewhere[] = {
+    {"STATION_DISPATCH_", "match"},         //  the dispatch round's settings
+    {"STATION_OPERATOR_KEY", "station"},    //  the operator's command
+    {"STATION_TIMEOUT", "station"},
+    {"STATION_PG_FSYNC", "scripts"},        //  scripts/lib.sh, throwaway clusters
+    {"STATION_BIN_DIR", "tests"},           //  tests and benchmarks
+    {"STATION_SOURCE_DIR", "tests"},
+    {"STATION_GOLDEN_UPDATE", "tests"},
+    {"STATION_TEST_", "tests"},
+    {"STATION_SIM_", "tests"},
+};
+
 struct st_service_s {
     const st_service_def_t *def;
     st_option_t *options; //  s_common, the endpoints, then the service's own
@@ -157,6 +175,12 @@ st_service_main (const st_service_def_t *def, int argc, char **argv)
     }
     st_log_init (def->name, st_service_option (&service, "log-level"));
     st_config_log (service.options, service.option_count);
+    const char *elsewhere[sizeof s_elsewhere / sizeof s_elsewhere[0]];
+    size_t elsewhere_count = 0;
+    for (size_t i = 0; i < sizeof s_elsewhere / sizeof s_elsewhere[0]; i++)
+        if (strcmp (s_elsewhere[i].reader, def->name) != 0)
+            elsewhere[elsewhere_count++] = s_elsewhere[i].name;
+    st_config_warn_unknown (service.options, service.option_count, elsewhere, elsewhere_count);
     int64_t max_message = st_service_whole (&service, "max-message");
     int64_t event_retention = st_service_whole (&service, "event-retention-hours");
     int64_t reply_retention = st_service_whole (&service, "reply-retention-hours");

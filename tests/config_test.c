@@ -70,6 +70,34 @@ test_malformed_setting_stops_the_service (void **state)
     s_expect_refused ("STATION_POLL_MS", "1e3");
 }
 
+//  A STATION_* variable no Station program reads is named in a warning at start (a typo must
+//  not pass silently); one another program reads is not, unless it falls under the service's
+//  own prefix and its table lacks it.
+static void
+test_unknown_variables_warned (void **state)
+{
+    static char out[16384];
+    char command[1024];
+    //  The keys are missing, so each stops right after reading its configuration.
+    snprintf (command, sizeof command,
+              "STATION_KEYS=/nonexistent STATION_REGISTRY_RCP=tcp://127.0.0.1:1 "
+              "STATION_DISPATCH_ROUND_MS=500 STATION_TIMEOUT=10 %s/station-registry",
+              getenv ("STATION_BIN_DIR"));
+    s_run (command, out, sizeof out);
+    if (!strstr (out, "STATION_REGISTRY_RCP is set but no Station program reads it"))
+        fail_msg ("registry did not name STATION_REGISTRY_RCP: %s", out);
+    assert_null (strstr (out, "STATION_DISPATCH_ROUND_MS is set"));
+    assert_null (strstr (out, "STATION_TIMEOUT is set"));
+    snprintf (command, sizeof command,
+              "STATION_KEYS=/nonexistent STATION_DISPATCH_ROUND_MSS=500 "
+              "STATION_DISPATCH_ROUND_MS=500 %s/station-match",
+              getenv ("STATION_BIN_DIR"));
+    s_run (command, out, sizeof out);
+    if (!strstr (out, "STATION_DISPATCH_ROUND_MSS is set but no Station program reads it"))
+        fail_msg ("match did not name STATION_DISPATCH_ROUND_MSS: %s", out);
+    assert_null (strstr (out, "STATION_DISPATCH_ROUND_MS is set"));
+}
+
 //  The table itself: a whole-number option is checked on load, the defaults hold.
 static void
 test_table_checks_whole_numbers (void **state)
@@ -96,6 +124,7 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_help_lists_every_setting),
         cmocka_unit_test (test_malformed_setting_stops_the_service),
+        cmocka_unit_test (test_unknown_variables_warned),
         cmocka_unit_test (test_table_checks_whole_numbers),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
