@@ -187,7 +187,36 @@ typedef struct {
     st_client_t *client;
     int64_t cursor;
     bool cursor_known;
+    int64_t unreachable_since; //  when events.read last began to fail, 0 while it answers
+    int64_t warned_at;         //  when that was last said
 } s_consumer_t;
+
+//  How often a consumer says again that its publisher still does not answer.
+#define S_UNREACHABLE_WARN_MS 60000
+
+//  Says when the publisher stops answering (then once a minute while it stays silent) and
+//  when it answers again: a consumer that cannot reach its publisher is never silent about it.
+static void
+s_reachable (s_consumer_t *self, bool reached, const st_error_t *err)
+{
+    int64_t now = st_clock_ms ();
+    if (reached) {
+        if (self->unreachable_since)
+            st_info ("reached %s again at %s after %lld s: catching up", self->config.publisher,
+                     self->config.rpc_endpoint,
+                     (long long) ((now - self->unreachable_since) / 1000));
+        self->unreachable_since = 0;
+        return;
+    }
+    if (!self->unreachable_since)
+        self->unreachable_since = now;
+    else if (now - self->warned_at < S_UNREACHABLE_WARN_MS)
+        return;
+    self->warned_at = now;
+    st_warn ("cannot reach %s at %s (%s) for %lld s: its events wait until it answers",
+             self->config.publisher, self->config.rpc_endpoint, err->message,
+             (long long) ((now - self->unreachable_since) / 1000));
+}
 
 static const st_subscription_t *
 s_subscription (s_consumer_t *self, const char *topic)
@@ -329,10 +358,9 @@ s_pull (s_consumer_t *self)
         st_status_t rc =
             st_client_call (self->client, "events.read", NULL, NULL, &msg_events_read_desc,
                             &request, &msg_events_desc, &page, 5000, &err);
-        if (rc != ST_OK) {
-            st_debug ("could not read events of \"%s\": %s", self->config.publisher, err.message);
+        s_reachable (self, rc == ST_OK, &err);
+        if (rc != ST_OK)
             return false;
-        }
         bool full = page.events.count == (size_t) self->config.batch;
         rc = page.events.count ? s_apply_batch (self, &page) : ST_OK;
         st_msg_clear (&msg_events_desc, &page);

@@ -832,6 +832,58 @@ test_lost_hints (void **state)
     s_consumer_kill (self);
 }
 
+//  Waits until the file at `path` holds `text`; fails the test with `what` after WAIT_MS.
+static void
+s_wait_log (const char *path, const char *text, const char *what)
+{
+    int64_t until = st_clock_ms () + WAIT_MS;
+    while (st_clock_ms () < until) {
+        char *content = NULL;
+        size_t size = 0;
+        FILE *file = fopen (path, "r");
+        if (file) {
+            content = st_calloc (1, 1 << 20);
+            size = fread (content, 1, (1 << 20) - 1, file);
+            fclose (file);
+        }
+        bool found = content && size && strstr (content, text);
+        free (content);
+        if (found)
+            return;
+        zclock_sleep (100);
+    }
+    fail_msg ("%s: \"%s\" not in %s within %d ms", what, text, path, WAIT_MS);
+}
+
+//  Protects the operator's view: a consumer whose publisher stops answering says so, naming
+//  it, and says again when it answers; what waited then arrives.
+static void
+test_publisher_unreachable (void **state)
+{
+    s_fixture_t *self = *state;
+    self->h = harness_new ("events_unreachable");
+    harness_start (self->h, "registry");
+    self->registry = harness_client (self->h, "registry", "operator");
+    s_notify_schema (self->h);
+    snprintf (self->consumer_pub, sizeof self->consumer_pub, "%s",
+              harness_endpoint (self->h, "registry", "events"));
+    self->consumer_poll_ms = 200;
+    s_consumer_start (self);
+    s_wait_sql (self, "SELECT count (*) FROM notify.consumer_cursors", "1", WAIT_MS,
+                "the consumer child starts and pulls");
+    char log[400];
+    snprintf (log, sizeof log, "%s/consumer.log", harness_dir (self->h));
+
+    harness_stop (self->h, "registry", SIGTERM);
+    s_wait_log (log, "cannot reach registry at", "the consumer says registry is gone");
+    harness_start (self->h, "registry");
+    s_register_range (self->registry, 1, 3);
+    s_wait_sql (self, "SELECT count (*) FROM notify.applied", "3", WAIT_MS,
+                "what registry logged reaches the consumer once it answers again");
+    s_wait_log (log, "reached registry again", "the consumer says registry is back");
+    s_consumer_kill (self);
+}
+
 //  ---------------------------------------------------------------------------------------
 //  5. Parking
 
@@ -933,6 +985,7 @@ main (int argc, char **argv)
         cmocka_unit_test_setup_teardown (test_relay_killed, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_consumer_killed, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_lost_hints, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_publisher_unreachable, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_parking, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_match_consumer, s_setup, s_teardown),
     };
