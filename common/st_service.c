@@ -45,11 +45,11 @@ static const struct {
     const char *name; //  ending in "_": every variable it begins
     const char *reader;
 } s_elsewhere[] = {
-    {"STATION_DISPATCH_", "match"},         //  the dispatch round's settings
-    {"STATION_OPERATOR_KEY", "station"},    //  the operator's command
+    {"STATION_DISPATCH_", "match"},      //  the dispatch round's settings
+    {"STATION_OPERATOR_KEY", "station"}, //  the operator's command
     {"STATION_TIMEOUT", "station"},
-    {"STATION_PG_FSYNC", "scripts"},        //  scripts/lib.sh, throwaway clusters
-    {"STATION_BIN_DIR", "tests"},           //  tests and benchmarks
+    {"STATION_PG_FSYNC", "scripts"}, //  scripts/lib.sh, throwaway clusters
+    {"STATION_BIN_DIR", "tests"},    //  tests and benchmarks
     {"STATION_SOURCE_DIR", "tests"},
     {"STATION_GOLDEN_UPDATE", "tests"},
     {"STATION_TEST_", "tests"},

@@ -147,8 +147,8 @@ test_unlisted_peer_refused (void **state)
         assert_int_equal (zcert_save_public (listed, path), 0);
         client = st_client_new (harness_endpoint (h, "registry", "rpc"), listed,
                                 zcert_public_txt (server));
-        assert_int_equal (st_client_call (client, "sys.ping", NULL, NULL, &msg_empty_desc,
-                                          &empty, &msg_pong_desc, &pong, 1500, &err),
+        assert_int_equal (st_client_call (client, "sys.ping", NULL, NULL, &msg_empty_desc, &empty,
+                                          &msg_pong_desc, &pong, 1500, &err),
                           ST_UNAVAILABLE);
         st_client_destroy (&client);
         zcert_destroy (&listed);
