@@ -1,5 +1,6 @@
-/*  pii_test.c — personal data in what registry shows: a masked ID number cannot be rebuilt
-    from any reply a role without the right to reveal can get.  */
+/*  pii_test.c — personal data in what registry shows and keeps: a masked ID number cannot be
+    rebuilt from any reply a role without the right to reveal can get, stored replies keep no
+    personal data in clear, and a stored reply answers only the caller it was made for.  */
 #include "fixture.h"
 #include "st_keys.h"
 
@@ -7,6 +8,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -393,11 +395,209 @@ test_masked_id_numbers_cannot_be_rebuilt (void **state)
     fx_destroy (&fx);
 }
 
+//  ---------------------------------------------------------------------------------------
+//  Stored replies
+
+//  Whether `needle` occurs in the `size` bytes at `hay`.
+static bool
+s_contains (const unsigned char *hay, size_t size, const char *needle)
+{
+    size_t n = strlen (needle);
+    for (size_t i = 0; n && i + n <= size; i++)
+        if (memcmp (hay + i, needle, n) == 0)
+            return true;
+    return false;
+}
+
+//  After registrations of volunteers (name, ID number, phone, birth date, emergency contact)
+//  and residents (name, phone, address), registry.rpc_replies holds none of it in clear, and
+//  a retry is still answered with the first reply.
+static void
+test_stored_replies_sealed (void **state)
+{
+    fx_t *fx = fx_new ("pii_stored", FX_REGISTRY);
+    fx_county_add ();
+    const char *secrets[64];
+    char texts[64][64];
+    size_t count = 0;
+    uint8_t request_id[16];
+    char first_id[32] = "";
+    for (int n = 0; n < 6; n++) {
+        char body17[18], id_number[19], body[768];
+        snprintf (body17, sizeof body17, "4310221975%02d%02d%03d", 1 + n, 10 + n, 310 + n);
+        fx_id_number (body17, id_number);
+        snprintf (texts[count], 64, "%s", id_number);
+        secrets[count] = texts[count], count++;
+        snprintf (texts[count], 64, "1975%02d%02d", 1 + n, 10 + n);
+        secrets[count] = texts[count], count++;
+        snprintf (texts[count], 64, "1975-%02d-%02d", 1 + n, 10 + n);
+        secrets[count] = texts[count], count++;
+        snprintf (texts[count], 64, "1385550%04d", n);
+        secrets[count] = texts[count], count++;
+        snprintf (texts[count], 64, "1395550%04d", n);
+        secrets[count] = texts[count], count++;
+        snprintf (texts[count], 64, "欧阳晓%d", n);
+        secrets[count] = texts[count], count++;
+        snprintf (texts[count], 64, "紧急联系人%d", n);
+        secrets[count] = texts[count], count++;
+        snprintf (body, sizeof body,
+                  "{\"name\": \"欧阳晓%d\", \"id_number\": \"%s\", \"phone\": \"1385550%04d\","
+                  " \"region\": \"%s\", \"emergency_contact_name\": \"紧急联系人%d\","
+                  " \"emergency_contact_phone\": \"1395550%04d\"}",
+                  n, id_number, n, VILLAGE_1, n, n);
+        //  By the system (whose replies show the birth date) and by the person themself.
+        const msg_actor_t *actor = n % 2 ? &FX_SYSTEM : NULL;
+        json_t *reply = NULL;
+        if (n == 0)
+            randombytes_buf (request_id, sizeof request_id);
+        assert_int_equal (fx_call_id ("registry", actor, "volunteer.register", body,
+                                      n == 0 ? request_id : NULL, FX_CALL_MS, &reply, NULL),
+                          ST_OK);
+        if (n == 0)
+            snprintf (first_id, sizeof first_id, "%s", fx_str (reply, "id"));
+        json_decref (reply);
+    }
+    for (int n = 0; n < 3; n++) {
+        char body[512];
+        snprintf (texts[count], 64, "居民张%d", n);
+        secrets[count] = texts[count], count++;
+        snprintf (texts[count], 64, "1365550%04d", n);
+        secrets[count] = texts[count], count++;
+        snprintf (texts[count], 64, "幸福路%d号", n);
+        secrets[count] = texts[count], count++;
+        snprintf (body, sizeof body,
+                  "{\"name\": \"居民张%d\", \"phone\": \"1365550%04d\", \"region\": \"%s\","
+                  " \"address\": \"幸福路%d号\"}",
+                  n, n, VILLAGE_2, n);
+        json_decref (fx_call_ok ("registry", &FX_SYSTEM, "resident.register", body));
+    }
+    assert_true (fx_count ("SELECT count (*) FROM registry.rpc_replies") >= 9);
+    PGresult *res = fx_query ("SELECT * FROM registry.rpc_replies");
+    for (int row = 0; row < PQntuples (res); row++)
+        for (int col = 0; col < PQnfields (res); col++) {
+            const char *text = PQgetvalue (res, row, col);
+            size_t len = strlen (text);
+            unsigned char *bytes = NULL;
+            if (PQftype (res, col) == 17) //  bytea
+                bytes = PQunescapeBytea ((const unsigned char *) text, &len);
+            for (size_t s = 0; s < count; s++)
+                if (s_contains (bytes ? bytes : (const unsigned char *) text, len, secrets[s]))
+                    fail_msg ("rpc_replies row %d column %s holds \"%s\" in clear", row,
+                              PQfname (res, col), secrets[s]);
+            PQfreemem (bytes);
+        }
+    PQclear (res);
+
+    //  The retry of the first registration, by the person again, is answered as the first.
+    char body17[18], id_number[19], body[768];
+    snprintf (body17, sizeof body17, "4310221975%02d%02d%03d", 1, 10, 310);
+    fx_id_number (body17, id_number);
+    snprintf (body, sizeof body,
+              "{\"name\": \"欧阳晓0\", \"id_number\": \"%s\", \"phone\": \"13855500000\","
+              " \"region\": \"%s\", \"emergency_contact_name\": \"紧急联系人0\","
+              " \"emergency_contact_phone\": \"13955500000\"}",
+              id_number, VILLAGE_1);
+    json_t *again = NULL;
+    assert_int_equal (fx_call_id ("registry", NULL, "volunteer.register", body, request_id,
+                                  FX_CALL_MS, &again, NULL),
+                      ST_OK);
+    assert_string_equal (fx_str (again, "id"), first_id);
+    assert_string_equal (fx_str (again, "birth_date"), "1975-01-10");
+    json_decref (again);
+    assert_int_equal (fx_count ("SELECT count (*) FROM registry.volunteers"), 6);
+    fx_destroy (&fx);
+}
+
+//  A stored reply answers the same request from the same peer as the same actor, and nobody
+//  else: another actor, or the same actor through another peer, hears a conflict on "id"
+//  and nothing of the first reply. The short-lived replies of read ops are keyed the same way.
+static void
+test_stored_reply_bound_to_caller (void **state)
+{
+    fx_t *fx = fx_new ("pii_bound", FX_REGISTRY);
+    fx_county_add ();
+    msg_actor_t first = {.account = "station-a1", .role = "station_admin", .region = TOWN_A};
+    msg_actor_t second = {.account = "station-a2", .role = "station_admin", .region = TOWN_A};
+    char id_number[19], body[512];
+    fx_id_number ("43102219880808456", id_number);
+    snprintf (body, sizeof body,
+              "{\"name\": \"李明华\", \"id_number\": \"%s\", \"phone\": \"13912340000\","
+              " \"region\": \"%s\"}",
+              id_number, VILLAGE_1);
+    uint8_t id[16];
+    randombytes_buf (id, sizeof id);
+    json_t *reply = NULL;
+    assert_int_equal (
+        fx_call_id ("registry", &first, "volunteer.register", body, id, FX_CALL_MS, &reply, NULL),
+        ST_OK);
+    char volunteer[32];
+    snprintf (volunteer, sizeof volunteer, "%s", fx_str (reply, "id"));
+    json_decref (reply);
+
+    //  The same caller again: the first reply.
+    assert_int_equal (
+        fx_call_id ("registry", &first, "volunteer.register", body, id, FX_CALL_MS, &reply, NULL),
+        ST_OK);
+    assert_string_equal (fx_str (reply, "id"), volunteer);
+    json_decref (reply);
+
+    //  Another actor through the same peer (the gateway).
+    st_error_t err;
+    reply = NULL;
+    st_status_t rc =
+        fx_call_id ("registry", &second, "volunteer.register", body, id, FX_CALL_MS, &reply, &err);
+    assert_null (reply);
+    fx_expect ("a retry as another actor", rc, &err, ST_CONFLICT, "id");
+
+    //  The same actor through another peer (an operator's key).
+    st_client_t *operator= harness_client (fx_harness (), "registry", "operator");
+    const st_op_desc_t *op = st_proto_op ("registry", "volunteer.register");
+    msg_volunteer_register_t request = {
+        .name = "李明华", .id_number = id_number, .phone = "13912340000", .region = VILLAGE_1};
+    msg_volunteer_t shown = {0};
+    rc = st_client_call (operator, "volunteer.register", &first, id, op->request, &request,
+                         op->reply, &shown, FX_CALL_MS, &err);
+    fx_expect ("a retry through another peer", rc, &err, ST_CONFLICT, "id");
+    st_msg_clear (op->reply, &shown);
+
+    //  The first caller is still answered, and one volunteer was made.
+    assert_int_equal (
+        fx_call_id ("registry", &first, "volunteer.register", body, id, FX_CALL_MS, &reply, NULL),
+        ST_OK);
+    assert_string_equal (fx_str (reply, "id"), volunteer);
+    json_decref (reply);
+    assert_int_equal (fx_count ("SELECT count (*) FROM registry.volunteers"), 1);
+    assert_int_equal (fx_count ("SELECT count (*) FROM registry.rpc_replies"
+                                " WHERE peer = 'gateway' AND length (actor_hash) = 32"),
+                      1);
+
+    //  A read: the answer to one actor is not another's, whatever the request id.
+    msg_actor_t outsider = {.account = "station-b1", .role = "station_admin", .region = TOWN_B};
+    snprintf (body, sizeof body, "{\"id\": \"%s\"}", volunteer);
+    randombytes_buf (id, sizeof id);
+    assert_int_equal (
+        fx_call_id ("registry", &first, "volunteer.get", body, id, FX_CALL_MS, &reply, NULL),
+        ST_OK);
+    json_decref (reply);
+    reply = NULL;
+    rc = fx_call_id ("registry", &outsider, "volunteer.get", body, id, FX_CALL_MS, &reply, &err);
+    assert_null (reply);
+    fx_expect ("the same read as an actor out of scope", rc, &err, ST_NOT_FOUND, "id");
+    msg_volunteer_get_t get = {.id = volunteer};
+    rc = st_client_call (operator, "volunteer.get", &outsider, id, &msg_volunteer_get_desc, &get,
+                         &msg_volunteer_desc, &shown, FX_CALL_MS, &err);
+    fx_expect ("the same read through another peer", rc, &err, ST_NOT_FOUND, "id");
+    st_client_destroy (&operator);
+    fx_destroy (&fx);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_masked_id_numbers_cannot_be_rebuilt),
+        cmocka_unit_test (test_stored_replies_sealed),
+        cmocka_unit_test (test_stored_reply_bound_to_caller),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
