@@ -326,37 +326,55 @@ st_crypto_seal (st_crypto_t *self, const char *field, const void *plain, size_t 
     return 0;
 }
 
-//  Decrypts what st_crypto_seal made for field into a new C string the caller frees. Returns
-//  0, or -1 on anything that does not authenticate or would not be a C string.
+//  Decrypts what st_crypto_seal made for field into new bytes the caller frees. Returns 0, or
+//  -1 on anything that does not authenticate.
 int
-st_crypto_open (st_crypto_t *self, const char *field, const uint8_t *in, size_t in_len,
-                char **plain)
+st_crypto_open_bytes (st_crypto_t *self, const char *field, const uint8_t *in, size_t in_len,
+                      uint8_t **plain, size_t *plain_len)
 {
     assert (self);
     assert (field);
-    assert (plain);
+    assert (plain && plain_len);
     *plain = NULL;
+    *plain_len = 0;
     if (!in || in_len < ST_CRYPTO_SEAL_OVERHEAD)
         return -1;
 
     size_t text_len = in_len - ST_CRYPTO_SEAL_OVERHEAD;
-    char *text = s_malloc (text_len + 1);
+    uint8_t *text = s_malloc (text_len + 1);
     unsigned long long opened_len = 0;
-    if (crypto_aead_xchacha20poly1305_ietf_decrypt (
-            (uint8_t *) text, &opened_len, NULL, in + S_NONCE_SIZE, in_len - S_NONCE_SIZE,
-            (const uint8_t *) field, strlen (field), in, self->seal_key)
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt (text, &opened_len, NULL, in + S_NONCE_SIZE,
+                                                    in_len - S_NONCE_SIZE, (const uint8_t *) field,
+                                                    strlen (field), in, self->seal_key)
         != 0) {
         free (text);
         return -1;
     }
     assert (opened_len == text_len);
     text[text_len] = '\0';
+    *plain = text;
+    *plain_len = text_len;
+    return 0;
+}
+
+//  Decrypts what st_crypto_seal made for field into a new C string the caller frees. Returns
+//  0, or -1 on anything that does not authenticate or would not be a C string.
+int
+st_crypto_open (st_crypto_t *self, const char *field, const uint8_t *in, size_t in_len,
+                char **plain)
+{
+    assert (plain);
+    *plain = NULL;
+    uint8_t *text;
+    size_t text_len;
+    if (st_crypto_open_bytes (self, field, in, in_len, &text, &text_len))
+        return -1;
     if (memchr (text, '\0', text_len)) {
         sodium_memzero (text, text_len);
         free (text);
         return -1;
     }
-    *plain = text;
+    *plain = (char *) text;
     return 0;
 }
 

@@ -68,6 +68,13 @@ int st_crypto_seal (st_crypto_t *self, const char *field, const void *plain, siz
 int st_crypto_open (st_crypto_t *self, const char *field, const uint8_t *in, size_t in_len,
                     char **plain);
 
+//  Decrypts what st_crypto_seal made for the same field, as bytes: sets *plain to a copy the
+//  caller frees with free() (NUL-terminated for convenience; any byte may occur before it) and
+//  *plain_len to its length. Returns 0, or -1 (with *plain NULL) when in is NULL, short,
+//  tampered with, or sealed for another field or with another key.
+int st_crypto_open_bytes (st_crypto_t *self, const char *field, const uint8_t *in, size_t in_len,
+                          uint8_t **plain, size_t *plain_len);
+
 //  Writes to out the keyed BLAKE2b-256 of field, a NUL byte, then the len bytes at plain.
 //  Deterministic under one key, different for the same value in another field: use it for
 //  unique constraints and look-ups on encrypted columns. plain may be NULL when len is 0.

@@ -342,6 +342,17 @@ test_open_refuses_embedded_nul (void **state)
     char *opened = NULL;
     assert_int_equal (st_crypto_open (fx->crypto, "note", sealed, sealed_len, &opened), -1);
     assert_null (opened);
+    //  As bytes it opens whole, NUL and all; for another field it does not.
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    assert_int_equal (st_crypto_open_bytes (fx->crypto, "note", sealed, sealed_len, &bytes, &len),
+                      0);
+    assert_int_equal (len, 3);
+    assert_memory_equal (bytes, "a\0b", 3);
+    free (bytes);
+    assert_int_equal (st_crypto_open_bytes (fx->crypto, "other", sealed, sealed_len, &bytes, &len),
+                      -1);
+    assert_null (bytes);
     free (sealed);
 }
 

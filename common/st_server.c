@@ -39,6 +39,7 @@ struct st_server_s {
     void *state;
     s_recent_t recent[S_RECENT]; //  the last read replies, for a client's resends
     size_t recent_next;
+    st_crypto_t *sealer; //  seals stored replies (st_server_set_sealer), or NULL
 };
 
 struct st_call_s {
@@ -73,11 +74,13 @@ static const struct {
 static void
 s_prepare_common (st_db_t *db)
 {
-    st_db_statement (db, "rpc_reply_get",
-                     "SELECT op, request_hash, reply FROM rpc_replies WHERE id = $1");
+    //  A stored reply answers only its own caller: the peer and the actor are kept with it.
     st_db_statement (
-        db, "rpc_reply_put",
-        "INSERT INTO rpc_replies (id, op, request_hash, reply) VALUES ($1, $2, $3, $4)");
+        db, "rpc_reply_get",
+        "SELECT op, request_hash, reply, peer, actor_hash FROM rpc_replies WHERE id = $1");
+    st_db_statement (db, "rpc_reply_put",
+                     "INSERT INTO rpc_replies (id, op, request_hash, reply, peer, actor_hash)"
+                     " VALUES ($1, $2, $3, $4, $5, $6)");
     st_db_statement (db, "outbox_append", ST_OUTBOX_APPEND_SQL);
     st_db_statement (db, "outbox_read",
                      "SELECT seq, topic, (extract (epoch FROM created_at) * 1000)::bigint, body"
@@ -147,6 +150,12 @@ st_server_bind (st_server_t *self, const char *endpoint, zcert_t *own, int64_t m
                              endpoint, zmq_strerror (zmq_errno ())),
                -1;
     return 0;
+}
+
+void
+st_server_set_sealer (st_server_t *self, st_crypto_t *crypto)
+{
+    self->sealer = crypto;
 }
 
 zsock_t *
@@ -412,15 +421,86 @@ s_reset_call (st_call_t *call)
     memset (&call->error, 0, sizeof call->error);
 }
 
+//  Whom a stored reply answers besides its peer: the actor the call acts as, each field
+//  marked present or absent, hashed (keyed when the server seals: an account may be a phone).
+static void
+s_actor_hash (const st_call_t *call, uint8_t out[32])
+{
+    const msg_actor_t *a = call->actor;
+    const char *parts[] = {a ? a->account : NULL, a ? a->role : NULL, a ? a->region : NULL,
+                           a ? a->volunteer_id : NULL, a ? a->resident_id : NULL};
+    size_t len = 1;
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+        len += 1 + (parts[i] ? strlen (parts[i]) + 1 : 0);
+    uint8_t *buffer = st_malloc (len);
+    size_t at = 0;
+    buffer[at++] = a != NULL;
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        buffer[at++] = parts[i] != NULL;
+        if (parts[i]) {
+            memcpy (buffer + at, parts[i], strlen (parts[i]) + 1);
+            at += strlen (parts[i]) + 1;
+        }
+    }
+    if (call->server->sealer)
+        st_crypto_hash (call->server->sealer, "rpc_replies.actor", buffer, at, out);
+    else
+        crypto_generichash (out, 32, buffer, at, NULL, 0);
+    free (buffer);
+}
+
+//  The associated data a stored reply is sealed with: it opens only as the reply to its id.
+static void
+s_reply_field (const st_call_t *call, char field[64])
+{
+    snprintf (field, 64, "rpc_replies.reply:%s", call->id_hex);
+}
+
+//  What is stored of a reply frame: sealed when the server seals, else the frame itself.
+//  Returns 0 with *out the caller's to free, or -1.
+static int
+s_reply_seal (const st_call_t *call, const uint8_t *data, size_t size, uint8_t **out,
+              size_t *out_size)
+{
+    if (!call->server->sealer) {
+        *out = st_malloc (size);
+        memcpy (*out, data, size);
+        *out_size = size;
+        return 0;
+    }
+    char field[64];
+    s_reply_field (call, field);
+    return st_crypto_seal (call->server->sealer, field, data, size, out, out_size);
+}
+
+//  The reply frame a stored reply holds. Returns 0 with *data the caller's to free, or -1
+//  when it does not open (another key, or tampered with).
+static int
+s_reply_open (const st_call_t *call, const uint8_t *stored, size_t stored_size, uint8_t **data,
+              size_t *size)
+{
+    if (!call->server->sealer) {
+        *data = st_malloc (stored_size ? stored_size : 1);
+        memcpy (*data, stored, stored_size);
+        *size = stored_size;
+        return 0;
+    }
+    char field[64];
+    s_reply_field (call, field);
+    return st_crypto_open_bytes (call->server->sealer, field, stored, stored_size, data, size);
+}
+
 //  A write op: the effect, its events and the stored reply commit together; a retry with
-//  the same id gets the stored reply. Returns the encoded reply frame in *data.
+//  the same id, from the same peer as the same actor, gets the stored reply. Returns the
+//  encoded reply frame in *data.
 static void
 s_run_write (st_call_t *call, const void *request, uint8_t **data, size_t *size)
 {
     st_db_t *db = call->server->db;
     const uint8_t *id = call->envelope.id.data;
-    uint8_t hash[32];
+    uint8_t hash[32], actor[32];
     s_request_hash (call, hash);
+    s_actor_hash (call, actor);
     for (int attempt = 1; attempt <= ST_WRITE_ATTEMPTS; attempt++) {
         s_reset_call (call);
         st_error_t err;
@@ -437,14 +517,21 @@ s_run_write (st_call_t *call, const void *request, uint8_t **data, size_t *size)
         if (st_call_exec (call, "rpc_reply_get", &params, &res))
             goto rollback;
         if (PQntuples (res) == 1) {
-            bool same = strcmp (PQgetvalue (res, 0, 0), call->envelope.op) == 0;
-            size_t hash_len = 0, reply_len = 0;
+            //  Another op, body, peer or actor is another request: it hears a conflict, and
+            //  the same one whichever differs, so that it learns nothing of the first.
+            bool same = strcmp (PQgetvalue (res, 0, 0), call->envelope.op) == 0
+                        && strcmp (PQgetvalue (res, 0, 3), call->peer) == 0;
+            size_t hash_len = 0, actor_len = 0, reply_len = 0;
             unsigned char *stored_hash =
                 PQunescapeBytea ((const unsigned char *) PQgetvalue (res, 0, 1), &hash_len);
+            unsigned char *stored_actor =
+                PQunescapeBytea ((const unsigned char *) PQgetvalue (res, 0, 4), &actor_len);
             same = same && stored_hash && hash_len == 32 && memcmp (stored_hash, hash, 32) == 0;
+            same = same && stored_actor && actor_len == 32 && memcmp (stored_actor, actor, 32) == 0;
             unsigned char *stored =
                 PQunescapeBytea ((const unsigned char *) PQgetvalue (res, 0, 2), &reply_len);
             PQfreemem (stored_hash);
+            PQfreemem (stored_actor);
             PQclear (res);
             st_db_run (db, "COMMIT", NULL);
             if (!same || !stored) {
@@ -453,11 +540,16 @@ s_run_write (st_call_t *call, const void *request, uint8_t **data, size_t *size)
                               "request id was already used for a different request");
                 break;
             }
-            st_log (ST_LOG_INFO, call->id_hex, "replayed stored reply for %s", call->envelope.op);
-            *data = st_malloc (reply_len);
-            memcpy (*data, stored, reply_len);
-            *size = reply_len;
+            int opened = s_reply_open (call, stored, reply_len, data, size);
             PQfreemem (stored);
+            if (opened) {
+                st_log (ST_LOG_ERROR, call->id_hex, "stored reply for %s does not open",
+                        call->envelope.op);
+                st_call_fail (call, ST_INTERNAL, NULL, "internal error (logged as req=%s)",
+                              call->id_hex);
+                break;
+            }
+            st_log (ST_LOG_INFO, call->id_hex, "replayed stored reply for %s", call->envelope.op);
             return;
         }
         PQclear (res);
@@ -467,10 +559,21 @@ s_run_write (st_call_t *call, const void *request, uint8_t **data, size_t *size)
             goto rollback;
         s_encode_reply (call, id, body, body_size, data, size);
         free (body);
+        uint8_t *sealed = NULL;
+        size_t sealed_size = 0;
+        if (s_reply_seal (call, *data, *size, &sealed, &sealed_size)) {
+            free (*data);
+            *data = NULL;
+            st_call_fail (call, ST_INTERNAL, NULL, "could not seal the reply of %s",
+                          call->envelope.op);
+            goto rollback;
+        }
         st_params_bin (&params, id, 16);
         st_params_text (&params, call->envelope.op);
         st_params_bin (&params, hash, 32);
-        st_params_bin (&params, *data, *size);
+        st_params_bin_take (&params, sealed, sealed_size);
+        st_params_text (&params, call->peer);
+        st_params_bin (&params, actor, 32);
         bool stored = st_call_exec (call, "rpc_reply_put", &params, NULL) == 0;
         //  A concurrent twin of this request (another replica) stored its reply first: the
         //  next attempt replays it.

@@ -4,6 +4,7 @@
 #ifndef ST_SERVER_H_INCLUDED
 #define ST_SERVER_H_INCLUDED
 
+#include "st_crypto.h"
 #include "st_db.h"
 #include "st_proto.h"
 
@@ -35,6 +36,12 @@ typedef struct {
 st_server_t *st_server_new (const char *service, st_db_t *db, const st_route_t *routes,
                             size_t count, void *state);
 void st_server_destroy (st_server_t **self_p);
+
+//  Seals every reply stored for a write op's retries (rpc_replies) with `crypto` (borrowed: it
+//  must outlive the server), the request id bound in as associated data, and keys the hash of
+//  the caller's actor stored beside it. Without one, stored replies are kept as encoded: a
+//  service whose replies carry personal data sets one before its first request.
+void st_server_set_sealer (st_server_t *self, st_crypto_t *crypto);
 
 //  Binds the ROUTER socket with CURVE and a frame-size cap. Returns 0 or -1 with err filled.
 int st_server_bind (st_server_t *self, const char *endpoint, zcert_t *own, int64_t max_message,

@@ -62,6 +62,7 @@ struct st_service_s {
     size_t option_count;
     st_db_t *db;
     void *state;
+    st_crypto_t *sealer; //  seals stored replies, or NULL
 };
 
 st_db_t *
@@ -93,6 +94,12 @@ void
 st_service_set_state (st_service_t *self, void *state)
 {
     self->state = state;
+}
+
+void
+st_service_set_sealer (st_service_t *self, st_crypto_t *crypto)
+{
+    self->sealer = crypto;
 }
 
 void *
@@ -230,6 +237,8 @@ st_service_main (const st_service_def_t *def, int argc, char **argv)
         for (size_t r = 0; r < *def->parts[i].count; r++)
             routes[route_count++] = def->parts[i].routes[r];
     server = st_server_new (def->name, service.db, routes, route_count, service.state);
+    if (service.sealer)
+        st_server_set_sealer (server, service.sealer);
     const char *rpc = s_endpoint (&service, def->name, "rpc");
     if (st_server_bind (server, rpc, cert, max_message, &err)) {
         st_error ("%s", err.message);

@@ -16,6 +16,8 @@ s_init (st_service_t *service, st_error_t *err)
     if (!crypto)
         return -1;
     st_service_set_state (service, crypto);
+    //  Registry's replies carry names, birth dates and contacts: stored ones are sealed too.
+    st_service_set_sealer (service, crypto);
     return 0;
 }
 

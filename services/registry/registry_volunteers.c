@@ -119,10 +119,17 @@ s_bind_profile (st_call_t *call, st_params_t *params, const s_profile_t *p)
     return rc;
 }
 
+//  Fills a volunteer from a row of VOLUNTEER_COLUMNS, the birth date whole (the events need
+//  its year): s_volunteer_shown cuts it to what the actor may see before the reply goes.
 static void
 s_volunteer_from_row (st_call_t *call, PGresult *res, int row, msg_volunteer_t *v)
 {
     st_row_to_msg (res, row, &msg_volunteer_desc, v);
+    if (v->birth_date && strlen (v->birth_date) >= 4) {
+        char decade[8];
+        snprintf (decade, sizeof decade, "%.3s0s", v->birth_date);
+        v->birth_decade = st_strdup (decade);
+    }
     //  The lists are always shown, empty or not.
     v->has_skills = v->has_categories = v->has_availability = true;
     v->id_number =
@@ -131,6 +138,31 @@ s_volunteer_from_row (st_call_t *call, PGresult *res, int row, msg_volunteer_t *
     v->emergency_contact_phone =
         registry_open_masked (call, res, row, PQfnumber (res, "emergency_contact_phone_enc"),
                               "emergency_contact_phone", false);
+}
+
+//  Whether the actor may see a volunteer's birth date: those who may see personal data
+//  unmasked (the system, a region admin: the op has checked the scope), the volunteer
+//  themself, and a person registering themself (no actor). The birth date, the region (the
+//  county) and the masked ID number together give the whole ID number back.
+static bool
+s_may_see_birth_date (st_call_t *call, const char *volunteer_id)
+{
+    const msg_actor_t *actor = st_call_actor (call);
+    return !actor || st_actor_is_system (actor) || strcmp (actor->role, "region_admin") == 0
+           || st_actor_is_volunteer (actor, volunteer_id);
+}
+
+//  Cuts a volunteer about to be replied to down to what the actor may see: others than
+//  s_may_see_birth_date's get the decade of birth (birth_decade, "1980s") alone, which
+//  leaves hundreds of ID numbers matching the mask; an age band would not, as it moves on the
+//  birthday and so tells it.
+static void
+s_volunteer_shown (st_call_t *call, msg_volunteer_t *v)
+{
+    if (!v->birth_date || s_may_see_birth_date (call, v->id))
+        return;
+    free (v->birth_date);
+    v->birth_date = NULL;
 }
 
 //  Writes a volunteer's supply-relevant state as an event (registry.h).
@@ -246,6 +278,7 @@ s_volunteer_register (st_call_t *call, const msg_volunteer_register_t *request,
                                            reply->region, reply->id, NULL))
         return;
     registry_emit_volunteer (call, "volunteer.registered", reply);
+    s_volunteer_shown (call, reply);
 }
 
 //  ---------------------------------------------------------------------------------------
@@ -254,7 +287,8 @@ s_volunteer_register (st_call_t *call, const msg_volunteer_register_t *request,
 static void
 s_volunteer_get (st_call_t *call, const msg_volunteer_get_t *request, msg_volunteer_t *reply)
 {
-    s_load_volunteer (call, "volunteer_get", request->id, reply);
+    if (s_load_volunteer (call, "volunteer_get", request->id, reply) == 0)
+        s_volunteer_shown (call, reply);
 }
 
 //  ---------------------------------------------------------------------------------------
@@ -301,6 +335,7 @@ s_volunteer_update (st_call_t *call, const msg_volunteer_update_t *request, msg_
             return;
     }
     registry_emit_volunteer (call, "volunteer.updated", reply);
+    s_volunteer_shown (call, reply);
 }
 
 //  ---------------------------------------------------------------------------------------
@@ -377,6 +412,7 @@ s_volunteer_list (st_call_t *call, const msg_volunteer_list_t *request, msg_volu
     reply->has_items = true;
     for (int i = 0; i < shown; i++) {
         s_volunteer_from_row (call, res, i, &reply->items.items[i]);
+        s_volunteer_shown (call, &reply->items.items[i]);
         reply->items.count = i + 1;
     }
     if (rows > limit) {
@@ -457,6 +493,7 @@ s_volunteer_set_status (st_call_t *call, const msg_volunteer_set_status_t *reque
     if (st_call_exec (call, "volunteer_status_log", &params, NULL))
         return;
     registry_emit_volunteer (call, "volunteer.status_changed", reply);
+    s_volunteer_shown (call, reply);
 }
 
 //  ---------------------------------------------------------------------------------------
@@ -484,6 +521,7 @@ s_volunteer_request_transfer (st_call_t *call, const msg_transfer_request_t *req
     st_params_text (&params, request->id);
     st_params_text (&params, request->region);
     st_call_exec (call, "transfer_request_put", &params, NULL);
+    s_volunteer_shown (call, reply);
 }
 
 static void
@@ -558,4 +596,5 @@ s_volunteer_transfer (st_call_t *call, const msg_transfer_t *request, msg_volunt
                                          .has_team_ids = true};
     st_call_emit (call, "volunteer.transferred", &msg_volunteer_transferred_desc, &event);
     registry_emit_volunteer (call, "volunteer.updated", reply);
+    s_volunteer_shown (call, reply);
 }
