@@ -264,8 +264,8 @@ s_rows (st_csv_t *csv, const char *text, size_t size, size_t at, size_t piece, i
         }
         if (fields == 0)
             break;
-        used += (size_t) snprintf (out + used, capacity - used, "%d:%d:", st_csv_line (csv),
-                                   fields);
+        used +=
+            (size_t) snprintf (out + used, capacity - used, "%d:%d:", st_csv_line (csv), fields);
         if (fields < 0)
             used += (size_t) snprintf (out + used, capacity - used, "%s", st_csv_error (csv));
         for (int i = 0; i < fields; i++)

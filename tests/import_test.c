@@ -62,8 +62,8 @@ s_hostile (int rows, size_t *size)
     char *csv = malloc (capacity);
     used += (size_t) snprintf (csv, capacity, "name,id_number,phone,region\n");
     for (int i = 0; i < rows; i++)
-        used += (size_t) snprintf (csv + used, capacity - used,
-                                   "n%d,4310221985031A%04d,1,2\n", i, i % 10000);
+        used += (size_t) snprintf (csv + used, capacity - used, "n%d,4310221985031A%04d,1,2\n", i,
+                                   i % 10000);
     *size = used;
     return csv;
 }
@@ -102,8 +102,7 @@ test_region_errors_bounded (void **state)
 {
     size_t capacity = 5000 * 32 + 256, used = 0;
     char *csv = malloc (capacity);
-    used += (size_t) snprintf (csv, capacity,
-                               "code,name\n431022102201,新村\n431022102000,新镇\n");
+    used += (size_t) snprintf (csv, capacity, "code,name\n431022102201,新村\n431022102000,新镇\n");
     for (int i = 0; i < 5000; i++)
         used += (size_t) snprintf (csv + used, capacity - used, "4310%d,坏码\n", i);
     msg_region_import_t request = {.csv = {(uint8_t *) csv, used}};
@@ -161,8 +160,8 @@ static st_status_t
 s_chunk (const msg_actor_t *actor, const char *id, int seq, const char *data, size_t size,
          st_error_t *err)
 {
-    msg_import_chunk_t request = {.import_id = (char *) id, .seq = seq, .has_seq = true,
-                                  .csv = {(uint8_t *) data, size}};
+    msg_import_chunk_t request = {
+        .import_id = (char *) id, .seq = seq, .has_seq = true, .csv = {(uint8_t *) data, size}};
     msg_import_chunked_t reply;
     st_status_t rc = fx_call_msg ("registry", actor, "import.chunk", &request, &reply, err);
     if (rc == ST_OK)
@@ -213,7 +212,8 @@ test_chunked_import (void **state)
     char *csv = s_roster (100, 3000, 500, 2000, &size);
     assert_true (size > 6 * 1000 * 1000);
     long volunteers = fx_count ("SELECT count (*) FROM registry.volunteers");
-    long events = fx_count ("SELECT count (*) FROM registry.outbox WHERE topic = 'volunteer.registered'");
+    long events =
+        fx_count ("SELECT count (*) FROM registry.outbox WHERE topic = 'volunteer.registered'");
     //  One frame cannot take it.
     msg_volunteer_import_t whole = {.csv = {(uint8_t *) csv, size}};
     msg_import_result_t result;
@@ -232,9 +232,8 @@ test_chunked_import (void **state)
                ST_CONFLICT, "seq");
     fx_expect ("chunk 4 before chunk 3", s_chunk (&TOWN_A, id, 4, csv, piece, &err), &err,
                ST_FAILED_PRECONDITION, "seq");
-    assert_int_equal (fx_count ("SELECT count (*) FROM registry.import_chunks WHERE import_id = %s",
-                                id),
-                      2);
+    assert_int_equal (
+        fx_count ("SELECT count (*) FROM registry.import_chunks WHERE import_id = %s", id), 2);
     //  Another official cannot touch it.
     fx_expect ("a chunk from another official",
                s_chunk (&COUNTY, id, 3, csv + 2 * piece, piece, &err), &err, ST_NOT_FOUND,
@@ -269,9 +268,8 @@ test_chunked_import (void **state)
                                 " WHERE name = '志愿者2998' AND region = '431022100201'"),
                       1);
     //  The chunks are gone; a finish again answers the same.
-    assert_int_equal (fx_count ("SELECT count (*) FROM registry.import_chunks WHERE import_id = %s",
-                                id),
-                      0);
+    assert_int_equal (
+        fx_count ("SELECT count (*) FROM registry.import_chunks WHERE import_id = %s", id), 0);
     s_finish (id, chunks, &result);
     assert_int_equal (result.created, 2994);
     assert_int_equal (result.errors.count, 6);
@@ -333,9 +331,8 @@ test_abandoned_import_expires (void **state)
     st_error_t err;
     s_begin (&TOWN_A, id);
     assert_int_equal (s_chunk (&TOWN_A, id, 1, "name,id_number\n", 15, &err), ST_OK);
-    assert_int_equal (fx_count ("SELECT count (*) FROM registry.import_chunks WHERE import_id = %s",
-                                id),
-                      1);
+    assert_int_equal (
+        fx_count ("SELECT count (*) FROM registry.import_chunks WHERE import_id = %s", id), 1);
     //  An hour later:
     fx_sql ("UPDATE registry.imports SET expires_at = now () - interval '1 second' WHERE id = %s",
             id);
@@ -348,9 +345,8 @@ test_abandoned_import_expires (void **state)
                ST_NOT_FOUND, "import_id");
     st_msg_clear (&msg_import_result_desc, &result);
     s_begin (&TOWN_A, other);
-    assert_int_equal (fx_count ("SELECT count (*) FROM registry.import_chunks WHERE import_id = %s",
-                                id),
-                      0);
+    assert_int_equal (
+        fx_count ("SELECT count (*) FROM registry.import_chunks WHERE import_id = %s", id), 0);
     assert_int_equal (fx_count ("SELECT count (*) FROM registry.imports WHERE id = %s", id), 0);
 }
 

@@ -124,8 +124,7 @@ s_utf8_cut (char *text, size_t size)
 //  Counts an error of the row on `line`, and keeps it when it is one of the first
 //  ST_IMPORT_MAX_ERRORS. Returns -1 when the call failed.
 static int
-s_import_error (s_import_t *im, int line, const char *field, st_status_t code,
-                const char *message)
+s_import_error (s_import_t *im, int line, const char *field, st_status_t code, const char *message)
 {
     msg_import_result_t *reply = im->reply;
     int64_t n = reply->error_count++;
@@ -239,14 +238,13 @@ s_volunteer_row (s_import_t *im, st_csv_t *csv, int fields, const int columns[C_
                                "the row is not UTF-8 text: save the file as \"CSV UTF-8\"");
 #define S_CELL(c)                                                                                  \
     (columns[c] >= 0 && *st_csv_field (csv, columns[c]) ? st_csv_field (csv, columns[c]) : NULL)
-    msg_volunteer_register_t row = {
-        .name = (char *) S_CELL (C_NAME),
-        .id_number = (char *) S_CELL (C_ID_NUMBER),
-        .phone = (char *) S_CELL (C_PHONE),
-        .region = (char *) S_CELL (C_REGION),
-        .insurance_until = (char *) S_CELL (C_INSURANCE_UNTIL),
-        .emergency_contact_name = (char *) S_CELL (C_CONTACT_NAME),
-        .emergency_contact_phone = (char *) S_CELL (C_CONTACT_PHONE)};
+    msg_volunteer_register_t row = {.name = (char *) S_CELL (C_NAME),
+                                    .id_number = (char *) S_CELL (C_ID_NUMBER),
+                                    .phone = (char *) S_CELL (C_PHONE),
+                                    .region = (char *) S_CELL (C_REGION),
+                                    .insurance_until = (char *) S_CELL (C_INSURANCE_UNTIL),
+                                    .emergency_contact_name = (char *) S_CELL (C_CONTACT_NAME),
+                                    .emergency_contact_phone = (char *) S_CELL (C_CONTACT_PHONE)};
     s_split (S_CELL (C_SKILLS) ? S_CELL (C_SKILLS) : "", &row.skills, &row.has_skills);
     s_split (S_CELL (C_CATEGORIES) ? S_CELL (C_CATEGORIES) : "", &row.categories,
              &row.has_categories);
@@ -417,8 +415,9 @@ s_region_import (st_call_t *call, const msg_region_import_t *request, msg_import
 //  Rows registered between two commits: a concurrent registration of the same person waits
 //  for one batch at most.
 #define S_IMPORT_BATCH 1000
-//  How long one import.finish call works before it answers (not done: call it again).
-#define S_IMPORT_BUDGET_MS 5000
+//  How long one import.finish call works before it answers (not done: call it again): while
+//  ops run on the one rpc thread, the longest any other op waits for an import.
+#define S_IMPORT_BUDGET_MS 1000
 
 //  An import as import_lock reads it.
 typedef struct {
@@ -445,8 +444,7 @@ s_import_lock (st_call_t *call, const msg_actor_t *actor, const char *id_text, i
     bool found = PQntuples (res) == 1;
     if (found) {
         const char *region = st_row_text (res, 0, "region");
-        found = strcmp (st_row_text (res, 0, "account"), actor->account ? actor->account : "")
-                    == 0
+        found = strcmp (st_row_text (res, 0, "account"), actor->account ? actor->account : "") == 0
                 && strcmp (st_row_text (res, 0, "role"), actor->role ? actor->role : "") == 0
                 && strcmp (region, actor->region ? actor->region : "") == 0;
     }
@@ -478,7 +476,8 @@ s_import_begin (st_call_t *call, const msg_import_begin_t *request, msg_import_b
 {
     const msg_actor_t *actor;
     if (s_require_importer (call, &actor)
-        || st_require_one_of (call, "kind", request->kind, (const char *const[]){"volunteers", NULL}))
+        || st_require_one_of (call, "kind", request->kind,
+                              (const char *const[]){"volunteers", NULL}))
         return;
     //  Abandoned imports go, their chunks with them.
     if (st_call_exec (call, "import_expire", NULL, NULL))
@@ -590,7 +589,7 @@ typedef struct {
     st_call_t *call;
     int64_t import_id;
     int chunks;
-    int next; //  the next chunk to feed
+    int next;             //  the next chunk to feed
     unsigned char *piece; //  the chunk the reader is reading (PQfreemem)
 } s_chunks_t;
 
@@ -660,8 +659,7 @@ s_import_progress (st_call_t *call, int64_t id, const st_csv_mark_t *mark,
 
 //  The reply of a finish from the import as recorded; with its errors when it is done.
 static int
-s_import_reply (st_call_t *call, int64_t id, const s_import_row_t *row,
-                msg_import_result_t *reply)
+s_import_reply (st_call_t *call, int64_t id, const s_import_row_t *row, msg_import_result_t *reply)
 {
     reply->created = row->created;
     reply->skipped = row->skipped;
@@ -676,8 +674,7 @@ s_import_reply (st_call_t *call, int64_t id, const s_import_row_t *row,
     PGresult *res;
     if (st_call_exec (call, "import_errors", &params, &res))
         return -1;
-    st_rows_to_list (res, &msg_import_error_desc, (st_list_t *) &reply->errors,
-                     &reply->has_errors);
+    st_rows_to_list (res, &msg_import_error_desc, (st_list_t *) &reply->errors, &reply->has_errors);
     PQclear (res);
     return 0;
 }

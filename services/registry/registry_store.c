@@ -158,12 +158,10 @@ static const st_statement_t s_statements[] = {
     {"import_space_used",
      "SELECT coalesce (sum (size), 0) FROM imports WHERE NOT done AND expires_at > now ()"},
     {"import_chunk_hash", "SELECT hash FROM import_chunks WHERE import_id = $1 AND seq = $2"},
-    {"import_chunk_put",
-     "INSERT INTO import_chunks (import_id, seq, start, size, hash, data)"
-     " VALUES ($1, $2, $3, $4, $5, $6)"},
-    {"import_grow",
-     "UPDATE imports SET chunks = chunks + 1, size = size + $2,"
-     " expires_at = now () + interval '1 hour' WHERE id = $1"},
+    {"import_chunk_put", "INSERT INTO import_chunks (import_id, seq, start, size, hash, data)"
+                         " VALUES ($1, $2, $3, $4, $5, $6)"},
+    {"import_grow", "UPDATE imports SET chunks = chunks + 1, size = size + $2,"
+                    " expires_at = now () + interval '1 hour' WHERE id = $1"},
     {"import_touch",
      "UPDATE imports SET expires_at = now () + interval '1 hour' WHERE id = $1 RETURNING chunks,"
      " size, to_char (expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
