@@ -1,40 +1,67 @@
-/*  st_csv.c — the CSV reader  */
+/*  st_csv.c — the CSV reader: a byte-at-a-time state machine, so that a stream may be cut
+    anywhere and only the current row is kept  */
 #include "st_csv.h"
 #include "st_codec.h"
 
+#include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct st_csv_s {
+    //  The piece being read, and the first bytes of a stream, held until it is known whether
+    //  they are a byte-order mark
     const char *data;
     size_t size, pos;
+    char head[3];
+    size_t head_size, head_pos;
+    bool bom_checked, ended;
+    int64_t offset; //  bytes of the stream consumed
     int line, row_line;
+    bool after_cr; //  the last byte consumed was a CR
+    //  The row being read
+    bool in_row, quoted, quote_pending, fresh;
+    size_t used, field_start, row_bytes;
     char *buffer; //  the current row's fields, NUL-separated
     size_t capacity;
     int count;
     size_t starts[ST_CSV_MAX_FIELDS];
     const char *error;
-    int rows; //  rows read so far
+    int rows, max_rows; //  rows read so far, and the most to read
+    bool stopped;       //  past the most rows: the rest is not read
+    char too_many[96];
 };
 
 #define S_STR(x)         #x
 #define S_XSTR(x)        S_STR (x)
 #define S_FIELD_TOO_LONG "a field is longer than " S_XSTR (ST_CSV_MAX_FIELD_SIZE) " bytes"
 #define S_ROW_TOO_LONG   "the row is longer than " S_XSTR (ST_CSV_MAX_ROW_SIZE) " bytes"
-#define S_TOO_MANY_ROWS                                                                            \
-    "the file has more than " S_XSTR (ST_CSV_MAX_ROWS) " rows: split it into smaller files"
+
+st_csv_t *
+st_csv_new_stream (const st_csv_mark_t *from)
+{
+    st_csv_t *self = st_calloc (1, sizeof *self);
+    self->line = 1;
+    self->max_rows = ST_CSV_MAX_ROWS;
+    if (from) {
+        self->offset = from->offset;
+        self->line = from->line;
+        self->rows = from->rows;
+        self->after_cr = from->after_cr;
+        self->bom_checked = from->offset > 0;
+    }
+    self->capacity = 256;
+    self->buffer = st_malloc (self->capacity);
+    self->buffer[0] = 0;
+    return self;
+}
 
 st_csv_t *
 st_csv_new (const char *data, size_t size)
 {
-    st_csv_t *self = st_calloc (1, sizeof *self);
-    self->data = data;
-    self->size = size;
-    self->line = 1;
-    if (size >= 3 && memcmp (data, "\xef\xbb\xbf", 3) == 0)
-        self->pos = 3; //  a byte-order mark, as spreadsheet programs write
-    self->capacity = 256;
-    self->buffer = st_malloc (self->capacity);
+    st_csv_t *self = st_csv_new_stream (NULL);
+    st_csv_feed (self, data, size);
+    st_csv_end (self);
     return self;
 }
 
@@ -48,13 +75,63 @@ st_csv_destroy (st_csv_t **self_p)
     *self_p = NULL;
 }
 
-//  Whether the byte at pos ends a line: LF, or a CR not followed by LF (a CRLF ends where its
-//  LF is), so that CRLF, LF and a lone CR each count one line.
-static bool
-s_line_end (const st_csv_t *self, size_t pos)
+void
+st_csv_feed (st_csv_t *self, const char *data, size_t size)
 {
-    char c = self->data[pos];
-    return c == '\n' || (c == '\r' && (pos + 1 >= self->size || self->data[pos + 1] != '\n'));
+    assert (self->pos == self->size); //  the piece before is consumed
+    self->data = data;
+    self->size = size;
+    self->pos = 0;
+}
+
+void
+st_csv_end (st_csv_t *self)
+{
+    self->ended = true;
+}
+
+void
+st_csv_set_max_rows (st_csv_t *self, int max)
+{
+    self->max_rows = max;
+}
+
+void
+st_csv_mark (st_csv_t *self, st_csv_mark_t *mark)
+{
+    mark->offset = self->offset;
+    mark->line = self->line;
+    mark->rows = self->rows;
+    mark->after_cr = self->after_cr;
+}
+
+//  The next byte of the stream into *c; false when the pieces given so far are consumed.
+//  The stream's first three bytes are held until they are known not to be a byte-order mark
+//  (spreadsheet programs write one), which is dropped.
+static bool
+s_byte (st_csv_t *self, char *c)
+{
+    while (!self->bom_checked) {
+        if (self->head_size == 3 || (self->ended && self->pos == self->size)) {
+            self->bom_checked = true;
+            if (self->head_size == 3 && memcmp (self->head, "\xef\xbb\xbf", 3) == 0) {
+                self->head_pos = 3;
+                self->offset += 3;
+            }
+            break;
+        }
+        if (self->pos == self->size)
+            return false;
+        self->head[self->head_size++] = self->data[self->pos++];
+    }
+    if (self->head_pos < self->head_size)
+        *c = self->head[self->head_pos++];
+    else if (self->pos < self->size)
+        *c = self->data[self->pos++];
+    else
+        return false;
+    self->offset++;
+    return true;
 }
 
 //  The first reason a row is malformed wins; from then on the row is read to its end (its
@@ -81,102 +158,144 @@ s_reserve (st_csv_t *self, size_t used)
 
 //  Keeps a byte of the current field, within the bounds of a field and a row.
 static void
-s_put (st_csv_t *self, size_t *used, size_t field_start, size_t *row_bytes, char c)
+s_put (st_csv_t *self, char c)
 {
     if (self->error)
         return;
-    if (*used - field_start >= ST_CSV_MAX_FIELD_SIZE) {
+    if (self->used - self->field_start >= ST_CSV_MAX_FIELD_SIZE) {
         s_refuse (self, S_FIELD_TOO_LONG);
         return;
     }
-    if (*row_bytes >= ST_CSV_MAX_ROW_SIZE) {
+    if (self->row_bytes >= ST_CSV_MAX_ROW_SIZE) {
         s_refuse (self, S_ROW_TOO_LONG);
         return;
     }
-    s_reserve (self, *used);
-    self->buffer[(*used)++] = c;
-    (*row_bytes)++;
+    s_reserve (self, self->used);
+    self->buffer[self->used++] = c;
+    self->row_bytes++;
+}
+
+//  Ends the row being read: its field count, or -1 when it was malformed.
+static int
+s_row_end (st_csv_t *self)
+{
+    self->in_row = false;
+    s_reserve (self, self->used);
+    self->buffer[self->used] = 0;
+    if (self->error) {
+        self->count = 0;
+        self->buffer[0] = 0;
+        return -1;
+    }
+    return self->count;
+}
+
+//  Starts a row on the byte just read; -1 when the file already has the most rows.
+static int
+s_row_start (st_csv_t *self)
+{
+    self->row_line = self->line;
+    self->error = NULL;
+    self->count = 0;
+    self->buffer[0] = 0;
+    if (self->rows == self->max_rows) {
+        snprintf (self->too_many, sizeof self->too_many,
+                  "the file has more than %d rows: split it into smaller files", self->max_rows);
+        self->error = self->too_many;
+        self->stopped = true; //  the rest is not read
+        return -1;
+    }
+    self->rows++;
+    self->in_row = true;
+    self->used = self->field_start = self->row_bytes = 0;
+    self->starts[self->count++] = 0;
+    //  fresh: nothing of the current field read yet, so a quote opens it
+    self->quoted = self->quote_pending = false;
+    self->fresh = true;
+    return 0;
 }
 
 int
 st_csv_next (st_csv_t *self)
 {
-    self->count = 0;
-    self->error = NULL;
-    //  Blank lines between rows are skipped.
-    while (self->pos < self->size
-           && (self->data[self->pos] == '\n' || self->data[self->pos] == '\r')) {
-        self->line += s_line_end (self, self->pos);
-        self->pos++;
-    }
-    if (self->pos >= self->size)
+    if (self->stopped)
         return 0;
-    self->row_line = self->line;
-    if (self->rows == ST_CSV_MAX_ROWS) {
-        self->error = S_TOO_MANY_ROWS;
-        self->pos = self->size; //  the rest is not read
-        return -1;
+    if (!self->in_row) {
+        self->count = 0;
+        self->error = NULL;
     }
-    self->rows++;
-    size_t used = 0, field_start = 0, row_bytes = 0;
-    self->starts[self->count++] = 0;
-    //  fresh: nothing of the current field read yet, so a quote opens it
-    bool quoted = false, fresh = true;
-    while (self->pos < self->size) {
-        size_t at = self->pos++;
-        char c = self->data[at];
+    char c;
+    while (true) {
+        if (!s_byte (self, &c)) {
+            if (!self->ended)
+                return ST_CSV_MORE;
+            if (!self->in_row)
+                return 0;
+            //  The end of the file ends the row, and a quote still open.
+            if (self->quoted && !self->quote_pending)
+                s_refuse (self, "a quoted field is not closed");
+            return s_row_end (self);
+        }
+        //  A line ends at an LF, or a CR: a CRLF counts once.
+        bool was_cr = self->after_cr;
+        self->after_cr = c == '\r';
+        bool line_end = c == '\r' || (c == '\n' && !was_cr);
+        if (!self->in_row) {
+            //  Blank lines between rows are skipped.
+            if (c == '\n' || c == '\r') {
+                self->line += line_end;
+                continue;
+            }
+            if (s_row_start (self))
+                return -1;
+        }
+        if (self->quote_pending) {
+            //  A quote in a quoted field: doubled, it is a quote; else it closed the field.
+            self->quote_pending = false;
+            if (c == '"') {
+                s_put (self, '"');
+                continue;
+            }
+            self->quoted = false;
+        }
         if (c == 0) {
             s_refuse (self, "the row holds a NUL byte");
-            fresh = false;
+            self->fresh = false;
             continue;
         }
-        if (quoted) {
-            if (c == '"' && self->pos < self->size && self->data[self->pos] == '"') {
-                s_put (self, &used, field_start, &row_bytes, '"');
-                self->pos++;
-            } else if (c == '"')
-                quoted = false;
+        if (self->quoted) {
+            if (c == '"')
+                self->quote_pending = true;
             else {
-                self->line += s_line_end (self, at);
-                s_put (self, &used, field_start, &row_bytes, c);
+                self->line += line_end;
+                s_put (self, c);
             }
             continue;
         }
-        if (c == '"' && fresh) {
-            quoted = true;
-            fresh = false;
+        if (c == '"' && self->fresh) {
+            self->quoted = true;
+            self->fresh = false;
             continue;
         }
         if (c == ',') {
             if (self->count == ST_CSV_MAX_FIELDS)
                 s_refuse (self, "the row has too many fields");
             if (!self->error) {
-                s_reserve (self, used);
-                self->buffer[used++] = 0;
-                field_start = used;
-                self->starts[self->count++] = used;
+                s_reserve (self, self->used);
+                self->buffer[self->used++] = 0;
+                self->field_start = self->used;
+                self->starts[self->count++] = self->used;
             }
-            fresh = true;
+            self->fresh = true;
             continue;
         }
         if (c == '\r' || c == '\n') {
-            if (c == '\r' && self->pos < self->size && self->data[self->pos] == '\n')
-                self->pos++;
-            self->line++;
-            break;
+            self->line += line_end;
+            return s_row_end (self);
         }
-        s_put (self, &used, field_start, &row_bytes, c);
-        fresh = false;
+        s_put (self, c);
+        self->fresh = false;
     }
-    if (quoted)
-        s_refuse (self, "a quoted field is not closed");
-    s_reserve (self, used);
-    self->buffer[used] = 0;
-    if (self->error) {
-        self->count = 0;
-        return -1;
-    }
-    return self->count;
 }
 
 const char *

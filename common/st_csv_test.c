@@ -239,6 +239,109 @@ test_row_count (void **state)
     free (text);
 }
 
+//  Every row of a reader as one text ("line:fields:a|b;" or "line:-1:reason;"), the stream fed
+//  `piece` bytes at a time (0: the reader is whole); stops after `stop` rows (-1: at the end)
+//  and leaves the mark there.
+static char *
+s_rows (st_csv_t *csv, const char *text, size_t size, size_t at, size_t piece, int stop,
+        st_csv_mark_t *mark)
+{
+    size_t capacity = 4 * size + 4096, used = 0;
+    char *out = calloc (1, capacity);
+    int fields;
+    while (stop != 0) {
+        fields = st_csv_next (csv);
+        if (fields == ST_CSV_MORE) {
+            assert_true (piece > 0);
+            if (at == size)
+                st_csv_end (csv);
+            else {
+                size_t n = size - at < piece ? size - at : piece;
+                st_csv_feed (csv, text + at, n);
+                at += n;
+            }
+            continue;
+        }
+        if (fields == 0)
+            break;
+        used +=
+            (size_t) snprintf (out + used, capacity - used, "%d:%d:", st_csv_line (csv), fields);
+        if (fields < 0)
+            used += (size_t) snprintf (out + used, capacity - used, "%s", st_csv_error (csv));
+        for (int i = 0; i < fields; i++)
+            used += (size_t) snprintf (out + used, capacity - used, "%s%s", i ? "|" : "",
+                                       st_csv_field (csv, i));
+        used += (size_t) snprintf (out + used, capacity - used, ";");
+        if (stop > 0)
+            stop--;
+    }
+    if (mark)
+        st_csv_mark (csv, mark);
+    return out;
+}
+
+//  A stream cut anywhere reads as the whole file: every piece size, a byte-order mark, CRLF
+//  split between pieces, quotes and doubled quotes across pieces, malformed rows. And a
+//  reader stopped between rows and resumed from its mark in a new reader reads the rest the
+//  same, wherever it stopped.
+static void
+test_stream (void **state)
+{
+    const char text[] = "\xef\xbb\xbfname,\"no\"\"te\"\r\n\r\n"
+                        "a,\"x\r\ny\"\r\n"
+                        "b,\"open\n\nc,d\"\r"
+                        "e,f\0g\n"
+                        "\"h\"\"\",i\n"
+                        "j,\"k\"l\n"
+                        "last,\"quote";
+    size_t size = sizeof text - 1;
+    st_csv_t *csv = st_csv_new (text, size);
+    char *whole = s_rows (csv, text, size, size, 0, -1, NULL);
+    st_csv_destroy (&csv);
+    assert_non_null (strstr (whole, "1:2:name|no\"te;"));
+    assert_non_null (strstr (whole, "NUL"));
+    for (size_t piece = 1; piece <= size; piece++) {
+        csv = st_csv_new_stream (NULL);
+        char *streamed = s_rows (csv, text, size, 0, piece, -1, NULL);
+        st_csv_destroy (&csv);
+        if (strcmp (whole, streamed))
+            fail_msg ("pieces of %zu bytes read\n%s\nnot\n%s", piece, streamed, whole);
+        free (streamed);
+    }
+    for (int stop = 0; stop <= 7; stop++) {
+        for (size_t piece = 1; piece <= size; piece += 3) {
+            st_csv_mark_t mark;
+            csv = st_csv_new_stream (NULL);
+            char *first = s_rows (csv, text, size, 0, piece, stop, &mark);
+            st_csv_destroy (&csv);
+            csv = st_csv_new_stream (&mark);
+            char *rest = s_rows (csv, text, size, (size_t) mark.offset, piece, -1, NULL);
+            st_csv_destroy (&csv);
+            char joined[4096];
+            snprintf (joined, sizeof joined, "%s%s", first, rest);
+            if (strcmp (whole, joined))
+                fail_msg ("stopped after %d rows (pieces of %zu) read\n%s\nnot\n%s", stop, piece,
+                          joined, whole);
+            free (first);
+            free (rest);
+        }
+    }
+    free (whole);
+}
+
+//  The most rows may be set per reader.
+static void
+test_max_rows (void **state)
+{
+    st_csv_t *csv = s_reader ("a\nb\nc\n");
+    st_csv_set_max_rows (csv, 2);
+    assert_int_equal (st_csv_next (csv), 1);
+    assert_int_equal (st_csv_next (csv), 1);
+    s_assert_refused (csv, 3, "more than 2 rows");
+    assert_int_equal (st_csv_next (csv), 0);
+    st_csv_destroy (&csv);
+}
+
 int
 main (void)
 {
@@ -252,6 +355,8 @@ main (void)
         cmocka_unit_test (test_nul_byte),
         cmocka_unit_test (test_bounds),
         cmocka_unit_test (test_row_count),
+        cmocka_unit_test (test_stream),
+        cmocka_unit_test (test_max_rows),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -226,6 +226,20 @@ st_call_fail_db (st_call_t *call, st_status_t rc, const st_error_t *err)
 }
 
 int
+st_call_commit (st_call_t *call)
+{
+    assert (call->entry->op->flags & ST_OP_WRITE);
+    if (call->failed)
+        return -1;
+    st_db_t *db = st_call_db (call);
+    st_error_t err;
+    st_status_t rc = st_db_run (db, "COMMIT", &err);
+    if (rc == ST_OK)
+        rc = st_db_run (db, "BEGIN", &err);
+    return rc == ST_OK ? 0 : st_call_fail_db (call, rc, &err);
+}
+
+int
 st_call_exec_reply (st_call_t *call, const char *statement, st_params_t *params,
                     const st_desc_t *desc, void *reply)
 {

@@ -78,6 +78,13 @@ int st_call_exec (st_call_t *call, const char *statement, st_params_t *params, P
 //  aborted and a serialization failure or deadlock is retried. Returns -1.
 int st_call_fail_db (st_call_t *call, st_status_t rc, const st_error_t *err);
 
+//  Commits a write op's work so far and begins a new transaction: for a long op (an import)
+//  that records its progress with each batch, so that a retry goes on where it stopped and
+//  other writers wait on its rows for one batch at most. What follows the last commit is
+//  rolled back when the op fails, and stored with its reply when it succeeds. Returns -1
+//  (the call failed) when the commit did, or the call had failed already.
+int st_call_commit (st_call_t *call);
+
 //  Runs a statement inside the call and fills `reply` from its first row by column name
 //  (st_rows). Returns 0 when a row filled it; 1 when the statement returned no row (`reply`
 //  untouched: the caller says what that means); -1 when the call failed.

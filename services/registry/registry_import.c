@@ -1,12 +1,20 @@
 /*  registry_import.c — bulk imports from spreadsheets (登记造册): volunteers and regions from
     the CSV files officials export, with the column names they use. Good rows are created, rows
-    already registered skipped, bad rows reported by line, field and reason. The rows go
-    through the same checks and statements as one registration (registry_volunteers.c).  */
+    already registered skipped, bad rows reported by line, field and reason: the first
+    ST_IMPORT_MAX_ERRORS of them, and a count of all. The rows go through the same checks and
+    statements as one registration (registry_volunteers.c). A file is read a row at a time,
+    never held parsed; one larger than a frame comes in chunks (import.begin, import.chunk,
+    import.finish), kept in the database and registered a batch at a time, each batch
+    committed with where it stopped. Nothing here is static and mutable: a handler may run on
+    any thread, on any connection registry_store_prepare prepared.  */
 #include "registry.h"
 #include "registry_util.h"
 #include "st_checks.h"
 #include "st_csv.h"
+#include "st_log.h"
+#include "st_rows.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,31 +100,75 @@ s_free_list (st_strs_t *list)
     free (list->items);
 }
 
+//  How an import goes: its call, the reply whose counts it keeps, and where its errors go:
+//  into the reply (one frame), or into import_errors (a chunked import, whose batches commit
+//  on their own).
+typedef struct {
+    st_call_t *call;
+    msg_import_result_t *reply;
+    int64_t import_id; //  0: one frame
+} s_import_t;
+
+//  Cuts text at `size` bytes, never inside a character.
 static void
-s_import_error (msg_import_result_t *reply, size_t *capacity, int line, const char *field,
-                st_status_t code, const char *message)
+s_utf8_cut (char *text, size_t size)
 {
-    if (reply->errors.count == *capacity) {
-        *capacity = *capacity ? 2 * *capacity : 16;
-        msg_import_error_t *grown =
-            realloc (reply->errors.items, *capacity * sizeof (msg_import_error_t));
-        if (!grown)
-            abort ();
-        reply->errors.items = grown;
+    if (strlen (text) < size)
+        return;
+    size_t n = size;
+    while (n > 0 && ((unsigned char) text[n] & 0xc0) == 0x80)
+        n--; //  text[n] starts the character that would be cut
+    text[n] = 0;
+}
+
+//  Counts an error of the row on `line`, and keeps it when it is one of the first
+//  ST_IMPORT_MAX_ERRORS. Returns -1 when the call failed.
+static int
+s_import_error (s_import_t *im, int line, const char *field, st_status_t code, const char *message)
+{
+    msg_import_result_t *reply = im->reply;
+    int64_t n = reply->error_count++;
+    if (n >= ST_IMPORT_MAX_ERRORS)
+        return 0;
+    char text[300];
+    snprintf (text, sizeof text, "%s", message);
+    s_utf8_cut (text, sizeof text - 1);
+    if (im->import_id) {
+        st_params_t params = {0};
+        st_params_int (&params, im->import_id);
+        st_params_int (&params, n + 1);
+        st_params_int (&params, line);
+        st_params_text (&params, field && *field ? field : NULL);
+        st_params_text (&params, st_status_name (code));
+        st_params_text (&params, text);
+        return st_call_exec (im->call, "import_error_put", &params, NULL);
     }
+    if (!reply->errors.items)
+        reply->errors.items = st_calloc (ST_IMPORT_MAX_ERRORS, sizeof (msg_import_error_t));
     msg_import_error_t *e = &reply->errors.items[reply->errors.count++];
-    memset (e, 0, sizeof *e);
     e->line = line;
     e->has_line = true;
     e->field = field && *field ? st_strdup (field) : NULL;
     e->code = st_strdup (st_status_name (code));
-    char text[300];
-    snprintf (text, sizeof text, "%s", message);
-    //  Never cut a character in two.
-    size_t n = strlen (text);
-    while (n > 0 && ((unsigned char) text[n - 1] & 0xc0) == 0x80 && n == sizeof text - 1)
-        text[--n] = 0;
     e->message = st_strdup (text);
+    return 0;
+}
+
+static void
+s_result_init (msg_import_result_t *reply)
+{
+    reply->has_created = reply->has_skipped = reply->has_errors = reply->has_error_count = true;
+}
+
+//  Only the system and officials import.
+static int
+s_require_importer (st_call_t *call, const msg_actor_t **actor)
+{
+    if (st_require_actor (call, actor))
+        return -1;
+    if (!st_actor_is_system (*actor) && !st_actor_is_official (*actor))
+        return st_call_fail (call, ST_PERMISSION_DENIED, NULL, "only officials import volunteers");
+    return 0;
 }
 
 //  A reader of the file an import carries; NULL (the call failed) when it is not UTF-8 text.
@@ -133,10 +185,25 @@ s_csv_open (st_call_t *call, const st_bin_t *file)
     return st_csv_new (data, file->size);
 }
 
+//  Whether every field of the row the reader holds is UTF-8 text (a chunked file is checked
+//  row by row: a chunk may end inside a character).
+static bool
+s_row_utf8 (st_csv_t *csv, int fields)
+{
+    for (int i = 0; i < fields; i++) {
+        const char *field = st_csv_field (csv, i);
+        if (!st_utf8_check (field, strlen (field), NULL))
+            return false;
+    }
+    return true;
+}
+
 //  Maps the header row to column indexes; fails the call when a required column is missing.
 static int
 s_import_header (st_call_t *call, st_csv_t *csv, int fields, int columns[C_COUNT])
 {
+    if (fields <= 0)
+        return st_call_fail (call, ST_INVALID_ARGUMENT, "csv", "the file has no header row");
     for (int c = 0; c < C_COUNT; c++) {
         columns[c] = -1;
         for (int i = 0; i < fields && columns[c] < 0; i++) {
@@ -155,92 +222,88 @@ s_import_header (st_call_t *call, st_csv_t *csv, int fields, int columns[C_COUNT
     return 0;
 }
 
-static void
-s_volunteer_import (st_call_t *call, const msg_volunteer_import_t *request,
-                    msg_import_result_t *reply)
+//  Registers the row the reader holds (`fields` fields, -1 when it is malformed) and counts
+//  it: created, skipped (registered already) or an error. Returns -1 when the call failed
+//  (the database refused a statement: the import stops, its transaction rolled back).
+static int
+s_volunteer_row (s_import_t *im, st_csv_t *csv, int fields, const int columns[C_COUNT])
 {
-    const msg_actor_t *actor;
-    if (st_require_actor (call, &actor))
-        return;
-    if (!st_actor_is_system (actor) && !st_actor_is_official (actor)) {
-        st_call_fail (call, ST_PERMISSION_DENIED, NULL, "only officials import volunteers");
-        return;
-    }
-    st_csv_t *csv = s_csv_open (call, &request->csv);
-    if (!csv)
-        return;
-    int columns[C_COUNT];
-    int fields = st_csv_next (csv);
-    if (fields <= 0) {
-        st_call_fail (call, ST_INVALID_ARGUMENT, "csv", "the file has no header row");
-        st_csv_destroy (&csv);
-        return;
-    }
-    if (s_import_header (call, csv, fields, columns)) {
-        st_csv_destroy (&csv);
-        return;
-    }
-    reply->has_created = reply->has_skipped = reply->has_errors = true;
-    size_t capacity = 0;
-    while ((fields = st_csv_next (csv)) != 0) {
-        int line = st_csv_line (csv);
-        if (fields < 0) {
-            s_import_error (reply, &capacity, line, NULL, ST_INVALID_ARGUMENT, st_csv_error (csv));
-            continue;
-        }
+    st_call_t *call = im->call;
+    msg_import_result_t *reply = im->reply;
+    int line = st_csv_line (csv);
+    if (fields < 0)
+        return s_import_error (im, line, NULL, ST_INVALID_ARGUMENT, st_csv_error (csv));
+    if (!s_row_utf8 (csv, fields))
+        return s_import_error (im, line, NULL, ST_INVALID_ARGUMENT,
+                               "the row is not UTF-8 text: save the file as \"CSV UTF-8\"");
 #define S_CELL(c)                                                                                  \
     (columns[c] >= 0 && *st_csv_field (csv, columns[c]) ? st_csv_field (csv, columns[c]) : NULL)
-        msg_volunteer_register_t row = {.name = (char *) S_CELL (C_NAME),
-                                        .id_number = (char *) S_CELL (C_ID_NUMBER),
-                                        .phone = (char *) S_CELL (C_PHONE),
-                                        .region = (char *) S_CELL (C_REGION),
-                                        .insurance_until = (char *) S_CELL (C_INSURANCE_UNTIL),
-                                        .emergency_contact_name = (char *) S_CELL (C_CONTACT_NAME),
-                                        .emergency_contact_phone =
-                                            (char *) S_CELL (C_CONTACT_PHONE)};
-        s_split (S_CELL (C_SKILLS) ? S_CELL (C_SKILLS) : "", &row.skills, &row.has_skills);
-        s_split (S_CELL (C_CATEGORIES) ? S_CELL (C_CATEGORIES) : "", &row.categories,
-                 &row.has_categories);
-        const char *party = S_CELL (C_PARTY_MEMBER);
+    msg_volunteer_register_t row = {.name = (char *) S_CELL (C_NAME),
+                                    .id_number = (char *) S_CELL (C_ID_NUMBER),
+                                    .phone = (char *) S_CELL (C_PHONE),
+                                    .region = (char *) S_CELL (C_REGION),
+                                    .insurance_until = (char *) S_CELL (C_INSURANCE_UNTIL),
+                                    .emergency_contact_name = (char *) S_CELL (C_CONTACT_NAME),
+                                    .emergency_contact_phone = (char *) S_CELL (C_CONTACT_PHONE)};
+    s_split (S_CELL (C_SKILLS) ? S_CELL (C_SKILLS) : "", &row.skills, &row.has_skills);
+    s_split (S_CELL (C_CATEGORIES) ? S_CELL (C_CATEGORIES) : "", &row.categories,
+             &row.has_categories);
+    const char *party = S_CELL (C_PARTY_MEMBER);
 #undef S_CELL
-        st_error_t err = {0};
-        bool bad_party = false;
-        if (party) {
-            row.has_party_member = true;
-            if (strcmp (party, "是") == 0 || strcmp (party, "true") == 0
-                || strcmp (party, "1") == 0)
-                row.party_member = true;
-            else if (!(strcmp (party, "否") == 0 || strcmp (party, "false") == 0
-                       || strcmp (party, "0") == 0))
-                bad_party = true;
-        }
-        msg_volunteer_t volunteer = {0};
-        int rc = -1;
-        if (bad_party)
-            st_error_set (&err, ST_INVALID_ARGUMENT, "party_member",
-                          "\"party_member\" must be 是 or 否 (true or false)");
-        else if (st_validate (&msg_volunteer_register_desc, &row, &err) == 0) {
-            rc = registry_insert_volunteer (call, &row, "volunteer_insert_new", &volunteer);
-            if (rc < 0 && !st_call_recover (call, &err)) {
-                //  The database refused: the whole import is rolled back.
-                s_free_list (&row.skills);
-                s_free_list (&row.categories);
-                st_csv_destroy (&csv);
-                return;
-            }
-        }
+    st_error_t err = {0};
+    bool bad_party = false;
+    if (party) {
+        row.has_party_member = true;
+        if (strcmp (party, "是") == 0 || strcmp (party, "true") == 0 || strcmp (party, "1") == 0)
+            row.party_member = true;
+        else if (!(strcmp (party, "否") == 0 || strcmp (party, "false") == 0
+                   || strcmp (party, "0") == 0))
+            bad_party = true;
+    }
+    msg_volunteer_t volunteer = {0};
+    int rc = -1, result = 0;
+    if (bad_party)
+        st_error_set (&err, ST_INVALID_ARGUMENT, "party_member",
+                      "\"party_member\" must be 是 or 否 (true or false)");
+    else if (st_validate (&msg_volunteer_register_desc, &row, &err) == 0) {
+        rc = registry_insert_volunteer (call, &row, "volunteer_insert_new", &volunteer);
+        //  When the database refused, the import stops and its transaction rolls back.
+        if (rc < 0 && !st_call_recover (call, &err))
+            result = -1;
+    }
+    if (result == 0) {
         if (rc == 1) {
             reply->created++;
             registry_emit_volunteer (call, "volunteer.registered", &volunteer);
         } else if (rc == 0)
             reply->skipped++;
         else
-            s_import_error (reply, &capacity, line, err.field, err.code, err.message);
-        st_msg_clear (&msg_volunteer_desc, &volunteer);
-        s_free_list (&row.skills);
-        s_free_list (&row.categories);
-        if (st_call_failed (call))
-            break;
+            result = s_import_error (im, line, err.field, err.code, err.message);
+    }
+    st_msg_clear (&msg_volunteer_desc, &volunteer);
+    s_free_list (&row.skills);
+    s_free_list (&row.categories);
+    return st_call_failed (call) ? -1 : result;
+}
+
+static void
+s_volunteer_import (st_call_t *call, const msg_volunteer_import_t *request,
+                    msg_import_result_t *reply)
+{
+    const msg_actor_t *actor;
+    if (s_require_importer (call, &actor))
+        return;
+    st_csv_t *csv = s_csv_open (call, &request->csv);
+    if (!csv)
+        return;
+    int columns[C_COUNT];
+    int fields = st_csv_next (csv);
+    if (s_import_header (call, csv, fields, columns) == 0) {
+        s_result_init (reply);
+        s_import_t im = {.call = call, .reply = reply};
+        while ((fields = st_csv_next (csv)) != 0)
+            if (s_volunteer_row (&im, csv, fields, columns))
+                break;
     }
     st_csv_destroy (&csv);
 }
@@ -248,24 +311,58 @@ s_volunteer_import (st_call_t *call, const msg_volunteer_import_t *request,
 //  ---------------------------------------------------------------------------------------
 //  region.import — a list of regions from CSV, parents placed before their children
 
-typedef struct {
-    int line;
-    char code[ST_REGION_SIZE];
-    char *name;
-} s_region_row_t;
-
+//  The pass in which a row of `code` is registered: shallower levels first, so that a parent
+//  exists before its children arrive; non-codes last, to be reported after the rest.
+#define S_REGION_PASSES 7
 static int
-s_region_row_order (const void *a, const void *b)
+s_region_pass (const char *code)
 {
-    const s_region_row_t *x = a, *y = b;
-    //  Shallower levels first, so a parent exists before its children arrive.
-    //  Non-codes (level -1) go last, to be reported after the rest.
-    int lx = st_region_level (x->code), ly = st_region_level (y->code);
-    lx = lx < 0 ? 9 : lx;
-    ly = ly < 0 ? 9 : ly;
-    return lx != ly ? lx - ly : x->line - y->line;
+    int level = st_region_level (code);
+    return level < 0 ? S_REGION_PASSES - 1 : level;
 }
 
+//  Registers the region of one row (within its pass). Returns -1 when the call failed.
+static int
+s_region_row (s_import_t *im, const msg_actor_t *actor, int line, const char *code,
+              const char *name)
+{
+    st_call_t *call = im->call;
+    st_error_t err = {0};
+    size_t chars = 0;
+    st_utf8_check (name, strlen (name), &chars);
+    int level = st_region_level (code);
+    char parent[ST_REGION_SIZE];
+    st_region_parent (code, parent);
+    if (level < 0)
+        st_error_set (&err, ST_INVALID_ARGUMENT, "code",
+                      "\"code\" must be a 12-digit statistical division code");
+    else if (chars < 1 || chars > 50)
+        st_error_set (&err, ST_INVALID_ARGUMENT, "name", "\"name\" must be 1 to 50 characters");
+    else if (!st_actor_in_scope (actor, level > 0 ? parent : code))
+        st_error_set (&err, ST_PERMISSION_DENIED, "code", "region \"%s\" is outside your region",
+                      code);
+    if (err.code != ST_OK)
+        return s_import_error (im, line, err.field, err.code, err.message);
+    st_params_t params = {0};
+    int rc = registry_region_row (call, code, name, parent, &params);
+    if (rc < 0)
+        return -1;
+    if (rc > 0)
+        return s_import_error (im, line, "code", ST_FAILED_PRECONDITION,
+                               "its parent region is neither in the file nor registered");
+    PGresult *res;
+    if (st_call_exec (call, "region_insert_new", &params, &res))
+        return -1;
+    if (PQntuples (res) == 1)
+        im->reply->created++;
+    else
+        im->reply->skipped++;
+    PQclear (res);
+    return 0;
+}
+
+//  The file is read once per level (it is in memory already; its rows never are), so that
+//  parents go before their children whatever the order of the file.
 static void
 s_region_import (st_call_t *call, const msg_region_import_t *request, msg_import_result_t *reply)
 {
@@ -273,85 +370,412 @@ s_region_import (st_call_t *call, const msg_region_import_t *request, msg_import
     if (st_require_actor (call, &actor)
         || registry_require_region_admin (call, actor, "only a region admin imports regions"))
         return;
-    st_csv_t *csv = s_csv_open (call, &request->csv);
-    if (!csv)
-        return;
-    int fields = st_csv_next (csv), code_col = -1, name_col = -1;
-    for (int i = 0; i < fields; i++) {
-        const char *title = st_csv_field (csv, i);
-        if (strcmp (title, "code") == 0 || strcmp (title, "区划代码") == 0)
-            code_col = i;
-        if (strcmp (title, "name") == 0 || strcmp (title, "名称") == 0)
-            name_col = i;
-    }
-    if (code_col < 0 || name_col < 0) {
+    s_import_t im = {.call = call, .reply = reply};
+    for (int pass = 0; pass < S_REGION_PASSES && !st_call_failed (call); pass++) {
+        st_csv_t *csv = s_csv_open (call, &request->csv);
+        if (!csv)
+            return;
+        int fields = st_csv_next (csv), code_col = -1, name_col = -1;
+        for (int i = 0; i < fields; i++) {
+            const char *title = st_csv_field (csv, i);
+            if (strcmp (title, "code") == 0 || strcmp (title, "区划代码") == 0)
+                code_col = i;
+            if (strcmp (title, "name") == 0 || strcmp (title, "名称") == 0)
+                name_col = i;
+        }
+        if (code_col < 0 || name_col < 0) {
+            st_csv_destroy (&csv);
+            st_call_fail (call, ST_INVALID_ARGUMENT, "csv",
+                          "the header row needs columns \"code\" and \"name\" (or 区划代码, 名称)");
+            return;
+        }
+        s_result_init (reply);
+        while ((fields = st_csv_next (csv)) != 0 && !st_call_failed (call)) {
+            //  A malformed row is reported once, in the first pass.
+            if (fields < 0) {
+                if (pass == 0)
+                    s_import_error (&im, st_csv_line (csv), NULL, ST_INVALID_ARGUMENT,
+                                    st_csv_error (csv));
+                continue;
+            }
+            char code[ST_REGION_SIZE];
+            snprintf (code, sizeof code, "%s", st_csv_field (csv, code_col));
+            if (s_region_pass (code) == pass)
+                s_region_row (&im, actor, st_csv_line (csv), code, st_csv_field (csv, name_col));
+        }
         st_csv_destroy (&csv);
-        st_call_fail (call, ST_INVALID_ARGUMENT, "csv",
-                      "the header row needs columns \"code\" and \"name\" (or 区划代码, 名称)");
+    }
+}
+
+//  ---------------------------------------------------------------------------------------
+//  import.begin, import.chunk, import.finish — a file larger than one frame, in chunks
+
+//  Rows a chunked file may have: a header and a million (its bytes are bounded too).
+#define S_IMPORT_MAX_ROWS 1000001
+//  Rows registered between two commits: a concurrent registration of the same person waits
+//  for one batch at most.
+#define S_IMPORT_BATCH 1000
+//  How long one import.finish call works before it answers (not done: call it again): while
+//  ops run on the one rpc thread, the longest any other op waits for an import.
+#define S_IMPORT_BUDGET_MS 1000
+
+//  An import as import_lock reads it.
+typedef struct {
+    int chunks;
+    int64_t size, declared_size;
+    bool done, has_declared_size;
+    st_csv_mark_t mark;
+    int64_t created, skipped, error_count;
+} s_import_row_t;
+
+//  Locks import `id_text` of the actor into *row: not found, naming "import_id", when there
+//  is no such import, it expired, or another actor began it. Returns -1 when the call failed.
+static int
+s_import_lock (st_call_t *call, const msg_actor_t *actor, const char *id_text, int64_t *id,
+               s_import_row_t *row)
+{
+    if (st_require_id (call, "import_id", "import", id_text, id))
+        return -1;
+    st_params_t params = {0};
+    st_params_int (&params, *id);
+    PGresult *res;
+    if (st_call_exec (call, "import_lock", &params, &res))
+        return -1;
+    bool found = PQntuples (res) == 1;
+    if (found) {
+        const char *region = st_row_text (res, 0, "region");
+        found = strcmp (st_row_text (res, 0, "account"), actor->account ? actor->account : "") == 0
+                && strcmp (st_row_text (res, 0, "role"), actor->role ? actor->role : "") == 0
+                && strcmp (region, actor->region ? actor->region : "") == 0;
+    }
+    if (found) {
+        memset (row, 0, sizeof *row);
+        row->chunks = (int) st_row_int (res, 0, "chunks");
+        row->size = st_row_int (res, 0, "size");
+        row->has_declared_size = !st_row_null (res, 0, "declared_size");
+        row->declared_size = st_row_int (res, 0, "declared_size");
+        row->done = st_row_bool (res, 0, "done");
+        row->mark.offset = st_row_int (res, 0, "mark_offset");
+        row->mark.line = (int) st_row_int (res, 0, "mark_line");
+        row->mark.rows = (int) st_row_int (res, 0, "mark_rows");
+        row->mark.after_cr = st_row_bool (res, 0, "mark_after_cr");
+        row->created = st_row_int (res, 0, "created");
+        row->skipped = st_row_int (res, 0, "skipped");
+        row->error_count = st_row_int (res, 0, "error_count");
+    }
+    PQclear (res);
+    if (!found)
+        return st_call_fail (call, ST_NOT_FOUND, "import_id",
+                             "no import \"%s\" of yours is open: it expired or was never begun",
+                             id_text);
+    return 0;
+}
+
+static void
+s_import_begin (st_call_t *call, const msg_import_begin_t *request, msg_import_begun_t *reply)
+{
+    const msg_actor_t *actor;
+    if (s_require_importer (call, &actor)
+        || st_require_one_of (call, "kind", request->kind,
+                              (const char *const[]){"volunteers", NULL}))
+        return;
+    //  Abandoned imports go, their chunks with them.
+    if (st_call_exec (call, "import_expire", NULL, NULL))
+        return;
+    st_params_t params = {0};
+    st_params_text (&params, request->kind);
+    st_params_text (&params, actor->account ? actor->account : "");
+    st_params_text (&params, actor->role ? actor->role : "");
+    st_params_text (&params, actor->region);
+    st_params_int_or_null (&params, request->has_size, request->size);
+    if (st_call_exec_reply (call, "import_insert", &params, &msg_import_begun_desc, reply))
+        return;
+    reply->max_chunk = ST_IMPORT_MAX_CHUNK;
+    reply->max_size = ST_IMPORT_MAX_SIZE;
+    reply->has_max_chunk = reply->has_max_size = true;
+}
+
+static void
+s_import_chunk (st_call_t *call, const msg_import_chunk_t *request, msg_import_chunked_t *reply)
+{
+    const msg_actor_t *actor;
+    int64_t id;
+    s_import_row_t row;
+    if (s_require_importer (call, &actor)
+        || s_import_lock (call, actor, request->import_id, &id, &row))
+        return;
+    if (row.done) {
+        st_call_fail (call, ST_FAILED_PRECONDITION, "import_id", "import \"%s\" is finished",
+                      request->import_id);
         return;
     }
-    reply->has_created = reply->has_skipped = reply->has_errors = true;
-    size_t capacity = 0, count = 0, allocated = 64;
-    s_region_row_t *rows = st_calloc (allocated, sizeof *rows);
-    while ((fields = st_csv_next (csv)) != 0) {
-        if (fields < 0) {
-            s_import_error (reply, &capacity, st_csv_line (csv), NULL, ST_INVALID_ARGUMENT,
-                            st_csv_error (csv));
-            continue;
-        }
-        if (count == allocated) {
-            allocated *= 2;
-            s_region_row_t *grown = realloc (rows, allocated * sizeof *rows);
-            if (!grown)
-                abort ();
-            rows = grown;
-        }
-        s_region_row_t *row = &rows[count++];
-        row->line = st_csv_line (csv);
-        snprintf (row->code, sizeof row->code, "%s", st_csv_field (csv, code_col));
-        row->name = st_strdup (st_csv_field (csv, name_col));
-    }
-    st_csv_destroy (&csv);
-    qsort (rows, count, sizeof *rows, s_region_row_order);
-    for (size_t i = 0; i < count && !st_call_failed (call); i++) {
-        s_region_row_t *row = &rows[i];
-        st_error_t err = {0};
-        size_t chars = 0;
-        st_utf8_check (row->name, strlen (row->name), &chars);
-        int level = st_region_level (row->code);
-        char parent[ST_REGION_SIZE];
-        st_region_parent (row->code, parent);
-        if (level < 0)
-            st_error_set (&err, ST_INVALID_ARGUMENT, "code",
-                          "\"code\" must be a 12-digit statistical division code");
-        else if (chars < 1 || chars > 50)
-            st_error_set (&err, ST_INVALID_ARGUMENT, "name", "\"name\" must be 1 to 50 characters");
-        else if (!st_actor_in_scope (actor, level > 0 ? parent : row->code))
-            st_error_set (&err, ST_PERMISSION_DENIED, "code",
-                          "region \"%s\" is outside your region", row->code);
-        if (err.code != ST_OK) {
-            s_import_error (reply, &capacity, row->line, err.field, err.code, err.message);
-            continue;
-        }
-        st_params_t params = {0};
-        int rc = registry_region_row (call, row->code, row->name, parent, &params);
-        if (rc < 0)
-            break;
-        if (rc > 0) {
-            s_import_error (reply, &capacity, row->line, "code", ST_FAILED_PRECONDITION,
-                            "its parent region is neither in the file nor registered");
-            continue;
-        }
-        PGresult *res;
-        if (st_call_exec (call, "region_insert_new", &params, &res))
-            break;
-        if (PQntuples (res) == 1)
-            reply->created++;
-        else
-            reply->skipped++;
+    uint8_t hash[crypto_generichash_BYTES];
+    crypto_generichash (hash, sizeof hash, request->csv.data, request->csv.size, NULL, 0);
+    st_params_t params = {0};
+    PGresult *res;
+    if (request->seq <= row.chunks) {
+        //  A chunk sent again: the same bytes are the same chunk; other bytes are a mistake.
+        st_params_int (&params, id);
+        st_params_int (&params, request->seq);
+        if (st_call_exec (call, "import_chunk_hash", &params, &res))
+            return;
+        size_t len = 0;
+        unsigned char *stored =
+            PQntuples (res) ? PQunescapeBytea ((const unsigned char *) PQgetvalue (res, 0, 0), &len)
+                            : NULL;
+        bool same = stored && len == sizeof hash && memcmp (stored, hash, len) == 0;
+        PQfreemem (stored);
         PQclear (res);
+        if (!same) {
+            st_call_fail (call, ST_CONFLICT, "seq",
+                          "chunk %lld of import \"%s\" was sent already with other bytes",
+                          (long long) request->seq, request->import_id);
+            return;
+        }
+    } else if (request->seq > row.chunks + 1) {
+        st_call_fail (call, ST_FAILED_PRECONDITION, "seq",
+                      "import \"%s\" holds %d chunks: chunk %d comes next, not %lld",
+                      request->import_id, row.chunks, row.chunks + 1, (long long) request->seq);
+        return;
+    } else {
+        int64_t size = (int64_t) request->csv.size;
+        if (row.size + size > ST_IMPORT_MAX_SIZE) {
+            st_call_fail (call, ST_RESOURCE_EXHAUSTED, "csv",
+                          "an import holds at most %d bytes: split the file", ST_IMPORT_MAX_SIZE);
+            return;
+        }
+        if (row.has_declared_size && row.size + size > row.declared_size) {
+            st_call_fail (call, ST_INVALID_ARGUMENT, "csv",
+                          "the chunks are longer than the %lld bytes import.begin declared",
+                          (long long) row.declared_size);
+            return;
+        }
+        //  All open imports together stay within bounds: appends take turns to count.
+        if (st_call_exec (call, "import_space_lock", NULL, NULL)
+            || st_call_exec (call, "import_space_used", NULL, &res))
+            return;
+        int64_t used = atoll (PQgetvalue (res, 0, 0));
+        PQclear (res);
+        if (used + size > ST_IMPORT_MAX_TOTAL) {
+            st_call_fail (call, ST_RESOURCE_EXHAUSTED, "csv",
+                          "the imports under way hold %lld bytes already: finish them or try "
+                          "again later",
+                          (long long) used);
+            return;
+        }
+        st_params_int (&params, id);
+        st_params_int (&params, request->seq);
+        st_params_int (&params, row.size);
+        st_params_int (&params, size);
+        st_params_bin (&params, hash, sizeof hash);
+        st_params_bin (&params, request->csv.data, request->csv.size);
+        if (st_call_exec (call, "import_chunk_put", &params, NULL))
+            return;
+        st_params_int (&params, id);
+        st_params_int (&params, size);
+        if (st_call_exec (call, "import_grow", &params, NULL))
+            return;
     }
-    for (size_t i = 0; i < count; i++)
-        free (rows[i].name);
-    free (rows);
+    st_params_int (&params, id);
+    if (st_call_exec_reply (call, "import_touch", &params, &msg_import_chunked_desc, reply))
+        return;
+    reply->import_id = st_strdup (request->import_id);
+    reply->seq = request->seq;
+    reply->has_seq = true;
+}
+
+//  The chunks of an import as the stream of one file: the chunk being read and the next.
+typedef struct {
+    st_call_t *call;
+    int64_t import_id;
+    int chunks;
+    int next;             //  the next chunk to feed
+    unsigned char *piece; //  the chunk the reader is reading (PQfreemem)
+} s_chunks_t;
+
+//  Feeds the reader chunk `seq`, or when `seq` is 0 the chunk holding byte `offset` of the
+//  file from there (none when the file ends before). Returns -1 when the call failed.
+static int
+s_chunks_feed (s_chunks_t *self, st_csv_t *csv, int seq, int64_t offset)
+{
+    st_params_t params = {0};
+    st_params_int (&params, self->import_id);
+    st_params_int (&params, seq ? seq : offset);
+    PGresult *res;
+    if (st_call_exec (self->call, seq ? "import_chunk_get" : "import_chunk_at", &params, &res))
+        return -1;
+    if (PQntuples (res) == 0) {
+        PQclear (res);
+        if (seq)
+            return st_call_fail (self->call, ST_INTERNAL, NULL, "chunk %d of import %lld is lost",
+                                 seq, (long long) self->import_id);
+        self->next = self->chunks + 1;
+        return 0;
+    }
+    self->next = (int) st_row_int (res, 0, "seq") + 1;
+    int64_t start = st_row_int (res, 0, "start");
+    size_t len = 0;
+    PQfreemem (self->piece);
+    self->piece = PQunescapeBytea ((const unsigned char *) PQgetvalue (res, 0, 2), &len);
+    PQclear (res);
+    if (!self->piece)
+        abort ();
+    size_t skip = seq ? 0 : (size_t) (offset - start);
+    st_csv_feed (csv, (const char *) self->piece + skip, len - skip);
+    return 0;
+}
+
+//  st_csv_next over the chunks, fed as the reader asks. ST_CSV_MORE when the call failed.
+static int
+s_chunks_next (s_chunks_t *self, st_csv_t *csv)
+{
+    int fields;
+    while ((fields = st_csv_next (csv)) == ST_CSV_MORE) {
+        if (self->next > self->chunks)
+            st_csv_end (csv);
+        else if (s_chunks_feed (self, csv, self->next, 0))
+            return ST_CSV_MORE;
+    }
+    return fields;
+}
+
+//  Records where a finish stands and what it counted, in the transaction of its batch.
+static int
+s_import_progress (st_call_t *call, int64_t id, const st_csv_mark_t *mark,
+                   const msg_import_result_t *reply, bool done)
+{
+    st_params_t params = {0};
+    st_params_int (&params, id);
+    st_params_int (&params, mark->offset);
+    st_params_int (&params, mark->line);
+    st_params_int (&params, mark->rows);
+    st_params_bool (&params, mark->after_cr);
+    st_params_int (&params, reply->created);
+    st_params_int (&params, reply->skipped);
+    st_params_int (&params, reply->error_count);
+    st_params_bool (&params, done);
+    return st_call_exec (call, "import_progress", &params, NULL);
+}
+
+//  The reply of a finish from the import as recorded; with its errors when it is done.
+static int
+s_import_reply (st_call_t *call, int64_t id, const s_import_row_t *row, msg_import_result_t *reply)
+{
+    reply->created = row->created;
+    reply->skipped = row->skipped;
+    reply->error_count = row->error_count;
+    reply->done = row->done;
+    reply->rows = row->mark.rows > 0 ? row->mark.rows - 1 : 0; //  the header is no row
+    reply->has_done = reply->has_rows = true;
+    if (!row->done)
+        return 0;
+    st_params_t params = {0};
+    st_params_int (&params, id);
+    PGresult *res;
+    if (st_call_exec (call, "import_errors", &params, &res))
+        return -1;
+    st_rows_to_list (res, &msg_import_error_desc, (st_list_t *) &reply->errors, &reply->has_errors);
+    PQclear (res);
+    return 0;
+}
+
+static void
+s_import_finish (st_call_t *call, const msg_import_finish_t *request, msg_import_result_t *reply)
+{
+    const msg_actor_t *actor;
+    int64_t id;
+    s_import_row_t row;
+    if (s_require_importer (call, &actor)
+        || s_import_lock (call, actor, request->import_id, &id, &row))
+        return;
+    s_result_init (reply);
+    reply->import_id = st_strdup (request->import_id);
+    if (row.done) {
+        s_import_reply (call, id, &row, reply);
+        return;
+    }
+    if (request->chunks != row.chunks) {
+        st_call_fail (call, ST_FAILED_PRECONDITION, "chunks",
+                      "import \"%s\" holds %d chunks, not %lld: send the missing ones first",
+                      request->import_id, row.chunks, (long long) request->chunks);
+        return;
+    }
+    //  The header, from the start; then the rows from where the last batch stopped.
+    s_chunks_t chunks = {.call = call, .import_id = id, .chunks = row.chunks, .next = 1};
+    st_csv_t *csv = st_csv_new_stream (NULL);
+    st_csv_set_max_rows (csv, S_IMPORT_MAX_ROWS);
+    int columns[C_COUNT];
+    int fields = s_chunks_next (&chunks, csv);
+    if (st_call_failed (call))
+        goto done;
+    if (fields > 0 && !s_row_utf8 (csv, fields)) {
+        st_call_fail (call, ST_INVALID_ARGUMENT, "csv",
+                      "the file is not UTF-8 text: save it as \"CSV UTF-8\" (a GBK file cannot "
+                      "be read)");
+        goto done;
+    }
+    if (s_import_header (call, csv, fields, columns))
+        goto done;
+    st_csv_mark_t mark;
+    st_csv_mark (csv, &mark);
+    if (row.mark.offset > mark.offset) {
+        st_csv_destroy (&csv);
+        csv = st_csv_new_stream (&row.mark);
+        st_csv_set_max_rows (csv, S_IMPORT_MAX_ROWS);
+        if (s_chunks_feed (&chunks, csv, 0, row.mark.offset))
+            goto done;
+    }
+    reply->created = row.created;
+    reply->skipped = row.skipped;
+    reply->error_count = row.error_count;
+    s_import_t im = {.call = call, .reply = reply, .import_id = id};
+    int64_t started = st_clock_ms ();
+    bool finished = false;
+    for (int batch = 1;; batch++) {
+        fields = s_chunks_next (&chunks, csv);
+        if (st_call_failed (call))
+            goto done;
+        if (fields == 0) {
+            finished = true;
+            break;
+        }
+        if (s_volunteer_row (&im, csv, fields, columns))
+            goto done;
+        if (batch % S_IMPORT_BATCH)
+            continue;
+        st_csv_mark (csv, &mark);
+        if (s_import_progress (call, id, &mark, reply, false) || st_call_commit (call))
+            goto done;
+        //  Another finish of the same import may have gone on meanwhile: this one stops.
+        s_import_row_t now;
+        if (s_import_lock (call, actor, request->import_id, &id, &now))
+            goto done;
+        if (now.mark.offset != mark.offset) {
+            st_log (ST_LOG_INFO, st_call_id (call), "import %lld went on in another call",
+                    (long long) id);
+            s_import_reply (call, id, &now, reply);
+            goto done;
+        }
+        if (st_clock_ms () - started >= S_IMPORT_BUDGET_MS)
+            break;
+    }
+    st_csv_mark (csv, &mark);
+    if (s_import_progress (call, id, &mark, reply, finished))
+        goto done;
+    row.mark = mark;
+    row.done = finished;
+    row.created = reply->created;
+    row.skipped = reply->skipped;
+    row.error_count = reply->error_count;
+    if (finished) {
+        //  The chunks are read: their room goes to other imports.
+        st_params_t params = {0};
+        st_params_int (&params, id);
+        if (st_call_exec (call, "import_chunks_drop", &params, NULL))
+            goto done;
+    }
+    s_import_reply (call, id, &row, reply);
+done:
+    PQfreemem (chunks.piece);
+    st_csv_destroy (&csv);
 }

@@ -141,6 +141,46 @@ static const st_statement_t s_statements[] = {
      " AND NOT (t.region ~>=~ $2 AND t.region ~<~ $3)"},
     {"transfer_log",
      "INSERT INTO transfers (volunteer_id, from_region, to_region, actor) VALUES ($1, $2, $3, $4)"},
+
+    //  Chunked imports (registry_import.c): an hour after it was last touched an import
+    //  expires, its chunks and errors with it.
+    {"import_expire", "DELETE FROM imports WHERE expires_at <= now ()"},
+    {"import_insert",
+     "INSERT INTO imports (kind, account, role, region, declared_size, expires_at)"
+     " VALUES ($1, $2, $3, $4, $5, now () + interval '1 hour') RETURNING id AS import_id, kind,"
+     " to_char (expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS expires_at"},
+    {"import_lock",
+     "SELECT kind, account, role, region, declared_size, chunks, size, done, mark_offset,"
+     " mark_line, mark_rows, mark_after_cr, created, skipped, error_count FROM imports"
+     " WHERE id = $1 AND expires_at > now () FOR UPDATE"},
+    //  Chunk appends take turns, so that the bytes all open imports hold stay in bounds.
+    {"import_space_lock", "SELECT pg_advisory_xact_lock (hashtext ('registry.import_space'))"},
+    {"import_space_used",
+     "SELECT coalesce (sum (size), 0) FROM imports WHERE NOT done AND expires_at > now ()"},
+    {"import_chunk_hash", "SELECT hash FROM import_chunks WHERE import_id = $1 AND seq = $2"},
+    {"import_chunk_put", "INSERT INTO import_chunks (import_id, seq, start, size, hash, data)"
+                         " VALUES ($1, $2, $3, $4, $5, $6)"},
+    {"import_grow", "UPDATE imports SET chunks = chunks + 1, size = size + $2,"
+                    " expires_at = now () + interval '1 hour' WHERE id = $1"},
+    {"import_touch",
+     "UPDATE imports SET expires_at = now () + interval '1 hour' WHERE id = $1 RETURNING chunks,"
+     " size, to_char (expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+     " AS expires_at"},
+    //  The chunk holding byte $2 of the file, and chunk $2.
+    {"import_chunk_at",
+     "SELECT seq, start, data FROM import_chunks WHERE import_id = $1 AND start <= $2"
+     " AND start + size > $2"},
+    {"import_chunk_get", "SELECT seq, start, data FROM import_chunks WHERE import_id = $1"
+                         " AND seq = $2"},
+    {"import_progress",
+     "UPDATE imports SET mark_offset = $2, mark_line = $3, mark_rows = $4, mark_after_cr = $5,"
+     " created = $6, skipped = $7, error_count = $8, done = $9,"
+     " expires_at = now () + interval '1 hour' WHERE id = $1"},
+    {"import_error_put", "INSERT INTO import_errors (import_id, n, line, field, code, message)"
+                         " VALUES ($1, $2, $3, $4, $5, $6)"},
+    {"import_errors", "SELECT line, field, code, message FROM import_errors WHERE import_id = $1"
+                      " ORDER BY n"},
+    {"import_chunks_drop", "DELETE FROM import_chunks WHERE import_id = $1"},
 };
 
 void

@@ -6,7 +6,8 @@
     a reason and no fields; rows start on later and later lines, never past the last; no more
     than ST_CSV_MAX_ROWS rows and one refusal are read; the end stays the end. And where the
     file holds no quote and no NUL byte, a plain split of its lines at the commas must give
-    exactly the rows, lines and refusals the reader gives. A broken promise aborts, which
+    exactly the rows, lines and refusals the reader gives. The same bytes fed as a stream in
+    pieces (of a size the input picks) must read exactly as the whole file. A broken promise aborts, which
     libFuzzer (or fuzz_main.c) reports as a crash with the input that caused it.
 */
 #include "st_csv.h"
@@ -103,6 +104,23 @@ s_check_plain (s_plain_t *plain, st_csv_t *csv, int fields)
     }
 }
 
+//  The next row of a stream fed `piece` bytes at a time from text at *at.
+static int
+s_stream_next (st_csv_t *stream, const char *text, size_t size, size_t *at, size_t piece)
+{
+    int fields;
+    while ((fields = st_csv_next (stream)) == ST_CSV_MORE) {
+        if (*at == size)
+            st_csv_end (stream);
+        else {
+            size_t n = size - *at < piece ? size - *at : piece;
+            st_csv_feed (stream, text + *at, n);
+            *at += n;
+        }
+    }
+    return fields;
+}
+
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
@@ -116,9 +134,18 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         plain.pos = 3;
 
     st_csv_t *csv = st_csv_new (text, size);
+    st_csv_t *stream = st_csv_new_stream (NULL);
+    size_t streamed = 0, piece = size ? 1 + data[size - 1] % 17 : 1;
     int rows = 0, last_line = 0, fields;
     while ((fields = st_csv_next (csv)) != 0) {
         int line = st_csv_line (csv);
+        int again = s_stream_next (stream, text, size, &streamed, piece);
+        s_check (again == fields && st_csv_line (stream) == line
+                     && strcmp (st_csv_error (stream), st_csv_error (csv)) == 0,
+                 "a stream read another row than the whole file", line);
+        for (int i = 0; i < fields; i++)
+            s_check (strcmp (st_csv_field (stream, i), st_csv_field (csv, i)) == 0,
+                     "a stream read another field than the whole file", line);
         rows++;
         s_check (rows <= ST_CSV_MAX_ROWS + 1, "more rows than the most a file may have", line);
         s_check (line > last_line, "a row starts on a line before the last row's", line);
@@ -146,6 +173,9 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
             s_check_plain (&plain, csv, fields);
     }
     s_check (st_csv_next (csv) == 0, "the end did not stay the end", last_line);
+    s_check (s_stream_next (stream, text, size, &streamed, piece) == 0,
+             "a stream read more rows than the whole file", last_line);
+    st_csv_destroy (&stream);
     if (quote_free) {
         while (plain.pos < size && (text[plain.pos] == '\n' || text[plain.pos] == '\r'))
             plain.pos++;
