@@ -48,6 +48,27 @@ st_require_scope (st_call_t *call, const msg_actor_t *actor, const char *field, 
 }
 
 bool
+st_reference_allowed (const msg_actor_t *actor, const char *ref_region, const char *region)
+{
+    return st_actor_is_system (actor)
+           || (st_region_level (ref_region) >= 0 && st_region_within (ref_region, region))
+           || st_actor_in_scope (actor, ref_region);
+}
+
+int
+st_require_reference (st_call_t *call, const msg_actor_t *actor, const char *field,
+                      const char *ref_region, const char *region)
+{
+    if (!st_reference_allowed (actor, ref_region, region))
+        return st_call_fail (call, ST_PERMISSION_DENIED, field,
+                             "\"%s\" names something of region \"%s\", outside the region of "
+                             "account \"%s\" and not above \"%s\"",
+                             field, ref_region ? ref_region : "", actor ? actor->account : "",
+                             region ? region : "");
+    return 0;
+}
+
+bool
 st_parse_id (const char *text, int64_t *id)
 {
     if (!text || !*text || strlen (text) > 18)

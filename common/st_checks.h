@@ -22,6 +22,16 @@ int st_require_official (st_call_t *call, const msg_actor_t *actor);
 int st_require_scope (st_call_t *call, const msg_actor_t *actor, const char *field,
                       const char *region);
 
+//  A row named by `field` (a site, a parent team, a project, a local category), whose region
+//  is `ref_region`, may be used for something in `region`: by the system anywhere; by anyone
+//  when the row's region heads a subtree that holds `region` (it stands above what uses it: a
+//  county's brigade for a township's detachment, a township's institute for a village's
+//  squad); by an official when it lies in their scope. Permission denied naming `field`
+//  otherwise: a row of another branch of the tree is not the actor's to use.
+bool st_reference_allowed (const msg_actor_t *actor, const char *ref_region, const char *region);
+int st_require_reference (st_call_t *call, const msg_actor_t *actor, const char *field,
+                          const char *ref_region, const char *region);
+
 //  A positive decimal id of at most 18 digits, nothing else, into *id; false otherwise.
 bool st_parse_id (const char *text, int64_t *id);
 

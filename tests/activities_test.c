@@ -51,6 +51,27 @@ s_start (void **state, const char *name)
     *state = fx_new (name, FX_MATCH);
 }
 
+//  The same with registry too, for tests that name a practice site: match knows a site only
+//  from registry's site.created.
+static void
+s_start_with_registry (void **state, const char *name)
+{
+    *state = fx_new (name, FX_REGISTRY | FX_MATCH);
+    fx_county_add ();
+}
+
+//  A practice site of REGION made through registry, once match knows it; its id into `id`.
+static void
+s_site_add (char id[32])
+{
+    json_t *reply = fx_call_ok ("registry", &FX_SYSTEM, "site.create",
+                                "{\"name\": \"白石渡村新时代文明实践站\", \"kind\": \"station\","
+                                " \"region\": \"" REGION "\", \"address\": \"村委会一楼\"}");
+    snprintf (id, 32, "%s", fx_str (reply, "id"));
+    json_decref (reply);
+    fx_wait_for (1, "SELECT count (*) FROM match.sites WHERE site_id = %s", id);
+}
+
 //  Dumps a JSON body as text and releases it; the caller frees the text.
 static char *
 s_dump (json_t *body)
@@ -468,13 +489,15 @@ s_minimal (void)
                                    .signup_closes_at = "2030-12-02T09:00:00+08:00"};
 }
 
-//  What the activity.create tests start from: a project of the county (into *project) and
-//  two activities of it, one with every field (times in two offsets) by the county's admin
-//  (into *full) and the minimal one by a team leader of the village (into *minimal). The
-//  caller clears the three.
+//  What the activity.create tests start from (registry and match, s_start_with_registry): a
+//  project of the county (into *project) and two activities of it, one with every field (times
+//  in two offsets, a site of the village) by the county's admin (into *full) and the minimal
+//  one by a team leader of the village (into *minimal). The caller clears the three.
 static void
 s_create_two (msg_project_t *project, msg_activity_t *full, msg_activity_t *minimal)
 {
+    static char site[32];
+    s_site_add (site);
     msg_actor_t county = fx_admin ("region_admin", "431022000000");
     msg_project_create_t project_request = {
         .name = "一月一主题", .category = "助老", .region = "431022000000"};
@@ -486,7 +509,7 @@ s_create_two (msg_project_t *project, msg_activity_t *full, msg_activity_t *mini
                                      .category = "助老",
                                      .theme = "孝老爱亲",
                                      .project_id = project->id,
-                                     .site_id = "305",
+                                     .site_id = site,
                                      .region = REGION,
                                      .starts_at = "2030-12-01T01:00:00Z",
                                      .ends_at = "2030-12-01T03:30:00.250Z",
@@ -521,7 +544,7 @@ s_clear_two (msg_project_t *project, msg_activity_t *full, msg_activity_t *minim
 static void
 test_activity_create (void **state)
 {
-    s_start (state, "act_create");
+    s_start_with_registry (state, "act_create");
     msg_project_t project;
     msg_activity_t activity, minimal;
     s_create_two (&project, &activity, &minimal);
@@ -529,7 +552,7 @@ test_activity_create (void **state)
     assert_string_equal (activity.category, "助老");
     assert_string_equal (activity.theme, "孝老爱亲");
     assert_string_equal (activity.project_id, project.id);
-    assert_string_equal (activity.site_id, "305");
+    assert_string_equal (activity.site_id, fx_value ("SELECT max (id) FROM registry.sites"));
     assert_string_equal (activity.region, REGION);
     assert_string_equal (activity.starts_at, "2030-12-01T09:00:00+08:00");
     assert_string_equal (activity.ends_at, "2030-12-01T11:30:00+08:00");
@@ -563,7 +586,7 @@ test_activity_create (void **state)
 static void
 test_activity_get (void **state)
 {
-    s_start (state, "act_get");
+    s_start_with_registry (state, "act_get");
     msg_project_t project;
     msg_activity_t activity, minimal;
     s_create_two (&project, &activity, &minimal);
@@ -599,7 +622,7 @@ test_activity_get (void **state)
 static void
 test_activity_created_event (void **state)
 {
-    s_start (state, "act_created");
+    s_start_with_registry (state, "act_created");
     msg_project_t project;
     msg_activity_t activity, minimal;
     s_create_two (&project, &activity, &minimal);
@@ -627,7 +650,7 @@ test_activity_created_event (void **state)
 static void
 test_activity_create_refused (void **state)
 {
-    s_start (state, "act_refused");
+    s_start_with_registry (state, "act_refused");
     msg_project_t project;
     msg_activity_t activity, minimal;
     s_create_two (&project, &activity, &minimal);

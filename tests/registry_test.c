@@ -702,8 +702,39 @@ test_categories (void **state)
                       ST_CONFLICT);
 }
 
+//  Invites volunteer `volunteer` to team `team` as `actor` (role NULL: member) and accepts
+//  as the volunteer: the one way a volunteer joins a team.
+static void
+s_join (const msg_actor_t *actor, const char *team, const char *volunteer, const char *role)
+{
+    char body[256];
+    snprintf (body, sizeof body, "{\"team_id\": \"%s\", \"volunteer_id\": \"%s\"%s%s%s}", team,
+              volunteer, role ? ", \"role\": \"" : "", role ? role : "", role ? "\"" : "");
+    json_t *reply = fx_call_ok ("registry", actor, "team.invite", body);
+    assert_string_equal (fx_str (reply, "status"), "pending");
+    snprintf (body, sizeof body, "{\"id\": \"%s\"}", fx_str (reply, "id"));
+    json_decref (reply);
+    msg_actor_t self = {
+        .account = "invitee", .role = "volunteer", .volunteer_id = (char *) volunteer};
+    reply = fx_call_ok ("registry", &self, "invitation.accept", body);
+    assert_string_equal (fx_str (reply, "status"), "accepted");
+    json_decref (reply);
+}
+
+//  How many members team.get, as `actor`, shows team `team` with.
+static size_t
+s_team_size (const msg_actor_t *actor, const char *team)
+{
+    char body[64];
+    snprintf (body, sizeof body, "{\"id\": \"%s\"}", team);
+    json_t *reply = fx_call_ok ("registry", actor, "team.get", body);
+    size_t size = json_array_size (json_object_get (reply, "members"));
+    json_decref (reply);
+    return size;
+}
+
 //  Sites and teams hang on regions in scope; members are managed by officials in scope and
-//  by the team's own leader; the changes are events.
+//  by the team's own leader, and join by accepting an invitation; the changes are events.
 static void
 test_sites_and_teams (void **state)
 {
@@ -755,25 +786,19 @@ test_sites_and_teams (void **state)
     char *leader = s_register (&FX_SYSTEM, 800, "队长甲", "431022100201");
     char *member = s_register (&FX_SYSTEM, 801, "队员乙", "431022100201");
     char *later = s_register (&FX_SYSTEM, 802, "队员丙", "431022100201");
-    snprintf (body, sizeof body,
-              "{\"team_id\": \"%s\", \"volunteer_id\": \"%s\", \"role\": \"leader\"}", team,
-              leader);
-    assert_int_equal (fx_call ("registry", &TOWN_A, "team.add_member", body, NULL, &err), ST_OK);
+    s_join (&TOWN_A, team, leader, "leader");
     msg_actor_t as_leader = {.account = "leader", .role = "volunteer", .volunteer_id = leader};
     msg_actor_t as_member = {.account = "member", .role = "volunteer", .volunteer_id = member};
-    snprintf (body, sizeof body, "{\"team_id\": \"%s\", \"volunteer_id\": \"%s\"}", team, member);
-    assert_int_equal (fx_call ("registry", &as_leader, "team.add_member", body, &reply, &err),
-                      ST_OK);
-    assert_int_equal (json_array_size (json_object_get (reply, "members")), 2);
-    json_decref (reply);
+    s_join (&as_leader, team, member, NULL);
+    assert_int_equal (s_team_size (&TOWN_A, team), 2);
     snprintf (body, sizeof body, "{\"team_id\": \"%s\", \"volunteer_id\": \"%s\"}", team, later);
-    assert_int_equal (fx_call ("registry", &as_member, "team.add_member", body, NULL, &err),
+    assert_int_equal (fx_call ("registry", &as_member, "team.invite", body, NULL, &err),
                       ST_PERMISSION_DENIED);
-    assert_int_equal (fx_call ("registry", &TOWN_B, "team.add_member", body, NULL, &err),
+    assert_int_equal (fx_call ("registry", &TOWN_B, "team.invite", body, NULL, &err),
                       ST_PERMISSION_DENIED);
     snprintf (body, sizeof body,
               "{\"team_id\": \"%s\", \"volunteer_id\": \"%s\", \"role\": \"boss\"}", team, later);
-    assert_int_equal (fx_call ("registry", &TOWN_A, "team.add_member", body, NULL, &err),
+    assert_int_equal (fx_call ("registry", &TOWN_A, "team.invite", body, NULL, &err),
                       ST_INVALID_ARGUMENT);
     assert_string_equal (err.field, "role");
     snprintf (body, sizeof body, "{\"id\": \"%s\"}", team);
@@ -836,8 +861,7 @@ test_transfer (void **state)
         ST_OK);
     snprintf (new_team, sizeof new_team, "%s", fx_str (reply, "id"));
     json_decref (reply);
-    snprintf (body, sizeof body, "{\"team_id\": \"%s\", \"volunteer_id\": \"%s\"}", old_team, id);
-    assert_int_equal (fx_call ("registry", &TOWN_A, "team.add_member", body, NULL, &err), ST_OK);
+    s_join (&TOWN_A, old_team, id, NULL);
     assert_true (s_team_has (&TOWN_A, old_team, id));
 
     snprintf (body, sizeof body,
@@ -869,6 +893,185 @@ test_transfer (void **state)
     assert_int_equal (fx_call ("registry", &TOWN_B, "volunteer.transfer", body, NULL, &err),
                       ST_FAILED_PRECONDITION);
     free (id);
+}
+
+//  Whether an invitation's or a list's reply, as JSON text, shows `name` anywhere.
+static bool
+s_shows (json_t *reply, const char *name)
+{
+    char *text = json_dumps (reply, 0);
+    bool shown = text && strstr (text, name);
+    free (text);
+    return shown;
+}
+
+//  A volunteer joins a team only by accepting an invitation (入队邀请), and only one in the
+//  inviter's scope is invited: a leader of another region cannot invite, a volunteer outside
+//  the scope reads as absent, nobody is a member before accepting, a decline ends it, a second
+//  invitation waits for the first's answer, and only the volunteer invited answers. No reply
+//  shows the name of a volunteer who has not joined.
+static void
+test_team_invitations (void **state)
+{
+    st_error_t err;
+    json_t *reply;
+    assert_int_equal (
+        fx_call ("registry", &TOWN_A, "team.create",
+                 "{\"name\": \"邀请队\", \"level\": \"squad\", \"category\": \"elderly\","
+                 " \"region\": \"431022100201\"}",
+                 &reply, &err),
+        ST_OK);
+    char team[24], body[256], invitation[24];
+    snprintf (team, sizeof team, "%s", fx_str (reply, "id"));
+    json_decref (reply);
+    char *va = s_register (&FX_SYSTEM, 1200, "受邀甲", "431022100201");
+    char *vb = s_register (&FX_SYSTEM, 1201, "外镇乙", "431022101203");
+    char *vc = s_register (&FX_SYSTEM, 1202, "旁人丙", "431022100201");
+    msg_actor_t as_a = {.account = "va", .role = "volunteer", .volunteer_id = va};
+    msg_actor_t as_c = {.account = "vc", .role = "volunteer", .volunteer_id = vc};
+    msg_actor_t leader_b = {.account = "leader-b", .role = "team_leader", .region = "431022101000"};
+
+    //  A leader or admin of another region cannot invite to the team.
+    snprintf (body, sizeof body, "{\"team_id\": \"%s\", \"volunteer_id\": \"%s\"}", team, va);
+    {
+        st_status_t rc = fx_call ("registry", &leader_b, "team.invite", body, NULL, &err);
+        fx_expect ("team.invite by another region's leader", rc, &err, ST_PERMISSION_DENIED,
+                   "team_id");
+        rc = fx_call ("registry", &TOWN_B, "team.invite", body, NULL, &err);
+        fx_expect ("team.invite by another region's admin", rc, &err, ST_PERMISSION_DENIED,
+                   "team_id");
+        rc = fx_call ("registry", &as_c, "team.invite", body, NULL, &err);
+        fx_expect ("team.invite by a volunteer who leads nothing", rc, &err, ST_PERMISSION_DENIED,
+                   "team_id");
+        //  A volunteer outside the inviter's scope reads as one that does not exist.
+        snprintf (body, sizeof body, "{\"team_id\": \"%s\", \"volunteer_id\": \"%s\"}", team, vb);
+        rc = fx_call ("registry", &TOWN_A, "team.invite", body, NULL, &err);
+        fx_expect ("team.invite of a volunteer out of scope", rc, &err, ST_NOT_FOUND,
+                   "volunteer_id");
+        assert_null (strstr (err.message, "外镇乙"));
+        snprintf (body, sizeof body, "{\"team_id\": \"%s\", \"volunteer_id\": \"999999\"}", team);
+        rc = fx_call ("registry", &TOWN_A, "team.invite", body, NULL, &err);
+        fx_expect ("team.invite of nobody", rc, &err, ST_NOT_FOUND, "volunteer_id");
+        //  team.add_member no longer makes anyone a member.
+        snprintf (body, sizeof body, "{\"team_id\": \"%s\", \"volunteer_id\": \"%s\"}", team, va);
+        rc = fx_call ("registry", &TOWN_A, "team.add_member", body, NULL, &err);
+        fx_expect ("team.add_member of a volunteer not in the team", rc, &err,
+                   ST_FAILED_PRECONDITION, "volunteer_id");
+        rc = fx_call ("registry", &as_c, "team.add_member", body, NULL, &err);
+        fx_expect ("team.add_member by a volunteer who leads nothing", rc, &err,
+                   ST_PERMISSION_DENIED, "team_id");
+    }
+    assert_int_equal (
+        fx_count ("SELECT count (*) FROM registry.invitations WHERE team_id = %s", team), 0);
+    assert_int_equal (
+        fx_count ("SELECT count (*) FROM registry.memberships WHERE team_id = %s", team), 0);
+
+    //  Invited: pending, the reply without the volunteer's name, no membership yet.
+    snprintf (body, sizeof body, "{\"team_id\": \"%s\", \"volunteer_id\": \"%s\"}", team, va);
+    assert_int_equal (fx_call ("registry", &TOWN_A, "team.invite", body, &reply, &err), ST_OK);
+    assert_string_equal (fx_str (reply, "status"), "pending");
+    assert_string_equal (fx_str (reply, "volunteer_id"), va);
+    assert_string_equal (fx_str (reply, "team_name"), "邀请队");
+    assert_string_equal (fx_str (reply, "role"), "member");
+    assert_false (s_shows (reply, "受邀甲"));
+    snprintf (invitation, sizeof invitation, "%s", fx_str (reply, "id"));
+    json_decref (reply);
+    assert_int_equal (fx_events ("invitation.created", invitation), 1);
+    assert_int_equal (s_team_size (&TOWN_A, team), 0);
+    snprintf (body, sizeof body, "{\"id\": \"%s\"}", team);
+    fx_expect ("team.get by the volunteer invited, not yet a member",
+               fx_call ("registry", &as_a, "team.get", body, NULL, &err), &err, ST_NOT_FOUND, "id");
+
+    //  A second invitation while the first is pending is a conflict.
+    snprintf (body, sizeof body, "{\"team_id\": \"%s\", \"volunteer_id\": \"%s\"}", team, va);
+    fx_expect ("a second invitation",
+               fx_call ("registry", &TOWN_A, "team.invite", body, NULL, &err), &err, ST_CONFLICT,
+               "volunteer_id");
+
+    //  The volunteer's pending invitations: theirs, and an official's in scope.
+    reply = fx_call_ok ("registry", &as_a, "invitation.list", "{}");
+    assert_int_equal (json_array_size (json_object_get (reply, "items")), 1);
+    assert_string_equal (fx_str (json_array_get (json_object_get (reply, "items"), 0), "id"),
+                         invitation);
+    assert_false (s_shows (reply, "受邀甲"));
+    json_decref (reply);
+    reply = fx_call_ok ("registry", &as_c, "invitation.list", "{}");
+    assert_int_equal (json_array_size (json_object_get (reply, "items")), 0);
+    json_decref (reply);
+    snprintf (body, sizeof body, "{\"volunteer_id\": \"%s\"}", va);
+    reply = fx_call_ok ("registry", &TOWN_A, "invitation.list", body);
+    assert_int_equal (json_array_size (json_object_get (reply, "items")), 1);
+    json_decref (reply);
+    fx_expect ("invitation.list of a volunteer out of scope",
+               fx_call ("registry", &TOWN_B, "invitation.list", body, NULL, &err), &err,
+               ST_NOT_FOUND, "volunteer_id");
+
+    //  Only the volunteer invited answers.
+    snprintf (body, sizeof body, "{\"id\": \"%s\"}", invitation);
+    fx_expect ("invitation.accept by another volunteer",
+               fx_call ("registry", &as_c, "invitation.accept", body, NULL, &err), &err,
+               ST_PERMISSION_DENIED, "id");
+    fx_expect ("invitation.accept by the admin who invited",
+               fx_call ("registry", &TOWN_A, "invitation.accept", body, NULL, &err), &err,
+               ST_PERMISSION_DENIED, "actor.role");
+    assert_int_equal (s_team_size (&TOWN_A, team), 0);
+
+    //  Declined: no membership, and answered once.
+    assert_int_equal (fx_call ("registry", &as_a, "invitation.decline", body, &reply, &err), ST_OK);
+    assert_string_equal (fx_str (reply, "status"), "declined");
+    json_decref (reply);
+    assert_int_equal (fx_events ("invitation.declined", invitation), 1);
+    assert_int_equal (s_team_size (&TOWN_A, team), 0);
+    fx_expect ("invitation.accept after declining",
+               fx_call ("registry", &as_a, "invitation.accept", body, NULL, &err), &err,
+               ST_FAILED_PRECONDITION, "id");
+    reply = fx_call_ok ("registry", &as_a, "invitation.list", "{}");
+    assert_int_equal (json_array_size (json_object_get (reply, "items")), 0);
+    json_decref (reply);
+
+    //  Invited again and accepted: a member, in the role invited to.
+    snprintf (body, sizeof body,
+              "{\"team_id\": \"%s\", \"volunteer_id\": \"%s\", \"role\": \"info_officer\"}", team,
+              va);
+    reply = fx_call_ok ("registry", &TOWN_A, "team.invite", body);
+    snprintf (invitation, sizeof invitation, "%s", fx_str (reply, "id"));
+    json_decref (reply);
+    assert_int_equal (fx_events ("membership.changed", team), 0);
+    snprintf (body, sizeof body, "{\"id\": \"%s\"}", invitation);
+    reply = fx_call_ok ("registry", &as_a, "invitation.accept", body);
+    assert_string_equal (fx_str (reply, "status"), "accepted");
+    json_decref (reply);
+    assert_int_equal (fx_events ("invitation.accepted", invitation), 1);
+    assert_int_equal (fx_events ("membership.changed", team), 1);
+    assert_true (s_team_has (&TOWN_A, team, va));
+    assert_string_equal (fx_value ("SELECT role FROM registry.memberships WHERE team_id = %s"
+                                   " AND volunteer_id = %s",
+                                   team, va),
+                         "info_officer");
+    fx_expect ("invitation.accept twice",
+               fx_call ("registry", &as_a, "invitation.accept", body, NULL, &err), &err,
+               ST_FAILED_PRECONDITION, "id");
+    snprintf (body, sizeof body, "{\"team_id\": \"%s\", \"volunteer_id\": \"%s\"}", team, va);
+    fx_expect ("team.invite of a member",
+               fx_call ("registry", &TOWN_A, "team.invite", body, NULL, &err), &err, ST_CONFLICT,
+               "volunteer_id");
+
+    //  team.add_member changes a member's role: made leader, va invites within the team's
+    //  region, and no one beyond it.
+    snprintf (body, sizeof body,
+              "{\"team_id\": \"%s\", \"volunteer_id\": \"%s\", \"role\": \"leader\"}", team, va);
+    reply = fx_call_ok ("registry", &TOWN_A, "team.add_member", body);
+    json_decref (reply);
+    snprintf (body, sizeof body, "{\"team_id\": \"%s\", \"volunteer_id\": \"%s\"}", team, vb);
+    fx_expect ("team.invite by the leader of a volunteer beyond the team's region",
+               fx_call ("registry", &as_a, "team.invite", body, NULL, &err), &err, ST_NOT_FOUND,
+               "volunteer_id");
+    s_join (&as_a, team, vc, NULL);
+    assert_true (s_team_has (&TOWN_A, team, vc));
+    assert_false (s_team_has (&TOWN_A, team, vb));
+    free (va);
+    free (vb);
+    free (vc);
 }
 
 //  Regions from CSV: children may come before their parents in the file; bad codes, names and
@@ -1070,6 +1273,7 @@ main (void)
         cmocka_unit_test (test_categories),
         cmocka_unit_test (test_sites_and_teams),
         cmocka_unit_test (test_transfer),
+        cmocka_unit_test (test_team_invitations),
         cmocka_unit_test (test_region_import),
         cmocka_unit_test (test_grids),
         cmocka_unit_test (test_no_plain_pii_anywhere),

@@ -116,7 +116,8 @@ s_project_create (st_call_t *call, const msg_project_create_t *request, msg_proj
     const msg_actor_t *actor;
     if (st_require_actor (call, &actor) || st_require_official (call, actor)
         || st_require_code (call, "region", request->region)
-        || st_require_scope (call, actor, "region", request->region))
+        || st_require_scope (call, actor, "region", request->region)
+        || match_require_category (call, actor, request->category, request->region))
         return;
     st_params_t params = {0};
     st_params_text (&params, request->name);
@@ -172,20 +173,30 @@ s_activity_create (st_call_t *call, const msg_activity_create_t *request, msg_ac
                       "\"signup_closes_at\" must be no later than \"starts_at\"");
         return;
     }
+    //  What it names must be the actor's to use: in their scope, or above the activity's
+    //  region (a county's project, a township's institute).
     int64_t project_id = 0;
     if (request->project_id) {
         PGresult *res;
         if (st_require_id (call, "project_id", "project", request->project_id, &project_id)
-            || match_exec_id (call, "project_exists", project_id, &res))
+            || match_exec_id (call, "project_region", project_id, &res))
             return;
+        char where[ST_REGION_SIZE] = "";
         int found = PQntuples (res);
+        if (found)
+            snprintf (where, sizeof where, "%s", PQgetvalue (res, 0, 0));
         PQclear (res);
         if (!found) {
             st_call_fail (call, ST_NOT_FOUND, "project_id", "no project has id \"%s\"",
                           request->project_id);
             return;
         }
+        if (st_require_reference (call, actor, "project_id", where, request->region))
+            return;
     }
+    if (match_require_site (call, actor, request->site_id, request->region)
+        || match_require_category (call, actor, request->category, request->region))
+        return;
 
     st_params_t params = {0};
     st_params_text (&params, request->title);

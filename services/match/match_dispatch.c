@@ -160,7 +160,8 @@ s_request_create (st_call_t *call, const msg_request_create_t *request,
     }
     static const char *const urgencies[] = {"normal", "urgent", NULL};
     const char *urgency = request->urgency ? request->urgency : "normal";
-    if (st_require_one_of (call, "urgency", urgency, urgencies))
+    if (st_require_one_of (call, "urgency", urgency, urgencies)
+        || match_require_category (call, actor, request->category, request->region))
         return;
     if (resident_id
         && s_daily_limit (call, resident_id, request->category, request->region, start_utc))

@@ -41,8 +41,20 @@ static const st_statement_t s_statements[] = {
     //  project.create
     {"project_insert", "INSERT INTO projects (name, category, region, theme, created_by)"
                        " VALUES ($1, $2, $3, $4, $5) RETURNING " S_PROJECT_COLUMNS},
-    //  activity.create: whether the project named exists.
-    {"project_exists", "SELECT 1 FROM projects WHERE id = $1"},
+    //  activity.create: where the project named is (no row: there is none).
+    {"project_region", "SELECT region FROM projects WHERE id = $1"},
+    //  registry's site.created and category.created; an event applies once, a late one
+    //  changes nothing.
+    {"site_upsert", "INSERT INTO sites (site_id, region, registry_seq) VALUES ($1, $2, $3)"
+                    " ON CONFLICT (site_id) DO UPDATE SET region = EXCLUDED.region,"
+                    " registry_seq = EXCLUDED.registry_seq"
+                    " WHERE sites.registry_seq < EXCLUDED.registry_seq"},
+    {"category_upsert", "INSERT INTO categories (code, region, registry_seq) VALUES ($1, $2, $3)"
+                        " ON CONFLICT (code) DO UPDATE SET region = EXCLUDED.region,"
+                        " registry_seq = EXCLUDED.registry_seq"
+                        " WHERE categories.registry_seq < EXCLUDED.registry_seq"},
+    {"site_region", "SELECT region FROM sites WHERE site_id = $1"},
+    {"category_region", "SELECT region FROM categories WHERE code = $1 AND region IS NOT NULL"},
     {"activity_insert",
      "INSERT INTO activities (title, category, theme, project_id, site_id, region, starts_at,"
      " ends_at, capacity, signup_closes_at, min_stars, skills, insurance_required, created_by,"

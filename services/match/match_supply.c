@@ -1,6 +1,7 @@
-/*  match_supply.c — what match keeps of registry's people, fed by its events: the volunteer
-    supply dispatch and sign-ups match on, and where residents live and whether they are in a
-    group cared for first; supply.stats counts the supply.  */
+/*  match_supply.c — what match keeps of registry's people and places, fed by its events: the
+    volunteer supply dispatch and sign-ups match on, where residents live and whether they are
+    in a group cared for first, and where sites and local categories belong; supply.stats
+    counts the supply.  */
 #include "match.h"
 #include "match_dispatch_store.h"
 #include "st_checks.h"
@@ -126,11 +127,47 @@ s_resident_registered (st_db_t *db, const char *topic, const void *body_, int64_
     return rc;
 }
 
+//  site.created: where a practice site is, for the activities that name it.
+static st_status_t
+s_site_created (st_db_t *db, const char *topic, const void *body_, int64_t seq, st_error_t *err)
+{
+    (void) topic;
+    const msg_site_created_t *body = body_;
+    int64_t id;
+    if (!st_parse_id (body->id, &id))
+        return st_error_set (err, ST_INVALID_ARGUMENT, "id", "site id \"%s\" is not a number",
+                             body->id);
+    st_params_t params = {0};
+    st_params_int (&params, id);
+    st_params_text (&params, body->region);
+    st_params_int (&params, seq);
+    st_status_t rc = st_db_exec (db, "site_upsert", &params, NULL, err);
+    st_params_clear (&params);
+    return rc;
+}
+
+//  category.created: a category and the region it belongs to (none: national).
+static st_status_t
+s_category_created (st_db_t *db, const char *topic, const void *body_, int64_t seq, st_error_t *err)
+{
+    (void) topic;
+    const msg_category_t *body = body_;
+    st_params_t params = {0};
+    st_params_text (&params, body->code);
+    st_params_text (&params, body->region);
+    st_params_int (&params, seq);
+    st_status_t rc = st_db_exec (db, "category_upsert", &params, NULL, err);
+    st_params_clear (&params);
+    return rc;
+}
+
 const st_subscription_t match_registry_subscriptions[] = {
     {"volunteer.registered", s_volunteer_registered},
     {"volunteer.updated", s_volunteer_registered},
     {"volunteer.status_changed", s_volunteer_registered},
     {"resident.registered", s_resident_registered},
+    {"site.created", s_site_created},
+    {"category.created", s_category_created},
 };
 const size_t match_registry_subscription_count =
     sizeof match_registry_subscriptions / sizeof match_registry_subscriptions[0];

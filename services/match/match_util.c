@@ -129,3 +129,45 @@ match_ids_of (PGresult *res)
         ids.items[i] = PQgetvalue (res, (int) i, 0);
     return ids;
 }
+
+int
+match_require_site (st_call_t *call, const msg_actor_t *actor, const char *site_id,
+                    const char *region)
+{
+    int64_t id;
+    if (!site_id)
+        return 0;
+    if (st_require_id (call, "site_id", "site", site_id, &id))
+        return -1;
+    PGresult *res;
+    if (match_exec_id (call, "site_region", id, &res))
+        return -1;
+    char where[ST_REGION_SIZE] = "";
+    bool known = PQntuples (res) == 1;
+    if (known)
+        snprintf (where, sizeof where, "%s", PQgetvalue (res, 0, 0));
+    PQclear (res);
+    if (!known)
+        return st_call_fail (call, ST_NOT_FOUND, "site_id",
+                             "no site \"%s\" is known here (a new site may take a moment to "
+                             "arrive)",
+                             site_id);
+    return st_require_reference (call, actor, "site_id", where, region);
+}
+
+int
+match_require_category (st_call_t *call, const msg_actor_t *actor, const char *category,
+                        const char *region)
+{
+    st_params_t params = {0};
+    st_params_text (&params, category);
+    PGresult *res;
+    if (st_call_exec (call, "category_region", &params, &res))
+        return -1;
+    char where[ST_REGION_SIZE] = "";
+    bool local = PQntuples (res) == 1;
+    if (local)
+        snprintf (where, sizeof where, "%s", PQgetvalue (res, 0, 0));
+    PQclear (res);
+    return local ? st_require_reference (call, actor, "category", where, region) : 0;
+}

@@ -20,6 +20,16 @@ int match_resident_home (st_call_t *call, int64_t id, const char *field, char ho
 //  in. Fails the call naming `field` otherwise.
 int match_require_home (st_call_t *call, int64_t id, const char *field, const char *region);
 
+//  What an activity, project or request for `region` names of registry's must be the actor's
+//  to use there (st_require_reference): site `site_id` (NULL: none), which match must know
+//  (from registry's site.created: not found naming "site_id" otherwise), and `category`, when
+//  it is a region's own (from category.created; national and unknown ones are free text
+//  here). Permission denied naming the field otherwise. Returns -1 when the call failed.
+int match_require_site (st_call_t *call, const msg_actor_t *actor, const char *site_id,
+                        const char *region);
+int match_require_category (st_call_t *call, const msg_actor_t *actor, const char *category,
+                            const char *region);
+
 //  Takes volunteer `volunteer`'s turn (their promises are made one at a time) and runs
 //  `statement` ($1 the volunteer, $2 `subject`), which names what they are committed to at an
 //  overlapping time; fails the call as a conflict naming `field` when it names anything.

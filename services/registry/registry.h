@@ -51,8 +51,11 @@ int registry_region_row (st_call_t *call, const char *code, const char *name,
 //  The region must exist: a failed precondition naming `field` otherwise.
 int registry_require_region_exists (st_call_t *call, const char *field, const char *code);
 
-//  Every code in the list must be a known service category.
-int registry_require_categories (st_call_t *call, const char *field, const st_strs_t *list);
+//  Every code in the list must be a known service category, and, when `region` is given
+//  (what the categories are for), a region's own category must be the actor's to use there
+//  (st_require_reference): permission denied naming `field` otherwise.
+int registry_require_categories (st_call_t *call, const char *field, const st_strs_t *list,
+                                 const char *region);
 
 //  Loads team `id_text` and its members into `reply`; `statement` (team_get, team_lock) locks
 //  the team row or not. Not found, naming "id", when there is no such team.

@@ -120,7 +120,8 @@ s_region_get (st_call_t *call, const msg_region_get_t *request, msg_region_t *re
 //  category.list and category.create — service categories are data
 
 int
-registry_require_categories (st_call_t *call, const char *field, const st_strs_t *list)
+registry_require_categories (st_call_t *call, const char *field, const st_strs_t *list,
+                             const char *region)
 {
     if (list->count == 0)
         return 0;
@@ -143,7 +144,18 @@ registry_require_categories (st_call_t *call, const char *field, const st_strs_t
         return st_call_fail (call, ST_INVALID_ARGUMENT, field,
                              "\"%s\" holds a code that is no service category (see category.list)",
                              field);
-    return 0;
+    if (!region)
+        return 0;
+    //  A region's own category serves its subtree: not another branch of the tree.
+    st_params_text_array (&params, list->items, list->count);
+    if (st_call_exec (call, "categories_local", &params, &res))
+        return -1;
+    int rc = 0;
+    for (int i = 0; rc == 0 && i < PQntuples (res); i++)
+        rc = st_require_reference (call, st_call_actor (call), field, PQgetvalue (res, i, 1),
+                                   region);
+    PQclear (res);
+    return rc;
 }
 
 static void
@@ -186,6 +198,8 @@ s_category_create (st_call_t *call, const msg_category_t *request, msg_category_
         return;
     st_row_to_msg (res, 0, &msg_category_desc, reply);
     PQclear (res);
+    //  match checks a local category's region against what names it.
+    st_call_emit (call, "category.created", &msg_category_desc, reply);
 }
 
 //  ---------------------------------------------------------------------------------------
@@ -221,6 +235,9 @@ s_site_create (st_call_t *call, const msg_site_create_t *request, msg_site_t *re
         return;
     st_row_to_msg (res, 0, &msg_site_desc, reply);
     PQclear (res);
+    //  match checks the sites activities name against where they are.
+    msg_site_created_t event = {.id = reply->id, .region = reply->region};
+    st_call_emit (call, "site.created", &msg_site_created_desc, &event);
 }
 
 static void
@@ -259,6 +276,26 @@ registry_load_team (st_call_t *call, const char *statement, const char *id_text,
     return 0;
 }
 
+//  The region of row `id_text` of `statement` (site_get, team_get), named by `field`, into
+//  `region`: not found naming `field` when there is no such row.
+static int
+s_referenced_region (st_call_t *call, const char *statement, const char *what, const char *field,
+                     const char *id_text, char region[ST_REGION_SIZE])
+{
+    int64_t id;
+    if (st_require_id (call, field, what, id_text, &id))
+        return -1;
+    st_params_t params = {0};
+    st_params_int (&params, id);
+    PGresult *res;
+    if (registry_exec_found (call, statement, &params, &res, field, "no %s has id \"%s\"", what,
+                             id_text))
+        return -1;
+    snprintf (region, ST_REGION_SIZE, "%s", st_row_text (res, 0, "region"));
+    PQclear (res);
+    return 0;
+}
+
 static void
 s_team_create (st_call_t *call, const msg_team_create_t *request, msg_team_t *reply)
 {
@@ -268,12 +305,22 @@ s_team_create (st_call_t *call, const msg_team_create_t *request, msg_team_t *re
     st_strs_t categories = {category, 1};
     if (st_require_code (call, "region", request->region)
         || registry_require_official_in_scope (call, request->region)
-        || registry_require_categories (call, "category", &categories)
+        || registry_require_categories (call, "category", &categories, request->region)
         || registry_require_region_exists (call, "region", request->region))
         return;
-    int64_t site = 0, parent = 0;
-    if ((request->site_id && st_require_id (call, "id", "site", request->site_id, &site))
-        || (request->parent_id && st_require_id (call, "id", "team", request->parent_id, &parent)))
+    //  The site and the parent team must be the actor's to use: in their scope, or above the
+    //  team's region (a county's brigade heads a township's detachment).
+    const msg_actor_t *actor = st_call_actor (call);
+    char site_region[ST_REGION_SIZE], parent_region[ST_REGION_SIZE];
+    if ((request->site_id
+         && (s_referenced_region (call, "site_get", "site", "site_id", request->site_id,
+                                  site_region)
+             || st_require_reference (call, actor, "site_id", site_region, request->region)))
+        || (request->parent_id
+            && (s_referenced_region (call, "team_get", "team", "parent_id", request->parent_id,
+                                     parent_region)
+                || st_require_reference (call, actor, "parent_id", parent_region,
+                                         request->region))))
         return;
     st_params_t params = {0};
     st_params_text (&params, request->name);
@@ -338,6 +385,9 @@ s_require_team_manager (st_call_t *call, const msg_actor_t *actor, const msg_tea
                          "only the team's leader or an official in scope manages its members");
 }
 
+//  team.add_member changes a member's role (made leader, info officer); team.remove_member
+//  ends a membership. Nobody joins here: a volunteer joins by accepting an invitation, so
+//  a name the reply shows is always one of someone who chose to join.
 static void
 s_team_change_member (st_call_t *call, const msg_team_member_t *request, msg_team_t *reply,
                       bool add)
@@ -352,23 +402,27 @@ s_team_change_member (st_call_t *call, const msg_team_member_t *request, msg_tea
         rc = registry_load_team (call, "team_lock", request->team_id, &team);
     if (rc == 0)
         rc = s_require_team_manager (call, actor, &team);
-    //  The volunteer must exist; a member is named by id, nothing more is shown.
     int64_t volunteer_id = 0;
-    if (rc == 0)
-        rc = st_require_id (call, "id", "volunteer", request->volunteer_id, &volunteer_id);
-    if (rc == 0) {
-        st_params_t params = {0};
-        st_params_int (&params, volunteer_id);
-        rc = registry_exec_found (call, "volunteer_get", &params, NULL, "volunteer_id",
-                                  "no volunteer has id \"%s\"", request->volunteer_id);
-    }
+    if (rc == 0 && !st_parse_id (request->volunteer_id, &volunteer_id))
+        rc =
+            st_call_fail (call, ST_NOT_FOUND, "volunteer_id",
+                          "volunteer \"%s\" is not in team \"%s\"", request->volunteer_id, team.id);
     if (rc == 0) {
         st_params_t params = {0};
         st_params_text (&params, team.id);
         st_params_int (&params, volunteer_id);
         if (add) {
             st_params_text (&params, role);
-            rc = st_call_exec (call, "membership_upsert", &params, NULL);
+            PGresult *res = NULL;
+            rc = st_call_exec (call, "membership_set_role", &params, &res);
+            bool member = rc == 0 && PQntuples (res) > 0;
+            if (res)
+                PQclear (res);
+            if (rc == 0 && !member)
+                rc = st_call_fail (call, ST_FAILED_PRECONDITION, "volunteer_id",
+                                   "volunteer \"%s\" is not in team \"%s\": a volunteer joins "
+                                   "by accepting an invitation (team.invite)",
+                                   request->volunteer_id, team.id);
         } else
             rc = registry_exec_found (call, "membership_delete", &params, NULL, "volunteer_id",
                                       "volunteer \"%s\" is not in team \"%s\"",
@@ -393,4 +447,192 @@ static void
 s_team_remove_member (st_call_t *call, const msg_team_member_t *request, msg_team_t *reply)
 {
     s_team_change_member (call, request, reply, false);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  team.invite, invitation.accept, invitation.decline, invitation.list — a volunteer joins a
+//  team by consent (入队邀请): the team's leader or an official proposes, the volunteer accepts
+
+//  Whether the actor, managing `team`, may invite a volunteer of `region`: the system anyone,
+//  an official in scope of the team those of their own scope, the team's leader those of the
+//  team's region subtree.
+static bool
+s_may_invite (const msg_actor_t *actor, const msg_team_t *team, const char *region)
+{
+    if (st_actor_in_scope (actor, team->region))
+        return st_actor_in_scope (actor, region);
+    return st_region_within (team->region, region);
+}
+
+static void
+s_team_invite (st_call_t *call, const msg_team_invite_t *request, msg_invitation_t *reply)
+{
+    const char *role = request->role ? request->role : "member";
+    if (st_require_one_of (call, "role", role, s_member_roles))
+        return;
+    const msg_actor_t *actor;
+    msg_team_t team = {0};
+    int rc = st_require_actor (call, &actor);
+    if (rc == 0)
+        rc = registry_load_team (call, "team_lock", request->team_id, &team);
+    if (rc == 0)
+        rc = s_require_team_manager (call, actor, &team);
+    //  A volunteer outside the inviter's scope reads as one that does not exist.
+    int64_t volunteer_id = 0;
+    PGresult *res = NULL;
+    bool visible = false;
+    if (rc == 0 && st_parse_id (request->volunteer_id, &volunteer_id)) {
+        st_params_t params = {0};
+        st_params_int (&params, volunteer_id);
+        rc = st_call_exec (call, "volunteer_get", &params, &res);
+        visible = rc == 0 && PQntuples (res) == 1
+                  && s_may_invite (actor, &team, st_row_text (res, 0, "region"));
+        if (res)
+            PQclear (res);
+    }
+    if (rc == 0 && !visible)
+        rc = st_call_fail (call, ST_NOT_FOUND, "volunteer_id", "no volunteer has id \"%s\"",
+                           request->volunteer_id);
+    if (rc == 0) {
+        st_params_t params = {0};
+        st_params_text (&params, team.id);
+        st_params_int (&params, volunteer_id);
+        if (st_call_exec (call, "membership_exists", &params, &res))
+            rc = -1;
+        else {
+            bool member = PQntuples (res) > 0;
+            PQclear (res);
+            if (member)
+                rc = st_call_fail (call, ST_CONFLICT, "volunteer_id",
+                                   "volunteer \"%s\" is in team \"%s\" already",
+                                   request->volunteer_id, team.id);
+        }
+    }
+    if (rc == 0) {
+        st_params_t params = {0};
+        st_params_text (&params, team.id);
+        st_params_int (&params, volunteer_id);
+        st_params_text (&params, role);
+        st_params_text (&params, actor->account);
+        if (registry_exec_unique (call, "invitation_insert", &params, &res, "volunteer_id",
+                                  "volunteer \"%s\" has an invitation to team \"%s\" pending "
+                                  "already",
+                                  request->volunteer_id, team.id))
+            rc = -1;
+    }
+    st_msg_clear (&msg_team_desc, &team);
+    if (rc)
+        return;
+    st_row_to_msg (res, 0, &msg_invitation_desc, reply);
+    PQclear (res);
+    st_call_emit (call, "invitation.created", &msg_invitation_desc, reply);
+}
+
+//  The invited volunteer answers a pending invitation once: accepting makes them a member in
+//  the role they were invited to.
+static void
+s_invitation_answer (st_call_t *call, const char *id_text, bool accept, msg_invitation_t *reply)
+{
+    const msg_actor_t *actor;
+    if (st_require_actor (call, &actor))
+        return;
+    if (strcmp (actor->role, "volunteer") != 0 || !actor->volunteer_id) {
+        st_call_fail (call, ST_PERMISSION_DENIED, "actor.role",
+                      "only the volunteer invited answers an invitation");
+        return;
+    }
+    int64_t id;
+    PGresult *res;
+    if (registry_row_by_id (call, "invitation_lock", "invitation", id_text, &id, &res))
+        return;
+    msg_invitation_t current = {0};
+    st_row_to_msg (res, 0, &msg_invitation_desc, &current);
+    PQclear (res);
+    int rc = 0;
+    if (!st_actor_is_volunteer (actor, current.volunteer_id))
+        rc = st_call_fail (call, ST_PERMISSION_DENIED, "id",
+                           "invitation \"%s\" is not to volunteer \"%s\": only the volunteer "
+                           "invited answers it",
+                           id_text, actor->volunteer_id);
+    else if (strcmp (current.status, "pending") != 0)
+        rc = st_call_fail (call, ST_FAILED_PRECONDITION, "id", "invitation \"%s\" is %s already",
+                           id_text, current.status);
+    st_params_t params = {0};
+    if (rc == 0) {
+        st_params_int (&params, id);
+        st_params_text (&params, accept ? "accepted" : "declined");
+        rc = registry_exec_found (call, "invitation_answer", &params, &res, "id",
+                                  "invitation \"%s\" is no longer pending", id_text);
+    }
+    if (rc == 0) {
+        st_row_to_msg (res, 0, &msg_invitation_desc, reply);
+        PQclear (res);
+    }
+    if (rc == 0 && accept) {
+        st_params_text (&params, current.team_id);
+        st_params_text (&params, current.volunteer_id);
+        st_params_text (&params, current.role);
+        rc = st_call_exec (call, "membership_upsert", &params, NULL);
+        msg_membership_changed_t event = {
+            .team_id = current.team_id, .volunteer_id = current.volunteer_id, .role = current.role};
+        if (rc == 0)
+            rc = st_call_emit (call, "membership.changed", &msg_membership_changed_desc, &event);
+    }
+    st_msg_clear (&msg_invitation_desc, &current);
+    if (rc == 0)
+        st_call_emit (call, accept ? "invitation.accepted" : "invitation.declined",
+                      &msg_invitation_desc, reply);
+}
+
+static void
+s_invitation_accept (st_call_t *call, const msg_invitation_ref_t *request, msg_invitation_t *reply)
+{
+    s_invitation_answer (call, request->id, true, reply);
+}
+
+static void
+s_invitation_decline (st_call_t *call, const msg_invitation_ref_t *request, msg_invitation_t *reply)
+{
+    s_invitation_answer (call, request->id, false, reply);
+}
+
+//  A volunteer's pending invitations: their own, or those of a volunteer in an official's
+//  scope (out of scope reads as absent).
+static void
+s_invitation_list (st_call_t *call, const msg_invitation_list_t *request, msg_invitations_t *reply)
+{
+    const msg_actor_t *actor;
+    if (st_require_actor (call, &actor))
+        return;
+    const char *volunteer = request->volunteer_id ? request->volunteer_id : actor->volunteer_id;
+    int64_t id;
+    if (!volunteer) {
+        st_call_fail (call, ST_INVALID_ARGUMENT, "volunteer_id",
+                      "\"volunteer_id\" names whose invitations to list");
+        return;
+    }
+    if (st_require_id (call, "volunteer_id", "volunteer", volunteer, &id))
+        return;
+    if (!st_actor_is_volunteer (actor, volunteer)) {
+        st_params_t params = {0};
+        st_params_int (&params, id);
+        PGresult *res;
+        if (st_call_exec (call, "volunteer_get", &params, &res))
+            return;
+        bool visible =
+            PQntuples (res) == 1 && st_actor_in_scope (actor, st_row_text (res, 0, "region"));
+        PQclear (res);
+        if (!visible) {
+            st_call_fail (call, ST_NOT_FOUND, "volunteer_id", "no volunteer has id \"%s\"",
+                          volunteer);
+            return;
+        }
+    }
+    st_params_t params = {0};
+    st_params_int (&params, id);
+    PGresult *res;
+    if (st_call_exec (call, "invitation_list", &params, &res))
+        return;
+    st_rows_to_list (res, &msg_invitation_desc, (st_list_t *) &reply->items, &reply->has_items);
+    PQclear (res);
 }

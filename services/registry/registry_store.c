@@ -13,6 +13,13 @@
     " id, name, phone_enc, region, address, lat, lon, care_tags,"                                  \
     " to_char (created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS created_at "
 
+//  An invitation with its team's name (i the invitation, t the team).
+#define INVITATION_COLUMNS                                                                         \
+    " i.id, i.team_id, t.name AS team_name, i.volunteer_id, i.role, i.status,"                     \
+    " to_char (i.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS created_at,"  \
+    " to_char (i.answered_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"                \
+    " AS answered_at "
+
 static const st_statement_t s_statements[] = {
     {"volunteer_insert",
      "INSERT INTO volunteers (name, id_number_enc, id_number_hash, phone_enc, phone_hash, region,"
@@ -102,6 +109,10 @@ static const st_statement_t s_statements[] = {
     //  How many of the given codes are categories (national or of an enclosing region).
     {"categories_known",
      "SELECT count (DISTINCT code) FROM categories WHERE code = ANY ($1::text[])"},
+    //  The local categories among the given codes, with their regions.
+    {"categories_local",
+     "SELECT code, region FROM categories WHERE code = ANY ($1::text[]) AND region IS NOT NULL"
+     " ORDER BY code"},
 
     {"site_insert", "INSERT INTO sites (name, kind, region, address, lat, lon, opening_hours)"
                     " VALUES ($1, $2, $3, $4, $5, $6, $7)"
@@ -125,6 +136,22 @@ static const st_statement_t s_statements[] = {
     {"membership_upsert",
      "INSERT INTO memberships (team_id, volunteer_id, role) VALUES ($1, $2, $3)"
      " ON CONFLICT (team_id, volunteer_id) DO UPDATE SET role = EXCLUDED.role"},
+    {"membership_exists", "SELECT 1 FROM memberships WHERE team_id = $1 AND volunteer_id = $2"},
+    {"membership_set_role",
+     "UPDATE memberships SET role = $3 WHERE team_id = $1 AND volunteer_id = $2 RETURNING 1"},
+    {"invitation_insert",
+     "WITH i AS (INSERT INTO invitations (team_id, volunteer_id, role, invited_by)"
+     " VALUES ($1, $2, $3, $4) RETURNING *)"
+     " SELECT" INVITATION_COLUMNS "FROM i JOIN teams t ON t.id = i.team_id"},
+    {"invitation_lock", "SELECT" INVITATION_COLUMNS "FROM invitations i JOIN teams t"
+                        " ON t.id = i.team_id WHERE i.id = $1 FOR UPDATE OF i"},
+    {"invitation_answer", "WITH i AS (UPDATE invitations SET status = $2, answered_at = now ()"
+                          " WHERE id = $1 AND status = 'pending' RETURNING *)"
+                          " SELECT" INVITATION_COLUMNS "FROM i JOIN teams t ON t.id = i.team_id"},
+    //  A volunteer's pending invitations, oldest first.
+    {"invitation_list", "SELECT" INVITATION_COLUMNS "FROM invitations i JOIN teams t"
+                        " ON t.id = i.team_id WHERE i.volunteer_id = $1 AND i.status = 'pending'"
+                        " ORDER BY i.created_at, i.id LIMIT 1000"},
     {"membership_delete",
      "DELETE FROM memberships WHERE team_id = $1 AND volunteer_id = $2 RETURNING 1"},
 

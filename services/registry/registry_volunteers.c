@@ -86,16 +86,17 @@ typedef struct {
                           (r)->has_party_member, (r)->party_member, (r)->emergency_contact_name,   \
                           (r)->emergency_contact_phone, (r)->insurance_until})
 
-//  Checks the profile fields a registration or an update may carry.
+//  Checks the profile fields a registration or an update may carry, for a volunteer of
+//  `region` (NULL: not known yet, the categories' regions checked later).
 static int
-s_check_profile (st_call_t *call, const s_profile_t *p)
+s_check_profile (st_call_t *call, const s_profile_t *p, const char *region)
 {
     return registry_require_list (call, "availability", p->availability, s_slots)
            || (p->insurance_until && s_require_date (call, "insurance_until", p->insurance_until))
            || (p->emergency_contact_phone
                && registry_require_phone (call, "emergency_contact_phone",
                                           p->emergency_contact_phone))
-           || registry_require_categories (call, "categories", p->categories);
+           || registry_require_categories (call, "categories", p->categories, region);
 }
 
 //  Binds the profile fields in their order in MSG_VOLUNTEER_PROFILE, which volunteer_insert
@@ -232,7 +233,7 @@ registry_insert_volunteer (st_call_t *call, const msg_volunteer_register_t *requ
                              "\"id_number\" is not valid: %s", why);
     if (registry_require_phone (call, "phone", request->phone)
         || st_require_code (call, "region", request->region)
-        || s_check_profile (call, S_PROFILE (request)))
+        || s_check_profile (call, S_PROFILE (request), request->region))
         return -1;
     const msg_actor_t *actor = st_call_actor (call);
     if (actor && registry_require_official_in_scope (call, request->region))
@@ -298,10 +299,12 @@ static void
 s_volunteer_update (st_call_t *call, const msg_volunteer_update_t *request, msg_volunteer_t *reply)
 {
     if ((request->phone && registry_require_phone (call, "phone", request->phone))
-        || s_check_profile (call, S_PROFILE (request)))
+        || s_check_profile (call, S_PROFILE (request), NULL))
         return;
     msg_volunteer_t current = {0};
     int rc = s_load_volunteer (call, "volunteer_lock", request->id, &current);
+    if (rc == 0)
+        rc = registry_require_categories (call, "categories", &request->categories, current.region);
     st_msg_clear (&msg_volunteer_desc, &current);
     if (rc)
         return;
@@ -568,9 +571,16 @@ s_volunteer_transfer (st_call_t *call, const msg_transfer_t *request, msg_volunt
         msg_team_t team = {0};
         int rc = registry_load_team (call, "team_lock", request->team_ids.items[i], &team);
         bool inside = rc == 0 && strncmp (team.region, prefix, strlen (prefix)) == 0;
+        bool in_scope = rc == 0 && st_actor_in_scope (actor, team.region);
         st_msg_clear (&msg_team_desc, &team);
         if (rc)
             return;
+        if (!in_scope) {
+            st_call_fail (call, ST_PERMISSION_DENIED, "team_ids",
+                          "team \"%s\" is outside the region of account \"%s\"",
+                          request->team_ids.items[i], actor->account);
+            return;
+        }
         if (!inside) {
             st_call_fail (call, ST_INVALID_ARGUMENT, "team_ids",
                           "team \"%s\" is not in the destination region",
