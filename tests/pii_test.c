@@ -334,9 +334,15 @@ test_masked_id_numbers_cannot_be_rebuilt (void **state)
     snprintf (team_id, sizeof team_id, "%s", fx_str (team, "id"));
     json_decref (team);
     for (int n = 3; n < 12; n += 3) {
+        //  A volunteer joins by accepting an invitation.
         snprintf (body, sizeof body, "{\"team_id\": \"%s\", \"volunteer_id\": \"%s\"}", team_id,
                   s_population[n].id);
-        json_decref (fx_call_ok ("registry", &FX_SYSTEM, "team.add_member", body));
+        json_t *invitation = fx_call_ok ("registry", &FX_SYSTEM, "team.invite", body);
+        snprintf (body, sizeof body, "{\"id\": \"%s\"}", fx_str (invitation, "id"));
+        json_decref (invitation);
+        msg_actor_t invitee = {
+            .account = "invitee", .role = "volunteer", .volunteer_id = s_population[n].id};
+        json_decref (fx_call_ok ("registry", &invitee, "invitation.accept", body));
     }
     snprintf (body, sizeof body, "{\"id\": \"%s\"}", team_id);
     s_seen (fx_call_ok ("registry", &station, "team.get", body));
