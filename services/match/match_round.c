@@ -52,10 +52,10 @@ const st_option_t match_round_options[] = {
                      "added to that for an urgent request"),
     ST_OPTION_WHOLE ("dispatch-cost-cared", "STATION_DISPATCH_COST_CARED", "300000", 0, 100000000,
                      "added to that when the resident is in a group cared for first"),
-    ST_OPTION_WHOLE ("dispatch-max-demand", "STATION_DISPATCH_MAX_DEMAND", "10000", 1, 10000000,
+    ST_OPTION_WHOLE ("dispatch-max-demand", "STATION_DISPATCH_MAX_DEMAND", "1000", 1, 10000000,
                      "a round offers at most this many requests, those starting soonest; the "
                      "rest wait for later rounds"),
-    ST_OPTION_WHOLE ("dispatch-solve-ms", "STATION_DISPATCH_SOLVE_MS", "1000", 0, 600000,
+    ST_OPTION_WHOLE ("dispatch-solve-ms", "STATION_DISPATCH_SOLVE_MS", "500", 0, 600000,
                      "a round's solver stops after this (ms) and offers the part of the "
                      "assignment found so far"),
     ST_OPTION_WHOLE ("dispatch-horizon-days", "STATION_DISPATCH_HORIZON_DAYS", "90", 1, 3650,
