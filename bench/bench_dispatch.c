@@ -12,8 +12,18 @@
     (p50, p99, max), the requests posted and offered and the mean round, and beside them
     what the round interval alone costs and a plain INSERT + SELECT.
 
+    The horizon, after it on the same volunteers: HORIZON_REQUESTS (100,000) open requests
+    spread evenly over the 90 days of STATION_DISPATCH_HORIZON_DAYS. Prints, for rounds bounded
+    by each of BOUNDS (the demand read, STATION_DISPATCH_MAX_DEMAND, with the default solver
+    budget; "none": no demand bound and no solver budget; default none,2000,5000,10000),
+    the whole round's time and its parts (upkeep, the plan's queries, fitting and ranking,
+    solving, writing the offers); beside them a plain read of every open request's row, and
+    the cold round above (10,000 requests over a week) as the baseline. Each of these rounds
+    starts from the same state: no offers, every request open.
+
     Run it with scripts/bench dispatch (a throwaway cluster), or under scripts/test's
-    environment. VOLUNTEERS and REQUESTS in the environment change the sizes.  */
+    environment. VOLUNTEERS and REQUESTS in the environment change the sizes; PHASES (cold,
+    steady, horizon; default all three) picks phases, the cold round always runs.  */
 #include "harness.h"
 #include "../services/match/match.h"
 #include "../services/match/match_dispatch_store.h"
@@ -257,7 +267,9 @@ s_greedy (st_db_t *db, int volunteers)
     st_db_run (db, "BEGIN", &err);
     match_plan_t plan;
     double began = s_ms ();
-    if (match_plan_build (db, &s_config ()->weights, 60, 300, 50, &plan, &err) != ST_OK) {
+    if (match_plan_build (db, &s_config ()->weights, 60, 300, 50, s_config ()->max_demand, &plan,
+                          &err)
+        != ST_OK) {
         fprintf (stderr, "plan: %s\n", err.message);
         exit (1);
     }
@@ -602,6 +614,108 @@ s_steady (harness_t *h, st_db_t *db, int residents)
     s_plain_sql (h, residents, 200);
 }
 
+//  ---------------------------------------------------------------------------------------
+//  The horizon: 100,000 open requests over 90 days
+
+//  Loads `count` requests shaped like the cold round's but starting on any of the next
+//  `days` local days (after tomorrow), each day equally, residents 1..residents.
+static void
+s_load_horizon (PGconn *pg, int count, int days, int residents)
+{
+    s_text_t text = {0};
+    unsigned seed = 2029;
+    time_t now = time (NULL);
+    static const int hours[] = {8, 10, 14, 19};
+    for (int i = 1; i <= count; i++) {
+        s_request_t request;
+        s_request (&seed, now, &request);
+        int64_t local_day = ((int64_t) now + 8 * 3600) / 86400 + 1 + (i % days);
+        time_t start = (time_t) (local_day * 86400 + hours[i / days % 4] * 3600 - 8 * 3600);
+        s_utc (start, request.start);
+        s_utc (start + 7200, request.end);
+        char created_text[32];
+        s_utc (now - request.age, created_text);
+        s_add (&text,
+               "助老\t远期%d\t说明\t%s\t%.6f\t%.6f\t%s\t%s\t60\t%d\t%s\t%s\t%d\tbench\t%s\t%s\n", i,
+               request.region, request.lat, request.lon, request.start, request.end,
+               request.headcount, request.skills, request.urgency, 1 + i % residents, created_text,
+               created_text);
+    }
+    s_copy (pg,
+            "COPY match.requests (category, title, description, region, lat, lon,"
+            " earliest_start, latest_end, duration_minutes, headcount, skills, urgency,"
+            " resident_id, created_by, created_at, published_at) FROM STDIN",
+            &text);
+    free (text.data);
+    PQclear (PQexec (pg, "ANALYZE match.requests"));
+}
+
+//  One round from the same state as every other here (no offers, every request open) with
+//  `config`; prints its figures under `label`.
+static void
+s_horizon_round (harness_t *h, st_db_t *db, const match_round_config_t *config, const char *label)
+{
+    harness_sql (h, "TRUNCATE match.offers");
+    harness_sql (h, "UPDATE match.requests SET status = 'open' WHERE status = 'matching'");
+    harness_sql (h, "VACUUM ANALYZE match.requests");
+    harness_sql (h, "ANALYZE match.offers");
+    match_round_stats_t stats;
+    st_error_t err;
+    double began = s_ms ();
+    if (match_round_run (db, config, &stats, &err) != ST_OK) {
+        fprintf (stderr, "round: %s\n", err.message);
+        exit (1);
+    }
+    double whole = s_ms () - began;
+    printf ("%-34s whole round %6.0f ms = upkeep %.0f + plan %.0f (queries %.0f, fitting %.0f)"
+            " + solve %.0f%s + offers %.0f ms; %lld requests%s, %lld pairs, %lld offers\n",
+            label, whole, stats.upkeep_ms, stats.candidate_ms, stats.read_ms, stats.walk_ms,
+            stats.solve_ms, stats.stopped ? " (stopped at the budget)" : "", stats.offer_ms,
+            (long long) stats.requests, stats.bounded ? " (bounded)" : "", (long long) stats.pairs,
+            (long long) stats.offers);
+}
+
+static void
+s_horizon (harness_t *h, st_db_t *db, int residents)
+{
+    int count = s_env_int ("HORIZON_REQUESTS", 100000, 1, 10000000);
+    int days = (int) s_config ()->horizon_days;
+    harness_sql (h, "TRUNCATE match.offers, match.requests CASCADE");
+    double began = s_ms ();
+    s_load_horizon (harness_pg (h), count, days, residents);
+    printf ("horizon: loaded %d open requests over %d days in %.0f ms\n", count, days,
+            s_ms () - began);
+    began = s_ms ();
+    PGresult *res = PQexec (
+        harness_pg (h), "SELECT r.*, (SELECT count (*) FROM match.offers p WHERE"
+                        " p.request_id = r.id AND p.status = 'pending') FROM match.requests r"
+                        " WHERE r.status IN ('open', 'matching') AND r.earliest_start > now ()");
+    printf ("baseline: plain read of every open request's row with its pending offers: %.0f ms"
+            " (%d rows)\n",
+            s_ms () - began, PQntuples (res));
+    PQclear (res);
+
+    const char *bounds = getenv ("BOUNDS") ? getenv ("BOUNDS") : "none,2000,5000,10000";
+    char *copy = strdup (bounds), *rest = copy, *item;
+    while ((item = strsep (&rest, ","))) {
+        match_round_config_t config = *s_config ();
+        char label[96];
+        if (strcmp (item, "none") == 0) {
+            config.max_demand = 10000000;
+            config.solve_ms = 600000;
+            snprintf (label, sizeof label, "no bound, no solver budget:");
+        } else {
+            config.max_demand = atoi (item);
+            if (config.max_demand < 1)
+                continue;
+            snprintf (label, sizeof label, "MAX_DEMAND %s, SOLVE_MS %lld:", item,
+                      (long long) config.solve_ms);
+        }
+        s_horizon_round (h, db, &config, label);
+    }
+    free (copy);
+}
+
 int
 main (void)
 {
@@ -646,7 +760,11 @@ main (void)
     printf ("peak memory of this process (getrusage): %ld MiB\n", usage.ru_maxrss / 1024);
     printf ("offers in the database: %s\n", harness_sql (h, "SELECT count (*) FROM match.offers"));
 
-    s_steady (h, db, requests);
+    const char *phases = getenv ("PHASES") ? getenv ("PHASES") : "cold,steady,horizon";
+    if (strstr (phases, "steady"))
+        s_steady (h, db, requests);
+    if (strstr (phases, "horizon"))
+        s_horizon (h, db, requests);
     st_db_destroy (&db);
     harness_destroy (&h);
     return 0;

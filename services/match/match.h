@@ -61,11 +61,15 @@ st_status_t match_signups_release (st_db_t *db, int64_t volunteer, st_error_t *e
 //  The round's settings, STATION_DISPATCH_*: match_round_options declares them for the
 //  service's configuration table (--help lists them, a malformed one stops the service).
 typedef struct {
-    int64_t round_ms;   //  ROUND_MS: a round at least this often
-    int64_t township_s; //  WIDEN_TOWNSHIP_S: a request's search widens to its township then
-    int64_t county_s;   //  WIDEN_COUNTY_S: and to its county then (a region may set its own)
-    int64_t urgent_s;   //  REPLY_URGENT_S: an urgent request's offer is answered within this
-    int64_t normal_s;   //  REPLY_NORMAL_S: a normal one's within this
+    int64_t round_ms;     //  ROUND_MS: a round at least this often
+    int64_t township_s;   //  WIDEN_TOWNSHIP_S: a request's search widens to its township then
+    int64_t county_s;     //  WIDEN_COUNTY_S: and to its county then (a region may set its own)
+    int64_t urgent_s;     //  REPLY_URGENT_S: an urgent request's offer is answered within this
+    int64_t normal_s;     //  REPLY_NORMAL_S: a normal one's within this
+    int64_t max_demand;   //  MAX_DEMAND: requests a round reads at most, those starting soonest
+    int64_t solve_ms;     //  SOLVE_MS: the solver's time in a round
+    int64_t horizon_days; //  HORIZON_DAYS: how far ahead a request may start
+    int64_t window_days;  //  WINDOW_DAYS: how long a request's window may be
     match_weights_t weights;
 } match_round_config_t;
 
@@ -84,9 +88,15 @@ typedef struct {
     int64_t offers;        //  offers made (one per unit of headcount served)
     int64_t served;        //  = offers
     int64_t cared_served;  //  of which for residents cared for first
-    int64_t cost;          //  the optimum's total cost, unserved penalties included
-    double candidate_ms;   //  demand and candidate queries
-    double solve_ms;       //  mcf_solve
+    int64_t cost;        //  the optimum's total cost, unserved penalties included (0 when stopped)
+    bool bounded;        //  the demand read reached MAX_DEMAND: later requests wait
+    bool stopped;        //  the solver ran out of SOLVE_MS: the flow so far was offered
+    double upkeep_ms;    //  expiring, giving up, completing, no-shows
+    double candidate_ms; //  demand and candidate queries
+    double read_ms;      //  of which the plan's four queries
+    double walk_ms;      //  of which fitting and ranking in memory
+    double solve_ms;     //  mcf_solve
+    double offer_ms;     //  writing the offers and their events
 } match_round_stats_t;
 
 //  Runs one round on `db` in one transaction (expire, unfilled, complete, no-shows, offer), on

@@ -153,6 +153,23 @@ s_request_create (st_call_t *call, const msg_request_create_t *request,
                       "\"earliest_start\" must be in the future");
         return;
     }
+    //  Dispatch looks ahead only so far (a request for next year waits in nobody's round), and
+    //  a window is what a volunteer commits to whole: both bounded (STATION_DISPATCH_HORIZON_DAYS,
+    //  STATION_DISPATCH_WINDOW_DAYS).
+    const match_round_config_t *platform = st_call_state (call);
+    const int64_t day = INT64_C (86400000000);
+    if (start > (int64_t) time (NULL) * 1000000 + platform->horizon_days * day) {
+        st_call_fail (call, ST_INVALID_ARGUMENT, "earliest_start",
+                      "\"earliest_start\" must be at most %lld days from now",
+                      (long long) platform->horizon_days);
+        return;
+    }
+    if (end - start > platform->window_days * day) {
+        st_call_fail (call, ST_INVALID_ARGUMENT, "latest_end",
+                      "\"latest_end\" must be at most %lld days after \"earliest_start\"",
+                      (long long) platform->window_days);
+        return;
+    }
     if (end - start < request->duration_minutes * 60 * 1000000) {
         st_call_fail (call, ST_INVALID_ARGUMENT, "latest_end",
                       "\"latest_end\" must leave \"duration_minutes\" after \"earliest_start\"");

@@ -238,13 +238,22 @@ static const st_statement_t s_statements[] = {
      " SELECT " S_OFFER_COLUMNS " FROM o JOIN requests r ON r.id = o.request_id ORDER BY o.id"},
 
     //  A round's plan (match_plan.c): columns named as match_plan.c reads them.
-    //  Requests in dispatch not started yet and short of volunteers (counting the offers
-    //  pending), by id: missing headcount, priority, where to search ($1, $2: the platform's
-    //  widening delays, a region's settings before them, read once a region), the slot, what
-    //  the volunteers need. Those whose places all have offers out search nothing.
+    //  Requests in dispatch not started yet, in a slot volunteers can state, and short of
+    //  volunteers (counting the offers pending): the $3 starting soonest (the rest wait for
+    //  later rounds; the index requests_live reads them in that order and stops there), by
+    //  id: missing headcount, priority, where to search ($1, $2: the platform's widening
+    //  delays, a region's settings before them, read once a region), the slot, what the
+    //  volunteers need. Those whose places all have offers out search nothing.
     {"plan_demand",
-     "SELECT * FROM (SELECT r.id, r.headcount - r.accepted - (SELECT count (*) FROM offers p"
-     " WHERE p.request_id = r.id AND p.status = 'pending') AS missing,"
+     "WITH b AS (SELECT id, missing FROM (SELECT r.id, r.earliest_start,"
+     " r.headcount - r.accepted - (SELECT count (*) FROM offers p"
+     " WHERE p.request_id = r.id AND p.status = 'pending') AS missing"
+     " FROM requests r WHERE r.status IN ('open', 'matching') AND r.earliest_start > now ()"
+     " AND dispatch_slot (r.earliest_start) IS NOT NULL) d"
+     " WHERE missing > 0 ORDER BY earliest_start, id LIMIT $3),"
+     " g AS (SELECT region, (region_settings_of (region)).* FROM (SELECT DISTINCT r.region"
+     " FROM b JOIN requests r ON r.id = b.id) x)"
+     " SELECT r.id, b.missing,"
      " r.urgency = 'urgent' AS urgent, coalesce (cardinality (res.care_tags), 0) > 0 AS cared,"
      " r.region,"
      " dispatch_area (r.region, extract (epoch FROM now () - r.published_at),"
@@ -254,12 +263,8 @@ static const st_statement_t s_statements[] = {
      " coalesce (r.lat, res.lat) AS lat, coalesce (r.lon, res.lon) AS lon,"
      " extract (epoch FROM r.earliest_start) AS start_s,"
      " extract (epoch FROM r.latest_end) AS end_s, r.min_stars, r.insurance_required"
-     " FROM requests r LEFT JOIN residents res ON res.id = r.resident_id"
-     " LEFT JOIN (SELECT region, (region_settings_of (region)).* FROM (SELECT DISTINCT region"
-     " FROM requests WHERE status IN ('open', 'matching') AND earliest_start > now ()) x) g"
-     " ON g.region = r.region"
-     " WHERE r.status IN ('open', 'matching') AND r.earliest_start > now ()) d"
-     " WHERE missing > 0 ORDER BY id"},
+     " FROM b JOIN requests r ON r.id = b.id LEFT JOIN residents res ON res.id = r.resident_id"
+     " LEFT JOIN g ON g.region = r.region ORDER BY r.id"},
     //  Active volunteers of the areas $1 (none inside another) with no offer pending: where
     //  they live, what they can do and when, stars, the end of their insurance's last day,
     //  hours of work in the last 30 days (requests accepted, activity hours confirmed), the

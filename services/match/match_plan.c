@@ -638,7 +638,7 @@ s_trace_ms (void)
 
 st_status_t
 match_plan_build (st_db_t *db, const match_weights_t *weights, int township_s, int county_s,
-                  int limit, match_plan_t *plan, st_error_t *err)
+                  int limit, int64_t max_demand, match_plan_t *plan, st_error_t *err)
 {
     memset (plan, 0, sizeof *plan);
     match_dispatch_store_prepare (db);
@@ -646,12 +646,14 @@ match_plan_build (st_db_t *db, const match_weights_t *weights, int township_s, i
     st_params_t params = {0};
     st_params_int (&params, township_s);
     st_params_int (&params, county_s);
+    st_params_int (&params, max_demand);
     double t0 = s_trace_ms ();
     st_status_t rc = st_db_exec (db, "plan_demand", &params, &self.demand, err);
     st_params_clear (&params);
     if (rc == ST_OK)
         s_columns (self.demand, s_demand_columns, S_DEM_INSURANCE + 1);
     int rows = rc == ST_OK ? PQntuples (self.demand) : 0;
+    plan->demand_read = rows;
     if (rows > 0) {
         rc = s_read_supply (&self, err);
         if (rc == ST_OK)

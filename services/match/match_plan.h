@@ -46,6 +46,7 @@ typedef struct {
 typedef struct {
     match_demand_t *demand; //  by request id
     int32_t requests;
+    int32_t demand_read; //  rows of the demand read (requests above, and those with no slot)
     match_pair_t *pairs; //  grouped by request in demand's order, nearest first
     int32_t pair_count;
     int32_t volunteers; //  active volunteers with no pending offer in the areas searched
@@ -53,14 +54,16 @@ typedef struct {
     double walk_ms;     //  fitting and ranking in memory
 } match_plan_t;
 
-//  Reads the open demand and generates at most `limit` candidates a request, nearest first,
+//  Reads the open demand, at most `max_demand` requests (those starting soonest, that fall in a
+//  slot volunteers can state), and generates at most `limit` candidates a request, nearest first,
 //  within the area each request has widened to (its village, after township_s seconds its
 //  township, after county_s its county; a region's settings override both). Candidates fit
 //  every hard rule: active, every skill, the category (or none named), free in the request's
 //  slot, no overlapping commitment, insured where required, stars enough, never offered the
 //  request before, no offer pending. Inside the caller's transaction.
 st_status_t match_plan_build (st_db_t *db, const match_weights_t *weights, int township_s,
-                              int county_s, int limit, match_plan_t *plan, st_error_t *err);
+                              int county_s, int limit, int64_t max_demand, match_plan_t *plan,
+                              st_error_t *err);
 
 void match_plan_clear (match_plan_t *plan);
 

@@ -52,6 +52,17 @@ const st_option_t match_round_options[] = {
                      "added to that for an urgent request"),
     ST_OPTION_WHOLE ("dispatch-cost-cared", "STATION_DISPATCH_COST_CARED", "300000", 0, 100000000,
                      "added to that when the resident is in a group cared for first"),
+    ST_OPTION_WHOLE ("dispatch-max-demand", "STATION_DISPATCH_MAX_DEMAND", "1000", 1, 10000000,
+                     "a round offers at most this many requests, those starting soonest; the "
+                     "rest wait for later rounds"),
+    ST_OPTION_WHOLE ("dispatch-solve-ms", "STATION_DISPATCH_SOLVE_MS", "500", 0, 600000,
+                     "a round's solver stops after this (ms) and offers the part of the "
+                     "assignment found so far"),
+    ST_OPTION_WHOLE ("dispatch-horizon-days", "STATION_DISPATCH_HORIZON_DAYS", "90", 1, 3650,
+                     "a request may start at most this many days ahead"),
+    ST_OPTION_WHOLE ("dispatch-window-days", "STATION_DISPATCH_WINDOW_DAYS", "7", 1, 366,
+                     "a request's window (earliest start to latest end) spans at most this "
+                     "many days"),
 };
 const size_t match_round_option_count = sizeof match_round_options / sizeof match_round_options[0];
 
@@ -65,6 +76,10 @@ match_round_config (const st_option_t *options, size_t count, match_round_config
         .county_s = S_GET ("dispatch-widen-county-s"),
         .urgent_s = S_GET ("dispatch-reply-urgent-s"),
         .normal_s = S_GET ("dispatch-reply-normal-s"),
+        .max_demand = S_GET ("dispatch-max-demand"),
+        .solve_ms = S_GET ("dispatch-solve-ms"),
+        .horizon_days = S_GET ("dispatch-horizon-days"),
+        .window_days = S_GET ("dispatch-window-days"),
         .weights = {.metres_per_unit = S_GET ("dispatch-cost-metres"),
                     .unknown_distance = S_GET ("dispatch-cost-unknown"),
                     .other_village = S_GET ("dispatch-cost-other-village"),
@@ -254,8 +269,14 @@ s_round_requests (st_db_t *db, const char *statement, const char *topic, bool se
     return rc;
 }
 
-//  Builds the round's plan (open demand, candidates and their costs: match_plan), solves
-//  the network and makes an offer for every pairing with flow.
+//  Builds the round's plan (the soonest open demand, candidates and their costs: match_plan),
+//  solves the network within the solver's budget and makes an offer for every pairing with
+//  flow. A solve stopped at its budget leaves a basis whose flow is within every capacity, and
+//  a request node sends at most what its source arc brings (its missing headcount); only a
+//  volunteer node may take more than one unit, passing the rest to the solver's artificial
+//  root. So the pairings with flow, each volunteer's first kept and the others dropped, are an
+//  assignment every hard rule allows (if not the cheapest): those are offered, the rest waits
+//  for the next round, and every offer is written in the round's one transaction.
 static st_status_t
 s_round_offer (st_db_t *db, const match_round_config_t *settings, match_round_stats_t *stats,
                st_error_t *err)
@@ -263,12 +284,16 @@ s_round_offer (st_db_t *db, const match_round_config_t *settings, match_round_st
     double began = s_ms ();
     match_plan_t plan;
     st_status_t rc = match_plan_build (db, &settings->weights, (int) settings->township_s,
-                                       (int) settings->county_s, S_CANDIDATES_MAX, &plan, err);
+                                       (int) settings->county_s, S_CANDIDATES_MAX,
+                                       settings->max_demand, &plan, err);
     if (rc != ST_OK)
         return rc;
     stats->candidate_ms = s_ms () - began;
+    stats->read_ms = plan.read_ms;
+    stats->walk_ms = plan.walk_ms;
     stats->requests = plan.requests;
     stats->pairs = plan.pair_count;
+    stats->bounded = plan.demand_read >= settings->max_demand;
     if (plan.requests == 0) {
         match_plan_clear (&plan);
         return ST_OK;
@@ -296,46 +321,69 @@ s_round_offer (st_db_t *db, const match_round_config_t *settings, match_round_st
     }
     stats->missing = total;
     int32_t first_pair_arc = mcf_arcs (network);
+    int32_t *volunteer_of = st_calloc ((size_t) pairs + 1, sizeof (int32_t));
     for (int32_t i = 0; i < pairs; i++) {
         const match_pair_t *pair = &plan.pairs[i];
         int64_t *at = bsearch (&pair->volunteer_id, volunteer_ids, (size_t) volunteers,
                                sizeof (int64_t), s_compare_ids);
-        mcf_add_arc (network, 2 + pair->request, 2 + requests + (int32_t) (at - volunteer_ids), 1,
-                     pair->cost);
+        volunteer_of[i] = (int32_t) (at - volunteer_ids);
+        mcf_add_arc (network, 2 + pair->request, 2 + requests + volunteer_of[i], 1, pair->cost);
     }
     for (int32_t v = 0; v < volunteers; v++)
         mcf_add_arc (network, 2 + requests + v, 1, 1, 0);
     mcf_set_supply (network, 0, total);
     mcf_set_supply (network, 1, -total);
+    mcf_set_time_limit (network, (double) settings->solve_ms);
     began = s_ms ();
     mcf_status_t solved = mcf_solve (network);
     stats->solve_ms = s_ms () - began;
+    stats->stopped = solved == MCF_STOPPED;
 
-    //  An offer for every pairing with flow.
+    //  An offer for every pairing with flow: at most one a volunteer, at most the missing
+    //  headcount a request (what an optimum keeps by itself, a stopped solve by these checks).
     int64_t *chosen[3];
     for (int k = 0; k < 3; k++)
         chosen[k] = st_calloc ((size_t) pairs + 1, sizeof (int64_t));
+    bool *taken = st_calloc ((size_t) volunteers + 1, sizeof (bool));
+    int32_t *given = st_calloc ((size_t) requests + 1, sizeof (int32_t));
     int32_t made = 0;
-    if (solved == MCF_OPTIMAL) {
-        for (int32_t i = 0; i < pairs; i++)
-            if (mcf_flow (network, first_pair_arc + i) > 0) {
-                const match_pair_t *pair = &plan.pairs[i];
-                chosen[0][made] = plan.demand[pair->request].id;
-                chosen[1][made] = pair->volunteer_id;
-                chosen[2][made] = pair->cost;
-                made++;
-                if (plan.demand[pair->request].cared)
-                    stats->cared_served++;
-            }
-        stats->cost = mcf_total_cost (network);
+    if (solved == MCF_OPTIMAL || solved == MCF_STOPPED) {
+        for (int32_t i = 0; i < pairs; i++) {
+            const match_pair_t *pair = &plan.pairs[i];
+            if (mcf_flow (network, first_pair_arc + i) <= 0 || taken[volunteer_of[i]]
+                || given[pair->request] >= plan.demand[pair->request].missing)
+                continue;
+            taken[volunteer_of[i]] = true;
+            given[pair->request]++;
+            chosen[0][made] = plan.demand[pair->request].id;
+            chosen[1][made] = pair->volunteer_id;
+            chosen[2][made] = pair->cost;
+            made++;
+            if (plan.demand[pair->request].cared)
+                stats->cared_served++;
+        }
+        if (solved == MCF_OPTIMAL)
+            stats->cost = mcf_total_cost (network);
+        else
+            st_warn ("dispatch round: the solver stopped at its budget of %lld ms"
+                     " (STATION_DISPATCH_SOLVE_MS) after %lld pivots, %d requests and %d"
+                     " candidates; offering the %d pairings found so far, the rest wait for"
+                     " the next round",
+                     (long long) settings->solve_ms, (long long) mcf_pivots (network), requests,
+                     pairs, made);
     } else
         rc = st_error_set (err, ST_INTERNAL, NULL, "dispatch network: %s", mcf_status_str (solved));
     mcf_destroy (&network);
     match_plan_clear (&plan);
     free (volunteer_ids);
+    free (volunteer_of);
+    free (taken);
+    free (given);
     stats->offers = stats->served = made;
+    began = s_ms ();
     if (rc == ST_OK && made > 0)
         rc = s_round_make (db, settings, chosen[0], chosen[1], chosen[2], made, err);
+    stats->offer_ms = s_ms () - began;
     for (int k = 0; k < 3; k++)
         free (chosen[k]);
     return rc;
@@ -357,6 +405,7 @@ s_round (st_db_t *db, const match_round_config_t *settings, match_round_stats_t 
     PQclear (res);
     if (!held)
         return ST_OK;
+    double began = s_ms ();
     rc = s_round_expire (db, err);
     if (rc == ST_OK)
         rc = s_round_unfill (db, settings, err);
@@ -368,6 +417,7 @@ s_round (st_db_t *db, const match_round_config_t *settings, match_round_stats_t 
         //  Staffed requests nobody turned up to, a day after their window, end unfilled (the
         //  resident is told; the reliability cost counts the no-shows).
         rc = s_round_requests (db, "dispatch_no_show", "request.unfilled", false, err);
+    stats->upkeep_ms = s_ms () - began;
     if (rc == ST_OK)
         rc = s_round_offer (db, settings, stats, err);
     return rc;
@@ -402,6 +452,8 @@ match_round_tick (st_db_t *db, void *state)
     if (match_round_run (db, state, &stats, &err) != ST_OK)
         st_warn ("dispatch round rolled back: %s", err.message);
     else if (stats.offers > 0)
-        st_debug ("dispatch round: %lld requests, %lld candidates, %lld offers",
-                  (long long) stats.requests, (long long) stats.pairs, (long long) stats.offers);
+        st_debug ("dispatch round: %lld requests%s, %lld candidates, %lld offers",
+                  (long long) stats.requests,
+                  stats.bounded ? " (STATION_DISPATCH_MAX_DEMAND: later ones wait)" : "",
+                  (long long) stats.pairs, (long long) stats.offers);
 }

@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 //  Arc states in the working arrays; the pricing value of an arc is state * reduced cost, so
 //  a negative value means the arc can improve the flow. Tree arcs and arcs of zero capacity
@@ -49,7 +50,8 @@ struct _mcf_t {
     mcf_status_t status;
     int64_t total_cost;
     int64_t pivots;
-    int32_t solved_arcs; //  arcs that existed at the last solve
+    double time_limit_ms; //  negative: none
+    int32_t solved_arcs;  //  arcs that existed at the last solve
 
     //  Working arrays: real arcs permuted, then one artificial arc per node; sized work_max
     int32_t work_max;
@@ -87,6 +89,7 @@ mcf_new (int32_t nodes, int32_t arcs_hint)
 {
     mcf_t *self = (mcf_t *) mcf_alloc (1, sizeof (mcf_t));
     mcf_graph_init (&self->graph, nodes, arcs_hint);
+    self->time_limit_ms = -1;
 
     size_t tree = (size_t) nodes + 1;
     self->pi = (int64_t *) mcf_alloc (tree, sizeof (int64_t));
@@ -509,6 +512,22 @@ s_pivot (mcf_t *self, int32_t e)
     return true;
 }
 
+void
+mcf_set_time_limit (mcf_t *self, double ms)
+{
+    assert (self);
+    self->time_limit_ms = ms;
+}
+
+//  Milliseconds of a monotonic clock.
+static double
+s_now_ms (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (double) ts.tv_sec * 1e3 + (double) ts.tv_nsec / 1e6;
+}
+
 mcf_status_t
 mcf_solve (mcf_t *self)
 {
@@ -521,11 +540,16 @@ mcf_solve (mcf_t *self)
     self->status = s_check_ranges (self, &big_m);
     if (self->status != MCF_OPTIMAL)
         return self->status;
+    double deadline = self->time_limit_ms >= 0 ? s_now_ms () + self->time_limit_ms : 0;
     s_load_arcs (self);
     s_init_tree (self, big_m);
 
     int32_t e;
     while ((e = s_find_entering (self)) >= 0) {
+        //  The clock costs tens of nanoseconds: read it every 64 pivots.
+        if (self->time_limit_ms >= 0 && self->pivots > 0 && self->pivots % 64 == 0
+            && s_now_ms () >= deadline)
+            return self->status = MCF_STOPPED;
         self->pivots++;
         if (!s_pivot (self, e))
             return self->status = MCF_UNBOUNDED;
@@ -558,7 +582,7 @@ int64_t
 mcf_flow (mcf_t *self, int32_t arc)
 {
     assert (self);
-    assert (self->solved && self->status == MCF_OPTIMAL);
+    assert (self->solved && (self->status == MCF_OPTIMAL || self->status == MCF_STOPPED));
     assert (arc >= 0 && arc < self->graph.arcs);
     return arc < self->solved_arcs ? self->w_flow[self->pos[arc]] : 0;
 }
@@ -660,6 +684,8 @@ mcf_status_str (mcf_status_t status)
         return "unbounded";
     case MCF_OVERFLOW:
         return "overflow";
+    case MCF_STOPPED:
+        return "stopped";
     }
     return "unknown";
 }

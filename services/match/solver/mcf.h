@@ -34,7 +34,8 @@ typedef enum {
     MCF_OPTIMAL = 0, //  an optimal flow was found
     MCF_INFEASIBLE,  //  no flow meets the supplies within the capacities, or they do not sum to 0
     MCF_UNBOUNDED,   //  a cycle of uncapacitated arcs has negative cost (checked after balance)
-    MCF_OVERFLOW     //  numbers too large for exact 64-bit arithmetic; nothing was solved
+    MCF_OVERFLOW,    //  numbers too large for exact 64-bit arithmetic; nothing was solved
+    MCF_STOPPED      //  the time limit (mcf_set_time_limit) ran out before the optimum
 } mcf_status_t;
 
 typedef struct _mcf_t mcf_t;
@@ -54,6 +55,11 @@ int32_t mcf_add_arc (mcf_t *self, int32_t from, int32_t to, int64_t capacity, in
 //  Sets the supply of a node (default 0). Negative supply is a demand.
 void mcf_set_supply (mcf_t *self, int32_t node, int64_t supply);
 
+//  Limits the time each later mcf_solve may take: `ms` milliseconds after it began (checked
+//  every 64 pivots, so 0 stops at the first check) it stops and returns MCF_STOPPED. Negative:
+//  no limit (the default).
+void mcf_set_time_limit (mcf_t *self, double ms);
+
 //  Solves from scratch and returns the status. After MCF_OPTIMAL, mcf_total_cost, mcf_flow and
 //  mcf_potential describe the optimum; the solution stays until the next mcf_solve even when arcs
 //  or supplies change meanwhile (arcs added since then read as zero flow).
@@ -63,7 +69,12 @@ mcf_status_t mcf_solve (mcf_t *self);
 //  MCF_OPTIMAL.
 int64_t mcf_total_cost (mcf_t *self);
 
-//  Flow on an arc in the last optimal solution.
+//  Flow on an arc in the last optimal solution, or after MCF_STOPPED in the basis the solve
+//  stopped at: within each arc's capacity, but a node may be balanced only through its
+//  artificial arc to the internal root (it may send flow out that no real arc carries, or
+//  receive it), so the flow on real arcs alone need not meet the supplies. Where each node's
+//  outflow is capped by real arcs (as the dispatch network's requests are), those flows are a
+//  feasible part of a solution once the receiving side's caps are enforced by the caller.
 int64_t mcf_flow (mcf_t *self, int32_t arc);
 
 //  Dual value of a node in the last optimal solution (see the reduced-cost convention above).

@@ -836,6 +836,46 @@ test_county_vs_ssp (void **state)
     }
 }
 
+//  A time limit of 0 stops a county round at the first check (after 64 pivots) with every arc's
+//  flow within its capacity and no request sending more than its source arc brings; without a
+//  limit, or with a generous one, the same instance reaches the optimum.
+static void
+test_time_limit (void **state)
+{
+    int32_t n_vol = 2000, n_req = 200;
+    mcf_dimacs_t *instance = mcf_dimacs_gen_county (n_vol, n_req, 50, 1);
+    mcf_t *mcf = mcf_dimacs_build (instance);
+    mcf_set_time_limit (mcf, 0);
+    assert_int_equal (mcf_solve (mcf), MCF_STOPPED);
+    assert_int_equal (mcf_pivots (mcf), 64);
+    assert_string_equal (mcf_status_str (MCF_STOPPED), "stopped");
+    int64_t *in = (int64_t *) calloc ((size_t) n_req + 1, sizeof (int64_t));
+    int64_t *out = (int64_t *) calloc ((size_t) n_req + 1, sizeof (int64_t));
+    for (int32_t a = 0; a < mcf_arcs (mcf); a++) {
+        int32_t u, v;
+        int64_t cap;
+        mcf_dimacs_arc (instance, a, &u, &v, &cap, NULL);
+        int64_t flow = mcf_flow (mcf, a);
+        assert_true (flow >= 0 && flow <= cap);
+        if (u == 0)
+            in[v] += flow;
+        else if (u <= n_req)
+            out[u] += flow;
+    }
+    for (int32_t r = 1; r <= n_req; r++)
+        assert_true (out[r] <= in[r]);
+    free (in);
+    free (out);
+    mcf_set_time_limit (mcf, -1);
+    assert_int_equal (mcf_solve (mcf), MCF_OPTIMAL);
+    int64_t optimum = mcf_total_cost (mcf);
+    mcf_set_time_limit (mcf, 600000);
+    assert_int_equal (mcf_solve (mcf), MCF_OPTIMAL);
+    assert_true (mcf_total_cost (mcf) == optimum);
+    mcf_destroy (&mcf);
+    mcf_dimacs_destroy (&instance);
+}
+
 int
 main (void)
 {
@@ -846,7 +886,7 @@ main (void)
         cmocka_unit_test (test_degenerate),        cmocka_unit_test (test_check_detects),
         cmocka_unit_test (test_dimacs_read),       cmocka_unit_test (test_dimacs_errors),
         cmocka_unit_test (test_dimacs_round_trip), cmocka_unit_test (test_county_shape),
-        cmocka_unit_test (test_county_vs_ssp),
+        cmocka_unit_test (test_county_vs_ssp),     cmocka_unit_test (test_time_limit),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -1,0 +1,300 @@
+/*  round_test.c — the dispatch round's bounds, against a real database and real registry and
+    match processes (rounds every 200 ms): a round reads at most STATION_DISPATCH_MAX_DEMAND
+    requests, those starting soonest, and the rest are offered by later rounds; request.create
+    refuses a start beyond STATION_DISPATCH_HORIZON_DAYS and a window longer than
+    STATION_DISPATCH_WINDOW_DAYS, naming the field; a solver out of STATION_DISPATCH_SOLVE_MS
+    ends the round cleanly, says so in the log, and leaves only whole offers (each with its
+    offer.made, none beyond a request's headcount or a volunteer's one pending offer).
+
+    Rounds are held back where a test needs a fixed starting point by the advisory lock a round
+    takes (match_dispatch_store.c, "dispatch_lock"), held by the test's own session. Each test
+    uses skills of its own.  */
+#include "fixture.h"
+#include "st_log.h"
+
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#define VILLAGE    "431022100201"
+#define AT_VILLAGE ", \"lat\": 25.40, \"lon\": 112.95"
+#define ROUND_KEY  "hashtext ('station.match.dispatch')"
+#define BOUND      3 //  STATION_DISPATCH_MAX_DEMAND in the first tests
+
+static fx_t *F;
+
+static const msg_actor_t TOWN = {
+    .account = "town-admin", .role = "region_admin", .region = "431022100000"};
+
+static int
+s_setup (void **state)
+{
+    setenv ("STATION_DISPATCH_ROUND_MS", "200", 1);
+    char bound[16];
+    snprintf (bound, sizeof bound, "%d", BOUND);
+    setenv ("STATION_DISPATCH_MAX_DEMAND", bound, 1);
+    F = fx_new ("round", FX_REGISTRY | FX_MATCH);
+    fx_county_add ();
+    *state = F;
+    return 0;
+}
+
+static int
+s_teardown (void **state)
+{
+    (void) state;
+    fx_destroy (&F);
+    return 0;
+}
+
+//  Rounds held back (the lock waits for a round in flight to end), and let go again.
+static void
+s_hold_rounds (void)
+{
+    fx_sql ("SELECT pg_advisory_lock (" ROUND_KEY ")");
+}
+
+static void
+s_release_rounds (void)
+{
+    fx_sql ("SELECT pg_advisory_unlock (" ROUND_KEY ")");
+}
+
+//  `at` as RFC 3339 text in UTC.
+static void
+s_utc (time_t at, char text[64])
+{
+    struct tm tm;
+    gmtime_r (&at, &tm);
+    strftime (text, 64, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void
+s_cancel (const char *request)
+{
+    char body[64];
+    snprintf (body, sizeof body, "{\"id\": \"%s\"}", request);
+    st_error_t err;
+    assert_int_equal (fx_call ("match", &TOWN, "request.cancel", body, NULL, &err), ST_OK);
+}
+
+//  match started again with the environment as it is now.
+static void
+s_restart_match (void)
+{
+    harness_stop (fx_harness (), "match", SIGTERM);
+    harness_start (fx_harness (), "match");
+}
+
+//  How often `text` occurs in match's log.
+static int
+s_log_count (const char *text)
+{
+    char path[1024];
+    snprintf (path, sizeof path, "%s/match.log", harness_dir (fx_harness ()));
+    FILE *file = fopen (path, "r");
+    if (!file)
+        return 0;
+    int count = 0;
+    char line[4096];
+    while (fgets (line, sizeof line, file))
+        count += strstr (line, text) != NULL;
+    fclose (file);
+    return count;
+}
+
+//  ---------------------------------------------------------------------------------------
+//  Tests
+
+//  A request starting beyond the horizon (90 days by default) is refused naming earliest_start
+//  and stores nothing; one just inside it is accepted. A window longer than 7 days is refused
+//  naming latest_end; one of 7 days is accepted.
+static void
+test_horizon (void **state)
+{
+    (void) state;
+    time_t now = time (NULL);
+    const time_t day = 86400;
+    char start[64], end[64], body[FX_BODY_SIZE];
+    long before = fx_count ("SELECT count (*) FROM match.requests");
+    st_error_t err;
+
+    s_utc (now + 90 * day + 3600, start);
+    s_utc (now + 90 * day + 3 * 3600, end);
+    fx_request_body (body, "助老", "太远", VILLAGE, start, end, 1, "[\"r1远\"]", NULL, "");
+    fx_expect ("beyond the horizon", fx_call ("match", &TOWN, "request.create", body, NULL, &err),
+               &err, ST_INVALID_ARGUMENT, "earliest_start");
+    assert_int_equal (fx_count ("SELECT count (*) FROM match.requests"), before);
+
+    s_utc (now + 90 * day - 3600, start);
+    s_utc (now + 90 * day + 3600, end);
+    fx_request_body (body, "助老", "刚好", VILLAGE, start, end, 1, "[\"r1远\"]", NULL, "");
+    json_t *reply = NULL;
+    assert_int_equal (fx_call ("match", &TOWN, "request.create", body, &reply, &err), ST_OK);
+    char inside[32];
+    snprintf (inside, sizeof inside, "%s", fx_str (reply, "id"));
+    json_decref (reply);
+
+    s_utc (now + 3 * day, start);
+    s_utc (now + 3 * day + 7 * day + 60, end);
+    fx_request_body (body, "助老", "太长", VILLAGE, start, end, 1, "[\"r1远\"]", NULL, "");
+    fx_expect ("a window over 7 days", fx_call ("match", &TOWN, "request.create", body, NULL, &err),
+               &err, ST_INVALID_ARGUMENT, "latest_end");
+    assert_int_equal (fx_count ("SELECT count (*) FROM match.requests"), before + 1);
+
+    s_utc (now + 3 * day + 7 * day, end);
+    fx_request_body (body, "助老", "一周", VILLAGE, start, end, 1, "[\"r1远\"]", NULL, "");
+    assert_int_equal (fx_call ("match", &TOWN, "request.create", body, &reply, &err), ST_OK);
+    char week[32];
+    snprintf (week, sizeof week, "%s", fx_str (reply, "id"));
+    json_decref (reply);
+    assert_int_equal (fx_count ("SELECT count (*) FROM match.requests"), before + 2);
+    s_cancel (inside);
+    s_cancel (week);
+}
+
+//  Five requests, posted latest first, for three volunteers free at each: the round reads the
+//  three starting soonest (BOUND), offers them, and offers the other two only once those are
+//  answered; no round in between touches the later two.
+static void
+test_demand_bound (void **state)
+{
+    (void) state;
+    static const int days[] = {6, 5, 2, 4, 3}; //  in the order posted
+    enum { REQUESTS = 5, VOLUNTEERS = 3 };
+    char starts[REQUESTS][64], ends[REQUESTS][64], slots[REQUESTS][8];
+    char availability[128] = "[";
+    for (int i = 0; i < REQUESTS; i++) {
+        fx_local (days[i], 9, 0, starts[i], slots[i]);
+        fx_local (days[i], 11, 0, ends[i], NULL);
+        snprintf (availability + strlen (availability), sizeof availability - strlen (availability),
+                  "%s\"%s\"", i ? ", " : "", slots[i]);
+    }
+    strcat (availability, "]");
+    char volunteers[VOLUNTEERS][32];
+    for (int v = 0; v < VOLUNTEERS; v++) {
+        char name[32];
+        snprintf (name, sizeof name, "界%d", v);
+        fx_volunteer_add (name, VILLAGE, "[\"r2界\"]", availability, 25.40 + v * 0.001, 112.95, "",
+                          volunteers[v]);
+    }
+    s_hold_rounds ();
+    char requests[REQUESTS][32];
+    for (int i = 0; i < REQUESTS; i++)
+        fx_request_add (&TOWN, VILLAGE, starts[i], ends[i], 1, "[\"r2界\"]", "normal", AT_VILLAGE,
+                        "open", requests[i]);
+    char soonest[128], later[128];
+    snprintf (soonest, sizeof soonest, "%s, %s, %s", requests[2], requests[3], requests[4]);
+    snprintf (later, sizeof later, "%s, %s", requests[0], requests[1]);
+    s_release_rounds ();
+
+    fx_wait_for (BOUND,
+                 "SELECT count (*) FROM match.offers WHERE request_id IN (%s)"
+                 " AND status = 'pending'",
+                 soonest);
+    fx_sleep_ms (1000); //  five more rounds
+    assert_int_equal (fx_count ("SELECT count (DISTINCT request_id) FROM match.offers"
+                                " WHERE request_id IN (%s)",
+                                soonest),
+                      BOUND);
+    assert_int_equal (
+        fx_count ("SELECT count (*) FROM match.offers WHERE request_id IN (%s)", later), 0);
+
+    //  The soonest staffed, the later two come into the bound and are offered.
+    for (int v = 0; v < VOLUNTEERS; v++) {
+        char offer[32];
+        snprintf (offer, sizeof offer, "%s",
+                  fx_value ("SELECT id FROM match.offers WHERE volunteer_id = %s"
+                            " AND status = 'pending'",
+                            volunteers[v]));
+        st_error_t err;
+        assert_int_equal (fx_answer ("offer.accept", volunteers[v], offer, &err), ST_OK);
+    }
+    fx_wait_for (2,
+                 "SELECT count (*) FROM match.offers WHERE request_id IN (%s)"
+                 " AND status = 'pending'",
+                 later);
+    for (int i = 0; i < REQUESTS; i++)
+        s_cancel (requests[i]);
+}
+
+//  With no time for the solver (STATION_DISPATCH_SOLVE_MS=0: it stops after its first 64
+//  pivots) a round over forty requests and forty volunteers stops, says so in the log and
+//  commits only whole offers: none beyond a request's headcount, each with one offer.made.
+//  Given time again, the next rounds offer every request.
+static void
+test_solver_budget (void **state)
+{
+    (void) state;
+    enum { COUNT = 40 };
+    setenv ("STATION_DISPATCH_SOLVE_MS", "0", 1);
+    setenv ("STATION_DISPATCH_MAX_DEMAND", "1000", 1);
+    s_restart_match ();
+    char start[64], end[64], availability[64];
+    fx_window (3, 14, 17, start, end, availability);
+    char volunteers[COUNT][32], requests[COUNT][32];
+    for (int v = 0; v < COUNT; v++) {
+        char name[32];
+        snprintf (name, sizeof name, "算%d", v);
+        fx_volunteer_add (name, VILLAGE, "[\"r3算\"]", availability, 25.38 + (v % 8) * 0.005,
+                          112.93 + (v / 8) * 0.005, "", volunteers[v]);
+    }
+    const char *stopped = "the solver stopped at its budget";
+    int stops = s_log_count (stopped);
+    long made = fx_count ("SELECT count (*) FROM match.outbox WHERE topic = 'offer.made'");
+    long offers = fx_count ("SELECT count (*) FROM match.offers");
+    s_hold_rounds ();
+    for (int i = 0; i < COUNT; i++) {
+        char where[64];
+        snprintf (where, sizeof where, ", \"lat\": %.3f, \"lon\": %.3f", 25.38 + (i % 5) * 0.007,
+                  112.93 + (i / 5) * 0.004);
+        fx_request_add (&TOWN, VILLAGE, start, end, 1 + i % 2, "[\"r3算\"]", "normal", where,
+                        "open", requests[i]);
+    }
+    s_release_rounds ();
+    for (int waited = 0; s_log_count (stopped) == stops; waited += 50) {
+        if (waited > FX_WAIT_MS)
+            fail_msg ("no round said \"%s\" in %d ms", stopped, FX_WAIT_MS);
+        fx_sleep_ms (50);
+    }
+    //  Between rounds: every offer whole and within bounds.
+    s_hold_rounds ();
+    long now_offers = fx_count ("SELECT count (*) FROM match.offers");
+    assert_int_equal (fx_count ("SELECT count (*) FROM match.outbox WHERE topic = 'offer.made'")
+                          - made,
+                      now_offers - offers);
+    assert_int_equal (fx_count ("SELECT count (*) FROM match.requests r WHERE r.headcount <"
+                                " (SELECT count (*) FROM match.offers o WHERE o.request_id = r.id"
+                                " AND o.status = 'pending')"),
+                      0);
+    assert_int_equal (fx_count ("SELECT count (*) FROM (SELECT volunteer_id FROM match.offers"
+                                " WHERE status = 'pending' GROUP BY 1 HAVING count (*) > 1) x"),
+                      0);
+    s_release_rounds ();
+
+    //  Time again: every one of the forty volunteers gets an offer (the requests need 60).
+    unsetenv ("STATION_DISPATCH_SOLVE_MS");
+    s_restart_match ();
+    fx_wait_for (COUNT,
+                 "SELECT count (*) FROM match.offers o JOIN match.requests r"
+                 " ON r.id = o.request_id WHERE o.status = 'pending' AND r.skills = '{r3算}'");
+    for (int i = 0; i < COUNT; i++)
+        s_cancel (requests[i]);
+}
+
+int
+main (void)
+{
+    st_log_init ("round_test", "warn");
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_horizon),
+        cmocka_unit_test (test_demand_bound),
+        cmocka_unit_test (test_solver_budget),
+    };
+    return cmocka_run_group_tests (tests, s_setup, s_teardown);
+}
