@@ -279,6 +279,44 @@ test_chunked_import (void **state)
     free (csv);
 }
 
+//  The operator's `station volunteer import FILE` takes a file larger than a frame: it sends
+//  it in chunks and finishes it, printing the result.
+static void
+test_cli_imports_a_large_file (void **state)
+{
+    size_t size;
+    //  ID numbers 3100 to 3999 (fx_nth_id_number has 12,000; the other tests use the rest),
+    //  each row with two long notes, so that 900 rows are more than a frame.
+    size_t capacity = 900 * 5300 + 256, used = 0;
+    char *csv = malloc (capacity), pad[2501];
+    memset (pad, 'y', 2500);
+    pad[2500] = 0;
+    used += (size_t) snprintf (csv, capacity, "姓名,身份证号,手机号,区划代码,备注,备注二\n");
+    for (int i = 0; i < 900; i++) {
+        char id_number[19];
+        fx_nth_id_number (3100 + i, id_number);
+        used += (size_t) snprintf (csv + used, capacity - used,
+                                   "命令行%d,%s,137%08d,431022100201,%s,%s\n", i, id_number, i, pad,
+                                   pad);
+    }
+    size = used;
+    assert_true (size > 4 * 1024 * 1024);
+    char path[512];
+    snprintf (path, sizeof path, "%s/roster.csv", harness_dir (fx_harness ()));
+    FILE *file = fopen (path, "w");
+    assert_non_null (file);
+    assert_int_equal (fwrite (csv, 1, size, file), size);
+    fclose (file);
+    free (csv);
+    long volunteers = fx_count ("SELECT count (*) FROM registry.volunteers");
+    static char out[1 << 16];
+    if (harness_cli (fx_harness (), out, sizeof out, "volunteer", "import", path, NULL) != 0)
+        fail_msg ("station volunteer import: %s", out);
+    assert_non_null (strstr (out, "\"created\": 900"));
+    assert_non_null (strstr (out, "\"done\": true"));
+    assert_int_equal (fx_count ("SELECT count (*) FROM registry.volunteers"), volunteers + 900);
+}
+
 //  A finish that dies half way (the registry killed after some batches committed) goes on
 //  where it stopped when called again: every row registered once, none skipped, one event
 //  each.
@@ -357,6 +395,7 @@ main (void)
         cmocka_unit_test (test_hostile_errors_bounded),
         cmocka_unit_test (test_region_errors_bounded),
         cmocka_unit_test (test_chunked_import),
+        cmocka_unit_test (test_cli_imports_a_large_file),
         cmocka_unit_test (test_finish_resumes),
         cmocka_unit_test (test_abandoned_import_expires),
     };

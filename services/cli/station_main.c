@@ -277,6 +277,73 @@ s_cmd_events (const s_options_t *options, int argc, char **argv)
     return status;
 }
 
+//  A file that fits in one frame goes as volunteer.import; a larger one (a county's roster)
+//  in chunks: import.begin, import.chunk for each ST_IMPORT_MAX_CHUNK bytes, then
+//  import.finish until it says done. Each call is a request of its own, resent as it is when
+//  a reply is lost, so nothing is registered twice. Prints the import's result.
+#define S_ONE_FRAME_IMPORT 3000000
+static int
+s_cmd_import (const s_options_t *options, const char *path)
+{
+    //  The file travels as bytes: the registry, not the client, judges its encoding.
+    zfile_t *file = zfile_new (NULL, path);
+    zchunk_t *chunk =
+        file && zfile_input (file) == 0 ? zfile_read (file, ST_IMPORT_MAX_SIZE + 1, 0) : NULL;
+    zfile_destroy (&file);
+    st_error_t err;
+    if (!chunk || zchunk_size (chunk) > ST_IMPORT_MAX_SIZE) {
+        st_error_set (&err, ST_INVALID_ARGUMENT, "csv",
+                      chunk ? "\"%s\" is larger than an import may be (%d bytes)"
+                            : "could not read \"%s\"",
+                      path, ST_IMPORT_MAX_SIZE);
+        zchunk_destroy (&chunk);
+        return s_print_error (&err);
+    }
+    const uint8_t *data = zchunk_data (chunk);
+    size_t size = zchunk_size (chunk);
+    int status;
+    if (size <= S_ONE_FRAME_IMPORT) {
+        msg_volunteer_import_t request = {.csv = {(uint8_t *) data, size}};
+        status = s_call (options, "registry", "volunteer.import", &request, NULL);
+        zchunk_destroy (&chunk);
+        return status;
+    }
+    json_t *reply = NULL;
+    msg_import_begin_t begin = {.kind = "volunteers", .size = (int64_t) size, .has_size = true};
+    status = s_call (options, "registry", "import.begin", &begin, &reply);
+    char id[32] = "";
+    if (status == 0)
+        snprintf (id, sizeof id, "%s", json_string_value (json_object_get (reply, "import_id")));
+    json_decref (reply);
+    int seq = 0;
+    for (size_t at = 0; status == 0 && at < size; at += ST_IMPORT_MAX_CHUNK) {
+        size_t n = size - at < ST_IMPORT_MAX_CHUNK ? size - at : ST_IMPORT_MAX_CHUNK;
+        msg_import_chunk_t piece = {
+            .import_id = id, .seq = ++seq, .has_seq = true, .csv = {(uint8_t *) data + at, n}};
+        reply = NULL;
+        status = s_call (options, "registry", "import.chunk", &piece, &reply);
+        json_decref (reply);
+    }
+    msg_import_finish_t finish = {.import_id = id, .chunks = seq, .has_chunks = true};
+    bool done = false;
+    //  Each call registers a batch or more; a finish that never ends would be a registry bug.
+    for (int calls = 0; status == 0 && !done; calls++) {
+        if (calls == 100000) {
+            st_error_set (&err, ST_INTERNAL, "import_id", "import %s did not finish", id);
+            status = s_print_error (&err);
+            break;
+        }
+        reply = NULL;
+        status = s_call (options, "registry", "import.finish", &finish, &reply);
+        done = status == 0 && json_is_true (json_object_get (reply, "done"));
+        if (done)
+            s_print_json (reply);
+        json_decref (reply);
+    }
+    zchunk_destroy (&chunk);
+    return status;
+}
+
 //  station keys init: every key pair a local deployment needs, and the personal-data keys.
 static int
 s_cmd_keys_init (const s_options_t *options)
@@ -386,23 +453,8 @@ main (int argc, char **argv)
         json_decref (json);
         return status;
     }
-    if (strcmp (command, "volunteer") == 0 && argc == 3 && strcmp (argv[1], "import") == 0) {
-        //  The file travels as bytes: the registry, not the client, judges its encoding.
-        zfile_t *file = zfile_new (NULL, argv[2]);
-        zchunk_t *chunk = file && zfile_input (file) == 0 ? zfile_read (file, 8000000, 0) : NULL;
-        int status;
-        if (!chunk) {
-            st_error_t err;
-            st_error_set (&err, ST_INVALID_ARGUMENT, "csv", "could not read \"%s\"", argv[2]);
-            status = s_print_error (&err);
-        } else {
-            msg_volunteer_import_t request = {.csv = {zchunk_data (chunk), zchunk_size (chunk)}};
-            status = s_call (&options, "registry", "volunteer.import", &request, NULL);
-        }
-        zchunk_destroy (&chunk);
-        zfile_destroy (&file);
-        return status;
-    }
+    if (strcmp (command, "volunteer") == 0 && argc == 3 && strcmp (argv[1], "import") == 0)
+        return s_cmd_import (&options, argv[2]);
     if (strcmp (command, "supply") == 0 && argc >= 2 && strcmp (argv[1], "stats") == 0) {
         static const char *const table[][3] = {{"--region", "region", "str"}, {NULL, NULL, NULL}};
         return s_cmd_flags (&options, "match", "supply.stats", argc - 2, argv + 2, table);
