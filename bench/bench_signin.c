@@ -74,7 +74,7 @@ s_get (st_client_t *client, const char *id)
 static void
 s_report (const char *what, int64_t *samples, int n)
 {
-    printf ("%-58s p50 %8.2f ms  p99 %8.2f ms  (%d calls)\n", what,
+    printf ("%-64s p50 %8.2f ms  p99 %8.2f ms  (%d calls)\n", what,
             bench_quantile (samples, n, 0.5) / 1e6, bench_quantile (samples, n, 0.99) / 1e6, n);
 }
 
@@ -163,8 +163,14 @@ main (int argc, char **argv)
             s_fail ("region.create", &err);
         st_msg_clear (&msg_region_desc, &reply);
     }
+    char id_number[19] = "43102219800115001";
+    static const int w[17] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
+    int sum = 0;
+    for (int k = 0; k < 17; k++)
+        sum += (id_number[k] - '0') * w[k];
+    id_number[17] = "10X98765432"[sum % 11];
     msg_volunteer_register_t person = {.name = "欧阳明华",
-                                       .id_number = "43102219800115001X",
+                                       .id_number = id_number,
                                        .phone = "13900000001",
                                        .region = "431022100201"};
     msg_volunteer_t volunteer;
