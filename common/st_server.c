@@ -39,7 +39,7 @@ struct st_server_s {
     void *state;
     s_recent_t recent[S_RECENT]; //  the last read replies, for a client's resends
     size_t recent_next;
-    st_crypto_t *sealer; //  seals stored replies (st_server_set_sealer), or NULL
+    st_crypto_t *sealer;   //  seals stored replies (st_server_set_sealer), or NULL
     struct s_pool_s *pool; //  the workers that run slow ops; NULL: all run on the loop
 };
 
