@@ -204,6 +204,15 @@ st_db_statement (st_db_t *self, const char *name, const char *sql)
     s->prepared_on = 0;
 }
 
+st_db_t *
+st_db_clone (st_db_t *self)
+{
+    st_db_t *clone = st_db_new (self->conninfo, self->role, self->schema);
+    for (size_t i = 0; i < self->statement_count; i++)
+        st_db_statement (clone, self->statements[i].name, self->statements[i].sql);
+    return clone;
+}
+
 void
 st_db_statements (st_db_t *self, const st_statement_t *table, size_t count)
 {

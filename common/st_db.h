@@ -47,6 +47,10 @@ void st_db_destroy (st_db_t **self_p);
 //  Registers a statement by name; it is prepared on first use on each connection.
 void st_db_statement (st_db_t *self, const char *name, const char *sql);
 
+//  A new connection, not yet made, for the same role and schema with every statement
+//  registered on `self` so far: a worker thread's own (a connection serves one thread).
+st_db_t *st_db_clone (st_db_t *self);
+
 //  A store's statements as one table, and registering them all.
 typedef struct {
     const char *name;

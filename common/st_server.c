@@ -39,7 +39,8 @@ struct st_server_s {
     void *state;
     s_recent_t recent[S_RECENT]; //  the last read replies, for a client's resends
     size_t recent_next;
-    st_crypto_t *sealer; //  seals stored replies (st_server_set_sealer), or NULL
+    st_crypto_t *sealer;   //  seals stored replies (st_server_set_sealer), or NULL
+    struct s_pool_s *pool; //  the workers that run slow ops; NULL: all run on the loop
 };
 
 struct st_call_s {
@@ -56,6 +57,8 @@ struct st_call_s {
     bool db_failed; //  a statement failed: the transaction is aborted
     char sqlstate[6];
 };
+
+static void s_pool_destroy (struct s_pool_s **pool_p);
 
 //  Common ops, answered by every service.
 static void s_sys_ping (st_call_t *call, const void *request, void *reply);
@@ -124,6 +127,7 @@ st_server_destroy (st_server_t **self_p)
     if (!self_p || !*self_p)
         return;
     st_server_t *self = *self_p;
+    s_pool_destroy (&self->pool);
     zsock_destroy (&self->router);
     for (size_t i = 0; i < S_RECENT; i++)
         free (self->recent[i].data);
@@ -675,23 +679,12 @@ s_recent_keep (st_server_t *self, const uint8_t key[32], const uint8_t *data, si
     r->size = size;
 }
 
-//  A read op: answered again from s_recent when this very request was answered a moment ago
-//  (returns true), else run (once more on a fresh connection if the first died) and kept
-//  there. The encoded reply frame into *data.
-static bool
-s_run_read (st_call_t *call, const void *request, const uint8_t id[16], uint8_t **data,
-            size_t *size)
+//  Runs a read op, once more on a fresh connection if the first died. The encoded reply
+//  frame into *data.
+static void
+s_run_read_once (st_call_t *call, const void *request, const uint8_t id[16], uint8_t **data,
+                 size_t *size)
 {
-    st_server_t *self = call->server;
-    uint8_t key[32];
-    s_recent_key (call, key);
-    const s_recent_t *recent = s_recent_find (self, key);
-    if (recent) {
-        *data = st_malloc (recent->size);
-        memcpy (*data, recent->data, recent->size);
-        *size = recent->size;
-        return true;
-    }
     uint8_t *reply_body = NULL;
     size_t reply_size = 0;
     s_run_handler (call, request, &reply_body, &reply_size);
@@ -704,10 +697,365 @@ s_run_read (st_call_t *call, const void *request, const uint8_t id[16], uint8_t 
     }
     s_encode_reply (call, id, reply_body, reply_size, data, size);
     free (reply_body);
+}
+
+//  Copies the reply kept in s_recent for this very request into *data; false when none.
+static bool
+s_recent_copy (st_server_t *self, const uint8_t key[32], uint8_t **data, size_t *size)
+{
+    const s_recent_t *recent = s_recent_find (self, key);
+    if (!recent)
+        return false;
+    *data = st_malloc (recent->size);
+    memcpy (*data, recent->data, recent->size);
+    *size = recent->size;
+    return true;
+}
+
+//  A read op: answered again from s_recent when this very request was answered a moment ago
+//  (returns true), else run and kept there. The encoded reply frame into *data.
+static bool
+s_run_read (st_call_t *call, const void *request, const uint8_t id[16], uint8_t **data,
+            size_t *size)
+{
+    st_server_t *self = call->server;
+    uint8_t key[32];
+    s_recent_key (call, key);
+    if (s_recent_copy (self, key, data, size))
+        return true;
+    s_run_read_once (call, request, id, data, size);
     s_recent_keep (self, key, *data, *size);
     return false;
 }
 
+//  One line per answered request.
+static void
+s_log_done (const st_call_t *call, bool replayed, int64_t started)
+{
+    st_log (call->failed ? ST_LOG_INFO : ST_LOG_DEBUG, call->id_hex,
+            "op=%s peer=%s %s%s%s%s ms=%lld", call->envelope.op, call->peer,
+            call->failed ? st_status_name (call->error.code) : "ok", call->failed ? ": " : "",
+            call->failed ? call->error.message : "", replayed ? " (resent: answered again)" : "",
+            (long long) (st_clock_ms () - started));
+}
+
+//  ---------------------------------------------------------------------------------------
+//  The worker pool: slow ops (ST_OP_SLOW) run on worker threads, each with its own database
+//  connection, while the loop goes on answering the rest. The loop alone touches the ROUTER
+//  socket and s_recent: it hands a worker a whole request (a job) and sends the reply the
+//  worker hands back over an inproc socket.
+
+#define S_POOL_QUEUE   1000 //  slow requests waiting for a worker, at most
+#define S_POOL_RESENDS 16   //  resends of one request that wait for its reply, at most
+
+//  A request on its way through a worker: everything its call borrows, owned.
+typedef struct {
+    st_call_t call;
+    zframe_t *identity;
+    //  The same request resent meanwhile: a client that timed out reconnects and sends it
+    //  again from a new socket, which must hear the reply too.
+    zframe_t *resent[S_POOL_RESENDS];
+    size_t resent_count;
+    zframe_t *payload; //  the envelope's body points into it
+    st_unpacked_t unpacked;
+    void *request;
+    uint8_t key[32]; //  s_recent_key: a resend while this runs is the same request
+    int64_t started;
+    uint8_t *data; //  the encoded reply frame, once run
+    size_t size;
+    size_t worker;
+} s_job_t;
+
+typedef struct {
+    st_server_t view; //  the server as the worker's calls see it: the worker's connection
+    zactor_t *actor;
+    s_job_t *job; //  the job it runs, NULL when idle
+} s_worker_t;
+
+typedef struct s_pool_s {
+    s_worker_t *workers;
+    size_t count;
+    zsock_t *replies; //  PULL: jobs run, from every worker
+    char endpoint[64];
+    zlist_t *queue; //  jobs waiting for a worker, first come first served
+} s_pool_t;
+
+static void
+s_job_destroy (s_job_t **job_p)
+{
+    s_job_t *job = *job_p;
+    if (!job)
+        return;
+    const st_op_desc_t *op = job->call.entry->op;
+    if (job->request) {
+        st_msg_clear (op->request, job->request);
+        free (job->request);
+    }
+    st_msg_clear (&msg_request_desc, &job->call.envelope);
+    st_unpacked_destroy (&job->unpacked);
+    zframe_destroy (&job->payload);
+    zframe_destroy (&job->identity);
+    for (size_t i = 0; i < job->resent_count; i++)
+        zframe_destroy (&job->resent[i]);
+    free (job->data);
+    free (job);
+    *job_p = NULL;
+}
+
+//  Runs a job on a worker's connection: what s_dispatch would run on the loop's.
+static void
+s_job_run (s_job_t *job, st_server_t *view)
+{
+    st_call_t *call = &job->call;
+    call->server = view;
+    const uint8_t *id = call->envelope.id.data;
+    //  It may have waited for a worker past the caller's patience.
+    if (call->envelope.has_deadline && call->envelope.deadline < st_now_ms ())
+        st_call_fail (call, ST_UNAVAILABLE, "deadline", "request deadline has passed");
+    else if (call->entry->op->flags & ST_OP_WRITE)
+        s_run_write (call, job->request, &job->data, &job->size);
+    else
+        s_run_read_once (call, job->request, id, &job->data, &job->size);
+    if (!job->data)
+        s_encode_reply (call, id, NULL, 0, &job->data, &job->size);
+}
+
+//  A worker: takes one job at a time from the loop (its pipe) and hands it back run (the
+//  pool's PULL socket), until the pipe says $TERM.
+static void
+s_worker_actor (zsock_t *pipe, void *args)
+{
+    s_worker_t *worker = args;
+    s_pool_t *pool = worker->view.pool;
+    zsock_t *replies = zsock_new (ZMQ_PUSH);
+    zsock_set_sndhwm (replies, 0);
+    zsock_set_linger (replies, 1000); //  a last reply reaches the loop, which drains it
+    int rc = zsock_connect (replies, "%s", pool->endpoint);
+    zsock_signal (pipe, rc == 0 ? 0 : 1);
+    while (rc == 0) {
+        zmsg_t *msg = zmsg_recv (pipe);
+        if (!msg) {
+            if (zmq_errno () == EINTR)
+                continue; //  a signal: the loop decides when to stop, and says $TERM
+            break;
+        }
+        char *command = zmsg_popstr (msg);
+        zframe_t *frame = zmsg_first (msg);
+        s_job_t *job = NULL;
+        if (command && strcmp (command, "JOB") == 0 && frame && zframe_size (frame) == sizeof job)
+            memcpy (&job, zframe_data (frame), sizeof job);
+        bool term = !command || strcmp (command, "$TERM") == 0;
+        zstr_free (&command);
+        zmsg_destroy (&msg);
+        if (term)
+            break;
+        if (!job)
+            continue;
+        s_job_run (job, &worker->view);
+        zmsg_t *reply = zmsg_new ();
+        zmsg_addmem (reply, &job, sizeof job);
+        if (zmsg_send (&reply, replies) == -1) {
+            zmsg_destroy (&reply);
+            st_error ("worker could not hand back req=%s", job->call.id_hex);
+        }
+    }
+    zsock_destroy (&replies);
+}
+
+int
+st_server_start_workers (st_server_t *self, size_t count, st_error_t *err)
+{
+    assert (!self->pool);
+    if (count == 0)
+        return 0;
+    s_pool_t *pool = st_calloc (1, sizeof *pool);
+    snprintf (pool->endpoint, sizeof pool->endpoint, "inproc://st-pool-%p", (void *) self);
+    pool->replies = zsock_new (ZMQ_PULL);
+    zsock_set_rcvhwm (pool->replies, 0);
+    if (zsock_bind (pool->replies, "%s", pool->endpoint) == -1) {
+        zsock_destroy (&pool->replies);
+        free (pool);
+        return st_error_set (err, ST_INTERNAL, NULL, "could not bind the worker pool: %s",
+                             zmq_strerror (zmq_errno ())),
+               -1;
+    }
+    pool->queue = zlist_new ();
+    pool->workers = st_calloc (count, sizeof (s_worker_t));
+    self->pool = pool;
+    for (size_t i = 0; i < count; i++) {
+        s_worker_t *worker = &pool->workers[i];
+        //  A view of the server that shares its tables and state and has a connection of
+        //  its own, with every statement registered on the loop's.
+        worker->view = *self;
+        memset (worker->view.recent, 0, sizeof worker->view.recent);
+        worker->view.router = NULL;
+        worker->view.db = st_db_clone (self->db);
+        pool->count++;
+        worker->actor = zactor_new (s_worker_actor, worker);
+    }
+    return 0;
+}
+
+//  Stops the workers, each after the job it runs, and drops what never ran or was never sent.
+static void
+s_pool_destroy (struct s_pool_s **pool_p)
+{
+    s_pool_t *pool = *pool_p;
+    if (!pool)
+        return;
+    for (size_t i = 0; i < pool->count; i++)
+        zactor_destroy (&pool->workers[i].actor);
+    zmsg_t *msg;
+    while ((msg = zmsg_recv_nowait (pool->replies))) {
+        s_job_t *job = NULL;
+        zframe_t *frame = zmsg_first (msg);
+        if (frame && zframe_size (frame) == sizeof job)
+            memcpy (&job, zframe_data (frame), sizeof job);
+        zmsg_destroy (&msg);
+        s_job_destroy (&job);
+    }
+    for (size_t i = 0; i < pool->count; i++)
+        st_db_destroy (&pool->workers[i].view.db);
+    s_job_t *job;
+    while ((job = zlist_pop (pool->queue)))
+        s_job_destroy (&job);
+    zlist_destroy (&pool->queue);
+    zsock_destroy (&pool->replies);
+    free (pool->workers);
+    free (pool);
+    *pool_p = NULL;
+}
+
+zsock_t *
+st_server_pool_socket (st_server_t *self)
+{
+    return self->pool ? self->pool->replies : NULL;
+}
+
+//  Sends a job's reply on the ROUTER, keeps a read's in s_recent, logs it and frees the job.
+static void
+s_job_answer (st_server_t *self, s_job_t **job_p, bool replayed)
+{
+    s_job_t *job = *job_p;
+    if (!replayed && !(job->call.entry->op->flags & ST_OP_WRITE))
+        s_recent_keep (self, job->key, job->data, job->size);
+    s_send (self, job->identity, job->data, job->size);
+    job->identity = NULL; //  s_send took it
+    for (size_t i = 0; i < job->resent_count; i++) {
+        s_send (self, job->resent[i], job->data, job->size);
+        job->resent[i] = NULL;
+    }
+    s_log_done (&job->call, replayed, job->started);
+    s_job_destroy (job_p);
+}
+
+//  Gives waiting jobs to idle workers.
+static void
+s_pool_feed (st_server_t *self)
+{
+    s_pool_t *pool = self->pool;
+    for (size_t i = 0; i < pool->count && zlist_size (pool->queue); i++) {
+        s_worker_t *worker = &pool->workers[i];
+        if (worker->job)
+            continue;
+        s_job_t *job = zlist_pop (pool->queue);
+        job->worker = i;
+        worker->job = job;
+        zmsg_t *msg = zmsg_new ();
+        zmsg_addstr (msg, "JOB");
+        zmsg_addmem (msg, &job, sizeof job);
+        zmsg_send (&msg, worker->actor); //  an inproc pipe with no high-water mark
+    }
+}
+
+//  The job of this very request (when this is a resend) waiting or running, or NULL.
+static s_job_t *
+s_pool_holds (s_pool_t *pool, const uint8_t key[32])
+{
+    for (size_t i = 0; i < pool->count; i++)
+        if (pool->workers[i].job && memcmp (pool->workers[i].job->key, key, 32) == 0)
+            return pool->workers[i].job;
+    for (s_job_t *job = zlist_first (pool->queue); job; job = zlist_next (pool->queue))
+        if (memcmp (job->key, key, 32) == 0)
+            return job;
+    return NULL;
+}
+
+//  Hands a slow op to the pool, which takes over the request, the frames and the envelope
+//  the call holds: a worker runs it and the loop answers it (st_server_handle). A read
+//  answered a moment ago is answered again here; a resend of a request still waiting or
+//  running waits for its reply instead of running twice; a full queue refuses it.
+static void
+s_pool_submit (st_server_t *self, st_call_t *call, zframe_t **identity_p, zframe_t **payload_p,
+               st_unpacked_t *unpacked, void **request_p, int64_t started)
+{
+    s_pool_t *pool = self->pool;
+    s_job_t *job = st_calloc (1, sizeof *job);
+    job->call = *call;
+    //  The call points into itself: make its copy point into the copy.
+    if (call->actor == &call->envelope.actor)
+        job->call.actor = &job->call.envelope.actor;
+    else if (call->actor == &call->default_actor) {
+        job->call.actor = &job->call.default_actor;
+        job->call.default_actor.account = job->call.peer;
+    }
+    memset (&call->envelope, 0, sizeof call->envelope); //  the job's now
+    job->identity = *identity_p;
+    *identity_p = NULL;
+    job->payload = *payload_p;
+    *payload_p = NULL;
+    job->unpacked = *unpacked;
+    unpacked->live = false;
+    job->request = *request_p;
+    *request_p = NULL;
+    job->started = started;
+    s_recent_key (&job->call, job->key);
+
+    bool write = job->call.entry->op->flags & ST_OP_WRITE;
+    s_job_t *first = s_pool_holds (pool, job->key);
+    if (!write && s_recent_copy (self, job->key, &job->data, &job->size))
+        s_job_answer (self, &job, true);
+    else if (first) {
+        st_log (ST_LOG_DEBUG, job->call.id_hex, "op=%s peer=%s resent: waits for the first",
+                job->call.envelope.op, job->call.peer);
+        if (first->resent_count < S_POOL_RESENDS) {
+            first->resent[first->resent_count++] = job->identity;
+            job->identity = NULL;
+        }
+        s_job_destroy (&job);
+    } else if (zlist_size (pool->queue) >= S_POOL_QUEUE) {
+        st_call_fail (&job->call, ST_RESOURCE_EXHAUSTED, NULL,
+                      "too many slow requests are waiting: try again later");
+        s_encode_reply (&job->call, job->call.envelope.id.data, NULL, 0, &job->data, &job->size);
+        s_job_answer (self, &job, false);
+    } else {
+        zlist_append (pool->queue, job);
+        s_pool_feed (self);
+    }
+}
+
+//  Answers every job the workers have handed back, without blocking, and feeds them more.
+static void
+s_pool_handle (st_server_t *self)
+{
+    s_pool_t *pool = self->pool;
+    zmsg_t *msg;
+    while ((msg = zmsg_recv_nowait (pool->replies))) {
+        s_job_t *job = NULL;
+        zframe_t *frame = zmsg_first (msg);
+        if (frame && zframe_size (frame) == sizeof job)
+            memcpy (&job, zframe_data (frame), sizeof job);
+        zmsg_destroy (&msg);
+        if (!job)
+            continue;
+        pool->workers[job->worker].job = NULL;
+        job->call.server = self;
+        s_job_answer (self, &job, false);
+    }
+    s_pool_feed (self);
+}
+
+//  Answers one request, or hands a slow one to the pool. Takes both frames over.
 static void
 s_dispatch (st_server_t *self, zframe_t *identity, zframe_t *payload)
 {
@@ -726,6 +1074,7 @@ s_dispatch (st_server_t *self, zframe_t *identity, zframe_t *payload)
     if (st_unpack (zframe_data (payload), zframe_size (payload), &unpacked, &err)) {
         st_warn ("dropped a frame from peer \"%s\": %s", call.peer, err.message);
         zframe_destroy (&identity);
+        zframe_destroy (&payload);
         return;
     }
     if (st_decode_object (&msg_request_desc, &unpacked.unpacked.data, &call.envelope, &err)) {
@@ -737,6 +1086,7 @@ s_dispatch (st_server_t *self, zframe_t *identity, zframe_t *payload)
             zframe_destroy (&identity);
         }
         st_unpacked_destroy (&unpacked);
+        zframe_destroy (&payload);
         return;
     }
     memcpy (id, call.envelope.id.data, 16);
@@ -791,7 +1141,10 @@ s_dispatch (st_server_t *self, zframe_t *identity, zframe_t *payload)
         const msgpack_object *body = call.envelope.body.object ? call.envelope.body.object : &empty;
         if (st_decode_object (op->request, body, request, &err))
             st_call_fail (&call, err.code, err.field, "%s", err.message);
-        else if (op->flags & ST_OP_WRITE)
+        else if ((op->flags & ST_OP_SLOW) && self->pool) {
+            s_pool_submit (self, &call, &identity, &payload, &unpacked, &request, started);
+            return;
+        } else if (op->flags & ST_OP_WRITE)
             s_run_write (&call, request, &data, &size);
         else
             replayed = s_run_read (&call, request, id, &data, &size);
@@ -799,10 +1152,7 @@ s_dispatch (st_server_t *self, zframe_t *identity, zframe_t *payload)
     if (!data)
         s_encode_reply (&call, id, NULL, 0, &data, &size);
     s_send (self, identity, data, size);
-    st_log (call.failed ? ST_LOG_INFO : ST_LOG_DEBUG, call.id_hex, "op=%s peer=%s %s%s%s%s ms=%lld",
-            call.envelope.op, call.peer, call.failed ? st_status_name (call.error.code) : "ok",
-            call.failed ? ": " : "", call.failed ? call.error.message : "",
-            replayed ? " (resent: answered again)" : "", (long long) (st_clock_ms () - started));
+    s_log_done (&call, replayed, started);
     free (data);
     if (request) {
         st_msg_clear (op->request, request);
@@ -810,11 +1160,14 @@ s_dispatch (st_server_t *self, zframe_t *identity, zframe_t *payload)
     }
     st_msg_clear (&msg_request_desc, &call.envelope);
     st_unpacked_destroy (&unpacked);
+    zframe_destroy (&payload);
 }
 
 void
 st_server_handle (st_server_t *self)
 {
+    if (self->pool)
+        s_pool_handle (self);
     //  Bounded per wake-up, so a flood cannot starve the rest of the loop.
     for (int i = 0; i < 1000; i++) {
         zmsg_t *msg = zmsg_recv_nowait (self->router);
@@ -824,7 +1177,6 @@ st_server_handle (st_server_t *self)
             zframe_t *identity = zmsg_pop (msg);
             zframe_t *payload = zmsg_pop (msg);
             s_dispatch (self, identity, payload);
-            zframe_destroy (&payload);
         }
         zmsg_destroy (&msg);
     }

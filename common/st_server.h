@@ -50,7 +50,17 @@ int st_server_bind (st_server_t *self, const char *endpoint, zcert_t *own, int64
 //  The ROUTER socket, for polling beside other sockets.
 zsock_t *st_server_socket (st_server_t *self);
 
-//  Receives and answers every message waiting on the socket, without blocking.
+//  Starts `count` worker threads for the slow ops (ST_OP_SLOW), each with its own connection
+//  (st_db_clone of the server's: register every statement before); with none, slow ops run
+//  on the loop like the rest. Returns 0 or -1 with err filled. Once.
+int st_server_start_workers (st_server_t *self, size_t count, st_error_t *err);
+
+//  The socket on which workers hand back what they ran, for polling beside the ROUTER; NULL
+//  without workers.
+zsock_t *st_server_pool_socket (st_server_t *self);
+
+//  Receives and answers every message waiting on the socket, and every reply the workers
+//  handed back, without blocking.
 void st_server_handle (st_server_t *self);
 
 //  --- For handlers ---

@@ -35,6 +35,9 @@ static const st_option_t s_common[] = {
                      "how long stored replies answer retried requests"),
     ST_OPTION_WHOLE ("poll-ms", "STATION_POLL_MS", "1000", 10, 600000,
                      "consumers pull at least this often (ms)"),
+    ST_OPTION_WHOLE ("workers", "STATION_WORKERS", "2", 0, 64,
+                     "threads running slow ops (password hashing, imports) beside the rpc loop,"
+                     " each with its own database connection; 0 runs them on the loop"),
 };
 #define S_COMMON_COUNT (sizeof s_common / sizeof s_common[0])
 
@@ -46,6 +49,7 @@ static const struct {
     const char *reader;
 } s_elsewhere[] = {
     {"STATION_DISPATCH_", "match"},      //  the dispatch round's settings
+    {"STATION_LOGIN_", "registry"},      //  sign-in throttling
     {"STATION_OPERATOR_KEY", "station"}, //  the operator's command
     {"STATION_TIMEOUT", "station"},
     {"STATION_PG_FSYNC", "scripts"}, //  scripts/lib.sh, throwaway clusters
@@ -192,6 +196,7 @@ st_service_main (const st_service_def_t *def, int argc, char **argv)
     int64_t event_retention = st_service_whole (&service, "event-retention-hours");
     int64_t reply_retention = st_service_whole (&service, "reply-retention-hours");
     int64_t poll_ms = st_service_whole (&service, "poll-ms");
+    int64_t workers = st_service_whole (&service, "workers");
 
     int status = 1;
     st_error_t err;
@@ -240,7 +245,8 @@ st_service_main (const st_service_def_t *def, int argc, char **argv)
     if (service.sealer)
         st_server_set_sealer (server, service.sealer);
     const char *rpc = s_endpoint (&service, def->name, "rpc");
-    if (st_server_bind (server, rpc, cert, max_message, &err)) {
+    if (st_server_bind (server, rpc, cert, max_message, &err)
+        || st_server_start_workers (server, (size_t) workers, &err)) {
         st_error ("%s", err.message);
         goto done;
     }
@@ -282,11 +288,13 @@ st_service_main (const st_service_def_t *def, int argc, char **argv)
         ticker = zactor_new (s_ticker_actor, args);
     }
     int64_t next_expiry = 0;
+    zsock_t *pool = st_server_pool_socket (server);
     while (!zsys_interrupted) {
-        zmq_pollitem_t item = {zsock_resolve (st_server_socket (server)), 0, ZMQ_POLLIN, 0};
-        if (zmq_poll (&item, 1, 1000) == -1)
+        zmq_pollitem_t items[] = {{zsock_resolve (st_server_socket (server)), 0, ZMQ_POLLIN, 0},
+                                  {pool ? zsock_resolve (pool) : NULL, 0, ZMQ_POLLIN, 0}};
+        if (zmq_poll (items, pool ? 2 : 1, 1000) == -1)
             break;
-        if (item.revents & ZMQ_POLLIN)
+        if ((items[0].revents | items[1].revents) & ZMQ_POLLIN)
             st_server_handle (server);
         if (st_clock_ms () >= next_expiry) {
             st_params_t params = {0};

@@ -14,8 +14,11 @@
 #define ST_PEER_PEOPLE   (ST_PEER_OPERATOR | ST_PEER_GATEWAY)
 #define ST_PEER_ANY      (ST_PEER_OPERATOR | ST_PEER_GATEWAY | ST_PEER_SERVICE)
 
-//  Op flags. A write op runs in one transaction with its idempotency record and events.
+//  Op flags. A write op runs in one transaction with its idempotency record and events. A
+//  slow op (password hashing, a bulk import) runs on one of the server's worker threads, so
+//  that it never holds up the loop that answers every other op.
 #define ST_OP_WRITE 0x1u
+#define ST_OP_SLOW  0x2u
 
 #define ST_MESSAGE(m, LIST)                                                                        \
     typedef struct {                                                                               \

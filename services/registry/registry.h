@@ -10,8 +10,20 @@
 #ifndef REGISTRY_H_INCLUDED
 #define REGISTRY_H_INCLUDED
 
+#include "st_crypto.h"
 #include "st_scope.h"
 #include "st_server.h"
+
+//  What handlers reach with st_call_state: the personal-data keys, and how failed sign-ins
+//  slow down further attempts at one login (registry_main.c's settings). Read only once the
+//  service runs, so its worker threads share it.
+typedef struct {
+    st_crypto_t *crypto;
+    int64_t login_free_failures; //  failures in a row before attempts must wait
+    int64_t login_delay_ms;      //  the first wait; it doubles with each further failure
+    int64_t login_delay_max_ms;  //  the longest wait, however many failures
+    int64_t login_quiet_ms;      //  failures older than this are forgotten
+} registry_state_t;
 
 //  The op tables of registry's parts.
 extern const st_route_t registry_volunteers_routes[];

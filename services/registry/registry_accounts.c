@@ -4,6 +4,7 @@
 #include "registry.h"
 #include "registry_util.h"
 #include "st_checks.h"
+#include "st_log.h"
 #include "st_pii.h"
 #include "st_rows.h"
 
@@ -104,28 +105,48 @@ s_account_create (st_call_t *call, const msg_account_create_t *request, msg_acco
     PQclear (res);
 }
 
-#define S_LOGIN_ATTEMPTS 5
-
-//  Not a write op: each statement commits on its own, so a failed attempt counts.
-static void
-s_session_login (st_call_t *call, const msg_session_login_t *request, msg_account_t *reply)
+//  How long (ms) an attempt at a login must still wait after `failures` failures in a row,
+//  the last `since_ms` ago: not at all for the first few, then a wait that starts at the
+//  delay and doubles with each further failure, never past the cap. An attacker guessing as
+//  fast as allowed gets one guess per cap, and keeps the right password out no longer.
+static int64_t
+s_login_wait (const registry_state_t *limits, int64_t failures, int64_t since_ms)
 {
-    uint8_t login_hash[ST_CRYPTO_HASH_SIZE];
-    registry_hash (call, "login", request->login, login_hash);
+    if (failures < limits->login_free_failures)
+        return 0;
+    int64_t delay = limits->login_delay_ms;
+    for (int64_t i = limits->login_free_failures;
+         i < failures && delay < limits->login_delay_max_ms; i++)
+        delay *= 2;
+    if (delay > limits->login_delay_max_ms)
+        delay = limits->login_delay_max_ms;
+    return delay > since_ms ? delay - since_ms : 0;
+}
+
+//  The attempt itself, the login's lock held: refused without looking at the password while
+//  the login must wait; else checked, a failure counted (once per request id: a resend of it
+//  is the same attempt) and a success forgetting the failures.
+static void
+s_login_attempt (st_call_t *call, const msg_session_login_t *request,
+                 const uint8_t login_hash[ST_CRYPTO_HASH_SIZE], msg_account_t *reply)
+{
+    const registry_state_t *limits = st_call_state (call);
     st_params_t params = {0};
-    st_params_bin (&params, login_hash, sizeof login_hash);
+    st_params_bin (&params, login_hash, ST_CRYPTO_HASH_SIZE);
     st_params_text (&params, st_call_id (call));
+    st_params_int (&params, limits->login_quiet_ms);
     PGresult *res;
     if (st_call_exec (call, "login_failures_get", &params, &res))
         return;
-    int failures = PQntuples (res) ? atoi (PQgetvalue (res, 0, 0)) : 0;
+    int64_t failures = atoll (PQgetvalue (res, 0, 0));
+    int64_t wait = s_login_wait (limits, failures, atoll (PQgetvalue (res, 0, 1)));
     PQclear (res);
-    if (failures >= S_LOGIN_ATTEMPTS) {
+    if (wait > 0) {
         st_call_fail (call, ST_RESOURCE_EXHAUSTED, "login",
-                      "too many failed sign-ins: try again in 15 minutes");
+                      "too many failed sign-ins: retry after %lld ms", (long long) wait);
         return;
     }
-    st_params_bin (&params, login_hash, sizeof login_hash);
+    st_params_bin (&params, login_hash, ST_CRYPTO_HASH_SIZE);
     if (st_call_exec (call, "account_by_login", &params, &res))
         return;
     //  An unknown login costs the same time as a wrong password.
@@ -136,16 +157,40 @@ s_session_login (st_call_t *call, const msg_session_login_t *request, msg_accoun
     if (known && ok) {
         st_row_to_msg (res, 0, &msg_account_desc, reply);
         PQclear (res);
-        st_params_bin (&params, login_hash, sizeof login_hash);
+        st_params_bin (&params, login_hash, ST_CRYPTO_HASH_SIZE);
         st_call_exec (call, "login_failures_clear", &params, NULL);
         return;
     }
     PQclear (res);
-    st_params_bin (&params, login_hash, sizeof login_hash);
+    st_params_bin (&params, login_hash, ST_CRYPTO_HASH_SIZE);
     st_params_text (&params, st_call_id (call));
+    st_params_int (&params, limits->login_quiet_ms);
     if (st_call_exec (call, "login_failures_add", &params, NULL))
         return;
     st_call_fail (call, ST_UNAUTHENTICATED, NULL, "login or password is wrong");
+}
+
+//  Not a write op: each statement commits on its own, so a failed attempt counts. Slow: it
+//  runs on a worker (argon2), so attempts at one login take its lock, the same on every
+//  worker and replica, and each sees the failures of the one before.
+static void
+s_session_login (st_call_t *call, const msg_session_login_t *request, msg_account_t *reply)
+{
+    uint8_t login_hash[ST_CRYPTO_HASH_SIZE];
+    registry_hash (call, "login", request->login, login_hash);
+    int32_t key;
+    memcpy (&key, login_hash, sizeof key);
+    st_params_t params = {0};
+    st_params_int (&params, key);
+    if (st_call_exec (call, "login_lock", &params, NULL))
+        return;
+    s_login_attempt (call, request, login_hash, reply);
+    //  Not through the call, which keeps its own outcome; a lost connection took the lock.
+    st_error_t err;
+    st_params_int (&params, key);
+    if (st_db_exec (st_call_db (call), "login_unlock", &params, NULL, &err) != ST_OK)
+        st_log (ST_LOG_WARN, st_call_id (call), "could not unlock the login: %s", err.message);
+    st_params_clear (&params);
 }
 
 //  ---------------------------------------------------------------------------------------

@@ -8,6 +8,20 @@
 extern const st_migration_t registry_migrations[];
 extern const size_t registry_migrations_count;
 
+//  Sign-in throttling (registry_accounts.c): after a few failures in a row each attempt at a
+//  login waits, longer after each failure but never past the cap, so that guessing is slow
+//  and the right password is never kept out for long.
+static const st_option_t s_options[] = {
+    ST_OPTION_WHOLE ("login-free-failures", "STATION_LOGIN_FREE_FAILURES", "3", 1, 1000,
+                     "failed sign-ins in a row at one login before further attempts must wait"),
+    ST_OPTION_WHOLE ("login-delay-ms", "STATION_LOGIN_DELAY_MS", "1000", 1, 3600000,
+                     "the first wait between attempts at one login (ms); doubles per failure"),
+    ST_OPTION_WHOLE ("login-delay-max-ms", "STATION_LOGIN_DELAY_MAX_MS", "60000", 1, 3600000,
+                     "the longest wait between attempts at one login (ms), however many failed"),
+    ST_OPTION_WHOLE ("login-quiet-ms", "STATION_LOGIN_QUIET_MS", "900000", 1000, 86400000,
+                     "failed sign-ins older than this (ms) no longer count"),
+};
+
 static int
 s_init (st_service_t *service, st_error_t *err)
 {
@@ -15,7 +29,13 @@ s_init (st_service_t *service, st_error_t *err)
     st_crypto_t *crypto = st_crypto_load (st_service_option (service, "keys"), err);
     if (!crypto)
         return -1;
-    st_service_set_state (service, crypto);
+    registry_state_t *state = st_calloc (1, sizeof *state);
+    state->crypto = crypto;
+    state->login_free_failures = st_service_whole (service, "login-free-failures");
+    state->login_delay_ms = st_service_whole (service, "login-delay-ms");
+    state->login_delay_max_ms = st_service_whole (service, "login-delay-max-ms");
+    state->login_quiet_ms = st_service_whole (service, "login-quiet-ms");
+    st_service_set_state (service, state);
     //  Registry's replies carry names, birth dates and contacts: stored ones are sealed too.
     st_service_set_sealer (service, crypto);
     return 0;
@@ -24,8 +44,10 @@ s_init (st_service_t *service, st_error_t *err)
 static void
 s_fini (st_service_t *service)
 {
-    st_crypto_t *crypto = st_service_state (service);
-    st_crypto_destroy (&crypto);
+    registry_state_t *state = st_service_state (service);
+    if (state)
+        st_crypto_destroy (&state->crypto);
+    free (state);
 }
 
 int
@@ -44,6 +66,8 @@ main (int argc, char **argv)
         .migration_count = registry_migrations_count,
         .parts = parts,
         .part_count = sizeof parts / sizeof parts[0],
+        .options = s_options,
+        .option_count = sizeof s_options / sizeof s_options[0],
         .init = s_init,
         .fini = s_fini,
     };

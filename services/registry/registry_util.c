@@ -1,4 +1,5 @@
 /*  registry_util.c — what registry's parts share (registry_util.h)  */
+#include "registry.h"
 #include "registry_util.h"
 #include "st_checks.h"
 #include "st_pii.h"
@@ -127,7 +128,8 @@ registry_text_array_param (st_params_t *params, const st_strs_t *list, bool give
 static st_crypto_t *
 s_crypto (st_call_t *call)
 {
-    return st_call_state (call);
+    const registry_state_t *state = st_call_state (call);
+    return state->crypto;
 }
 
 int
