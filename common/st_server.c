@@ -474,18 +474,24 @@ s_reply_field (const st_call_t *call, char field[64])
     snprintf (field, 64, "rpc_replies.reply:%s", call->id_hex);
 }
 
+//  A copy of `size` bytes into *out (the caller's to free). Returns 0.
+static int
+s_copy (const uint8_t *data, size_t size, uint8_t **out, size_t *out_size)
+{
+    *out = st_malloc (size ? size : 1);
+    memcpy (*out, data, size);
+    *out_size = size;
+    return 0;
+}
+
 //  What is stored of a reply frame: sealed when the server seals, else the frame itself.
 //  Returns 0 with *out the caller's to free, or -1.
 static int
 s_reply_seal (const st_call_t *call, const uint8_t *data, size_t size, uint8_t **out,
               size_t *out_size)
 {
-    if (!call->server->sealer) {
-        *out = st_malloc (size);
-        memcpy (*out, data, size);
-        *out_size = size;
-        return 0;
-    }
+    if (!call->server->sealer)
+        return s_copy (data, size, out, out_size);
     char field[64];
     s_reply_field (call, field);
     return st_crypto_seal (call->server->sealer, field, data, size, out, out_size);
@@ -497,12 +503,8 @@ static int
 s_reply_open (const st_call_t *call, const uint8_t *stored, size_t stored_size, uint8_t **data,
               size_t *size)
 {
-    if (!call->server->sealer) {
-        *data = st_malloc (stored_size ? stored_size : 1);
-        memcpy (*data, stored, stored_size);
-        *size = stored_size;
-        return 0;
-    }
+    if (!call->server->sealer)
+        return s_copy (stored, stored_size, data, size);
     char field[64];
     s_reply_field (call, field);
     return st_crypto_open_bytes (call->server->sealer, field, stored, stored_size, data, size);

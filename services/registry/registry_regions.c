@@ -385,6 +385,19 @@ s_require_team_manager (st_call_t *call, const msg_actor_t *actor, const msg_tea
                          "only the team's leader or an official in scope manages its members");
 }
 
+//  The actor and team `team_id`, locked, when the actor manages its members; else the call
+//  fails and -1.
+static int
+s_managed_team (st_call_t *call, const char *team_id, const msg_actor_t **actor, msg_team_t *team)
+{
+    int rc = st_require_actor (call, actor);
+    if (rc == 0)
+        rc = registry_load_team (call, "team_lock", team_id, team);
+    if (rc == 0)
+        rc = s_require_team_manager (call, *actor, team);
+    return rc;
+}
+
 //  team.add_member changes a member's role (made leader, info officer); team.remove_member
 //  ends a membership. Nobody joins here: a volunteer joins by accepting an invitation, so
 //  a name the reply shows is always one of someone who chose to join.
@@ -397,11 +410,7 @@ s_team_change_member (st_call_t *call, const msg_team_member_t *request, msg_tea
         return;
     const msg_actor_t *actor;
     msg_team_t team = {0};
-    int rc = st_require_actor (call, &actor);
-    if (rc == 0)
-        rc = registry_load_team (call, "team_lock", request->team_id, &team);
-    if (rc == 0)
-        rc = s_require_team_manager (call, actor, &team);
+    int rc = s_managed_team (call, request->team_id, &actor, &team);
     int64_t volunteer_id = 0;
     if (rc == 0 && !st_parse_id (request->volunteer_id, &volunteer_id))
         rc =
@@ -472,11 +481,7 @@ s_team_invite (st_call_t *call, const msg_team_invite_t *request, msg_invitation
         return;
     const msg_actor_t *actor;
     msg_team_t team = {0};
-    int rc = st_require_actor (call, &actor);
-    if (rc == 0)
-        rc = registry_load_team (call, "team_lock", request->team_id, &team);
-    if (rc == 0)
-        rc = s_require_team_manager (call, actor, &team);
+    int rc = s_managed_team (call, request->team_id, &actor, &team);
     //  A volunteer outside the inviter's scope reads as one that does not exist.
     int64_t volunteer_id = 0;
     PGresult *res = NULL;
