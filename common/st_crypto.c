@@ -255,6 +255,25 @@ close_fd:
 //  Loads both keys from keydir. Returns a new instance the caller destroys, or NULL with err
 //  set.
 st_crypto_t *
+st_crypto_derive (const uint8_t secret[32], const char context[8])
+{
+    _Static_assert(S_KEY_SIZE == crypto_kdf_KEYBYTES, "derivation key size");
+    if (st_crypto_init ())
+        return NULL;
+    uint8_t *keys = sodium_malloc (2 * S_KEY_SIZE);
+    if (!keys)
+        return NULL;
+    crypto_kdf_derive_from_key (keys, S_KEY_SIZE, 1, context, secret);
+    crypto_kdf_derive_from_key (keys + S_KEY_SIZE, S_KEY_SIZE, 2, context, secret);
+    sodium_mprotect_readonly (keys);
+    st_crypto_t *self = s_malloc (sizeof *self);
+    self->keys = keys;
+    self->seal_key = keys;
+    self->hash_key = keys + S_KEY_SIZE;
+    return self;
+}
+
+st_crypto_t *
 st_crypto_load (const char *keydir, st_error_t *err)
 {
     assert (keydir);

@@ -50,6 +50,14 @@ int st_crypto_generate (const char *keydir, st_error_t *err);
 //  file, internal when libsodium cannot start. err may be NULL.
 st_crypto_t *st_crypto_load (const char *keydir, st_error_t *err);
 
+//  An instance whose two keys are derived (libsodium's crypto_kdf, BLAKE2b) from a 32-byte
+//  secret and an 8-character context: the same secret and context give the same keys, any
+//  other gives unrelated ones. For a process that seals what only it reads again (the rpc
+//  replies it stores, sealed with keys derived from its own CURVE secret key), so that it
+//  needs no key file of its own. Returns a new instance, or NULL when libsodium cannot start
+//  or memory cannot be protected.
+st_crypto_t *st_crypto_derive (const uint8_t secret[32], const char context[8]);
+
 //  Wipes the keys and frees the instance, then sets *self_p to NULL. Accepts NULL and *self_p
 //  NULL.
 void st_crypto_destroy (st_crypto_t **self_p);

@@ -601,6 +601,46 @@ test_password_hash_and_verify (void **state)
     assert_true (st_password_needs_rehash (again));
 }
 
+//  Keys derived from a secret: the same secret and context open what they sealed, another
+//  secret or context does not, and the hash keys differ with them.
+static void
+test_derive (void **state)
+{
+    (void) state;
+    uint8_t secret[32], other[32];
+    memset (secret, 7, sizeof secret);
+    memset (other, 8, sizeof other);
+    st_crypto_t *a = st_crypto_derive (secret, "rpcreply");
+    st_crypto_t *again = st_crypto_derive (secret, "rpcreply");
+    st_crypto_t *b = st_crypto_derive (other, "rpcreply");
+    st_crypto_t *c = st_crypto_derive (secret, "otherctx");
+    assert_non_null (a);
+    assert_non_null (b);
+    assert_non_null (c);
+    uint8_t *sealed;
+    size_t sealed_len;
+    assert_int_equal (st_crypto_seal (a, "f", "reply bytes", 11, &sealed, &sealed_len), 0);
+    uint8_t *plain;
+    size_t plain_len;
+    assert_int_equal (st_crypto_open_bytes (again, "f", sealed, sealed_len, &plain, &plain_len), 0);
+    assert_int_equal (plain_len, 11);
+    assert_memory_equal (plain, "reply bytes", 11);
+    free (plain);
+    assert_int_equal (st_crypto_open_bytes (b, "f", sealed, sealed_len, &plain, &plain_len), -1);
+    assert_int_equal (st_crypto_open_bytes (c, "f", sealed, sealed_len, &plain, &plain_len), -1);
+    free (sealed);
+    uint8_t h1[ST_CRYPTO_HASH_SIZE], h2[ST_CRYPTO_HASH_SIZE], h3[ST_CRYPTO_HASH_SIZE];
+    st_crypto_hash (a, "f", "x", 1, h1);
+    st_crypto_hash (again, "f", "x", 1, h2);
+    st_crypto_hash (b, "f", "x", 1, h3);
+    assert_memory_equal (h1, h2, sizeof h1);
+    assert_memory_not_equal (h1, h3, sizeof h1);
+    st_crypto_destroy (&a);
+    st_crypto_destroy (&again);
+    st_crypto_destroy (&b);
+    st_crypto_destroy (&c);
+}
+
 int
 main (void)
 {
@@ -620,6 +660,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_load_refuses_missing_and_odd_files, s_setup,
                                          s_teardown),
         cmocka_unit_test (test_destroy_accepts_null),
+        cmocka_unit_test (test_derive),
         cmocka_unit_test (test_password_hash_and_verify),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

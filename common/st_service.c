@@ -1,6 +1,7 @@
 /*  st_service.c — the process around a service  */
 #include "st_service.h"
 #include "st_config.h"
+#include "st_crypto.h"
 #include "st_keys.h"
 #include "st_log.h"
 
@@ -66,7 +67,6 @@ struct st_service_s {
     size_t option_count;
     st_db_t *db;
     void *state;
-    st_crypto_t *sealer; //  seals stored replies, or NULL
 };
 
 st_db_t *
@@ -98,12 +98,6 @@ void
 st_service_set_state (st_service_t *self, void *state)
 {
     self->state = state;
-}
-
-void
-st_service_set_sealer (st_service_t *self, st_crypto_t *crypto)
-{
-    self->sealer = crypto;
 }
 
 void *
@@ -203,6 +197,7 @@ st_service_main (const st_service_def_t *def, int argc, char **argv)
     const char *keydir = st_service_option (&service, "keys");
     const char *conninfo = st_service_option (&service, "db");
     zactor_t *auth = NULL, *relay = NULL, *ticker = NULL;
+    st_crypto_t *sealer = NULL;
     zactor_t *consumers[8] = {NULL};
     st_server_t *server = NULL;
     st_route_t *routes = NULL;
@@ -242,8 +237,15 @@ st_service_main (const st_service_def_t *def, int argc, char **argv)
         for (size_t r = 0; r < *def->parts[i].count; r++)
             routes[route_count++] = def->parts[i].routes[r];
     server = st_server_new (def->name, service.db, routes, route_count, service.state);
-    if (service.sealer)
-        st_server_set_sealer (server, service.sealer);
+    //  Stored replies carry what the op answered (names, birth dates, a request's address):
+    //  sealed with keys derived from the service's own CURVE secret key, which no other
+    //  process holds, so sealing needs no key file of its own.
+    sealer = st_crypto_derive (zcert_secret_key (cert), "rpcreply");
+    if (!sealer) {
+        st_error ("could not derive the key that seals stored replies");
+        goto done;
+    }
+    st_server_set_sealer (server, sealer);
     const char *rpc = s_endpoint (&service, def->name, "rpc");
     if (st_server_bind (server, rpc, cert, max_message, &err)
         || st_server_start_workers (server, (size_t) workers, &err)) {
@@ -312,6 +314,7 @@ done:
         zactor_destroy (&consumers[i]);
     zactor_destroy (&relay);
     st_server_destroy (&server);
+    st_crypto_destroy (&sealer);
     free (routes);
     if (initialised && def->fini)
         def->fini (&service);

@@ -63,8 +63,4 @@ extern const size_t st_endpoint_option_count;
 void st_service_set_state (st_service_t *self, void *state);
 void *st_service_state (st_service_t *self);
 
-//  From init: the key that seals the replies stored for retries (st_server_set_sealer), for a
-//  service whose replies carry personal data. Borrowed: it must live until fini.
-void st_service_set_sealer (st_service_t *self, st_crypto_t *crypto);
-
 #endif

@@ -2,7 +2,6 @@
     (architecture.md, "Services"), one table assembled from its parts (match.h)  */
 #include "match.h"
 #include "match_store.h"
-#include "st_crypto.h"
 
 extern const st_migration_t match_migrations[];
 extern const size_t match_migrations_count;
@@ -10,7 +9,6 @@ extern const size_t match_migrations_count;
 //  The round's settings, read once at start: handlers (settings.get's defaults) and the
 //  ticker read them as the service's state.
 static match_round_config_t s_config;
-static st_crypto_t *s_sealer;
 
 static int
 s_init (st_service_t *service, st_error_t *err)
@@ -20,19 +18,7 @@ s_init (st_service_t *service, st_error_t *err)
     const st_option_t *options = st_service_options (service, &count);
     match_round_config (options, count, &s_config);
     st_service_set_state (service, &s_config);
-    //  Match's replies name volunteers and residents' requests: the replies stored for
-    //  retries are sealed with the personal-data key registry uses.
-    s_sealer = st_crypto_load (st_service_option (service, "keys"), err);
-    if (!s_sealer)
-        return -1;
-    st_service_set_sealer (service, s_sealer);
     return 0;
-}
-
-static void
-s_fini (st_service_t *service)
-{
-    st_crypto_destroy (&s_sealer);
 }
 
 int
@@ -61,7 +47,6 @@ main (int argc, char **argv)
         .options = match_round_options,
         .option_count = match_round_option_count,
         .init = s_init,
-        .fini = s_fini,
         .tick = match_round_tick,
         .tick_option = "dispatch-round-ms",
     };

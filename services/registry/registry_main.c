@@ -36,8 +36,6 @@ s_init (st_service_t *service, st_error_t *err)
     state->login_delay_max_ms = st_service_whole (service, "login-delay-max-ms");
     state->login_quiet_ms = st_service_whole (service, "login-quiet-ms");
     st_service_set_state (service, state);
-    //  Registry's replies carry names, birth dates and contacts: stored ones are sealed too.
-    st_service_set_sealer (service, crypto);
     return 0;
 }
 
