@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static void
 s_paths (const char *keydir, const char *name, char *pub, char *sec, size_t size)
@@ -68,11 +69,20 @@ st_keys_generate (const char *keydir, const char *name, const char *role, st_err
 static zcert_t *
 s_load (const char *path, st_error_t *err)
 {
-    if (!zsys_file_exists (path)) {
-        st_error_set (err, ST_FAILED_PRECONDITION, NULL,
-                      "key file \"%s\" does not exist (run: station keygen)", path);
+    //  Say why a key cannot be had: missing is not the same as unreadable by this process.
+    FILE *file = fopen (path, "r");
+    if (!file) {
+        int error = errno;
+        if (error == ENOENT)
+            st_error_set (err, ST_FAILED_PRECONDITION, NULL,
+                          "key file \"%s\" does not exist (run: station keys init)", path);
+        else
+            st_error_set (err, ST_FAILED_PRECONDITION, NULL,
+                          "cannot read key file \"%s\": %s (this process runs as uid %d)", path,
+                          strerror (error), (int) geteuid ());
         return NULL;
     }
+    fclose (file);
     zcert_t *cert = zcert_load (path);
     if (!cert)
         st_error_set (err, ST_FAILED_PRECONDITION, NULL, "could not load key file \"%s\"", path);

@@ -3,6 +3,8 @@
 
         station [--keys DIR] [--as ACCOUNT:ROLE[:REGION[:ID]]] [--timeout MS] COMMAND ...
         station keys init                        every key a local deployment needs
+        station keys init --deploy DIR           every key and password of a container deploy,
+                                                 one folder per container (docker/)
         station keygen NAME ROLE                 one CURVE key pair (service|operator|gateway)
         station call SERVICE OP [JSON]           any op; the reply body as JSON
         station ping SERVICE
@@ -19,6 +21,7 @@
 #include "st_service.h"
 #include "st_json.h"
 #include "st_keys.h"
+#include "station_deploy.h"
 #include "st_log.h"
 
 #include <stdio.h>
@@ -40,7 +43,7 @@ s_usage (void)
     fprintf (
         stderr,
         "usage: station [--keys DIR] [--as ACCOUNT:ROLE[:REGION[:ID]]] [--timeout MS] COMMAND\n"
-        "  keys init | keygen NAME ROLE | call SERVICE OP [JSON] | ping SERVICE\n"
+        "  keys init [--deploy DIR] | keygen NAME ROLE | call SERVICE OP [JSON] | ping SERVICE\n"
         "  volunteer register --name N --id-number ID --phone P --region CODE [--skill S]...\n"
         "  volunteer get ID | volunteer import FILE.csv | supply stats [--region CODE]\n"
         "  events SERVICE [--after SEQ] [--max N] | parked SERVICE\n");
@@ -417,6 +420,22 @@ main (int argc, char **argv)
     const char *command = argv[0];
     if (strcmp (command, "keys") == 0 && argc == 2 && strcmp (argv[1], "init") == 0)
         return s_cmd_keys_init (&options);
+    if (strcmp (command, "keys") == 0 && argc == 4 && strcmp (argv[1], "init") == 0
+        && strcmp (argv[2], "--deploy") == 0) {
+        st_error_t err;
+        int rc = station_keys_deploy (argv[3], &err);
+        if (rc < 0)
+            return s_print_error (&err);
+        printf ("deploy keys ready in %s\n", argv[3]);
+        if (rc == 1)
+            printf ("not run as root: the files are still yours. The containers run as uid %d"
+                    " (services) and %d (postgres):\n  sudo chown -R %d:%d %s/{registry,match,"
+                    "operator}; sudo chown -R %d:%d %s/postgres\n",
+                    ST_DEPLOY_SERVICE_UID, ST_DEPLOY_POSTGRES_UID, ST_DEPLOY_SERVICE_UID,
+                    ST_DEPLOY_SERVICE_UID, argv[3], ST_DEPLOY_POSTGRES_UID, ST_DEPLOY_POSTGRES_UID,
+                    argv[3]);
+        return 0;
+    }
     if (strcmp (command, "keygen") == 0 && argc == 3) {
         st_error_t err;
         int rc = st_keys_generate (options.keydir, argv[1], argv[2], &err);
