@@ -5,6 +5,9 @@
 #include "st_keys.h"
 #include "st_log.h"
 
+#include <errno.h>
+#include <unistd.h>
+#include <libpq-fe.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,6 +63,31 @@ static const struct {
     {"STATION_TEST_", "tests"},
     {"STATION_SIM_", "tests"},
 };
+
+//  A password file the connection string names must be readable: libpq passes over one it
+//  cannot read, and the server's refusal would then not say why.
+static int
+s_passfile_readable (const char *conninfo, st_error_t *err)
+{
+    PQconninfoOption *options = PQconninfoParse (conninfo, NULL);
+    const char *passfile = NULL;
+    for (PQconninfoOption *o = options; o && o->keyword; o++)
+        if (strcmp (o->keyword, "passfile") == 0 && o->val && *o->val)
+            passfile = o->val;
+    int rc = 0;
+    FILE *file = passfile ? fopen (passfile, "r") : NULL;
+    if (passfile && !file) {
+        st_error_set (err, ST_FAILED_PRECONDITION, "db",
+                      "cannot read the database password file \"%s\": %s (this process runs as"
+                      " uid %d)",
+                      passfile, strerror (errno), (int) geteuid ());
+        rc = -1;
+    }
+    if (file)
+        fclose (file);
+    PQconninfoFree (options);
+    return rc;
+}
 
 struct st_service_s {
     const st_service_def_t *def;
@@ -208,6 +236,10 @@ st_service_main (const st_service_def_t *def, int argc, char **argv)
         goto done;
     }
     auth = st_keys_auth (keydir);
+    if (s_passfile_readable (conninfo, &err)) {
+        st_error ("%s", err.message);
+        goto done;
+    }
 
     //  The database may still be starting: wait for it, as a supervisor would.
     service.db = st_db_new (conninfo, def->name, def->name);
