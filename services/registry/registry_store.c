@@ -88,17 +88,19 @@ static const st_statement_t s_statements[] = {
     //  replica: each sees the failures of the one before.
     {"login_lock", "SELECT pg_advisory_lock (1819240295, $1::int)"},
     {"login_unlock", "SELECT pg_advisory_unlock (1819240295, $1::int)"},
-    //  Failed attempts at login $1 in the last $3 ms, other than request $2 itself (a resend
-    //  answers as the first sending did), and how long ago (ms) the last of them failed.
+    //  Failed attempts at login $1 in the last $3 ms, other than attempt $2 itself (the hash
+    //  of its request id and password: a resend answers as the first sending did), and how
+    //  long ago (ms) the last of them failed.
     {"login_failures_get",
      "SELECT count (*), coalesce ((extract (epoch FROM now () - max (failed_at)) * 1000)::bigint,"
-     " 0) FROM login_failures WHERE login_hash = $1 AND request_id <> $2"
+     " 0) FROM login_failures WHERE login_hash = $1 AND attempt <> $2"
      " AND failed_at > now () - make_interval (secs => $3::bigint / 1000.0)"},
-    //  Attempt $2 (the request id) of login $1 failed; attempts older than $3 ms go.
+    //  Attempt $2 (the hash of its request id and password) at login $1 failed; attempts
+    //  older than $3 ms go.
     {"login_failures_add",
      "WITH gone AS (DELETE FROM login_failures WHERE login_hash = $1"
      " AND failed_at <= now () - make_interval (secs => $3::bigint / 1000.0))"
-     " INSERT INTO login_failures (login_hash, request_id) VALUES ($1, $2) ON CONFLICT DO NOTHING"},
+     " INSERT INTO login_failures (login_hash, attempt) VALUES ($1, $2) ON CONFLICT DO NOTHING"},
     {"login_failures_clear", "DELETE FROM login_failures WHERE login_hash = $1"},
 
     {"resident_insert",
