@@ -391,6 +391,34 @@ test_abandoned_import_expires (void **state)
     assert_int_equal (fx_count ("SELECT count (*) FROM registry.imports WHERE id = %s", id), 0);
 }
 
+//  One official cannot take the import space from the rest: imports of one account hold at
+//  most half of it (128 MB). Two imports of town-a holding 64 MB each (set in the table, as
+//  128 chunks would) leave town-a's next chunk refused naming "csv", while the county's
+//  chunk goes in; a chunk also deletes the imports that expired, not only import.begin.
+static void
+test_import_space_per_account (void **state)
+{
+    char full[2][32], third[32], county[32], stale[32];
+    st_error_t err;
+    s_begin (&COUNTY, stale);
+    for (int i = 0; i < 2; i++) {
+        s_begin (&TOWN_A, full[i]);
+        fx_sql ("UPDATE registry.imports SET size = 67108864, chunks = 64 WHERE id = %s", full[i]);
+    }
+    s_begin (&TOWN_A, third);
+    s_begin (&COUNTY, county);
+    fx_sql ("UPDATE registry.imports SET expires_at = now () - interval '1 second' WHERE id = %s",
+            stale);
+    fx_expect ("a chunk of an official holding 128 MB",
+               s_chunk (&TOWN_A, third, 1, "name,id_number\n", 15, &err), &err,
+               ST_RESOURCE_EXHAUSTED, "csv");
+    assert_int_equal (s_chunk (&COUNTY, county, 1, "name,id_number\n", 15, &err), ST_OK);
+    assert_int_equal (fx_count ("SELECT count (*) FROM registry.imports WHERE id = %s", stale), 0);
+    //  town-a's space comes back as its imports go.
+    fx_sql ("DELETE FROM registry.imports WHERE id IN (%s, %s)", full[0], full[1]);
+    assert_int_equal (s_chunk (&TOWN_A, third, 1, "name,id_number\n", 15, &err), ST_OK);
+}
+
 //  Restarts registry with `bytes` (NULL: the default) as STATION_POOL_MAX_BYTES and `workers`
 //  (NULL: the default) as STATION_WORKERS.
 static void
@@ -512,6 +540,7 @@ main (void)
         cmocka_unit_test (test_cli_imports_a_large_file),
         cmocka_unit_test (test_finish_resumes),
         cmocka_unit_test (test_abandoned_import_expires),
+        cmocka_unit_test (test_import_space_per_account),
         cmocka_unit_test (test_queued_bytes_bounded),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);

@@ -190,8 +190,10 @@ static const st_statement_t s_statements[] = {
      " WHERE id = $1 AND expires_at > now () FOR UPDATE"},
     //  Chunk appends take turns, so that the bytes all open imports hold stay in bounds.
     {"import_space_lock", "SELECT pg_advisory_xact_lock (hashtext ('registry.import_space'))"},
+    //  The bytes all open imports hold, and those of account $1.
     {"import_space_used",
-     "SELECT coalesce (sum (size), 0) FROM imports WHERE NOT done AND expires_at > now ()"},
+     "SELECT coalesce (sum (size), 0), coalesce (sum (size) FILTER (WHERE account = $1), 0)"
+     " FROM imports WHERE NOT done AND expires_at > now ()"},
     {"import_chunk_hash", "SELECT hash FROM import_chunks WHERE import_id = $1 AND seq = $2"},
     {"import_chunk_put", "INSERT INTO import_chunks (import_id, seq, start, size, hash, data)"
                          " VALUES ($1, $2, $3, $4, $5, $6)"},
