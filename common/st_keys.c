@@ -127,12 +127,38 @@ s_property (zchunk_t *chunk, const char *name, const char *value)
     zchunk_extend (chunk, value, value_len);
 }
 
+//  Refusals logged at most once a second (a peer retrying an unlisted key would otherwise fill
+//  the log), the next line counting those left out meanwhile.
+typedef struct {
+    int64_t last_ms;
+    long suppressed;
+} s_zap_log_t;
+
 static void
-s_zap_reply (zsock_t *handler, zmsg_t *request, zcertstore_t *store)
+s_zap_warn (s_zap_log_t *log, const char *address, const char *why)
+{
+    int64_t now = zclock_mono ();
+    if (log->last_ms && now - log->last_ms < 1000) {
+        log->suppressed++;
+        return;
+    }
+    if (log->suppressed)
+        st_warn ("refused a connection from %s: %s (and %ld more refused since the last line)",
+                 address ? address : "?", why, log->suppressed);
+    else
+        st_warn ("refused a connection from %s: %s", address ? address : "?", why);
+    log->last_ms = now;
+    log->suppressed = 0;
+}
+
+//  Answers one ZAP request, always: a REP socket that does not answer takes no further
+//  request, so a malformed one (fewer than 7 frames, a version other than 1.0) gets 400 too.
+//  libzmq never sends one; this guards against a bug, not a peer.
+static void
+s_zap_reply (zsock_t *handler, zmsg_t *request, zcertstore_t *store, s_zap_log_t *log)
 {
     //  version, request id, domain, address, routing id, mechanism, credentials
-    if (zmsg_size (request) < 7)
-        return;
+    bool whole = zmsg_size (request) >= 7;
     char *version = zmsg_popstr (request);
     zframe_t *request_id = zmsg_pop (request);
     char *domain = zmsg_popstr (request);
@@ -140,9 +166,10 @@ s_zap_reply (zsock_t *handler, zmsg_t *request, zcertstore_t *store)
     zframe_t *routing = zmsg_pop (request);
     char *mechanism = zmsg_popstr (request);
     zframe_t *key = zmsg_pop (request);
+    whole = whole && version && strcmp (version, "1.0") == 0;
 
     const char *name = NULL, *role = NULL;
-    if (mechanism && strcmp (mechanism, "CURVE") == 0 && zframe_size (key) == 32) {
+    if (whole && mechanism && strcmp (mechanism, "CURVE") == 0 && key && zframe_size (key) == 32) {
         char key_txt[41];
         zmq_z85_encode (key_txt, zframe_data (key), 32);
         zcert_t *cert = zcertstore_lookup (store, key_txt);
@@ -153,8 +180,10 @@ s_zap_reply (zsock_t *handler, zmsg_t *request, zcertstore_t *store)
     }
     bool admitted = name && *name && st_keys_role_bit (role);
     if (!admitted)
-        st_warn ("refused a connection from %s: %s", address ? address : "?",
-                 name ? "its key has no role Station knows" : "its key is not listed");
+        s_zap_warn (log, address,
+                    !whole ? "a malformed ZAP request"
+                    : name ? "its key has no role Station knows"
+                           : "its key is not listed");
     zchunk_t *metadata = zchunk_new (NULL, 0);
     if (admitted) {
         s_property (metadata, "name", name);
@@ -162,7 +191,10 @@ s_zap_reply (zsock_t *handler, zmsg_t *request, zcertstore_t *store)
     }
     zmsg_t *reply = zmsg_new ();
     zmsg_addstr (reply, "1.0");
-    zmsg_append (reply, &request_id);
+    if (request_id)
+        zmsg_append (reply, &request_id);
+    else
+        zmsg_addmem (reply, NULL, 0);
     zmsg_addstr (reply, admitted ? "200" : "400");
     zmsg_addstr (reply, admitted ? "OK" : "not admitted");
     zmsg_addstr (reply, admitted ? name : "");
@@ -188,12 +220,13 @@ s_zap_actor (zsock_t *pipe, void *args)
     zsock_t *handler = zsock_new_rep (S_ZAP_ENDPOINT);
     zsock_signal (pipe, handler ? 0 : 1);
     zpoller_t *poller = zpoller_new (pipe, handler, NULL);
+    s_zap_log_t log = {0};
     while (handler) {
         void *which = zpoller_wait (poller, -1);
         if (which == handler) {
             zmsg_t *request = zmsg_recv (handler);
             if (request)
-                s_zap_reply (handler, request, store);
+                s_zap_reply (handler, request, store, &log);
             zmsg_destroy (&request);
         } else {
             char *command = which ? zstr_recv (pipe) : NULL;

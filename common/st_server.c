@@ -750,6 +750,18 @@ s_log_done (const st_call_t *call, bool replayed, int64_t started)
 #define S_POOL_QUEUE   1000 //  slow requests waiting for a worker, at most
 #define S_POOL_RESENDS 16   //  resends of one request that wait for its reply, at most
 
+//  The bytes of request frames waiting for a worker, at most (st_server_set_pool_bytes): the
+//  count alone would let 1,000 import frames of 4 MB hold 4 GB. A request that would go past
+//  either bound is refused at once (resource_exhausted), never queued; one alone always
+//  waits, whatever its size (the frame-size cap bounds it).
+static size_t s_pool_max_bytes = ST_SERVER_POOL_BYTES;
+
+void
+st_server_set_pool_bytes (size_t bytes)
+{
+    s_pool_max_bytes = bytes;
+}
+
 //  A request on its way through a worker: everything its call borrows, owned.
 typedef struct {
     st_call_t call;
@@ -779,7 +791,8 @@ typedef struct s_pool_s {
     size_t count;
     zsock_t *replies; //  PULL: jobs run, from every worker
     char endpoint[64];
-    zlist_t *queue; //  jobs waiting for a worker, first come first served
+    zlist_t *queue;      //  jobs waiting for a worker, first come first served
+    size_t queued_bytes; //  the payloads of those jobs
 } s_pool_t;
 
 static void
@@ -961,6 +974,7 @@ s_pool_feed (st_server_t *self)
         if (worker->job)
             continue;
         s_job_t *job = zlist_pop (pool->queue);
+        pool->queued_bytes -= zframe_size (job->payload);
         job->worker = i;
         worker->job = job;
         zmsg_t *msg = zmsg_new ();
@@ -986,7 +1000,8 @@ s_pool_holds (s_pool_t *pool, const uint8_t key[32])
 //  Hands a slow op to the pool, which takes over the request, the frames and the envelope
 //  the call holds: a worker runs it and the loop answers it (st_server_handle). A read
 //  answered a moment ago is answered again here; a resend of a request still waiting or
-//  running waits for its reply instead of running twice; a full queue refuses it.
+//  running waits for its reply instead of running twice; a full queue (S_POOL_QUEUE jobs, or
+//  the bytes st_server_set_pool_bytes allows) refuses it.
 static void
 s_pool_submit (st_server_t *self, st_call_t *call, zframe_t **identity_p, zframe_t **payload_p,
                st_unpacked_t *unpacked, void **request_p, int64_t started)
@@ -1025,13 +1040,16 @@ s_pool_submit (st_server_t *self, st_call_t *call, zframe_t **identity_p, zframe
             job->identity = NULL;
         }
         s_job_destroy (&job);
-    } else if (zlist_size (pool->queue) >= S_POOL_QUEUE) {
+    } else if (zlist_size (pool->queue) >= S_POOL_QUEUE
+               || (zlist_size (pool->queue)
+                   && pool->queued_bytes + zframe_size (job->payload) > s_pool_max_bytes)) {
         st_call_fail (&job->call, ST_RESOURCE_EXHAUSTED, NULL,
                       "too many slow requests are waiting: try again later");
         s_encode_reply (&job->call, job->call.envelope.id.data, NULL, 0, &job->data, &job->size);
         s_job_answer (self, &job, false);
     } else {
         zlist_append (pool->queue, job);
+        pool->queued_bytes += zframe_size (job->payload);
         s_pool_feed (self);
     }
 }

@@ -55,6 +55,13 @@ zsock_t *st_server_socket (st_server_t *self);
 //  on the loop like the rest. Returns 0 or -1 with err filled. Once.
 int st_server_start_workers (st_server_t *self, size_t count, st_error_t *err);
 
+//  Slow requests waiting for a worker may hold this many bytes of request frames at most, in
+//  every server of the process (one alone may wait whatever its size); past it, or past 1,000
+//  requests, a request is refused at once with resource_exhausted. Set before the first
+//  request. Default ST_SERVER_POOL_BYTES.
+#define ST_SERVER_POOL_BYTES (64 * 1024 * 1024)
+void st_server_set_pool_bytes (size_t bytes);
+
 //  The socket on which workers hand back what they ran, for polling beside the ROUTER; NULL
 //  without workers.
 zsock_t *st_server_pool_socket (st_server_t *self);

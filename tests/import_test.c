@@ -3,7 +3,10 @@
     arrive in chunks (import.begin, import.chunk, import.finish) that a retry cannot double,
     a gap in the chunks is refused, an abandoned import expires; region.import alike.  */
 #include "fixture.h"
+#include "st_keys.h"
 #include "st_log.h"
+
+#include <sodium.h>
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -388,6 +391,145 @@ test_abandoned_import_expires (void **state)
     assert_int_equal (fx_count ("SELECT count (*) FROM registry.imports WHERE id = %s", id), 0);
 }
 
+//  One official cannot take the import space from the rest: imports of one account hold at
+//  most half of it (128 MB). Two imports of town-a holding 64 MB each (set in the table, as
+//  128 chunks would) leave town-a's next chunk refused naming "csv", while the county's
+//  chunk goes in; a chunk also deletes the imports that expired, not only import.begin.
+static void
+test_import_space_per_account (void **state)
+{
+    char full[2][32], third[32], county[32], stale[32];
+    st_error_t err;
+    s_begin (&COUNTY, stale);
+    for (int i = 0; i < 2; i++) {
+        s_begin (&TOWN_A, full[i]);
+        fx_sql ("UPDATE registry.imports SET size = 67108864, chunks = 64 WHERE id = %s", full[i]);
+    }
+    s_begin (&TOWN_A, third);
+    s_begin (&COUNTY, county);
+    fx_sql ("UPDATE registry.imports SET expires_at = now () - interval '1 second' WHERE id = %s",
+            stale);
+    fx_expect ("a chunk of an official holding 128 MB",
+               s_chunk (&TOWN_A, third, 1, "name,id_number\n", 15, &err), &err,
+               ST_RESOURCE_EXHAUSTED, "csv");
+    assert_int_equal (s_chunk (&COUNTY, county, 1, "name,id_number\n", 15, &err), ST_OK);
+    assert_int_equal (fx_count ("SELECT count (*) FROM registry.imports WHERE id = %s", stale), 0);
+    //  town-a's space comes back as its imports go.
+    fx_sql ("DELETE FROM registry.imports WHERE id IN (%s, %s)", full[0], full[1]);
+    assert_int_equal (s_chunk (&TOWN_A, third, 1, "name,id_number\n", 15, &err), ST_OK);
+}
+
+//  Restarts registry with `bytes` (NULL: the default) as STATION_POOL_MAX_BYTES and `workers`
+//  (NULL: the default) as STATION_WORKERS.
+static void
+s_restart (const char *bytes, const char *workers)
+{
+    harness_stop (fx_harness (), "registry", SIGTERM);
+    if (bytes)
+        setenv ("STATION_POOL_MAX_BYTES", bytes, 1);
+    else
+        unsetenv ("STATION_POOL_MAX_BYTES");
+    if (workers)
+        setenv ("STATION_WORKERS", workers, 1);
+    else
+        unsetenv ("STATION_WORKERS");
+    harness_start (fx_harness (), "registry");
+}
+
+//  One request frame of `op` as `actor` with an encoded body; its id into `id`.
+static zframe_t *
+s_request_frame (const char *op, const msg_actor_t *actor, const st_desc_t *desc,
+                 const void *request, uint8_t id[16])
+{
+    randombytes_buf (id, 16);
+    uint8_t *body, *frame;
+    size_t body_size, size;
+    st_encode (desc, request, &body, &body_size);
+    st_client_envelope (op, actor, id, 0, body, body_size, &frame, &size);
+    zframe_t *out = zframe_new (frame, size);
+    free (body);
+    free (frame);
+    return out;
+}
+
+//  Slow requests waiting for a worker hold a bounded number of bytes (3 MB here, one worker):
+//  two sign-ins keep the worker busy, then twenty chunks of 1 MB sent at once find the queue
+//  full after the first few and are refused at once (resource_exhausted), every request is
+//  answered, and afterwards registry answers chunks and reads as before.
+static void
+test_queued_bytes_bounded (void **state)
+{
+    s_restart ("3145728", "1");
+    char id[32];
+    s_begin (&TOWN_A, id);
+
+    harness_t *h = fx_harness ();
+    st_error_t err;
+    zcert_t *own = st_keys_secret (harness_keys (h), "operator", &err);
+    zcert_t *server = st_keys_public (harness_keys (h), "registry", &err);
+    assert_non_null (own);
+    assert_non_null (server);
+    zsock_t *dealer = zsock_new (ZMQ_DEALER);
+    st_keys_client (dealer, own, zcert_public_txt (server));
+    zsock_set_linger (dealer, 0);
+    zsock_set_rcvtimeo (dealer, FX_CALL_MS);
+    assert_int_equal (zsock_connect (dealer, "%s", harness_endpoint (h, "registry", "rpc")), 0);
+
+    enum { LOGINS = 2, CHUNKS = 20, CHUNK = 1048576 };
+    char *data = malloc (CHUNK);
+    memset (data, 'x', CHUNK);
+    uint8_t ids[LOGINS + CHUNKS][16];
+    for (int i = 0; i < LOGINS; i++) {
+        msg_session_login_t login = {.login = "nobody.here", .password = "a guess"};
+        zframe_t *frame =
+            s_request_frame ("session.login", NULL, &msg_session_login_desc, &login, ids[i]);
+        assert_int_equal (zframe_send (&frame, dealer, 0), 0);
+    }
+    for (int i = 0; i < CHUNKS; i++) {
+        msg_import_chunk_t chunk = {
+            .import_id = id, .seq = i + 1, .has_seq = true, .csv = {(uint8_t *) data, CHUNK}};
+        zframe_t *frame = s_request_frame ("import.chunk", &TOWN_A, &msg_import_chunk_desc, &chunk,
+                                           ids[LOGINS + i]);
+        assert_int_equal (zframe_send (&frame, dealer, 0), 0);
+    }
+    free (data);
+    int refused = 0, chunks_run = 0;
+    for (int n = 0; n < LOGINS + CHUNKS; n++) {
+        zframe_t *reply = zframe_recv (dealer);
+        if (!reply)
+            fail_msg ("reply %d of %d did not come", n + 1, LOGINS + CHUNKS);
+        msg_reply_t envelope;
+        assert_int_equal (
+            st_decode (&msg_reply_desc, zframe_data (reply), zframe_size (reply), &envelope, &err),
+            0);
+        bool login = false;
+        for (int i = 0; i < LOGINS; i++)
+            login = login || memcmp (envelope.id.data, ids[i], 16) == 0;
+        if (!envelope.ok && envelope.error.code
+            && strcmp (envelope.error.code, st_status_name (ST_RESOURCE_EXHAUSTED)) == 0 && !login)
+            refused++;
+        else if (!login)
+            chunks_run++;
+        st_msg_clear (&msg_reply_desc, &envelope);
+        zframe_destroy (&reply);
+    }
+    zsock_destroy (&dealer);
+    zcert_destroy (&own);
+    zcert_destroy (&server);
+    if (refused < CHUNKS / 2 || chunks_run < 1)
+        fail_msg ("%d of %d chunks of 1 MB sent at once refused, %d run: the queue's bytes are"
+                  " not bounded to 3 MB",
+                  refused, CHUNKS, chunks_run);
+    //  Under the bound, everything answers: a read, and a chunk at a time.
+    json_decref (fx_call_ok ("registry", NULL, "sys.ping", "{}"));
+    char other[32];
+    s_begin (&TOWN_A, other);
+    for (int seq = 1; seq <= 4; seq++)
+        if (s_chunk (&TOWN_A, other, seq, "name,id_number\n", 15, &err) != ST_OK)
+            fail_msg ("chunk %d under the bound: %s", seq, err.message);
+    s_restart (NULL, NULL);
+}
+
 int
 main (void)
 {
@@ -398,6 +540,8 @@ main (void)
         cmocka_unit_test (test_cli_imports_a_large_file),
         cmocka_unit_test (test_finish_resumes),
         cmocka_unit_test (test_abandoned_import_expires),
+        cmocka_unit_test (test_import_space_per_account),
+        cmocka_unit_test (test_queued_bytes_bounded),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

@@ -191,6 +191,38 @@ test_resend_counts_once (void **state)
         fail_msg ("two attempts, one of them resent, made the login wait: %s", err.message);
 }
 
+//  A guesser sending every guess under one request id: a different password under the same id
+//  is a new attempt, not a resend (a resend is the same id and the same body), so twelve wrong
+//  passwords under one id are throttled as twelve ids are: the fourth waits (10 s here), and
+//  so does the right password.
+static void
+test_one_id_many_guesses (void **state)
+{
+    s_start ("login_one_id", 10000, 60000, 600000, NULL);
+    const uint8_t id[16] = {0x0e, 0x1d, 0x2a, 0x3a, 0x4b, 0x5c, 0x6d, 0x7e,
+                            0x8f, 0x90, 0xa1, 0xb2, 0xc3, 0xd4, 0xe5, 0xf6};
+    st_error_t err;
+    int checked = 0, refused = 0;
+    for (int i = 0; i < 12; i++) {
+        char body[96];
+        snprintf (body, sizeof body, "{\"login\": \"guarded.station\", \"password\": \"guess %d\"}",
+                  i);
+        st_status_t rc =
+            fx_call_id ("registry", NULL, "session.login", body, id, FX_CALL_MS, NULL, &err);
+        if (rc == ST_UNAUTHENTICATED)
+            checked++;
+        else {
+            s_retry_after (&err);
+            refused++;
+        }
+    }
+    if (checked != 3 || refused != 9)
+        fail_msg ("twelve guesses under one request id: %d checked, %d refused (want 3 and 9)",
+                  checked, refused);
+    assert_int_equal (s_login (RIGHT, &err), ST_RESOURCE_EXHAUSTED);
+    s_retry_after (&err);
+}
+
 //  One frame of `op` with a JSON-free body: a session.login of the guarded account, or a
 //  volunteer.get of `id`; its request id into `id_out`.
 static zframe_t *
@@ -288,6 +320,7 @@ main (void)
         cmocka_unit_test_teardown (test_attempts_during_the_wait, s_teardown),
         cmocka_unit_test_teardown (test_failures_forgotten, s_teardown),
         cmocka_unit_test_teardown (test_resend_counts_once, s_teardown),
+        cmocka_unit_test_teardown (test_one_id_many_guesses, s_teardown),
         cmocka_unit_test_teardown (test_reads_answer_during_sign_ins, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

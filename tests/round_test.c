@@ -223,6 +223,50 @@ test_demand_bound (void **state)
         s_cancel (requests[i]);
 }
 
+//  Three requests starting soonest that nobody can fill (a skill nobody has) and two later
+//  ones two volunteers can: the first round reads the three (BOUND) and finds them no
+//  candidate, so they go behind the requests not tried lately, and the later two are offered
+//  within a few rounds instead of never.
+static void
+test_unfillable_demand_goes_behind (void **state)
+{
+    (void) state;
+    static const int days[] = {2, 3, 4, 5, 6}; //  the first three unfillable
+    enum { REQUESTS = 5, UNFILLABLE = 3, VOLUNTEERS = 2 };
+    char starts[REQUESTS][64], ends[REQUESTS][64], slots[REQUESTS][8];
+    char availability[128] = "[";
+    for (int i = 0; i < REQUESTS; i++) {
+        fx_local (days[i], 9, 0, starts[i], slots[i]);
+        fx_local (days[i], 11, 0, ends[i], NULL);
+        snprintf (availability + strlen (availability), sizeof availability - strlen (availability),
+                  "%s\"%s\"", i ? ", " : "", slots[i]);
+    }
+    strcat (availability, "]");
+    char volunteers[VOLUNTEERS][32];
+    for (int v = 0; v < VOLUNTEERS; v++) {
+        char name[32];
+        snprintf (name, sizeof name, "后%d", v);
+        fx_volunteer_add (name, VILLAGE, "[\"r4有\"]", availability, 25.40 + v * 0.001, 112.95, "",
+                          volunteers[v]);
+    }
+    s_hold_rounds ();
+    char requests[REQUESTS][32];
+    for (int i = 0; i < REQUESTS; i++)
+        fx_request_add (&TOWN, VILLAGE, starts[i], ends[i], 1,
+                        i < UNFILLABLE ? "[\"r4无\"]" : "[\"r4有\"]", "normal", AT_VILLAGE, "open",
+                        requests[i]);
+    char later[128];
+    snprintf (later, sizeof later, "%s, %s", requests[3], requests[4]);
+    s_release_rounds ();
+
+    fx_wait_for (2,
+                 "SELECT count (*) FROM match.offers WHERE request_id IN (%s)"
+                 " AND status = 'pending'",
+                 later);
+    for (int i = 0; i < REQUESTS; i++)
+        s_cancel (requests[i]);
+}
+
 //  With no time for the solver (STATION_DISPATCH_SOLVE_MS=0: it stops after its first 64
 //  pivots) a round over forty requests and forty volunteers stops, says so in the log and
 //  commits only whole offers: none beyond a request's headcount, each with one offer.made.
@@ -294,6 +338,7 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_horizon),
         cmocka_unit_test (test_demand_bound),
+        cmocka_unit_test (test_unfillable_demand_goes_behind),
         cmocka_unit_test (test_solver_budget),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);

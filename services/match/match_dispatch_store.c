@@ -21,6 +21,18 @@
     " rfc3339 (r.earliest_start) AS earliest_start, rfc3339 (r.latest_end) AS latest_end,"         \
     " rfc3339 (o.deadline) AS deadline, o.status, rfc3339 (o.created_at) AS created_at,"           \
     " o.deadline <= now () AS lapsed, r.status IN ('open', 'matching') AS live"
+//  The live requests a round may offer, with their missing headcount (pending offers
+//  count), for plan_demand; a condition on r may follow.
+#define S_DEMAND_ROWS                                                                              \
+    "SELECT r.id, r.earliest_start,"                                                               \
+    " r.headcount - r.accepted - (SELECT count (*) FROM offers p"                                  \
+    " WHERE p.request_id = r.id AND p.status = 'pending') AS missing"                              \
+    " FROM requests r WHERE r.status IN ('open', 'matching') AND r.earliest_start > now ()"        \
+    " AND dispatch_slot (r.earliest_start) IS NOT NULL"
+//  How long a request that found no candidate goes behind the others (30 rounds at the
+//  default round of 2 s).
+#define S_BEHIND "interval '1 minute'"
+
 static const st_statement_t s_statements[] = {
     //  resident.registered: the replica takes the newest state, never an older one.
     {"dispatch_resident_upsert",
@@ -237,20 +249,32 @@ static const st_statement_t s_statements[] = {
      " WHERE id IN (SELECT request_id FROM o) AND status = 'open')"
      " SELECT " S_OFFER_COLUMNS " FROM o JOIN requests r ON r.id = o.request_id ORDER BY o.id"},
 
+    //  The requests a round marks as having found no candidate at all ($1), and those that
+    //  found some ($2): the first go behind in plan_demand for a while.
+    {"dispatch_no_candidates",
+     "UPDATE requests SET no_candidates_at = CASE WHEN id = ANY ($1::bigint[]) THEN now () END"
+     " WHERE id = ANY ($1::bigint[]) OR (id = ANY ($2::bigint[]) AND no_candidates_at IS NOT "
+     "NULL)"},
+
     //  A round's plan (match_plan.c): columns named as match_plan.c reads them.
     //  Requests in dispatch not started yet, in a slot volunteers can state, and short of
     //  volunteers (counting the offers pending): the $3 starting soonest (the rest wait for
     //  later rounds; the index requests_live reads them in that order and stops there), by
     //  id: missing headcount, priority, where to search ($1, $2: the platform's widening
     //  delays, a region's settings before them, read once a region), the slot, what the
-    //  volunteers need. Those whose places all have offers out search nothing.
+    //  volunteers need. Those whose places all have offers out search nothing. A request
+    //  that found no candidate in the last minute (no_candidates_at, dispatch_no_candidates)
+    //  comes after every other, soonest first among them, so that requests nobody can fill
+    //  cannot take every place of every round; they still fill the places left.
     {"plan_demand",
-     "WITH b AS (SELECT id, missing FROM (SELECT r.id, r.earliest_start,"
-     " r.headcount - r.accepted - (SELECT count (*) FROM offers p"
-     " WHERE p.request_id = r.id AND p.status = 'pending') AS missing"
-     " FROM requests r WHERE r.status IN ('open', 'matching') AND r.earliest_start > now ()"
-     " AND dispatch_slot (r.earliest_start) IS NOT NULL) d"
-     " WHERE missing > 0 ORDER BY earliest_start, id LIMIT $3),"
+     "WITH b AS (SELECT id, missing FROM ("
+     "(SELECT id, missing, earliest_start, false AS behind FROM (" S_DEMAND_ROWS
+     " AND (r.no_candidates_at IS NULL OR r.no_candidates_at <= now () - " S_BEHIND ")) d"
+     " WHERE missing > 0 ORDER BY earliest_start, id LIMIT $3) UNION ALL"
+     " (SELECT id, missing, earliest_start, true FROM (" S_DEMAND_ROWS
+     " AND r.no_candidates_at > now () - " S_BEHIND ") d"
+     " WHERE missing > 0 ORDER BY earliest_start, id LIMIT $3)) u"
+     " ORDER BY behind, earliest_start, id LIMIT $3),"
      " g AS (SELECT region, (region_settings_of (region)).* FROM (SELECT DISTINCT r.region"
      " FROM b JOIN requests r ON r.id = b.id) x)"
      " SELECT r.id, b.missing,"

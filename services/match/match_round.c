@@ -269,6 +269,38 @@ s_round_requests (st_db_t *db, const char *statement, const char *topic, bool se
     return rc;
 }
 
+//  Marks the requests of the plan that found no candidate at all, and unmarks those that
+//  found some: the first go behind the others in the next rounds' demand (plan_demand).
+static st_status_t
+s_round_mark_unfillable (st_db_t *db, const match_plan_t *plan, st_error_t *err)
+{
+    bool *found = st_calloc ((size_t) plan->requests + 1, sizeof (bool));
+    for (int32_t i = 0; i < plan->pair_count; i++)
+        found[plan->pairs[i].request] = true;
+    int64_t *ids[2];
+    int32_t counts[2] = {0, 0};
+    for (int k = 0; k < 2; k++)
+        ids[k] = st_calloc ((size_t) plan->requests + 1, sizeof (int64_t));
+    for (int32_t i = 0; i < plan->requests; i++) {
+        int k = found[i] ? 1 : 0;
+        ids[k][counts[k]++] = plan->demand[i].id;
+    }
+    st_params_t params = {0};
+    char *lists[2];
+    for (int k = 0; k < 2; k++) {
+        lists[k] = s_literal (ids[k], counts[k]);
+        st_params_text (&params, lists[k]);
+    }
+    st_status_t rc = st_db_exec (db, "dispatch_no_candidates", &params, NULL, err);
+    st_params_clear (&params);
+    for (int k = 0; k < 2; k++) {
+        free (lists[k]);
+        free (ids[k]);
+    }
+    free (found);
+    return rc;
+}
+
 //  Builds the round's plan (the soonest open demand, candidates and their costs: match_plan),
 //  solves the network within the solver's budget and makes an offer for every pairing with
 //  flow. A solve stopped at its budget leaves a basis whose flow is within every capacity, and
@@ -297,6 +329,11 @@ s_round_offer (st_db_t *db, const match_round_config_t *settings, match_round_st
     if (plan.requests == 0) {
         match_plan_clear (&plan);
         return ST_OK;
+    }
+    rc = s_round_mark_unfillable (db, &plan, err);
+    if (rc != ST_OK) {
+        match_plan_clear (&plan);
+        return rc;
     }
     //  Nodes: 0 source, 1 sink, 2.. requests (the plan's order), then volunteers (sorted).
     int32_t pairs = plan.pair_count, requests = plan.requests;

@@ -8,6 +8,7 @@
 #include "st_pii.h"
 #include "st_rows.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,17 +124,36 @@ s_login_wait (const registry_state_t *limits, int64_t failures, int64_t since_ms
     return delay > since_ms ? delay - since_ms : 0;
 }
 
+//  What names one attempt: the keyed hash of its request id and the password tried (the login
+//  is the row's other key), so that a resend (the same id and the same body) is the same
+//  attempt, and another password under the same id is another one.
+static void
+s_attempt_hash (st_call_t *call, const msg_session_login_t *request,
+                uint8_t out[ST_CRYPTO_HASH_SIZE])
+{
+    const char *id = st_call_id (call);
+    size_t id_len = strlen (id), password_len = strlen (request->password);
+    char *plain = st_malloc (id_len + 1 + password_len);
+    memcpy (plain, id, id_len + 1);
+    memcpy (plain + id_len + 1, request->password, password_len);
+    registry_hash_bytes (call, "login_attempt", plain, id_len + 1 + password_len, out);
+    sodium_memzero (plain, id_len + 1 + password_len);
+    free (plain);
+}
+
 //  The attempt itself, the login's lock held: refused without looking at the password while
-//  the login must wait; else checked, a failure counted (once per request id: a resend of it
-//  is the same attempt) and a success forgetting the failures.
+//  the login must wait; else checked, a failure counted (once per attempt: a resend of the
+//  same request is the same attempt) and a success forgetting the failures.
 static void
 s_login_attempt (st_call_t *call, const msg_session_login_t *request,
                  const uint8_t login_hash[ST_CRYPTO_HASH_SIZE], msg_account_t *reply)
 {
     const registry_state_t *limits = st_call_state (call);
+    uint8_t attempt[ST_CRYPTO_HASH_SIZE];
+    s_attempt_hash (call, request, attempt);
     st_params_t params = {0};
     st_params_bin (&params, login_hash, ST_CRYPTO_HASH_SIZE);
-    st_params_text (&params, st_call_id (call));
+    st_params_bin (&params, attempt, sizeof attempt);
     st_params_int (&params, limits->login_quiet_ms);
     PGresult *res;
     if (st_call_exec (call, "login_failures_get", &params, &res))
@@ -163,7 +183,7 @@ s_login_attempt (st_call_t *call, const msg_session_login_t *request,
     }
     PQclear (res);
     st_params_bin (&params, login_hash, ST_CRYPTO_HASH_SIZE);
-    st_params_text (&params, st_call_id (call));
+    st_params_bin (&params, attempt, sizeof attempt);
     st_params_int (&params, limits->login_quiet_ms);
     if (st_call_exec (call, "login_failures_add", &params, NULL))
         return;

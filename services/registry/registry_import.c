@@ -550,12 +550,23 @@ s_import_chunk (st_call_t *call, const msg_import_chunk_t *request, msg_import_c
                           (long long) row.declared_size);
             return;
         }
-        //  All open imports together stay within bounds: appends take turns to count.
+        //  All open imports together, and those of one account, stay within bounds: appends
+        //  take turns to count, and abandoned imports go first, their chunks with them.
+        st_params_text (&params, actor->account ? actor->account : "");
         if (st_call_exec (call, "import_space_lock", NULL, NULL)
-            || st_call_exec (call, "import_space_used", NULL, &res))
+            || st_call_exec (call, "import_expire", NULL, NULL)
+            || st_call_exec (call, "import_space_used", &params, &res))
             return;
         int64_t used = atoll (PQgetvalue (res, 0, 0));
+        int64_t used_by_account = atoll (PQgetvalue (res, 0, 1));
         PQclear (res);
+        if (used_by_account + size > ST_IMPORT_MAX_ACCOUNT) {
+            st_call_fail (call, ST_RESOURCE_EXHAUSTED, "csv",
+                          "your imports under way hold %lld bytes already, of at most %d: finish "
+                          "them first",
+                          (long long) used_by_account, ST_IMPORT_MAX_ACCOUNT);
+            return;
+        }
         if (used + size > ST_IMPORT_MAX_TOTAL) {
             st_call_fail (call, ST_RESOURCE_EXHAUSTED, "csv",
                           "the imports under way hold %lld bytes already: finish them or try "

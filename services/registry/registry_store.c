@@ -88,17 +88,19 @@ static const st_statement_t s_statements[] = {
     //  replica: each sees the failures of the one before.
     {"login_lock", "SELECT pg_advisory_lock (1819240295, $1::int)"},
     {"login_unlock", "SELECT pg_advisory_unlock (1819240295, $1::int)"},
-    //  Failed attempts at login $1 in the last $3 ms, other than request $2 itself (a resend
-    //  answers as the first sending did), and how long ago (ms) the last of them failed.
+    //  Failed attempts at login $1 in the last $3 ms, other than attempt $2 itself (the hash
+    //  of its request id and password: a resend answers as the first sending did), and how
+    //  long ago (ms) the last of them failed.
     {"login_failures_get",
      "SELECT count (*), coalesce ((extract (epoch FROM now () - max (failed_at)) * 1000)::bigint,"
-     " 0) FROM login_failures WHERE login_hash = $1 AND request_id <> $2"
+     " 0) FROM login_failures WHERE login_hash = $1 AND attempt <> $2"
      " AND failed_at > now () - make_interval (secs => $3::bigint / 1000.0)"},
-    //  Attempt $2 (the request id) of login $1 failed; attempts older than $3 ms go.
+    //  Attempt $2 (the hash of its request id and password) at login $1 failed; attempts
+    //  older than $3 ms go.
     {"login_failures_add",
      "WITH gone AS (DELETE FROM login_failures WHERE login_hash = $1"
      " AND failed_at <= now () - make_interval (secs => $3::bigint / 1000.0))"
-     " INSERT INTO login_failures (login_hash, request_id) VALUES ($1, $2) ON CONFLICT DO NOTHING"},
+     " INSERT INTO login_failures (login_hash, attempt) VALUES ($1, $2) ON CONFLICT DO NOTHING"},
     {"login_failures_clear", "DELETE FROM login_failures WHERE login_hash = $1"},
 
     {"resident_insert",
@@ -188,8 +190,10 @@ static const st_statement_t s_statements[] = {
      " WHERE id = $1 AND expires_at > now () FOR UPDATE"},
     //  Chunk appends take turns, so that the bytes all open imports hold stay in bounds.
     {"import_space_lock", "SELECT pg_advisory_xact_lock (hashtext ('registry.import_space'))"},
+    //  The bytes all open imports hold, and those of account $1.
     {"import_space_used",
-     "SELECT coalesce (sum (size), 0) FROM imports WHERE NOT done AND expires_at > now ()"},
+     "SELECT coalesce (sum (size), 0), coalesce (sum (size) FILTER (WHERE account = $1), 0)"
+     " FROM imports WHERE NOT done AND expires_at > now ()"},
     {"import_chunk_hash", "SELECT hash FROM import_chunks WHERE import_id = $1 AND seq = $2"},
     {"import_chunk_put", "INSERT INTO import_chunks (import_id, seq, start, size, hash, data)"
                          " VALUES ($1, $2, $3, $4, $5, $6)"},

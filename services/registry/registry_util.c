@@ -156,6 +156,13 @@ registry_hash (st_call_t *call, const char *field, const char *value,
     st_crypto_hash (s_crypto (call), field, value, strlen (value), out);
 }
 
+void
+registry_hash_bytes (st_call_t *call, const char *field, const void *value, size_t len,
+                     uint8_t out[ST_CRYPTO_HASH_SIZE])
+{
+    st_crypto_hash (s_crypto (call), field, value, len, out);
+}
+
 char *
 registry_open (st_call_t *call, PGresult *res, int row, int col, const char *field)
 {

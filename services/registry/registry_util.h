@@ -57,6 +57,9 @@ int registry_seal (st_call_t *call, st_params_t *params, const char *field, cons
 //  The keyed hash of a value, for lookups and uniqueness.
 void registry_hash (st_call_t *call, const char *field, const char *value,
                     uint8_t out[ST_CRYPTO_HASH_SIZE]);
+//  The same of `len` bytes that may hold NUL.
+void registry_hash_bytes (st_call_t *call, const char *field, const void *value, size_t len,
+                          uint8_t out[ST_CRYPTO_HASH_SIZE]);
 
 //  Opens a sealed column; NULL when it is NULL or does not open. The caller frees.
 char *registry_open (st_call_t *call, PGresult *res, int row, int col, const char *field);
