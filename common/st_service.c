@@ -42,6 +42,9 @@ static const st_option_t s_common[] = {
     ST_OPTION_WHOLE ("workers", "STATION_WORKERS", "2", 0, 64,
                      "threads running slow ops (password hashing, imports) beside the rpc loop,"
                      " each with its own database connection; 0 runs them on the loop"),
+    ST_OPTION_WHOLE ("pool-max-bytes", "STATION_POOL_MAX_BYTES", "67108864", 1048576, 1073741824,
+                     "bytes of slow requests waiting for a worker, at most; past it one is"
+                     " refused at once (resource_exhausted)"),
 };
 #define S_COMMON_COUNT (sizeof s_common / sizeof s_common[0])
 
@@ -219,6 +222,7 @@ st_service_main (const st_service_def_t *def, int argc, char **argv)
     int64_t reply_retention = st_service_whole (&service, "reply-retention-hours");
     int64_t poll_ms = st_service_whole (&service, "poll-ms");
     int64_t workers = st_service_whole (&service, "workers");
+    st_server_set_pool_bytes ((size_t) st_service_whole (&service, "pool-max-bytes"));
 
     int status = 1;
     st_error_t err;

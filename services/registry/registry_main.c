@@ -20,10 +20,6 @@ static const st_option_t s_options[] = {
                      "the longest wait between attempts at one login (ms), however many failed"),
     ST_OPTION_WHOLE ("login-quiet-ms", "STATION_LOGIN_QUIET_MS", "900000", 1000, 86400000,
                      "failed sign-ins older than this (ms) no longer count"),
-    //  Import chunks of 1 MB wait for a worker beside sign-ins: bound what they may hold.
-    ST_OPTION_WHOLE ("pool-max-bytes", "STATION_POOL_MAX_BYTES", "67108864", 1048576, 1073741824,
-                     "bytes of requests waiting for a worker, at most; past it a slow request"
-                     " is refused at once (resource_exhausted)"),
 };
 
 static int
@@ -39,7 +35,6 @@ s_init (st_service_t *service, st_error_t *err)
     state->login_delay_ms = st_service_whole (service, "login-delay-ms");
     state->login_delay_max_ms = st_service_whole (service, "login-delay-max-ms");
     state->login_quiet_ms = st_service_whole (service, "login-quiet-ms");
-    st_server_set_pool_bytes ((size_t) st_service_whole (service, "pool-max-bytes"));
     st_service_set_state (service, state);
     return 0;
 }
