@@ -788,3 +788,18 @@ fx_answer (const char *op, const char *volunteer, const char *offer, st_error_t 
     msg_actor_t actor = fx_volunteer (volunteer);
     return fx_call ("match", &actor, op, body, NULL, err);
 }
+
+zframe_t *
+fx_request_frame (const char *op, const msg_actor_t *actor, const st_desc_t *desc,
+                  const void *request, uint8_t id[16])
+{
+    randombytes_buf (id, 16);
+    uint8_t *body, *frame;
+    size_t body_size, size;
+    st_encode (desc, request, &body, &body_size);
+    st_client_envelope (op, actor, id, 0, body, body_size, &frame, &size);
+    zframe_t *out = zframe_new (frame, size);
+    free (body);
+    free (frame);
+    return out;
+}

@@ -237,4 +237,9 @@ void fx_wait_offer (const char *volunteer, const char *request, char offer[32]);
 //  `volunteer`; the error into *err (may be NULL). Returns the status.
 st_status_t fx_answer (const char *op, const char *volunteer, const char *offer, st_error_t *err);
 
+//  One request frame of `op` as a client sends it (a fresh request id into `id`), for tests
+//  that drive a socket of their own: many requests in flight at once, in a chosen order.
+zframe_t *fx_request_frame (const char *op, const msg_actor_t *actor, const st_desc_t *desc,
+                            const void *request, uint8_t id[16]);
+
 #endif

@@ -437,21 +437,6 @@ s_restart (const char *bytes, const char *workers)
 }
 
 //  One request frame of `op` as `actor` with an encoded body; its id into `id`.
-static zframe_t *
-s_request_frame (const char *op, const msg_actor_t *actor, const st_desc_t *desc,
-                 const void *request, uint8_t id[16])
-{
-    randombytes_buf (id, 16);
-    uint8_t *body, *frame;
-    size_t body_size, size;
-    st_encode (desc, request, &body, &body_size);
-    st_client_envelope (op, actor, id, 0, body, body_size, &frame, &size);
-    zframe_t *out = zframe_new (frame, size);
-    free (body);
-    free (frame);
-    return out;
-}
-
 //  Slow requests waiting for a worker hold a bounded number of bytes (3 MB here, one worker):
 //  two sign-ins keep the worker busy, then twenty chunks of 1 MB sent at once find the queue
 //  full after the first few and are refused at once (resource_exhausted), every request is
@@ -482,14 +467,14 @@ test_queued_bytes_bounded (void **state)
     for (int i = 0; i < LOGINS; i++) {
         msg_session_login_t login = {.login = "nobody.here", .password = "a guess"};
         zframe_t *frame =
-            s_request_frame ("session.login", NULL, &msg_session_login_desc, &login, ids[i]);
+            fx_request_frame ("session.login", NULL, &msg_session_login_desc, &login, ids[i]);
         assert_int_equal (zframe_send (&frame, dealer, 0), 0);
     }
     for (int i = 0; i < CHUNKS; i++) {
         msg_import_chunk_t chunk = {
             .import_id = id, .seq = i + 1, .has_seq = true, .csv = {(uint8_t *) data, CHUNK}};
-        zframe_t *frame = s_request_frame ("import.chunk", &TOWN_A, &msg_import_chunk_desc, &chunk,
-                                           ids[LOGINS + i]);
+        zframe_t *frame = fx_request_frame ("import.chunk", &TOWN_A, &msg_import_chunk_desc, &chunk,
+                                            ids[LOGINS + i]);
         assert_int_equal (zframe_send (&frame, dealer, 0), 0);
     }
     free (data);

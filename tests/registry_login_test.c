@@ -228,21 +228,12 @@ test_one_id_many_guesses (void **state)
 static zframe_t *
 s_frame (const char *op, const char *volunteer, uint8_t id_out[16])
 {
-    randombytes_buf (id_out, 16);
-    uint8_t *body, *frame;
-    size_t body_size, size;
     if (volunteer) {
         msg_volunteer_get_t request = {.id = (char *) volunteer};
-        st_encode (&msg_volunteer_get_desc, &request, &body, &body_size);
-    } else {
-        msg_session_login_t request = {.login = "guarded.station", .password = "right pass 1"};
-        st_encode (&msg_session_login_desc, &request, &body, &body_size);
+        return fx_request_frame (op, NULL, &msg_volunteer_get_desc, &request, id_out);
     }
-    st_client_envelope (op, NULL, id_out, 0, body, body_size, &frame, &size);
-    zframe_t *out = zframe_new (frame, size);
-    free (body);
-    free (frame);
-    return out;
+    msg_session_login_t request = {.login = "guarded.station", .password = "right pass 1"};
+    return fx_request_frame (op, NULL, &msg_session_login_desc, &request, id_out);
 }
 
 //  Ten sign-ins (each an argon2 check) are sent, then a volunteer.get, on one socket and in

@@ -158,6 +158,29 @@ test_horizon (void **state)
     s_cancel (week);
 }
 
+//  Requests' windows from 9:00 to 11:00 on each of `days` into `starts` and `ends`, and
+//  `volunteers` volunteers of the village named `prefix`0, 1, … with `skills`, free then (their
+//  ids into `ids`).
+static void
+s_days_and_volunteers (const int *days, int count, char starts[][64], char ends[][64],
+                       int volunteers, const char *prefix, const char *skills, char ids[][32])
+{
+    char availability[256] = "[", slot[8];
+    for (int i = 0; i < count; i++) {
+        fx_local (days[i], 9, 0, starts[i], slot);
+        fx_local (days[i], 11, 0, ends[i], NULL);
+        snprintf (availability + strlen (availability), sizeof availability - strlen (availability),
+                  "%s\"%s\"", i ? ", " : "", slot);
+    }
+    strcat (availability, "]");
+    for (int v = 0; v < volunteers; v++) {
+        char name[32];
+        snprintf (name, sizeof name, "%s%d", prefix, v);
+        fx_volunteer_add (name, VILLAGE, skills, availability, 25.40 + v * 0.001, 112.95, "",
+                          ids[v]);
+    }
+}
+
 //  Five requests, posted latest first, for three volunteers free at each: the round reads the
 //  three starting soonest (BOUND), offers them, and offers the other two only once those are
 //  answered; no round in between touches the later two.
@@ -167,22 +190,9 @@ test_demand_bound (void **state)
     (void) state;
     static const int days[] = {6, 5, 2, 4, 3}; //  in the order posted
     enum { REQUESTS = 5, VOLUNTEERS = 3 };
-    char starts[REQUESTS][64], ends[REQUESTS][64], slots[REQUESTS][8];
-    char availability[128] = "[";
-    for (int i = 0; i < REQUESTS; i++) {
-        fx_local (days[i], 9, 0, starts[i], slots[i]);
-        fx_local (days[i], 11, 0, ends[i], NULL);
-        snprintf (availability + strlen (availability), sizeof availability - strlen (availability),
-                  "%s\"%s\"", i ? ", " : "", slots[i]);
-    }
-    strcat (availability, "]");
-    char volunteers[VOLUNTEERS][32];
-    for (int v = 0; v < VOLUNTEERS; v++) {
-        char name[32];
-        snprintf (name, sizeof name, "界%d", v);
-        fx_volunteer_add (name, VILLAGE, "[\"r2界\"]", availability, 25.40 + v * 0.001, 112.95, "",
-                          volunteers[v]);
-    }
+    char starts[REQUESTS][64], ends[REQUESTS][64], volunteers[VOLUNTEERS][32];
+    s_days_and_volunteers (days, REQUESTS, starts, ends, VOLUNTEERS, "界", "[\"r2界\"]",
+                           volunteers);
     s_hold_rounds ();
     char requests[REQUESTS][32];
     for (int i = 0; i < REQUESTS; i++)
@@ -233,22 +243,9 @@ test_unfillable_demand_goes_behind (void **state)
     (void) state;
     static const int days[] = {2, 3, 4, 5, 6}; //  the first three unfillable
     enum { REQUESTS = 5, UNFILLABLE = 3, VOLUNTEERS = 2 };
-    char starts[REQUESTS][64], ends[REQUESTS][64], slots[REQUESTS][8];
-    char availability[128] = "[";
-    for (int i = 0; i < REQUESTS; i++) {
-        fx_local (days[i], 9, 0, starts[i], slots[i]);
-        fx_local (days[i], 11, 0, ends[i], NULL);
-        snprintf (availability + strlen (availability), sizeof availability - strlen (availability),
-                  "%s\"%s\"", i ? ", " : "", slots[i]);
-    }
-    strcat (availability, "]");
-    char volunteers[VOLUNTEERS][32];
-    for (int v = 0; v < VOLUNTEERS; v++) {
-        char name[32];
-        snprintf (name, sizeof name, "后%d", v);
-        fx_volunteer_add (name, VILLAGE, "[\"r4有\"]", availability, 25.40 + v * 0.001, 112.95, "",
-                          volunteers[v]);
-    }
+    char starts[REQUESTS][64], ends[REQUESTS][64], volunteers[VOLUNTEERS][32];
+    s_days_and_volunteers (days, REQUESTS, starts, ends, VOLUNTEERS, "后", "[\"r4有\"]",
+                           volunteers);
     s_hold_rounds ();
     char requests[REQUESTS][32];
     for (int i = 0; i < REQUESTS; i++)
