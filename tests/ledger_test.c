@@ -558,6 +558,20 @@ test_adjust (void **state)
     assert_int_equal (s_points (v), 120);
     assert_int_equal (fx_events ("ledger.adjusted", v), 2);
     s_audit_ok ();
+
+    //  The operator's command: station ledger statement ID, station ledger audit.
+    char out[8192];
+    assert_int_equal (harness_cli (fx_harness (), out, sizeof out, "ledger", "statement", v, NULL),
+                      0);
+    json_t *cli = json_loads (out, 0, NULL);
+    assert_int_equal (fx_int (cli, "balance"), 120);
+    json_decref (cli);
+    assert_int_equal (harness_cli (fx_harness (), out, sizeof out, "ledger", "audit", NULL), 0);
+    cli = json_loads (out, 0, NULL);
+    assert_true (json_is_true (json_object_get (cli, "ok")));
+    json_decref (cli);
+    assert_int_equal (
+        harness_cli (fx_harness (), out, sizeof out, "ledger", "statement", "999999", NULL), 1);
 }
 
 int
