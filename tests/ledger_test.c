@@ -39,15 +39,17 @@ s_volunteer (const char *region, const char *availability, char id[32])
     fx_wait_for (1, "SELECT count (*) FROM ledger.volunteers WHERE id = %s", id);
 }
 
-//  Volunteer `volunteer` checks in at an activity of `region` starting in half an hour; the
-//  record's id into `record`, the activity's into `activity`.
+//  Volunteer `volunteer` checks in at an activity of `region` starting in `start_s` seconds
+//  (at most an hour) and lasting `length_s`; the record's id into `record`, the activity's
+//  into `activity`.
 static void
-s_checked_in (const char *volunteer, const char *region, char record[32], char activity[32])
+s_checked_in_at (const char *volunteer, const char *region, int start_s, int length_s,
+                 char record[32], char activity[32])
 {
     char starts[40], ends[40], closes[40], body[512];
-    s_time (starts, 1800);
-    s_time (ends, 1800 + 3600);
-    s_time (closes, 1700);
+    s_time (starts, start_s);
+    s_time (ends, start_s + length_s);
+    s_time (closes, start_s - 100);
     snprintf (body, sizeof body,
               "{\"title\": \"敬老院陪护\", \"category\": \"elderly\", \"region\": \"%s\","
               " \"starts_at\": \"%s\", \"ends_at\": \"%s\", \"signup_closes_at\": \"%s\","
@@ -64,6 +66,13 @@ s_checked_in (const char *volunteer, const char *region, char record[32], char a
     json_decref (reply);
 }
 
+//  The same for an activity starting in half an hour and lasting an hour.
+static void
+s_checked_in (const char *volunteer, const char *region, char record[32], char activity[32])
+{
+    s_checked_in_at (volunteer, region, 1800, 3600, record, activity);
+}
+
 //  An official confirms `hours` of record `record`.
 static void
 s_confirm (const char *record, const char *hours)
@@ -73,17 +82,26 @@ s_confirm (const char *record, const char *hours)
     json_decref (fx_call_ok ("match", &FX_SYSTEM, "record.confirm", body));
 }
 
-//  Volunteer `volunteer` serves an activity of `region` starting in half an hour, checks
-//  out, and an official confirms `hours`; the record's id into `record`.
+//  Volunteer `volunteer` serves an activity of `region` starting in `start_s` seconds and
+//  lasting `length_s`, checks out, and an official confirms `hours`; the record's id into
+//  `record`.
 static void
-s_served (const char *volunteer, const char *region, const char *hours, char record[32])
+s_served_at (const char *volunteer, const char *region, int start_s, int length_s,
+             const char *hours, char record[32])
 {
     char activity[32], body[128];
-    s_checked_in (volunteer, region, record, activity);
+    s_checked_in_at (volunteer, region, start_s, length_s, record, activity);
     msg_actor_t self = fx_volunteer (volunteer);
     snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", activity);
     json_decref (fx_call_ok ("match", &self, "record.checkout", body));
     s_confirm (record, hours);
+}
+
+//  The same for an activity starting in half an hour and lasting an hour.
+static void
+s_served (const char *volunteer, const char *region, const char *hours, char record[32])
+{
+    s_served_at (volunteer, region, 1800, 3600, hours, record);
 }
 
 //  Waits until the ledger has priced record `record`.
@@ -314,6 +332,23 @@ test_star_thresholds (void **state)
         json_decref (s);
         assert_int_equal (fx_events ("star.reached", v), stars[i]);
     }
+    //  The journal by pages, newest first.
+    snprintf (body, sizeof body, "{\"volunteer_id\": \"%s\", \"unit\": \"hours\", \"limit\": 2}",
+              v);
+    json_t *page = fx_call_ok ("ledger", &FX_SYSTEM, "ledger.journal", body);
+    assert_int_equal (json_array_size (json_object_get (page, "entries")), 2);
+    assert_int_equal (
+        fx_int (json_array_get (json_object_get (page, "entries"), 0), "balance_after"), 6006);
+    snprintf (body, sizeof body,
+              "{\"volunteer_id\": \"%s\", \"unit\": \"hours\", \"limit\": 2, \"cursor\": \"%s\"}",
+              v, fx_str (page, "next_cursor"));
+    json_decref (page);
+    page = fx_call_ok ("ledger", &FX_SYSTEM, "ledger.journal", body);
+    assert_int_equal (json_array_size (json_object_get (page, "entries")), 1);
+    assert_int_equal (fx_int (json_array_get (json_object_get (page, "entries"), 0), "amount"),
+                      5994);
+    assert_null (json_object_get (page, "next_cursor"));
+    json_decref (page);
     json_t *s = s_statement (&FX_SYSTEM, v);
     assert_int_equal (fx_int (s, "honour_minutes"), 6006);
     assert_true (json_number_value (json_object_get (s, "hours_to_next_star")) == 199.9);
@@ -431,7 +466,7 @@ test_rating_order (void **state)
 {
     (void) state;
     char resident[32], first[32], second[32], q1[32], q2[32], r1[32], r2[32];
-    fx_resident_add ("记账奶奶", "431022100201", NULL, resident);
+    fx_resident_add ("记账奶奶", "431022100201", "[\"empty_nest_elderly\"]", resident);
     s_request_volunteer ("431022100201", first);
     s_request_volunteer ("431022100201", second);
     //  In order: the completion, then the rating.
@@ -460,12 +495,14 @@ test_rating_order (void **state)
     harness_start (fx_harness (), "ledger");
     s_wait_record (r2);
     s_caught_up ();
-    //  10 points for the hour, and 5 stars' 120 %: 2 more.
-    assert_int_equal (s_points (first), 12);
-    assert_int_equal (s_points (second), 12);
+    //  10 points for the hour and 5 for serving a group cared for first; 5 stars give 120 %
+    //  of those 15: 3 more.
+    assert_int_equal (s_points (first), 18);
+    assert_int_equal (s_points (second), 18);
     char *a = s_books (first, r1, q1), *b = s_books (second, r2, q2);
     assert_string_equal (a, b);
-    assert_non_null (strstr (a, "rating:2:points:match/service.rated/request/Q/record/R"));
+    assert_non_null (strstr (a, "earn:15:points:match/service.completed/record/R"));
+    assert_non_null (strstr (a, "rating:3:points:match/service.rated/request/Q/record/R"));
     free (a);
     free (b);
     s_audit_ok ();
@@ -574,6 +611,60 @@ test_adjust (void **state)
         harness_cli (fx_harness (), out, sizeof out, "ledger", "statement", "999999", NULL), 1);
 }
 
+//  A daily cap bounds the points for hours a volunteer earns on the day of their check-outs:
+//  the second record earns what is left of it.
+static void
+test_daily_cap (void **state)
+{
+    (void) state;
+    char v[32], r1[32], r2[32];
+    s_volunteer ("431022100202", NULL, v);
+    json_decref (fx_call_ok ("ledger", &TOWN_A, "rules.set",
+                             "{\"region\": \"431022100202\", \"daily_cap\": 8}"));
+    fx_sleep_ms (1100); //  in force from the next whole second
+    s_served_at (v, "431022100202", 300, 600, "0.5", r1);
+    s_served_at (v, "431022100202", 1000, 600, "0.5", r2);
+    s_wait_record (r1);
+    s_wait_record (r2);
+    assert_int_equal (s_points (v), 8); //  5 and 3 of 5
+    json_t *s = s_statement (&FX_SYSTEM, v);
+    assert_int_equal (fx_int (s, "credit_minutes"), 60); //  hours are never capped
+    json_decref (s);
+    s_audit_ok ();
+}
+
+//  A volunteer transferred to another township keeps every account; its officials now read
+//  the statement, the old township's no longer.
+static void
+test_transfer_keeps_books (void **state)
+{
+    (void) state;
+    char v[32], record[32], body[128];
+    s_volunteer ("431022100201", NULL, v);
+    s_served (v, "431022100201", "1.0", record);
+    s_wait_record (record);
+    assert_int_equal (s_points (v), 10);
+    msg_actor_t self = fx_volunteer (v);
+    snprintf (body, sizeof body, "{\"id\": \"%s\", \"region\": \"431022101203\"}", v);
+    json_decref (fx_call_ok ("registry", &self, "volunteer.request_transfer", body));
+    json_decref (fx_call_ok ("registry", &TOWN_B, "volunteer.transfer", body));
+    fx_wait_for (1,
+                 "SELECT count (*) FROM ledger.volunteers WHERE id = %s"
+                 " AND region = '431022101203'",
+                 v);
+    json_t *s = s_statement (&TOWN_B, v);
+    assert_string_equal (fx_str (s, "region"), "431022101203");
+    assert_int_equal (fx_int (s, "balance"), 10);
+    assert_int_equal (fx_int (s, "credit_minutes"), 60);
+    json_decref (s);
+    st_error_t err;
+    snprintf (body, sizeof body, "{\"volunteer_id\": \"%s\"}", v);
+    fx_expect ("the old township's statement",
+               fx_call ("ledger", &TOWN_A, "ledger.statement", body, NULL, &err), &err,
+               ST_NOT_FOUND, "volunteer_id");
+    s_audit_ok ();
+}
+
 int
 main (void)
 {
@@ -581,6 +672,7 @@ main (void)
         cmocka_unit_test (test_completion_earns), cmocka_unit_test (test_redelivery_and_kill),
         cmocka_unit_test (test_star_thresholds),  cmocka_unit_test (test_rule_versions),
         cmocka_unit_test (test_rating_order),     cmocka_unit_test (test_adjust),
+        cmocka_unit_test (test_daily_cap),        cmocka_unit_test (test_transfer_keeps_books),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }
