@@ -144,6 +144,8 @@ static msg_parked_t s_msg_parked = {.events = {s_parked_items, 2},
 #include "golden_match.inc"
 #include "golden_match_dispatch.inc"
 #include "golden_match_records.inc"
+#include "golden_ledger_books.inc"
+#include "golden_ledger_rules.inc"
 
 //  Every sample, in the order of golden.txt
 #define S_VECTORS(X)                                                                               \
@@ -165,7 +167,9 @@ static msg_parked_t s_msg_parked = {.events = {s_parked_items, 2},
     S_VECTORS_REGISTRY_IMPORT (X)                                                                  \
     S_VECTORS_MATCH (X)                                                                            \
     S_VECTORS_DISPATCH (X)                                                                         \
-    S_VECTORS_RECORDS (X)
+    S_VECTORS_RECORDS (X)                                                                          \
+    S_VECTORS_LEDGER_BOOKS (X)                                                                     \
+    S_VECTORS_LEDGER_RULES (X)
 
 typedef struct {
     const char *name;
@@ -192,6 +196,8 @@ static const st_desc_t *const s_declared[] = {
 #include "match_wishes.def"
 #include "match_dispatch.def"
 #include "match_records.def"
+#include "ledger_books.def"
+#include "ledger_rules.def"
 };
 #undef ST_MESSAGE
 #define S_DECLARED_COUNT (sizeof s_declared / sizeof s_declared[0])

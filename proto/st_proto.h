@@ -36,6 +36,8 @@
 #include "match_wishes.def"
 #include "match_dispatch.def"
 #include "match_records.def"
+#include "ledger_books.def"
+#include "ledger_rules.def"
 
 #undef ST_MESSAGE
 

@@ -27,6 +27,7 @@
 enum {
     FX_REGISTRY = 1u << 0,
     FX_MATCH = 1u << 1,
+    FX_LEDGER = 1u << 2,
 };
 
 typedef struct fx_s fx_t;

@@ -124,7 +124,11 @@ test_checkin_to_confirmed_hours (void **state)
     json_decref (reply);
     assert_int_equal (fx_call ("match", &TOWN_A, "record.confirm", body, NULL, &err),
                       ST_FAILED_PRECONDITION);
-    assert_int_equal (fx_events ("service.completed", record), 1);
+    //  Ledger posts whole minutes: the confirmed hours rounded to the minute.
+    json_t *event;
+    assert_int_equal (fx_events_json ("service.completed", record, &event), 1);
+    assert_int_equal (fx_int (event, "minutes"), 90);
+    json_decref (event);
     free (volunteer);
     free (activity);
 }

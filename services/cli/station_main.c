@@ -12,6 +12,8 @@
         station volunteer get ID
         station volunteer import FILE.csv        bulk registration (登记造册)
         station supply stats [--region CODE]
+        station ledger statement ID              a volunteer's points, hours and stars
+        station ledger audit                     every balance against the journal
         station events SERVICE [--after SEQ] [--max N]
         station parked SERVICE                   events a service could not apply
 
@@ -46,6 +48,7 @@ s_usage (void)
         "  keys init [--deploy DIR] | keygen NAME ROLE | call SERVICE OP [JSON] | ping SERVICE\n"
         "  volunteer register --name N --id-number ID --phone P --region CODE [--skill S]...\n"
         "  volunteer get ID | volunteer import FILE.csv | supply stats [--region CODE]\n"
+        "  ledger statement ID | ledger audit\n"
         "  events SERVICE [--after SEQ] [--max N] | parked SERVICE\n");
     return 2;
 }
@@ -477,6 +480,19 @@ main (int argc, char **argv)
     if (strcmp (command, "supply") == 0 && argc >= 2 && strcmp (argv[1], "stats") == 0) {
         static const char *const table[][3] = {{"--region", "region", "str"}, {NULL, NULL, NULL}};
         return s_cmd_flags (&options, "match", "supply.stats", argc - 2, argv + 2, table);
+    }
+    if (strcmp (command, "ledger") == 0 && argc == 3 && strcmp (argv[1], "statement") == 0) {
+        json_t *json = json_pack ("{s:s}", "volunteer_id", argv[2]);
+        char *text = json_dumps (json, 0);
+        char *args[] = {"ledger", "ledger.statement", text};
+        int status = s_cmd_call (&options, 3, args);
+        free (text);
+        json_decref (json);
+        return status;
+    }
+    if (strcmp (command, "ledger") == 0 && argc == 2 && strcmp (argv[1], "audit") == 0) {
+        char *args[] = {"ledger", "ledger.audit", "{}"};
+        return s_cmd_call (&options, 3, args);
     }
     return s_usage ();
 }

@@ -7,6 +7,7 @@
 #include "st_rows.h"
 #include "st_time.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -358,7 +359,10 @@ s_record_confirm (st_call_t *call, const msg_record_confirm_t *request, msg_serv
                                              .hours = reply->hours,
                                              .has_hours = true,
                                              .checkin_at = reply->checkin_at,
-                                             .checkout_at = reply->checkout_at};
+                                             .checkout_at = reply->checkout_at,
+                                             //  What ledger posts: whole minutes.
+                                             .minutes = llround (reply->hours * 60),
+                                             .has_minutes = true};
             if (whom && PQntuples (whom) == 1) {
                 event.resident_id = PQgetisnull (whom, 0, 0) ? NULL : PQgetvalue (whom, 0, 0);
                 event.cared = PQgetvalue (whom, 0, 1)[0] == 't';

@@ -1,0 +1,10 @@
+/*  ledger_store.h — every SQL statement of the ledger service, by name  */
+#ifndef LEDGER_STORE_H_INCLUDED
+#define LEDGER_STORE_H_INCLUDED
+
+#include "st_db.h"
+
+//  Registers the ledger service's statements on a connection.
+void ledger_store_prepare (st_db_t *db);
+
+#endif
