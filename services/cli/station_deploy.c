@@ -4,6 +4,7 @@
         DIR/registry/   its CURVE key pair, every public certificate, the personal-data keys,
                         db.pgpass (its database role's password)
         DIR/match/      its CURVE key pair, every public certificate, db.pgpass
+        DIR/ledger/     likewise
         DIR/operator/   the operator's key pair and every public certificate (the host's CLI)
         DIR/postgres/   postgres.password (the superuser's) and ROLE.password for each role
 
@@ -32,6 +33,7 @@ static const struct {
 } s_members[] = {
     {"registry", "service", true, true},
     {"match", "service", true, false},
+    {"ledger", "service", true, false},
     {"operator", "operator", false, false},
 };
 #define S_MEMBERS (sizeof s_members / sizeof s_members[0])
