@@ -144,6 +144,7 @@ static msg_parked_t s_msg_parked = {.events = {s_parked_items, 2},
 #include "golden_match.inc"
 #include "golden_match_dispatch.inc"
 #include "golden_match_records.inc"
+#include "golden_notify.inc"
 
 //  Every sample, in the order of golden.txt
 #define S_VECTORS(X)                                                                               \
@@ -165,7 +166,8 @@ static msg_parked_t s_msg_parked = {.events = {s_parked_items, 2},
     S_VECTORS_REGISTRY_IMPORT (X)                                                                  \
     S_VECTORS_MATCH (X)                                                                            \
     S_VECTORS_DISPATCH (X)                                                                         \
-    S_VECTORS_RECORDS (X)
+    S_VECTORS_RECORDS (X)                                                                          \
+    S_VECTORS_NOTIFY (X)
 
 typedef struct {
     const char *name;
@@ -192,6 +194,8 @@ static const st_desc_t *const s_declared[] = {
 #include "match_wishes.def"
 #include "match_dispatch.def"
 #include "match_records.def"
+#include "notify_inbox.def"
+#include "notify_reminders.def"
 };
 #undef ST_MESSAGE
 #define S_DECLARED_COUNT (sizeof s_declared / sizeof s_declared[0])

@@ -19,6 +19,8 @@
 #include "match_wishes.def"
 #include "match_dispatch.def"
 #include "match_records.def"
+#include "notify_inbox.def"
+#include "notify_reminders.def"
 
 #undef ST_MESSAGE
 
@@ -29,7 +31,8 @@ static const st_op_desc_t s_ops[] = {
         ST_REGISTRY_REGIONS_OPS (ST_OP_ROW) ST_REGISTRY_ACCOUNTS_OPS (ST_OP_ROW)
             ST_REGISTRY_IMPORT_OPS (ST_OP_ROW) ST_MATCH_SUPPLY_OPS (ST_OP_ROW)
                 ST_MATCH_ACTIVITIES_OPS (ST_OP_ROW) ST_MATCH_WISHES_OPS (ST_OP_ROW)
-                    ST_MATCH_DISPATCH_OPS (ST_OP_ROW) ST_MATCH_RECORDS_OPS (ST_OP_ROW)};
+                    ST_MATCH_DISPATCH_OPS (ST_OP_ROW) ST_MATCH_RECORDS_OPS (ST_OP_ROW)
+                        ST_NOTIFY_INBOX_OPS (ST_OP_ROW) ST_NOTIFY_REMINDERS_OPS (ST_OP_ROW)};
 
 #define ST_EVENT_ROW(svc, topic, msg) {#svc, topic, &msg##_desc},
 static const st_event_desc_t s_events[] = {
@@ -37,7 +40,8 @@ static const st_event_desc_t s_events[] = {
         ST_REGISTRY_ACCOUNTS_EVENTS (ST_EVENT_ROW) ST_MATCH_SUPPLY_EVENTS (ST_EVENT_ROW)
             ST_MATCH_ACTIVITIES_EVENTS (ST_EVENT_ROW) ST_MATCH_WISHES_EVENTS (ST_EVENT_ROW)
                 ST_MATCH_DISPATCH_EVENTS (ST_EVENT_ROW)
-                    ST_MATCH_RECORDS_EVENTS (ST_EVENT_ROW){NULL, NULL, NULL}};
+                    ST_MATCH_RECORDS_EVENTS (ST_EVENT_ROW) ST_NOTIFY_INBOX_EVENTS (ST_EVENT_ROW)
+                        ST_NOTIFY_REMINDERS_EVENTS (ST_EVENT_ROW){NULL, NULL, NULL}};
 
 static const char *const s_services[] = {"registry", "match", "ledger", "notify", NULL};
 

@@ -36,6 +36,8 @@
 #include "match_wishes.def"
 #include "match_dispatch.def"
 #include "match_records.def"
+#include "notify_inbox.def"
+#include "notify_reminders.def"
 
 #undef ST_MESSAGE
 

@@ -22,6 +22,7 @@ static const struct {
 } s_services[] = {
     {FX_REGISTRY, "registry"},
     {FX_MATCH, "match"},
+    {FX_NOTIFY, "notify"},
 };
 #define FX_SERVICES (sizeof s_services / sizeof s_services[0])
 
