@@ -691,6 +691,16 @@ test_inbox (void **state)
     json_decref (page);
     fx_expect ("inbox.read of nothing", fx_call ("notify", &self, "inbox.read", "{}", NULL, &err),
                &err, ST_INVALID_ARGUMENT, "id");
+    //  The operator's command shows the same inbox.
+    char as[64], out[8192];
+    snprintf (as, sizeof as, "v:volunteer::%s", v);
+    assert_int_equal (
+        harness_cli (fx_harness (), out, sizeof out, "--as", as, "inbox", "--unread", NULL), 0);
+    assert_null (strstr (out, "收件测试"));
+    assert_int_equal (
+        harness_cli (fx_harness (), out, sizeof out, "--as", as, "inbox", "--limit", "2", NULL), 0);
+    s_contains (out, "报名成功：「收件测试」");
+    s_contains (out, "next_cursor");
 }
 
 //  Settings: inherited down the tree, in scope only, bad ones refused.

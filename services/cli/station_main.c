@@ -46,7 +46,8 @@ s_usage (void)
         "  keys init [--deploy DIR] | keygen NAME ROLE | call SERVICE OP [JSON] | ping SERVICE\n"
         "  volunteer register --name N --id-number ID --phone P --region CODE [--skill S]...\n"
         "  volunteer get ID | volunteer import FILE.csv | supply stats [--region CODE]\n"
-        "  events SERVICE [--after SEQ] [--max N] | parked SERVICE\n");
+        "  events SERVICE [--after SEQ] [--max N] | parked SERVICE\n"
+        "  inbox [--unread] [--limit N] [--cursor C]   (the notices of the person --as names)\n");
     return 2;
 }
 
@@ -477,6 +478,27 @@ main (int argc, char **argv)
     if (strcmp (command, "supply") == 0 && argc >= 2 && strcmp (argv[1], "stats") == 0) {
         static const char *const table[][3] = {{"--region", "region", "str"}, {NULL, NULL, NULL}};
         return s_cmd_flags (&options, "match", "supply.stats", argc - 2, argv + 2, table);
+    }
+    //  station inbox: the notices of the person --as names (a volunteer or a resident by id,
+    //  an official by account), newest first.
+    if (strcmp (command, "inbox") == 0) {
+        static const char *const table[][3] = {
+            {"--limit", "limit", "int"}, {"--cursor", "cursor", "str"}, {NULL, NULL, NULL}};
+        bool unread = argc >= 2 && strcmp (argv[1], "--unread") == 0;
+        json_t *json = json_object ();
+        int skip = unread ? 2 : 1;
+        if (s_flags_to_json (argc - skip, argv + skip, table, json)) {
+            json_decref (json);
+            return s_usage ();
+        }
+        if (unread)
+            json_object_set_new (json, "unread", json_true ());
+        char *text = json_dumps (json, 0);
+        char *args[] = {"notify", "inbox.list", text};
+        int status = s_cmd_call (&options, 3, args);
+        free (text);
+        json_decref (json);
+        return status;
     }
     return s_usage ();
 }
