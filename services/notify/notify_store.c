@@ -7,9 +7,6 @@
 #define S_REMINDER_COLUMNS                                                                         \
     "id, recipient_kind, recipient_id, subject_kind, subject_id, kind, offset_s,"                  \
     " rfc3339 (due_at) AS due_at, status, rfc3339 (sent_at) AS sent_at"
-#define S_HHMM(col)                                                                                \
-    "CASE WHEN extract (second FROM " col ") = 0 THEN to_char (" col ", 'HH24:MI')"                \
-    " ELSE to_char (" col ", 'HH24:MI:SS') END"
 
 static const st_statement_t s_statements[] = {
     //  registry's events: where a person belongs; a late event changes nothing.
@@ -102,30 +99,13 @@ static const st_statement_t s_statements[] = {
     //  prefs.get: the person's own, else the defaults (quiet hours: their region's).
     {"prefs_get", "SELECT coalesce (p.language, 'zh') AS language,"
                   " coalesce (p.time_zone, 'Asia/Shanghai') AS time_zone,"
-                  " " S_HHMM (
-                      "coalesce (p.quiet_from, s.quiet_from)") " AS quiet_from,"
-                                                               " " S_HHMM (
-                                                                   "coalesce (p.quiet_to, "
-                                                                   "s.quiet_to)") " AS quiet_to,"
-                                                                                  " coalesce "
-                                                                                  "(p.muted, '{}') "
-                                                                                  "AS muted"
-                                                                                  " FROM (SELECT "
-                                                                                  "1) one"
-                                                                                  " LEFT JOIN "
-                                                                                  "prefs p ON "
-                                                                                  "p.recipient_"
-                                                                                  "kind = $1 AND "
-                                                                                  "p.recipient_id "
-                                                                                  "= $2"
-                                                                                  " LEFT JOIN "
-                                                                                  "recipients r ON "
-                                                                                  "r.kind = $1 AND "
-                                                                                  "r.id = $2"
-                                                                                  " CROSS JOIN "
-                                                                                  "LATERAL "
-                                                                                  "settings_of "
-                                                                                  "(r.region) s"},
+                  " hhmm (coalesce (p.quiet_from, s.quiet_from)) AS quiet_from,"
+                  " hhmm (coalesce (p.quiet_to, s.quiet_to)) AS quiet_to,"
+                  " coalesce (p.muted, '{}') AS muted"
+                  " FROM (SELECT 1) one"
+                  " LEFT JOIN prefs p ON p.recipient_kind = $1 AND p.recipient_id = $2"
+                  " LEFT JOIN recipients r ON r.kind = $1 AND r.id = $2"
+                  " CROSS JOIN LATERAL settings_of (r.region) s"},
     {"prefs_set",
      "INSERT INTO prefs (recipient_kind, recipient_id, language, time_zone, quiet_from, quiet_to,"
      " muted) VALUES ($1, $2, coalesce ($3, 'zh'), coalesce ($4, 'Asia/Shanghai'), $5::time,"
@@ -149,10 +129,9 @@ static const st_statement_t s_statements[] = {
     {"settings_reschedule",
      "SELECT count (reminders_schedule (kind, id)) FROM subjects"
      " WHERE left (region, length ($1)) = $1 AND ends_at > now () AND NOT cancelled"},
-    {"settings_get",
-     "SELECT $1::text AS region, reminder_offsets_s::text[] AS reminder_offsets_s,"
-     " " S_HHMM ("quiet_from") " AS quiet_from, " S_HHMM ("quiet_to") " AS quiet_to"
-                                                                      " FROM settings_of ($1)"},
+    {"settings_get", "SELECT $1::text AS region, reminder_offsets_s::text[] AS reminder_offsets_s,"
+                     " hhmm (quiet_from) AS quiet_from, hhmm (quiet_to) AS quiet_to"
+                     " FROM settings_of ($1)"},
     {"activity_offsets_set",
      "INSERT INTO activity_offsets (activity_id, offsets_s, updated_by)"
      " VALUES ($1, $2::integer[], $3) ON CONFLICT (activity_id) DO UPDATE SET"

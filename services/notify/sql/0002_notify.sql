@@ -223,6 +223,13 @@ LANGUAGE sql STABLE AS $$
     SELECT to_char (t, 'YYYY-MM-DD"T"HH24:MI:SSTZH:TZM')
 $$;
 
+-- A time of day as prefs and settings show it: HH:MM, or HH:MM:SS when it has seconds.
+CREATE FUNCTION hhmm (t time) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN extract (second FROM t) = 0 THEN to_char (t, 'HH24:MI')
+                ELSE to_char (t, 'HH24:MI:SS') END
+$$;
+
 -- When the quiet window [q_from, q_to) of zone `zone` that holds now ends; NULL outside it
 -- (or when the window is empty).
 CREATE FUNCTION quiet_end (zone text, q_from time, q_to time) RETURNS timestamptz
