@@ -65,6 +65,8 @@ static const struct {
     {"STATION_GOLDEN_UPDATE", "tests"},
     {"STATION_TEST_", "tests"},
     {"STATION_SIM_", "tests"},
+    {"STATION_NOTIFY_WAIT_MS", "notify"}, //  the reminder worker's settings
+    {"STATION_NOTIFY_BATCH", "notify"},
 };
 
 //  A password file the connection string names must be readable: libpq passes over one it
@@ -142,9 +144,39 @@ typedef struct {
     char *conninfo;
     char *name;
     void (*tick) (st_db_t *db, void *state);
+    int64_t (*tick_due) (st_db_t *db, void *state);
+    char *listen; //  may be NULL
     void *state;
     int64_t every_ms;
 } s_ticker_args_t;
+
+//  LISTENs on the ticker's channel when the connection is new (a reconnect loses it), and
+//  reads what came: true when a notification did. *listening is the connection that LISTENs.
+static bool
+s_ticker_notified (st_db_t *db, const char *channel, PGconn **listening)
+{
+    PGconn *conn = st_db_conn (db);
+    if (!conn)
+        return false;
+    if (conn != *listening) {
+        char sql[128];
+        snprintf (sql, sizeof sql, "LISTEN \"%s\"", channel);
+        st_error_t err;
+        if (st_db_run (db, sql, &err) != ST_OK) {
+            st_warn ("could not listen on \"%s\": %s", channel, err.message);
+            return false;
+        }
+        *listening = conn;
+    }
+    bool notified = false;
+    PQconsumeInput (conn);
+    PGnotify *note;
+    while ((note = PQnotifies (conn))) {
+        notified = true;
+        PQfreemem (note);
+    }
+    return notified;
+}
 
 static void
 s_ticker_actor (zsock_t *pipe, void *args_)
@@ -153,23 +185,42 @@ s_ticker_actor (zsock_t *pipe, void *args_)
     zsock_signal (pipe, 0);
     st_db_t *db = st_db_new (args->conninfo, args->name, args->name);
     int64_t next = 0;
+    PGconn *listening = NULL;
     while (!zsys_interrupted) {
         int64_t wait = next - st_clock_ms ();
-        zmq_pollitem_t item = {zsock_resolve (pipe), 0, ZMQ_POLLIN, 0};
-        if (zmq_poll (&item, 1, wait > 0 ? (long) wait : 0) == -1)
+        zmq_pollitem_t items[] = {{zsock_resolve (pipe), 0, ZMQ_POLLIN, 0},
+                                  {NULL, -1, ZMQ_POLLIN, 0}};
+        int count = 1;
+        if (args->listen && listening && listening == st_db_conn (db)) {
+            items[1].fd = PQsocket (listening);
+            count = items[1].fd >= 0 ? 2 : 1;
+        }
+        if (zmq_poll (items, count, wait > 0 ? (long) wait : 0) == -1)
             break;
-        if (item.revents & ZMQ_POLLIN) {
+        if (items[0].revents & ZMQ_POLLIN) {
             if (st_pipe_term (pipe))
                 break;
         }
+        if (args->listen && s_ticker_notified (db, args->listen, &listening))
+            next = 0;
         if (st_clock_ms () >= next) {
-            args->tick (db, args->state);
-            next = st_clock_ms () + args->every_ms;
+            int64_t after = args->every_ms;
+            if (args->tick_due) {
+                int64_t due = args->tick_due (db, args->state);
+                if (due >= 0 && due < after)
+                    after = due;
+            } else
+                args->tick (db, args->state);
+            next = st_clock_ms () + after;
+            //  The first run connected: listen from now on.
+            if (args->listen)
+                s_ticker_notified (db, args->listen, &listening);
         }
     }
     st_db_destroy (&db);
     free (args->conninfo);
     free (args->name);
+    free (args->listen);
     free (args);
 }
 
@@ -316,11 +367,13 @@ st_service_main (const st_service_def_t *def, int argc, char **argv)
     }
     st_info ("ready: rpc %s, events %s", rpc, relay_config.endpoint);
 
-    if (def->tick) {
+    if (def->tick || def->tick_due) {
         s_ticker_args_t *args = st_calloc (1, sizeof *args);
         args->conninfo = st_strdup (conninfo);
         args->name = st_strdup (def->name);
         args->tick = def->tick;
+        args->tick_due = def->tick_due;
+        args->listen = def->tick_listen ? st_strdup (def->tick_listen) : NULL;
         args->state = service.state;
         args->every_ms = def->tick_option ? st_service_whole (&service, def->tick_option) : 1000;
         ticker = zactor_new (s_ticker_actor, args);

@@ -45,6 +45,11 @@ typedef struct {
     void (*tick) (st_db_t *db, void *state);
     const char *tick_option;
     void (*fini) (st_service_t *service);
+    //  Instead of tick, work that says when it wants to run again: the ms until then, at most
+    //  tick_option's period. tick_listen (may be NULL): a PostgreSQL channel the ticker's
+    //  connection LISTENs on, whose notification wakes it at once (new work due sooner).
+    int64_t (*tick_due) (st_db_t *db, void *state);
+    const char *tick_listen;
 } st_service_def_t;
 
 //  Runs the service until interrupted. Returns the process exit status.

@@ -146,6 +146,7 @@ static msg_parked_t s_msg_parked = {.events = {s_parked_items, 2},
 #include "golden_match_records.inc"
 #include "golden_ledger_books.inc"
 #include "golden_ledger_rules.inc"
+#include "golden_notify.inc"
 
 //  Every sample, in the order of golden.txt
 #define S_VECTORS(X)                                                                               \
@@ -169,7 +170,8 @@ static msg_parked_t s_msg_parked = {.events = {s_parked_items, 2},
     S_VECTORS_DISPATCH (X)                                                                         \
     S_VECTORS_RECORDS (X)                                                                          \
     S_VECTORS_LEDGER_BOOKS (X)                                                                     \
-    S_VECTORS_LEDGER_RULES (X)
+    S_VECTORS_LEDGER_RULES (X)                                                                     \
+    S_VECTORS_NOTIFY (X)
 
 typedef struct {
     const char *name;
@@ -198,6 +200,8 @@ static const st_desc_t *const s_declared[] = {
 #include "match_records.def"
 #include "ledger_books.def"
 #include "ledger_rules.def"
+#include "notify_inbox.def"
+#include "notify_reminders.def"
 };
 #undef ST_MESSAGE
 #define S_DECLARED_COUNT (sizeof s_declared / sizeof s_declared[0])

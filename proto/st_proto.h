@@ -38,6 +38,8 @@
 #include "match_records.def"
 #include "ledger_books.def"
 #include "ledger_rules.def"
+#include "notify_inbox.def"
+#include "notify_reminders.def"
 
 #undef ST_MESSAGE
 

@@ -2,7 +2,7 @@
 # cluster. Sourced, never run. Functions print what they do and fail loudly.
 
 STATION_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-STATION_SERVICES="registry match ledger" # started in this order; each owns one schema
+STATION_SERVICES="registry match ledger notify" # started in this order; each owns one schema
 STATION_ROLES="registry match ledger notify"
 STATION_PACKAGES="build-essential cmake pkg-config clang clang-format libclang-rt-14-dev valgrind
     libzmq3-dev libczmq-dev libpq-dev libmsgpack-dev libsodium-dev libmicrohttpd-dev

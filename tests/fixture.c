@@ -23,6 +23,7 @@ static const struct {
     {FX_REGISTRY, "registry"},
     {FX_MATCH, "match"},
     {FX_LEDGER, "ledger"},
+    {FX_NOTIFY, "notify"},
 };
 #define FX_SERVICES (sizeof s_services / sizeof s_services[0])
 

@@ -28,6 +28,7 @@ enum {
     FX_REGISTRY = 1u << 0,
     FX_MATCH = 1u << 1,
     FX_LEDGER = 1u << 2,
+    FX_NOTIFY = 1u << 3, //  1u << 2 is the ledger's
 };
 
 typedef struct fx_s fx_t;

@@ -49,7 +49,8 @@ s_usage (void)
         "  volunteer register --name N --id-number ID --phone P --region CODE [--skill S]...\n"
         "  volunteer get ID | volunteer import FILE.csv | supply stats [--region CODE]\n"
         "  ledger statement ID | ledger audit\n"
-        "  events SERVICE [--after SEQ] [--max N] | parked SERVICE\n");
+        "  events SERVICE [--after SEQ] [--max N] | parked SERVICE\n"
+        "  inbox [--unread] [--limit N] [--cursor C]   (the notices of the person --as names)\n");
     return 2;
 }
 
@@ -485,6 +486,27 @@ main (int argc, char **argv)
         json_t *json = json_pack ("{s:s}", "volunteer_id", argv[2]);
         char *text = json_dumps (json, 0);
         char *args[] = {"ledger", "ledger.statement", text};
+        int status = s_cmd_call (&options, 3, args);
+        free (text);
+        json_decref (json);
+        return status;
+    }
+    //  station inbox: the notices of the person --as names (a volunteer or a resident by id,
+    //  an official by account), newest first.
+    if (strcmp (command, "inbox") == 0) {
+        static const char *const table[][3] = {
+            {"--limit", "limit", "int"}, {"--cursor", "cursor", "str"}, {NULL, NULL, NULL}};
+        bool unread = argc >= 2 && strcmp (argv[1], "--unread") == 0;
+        json_t *json = json_object ();
+        int skip = unread ? 2 : 1;
+        if (s_flags_to_json (argc - skip, argv + skip, table, json)) {
+            json_decref (json);
+            return s_usage ();
+        }
+        if (unread)
+            json_object_set_new (json, "unread", json_true ());
+        char *text = json_dumps (json, 0);
+        char *args[] = {"notify", "inbox.list", text};
         int status = s_cmd_call (&options, 3, args);
         free (text);
         json_decref (json);

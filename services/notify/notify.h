@@ -1,0 +1,77 @@
+/*  notify.h — the parts of the notify service, each a file with its own op table, and what
+    notify_main.c assembles from them:
+        notify_inbox.c      a person's notices (inbox.list, inbox.read) and preferences
+        notify_reminders.c  a region's settings, an activity's offsets, reminder.list, and the
+                            worker that fires due reminders and releases held notices
+        notify_feeds.c      what registry's and match's events become: notices and reminders
+        notify_notices.c    the templates, and a notice made for one person
+    Their SQL is in notify_store.c.  */
+#ifndef NOTIFY_H_INCLUDED
+#define NOTIFY_H_INCLUDED
+
+#include "st_config.h"
+#include "st_events.h"
+#include "st_server.h"
+#include "st_service.h"
+
+extern const st_route_t notify_inbox_routes[];
+extern const size_t notify_inbox_route_count;
+extern const st_route_t notify_reminders_routes[];
+extern const size_t notify_reminders_route_count;
+
+//  What notify does with registry's and match's events (notify_feeds.c).
+extern const st_subscription_t notify_registry_subscriptions[];
+extern const size_t notify_registry_subscription_count;
+extern const st_subscription_t notify_match_subscriptions[];
+extern const size_t notify_match_subscription_count;
+
+//  Registers every statement of the service on a connection (notify_store.c).
+void notify_store_prepare (st_db_t *db);
+
+//  One notice to make: for whom (recipient_kind volunteer, resident or account), of which
+//  kind (a template's name), from which source (its dedupe key with the person and the kind),
+//  about which subject (may be NULL), urgent or not, and what the template fills in: title,
+//  reason and number as they are, start, end and deadline (RFC 3339) as local times of the
+//  person's zone. region: where the settings come from when notify does not know the person
+//  (may be NULL). Any of them may be NULL.
+typedef struct {
+    const char *recipient_kind;
+    const char *recipient_id;
+    const char *kind;
+    const char *source;
+    const char *subject_id;
+    const char *region;
+    bool urgent;
+    const char *title;
+    const char *reason;
+    const char *number;
+    const char *start;
+    const char *end;
+    const char *deadline;
+} notify_notice_t;
+
+//  Makes the notice inside the caller's transaction, rendered in the person's language: none
+//  when they muted its kind (unless urgent) or when its source made it already; held until
+//  their quiet hours end unless urgent. Returns ST_OK or the database's failure in err.
+st_status_t notify_notice_add (st_db_t *db, const notify_notice_t *notice, st_error_t *err);
+
+//  Whether `kind` names a template (for prefs.set's muted list).
+bool notify_kind_known (const char *kind);
+
+//  A local time of day as prefs and settings take it: HH:MM or HH:MM:SS.
+bool notify_clock_valid (const char *text);
+
+//  The worker's settings: the longest it waits between runs (ms) and its batch.
+typedef struct {
+    int64_t wait_ms;
+    int64_t batch;
+} notify_config_t;
+
+extern const st_option_t notify_options[];
+extern const size_t notify_option_count;
+
+//  The worker (notify_reminders.c): fires the reminders due and delivers the held notices
+//  due, in batches claimed with FOR UPDATE SKIP LOCKED; returns the ms until the next is due.
+int64_t notify_tick (st_db_t *db, void *state);
+
+#endif

@@ -1,0 +1,371 @@
+/*  notify_feeds.c — what registry's and match's events become: whom notify knows (ids and
+    regions only), what people take part in, their reminders, and a notice for each person an
+    event concerns. Each notice's source is the event (publisher:seq), so a replayed event
+    makes none twice.  */
+#include "notify.h"
+#include "st_rows.h"
+
+#include <stdio.h>
+#include <string.h>
+
+//  ---------------------------------------------------------------------------------------
+//  Helpers, inside the consumer's transaction
+
+static st_status_t
+s_exec (st_db_t *db, const char *statement, st_params_t *params, st_error_t *err)
+{
+    st_status_t rc = st_db_exec (db, statement, params, NULL, err);
+    st_params_clear (params);
+    return rc;
+}
+
+static st_status_t
+s_subject (st_db_t *db, const char *kind, const char *id, const char *title, const char *region,
+           const char *starts_at, const char *ends_at, const char *urgency, st_error_t *err)
+{
+    st_params_t params = {0};
+    st_params_text (&params, kind);
+    st_params_text (&params, id);
+    st_params_text (&params, title);
+    st_params_text (&params, region);
+    st_params_text (&params, starts_at);
+    st_params_text (&params, ends_at);
+    if (urgency)
+        st_params_bool (&params, strcmp (urgency, "urgent") == 0);
+    else
+        st_params_null (&params);
+    return s_exec (db, "subject_upsert", &params, err);
+}
+
+static st_status_t
+s_engage (st_db_t *db, const char *volunteer, const char *kind, const char *id, bool active,
+          st_error_t *err)
+{
+    st_params_t params = {0};
+    st_params_text (&params, "volunteer");
+    st_params_text (&params, volunteer);
+    st_params_text (&params, kind);
+    st_params_text (&params, id);
+    st_params_bool (&params, active);
+    return s_exec (db, "engagement_set", &params, err);
+}
+
+static st_status_t
+s_schedule (st_db_t *db, const char *kind, const char *id, st_error_t *err)
+{
+    st_params_t params = {0};
+    st_params_text (&params, kind);
+    st_params_text (&params, id);
+    return s_exec (db, "reminders_schedule", &params, err);
+}
+
+static void
+s_source (char out[64], const char *publisher, int64_t seq)
+{
+    snprintf (out, 64, "%s:%lld", publisher, (long long) seq);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  Registry's events
+
+static st_status_t
+s_recipient (st_db_t *db, const char *kind, const char *id, const char *region, int64_t seq,
+             st_error_t *err)
+{
+    st_params_t params = {0};
+    st_params_text (&params, kind);
+    st_params_text (&params, id);
+    st_params_text (&params, region);
+    st_params_int (&params, seq);
+    return s_exec (db, "recipient_upsert", &params, err);
+}
+
+static st_status_t
+s_volunteer_registered (st_db_t *db, const char *topic, const void *body_, int64_t seq,
+                        st_error_t *err)
+{
+    (void) topic;
+    const msg_volunteer_registered_t *body = body_;
+    return s_recipient (db, "volunteer", body->id, body->region, seq, err);
+}
+
+static st_status_t
+s_volunteer_transferred (st_db_t *db, const char *topic, const void *body_, int64_t seq,
+                         st_error_t *err)
+{
+    (void) topic;
+    const msg_volunteer_transferred_t *body = body_;
+    return s_recipient (db, "volunteer", body->id, body->to_region, seq, err);
+}
+
+static st_status_t
+s_resident_registered (st_db_t *db, const char *topic, const void *body_, int64_t seq,
+                       st_error_t *err)
+{
+    (void) topic;
+    const msg_resident_registered_t *body = body_;
+    return s_recipient (db, "resident", body->id, body->region, seq, err);
+}
+
+static st_status_t
+s_invitation_created (st_db_t *db, const char *topic, const void *body_, int64_t seq,
+                      st_error_t *err)
+{
+    const msg_invitation_t *body = body_;
+    char source[64];
+    s_source (source, "registry", seq);
+    notify_notice_t notice = {.recipient_kind = "volunteer",
+                              .recipient_id = body->volunteer_id,
+                              .kind = topic,
+                              .source = source,
+                              .subject_id = body->team_id,
+                              .title = body->team_name};
+    return notify_notice_add (db, &notice, err);
+}
+
+const st_subscription_t notify_registry_subscriptions[] = {
+    {"volunteer.registered", s_volunteer_registered},
+    {"volunteer.updated", s_volunteer_registered},
+    {"volunteer.status_changed", s_volunteer_registered},
+    {"volunteer.transferred", s_volunteer_transferred},
+    {"resident.registered", s_resident_registered},
+    {"invitation.created", s_invitation_created},
+};
+const size_t notify_registry_subscription_count =
+    sizeof notify_registry_subscriptions / sizeof notify_registry_subscriptions[0];
+
+//  ---------------------------------------------------------------------------------------
+//  Match's events: activities and sign-ups
+
+static st_status_t
+s_activity_created (st_db_t *db, const char *topic, const void *body_, int64_t seq, st_error_t *err)
+{
+    (void) topic, (void) seq;
+    const msg_activity_created_t *body = body_;
+    return s_subject (db, "activity", body->id, body->title, body->region, body->starts_at,
+                      body->ends_at, NULL, err);
+}
+
+//  activity.changed: the reminders move with the times, and everyone confirmed is told.
+static st_status_t
+s_activity_changed (st_db_t *db, const char *topic, const void *body_, int64_t seq, st_error_t *err)
+{
+    const msg_activity_changed_t *body = body_;
+    st_status_t rc = s_subject (db, "activity", body->id, body->title, body->region,
+                                body->starts_at, body->ends_at, NULL, err);
+    if (rc == ST_OK)
+        rc = s_schedule (db, "activity", body->id, err);
+    if (rc != ST_OK)
+        return rc;
+    st_params_t params = {0};
+    st_params_text (&params, "activity");
+    st_params_text (&params, body->id);
+    PGresult *res;
+    rc = st_db_exec (db, "engaged", &params, &res, err);
+    st_params_clear (&params);
+    if (rc != ST_OK)
+        return rc;
+    char source[64];
+    s_source (source, "match", seq);
+    for (int i = 0; i < PQntuples (res) && rc == ST_OK; i++) {
+        notify_notice_t notice = {.recipient_kind = PQgetvalue (res, i, 0),
+                                  .recipient_id = PQgetvalue (res, i, 1),
+                                  .kind = topic,
+                                  .source = source,
+                                  .subject_id = body->id,
+                                  .region = body->region,
+                                  .title = body->title,
+                                  .reason = body->reason,
+                                  .start = body->starts_at,
+                                  .end = body->ends_at};
+        rc = notify_notice_add (db, &notice, err);
+    }
+    PQclear (res);
+    return rc;
+}
+
+//  activity.cancelled: its reminders never fire; each volunteer hears of it through their
+//  signup.cancelled.
+static st_status_t
+s_activity_cancelled (st_db_t *db, const char *topic, const void *body_, int64_t seq,
+                      st_error_t *err)
+{
+    (void) topic, (void) seq;
+    const msg_activity_cancelled_t *body = body_;
+    st_status_t rc = s_subject (db, "activity", body->id, body->title, body->region,
+                                body->starts_at, body->ends_at, NULL, err);
+    st_params_t params = {0};
+    st_params_text (&params, "activity");
+    st_params_text (&params, body->id);
+    if (rc == ST_OK)
+        rc = s_exec (db, "subject_cancel", &params, err);
+    else
+        st_params_clear (&params);
+    if (rc == ST_OK)
+        rc = s_schedule (db, "activity", body->id, err);
+    return rc;
+}
+
+//  signup.*: the sign-up's volunteer is told; a confirmed place schedules their reminders, a
+//  cancelled one cancels them.
+static st_status_t
+s_signup (st_db_t *db, const char *topic, const void *body_, int64_t seq, st_error_t *err)
+{
+    const msg_signup_event_t *body = body_;
+    st_status_t rc = s_subject (db, "activity", body->activity_id, body->title, body->region,
+                                body->starts_at, body->ends_at, NULL, err);
+    bool confirmed =
+        strcmp (topic, "signup.confirmed") == 0 || strcmp (topic, "signup.promoted") == 0;
+    bool cancelled = strcmp (topic, "signup.cancelled") == 0;
+    if (rc == ST_OK && (confirmed || cancelled))
+        rc = s_engage (db, body->volunteer_id, "activity", body->activity_id, confirmed, err);
+    if (rc == ST_OK && (confirmed || cancelled))
+        rc = s_schedule (db, "activity", body->activity_id, err);
+    if (rc != ST_OK)
+        return rc;
+    char source[64], position[24] = "";
+    s_source (source, "match", seq);
+    if (body->has_position)
+        snprintf (position, sizeof position, "%lld", (long long) body->position);
+    const char *kind = topic;
+    if (cancelled && body->reason && strcmp (body->reason, "activity_cancelled") == 0)
+        kind = "activity.cancelled";
+    notify_notice_t notice = {.recipient_kind = "volunteer",
+                              .recipient_id = body->volunteer_id,
+                              .kind = kind,
+                              .source = source,
+                              .subject_id = body->activity_id,
+                              .region = body->region,
+                              .title = body->title,
+                              .number = position,
+                              .start = body->starts_at,
+                              .end = body->ends_at};
+    return notify_notice_add (db, &notice, err);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  Match's events: requests and offers
+
+//  request.*: the resident (where the request names one) is told.
+static st_status_t
+s_request (st_db_t *db, const char *topic, const void *body_, int64_t seq, st_error_t *err)
+{
+    const msg_request_event_t *body = body_;
+    st_status_t rc = s_subject (db, "request", body->id, body->title, body->region,
+                                body->earliest_start, body->latest_end, body->urgency, err);
+    if (rc == ST_OK && strcmp (topic, "request.cancelled") == 0) {
+        st_params_t params = {0};
+        st_params_text (&params, "request");
+        st_params_text (&params, body->id);
+        rc = s_exec (db, "subject_cancel", &params, err);
+        if (rc == ST_OK)
+            rc = s_schedule (db, "request", body->id, err);
+    }
+    if (rc != ST_OK || !body->resident_id)
+        return rc;
+    char source[64], accepted[24];
+    s_source (source, "match", seq);
+    snprintf (accepted, sizeof accepted, "%lld", (long long) body->accepted);
+    notify_notice_t notice = {.recipient_kind = "resident",
+                              .recipient_id = body->resident_id,
+                              .kind = topic,
+                              .source = source,
+                              .subject_id = body->id,
+                              .region = body->region,
+                              .title = body->title,
+                              .reason = body->reason,
+                              .number = accepted,
+                              .start = body->earliest_start,
+                              .end = body->latest_end};
+    return notify_notice_add (db, &notice, err);
+}
+
+//  offer.*: the volunteer is told; an accepted offer schedules their reminders, a withdrawn
+//  one cancels them. A dispatch of an urgent request is urgent.
+static st_status_t
+s_offer (st_db_t *db, const char *topic, const void *body_, int64_t seq, st_error_t *err)
+{
+    const msg_offer_t *body = body_;
+    st_status_t rc = s_subject (db, "request", body->request_id, body->title, body->region,
+                                body->earliest_start, body->latest_end, NULL, err);
+    bool accepted = strcmp (topic, "offer.accepted") == 0;
+    bool withdrawn = strcmp (topic, "offer.withdrawn") == 0;
+    if (rc == ST_OK && (accepted || withdrawn))
+        rc = s_engage (db, body->volunteer_id, "request", body->request_id, accepted, err);
+    if (rc == ST_OK && (accepted || withdrawn))
+        rc = s_schedule (db, "request", body->request_id, err);
+    if (rc != ST_OK)
+        return rc;
+    bool urgent = false;
+    if (strcmp (topic, "offer.made") == 0) {
+        st_params_t params = {0};
+        st_params_text (&params, "request");
+        st_params_text (&params, body->request_id);
+        PGresult *res;
+        rc = st_db_exec (db, "subject_get", &params, &res, err);
+        st_params_clear (&params);
+        if (rc != ST_OK)
+            return rc;
+        urgent = PQntuples (res) == 1 && st_row_bool (res, 0, "urgent");
+        PQclear (res);
+    }
+    char source[64];
+    s_source (source, "match", seq);
+    notify_notice_t notice = {.recipient_kind = "volunteer",
+                              .recipient_id = body->volunteer_id,
+                              .kind = topic,
+                              .source = source,
+                              .subject_id = body->request_id,
+                              .region = body->region,
+                              .urgent = urgent,
+                              .title = body->title,
+                              .start = body->earliest_start,
+                              .end = body->latest_end,
+                              .deadline = body->deadline};
+    return notify_notice_add (db, &notice, err);
+}
+
+//  service.completed: the volunteer hears of the hours confirmed.
+static st_status_t
+s_service_completed (st_db_t *db, const char *topic, const void *body_, int64_t seq,
+                     st_error_t *err)
+{
+    const msg_service_completed_t *body = body_;
+    char source[64], hours[32];
+    s_source (source, "match", seq);
+    snprintf (hours, sizeof hours, "%g", body->hours);
+    notify_notice_t notice = {.recipient_kind = "volunteer",
+                              .recipient_id = body->volunteer_id,
+                              .kind = topic,
+                              .source = source,
+                              .subject_id =
+                                  body->activity_id ? body->activity_id : body->request_id,
+                              .region = body->region,
+                              .number = hours};
+    return notify_notice_add (db, &notice, err);
+}
+
+const st_subscription_t notify_match_subscriptions[] = {
+    {"activity.created", s_activity_created},
+    {"activity.changed", s_activity_changed},
+    {"activity.cancelled", s_activity_cancelled},
+    {"signup.confirmed", s_signup},
+    {"signup.waitlisted", s_signup},
+    {"signup.promoted", s_signup},
+    {"signup.cancelled", s_signup},
+    {"signup.skipped", s_signup},
+    {"request.submitted", s_request},
+    {"request.published", s_request},
+    {"request.rejected", s_request},
+    {"request.staffed", s_request},
+    {"request.unfilled", s_request},
+    {"request.cancelled", s_request},
+    {"request.completed", s_request},
+    {"offer.made", s_offer},
+    {"offer.accepted", s_offer},
+    {"offer.expired", s_offer},
+    {"offer.withdrawn", s_offer},
+    {"service.completed", s_service_completed},
+};
+const size_t notify_match_subscription_count =
+    sizeof notify_match_subscriptions / sizeof notify_match_subscriptions[0];

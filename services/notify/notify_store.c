@@ -1,0 +1,153 @@
+/*  notify_store.c — the notify service's SQL: statements named after what runs them  */
+#include "notify.h"
+
+#define S_NOTICE_COLUMNS                                                                           \
+    "id, kind, text, urgent, language, rfc3339 (delivered_at) AS delivered_at,"                    \
+    " rfc3339 (read_at) AS read_at, subject_id"
+#define S_REMINDER_COLUMNS                                                                         \
+    "id, recipient_kind, recipient_id, subject_kind, subject_id, kind, offset_s,"                  \
+    " rfc3339 (due_at) AS due_at, status, rfc3339 (sent_at) AS sent_at"
+
+static const st_statement_t s_statements[] = {
+    //  registry's events: where a person belongs; a late event changes nothing.
+    {"recipient_upsert",
+     "INSERT INTO recipients (kind, id, region, registry_seq) VALUES ($1, $2, $3, $4)"
+     " ON CONFLICT (kind, id) DO UPDATE SET region = EXCLUDED.region,"
+     " registry_seq = EXCLUDED.registry_seq WHERE recipients.registry_seq < EXCLUDED.registry_seq"},
+    //  match's events: what an activity or a request is now. urgent NULL keeps what is known.
+    {"subject_upsert",
+     "INSERT INTO subjects (kind, id, title, region, starts_at, ends_at, urgent)"
+     " VALUES ($1, $2, $3, $4, $5, $6, coalesce ($7, false))"
+     " ON CONFLICT (kind, id) DO UPDATE SET title = EXCLUDED.title, region = EXCLUDED.region,"
+     " starts_at = EXCLUDED.starts_at, ends_at = EXCLUDED.ends_at,"
+     " urgent = coalesce ($7, subjects.urgent)"},
+    {"subject_cancel", "UPDATE subjects SET cancelled = true WHERE kind = $1 AND id = $2"},
+    {"subject_get", "SELECT region, urgent, cancelled FROM subjects WHERE kind = $1 AND id = $2"},
+    {"engagement_set",
+     "INSERT INTO engagements (recipient_kind, recipient_id, subject_kind, subject_id, active)"
+     " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (recipient_kind, recipient_id, subject_kind,"
+     " subject_id) DO UPDATE SET active = EXCLUDED.active"},
+    {"engaged", "SELECT recipient_kind, recipient_id FROM engagements"
+                " WHERE subject_kind = $1 AND subject_id = $2 AND active ORDER BY recipient_id"},
+    {"reminders_schedule", "SELECT reminders_schedule ($1, $2)"},
+
+    //  A notice: the person's language, whether they muted the kind, when their quiet hours
+    //  end (NULL: not in them), and the times the template shows, in their zone.
+    {"notice_context",
+     "SELECT coalesce (p.language, 'zh') AS language,"
+     " $3 = ANY (coalesce (p.muted, '{}')) AS muted,"
+     " quiet_end (z.zone, coalesce (p.quiet_from, s.quiet_from),"
+     " coalesce (p.quiet_to, s.quiet_to)) AS hold_until,"
+     " to_char ($4::timestamptz AT TIME ZONE z.zone, 'YYYY-MM-DD HH24:MI') AS t_start,"
+     " to_char ($5::timestamptz AT TIME ZONE z.zone, 'YYYY-MM-DD HH24:MI') AS t_end,"
+     " to_char ($6::timestamptz AT TIME ZONE z.zone, 'YYYY-MM-DD HH24:MI') AS t_deadline"
+     " FROM (SELECT 1) one"
+     " LEFT JOIN prefs p ON p.recipient_kind = $1 AND p.recipient_id = $2"
+     " LEFT JOIN recipients r ON r.kind = $1 AND r.id = $2"
+     " CROSS JOIN LATERAL (SELECT coalesce (p.time_zone, 'Asia/Shanghai') AS zone) z"
+     " CROSS JOIN LATERAL settings_of (coalesce (r.region, $7)) s"},
+    //  The notice once per (person, source, kind), and its inbox delivery: delivered now, or
+    //  pending until the quiet hours end ($9).
+    {"notice_insert",
+     "WITH n AS (INSERT INTO notices (recipient_kind, recipient_id, kind, source, subject_id,"
+     " language, text, urgent, delivered_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8,"
+     " CASE WHEN $9::timestamptz IS NULL THEN now () END)"
+     " ON CONFLICT ON CONSTRAINT notices_once DO NOTHING RETURNING id, delivered_at)"
+     " INSERT INTO deliveries (notice_id, channel, status, next_at, delivered_at, attempts)"
+     " SELECT id, 'inbox', CASE WHEN delivered_at IS NULL THEN 'pending' ELSE 'delivered' END,"
+     " coalesce ($9::timestamptz, now ()), delivered_at,"
+     " CASE WHEN delivered_at IS NULL THEN 0 ELSE 1 END FROM n"},
+
+    //  The worker: due reminders with what their notice says, claimed so that no other
+    //  replica takes them until this transaction ends.
+    {"reminder_claim",
+     "SELECT r.id, r.recipient_kind, r.recipient_id, r.subject_kind, r.subject_id, r.kind,"
+     " extract (epoch FROM r.due_at)::bigint AS due, s.title, s.region,"
+     " rfc3339 (s.starts_at) AS starts_at, rfc3339 (s.ends_at) AS ends_at"
+     " FROM reminders r JOIN subjects s ON s.kind = r.subject_kind AND s.id = r.subject_id"
+     " WHERE r.status = 'pending' AND r.due_at <= now () ORDER BY r.due_at, r.id LIMIT $1"
+     " FOR UPDATE OF r SKIP LOCKED"},
+    {"reminder_sent", "UPDATE reminders SET status = 'sent', sent_at = now () WHERE id = $1"},
+    //  Held notices whose quiet hours ended reach the inbox.
+    {"delivery_inbox",
+     "WITH due AS (SELECT id FROM deliveries WHERE status = 'pending' AND channel = 'inbox'"
+     " AND next_at <= now () ORDER BY next_at LIMIT $1 FOR UPDATE SKIP LOCKED),"
+     " d AS (UPDATE deliveries SET status = 'delivered', delivered_at = now (),"
+     " attempts = attempts + 1 FROM due WHERE deliveries.id = due.id RETURNING notice_id)"
+     " UPDATE notices SET delivered_at = now () WHERE id IN (SELECT notice_id FROM d)"
+     " AND delivered_at IS NULL"},
+    //  ms until the next reminder or held notice is due (NULL: none).
+    {"next_due", "SELECT greatest (0, ceil (extract (epoch FROM least ("
+                 "(SELECT min (due_at) FROM reminders WHERE status = 'pending'),"
+                 " (SELECT min (next_at) FROM deliveries WHERE status = 'pending')) - now ()) * "
+                 "1000))::bigint"},
+
+    //  inbox.list: $3 only unread, $4 the cursor (ids below it), $5 the page size.
+    {"inbox_list",
+     "SELECT " S_NOTICE_COLUMNS " FROM notices WHERE recipient_kind = $1 AND recipient_id = $2"
+     " AND delivered_at IS NOT NULL AND (NOT $3 OR read_at IS NULL)"
+     " AND ($4::bigint IS NULL OR id < $4) ORDER BY id DESC LIMIT $5"},
+    {"inbox_unread", "SELECT count (*) FROM notices WHERE recipient_kind = $1 AND recipient_id = $2"
+                     " AND delivered_at IS NOT NULL AND read_at IS NULL"},
+    {"inbox_read_one",
+     "UPDATE notices SET read_at = coalesce (read_at, now ()) WHERE id = $3"
+     " AND recipient_kind = $1 AND recipient_id = $2 AND delivered_at IS NOT NULL RETURNING id"},
+    {"inbox_read_all",
+     "UPDATE notices SET read_at = now () WHERE recipient_kind = $1 AND recipient_id = $2"
+     " AND delivered_at IS NOT NULL AND read_at IS NULL"},
+
+    //  prefs.get: the person's own, else the defaults (quiet hours: their region's).
+    {"prefs_get", "SELECT coalesce (p.language, 'zh') AS language,"
+                  " coalesce (p.time_zone, 'Asia/Shanghai') AS time_zone,"
+                  " hhmm (coalesce (p.quiet_from, s.quiet_from)) AS quiet_from,"
+                  " hhmm (coalesce (p.quiet_to, s.quiet_to)) AS quiet_to,"
+                  " coalesce (p.muted, '{}') AS muted"
+                  " FROM (SELECT 1) one"
+                  " LEFT JOIN prefs p ON p.recipient_kind = $1 AND p.recipient_id = $2"
+                  " LEFT JOIN recipients r ON r.kind = $1 AND r.id = $2"
+                  " CROSS JOIN LATERAL settings_of (r.region) s"},
+    {"prefs_set",
+     "INSERT INTO prefs (recipient_kind, recipient_id, language, time_zone, quiet_from, quiet_to,"
+     " muted) VALUES ($1, $2, coalesce ($3, 'zh'), coalesce ($4, 'Asia/Shanghai'), $5::time,"
+     " $6::time, coalesce ($7::text[], '{}'))"
+     " ON CONFLICT (recipient_kind, recipient_id) DO UPDATE SET"
+     " language = coalesce ($3, prefs.language), time_zone = coalesce ($4, prefs.time_zone),"
+     " quiet_from = coalesce ($5::time, prefs.quiet_from),"
+     " quiet_to = coalesce ($6::time, prefs.quiet_to),"
+     " muted = coalesce ($7::text[], prefs.muted), updated_at = now ()"},
+    {"time_zone_known", "SELECT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = $1)"},
+
+    //  notify.settings.set: the fields given replace the region's own; then every subject in
+    //  the subtree not over yet has its reminders scheduled again.
+    {"settings_set",
+     "INSERT INTO region_settings (region, reminder_offsets_s, quiet_from, quiet_to, updated_by)"
+     " VALUES ($1, $2::integer[], $3::time, $4::time, $5) ON CONFLICT (region) DO UPDATE SET"
+     " reminder_offsets_s = coalesce ($2::integer[], region_settings.reminder_offsets_s),"
+     " quiet_from = coalesce ($3::time, region_settings.quiet_from),"
+     " quiet_to = coalesce ($4::time, region_settings.quiet_to),"
+     " updated_by = $5, updated_at = now ()"},
+    {"settings_reschedule",
+     "SELECT count (reminders_schedule (kind, id)) FROM subjects"
+     " WHERE left (region, length ($1)) = $1 AND ends_at > now () AND NOT cancelled"},
+    {"settings_get", "SELECT $1::text AS region, reminder_offsets_s::text[] AS reminder_offsets_s,"
+                     " hhmm (quiet_from) AS quiet_from, hhmm (quiet_to) AS quiet_to"
+                     " FROM settings_of ($1)"},
+    {"activity_offsets_set",
+     "INSERT INTO activity_offsets (activity_id, offsets_s, updated_by)"
+     " VALUES ($1, $2::integer[], $3) ON CONFLICT (activity_id) DO UPDATE SET"
+     " offsets_s = EXCLUDED.offsets_s, updated_by = $3, updated_at = now ()"},
+
+    //  reminder.list: of a subject ($1, $2) or of a volunteer ($3).
+    {"reminder_list",
+     "SELECT " S_REMINDER_COLUMNS " FROM reminders"
+     " WHERE ($1::text IS NULL OR (subject_kind = $1 AND subject_id = $2))"
+     " AND ($3::text IS NULL OR (recipient_kind = 'volunteer' AND recipient_id = $3))"
+     " ORDER BY due_at, id LIMIT 10000"},
+    {"recipient_region", "SELECT region FROM recipients WHERE kind = $1 AND id = $2"},
+};
+
+void
+notify_store_prepare (st_db_t *db)
+{
+    st_db_statements (db, s_statements, sizeof s_statements / sizeof s_statements[0]);
+}
