@@ -1,5 +1,6 @@
 /*  st_events.c — the outbox relay and the event consumer  */
 #include "st_events.h"
+#include "st_checks.h"
 #include "st_client.h"
 #include "st_keys.h"
 #include "st_log.h"
@@ -455,4 +456,21 @@ st_consumer_new (const st_consumer_config_t *config)
     s_consumer_t *self = st_calloc (1, sizeof *self);
     self->config = *config;
     return zactor_new (s_consumer_actor, self);
+}
+
+st_status_t
+st_event_place (st_db_t *db, const char *statement, const char *field, const char *id,
+                const char *region, int64_t seq, st_error_t *err)
+{
+    int64_t number;
+    if (!st_parse_id (id, &number))
+        return st_error_set (err, ST_INVALID_ARGUMENT, field, "%s \"%s\" is not a number", field,
+                             id);
+    st_params_t params = {0};
+    st_params_int (&params, number);
+    st_params_text (&params, region);
+    st_params_int (&params, seq);
+    st_status_t rc = st_db_exec (db, statement, &params, NULL, err);
+    st_params_clear (&params);
+    return rc;
 }

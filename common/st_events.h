@@ -31,6 +31,12 @@ st_status_t st_event_params (const char *topic, const st_desc_t *desc, const voi
 st_status_t st_outbox_append (st_db_t *db, const char *topic, const st_desc_t *desc,
                               const void *body, st_error_t *err);
 
+//  For a subscription that keeps where something of another service is: runs `statement`
+//  with (id, region, seq), the id parsed from `id` (a malformed one is refused naming
+//  `field`, and the event is parked).
+st_status_t st_event_place (st_db_t *db, const char *statement, const char *field, const char *id,
+                            const char *region, int64_t seq, st_error_t *err);
+
 typedef struct {
     const char *service;     //  whose outbox
     const char *conninfo;    //  database, connected as role = schema = service

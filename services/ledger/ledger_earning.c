@@ -23,17 +23,7 @@ s_volunteer_registered (st_db_t *db, const char *topic, const void *body_, int64
 {
     (void) topic;
     const msg_volunteer_registered_t *body = body_;
-    int64_t id;
-    if (!st_parse_id (body->id, &id))
-        return st_error_set (err, ST_INVALID_ARGUMENT, "id", "volunteer id \"%s\" is not a number",
-                             body->id);
-    st_params_t params = {0};
-    st_params_int (&params, id);
-    st_params_text (&params, body->region);
-    st_params_int (&params, seq);
-    st_status_t rc = st_db_exec (db, "ledger_volunteer_upsert", &params, NULL, err);
-    st_params_clear (&params);
-    return rc;
+    return st_event_place (db, "ledger_volunteer_upsert", "id", body->id, body->region, seq, err);
 }
 
 //  volunteer.transferred: the volunteer's new region; their accounts stay theirs.
@@ -43,17 +33,8 @@ s_volunteer_transferred (st_db_t *db, const char *topic, const void *body_, int6
 {
     (void) topic;
     const msg_volunteer_transferred_t *body = body_;
-    int64_t id;
-    if (!st_parse_id (body->id, &id))
-        return st_error_set (err, ST_INVALID_ARGUMENT, "id", "volunteer id \"%s\" is not a number",
-                             body->id);
-    st_params_t params = {0};
-    st_params_int (&params, id);
-    st_params_text (&params, body->to_region);
-    st_params_int (&params, seq);
-    st_status_t rc = st_db_exec (db, "ledger_volunteer_upsert", &params, NULL, err);
-    st_params_clear (&params);
-    return rc;
+    return st_event_place (db, "ledger_volunteer_upsert", "id", body->id, body->to_region, seq,
+                           err);
 }
 
 const st_subscription_t ledger_registry_subscriptions[] = {

@@ -133,17 +133,7 @@ s_site_created (st_db_t *db, const char *topic, const void *body_, int64_t seq, 
 {
     (void) topic;
     const msg_site_created_t *body = body_;
-    int64_t id;
-    if (!st_parse_id (body->id, &id))
-        return st_error_set (err, ST_INVALID_ARGUMENT, "id", "site id \"%s\" is not a number",
-                             body->id);
-    st_params_t params = {0};
-    st_params_int (&params, id);
-    st_params_text (&params, body->region);
-    st_params_int (&params, seq);
-    st_status_t rc = st_db_exec (db, "site_upsert", &params, NULL, err);
-    st_params_clear (&params);
-    return rc;
+    return st_event_place (db, "site_upsert", "id", body->id, body->region, seq, err);
 }
 
 //  category.created: a category and the region it belongs to (none: national).
