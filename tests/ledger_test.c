@@ -332,6 +332,8 @@ test_star_thresholds (void **state)
         json_decref (s);
         assert_int_equal (fx_events ("star.reached", v), stars[i]);
     }
+    //  Match gates sign-ups and dispatch on the stars the ledger publishes.
+    fx_wait_for (1, "SELECT stars FROM match.supply WHERE volunteer_id = %s", v);
     //  The journal by pages, newest first.
     snprintf (body, sizeof body, "{\"volunteer_id\": \"%s\", \"unit\": \"hours\", \"limit\": 2}",
               v);

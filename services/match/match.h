@@ -31,6 +31,8 @@ extern const size_t match_records_route_count;
 //  What match does with registry's events (match_supply.c).
 extern const st_subscription_t match_registry_subscriptions[];
 extern const size_t match_registry_subscription_count;
+extern const st_subscription_t match_ledger_subscriptions[];
+extern const size_t match_ledger_subscription_count;
 
 //  ---------------------------------------------------------------------------------------
 //  Sign-ups (match_activities.c), for calls and for the work that follows registry's events

@@ -34,6 +34,8 @@ main (int argc, char **argv)
     const st_feed_t feeds[] = {
         {"registry", match_registry_subscriptions, match_registry_subscription_count,
          match_store_prepare},
+        {"ledger", match_ledger_subscriptions, match_ledger_subscription_count,
+         match_store_prepare},
     };
     st_service_def_t def = {
         .name = "match",

@@ -22,9 +22,10 @@ static const st_statement_t s_statements[] = {
     //  volunteer.registered: the replica takes the newest state, never an older one.
     {"supply_upsert",
      "INSERT INTO supply (volunteer_id, name, region, skills, gender, birth_year, status,"
-     " registry_seq, categories, availability, lat, lon, insurance_until)"
+     " registry_seq, categories, availability, lat, lon, insurance_until, stars)"
      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, coalesce ($9::text[], '{}'),"
-     " coalesce ($10::text[], '{}'), $11, $12, $13)"
+     " coalesce ($10::text[], '{}'), $11, $12, $13,"
+     " coalesce ((SELECT stars FROM ledger_stars WHERE volunteer_id = $1), 0))"
      " ON CONFLICT (volunteer_id) DO UPDATE SET name = EXCLUDED.name, region = EXCLUDED.region,"
      " skills = EXCLUDED.skills, gender = EXCLUDED.gender, birth_year = EXCLUDED.birth_year,"
      " status = EXCLUDED.status, registry_seq = EXCLUDED.registry_seq,"
@@ -32,6 +33,13 @@ static const st_statement_t s_statements[] = {
      " lat = EXCLUDED.lat, lon = EXCLUDED.lon, insurance_until = EXCLUDED.insurance_until,"
      " updated_at = now ()"
      " WHERE supply.registry_seq < EXCLUDED.registry_seq RETURNING status"},
+    //  star.reached (the ledger): stars only grow; a volunteer match does not know yet takes
+    //  them from ledger_stars when registry's event arrives.
+    {"supply_stars",
+     "WITH s AS (INSERT INTO ledger_stars (volunteer_id, stars, ledger_seq) VALUES ($1, $2, $3)"
+     " ON CONFLICT (volunteer_id) DO UPDATE SET stars = greatest (ledger_stars.stars,"
+     " EXCLUDED.stars), ledger_seq = EXCLUDED.ledger_seq RETURNING volunteer_id, stars)"
+     " UPDATE supply SET stars = s.stars FROM s WHERE supply.volunteer_id = s.volunteer_id"},
     //  supply.stats: $1 is the subtree's code prefix (digits only, so no LIKE wildcards).
     {"supply_stats",
      "SELECT count (*), count (*) FILTER (WHERE status = 'active'),"

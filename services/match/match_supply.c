@@ -151,6 +151,31 @@ s_category_created (st_db_t *db, const char *topic, const void *body_, int64_t s
     return rc;
 }
 
+//  star.reached (the ledger's): the stars sign-ups and dispatch gate min_stars on.
+static st_status_t
+s_star_reached (st_db_t *db, const char *topic, const void *body_, int64_t seq, st_error_t *err)
+{
+    (void) topic;
+    const msg_star_reached_t *body = body_;
+    int64_t id;
+    if (!st_parse_id (body->volunteer_id, &id))
+        return st_error_set (err, ST_INVALID_ARGUMENT, "volunteer_id",
+                             "volunteer id \"%s\" is not a number", body->volunteer_id);
+    st_params_t params = {0};
+    st_params_int (&params, id);
+    st_params_int (&params, body->level);
+    st_params_int (&params, seq);
+    st_status_t rc = st_db_exec (db, "supply_stars", &params, NULL, err);
+    st_params_clear (&params);
+    return rc;
+}
+
+const st_subscription_t match_ledger_subscriptions[] = {
+    {"star.reached", s_star_reached},
+};
+const size_t match_ledger_subscription_count =
+    sizeof match_ledger_subscriptions / sizeof match_ledger_subscriptions[0];
+
 const st_subscription_t match_registry_subscriptions[] = {
     {"volunteer.registered", s_volunteer_registered},
     {"volunteer.updated", s_volunteer_registered},
