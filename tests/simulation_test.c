@@ -973,6 +973,26 @@ s_check_events (void)
     free (tales);
 }
 
+//  match's log lines holding `what` (" warn ": a round that rolled back, a round slower than
+//  a second), the first `show` of them printed: not a rule, but what explains a rule broken by
+//  lateness.
+static int
+s_match_log (const char *what, int show)
+{
+    char path[512], line[1024];
+    snprintf (path, sizeof path, "%s/match.log", harness_dir (fx_harness ()));
+    FILE *file = fopen (path, "r");
+    int count = 0;
+    while (file && fgets (line, sizeof line, file))
+        if (strstr (line, what)) {
+            if (count++ < show)
+                print_message ("  match.log: %s", line);
+        }
+    if (file)
+        fclose (file);
+    return count;
+}
+
 //  Every rule and every story in one snapshot of match's database; fails the test naming
 //  every violation found (this step's and any noted while answering).
 static void
@@ -987,8 +1007,10 @@ s_check (int step)
     F->check_ms_total += took;
     if (took > F->check_ms_max)
         F->check_ms_max = took;
-    if (F->violated)
+    if (F->violated) {
+        s_match_log (" warn ", 20);
         fail_msg ("step %d: %d violations:\n%s", step, F->violated, F->violations);
+    }
 }
 
 //  ---------------------------------------------------------------------------------------
@@ -1088,25 +1110,6 @@ s_report (double run_ms, double setup_ms)
                    F->conflicts_closed, F->cancels, F->cancel_refused, F->events_read);
 }
 
-//  Rounds that rolled back (match logs a warning for each): not a rule, but a round that
-//  failed offered nobody.
-static int
-s_rollbacks (void)
-{
-    char path[512], line[1024];
-    snprintf (path, sizeof path, "%s/match.log", harness_dir (fx_harness ()));
-    FILE *file = fopen (path, "r");
-    int count = 0;
-    while (file && fgets (line, sizeof line, file))
-        if (strstr (line, "rolled back")) {
-            if (count++ < 5)
-                print_message ("  match.log: %s", line);
-        }
-    if (file)
-        fclose (file);
-    return count;
-}
-
 static void
 test_simulation (void **state)
 {
@@ -1142,9 +1145,10 @@ test_simulation (void **state)
     fx_sleep_ms (2 * atoi (ROUND_MS) + 100);
     s_check (++F->steps);
     s_report (s_now_ms () - start, setup_ms);
-    int rollbacks = s_rollbacks ();
-    if (rollbacks)
-        print_message ("  %d dispatch rounds rolled back\n", rollbacks);
+    int warnings = s_match_log (" warn ", 5);
+    if (warnings)
+        print_message ("  %d warnings from match (rounds rolled back or slow)\n", warnings);
+    int rollbacks = s_match_log ("rolled back", 0);
 
     //  The run did what it is for: every kind of outcome, and searches that widened.
     assert_int_equal (F->post_count, REQUESTS);

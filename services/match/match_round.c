@@ -486,11 +486,20 @@ match_round_tick (st_db_t *db, void *state)
 {
     st_error_t err = {0};
     match_round_stats_t stats;
-    if (match_round_run (db, state, &stats, &err) != ST_OK)
-        st_warn ("dispatch round rolled back: %s", err.message);
-    else if (stats.offers > 0)
-        st_debug ("dispatch round: %lld requests%s, %lld candidates, %lld offers",
-                  (long long) stats.requests,
-                  stats.bounded ? " (STATION_DISPATCH_MAX_DEMAND: later ones wait)" : "",
-                  (long long) stats.pairs, (long long) stats.offers);
+    double began = s_ms ();
+    if (match_round_run (db, state, &stats, &err) != ST_OK) {
+        st_warn ("dispatch round rolled back after %.0f ms: %s", s_ms () - began, err.message);
+        return;
+    }
+    //  A round slower than a second keeps offers pending past their deadlines: say where the
+    //  time went.
+    double took = s_ms () - began;
+    if (took > 1000 || stats.offers > 0)
+        st_log (took > 1000 ? ST_LOG_WARN : ST_LOG_DEBUG, NULL,
+                "dispatch round: %lld requests%s, %lld candidates, %lld offers in %.0f ms"
+                " (upkeep %.0f, candidates %.0f, solve %.0f, offers %.0f)",
+                (long long) stats.requests,
+                stats.bounded ? " (STATION_DISPATCH_MAX_DEMAND: later ones wait)" : "",
+                (long long) stats.pairs, (long long) stats.offers, took, stats.upkeep_ms,
+                stats.candidate_ms, stats.solve_ms, stats.offer_ms);
 }
