@@ -67,6 +67,7 @@ static const struct {
     {"STATION_SIM_", "tests"},
     {"STATION_NOTIFY_WAIT_MS", "notify"}, //  the reminder worker's settings
     {"STATION_NOTIFY_BATCH", "notify"},
+    {"STATION_LEDGER_STORE_WAIT_MS", "ledger"}, //  the store's ticker
 };
 
 //  A password file the connection string names must be readable: libpq passes over one it

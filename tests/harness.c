@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #define HARNESS_SERVICES 4
+#define HARNESS_REPLICAS 4
 
 static const char *const s_services[HARNESS_SERVICES] = {"registry", "match", "ledger", "notify"};
 
@@ -29,6 +30,8 @@ struct harness_s {
     char conninfo[512];
     char endpoint[32][320];
     pid_t pids[HARNESS_SERVICES];
+    pid_t replicas[HARNESS_REPLICAS]; //  more processes of a service (harness_start_replica)
+    char replica_logs[HARNESS_REPLICAS][64];
     PGconn *pg;
     zcert_t *certs[8];
     char *cert_names[8];
@@ -239,6 +242,67 @@ harness_spawn (harness_t *self, const char *service)
 }
 
 pid_t
+harness_start_replica (harness_t *self, const char *service, char *endpoint)
+{
+    s_index (service);
+    int n = 0;
+    while (n < HARNESS_REPLICAS && self->replicas[n] > 0)
+        n++;
+    if (n == HARNESS_REPLICAS)
+        fail_msg ("harness: %d replicas at most", HARNESS_REPLICAS);
+    char events[HARNESS_ENDPOINT], program[64], path[512];
+    snprintf (self->replica_logs[n], sizeof self->replica_logs[n], "%s-%d", service, n + 2);
+    snprintf (endpoint, HARNESS_ENDPOINT, "ipc://%s/%s.rpc", self->dir, self->replica_logs[n]);
+    snprintf (events, sizeof events, "ipc://%s/%s.events", self->dir, self->replica_logs[n]);
+    snprintf (program, sizeof program, "station-%s", service);
+    s_bin (program, path, sizeof path);
+    pid_t pid = fork ();
+    assert_true (pid >= 0);
+    if (pid == 0) {
+        prctl (PR_SET_PDEATHSIG, SIGKILL);
+        s_child_env (self);
+        char name[64], log[512];
+        harness_endpoint_variable (service, "RPC", name, sizeof name);
+        setenv (name, endpoint, 1);
+        harness_endpoint_variable (service, "EVENTS", name, sizeof name);
+        setenv (name, events, 1);
+        snprintf (log, sizeof log, "%s/%s.log", self->dir, self->replica_logs[n]);
+        int fd = open (log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        if (fd >= 0) {
+            dup2 (fd, 2);
+            close (fd);
+        }
+        execl (path, program, (char *) NULL);
+        _exit (127);
+    }
+    self->replicas[n] = pid;
+    st_client_t *client = harness_client_at (self, service, endpoint, "operator");
+    int64_t until = st_clock_ms () + 20000;
+    bool up = false;
+    while (!up && st_clock_ms () < until) {
+        msg_empty_t request = {0};
+        msg_pong_t pong;
+        st_error_t err;
+        up = st_client_call (client, "sys.ping", NULL, NULL, &msg_empty_desc, &request,
+                             &msg_pong_desc, &pong, 300, &err)
+             == ST_OK;
+        if (up)
+            st_msg_clear (&msg_pong_desc, &pong);
+        int status;
+        if (!up && waitpid (pid, &status, WNOHANG) == pid) {
+            self->replicas[n] = 0;
+            fail_msg ("%s exited during start-up (see %s/%s.log)", self->replica_logs[n], self->dir,
+                      self->replica_logs[n]);
+        }
+    }
+    st_client_destroy (&client);
+    if (!up)
+        fail_msg ("%s did not answer within 20 s (see %s/%s.log)", self->replica_logs[n], self->dir,
+                  self->replica_logs[n]);
+    return pid;
+}
+
+pid_t
 harness_start (harness_t *self, const char *service)
 {
     pid_t pid = harness_spawn (self, service);
@@ -281,6 +345,12 @@ harness_stop (harness_t *self, const char *service, int sig)
 st_client_t *
 harness_client (harness_t *self, const char *service, const char *key)
 {
+    return harness_client_at (self, service, harness_endpoint (self, service, "rpc"), key);
+}
+
+st_client_t *
+harness_client_at (harness_t *self, const char *service, const char *endpoint, const char *key)
+{
     st_error_t err;
     int slot = -1;
     for (int i = 0; i < 8 && slot < 0; i++)
@@ -296,8 +366,7 @@ harness_client (harness_t *self, const char *service, const char *key)
     assert_true (slot >= 0);
     zcert_t *server = st_keys_public (self->keys, service, &err);
     assert_non_null (server);
-    st_client_t *client = st_client_new (harness_endpoint (self, service, "rpc"), self->certs[slot],
-                                         zcert_public_txt (server));
+    st_client_t *client = st_client_new (endpoint, self->certs[slot], zcert_public_txt (server));
     zcert_destroy (&server);
     st_client_set_retry (client, 500);
     return client;
@@ -389,10 +458,21 @@ harness_destroy (harness_t **self_p)
             waitpid (self->pids[i], &status, 0);
             self->pids[i] = 0;
         }
+    for (int i = 0; i < HARNESS_REPLICAS; i++)
+        if (self->replicas[i] > 0) {
+            kill (self->replicas[i], SIGTERM);
+            int status;
+            waitpid (self->replicas[i], &status, 0);
+            self->replicas[i] = 0;
+        }
     char report[512] = "";
     for (int i = 0; i < HARNESS_SERVICES; i++)
         if (s_check_log (self, s_services[i], report, sizeof report))
             setenv ("STATION_TEST_KEEP", "1", 1); //  keep the folder with the report
+    for (int i = 0; i < HARNESS_REPLICAS; i++)
+        if (*self->replica_logs[i]
+            && s_check_log (self, self->replica_logs[i], report, sizeof report))
+            setenv ("STATION_TEST_KEEP", "1", 1);
     for (int i = 0; i < 8; i++) {
         zcert_destroy (&self->certs[i]);
         free (self->cert_names[i]);
