@@ -736,6 +736,34 @@ test_rush (void **state)
                       RUSH / 4);
     assert_int_equal (s_stock (COUNTY, plenty), 1000 - RUSH / 4);
     s_audit_ok ();
+
+    //  The operator's command: station store items REGION, station redemptions VOLUNTEER.
+    static char out[262144];
+    assert_int_equal (harness_cli (fx_harness (), out, sizeof out, "store", "items", VILLAGE, NULL),
+                      0);
+    json_t *cli = json_loads (out, 0, NULL);
+    assert_non_null (cli);
+    bool saw = false;
+    json_t *items = json_object_get (cli, "items");
+    for (size_t i = 0; i < json_array_size (items); i++)
+        saw |= strcmp (fx_str (json_array_get (items, i), "id"), box) == 0
+               && fx_int (json_array_get (items, i), "stock") == 0;
+    assert_true (saw);
+    json_decref (cli);
+    char volunteer[16];
+    snprintf (volunteer, sizeof volunteer, "%d", first);
+    assert_int_equal (harness_cli (fx_harness (), out, sizeof out, "redemptions", volunteer,
+                                   "--status", "reserved", NULL),
+                      0);
+    cli = json_loads (out, 0, NULL);
+    assert_non_null (cli);
+    items = json_object_get (cli, "items");
+    assert_int_equal (json_array_size (items), 1);
+    assert_string_equal (fx_str (json_array_get (items, 0), "item_id"), plenty);
+    json_decref (cli);
+    assert_int_equal (
+        harness_cli (fx_harness (), out, sizeof out, "store", "items", VILLAGE, "--above", NULL),
+        2);
 }
 
 int
