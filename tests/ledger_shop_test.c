@@ -429,6 +429,11 @@ test_reserve_cancel (void **state)
     json_t *page = fx_call_ok ("ledger", &other, "redemption.list", "{}");
     assert_int_equal (json_array_size (json_object_get (page, "items")), 0);
     json_decref (page);
+    //  An official with no valid region sees nothing, rather than everything.
+    msg_actor_t nowhere = {.account = "nowhere", .role = "region_admin", .region = ""};
+    fx_expect ("an official of no region",
+               fx_call ("ledger", &nowhere, "redemption.list", "{}", NULL, &err), &err,
+               ST_PERMISSION_DENIED, "actor.region");
     page = fx_call_ok ("ledger", &TOWN_B, "redemption.list", "{\"status\": \"reserved\"}");
     assert_int_equal (json_array_size (json_object_get (page, "items")), 0);
     json_decref (page);
