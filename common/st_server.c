@@ -556,8 +556,7 @@ s_run_write (st_call_t *call, const void *request, uint8_t **data, size_t *size)
             st_db_run (db, "COMMIT", NULL);
             if (!same || !stored) {
                 PQfreemem (stored);
-                st_call_fail (call, ST_CONFLICT, "id",
-                              "request id was already used for a different request");
+                st_call_fail (call, ST_CONFLICT, "id", ST_REPLAY_CONFLICT);
                 break;
             }
             int opened = s_reply_open (call, stored, reply_len, data, size);
