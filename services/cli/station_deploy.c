@@ -6,6 +6,7 @@
         DIR/match/      its CURVE key pair, every public certificate, db.pgpass
         DIR/ledger/     likewise
         DIR/notify/     likewise
+        DIR/gateway/    likewise (its key's role is gateway: it asserts people's roles)
         DIR/operator/   the operator's key pair and every public certificate (the host's CLI)
         DIR/postgres/   postgres.password (the superuser's) and ROLE.password for each role
 
@@ -34,7 +35,7 @@ static const struct {
 } s_members[] = {
     {"registry", "service", true, true},    {"match", "service", true, false},
     {"ledger", "service", true, false},     {"notify", "service", true, false},
-    {"operator", "operator", false, false},
+    {"gateway", "gateway", true, false},    {"operator", "operator", false, false},
 };
 #define S_MEMBERS (sizeof s_members / sizeof s_members[0])
 
