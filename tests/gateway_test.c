@@ -3,6 +3,7 @@
     the services then hold.  */
 #include "fixture.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,8 @@ static int
 s_setup (void **state)
 {
     (void) state;
+    //  Every op's log line, to find the HTTP request ids in them.
+    setenv ("STATION_TEST_LOG_LEVEL", "debug", 1);
     s_fx = fx_new ("gateway_test", FX_REGISTRY | FX_MATCH | FX_LEDGER | FX_NOTIFY | FX_GATEWAY);
     fx_county_add ();
     json_decref (fx_call_ok ("registry", &FX_SYSTEM, "account.create",
@@ -298,8 +301,21 @@ test_idempotency_keys (void **state)
     fx_request_body (body, "助老", "修水管", VILLAGE, start, end, 1, "[]", "normal", "");
     const char *count = "SELECT count (*) FROM match.requests WHERE title = '修水管'";
 
-    fx_http_t *first = fx_http ("POST", "/v1/requests", admin, body, "Idempotency-Key: k-1", NULL);
+    fx_http_t *first = fx_http ("POST", "/v1/requests", admin, body, "Idempotency-Key: k-1",
+                                "X-Request-Id: office-pc.42", NULL);
     assert_int_equal (first->status, 201);
+    assert_string_equal (first->request_id, "office-pc.42");
+    //  The service logged the op with the HTTP request's id.
+    char path[512], line[1024];
+    snprintf (path, sizeof path, "%s/match.log", harness_dir (fx_harness ()));
+    FILE *log = fopen (path, "r");
+    bool traced = false;
+    while (log && fgets (line, sizeof line, log))
+        traced =
+            traced || (strstr (line, "op=request.create") && strstr (line, "trace=office-pc.42"));
+    if (log)
+        fclose (log);
+    assert_true (traced);
     fx_http_t *again = fx_http ("POST", "/v1/requests", admin, body, "Idempotency-Key: k-1", NULL);
     assert_int_equal (again->status, 201);
     assert_string_equal (fx_http_str (again, "id"), fx_http_str (first, "id"));

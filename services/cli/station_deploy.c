@@ -33,9 +33,9 @@ static const struct {
     bool database; //  has a database role of its name
     bool personal; //  holds the personal-data keys
 } s_members[] = {
-    {"registry", "service", true, true},    {"match", "service", true, false},
-    {"ledger", "service", true, false},     {"notify", "service", true, false},
-    {"gateway", "gateway", true, false},    {"operator", "operator", false, false},
+    {"registry", "service", true, true}, {"match", "service", true, false},
+    {"ledger", "service", true, false},  {"notify", "service", true, false},
+    {"gateway", "gateway", true, false}, {"operator", "operator", false, false},
 };
 #define S_MEMBERS (sizeof s_members / sizeof s_members[0])
 

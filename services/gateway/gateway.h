@@ -96,6 +96,11 @@ json_t *gw_request_call (gw_request_t *request, const char *service, const char 
 json_t *gw_rpc_call (const char *service, const char *op, const gw_actor_t *actor,
                      const uint8_t id[16], const json_t *body, int64_t timeout_ms, st_error_t *err);
 
+//  The same, the services told `trace` (the HTTP request id) to log with the op.
+json_t *gw_rpc_call_traced (const char *service, const char *op, const gw_actor_t *actor,
+                            const uint8_t id[16], const char *trace, const json_t *body,
+                            int64_t timeout_ms, st_error_t *err);
+
 //  The request id of a POST carrying Idempotency-Key `key` from `account` ("" anonymous):
 //  the first 16 bytes of SHA-256 (account ‖ 0x00 ‖ key), so two accounts never collide.
 void gw_rpc_idempotent_id (const char *account, const char *key, uint8_t id[16]);

@@ -198,8 +198,9 @@ json_t *
 gw_request_call (gw_request_t *self, const char *service, const char *op, json_t *body,
                  st_error_t *err)
 {
-    return gw_rpc_call (service, op, gw_request_actor (self),
-                        self->has_rpc_id ? self->rpc_id : NULL, body, s_config->call_ms, err);
+    return gw_rpc_call_traced (service, op, gw_request_actor (self),
+                               self->has_rpc_id ? self->rpc_id : NULL, self->id_text, body,
+                               s_config->call_ms, err);
 }
 
 //  ---------------------------------------------------------------------------------------

@@ -147,6 +147,14 @@ json_t *
 gw_rpc_call (const char *service, const char *op_name, const gw_actor_t *actor,
              const uint8_t id[16], const json_t *body, int64_t timeout_ms, st_error_t *err)
 {
+    return gw_rpc_call_traced (service, op_name, actor, id, NULL, body, timeout_ms, err);
+}
+
+json_t *
+gw_rpc_call_traced (const char *service, const char *op_name, const gw_actor_t *actor,
+                    const uint8_t id[16], const char *trace, const json_t *body, int64_t timeout_ms,
+                    st_error_t *err)
+{
     const st_op_desc_t *op = st_proto_op (service, op_name);
     st_client_t *client = op ? s_client (service) : NULL;
     if (!client) {
@@ -169,6 +177,7 @@ gw_rpc_call (const char *service, const char *op_name, const gw_actor_t *actor,
     }
     void *reply = st_calloc (1, op->reply->size);
     json_t *json = NULL;
+    st_client_set_trace (client, trace);
     if (st_client_call (client, op->name, actor ? &asserted : NULL, id, op->request, request,
                         op->reply, reply, (int) timeout_ms, err)
         == ST_OK)
