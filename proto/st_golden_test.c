@@ -53,7 +53,8 @@ static msg_request_t s_msg_request = {.v = 1,
                                                 .resident_id = "7"},
                                       .has_actor = true,
                                       .deadline = 1718409605000,
-                                      .has_deadline = true};
+                                      .has_deadline = true,
+                                      .trace = "office-pc.42"};
 
 static msg_error_t s_msg_error = {
     .code = "invalid_argument", .message = "姓名不能超过50个字", .field = "name"};

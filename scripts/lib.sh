@@ -2,8 +2,8 @@
 # cluster. Sourced, never run. Functions print what they do and fail loudly.
 
 STATION_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-STATION_SERVICES="registry match ledger notify" # started in this order; each owns one schema
-STATION_ROLES="registry match ledger notify"
+STATION_SERVICES="registry match ledger notify gateway" # started in this order; each owns one schema
+STATION_ROLES="registry match ledger notify gateway"
 STATION_PACKAGES="build-essential cmake pkg-config clang clang-format libclang-rt-14-dev valgrind
     libzmq3-dev libczmq-dev libpq-dev libmsgpack-dev libsodium-dev libmicrohttpd-dev
     libjansson-dev libcurl4-openssl-dev libcmocka-dev liblemon-dev postgresql postgresql-contrib"
@@ -111,6 +111,19 @@ END \$\$;
 ALTER ROLE $role PASSWORD '$password';
 SQL
         (umask 077; echo "*:*:*:$role:$password" > "$passdir/$role.pgpass")
+    done
+}
+
+# st_pg_upgrade DATADIR PORT PASSDIR DB: the roles and schemas of services added since the
+# cluster was made (a data folder of an older Station), each with its own password.
+st_pg_upgrade () {
+    local data=$1 port=$2 passdir=$3 db=$4 role
+    for role in $STATION_ROLES; do
+        [ -f "$passdir/$role.pgpass" ] && continue
+        say "adding the database role of $role"
+        STATION_ROLES=$role st_pg_roles "$data" "$port" "$passdir"
+        st_psql "$data" "$port" "$db" -c "GRANT CONNECT ON DATABASE $db TO $role;
+            CREATE SCHEMA IF NOT EXISTS $role AUTHORIZATION $role;"
     done
 }
 

@@ -4,7 +4,9 @@
 #include "st_keys.h"
 #include "st_log.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -14,14 +16,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
-#define HARNESS_SERVICES 4
+#define HARNESS_SERVICES 5
 #define HARNESS_REPLICAS 4
 
-static const char *const s_services[HARNESS_SERVICES] = {"registry", "match", "ledger", "notify"};
+static const char *const s_services[HARNESS_SERVICES] = {"registry", "match", "ledger", "notify",
+                                                         "gateway"};
 
 struct harness_s {
     char dir[256];
@@ -32,6 +36,7 @@ struct harness_s {
     pid_t pids[HARNESS_SERVICES];
     pid_t replicas[HARNESS_REPLICAS]; //  more processes of a service (harness_start_replica)
     char replica_logs[HARNESS_REPLICAS][64];
+    int http_port; //  the gateway's
     PGconn *pg;
     zcert_t *certs[8];
     char *cert_names[8];
@@ -90,6 +95,27 @@ s_exec (PGconn *conn, const char *sql)
     PQclear (res);
 }
 
+//  A TCP port on 127.0.0.1 that nothing listens on now (the kernel's choice).
+static int
+s_free_port (void)
+{
+    int fd = socket (AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in address = {.sin_family = AF_INET,
+                                  .sin_addr.s_addr = htonl (INADDR_LOOPBACK)};
+    socklen_t size = sizeof address;
+    assert_true (fd >= 0);
+    assert_int_equal (bind (fd, (struct sockaddr *) &address, sizeof address), 0);
+    assert_int_equal (getsockname (fd, (struct sockaddr *) &address, &size), 0);
+    close (fd);
+    return ntohs (address.sin_port);
+}
+
+int
+harness_http_port (harness_t *self)
+{
+    return self->http_port;
+}
+
 harness_t *
 harness_new (const char *name)
 {
@@ -99,7 +125,8 @@ harness_new (const char *name)
     snprintf (self->keys, sizeof self->keys, "%s/keys", self->dir);
     st_error_t err;
     for (int i = 0; i < HARNESS_SERVICES; i++)
-        assert_true (st_keys_generate (self->keys, s_services[i], "service", &err) >= 0);
+        if (strcmp (s_services[i], "gateway") != 0)
+            assert_true (st_keys_generate (self->keys, s_services[i], "service", &err) >= 0);
     assert_true (st_keys_generate (self->keys, "operator", "operator", &err) >= 0);
     assert_true (st_keys_generate (self->keys, "gateway", "gateway", &err) >= 0);
     assert_true (st_crypto_generate (self->keys, &err) >= 0);
@@ -135,6 +162,7 @@ harness_new (const char *name)
         snprintf (self->endpoint[2 * i + 1], sizeof self->endpoint[0], "ipc://%s/%s.events",
                   self->dir, s_services[i]);
     }
+    self->http_port = s_free_port ();
     return self;
 }
 
@@ -198,6 +226,9 @@ s_child_env (harness_t *self)
     setenv ("STATION_LOG_LEVEL",
             getenv ("STATION_TEST_LOG_LEVEL") ? getenv ("STATION_TEST_LOG_LEVEL") : "warn", 1);
     setenv ("STATION_POLL_MS", getenv ("STATION_POLL_MS") ? getenv ("STATION_POLL_MS") : "1000", 1);
+    char http[32];
+    snprintf (http, sizeof http, "127.0.0.1:%d", self->http_port);
+    setenv ("STATION_GATEWAY_HTTP", http, 1);
     for (int i = 0; i < HARNESS_SERVICES; i++) {
         char name[64];
         harness_endpoint_variable (s_services[i], "RPC", name, sizeof name);

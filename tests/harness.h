@@ -61,6 +61,9 @@ st_client_t *harness_client_at (harness_t *self, const char *service, const char
 //  Returns its exit status.
 int harness_cli (harness_t *self, char *out, size_t out_size, const char *arg, ...);
 
+//  The port the gateway's HTTP API listens on (127.0.0.1).
+int harness_http_port (harness_t *self);
+
 //  Resident set size of a process in KiB (from /proc), -1 when unknown.
 long harness_rss_kib (pid_t pid);
 
