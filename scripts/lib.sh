@@ -6,7 +6,8 @@ STATION_SERVICES="registry match ledger notify gateway" # started in this order;
 STATION_ROLES="registry match ledger notify gateway"
 STATION_PACKAGES="build-essential cmake pkg-config clang clang-format libclang-rt-14-dev valgrind
     libzmq3-dev libczmq-dev libpq-dev libmsgpack-dev libsodium-dev libmicrohttpd-dev
-    libjansson-dev libcurl4-openssl-dev libcmocka-dev liblemon-dev postgresql postgresql-contrib"
+    libjansson-dev libcurl4-openssl-dev libcmocka-dev liblemon-dev postgresql postgresql-contrib
+    prometheus"
 
 say () { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die () { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -22,7 +23,14 @@ st_install_packages () {
     local sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"
     $sudo apt-get update -qq
+    # Packages are for their files: no daemon they bring (PostgreSQL's default cluster,
+    # Prometheus) is started by the install (policy-rc.d, as Debian's own images use it).
+    local policy=/usr/sbin/policy-rc.d added=""
+    if [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null && $sudo chmod 755 "$policy" && added=1
+    fi
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    [ -z "$added" ] || $sudo rm -f "$policy"
 }
 
 # st_build DIR [cmake args...]: configures and builds into DIR.

@@ -356,6 +356,41 @@ test_idempotency_keys (void **state)
     fx_http_free (&page);
 }
 
+static void
+test_metrics_are_prometheus_text (void **state)
+{
+    (void) state;
+    s_status (200, "GET", "/healthz", NULL, NULL);
+    s_status (404, "GET", "/v1/nothing-here", NULL, NULL);
+    fx_http_t *answer = fx_http ("GET", "/metrics", NULL, NULL, NULL);
+    assert_int_equal (answer->status, 200);
+    assert_non_null (strstr (answer->content_type, "text/plain"));
+    assert_non_null (strstr (answer->text, "station_http_requests_total{method=\"GET\","
+                                           "route=\"/healthz\",status=\"200\"}"));
+    assert_non_null (strstr (answer->text, "station_http_requests_total{route=\"none\","
+                                           "status=\"404\"}"));
+    assert_non_null (strstr (answer->text, "station_http_request_duration_seconds_bucket"));
+    assert_non_null (strstr (answer->text, "station_rpc_calls_total{service=\"registry\","
+                                           "op=\"session.login\",outcome=\"ok\"}"));
+    //  What Prometheus' own checker says of it.
+    char path[512], command[600];
+    snprintf (path, sizeof path, "%s/metrics.txt", harness_dir (fx_harness ()));
+    FILE *file = fopen (path, "w");
+    assert_non_null (file);
+    fputs (answer->text, file);
+    fclose (file);
+    fx_http_free (&answer);
+    snprintf (command, sizeof command, "promtool check metrics < %s 2>&1", path);
+    FILE *check = popen (command, "r");
+    assert_non_null (check);
+    char said[4096] = "";
+    size_t got = fread (said, 1, sizeof said - 1, check);
+    said[got] = '\0';
+    int status = pclose (check);
+    if (status != 0)
+        fail_msg ("promtool check metrics (status %d): %s", status, said);
+}
+
 int
 main (void)
 {
@@ -366,6 +401,7 @@ main (void)
         cmocka_unit_test (test_sign_in_tries_are_limited),
         cmocka_unit_test (test_a_volunteer_registers_signs_in_and_reads_their_own),
         cmocka_unit_test (test_idempotency_keys),
+        cmocka_unit_test (test_metrics_are_prometheus_text),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

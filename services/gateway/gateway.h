@@ -82,6 +82,8 @@ int gw_reply_json (gw_request_t *request, int status, json_t *json); //  steals 
 int gw_reply_error (gw_request_t *request, const st_error_t *err);
 int gw_reply_empty (gw_request_t *request, int status);
 int gw_reply_wait (gw_request_t *request, int64_t seconds, const char *field); //  429
+//  A text answer of type `type`; takes `text` (malloc'd).
+int gw_reply_text (gw_request_t *request, int status, const char *type, char *text);
 
 //  Calls an op with the request's actor and id; the reply as JSON (the caller's), or NULL
 //  with err filled.
@@ -113,6 +115,15 @@ st_db_t *gw_rpc_db (void);
 
 int gw_rpc_init (st_service_t *service, const gw_config_t *config, st_error_t *err);
 void gw_rpc_fini (void);
+
+//  --- gateway_metrics.c ---
+
+//  Counts an answered request (its route, NULL when none matched) and how long it took.
+void gw_metrics_http (const gw_route_t *route, int status, int64_t micros);
+//  Counts a call to a service's op and its outcome.
+void gw_metrics_call (const st_op_desc_t *op, st_status_t outcome);
+//  The Prometheus text of every counter (malloc'd).
+char *gw_metrics_text (void);
 
 //  --- gateway_sessions.c ---
 

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define S_URL_MAX    2048 //  bytes of a path and its query
 #define S_JSON_DEPTH 16   //  nesting of a JSON body
@@ -36,6 +37,7 @@ struct gw_request_s {
     char token[64];
     uint8_t rpc_id[16];
     bool has_rpc_id;
+    int64_t began_us; //  when the request's first part arrived
 };
 
 static struct MHD_Daemon *s_daemon;
@@ -58,12 +60,21 @@ s_headers (gw_request_t *self, struct MHD_Response *response, const char *type)
     MHD_add_response_header (response, "Referrer-Policy", "no-referrer");
 }
 
+static int64_t
+s_now_us (void)
+{
+    struct timespec now;
+    clock_gettime (CLOCK_MONOTONIC, &now);
+    return (int64_t) now.tv_sec * 1000000 + now.tv_nsec / 1000;
+}
+
 static int
 s_queue (gw_request_t *self, int status, struct MHD_Response *response)
 {
     MHD_queue_response (self->connection, (unsigned) status, response);
     MHD_destroy_response (response);
     self->answered = true;
+    gw_metrics_http (self->route, status, s_now_us () - self->began_us);
     st_log (ST_LOG_DEBUG, self->id_text, "%s %s → %d", self->method,
             self->route ? self->route->pattern : "?", status);
     return 1;
@@ -106,6 +117,15 @@ gw_reply_error (gw_request_t *self, const st_error_t *err)
     s_headers (self, response, "application/json; charset=utf-8");
     if (err->code == ST_UNAUTHENTICATED)
         MHD_add_response_header (response, "WWW-Authenticate", "Bearer");
+    return s_queue (self, status, response);
+}
+
+int
+gw_reply_text (gw_request_t *self, int status, const char *type, char *text)
+{
+    struct MHD_Response *response =
+        MHD_create_response_from_buffer (strlen (text), text, MHD_RESPMEM_MUST_FREE);
+    s_headers (self, response, type);
     return s_queue (self, status, response);
 }
 
@@ -555,6 +575,7 @@ s_access (void *cls, struct MHD_Connection *connection, const char *url, const c
         self = st_calloc (1, sizeof *self);
         self->connection = connection;
         self->method = method;
+        self->began_us = s_now_us ();
         *state = self;
         return MHD_YES;
     }

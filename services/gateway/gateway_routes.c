@@ -42,6 +42,23 @@ s_readyz (gw_request_t *request, json_t *body)
     return gw_reply_json (request, 200, json_pack ("{s:s}", "status", "ready"));
 }
 
+//  The counters, to Prometheus on this machine only: a scrape from elsewhere goes through a
+//  proxy that the operator trusts.
+static int
+s_metrics (gw_request_t *request, json_t *body)
+{
+    (void) body;
+    char address[64];
+    gw_request_address (request, address, sizeof address);
+    if (strcmp (address, "127.0.0.1") != 0 && strcmp (address, "::1") != 0) {
+        st_error_t err;
+        st_error_set (&err, ST_PERMISSION_DENIED, NULL, "metrics are answered on loopback only");
+        return gw_reply_error (request, &err);
+    }
+    return gw_reply_text (request, 200, "text/plain; version=0.0.4; charset=utf-8",
+                          gw_metrics_text ());
+}
+
 //  ---------------------------------------------------------------------------------------
 //  Sessions
 
@@ -119,6 +136,7 @@ s_volunteer_patch (gw_request_t *request, json_t *body)
 const gw_route_t gw_routes[] = {
     {"GET", "/healthz", NULL, NULL, GW_ANYONE, 200, NULL, s_healthz},
     {"GET", "/readyz", NULL, NULL, GW_ANYONE, 200, NULL, s_readyz},
+    {"GET", "/metrics", NULL, NULL, GW_ANYONE, 200, NULL, s_metrics},
 
     {"POST", "/v1/sessions", NULL, NULL, GW_ANYONE, 201, NULL, s_session_create},
     {"DELETE", "/v1/sessions/current", NULL, NULL, GW_SIGNED_IN, 204, NULL, s_session_end},

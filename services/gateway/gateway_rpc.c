@@ -178,9 +178,10 @@ gw_rpc_call_traced (const char *service, const char *op_name, const gw_actor_t *
     void *reply = st_calloc (1, op->reply->size);
     json_t *json = NULL;
     st_client_set_trace (client, trace);
-    if (st_client_call (client, op->name, actor ? &asserted : NULL, id, op->request, request,
-                        op->reply, reply, (int) timeout_ms, err)
-        == ST_OK)
+    st_status_t rc = st_client_call (client, op->name, actor ? &asserted : NULL, id, op->request,
+                                     request, op->reply, reply, (int) timeout_ms, err);
+    gw_metrics_call (op, rc);
+    if (rc == ST_OK)
         json = st_msg_to_json (op->reply, reply);
     st_msg_clear (op->reply, reply);
     st_msg_clear (op->request, request);
