@@ -33,6 +33,20 @@ st_install_packages () {
     [ -z "$added" ] || $sudo rm -f "$policy"
 }
 
+# st_install_node_tools: the checkers some tests run (tests/js: an OpenAPI validator, Standard
+# Webhooks), at the versions package-lock.json pins; Debian's nodejs and npm where there is no npm.
+st_install_node_tools () {
+    local dir=$STATION_ROOT/tests/js
+    if ! command -v npm >/dev/null; then
+        STATION_PACKAGES="nodejs npm" st_install_packages
+    fi
+    if [ ! -f "$dir/node_modules/.package-lock.json" ] ||
+       [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+        say "installing the tests' node tools (tests/js, pinned by package-lock.json)"
+        (cd "$dir" && npm ci --no-audit --no-fund --silent) || die "npm ci in tests/js failed"
+    fi
+}
+
 # st_build DIR [cmake args...]: configures and builds into DIR.
 st_build () {
     local dir=$1; shift

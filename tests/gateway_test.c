@@ -12,6 +12,8 @@
 
 static fx_t *s_fx;
 
+static void s_run_ok (const char *command);
+
 #define COUNTY   "431022000000"
 #define VILLAGE  "431022100201"
 #define ADMIN    "county-admin"
@@ -381,14 +383,53 @@ test_metrics_are_prometheus_text (void **state)
     fclose (file);
     fx_http_free (&answer);
     snprintf (command, sizeof command, "promtool check metrics < %s 2>&1", path);
-    FILE *check = popen (command, "r");
-    assert_non_null (check);
+    s_run_ok (command);
+}
+
+//  Runs a command; fails the test with what it printed unless it exits 0.
+static void
+s_run_ok (const char *command)
+{
+    FILE *run = popen (command, "r");
+    assert_non_null (run);
     char said[4096] = "";
-    size_t got = fread (said, 1, sizeof said - 1, check);
+    size_t got = fread (said, 1, sizeof said - 1, run);
     said[got] = '\0';
-    int status = pclose (check);
+    int status = pclose (run);
     if (status != 0)
-        fail_msg ("promtool check metrics (status %d): %s", status, said);
+        fail_msg ("%s (status %d): %s", command, status, said);
+}
+
+static void
+test_openapi_document_is_valid_and_whole (void **state)
+{
+    (void) state;
+    fx_http_t *answer = fx_http ("GET", "/v1/openapi.json", NULL, NULL, NULL);
+    assert_int_equal (answer->status, 200);
+    assert_string_equal (fx_http_str (answer, "openapi"), "3.1.0");
+    //  Made from the descriptors: a field's limits are the service's.
+    json_t *name = json_object_get (
+        json_object_get (
+            json_object_get (
+                json_object_get (json_object_get (answer->json, "components"), "schemas"),
+                "msg_volunteer_register"),
+            "properties"),
+        "name");
+    assert_int_equal (json_integer_value (json_object_get (name, "maxLength")), 50);
+    assert_non_null (
+        json_object_get (json_object_get (answer->json, "paths"), "/v1/offers/{id}/accept"));
+    //  The specification's own schemas, through a validator that is not ours.
+    char path[512], command[1200];
+    snprintf (path, sizeof path, "%s/openapi.json", harness_dir (fx_harness ()));
+    FILE *file = fopen (path, "w");
+    assert_non_null (file);
+    fputs (answer->text, file);
+    fclose (file);
+    fx_http_free (&answer);
+    const char *source = getenv ("STATION_SOURCE_DIR");
+    assert_non_null (source);
+    snprintf (command, sizeof command, "node %s/tests/js/openapi-check.mjs %s 2>&1", source, path);
+    s_run_ok (command);
 }
 
 int
@@ -402,6 +443,7 @@ main (void)
         cmocka_unit_test (test_a_volunteer_registers_signs_in_and_reads_their_own),
         cmocka_unit_test (test_idempotency_keys),
         cmocka_unit_test (test_metrics_are_prometheus_text),
+        cmocka_unit_test (test_openapi_document_is_valid_and_whole),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

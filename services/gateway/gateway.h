@@ -116,6 +116,11 @@ st_db_t *gw_rpc_db (void);
 int gw_rpc_init (st_service_t *service, const gw_config_t *config, st_error_t *err);
 void gw_rpc_fini (void);
 
+//  --- gateway_openapi.c ---
+
+//  The OpenAPI 3.1 document of the route table (the caller's).
+json_t *gw_openapi (void);
+
 //  --- gateway_metrics.c ---
 
 //  Counts an answered request (its route, NULL when none matched) and how long it took.

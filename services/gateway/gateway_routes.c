@@ -6,6 +6,7 @@
 #include "gateway.h"
 #include "st_log.h"
 
+#include <pthread.h>
 #include <sodium.h>
 
 #include <string.h>
@@ -57,6 +58,27 @@ s_metrics (gw_request_t *request, json_t *body)
     }
     return gw_reply_text (request, 200, "text/plain; version=0.0.4; charset=utf-8",
                           gw_metrics_text ());
+}
+
+//  The OpenAPI document, made once (the table does not change while the gateway runs).
+static char *s_openapi_text;
+static pthread_once_t s_openapi_once = PTHREAD_ONCE_INIT;
+
+static void
+s_openapi_make (void)
+{
+    json_t *document = gw_openapi ();
+    s_openapi_text = json_dumps (document, JSON_COMPACT);
+    json_decref (document);
+}
+
+static int
+s_openapi (gw_request_t *request, json_t *body)
+{
+    (void) body;
+    pthread_once (&s_openapi_once, s_openapi_make);
+    return gw_reply_text (request, 200, "application/json; charset=utf-8",
+                          st_strdup (s_openapi_text));
 }
 
 //  ---------------------------------------------------------------------------------------
@@ -137,6 +159,7 @@ const gw_route_t gw_routes[] = {
     {"GET", "/healthz", NULL, NULL, GW_ANYONE, 200, NULL, s_healthz},
     {"GET", "/readyz", NULL, NULL, GW_ANYONE, 200, NULL, s_readyz},
     {"GET", "/metrics", NULL, NULL, GW_ANYONE, 200, NULL, s_metrics},
+    {"GET", "/v1/openapi.json", NULL, NULL, GW_ANYONE, 200, NULL, s_openapi},
 
     {"POST", "/v1/sessions", NULL, NULL, GW_ANYONE, 201, NULL, s_session_create},
     {"DELETE", "/v1/sessions/current", NULL, NULL, GW_SIGNED_IN, 204, NULL, s_session_end},
