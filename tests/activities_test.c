@@ -2035,6 +2035,93 @@ test_wish_race (void **state)
     }
 }
 
+//  activity.list: a volunteer sees what is open in their region and above, with their own
+//  place in line; another village's is not theirs to see; an official sees their subtree;
+//  bad filters are named.
+static void
+test_activity_list (void **state)
+{
+    s_start (state, "activity_list");
+    s_supply (1, 3, "{}", 0, "NULL");
+    s_plan_t plan = {.capacity = 1, .closes_in = 6 * 86400};
+    char *here = s_activity ("村里的活动", &plan);
+    //  One of the county (above the village), one of another village, one closed to sign-ups.
+    char starts_at[40], ends_at[40], closes_at[40], body[1024];
+    s_time (starts_at, 3 * 86400);
+    s_time (ends_at, 3 * 86400 + 3600);
+    s_time (closes_at, 2 * 86400);
+    const char *regions[] = {"431022000000", "431022100201"};
+    char ids[2][32];
+    for (int i = 0; i < 2; i++) {
+        snprintf (body, sizeof body,
+                  "{\"title\": \"活动 %d\", \"category\": \"助学\", \"region\": \"%s\","
+                  " \"starts_at\": \"%s\", \"ends_at\": \"%s\", \"capacity\": 5,"
+                  " \"signup_closes_at\": \"%s\"}",
+                  i, regions[i], starts_at, ends_at, closes_at);
+        json_t *made = fx_call_ok ("match", &FX_SYSTEM, "activity.create", body);
+        snprintf (ids[i], sizeof ids[i], "%s", fx_str (made, "id"));
+        json_decref (made);
+    }
+    plan.closes_in = 1;
+    char *closed = s_activity ("报名已截止", &plan);
+    fx_sleep_ms (1500);
+    s_signup_as (here, "1", "confirmed", 0);
+    s_signup_as (here, "2", "waitlisted", 1);
+    s_signup_as (here, "3", "waitlisted", 2);
+
+    msg_actor_t third = fx_volunteer ("3");
+    json_t *page = fx_call_ok ("match", &third, "activity.list", "{}");
+    json_t *items = json_object_get (page, "items");
+    //  Soonest first: the county's (in three days), then the village's (in a week).
+    assert_int_equal (json_array_size (items), 2);
+    assert_string_equal (fx_str (json_array_get (items, 0), "id"), ids[0]);
+    assert_string_equal (fx_str (json_array_get (items, 1), "id"), here);
+    assert_string_equal (fx_str (json_array_get (items, 1), "my_signup"), "waitlisted");
+    assert_int_equal (fx_int (json_array_get (items, 1), "my_position"), 2);
+    assert_null (json_object_get (json_array_get (items, 0), "my_signup"));
+    json_decref (page);
+
+    //  Filters and pages.
+    page = fx_call_ok ("match", &third, "activity.list", "{\"category\": \"助学\"}");
+    assert_int_equal (json_array_size (json_object_get (page, "items")), 1);
+    json_decref (page);
+    page = fx_call_ok ("match", &third, "activity.list", "{\"limit\": 1}");
+    assert_string_equal (fx_str (page, "next_cursor"), ids[0]);
+    snprintf (body, sizeof body, "{\"limit\": 1, \"cursor\": \"%s\"}", ids[0]);
+    json_decref (page);
+    page = fx_call_ok ("match", &third, "activity.list", body);
+    assert_string_equal (fx_str (json_array_get (json_object_get (page, "items"), 0), "id"), here);
+    json_decref (page);
+    snprintf (body, sizeof body, "{\"from\": \"%s\"}", ends_at);
+    page = fx_call_ok ("match", &third, "activity.list", body);
+    assert_int_equal (json_array_size (json_object_get (page, "items")), 1);
+    json_decref (page);
+
+    //  The township's official sees its subtree, closed sign-ups included; not the county's.
+    msg_actor_t town = fx_admin ("station_admin", "431022101000");
+    page = fx_call_ok ("match", &town, "activity.list", "{}");
+    assert_int_equal (json_array_size (json_object_get (page, "items")), 2);
+    json_decref (page);
+    st_error_t err;
+    //  A filter outside one's scope is refused as request.list refuses it.
+    fx_expect (
+        "another township",
+        fx_call ("match", &town, "activity.list", "{\"region\": \"431022100000\"}", NULL, &err),
+        &err, ST_PERMISSION_DENIED, "region");
+    fx_expect ("a bad time",
+               fx_call ("match", &third, "activity.list", "{\"from\": \"tomorrow\"}", NULL, &err),
+               &err, ST_INVALID_ARGUMENT, "from");
+    fx_expect ("a bad cursor",
+               fx_call ("match", &third, "activity.list", "{\"cursor\": \"x\"}", NULL, &err), &err,
+               ST_NOT_FOUND, "cursor");
+    msg_actor_t resident = fx_resident ("9");
+    fx_expect ("a resident naming nowhere",
+               fx_call ("match", &resident, "activity.list", "{}", NULL, &err), &err,
+               ST_INVALID_ARGUMENT, "region");
+    free (here);
+    free (closed);
+}
+
 int
 main (void)
 {
@@ -2043,6 +2130,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_region_scope, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_activity_create, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_activity_get, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_activity_list, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_activity_created_event, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_activity_create_refused, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_signup_rules, s_setup, s_teardown),

@@ -206,6 +206,8 @@ const gw_route_t gw_routes[] = {
     {"POST", "/v1/offers/{id}/decline", "match", "offer.decline", GW_SIGNED_IN, 200, NULL, NULL},
     {"POST", "/v1/projects", "match", "project.create", GW_SIGNED_IN, 201, NULL, NULL},
     {"POST", "/v1/activities", "match", "activity.create", GW_SIGNED_IN, 201, NULL, NULL},
+    {"GET", "/v1/activities", "match", "activity.list", GW_SIGNED_IN, 200,
+     S_LIST " region from to category", NULL},
     {"GET", "/v1/activities/{id}", "match", "activity.get", GW_SIGNED_IN, 200, NULL, NULL},
     {"POST", "/v1/activities/{activity_id}/signups", "match", "activity.signup", GW_SIGNED_IN, 201,
      NULL, NULL},

@@ -249,6 +249,74 @@ s_activity_get (st_call_t *call, const msg_activity_get_t *request, msg_activity
         st_require_scope (call, actor, "id", reply->region);
 }
 
+//  ---------------------------------------------------------------------------------------
+//  activity.list — what a volunteer may sign up for near them; an official's subtree
+
+static void
+s_activity_list (st_call_t *call, const msg_activity_list_t *request, msg_activity_page_t *reply)
+{
+    const msg_actor_t *actor;
+    int64_t cursor = 0, volunteer = 0, us;
+    char from[40] = "", to[40] = "";
+    if (st_require_actor (call, &actor)
+        || (request->cursor && st_require_id (call, "cursor", "page", request->cursor, &cursor))
+        || (request->from && st_require_time (call, "from", request->from, &us, from))
+        || (request->to && st_require_time (call, "to", request->to, &us, to))
+        || (request->region && st_require_code (call, "region", request->region)))
+        return;
+    //  Where: below an official's region, above a volunteer's (or one named).
+    char below[ST_REGION_SIZE] = "", above[16] = "";
+    bool open_only = true;
+    if (st_actor_is_official (actor)) {
+        const char *region = request->region ? request->region : actor->region;
+        if (st_require_scope (call, actor, "region", region))
+            return;
+        st_region_prefix (region, below);
+        open_only = false;
+    } else if (actor->role && strcmp (actor->role, "volunteer") == 0) {
+        if (match_require_volunteer (call, actor, &volunteer))
+            return;
+        if (request->region)
+            snprintf (above, sizeof above, "%s", request->region);
+        else {
+            PGresult *res;
+            if (match_exec_id (call, "supply_region", volunteer, &res))
+                return;
+            if (PQntuples (res) == 1)
+                snprintf (above, sizeof above, "%s", PQgetvalue (res, 0, 0));
+            PQclear (res);
+            if (!*above) {
+                st_call_fail (call, ST_NOT_FOUND, "actor.volunteer_id",
+                              "volunteer \"%s\" is not known to match", actor->volunteer_id);
+                return;
+            }
+        }
+    } else if (!request->region) {
+        st_call_fail (call, ST_INVALID_ARGUMENT, "region", "\"region\" must name where to look");
+        return;
+    } else
+        snprintf (above, sizeof above, "%s", request->region);
+    int64_t limit = request->has_limit ? request->limit : 50;
+    st_params_t params = {0};
+    st_params_int_or_null (&params, volunteer != 0, volunteer);
+    st_params_text (&params, *below ? below : NULL);
+    st_params_text (&params, *above ? above : NULL);
+    st_params_text (&params, request->category);
+    st_params_text (&params, *from ? from : NULL);
+    st_params_text (&params, *to ? to : NULL);
+    st_params_int_or_null (&params, cursor != 0, cursor);
+    st_params_int (&params, limit);
+    st_params_bool (&params, open_only);
+    PGresult *res;
+    if (st_call_exec (call, "activity_list", &params, &res))
+        return;
+    size_t count = (size_t) PQntuples (res);
+    st_rows_to_list (res, &msg_activity_desc, (st_list_t *) &reply->items, &reply->has_items);
+    if ((int64_t) count == limit)
+        reply->next_cursor = st_strdup (reply->items.items[count - 1].id);
+    PQclear (res);
+}
+
 //  What an official may still do to an activity: change it before it starts, cancel it
 //  before it ends.
 typedef enum { S_BEFORE_START, S_BEFORE_END } s_until_t;

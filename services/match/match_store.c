@@ -70,6 +70,28 @@ static const st_statement_t s_statements[] = {
      " RETURNING " S_ACTIVITY_COLUMNS},
     //  activity.get
     {"activity_get", "SELECT " S_ACTIVITY_COLUMNS " FROM activities WHERE id = $1"},
+    //  activity.list: open activities not ended, soonest first; $1 the volunteer whose sign-up
+    //  each row shows; $2 a subtree prefix they lie in, or $3 a region they lie above (or at);
+    //  $4 a category; $5, $6 bounds of the start; $7 the last id of the page before; $8 the
+    //  page's size; $9 only while sign-up is open.
+    {"activity_list",
+     "SELECT " S_ACTIVITY_COLUMNS ", my.my_signup, my.my_position FROM activities a"
+     " LEFT JOIN LATERAL (SELECT s.status AS my_signup, CASE WHEN s.status = 'waitlisted' THEN"
+     " (SELECT count (*) + 1 FROM signups w WHERE w.activity_id = a.id"
+     " AND w.status = 'waitlisted' AND w.arrival < s.arrival) END AS my_position"
+     " FROM signups s WHERE s.activity_id = a.id AND s.volunteer_id = $1"
+     " AND s.status <> 'cancelled') my ON true"
+     " WHERE a.status = 'open' AND a.ends_at > now ()"
+     " AND ($2::text IS NULL OR (a.region ~>=~ $2 AND a.region ~<~ ($2 || ':')))"
+     " AND ($3::text IS NULL OR $3 LIKE region_subtree (a.region) || '%')"
+     " AND ($4::text IS NULL OR a.category = $4)"
+     " AND ($5::timestamptz IS NULL OR a.starts_at >= $5)"
+     " AND ($6::timestamptz IS NULL OR a.starts_at < $6)"
+     " AND ($7::bigint IS NULL OR (a.starts_at, a.id) > (SELECT c.starts_at, c.id FROM activities c"
+     " WHERE c.id = $7))"
+     " AND (NOT $9 OR a.signup_closes_at > now ())"
+     " ORDER BY a.starts_at, a.id LIMIT $8"},
+    {"supply_region", "SELECT region FROM supply WHERE volunteer_id = $1"},
     //  activity.cancel: the row lock keeps sign-ups out until the cancellation commits.
     {"activity_lock", "SELECT " S_ACTIVITY_COLUMNS " FROM activities WHERE id = $1 FOR UPDATE"},
     //  activity.update: the fields given ($2..$8; NULL keeps), the constraints checking the
