@@ -2114,6 +2114,30 @@ test_activity_list (void **state)
     fx_expect ("a bad cursor",
                fx_call ("match", &third, "activity.list", "{\"cursor\": \"x\"}", NULL, &err), &err,
                ST_NOT_FOUND, "cursor");
+    //  schedule.list: the confirmed sign-up is volunteer 1's promise; a waitlisted one none.
+    msg_actor_t first = fx_volunteer ("1");
+    page = fx_call_ok ("match", &first, "schedule.list", "{}");
+    items = json_object_get (page, "items");
+    assert_int_equal (json_array_size (items), 1);
+    assert_string_equal (fx_str (json_array_get (items, 0), "kind"), "activity");
+    assert_string_equal (fx_str (json_array_get (items, 0), "id"), here);
+    assert_string_equal (fx_str (json_array_get (items, 0), "title"), "村里的活动");
+    json_decref (page);
+    msg_actor_t second = fx_volunteer ("2");
+    page = fx_call_ok ("match", &second, "schedule.list", "{}");
+    assert_int_equal (json_array_size (json_object_get (page, "items")), 0);
+    json_decref (page);
+    page = fx_call_ok ("match", &town, "schedule.list", "{\"volunteer_id\": \"1\"}");
+    assert_int_equal (json_array_size (json_object_get (page, "items")), 1);
+    json_decref (page);
+    msg_actor_t elsewhere = fx_admin ("station_admin", "431022100000");
+    fx_expect (
+        "another township's volunteer",
+        fx_call ("match", &elsewhere, "schedule.list", "{\"volunteer_id\": \"1\"}", NULL, &err),
+        &err, ST_NOT_FOUND, "volunteer_id");
+    fx_expect ("another volunteer's schedule",
+               fx_call ("match", &second, "schedule.list", "{\"volunteer_id\": \"1\"}", NULL, &err),
+               &err, ST_NOT_FOUND, "volunteer_id");
     msg_actor_t resident = fx_resident ("9");
     fx_expect ("a resident naming nowhere",
                fx_call ("match", &resident, "activity.list", "{}", NULL, &err), &err,

@@ -202,6 +202,7 @@ const gw_route_t gw_routes[] = {
     {"POST", "/v1/requests/{id}/cancel", "match", "request.cancel", GW_SIGNED_IN, 200, NULL, NULL},
     {"POST", "/v1/requests/{id}/rating", "match", "request.rate", GW_SIGNED_IN, 201, NULL, NULL},
     {"GET", "/v1/offers", "match", "offer.list", GW_SIGNED_IN, 200, "status", NULL},
+    {"GET", "/v1/me/schedule", "match", "schedule.list", GW_SIGNED_IN, 200, S_LIST, NULL},
     {"POST", "/v1/offers/{id}/accept", "match", "offer.accept", GW_SIGNED_IN, 200, NULL, NULL},
     {"POST", "/v1/offers/{id}/decline", "match", "offer.decline", GW_SIGNED_IN, 200, NULL, NULL},
     {"POST", "/v1/projects", "match", "project.create", GW_SIGNED_IN, 201, NULL, NULL},

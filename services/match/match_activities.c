@@ -317,6 +317,58 @@ s_activity_list (st_call_t *call, const msg_activity_list_t *request, msg_activi
     PQclear (res);
 }
 
+//  ---------------------------------------------------------------------------------------
+//  schedule.list — a volunteer's promises to come
+
+static void
+s_schedule_list (st_call_t *call, const msg_schedule_list_t *request, msg_schedule_page_t *reply)
+{
+    const msg_actor_t *actor;
+    int64_t volunteer = 0, cursor = 0;
+    if (st_require_actor (call, &actor)
+        || (request->cursor && st_require_id (call, "cursor", "page", request->cursor, &cursor)))
+        return;
+    if (st_actor_is_official (actor) || st_actor_is_system (actor)) {
+        //  An official names the volunteer, who must be in their scope (else not found).
+        PGresult *res;
+        if (!request->volunteer_id) {
+            st_call_fail (call, ST_INVALID_ARGUMENT, "volunteer_id",
+                          "\"volunteer_id\" must name whose schedule");
+            return;
+        }
+        if (st_require_id (call, "volunteer_id", "volunteer", request->volunteer_id, &volunteer)
+            || match_exec_id (call, "supply_region", volunteer, &res))
+            return;
+        bool known = PQntuples (res) == 1;
+        bool in_scope = known && st_actor_in_scope (actor, PQgetvalue (res, 0, 0));
+        PQclear (res);
+        if (!in_scope) {
+            st_call_fail (call, ST_NOT_FOUND, "volunteer_id", "no volunteer has id \"%s\"",
+                          request->volunteer_id);
+            return;
+        }
+    } else if (match_require_volunteer (call, actor, &volunteer))
+        return;
+    else if (request->volunteer_id && strcmp (request->volunteer_id, actor->volunteer_id) != 0) {
+        st_call_fail (call, ST_NOT_FOUND, "volunteer_id", "no volunteer has id \"%s\"",
+                      request->volunteer_id);
+        return;
+    }
+    int64_t limit = request->has_limit ? request->limit : 50;
+    st_params_t params = {0};
+    st_params_int (&params, volunteer);
+    st_params_int_or_null (&params, cursor != 0, cursor);
+    st_params_int (&params, limit);
+    PGresult *res;
+    if (st_call_exec (call, "schedule_list", &params, &res))
+        return;
+    int count = PQntuples (res);
+    st_rows_to_list (res, &msg_schedule_item_desc, (st_list_t *) &reply->items, &reply->has_items);
+    if (count == limit)
+        reply->next_cursor = st_strdup (PQgetvalue (res, count - 1, PQfnumber (res, "commitment")));
+    PQclear (res);
+}
+
 //  What an official may still do to an activity: change it before it starts, cancel it
 //  before it ends.
 typedef enum { S_BEFORE_START, S_BEFORE_END } s_until_t;

@@ -92,6 +92,19 @@ static const st_statement_t s_statements[] = {
      " AND (NOT $9 OR a.signup_closes_at > now ())"
      " ORDER BY a.starts_at, a.id LIMIT $8"},
     {"supply_region", "SELECT region FROM supply WHERE volunteer_id = $1"},
+    //  schedule.list: volunteer $1's commitments not yet over, soonest first, after commitment
+    //  $2 (the page before's last), $3 of them.
+    {"schedule_list",
+     "SELECT c.id AS commitment, CASE WHEN c.request_id IS NOT NULL THEN 'request' ELSE"
+     " 'activity' END AS kind, coalesce (c.request_id, c.activity_id)::text AS id,"
+     " coalesce (r.title, a.title) AS title, rfc3339 (lower (c.during)) AS starts_at,"
+     " rfc3339 (upper (c.during)) AS ends_at, coalesce (r.region, a.region) AS region"
+     " FROM commitments c LEFT JOIN requests r ON r.id = c.request_id"
+     " LEFT JOIN activities a ON a.id = c.activity_id"
+     " WHERE c.volunteer_id = $1 AND upper (c.during) > now ()"
+     " AND ($2::bigint IS NULL OR (lower (c.during), c.id) > (SELECT lower (k.during), k.id"
+     " FROM commitments k WHERE k.id = $2))"
+     " ORDER BY lower (c.during), c.id LIMIT $3"},
     //  activity.cancel: the row lock keeps sign-ups out until the cancellation commits.
     {"activity_lock", "SELECT " S_ACTIVITY_COLUMNS " FROM activities WHERE id = $1 FOR UPDATE"},
     //  activity.update: the fields given ($2..$8; NULL keeps), the constraints checking the
