@@ -5,8 +5,8 @@
 
 #include <string.h>
 
-//  {title}, {reason}, {number}: as the event gave them; {start}, {end}, {deadline}: local
-//  times of the person's zone.
+//  {title}, {reason}, {number}, {balance}, {level}: as the event gave them; {start}, {end},
+//  {deadline}: local times of the person's zone.
 typedef struct {
     const char *kind;
     const char *zh;
@@ -58,6 +58,12 @@ static const s_template_t s_templates[] = {
      "Reminder: \"{title}\" starts at {start} (ends {end})."},
     {"reminder.after", "「{title}」已于 {end} 结束，你的服务时长将由管理员认定。",
      "\"{title}\" ended at {end}; your hours will be confirmed by an official."},
+    {"offer.warning", "派单「{title}」（{start}）尚未答复，答复期限 {deadline}，请尽快答复。",
+     "You have not answered the dispatch \"{title}\" ({start}) yet: please answer by {deadline}."},
+    {"points.awarded", "积分变动：{number} 分，当前积分 {balance} 分。",
+     "Points: {number}; your balance is now {balance}."},
+    {"star.reached", "恭喜！你累计服务 {number} 小时，已成为{level}星志愿者。",
+     "Congratulations: with {number} hours of service you are now a {level}-star volunteer."},
 };
 #define S_TEMPLATE_COUNT (sizeof s_templates / sizeof s_templates[0])
 
@@ -134,15 +140,18 @@ notify_notice_add (st_db_t *db, const notify_notice_t *notice, st_error_t *err)
         return ST_OK;
     }
     bool english = strcmp (st_row_text (res, 0, "language"), "en") == 0;
-    static const char *const names[] = {"title", "reason", "number", "start", "end", "deadline"};
+    static const char *const names[] = {"title", "reason",   "number",  "start",
+                                        "end",   "deadline", "balance", "level"};
     const char *values[] = {notice->title,
                             notice->reason,
                             notice->number,
                             st_row_text (res, 0, "t_start"),
                             st_row_text (res, 0, "t_end"),
-                            st_row_text (res, 0, "t_deadline")};
+                            st_row_text (res, 0, "t_deadline"),
+                            notice->balance,
+                            notice->level};
     char text[2000];
-    s_render (english ? template->en : template->zh, names, values, 6, text, sizeof text);
+    s_render (english ? template->en : template->zh, names, values, 8, text, sizeof text);
     //  An urgent notice goes through quiet hours.
     const char *hold = notice->urgent || st_row_null (res, 0, "hold_until")
                            ? NULL
