@@ -1,7 +1,9 @@
 /*  notify_notices_test.c — notify's notices from real events of registry, match and the
     ledger, each in Chinese and in English: hours confirmed, points awarded and a new star (the
     ledger's events), the warning when three quarters of an offer's reply window have passed
-    unanswered (never once the offer is answered) and the offer's expiry.  */
+    unanswered (never once the offer is answered) and the offer's expiry, a request waiting
+    for review and rejected, a request unfilled, a team's invitation, a place on a waiting
+    list skipped while the volunteer is busy.  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -18,6 +20,7 @@
 #include <time.h>
 
 #define VILLAGE    "431022100201"
+#define VILLAGE_2  "431022100202"
 #define COUNTY     "431022000000"
 #define AT_VILLAGE ", \"lat\": 25.40, \"lon\": 112.95"
 
@@ -250,12 +253,149 @@ test_offer_warning (void **state)
                       0);
 }
 
+//  ---------------------------------------------------------------------------------------
+//  Requests: waiting for review, rejected, unfilled
+
+static void
+test_request_review_notices (void **state)
+{
+    (void) state;
+    msg_actor_t county = fx_admin ("region_admin", COUNTY);
+    json_decref (fx_call_ok ("match", &county, "settings.set",
+                             "{\"region\": \"" VILLAGE_2 "\", \"review_required\": true}"));
+    char zh[32], en[32];
+    fx_resident_add ("审单甲", VILLAGE_2, NULL, zh);
+    fx_resident_add ("审单乙", VILLAGE_2, NULL, en);
+    msg_actor_t rzh = fx_resident (zh), ren = fx_resident (en);
+    json_decref (fx_call_ok ("notify", &ren, "prefs.set", "{\"language\": \"en\"}"));
+    char start[64], end[64], availability[64], r1[32], r2[32];
+    fx_window (3, 9, 12, start, end, availability);
+    fx_request_add (&rzh, VILLAGE_2, start, end, 1, "[]", NULL, AT_VILLAGE, "review", r1);
+    fx_request_add (&ren, VILLAGE_2, start, end, 1, "[]", NULL, AT_VILLAGE, "review", r2);
+    s_contains (s_wait_notice (&rzh, "request.submitted"), "正在等待审核");
+    s_contains (s_wait_notice (&ren, "request.submitted"), "waits for review");
+    msg_actor_t station = fx_admin ("station_admin", VILLAGE_2);
+    char body[256];
+    snprintf (body, sizeof body,
+              "{\"id\": \"%s\", \"approve\": false, \"reason\": \"超出本站服务范围\"}", r1);
+    json_decref (fx_call_ok ("match", &station, "request.review", body));
+    snprintf (body, sizeof body,
+              "{\"id\": \"%s\", \"approve\": false, \"reason\": \"outside our services\"}", r2);
+    json_decref (fx_call_ok ("match", &station, "request.review", body));
+    const char *text = s_wait_notice (&rzh, "request.rejected");
+    s_contains (text, "未通过审核");
+    s_contains (text, "超出本站服务范围");
+    text = s_wait_notice (&ren, "request.rejected");
+    s_contains (text, "was not approved");
+    s_contains (text, "outside our services");
+}
+
+//  A request nobody can serve, whose start comes: unfilled, with match's reason.
+static void
+test_request_unfilled (void **state)
+{
+    (void) state;
+    char zh[32], en[32];
+    fx_resident_add ("无人甲", VILLAGE, NULL, zh);
+    fx_resident_add ("无人乙", VILLAGE, NULL, en);
+    msg_actor_t rzh = fx_resident (zh), ren = fx_resident (en);
+    json_decref (fx_call_ok ("notify", &ren, "prefs.set", "{\"language\": \"en\"}"));
+    char start[40], end[40], r1[32], r2[32];
+    s_time (start, 6);
+    s_time (end, 6 + 7200);
+    fx_request_add (&rzh, VILLAGE, start, end, 1, "[\"n无人会\"]", NULL, AT_VILLAGE, "open", r1);
+    fx_request_add (&ren, VILLAGE, start, end, 1, "[\"n无人会\"]", NULL, AT_VILLAGE, "open", r2);
+    const char *text = s_wait_notice (&rzh, "request.unfilled");
+    s_contains (text, "暂未找到志愿者");
+    s_contains (text, "n无人会");
+    text = s_wait_notice (&ren, "request.unfilled");
+    s_contains (text, "no volunteer was found");
+    s_contains (text, "n无人会");
+}
+
+//  ---------------------------------------------------------------------------------------
+//  Teams and waiting lists
+
+static void
+test_invitation_notice (void **state)
+{
+    (void) state;
+    char zh[32], en[32];
+    s_volunteer ("邀请甲", "n邀请甲", "[]", "zh", zh);
+    s_volunteer ("邀请乙", "n邀请乙", "[]", "en", en);
+    json_t *team = fx_call_ok ("registry", &FX_SYSTEM, "team.create",
+                               "{\"name\": \"玉溪镇助老分队\", \"level\": \"detachment\","
+                               " \"category\": \"elderly\", \"region\": \"431022100000\"}");
+    char body[256];
+    const char *people[] = {zh, en};
+    for (int i = 0; i < 2; i++) {
+        snprintf (body, sizeof body, "{\"team_id\": \"%s\", \"volunteer_id\": \"%s\"}",
+                  fx_str (team, "id"), people[i]);
+        json_decref (fx_call_ok ("registry", &FX_SYSTEM, "team.invite", body));
+    }
+    json_decref (team);
+    msg_actor_t azh = fx_volunteer (zh), aen = fx_volunteer (en);
+    s_contains (s_wait_notice (&azh, "invitation.created"), "你被邀请加入团队「玉溪镇助老分队」");
+    s_contains (s_wait_notice (&aen, "invitation.created"),
+                "invited to join the team \"玉溪镇助老分队\"");
+}
+
+//  A place opens on an activity while those on its waiting list are busy then (signed up for
+//  another activity at that time): they stay on the list and hear why.
+static void
+test_signup_skipped (void **state)
+{
+    (void) state;
+    char zh[32], en[32], first[32];
+    s_volunteer ("候补甲", "n候补甲", "[]", "zh", zh);
+    s_volunteer ("候补乙", "n候补乙", "[]", "en", en);
+    s_volunteer ("先到丙", "n先到丙", "[]", "zh", first);
+    msg_actor_t azh = fx_volunteer (zh), aen = fx_volunteer (en), afirst = fx_volunteer (first);
+    char starts[40], ends[40], closes[40], body[512];
+    s_time (starts, 2 * 86400);
+    s_time (ends, 2 * 86400 + 3600);
+    s_time (closes, 2 * 86400 - 600);
+    char ids[2][32];
+    const char *titles[] = {"周末义诊", "同时段的另一活动"};
+    for (int i = 0; i < 2; i++) {
+        snprintf (body, sizeof body,
+                  "{\"title\": \"%s\", \"category\": \"助老\", \"region\": \"" VILLAGE "\","
+                  " \"starts_at\": \"%s\", \"ends_at\": \"%s\", \"signup_closes_at\": \"%s\","
+                  " \"capacity\": %d}",
+                  titles[i], starts, ends, closes, i == 0 ? 1 : 10);
+        json_t *activity = fx_call_ok ("match", &FX_SYSTEM, "activity.create", body);
+        snprintf (ids[i], 32, "%s", fx_str (activity, "id"));
+        json_decref (activity);
+    }
+    snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", ids[0]);
+    json_decref (fx_call_ok ("match", &afirst, "activity.signup", body));
+    json_decref (fx_call_ok ("match", &azh, "activity.signup", body));
+    json_decref (fx_call_ok ("match", &aen, "activity.signup", body));
+    s_wait_notice (&azh, "signup.waitlisted");
+    s_wait_notice (&aen, "signup.waitlisted");
+    //  Both waiting become busy at that time.
+    snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", ids[1]);
+    json_decref (fx_call_ok ("match", &azh, "activity.signup", body));
+    json_decref (fx_call_ok ("match", &aen, "activity.signup", body));
+    //  The place opens.
+    snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", ids[0]);
+    json_decref (fx_call_ok ("match", &afirst, "activity.withdraw", body));
+    const char *text = s_wait_notice (&azh, "signup.skipped");
+    s_contains (text, "「周末义诊」");
+    s_contains (text, "你在该时段已有安排");
+    s_contains (text, "仍候补第 1 位");
+    text = s_wait_notice (&aen, "signup.skipped");
+    s_contains (text, "opened while you are busy then");
+    s_contains (text, "you stay number 2");
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test (test_ledger_notices),
-        cmocka_unit_test (test_offer_warning),
+        cmocka_unit_test (test_ledger_notices),         cmocka_unit_test (test_offer_warning),
+        cmocka_unit_test (test_request_review_notices), cmocka_unit_test (test_request_unfilled),
+        cmocka_unit_test (test_invitation_notice),      cmocka_unit_test (test_signup_skipped),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }
