@@ -3,7 +3,8 @@
     ledger's events), the warning when three quarters of an offer's reply window have passed
     unanswered (never once the offer is answered) and the offer's expiry, a request waiting
     for review and rejected, a request unfilled, a team's invitation, a place on a waiting
-    list skipped while the volunteer is busy.  */
+    list skipped while the volunteer is busy; and match's digest.region, what waits for a
+    region's officials, for the notify service's key and officials in scope.  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -21,6 +22,7 @@
 
 #define VILLAGE    "431022100201"
 #define VILLAGE_2  "431022100202"
+#define VILLAGE_3  "431022101203"
 #define COUNTY     "431022000000"
 #define AT_VILLAGE ", \"lat\": 25.40, \"lon\": 112.95"
 
@@ -389,6 +391,93 @@ test_signup_skipped (void **state)
     s_contains (text, "you stay number 2");
 }
 
+//  ---------------------------------------------------------------------------------------
+//  What waits for a region's officials (match's digest.region, for their daily digest)
+
+static void
+test_digest_region (void **state)
+{
+    (void) state;
+    msg_actor_t county = fx_admin ("region_admin", COUNTY);
+    json_decref (fx_call_ok ("match", &county, "settings.set",
+                             "{\"region\": \"" VILLAGE_3 "\", \"review_required\": true}"));
+    //  Two requests waiting for review; the one that starts in a few seconds ends unfilled.
+    char resident[32], later[32], soon[32];
+    fx_resident_add ("摘要甲", VILLAGE_3, NULL, resident);
+    msg_actor_t ares = fx_resident (resident);
+    char start[64], end[64], availability[64];
+    fx_window (3, 9, 12, start, end, availability);
+    fx_request_add (&ares, VILLAGE_3, start, end, 1, "[]", NULL, AT_VILLAGE, "review", later);
+    s_time (start, 4);
+    s_time (end, 4 + 7200);
+    fx_request_add (&ares, VILLAGE_3, start, end, 1, "[]", NULL, AT_VILLAGE, "review", soon);
+    fx_wait_request (soon, "unfilled");
+    //  A record checked out and not confirmed; one still checked in, its activity not over.
+    char out[32], in[32];
+    fx_volunteer_add ("摘要乙", VILLAGE_3, "[]", "[]", 25.40, 112.95, "", out);
+    fx_volunteer_add ("摘要丙", VILLAGE_3, "[]", "[]", 25.40, 112.95, "", in);
+    char starts[40], ends[40], closes[40], body[512];
+    s_time (starts, 1800);
+    s_time (ends, 5400);
+    s_time (closes, 1700);
+    snprintf (body, sizeof body,
+              "{\"title\": \"摘要活动\", \"category\": \"助老\", \"region\": \"" VILLAGE_3 "\","
+              " \"starts_at\": \"%s\", \"ends_at\": \"%s\", \"signup_closes_at\": \"%s\","
+              " \"capacity\": 10}",
+              starts, ends, closes);
+    json_t *activity = fx_call_ok ("match", &FX_SYSTEM, "activity.create", body);
+    snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", fx_str (activity, "id"));
+    json_decref (activity);
+    const char *people[] = {out, in};
+    for (int i = 0; i < 2; i++) {
+        msg_actor_t self = fx_volunteer (people[i]);
+        json_decref (fx_call_ok ("match", &self, "activity.signup", body));
+        json_decref (fx_call_ok ("match", &self, "record.checkin", body));
+    }
+    msg_actor_t self = fx_volunteer (out);
+    json_decref (fx_call_ok ("match", &self, "record.checkout", body));
+
+    //  The notify service's key, an official of the township and of the village see it.
+    msg_actor_t town = fx_admin ("region_admin", "431022101000");
+    msg_actor_t station = fx_admin ("station_admin", VILLAGE_3);
+    json_t *digests[3];
+    st_error_t err;
+    assert_int_equal (fx_call_key ("match", "notify", NULL, "digest.region",
+                                   "{\"region\": \"431022101000\"}", &digests[0], &err),
+                      ST_OK);
+    digests[1] = fx_call_ok ("match", &town, "digest.region", "{\"region\": \"431022101000\"}");
+    digests[2] = fx_call_ok ("match", &station, "digest.region", "{\"region\": \"" VILLAGE_3 "\"}");
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal (fx_int (digests[i], "to_review"), 1);
+        assert_int_equal (fx_int (digests[i], "unfilled"), 1);
+        assert_int_equal (fx_int (digests[i], "to_confirm"), 1);
+        assert_int_equal (fx_int (digests[i], "open_checkouts"), 0);
+        json_decref (digests[i]);
+    }
+    //  Since a moment from now: nothing unfilled since.
+    char since[40];
+    s_time (since, 60);
+    snprintf (body, sizeof body, "{\"region\": \"" VILLAGE_3 "\", \"since\": \"%s\"}", since);
+    json_t *digest = fx_call_ok ("match", &station, "digest.region", body);
+    assert_int_equal (fx_int (digest, "unfilled"), 0);
+    assert_int_equal (fx_int (digest, "to_review"), 1);
+    json_decref (digest);
+    //  Another village's official sees nothing of it; another service's key is refused.
+    msg_actor_t other = fx_admin ("station_admin", VILLAGE);
+    fx_expect (
+        "another village",
+        fx_call ("match", &other, "digest.region", "{\"region\": \"" VILLAGE_3 "\"}", NULL, &err),
+        &err, ST_PERMISSION_DENIED, "region");
+    fx_expect ("the ledger's key",
+               fx_call_key ("match", "ledger", NULL, "digest.region",
+                            "{\"region\": \"" VILLAGE_3 "\"}", NULL, &err),
+               &err, ST_PERMISSION_DENIED, "op");
+    msg_actor_t volunteer = fx_volunteer (out);
+    assert_int_not_equal (fx_call ("match", &volunteer, "digest.region",
+                                   "{\"region\": \"" VILLAGE_3 "\"}", NULL, &err),
+                          ST_OK);
+}
+
 int
 main (void)
 {
@@ -396,6 +485,7 @@ main (void)
         cmocka_unit_test (test_ledger_notices),         cmocka_unit_test (test_offer_warning),
         cmocka_unit_test (test_request_review_notices), cmocka_unit_test (test_request_unfilled),
         cmocka_unit_test (test_invitation_notice),      cmocka_unit_test (test_signup_skipped),
+        cmocka_unit_test (test_digest_region),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }
