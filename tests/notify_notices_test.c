@@ -1,6 +1,7 @@
 /*  notify_notices_test.c — notify's notices from real events of registry, match and the
     ledger, each in Chinese and in English: hours confirmed, points awarded and a new star (the
-    ledger's events), the warning when three quarters of an offer's reply window have passed
+    ledger's events), a redemption reserved, collected, cancelled and expired (the points
+    store's), the warning when three quarters of an offer's reply window have passed
     unanswered (never once the offer is answered) and the offer's expiry, a request waiting
     for review and rejected, a request unfilled, a team's invitation, a place on a waiting
     list skipped while the volunteer is busy; and match's digest.region, what waits for a
@@ -184,6 +185,72 @@ test_ledger_notices (void **state)
     fx_sleep_ms (500);
     assert_int_equal (s_notices (&azh, "star.reached", NULL, 0), 1);
     assert_int_equal (s_notices (&azh, "points.awarded", NULL, 0), 1);
+}
+
+//  The points store: a reservation, its collection, a cancellation and an expiry, each told
+//  to the volunteer in their language.
+static void
+test_redemption_notices (void **state)
+{
+    (void) state;
+    msg_actor_t county = fx_admin ("region_admin", COUNTY);
+    json_decref (fx_call_ok ("ledger", &county, "rules.set",
+                             "{\"region\": \"" COUNTY "\", \"points_per_hour\": 10}"));
+    json_t *item = fx_call_ok ("ledger", &county, "item.create",
+                               "{\"name\": \"大米 5 kg\", \"kind\": \"goods\", \"price_points\": 1,"
+                               " \"stock\": 40, \"region\": \"" COUNTY "\"}");
+    char body[256];
+    snprintf (body, sizeof body, "{\"item_id\": \"%s\", \"quantity\": 2}", fx_str (item, "id"));
+    json_decref (item);
+    char zh[32], en[32];
+    s_volunteer ("兑换甲", "n兑换甲", "[]", "zh", zh);
+    s_volunteer ("兑换乙", "n兑换乙", "[]", "en", en);
+    const char *people[] = {zh, en};
+    for (int i = 0; i < 2; i++) {
+        s_served (people[i], "3");
+        fx_wait_for (1,
+                     "SELECT count (*) FROM notify.notices WHERE kind = 'points.awarded'"
+                     " AND recipient_id = '%s'",
+                     people[i]);
+    }
+    msg_actor_t azh = fx_volunteer (zh), aen = fx_volunteer (en);
+    //  Reserved, then collected.
+    char ids[2][32], ref[128];
+    const msg_actor_t *actors[] = {&azh, &aen};
+    for (int i = 0; i < 2; i++) {
+        json_t *r = fx_call_ok ("ledger", actors[i], "redemption.reserve", body);
+        snprintf (ids[i], 32, "%s", fx_str (r, "id"));
+        json_decref (r);
+    }
+    const char *text = s_wait_notice (&azh, "redemption.reserved");
+    s_contains (text, "兑换预约成功：「大米 5 kg」× 2，2 积分已冻结");
+    s_contains (s_wait_notice (&aen, "redemption.reserved"),
+                "Reserved: \"大米 5 kg\" x 2; 2 points are held");
+    for (int i = 0; i < 2; i++) {
+        snprintf (ref, sizeof ref, "{\"id\": \"%s\"}", ids[i]);
+        json_decref (fx_call_ok ("ledger", &county, "redemption.fulfil", ref));
+    }
+    s_contains (s_wait_notice (&azh, "redemption.fulfilled"), "已领取，扣除 2 积分");
+    s_contains (s_wait_notice (&aen, "redemption.fulfilled"), "2 points spent");
+    //  Reserved, then cancelled by the volunteer.
+    for (int i = 0; i < 2; i++) {
+        json_t *r = fx_call_ok ("ledger", actors[i], "redemption.reserve", body);
+        snprintf (ref, sizeof ref, "{\"id\": \"%s\"}", fx_str (r, "id"));
+        json_decref (r);
+        json_decref (fx_call_ok ("ledger", actors[i], "redemption.cancel", ref));
+    }
+    s_contains (s_wait_notice (&azh, "redemption.cancelled"),
+                "兑换已取消：「大米 5 kg」× 2，2 积分已退回");
+    s_contains (s_wait_notice (&aen, "redemption.cancelled"), "2 points are back");
+    //  Reserved and never collected: it expires (held one second here).
+    json_decref (fx_call_ok ("ledger", &county, "store.settings.set",
+                             "{\"region\": \"" COUNTY "\", \"hold_s\": 1}"));
+    for (int i = 0; i < 2; i++)
+        json_decref (fx_call_ok ("ledger", actors[i], "redemption.reserve", body));
+    s_contains (s_wait_notice (&azh, "redemption.expired"), "未在期限内领取，2 积分已退回");
+    s_contains (s_wait_notice (&aen, "redemption.expired"),
+                "expired uncollected; 2 points are back");
+    assert_int_equal (s_notices (&azh, "redemption.reserved", NULL, 0), 3);
 }
 
 //  ---------------------------------------------------------------------------------------
@@ -482,10 +549,10 @@ int
 main (void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test (test_ledger_notices),         cmocka_unit_test (test_offer_warning),
-        cmocka_unit_test (test_request_review_notices), cmocka_unit_test (test_request_unfilled),
-        cmocka_unit_test (test_invitation_notice),      cmocka_unit_test (test_signup_skipped),
-        cmocka_unit_test (test_digest_region),
+        cmocka_unit_test (test_ledger_notices),   cmocka_unit_test (test_redemption_notices),
+        cmocka_unit_test (test_offer_warning),    cmocka_unit_test (test_request_review_notices),
+        cmocka_unit_test (test_request_unfilled), cmocka_unit_test (test_invitation_notice),
+        cmocka_unit_test (test_signup_skipped),   cmocka_unit_test (test_digest_region),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

@@ -34,7 +34,7 @@ void notify_store_prepare (st_db_t *db);
 //  kind (a template's name), from which source (its dedupe key with the person and the kind),
 //  about which subject (may be NULL), urgent or not, and what the template fills in: title,
 //  reason and number as they are, start, end and deadline (RFC 3339) as local times of the
-//  person's zone, balance and level as they are (the ledger's notices). region: where the
+//  person's zone, balance, level and points as they are (the ledger's notices). region: where the
 //  settings come from when notify does not know the person (may be NULL). Any of them may be
 //  NULL.
 typedef struct {
@@ -53,6 +53,7 @@ typedef struct {
     const char *deadline;
     const char *balance;
     const char *level;
+    const char *points;
 } notify_notice_t;
 
 //  Makes the notice inside the caller's transaction, rendered in the person's language: none

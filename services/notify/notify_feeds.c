@@ -398,7 +398,7 @@ const size_t notify_match_subscription_count =
     sizeof notify_match_subscriptions / sizeof notify_match_subscriptions[0];
 
 //  ---------------------------------------------------------------------------------------
-//  The ledger's events: points and stars (the redemptions' events are not published yet)
+//  The ledger's events: points, stars and the points store's redemptions
 
 //  points.awarded: the volunteer hears of the points, signed, and the balance after.
 static st_status_t
@@ -437,9 +437,31 @@ s_star_reached (st_db_t *db, const char *topic, const void *body_, int64_t seq, 
     return notify_notice_add (db, &notice, err);
 }
 
+//  redemption.*: the volunteer hears where their redemption stands: what, how many, for how
+//  many points (held, spent or given back).
+static st_status_t
+s_redemption (st_db_t *db, const char *topic, const void *body_, int64_t seq, st_error_t *err)
+{
+    const msg_redemption_event_t *body = body_;
+    char source[64], quantity[24], points[32];
+    s_source (source, "ledger", seq);
+    snprintf (quantity, sizeof quantity, "%lld", (long long) body->quantity);
+    snprintf (points, sizeof points, "%lld", (long long) body->points);
+    notify_notice_t notice = {.recipient_kind = "volunteer",
+                              .recipient_id = body->volunteer_id,
+                              .kind = topic,
+                              .source = source,
+                              .subject_id = body->id,
+                              .title = body->item_name,
+                              .number = quantity,
+                              .points = points};
+    return notify_notice_add (db, &notice, err);
+}
+
 const st_subscription_t notify_ledger_subscriptions[] = {
-    {"points.awarded", s_points_awarded},
-    {"star.reached", s_star_reached},
+    {"points.awarded", s_points_awarded},   {"star.reached", s_star_reached},
+    {"redemption.reserved", s_redemption},  {"redemption.fulfilled", s_redemption},
+    {"redemption.cancelled", s_redemption}, {"redemption.expired", s_redemption},
 };
 const size_t notify_ledger_subscription_count =
     sizeof notify_ledger_subscriptions / sizeof notify_ledger_subscriptions[0];
