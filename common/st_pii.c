@@ -1,4 +1,5 @@
-/*  st_pii.c — rules for personal data (citizen ID numbers, mobile phones) and how it is masked
+/*  st_pii.c — rules for personal data (citizen ID numbers, mobile phones, e-mail addresses) and
+    how it is masked
 
     ID numbers follow GB 11643-1999: six digits of region, eight of birth date (YYYYMMDD), three
     of sequence (odd for men, even for women) and an ISO 7064 MOD 11-2 check character.
@@ -7,6 +8,7 @@
 
 #include <assert.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -183,6 +185,69 @@ st_phone_check (const char *phone, const char **why)
     return 0;
 }
 
+//  A character of a dot-atom's atoms (RFC 5322 atext)
+static bool
+s_is_atext (char c)
+{
+    return s_is_alnum (c) || (c && strchr ("!#$%&'*+-/=?^_`{|}~", c));
+}
+
+//  Checks an e-mail address. Returns 0 when valid, else -1 with *why set to a static reason.
+int
+st_email_check (const char *email, const char **why)
+{
+    if (why)
+        *why = NULL;
+    if (!email || !*email)
+        return s_refuse (why, "e-mail address is empty");
+    size_t len = strnlen (email, ST_EMAIL_MAX_LEN + 1);
+    if (len > ST_EMAIL_MAX_LEN)
+        return s_refuse (why, "e-mail address must be at most 254 characters long");
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char) email[i];
+        if (s_is_space ((char) c))
+            return s_refuse (why, "e-mail address must not contain spaces");
+        if (c < 0x20 || c == 0x7f)
+            return s_refuse (why, "e-mail address must not contain control characters");
+        if (c > 0x7f)
+            return s_refuse (why, "e-mail address must be ASCII (a domain in its xn-- form)");
+    }
+    const char *at = strchr (email, '@');
+    if (!at || strchr (at + 1, '@'))
+        return s_refuse (why, "e-mail address must contain exactly one @");
+    size_t local_len = (size_t) (at - email);
+    if (local_len == 0)
+        return s_refuse (why, "e-mail address has nothing before the @");
+    if (local_len > ST_EMAIL_LOCAL_MAX)
+        return s_refuse (why, "e-mail address has more than 64 characters before the @");
+    //  The local part: atoms joined by single dots.
+    for (size_t i = 0; i < local_len; i++) {
+        if (email[i] == '.') {
+            if (i == 0 || i + 1 == local_len || email[i + 1] == '.')
+                return s_refuse (why, "e-mail address has a misplaced dot before the @");
+        } else if (!s_is_atext (email[i]))
+            return s_refuse (why, "e-mail address has a character that needs quoting before the @");
+    }
+    //  The domain: labels of letters, digits and inner hyphens, at least two.
+    const char *domain = at + 1;
+    if (!strchr (domain, '.'))
+        return s_refuse (why, "e-mail domain must contain a dot");
+    for (const char *label = domain; label;) {
+        const char *dot = strchr (label, '.');
+        size_t label_len = dot ? (size_t) (dot - label) : strlen (label);
+        if (label_len == 0 || label_len > 63)
+            return s_refuse (why, "e-mail domain has an empty or overlong label");
+        if (label[0] == '-' || label[label_len - 1] == '-')
+            return s_refuse (why, "e-mail domain has a label starting or ending with a hyphen");
+        for (size_t i = 0; i < label_len; i++)
+            if (!s_is_alnum (label[i]) && label[i] != '-')
+                return s_refuse (why,
+                                 "e-mail domain may hold only letters, digits, hyphens and dots");
+        label = dot ? dot + 1 : NULL;
+    }
+    return 0;
+}
+
 //  Copies in to out keeping its first head and last tail characters and masking the rest with
 //  '*'; input too short to leave at least one character masked is masked whole.
 static void
@@ -215,4 +280,22 @@ void
 st_mask_phone (const char *phone, char *out, size_t out_size)
 {
     s_mask (phone, 3, 4, out, out_size);
+}
+
+//  Writes email masked to the first character of its local part and its domain into out
+//  (always NUL-terminated when out_size > 0).
+void
+st_mask_email (const char *email, char *out, size_t out_size)
+{
+    if (out_size == 0)
+        return;
+    assert (out);
+    const char *at = email ? strchr (email, '@') : NULL;
+    char first[2] = {email && s_is_alnum (email[0]) ? email[0] : '*', 0};
+    if (!email)
+        out[0] = '\0';
+    else if (!at)
+        snprintf (out, out_size, "***");
+    else
+        snprintf (out, out_size, "%s***%s", first, at);
 }

@@ -1,4 +1,5 @@
-/*  st_pii.h — rules for personal data (citizen ID numbers, mobile phones) and how it is masked
+/*  st_pii.h — rules for personal data (citizen ID numbers, mobile phones, e-mail addresses) and
+    how it is masked
 
     Pure functions: no allocation, no global state, safe from any thread. Reasons returned
     through `why` are static strings in PostgreSQL style (lower case, no final period) that a
@@ -20,6 +21,12 @@ extern "C" {
 //  Buffer sizes that hold a masked ID number or phone number with its NUL
 #define ST_ID_NUMBER_MASK_SIZE (ST_ID_NUMBER_LEN + 1)
 #define ST_PHONE_MASK_SIZE     (ST_PHONE_LEN + 1)
+
+//  The longest e-mail address a path of SMTP carries (RFC 5321 with its erratum 1690), its
+//  longest local part, and a buffer that holds a masked address with its NUL
+#define ST_EMAIL_MAX_LEN   254
+#define ST_EMAIL_LOCAL_MAX 64
+#define ST_EMAIL_MASK_SIZE (ST_EMAIL_MAX_LEN + 4)
 
 //  What a valid ID number says about its holder
 typedef struct {
@@ -51,6 +58,22 @@ int st_id_number_check (const char *id, st_id_info_t *info, const char **why);
 //  '9'. Returns 0 when valid; otherwise -1 with *why pointing at a static reason. why may be
 //  NULL.
 int st_phone_check (const char *phone, const char **why);
+
+//  Checks an e-mail address as a person gives it for notices: at most 254 characters, printable
+//  ASCII only (no space, no control character; an internationalised domain in its xn-- form),
+//  one '@', a local part of 1 to 64 characters in dot-atom form (letters, digits and
+//  !#$%&'*+-/=?^_`{|}~, dots between them), and a domain of at least two dot-separated labels
+//  of letters, digits and hyphens (none empty, none starting or ending with a hyphen). Quoted
+//  local parts and address literals are refused: nothing in an accepted address needs quoting
+//  in a mail header. Returns 0 when valid; otherwise -1 with *why pointing at a static reason.
+//  why may be NULL.
+int st_email_check (const char *email, const char **why);
+
+//  Writes a masked copy of an e-mail address to out: the first character of the local part,
+//  "***", then '@' and the domain ("z***@example.com"); a first character that is not an
+//  ASCII letter or digit shows as '*'. Input without '@' gives "***". Cut to fit out_size and
+//  always NUL-terminated (out_size > 0). A NULL email gives "".
+void st_mask_email (const char *email, char *out, size_t out_size);
 
 //  Writes a masked copy of an ID number to out: the first 4 and last 4 characters are kept and
 //  the rest become '*' ("3603**********1234"). Input too short to keep anything, or any kept

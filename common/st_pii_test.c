@@ -418,6 +418,110 @@ test_mask_phone (void **state)
     assert_string_equal (small, "138*");
 }
 
+static void
+test_email_good (void **state)
+{
+    const char *good[] = {"zhang.san@example.com", "z@ex.cn", "li+notices@mail.example.org.cn",
+                          "o'brien@xn--fiqs8s.xn--fiqz9s", "a!#$%&'*+-/=?^_`{|}~b@a-b.c1"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        const char *why = "unset";
+        assert_int_equal (st_email_check (good[i], &why), 0);
+        assert_null (why);
+    }
+    //  254 characters in all, 64 before the @, labels of 63
+    char longest[ST_EMAIL_MAX_LEN + 1];
+    memset (longest, 'a', 64);
+    longest[64] = '@';
+    memset (longest + 65, 'b', 63);
+    longest[128] = '.';
+    memset (longest + 129, 'c', 63);
+    longest[192] = '.';
+    memset (longest + 193, 'd', 58);
+    memcpy (longest + 251, ".cn", 4);
+    assert_int_equal (strlen (longest), ST_EMAIL_MAX_LEN);
+    assert_int_equal (st_email_check (longest, NULL), 0);
+}
+
+static void
+test_email_bad (void **state)
+{
+    struct {
+        const char *email, *why;
+    } bad[] = {
+        {NULL, "e-mail address is empty"},
+        {"", "e-mail address is empty"},
+        {"zhang san@example.com", "e-mail address must not contain spaces"},
+        {"zhang@example.com ", "e-mail address must not contain spaces"},
+        {"zhang\x01@example.com", "e-mail address must not contain control characters"},
+        {"zhang@example.com\r\nBcc: x@y.z", "e-mail address must not contain spaces"},
+        {"\xe5\xbc\xa0@example.com", "e-mail address must be ASCII (a domain in its xn-- form)"},
+        {"zhang.example.com", "e-mail address must contain exactly one @"},
+        {"zhang@@example.com", "e-mail address must contain exactly one @"},
+        {"a@b@example.com", "e-mail address must contain exactly one @"},
+        {"@example.com", "e-mail address has nothing before the @"},
+        {".zhang@example.com", "e-mail address has a misplaced dot before the @"},
+        {"zhang.@example.com", "e-mail address has a misplaced dot before the @"},
+        {"zh..ang@example.com", "e-mail address has a misplaced dot before the @"},
+        {"\"zhang\"@example.com", "e-mail address has a character that needs quoting before the @"},
+        {"zhang<x>@example.com", "e-mail address has a character that needs quoting before the @"},
+        {"zhang,li@example.com", "e-mail address has a character that needs quoting before the @"},
+        {"zhang@localhost", "e-mail domain must contain a dot"},
+        {"zhang@", "e-mail domain must contain a dot"},
+        {"zhang@example..com", "e-mail domain has an empty or overlong label"},
+        {"zhang@.example.com", "e-mail domain has an empty or overlong label"},
+        {"zhang@example.com.", "e-mail domain has an empty or overlong label"},
+        {"zhang@-example.com", "e-mail domain has a label starting or ending with a hyphen"},
+        {"zhang@example-.com", "e-mail domain has a label starting or ending with a hyphen"},
+        {"zhang@[127.0.0.1]", "e-mail domain may hold only letters, digits, hyphens and dots"},
+        {"zhang@exa_mple.com", "e-mail domain may hold only letters, digits, hyphens and dots"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *why = NULL;
+        assert_int_equal (st_email_check (bad[i].email, &why), -1);
+        assert_non_null (why);
+        assert_string_equal (why, bad[i].why);
+        assert_int_equal (st_email_check (bad[i].email, NULL), -1);
+    }
+    //  Too long: 255 characters, or 65 before the @
+    char text[300];
+    memset (text, 'a', sizeof text);
+    memcpy (text + 240, "@example.com", 12);
+    text[255] = 0;
+    const char *why = NULL;
+    assert_int_equal (st_email_check (text, &why), -1);
+    assert_string_equal (why, "e-mail address must be at most 254 characters long");
+    memset (text, 'a', 65);
+    strcpy (text + 65, "@example.com");
+    assert_int_equal (st_email_check (text, &why), -1);
+    assert_string_equal (why, "e-mail address has more than 64 characters before the @");
+    text[64] = 0;
+    strcpy (text + 64, "@example.com");
+    assert_int_equal (st_email_check (text, NULL), 0);
+}
+
+static void
+test_mask_email (void **state)
+{
+    char out[ST_EMAIL_MASK_SIZE];
+    st_mask_email ("zhang.san@example.com", out, sizeof out);
+    assert_string_equal (out, "z***@example.com");
+    st_mask_email ("z@ex.cn", out, sizeof out);
+    assert_string_equal (out, "z***@ex.cn");
+    //  A first character other than a letter or a digit shows as a star
+    st_mask_email ("+tag@ex.cn", out, sizeof out);
+    assert_string_equal (out, "****@ex.cn");
+    st_mask_email ("no-at-sign", out, sizeof out);
+    assert_string_equal (out, "***");
+    st_mask_email (NULL, out, sizeof out);
+    assert_string_equal (out, "");
+    char small[8];
+    st_mask_email ("zhang.san@example.com", small, sizeof small);
+    assert_string_equal (small, "z***@ex");
+    char untouched = '#';
+    st_mask_email ("zhang.san@example.com", &untouched, 0);
+    assert_int_equal (untouched, '#');
+}
+
 int
 main (void)
 {
@@ -436,6 +540,9 @@ main (void)
         cmocka_unit_test (test_phone_bad),
         cmocka_unit_test (test_mask_id_number),
         cmocka_unit_test (test_mask_phone),
+        cmocka_unit_test (test_email_good),
+        cmocka_unit_test (test_email_bad),
+        cmocka_unit_test (test_mask_email),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -142,6 +142,7 @@ static msg_parked_t s_msg_parked = {.events = {s_parked_items, 2},
 #include "golden_registry_regions.inc"
 #include "golden_registry_accounts.inc"
 #include "golden_registry_import.inc"
+#include "golden_registry_contacts.inc"
 #include "golden_match.inc"
 #include "golden_match_dispatch.inc"
 #include "golden_match_records.inc"
@@ -168,6 +169,7 @@ static msg_parked_t s_msg_parked = {.events = {s_parked_items, 2},
     S_VECTORS_REGISTRY_REGIONS (X)                                                                 \
     S_VECTORS_REGISTRY_ACCOUNTS (X)                                                                \
     S_VECTORS_REGISTRY_IMPORT (X)                                                                  \
+    S_VECTORS_REGISTRY_CONTACTS (X)                                                                \
     S_VECTORS_MATCH (X)                                                                            \
     S_VECTORS_DISPATCH (X)                                                                         \
     S_VECTORS_RECORDS (X)                                                                          \
@@ -196,6 +198,7 @@ static const st_desc_t *const s_declared[] = {
 #include "registry_regions.def"
 #include "registry_accounts.def"
 #include "registry_import.def"
+#include "registry_contacts.def"
 #include "match_supply.def"
 #include "match_activities.def"
 #include "match_wishes.def"

@@ -14,6 +14,7 @@
 #include "registry_regions.def"
 #include "registry_accounts.def"
 #include "registry_import.def"
+#include "registry_contacts.def"
 #include "match_supply.def"
 #include "match_activities.def"
 #include "match_wishes.def"
@@ -32,12 +33,13 @@
 static const st_op_desc_t s_ops[] = {
     ST_COMMON_OPS (ST_OP_ROW) ST_REGISTRY_VOLUNTEERS_OPS (ST_OP_ROW)
         ST_REGISTRY_REGIONS_OPS (ST_OP_ROW) ST_REGISTRY_ACCOUNTS_OPS (ST_OP_ROW)
-            ST_REGISTRY_IMPORT_OPS (ST_OP_ROW) ST_MATCH_SUPPLY_OPS (ST_OP_ROW)
-                ST_MATCH_ACTIVITIES_OPS (ST_OP_ROW) ST_MATCH_WISHES_OPS (ST_OP_ROW)
-                    ST_MATCH_DISPATCH_OPS (ST_OP_ROW) ST_MATCH_RECORDS_OPS (ST_OP_ROW)
-                        ST_LEDGER_BOOKS_OPS (ST_OP_ROW) ST_LEDGER_RULES_OPS (ST_OP_ROW)
-                            ST_LEDGER_SHOP_OPS (ST_OP_ROW) ST_NOTIFY_INBOX_OPS (ST_OP_ROW)
-                                ST_NOTIFY_REMINDERS_OPS (ST_OP_ROW)};
+            ST_REGISTRY_IMPORT_OPS (ST_OP_ROW) ST_REGISTRY_CONTACTS_OPS (ST_OP_ROW)
+                ST_MATCH_SUPPLY_OPS (ST_OP_ROW) ST_MATCH_ACTIVITIES_OPS (ST_OP_ROW)
+                    ST_MATCH_WISHES_OPS (ST_OP_ROW) ST_MATCH_DISPATCH_OPS (ST_OP_ROW)
+                        ST_MATCH_RECORDS_OPS (ST_OP_ROW) ST_LEDGER_BOOKS_OPS (ST_OP_ROW)
+                            ST_LEDGER_RULES_OPS (ST_OP_ROW) ST_LEDGER_SHOP_OPS (ST_OP_ROW)
+                                ST_NOTIFY_INBOX_OPS (ST_OP_ROW)
+                                    ST_NOTIFY_REMINDERS_OPS (ST_OP_ROW)};
 
 #define ST_EVENT_ROW(svc, topic, msg) {#svc, topic, &msg##_desc},
 static const st_event_desc_t s_events[] = {

@@ -31,6 +31,7 @@
 #include "registry_regions.def"
 #include "registry_accounts.def"
 #include "registry_import.def"
+#include "registry_contacts.def"
 #include "match_supply.def"
 #include "match_activities.def"
 #include "match_wishes.def"

@@ -313,6 +313,36 @@ fx_call_msg (const char *service, const msg_actor_t *actor, const char *op, cons
                            FX_CALL_MS, err);
 }
 
+st_status_t
+fx_call_key (const char *service, const char *key, const msg_actor_t *actor, const char *op,
+             const char *body, json_t **reply, st_error_t *err)
+{
+    if (!s_running (service))
+        fail_msg ("fixture: no client of %s (started without it?)", service);
+    st_client_t *client = harness_client (s_fixture ()->h, service, key);
+    const st_op_desc_t *desc = s_op (service, op);
+    json_t *json = s_json (body);
+    st_error_t local;
+    if (!err)
+        err = &local;
+    memset (err, 0, sizeof *err);
+    void *request = calloc (1, desc->request->size);
+    st_status_t rc = st_json_to_msg (desc->request, json, request, err) ? err->code : ST_OK;
+    json_decref (json);
+    void *response = calloc (1, desc->reply->size);
+    if (rc == ST_OK)
+        rc = st_client_call (client, op, actor, NULL, desc->request, request, desc->reply, response,
+                             FX_CALL_MS, err);
+    if (rc == ST_OK && reply)
+        *reply = st_msg_to_json (desc->reply, response);
+    st_msg_clear (desc->reply, response);
+    st_msg_clear (desc->request, request);
+    free (response);
+    free (request);
+    st_client_destroy (&client);
+    return rc;
+}
+
 json_t *
 fx_call_ok (const char *service, const msg_actor_t *actor, const char *op, const char *body)
 {

@@ -97,6 +97,12 @@ st_status_t fx_call_raw (const char *service, const msg_actor_t *actor, const ch
 st_status_t fx_call_msg (const char *service, const msg_actor_t *actor, const char *op,
                          const void *request, void *reply, st_error_t *err);
 
+//  Calls an op as fx_call does, through a client using the key pair `key` instead of the
+//  gateway's: a service's ("notify", "match"), "operator" or "gateway", so that a test sees
+//  what the server lets that peer do.
+st_status_t fx_call_key (const char *service, const char *key, const msg_actor_t *actor,
+                         const char *op, const char *body, json_t **reply, st_error_t *err);
+
 //  Calls an op as fx_call and fails the test unless it succeeds; the reply (the caller
 //  decrefs).
 json_t *fx_call_ok (const char *service, const msg_actor_t *actor, const char *op,

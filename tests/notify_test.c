@@ -538,7 +538,10 @@ test_replay (void **state)
     fx_sql ("UPDATE notify.consumer_cursors SET seq = 0");
     harness_start (fx_harness (), "notify");
     s_caught_up ();
-    fx_wait_for (0, "SELECT count (*) FROM notify.consumer_cursors WHERE seq = 0");
+    //  Registry's and match's cursors: the ledger's (notify consumes its feed too) stays at
+    //  0 here, where no ledger runs and so nothing was ever read from it.
+    fx_wait_for (0, "SELECT count (*) FROM notify.consumer_cursors WHERE seq = 0"
+                    " AND publisher IN ('registry', 'match')");
     fx_sleep_ms (1500);
     assert_int_equal (fx_count ("SELECT count (*) FROM notify.notices"), notices);
     assert_int_equal (fx_count ("SELECT count (*) FROM notify.reminders WHERE status = 'sent'"),

@@ -439,6 +439,43 @@ s_record_list (st_call_t *call, const msg_record_list_t *request, msg_service_re
 //  counts them: an activity in the period when it starts in it (starts_at, not cancelled:
 //  held, or to be held when the period reaches ahead), a project when it was created in the
 //  period or has such an activity; records by check-in, requests by creation.
+//  ---------------------------------------------------------------------------------------
+//  digest.region — what waits for a region's officials, for their daily digest: asked by an
+//  official in scope, or by the notify service (its key's name, not any service key)
+
+static void
+s_digest_region (st_call_t *call, const msg_digest_query_t *request, msg_region_digest_t *reply)
+{
+    const msg_actor_t *actor = st_call_actor (call);
+    if (st_require_code (call, "region", request->region))
+        return;
+    if (st_call_peer_role (call) == ST_PEER_SERVICE) {
+        if (strcmp (st_call_peer (call), "notify") != 0) {
+            st_call_fail (call, ST_PERMISSION_DENIED, "op",
+                          "peer \"%s\" may not call \"digest.region\": only the notify service"
+                          " may",
+                          st_call_peer (call));
+            return;
+        }
+    } else if (st_require_actor (call, &actor) || st_require_official (call, actor)
+               || st_require_scope (call, actor, "region", request->region))
+        return;
+    int64_t since_us;
+    char since[40];
+    if (request->since) {
+        if (st_require_time (call, "since", request->since, &since_us, since))
+            return;
+    } else
+        st_time_format_utc ((st_now_ms () - 86400 * 1000LL) * 1000, since);
+    char prefix[ST_REGION_SIZE];
+    st_region_prefix (request->region, prefix);
+    st_params_t params = {0};
+    st_params_text (&params, prefix);
+    st_params_text (&params, since);
+    st_params_text (&params, request->region);
+    st_call_exec_reply (call, "digest_region", &params, &msg_region_digest_desc, reply);
+}
+
 static void
 s_stats_region (st_call_t *call, const msg_stats_query_t *request, msg_region_stats_t *reply)
 {

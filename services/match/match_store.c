@@ -283,6 +283,18 @@ static const st_statement_t s_statements[] = {
      " WHERE" S_IN_SUBTREE " AND created_at >= $2 AND created_at < $3) q"},
     {"stats_requests", "SELECT status, count (*) AS count FROM requests WHERE" S_IN_SUBTREE
                        " AND created_at >= $2 AND created_at < $3 GROUP BY status ORDER BY status"},
+    //  digest.region: what waits in the subtree $1 now, shown for region $3; unfilled since $2.
+    {"digest_region",
+     "SELECT $3::text AS region, rfc3339 ($2) AS since,"
+     " (SELECT count (*) FROM requests WHERE" S_IN_SUBTREE " AND status = 'review') AS to_review,"
+     " (SELECT count (*) FROM service_records WHERE" S_IN_SUBTREE " AND status = 'closed')"
+     " AS to_confirm,"
+     " (SELECT count (*) FROM service_records c LEFT JOIN activities a ON a.id = c.activity_id"
+     " LEFT JOIN requests q ON q.id = c.request_id WHERE c.region ~>=~ $1"
+     " AND c.region ~<~ ($1 || ':') AND c.status = 'open'"
+     " AND coalesce (a.ends_at, q.latest_end) < now ()) AS open_checkouts,"
+     " (SELECT count (*) FROM requests WHERE" S_IN_SUBTREE " AND status = 'unfilled'"
+     " AND updated_at >= $2) AS unfilled"},
     //  The start of the current month in Asia/Shanghai, as UTC text.
     {"stats_month",
      "SELECT to_char (date_trunc ('month', now (), 'Asia/Shanghai') AT TIME ZONE 'UTC',"

@@ -19,11 +19,13 @@ extern const size_t notify_inbox_route_count;
 extern const st_route_t notify_reminders_routes[];
 extern const size_t notify_reminders_route_count;
 
-//  What notify does with registry's and match's events (notify_feeds.c).
+//  What notify does with registry's, match's and the ledger's events (notify_feeds.c).
 extern const st_subscription_t notify_registry_subscriptions[];
 extern const size_t notify_registry_subscription_count;
 extern const st_subscription_t notify_match_subscriptions[];
 extern const size_t notify_match_subscription_count;
+extern const st_subscription_t notify_ledger_subscriptions[];
+extern const size_t notify_ledger_subscription_count;
 
 //  Registers every statement of the service on a connection (notify_store.c).
 void notify_store_prepare (st_db_t *db);
@@ -32,8 +34,9 @@ void notify_store_prepare (st_db_t *db);
 //  kind (a template's name), from which source (its dedupe key with the person and the kind),
 //  about which subject (may be NULL), urgent or not, and what the template fills in: title,
 //  reason and number as they are, start, end and deadline (RFC 3339) as local times of the
-//  person's zone. region: where the settings come from when notify does not know the person
-//  (may be NULL). Any of them may be NULL.
+//  person's zone, balance, level and points as they are (the ledger's notices). region: where the
+//  settings come from when notify does not know the person (may be NULL). Any of them may be
+//  NULL.
 typedef struct {
     const char *recipient_kind;
     const char *recipient_id;
@@ -48,6 +51,9 @@ typedef struct {
     const char *start;
     const char *end;
     const char *deadline;
+    const char *balance;
+    const char *level;
+    const char *points;
 } notify_notice_t;
 
 //  Makes the notice inside the caller's transaction, rendered in the person's language: none

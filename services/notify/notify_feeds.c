@@ -1,6 +1,6 @@
-/*  notify_feeds.c — what registry's and match's events become: whom notify knows (ids and
-    regions only), what people take part in, their reminders, and a notice for each person an
-    event concerns. Each notice's source is the event (publisher:seq), so a replayed event
+/*  notify_feeds.c — what registry's, match's and the ledger's events become: whom notify knows
+    (ids and regions only), what people take part in, their reminders, and a notice for each
+    person an event concerns. Each notice's source is the event (publisher:seq), so a replayed event
     makes none twice.  */
 #include "notify.h"
 #include "st_rows.h"
@@ -280,8 +280,24 @@ s_request (st_db_t *db, const char *topic, const void *body_, int64_t seq, st_er
     return notify_notice_add (db, &notice, err);
 }
 
+//  The warning of an offer (three quarters of its reply window gone unanswered): made with
+//  the offer, dropped while pending once the offer is answered, withdrawn or expired.
+static st_status_t
+s_offer_warning (st_db_t *db, const msg_offer_t *offer, bool made, st_error_t *err)
+{
+    st_params_t params = {0};
+    st_params_text (&params, offer->volunteer_id);
+    st_params_text (&params, offer->request_id);
+    if (!made)
+        return s_exec (db, "offer_warning_drop", &params, err);
+    st_params_text (&params, offer->created_at);
+    st_params_text (&params, offer->deadline);
+    return s_exec (db, "offer_warning_schedule", &params, err);
+}
+
 //  offer.*: the volunteer is told; an accepted offer schedules their reminders, a withdrawn
-//  one cancels them. A dispatch of an urgent request is urgent.
+//  one cancels them; a new one schedules its warning, which any answer or end takes away. A
+//  dispatch of an urgent request is urgent.
 static st_status_t
 s_offer (st_db_t *db, const char *topic, const void *body_, int64_t seq, st_error_t *err)
 {
@@ -294,6 +310,8 @@ s_offer (st_db_t *db, const char *topic, const void *body_, int64_t seq, st_erro
         rc = s_engage (db, body->volunteer_id, "request", body->request_id, accepted, err);
     if (rc == ST_OK && (accepted || withdrawn))
         rc = s_schedule (db, "request", body->request_id, err);
+    if (rc == ST_OK)
+        rc = s_offer_warning (db, body, strcmp (topic, "offer.made") == 0, err);
     if (rc != ST_OK)
         return rc;
     bool urgent = false;
@@ -323,6 +341,14 @@ s_offer (st_db_t *db, const char *topic, const void *body_, int64_t seq, st_erro
                               .end = body->latest_end,
                               .deadline = body->deadline};
     return notify_notice_add (db, &notice, err);
+}
+
+//  offer.declined: the volunteer answered; nothing to tell them, their warning goes.
+static st_status_t
+s_offer_declined (st_db_t *db, const char *topic, const void *body_, int64_t seq, st_error_t *err)
+{
+    (void) topic, (void) seq;
+    return s_offer_warning (db, body_, false, err);
 }
 
 //  service.completed: the volunteer hears of the hours confirmed.
@@ -366,6 +392,76 @@ const st_subscription_t notify_match_subscriptions[] = {
     {"offer.expired", s_offer},
     {"offer.withdrawn", s_offer},
     {"service.completed", s_service_completed},
+    {"offer.declined", s_offer_declined},
 };
 const size_t notify_match_subscription_count =
     sizeof notify_match_subscriptions / sizeof notify_match_subscriptions[0];
+
+//  ---------------------------------------------------------------------------------------
+//  The ledger's events: points, stars and the points store's redemptions
+
+//  points.awarded: the volunteer hears of the points, signed, and the balance after.
+static st_status_t
+s_points_awarded (st_db_t *db, const char *topic, const void *body_, int64_t seq, st_error_t *err)
+{
+    const msg_points_awarded_t *body = body_;
+    char source[64], amount[32], balance[32];
+    s_source (source, "ledger", seq);
+    snprintf (amount, sizeof amount, "%+lld", (long long) body->amount);
+    snprintf (balance, sizeof balance, "%lld", (long long) body->balance);
+    notify_notice_t notice = {.recipient_kind = "volunteer",
+                              .recipient_id = body->volunteer_id,
+                              .kind = topic,
+                              .source = source,
+                              .subject_id = body->record_id ? body->record_id : body->request_id,
+                              .number = amount,
+                              .balance = balance};
+    return notify_notice_add (db, &notice, err);
+}
+
+//  star.reached: the volunteer hears of the new star level and the hours it took.
+static st_status_t
+s_star_reached (st_db_t *db, const char *topic, const void *body_, int64_t seq, st_error_t *err)
+{
+    const msg_star_reached_t *body = body_;
+    char source[64], level[16], hours[32];
+    s_source (source, "ledger", seq);
+    snprintf (level, sizeof level, "%lld", (long long) body->level);
+    snprintf (hours, sizeof hours, "%g", body->hours);
+    notify_notice_t notice = {.recipient_kind = "volunteer",
+                              .recipient_id = body->volunteer_id,
+                              .kind = topic,
+                              .source = source,
+                              .number = hours,
+                              .level = level};
+    return notify_notice_add (db, &notice, err);
+}
+
+//  redemption.*: the volunteer hears where their redemption stands: what, how many, for how
+//  many points (held, spent or given back).
+static st_status_t
+s_redemption (st_db_t *db, const char *topic, const void *body_, int64_t seq, st_error_t *err)
+{
+    const msg_redemption_event_t *body = body_;
+    char source[64], quantity[24], points[32];
+    s_source (source, "ledger", seq);
+    snprintf (quantity, sizeof quantity, "%lld", (long long) body->quantity);
+    snprintf (points, sizeof points, "%lld", (long long) body->points);
+    notify_notice_t notice = {.recipient_kind = "volunteer",
+                              .recipient_id = body->volunteer_id,
+                              .kind = topic,
+                              .source = source,
+                              .subject_id = body->id,
+                              .title = body->item_name,
+                              .number = quantity,
+                              .points = points};
+    return notify_notice_add (db, &notice, err);
+}
+
+const st_subscription_t notify_ledger_subscriptions[] = {
+    {"points.awarded", s_points_awarded},   {"star.reached", s_star_reached},
+    {"redemption.reserved", s_redemption},  {"redemption.fulfilled", s_redemption},
+    {"redemption.cancelled", s_redemption}, {"redemption.expired", s_redemption},
+};
+const size_t notify_ledger_subscription_count =
+    sizeof notify_ledger_subscriptions / sizeof notify_ledger_subscriptions[0];

@@ -31,6 +31,8 @@ main (int argc, char **argv)
          notify_store_prepare},
         {"match", notify_match_subscriptions, notify_match_subscription_count,
          notify_store_prepare},
+        {"ledger", notify_ledger_subscriptions, notify_ledger_subscription_count,
+         notify_store_prepare},
     };
     st_service_def_t def = {
         .name = "notify",

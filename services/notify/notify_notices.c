@@ -5,8 +5,8 @@
 
 #include <string.h>
 
-//  {title}, {reason}, {number}: as the event gave them; {start}, {end}, {deadline}: local
-//  times of the person's zone.
+//  {title}, {reason}, {number}, {balance}, {level}, {points}: as the event gave them; {start}, {end},
+//  {deadline}: local times of the person's zone.
 typedef struct {
     const char *kind;
     const char *zh;
@@ -58,6 +58,22 @@ static const s_template_t s_templates[] = {
      "Reminder: \"{title}\" starts at {start} (ends {end})."},
     {"reminder.after", "「{title}」已于 {end} 结束，你的服务时长将由管理员认定。",
      "\"{title}\" ended at {end}; your hours will be confirmed by an official."},
+    {"offer.warning", "派单「{title}」（{start}）尚未答复，答复期限 {deadline}，请尽快答复。",
+     "You have not answered the dispatch \"{title}\" ({start}) yet: please answer by {deadline}."},
+    {"points.awarded", "积分变动：{number} 分，当前积分 {balance} 分。",
+     "Points: {number}; your balance is now {balance}."},
+    {"star.reached", "恭喜！你累计服务 {number} 小时，已成为{level}星志愿者。",
+     "Congratulations: with {number} hours of service you are now a {level}-star volunteer."},
+    {"redemption.reserved",
+     "兑换预约成功：「{title}」× {number}，{points} 积分已冻结，领取时扣除。",
+     "Reserved: \"{title}\" x {number}; {points} points are held until you collect it."},
+    {"redemption.fulfilled", "兑换完成：「{title}」× {number} 已领取，扣除 {points} 积分。",
+     "Collected: \"{title}\" x {number}; {points} points spent."},
+    {"redemption.cancelled", "兑换已取消：「{title}」× {number}，{points} 积分已退回。",
+     "Cancelled: \"{title}\" x {number}; {points} points are back."},
+    {"redemption.expired",
+     "兑换预约已过期：「{title}」× {number} 未在期限内领取，{points} 积分已退回。",
+     "Your reservation of \"{title}\" x {number} expired uncollected; {points} points are back."},
 };
 #define S_TEMPLATE_COUNT (sizeof s_templates / sizeof s_templates[0])
 
@@ -134,15 +150,19 @@ notify_notice_add (st_db_t *db, const notify_notice_t *notice, st_error_t *err)
         return ST_OK;
     }
     bool english = strcmp (st_row_text (res, 0, "language"), "en") == 0;
-    static const char *const names[] = {"title", "reason", "number", "start", "end", "deadline"};
+    static const char *const names[] = {"title",    "reason",  "number", "start", "end",
+                                        "deadline", "balance", "level",  "points"};
     const char *values[] = {notice->title,
                             notice->reason,
                             notice->number,
                             st_row_text (res, 0, "t_start"),
                             st_row_text (res, 0, "t_end"),
-                            st_row_text (res, 0, "t_deadline")};
+                            st_row_text (res, 0, "t_deadline"),
+                            notice->balance,
+                            notice->level,
+                            notice->points};
     char text[2000];
-    s_render (english ? template->en : template->zh, names, values, 6, text, sizeof text);
+    s_render (english ? template->en : template->zh, names, values, 9, text, sizeof text);
     //  An urgent notice goes through quiet hours.
     const char *hold = notice->urgent || st_row_null (res, 0, "hold_until")
                            ? NULL

@@ -239,10 +239,13 @@ s_fire_batch (st_db_t *db, int64_t batch)
         char source[96];
         snprintf (source, sizeof source, "reminder:%s:%s", st_row_text (res, i, "id"),
                   st_row_text (res, i, "due"));
-        bool after = strcmp (st_row_text (res, i, "kind"), "after") == 0;
+        const char *kind = st_row_text (res, i, "kind");
+        bool warning = strcmp (kind, "warning") == 0;
         notify_notice_t notice = {.recipient_kind = st_row_text (res, i, "recipient_kind"),
                                   .recipient_id = st_row_text (res, i, "recipient_id"),
-                                  .kind = after ? "reminder.after" : "reminder.before",
+                                  .kind = warning                       ? "offer.warning"
+                                          : strcmp (kind, "after") == 0 ? "reminder.after"
+                                                                        : "reminder.before",
                                   .source = source,
                                   .subject_id = st_row_text (res, i, "subject_id"),
                                   .region = st_row_text (res, i, "region"),
@@ -250,7 +253,8 @@ s_fire_batch (st_db_t *db, int64_t batch)
                                   .urgent = true,
                                   .title = st_row_text (res, i, "title"),
                                   .start = st_row_text (res, i, "starts_at"),
-                                  .end = st_row_text (res, i, "ends_at")};
+                                  .end = st_row_text (res, i, "ends_at"),
+                                  .deadline = warning ? st_row_text (res, i, "deadline") : NULL};
         rc = notify_notice_add (db, &notice, &err);
         if (rc == ST_OK) {
             st_params_int (&params, st_row_int (res, i, "id"));

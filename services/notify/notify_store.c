@@ -30,6 +30,25 @@ static const st_statement_t s_statements[] = {
     {"engaged", "SELECT recipient_kind, recipient_id FROM engagements"
                 " WHERE subject_kind = $1 AND subject_id = $2 AND active ORDER BY recipient_id"},
     {"reminders_schedule", "SELECT reminders_schedule ($1, $2)"},
+    //  offer.made: volunteer $1's warning on request $2, due when three quarters of the reply
+    //  window from $3 to the deadline $4 have passed (none once that is past); offset_s, the
+    //  seconds left then. A new offer of the same request moves it.
+    {"offer_warning_schedule",
+     "WITH w AS (SELECT $4::timestamptz AS deadline,"
+     " $4::timestamptz - ($4::timestamptz - $3::timestamptz) / 4 AS due),"
+     " r AS (INSERT INTO reminders AS x (recipient_kind, recipient_id, subject_kind, subject_id,"
+     " kind, offset_s, due_at, status) SELECT 'volunteer', $1, 'request', $2, 'warning',"
+     " greatest (0, round (extract (epoch FROM deadline - due)))::integer, due, 'pending'"
+     " FROM w WHERE due > now () ON CONFLICT (recipient_kind, recipient_id, subject_kind,"
+     " subject_id, kind, offset_s) DO UPDATE SET due_at = EXCLUDED.due_at, status = 'pending'"
+     " RETURNING x.id)"
+     " SELECT pg_notify ('notify.reminders', '') FROM r"},
+    //  The offer answered, withdrawn or expired: its warning, while pending, goes (a sent one
+    //  stays, with its notice).
+    {"offer_warning_drop",
+     "DELETE FROM reminders WHERE recipient_kind = 'volunteer' AND recipient_id = $1"
+     " AND subject_kind = 'request' AND subject_id = $2 AND kind = 'warning'"
+     " AND status = 'pending'"},
 
     //  A notice: the person's language, whether they muted the kind, when their quiet hours
     //  end (NULL: not in them), and the times the template shows, in their zone.
@@ -63,7 +82,8 @@ static const st_statement_t s_statements[] = {
     {"reminder_claim",
      "SELECT r.id, r.recipient_kind, r.recipient_id, r.subject_kind, r.subject_id, r.kind,"
      " extract (epoch FROM r.due_at)::bigint AS due, s.title, s.region,"
-     " rfc3339 (s.starts_at) AS starts_at, rfc3339 (s.ends_at) AS ends_at"
+     " rfc3339 (s.starts_at) AS starts_at, rfc3339 (s.ends_at) AS ends_at,"
+     " rfc3339 (r.due_at + make_interval (secs => r.offset_s)) AS deadline"
      " FROM reminders r JOIN subjects s ON s.kind = r.subject_kind AND s.id = r.subject_id"
      " WHERE r.status = 'pending' AND r.due_at <= now () ORDER BY r.due_at, r.id LIMIT $1"
      " FOR UPDATE OF r SKIP LOCKED"},

@@ -4,6 +4,7 @@
         registry_regions.c     regions, service categories, practice sites, teams
         registry_accounts.c    officials' accounts, sign-in, residents
         registry_import.c      bulk imports of volunteers and regions from spreadsheets
+        registry_contacts.c    people's phones and e-mail addresses, for the notify service alone
     What several parts use is in registry_util.c, their SQL in registry_store.c. Every op
     checks its actor: the system (operators) may do anything; region, station admins and team
     leaders act inside their region subtree; volunteers and residents on themselves.  */
@@ -34,6 +35,8 @@ extern const st_route_t registry_accounts_routes[];
 extern const size_t registry_accounts_route_count;
 extern const st_route_t registry_import_routes[];
 extern const size_t registry_import_route_count;
+extern const st_route_t registry_contacts_routes[];
+extern const size_t registry_contacts_route_count;
 
 //  ---------------------------------------------------------------------------------------
 //  Volunteers (registry_volunteers.c), which imports register too

@@ -222,12 +222,14 @@ s_resident_from_row (st_call_t *call, PGresult *res, msg_resident_t *r)
     st_row_to_msg (res, 0, &msg_resident_desc, r);
     r->has_care_tags = true;
     r->phone = registry_open_masked (call, res, 0, PQfnumber (res, "phone_enc"), "phone", false);
+    r->email = registry_open_email_masked (call, res, 0, PQfnumber (res, "email_enc"));
 }
 
 static void
 s_resident_register (st_call_t *call, const msg_resident_register_t *request, msg_resident_t *reply)
 {
     if (registry_require_phone (call, "phone", request->phone)
+        || (request->email && registry_require_email (call, "email", request->email))
         || st_require_code (call, "region", request->region)
         || registry_require_list (call, "care_tags", &request->care_tags, s_care_tags))
         return;
@@ -244,8 +246,10 @@ s_resident_register (st_call_t *call, const msg_resident_register_t *request, ms
         st_params_double_or_null (&params, request->has_lat, request->lat);
         st_params_double_or_null (&params, request->has_lon, request->lon);
         registry_text_array_param (&params, &request->care_tags, request->has_care_tags);
-        rc = st_call_exec (call, "resident_insert", &params, &res);
+        rc = registry_seal_or_null (call, &params, "email", request->email);
     }
+    if (rc == 0)
+        rc = st_call_exec (call, "resident_insert", &params, &res);
     st_params_clear (&params);
     if (rc)
         return;

@@ -40,6 +40,7 @@ enum {
     C_INSURANCE_UNTIL,
     C_CONTACT_NAME,
     C_CONTACT_PHONE,
+    C_EMAIL,
     C_COUNT
 };
 static const struct {
@@ -57,6 +58,7 @@ static const struct {
     {"insurance_until", {"保险有效期", "保险有效期至", NULL}, false},
     {"emergency_contact_name", {"紧急联系人", NULL}, false},
     {"emergency_contact_phone", {"紧急联系电话", "紧急联系人电话", NULL}, false},
+    {"email", {"电子邮箱", "邮箱", "电子邮件"}, false},
 };
 
 //  Splits a list cell ("急救;手语", "急救、手语", "急救|手语") into owned items.
@@ -244,7 +246,8 @@ s_volunteer_row (s_import_t *im, st_csv_t *csv, int fields, const int columns[C_
                                     .region = (char *) S_CELL (C_REGION),
                                     .insurance_until = (char *) S_CELL (C_INSURANCE_UNTIL),
                                     .emergency_contact_name = (char *) S_CELL (C_CONTACT_NAME),
-                                    .emergency_contact_phone = (char *) S_CELL (C_CONTACT_PHONE)};
+                                    .emergency_contact_phone = (char *) S_CELL (C_CONTACT_PHONE),
+                                    .email = (char *) S_CELL (C_EMAIL)};
     s_split (S_CELL (C_SKILLS) ? S_CELL (C_SKILLS) : "", &row.skills, &row.has_skills);
     s_split (S_CELL (C_CATEGORIES) ? S_CELL (C_CATEGORIES) : "", &row.categories,
              &row.has_categories);

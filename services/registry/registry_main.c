@@ -56,6 +56,7 @@ main (int argc, char **argv)
         {registry_regions_routes, &registry_regions_route_count},
         {registry_accounts_routes, &registry_accounts_route_count},
         {registry_import_routes, &registry_import_route_count},
+        {registry_contacts_routes, &registry_contacts_route_count},
     };
     st_service_def_t def = {
         .name = "registry",

@@ -7,11 +7,13 @@
     " to_char (birth_date, 'YYYY-MM-DD') AS birth_date, status,"                                   \
     " to_char (created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS created_at,"    \
     " categories, availability, lat, lon, party_member, emergency_contact_name,"                   \
-    " emergency_contact_phone_enc, to_char (insurance_until, 'YYYY-MM-DD') AS insurance_until "
+    " emergency_contact_phone_enc, to_char (insurance_until, 'YYYY-MM-DD') AS insurance_until,"    \
+    " email_enc "
 
 #define RESIDENT_COLUMNS                                                                           \
     " id, name, phone_enc, region, address, lat, lon, care_tags,"                                  \
-    " to_char (created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS created_at "
+    " to_char (created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS created_at,"    \
+    " email_enc "
 
 //  An invitation with its team's name (i the invitation, t the team).
 #define INVITATION_COLUMNS                                                                         \
@@ -24,22 +26,22 @@ static const st_statement_t s_statements[] = {
     {"volunteer_insert",
      "INSERT INTO volunteers (name, id_number_enc, id_number_hash, phone_enc, phone_hash, region,"
      " skills, gender, birth_date, categories, availability, lat, lon, party_member,"
-     " emergency_contact_name, emergency_contact_phone_enc, insurance_until)"
+     " emergency_contact_name, emergency_contact_phone_enc, insurance_until, email_enc)"
      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, coalesce ($10::text[], '{}'),"
      " coalesce ($11::text[], '{}'),"
-     " $12, $13, coalesce ($14, false), $15, $16, $17)"
+     " $12, $13, coalesce ($14, false), $15, $16, $17, $18)"
      " RETURNING" VOLUNTEER_COLUMNS},
     //  The same, for imports: a person registered already is skipped, not an error.
     {"volunteer_insert_new",
      "INSERT INTO volunteers (name, id_number_enc, id_number_hash, phone_enc, phone_hash, region,"
      " skills, gender, birth_date, categories, availability, lat, lon, party_member,"
-     " emergency_contact_name, emergency_contact_phone_enc, insurance_until)"
+     " emergency_contact_name, emergency_contact_phone_enc, insurance_until, email_enc)"
      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, coalesce ($10::text[], '{}'),"
-     " coalesce ($11::text[], '{}'), $12, $13, coalesce ($14, false), $15, $16, $17)"
+     " coalesce ($11::text[], '{}'), $12, $13, coalesce ($14, false), $15, $16, $17, $18)"
      " ON CONFLICT (id_number_hash) DO NOTHING RETURNING" VOLUNTEER_COLUMNS},
     {"volunteer_get", "SELECT" VOLUNTEER_COLUMNS "FROM volunteers WHERE id = $1"},
     {"volunteer_lock", "SELECT" VOLUNTEER_COLUMNS "FROM volunteers WHERE id = $1 FOR UPDATE"},
-    //  Absent fields (NULL) keep their value.
+    //  Absent fields (NULL) keep their value; $15 removes the e-mail address.
     {"volunteer_update",
      "UPDATE volunteers SET name = coalesce ($2, name), phone_enc = coalesce ($3, phone_enc),"
      " phone_hash = coalesce ($4, phone_hash), skills = coalesce ($5, skills),"
@@ -48,8 +50,9 @@ static const st_statement_t s_statements[] = {
      " party_member = coalesce ($10, party_member),"
      " emergency_contact_name = coalesce ($11, emergency_contact_name),"
      " emergency_contact_phone_enc = coalesce ($12, emergency_contact_phone_enc),"
-     " insurance_until = coalesce ($13, insurance_until), updated_at = now ()"
-     " WHERE id = $1 RETURNING" VOLUNTEER_COLUMNS},
+     " insurance_until = coalesce ($13, insurance_until),"
+     " email_enc = CASE WHEN $15 THEN NULL ELSE coalesce ($14, email_enc) END,"
+     " updated_at = now () WHERE id = $1 RETURNING" VOLUNTEER_COLUMNS},
     //  A region subtree is a range of codes: [prefix, prefix + 1); pages go in (region, id)
     //  order from the cursor ($9, $7).
     {"volunteer_list",
@@ -67,6 +70,22 @@ static const st_statement_t s_statements[] = {
      " VALUES ($1, $2, $3, $4)"},
     {"pii_reveal_log",
      "INSERT INTO pii_reveals (actor, actor_role, volunteer_id, reason) VALUES ($1, $2, $3, $4)"},
+
+    //  contact.list (registry_contacts.c): the people of one kind among ids $1, with what
+    //  reaches them; an account reached as the volunteer or resident it stands for.
+    {"contact_volunteers", "SELECT id, name, phone_enc, email_enc, region, status FROM volunteers"
+                           " WHERE id = ANY ($1::bigint[])"},
+    {"contact_residents",
+     "SELECT id, name, phone_enc, email_enc, region, 'active' AS status FROM residents"
+     " WHERE id = ANY ($1::bigint[])"},
+    {"contact_accounts",
+     "SELECT a.id, coalesce (v.name, r.name) AS name, coalesce (v.phone_enc, r.phone_enc)"
+     " AS phone_enc, coalesce (v.email_enc, r.email_enc) AS email_enc,"
+     " coalesce (v.region, r.region, a.region) AS region,"
+     " coalesce (v.status, 'active') AS status FROM accounts a"
+     " LEFT JOIN volunteers v ON v.id = a.volunteer_id"
+     " LEFT JOIN residents r ON r.id = a.resident_id WHERE a.id = ANY ($1::bigint[])"},
+    {"contact_reveal_log", "INSERT INTO contact_reveals (peer, people) VALUES ($1, $2)"},
 
     {"region_insert", "INSERT INTO regions (code, name, level, parent) VALUES ($1, $2, $3, $4)"
                       " RETURNING code, name, level, parent"},
@@ -104,8 +123,8 @@ static const st_statement_t s_statements[] = {
     {"login_failures_clear", "DELETE FROM login_failures WHERE login_hash = $1"},
 
     {"resident_insert",
-     "INSERT INTO residents (name, phone_enc, phone_hash, region, address, lat, lon, care_tags)"
-     " VALUES ($1, $2, $3, $4, $5, $6, $7, coalesce ($8::text[], '{}')) "
+     "INSERT INTO residents (name, phone_enc, phone_hash, region, address, lat, lon, care_tags,"
+     " email_enc) VALUES ($1, $2, $3, $4, $5, $6, $7, coalesce ($8::text[], '{}'), $9) "
      "RETURNING" RESIDENT_COLUMNS},
     {"resident_get", "SELECT" RESIDENT_COLUMNS "FROM residents WHERE id = $1"},
 

@@ -50,6 +50,16 @@ registry_require_phone (st_call_t *call, const char *field, const char *phone)
     return 0;
 }
 
+int
+registry_require_email (st_call_t *call, const char *field, const char *email)
+{
+    const char *why;
+    if (st_email_check (email, &why))
+        return st_call_fail (call, ST_INVALID_ARGUMENT, field, "\"%s\" is not valid: %s", field,
+                             why);
+    return 0;
+}
+
 //  ---------------------------------------------------------------------------------------
 //  Statements
 
@@ -149,6 +159,15 @@ registry_seal (st_call_t *call, st_params_t *params, const char *field, const ch
     return 0;
 }
 
+int
+registry_seal_or_null (st_call_t *call, st_params_t *params, const char *field, const char *value)
+{
+    if (value)
+        return registry_seal (call, params, field, value, false);
+    st_params_null (params);
+    return 0;
+}
+
 void
 registry_hash (st_call_t *call, const char *field, const char *value,
                uint8_t out[ST_CRYPTO_HASH_SIZE])
@@ -191,6 +210,21 @@ registry_open_masked (st_call_t *call, PGresult *res, int row, int col, const ch
             st_mask_id_number (plain, masked, sizeof masked);
         else
             st_mask_phone (plain, masked, sizeof masked);
+        sodium_memzero (plain, strlen (plain));
+        free (plain);
+    }
+    return st_strdup (masked);
+}
+
+char *
+registry_open_email_masked (st_call_t *call, PGresult *res, int row, int col)
+{
+    if (col < 0 || PQgetisnull (res, row, col))
+        return NULL;
+    char *plain = registry_open (call, res, row, col, "email");
+    char masked[ST_EMAIL_MASK_SIZE] = "***";
+    if (plain) {
+        st_mask_email (plain, masked, sizeof masked);
         sodium_memzero (plain, strlen (plain));
         free (plain);
     }

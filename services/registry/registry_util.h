@@ -21,6 +21,9 @@ int registry_require_list (st_call_t *call, const char *field, const st_strs_t *
 //  An 11-digit mobile number.
 int registry_require_phone (st_call_t *call, const char *field, const char *phone);
 
+//  An e-mail address (st_email_check).
+int registry_require_email (st_call_t *call, const char *field, const char *email);
+
 //  Runs a statement with one text parameter inside the call; *res is the caller's.
 int registry_exec_text (st_call_t *call, const char *statement, const char *text, PGresult **res);
 
@@ -54,6 +57,10 @@ void registry_text_array_param (st_params_t *params, const st_strs_t *list, bool
 int registry_seal (st_call_t *call, st_params_t *params, const char *field, const char *value,
                    bool hash);
 
+//  The same for an optional value: NULL binds a NULL (and no hash).
+int registry_seal_or_null (st_call_t *call, st_params_t *params, const char *field,
+                           const char *value);
+
 //  The keyed hash of a value, for lookups and uniqueness.
 void registry_hash (st_call_t *call, const char *field, const char *value,
                     uint8_t out[ST_CRYPTO_HASH_SIZE]);
@@ -68,5 +75,8 @@ char *registry_open (st_call_t *call, PGresult *res, int row, int col, const cha
 //  as stars; NULL when the column is NULL. The caller frees.
 char *registry_open_masked (st_call_t *call, PGresult *res, int row, int col, const char *field,
                             bool id_number);
+
+//  The same for a sealed e-mail address (field "email"): "z***@example.com".
+char *registry_open_email_masked (st_call_t *call, PGresult *res, int row, int col);
 
 #endif

@@ -139,6 +139,7 @@ s_volunteer_from_row (st_call_t *call, PGresult *res, int row, msg_volunteer_t *
     v->emergency_contact_phone =
         registry_open_masked (call, res, row, PQfnumber (res, "emergency_contact_phone_enc"),
                               "emergency_contact_phone", false);
+    v->email = registry_open_email_masked (call, res, row, PQfnumber (res, "email_enc"));
 }
 
 //  Whether the actor may see a volunteer's birth date: those who may see personal data
@@ -232,6 +233,7 @@ registry_insert_volunteer (st_call_t *call, const msg_volunteer_register_t *requ
         return st_call_fail (call, ST_INVALID_ARGUMENT, "id_number",
                              "\"id_number\" is not valid: %s", why);
     if (registry_require_phone (call, "phone", request->phone)
+        || (request->email && registry_require_email (call, "email", request->email))
         || st_require_code (call, "region", request->region)
         || s_check_profile (call, S_PROFILE (request), request->region))
         return -1;
@@ -253,6 +255,7 @@ registry_insert_volunteer (st_call_t *call, const msg_volunteer_register_t *requ
         st_params_text (&params, birth_date);
         rc = s_bind_profile (call, &params, S_PROFILE (request));
     }
+    rc = rc ? rc : registry_seal_or_null (call, &params, "email", request->email);
     //  The only unique key a registration can break is the ID number.
     PGresult *res = NULL;
     if (rc == 0)
@@ -298,7 +301,11 @@ s_volunteer_get (st_call_t *call, const msg_volunteer_get_t *request, msg_volunt
 static void
 s_volunteer_update (st_call_t *call, const msg_volunteer_update_t *request, msg_volunteer_t *reply)
 {
+    //  An email given empty removes the address.
+    bool email_removed = request->email && !*request->email;
     if ((request->phone && registry_require_phone (call, "phone", request->phone))
+        || (request->email && !email_removed
+            && registry_require_email (call, "email", request->email))
         || s_check_profile (call, S_PROFILE (request), NULL))
         return;
     msg_volunteer_t current = {0};
@@ -319,6 +326,9 @@ s_volunteer_update (st_call_t *call, const msg_volunteer_update_t *request, msg_
     }
     registry_text_array_param (&params, &request->skills, request->has_skills);
     rc = rc ? rc : s_bind_profile (call, &params, S_PROFILE (request));
+    rc = rc ? rc
+            : registry_seal_or_null (call, &params, "email", email_removed ? NULL : request->email);
+    st_params_bool (&params, email_removed);
     PGresult *res = NULL;
     if (rc == 0)
         rc = st_call_exec (call, "volunteer_update", &params, &res);
@@ -459,7 +469,9 @@ s_volunteer_reveal (st_call_t *call, const msg_volunteer_reveal_t *request,
         st_row_to_msg (res, 0, &msg_volunteer_pii_desc, reply); //  the id; the rest is sealed
         reply->id_number = registry_open (call, res, 0, V_ID_NUMBER, "id_number");
         reply->phone = registry_open (call, res, 0, V_PHONE, "phone");
-        if (!reply->id_number || !reply->phone)
+        int email = PQfnumber (res, "email_enc");
+        reply->email = registry_open (call, res, 0, email, "email");
+        if (!reply->id_number || !reply->phone || (!PQgetisnull (res, 0, email) && !reply->email))
             st_call_fail (call, ST_INTERNAL, NULL, "personal data of volunteer %s does not open",
                           request->id);
     }
