@@ -67,6 +67,8 @@ static const struct {
     {"STATION_SIM_", "tests"},
     {"STATION_NOTIFY_WAIT_MS", "notify"}, //  the reminder worker's settings
     {"STATION_NOTIFY_BATCH", "notify"},
+    {"STATION_NOTIFY_", "notify"}, //  delivery: retries, timeouts
+    {"STATION_SMTP_", "notify"},   //  e-mail
 };
 
 //  A password file the connection string names must be readable: libpq passes over one it

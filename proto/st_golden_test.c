@@ -147,6 +147,7 @@ static msg_parked_t s_msg_parked = {.events = {s_parked_items, 2},
 #include "golden_ledger_books.inc"
 #include "golden_ledger_rules.inc"
 #include "golden_notify.inc"
+#include "golden_notify_delivery.inc"
 
 //  Every sample, in the order of golden.txt
 #define S_VECTORS(X)                                                                               \
@@ -171,7 +172,8 @@ static msg_parked_t s_msg_parked = {.events = {s_parked_items, 2},
     S_VECTORS_RECORDS (X)                                                                          \
     S_VECTORS_LEDGER_BOOKS (X)                                                                     \
     S_VECTORS_LEDGER_RULES (X)                                                                     \
-    S_VECTORS_NOTIFY (X)
+    S_VECTORS_NOTIFY (X)                                                                           \
+    S_VECTORS_NOTIFY_DELIVERY (X)
 
 typedef struct {
     const char *name;
@@ -202,6 +204,7 @@ static const st_desc_t *const s_declared[] = {
 #include "ledger_rules.def"
 #include "notify_inbox.def"
 #include "notify_reminders.def"
+#include "notify_delivery.def"
 };
 #undef ST_MESSAGE
 #define S_DECLARED_COUNT (sizeof s_declared / sizeof s_declared[0])

@@ -40,6 +40,7 @@
 #include "ledger_rules.def"
 #include "notify_inbox.def"
 #include "notify_reminders.def"
+#include "notify_delivery.def"
 
 #undef ST_MESSAGE
 
