@@ -116,11 +116,14 @@ static const st_statement_t s_statements[] = {
                     " rfc3339 (w.updated_at) AS updated_at FROM (SELECT 1) one"
                     " LEFT JOIN LATERAL webhook_of ($1) w ON true"},
     {"webhook_own", "SELECT 1 FROM webhooks WHERE region = $1"},
-    {"webhook_set", "INSERT INTO webhooks (region, url, secret, tail, kinds, updated_by)"
-                    " VALUES ($1, $2, $3, $4, $5::text[], $6) ON CONFLICT (region) DO UPDATE SET"
-                    " url = EXCLUDED.url, secret = coalesce ($3, webhooks.secret),"
-                    " tail = coalesce ($4, webhooks.tail), kinds = EXCLUDED.kinds,"
-                    " updated_by = EXCLUDED.updated_by, updated_at = now ()"},
+    {"webhook_set",
+     "INSERT INTO webhooks (region, url, secret, tail, kinds, updated_by)"
+     " VALUES ($1, $2, coalesce ($3, (SELECT secret FROM webhooks WHERE region = $1)),"
+     " coalesce ($4, (SELECT tail FROM webhooks WHERE region = $1)), $5::text[], $6)"
+     " ON CONFLICT (region) DO UPDATE SET"
+     " url = EXCLUDED.url, secret = coalesce ($3, webhooks.secret),"
+     " tail = coalesce ($4, webhooks.tail), kinds = EXCLUDED.kinds,"
+     " updated_by = EXCLUDED.updated_by, updated_at = now ()"},
 };
 
 void
