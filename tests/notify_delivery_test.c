@@ -640,6 +640,28 @@ test_email_sink_down (void **state)
     assert_int_equal (s_mails ("<yi@example.cn>", NULL), 1);
 }
 
+//  Quiet hours hold a non-urgent notice's e-mail as they hold its inbox copy.
+static void
+test_email_quiet_hours (void **state)
+{
+    (void) state;
+    char v[32], activity[32];
+    s_person ("邮件丙", VILLAGE, "bing@example.cn", "[\"email\"]", v, NULL);
+    msg_actor_t self = fx_volunteer (v);
+    //  Quiet all day but the last second (a run in that second would see it sent).
+    json_decref (fx_call_ok ("notify", &self, "prefs.set",
+                             "{\"quiet_from\": \"00:00\", \"quiet_to\": \"23:59:59\"}"));
+    s_signup ("安静时段", VILLAGE, v, activity);
+    fx_wait_for (1,
+                 "SELECT count (*) FROM notify.deliveries d JOIN notify.notices n"
+                 " ON n.id = d.notice_id WHERE n.recipient_id = '%s' AND d.channel = 'email'"
+                 " AND d.status = 'pending' AND d.next_at > now () + interval '1 minute'",
+                 v);
+    fx_sleep_ms (1500);
+    assert_string_equal (s_delivery (v, "email", "attempts"), "0");
+    assert_int_equal (s_mails ("<bing@example.cn>", NULL), 0);
+}
+
 //  ---------------------------------------------------------------------------------------
 //  Webhooks
 
@@ -862,6 +884,22 @@ test_channel_checks (void **state)
     json_decref (got);
 }
 
+//  The delivery rows follow a notice made in any session, not only in notify's own (its
+//  search path): an operator's repair by hand gets its deliveries too.
+static void
+test_any_session (void **state)
+{
+    (void) state;
+    char v[32];
+    s_person ("会话", VILLAGE, "huihua@example.cn", "[\"email\", \"sms\"]", v, NULL);
+    fx_sql ("INSERT INTO notify.notices (recipient_kind, recipient_id, kind, source, language,"
+            " text, urgent, delivered_at) VALUES ('volunteer', '%s', 'offer.made', 'by-hand:1',"
+            " 'zh', '派单：手工补发。', true, now ())",
+            v);
+    s_wait_delivery (v, "email", "sent", 15000);
+    s_wait_delivery (v, "sms", "sent", 15000);
+}
+
 //  ---------------------------------------------------------------------------------------
 //  Two notify processes: each delivery once
 
@@ -1022,10 +1060,12 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_email),
         cmocka_unit_test (test_email_sink_down),
+        cmocka_unit_test (test_email_quiet_hours),
         cmocka_unit_test (test_webhook_signed),
         cmocka_unit_test (test_webhook_dead_others_unaffected),
         cmocka_unit_test (test_webhook_400_429),
         cmocka_unit_test (test_channel_checks),
+        cmocka_unit_test (test_any_session),
         cmocka_unit_test (test_two_replicas),
         cmocka_unit_test (test_stats_and_command),
         cmocka_unit_test (test_no_contacts_kept),

@@ -21,8 +21,10 @@ CREATE TABLE webhooks (
     updated_at timestamptz NOT NULL DEFAULT now ()
 );
 
+-- The functions here keep the schema's search path, so that they work in any session (an
+-- operator's psql, a superuser's test) as in notify's own.
 CREATE FUNCTION webhook_of (code text) RETURNS SETOF webhooks
-LANGUAGE sql STABLE AS $$
+LANGUAGE sql STABLE SET search_path FROM CURRENT AS $$
     SELECT w.* FROM unnest (region_line (code)) WITH ORDINALITY AS l (region, depth)
       JOIN webhooks w ON w.region = l.region
      WHERE code IS NOT NULL
@@ -50,7 +52,7 @@ CREATE INDEX deliveries_out ON deliveries (next_at)
 CREATE INDEX deliveries_list ON deliveries (id) WHERE channel <> 'inbox';
 
 CREATE FUNCTION deliveries_fill () RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
     NEW.due_at := coalesce (NEW.due_at, NEW.next_at);
     IF NEW.region IS NULL THEN
@@ -68,7 +70,7 @@ CREATE TRIGGER deliveries_fill BEFORE INSERT ON deliveries
 -- where their region's webhook carries its kind. Due when it reaches the inbox (after quiet
 -- hours for one held); the worker is woken.
 CREATE FUNCTION notices_channels () RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 DECLARE
     wanted text[];
     place text;
