@@ -68,18 +68,23 @@ static const st_statement_t s_statements[] = {
      " (w.region IS NOT NULL AND (cardinality (w.kinds) = 0 OR n.kind = ANY (w.kinds))) AS hooked"
      " FROM claimed c JOIN notices n ON n.id = c.notice_id"
      " LEFT JOIN LATERAL webhook_of (c.region) w ON true ORDER BY c.id"},
-    //  An outcome, only while the row is still this claim's (the same attempt).
-    {"delivery_sent",
-     "UPDATE deliveries SET status = 'sent', delivered_at = now (), next_at = now (),"
-     " last_error = NULL WHERE id = $1 AND attempts = $2 AND status IN ('pending', 'failed')"
-     " RETURNING id"},
-    {"delivery_retry",
-     "UPDATE deliveries SET status = 'failed', last_error = $3,"
-     " next_at = now () + make_interval (secs => $4 / 1000.0)"
-     " WHERE id = $1 AND attempts = $2 AND status IN ('pending', 'failed') RETURNING id"},
-    {"delivery_dead",
-     "UPDATE deliveries SET status = 'dead', last_error = $3, next_at = now ()"
-     " WHERE id = $1 AND attempts = $2 AND status IN ('pending', 'failed') RETURNING id"},
+    //  A batch's outcomes in one statement ($1 ids, $2 attempts, $3 sent|retry|dead, $4 the
+    //  errors, $5 the delays in ms), each only while its row is still this claim's (the same
+    //  attempt); the rows recorded.
+    {"delivery_record",
+     "WITH o AS (SELECT * FROM unnest ($1::bigint[], $2::integer[], $3::text[], $4::text[],"
+     " $5::bigint[]) AS o (id, attempts, outcome, error, delay_ms))"
+     " UPDATE deliveries d SET status = CASE o.outcome WHEN 'sent' THEN 'sent'"
+     " WHEN 'retry' THEN 'failed' ELSE 'dead' END,"
+     " delivered_at = CASE WHEN o.outcome = 'sent' THEN now () ELSE d.delivered_at END,"
+     " last_error = CASE WHEN o.outcome = 'sent' THEN NULL ELSE o.error END,"
+     " next_at = CASE WHEN o.outcome = 'retry'"
+     " THEN now () + make_interval (secs => o.delay_ms / 1000.0) ELSE now () END"
+     " FROM o WHERE d.id = o.id AND d.attempts = o.attempts"
+     " AND d.status IN ('pending', 'failed') RETURNING d.id"},
+    //  Their events in one statement: $1 the topics, $2 the bodies in hex.
+    {"delivery_events", "INSERT INTO outbox (topic, body) SELECT t, decode (b, 'hex')"
+                        " FROM unnest ($1::text[], $2::text[]) AS e (t, b)"},
     {"delivery_next_due",
      "SELECT greatest (0, ceil (extract (epoch FROM min (next_at) - now ()) * 1000))::bigint"
      " FROM deliveries WHERE status IN ('pending', 'failed') AND channel <> 'inbox'"},
@@ -619,6 +624,7 @@ s_webhook (notify_delivery_t *self, s_job_t *job, const PGresult *res, int row)
     job->headers = curl_slist_append (job->headers, header);
     job->headers = curl_slist_append (job->headers, "Expect:");
     curl_easy_setopt (job->easy, CURLOPT_URL, st_row_text (res, row, "url"));
+    curl_easy_setopt (job->easy, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt (job->easy, CURLOPT_HTTPHEADER, job->headers);
     curl_easy_setopt (job->easy, CURLOPT_POSTFIELDS, job->payload);
     curl_easy_setopt (job->easy, CURLOPT_POSTFIELDSIZE, (long) job->payload_len);
@@ -700,15 +706,34 @@ s_delay (notify_delivery_t *self, int64_t attempts)
     return base * (800 + (int64_t) randombytes_uniform (401)) / 1000;
 }
 
-//  Records the batch's outcomes and their events in one transaction.
+//  Text of a whole number, for an array parameter (malloc'd).
+static char *
+s_number (int64_t value)
+{
+    char text[24];
+    snprintf (text, sizeof text, "%lld", (long long) value);
+    return st_strdup (text);
+}
+
+static void
+s_free_all (char **items, int count)
+{
+    for (int i = 0; i < count; i++)
+        free (items[i]);
+    free (items);
+}
+
+//  Records the batch's outcomes and their events in one transaction: two statements, however
+//  large the batch.
 static int
 s_record (notify_delivery_t *self, st_db_t *db, s_job_t *jobs, int count)
 {
-    st_error_t err = {0};
-    if (st_db_run (db, "BEGIN", &err) != ST_OK)
-        return -1;
-    st_status_t rc = ST_OK;
-    for (int i = 0; i < count && rc == ST_OK; i++) {
+    char **ids = st_calloc ((size_t) count, sizeof (char *));
+    char **attempts = st_calloc ((size_t) count, sizeof (char *));
+    char **outcomes = st_calloc ((size_t) count, sizeof (char *));
+    char **errors = st_calloc ((size_t) count, sizeof (char *));
+    char **delays = st_calloc ((size_t) count, sizeof (char *));
+    for (int i = 0; i < count; i++) {
         s_job_t *job = &jobs[i];
         int64_t delay = job->outcome == S_RETRY ? s_delay (self, job->attempts) : 0;
         if (job->outcome == S_RETRY && delay < 0) {
@@ -716,27 +741,50 @@ s_record (notify_delivery_t *self, st_db_t *db, s_job_t *jobs, int count)
             snprintf (job->error + len, sizeof job->error - len, " (after %lld attempts)",
                       (long long) job->attempts);
             job->outcome = S_DEAD;
+            delay = 0;
         }
+        ids[i] = s_number (job->id);
+        attempts[i] = s_number (job->attempts);
+        outcomes[i] = st_strdup (job->outcome == S_SENT    ? "sent"
+                                 : job->outcome == S_RETRY ? "retry"
+                                                           : "dead");
+        errors[i] = st_strdup (job->error);
+        delays[i] = s_number (delay);
+    }
+    st_error_t err = {0};
+    st_status_t rc = st_db_run (db, "BEGIN", &err);
+    PGresult *res = NULL;
+    if (rc == ST_OK) {
         st_params_t params = {0};
-        st_params_int (&params, job->id);
-        st_params_int (&params, job->attempts);
-        const char *statement = job->outcome == S_SENT    ? "delivery_sent"
-                                : job->outcome == S_RETRY ? "delivery_retry"
-                                                          : "delivery_dead";
-        if (job->outcome != S_SENT)
-            st_params_text (&params, job->error);
-        if (job->outcome == S_RETRY)
-            st_params_int (&params, delay);
-        PGresult *res = NULL;
-        rc = st_db_exec (db, statement, &params, &res, &err);
+        st_params_text_array (&params, ids, (size_t) count);
+        st_params_text_array (&params, attempts, (size_t) count);
+        st_params_text_array (&params, outcomes, (size_t) count);
+        st_params_text_array (&params, errors, (size_t) count);
+        st_params_text_array (&params, delays, (size_t) count);
+        rc = st_db_exec (db, "delivery_record", &params, &res, &err);
         st_params_clear (&params);
-        bool ours = rc == ST_OK && PQntuples (res) == 1;
-        PQclear (res);
-        if (!ours || job->outcome == S_RETRY)
+    }
+    s_free_all (ids, count);
+    s_free_all (attempts, count);
+    s_free_all (outcomes, count);
+    s_free_all (errors, count);
+    s_free_all (delays, count);
+    //  An event for each recorded end: sent, or dead.
+    int recorded = rc == ST_OK ? PQntuples (res) : 0;
+    char **topics = st_calloc ((size_t) recorded + 1, sizeof (char *));
+    char **bodies = st_calloc ((size_t) recorded + 1, sizeof (char *));
+    int events = 0;
+    for (int r = 0; r < recorded && rc == ST_OK; r++) {
+        int64_t id = atoll (PQgetvalue (res, r, 0));
+        s_job_t *job = NULL;
+        for (int i = 0; i < count && !job; i++)
+            if (jobs[i].id == id)
+                job = &jobs[i];
+        if (!job || job->outcome == S_RETRY)
             continue;
-        char id[24];
-        snprintf (id, sizeof id, "%lld", (long long) job->id);
-        msg_notification_event_t event = {.id = id,
+        char id_text[24];
+        snprintf (id_text, sizeof id_text, "%lld", (long long) job->id);
+        msg_notification_event_t event = {.id = id_text,
                                           .notice_id = (char *) job->notice_id,
                                           .recipient_kind = (char *) job->recipient_kind,
                                           .recipient_id = (char *) job->recipient_id,
@@ -745,10 +793,30 @@ s_record (notify_delivery_t *self, st_db_t *db, s_job_t *jobs, int count)
                                           .attempts = job->attempts,
                                           .has_attempts = true,
                                           .error = job->outcome == S_DEAD ? job->error : NULL};
-        rc = st_outbox_append (
-            db, job->outcome == S_SENT ? "notification.delivered" : "notification.failed",
-            &msg_notification_event_desc, &event, &err);
+        const char *topic =
+            job->outcome == S_SENT ? "notification.delivered" : "notification.failed";
+        st_params_t one = {0};
+        rc = st_event_params (topic, &msg_notification_event_desc, &event, &one, &err);
+        if (rc == ST_OK) {
+            size_t size = (size_t) one.lengths[1];
+            topics[events] = st_strdup (topic);
+            bodies[events] = st_malloc (size * 2 + 1);
+            sodium_bin2hex (bodies[events], size * 2 + 1, (const unsigned char *) one.values[1],
+                            size);
+            events++;
+        }
+        st_params_clear (&one);
     }
+    PQclear (res);
+    if (rc == ST_OK && events > 0) {
+        st_params_t params = {0};
+        st_params_text_array (&params, topics, (size_t) events);
+        st_params_text_array (&params, bodies, (size_t) events);
+        rc = st_db_exec (db, "delivery_events", &params, NULL, &err);
+        st_params_clear (&params);
+    }
+    s_free_all (topics, events);
+    s_free_all (bodies, events);
     st_error_t ended;
     if (rc != ST_OK) {
         st_db_run (db, "ROLLBACK", &ended);
