@@ -21,6 +21,7 @@
 #include "match_records.def"
 #include "ledger_books.def"
 #include "ledger_rules.def"
+#include "ledger_shop.def"
 #include "notify_inbox.def"
 #include "notify_reminders.def"
 #include "notify_delivery.def"
@@ -30,15 +31,14 @@
 #define ST_OP_ROW(svc, name, fn, req, rep, flags, peers)                                           \
     {#svc, name, &req##_desc, &rep##_desc, flags, peers},
 static const st_op_desc_t s_ops[] = {
-    ST_COMMON_OPS (ST_OP_ROW) ST_REGISTRY_VOLUNTEERS_OPS (ST_OP_ROW)
-        ST_REGISTRY_REGIONS_OPS (ST_OP_ROW) ST_REGISTRY_ACCOUNTS_OPS (ST_OP_ROW)
-            ST_REGISTRY_IMPORT_OPS (ST_OP_ROW) ST_MATCH_SUPPLY_OPS (ST_OP_ROW)
-                ST_MATCH_ACTIVITIES_OPS (ST_OP_ROW) ST_MATCH_WISHES_OPS (ST_OP_ROW)
-                    ST_MATCH_DISPATCH_OPS (ST_OP_ROW) ST_MATCH_RECORDS_OPS (ST_OP_ROW)
-                        ST_LEDGER_BOOKS_OPS (ST_OP_ROW) ST_LEDGER_RULES_OPS (ST_OP_ROW)
-                            ST_NOTIFY_INBOX_OPS (ST_OP_ROW) ST_NOTIFY_REMINDERS_OPS (ST_OP_ROW)
-                                ST_NOTIFY_CHANNELS_OPS (ST_OP_ROW)
-                                    ST_NOTIFY_DELIVERY_OPS (ST_OP_ROW)};
+    ST_COMMON_OPS (ST_OP_ROW) ST_REGISTRY_VOLUNTEERS_OPS (ST_OP_ROW) ST_REGISTRY_REGIONS_OPS (
+        ST_OP_ROW) ST_REGISTRY_ACCOUNTS_OPS (ST_OP_ROW) ST_REGISTRY_IMPORT_OPS (ST_OP_ROW)
+        ST_MATCH_SUPPLY_OPS (ST_OP_ROW) ST_MATCH_ACTIVITIES_OPS (ST_OP_ROW)
+            ST_MATCH_WISHES_OPS (ST_OP_ROW) ST_MATCH_DISPATCH_OPS (ST_OP_ROW)
+                ST_MATCH_RECORDS_OPS (ST_OP_ROW) ST_LEDGER_BOOKS_OPS (ST_OP_ROW)
+                    ST_LEDGER_RULES_OPS (ST_OP_ROW) ST_LEDGER_SHOP_OPS (ST_OP_ROW)
+                        ST_NOTIFY_INBOX_OPS (ST_OP_ROW) ST_NOTIFY_REMINDERS_OPS (ST_OP_ROW)
+                            ST_NOTIFY_CHANNELS_OPS (ST_OP_ROW) ST_NOTIFY_DELIVERY_OPS (ST_OP_ROW)};
 
 #define ST_EVENT_ROW(svc, topic, msg) {#svc, topic, &msg##_desc},
 static const st_event_desc_t s_events[] = {
@@ -47,7 +47,7 @@ static const st_event_desc_t s_events[] = {
             ST_MATCH_ACTIVITIES_EVENTS (ST_EVENT_ROW) ST_MATCH_WISHES_EVENTS (ST_EVENT_ROW)
                 ST_MATCH_DISPATCH_EVENTS (ST_EVENT_ROW) ST_MATCH_RECORDS_EVENTS (ST_EVENT_ROW)
                     ST_LEDGER_BOOKS_EVENTS (ST_EVENT_ROW) ST_LEDGER_RULES_EVENTS (ST_EVENT_ROW)
-                        ST_NOTIFY_INBOX_EVENTS (ST_EVENT_ROW)
+                        ST_LEDGER_SHOP_EVENTS (ST_EVENT_ROW) ST_NOTIFY_INBOX_EVENTS (ST_EVENT_ROW)
                             ST_NOTIFY_REMINDERS_EVENTS (ST_EVENT_ROW)
                                 ST_NOTIFY_DELIVERY_EVENTS (ST_EVENT_ROW){NULL, NULL, NULL}};
 

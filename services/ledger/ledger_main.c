@@ -20,6 +20,7 @@ main (int argc, char **argv)
     const st_part_t parts[] = {
         {ledger_books_routes, &ledger_books_route_count},
         {ledger_rules_routes, &ledger_rules_route_count},
+        {ledger_shop_routes, &ledger_shop_route_count},
     };
     const st_feed_t feeds[] = {
         {"registry", ledger_registry_subscriptions, ledger_registry_subscription_count,
@@ -36,7 +37,12 @@ main (int argc, char **argv)
         .part_count = sizeof parts / sizeof parts[0],
         .feeds = feeds,
         .feed_count = sizeof feeds / sizeof feeds[0],
+        .options = ledger_options,
+        .option_count = ledger_option_count,
         .init = s_init,
+        .tick_due = ledger_shop_tick,
+        .tick_option = "ledger-store-wait-ms",
+        .tick_listen = "ledger.redemptions",
     };
     return st_service_main (&def, argc, argv);
 }

@@ -7,4 +7,7 @@
 //  Registers the ledger service's statements on a connection.
 void ledger_store_prepare (st_db_t *db);
 
+//  The points store's statements (ledger_shop_store.c); ledger_store_prepare registers them.
+void ledger_shop_store_prepare (st_db_t *db);
+
 #endif
