@@ -665,12 +665,21 @@ test_email_quiet_hours (void **state)
 //  ---------------------------------------------------------------------------------------
 //  Webhooks
 
-//  npm's standardwebhooks (where node finds it, NODE_PATH) verifies the POST too.
+//  npm's standardwebhooks verifies the POST too: tests/js's (scripts/test installs it with npm
+//  ci), else wherever node finds it (NODE_PATH); skipped with a message where neither is.
 static void
 s_node_verify (const s_hook_t *hook, const char *secret, bool expected)
 {
+    char modules[600];
+    const char *source = getenv ("STATION_SOURCE_DIR");
+    snprintf (modules, sizeof modules, "%s/tests/js/node_modules", source ? source : ".");
+    const char *outer = getenv ("NODE_PATH");
+    char node_path[1200];
+    snprintf (node_path, sizeof node_path, "%s%s%s", modules, outer ? ":" : "", outer ? outer : "");
+    setenv ("NODE_PATH", node_path, 1);
     if (system ("node -e 'require(\"standardwebhooks\")' >/dev/null 2>&1") != 0) {
-        print_message ("skipped: node with npm's standardwebhooks not found (NODE_PATH)\n");
+        print_message (
+            "skipped: node with npm's standardwebhooks not found (tests/js, NODE_PATH)\n");
         return;
     }
     char dir[512], path[600], command[1400];
