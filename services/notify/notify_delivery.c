@@ -535,6 +535,11 @@ s_email (notify_delivery_t *self, s_job_t *job, const char *text)
         return s_job_end (job, S_DEAD, "no SMTP server is set (STATION_SMTP_URL)");
     if (!job->contact->email || !*job->contact->email)
         return s_job_end (job, S_DEAD, "no e-mail address in registry");
+    //  Never a header or a command line of our own from an address: one with a control
+    //  character, a space or angle brackets is refused (naming no address in the error).
+    for (const unsigned char *p = (const unsigned char *) job->contact->email; *p; p++)
+        if (*p <= ' ' || *p == 0x7F || *p == '<' || *p == '>')
+            return s_job_end (job, S_DEAD, "the e-mail address in registry is malformed");
     char subject[256];
     size_t n = 0, chars = 0;
     for (const unsigned char *p = (const unsigned char *) text;
