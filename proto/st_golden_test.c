@@ -150,6 +150,7 @@ static msg_parked_t s_msg_parked = {.events = {s_parked_items, 2},
 #include "golden_ledger_rules.inc"
 #include "golden_ledger_shop.inc"
 #include "golden_notify.inc"
+#include "golden_notify_delivery.inc"
 
 //  Every sample, in the order of golden.txt
 #define S_VECTORS(X)                                                                               \
@@ -176,7 +177,8 @@ static msg_parked_t s_msg_parked = {.events = {s_parked_items, 2},
     S_VECTORS_LEDGER_BOOKS (X)                                                                     \
     S_VECTORS_LEDGER_RULES (X)                                                                     \
     S_VECTORS_LEDGER_SHOP (X)                                                                      \
-    S_VECTORS_NOTIFY (X)
+    S_VECTORS_NOTIFY (X)                                                                           \
+    S_VECTORS_NOTIFY_DELIVERY (X)
 
 typedef struct {
     const char *name;
@@ -209,6 +211,7 @@ static const st_desc_t *const s_declared[] = {
 #include "ledger_shop.def"
 #include "notify_inbox.def"
 #include "notify_reminders.def"
+#include "notify_delivery.def"
 };
 #undef ST_MESSAGE
 #define S_DECLARED_COUNT (sizeof s_declared / sizeof s_declared[0])

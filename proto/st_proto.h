@@ -42,6 +42,7 @@
 #include "ledger_shop.def"
 #include "notify_inbox.def"
 #include "notify_reminders.def"
+#include "notify_delivery.def"
 
 #undef ST_MESSAGE
 

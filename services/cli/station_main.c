@@ -54,7 +54,8 @@ s_usage (void)
         "  ledger statement ID | ledger audit\n"
         "  store items REGION [--below] | redemptions VOLUNTEER [--status S]\n"
         "  events SERVICE [--after SEQ] [--max N] | parked SERVICE\n"
-        "  inbox [--unread] [--limit N] [--cursor C]   (the notices of the person --as names)\n");
+        "  inbox [--unread] [--limit N] [--cursor C]   (the notices of the person --as names)\n"
+        "  deliveries [--dead] [--status S] [--channel C] [--limit N] [--cursor C]\n");
     return 2;
 }
 
@@ -511,6 +512,30 @@ main (int argc, char **argv)
             json_object_set_new (json, "unread", json_true ());
         char *text = json_dumps (json, 0);
         char *args[] = {"notify", "inbox.list", text};
+        int status = s_cmd_call (&options, 3, args);
+        free (text);
+        json_decref (json);
+        return status;
+    }
+    //  station deliveries: notify's deliveries beyond the inbox in the scope of --as (the
+    //  operator: all), newest first; --dead: the dead letters only.
+    if (strcmp (command, "deliveries") == 0) {
+        static const char *const table[][3] = {{"--status", "status", "str"},
+                                               {"--channel", "channel", "str"},
+                                               {"--limit", "limit", "int"},
+                                               {"--cursor", "cursor", "str"},
+                                               {NULL, NULL, NULL}};
+        bool dead = argc >= 2 && strcmp (argv[1], "--dead") == 0;
+        json_t *json = json_object ();
+        int skip = dead ? 2 : 1;
+        if (s_flags_to_json (argc - skip, argv + skip, table, json)) {
+            json_decref (json);
+            return s_usage ();
+        }
+        if (dead)
+            json_object_set_new (json, "status", json_string ("dead"));
+        char *text = json_dumps (json, 0);
+        char *args[] = {"notify", "delivery.list", text};
         int status = s_cmd_call (&options, 3, args);
         free (text);
         json_decref (json);

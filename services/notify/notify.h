@@ -5,7 +5,12 @@
                             worker that fires due reminders and releases held notices
         notify_feeds.c      what registry's and match's events become: notices and reminders
         notify_notices.c    the templates, and a notice made for one person
-    Their SQL is in notify_store.c.  */
+        notify_channels.c   a region's webhook (channel.get, channel.set), its secret sealed
+        notify_delivery.c   deliveries beyond the inbox (delivery.list, delivery.resend,
+                            notify.stats) and their worker: claim, send, retry, dead letters
+        notify_smtp.c       an e-mail as SMTP carries it (RFC 2047 subject, base64 body)
+        notify_webhook.c    a webhook POST signed as Standard Webhooks says
+    Their SQL is in notify_store.c, the delivery's in notify_delivery.c.  */
 #ifndef NOTIFY_H_INCLUDED
 #define NOTIFY_H_INCLUDED
 
@@ -18,6 +23,10 @@ extern const st_route_t notify_inbox_routes[];
 extern const size_t notify_inbox_route_count;
 extern const st_route_t notify_reminders_routes[];
 extern const size_t notify_reminders_route_count;
+extern const st_route_t notify_channels_routes[];
+extern const size_t notify_channels_route_count;
+extern const st_route_t notify_delivery_routes[];
+extern const size_t notify_delivery_route_count;
 
 //  What notify does with registry's, match's and the ledger's events (notify_feeds.c).
 extern const st_subscription_t notify_registry_subscriptions[];
@@ -27,8 +36,10 @@ extern const size_t notify_match_subscription_count;
 extern const st_subscription_t notify_ledger_subscriptions[];
 extern const size_t notify_ledger_subscription_count;
 
-//  Registers every statement of the service on a connection (notify_store.c).
+//  Registers every statement of the service on a connection (notify_store.c), the delivery's
+//  among them (notify_delivery.c).
 void notify_store_prepare (st_db_t *db);
+void notify_delivery_prepare (st_db_t *db);
 
 //  One notice to make: for whom (recipient_kind volunteer, resident or account), of which
 //  kind (a template's name), from which source (its dedupe key with the person and the kind),
@@ -67,11 +78,44 @@ bool notify_kind_known (const char *kind);
 //  A local time of day as prefs and settings take it: HH:MM or HH:MM:SS.
 bool notify_clock_valid (const char *text);
 
-//  The worker's settings: the longest it waits between runs (ms) and its batch.
+//  What delivers notices beyond the inbox (notify_delivery.c): its settings, the key that
+//  seals webhook secrets, the curl handles and the registry client of the worker's thread.
+typedef struct notify_delivery_s notify_delivery_t;
+
+//  The worker's settings: the longest it waits between runs (ms) and its batch; the delivery.
 typedef struct {
     int64_t wait_ms;
     int64_t batch;
+    notify_delivery_t *delivery;
 } notify_config_t;
+
+//  Reads the delivery's settings (STATION_NOTIFY_*, STATION_SMTP_*) and keys. NULL with err
+//  filled when one is wrong.
+notify_delivery_t *notify_delivery_new (st_service_t *service, st_error_t *err);
+void notify_delivery_destroy (notify_delivery_t **self_p);
+
+//  Seals and opens a webhook secret with the key derived from notify's CURVE secret key.
+int notify_delivery_seal (notify_delivery_t *self, const char *secret, uint8_t **out,
+                          size_t *out_len);
+char *notify_delivery_open (notify_delivery_t *self, const uint8_t *sealed, size_t len);
+
+//  Sends the deliveries due, in batches claimed with FOR UPDATE SKIP LOCKED, each batch's
+//  sends at once and each bounded by the send timeout; returns the ms until the next is due
+//  (-1: none).
+int64_t notify_delivery_tick (st_db_t *db, notify_delivery_t *self, int64_t batch);
+
+//  notify_smtp.c: the message an e-mail carries, CRLF lines, malloc'd: From, To, a Subject
+//  RFC 2047-encoded (UTF-8, base64 words), Date, Message-ID, and the text base64-encoded.
+char *notify_smtp_message (const char *from, const char *to, const char *message_id,
+                           const char *subject, const char *text);
+
+//  The address inside "Name <address>" (or the whole text), into out.
+void notify_smtp_address (const char *from, char *out, size_t size);
+
+//  notify_webhook.c: the webhook-signature header's value ("v1,<base64>") of id, timestamp
+//  and body under a secret "whsec_<base64>"; -1 when the secret does not decode.
+int notify_webhook_sign (const char *secret, const char *id, long long timestamp, const char *body,
+                         size_t body_len, char *out, size_t size);
 
 extern const st_option_t notify_options[];
 extern const size_t notify_option_count;

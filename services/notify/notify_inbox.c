@@ -160,6 +160,20 @@ s_prefs_set (st_call_t *call, const msg_notify_prefs_t *request, msg_notify_pref
         if (!notify_kind_known (request->muted.items[i]))
             return (void) st_call_fail (call, ST_INVALID_ARGUMENT, "muted",
                                         "\"%s\" is no notice kind", request->muted.items[i]);
+    //  The inbox is always on: listed or not, it is no channel to keep.
+    static const char *const channels[] = {"inbox", "email", "sms", "wechat", NULL};
+    const char *wanted[4];
+    size_t wanted_count = 0;
+    for (size_t i = 0; request->has_channels && i < request->channels.count; i++) {
+        const char *channel = request->channels.items[i];
+        if (st_require_one_of (call, "channels", channel, channels))
+            return;
+        bool seen = strcmp (channel, "inbox") == 0;
+        for (size_t j = 0; j < wanted_count && !seen; j++)
+            seen = strcmp (wanted[j], channel) == 0;
+        if (!seen)
+            wanted[wanted_count++] = channel;
+    }
     st_params_t params = {0};
     PGresult *res;
     if (request->time_zone) {
@@ -180,6 +194,10 @@ s_prefs_set (st_call_t *call, const msg_notify_prefs_t *request, msg_notify_pref
     st_params_text (&params, request->quiet_to);
     if (request->has_muted)
         st_params_text_array (&params, request->muted.items, request->muted.count);
+    else
+        st_params_null (&params);
+    if (request->has_channels)
+        st_params_text_array (&params, (char **) wanted, wanted_count);
     else
         st_params_null (&params);
     if (st_call_exec (call, "prefs_set", &params, NULL))

@@ -11,12 +11,21 @@ static notify_config_t s_config;
 static int
 s_init (st_service_t *service, st_error_t *err)
 {
-    (void) err;
     notify_store_prepare (st_service_db (service));
     s_config.wait_ms = st_service_whole (service, "notify-wait-ms");
     s_config.batch = st_service_whole (service, "notify-batch");
+    s_config.delivery = notify_delivery_new (service, err);
+    if (!s_config.delivery)
+        return -1;
     st_service_set_state (service, &s_config);
     return 0;
+}
+
+static void
+s_fini (st_service_t *service)
+{
+    (void) service;
+    notify_delivery_destroy (&s_config.delivery);
 }
 
 int
@@ -25,6 +34,8 @@ main (int argc, char **argv)
     const st_part_t parts[] = {
         {notify_inbox_routes, &notify_inbox_route_count},
         {notify_reminders_routes, &notify_reminders_route_count},
+        {notify_channels_routes, &notify_channels_route_count},
+        {notify_delivery_routes, &notify_delivery_route_count},
     };
     const st_feed_t feeds[] = {
         {"registry", notify_registry_subscriptions, notify_registry_subscription_count,
@@ -36,7 +47,7 @@ main (int argc, char **argv)
     };
     st_service_def_t def = {
         .name = "notify",
-        .summary = "Station notify service: notices, the inbox, preferences, reminders",
+        .summary = "Station notify service: notices, the inbox, preferences, reminders, delivery",
         .migrations = notify_migrations,
         .migration_count = notify_migrations_count,
         .parts = parts,
@@ -46,6 +57,7 @@ main (int argc, char **argv)
         .options = notify_options,
         .option_count = notify_option_count,
         .init = s_init,
+        .fini = s_fini,
         .tick_due = notify_tick,
         .tick_option = "notify-wait-ms",
         .tick_listen = "notify.reminders",

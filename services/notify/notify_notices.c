@@ -3,6 +3,8 @@
 #include "notify.h"
 #include "st_rows.h"
 
+#include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 
 //  {title}, {reason}, {number}, {balance}, {level}, {points}: as the event gave them; {start}, {end},
@@ -176,8 +178,18 @@ notify_notice_add (st_db_t *db, const notify_notice_t *notice, st_error_t *err)
     st_params_text (&params, text);
     st_params_bool (&params, notice->urgent);
     st_params_text (&params, hold);
+    //  What the template filled in, for a webhook's receiver (an SMS gateway's template
+    //  parameters): the values given, times as the person reads them.
+    json_t *filled = json_object ();
+    for (size_t i = 0; i < 6; i++)
+        if (values[i] && *values[i])
+            json_object_set_new (filled, names[i], json_string (values[i]));
+    char *filled_text = json_dumps (filled, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref (filled);
+    st_params_text (&params, filled_text);
     rc = st_db_exec (db, "notice_insert", &params, NULL, err);
     st_params_clear (&params);
+    free (filled_text);
     PQclear (res);
     return rc;
 }

@@ -25,6 +25,16 @@ const st_option_t notify_options[] = {
                      " and a notification wake it sooner"),
     ST_OPTION_WHOLE ("notify-batch", "STATION_NOTIFY_BATCH", "200", 1, 10000,
                      "reminders and held notices the worker claims per transaction"),
+    ST_OPTION ("notify-retry-s", "STATION_NOTIFY_RETRY_S", "5,300,1800,7200,18000",
+               "seconds before each new attempt of a failed e-mail or webhook delivery (±20%"
+               " jitter; the first goes at once); after the last it is dead"),
+    ST_OPTION_WHOLE ("notify-send-timeout-ms", "STATION_NOTIFY_SEND_TIMEOUT_MS", "10000", 100,
+                     300000, "the longest one e-mail or webhook POST may take (ms)"),
+    ST_OPTION ("smtp-url", "STATION_SMTP_URL", "",
+               "SMTP server for e-mail (smtp://host:port, STARTTLS when offered, or"
+               " smtps://); empty: no e-mail. User and password: KEYS/smtp.auth"),
+    ST_OPTION ("smtp-from", "STATION_SMTP_FROM", "Station <notify@station.invalid>",
+               "the From of e-mails"),
 };
 const size_t notify_option_count = sizeof notify_options / sizeof notify_options[0];
 
@@ -300,11 +310,13 @@ notify_tick (st_db_t *db, void *state)
             st_warn ("held notices not released: %s", err.message);
         st_params_clear (&params);
     } while (released == config->batch);
+    //  E-mail and webhooks due (notify_delivery.c).
+    int64_t out = notify_delivery_tick (db, config->delivery, config->batch);
     if (fired < 0 || released < 0)
         return 1000; //  the database is away: try again in a second
     if (st_db_exec (db, "next_due", NULL, &res, &err) != ST_OK)
         return 1000;
     int64_t wait = PQgetisnull (res, 0, 0) ? -1 : atoll (PQgetvalue (res, 0, 0));
     PQclear (res);
-    return wait;
+    return out >= 0 && (wait < 0 || out < wait) ? out : wait;
 }

@@ -69,8 +69,8 @@ static const st_statement_t s_statements[] = {
     //  pending until the quiet hours end ($9).
     {"notice_insert",
      "WITH n AS (INSERT INTO notices (recipient_kind, recipient_id, kind, source, subject_id,"
-     " language, text, urgent, delivered_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8,"
-     " CASE WHEN $9::timestamptz IS NULL THEN now () END)"
+     " language, text, urgent, delivered_at, params) VALUES ($1, $2, $3, $4, $5, $6, $7, $8,"
+     " CASE WHEN $9::timestamptz IS NULL THEN now () END, coalesce ($10::jsonb, '{}'))"
      " ON CONFLICT ON CONSTRAINT notices_once DO NOTHING RETURNING id, delivered_at)"
      " INSERT INTO deliveries (notice_id, channel, status, next_at, delivered_at, attempts)"
      " SELECT id, 'inbox', CASE WHEN delivered_at IS NULL THEN 'pending' ELSE 'delivered' END,"
@@ -121,20 +121,21 @@ static const st_statement_t s_statements[] = {
                   " coalesce (p.time_zone, 'Asia/Shanghai') AS time_zone,"
                   " hhmm (coalesce (p.quiet_from, s.quiet_from)) AS quiet_from,"
                   " hhmm (coalesce (p.quiet_to, s.quiet_to)) AS quiet_to,"
-                  " coalesce (p.muted, '{}') AS muted"
+                  " coalesce (p.muted, '{}') AS muted, coalesce (p.channels, '{}') AS channels"
                   " FROM (SELECT 1) one"
                   " LEFT JOIN prefs p ON p.recipient_kind = $1 AND p.recipient_id = $2"
                   " LEFT JOIN recipients r ON r.kind = $1 AND r.id = $2"
                   " CROSS JOIN LATERAL settings_of (r.region) s"},
     {"prefs_set",
      "INSERT INTO prefs (recipient_kind, recipient_id, language, time_zone, quiet_from, quiet_to,"
-     " muted) VALUES ($1, $2, coalesce ($3, 'zh'), coalesce ($4, 'Asia/Shanghai'), $5::time,"
-     " $6::time, coalesce ($7::text[], '{}'))"
+     " muted, channels) VALUES ($1, $2, coalesce ($3, 'zh'), coalesce ($4, 'Asia/Shanghai'),"
+     " $5::time, $6::time, coalesce ($7::text[], '{}'), coalesce ($8::text[], '{}'))"
      " ON CONFLICT (recipient_kind, recipient_id) DO UPDATE SET"
      " language = coalesce ($3, prefs.language), time_zone = coalesce ($4, prefs.time_zone),"
      " quiet_from = coalesce ($5::time, prefs.quiet_from),"
      " quiet_to = coalesce ($6::time, prefs.quiet_to),"
-     " muted = coalesce ($7::text[], prefs.muted), updated_at = now ()"},
+     " muted = coalesce ($7::text[], prefs.muted),"
+     " channels = coalesce ($8::text[], prefs.channels), updated_at = now ()"},
     {"time_zone_known", "SELECT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = $1)"},
 
     //  notify.settings.set: the fields given replace the region's own; then every subject in
@@ -170,4 +171,5 @@ void
 notify_store_prepare (st_db_t *db)
 {
     st_db_statements (db, s_statements, sizeof s_statements / sizeof s_statements[0]);
+    notify_delivery_prepare (db);
 }
