@@ -146,6 +146,7 @@ static msg_parked_t s_msg_parked = {.events = {s_parked_items, 2},
 #include "golden_match_records.inc"
 #include "golden_ledger_books.inc"
 #include "golden_ledger_rules.inc"
+#include "golden_ledger_reports.inc"
 #include "golden_notify.inc"
 
 //  Every sample, in the order of golden.txt
@@ -171,6 +172,7 @@ static msg_parked_t s_msg_parked = {.events = {s_parked_items, 2},
     S_VECTORS_RECORDS (X)                                                                          \
     S_VECTORS_LEDGER_BOOKS (X)                                                                     \
     S_VECTORS_LEDGER_RULES (X)                                                                     \
+    S_VECTORS_LEDGER_REPORTS (X)                                                                   \
     S_VECTORS_NOTIFY (X)
 
 typedef struct {
@@ -200,6 +202,7 @@ static const st_desc_t *const s_declared[] = {
 #include "match_records.def"
 #include "ledger_books.def"
 #include "ledger_rules.def"
+#include "ledger_reports.def"
 #include "notify_inbox.def"
 #include "notify_reminders.def"
 };

@@ -38,6 +38,7 @@
 #include "match_records.def"
 #include "ledger_books.def"
 #include "ledger_rules.def"
+#include "ledger_reports.def"
 #include "notify_inbox.def"
 #include "notify_reminders.def"
 

@@ -7,4 +7,8 @@
 //  Registers the ledger service's statements on a connection.
 void ledger_store_prepare (st_db_t *db);
 
+//  The statements of rankings, stats, expiry and registry's statuses
+//  (ledger_reports_store.c); ledger_store_prepare registers them too.
+void ledger_reports_store_prepare (st_db_t *db);
+
 #endif
