@@ -12,7 +12,9 @@ static const st_statement_t s_statements[] = {
     //  The first and last day of period $1 (month, quarter, year) holding day $2 (NULL:
     //  today in Asia/Shanghai).
     {"ledger_period",
-     "SELECT p::text AS \"from\", (p + ('1 ' || $1)::interval - interval '1 day')::date::text AS "
+     "SELECT p::text AS \"from\", (p + CASE $1 WHEN 'quarter' THEN interval '3 months' ELSE ('1 ' "
+     "|| $1)::interval END"
+     " - interval '1 day')::date::text AS "
      "\"to\""
      " FROM (SELECT date_trunc ($1, coalesce ($2::date, shanghai_today ()))::date AS p) x"},
     //  ranking.list: what each active volunteer gained of unit $2 from day $3 to day $4 in

@@ -94,7 +94,10 @@ s_rules_set (st_call_t *call, const msg_ledger_rules_t *request, msg_ledger_rule
     S_MERGE (star_5)
     S_MERGE (adjust_cap_points)
     S_MERGE (adjust_cap_minutes)
-    S_MERGE (expiry_months)
+    if (request->has_expiry_months) {
+        now.expiry_months = request->expiry_months;
+        now.has_expiry_months = true;
+    }
     if (request->expiry) {
         free (now.expiry);
         now.expiry = strdup (request->expiry);
