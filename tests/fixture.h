@@ -244,4 +244,13 @@ st_status_t fx_answer (const char *op, const char *volunteer, const char *offer,
 zframe_t *fx_request_frame (const char *op, const msg_actor_t *actor, const st_desc_t *desc,
                             const void *request, uint8_t id[16]);
 
+//  ---------------------------------------------------------------------------------------
+//  Events written as their publisher would
+
+//  Appends event `topic` (its message struct `body`, checked as a publisher checks it) to the
+//  outbox of `service` as the superuser, for the publisher's relay to number and its consumers
+//  to read: events no op makes on demand (a record checked out a year ago), or many at once.
+//  Inside harness_pg's transaction, if open.
+void fx_publish (const char *service, const char *topic, const void *body);
+
 #endif
