@@ -16,18 +16,23 @@ ALTER TABLE rules
     ADD CONSTRAINT rules_expiry_whole CHECK ((expiry <> 'fixed' OR expiry_day IS NOT NULL)
                                              AND (expiry <> 'months' OR expiry_months IS NOT NULL));
 
--- The journal's kinds gain 'expire'. The list is read from the constraint as it stands (an
--- earlier migration may have added kinds of its own), not written out again here.
+-- The journal's kinds gain 'expire'. The list is read from the check on kind as it stands
+-- (an earlier migration may have added kinds of its own, or named the check otherwise), not
+-- written out again here.
 DO $$
 DECLARE
-    kinds text[];
+    c record;
+    kinds text[] := '{expire}';
 BEGIN
-    SELECT array_agg (DISTINCT m[1]) INTO kinds
-    FROM pg_constraint c, regexp_matches (pg_get_constraintdef (c.oid), '''([a-z_]+)''', 'g') m
-    WHERE c.conrelid = 'transfers'::regclass AND c.conname = 'transfers_kind_check';
-    ALTER TABLE transfers DROP CONSTRAINT transfers_kind_check;
+    FOR c IN SELECT conname, pg_get_constraintdef (oid) AS def FROM pg_constraint
+             WHERE conrelid = 'transfers'::regclass AND contype = 'c'
+               AND pg_get_constraintdef (oid) ~ '^CHECK \(+kind = ANY' LOOP
+        kinds := kinds || ARRAY (SELECT m[1] FROM regexp_matches (c.def, '''([a-z_]+)''', 'g') m);
+        EXECUTE format ('ALTER TABLE transfers DROP CONSTRAINT %I', c.conname);
+    END LOOP;
     EXECUTE format ('ALTER TABLE transfers ADD CONSTRAINT transfers_kind_check'
-                    ' CHECK (kind = ANY (%L::text[]))', array_append (kinds, 'expire'));
+                    ' CHECK (kind = ANY (%L::text[]))',
+                    ARRAY (SELECT DISTINCT k FROM unnest (kinds) k ORDER BY k));
 END
 $$;
 
@@ -171,3 +176,29 @@ ALTER TABLE volunteers ADD COLUMN status text NOT NULL DEFAULT 'active';
 
 -- Rankings and stats read a period's transfers by their service day.
 CREATE INDEX transfers_day ON transfers (day, unit);
+
+-- account_of as before, but each lookup by its unique index (a volunteer's, or a region's
+-- system account): "IS NOT DISTINCT FROM" could use no index and read every account, several
+-- times per event posted.
+CREATE OR REPLACE FUNCTION account_of (p_kind text, p_volunteer bigint, p_region text, p_unit text)
+RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+    a bigint;
+BEGIN
+    FOR attempt IN 1 .. 2 LOOP
+        IF p_volunteer IS NOT NULL THEN
+            SELECT id INTO a FROM accounts WHERE volunteer_id = p_volunteer AND kind = p_kind
+                AND unit = p_unit;
+        ELSE
+            SELECT id INTO a FROM accounts WHERE region = p_region AND kind = p_kind
+                AND unit = p_unit;
+        END IF;
+        EXIT WHEN a IS NOT NULL OR attempt = 2;
+        INSERT INTO accounts (kind, volunteer_id, region, unit)
+            VALUES (p_kind, p_volunteer, p_region, p_unit) ON CONFLICT DO NOTHING RETURNING id INTO a;
+        EXIT WHEN a IS NOT NULL;
+    END LOOP;
+    RETURN a;
+END
+$$;
