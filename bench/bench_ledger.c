@@ -64,8 +64,8 @@ static void
 s_backlog (PGconn *pg, int n)
 {
     s_exec (pg, "BEGIN");
-    PGresult *res = PQprepare (pg, "outbox", "INSERT INTO match.outbox (topic, body) VALUES ($1, $2)",
-                               2, NULL);
+    PGresult *res =
+        PQprepare (pg, "outbox", "INSERT INTO match.outbox (topic, body) VALUES ($1, $2)", 2, NULL);
     PQclear (res);
     for (int i = 0; i < n; i++) {
         char record[24], volunteer[24], checkout[48];
@@ -86,8 +86,7 @@ s_backlog (PGconn *pg, int n)
                                         .has_minutes = true};
         st_params_t params = {0};
         st_error_t err;
-        if (st_event_params ("service.completed", &msg_service_completed_desc, &body, &params,
-                             &err)
+        if (st_event_params ("service.completed", &msg_service_completed_desc, &body, &params, &err)
             != ST_OK) {
             fprintf (stderr, "bench_ledger: %s\n", err.message);
             exit (1);
@@ -165,13 +164,14 @@ s_plain_batches (PGconn *pg, int n)
 static double
 s_plain_single (PGconn *pg, int n)
 {
-    PGresult *res = PQprepare (pg, "single",
-                               "WITH t AS (INSERT INTO plain_transfers (debit, credit, unit, amount,"
-                               " source) VALUES (1, $1::bigint, 'points', 1, $2) RETURNING credit),"
-                               " c AS (UPDATE plain_accounts SET balance = balance + 1 WHERE id ="
-                               " $1::bigint) UPDATE plain_accounts SET balance = balance - 1"
-                               " WHERE id = 1",
-                               2, NULL);
+    PGresult *res =
+        PQprepare (pg, "single",
+                   "WITH t AS (INSERT INTO plain_transfers (debit, credit, unit, amount,"
+                   " source) VALUES (1, $1::bigint, 'points', 1, $2) RETURNING credit),"
+                   " c AS (UPDATE plain_accounts SET balance = balance + 1 WHERE id ="
+                   " $1::bigint) UPDATE plain_accounts SET balance = balance - 1"
+                   " WHERE id = 1",
+                   2, NULL);
     PQclear (res);
     int64_t start = bench_ns ();
     for (int i = 0; i < n; i++) {
@@ -264,7 +264,8 @@ main (int argc, char **argv)
             adjustments, rpc, adjustments / rpc, failed);
     printf ("    plain single-row transaction (a transfer, two balances):  %d in %.2f s = %.0f/s;"
             " rpc / plain = %.2f\n",
-            adjustments, single, adjustments / single, (adjustments / rpc) / (adjustments / single));
+            adjustments, single, adjustments / single,
+            (adjustments / rpc) / (adjustments / single));
     st_client_destroy (&client);
     harness_destroy (&h);
     return 0;

@@ -202,3 +202,51 @@ BEGIN
     RETURN a;
 END
 $$;
+
+-- post as before, without a subtransaction. The EXCEPTION block it had made one per transfer;
+-- in a consumer's batch the region's system account, updated by every transfer, then took
+-- longer to update each time (0.7 ms a transfer after 300, 2.4 ms after 900: the bench's
+-- figure). The source's uniqueness now answers with ON CONFLICT DO NOTHING (waiting for a
+-- transaction posting the same source at once), and the balances it moved go back.
+CREATE OR REPLACE FUNCTION post (p_debit bigint, p_credit bigint, p_unit text, p_amount bigint,
+                                 p_kind text, p_source text, p_volunteer bigint, p_rule bigint,
+                                 p_manual boolean, p_reason text, p_ref text, p_by text,
+                                 p_day date, p_seq bigint)
+RETURNS TABLE (transfer_id bigint, debit_after bigint, credit_after bigint)
+LANGUAGE plpgsql AS $$
+DECLARE
+    d bigint;
+    c bigint;
+    t bigint;
+BEGIN
+    IF EXISTS (SELECT 1 FROM transfers WHERE source = p_source AND unit = p_unit) THEN
+        RETURN;
+    END IF;
+    -- Both rows in id order, so that two posts never wait on each other in a circle; an
+    -- overdraw fails here on accounts_not_negative.
+    IF p_debit < p_credit THEN
+        UPDATE accounts SET balance = balance - p_amount WHERE id = p_debit RETURNING balance INTO d;
+        UPDATE accounts SET balance = balance + p_amount WHERE id = p_credit RETURNING balance INTO c;
+    ELSE
+        UPDATE accounts SET balance = balance + p_amount WHERE id = p_credit RETURNING balance INTO c;
+        UPDATE accounts SET balance = balance - p_amount WHERE id = p_debit RETURNING balance INTO d;
+    END IF;
+    INSERT INTO transfers (debit, credit, unit, amount, kind, source, volunteer_id,
+                           rule_version, manual, reason, ref, by_account, day, event_seq,
+                           debit_after, credit_after)
+        VALUES (p_debit, p_credit, p_unit, p_amount, p_kind, p_source, p_volunteer, p_rule,
+                p_manual, p_reason, p_ref, p_by, p_day, p_seq, d, c)
+        ON CONFLICT ON CONSTRAINT transfers_source DO NOTHING
+        RETURNING id INTO t;
+    IF t IS NULL THEN
+        -- Posted meanwhile by another transaction: the balances as they were.
+        UPDATE accounts SET balance = balance + p_amount WHERE id = p_debit;
+        UPDATE accounts SET balance = balance - p_amount WHERE id = p_credit;
+        RETURN;
+    END IF;
+    transfer_id := t;
+    debit_after := d;
+    credit_after := c;
+    RETURN NEXT;
+END
+$$;
