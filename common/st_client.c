@@ -12,6 +12,7 @@ struct st_client_s {
     char *server_key;
     zsock_t *dealer;
     int retry_ms;
+    char trace[65]; //  the next calls' trace ("" for none)
 };
 
 static void
@@ -57,10 +58,17 @@ st_client_set_retry (st_client_t *self, int retry_ms)
 }
 
 void
-st_client_envelope (const char *op, const msg_actor_t *actor, const uint8_t *id, int64_t deadline,
-                    const uint8_t *body, size_t body_size, uint8_t **frame, size_t *size)
+st_client_set_trace (st_client_t *self, const char *trace)
+{
+    snprintf (self->trace, sizeof self->trace, "%s", trace ? trace : "");
+}
+
+static void
+s_envelope (const char *op, const msg_actor_t *actor, const uint8_t *id, int64_t deadline,
+            const char *trace, const uint8_t *body, size_t body_size, uint8_t **frame, size_t *size)
 {
     msg_request_t request = {0};
+    request.trace = trace && *trace ? (char *) trace : NULL;
     request.v = ST_PROTO_VERSION;
     request.has_v = true;
     request.id.data = (uint8_t *) id;
@@ -76,6 +84,13 @@ st_client_envelope (const char *op, const msg_actor_t *actor, const uint8_t *id,
     request.body.size = body_size;
     //  Everything in `request` is borrowed: not cleared.
     st_encode (&msg_request_desc, &request, frame, size);
+}
+
+void
+st_client_envelope (const char *op, const msg_actor_t *actor, const uint8_t *id, int64_t deadline,
+                    const uint8_t *body, size_t body_size, uint8_t **frame, size_t *size)
+{
+    s_envelope (op, actor, id, deadline, NULL, body, body_size, frame, size);
 }
 
 st_status_t
@@ -188,7 +203,8 @@ st_client_call (st_client_t *self, const char *op, const msg_actor_t *actor, con
     if (st_validate (request_desc, request, err))
         return err->code;
     st_encode (request_desc, request, &body, &body_size);
-    st_client_envelope (op, actor, id, st_now_ms () + timeout_ms, body, body_size, &frame, &size);
+    s_envelope (op, actor, id, st_now_ms () + timeout_ms, self->trace, body, body_size, &frame,
+                &size);
     free (body);
     st_status_t rc =
         st_client_call_raw (self, frame, size, id, timeout_ms, &reply_frame, &reply_size, err);

@@ -17,6 +17,10 @@ void st_client_destroy (st_client_t **self_p);
 //  How long to wait for one attempt before resending (default 1000 ms).
 void st_client_set_retry (st_client_t *self, int retry_ms);
 
+//  The trace the next calls carry (the HTTP request id of the gateway's request, logged by
+//  the services with each op it calls); NULL or "" for none.
+void st_client_set_trace (st_client_t *self, const char *trace);
+
 //  Calls an op: encodes the request by its descriptor, waits at most timeout_ms in all, and
 //  decodes the reply into `reply` (the caller clears it with st_msg_clear). `actor` may be
 //  NULL; `id` may be NULL for a fresh random id. Returns ST_OK or the error's code with err

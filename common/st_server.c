@@ -6,6 +6,7 @@
 #include "st_rows.h"
 #include "st_scope.h"
 
+#include <ctype.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <string.h>
@@ -556,8 +557,7 @@ s_run_write (st_call_t *call, const void *request, uint8_t **data, size_t *size)
             st_db_run (db, "COMMIT", NULL);
             if (!same || !stored) {
                 PQfreemem (stored);
-                st_call_fail (call, ST_CONFLICT, "id",
-                              "request id was already used for a different request");
+                st_call_fail (call, ST_CONFLICT, "id", ST_REPLAY_CONFLICT);
                 break;
             }
             int opened = s_reply_open (call, stored, reply_len, data, size);
@@ -734,8 +734,15 @@ s_run_read (st_call_t *call, const void *request, const uint8_t id[16], uint8_t 
 static void
 s_log_done (const st_call_t *call, bool replayed, int64_t started)
 {
+    //  The caller's trace (the HTTP request id) only as the gateway makes it: a log line is
+    //  no place for what a peer chose to write.
+    const char *trace = call->envelope.trace;
+    bool loggable = trace != NULL;
+    for (const char *p = trace; loggable && *p; p++)
+        loggable = isalnum ((unsigned char) *p) || *p == '.' || *p == '_' || *p == '-';
     st_log (call->failed ? ST_LOG_INFO : ST_LOG_DEBUG, call->id_hex,
-            "op=%s peer=%s %s%s%s%s ms=%lld", call->envelope.op, call->peer,
+            "op=%s peer=%s%s%s %s%s%s%s ms=%lld", call->envelope.op, call->peer,
+            loggable ? " trace=" : "", loggable ? trace : "",
             call->failed ? st_status_name (call->error.code) : "ok", call->failed ? ": " : "",
             call->failed ? call->error.message : "", replayed ? " (resent: answered again)" : "",
             (long long) (st_clock_ms () - started));

@@ -4,6 +4,10 @@
 #ifndef ST_SERVER_H_INCLUDED
 #define ST_SERVER_H_INCLUDED
 
+//  The message of the conflict a request id used again for another request gets (field
+//  "id"): the gateway, whose request ids come from Idempotency-Key, tells it by this text.
+#define ST_REPLAY_CONFLICT "request id was already used for a different request"
+
 #include "st_crypto.h"
 #include "st_db.h"
 #include "st_proto.h"

@@ -21,7 +21,8 @@
 
 const st_option_t st_endpoint_options[] = {
     S_ENDPOINTS (registry, REGISTRY, 7101, 7201) S_ENDPOINTS (match, MATCH, 7102, 7202)
-        S_ENDPOINTS (ledger, LEDGER, 7103, 7203) S_ENDPOINTS (notify, NOTIFY, 7104, 7204)};
+        S_ENDPOINTS (ledger, LEDGER, 7103, 7203) S_ENDPOINTS (notify, NOTIFY, 7104, 7204)
+            S_ENDPOINTS (gateway, GATEWAY, 7105, 7205)};
 const size_t st_endpoint_option_count = sizeof st_endpoint_options / sizeof st_endpoint_options[0];
 
 //  What every service reads, before the endpoints and the service's own settings.
@@ -67,6 +68,13 @@ static const struct {
     {"STATION_SIM_", "tests"},
     {"STATION_NOTIFY_WAIT_MS", "notify"}, //  the reminder worker's settings
     {"STATION_NOTIFY_BATCH", "notify"},
+    {"STATION_LEDGER_STORE_WAIT_MS", "ledger"}, //  the store's ticker
+    {"STATION_GATEWAY_HTTP", "gateway"},        //  the gateway's HTTP settings
+    {"STATION_GATEWAY_THREADS", "gateway"},
+    {"STATION_GATEWAY_BODY_MAX", "gateway"},
+    {"STATION_GATEWAY_CALL_MS", "gateway"},
+    {"STATION_SESSION_", "gateway"},
+    {"STATION_DEMO_", "scripts"}, //  scripts/run's demo sign-in
 };
 
 //  A password file the connection string names must be readable: libpq passes over one it

@@ -7,7 +7,7 @@
 # standard input and psql's own variables, never a command line.
 set -eu
 SECRETS=${STATION_DB_SECRETS:-/run/station/db}
-ROLES=${STATION_DB_ROLES:-registry match ledger notify}
+ROLES=${STATION_DB_ROLES:-registry match ledger notify gateway}
 BIN=/usr/lib/postgresql/15/bin
 STATE=$PGDATA/station
 

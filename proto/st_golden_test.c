@@ -53,7 +53,8 @@ static msg_request_t s_msg_request = {.v = 1,
                                                 .resident_id = "7"},
                                       .has_actor = true,
                                       .deadline = 1718409605000,
-                                      .has_deadline = true};
+                                      .has_deadline = true,
+                                      .trace = "office-pc.42"};
 
 static msg_error_t s_msg_error = {
     .code = "invalid_argument", .message = "姓名不能超过50个字", .field = "name"};
@@ -147,6 +148,7 @@ static msg_parked_t s_msg_parked = {.events = {s_parked_items, 2},
 #include "golden_ledger_books.inc"
 #include "golden_ledger_rules.inc"
 #include "golden_ledger_reports.inc"
+#include "golden_ledger_shop.inc"
 #include "golden_notify.inc"
 
 //  Every sample, in the order of golden.txt
@@ -173,6 +175,7 @@ static msg_parked_t s_msg_parked = {.events = {s_parked_items, 2},
     S_VECTORS_LEDGER_BOOKS (X)                                                                     \
     S_VECTORS_LEDGER_RULES (X)                                                                     \
     S_VECTORS_LEDGER_REPORTS (X)                                                                   \
+    S_VECTORS_LEDGER_SHOP (X)                                                                      \
     S_VECTORS_NOTIFY (X)
 
 typedef struct {
@@ -203,6 +206,7 @@ static const st_desc_t *const s_declared[] = {
 #include "ledger_books.def"
 #include "ledger_rules.def"
 #include "ledger_reports.def"
+#include "ledger_shop.def"
 #include "notify_inbox.def"
 #include "notify_reminders.def"
 };

@@ -2,11 +2,12 @@
 # cluster. Sourced, never run. Functions print what they do and fail loudly.
 
 STATION_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-STATION_SERVICES="registry match ledger notify" # started in this order; each owns one schema
-STATION_ROLES="registry match ledger notify"
+STATION_SERVICES="registry match ledger notify gateway" # started in this order; each owns one schema
+STATION_ROLES="registry match ledger notify gateway"
 STATION_PACKAGES="build-essential cmake pkg-config clang clang-format libclang-rt-14-dev valgrind
     libzmq3-dev libczmq-dev libpq-dev libmsgpack-dev libsodium-dev libmicrohttpd-dev
-    libjansson-dev libcurl4-openssl-dev libcmocka-dev liblemon-dev postgresql postgresql-contrib"
+    libjansson-dev libcurl4-openssl-dev libcmocka-dev liblemon-dev postgresql postgresql-contrib
+    prometheus"
 
 say () { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die () { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -22,7 +23,28 @@ st_install_packages () {
     local sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"
     $sudo apt-get update -qq
+    # Packages are for their files: no daemon they bring (PostgreSQL's default cluster,
+    # Prometheus) is started by the install (policy-rc.d, as Debian's own images use it).
+    local policy=/usr/sbin/policy-rc.d added=""
+    if [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null && $sudo chmod 755 "$policy" && added=1
+    fi
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    [ -z "$added" ] || $sudo rm -f "$policy"
+}
+
+# st_install_node_tools: the checkers some tests run (tests/js: an OpenAPI validator, Standard
+# Webhooks), at the versions package-lock.json pins; Debian's nodejs and npm where there is no npm.
+st_install_node_tools () {
+    local dir=$STATION_ROOT/tests/js
+    if ! command -v npm >/dev/null; then
+        STATION_PACKAGES="nodejs npm" st_install_packages
+    fi
+    if [ ! -f "$dir/node_modules/.package-lock.json" ] ||
+       [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+        say "installing the tests' node tools (tests/js, pinned by package-lock.json)"
+        (cd "$dir" && npm ci --no-audit --no-fund --silent) || die "npm ci in tests/js failed"
+    fi
 }
 
 # st_build DIR [cmake args...]: configures and builds into DIR.
@@ -111,6 +133,19 @@ END \$\$;
 ALTER ROLE $role PASSWORD '$password';
 SQL
         (umask 077; echo "*:*:*:$role:$password" > "$passdir/$role.pgpass")
+    done
+}
+
+# st_pg_upgrade DATADIR PORT PASSDIR DB: the roles and schemas of services added since the
+# cluster was made (a data folder of an older Station), each with its own password.
+st_pg_upgrade () {
+    local data=$1 port=$2 passdir=$3 db=$4 role
+    for role in $STATION_ROLES; do
+        [ -f "$passdir/$role.pgpass" ] && continue
+        say "adding the database role of $role"
+        STATION_ROLES=$role st_pg_roles "$data" "$port" "$passdir"
+        st_psql "$data" "$port" "$db" -c "GRANT CONNECT ON DATABASE $db TO $role;
+            CREATE SCHEMA IF NOT EXISTS $role AUTHORIZATION $role;"
     done
 }
 

@@ -21,10 +21,8 @@ static const struct {
     unsigned flag;
     const char *name;
 } s_services[] = {
-    {FX_REGISTRY, "registry"},
-    {FX_MATCH, "match"},
-    {FX_LEDGER, "ledger"},
-    {FX_NOTIFY, "notify"},
+    {FX_REGISTRY, "registry"}, {FX_MATCH, "match"},     {FX_LEDGER, "ledger"},
+    {FX_NOTIFY, "notify"},     {FX_GATEWAY, "gateway"},
 };
 #define FX_SERVICES (sizeof s_services / sizeof s_services[0])
 

@@ -29,6 +29,7 @@ enum {
     FX_MATCH = 1u << 1,
     FX_LEDGER = 1u << 2,
     FX_NOTIFY = 1u << 3, //  1u << 2 is the ledger's
+    FX_GATEWAY = 1u << 4,
 };
 
 typedef struct fx_s fx_t;
@@ -252,5 +253,31 @@ zframe_t *fx_request_frame (const char *op, const msg_actor_t *actor, const st_d
 //  to read: events no op makes on demand (a record checked out a year ago), or many at once.
 //  Inside harness_pg's transaction, if open.
 void fx_publish (const char *service, const char *topic, const void *body);
+//  HTTP, to the gateway (fixture_http.c)
+
+//  An answer of the gateway: its status, its body (as text, and as JSON when it is JSON) and
+//  the headers tests look at.
+typedef struct {
+    long status;
+    char *text;
+    json_t *json; //  NULL when the body is no JSON
+    char request_id[80];
+    char retry_after[16];
+    char allow[64];
+    char content_type[80];
+} fx_http_t;
+
+//  Sends `method` `path` (and its query) to the gateway of the fixture, with the session
+//  token `token` (NULL: none) and the JSON text `body` (NULL: none), and the header lines
+//  given after it ("Idempotency-Key: k"), NULL-terminated. Fails the test when the gateway
+//  cannot be reached.
+fx_http_t *fx_http (const char *method, const char *path, const char *token, const char *body, ...);
+void fx_http_free (fx_http_t **self_p);
+
+//  Signs in through POST /v1/sessions; the token into `token` (fails the test otherwise).
+void fx_http_signin (const char *login, const char *password, char token[64]);
+
+//  A string member of the answer's JSON ("" when none): fx_http_str (answer, "account.id").
+const char *fx_http_str (const fx_http_t *self, const char *path);
 
 #endif

@@ -4,7 +4,9 @@
 #include "st_keys.h"
 #include "st_log.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -14,13 +16,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
-#define HARNESS_SERVICES 4
+#define HARNESS_SERVICES 5
+#define HARNESS_REPLICAS 4
 
-static const char *const s_services[HARNESS_SERVICES] = {"registry", "match", "ledger", "notify"};
+static const char *const s_services[HARNESS_SERVICES] = {"registry", "match", "ledger", "notify",
+                                                         "gateway"};
 
 struct harness_s {
     char dir[256];
@@ -29,6 +34,9 @@ struct harness_s {
     char conninfo[512];
     char endpoint[32][320];
     pid_t pids[HARNESS_SERVICES];
+    pid_t replicas[HARNESS_REPLICAS]; //  more processes of a service (harness_start_replica)
+    char replica_logs[HARNESS_REPLICAS][64];
+    int http_port; //  the gateway's
     PGconn *pg;
     zcert_t *certs[8];
     char *cert_names[8];
@@ -87,6 +95,27 @@ s_exec (PGconn *conn, const char *sql)
     PQclear (res);
 }
 
+//  A TCP port on 127.0.0.1 that nothing listens on now (the kernel's choice).
+static int
+s_free_port (void)
+{
+    int fd = socket (AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in address = {.sin_family = AF_INET,
+                                  .sin_addr.s_addr = htonl (INADDR_LOOPBACK)};
+    socklen_t size = sizeof address;
+    assert_true (fd >= 0);
+    assert_int_equal (bind (fd, (struct sockaddr *) &address, sizeof address), 0);
+    assert_int_equal (getsockname (fd, (struct sockaddr *) &address, &size), 0);
+    close (fd);
+    return ntohs (address.sin_port);
+}
+
+int
+harness_http_port (harness_t *self)
+{
+    return self->http_port;
+}
+
 harness_t *
 harness_new (const char *name)
 {
@@ -96,7 +125,8 @@ harness_new (const char *name)
     snprintf (self->keys, sizeof self->keys, "%s/keys", self->dir);
     st_error_t err;
     for (int i = 0; i < HARNESS_SERVICES; i++)
-        assert_true (st_keys_generate (self->keys, s_services[i], "service", &err) >= 0);
+        if (strcmp (s_services[i], "gateway") != 0)
+            assert_true (st_keys_generate (self->keys, s_services[i], "service", &err) >= 0);
     assert_true (st_keys_generate (self->keys, "operator", "operator", &err) >= 0);
     assert_true (st_keys_generate (self->keys, "gateway", "gateway", &err) >= 0);
     assert_true (st_crypto_generate (self->keys, &err) >= 0);
@@ -132,6 +162,7 @@ harness_new (const char *name)
         snprintf (self->endpoint[2 * i + 1], sizeof self->endpoint[0], "ipc://%s/%s.events",
                   self->dir, s_services[i]);
     }
+    self->http_port = s_free_port ();
     return self;
 }
 
@@ -195,6 +226,9 @@ s_child_env (harness_t *self)
     setenv ("STATION_LOG_LEVEL",
             getenv ("STATION_TEST_LOG_LEVEL") ? getenv ("STATION_TEST_LOG_LEVEL") : "warn", 1);
     setenv ("STATION_POLL_MS", getenv ("STATION_POLL_MS") ? getenv ("STATION_POLL_MS") : "1000", 1);
+    char http[32];
+    snprintf (http, sizeof http, "127.0.0.1:%d", self->http_port);
+    setenv ("STATION_GATEWAY_HTTP", http, 1);
     for (int i = 0; i < HARNESS_SERVICES; i++) {
         char name[64];
         harness_endpoint_variable (s_services[i], "RPC", name, sizeof name);
@@ -235,6 +269,67 @@ harness_spawn (harness_t *self, const char *service)
         _exit (127);
     }
     self->pids[i] = pid;
+    return pid;
+}
+
+pid_t
+harness_start_replica (harness_t *self, const char *service, char *endpoint)
+{
+    s_index (service);
+    int n = 0;
+    while (n < HARNESS_REPLICAS && self->replicas[n] > 0)
+        n++;
+    if (n == HARNESS_REPLICAS)
+        fail_msg ("harness: %d replicas at most", HARNESS_REPLICAS);
+    char events[HARNESS_ENDPOINT], program[64], path[512];
+    snprintf (self->replica_logs[n], sizeof self->replica_logs[n], "%s-%d", service, n + 2);
+    snprintf (endpoint, HARNESS_ENDPOINT, "ipc://%s/%s.rpc", self->dir, self->replica_logs[n]);
+    snprintf (events, sizeof events, "ipc://%s/%s.events", self->dir, self->replica_logs[n]);
+    snprintf (program, sizeof program, "station-%s", service);
+    s_bin (program, path, sizeof path);
+    pid_t pid = fork ();
+    assert_true (pid >= 0);
+    if (pid == 0) {
+        prctl (PR_SET_PDEATHSIG, SIGKILL);
+        s_child_env (self);
+        char name[64], log[512];
+        harness_endpoint_variable (service, "RPC", name, sizeof name);
+        setenv (name, endpoint, 1);
+        harness_endpoint_variable (service, "EVENTS", name, sizeof name);
+        setenv (name, events, 1);
+        snprintf (log, sizeof log, "%s/%s.log", self->dir, self->replica_logs[n]);
+        int fd = open (log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        if (fd >= 0) {
+            dup2 (fd, 2);
+            close (fd);
+        }
+        execl (path, program, (char *) NULL);
+        _exit (127);
+    }
+    self->replicas[n] = pid;
+    st_client_t *client = harness_client_at (self, service, endpoint, "operator");
+    int64_t until = st_clock_ms () + 20000;
+    bool up = false;
+    while (!up && st_clock_ms () < until) {
+        msg_empty_t request = {0};
+        msg_pong_t pong;
+        st_error_t err;
+        up = st_client_call (client, "sys.ping", NULL, NULL, &msg_empty_desc, &request,
+                             &msg_pong_desc, &pong, 300, &err)
+             == ST_OK;
+        if (up)
+            st_msg_clear (&msg_pong_desc, &pong);
+        int status;
+        if (!up && waitpid (pid, &status, WNOHANG) == pid) {
+            self->replicas[n] = 0;
+            fail_msg ("%s exited during start-up (see %s/%s.log)", self->replica_logs[n], self->dir,
+                      self->replica_logs[n]);
+        }
+    }
+    st_client_destroy (&client);
+    if (!up)
+        fail_msg ("%s did not answer within 20 s (see %s/%s.log)", self->replica_logs[n], self->dir,
+                  self->replica_logs[n]);
     return pid;
 }
 
@@ -281,6 +376,12 @@ harness_stop (harness_t *self, const char *service, int sig)
 st_client_t *
 harness_client (harness_t *self, const char *service, const char *key)
 {
+    return harness_client_at (self, service, harness_endpoint (self, service, "rpc"), key);
+}
+
+st_client_t *
+harness_client_at (harness_t *self, const char *service, const char *endpoint, const char *key)
+{
     st_error_t err;
     int slot = -1;
     for (int i = 0; i < 8 && slot < 0; i++)
@@ -296,8 +397,7 @@ harness_client (harness_t *self, const char *service, const char *key)
     assert_true (slot >= 0);
     zcert_t *server = st_keys_public (self->keys, service, &err);
     assert_non_null (server);
-    st_client_t *client = st_client_new (harness_endpoint (self, service, "rpc"), self->certs[slot],
-                                         zcert_public_txt (server));
+    st_client_t *client = st_client_new (endpoint, self->certs[slot], zcert_public_txt (server));
     zcert_destroy (&server);
     st_client_set_retry (client, 500);
     return client;
@@ -389,10 +489,21 @@ harness_destroy (harness_t **self_p)
             waitpid (self->pids[i], &status, 0);
             self->pids[i] = 0;
         }
+    for (int i = 0; i < HARNESS_REPLICAS; i++)
+        if (self->replicas[i] > 0) {
+            kill (self->replicas[i], SIGTERM);
+            int status;
+            waitpid (self->replicas[i], &status, 0);
+            self->replicas[i] = 0;
+        }
     char report[512] = "";
     for (int i = 0; i < HARNESS_SERVICES; i++)
         if (s_check_log (self, s_services[i], report, sizeof report))
             setenv ("STATION_TEST_KEEP", "1", 1); //  keep the folder with the report
+    for (int i = 0; i < HARNESS_REPLICAS; i++)
+        if (*self->replica_logs[i]
+            && s_check_log (self, self->replica_logs[i], report, sizeof report))
+            setenv ("STATION_TEST_KEEP", "1", 1);
     for (int i = 0; i < 8; i++) {
         zcert_destroy (&self->certs[i]);
         free (self->cert_names[i]);

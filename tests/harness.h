@@ -25,6 +25,13 @@ pid_t harness_start (harness_t *self, const char *service);
 //  Starts a service without waiting (for tests of start-up failures).
 pid_t harness_spawn (harness_t *self, const char *service);
 
+//  Starts another process of `service` on the same database (a replica sharing its work, as
+//  two ledgers do), with rpc and events endpoints of its own and its log in `service`-N.log,
+//  and waits until it answers sys.ping. Its rpc endpoint into `endpoint` (HARNESS_ENDPOINT
+//  bytes). harness_destroy stops it. Returns its pid.
+#define HARNESS_ENDPOINT 320
+pid_t harness_start_replica (harness_t *self, const char *service, char *endpoint);
+
 //  Sends `sig` to a service and reaps it; returns its wait status.
 int harness_stop (harness_t *self, const char *service, int sig);
 
@@ -46,9 +53,16 @@ const char *harness_sql (harness_t *self, const char *sql);
 //  A client of `service` using the key pair `key` ("operator", "gateway", a service).
 st_client_t *harness_client (harness_t *self, const char *service, const char *key);
 
+//  A client of the process of `service` at `endpoint` (a replica's), using the key pair `key`.
+st_client_t *harness_client_at (harness_t *self, const char *service, const char *endpoint,
+                                const char *key);
+
 //  Runs the station CLI with args (NULL-terminated); stdout into `out` (NUL-terminated).
 //  Returns its exit status.
 int harness_cli (harness_t *self, char *out, size_t out_size, const char *arg, ...);
+
+//  The port the gateway's HTTP API listens on (127.0.0.1).
+int harness_http_port (harness_t *self);
 
 //  Resident set size of a process in KiB (from /proc), -1 when unknown.
 long harness_rss_kib (pid_t pid);

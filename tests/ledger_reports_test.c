@@ -129,6 +129,7 @@ s_setup (void **state)
     (void) state;
     //  The expiry worker runs at start and then hourly: a test lets it run by restarting.
     setenv ("STATION_LEDGER_EXPIRY_MS", "3600000", 1);
+    setenv ("STATION_LEDGER_STORE_WAIT_MS", "600000", 1);
     F = fx_new ("ledger_reports", FX_REGISTRY | FX_MATCH | FX_LEDGER);
     fx_county_add ();
     fx_region_add ("431022102000", "栗源镇");

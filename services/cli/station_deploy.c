@@ -6,6 +6,7 @@
         DIR/match/      its CURVE key pair, every public certificate, db.pgpass
         DIR/ledger/     likewise
         DIR/notify/     likewise
+        DIR/gateway/    likewise (its key's role is gateway: it asserts people's roles)
         DIR/operator/   the operator's key pair and every public certificate (the host's CLI)
         DIR/postgres/   postgres.password (the superuser's) and ROLE.password for each role
 
@@ -32,9 +33,9 @@ static const struct {
     bool database; //  has a database role of its name
     bool personal; //  holds the personal-data keys
 } s_members[] = {
-    {"registry", "service", true, true},    {"match", "service", true, false},
-    {"ledger", "service", true, false},     {"notify", "service", true, false},
-    {"operator", "operator", false, false},
+    {"registry", "service", true, true}, {"match", "service", true, false},
+    {"ledger", "service", true, false},  {"notify", "service", true, false},
+    {"gateway", "gateway", true, false}, {"operator", "operator", false, false},
 };
 #define S_MEMBERS (sizeof s_members / sizeof s_members[0])
 

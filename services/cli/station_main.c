@@ -14,6 +14,9 @@
         station supply stats [--region CODE]
         station ledger statement ID              a volunteer's points, hours and stars
         station ledger audit                     every balance against the journal
+        station store items REGION [--below]     the points store of a region (and those
+                                                 above it), or of its subtree
+        station redemptions VOLUNTEER [--status S]   a volunteer's redemptions, newest first
         station events SERVICE [--after SEQ] [--max N]
         station parked SERVICE                   events a service could not apply
 
@@ -49,6 +52,7 @@ s_usage (void)
         "  volunteer register --name N --id-number ID --phone P --region CODE [--skill S]...\n"
         "  volunteer get ID | volunteer import FILE.csv | supply stats [--region CODE]\n"
         "  ledger statement ID | ledger audit\n"
+        "  store items REGION [--below] | redemptions VOLUNTEER [--status S]\n"
         "  events SERVICE [--after SEQ] [--max N] | parked SERVICE\n"
         "  inbox [--unread] [--limit N] [--cursor C]   (the notices of the person --as names)\n");
     return 2;
@@ -507,6 +511,35 @@ main (int argc, char **argv)
             json_object_set_new (json, "unread", json_true ());
         char *text = json_dumps (json, 0);
         char *args[] = {"notify", "inbox.list", text};
+        int status = s_cmd_call (&options, 3, args);
+        free (text);
+        json_decref (json);
+        return status;
+    }
+    //  station store items REGION [--below]: what a volunteer there may redeem (the region's
+    //  items and those of the regions above), or every item of the region's subtree.
+    if (strcmp (command, "store") == 0 && (argc == 3 || argc == 4)
+        && strcmp (argv[1], "items") == 0) {
+        bool below = argc == 4 && strcmp (argv[3], "--below") == 0;
+        if (argc == 4 && !below)
+            return s_usage ();
+        json_t *json =
+            json_pack ("{s:s, s:b, s:i}", "region", argv[2], "below", below, "limit", 500);
+        char *text = json_dumps (json, 0);
+        char *args[] = {"ledger", "item.list", text};
+        int status = s_cmd_call (&options, 3, args);
+        free (text);
+        json_decref (json);
+        return status;
+    }
+    if (strcmp (command, "redemptions") == 0 && (argc == 2 || argc == 4)) {
+        if (argc == 4 && strcmp (argv[2], "--status") != 0)
+            return s_usage ();
+        json_t *json = json_pack ("{s:s, s:i}", "volunteer_id", argv[1], "limit", 500);
+        if (argc == 4)
+            json_object_set_new (json, "status", json_string (argv[3]));
+        char *text = json_dumps (json, 0);
+        char *args[] = {"ledger", "redemption.list", text};
         int status = s_cmd_call (&options, 3, args);
         free (text);
         json_decref (json);

@@ -2,13 +2,15 @@
     and what ledger_main.c assembles from them:
         ledger_books.c    a volunteer's statement and journal, officials' adjustments, the audit
         ledger_rules.c    a region's earning rules, versioned
+        ledger_shop.c     the points store (积分超市): items, two-phase redemptions, the
+                          ticker voiding reservations not fulfilled in time
         ledger_earning.c  what the ledger does with registry's and match's events: hours and
                           points posted from confirmed records and ratings, stars reached
         ledger_status.c   registry's volunteers: region and status; completions parked for a
                           volunteer not known yet, applied again when registry tells of them
         ledger_reports.c  rankings (ranking.list) and a region's figures (ledger.stats)
         ledger_expiry.c   the points expiry worker, and what a statement says of expiry
-    Their SQL is in ledger_store.c and sql/.  */
+    Their SQL is in ledger_store.c, ledger_shop_store.c, ledger_reports_store.c and sql/.  */
 #ifndef LEDGER_H_INCLUDED
 #define LEDGER_H_INCLUDED
 
@@ -21,13 +23,22 @@ extern const st_route_t ledger_books_routes[];
 extern const size_t ledger_books_route_count;
 extern const st_route_t ledger_rules_routes[];
 extern const size_t ledger_rules_route_count;
+extern const st_route_t ledger_shop_routes[];
+extern const size_t ledger_shop_route_count;
 extern const st_route_t ledger_reports_routes[];
 extern const size_t ledger_reports_route_count;
 
-//  The ledger's own settings (ledger_expiry.c), and what the worker reads of them.
+//  The points store's settings (ledger_shop.c), and its ticker, which voids reservations not
+//  fulfilled in time: the ms until it wants to run again.
 extern const st_option_t ledger_options[];
 extern const size_t ledger_option_count;
+int64_t ledger_shop_tick (st_db_t *db, void *state);
+
+//  The expiry worker's settings (ledger_expiry.c), and what it reads of them.
+extern const st_option_t ledger_expiry_options[];
+extern const size_t ledger_expiry_option_count;
 typedef struct {
+    int64_t expiry_ms;
     int64_t expiry_batch;
 } ledger_config_t;
 

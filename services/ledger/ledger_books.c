@@ -136,6 +136,7 @@ s_ledger_adjust (st_call_t *call, const msg_ledger_adjust_t *request, msg_journa
         return;
     int64_t balance = st_row_int (res, 0, "balance"), cap = st_row_int (res, 0, "cap");
     int64_t used = st_row_int (res, 0, "used"), rule = st_row_int (res, 0, "rule_version");
+    int64_t held = st_row_int (res, 0, "pending");
     PQclear (res);
     int64_t size = llabs (request->amount);
     const char *per = hours ? "minutes" : "points";
@@ -150,6 +151,14 @@ s_ledger_adjust (st_call_t *call, const msg_ledger_adjust_t *request, msg_journa
         st_call_fail (call, ST_FAILED_PRECONDITION, "amount",
                       "a correction of %lld %s would take the balance of %lld below zero",
                       (long long) size, per, (long long) balance);
+        return;
+    }
+    //  Points held for a redemption are spoken for.
+    if (request->amount < 0 && balance - held < size) {
+        st_call_fail (call, ST_FAILED_PRECONDITION, "amount",
+                      "a correction of %lld %s would take more than the %lld available: %lld of"
+                      " the balance are held for redemptions",
+                      (long long) size, per, (long long) (balance - held), (long long) held);
         return;
     }
     char source[64];

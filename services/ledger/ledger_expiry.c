@@ -14,14 +14,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-const st_option_t ledger_options[] = {
+const st_option_t ledger_expiry_options[] = {
     ST_OPTION_WHOLE ("ledger-expiry-ms", "STATION_LEDGER_EXPIRY_MS", "60000", 10, 3600000,
                      "the expiry worker looks for points due at least this often (ms), and"
                      " at each midnight in Asia/Shanghai"),
     ST_OPTION_WHOLE ("ledger-expiry-batch", "STATION_LEDGER_EXPIRY_BATCH", "200", 1, 10000,
                      "volunteers whose due points the expiry worker claims per transaction"),
 };
-const size_t ledger_option_count = sizeof ledger_options / sizeof ledger_options[0];
+const size_t ledger_expiry_option_count =
+    sizeof ledger_expiry_options / sizeof ledger_expiry_options[0];
 
 //  One batch in one transaction: the points due of up to `batch` volunteers expired, each
 //  expiry published. Returns how many volunteers' expiries were claimed (rows), or -1.

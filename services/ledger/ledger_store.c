@@ -48,14 +48,17 @@ static const st_statement_t s_statements[] = {
      " OR EXISTS (SELECT 1 FROM accounts WHERE volunteer_id = $1::bigint) AS known"},
     {"ledger_statement",
      "WITH a AS (SELECT coalesce (sum (balance) FILTER (WHERE kind = 'volunteer'"
-     " AND unit = 'points'), 0) AS points, coalesce (sum (balance) FILTER (WHERE kind ="
+     " AND unit = 'points'), 0) AS points, coalesce (sum (pending) FILTER (WHERE kind ="
+     " 'volunteer' AND unit = 'points'), 0) AS pending, coalesce (sum (balance) FILTER (WHERE kind "
+     "="
      " 'volunteer' AND unit = 'hours'), 0) AS credit, coalesce (sum (balance) FILTER (WHERE kind"
      " = 'honour'), 0) AS honour FROM accounts WHERE volunteer_id = $1::bigint),"
      " s AS (SELECT coalesce (max (level), 0) AS stars FROM star_levels"
      " WHERE volunteer_id = $1::bigint),"
      " r AS (SELECT (rule_at (volunteer_region ($1::bigint), 'infinity')).star_hours AS th)"
      " SELECT $1::text AS volunteer_id, nullif (volunteer_region ($1::bigint), '') AS region,"
-     " a.points AS balance, a.points AS available, 0 AS pending, a.credit AS credit_minutes,"
+     " a.points AS balance, a.points - a.pending AS available, a.pending,"
+     " a.credit AS credit_minutes,"
      " a.honour AS honour_minutes, a.credit / 60.0 AS hours_credit,"
      " a.honour / 60.0 AS hours_honour, s.stars, CASE WHEN s.stars < 5 THEN greatest (0,"
      " r.th[s.stars + 1]::bigint * 60 - a.credit - a.honour) / 60.0 END AS hours_to_next_star"
@@ -74,7 +77,7 @@ static const st_statement_t s_statements[] = {
     //  the rule in force at the volunteer's region; what officials adjusted of unit $2 for
     //  volunteer $3 today (Asia/Shanghai).
     {"ledger_adjust_lock",
-     "SELECT a.balance, r.version AS rule_version, CASE WHEN $2 = 'hours'"
+     "SELECT a.balance, a.pending, r.version AS rule_version, CASE WHEN $2 = 'hours'"
      " THEN r.adjust_cap_minutes ELSE r.adjust_cap_points END AS cap,"
      " (SELECT coalesce (sum (t.amount), 0) FROM transfers t WHERE t.volunteer_id = $3::bigint"
      " AND t.unit = $2 AND t.manual AND t.day = (now () AT TIME ZONE 'Asia/Shanghai')::date)"
@@ -87,13 +90,18 @@ static const st_statement_t s_statements[] = {
      " account_of ('adjustment', NULL, $4, $2) END, $2, abs ($3::bigint), CASE WHEN $2 ="
      " 'hours' THEN 'honour' ELSE 'adjust' END, $5, $6::bigint, $7::bigint, true, $8, $9, $10,"
      " (now () AT TIME ZONE 'Asia/Shanghai')::date, NULL)"},
-    //  ledger.audit: every account whose balance is not what its journal sums to.
+    //  ledger.audit: every account whose balance is not what its journal sums to, or whose
+    //  pending is not what its holds with no end sum to.
     {"ledger_audit_differences",
      "WITH j AS (SELECT account, sum (delta) AS journal FROM (SELECT credit AS account,"
      " amount AS delta FROM transfers UNION ALL SELECT debit, -amount FROM transfers) x"
-     " GROUP BY account) SELECT a.id::text AS account_id, a.kind, a.unit, a.balance,"
-     " coalesce (j.journal, 0) AS journal FROM accounts a LEFT JOIN j ON j.account = a.id"
-     " WHERE a.balance <> coalesce (j.journal, 0) ORDER BY a.id LIMIT 1000"},
+     " GROUP BY account), h AS (SELECT debit AS account, sum (amount) AS held FROM holds"
+     " WHERE NOT EXISTS (SELECT 1 FROM hold_ends e WHERE e.hold_id = holds.id) GROUP BY debit)"
+     " SELECT a.id::text AS account_id, a.kind, a.unit, a.balance, coalesce (j.journal, 0)"
+     " AS journal, a.pending, coalesce (h.held, 0) AS held FROM accounts a"
+     " LEFT JOIN j ON j.account = a.id LEFT JOIN h ON h.account = a.id"
+     " WHERE a.balance <> coalesce (j.journal, 0) OR a.pending <> coalesce (h.held, 0)"
+     " ORDER BY a.id LIMIT 1000"},
     //  Each unit's balances summed (zero in balanced books), and what its transfers moved.
     {"ledger_audit_sums",
      "SELECT u.unit, (SELECT coalesce (sum (balance), 0) FROM accounts a WHERE a.unit = u.unit)"
@@ -103,7 +111,7 @@ static const st_statement_t s_statements[] = {
     {"ledger_audit_counts",
      "SELECT (SELECT count (*) FROM accounts) AS accounts, (SELECT count (*) FROM transfers)"
      " AS transfers, (SELECT count (*) FROM accounts WHERE volunteer_id IS NOT NULL"
-     " AND balance < 0) AS negative"},
+     " AND (balance < 0 OR balance < pending)) AS negative"},
     //  rules.get: the newest version at region $1 (or inherited), in force from its
     //  effective_from (at most a second ahead) on.
     {"ledger_rules_get", "SELECT " S_RULE_COLUMNS " FROM rule_at ($1, 'infinity') r"},
@@ -120,4 +128,5 @@ ledger_store_prepare (st_db_t *db)
 {
     st_db_statements (db, s_statements, sizeof s_statements / sizeof s_statements[0]);
     ledger_reports_store_prepare (db);
+    ledger_shop_store_prepare (db);
 }

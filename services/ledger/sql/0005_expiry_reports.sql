@@ -130,8 +130,10 @@ CREATE TRIGGER transfers_lots AFTER INSERT ON transfers
 -- The worker: up to p_limit volunteers with points due (good until before today, Asia/
 -- Shanghai), each claimed by locking their points account and skipped when another ledger
 -- process (or a spend) holds it; per volunteer and last good day, one 'expire' transfer of
--- what is left of the lots due, sourced by the volunteer, that day and the newest lot, so a
--- batch claimed again after a crash posts nothing new. The transfers made, as rows.
+-- what is left of the lots due, but never points a reservation holds (balance - pending: the
+-- rest of those lots expires once the hold is voided, or is spent by its fulfilment). Sourced
+-- by the volunteer, the day, the newest lot and the amount, so a batch claimed again after a
+-- crash posts nothing new. The transfers made, as rows.
 CREATE FUNCTION expire_due (p_limit integer)
 RETURNS TABLE (volunteer_id bigint, amount bigint, expired_on date, balance bigint, source text)
 LANGUAGE plpgsql AS $$
@@ -139,13 +141,15 @@ DECLARE
     today date := shanghai_today ();
     v bigint;
     vp bigint;
+    free bigint;
+    take bigint;
     g record;
     p record;
     src text;
 BEGIN
     FOR v IN SELECT DISTINCT l.volunteer_id FROM lots l
              WHERE l.remaining > 0 AND l.expires_on < today LIMIT p_limit LOOP
-        SELECT a.id INTO vp FROM accounts a
+        SELECT a.id, a.balance - a.pending INTO vp, free FROM accounts a
         WHERE a.volunteer_id = v AND a.kind = 'volunteer' AND a.unit = 'points'
         FOR UPDATE SKIP LOCKED;
         CONTINUE WHEN vp IS NULL;
@@ -153,13 +157,16 @@ BEGIN
                         max (l.transfer_id) AS last
                  FROM lots l WHERE l.volunteer_id = v AND l.remaining > 0 AND l.expires_on < today
                  GROUP BY l.expires_on ORDER BY l.expires_on LOOP
-            src := 'ledger/expiry/volunteer/' || v || '/' || g.day || '/' || g.last;
+            take := least (g.amount, free);
+            EXIT WHEN take <= 0;
+            src := 'ledger/expiry/volunteer/' || v || '/' || g.day || '/' || g.last || '/' || take;
             SELECT * INTO p FROM post (vp, account_of ('expiry', NULL, volunteer_region (v), 'points'),
-                                       'points', g.amount, 'expire', src, v, NULL, false, NULL,
+                                       'points', take, 'expire', src, v, NULL, false, NULL,
                                        'good until ' || g.day, NULL, g.day, NULL);
+            free := free - take;
             IF p.transfer_id IS NOT NULL THEN
                 volunteer_id := v;
-                amount := g.amount;
+                amount := take;
                 expired_on := g.day;
                 balance := p.debit_after;
                 source := src;

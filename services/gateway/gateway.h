@@ -1,0 +1,159 @@
+/*  gateway.h — the HTTP face of Station (issue 22): people reach the services through it.
+    It authenticates, maps, calls and answers; it owns no personal data and no business rule.
+    Its parts, each a file:
+        gateway_http.c      libmicrohttpd: bodies and their limits, request ids, the route
+                            lookup, one reply helper per kind of answer, security headers
+        gateway_routes.c    the route table: one row per endpoint of http-api.md
+        gateway_rpc.c       one rpc client per service per HTTP thread, the actor a session
+                            proves, request ids from Idempotency-Key
+        gateway_sessions.c  sessions (a token's hash, idle and absolute expiry) in the
+                            gateway's own schema
+        gateway_main.c      the process (st_service: keys, database, migrations, sys.ping)  */
+#ifndef GATEWAY_H_INCLUDED
+#define GATEWAY_H_INCLUDED
+
+#include "st_proto.h"
+#include "st_service.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+//  One HTTP request being answered (gateway_http.c owns it).
+typedef struct gw_request_s gw_request_t;
+
+//  Who may call a route. Anyone: no session needed (a session, when sent, is still used).
+typedef enum { GW_ANYONE, GW_SIGNED_IN } gw_who_t;
+
+//  One endpoint. Path parameters ({name}) and the query parameters listed in `query` (space
+//  separated) go into the op's request body under their own names, typed by the op's
+//  descriptor; `map`, where a row needs more than that, adjusts the body before the call and
+//  may answer by itself (returning non-zero once it has).
+typedef struct {
+    const char *method;
+    const char *pattern;
+    const char *service; //  NULL: `map` answers alone
+    const char *op;
+    gw_who_t who;
+    int status; //  on success: 200, 201 or 204
+    const char *query;
+    int (*map) (gw_request_t *request, json_t *body);
+} gw_route_t;
+
+extern const gw_route_t gw_routes[];
+extern const size_t gw_route_count;
+
+//  What a valid session proves (gateway_sessions.c).
+typedef struct {
+    char account[21];
+    char role[33];
+    char region[16];
+    char volunteer_id[21];
+    char resident_id[21];
+} gw_actor_t;
+
+//  The gateway's settings, read once at start (gateway_main.c).
+typedef struct {
+    const char *conninfo;
+    const char *keydir;
+    const char *http;       //  host:port to listen on
+    int64_t threads;        //  HTTP threads, each with its rpc clients and database connection
+    int64_t body_max;       //  bytes of a JSON body
+    int64_t call_ms;        //  deadline of one rpc call
+    int64_t session_idle_s; //  a session unused this long ends
+    int64_t session_max_s;  //  a session ends this long after sign-in, used or not
+} gw_config_t;
+
+//  --- gateway_http.c ---
+
+//  Starts and stops the HTTP daemon. Returns 0, or -1 with err filled.
+int gw_http_start (const gw_config_t *config, st_error_t *err);
+void gw_http_stop (void);
+
+//  What a mapping function may read of its request.
+const gw_actor_t *gw_request_actor (gw_request_t *request); //  NULL when anonymous
+const char *gw_request_header (gw_request_t *request, const char *name);
+const char *gw_request_id (gw_request_t *request);
+const char *gw_request_token (gw_request_t *request); //  the session's token, NULL if none
+void gw_request_address (gw_request_t *request, char *out, size_t size); //  the client's
+
+//  The answers; each returns 1 (answered), for `return gw_reply_…` in a mapping function.
+int gw_reply_json (gw_request_t *request, int status, json_t *json); //  steals json
+int gw_reply_error (gw_request_t *request, const st_error_t *err);
+int gw_reply_empty (gw_request_t *request, int status);
+int gw_reply_wait (gw_request_t *request, int64_t seconds, const char *field); //  429
+//  A text answer of type `type`; takes `text` (malloc'd).
+int gw_reply_text (gw_request_t *request, int status, const char *type, char *text);
+
+//  Calls an op with the request's actor and id; the reply as JSON (the caller's), or NULL
+//  with err filled.
+json_t *gw_request_call (gw_request_t *request, const char *service, const char *op, json_t *body,
+                         st_error_t *err);
+
+//  --- gateway_rpc.c ---
+
+//  Calls `service`'s `op` from this thread: `body` checked against the op's request
+//  descriptor (a bad field answers as the service would), `actor` asserted (NULL: none),
+//  `id` the request id (NULL: a fresh one). The reply as JSON, or NULL with err filled.
+json_t *gw_rpc_call (const char *service, const char *op, const gw_actor_t *actor,
+                     const uint8_t id[16], const json_t *body, int64_t timeout_ms, st_error_t *err);
+
+//  The same, the services told `trace` (the HTTP request id) to log with the op.
+json_t *gw_rpc_call_traced (const char *service, const char *op, const gw_actor_t *actor,
+                            const uint8_t id[16], const char *trace, const json_t *body,
+                            int64_t timeout_ms, st_error_t *err);
+
+//  The request id of a POST carrying Idempotency-Key `key` from `account` ("" anonymous):
+//  the first 16 bytes of SHA-256 (account ‖ 0x00 ‖ key), so two accounts never collide.
+void gw_rpc_idempotent_id (const char *account, const char *key, uint8_t id[16]);
+
+//  The gateway's CURVE secret key (keys derived from it need no file of their own).
+const uint8_t *gw_rpc_secret (void);
+
+//  This thread's database connection (sessions), made on first use.
+st_db_t *gw_rpc_db (void);
+
+int gw_rpc_init (st_service_t *service, const gw_config_t *config, st_error_t *err);
+void gw_rpc_fini (void);
+
+//  --- gateway_openapi.c ---
+
+//  The OpenAPI 3.1 document of the route table (the caller's).
+json_t *gw_openapi (void);
+
+//  --- gateway_metrics.c ---
+
+//  Counts an answered request (its route, NULL when none matched) and how long it took.
+void gw_metrics_http (const gw_route_t *route, int status, int64_t micros);
+//  Counts a call to a service's op and its outcome.
+void gw_metrics_call (const st_op_desc_t *op, st_status_t outcome);
+//  The Prometheus text of every counter (malloc'd).
+char *gw_metrics_text (void);
+
+//  --- gateway_sessions.c ---
+
+//  Makes a session for an account registry signed in (session.login's reply): the token (43
+//  characters, URL-safe base64 of 256 random bits) into `token`.
+st_status_t gw_session_create (const json_t *account, char token[44], st_error_t *err);
+
+//  The actor of a live session (its idle expiry pushed back), or ST_UNAUTHENTICATED.
+st_status_t gw_session_check (const char *token, gw_actor_t *actor, st_error_t *err);
+
+//  Ends a session at once (every gateway process reads the same table).
+st_status_t gw_session_end (const char *token, st_error_t *err);
+
+//  Sign-in limits, per login and per client address (keyed hashes: the table tells neither).
+//  The seconds to wait before trying again, 0 when a try may go ahead now.
+int64_t gw_signin_wait (const char *login, const char *address, st_error_t *err);
+//  Counts a failed sign-in against both; a success clears the login's count.
+void gw_signin_failed (const char *login, const char *address);
+void gw_signin_succeeded (const char *login);
+
+//  The statements, the expiries and the key of the limits' hashes (derived from the
+//  gateway's secret key, so every gateway process keys them alike).
+void gw_sessions_prepare (st_db_t *db);
+void gw_sessions_init (const gw_config_t *config, const uint8_t secret[32]);
+//  Removes ended sessions and stale limits (the ticker).
+void gw_sessions_tick (st_db_t *db, void *state);
+
+#endif

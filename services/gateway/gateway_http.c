@@ -1,0 +1,667 @@
+/*  gateway_http.c — the HTTP daemon (libmicrohttpd, a pool of threads on epoll): reads a
+    request within its limits, finds its route, proves its session, builds the op's body from
+    the JSON, the path and the query, calls, and answers. Every answer goes through one of
+    three helpers (JSON, error, empty), which add the request id and the security headers; a
+    request that a handler left unanswered is answered 500 and logged, never dropped.  */
+#include "gateway.h"
+#include "st_log.h"
+#include "st_server.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define S_URL_MAX    2048 //  bytes of a path and its query
+#define S_JSON_DEPTH 16   //  nesting of a JSON body
+#define S_PARAMS_MAX 4    //  path parameters of one route
+
+struct gw_request_s {
+    struct MHD_Connection *connection;
+    const char *method;
+    char *body;
+    size_t size;
+    bool too_big;
+    bool answered;
+    const gw_route_t *route;
+    char params[S_PARAMS_MAX][2][80]; //  a path parameter's name and value
+    int param_count;
+    char id_text[65]; //  X-Request-Id
+    bool signed_in;
+    gw_actor_t actor;
+    char token[64];
+    uint8_t rpc_id[16];
+    bool has_rpc_id;
+    int64_t began_us; //  when the request's first part arrived
+};
+
+static struct MHD_Daemon *s_daemon;
+static const gw_config_t *s_config;
+
+//  ---------------------------------------------------------------------------------------
+//  Answers
+
+static void
+s_headers (gw_request_t *self, struct MHD_Response *response, const char *type)
+{
+    if (type)
+        MHD_add_response_header (response, "Content-Type", type);
+    MHD_add_response_header (response, "X-Request-Id", self->id_text);
+    MHD_add_response_header (response, "Cache-Control", "no-store");
+    MHD_add_response_header (response, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header (response, "Content-Security-Policy",
+                             "default-src 'self'; frame-ancestors 'none'; base-uri 'none'");
+    MHD_add_response_header (response, "X-Frame-Options", "DENY");
+    MHD_add_response_header (response, "Referrer-Policy", "no-referrer");
+}
+
+static int64_t
+s_now_us (void)
+{
+    struct timespec now;
+    clock_gettime (CLOCK_MONOTONIC, &now);
+    return (int64_t) now.tv_sec * 1000000 + now.tv_nsec / 1000;
+}
+
+static int
+s_queue (gw_request_t *self, int status, struct MHD_Response *response)
+{
+    MHD_queue_response (self->connection, (unsigned) status, response);
+    MHD_destroy_response (response);
+    self->answered = true;
+    gw_metrics_http (self->route, status, s_now_us () - self->began_us);
+    st_log (ST_LOG_DEBUG, self->id_text, "%s %s → %d", self->method,
+            self->route ? self->route->pattern : "?", status);
+    return 1;
+}
+
+int
+gw_reply_json (gw_request_t *self, int status, json_t *json)
+{
+    //  A list always says whether more follows (http-api.md: "next_cursor": null at the end).
+    if (json_is_array (json_object_get (json, "items")) && !json_object_get (json, "next_cursor"))
+        json_object_set_new (json, "next_cursor", json_null ());
+    //  Coordinates and hours as people wrote them (25.4, not 25.399999999999999).
+    char *text = json_dumps (json, JSON_COMPACT | JSON_REAL_PRECISION (12));
+    json_decref (json);
+    if (!text) {
+        st_error_t err;
+        st_error_set (&err, ST_INTERNAL, NULL, "the answer could not be written");
+        return gw_reply_error (self, &err);
+    }
+    struct MHD_Response *response =
+        MHD_create_response_from_buffer (strlen (text), text, MHD_RESPMEM_MUST_FREE);
+    s_headers (self, response, "application/json; charset=utf-8");
+    return s_queue (self, status, response);
+}
+
+int
+gw_reply_error (gw_request_t *self, const st_error_t *err)
+{
+    json_t *error =
+        json_pack ("{s:s, s:s}", "code", st_status_name (err->code), "message", err->message);
+    if (err->field[0])
+        json_object_set_new (error, "field", json_string (err->field));
+    int status = st_status_http (err->code);
+    if (err->code == ST_INTERNAL)
+        st_log (ST_LOG_ERROR, self->id_text, "%s %s: %s", self->method,
+                self->route ? self->route->pattern : "?", err->message);
+    char *text = json_dumps (json_pack ("{s:o}", "error", error), JSON_COMPACT);
+    struct MHD_Response *response =
+        MHD_create_response_from_buffer (strlen (text), text, MHD_RESPMEM_MUST_FREE);
+    s_headers (self, response, "application/json; charset=utf-8");
+    if (err->code == ST_UNAUTHENTICATED)
+        MHD_add_response_header (response, "WWW-Authenticate", "Bearer");
+    return s_queue (self, status, response);
+}
+
+int
+gw_reply_text (gw_request_t *self, int status, const char *type, char *text)
+{
+    struct MHD_Response *response =
+        MHD_create_response_from_buffer (strlen (text), text, MHD_RESPMEM_MUST_FREE);
+    s_headers (self, response, type);
+    return s_queue (self, status, response);
+}
+
+int
+gw_reply_empty (gw_request_t *self, int status)
+{
+    struct MHD_Response *response =
+        MHD_create_response_from_buffer (0, (void *) "", MHD_RESPMEM_PERSISTENT);
+    s_headers (self, response, NULL);
+    return s_queue (self, status, response);
+}
+
+//  An error with a header beside it (Allow, Retry-After).
+static int
+s_reply_error_with (gw_request_t *self, st_status_t code, const char *field, int status,
+                    const char *header, const char *value, const char *format, ...)
+{
+    st_error_t err = {.code = code};
+    snprintf (err.field, sizeof err.field, "%s", field ? field : "");
+    va_list args;
+    va_start (args, format);
+    vsnprintf (err.message, sizeof err.message, format, args);
+    va_end (args);
+    json_t *error = json_pack ("{s:s, s:s}", "code", st_status_name (code), "message", err.message);
+    if (field)
+        json_object_set_new (error, "field", json_string (field));
+    char *text = json_dumps (json_pack ("{s:o}", "error", error), JSON_COMPACT);
+    struct MHD_Response *response =
+        MHD_create_response_from_buffer (strlen (text), text, MHD_RESPMEM_MUST_FREE);
+    s_headers (self, response, "application/json; charset=utf-8");
+    if (header)
+        MHD_add_response_header (response, header, value);
+    return s_queue (self, status, response);
+}
+
+int
+gw_reply_wait (gw_request_t *self, int64_t seconds, const char *field)
+{
+    char value[24];
+    snprintf (value, sizeof value, "%lld", (long long) seconds);
+    return s_reply_error_with (self, ST_RESOURCE_EXHAUSTED, field, 429, "Retry-After", value,
+                               "too many tries: try again in %lld s", (long long) seconds);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  What a mapping function reads
+
+const gw_actor_t *
+gw_request_actor (gw_request_t *self)
+{
+    return self->signed_in ? &self->actor : NULL;
+}
+
+const char *
+gw_request_header (gw_request_t *self, const char *name)
+{
+    return MHD_lookup_connection_value (self->connection, MHD_HEADER_KIND, name);
+}
+
+const char *
+gw_request_id (gw_request_t *self)
+{
+    return self->id_text;
+}
+
+const char *
+gw_request_token (gw_request_t *self)
+{
+    return self->signed_in ? self->token : NULL;
+}
+
+void
+gw_request_address (gw_request_t *self, char *out, size_t size)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info (self->connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    snprintf (out, size, "?");
+    if (!info || !info->client_addr)
+        return;
+    const struct sockaddr *address = info->client_addr;
+    if (address->sa_family == AF_INET)
+        inet_ntop (AF_INET, &((const struct sockaddr_in *) address)->sin_addr, out,
+                   (socklen_t) size);
+    else if (address->sa_family == AF_INET6)
+        inet_ntop (AF_INET6, &((const struct sockaddr_in6 *) address)->sin6_addr, out,
+                   (socklen_t) size);
+}
+
+json_t *
+gw_request_call (gw_request_t *self, const char *service, const char *op, json_t *body,
+                 st_error_t *err)
+{
+    return gw_rpc_call_traced (service, op, gw_request_actor (self),
+                               self->has_rpc_id ? self->rpc_id : NULL, self->id_text, body,
+                               s_config->call_ms, err);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  Routes
+
+//  Whether `path` fits `pattern`; path parameters into self->params.
+static bool
+s_match (gw_request_t *self, const char *pattern, const char *path)
+{
+    self->param_count = 0;
+    while (*pattern && *path) {
+        if (*pattern != '/' || *path != '/')
+            return false;
+        pattern++, path++;
+        const char *pattern_end = strchr (pattern, '/'), *path_end = strchr (path, '/');
+        size_t pattern_len = pattern_end ? (size_t) (pattern_end - pattern) : strlen (pattern);
+        size_t path_len = path_end ? (size_t) (path_end - path) : strlen (path);
+        if (pattern_len > 2 && pattern[0] == '{') {
+            if (path_len == 0 || path_len >= sizeof self->params[0][1]
+                || self->param_count == S_PARAMS_MAX)
+                return false;
+            int n = self->param_count++;
+            snprintf (self->params[n][0], sizeof self->params[n][0], "%.*s",
+                      (int) (pattern_len - 2), pattern + 1);
+            snprintf (self->params[n][1], sizeof self->params[n][1], "%.*s", (int) path_len, path);
+        } else if (pattern_len != path_len || strncmp (pattern, path, path_len) != 0)
+            return false;
+        pattern += pattern_len, path += path_len;
+    }
+    return *pattern == '\0' && *path == '\0';
+}
+
+//  The route of a request; when the path is known under other methods only, *allow lists
+//  them (for 405).
+static const gw_route_t *
+s_route (gw_request_t *self, const char *path, char *allow, size_t allow_size)
+{
+    *allow = '\0';
+    for (size_t i = 0; i < gw_route_count; i++) {
+        const gw_route_t *route = &gw_routes[i];
+        if (!s_match (self, route->pattern, path))
+            continue;
+        if (strcmp (route->method, self->method) == 0)
+            return route;
+        if (!strstr (allow, route->method)) {
+            size_t used = strlen (allow);
+            snprintf (allow + used, allow_size - used, "%s%s", used ? ", " : "", route->method);
+        }
+    }
+    return NULL;
+}
+
+//  The field of the route's op named `name`, NULL when it has none.
+static const st_field_t *
+s_field (const gw_route_t *route, const char *name)
+{
+    const st_op_desc_t *op = route->service ? st_proto_op (route->service, route->op) : NULL;
+    if (!op)
+        return NULL;
+    for (size_t i = 0; i < op->request->field_count; i++)
+        if (strcmp (op->request->fields[i].name, name) == 0)
+            return &op->request->fields[i];
+    return NULL;
+}
+
+//  A text from the path or the query as the JSON the field's type wants; NULL with err
+//  naming the field when it is not one. Unknown fields stay text (a mapping function reads
+//  them).
+static json_t *
+s_typed (const st_field_t *field, const char *name, const char *text, st_error_t *err)
+{
+    if (!field || field->type == ST_T_STR)
+        return json_string (text);
+    char *end;
+    errno = 0;
+    switch (field->type) {
+    case ST_T_INT: {
+        long long value = strtoll (text, &end, 10);
+        if (*text && !*end && !errno)
+            return json_integer (value);
+        st_error_set (err, ST_INVALID_ARGUMENT, name, "%s must be a whole number", name);
+        return NULL;
+    }
+    case ST_T_DOUBLE: {
+        double value = strtod (text, &end);
+        if (*text && !*end && !errno)
+            return json_real (value);
+        st_error_set (err, ST_INVALID_ARGUMENT, name, "%s must be a number", name);
+        return NULL;
+    }
+    case ST_T_BOOL:
+        if (strcmp (text, "true") == 0 || strcmp (text, "1") == 0)
+            return json_true ();
+        if (strcmp (text, "false") == 0 || strcmp (text, "0") == 0)
+            return json_false ();
+        st_error_set (err, ST_INVALID_ARGUMENT, name, "%s must be true or false", name);
+        return NULL;
+    case ST_T_STRS: {
+        //  A list is written a,b,c.
+        json_t *list = json_array ();
+        const char *p = text;
+        while (*p) {
+            const char *comma = strchr (p, ',');
+            size_t len = comma ? (size_t) (comma - p) : strlen (p);
+            json_array_append_new (list, json_stringn (p, len));
+            p += len + (comma ? 1 : 0);
+        }
+        return list;
+    }
+    default:
+        st_error_set (err, ST_INVALID_ARGUMENT, name, "%s cannot be given in the URL", name);
+        return NULL;
+    }
+}
+
+typedef struct {
+    gw_request_t *request;
+    json_t *body;
+    st_error_t *err;
+    bool failed;
+} s_query_t;
+
+static enum MHD_Result
+s_query_arg (void *arg, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void) kind;
+    s_query_t *query = arg;
+    const gw_route_t *route = query->request->route;
+    //  Known names only: a misspelt filter must not read as no filter.
+    size_t key_len = strlen (key);
+    const char *list = route->query ? route->query : "";
+    bool known = false;
+    for (const char *p = list; *p;) {
+        size_t len = strcspn (p, " ");
+        if (len == key_len && strncmp (p, key, len) == 0)
+            known = true;
+        p += len + (p[len] ? 1 : 0);
+    }
+    if (!known) {
+        st_error_set (query->err, ST_INVALID_ARGUMENT, key, "unknown query parameter \"%.60s\"",
+                      key);
+        query->failed = true;
+        return MHD_NO;
+    }
+    json_t *typed = s_typed (s_field (route, key), key, value ? value : "", query->err);
+    if (!typed) {
+        query->failed = true;
+        return MHD_NO;
+    }
+    json_object_set_new (query->body, key, typed);
+    return MHD_YES;
+}
+
+//  How deep a JSON text nests (strings skipped), stopping past `limit`.
+static int
+s_json_depth (const char *text, size_t size, int limit)
+{
+    int depth = 0, deepest = 0;
+    bool in_string = false;
+    for (size_t i = 0; i < size && deepest <= limit; i++) {
+        char c = text[i];
+        if (in_string) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_string = false;
+        } else if (c == '"')
+            in_string = true;
+        else if (c == '{' || c == '[') {
+            if (++depth > deepest)
+                deepest = depth;
+        } else if (c == '}' || c == ']')
+            depth--;
+    }
+    return deepest;
+}
+
+//  The request's JSON body: {} when there is none; NULL with err when it is no JSON object.
+static json_t *
+s_body (gw_request_t *self, st_error_t *err)
+{
+    if (self->size == 0)
+        return json_object ();
+    const char *type = gw_request_header (self, "Content-Type");
+    if (!type || strncasecmp (type, "application/json", 16) != 0) {
+        st_error_set (err, ST_INVALID_ARGUMENT, "Content-Type",
+                      "the body must be application/json");
+        return NULL;
+    }
+    if (s_json_depth (self->body, self->size, S_JSON_DEPTH) > S_JSON_DEPTH) {
+        st_error_set (err, ST_INVALID_ARGUMENT, NULL, "the JSON nests deeper than %d",
+                      S_JSON_DEPTH);
+        return NULL;
+    }
+    json_error_t json_err;
+    json_t *body = json_loadb (self->body, self->size, JSON_REJECT_DUPLICATES, &json_err);
+    if (!body) {
+        st_error_set (err, ST_INVALID_ARGUMENT, NULL, "the body is not JSON: %s (at byte %d)",
+                      json_err.text, json_err.position);
+        return NULL;
+    }
+    if (!json_is_object (body)) {
+        json_decref (body);
+        st_error_set (err, ST_INVALID_ARGUMENT, NULL, "the body must be a JSON object");
+        return NULL;
+    }
+    return body;
+}
+
+//  The client's X-Request-Id when it is one we can log (up to 64 of A-Z a-z 0-9 . _ -), or a
+//  fresh one.
+static void
+s_request_id (gw_request_t *self)
+{
+    const char *given = gw_request_header (self, "X-Request-Id");
+    size_t len = given ? strlen (given) : 0;
+    bool good = len > 0 && len <= 64;
+    for (size_t i = 0; good && i < len; i++)
+        good = isalnum ((unsigned char) given[i]) || strchr ("._-", given[i]);
+    if (good)
+        snprintf (self->id_text, sizeof self->id_text, "%s", given);
+    else {
+        uint8_t fresh[12];
+        randombytes_buf (fresh, sizeof fresh);
+        sodium_bin2hex (self->id_text, sizeof self->id_text, fresh, sizeof fresh);
+    }
+}
+
+//  The session a request carries (Authorization: Bearer), if any: 0 when none or valid, -1
+//  once answered (401).
+static int
+s_authenticate (gw_request_t *self)
+{
+    const char *header = gw_request_header (self, "Authorization");
+    st_error_t err = {0};
+    if (!header) {
+        if (self->route->who == GW_ANYONE)
+            return 0;
+        st_error_set (&err, ST_UNAUTHENTICATED, "Authorization", "sign in first");
+        gw_reply_error (self, &err);
+        return -1;
+    }
+    if (strncasecmp (header, "Bearer ", 7) != 0 || strlen (header + 7) >= sizeof self->token) {
+        st_error_set (&err, ST_UNAUTHENTICATED, "Authorization",
+                      "Authorization must be \"Bearer\" and a session token");
+        gw_reply_error (self, &err);
+        return -1;
+    }
+    snprintf (self->token, sizeof self->token, "%s", header + 7);
+    if (gw_session_check (self->token, &self->actor, &err) != ST_OK) {
+        gw_reply_error (self, &err);
+        return -1;
+    }
+    self->signed_in = true;
+    return 0;
+}
+
+//  Answers a whole request.
+static void
+s_handle (gw_request_t *self, const char *url)
+{
+    s_request_id (self);
+    char allow[64];
+    st_error_t err = {0};
+    if (strlen (url) > S_URL_MAX) {
+        s_reply_error_with (self, ST_INVALID_ARGUMENT, NULL, 414, NULL, NULL,
+                            "the URL is longer than %d bytes", S_URL_MAX);
+        return;
+    }
+    self->route = s_route (self, url, allow, sizeof allow);
+    if (!self->route) {
+        if (*allow)
+            s_reply_error_with (self, ST_INVALID_ARGUMENT, NULL, 405, "Allow", allow,
+                                "%s is not allowed here (allowed: %s)", self->method, allow);
+        else {
+            st_error_set (&err, ST_NOT_FOUND, NULL, "no such endpoint");
+            gw_reply_error (self, &err);
+        }
+        return;
+    }
+    if (self->too_big) {
+        s_reply_error_with (self, ST_INVALID_ARGUMENT, NULL, 413, NULL, NULL,
+                            "the body is larger than %lld bytes", (long long) s_config->body_max);
+        return;
+    }
+    if (s_authenticate (self))
+        return;
+    json_t *body = s_body (self, &err);
+    if (!body) {
+        gw_reply_error (self, &err);
+        return;
+    }
+    //  The path's parameters and the query's, typed by the op's descriptor.
+    for (int i = 0; i < self->param_count; i++) {
+        json_t *typed = s_typed (s_field (self->route, self->params[i][0]), self->params[i][0],
+                                 self->params[i][1], &err);
+        if (!typed) {
+            json_decref (body);
+            gw_reply_error (self, &err);
+            return;
+        }
+        json_object_set_new (body, self->params[i][0], typed);
+    }
+    s_query_t query = {self, body, &err, false};
+    MHD_get_connection_values (self->connection, MHD_GET_ARGUMENT_KIND, s_query_arg, &query);
+    if (query.failed) {
+        json_decref (body);
+        gw_reply_error (self, &err);
+        return;
+    }
+    //  A POST's Idempotency-Key is its request id: a retry is answered from the stored reply.
+    const char *key = gw_request_header (self, "Idempotency-Key");
+    if (key && strcmp (self->method, "POST") == 0) {
+        if (!*key || strlen (key) > 255) {
+            json_decref (body);
+            st_error_set (&err, ST_INVALID_ARGUMENT, "Idempotency-Key",
+                          "Idempotency-Key must be 1 to 255 characters");
+            gw_reply_error (self, &err);
+            return;
+        }
+        gw_rpc_idempotent_id (self->signed_in ? self->actor.account : "", key, self->rpc_id);
+        self->has_rpc_id = true;
+    }
+    if (self->route->map && self->route->map (self, body)) {
+        json_decref (body);
+        return;
+    }
+    if (!self->answered && self->route->service) {
+        json_t *reply = gw_request_call (self, self->route->service, self->route->op, body, &err);
+        if (!reply && self->has_rpc_id && err.code == ST_CONFLICT && strcmp (err.field, "id") == 0
+            && strcmp (err.message, ST_REPLAY_CONFLICT) == 0)
+            st_error_set (&err, ST_CONFLICT, "Idempotency-Key",
+                          "this Idempotency-Key was already used for a different request");
+        if (!reply)
+            gw_reply_error (self, &err);
+        else if (self->route->status == 204) {
+            json_decref (reply);
+            gw_reply_empty (self, 204);
+        } else
+            gw_reply_json (self, self->route->status ? self->route->status : 200, reply);
+    }
+    json_decref (body);
+}
+
+static enum MHD_Result
+s_access (void *cls, struct MHD_Connection *connection, const char *url, const char *method,
+          const char *version, const char *upload_data, size_t *upload_data_size, void **state)
+{
+    (void) cls, (void) version;
+    gw_request_t *self = *state;
+    if (!self) {
+        self = st_calloc (1, sizeof *self);
+        self->connection = connection;
+        self->method = method;
+        self->began_us = s_now_us ();
+        *state = self;
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        //  Past the limit the rest is read and dropped, and the answer is 413.
+        if (!self->too_big && self->size + *upload_data_size <= (size_t) s_config->body_max) {
+            self->body = realloc (self->body, self->size + *upload_data_size + 1);
+            memcpy (self->body + self->size, upload_data, *upload_data_size);
+            self->size += *upload_data_size;
+            self->body[self->size] = '\0';
+        } else
+            self->too_big = true;
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (self->answered)
+        return MHD_YES;
+    s_handle (self, url);
+    if (!self->answered) {
+        //  A handler that neither answered nor failed is a bug: say so, never hang.
+        st_log (ST_LOG_ERROR, self->id_text, "%s %s: the handler gave no answer", method, url);
+        st_error_t err;
+        st_error_set (&err, ST_INTERNAL, NULL, "no answer was made");
+        gw_reply_error (self, &err);
+    }
+    return MHD_YES;
+}
+
+static void
+s_completed (void *cls, struct MHD_Connection *connection, void **state,
+             enum MHD_RequestTerminationCode code)
+{
+    (void) cls, (void) connection, (void) code;
+    gw_request_t *self = *state;
+    if (self) {
+        free (self->body);
+        sodium_memzero (self->token, sizeof self->token);
+        free (self);
+        *state = NULL;
+    }
+}
+
+static void
+s_mhd_log (void *cls, const char *format, va_list args)
+{
+    (void) cls;
+    char line[512];
+    vsnprintf (line, sizeof line, format, args);
+    line[strcspn (line, "\n")] = '\0';
+    st_warn ("http: %s", line);
+}
+
+int
+gw_http_start (const gw_config_t *config, st_error_t *err)
+{
+    s_config = config;
+    //  host:port
+    const char *colon = strrchr (config->http, ':');
+    char host[64];
+    long port = colon ? strtol (colon + 1, NULL, 10) : 0;
+    snprintf (host, sizeof host, "%.*s", colon ? (int) (colon - config->http) : 0, config->http);
+    struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons ((uint16_t) port)};
+    if (!colon || port <= 0 || port > 65535 || inet_pton (AF_INET, host, &address.sin_addr) != 1)
+        return st_error_set (err, ST_INVALID_ARGUMENT, "http",
+                             "STATION_GATEWAY_HTTP must be an IPv4 address and a port, such as"
+                             " 127.0.0.1:8080, not \"%s\"",
+                             config->http),
+               -1;
+    s_daemon = MHD_start_daemon (
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, (uint16_t) port, NULL,
+        NULL, s_access, NULL, MHD_OPTION_EXTERNAL_LOGGER, s_mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *) &address, MHD_OPTION_THREAD_POOL_SIZE, (unsigned) config->threads,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) 30, MHD_OPTION_CONNECTION_LIMIT, (unsigned) 1000,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned) 0, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t) 64 * 1024, MHD_OPTION_NOTIFY_COMPLETED, s_completed, NULL, MHD_OPTION_END);
+    if (!s_daemon)
+        return st_error_set (err, ST_UNAVAILABLE, "http", "could not listen on %s: %s",
+                             config->http, strerror (errno)),
+               -1;
+    return 0;
+}
+
+void
+gw_http_stop (void)
+{
+    if (s_daemon)
+        MHD_stop_daemon (s_daemon);
+    s_daemon = NULL;
+}

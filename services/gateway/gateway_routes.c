@@ -1,0 +1,237 @@
+/*  gateway_routes.c — the endpoints of ../shared/design/http-api.md, one row each: method,
+    path, the service and op it calls, who may call, the status of success, the query
+    parameters it takes. The op checks the actor's role and region; the gateway proves who
+    the actor is. A mapping function stands beside a row only where the row is more than
+    field-for-field.  */
+#include "gateway.h"
+#include "st_log.h"
+
+#include <pthread.h>
+#include <sodium.h>
+
+#include <string.h>
+
+//  ---------------------------------------------------------------------------------------
+//  Operations endpoints
+
+static int
+s_healthz (gw_request_t *request, json_t *body)
+{
+    (void) body;
+    return gw_reply_json (request, 200, json_pack ("{s:s}", "status", "ok"));
+}
+
+//  Ready when every service answers sys.ping within a second; 503 naming the first that
+//  does not.
+static int
+s_readyz (gw_request_t *request, json_t *body)
+{
+    (void) body;
+    static const char *const services[] = {"registry", "match", "ledger", "notify"};
+    for (size_t i = 0; i < sizeof services / sizeof services[0]; i++) {
+        st_error_t err;
+        json_t *empty = json_object ();
+        json_t *pong = gw_rpc_call (services[i], "sys.ping", NULL, NULL, empty, 1000, &err);
+        json_decref (empty);
+        if (!pong) {
+            st_error_set (&err, ST_UNAVAILABLE, services[i], "%s does not answer: %s", services[i],
+                          err.message);
+            return gw_reply_error (request, &err);
+        }
+        json_decref (pong);
+    }
+    return gw_reply_json (request, 200, json_pack ("{s:s}", "status", "ready"));
+}
+
+//  The counters, to Prometheus on this machine only: a scrape from elsewhere goes through a
+//  proxy that the operator trusts.
+static int
+s_metrics (gw_request_t *request, json_t *body)
+{
+    (void) body;
+    char address[64];
+    gw_request_address (request, address, sizeof address);
+    if (strcmp (address, "127.0.0.1") != 0 && strcmp (address, "::1") != 0) {
+        st_error_t err;
+        st_error_set (&err, ST_PERMISSION_DENIED, NULL, "metrics are answered on loopback only");
+        return gw_reply_error (request, &err);
+    }
+    return gw_reply_text (request, 200, "text/plain; version=0.0.4; charset=utf-8",
+                          gw_metrics_text ());
+}
+
+//  The OpenAPI document, made once (the table does not change while the gateway runs).
+static char *s_openapi_text;
+static pthread_once_t s_openapi_once = PTHREAD_ONCE_INIT;
+
+static void
+s_openapi_make (void)
+{
+    json_t *document = gw_openapi ();
+    s_openapi_text = json_dumps (document, JSON_COMPACT);
+    json_decref (document);
+}
+
+static int
+s_openapi (gw_request_t *request, json_t *body)
+{
+    (void) body;
+    pthread_once (&s_openapi_once, s_openapi_make);
+    return gw_reply_text (request, 200, "application/json; charset=utf-8",
+                          st_strdup (s_openapi_text));
+}
+
+//  ---------------------------------------------------------------------------------------
+//  Sessions
+
+//  POST /v1/sessions {login, password}: registry checks the password (argon2id, off its rpc
+//  loop); tries are limited per login and per client address before it is asked.
+static int
+s_session_create (gw_request_t *request, json_t *body)
+{
+    st_error_t err = {0};
+    const char *login = json_string_value (json_object_get (body, "login"));
+    char address[64];
+    gw_request_address (request, address, sizeof address);
+    if (login) {
+        int64_t wait = gw_signin_wait (login, address, &err);
+        if (wait < 0)
+            return gw_reply_error (request, &err);
+        if (wait > 0)
+            return gw_reply_wait (request, wait, "login");
+    }
+    json_t *account = gw_rpc_call ("registry", "session.login", NULL, NULL, body, 30000, &err);
+    if (!account) {
+        if (err.code == ST_UNAUTHENTICATED && login)
+            gw_signin_failed (login, address);
+        return gw_reply_error (request, &err);
+    }
+    gw_signin_succeeded (login);
+    char token[44];
+    if (gw_session_create (account, token, &err) != ST_OK) {
+        json_decref (account);
+        return gw_reply_error (request, &err);
+    }
+    //  The login (a phone, for people) is personal: the answer names the account by id.
+    json_object_del (account, "login");
+    json_t *answer = json_pack ("{s:s, s:o}", "token", token, "account", account);
+    sodium_memzero (token, sizeof token);
+    return gw_reply_json (request, 201, answer);
+}
+
+static int
+s_session_end (gw_request_t *request, json_t *body)
+{
+    (void) body;
+    st_error_t err;
+    if (gw_session_end (gw_request_token (request), &err) != ST_OK)
+        return gw_reply_error (request, &err);
+    return gw_reply_empty (request, 204);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  Volunteers
+
+//  PATCH /v1/volunteers/{id}: a move is a transfer, never an update.
+static int
+s_volunteer_patch (gw_request_t *request, json_t *body)
+{
+    if (json_object_get (body, "region")) {
+        st_error_t err;
+        st_error_set (&err, ST_INVALID_ARGUMENT, "region",
+                      "a volunteer moves by a transfer (POST /v1/volunteers/{id}/transfer)");
+        return gw_reply_error (request, &err);
+    }
+    if (json_object_get (body, "id_number")) {
+        st_error_t err;
+        st_error_set (&err, ST_INVALID_ARGUMENT, "id_number", "an ID number is never changed");
+        return gw_reply_error (request, &err);
+    }
+    return 0;
+}
+
+//  ---------------------------------------------------------------------------------------
+//  The table
+
+#define S_LIST "limit cursor"
+
+const gw_route_t gw_routes[] = {
+    {"GET", "/healthz", NULL, NULL, GW_ANYONE, 200, NULL, s_healthz},
+    {"GET", "/readyz", NULL, NULL, GW_ANYONE, 200, NULL, s_readyz},
+    {"GET", "/metrics", NULL, NULL, GW_ANYONE, 200, NULL, s_metrics},
+    {"GET", "/v1/openapi.json", NULL, NULL, GW_ANYONE, 200, NULL, s_openapi},
+
+    {"POST", "/v1/sessions", NULL, NULL, GW_ANYONE, 201, NULL, s_session_create},
+    {"DELETE", "/v1/sessions/current", NULL, NULL, GW_SIGNED_IN, 204, NULL, s_session_end},
+
+    //  Regions, categories, accounts, sites, teams (registry)
+    {"POST", "/v1/regions", "registry", "region.create", GW_SIGNED_IN, 201, NULL, NULL},
+    {"GET", "/v1/regions/{code}", "registry", "region.get", GW_ANYONE, 200, NULL, NULL},
+    {"GET", "/v1/categories", "registry", "category.list", GW_SIGNED_IN, 200, "region", NULL},
+    {"POST", "/v1/accounts", "registry", "account.create", GW_SIGNED_IN, 201, NULL, NULL},
+    {"POST", "/v1/sites", "registry", "site.create", GW_SIGNED_IN, 201, NULL, NULL},
+    {"POST", "/v1/teams", "registry", "team.create", GW_SIGNED_IN, 201, NULL, NULL},
+    {"POST", "/v1/teams/{team_id}/members", "registry", "team.invite", GW_SIGNED_IN, 201, NULL,
+     NULL},
+    {"GET", "/v1/me/invitations", "registry", "invitation.list", GW_SIGNED_IN, 200, NULL, NULL},
+    {"POST", "/v1/me/invitations/{id}/accept", "registry", "invitation.accept", GW_SIGNED_IN, 200,
+     NULL, NULL},
+    {"POST", "/v1/me/invitations/{id}/decline", "registry", "invitation.decline", GW_SIGNED_IN, 200,
+     NULL, NULL},
+
+    //  Volunteers and residents (registry)
+    {"POST", "/v1/volunteers", "registry", "volunteer.register", GW_ANYONE, 201, NULL, NULL},
+    {"GET", "/v1/volunteers", "registry", "volunteer.list", GW_SIGNED_IN, 200,
+     S_LIST " region skill category q status", NULL},
+    {"GET", "/v1/volunteers/{id}", "registry", "volunteer.get", GW_SIGNED_IN, 200, NULL, NULL},
+    {"PATCH", "/v1/volunteers/{id}", "registry", "volunteer.update", GW_SIGNED_IN, 200, NULL,
+     s_volunteer_patch},
+    {"POST", "/v1/volunteers/{id}/transfer", "registry", "volunteer.transfer", GW_SIGNED_IN, 200,
+     NULL, NULL},
+    {"POST", "/v1/volunteers/{id}/pii", "registry", "volunteer.reveal", GW_SIGNED_IN, 200, NULL,
+     NULL},
+    {"POST", "/v1/residents", "registry", "resident.register", GW_ANYONE, 201, NULL, NULL},
+    {"GET", "/v1/residents/{id}", "registry", "resident.get", GW_SIGNED_IN, 200, NULL, NULL},
+
+    //  Requests, offers, activities, records, wishes (match)
+    {"POST", "/v1/requests", "match", "request.create", GW_SIGNED_IN, 201, NULL, NULL},
+    {"GET", "/v1/requests", "match", "request.list", GW_SIGNED_IN, 200, S_LIST " region status",
+     NULL},
+    {"GET", "/v1/requests/{id}", "match", "request.get", GW_SIGNED_IN, 200, NULL, NULL},
+    {"POST", "/v1/requests/{id}/review", "match", "request.review", GW_SIGNED_IN, 200, NULL, NULL},
+    {"POST", "/v1/requests/{id}/cancel", "match", "request.cancel", GW_SIGNED_IN, 200, NULL, NULL},
+    {"POST", "/v1/requests/{id}/rating", "match", "request.rate", GW_SIGNED_IN, 201, NULL, NULL},
+    {"GET", "/v1/offers", "match", "offer.list", GW_SIGNED_IN, 200, "status", NULL},
+    {"POST", "/v1/offers/{id}/accept", "match", "offer.accept", GW_SIGNED_IN, 200, NULL, NULL},
+    {"POST", "/v1/offers/{id}/decline", "match", "offer.decline", GW_SIGNED_IN, 200, NULL, NULL},
+    {"POST", "/v1/projects", "match", "project.create", GW_SIGNED_IN, 201, NULL, NULL},
+    {"POST", "/v1/activities", "match", "activity.create", GW_SIGNED_IN, 201, NULL, NULL},
+    {"GET", "/v1/activities/{id}", "match", "activity.get", GW_SIGNED_IN, 200, NULL, NULL},
+    {"POST", "/v1/activities/{activity_id}/signups", "match", "activity.signup", GW_SIGNED_IN, 201,
+     NULL, NULL},
+    {"DELETE", "/v1/activities/{activity_id}/signups/me", "match", "activity.withdraw",
+     GW_SIGNED_IN, 204, NULL, NULL},
+    {"POST", "/v1/activities/{id}/cancel", "match", "activity.cancel", GW_SIGNED_IN, 200, NULL,
+     NULL},
+    {"POST", "/v1/checkins", "match", "record.checkin", GW_SIGNED_IN, 201, NULL, NULL},
+    {"POST", "/v1/checkouts", "match", "record.checkout", GW_SIGNED_IN, 201, NULL, NULL},
+    {"POST", "/v1/service-records/{id}/confirm", "match", "record.confirm", GW_SIGNED_IN, 200, NULL,
+     NULL},
+    {"POST", "/v1/wishes", "match", "wish.create", GW_SIGNED_IN, 201, NULL, NULL},
+    {"POST", "/v1/wishes/{id}/claim", "match", "wish.claim", GW_SIGNED_IN, 200, NULL, NULL},
+    {"POST", "/v1/wishes/{id}/fulfil", "match", "wish.fulfil", GW_SIGNED_IN, 200, NULL, NULL},
+    {"POST", "/v1/wishes/{id}/confirm", "match", "wish.confirm", GW_SIGNED_IN, 200, NULL, NULL},
+
+    //  Hours, points, stars (ledger)
+    {"GET", "/v1/volunteers/{volunteer_id}/points", "ledger", "ledger.statement", GW_SIGNED_IN, 200,
+     NULL, NULL},
+    {"GET", "/v1/volunteers/{volunteer_id}/ledger", "ledger", "ledger.journal", GW_SIGNED_IN, 200,
+     S_LIST " unit", NULL},
+
+    //  Notices (notify)
+    {"GET", "/v1/inbox", "notify", "inbox.list", GW_SIGNED_IN, 200, S_LIST " unread", NULL},
+    {"POST", "/v1/inbox/{id}/read", "notify", "inbox.read", GW_SIGNED_IN, 204, NULL, NULL},
+    {"GET", "/v1/me/notifications", "notify", "prefs.get", GW_SIGNED_IN, 200, NULL, NULL},
+    {"PUT", "/v1/me/notifications", "notify", "prefs.set", GW_SIGNED_IN, 200, NULL, NULL},
+};
+const size_t gw_route_count = sizeof gw_routes / sizeof gw_routes[0];

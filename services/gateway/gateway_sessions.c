@@ -1,0 +1,240 @@
+/*  gateway_sessions.c — sign-in through registry, and sessions in the gateway's own schema:
+    a token is 256 random bits that the client holds; the table keeps its SHA-256 and the
+    actor it proves, with an idle and an absolute expiry. Every gateway process reads the same
+    table, so a sign-out ends the session on all of them at once.  */
+#include "gateway.h"
+#include "st_log.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const st_statement_t s_statements[] = {
+    {"session_create",
+     "INSERT INTO sessions (token_hash, account, role, region, volunteer_id, resident_id,"
+     " expires_at) VALUES ($1, $2, $3, $4, $5, $6, now () + make_interval (secs => $7))"},
+    //  The actor of a live session; its idle clock starts again (written at most every ten
+    //  seconds, so that a burst of calls is one write).
+    {"session_check",
+     "WITH s AS (SELECT * FROM sessions WHERE token_hash = $1 AND expires_at > now ()"
+     " AND seen_at > now () - make_interval (secs => $2)),"
+     " touched AS (UPDATE sessions t SET seen_at = now () FROM s WHERE t.token_hash = s.token_hash"
+     " AND s.seen_at < now () - interval '10 s')"
+     " SELECT account, role, region, coalesce (volunteer_id, '') AS volunteer_id,"
+     " coalesce (resident_id, '') AS resident_id FROM s"},
+    {"session_end", "DELETE FROM sessions WHERE token_hash = $1"},
+    {"sessions_expire",
+     "DELETE FROM sessions WHERE expires_at < now () OR seen_at < now () - make_interval (secs => "
+     "$1)"},
+    {"signin_limits_expire",
+     "DELETE FROM signin_limits WHERE updated_at < now () - interval '1 day'"},
+    //  The longer wait of the two keys, in whole seconds (rounded up).
+    {"signin_wait",
+     "SELECT coalesce (ceil (max (extract (epoch FROM blocked_until - now ()))), 0)::bigint"
+     " FROM signin_limits WHERE key IN ($1, $2) AND blocked_until > now ()"},
+    //  A failure: counted (afresh when the last was a quarter of an hour ago); from the $2nd
+    //  on, the next try waits 1 s, doubling to at most $3 s.
+    {"signin_failed",
+     "INSERT INTO signin_limits AS l (key, failures) VALUES ($1, 1)"
+     " ON CONFLICT (key) DO UPDATE SET failures = CASE WHEN l.updated_at < now () - interval"
+     " '15 min' THEN 1 ELSE l.failures + 1 END, updated_at = now ()"
+     " RETURNING failures"},
+    {"signin_block",
+     "UPDATE signin_limits SET blocked_until = now () + make_interval (secs => least ($3::float8,"
+     " power (2, $2::int)))"
+     " WHERE key = $1"},
+    {"signin_clear", "DELETE FROM signin_limits WHERE key = $1"},
+};
+
+static int64_t s_idle_s = 1800, s_max_s = 43200;
+static uint8_t s_limit_key[crypto_generichash_KEYBYTES];
+
+//  A login's limit starts after 3 failures and waits up to a minute; a client address's (a
+//  county office may sign in many people from one address) after 20, up to five minutes.
+#define S_LOGIN_FREE    3
+#define S_LOGIN_MAX_S   60
+#define S_ADDRESS_FREE  20
+#define S_ADDRESS_MAX_S 300
+
+void
+gw_sessions_prepare (st_db_t *db)
+{
+    st_db_statements (db, s_statements, sizeof s_statements / sizeof s_statements[0]);
+}
+
+void
+gw_sessions_init (const gw_config_t *config, const uint8_t secret[32])
+{
+    s_idle_s = config->session_idle_s;
+    s_max_s = config->session_max_s;
+    crypto_kdf_derive_from_key (s_limit_key, sizeof s_limit_key, 1, "gwlimits", secret);
+}
+
+static void
+s_token_hash (const char *token, uint8_t hash[crypto_hash_sha256_BYTES])
+{
+    crypto_hash_sha256 (hash, (const uint8_t *) token, strlen (token));
+}
+
+static const char *
+s_text (json_t *object, const char *key)
+{
+    const char *text = json_string_value (json_object_get (object, key));
+    return text ? text : NULL;
+}
+
+st_status_t
+gw_session_create (const json_t *account, char token[44], st_error_t *err)
+{
+    uint8_t secret[32];
+    randombytes_buf (secret, sizeof secret);
+    sodium_bin2base64 (token, 44, secret, sizeof secret, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    sodium_memzero (secret, sizeof secret);
+    uint8_t hash[crypto_hash_sha256_BYTES];
+    s_token_hash (token, hash);
+    st_params_t params = {0};
+    st_params_bin (&params, hash, sizeof hash);
+    st_params_text (&params, s_text ((json_t *) account, "id"));
+    st_params_text (&params, s_text ((json_t *) account, "role"));
+    st_params_text (&params, s_text ((json_t *) account, "region"));
+    st_params_text (&params, s_text ((json_t *) account, "volunteer_id"));
+    st_params_text (&params, s_text ((json_t *) account, "resident_id"));
+    st_params_int (&params, s_max_s);
+    st_status_t rc = st_db_exec (gw_rpc_db (), "session_create", &params, NULL, err);
+    st_params_clear (&params);
+    return rc;
+}
+
+static void
+s_copy (char *out, size_t size, PGresult *res, const char *column)
+{
+    snprintf (out, size, "%s", PQgetvalue (res, 0, PQfnumber (res, column)));
+}
+
+st_status_t
+gw_session_check (const char *token, gw_actor_t *actor, st_error_t *err)
+{
+    uint8_t hash[crypto_hash_sha256_BYTES];
+    s_token_hash (token, hash);
+    st_params_t params = {0};
+    st_params_bin (&params, hash, sizeof hash);
+    st_params_int (&params, s_idle_s);
+    PGresult *res;
+    st_status_t rc = st_db_exec (gw_rpc_db (), "session_check", &params, &res, err);
+    st_params_clear (&params);
+    if (rc != ST_OK)
+        return rc;
+    if (PQntuples (res) == 0) {
+        PQclear (res);
+        return st_error_set (err, ST_UNAUTHENTICATED, "Authorization",
+                             "the session has ended or never was: sign in again");
+    }
+    memset (actor, 0, sizeof *actor);
+    s_copy (actor->account, sizeof actor->account, res, "account");
+    s_copy (actor->role, sizeof actor->role, res, "role");
+    s_copy (actor->region, sizeof actor->region, res, "region");
+    s_copy (actor->volunteer_id, sizeof actor->volunteer_id, res, "volunteer_id");
+    s_copy (actor->resident_id, sizeof actor->resident_id, res, "resident_id");
+    PQclear (res);
+    return ST_OK;
+}
+
+st_status_t
+gw_session_end (const char *token, st_error_t *err)
+{
+    uint8_t hash[crypto_hash_sha256_BYTES];
+    s_token_hash (token, hash);
+    st_params_t params = {0};
+    st_params_bin (&params, hash, sizeof hash);
+    st_status_t rc = st_db_exec (gw_rpc_db (), "session_end", &params, NULL, err);
+    st_params_clear (&params);
+    return rc;
+}
+
+void
+gw_sessions_tick (st_db_t *db, void *state)
+{
+    (void) state;
+    st_params_t params = {0};
+    st_params_int (&params, s_idle_s);
+    st_error_t err;
+    if (st_db_exec (db, "sessions_expire", &params, NULL, &err) != ST_OK
+        || st_db_exec (db, "signin_limits_expire", NULL, NULL, &err) != ST_OK)
+        st_warn ("could not remove ended sessions and limits: %s", err.message);
+    st_params_clear (&params);
+}
+
+//  The limit's key of a login or an address: a keyed BLAKE2b, told apart by its kind.
+static void
+s_limit_key_of (const char *kind, const char *value, uint8_t out[32])
+{
+    crypto_generichash_state state;
+    crypto_generichash_init (&state, s_limit_key, sizeof s_limit_key, 32);
+    crypto_generichash_update (&state, (const uint8_t *) kind, strlen (kind) + 1);
+    crypto_generichash_update (&state, (const uint8_t *) value, strlen (value));
+    crypto_generichash_final (&state, out, 32);
+}
+
+int64_t
+gw_signin_wait (const char *login, const char *address, st_error_t *err)
+{
+    uint8_t keys[2][32];
+    s_limit_key_of ("login", login, keys[0]);
+    s_limit_key_of ("address", address, keys[1]);
+    st_params_t params = {0};
+    st_params_bin (&params, keys[0], 32);
+    st_params_bin (&params, keys[1], 32);
+    PGresult *res;
+    st_status_t rc = st_db_exec (gw_rpc_db (), "signin_wait", &params, &res, err);
+    st_params_clear (&params);
+    if (rc != ST_OK)
+        return -1;
+    int64_t wait = atoll (PQgetvalue (res, 0, 0));
+    PQclear (res);
+    return wait;
+}
+
+static void
+s_failed (const char *kind, const char *value, int free_tries, int max_s)
+{
+    uint8_t key[32];
+    s_limit_key_of (kind, value, key);
+    st_params_t params = {0};
+    st_params_bin (&params, key, sizeof key);
+    PGresult *res;
+    st_error_t err;
+    if (st_db_exec (gw_rpc_db (), "signin_failed", &params, &res, &err) != ST_OK) {
+        st_warn ("could not count a failed sign-in: %s", err.message);
+        st_params_clear (&params);
+        return;
+    }
+    int failures = atoi (PQgetvalue (res, 0, 0));
+    PQclear (res);
+    if (failures >= free_tries) {
+        st_params_int (&params, failures - free_tries);
+        st_params_int (&params, max_s);
+        if (st_db_exec (gw_rpc_db (), "signin_block", &params, NULL, &err) != ST_OK)
+            st_warn ("could not hold back sign-ins: %s", err.message);
+    }
+    st_params_clear (&params);
+}
+
+void
+gw_signin_failed (const char *login, const char *address)
+{
+    s_failed ("login", login, S_LOGIN_FREE, S_LOGIN_MAX_S);
+    s_failed ("address", address, S_ADDRESS_FREE, S_ADDRESS_MAX_S);
+}
+
+void
+gw_signin_succeeded (const char *login)
+{
+    uint8_t key[32];
+    s_limit_key_of ("login", login, key);
+    st_params_t params = {0};
+    st_params_bin (&params, key, sizeof key);
+    st_error_t err;
+    if (st_db_exec (gw_rpc_db (), "signin_clear", &params, NULL, &err) != ST_OK)
+        st_warn ("could not clear a login's failed sign-ins: %s", err.message);
+    st_params_clear (&params);
+}
