@@ -148,6 +148,7 @@ static msg_parked_t s_msg_parked = {.events = {s_parked_items, 2},
 #include "golden_match_records.inc"
 #include "golden_ledger_books.inc"
 #include "golden_ledger_rules.inc"
+#include "golden_ledger_reports.inc"
 #include "golden_ledger_shop.inc"
 #include "golden_notify.inc"
 #include "golden_notify_delivery.inc"
@@ -176,6 +177,7 @@ static msg_parked_t s_msg_parked = {.events = {s_parked_items, 2},
     S_VECTORS_RECORDS (X)                                                                          \
     S_VECTORS_LEDGER_BOOKS (X)                                                                     \
     S_VECTORS_LEDGER_RULES (X)                                                                     \
+    S_VECTORS_LEDGER_REPORTS (X)                                                                   \
     S_VECTORS_LEDGER_SHOP (X)                                                                      \
     S_VECTORS_NOTIFY (X)                                                                           \
     S_VECTORS_NOTIFY_DELIVERY (X)
@@ -208,6 +210,7 @@ static const st_desc_t *const s_declared[] = {
 #include "match_records.def"
 #include "ledger_books.def"
 #include "ledger_rules.def"
+#include "ledger_reports.def"
 #include "ledger_shop.def"
 #include "notify_inbox.def"
 #include "notify_reminders.def"

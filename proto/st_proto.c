@@ -22,6 +22,7 @@
 #include "match_records.def"
 #include "ledger_books.def"
 #include "ledger_rules.def"
+#include "ledger_reports.def"
 #include "ledger_shop.def"
 #include "notify_inbox.def"
 #include "notify_reminders.def"
@@ -39,9 +40,10 @@ static const st_op_desc_t s_ops[] = {
                     ST_MATCH_WISHES_OPS (ST_OP_ROW) ST_MATCH_DISPATCH_OPS (ST_OP_ROW)
                         ST_MATCH_RECORDS_OPS (ST_OP_ROW) ST_LEDGER_BOOKS_OPS (ST_OP_ROW)
                             ST_LEDGER_RULES_OPS (ST_OP_ROW) ST_LEDGER_SHOP_OPS (ST_OP_ROW)
-                                ST_NOTIFY_INBOX_OPS (ST_OP_ROW) ST_NOTIFY_REMINDERS_OPS (ST_OP_ROW)
-                                    ST_NOTIFY_CHANNELS_OPS (ST_OP_ROW)
-                                        ST_NOTIFY_DELIVERY_OPS (ST_OP_ROW)};
+                                ST_LEDGER_REPORTS_OPS (ST_OP_ROW) ST_NOTIFY_INBOX_OPS (ST_OP_ROW)
+                                    ST_NOTIFY_REMINDERS_OPS (ST_OP_ROW)
+                                        ST_NOTIFY_CHANNELS_OPS (ST_OP_ROW)
+                                            ST_NOTIFY_DELIVERY_OPS (ST_OP_ROW)};
 
 #define ST_EVENT_ROW(svc, topic, msg) {#svc, topic, &msg##_desc},
 static const st_event_desc_t s_events[] = {
@@ -50,9 +52,10 @@ static const st_event_desc_t s_events[] = {
             ST_MATCH_ACTIVITIES_EVENTS (ST_EVENT_ROW) ST_MATCH_WISHES_EVENTS (ST_EVENT_ROW)
                 ST_MATCH_DISPATCH_EVENTS (ST_EVENT_ROW) ST_MATCH_RECORDS_EVENTS (ST_EVENT_ROW)
                     ST_LEDGER_BOOKS_EVENTS (ST_EVENT_ROW) ST_LEDGER_RULES_EVENTS (ST_EVENT_ROW)
-                        ST_LEDGER_SHOP_EVENTS (ST_EVENT_ROW) ST_NOTIFY_INBOX_EVENTS (ST_EVENT_ROW)
-                            ST_NOTIFY_REMINDERS_EVENTS (ST_EVENT_ROW)
-                                ST_NOTIFY_DELIVERY_EVENTS (ST_EVENT_ROW){NULL, NULL, NULL}};
+                        ST_LEDGER_SHOP_EVENTS (ST_EVENT_ROW) ST_LEDGER_REPORTS_EVENTS (ST_EVENT_ROW)
+                            ST_NOTIFY_INBOX_EVENTS (ST_EVENT_ROW)
+                                ST_NOTIFY_REMINDERS_EVENTS (ST_EVENT_ROW)
+                                    ST_NOTIFY_DELIVERY_EVENTS (ST_EVENT_ROW){NULL, NULL, NULL}};
 
 static const char *const s_services[] = {"registry", "match", "ledger", "notify", NULL};
 

@@ -39,6 +39,7 @@
 #include "match_records.def"
 #include "ledger_books.def"
 #include "ledger_rules.def"
+#include "ledger_reports.def"
 #include "ledger_shop.def"
 #include "notify_inbox.def"
 #include "notify_reminders.def"

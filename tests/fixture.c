@@ -1,5 +1,6 @@
 /*  fixture.c — the one fixture of every integration test (fixture.h)  */
 #include "fixture.h"
+#include "st_events.h"
 #include "st_json.h"
 #include "st_log.h"
 
@@ -832,4 +833,28 @@ fx_request_frame (const char *op, const msg_actor_t *actor, const st_desc_t *des
     free (body);
     free (frame);
     return out;
+}
+
+//  ---------------------------------------------------------------------------------------
+//  Events written as their publisher would
+
+void
+fx_publish (const char *service, const char *topic, const void *body)
+{
+    const st_event_desc_t *desc = st_proto_event (topic);
+    if (!desc)
+        fail_msg ("no message is declared for topic \"%s\"", topic);
+    st_params_t params = {0};
+    st_error_t err;
+    if (st_event_params (topic, desc->body, body, &params, &err) != ST_OK)
+        fail_msg ("event %s refused: %s %s", topic, err.field ? err.field : "", err.message);
+    char *sql = zsys_sprintf ("INSERT INTO %s.outbox (topic, body) VALUES ($1, $2)", service);
+    PGconn *pg = harness_pg (s_fixture ()->h);
+    PGresult *res = PQexecParams (pg, sql, params.count, NULL, params.values, params.lengths,
+                                  params.formats, 0);
+    if (PQresultStatus (res) != PGRES_COMMAND_OK)
+        fail_msg ("%s: %s", sql, PQerrorMessage (pg));
+    PQclear (res);
+    zstr_free (&sql);
+    st_params_clear (&params);
 }

@@ -252,6 +252,13 @@ zframe_t *fx_request_frame (const char *op, const msg_actor_t *actor, const st_d
                             const void *request, uint8_t id[16]);
 
 //  ---------------------------------------------------------------------------------------
+//  Events written as their publisher would
+
+//  Appends event `topic` (its message struct `body`, checked as a publisher checks it) to the
+//  outbox of `service` as the superuser, for the publisher's relay to number and its consumers
+//  to read: events no op makes on demand (a record checked out a year ago), or many at once.
+//  Inside harness_pg's transaction, if open.
+void fx_publish (const char *service, const char *topic, const void *body);
 //  HTTP, to the gateway (fixture_http.c)
 
 //  An answer of the gateway: its status, its body (as text, and as JSON when it is JSON) and

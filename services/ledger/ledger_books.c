@@ -57,7 +57,8 @@ s_ledger_statement (st_call_t *call, const msg_ledger_volunteer_t *request, msg_
         return;
     st_params_t params = {0};
     st_params_int (&params, id);
-    st_call_exec_reply (call, "ledger_statement", &params, &msg_statement_desc, reply);
+    if (st_call_exec_reply (call, "ledger_statement", &params, &msg_statement_desc, reply) == 0)
+        ledger_expiry_statement (call, id, reply);
 }
 
 //  ---------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@
 #include "ledger.h"
 #include "st_checks.h"
 #include "st_rows.h"
+#include "st_time.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -15,16 +16,6 @@
 
 //  ---------------------------------------------------------------------------------------
 //  Registry's events
-
-//  volunteer.registered, volunteer.updated: where the volunteer belongs now.
-static st_status_t
-s_volunteer_registered (st_db_t *db, const char *topic, const void *body_, int64_t seq,
-                        st_error_t *err)
-{
-    (void) topic;
-    const msg_volunteer_registered_t *body = body_;
-    return st_event_place (db, "ledger_volunteer_upsert", "id", body->id, body->region, seq, err);
-}
 
 //  volunteer.transferred: the volunteer's new region; their accounts stay theirs.
 static st_status_t
@@ -38,9 +29,10 @@ s_volunteer_transferred (st_db_t *db, const char *topic, const void *body_, int6
 }
 
 const st_subscription_t ledger_registry_subscriptions[] = {
-    {"volunteer.registered", s_volunteer_registered},
-    {"volunteer.updated", s_volunteer_registered},
+    {"volunteer.registered", ledger_volunteer_status},
+    {"volunteer.updated", ledger_volunteer_status},
     {"volunteer.transferred", s_volunteer_transferred},
+    {"volunteer.status_changed", ledger_volunteer_status},
 };
 const size_t ledger_registry_subscription_count =
     sizeof ledger_registry_subscriptions / sizeof ledger_registry_subscriptions[0];
@@ -107,6 +99,15 @@ s_service_completed (st_db_t *db, const char *topic, const void *body_, int64_t 
     if (body->request_id && !st_parse_id (body->request_id, &request))
         return st_error_set (err, ST_INVALID_ARGUMENT, "request_id",
                              "request id \"%s\" is not a number", body->request_id);
+    if (st_region_level (body->region) < 0)
+        return st_error_set (err, ST_INVALID_ARGUMENT, "region", "region \"%s\" is no region code",
+                             body->region);
+    if (!st_time_parse (body->checkout_at, &(int64_t){0}))
+        return st_error_set (err, ST_INVALID_ARGUMENT, "checkout_at",
+                             "check-out time \"%s\" is no RFC 3339 time", body->checkout_at);
+    st_status_t known = ledger_volunteer_require (db, volunteer, body->volunteer_id, err);
+    if (known != ST_OK)
+        return known;
     //  An older match sends hours only: the same rounding match uses for minutes.
     int64_t minutes = body->has_minutes ? body->minutes : llround (body->hours * 60);
     st_params_t params = {0};

@@ -80,8 +80,9 @@ static const st_statement_t s_statements[] = {
      " JOIN items i ON i.id = r.item_id WHERE r.id = $1"},
     //  Milliseconds until the next reservation is due (NULL: none).
     {"shop_next_due",
-     "SELECT greatest (0, ceil (extract (epoch FROM min (expires_at) - now ()) * 1000))::bigint"
-     " FROM redemptions WHERE status = 'reserved'"},
+     "SELECT CASE WHEN min (expires_at) IS NOT NULL THEN greatest (0, ceil (extract (epoch FROM"
+     " min (expires_at) - now ()) * 1000))::bigint END FROM redemptions"
+     " WHERE status = 'reserved'"},
 };
 
 void

@@ -22,7 +22,9 @@
     " r.star_hours[1] AS star_1, r.star_hours[2] AS star_2, r.star_hours[3] AS star_3,"            \
     " r.star_hours[4] AS star_4, r.star_hours[5] AS star_5, r.adjust_cap_points,"                  \
     " r.adjust_cap_minutes,"                                                                       \
-    " CASE WHEN isfinite (r.effective_from) THEN rfc3339 (r.effective_from) END AS effective_from"
+    " CASE WHEN isfinite (r.effective_from) THEN rfc3339 (r.effective_from) END AS "               \
+    "effective_from,"                                                                              \
+    " r.expiry, r.expiry_day, r.expiry_months"
 
 static const st_statement_t s_statements[] = {
     //  Registry's volunteer events: where a volunteer belongs now; never an older state.
@@ -116,14 +118,15 @@ static const st_statement_t s_statements[] = {
     //  rules.set: a whole new version for region $1 (prefix $2).
     {"ledger_rules_insert",
      "INSERT INTO rules (region, prefix, points_per_hour, multipliers, cared_bonus, daily_cap,"
-     " star_hours, adjust_cap_points, adjust_cap_minutes, set_by) VALUES ($1, $2, $3,"
-     " ARRAY[$4, $5, $6, $7, $8]::integer[], $9, $10, ARRAY[$11, $12, $13, $14, $15]::integer[],"
-     " $16, $17, $18)"},
+     " star_hours, adjust_cap_points, adjust_cap_minutes, set_by, expiry, expiry_day,"
+     " expiry_months) VALUES ($1, $2, $3, ARRAY[$4, $5, $6, $7, $8]::integer[], $9, $10,"
+     " ARRAY[$11, $12, $13, $14, $15]::integer[], $16, $17, $18, $19, $20, $21)"},
 };
 
 void
 ledger_store_prepare (st_db_t *db)
 {
     st_db_statements (db, s_statements, sizeof s_statements / sizeof s_statements[0]);
+    ledger_reports_store_prepare (db);
     ledger_shop_store_prepare (db);
 }

@@ -7,6 +7,9 @@
 //  Registers the ledger service's statements on a connection.
 void ledger_store_prepare (st_db_t *db);
 
+//  The statements of rankings, stats, expiry and registry's statuses
+//  (ledger_reports_store.c); ledger_store_prepare registers them too.
+void ledger_reports_store_prepare (st_db_t *db);
 //  The points store's statements (ledger_shop_store.c); ledger_store_prepare registers them.
 void ledger_shop_store_prepare (st_db_t *db);
 

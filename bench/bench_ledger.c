@@ -1,0 +1,272 @@
+/*  bench_ledger.c — the ledger's posting rate (issue 20), each figure beside a plain baseline
+    measured in the same run on the same PostgreSQL:
+    (1) a backlog of service.completed events (written into match's outbox while the ledger is
+        down) drained by the ledger's consumer: transfers per second (hours and points per
+        record, priced by the region's rule, the daily cap, idempotency, the lots, stars),
+        against plain set-based INSERT/UPDATE batches of the same transfers (one transaction
+        per 500 events, as the consumer's pages);
+    (2) ledger.adjust through rpc, one transfer per transaction, against a plain single-row
+        transaction (a transfer inserted, two balances updated).
+    Needs the throwaway cluster scripts/bench starts.
+    Usage: bench_ledger [events (default 100000, or STATION_BENCH_LEDGER_EVENTS)]
+                        [adjustments (default 2000)]  */
+#include "bench_util.h"
+#include "harness.h"
+#include "st_events.h"
+#include "st_log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_VOLUNTEERS 1000
+#define S_BATCH      500
+
+static void
+s_exec (PGconn *conn, const char *sql)
+{
+    PGresult *res = PQexec (conn, sql);
+    ExecStatusType status = PQresultStatus (res);
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+        fprintf (stderr, "bench_ledger: %s: %s", sql, PQerrorMessage (conn));
+        exit (1);
+    }
+    PQclear (res);
+}
+
+static int64_t
+s_value (PGconn *conn, const char *sql)
+{
+    PGresult *res = PQexec (conn, sql);
+    if (PQresultStatus (res) != PGRES_TUPLES_OK) {
+        fprintf (stderr, "bench_ledger: %s: %s", sql, PQerrorMessage (conn));
+        exit (1);
+    }
+    int64_t value = PQntuples (res) ? atoll (PQgetvalue (res, 0, 0)) : 0;
+    PQclear (res);
+    return value;
+}
+
+//  Record i: its volunteer, minutes and day (spread so that the daily cap rarely binds).
+static int
+s_volunteer (int i)
+{
+    return 1 + i % S_VOLUNTEERS;
+}
+static int
+s_minutes (int i)
+{
+    return 30 + i % 91;
+}
+
+//  Writes n completions into match's outbox in one transaction, as match would.
+static void
+s_backlog (PGconn *pg, int n)
+{
+    s_exec (pg, "BEGIN");
+    PGresult *res =
+        PQprepare (pg, "outbox", "INSERT INTO match.outbox (topic, body) VALUES ($1, $2)", 2, NULL);
+    PQclear (res);
+    for (int i = 0; i < n; i++) {
+        char record[24], volunteer[24], checkout[48];
+        snprintf (record, sizeof record, "%d", 1 + i);
+        snprintf (volunteer, sizeof volunteer, "%d", s_volunteer (i));
+        int day = (i / S_VOLUNTEERS) % 28;
+        snprintf (checkout, sizeof checkout, "2026-%02d-%02dT10:00:00+08:00", 1 + (i / 28000) % 12,
+                  1 + day);
+        msg_service_completed_t body = {.record_id = record,
+                                        .volunteer_id = volunteer,
+                                        .region = "431022100201",
+                                        .category = "elderly",
+                                        .hours = s_minutes (i) / 60.0,
+                                        .has_hours = true,
+                                        .checkin_at = checkout,
+                                        .checkout_at = checkout,
+                                        .minutes = s_minutes (i),
+                                        .has_minutes = true};
+        st_params_t params = {0};
+        st_error_t err;
+        if (st_event_params ("service.completed", &msg_service_completed_desc, &body, &params, &err)
+            != ST_OK) {
+            fprintf (stderr, "bench_ledger: %s\n", err.message);
+            exit (1);
+        }
+        res = PQexecPrepared (pg, "outbox", params.count, params.values, params.lengths,
+                              params.formats, 0);
+        if (PQresultStatus (res) != PGRES_COMMAND_OK) {
+            fprintf (stderr, "bench_ledger: %s", PQerrorMessage (pg));
+            exit (1);
+        }
+        PQclear (res);
+        st_params_clear (&params);
+    }
+    s_exec (pg, "COMMIT");
+}
+
+//  The baseline of (1): the same transfers (hours and points of each record) as set-based
+//  batches, each one transaction: the transfers inserted, the balances updated. Returns the
+//  seconds it took.
+static double
+s_plain_batches (PGconn *pg, int n)
+{
+    s_exec (pg, "CREATE TABLE plain_accounts (id bigint PRIMARY KEY, balance bigint NOT NULL"
+                " DEFAULT 0)");
+    s_exec (pg, "INSERT INTO plain_accounts (id) SELECT generate_series (0, 2 * 1001 + 2)");
+    s_exec (pg, "CREATE TABLE plain_transfers (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY"
+                " KEY, debit bigint NOT NULL, credit bigint NOT NULL, unit text NOT NULL, amount"
+                " bigint NOT NULL CHECK (amount > 0), source text NOT NULL, at timestamptz NOT"
+                " NULL DEFAULT now (), UNIQUE (source, unit))");
+    PGresult *res = PQprepare (
+        pg, "plain",
+        "WITH e AS (SELECT * FROM unnest ($1::bigint[], $2::bigint[], $3::integer[])"
+        " AS e (record, volunteer, minutes)),"
+        " t AS (INSERT INTO plain_transfers (debit, credit, unit, amount, source)"
+        " SELECT u.k, 2 + e.volunteer * 2 + u.k, u.unit, CASE u.k WHEN 0 THEN e.minutes"
+        " ELSE e.minutes * 10 / 60 END, 'record/' || e.record FROM e, (VALUES (0, 'hours'),"
+        " (1, 'points')) u (k, unit) RETURNING debit, credit, amount),"
+        " c AS (UPDATE plain_accounts a SET balance = a.balance + s.amount FROM (SELECT credit,"
+        " sum (amount) AS amount FROM t GROUP BY credit) s WHERE a.id = s.credit)"
+        " UPDATE plain_accounts a SET balance = a.balance - s.amount FROM (SELECT debit,"
+        " sum (amount) AS amount FROM t GROUP BY debit) s WHERE a.id = s.debit",
+        3, NULL);
+    PQclear (res);
+    size_t room = (size_t) S_BATCH * 12 + 8;
+    char *records = malloc (room), *volunteers = malloc (room), *minutes = malloc (room);
+    int64_t start = bench_ns ();
+    for (int first = 0; first < n; first += S_BATCH) {
+        size_t r = 0, v = 0, m = 0;
+        records[r++] = volunteers[v++] = minutes[m++] = '{';
+        for (int i = first; i < first + S_BATCH && i < n; i++) {
+            const char *sep = i == first ? "" : ",";
+            r += (size_t) snprintf (records + r, room - r, "%s%d", sep, 1 + i);
+            v += (size_t) snprintf (volunteers + v, room - v, "%s%d", sep, s_volunteer (i));
+            m += (size_t) snprintf (minutes + m, room - m, "%s%d", sep, s_minutes (i));
+        }
+        snprintf (records + r, room - r, "}");
+        snprintf (volunteers + v, room - v, "}");
+        snprintf (minutes + m, room - m, "}");
+        const char *values[3] = {records, volunteers, minutes};
+        res = PQexecPrepared (pg, "plain", 3, values, NULL, NULL, 0);
+        if (PQresultStatus (res) != PGRES_COMMAND_OK) {
+            fprintf (stderr, "bench_ledger: %s", PQerrorMessage (pg));
+            exit (1);
+        }
+        PQclear (res);
+    }
+    double seconds = (bench_ns () - start) / 1e9;
+    free (records);
+    free (volunteers);
+    free (minutes);
+    return seconds;
+}
+
+//  (2)'s baseline: n single transfers, each its own transaction.
+static double
+s_plain_single (PGconn *pg, int n)
+{
+    PGresult *res =
+        PQprepare (pg, "single",
+                   "WITH t AS (INSERT INTO plain_transfers (debit, credit, unit, amount,"
+                   " source) VALUES (1, $1::bigint, 'points', 1, $2) RETURNING credit),"
+                   " c AS (UPDATE plain_accounts SET balance = balance + 1 WHERE id ="
+                   " $1::bigint) UPDATE plain_accounts SET balance = balance - 1"
+                   " WHERE id = 1",
+                   2, NULL);
+    PQclear (res);
+    int64_t start = bench_ns ();
+    for (int i = 0; i < n; i++) {
+        char account[24], source[32];
+        snprintf (account, sizeof account, "%d", 3 + 2 * s_volunteer (i));
+        snprintf (source, sizeof source, "single/%d", i);
+        const char *values[2] = {account, source};
+        res = PQexecPrepared (pg, "single", 2, values, NULL, NULL, 0);
+        if (PQresultStatus (res) != PGRES_COMMAND_OK) {
+            fprintf (stderr, "bench_ledger: %s", PQerrorMessage (pg));
+            exit (1);
+        }
+        PQclear (res);
+    }
+    return (bench_ns () - start) / 1e9;
+}
+
+int
+main (int argc, char **argv)
+{
+    const char *env = getenv ("STATION_BENCH_LEDGER_EVENTS");
+    int events = argc > 1 ? atoi (argv[1]) : env ? atoi (env) : 100000;
+    int adjustments = argc > 2 ? atoi (argv[2]) : 2000;
+    st_log_init ("bench_ledger", "warn");
+    harness_t *h = harness_new ("bench_ledger");
+    harness_start (h, "registry");
+    harness_start (h, "match");
+    harness_start (h, "ledger");
+    PGconn *pg = harness_pg (h);
+    //  The volunteers, as registry's events would have placed them.
+    s_exec (pg, "INSERT INTO ledger.volunteers (id, region, registry_seq)"
+                " SELECT i, '431022100201', 0 FROM generate_series (1, 1000) i");
+    harness_stop (h, "ledger", SIGTERM);
+
+    //  (1) The backlog, drained.
+    s_backlog (pg, events);
+    int64_t last = 0;
+    while (!zsys_interrupted
+           && (last = s_value (pg, "SELECT count (*) FROM match.outbox WHERE seq IS NULL")) > 0)
+        zclock_sleep (50);
+    last = s_value (pg, "SELECT last_seq FROM match.outbox_state");
+    int64_t before = s_value (pg, "SELECT count (*) FROM ledger.transfers");
+    harness_start (h, "ledger");
+    int64_t start = bench_ns ();
+    while (!zsys_interrupted
+           && s_value (pg, "SELECT coalesce ((SELECT seq FROM ledger.consumer_cursors"
+                           " WHERE publisher = 'match'), 0)")
+                  < last)
+        zclock_sleep (5);
+    double drained = (bench_ns () - start) / 1e9;
+    int64_t transfers = s_value (pg, "SELECT count (*) FROM ledger.transfers") - before;
+    int64_t parked = s_value (pg, "SELECT count (*) FROM ledger.dead_letters");
+    double plain = s_plain_batches (pg, events);
+    printf ("(1) backlog of %d service.completed drained by the consumer: %lld transfers in"
+            " %.2f s = %.0f transfers/s (%.0f events/s, %lld parked)\n",
+            events, (long long) transfers, drained, transfers / drained, events / drained,
+            (long long) parked);
+    printf ("    plain set-based INSERT/UPDATE batches of %d events, same rows:  %d transfers in"
+            " %.2f s = %.0f transfers/s; ledger / plain = %.2f\n",
+            S_BATCH, 2 * events, plain, 2 * events / plain,
+            (transfers / drained) / (2 * events / plain));
+
+    //  (2) ledger.adjust through rpc, one at a time.
+    st_client_t *client = harness_client (h, "ledger", "gateway");
+    msg_actor_t official = {.account = "county", .role = "region_admin", .region = "431022000000"};
+    start = bench_ns ();
+    int failed = 0;
+    for (int i = 0; i < adjustments; i++) {
+        char volunteer[24];
+        snprintf (volunteer, sizeof volunteer, "%d", s_volunteer (i));
+        msg_ledger_adjust_t request = {.volunteer_id = volunteer,
+                                       .unit = "points",
+                                       .amount = 1,
+                                       .has_amount = true,
+                                       .reason = "bench"};
+        msg_journal_entry_t reply = {0};
+        st_error_t err;
+        if (st_client_call (client, "ledger.adjust", &official, NULL, &msg_ledger_adjust_desc,
+                            &request, &msg_journal_entry_desc, &reply, 5000, &err)
+            != ST_OK) {
+            if (failed++ == 0)
+                fprintf (stderr, "bench_ledger: ledger.adjust: %s\n", err.message);
+        } else
+            st_msg_clear (&msg_journal_entry_desc, &reply);
+    }
+    double rpc = (bench_ns () - start) / 1e9;
+    double single = s_plain_single (pg, adjustments);
+    printf ("(2) ledger.adjust through rpc, one transfer per transaction: %d in %.2f s = %.0f/s"
+            " (%d failed)\n",
+            adjustments, rpc, adjustments / rpc, failed);
+    printf ("    plain single-row transaction (a transfer, two balances):  %d in %.2f s = %.0f/s;"
+            " rpc / plain = %.2f\n",
+            adjustments, single, adjustments / single,
+            (adjustments / rpc) / (adjustments / single));
+    st_client_destroy (&client);
+    harness_destroy (&h);
+    return 0;
+}
