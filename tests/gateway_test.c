@@ -53,6 +53,14 @@ s_expect_error (fx_http_t *answer, long status, const char *code, const char *fi
     assert_true (*answer->request_id);
 }
 
+//  Fails unless the answer has `status`, showing what it said.
+static void
+s_check (const fx_http_t *answer, long status)
+{
+    if (answer->status != status)
+        fail_msg ("expected %ld, got %ld %s", status, answer->status, answer->text);
+}
+
 //  The answer of one request, checked for its status and freed.
 static void
 s_status (long status, const char *method, const char *path, const char *token, const char *body)
@@ -432,6 +440,81 @@ test_openapi_document_is_valid_and_whole (void **state)
     s_run_ok (command);
 }
 
+//  The points store and the rankings over HTTP: an official stocks an item and gives points,
+//  the volunteer reserves, the ranking of the quarter names them.
+static void
+test_store_and_rankings (void **state)
+{
+    (void) state;
+    char admin[64], token[64], path[160], body[512];
+    fx_http_signin (ADMIN, PASSWORD, admin);
+    fx_http_t *answer = fx_http ("POST", "/v1/volunteers", NULL,
+                                 "{\"name\": \"赵积分\", \"id_number\": \"430103199001011234\","
+                                 " \"phone\": \"13612345678\", \"password\": \"" PASSWORD "\","
+                                 " \"region\": \"" VILLAGE "\"}",
+                                 NULL);
+    s_check (answer, 201);
+    char id[32];
+    snprintf (id, sizeof id, "%s", fx_http_str (answer, "id"));
+    fx_http_free (&answer);
+    fx_wait_for (1, "SELECT count (*) FROM ledger.volunteers WHERE id = %s", id);
+
+    answer = fx_http ("POST", "/v1/store/items", admin,
+                      "{\"name\": \"大米 5 kg\", \"kind\": \"goods\", \"price_points\": 30,"
+                      " \"stock\": 5, \"region\": \"" VILLAGE "\"}",
+                      NULL);
+    s_check (answer, 201);
+    char item[32];
+    snprintf (item, sizeof item, "%s", fx_http_str (answer, "id"));
+    fx_http_free (&answer);
+    snprintf (path, sizeof path, "/v1/volunteers/%s/ledger/adjustments", id);
+    answer = fx_http ("POST", path, admin,
+                      "{\"unit\": \"points\", \"amount\": 40, \"reason\": \"春节慰问补录\"}", NULL);
+    s_check (answer, 201);
+    fx_http_free (&answer);
+
+    fx_http_signin ("13612345678", PASSWORD, token);
+    answer = fx_http ("GET", "/v1/store/items?region=" VILLAGE, token, NULL, NULL);
+    s_check (answer, 200);
+    assert_int_equal (json_array_size (json_object_get (answer->json, "items")), 1);
+    fx_http_free (&answer);
+    snprintf (body, sizeof body, "{\"item_id\": \"%s\", \"quantity\": 1}", item);
+    answer = fx_http ("POST", "/v1/redemptions", token, body, NULL);
+    s_check (answer, 201);
+    assert_string_equal (fx_http_str (answer, "status"), "reserved");
+    fx_http_free (&answer);
+    //  Too few points left for a second: 422 naming the quantity, nothing held.
+    answer = fx_http ("POST", "/v1/redemptions", token, body, NULL);
+    s_expect_error (answer, 422, "failed_precondition", "quantity");
+    fx_http_free (&answer);
+    snprintf (path, sizeof path, "/v1/volunteers/%s/points", id);
+    answer = fx_http ("GET", path, token, NULL, NULL);
+    s_check (answer, 200);
+    assert_int_equal (json_integer_value (json_object_get (answer->json, "pending")), 30);
+    assert_int_equal (json_integer_value (json_object_get (answer->json, "available")), 10);
+    fx_http_free (&answer);
+
+    //  This quarter's ranking by points names the volunteer; a period that is none is refused.
+    answer = fx_http ("GET", "/v1/rankings?region=" COUNTY "&period=quarter&by=points", token, NULL,
+                      NULL);
+    s_check (answer, 200);
+    json_t *items = json_object_get (answer->json, "items");
+    bool ranked = false;
+    for (size_t i = 0; i < json_array_size (items); i++)
+        ranked = ranked || strcmp (fx_str (json_array_get (items, i), "volunteer_id"), id) == 0;
+    assert_true (ranked);
+    fx_http_free (&answer);
+    answer = fx_http ("GET", "/v1/rankings?region=" COUNTY "&period=2026-Q4&by=points", token, NULL,
+                      NULL);
+    s_check (answer, 200);
+    assert_string_equal (fx_http_str (answer, "from"), "2026-10-01");
+    fx_http_free (&answer);
+    answer = fx_http ("GET", "/v1/rankings?region=" COUNTY "&period=2026-Q5&by=points", token, NULL,
+                      NULL);
+    s_expect_error (answer, 400, "invalid_argument", "period");
+    fx_http_free (&answer);
+}
+
 int
 main (void)
 {
@@ -442,6 +525,7 @@ main (void)
         cmocka_unit_test (test_sign_in_tries_are_limited),
         cmocka_unit_test (test_a_volunteer_registers_signs_in_and_reads_their_own),
         cmocka_unit_test (test_idempotency_keys),
+        cmocka_unit_test (test_store_and_rankings),
         cmocka_unit_test (test_metrics_are_prometheus_text),
         cmocka_unit_test (test_openapi_document_is_valid_and_whole),
     };

@@ -151,6 +151,44 @@ s_volunteer_patch (gw_request_t *request, json_t *body)
 }
 
 //  ---------------------------------------------------------------------------------------
+//  Rankings
+
+//  GET /v1/rankings?period=2026-Q4 (or 2026-12, 2026; or month | quarter | year with at=):
+//  the period as the ledger names it, and a day in it.
+static int
+s_ranking_period (gw_request_t *request, json_t *body)
+{
+    const char *period = json_string_value (json_object_get (body, "period"));
+    if (!period || strcmp (period, "month") == 0 || strcmp (period, "quarter") == 0
+        || strcmp (period, "year") == 0)
+        return 0;
+    int year = 0, part = 0;
+    char at[16], rest = 0;
+    const char *kind = NULL;
+    if (sscanf (period, "%4d-Q%1d%c", &year, &part, &rest) == 2 && part >= 1 && part <= 4) {
+        kind = "quarter";
+        snprintf (at, sizeof at, "%04d-%02d-01", year, 3 * part - 2);
+    } else if (sscanf (period, "%4d-%2d%c", &year, &part, &rest) == 2 && part >= 1 && part <= 12
+               && strlen (period) == 7) {
+        kind = "month";
+        snprintf (at, sizeof at, "%04d-%02d-01", year, part);
+    } else if (sscanf (period, "%4d%c", &year, &rest) == 1 && strlen (period) == 4) {
+        kind = "year";
+        snprintf (at, sizeof at, "%04d-01-01", year);
+    }
+    if (!kind || year < 2000 || year > 2999) {
+        st_error_t err;
+        st_error_set (&err, ST_INVALID_ARGUMENT, "period",
+                      "\"period\" must be a year (2026), a quarter (2026-Q4), a month (2026-12),"
+                      " or month, quarter or year with \"at\"");
+        return gw_reply_error (request, &err);
+    }
+    json_object_set_new (body, "period", json_string (kind));
+    json_object_set_new (body, "at", json_string (at));
+    return 0;
+}
+
+//  ---------------------------------------------------------------------------------------
 //  The table
 
 #define S_LIST "limit cursor"
@@ -220,6 +258,13 @@ const gw_route_t gw_routes[] = {
     {"POST", "/v1/checkouts", "match", "record.checkout", GW_SIGNED_IN, 201, NULL, NULL},
     {"POST", "/v1/service-records/{id}/confirm", "match", "record.confirm", GW_SIGNED_IN, 200, NULL,
      NULL},
+    {"GET", "/v1/stats", "match", "stats.region", GW_SIGNED_IN, 200, "region from to", NULL},
+    {"GET", "/v1/dispatch/settings/{region}", "match", "settings.get", GW_SIGNED_IN, 200, NULL,
+     NULL},
+    {"PUT", "/v1/dispatch/settings/{region}", "match", "settings.set", GW_SIGNED_IN, 200, NULL,
+     NULL},
+    {"GET", "/v1/service-records", "match", "record.list", GW_SIGNED_IN, 200,
+     "activity_id request_id", NULL},
     {"POST", "/v1/wishes", "match", "wish.create", GW_SIGNED_IN, 201, NULL, NULL},
     {"POST", "/v1/wishes/{id}/claim", "match", "wish.claim", GW_SIGNED_IN, 200, NULL, NULL},
     {"POST", "/v1/wishes/{id}/fulfil", "match", "wish.fulfil", GW_SIGNED_IN, 200, NULL, NULL},
@@ -230,11 +275,44 @@ const gw_route_t gw_routes[] = {
      NULL, NULL},
     {"GET", "/v1/volunteers/{volunteer_id}/ledger", "ledger", "ledger.journal", GW_SIGNED_IN, 200,
      S_LIST " unit", NULL},
+    {"POST", "/v1/volunteers/{volunteer_id}/ledger/adjustments", "ledger", "ledger.adjust",
+     GW_SIGNED_IN, 201, NULL, NULL},
+
+    //  The points store, rankings, figures (ledger)
+    {"GET", "/v1/store/items", "ledger", "item.list", GW_SIGNED_IN, 200, S_LIST " region below",
+     NULL},
+    {"POST", "/v1/store/items", "ledger", "item.create", GW_SIGNED_IN, 201, NULL, NULL},
+    {"PATCH", "/v1/store/items/{id}", "ledger", "item.update", GW_SIGNED_IN, 200, NULL, NULL},
+    {"POST", "/v1/redemptions", "ledger", "redemption.reserve", GW_SIGNED_IN, 201, NULL, NULL},
+    {"GET", "/v1/redemptions", "ledger", "redemption.list", GW_SIGNED_IN, 200,
+     S_LIST " volunteer_id status", NULL},
+    {"POST", "/v1/redemptions/{id}/fulfil", "ledger", "redemption.fulfil", GW_SIGNED_IN, 200, NULL,
+     NULL},
+    {"POST", "/v1/redemptions/{id}/cancel", "ledger", "redemption.cancel", GW_SIGNED_IN, 200, NULL,
+     NULL},
+    {"GET", "/v1/rankings", "ledger", "ranking.list", GW_SIGNED_IN, 200,
+     S_LIST " region period by at", s_ranking_period},
+    {"GET", "/v1/ledger/stats", "ledger", "ledger.stats", GW_SIGNED_IN, 200, "region from to",
+     NULL},
+    {"GET", "/v1/ledger/rules/{region}", "ledger", "rules.get", GW_SIGNED_IN, 200, NULL, NULL},
+    {"PUT", "/v1/ledger/rules/{region}", "ledger", "rules.set", GW_SIGNED_IN, 200, NULL, NULL},
 
     //  Notices (notify)
     {"GET", "/v1/inbox", "notify", "inbox.list", GW_SIGNED_IN, 200, S_LIST " unread", NULL},
     {"POST", "/v1/inbox/{id}/read", "notify", "inbox.read", GW_SIGNED_IN, 204, NULL, NULL},
     {"GET", "/v1/me/notifications", "notify", "prefs.get", GW_SIGNED_IN, 200, NULL, NULL},
     {"PUT", "/v1/me/notifications", "notify", "prefs.set", GW_SIGNED_IN, 200, NULL, NULL},
+    {"GET", "/v1/channels/{region}", "notify", "channel.get", GW_SIGNED_IN, 200, NULL, NULL},
+    {"PUT", "/v1/channels/{region}", "notify", "channel.set", GW_SIGNED_IN, 200, NULL, NULL},
+    {"GET", "/v1/deliveries", "notify", "delivery.list", GW_SIGNED_IN, 200,
+     S_LIST " status channel", NULL},
+    {"POST", "/v1/deliveries/{id}/resend", "notify", "delivery.resend", GW_SIGNED_IN, 200, NULL,
+     NULL},
+    {"GET", "/v1/notify/stats", "notify", "notify.stats", GW_SIGNED_IN, 200, "region from to",
+     NULL},
+    {"GET", "/v1/notify/settings/{region}", "notify", "notify.settings.get", GW_SIGNED_IN, 200,
+     NULL, NULL},
+    {"PUT", "/v1/notify/settings/{region}", "notify", "notify.settings.set", GW_SIGNED_IN, 200,
+     NULL, NULL},
 };
 const size_t gw_route_count = sizeof gw_routes / sizeof gw_routes[0];
