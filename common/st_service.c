@@ -74,9 +74,9 @@ static const struct {
     {"STATION_GATEWAY_BODY_MAX", "gateway"},
     {"STATION_GATEWAY_CALL_MS", "gateway"},
     {"STATION_SESSION_", "gateway"},
-    {"STATION_DEMO_", "scripts"},  //  scripts/run's demo sign-in
-    {"STATION_NOTIFY_", "notify"}, //  delivery: retries, timeouts
-    {"STATION_SMTP_", "notify"},   //  e-mail
+    {"STATION_BOOTSTRAP_", "gateway"}, //  the gateway's first start
+    {"STATION_NOTIFY_", "notify"},     //  delivery: retries, timeouts
+    {"STATION_SMTP_", "notify"},       //  e-mail
 };
 
 //  A password file the connection string names must be readable: libpq passes over one it

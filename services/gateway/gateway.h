@@ -62,6 +62,7 @@ typedef struct {
     int64_t call_ms;        //  deadline of one rpc call
     int64_t session_idle_s; //  a session unused this long ends
     int64_t session_max_s;  //  a session ends this long after sign-in, used or not
+    int64_t sweep_ms;       //  how often ended sessions are removed
 } gw_config_t;
 
 //  --- gateway_http.c ---

@@ -5,6 +5,8 @@
 #include "st_keys.h"
 #include "st_log.h"
 
+#include <string.h>
+
 extern const st_migration_t gateway_migrations[];
 extern const size_t gateway_migrations_count;
 
@@ -23,9 +25,59 @@ static const st_option_t s_options[] = {
                      "a session ends this long after sign-in, used or not"),
     ST_OPTION_WHOLE ("session-sweep-ms", "STATION_SESSION_SWEEP_MS", "60000", 100, 3600000,
                      "how often ended sessions and old sign-in counts are removed"),
+    ST_OPTION ("bootstrap-region", "STATION_BOOTSTRAP_REGION", "",
+               "on an empty platform, the root region to create (12-digit code)"),
+    ST_OPTION ("bootstrap-region-name", "STATION_BOOTSTRAP_REGION_NAME", "",
+               "the root region's name"),
+    ST_OPTION ("bootstrap-admin", "STATION_BOOTSTRAP_ADMIN", "",
+               "the login of the root region's first admin"),
+    ST_OPTION_SECRET ("bootstrap-password", "STATION_BOOTSTRAP_PASSWORD", "",
+                      "that admin's password (8 to 72 characters)"),
 };
 
 static gw_config_t s_config;
+
+//  First start (http-api.md): with an empty platform, the root region and its first admin,
+//  through registry's region.bootstrap, which refuses once any region exists.
+static struct {
+    const char *region, *name, *admin, *password;
+    bool done;
+} s_bootstrap;
+
+//  Tries the bootstrap once registry answers; done when it made the region, or found the
+//  platform set up, or was refused for good.
+static void
+s_bootstrap_try (void)
+{
+    if (s_bootstrap.done)
+        return;
+    json_t *body =
+        json_pack ("{s:s, s:s, s:s, s:s}", "code", s_bootstrap.region, "name", s_bootstrap.name,
+                   "login", s_bootstrap.admin, "password", s_bootstrap.password);
+    //  One request id for every try: a try whose answer was lost is answered again.
+    char key[64];
+    uint8_t id[16];
+    snprintf (key, sizeof key, "bootstrap:%s", s_bootstrap.region);
+    gw_rpc_idempotent_id ("", key, id);
+    st_error_t err;
+    json_t *reply = gw_rpc_call ("registry", "region.bootstrap", NULL, id, body, 30000, &err);
+    json_decref (body);
+    if (reply) {
+        st_info ("first start: made region %s and its admin %s", s_bootstrap.region,
+                 s_bootstrap.admin);
+        json_decref (reply);
+        s_bootstrap.done = true;
+    } else if (err.code == ST_FAILED_PRECONDITION && strcmp (err.field, "code") == 0) {
+        st_info ("the platform has regions: nothing to bootstrap");
+        s_bootstrap.done = true;
+    } else if (err.code == ST_UNAVAILABLE)
+        st_warn ("bootstrap waits for registry: %s", err.message);
+    else {
+        st_error ("bootstrap refused (STATION_BOOTSTRAP_*): %s%s%s", err.message,
+                  *err.field ? " — " : "", err.field);
+        s_bootstrap.done = true;
+    }
+}
 
 static int
 s_init (st_service_t *service, st_error_t *err)
@@ -38,6 +90,17 @@ s_init (st_service_t *service, st_error_t *err)
     s_config.call_ms = st_service_whole (service, "call-ms");
     s_config.session_idle_s = st_service_whole (service, "session-idle-s");
     s_config.session_max_s = st_service_whole (service, "session-max-s");
+    s_config.sweep_ms = st_service_whole (service, "session-sweep-ms");
+    s_bootstrap.region = st_service_option (service, "bootstrap-region");
+    s_bootstrap.name = st_service_option (service, "bootstrap-region-name");
+    s_bootstrap.admin = st_service_option (service, "bootstrap-admin");
+    s_bootstrap.password = st_service_option (service, "bootstrap-password");
+    s_bootstrap.done = !*s_bootstrap.region;
+    if (!s_bootstrap.done && (!*s_bootstrap.name || !*s_bootstrap.admin || !*s_bootstrap.password))
+        return st_error_set (err, ST_INVALID_ARGUMENT, "bootstrap",
+                             "STATION_BOOTSTRAP_REGION needs STATION_BOOTSTRAP_REGION_NAME,"
+                             " STATION_BOOTSTRAP_ADMIN and STATION_BOOTSTRAP_PASSWORD too"),
+               -1;
     gw_sessions_prepare (st_service_db (service));
     if (gw_rpc_init (service, &s_config, err))
         return -1;
@@ -56,11 +119,15 @@ s_fini (st_service_t *service)
     gw_rpc_fini ();
 }
 
-static void
+//  The background work: the first start's bootstrap (tried every second until registry
+//  answers), and the sweep of ended sessions. Returns when to come back.
+static int64_t
 s_tick (st_db_t *db, void *state)
 {
+    s_bootstrap_try ();
     gw_sessions_prepare (db);
     gw_sessions_tick (db, state);
+    return s_bootstrap.done ? s_config.sweep_ms : 1000;
 }
 
 int
@@ -75,7 +142,7 @@ main (int argc, char **argv)
         .option_count = sizeof s_options / sizeof s_options[0],
         .init = s_init,
         .fini = s_fini,
-        .tick = s_tick,
+        .tick_due = s_tick,
         .tick_option = "session-sweep-ms",
     };
     return st_service_main (&def, argc, argv);

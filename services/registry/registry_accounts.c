@@ -76,22 +76,26 @@ registry_create_person_account (st_call_t *call, const char *role, const char *p
 //  ---------------------------------------------------------------------------------------
 //  account.create and session.login
 
+//  An official's login: a-z 0-9 . _ - @, never a phone (a phone is a person's login).
+static int
+s_require_official_login (st_call_t *call, const char *login)
+{
+    for (const char *p = login; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || strchr ("._-@", *p)))
+            return st_call_fail (call, ST_INVALID_ARGUMENT, "login",
+                                 "\"login\" may hold only a-z, 0-9, \".\", \"_\", \"-\" and \"@\"");
+    if (st_phone_check (login, NULL) == 0)
+        return st_call_fail (call, ST_INVALID_ARGUMENT, "login",
+                             "\"login\" must not be a phone number: phones are volunteers' logins");
+    return 0;
+}
+
 static void
 s_account_create (st_call_t *call, const msg_account_create_t *request, msg_account_t *reply)
 {
-    if (st_require_one_of (call, "role", request->role, s_official_roles))
+    if (st_require_one_of (call, "role", request->role, s_official_roles)
+        || s_require_official_login (call, request->login))
         return;
-    for (const char *p = request->login; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || strchr ("._-@", *p))) {
-            st_call_fail (call, ST_INVALID_ARGUMENT, "login",
-                          "\"login\" may hold only a-z, 0-9, \".\", \"_\", \"-\" and \"@\"");
-            return;
-        }
-    if (st_phone_check (request->login, NULL) == 0) {
-        st_call_fail (call, ST_INVALID_ARGUMENT, "login",
-                      "\"login\" must not be a phone number: phones are volunteers' logins");
-        return;
-    }
     if (st_require_code (call, "region", request->region)
         || registry_require_official_in_scope (call, request->region))
         return;
@@ -104,6 +108,43 @@ s_account_create (st_call_t *call, const msg_account_create_t *request, msg_acco
         return;
     st_row_to_msg (res, 0, &msg_account_desc, reply);
     PQclear (res);
+}
+
+//  region.bootstrap — the root region and its first admin, on an empty platform only. Two at
+//  once take turns on a lock: the second finds the first's region and is refused.
+static void
+s_region_bootstrap (st_call_t *call, const msg_region_bootstrap_t *request, msg_bootstrap_t *reply)
+{
+    if (st_require_code (call, "code", request->code)
+        || s_require_official_login (call, request->login))
+        return;
+    PGresult *res;
+    if (st_call_exec (call, "bootstrap_lock", NULL, &res))
+        return;
+    bool empty = PQgetvalue (res, 0, 0)[0] == 't';
+    PQclear (res);
+    if (!empty) {
+        st_call_fail (call, ST_FAILED_PRECONDITION, "code",
+                      "the platform has regions already: bootstrap is for an empty one");
+        return;
+    }
+    st_params_t params = {0};
+    st_params_text (&params, request->code);
+    st_params_text (&params, request->name);
+    st_params_text (&params, st_region_level_name (st_region_level (request->code)));
+    st_params_null (&params);
+    if (st_call_exec (call, "region_insert", &params, &res))
+        return;
+    reply->region = st_strdup (PQgetvalue (res, 0, 0));
+    PQclear (res);
+    if (s_account_insert (call, request->login, request->login, request->password, "region_admin",
+                          request->code, NULL, NULL, &res))
+        return;
+    st_row_to_msg (res, 0, &msg_account_desc, &reply->account);
+    reply->has_account = true;
+    PQclear (res);
+    st_log (ST_LOG_INFO, st_call_id (call), "bootstrap: region %s and its admin %s", request->code,
+            request->login);
 }
 
 //  How long (ms) an attempt at a login must still wait after `failures` failures in a row,

@@ -93,6 +93,10 @@ static const st_statement_t s_statements[] = {
     {"region_children",
      "SELECT code, name, level FROM regions WHERE parent = $1 ORDER BY code LIMIT 5000"},
     {"region_exists", "SELECT 1 FROM regions WHERE code = $1"},
+    //  region.bootstrap: one at a time; true while no region exists.
+    {"bootstrap_lock",
+     "SELECT NOT EXISTS (SELECT 1 FROM regions)"
+     " FROM (SELECT pg_advisory_xact_lock (hashtext ('station.registry.bootstrap'))) l"},
     {"region_insert_new", "INSERT INTO regions (code, name, level, parent) VALUES ($1, $2, $3, $4)"
                           " ON CONFLICT (code) DO NOTHING RETURNING code"},
 
