@@ -401,3 +401,19 @@ st_db_try_lock (st_db_t *self, const char *lock_name)
     PQclear (res);
     return held;
 }
+
+int
+st_db_finish (st_db_t *self, st_status_t rc, const st_error_t *err, const char *what)
+{
+    st_error_t ended;
+    if (rc != ST_OK) {
+        st_db_run (self, "ROLLBACK", &ended);
+        st_warn ("%s rolled back: %s", what, err->message);
+        return -1;
+    }
+    if (st_db_run (self, "COMMIT", &ended) != ST_OK) {
+        st_warn ("%s not committed: %s", what, ended.message);
+        return -1;
+    }
+    return 0;
+}

@@ -71,6 +71,11 @@ st_status_t st_db_exec (st_db_t *self, const char *name, const st_params_t *para
 //  Executes plain SQL (BEGIN, COMMIT, SAVEPOINT ..., migrations) with the simple protocol.
 st_status_t st_db_run (st_db_t *self, const char *sql, st_error_t *err);
 
+//  Ends a transaction a background job began: COMMIT when rc is ST_OK, else ROLLBACK; a
+//  warning names `what` and why when it did not commit (err: rc's error). Returns 0 once
+//  committed, -1 otherwise.
+int st_db_finish (st_db_t *self, st_status_t rc, const st_error_t *err, const char *what);
+
 //  The SQLSTATE of the last failure ("" if none), and whether retrying the transaction can
 //  help (40001 serialization failure, 40P01 deadlock).
 const char *st_db_sqlstate (st_db_t *self);

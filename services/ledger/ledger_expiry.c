@@ -45,16 +45,8 @@ s_expire_batch (st_db_t *db, int64_t batch)
         st_msg_clear (&msg_points_expired_desc, &event);
     }
     PQclear (res);
-    st_error_t ended;
-    if (rc != ST_OK) {
-        st_db_run (db, "ROLLBACK", &ended);
-        st_warn ("points expiry rolled back: %s", err.message);
+    if (st_db_finish (db, rc, &err, "points expiry"))
         return -1;
-    }
-    if (st_db_run (db, "COMMIT", &err) != ST_OK) {
-        st_warn ("points expiry not committed: %s", err.message);
-        return -1;
-    }
     return count;
 }
 

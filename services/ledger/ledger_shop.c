@@ -530,16 +530,8 @@ s_expire_batch (st_db_t *db, int batch)
         PQclear (res);
     }
     PQclear (claimed);
-    st_error_t ended;
-    if (rc != ST_OK) {
-        st_db_run (db, "ROLLBACK", &ended);
-        st_warn ("expired reservations rolled back: %s", err.message);
+    if (st_db_finish (db, rc, &err, "expired reservations"))
         return -1;
-    }
-    if (st_db_run (db, "COMMIT", &err) != ST_OK) {
-        st_warn ("expired reservations not committed: %s", err.message);
-        return -1;
-    }
     if (count)
         st_info ("%d reservation(s) past their time voided", count);
     return count;

@@ -822,16 +822,8 @@ s_record (notify_delivery_t *self, st_db_t *db, s_job_t *jobs, int count)
     }
     s_free_all (topics, events);
     s_free_all (bodies, events);
-    st_error_t ended;
-    if (rc != ST_OK) {
-        st_db_run (db, "ROLLBACK", &ended);
-        st_warn ("delivery outcomes rolled back: %s", err.message);
+    if (st_db_finish (db, rc, &err, "delivery outcomes"))
         return -1;
-    }
-    if (st_db_run (db, "COMMIT", &err) != ST_OK) {
-        st_warn ("delivery outcomes not committed: %s", err.message);
-        return -1;
-    }
     return 0;
 }
 

@@ -273,16 +273,8 @@ s_fire_batch (st_db_t *db, int64_t batch)
         }
     }
     PQclear (res);
-    st_error_t ended;
-    if (rc != ST_OK) {
-        st_db_run (db, "ROLLBACK", &ended);
-        st_warn ("reminders rolled back: %s", err.message);
+    if (st_db_finish (db, rc, &err, "reminders"))
         return -1;
-    }
-    if (st_db_run (db, "COMMIT", &err) != ST_OK) {
-        st_warn ("reminders not committed: %s", err.message);
-        return -1;
-    }
     return count;
 }
 
