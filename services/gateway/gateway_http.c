@@ -100,6 +100,16 @@ gw_reply_json (gw_request_t *self, int status, json_t *json)
     return s_queue (self, status, response);
 }
 
+//  {"error": error} as text (malloc'd); takes `error`.
+static char *
+s_error_text (json_t *error)
+{
+    json_t *answer = json_pack ("{s:o}", "error", error);
+    char *text = json_dumps (answer, JSON_COMPACT);
+    json_decref (answer);
+    return text;
+}
+
 int
 gw_reply_error (gw_request_t *self, const st_error_t *err)
 {
@@ -111,7 +121,7 @@ gw_reply_error (gw_request_t *self, const st_error_t *err)
     if (err->code == ST_INTERNAL)
         st_log (ST_LOG_ERROR, self->id_text, "%s %s: %s", self->method,
                 self->route ? self->route->pattern : "?", err->message);
-    char *text = json_dumps (json_pack ("{s:o}", "error", error), JSON_COMPACT);
+    char *text = s_error_text (error);
     struct MHD_Response *response =
         MHD_create_response_from_buffer (strlen (text), text, MHD_RESPMEM_MUST_FREE);
     s_headers (self, response, "application/json; charset=utf-8");
@@ -152,7 +162,7 @@ s_reply_error_with (gw_request_t *self, st_status_t code, const char *field, int
     json_t *error = json_pack ("{s:s, s:s}", "code", st_status_name (code), "message", err.message);
     if (field)
         json_object_set_new (error, "field", json_string (field));
-    char *text = json_dumps (json_pack ("{s:o}", "error", error), JSON_COMPACT);
+    char *text = s_error_text (error);
     struct MHD_Response *response =
         MHD_create_response_from_buffer (strlen (text), text, MHD_RESPMEM_MUST_FREE);
     s_headers (self, response, "application/json; charset=utf-8");
