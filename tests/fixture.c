@@ -103,6 +103,14 @@ fx_destroy (fx_t **self_p)
     harness_destroy (&h); //  last: it fails the test on a sanitizer report
 }
 
+int
+fx_teardown (void **state)
+{
+    (void) state;
+    fx_destroy (&s_self);
+    return 0;
+}
+
 harness_t *
 fx_harness (void)
 {

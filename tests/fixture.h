@@ -286,4 +286,31 @@ void fx_http_signin (const char *login, const char *password, char token[64]);
 //  A string member of the answer's JSON ("" when none): fx_http_str (answer, "account.id").
 const char *fx_http_str (const fx_http_t *self, const char *path);
 
+//  ---------------------------------------------------------------------------------------
+//  notify (fixture_notify.c)
+
+//  Turns quiet hours off in `region` (00:00 to 00:00), as the system: the tests run at any hour.
+void fx_notify_no_quiet_hours (const char *region);
+
+//  The inbox of `actor` (its first page of 200) as a JSON array of items; the caller decrefs.
+json_t *fx_inbox (const msg_actor_t *actor);
+
+//  How many notices of `kind` are in the inbox of `actor`; the first listed (the newest) one's
+//  text into `text` (when not NULL).
+int fx_notices (const msg_actor_t *actor, const char *kind, char *text, size_t size);
+
+//  Waits until `actor` has a notice of `kind` and returns its text (a static buffer the next
+//  call overwrites); fails the test after FX_WAIT_MS.
+const char *fx_wait_notice (const msg_actor_t *actor, const char *kind);
+
+//  Fails the test unless `text` contains `part`.
+void fx_contains (const char *text, const char *part);
+
+//  Starts a second notify process on the fixture's database and peers, with sockets and a log
+//  of its own (notify2.*) in the harness's folder; the caller stops it and waits for it.
+pid_t fx_notify_replica (void);
+
+//  Group teardown for cmocka: destroys the fixture fx_new made last.
+int fx_teardown (void **state);
+
 #endif
