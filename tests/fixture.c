@@ -3,6 +3,7 @@
 #include "st_events.h"
 #include "st_json.h"
 #include "st_log.h"
+#include "st_time.h"
 
 #include <msgpack.h>
 #include <sodium.h>
@@ -109,6 +110,19 @@ fx_teardown (void **state)
     (void) state;
     fx_destroy (&s_self);
     return 0;
+}
+
+void
+fx_restart (const char *service, int sig)
+{
+    harness_stop (fx_harness (), service, sig);
+    harness_start (fx_harness (), service);
+}
+
+void
+fx_time (char out[40], int64_t seconds)
+{
+    st_time_format_utc ((st_now_ms () / 1000 + seconds) * 1000000, out);
 }
 
 harness_t *

@@ -313,4 +313,32 @@ pid_t fx_notify_replica (void);
 //  Group teardown for cmocka: destroys the fixture fx_new made last.
 int fx_teardown (void **state);
 
+//  Restarts `service`: stops it with signal `sig` and starts it again, waited for.
+void fx_restart (const char *service, int sig);
+
+//  RFC 3339 text (UTC) `seconds` from now.
+void fx_time (char out[40], int64_t seconds);
+
+//  ---------------------------------------------------------------------------------------
+//  The ledger (fixture_ledger.c)
+
+//  Waits until the ledger has read every event match's outbox holds (all numbered, and the
+//  ledger's cursor at the last); fails the test after FX_WAIT_MS.
+void fx_ledger_caught_up (void);
+
+//  Waits until the ledger knows volunteer `id`; fails the test after FX_WAIT_MS.
+void fx_ledger_wait_volunteer (const char *id);
+
+//  The ledger.statement of volunteer `volunteer` as `actor` sees it (the caller decrefs).
+json_t *fx_ledger_statement (const msg_actor_t *actor, const char *volunteer);
+
+//  ledger.audit as the system; fails the test unless it finds the books balanced ("ok"),
+//  naming `what` (NULL: nothing) and the differences. The audit (the caller decrefs).
+json_t *fx_ledger_audit (const char *what);
+
+//  ledger.adjust of `amount` in `unit` (hours, points) for volunteer `volunteer` as `actor`,
+//  with `reason`; fails the test unless it succeeds.
+void fx_ledger_adjust (const msg_actor_t *actor, const char *volunteer, const char *unit,
+                       int amount, const char *reason);
+
 #endif

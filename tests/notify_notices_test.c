@@ -48,13 +48,6 @@ s_setup (void **state)
 //  ---------------------------------------------------------------------------------------
 //  Helpers
 
-//  RFC 3339 text `offset` seconds from now (UTC).
-static void
-s_time (char out[40], int64_t offset)
-{
-    st_time_format_utc ((st_now_ms () / 1000 + offset) * 1000000, out);
-}
-
 //  A volunteer of the village with one skill of their own and `availability`, reading
 //  `language` (zh or en), known to the ledger. Their id into `id`.
 static void
@@ -64,7 +57,7 @@ s_volunteer (const char *name, const char *skill, const char *availability, cons
     char skills[64];
     snprintf (skills, sizeof skills, "[\"%s\"]", skill);
     fx_volunteer_add (name, VILLAGE, skills, availability, 25.401, 112.951, "", id);
-    fx_wait_for (1, "SELECT count (*) FROM ledger.volunteers WHERE id = %s", id);
+    fx_ledger_wait_volunteer (id);
     msg_actor_t self = fx_volunteer (id);
     char body[64];
     snprintf (body, sizeof body, "{\"language\": \"%s\"}", language);
@@ -77,9 +70,9 @@ static void
 s_served (const char *volunteer, const char *hours)
 {
     char starts[40], ends[40], closes[40], body[512];
-    s_time (starts, 1800);
-    s_time (ends, 5400);
-    s_time (closes, 1700);
+    fx_time (starts, 1800);
+    fx_time (ends, 5400);
+    fx_time (closes, 1700);
     snprintf (body, sizeof body,
               "{\"title\": \"敬老院陪护\", \"category\": \"助老\", \"region\": \"" VILLAGE "\","
               " \"starts_at\": \"%s\", \"ends_at\": \"%s\", \"signup_closes_at\": \"%s\","
@@ -317,8 +310,8 @@ test_request_unfilled (void **state)
     msg_actor_t rzh = fx_resident (zh), ren = fx_resident (en);
     json_decref (fx_call_ok ("notify", &ren, "prefs.set", "{\"language\": \"en\"}"));
     char start[40], end[40], r1[32], r2[32];
-    s_time (start, 6);
-    s_time (end, 6 + 7200);
+    fx_time (start, 6);
+    fx_time (end, 6 + 7200);
     fx_request_add (&rzh, VILLAGE, start, end, 1, "[\"n无人会\"]", NULL, AT_VILLAGE, "open", r1);
     fx_request_add (&ren, VILLAGE, start, end, 1, "[\"n无人会\"]", NULL, AT_VILLAGE, "open", r2);
     const char *text = fx_wait_notice (&rzh, "request.unfilled");
@@ -368,9 +361,9 @@ test_signup_skipped (void **state)
     s_volunteer ("先到丙", "n先到丙", "[]", "zh", first);
     msg_actor_t azh = fx_volunteer (zh), aen = fx_volunteer (en), afirst = fx_volunteer (first);
     char starts[40], ends[40], closes[40], body[512];
-    s_time (starts, 2 * 86400);
-    s_time (ends, 2 * 86400 + 3600);
-    s_time (closes, 2 * 86400 - 600);
+    fx_time (starts, 2 * 86400);
+    fx_time (ends, 2 * 86400 + 3600);
+    fx_time (closes, 2 * 86400 - 600);
     char ids[2][32];
     const char *titles[] = {"周末义诊", "同时段的另一活动"};
     for (int i = 0; i < 2; i++) {
@@ -422,8 +415,8 @@ test_digest_region (void **state)
     char start[64], end[64], availability[64];
     fx_window (3, 9, 12, start, end, availability);
     fx_request_add (&ares, VILLAGE_3, start, end, 1, "[]", NULL, AT_VILLAGE, "review", later);
-    s_time (start, 4);
-    s_time (end, 4 + 7200);
+    fx_time (start, 4);
+    fx_time (end, 4 + 7200);
     fx_request_add (&ares, VILLAGE_3, start, end, 1, "[]", NULL, AT_VILLAGE, "review", soon);
     fx_wait_request (soon, "unfilled");
     //  A record checked out and not confirmed; one still checked in, its activity not over.
@@ -431,9 +424,9 @@ test_digest_region (void **state)
     fx_volunteer_add ("摘要乙", VILLAGE_3, "[]", "[]", 25.40, 112.95, "", out);
     fx_volunteer_add ("摘要丙", VILLAGE_3, "[]", "[]", 25.40, 112.95, "", in);
     char starts[40], ends[40], closes[40], body[512];
-    s_time (starts, 1800);
-    s_time (ends, 5400);
-    s_time (closes, 1700);
+    fx_time (starts, 1800);
+    fx_time (ends, 5400);
+    fx_time (closes, 1700);
     snprintf (body, sizeof body,
               "{\"title\": \"摘要活动\", \"category\": \"助老\", \"region\": \"" VILLAGE_3 "\","
               " \"starts_at\": \"%s\", \"ends_at\": \"%s\", \"signup_closes_at\": \"%s\","
@@ -470,7 +463,7 @@ test_digest_region (void **state)
     }
     //  Since a moment from now: nothing unfilled since.
     char since[40];
-    s_time (since, 60);
+    fx_time (since, 60);
     snprintf (body, sizeof body, "{\"region\": \"" VILLAGE_3 "\", \"since\": \"%s\"}", since);
     json_t *digest = fx_call_ok ("match", &station, "digest.region", body);
     assert_int_equal (fx_int (digest, "unfilled"), 0);
