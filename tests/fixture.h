@@ -310,6 +310,14 @@ void fx_contains (const char *text, const char *part);
 //  of its own (notify2.*) in the harness's folder; the caller stops it and waits for it.
 pid_t fx_notify_replica (void);
 
+//  Stops a replica fx_notify_replica started (SIGTERM) and fails the test unless it exits 0.
+void fx_notify_replica_stop (pid_t pid);
+
+//  Registers two residents of `region` (as fx_resident_add, no care tags): the first reading
+//  Chinese, the second English (notify's prefs.set). Their ids into `zh` and `en`.
+void fx_residents_zh_en (const char *name_zh, const char *name_en, const char *region, char zh[32],
+                         char en[32]);
+
 //  Group teardown for cmocka: destroys the fixture fx_new made last.
 int fx_teardown (void **state);
 

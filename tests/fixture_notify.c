@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <setjmp.h>
 #include <cmocka.h>
@@ -99,4 +100,23 @@ fx_notify_replica (void)
         _exit (127);
     }
     return pid;
+}
+
+void
+fx_notify_replica_stop (pid_t pid)
+{
+    kill (pid, SIGTERM);
+    int status;
+    waitpid (pid, &status, 0);
+    assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 0);
+}
+
+void
+fx_residents_zh_en (const char *name_zh, const char *name_en, const char *region, char zh[32],
+                    char en[32])
+{
+    fx_resident_add (name_zh, region, NULL, zh);
+    fx_resident_add (name_en, region, NULL, en);
+    msg_actor_t ren = fx_resident (en);
+    json_decref (fx_call_ok ("notify", &ren, "prefs.set", "{\"language\": \"en\"}"));
 }

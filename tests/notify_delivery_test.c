@@ -985,10 +985,7 @@ test_two_replicas (void **state)
         assert_int_equal (s_hooks ("/ok", part, NULL, NULL), 2);
         assert_string_equal (s_delivery (v[i], "sms", "attempts"), "1");
     }
-    kill (second, SIGTERM);
-    int status;
-    waitpid (second, &status, 0);
-    assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 0);
+    fx_notify_replica_stop (second);
 }
 
 //  ---------------------------------------------------------------------------------------

@@ -273,10 +273,8 @@ test_request_review_notices (void **state)
     json_decref (fx_call_ok ("match", &county, "settings.set",
                              "{\"region\": \"" VILLAGE_2 "\", \"review_required\": true}"));
     char zh[32], en[32];
-    fx_resident_add ("审单甲", VILLAGE_2, NULL, zh);
-    fx_resident_add ("审单乙", VILLAGE_2, NULL, en);
+    fx_residents_zh_en ("审单甲", "审单乙", VILLAGE_2, zh, en);
     msg_actor_t rzh = fx_resident (zh), ren = fx_resident (en);
-    json_decref (fx_call_ok ("notify", &ren, "prefs.set", "{\"language\": \"en\"}"));
     char start[64], end[64], availability[64], r1[32], r2[32];
     fx_window (3, 9, 12, start, end, availability);
     fx_request_add (&rzh, VILLAGE_2, start, end, 1, "[]", NULL, AT_VILLAGE, "review", r1);
@@ -305,10 +303,8 @@ test_request_unfilled (void **state)
 {
     (void) state;
     char zh[32], en[32];
-    fx_resident_add ("无人甲", VILLAGE, NULL, zh);
-    fx_resident_add ("无人乙", VILLAGE, NULL, en);
+    fx_residents_zh_en ("无人甲", "无人乙", VILLAGE, zh, en);
     msg_actor_t rzh = fx_resident (zh), ren = fx_resident (en);
-    json_decref (fx_call_ok ("notify", &ren, "prefs.set", "{\"language\": \"en\"}"));
     char start[40], end[40], r1[32], r2[32];
     fx_time (start, 6);
     fx_time (end, 6 + 7200);

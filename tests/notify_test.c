@@ -233,10 +233,8 @@ test_request_notices (void **state)
 {
     (void) state;
     char zh[32], en[32];
-    fx_resident_add ("居民甲", VILLAGE, NULL, zh);
-    fx_resident_add ("居民乙", VILLAGE, NULL, en);
+    fx_residents_zh_en ("居民甲", "居民乙", VILLAGE, zh, en);
     msg_actor_t rzh = fx_resident (zh), ren = fx_resident (en);
-    json_decref (fx_call_ok ("notify", &ren, "prefs.set", "{\"language\": \"en\"}"));
     char start[64], end[64], availability[64];
     fx_window (2, 9, 12, start, end, availability);
     char v1[32], v2[32];
@@ -427,10 +425,7 @@ test_two_replicas (void **state)
         assert_int_equal (fx_notices (&self, "reminder.before", NULL, 0), 2);
         assert_int_equal (fx_notices (&self, "reminder.after", NULL, 0), 1);
     }
-    kill (second, SIGTERM);
-    int status;
-    waitpid (second, &status, 0);
-    assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 0);
+    fx_notify_replica_stop (second);
 }
 
 //  A replayed event (the cursor reset) makes no notice twice.
