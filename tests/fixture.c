@@ -207,11 +207,12 @@ s_json (const char *body)
     return json;
 }
 
-st_status_t
-fx_call_id (const char *service, const msg_actor_t *actor, const char *op, const char *body,
-            const uint8_t *id, int timeout_ms, json_t **reply, st_error_t *err)
+//  Calls op `op` of `service` through `client` with a JSON body checked and encoded by the
+//  client (request id `id`, NULL: fresh), as fx_call_id describes.
+static st_status_t
+s_call_json (st_client_t *client, const char *service, const msg_actor_t *actor, const char *op,
+             const char *body, const uint8_t *id, int timeout_ms, json_t **reply, st_error_t *err)
 {
-    st_client_t *client = s_client_for (service, actor);
     const st_op_desc_t *desc = s_op (service, op);
     json_t *json = s_json (body);
     st_error_t local;
@@ -232,6 +233,14 @@ fx_call_id (const char *service, const msg_actor_t *actor, const char *op, const
     free (response);
     free (request);
     return rc;
+}
+
+st_status_t
+fx_call_id (const char *service, const msg_actor_t *actor, const char *op, const char *body,
+            const uint8_t *id, int timeout_ms, json_t **reply, st_error_t *err)
+{
+    return s_call_json (s_client_for (service, actor), service, actor, op, body, id, timeout_ms,
+                        reply, err);
 }
 
 st_status_t
@@ -343,25 +352,7 @@ fx_call_key (const char *service, const char *key, const msg_actor_t *actor, con
     if (!s_running (service))
         fail_msg ("fixture: no client of %s (started without it?)", service);
     st_client_t *client = harness_client (s_fixture ()->h, service, key);
-    const st_op_desc_t *desc = s_op (service, op);
-    json_t *json = s_json (body);
-    st_error_t local;
-    if (!err)
-        err = &local;
-    memset (err, 0, sizeof *err);
-    void *request = calloc (1, desc->request->size);
-    st_status_t rc = st_json_to_msg (desc->request, json, request, err) ? err->code : ST_OK;
-    json_decref (json);
-    void *response = calloc (1, desc->reply->size);
-    if (rc == ST_OK)
-        rc = st_client_call (client, op, actor, NULL, desc->request, request, desc->reply, response,
-                             FX_CALL_MS, err);
-    if (rc == ST_OK && reply)
-        *reply = st_msg_to_json (desc->reply, response);
-    st_msg_clear (desc->reply, response);
-    st_msg_clear (desc->request, request);
-    free (response);
-    free (request);
+    st_status_t rc = s_call_json (client, service, actor, op, body, NULL, FX_CALL_MS, reply, err);
     st_client_destroy (&client);
     return rc;
 }

@@ -272,6 +272,33 @@ harness_spawn (harness_t *self, const char *service)
     return pid;
 }
 
+//  Waits until process `pid` (`name`, its log `name`.log) answers sys.ping through `client`,
+//  which it destroys; fails the test (and zeroes *slot) when it exits first, or after 20 s.
+static void
+s_await (harness_t *self, st_client_t *client, pid_t pid, pid_t *slot, const char *name)
+{
+    int64_t until = st_clock_ms () + 20000;
+    bool up = false;
+    while (!up && st_clock_ms () < until) {
+        msg_empty_t request = {0};
+        msg_pong_t pong;
+        st_error_t err;
+        up = st_client_call (client, "sys.ping", NULL, NULL, &msg_empty_desc, &request,
+                             &msg_pong_desc, &pong, 300, &err)
+             == ST_OK;
+        if (up)
+            st_msg_clear (&msg_pong_desc, &pong);
+        int status;
+        if (!up && waitpid (pid, &status, WNOHANG) == pid) {
+            *slot = 0;
+            fail_msg ("%s exited during start-up (see %s/%s.log)", name, self->dir, name);
+        }
+    }
+    st_client_destroy (&client);
+    if (!up)
+        fail_msg ("%s did not answer within 20 s (see %s/%s.log)", name, self->dir, name);
+}
+
 pid_t
 harness_start_replica (harness_t *self, const char *service, char *endpoint)
 {
@@ -307,29 +334,8 @@ harness_start_replica (harness_t *self, const char *service, char *endpoint)
         _exit (127);
     }
     self->replicas[n] = pid;
-    st_client_t *client = harness_client_at (self, service, endpoint, "operator");
-    int64_t until = st_clock_ms () + 20000;
-    bool up = false;
-    while (!up && st_clock_ms () < until) {
-        msg_empty_t request = {0};
-        msg_pong_t pong;
-        st_error_t err;
-        up = st_client_call (client, "sys.ping", NULL, NULL, &msg_empty_desc, &request,
-                             &msg_pong_desc, &pong, 300, &err)
-             == ST_OK;
-        if (up)
-            st_msg_clear (&msg_pong_desc, &pong);
-        int status;
-        if (!up && waitpid (pid, &status, WNOHANG) == pid) {
-            self->replicas[n] = 0;
-            fail_msg ("%s exited during start-up (see %s/%s.log)", self->replica_logs[n], self->dir,
-                      self->replica_logs[n]);
-        }
-    }
-    st_client_destroy (&client);
-    if (!up)
-        fail_msg ("%s did not answer within 20 s (see %s/%s.log)", self->replica_logs[n], self->dir,
-                  self->replica_logs[n]);
+    s_await (self, harness_client_at (self, service, endpoint, "operator"), pid, &self->replicas[n],
+             self->replica_logs[n]);
     return pid;
 }
 
@@ -337,27 +343,8 @@ pid_t
 harness_start (harness_t *self, const char *service)
 {
     pid_t pid = harness_spawn (self, service);
-    st_client_t *client = harness_client (self, service, "operator");
-    int64_t until = st_clock_ms () + 20000;
-    bool up = false;
-    while (!up && st_clock_ms () < until) {
-        msg_empty_t request = {0};
-        msg_pong_t pong;
-        st_error_t err;
-        up = st_client_call (client, "sys.ping", NULL, NULL, &msg_empty_desc, &request,
-                             &msg_pong_desc, &pong, 300, &err)
-             == ST_OK;
-        if (up)
-            st_msg_clear (&msg_pong_desc, &pong);
-        int status;
-        if (!up && waitpid (pid, &status, WNOHANG) == pid) {
-            self->pids[s_index (service)] = 0;
-            fail_msg ("%s exited during start-up (see %s/%s.log)", service, self->dir, service);
-        }
-    }
-    st_client_destroy (&client);
-    if (!up)
-        fail_msg ("%s did not answer within 20 s (see %s/%s.log)", service, self->dir, service);
+    s_await (self, harness_client (self, service, "operator"), pid, &self->pids[s_index (service)],
+             service);
     return pid;
 }
 
