@@ -488,6 +488,41 @@ fx_unchanged (char *before, char *after, const char *what)
     free (after);
 }
 
+//  Whether `needle` (not empty) occurs in the `size` bytes at `hay`.
+static bool
+s_holds (const unsigned char *hay, size_t size, const char *needle)
+{
+    size_t n = strlen (needle);
+    if (n == 0)
+        fail_msg ("fixture: an empty secret");
+    for (size_t i = 0; i + n <= size; i++)
+        if (memcmp (hay + i, needle, n) == 0)
+            return true;
+    return false;
+}
+
+int
+fx_holds_none (const char *table, const char *const *secrets, size_t count)
+{
+    PGresult *res = fx_query ("SELECT * FROM %s", table);
+    int rows = PQntuples (res);
+    for (int row = 0; row < rows; row++)
+        for (int col = 0; col < PQnfields (res); col++) {
+            const char *text = PQgetvalue (res, row, col);
+            size_t len = strlen (text);
+            unsigned char *bytes = NULL;
+            if (PQftype (res, col) == 17) //  bytea
+                bytes = PQunescapeBytea ((const unsigned char *) text, &len);
+            for (size_t s = 0; s < count; s++)
+                if (s_holds (bytes ? bytes : (const unsigned char *) text, len, secrets[s]))
+                    fail_msg ("%s row %d column %s holds \"%s\" in clear", table, row,
+                              PQfname (res, col), secrets[s]);
+            PQfreemem (bytes);
+        }
+    PQclear (res);
+    return rows;
+}
+
 //  ---------------------------------------------------------------------------------------
 //  Events
 

@@ -147,6 +147,10 @@ void fx_sleep_ms (int ms);
 //  database around a call that must change nothing. Frees both.
 void fx_unchanged (char *before, char *after, const char *what);
 
+//  Fails the test when any column of any row of `table` (a bytea unescaped) holds one of the
+//  `count` `secrets` (none empty) in clear. Returns the rows read.
+int fx_holds_none (const char *table, const char *const *secrets, size_t count);
+
 //  ---------------------------------------------------------------------------------------
 //  Events, each body decoded with the project's codec as a consumer would (failing the test
 //  when one does not decode)

@@ -245,6 +245,22 @@ s_bin (const char *program, char *buf, size_t size)
     return buf;
 }
 
+//  In a child: appends its stderr to `log`.log in the harness's folder and runs `path` as
+//  `program`; exits 127 when it cannot.
+static void
+s_run_program (harness_t *self, const char *path, const char *program, const char *log)
+{
+    char file[512];
+    snprintf (file, sizeof file, "%s/%s.log", self->dir, log);
+    int fd = open (file, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd >= 0) {
+        dup2 (fd, 2);
+        close (fd);
+    }
+    execl (path, program, (char *) NULL);
+    _exit (127);
+}
+
 pid_t
 harness_spawn (harness_t *self, const char *service)
 {
@@ -258,15 +274,7 @@ harness_spawn (harness_t *self, const char *service)
         //  A test that fails half-way leaves no service behind.
         prctl (PR_SET_PDEATHSIG, SIGKILL);
         s_child_env (self);
-        char log[512];
-        snprintf (log, sizeof log, "%s/%s.log", self->dir, service);
-        int fd = open (log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-        if (fd >= 0) {
-            dup2 (fd, 2);
-            close (fd);
-        }
-        execl (path, program, (char *) NULL);
-        _exit (127);
+        s_run_program (self, path, program, service);
     }
     self->pids[i] = pid;
     return pid;
@@ -319,19 +327,12 @@ harness_start_replica (harness_t *self, const char *service, char *endpoint)
     if (pid == 0) {
         prctl (PR_SET_PDEATHSIG, SIGKILL);
         s_child_env (self);
-        char name[64], log[512];
+        char name[64];
         harness_endpoint_variable (service, "RPC", name, sizeof name);
         setenv (name, endpoint, 1);
         harness_endpoint_variable (service, "EVENTS", name, sizeof name);
         setenv (name, events, 1);
-        snprintf (log, sizeof log, "%s/%s.log", self->dir, self->replica_logs[n]);
-        int fd = open (log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-        if (fd >= 0) {
-            dup2 (fd, 2);
-            close (fd);
-        }
-        execl (path, program, (char *) NULL);
-        _exit (127);
+        s_run_program (self, path, program, self->replica_logs[n]);
     }
     self->replicas[n] = pid;
     s_await (self, harness_client_at (self, service, endpoint, "operator"), pid, &self->replicas[n],
