@@ -906,3 +906,19 @@ fx_publish (const char *service, const char *topic, const void *body)
     zstr_free (&sql);
     st_params_clear (&params);
 }
+
+void
+fx_activity_add (const char *body, char id[32])
+{
+    json_t *activity = fx_call_ok ("match", &FX_SYSTEM, "activity.create", body);
+    snprintf (id, 32, "%s", fx_str (activity, "id"));
+    json_decref (activity);
+}
+
+void
+fx_activity_signup (const msg_actor_t *actor, const char *activity)
+{
+    char body[64];
+    snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", activity);
+    json_decref (fx_call_ok ("match", actor, "activity.signup", body));
+}

@@ -263,6 +263,13 @@ zframe_t *fx_request_frame (const char *op, const msg_actor_t *actor, const st_d
 //  to read: events no op makes on demand (a record checked out a year ago), or many at once.
 //  Inside harness_pg's transaction, if open.
 void fx_publish (const char *service, const char *topic, const void *body);
+
+//  Creates an activity with the JSON body `body` (activity.create) as the system; its id into
+//  `id`.
+void fx_activity_add (const char *body, char id[32]);
+
+//  Signs `actor` up to activity `activity` (activity.signup); fails the test unless it succeeds.
+void fx_activity_signup (const msg_actor_t *actor, const char *activity);
 //  HTTP, to the gateway (fixture_http.c)
 
 //  An answer of the gateway: its status, its body (as text, and as JSON when it is JSON) and

@@ -47,13 +47,11 @@ s_checked_in_at (const char *volunteer, const char *region, int start_s, int len
               " \"starts_at\": \"%s\", \"ends_at\": \"%s\", \"signup_closes_at\": \"%s\","
               " \"capacity\": 10, \"skills\": []}",
               region, starts, ends, closes);
-    json_t *reply = fx_call_ok ("match", &FX_SYSTEM, "activity.create", body);
-    snprintf (activity, 32, "%s", fx_str (reply, "id"));
-    json_decref (reply);
+    fx_activity_add (body, activity);
     msg_actor_t self = fx_volunteer (volunteer);
     snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", activity);
     json_decref (fx_call_ok ("match", &self, "activity.signup", body));
-    reply = fx_call_ok ("match", &self, "record.checkin", body);
+    json_t *reply = fx_call_ok ("match", &self, "record.checkin", body);
     snprintf (record, 32, "%s", fx_str (reply, "id"));
     json_decref (reply);
 }

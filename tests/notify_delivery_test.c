@@ -520,12 +520,9 @@ s_signup (const char *title, const char *region, const char *volunteer, char act
               " \"starts_at\": \"%s\", \"ends_at\": \"%s\", \"capacity\": 50,"
               " \"signup_closes_at\": \"%s\"}",
               title, region, starts, ends, starts);
-    json_t *created = fx_call_ok ("match", &FX_SYSTEM, "activity.create", body);
-    snprintf (activity, 32, "%s", fx_str (created, "id"));
-    json_decref (created);
+    fx_activity_add (body, activity);
     msg_actor_t self = fx_volunteer (volunteer);
-    snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", activity);
-    json_decref (fx_call_ok ("match", &self, "activity.signup", body));
+    fx_activity_signup (&self, activity);
 }
 
 //  The deliveries of volunteer `id` on `channel` as the system lists them: the newest's

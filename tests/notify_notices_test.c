@@ -368,20 +368,16 @@ test_signup_skipped (void **state)
                   " \"starts_at\": \"%s\", \"ends_at\": \"%s\", \"signup_closes_at\": \"%s\","
                   " \"capacity\": %d}",
                   titles[i], starts, ends, closes, i == 0 ? 1 : 10);
-        json_t *activity = fx_call_ok ("match", &FX_SYSTEM, "activity.create", body);
-        snprintf (ids[i], 32, "%s", fx_str (activity, "id"));
-        json_decref (activity);
+        fx_activity_add (body, ids[i]);
     }
-    snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", ids[0]);
-    json_decref (fx_call_ok ("match", &afirst, "activity.signup", body));
-    json_decref (fx_call_ok ("match", &azh, "activity.signup", body));
-    json_decref (fx_call_ok ("match", &aen, "activity.signup", body));
+    fx_activity_signup (&afirst, ids[0]);
+    fx_activity_signup (&azh, ids[0]);
+    fx_activity_signup (&aen, ids[0]);
     fx_wait_notice (&azh, "signup.waitlisted");
     fx_wait_notice (&aen, "signup.waitlisted");
     //  Both waiting become busy at that time.
-    snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", ids[1]);
-    json_decref (fx_call_ok ("match", &azh, "activity.signup", body));
-    json_decref (fx_call_ok ("match", &aen, "activity.signup", body));
+    fx_activity_signup (&azh, ids[1]);
+    fx_activity_signup (&aen, ids[1]);
     //  The place opens.
     snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", ids[0]);
     json_decref (fx_call_ok ("match", &afirst, "activity.withdraw", body));

@@ -76,9 +76,7 @@ s_activity (const char *title, int64_t from, int64_t to, int capacity, char id[3
               " \"starts_at\": \"%s\", \"ends_at\": \"%s\", \"capacity\": %d,"
               " \"signup_closes_at\": \"%s\"}",
               title, starts, ends, capacity, starts);
-    json_t *activity = fx_call_ok ("match", &FX_SYSTEM, "activity.create", body);
-    snprintf (id, 32, "%s", fx_str (activity, "id"));
-    json_decref (activity);
+    fx_activity_add (body, id);
 }
 
 static void
@@ -302,7 +300,7 @@ static void
 test_reminders_fire (void **state)
 {
     (void) state;
-    char v[32], w[32], kept[32], cancelled[32], body[128];
+    char v[32], w[32], kept[32], cancelled[32];
     s_volunteer ("提醒甲", "en", v);
     s_volunteer ("提醒乙", "en", w);
     msg_actor_t self = fx_volunteer (v), other = fx_volunteer (w);
@@ -311,10 +309,8 @@ test_reminders_fire (void **state)
             "{\"region\": \"" VILLAGE "\", \"reminder_offsets_s\": [\"10\"]}");
     s_activity ("提醒测试", 16, 22, 5, kept);
     s_activity ("取消测试", 16, 22, 5, cancelled);
-    snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", kept);
-    json_decref (fx_call_ok ("match", &self, "activity.signup", body));
-    snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", cancelled);
-    json_decref (fx_call_ok ("match", &other, "activity.signup", body));
+    fx_activity_signup (&self, kept);
+    fx_activity_signup (&other, cancelled);
     s_caught_up ();
     assert_int_equal (fx_count ("SELECT count (*) FROM notify.reminders WHERE subject_id"
                                 " IN ('%s', '%s') AND status = 'pending'",
@@ -372,8 +368,7 @@ test_reminder_survives_kill (void **state)
     s_caught_up ();
     snprintf (body, sizeof body, "{\"activity_id\": \"%s\", \"offsets_s\": [\"3596\"]}", activity);
     s_call ("notify", &FX_SYSTEM, "reminder.offsets.set", "%s", body);
-    snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", activity);
-    json_decref (fx_call_ok ("match", &self, "activity.signup", body));
+    fx_activity_signup (&self, activity);
     s_caught_up ();
     assert_int_equal (fx_count ("SELECT count (*) FROM notify.reminders WHERE subject_id = '%s'"
                                 " AND kind = 'before' AND offset_s = 3596 AND status = 'pending'",
@@ -547,8 +542,7 @@ test_inbox (void **state)
     msg_actor_t self = fx_volunteer (v), other = fx_volunteer (w);
     for (int i = 0; i < 3; i++) {
         s_activity ("收件测试", (3 + i) * 86400, (3 + i) * 86400 + 3600, 5, activity);
-        snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", activity);
-        json_decref (fx_call_ok ("match", &self, "activity.signup", body));
+        fx_activity_signup (&self, activity);
     }
     fx_wait_for (3,
                  "SELECT count (*) FROM notify.notices WHERE recipient_id = '%s'"
