@@ -3,6 +3,7 @@
 #include "st_events.h"
 #include "st_json.h"
 #include "st_log.h"
+#include "st_time.h"
 
 #include <msgpack.h>
 #include <sodium.h>
@@ -103,6 +104,27 @@ fx_destroy (fx_t **self_p)
     harness_destroy (&h); //  last: it fails the test on a sanitizer report
 }
 
+int
+fx_teardown (void **state)
+{
+    (void) state;
+    fx_destroy (&s_self);
+    return 0;
+}
+
+void
+fx_restart (const char *service, int sig)
+{
+    harness_stop (fx_harness (), service, sig);
+    harness_start (fx_harness (), service);
+}
+
+void
+fx_time (char out[40], int64_t seconds)
+{
+    st_time_format_utc ((st_now_ms () / 1000 + seconds) * 1000000, out);
+}
+
 harness_t *
 fx_harness (void)
 {
@@ -185,11 +207,12 @@ s_json (const char *body)
     return json;
 }
 
-st_status_t
-fx_call_id (const char *service, const msg_actor_t *actor, const char *op, const char *body,
-            const uint8_t *id, int timeout_ms, json_t **reply, st_error_t *err)
+//  Calls op `op` of `service` through `client` with a JSON body checked and encoded by the
+//  client (request id `id`, NULL: fresh), as fx_call_id describes.
+static st_status_t
+s_call_json (st_client_t *client, const char *service, const msg_actor_t *actor, const char *op,
+             const char *body, const uint8_t *id, int timeout_ms, json_t **reply, st_error_t *err)
 {
-    st_client_t *client = s_client_for (service, actor);
     const st_op_desc_t *desc = s_op (service, op);
     json_t *json = s_json (body);
     st_error_t local;
@@ -210,6 +233,14 @@ fx_call_id (const char *service, const msg_actor_t *actor, const char *op, const
     free (response);
     free (request);
     return rc;
+}
+
+st_status_t
+fx_call_id (const char *service, const msg_actor_t *actor, const char *op, const char *body,
+            const uint8_t *id, int timeout_ms, json_t **reply, st_error_t *err)
+{
+    return s_call_json (s_client_for (service, actor), service, actor, op, body, id, timeout_ms,
+                        reply, err);
 }
 
 st_status_t
@@ -321,25 +352,7 @@ fx_call_key (const char *service, const char *key, const msg_actor_t *actor, con
     if (!s_running (service))
         fail_msg ("fixture: no client of %s (started without it?)", service);
     st_client_t *client = harness_client (s_fixture ()->h, service, key);
-    const st_op_desc_t *desc = s_op (service, op);
-    json_t *json = s_json (body);
-    st_error_t local;
-    if (!err)
-        err = &local;
-    memset (err, 0, sizeof *err);
-    void *request = calloc (1, desc->request->size);
-    st_status_t rc = st_json_to_msg (desc->request, json, request, err) ? err->code : ST_OK;
-    json_decref (json);
-    void *response = calloc (1, desc->reply->size);
-    if (rc == ST_OK)
-        rc = st_client_call (client, op, actor, NULL, desc->request, request, desc->reply, response,
-                             FX_CALL_MS, err);
-    if (rc == ST_OK && reply)
-        *reply = st_msg_to_json (desc->reply, response);
-    st_msg_clear (desc->reply, response);
-    st_msg_clear (desc->request, request);
-    free (response);
-    free (request);
+    st_status_t rc = s_call_json (client, service, actor, op, body, NULL, FX_CALL_MS, reply, err);
     st_client_destroy (&client);
     return rc;
 }
@@ -473,6 +486,41 @@ fx_unchanged (char *before, char *after, const char *what)
         fail_msg ("%s changed the database:\n  before %s\n  after  %s", what, before, after);
     free (before);
     free (after);
+}
+
+//  Whether `needle` (not empty) occurs in the `size` bytes at `hay`.
+static bool
+s_holds (const unsigned char *hay, size_t size, const char *needle)
+{
+    size_t n = strlen (needle);
+    if (n == 0)
+        fail_msg ("fixture: an empty secret");
+    for (size_t i = 0; i + n <= size; i++)
+        if (memcmp (hay + i, needle, n) == 0)
+            return true;
+    return false;
+}
+
+int
+fx_holds_none (const char *table, const char *const *secrets, size_t count)
+{
+    PGresult *res = fx_query ("SELECT * FROM %s", table);
+    int rows = PQntuples (res);
+    for (int row = 0; row < rows; row++)
+        for (int col = 0; col < PQnfields (res); col++) {
+            const char *text = PQgetvalue (res, row, col);
+            size_t len = strlen (text);
+            unsigned char *bytes = NULL;
+            if (PQftype (res, col) == 17) //  bytea
+                bytes = PQunescapeBytea ((const unsigned char *) text, &len);
+            for (size_t s = 0; s < count; s++)
+                if (s_holds (bytes ? bytes : (const unsigned char *) text, len, secrets[s]))
+                    fail_msg ("%s row %d column %s holds \"%s\" in clear", table, row,
+                              PQfname (res, col), secrets[s]);
+            PQfreemem (bytes);
+        }
+    PQclear (res);
+    return rows;
 }
 
 //  ---------------------------------------------------------------------------------------
@@ -857,4 +905,20 @@ fx_publish (const char *service, const char *topic, const void *body)
     PQclear (res);
     zstr_free (&sql);
     st_params_clear (&params);
+}
+
+void
+fx_activity_add (const char *body, char id[32])
+{
+    json_t *activity = fx_call_ok ("match", &FX_SYSTEM, "activity.create", body);
+    snprintf (id, 32, "%s", fx_str (activity, "id"));
+    json_decref (activity);
+}
+
+void
+fx_activity_signup (const msg_actor_t *actor, const char *activity)
+{
+    char body[64];
+    snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", activity);
+    json_decref (fx_call_ok ("match", actor, "activity.signup", body));
 }

@@ -147,6 +147,10 @@ void fx_sleep_ms (int ms);
 //  database around a call that must change nothing. Frees both.
 void fx_unchanged (char *before, char *after, const char *what);
 
+//  Fails the test when any column of any row of `table` (a bytea unescaped) holds one of the
+//  `count` `secrets` (none empty) in clear. Returns the rows read.
+int fx_holds_none (const char *table, const char *const *secrets, size_t count);
+
 //  ---------------------------------------------------------------------------------------
 //  Events, each body decoded with the project's codec as a consumer would (failing the test
 //  when one does not decode)
@@ -259,6 +263,13 @@ zframe_t *fx_request_frame (const char *op, const msg_actor_t *actor, const st_d
 //  to read: events no op makes on demand (a record checked out a year ago), or many at once.
 //  Inside harness_pg's transaction, if open.
 void fx_publish (const char *service, const char *topic, const void *body);
+
+//  Creates an activity with the JSON body `body` (activity.create) as the system; its id into
+//  `id`.
+void fx_activity_add (const char *body, char id[32]);
+
+//  Signs `actor` up to activity `activity` (activity.signup); fails the test unless it succeeds.
+void fx_activity_signup (const msg_actor_t *actor, const char *activity);
 //  HTTP, to the gateway (fixture_http.c)
 
 //  An answer of the gateway: its status, its body (as text, and as JSON when it is JSON) and
@@ -285,5 +296,68 @@ void fx_http_signin (const char *login, const char *password, char token[64]);
 
 //  A string member of the answer's JSON ("" when none): fx_http_str (answer, "account.id").
 const char *fx_http_str (const fx_http_t *self, const char *path);
+
+//  ---------------------------------------------------------------------------------------
+//  notify (fixture_notify.c)
+
+//  Turns quiet hours off in `region` (00:00 to 00:00), as the system: the tests run at any hour.
+void fx_notify_no_quiet_hours (const char *region);
+
+//  The inbox of `actor` (its first page of 200) as a JSON array of items; the caller decrefs.
+json_t *fx_inbox (const msg_actor_t *actor);
+
+//  How many notices of `kind` are in the inbox of `actor`; the first listed (the newest) one's
+//  text into `text` (when not NULL).
+int fx_notices (const msg_actor_t *actor, const char *kind, char *text, size_t size);
+
+//  Waits until `actor` has a notice of `kind` and returns its text (a static buffer the next
+//  call overwrites); fails the test after FX_WAIT_MS.
+const char *fx_wait_notice (const msg_actor_t *actor, const char *kind);
+
+//  Fails the test unless `text` contains `part`.
+void fx_contains (const char *text, const char *part);
+
+//  Starts a second notify process on the fixture's database and peers, with sockets and a log
+//  of its own (notify2.*) in the harness's folder; the caller stops it and waits for it.
+pid_t fx_notify_replica (void);
+
+//  Stops a replica fx_notify_replica started (SIGTERM) and fails the test unless it exits 0.
+void fx_notify_replica_stop (pid_t pid);
+
+//  Registers two residents of `region` (as fx_resident_add, no care tags): the first reading
+//  Chinese, the second English (notify's prefs.set). Their ids into `zh` and `en`.
+void fx_residents_zh_en (const char *name_zh, const char *name_en, const char *region, char zh[32],
+                         char en[32]);
+
+//  Group teardown for cmocka: destroys the fixture fx_new made last.
+int fx_teardown (void **state);
+
+//  Restarts `service`: stops it with signal `sig` and starts it again, waited for.
+void fx_restart (const char *service, int sig);
+
+//  RFC 3339 text (UTC) `seconds` from now.
+void fx_time (char out[40], int64_t seconds);
+
+//  ---------------------------------------------------------------------------------------
+//  The ledger (fixture_ledger.c)
+
+//  Waits until the ledger has read every event match's outbox holds (all numbered, and the
+//  ledger's cursor at the last); fails the test after FX_WAIT_MS.
+void fx_ledger_caught_up (void);
+
+//  Waits until the ledger knows volunteer `id`; fails the test after FX_WAIT_MS.
+void fx_ledger_wait_volunteer (const char *id);
+
+//  The ledger.statement of volunteer `volunteer` as `actor` sees it (the caller decrefs).
+json_t *fx_ledger_statement (const msg_actor_t *actor, const char *volunteer);
+
+//  ledger.audit as the system; fails the test unless it finds the books balanced ("ok"),
+//  naming `what` (NULL: nothing) and the differences. The audit (the caller decrefs).
+json_t *fx_ledger_audit (const char *what);
+
+//  ledger.adjust of `amount` in `unit` (hours, points) for volunteer `volunteer` as `actor`,
+//  with `reason`; fails the test unless it succeeds.
+void fx_ledger_adjust (const msg_actor_t *actor, const char *volunteer, const char *unit,
+                       int amount, const char *reason);
 
 #endif

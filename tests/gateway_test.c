@@ -10,9 +10,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-static fx_t *s_fx;
-
 static void s_run_ok (const char *command);
+static void s_save_body (fx_http_t **answer_p, const char *name, char path[512]);
 
 #define COUNTY   "431022000000"
 #define VILLAGE  "431022100201"
@@ -25,19 +24,11 @@ s_setup (void **state)
     (void) state;
     //  Every op's log line, to find the HTTP request ids in them.
     setenv ("STATION_TEST_LOG_LEVEL", "debug", 1);
-    s_fx = fx_new ("gateway_test", FX_REGISTRY | FX_MATCH | FX_LEDGER | FX_NOTIFY | FX_GATEWAY);
+    fx_new ("gateway_test", FX_REGISTRY | FX_MATCH | FX_LEDGER | FX_NOTIFY | FX_GATEWAY);
     fx_county_add ();
     json_decref (fx_call_ok ("registry", &FX_SYSTEM, "account.create",
                              "{\"login\": \"" ADMIN "\", \"password\": \"" PASSWORD "\","
                              " \"role\": \"region_admin\", \"region\": \"" COUNTY "\"}"));
-    return 0;
-}
-
-static int
-s_teardown (void **state)
-{
-    (void) state;
-    fx_destroy (&s_fx);
     return 0;
 }
 
@@ -384,12 +375,7 @@ test_metrics_are_prometheus_text (void **state)
                                            "op=\"session.login\",outcome=\"ok\"}"));
     //  What Prometheus' own checker says of it.
     char path[512], command[600];
-    snprintf (path, sizeof path, "%s/metrics.txt", harness_dir (fx_harness ()));
-    FILE *file = fopen (path, "w");
-    assert_non_null (file);
-    fputs (answer->text, file);
-    fclose (file);
-    fx_http_free (&answer);
+    s_save_body (&answer, "metrics.txt", path);
     snprintf (command, sizeof command, "promtool check metrics < %s 2>&1", path);
     s_run_ok (command);
 }
@@ -406,6 +392,19 @@ s_run_ok (const char *command)
     int status = pclose (run);
     if (status != 0)
         fail_msg ("%s (status %d): %s", command, status, said);
+}
+
+//  Writes the answer's body to file `name` in the harness's folder, its path into `path`, and
+//  frees the answer: for a checker of our own or another's to read.
+static void
+s_save_body (fx_http_t **answer_p, const char *name, char path[512])
+{
+    snprintf (path, 512, "%s/%s", harness_dir (fx_harness ()), name);
+    FILE *file = fopen (path, "w");
+    assert_non_null (file);
+    fputs ((*answer_p)->text, file);
+    fclose (file);
+    fx_http_free (answer_p);
 }
 
 static void
@@ -428,12 +427,7 @@ test_openapi_document_is_valid_and_whole (void **state)
         json_object_get (json_object_get (answer->json, "paths"), "/v1/offers/{id}/accept"));
     //  The specification's own schemas, through a validator that is not ours.
     char path[512], command[1200];
-    snprintf (path, sizeof path, "%s/openapi.json", harness_dir (fx_harness ()));
-    FILE *file = fopen (path, "w");
-    assert_non_null (file);
-    fputs (answer->text, file);
-    fclose (file);
-    fx_http_free (&answer);
+    s_save_body (&answer, "openapi.json", path);
     const char *source = getenv ("STATION_SOURCE_DIR");
     assert_non_null (source);
     snprintf (command, sizeof command, "node %s/tests/js/openapi-check.mjs %s 2>&1", source, path);
@@ -457,7 +451,7 @@ test_store_and_rankings (void **state)
     char id[32];
     snprintf (id, sizeof id, "%s", fx_http_str (answer, "id"));
     fx_http_free (&answer);
-    fx_wait_for (1, "SELECT count (*) FROM ledger.volunteers WHERE id = %s", id);
+    fx_ledger_wait_volunteer (id);
 
     answer = fx_http ("POST", "/v1/store/items", admin,
                       "{\"name\": \"大米 5 kg\", \"kind\": \"goods\", \"price_points\": 30,"
@@ -529,5 +523,5 @@ main (void)
         cmocka_unit_test (test_metrics_are_prometheus_text),
         cmocka_unit_test (test_openapi_document_is_valid_and_whole),
     };
-    return cmocka_run_group_tests (tests, s_setup, s_teardown);
+    return cmocka_run_group_tests (tests, s_setup, fx_teardown);
 }

@@ -245,6 +245,22 @@ s_bin (const char *program, char *buf, size_t size)
     return buf;
 }
 
+//  In a child: appends its stderr to `log`.log in the harness's folder and runs `path` as
+//  `program`; exits 127 when it cannot.
+static void
+s_run_program (harness_t *self, const char *path, const char *program, const char *log)
+{
+    char file[512];
+    snprintf (file, sizeof file, "%s/%s.log", self->dir, log);
+    int fd = open (file, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd >= 0) {
+        dup2 (fd, 2);
+        close (fd);
+    }
+    execl (path, program, (char *) NULL);
+    _exit (127);
+}
+
 pid_t
 harness_spawn (harness_t *self, const char *service)
 {
@@ -258,18 +274,37 @@ harness_spawn (harness_t *self, const char *service)
         //  A test that fails half-way leaves no service behind.
         prctl (PR_SET_PDEATHSIG, SIGKILL);
         s_child_env (self);
-        char log[512];
-        snprintf (log, sizeof log, "%s/%s.log", self->dir, service);
-        int fd = open (log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-        if (fd >= 0) {
-            dup2 (fd, 2);
-            close (fd);
-        }
-        execl (path, program, (char *) NULL);
-        _exit (127);
+        s_run_program (self, path, program, service);
     }
     self->pids[i] = pid;
     return pid;
+}
+
+//  Waits until process `pid` (`name`, its log `name`.log) answers sys.ping through `client`,
+//  which it destroys; fails the test (and zeroes *slot) when it exits first, or after 20 s.
+static void
+s_await (harness_t *self, st_client_t *client, pid_t pid, pid_t *slot, const char *name)
+{
+    int64_t until = st_clock_ms () + 20000;
+    bool up = false;
+    while (!up && st_clock_ms () < until) {
+        msg_empty_t request = {0};
+        msg_pong_t pong;
+        st_error_t err;
+        up = st_client_call (client, "sys.ping", NULL, NULL, &msg_empty_desc, &request,
+                             &msg_pong_desc, &pong, 300, &err)
+             == ST_OK;
+        if (up)
+            st_msg_clear (&msg_pong_desc, &pong);
+        int status;
+        if (!up && waitpid (pid, &status, WNOHANG) == pid) {
+            *slot = 0;
+            fail_msg ("%s exited during start-up (see %s/%s.log)", name, self->dir, name);
+        }
+    }
+    st_client_destroy (&client);
+    if (!up)
+        fail_msg ("%s did not answer within 20 s (see %s/%s.log)", name, self->dir, name);
 }
 
 pid_t
@@ -292,44 +327,16 @@ harness_start_replica (harness_t *self, const char *service, char *endpoint)
     if (pid == 0) {
         prctl (PR_SET_PDEATHSIG, SIGKILL);
         s_child_env (self);
-        char name[64], log[512];
+        char name[64];
         harness_endpoint_variable (service, "RPC", name, sizeof name);
         setenv (name, endpoint, 1);
         harness_endpoint_variable (service, "EVENTS", name, sizeof name);
         setenv (name, events, 1);
-        snprintf (log, sizeof log, "%s/%s.log", self->dir, self->replica_logs[n]);
-        int fd = open (log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-        if (fd >= 0) {
-            dup2 (fd, 2);
-            close (fd);
-        }
-        execl (path, program, (char *) NULL);
-        _exit (127);
+        s_run_program (self, path, program, self->replica_logs[n]);
     }
     self->replicas[n] = pid;
-    st_client_t *client = harness_client_at (self, service, endpoint, "operator");
-    int64_t until = st_clock_ms () + 20000;
-    bool up = false;
-    while (!up && st_clock_ms () < until) {
-        msg_empty_t request = {0};
-        msg_pong_t pong;
-        st_error_t err;
-        up = st_client_call (client, "sys.ping", NULL, NULL, &msg_empty_desc, &request,
-                             &msg_pong_desc, &pong, 300, &err)
-             == ST_OK;
-        if (up)
-            st_msg_clear (&msg_pong_desc, &pong);
-        int status;
-        if (!up && waitpid (pid, &status, WNOHANG) == pid) {
-            self->replicas[n] = 0;
-            fail_msg ("%s exited during start-up (see %s/%s.log)", self->replica_logs[n], self->dir,
-                      self->replica_logs[n]);
-        }
-    }
-    st_client_destroy (&client);
-    if (!up)
-        fail_msg ("%s did not answer within 20 s (see %s/%s.log)", self->replica_logs[n], self->dir,
-                  self->replica_logs[n]);
+    s_await (self, harness_client_at (self, service, endpoint, "operator"), pid, &self->replicas[n],
+             self->replica_logs[n]);
     return pid;
 }
 
@@ -337,27 +344,8 @@ pid_t
 harness_start (harness_t *self, const char *service)
 {
     pid_t pid = harness_spawn (self, service);
-    st_client_t *client = harness_client (self, service, "operator");
-    int64_t until = st_clock_ms () + 20000;
-    bool up = false;
-    while (!up && st_clock_ms () < until) {
-        msg_empty_t request = {0};
-        msg_pong_t pong;
-        st_error_t err;
-        up = st_client_call (client, "sys.ping", NULL, NULL, &msg_empty_desc, &request,
-                             &msg_pong_desc, &pong, 300, &err)
-             == ST_OK;
-        if (up)
-            st_msg_clear (&msg_pong_desc, &pong);
-        int status;
-        if (!up && waitpid (pid, &status, WNOHANG) == pid) {
-            self->pids[s_index (service)] = 0;
-            fail_msg ("%s exited during start-up (see %s/%s.log)", service, self->dir, service);
-        }
-    }
-    st_client_destroy (&client);
-    if (!up)
-        fail_msg ("%s did not answer within 20 s (see %s/%s.log)", service, self->dir, service);
+    s_await (self, harness_client (self, service, "operator"), pid, &self->pids[s_index (service)],
+             service);
     return pid;
 }
 

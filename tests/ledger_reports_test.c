@@ -17,7 +17,6 @@
 #include <string.h>
 #include <cmocka.h>
 
-static fx_t *F;
 static msg_actor_t TOWN_A = {.account = "town-a", .role = "region_admin", .region = "431022100000"};
 static msg_actor_t TOWN_C = {.account = "town-c", .role = "region_admin", .region = "431022102000"};
 static msg_actor_t TOWN_D = {.account = "town-d", .role = "region_admin", .region = "431022103000"};
@@ -31,7 +30,7 @@ s_volunteer (const char *region, char id[32])
     char name[32];
     snprintf (name, sizeof name, "排行%d", ++s_people);
     fx_volunteer_add (name, region, "[]", "[]", 25.40, 112.95, "", id);
-    fx_wait_for (1, "SELECT count (*) FROM ledger.volunteers WHERE id = %s", id);
+    fx_ledger_wait_volunteer (id);
 }
 
 //  Match's service.completed of a new record: `minutes` of volunteer `volunteer` in `region`,
@@ -59,50 +58,11 @@ s_completed (const char *volunteer, const char *region, int minutes, const char 
         snprintf (record, 32, "%s", id);
 }
 
-//  An RFC 3339 time `seconds` from now.
-static void
-s_time (char out[40], int64_t seconds)
-{
-    st_time_format_utc ((st_now_ms () / 1000 + seconds) * 1000000, out);
-}
-
-//  Waits until the ledger has read every event match's outbox holds.
-static void
-s_caught_up (void)
-{
-    fx_wait_for (0, "SELECT count (*) FROM match.outbox WHERE seq IS NULL");
-    fx_wait_for (1, "SELECT ((SELECT seq FROM ledger.consumer_cursors WHERE publisher = 'match')"
-                    " >= (SELECT last_seq FROM match.outbox_state))::int");
-}
-
-static json_t *
-s_statement (const char *volunteer)
-{
-    char body[64];
-    snprintf (body, sizeof body, "{\"volunteer_id\": \"%s\"}", volunteer);
-    return fx_call_ok ("ledger", &FX_SYSTEM, "ledger.statement", body);
-}
-
-static void
-s_adjust (const msg_actor_t *actor, const char *volunteer, const char *unit, int amount)
-{
-    char body[256];
-    snprintf (body, sizeof body,
-              "{\"volunteer_id\": \"%s\", \"unit\": \"%s\", \"amount\": %d, \"reason\": \"核对\"}",
-              volunteer, unit, amount);
-    json_decref (fx_call_ok ("ledger", actor, "ledger.adjust", body));
-}
-
 //  The books balanced (ledger.audit), `parked` events parked, one transfer per source.
 static void
 s_audit_ok (long parked)
 {
-    json_t *audit = fx_call_ok ("ledger", &FX_SYSTEM, "ledger.audit", "{}");
-    if (!json_is_true (json_object_get (audit, "ok"))) {
-        char *text = json_dumps (audit, 0);
-        fail_msg ("the audit finds differences: %s", text);
-    }
-    json_decref (audit);
+    json_decref (fx_ledger_audit (NULL));
     assert_int_equal (fx_count ("SELECT count (*) FROM ledger.dead_letters"), parked);
     assert_int_equal (fx_count ("SELECT count (*) FROM (SELECT source, unit FROM ledger.transfers"
                                 " GROUP BY 1, 2 HAVING count (*) > 1) x"),
@@ -115,14 +75,6 @@ s_audit_ok (long parked)
                       0);
 }
 
-//  The ledger stopped with `sig` and started again (its expiry worker runs at start).
-static void
-s_restart (int sig)
-{
-    harness_stop (fx_harness (), "ledger", sig);
-    harness_start (fx_harness (), "ledger");
-}
-
 static int
 s_setup (void **state)
 {
@@ -130,21 +82,13 @@ s_setup (void **state)
     //  The expiry worker runs at start and then hourly: a test lets it run by restarting.
     setenv ("STATION_LEDGER_EXPIRY_MS", "3600000", 1);
     setenv ("STATION_LEDGER_STORE_WAIT_MS", "600000", 1);
-    F = fx_new ("ledger_reports", FX_REGISTRY | FX_MATCH | FX_LEDGER);
+    fx_new ("ledger_reports", FX_REGISTRY | FX_MATCH | FX_LEDGER);
     fx_county_add ();
     fx_region_add ("431022102000", "栗源镇");
     fx_region_add ("431022102201", "栗源镇第一村");
     fx_region_add ("431022102202", "栗源镇第二村");
     fx_region_add ("431022103000", "迎春镇");
     fx_region_add ("431022103201", "迎春镇第一村");
-    return 0;
-}
-
-static int
-s_teardown (void **state)
-{
-    (void) state;
-    fx_destroy (&F);
     return 0;
 }
 
@@ -177,11 +121,11 @@ test_expiry_oldest_first (void **state)
     s_completed (v, village, 120, at, NULL, NULL); //  20, good until this 31 December
     snprintf (at, sizeof at, "%d-01-01T00:30:00+08:00", year);
     s_completed (v, village, 30, at, NULL, NULL); //  5, the same
-    s_caught_up ();
+    fx_ledger_caught_up ();
     char last[24], next[24];
     snprintf (last, sizeof last, "%d-12-31", year - 1);
     snprintf (next, sizeof next, "%d-12-31", year);
-    json_t *s = s_statement (v);
+    json_t *s = fx_ledger_statement (&FX_SYSTEM, v);
     assert_int_equal (fx_int (s, "balance"), 35);
     assert_int_equal (fx_int (s, "expired"), 0);
     assert_int_equal (fx_int (s, "next_expiry"), 10);
@@ -189,13 +133,13 @@ test_expiry_oldest_first (void **state)
     json_decref (s);
 
     //  A correction of 4 takes them from last year's 10.
-    s_adjust (&TOWN_A, v, "points", -4);
-    s_restart (SIGTERM);
+    fx_ledger_adjust (&TOWN_A, v, "points", -4, "核对");
+    fx_restart ("ledger", SIGTERM);
     fx_wait_for (1,
                  "SELECT count (*) FROM ledger.transfers WHERE kind = 'expire'"
                  " AND volunteer_id = %s",
                  v);
-    s = s_statement (v);
+    s = fx_ledger_statement (&FX_SYSTEM, v);
     assert_int_equal (fx_int (s, "balance"), 25);
     assert_int_equal (fx_int (s, "expired"), 6);
     assert_string_equal (fx_str (s, "last_expired_on"), last);
@@ -218,8 +162,8 @@ test_expiry_oldest_first (void **state)
     json_decref (page);
 
     //  The worker running again (twice) expires nothing more.
-    s_restart (SIGKILL);
-    s_restart (SIGTERM);
+    fx_restart ("ledger", SIGKILL);
+    fx_restart ("ledger", SIGTERM);
     fx_sleep_ms (500);
     assert_int_equal (fx_count ("SELECT count (*) FROM ledger.transfers WHERE kind = 'expire'"
                                 " AND volunteer_id = %s",
@@ -227,7 +171,7 @@ test_expiry_oldest_first (void **state)
                       1);
     assert_int_equal (fx_events ("points.expired", v), 1);
     //  The next spend takes the oldest of this year's: of one day, the first posted.
-    s_adjust (&TOWN_A, v, "points", -7);
+    fx_ledger_adjust (&TOWN_A, v, "points", -7, "核对");
     assert_int_equal (fx_count ("SELECT remaining FROM ledger.lots WHERE volunteer_id = %s"
                                 " AND amount = 20",
                                 v),
@@ -308,14 +252,14 @@ test_ranking_and_stats (void **state)
     s_volunteer ("431022102202", v2);
     s_volunteer ("431022102202", v3);
     s_volunteer ("431022103201", v4);
-    s_time (now, -60);
+    fx_time (now, -60);
     s_completed (v1, "431022102201", 120, now, NULL, NULL);
     s_completed (v2, "431022102202", 60, now, NULL, NULL);
     s_completed (v3, "431022102202", 60, now, NULL, NULL);
     s_completed (v4, "431022103201", 240, now, NULL, NULL);
-    s_caught_up ();
-    s_adjust (&TOWN_C, v3, "hours", 30); //  honour hours, entered by hand
-    s_adjust (&TOWN_C, v2, "points", 5);
+    fx_ledger_caught_up ();
+    fx_ledger_adjust (&TOWN_C, v3, "hours", 30, "核对"); //  honour hours, entered by hand
+    fx_ledger_adjust (&TOWN_C, v2, "points", 5, "核对");
 
     //  By hours in the township this month: v1, then v3 (30 minutes of them by hand), v2.
     json_t *r = s_ranking (&TOWN_C, "{\"region\": \"431022102000\", \"period\": \"month\","
@@ -427,7 +371,7 @@ test_ranking_and_stats (void **state)
     snprintf (want, sizeof want, "1:%s:90:30,2:%s:60:0,", v3, v2);
     assert_string_equal (places, want);
     json_decref (r);
-    json_t *s = s_statement (v1);
+    json_t *s = fx_ledger_statement (&FX_SYSTEM, v1);
     assert_int_equal (fx_int (s, "balance"), 20);
     json_decref (s);
     snprintf (body, sizeof body, "{\"id\": \"%s\", \"status\": \"active\"}", v1);
@@ -451,12 +395,12 @@ test_dead_letters (void **state)
     (void) state;
     char v[32], now[40], good[32], stranger[32];
     s_volunteer ("431022100202", v);
-    s_time (now, -60);
+    fx_time (now, -60);
     s_completed ("987654321", "431022100202", 60, now, NULL, stranger);
     s_completed (v, "4310221002x2", 60, now, NULL, NULL);
     s_completed (v, "431022100202", 60, "last tuesday", NULL, NULL);
     s_completed (v, "431022100202", 60, now, NULL, good);
-    s_caught_up ();
+    fx_ledger_caught_up ();
     assert_int_equal (fx_count ("SELECT count (*) FROM ledger.transfers WHERE source ="
                                 " 'match/service.completed/record/%s'",
                                 good),
@@ -515,15 +459,15 @@ test_redelivery_and_kill (void **state)
     char v[8][32], now[40];
     for (int i = 0; i < 8; i++)
         s_volunteer ("431022101203", v[i]);
-    s_time (now, -60);
+    fx_time (now, -60);
     for (int i = 0; i < 8; i++)
         s_completed (v[i], "431022101203", 30, now, NULL, NULL);
-    s_caught_up ();
+    fx_ledger_caught_up ();
     long transfers = fx_count ("SELECT count (*) FROM ledger.transfers");
     harness_stop (fx_harness (), "ledger", SIGKILL);
     fx_sql ("UPDATE ledger.consumer_cursors SET seq = 0");
     harness_start (fx_harness (), "ledger");
-    s_caught_up ();
+    fx_ledger_caught_up ();
     assert_int_equal (fx_count ("SELECT count (*) FROM ledger.transfers"), transfers);
     //  test_dead_letters' bad completions, read again, parked again.
     s_audit_ok (fx_count ("SELECT count (*) FROM ledger.dead_letters"));
@@ -544,7 +488,7 @@ test_redelivery_and_kill (void **state)
         long applied = fx_count ("SELECT count (*) FROM ledger.completions WHERE record_id >= %lld",
                                  (long long) first);
         harness_start (fx_harness (), "ledger");
-        s_caught_up ();
+        fx_ledger_caught_up ();
         fprintf (stderr, "round %d: killed with %ld of %d applied\n", round, applied, backlog);
         assert_int_equal (fx_count ("SELECT count (*) FROM ledger.completions"
                                     " WHERE record_id >= %lld",
@@ -567,5 +511,5 @@ main (void)
         cmocka_unit_test (test_expiry_oldest_first), cmocka_unit_test (test_expiry_rules_refused),
         cmocka_unit_test (test_ranking_and_stats), cmocka_unit_test (test_dead_letters),
         cmocka_unit_test (test_redelivery_and_kill)};
-    return cmocka_run_group_tests_name ("ledger_reports", tests, s_setup, s_teardown);
+    return cmocka_run_group_tests_name ("ledger_reports", tests, s_setup, fx_teardown);
 }

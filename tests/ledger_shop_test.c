@@ -24,7 +24,6 @@
 #define RUSH_ID  900001         //  the first of the rush's volunteers
 #define RUSH_BOX 10             //  the stock they rush for
 
-static fx_t *F;
 static char s_replica[HARNESS_ENDPOINT]; //  the second ledger's rpc endpoint
 static msg_actor_t COUNTY_ADMIN = {.account = "county", .role = "region_admin", .region = COUNTY};
 static msg_actor_t TOWN_A = {.account = "town-a", .role = "region_admin", .region = TOWN};
@@ -52,17 +51,12 @@ s_digest (void)
 static void
 s_volunteer (const char *region, int points, char id[32])
 {
-    char name[32], body[256];
+    char name[32];
     snprintf (name, sizeof name, "兑换%d", ++s_people);
     fx_volunteer_add (name, region, "[]", "[]", 25.40, 112.95, "", id);
-    fx_wait_for (1, "SELECT count (*) FROM ledger.volunteers WHERE id = %s", id);
-    if (points > 0) {
-        snprintf (body, sizeof body,
-                  "{\"volunteer_id\": \"%s\", \"unit\": \"points\", \"amount\": %d,"
-                  " \"reason\": \"积分超市测试\"}",
-                  id, points);
-        json_decref (fx_call_ok ("ledger", &FX_SYSTEM, "ledger.adjust", body));
-    }
+    fx_ledger_wait_volunteer (id);
+    if (points > 0)
+        fx_ledger_adjust (&FX_SYSTEM, id, "points", points, "积分超市测试");
 }
 
 //  An item made by `actor`: `extra` more JSON members or ""; its id into `id`.
@@ -140,10 +134,8 @@ s_end (const char *op, const msg_actor_t *actor, const char *id, json_t **reply,
 static void
 s_points (const char *volunteer, long long *balance, long long *available, long long *pending)
 {
-    char body[64];
-    snprintf (body, sizeof body, "{\"volunteer_id\": \"%s\"}", volunteer);
     msg_actor_t self = fx_volunteer (volunteer);
-    json_t *s = fx_call_ok ("ledger", &self, "ledger.statement", body);
+    json_t *s = fx_ledger_statement (&self, volunteer);
     *balance = fx_int (s, "balance");
     *available = fx_int (s, "available");
     *pending = fx_int (s, "pending");
@@ -166,9 +158,7 @@ s_assert_points (const char *volunteer, long long balance, long long available)
 static void
 s_audit_ok (void)
 {
-    json_t *audit = fx_call_ok ("ledger", &FX_SYSTEM, "ledger.audit", "{}");
-    if (!json_is_true (json_object_get (audit, "ok")))
-        fail_msg ("the audit finds differences: %s", json_dumps (audit, 0));
+    json_t *audit = fx_ledger_audit (NULL);
     assert_int_equal (fx_int (audit, "negative"), 0);
     json_decref (audit);
     assert_int_equal (fx_count ("SELECT count (*) FROM ledger.dead_letters"), 0);
@@ -187,17 +177,9 @@ static int
 s_setup (void **state)
 {
     (void) state;
-    F = fx_new ("ledger_shop", FX_REGISTRY | FX_LEDGER);
+    fx_new ("ledger_shop", FX_REGISTRY | FX_LEDGER);
     fx_county_add ();
     harness_start_replica (fx_harness (), "ledger", s_replica);
-    return 0;
-}
-
-static int
-s_teardown (void **state)
-{
-    (void) state;
-    fx_destroy (&F);
     return 0;
 }
 
@@ -700,12 +682,9 @@ test_rush (void **state)
             " SELECT g, '" VILLAGE "', 0 FROM generate_series (%d, %d) g",
             RUSH_ID, RUSH_ID + RUSH - 1);
     for (int i = 0; i < RUSH; i++) {
-        char body[256];
-        snprintf (body, sizeof body,
-                  "{\"volunteer_id\": \"%d\", \"unit\": \"points\", \"amount\": 50,"
-                  " \"reason\": \"积分超市测试\"}",
-                  RUSH_ID + i);
-        json_decref (fx_call_ok ("ledger", &FX_SYSTEM, "ledger.adjust", body));
+        char id[16];
+        snprintf (id, sizeof id, "%d", RUSH_ID + i);
+        fx_ledger_adjust (&FX_SYSTEM, id, "points", 50, "积分超市测试");
     }
     char box[32], plenty[32];
     s_item (&COUNTY_ADMIN, COUNTY, "大米 5 kg", 50, RUSH_BOX, "", box);
@@ -780,5 +759,5 @@ main (void)
         cmocka_unit_test (test_expiry),         cmocka_unit_test (test_audit_holds),
         cmocka_unit_test (test_rush),
     };
-    return cmocka_run_group_tests (tests, s_setup, s_teardown);
+    return cmocka_run_group_tests (tests, s_setup, fx_teardown);
 }

@@ -16,17 +16,9 @@
 #include <string.h>
 #include <cmocka.h>
 
-static fx_t *F;
 static msg_actor_t TOWN_A = {.account = "town-a", .role = "region_admin", .region = "431022100000"};
 static msg_actor_t TOWN_B = {.account = "town-b", .role = "region_admin", .region = "431022101000"};
 static int s_people;
-
-//  An RFC 3339 time `seconds` from now.
-static void
-s_time (char out[40], int64_t seconds)
-{
-    st_time_format_utc ((st_now_ms () / 1000 + seconds) * 1000000, out);
-}
 
 //  A new volunteer of `region`, known to match and to the ledger; their id into `id`.
 static void
@@ -36,7 +28,7 @@ s_volunteer (const char *region, const char *availability, char id[32])
     snprintf (name, sizeof name, "账户%d", ++s_people);
     fx_volunteer_add (name, region, "[\"账本\"]", availability ? availability : "[]", 25.40, 112.95,
                       "", id);
-    fx_wait_for (1, "SELECT count (*) FROM ledger.volunteers WHERE id = %s", id);
+    fx_ledger_wait_volunteer (id);
 }
 
 //  Volunteer `volunteer` checks in at an activity of `region` starting in `start_s` seconds
@@ -47,21 +39,19 @@ s_checked_in_at (const char *volunteer, const char *region, int start_s, int len
                  char record[32], char activity[32])
 {
     char starts[40], ends[40], closes[40], body[512];
-    s_time (starts, start_s);
-    s_time (ends, start_s + length_s);
-    s_time (closes, start_s - 100);
+    fx_time (starts, start_s);
+    fx_time (ends, start_s + length_s);
+    fx_time (closes, start_s - 100);
     snprintf (body, sizeof body,
               "{\"title\": \"敬老院陪护\", \"category\": \"elderly\", \"region\": \"%s\","
               " \"starts_at\": \"%s\", \"ends_at\": \"%s\", \"signup_closes_at\": \"%s\","
               " \"capacity\": 10, \"skills\": []}",
               region, starts, ends, closes);
-    json_t *reply = fx_call_ok ("match", &FX_SYSTEM, "activity.create", body);
-    snprintf (activity, 32, "%s", fx_str (reply, "id"));
-    json_decref (reply);
+    fx_activity_add (body, activity);
     msg_actor_t self = fx_volunteer (volunteer);
     snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", activity);
     json_decref (fx_call_ok ("match", &self, "activity.signup", body));
-    reply = fx_call_ok ("match", &self, "record.checkin", body);
+    json_t *reply = fx_call_ok ("match", &self, "record.checkin", body);
     snprintf (record, 32, "%s", fx_str (reply, "id"));
     json_decref (reply);
 }
@@ -111,19 +101,11 @@ s_wait_record (const char *record)
     fx_wait_for (1, "SELECT count (*) FROM ledger.completions WHERE record_id = %s", record);
 }
 
-static json_t *
-s_statement (const msg_actor_t *actor, const char *volunteer)
-{
-    char body[64];
-    snprintf (body, sizeof body, "{\"volunteer_id\": \"%s\"}", volunteer);
-    return fx_call_ok ("ledger", actor, "ledger.statement", body);
-}
-
 //  The points balance and credit minutes of a volunteer as the system sees them.
 static long long
 s_points (const char *volunteer)
 {
-    json_t *s = s_statement (&FX_SYSTEM, volunteer);
+    json_t *s = fx_ledger_statement (&FX_SYSTEM, volunteer);
     long long points = fx_int (s, "balance");
     json_decref (s);
     return points;
@@ -147,11 +129,7 @@ s_books (const char *volunteer, const char *record, const char *request)
 static void
 s_audit_ok (void)
 {
-    json_t *audit = fx_call_ok ("ledger", &FX_SYSTEM, "ledger.audit", "{}");
-    if (!json_is_true (json_object_get (audit, "ok"))) {
-        char *text = json_dumps (audit, 0);
-        fail_msg ("the audit finds differences: %s", text);
-    }
+    json_t *audit = fx_ledger_audit (NULL);
     assert_int_equal (json_array_size (json_object_get (audit, "differences")), 0);
     json_t *sums = json_object_get (audit, "sums");
     assert_int_equal (json_array_size (sums), 2);
@@ -166,38 +144,13 @@ s_audit_ok (void)
                       0);
 }
 
-//  The ledger stopped with SIGKILL and started again.
-static void
-s_restart (int sig)
-{
-    harness_stop (fx_harness (), "ledger", sig);
-    harness_start (fx_harness (), "ledger");
-}
-
-//  Waits until the ledger has read every event match has numbered so far.
-static void
-s_caught_up (void)
-{
-    fx_wait_for (0, "SELECT count (*) FROM match.outbox WHERE seq IS NULL");
-    fx_wait_for (1, "SELECT ((SELECT seq FROM ledger.consumer_cursors WHERE publisher = 'match')"
-                    " >= (SELECT last_seq FROM match.outbox_state))::int");
-}
-
 static int
 s_setup (void **state)
 {
     (void) state;
     setenv ("STATION_DISPATCH_ROUND_MS", "200", 1);
-    F = fx_new ("ledger", FX_REGISTRY | FX_MATCH | FX_LEDGER);
+    fx_new ("ledger", FX_REGISTRY | FX_MATCH | FX_LEDGER);
     fx_county_add ();
-    return 0;
-}
-
-static int
-s_teardown (void **state)
-{
-    (void) state;
-    fx_destroy (&F);
     return 0;
 }
 
@@ -214,7 +167,7 @@ test_completion_earns (void **state)
     s_served (v1, "431022100201", "1.0", record);
     s_wait_record (record);
     msg_actor_t self = fx_volunteer (v1), other = fx_volunteer (v2);
-    json_t *s = s_statement (&self, v1);
+    json_t *s = fx_ledger_statement (&self, v1);
     assert_int_equal (fx_int (s, "credit_minutes"), 60);
     assert_int_equal (fx_int (s, "honour_minutes"), 0);
     assert_int_equal (fx_int (s, "balance"), 10); //  10 points an hour by default
@@ -223,7 +176,7 @@ test_completion_earns (void **state)
     assert_int_equal (fx_int (s, "stars"), 0);
     assert_true (json_number_value (json_object_get (s, "hours_to_next_star")) == 99.0);
     json_decref (s);
-    json_decref (s_statement (&TOWN_A, v1));
+    json_decref (fx_ledger_statement (&TOWN_A, v1));
     char body[128];
     st_error_t err;
     snprintf (body, sizeof body, "{\"volunteer_id\": \"%s\"}", v1);
@@ -270,13 +223,13 @@ static void
 test_redelivery_and_kill (void **state)
 {
     (void) state;
-    s_caught_up ();
+    fx_ledger_caught_up ();
     long transfers = fx_count ("SELECT count (*) FROM ledger.transfers");
     assert_true (transfers > 0);
     harness_stop (fx_harness (), "ledger", SIGKILL);
     fx_sql ("UPDATE ledger.consumer_cursors SET seq = 0");
     harness_start (fx_harness (), "ledger");
-    s_caught_up ();
+    fx_ledger_caught_up ();
     assert_int_equal (fx_count ("SELECT count (*) FROM ledger.transfers"), transfers);
     s_audit_ok ();
 
@@ -290,8 +243,8 @@ test_redelivery_and_kill (void **state)
             s_served (v[i], "431022100201", "0.5", records[i]);
         harness_start (fx_harness (), "ledger");
         fx_sleep_ms (20 + 40 * round);
-        s_restart (SIGKILL);
-        s_caught_up ();
+        fx_restart ("ledger", SIGKILL);
+        fx_ledger_caught_up ();
         for (int i = 0; i < 4; i++) {
             s_wait_record (records[i]);
             assert_int_equal (fx_count ("SELECT count (*) FROM ledger.transfers WHERE source ="
@@ -324,7 +277,7 @@ test_star_thresholds (void **state)
         assert_true (json_is_true (json_object_get (entry, "manual")));
         assert_string_equal (fx_str (entry, "kind"), "honour");
         json_decref (entry);
-        json_t *s = s_statement (&FX_SYSTEM, v);
+        json_t *s = fx_ledger_statement (&FX_SYSTEM, v);
         assert_int_equal (fx_int (s, "stars"), stars[i]);
         if (i == 0)
             assert_true (json_number_value (json_object_get (s, "hours_to_next_star")) > 0.099
@@ -351,7 +304,7 @@ test_star_thresholds (void **state)
                       5994);
     assert_null (json_object_get (page, "next_cursor"));
     json_decref (page);
-    json_t *s = s_statement (&FX_SYSTEM, v);
+    json_t *s = fx_ledger_statement (&FX_SYSTEM, v);
     assert_int_equal (fx_int (s, "honour_minutes"), 6006);
     assert_true (json_number_value (json_object_get (s, "hours_to_next_star")) == 199.9);
     json_decref (s);
@@ -370,7 +323,7 @@ test_rule_versions (void **state)
     s_volunteer ("431022101203", NULL, after);
     s_checked_in (before, "431022101203", r1, activity);
     //  Out at a whole second within two of the check-in: before the rule below.
-    s_time (checkout, 2);
+    fx_time (checkout, 2);
     fx_sleep_ms (2200);
     json_t *rules = fx_call_ok ("ledger", &TOWN_B, "rules.set",
                                 "{\"region\": \"431022101000\", \"points_per_hour\": 20}");
@@ -473,7 +426,7 @@ test_rating_order (void **state)
     s_request_volunteer ("431022100201", second);
     //  In order: the completion, then the rating.
     s_request_served ("431022100201", resident, first, q1, r1);
-    s_caught_up ();
+    fx_ledger_caught_up ();
     fx_wait_for (1, "SELECT count (*) FROM ledger.ratings WHERE request_id = %s", q1);
     //  Out of order: the ledger stopped, the cursor set past the completion so that it reads
     //  the rating first, then set back to read the completion (and the rating again).
@@ -490,13 +443,13 @@ test_rating_order (void **state)
     fx_wait_for (1, "SELECT count (*) FROM ledger.ratings WHERE request_id = %s", q2);
     assert_int_equal (
         fx_count ("SELECT count (*) FROM ledger.completions WHERE record_id = %s", r2), 0);
-    s_caught_up ();
+    fx_ledger_caught_up ();
     harness_stop (fx_harness (), "ledger", SIGTERM);
     fx_sql ("UPDATE ledger.consumer_cursors SET seq = %ld WHERE publisher = 'match'",
             completed - 1);
     harness_start (fx_harness (), "ledger");
     s_wait_record (r2);
-    s_caught_up ();
+    fx_ledger_caught_up ();
     //  10 points for the hour and 5 for serving a group cared for first; 5 stars give 120 %
     //  of those 15: 3 more.
     assert_int_equal (s_points (first), 18);
@@ -629,7 +582,7 @@ test_daily_cap (void **state)
     s_wait_record (r1);
     s_wait_record (r2);
     assert_int_equal (s_points (v), 8); //  5 and 3 of 5
-    json_t *s = s_statement (&FX_SYSTEM, v);
+    json_t *s = fx_ledger_statement (&FX_SYSTEM, v);
     assert_int_equal (fx_int (s, "credit_minutes"), 60); //  hours are never capped
     json_decref (s);
     s_audit_ok ();
@@ -654,7 +607,7 @@ test_transfer_keeps_books (void **state)
                  "SELECT count (*) FROM ledger.volunteers WHERE id = %s"
                  " AND region = '431022101203'",
                  v);
-    json_t *s = s_statement (&TOWN_B, v);
+    json_t *s = fx_ledger_statement (&TOWN_B, v);
     assert_string_equal (fx_str (s, "region"), "431022101203");
     assert_int_equal (fx_int (s, "balance"), 10);
     assert_int_equal (fx_int (s, "credit_minutes"), 60);
@@ -676,5 +629,5 @@ main (void)
         cmocka_unit_test (test_rating_order),     cmocka_unit_test (test_adjust),
         cmocka_unit_test (test_daily_cap),        cmocka_unit_test (test_transfer_keeps_books),
     };
-    return cmocka_run_group_tests (tests, s_setup, s_teardown);
+    return cmocka_run_group_tests (tests, s_setup, fx_teardown);
 }

@@ -41,8 +41,6 @@
 #define RETRIES  "1,1,1,1,1,1,1,1,1"
 #define ATTEMPTS 10
 
-static fx_t *s_fx;
-
 //  ---------------------------------------------------------------------------------------
 //  The SMTP sink: one thread accepting, one per connection; messages kept in memory
 
@@ -462,20 +460,17 @@ s_setup (void **state)
     setenv ("STATION_SMTP_FROM", "Station <notify@station.test>", 1);
     setenv ("STATION_NOTIFY_RETRY_S", RETRIES, 1);
     setenv ("STATION_NOTIFY_SEND_TIMEOUT_MS", "3000", 1);
-    s_fx = fx_new ("notify_delivery_test", FX_REGISTRY | FX_MATCH | FX_NOTIFY);
+    fx_new ("notify_delivery_test", FX_REGISTRY | FX_MATCH | FX_NOTIFY);
     fx_county_add ();
     //  No quiet hours in the county: the tests run at any hour.
-    json_decref (fx_call_ok ("notify", &FX_SYSTEM, "notify.settings.set",
-                             "{\"region\": \"" COUNTY "\", \"quiet_from\": \"00:00\","
-                             " \"quiet_to\": \"00:00\"}"));
+    fx_notify_no_quiet_hours (COUNTY);
     return 0;
 }
 
 static int
 s_teardown (void **state)
 {
-    (void) state;
-    fx_destroy (&s_fx);
+    fx_teardown (state);
     MHD_stop_daemon (s_web.daemon);
     if (s_smtp.up)
         s_smtp_stop ();
@@ -525,12 +520,9 @@ s_signup (const char *title, const char *region, const char *volunteer, char act
               " \"starts_at\": \"%s\", \"ends_at\": \"%s\", \"capacity\": 50,"
               " \"signup_closes_at\": \"%s\"}",
               title, region, starts, ends, starts);
-    json_t *created = fx_call_ok ("match", &FX_SYSTEM, "activity.create", body);
-    snprintf (activity, 32, "%s", fx_str (created, "id"));
-    json_decref (created);
+    fx_activity_add (body, activity);
     msg_actor_t self = fx_volunteer (volunteer);
-    snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", activity);
-    json_decref (fx_call_ok ("match", &self, "activity.signup", body));
+    fx_activity_signup (&self, activity);
 }
 
 //  The deliveries of volunteer `id` on `channel` as the system lists them: the newest's
@@ -958,42 +950,12 @@ test_any_session (void **state)
 //  ---------------------------------------------------------------------------------------
 //  Two notify processes: each delivery once
 
-static pid_t
-s_second_notify (void)
-{
-    harness_t *h = fx_harness ();
-    pid_t pid = fork ();
-    assert_true (pid >= 0);
-    if (pid == 0) {
-        prctl (PR_SET_PDEATHSIG, SIGKILL);
-        char path[512], rpc[300], events[300], log[300];
-        snprintf (path, sizeof path, "%s/station-notify", getenv ("STATION_BIN_DIR"));
-        snprintf (rpc, sizeof rpc, "ipc://%s/notify2.rpc", harness_dir (h));
-        snprintf (events, sizeof events, "ipc://%s/notify2.events", harness_dir (h));
-        snprintf (log, sizeof log, "%s/notify2.log", harness_dir (h));
-        setenv ("STATION_KEYS", harness_keys (h), 1);
-        setenv ("STATION_DB", harness_conninfo (h), 1);
-        setenv ("STATION_LOG_LEVEL", "warn", 1);
-        setenv ("STATION_REGISTRY_RPC", harness_endpoint (h, "registry", "rpc"), 1);
-        setenv ("STATION_REGISTRY_EVENTS", harness_endpoint (h, "registry", "events"), 1);
-        setenv ("STATION_MATCH_RPC", harness_endpoint (h, "match", "rpc"), 1);
-        setenv ("STATION_MATCH_EVENTS", harness_endpoint (h, "match", "events"), 1);
-        setenv ("STATION_NOTIFY_RPC", rpc, 1);
-        setenv ("STATION_NOTIFY_EVENTS", events, 1);
-        if (!freopen (log, "a", stderr))
-            _exit (126);
-        execl (path, "station-notify", (char *) NULL);
-        _exit (127);
-    }
-    return pid;
-}
-
 static void
 test_two_replicas (void **state)
 {
     (void) state;
     s_webhook_set (COUNTY, "/ok", NULL, NULL);
-    pid_t second = s_second_notify ();
+    pid_t second = fx_notify_replica ();
     enum { N = 12 };
     char v[N][32], act[32];
     for (int i = 0; i < N; i++) {
@@ -1020,10 +982,7 @@ test_two_replicas (void **state)
         assert_int_equal (s_hooks ("/ok", part, NULL, NULL), 2);
         assert_string_equal (s_delivery (v[i], "sms", "attempts"), "1");
     }
-    kill (second, SIGTERM);
-    int status;
-    waitpid (second, &status, 0);
-    assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 0);
+    fx_notify_replica_stop (second);
 }
 
 //  ---------------------------------------------------------------------------------------

@@ -31,8 +31,6 @@
 //  expiry come within a test's wait.
 #define REPLY_S "12"
 
-static fx_t *s_fx;
-
 static int
 s_setup (void **state)
 {
@@ -40,32 +38,15 @@ s_setup (void **state)
     setenv ("STATION_DISPATCH_ROUND_MS", "200", 1);
     setenv ("STATION_DISPATCH_REPLY_NORMAL_S", REPLY_S, 1);
     setenv ("STATION_DISPATCH_REPLY_URGENT_S", REPLY_S, 1);
-    s_fx = fx_new ("notify_notices", FX_REGISTRY | FX_MATCH | FX_LEDGER | FX_NOTIFY);
+    fx_new ("notify_notices", FX_REGISTRY | FX_MATCH | FX_LEDGER | FX_NOTIFY);
     fx_county_add ();
     //  No quiet hours in the county: the tests run at any hour.
-    json_decref (fx_call_ok ("notify", &FX_SYSTEM, "notify.settings.set",
-                             "{\"region\": \"" COUNTY "\", \"quiet_from\": \"00:00\","
-                             " \"quiet_to\": \"00:00\"}"));
-    return 0;
-}
-
-static int
-s_teardown (void **state)
-{
-    (void) state;
-    fx_destroy (&s_fx);
+    fx_notify_no_quiet_hours (COUNTY);
     return 0;
 }
 
 //  ---------------------------------------------------------------------------------------
 //  Helpers
-
-//  RFC 3339 text `offset` seconds from now (UTC).
-static void
-s_time (char out[40], int64_t offset)
-{
-    st_time_format_utc ((st_now_ms () / 1000 + offset) * 1000000, out);
-}
 
 //  A volunteer of the village with one skill of their own and `availability`, reading
 //  `language` (zh or en), known to the ledger. Their id into `id`.
@@ -76,52 +57,11 @@ s_volunteer (const char *name, const char *skill, const char *availability, cons
     char skills[64];
     snprintf (skills, sizeof skills, "[\"%s\"]", skill);
     fx_volunteer_add (name, VILLAGE, skills, availability, 25.401, 112.951, "", id);
-    fx_wait_for (1, "SELECT count (*) FROM ledger.volunteers WHERE id = %s", id);
+    fx_ledger_wait_volunteer (id);
     msg_actor_t self = fx_volunteer (id);
     char body[64];
     snprintf (body, sizeof body, "{\"language\": \"%s\"}", language);
     json_decref (fx_call_ok ("notify", &self, "prefs.set", body));
-}
-
-//  How many notices of `kind` are in the inbox of `actor`; the newest one's text into `text`.
-static int
-s_notices (const msg_actor_t *actor, const char *kind, char *text, size_t size)
-{
-    json_t *page = fx_call_ok ("notify", actor, "inbox.list", "{\"limit\": 200}");
-    json_t *items = json_object_get (page, "items"), *item;
-    int count = 0;
-    size_t i;
-    json_array_foreach (items, i, item)
-    {
-        if (strcmp (fx_str (item, "kind"), kind) == 0) {
-            if (text && count == 0)
-                snprintf (text, size, "%s", fx_str (item, "text"));
-            count++;
-        }
-    }
-    json_decref (page);
-    return count;
-}
-
-//  Waits until `actor` has a notice of `kind` and returns its text (static buffer).
-static const char *
-s_wait_notice (const msg_actor_t *actor, const char *kind)
-{
-    static char text[2048];
-    for (int waited = 0; waited < FX_WAIT_MS; waited += 100) {
-        if (s_notices (actor, kind, text, sizeof text) > 0)
-            return text;
-        fx_sleep_ms (100);
-    }
-    fail_msg ("no notice \"%s\" reached the inbox", kind);
-    return NULL;
-}
-
-static void
-s_contains (const char *text, const char *part)
-{
-    if (!strstr (text, part))
-        fail_msg ("\"%s\" does not say \"%s\"", text, part);
 }
 
 //  Volunteer `volunteer` serves an activity of the village starting in half an hour and
@@ -130,9 +70,9 @@ static void
 s_served (const char *volunteer, const char *hours)
 {
     char starts[40], ends[40], closes[40], body[512];
-    s_time (starts, 1800);
-    s_time (ends, 5400);
-    s_time (closes, 1700);
+    fx_time (starts, 1800);
+    fx_time (ends, 5400);
+    fx_time (closes, 1700);
     snprintf (body, sizeof body,
               "{\"title\": \"敬老院陪护\", \"category\": \"助老\", \"region\": \"" VILLAGE "\","
               " \"starts_at\": \"%s\", \"ends_at\": \"%s\", \"signup_closes_at\": \"%s\","
@@ -170,21 +110,21 @@ test_ledger_notices (void **state)
     s_served (zh, "1.5");
     s_served (en, "1.5");
 
-    s_contains (s_wait_notice (&azh, "service.completed"), "服务时长已认定：1.5 小时");
-    s_contains (s_wait_notice (&aen, "service.completed"), "service hours are confirmed: 1.5 h");
-    const char *text = s_wait_notice (&azh, "points.awarded");
-    s_contains (text, "积分变动：+15 分");
-    s_contains (text, "当前积分 15 分");
-    text = s_wait_notice (&aen, "points.awarded");
-    s_contains (text, "Points: +15");
-    s_contains (text, "balance is now 15");
-    s_contains (s_wait_notice (&azh, "star.reached"), "已成为1星志愿者");
-    s_contains (s_wait_notice (&aen, "star.reached"), "now a 1-star volunteer");
-    s_contains (s_wait_notice (&aen, "star.reached"), "1.5 hours");
+    fx_contains (fx_wait_notice (&azh, "service.completed"), "服务时长已认定：1.5 小时");
+    fx_contains (fx_wait_notice (&aen, "service.completed"), "service hours are confirmed: 1.5 h");
+    const char *text = fx_wait_notice (&azh, "points.awarded");
+    fx_contains (text, "积分变动：+15 分");
+    fx_contains (text, "当前积分 15 分");
+    text = fx_wait_notice (&aen, "points.awarded");
+    fx_contains (text, "Points: +15");
+    fx_contains (text, "balance is now 15");
+    fx_contains (fx_wait_notice (&azh, "star.reached"), "已成为1星志愿者");
+    fx_contains (fx_wait_notice (&aen, "star.reached"), "now a 1-star volunteer");
+    fx_contains (fx_wait_notice (&aen, "star.reached"), "1.5 hours");
     //  One notice per event: the second star is not reached, the first not told twice.
     fx_sleep_ms (500);
-    assert_int_equal (s_notices (&azh, "star.reached", NULL, 0), 1);
-    assert_int_equal (s_notices (&azh, "points.awarded", NULL, 0), 1);
+    assert_int_equal (fx_notices (&azh, "star.reached", NULL, 0), 1);
+    assert_int_equal (fx_notices (&azh, "points.awarded", NULL, 0), 1);
 }
 
 //  The points store: a reservation, its collection, a cancellation and an expiry, each told
@@ -222,16 +162,16 @@ test_redemption_notices (void **state)
         snprintf (ids[i], 32, "%s", fx_str (r, "id"));
         json_decref (r);
     }
-    const char *text = s_wait_notice (&azh, "redemption.reserved");
-    s_contains (text, "兑换预约成功：「大米 5 kg」× 2，2 积分已冻结");
-    s_contains (s_wait_notice (&aen, "redemption.reserved"),
-                "Reserved: \"大米 5 kg\" x 2; 2 points are held");
+    const char *text = fx_wait_notice (&azh, "redemption.reserved");
+    fx_contains (text, "兑换预约成功：「大米 5 kg」× 2，2 积分已冻结");
+    fx_contains (fx_wait_notice (&aen, "redemption.reserved"),
+                 "Reserved: \"大米 5 kg\" x 2; 2 points are held");
     for (int i = 0; i < 2; i++) {
         snprintf (ref, sizeof ref, "{\"id\": \"%s\"}", ids[i]);
         json_decref (fx_call_ok ("ledger", &county, "redemption.fulfil", ref));
     }
-    s_contains (s_wait_notice (&azh, "redemption.fulfilled"), "已领取，扣除 2 积分");
-    s_contains (s_wait_notice (&aen, "redemption.fulfilled"), "2 points spent");
+    fx_contains (fx_wait_notice (&azh, "redemption.fulfilled"), "已领取，扣除 2 积分");
+    fx_contains (fx_wait_notice (&aen, "redemption.fulfilled"), "2 points spent");
     //  Reserved, then cancelled by the volunteer.
     for (int i = 0; i < 2; i++) {
         json_t *r = fx_call_ok ("ledger", actors[i], "redemption.reserve", body);
@@ -239,18 +179,18 @@ test_redemption_notices (void **state)
         json_decref (r);
         json_decref (fx_call_ok ("ledger", actors[i], "redemption.cancel", ref));
     }
-    s_contains (s_wait_notice (&azh, "redemption.cancelled"),
-                "兑换已取消：「大米 5 kg」× 2，2 积分已退回");
-    s_contains (s_wait_notice (&aen, "redemption.cancelled"), "2 points are back");
+    fx_contains (fx_wait_notice (&azh, "redemption.cancelled"),
+                 "兑换已取消：「大米 5 kg」× 2，2 积分已退回");
+    fx_contains (fx_wait_notice (&aen, "redemption.cancelled"), "2 points are back");
     //  Reserved and never collected: it expires (held one second here).
     json_decref (fx_call_ok ("ledger", &county, "store.settings.set",
                              "{\"region\": \"" COUNTY "\", \"hold_s\": 1}"));
     for (int i = 0; i < 2; i++)
         json_decref (fx_call_ok ("ledger", actors[i], "redemption.reserve", body));
-    s_contains (s_wait_notice (&azh, "redemption.expired"), "未在期限内领取，2 积分已退回");
-    s_contains (s_wait_notice (&aen, "redemption.expired"),
-                "expired uncollected; 2 points are back");
-    assert_int_equal (s_notices (&azh, "redemption.reserved", NULL, 0), 3);
+    fx_contains (fx_wait_notice (&azh, "redemption.expired"), "未在期限内领取，2 积分已退回");
+    fx_contains (fx_wait_notice (&aen, "redemption.expired"),
+                 "expired uncollected; 2 points are back");
+    assert_int_equal (fx_notices (&azh, "redemption.reserved", NULL, 0), 3);
 }
 
 //  ---------------------------------------------------------------------------------------
@@ -280,7 +220,7 @@ test_offer_warning (void **state)
     fx_wait_offer (quiet_en, r2, o2);
     fx_wait_offer (quick, r3, o3);
     assert_int_equal (fx_answer ("offer.accept", quick, o3, NULL), ST_OK);
-    s_wait_notice (&aquick, "offer.accepted");
+    fx_wait_notice (&aquick, "offer.accepted");
 
     //  Each offer made a warning due at three quarters of its window; the answered one's is
     //  gone.
@@ -296,10 +236,10 @@ test_offer_warning (void **state)
                       2);
 
     //  Unanswered: the warning, then the expiry, in each language.
-    const char *text = s_wait_notice (&azh, "offer.warning");
-    s_contains (text, "尚未答复");
-    s_contains (text, "答复期限");
-    s_contains (s_wait_notice (&aen, "offer.warning"), "You have not answered the dispatch");
+    const char *text = fx_wait_notice (&azh, "offer.warning");
+    fx_contains (text, "尚未答复");
+    fx_contains (text, "答复期限");
+    fx_contains (fx_wait_notice (&aen, "offer.warning"), "You have not answered the dispatch");
     //  Not past the deadline yet when it came.
     assert_int_equal (
         fx_count ("SELECT count (*) FROM notify.notices n JOIN notify.reminders r"
@@ -307,16 +247,16 @@ test_offer_warning (void **state)
                   " WHERE r.kind = 'warning' AND n.kind = 'offer.warning'"
                   " AND n.created_at < r.due_at + make_interval (secs => r.offset_s)"),
         2);
-    s_contains (s_wait_notice (&azh, "offer.expired"), "派单已过期");
-    s_contains (s_wait_notice (&aen, "offer.expired"), "expired: the deadline");
-    assert_int_equal (s_notices (&azh, "offer.warning", NULL, 0), 1);
+    fx_contains (fx_wait_notice (&azh, "offer.expired"), "派单已过期");
+    fx_contains (fx_wait_notice (&aen, "offer.expired"), "expired: the deadline");
+    assert_int_equal (fx_notices (&azh, "offer.warning", NULL, 0), 1);
     //  The warning came before the expiry.
     assert_int_equal (fx_count ("SELECT count (*) FROM notify.notices w JOIN notify.notices x"
                                 " ON x.recipient_id = w.recipient_id AND x.kind = 'offer.expired'"
                                 " WHERE w.kind = 'offer.warning' AND w.id < x.id"),
                       2);
     //  The volunteer who answered never heard a warning.
-    assert_int_equal (s_notices (&aquick, "offer.warning", NULL, 0), 0);
+    assert_int_equal (fx_notices (&aquick, "offer.warning", NULL, 0), 0);
     assert_int_equal (fx_count ("SELECT count (*) FROM notify.reminders WHERE kind = 'warning'"
                                 " AND status = 'pending'"),
                       0);
@@ -333,16 +273,14 @@ test_request_review_notices (void **state)
     json_decref (fx_call_ok ("match", &county, "settings.set",
                              "{\"region\": \"" VILLAGE_2 "\", \"review_required\": true}"));
     char zh[32], en[32];
-    fx_resident_add ("审单甲", VILLAGE_2, NULL, zh);
-    fx_resident_add ("审单乙", VILLAGE_2, NULL, en);
+    fx_residents_zh_en ("审单甲", "审单乙", VILLAGE_2, zh, en);
     msg_actor_t rzh = fx_resident (zh), ren = fx_resident (en);
-    json_decref (fx_call_ok ("notify", &ren, "prefs.set", "{\"language\": \"en\"}"));
     char start[64], end[64], availability[64], r1[32], r2[32];
     fx_window (3, 9, 12, start, end, availability);
     fx_request_add (&rzh, VILLAGE_2, start, end, 1, "[]", NULL, AT_VILLAGE, "review", r1);
     fx_request_add (&ren, VILLAGE_2, start, end, 1, "[]", NULL, AT_VILLAGE, "review", r2);
-    s_contains (s_wait_notice (&rzh, "request.submitted"), "正在等待审核");
-    s_contains (s_wait_notice (&ren, "request.submitted"), "waits for review");
+    fx_contains (fx_wait_notice (&rzh, "request.submitted"), "正在等待审核");
+    fx_contains (fx_wait_notice (&ren, "request.submitted"), "waits for review");
     msg_actor_t station = fx_admin ("station_admin", VILLAGE_2);
     char body[256];
     snprintf (body, sizeof body,
@@ -351,12 +289,12 @@ test_request_review_notices (void **state)
     snprintf (body, sizeof body,
               "{\"id\": \"%s\", \"approve\": false, \"reason\": \"outside our services\"}", r2);
     json_decref (fx_call_ok ("match", &station, "request.review", body));
-    const char *text = s_wait_notice (&rzh, "request.rejected");
-    s_contains (text, "未通过审核");
-    s_contains (text, "超出本站服务范围");
-    text = s_wait_notice (&ren, "request.rejected");
-    s_contains (text, "was not approved");
-    s_contains (text, "outside our services");
+    const char *text = fx_wait_notice (&rzh, "request.rejected");
+    fx_contains (text, "未通过审核");
+    fx_contains (text, "超出本站服务范围");
+    text = fx_wait_notice (&ren, "request.rejected");
+    fx_contains (text, "was not approved");
+    fx_contains (text, "outside our services");
 }
 
 //  A request nobody can serve, whose start comes: unfilled, with match's reason.
@@ -365,21 +303,19 @@ test_request_unfilled (void **state)
 {
     (void) state;
     char zh[32], en[32];
-    fx_resident_add ("无人甲", VILLAGE, NULL, zh);
-    fx_resident_add ("无人乙", VILLAGE, NULL, en);
+    fx_residents_zh_en ("无人甲", "无人乙", VILLAGE, zh, en);
     msg_actor_t rzh = fx_resident (zh), ren = fx_resident (en);
-    json_decref (fx_call_ok ("notify", &ren, "prefs.set", "{\"language\": \"en\"}"));
     char start[40], end[40], r1[32], r2[32];
-    s_time (start, 6);
-    s_time (end, 6 + 7200);
+    fx_time (start, 6);
+    fx_time (end, 6 + 7200);
     fx_request_add (&rzh, VILLAGE, start, end, 1, "[\"n无人会\"]", NULL, AT_VILLAGE, "open", r1);
     fx_request_add (&ren, VILLAGE, start, end, 1, "[\"n无人会\"]", NULL, AT_VILLAGE, "open", r2);
-    const char *text = s_wait_notice (&rzh, "request.unfilled");
-    s_contains (text, "暂未找到志愿者");
-    s_contains (text, "n无人会");
-    text = s_wait_notice (&ren, "request.unfilled");
-    s_contains (text, "no volunteer was found");
-    s_contains (text, "n无人会");
+    const char *text = fx_wait_notice (&rzh, "request.unfilled");
+    fx_contains (text, "暂未找到志愿者");
+    fx_contains (text, "n无人会");
+    text = fx_wait_notice (&ren, "request.unfilled");
+    fx_contains (text, "no volunteer was found");
+    fx_contains (text, "n无人会");
 }
 
 //  ---------------------------------------------------------------------------------------
@@ -404,9 +340,9 @@ test_invitation_notice (void **state)
     }
     json_decref (team);
     msg_actor_t azh = fx_volunteer (zh), aen = fx_volunteer (en);
-    s_contains (s_wait_notice (&azh, "invitation.created"), "你被邀请加入团队「玉溪镇助老分队」");
-    s_contains (s_wait_notice (&aen, "invitation.created"),
-                "invited to join the team \"玉溪镇助老分队\"");
+    fx_contains (fx_wait_notice (&azh, "invitation.created"), "你被邀请加入团队「玉溪镇助老分队」");
+    fx_contains (fx_wait_notice (&aen, "invitation.created"),
+                 "invited to join the team \"玉溪镇助老分队\"");
 }
 
 //  A place opens on an activity while those on its waiting list are busy then (signed up for
@@ -421,9 +357,9 @@ test_signup_skipped (void **state)
     s_volunteer ("先到丙", "n先到丙", "[]", "zh", first);
     msg_actor_t azh = fx_volunteer (zh), aen = fx_volunteer (en), afirst = fx_volunteer (first);
     char starts[40], ends[40], closes[40], body[512];
-    s_time (starts, 2 * 86400);
-    s_time (ends, 2 * 86400 + 3600);
-    s_time (closes, 2 * 86400 - 600);
+    fx_time (starts, 2 * 86400);
+    fx_time (ends, 2 * 86400 + 3600);
+    fx_time (closes, 2 * 86400 - 600);
     char ids[2][32];
     const char *titles[] = {"周末义诊", "同时段的另一活动"};
     for (int i = 0; i < 2; i++) {
@@ -432,30 +368,26 @@ test_signup_skipped (void **state)
                   " \"starts_at\": \"%s\", \"ends_at\": \"%s\", \"signup_closes_at\": \"%s\","
                   " \"capacity\": %d}",
                   titles[i], starts, ends, closes, i == 0 ? 1 : 10);
-        json_t *activity = fx_call_ok ("match", &FX_SYSTEM, "activity.create", body);
-        snprintf (ids[i], 32, "%s", fx_str (activity, "id"));
-        json_decref (activity);
+        fx_activity_add (body, ids[i]);
     }
-    snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", ids[0]);
-    json_decref (fx_call_ok ("match", &afirst, "activity.signup", body));
-    json_decref (fx_call_ok ("match", &azh, "activity.signup", body));
-    json_decref (fx_call_ok ("match", &aen, "activity.signup", body));
-    s_wait_notice (&azh, "signup.waitlisted");
-    s_wait_notice (&aen, "signup.waitlisted");
+    fx_activity_signup (&afirst, ids[0]);
+    fx_activity_signup (&azh, ids[0]);
+    fx_activity_signup (&aen, ids[0]);
+    fx_wait_notice (&azh, "signup.waitlisted");
+    fx_wait_notice (&aen, "signup.waitlisted");
     //  Both waiting become busy at that time.
-    snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", ids[1]);
-    json_decref (fx_call_ok ("match", &azh, "activity.signup", body));
-    json_decref (fx_call_ok ("match", &aen, "activity.signup", body));
+    fx_activity_signup (&azh, ids[1]);
+    fx_activity_signup (&aen, ids[1]);
     //  The place opens.
     snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", ids[0]);
     json_decref (fx_call_ok ("match", &afirst, "activity.withdraw", body));
-    const char *text = s_wait_notice (&azh, "signup.skipped");
-    s_contains (text, "「周末义诊」");
-    s_contains (text, "你在该时段已有安排");
-    s_contains (text, "仍候补第 1 位");
-    text = s_wait_notice (&aen, "signup.skipped");
-    s_contains (text, "opened while you are busy then");
-    s_contains (text, "you stay number 2");
+    const char *text = fx_wait_notice (&azh, "signup.skipped");
+    fx_contains (text, "「周末义诊」");
+    fx_contains (text, "你在该时段已有安排");
+    fx_contains (text, "仍候补第 1 位");
+    text = fx_wait_notice (&aen, "signup.skipped");
+    fx_contains (text, "opened while you are busy then");
+    fx_contains (text, "you stay number 2");
 }
 
 //  ---------------------------------------------------------------------------------------
@@ -475,8 +407,8 @@ test_digest_region (void **state)
     char start[64], end[64], availability[64];
     fx_window (3, 9, 12, start, end, availability);
     fx_request_add (&ares, VILLAGE_3, start, end, 1, "[]", NULL, AT_VILLAGE, "review", later);
-    s_time (start, 4);
-    s_time (end, 4 + 7200);
+    fx_time (start, 4);
+    fx_time (end, 4 + 7200);
     fx_request_add (&ares, VILLAGE_3, start, end, 1, "[]", NULL, AT_VILLAGE, "review", soon);
     fx_wait_request (soon, "unfilled");
     //  A record checked out and not confirmed; one still checked in, its activity not over.
@@ -484,9 +416,9 @@ test_digest_region (void **state)
     fx_volunteer_add ("摘要乙", VILLAGE_3, "[]", "[]", 25.40, 112.95, "", out);
     fx_volunteer_add ("摘要丙", VILLAGE_3, "[]", "[]", 25.40, 112.95, "", in);
     char starts[40], ends[40], closes[40], body[512];
-    s_time (starts, 1800);
-    s_time (ends, 5400);
-    s_time (closes, 1700);
+    fx_time (starts, 1800);
+    fx_time (ends, 5400);
+    fx_time (closes, 1700);
     snprintf (body, sizeof body,
               "{\"title\": \"摘要活动\", \"category\": \"助老\", \"region\": \"" VILLAGE_3 "\","
               " \"starts_at\": \"%s\", \"ends_at\": \"%s\", \"signup_closes_at\": \"%s\","
@@ -523,7 +455,7 @@ test_digest_region (void **state)
     }
     //  Since a moment from now: nothing unfilled since.
     char since[40];
-    s_time (since, 60);
+    fx_time (since, 60);
     snprintf (body, sizeof body, "{\"region\": \"" VILLAGE_3 "\", \"since\": \"%s\"}", since);
     json_t *digest = fx_call_ok ("match", &station, "digest.region", body);
     assert_int_equal (fx_int (digest, "unfilled"), 0);
@@ -554,5 +486,5 @@ main (void)
         cmocka_unit_test (test_request_unfilled), cmocka_unit_test (test_invitation_notice),
         cmocka_unit_test (test_signup_skipped),   cmocka_unit_test (test_digest_region),
     };
-    return cmocka_run_group_tests (tests, s_setup, s_teardown);
+    return cmocka_run_group_tests (tests, s_setup, fx_teardown);
 }

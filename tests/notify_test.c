@@ -23,26 +23,14 @@
 #define COUNTY     "431022000000"
 #define AT_VILLAGE ", \"lat\": 25.40, \"lon\": 112.95"
 
-static fx_t *s_fx;
-
 static int
 s_setup (void **state)
 {
     (void) state;
-    s_fx = fx_new ("notify_test", FX_REGISTRY | FX_MATCH | FX_NOTIFY);
+    fx_new ("notify_test", FX_REGISTRY | FX_MATCH | FX_NOTIFY);
     fx_county_add ();
     //  No quiet hours in the county unless a test sets its own: the tests run at any hour.
-    json_decref (fx_call_ok ("notify", &FX_SYSTEM, "notify.settings.set",
-                             "{\"region\": \"" COUNTY "\", \"quiet_from\": \"00:00\","
-                             " \"quiet_to\": \"00:00\"}"));
-    return 0;
-}
-
-static int
-s_teardown (void **state)
-{
-    (void) state;
-    fx_destroy (&s_fx);
+    fx_notify_no_quiet_hours (COUNTY);
     return 0;
 }
 
@@ -75,57 +63,6 @@ s_volunteer (const char *name, const char *language, char id[32])
     }
 }
 
-//  The person's inbox (first page of 200) as JSON items; the caller decrefs.
-static json_t *
-s_inbox (const msg_actor_t *actor)
-{
-    json_t *page = fx_call_ok ("notify", actor, "inbox.list", "{\"limit\": 200}");
-    json_t *items = json_incref (json_object_get (page, "items"));
-    json_decref (page);
-    return items ? items : json_array ();
-}
-
-//  How many notices of `kind` are in the inbox of `actor`; the last one's text into `text`.
-static int
-s_notices (const msg_actor_t *actor, const char *kind, char *text, size_t size)
-{
-    json_t *items = s_inbox (actor);
-    int count = 0;
-    size_t i;
-    json_t *item;
-    json_array_foreach (items, i, item)
-    {
-        if (strcmp (fx_str (item, "kind"), kind) == 0) {
-            if (text && count == 0)
-                snprintf (text, size, "%s", fx_str (item, "text"));
-            count++;
-        }
-    }
-    json_decref (items);
-    return count;
-}
-
-//  Waits until `actor` has a notice of `kind` and returns its text (static buffer).
-static const char *
-s_wait_notice (const msg_actor_t *actor, const char *kind)
-{
-    static char text[2048];
-    for (int waited = 0; waited < FX_WAIT_MS; waited += 100) {
-        if (s_notices (actor, kind, text, sizeof text) > 0)
-            return text;
-        fx_sleep_ms (100);
-    }
-    fail_msg ("no notice \"%s\" reached the inbox", kind);
-    return NULL;
-}
-
-static void
-s_contains (const char *text, const char *part)
-{
-    if (!strstr (text, part))
-        fail_msg ("\"%s\" does not say \"%s\"", text, part);
-}
-
 //  An activity of the village created by the system, from `from` to `to` seconds from now,
 //  sign-ups closing at its start. Its id into `id`.
 static void
@@ -139,9 +76,7 @@ s_activity (const char *title, int64_t from, int64_t to, int capacity, char id[3
               " \"starts_at\": \"%s\", \"ends_at\": \"%s\", \"capacity\": %d,"
               " \"signup_closes_at\": \"%s\"}",
               title, starts, ends, capacity, starts);
-    json_t *activity = fx_call_ok ("match", &FX_SYSTEM, "activity.create", body);
-    snprintf (id, 32, "%s", fx_str (activity, "id"));
-    json_decref (activity);
+    fx_activity_add (body, id);
 }
 
 static void
@@ -211,17 +146,17 @@ test_activity_notices (void **state)
     json_decref (act);
     (void) start, (void) end;
 
-    const char *text = s_wait_notice (&a, "signup.confirmed");
-    s_contains (text, "报名成功");
-    s_contains (text, "敬老院探访");
-    text = s_wait_notice (&b, "signup.waitlisted");
-    s_contains (text, "waiting list");
-    s_contains (text, "number 1");
+    const char *text = fx_wait_notice (&a, "signup.confirmed");
+    fx_contains (text, "报名成功");
+    fx_contains (text, "敬老院探访");
+    text = fx_wait_notice (&b, "signup.waitlisted");
+    fx_contains (text, "waiting list");
+    fx_contains (text, "number 1");
 
     //  A withdraws: B moves up; both hear of it.
     json_decref (fx_call_ok ("match", &a, "activity.withdraw", body));
-    s_contains (s_wait_notice (&a, "signup.cancelled"), "已取消报名");
-    s_contains (s_wait_notice (&b, "signup.promoted"), "A place opened");
+    fx_contains (fx_wait_notice (&a, "signup.cancelled"), "已取消报名");
+    fx_contains (fx_wait_notice (&b, "signup.promoted"), "A place opened");
     //  B's reminders: 24 h and 1 h before, the prompt after; A's are cancelled.
     s_caught_up ();
     assert_int_equal (fx_count ("SELECT count (*) FROM notify.reminders WHERE subject_id = '%s'"
@@ -241,11 +176,11 @@ test_activity_notices (void **state)
             "{\"id\": \"%s\", \"starts_at\": \"%s\", \"ends_at\": \"%s\","
             " \"signup_closes_at\": \"%s\", \"reason\": \"weather\"}",
             activity, new_start, new_end, new_start);
-    text = s_wait_notice (&b, "activity.changed");
-    s_contains (text, "changed");
+    text = fx_wait_notice (&b, "activity.changed");
+    fx_contains (text, "changed");
     char local[40];
     s_local (local, new_start);
-    s_contains (text, local);
+    fx_contains (text, local);
     s_caught_up ();
     assert_int_equal (fx_count ("SELECT count (*) FROM notify.reminders r, match.activities a"
                                 " WHERE r.subject_id = '%s' AND a.id = %s AND r.status ="
@@ -256,7 +191,7 @@ test_activity_notices (void **state)
 
     //  The activity is cancelled: B hears of it, no reminder of it is left pending.
     s_call ("match", &FX_SYSTEM, "activity.cancel", "{\"id\": \"%s\"}", activity);
-    s_contains (s_wait_notice (&b, "activity.cancelled"), "is cancelled");
+    fx_contains (fx_wait_notice (&b, "activity.cancelled"), "is cancelled");
     s_caught_up ();
     json_t *list = fx_call_ok ("notify", &FX_SYSTEM, "reminder.list", body);
     size_t i;
@@ -271,11 +206,11 @@ test_activity_notices (void **state)
     snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", activity);
     json_decref (fx_call_ok ("match", &b, "activity.signup", body));
     json_decref (fx_call_ok ("match", &a, "activity.signup", body));
-    s_contains (s_wait_notice (&b, "signup.confirmed"), "You are signed up for \"社区义诊\"");
-    s_contains (s_wait_notice (&a, "signup.waitlisted"), "排第 1 位");
+    fx_contains (fx_wait_notice (&b, "signup.confirmed"), "You are signed up for \"社区义诊\"");
+    fx_contains (fx_wait_notice (&a, "signup.waitlisted"), "排第 1 位");
     json_decref (fx_call_ok ("match", &b, "activity.withdraw", body));
-    s_contains (s_wait_notice (&b, "signup.cancelled"), "is cancelled");
-    s_contains (s_wait_notice (&a, "signup.promoted"), "候补转正");
+    fx_contains (fx_wait_notice (&b, "signup.cancelled"), "is cancelled");
+    fx_contains (fx_wait_notice (&a, "signup.promoted"), "候补转正");
     s_time (new_start, 4 * 86400);
     s_time (new_end, 4 * 86400 + 3600);
     s_call ("match", &FX_SYSTEM, "activity.update",
@@ -283,9 +218,9 @@ test_activity_notices (void **state)
             " \"signup_closes_at\": \"%s\"}",
             activity, new_start, new_end, new_start);
     s_local (local, new_start);
-    s_contains (s_wait_notice (&a, "activity.changed"), local);
+    fx_contains (fx_wait_notice (&a, "activity.changed"), local);
     s_call ("match", &FX_SYSTEM, "activity.cancel", "{\"id\": \"%s\"}", activity);
-    s_contains (s_wait_notice (&a, "activity.cancelled"), "活动已取消");
+    fx_contains (fx_wait_notice (&a, "activity.cancelled"), "活动已取消");
 }
 
 //  ---------------------------------------------------------------------------------------
@@ -296,10 +231,8 @@ test_request_notices (void **state)
 {
     (void) state;
     char zh[32], en[32];
-    fx_resident_add ("居民甲", VILLAGE, NULL, zh);
-    fx_resident_add ("居民乙", VILLAGE, NULL, en);
+    fx_residents_zh_en ("居民甲", "居民乙", VILLAGE, zh, en);
     msg_actor_t rzh = fx_resident (zh), ren = fx_resident (en);
-    json_decref (fx_call_ok ("notify", &ren, "prefs.set", "{\"language\": \"en\"}"));
     char start[64], end[64], availability[64];
     fx_window (2, 9, 12, start, end, availability);
     char v1[32], v2[32];
@@ -311,32 +244,32 @@ test_request_notices (void **state)
     char r1[32], r2[32], o1[32], o2[32];
     fx_request_add (&rzh, VILLAGE, start, end, 1, "[\"n派甲\"]", "urgent", AT_VILLAGE, "open", r1);
     fx_request_add (&ren, VILLAGE, start, end, 1, "[\"n派乙\"]", NULL, AT_VILLAGE, "open", r2);
-    s_contains (s_wait_notice (&rzh, "request.published"), "正在为您寻找志愿者");
-    s_contains (s_wait_notice (&ren, "request.published"), "we are finding volunteers");
+    fx_contains (fx_wait_notice (&rzh, "request.published"), "正在为您寻找志愿者");
+    fx_contains (fx_wait_notice (&ren, "request.published"), "we are finding volunteers");
 
     fx_wait_offer (v1, r1, o1);
     fx_wait_offer (v2, r2, o2);
-    const char *text = s_wait_notice (&a1, "offer.made");
-    s_contains (text, "派单");
-    s_contains (text, "请在");
+    const char *text = fx_wait_notice (&a1, "offer.made");
+    fx_contains (text, "派单");
+    fx_contains (text, "请在");
     char local[40];
     s_local (local, start);
-    s_contains (text, local);
-    s_contains (s_wait_notice (&a2, "offer.made"), "Please answer by");
+    fx_contains (text, local);
+    fx_contains (fx_wait_notice (&a2, "offer.made"), "Please answer by");
     //  The urgent request's dispatch is urgent, the normal one's not.
-    json_t *items = s_inbox (&a1);
+    json_t *items = fx_inbox (&a1);
     assert_true (json_is_true (json_object_get (json_array_get (items, 0), "urgent")));
     json_decref (items);
-    items = s_inbox (&a2);
+    items = fx_inbox (&a2);
     assert_true (json_is_false (json_object_get (json_array_get (items, 0), "urgent")));
     json_decref (items);
 
     assert_int_equal (fx_answer ("offer.accept", v1, o1, NULL), ST_OK);
     assert_int_equal (fx_answer ("offer.accept", v2, o2, NULL), ST_OK);
-    s_contains (s_wait_notice (&a1, "offer.accepted"), "你已接单");
-    s_contains (s_wait_notice (&a2, "offer.accepted"), "You accepted");
-    s_contains (s_wait_notice (&rzh, "request.staffed"), "已安排 1 名志愿者");
-    s_contains (s_wait_notice (&ren, "request.staffed"), "1 volunteer(s) will serve");
+    fx_contains (fx_wait_notice (&a1, "offer.accepted"), "你已接单");
+    fx_contains (fx_wait_notice (&a2, "offer.accepted"), "You accepted");
+    fx_contains (fx_wait_notice (&rzh, "request.staffed"), "已安排 1 名志愿者");
+    fx_contains (fx_wait_notice (&ren, "request.staffed"), "1 volunteer(s) will serve");
     s_caught_up ();
     //  An accepted offer schedules its volunteer's reminders.
     char body[64];
@@ -348,16 +281,16 @@ test_request_notices (void **state)
     //  The residents cancel: they hear of it, the reminders are cancelled.
     s_call ("match", &rzh, "request.cancel", "{\"id\": \"%s\"}", r1);
     s_call ("match", &ren, "request.cancel", "{\"id\": \"%s\"}", r2);
-    s_contains (s_wait_notice (&rzh, "request.cancelled"), "已取消");
-    s_contains (s_wait_notice (&ren, "request.cancelled"), "is cancelled");
+    fx_contains (fx_wait_notice (&rzh, "request.cancelled"), "已取消");
+    fx_contains (fx_wait_notice (&ren, "request.cancelled"), "is cancelled");
     s_caught_up ();
     assert_int_equal (fx_count ("SELECT count (*) FROM notify.reminders WHERE subject_kind ="
                                 " 'request' AND subject_id IN ('%s', '%s') AND status = 'pending'",
                                 r1, r2),
                       0);
     //  Cancelling a staffed request withdraws its offers: the volunteers hear of it.
-    s_contains (s_wait_notice (&a1, "offer.withdrawn"), "派单已撤回");
-    s_contains (s_wait_notice (&a2, "offer.withdrawn"), "was withdrawn");
+    fx_contains (fx_wait_notice (&a1, "offer.withdrawn"), "派单已撤回");
+    fx_contains (fx_wait_notice (&a2, "offer.withdrawn"), "was withdrawn");
 }
 
 //  ---------------------------------------------------------------------------------------
@@ -367,7 +300,7 @@ static void
 test_reminders_fire (void **state)
 {
     (void) state;
-    char v[32], w[32], kept[32], cancelled[32], body[128];
+    char v[32], w[32], kept[32], cancelled[32];
     s_volunteer ("提醒甲", "en", v);
     s_volunteer ("提醒乙", "en", w);
     msg_actor_t self = fx_volunteer (v), other = fx_volunteer (w);
@@ -376,10 +309,8 @@ test_reminders_fire (void **state)
             "{\"region\": \"" VILLAGE "\", \"reminder_offsets_s\": [\"10\"]}");
     s_activity ("提醒测试", 16, 22, 5, kept);
     s_activity ("取消测试", 16, 22, 5, cancelled);
-    snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", kept);
-    json_decref (fx_call_ok ("match", &self, "activity.signup", body));
-    snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", cancelled);
-    json_decref (fx_call_ok ("match", &other, "activity.signup", body));
+    fx_activity_signup (&self, kept);
+    fx_activity_signup (&other, cancelled);
     s_caught_up ();
     assert_int_equal (fx_count ("SELECT count (*) FROM notify.reminders WHERE subject_id"
                                 " IN ('%s', '%s') AND status = 'pending'",
@@ -394,7 +325,7 @@ test_reminders_fire (void **state)
                                 " WHERE r.subject_id = '%s' AND n.created_at >= r.due_at",
                                 kept),
                       2);
-    json_t *items = s_inbox (&self);
+    json_t *items = fx_inbox (&self);
     int before = -1, after = -1;
     size_t i;
     json_t *item;
@@ -402,11 +333,11 @@ test_reminders_fire (void **state)
     {
         if (strcmp (fx_str (item, "kind"), "reminder.before") == 0) {
             before = (int) i;
-            s_contains (fx_str (item, "text"), "Reminder: \"提醒测试\" starts at");
+            fx_contains (fx_str (item, "text"), "Reminder: \"提醒测试\" starts at");
         }
         if (strcmp (fx_str (item, "kind"), "reminder.after") == 0) {
             after = (int) i;
-            s_contains (fx_str (item, "text"), "your hours will be confirmed");
+            fx_contains (fx_str (item, "text"), "your hours will be confirmed");
         }
     }
     json_decref (items);
@@ -437,8 +368,7 @@ test_reminder_survives_kill (void **state)
     s_caught_up ();
     snprintf (body, sizeof body, "{\"activity_id\": \"%s\", \"offsets_s\": [\"3596\"]}", activity);
     s_call ("notify", &FX_SYSTEM, "reminder.offsets.set", "%s", body);
-    snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", activity);
-    json_decref (fx_call_ok ("match", &self, "activity.signup", body));
+    fx_activity_signup (&self, activity);
     s_caught_up ();
     assert_int_equal (fx_count ("SELECT count (*) FROM notify.reminders WHERE subject_id = '%s'"
                                 " AND kind = 'before' AND offset_s = 3596 AND status = 'pending'",
@@ -455,48 +385,19 @@ test_reminder_survives_kill (void **state)
                  "SELECT count (*) FROM notify.reminders WHERE subject_id = '%s'"
                  " AND status = 'sent'",
                  activity);
-    s_contains (s_wait_notice (&self, "reminder.before"), "提醒：「重启测试」将于");
+    fx_contains (fx_wait_notice (&self, "reminder.before"), "提醒：「重启测试」将于");
     fx_sleep_ms (1500);
-    assert_int_equal (s_notices (&self, "reminder.before", NULL, 0), 1);
+    assert_int_equal (fx_notices (&self, "reminder.before", NULL, 0), 1);
 }
 
 //  ---------------------------------------------------------------------------------------
 //  Two notify processes: each notice once
 
-static pid_t
-s_second_notify (void)
-{
-    harness_t *h = fx_harness ();
-    pid_t pid = fork ();
-    assert_true (pid >= 0);
-    if (pid == 0) {
-        prctl (PR_SET_PDEATHSIG, SIGKILL);
-        char path[512], rpc[300], events[300], log[300];
-        snprintf (path, sizeof path, "%s/station-notify", getenv ("STATION_BIN_DIR"));
-        snprintf (rpc, sizeof rpc, "ipc://%s/notify2.rpc", harness_dir (h));
-        snprintf (events, sizeof events, "ipc://%s/notify2.events", harness_dir (h));
-        snprintf (log, sizeof log, "%s/notify2.log", harness_dir (h));
-        setenv ("STATION_KEYS", harness_keys (h), 1);
-        setenv ("STATION_DB", harness_conninfo (h), 1);
-        setenv ("STATION_LOG_LEVEL", "warn", 1);
-        setenv ("STATION_REGISTRY_RPC", harness_endpoint (h, "registry", "rpc"), 1);
-        setenv ("STATION_REGISTRY_EVENTS", harness_endpoint (h, "registry", "events"), 1);
-        setenv ("STATION_MATCH_RPC", harness_endpoint (h, "match", "rpc"), 1);
-        setenv ("STATION_MATCH_EVENTS", harness_endpoint (h, "match", "events"), 1);
-        setenv ("STATION_NOTIFY_RPC", rpc, 1);
-        setenv ("STATION_NOTIFY_EVENTS", events, 1);
-        freopen (log, "a", stderr);
-        execl (path, "station-notify", (char *) NULL);
-        _exit (127);
-    }
-    return pid;
-}
-
 static void
 test_two_replicas (void **state)
 {
     (void) state;
-    pid_t second = s_second_notify ();
+    pid_t second = fx_notify_replica ();
     char v[4][32], activity[32], body[128];
     const char *names[] = {"双甲", "双乙", "双丙", "双丁"};
     s_activity ("双副本", 14, 18, 10, activity);
@@ -515,14 +416,11 @@ test_two_replicas (void **state)
     fx_sleep_ms (1500);
     for (int i = 0; i < 4; i++) {
         msg_actor_t self = fx_volunteer (v[i]);
-        assert_int_equal (s_notices (&self, "signup.confirmed", NULL, 0), 1);
-        assert_int_equal (s_notices (&self, "reminder.before", NULL, 0), 2);
-        assert_int_equal (s_notices (&self, "reminder.after", NULL, 0), 1);
+        assert_int_equal (fx_notices (&self, "signup.confirmed", NULL, 0), 1);
+        assert_int_equal (fx_notices (&self, "reminder.before", NULL, 0), 2);
+        assert_int_equal (fx_notices (&self, "reminder.after", NULL, 0), 1);
     }
-    kill (second, SIGTERM);
-    int status;
-    waitpid (second, &status, 0);
-    assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 0);
+    fx_notify_replica_stop (second);
 }
 
 //  A replayed event (the cursor reset) makes no notice twice.
@@ -578,9 +476,9 @@ test_quiet_hours (void **state)
                                 " AND kind = 'signup.confirmed' AND delivered_at IS NULL",
                                 v),
                       1);
-    assert_int_equal (s_notices (&self, "signup.confirmed", NULL, 0), 0);
+    assert_int_equal (fx_notices (&self, "signup.confirmed", NULL, 0), 0);
     //  Released when the window ends, not before.
-    s_wait_notice (&self, "signup.confirmed");
+    fx_wait_notice (&self, "signup.confirmed");
     assert_int_equal (fx_count ("SELECT count (*) FROM notify.notices WHERE recipient_id = '%s'"
                                 " AND kind = 'signup.confirmed' AND delivered_at >= '%s'",
                                 v, to),
@@ -644,8 +542,7 @@ test_inbox (void **state)
     msg_actor_t self = fx_volunteer (v), other = fx_volunteer (w);
     for (int i = 0; i < 3; i++) {
         s_activity ("收件测试", (3 + i) * 86400, (3 + i) * 86400 + 3600, 5, activity);
-        snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", activity);
-        json_decref (fx_call_ok ("match", &self, "activity.signup", body));
+        fx_activity_signup (&self, activity);
     }
     fx_wait_for (3,
                  "SELECT count (*) FROM notify.notices WHERE recipient_id = '%s'"
@@ -671,10 +568,10 @@ test_inbox (void **state)
     fx_expect ("inbox.read of another's",
                fx_call ("notify", &other, "inbox.read", body, NULL, &err), &err, ST_NOT_FOUND,
                "id");
-    assert_int_equal (json_array_size (items = s_inbox (&other)), 0);
+    assert_int_equal (json_array_size (items = fx_inbox (&other)), 0);
     json_decref (items);
     msg_actor_t admin = fx_admin ("region_admin", COUNTY);
-    assert_int_equal (json_array_size (items = s_inbox (&admin)), 0);
+    assert_int_equal (json_array_size (items = fx_inbox (&admin)), 0);
     json_decref (items);
     fx_expect ("inbox.list as the system",
                fx_call ("notify", &FX_SYSTEM, "inbox.list", "{}", NULL, &err), &err,
@@ -702,8 +599,8 @@ test_inbox (void **state)
     assert_null (strstr (out, "收件测试"));
     assert_int_equal (
         harness_cli (fx_harness (), out, sizeof out, "--as", as, "inbox", "--limit", "2", NULL), 0);
-    s_contains (out, "报名成功：「收件测试」");
-    s_contains (out, "next_cursor");
+    fx_contains (out, "报名成功：「收件测试」");
+    fx_contains (out, "next_cursor");
 }
 
 //  Settings: inherited down the tree, in scope only, bad ones refused.
@@ -766,5 +663,5 @@ main (void)
         cmocka_unit_test (test_replay),
         cmocka_unit_test (test_no_personal_data),
     };
-    return cmocka_run_group_tests (tests, s_setup, s_teardown);
+    return cmocka_run_group_tests (tests, s_setup, fx_teardown);
 }

@@ -66,41 +66,6 @@ s_contact (json_t *reply, const char *kind, const char *id)
     return NULL;
 }
 
-//  Whether `len` bytes at `data` hold `text`.
-static bool
-s_contains (const unsigned char *data, size_t len, const char *text)
-{
-    size_t n = strlen (text);
-    for (size_t i = 0; i + n <= len; i++)
-        if (memcmp (data + i, text, n) == 0)
-            return true;
-    return false;
-}
-
-//  Fails the test when any column of any row of `table` (as the superuser reads it, a bytea
-//  unescaped) holds one of `secrets` in clear. Returns the rows read.
-static int
-s_holds_none (const char *table, const char *const *secrets, size_t count)
-{
-    PGresult *res = fx_query ("SELECT * FROM %s", table);
-    int rows = PQntuples (res);
-    for (int row = 0; row < rows; row++)
-        for (int col = 0; col < PQnfields (res); col++) {
-            const char *text = PQgetvalue (res, row, col);
-            size_t len = strlen (text);
-            unsigned char *bytes = NULL;
-            if (PQftype (res, col) == 17) //  bytea
-                bytes = PQunescapeBytea ((const unsigned char *) text, &len);
-            for (size_t s = 0; s < count; s++)
-                if (s_contains (bytes ? bytes : (const unsigned char *) text, len, secrets[s]))
-                    fail_msg ("%s row %d column %s holds \"%s\" in clear", table, row,
-                              PQfname (res, col), secrets[s]);
-            PQfreemem (bytes);
-        }
-    PQclear (res);
-    return rows;
-}
-
 //  ---------------------------------------------------------------------------------------
 //  Tests
 
@@ -434,10 +399,10 @@ test_email_sealed (void **state)
     const char *secrets[] = {ZHANG_EMAIL, WANG_EMAIL,    "updated.zhang@example.net",
                              "zhang.san", "wang.nainai", "updated.zhang"};
     size_t count = sizeof secrets / sizeof secrets[0];
-    assert_int_equal (s_holds_none ("registry.volunteers", secrets, count), 1);
-    assert_int_equal (s_holds_none ("registry.residents", secrets, count), 1);
-    assert_true (s_holds_none ("registry.rpc_replies", secrets, count) >= 3);
-    assert_int_equal (s_holds_none ("registry.contact_reveals", secrets, count), 1);
+    assert_int_equal (fx_holds_none ("registry.volunteers", secrets, count), 1);
+    assert_int_equal (fx_holds_none ("registry.residents", secrets, count), 1);
+    assert_true (fx_holds_none ("registry.rpc_replies", secrets, count) >= 3);
+    assert_int_equal (fx_holds_none ("registry.contact_reveals", secrets, count), 1);
     assert_int_equal (
         fx_count ("SELECT count (*) FROM registry.volunteers WHERE email_enc IS NOT NULL"), 1);
     assert_int_equal (
@@ -478,7 +443,7 @@ test_email_import (void **state)
     assert_string_equal (fx_str (v, "email"), "j***@example.com");
     json_decref (page);
     const char *secrets[] = {"jia@example.com"};
-    assert_int_equal (s_holds_none ("registry.volunteers", secrets, 1), 1);
+    assert_int_equal (fx_holds_none ("registry.volunteers", secrets, 1), 1);
     fx_destroy (&fx);
 }
 
