@@ -895,7 +895,7 @@ fx_publish (const char *service, const char *topic, const void *body)
     st_params_t params = {0};
     st_error_t err;
     if (st_event_params (topic, desc->body, body, &params, &err) != ST_OK)
-        fail_msg ("event %s refused: %s %s", topic, err.field ? err.field : "", err.message);
+        fail_msg ("event %s refused: %s %s", topic, err.field, err.message);
     char *sql = zsys_sprintf ("INSERT INTO %s.outbox (topic, body) VALUES ($1, $2)", service);
     PGconn *pg = harness_pg (s_fixture ()->h);
     PGresult *res = PQexecParams (pg, sql, params.count, NULL, params.values, params.lengths,
