@@ -14,9 +14,10 @@
     STATION_LEDGER_SEED=N repeats a run (the seed is printed); STATION_LEDGER_OPS sets how
     many operations (default 10,000).
 
-    TODO(store): when the points store lands, add redemption.reserve, .fulfil, .cancel and
-    timeouts to s_round's mix (the model: available = balance - pending; a fulfil takes the
-    oldest lots; a void gives the points back) — see the hook in s_round.  */
+    Not in the mix yet (issue 20 says so): the points store's redemption.reserve, .fulfil,
+    .cancel and timeouts. They would go in s_round, where it says so, with the model keeping
+    pending beside balance (available = balance - pending; a fulfil takes the oldest lots; a
+    void gives the points back).  */
 #include "fixture.h"
 #include "st_log.h"
 
@@ -359,8 +360,8 @@ s_round (void)
             amount = -amount;
         s_adjust (volunteer, hours, amount);
     }
-    //  TODO(store): reservations, fulfils, cancels and timeouts go here once the store is on
-    //  main (the model's pending beside its balance).
+    //  The store's reservations, fulfils, cancels and timeouts would join the mix here (the
+    //  model's pending beside its balance); they are not in it yet.
     if (s_pick (4) == 0) {
         s_expire (s_pick (S_VOLUNTEERS), 1 + s_pick (S_DAYS));
         ops++;
