@@ -289,6 +289,11 @@ typedef struct {
 //  given after it ("Idempotency-Key: k"), NULL-terminated. Fails the test when the gateway
 //  cannot be reached.
 fx_http_t *fx_http (const char *method, const char *path, const char *token, const char *body, ...);
+
+//  The same, to another gateway: the one listening on `port` of 127.0.0.1
+//  (harness_start_gateway).
+fx_http_t *fx_http_at (int port, const char *method, const char *path, const char *token,
+                       const char *body, ...);
 void fx_http_free (fx_http_t **self_p);
 
 //  Signs in through POST /v1/sessions; the token into `token` (fails the test otherwise).

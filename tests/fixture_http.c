@@ -59,13 +59,15 @@ s_header (char *data, size_t size, size_t count, void *arg)
     return bytes;
 }
 
-fx_http_t *
-fx_http (const char *method, const char *path, const char *token, const char *body, ...)
+//  fx_http to the gateway listening on `port` of 127.0.0.1.
+static fx_http_t *
+s_http (int port, const char *method, const char *path, const char *token, const char *body,
+        va_list args)
 {
     fx_http_t *self = calloc (1, sizeof *self);
     s_buffer_t buffer = {0};
     char url[2048 + 64];
-    snprintf (url, sizeof url, "http://127.0.0.1:%d%s", harness_http_port (fx_harness ()), path);
+    snprintf (url, sizeof url, "http://127.0.0.1:%d%s", port, path);
     CURL *curl = curl_easy_init ();
     struct curl_slist *headers = NULL;
     char line[600];
@@ -75,12 +77,9 @@ fx_http (const char *method, const char *path, const char *token, const char *bo
     }
     if (body)
         headers = curl_slist_append (headers, "Content-Type: application/json");
-    va_list args;
-    va_start (args, body);
     const char *extra;
     while ((extra = va_arg (args, const char *)))
         headers = curl_slist_append (headers, extra);
-    va_end (args);
     curl_easy_setopt (curl, CURLOPT_URL, url);
     curl_easy_setopt (curl, CURLOPT_CUSTOMREQUEST, method);
     if (body) {
@@ -102,6 +101,27 @@ fx_http (const char *method, const char *path, const char *token, const char *bo
     self->text = buffer.data ? buffer.data : calloc (1, 1);
     if (buffer.size)
         self->json = json_loadb (buffer.data, buffer.size, 0, NULL);
+    return self;
+}
+
+fx_http_t *
+fx_http (const char *method, const char *path, const char *token, const char *body, ...)
+{
+    va_list args;
+    va_start (args, body);
+    fx_http_t *self = s_http (harness_http_port (fx_harness ()), method, path, token, body, args);
+    va_end (args);
+    return self;
+}
+
+fx_http_t *
+fx_http_at (int port, const char *method, const char *path, const char *token, const char *body,
+            ...)
+{
+    va_list args;
+    va_start (args, body);
+    fx_http_t *self = s_http (port, method, path, token, body, args);
+    va_end (args);
     return self;
 }
 
