@@ -22,7 +22,7 @@
 #include <cmocka.h>
 
 #define HARNESS_SERVICES 5
-#define HARNESS_REPLICAS 4
+#define HARNESS_REPLICAS 8
 
 static const char *const s_services[HARNESS_SERVICES] = {"registry", "match", "ledger", "notify",
                                                          "gateway"};
