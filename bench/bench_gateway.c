@@ -8,8 +8,9 @@
          volunteer.get p99 through the gateway and by rpc, quiet and during the storm.
     Goals (printed, never asserted): the gateway adds at most 1.5x the rpc latency and answers
     at least 5,000 reads/s; volunteer.get p99 < 10 ms during a storm.
-    Usage: bench_gateway [seconds per measurement (default 5)] [sign-ins in flight (default
-    16)]; needs STATION_SOURCE_DIR (for bench_gateway.lua) and wrk, as scripts/bench gives.  */
+    Usage: bench_gateway [seconds per measurement (default 5, or BENCH_GATEWAY_SECONDS)]
+    [sign-ins in flight (default 16)]; needs STATION_SOURCE_DIR (for bench_gateway.lua) and
+    wrk, as scripts/bench gives.  */
 #include "bench_util.h"
 #include "fixture.h"
 #include "st_json.h"
@@ -33,7 +34,8 @@ typedef struct {
     long requests;
     double seconds;
     double p50_ms, p99_ms, max_ms;
-    long errors; //  connection, read/write, status >= 400, timeouts
+    long errors;    //  connection, read/write, status >= 400, timeouts
+    char kinds[96]; //  which, when some
 } s_figures_t;
 
 static int s_seconds = 5;
@@ -56,17 +58,18 @@ typedef struct {
     int fd;
 } s_wrk_t;
 
-//  Starts wrk with `connections` in flight for `seconds` on `path`, the session's token sent
+//  Starts wrk with `connections` in flight for `seconds` on `path`, `token` (NULL: none) sent
 //  as Bearer, `env` ("NAME=VALUE", NULL-terminated) for the script.
 static s_wrk_t
-s_wrk_start (int connections, int seconds, const char *path, const char *const *env)
+s_wrk_start_as (int connections, int seconds, const char *path, const char *const *env,
+                const char *token)
 {
     char threads[16], conns[16], duration[16], url[256], auth[128];
     snprintf (threads, sizeof threads, "%d", connections < 2 ? 1 : 2);
     snprintf (conns, sizeof conns, "%d", connections);
     snprintf (duration, sizeof duration, "%ds", seconds);
     snprintf (url, sizeof url, "http://127.0.0.1:%d%s", harness_http_port (fx_harness ()), path);
-    snprintf (auth, sizeof auth, "Authorization: Bearer %s", s_token);
+    snprintf (auth, sizeof auth, "Authorization: Bearer %s", token ? token : "");
     int pipefd[2];
     if (pipe (pipefd))
         s_die ("pipe");
@@ -79,14 +82,24 @@ s_wrk_start (int connections, int seconds, const char *path, const char *const *
         dup2 (pipefd[1], 1);
         close (pipefd[0]);
         close (pipefd[1]);
-        execlp ("wrk", "wrk", "-t", threads, "-c", conns, "-d", duration, "--timeout", "60s", "-s",
-                s_lua, "-H", auth, url, (char *) NULL);
+        const char *args[] = {"wrk", "-t", threads, "-c", conns, "-d", duration, "--timeout",
+                              "60s", "-s", s_lua,   url,  "-H",  auth, NULL};
+        if (!token)
+            args[12] = NULL; //  no -H
+        execvp ("wrk", (char *const *) args);
         fprintf (stderr, "bench_gateway: cannot run wrk (Debian package wrk; scripts/bench"
                          " installs it)\n");
         _exit (127);
     }
     close (pipefd[1]);
     return (s_wrk_t){pid, pipefd[0]};
+}
+
+//  The same with the session's token.
+static s_wrk_t
+s_wrk_start (int connections, int seconds, const char *path, const char *const *env)
+{
+    return s_wrk_start_as (connections, seconds, path, env, s_token);
 }
 
 //  Waits for wrk and reads its figures (bench_gateway.lua's line).
@@ -111,8 +124,17 @@ s_wrk_finish (s_wrk_t wrk)
         fprintf (stderr, "%s", out);
         s_die ("wrk failed");
     }
-    return (s_figures_t){requests,  duration_us / 1e6, p50 / 1e3,
-                         p99 / 1e3, max / 1e3,         connect + readwrite + bad + timeouts};
+    s_figures_t figures = {.requests = requests,
+                           .seconds = duration_us / 1e6,
+                           .p50_ms = p50 / 1e3,
+                           .p99_ms = p99 / 1e3,
+                           .max_ms = max / 1e3,
+                           .errors = connect + readwrite + bad + timeouts};
+    if (figures.errors)
+        snprintf (figures.kinds, sizeof figures.kinds,
+                  ": %ld connect, %ld read/write, %ld status >= 400, %ld timeouts", connect,
+                  readwrite, bad, timeouts);
+    return figures;
 }
 
 static s_figures_t
@@ -239,7 +261,7 @@ s_rpc_finish (s_callers_t *self)
         free (caller->request);
         st_client_destroy (&caller->client);
     }
-    s_figures_t figures = {(long) total, seconds, 0, 0, 0, errors};
+    s_figures_t figures = {.requests = (long) total, .seconds = seconds, .errors = errors};
     if (total) {
         figures.p50_ms = bench_quantile (all, total, 0.5) / 1e6;
         figures.p99_ms = bench_quantile (all, total, 0.99) / 1e6;
@@ -263,8 +285,9 @@ s_rpc (int n, const char *service, const char *op, const char *body)
 static void
 s_line (const char *what, const s_figures_t *f)
 {
-    printf ("  %-44s %8.0f /s  p50 %7.2f ms  p99 %7.2f ms  max %8.2f ms  (%ld, %ld errors)\n", what,
-            f->requests / f->seconds, f->p50_ms, f->p99_ms, f->max_ms, f->requests, f->errors);
+    printf ("  %-44s %8.0f /s  p50 %7.2f ms  p99 %7.2f ms  max %8.2f ms  (%ld, %ld errors%s)\n",
+            what, f->requests / f->seconds, f->p50_ms, f->p99_ms, f->max_ms, f->requests, f->errors,
+            f->kinds);
 }
 
 static void
@@ -300,7 +323,8 @@ s_compare (const char *title, const char *path, const char *const *env, const ch
 int
 main (int argc, char **argv)
 {
-    s_seconds = argc > 1 ? atoi (argv[1]) : 5;
+    const char *seconds = getenv ("BENCH_GATEWAY_SECONDS");
+    s_seconds = argc > 1 ? atoi (argv[1]) : seconds ? atoi (seconds) : 5;
     int storm = argc > 2 ? atoi (argv[2]) : 16;
     if (s_seconds < 1 || s_seconds > 60)
         s_seconds = 5;
@@ -383,6 +407,17 @@ main (int argc, char **argv)
     s_compare ("POST /v1/requests (a fresh Idempotency-Key each) against request.create",
                "/v1/requests", post_env, "match", "request.create", body);
     printf ("  goal: the gateway adds at most 1.5x the rpc latency, >= 5,000 reads/s\n");
+    //  Where the gateway's time goes: HTTP alone, HTTP and the session's check, HTTP and a
+    //  call without a session.
+    printf ("the gateway's parts, %d in flight, %d s each\n", THREADS, s_seconds);
+    s_figures_t part = s_wrk_finish (s_wrk_start_as (THREADS, s_seconds, "/healthz", NULL, NULL));
+    s_line ("GET /healthz (HTTP alone)", &part);
+    part = s_wrk (THREADS, "/healthz", NULL);
+    s_line ("GET /healthz with the token (and its check)", &part);
+    part = s_wrk_finish (s_wrk_start_as (THREADS, s_seconds, "/v1/regions/" COUNTY, NULL, NULL));
+    s_line ("GET /v1/regions/{code} (region.get, no session)", &part);
+    part = s_rpc (THREADS, "registry", "region.get", "{\"code\": \"" COUNTY "\"}");
+    s_line ("rpc region.get (as many st_client threads)", &part);
 
     //  2. volunteer.get, quiet and during a storm of sign-ins.
     printf ("volunteer.get (GET /v1/volunteers/{id} and by rpc, 1 in flight), quiet and during"
