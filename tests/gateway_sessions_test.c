@@ -188,6 +188,28 @@ test_failed_signins_on_both_gateways_count_towards_one_limit (void **state)
     fx_holds_none ("gateway.signin_limits", secrets, 2);
 }
 
+//  Registry holds a login back on its own count too (failures through another way in: the
+//  CLI, a script with a key): the gateway's answer is then the same 429 naming login, with
+//  the wait as Retry-After.
+static void
+test_a_login_registry_holds_back_gets_retry_after (void **state)
+{
+    (void) state;
+    s_account_add ("held-back");
+    const char *wrong = "{\"login\": \"held-back\", \"password\": \"wrong password\"}";
+    st_error_t err;
+    for (int i = 0; i < 3; i++)
+        fx_expect ("session.login", fx_call ("registry", NULL, "session.login", wrong, NULL, &err),
+                   &err, ST_UNAUTHENTICATED, "");
+    //  A fourth failure once the first wait is over: the next waits two seconds.
+    fx_sleep_ms (1200);
+    fx_expect ("session.login", fx_call ("registry", NULL, "session.login", wrong, NULL, &err),
+               &err, ST_UNAUTHENTICATED, "");
+    fx_http_t *answer = s_signin (s_port_a, "held-back", PASSWORD);
+    s_expect_wait (answer, 2);
+    fx_http_free (&answer);
+}
+
 //  Gateways C and D end a session 14 s after its last use and 24 s after sign-in.
 #define IDLE_S 14
 #define MAX_S  24
@@ -360,6 +382,7 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_a_token_is_good_on_every_gateway_and_a_signout_ends_it_on_all),
         cmocka_unit_test (test_failed_signins_on_both_gateways_count_towards_one_limit),
+        cmocka_unit_test (test_a_login_registry_holds_back_gets_retry_after),
         cmocka_unit_test (test_idle_and_absolute_expiry_on_every_gateway),
         cmocka_unit_test (test_a_session_in_use_outlives_the_least_idle_time),
         cmocka_unit_test (test_signins_hold_up_no_other_request),

@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <sodium.h>
 
+#include <stdio.h>
 #include <string.h>
 
 //  ---------------------------------------------------------------------------------------
@@ -104,6 +105,15 @@ s_session_create (gw_request_t *request, json_t *body)
     if (!account) {
         if (err.code == ST_UNAUTHENTICATED && login)
             gw_signin_failed (login, address);
+        //  Registry holds the login back on its own count too ("retry after N ms"): the same
+        //  429 as the gateway's, the wait as Retry-After (a second when it names none).
+        if (err.code == ST_RESOURCE_EXHAUSTED && strcmp (err.field, "login") == 0) {
+            const char *after = strstr (err.message, "retry after ");
+            long long ms = 1000;
+            if (!after || sscanf (after, "retry after %lld ms", &ms) != 1 || ms < 1)
+                ms = 1000;
+            return gw_reply_wait (request, (ms + 999) / 1000, "login");
+        }
         return gw_reply_error (request, &err);
     }
     gw_signin_succeeded (login);
