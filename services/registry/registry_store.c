@@ -204,12 +204,13 @@ static const st_statement_t s_statements[] = {
     //  expires, its chunks and errors with it.
     {"import_expire", "DELETE FROM imports WHERE expires_at <= now ()"},
     {"import_insert",
-     "INSERT INTO imports (kind, account, role, region, declared_size, expires_at)"
-     " VALUES ($1, $2, $3, $4, $5, now () + interval '1 hour') RETURNING id AS import_id, kind,"
+     "INSERT INTO imports (kind, account, role, region, declared_size, dry_run, expires_at)"
+     " VALUES ($1, $2, $3, $4, $5, $6, now () + interval '1 hour') RETURNING id AS import_id,"
+     " kind,"
      " to_char (expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS expires_at"},
     {"import_lock",
      "SELECT kind, account, role, region, declared_size, chunks, size, done, mark_offset,"
-     " mark_line, mark_rows, mark_after_cr, created, skipped, error_count FROM imports"
+     " mark_line, mark_rows, mark_after_cr, created, skipped, error_count, dry_run FROM imports"
      " WHERE id = $1 AND expires_at > now () FOR UPDATE"},
     //  Chunk appends take turns, so that the bytes all open imports hold stay in bounds.
     {"import_space_lock", "SELECT pg_advisory_xact_lock (hashtext ('registry.import_space'))"},
@@ -241,6 +242,10 @@ static const st_statement_t s_statements[] = {
     {"import_errors", "SELECT line, field, code, message FROM import_errors WHERE import_id = $1"
                       " ORDER BY n"},
     {"import_chunks_drop", "DELETE FROM import_chunks WHERE import_id = $1"},
+    //  A chunked dry run: the people it would create so far (a row is undone once checked).
+    {"import_dry_seen_put", "INSERT INTO import_dry_seen (import_id, id_number_hash)"
+                            " VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1"},
+    {"import_dry_seen_drop", "DELETE FROM import_dry_seen WHERE import_id = $1"},
 };
 
 void
