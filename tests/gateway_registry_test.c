@@ -1,6 +1,7 @@
 /*  gateway_registry_test.c — registry's endpoints that issues 22 and 23 add to the HTTP API,
     against the real registry and gateway: the spreadsheet import with its preview (POST
-    /v1/volunteers/import, text/csv, ?dry_run=true) under a cap of its own.  */
+    /v1/volunteers/import, text/csv, ?dry_run=true) under a cap of its own; transfer requests
+    (POST /v1/me/transfer-requests, GET /v1/transfer-requests, POST …/{id}/decline).  */
 #include "fixture.h"
 
 #include <stdbool.h>
@@ -216,6 +217,73 @@ test_import_refusals (void **state)
     assert_int_equal (s_volunteers (), before);
 }
 
+//  A volunteer asks to move; the destination's admin lists the request and declines it;
+//  without a session 401, out of scope 404, twice 409, a volunteer declining 403.
+static void
+test_transfer_requests (void **state)
+{
+    (void) state;
+    json_decref (fx_call_ok ("registry", &FX_SYSTEM, "account.create",
+                             "{\"login\": \"town-100\", \"password\": \"" PASSWORD "\","
+                             " \"role\": \"region_admin\", \"region\": \"431022100000\"}"));
+    char town[64];
+    fx_http_signin ("town-100", PASSWORD, town);
+    fx_http_t *answer =
+        fx_http ("POST", "/v1/me/transfer-requests", s_volunteer,
+                 "{\"to_region\": \"431022101203\", \"reason\": \"随子女迁居\"}", NULL);
+    if (answer->status != 201)
+        fail_msg ("ask: %ld %s", answer->status, answer->text);
+    assert_string_equal (fx_http_str (answer, "status"), "pending");
+    char id[32], path[128];
+    snprintf (id, sizeof id, "%s", fx_http_str (answer, "id"));
+    fx_http_free (&answer);
+    answer =
+        fx_http ("POST", "/v1/me/transfer-requests", s_volunteer, "{\"to_region\": \"1\"}", NULL);
+    s_expect_error (answer, 400, "invalid_argument", "to_region");
+    fx_http_free (&answer);
+
+    answer = fx_http ("GET", "/v1/transfer-requests?status=pending", NULL, NULL, NULL);
+    s_expect_error (answer, 401, "unauthenticated", "Authorization");
+    fx_http_free (&answer);
+    answer = fx_http ("GET", "/v1/transfer-requests?status=pending", s_admin, NULL, NULL);
+    assert_int_equal (answer->status, 200);
+    json_t *items = json_object_get (answer->json, "items");
+    assert_int_equal (json_array_size (items), 1);
+    json_t *item = json_array_get (items, 0);
+    assert_string_equal (fx_str (item, "id"), id);
+    assert_string_equal (fx_str (json_object_get (item, "volunteer"), "id"), s_volunteer_id);
+    assert_string_equal (fx_str (json_object_get (item, "volunteer"), "name"), "王志愿");
+    assert_string_equal (fx_str (item, "to_region"), "431022101203");
+    assert_true (json_is_null (json_object_get (answer->json, "next_cursor")));
+    fx_http_free (&answer);
+    answer = fx_http ("GET", "/v1/transfer-requests?status=bogus", s_admin, NULL, NULL);
+    s_expect_error (answer, 400, "invalid_argument", "status");
+    fx_http_free (&answer);
+
+    snprintf (path, sizeof path, "/v1/transfer-requests/%s/decline", id);
+    answer = fx_http ("POST", path, town, "{\"reason\": \"不在本镇\"}", NULL);
+    s_expect_error (answer, 404, "not_found", "id");
+    fx_http_free (&answer);
+    answer = fx_http ("POST", path, s_volunteer, "{\"reason\": \"自己拒绝\"}", NULL);
+    s_expect_error (answer, 403, "permission_denied", "actor.role");
+    fx_http_free (&answer);
+    answer = fx_http ("POST", path, s_admin, "{}", NULL);
+    s_expect_error (answer, 400, "invalid_argument", "reason");
+    fx_http_free (&answer);
+    answer = fx_http ("POST", path, s_admin, "{\"reason\": \"本村暂无对应服务队\"}", NULL);
+    if (answer->status != 200)
+        fail_msg ("decline: %ld %s", answer->status, answer->text);
+    assert_string_equal (fx_http_str (answer, "status"), "declined");
+    fx_http_free (&answer);
+    answer = fx_http ("POST", path, s_admin, "{\"reason\": \"本村暂无对应服务队\"}", NULL);
+    s_expect_error (answer, 409, "conflict", "id");
+    fx_http_free (&answer);
+    answer = fx_http ("GET", "/v1/transfer-requests?status=declined", s_volunteer, NULL, NULL);
+    assert_int_equal (answer->status, 200);
+    assert_int_equal (json_array_size (json_object_get (answer->json, "items")), 1);
+    fx_http_free (&answer);
+}
+
 int
 main (void)
 {
@@ -223,6 +291,7 @@ main (void)
         cmocka_unit_test (test_import_preview_then_import),
         cmocka_unit_test (test_import_cap_of_its_own),
         cmocka_unit_test (test_import_refusals),
+        cmocka_unit_test (test_transfer_requests),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }
