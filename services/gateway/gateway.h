@@ -30,7 +30,9 @@ typedef enum { GW_ANYONE, GW_SIGNED_IN } gw_who_t;
 //  One endpoint. Path parameters ({name}) and the query parameters listed in `query` (space
 //  separated) go into the op's request body under their own names, typed by the op's
 //  descriptor; `map`, where a row needs more than that, adjusts the body before the call and
-//  may answer by itself (returning non-zero once it has).
+//  may answer by itself (returning non-zero once it has). A route whose `map` is gw_map_csv
+//  takes text/csv (a spreadsheet, capped by csv_max), not JSON: its bytes go into the op's
+//  `csv` field.
 typedef struct {
     const char *method;
     const char *pattern;
@@ -61,6 +63,7 @@ typedef struct {
     const char *http;        //  host:port to listen on
     int64_t threads;         //  HTTP threads, each with its rpc clients and database connection
     int64_t body_max;        //  bytes of a JSON body
+    int64_t csv_max;         //  bytes of a text/csv body (a route with `csv`)
     int64_t call_ms;         //  deadline of one rpc call
     int64_t session_idle_s;  //  a session unused this long ends
     int64_t session_max_s;   //  a session ends this long after sign-in, used or not
@@ -93,6 +96,9 @@ bool gw_request_by_cookie (gw_request_t *request);    //  the session came in th
 //  A header for the answer (up to three: Set-Cookie, Clear-Site-Data…).
 void gw_request_add_header (gw_request_t *request, const char *name, const char *value);
 void gw_request_address (gw_request_t *request, char *out, size_t size); //  the client's
+
+//  The `map` of a route that takes text/csv (see gw_route_t); it changes nothing.
+int gw_map_csv (gw_request_t *request, json_t *body);
 
 //  The answers; each returns 1 (answered), for `return gw_reply_…` in a mapping function.
 int gw_reply_json (gw_request_t *request, int status, json_t *json); //  steals json

@@ -26,6 +26,7 @@ struct gw_request_s {
     const char *method;
     char *body;
     size_t size;
+    size_t limit; //  the bytes its body may have: its route's (csv_max or body_max)
     bool too_big;
     bool answered;
     const gw_route_t *route;
@@ -514,6 +515,30 @@ s_body (gw_request_t *self, st_error_t *err)
     return body;
 }
 
+int
+gw_map_csv (gw_request_t *request, json_t *body)
+{
+    (void) request, (void) body;
+    return 0;
+}
+
+//  A text/csv body as the op's `csv` field (hex, as JSON carries bytes).
+static json_t *
+s_csv_body (gw_request_t *self, st_error_t *err)
+{
+    const char *type = gw_request_header (self, "Content-Type");
+    if (!type || strncasecmp (type, "text/csv", 8) != 0) {
+        st_error_set (err, ST_INVALID_ARGUMENT, "Content-Type", "the body must be text/csv");
+        return NULL;
+    }
+    char *hex = st_malloc (self->size * 2 + 1);
+    sodium_bin2hex (hex, self->size * 2 + 1, (const unsigned char *) self->body, self->size);
+    json_t *body = json_object ();
+    json_object_set_new (body, "csv", json_stringn (hex, self->size * 2));
+    free (hex);
+    return body;
+}
+
 //  The client's X-Request-Id when it is one we can log (up to 64 of A-Z a-z 0-9 . _ -), or a
 //  fresh one.
 static void
@@ -666,12 +691,12 @@ s_handle (gw_request_t *self, const char *url)
     }
     if (self->too_big) {
         s_reply_error_with (self, ST_INVALID_ARGUMENT, NULL, 413, NULL, NULL,
-                            "the body is larger than %lld bytes", (long long) s_config->body_max);
+                            "the body is larger than %lld bytes", (long long) self->limit);
         return;
     }
     if (s_check_origin (self) || s_authenticate (self))
         return;
-    json_t *body = s_body (self, &err);
+    json_t *body = self->route->map == gw_map_csv ? s_csv_body (self, &err) : s_body (self, &err);
     if (!body) {
         gw_reply_error (self, &err);
         return;
@@ -743,8 +768,15 @@ s_access (void *cls, struct MHD_Connection *connection, const char *url, const c
         return MHD_YES;
     }
     if (*upload_data_size) {
-        //  Past the limit the rest is read and dropped, and the answer is 413.
-        if (!self->too_big && self->size + *upload_data_size <= (size_t) s_config->body_max) {
+        //  Past the limit the rest is read and dropped, and the answer is 413. A route that
+        //  takes a spreadsheet has a limit of its own.
+        if (!self->limit) {
+            char allow[64];
+            const gw_route_t *route = s_route (self, url, allow, sizeof allow);
+            bool csv = route && route->map == gw_map_csv;
+            self->limit = (size_t) (csv ? s_config->csv_max : s_config->body_max);
+        }
+        if (!self->too_big && self->size + *upload_data_size <= self->limit) {
             self->body = realloc (self->body, self->size + *upload_data_size + 1);
             memcpy (self->body + self->size, upload_data, *upload_data_size);
             self->size += *upload_data_size;

@@ -20,6 +20,8 @@ static const st_option_t s_options[] = {
                      "HTTP threads, each with its own rpc clients and database connection"),
     ST_OPTION_WHOLE ("body-max", "STATION_GATEWAY_BODY_MAX", "1048576", 1024, 268435456,
                      "largest request body accepted, in bytes (413 past it)"),
+    ST_OPTION_WHOLE ("csv-max", "STATION_GATEWAY_CSV_MAX", "4000000", 1024, 268435456,
+                     "largest text/csv upload accepted (a spreadsheet to import), in bytes"),
     ST_OPTION_WHOLE ("call-ms", "STATION_GATEWAY_CALL_MS", "10000", 100, 600000,
                      "how long one call to a service may take (503 past it)"),
     ST_OPTION_WHOLE ("session-idle-s", "STATION_SESSION_IDLE_S", "1800", 10, 2592000,
@@ -117,6 +119,7 @@ s_init (st_service_t *service, st_error_t *err)
     s_config.http = st_service_option (service, "http");
     s_config.threads = st_service_whole (service, "http-threads");
     s_config.body_max = st_service_whole (service, "body-max");
+    s_config.csv_max = st_service_whole (service, "csv-max");
     s_config.call_ms = st_service_whole (service, "call-ms");
     s_config.session_idle_s = st_service_whole (service, "session-idle-s");
     s_config.session_max_s = st_service_whole (service, "session-max-s");

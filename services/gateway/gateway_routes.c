@@ -335,6 +335,18 @@ const gw_route_t gw_routes[] = {
      NULL},
     {"POST", "/v1/residents", "registry", "resident.register", GW_ANYONE, 201, NULL, NULL},
     {"GET", "/v1/residents/{id}", "registry", "resident.get", GW_SIGNED_IN, 200, NULL, NULL},
+    //  A spreadsheet (text/csv, up to STATION_GATEWAY_CSV_MAX bytes) into volunteer.import's
+    //  csv; ?dry_run=true checks every row and saves nothing (the preview before an import).
+    {"POST", "/v1/volunteers/import", "registry", "volunteer.import", GW_SIGNED_IN, 200, "dry_run",
+     gw_map_csv},
+    //  Transfer requests (转移接续): the volunteer asks; the destination's officials list and
+    //  decline them (accepting is POST /v1/volunteers/{id}/transfer).
+    {"POST", "/v1/me/transfer-requests", "registry", "transfer.request", GW_SIGNED_IN, 201, NULL,
+     NULL},
+    {"GET", "/v1/transfer-requests", "registry", "transfer.list", GW_SIGNED_IN, 200,
+     S_LIST " status region", NULL},
+    {"POST", "/v1/transfer-requests/{id}/decline", "registry", "transfer.decline", GW_SIGNED_IN,
+     200, NULL, NULL},
 
     //  Requests, offers, activities, records, wishes (match)
     {"POST", "/v1/requests", "match", "request.create", GW_SIGNED_IN, 201, NULL, NULL},
