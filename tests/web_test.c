@@ -110,11 +110,33 @@ test_the_journey_in_a_browser (void **state)
     json_decref (statement);
 }
 
+//  Lighthouse (mobile) on the residents' and volunteers' pages: accessibility and best
+//  practices at 95 or more (lighthouse.mjs asserts; the performance score is printed).
+static void
+test_lighthouse (void **state)
+{
+    (void) state;
+    char command[2048];
+    snprintf (command, sizeof command,
+              "node %s/tests/js/lighthouse.mjs http://127.0.0.1:%d ::/signin ::/register"
+              " '13907350001:" PASSWORD ":/order' '13907350001:" PASSWORD ":/requests'"
+              " '" VOLUNTEER_PHONE ":" PASSWORD ":/offers' '" VOLUNTEER_PHONE ":" PASSWORD
+              ":/points' '" VOLUNTEER_PHONE ":" PASSWORD ":/checkin' 2>&1",
+              getenv ("STATION_SOURCE_DIR"), harness_http_port (fx_harness ()));
+    FILE *run = popen (command, "r");
+    assert_non_null (run);
+    char line[2048];
+    while (fgets (line, sizeof line, run))
+        fputs (line, stdout);
+    assert_int_equal (pclose (run), 0);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_the_journey_in_a_browser),
+        cmocka_unit_test (test_lighthouse),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }
