@@ -177,12 +177,15 @@ s_session_create (gw_request_t *request, json_t *body)
     return gw_reply_json (request, 201, answer);
 }
 
-//  GET /v1/sessions/current: who the session proves (the pages ask on load).
+//  GET /v1/sessions/current: who the session proves, {"account": null} when none (the pages
+//  ask on load, signed in or not).
 static int
 s_session_current (gw_request_t *request, json_t *body)
 {
     (void) body;
     const gw_actor_t *actor = gw_request_actor (request);
+    if (!actor)
+        return gw_reply_json (request, 200, json_pack ("{s:n}", "account"));
     return gw_reply_json (request, 200,
                           s_session_account (gw_request_token (request), actor->account,
                                              actor->role, actor->region, actor->volunteer_id,
@@ -304,7 +307,7 @@ const gw_route_t gw_routes[] = {
     {"GET", "/v1/config", NULL, NULL, GW_ANYONE, 200, NULL, s_config},
 
     {"POST", "/v1/sessions", NULL, NULL, GW_ANYONE, 201, NULL, s_session_create},
-    {"GET", "/v1/sessions/current", NULL, NULL, GW_SIGNED_IN, 200, NULL, s_session_current},
+    {"GET", "/v1/sessions/current", NULL, NULL, GW_ANYONE, 200, NULL, s_session_current},
     {"DELETE", "/v1/sessions/current", NULL, NULL, GW_SIGNED_IN, 204, NULL, s_session_end},
 
     //  Regions, categories, accounts, sites, teams (registry)

@@ -284,8 +284,10 @@ async function main () {
   step = 'signing out leaves nothing signed in';
   await volunteerPage.click('#signout');
   await volunteerPage.waitForURL(/\/signin/);
-  const after = await volunteerPage.evaluate(async () => (await fetch('/v1/sessions/current')).status);
-  check(after === 401, 'after signing out the session is gone, got ' + after);
+  const after = await volunteerPage.evaluate(async () => (await fetch('/v1/sessions/current')).json());
+  check(after.account === null, 'after signing out the session is gone, got ' + JSON.stringify(after));
+  const stale = await volunteerPage.evaluate(async () => (await fetch('/v1/offers')).status);
+  check(stale === 401, 'after signing out the API refuses the browser, got ' + stale);
 
   step = 'the bytes of a first load';
   for (const [name, url, viewport, who] of [['signin', '/signin', PHONE, null], ['order', '/order', PHONE, RESIDENT],

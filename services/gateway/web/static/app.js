@@ -384,7 +384,7 @@ async function start () {
     if (current.ok) {
       const answer = await current.json();
       session.me = answer.account;
-      session.csrf = answer.csrf;
+      session.csrf = answer.csrf || null;
     }
   } catch (e) { /* offline: the sign-in page says so when used */ }
   route();
