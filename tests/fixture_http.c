@@ -59,15 +59,17 @@ s_header (char *data, size_t size, size_t count, void *arg)
     return bytes;
 }
 
-//  fx_http to the gateway listening on `port` of 127.0.0.1.
+//  fx_http, fx_http_typed and fx_http_at: a body of `size` bytes of `type` (none when body is
+//  NULL) to the gateway on `port` of 127.0.0.1 (0: the fixture's).
 static fx_http_t *
-s_http (int port, const char *method, const char *path, const char *token, const char *body,
-        va_list args)
+s_http (int port, const char *method, const char *path, const char *token, const char *type,
+        const char *body, size_t size, va_list args)
 {
     fx_http_t *self = calloc (1, sizeof *self);
     s_buffer_t buffer = {0};
     char url[2048 + 64];
-    snprintf (url, sizeof url, "http://127.0.0.1:%d%s", port, path);
+    snprintf (url, sizeof url, "http://127.0.0.1:%d%s",
+              port ? port : harness_http_port (fx_harness ()), path);
     CURL *curl = curl_easy_init ();
     struct curl_slist *headers = NULL;
     char line[600];
@@ -75,8 +77,10 @@ s_http (int port, const char *method, const char *path, const char *token, const
         snprintf (line, sizeof line, "Authorization: Bearer %s", token);
         headers = curl_slist_append (headers, line);
     }
-    if (body)
-        headers = curl_slist_append (headers, "Content-Type: application/json");
+    if (body) {
+        snprintf (line, sizeof line, "Content-Type: %s", type);
+        headers = curl_slist_append (headers, line);
+    }
     const char *extra;
     while ((extra = va_arg (args, const char *)))
         headers = curl_slist_append (headers, extra);
@@ -84,7 +88,7 @@ s_http (int port, const char *method, const char *path, const char *token, const
     curl_easy_setopt (curl, CURLOPT_CUSTOMREQUEST, method);
     if (body) {
         curl_easy_setopt (curl, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt (curl, CURLOPT_POSTFIELDSIZE, (long) strlen (body));
+        curl_easy_setopt (curl, CURLOPT_POSTFIELDSIZE, (long) size);
     }
     curl_easy_setopt (curl, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, s_write);
@@ -109,7 +113,8 @@ fx_http (const char *method, const char *path, const char *token, const char *bo
 {
     va_list args;
     va_start (args, body);
-    fx_http_t *self = s_http (harness_http_port (fx_harness ()), method, path, token, body, args);
+    fx_http_t *self =
+        s_http (0, method, path, token, "application/json", body, body ? strlen (body) : 0, args);
     va_end (args);
     return self;
 }
@@ -120,7 +125,19 @@ fx_http_at (int port, const char *method, const char *path, const char *token, c
 {
     va_list args;
     va_start (args, body);
-    fx_http_t *self = s_http (port, method, path, token, body, args);
+    fx_http_t *self = s_http (port, method, path, token, "application/json", body,
+                              body ? strlen (body) : 0, args);
+    va_end (args);
+    return self;
+}
+
+fx_http_t *
+fx_http_typed (const char *method, const char *path, const char *token, const char *type,
+               const char *body, size_t size, ...)
+{
+    va_list args;
+    va_start (args, size);
+    fx_http_t *self = s_http (0, method, path, token, type, body, size, args);
     va_end (args);
     return self;
 }
