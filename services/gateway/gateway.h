@@ -8,6 +8,7 @@
                             proves, request ids from Idempotency-Key
         gateway_sessions.c  sessions (a token's hash, idle and absolute expiry) in the
                             gateway's own schema
+        gateway_reports.c   reports and CSV exports, from the services' stats and list ops
         gateway_main.c      the process (st_service: keys, database, migrations, sys.ping)  */
 #ifndef GATEWAY_H_INCLUDED
 #define GATEWAY_H_INCLUDED
@@ -63,6 +64,7 @@ typedef struct {
     int64_t session_idle_s; //  a session unused this long ends
     int64_t session_max_s;  //  a session ends this long after sign-in, used or not
     int64_t sweep_ms;       //  how often ended sessions are removed
+    int64_t export_max;     //  rows of one CSV export
 } gw_config_t;
 
 //  --- gateway_http.c ---
@@ -85,6 +87,11 @@ int gw_reply_empty (gw_request_t *request, int status);
 int gw_reply_wait (gw_request_t *request, int64_t seconds, const char *field); //  429
 //  A text answer of type `type`; takes `text` (malloc'd).
 int gw_reply_text (gw_request_t *request, int status, const char *type, char *text);
+
+//  A file to save, 200 (reports, exports): `data` (malloc'd, `size` bytes) of `type`, with
+//  Content-Disposition naming `filename` (plain ASCII, no quote).
+int gw_reply_file (gw_request_t *request, const char *type, const char *filename, char *data,
+                   size_t size);
 
 //  Calls an op with the request's actor and id; the reply as JSON (the caller's), or NULL
 //  with err filled.
@@ -130,6 +137,16 @@ void gw_metrics_http (const gw_route_t *route, int status, int64_t micros);
 void gw_metrics_call (const st_op_desc_t *op, st_status_t outcome);
 //  The Prometheus text of every counter (malloc'd).
 char *gw_metrics_text (void);
+
+//  --- gateway_reports.c ---
+
+//  Reads the settings the reports use (the rows of an export).
+void gw_reports_init (const gw_config_t *config);
+//  The mapping functions of the report and export routes: each answers by itself.
+int gw_report_summary (gw_request_t *request, json_t *body);
+int gw_report_quarterly (gw_request_t *request, json_t *body);
+int gw_export_volunteers (gw_request_t *request, json_t *body);
+int gw_export_records (gw_request_t *request, json_t *body);
 
 //  --- gateway_sessions.c ---
 

@@ -25,6 +25,8 @@ static const st_option_t s_options[] = {
                      "a session ends this long after sign-in, used or not"),
     ST_OPTION_WHOLE ("session-sweep-ms", "STATION_SESSION_SWEEP_MS", "60000", 100, 3600000,
                      "how often ended sessions and old sign-in counts are removed"),
+    ST_OPTION_WHOLE ("export-max", "STATION_GATEWAY_EXPORT_MAX", "200000", 1, 1000000,
+                     "rows of one CSV export (volunteers, service records); more is refused"),
     ST_OPTION ("bootstrap-region", "STATION_BOOTSTRAP_REGION", "",
                "on an empty platform, the root region to create (12-digit code)"),
     ST_OPTION ("bootstrap-region-name", "STATION_BOOTSTRAP_REGION_NAME", "",
@@ -91,6 +93,7 @@ s_init (st_service_t *service, st_error_t *err)
     s_config.session_idle_s = st_service_whole (service, "session-idle-s");
     s_config.session_max_s = st_service_whole (service, "session-max-s");
     s_config.sweep_ms = st_service_whole (service, "session-sweep-ms");
+    s_config.export_max = st_service_whole (service, "export-max");
     s_bootstrap.region = st_service_option (service, "bootstrap-region");
     s_bootstrap.name = st_service_option (service, "bootstrap-region-name");
     s_bootstrap.admin = st_service_option (service, "bootstrap-admin");
@@ -105,6 +108,7 @@ s_init (st_service_t *service, st_error_t *err)
     if (gw_rpc_init (service, &s_config, err))
         return -1;
     gw_sessions_init (&s_config, gw_rpc_secret ());
+    gw_reports_init (&s_config);
     if (gw_http_start (&s_config, err))
         return -1;
     st_info ("HTTP on http://%s", s_config.http);
