@@ -26,7 +26,7 @@
 //  The people of the county: three volunteers in VILLAGE (the first to serve, the second
 //  suspended), one in VILLAGE_2, one in VILLAGE_3 who left.
 static char s_volunteer[5][32];
-static char s_record[32];
+static char s_record[32], s_record_open[32], s_activity[32];
 static char s_today[16], s_yesterday[16], s_tomorrow[16], s_quarter[24];
 
 //  A day `days` from today in Beijing, YYYY-MM-DD.
@@ -96,6 +96,14 @@ s_setup (void **state)
     snprintf (body, sizeof body, "{\"id\": \"%s\", \"hours\": 1.5}", s_record);
     json_decref (fx_call_ok ("match", &FX_SYSTEM, "record.confirm", body));
     fx_wait_for (1, "SELECT count (*) FROM ledger.completions WHERE record_id = %s", s_record);
+    //  The third checks in to it too, and has not checked out.
+    self = fx_volunteer (s_volunteer[2]);
+    snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", activity);
+    fx_activity_signup (&self, activity);
+    reply = fx_call_ok ("match", &self, "record.checkin", body);
+    snprintf (s_record_open, sizeof s_record_open, "%s", fx_str (reply, "id"));
+    json_decref (reply);
+    snprintf (s_activity, sizeof s_activity, "%s", activity);
 
     s_day (0, s_today);
     s_day (-1, s_yesterday);
@@ -419,6 +427,126 @@ test_export_volunteers (void **state)
     fx_http_free (&answer);
 }
 
+//  ---------------------------------------------------------------------------------------
+//  match: record.list by region
+
+static void
+test_record_list_by_region (void **state)
+{
+    (void) state;
+    msg_actor_t county = fx_admin ("region_admin", COUNTY);
+    //  A page of one, then the next from its cursor, in id order.
+    json_t *page =
+        fx_call_ok ("match", &county, "record.list", "{\"region\": \"" COUNTY "\", \"limit\": 1}");
+    json_t *items = json_object_get (page, "items");
+    assert_int_equal (json_array_size (items), 1);
+    assert_string_equal (fx_str (json_array_get (items, 0), "id"), s_record);
+    assert_string_equal (fx_str (json_array_get (items, 0), "status"), "confirmed");
+    char body[256];
+    snprintf (body, sizeof body, "{\"region\": \"" COUNTY "\", \"limit\": 1, \"cursor\": \"%s\"}",
+              fx_str (page, "next_cursor"));
+    json_decref (page);
+    page = fx_call_ok ("match", &county, "record.list", body);
+    items = json_object_get (page, "items");
+    assert_int_equal (json_array_size (items), 1);
+    assert_string_equal (fx_str (json_array_get (items, 0), "id"), s_record_open);
+    assert_string_equal (fx_str (page, "next_cursor"), "");
+    json_decref (page);
+    //  Another township has none; a period that ended before them neither.
+    page = fx_call_ok ("match", &county, "record.list", "{\"region\": \"" OTHER_TOWN "\"}");
+    assert_int_equal (json_array_size (json_object_get (page, "items")), 0);
+    json_decref (page);
+    char before[40];
+    fx_time (before, -3600);
+    snprintf (body, sizeof body, "{\"region\": \"" VILLAGE "\", \"to\": \"%s\"}", before);
+    page = fx_call_ok ("match", &county, "record.list", body);
+    assert_int_equal (json_array_size (json_object_get (page, "items")), 0);
+    json_decref (page);
+    snprintf (body, sizeof body, "{\"region\": \"" VILLAGE "\", \"from\": \"%s\"}", before);
+    page = fx_call_ok ("match", &county, "record.list", body);
+    assert_int_equal (json_array_size (json_object_get (page, "items")), 2);
+    json_decref (page);
+    //  By activity, as before.
+    snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", s_activity);
+    page = fx_call_ok ("match", &county, "record.list", body);
+    assert_int_equal (json_array_size (json_object_get (page, "items")), 2);
+    json_decref (page);
+
+    st_error_t err;
+    msg_actor_t other = fx_admin ("region_admin", OTHER_TOWN);
+    fx_expect (
+        "another township's",
+        fx_call ("match", &other, "record.list", "{\"region\": \"" TOWNSHIP "\"}", NULL, &err),
+        &err, ST_PERMISSION_DENIED, "region");
+    msg_actor_t volunteer = fx_volunteer (s_volunteer[0]);
+    fx_expect (
+        "a volunteer's",
+        fx_call ("match", &volunteer, "record.list", "{\"region\": \"" VILLAGE "\"}", NULL, &err),
+        &err, ST_PERMISSION_DENIED, "actor.role");
+    snprintf (body, sizeof body, "{\"region\": \"" VILLAGE "\", \"activity_id\": \"%s\"}",
+              s_activity);
+    fx_expect ("a region and an activity",
+               fx_call ("match", &county, "record.list", body, NULL, &err), &err,
+               ST_INVALID_ARGUMENT, "region");
+    fx_expect ("a cursor not given",
+               fx_call ("match", &county, "record.list",
+                        "{\"region\": \"" VILLAGE "\", \"cursor\": \"x1\"}", NULL, &err),
+               &err, ST_INVALID_ARGUMENT, "cursor");
+    fx_expect ("a bad from",
+               fx_call ("match", &county, "record.list",
+                        "{\"region\": \"" VILLAGE "\", \"from\": \"monday\"}", NULL, &err),
+               &err, ST_INVALID_ARGUMENT, "from");
+}
+
+//  ---------------------------------------------------------------------------------------
+//  GET /v1/exports/service-records
+
+static void
+test_export_service_records (void **state)
+{
+    (void) state;
+    char token[64], path[256], filename[128];
+    fx_http_signin ("town-admin", PASSWORD, token);
+    snprintf (path, sizeof path, "/v1/exports/service-records?region=" TOWNSHIP "&from=%s&to=%s",
+              s_yesterday, s_tomorrow);
+    snprintf (filename, sizeof filename, "station-service-records-" TOWNSHIP "-%s-%s.csv",
+              s_yesterday, s_tomorrow);
+    fx_http_t *answer = fx_http ("GET", path, token, NULL, NULL);
+    json_t *rows = s_csv (answer, filename);
+    assert_int_equal (json_array_size (rows), 3);
+    assert_string_equal (s_cell (rows, 0, 0), "记录编号");
+    assert_string_equal (s_cell (rows, 0, 8), "认定时长(小时)");
+    assert_string_equal (s_cell (rows, 1, 0), s_record);
+    assert_string_equal (s_cell (rows, 1, 1), s_volunteer[0]);
+    assert_string_equal (s_cell (rows, 1, 2), s_activity);
+    assert_string_equal (s_cell (rows, 1, 4), VILLAGE);
+    assert_string_equal (s_cell (rows, 1, 8), "1.5");
+    assert_string_equal (s_cell (rows, 1, 9), "confirmed");
+    assert_string_equal (s_cell (rows, 2, 0), s_record_open);
+    assert_string_equal (s_cell (rows, 2, 6), ""); //  not checked out
+    assert_string_equal (s_cell (rows, 2, 9), "open");
+    json_decref (rows);
+    fx_http_free (&answer);
+    //  A period after them: the header alone.
+    snprintf (path, sizeof path, "/v1/exports/service-records?region=" TOWNSHIP "&from=%s",
+              s_tomorrow);
+    answer = fx_http ("GET", path, token, NULL, NULL);
+    snprintf (filename, sizeof filename, "station-service-records-" TOWNSHIP "-%s-.csv",
+              s_tomorrow);
+    rows = s_csv (answer, filename);
+    assert_int_equal (json_array_size (rows), 1);
+    json_decref (rows);
+    fx_http_free (&answer);
+
+    s_refused ("other-admin", "/v1/exports/service-records?region=" TOWNSHIP, 403,
+               "permission_denied", "region");
+    s_refused ("town-admin", "/v1/exports/service-records?region=" TOWNSHIP "&from=2026-02-30", 400,
+               "invalid_argument", "from");
+    s_refused ("town-admin",
+               "/v1/exports/service-records?region=" TOWNSHIP "&from=2026-02-02&to=2026-02-01", 400,
+               "invalid_argument", "to");
+}
+
 int
 main (void)
 {
@@ -427,6 +555,8 @@ main (void)
         cmocka_unit_test (test_summary),
         cmocka_unit_test (test_quarterly),
         cmocka_unit_test (test_export_volunteers),
+        cmocka_unit_test (test_record_list_by_region),
+        cmocka_unit_test (test_export_service_records),
     };
     return cmocka_run_group_tests (tests, s_setup, fx_teardown);
 }

@@ -534,3 +534,91 @@ gw_export_volunteers (gw_request_t *request, json_t *body)
                      sizeof s_volunteer_columns / sizeof s_volunteer_columns[0], s_volunteer_row,
                      filename);
 }
+
+//  GET /v1/exports/service-records?region=&from=&to=: match's record.list by region, the
+//  records checked in from day `from` to day `to` (both included, Beijing time; either open
+//  when absent).
+static const char *const s_record_columns[] = {
+    "记录编号",       //  id
+    "志愿者编号",     //  volunteer_id
+    "活动编号",       //  activity_id
+    "需求编号",       //  request_id
+    "区划代码",       //  region
+    "签到时间",       //  checkin_at
+    "签退时间",       //  checkout_at
+    "计时(分钟)",     //  minutes
+    "认定时长(小时)", //  hours
+    "状态",           //  status (open, closed, confirmed)
+    "认定人",         //  confirmed_by
+    "补签退人",       //  completed_by
+    "补签退原因",     //  completion_reason
+};
+
+static void
+s_record_row (st_csv_writer_t *csv, json_t *item)
+{
+    st_csv_write (csv, s_text (item, "id"));
+    st_csv_write (csv, s_text (item, "volunteer_id"));
+    st_csv_write (csv, s_text (item, "activity_id"));
+    st_csv_write (csv, s_text (item, "request_id"));
+    st_csv_write (csv, s_text (item, "region"));
+    st_csv_write (csv, s_text (item, "checkin_at"));
+    st_csv_write (csv, s_text (item, "checkout_at"));
+    json_t *minutes = json_object_get (item, "minutes");
+    if (json_is_integer (minutes))
+        st_csv_write_int (csv, (int64_t) json_integer_value (minutes));
+    else
+        st_csv_write (csv, NULL);
+    json_t *hours = json_object_get (item, "hours");
+    if (json_is_number (hours))
+        st_csv_write_number (csv, s_hours (json_number_value (hours)));
+    else
+        st_csv_write (csv, NULL);
+    st_csv_write (csv, s_text (item, "status"));
+    st_csv_write (csv, s_text (item, "confirmed_by"));
+    st_csv_write (csv, s_text (item, "completed_by"));
+    st_csv_write (csv, s_text (item, "completion_reason"));
+    st_csv_write_end (csv);
+}
+
+int
+gw_export_records (gw_request_t *request, json_t *body)
+{
+    st_error_t err;
+    const char *region = s_region (request, body, &err);
+    if (!region)
+        return gw_reply_error (request, &err);
+    const char *from = s_text (body, "from"), *to = s_text (body, "to");
+    time_t from_t = 0, to_t = 0;
+    if (from && !s_day_parse (from, &from_t)) {
+        st_error_set (&err, ST_INVALID_ARGUMENT, "from",
+                      "\"from\" must be a day (YYYY-MM-DD), not \"%.40s\"", from);
+        return gw_reply_error (request, &err);
+    }
+    if (to && !s_day_parse (to, &to_t)) {
+        st_error_set (&err, ST_INVALID_ARGUMENT, "to",
+                      "\"to\" must be a day (YYYY-MM-DD), not \"%.40s\"", to);
+        return gw_reply_error (request, &err);
+    }
+    if (from && to && from_t > to_t) {
+        st_error_set (&err, ST_INVALID_ARGUMENT, "to", "the period ends (%s) before it starts (%s)",
+                      to, from);
+        return gw_reply_error (request, &err);
+    }
+    json_t *query = json_pack ("{s:s}", "region", region);
+    char at[40], day[S_DAY_SIZE];
+    if (from) {
+        snprintf (at, sizeof at, "%sT00:00:00+08:00", from);
+        json_object_set_new (query, "from", json_string (at));
+    }
+    if (to) {
+        s_day_format (to_t + 86400, day);
+        snprintf (at, sizeof at, "%sT00:00:00+08:00", day);
+        json_object_set_new (query, "to", json_string (at));
+    }
+    char filename[80];
+    snprintf (filename, sizeof filename, "station-service-records-%.15s%s%.10s%s%.10s.csv", region,
+              from || to ? "-" : "", from ? from : "", from || to ? "-" : "", to ? to : "");
+    return s_export (request, "match", "record.list", query, s_record_columns,
+                     sizeof s_record_columns / sizeof s_record_columns[0], s_record_row, filename);
+}

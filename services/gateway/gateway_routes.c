@@ -322,5 +322,7 @@ const gw_route_t gw_routes[] = {
      gw_report_quarterly},
     {"GET", "/v1/exports/volunteers", NULL, NULL, GW_SIGNED_IN, 200, "region status",
      gw_export_volunteers},
+    {"GET", "/v1/exports/service-records", NULL, NULL, GW_SIGNED_IN, 200, "region from to",
+     gw_export_records},
 };
 const size_t gw_route_count = sizeof gw_routes / sizeof gw_routes[0];
