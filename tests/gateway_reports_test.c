@@ -1,11 +1,13 @@
 /*  gateway_reports_test.c — reports and exports through the gateway (issue 22) against the
     real stack: a county's figures as JSON and by township as CSV, the CSV exports of
     volunteers and service records, and the ops they are made of (registry's volunteer.stats,
-    match's record.list by region), each figure checked against what the services' own ops
+    match's record.list by region), /metrics' event lag and notify's backlog (the common
+    events.lag, notify.backlog), each figure checked against what the services' own ops
     say, each refusal naming its field.  */
 #include "fixture.h"
 #include "st_csv.h"
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -547,6 +549,147 @@ test_export_service_records (void **state)
                "invalid_argument", "to");
 }
 
+//  ---------------------------------------------------------------------------------------
+//  /metrics: event lag per consumer, notify's backlog, and who answers
+
+//  The value of the sample `name` (with its labels) in a Prometheus text, or -1 when absent.
+static double
+s_sample (const char *text, const char *name)
+{
+    char line[256];
+    snprintf (line, sizeof line, "\n%s ", name);
+    const char *at = strstr (text, line);
+    return at ? strtod (at + strlen (line), NULL) : -1;
+}
+
+//  Passes the text to promtool, failing the test with what it said unless it accepts it.
+static void
+s_promtool (const char *text)
+{
+    char path[512], command[600], said[4096] = "";
+    snprintf (path, sizeof path, "%s/metrics-reports.txt", harness_dir (fx_harness ()));
+    FILE *file = fopen (path, "w");
+    assert_non_null (file);
+    fputs (text, file);
+    fclose (file);
+    snprintf (command, sizeof command, "promtool check metrics < %s 2>&1", path);
+    FILE *run = popen (command, "r");
+    assert_non_null (run);
+    size_t got = fread (said, 1, sizeof said - 1, run);
+    said[got] = '\0';
+    int status = pclose (run);
+    if (status != 0)
+        fail_msg ("%s (status %d): %s", command, status, said);
+}
+
+static void
+test_events_lag_and_notify_backlog (void **state)
+{
+    (void) state;
+    //  events.lag: match's cursor in registry's log reaches registry's last number.
+    json_t *registry = fx_call_ok ("registry", NULL, "events.lag", "{}");
+    long long last = fx_int (registry, "last_seq");
+    assert_true (last >= 5);
+    assert_int_equal (fx_int (registry, "parked"), 0);
+    json_decref (registry);
+    fx_wait_for (1,
+                 "SELECT (seq >= %lld)::int FROM match.consumer_cursors"
+                 " WHERE publisher = 'registry'",
+                 last);
+    json_t *match = fx_call_ok ("match", NULL, "events.lag", "{}");
+    json_t *cursors = json_object_get (match, "cursors");
+    bool found = false;
+    for (size_t i = 0; i < json_array_size (cursors); i++)
+        if (strcmp (fx_str (json_array_get (cursors, i), "publisher"), "registry") == 0) {
+            found = true;
+            assert_true (fx_int (json_array_get (cursors, i), "seq") >= last);
+        }
+    assert_true (found);
+    json_decref (match);
+
+    //  notify.backlog: a reminder scheduled for tomorrow is pending, not due.
+    json_t *before = fx_call_ok ("notify", NULL, "notify.backlog", "{}");
+    fx_sql ("INSERT INTO notify.reminders (recipient_kind, recipient_id, subject_kind,"
+            " subject_id, kind, offset_s, due_at, status) VALUES ('volunteer', '%s', 'activity',"
+            " '%s', 'before', 7200, now () + interval '1 day', 'pending')",
+            s_volunteer[3], s_activity);
+    json_t *after = fx_call_ok ("notify", NULL, "notify.backlog", "{}");
+    assert_int_equal (fx_int (after, "reminders_pending"),
+                      fx_int (before, "reminders_pending") + 1);
+    assert_int_equal (fx_int (after, "reminders_due"), fx_int (before, "reminders_due"));
+    assert_true (fx_int (after, "deliveries_dead") >= 0);
+    assert_true (fx_int (after, "deliveries_failed") >= 0);
+    json_decref (before);
+    json_decref (after);
+    //  Counts only, but not for a volunteer to read.
+    st_error_t err;
+    msg_actor_t volunteer = fx_volunteer (s_volunteer[0]);
+    fx_expect ("a volunteer's", fx_call ("notify", &volunteer, "notify.backlog", "{}", NULL, &err),
+               &err, ST_PERMISSION_DENIED, "actor.role");
+}
+
+static void
+test_metrics_tell_lag_backlog_and_who_answers (void **state)
+{
+    (void) state;
+    fx_http_t *answer = fx_http ("GET", "/metrics", NULL, NULL, NULL);
+    s_check (answer, 200);
+    const char *text = answer->text;
+    const char *services[] = {"registry", "match", "ledger", "notify"};
+    char name[128];
+    for (size_t i = 0; i < 4; i++) {
+        snprintf (name, sizeof name, "station_up{service=\"%s\"}", services[i]);
+        if (s_sample (text, name) != 1)
+            fail_msg ("%s is not 1 in:\n%s", name, text);
+        snprintf (name, sizeof name, "station_events_parked{service=\"%s\"}", services[i]);
+        assert_true (s_sample (text, name) == 0);
+    }
+    assert_true (s_sample (text, "station_event_log_seq{service=\"registry\"}") >= 5);
+    assert_true (
+        s_sample (text, "station_event_consumer_lag{consumer=\"match\",publisher=\"registry\"}")
+        >= 0);
+    assert_true (
+        s_sample (text, "station_event_consumer_lag{consumer=\"notify\",publisher=\"match\"}")
+        >= 0);
+    assert_true (s_sample (text, "station_notify_reminders_pending") >= 1);
+    assert_true (s_sample (text, "station_notify_deliveries_dead") >= 0);
+    s_promtool (text);
+    fx_http_free (&answer);
+
+    //  notify stopped (not answering, not gone): /metrics still answers, soon, saying so.
+    pid_t notify = fx_pid ("notify");
+    assert_int_equal (kill (notify, SIGSTOP), 0);
+    struct timespec began, ended;
+    clock_gettime (CLOCK_MONOTONIC, &began);
+    answer = fx_http ("GET", "/metrics", NULL, NULL, NULL);
+    clock_gettime (CLOCK_MONOTONIC, &ended);
+    kill (notify, SIGCONT);
+    s_check (answer, 200);
+    text = answer->text;
+    if (s_sample (text, "station_up{service=\"notify\"}") != 0)
+        fail_msg ("notify is not down in:\n%s", text);
+    assert_true (s_sample (text, "station_up{service=\"registry\"}") == 1);
+    assert_true (s_sample (text, "station_notify_reminders_pending") == -1);
+    assert_true (
+        s_sample (text, "station_event_consumer_lag{consumer=\"notify\",publisher=\"match\"}")
+        == -1);
+    double seconds = (double) (ended.tv_sec - began.tv_sec) + (ended.tv_nsec - began.tv_nsec) / 1e9;
+    if (seconds > 5)
+        fail_msg ("/metrics took %.1f s with notify stopped", seconds);
+    s_promtool (text);
+    fx_http_free (&answer);
+    //  Back: it answers again.
+    for (int tries = 0; tries < 50; tries++) {
+        answer = fx_http ("GET", "/metrics", NULL, NULL, NULL);
+        double up = s_sample (answer->text, "station_up{service=\"notify\"}");
+        fx_http_free (&answer);
+        if (up == 1)
+            return;
+        fx_sleep_ms (100);
+    }
+    fail_msg ("notify does not show as up again after SIGCONT");
+}
+
 int
 main (void)
 {
@@ -557,6 +700,8 @@ main (void)
         cmocka_unit_test (test_export_volunteers),
         cmocka_unit_test (test_record_list_by_region),
         cmocka_unit_test (test_export_service_records),
+        cmocka_unit_test (test_events_lag_and_notify_backlog),
+        cmocka_unit_test (test_metrics_tell_lag_backlog_and_who_answers),
     };
     return cmocka_run_group_tests (tests, s_setup, fx_teardown);
 }
