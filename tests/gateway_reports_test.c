@@ -540,6 +540,24 @@ test_export_service_records (void **state)
     json_decref (rows);
     fx_http_free (&answer);
 
+    //  Text a person wrote that a spreadsheet would run as a formula goes out as text: the
+    //  reason an official gave for completing a forgotten check-out.
+    char at[40], body[256];
+    fx_time (at, 0);
+    snprintf (body, sizeof body,
+              "{\"id\": \"%s\", \"checkout_at\": \"%s\","
+              " \"reason\": \"=HYPERLINK(\\\"http://x.example\\\",\\\"忘记签退\\\")\"}",
+              s_record_open, at);
+    msg_actor_t county = fx_admin ("region_admin", COUNTY);
+    json_decref (fx_call_ok ("match", &county, "record.complete", body));
+    answer = fx_http ("GET", "/v1/exports/service-records?region=" VILLAGE, token, NULL, NULL);
+    rows = s_csv (answer, "station-service-records-" VILLAGE ".csv");
+    assert_int_equal (json_array_size (rows), 3);
+    assert_string_equal (s_cell (rows, 2, 9), "closed");
+    assert_string_equal (s_cell (rows, 2, 12), "'=HYPERLINK(\"http://x.example\",\"忘记签退\")");
+    json_decref (rows);
+    fx_http_free (&answer);
+
     s_refused ("other-admin", "/v1/exports/service-records?region=" TOWNSHIP, 403,
                "permission_denied", "region");
     s_refused ("town-admin", "/v1/exports/service-records?region=" TOWNSHIP "&from=2026-02-30", 400,
