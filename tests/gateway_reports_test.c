@@ -708,6 +708,42 @@ test_metrics_tell_lag_backlog_and_who_answers (void **state)
     fail_msg ("notify does not show as up again after SIGCONT");
 }
 
+//  ---------------------------------------------------------------------------------------
+//  The OpenAPI document says what these answer (gateway_test runs the validator on it)
+
+static void
+test_openapi_tells_reports (void **state)
+{
+    (void) state;
+    fx_http_t *answer = fx_http ("GET", "/v1/openapi.json", NULL, NULL, NULL);
+    s_check (answer, 200);
+    json_t *paths = json_object_get (answer->json, "paths");
+    const char *files[] = {"/v1/reports/quarterly", "/v1/exports/volunteers",
+                           "/v1/exports/service-records"};
+    for (size_t i = 0; i < 3; i++) {
+        json_t *ok = json_object_get (
+            json_object_get (json_object_get (json_object_get (paths, files[i]), "get"),
+                             "responses"),
+            "200");
+        if (!json_object_get (json_object_get (ok, "content"), "text/csv; charset=utf-8"))
+            fail_msg ("%s answers no text/csv in the document", files[i]);
+    }
+    json_t *summary = json_object_get (
+        json_object_get (
+            json_object_get (
+                json_object_get (
+                    json_object_get (
+                        json_object_get (json_object_get (paths, "/v1/reports/summary"), "get"),
+                        "responses"),
+                    "200"),
+                "content"),
+            "application/json"),
+        "schema");
+    assert_non_null (
+        json_object_get (json_object_get (summary, "properties"), "volunteers_registered"));
+    fx_http_free (&answer);
+}
+
 int
 main (void)
 {
@@ -720,6 +756,7 @@ main (void)
         cmocka_unit_test (test_export_service_records),
         cmocka_unit_test (test_events_lag_and_notify_backlog),
         cmocka_unit_test (test_metrics_tell_lag_backlog_and_who_answers),
+        cmocka_unit_test (test_openapi_tells_reports),
     };
     return cmocka_run_group_tests (tests, s_setup, fx_teardown);
 }

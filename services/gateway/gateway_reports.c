@@ -622,3 +622,33 @@ gw_export_records (gw_request_t *request, json_t *body)
     return s_export (request, "match", "record.list", query, s_record_columns,
                      sizeof s_record_columns / sizeof s_record_columns[0], s_record_row, filename);
 }
+
+//  ---------------------------------------------------------------------------------------
+//  The OpenAPI document's word on these answers: the summary's fields, and CSV files
+
+json_t *
+gw_reports_openapi (const gw_route_t *route)
+{
+    if (route->map == gw_report_quarterly || route->map == gw_export_volunteers
+        || route->map == gw_export_records)
+        return json_pack ("{s:{s:{s:s, s:s}}}", "text/csv; charset=utf-8", "schema", "type",
+                          "string", "description",
+                          "UTF-8 with a byte-order mark, CRLF, a header row in Chinese");
+    if (route->map != gw_report_summary)
+        return NULL;
+    static const char *const integers[] = {
+        "volunteers_registered",   "volunteers_active", "volunteers_new", "projects", "activities",
+        "volunteers_participated", "person_times",      "requests"};
+    json_t *properties = json_pack (
+        "{s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}, s:{s:[s, s]}, s:{s:s, s:{s:s}},"
+        " s:{s:s, s:{s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}}}}",
+        "region", "type", "string", "from", "type", "string", "to", "type", "string",
+        "service_hours", "type", "number", "fill_rate", "type", "number", "null",
+        "requests_by_status", "type", "object", "additionalProperties", "type", "integer", "points",
+        "type", "object", "properties", "issued", "type", "integer", "spent", "type", "integer",
+        "expired", "type", "integer", "balance", "type", "integer");
+    for (size_t i = 0; i < sizeof integers / sizeof integers[0]; i++)
+        json_object_set_new (properties, integers[i], json_pack ("{s:s}", "type", "integer"));
+    return json_pack ("{s:{s:{s:s, s:o}}}", "application/json", "schema", "type", "object",
+                      "properties", properties);
+}
