@@ -446,5 +446,15 @@ const gw_route_t gw_routes[] = {
      NULL, NULL},
     {"PUT", "/v1/notify/settings/{region}", "notify", "notify.settings.set", GW_SIGNED_IN, 200,
      NULL, NULL},
+
+    //  Reports and exports (gateway_reports.c: the services' stats and list ops, as CSV)
+    {"GET", "/v1/reports/summary", NULL, NULL, GW_SIGNED_IN, 200, "region from to",
+     gw_report_summary},
+    {"GET", "/v1/reports/quarterly", NULL, NULL, GW_SIGNED_IN, 200, "region quarter",
+     gw_report_quarterly},
+    {"GET", "/v1/exports/volunteers", NULL, NULL, GW_SIGNED_IN, 200, "region status",
+     gw_export_volunteers},
+    {"GET", "/v1/exports/service-records", NULL, NULL, GW_SIGNED_IN, 200, "region from to",
+     gw_export_records},
 };
 const size_t gw_route_count = sizeof gw_routes / sizeof gw_routes[0];
