@@ -99,6 +99,17 @@ bool gw_request_by_cookie (gw_request_t *request);    //  the session came in th
 void gw_request_add_header (gw_request_t *request, const char *name, const char *value);
 void gw_request_address (gw_request_t *request, char *out, size_t size); //  the client's
 
+//  Answers off the HTTP thread: the connection waits suspended while one of the gateway's
+//  workers runs `work` (which answers as a handler does), so a slow call (a sign-in's
+//  argon2id) holds up no other connection of the thread. Returns 1 (answered, for a `map`).
+int gw_request_offload (gw_request_t *request, int (*work) (gw_request_t *request, json_t *body),
+                        json_t *body);
+//  Calls the route's op with `body` and answers with its reply, as a plain row does.
+int gw_request_answer (gw_request_t *request, json_t *body);
+//  The `map` of a plain row whose op is slow (a registration with a password: argon2id):
+//  the call and its answer off the HTTP thread.
+int gw_map_offload (gw_request_t *request, json_t *body);
+
 //  The `map` of a route that takes text/csv (see gw_route_t); it changes nothing.
 int gw_map_csv (gw_request_t *request, json_t *body);
 

@@ -121,7 +121,7 @@ s_session_account (const char *token, const char *account, const char *role, con
 //  With cookie: true (the pages) the token goes into an HttpOnly cookie that no script can
 //  read, and the answer carries the CSRF token instead.
 static int
-s_session_create (gw_request_t *request, json_t *body)
+s_session_signin (gw_request_t *request, json_t *body)
 {
     st_error_t err = {0};
     json_t *cookie = json_object_get (body, "cookie");
@@ -185,6 +185,14 @@ s_session_create (gw_request_t *request, json_t *body)
     json_t *answer = json_pack ("{s:s, s:o}", "token", token, "account", account);
     sodium_memzero (token, sizeof token);
     return gw_reply_json (request, 201, answer);
+}
+
+//  A sign-in waits for argon2id on registry's workers: off the HTTP thread, so a storm of them
+//  holds up no other connection.
+static int
+s_session_create (gw_request_t *request, json_t *body)
+{
+    return gw_request_offload (request, s_session_signin, body);
 }
 
 //  GET /v1/sessions/current: who the session proves, {"account": null} when none (the pages
@@ -324,7 +332,7 @@ const gw_route_t gw_routes[] = {
     {"POST", "/v1/regions", "registry", "region.create", GW_SIGNED_IN, 201, NULL, NULL},
     {"GET", "/v1/regions/{code}", "registry", "region.get", GW_ANYONE, 200, NULL, NULL},
     {"GET", "/v1/categories", "registry", "category.list", GW_SIGNED_IN, 200, "region", NULL},
-    {"POST", "/v1/accounts", "registry", "account.create", GW_SIGNED_IN, 201, NULL, NULL},
+    {"POST", "/v1/accounts", "registry", "account.create", GW_SIGNED_IN, 201, NULL, gw_map_offload},
     {"POST", "/v1/sites", "registry", "site.create", GW_SIGNED_IN, 201, NULL, NULL},
     {"POST", "/v1/teams", "registry", "team.create", GW_SIGNED_IN, 201, NULL, NULL},
     {"POST", "/v1/teams/{team_id}/members", "registry", "team.invite", GW_SIGNED_IN, 201, NULL,
@@ -336,7 +344,8 @@ const gw_route_t gw_routes[] = {
      NULL, NULL},
 
     //  Volunteers and residents (registry)
-    {"POST", "/v1/volunteers", "registry", "volunteer.register", GW_ANYONE, 201, NULL, NULL},
+    {"POST", "/v1/volunteers", "registry", "volunteer.register", GW_ANYONE, 201, NULL,
+     gw_map_offload},
     {"GET", "/v1/volunteers", "registry", "volunteer.list", GW_SIGNED_IN, 200,
      S_LIST " region skill category q status", NULL},
     {"GET", "/v1/volunteers/{id}", "registry", "volunteer.get", GW_SIGNED_IN, 200, NULL, NULL},
@@ -346,7 +355,8 @@ const gw_route_t gw_routes[] = {
      NULL, NULL},
     {"POST", "/v1/volunteers/{id}/pii", "registry", "volunteer.reveal", GW_SIGNED_IN, 200, NULL,
      NULL},
-    {"POST", "/v1/residents", "registry", "resident.register", GW_ANYONE, 201, NULL, NULL},
+    {"POST", "/v1/residents", "registry", "resident.register", GW_ANYONE, 201, NULL,
+     gw_map_offload},
     {"GET", "/v1/residents/{id}", "registry", "resident.get", GW_SIGNED_IN, 200, NULL, NULL},
     //  A spreadsheet (text/csv, up to STATION_GATEWAY_CSV_MAX bytes) into volunteer.import's
     //  csv; ?dry_run=true checks every row and saves nothing (the preview before an import).
