@@ -8,6 +8,7 @@
 #include "st_log.h"
 #include "st_rows.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -599,6 +600,41 @@ release_signups:
     PQclear (ended_signups);
 done:
     st_msg_clear (&msg_activity_desc, &before);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  activity.checkin_code — the short signed code volunteers type or scan at the activity
+
+static void
+s_activity_checkin_code (st_call_t *call, const msg_activity_get_t *request,
+                         msg_checkin_code_t *reply)
+{
+    const msg_actor_t *actor;
+    int64_t id;
+    PGresult *res;
+    if (st_require_actor (call, &actor) || st_require_official (call, actor)
+        || st_require_id (call, "id", "activity", request->id, &id)
+        || match_exec_id (call, "activity_get", id, &res))
+        return;
+    //  One outside the organiser's scope reads as not found.
+    if (PQntuples (res) == 0 || !st_actor_in_scope (actor, st_row_text (res, 0, "region")))
+        st_call_fail (call, ST_NOT_FOUND, "id", "no activity has id \"%s\"", request->id);
+    else if (strcmp (st_row_text (res, 0, "status"), "open") != 0)
+        st_call_fail (call, ST_FAILED_PRECONDITION, "id", "activity \"%s\" is %s", request->id,
+                      st_row_text (res, 0, "status"));
+    else if (st_row_bool (res, 0, "ended"))
+        st_call_fail (call, ST_FAILED_PRECONDITION, "id", "activity \"%s\" ended at %s",
+                      request->id, st_row_text (res, 0, "ends_at"));
+    PQclear (res);
+    const match_round_config_t *config = st_call_state (call);
+    match_code_clock_t clock;
+    if (st_call_failed (call) || match_code_clock (call, config->checkin_code_s, &clock))
+        return;
+    char code[MATCH_CODE_LENGTH + 1];
+    match_code_of (&clock, id, clock.window, code);
+    sodium_memzero (clock.key, sizeof clock.key);
+    reply->code = st_strdup (code);
+    reply->expires_at = st_strdup (clock.expires_at);
 }
 
 //  The volunteer acting for themself on activity `request->activity_id`: into *actor, their

@@ -63,6 +63,9 @@ const st_option_t match_round_options[] = {
     ST_OPTION_WHOLE ("dispatch-window-days", "STATION_DISPATCH_WINDOW_DAYS", "7", 1, 366,
                      "a request's window (earliest start to latest end) spans at most this "
                      "many days"),
+    ST_OPTION_WHOLE ("checkin-code-s", "STATION_CHECKIN_CODE_S", "300", 30, 86400,
+                     "an activity's check-in code changes this often (s); the one before "
+                     "it is still accepted"),
 };
 const size_t match_round_option_count = sizeof match_round_options / sizeof match_round_options[0];
 
@@ -90,6 +93,7 @@ match_round_config (const st_option_t *options, size_t count, match_round_config
                     .unserved = S_GET ("dispatch-cost-unserved"),
                     .urgent = S_GET ("dispatch-cost-urgent"),
                     .cared = S_GET ("dispatch-cost-cared")},
+        .checkin_code_s = S_GET ("checkin-code-s"),
     };
 #undef S_GET
 }

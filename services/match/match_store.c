@@ -184,6 +184,11 @@ static const st_statement_t s_statements[] = {
                     " WHERE id = $1 AND status = 'claimed' RETURNING " S_WISH_COLUMNS},
     {"wish_confirm", "UPDATE wishes SET status = 'confirmed', confirmed_at = now ()"
                      " WHERE id = $1 AND status = 'fulfilled' RETURNING " S_WISH_COLUMNS},
+    //  Check-in codes: the key, the current window of codes living $1 seconds and its end.
+    {"checkin_code_clock",
+     "SELECT encode (key, 'hex') AS key, floor (extract (epoch FROM now ()) / $1)::bigint"
+     " AS code_window, rfc3339 (to_timestamp ((floor (extract (epoch FROM now ()) / $1) + 1) * $1))"
+     " AS expires_at FROM checkin_key"},
 
 //  Service records: a column of each name msg_service_record declares (st_rows).
 #define S_RECORD_COLUMNS                                                                           \

@@ -1,0 +1,191 @@
+/*  gateway_match_test.c — the HTTP routes of the match ops the web pages need (issues 22 and
+    23), against registry, match and the gateway as processes over real HTTP: each route's
+    happy path, bad input naming its field, no session, the wrong role, out of scope.  */
+#include "fixture.h"
+#include "st_log.h"
+#include "st_time.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#define COUNTY   "431022000000"
+#define TOWN     "431022100000"
+#define OTHER    "431022101000"
+#define VILLAGE  "431022100201"
+#define PASSWORD "correct horse battery"
+
+static fx_t *F;
+
+//  Sessions of the county's and a township's admins, of another township's, and of volunteers.
+static char s_county[64], s_town[64], s_other[64], s_volunteer[64], s_volunteer2[64];
+static char s_volunteer_id[32], s_volunteer2_id[32];
+
+//  An account of `role` in `region` made through registry, signed in; its session into `token`.
+static void
+s_official (const char *login, const char *role, const char *region, char token[64])
+{
+    char body[256];
+    snprintf (body, sizeof body,
+              "{\"login\": \"%s\", \"password\": \"" PASSWORD "\", \"role\": \"%s\","
+              " \"region\": \"%s\"}",
+              login, role, region);
+    json_decref (fx_call_ok ("registry", &FX_SYSTEM, "account.create", body));
+    fx_http_signin (login, PASSWORD, token);
+}
+
+//  A volunteer of the village registered over HTTP (the n-th ID number, phone 1371234000n),
+//  signed in; their id into `id`, their session into `token`. Waits until match knows them.
+static void
+s_volunteer_up (int n, char id[32], char token[64])
+{
+    char number[19], phone[16], body[512];
+    fx_nth_id_number (n, number);
+    snprintf (phone, sizeof phone, "1371234%04d", n);
+    snprintf (body, sizeof body,
+              "{\"name\": \"志愿者%d\", \"id_number\": \"%s\", \"phone\": \"%s\","
+              " \"password\": \"" PASSWORD "\", \"region\": \"" VILLAGE "\", \"skills\": []}",
+              n, number, phone);
+    fx_http_t *answer = fx_http ("POST", "/v1/volunteers", NULL, body, NULL);
+    if (answer->status != 201)
+        fail_msg ("registering volunteer %d: %ld %s", n, answer->status, answer->text);
+    snprintf (id, 32, "%s", fx_http_str (answer, "id"));
+    fx_http_free (&answer);
+    fx_wait_for (1, "SELECT count (*) FROM match.supply WHERE volunteer_id = %s", id);
+    fx_http_signin (phone, PASSWORD, token);
+}
+
+static int
+s_setup (void **state)
+{
+    (void) state;
+    F = fx_new ("gateway_match_test", FX_REGISTRY | FX_MATCH | FX_GATEWAY);
+    fx_county_add ();
+    s_official ("county-admin", "region_admin", COUNTY, s_county);
+    s_official ("town-admin", "station_admin", TOWN, s_town);
+    s_official ("other-admin", "region_admin", OTHER, s_other);
+    s_volunteer_up (1, s_volunteer_id, s_volunteer);
+    s_volunteer_up (2, s_volunteer2_id, s_volunteer2);
+    return 0;
+}
+
+static int
+s_teardown (void **state)
+{
+    (void) state;
+    fx_destroy (&F);
+    return 0;
+}
+
+//  Fails unless the answer is an error of `status` and `code` naming `field` (NULL: none).
+static void
+s_expect_error (fx_http_t *answer, long status, const char *code, const char *field)
+{
+    if (answer->status != status || strcmp (fx_http_str (answer, "error.code"), code) != 0
+        || strcmp (fx_http_str (answer, "error.field"), field ? field : "") != 0)
+        fail_msg ("expected %ld %s naming \"%s\", got %ld %s", status, code, field ? field : "",
+                  answer->status, answer->text);
+    assert_true (*fx_http_str (answer, "error.message"));
+}
+
+//  Fails unless the answer has `status`, showing what it said.
+static void
+s_check (const fx_http_t *answer, long status)
+{
+    if (answer->status != status)
+        fail_msg ("expected %ld, got %ld %s", status, answer->status, answer->text);
+}
+
+//  An RFC 3339 time `seconds` from now.
+static void
+s_time (char out[40], int64_t seconds)
+{
+    st_time_format_utc ((st_now_ms () / 1000 + seconds) * 1000000, out);
+}
+
+//  An activity of the village starting in `start_s` seconds, lasting an hour, created by the
+//  township's admin over HTTP; its id into `id`.
+static void
+s_activity (int64_t start_s, char id[32])
+{
+    char starts[40], ends[40], closes[40], body[512];
+    s_time (starts, start_s);
+    s_time (ends, start_s + 3600);
+    s_time (closes, start_s - 60);
+    snprintf (body, sizeof body,
+              "{\"title\": \"社区义诊\", \"category\": \"elderly\", \"region\": \"" VILLAGE "\","
+              " \"starts_at\": \"%s\", \"ends_at\": \"%s\", \"signup_closes_at\": \"%s\","
+              " \"capacity\": 10, \"skills\": []}",
+              starts, ends, closes);
+    fx_http_t *answer = fx_http ("POST", "/v1/activities", s_town, body, NULL);
+    s_check (answer, 201);
+    snprintf (id, 32, "%s", fx_http_str (answer, "id"));
+    fx_http_free (&answer);
+}
+
+//  ---------------------------------------------------------------------------------------
+
+//  GET /v1/activities/{id}/checkin-code: the organiser reads the code; a volunteer then
+//  checks in with it through POST /v1/checkins, and not without it.
+static void
+test_checkin_code (void **state)
+{
+    (void) state;
+    char activity[32], path[128], body[256];
+    s_activity (1800, activity);
+    snprintf (path, sizeof path, "/v1/activities/%s/checkin-code", activity);
+    fx_http_t *answer = fx_http ("GET", path, s_town, NULL, NULL);
+    s_check (answer, 200);
+    char code[16];
+    snprintf (code, sizeof code, "%s", fx_http_str (answer, "code"));
+    assert_int_equal (strlen (code), 6);
+    assert_true (*fx_http_str (answer, "expires_at"));
+    fx_http_free (&answer);
+
+    answer = fx_http ("GET", path, NULL, NULL, NULL);
+    s_expect_error (answer, 401, "unauthenticated", "Authorization");
+    fx_http_free (&answer);
+    answer = fx_http ("GET", path, s_volunteer, NULL, NULL);
+    s_expect_error (answer, 403, "permission_denied", "actor.role");
+    fx_http_free (&answer);
+    answer = fx_http ("GET", path, s_other, NULL, NULL);
+    s_expect_error (answer, 404, "not_found", "id");
+    fx_http_free (&answer);
+    answer = fx_http ("GET", "/v1/activities/abc/checkin-code", s_town, NULL, NULL);
+    s_expect_error (answer, 404, "not_found", "id");
+    fx_http_free (&answer);
+
+    snprintf (path, sizeof path, "/v1/activities/%s/signups", activity);
+    answer = fx_http ("POST", path, s_volunteer, "{}", NULL);
+    s_check (answer, 201);
+    fx_http_free (&answer);
+    snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", activity);
+    answer = fx_http ("POST", "/v1/checkins", s_volunteer, body, NULL);
+    s_expect_error (answer, 400, "invalid_argument", "code");
+    fx_http_free (&answer);
+    snprintf (body, sizeof body, "{\"activity_id\": \"%s\", \"code\": \"000000\"}", activity);
+    answer = fx_http ("POST", "/v1/checkins", s_volunteer, body, NULL);
+    if (strcmp (code, "000000") != 0)
+        s_expect_error (answer, 422, "failed_precondition", "code");
+    fx_http_free (&answer);
+    assert_int_equal (
+        fx_count ("SELECT count (*) FROM match.service_records WHERE activity_id = %s", activity),
+        0);
+    snprintf (body, sizeof body, "{\"activity_id\": \"%s\", \"code\": \"%s\"}", activity, code);
+    answer = fx_http ("POST", "/v1/checkins", s_volunteer, body, NULL);
+    s_check (answer, 201);
+    assert_string_equal (fx_http_str (answer, "status"), "open");
+    fx_http_free (&answer);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_checkin_code),
+    };
+    return cmocka_run_group_tests (tests, s_setup, s_teardown);
+}

@@ -1,0 +1,205 @@
+/*  match_ops_test.c — the match ops the web pages and the gateway need (issues 22 and 23),
+    against live registry and match: an activity's short signed check-in code, shown to its
+    organiser and required to check in.  */
+#include "fixture.h"
+#include "st_log.h"
+#include "st_time.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <sodium.h>
+
+static fx_t *F; //  registry and match
+static msg_actor_t TOWN_A = {.account = "town-a", .role = "region_admin", .region = "431022100000"};
+static msg_actor_t TOWN_B = {.account = "town-b", .role = "region_admin", .region = "431022101000"};
+
+//  An RFC 3339 time `seconds` from now.
+static void
+s_time (char out[40], int64_t seconds)
+{
+    st_time_format_utc ((st_now_ms () / 1000 + seconds) * 1000000, out);
+}
+
+//  Registers volunteer `n` of the tests through registry; their id (the caller frees).
+static char *
+s_volunteer (int n)
+{
+    char name[32], id[32];
+    snprintf (name, sizeof name, "核验者%d", n);
+    fx_volunteer_add (name, "431022100201", "[]", "[]", 25.40, 112.95, "", id);
+    return strdup (id);
+}
+
+//  An activity of village 431022100201 starting in `start_s` seconds and lasting an hour; its
+//  id (the caller frees).
+static char *
+s_activity (int64_t start_s)
+{
+    char starts[40], ends[40], closes[40], body[512], id[32];
+    s_time (starts, start_s);
+    s_time (ends, start_s + 3600);
+    s_time (closes, start_s - 60);
+    snprintf (body, sizeof body,
+              "{\"title\": \"社区义诊\", \"category\": \"elderly\", \"region\": \"431022100201\","
+              " \"starts_at\": \"%s\", \"ends_at\": \"%s\", \"signup_closes_at\": \"%s\","
+              " \"capacity\": 10, \"skills\": []}",
+              starts, ends, closes);
+    fx_activity_add (body, id);
+    return strdup (id);
+}
+
+//  The code of activity `activity` in the window `back` windows before the current one, derived
+//  here as match derives it (keyed BLAKE2b of "checkin:<id>:<window>", six Crockford base32
+//  characters) from the key match keeps: what a code read long ago would be.
+static void
+s_code_back (const char *activity, int back, char code[8])
+{
+    uint8_t key[32];
+    size_t length = 0;
+    const char *hex = fx_value ("SELECT encode (key, 'hex') FROM match.checkin_key");
+    assert_int_equal (sodium_hex2bin (key, sizeof key, hex, strlen (hex), NULL, &length, NULL), 0);
+    assert_int_equal (length, 32);
+    long long window = atoll (fx_value ("SELECT floor (extract (epoch FROM now ()) / 300)"));
+    char message[64];
+    int size = snprintf (message, sizeof message, "checkin:%s:%lld", activity, window - back);
+    uint8_t hash[16];
+    crypto_generichash (hash, sizeof hash, (const uint8_t *) message, (size_t) size, key,
+                        sizeof key);
+    uint64_t bits = 0;
+    for (int i = 0; i < 8; i++)
+        bits = bits << 8 | hash[i];
+    for (int i = 0; i < 6; i++)
+        code[i] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"[(bits >> (5 * i)) & 31];
+    code[6] = '\0';
+}
+
+static int
+s_setup (void **state)
+{
+    F = fx_new ("match_ops", FX_REGISTRY | FX_MATCH);
+    return 0;
+}
+
+static int
+s_teardown (void **state)
+{
+    fx_destroy (&F);
+    return 0;
+}
+
+//  ---------------------------------------------------------------------------------------
+//  activity.checkin_code and record.checkin
+
+//  The organiser (an official in scope) reads a short code that changes every five minutes;
+//  nobody else does.
+static void
+test_checkin_code_issued (void **state)
+{
+    char *activity = s_activity (1800);
+    char body[128];
+    snprintf (body, sizeof body, "{\"id\": \"%s\"}", activity);
+    json_t *reply = fx_call_ok ("match", &TOWN_A, "activity.checkin_code", body);
+    const char *code = fx_str (reply, "code");
+    assert_int_equal (strlen (code), 6);
+    assert_true (strspn (code, "0123456789ABCDEFGHJKMNPQRSTVWXYZ") == 6);
+    //  It changes at the end of the current five-minute window, in the future.
+    int64_t expires, now = st_now_ms () * 1000;
+    assert_true (st_time_parse (fx_str (reply, "expires_at"), &expires));
+    assert_true (expires > now - 2000000 && expires <= now + 300 * INT64_C (1000000) + 2000000);
+    //  The same code twice in a window (for the same activity), and the one derived here.
+    char derived[8];
+    s_code_back (activity, 0, derived);
+    json_t *again = fx_call_ok ("match", &TOWN_A, "activity.checkin_code", body);
+    if (strcmp (fx_str (again, "expires_at"), fx_str (reply, "expires_at")) == 0) {
+        assert_string_equal (fx_str (again, "code"), code);
+        assert_string_equal (derived, code);
+    }
+    json_decref (again);
+    json_decref (reply);
+
+    st_error_t err;
+    msg_actor_t volunteer = fx_volunteer ("1");
+    fx_expect ("a volunteer asks for the code",
+               fx_call ("match", &volunteer, "activity.checkin_code", body, NULL, &err), &err,
+               ST_PERMISSION_DENIED, "actor.role");
+    //  Another township's admin: as if it did not exist.
+    fx_expect ("an official out of scope asks",
+               fx_call ("match", &TOWN_B, "activity.checkin_code", body, NULL, &err), &err,
+               ST_NOT_FOUND, "id");
+    fx_expect (
+        "no such activity",
+        fx_call ("match", &TOWN_A, "activity.checkin_code", "{\"id\": \"999999\"}", NULL, &err),
+        &err, ST_NOT_FOUND, "id");
+    fx_expect ("an id that is no id",
+               fx_call ("match", &TOWN_A, "activity.checkin_code", "{\"id\": \"x1\"}", NULL, &err),
+               &err, ST_NOT_FOUND, "id");
+    //  A cancelled activity has no code.
+    snprintf (body, sizeof body, "{\"id\": \"%s\", \"reason\": \"下雨\"}", activity);
+    json_decref (fx_call_ok ("match", &TOWN_A, "activity.cancel", body));
+    snprintf (body, sizeof body, "{\"id\": \"%s\"}", activity);
+    fx_expect ("a cancelled activity's code",
+               fx_call ("match", &TOWN_A, "activity.checkin_code", body, NULL, &err), &err,
+               ST_FAILED_PRECONDITION, "id");
+    free (activity);
+}
+
+//  A volunteer checks in to an activity with its current code (or the one before it, typed in
+//  any case): without one they are told to give it, with a wrong, another activity's or an
+//  expired one refused, and nothing is recorded. A request's check-in needs no code.
+static void
+test_checkin_needs_code (void **state)
+{
+    char *volunteer = s_volunteer (2);
+    char *activity = s_activity (1200), *other = s_activity (90000);
+    msg_actor_t self = fx_volunteer (volunteer);
+    fx_activity_signup (&self, activity);
+    char body[FX_BODY_SIZE], code[16], old[8];
+    st_error_t err;
+    long before = fx_count ("SELECT count(*) FROM match.service_records");
+
+    snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", activity);
+    fx_expect ("a check-in without a code",
+               fx_call ("match", &self, "record.checkin", body, NULL, &err), &err,
+               ST_INVALID_ARGUMENT, "code");
+    snprintf (body, sizeof body, "{\"activity_id\": \"%s\", \"code\": \"ZZZZZZ\"}", activity);
+    fx_expect ("a wrong code", fx_call ("match", &self, "record.checkin", body, NULL, &err), &err,
+               ST_FAILED_PRECONDITION, "code");
+    fx_checkin_code (other, code);
+    snprintf (body, sizeof body, "{\"activity_id\": \"%s\", \"code\": \"%s\"}", activity, code);
+    fx_expect ("another activity's code",
+               fx_call ("match", &self, "record.checkin", body, NULL, &err), &err,
+               ST_FAILED_PRECONDITION, "code");
+    s_code_back (activity, 2, old);
+    snprintf (body, sizeof body, "{\"activity_id\": \"%s\", \"code\": \"%s\"}", activity, old);
+    fx_expect ("a code two windows old",
+               fx_call ("match", &self, "record.checkin", body, NULL, &err), &err,
+               ST_FAILED_PRECONDITION, "code");
+    assert_int_equal (fx_count ("SELECT count(*) FROM match.service_records"), before);
+
+    //  The code of the window before is still good (read at the edge), typed in lower case
+    //  with a dash.
+    s_code_back (activity, 1, old);
+    for (char *c = old; *c; c++)
+        *c = (char) (*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
+    snprintf (body, sizeof body, "{\"activity_id\": \"%s\", \"code\": \"%.3s-%s\"}", activity, old,
+              old + 3);
+    json_t *reply = fx_call_ok ("match", &self, "record.checkin", body);
+    assert_string_equal (fx_str (reply, "status"), "open");
+    json_decref (reply);
+    assert_int_equal (fx_count ("SELECT count(*) FROM match.service_records"), before + 1);
+    free (volunteer);
+    free (activity);
+    free (other);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_checkin_code_issued),
+        cmocka_unit_test (test_checkin_needs_code),
+    };
+    return cmocka_run_group_tests (tests, s_setup, s_teardown);
+}
