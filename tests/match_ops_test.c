@@ -78,7 +78,9 @@ s_code_back (const char *activity, int back, char code[8])
 static int
 s_setup (void **state)
 {
+    setenv ("STATION_DISPATCH_ROUND_MS", "200", 1);
     F = fx_new ("match_ops", FX_REGISTRY | FX_MATCH);
+    fx_county_add ();
     return 0;
 }
 
@@ -194,12 +196,52 @@ test_checkin_needs_code (void **state)
     free (other);
 }
 
+//  ---------------------------------------------------------------------------------------
+//  offer.list: each offer with its request's summary
+
+//  The offered volunteer reads what, where and when from the offer itself (one query: the
+//  summary comes from the same rows), and nothing of the resident.
+static void
+test_offer_carries_request (void **state)
+{
+    char start[64], end[64], availability[64], volunteer[32], request[32], offer[32];
+    fx_window (1, 9, 12, start, end, availability);
+    fx_volunteer_add ("接单者", "431022100201", "[\"m陪诊\"]", availability, 25.40, 112.95, "",
+                      volunteer);
+    fx_request_add (&TOWN_A, "431022100201", start, end, 1, "[\"m陪诊\"]", NULL,
+                    ", \"lat\": 25.40, \"lon\": 112.95", "open", request);
+    fx_wait_offer (volunteer, request, offer);
+    msg_actor_t self = fx_volunteer (volunteer);
+    json_t *reply = fx_call_ok ("match", &self, "offer.list", "{\"status\": \"pending\"}");
+    json_t *items = json_object_get (reply, "items"), *item = NULL;
+    for (size_t i = 0; i < json_array_size (items); i++)
+        if (strcmp (fx_str (json_array_get (items, i), "id"), offer) == 0)
+            item = json_array_get (items, i);
+    assert_non_null (item);
+    json_t *summary = json_object_get (item, "request");
+    assert_non_null (summary);
+    json_t *full = fx_request_get (request);
+    const char *same[] = {"title",          "category",   "description",
+                          "earliest_start", "latest_end", "region"};
+    for (size_t i = 0; i < sizeof same / sizeof same[0]; i++)
+        assert_string_equal (fx_str (summary, same[i]), fx_str (full, same[i]));
+    assert_int_equal (fx_int (summary, "duration_minutes"), 60);
+    assert_string_equal (fx_str (summary, "category"), "助老");
+    //  The resident is not in it.
+    assert_null (json_object_get (summary, "resident_id"));
+    assert_null (json_object_get (summary, "name"));
+    assert_null (json_object_get (summary, "phone"));
+    json_decref (full);
+    json_decref (reply);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_checkin_code_issued),
         cmocka_unit_test (test_checkin_needs_code),
+        cmocka_unit_test (test_offer_carries_request),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

@@ -609,6 +609,11 @@ s_offer_list (st_call_t *call, const msg_offer_list_t *request, msg_offers_t *re
     if (st_call_exec (call, "dispatch_offer_list", &params, &res))
         return;
     st_rows_to_list (res, &msg_offer_desc, (st_list_t *) &reply->items, &reply->has_items);
+    //  Each offer with its request's summary, from the same rows.
+    for (size_t i = 0; i < reply->items.count; i++) {
+        st_row_to_msg (res, (int) i, &msg_offer_request_desc, &reply->items.items[i].request);
+        reply->items.items[i].has_request = true;
+    }
     PQclear (res);
 }
 

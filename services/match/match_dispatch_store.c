@@ -136,7 +136,8 @@ static const st_statement_t s_statements[] = {
 
     //  offer.list: $2 NULL for every status.
     {"dispatch_offer_list",
-     "SELECT " S_OFFER_COLUMNS " FROM offers o JOIN requests r ON r.id = o.request_id"
+     "SELECT " S_OFFER_COLUMNS ", r.category, r.description, r.duration_minutes"
+     " FROM offers o JOIN requests r ON r.id = o.request_id"
      " WHERE o.volunteer_id = $1 AND ($2::text IS NULL OR o.status = $2)"
      " ORDER BY o.id DESC LIMIT 1000"},
     //  offer.accept, offer.decline: the offer and its request locked while the handler checks.
