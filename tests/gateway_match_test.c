@@ -37,13 +37,13 @@ s_official (const char *login, const char *role, const char *region, char token[
     fx_http_signin (login, PASSWORD, token);
 }
 
-//  A volunteer of the village registered over HTTP (the n-th ID number, phone 1371234000n),
+//  A volunteer of the village registered over HTTP (phone 1371234000n),
 //  signed in; their id into `id`, their session into `token`. Waits until match knows them.
 static void
 s_volunteer_up (int n, char id[32], char token[64])
 {
     char number[19], phone[16], body[512];
-    fx_nth_id_number (n, number);
+    fx_nth_id_number (11900 + n, number); //  far from those fx_volunteer_add takes
     snprintf (phone, sizeof phone, "1371234%04d", n);
     snprintf (body, sizeof body,
               "{\"name\": \"志愿者%d\", \"id_number\": \"%s\", \"phone\": \"%s\","
@@ -181,11 +181,60 @@ test_checkin_code (void **state)
     fx_http_free (&answer);
 }
 
+//  POST /v1/requests/{id}/assign: the township's station admin assigns a volunteer by hand,
+//  with a reason; no reason, no session, the wrong role, another township: refused, nothing
+//  changed.
+static void
+test_assign (void **state)
+{
+    (void) state;
+    char start[64], end[64], availability[64], volunteer[32], request[32], body[FX_BODY_SIZE];
+    char path[128];
+    fx_window (2, 9, 12, start, end, availability);
+    fx_volunteer_add ("手派", VILLAGE, "[]", availability, 25.40, 112.95, "", volunteer);
+    fx_request_body (body, "助老", "陪同就医", VILLAGE, start, end, 1, "[\"g无人会\"]", NULL,
+                     ", \"lat\": 25.40, \"lon\": 112.95");
+    fx_http_t *answer = fx_http ("POST", "/v1/requests", s_town, body, NULL);
+    s_check (answer, 201);
+    snprintf (request, sizeof request, "%s", fx_http_str (answer, "id"));
+    fx_http_free (&answer);
+    snprintf (path, sizeof path, "/v1/requests/%s/assign", request);
+    const char *offers = "SELECT count (*) FROM match.offers WHERE request_id = %s";
+
+    snprintf (body, sizeof body, "{\"volunteer_id\": \"%s\"}", volunteer);
+    answer = fx_http ("POST", path, s_town, body, NULL);
+    s_expect_error (answer, 400, "invalid_argument", "reason");
+    fx_http_free (&answer);
+    snprintf (body, sizeof body, "{\"volunteer_id\": \"%s\", \"reason\": \"电话确认\"}", volunteer);
+    answer = fx_http ("POST", path, NULL, body, NULL);
+    s_expect_error (answer, 401, "unauthenticated", "Authorization");
+    fx_http_free (&answer);
+    answer = fx_http ("POST", path, s_volunteer, body, NULL);
+    s_expect_error (answer, 403, "permission_denied", "actor.role");
+    fx_http_free (&answer);
+    answer = fx_http ("POST", path, s_other, body, NULL);
+    s_expect_error (answer, 404, "not_found", "id");
+    fx_http_free (&answer);
+    assert_int_equal (fx_count (offers, request), 0);
+
+    answer = fx_http ("POST", path, s_town, body, NULL);
+    s_check (answer, 200);
+    assert_string_equal (fx_http_str (answer, "status"), "staffed");
+    assert_string_equal (fx_http_str (answer, "id"), request);
+    fx_http_free (&answer);
+    assert_int_equal (fx_count (offers, request), 1);
+    //  No place is left: 422 naming the request.
+    answer = fx_http ("POST", path, s_county, body, NULL);
+    s_expect_error (answer, 422, "failed_precondition", "id");
+    fx_http_free (&answer);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_checkin_code),
+        cmocka_unit_test (test_assign),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

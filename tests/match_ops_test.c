@@ -235,6 +235,109 @@ test_offer_carries_request (void **state)
     json_decref (reply);
 }
 
+//  ---------------------------------------------------------------------------------------
+//  offer.assign: a manual assignment where the dispatch rules allow it, audited
+
+//  How many offers request `request` has, and how many manual assignments.
+static long
+s_assign_state (const char *request)
+{
+    return fx_count ("SELECT (SELECT count (*) FROM match.offers WHERE request_id = %s) * 1000"
+                     " + (SELECT count (*) FROM match.manual_assignments WHERE request_id = %s)"
+                     " + (SELECT accepted FROM match.requests WHERE id = %s) * 100000",
+                     request, request, request);
+}
+
+static void
+test_offer_assign (void **state)
+{
+    char start[64], end[64], availability[64], request[32], body[512];
+    char chosen[32], stranger[32], busy[32], late[32];
+    fx_window (2, 9, 12, start, end, availability);
+    //  A skill nobody has: no round offers it, the admin assigns by hand.
+    fx_volunteer_add ("指派甲", "431022100201", "[]", availability, 25.40, 112.95, "", chosen);
+    fx_volunteer_add ("指派乙", "431022101203", "[]", availability, 25.40, 112.95, "", stranger);
+    fx_volunteer_add ("指派丙", "431022100201", "[]", availability, 25.40, 112.95, "", busy);
+    fx_volunteer_add ("指派丁", "431022100201", "[]", availability, 25.40, 112.95, "", late);
+    fx_request_add (&TOWN_A, "431022100201", start, end, 1, "[\"m无人会\"]", NULL,
+                    ", \"lat\": 25.40, \"lon\": 112.95", "open", request);
+    //  丙 is confirmed for an activity at the request's time.
+    char at[64], until[64], closes[40], activity[32];
+    fx_local (2, 10, 0, at, NULL);
+    fx_local (2, 11, 0, until, NULL);
+    s_time (closes, 3600);
+    snprintf (body, sizeof body,
+              "{\"title\": \"同时段活动\", \"category\": \"elderly\","
+              " \"region\": \"431022100201\", \"starts_at\": \"%s\", \"ends_at\": \"%s\","
+              " \"signup_closes_at\": \"%s\", \"capacity\": 10, \"skills\": []}",
+              at, until, closes);
+    fx_activity_add (body, activity);
+    msg_actor_t busy_self = fx_volunteer (busy);
+    fx_activity_signup (&busy_self, activity);
+
+    long before = s_assign_state (request);
+    st_error_t err;
+    msg_actor_t leader = fx_admin ("team_leader", "431022100000"), self = fx_volunteer (chosen);
+#define S_ASSIGN(actor, volunteer, reason, code, field, what)                                      \
+    do {                                                                                           \
+        snprintf (body, sizeof body, "{\"id\": \"%s\", \"volunteer_id\": \"%s\"%s%s%s}", request,  \
+                  volunteer, reason ? ", \"reason\": \"" : "", reason ? reason : "",               \
+                  reason ? "\"" : "");                                                             \
+        fx_expect (what, fx_call ("match", actor, "offer.assign", body, NULL, &err), &err, code,   \
+                   field);                                                                         \
+        assert_int_equal (s_assign_state (request), before);                                       \
+    } while (0)
+    S_ASSIGN (&TOWN_A, chosen, NULL, ST_INVALID_ARGUMENT, "reason", "no reason");
+    S_ASSIGN (&TOWN_A, chosen, "x", ST_INVALID_ARGUMENT, "reason", "a reason too short");
+    S_ASSIGN (&leader, chosen, "电话确认", ST_PERMISSION_DENIED, "actor.role", "a team leader");
+    S_ASSIGN (&self, chosen, "电话确认", ST_PERMISSION_DENIED, "actor.role", "a volunteer");
+    S_ASSIGN (&TOWN_B, chosen, "电话确认", ST_NOT_FOUND, "id", "another township's admin");
+    S_ASSIGN (&TOWN_A, "x9", "电话确认", ST_NOT_FOUND, "volunteer_id", "no volunteer id");
+    S_ASSIGN (&TOWN_A, "987654", "电话确认", ST_NOT_FOUND, "volunteer_id", "an unknown one");
+    S_ASSIGN (&TOWN_A, stranger, "电话确认", ST_NOT_FOUND, "volunteer_id",
+              "a volunteer out of scope");
+    S_ASSIGN (&TOWN_A, busy, "电话确认", ST_FAILED_PRECONDITION, "volunteer_id",
+              "a volunteer busy then");
+    fx_sql ("UPDATE match.supply SET status = 'suspended' WHERE volunteer_id = %s", late);
+    S_ASSIGN (&TOWN_A, late, "电话确认", ST_FAILED_PRECONDITION, "volunteer_id",
+              "a volunteer not active");
+    fx_sql ("UPDATE match.supply SET status = 'active' WHERE volunteer_id = %s", late);
+
+    //  The township's admin assigns 甲: an accepted offer like any other, audited.
+    snprintf (body, sizeof body,
+              "{\"id\": \"%s\", \"volunteer_id\": \"%s\", \"reason\": \"王奶奶点名要她\"}", request,
+              chosen);
+    json_t *reply = fx_call_ok ("match", &TOWN_A, "offer.assign", body);
+    assert_string_equal (fx_str (reply, "id"), request);
+    assert_string_equal (fx_str (reply, "status"), "staffed");
+    assert_int_equal (fx_int (reply, "accepted"), 1);
+    json_t *assignments = json_object_get (reply, "assignments");
+    assert_int_equal (json_array_size (assignments), 1);
+    assert_string_equal (fx_str (json_array_get (assignments, 0), "volunteer_id"), chosen);
+    assert_string_equal (fx_str (json_array_get (assignments, 0), "status"), "accepted");
+    json_decref (reply);
+    const char *offer = fx_value ("SELECT id FROM match.offers WHERE request_id = %s", request);
+    char offer_id[32];
+    snprintf (offer_id, sizeof offer_id, "%s", offer);
+    assert_int_equal (fx_events ("offer.accepted", offer_id), 1);
+    assert_int_equal (fx_events ("request.staffed", request), 1);
+    assert_string_equal (fx_offer_status (chosen, offer_id), "accepted");
+    assert_int_equal (
+        fx_count ("SELECT count (*) FROM match.manual_assignments WHERE request_id = %s"
+                  " AND volunteer_id = %s AND actor = 'town-a'"
+                  " AND reason = '王奶奶点名要她'",
+                  request, chosen),
+        1);
+    //  Its time is theirs now; and no place is left for anyone else.
+    assert_int_equal (fx_count ("SELECT count (*) FROM match.commitments WHERE request_id = %s"
+                                " AND volunteer_id = %s",
+                                request, chosen),
+                      1);
+    before = s_assign_state (request);
+    S_ASSIGN (&TOWN_A, late, "电话确认", ST_FAILED_PRECONDITION, "id", "a request staffed");
+#undef S_ASSIGN
+}
+
 int
 main (void)
 {
@@ -242,6 +345,7 @@ main (void)
         cmocka_unit_test (test_checkin_code_issued),
         cmocka_unit_test (test_checkin_needs_code),
         cmocka_unit_test (test_offer_carries_request),
+        cmocka_unit_test (test_offer_assign),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

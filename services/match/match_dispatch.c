@@ -669,6 +669,37 @@ s_offer_answer (st_call_t *call, int64_t offer_id, const char *status, msg_offer
     return 0;
 }
 
+//  What follows an accepted offer `offer` of request `request_id` (its commitment made): the
+//  request counts it (staffed when full: its pending offers withdrawn), offer.accepted and
+//  request.staffed go out. The request as it is now into `now` when not NULL. Returns -1 when
+//  the call failed.
+static int
+s_offer_accepted (st_call_t *call, int64_t request_id, const msg_offer_t *offer,
+                  msg_service_request_t *now)
+{
+    PGresult *res;
+    if (match_exec_id (call, "dispatch_request_accepted", request_id, &res))
+        return -1;
+    msg_service_request_t staffed = {0};
+    st_row_to_msg (res, 0, &msg_service_request_desc, &staffed);
+    PQclear (res);
+    st_call_emit (call, "offer.accepted", &msg_offer_desc, offer);
+    if (strcmp (staffed.status, "staffed") == 0 && s_withdraw (call, request_id, false) == 0
+        && match_exec_id (call, "dispatch_request_serving", request_id, &res) == 0) {
+        msg_request_event_t event = match_request_event (&staffed);
+        event.volunteer_ids = match_ids_of (res);
+        event.has_volunteer_ids = true;
+        st_call_emit (call, "request.staffed", &msg_request_event_desc, &event);
+        free (event.volunteer_ids.items);
+        PQclear (res);
+    }
+    if (now)
+        *now = staffed;
+    else
+        st_msg_clear (&msg_service_request_desc, &staffed);
+    return st_call_failed (call) ? -1 : 0;
+}
+
 static void
 s_offer_accept (st_call_t *call, const msg_dispatch_ref_t *request, msg_offer_t *reply)
 {
@@ -680,27 +711,12 @@ s_offer_accept (st_call_t *call, const msg_dispatch_ref_t *request, msg_offer_t 
     if (match_require_free (call, volunteer, "dispatch_overlap", request_id, "id"))
         return;
     st_params_t params = {0};
-    PGresult *res;
     st_params_int (&params, volunteer);
     st_params_int (&params, request_id);
     if (st_call_exec (call, "dispatch_commit", &params, NULL)
-        || s_offer_answer (call, offer_id, "accepted", reply)
-        || match_exec_id (call, "dispatch_request_accepted", request_id, &res))
+        || s_offer_answer (call, offer_id, "accepted", reply))
         return;
-    msg_service_request_t staffed = {0};
-    st_row_to_msg (res, 0, &msg_service_request_desc, &staffed);
-    PQclear (res);
-    st_call_emit (call, "offer.accepted", &msg_offer_desc, reply);
-    if (strcmp (staffed.status, "staffed") == 0 && s_withdraw (call, request_id, false) == 0
-        && match_exec_id (call, "dispatch_request_serving", request_id, &res) == 0) {
-        msg_request_event_t event = match_request_event (&staffed);
-        event.volunteer_ids = match_ids_of (res);
-        event.has_volunteer_ids = true;
-        st_call_emit (call, "request.staffed", &msg_request_event_desc, &event);
-        free (event.volunteer_ids.items);
-        PQclear (res);
-    }
-    st_msg_clear (&msg_service_request_desc, &staffed);
+    s_offer_accepted (call, request_id, reply, NULL);
 }
 
 static void
@@ -711,4 +727,108 @@ s_offer_decline (st_call_t *call, const msg_dispatch_ref_t *request, msg_offer_t
         || s_offer_answer (call, offer_id, "declined", reply))
         return;
     st_call_emit (call, "offer.declined", &msg_offer_desc, reply);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  offer.assign — a region or station admin assigns a volunteer by hand where the rules allow
+
+//  Checks that volunteer `volunteer` (text `text`) may be assigned request `current` by
+//  `actor`: known to match and in the actor's scope (not found otherwise, as if unknown),
+//  active, with the stars and the insurance the request asks, not assigned already. Returns
+//  -1 when the call failed.
+static int
+s_assignable (st_call_t *call, const msg_actor_t *actor, int64_t volunteer, const char *text,
+              int64_t request_id)
+{
+    st_params_t params = {0};
+    st_params_int (&params, volunteer);
+    st_params_int (&params, request_id);
+    PGresult *res;
+    if (st_call_exec (call, "dispatch_assign_volunteer", &params, &res))
+        return -1;
+    if (PQntuples (res) == 0 || !st_actor_in_scope (actor, st_row_text (res, 0, "region")))
+        st_call_fail (call, ST_NOT_FOUND, "volunteer_id", "no volunteer has id \"%s\"", text);
+    else if (strcmp (st_row_text (res, 0, "status"), "active") != 0)
+        st_call_fail (call, ST_FAILED_PRECONDITION, "volunteer_id", "volunteer \"%s\" is %s", text,
+                      st_row_text (res, 0, "status"));
+    else if (!st_row_bool (res, 0, "stars_ok"))
+        st_call_fail (call, ST_FAILED_PRECONDITION, "volunteer_id",
+                      "volunteer \"%s\" has fewer stars than the request asks", text);
+    else if (!st_row_bool (res, 0, "insured"))
+        st_call_fail (call, ST_FAILED_PRECONDITION, "volunteer_id",
+                      "volunteer \"%s\" is not insured over the request's time, which it asks",
+                      text);
+    else if (strcmp (st_row_text (res, 0, "offer"), "accepted") == 0)
+        st_call_fail (call, ST_FAILED_PRECONDITION, "volunteer_id",
+                      "volunteer \"%s\" serves this request already", text);
+    PQclear (res);
+    return st_call_failed (call) ? -1 : 0;
+}
+
+static void
+s_offer_assign (st_call_t *call, const msg_offer_assign_t *request, msg_service_request_t *reply)
+{
+    const msg_actor_t *actor;
+    int64_t volunteer = 0, request_id = 0, start = 0;
+    if (st_require_actor (call, &actor) || s_require_admin_role (call, actor))
+        return;
+    msg_service_request_t current = {0};
+    if (s_request_load (call, request->id, true, &current))
+        goto done;
+    request_id = atoll (current.id);
+    if (strcmp (current.status, "open") != 0 && strcmp (current.status, "matching") != 0)
+        st_call_fail (call, ST_FAILED_PRECONDITION, "id",
+                      "request \"%s\" is %s: only one in dispatch takes a volunteer", request->id,
+                      current.status);
+    else if (current.accepted >= current.headcount)
+        st_call_fail (call, ST_FAILED_PRECONDITION, "id", "request \"%s\" has no place left",
+                      request->id);
+    else if (!st_time_parse (current.earliest_start, &start) || start <= st_now_ms () * 1000)
+        st_call_fail (call, ST_FAILED_PRECONDITION, "id", "request \"%s\" started at %s",
+                      request->id, current.earliest_start);
+    else if (!st_parse_id (request->volunteer_id, &volunteer))
+        st_call_fail (call, ST_NOT_FOUND, "volunteer_id", "no volunteer has id \"%s\"",
+                      request->volunteer_id);
+    if (st_call_failed (call)
+        || s_assignable (call, actor, volunteer, request->volunteer_id, request_id))
+        goto done;
+    //  Free at the request's time: the rules' word, so 422 rather than accept's conflict.
+    if (match_exec_id (call, "volunteer_lock", volunteer, NULL))
+        goto done;
+    st_params_t params = {0};
+    st_params_int (&params, volunteer);
+    st_params_int (&params, request_id);
+    PGresult *res;
+    if (st_call_exec (call, "dispatch_overlap", &params, &res))
+        goto done;
+    if (PQntuples (res) > 0)
+        st_call_fail (call, ST_FAILED_PRECONDITION, "volunteer_id",
+                      "volunteer \"%s\" is committed to %s at an overlapping time",
+                      request->volunteer_id, PQgetvalue (res, 0, 0));
+    PQclear (res);
+    if (st_call_failed (call))
+        goto done;
+    st_params_int (&params, volunteer);
+    st_params_int (&params, request_id);
+    if (st_call_exec (call, "dispatch_commit", &params, NULL))
+        goto done;
+    st_params_int (&params, volunteer);
+    st_params_int (&params, request_id);
+    st_params_text (&params, actor->account);
+    st_params_text (&params, actor->role);
+    st_params_text (&params, request->reason);
+    if (st_call_exec (call, "dispatch_assign", &params, &res))
+        goto done;
+    msg_offer_t offer = {0};
+    if (PQntuples (res) == 1)
+        st_row_to_msg (res, 0, &msg_offer_desc, &offer);
+    else
+        st_call_fail (call, ST_FAILED_PRECONDITION, "volunteer_id",
+                      "volunteer \"%s\" serves this request already", request->volunteer_id);
+    PQclear (res);
+    if (!st_call_failed (call) && s_offer_accepted (call, request_id, &offer, reply) == 0)
+        s_request_assignments (call, reply);
+    st_msg_clear (&msg_offer_desc, &offer);
+done:
+    st_msg_clear (&msg_service_request_desc, &current);
 }

@@ -163,6 +163,26 @@ static const st_statement_t s_statements[] = {
      " staffed_at = CASE WHEN accepted + 1 >= headcount THEN now () END"
      " WHERE id = $1 RETURNING *) SELECT " S_REQ_COLUMNS " FROM r"},
 
+    //  offer.assign: volunteer $1 as request $2 needs them: known to match (no row otherwise),
+    //  their region and status, whether they have the stars and the insurance it asks, and
+    //  their offer of it if any.
+    {"dispatch_assign_volunteer",
+     "SELECT s.region, s.status, s.stars >= r.min_stars AS stars_ok,"
+     " (NOT r.insurance_required OR (s.insurance_until IS NOT NULL AND s.insurance_until"
+     " >= (r.latest_end AT TIME ZONE 'Asia/Shanghai')::date)) AS insured, o.status AS offer"
+     " FROM supply s JOIN requests r ON r.id = $2 LEFT JOIN offers o ON o.request_id = r.id"
+     " AND o.volunteer_id = s.volunteer_id WHERE s.volunteer_id = $1"},
+    //  offer.assign: the accepted offer (a new one, or the volunteer's earlier one of the
+    //  request answered now), with who assigned them ($3, $4) and why ($5).
+    {"dispatch_assign",
+     "WITH o AS (INSERT INTO offers (request_id, volunteer_id, status, deadline, answered_at)"
+     " VALUES ($2, $1, 'accepted', now (), now ()) ON CONFLICT (request_id, volunteer_id)"
+     " DO UPDATE SET status = 'accepted', answered_at = now () WHERE offers.status <> 'accepted'"
+     " RETURNING *),"
+     " a AS (INSERT INTO manual_assignments (offer_id, request_id, volunteer_id, actor,"
+     " actor_role, reason) SELECT id, request_id, volunteer_id, $3, $4, $5 FROM o)"
+     " SELECT " S_OFFER_COLUMNS " FROM o JOIN requests r ON r.id = o.request_id"},
+
     //  A volunteer no longer active (volunteer.status_changed): their pending offers are
     //  withdrawn, and so are their accepted offers of requests not started yet, which go
     //  back to matching with the commitment released.
