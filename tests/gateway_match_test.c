@@ -229,12 +229,39 @@ test_assign (void **state)
     fx_http_free (&answer);
 }
 
+//  GET /v1/dispatch/rounds: a page of recent rounds for admins in scope.
+static void
+test_rounds (void **state)
+{
+    (void) state;
+    fx_http_t *answer = fx_http ("GET", "/v1/dispatch/rounds?limit=5", s_town, NULL, NULL);
+    s_check (answer, 200);
+    assert_true (json_is_array (json_object_get (answer->json, "items")));
+    fx_http_free (&answer);
+    answer = fx_http ("GET", "/v1/dispatch/rounds?region=" TOWN, s_county, NULL, NULL);
+    s_check (answer, 200);
+    fx_http_free (&answer);
+    answer = fx_http ("GET", "/v1/dispatch/rounds?region=" TOWN, NULL, NULL, NULL);
+    s_expect_error (answer, 401, "unauthenticated", "Authorization");
+    fx_http_free (&answer);
+    answer = fx_http ("GET", "/v1/dispatch/rounds?region=" TOWN, s_volunteer, NULL, NULL);
+    s_expect_error (answer, 403, "permission_denied", "actor.role");
+    fx_http_free (&answer);
+    answer = fx_http ("GET", "/v1/dispatch/rounds?region=" TOWN, s_other, NULL, NULL);
+    s_expect_error (answer, 403, "permission_denied", "region");
+    fx_http_free (&answer);
+    answer = fx_http ("GET", "/v1/dispatch/rounds?region=43", s_town, NULL, NULL);
+    s_expect_error (answer, 400, "invalid_argument", "region");
+    fx_http_free (&answer);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_checkin_code),
         cmocka_unit_test (test_assign),
+        cmocka_unit_test (test_rounds),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

@@ -338,14 +338,111 @@ test_offer_assign (void **state)
 #undef S_ASSIGN
 }
 
+//  ---------------------------------------------------------------------------------------
+//  dispatch.rounds: what recent rounds offered, left waiting and gave up on, and why
+
+//  The round of `page` (a dispatch.rounds reply) that touched request `request`, and in it the
+//  request as the round left it (into *item); NULL when none did.
+static json_t *
+s_round_of (json_t *page, const char *request, json_t **item)
+{
+    json_t *rounds = json_object_get (page, "items");
+    for (size_t i = 0; i < json_array_size (rounds); i++) {
+        json_t *requests = json_object_get (json_array_get (rounds, i), "requests");
+        for (size_t k = 0; k < json_array_size (requests); k++)
+            if (strcmp (fx_str (json_array_get (requests, k), "request_id"), request) == 0) {
+                *item = json_array_get (requests, k);
+                return json_array_get (rounds, i);
+            }
+    }
+    return NULL;
+}
+
+static void
+test_dispatch_rounds (void **state)
+{
+    char start[64], end[64], availability[64], volunteer[32], offered[32], unfilled[32];
+    char offer[32];
+    fx_window (3, 9, 12, start, end, availability);
+    fx_volunteer_add ("轮次者", "431022100201", "[\"m轮次\"]", availability, 25.40, 112.95, "",
+                      volunteer);
+    fx_request_add (&TOWN_A, "431022100201", start, end, 1, "[\"m轮次\"]", NULL,
+                    ", \"lat\": 25.40, \"lon\": 112.95", "open", offered);
+    fx_wait_offer (volunteer, offered, offer);
+    //  A request nobody can serve, whose start has come: the next round gives up on it.
+    fx_request_add (&TOWN_A, "431022100201", start, end, 1, "[\"m无人会轮\"]", NULL,
+                    ", \"lat\": 25.40, \"lon\": 112.95", "open", unfilled);
+    fx_sql ("UPDATE match.requests SET earliest_start = now () - interval '1 minute',"
+            " latest_end = now () + interval '2 hours' WHERE id = %s",
+            unfilled);
+    fx_wait_request (unfilled, "unfilled");
+
+    json_t *page = fx_call_ok ("match", &TOWN_A, "dispatch.rounds", "{\"limit\": 100}");
+    json_t *item = NULL, *round = s_round_of (page, offered, &item);
+    assert_non_null (round);
+    assert_true (*fx_str (round, "at"));
+    assert_true (fx_int (round, "offered") >= 1);
+    assert_int_equal (fx_int (item, "offered"), 1);
+    assert_int_equal (fx_int (item, "waiting"), 1);
+    assert_string_equal (fx_str (item, "status"), "matching");
+    round = s_round_of (page, unfilled, &item);
+    assert_non_null (round);
+    assert_true (fx_int (round, "unfilled") >= 1);
+    assert_string_equal (fx_str (item, "status"), "unfilled");
+    json_t *now = fx_request_get (unfilled);
+    assert_true (*fx_str (item, "reason"));
+    assert_string_equal (fx_str (item, "reason"), fx_str (now, "reason"));
+    json_decref (now);
+    json_decref (page);
+
+    //  A page at a time, newest first.
+    page = fx_call_ok ("match", &TOWN_A, "dispatch.rounds",
+                       "{\"region\": \"431022100000\", \"limit\": 1}");
+    assert_int_equal (json_array_size (json_object_get (page, "items")), 1);
+    char first[32], body[128];
+    snprintf (first, sizeof first, "%s",
+              fx_str (json_array_get (json_object_get (page, "items"), 0), "id"));
+    assert_true (*fx_str (page, "next_cursor"));
+    snprintf (body, sizeof body, "{\"limit\": 1, \"cursor\": \"%s\"}",
+              fx_str (page, "next_cursor"));
+    json_decref (page);
+    page = fx_call_ok ("match", &TOWN_A, "dispatch.rounds", body);
+    assert_int_equal (json_array_size (json_object_get (page, "items")), 1);
+    assert_true (atoll (fx_str (json_array_get (json_object_get (page, "items"), 0), "id"))
+                 < atoll (first));
+    json_decref (page);
+
+    //  Another township sees none of it, and may not ask for this one; nor may others.
+    page = fx_call_ok ("match", &TOWN_B, "dispatch.rounds", "{\"limit\": 100}");
+    assert_null (s_round_of (page, offered, &item));
+    assert_null (s_round_of (page, unfilled, &item));
+    json_decref (page);
+    st_error_t err;
+    msg_actor_t leader = fx_admin ("team_leader", "431022100000"), self = fx_volunteer (volunteer);
+    const char *mine = "{\"region\": \"431022100000\"}";
+    fx_expect ("another township's admin",
+               fx_call ("match", &TOWN_B, "dispatch.rounds", mine, NULL, &err), &err,
+               ST_PERMISSION_DENIED, "region");
+    fx_expect ("a team leader", fx_call ("match", &leader, "dispatch.rounds", mine, NULL, &err),
+               &err, ST_PERMISSION_DENIED, "actor.role");
+    fx_expect ("a volunteer", fx_call ("match", &self, "dispatch.rounds", mine, NULL, &err), &err,
+               ST_PERMISSION_DENIED, "actor.role");
+    fx_expect (
+        "a region that is no region",
+        fx_call ("match", &TOWN_A, "dispatch.rounds", "{\"region\": \"4310221\"}", NULL, &err),
+        &err, ST_INVALID_ARGUMENT, "region");
+    fx_expect ("a cursor that is no id",
+               fx_call ("match", &TOWN_A, "dispatch.rounds", "{\"cursor\": \"x\"}", NULL, &err),
+               &err, ST_NOT_FOUND, "cursor");
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test (test_checkin_code_issued),
-        cmocka_unit_test (test_checkin_needs_code),
-        cmocka_unit_test (test_offer_carries_request),
-        cmocka_unit_test (test_offer_assign),
+        cmocka_unit_test (test_checkin_code_issued),   cmocka_unit_test (test_checkin_needs_code),
+        cmocka_unit_test (test_offer_carries_request), cmocka_unit_test (test_offer_assign),
+        cmocka_unit_test (test_dispatch_rounds),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

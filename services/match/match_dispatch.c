@@ -832,3 +832,71 @@ s_offer_assign (st_call_t *call, const msg_offer_assign_t *request, msg_service_
 done:
     st_msg_clear (&msg_service_request_desc, &current);
 }
+
+//  ---------------------------------------------------------------------------------------
+//  dispatch.rounds — what recent rounds offered, left waiting and gave up on, in a region
+
+static void
+s_dispatch_rounds (st_call_t *call, const msg_rounds_query_t *request, msg_round_page_t *reply)
+{
+    const msg_actor_t *actor;
+    int64_t cursor = 0;
+    if (st_require_actor (call, &actor) || s_require_admin_role (call, actor)
+        || (request->cursor && st_require_id (call, "cursor", "page", request->cursor, &cursor)))
+        return;
+    const char *region = request->region ? request->region : actor->region;
+    if (!region || !*region) {
+        st_call_fail (call, ST_INVALID_ARGUMENT, "region", "\"region\" is required");
+        return;
+    }
+    if (s_require_admin (call, region))
+        return;
+    char prefix[ST_REGION_SIZE];
+    st_region_prefix (region, prefix);
+    int64_t limit = request->has_limit ? request->limit : 20;
+    st_params_t params = {0};
+    st_params_text (&params, prefix);
+    st_params_int_or_null (&params, cursor, cursor);
+    st_params_int (&params, limit);
+    PGresult *rounds, *res;
+    if (st_call_exec (call, "dispatch_rounds", &params, &rounds))
+        return;
+    size_t count = (size_t) PQntuples (rounds);
+    st_rows_to_list (rounds, &msg_round_desc, (st_list_t *) &reply->items, &reply->has_items);
+    int64_t *ids = st_calloc (count + 1, sizeof (int64_t));
+    for (size_t i = 0; i < count; i++)
+        ids[i] = atoll (reply->items.items[i].id);
+    //  The requests of every round of the page in one query, newest round first as the page.
+    size_t room = 3 + count * 21, length = 1;
+    char *list = st_malloc (room);
+    list[0] = '{';
+    for (size_t i = 0; i < count; i++)
+        length += (size_t) snprintf (list + length, room - length, "%s%lld", i ? "," : "",
+                                     (long long) ids[i]);
+    snprintf (list + length, room - length, "}");
+    st_params_text (&params, prefix);
+    st_params_text (&params, list);
+    int rc = st_call_exec (call, "dispatch_round_requests", &params, &res);
+    free (list);
+    if (rc == 0) {
+        int rows = PQntuples (res), row = 0;
+        for (size_t i = 0; i < count; i++) {
+            msg_round_t *round = &reply->items.items[i];
+            int first = row;
+            while (row < rows && st_row_int (res, row, "round_id") == ids[i])
+                row++;
+            round->requests.items =
+                st_calloc ((size_t) (row - first) + 1, sizeof (msg_round_request_t));
+            round->requests.count = (size_t) (row - first);
+            round->has_requests = true;
+            for (int k = first; k < row; k++)
+                st_row_to_msg (res, k, &msg_round_request_desc, &round->requests.items[k - first]);
+        }
+        PQclear (res);
+        //  A full page may have a next one.
+        if ((int64_t) count == limit)
+            reply->next_cursor = st_strdup (reply->items.items[count - 1].id);
+    }
+    free (ids);
+    PQclear (rounds);
+}

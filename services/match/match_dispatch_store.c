@@ -183,6 +183,37 @@ static const st_statement_t s_statements[] = {
      " actor_role, reason) SELECT id, request_id, volunteer_id, $3, $4, $5 FROM o)"
      " SELECT " S_OFFER_COLUMNS " FROM o JOIN requests r ON r.id = o.request_id"},
 
+    //  The end of a round that did something: what it did to each request it touched (the
+    //  offers it made and the requests it made unfilled carry this transaction's now ()),
+    //  kept for dispatch.rounds; $1 how long it took (ms).
+    {"dispatch_round_record",
+     "WITH t AS (SELECT request_id AS id FROM offers WHERE created_at = now ()"
+     " UNION SELECT id FROM requests WHERE status = 'unfilled' AND updated_at = now ()),"
+     " d AS (INSERT INTO dispatch_rounds (at, took_ms) SELECT now (), $1"
+     " WHERE EXISTS (SELECT 1 FROM t) RETURNING id)"
+     " INSERT INTO dispatch_round_requests (round_id, request_id, region, offered, waiting,"
+     " status, reason)"
+     " SELECT d.id, q.id, q.region,"
+     " (SELECT count (*) FROM offers o WHERE o.request_id = q.id AND o.created_at = now ()),"
+     " (SELECT count (*) FROM offers o WHERE o.request_id = q.id AND o.status = 'pending'),"
+     " q.status, q.reason FROM d, requests q WHERE q.id IN (SELECT id FROM t)"},
+    {"dispatch_round_prune", "DELETE FROM dispatch_rounds WHERE at < now () - interval '14 days'"
+                             " OR id <= (SELECT max (id) - 10000 FROM dispatch_rounds)"},
+    //  dispatch.rounds: the rounds that touched requests of subtree $1 (a code prefix), newest
+    //  first below id $2 (NULL: from the newest), $3 at most, with their figures there.
+    {"dispatch_rounds",
+     "SELECT d.id, rfc3339 (d.at) AS at, sum (i.offered) AS offered, sum (i.waiting) AS waiting,"
+     " count (*) FILTER (WHERE i.status = 'unfilled') AS unfilled"
+     " FROM dispatch_rounds d JOIN dispatch_round_requests i ON i.round_id = d.id"
+     " WHERE i.region ~>=~ $1 AND i.region ~<~ ($1 || ':') AND ($2::bigint IS NULL OR d.id < $2)"
+     " GROUP BY d.id ORDER BY d.id DESC LIMIT $3"},
+    //  ... and the requests of subtree $1 each of rounds $2 touched, as they were then.
+    {"dispatch_round_requests",
+     "SELECT i.round_id, i.request_id, q.title, i.region, i.offered, i.waiting, i.status,"
+     " i.reason FROM dispatch_round_requests i JOIN requests q ON q.id = i.request_id"
+     " WHERE i.round_id = ANY ($2::bigint[]) AND i.region ~>=~ $1 AND i.region ~<~ ($1 || ':')"
+     " ORDER BY i.round_id DESC, i.request_id"},
+
     //  A volunteer no longer active (volunteer.status_changed): their pending offers are
     //  withdrawn, and so are their accepted offers of requests not started yet, which go
     //  back to matching with the commitment released.
