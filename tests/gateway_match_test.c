@@ -255,6 +255,59 @@ test_rounds (void **state)
     fx_http_free (&answer);
 }
 
+//  POST /v1/activities/backfill: the county's region admin enters a past activity and its
+//  hours; a retried POST with the same Idempotency-Key enters nothing more.
+static void
+test_backfill (void **state)
+{
+    (void) state;
+    char starts[40], ends[40], body[1024], bad[1024];
+    s_time (starts, -2 * 86400);
+    s_time (ends, -2 * 86400 + 3600);
+    snprintf (body, sizeof body,
+              "{\"title\": \"冬季送温暖\", \"category\": \"elderly\", \"region\": \"" VILLAGE "\","
+              " \"starts_at\": \"%s\", \"ends_at\": \"%s\", \"reason\": \"纸质签到表补录\","
+              " \"records\": [{\"volunteer_id\": \"%s\", \"hours\": 1}]}",
+              starts, ends, s_volunteer_id);
+    const char *manual = "SELECT count (*) FROM match.activities WHERE manual";
+    long before = fx_count ("%s", manual);
+
+    fx_http_t *answer = fx_http ("POST", "/v1/activities/backfill", NULL, body, NULL);
+    s_expect_error (answer, 401, "unauthenticated", "Authorization");
+    fx_http_free (&answer);
+    answer = fx_http ("POST", "/v1/activities/backfill", s_town, body, NULL);
+    s_expect_error (answer, 403, "permission_denied", "actor.role");
+    fx_http_free (&answer);
+    answer = fx_http ("POST", "/v1/activities/backfill", s_other, body, NULL);
+    s_expect_error (answer, 403, "permission_denied", "region");
+    fx_http_free (&answer);
+    snprintf (bad, sizeof bad,
+              "{\"title\": \"冬季送温暖\", \"category\": \"elderly\", \"region\": \"" VILLAGE "\","
+              " \"starts_at\": \"%s\", \"ends_at\": \"%s\","
+              " \"records\": [{\"volunteer_id\": \"%s\", \"hours\": 1}]}",
+              starts, ends, s_volunteer_id);
+    answer = fx_http ("POST", "/v1/activities/backfill", s_county, bad, NULL);
+    s_expect_error (answer, 400, "invalid_argument", "reason");
+    fx_http_free (&answer);
+    assert_int_equal (fx_count ("%s", manual), before);
+
+    answer = fx_http ("POST", "/v1/activities/backfill", s_county, body,
+                      "Idempotency-Key: backfill-1", NULL);
+    s_check (answer, 201);
+    char id[32];
+    snprintf (id, sizeof id, "%s", fx_http_str (answer, "activity.id"));
+    assert_true (
+        json_is_true (json_object_get (json_object_get (answer->json, "activity"), "manual")));
+    assert_int_equal (json_array_size (json_object_get (answer->json, "records")), 1);
+    fx_http_free (&answer);
+    answer = fx_http ("POST", "/v1/activities/backfill", s_county, body,
+                      "Idempotency-Key: backfill-1", NULL);
+    s_check (answer, 201);
+    assert_string_equal (fx_http_str (answer, "activity.id"), id);
+    fx_http_free (&answer);
+    assert_int_equal (fx_count ("%s", manual), before + 1);
+}
+
 int
 main (void)
 {
@@ -262,6 +315,7 @@ main (void)
         cmocka_unit_test (test_checkin_code),
         cmocka_unit_test (test_assign),
         cmocka_unit_test (test_rounds),
+        cmocka_unit_test (test_backfill),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

@@ -436,13 +436,170 @@ test_dispatch_rounds (void **state)
                &err, ST_NOT_FOUND, "cursor");
 }
 
+//  ---------------------------------------------------------------------------------------
+//  activity.backfill: a past activity and its hours entered at once, marked manual, audited
+
+//  The body of a back-entry in the village by `reason` (NULL: none) of an activity that began
+//  `ago_s` seconds ago and lasted `length_s`, with `records` (a JSON array); malloc'd.
+static char *
+s_backfill_body (int64_t ago_s, int64_t length_s, const char *reason, const char *records)
+{
+    char starts[40], ends[40], because[256] = "";
+    s_time (starts, -ago_s);
+    s_time (ends, -ago_s + length_s);
+    if (reason)
+        snprintf (because, sizeof because, ", \"reason\": \"%s\"", reason);
+    size_t size = strlen (records) + 512;
+    char *body = malloc (size);
+    snprintf (body, size,
+              "{\"title\": \"重阳节敬老院探访\", \"category\": \"elderly\","
+              " \"region\": \"431022100201\", \"starts_at\": \"%s\", \"ends_at\": \"%s\"%s,"
+              " \"records\": %s}",
+              starts, ends, because, records);
+    return body;
+}
+
+//  Manual activities and records, and back-entries kept.
+static long
+s_backfill_state (void)
+{
+    return fx_count ("SELECT (SELECT count (*) FROM match.activities WHERE manual) * 1000000"
+                     " + (SELECT count (*) FROM match.service_records WHERE manual) * 1000"
+                     " + (SELECT count (*) FROM match.backfills)");
+}
+
+static void
+test_backfill (void **state)
+{
+    char *a = s_volunteer (11), *b = s_volunteer (12), other[32];
+    fx_volunteer_add ("外镇人", "431022101203", "[]", "[]", 25.40, 112.95, "", other);
+    char records[512];
+    long before = s_backfill_state ();
+    st_error_t err;
+    msg_actor_t station = {
+        .account = "station-a", .role = "station_admin", .region = "431022100000"};
+#define S_REFUSED(actor, body, code, field, what)                                                  \
+    do {                                                                                           \
+        char *body_ = (body);                                                                      \
+        fx_expect (what, fx_call ("match", actor, "activity.backfill", body_, NULL, &err), &err,   \
+                   code, field);                                                                   \
+        free (body_);                                                                              \
+        assert_int_equal (s_backfill_state (), before);                                            \
+    } while (0)
+    snprintf (records, sizeof records,
+              "[{\"volunteer_id\": \"%s\", \"hours\": 2}, {\"volunteer_id\": \"%s\","
+              " \"hours\": 1.5}]",
+              a, b);
+    S_REFUSED (&station, s_backfill_body (3 * 86400, 7200, "纸质签到表补录", records),
+               ST_PERMISSION_DENIED, "actor.role", "a station admin");
+    S_REFUSED (&TOWN_B, s_backfill_body (3 * 86400, 7200, "纸质签到表补录", records),
+               ST_PERMISSION_DENIED, "region", "another township's admin");
+    S_REFUSED (&TOWN_A, s_backfill_body (3 * 86400, 7200, NULL, records), ST_INVALID_ARGUMENT,
+               "reason", "no reason");
+    S_REFUSED (&TOWN_A, s_backfill_body (3600, 7200, "纸质签到表补录", records),
+               ST_INVALID_ARGUMENT, "ends_at", "an activity not over");
+    S_REFUSED (&TOWN_A, s_backfill_body (3 * 86400, -60, "纸质签到表补录", records),
+               ST_INVALID_ARGUMENT, "ends_at", "an end before the start");
+    S_REFUSED (&TOWN_A, s_backfill_body (3 * 86400, 7200, "纸质签到表补录", "[]"),
+               ST_INVALID_ARGUMENT, "records", "no records");
+    snprintf (records, sizeof records,
+              "[{\"volunteer_id\": \"%s\", \"hours\": 2}, {\"volunteer_id\": \"%s\","
+              " \"hours\": 1}]",
+              a, other);
+    S_REFUSED (&TOWN_A, s_backfill_body (3 * 86400, 7200, "纸质签到表补录", records), ST_NOT_FOUND,
+               "records[1].volunteer_id", "a volunteer out of scope");
+    snprintf (records, sizeof records,
+              "[{\"volunteer_id\": \"%s\", \"hours\": 2}, {\"volunteer_id\": \"%s\","
+              " \"hours\": 1}]",
+              a, a);
+    S_REFUSED (&TOWN_A, s_backfill_body (3 * 86400, 7200, "纸质签到表补录", records),
+               ST_INVALID_ARGUMENT, "records[1].volunteer_id", "a volunteer twice");
+    snprintf (records, sizeof records, "[{\"volunteer_id\": \"%s\", \"hours\": 2.5}]", a);
+    S_REFUSED (&TOWN_A, s_backfill_body (3 * 86400, 7200, "纸质签到表补录", records),
+               ST_FAILED_PRECONDITION, "records[0].hours", "more hours than it lasted");
+    //  At most 500 records at once.
+    char *many = malloc (501 * 48 + 8);
+    size_t used = (size_t) sprintf (many, "[");
+    for (int i = 0; i < 501; i++)
+        used += (size_t) sprintf (many + used, "%s{\"volunteer_id\": \"%d\", \"hours\": 1}",
+                                  i ? ", " : "", 900000 + i);
+    sprintf (many + used, "]");
+    S_REFUSED (&TOWN_A, s_backfill_body (3 * 86400, 7200, "纸质签到表补录", many),
+               ST_INVALID_ARGUMENT, "records", "501 records");
+    free (many);
+#undef S_REFUSED
+
+    //  Entered once, whatever the retries: the same request id is the same back-entry.
+    snprintf (records, sizeof records,
+              "[{\"volunteer_id\": \"%s\", \"hours\": 2}, {\"volunteer_id\": \"%s\","
+              " \"hours\": 1.5}]",
+              a, b);
+    char *body = s_backfill_body (3 * 86400, 7200, "纸质签到表补录", records);
+    uint8_t id[16];
+    randombytes_buf (id, sizeof id);
+    json_t *reply, *again;
+    assert_int_equal (
+        fx_call_id ("match", &TOWN_A, "activity.backfill", body, id, FX_CALL_MS, &reply, &err),
+        ST_OK);
+    assert_int_equal (
+        fx_call_id ("match", &TOWN_A, "activity.backfill", body, id, FX_CALL_MS, &again, &err),
+        ST_OK);
+    free (body);
+    json_t *activity = json_object_get (reply, "activity");
+    char activity_id[32];
+    snprintf (activity_id, sizeof activity_id, "%s", fx_str (activity, "id"));
+    assert_string_equal (fx_str (json_object_get (again, "activity"), "id"), activity_id);
+    json_decref (again);
+    assert_true (json_is_true (json_object_get (activity, "manual")));
+    assert_int_equal (fx_int (activity, "confirmed"), 0);
+    json_t *items = json_object_get (reply, "records");
+    assert_int_equal (json_array_size (items), 2);
+    const char *who[] = {a, b};
+    const double hours[] = {2.0, 1.5};
+    const long minutes[] = {120, 90};
+    for (size_t i = 0; i < 2; i++) {
+        json_t *record = json_array_get (items, i);
+        assert_string_equal (fx_str (record, "volunteer_id"), who[i]);
+        assert_string_equal (fx_str (record, "status"), "confirmed");
+        assert_true (json_is_true (json_object_get (record, "manual")));
+        assert_true (json_real_value (json_object_get (record, "hours")) == hours[i]);
+        assert_string_equal (fx_str (record, "confirmed_by"), "town-a");
+        json_t *event;
+        assert_int_equal (fx_events_json ("service.completed", fx_str (record, "id"), &event), 1);
+        assert_int_equal (fx_int (event, "minutes"), minutes[i]);
+        assert_string_equal (fx_str (event, "category"), "elderly");
+        json_decref (event);
+    }
+    json_decref (reply);
+    assert_int_equal (s_backfill_state (), before + 1000000 + 2000 + 1);
+    assert_int_equal (fx_count ("SELECT count (*) FROM match.backfills WHERE activity_id = %s"
+                                " AND actor = 'town-a' AND reason = '纸质签到表补录'"
+                                " AND records = 2",
+                                activity_id),
+                      1);
+    //  Marked manual wherever it is read.
+    char ref[128];
+    snprintf (ref, sizeof ref, "{\"id\": \"%s\"}", activity_id);
+    reply = fx_call_ok ("match", &TOWN_A, "activity.get", ref);
+    assert_true (json_is_true (json_object_get (reply, "manual")));
+    json_decref (reply);
+    snprintf (ref, sizeof ref, "{\"activity_id\": \"%s\"}", activity_id);
+    reply = fx_call_ok ("match", &TOWN_A, "record.list", ref);
+    assert_int_equal (json_array_size (json_object_get (reply, "items")), 2);
+    assert_true (json_is_true (
+        json_object_get (json_array_get (json_object_get (reply, "items"), 0), "manual")));
+    json_decref (reply);
+    free (a);
+    free (b);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_checkin_code_issued),   cmocka_unit_test (test_checkin_needs_code),
         cmocka_unit_test (test_offer_carries_request), cmocka_unit_test (test_offer_assign),
-        cmocka_unit_test (test_dispatch_rounds),
+        cmocka_unit_test (test_dispatch_rounds),       cmocka_unit_test (test_backfill),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

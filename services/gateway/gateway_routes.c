@@ -274,6 +274,8 @@ const gw_route_t gw_routes[] = {
     {"POST", "/v1/requests/{id}/assign", "match", "offer.assign", GW_SIGNED_IN, 200, NULL, NULL},
     {"GET", "/v1/dispatch/rounds", "match", "dispatch.rounds", GW_SIGNED_IN, 200, S_LIST " region",
      NULL},
+    {"POST", "/v1/activities/backfill", "match", "activity.backfill", GW_SIGNED_IN, 201, NULL,
+     NULL},
 
     //  Hours, points, stars (ledger)
     {"GET", "/v1/volunteers/{volunteer_id}/points", "ledger", "ledger.statement", GW_SIGNED_IN, 200,
