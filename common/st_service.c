@@ -72,6 +72,7 @@ static const struct {
     {"STATION_GATEWAY_HTTP", "gateway"},        //  the gateway's HTTP settings
     {"STATION_GATEWAY_THREADS", "gateway"},
     {"STATION_GATEWAY_BODY_MAX", "gateway"},
+    {"STATION_GATEWAY_CSV_MAX", "gateway"},
     {"STATION_GATEWAY_CALL_MS", "gateway"},
     {"STATION_SESSION_", "gateway"},
     {"STATION_BOOTSTRAP_", "gateway"}, //  the gateway's first start

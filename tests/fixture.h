@@ -299,6 +299,11 @@ typedef struct {
 fx_http_t *fx_http (const char *method, const char *path, const char *token, const char *body, ...);
 void fx_http_free (fx_http_t **self_p);
 
+//  The same with a body of `size` bytes of Content-Type `type` ("text/csv"), which may hold
+//  any bytes; header lines after it, NULL-terminated.
+fx_http_t *fx_http_typed (const char *method, const char *path, const char *token, const char *type,
+                          const char *body, size_t size, ...);
+
 //  Signs in through POST /v1/sessions; the token into `token` (fails the test otherwise).
 void fx_http_signin (const char *login, const char *password, char token[64]);
 

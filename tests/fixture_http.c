@@ -59,8 +59,10 @@ s_header (char *data, size_t size, size_t count, void *arg)
     return bytes;
 }
 
-fx_http_t *
-fx_http (const char *method, const char *path, const char *token, const char *body, ...)
+//  fx_http and fx_http_typed: a body of `size` bytes of `type` (none when body is NULL).
+static fx_http_t *
+s_http (const char *method, const char *path, const char *token, const char *type, const char *body,
+        size_t size, va_list args)
 {
     fx_http_t *self = calloc (1, sizeof *self);
     s_buffer_t buffer = {0};
@@ -73,19 +75,18 @@ fx_http (const char *method, const char *path, const char *token, const char *bo
         snprintf (line, sizeof line, "Authorization: Bearer %s", token);
         headers = curl_slist_append (headers, line);
     }
-    if (body)
-        headers = curl_slist_append (headers, "Content-Type: application/json");
-    va_list args;
-    va_start (args, body);
+    if (body) {
+        snprintf (line, sizeof line, "Content-Type: %s", type);
+        headers = curl_slist_append (headers, line);
+    }
     const char *extra;
     while ((extra = va_arg (args, const char *)))
         headers = curl_slist_append (headers, extra);
-    va_end (args);
     curl_easy_setopt (curl, CURLOPT_URL, url);
     curl_easy_setopt (curl, CURLOPT_CUSTOMREQUEST, method);
     if (body) {
         curl_easy_setopt (curl, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt (curl, CURLOPT_POSTFIELDSIZE, (long) strlen (body));
+        curl_easy_setopt (curl, CURLOPT_POSTFIELDSIZE, (long) size);
     }
     curl_easy_setopt (curl, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, s_write);
@@ -102,6 +103,28 @@ fx_http (const char *method, const char *path, const char *token, const char *bo
     self->text = buffer.data ? buffer.data : calloc (1, 1);
     if (buffer.size)
         self->json = json_loadb (buffer.data, buffer.size, 0, NULL);
+    return self;
+}
+
+fx_http_t *
+fx_http (const char *method, const char *path, const char *token, const char *body, ...)
+{
+    va_list args;
+    va_start (args, body);
+    fx_http_t *self =
+        s_http (method, path, token, "application/json", body, body ? strlen (body) : 0, args);
+    va_end (args);
+    return self;
+}
+
+fx_http_t *
+fx_http_typed (const char *method, const char *path, const char *token, const char *type,
+               const char *body, size_t size, ...)
+{
+    va_list args;
+    va_start (args, size);
+    fx_http_t *self = s_http (method, path, token, type, body, size, args);
+    va_end (args);
     return self;
 }
 

@@ -391,17 +391,18 @@ harness_client_at (harness_t *self, const char *service, const char *endpoint, c
     return client;
 }
 
-int
-harness_cli (harness_t *self, char *out, size_t out_size, const char *arg, ...)
+//  harness_cli and harness_cli_input: `input` (NULL: the test's own) on standard input.
+static int
+s_cli (harness_t *self, const char *input, char *out, size_t out_size, const char *arg, va_list ap)
 {
     const char *args[32] = {"station"};
     int n = 1;
-    va_list ap;
-    va_start (ap, arg);
     for (const char *a = arg; a && n < 31; a = va_arg (ap, const char *))
         args[n++] = a;
-    va_end (ap);
     args[n] = NULL;
+    int infd[2] = {-1, -1};
+    if (input)
+        assert_int_equal (pipe (infd), 0);
     int pipefd[2];
     assert_int_equal (pipe (pipefd), 0);
     char path[512];
@@ -410,6 +411,11 @@ harness_cli (harness_t *self, char *out, size_t out_size, const char *arg, ...)
     assert_true (pid >= 0);
     if (pid == 0) {
         s_child_env (self);
+        if (input) {
+            dup2 (infd[0], 0);
+            close (infd[0]);
+            close (infd[1]);
+        }
         dup2 (pipefd[1], 1);
         close (pipefd[0]);
         close (pipefd[1]);
@@ -417,6 +423,13 @@ harness_cli (harness_t *self, char *out, size_t out_size, const char *arg, ...)
         _exit (127);
     }
     close (pipefd[1]);
+    if (input) {
+        //  Small inputs only: the pipe's buffer holds them before the child reads.
+        close (infd[0]);
+        size_t len = strlen (input);
+        assert_int_equal (write (infd[1], input, len), (ssize_t) len);
+        close (infd[1]);
+    }
     size_t used = 0;
     ssize_t got;
     while ((got = read (pipefd[0], out + used, out_size - 1 - used)) > 0)
@@ -426,6 +439,27 @@ harness_cli (harness_t *self, char *out, size_t out_size, const char *arg, ...)
     int status;
     waitpid (pid, &status, 0);
     return WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
+}
+
+int
+harness_cli (harness_t *self, char *out, size_t out_size, const char *arg, ...)
+{
+    va_list ap;
+    va_start (ap, arg);
+    int rc = s_cli (self, NULL, out, out_size, arg, ap);
+    va_end (ap);
+    return rc;
+}
+
+int
+harness_cli_input (harness_t *self, const char *input, char *out, size_t out_size, const char *arg,
+                   ...)
+{
+    va_list ap;
+    va_start (ap, arg);
+    int rc = s_cli (self, input, out, out_size, arg, ap);
+    va_end (ap);
+    return rc;
 }
 
 long

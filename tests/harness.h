@@ -61,6 +61,10 @@ st_client_t *harness_client_at (harness_t *self, const char *service, const char
 //  Returns its exit status.
 int harness_cli (harness_t *self, char *out, size_t out_size, const char *arg, ...);
 
+//  The same with `input` on its standard input.
+int harness_cli_input (harness_t *self, const char *input, char *out, size_t out_size,
+                       const char *arg, ...);
+
 //  The port the gateway's HTTP API listens on (127.0.0.1).
 int harness_http_port (harness_t *self);
 

@@ -1182,6 +1182,63 @@ test_request_completion (void **state)
     assert_int_equal (fx_events ("request.completed", request), 1);
 }
 
+//  A request whose every accepted volunteer has had their hours confirmed is done before its
+//  window ends (an "as soon as possible" order has a day-long window): the resident may rate
+//  it at once. One volunteer confirmed of two is not done.
+static void
+test_request_completion_before_the_window_ends (void **state)
+{
+    (void) state;
+    char resident[32], first[32], second[32], request[32], record[32], record2[32];
+    s_rec_staffed ("c早完成", resident, first, second, request);
+    s_rec_checked_in (request, first, second, record, record2);
+    fx_sql ("UPDATE match.requests SET earliest_start = now () - interval '3 hours',"
+            " latest_end = now () + interval '20 hours' WHERE id = %s",
+            request);
+    s_rec_served (first, request, record, "1.0");
+    fx_sleep_ms (1000);
+    json_t *got = fx_request_get (request);
+    assert_string_equal (fx_str (got, "status"), "staffed");
+    json_decref (got);
+    s_rec_served (second, request, record2, "0.5");
+    fx_wait_request (request, "completed");
+    assert_int_equal (fx_events ("request.completed", request), 1);
+    msg_actor_t self = fx_resident (resident);
+    char body[256];
+    snprintf (body, sizeof body, "{\"id\": \"%s\", \"stars\": 4}", request);
+    json_decref (fx_call_ok ("match", &self, "request.rate", body));
+}
+
+//  A volunteer checked out of a request has served it: its window no longer holds them, so
+//  they may sign up for an activity in the rest of it; one still serving may not.
+static void
+test_checkout_releases_the_window (void **state)
+{
+    (void) state;
+    char resident[32], first[32], second[32], request[32], record[32], record2[32];
+    s_rec_staffed ("c释放", resident, first, second, request);
+    s_rec_checked_in (request, first, second, record, record2);
+    s_rec_served (first, request, record, NULL);
+    //  Inside the window the two accepted (day 2, 14:00 to 17:00).
+    char start[64], end[64], closes[64], body[512], activity[32];
+    fx_local (2, 15, 0, start, NULL);
+    fx_local (2, 16, 0, end, NULL);
+    fx_local (2, 12, 0, closes, NULL);
+    snprintf (body, sizeof body,
+              "{\"title\": \"重叠的活动\", \"category\": \"助老\", \"region\": \"%s\","
+              " \"starts_at\": \"%s\", \"ends_at\": \"%s\", \"signup_closes_at\": \"%s\","
+              " \"capacity\": 5}",
+              REC_VILLAGE, start, end, closes);
+    fx_activity_add (body, activity);
+    msg_actor_t served = fx_volunteer (first), serving = fx_volunteer (second);
+    snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", activity);
+    json_decref (fx_call_ok ("match", &served, "activity.signup", body));
+    st_error_t err;
+    fx_expect ("sign up while serving a request at that time",
+               fx_call ("match", &serving, "activity.signup", body, NULL, &err), &err, ST_CONFLICT,
+               "activity_id");
+}
+
 //  Its resident rates a completed request once, 1 to 5 stars with a comment, told to ledger
 //  with who served; nobody else rates it.
 static void
@@ -2226,6 +2283,8 @@ main (void)
         cmocka_unit_test (test_request_checkin),
         cmocka_unit_test (test_request_hours),
         cmocka_unit_test (test_request_completion),
+        cmocka_unit_test (test_request_completion_before_the_window_ends),
+        cmocka_unit_test (test_checkout_releases_the_window),
         cmocka_unit_test (test_request_rating),
         cmocka_unit_test (test_stats_figures),
         cmocka_unit_test (test_stats_sibling),

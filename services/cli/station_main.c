@@ -6,7 +6,8 @@
         station keys init --deploy DIR           every key and password of a container deploy,
                                                  one folder per container (docker/)
         station keygen NAME ROLE                 one CURVE key pair (service|operator|gateway)
-        station call SERVICE OP [JSON]           any op; the reply body as JSON
+        station call SERVICE OP [JSON | - | @FILE] any op; the reply body as JSON (the body
+                                                 from standard input with -, a file with @)
         station ping SERVICE
         station volunteer register --name N --id-number ID --phone P --region CODE [--skill S]...
         station volunteer get ID
@@ -29,6 +30,7 @@
 #include "station_deploy.h"
 #include "st_log.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,7 +50,8 @@ s_usage (void)
     fprintf (
         stderr,
         "usage: station [--keys DIR] [--as ACCOUNT:ROLE[:REGION[:ID]]] [--timeout MS] COMMAND\n"
-        "  keys init [--deploy DIR] | keygen NAME ROLE | call SERVICE OP [JSON] | ping SERVICE\n"
+        "  keys init [--deploy DIR] | keygen NAME ROLE | ping SERVICE\n"
+        "  call SERVICE OP [JSON | - | @FILE]   (the body given, from standard input, or a file)\n"
         "  volunteer register --name N --id-number ID --phone P --region CODE [--skill S]...\n"
         "  volunteer get ID | volunteer import FILE.csv | supply stats [--region CODE]\n"
         "  ledger statement ID | ledger audit\n"
@@ -161,7 +164,31 @@ s_call (const s_options_t *options, const char *service, const char *op_name, co
     return status;
 }
 
-//  station call SERVICE OP [JSON]: the JSON mapped through the op's request descriptor.
+//  The whole of `file` as text (malloc'd, NUL-terminated); NULL when it cannot be read or
+//  holds a NUL byte.
+static char *
+s_slurp (FILE *file)
+{
+    size_t size = 0, room = 65536;
+    char *text = st_malloc (room);
+    size_t got;
+    while ((got = fread (text + size, 1, room - size - 1, file)) > 0) {
+        size += got;
+        if (room - size - 1 == 0)
+            text = realloc (text, room *= 2);
+        if (!text)
+            abort ();
+    }
+    text[size] = 0;
+    if (ferror (file) || strlen (text) != size) {
+        free (text);
+        return NULL;
+    }
+    return text;
+}
+
+//  station call SERVICE OP [JSON | - | @FILE]: the JSON (given, from standard input, or from
+//  a file: an argument holds at most 128 KB) mapped through the op's request descriptor.
 static int
 s_cmd_call (const s_options_t *options, int argc, char **argv)
 {
@@ -174,8 +201,23 @@ s_cmd_call (const s_options_t *options, int argc, char **argv)
                       argv[1]);
         return s_print_error (&err);
     }
+    char *input = NULL;
+    if (argc == 3 && (strcmp (argv[2], "-") == 0 || argv[2][0] == '@')) {
+        bool is_stdin = strcmp (argv[2], "-") == 0;
+        FILE *file = is_stdin ? stdin : fopen (argv[2] + 1, "r");
+        input = file ? s_slurp (file) : NULL;
+        if (file && !is_stdin)
+            fclose (file);
+        if (!input) {
+            st_error_set (&err, ST_INVALID_ARGUMENT, "json", "could not read %s: %s",
+                          is_stdin ? "standard input" : argv[2] + 1,
+                          file ? "not a text file" : strerror (errno));
+            return s_print_error (&err);
+        }
+    }
     json_error_t json_err;
-    json_t *json = json_loads (argc == 3 ? argv[2] : "{}", 0, &json_err);
+    json_t *json = json_loads (input ? input : argc == 3 ? argv[2] : "{}", 0, &json_err);
+    free (input);
     if (!json) {
         st_error_set (&err, ST_INVALID_ARGUMENT, NULL, "input is not JSON: %s (column %d)",
                       json_err.text, json_err.column);

@@ -7,7 +7,9 @@
         gateway_rpc.c       one rpc client per service per HTTP thread, the actor a session
                             proves, request ids from Idempotency-Key
         gateway_sessions.c  sessions (a token's hash, idle and absolute expiry) in the
-                            gateway's own schema
+                            gateway's own schema; the cookie and its CSRF token
+        gateway_web.c       the web pages (web/), embedded in the binary
+        gateway_qr.c        QR images (libqrencode, libpng)
         gateway_main.c      the process (st_service: keys, database, migrations, sys.ping)  */
 #ifndef GATEWAY_H_INCLUDED
 #define GATEWAY_H_INCLUDED
@@ -28,7 +30,9 @@ typedef enum { GW_ANYONE, GW_SIGNED_IN } gw_who_t;
 //  One endpoint. Path parameters ({name}) and the query parameters listed in `query` (space
 //  separated) go into the op's request body under their own names, typed by the op's
 //  descriptor; `map`, where a row needs more than that, adjusts the body before the call and
-//  may answer by itself (returning non-zero once it has).
+//  may answer by itself (returning non-zero once it has). A route whose `map` is gw_map_csv
+//  takes text/csv (a spreadsheet, capped by csv_max), not JSON: its bytes go into the op's
+//  `csv` field.
 typedef struct {
     const char *method;
     const char *pattern;
@@ -56,13 +60,19 @@ typedef struct {
 typedef struct {
     const char *conninfo;
     const char *keydir;
-    const char *http;       //  host:port to listen on
-    int64_t threads;        //  HTTP threads, each with its rpc clients and database connection
-    int64_t body_max;       //  bytes of a JSON body
-    int64_t call_ms;        //  deadline of one rpc call
-    int64_t session_idle_s; //  a session unused this long ends
-    int64_t session_max_s;  //  a session ends this long after sign-in, used or not
-    int64_t sweep_ms;       //  how often ended sessions are removed
+    const char *http;        //  host:port to listen on
+    int64_t threads;         //  HTTP threads, each with its rpc clients and database connection
+    int64_t body_max;        //  bytes of a JSON body
+    int64_t csv_max;         //  bytes of a text/csv body (a route with `csv`)
+    int64_t call_ms;         //  deadline of one rpc call
+    int64_t session_idle_s;  //  a session unused this long ends
+    int64_t session_max_s;   //  a session ends this long after sign-in, used or not
+    int64_t sweep_ms;        //  how often ended sessions are removed
+    const char *root_region; //  where the pages' region tree begins ("": none set)
+    const char *tls_cert;    //  PEM files: HTTPS when both are given
+    const char *tls_key;
+    bool tls;
+    char *tls_cert_pem, *tls_key_pem; //  their contents, read at start
 } gw_config_t;
 
 //  --- gateway_http.c ---
@@ -71,12 +81,24 @@ typedef struct {
 int gw_http_start (const gw_config_t *config, st_error_t *err);
 void gw_http_stop (void);
 
+//  The cookie that carries a page's session (HttpOnly, SameSite=Strict).
+#define GW_COOKIE "station_session"
+
+//  The settings the daemon runs with.
+const gw_config_t *gw_http_config (void);
+
 //  What a mapping function may read of its request.
 const gw_actor_t *gw_request_actor (gw_request_t *request); //  NULL when anonymous
 const char *gw_request_header (gw_request_t *request, const char *name);
 const char *gw_request_id (gw_request_t *request);
 const char *gw_request_token (gw_request_t *request); //  the session's token, NULL if none
+bool gw_request_by_cookie (gw_request_t *request);    //  the session came in the cookie
+//  A header for the answer (up to three: Set-Cookie, Clear-Site-Data…).
+void gw_request_add_header (gw_request_t *request, const char *name, const char *value);
 void gw_request_address (gw_request_t *request, char *out, size_t size); //  the client's
+
+//  The `map` of a route that takes text/csv (see gw_route_t); it changes nothing.
+int gw_map_csv (gw_request_t *request, json_t *body);
 
 //  The answers; each returns 1 (answered), for `return gw_reply_…` in a mapping function.
 int gw_reply_json (gw_request_t *request, int status, json_t *json); //  steals json
@@ -85,6 +107,9 @@ int gw_reply_empty (gw_request_t *request, int status);
 int gw_reply_wait (gw_request_t *request, int64_t seconds, const char *field); //  429
 //  A text answer of type `type`; takes `text` (malloc'd).
 int gw_reply_text (gw_request_t *request, int status, const char *type, char *text);
+//  Bytes of type `type`; takes `data` (malloc'd).
+int gw_reply_bytes (gw_request_t *request, int status, const char *type, uint8_t *data,
+                    size_t size);
 
 //  Calls an op with the request's actor and id; the reply as JSON (the caller's), or NULL
 //  with err filled.
@@ -117,6 +142,38 @@ st_db_t *gw_rpc_db (void);
 int gw_rpc_init (st_service_t *service, const gw_config_t *config, st_error_t *err);
 void gw_rpc_fini (void);
 
+//  --- gateway_web.c ---
+
+//  A file of the web pages as embedded (embed_web.cmake writes the table).
+typedef struct {
+    const char *path; //  "/index.html", "/static/app.js"
+    const unsigned char *data, *end;
+} gw_web_file_t;
+extern const gw_web_file_t gw_web_files[];
+extern const size_t gw_web_file_count;
+
+//  A file ready to send: its type, ETag, and gzip copy when that is smaller (else NULL).
+typedef struct {
+    const char *path, *type;
+    const uint8_t *data;
+    size_t size;
+    uint8_t *gzip;
+    size_t gzip_size;
+    char etag[24];
+} gw_asset_t;
+
+int gw_web_init (st_error_t *err);
+void gw_web_fini (void);
+//  The file a GET of `path` answers: /static/… itself, a page's path index.html; NULL when
+//  none.
+const gw_asset_t *gw_web_find (const char *path);
+
+//  --- gateway_qr.c ---
+
+//  The PNG of a QR code holding `text` (malloc'd) into *png, its size into *size; -1 with
+//  err filled when it cannot be made.
+int gw_qr_png (const char *text, uint8_t **png, size_t *size, st_error_t *err);
+
 //  --- gateway_openapi.c ---
 
 //  The OpenAPI 3.1 document of the route table (the caller's).
@@ -139,6 +196,11 @@ st_status_t gw_session_create (const json_t *account, char token[44], st_error_t
 
 //  The actor of a live session (its idle expiry pushed back), or ST_UNAUTHENTICATED.
 st_status_t gw_session_check (const char *token, gw_actor_t *actor, st_error_t *err);
+
+//  The CSRF token of a session (43 characters): a keyed hash of its token, so it needs no
+//  storage and every gateway process computes the same. Pages send it as X-CSRF-Token with
+//  every write their cookie authenticates.
+void gw_session_csrf (const char *token, char csrf[44]);
 
 //  Ends a session at once (every gateway process reads the same table).
 st_status_t gw_session_end (const char *token, st_error_t *err);

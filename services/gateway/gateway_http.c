@@ -26,6 +26,7 @@ struct gw_request_s {
     const char *method;
     char *body;
     size_t size;
+    size_t limit; //  the bytes its body may have: its route's (csv_max or body_max)
     bool too_big;
     bool answered;
     const gw_route_t *route;
@@ -37,7 +38,10 @@ struct gw_request_s {
     char token[64];
     uint8_t rpc_id[16];
     bool has_rpc_id;
-    int64_t began_us; //  when the request's first part arrived
+    int64_t began_us;      //  when the request's first part arrived
+    bool by_cookie;        //  the session came in the cookie (writes then need X-CSRF-Token)
+    char extra[3][2][320]; //  headers a handler added (Set-Cookie, Clear-Site-Data)
+    int extra_count;
 };
 
 static struct MHD_Daemon *s_daemon;
@@ -46,18 +50,45 @@ static const gw_config_t *s_config;
 //  ---------------------------------------------------------------------------------------
 //  Answers
 
+//  Every answer's headers. No script but the pages' own files, no inline script or style
+//  element, no frame; answers of the API are never stored (they are personal), a page's files
+//  are checked again each time (their ETag).
 static void
-s_headers (gw_request_t *self, struct MHD_Response *response, const char *type)
+s_headers_cached (gw_request_t *self, struct MHD_Response *response, const char *type,
+                  const char *cache)
 {
     if (type)
         MHD_add_response_header (response, "Content-Type", type);
     MHD_add_response_header (response, "X-Request-Id", self->id_text);
-    MHD_add_response_header (response, "Cache-Control", "no-store");
+    MHD_add_response_header (response, "Cache-Control", cache);
     MHD_add_response_header (response, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header (response, "Content-Security-Policy",
-                             "default-src 'self'; frame-ancestors 'none'; base-uri 'none'");
+                             "default-src 'self'; img-src 'self' data: blob:; object-src 'none';"
+                             " base-uri 'none'; form-action 'self'; frame-ancestors 'none'");
     MHD_add_response_header (response, "X-Frame-Options", "DENY");
     MHD_add_response_header (response, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header (response, "Permissions-Policy",
+                             "camera=(self), microphone=(), geolocation=(self)");
+    if (s_config->tls)
+        MHD_add_response_header (response, "Strict-Transport-Security", "max-age=31536000");
+    for (int i = 0; i < self->extra_count; i++)
+        MHD_add_response_header (response, self->extra[i][0], self->extra[i][1]);
+}
+
+static void
+s_headers (gw_request_t *self, struct MHD_Response *response, const char *type)
+{
+    s_headers_cached (self, response, type, "no-store");
+}
+
+void
+gw_request_add_header (gw_request_t *self, const char *name, const char *value)
+{
+    if (self->extra_count == (int) (sizeof self->extra / sizeof self->extra[0]))
+        return;
+    int i = self->extra_count++;
+    snprintf (self->extra[i][0], sizeof self->extra[i][0], "%s", name);
+    snprintf (self->extra[i][1], sizeof self->extra[i][1], "%s", value);
 }
 
 static int64_t
@@ -140,6 +171,38 @@ gw_reply_text (gw_request_t *self, int status, const char *type, char *text)
 }
 
 int
+gw_reply_bytes (gw_request_t *self, int status, const char *type, uint8_t *data, size_t size)
+{
+    struct MHD_Response *response =
+        MHD_create_response_from_buffer (size, data, MHD_RESPMEM_MUST_FREE);
+    s_headers (self, response, type);
+    return s_queue (self, status, response);
+}
+
+//  A file of the pages: 304 when the browser has it, its gzip copy when the browser takes
+//  gzip.
+static int
+s_reply_asset (gw_request_t *self, const gw_asset_t *asset)
+{
+    const char *match = gw_request_header (self, "If-None-Match");
+    bool fresh = match && strstr (match, asset->etag);
+    const char *encodings = gw_request_header (self, "Accept-Encoding");
+    bool gzip = asset->gzip && encodings && strstr (encodings, "gzip");
+    struct MHD_Response *response =
+        fresh  ? MHD_create_response_from_buffer (0, (void *) "", MHD_RESPMEM_PERSISTENT)
+        : gzip ? MHD_create_response_from_buffer (asset->gzip_size, asset->gzip,
+                                                  MHD_RESPMEM_PERSISTENT)
+               : MHD_create_response_from_buffer (asset->size, (void *) asset->data,
+                                                  MHD_RESPMEM_PERSISTENT);
+    s_headers_cached (self, response, fresh ? NULL : asset->type, "no-cache");
+    MHD_add_response_header (response, "ETag", asset->etag);
+    MHD_add_response_header (response, "Vary", "Accept-Encoding");
+    if (gzip && !fresh)
+        MHD_add_response_header (response, "Content-Encoding", "gzip");
+    return s_queue (self, fresh ? 304 : 200, response);
+}
+
+int
 gw_reply_empty (gw_request_t *self, int status)
 {
     struct MHD_Response *response =
@@ -205,6 +268,18 @@ const char *
 gw_request_token (gw_request_t *self)
 {
     return self->signed_in ? self->token : NULL;
+}
+
+bool
+gw_request_by_cookie (gw_request_t *self)
+{
+    return self->signed_in && self->by_cookie;
+}
+
+const gw_config_t *
+gw_http_config (void)
+{
+    return s_config;
 }
 
 void
@@ -440,6 +515,30 @@ s_body (gw_request_t *self, st_error_t *err)
     return body;
 }
 
+int
+gw_map_csv (gw_request_t *request, json_t *body)
+{
+    (void) request, (void) body;
+    return 0;
+}
+
+//  A text/csv body as the op's `csv` field (hex, as JSON carries bytes).
+static json_t *
+s_csv_body (gw_request_t *self, st_error_t *err)
+{
+    const char *type = gw_request_header (self, "Content-Type");
+    if (!type || strncasecmp (type, "text/csv", 8) != 0) {
+        st_error_set (err, ST_INVALID_ARGUMENT, "Content-Type", "the body must be text/csv");
+        return NULL;
+    }
+    char *hex = st_malloc (self->size * 2 + 1);
+    sodium_bin2hex (hex, self->size * 2 + 1, (const unsigned char *) self->body, self->size);
+    json_t *body = json_object ();
+    json_object_set_new (body, "csv", json_stringn (hex, self->size * 2));
+    free (hex);
+    return body;
+}
+
 //  The client's X-Request-Id when it is one we can log (up to 64 of A-Z a-z 0-9 . _ -), or a
 //  fresh one.
 static void
@@ -459,14 +558,86 @@ s_request_id (gw_request_t *self)
     }
 }
 
-//  The session a request carries (Authorization: Bearer), if any: 0 when none or valid, -1
-//  once answered (401).
+static bool
+s_is_read (const char *method)
+{
+    return strcmp (method, "GET") == 0 || strcmp (method, "HEAD") == 0;
+}
+
+//  A write from a page of another site is refused before anything else (its Origin is not
+//  this host); scripts send no Origin.
+static int
+s_check_origin (gw_request_t *self)
+{
+    const char *origin = gw_request_header (self, "Origin");
+    const char *host = gw_request_header (self, "Host");
+    if (!origin || s_is_read (self->method))
+        return 0;
+    const char *rest = strncmp (origin, "https://", 8) == 0  ? origin + 8
+                       : strncmp (origin, "http://", 7) == 0 ? origin + 7
+                                                             : NULL;
+    if (rest && host && strcmp (rest, host) == 0)
+        return 0;
+    st_error_t err;
+    st_error_set (&err, ST_PERMISSION_DENIED, "Origin", "a write must come from this site's pages");
+    gw_reply_error (self, &err);
+    return -1;
+}
+
+//  The session in the pages' cookie: on a route anyone may call, a stale cookie is no
+//  session; a write needs the session's CSRF token beside it (X-CSRF-Token), which a page of
+//  another site cannot read.
+static int
+s_authenticate_cookie (gw_request_t *self, const char *cookie)
+{
+    st_error_t err = {0};
+    if (strlen (cookie) >= sizeof self->token) {
+        if (self->route->who == GW_ANYONE)
+            return 0;
+        st_error_set (&err, ST_UNAUTHENTICATED, "Cookie", "sign in again");
+        gw_reply_error (self, &err);
+        return -1;
+    }
+    snprintf (self->token, sizeof self->token, "%s", cookie);
+    if (gw_session_check (self->token, &self->actor, &err) != ST_OK) {
+        sodium_memzero (self->token, sizeof self->token);
+        if (self->route->who == GW_ANYONE && err.code == ST_UNAUTHENTICATED)
+            return 0;
+        gw_reply_error (self, &err);
+        return -1;
+    }
+    if (!s_is_read (self->method)) {
+        char csrf[44];
+        gw_session_csrf (self->token, csrf);
+        const char *given = gw_request_header (self, "X-CSRF-Token");
+        bool good = given && strlen (given) == strlen (csrf)
+                    && sodium_memcmp (given, csrf, strlen (csrf)) == 0;
+        sodium_memzero (csrf, sizeof csrf);
+        if (!good) {
+            sodium_memzero (self->token, sizeof self->token);
+            st_error_set (&err, ST_PERMISSION_DENIED, "X-CSRF-Token",
+                          "reload the page: its form is out of date (X-CSRF-Token)");
+            gw_reply_error (self, &err);
+            return -1;
+        }
+    }
+    self->signed_in = true;
+    self->by_cookie = true;
+    return 0;
+}
+
+//  The session a request carries (Authorization: Bearer, or the pages' cookie), if any: 0
+//  when none or valid, -1 once answered (401).
 static int
 s_authenticate (gw_request_t *self)
 {
     const char *header = gw_request_header (self, "Authorization");
     st_error_t err = {0};
     if (!header) {
+        const char *cookie =
+            MHD_lookup_connection_value (self->connection, MHD_COOKIE_KIND, GW_COOKIE);
+        if (cookie && *cookie)
+            return s_authenticate_cookie (self, cookie);
         if (self->route->who == GW_ANYONE)
             return 0;
         st_error_set (&err, ST_UNAUTHENTICATED, "Authorization", "sign in first");
@@ -501,6 +672,13 @@ s_handle (gw_request_t *self, const char *url)
         return;
     }
     self->route = s_route (self, url, allow, sizeof allow);
+    if (!self->route && s_is_read (self->method)) {
+        const gw_asset_t *asset = gw_web_find (url);
+        if (asset) {
+            s_reply_asset (self, asset);
+            return;
+        }
+    }
     if (!self->route) {
         if (*allow)
             s_reply_error_with (self, ST_INVALID_ARGUMENT, NULL, 405, "Allow", allow,
@@ -513,12 +691,12 @@ s_handle (gw_request_t *self, const char *url)
     }
     if (self->too_big) {
         s_reply_error_with (self, ST_INVALID_ARGUMENT, NULL, 413, NULL, NULL,
-                            "the body is larger than %lld bytes", (long long) s_config->body_max);
+                            "the body is larger than %lld bytes", (long long) self->limit);
         return;
     }
-    if (s_authenticate (self))
+    if (s_check_origin (self) || s_authenticate (self))
         return;
-    json_t *body = s_body (self, &err);
+    json_t *body = self->route->map == gw_map_csv ? s_csv_body (self, &err) : s_body (self, &err);
     if (!body) {
         gw_reply_error (self, &err);
         return;
@@ -590,8 +768,15 @@ s_access (void *cls, struct MHD_Connection *connection, const char *url, const c
         return MHD_YES;
     }
     if (*upload_data_size) {
-        //  Past the limit the rest is read and dropped, and the answer is 413.
-        if (!self->too_big && self->size + *upload_data_size <= (size_t) s_config->body_max) {
+        //  Past the limit the rest is read and dropped, and the answer is 413. A route that
+        //  takes a spreadsheet has a limit of its own.
+        if (!self->limit) {
+            char allow[64];
+            const gw_route_t *route = s_route (self, url, allow, sizeof allow);
+            bool csv = route && route->map == gw_map_csv;
+            self->limit = (size_t) (csv ? s_config->csv_max : s_config->body_max);
+        }
+        if (!self->too_big && self->size + *upload_data_size <= self->limit) {
             self->body = realloc (self->body, self->size + *upload_data_size + 1);
             memcpy (self->body + self->size, upload_data, *upload_data_size);
             self->size += *upload_data_size;
@@ -654,9 +839,18 @@ gw_http_start (const gw_config_t *config, st_error_t *err)
                              " 127.0.0.1:8080, not \"%s\"",
                              config->http),
                -1;
+    gw_web_init (err);
+    //  HTTPS when given a certificate (browsers open the camera only on a secure origin).
+    struct MHD_OptionItem tls[] = {
+        {MHD_OPTION_HTTPS_MEM_KEY, 0, config->tls_key_pem},
+        {MHD_OPTION_HTTPS_MEM_CERT, 0, config->tls_cert_pem},
+        {MHD_OPTION_END, 0, NULL},
+    };
     s_daemon = MHD_start_daemon (
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, (uint16_t) port, NULL,
-        NULL, s_access, NULL, MHD_OPTION_EXTERNAL_LOGGER, s_mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG
+            | (config->tls ? MHD_USE_TLS : 0),
+        (uint16_t) port, NULL, NULL, s_access, NULL, MHD_OPTION_ARRAY, config->tls ? tls : tls + 2,
+        MHD_OPTION_EXTERNAL_LOGGER, s_mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
         (struct sockaddr *) &address, MHD_OPTION_THREAD_POOL_SIZE, (unsigned) config->threads,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) 30, MHD_OPTION_CONNECTION_LIMIT, (unsigned) 1000,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned) 0, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
@@ -674,4 +868,5 @@ gw_http_stop (void)
     if (s_daemon)
         MHD_stop_daemon (s_daemon);
     s_daemon = NULL;
+    gw_web_fini ();
 }

@@ -5,6 +5,9 @@
 #include "st_keys.h"
 #include "st_log.h"
 
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 extern const st_migration_t gateway_migrations[];
@@ -17,6 +20,8 @@ static const st_option_t s_options[] = {
                      "HTTP threads, each with its own rpc clients and database connection"),
     ST_OPTION_WHOLE ("body-max", "STATION_GATEWAY_BODY_MAX", "1048576", 1024, 268435456,
                      "largest request body accepted, in bytes (413 past it)"),
+    ST_OPTION_WHOLE ("csv-max", "STATION_GATEWAY_CSV_MAX", "4000000", 1024, 268435456,
+                     "largest text/csv upload accepted (a spreadsheet to import), in bytes"),
     ST_OPTION_WHOLE ("call-ms", "STATION_GATEWAY_CALL_MS", "10000", 100, 600000,
                      "how long one call to a service may take (503 past it)"),
     ST_OPTION_WHOLE ("session-idle-s", "STATION_SESSION_IDLE_S", "1800", 10, 2592000,
@@ -25,6 +30,11 @@ static const st_option_t s_options[] = {
                      "a session ends this long after sign-in, used or not"),
     ST_OPTION_WHOLE ("session-sweep-ms", "STATION_SESSION_SWEEP_MS", "60000", 100, 3600000,
                      "how often ended sessions and old sign-in counts are removed"),
+    ST_OPTION ("root-region", "STATION_ROOT_REGION", "",
+               "where the pages' region tree begins (default: the bootstrap region)"),
+    ST_OPTION ("tls-cert", "STATION_TLS_CERT", "",
+               "PEM certificate (chain) file: with tls-key, the gateway serves HTTPS"),
+    ST_OPTION ("tls-key", "STATION_TLS_KEY", "", "PEM private key file of tls-cert"),
     ST_OPTION ("bootstrap-region", "STATION_BOOTSTRAP_REGION", "",
                "on an empty platform, the root region to create (12-digit code)"),
     ST_OPTION ("bootstrap-region-name", "STATION_BOOTSTRAP_REGION_NAME", "",
@@ -36,6 +46,28 @@ static const st_option_t s_options[] = {
 };
 
 static gw_config_t s_config;
+
+//  A whole small file (malloc'd), or NULL with err naming the option.
+static char *
+s_read_pem (const char *path, const char *option, st_error_t *err)
+{
+    FILE *file = fopen (path, "rb");
+    char *text = NULL;
+    size_t size = 0;
+    if (file) {
+        text = st_malloc (65536);
+        size = fread (text, 1, 65535, file);
+        text[size] = '\0';
+        fclose (file);
+    }
+    if (!file || size == 0 || size == 65535 || !strstr (text, "-----BEGIN ")) {
+        free (text);
+        st_error_set (err, ST_INVALID_ARGUMENT, option, "%s: %s is not a readable PEM file", option,
+                      path);
+        return NULL;
+    }
+    return text;
+}
 
 //  First start (http-api.md): with an empty platform, the root region and its first admin,
 //  through registry's region.bootstrap, which refuses once any region exists.
@@ -87,15 +119,34 @@ s_init (st_service_t *service, st_error_t *err)
     s_config.http = st_service_option (service, "http");
     s_config.threads = st_service_whole (service, "http-threads");
     s_config.body_max = st_service_whole (service, "body-max");
+    s_config.csv_max = st_service_whole (service, "csv-max");
     s_config.call_ms = st_service_whole (service, "call-ms");
     s_config.session_idle_s = st_service_whole (service, "session-idle-s");
     s_config.session_max_s = st_service_whole (service, "session-max-s");
     s_config.sweep_ms = st_service_whole (service, "session-sweep-ms");
+    s_config.tls_cert = st_service_option (service, "tls-cert");
+    s_config.tls_key = st_service_option (service, "tls-key");
+    if (*s_config.tls_cert || *s_config.tls_key) {
+        if (!*s_config.tls_cert || !*s_config.tls_key)
+            return st_error_set (err, ST_INVALID_ARGUMENT, "tls",
+                                 "STATION_TLS_CERT and STATION_TLS_KEY go together"),
+                   -1;
+        s_config.tls_cert_pem = s_read_pem (s_config.tls_cert, "STATION_TLS_CERT", err);
+        if (!s_config.tls_cert_pem)
+            return -1;
+        s_config.tls_key_pem = s_read_pem (s_config.tls_key, "STATION_TLS_KEY", err);
+        if (!s_config.tls_key_pem)
+            return -1;
+        s_config.tls = true;
+    }
     s_bootstrap.region = st_service_option (service, "bootstrap-region");
     s_bootstrap.name = st_service_option (service, "bootstrap-region-name");
     s_bootstrap.admin = st_service_option (service, "bootstrap-admin");
     s_bootstrap.password = st_service_option (service, "bootstrap-password");
     s_bootstrap.done = !*s_bootstrap.region;
+    s_config.root_region = st_service_option (service, "root-region");
+    if (!*s_config.root_region)
+        s_config.root_region = s_bootstrap.region;
     if (!s_bootstrap.done && (!*s_bootstrap.name || !*s_bootstrap.admin || !*s_bootstrap.password))
         return st_error_set (err, ST_INVALID_ARGUMENT, "bootstrap",
                              "STATION_BOOTSTRAP_REGION needs STATION_BOOTSTRAP_REGION_NAME,"
@@ -107,7 +158,7 @@ s_init (st_service_t *service, st_error_t *err)
     gw_sessions_init (&s_config, gw_rpc_secret ());
     if (gw_http_start (&s_config, err))
         return -1;
-    st_info ("HTTP on http://%s", s_config.http);
+    st_info ("HTTP on %s://%s", s_config.tls ? "https" : "http", s_config.http);
     return 0;
 }
 
@@ -117,6 +168,10 @@ s_fini (st_service_t *service)
     (void) service;
     gw_http_stop ();
     gw_rpc_fini ();
+    if (s_config.tls_key_pem)
+        sodium_memzero (s_config.tls_key_pem, strlen (s_config.tls_key_pem));
+    free (s_config.tls_key_pem);
+    free (s_config.tls_cert_pem);
 }
 
 //  The background work: the first start's bootstrap (tried every second until registry

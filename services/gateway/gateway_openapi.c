@@ -144,7 +144,11 @@ gw_openapi (void)
             json_decref (parameters);
         bool has_body = strcmp (route->method, "POST") == 0 || strcmp (route->method, "PUT") == 0
                         || strcmp (route->method, "PATCH") == 0;
-        if (has_body && op)
+        if (has_body && op && route->map == gw_map_csv)
+            json_object_set_new (
+                operation, "requestBody",
+                json_pack ("{s:{s:{s:{s:s}}}}", "content", "text/csv", "schema", "type", "string"));
+        else if (has_body && op)
             json_object_set_new (operation, "requestBody",
                                  json_pack ("{s:{s:{s:o}}}", "content", "application/json",
                                             "schema", s_ref (op->request, components)));

@@ -81,15 +81,55 @@ s_openapi (gw_request_t *request, json_t *body)
                           st_strdup (s_openapi_text));
 }
 
+//  GET /v1/config: what the pages need before anyone signs in (public, nothing personal).
+static int
+s_config (gw_request_t *request, json_t *body)
+{
+    (void) body;
+    json_t *answer = json_object ();
+    const char *root = gw_http_config ()->root_region;
+    if (root && *root)
+        json_object_set_new (answer, "root_region", json_string (root));
+    return gw_reply_json (request, 200, answer);
+}
+
 //  ---------------------------------------------------------------------------------------
 //  Sessions
 
-//  POST /v1/sessions {login, password}: registry checks the password (argon2id, off its rpc
-//  loop); tries are limited per login and per client address before it is asked.
+//  The account a session proves, as pages read it: who, in which role and region, and the
+//  CSRF token its cookie-authenticated writes carry.
+static json_t *
+s_session_account (const char *token, const char *account, const char *role, const char *region,
+                   const char *volunteer_id, const char *resident_id)
+{
+    char csrf[44];
+    gw_session_csrf (token, csrf);
+    json_t *answer = json_pack ("{s:{s:s, s:s, s:s}, s:s}", "account", "id", account, "role", role,
+                                "region", region, "csrf", csrf);
+    json_t *who = json_object_get (answer, "account");
+    if (volunteer_id && *volunteer_id)
+        json_object_set_new (who, "volunteer_id", json_string (volunteer_id));
+    if (resident_id && *resident_id)
+        json_object_set_new (who, "resident_id", json_string (resident_id));
+    sodium_memzero (csrf, sizeof csrf);
+    return answer;
+}
+
+//  POST /v1/sessions {login, password, cookie?}: registry checks the password (argon2id, off
+//  its rpc loop); tries are limited per login and per client address before it is asked.
+//  With cookie: true (the pages) the token goes into an HttpOnly cookie that no script can
+//  read, and the answer carries the CSRF token instead.
 static int
 s_session_create (gw_request_t *request, json_t *body)
 {
     st_error_t err = {0};
+    json_t *cookie = json_object_get (body, "cookie");
+    if (cookie && !json_is_boolean (cookie)) {
+        st_error_set (&err, ST_INVALID_ARGUMENT, "cookie", "cookie must be true or false");
+        return gw_reply_error (request, &err);
+    }
+    bool by_cookie = json_is_true (cookie);
+    json_object_del (body, "cookie");
     const char *login = json_string_value (json_object_get (body, "login"));
     char address[64];
     gw_request_address (request, address, sizeof address);
@@ -114,9 +154,39 @@ s_session_create (gw_request_t *request, json_t *body)
     }
     //  The login (a phone, for people) is personal: the answer names the account by id.
     json_object_del (account, "login");
+    if (by_cookie) {
+        const gw_config_t *config = gw_http_config ();
+        char header[256];
+        snprintf (header, sizeof header,
+                  GW_COOKIE "=%s; Path=/; Max-Age=%lld; HttpOnly; SameSite=Strict%s", token,
+                  (long long) config->session_max_s, config->tls ? "; Secure" : "");
+        gw_request_add_header (request, "Set-Cookie", header);
+        sodium_memzero (header, sizeof header);
+        json_t *answer =
+            s_session_account (token, json_string_value (json_object_get (account, "id")),
+                               json_string_value (json_object_get (account, "role")),
+                               json_string_value (json_object_get (account, "region")),
+                               json_string_value (json_object_get (account, "volunteer_id")),
+                               json_string_value (json_object_get (account, "resident_id")));
+        json_decref (account);
+        sodium_memzero (token, sizeof token);
+        return gw_reply_json (request, 201, answer);
+    }
     json_t *answer = json_pack ("{s:s, s:o}", "token", token, "account", account);
     sodium_memzero (token, sizeof token);
     return gw_reply_json (request, 201, answer);
+}
+
+//  GET /v1/sessions/current: who the session proves (the pages ask on load).
+static int
+s_session_current (gw_request_t *request, json_t *body)
+{
+    (void) body;
+    const gw_actor_t *actor = gw_request_actor (request);
+    return gw_reply_json (request, 200,
+                          s_session_account (gw_request_token (request), actor->account,
+                                             actor->role, actor->region, actor->volunteer_id,
+                                             actor->resident_id));
 }
 
 static int
@@ -126,6 +196,12 @@ s_session_end (gw_request_t *request, json_t *body)
     st_error_t err;
     if (gw_session_end (gw_request_token (request), &err) != ST_OK)
         return gw_reply_error (request, &err);
+    //  A shared computer keeps nothing of whoever signed out.
+    if (gw_request_by_cookie (request)) {
+        gw_request_add_header (request, "Set-Cookie",
+                               GW_COOKIE "=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict");
+        gw_request_add_header (request, "Clear-Site-Data", "\"cache\", \"storage\"");
+    }
     return gw_reply_empty (request, 204);
 }
 
@@ -148,6 +224,33 @@ s_volunteer_patch (gw_request_t *request, json_t *body)
         return gw_reply_error (request, &err);
     }
     return 0;
+}
+
+//  ---------------------------------------------------------------------------------------
+//  Check-in codes
+
+//  GET /v1/activities/{id}/checkin-code.png: the organizer's current code as a QR image. It
+//  holds the check-in page's address with the activity and the code, so a phone's own camera
+//  opens the page ready to check in; the page's scanner reads the same.
+static int
+s_checkin_qr (gw_request_t *request, json_t *body)
+{
+    st_error_t err = {0};
+    json_t *reply = gw_request_call (request, "match", "activity.checkin_code", body, &err);
+    if (!reply)
+        return gw_reply_error (request, &err);
+    const char *host = gw_request_header (request, "Host");
+    char text[512];
+    snprintf (text, sizeof text, "%s://%s/checkin?activity=%s&code=%s",
+              gw_http_config ()->tls ? "https" : "http", host ? host : "localhost",
+              json_string_value (json_object_get (body, "id")),
+              json_string_value (json_object_get (reply, "code")));
+    json_decref (reply);
+    uint8_t *png;
+    size_t size;
+    if (gw_qr_png (text, &png, &size, &err))
+        return gw_reply_error (request, &err);
+    return gw_reply_bytes (request, 200, "image/png", png, size);
 }
 
 //  ---------------------------------------------------------------------------------------
@@ -198,8 +301,10 @@ const gw_route_t gw_routes[] = {
     {"GET", "/readyz", NULL, NULL, GW_ANYONE, 200, NULL, s_readyz},
     {"GET", "/metrics", NULL, NULL, GW_ANYONE, 200, NULL, s_metrics},
     {"GET", "/v1/openapi.json", NULL, NULL, GW_ANYONE, 200, NULL, s_openapi},
+    {"GET", "/v1/config", NULL, NULL, GW_ANYONE, 200, NULL, s_config},
 
     {"POST", "/v1/sessions", NULL, NULL, GW_ANYONE, 201, NULL, s_session_create},
+    {"GET", "/v1/sessions/current", NULL, NULL, GW_SIGNED_IN, 200, NULL, s_session_current},
     {"DELETE", "/v1/sessions/current", NULL, NULL, GW_SIGNED_IN, 204, NULL, s_session_end},
 
     //  Regions, categories, accounts, sites, teams (registry)
@@ -230,6 +335,18 @@ const gw_route_t gw_routes[] = {
      NULL},
     {"POST", "/v1/residents", "registry", "resident.register", GW_ANYONE, 201, NULL, NULL},
     {"GET", "/v1/residents/{id}", "registry", "resident.get", GW_SIGNED_IN, 200, NULL, NULL},
+    //  A spreadsheet (text/csv, up to STATION_GATEWAY_CSV_MAX bytes) into volunteer.import's
+    //  csv; ?dry_run=true checks every row and saves nothing (the preview before an import).
+    {"POST", "/v1/volunteers/import", "registry", "volunteer.import", GW_SIGNED_IN, 200, "dry_run",
+     gw_map_csv},
+    //  Transfer requests (转移接续): the volunteer asks; the destination's officials list and
+    //  decline them (accepting is POST /v1/volunteers/{id}/transfer).
+    {"POST", "/v1/me/transfer-requests", "registry", "transfer.request", GW_SIGNED_IN, 201, NULL,
+     NULL},
+    {"GET", "/v1/transfer-requests", "registry", "transfer.list", GW_SIGNED_IN, 200,
+     S_LIST " status region", NULL},
+    {"POST", "/v1/transfer-requests/{id}/decline", "registry", "transfer.decline", GW_SIGNED_IN,
+     200, NULL, NULL},
 
     //  Requests, offers, activities, records, wishes (match)
     {"POST", "/v1/requests", "match", "request.create", GW_SIGNED_IN, 201, NULL, NULL},
@@ -254,6 +371,8 @@ const gw_route_t gw_routes[] = {
      GW_SIGNED_IN, 204, NULL, NULL},
     {"POST", "/v1/activities/{id}/cancel", "match", "activity.cancel", GW_SIGNED_IN, 200, NULL,
      NULL},
+    {"GET", "/v1/activities/{id}/checkin-code.png", NULL, NULL, GW_SIGNED_IN, 200, NULL,
+     s_checkin_qr},
     {"POST", "/v1/checkins", "match", "record.checkin", GW_SIGNED_IN, 201, NULL, NULL},
     {"POST", "/v1/checkouts", "match", "record.checkout", GW_SIGNED_IN, 201, NULL, NULL},
     {"POST", "/v1/service-records/{id}/confirm", "match", "record.confirm", GW_SIGNED_IN, 200, NULL,

@@ -48,6 +48,7 @@ static const st_statement_t s_statements[] = {
 
 static int64_t s_idle_s = 1800, s_max_s = 43200;
 static uint8_t s_limit_key[crypto_generichash_KEYBYTES];
+static uint8_t s_csrf_key[crypto_generichash_KEYBYTES];
 
 //  A login's limit starts after 3 failures and waits up to a minute; a client address's (a
 //  county office may sign in many people from one address) after 20, up to five minutes.
@@ -68,6 +69,7 @@ gw_sessions_init (const gw_config_t *config, const uint8_t secret[32])
     s_idle_s = config->session_idle_s;
     s_max_s = config->session_max_s;
     crypto_kdf_derive_from_key (s_limit_key, sizeof s_limit_key, 1, "gwlimits", secret);
+    crypto_kdf_derive_from_key (s_csrf_key, sizeof s_csrf_key, 2, "gwcsrf__", secret);
 }
 
 static void
@@ -237,4 +239,13 @@ gw_signin_succeeded (const char *login)
     if (st_db_exec (gw_rpc_db (), "signin_clear", &params, NULL, &err) != ST_OK)
         st_warn ("could not clear a login's failed sign-ins: %s", err.message);
     st_params_clear (&params);
+}
+
+void
+gw_session_csrf (const char *token, char csrf[44])
+{
+    uint8_t mac[32];
+    crypto_generichash (mac, sizeof mac, (const uint8_t *) token, strlen (token), s_csrf_key,
+                        sizeof s_csrf_key);
+    sodium_bin2base64 (csrf, 44, mac, sizeof mac, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 }

@@ -276,15 +276,20 @@ static const st_statement_t s_statements[] = {
      " AND latest_end <= now () - interval '1 day'"
      " AND NOT EXISTS (SELECT 1 FROM service_records c WHERE c.request_id = q.id) RETURNING *)"
      " SELECT " S_REQ_COLUMNS " FROM r ORDER BY r.id"},
-    //  Staffed requests whose window has passed with every record of theirs confirmed (one at
-    //  least): completed, and the resident may rate them.
+    //  Staffed requests with every record of theirs confirmed (one at least), once their
+    //  window has passed or every volunteer who accepted has hours confirmed: completed, and
+    //  the resident may rate them.
     {"dispatch_complete",
      "WITH r AS (UPDATE requests q SET status = 'completed', updated_at = now ()"
-     " WHERE status = 'staffed' AND latest_end <= now ()"
+     " WHERE status = 'staffed'"
      " AND EXISTS (SELECT 1 FROM service_records c WHERE c.request_id = q.id"
      " AND c.status = 'confirmed')"
      " AND NOT EXISTS (SELECT 1 FROM service_records c WHERE c.request_id = q.id"
-     " AND c.status <> 'confirmed') RETURNING *)"
+     " AND c.status <> 'confirmed')"
+     " AND (latest_end <= now () OR NOT EXISTS (SELECT 1 FROM offers o"
+     " WHERE o.request_id = q.id AND o.status = 'accepted' AND NOT EXISTS"
+     " (SELECT 1 FROM service_records c WHERE c.request_id = q.id"
+     " AND c.volunteer_id = o.volunteer_id AND c.status = 'confirmed'))) RETURNING *)"
      " SELECT " S_REQ_COLUMNS " FROM r ORDER BY r.id"},
     //  The offers a round makes: parallel arrays of request, volunteer and cost; the
     //  deadline by urgency ($4 normal, $5 urgent seconds), never after the start. The share

@@ -263,6 +263,19 @@ s_record_checkin (st_call_t *call, const msg_check_t *request, msg_service_recor
 //  ---------------------------------------------------------------------------------------
 //  record.checkout — the minutes that count are those inside the schedule, plus a margin
 
+//  A volunteer checked out of a request has served it: its window (a whole day, for "as soon
+//  as possible") no longer holds them, and they may take on what overlaps the rest of it.
+static void
+s_release (st_call_t *call, const msg_service_record_t *record)
+{
+    if (st_call_failed (call) || !record->request_id)
+        return;
+    st_params_t params = {0};
+    st_params_text (&params, record->volunteer_id);
+    st_params_text (&params, record->request_id);
+    st_call_exec (call, "record_release", &params, NULL);
+}
+
 static void
 s_record_checkout (st_call_t *call, const msg_check_t *request, msg_service_record_t *reply)
 {
@@ -302,6 +315,7 @@ s_record_checkout (st_call_t *call, const msg_check_t *request, msg_service_reco
     else
         st_row_to_msg (res, 0, &msg_service_record_desc, reply);
     PQclear (res);
+    s_release (call, reply);
 }
 
 //  ---------------------------------------------------------------------------------------
@@ -339,6 +353,7 @@ s_record_complete (st_call_t *call, const msg_record_complete_t *request,
     else
         st_row_to_msg (res, 0, &msg_service_record_desc, reply);
     PQclear (res);
+    s_release (call, reply);
 }
 
 //  ---------------------------------------------------------------------------------------

@@ -235,6 +235,7 @@ static const st_statement_t s_statements[] = {
      " FROM record_schedules s WHERE s.record_id = r.id AND r.id = $1 AND r.status = 'open'"
      " AND $3::timestamptz >= r.checkin_at AND ($2::bigint IS NULL OR r.volunteer_id = $2)"
      " RETURNING " S_RECORD_COLUMNS},
+    {"record_release", "DELETE FROM commitments WHERE volunteer_id = $1 AND request_id = $2"},
     {"record_open", "SELECT id FROM service_records WHERE volunteer_id = $1"
                     " AND (activity_id = $2 OR request_id = $3) AND status = 'open'"},
     {"record_get",

@@ -5,13 +5,16 @@
     statements as one registration (registry_volunteers.c). A file is read a row at a time,
     never held parsed; one larger than a frame comes in chunks (import.begin, import.chunk,
     import.finish), kept in the database and registered a batch at a time, each batch
-    committed with where it stopped. Nothing here is static and mutable: a handler may run on
+    committed with where it stopped. A dry run (dry_run) checks every row exactly so and saves
+    nothing: each row is registered and rolled back. Nothing here is static and mutable: a handler may run on
     any thread, on any connection registry_store_prepare prepared.  */
 #include "registry.h"
 #include "registry_util.h"
 #include "st_checks.h"
 #include "st_csv.h"
+#include "st_db.h"
 #include "st_log.h"
+#include "st_pii.h"
 #include "st_rows.h"
 
 #include <sodium.h>
@@ -109,7 +112,37 @@ typedef struct {
     st_call_t *call;
     msg_import_result_t *reply;
     int64_t import_id; //  0: one frame
+    bool dry_run;      //  nothing is saved: the counts say what an import would do
 } s_import_t;
+
+//  Runs a SAVEPOINT statement (`sql`) in the call's transaction. Returns -1 when the call
+//  failed.
+static int
+s_savepoint (st_call_t *call, const char *sql)
+{
+    st_error_t err;
+    st_status_t rc = st_db_run (st_call_db (call), sql, &err);
+    return rc == ST_OK ? 0 : st_call_fail_db (call, rc, &err);
+}
+
+//  A dry run of one frame: everything its rows do is undone at the end, in one rollback to
+//  a savepoint taken at the start (the errors live in the reply, not in the database).
+static int
+s_dry_run_begin (st_call_t *call, bool dry_run, msg_import_result_t *reply)
+{
+    if (!dry_run)
+        return 0;
+    reply->dry_run = reply->has_dry_run = true;
+    return s_savepoint (call, "SAVEPOINT dry_run");
+}
+
+static void
+s_dry_run_end (st_call_t *call, bool dry_run)
+{
+    //  A call the database failed rolls back whole anyway.
+    if (dry_run && !st_call_failed (call))
+        s_savepoint (call, "ROLLBACK TO SAVEPOINT dry_run");
+}
 
 //  Cuts text at `size` bytes, never inside a character.
 static void
@@ -224,6 +257,29 @@ s_import_header (st_call_t *call, st_csv_t *csv, int fields, int columns[C_COUNT
     return 0;
 }
 
+//  In a chunked dry run, whether the person of a row that would be created was seen before in
+//  the file (whose rows were undone): 1 when not (it counts as created), 0 when seen (as a
+//  real import, it counts as skipped), -1 when the call failed.
+static int
+s_dry_seen (s_import_t *im, const char *id_number)
+{
+    char normal[40];
+    snprintf (normal, sizeof normal, "%s", id_number);
+    st_id_number_normalise (normal);
+    uint8_t hash[ST_CRYPTO_HASH_SIZE];
+    registry_hash (im->call, "id_number", normal, hash);
+    sodium_memzero (normal, sizeof normal);
+    st_params_t params = {0};
+    st_params_int (&params, im->import_id);
+    st_params_bin (&params, hash, sizeof hash);
+    PGresult *res;
+    if (st_call_exec (im->call, "import_dry_seen_put", &params, &res))
+        return -1;
+    int fresh = PQntuples (res) == 1;
+    PQclear (res);
+    return fresh;
+}
+
 //  Registers the row the reader holds (`fields` fields, -1 when it is malformed) and counts
 //  it: created, skipped (registered already) or an error. Returns -1 when the call failed
 //  (the database refused a statement: the import stops, its transaction rolled back).
@@ -269,15 +325,27 @@ s_volunteer_row (s_import_t *im, st_csv_t *csv, int fields, const int columns[C_
         st_error_set (&err, ST_INVALID_ARGUMENT, "party_member",
                       "\"party_member\" must be 是 or 否 (true or false)");
     else if (st_validate (&msg_volunteer_register_desc, &row, &err) == 0) {
-        rc = registry_insert_volunteer (call, &row, "volunteer_insert_new", &volunteer);
+        //  A chunked dry run commits a batch at a time: each row is undone at once.
+        bool undo = im->dry_run && im->import_id;
+        if (undo && s_savepoint (call, "SAVEPOINT dry_row"))
+            result = -1;
+        else
+            rc = registry_insert_volunteer (call, &row, "volunteer_insert_new", &volunteer);
         //  When the database refused, the import stops and its transaction rolls back.
-        if (rc < 0 && !st_call_recover (call, &err))
+        if (rc < 0 && result == 0 && !st_call_recover (call, &err))
+            result = -1;
+        if (undo && result == 0 && s_savepoint (call, "ROLLBACK TO SAVEPOINT dry_row"))
+            result = -1;
+        if (undo && result == 0 && rc == 1)
+            rc = s_dry_seen (im, row.id_number);
+        if (rc < 0 && st_call_failed (call))
             result = -1;
     }
     if (result == 0) {
         if (rc == 1) {
             reply->created++;
-            registry_emit_volunteer (call, "volunteer.registered", &volunteer);
+            if (!im->dry_run)
+                registry_emit_volunteer (call, "volunteer.registered", &volunteer);
         } else if (rc == 0)
             reply->skipped++;
         else
@@ -301,12 +369,14 @@ s_volunteer_import (st_call_t *call, const msg_volunteer_import_t *request,
         return;
     int columns[C_COUNT];
     int fields = st_csv_next (csv);
-    if (s_import_header (call, csv, fields, columns) == 0) {
+    if (s_import_header (call, csv, fields, columns) == 0
+        && s_dry_run_begin (call, request->dry_run, reply) == 0) {
         s_result_init (reply);
-        s_import_t im = {.call = call, .reply = reply};
+        s_import_t im = {.call = call, .reply = reply, .dry_run = request->dry_run};
         while ((fields = st_csv_next (csv)) != 0)
             if (s_volunteer_row (&im, csv, fields, columns))
                 break;
+        s_dry_run_end (call, request->dry_run);
     }
     st_csv_destroy (&csv);
 }
@@ -371,9 +441,10 @@ s_region_import (st_call_t *call, const msg_region_import_t *request, msg_import
 {
     const msg_actor_t *actor;
     if (st_require_actor (call, &actor)
-        || registry_require_region_admin (call, actor, "only a region admin imports regions"))
+        || registry_require_region_admin (call, actor, "only a region admin imports regions")
+        || s_dry_run_begin (call, request->dry_run, reply))
         return;
-    s_import_t im = {.call = call, .reply = reply};
+    s_import_t im = {.call = call, .reply = reply, .dry_run = request->dry_run};
     for (int pass = 0; pass < S_REGION_PASSES && !st_call_failed (call); pass++) {
         st_csv_t *csv = s_csv_open (call, &request->csv);
         if (!csv)
@@ -408,6 +479,7 @@ s_region_import (st_call_t *call, const msg_region_import_t *request, msg_import
         }
         st_csv_destroy (&csv);
     }
+    s_dry_run_end (call, request->dry_run);
 }
 
 //  ---------------------------------------------------------------------------------------
@@ -429,6 +501,7 @@ typedef struct {
     bool done, has_declared_size;
     st_csv_mark_t mark;
     int64_t created, skipped, error_count;
+    bool dry_run;
 } s_import_row_t;
 
 //  Locks import `id_text` of the actor into *row: not found, naming "import_id", when there
@@ -465,6 +538,7 @@ s_import_lock (st_call_t *call, const msg_actor_t *actor, const char *id_text, i
         row->created = st_row_int (res, 0, "created");
         row->skipped = st_row_int (res, 0, "skipped");
         row->error_count = st_row_int (res, 0, "error_count");
+        row->dry_run = st_row_bool (res, 0, "dry_run");
     }
     PQclear (res);
     if (!found)
@@ -491,8 +565,10 @@ s_import_begin (st_call_t *call, const msg_import_begin_t *request, msg_import_b
     st_params_text (&params, actor->role ? actor->role : "");
     st_params_text (&params, actor->region);
     st_params_int_or_null (&params, request->has_size, request->size);
+    st_params_bool (&params, request->dry_run);
     if (st_call_exec_reply (call, "import_insert", &params, &msg_import_begun_desc, reply))
         return;
+    reply->dry_run = reply->has_dry_run = request->dry_run;
     reply->max_chunk = ST_IMPORT_MAX_CHUNK;
     reply->max_size = ST_IMPORT_MAX_SIZE;
     reply->has_max_chunk = reply->has_max_size = true;
@@ -681,6 +757,7 @@ s_import_reply (st_call_t *call, int64_t id, const s_import_row_t *row, msg_impo
     reply->done = row->done;
     reply->rows = row->mark.rows > 0 ? row->mark.rows - 1 : 0; //  the header is no row
     reply->has_done = reply->has_rows = true;
+    reply->dry_run = reply->has_dry_run = row->dry_run;
     if (!row->done)
         return 0;
     st_params_t params = {0};
@@ -742,7 +819,7 @@ s_import_finish (st_call_t *call, const msg_import_finish_t *request, msg_import
     reply->created = row.created;
     reply->skipped = row.skipped;
     reply->error_count = row.error_count;
-    s_import_t im = {.call = call, .reply = reply, .import_id = id};
+    s_import_t im = {.call = call, .reply = reply, .import_id = id, .dry_run = row.dry_run};
     int64_t started = st_clock_ms ();
     bool finished = false;
     for (int batch = 1;; batch++) {
@@ -786,6 +863,9 @@ s_import_finish (st_call_t *call, const msg_import_finish_t *request, msg_import
         st_params_t params = {0};
         st_params_int (&params, id);
         if (st_call_exec (call, "import_chunks_drop", &params, NULL))
+            goto done;
+        st_params_int (&params, id);
+        if (st_call_exec (call, "import_dry_seen_drop", &params, NULL))
             goto done;
     }
     s_import_reply (call, id, &row, reply);

@@ -22,6 +22,14 @@
     " to_char (i.answered_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"                \
     " AS answered_at "
 
+//  A transfer request with its volunteer (id, name and region as volunteer_*).
+#define TRANSFER_COLUMNS                                                                           \
+    " r.id, r.volunteer_id, v.name AS volunteer_name, v.region AS volunteer_region,"               \
+    " r.region AS to_region, r.reason, r.status,"                                                  \
+    " to_char (r.requested_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS at,"        \
+    " to_char (r.decided_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS decided_at,"  \
+    " r.decline_reason FROM transfer_requests r JOIN volunteers v ON v.id = r.volunteer_id "
+
 static const st_statement_t s_statements[] = {
     {"volunteer_insert",
      "INSERT INTO volunteers (name, id_number_enc, id_number_hash, phone_enc, phone_hash, region,"
@@ -186,11 +194,26 @@ static const st_statement_t s_statements[] = {
     {"membership_delete",
      "DELETE FROM memberships WHERE team_id = $1 AND volunteer_id = $2 RETURNING 1"},
 
+    //  A volunteer's pending request is replaced by the next they make.
     {"transfer_request_put",
-     "INSERT INTO transfer_requests (volunteer_id, region) VALUES ($1, $2)"
-     " ON CONFLICT (volunteer_id) DO UPDATE SET region = EXCLUDED.region, requested_at = now ()"},
+     "INSERT INTO transfer_requests (volunteer_id, region, reason) VALUES ($1, $2, $3)"
+     " ON CONFLICT (volunteer_id) WHERE status = 'pending' DO UPDATE SET region = EXCLUDED.region,"
+     " reason = EXCLUDED.reason, requested_at = now () RETURNING id"},
+    //  volunteer.transfer carries out the pending request: it is accepted, and kept.
     {"transfer_request_take",
-     "DELETE FROM transfer_requests WHERE volunteer_id = $1 AND region = $2 RETURNING 1"},
+     "UPDATE transfer_requests SET status = 'accepted', decided_at = now (), decided_by = $3"
+     " WHERE volunteer_id = $1 AND region = $2 AND status = 'pending' RETURNING 1"},
+    {"transfer_request_get", "SELECT" TRANSFER_COLUMNS "WHERE r.id = $1"},
+    {"transfer_request_lock", "SELECT" TRANSFER_COLUMNS "WHERE r.id = $1 FOR UPDATE OF r"},
+    //  Requests of status $1 to the region range [$2, $3) (NULL: any), of volunteer $4 (NULL:
+    //  anyone's), after id $5, oldest first; one more than the page ($6) tells that more follow.
+    {"transfer_request_list",
+     "SELECT" TRANSFER_COLUMNS "WHERE r.status = $1 AND ($2::text IS NULL OR"
+     " (r.region ~>=~ $2 AND r.region ~<~ $3)) AND ($4::bigint IS NULL OR r.volunteer_id = $4)"
+     " AND r.id > coalesce ($5::bigint, 0) ORDER BY r.id LIMIT $6"},
+    {"transfer_request_decline",
+     "UPDATE transfer_requests SET status = 'declined', decided_at = now (), decided_by = $2,"
+     " decline_reason = $3 WHERE id = $1 AND status = 'pending' RETURNING id"},
     {"volunteer_move", "UPDATE volunteers SET region = $2, updated_at = now () WHERE id = $1"
                        " RETURNING" VOLUNTEER_COLUMNS},
     //  Teams left behind: every membership outside the new region's subtree ends.
@@ -204,12 +227,13 @@ static const st_statement_t s_statements[] = {
     //  expires, its chunks and errors with it.
     {"import_expire", "DELETE FROM imports WHERE expires_at <= now ()"},
     {"import_insert",
-     "INSERT INTO imports (kind, account, role, region, declared_size, expires_at)"
-     " VALUES ($1, $2, $3, $4, $5, now () + interval '1 hour') RETURNING id AS import_id, kind,"
+     "INSERT INTO imports (kind, account, role, region, declared_size, dry_run, expires_at)"
+     " VALUES ($1, $2, $3, $4, $5, $6, now () + interval '1 hour') RETURNING id AS import_id,"
+     " kind,"
      " to_char (expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS expires_at"},
     {"import_lock",
      "SELECT kind, account, role, region, declared_size, chunks, size, done, mark_offset,"
-     " mark_line, mark_rows, mark_after_cr, created, skipped, error_count FROM imports"
+     " mark_line, mark_rows, mark_after_cr, created, skipped, error_count, dry_run FROM imports"
      " WHERE id = $1 AND expires_at > now () FOR UPDATE"},
     //  Chunk appends take turns, so that the bytes all open imports hold stay in bounds.
     {"import_space_lock", "SELECT pg_advisory_xact_lock (hashtext ('registry.import_space'))"},
@@ -241,6 +265,10 @@ static const st_statement_t s_statements[] = {
     {"import_errors", "SELECT line, field, code, message FROM import_errors WHERE import_id = $1"
                       " ORDER BY n"},
     {"import_chunks_drop", "DELETE FROM import_chunks WHERE import_id = $1"},
+    //  A chunked dry run: the people it would create so far (a row is undone once checked).
+    {"import_dry_seen_put", "INSERT INTO import_dry_seen (import_id, id_number_hash)"
+                            " VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1"},
+    {"import_dry_seen_drop", "DELETE FROM import_dry_seen WHERE import_id = $1"},
 };
 
 void

@@ -535,7 +535,9 @@ s_volunteer_request_transfer (st_call_t *call, const msg_transfer_request_t *req
     st_params_t params = {0};
     st_params_text (&params, request->id);
     st_params_text (&params, request->region);
-    st_call_exec (call, "transfer_request_put", &params, NULL);
+    st_params_text (&params, request->reason);
+    if (st_call_exec (call, "transfer_request_put", &params, NULL))
+        return;
     s_volunteer_shown (call, reply);
 }
 
@@ -556,6 +558,7 @@ s_volunteer_transfer (st_call_t *call, const msg_transfer_t *request, msg_volunt
     st_params_t params = {0};
     st_params_int (&params, id);
     st_params_text (&params, request->region);
+    st_params_text (&params, actor->account ? actor->account : "system");
     if (st_call_exec (call, "transfer_request_take", &params, &res))
         return;
     bool consented = PQntuples (res) > 0;
@@ -619,4 +622,184 @@ s_volunteer_transfer (st_call_t *call, const msg_transfer_t *request, msg_volunt
     st_call_emit (call, "volunteer.transferred", &msg_volunteer_transferred_desc, &event);
     registry_emit_volunteer (call, "volunteer.updated", reply);
     s_volunteer_shown (call, reply);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  transfer.request, transfer.list, transfer.decline — transfer requests as the pages show
+//  them: asked by the volunteer, listed and declined by the destination's officials
+
+//  A transfer request row (TRANSFER_COLUMNS of registry_store.c) into `item`.
+static void
+s_transfer_from_row (PGresult *res, int row, msg_transfer_item_t *item)
+{
+    st_row_to_msg (res, row, &msg_transfer_item_desc, item);
+    item->volunteer.id = st_strdup (st_row_text (res, row, "volunteer_id"));
+    item->volunteer.name = st_strdup (st_row_text (res, row, "volunteer_name"));
+    item->volunteer.region = st_strdup (st_row_text (res, row, "volunteer_region"));
+    item->has_volunteer = true;
+}
+
+//  Transfer request `id` into `item` (locked when `lock`). Returns -1 when the call failed.
+static int
+s_transfer_load (st_call_t *call, int64_t id, bool lock, msg_transfer_item_t *item,
+                 char volunteer_region[ST_REGION_SIZE])
+{
+    st_params_t params = {0};
+    st_params_int (&params, id);
+    PGresult *res;
+    if (st_call_exec (call, lock ? "transfer_request_lock" : "transfer_request_get", &params, &res))
+        return -1;
+    if (PQntuples (res) == 1) {
+        s_transfer_from_row (res, 0, item);
+        if (volunteer_region)
+            snprintf (volunteer_region, ST_REGION_SIZE, "%s",
+                      st_row_text (res, 0, "volunteer_region"));
+    }
+    int found = PQntuples (res) == 1;
+    PQclear (res);
+    return found ? 0 : 1;
+}
+
+static void
+s_transfer_request (st_call_t *call, const msg_transfer_ask_t *request, msg_transfer_item_t *reply)
+{
+    const msg_actor_t *actor;
+    if (st_require_actor (call, &actor))
+        return;
+    //  Consent is the volunteer's own: nobody asks for them.
+    if (strcmp (actor->role, "volunteer") != 0 || !actor->volunteer_id) {
+        st_call_fail (call, ST_PERMISSION_DENIED, NULL, "only a volunteer asks to be transferred");
+        return;
+    }
+    if (st_require_code (call, "to_region", request->to_region)
+        || registry_require_region_exists (call, "to_region", request->to_region))
+        return;
+    msg_volunteer_t volunteer = {0};
+    int rc = s_load_volunteer (call, "volunteer_lock", actor->volunteer_id, &volunteer);
+    bool here = rc == 0 && strcmp (volunteer.region, request->to_region) == 0;
+    st_msg_clear (&msg_volunteer_desc, &volunteer);
+    if (rc)
+        return;
+    if (here) {
+        st_call_fail (call, ST_FAILED_PRECONDITION, "to_region", "you are in region \"%s\" already",
+                      request->to_region);
+        return;
+    }
+    st_params_t params = {0};
+    st_params_text (&params, actor->volunteer_id);
+    st_params_text (&params, request->to_region);
+    st_params_text (&params, request->reason);
+    PGresult *res;
+    if (st_call_exec (call, "transfer_request_put", &params, &res))
+        return;
+    int64_t id = atoll (PQgetvalue (res, 0, 0));
+    PQclear (res);
+    s_transfer_load (call, id, false, reply, NULL);
+}
+
+static const char *const s_transfer_statuses[] = {"pending", "accepted", "declined", NULL};
+
+static void
+s_transfer_list (st_call_t *call, const msg_transfer_list_t *request, msg_transfer_page_t *reply)
+{
+    const msg_actor_t *actor;
+    if (st_require_actor (call, &actor))
+        return;
+    const char *status = request->status ? request->status : "pending";
+    if (st_require_one_of (call, "status", status, s_transfer_statuses))
+        return;
+    //  A volunteer reads their own; an official the requests to their subtree (or the part
+    //  of it named); the system any.
+    bool own = strcmp (actor->role, "volunteer") == 0;
+    if (own && !actor->volunteer_id) {
+        st_call_fail (call, ST_PERMISSION_DENIED, NULL, "no volunteer stands for this account");
+        return;
+    }
+    if (!own && !st_actor_is_system (actor) && st_require_official (call, actor))
+        return;
+    const char *region = request->region;
+    if (!region && st_actor_is_official (actor))
+        region = actor->region;
+    if (region && st_require_code (call, "region", region))
+        return;
+    if (region && st_actor_is_official (actor) && st_require_scope (call, actor, "region", region))
+        return;
+    int64_t after = 0;
+    if (request->cursor && !st_parse_id (request->cursor, &after)) {
+        st_call_fail (call, ST_INVALID_ARGUMENT, "cursor", "\"cursor\" is not one we gave");
+        return;
+    }
+    int64_t limit = request->has_limit ? request->limit : 50;
+    st_params_t params = {0};
+    st_params_text (&params, status);
+    //  The parameters point at these until the statement runs.
+    char prefix[ST_REGION_SIZE], low[ST_REGION_SIZE], high[ST_REGION_SIZE + 1];
+    if (region) {
+        st_region_prefix (region, prefix);
+        st_region_range (prefix, low, high);
+        st_params_text (&params, low);
+        st_params_text (&params, high);
+    } else {
+        st_params_null (&params);
+        st_params_null (&params);
+    }
+    if (own)
+        st_params_text (&params, actor->volunteer_id);
+    else
+        st_params_null (&params);
+    st_params_int_or_null (&params, request->cursor != NULL, after);
+    st_params_int (&params, limit + 1);
+    PGresult *res;
+    if (st_call_exec (call, "transfer_request_list", &params, &res))
+        return;
+    int rows = PQntuples (res), shown = rows > limit ? (int) limit : rows;
+    reply->items.items = st_calloc (shown ? shown : 1, sizeof (msg_transfer_item_t));
+    for (int r = 0; r < shown; r++)
+        s_transfer_from_row (res, r, &reply->items.items[r]);
+    reply->items.count = shown;
+    reply->has_items = true;
+    if (rows > shown)
+        reply->next_cursor = st_strdup (st_row_text (res, shown - 1, "id"));
+    PQclear (res);
+}
+
+static void
+s_transfer_decline (st_call_t *call, const msg_transfer_decline_t *request,
+                    msg_transfer_item_t *reply)
+{
+    const msg_actor_t *actor;
+    int64_t id;
+    if (st_require_actor (call, &actor) || st_require_official (call, actor)
+        || st_require_id (call, "id", "transfer request", request->id, &id))
+        return;
+    char from[ST_REGION_SIZE] = "";
+    int rc = s_transfer_load (call, id, true, reply, from);
+    if (rc < 0)
+        return;
+    //  A request to a region outside the caller's scope is not theirs to know of.
+    if (rc > 0 || !st_actor_in_scope (actor, reply->to_region)) {
+        st_call_fail (call, ST_NOT_FOUND, "id", "no transfer request has id \"%s\"", request->id);
+        return;
+    }
+    if (strcmp (reply->status, "pending") != 0) {
+        st_call_fail (call, ST_CONFLICT, "id", "transfer request \"%s\" was %s already",
+                      request->id, reply->status);
+        return;
+    }
+    st_params_t params = {0};
+    st_params_int (&params, id);
+    st_params_text (&params, actor->account ? actor->account : "system");
+    st_params_text (&params, request->reason);
+    if (st_call_exec (call, "transfer_request_decline", &params, NULL))
+        return;
+    st_msg_clear (&msg_transfer_item_desc, reply);
+    memset (reply, 0, sizeof *reply);
+    if (s_transfer_load (call, id, false, reply, NULL))
+        return;
+    msg_transfer_declined_t event = {.id = reply->id,
+                                     .volunteer_id = reply->volunteer.id,
+                                     .from_region = from,
+                                     .to_region = reply->to_region,
+                                     .reason = (char *) request->reason};
+    st_call_emit (call, "volunteer.transfer_declined", &msg_transfer_declined_desc, &event);
 }
