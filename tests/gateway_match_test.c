@@ -62,7 +62,7 @@ static int
 s_setup (void **state)
 {
     (void) state;
-    F = fx_new ("gateway_match_test", FX_REGISTRY | FX_MATCH | FX_GATEWAY);
+    F = fx_new ("gateway_match_test", FX_REGISTRY | FX_MATCH | FX_LEDGER | FX_GATEWAY);
     fx_county_add ();
     s_official ("county-admin", "region_admin", COUNTY, s_county);
     s_official ("town-admin", "station_admin", TOWN, s_town);
@@ -256,7 +256,8 @@ test_rounds (void **state)
 }
 
 //  POST /v1/activities/backfill: the county's region admin enters a past activity and its
-//  hours; a retried POST with the same Idempotency-Key enters nothing more.
+//  hours, which the ledger credits; a retried POST with the same Idempotency-Key enters
+//  nothing more.
 static void
 test_backfill (void **state)
 {
@@ -291,9 +292,22 @@ test_backfill (void **state)
     fx_http_free (&answer);
     assert_int_equal (fx_count ("%s", manual), before);
 
+    //  The volunteer's minutes before: the ledger credits the hours entered.
+    char points[128];
+    snprintf (points, sizeof points, "/v1/volunteers/%s/points", s_volunteer_id);
+    answer = fx_http ("GET", points, s_volunteer, NULL, NULL);
+    s_check (answer, 200);
+    json_int_t minutes = json_integer_value (json_object_get (answer->json, "credit_minutes"))
+                         + json_integer_value (json_object_get (answer->json, "honour_minutes"));
+    fx_http_free (&answer);
+
     answer = fx_http ("POST", "/v1/activities/backfill", s_county, body,
                       "Idempotency-Key: backfill-1", NULL);
     s_check (answer, 201);
+    char record[32];
+    snprintf (record, sizeof record, "%s",
+              json_string_value (json_object_get (
+                  json_array_get (json_object_get (answer->json, "records"), 0), "id")));
     char id[32];
     snprintf (id, sizeof id, "%s", fx_http_str (answer, "activity.id"));
     assert_true (
@@ -306,6 +320,13 @@ test_backfill (void **state)
     assert_string_equal (fx_http_str (answer, "activity.id"), id);
     fx_http_free (&answer);
     assert_int_equal (fx_count ("%s", manual), before + 1);
+    fx_wait_for (1, "SELECT count (*) FROM ledger.completions WHERE record_id = %s", record);
+    answer = fx_http ("GET", points, s_volunteer, NULL, NULL);
+    s_check (answer, 200);
+    assert_int_equal (json_integer_value (json_object_get (answer->json, "credit_minutes"))
+                          + json_integer_value (json_object_get (answer->json, "honour_minutes")),
+                      minutes + 60);
+    fx_http_free (&answer);
 }
 
 int
