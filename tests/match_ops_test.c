@@ -209,7 +209,8 @@ test_offer_carries_request (void **state)
     fx_volunteer_add ("接单者", "431022100201", "[\"m陪诊\"]", availability, 25.40, 112.95, "",
                       volunteer);
     fx_request_add (&TOWN_A, "431022100201", start, end, 1, "[\"m陪诊\"]", NULL,
-                    ", \"lat\": 25.40, \"lon\": 112.95", "open", request);
+                    ", \"lat\": 25.40, \"lon\": 112.95, \"address\": \"东街12号二楼\"", "open",
+                    request);
     fx_wait_offer (volunteer, request, offer);
     msg_actor_t self = fx_volunteer (volunteer);
     json_t *reply = fx_call_ok ("match", &self, "offer.list", "{\"status\": \"pending\"}");
@@ -227,6 +228,8 @@ test_offer_carries_request (void **state)
         assert_string_equal (fx_str (summary, same[i]), fx_str (full, same[i]));
     assert_int_equal (fx_int (summary, "duration_minutes"), 60);
     assert_string_equal (fx_str (summary, "category"), "助老");
+    assert_string_equal (fx_str (summary, "address"), "东街12号二楼");
+    assert_string_equal (fx_str (full, "address"), "东街12号二楼");
     //  The resident is not in it.
     assert_null (json_object_get (summary, "resident_id"));
     assert_null (json_object_get (summary, "name"));

@@ -203,6 +203,7 @@ s_request_create (st_call_t *call, const msg_request_create_t *request,
     st_params_bool (&params, request->has_insurance_required && request->insurance_required);
     //  A request an official posts is reviewed by posting it.
     st_params_bool (&params, s_role (actor, "resident"));
+    st_params_text (&params, request->address);
     if (st_call_exec_reply (call, "dispatch_request_insert", &params, &msg_service_request_desc,
                             reply)
         < 0)

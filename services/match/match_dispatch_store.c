@@ -12,7 +12,7 @@
     " r.duration_minutes, r.headcount, r.skills, r.urgency, r.resident_id, r.status, r.accepted,"  \
     " r.reason, rfc3339 (r.created_at) AS created_at, r.min_stars, r.insurance_required,"          \
     " rfc3339 (r.staffed_at) AS staffed_at, r.rating, r.rating_comment AS comment,"                \
-    " r.earliest_start <= now () AS started"
+    " r.earliest_start <= now () AS started, r.address"
 //  What every statement returning an offer selects (offer o, its request r): msg_offer's
 //  fields, whether its deadline has passed (lapsed) and whether its request is still open or
 //  matching (live).
@@ -48,10 +48,10 @@ static const st_statement_t s_statements[] = {
      " AS review),"
      " r AS (INSERT INTO requests (category, title, description, region, lat, lon,"
      " earliest_start, latest_end, duration_minutes, headcount, skills, urgency, resident_id,"
-     " created_by, min_stars, insurance_required, status, published_at)"
+     " created_by, min_stars, insurance_required, status, published_at, address)"
      " SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, coalesce ($11::text[], '{}'), $12, $13,"
      " $14, $15, $16, CASE WHEN g.review THEN 'review' ELSE 'open' END,"
-     " CASE WHEN g.review THEN NULL ELSE now () END FROM g RETURNING *)"
+     " CASE WHEN g.review THEN NULL ELSE now () END, $18 FROM g RETURNING *)"
      " SELECT " S_REQ_COLUMNS " FROM r"},
     //  Beneficiary fairness: one resident's requests at a time ($1), those of category $2 on
     //  the local day of $4 that are or may still be served, and the limit in force at $3.
@@ -136,7 +136,7 @@ static const st_statement_t s_statements[] = {
 
     //  offer.list: $2 NULL for every status.
     {"dispatch_offer_list",
-     "SELECT " S_OFFER_COLUMNS ", r.category, r.description, r.duration_minutes"
+     "SELECT " S_OFFER_COLUMNS ", r.category, r.description, r.duration_minutes, r.address"
      " FROM offers o JOIN requests r ON r.id = o.request_id"
      " WHERE o.volunteer_id = $1 AND ($2::text IS NULL OR o.status = $2)"
      " ORDER BY o.id DESC LIMIT 1000"},
