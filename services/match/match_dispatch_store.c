@@ -184,17 +184,20 @@ static const st_statement_t s_statements[] = {
      " SELECT " S_OFFER_COLUMNS " FROM o JOIN requests r ON r.id = o.request_id"},
 
     //  The end of a round that did something: what it did to each request it touched (the
-    //  offers it made and the requests it made unfilled carry this transaction's now ()),
+    //  offers it made, pending still, and the requests it made unfilled carry this
+    //  transaction's now (); both found by partial indexes),
     //  kept for dispatch.rounds; $1 how long it took (ms).
     {"dispatch_round_record",
-     "WITH t AS (SELECT request_id AS id FROM offers WHERE created_at = now ()"
+     "WITH t AS (SELECT request_id AS id FROM offers WHERE status = 'pending'"
+     " AND created_at = now ()"
      " UNION SELECT id FROM requests WHERE status = 'unfilled' AND updated_at = now ()),"
      " d AS (INSERT INTO dispatch_rounds (at, took_ms) SELECT now (), $1"
      " WHERE EXISTS (SELECT 1 FROM t) RETURNING id)"
      " INSERT INTO dispatch_round_requests (round_id, request_id, region, offered, waiting,"
      " status, reason)"
      " SELECT d.id, q.id, q.region,"
-     " (SELECT count (*) FROM offers o WHERE o.request_id = q.id AND o.created_at = now ()),"
+     " (SELECT count (*) FROM offers o WHERE o.request_id = q.id AND o.status = 'pending'"
+     " AND o.created_at = now ()),"
      " (SELECT count (*) FROM offers o WHERE o.request_id = q.id AND o.status = 'pending'),"
      " q.status, q.reason FROM d, requests q WHERE q.id IN (SELECT id FROM t)"},
     {"dispatch_round_prune", "DELETE FROM dispatch_rounds WHERE at < now () - interval '14 days'"

@@ -22,3 +22,6 @@ CREATE TABLE dispatch_round_requests (
 );
 CREATE INDEX dispatch_round_requests_region
     ON dispatch_round_requests (region text_pattern_ops, round_id);
+
+-- How a round finds the requests it made unfilled (their updated_at is its now ()).
+CREATE INDEX requests_unfilled_at ON requests (updated_at) WHERE status = 'unfilled';
