@@ -290,6 +290,8 @@ typedef struct {
     char retry_after[16];
     char allow[64];
     char content_type[80];
+    char content_disposition[200];
+    size_t size; //  bytes of the body (text holds them, NUL-terminated)
 } fx_http_t;
 
 //  Sends `method` `path` (and its query) to the gateway of the fixture, with the session

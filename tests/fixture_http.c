@@ -40,10 +40,12 @@ s_header (char *data, size_t size, size_t count, void *arg)
         const char *name;
         char *out;
         size_t room;
-    } wanted[] = {{"X-Request-Id:", self->request_id, sizeof self->request_id},
-                  {"Retry-After:", self->retry_after, sizeof self->retry_after},
-                  {"Allow:", self->allow, sizeof self->allow},
-                  {"Content-Type:", self->content_type, sizeof self->content_type}};
+    } wanted[] = {
+        {"X-Request-Id:", self->request_id, sizeof self->request_id},
+        {"Retry-After:", self->retry_after, sizeof self->retry_after},
+        {"Allow:", self->allow, sizeof self->allow},
+        {"Content-Type:", self->content_type, sizeof self->content_type},
+        {"Content-Disposition:", self->content_disposition, sizeof self->content_disposition}};
     for (size_t i = 0; i < sizeof wanted / sizeof wanted[0]; i++) {
         size_t len = strlen (wanted[i].name);
         if (bytes > len && strncasecmp (data, wanted[i].name, len) == 0) {
@@ -101,6 +103,7 @@ s_http (const char *method, const char *path, const char *token, const char *typ
     curl_slist_free_all (headers);
     curl_easy_cleanup (curl);
     self->text = buffer.data ? buffer.data : calloc (1, 1);
+    self->size = buffer.size;
     if (buffer.size)
         self->json = json_loadb (buffer.data, buffer.size, 0, NULL);
     return self;

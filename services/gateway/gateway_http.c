@@ -203,6 +203,18 @@ s_reply_asset (gw_request_t *self, const gw_asset_t *asset)
 }
 
 int
+gw_reply_file (gw_request_t *self, const char *type, const char *filename, char *data, size_t size)
+{
+    struct MHD_Response *response =
+        MHD_create_response_from_buffer (size, data, MHD_RESPMEM_MUST_FREE);
+    s_headers (self, response, type);
+    char disposition[256];
+    snprintf (disposition, sizeof disposition, "attachment; filename=\"%s\"", filename);
+    MHD_add_response_header (response, "Content-Disposition", disposition);
+    return s_queue (self, 200, response);
+}
+
+int
 gw_reply_empty (gw_request_t *self, int status)
 {
     struct MHD_Response *response =

@@ -177,12 +177,15 @@ s_session_create (gw_request_t *request, json_t *body)
     return gw_reply_json (request, 201, answer);
 }
 
-//  GET /v1/sessions/current: who the session proves (the pages ask on load).
+//  GET /v1/sessions/current: who the session proves, {"account": null} when none (the pages
+//  ask on load, signed in or not).
 static int
 s_session_current (gw_request_t *request, json_t *body)
 {
     (void) body;
     const gw_actor_t *actor = gw_request_actor (request);
+    if (!actor)
+        return gw_reply_json (request, 200, json_pack ("{s:n}", "account"));
     return gw_reply_json (request, 200,
                           s_session_account (gw_request_token (request), actor->account,
                                              actor->role, actor->region, actor->volunteer_id,
@@ -304,7 +307,7 @@ const gw_route_t gw_routes[] = {
     {"GET", "/v1/config", NULL, NULL, GW_ANYONE, 200, NULL, s_config},
 
     {"POST", "/v1/sessions", NULL, NULL, GW_ANYONE, 201, NULL, s_session_create},
-    {"GET", "/v1/sessions/current", NULL, NULL, GW_SIGNED_IN, 200, NULL, s_session_current},
+    {"GET", "/v1/sessions/current", NULL, NULL, GW_ANYONE, 200, NULL, s_session_current},
     {"DELETE", "/v1/sessions/current", NULL, NULL, GW_SIGNED_IN, 204, NULL, s_session_end},
 
     //  Regions, categories, accounts, sites, teams (registry)
@@ -440,5 +443,15 @@ const gw_route_t gw_routes[] = {
      NULL, NULL},
     {"PUT", "/v1/notify/settings/{region}", "notify", "notify.settings.set", GW_SIGNED_IN, 200,
      NULL, NULL},
+
+    //  Reports and exports (gateway_reports.c: the services' stats and list ops, as CSV)
+    {"GET", "/v1/reports/summary", NULL, NULL, GW_SIGNED_IN, 200, "region from to",
+     gw_report_summary},
+    {"GET", "/v1/reports/quarterly", NULL, NULL, GW_SIGNED_IN, 200, "region quarter",
+     gw_report_quarterly},
+    {"GET", "/v1/exports/volunteers", NULL, NULL, GW_SIGNED_IN, 200, "region status",
+     gw_export_volunteers},
+    {"GET", "/v1/exports/service-records", NULL, NULL, GW_SIGNED_IN, 200, "region from to",
+     gw_export_records},
 };
 const size_t gw_route_count = sizeof gw_routes / sizeof gw_routes[0];

@@ -442,9 +442,67 @@ s_subject_visible (st_call_t *call, const msg_actor_t *actor, const s_subject_t 
     return visible;
 }
 
+//  record.list by region: the records of a subtree for officials in its scope, a page at a
+//  time in id order (the cursor is the last id shown).
+static void
+s_record_list_region (st_call_t *call, const msg_record_list_t *request,
+                      msg_service_records_t *reply)
+{
+    const msg_actor_t *actor;
+    int64_t from_us = 0, to_us = 0, after = 0;
+    char from[40], to[40];
+    if (request->activity_id || request->request_id) {
+        st_call_fail (call, ST_INVALID_ARGUMENT, "region",
+                      "name one of \"activity_id\", \"request_id\" and \"region\"");
+        return;
+    }
+    if (st_require_actor (call, &actor) || st_require_official (call, actor)
+        || st_require_code (call, "region", request->region)
+        || st_require_scope (call, actor, "region", request->region)
+        || (request->from && st_require_time (call, "from", request->from, &from_us, from))
+        || (request->to && st_require_time (call, "to", request->to, &to_us, to)))
+        return;
+    if (request->from && request->to && from_us >= to_us) {
+        st_call_fail (call, ST_INVALID_ARGUMENT, "to", "\"to\" (%s) must come after \"from\" (%s)",
+                      to, from);
+        return;
+    }
+    if (request->cursor && (!st_parse_id (request->cursor, &after) || after <= 0)) {
+        st_call_fail (call, ST_INVALID_ARGUMENT, "cursor", "\"cursor\" is not one we gave");
+        return;
+    }
+    int64_t limit = request->has_limit ? request->limit : 500;
+    char prefix[ST_REGION_SIZE];
+    st_region_prefix (request->region, prefix);
+    st_params_t params = {0};
+    st_params_text (&params, prefix);
+    st_params_text (&params, request->from ? from : NULL);
+    st_params_text (&params, request->to ? to : NULL);
+    st_params_int (&params, after);
+    st_params_int (&params, limit + 1); //  one more tells whether a next page exists
+    PGresult *res;
+    if (st_call_exec (call, "record_list_region", &params, &res))
+        return;
+    int rows = PQntuples (res);
+    int shown = rows > limit ? (int) limit : rows;
+    reply->items.items = st_calloc (shown ? (size_t) shown : 1, sizeof (msg_service_record_t));
+    reply->has_items = true;
+    for (int i = 0; i < shown; i++) {
+        st_row_to_msg (res, i, &msg_service_record_desc, &reply->items.items[i]);
+        reply->items.count = (size_t) i + 1;
+    }
+    if (rows > limit)
+        reply->next_cursor = st_strdup (st_row_text (res, shown - 1, "id"));
+    PQclear (res);
+}
+
 static void
 s_record_list (st_call_t *call, const msg_record_list_t *request, msg_service_records_t *reply)
 {
+    if (request->region) {
+        s_record_list_region (call, request, reply);
+        return;
+    }
     const msg_actor_t *actor;
     int64_t volunteer = 0;
     s_subject_t subject;

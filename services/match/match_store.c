@@ -279,6 +279,12 @@ static const st_statement_t s_statements[] = {
     {"record_list_request",
      "SELECT " S_RECORD_COLUMNS " FROM service_records r WHERE r.request_id = $1"
      " AND ($2::bigint IS NULL OR r.volunteer_id = $2) ORDER BY r.id"},
+    //  record.list by region: the subtree whose codes start with $1, checked in in [$2, $3)
+    //  (NULL: open), after id $4, at most $5.
+    {"record_list_region",
+     "SELECT " S_RECORD_COLUMNS " FROM service_records r WHERE r.region ~>=~ $1"
+     " AND r.region ~<~ ($1 || ':') AND ($2::timestamptz IS NULL OR r.checkin_at >= $2)"
+     " AND ($3::timestamptz IS NULL OR r.checkin_at < $3) AND r.id > $4 ORDER BY r.id LIMIT $5"},
 #undef S_RECORD_COLUMNS
 
 //  stats.region: the figures of the subtree whose codes start with $1 over [$2, $3), shown

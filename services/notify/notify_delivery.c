@@ -114,6 +114,18 @@ static const st_statement_t s_statements[] = {
      " - due_at) * 1000) FILTER (WHERE status = 'sent'))::bigint AS lateness_p99_ms"
      " FROM deliveries WHERE channel <> 'inbox' AND left (region, length ($1)) = $1"
      " AND due_at >= $2::timestamptz AND due_at < $3::timestamptz"},
+    //  notify.backlog: reminders and deliveries waiting now, platform-wide.
+    {"delivery_backlog",
+     "SELECT r.pending AS reminders_pending, r.due AS reminders_due,"
+     " r.oldest_ms AS reminders_oldest_ms, d.due AS deliveries_due,"
+     " d.failed AS deliveries_failed, d.dead AS deliveries_dead FROM"
+     " (SELECT count (*) AS pending, count (*) FILTER (WHERE due_at <= now ()) AS due,"
+     " (extract (epoch FROM now () - min (due_at) FILTER (WHERE due_at <= now ())) * 1000)"
+     "::bigint AS oldest_ms FROM reminders WHERE status = 'pending') r,"
+     " (SELECT count (*) FILTER (WHERE status IN ('pending', 'failed') AND next_at <= now ())"
+     " AS due, count (*) FILTER (WHERE status = 'failed') AS failed,"
+     " count (*) FILTER (WHERE status = 'dead') AS dead FROM deliveries"
+     " WHERE channel <> 'inbox') d"},
 
     //  channel.get, channel.set (notify_channels.c)
     {"webhook_get", "SELECT $1::text AS region, w.url, CASE WHEN w.region IS NOT NULL"
@@ -413,6 +425,20 @@ s_notify_stats (st_call_t *call, const msg_notify_stats_query_t *request, msg_no
     st_params_text (&params, to);
     st_params_text (&params, request->region);
     st_call_exec_reply (call, "delivery_stats", &params, &msg_notify_stats_desc, reply);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  notify.backlog — what waits now, for the gateway's /metrics (asked without an actor) and
+//  officials: counts only, no one named
+
+static void
+s_notify_backlog (st_call_t *call, const msg_empty_t *request, msg_notify_backlog_t *reply)
+{
+    (void) request;
+    const msg_actor_t *actor = st_call_actor (call);
+    if (actor && st_require_official (call, actor))
+        return;
+    st_call_exec_reply (call, "delivery_backlog", NULL, &msg_notify_backlog_desc, reply);
 }
 
 //  ---------------------------------------------------------------------------------------

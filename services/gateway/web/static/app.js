@@ -286,7 +286,9 @@ const pages = [
   ['/review', 'official', 'review', OFFICIALS],
   ['/manage/activities', 'official', 'activities', OFFICIALS],
   ['/manage/activities/new', 'official', 'activityNew', OFFICIALS],
-  ['/manage/activities/:id', 'official', 'activity', OFFICIALS]
+  ['/manage/activities/:id', 'official', 'activity', OFFICIALS],
+  ['/reports', 'figures', 'reports', OFFICIALS],
+  ['/dashboard', 'figures', 'dashboard', OFFICIALS]
 ];
 
 // The menu of each role.
@@ -295,7 +297,7 @@ const menus = {
   volunteer: [['/offers', 'nav_offers'], ['/schedule', 'nav_schedule'], ['/activities', 'nav_activities'],
     ['/checkin', 'nav_checkin'], ['/points', 'nav_points'], ['/inbox', 'nav_inbox']],
   official: [['/review', 'nav_review'], ['/manage/activities', 'nav_manage_activities'], ['/order', 'nav_order_for'],
-    ['/inbox', 'nav_inbox']]
+    ['/reports', 'nav_reports'], ['/dashboard', 'nav_dashboard'], ['/inbox', 'nav_inbox']]
 };
 
 function home () {
@@ -384,7 +386,7 @@ async function start () {
     if (current.ok) {
       const answer = await current.json();
       session.me = answer.account;
-      session.csrf = answer.csrf;
+      session.csrf = answer.csrf || null;
     }
   } catch (e) { /* offline: the sign-in page says so when used */ }
   route();

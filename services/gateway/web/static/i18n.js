@@ -64,7 +64,13 @@ const zh = {
   cat_theory: '理论政策宣讲', cat_education: '教育服务', cat_culture: '文化服务', cat_science: '科技与科普',
   cat_fitness: '健身体育', cat_civility: '文明创建', cat_legal: '法律服务', cat_health: '卫生健康', cat_elderly: '助老',
   cat_children: '关爱儿童', cat_disability: '助残', cat_poverty: '扶贫帮困', cat_environment: '生态环保',
-  cat_customs: '移风易俗', cat_emergency: '应急安全'
+  cat_customs: '移风易俗', cat_emergency: '应急安全',
+  nav_reports: '信息报送', nav_dashboard: '数据大屏', reports_title: '信息报送', quarter: '季度', quarter_hint: '例如 2026Q4',
+  show: '查看', download_csv: '下载 CSV（Excel、WPS 可直接打开）', report_caption: '{q} 各地区汇总',
+  dashboard_title: '新时代文明实践数据大屏', by_month: '各月活动与服务时长', by_town: '各乡镇服务时长',
+  requests_by_status: '群众点单状态', month_suffix: '月', period_shown: '{name} · 数据期间 {from} 至 {to} · {at} 更新',
+  fig_volunteers_registered: '注册志愿者', fig_volunteers_active: '活跃志愿者', fig_activities: '活动场次',
+  fig_person_times: '服务人次', fig_service_hours: '服务时长（小时）', fig_fill_rate: '点单满足率'
 };
 
 const en = {
@@ -132,7 +138,13 @@ const en = {
   cat_theory: 'Policy talks', cat_education: 'Education', cat_culture: 'Culture', cat_science: 'Science',
   cat_fitness: 'Fitness', cat_civility: 'Civility', cat_legal: 'Legal aid', cat_health: 'Health', cat_elderly: 'Elderly care',
   cat_children: 'Children', cat_disability: 'Disability', cat_poverty: 'Poverty relief', cat_environment: 'Environment',
-  cat_customs: 'Customs', cat_emergency: 'Emergencies'
+  cat_customs: 'Customs', cat_emergency: 'Emergencies',
+  nav_reports: 'Reports', nav_dashboard: 'Dashboard', reports_title: 'Quarterly report', quarter: 'Quarter', quarter_hint: 'For example 2026Q4',
+  show: 'Show', download_csv: 'Download the CSV (opens in Excel and WPS)', report_caption: '{q}, by region',
+  dashboard_title: 'Civilization practice at a glance', by_month: 'Activities and hours by month', by_town: 'Hours by township',
+  requests_by_status: 'Residents\' requests by state', month_suffix: '', period_shown: '{name} · {from} to {to} · updated {at}',
+  fig_volunteers_registered: 'Volunteers', fig_volunteers_active: 'Active volunteers', fig_activities: 'Activities',
+  fig_person_times: 'Person-times', fig_service_hours: 'Hours of service', fig_fill_rate: 'Requests filled'
 };
 
 const words = { zh, en };
