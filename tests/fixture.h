@@ -270,6 +270,14 @@ void fx_activity_add (const char *body, char id[32]);
 
 //  Signs `actor` up to activity `activity` (activity.signup); fails the test unless it succeeds.
 void fx_activity_signup (const msg_actor_t *actor, const char *activity);
+
+//  The current check-in code of activity `activity` (activity.checkin_code, as the system)
+//  into `code`; fails the test unless there is one.
+void fx_checkin_code (const char *activity, char code[16]);
+
+//  The JSON body of a record.checkin to activity `activity` with its current code
+//  (fx_checkin_code); extra: more JSON members or "".
+void fx_checkin_body (char body[FX_BODY_SIZE], const char *activity, const char *extra);
 //  HTTP, to the gateway (fixture_http.c)
 
 //  An answer of the gateway: its status, its body (as text, and as JSON when it is JSON) and

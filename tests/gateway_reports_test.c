@@ -91,7 +91,9 @@ s_setup (void **state)
     msg_actor_t self = fx_volunteer (s_volunteer[0]);
     snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", activity);
     fx_activity_signup (&self, activity);
-    json_t *reply = fx_call_ok ("match", &self, "record.checkin", body);
+    char check[FX_BODY_SIZE];
+    fx_checkin_body (check, activity, "");
+    json_t *reply = fx_call_ok ("match", &self, "record.checkin", check);
     snprintf (s_record, sizeof s_record, "%s", fx_str (reply, "id"));
     json_decref (reply);
     json_decref (fx_call_ok ("match", &self, "record.checkout", body));
@@ -102,7 +104,8 @@ s_setup (void **state)
     self = fx_volunteer (s_volunteer[2]);
     snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", activity);
     fx_activity_signup (&self, activity);
-    reply = fx_call_ok ("match", &self, "record.checkin", body);
+    fx_checkin_body (check, activity, "");
+    reply = fx_call_ok ("match", &self, "record.checkin", check);
     snprintf (s_record_open, sizeof s_record_open, "%s", fx_str (reply, "id"));
     json_decref (reply);
     snprintf (s_activity, sizeof s_activity, "%s", activity);

@@ -80,10 +80,14 @@ s_served (const char *volunteer, const char *hours)
               starts, ends, closes);
     json_t *activity = fx_call_ok ("match", &FX_SYSTEM, "activity.create", body);
     msg_actor_t self = fx_volunteer (volunteer);
-    snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", fx_str (activity, "id"));
+    char activity_id[32];
+    snprintf (activity_id, sizeof activity_id, "%s", fx_str (activity, "id"));
+    snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", activity_id);
     json_decref (activity);
     json_decref (fx_call_ok ("match", &self, "activity.signup", body));
-    json_t *record = fx_call_ok ("match", &self, "record.checkin", body);
+    char check[FX_BODY_SIZE];
+    fx_checkin_body (check, activity_id, "");
+    json_t *record = fx_call_ok ("match", &self, "record.checkin", check);
     json_decref (fx_call_ok ("match", &self, "record.checkout", body));
     snprintf (body, sizeof body, "{\"id\": \"%s\", \"hours\": %s}", fx_str (record, "id"), hours);
     json_decref (record);
@@ -426,12 +430,14 @@ test_digest_region (void **state)
               starts, ends, closes);
     json_t *activity = fx_call_ok ("match", &FX_SYSTEM, "activity.create", body);
     snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", fx_str (activity, "id"));
+    char check[FX_BODY_SIZE];
+    fx_checkin_body (check, fx_str (activity, "id"), "");
     json_decref (activity);
     const char *people[] = {out, in};
     for (int i = 0; i < 2; i++) {
         msg_actor_t self = fx_volunteer (people[i]);
         json_decref (fx_call_ok ("match", &self, "activity.signup", body));
-        json_decref (fx_call_ok ("match", &self, "record.checkin", body));
+        json_decref (fx_call_ok ("match", &self, "record.checkin", check));
     }
     msg_actor_t self = fx_volunteer (out);
     json_decref (fx_call_ok ("match", &self, "record.checkout", body));

@@ -411,6 +411,13 @@ const gw_route_t gw_routes[] = {
     {"POST", "/v1/wishes/{id}/claim", "match", "wish.claim", GW_SIGNED_IN, 200, NULL, NULL},
     {"POST", "/v1/wishes/{id}/fulfil", "match", "wish.fulfil", GW_SIGNED_IN, 200, NULL, NULL},
     {"POST", "/v1/wishes/{id}/confirm", "match", "wish.confirm", GW_SIGNED_IN, 200, NULL, NULL},
+    {"GET", "/v1/activities/{id}/checkin-code", "match", "activity.checkin_code", GW_SIGNED_IN, 200,
+     NULL, NULL},
+    {"POST", "/v1/requests/{id}/assign", "match", "offer.assign", GW_SIGNED_IN, 200, NULL, NULL},
+    {"GET", "/v1/dispatch/rounds", "match", "dispatch.rounds", GW_SIGNED_IN, 200, S_LIST " region",
+     NULL},
+    {"POST", "/v1/activities/backfill", "match", "activity.backfill", GW_SIGNED_IN, 201, NULL,
+     NULL},
 
     //  Hours, points, stars (ledger)
     {"GET", "/v1/volunteers/{volunteer_id}/points", "ledger", "ledger.statement", GW_SIGNED_IN, 200,

@@ -2,12 +2,14 @@
     hours confirmed (时长认定) and forgotten check-outs completed by an official in scope.
     Confirmed hours publish service.completed, which ledger turns into points and stars.  */
 #include "match.h"
+#include "match_util.h"
 #include "st_checks.h"
 #include "st_log.h"
 #include "st_rows.h"
 #include "st_time.h"
 
 #include <math.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -144,6 +146,23 @@ s_require_near (st_call_t *call, PGresult *res, const msg_check_t *request)
     return 0;
 }
 
+//  The activity's current check-in code (or the one before it), as its organiser shows it.
+static int
+s_require_code (st_call_t *call, int64_t activity, const char *code)
+{
+    const match_round_config_t *config = st_call_state (call);
+    match_code_clock_t clock;
+    if (match_code_clock (call, config->checkin_code_s, &clock))
+        return -1;
+    bool valid = match_code_valid (&clock, activity, code);
+    sodium_memzero (clock.key, sizeof clock.key);
+    if (!valid)
+        return st_call_fail (call, ST_FAILED_PRECONDITION, "code",
+                             "the check-in code is wrong or has expired: ask the organiser for"
+                             " the current one");
+    return 0;
+}
+
 //  Checks that the volunteer may check in to the activity at `when`; its region into `region`.
 static int
 s_checkin_activity (st_call_t *call, int64_t volunteer, const s_subject_t *subject,
@@ -168,7 +187,8 @@ s_checkin_activity (st_call_t *call, int64_t volunteer, const s_subject_t *subje
     else if (!st_row_bool (res, 0, "open"))
         st_call_fail (call, ST_FAILED_PRECONDITION, "at",
                       "check-in opens an hour before the start and closes at the end");
-    else if (s_require_near (call, res, request) == 0)
+    else if (s_require_code (call, subject->activity, request->code) == 0
+             && s_require_near (call, res, request) == 0)
         snprintf (region, ST_REGION_SIZE, "%s", st_row_text (res, 0, "region"));
     PQclear (res);
     return st_call_failed (call) ? -1 : 0;
@@ -214,6 +234,11 @@ s_record_checkin (st_call_t *call, const msg_check_t *request, msg_service_recor
         || s_require_subject (call, request->activity_id, request->request_id, &subject)
         || s_when (call, request->at, when))
         return;
+    if (subject.activity && !request->code) {
+        st_call_fail (call, ST_INVALID_ARGUMENT, "code",
+                      "\"code\" is required: an activity's check-in needs its current code");
+        return;
+    }
     if (subject.activity ? s_checkin_activity (call, volunteer, &subject, request, when, region)
                          : s_checkin_request (call, volunteer, &subject, request, when, region))
         return;
