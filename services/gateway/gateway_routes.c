@@ -257,6 +257,8 @@ static int
 s_checkin_qr (gw_request_t *request, json_t *body)
 {
     st_error_t err = {0};
+    //  ?at= only makes each fetch a new URL (the page renews the image with the code).
+    json_object_del (body, "at");
     json_t *reply = gw_request_call (request, "match", "activity.checkin_code", body, &err);
     if (!reply)
         return gw_reply_error (request, &err);
@@ -394,7 +396,7 @@ const gw_route_t gw_routes[] = {
      GW_SIGNED_IN, 204, NULL, NULL},
     {"POST", "/v1/activities/{id}/cancel", "match", "activity.cancel", GW_SIGNED_IN, 200, NULL,
      NULL},
-    {"GET", "/v1/activities/{id}/checkin-code.png", NULL, NULL, GW_SIGNED_IN, 200, NULL,
+    {"GET", "/v1/activities/{id}/checkin-code.png", NULL, NULL, GW_SIGNED_IN, 200, "at",
      s_checkin_qr},
     {"POST", "/v1/checkins", "match", "record.checkin", GW_SIGNED_IN, 201, NULL, NULL},
     {"POST", "/v1/checkouts", "match", "record.checkout", GW_SIGNED_IN, 201, NULL, NULL},

@@ -45,7 +45,8 @@ export async function reports (params) {
     field({ name: 'region', label: t('region_code'), required: true, max: 12, value: region }),
     field({ name: 'quarter', label: t('quarter'), required: true, max: 7, value: quarter, hint: t('quarter_hint') })
   ], t('show'), async (v) => go('/reports?region=' + encodeURIComponent(v.region) + '&quarter=' + encodeURIComponent(v.quarter)), { class: 'filters' });
-  const table = h('div', { class: 'report' }, notice(t('working')));
+  // A wide table scrolls inside its box, which the keyboard can reach.
+  const table = h('div', { class: 'report', tabindex: '0', role: 'region', 'aria-label': t('reports_title') }, notice(t('working')));
   show(
     h('h1', {}, t('reports_title')),
     choose,
