@@ -345,6 +345,38 @@ test_invitation_notice (void **state)
                  "invited to join the team \"玉溪镇助老分队\"");
 }
 
+//  A transfer request (转移接续) declined by the destination's official: the volunteer hears
+//  where they asked to go and why not, in their language, once.
+static void
+test_transfer_declined_notice (void **state)
+{
+    (void) state;
+    char zh[32], en[32];
+    s_volunteer ("转移甲", "n转移甲", "[]", "zh", zh);
+    s_volunteer ("转移乙", "n转移乙", "[]", "en", en);
+    msg_actor_t official = fx_admin ("region_admin", "431022101000");
+    const char *people[] = {zh, en};
+    for (int i = 0; i < 2; i++) {
+        msg_actor_t self = fx_volunteer (people[i]);
+        json_t *asked =
+            fx_call_ok ("registry", &self, "transfer.request",
+                        "{\"to_region\": \"" VILLAGE_3 "\", \"reason\": \"随子女迁居\"}");
+        char body[256];
+        snprintf (body, sizeof body, "{\"id\": \"%s\", \"reason\": \"本村暂无对应服务队\"}",
+                  fx_str (asked, "id"));
+        json_decref (asked);
+        json_decref (fx_call_ok ("registry", &official, "transfer.decline", body));
+    }
+    msg_actor_t azh = fx_volunteer (zh), aen = fx_volunteer (en);
+    const char *text = fx_wait_notice (&azh, "volunteer.transfer_declined");
+    fx_contains (text, "你转入 " VILLAGE_3 " 的转移接续申请未获同意");
+    fx_contains (text, "本村暂无对应服务队");
+    text = fx_wait_notice (&aen, "volunteer.transfer_declined");
+    fx_contains (text, "transfer to region " VILLAGE_3 " was declined: 本村暂无对应服务队");
+    assert_int_equal (fx_notices (&azh, "volunteer.transfer_declined", NULL, 0), 1);
+    assert_int_equal (fx_notices (&aen, "volunteer.transfer_declined", NULL, 0), 1);
+}
+
 //  A place opens on an activity while those on its waiting list are busy then (signed up for
 //  another activity at that time): they stay on the list and hear why.
 static void
@@ -481,10 +513,15 @@ int
 main (void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test (test_ledger_notices),   cmocka_unit_test (test_redemption_notices),
-        cmocka_unit_test (test_offer_warning),    cmocka_unit_test (test_request_review_notices),
-        cmocka_unit_test (test_request_unfilled), cmocka_unit_test (test_invitation_notice),
-        cmocka_unit_test (test_signup_skipped),   cmocka_unit_test (test_digest_region),
+        cmocka_unit_test (test_ledger_notices),
+        cmocka_unit_test (test_redemption_notices),
+        cmocka_unit_test (test_offer_warning),
+        cmocka_unit_test (test_request_review_notices),
+        cmocka_unit_test (test_request_unfilled),
+        cmocka_unit_test (test_invitation_notice),
+        cmocka_unit_test (test_signup_skipped),
+        cmocka_unit_test (test_digest_region),
+        cmocka_unit_test (test_transfer_declined_notice),
     };
     return cmocka_run_group_tests (tests, s_setup, fx_teardown);
 }

@@ -123,6 +123,26 @@ s_invitation_created (st_db_t *db, const char *topic, const void *body_, int64_t
     return notify_notice_add (db, &notice, err);
 }
 
+//  volunteer.transfer_declined: the volunteer hears that the region they asked to move to
+//  declined, and why.
+static st_status_t
+s_transfer_declined (st_db_t *db, const char *topic, const void *body_, int64_t seq,
+                     st_error_t *err)
+{
+    const msg_transfer_declined_t *body = body_;
+    char source[64];
+    s_source (source, "registry", seq);
+    notify_notice_t notice = {.recipient_kind = "volunteer",
+                              .recipient_id = body->volunteer_id,
+                              .kind = topic,
+                              .source = source,
+                              .subject_id = body->id,
+                              .region = body->from_region,
+                              .title = body->to_region,
+                              .reason = body->reason};
+    return notify_notice_add (db, &notice, err);
+}
+
 const st_subscription_t notify_registry_subscriptions[] = {
     {"volunteer.registered", s_volunteer_registered},
     {"volunteer.updated", s_volunteer_registered},
@@ -130,6 +150,7 @@ const st_subscription_t notify_registry_subscriptions[] = {
     {"volunteer.transferred", s_volunteer_transferred},
     {"resident.registered", s_resident_registered},
     {"invitation.created", s_invitation_created},
+    {"volunteer.transfer_declined", s_transfer_declined},
 };
 const size_t notify_registry_subscription_count =
     sizeof notify_registry_subscriptions / sizeof notify_registry_subscriptions[0];

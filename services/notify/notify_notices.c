@@ -76,6 +76,9 @@ static const s_template_t s_templates[] = {
     {"redemption.expired",
      "兑换预约已过期：「{title}」× {number} 未在期限内领取，{points} 积分已退回。",
      "Your reservation of \"{title}\" x {number} expired uncollected; {points} points are back."},
+    //  {title}: the region the volunteer asked to move to (notify knows its code alone).
+    {"volunteer.transfer_declined", "你转入 {title} 的转移接续申请未获同意：{reason}",
+     "Your request to transfer to region {title} was declined: {reason}"},
 };
 #define S_TEMPLATE_COUNT (sizeof s_templates / sizeof s_templates[0])
 
