@@ -472,6 +472,53 @@ s_job_end (s_job_t *job, s_outcome_t outcome, const char *format, ...)
     va_end (args);
 }
 
+//  Who is coming (notify.h): contact.list with masked, through a client of its own (the event
+//  consumers' threads are not the worker's), dropped after the call.
+st_status_t
+notify_delivery_who (notify_delivery_t *self, char *const *ids, size_t count, int timeout_ms,
+                     char **who, st_error_t *err)
+{
+    *who = NULL;
+    if (count == 0)
+        return ST_OK;
+    msg_contact_list_t query = {.has_people = true, .masked = true, .has_masked = true};
+    query.people.items = st_calloc (count, sizeof (msg_contact_person_t));
+    query.people.count = count;
+    for (size_t i = 0; i < count; i++)
+        query.people.items[i] = (msg_contact_person_t){.kind = "volunteer", .id = ids[i]};
+    msg_contacts_t reply = {0};
+    st_client_t *client = st_client_new (self->registry_rpc, self->cert, self->registry_public);
+    st_status_t rc = st_client_call (client, "contact.list", NULL, NULL, &msg_contact_list_desc,
+                                     &query, &msg_contacts_desc, &reply, timeout_ms, err);
+    st_client_destroy (&client);
+    free (query.people.items);
+    if (rc != ST_OK) {
+        st_msg_clear (&msg_contacts_desc, &reply);
+        return rc;
+    }
+    size_t size = 1;
+    for (size_t i = 0; i < reply.contacts.count; i++) {
+        const msg_contact_t *c = &reply.contacts.items[i];
+        if (c->name)
+            size += strlen (c->name) + (c->phone_masked ? strlen (c->phone_masked) : 0) + 2;
+    }
+    char *text = st_calloc (1, size);
+    size_t n = 0;
+    for (size_t i = 0; i < reply.contacts.count; i++) {
+        const msg_contact_t *c = &reply.contacts.items[i];
+        //  Only the masked phone is read: the reply holds no other (registry_contacts.c).
+        if (c->name)
+            n += (size_t) snprintf (text + n, size - n, "%s%s\t%s", n ? "\n" : "", c->name,
+                                    c->phone_masked ? c->phone_masked : "");
+    }
+    st_msg_clear (&msg_contacts_desc, &reply);
+    if (n == 0)
+        free (text);
+    else
+        *who = text;
+    return ST_OK;
+}
+
 //  The batch's people's contacts from registry, 500 a call; NULL when registry did not answer
 //  (the batch is tried again), with the reason in err.
 static s_contacts_t *
