@@ -287,6 +287,8 @@ const pages = [
   ['/manage/activities', 'official', 'activities', OFFICIALS],
   ['/manage/activities/new', 'official', 'activityNew', OFFICIALS],
   ['/manage/activities/:id', 'official', 'activity', OFFICIALS],
+  ['/dispatch', 'dispatch', 'board', OFFICIALS],
+  ['/manage/backfill', 'dispatch', 'backfill', OFFICIALS],
   ['/reports', 'figures', 'reports', OFFICIALS],
   ['/dashboard', 'figures', 'dashboard', OFFICIALS]
 ];
@@ -296,7 +298,8 @@ const menus = {
   resident: [['/order', 'nav_order'], ['/requests', 'nav_requests'], ['/wish', 'nav_wish'], ['/inbox', 'nav_inbox']],
   volunteer: [['/offers', 'nav_offers'], ['/schedule', 'nav_schedule'], ['/activities', 'nav_activities'],
     ['/checkin', 'nav_checkin'], ['/points', 'nav_points'], ['/inbox', 'nav_inbox']],
-  official: [['/review', 'nav_review'], ['/manage/activities', 'nav_manage_activities'], ['/order', 'nav_order_for'],
+  official: [['/review', 'nav_review'], ['/dispatch', 'nav_dispatch'], ['/manage/activities', 'nav_manage_activities'],
+    ['/order', 'nav_order_for'],
     ['/reports', 'nav_reports'], ['/dashboard', 'nav_dashboard'], ['/inbox', 'nav_inbox']]
 };
 

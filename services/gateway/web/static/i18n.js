@@ -70,7 +70,15 @@ const zh = {
   dashboard_title: '新时代文明实践数据大屏', by_month: '各月活动与服务时长', by_town: '各乡镇服务时长',
   requests_by_status: '群众点单状态', month_suffix: '月', period_shown: '{name} · 数据期间 {from} 至 {to} · {at} 更新',
   fig_volunteers_registered: '注册志愿者', fig_volunteers_active: '活跃志愿者', fig_activities: '活动场次',
-  fig_person_times: '服务人次', fig_service_hours: '服务时长（小时）', fig_fill_rate: '点单满足率'
+  fig_person_times: '服务人次', fig_service_hours: '服务时长（小时）', fig_fill_rate: '点单满足率',
+  nav_dispatch: '派单', dispatch_title: '派单看板', dispatch_intro: '最近几轮派单：派给了谁、等谁答复、哪些没派出去及原因。规则允许时可以人工指派。',
+  round_at: '{at} 这一轮', round_counts: '派出 {offered} 单 · 等待答复 {waiting} · 未派出 {unfilled}', offered_n: '已派 {n} 人',
+  waiting_reply_n: '{n} 人未答复', no_rounds: '最近没有派单。', assign_manually: '人工指派', volunteer_id: '志愿者编号',
+  assign_reason: '指派原因（会记录在案）', assign: '指派', assigned_done: '已指派，志愿者会收到通知。',
+  backfill_title: '补录活动', backfill_intro: '把已经举办、只有纸质签到表的活动录入系统。补录的活动和时长都标为"补录"，并记录操作人和原因。',
+  backfill_records: '参加的志愿者与时长', backfill_records_hint: '每行一位：志愿者编号, 小时（例如：12, 2.5）',
+  backfill_reason: '补录原因', backfill_reason_hint: '例如：三月学雷锋活动纸质签到表', backfill_submit: '补录',
+  records_line_bad: '第 {n} 行"{line}"应为：志愿者编号, 小时', records_none: '请至少填一位志愿者。'
 };
 
 const en = {
@@ -144,7 +152,15 @@ const en = {
   dashboard_title: 'Civilization practice at a glance', by_month: 'Activities and hours by month', by_town: 'Hours by township',
   requests_by_status: 'Residents\' requests by state', month_suffix: '', period_shown: '{name} · {from} to {to} · updated {at}',
   fig_volunteers_registered: 'Volunteers', fig_volunteers_active: 'Active volunteers', fig_activities: 'Activities',
-  fig_person_times: 'Person-times', fig_service_hours: 'Hours of service', fig_fill_rate: 'Requests filled'
+  fig_person_times: 'Person-times', fig_service_hours: 'Hours of service', fig_fill_rate: 'Requests filled',
+  nav_dispatch: 'Dispatch', dispatch_title: 'Dispatch board', dispatch_intro: 'The last rounds: whom they offered, who has not answered, what stayed unfilled and why. Assign by hand where the rules allow.',
+  round_at: 'Round of {at}', round_counts: '{offered} offered · {waiting} waiting for a reply · {unfilled} unfilled', offered_n: '{n} offered',
+  waiting_reply_n: '{n} not answered', no_rounds: 'No rounds lately.', assign_manually: 'Assign by hand', volunteer_id: 'Volunteer number',
+  assign_reason: 'Why (it is recorded)', assign: 'Assign', assigned_done: 'Assigned: the volunteer is told.',
+  backfill_title: 'Back-enter an activity', backfill_intro: 'Enter an activity that took place with only a paper sign-in sheet. It and its hours are marked as back-entered, with who entered them and why.',
+  backfill_records: 'Volunteers and their hours', backfill_records_hint: 'One a line: volunteer number, hours (12, 2.5)',
+  backfill_reason: 'Why back-entered', backfill_reason_hint: 'For example: the paper sheet of March\'s Lei Feng day', backfill_submit: 'Back-enter',
+  records_line_bad: 'Line {n} "{line}" should be: volunteer number, hours', records_none: 'Give at least one volunteer.'
 };
 
 const words = { zh, en };
