@@ -324,6 +324,23 @@ async function main () {
   check(await countyPage.locator('a[href^="/v1/reports/quarterly"]').count() === 1, 'the report offers its CSV');
   await visit(countyPage, 'reports');
 
+  step = 'a county official registers a resident cared for first and orders for her';
+  await countyPage.goto(BASE + '/register/resident');
+  await countyPage.waitForSelector('[name=address]');
+  await countyPage.fill('[name=name]', '王桂英');
+  await countyPage.fill('[name=phone]', '13907350099');
+  await countyPage.selectOption('.region-levels select >> nth=0', { index: 1 });
+  await countyPage.waitForSelector('.region-levels select >> nth=1');
+  await countyPage.selectOption('.region-levels select >> nth=1', { index: 1 });
+  await countyPage.fill('[name=address]', '玉溪镇第一村五组 3 号');
+  await countyPage.click('label:has(input[value=empty_nest_elderly])');
+  await visit(countyPage, 'resident-new');
+  await countyPage.click('form button[type=submit]');
+  await see(countyPage, countyPage.locator('.notice', { hasText: '已建档' }), 'the resident registered');
+  await countyPage.click('a[href^="/order?resident="]');
+  await countyPage.waitForSelector('[name=resident_id]');
+  check(/^\d+$/.test(await countyPage.inputValue('[name=resident_id]')), 'the order form knows the new resident');
+
   step = 'the English switch';
   await volunteerPage.click('#lang');
   await volunteerPage.waitForSelector('main h1:text-is("My points")');

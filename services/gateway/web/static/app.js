@@ -273,6 +273,7 @@ const pages = [
   // path, module, function, who may see it (null: anyone)
   ['/signin', 'signin', 'signin', null],
   ['/register', 'signin', 'register', null],
+  ['/register/resident', 'signin', 'registerResident', null],
   ['/order', 'resident', 'order', ['resident', ...OFFICIALS]],
   ['/wish', 'resident', 'wish', ['resident']],
   ['/requests', 'resident', 'requests', ['resident']],
@@ -299,7 +300,7 @@ const menus = {
   volunteer: [['/offers', 'nav_offers'], ['/schedule', 'nav_schedule'], ['/activities', 'nav_activities'],
     ['/checkin', 'nav_checkin'], ['/points', 'nav_points'], ['/inbox', 'nav_inbox']],
   official: [['/review', 'nav_review'], ['/dispatch', 'nav_dispatch'], ['/manage/activities', 'nav_manage_activities'],
-    ['/order', 'nav_order_for'],
+    ['/order', 'nav_order_for'], ['/register/resident', 'nav_resident_new'],
     ['/reports', 'nav_reports'], ['/dashboard', 'nav_dashboard'], ['/inbox', 'nav_inbox']]
 };
 

@@ -78,7 +78,12 @@ const zh = {
   backfill_title: '补录活动', backfill_intro: '把已经举办、只有纸质签到表的活动录入系统。补录的活动和时长都标为"补录"，并记录操作人和原因。',
   backfill_records: '参加的志愿者与时长', backfill_records_hint: '每行一位：志愿者编号, 小时（例如：12, 2.5）',
   backfill_reason: '补录原因', backfill_reason_hint: '例如：三月学雷锋活动纸质签到表', backfill_submit: '补录',
-  records_line_bad: '第 {n} 行"{line}"应为：志愿者编号, 小时', records_none: '请至少填一位志愿者。'
+  records_line_bad: '第 {n} 行"{line}"应为：志愿者编号, 小时', records_none: '请至少填一位志愿者。',
+  register_resident: '居民注册', register_resident_title: '居民注册', register_resident_for: '为居民建档',
+  nav_resident_new: '居民建档', phone_contact_hint: '居民本人或家属的联系电话', address: '住址', address_hint: '例如：白石渡村三组 12 号',
+  care_tags: '重点关爱（可多选）', care_empty_nest_elderly: '空巢老人', care_left_behind_child: '留守儿童',
+  care_child_in_difficulty: '困境儿童', care_disabled: '残疾人', care_poor_household: '困难家庭',
+  resident_made: '已建档，居民编号 {id}。可以为其点单。'
 };
 
 const en = {
@@ -160,7 +165,12 @@ const en = {
   backfill_title: 'Back-enter an activity', backfill_intro: 'Enter an activity that took place with only a paper sign-in sheet. It and its hours are marked as back-entered, with who entered them and why.',
   backfill_records: 'Volunteers and their hours', backfill_records_hint: 'One a line: volunteer number, hours (12, 2.5)',
   backfill_reason: 'Why back-entered', backfill_reason_hint: 'For example: the paper sheet of March\'s Lei Feng day', backfill_submit: 'Back-enter',
-  records_line_bad: 'Line {n} "{line}" should be: volunteer number, hours', records_none: 'Give at least one volunteer.'
+  records_line_bad: 'Line {n} "{line}" should be: volunteer number, hours', records_none: 'Give at least one volunteer.',
+  register_resident: 'Register as a resident', register_resident_title: 'Resident registration', register_resident_for: 'Register a resident',
+  nav_resident_new: 'New resident', phone_contact_hint: 'The resident\'s or their family\'s phone', address: 'Address', address_hint: 'For example: group 3, No. 12, Baishidu village',
+  care_tags: 'Cared for first (any that apply)', care_empty_nest_elderly: 'Elderly living alone', care_left_behind_child: 'Left-behind child',
+  care_child_in_difficulty: 'Child in difficulty', care_disabled: 'Disabled', care_poor_household: 'Household in hardship',
+  resident_made: 'Registered: resident number {id}. You can order for them now.'
 };
 
 const words = { zh, en };
