@@ -286,7 +286,7 @@ async function main () {
   await countyPage.selectOption('[name=category]', 'culture');
   await countyPage.fill('[name=starts_at]', local(-3 * 24 * 60));
   await countyPage.fill('[name=ends_at]', local(-3 * 24 * 60 + 90));
-  await countyPage.fill('[name=records]', volunteerId + ', 1 hour');
+  await countyPage.fill('[name=records]', volunteerId + ', 一小时');
   await countyPage.fill('[name=reason]', '纸质签到表补录');
   await visit(countyPage, 'backfill');
   await countyPage.click('form button[type=submit]');
