@@ -22,6 +22,15 @@ const IMPORTED = process.env.STATION_WEB_IMPORTED;
 const VOLUNTEER_PHONE = process.env.STATION_WEB_PHONE;
 const SHOT = 'more-';
 
+// axe and screenshots, and nothing of the page's making shown as text: no "null" or
+// "undefined" for a part left out, no "more" button when one page holds the list.
+async function look (page, name) {
+  await visit(page, name, SHOT);
+  const text = await page.locator('main').innerText();
+  check(!/\bnull\b|\bundefined\b/.test(text), name + ' shows a part left out as text: ' + text);
+  check(await page.locator('main .paged > button:visible').count() === 0, name + ' offers more of a list that has no more');
+}
+
 // The count of volunteers named `q` the official's session sees (through the API, as the page).
 async function countNamed (page, q) {
   return page.evaluate(async (name) => {
@@ -48,13 +57,13 @@ async function main () {
   await see(vPage, vPage.locator('.card', { hasText: '大米 5 kg' }), 'the county\'s rice in the store');
   check(await textOf(vPage, '[data-figure=available]') === '300', 'the store shows 300 points to spend, not ' + await textOf(vPage, '[data-figure=available]'));
   check(await vPage.locator('nav a[href="/store"]').count() === 1, 'the volunteer\'s menu has the store');
-  await visit(vPage, 'store', SHOT);
+  await look(vPage, 'store');
 
   step('too few points is said in words, beside the quantity, and the quantity stays');
   await reserve(vPage, '大米 5 kg', 2);
   await see(vPage, vPage.locator('#f-quantity-error', { hasText: '可用积分不够' }), 'the words for too few points beside the quantity');
   check(await vPage.inputValue('[name=quantity]') === '2', 'the quantity typed stays after a refusal');
-  await visit(vPage, 'store-too-few-points', SHOT);
+  await look(vPage, 'store-too-few-points');
 
   step('too little stock is said in words');
   await reserve(vPage, '理发', 2);
@@ -67,7 +76,7 @@ async function main () {
   check(/^\d+$/.test(code), 'the code is the redemption\'s number, not ' + code);
   check(await textOf(vPage, '[data-figure=available]') === '100', 'points to spend go down to 100, not ' + await textOf(vPage, '[data-figure=available]'));
   await see(vPage, vPage.locator('.card', { hasText: '大米 5 kg × 1' }).locator('.state', { hasText: '待领取' }), 'the reservation among mine, to collect');
-  await visit(vPage, 'store-reserved', SHOT);
+  await look(vPage, 'store-reserved');
 
   step('a reservation cancelled gives the points back');
   await reserve(vPage, '理发', 1);
@@ -83,7 +92,7 @@ async function main () {
   await signIn(oPage, OFFICIAL);
   await oPage.goto(BASE + '/manage/store');
   await see(oPage, oPage.locator('.card:has([data-code="' + code + '"])'), 'the reservation among those to collect');
-  await visit(oPage, 'store-desk', SHOT);
+  await look(oPage, 'store-desk');
   await oPage.fill('form.fulfil [name=id]', '999999');
   await oPage.click('form.fulfil button[type=submit]');
   await see(oPage, oPage.locator('#f-id-error:not(:empty)'), 'an unknown code refused beside the field');
@@ -100,7 +109,7 @@ async function main () {
   await oPage.fill('form.create-item [name=price_points]', '30');
   await oPage.fill('form.create-item [name=stock]', '10');
   await oPage.fill('form.create-item [name=description]', '纯棉毛巾一条');
-  await visit(oPage, 'store-new-item', SHOT);
+  await look(oPage, 'store-new-item');
   await oPage.click('form.create-item button[type=submit]');
   await see(oPage, oPage.locator('.notice', { hasText: '「毛巾」已上架' }), 'the item added');
 
@@ -113,7 +122,7 @@ async function main () {
   step('the volunteer saves notification preferences');
   await vPage.goto(BASE + '/settings/notifications');
   await vPage.waitForSelector('form.prefs');
-  await visit(vPage, 'prefs', SHOT);
+  await look(vPage, 'prefs');
   await vPage.selectOption('[name=language]', 'en');
   await vPage.check('input[name=channels][value=email]');
   await vPage.fill('[name=quiet_from]', '21:30');
@@ -143,7 +152,7 @@ async function main () {
   await see(oPage, person, 'the volunteer found by name');
   const masked = await person.locator('.masked').nth(1).innerText();
   check(masked.includes('*') && masked !== VOLUNTEER_PHONE, 'the list shows the phone masked, not ' + masked);
-  await visit(oPage, 'volunteers', SHOT);
+  await look(oPage, 'volunteers');
 
   step('a reveal needs a reason, and shows what came back with the word that it is audited');
   await person.getByRole('button', { name: '查看完整信息', exact: true }).click();
@@ -154,24 +163,26 @@ async function main () {
   await see(oPage, person.locator('[data-pii=phone]'), 'the unmasked phone');
   check(await textOf(oPage, '[data-pii=phone]') === VOLUNTEER_PHONE, 'the reveal shows the phone ' + VOLUNTEER_PHONE);
   check((await person.innerText()).includes('审计'), 'the page says the reveal is audited');
-  await visit(oPage, 'volunteer-revealed', SHOT);
+  await look(oPage, 'volunteer-revealed');
+  await person.getByRole('button', { name: '收起', exact: true }).click();
+  check(await oPage.locator('[data-pii]').count() === 0, 'closed, the unmasked details leave the screen');
 
   step('a CSV preview lists the bad rows by line and field and saves nothing');
   await oPage.goto(BASE + '/manage/volunteers/import');
   await oPage.waitForSelector('form.import');
-  await visit(oPage, 'import', SHOT);
+  await look(oPage, 'import');
   await oPage.setInputFiles('[name=csv]', CSV);
   await oPage.click('form.import button[type=submit]');
   await see(oPage, oPage.locator('.import-summary'), 'the preview\'s summary');
   const preview = oPage.locator('.import-summary');
   check(await preview.getAttribute('data-created') === '3', 'the preview would create 3, not ' + await preview.getAttribute('data-created'));
   check(await preview.getAttribute('data-errors') === '2', 'the preview finds 2 bad rows, not ' + await preview.getAttribute('data-errors'));
-  const rows = await oPage.locator('table.import-errors tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
+  const rows = await oPage.locator('table.import-errors tbody tr').evaluateAll((trs) => trs.map((tr) => [tr.cells[0].textContent, tr.cells[1].dataset.field, tr.cells[2].textContent]));
   check(rows.length === 2, 'the table lists 2 bad rows, not ' + JSON.stringify(rows));
   check(rows[0][0] === '3' && rows[0][1] === 'id_number' && rows[0][2].length > 0, 'line 3 is refused for its ID number with a reason: ' + JSON.stringify(rows[0]));
   check(rows[1][0] === '5' && rows[1][1] === 'phone' && rows[1][2].length > 0, 'line 5 is refused for its phone with a reason: ' + JSON.stringify(rows[1]));
   check(await countNamed(oPage, IMPORTED) === 0, 'a preview saves nobody');
-  await visit(oPage, 'import-preview', SHOT);
+  await look(oPage, 'import-preview');
 
   step('the import creates the good rows');
   await oPage.getByRole('button', { name: '导入', exact: true }).click();
@@ -180,7 +191,7 @@ async function main () {
   check(await result.getAttribute('data-created') === '3', 'the import created 3, not ' + await result.getAttribute('data-created'));
   check(await result.getAttribute('data-errors') === '2', 'the import reports the 2 bad rows');
   check(await countNamed(oPage, IMPORTED) === 1, 'the imported volunteer is in the list');
-  await visit(oPage, 'import-done', SHOT);
+  await look(oPage, 'import-done');
 
   step('the transfer requests: one accepted, one declined with a reason');
   await oPage.goto(BASE + '/manage/transfers');
@@ -188,7 +199,7 @@ async function main () {
   const staying = oPage.locator('.card', { hasText: '赵红梅' });
   await see(oPage, staying, 'the second request');
   await see(oPage, moving, 'the first request');
-  await visit(oPage, 'transfers', SHOT);
+  await look(oPage, 'transfers');
   await moving.getByRole('button', { name: '接收', exact: true }).click();
   await see(oPage, oPage.locator('.card', { hasText: '已接收' }), 'the transfer accepted');
   await staying.getByRole('button', { name: '拒绝', exact: true }).click();

@@ -34,7 +34,8 @@ export function h (tag, attrs, ...children) {
 // Replaces the page's content and moves focus to its heading (screen readers hear it).
 export function show (...children) {
   const main = document.getElementById('main');
-  main.replaceChildren(...children.flat());
+  // (Nothing for a part left out: replaceChildren would write null as text.)
+  main.replaceChildren(...children.flat(Infinity).filter((child) => child !== null && child !== undefined && child !== false));
   const heading = main.querySelector('h1');
   if (heading) {
     document.title = heading.textContent + ' · ' + t('brand');

@@ -26,12 +26,15 @@ function volunteerCard (v) {
     v.skills && v.skills.length ? h('p', {}, t('skills'), '：', v.skills.join('，')) : null
   ];
   card.push(opener(t('pii_reveal'), () => {
-    return form([
+    // Closed again, the details go from the screen with the form.
+    const box = h('div', { class: 'reveal-box' });
+    box.append(form([
       field({ name: 'reason', label: t('pii_reason'), required: true, max: 200, hint: t('pii_reason_hint'), attrs: { minlength: 2 } })
     ], t('pii_show'), async (values, el, key) => {
       const pii = await api('POST', '/v1/volunteers/' + v.id + '/pii', { reason: values.reason }, { key });
-      el.replaceWith(revealed(pii));
-    }, { class: 'inline reveal' });
+      box.replaceChildren(revealed(pii));
+    }, { class: 'inline reveal' }));
+    return box;
   }));
   return card;
 }
@@ -65,6 +68,13 @@ export function volunteers (params) {
 // ---------------------------------------------------------------------------------------
 // Import from a spreadsheet
 
+// A column of the spreadsheet in words (the service names the field).
+const COLUMNS = { name: 'real_name', id_number: 'id_number', phone: 'phone', region: 'region_code', email: 'email', skills: 'skills' };
+function fieldName (name) {
+  if (!name) return '—';
+  return COLUMNS[name] ? t(COLUMNS[name]) + ' (' + name + ')' : name;
+}
+
 function errorTable (result) {
   if (!result.errors.length) return null;
   return h('table', { class: 'import-errors' },
@@ -72,7 +82,7 @@ function errorTable (result) {
     h('thead', {}, h('tr', {}, [t('import_line'), t('import_field'), t('import_reason')].map((c) => h('th', { scope: 'col' }, c)))),
     h('tbody', {}, result.errors.map((e) => h('tr', {},
       h('td', { 'data-line': e.line }, e.line),
-      h('td', {}, e.field || '—'),
+      h('td', { 'data-field': e.field || '' }, fieldName(e.field)),
       h('td', {}, e.message || e.code)))));
 }
 
@@ -97,12 +107,12 @@ export function importPage () {
     text = await file.text();
     const result = await api('POST', '/v1/volunteers/import?dry_run=true', text, { key, raw: 'text/csv' });
     importKey = newKey();
-    preview.replaceChildren(
+    preview.replaceChildren(h('div', {},
       h('h2', {}, t('import_preview_title', { name: file.name })),
       summary(result, true),
       errorTable(result),
       result.error_count > result.errors.length ? notice(t('import_more_errors', { n: result.errors.length })) : null,
-      result.error_count ? h('p', {}, t('import_fix_hint')) : null);
+      result.error_count ? h('p', {}, t('import_fix_hint')) : null));
     importButton.hidden = result.created === 0;
     if (!importButton.hidden) preview.append(h('div', { class: 'actions' }, importButton));
   }, { class: 'import' });
@@ -117,11 +127,11 @@ export function importPage () {
     try {
       const result = await api('POST', '/v1/volunteers/import', text, { key: importKey, raw: 'text/csv' });
       importKey = newKey();
-      preview.replaceChildren(
+      preview.replaceChildren(h('div', {},
         h('h2', {}, t('import_done_title', { name: file.name })),
         summary(result, false),
         errorTable(result),
-        h('p', {}, h('a', { href: '/manage/volunteers', 'data-link': true }, t('people_title'))));
+        h('p', {}, h('a', { href: '/manage/volunteers', 'data-link': true }, t('people_title')))));
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;
       if (!e.field || !markError(previewForm, e.field, e.message)) importButton.after(notice(e.message + ' ' + nextStep(e), 'error'));
