@@ -315,3 +315,123 @@ st_csv_error (st_csv_t *self)
 {
     return self->error ? self->error : "";
 }
+
+//  ---------------------------------------------------------------------------------------
+//  The writer
+
+struct st_csv_writer_s {
+    char *data;
+    size_t size, room;
+    bool row_open; //  a field of the current row is written (the next needs a comma)
+    int64_t rows;
+};
+
+static void
+s_out (st_csv_writer_t *self, const char *bytes, size_t size)
+{
+    if (self->size + size + 1 > self->room) {
+        while (self->size + size + 1 > self->room)
+            self->room = self->room ? self->room * 2 : 4096;
+        self->data = realloc (self->data, self->room);
+        assert (self->data);
+    }
+    memcpy (self->data + self->size, bytes, size);
+    self->size += size;
+    self->data[self->size] = '\0';
+}
+
+st_csv_writer_t *
+st_csv_writer_new (void)
+{
+    st_csv_writer_t *self = st_calloc (1, sizeof *self);
+    s_out (self, "\xEF\xBB\xBF", 3);
+    return self;
+}
+
+void
+st_csv_writer_destroy (st_csv_writer_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    free ((*self_p)->data);
+    free (*self_p);
+    *self_p = NULL;
+}
+
+//  A field as it is, quoted when it must be, with an apostrophe first when `guard` and it
+//  starts like a formula.
+static void
+s_field (st_csv_writer_t *self, const char *text, bool guard)
+{
+    if (self->row_open)
+        s_out (self, ",", 1);
+    self->row_open = true;
+    if (!text)
+        return;
+    bool quote = strpbrk (text, ",\"\r\n") != NULL;
+    if (quote)
+        s_out (self, "\"", 1);
+    if (guard && *text && strchr ("=+-@\t\r", *text))
+        s_out (self, "'", 1);
+    for (const char *p = text; *p; p++) {
+        if (*p == '"')
+            s_out (self, "\"", 1);
+        s_out (self, p, 1);
+    }
+    if (quote)
+        s_out (self, "\"", 1);
+}
+
+void
+st_csv_write (st_csv_writer_t *self, const char *text)
+{
+    s_field (self, text, true);
+}
+
+void
+st_csv_write_int (st_csv_writer_t *self, int64_t value)
+{
+    char text[24];
+    snprintf (text, sizeof text, "%lld", (long long) value);
+    s_field (self, text, false);
+}
+
+void
+st_csv_write_number (st_csv_writer_t *self, double value)
+{
+    char text[40];
+    snprintf (text, sizeof text, "%.10g", value);
+    s_field (self, text, false);
+}
+
+void
+st_csv_write_end (st_csv_writer_t *self)
+{
+    s_out (self, "\r\n", 2);
+    self->row_open = false;
+    self->rows++;
+}
+
+int64_t
+st_csv_writer_rows (st_csv_writer_t *self)
+{
+    return self->rows;
+}
+
+size_t
+st_csv_writer_size (st_csv_writer_t *self)
+{
+    return self->size;
+}
+
+char *
+st_csv_writer_take (st_csv_writer_t *self, size_t *size)
+{
+    char *text = self->data ? self->data : st_strdup ("");
+    if (size)
+        *size = self->size;
+    self->data = NULL;
+    self->size = self->room = 0;
+    self->row_open = false;
+    return text;
+}

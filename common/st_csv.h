@@ -62,4 +62,30 @@ const char *st_csv_error (st_csv_t *self);
 //  is half read, that is after ST_CSV_MORE).
 void st_csv_mark (st_csv_t *self, st_csv_mark_t *mark);
 
+//  ---------------------------------------------------------------------------------------
+//  A writer of CSV text that Excel and WPS open as written: a UTF-8 byte-order mark first,
+//  CRLF line ends, a field quoted when it holds a comma, a quote (doubled), a CR or an LF.
+//  A text field starting with = + - @, a tab or a CR gets a leading apostrophe, so that a
+//  spreadsheet shows it as text and never runs it as a formula (CSV injection); numbers
+//  written with st_csv_write_number are left as they are.
+typedef struct st_csv_writer_s st_csv_writer_t;
+
+st_csv_writer_t *st_csv_writer_new (void);
+void st_csv_writer_destroy (st_csv_writer_t **self_p);
+
+//  One field of the current row: text (NULL writes an empty field), or a number.
+void st_csv_write (st_csv_writer_t *self, const char *text);
+void st_csv_write_int (st_csv_writer_t *self, int64_t value);
+void st_csv_write_number (st_csv_writer_t *self, double value);
+//  Ends the current row.
+void st_csv_write_end (st_csv_writer_t *self);
+
+//  Rows ended so far, and the bytes written so far (the mark included).
+int64_t st_csv_writer_rows (st_csv_writer_t *self);
+size_t st_csv_writer_size (st_csv_writer_t *self);
+
+//  The text written, NUL-terminated (the caller's, `size` its length without the NUL); the
+//  writer is empty afterwards.
+char *st_csv_writer_take (st_csv_writer_t *self, size_t *size);
+
 #endif

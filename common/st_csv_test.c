@@ -342,6 +342,49 @@ test_max_rows (void **state)
     st_csv_destroy (&csv);
 }
 
+//  The writer: a byte-order mark, CRLF, quotes only where needed (comma, quote, line ends),
+//  quotes doubled, numbers as they are, and a text starting like a formula made harmless
+//  with an apostrophe; what it writes reads back as written.
+static void
+test_writer (void **state)
+{
+    (void) state;
+    st_csv_writer_t *out = st_csv_writer_new ();
+    st_csv_write (out, "区划代码");
+    st_csv_write (out, "a,b");
+    st_csv_write (out, "say \"hi\"");
+    st_csv_write (out, "two\nlines");
+    st_csv_write (out, NULL);
+    st_csv_write_end (out);
+    st_csv_write (out, "=1+2");
+    st_csv_write (out, "+86");
+    st_csv_write (out, "-3");
+    st_csv_write (out, "@SUM(A1)");
+    st_csv_write (out, "=HYPERLINK(\"x\",\"y\")");
+    st_csv_write_int (out, -3);
+    st_csv_write_number (out, 2.5);
+    st_csv_write_end (out);
+    assert_int_equal (st_csv_writer_rows (out), 2);
+    size_t size;
+    char *text = st_csv_writer_take (out, &size);
+    const char *expected =
+        "\xEF\xBB\xBF区划代码,\"a,b\",\"say \"\"hi\"\"\",\"two\nlines\",\r\n"
+        "'=1+2,'+86,'-3,'@SUM(A1),\"'=HYPERLINK(\"\"x\"\",\"\"y\"\")\",-3,2.5\r\n";
+    assert_string_equal (text, expected);
+    assert_int_equal (size, strlen (expected));
+
+    st_csv_t *csv = st_csv_new (text, size);
+    s_assert_row (csv, 1, 5, (const char *[]){"区划代码", "a,b", "say \"hi\"", "two\nlines", ""});
+    s_assert_row (csv, 3, 7,
+                  (const char *[]){"'=1+2", "'+86", "'-3", "'@SUM(A1)", "'=HYPERLINK(\"x\",\"y\")",
+                                   "-3", "2.5"});
+    assert_int_equal (st_csv_next (csv), 0);
+    st_csv_destroy (&csv);
+    free (text);
+    st_csv_writer_destroy (&out);
+    assert_null (out);
+}
+
 int
 main (void)
 {
@@ -357,6 +400,7 @@ main (void)
         cmocka_unit_test (test_row_count),
         cmocka_unit_test (test_stream),
         cmocka_unit_test (test_max_rows),
+        cmocka_unit_test (test_writer),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -65,6 +65,7 @@ static void s_pool_destroy (struct s_pool_s **pool_p);
 static void s_sys_ping (st_call_t *call, const void *request, void *reply);
 static void s_events_read (st_call_t *call, const void *request, void *reply);
 static void s_events_parked (st_call_t *call, const void *request, void *reply);
+static void s_events_lag (st_call_t *call, const void *request, void *reply);
 
 static const struct {
     const char *name;
@@ -73,6 +74,7 @@ static const struct {
     {"sys.ping", s_sys_ping},
     {"events.read", s_events_read},
     {"events.parked", s_events_parked},
+    {"events.lag", s_events_lag},
 };
 
 static void
@@ -96,6 +98,10 @@ s_prepare_common (st_db_t *db)
                      " FROM dead_letters ORDER BY parked_at DESC, seq DESC LIMIT 500");
     st_db_statement (db, "cursor_list",
                      "SELECT publisher, seq FROM consumer_cursors ORDER BY publisher");
+    st_db_statement (db, "events_lag",
+                     "SELECT (SELECT last_seq FROM outbox_state) AS last_seq,"
+                     " (SELECT count (*) FROM outbox WHERE seq IS NULL) AS unsequenced,"
+                     " (SELECT count (*) FROM dead_letters) AS parked");
 }
 
 st_server_t *
@@ -1258,6 +1264,21 @@ s_events_read (st_call_t *call, const void *request_, void *reply_)
         event->body.size = len;
         PQfreemem (body);
     }
+    PQclear (res);
+}
+
+//  events.lag: the head of the service's own log and its cursors in the logs it reads.
+static void
+s_events_lag (st_call_t *call, const void *request, void *reply_)
+{
+    (void) request;
+    msg_events_lag_t *reply = reply_;
+    if (st_call_exec_reply (call, "events_lag", NULL, &msg_events_lag_desc, reply))
+        return;
+    PGresult *res;
+    if (st_call_exec (call, "cursor_list", NULL, &res))
+        return;
+    st_rows_to_list (res, &msg_cursor_desc, (st_list_t *) &reply->cursors, &reply->has_cursors);
     PQclear (res);
 }
 

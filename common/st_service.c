@@ -74,6 +74,7 @@ static const struct {
     {"STATION_GATEWAY_BODY_MAX", "gateway"},
     {"STATION_GATEWAY_CSV_MAX", "gateway"},
     {"STATION_GATEWAY_CALL_MS", "gateway"},
+    {"STATION_GATEWAY_EXPORT_MAX", "gateway"},
     {"STATION_SESSION_", "gateway"},
     {"STATION_BOOTSTRAP_", "gateway"}, //  the gateway's first start
     {"STATION_NOTIFY_", "notify"},     //  delivery: retries, timeouts

@@ -138,6 +138,15 @@ static msg_parked_t s_msg_parked = {.events = {s_parked_items, 2},
                                     .cursors = {s_cursor_items, 2},
                                     .has_cursors = true};
 
+static msg_events_lag_t s_msg_events_lag = {.last_seq = 43,
+                                            .has_last_seq = true,
+                                            .unsequenced = 2,
+                                            .has_unsequenced = true,
+                                            .parked = 1,
+                                            .has_parked = true,
+                                            .cursors = {s_cursor_items, 2},
+                                            .has_cursors = true};
+
 #include "golden_registry_volunteers.inc"
 #include "golden_registry_regions.inc"
 #include "golden_registry_accounts.inc"
@@ -167,6 +176,7 @@ static msg_parked_t s_msg_parked = {.events = {s_parked_items, 2},
     X (msg_parked_event)                                                                           \
     X (msg_cursor)                                                                                 \
     X (msg_parked)                                                                                 \
+    X (msg_events_lag)                                                                             \
     S_VECTORS_REGISTRY_VOLUNTEERS (X)                                                              \
     S_VECTORS_REGISTRY_REGIONS (X)                                                                 \
     S_VECTORS_REGISTRY_ACCOUNTS (X)                                                                \

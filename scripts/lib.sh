@@ -7,7 +7,7 @@ STATION_ROLES="registry match ledger notify gateway"
 STATION_PACKAGES="build-essential cmake pkg-config clang clang-format libclang-rt-14-dev valgrind
     libzmq3-dev libczmq-dev libpq-dev libmsgpack-dev libsodium-dev libmicrohttpd-dev
     libjansson-dev libcurl4-openssl-dev libcmocka-dev liblemon-dev postgresql postgresql-contrib
-    libqrencode-dev libpng-dev zlib1g-dev prometheus python3-aiosmtpd openssl"
+    libqrencode-dev libpng-dev zlib1g-dev prometheus python3-aiosmtpd openssl wrk"
 
 say () { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die () { printf 'error: %s\n' "$*" >&2; exit 1; }

@@ -1,6 +1,7 @@
 /*  cli_test.c — the operator's `station call SERVICE OP` takes its JSON body from standard
     input (`-`) or a file (`@FILE`) as well as from an argument, which holds at most 128 KB
-    (issue 22); a file it cannot read is refused naming "json", changing nothing.  */
+    (issue 22); a file it cannot read is refused naming "json", changing nothing; an error
+    reply exits 1, a service that does not answer 3.  */
 #include "fixture.h"
 
 #include <setjmp.h>
@@ -77,11 +78,35 @@ test_call_reads_stdin_and_files (void **state)
     assert_int_equal (fx_count ("SELECT count (*) FROM registry.regions"), regions);
 }
 
+//  The exit codes of station --help (issue 22): a service's error reply exits 1, a service
+//  that does not answer (the ledger, which this fixture never started) exits 3, each printing
+//  the error as JSON; --json is taken after the command too.
+static void
+test_exit_codes (void **state)
+{
+    (void) state;
+    static char out[1 << 16];
+    assert_int_equal (
+        harness_cli (fx_harness (), out, sizeof out, "ping", "registry", "--json", NULL), 0);
+    assert_int_equal (harness_cli (fx_harness (), out, sizeof out, "call", "registry",
+                                   "volunteer.get", "{\"id\": \"999999\"}", NULL),
+                      1);
+    assert_non_null (strstr (out, "\"code\": \"not_found\""));
+    assert_int_equal (
+        harness_cli (fx_harness (), out, sizeof out, "--timeout", "300", "ping", "ledger", NULL),
+        3);
+    assert_non_null (strstr (out, "\"code\": \"unavailable\""));
+    assert_int_equal (harness_cli (fx_harness (), out, sizeof out, "--timeout", "300", "ledger",
+                                   "statement", "1", NULL),
+                      3);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_call_reads_stdin_and_files),
+        cmocka_unit_test (test_exit_codes),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

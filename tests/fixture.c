@@ -922,3 +922,23 @@ fx_activity_signup (const msg_actor_t *actor, const char *activity)
     snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", activity);
     json_decref (fx_call_ok ("match", actor, "activity.signup", body));
 }
+
+void
+fx_checkin_code (const char *activity, char code[16])
+{
+    char body[64];
+    snprintf (body, sizeof body, "{\"id\": \"%s\"}", activity);
+    json_t *reply = fx_call_ok ("match", &FX_SYSTEM, "activity.checkin_code", body);
+    assert_true (strlen (fx_str (reply, "code")) > 0 && strlen (fx_str (reply, "code")) < 16);
+    snprintf (code, 16, "%s", fx_str (reply, "code"));
+    json_decref (reply);
+}
+
+void
+fx_checkin_body (char body[FX_BODY_SIZE], const char *activity, const char *extra)
+{
+    char code[16];
+    fx_checkin_code (activity, code);
+    snprintf (body, FX_BODY_SIZE, "{\"activity_id\": \"%s\", \"code\": \"%s\"%s%s}", activity, code,
+              extra[0] ? ", " : "", extra);
+}

@@ -270,6 +270,14 @@ void fx_activity_add (const char *body, char id[32]);
 
 //  Signs `actor` up to activity `activity` (activity.signup); fails the test unless it succeeds.
 void fx_activity_signup (const msg_actor_t *actor, const char *activity);
+
+//  The current check-in code of activity `activity` (activity.checkin_code, as the system)
+//  into `code`; fails the test unless there is one.
+void fx_checkin_code (const char *activity, char code[16]);
+
+//  The JSON body of a record.checkin to activity `activity` with its current code
+//  (fx_checkin_code); extra: more JSON members or "".
+void fx_checkin_body (char body[FX_BODY_SIZE], const char *activity, const char *extra);
 //  HTTP, to the gateway (fixture_http.c)
 
 //  An answer of the gateway: its status, its body (as text, and as JSON when it is JSON) and
@@ -282,6 +290,8 @@ typedef struct {
     char retry_after[16];
     char allow[64];
     char content_type[80];
+    char content_disposition[200];
+    size_t size; //  bytes of the body (text holds them, NUL-terminated)
 } fx_http_t;
 
 //  Sends `method` `path` (and its query) to the gateway of the fixture, with the session
@@ -289,6 +299,11 @@ typedef struct {
 //  given after it ("Idempotency-Key: k"), NULL-terminated. Fails the test when the gateway
 //  cannot be reached.
 fx_http_t *fx_http (const char *method, const char *path, const char *token, const char *body, ...);
+
+//  The same, to another gateway: the one listening on `port` of 127.0.0.1
+//  (harness_start_gateway).
+fx_http_t *fx_http_at (int port, const char *method, const char *path, const char *token,
+                       const char *body, ...);
 void fx_http_free (fx_http_t **self_p);
 
 //  The same with a body of `size` bytes of Content-Type `type` ("text/csv"), which may hold

@@ -40,10 +40,12 @@ s_header (char *data, size_t size, size_t count, void *arg)
         const char *name;
         char *out;
         size_t room;
-    } wanted[] = {{"X-Request-Id:", self->request_id, sizeof self->request_id},
-                  {"Retry-After:", self->retry_after, sizeof self->retry_after},
-                  {"Allow:", self->allow, sizeof self->allow},
-                  {"Content-Type:", self->content_type, sizeof self->content_type}};
+    } wanted[] = {
+        {"X-Request-Id:", self->request_id, sizeof self->request_id},
+        {"Retry-After:", self->retry_after, sizeof self->retry_after},
+        {"Allow:", self->allow, sizeof self->allow},
+        {"Content-Type:", self->content_type, sizeof self->content_type},
+        {"Content-Disposition:", self->content_disposition, sizeof self->content_disposition}};
     for (size_t i = 0; i < sizeof wanted / sizeof wanted[0]; i++) {
         size_t len = strlen (wanted[i].name);
         if (bytes > len && strncasecmp (data, wanted[i].name, len) == 0) {
@@ -59,15 +61,17 @@ s_header (char *data, size_t size, size_t count, void *arg)
     return bytes;
 }
 
-//  fx_http and fx_http_typed: a body of `size` bytes of `type` (none when body is NULL).
+//  fx_http, fx_http_typed and fx_http_at: a body of `size` bytes of `type` (none when body is
+//  NULL) to the gateway on `port` of 127.0.0.1 (0: the fixture's).
 static fx_http_t *
-s_http (const char *method, const char *path, const char *token, const char *type, const char *body,
-        size_t size, va_list args)
+s_http (int port, const char *method, const char *path, const char *token, const char *type,
+        const char *body, size_t size, va_list args)
 {
     fx_http_t *self = calloc (1, sizeof *self);
     s_buffer_t buffer = {0};
     char url[2048 + 64];
-    snprintf (url, sizeof url, "http://127.0.0.1:%d%s", harness_http_port (fx_harness ()), path);
+    snprintf (url, sizeof url, "http://127.0.0.1:%d%s",
+              port ? port : harness_http_port (fx_harness ()), path);
     CURL *curl = curl_easy_init ();
     struct curl_slist *headers = NULL;
     char line[600];
@@ -101,6 +105,7 @@ s_http (const char *method, const char *path, const char *token, const char *typ
     curl_slist_free_all (headers);
     curl_easy_cleanup (curl);
     self->text = buffer.data ? buffer.data : calloc (1, 1);
+    self->size = buffer.size;
     if (buffer.size)
         self->json = json_loadb (buffer.data, buffer.size, 0, NULL);
     return self;
@@ -112,7 +117,19 @@ fx_http (const char *method, const char *path, const char *token, const char *bo
     va_list args;
     va_start (args, body);
     fx_http_t *self =
-        s_http (method, path, token, "application/json", body, body ? strlen (body) : 0, args);
+        s_http (0, method, path, token, "application/json", body, body ? strlen (body) : 0, args);
+    va_end (args);
+    return self;
+}
+
+fx_http_t *
+fx_http_at (int port, const char *method, const char *path, const char *token, const char *body,
+            ...)
+{
+    va_list args;
+    va_start (args, body);
+    fx_http_t *self = s_http (port, method, path, token, "application/json", body,
+                              body ? strlen (body) : 0, args);
     va_end (args);
     return self;
 }
@@ -123,7 +140,7 @@ fx_http_typed (const char *method, const char *path, const char *token, const ch
 {
     va_list args;
     va_start (args, size);
-    fx_http_t *self = s_http (method, path, token, type, body, size, args);
+    fx_http_t *self = s_http (0, method, path, token, type, body, size, args);
     va_end (args);
     return self;
 }

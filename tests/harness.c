@@ -22,7 +22,7 @@
 #include <cmocka.h>
 
 #define HARNESS_SERVICES 5
-#define HARNESS_REPLICAS 4
+#define HARNESS_REPLICAS 8
 
 static const char *const s_services[HARNESS_SERVICES] = {"registry", "match", "ledger", "notify",
                                                          "gateway"};
@@ -307,8 +307,10 @@ s_await (harness_t *self, st_client_t *client, pid_t pid, pid_t *slot, const cha
         fail_msg ("%s did not answer within 20 s (see %s/%s.log)", name, self->dir, name);
 }
 
-pid_t
-harness_start_replica (harness_t *self, const char *service, char *endpoint)
+//  Starts another process of `service` (see harness_start_replica) with `env` ("NAME=VALUE",
+//  NULL-terminated, may be NULL) set in it after the harness's own, and waits for it.
+static pid_t
+s_start_replica (harness_t *self, const char *service, char *endpoint, const char *const *env)
 {
     s_index (service);
     int n = 0;
@@ -332,12 +334,35 @@ harness_start_replica (harness_t *self, const char *service, char *endpoint)
         setenv (name, endpoint, 1);
         harness_endpoint_variable (service, "EVENTS", name, sizeof name);
         setenv (name, events, 1);
+        for (size_t i = 0; env && env[i]; i++)
+            putenv ((char *) env[i]);
         s_run_program (self, path, program, self->replica_logs[n]);
     }
     self->replicas[n] = pid;
     s_await (self, harness_client_at (self, service, endpoint, "operator"), pid, &self->replicas[n],
              self->replica_logs[n]);
     return pid;
+}
+
+pid_t
+harness_start_replica (harness_t *self, const char *service, char *endpoint)
+{
+    return s_start_replica (self, service, endpoint, NULL);
+}
+
+pid_t
+harness_start_gateway (harness_t *self, const char *const *env, int *port)
+{
+    char http[64];
+    *port = s_free_port ();
+    snprintf (http, sizeof http, "STATION_GATEWAY_HTTP=127.0.0.1:%d", *port);
+    const char *all[32] = {http};
+    size_t count = 1;
+    for (size_t i = 0; env && env[i] && count < 31; i++)
+        all[count++] = env[i];
+    all[count] = NULL;
+    char endpoint[HARNESS_ENDPOINT];
+    return s_start_replica (self, "gateway", endpoint, all);
 }
 
 pid_t

@@ -32,6 +32,12 @@ pid_t harness_spawn (harness_t *self, const char *service);
 #define HARNESS_ENDPOINT 320
 pid_t harness_start_replica (harness_t *self, const char *service, char *endpoint);
 
+//  Starts another gateway on the same database and services (as harness_start_replica does),
+//  its HTTP API on a free port of 127.0.0.1 (into *port), with `env` ("NAME=VALUE",
+//  NULL-terminated, may be NULL) set in it: STATION_SESSION_IDLE_S=12. harness_destroy stops
+//  it. Returns its pid.
+pid_t harness_start_gateway (harness_t *self, const char *const *env, int *port);
+
 //  Sends `sig` to a service and reaps it; returns its wait status.
 int harness_stop (harness_t *self, const char *service, int sig);
 

@@ -51,7 +51,9 @@ s_checked_in_at (const char *volunteer, const char *region, int start_s, int len
     msg_actor_t self = fx_volunteer (volunteer);
     snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", activity);
     json_decref (fx_call_ok ("match", &self, "activity.signup", body));
-    json_t *reply = fx_call_ok ("match", &self, "record.checkin", body);
+    char check[FX_BODY_SIZE];
+    fx_checkin_body (check, activity, "");
+    json_t *reply = fx_call_ok ("match", &self, "record.checkin", check);
     snprintf (record, 32, "%s", fx_str (reply, "id"));
     json_decref (reply);
 }

@@ -5,7 +5,8 @@
     unanswered (never once the offer is answered) and the offer's expiry, a request waiting
     for review and rejected, a request unfilled, a team's invitation, a place on a waiting
     list skipped while the volunteer is busy; and match's digest.region, what waits for a
-    region's officials, for the notify service's key and officials in scope.  */
+    region's officials, for the notify service's key and officials in scope; a transfer request
+    declined; a staffed request naming who comes, with masked phones.  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -80,10 +81,14 @@ s_served (const char *volunteer, const char *hours)
               starts, ends, closes);
     json_t *activity = fx_call_ok ("match", &FX_SYSTEM, "activity.create", body);
     msg_actor_t self = fx_volunteer (volunteer);
-    snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", fx_str (activity, "id"));
+    char activity_id[32];
+    snprintf (activity_id, sizeof activity_id, "%s", fx_str (activity, "id"));
+    snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", activity_id);
     json_decref (activity);
     json_decref (fx_call_ok ("match", &self, "activity.signup", body));
-    json_t *record = fx_call_ok ("match", &self, "record.checkin", body);
+    char check[FX_BODY_SIZE];
+    fx_checkin_body (check, activity_id, "");
+    json_t *record = fx_call_ok ("match", &self, "record.checkin", check);
     json_decref (fx_call_ok ("match", &self, "record.checkout", body));
     snprintf (body, sizeof body, "{\"id\": \"%s\", \"hours\": %s}", fx_str (record, "id"), hours);
     json_decref (record);
@@ -318,6 +323,83 @@ test_request_unfilled (void **state)
     fx_contains (text, "n无人会");
 }
 
+//  The phone of volunteer `id` as replies show it (masked) and as volunteer.reveal gives it.
+static void
+s_phones (const char *id, char masked[32], char plain[32])
+{
+    char body[96];
+    snprintf (body, sizeof body, "{\"id\": \"%s\"}", id);
+    json_t *shown = fx_call_ok ("registry", &FX_SYSTEM, "volunteer.get", body);
+    snprintf (masked, 32, "%s", fx_str (shown, "phone"));
+    json_decref (shown);
+    snprintf (body, sizeof body, "{\"id\": \"%s\", \"reason\": \"test\"}", id);
+    json_t *revealed = fx_call_ok ("registry", &FX_SYSTEM, "volunteer.reveal", body);
+    snprintf (plain, 32, "%s", fx_str (revealed, "phone"));
+    json_decref (revealed);
+    assert_non_null (strstr (masked, "****"));
+    assert_string_not_equal (masked, plain);
+}
+
+//  A staffed request: the resident hears who is coming, each by name and masked phone
+//  (138****1234) as registry gives them at that moment (contact.list, masked), in their
+//  language; notify's tables and log hold no plain phone (issue 21).
+static void
+test_staffed_names_masked_phone (void **state)
+{
+    (void) state;
+    char zh[32], en[32];
+    fx_residents_zh_en ("到场甲", "到场乙", VILLAGE, zh, en);
+    msg_actor_t rzh = fx_resident (zh), ren = fx_resident (en);
+    char start[64], end[64], availability[64];
+    fx_window (4, 14, 17, start, end, availability);
+    char v1[32], v2[32], v3[32];
+    s_volunteer ("王到场", "n到场", availability, "zh", v1);
+    s_volunteer ("李到场", "n到场", availability, "zh", v2);
+    s_volunteer ("赵到场", "n到场英", availability, "zh", v3);
+    char r1[32], r2[32], offer[32];
+    fx_request_add (&rzh, VILLAGE, start, end, 2, "[\"n到场\"]", NULL, AT_VILLAGE, "open", r1);
+    fx_request_add (&ren, VILLAGE, start, end, 1, "[\"n到场英\"]", NULL, AT_VILLAGE, "open", r2);
+    const char *volunteers[] = {v1, v2, v3};
+    const char *requests[] = {r1, r1, r2};
+    for (int i = 0; i < 3; i++) {
+        fx_wait_offer (volunteers[i], requests[i], offer);
+        assert_int_equal (fx_answer ("offer.accept", volunteers[i], offer, NULL), ST_OK);
+    }
+    char masked[3][32], plain[3][32];
+    for (int i = 0; i < 3; i++)
+        s_phones (volunteers[i], masked[i], plain[i]);
+
+    const char *text = fx_wait_notice (&rzh, "request.staffed");
+    fx_contains (text, "已安排 2 名志愿者");
+    char part[160];
+    snprintf (part, sizeof part, "王到场（电话 %s）", masked[0]);
+    fx_contains (text, part);
+    snprintf (part, sizeof part, "李到场（电话 %s）", masked[1]);
+    fx_contains (text, part);
+    text = fx_wait_notice (&ren, "request.staffed");
+    fx_contains (text, "1 volunteer(s) will serve");
+    snprintf (part, sizeof part, "Coming: 赵到场 (phone %s).", masked[2]);
+    fx_contains (text, part);
+
+    //  No plain phone in any table of notify, nor in its log.
+    const char *secrets[] = {plain[0], plain[1], plain[2]};
+    const char *tables[] = {"notify.recipients", "notify.notices",   "notify.deliveries",
+                            "notify.prefs",      "notify.reminders", "notify.outbox"};
+    for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++)
+        fx_holds_none (tables[i], secrets, 3);
+    assert_true (fx_holds_none ("notify.recipients", secrets, 3) >= 3);
+    char log[600];
+    snprintf (log, sizeof log, "%s/notify.log", harness_dir (fx_harness ()));
+    FILE *file = fopen (log, "r");
+    if (file) {
+        char line[4096];
+        while (fgets (line, sizeof line, file))
+            for (int i = 0; i < 3; i++)
+                assert_null (strstr (line, plain[i]));
+        fclose (file);
+    }
+}
+
 //  ---------------------------------------------------------------------------------------
 //  Teams and waiting lists
 
@@ -343,6 +425,38 @@ test_invitation_notice (void **state)
     fx_contains (fx_wait_notice (&azh, "invitation.created"), "你被邀请加入团队「玉溪镇助老分队」");
     fx_contains (fx_wait_notice (&aen, "invitation.created"),
                  "invited to join the team \"玉溪镇助老分队\"");
+}
+
+//  A transfer request (转移接续) declined by the destination's official: the volunteer hears
+//  where they asked to go and why not, in their language, once.
+static void
+test_transfer_declined_notice (void **state)
+{
+    (void) state;
+    char zh[32], en[32];
+    s_volunteer ("转移甲", "n转移甲", "[]", "zh", zh);
+    s_volunteer ("转移乙", "n转移乙", "[]", "en", en);
+    msg_actor_t official = fx_admin ("region_admin", "431022101000");
+    const char *people[] = {zh, en};
+    for (int i = 0; i < 2; i++) {
+        msg_actor_t self = fx_volunteer (people[i]);
+        json_t *asked =
+            fx_call_ok ("registry", &self, "transfer.request",
+                        "{\"to_region\": \"" VILLAGE_3 "\", \"reason\": \"随子女迁居\"}");
+        char body[256];
+        snprintf (body, sizeof body, "{\"id\": \"%s\", \"reason\": \"本村暂无对应服务队\"}",
+                  fx_str (asked, "id"));
+        json_decref (asked);
+        json_decref (fx_call_ok ("registry", &official, "transfer.decline", body));
+    }
+    msg_actor_t azh = fx_volunteer (zh), aen = fx_volunteer (en);
+    const char *text = fx_wait_notice (&azh, "volunteer.transfer_declined");
+    fx_contains (text, "你转入 " VILLAGE_3 " 的转移接续申请未获同意");
+    fx_contains (text, "本村暂无对应服务队");
+    text = fx_wait_notice (&aen, "volunteer.transfer_declined");
+    fx_contains (text, "transfer to region " VILLAGE_3 " was declined: 本村暂无对应服务队");
+    assert_int_equal (fx_notices (&azh, "volunteer.transfer_declined", NULL, 0), 1);
+    assert_int_equal (fx_notices (&aen, "volunteer.transfer_declined", NULL, 0), 1);
 }
 
 //  A place opens on an activity while those on its waiting list are busy then (signed up for
@@ -426,12 +540,14 @@ test_digest_region (void **state)
               starts, ends, closes);
     json_t *activity = fx_call_ok ("match", &FX_SYSTEM, "activity.create", body);
     snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", fx_str (activity, "id"));
+    char check[FX_BODY_SIZE];
+    fx_checkin_body (check, fx_str (activity, "id"), "");
     json_decref (activity);
     const char *people[] = {out, in};
     for (int i = 0; i < 2; i++) {
         msg_actor_t self = fx_volunteer (people[i]);
         json_decref (fx_call_ok ("match", &self, "activity.signup", body));
-        json_decref (fx_call_ok ("match", &self, "record.checkin", body));
+        json_decref (fx_call_ok ("match", &self, "record.checkin", check));
     }
     msg_actor_t self = fx_volunteer (out);
     json_decref (fx_call_ok ("match", &self, "record.checkout", body));
@@ -481,10 +597,16 @@ int
 main (void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test (test_ledger_notices),   cmocka_unit_test (test_redemption_notices),
-        cmocka_unit_test (test_offer_warning),    cmocka_unit_test (test_request_review_notices),
-        cmocka_unit_test (test_request_unfilled), cmocka_unit_test (test_invitation_notice),
-        cmocka_unit_test (test_signup_skipped),   cmocka_unit_test (test_digest_region),
+        cmocka_unit_test (test_ledger_notices),
+        cmocka_unit_test (test_redemption_notices),
+        cmocka_unit_test (test_offer_warning),
+        cmocka_unit_test (test_request_review_notices),
+        cmocka_unit_test (test_request_unfilled),
+        cmocka_unit_test (test_invitation_notice),
+        cmocka_unit_test (test_signup_skipped),
+        cmocka_unit_test (test_digest_region),
+        cmocka_unit_test (test_transfer_declined_notice),
+        cmocka_unit_test (test_staffed_names_masked_phone),
     };
     return cmocka_run_group_tests (tests, s_setup, fx_teardown);
 }

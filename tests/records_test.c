@@ -87,21 +87,22 @@ test_checkin_to_confirmed_hours (void **state)
     char *volunteer = s_volunteer (1);
     char *activity = s_activity (1800); //  check-in opens an hour before the start
     msg_actor_t self = {.account = "v1", .role = "volunteer", .volunteer_id = volunteer};
-    char body[256];
+    char body[256], check[FX_BODY_SIZE];
     json_t *reply;
     st_error_t err;
     snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", activity);
+    fx_checkin_body (check, activity, "");
     //  Not signed up yet: refused.
-    assert_int_equal (fx_call ("match", &self, "record.checkin", body, NULL, &err),
+    assert_int_equal (fx_call ("match", &self, "record.checkin", check, NULL, &err),
                       ST_FAILED_PRECONDITION);
     assert_string_equal (err.field, "activity_id");
     assert_int_equal (fx_call ("match", &self, "activity.signup", body, NULL, &err), ST_OK);
-    assert_int_equal (fx_call ("match", &self, "record.checkin", body, &reply, &err), ST_OK);
+    assert_int_equal (fx_call ("match", &self, "record.checkin", check, &reply, &err), ST_OK);
     assert_string_equal (fx_str (reply, "status"), "open");
     char record[24];
     snprintf (record, sizeof record, "%s", fx_str (reply, "id"));
     json_decref (reply);
-    assert_int_equal (fx_call ("match", &self, "record.checkin", body, NULL, &err), ST_CONFLICT);
+    assert_int_equal (fx_call ("match", &self, "record.checkin", check, NULL, &err), ST_CONFLICT);
     //  Checking out before the start counts nothing.
     assert_int_equal (fx_call ("match", &self, "record.checkout", body, &reply, &err), ST_OK);
     assert_string_equal (fx_str (reply, "status"), "closed");
@@ -141,18 +142,19 @@ test_forgotten_checkout (void **state)
     char *volunteer = s_volunteer (2);
     char *activity = s_activity (600);
     msg_actor_t self = {.account = "v2", .role = "volunteer", .volunteer_id = volunteer};
-    char body[256], at[40];
+    char body[FX_BODY_SIZE], at[40], extra[64];
     json_t *reply;
     st_error_t err;
     snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", activity);
     assert_int_equal (fx_call ("match", &self, "activity.signup", body, NULL, &err), ST_OK);
     //  A made-up time is refused: a volunteer checks in as it happens.
     s_time (at, -7200);
-    snprintf (body, sizeof body, "{\"activity_id\": \"%s\", \"at\": \"%s\"}", activity, at);
+    snprintf (extra, sizeof extra, "\"at\": \"%s\"", at);
+    fx_checkin_body (body, activity, extra);
     assert_int_equal (fx_call ("match", &self, "record.checkin", body, NULL, &err),
                       ST_FAILED_PRECONDITION);
     assert_string_equal (err.field, "at");
-    snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", activity);
+    fx_checkin_body (body, activity, "");
     assert_int_equal (fx_call ("match", &self, "record.checkin", body, &reply, &err), ST_OK);
     char record[24];
     snprintf (record, sizeof record, "%s", fx_str (reply, "id"));
@@ -190,7 +192,7 @@ test_checkin_radius (void **state)
     char *volunteer = s_volunteer (3);
     char *activity = s_activity (1200);
     msg_actor_t self = {.account = "v3", .role = "volunteer", .volunteer_id = volunteer};
-    char body[256];
+    char body[FX_BODY_SIZE];
     json_t *reply;
     st_error_t err;
     snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", activity);
@@ -202,13 +204,12 @@ test_checkin_radius (void **state)
                       ST_OK);
     snprintf (body, sizeof body, "{\"id\": \"%s\", \"lat\": 25.4000, \"lon\": 112.9500}", activity);
     assert_int_equal (fx_call ("match", &TOWN_A, "activity.update", body, NULL, &err), ST_OK);
-    snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", activity);
+    fx_checkin_body (body, activity, "");
     assert_int_equal (fx_call ("match", &self, "record.checkin", body, NULL, &err),
                       ST_INVALID_ARGUMENT);
     assert_string_equal (err.field, "lat");
     //  About 1.1 km north: too far, and the message says how far.
-    snprintf (body, sizeof body, "{\"activity_id\": \"%s\", \"lat\": 25.4100, \"lon\": 112.9500}",
-              activity);
+    fx_checkin_body (body, activity, "\"lat\": 25.4100, \"lon\": 112.9500");
     assert_int_equal (fx_call ("match", &self, "record.checkin", body, NULL, &err),
                       ST_FAILED_PRECONDITION);
     assert_string_equal (err.field, "lat");
@@ -220,13 +221,13 @@ test_checkin_radius (void **state)
     msg_actor_t other_self = {.account = "v4", .role = "volunteer", .volunteer_id = other};
     snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", unplaced);
     assert_int_equal (fx_call ("match", &other_self, "activity.signup", body, NULL, &err), ST_OK);
+    fx_checkin_body (body, unplaced, "");
     assert_int_equal (fx_call ("match", &other_self, "record.checkin", body, NULL, &err), ST_OK);
     free (unplaced);
     free (other);
     snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", activity);
     //  About 100 m away: in.
-    snprintf (body, sizeof body, "{\"activity_id\": \"%s\", \"lat\": 25.4009, \"lon\": 112.9500}",
-              activity);
+    fx_checkin_body (body, activity, "\"lat\": 25.4009, \"lon\": 112.9500");
     assert_int_equal (fx_call ("match", &self, "record.checkin", body, &reply, &err), ST_OK);
     assert_string_equal (fx_str (reply, "status"), "open");
     json_decref (reply);

@@ -447,13 +447,68 @@ test_email_import (void **state)
     fx_destroy (&fx);
 }
 
+//  contact.list with masked (issue 21: who is coming, in a resident's notice): names and
+//  masked phones only, never a phone or an address, in the order asked; without it the phone
+//  comes masked beside the plain one.
+static void
+test_contacts_masked (void **state)
+{
+    (void) state;
+    fx_t *fx = fx_new ("contacts_masked_only", FX_REGISTRY);
+    fx_county_add ();
+    char ids[2][32], phones[2][32], masked[2][32];
+    s_volunteer ("张三", ZHANG_EMAIL, ids[0]);
+    s_volunteer ("李四", NULL, ids[1]);
+    for (int i = 0; i < 2; i++) {
+        char body[96];
+        snprintf (body, sizeof body, "{\"id\": \"%s\", \"reason\": \"test\"}", ids[i]);
+        json_t *revealed = fx_call_ok ("registry", &FX_SYSTEM, "volunteer.reveal", body);
+        snprintf (phones[i], 32, "%s", fx_str (revealed, "phone"));
+        json_decref (revealed);
+        assert_int_equal (strlen (phones[i]), 11);
+        snprintf (masked[i], 32, "%.3s****%s", phones[i], phones[i] + 7);
+    }
+    char request[300];
+    snprintf (request, sizeof request,
+              "{\"people\": [{\"kind\": \"volunteer\", \"id\": \"%s\"},"
+              " {\"kind\": \"volunteer\", \"id\": \"%s\"}], \"masked\": true}",
+              ids[1], ids[0]);
+    json_t *reply = NULL;
+    assert_int_equal (
+        fx_call_key ("registry", "notify", NULL, "contact.list", request, &reply, NULL), ST_OK);
+    json_t *contacts = json_object_get (reply, "contacts");
+    assert_int_equal (json_array_size (contacts), 2);
+    json_t *c = json_array_get (contacts, 0);
+    assert_string_equal (fx_str (c, "name"), "李四");
+    assert_string_equal (fx_str (c, "phone_masked"), masked[1]);
+    c = json_array_get (contacts, 1);
+    assert_string_equal (fx_str (c, "name"), "张三");
+    assert_string_equal (fx_str (c, "phone_masked"), masked[0]);
+    for (size_t i = 0; i < 2; i++) {
+        assert_null (json_object_get (json_array_get (contacts, i), "phone"));
+        assert_null (json_object_get (json_array_get (contacts, i), "email"));
+    }
+    json_decref (reply);
+    //  Without masked: the phone and address as before, the masked phone beside them.
+    request[strlen (request) - strlen (", \"masked\": true}")] = 0;
+    strcat (request, "}");
+    assert_int_equal (
+        fx_call_key ("registry", "notify", NULL, "contact.list", request, &reply, NULL), ST_OK);
+    c = json_array_get (json_object_get (reply, "contacts"), 1);
+    assert_string_equal (fx_str (c, "phone"), phones[0]);
+    assert_string_equal (fx_str (c, "phone_masked"), masked[0]);
+    assert_string_equal (fx_str (c, "email"), ZHANG_EMAIL);
+    json_decref (reply);
+    fx_destroy (&fx);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_contacts_for_notify), cmocka_unit_test (test_contacts_refused),
         cmocka_unit_test (test_email_masked),        cmocka_unit_test (test_email_sealed),
-        cmocka_unit_test (test_email_import),
+        cmocka_unit_test (test_email_import),        cmocka_unit_test (test_contacts_masked),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

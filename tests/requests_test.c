@@ -1346,7 +1346,9 @@ s_stat_attend (const char *volunteer, const char *activity, char record[32])
     st_error_t err;
     snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", activity);
     assert_int_equal (fx_call ("match", &actor, "activity.signup", body, NULL, &err), ST_OK);
-    assert_int_equal (fx_call ("match", &actor, "record.checkin", body, &reply, &err), ST_OK);
+    char check[FX_BODY_SIZE];
+    fx_checkin_body (check, activity, "");
+    assert_int_equal (fx_call ("match", &actor, "record.checkin", check, &reply, &err), ST_OK);
     snprintf (record, 32, "%s", fx_str (reply, "id"));
     json_decref (reply);
     assert_int_equal (fx_call ("match", &actor, "record.checkout", body, NULL, &err), ST_OK);

@@ -20,17 +20,23 @@
         station redemptions VOLUNTEER [--status S]   a volunteer's redemptions, newest first
         station events SERVICE [--after SEQ] [--max N]
         station parked SERVICE                   events a service could not apply
+        station help [COMMAND]                   every command, or one (also COMMAND --help)
 
-    An error reply prints {"code", "message", "field"} and exits 1; bad usage exits 2.  */
+    --json asks for JSON on standard output from every command (calls print JSON anyway).
+    An error reply prints {"code", "message", "field"} and exits 1; bad usage exits 2; no
+    reply within the timeout exits 3 (station_help.h).  */
 #include "st_client.h"
 #include "st_crypto.h"
 #include "st_service.h"
 #include "st_json.h"
 #include "st_keys.h"
 #include "station_deploy.h"
+#include "station_help.h"
 #include "st_log.h"
 
 #include <errno.h>
+#include <sodium.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +48,7 @@ typedef struct {
     msg_actor_t actor;
     bool has_actor;
     char actor_text[128];
+    bool json; //  --json: JSON on standard output from every command
 } s_options_t;
 
 static int
@@ -58,8 +65,9 @@ s_usage (void)
         "  store items REGION [--below] | redemptions VOLUNTEER [--status S]\n"
         "  events SERVICE [--after SEQ] [--max N] | parked SERVICE\n"
         "  inbox [--unread] [--limit N] [--cursor C]   (the notices of the person --as names)\n"
-        "  deliveries [--dead] [--status S] [--channel C] [--limit N] [--cursor C]\n");
-    return 2;
+        "  deliveries [--dead] [--status S] [--channel C] [--limit N] [--cursor C]\n"
+        "  help [COMMAND]   (every command, its options, and the exit codes)\n");
+    return STATION_EXIT_USAGE;
 }
 
 //  What the command reads from the environment: its own settings, then every service's
@@ -117,10 +125,40 @@ s_print_error (const st_error_t *err)
     json_object_set_new (json, "field", err->field[0] ? json_string (err->field) : json_null ());
     s_print_json (json);
     json_decref (json);
-    return 1;
+    return STATION_EXIT_ERROR;
+}
+
+//  Prints a message of success (keys made) as text, or as JSON with --json: the members
+//  given as name, value pairs (NULL-terminated; a value "true" or "false" as a boolean).
+static int
+s_print_done (const s_options_t *options, const char *text, ...)
+{
+    if (!options->json) {
+        printf ("%s\n", text);
+        return STATION_EXIT_OK;
+    }
+    json_t *json = json_object ();
+    va_list args;
+    va_start (args, text);
+    const char *name;
+    while ((name = va_arg (args, const char *))) {
+        const char *value = va_arg (args, const char *);
+        if (strcmp (value, "true") == 0 || strcmp (value, "false") == 0)
+            json_object_set_new (json, name, json_boolean (strcmp (value, "true") == 0));
+        else
+            json_object_set_new (json, name, json_string (value));
+    }
+    va_end (args);
+    s_print_json (json);
+    json_decref (json);
+    return STATION_EXIT_OK;
 }
 
 //  Calls SERVICE OP with a decoded request; prints the reply as JSON (or hands it back).
+//  Returns STATION_EXIT_OK, STATION_EXIT_ERROR for an error (the service's reply, or a request
+//  refused here), STATION_EXIT_UNREACHABLE when no reply came within the timeout: the call is
+//  st_client_call's, in its steps, so that a service answering "unavailable" and a service
+//  that does not answer at all stay apart.
 static int
 s_call (const s_options_t *options, const char *service, const char *op_name, const void *request,
         json_t **reply_json)
@@ -141,13 +179,30 @@ s_call (const s_options_t *options, const char *service, const char *op_name, co
     }
     st_client_t *client = st_client_new (endpoint, own, zcert_public_txt (server));
     void *reply = st_calloc (1, op->reply->size);
-    st_status_t rc =
-        st_client_call (client, op->name, options->has_actor ? &options->actor : NULL, NULL,
-                        op->request, request, op->reply, reply, options->timeout_ms, &err);
-    int status = 0;
-    if (rc != ST_OK)
+    uint8_t id[16], *body = NULL, *frame = NULL, *reply_frame = NULL;
+    size_t body_size, size, reply_size;
+    randombytes_buf (id, sizeof id);
+    bool reached = false;
+    st_status_t rc = st_validate (op->request, request, &err) ? err.code : ST_OK;
+    if (rc == ST_OK) {
+        st_encode (op->request, request, &body, &body_size);
+        st_client_envelope (op->name, options->has_actor ? &options->actor : NULL, id,
+                            st_now_ms () + options->timeout_ms, body, body_size, &frame, &size);
+        rc = st_client_call_raw (client, frame, size, id, options->timeout_ms, &reply_frame,
+                                 &reply_size, &err);
+        reached = rc == ST_OK;
+    }
+    if (reached)
+        rc = st_client_decode_reply (reply_frame, reply_size, op->reply, reply, &err);
+    free (body);
+    free (frame);
+    free (reply_frame);
+    int status = STATION_EXIT_OK;
+    if (rc != ST_OK) {
         status = s_print_error (&err);
-    else {
+        if (!reached && err.code == ST_UNAVAILABLE)
+            status = STATION_EXIT_UNREACHABLE;
+    } else {
         json_t *json = st_msg_to_json (op->reply, reply);
         if (reply_json)
             *reply_json = json;
@@ -411,22 +466,31 @@ s_cmd_keys_init (const s_options_t *options)
             return s_print_error (&err);
     if (st_crypto_generate (options->keydir, &err) < 0)
         return s_print_error (&err);
-    printf ("keys ready in %s\n", options->keydir);
-    return 0;
+    char text[600];
+    snprintf (text, sizeof text, "keys ready in %s", options->keydir);
+    return s_print_done (options, text, "keys", options->keydir, "ready", "true", NULL);
 }
 
 int
 main (int argc, char **argv)
 {
     if (s_settings_load (argv[0]))
-        return 2;
+        return STATION_EXIT_USAGE;
     s_options_t options = {.keydir = st_config_get (s_settings, s_setting_count, "keys"),
                            .key_name = st_config_get (s_settings, s_setting_count, "key"),
                            .timeout_ms =
                                (int) st_config_whole (s_settings, s_setting_count, "timeout")};
     st_log_init ("station", st_config_get (s_settings, s_setting_count, "log-level"));
     int a = 1;
-    for (; a < argc && strncmp (argv[a], "--", 2) == 0; a += 2) {
+    bool help = false;
+    for (; a < argc && (strncmp (argv[a], "--", 2) == 0 || strcmp (argv[a], "-h") == 0); a += 2) {
+        //  The options without a value.
+        if (station_help_asked (argv[a]) || strcmp (argv[a], "--json") == 0) {
+            help = help || station_help_asked (argv[a]);
+            options.json = options.json || strcmp (argv[a], "--json") == 0;
+            a--;
+            continue;
+        }
         if (a + 1 >= argc)
             return s_usage ();
         if (strcmp (argv[a], "--keys") == 0)
@@ -466,6 +530,26 @@ main (int argc, char **argv)
         options.timeout_ms = 5000;
     argc -= a;
     argv += a;
+    //  --json and --help after the command too: --json taken out of its arguments, --help
+    //  (anywhere) answered with the command's help.
+    int kept = 0;
+    bool help_after = false;
+    for (int i = 0; i < argc; i++) {
+        if (i > 0 && strcmp (argv[i], "--json") == 0)
+            options.json = true;
+        else
+            argv[kept++] = argv[i];
+        help_after = help_after || (i > 0 && station_help_asked (argv[i]));
+    }
+    argc = kept;
+    bool help_command = argc >= 1 && strcmp (argv[0], "help") == 0;
+    if (help || help_after || help_command) {
+        //  The command's words: those before its first flag (`station help --help` is help's).
+        int skip = help_command && !help_after ? 1 : 0, words = 0;
+        while (skip + words < argc && argv[skip + words][0] != '-')
+            words++;
+        return station_help (words, argv + skip, options.json);
+    }
     if (argc < 1)
         return s_usage ();
     const char *command = argv[0];
@@ -477,7 +561,12 @@ main (int argc, char **argv)
         int rc = station_keys_deploy (argv[3], &err);
         if (rc < 0)
             return s_print_error (&err);
-        printf ("deploy keys ready in %s\n", argv[3]);
+        char text[600];
+        snprintf (text, sizeof text, "deploy keys ready in %s", argv[3]);
+        if (options.json)
+            return s_print_done (&options, text, "deploy", argv[3], "ready", "true", "chown_needed",
+                                 rc == 1 ? "true" : "false", NULL);
+        s_print_done (&options, text, NULL);
         if (rc == 1)
             printf ("not run as root: the files are still yours. The containers run as uid %d"
                     " (services) and %d (postgres):\n  sudo chown -R %d:%d %s/{registry,match,"
@@ -492,8 +581,11 @@ main (int argc, char **argv)
         int rc = st_keys_generate (options.keydir, argv[1], argv[2], &err);
         if (rc < 0)
             return s_print_error (&err);
-        printf (rc ? "key \"%s\" exists already\n" : "key \"%s\" written\n", argv[1]);
-        return 0;
+        char text[300];
+        snprintf (text, sizeof text, rc ? "key \"%s\" exists already" : "key \"%s\" written",
+                  argv[1]);
+        return s_print_done (&options, text, "key", argv[1], "written", rc ? "false" : "true",
+                             NULL);
     }
     if (strcmp (command, "call") == 0)
         return s_cmd_call (&options, argc - 1, argv + 1);

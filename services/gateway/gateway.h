@@ -10,6 +10,7 @@
                             gateway's own schema; the cookie and its CSRF token
         gateway_web.c       the web pages (web/), embedded in the binary
         gateway_qr.c        QR images (libqrencode, libpng)
+        gateway_reports.c   reports and CSV exports, from the services' stats and list ops
         gateway_main.c      the process (st_service: keys, database, migrations, sys.ping)  */
 #ifndef GATEWAY_H_INCLUDED
 #define GATEWAY_H_INCLUDED
@@ -73,6 +74,7 @@ typedef struct {
     const char *tls_key;
     bool tls;
     char *tls_cert_pem, *tls_key_pem; //  their contents, read at start
+    int64_t export_max;               //  rows of one CSV export
 } gw_config_t;
 
 //  --- gateway_http.c ---
@@ -97,6 +99,17 @@ bool gw_request_by_cookie (gw_request_t *request);    //  the session came in th
 void gw_request_add_header (gw_request_t *request, const char *name, const char *value);
 void gw_request_address (gw_request_t *request, char *out, size_t size); //  the client's
 
+//  Answers off the HTTP thread: the connection waits suspended while one of the gateway's
+//  workers runs `work` (which answers as a handler does), so a slow call (a sign-in's
+//  argon2id) holds up no other connection of the thread. Returns 1 (answered, for a `map`).
+int gw_request_offload (gw_request_t *request, int (*work) (gw_request_t *request, json_t *body),
+                        json_t *body);
+//  Calls the route's op with `body` and answers with its reply, as a plain row does.
+int gw_request_answer (gw_request_t *request, json_t *body);
+//  The `map` of a plain row whose op is slow (a registration with a password: argon2id):
+//  the call and its answer off the HTTP thread.
+int gw_map_offload (gw_request_t *request, json_t *body);
+
 //  The `map` of a route that takes text/csv (see gw_route_t); it changes nothing.
 int gw_map_csv (gw_request_t *request, json_t *body);
 
@@ -110,6 +123,11 @@ int gw_reply_text (gw_request_t *request, int status, const char *type, char *te
 //  Bytes of type `type`; takes `data` (malloc'd).
 int gw_reply_bytes (gw_request_t *request, int status, const char *type, uint8_t *data,
                     size_t size);
+
+//  A file to save, 200 (reports, exports): `data` (malloc'd, `size` bytes) of `type`, with
+//  Content-Disposition naming `filename` (plain ASCII, no quote).
+int gw_reply_file (gw_request_t *request, const char *type, const char *filename, char *data,
+                   size_t size);
 
 //  Calls an op with the request's actor and id; the reply as JSON (the caller's), or NULL
 //  with err filled.
@@ -187,6 +205,18 @@ void gw_metrics_http (const gw_route_t *route, int status, int64_t micros);
 void gw_metrics_call (const st_op_desc_t *op, st_status_t outcome);
 //  The Prometheus text of every counter (malloc'd).
 char *gw_metrics_text (void);
+
+//  --- gateway_reports.c ---
+
+//  Reads the settings the reports use (the rows of an export).
+void gw_reports_init (const gw_config_t *config);
+//  The mapping functions of the report and export routes: each answers by itself.
+int gw_report_summary (gw_request_t *request, json_t *body);
+int gw_report_quarterly (gw_request_t *request, json_t *body);
+int gw_export_volunteers (gw_request_t *request, json_t *body);
+int gw_export_records (gw_request_t *request, json_t *body);
+//  The OpenAPI "content" of a route this file answers (the caller's), NULL for another.
+json_t *gw_reports_openapi (const gw_route_t *route);
 
 //  --- gateway_sessions.c ---
 

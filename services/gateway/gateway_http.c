@@ -11,6 +11,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <microhttpd.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,7 +43,30 @@ struct gw_request_s {
     bool by_cookie;        //  the session came in the cookie (writes then need X-CSRF-Token)
     char extra[3][2][320]; //  headers a handler added (Set-Cookie, Clear-Site-Data)
     int extra_count;
+    //  Off the HTTP thread (gw_request_offload): the connection waits suspended while a worker
+    //  answers; the answer is held until MHD resumes the connection, and queued then.
+    bool deferred;
+    struct MHD_Response *held;
+    int held_status;
 };
+
+//  The workers that answer offloaded requests, and their queue.
+#define S_WORKERS 4
+typedef struct s_job_s {
+    gw_request_t *request;
+    int (*work) (gw_request_t *request, json_t *body);
+    json_t *body;
+    struct s_job_s *next;
+} s_job_t;
+
+static struct {
+    pthread_mutex_t lock;
+    pthread_cond_t ready;
+    s_job_t *head, *tail;
+    pthread_t threads[S_WORKERS];
+    int started;
+    bool stopping;
+} s_jobs = {.lock = PTHREAD_MUTEX_INITIALIZER, .ready = PTHREAD_COND_INITIALIZER};
 
 static struct MHD_Daemon *s_daemon;
 static const gw_config_t *s_config;
@@ -102,8 +126,14 @@ s_now_us (void)
 static int
 s_queue (gw_request_t *self, int status, struct MHD_Response *response)
 {
-    MHD_queue_response (self->connection, (unsigned) status, response);
-    MHD_destroy_response (response);
+    if (self->deferred) {
+        //  A worker's answer waits for MHD to resume the connection (s_access queues it).
+        self->held = response;
+        self->held_status = status;
+    } else {
+        MHD_queue_response (self->connection, (unsigned) status, response);
+        MHD_destroy_response (response);
+    }
     self->answered = true;
     gw_metrics_http (self->route, status, s_now_us () - self->began_us);
     st_log (ST_LOG_DEBUG, self->id_text, "%s %s → %d", self->method,
@@ -200,6 +230,18 @@ s_reply_asset (gw_request_t *self, const gw_asset_t *asset)
     if (gzip && !fresh)
         MHD_add_response_header (response, "Content-Encoding", "gzip");
     return s_queue (self, fresh ? 304 : 200, response);
+}
+
+int
+gw_reply_file (gw_request_t *self, const char *type, const char *filename, char *data, size_t size)
+{
+    struct MHD_Response *response =
+        MHD_create_response_from_buffer (size, data, MHD_RESPMEM_MUST_FREE);
+    s_headers (self, response, type);
+    char disposition[256];
+    snprintf (disposition, sizeof disposition, "attachment; filename=\"%s\"", filename);
+    MHD_add_response_header (response, "Content-Disposition", disposition);
+    return s_queue (self, 200, response);
 }
 
 int
@@ -659,6 +701,89 @@ s_authenticate (gw_request_t *self)
     return 0;
 }
 
+int
+gw_request_answer (gw_request_t *self, json_t *body)
+{
+    st_error_t err = {0};
+    json_t *reply = gw_request_call (self, self->route->service, self->route->op, body, &err);
+    if (!reply && self->has_rpc_id && err.code == ST_CONFLICT && strcmp (err.field, "id") == 0
+        && strcmp (err.message, ST_REPLAY_CONFLICT) == 0)
+        st_error_set (&err, ST_CONFLICT, "Idempotency-Key",
+                      "this Idempotency-Key was already used for a different request");
+    if (!reply)
+        return gw_reply_error (self, &err);
+    if (self->route->status == 204) {
+        json_decref (reply);
+        return gw_reply_empty (self, 204);
+    }
+    return gw_reply_json (self, self->route->status ? self->route->status : 200, reply);
+}
+
+//  A worker: answers offloaded requests until the daemon stops and the queue is empty.
+static void *
+s_worker (void *arg)
+{
+    (void) arg;
+    for (;;) {
+        pthread_mutex_lock (&s_jobs.lock);
+        while (!s_jobs.head && !s_jobs.stopping)
+            pthread_cond_wait (&s_jobs.ready, &s_jobs.lock);
+        s_job_t *job = s_jobs.head;
+        if (job) {
+            s_jobs.head = job->next;
+            if (!s_jobs.head)
+                s_jobs.tail = NULL;
+        }
+        pthread_mutex_unlock (&s_jobs.lock);
+        if (!job)
+            return NULL;
+        gw_request_t *self = job->request;
+        job->work (self, job->body);
+        if (!self->answered) {
+            st_log (ST_LOG_ERROR, self->id_text, "%s %s: the offloaded handler gave no answer",
+                    self->method, self->route->pattern);
+            st_error_t err;
+            st_error_set (&err, ST_INTERNAL, NULL, "no answer was made");
+            gw_reply_error (self, &err);
+        }
+        json_decref (job->body);
+        MHD_resume_connection (self->connection);
+        free (job);
+    }
+}
+
+int
+gw_request_offload (gw_request_t *self, int (*work) (gw_request_t *request, json_t *body),
+                    json_t *body)
+{
+    pthread_mutex_lock (&s_jobs.lock);
+    if (s_jobs.stopping || s_jobs.started == 0) {
+        //  Stopping (or never started): answered here, as before there were workers.
+        pthread_mutex_unlock (&s_jobs.lock);
+        return work (self, body);
+    }
+    s_job_t *job = st_calloc (1, sizeof *job);
+    job->request = self;
+    job->work = work;
+    job->body = json_incref (body);
+    self->deferred = true;
+    MHD_suspend_connection (self->connection);
+    if (s_jobs.tail)
+        s_jobs.tail->next = job;
+    else
+        s_jobs.head = job;
+    s_jobs.tail = job;
+    pthread_cond_signal (&s_jobs.ready);
+    pthread_mutex_unlock (&s_jobs.lock);
+    return 1;
+}
+
+int
+gw_map_offload (gw_request_t *self, json_t *body)
+{
+    return gw_request_offload (self, gw_request_answer, body);
+}
+
 //  Answers a whole request.
 static void
 s_handle (gw_request_t *self, const char *url)
@@ -736,20 +861,8 @@ s_handle (gw_request_t *self, const char *url)
         json_decref (body);
         return;
     }
-    if (!self->answered && self->route->service) {
-        json_t *reply = gw_request_call (self, self->route->service, self->route->op, body, &err);
-        if (!reply && self->has_rpc_id && err.code == ST_CONFLICT && strcmp (err.field, "id") == 0
-            && strcmp (err.message, ST_REPLAY_CONFLICT) == 0)
-            st_error_set (&err, ST_CONFLICT, "Idempotency-Key",
-                          "this Idempotency-Key was already used for a different request");
-        if (!reply)
-            gw_reply_error (self, &err);
-        else if (self->route->status == 204) {
-            json_decref (reply);
-            gw_reply_empty (self, 204);
-        } else
-            gw_reply_json (self, self->route->status ? self->route->status : 200, reply);
-    }
+    if (!self->answered && !self->deferred && self->route->service)
+        gw_request_answer (self, body);
     json_decref (body);
 }
 
@@ -786,10 +899,17 @@ s_access (void *cls, struct MHD_Connection *connection, const char *url, const c
         *upload_data_size = 0;
         return MHD_YES;
     }
-    if (self->answered)
+    if (self->held) {
+        //  Resumed: a worker's answer.
+        MHD_queue_response (connection, (unsigned) self->held_status, self->held);
+        MHD_destroy_response (self->held);
+        self->held = NULL;
+        return MHD_YES;
+    }
+    if (self->answered || self->deferred)
         return MHD_YES;
     s_handle (self, url);
-    if (!self->answered) {
+    if (!self->answered && !self->deferred) {
         //  A handler that neither answered nor failed is a bug: say so, never hang.
         st_log (ST_LOG_ERROR, self->id_text, "%s %s: the handler gave no answer", method, url);
         st_error_t err;
@@ -848,7 +968,7 @@ gw_http_start (const gw_config_t *config, st_error_t *err)
     };
     s_daemon = MHD_start_daemon (
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG
-            | (config->tls ? MHD_USE_TLS : 0),
+            | MHD_ALLOW_SUSPEND_RESUME | (config->tls ? MHD_USE_TLS : 0),
         (uint16_t) port, NULL, NULL, s_access, NULL, MHD_OPTION_ARRAY, config->tls ? tls : tls + 2,
         MHD_OPTION_EXTERNAL_LOGGER, s_mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
         (struct sockaddr *) &address, MHD_OPTION_THREAD_POOL_SIZE, (unsigned) config->threads,
@@ -859,12 +979,25 @@ gw_http_start (const gw_config_t *config, st_error_t *err)
         return st_error_set (err, ST_UNAVAILABLE, "http", "could not listen on %s: %s",
                              config->http, strerror (errno)),
                -1;
+    s_jobs.stopping = false;
+    for (s_jobs.started = 0; s_jobs.started < S_WORKERS; s_jobs.started++)
+        if (pthread_create (&s_jobs.threads[s_jobs.started], NULL, s_worker, NULL))
+            break;
     return 0;
 }
 
 void
 gw_http_stop (void)
 {
+    //  The workers finish what is queued (each resumes its connection) before the daemon
+    //  stops: MHD cannot stop with a connection suspended.
+    pthread_mutex_lock (&s_jobs.lock);
+    s_jobs.stopping = true;
+    pthread_cond_broadcast (&s_jobs.ready);
+    pthread_mutex_unlock (&s_jobs.lock);
+    for (int i = 0; i < s_jobs.started; i++)
+        pthread_join (s_jobs.threads[i], NULL);
+    s_jobs.started = 0;
     if (s_daemon)
         MHD_stop_daemon (s_daemon);
     s_daemon = NULL;

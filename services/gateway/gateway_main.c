@@ -30,6 +30,8 @@ static const st_option_t s_options[] = {
                      "a session ends this long after sign-in, used or not"),
     ST_OPTION_WHOLE ("session-sweep-ms", "STATION_SESSION_SWEEP_MS", "60000", 100, 3600000,
                      "how often ended sessions and old sign-in counts are removed"),
+    ST_OPTION_WHOLE ("export-max", "STATION_GATEWAY_EXPORT_MAX", "200000", 1, 1000000,
+                     "rows of one CSV export (volunteers, service records); more is refused"),
     ST_OPTION ("root-region", "STATION_ROOT_REGION", "",
                "where the pages' region tree begins (default: the bootstrap region)"),
     ST_OPTION ("tls-cert", "STATION_TLS_CERT", "",
@@ -124,6 +126,7 @@ s_init (st_service_t *service, st_error_t *err)
     s_config.session_idle_s = st_service_whole (service, "session-idle-s");
     s_config.session_max_s = st_service_whole (service, "session-max-s");
     s_config.sweep_ms = st_service_whole (service, "session-sweep-ms");
+    s_config.export_max = st_service_whole (service, "export-max");
     s_config.tls_cert = st_service_option (service, "tls-cert");
     s_config.tls_key = st_service_option (service, "tls-key");
     if (*s_config.tls_cert || *s_config.tls_key) {
@@ -156,6 +159,7 @@ s_init (st_service_t *service, st_error_t *err)
     if (gw_rpc_init (service, &s_config, err))
         return -1;
     gw_sessions_init (&s_config, gw_rpc_secret ());
+    gw_reports_init (&s_config);
     if (gw_http_start (&s_config, err))
         return -1;
     st_info ("HTTP on %s://%s", s_config.tls ? "https" : "http", s_config.http);

@@ -1,6 +1,7 @@
 /*  gateway_metrics.c — what /metrics tells, in the Prometheus text format (0.0.4): HTTP
     requests by route and status, their latency as a histogram by route, rpc calls by service,
-    op and outcome. Counters are atomics the HTTP threads add to; nothing is locked.  */
+    op and outcome. Counters are atomics the HTTP threads add to; nothing is locked. Each
+    scrape also asks the services for their event logs and notify for its backlog.  */
 #include "gateway.h"
 
 #include <stdarg.h>
@@ -117,6 +118,103 @@ s_route_label (size_t index, char *out, size_t size)
                   gw_routes[index].pattern);
 }
 
+//  ---------------------------------------------------------------------------------------
+//  What the services say of themselves, asked at each scrape with a short deadline: each
+//  one's event log (events.lag), and notify's backlog (notify.backlog). A service that does
+//  not answer in time shows station_up 0 and nothing else.
+
+#define S_SCRAPE_MS 500
+#define S_SERVICES  4
+static const char *const s_services[S_SERVICES] = {"registry", "match", "ledger", "notify"};
+
+static void
+s_scrape (s_text_t *text)
+{
+    json_t *lag[S_SERVICES];
+    st_error_t err;
+    json_t *empty = json_object ();
+    for (int i = 0; i < S_SERVICES; i++)
+        lag[i] = gw_rpc_call (s_services[i], "events.lag", NULL, NULL, empty, S_SCRAPE_MS, &err);
+    json_t *backlog =
+        lag[3] ? gw_rpc_call ("notify", "notify.backlog", NULL, NULL, empty, S_SCRAPE_MS, &err)
+               : NULL;
+    json_decref (empty);
+
+    s_add (text,
+           "# HELP station_up Whether a service answered this scrape within %d ms.\n"
+           "# TYPE station_up gauge\n",
+           S_SCRAPE_MS);
+    for (int i = 0; i < S_SERVICES; i++)
+        s_add (text, "station_up{service=\"%s\"} %d\n", s_services[i], lag[i] ? 1 : 0);
+    s_add (text, "# HELP station_event_log_seq The last sequence number of a service's event "
+                 "log.\n# TYPE station_event_log_seq gauge\n");
+    for (int i = 0; i < S_SERVICES; i++)
+        if (lag[i])
+            s_add (text, "station_event_log_seq{service=\"%s\"} %lld\n", s_services[i],
+                   (long long) json_integer_value (json_object_get (lag[i], "last_seq")));
+    s_add (text, "# HELP station_event_unsequenced Committed events a service's relay has not "
+                 "numbered yet.\n# TYPE station_event_unsequenced gauge\n");
+    for (int i = 0; i < S_SERVICES; i++)
+        if (lag[i])
+            s_add (text, "station_event_unsequenced{service=\"%s\"} %lld\n", s_services[i],
+                   (long long) json_integer_value (json_object_get (lag[i], "unsequenced")));
+    s_add (text, "# HELP station_events_parked Events a service could not apply (its dead "
+                 "letters).\n# TYPE station_events_parked gauge\n");
+    for (int i = 0; i < S_SERVICES; i++)
+        if (lag[i])
+            s_add (text, "station_events_parked{service=\"%s\"} %lld\n", s_services[i],
+                   (long long) json_integer_value (json_object_get (lag[i], "parked")));
+    //  A consumer's lag: its publisher's last sequence number less its cursor there (both
+    //  must have answered).
+    s_add (text, "# HELP station_event_consumer_lag Events of a publisher's log a consumer has "
+                 "not applied yet.\n# TYPE station_event_consumer_lag gauge\n");
+    for (int i = 0; i < S_SERVICES; i++) {
+        size_t c;
+        json_t *cursor;
+        json_array_foreach (lag[i] ? json_object_get (lag[i], "cursors") : NULL, c, cursor)
+        {
+            const char *publisher = json_string_value (json_object_get (cursor, "publisher"));
+            for (int p = 0; publisher && p < S_SERVICES; p++)
+                if (lag[p] && strcmp (publisher, s_services[p]) == 0) {
+                    json_int_t behind = json_integer_value (json_object_get (lag[p], "last_seq"))
+                                        - json_integer_value (json_object_get (cursor, "seq"));
+                    s_add (text,
+                           "station_event_consumer_lag{consumer=\"%s\",publisher=\"%s\"} "
+                           "%lld\n",
+                           s_services[i], publisher, (long long) (behind > 0 ? behind : 0));
+                }
+        }
+    }
+    if (backlog) {
+        static const struct {
+            const char *field, *name, *help;
+        } gauges[] = {
+            {"reminders_pending", "station_notify_reminders_pending", "Reminders not sent yet."},
+            {"reminders_due", "station_notify_reminders_due",
+             "Reminders due already and not sent (the backlog)."},
+            {"deliveries_due", "station_notify_deliveries_due",
+             "Deliveries (not the inbox) due now and not sent."},
+            {"deliveries_failed", "station_notify_deliveries_failed",
+             "Deliveries that failed and will be tried again."},
+            {"deliveries_dead", "station_notify_deliveries_dead",
+             "Deliveries given up on after their last try."},
+        };
+        for (size_t g = 0; g < sizeof gauges / sizeof gauges[0]; g++)
+            s_add (text, "# HELP %s %s\n# TYPE %s gauge\n%s %lld\n", gauges[g].name, gauges[g].help,
+                   gauges[g].name, gauges[g].name,
+                   (long long) json_integer_value (json_object_get (backlog, gauges[g].field)));
+        json_t *oldest = json_object_get (backlog, "reminders_oldest_ms");
+        s_add (text,
+               "# HELP station_notify_reminder_wait_seconds How long the oldest reminder "
+               "due has waited.\n# TYPE station_notify_reminder_wait_seconds gauge\n"
+               "station_notify_reminder_wait_seconds %.3f\n",
+               json_is_integer (oldest) ? (double) json_integer_value (oldest) / 1000 : 0.0);
+        json_decref (backlog);
+    }
+    for (int i = 0; i < S_SERVICES; i++)
+        json_decref (lag[i]);
+}
+
 char *
 gw_metrics_text (void)
 {
@@ -194,5 +292,6 @@ gw_metrics_text (void)
                        op->service, op->name, st_status_name ((st_status_t) code), n);
         }
     }
+    s_scrape (&text);
     return text.data;
 }

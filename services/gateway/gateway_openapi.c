@@ -160,6 +160,9 @@ gw_openapi (void)
             json_object_set_new (success, "content",
                                  json_pack ("{s:{s:o}}", "application/json", "schema",
                                             s_ref (op->reply, components)));
+        json_t *content = op ? NULL : gw_reports_openapi (route);
+        if (content)
+            json_object_set_new (success, "content", content);
         json_object_set_new (responses, status, success);
         json_object_set_new (responses, "default",
                              json_pack ("{s:s, s:{s:{s:{s:s}}}}", "description",

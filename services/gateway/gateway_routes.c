@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <sodium.h>
 
+#include <stdio.h>
 #include <string.h>
 
 //  ---------------------------------------------------------------------------------------
@@ -120,7 +121,7 @@ s_session_account (const char *token, const char *account, const char *role, con
 //  With cookie: true (the pages) the token goes into an HttpOnly cookie that no script can
 //  read, and the answer carries the CSRF token instead.
 static int
-s_session_create (gw_request_t *request, json_t *body)
+s_session_signin (gw_request_t *request, json_t *body)
 {
     st_error_t err = {0};
     json_t *cookie = json_object_get (body, "cookie");
@@ -144,6 +145,15 @@ s_session_create (gw_request_t *request, json_t *body)
     if (!account) {
         if (err.code == ST_UNAUTHENTICATED && login)
             gw_signin_failed (login, address);
+        //  Registry holds the login back on its own count too ("retry after N ms"): the same
+        //  429 as the gateway's, the wait as Retry-After (a second when it names none).
+        if (err.code == ST_RESOURCE_EXHAUSTED && strcmp (err.field, "login") == 0) {
+            const char *after = strstr (err.message, "retry after ");
+            long long ms = 1000;
+            if (!after || sscanf (after, "retry after %lld ms", &ms) != 1 || ms < 1)
+                ms = 1000;
+            return gw_reply_wait (request, (ms + 999) / 1000, "login");
+        }
         return gw_reply_error (request, &err);
     }
     gw_signin_succeeded (login);
@@ -177,12 +187,23 @@ s_session_create (gw_request_t *request, json_t *body)
     return gw_reply_json (request, 201, answer);
 }
 
-//  GET /v1/sessions/current: who the session proves (the pages ask on load).
+//  A sign-in waits for argon2id on registry's workers: off the HTTP thread, so a storm of them
+//  holds up no other connection.
+static int
+s_session_create (gw_request_t *request, json_t *body)
+{
+    return gw_request_offload (request, s_session_signin, body);
+}
+
+//  GET /v1/sessions/current: who the session proves, {"account": null} when none (the pages
+//  ask on load, signed in or not).
 static int
 s_session_current (gw_request_t *request, json_t *body)
 {
     (void) body;
     const gw_actor_t *actor = gw_request_actor (request);
+    if (!actor)
+        return gw_reply_json (request, 200, json_pack ("{s:n}", "account"));
     return gw_reply_json (request, 200,
                           s_session_account (gw_request_token (request), actor->account,
                                              actor->role, actor->region, actor->volunteer_id,
@@ -236,6 +257,8 @@ static int
 s_checkin_qr (gw_request_t *request, json_t *body)
 {
     st_error_t err = {0};
+    //  ?at= only makes each fetch a new URL (the page renews the image with the code).
+    json_object_del (body, "at");
     json_t *reply = gw_request_call (request, "match", "activity.checkin_code", body, &err);
     if (!reply)
         return gw_reply_error (request, &err);
@@ -304,14 +327,14 @@ const gw_route_t gw_routes[] = {
     {"GET", "/v1/config", NULL, NULL, GW_ANYONE, 200, NULL, s_config},
 
     {"POST", "/v1/sessions", NULL, NULL, GW_ANYONE, 201, NULL, s_session_create},
-    {"GET", "/v1/sessions/current", NULL, NULL, GW_SIGNED_IN, 200, NULL, s_session_current},
+    {"GET", "/v1/sessions/current", NULL, NULL, GW_ANYONE, 200, NULL, s_session_current},
     {"DELETE", "/v1/sessions/current", NULL, NULL, GW_SIGNED_IN, 204, NULL, s_session_end},
 
     //  Regions, categories, accounts, sites, teams (registry)
     {"POST", "/v1/regions", "registry", "region.create", GW_SIGNED_IN, 201, NULL, NULL},
     {"GET", "/v1/regions/{code}", "registry", "region.get", GW_ANYONE, 200, NULL, NULL},
     {"GET", "/v1/categories", "registry", "category.list", GW_SIGNED_IN, 200, "region", NULL},
-    {"POST", "/v1/accounts", "registry", "account.create", GW_SIGNED_IN, 201, NULL, NULL},
+    {"POST", "/v1/accounts", "registry", "account.create", GW_SIGNED_IN, 201, NULL, gw_map_offload},
     {"POST", "/v1/sites", "registry", "site.create", GW_SIGNED_IN, 201, NULL, NULL},
     {"POST", "/v1/teams", "registry", "team.create", GW_SIGNED_IN, 201, NULL, NULL},
     {"POST", "/v1/teams/{team_id}/members", "registry", "team.invite", GW_SIGNED_IN, 201, NULL,
@@ -323,7 +346,8 @@ const gw_route_t gw_routes[] = {
      NULL, NULL},
 
     //  Volunteers and residents (registry)
-    {"POST", "/v1/volunteers", "registry", "volunteer.register", GW_ANYONE, 201, NULL, NULL},
+    {"POST", "/v1/volunteers", "registry", "volunteer.register", GW_ANYONE, 201, NULL,
+     gw_map_offload},
     {"GET", "/v1/volunteers", "registry", "volunteer.list", GW_SIGNED_IN, 200,
      S_LIST " region skill category q status", NULL},
     {"GET", "/v1/volunteers/{id}", "registry", "volunteer.get", GW_SIGNED_IN, 200, NULL, NULL},
@@ -333,7 +357,8 @@ const gw_route_t gw_routes[] = {
      NULL, NULL},
     {"POST", "/v1/volunteers/{id}/pii", "registry", "volunteer.reveal", GW_SIGNED_IN, 200, NULL,
      NULL},
-    {"POST", "/v1/residents", "registry", "resident.register", GW_ANYONE, 201, NULL, NULL},
+    {"POST", "/v1/residents", "registry", "resident.register", GW_ANYONE, 201, NULL,
+     gw_map_offload},
     {"GET", "/v1/residents/{id}", "registry", "resident.get", GW_SIGNED_IN, 200, NULL, NULL},
     {"PATCH", "/v1/residents/{id}", "registry", "resident.update", GW_SIGNED_IN, 200, NULL, NULL},
     //  A spreadsheet (text/csv, up to STATION_GATEWAY_CSV_MAX bytes) into volunteer.import's
@@ -372,7 +397,7 @@ const gw_route_t gw_routes[] = {
      GW_SIGNED_IN, 204, NULL, NULL},
     {"POST", "/v1/activities/{id}/cancel", "match", "activity.cancel", GW_SIGNED_IN, 200, NULL,
      NULL},
-    {"GET", "/v1/activities/{id}/checkin-code.png", NULL, NULL, GW_SIGNED_IN, 200, NULL,
+    {"GET", "/v1/activities/{id}/checkin-code.png", NULL, NULL, GW_SIGNED_IN, 200, "at",
      s_checkin_qr},
     {"POST", "/v1/checkins", "match", "record.checkin", GW_SIGNED_IN, 201, NULL, NULL},
     {"POST", "/v1/checkouts", "match", "record.checkout", GW_SIGNED_IN, 201, NULL, NULL},
@@ -389,6 +414,13 @@ const gw_route_t gw_routes[] = {
     {"POST", "/v1/wishes/{id}/claim", "match", "wish.claim", GW_SIGNED_IN, 200, NULL, NULL},
     {"POST", "/v1/wishes/{id}/fulfil", "match", "wish.fulfil", GW_SIGNED_IN, 200, NULL, NULL},
     {"POST", "/v1/wishes/{id}/confirm", "match", "wish.confirm", GW_SIGNED_IN, 200, NULL, NULL},
+    {"GET", "/v1/activities/{id}/checkin-code", "match", "activity.checkin_code", GW_SIGNED_IN, 200,
+     NULL, NULL},
+    {"POST", "/v1/requests/{id}/assign", "match", "offer.assign", GW_SIGNED_IN, 200, NULL, NULL},
+    {"GET", "/v1/dispatch/rounds", "match", "dispatch.rounds", GW_SIGNED_IN, 200, S_LIST " region",
+     NULL},
+    {"POST", "/v1/activities/backfill", "match", "activity.backfill", GW_SIGNED_IN, 201, NULL,
+     NULL},
 
     //  Hours, points, stars (ledger)
     {"GET", "/v1/volunteers/{volunteer_id}/points", "ledger", "ledger.statement", GW_SIGNED_IN, 200,
@@ -434,5 +466,15 @@ const gw_route_t gw_routes[] = {
      NULL, NULL},
     {"PUT", "/v1/notify/settings/{region}", "notify", "notify.settings.set", GW_SIGNED_IN, 200,
      NULL, NULL},
+
+    //  Reports and exports (gateway_reports.c: the services' stats and list ops, as CSV)
+    {"GET", "/v1/reports/summary", NULL, NULL, GW_SIGNED_IN, 200, "region from to",
+     gw_report_summary},
+    {"GET", "/v1/reports/quarterly", NULL, NULL, GW_SIGNED_IN, 200, "region quarter",
+     gw_report_quarterly},
+    {"GET", "/v1/exports/volunteers", NULL, NULL, GW_SIGNED_IN, 200, "region status",
+     gw_export_volunteers},
+    {"GET", "/v1/exports/service-records", NULL, NULL, GW_SIGNED_IN, 200, "region from to",
+     gw_export_records},
 };
 const size_t gw_route_count = sizeof gw_routes / sizeof gw_routes[0];

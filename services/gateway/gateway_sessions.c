@@ -14,12 +14,13 @@ static const st_statement_t s_statements[] = {
      "INSERT INTO sessions (token_hash, account, role, region, volunteer_id, resident_id,"
      " expires_at) VALUES ($1, $2, $3, $4, $5, $6, now () + make_interval (secs => $7))"},
     //  The actor of a live session; its idle clock starts again (written at most every ten
-    //  seconds, so that a burst of calls is one write).
+    //  seconds, or half the idle time when that is shorter, so that a burst of calls is one
+    //  write and a session in use never goes idle).
     {"session_check",
      "WITH s AS (SELECT * FROM sessions WHERE token_hash = $1 AND expires_at > now ()"
      " AND seen_at > now () - make_interval (secs => $2)),"
      " touched AS (UPDATE sessions t SET seen_at = now () FROM s WHERE t.token_hash = s.token_hash"
-     " AND s.seen_at < now () - interval '10 s')"
+     " AND s.seen_at < now () - least (interval '10 s', make_interval (secs => $2 / 2.0)))"
      " SELECT account, role, region, coalesce (volunteer_id, '') AS volunteer_id,"
      " coalesce (resident_id, '') AS resident_id FROM s"},
     {"session_end", "DELETE FROM sessions WHERE token_hash = $1"},

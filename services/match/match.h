@@ -73,6 +73,7 @@ typedef struct {
     int64_t horizon_days; //  HORIZON_DAYS: how far ahead a request may start
     int64_t window_days;  //  WINDOW_DAYS: how long a request's window may be
     match_weights_t weights;
+    int64_t checkin_code_s; //  CHECKIN_CODE_S: an activity's check-in code lives this long
 } match_round_config_t;
 
 extern const st_option_t match_round_options[];

@@ -8,6 +8,8 @@
 #include "st_log.h"
 #include "st_rows.h"
 
+#include <math.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,6 +150,37 @@ s_params_place (st_params_t *params, bool given, double lat, double lon)
     }
 }
 
+//  What an activity of `region` names must be the actor's to use: in their scope, or above
+//  the activity's region (a county's project, a township's institute). The project's id into
+//  *project_id (0: none). Returns -1 when the call failed.
+static int
+s_require_references (st_call_t *call, const msg_actor_t *actor, const char *project,
+                      const char *site_id, const char *category, const char *region,
+                      int64_t *project_id)
+{
+    *project_id = 0;
+    if (project) {
+        PGresult *res;
+        if (st_require_id (call, "project_id", "project", project, project_id)
+            || match_exec_id (call, "project_region", *project_id, &res))
+            return -1;
+        char where[ST_REGION_SIZE] = "";
+        int found = PQntuples (res);
+        if (found)
+            snprintf (where, sizeof where, "%s", PQgetvalue (res, 0, 0));
+        PQclear (res);
+        if (!found)
+            return st_call_fail (call, ST_NOT_FOUND, "project_id", "no project has id \"%s\"",
+                                 project);
+        if (st_require_reference (call, actor, "project_id", where, region))
+            return -1;
+    }
+    return match_require_site (call, actor, site_id, region)
+                   || match_require_category (call, actor, category, region)
+               ? -1
+               : 0;
+}
+
 static void
 s_activity_create (st_call_t *call, const msg_activity_create_t *request, msg_activity_t *reply)
 {
@@ -173,29 +206,9 @@ s_activity_create (st_call_t *call, const msg_activity_create_t *request, msg_ac
                       "\"signup_closes_at\" must be no later than \"starts_at\"");
         return;
     }
-    //  What it names must be the actor's to use: in their scope, or above the activity's
-    //  region (a county's project, a township's institute).
     int64_t project_id = 0;
-    if (request->project_id) {
-        PGresult *res;
-        if (st_require_id (call, "project_id", "project", request->project_id, &project_id)
-            || match_exec_id (call, "project_region", project_id, &res))
-            return;
-        char where[ST_REGION_SIZE] = "";
-        int found = PQntuples (res);
-        if (found)
-            snprintf (where, sizeof where, "%s", PQgetvalue (res, 0, 0));
-        PQclear (res);
-        if (!found) {
-            st_call_fail (call, ST_NOT_FOUND, "project_id", "no project has id \"%s\"",
-                          request->project_id);
-            return;
-        }
-        if (st_require_reference (call, actor, "project_id", where, request->region))
-            return;
-    }
-    if (match_require_site (call, actor, request->site_id, request->region)
-        || match_require_category (call, actor, request->category, request->region))
+    if (s_require_references (call, actor, request->project_id, request->site_id, request->category,
+                              request->region, &project_id))
         return;
 
     st_params_t params = {0};
@@ -601,6 +614,41 @@ done:
     st_msg_clear (&msg_activity_desc, &before);
 }
 
+//  ---------------------------------------------------------------------------------------
+//  activity.checkin_code — the short signed code volunteers type or scan at the activity
+
+static void
+s_activity_checkin_code (st_call_t *call, const msg_activity_get_t *request,
+                         msg_checkin_code_t *reply)
+{
+    const msg_actor_t *actor;
+    int64_t id;
+    PGresult *res;
+    if (st_require_actor (call, &actor) || st_require_official (call, actor)
+        || st_require_id (call, "id", "activity", request->id, &id)
+        || match_exec_id (call, "activity_get", id, &res))
+        return;
+    //  One outside the organiser's scope reads as not found.
+    if (PQntuples (res) == 0 || !st_actor_in_scope (actor, st_row_text (res, 0, "region")))
+        st_call_fail (call, ST_NOT_FOUND, "id", "no activity has id \"%s\"", request->id);
+    else if (strcmp (st_row_text (res, 0, "status"), "open") != 0)
+        st_call_fail (call, ST_FAILED_PRECONDITION, "id", "activity \"%s\" is %s", request->id,
+                      st_row_text (res, 0, "status"));
+    else if (st_row_bool (res, 0, "ended"))
+        st_call_fail (call, ST_FAILED_PRECONDITION, "id", "activity \"%s\" ended at %s",
+                      request->id, st_row_text (res, 0, "ends_at"));
+    PQclear (res);
+    const match_round_config_t *config = st_call_state (call);
+    match_code_clock_t clock;
+    if (st_call_failed (call) || match_code_clock (call, config->checkin_code_s, &clock))
+        return;
+    char code[MATCH_CODE_LENGTH + 1];
+    match_code_of (&clock, id, clock.window, code);
+    sodium_memzero (clock.key, sizeof clock.key);
+    reply->code = st_strdup (code);
+    reply->expires_at = st_strdup (clock.expires_at);
+}
+
 //  The volunteer acting for themself on activity `request->activity_id`: into *actor, their
 //  id into *volunteer and the activity's into *activity. Returns -1 when the call failed.
 static int
@@ -743,4 +791,161 @@ s_activity_withdraw (st_call_t *call, const msg_activity_signup_t *request, msg_
     if (strcmp (detail, "confirmed") == 0 && !st_call_failed (call))
         s_promote (call, activity, id, 1);
     PQclear (res);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  activity.backfill — a region admin enters a past activity and its hours at once (补录)
+
+//  Checks the records of a back-entry against the activity's length (`length_us`): each
+//  volunteer named once, known here and in the actor's scope (not found otherwise), hours
+//  within the activity. Their ids and hours into `ids` and `hours` (text arrays the caller
+//  frees). Returns -1 when the call failed.
+static int
+s_backfill_records (st_call_t *call, const msg_actor_t *actor,
+                    const msg_activity_backfill_t *request, int64_t length_us, char **ids,
+                    char **hours)
+{
+    size_t count = request->records.count;
+    if (count == 0)
+        return st_call_fail (call, ST_INVALID_ARGUMENT, "records",
+                             "\"records\" must name at least one volunteer");
+    int64_t *volunteers = st_calloc (count, sizeof (int64_t));
+    char field[64];
+    for (size_t i = 0; i < count && !st_call_failed (call); i++) {
+        const msg_backfill_record_t *record = &request->records.items[i];
+        snprintf (field, sizeof field, "records[%zu].volunteer_id", i);
+        if (st_require_id (call, field, "volunteer", record->volunteer_id, &volunteers[i]))
+            break;
+        for (size_t k = 0; k < i; k++)
+            if (volunteers[k] == volunteers[i]) {
+                st_call_fail (call, ST_INVALID_ARGUMENT, field, "volunteer \"%s\" is named twice",
+                              record->volunteer_id);
+                break;
+            }
+        if (!st_call_failed (call) && record->hours * 3600e6 > (double) length_us + 1) {
+            snprintf (field, sizeof field, "records[%zu].hours", i);
+            st_call_fail (call, ST_FAILED_PRECONDITION, field,
+                          "%.2f hours is more than the activity lasted", record->hours);
+        }
+    }
+    size_t room = 3 + count * 21, length = 1;
+    *ids = st_malloc (room);
+    *hours = st_malloc (room);
+    (*ids)[0] = (*hours)[0] = '{';
+    for (size_t i = 0; i < count; i++)
+        length += (size_t) snprintf (*ids + length, room - length, "%s%lld", i ? "," : "",
+                                     (long long) volunteers[i]);
+    snprintf (*ids + length, room - length, "}");
+    length = 1;
+    for (size_t i = 0; i < count; i++)
+        length += (size_t) snprintf (*hours + length, room - length, "%s%.2f", i ? "," : "",
+                                     request->records.items[i].hours);
+    snprintf (*hours + length, room - length, "}");
+    free (volunteers);
+    if (st_call_failed (call))
+        return -1;
+    st_params_t params = {0};
+    st_params_text (&params, *ids);
+    PGresult *res;
+    if (st_call_exec (call, "backfill_volunteers", &params, &res))
+        return -1;
+    for (int i = 0; i < PQntuples (res); i++)
+        if (st_row_null (res, i, "region")
+            || !st_actor_in_scope (actor, st_row_text (res, i, "region"))) {
+            snprintf (field, sizeof field, "records[%d].volunteer_id", i);
+            st_call_fail (call, ST_NOT_FOUND, field, "no volunteer has id \"%s\"",
+                          request->records.items[i].volunteer_id);
+            break;
+        }
+    PQclear (res);
+    return st_call_failed (call) ? -1 : 0;
+}
+
+static void
+s_activity_backfill (st_call_t *call, const msg_activity_backfill_t *request, msg_backfill_t *reply)
+{
+    const msg_actor_t *actor;
+    if (st_require_actor (call, &actor) || st_require_official (call, actor))
+        return;
+    if (strcmp (actor->role, "region_admin") != 0 && !st_actor_is_system (actor)) {
+        st_call_fail (call, ST_PERMISSION_DENIED, "actor.role",
+                      "role \"%s\" may not do this: a region admin may", actor->role);
+        return;
+    }
+    if (st_require_code (call, "region", request->region)
+        || st_require_scope (call, actor, "region", request->region))
+        return;
+    int64_t starts, ends, now = st_now_ms () * 1000;
+    char starts_at[64], ends_at[64];
+    if (st_require_time (call, "starts_at", request->starts_at, &starts, starts_at)
+        || st_require_time (call, "ends_at", request->ends_at, &ends, ends_at))
+        return;
+    if (ends <= starts) {
+        st_call_fail (call, ST_INVALID_ARGUMENT, "ends_at",
+                      "\"ends_at\" must be after \"starts_at\"");
+        return;
+    }
+    if (ends > now) {
+        st_call_fail (call, ST_INVALID_ARGUMENT, "ends_at",
+                      "\"ends_at\" must be past: a back-entry is of an activity that is over");
+        return;
+    }
+    int64_t project_id = 0;
+    char *ids = NULL, *hours = NULL;
+    if (s_require_references (call, actor, request->project_id, request->site_id, request->category,
+                              request->region, &project_id)
+        || s_backfill_records (call, actor, request, ends - starts, &ids, &hours))
+        goto done;
+    st_params_t params = {0};
+    st_params_text (&params, request->title);
+    st_params_text (&params, request->category);
+    st_params_int_or_null (&params, project_id, project_id);
+    st_params_text (&params, request->site_id);
+    st_params_text (&params, request->region);
+    st_params_text (&params, starts_at);
+    st_params_text (&params, ends_at);
+    st_params_int (&params, (int64_t) request->records.count);
+    st_params_text (&params, actor->account);
+    PGresult *res;
+    if (st_call_exec (call, "backfill_activity", &params, &res))
+        goto done;
+    st_row_to_msg (res, 0, &msg_activity_desc, &reply->activity);
+    reply->has_activity = true;
+    PQclear (res);
+    int64_t activity = atoll (reply->activity.id);
+    st_params_int (&params, activity);
+    st_params_text (&params, actor->account);
+    st_params_text (&params, actor->role);
+    st_params_text (&params, request->reason);
+    st_params_int (&params, (int64_t) request->records.count);
+    if (st_call_exec (call, "backfill_audit", &params, NULL))
+        goto done;
+    st_params_int (&params, activity);
+    st_params_text (&params, ids);
+    st_params_text (&params, hours);
+    st_params_text (&params, actor->account);
+    if (st_call_exec (call, "backfill_records", &params, &res))
+        goto done;
+    st_rows_to_list (res, &msg_service_record_desc, (st_list_t *) &reply->records,
+                     &reply->has_records);
+    PQclear (res);
+    //  Each record's hours go to the ledger as any confirmed hours do.
+    for (size_t i = 0; i < reply->records.count && !st_call_failed (call); i++) {
+        const msg_service_record_t *record = &reply->records.items[i];
+        msg_service_completed_t event = {.record_id = record->id,
+                                         .volunteer_id = record->volunteer_id,
+                                         .activity_id = record->activity_id,
+                                         .region = record->region,
+                                         .category = request->category,
+                                         .hours = record->hours,
+                                         .has_hours = true,
+                                         .checkin_at = record->checkin_at,
+                                         .checkout_at = record->checkout_at,
+                                         .minutes = llround (record->hours * 60),
+                                         .has_minutes = true};
+        st_call_emit (call, "service.completed", &msg_service_completed_desc, &event);
+    }
+done:
+    free (ids);
+    free (hours);
 }

@@ -203,6 +203,7 @@ s_request_create (st_call_t *call, const msg_request_create_t *request,
     st_params_bool (&params, request->has_insurance_required && request->insurance_required);
     //  A request an official posts is reviewed by posting it.
     st_params_bool (&params, s_role (actor, "resident"));
+    st_params_text (&params, request->address);
     if (st_call_exec_reply (call, "dispatch_request_insert", &params, &msg_service_request_desc,
                             reply)
         < 0)
@@ -609,6 +610,11 @@ s_offer_list (st_call_t *call, const msg_offer_list_t *request, msg_offers_t *re
     if (st_call_exec (call, "dispatch_offer_list", &params, &res))
         return;
     st_rows_to_list (res, &msg_offer_desc, (st_list_t *) &reply->items, &reply->has_items);
+    //  Each offer with its request's summary, from the same rows.
+    for (size_t i = 0; i < reply->items.count; i++) {
+        st_row_to_msg (res, (int) i, &msg_offer_request_desc, &reply->items.items[i].request);
+        reply->items.items[i].has_request = true;
+    }
     PQclear (res);
 }
 
@@ -664,6 +670,37 @@ s_offer_answer (st_call_t *call, int64_t offer_id, const char *status, msg_offer
     return 0;
 }
 
+//  What follows an accepted offer `offer` of request `request_id` (its commitment made): the
+//  request counts it (staffed when full: its pending offers withdrawn), offer.accepted and
+//  request.staffed go out. The request as it is now into `now` when not NULL. Returns -1 when
+//  the call failed.
+static int
+s_offer_accepted (st_call_t *call, int64_t request_id, const msg_offer_t *offer,
+                  msg_service_request_t *now)
+{
+    PGresult *res;
+    if (match_exec_id (call, "dispatch_request_accepted", request_id, &res))
+        return -1;
+    msg_service_request_t staffed = {0};
+    st_row_to_msg (res, 0, &msg_service_request_desc, &staffed);
+    PQclear (res);
+    st_call_emit (call, "offer.accepted", &msg_offer_desc, offer);
+    if (strcmp (staffed.status, "staffed") == 0 && s_withdraw (call, request_id, false) == 0
+        && match_exec_id (call, "dispatch_request_serving", request_id, &res) == 0) {
+        msg_request_event_t event = match_request_event (&staffed);
+        event.volunteer_ids = match_ids_of (res);
+        event.has_volunteer_ids = true;
+        st_call_emit (call, "request.staffed", &msg_request_event_desc, &event);
+        free (event.volunteer_ids.items);
+        PQclear (res);
+    }
+    if (now)
+        *now = staffed;
+    else
+        st_msg_clear (&msg_service_request_desc, &staffed);
+    return st_call_failed (call) ? -1 : 0;
+}
+
 static void
 s_offer_accept (st_call_t *call, const msg_dispatch_ref_t *request, msg_offer_t *reply)
 {
@@ -675,27 +712,12 @@ s_offer_accept (st_call_t *call, const msg_dispatch_ref_t *request, msg_offer_t 
     if (match_require_free (call, volunteer, "dispatch_overlap", request_id, "id"))
         return;
     st_params_t params = {0};
-    PGresult *res;
     st_params_int (&params, volunteer);
     st_params_int (&params, request_id);
     if (st_call_exec (call, "dispatch_commit", &params, NULL)
-        || s_offer_answer (call, offer_id, "accepted", reply)
-        || match_exec_id (call, "dispatch_request_accepted", request_id, &res))
+        || s_offer_answer (call, offer_id, "accepted", reply))
         return;
-    msg_service_request_t staffed = {0};
-    st_row_to_msg (res, 0, &msg_service_request_desc, &staffed);
-    PQclear (res);
-    st_call_emit (call, "offer.accepted", &msg_offer_desc, reply);
-    if (strcmp (staffed.status, "staffed") == 0 && s_withdraw (call, request_id, false) == 0
-        && match_exec_id (call, "dispatch_request_serving", request_id, &res) == 0) {
-        msg_request_event_t event = match_request_event (&staffed);
-        event.volunteer_ids = match_ids_of (res);
-        event.has_volunteer_ids = true;
-        st_call_emit (call, "request.staffed", &msg_request_event_desc, &event);
-        free (event.volunteer_ids.items);
-        PQclear (res);
-    }
-    st_msg_clear (&msg_service_request_desc, &staffed);
+    s_offer_accepted (call, request_id, reply, NULL);
 }
 
 static void
@@ -706,4 +728,176 @@ s_offer_decline (st_call_t *call, const msg_dispatch_ref_t *request, msg_offer_t
         || s_offer_answer (call, offer_id, "declined", reply))
         return;
     st_call_emit (call, "offer.declined", &msg_offer_desc, reply);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  offer.assign — a region or station admin assigns a volunteer by hand where the rules allow
+
+//  Checks that volunteer `volunteer` (text `text`) may be assigned request `current` by
+//  `actor`: known to match and in the actor's scope (not found otherwise, as if unknown),
+//  active, with the stars and the insurance the request asks, not assigned already. Returns
+//  -1 when the call failed.
+static int
+s_assignable (st_call_t *call, const msg_actor_t *actor, int64_t volunteer, const char *text,
+              int64_t request_id)
+{
+    st_params_t params = {0};
+    st_params_int (&params, volunteer);
+    st_params_int (&params, request_id);
+    PGresult *res;
+    if (st_call_exec (call, "dispatch_assign_volunteer", &params, &res))
+        return -1;
+    if (PQntuples (res) == 0 || !st_actor_in_scope (actor, st_row_text (res, 0, "region")))
+        st_call_fail (call, ST_NOT_FOUND, "volunteer_id", "no volunteer has id \"%s\"", text);
+    else if (strcmp (st_row_text (res, 0, "status"), "active") != 0)
+        st_call_fail (call, ST_FAILED_PRECONDITION, "volunteer_id", "volunteer \"%s\" is %s", text,
+                      st_row_text (res, 0, "status"));
+    else if (!st_row_bool (res, 0, "stars_ok"))
+        st_call_fail (call, ST_FAILED_PRECONDITION, "volunteer_id",
+                      "volunteer \"%s\" has fewer stars than the request asks", text);
+    else if (!st_row_bool (res, 0, "insured"))
+        st_call_fail (call, ST_FAILED_PRECONDITION, "volunteer_id",
+                      "volunteer \"%s\" is not insured over the request's time, which it asks",
+                      text);
+    else if (strcmp (st_row_text (res, 0, "offer"), "accepted") == 0)
+        st_call_fail (call, ST_FAILED_PRECONDITION, "volunteer_id",
+                      "volunteer \"%s\" serves this request already", text);
+    PQclear (res);
+    return st_call_failed (call) ? -1 : 0;
+}
+
+static void
+s_offer_assign (st_call_t *call, const msg_offer_assign_t *request, msg_service_request_t *reply)
+{
+    const msg_actor_t *actor;
+    int64_t volunteer = 0, request_id = 0, start = 0;
+    if (st_require_actor (call, &actor) || s_require_admin_role (call, actor))
+        return;
+    msg_service_request_t current = {0};
+    if (s_request_load (call, request->id, true, &current))
+        goto done;
+    request_id = atoll (current.id);
+    if (strcmp (current.status, "open") != 0 && strcmp (current.status, "matching") != 0)
+        st_call_fail (call, ST_FAILED_PRECONDITION, "id",
+                      "request \"%s\" is %s: only one in dispatch takes a volunteer", request->id,
+                      current.status);
+    else if (current.accepted >= current.headcount)
+        st_call_fail (call, ST_FAILED_PRECONDITION, "id", "request \"%s\" has no place left",
+                      request->id);
+    else if (!st_time_parse (current.earliest_start, &start) || start <= st_now_ms () * 1000)
+        st_call_fail (call, ST_FAILED_PRECONDITION, "id", "request \"%s\" started at %s",
+                      request->id, current.earliest_start);
+    else if (!st_parse_id (request->volunteer_id, &volunteer))
+        st_call_fail (call, ST_NOT_FOUND, "volunteer_id", "no volunteer has id \"%s\"",
+                      request->volunteer_id);
+    if (st_call_failed (call)
+        || s_assignable (call, actor, volunteer, request->volunteer_id, request_id))
+        goto done;
+    //  Free at the request's time: the rules' word, so 422 rather than accept's conflict.
+    if (match_exec_id (call, "volunteer_lock", volunteer, NULL))
+        goto done;
+    st_params_t params = {0};
+    st_params_int (&params, volunteer);
+    st_params_int (&params, request_id);
+    PGresult *res;
+    if (st_call_exec (call, "dispatch_overlap", &params, &res))
+        goto done;
+    if (PQntuples (res) > 0)
+        st_call_fail (call, ST_FAILED_PRECONDITION, "volunteer_id",
+                      "volunteer \"%s\" is committed to %s at an overlapping time",
+                      request->volunteer_id, PQgetvalue (res, 0, 0));
+    PQclear (res);
+    if (st_call_failed (call))
+        goto done;
+    st_params_int (&params, volunteer);
+    st_params_int (&params, request_id);
+    if (st_call_exec (call, "dispatch_commit", &params, NULL))
+        goto done;
+    st_params_int (&params, volunteer);
+    st_params_int (&params, request_id);
+    st_params_text (&params, actor->account);
+    st_params_text (&params, actor->role);
+    st_params_text (&params, request->reason);
+    if (st_call_exec (call, "dispatch_assign", &params, &res))
+        goto done;
+    msg_offer_t offer = {0};
+    if (PQntuples (res) == 1)
+        st_row_to_msg (res, 0, &msg_offer_desc, &offer);
+    else
+        st_call_fail (call, ST_FAILED_PRECONDITION, "volunteer_id",
+                      "volunteer \"%s\" serves this request already", request->volunteer_id);
+    PQclear (res);
+    if (!st_call_failed (call) && s_offer_accepted (call, request_id, &offer, reply) == 0)
+        s_request_assignments (call, reply);
+    st_msg_clear (&msg_offer_desc, &offer);
+done:
+    st_msg_clear (&msg_service_request_desc, &current);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  dispatch.rounds — what recent rounds offered, left waiting and gave up on, in a region
+
+static void
+s_dispatch_rounds (st_call_t *call, const msg_rounds_query_t *request, msg_round_page_t *reply)
+{
+    const msg_actor_t *actor;
+    int64_t cursor = 0;
+    if (st_require_actor (call, &actor) || s_require_admin_role (call, actor)
+        || (request->cursor && st_require_id (call, "cursor", "page", request->cursor, &cursor)))
+        return;
+    const char *region = request->region ? request->region : actor->region;
+    if (!region || !*region) {
+        st_call_fail (call, ST_INVALID_ARGUMENT, "region", "\"region\" is required");
+        return;
+    }
+    if (s_require_admin (call, region))
+        return;
+    char prefix[ST_REGION_SIZE];
+    st_region_prefix (region, prefix);
+    int64_t limit = request->has_limit ? request->limit : 20;
+    st_params_t params = {0};
+    st_params_text (&params, prefix);
+    st_params_int_or_null (&params, cursor, cursor);
+    st_params_int (&params, limit);
+    PGresult *rounds, *res;
+    if (st_call_exec (call, "dispatch_rounds", &params, &rounds))
+        return;
+    size_t count = (size_t) PQntuples (rounds);
+    st_rows_to_list (rounds, &msg_round_desc, (st_list_t *) &reply->items, &reply->has_items);
+    int64_t *ids = st_calloc (count + 1, sizeof (int64_t));
+    for (size_t i = 0; i < count; i++)
+        ids[i] = atoll (reply->items.items[i].id);
+    //  The requests of every round of the page in one query, newest round first as the page.
+    size_t room = 3 + count * 21, length = 1;
+    char *list = st_malloc (room);
+    list[0] = '{';
+    for (size_t i = 0; i < count; i++)
+        length += (size_t) snprintf (list + length, room - length, "%s%lld", i ? "," : "",
+                                     (long long) ids[i]);
+    snprintf (list + length, room - length, "}");
+    st_params_text (&params, prefix);
+    st_params_text (&params, list);
+    int rc = st_call_exec (call, "dispatch_round_requests", &params, &res);
+    free (list);
+    if (rc == 0) {
+        int rows = PQntuples (res), row = 0;
+        for (size_t i = 0; i < count; i++) {
+            msg_round_t *round = &reply->items.items[i];
+            int first = row;
+            while (row < rows && st_row_int (res, row, "round_id") == ids[i])
+                row++;
+            round->requests.items =
+                st_calloc ((size_t) (row - first) + 1, sizeof (msg_round_request_t));
+            round->requests.count = (size_t) (row - first);
+            round->has_requests = true;
+            for (int k = first; k < row; k++)
+                st_row_to_msg (res, k, &msg_round_request_desc, &round->requests.items[k - first]);
+        }
+        PQclear (res);
+        //  A full page may have a next one.
+        if ((int64_t) count == limit)
+            reply->next_cursor = st_strdup (reply->items.items[count - 1].id);
+    }
+    free (ids);
+    PQclear (rounds);
 }

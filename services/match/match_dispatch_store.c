@@ -12,7 +12,7 @@
     " r.duration_minutes, r.headcount, r.skills, r.urgency, r.resident_id, r.status, r.accepted,"  \
     " r.reason, rfc3339 (r.created_at) AS created_at, r.min_stars, r.insurance_required,"          \
     " rfc3339 (r.staffed_at) AS staffed_at, r.rating, r.rating_comment AS comment,"                \
-    " r.earliest_start <= now () AS started"
+    " r.earliest_start <= now () AS started, r.address"
 //  What every statement returning an offer selects (offer o, its request r): msg_offer's
 //  fields, whether its deadline has passed (lapsed) and whether its request is still open or
 //  matching (live).
@@ -48,10 +48,10 @@ static const st_statement_t s_statements[] = {
      " AS review),"
      " r AS (INSERT INTO requests (category, title, description, region, lat, lon,"
      " earliest_start, latest_end, duration_minutes, headcount, skills, urgency, resident_id,"
-     " created_by, min_stars, insurance_required, status, published_at)"
+     " created_by, min_stars, insurance_required, status, published_at, address)"
      " SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, coalesce ($11::text[], '{}'), $12, $13,"
      " $14, $15, $16, CASE WHEN g.review THEN 'review' ELSE 'open' END,"
-     " CASE WHEN g.review THEN NULL ELSE now () END FROM g RETURNING *)"
+     " CASE WHEN g.review THEN NULL ELSE now () END, $18 FROM g RETURNING *)"
      " SELECT " S_REQ_COLUMNS " FROM r"},
     //  Beneficiary fairness: one resident's requests at a time ($1), those of category $2 on
     //  the local day of $4 that are or may still be served, and the limit in force at $3.
@@ -136,7 +136,8 @@ static const st_statement_t s_statements[] = {
 
     //  offer.list: $2 NULL for every status.
     {"dispatch_offer_list",
-     "SELECT " S_OFFER_COLUMNS " FROM offers o JOIN requests r ON r.id = o.request_id"
+     "SELECT " S_OFFER_COLUMNS ", r.category, r.description, r.duration_minutes, r.address"
+     " FROM offers o JOIN requests r ON r.id = o.request_id"
      " WHERE o.volunteer_id = $1 AND ($2::text IS NULL OR o.status = $2)"
      " ORDER BY o.id DESC LIMIT 1000"},
     //  offer.accept, offer.decline: the offer and its request locked while the handler checks.
@@ -161,6 +162,60 @@ static const st_statement_t s_statements[] = {
      " status = CASE WHEN accepted + 1 >= headcount THEN 'staffed' ELSE 'matching' END,"
      " staffed_at = CASE WHEN accepted + 1 >= headcount THEN now () END"
      " WHERE id = $1 RETURNING *) SELECT " S_REQ_COLUMNS " FROM r"},
+
+    //  offer.assign: volunteer $1 as request $2 needs them: known to match (no row otherwise),
+    //  their region and status, whether they have the stars and the insurance it asks, and
+    //  their offer of it if any.
+    {"dispatch_assign_volunteer",
+     "SELECT s.region, s.status, s.stars >= r.min_stars AS stars_ok,"
+     " (NOT r.insurance_required OR (s.insurance_until IS NOT NULL AND s.insurance_until"
+     " >= (r.latest_end AT TIME ZONE 'Asia/Shanghai')::date)) AS insured, o.status AS offer"
+     " FROM supply s JOIN requests r ON r.id = $2 LEFT JOIN offers o ON o.request_id = r.id"
+     " AND o.volunteer_id = s.volunteer_id WHERE s.volunteer_id = $1"},
+    //  offer.assign: the accepted offer (a new one, or the volunteer's earlier one of the
+    //  request answered now), with who assigned them ($3, $4) and why ($5).
+    {"dispatch_assign",
+     "WITH o AS (INSERT INTO offers (request_id, volunteer_id, status, deadline, answered_at)"
+     " VALUES ($2, $1, 'accepted', now (), now ()) ON CONFLICT (request_id, volunteer_id)"
+     " DO UPDATE SET status = 'accepted', answered_at = now () WHERE offers.status <> 'accepted'"
+     " RETURNING *),"
+     " a AS (INSERT INTO manual_assignments (offer_id, request_id, volunteer_id, actor,"
+     " actor_role, reason) SELECT id, request_id, volunteer_id, $3, $4, $5 FROM o)"
+     " SELECT " S_OFFER_COLUMNS " FROM o JOIN requests r ON r.id = o.request_id"},
+
+    //  The end of a round that did something: what it did to each request it touched (the
+    //  offers it made, pending still, and the requests it made unfilled carry this
+    //  transaction's now (); both found by partial indexes),
+    //  kept for dispatch.rounds; $1 how long it took (ms).
+    {"dispatch_round_record",
+     "WITH t AS (SELECT request_id AS id FROM offers WHERE status = 'pending'"
+     " AND created_at = now ()"
+     " UNION SELECT id FROM requests WHERE status = 'unfilled' AND updated_at = now ()),"
+     " d AS (INSERT INTO dispatch_rounds (at, took_ms) SELECT now (), $1"
+     " WHERE EXISTS (SELECT 1 FROM t) RETURNING id)"
+     " INSERT INTO dispatch_round_requests (round_id, request_id, region, offered, waiting,"
+     " status, reason)"
+     " SELECT d.id, q.id, q.region,"
+     " (SELECT count (*) FROM offers o WHERE o.request_id = q.id AND o.status = 'pending'"
+     " AND o.created_at = now ()),"
+     " (SELECT count (*) FROM offers o WHERE o.request_id = q.id AND o.status = 'pending'),"
+     " q.status, q.reason FROM d, requests q WHERE q.id IN (SELECT id FROM t)"},
+    {"dispatch_round_prune", "DELETE FROM dispatch_rounds WHERE at < now () - interval '14 days'"
+                             " OR id <= (SELECT max (id) - 10000 FROM dispatch_rounds)"},
+    //  dispatch.rounds: the rounds that touched requests of subtree $1 (a code prefix), newest
+    //  first below id $2 (NULL: from the newest), $3 at most, with their figures there.
+    {"dispatch_rounds",
+     "SELECT d.id, rfc3339 (d.at) AS at, sum (i.offered) AS offered, sum (i.waiting) AS waiting,"
+     " count (*) FILTER (WHERE i.status = 'unfilled') AS unfilled"
+     " FROM dispatch_rounds d JOIN dispatch_round_requests i ON i.round_id = d.id"
+     " WHERE i.region ~>=~ $1 AND i.region ~<~ ($1 || ':') AND ($2::bigint IS NULL OR d.id < $2)"
+     " GROUP BY d.id ORDER BY d.id DESC LIMIT $3"},
+    //  ... and the requests of subtree $1 each of rounds $2 touched, as they were then.
+    {"dispatch_round_requests",
+     "SELECT i.round_id, i.request_id, q.title, i.region, i.offered, i.waiting, i.status,"
+     " i.reason FROM dispatch_round_requests i JOIN requests q ON q.id = i.request_id"
+     " WHERE i.round_id = ANY ($2::bigint[]) AND i.region ~>=~ $1 AND i.region ~<~ ($1 || ':')"
+     " ORDER BY i.round_id DESC, i.request_id"},
 
     //  A volunteer no longer active (volunteer.status_changed): their pending offers are
     //  withdrawn, and so are their accepted offers of requests not started yet, which go

@@ -2,12 +2,14 @@
     hours confirmed (时长认定) and forgotten check-outs completed by an official in scope.
     Confirmed hours publish service.completed, which ledger turns into points and stars.  */
 #include "match.h"
+#include "match_util.h"
 #include "st_checks.h"
 #include "st_log.h"
 #include "st_rows.h"
 #include "st_time.h"
 
 #include <math.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -144,6 +146,23 @@ s_require_near (st_call_t *call, PGresult *res, const msg_check_t *request)
     return 0;
 }
 
+//  The activity's current check-in code (or the one before it), as its organiser shows it.
+static int
+s_require_code (st_call_t *call, int64_t activity, const char *code)
+{
+    const match_round_config_t *config = st_call_state (call);
+    match_code_clock_t clock;
+    if (match_code_clock (call, config->checkin_code_s, &clock))
+        return -1;
+    bool valid = match_code_valid (&clock, activity, code);
+    sodium_memzero (clock.key, sizeof clock.key);
+    if (!valid)
+        return st_call_fail (call, ST_FAILED_PRECONDITION, "code",
+                             "the check-in code is wrong or has expired: ask the organiser for"
+                             " the current one");
+    return 0;
+}
+
 //  Checks that the volunteer may check in to the activity at `when`; its region into `region`.
 static int
 s_checkin_activity (st_call_t *call, int64_t volunteer, const s_subject_t *subject,
@@ -168,7 +187,8 @@ s_checkin_activity (st_call_t *call, int64_t volunteer, const s_subject_t *subje
     else if (!st_row_bool (res, 0, "open"))
         st_call_fail (call, ST_FAILED_PRECONDITION, "at",
                       "check-in opens an hour before the start and closes at the end");
-    else if (s_require_near (call, res, request) == 0)
+    else if (s_require_code (call, subject->activity, request->code) == 0
+             && s_require_near (call, res, request) == 0)
         snprintf (region, ST_REGION_SIZE, "%s", st_row_text (res, 0, "region"));
     PQclear (res);
     return st_call_failed (call) ? -1 : 0;
@@ -214,6 +234,11 @@ s_record_checkin (st_call_t *call, const msg_check_t *request, msg_service_recor
         || s_require_subject (call, request->activity_id, request->request_id, &subject)
         || s_when (call, request->at, when))
         return;
+    if (subject.activity && !request->code) {
+        st_call_fail (call, ST_INVALID_ARGUMENT, "code",
+                      "\"code\" is required: an activity's check-in needs its current code");
+        return;
+    }
     if (subject.activity ? s_checkin_activity (call, volunteer, &subject, request, when, region)
                          : s_checkin_request (call, volunteer, &subject, request, when, region))
         return;
@@ -417,9 +442,67 @@ s_subject_visible (st_call_t *call, const msg_actor_t *actor, const s_subject_t 
     return visible;
 }
 
+//  record.list by region: the records of a subtree for officials in its scope, a page at a
+//  time in id order (the cursor is the last id shown).
+static void
+s_record_list_region (st_call_t *call, const msg_record_list_t *request,
+                      msg_service_records_t *reply)
+{
+    const msg_actor_t *actor;
+    int64_t from_us = 0, to_us = 0, after = 0;
+    char from[40], to[40];
+    if (request->activity_id || request->request_id) {
+        st_call_fail (call, ST_INVALID_ARGUMENT, "region",
+                      "name one of \"activity_id\", \"request_id\" and \"region\"");
+        return;
+    }
+    if (st_require_actor (call, &actor) || st_require_official (call, actor)
+        || st_require_code (call, "region", request->region)
+        || st_require_scope (call, actor, "region", request->region)
+        || (request->from && st_require_time (call, "from", request->from, &from_us, from))
+        || (request->to && st_require_time (call, "to", request->to, &to_us, to)))
+        return;
+    if (request->from && request->to && from_us >= to_us) {
+        st_call_fail (call, ST_INVALID_ARGUMENT, "to", "\"to\" (%s) must come after \"from\" (%s)",
+                      to, from);
+        return;
+    }
+    if (request->cursor && (!st_parse_id (request->cursor, &after) || after <= 0)) {
+        st_call_fail (call, ST_INVALID_ARGUMENT, "cursor", "\"cursor\" is not one we gave");
+        return;
+    }
+    int64_t limit = request->has_limit ? request->limit : 500;
+    char prefix[ST_REGION_SIZE];
+    st_region_prefix (request->region, prefix);
+    st_params_t params = {0};
+    st_params_text (&params, prefix);
+    st_params_text (&params, request->from ? from : NULL);
+    st_params_text (&params, request->to ? to : NULL);
+    st_params_int (&params, after);
+    st_params_int (&params, limit + 1); //  one more tells whether a next page exists
+    PGresult *res;
+    if (st_call_exec (call, "record_list_region", &params, &res))
+        return;
+    int rows = PQntuples (res);
+    int shown = rows > limit ? (int) limit : rows;
+    reply->items.items = st_calloc (shown ? (size_t) shown : 1, sizeof (msg_service_record_t));
+    reply->has_items = true;
+    for (int i = 0; i < shown; i++) {
+        st_row_to_msg (res, i, &msg_service_record_desc, &reply->items.items[i]);
+        reply->items.count = (size_t) i + 1;
+    }
+    if (rows > limit)
+        reply->next_cursor = st_strdup (st_row_text (res, shown - 1, "id"));
+    PQclear (res);
+}
+
 static void
 s_record_list (st_call_t *call, const msg_record_list_t *request, msg_service_records_t *reply)
 {
+    if (request->region) {
+        s_record_list_region (call, request, reply);
+        return;
+    }
     const msg_actor_t *actor;
     int64_t volunteer = 0;
     s_subject_t subject;

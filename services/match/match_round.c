@@ -63,6 +63,9 @@ const st_option_t match_round_options[] = {
     ST_OPTION_WHOLE ("dispatch-window-days", "STATION_DISPATCH_WINDOW_DAYS", "7", 1, 366,
                      "a request's window (earliest start to latest end) spans at most this "
                      "many days"),
+    ST_OPTION_WHOLE ("checkin-code-s", "STATION_CHECKIN_CODE_S", "300", 30, 86400,
+                     "an activity's check-in code changes this often (s); the one before "
+                     "it is still accepted"),
 };
 const size_t match_round_option_count = sizeof match_round_options / sizeof match_round_options[0];
 
@@ -90,6 +93,7 @@ match_round_config (const st_option_t *options, size_t count, match_round_config
                     .unserved = S_GET ("dispatch-cost-unserved"),
                     .urgent = S_GET ("dispatch-cost-urgent"),
                     .cared = S_GET ("dispatch-cost-cared")},
+        .checkin_code_s = S_GET ("checkin-code-s"),
     };
 #undef S_GET
 }
@@ -426,6 +430,23 @@ s_round_offer (st_db_t *db, const match_round_config_t *settings, match_round_st
     return rc;
 }
 
+//  Keeps what the round did to each request it touched, for dispatch.rounds (a round that did
+//  nothing leaves no row), and prunes the oldest.
+static st_status_t
+s_round_record (st_db_t *db, double took_ms, st_error_t *err)
+{
+    st_params_t params = {0};
+    st_params_int (&params, (int64_t) took_ms);
+    PGresult *res;
+    st_status_t rc = st_db_exec (db, "dispatch_round_record", &params, &res, err);
+    st_params_clear (&params);
+    if (rc != ST_OK)
+        return rc;
+    bool recorded = atoi (PQcmdTuples (res)) > 0;
+    PQclear (res);
+    return recorded ? st_db_exec (db, "dispatch_round_prune", NULL, NULL, err) : ST_OK;
+}
+
 //  One round: expire, give up, offer. Returns ST_OK also when another replica holds the
 //  lock (and this one does nothing).
 static st_status_t
@@ -457,6 +478,8 @@ s_round (st_db_t *db, const match_round_config_t *settings, match_round_stats_t 
     stats->upkeep_ms = s_ms () - began;
     if (rc == ST_OK)
         rc = s_round_offer (db, settings, stats, err);
+    if (rc == ST_OK)
+        rc = s_round_record (db, s_ms () - began, err);
     return rc;
 }
 

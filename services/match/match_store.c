@@ -9,7 +9,7 @@
     " rfc3339 (ends_at) AS ends_at, capacity, rfc3339 (signup_closes_at) AS signup_closes_at,"     \
     " min_stars, skills, insurance_required, confirmed, waitlisted, status, cancel_reason,"        \
     " rfc3339 (created_at) AS created_at, lat, lon, starts_at <= now () AS started,"               \
-    " ends_at <= now () AS ended"
+    " ends_at <= now () AS ended, manual"
 #define S_WISH_COLUMNS                                                                             \
     "id, title, description, region, resident_id, volunteer_id, status,"                           \
     " rfc3339 (created_at) AS created_at, rfc3339 (claimed_at) AS claimed_at,"                     \
@@ -184,6 +184,11 @@ static const st_statement_t s_statements[] = {
                     " WHERE id = $1 AND status = 'claimed' RETURNING " S_WISH_COLUMNS},
     {"wish_confirm", "UPDATE wishes SET status = 'confirmed', confirmed_at = now ()"
                      " WHERE id = $1 AND status = 'fulfilled' RETURNING " S_WISH_COLUMNS},
+    //  Check-in codes: the key, the current window of codes living $1 seconds and its end.
+    {"checkin_code_clock",
+     "SELECT encode (key, 'hex') AS key, floor (extract (epoch FROM now ()) / $1)::bigint"
+     " AS code_window, rfc3339 (to_timestamp ((floor (extract (epoch FROM now ()) / $1) + 1) * $1))"
+     " AS expires_at FROM checkin_key"},
 
 //  Service records: a column of each name msg_service_record declares (st_rows).
 #define S_RECORD_COLUMNS                                                                           \
@@ -191,7 +196,8 @@ static const st_statement_t s_statements[] = {
     " to_char (r.checkin_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS checkin_at,"  \
     " to_char (r.checkout_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS "            \
     "checkout_at,"                                                                                 \
-    " r.minutes, r.status, r.hours, r.completed_by, r.completion_reason, r.confirmed_by"
+    " r.minutes, r.status, r.hours, r.completed_by, r.completion_reason, r.confirmed_by,"          \
+    " r.manual"
     //  The activity a volunteer checks in to, with their sign-up's status (NULL: none),
     //  whether check-in is open at $3, metres from its place to ($4, $5) (NULL when either is
     //  unknown), the check-in radius in force there (NULL: none) and whether the place is
@@ -248,11 +254,37 @@ static const st_statement_t s_statements[] = {
     {"record_resident",
      "SELECT q.resident_id, coalesce (cardinality (res.care_tags), 0) > 0 FROM requests q"
      " LEFT JOIN residents res ON res.id = q.resident_id WHERE q.id = $1"},
+    //  activity.backfill: volunteers $1 as the actor may name them (known here: region).
+    {"backfill_volunteers",
+     "SELECT x.v AS volunteer_id, s.region FROM unnest ($1::bigint[]) WITH ORDINALITY x (v, n)"
+     " LEFT JOIN supply s ON s.volunteer_id = x.v ORDER BY x.n"},
+    //  ... the past activity, manual, its capacity the number of records ($9), entered by $10.
+    {"backfill_activity",
+     "INSERT INTO activities (title, category, project_id, site_id, region, starts_at, ends_at,"
+     " capacity, signup_closes_at, created_by, manual) VALUES ($1, $2, $3, $4, $5, $6, $7, $8,"
+     " $6, $9, true) RETURNING " S_ACTIVITY_COLUMNS},
+    {"backfill_audit", "INSERT INTO backfills (activity_id, actor, actor_role, reason, records)"
+                       " VALUES ($1, $2, $3, $4, $5)"},
+    //  ... and its records, confirmed by $4: volunteers $2 with hours $3, over the activity's
+    //  whole time, in the order given.
+    {"backfill_records",
+     "INSERT INTO service_records AS r (volunteer_id, activity_id, region, checkin_at,"
+     " checkout_at, minutes, status, hours, confirmed_by, confirmed_at, manual)"
+     " SELECT x.v, a.id, a.region, a.starts_at, a.ends_at, round (x.h * 60), 'confirmed', x.h,"
+     " $4, now (), true FROM activities a,"
+     " unnest ($2::bigint[], $3::numeric[]) WITH ORDINALITY x (v, h, n) WHERE a.id = $1"
+     " ORDER BY x.n RETURNING " S_RECORD_COLUMNS},
     {"record_list", "SELECT " S_RECORD_COLUMNS " FROM service_records r WHERE r.activity_id = $1"
                     " AND ($2::bigint IS NULL OR r.volunteer_id = $2) ORDER BY r.id"},
     {"record_list_request",
      "SELECT " S_RECORD_COLUMNS " FROM service_records r WHERE r.request_id = $1"
      " AND ($2::bigint IS NULL OR r.volunteer_id = $2) ORDER BY r.id"},
+    //  record.list by region: the subtree whose codes start with $1, checked in in [$2, $3)
+    //  (NULL: open), after id $4, at most $5.
+    {"record_list_region",
+     "SELECT " S_RECORD_COLUMNS " FROM service_records r WHERE r.region ~>=~ $1"
+     " AND r.region ~<~ ($1 || ':') AND ($2::timestamptz IS NULL OR r.checkin_at >= $2)"
+     " AND ($3::timestamptz IS NULL OR r.checkin_at < $3) AND r.id > $4 ORDER BY r.id LIMIT $5"},
 #undef S_RECORD_COLUMNS
 
 //  stats.region: the figures of the subtree whose codes start with $1 over [$2, $3), shown

@@ -3,6 +3,7 @@
 #include "st_checks.h"
 #include "st_rows.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,4 +171,82 @@ match_require_category (st_call_t *call, const msg_actor_t *actor, const char *c
         snprintf (where, sizeof where, "%s", PQgetvalue (res, 0, 0));
     PQclear (res);
     return local ? st_require_reference (call, actor, "category", where, region) : 0;
+}
+
+//  ---------------------------------------------------------------------------------------
+//  Check-in codes
+
+//  Crockford's base32: digits and letters a person reads back without doubt.
+static const char s_crockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+int
+match_code_clock (st_call_t *call, int64_t lifetime_s, match_code_clock_t *clock)
+{
+    st_params_t params = {0};
+    st_params_int (&params, lifetime_s);
+    PGresult *res;
+    if (st_call_exec (call, "checkin_code_clock", &params, &res))
+        return -1;
+    *clock = (match_code_clock_t){0};
+    size_t length = 0;
+    bool read = PQntuples (res) == 1
+                && sodium_hex2bin (clock->key, sizeof clock->key, st_row_text (res, 0, "key"),
+                                   strlen (st_row_text (res, 0, "key")), NULL, &length, NULL)
+                       == 0
+                && length == sizeof clock->key;
+    if (read) {
+        clock->window = st_row_int (res, 0, "code_window");
+        snprintf (clock->expires_at, sizeof clock->expires_at, "%s",
+                  st_row_text (res, 0, "expires_at"));
+    }
+    PQclear (res);
+    if (!read)
+        return st_call_fail (call, ST_INTERNAL, NULL, "could not read the check-in code key");
+    return 0;
+}
+
+void
+match_code_of (const match_code_clock_t *clock, int64_t activity, int64_t window,
+               char code[MATCH_CODE_LENGTH + 1])
+{
+    char message[64];
+    int length = snprintf (message, sizeof message, "checkin:%lld:%lld", (long long) activity,
+                           (long long) window);
+    uint8_t hash[16];
+    crypto_generichash (hash, sizeof hash, (const uint8_t *) message, (size_t) length, clock->key,
+                        sizeof clock->key);
+    uint64_t bits = 0;
+    for (int i = 0; i < 8; i++)
+        bits = bits << 8 | hash[i];
+    for (int i = 0; i < MATCH_CODE_LENGTH; i++)
+        code[i] = s_crockford[(bits >> (5 * i)) & 31];
+    code[MATCH_CODE_LENGTH] = '\0';
+}
+
+bool
+match_code_valid (const match_code_clock_t *clock, int64_t activity, const char *given)
+{
+    char typed[MATCH_CODE_LENGTH + 1];
+    size_t length = 0;
+    for (const char *c = given; *c; c++) {
+        char upper = (char) (*c >= 'a' && *c <= 'z' ? *c - 'a' + 'A' : *c);
+        if (upper == ' ' || upper == '-')
+            continue;
+        if (upper == 'O')
+            upper = '0';
+        else if (upper == 'I' || upper == 'L')
+            upper = '1';
+        if (length == MATCH_CODE_LENGTH || !strchr (s_crockford, upper) || upper == '\0')
+            return false;
+        typed[length++] = upper;
+    }
+    if (length != MATCH_CODE_LENGTH)
+        return false;
+    bool valid = false;
+    for (int64_t back = 0; back < 2; back++) {
+        char code[MATCH_CODE_LENGTH + 1];
+        match_code_of (clock, activity, clock->window - back, code);
+        valid |= sodium_memcmp (code, typed, MATCH_CODE_LENGTH) == 0;
+    }
+    return valid;
 }

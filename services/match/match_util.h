@@ -36,6 +36,29 @@ int match_require_category (st_call_t *call, const msg_actor_t *actor, const cha
 int match_require_free (st_call_t *call, int64_t volunteer, const char *statement, int64_t subject,
                         const char *field);
 
+//  Activities' check-in codes (activity.checkin_code, record.checkin): a code is
+//  MATCH_CODE_LENGTH Crockford base32 characters (no I, L, O or U) of a keyed BLAKE2b of the
+//  activity and a time window (the database's clock divided by the code's lifetime), under
+//  the key match keeps in checkin_key. The current and the previous window are accepted.
+#define MATCH_CODE_LENGTH 6
+typedef struct {
+    uint8_t key[32];
+    int64_t window;      //  the current window
+    char expires_at[40]; //  when it ends (RFC 3339)
+} match_code_clock_t;
+
+//  Reads the key and the current window of codes living `lifetime_s` seconds into *clock.
+//  Fails the call and returns -1 when it cannot.
+int match_code_clock (st_call_t *call, int64_t lifetime_s, match_code_clock_t *clock);
+
+//  The code of activity `activity` in window `window` into `code` (NUL-terminated).
+void match_code_of (const match_code_clock_t *clock, int64_t activity, int64_t window,
+                    char code[MATCH_CODE_LENGTH + 1]);
+
+//  True when `given` (any case; O read as 0, I and L as 1, spaces and dashes skipped) is the
+//  code of activity `activity` in the current window or the one before.
+bool match_code_valid (const match_code_clock_t *clock, int64_t activity, const char *given);
+
 //  Runs a statement with one id parameter inside the call; *res is the caller's.
 int match_exec_id (st_call_t *call, const char *statement, int64_t id, PGresult **res);
 

@@ -45,9 +45,10 @@ void notify_delivery_prepare (st_db_t *db);
 //  kind (a template's name), from which source (its dedupe key with the person and the kind),
 //  about which subject (may be NULL), urgent or not, and what the template fills in: title,
 //  reason and number as they are, start, end and deadline (RFC 3339) as local times of the
-//  person's zone, balance, level and points as they are (the ledger's notices). region: where the
-//  settings come from when notify does not know the person (may be NULL). Any of them may be
-//  NULL.
+//  person's zone, balance, level and points as they are (the ledger's notices), who: the
+//  people coming (a resident's staffed notice), a line "name\tmasked phone" each, listed in
+//  the person's language. region: where the settings come from when notify does not know the
+//  person (may be NULL). Any of them may be NULL.
 typedef struct {
     const char *recipient_kind;
     const char *recipient_id;
@@ -65,6 +66,7 @@ typedef struct {
     const char *balance;
     const char *level;
     const char *points;
+    const char *who;
 } notify_notice_t;
 
 //  Makes the notice inside the caller's transaction, rendered in the person's language: none
@@ -93,6 +95,18 @@ typedef struct {
 //  filled when one is wrong.
 notify_delivery_t *notify_delivery_new (st_service_t *service, st_error_t *err);
 void notify_delivery_destroy (notify_delivery_t **self_p);
+
+//  Who is coming to serve a resident (request.staffed): the name and masked phone registry
+//  gives for each of the `count` volunteers `ids` (contact.list with masked: never their
+//  phones), a line "name\tmasked phone" each, in the order asked, into *who (malloc'd; NULL
+//  when registry knows none of them). Returns ST_OK, or the call's failure in err
+//  (ST_UNAVAILABLE: no reply within timeout_ms).
+st_status_t notify_delivery_who (notify_delivery_t *self, char *const *ids, size_t count,
+                                 int timeout_ms, char **who, st_error_t *err);
+
+//  Gives the event consumers (notify_feeds.c) the delivery whose registry settings
+//  notify_delivery_who uses; set once by init, before they start.
+void notify_feeds_set_delivery (notify_delivery_t *delivery);
 
 //  Seals and opens a webhook secret with the key derived from notify's CURVE secret key.
 int notify_delivery_seal (notify_delivery_t *self, const char *secret, uint8_t **out,

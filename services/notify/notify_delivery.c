@@ -114,6 +114,18 @@ static const st_statement_t s_statements[] = {
      " - due_at) * 1000) FILTER (WHERE status = 'sent'))::bigint AS lateness_p99_ms"
      " FROM deliveries WHERE channel <> 'inbox' AND left (region, length ($1)) = $1"
      " AND due_at >= $2::timestamptz AND due_at < $3::timestamptz"},
+    //  notify.backlog: reminders and deliveries waiting now, platform-wide.
+    {"delivery_backlog",
+     "SELECT r.pending AS reminders_pending, r.due AS reminders_due,"
+     " r.oldest_ms AS reminders_oldest_ms, d.due AS deliveries_due,"
+     " d.failed AS deliveries_failed, d.dead AS deliveries_dead FROM"
+     " (SELECT count (*) AS pending, count (*) FILTER (WHERE due_at <= now ()) AS due,"
+     " (extract (epoch FROM now () - min (due_at) FILTER (WHERE due_at <= now ())) * 1000)"
+     "::bigint AS oldest_ms FROM reminders WHERE status = 'pending') r,"
+     " (SELECT count (*) FILTER (WHERE status IN ('pending', 'failed') AND next_at <= now ())"
+     " AS due, count (*) FILTER (WHERE status = 'failed') AS failed,"
+     " count (*) FILTER (WHERE status = 'dead') AS dead FROM deliveries"
+     " WHERE channel <> 'inbox') d"},
 
     //  channel.get, channel.set (notify_channels.c)
     {"webhook_get", "SELECT $1::text AS region, w.url, CASE WHEN w.region IS NOT NULL"
@@ -416,6 +428,20 @@ s_notify_stats (st_call_t *call, const msg_notify_stats_query_t *request, msg_no
 }
 
 //  ---------------------------------------------------------------------------------------
+//  notify.backlog — what waits now, for the gateway's /metrics (asked without an actor) and
+//  officials: counts only, no one named
+
+static void
+s_notify_backlog (st_call_t *call, const msg_empty_t *request, msg_notify_backlog_t *reply)
+{
+    (void) request;
+    const msg_actor_t *actor = st_call_actor (call);
+    if (actor && st_require_official (call, actor))
+        return;
+    st_call_exec_reply (call, "delivery_backlog", NULL, &msg_notify_backlog_desc, reply);
+}
+
+//  ---------------------------------------------------------------------------------------
 //  The worker: one batch
 
 typedef enum { S_SENT, S_RETRY, S_DEAD } s_outcome_t;
@@ -444,6 +470,53 @@ s_job_end (s_job_t *job, s_outcome_t outcome, const char *format, ...)
     va_start (args, format);
     vsnprintf (job->error, sizeof job->error, format, args);
     va_end (args);
+}
+
+//  Who is coming (notify.h): contact.list with masked, through a client of its own (the event
+//  consumers' threads are not the worker's), dropped after the call.
+st_status_t
+notify_delivery_who (notify_delivery_t *self, char *const *ids, size_t count, int timeout_ms,
+                     char **who, st_error_t *err)
+{
+    *who = NULL;
+    if (count == 0)
+        return ST_OK;
+    msg_contact_list_t query = {.has_people = true, .masked = true, .has_masked = true};
+    query.people.items = st_calloc (count, sizeof (msg_contact_person_t));
+    query.people.count = count;
+    for (size_t i = 0; i < count; i++)
+        query.people.items[i] = (msg_contact_person_t){.kind = "volunteer", .id = ids[i]};
+    msg_contacts_t reply = {0};
+    st_client_t *client = st_client_new (self->registry_rpc, self->cert, self->registry_public);
+    st_status_t rc = st_client_call (client, "contact.list", NULL, NULL, &msg_contact_list_desc,
+                                     &query, &msg_contacts_desc, &reply, timeout_ms, err);
+    st_client_destroy (&client);
+    free (query.people.items);
+    if (rc != ST_OK) {
+        st_msg_clear (&msg_contacts_desc, &reply);
+        return rc;
+    }
+    size_t size = 1;
+    for (size_t i = 0; i < reply.contacts.count; i++) {
+        const msg_contact_t *c = &reply.contacts.items[i];
+        if (c->name)
+            size += strlen (c->name) + (c->phone_masked ? strlen (c->phone_masked) : 0) + 2;
+    }
+    char *text = st_calloc (1, size);
+    size_t n = 0;
+    for (size_t i = 0; i < reply.contacts.count; i++) {
+        const msg_contact_t *c = &reply.contacts.items[i];
+        //  Only the masked phone is read: the reply holds no other (registry_contacts.c).
+        if (c->name)
+            n += (size_t) snprintf (text + n, size - n, "%s%s\t%s", n ? "\n" : "", c->name,
+                                    c->phone_masked ? c->phone_masked : "");
+    }
+    st_msg_clear (&msg_contacts_desc, &reply);
+    if (n == 0)
+        free (text);
+    else
+        *who = text;
+    return ST_OK;
 }
 
 //  The batch's people's contacts from registry, 500 a call; NULL when registry did not answer

@@ -3,9 +3,11 @@
     person an event concerns. Each notice's source is the event (publisher:seq), so a replayed event
     makes none twice.  */
 #include "notify.h"
+#include "st_log.h"
 #include "st_rows.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 //  ---------------------------------------------------------------------------------------
@@ -123,6 +125,26 @@ s_invitation_created (st_db_t *db, const char *topic, const void *body_, int64_t
     return notify_notice_add (db, &notice, err);
 }
 
+//  volunteer.transfer_declined: the volunteer hears that the region they asked to move to
+//  declined, and why.
+static st_status_t
+s_transfer_declined (st_db_t *db, const char *topic, const void *body_, int64_t seq,
+                     st_error_t *err)
+{
+    const msg_transfer_declined_t *body = body_;
+    char source[64];
+    s_source (source, "registry", seq);
+    notify_notice_t notice = {.recipient_kind = "volunteer",
+                              .recipient_id = body->volunteer_id,
+                              .kind = topic,
+                              .source = source,
+                              .subject_id = body->id,
+                              .region = body->from_region,
+                              .title = body->to_region,
+                              .reason = body->reason};
+    return notify_notice_add (db, &notice, err);
+}
+
 const st_subscription_t notify_registry_subscriptions[] = {
     {"volunteer.registered", s_volunteer_registered},
     {"volunteer.updated", s_volunteer_registered},
@@ -131,6 +153,7 @@ const st_subscription_t notify_registry_subscriptions[] = {
     {"resident.registered", s_resident_registered},
     {"resident.updated", s_resident_registered},
     {"invitation.created", s_invitation_created},
+    {"volunteer.transfer_declined", s_transfer_declined},
 };
 const size_t notify_registry_subscription_count =
     sizeof notify_registry_subscriptions / sizeof notify_registry_subscriptions[0];
@@ -247,7 +270,38 @@ s_signup (st_db_t *db, const char *topic, const void *body_, int64_t seq, st_err
 //  ---------------------------------------------------------------------------------------
 //  Match's events: requests and offers
 
-//  request.*: the resident (where the request names one) is told.
+//  The delivery whose registry settings tell whom to ask who is coming (notify_main.c).
+static notify_delivery_t *s_delivery;
+
+void
+notify_feeds_set_delivery (notify_delivery_t *delivery)
+{
+    s_delivery = delivery;
+}
+
+//  How long the consumer waits for registry's answer of who is coming (ms).
+#define S_WHO_TIMEOUT_MS 3000
+
+//  Who is coming to serve request `body` (request.staffed), from registry at this moment:
+//  names and masked phones, never kept by notify beyond the notice's text. Registry silent,
+//  the notice goes without them (the count still says how many come) rather than hold up
+//  every notice of match's events behind it; the log says so. *who: malloc'd or NULL.
+static void
+s_who (const msg_request_event_t *body, char **who)
+{
+    *who = NULL;
+    if (!s_delivery || !body->has_volunteer_ids || body->volunteer_ids.count == 0)
+        return;
+    st_error_t err = {0};
+    if (notify_delivery_who (s_delivery, body->volunteer_ids.items, body->volunteer_ids.count,
+                             S_WHO_TIMEOUT_MS, who, &err)
+        != ST_OK)
+        st_warn ("could not ask registry who serves request %s: %s (its notice names nobody)",
+                 body->id, err.message);
+}
+
+//  request.*: the resident (where the request names one) is told; of a staffed one, who is
+//  coming.
 static st_status_t
 s_request (st_db_t *db, const char *topic, const void *body_, int64_t seq, st_error_t *err)
 {
@@ -264,6 +318,9 @@ s_request (st_db_t *db, const char *topic, const void *body_, int64_t seq, st_er
     }
     if (rc != ST_OK || !body->resident_id)
         return rc;
+    char *who = NULL;
+    if (strcmp (topic, "request.staffed") == 0)
+        s_who (body, &who);
     char source[64], accepted[24];
     s_source (source, "match", seq);
     snprintf (accepted, sizeof accepted, "%lld", (long long) body->accepted);
@@ -277,8 +334,11 @@ s_request (st_db_t *db, const char *topic, const void *body_, int64_t seq, st_er
                               .reason = body->reason,
                               .number = accepted,
                               .start = body->earliest_start,
-                              .end = body->latest_end};
-    return notify_notice_add (db, &notice, err);
+                              .end = body->latest_end,
+                              .who = who};
+    rc = notify_notice_add (db, &notice, err);
+    free (who);
+    return rc;
 }
 
 //  The warning of an offer (three quarters of its reply window gone unanswered): made with

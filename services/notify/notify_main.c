@@ -17,6 +17,7 @@ s_init (st_service_t *service, st_error_t *err)
     s_config.delivery = notify_delivery_new (service, err);
     if (!s_config.delivery)
         return -1;
+    notify_feeds_set_delivery (s_config.delivery);
     st_service_set_state (service, &s_config);
     return 0;
 }

@@ -8,7 +8,8 @@
 #include <string.h>
 
 //  {title}, {reason}, {number}, {balance}, {level}, {points}: as the event gave them; {start}, {end},
-//  {deadline}: local times of the person's zone.
+//  {deadline}: local times of the person's zone; {who}: the people coming, a sentence in the
+//  person's language (s_who), or nothing.
 typedef struct {
     const char *kind;
     const char *zh;
@@ -49,8 +50,8 @@ static const s_template_t s_templates[] = {
      "Your request \"{title}\" was received; we are finding volunteers."},
     {"request.rejected", "您的需求「{title}」未通过审核：{reason}",
      "Your request \"{title}\" was not approved: {reason}"},
-    {"request.staffed", "您的需求「{title}」已安排 {number} 名志愿者，{start} 起前来服务。",
-     "{number} volunteer(s) will serve your request \"{title}\" from {start}."},
+    {"request.staffed", "您的需求「{title}」已安排 {number} 名志愿者，{start} 起前来服务。{who}",
+     "{number} volunteer(s) will serve your request \"{title}\" from {start}. {who}"},
     {"request.unfilled", "抱歉，您的需求「{title}」暂未找到志愿者：{reason}",
      "Sorry, no volunteer was found for your request \"{title}\": {reason}"},
     {"request.cancelled", "您的需求「{title}」已取消。", "Your request \"{title}\" is cancelled."},
@@ -76,6 +77,9 @@ static const s_template_t s_templates[] = {
     {"redemption.expired",
      "兑换预约已过期：「{title}」× {number} 未在期限内领取，{points} 积分已退回。",
      "Your reservation of \"{title}\" x {number} expired uncollected; {points} points are back."},
+    //  {title}: the region the volunteer asked to move to (notify knows its code alone).
+    {"volunteer.transfer_declined", "你转入 {title} 的转移接续申请未获同意：{reason}",
+     "Your request to transfer to region {title} was declined: {reason}"},
 };
 #define S_TEMPLATE_COUNT (sizeof s_templates / sizeof s_templates[0])
 
@@ -127,6 +131,40 @@ s_render (const char *format, const char *const names[], const char *const value
         out[--n] = 0;
 }
 
+//  The sentence naming who is coming from `who` (lines "name\tmasked phone", the phone may be
+//  empty) in Chinese or English, into `out`; "" when `who` is NULL. Those that do not fit are
+//  left out whole (the count in the notice still tells how many come).
+static void
+s_who (const char *who, bool english, char *out, size_t size)
+{
+    out[0] = 0;
+    if (!who || !*who)
+        return;
+    size_t n = (size_t) snprintf (out, size, "%s", english ? "Coming: " : "前来服务的志愿者：");
+    for (const char *line = who; *line;) {
+        const char *end = strchr (line, '\n');
+        if (!end)
+            end = line + strlen (line);
+        const char *tab = memchr (line, '\t', (size_t) (end - line));
+        int name_len = (int) ((tab ? tab : end) - line);
+        int phone_len = tab ? (int) (end - tab - 1) : 0;
+        const char *separator = line == who ? "" : english ? ", " : "、";
+        char entry[300];
+        int len = phone_len > 0
+                      ? snprintf (entry, sizeof entry,
+                                  english ? "%s%.*s (phone %.*s)" : "%s%.*s（电话 %.*s）",
+                                  separator, name_len, line, phone_len, tab + 1)
+                      : snprintf (entry, sizeof entry, "%s%.*s", separator, name_len, line);
+        //  Room for the entry and the final full stop (3 bytes in Chinese).
+        if (len < 0 || (size_t) len >= sizeof entry || n + (size_t) len + 4 > size)
+            break;
+        memcpy (out + n, entry, (size_t) len + 1);
+        n += (size_t) len;
+        line = *end ? end + 1 : end;
+    }
+    snprintf (out + n, size - n, "%s", english ? "." : "。");
+}
+
 st_status_t
 notify_notice_add (st_db_t *db, const notify_notice_t *notice, st_error_t *err)
 {
@@ -152,8 +190,10 @@ notify_notice_add (st_db_t *db, const notify_notice_t *notice, st_error_t *err)
         return ST_OK;
     }
     bool english = strcmp (st_row_text (res, 0, "language"), "en") == 0;
-    static const char *const names[] = {"title",    "reason",  "number", "start", "end",
-                                        "deadline", "balance", "level",  "points"};
+    static const char *const names[] = {"title",    "reason",  "number", "start",  "end",
+                                        "deadline", "balance", "level",  "points", "who"};
+    char who[1200];
+    s_who (notice->who, english, who, sizeof who);
     const char *values[] = {notice->title,
                             notice->reason,
                             notice->number,
@@ -162,9 +202,10 @@ notify_notice_add (st_db_t *db, const notify_notice_t *notice, st_error_t *err)
                             st_row_text (res, 0, "t_deadline"),
                             notice->balance,
                             notice->level,
-                            notice->points};
+                            notice->points,
+                            who};
     char text[2000];
-    s_render (english ? template->en : template->zh, names, values, 9, text, sizeof text);
+    s_render (english ? template->en : template->zh, names, values, 10, text, sizeof text);
     //  An urgent notice goes through quiet hours.
     const char *hold = notice->urgent || st_row_null (res, 0, "hold_until")
                            ? NULL
@@ -181,8 +222,8 @@ notify_notice_add (st_db_t *db, const notify_notice_t *notice, st_error_t *err)
     //  What the template filled in, for a webhook's receiver (an SMS gateway's template
     //  parameters): the values given, times as the person reads them.
     json_t *filled = json_object ();
-    for (size_t i = 0; i < 6; i++)
-        if (values[i] && *values[i])
+    for (size_t i = 0; i < 10; i++)
+        if ((i < 6 || i == 9) && values[i] && *values[i])
             json_object_set_new (filled, names[i], json_string (values[i]));
     char *filled_text = json_dumps (filled, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref (filled);

@@ -5,8 +5,10 @@
 #include "registry.h"
 #include "registry_util.h"
 #include "st_checks.h"
+#include "st_pii.h"
 
 #include <errno.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,19 +67,31 @@ s_row_of (PGresult *res, const char *id)
     return -1;
 }
 
-//  Fills `contact` from row `row` of a contact_* statement, phone and e-mail address unsealed.
-//  Returns -1 (the call failed) when a sealed value does not open.
+//  Fills `contact` from row `row` of a contact_* statement: the phone masked, and unless
+//  `masked` the phone and e-mail address unsealed. Returns -1 (the call failed) when a sealed
+//  value does not open.
 static int
-s_contact_from_row (st_call_t *call, PGresult *res, int row, msg_contact_t *contact)
+s_contact_from_row (st_call_t *call, PGresult *res, int row, bool masked, msg_contact_t *contact)
 {
     if (!PQgetisnull (res, row, C_NAME))
         contact->name = st_strdup (PQgetvalue (res, row, C_NAME));
     contact->region = st_strdup (PQgetvalue (res, row, C_REGION));
     contact->status = st_strdup (PQgetvalue (res, row, C_STATUS));
     contact->phone = registry_open (call, res, row, C_PHONE, "phone");
-    contact->email = registry_open (call, res, row, C_EMAIL, "email");
-    if ((!PQgetisnull (res, row, C_PHONE) && !contact->phone)
-        || (!PQgetisnull (res, row, C_EMAIL) && !contact->email))
+    if (contact->phone) {
+        char phone_masked[32];
+        st_mask_phone (contact->phone, phone_masked, sizeof phone_masked);
+        contact->phone_masked = st_strdup (phone_masked);
+    }
+    if (masked && contact->phone) {
+        sodium_memzero (contact->phone, strlen (contact->phone));
+        free (contact->phone);
+        contact->phone = NULL;
+    }
+    if (!masked)
+        contact->email = registry_open (call, res, row, C_EMAIL, "email");
+    if ((!PQgetisnull (res, row, C_PHONE) && !contact->phone_masked)
+        || (!masked && !PQgetisnull (res, row, C_EMAIL) && !contact->email))
         return st_call_fail (call, ST_INTERNAL, NULL, "personal data of %s %s does not open",
                              contact->kind, contact->id);
     return 0;
@@ -150,7 +164,8 @@ s_contact_list (st_call_t *call, const msg_contact_list_t *request, msg_contacts
         int row = s_id_valid (person->id) ? s_row_of (found[kind], person->id) : -1;
         if (row < 0)
             contact->status = st_strdup ("unknown");
-        else if (s_contact_from_row (call, found[kind], row, contact))
+        else if (s_contact_from_row (call, found[kind], row, request->has_masked && request->masked,
+                                     contact))
             goto done;
     }
 done:

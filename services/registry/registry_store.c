@@ -71,6 +71,16 @@ static const st_statement_t s_statements[] = {
      " AND ($4::text IS NULL OR categories @> ARRAY[$4::text])"
      " AND ($5::text IS NULL OR status = $5) AND ($6::text IS NULL OR name LIKE $6)"
      " ORDER BY region COLLATE \"C\", id LIMIT $8"},
+    //  volunteer.stats: the subtree [$1, $2) registered before $3 and not left, of them
+    //  active, and registered in [$4, $3) (NULL when $4 is); shown for region $5.
+    {"volunteer_stats",
+     "SELECT $5::text AS region, $3::text AS \"to\", $4::text AS \"from\","
+     " count (*) FILTER (WHERE status <> 'left') AS registered,"
+     " count (*) FILTER (WHERE status = 'active') AS active,"
+     " CASE WHEN $4::timestamptz IS NULL THEN NULL"
+     " ELSE count (*) FILTER (WHERE created_at >= $4::timestamptz) END AS new_in_period"
+     " FROM volunteers WHERE region COLLATE \"C\" >= $1 AND region COLLATE \"C\" < $2"
+     " AND created_at < $3::timestamptz"},
     {"volunteer_set_status", "UPDATE volunteers SET status = $2, updated_at = now () WHERE id = $1"
                              " RETURNING" VOLUNTEER_COLUMNS},
     {"volunteer_status_log",

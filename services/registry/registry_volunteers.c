@@ -6,6 +6,8 @@
 #include "st_checks.h"
 #include "st_pii.h"
 #include "st_rows.h"
+#include "st_log.h"
+#include "st_time.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -435,6 +437,45 @@ s_volunteer_list (st_call_t *call, const msg_volunteer_list_t *request, msg_volu
         reply->next_cursor = st_strdup (cursor);
     }
     PQclear (res);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  volunteer.stats — how many volunteers a region subtree has, for officials in its scope
+//  (the figures of reports: no one is named)
+
+static void
+s_volunteer_stats (st_call_t *call, const msg_volunteer_stats_query_t *request,
+                   msg_volunteer_stats_t *reply)
+{
+    const msg_actor_t *actor;
+    int64_t from_us = 0, to_us = 0;
+    char from[40] = "", to[40];
+    if (st_require_actor (call, &actor) || st_require_official (call, actor)
+        || st_require_code (call, "region", request->region)
+        || st_require_scope (call, actor, "region", request->region))
+        return;
+    if ((request->from && st_require_time (call, "from", request->from, &from_us, from))
+        || (request->to && st_require_time (call, "to", request->to, &to_us, to)))
+        return;
+    if (!request->to) {
+        to_us = st_now_ms () * 1000;
+        st_time_format_utc (to_us, to);
+    }
+    if (request->from && from_us >= to_us) {
+        st_call_fail (call, ST_INVALID_ARGUMENT, request->to ? "to" : "from",
+                      "\"to\" (%s) must come after \"from\" (%s)", to, from);
+        return;
+    }
+    char prefix[ST_REGION_SIZE], low[ST_REGION_SIZE], high[ST_REGION_SIZE + 1];
+    st_region_prefix (request->region, prefix);
+    st_region_range (prefix, low, high);
+    st_params_t params = {0};
+    st_params_text (&params, low);
+    st_params_text (&params, high);
+    st_params_text (&params, to);
+    st_params_text (&params, request->from ? from : NULL);
+    st_params_text (&params, request->region);
+    st_call_exec_reply (call, "volunteer_stats", &params, &msg_volunteer_stats_desc, reply);
 }
 
 //  ---------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ const require = createRequire(import.meta.url);
 const AXE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const BASE = process.env.STATION_WEB_URL;
 const SHOTS = process.env.STATION_WEB_SHOTS;
-const [RESIDENT, VOLUNTEER, ADMIN] = ['RESIDENT', 'VOLUNTEER', 'ADMIN'].map((who) => {
+const [RESIDENT, VOLUNTEER, ADMIN, COUNTY] = ['RESIDENT', 'VOLUNTEER', 'ADMIN', 'COUNTY'].map((who) => {
   const value = process.env['STATION_WEB_' + who] || '';
   const colon = value.indexOf(':');
   return { login: value.slice(0, colon), password: value.slice(colon + 1) };
@@ -275,6 +275,28 @@ async function main () {
   check(await volunteerPage.locator('progress#star-progress').count() === 1, 'the progress to the next star is shown');
   await visit(volunteerPage, 'points');
 
+  step = 'the county dashboard shows the report\'s numbers';
+  const countyPage = await (await browser.newContext(desk)).newPage();
+  countyPage.on('pageerror', (error) => { console.log('page error on ' + countyPage.url() + ': ' + error.message); process.exitCode = 1; });
+  await signIn(countyPage, COUNTY);
+  await countyPage.goto(BASE + '/dashboard');
+  await see(countyPage, countyPage.locator('.big[data-figure=service_hours] .value'), 'the dashboard\'s figures');
+  await countyPage.waitForTimeout(1000); // the charts' animation, for the screenshot
+  const shown = Object.fromEntries(await countyPage.locator('.big').evaluateAll((els) => els.map((el) => [el.dataset.figure, el.querySelector('.value').textContent])));
+  const year = new Date(Date.now() + 8 * 3600000).toISOString().slice(0, 4);
+  const day = new Date(Date.now() + 8 * 3600000).toISOString().slice(0, 10);
+  const report = await countyPage.evaluate(async (q) => (await fetch('/v1/reports/summary?' + q)).json(), 'from=' + year + '-01-01&to=' + day);
+  check(shown.volunteers_registered === String(report.volunteers_registered), 'registered volunteers: the dashboard shows ' + shown.volunteers_registered + ', the report ' + report.volunteers_registered);
+  check(shown.activities === String(report.activities), 'activities: the dashboard shows ' + shown.activities + ', the report ' + report.activities);
+  check(shown.service_hours === String(Math.round(report.service_hours)), 'hours: the dashboard shows ' + shown.service_hours + ', the report ' + report.service_hours);
+  check(report.service_hours >= 3.5, 'the report counts the 3.5 confirmed hours, it says ' + report.service_hours);
+  check((await textOf(countyPage, '.period')).includes(year + '-01-01'), 'the dashboard says the period it shows');
+  await visit(countyPage, 'dashboard');
+  await countyPage.goto(BASE + '/reports');
+  await see(countyPage, countyPage.locator('.report table tbody tr').first(), 'the quarterly report table');
+  check(await countyPage.locator('a[href^="/v1/reports/quarterly"]').count() === 1, 'the report offers its CSV');
+  await visit(countyPage, 'reports');
+
   step = 'the English switch';
   await volunteerPage.click('#lang');
   await volunteerPage.waitForSelector('main h1:text-is("My points")');
@@ -284,8 +306,10 @@ async function main () {
   step = 'signing out leaves nothing signed in';
   await volunteerPage.click('#signout');
   await volunteerPage.waitForURL(/\/signin/);
-  const after = await volunteerPage.evaluate(async () => (await fetch('/v1/sessions/current')).status);
-  check(after === 401, 'after signing out the session is gone, got ' + after);
+  const after = await volunteerPage.evaluate(async () => (await fetch('/v1/sessions/current')).json());
+  check(after.account === null, 'after signing out the session is gone, got ' + JSON.stringify(after));
+  const stale = await volunteerPage.evaluate(async () => (await fetch('/v1/offers')).status);
+  check(stale === 401, 'after signing out the API refuses the browser, got ' + stale);
 
   step = 'the bytes of a first load';
   for (const [name, url, viewport, who] of [['signin', '/signin', PHONE, null], ['order', '/order', PHONE, RESIDENT],

@@ -317,6 +317,8 @@ const pages = [
   ['/manage/activities', 'official', 'activities', OFFICIALS],
   ['/manage/activities/new', 'official', 'activityNew', OFFICIALS],
   ['/manage/activities/:id', 'official', 'activity', OFFICIALS],
+  ['/reports', 'figures', 'reports', OFFICIALS],
+  ['/dashboard', 'figures', 'dashboard', OFFICIALS],
   ['/store', 'store', 'store', ['volunteer']],
   ['/settings/notifications', 'prefs', 'preferences', ['resident', 'volunteer', ...OFFICIALS]],
   ['/manage/volunteers', 'people', 'volunteers', OFFICIALS],
@@ -333,7 +335,8 @@ const menus = {
     ['/checkin', 'nav_checkin'], ['/points', 'nav_points'], ['/store', 'nav_store'], ['/inbox', 'nav_inbox'],
     ['/settings/notifications', 'nav_prefs']],
   official: [['/review', 'nav_review'], ['/manage/activities', 'nav_manage_activities'], ['/manage/volunteers', 'nav_volunteers'],
-    ['/manage/store', 'nav_store_desk'], ['/order', 'nav_order_for'], ['/inbox', 'nav_inbox'], ['/settings/notifications', 'nav_prefs']]
+    ['/manage/store', 'nav_store_desk'], ['/order', 'nav_order_for'], ['/reports', 'nav_reports'], ['/dashboard', 'nav_dashboard'],
+    ['/inbox', 'nav_inbox'], ['/settings/notifications', 'nav_prefs']]
 };
 
 function home () {
@@ -422,7 +425,7 @@ async function start () {
     if (current.ok) {
       const answer = await current.json();
       session.me = answer.account;
-      session.csrf = answer.csrf;
+      session.csrf = answer.csrf || null;
     }
   } catch (e) { /* offline: the sign-in page says so when used */ }
   route();

@@ -1,0 +1,472 @@
+/*  bench_gateway.c — the gateway's cost (issue 22, "Benchmarks"): wrk (Debian's) against the
+    gateway on 127.0.0.1, each figure beside its raw baseline measured in the same run, the same
+    op called by rpc directly (st_client threads, the gateway's key and the same actor the
+    session proves):
+      1. GET /v1/requests/{id} against request.get, and POST /v1/requests (a fresh
+         Idempotency-Key each) against request.create, 1 and 8 in flight: requests/s, p50, p99;
+      2. a sign-in storm (POST /v1/sessions, argon2id in registry, many logins) and registry's
+         volunteer.get p99 through the gateway and by rpc, quiet and during the storm.
+    Goals (printed, never asserted): the gateway adds at most 1.5x the rpc latency and answers
+    at least 5,000 reads/s; volunteer.get p99 < 10 ms during a storm.
+    Usage: bench_gateway [seconds per measurement (default 5, or BENCH_GATEWAY_SECONDS)]
+    [sign-ins in flight (default 16)]; needs STATION_SOURCE_DIR (for bench_gateway.lua) and
+    wrk, as scripts/bench gives.  */
+#include "bench_util.h"
+#include "fixture.h"
+#include "st_json.h"
+#include "st_log.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define COUNTY   "431022000000"
+#define VILLAGE  "431022100201"
+#define ADMIN    "bench-admin"
+#define PASSWORD "bench password 1"
+#define LOGINS   32 //  accounts the storm signs in, in turn
+#define THREADS  8  //  the gateway's HTTP threads (STATION_GATEWAY_THREADS), rpc threads alike
+
+typedef struct {
+    long requests;
+    double seconds;
+    double p50_ms, p99_ms, max_ms;
+    long errors;    //  connection, read/write, status >= 400, timeouts
+    char kinds[96]; //  which, when some
+} s_figures_t;
+
+static int s_seconds = 5;
+static char s_token[64];
+static char s_lua[512];
+static msg_actor_t s_actor;
+
+static void
+s_die (const char *what)
+{
+    fprintf (stderr, "bench_gateway: %s\n", what);
+    exit (1);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  wrk
+
+typedef struct {
+    pid_t pid;
+    int fd;
+} s_wrk_t;
+
+//  Starts wrk with `connections` in flight for `seconds` on `path`, `token` (NULL: none) sent
+//  as Bearer, `env` ("NAME=VALUE", NULL-terminated) for the script.
+static s_wrk_t
+s_wrk_start_as (int connections, int seconds, const char *path, const char *const *env,
+                const char *token)
+{
+    char threads[16], conns[16], duration[16], url[256], auth[128];
+    snprintf (threads, sizeof threads, "%d", connections < 2 ? 1 : 2);
+    snprintf (conns, sizeof conns, "%d", connections);
+    snprintf (duration, sizeof duration, "%ds", seconds);
+    snprintf (url, sizeof url, "http://127.0.0.1:%d%s", harness_http_port (fx_harness ()), path);
+    snprintf (auth, sizeof auth, "Authorization: Bearer %s", token ? token : "");
+    int pipefd[2];
+    if (pipe (pipefd))
+        s_die ("pipe");
+    pid_t pid = fork ();
+    if (pid < 0)
+        s_die ("fork");
+    if (pid == 0) {
+        for (size_t i = 0; env && env[i]; i++)
+            putenv ((char *) env[i]);
+        dup2 (pipefd[1], 1);
+        close (pipefd[0]);
+        close (pipefd[1]);
+        const char *args[] = {"wrk", "-t", threads, "-c", conns, "-d", duration, "--timeout",
+                              "60s", "-s", s_lua,   url,  "-H",  auth, NULL};
+        if (!token)
+            args[12] = NULL; //  no -H
+        execvp ("wrk", (char *const *) args);
+        fprintf (stderr, "bench_gateway: cannot run wrk (Debian package wrk; scripts/bench"
+                         " installs it)\n");
+        _exit (127);
+    }
+    close (pipefd[1]);
+    return (s_wrk_t){pid, pipefd[0]};
+}
+
+//  The same with the session's token.
+static s_wrk_t
+s_wrk_start (int connections, int seconds, const char *path, const char *const *env)
+{
+    return s_wrk_start_as (connections, seconds, path, env, s_token);
+}
+
+//  Waits for wrk and reads its figures (bench_gateway.lua's line).
+static s_figures_t
+s_wrk_finish (s_wrk_t wrk)
+{
+    char out[8192];
+    size_t used = 0;
+    ssize_t got;
+    while (used < sizeof out - 1 && (got = read (wrk.fd, out + used, sizeof out - 1 - used)) > 0)
+        used += (size_t) got;
+    out[used] = '\0';
+    close (wrk.fd);
+    int status;
+    waitpid (wrk.pid, &status, 0);
+    const char *line = strstr (out, "WRK ");
+    long requests, duration_us, p50, p99, max, connect, readwrite, bad, timeouts;
+    if (!WIFEXITED (status) || WEXITSTATUS (status) != 0 || !line
+        || sscanf (line, "WRK %ld %ld %ld %ld %ld %ld %ld %ld %ld", &requests, &duration_us, &p50,
+                   &p99, &max, &connect, &readwrite, &bad, &timeouts)
+               != 9) {
+        fprintf (stderr, "%s", out);
+        s_die ("wrk failed");
+    }
+    s_figures_t figures = {.requests = requests,
+                           .seconds = duration_us / 1e6,
+                           .p50_ms = p50 / 1e3,
+                           .p99_ms = p99 / 1e3,
+                           .max_ms = max / 1e3,
+                           .errors = connect + readwrite + bad + timeouts};
+    if (figures.errors)
+        snprintf (figures.kinds, sizeof figures.kinds,
+                  ": %ld connect, %ld read/write, %ld status >= 400, %ld timeouts", connect,
+                  readwrite, bad, timeouts);
+    return figures;
+}
+
+static s_figures_t
+s_wrk (int connections, const char *path, const char *const *env)
+{
+    return s_wrk_finish (s_wrk_start (connections, s_seconds, path, env));
+}
+
+//  ---------------------------------------------------------------------------------------
+//  The raw baseline: the op by rpc, threads with a client each, for a while
+
+#define S_CALLERS 64
+
+typedef struct {
+    st_client_t *client;
+    const st_op_desc_t *op;
+    const msg_actor_t *actor;
+    void *request;
+    bool signin; //  session.login: each call another login, in turn
+    int index;
+    int64_t until_ns;
+    int64_t *samples;
+    size_t count, room;
+    long errors;
+} s_caller_t;
+
+typedef struct {
+    int n;
+    int64_t start_ns;
+    s_caller_t callers[S_CALLERS];
+    pthread_t threads[S_CALLERS];
+} s_callers_t;
+
+static void *
+s_caller (void *arg)
+{
+    s_caller_t *self = arg;
+    void *reply = st_calloc (1, self->op->reply->size);
+    char login[32];
+    long calls = 0;
+    msg_session_login_t *signin = self->signin ? self->request : NULL;
+    char *first = signin ? signin->login : NULL;
+    while (bench_ns () < self->until_ns) {
+        if (signin) {
+            snprintf (login, sizeof login, "bench.%02ld", (self->index * 7 + ++calls) % LOGINS);
+            signin->login = login;
+        }
+        st_error_t err;
+        int64_t start = bench_ns ();
+        st_status_t rc =
+            st_client_call (self->client, self->op->name, self->actor, NULL, self->op->request,
+                            self->request, self->op->reply, reply, 120000, &err);
+        int64_t took = bench_ns () - start;
+        if (rc != ST_OK) {
+            if (self->errors++ == 0)
+                fprintf (stderr, "bench_gateway: %s: %s\n", self->op->name, err.message);
+            continue;
+        }
+        st_msg_clear (self->op->reply, reply);
+        if (self->count == self->room) {
+            self->room = self->room ? 2 * self->room : 4096;
+            self->samples = realloc (self->samples, self->room * sizeof *self->samples);
+        }
+        self->samples[self->count++] = took;
+    }
+    if (signin)
+        signin->login = first;
+    free (reply);
+    return NULL;
+}
+
+//  Starts `n` threads calling `op` of `service` with the JSON `body` as `actor` (NULL: none)
+//  for `seconds`, each with a client of its own.
+static s_callers_t *
+s_rpc_start (int n, const char *service, const char *op_name, const char *body,
+             const msg_actor_t *actor, int seconds)
+{
+    const st_op_desc_t *op = st_proto_op (service, op_name);
+    s_callers_t *self = calloc (1, sizeof *self);
+    self->n = n;
+    json_t *json = json_loads (body, 0, NULL);
+    for (int i = 0; i < n; i++) {
+        st_error_t err;
+        s_caller_t *caller = &self->callers[i];
+        caller->client = harness_client (fx_harness (), service, "gateway");
+        //  Patient: a resend would only wait for the same reply.
+        st_client_set_retry (caller->client, 120000);
+        caller->op = op;
+        caller->actor = actor;
+        caller->index = i;
+        caller->signin = strcmp (op_name, "session.login") == 0;
+        caller->request = st_calloc (1, op->request->size);
+        if (!json || st_json_to_msg (op->request, json, caller->request, &err))
+            s_die ("a bad body for the rpc baseline");
+    }
+    json_decref (json);
+    self->start_ns = bench_ns ();
+    for (int i = 0; i < n; i++) {
+        self->callers[i].until_ns = self->start_ns + (int64_t) seconds * 1000000000;
+        pthread_create (&self->threads[i], NULL, s_caller, &self->callers[i]);
+    }
+    return self;
+}
+
+static s_figures_t
+s_rpc_finish (s_callers_t *self)
+{
+    size_t total = 0;
+    for (int i = 0; i < self->n; i++) {
+        pthread_join (self->threads[i], NULL);
+        total += self->callers[i].count;
+    }
+    double seconds = (bench_ns () - self->start_ns) / 1e9;
+    int64_t *all = malloc ((total ? total : 1) * sizeof *all);
+    size_t used = 0;
+    long errors = 0;
+    for (int i = 0; i < self->n; i++) {
+        s_caller_t *caller = &self->callers[i];
+        memcpy (all + used, caller->samples, caller->count * sizeof *all);
+        used += caller->count;
+        errors += caller->errors;
+        free (caller->samples);
+        st_msg_clear (caller->op->request, caller->request);
+        free (caller->request);
+        st_client_destroy (&caller->client);
+    }
+    s_figures_t figures = {.requests = (long) total, .seconds = seconds, .errors = errors};
+    if (total) {
+        figures.p50_ms = bench_quantile (all, total, 0.5) / 1e6;
+        figures.p99_ms = bench_quantile (all, total, 0.99) / 1e6;
+        figures.max_ms = all[total - 1] / 1e6;
+    }
+    free (all);
+    free (self);
+    return figures;
+}
+
+//  The op by rpc from `n` threads as the session's actor for s_seconds.
+static s_figures_t
+s_rpc (int n, const char *service, const char *op, const char *body)
+{
+    return s_rpc_finish (s_rpc_start (n, service, op, body, &s_actor, s_seconds));
+}
+
+//  ---------------------------------------------------------------------------------------
+//  Reports
+
+static void
+s_line (const char *what, const s_figures_t *f)
+{
+    printf ("  %-44s %8.0f /s  p50 %7.2f ms  p99 %7.2f ms  max %8.2f ms  (%ld, %ld errors%s)\n",
+            what, f->requests / f->seconds, f->p50_ms, f->p99_ms, f->max_ms, f->requests, f->errors,
+            f->kinds);
+}
+
+static void
+s_ratio (const s_figures_t *gateway, const s_figures_t *rpc)
+{
+    printf ("  %-44s latency p50 %.2fx  p99 %.2fx   throughput %.2fx of rpc\n", "gateway / rpc",
+            gateway->p50_ms / rpc->p50_ms, gateway->p99_ms / rpc->p99_ms,
+            (gateway->requests / gateway->seconds) / (rpc->requests / rpc->seconds));
+}
+
+//  One endpoint against its op at 1 and THREADS in flight.
+static void
+s_compare (const char *title, const char *path, const char *const *env, const char *service,
+           const char *op, const char *body)
+{
+    int levels[] = {1, THREADS};
+    for (size_t i = 0; i < 2; i++) {
+        int n = levels[i];
+        printf ("%s, %d in flight, %d s each\n", title, n, s_seconds);
+        s_figures_t gateway = s_wrk (n, path, env);
+        s_figures_t rpc = s_rpc (n, service, op, body);
+        char what[96];
+        snprintf (what, sizeof what, "gateway (wrk, %d connection%s)", n, n > 1 ? "s" : "");
+        s_line (what, &gateway);
+        snprintf (what, sizeof what, "rpc %s (%d st_client thread%s)", op, n, n > 1 ? "s" : "");
+        s_line (what, &rpc);
+        s_ratio (&gateway, &rpc);
+    }
+}
+
+//  ---------------------------------------------------------------------------------------
+
+int
+main (int argc, char **argv)
+{
+    const char *seconds = getenv ("BENCH_GATEWAY_SECONDS");
+    s_seconds = argc > 1 ? atoi (argv[1]) : seconds ? atoi (seconds) : 5;
+    int storm = argc > 2 ? atoi (argv[2]) : 16;
+    if (s_seconds < 1 || s_seconds > 60)
+        s_seconds = 5;
+    if (storm < 1 || storm > S_CALLERS)
+        storm = 16;
+    const char *source = getenv ("STATION_SOURCE_DIR");
+    if (!source)
+        s_die ("STATION_SOURCE_DIR is not set (scripts/bench sets it)");
+    snprintf (s_lua, sizeof s_lua, "%s/bench/bench_gateway.lua", source);
+    st_log_init ("bench", "error");
+    setenv ("STATION_TEST_LOG_LEVEL", "error", 1);
+    //  Dispatch rounds would work on the thousands of requests the POSTs make while other
+    //  figures are taken: they wait until the end.
+    setenv ("STATION_DISPATCH_ROUND_MS", "600000", 1);
+    char threads[16];
+    snprintf (threads, sizeof threads, "%d", THREADS);
+    setenv ("STATION_GATEWAY_THREADS", threads, 1);
+    fx_t *fx = fx_new ("bench_gateway", FX_REGISTRY | FX_MATCH | FX_GATEWAY);
+    fx_county_add ();
+    json_decref (fx_call_ok ("registry", &FX_SYSTEM, "account.create",
+                             "{\"login\": \"" ADMIN "\", \"password\": \"" PASSWORD "\","
+                             " \"role\": \"region_admin\", \"region\": \"" COUNTY "\"}"));
+    for (int i = 0; i < LOGINS; i++) {
+        char body[256];
+        snprintf (body, sizeof body,
+                  "{\"login\": \"bench.%02d\", \"password\": \"" PASSWORD "\","
+                  " \"role\": \"station_admin\", \"region\": \"" VILLAGE "\"}",
+                  i);
+        json_decref (fx_call_ok ("registry", &FX_SYSTEM, "account.create", body));
+    }
+    char volunteer[32], request[32], start[64], end[64], slots[64], body[FX_BODY_SIZE];
+    fx_volunteer_add ("欧阳明华", VILLAGE, "[]", "[]", 25.4, 112.95, "", volunteer);
+    fx_window (3, 9, 11, start, end, slots);
+    fx_request_add (&FX_SYSTEM, VILLAGE, start, end, 1, "[]", "normal", "", "open", request);
+    fx_request_body (body, "助老", "陪同就医", VILLAGE, start, end, 1, "[]", "normal", "");
+
+    //  The session, and the same actor for the rpc baseline.
+    fx_http_t *answer =
+        fx_http ("POST", "/v1/sessions", NULL,
+                 "{\"login\": \"" ADMIN "\", \"password\": \"" PASSWORD "\"}", NULL);
+    if (answer->status != 201)
+        s_die ("could not sign in");
+    snprintf (s_token, sizeof s_token, "%s", fx_http_str (answer, "token"));
+    static char account[32], role[32], region[32];
+    snprintf (account, sizeof account, "%s", fx_http_str (answer, "account.id"));
+    snprintf (role, sizeof role, "%s", fx_http_str (answer, "account.role"));
+    snprintf (region, sizeof region, "%s", fx_http_str (answer, "account.region"));
+    fx_http_free (&answer);
+    s_actor = (msg_actor_t){.account = account, .role = role, .region = region};
+    char get_path[96], volunteer_path[96], get_body[96], volunteer_body[96];
+    snprintf (get_path, sizeof get_path, "/v1/requests/%s", request);
+    snprintf (get_body, sizeof get_body, "{\"id\": \"%s\"}", request);
+    snprintf (volunteer_path, sizeof volunteer_path, "/v1/volunteers/%s", volunteer);
+    snprintf (volunteer_body, sizeof volunteer_body, "{\"id\": \"%s\"}", volunteer);
+    const char *paths[] = {get_path, volunteer_path};
+    for (size_t i = 0; i < 2; i++) {
+        answer = fx_http ("GET", paths[i], s_token, NULL, NULL);
+        if (answer->status != 200)
+            s_die (answer->text);
+        fx_http_free (&answer);
+    }
+    //  Whatever else runs on the machine weighs on both sides alike: its load, to read the
+    //  figures by.
+    char load[64] = "?";
+    FILE *file = fopen ("/proc/loadavg", "r");
+    if (file && fgets (load, sizeof load, file))
+        load[strcspn (load, " ")] = '\0';
+    if (file)
+        fclose (file);
+    printf ("gateway (%d HTTP threads), registry, match and PostgreSQL on this machine's %ld"
+            " cores (load average %s), wrk on 127.0.0.1; a region admin's session\n",
+            THREADS, sysconf (_SC_NPROCESSORS_ONLN), load);
+
+    //  1. Reads and writes.
+    s_compare ("GET /v1/requests/{id} against request.get", get_path, NULL, "match", "request.get",
+               get_body);
+    static char body_env[FX_BODY_SIZE + 16];
+    snprintf (body_env, sizeof body_env, "BENCH_BODY=%s", body);
+    const char *post_env[] = {body_env, NULL};
+    s_compare ("POST /v1/requests (a fresh Idempotency-Key each) against request.create",
+               "/v1/requests", post_env, "match", "request.create", body);
+    printf ("  goal: the gateway adds at most 1.5x the rpc latency, >= 5,000 reads/s\n");
+    //  Where the gateway's time goes: HTTP alone, HTTP and the session's check, HTTP and a
+    //  call without a session.
+    printf ("the gateway's parts, %d in flight, %d s each\n", THREADS, s_seconds);
+    s_figures_t part = s_wrk_finish (s_wrk_start_as (THREADS, s_seconds, "/healthz", NULL, NULL));
+    s_line ("GET /healthz (HTTP alone)", &part);
+    part = s_wrk (THREADS, "/healthz", NULL);
+    s_line ("GET /healthz with the token (and its check)", &part);
+    part = s_wrk_finish (s_wrk_start_as (THREADS, s_seconds, "/v1/regions/" COUNTY, NULL, NULL));
+    s_line ("GET /v1/regions/{code} (region.get, no session)", &part);
+    part = s_rpc (THREADS, "registry", "region.get", "{\"code\": \"" COUNTY "\"}");
+    s_line ("rpc region.get (as many st_client threads)", &part);
+
+    //  2. volunteer.get, quiet and during a storm of sign-ins.
+    printf ("volunteer.get (GET /v1/volunteers/{id} and by rpc, 1 in flight), quiet and during"
+            " storms of %d sign-ins in flight (%d logins in turn, argon2id in registry), %d s"
+            " each\n",
+            storm, LOGINS, s_seconds);
+    printf ("quiet\n");
+    s_figures_t quiet_gateway = s_wrk (1, volunteer_path, NULL);
+    s_figures_t quiet_rpc = s_rpc (1, "registry", "volunteer.get", volunteer_body);
+    s_line ("volunteer.get, gateway (wrk, 1 connection)", &quiet_gateway);
+    s_line ("volunteer.get, rpc (1 thread)", &quiet_rpc);
+    char logins[32];
+    snprintf (logins, sizeof logins, "BENCH_SIGNIN_LOGINS=%d", LOGINS);
+    const char *keep_env[] = {logins, "BENCH_SIGNIN_PREFIX=bench.",
+                              "BENCH_SIGNIN_PASSWORD=" PASSWORD, NULL};
+    const char *close_env[] = {logins, "BENCH_SIGNIN_PREFIX=bench.",
+                               "BENCH_SIGNIN_PASSWORD=" PASSWORD, "BENCH_SIGNIN_CLOSE=1", NULL};
+    struct {
+        const char *what;
+        const char *const *env; //  NULL: by rpc
+    } storms[] = {
+        {"through the gateway, each client keeping its connection", keep_env},
+        {"through the gateway, each sign-in on a new connection", close_env},
+        {"by rpc (session.login, the baseline)", NULL},
+    };
+    char signin_body[128];
+    snprintf (signin_body, sizeof signin_body,
+              "{\"login\": \"bench.00\", \"password\": \"" PASSWORD "\"}");
+    for (size_t i = 0; i < sizeof storms / sizeof storms[0]; i++) {
+        printf ("storm %zu: %d sign-ins in flight %s\n", i + 1, storm, storms[i].what);
+        //  The storm lasts both measurements and a second before and after.
+        s_wrk_t wrk = {0};
+        s_callers_t *callers = NULL;
+        if (storms[i].env)
+            wrk = s_wrk_start (storm, 2 * s_seconds + 3, "/v1/sessions", storms[i].env);
+        else
+            callers = s_rpc_start (storm, "registry", "session.login", signin_body, NULL,
+                                   2 * s_seconds + 3);
+        fx_sleep_ms (1000);
+        s_figures_t gateway = s_wrk (1, volunteer_path, NULL);
+        s_figures_t rpc = s_rpc (1, "registry", "volunteer.get", volunteer_body);
+        s_figures_t signins = storms[i].env ? s_wrk_finish (wrk) : s_rpc_finish (callers);
+        s_line ("volunteer.get, gateway (wrk, 1 connection)", &gateway);
+        s_line ("volunteer.get, rpc (1 thread)", &rpc);
+        s_line (storms[i].env ? "the sign-ins, POST /v1/sessions" : "the sign-ins, session.login",
+                &signins);
+    }
+    printf ("  goal: volunteer.get p99 < 10 ms during a storm\n");
+
+    fx_destroy (&fx);
+    return 0;
+}
