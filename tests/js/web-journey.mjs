@@ -62,6 +62,8 @@ async function axe (page, name) {
 
 async function visit (page, name) {
   await page.waitForSelector('main h1');
+  const text = await page.locator('main').innerText();
+  check(!/\b(null|undefined|NaN)\b|\[object /.test(text), 'the page ' + name + ' shows a program\'s word: ' + text.slice(0, 300));
   await axe(page, name);
   await shots(page, name);
 }
@@ -272,6 +274,7 @@ async function main () {
   await until(volunteerPage, '[data-figure=hours]:text-is("3.5")', '3.5 hours (1.5 + 2) on the points page');
   const points = Number(await textOf(volunteerPage, '[data-figure=points]'));
   check(points > 0, 'confirmed hours earn points, the page shows ' + points);
+  if (process.env.STATION_WEB_RESULT) fs.writeFileSync(process.env.STATION_WEB_RESULT, JSON.stringify({ points, hours: 3.5 }));
   check(await volunteerPage.locator('progress#star-progress').count() === 1, 'the progress to the next star is shown');
   await visit(volunteerPage, 'points');
 
