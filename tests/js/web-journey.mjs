@@ -12,118 +12,12 @@
 // what it should; otherwise the step, what was expected and what the page showed.
 import { chromium } from 'playwright-core';
 import jsQR from 'jsqr';
-import { createRequire } from 'node:module';
 import fs from 'node:fs';
-import path from 'node:path';
+import {
+  BASE, DESK, PHONE, SHOTS, WAIT, account, check, firstLoadBytes, local, see, signIn, step, textOf, until, visit
+} from './web-lib.mjs';
 
-const require = createRequire(import.meta.url);
-const AXE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-const BASE = process.env.STATION_WEB_URL;
-const SHOTS = process.env.STATION_WEB_SHOTS;
-const [RESIDENT, VOLUNTEER, ADMIN, COUNTY] = ['RESIDENT', 'VOLUNTEER', 'ADMIN', 'COUNTY'].map((who) => {
-  const value = process.env['STATION_WEB_' + who] || '';
-  const colon = value.indexOf(':');
-  return { login: value.slice(0, colon), password: value.slice(colon + 1) };
-});
-const PHONE = { width: 360, height: 740 };
-const DESK = { width: 1280, height: 860 };
-const WAIT = 20000;
-
-let step = 'start';
-function check (condition, what) {
-  if (!condition) throw new Error(step + ': ' + what);
-}
-
-// The page at both sizes, named by the step.
-let shotCount = 0;
-async function shots (page, name) {
-  const size = page.viewportSize();
-  const base = String(++shotCount).padStart(2, '0') + '-' + name;
-  for (const [label, viewport] of [['phone', PHONE], ['desk', DESK]]) {
-    await page.setViewportSize(viewport);
-    await page.screenshot({ path: path.join(SHOTS, base + '-' + label + '.png'), fullPage: true });
-  }
-  await page.setViewportSize(size);
-}
-
-// axe-core on the page as it stands: no serious or critical violation. (Evaluated through the
-// browser's debugging protocol, which the pages' CSP does not govern.)
-const axeSeen = new Set();
-async function axe (page, name) {
-  const key = name;
-  if (axeSeen.has(key)) return;
-  axeSeen.add(key);
-  await page.evaluate(AXE);
-  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
-  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  const text = bad.map((v) => v.id + ' (' + v.impact + '): ' + v.help + ' — ' + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', '));
-  check(bad.length === 0, 'axe found on ' + name + ':\n  ' + text.join('\n  '));
-  console.log('axe ' + name + ': ' + result.violations.length + ' violations, none serious or critical');
-}
-
-async function visit (page, name) {
-  await page.waitForSelector('main h1');
-  const text = await page.locator('main').innerText();
-  check(!/\b(null|undefined|NaN)\b|\[object /.test(text), 'the page ' + name + ' shows a program\'s word: ' + text.slice(0, 300));
-  await axe(page, name);
-  await shots(page, name);
-}
-
-async function signIn (page, who) {
-  await page.goto(BASE + '/signin');
-  await page.fill('[name=login]', who.login);
-  await page.fill('[name=password]', who.password);
-  await page.click('form button[type=submit]');
-  await page.waitForURL((url) => !url.pathname.startsWith('/signin'), { timeout: WAIT });
-}
-
-// Reloads until `selector` shows (a round, a ledger entry: things that happen after a while).
-async function until (page, selector, what) {
-  const deadline = Date.now() + WAIT;
-  for (;;) {
-    if (await page.locator(selector).count()) return;
-    check(Date.now() < deadline, 'waited ' + WAIT / 1000 + ' s for ' + what + '; the page shows: ' + (await page.locator('main').innerText()));
-    await page.waitForTimeout(700);
-    await page.reload();
-    await page.waitForSelector('main h1');
-  }
-}
-
-// Waits for `locator` on `page`; on a timeout, fails saying what the page showed instead.
-async function see (page, locator, what) {
-  try {
-    await locator.waitFor({ timeout: WAIT });
-  } catch (e) {
-    check(false, 'waited for ' + what + '; the page shows: ' + (await page.locator('main').innerText()));
-  }
-}
-
-async function textOf (page, selector) {
-  return (await page.locator(selector).first().innerText()).trim();
-}
-
-// Shanghai wall-clock time `minutes` from now, as a datetime-local input takes it.
-function local (minutes) {
-  return new Date(Date.now() + minutes * 60000 + 8 * 3600000).toISOString().slice(0, 16);
-}
-
-// What a page downloads on its first load (a fresh browser), gzip as sent.
-async function firstLoadBytes (browser, url, viewport, signInAs) {
-  const context = await browser.newContext({ viewport, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
-  const page = await context.newPage();
-  if (signInAs) await signIn(page, signInAs);
-  await page.goto('about:blank');
-  // A fresh cache: only the session survives.
-  const cdp = await context.newCDPSession(page);
-  await cdp.send('Network.enable');
-  await cdp.send('Network.clearBrowserCache');
-  let bytes = 0;
-  let files = 0;
-  cdp.on('Network.loadingFinished', (event) => { bytes += event.encodedDataLength; files++; });
-  await page.goto(BASE + url, { waitUntil: 'networkidle' });
-  await context.close();
-  return { bytes, files };
-}
+const [RESIDENT, VOLUNTEER, ADMIN, COUNTY] = ['RESIDENT', 'VOLUNTEER', 'ADMIN', 'COUNTY'].map(account);
 
 async function main () {
   fs.mkdirSync(SHOTS, { recursive: true });
@@ -137,11 +31,11 @@ async function main () {
     page.on('pageerror', (error) => { console.log('page error on ' + page.url() + ': ' + error.message); process.exitCode = 1; });
   }
 
-  step = 'the sign-in page';
+  step('the sign-in page');
   await residentPage.goto(BASE + '/');
   await residentPage.waitForURL(/\/signin/);
   await visit(residentPage, 'signin');
-  step = 'a wrong password';
+  step('a wrong password');
   await residentPage.fill('[name=login]', RESIDENT.login);
   await residentPage.fill('[name=password]', 'not-the-password');
   await residentPage.click('form button[type=submit]');
@@ -149,7 +43,7 @@ async function main () {
   check(residentPage.url().includes('/signin'), 'a wrong password must not sign in');
   check(await residentPage.inputValue('[name=login]') === RESIDENT.login, 'the login typed must stay after a failure');
 
-  step = 'the resident orders (点单)';
+  step('the resident orders (点单)');
   await signIn(residentPage, RESIDENT);
   check(new URL(residentPage.url()).pathname === '/order', 'a resident lands on the order page, not ' + residentPage.url());
   await visit(residentPage, 'order');
@@ -163,7 +57,7 @@ async function main () {
   check((await textOf(residentPage, '.state')).includes('审核'), 'the new request says it waits for review, not: ' + await textOf(residentPage, '.state'));
   await visit(residentPage, 'request-received');
 
-  step = 'the station admin reviews (审单)';
+  step('the station admin reviews (审单)');
   await signIn(adminPage, ADMIN);
   check(new URL(adminPage.url()).pathname === '/review', 'an official lands on the review page, not ' + adminPage.url());
   const card = adminPage.locator('.card', { hasText: title });
@@ -172,7 +66,7 @@ async function main () {
   await card.getByRole('button', { name: '通过', exact: true }).click();
   await see(adminPage, adminPage.locator('.card', { hasText: '已通过' }), 'the request approved');
 
-  step = 'the round offers it, the volunteer accepts (接单)';
+  step('the round offers it, the volunteer accepts (接单)');
   await signIn(volunteerPage, VOLUNTEER);
   check(new URL(volunteerPage.url()).pathname === '/offers', 'a volunteer lands on the offers page, not ' + volunteerPage.url());
   await until(volunteerPage, '.card.offer:has-text("' + title + '") button.primary', 'the offer of the request');
@@ -182,7 +76,7 @@ async function main () {
   await offer.getByRole('button', { name: '接单', exact: true }).click();
   await see(volunteerPage, volunteerPage.locator('.card.offer', { hasText: '您已接单' }), 'the offer accepted');
 
-  step = 'the volunteer checks in and out from the offer';
+  step('the volunteer checks in and out from the offer');
   await volunteerPage.locator('.card.offer', { hasText: title }).getByRole('button', { name: '签到', exact: true }).click();
   await volunteerPage.waitForTimeout(1500);
   check(await volunteerPage.locator('.card.offer .notice.error').count() === 0, 'check-in failed: ' + await volunteerPage.locator('main').innerText());
@@ -190,7 +84,7 @@ async function main () {
   await volunteerPage.waitForTimeout(1000);
   check(await volunteerPage.locator('.card.offer .notice.error').count() === 0, 'check-out failed: ' + await volunteerPage.locator('main').innerText());
 
-  step = 'the admin confirms the hours of the request';
+  step('the admin confirms the hours of the request');
   await adminPage.goto(BASE + '/requests/' + requestId);
   await adminPage.waitForSelector('input.hours', { timeout: WAIT });
   await adminPage.fill('input.hours', '1.5');
@@ -199,12 +93,12 @@ async function main () {
   await adminPage.click('.records button.primary');
   await see(adminPage, adminPage.locator('.records td', { hasText: '已确认' }), 'the hours confirmed');
 
-  step = 'the dispatch board shows the round that offered it';
+  step('the dispatch board shows the round that offered it');
   await adminPage.goto(BASE + '/dispatch');
   await see(adminPage, adminPage.locator('.card', { hasText: title }), 'a round with the request');
   await visit(adminPage, 'dispatch');
 
-  step = 'the resident rates (评单)';
+  step('the resident rates (评单)');
   await until(residentPage, '.state-completed', 'the request to read as done');
   await residentPage.click('.stars label:has(input[value="5"])');
   await residentPage.fill('[name=comment]', '师傅很专业，谢谢！');
@@ -212,7 +106,7 @@ async function main () {
   await residentPage.click('form button[type=submit]');
   await see(residentPage, residentPage.locator('dd', { hasText: '★★★★★' }), 'the rating shown');
 
-  step = 'the admin publishes an activity';
+  step('the admin publishes an activity');
   await adminPage.goto(BASE + '/manage/activities/new');
   await adminPage.waitForSelector('[name=title]');
   const activityTitle = '敬老院义务理发 ' + Date.now() % 100000;
@@ -227,7 +121,7 @@ async function main () {
   await adminPage.waitForURL(/\/manage\/activities\/\d+/, { timeout: WAIT });
   const activityId = new URL(adminPage.url()).pathname.split('/').pop();
 
-  step = 'the volunteer signs up';
+  step('the volunteer signs up');
   await volunteerPage.goto(BASE + '/activities');
   const activityCard = volunteerPage.locator('.card', { hasText: activityTitle });
   await see(volunteerPage, activityCard, 'the activity in the list');
@@ -235,7 +129,7 @@ async function main () {
   await activityCard.getByRole('button', { name: '报名', exact: true }).click();
   await see(volunteerPage, volunteerPage.locator('.card', { hasText: activityTitle }).locator('.state', { hasText: '已报名' }), 'the sign-up confirmed');
 
-  step = 'the organiser shows the check-in QR code, the volunteer scans it';
+  step('the organiser shows the check-in QR code, the volunteer scans it');
   await adminPage.reload();
   await adminPage.waitForFunction(() => { const img = document.querySelector('img.qr'); return img && img.complete && img.naturalWidth > 0; }, null, { timeout: WAIT });
   await visit(adminPage, 'activity-qr');
@@ -262,21 +156,21 @@ async function main () {
   await volunteerPage.click('button.secondary:has-text("签退")');
   await see(volunteerPage, volunteerPage.locator('.notice', { hasText: '签退成功' }), 'the check-out confirmed');
 
-  step = 'a wrong code is refused, naming the field';
+  step('a wrong code is refused, naming the field');
   await volunteerPage.goto(BASE + '/checkin');
   await volunteerPage.fill('[name=activity_id]', activityId);
   await volunteerPage.fill('[name=code]', 'ZZZZZZ');
   await volunteerPage.click('form button[type=submit]');
   await volunteerPage.waitForSelector('#f-code-error:not(:empty), .form-status .notice.error', { timeout: WAIT });
 
-  step = 'the organiser confirms the activity\'s hours in bulk';
+  step('the organiser confirms the activity\'s hours in bulk');
   await adminPage.reload();
   await adminPage.waitForSelector('input.hours', { timeout: WAIT });
   await adminPage.fill('input.hours', '2');
   await adminPage.click('.records button.primary');
   await see(adminPage, adminPage.locator('.records td', { hasText: '已确认' }), 'the hours confirmed');
 
-  step = 'the county office back-enters a past activity (补录) from its paper sheet';
+  step('the county office back-enters a past activity (补录) from its paper sheet');
   const countyPage = await (await browser.newContext(desk)).newPage();
   countyPage.on('pageerror', (error) => { console.log('page error on ' + countyPage.url() + ': ' + error.message); process.exitCode = 1; });
   await signIn(countyPage, COUNTY);
@@ -296,7 +190,7 @@ async function main () {
   await countyPage.click('form button[type=submit]');
   await countyPage.waitForURL(/\/manage\/activities\/\d+/, { timeout: WAIT });
 
-  step = 'the volunteer sees the hours, the points and the star progress';
+  step('the volunteer sees the hours, the points and the star progress');
   await volunteerPage.goto(BASE + '/points');
   await until(volunteerPage, '[data-figure=hours]:text-is("4.5")', '4.5 hours (1.5 + 2 + 1 back-entered) on the points page');
   const points = Number(await textOf(volunteerPage, '[data-figure=points]'));
@@ -305,7 +199,7 @@ async function main () {
   check(await volunteerPage.locator('progress#star-progress').count() === 1, 'the progress to the next star is shown');
   await visit(volunteerPage, 'points');
 
-  step = 'the county dashboard shows the report\'s numbers';
+  step('the county dashboard shows the report\'s numbers');
   await countyPage.goto(BASE + '/dashboard');
   await see(countyPage, countyPage.locator('.big[data-figure=service_hours] .value'), 'the dashboard\'s figures');
   await countyPage.waitForTimeout(1000); // the charts' animation, for the screenshot
@@ -324,7 +218,7 @@ async function main () {
   check(await countyPage.locator('a[href^="/v1/reports/quarterly"]').count() === 1, 'the report offers its CSV');
   await visit(countyPage, 'reports');
 
-  step = 'a county official registers a resident cared for first and orders for her';
+  step('a county official registers a resident cared for first and orders for her');
   await countyPage.goto(BASE + '/register/resident');
   await countyPage.waitForSelector('[name=address]');
   await countyPage.fill('[name=name]', '王桂英');
@@ -341,13 +235,13 @@ async function main () {
   await countyPage.waitForSelector('[name=resident_id]');
   check(/^\d+$/.test(await countyPage.inputValue('[name=resident_id]')), 'the order form knows the new resident');
 
-  step = 'the English switch';
+  step('the English switch');
   await volunteerPage.click('#lang');
   await volunteerPage.waitForSelector('main h1:text-is("My points")');
   check(await volunteerPage.getAttribute('html', 'lang') === 'en', 'the page says it is English');
   await volunteerPage.click('#lang');
 
-  step = 'signing out leaves nothing signed in';
+  step('signing out leaves nothing signed in');
   await volunteerPage.click('#signout');
   await volunteerPage.waitForURL(/\/signin/);
   const after = await volunteerPage.evaluate(async () => (await fetch('/v1/sessions/current')).json());
@@ -355,7 +249,7 @@ async function main () {
   const stale = await volunteerPage.evaluate(async () => (await fetch('/v1/offers')).status);
   check(stale === 401, 'after signing out the API refuses the browser, got ' + stale);
 
-  step = 'the bytes of a first load';
+  step('the bytes of a first load');
   for (const [name, url, viewport, who] of [['signin', '/signin', PHONE, null], ['order', '/order', PHONE, RESIDENT],
     ['offers', '/offers', PHONE, VOLUNTEER], ['review', '/review', DESK, ADMIN]]) {
     const { bytes, files } = await firstLoadBytes(browser, url, viewport, who);

@@ -82,6 +82,8 @@ export async function axe (page, name) {
 // axe and screenshots of the page once its heading shows.
 export async function visit (page, name, prefix = '') {
   await page.waitForSelector('main h1');
+  const text = await page.locator('main').innerText();
+  check(!/\b(null|undefined|NaN)\b|\[object /.test(text), 'the page ' + name + ' shows a program\'s word: ' + text.slice(0, 300));
   await axe(page, name);
   await shots(page, name, prefix);
 }
