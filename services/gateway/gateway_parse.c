@@ -7,11 +7,90 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+//  ---------------------------------------------------------------------------------------
+//  Texts an answer can carry
+
+//  The bytes of the UTF-8 character at `p` (RFC 3629: no overlong form, no surrogate), 0 when
+//  none begins there.
+static size_t
+s_utf8_char (const unsigned char *p)
+{
+    if (p[0] < 0x80)
+        return 1;
+    unsigned char lo = 0x80, hi = 0xbf;
+    size_t len;
+    if (p[0] >= 0xc2 && p[0] <= 0xdf)
+        len = 2;
+    else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+        len = 3;
+        if (p[0] == 0xe0)
+            lo = 0xa0;
+        else if (p[0] == 0xed)
+            hi = 0x9f;
+    } else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+        len = 4;
+        if (p[0] == 0xf0)
+            lo = 0x90;
+        else if (p[0] == 0xf4)
+            hi = 0x8f;
+    } else
+        return 0;
+    if (p[1] < lo || p[1] > hi)
+        return 0;
+    for (size_t i = 2; i < len; i++)
+        if (p[i] < 0x80 || p[i] > 0xbf)
+            return 0;
+    return len;
+}
+
+static bool
+s_utf8 (const char *text)
+{
+    for (const unsigned char *p = (const unsigned char *) text; *p;) {
+        size_t len = s_utf8_char (p);
+        if (!len)
+            return false;
+        p += len;
+    }
+    return true;
+}
+
+//  Makes `text` (NUL-terminated in a buffer of `size` bytes) UTF-8 that an answer's JSON can
+//  carry: a byte that begins no character becomes '?', and a character that a buffer's end
+//  (snprintf's "%.60s") has cut is dropped.
+static void
+s_printable (char *text, size_t size)
+{
+    unsigned char *p = (unsigned char *) text, *end = p + strnlen (text, size);
+    while (p < end) {
+        size_t len = s_utf8_char (p);
+        if (len)
+            p += len;
+        else if (end - p < 4 && *p >= 0xc2 && *p <= 0xf4) {
+            //  A character's start with too few bytes after it: cut at the end of the text.
+            *p = '\0';
+            return;
+        } else
+            *p++ = '?';
+    }
+}
+
+//  An error of the parsing, its field and message made printable.
+static void
+s_printable_error (st_error_t *err)
+{
+    if (!err)
+        return;
+    s_printable (err->field, sizeof err->field);
+    s_printable (err->message, sizeof err->message);
+}
 
 //  ---------------------------------------------------------------------------------------
 //  Routes
@@ -75,9 +154,15 @@ gw_parse_field (const gw_route_t *route, const char *name)
 //  ---------------------------------------------------------------------------------------
 //  The path's and the query's texts
 
-json_t *
-gw_parse_typed (const st_field_t *field, const char *name, const char *text, st_error_t *err)
+//  gw_parse_typed, but for the printable error.
+static json_t *
+s_typed (const st_field_t *field, const char *name, const char *text, st_error_t *err)
 {
+    if (!s_utf8 (text)) {
+        //  JSON carries UTF-8 only (jansson would give no string, and no reason).
+        st_error_set (err, ST_INVALID_ARGUMENT, name, "%s must be UTF-8 text", name);
+        return NULL;
+    }
     if (!field || field->type == ST_T_STR)
         return json_string (text);
     char *end;
@@ -92,7 +177,7 @@ gw_parse_typed (const st_field_t *field, const char *name, const char *text, st_
     }
     case ST_T_DOUBLE: {
         double value = strtod (text, &end);
-        if (*text && !*end && !errno)
+        if (*text && !*end && !errno && isfinite (value))
             return json_real (value);
         st_error_set (err, ST_INVALID_ARGUMENT, name, "%s must be a number", name);
         return NULL;
@@ -122,6 +207,15 @@ gw_parse_typed (const st_field_t *field, const char *name, const char *text, st_
     }
 }
 
+json_t *
+gw_parse_typed (const st_field_t *field, const char *name, const char *text, st_error_t *err)
+{
+    json_t *typed = s_typed (field, name, text, err);
+    if (!typed)
+        s_printable_error (err);
+    return typed;
+}
+
 int
 gw_parse_query_arg (const gw_route_t *route, json_t *body, const char *key, const char *value,
                     st_error_t *err)
@@ -137,7 +231,12 @@ gw_parse_query_arg (const gw_route_t *route, json_t *body, const char *key, cons
         p += len + (p[len] ? 1 : 0);
     }
     if (!known) {
-        st_error_set (err, ST_INVALID_ARGUMENT, key, "unknown query parameter \"%.60s\"", key);
+        if (s_utf8 (key))
+            st_error_set (err, ST_INVALID_ARGUMENT, key, "unknown query parameter \"%.60s\"", key);
+        else
+            st_error_set (err, ST_INVALID_ARGUMENT, "query",
+                          "a query parameter's name is not UTF-8 text");
+        s_printable_error (err);
         return -1;
     }
     json_t *typed = gw_parse_typed (gw_parse_field (route, key), key, value ? value : "", err);
@@ -194,6 +293,7 @@ gw_parse_json_body (const char *text, size_t size, const char *type, st_error_t 
     if (!body) {
         st_error_set (err, ST_INVALID_ARGUMENT, NULL, "the body is not JSON: %s (at byte %d)",
                       json_err.text, json_err.position);
+        s_printable_error (err);
         return NULL;
     }
     if (!json_is_object (body)) {
