@@ -99,7 +99,7 @@ test_the_journey_in_a_browser (void **state)
     assert_int_equal (status, 0);
 
     //  What the pages showed is what the services hold: the resident's request done and
-    //  rated 5, the volunteer's 3.5 confirmed hours and the points their page showed (an
+    //  rated 5, the volunteer's 4.5 confirmed hours (one back-entered) and the points their page showed (an
     //  hour's points, a bonus for serving someone cared for, the rating's adjustment).
     char path[512];
     snprintf (path, sizeof path, "%s/web-result.json", harness_dir (fx_harness ()));
@@ -117,9 +117,9 @@ test_the_journey_in_a_browser (void **state)
     snprintf (body, sizeof body, "{\"volunteer_id\": \"%s\"}", s_volunteer);
     json_t *statement = fx_call_ok ("ledger", &volunteer, "ledger.statement", body);
     double hours = json_real_value (json_object_get (statement, "hours_credit"));
-    assert_true (hours > 3.49 && hours < 3.51);
+    assert_true (hours > 4.49 && hours < 4.51);
     assert_int_equal (fx_int (statement, "available"), fx_int (shown, "points"));
-    assert_true (fx_int (statement, "available") >= 35); //  3.5 hours at 10 points at least
+    assert_true (fx_int (statement, "available") >= 45); //  4.5 hours at 10 points at least
     json_decref (statement);
     json_decref (shown);
 }

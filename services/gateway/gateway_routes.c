@@ -360,6 +360,7 @@ const gw_route_t gw_routes[] = {
     {"POST", "/v1/residents", "registry", "resident.register", GW_ANYONE, 201, NULL,
      gw_map_offload},
     {"GET", "/v1/residents/{id}", "registry", "resident.get", GW_SIGNED_IN, 200, NULL, NULL},
+    {"PATCH", "/v1/residents/{id}", "registry", "resident.update", GW_SIGNED_IN, 200, NULL, NULL},
     //  A spreadsheet (text/csv, up to STATION_GATEWAY_CSV_MAX bytes) into volunteer.import's
     //  csv; ?dry_run=true checks every row and saves nothing (the preview before an import).
     {"POST", "/v1/volunteers/import", "registry", "volunteer.import", GW_SIGNED_IN, 200, "dry_run",

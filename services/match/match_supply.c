@@ -181,6 +181,7 @@ const st_subscription_t match_registry_subscriptions[] = {
     {"volunteer.updated", s_volunteer_registered},
     {"volunteer.status_changed", s_volunteer_registered},
     {"resident.registered", s_resident_registered},
+    {"resident.updated", s_resident_registered},
     {"site.created", s_site_created},
     {"category.created", s_category_created},
 };

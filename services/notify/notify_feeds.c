@@ -151,6 +151,7 @@ const st_subscription_t notify_registry_subscriptions[] = {
     {"volunteer.status_changed", s_volunteer_registered},
     {"volunteer.transferred", s_volunteer_transferred},
     {"resident.registered", s_resident_registered},
+    {"resident.updated", s_resident_registered},
     {"invitation.created", s_invitation_created},
     {"volunteer.transfer_declined", s_transfer_declined},
 };

@@ -255,7 +255,7 @@ s_session_login (st_call_t *call, const msg_session_login_t *request, msg_accoun
 }
 
 //  ---------------------------------------------------------------------------------------
-//  resident.register and resident.get
+//  resident.register, resident.get and resident.update
 
 static void
 s_resident_from_row (st_call_t *call, PGresult *res, msg_resident_t *r)
@@ -264,6 +264,22 @@ s_resident_from_row (st_call_t *call, PGresult *res, msg_resident_t *r)
     r->has_care_tags = true;
     r->phone = registry_open_masked (call, res, 0, PQfnumber (res, "phone_enc"), "phone", false);
     r->email = registry_open_email_masked (call, res, 0, PQfnumber (res, "email_enc"));
+}
+
+//  resident.registered or resident.updated: where the resident lives and the groups cared for
+//  first, never the phone.
+static void
+s_resident_emit (st_call_t *call, const char *topic, const msg_resident_t *r)
+{
+    msg_resident_registered_t event = {.id = r->id,
+                                       .region = r->region,
+                                       .lat = r->lat,
+                                       .has_lat = r->has_lat,
+                                       .lon = r->lon,
+                                       .has_lon = r->has_lon,
+                                       .care_tags = r->care_tags,
+                                       .has_care_tags = true};
+    st_call_emit (call, topic, &msg_resident_registered_desc, &event);
 }
 
 static void
@@ -300,15 +316,7 @@ s_resident_register (st_call_t *call, const msg_resident_register_t *request, ms
         && registry_create_person_account (call, "resident", request->phone, request->password,
                                            reply->region, NULL, reply->id))
         return;
-    msg_resident_registered_t event = {.id = reply->id,
-                                       .region = reply->region,
-                                       .lat = reply->lat,
-                                       .has_lat = reply->has_lat,
-                                       .lon = reply->lon,
-                                       .has_lon = reply->has_lon,
-                                       .care_tags = reply->care_tags,
-                                       .has_care_tags = true};
-    st_call_emit (call, "resident.registered", &msg_resident_registered_desc, &event);
+    s_resident_emit (call, "resident.registered", reply);
 }
 
 static void
@@ -329,4 +337,78 @@ s_resident_get (st_call_t *call, const msg_resident_get_t *request, msg_resident
     }
     s_resident_from_row (call, res, reply);
     PQclear (res);
+}
+
+//  The resident themself, or an official in scope of where they live (and of where they move);
+//  another's resident reads as none at all.
+static void
+s_resident_update (st_call_t *call, const msg_resident_update_t *request, msg_resident_t *reply)
+{
+    //  An email given empty removes the address.
+    bool email_removed = request->email && !*request->email;
+    const msg_actor_t *actor;
+    if (st_require_actor (call, &actor)
+        || (request->phone && registry_require_phone (call, "phone", request->phone))
+        || (request->email && !email_removed
+            && registry_require_email (call, "email", request->email))
+        || (request->region && st_require_code (call, "region", request->region))
+        || registry_require_list (call, "care_tags", &request->care_tags, s_care_tags))
+        return;
+    int64_t id;
+    PGresult *res;
+    if (registry_row_by_id (call, "resident_lock", "resident", request->id, &id, &res))
+        return;
+    bool self = strcmp (actor->role, "resident") == 0 && actor->resident_id
+                && strcmp (actor->resident_id, request->id) == 0;
+    bool seen = self || st_actor_in_scope (actor, PQgetvalue (res, 0, R_REGION));
+    PQclear (res);
+    if (!seen) {
+        st_call_fail (call, ST_NOT_FOUND, "id", "no resident has id \"%s\"", request->id);
+        return;
+    }
+    if (request->region
+        && ((!self && registry_require_official_in_scope (call, request->region))
+            || registry_require_region_exists (call, "region", request->region)))
+        return;
+    st_params_t params = {0};
+    st_params_text (&params, request->id);
+    st_params_text (&params, request->name);
+    int rc = 0;
+    if (request->phone)
+        rc = registry_seal (call, &params, "phone", request->phone, true);
+    else {
+        st_params_null (&params);
+        st_params_null (&params);
+    }
+    st_params_text (&params, request->region);
+    st_params_text (&params, request->address);
+    st_params_double_or_null (&params, request->has_lat, request->lat);
+    st_params_double_or_null (&params, request->has_lon, request->lon);
+    registry_text_array_param (&params, &request->care_tags, request->has_care_tags);
+    rc = rc ? rc
+            : registry_seal_or_null (call, &params, "email", email_removed ? NULL : request->email);
+    st_params_bool (&params, email_removed);
+    res = NULL;
+    if (rc == 0)
+        rc = st_call_exec (call, "resident_update", &params, &res);
+    st_params_clear (&params);
+    if (rc)
+        return;
+    s_resident_from_row (call, res, reply);
+    PQclear (res);
+    if (request->phone || request->region) {
+        //  The phone is also the resident's sign-in, and the account lives where they do.
+        uint8_t login_hash[ST_CRYPTO_HASH_SIZE];
+        st_params_text (&params, request->id);
+        if (request->phone) {
+            registry_hash (call, "login", request->phone, login_hash);
+            st_params_bin (&params, login_hash, sizeof login_hash);
+        } else
+            st_params_null (&params);
+        st_params_text (&params, request->region);
+        if (registry_exec_unique (call, "account_resident_update", &params, NULL, "phone",
+                                  "this phone already signs in to another account"))
+            return;
+    }
+    s_resident_emit (call, "resident.updated", reply);
 }

@@ -149,6 +149,18 @@ static const st_statement_t s_statements[] = {
      " email_enc) VALUES ($1, $2, $3, $4, $5, $6, $7, coalesce ($8::text[], '{}'), $9) "
      "RETURNING" RESIDENT_COLUMNS},
     {"resident_get", "SELECT" RESIDENT_COLUMNS "FROM residents WHERE id = $1"},
+    {"resident_lock", "SELECT" RESIDENT_COLUMNS "FROM residents WHERE id = $1 FOR UPDATE"},
+    //  Absent fields (NULL) keep their value; $11 removes the e-mail address.
+    {"resident_update",
+     "UPDATE residents SET name = coalesce ($2, name), phone_enc = coalesce ($3, phone_enc),"
+     " phone_hash = coalesce ($4, phone_hash), region = coalesce ($5, region),"
+     " address = coalesce ($6, address), lat = coalesce ($7, lat), lon = coalesce ($8, lon),"
+     " care_tags = coalesce ($9, care_tags),"
+     " email_enc = CASE WHEN $11 THEN NULL ELSE coalesce ($10, email_enc) END"
+     " WHERE id = $1 RETURNING" RESIDENT_COLUMNS},
+    {"account_resident_update",
+     "UPDATE accounts SET login_hash = coalesce ($2, login_hash), region = coalesce ($3, region)"
+     " WHERE resident_id = $1"},
 
     {"category_list", "SELECT code, name, region FROM categories WHERE region IS NULL"
                       " OR ($1::text IS NOT NULL AND starts_with ($1, region_prefix (region)))"

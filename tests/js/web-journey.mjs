@@ -1,9 +1,10 @@
 // web-journey.mjs — the pages of issue 23 in a real browser (Debian's chromium driven by
 // playwright-core) against a running stack that tests/web_test.c started: a resident orders,
 // a station admin reviews, the round offers, the volunteer accepts, checks in and out, the
-// admin confirms the hours, the resident rates; an activity's check-in by its QR code (the
-// served image decoded with jsQR and the address it holds opened); the volunteer's points
-// and star progress. axe-core runs on every page; each step saves screenshots at phone and
+// admin confirms the hours, the dispatch board shows the round, the resident rates; an
+// activity's check-in by its QR code (the served image decoded with jsQR and the address it
+// holds opened); a past activity back-entered; the volunteer's points and star progress; the
+// county dashboard against the report. axe-core runs on every page; each step saves screenshots at phone and
 // desk sizes; the bytes each page downloads on first load are printed.
 //
 // Environment: STATION_WEB_URL, STATION_WEB_SHOTS (a folder), STATION_WEB_RESIDENT,
@@ -193,9 +194,15 @@ async function main () {
   await adminPage.goto(BASE + '/requests/' + requestId);
   await adminPage.waitForSelector('input.hours', { timeout: WAIT });
   await adminPage.fill('input.hours', '1.5');
+  const volunteerId = await textOf(adminPage, '.records tbody td');
   await visit(adminPage, 'request-records');
   await adminPage.click('.records button.primary');
   await see(adminPage, adminPage.locator('.records td', { hasText: '已确认' }), 'the hours confirmed');
+
+  step = 'the dispatch board shows the round that offered it';
+  await adminPage.goto(BASE + '/dispatch');
+  await see(adminPage, adminPage.locator('.card', { hasText: title }), 'a round with the request');
+  await visit(adminPage, 'dispatch');
 
   step = 'the resident rates (评单)';
   await until(residentPage, '.state-completed', 'the request to read as done');
@@ -269,19 +276,36 @@ async function main () {
   await adminPage.click('.records button.primary');
   await see(adminPage, adminPage.locator('.records td', { hasText: '已确认' }), 'the hours confirmed');
 
+  step = 'the county office back-enters a past activity (补录) from its paper sheet';
+  const countyPage = await (await browser.newContext(desk)).newPage();
+  countyPage.on('pageerror', (error) => { console.log('page error on ' + countyPage.url() + ': ' + error.message); process.exitCode = 1; });
+  await signIn(countyPage, COUNTY);
+  await countyPage.goto(BASE + '/manage/backfill');
+  await countyPage.waitForSelector('[name=records]');
+  await countyPage.fill('[name=title]', '村史馆讲解（补录）');
+  await countyPage.selectOption('[name=category]', 'culture');
+  await countyPage.fill('[name=starts_at]', local(-3 * 24 * 60));
+  await countyPage.fill('[name=ends_at]', local(-3 * 24 * 60 + 90));
+  await countyPage.fill('[name=records]', volunteerId + ', 一小时');
+  await countyPage.fill('[name=reason]', '纸质签到表补录');
+  await visit(countyPage, 'backfill');
+  await countyPage.click('form button[type=submit]');
+  await see(countyPage, countyPage.locator('#f-records-error:not(:empty)'), 'a bad line named beside the field');
+  check(new URL(countyPage.url()).pathname === '/manage/backfill', 'a bad line saves nothing');
+  await countyPage.fill('[name=records]', volunteerId + ', 1');
+  await countyPage.click('form button[type=submit]');
+  await countyPage.waitForURL(/\/manage\/activities\/\d+/, { timeout: WAIT });
+
   step = 'the volunteer sees the hours, the points and the star progress';
   await volunteerPage.goto(BASE + '/points');
-  await until(volunteerPage, '[data-figure=hours]:text-is("3.5")', '3.5 hours (1.5 + 2) on the points page');
+  await until(volunteerPage, '[data-figure=hours]:text-is("4.5")', '4.5 hours (1.5 + 2 + 1 back-entered) on the points page');
   const points = Number(await textOf(volunteerPage, '[data-figure=points]'));
   check(points > 0, 'confirmed hours earn points, the page shows ' + points);
-  if (process.env.STATION_WEB_RESULT) fs.writeFileSync(process.env.STATION_WEB_RESULT, JSON.stringify({ points, hours: 3.5 }));
+  if (process.env.STATION_WEB_RESULT) fs.writeFileSync(process.env.STATION_WEB_RESULT, JSON.stringify({ points, hours: 4.5 }));
   check(await volunteerPage.locator('progress#star-progress').count() === 1, 'the progress to the next star is shown');
   await visit(volunteerPage, 'points');
 
   step = 'the county dashboard shows the report\'s numbers';
-  const countyPage = await (await browser.newContext(desk)).newPage();
-  countyPage.on('pageerror', (error) => { console.log('page error on ' + countyPage.url() + ': ' + error.message); process.exitCode = 1; });
-  await signIn(countyPage, COUNTY);
   await countyPage.goto(BASE + '/dashboard');
   await see(countyPage, countyPage.locator('.big[data-figure=service_hours] .value'), 'the dashboard\'s figures');
   await countyPage.waitForTimeout(1000); // the charts' animation, for the screenshot
@@ -292,13 +316,30 @@ async function main () {
   check(shown.volunteers_registered === String(report.volunteers_registered), 'registered volunteers: the dashboard shows ' + shown.volunteers_registered + ', the report ' + report.volunteers_registered);
   check(shown.activities === String(report.activities), 'activities: the dashboard shows ' + shown.activities + ', the report ' + report.activities);
   check(shown.service_hours === String(Math.round(report.service_hours)), 'hours: the dashboard shows ' + shown.service_hours + ', the report ' + report.service_hours);
-  check(report.service_hours >= 3.5, 'the report counts the 3.5 confirmed hours, it says ' + report.service_hours);
+  check(report.service_hours >= 4.5, 'the report counts the 4.5 confirmed hours, it says ' + report.service_hours);
   check((await textOf(countyPage, '.period')).includes(year + '-01-01'), 'the dashboard says the period it shows');
   await visit(countyPage, 'dashboard');
   await countyPage.goto(BASE + '/reports');
   await see(countyPage, countyPage.locator('.report table tbody tr').first(), 'the quarterly report table');
   check(await countyPage.locator('a[href^="/v1/reports/quarterly"]').count() === 1, 'the report offers its CSV');
   await visit(countyPage, 'reports');
+
+  step = 'a county official registers a resident cared for first and orders for her';
+  await countyPage.goto(BASE + '/register/resident');
+  await countyPage.waitForSelector('[name=address]');
+  await countyPage.fill('[name=name]', '王桂英');
+  await countyPage.fill('[name=phone]', '13907350099');
+  await countyPage.selectOption('.region-levels select >> nth=0', { index: 1 });
+  await countyPage.waitForSelector('.region-levels select >> nth=1');
+  await countyPage.selectOption('.region-levels select >> nth=1', { index: 1 });
+  await countyPage.fill('[name=address]', '玉溪镇第一村五组 3 号');
+  await countyPage.click('label:has(input[value=empty_nest_elderly])');
+  await visit(countyPage, 'resident-new');
+  await countyPage.click('form button[type=submit]');
+  await see(countyPage, countyPage.locator('.notice', { hasText: '已建档' }), 'the resident registered');
+  await countyPage.click('a[href^="/order?resident="]');
+  await countyPage.waitForSelector('[name=resident_id]');
+  check(/^\d+$/.test(await countyPage.inputValue('[name=resident_id]')), 'the order form knows the new resident');
 
   step = 'the English switch';
   await volunteerPage.click('#lang');

@@ -218,7 +218,7 @@ function values (el) {
   for (const input of el.elements) {
     if (!input.name || input.disabled) continue;
     if (input.type === 'checkbox') {
-      if (input.dataset.list) (out[input.name] = out[input.name] || []).push(...(input.checked ? [input.value] : []));
+      if (input.dataset.list !== undefined) (out[input.name] = out[input.name] || []).push(...(input.checked ? [input.value] : []));
       else out[input.name] = input.checked;
     } else if (input.type === 'radio') {
       if (input.checked) out[input.name] = input.value;
@@ -266,6 +266,35 @@ export function pagedList (path, renderItem, empty) {
   return box;
 }
 
+// opener(text, makeForm): a button that shows the form makeForm() returns in its place. One
+// such form is open at a time on a page (opening one closes the other), so that a page of
+// cards, each with its form, keeps its field ids unique.
+let openForm = null;
+export function opener (text, makeForm, kind = 'secondary') {
+  const box = h('div', { class: 'opener' });
+  const button = h('button', { type: 'button', class: kind }, text);
+  button.addEventListener('click', () => {
+    if (openForm && openForm.isConnected) openForm.dispatchEvent(new Event('close'));
+    const made = makeForm();
+    const shut = h('button', { type: 'button', class: 'link' }, t('close'));
+    function close () {
+      made.remove();
+      shut.remove();
+      button.hidden = false;
+      if (openForm === made) openForm = null;
+    }
+    made.addEventListener('close', close);
+    shut.addEventListener('click', () => { close(); button.focus(); });
+    button.hidden = true;
+    box.append(made, shut);
+    openForm = made;
+    const first = made.querySelector('input, select, textarea');
+    if (first) first.focus();
+  });
+  box.append(button);
+  return box;
+}
+
 // ---------------------------------------------------------------------------------------
 // The router: a page per path, drawn by a function of a view module.
 
@@ -273,6 +302,7 @@ const pages = [
   // path, module, function, who may see it (null: anyone)
   ['/signin', 'signin', 'signin', null],
   ['/register', 'signin', 'register', null],
+  ['/register/resident', 'signin', 'registerResident', null],
   ['/order', 'resident', 'order', ['resident', ...OFFICIALS]],
   ['/wish', 'resident', 'wish', ['resident']],
   ['/requests', 'resident', 'requests', ['resident']],
@@ -287,17 +317,29 @@ const pages = [
   ['/manage/activities', 'official', 'activities', OFFICIALS],
   ['/manage/activities/new', 'official', 'activityNew', OFFICIALS],
   ['/manage/activities/:id', 'official', 'activity', OFFICIALS],
+  ['/dispatch', 'dispatch', 'board', OFFICIALS],
+  ['/manage/backfill', 'dispatch', 'backfill', OFFICIALS],
   ['/reports', 'figures', 'reports', OFFICIALS],
-  ['/dashboard', 'figures', 'dashboard', OFFICIALS]
+  ['/dashboard', 'figures', 'dashboard', OFFICIALS],
+  ['/store', 'store', 'store', ['volunteer']],
+  ['/settings/notifications', 'prefs', 'preferences', ['resident', 'volunteer', ...OFFICIALS]],
+  ['/manage/volunteers', 'people', 'volunteers', OFFICIALS],
+  ['/manage/volunteers/import', 'people', 'importPage', OFFICIALS],
+  ['/manage/transfers', 'people', 'transfers', OFFICIALS],
+  ['/manage/store', 'store', 'storeDesk', OFFICIALS]
 ];
 
 // The menu of each role.
 const menus = {
-  resident: [['/order', 'nav_order'], ['/requests', 'nav_requests'], ['/wish', 'nav_wish'], ['/inbox', 'nav_inbox']],
+  resident: [['/order', 'nav_order'], ['/requests', 'nav_requests'], ['/wish', 'nav_wish'], ['/inbox', 'nav_inbox'],
+    ['/settings/notifications', 'nav_prefs']],
   volunteer: [['/offers', 'nav_offers'], ['/schedule', 'nav_schedule'], ['/activities', 'nav_activities'],
-    ['/checkin', 'nav_checkin'], ['/points', 'nav_points'], ['/inbox', 'nav_inbox']],
-  official: [['/review', 'nav_review'], ['/manage/activities', 'nav_manage_activities'], ['/order', 'nav_order_for'],
-    ['/reports', 'nav_reports'], ['/dashboard', 'nav_dashboard'], ['/inbox', 'nav_inbox']]
+    ['/checkin', 'nav_checkin'], ['/points', 'nav_points'], ['/store', 'nav_store'], ['/inbox', 'nav_inbox'],
+    ['/settings/notifications', 'nav_prefs']],
+  official: [['/review', 'nav_review'], ['/dispatch', 'nav_dispatch'], ['/manage/activities', 'nav_manage_activities'],
+    ['/manage/volunteers', 'nav_volunteers'], ['/manage/store', 'nav_store_desk'], ['/order', 'nav_order_for'],
+    ['/register/resident', 'nav_resident_new'], ['/reports', 'nav_reports'], ['/dashboard', 'nav_dashboard'],
+    ['/inbox', 'nav_inbox'], ['/settings/notifications', 'nav_prefs']]
 };
 
 function home () {

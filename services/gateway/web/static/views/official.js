@@ -39,7 +39,9 @@ export function review () {
 export function activities () {
   show(
     h('h1', {}, t('manage_activities_title')),
-    h('p', {}, h('a', { href: '/manage/activities/new', 'data-link': true, class: 'button primary' }, t('activity_new'))),
+    h('p', { class: 'actions' },
+      h('a', { href: '/manage/activities/new', 'data-link': true, class: 'button primary' }, t('activity_new')),
+      h('a', { href: '/manage/backfill', 'data-link': true, class: 'button secondary' }, t('backfill_title'))),
     pagedList('/v1/activities?limit=20', (a) => [
       h('h2', {}, h('a', { href: '/manage/activities/' + a.id, 'data-link': true }, a.title)),
       h('p', {}, when(a.starts_at), ' – ', when(a.ends_at, 'time')),

@@ -50,7 +50,7 @@ export async function order (params) {
     h('h1', {}, official ? t('order_for_title') : t('order_title')),
     params.done ? notice(t('order_done')) : null,
     form([
-      official ? field({ name: 'resident_id', label: t('resident_id'), required: true, max: 20, hint: t('resident_id_hint') }) : null,
+      official ? field({ name: 'resident_id', label: t('resident_id'), required: true, max: 20, value: params.resident || '', hint: t('resident_id_hint') }) : null,
       categoryTiles(categories),
       field({ name: 'need', label: t('need'), type: 'textarea', required: true, max: 1000, hint: t('need_hint') }),
       whenBox,

@@ -1,6 +1,6 @@
 // signin.js — signing in (a phone, or an official's login) and a volunteer's real-name
 // registration (实名注册), the region chosen from the tree.
-import { api, field, form, go, h, homePath, notice, show, signIn, t } from '../app.js';
+import { OFFICIALS, api, field, form, go, h, homePath, notice, session, show, signIn, t } from '../app.js';
 
 export function signin (params) {
   const next = params.next && params.next.startsWith('/') && !params.next.startsWith('//') ? params.next : null;
@@ -13,7 +13,8 @@ export function signin (params) {
       await signIn(v.login, v.password, key);
       go(next || homePath(), true);
     }),
-    h('p', {}, t('no_account'), ' ', h('a', { href: '/register', 'data-link': true }, t('register_volunteer')))
+    h('p', {}, t('no_account'), ' ', h('a', { href: '/register', 'data-link': true }, t('register_volunteer')),
+      ' · ', h('a', { href: '/register/resident', 'data-link': true }, t('register_resident')))
   );
 }
 
@@ -100,5 +101,42 @@ export async function register (params) {
       go('/offers?welcome=1', true);
     }),
     notice(t('privacy_note'))
+  );
+}
+
+const CARE = ['empty_nest_elderly', 'left_behind_child', 'child_in_difficulty', 'disabled', 'poor_household'];
+
+// A resident's registration: by themself (then signed in), or by a grid worker or station
+// official for someone cared for first (重点关爱群体), who may have no password and no phone
+// of their own to sign in with.
+export async function registerResident (params) {
+  const official = session.me && OFFICIALS.includes(session.me.role);
+  let root = params.region || (official ? session.me.region : null);
+  if (!root) {
+    try {
+      root = (await api('GET', '/v1/config')).root_region;
+    } catch (e) { /* the picker stays empty; the error says so on submit */ }
+  }
+  show(
+    h('h1', {}, official ? t('register_resident_for') : t('register_resident_title')),
+    form([
+      field({ name: 'name', label: t('real_name'), required: true, max: 50, attrs: { autocomplete: official ? 'off' : 'name' } }),
+      field({ name: 'phone', label: t('phone'), type: 'tel', required: true, max: 11, hint: official ? t('phone_contact_hint') : t('phone_hint'), attrs: { autocomplete: official ? 'off' : 'tel', inputmode: 'numeric' } }),
+      official ? null : field({ name: 'password', label: t('new_password'), type: 'password', required: true, max: 72, hint: t('password_hint'), attrs: { autocomplete: 'new-password', minlength: 8 } }),
+      regionPicker(root),
+      field({ name: 'address', label: t('address'), required: true, max: 200, hint: t('address_hint') }),
+      h('fieldset', { class: 'choice' }, h('legend', {}, t('care_tags')),
+        CARE.map((tag) => h('label', {}, h('input', { type: 'checkbox', name: 'care_tags', value: tag, 'data-list': true }), t('care_' + tag))))
+    ], t('register'), async (v, el, key) => {
+      const body = { name: v.name, phone: v.phone, region: v.region, address: v.address, care_tags: v.care_tags || [] };
+      if (v.password) body.password = v.password;
+      const made = await api('POST', '/v1/residents', body, { key });
+      if (official) {
+        el.replaceWith(notice(t('resident_made', { id: made.id })), h('p', {}, h('a', { href: '/order?resident=' + made.id, 'data-link': true, class: 'button primary' }, t('nav_order_for'))));
+        return;
+      }
+      await signIn(v.phone, v.password);
+      go('/order', true);
+    })
   );
 }

@@ -1,0 +1,238 @@
+/*  web_more_test.c — more web pages (issue 23) in a real browser against the real stack: the
+    points store, notification preferences and the officials' volunteers desk (the masked
+    list, an audited reveal, a CSV import with a preview, transfer requests) and store desk.
+    Every service and the gateway run as processes; tests/js/web-more.mjs drives Debian's
+    chromium through playwright-core as a volunteer and a county admin would. This side makes
+    the accounts and data through ops, runs the journey, and then checks through the services'
+    own ops that what the pages did is what the services hold.  */
+#include "fixture.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#define COUNTY   "431022000000"
+#define VILLAGE  "431022100201"
+#define BAISHI   "431022101203"
+#define PASSWORD "correct horse battery"
+#define OFFICIAL "yizhang-county"
+
+//  The phone fx_volunteer_add gives the first volunteer of a run.
+#define VOLUNTEER_PHONE "13900000001"
+//  A name only the CSV's first good row holds.
+#define IMPORTED "孙志远"
+
+static fx_t *s_fx;
+static char s_volunteer[32], s_moving[32], s_staying[32], s_csv[512];
+
+//  An item of the county's store.
+static void
+s_item (const char *name, const char *kind, int price, int stock)
+{
+    msg_actor_t county = fx_admin ("region_admin", COUNTY);
+    char body[256];
+    snprintf (body, sizeof body,
+              "{\"name\": \"%s\", \"kind\": \"%s\", \"price_points\": %d, \"stock\": %d,"
+              " \"region\": \"" COUNTY "\"}",
+              name, kind, price, stock);
+    json_decref (fx_call_ok ("ledger", &county, "item.create", body));
+}
+
+//  A volunteer of 白石渡村 who asks to move to the village of the journey.
+static void
+s_asks_to_move (const char *name, char id[32])
+{
+    fx_volunteer_add (name, BAISHI, "[]", "[]", 25.40, 112.95, "", id);
+    msg_actor_t self = fx_volunteer (id);
+    json_decref (fx_call_ok ("registry", &self, "transfer.request",
+                             "{\"to_region\": \"" VILLAGE "\", \"reason\": \"搬家到玉溪镇\"}"));
+}
+
+//  The spreadsheet: three good rows (lines 2, 4, 6) and two bad ones, an ID number whose
+//  check digit is wrong (line 3) and a phone of five digits (line 5).
+static void
+s_csv_write (const char *path)
+{
+    char good[3][19], bad[19];
+    fx_nth_id_number (201, good[0]);
+    fx_nth_id_number (202, good[1]);
+    fx_nth_id_number (203, good[2]);
+    fx_nth_id_number (204, bad);
+    bad[17] = bad[17] == '1' ? '2' : '1';
+    FILE *file = fopen (path, "w");
+    assert_non_null (file);
+    fprintf (file,
+             "name,id_number,phone,region\r\n" IMPORTED ",%s,13700000201," VILLAGE "\r\n"
+             "吴小兵,%s,13700000202," VILLAGE "\r\n"
+             "周丽,%s,13700000203," VILLAGE "\r\n"
+             "郑强,%s,12345," VILLAGE "\r\n"
+             "钱多多,%s,13700000205," VILLAGE "\r\n",
+             good[0], bad, good[1], good[2], good[2]);
+    fclose (file);
+}
+
+static int
+s_setup (void **state)
+{
+    (void) state;
+    s_fx = fx_new ("web_more_test", FX_REGISTRY | FX_MATCH | FX_LEDGER | FX_NOTIFY | FX_GATEWAY);
+    fx_county_add ();
+    json_decref (fx_call_ok ("registry", &FX_SYSTEM, "account.create",
+                             "{\"login\": \"" OFFICIAL "\", \"password\": \"" PASSWORD "\","
+                             " \"role\": \"region_admin\", \"region\": \"" COUNTY "\"}"));
+    fx_volunteer_add ("李明华", VILLAGE, "[\"维修\"]", "[]", 25.40, 112.95,
+                      ", \"password\": \"" PASSWORD "\"", s_volunteer);
+    fx_ledger_wait_volunteer (s_volunteer);
+    //  300 points to spend: more than an official may adjust a day by default.
+    msg_actor_t county = fx_admin ("region_admin", COUNTY);
+    json_decref (fx_call_ok ("ledger", &county, "rules.set",
+                             "{\"region\": \"" COUNTY "\", \"adjust_cap_points\": 1000}"));
+    fx_ledger_adjust (&FX_SYSTEM, s_volunteer, "points", 300, "积分超市测试");
+    s_item ("大米 5 kg", "goods", 200, 10);
+    s_item ("理发", "service", 50, 1);
+    s_asks_to_move ("王建国", s_moving);
+    s_asks_to_move ("赵红梅", s_staying);
+    const char *bin = getenv ("STATION_BIN_DIR");
+    assert_non_null (bin);
+    snprintf (s_csv, sizeof s_csv, "%s/../web-more-import.csv", bin);
+    s_csv_write (s_csv);
+    return 0;
+}
+
+static int
+s_teardown (void **state)
+{
+    (void) state;
+    fx_destroy (&s_fx);
+    return 0;
+}
+
+//  How many volunteers named `name` the county's list holds.
+static size_t
+s_named (const char *name)
+{
+    msg_actor_t county = fx_admin ("region_admin", COUNTY);
+    char body[128];
+    snprintf (body, sizeof body, "{\"region\": \"" COUNTY "\", \"q\": \"%s\"}", name);
+    json_t *page = fx_call_ok ("registry", &county, "volunteer.list", body);
+    size_t count = json_array_size (json_object_get (page, "items"));
+    json_decref (page);
+    return count;
+}
+
+static void
+test_more_pages_in_a_browser (void **state)
+{
+    (void) state;
+    const char *source = getenv ("STATION_SOURCE_DIR");
+    assert_non_null (source);
+    const char *bin = getenv ("STATION_BIN_DIR");
+    assert_non_null (bin);
+    char shots[512], command[4096];
+    snprintf (shots, sizeof shots, "%s/../web-more-shots", bin);
+    snprintf (command, sizeof command,
+              "STATION_WEB_URL=http://127.0.0.1:%d STATION_WEB_SHOTS='%s'"
+              " STATION_WEB_VOLUNTEER='" VOLUNTEER_PHONE ":" PASSWORD "'"
+              " STATION_WEB_OFFICIAL='" OFFICIAL ":" PASSWORD "'"
+              " STATION_WEB_CSV='%s' STATION_WEB_IMPORTED='" IMPORTED "'"
+              " STATION_WEB_PHONE='" VOLUNTEER_PHONE "'"
+              " node %s/tests/js/web-more.mjs 2>&1",
+              harness_http_port (fx_harness ()), shots, s_csv, source);
+    FILE *run = popen (command, "r");
+    assert_non_null (run);
+    char line[2048];
+    while (fgets (line, sizeof line, run))
+        fputs (line, stdout); //  the journey's steps, axe results and any failure, in the log
+    int status = pclose (run);
+    printf ("screenshots in %s\n", shots);
+    assert_int_equal (status, 0);
+
+    //  The store: the rice fulfilled (200 points spent), the haircut cancelled (points and
+    //  stock back), the towel the official added on the shelf.
+    msg_actor_t volunteer = fx_volunteer (s_volunteer);
+    json_t *page = fx_call_ok ("ledger", &volunteer, "redemption.list", "{}");
+    json_t *items = json_object_get (page, "items");
+    assert_int_equal (json_array_size (items), 2);
+    for (size_t i = 0; i < 2; i++) {
+        json_t *r = json_array_get (items, i);
+        assert_string_equal (fx_str (r, "status"), strcmp (fx_str (r, "item_name"), "理发") == 0
+                                                       ? "cancelled"
+                                                       : "fulfilled");
+    }
+    json_decref (page);
+    json_t *statement = fx_ledger_statement (&volunteer, s_volunteer);
+    assert_int_equal (fx_int (statement, "balance"), 100);
+    assert_int_equal (fx_int (statement, "available"), 100);
+    json_decref (statement);
+    page = fx_call_ok ("ledger", &volunteer, "item.list", "{\"region\": \"" VILLAGE "\"}");
+    bool towel = false;
+    for (size_t i = 0; i < json_array_size (json_object_get (page, "items")); i++) {
+        json_t *item = json_array_get (json_object_get (page, "items"), i);
+        if (strcmp (fx_str (item, "name"), "毛巾") == 0) {
+            towel = true;
+            assert_int_equal (fx_int (item, "price_points"), 30);
+            assert_int_equal (fx_int (item, "stock"), 10);
+            assert_string_equal (fx_str (item, "region"), COUNTY);
+        }
+        if (strcmp (fx_str (item, "name"), "理发") == 0)
+            assert_int_equal (fx_int (item, "stock"), 1);
+    }
+    assert_true (towel);
+    json_decref (page);
+
+    //  The preferences as saved.
+    json_t *prefs = fx_call_ok ("notify", &volunteer, "prefs.get", "{}");
+    assert_string_equal (fx_str (prefs, "language"), "en");
+    assert_int_equal (strncmp (fx_str (prefs, "quiet_from"), "21:30", 5), 0);
+    assert_int_equal (strncmp (fx_str (prefs, "quiet_to"), "06:30", 5), 0);
+    json_t *channels = json_object_get (prefs, "channels");
+    assert_int_equal (json_array_size (channels), 1);
+    assert_string_equal (json_string_value (json_array_get (channels, 0)), "email");
+    json_t *muted = json_object_get (prefs, "muted");
+    assert_int_equal (json_array_size (muted), 1);
+    assert_string_equal (json_string_value (json_array_get (muted, 0)), "points.awarded");
+    json_decref (prefs);
+
+    //  The reveal is in the audit log with its reason.
+    assert_int_equal (fx_count ("SELECT count (*) FROM registry.pii_reveals WHERE volunteer_id = %s"
+                                " AND reason = '核实保险信息' AND actor_role = 'region_admin'",
+                                s_volunteer),
+                      1);
+
+    //  The import: the good rows registered, the bad ones not.
+    assert_int_equal (s_named (IMPORTED), 1);
+    assert_int_equal (s_named ("周丽"), 1);
+    assert_int_equal (s_named ("钱多多"), 1);
+    assert_int_equal (s_named ("吴小兵"), 0);
+    assert_int_equal (s_named ("郑强"), 0);
+
+    //  The transfers: one moved to the village, one declined with the reason given.
+    msg_actor_t county = fx_admin ("region_admin", COUNTY);
+    char body[128];
+    snprintf (body, sizeof body, "{\"id\": \"%s\"}", s_moving);
+    json_t *moved = fx_call_ok ("registry", &county, "volunteer.get", body);
+    assert_string_equal (fx_str (moved, "region"), VILLAGE);
+    json_decref (moved);
+    snprintf (body, sizeof body, "{\"id\": \"%s\"}", s_staying);
+    json_t *stayed = fx_call_ok ("registry", &county, "volunteer.get", body);
+    assert_string_equal (fx_str (stayed, "region"), BAISHI);
+    json_decref (stayed);
+    page = fx_call_ok ("registry", &county, "transfer.list", "{\"status\": \"declined\"}");
+    assert_int_equal (json_array_size (json_object_get (page, "items")), 1);
+    json_t *declined = json_array_get (json_object_get (page, "items"), 0);
+    assert_string_equal (fx_str (json_object_get (declined, "volunteer"), "id"), s_staying);
+    assert_string_equal (fx_str (declined, "decline_reason"), "本村名额已满，请联系镇实践所");
+    json_decref (page);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_more_pages_in_a_browser),
+    };
+    return cmocka_run_group_tests (tests, s_setup, s_teardown);
+}
