@@ -1,8 +1,11 @@
 /*  gateway.h — the HTTP face of Station (issue 22): people reach the services through it.
     It authenticates, maps, calls and answers; it owns no personal data and no business rule.
     Its parts, each a file:
-        gateway_http.c      libmicrohttpd: bodies and their limits, request ids, the route
-                            lookup, one reply helper per kind of answer, security headers
+        gateway_http.c      libmicrohttpd: bodies and their limits, the route lookup, one
+                            reply helper per kind of answer, security headers
+        gateway_parse.c     the request's own parsing, apart from any connection: routes
+                            and path parameters, typed path and query texts, JSON and CSV
+                            bodies, X-Request-Id, Origin, Bearer (tests/fuzz/fuzz_gateway.c)
         gateway_routes.c    the route table: one row per endpoint of http-api.md
         gateway_rpc.c       one rpc client per service per HTTP thread, the actor a session
                             proves, request ids from Idempotency-Key
@@ -76,6 +79,54 @@ typedef struct {
     char *tls_cert_pem, *tls_key_pem; //  their contents, read at start
     int64_t export_max;               //  rows of one CSV export
 } gw_config_t;
+
+//  --- gateway_parse.c ---
+
+#define GW_URL_MAX         2048 //  bytes of a path and its query
+#define GW_JSON_DEPTH      16   //  nesting of a JSON body
+#define GW_PARAMS_MAX      4    //  path parameters of one route
+#define GW_PARAM_SIZE      80   //  bytes of a path parameter's name or value, with its NUL
+#define GW_REQUEST_ID_SIZE 65   //  an X-Request-Id (up to 64 characters) and its NUL
+#define GW_TOKEN_SIZE      64   //  a session token as sent, and its NUL
+
+//  A route's path parameters: each a name and its value.
+typedef char gw_params_t[GW_PARAMS_MAX][2][GW_PARAM_SIZE];
+
+//  Whether `path` fits `pattern`; its parameters ({name}) into params, their number into
+//  *param_count.
+bool gw_parse_match (const char *pattern, const char *path, gw_params_t params, int *param_count);
+//  The route of `method` and `path` (gw_routes), its path parameters filled; NULL when none.
+//  When the path is known under other methods only, *allow lists them (for 405).
+const gw_route_t *gw_parse_route (const char *method, const char *path, gw_params_t params,
+                                  int *param_count, char *allow, size_t allow_size);
+//  The field of the route's op named `name`, NULL when it has none.
+const st_field_t *gw_parse_field (const gw_route_t *route, const char *name);
+//  A text from the path or the query as the JSON the field's type wants; NULL with err
+//  naming the field when it is not one. Unknown fields stay text (a mapping function reads
+//  them).
+json_t *gw_parse_typed (const st_field_t *field, const char *name, const char *text,
+                        st_error_t *err);
+//  A query parameter (`value` NULL when it had no "="), into `body` typed; the route must
+//  list it. 0, or -1 with err naming it.
+int gw_parse_query_arg (const gw_route_t *route, json_t *body, const char *key, const char *value,
+                        st_error_t *err);
+//  A request's JSON body (`type` its Content-Type): {} when there is none; NULL with err when
+//  it is no JSON object or nests deeper than GW_JSON_DEPTH.
+json_t *gw_parse_json_body (const char *text, size_t size, const char *type, st_error_t *err);
+//  A text/csv body as the op's `csv` field (hex, as JSON carries bytes); NULL with err when
+//  `type` is not text/csv.
+json_t *gw_parse_csv_body (const char *text, size_t size, const char *type, st_error_t *err);
+//  The client's X-Request-Id (`given`, NULL when none) when it is one we can log (1 to 64 of
+//  A-Z a-z 0-9 . _ -), else a fresh one, into id.
+void gw_parse_request_id (const char *given, char id[GW_REQUEST_ID_SIZE]);
+//  Whether a method only reads (GET, HEAD).
+bool gw_parse_is_read (const char *method);
+//  Whether a request may go on as far as its Origin tells: a read, a request without Origin
+//  (scripts), or a write whose Origin is this Host (a page of this site).
+bool gw_parse_origin_ok (const char *method, const char *origin, const char *host);
+//  An Authorization header's session token ("Bearer TOKEN") into token: 0, or -1 when the
+//  header is not that.
+int gw_parse_bearer (const char *header, char token[GW_TOKEN_SIZE]);
 
 //  --- gateway_http.c ---
 

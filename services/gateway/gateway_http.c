@@ -18,10 +18,6 @@
 #include <string.h>
 #include <time.h>
 
-#define S_URL_MAX    2048 //  bytes of a path and its query
-#define S_JSON_DEPTH 16   //  nesting of a JSON body
-#define S_PARAMS_MAX 4    //  path parameters of one route
-
 struct gw_request_s {
     struct MHD_Connection *connection;
     const char *method;
@@ -31,12 +27,12 @@ struct gw_request_s {
     bool too_big;
     bool answered;
     const gw_route_t *route;
-    char params[S_PARAMS_MAX][2][80]; //  a path parameter's name and value
+    gw_params_t params; //  the path's parameters: each a name and its value
     int param_count;
-    char id_text[65]; //  X-Request-Id
+    char id_text[GW_REQUEST_ID_SIZE]; //  X-Request-Id
     bool signed_in;
     gw_actor_t actor;
-    char token[64];
+    char token[GW_TOKEN_SIZE];
     uint8_t rpc_id[16];
     bool has_rpc_id;
     int64_t began_us;      //  when the request's first part arrived
@@ -353,114 +349,11 @@ gw_request_call (gw_request_t *self, const char *service, const char *op, json_t
 //  ---------------------------------------------------------------------------------------
 //  Routes
 
-//  Whether `path` fits `pattern`; path parameters into self->params.
-static bool
-s_match (gw_request_t *self, const char *pattern, const char *path)
-{
-    self->param_count = 0;
-    while (*pattern && *path) {
-        if (*pattern != '/' || *path != '/')
-            return false;
-        pattern++, path++;
-        const char *pattern_end = strchr (pattern, '/'), *path_end = strchr (path, '/');
-        size_t pattern_len = pattern_end ? (size_t) (pattern_end - pattern) : strlen (pattern);
-        size_t path_len = path_end ? (size_t) (path_end - path) : strlen (path);
-        if (pattern_len > 2 && pattern[0] == '{') {
-            if (path_len == 0 || path_len >= sizeof self->params[0][1]
-                || self->param_count == S_PARAMS_MAX)
-                return false;
-            int n = self->param_count++;
-            snprintf (self->params[n][0], sizeof self->params[n][0], "%.*s",
-                      (int) (pattern_len - 2), pattern + 1);
-            snprintf (self->params[n][1], sizeof self->params[n][1], "%.*s", (int) path_len, path);
-        } else if (pattern_len != path_len || strncmp (pattern, path, path_len) != 0)
-            return false;
-        pattern += pattern_len, path += path_len;
-    }
-    return *pattern == '\0' && *path == '\0';
-}
-
-//  The route of a request; when the path is known under other methods only, *allow lists
-//  them (for 405).
+//  The route of a request (gateway_parse.c); its path parameters into self->params.
 static const gw_route_t *
 s_route (gw_request_t *self, const char *path, char *allow, size_t allow_size)
 {
-    *allow = '\0';
-    for (size_t i = 0; i < gw_route_count; i++) {
-        const gw_route_t *route = &gw_routes[i];
-        if (!s_match (self, route->pattern, path))
-            continue;
-        if (strcmp (route->method, self->method) == 0)
-            return route;
-        if (!strstr (allow, route->method)) {
-            size_t used = strlen (allow);
-            snprintf (allow + used, allow_size - used, "%s%s", used ? ", " : "", route->method);
-        }
-    }
-    return NULL;
-}
-
-//  The field of the route's op named `name`, NULL when it has none.
-static const st_field_t *
-s_field (const gw_route_t *route, const char *name)
-{
-    const st_op_desc_t *op = route->service ? st_proto_op (route->service, route->op) : NULL;
-    if (!op)
-        return NULL;
-    for (size_t i = 0; i < op->request->field_count; i++)
-        if (strcmp (op->request->fields[i].name, name) == 0)
-            return &op->request->fields[i];
-    return NULL;
-}
-
-//  A text from the path or the query as the JSON the field's type wants; NULL with err
-//  naming the field when it is not one. Unknown fields stay text (a mapping function reads
-//  them).
-static json_t *
-s_typed (const st_field_t *field, const char *name, const char *text, st_error_t *err)
-{
-    if (!field || field->type == ST_T_STR)
-        return json_string (text);
-    char *end;
-    errno = 0;
-    switch (field->type) {
-    case ST_T_INT: {
-        long long value = strtoll (text, &end, 10);
-        if (*text && !*end && !errno)
-            return json_integer (value);
-        st_error_set (err, ST_INVALID_ARGUMENT, name, "%s must be a whole number", name);
-        return NULL;
-    }
-    case ST_T_DOUBLE: {
-        double value = strtod (text, &end);
-        if (*text && !*end && !errno)
-            return json_real (value);
-        st_error_set (err, ST_INVALID_ARGUMENT, name, "%s must be a number", name);
-        return NULL;
-    }
-    case ST_T_BOOL:
-        if (strcmp (text, "true") == 0 || strcmp (text, "1") == 0)
-            return json_true ();
-        if (strcmp (text, "false") == 0 || strcmp (text, "0") == 0)
-            return json_false ();
-        st_error_set (err, ST_INVALID_ARGUMENT, name, "%s must be true or false", name);
-        return NULL;
-    case ST_T_STRS: {
-        //  A list is written a,b,c.
-        json_t *list = json_array ();
-        const char *p = text;
-        while (*p) {
-            const char *comma = strchr (p, ',');
-            size_t len = comma ? (size_t) (comma - p) : strlen (p);
-            json_array_append_new (list, json_stringn (p, len));
-            p += len + (comma ? 1 : 0);
-        }
-        return list;
-    }
-    default:
-        st_error_set (err, ST_INVALID_ARGUMENT, name, "%s cannot be given in the URL", name);
-        return NULL;
-    }
+    return gw_parse_route (self->method, path, self->params, &self->param_count, allow, allow_size);
 }
 
 typedef struct {
@@ -475,86 +368,19 @@ s_query_arg (void *arg, enum MHD_ValueKind kind, const char *key, const char *va
 {
     (void) kind;
     s_query_t *query = arg;
-    const gw_route_t *route = query->request->route;
-    //  Known names only: a misspelt filter must not read as no filter.
-    size_t key_len = strlen (key);
-    const char *list = route->query ? route->query : "";
-    bool known = false;
-    for (const char *p = list; *p;) {
-        size_t len = strcspn (p, " ");
-        if (len == key_len && strncmp (p, key, len) == 0)
-            known = true;
-        p += len + (p[len] ? 1 : 0);
-    }
-    if (!known) {
-        st_error_set (query->err, ST_INVALID_ARGUMENT, key, "unknown query parameter \"%.60s\"",
-                      key);
+    if (gw_parse_query_arg (query->request->route, query->body, key, value, query->err)) {
         query->failed = true;
         return MHD_NO;
     }
-    json_t *typed = s_typed (s_field (route, key), key, value ? value : "", query->err);
-    if (!typed) {
-        query->failed = true;
-        return MHD_NO;
-    }
-    json_object_set_new (query->body, key, typed);
     return MHD_YES;
-}
-
-//  How deep a JSON text nests (strings skipped), stopping past `limit`.
-static int
-s_json_depth (const char *text, size_t size, int limit)
-{
-    int depth = 0, deepest = 0;
-    bool in_string = false;
-    for (size_t i = 0; i < size && deepest <= limit; i++) {
-        char c = text[i];
-        if (in_string) {
-            if (c == '\\')
-                i++;
-            else if (c == '"')
-                in_string = false;
-        } else if (c == '"')
-            in_string = true;
-        else if (c == '{' || c == '[') {
-            if (++depth > deepest)
-                deepest = depth;
-        } else if (c == '}' || c == ']')
-            depth--;
-    }
-    return deepest;
 }
 
 //  The request's JSON body: {} when there is none; NULL with err when it is no JSON object.
 static json_t *
 s_body (gw_request_t *self, st_error_t *err)
 {
-    if (self->size == 0)
-        return json_object ();
-    const char *type = gw_request_header (self, "Content-Type");
-    if (!type || strncasecmp (type, "application/json", 16) != 0) {
-        st_error_set (err, ST_INVALID_ARGUMENT, "Content-Type",
-                      "the body must be application/json");
-        return NULL;
-    }
-    if (s_json_depth (self->body, self->size, S_JSON_DEPTH) > S_JSON_DEPTH) {
-        st_error_set (err, ST_INVALID_ARGUMENT, NULL, "the JSON nests deeper than %d",
-                      S_JSON_DEPTH);
-        return NULL;
-    }
-    json_error_t json_err;
-    json_t *body = json_loadb (self->body, self->size, JSON_REJECT_DUPLICATES, &json_err);
-    if (!body) {
-        st_error_set (err, ST_INVALID_ARGUMENT, NULL, "the body is not JSON: %s (at byte %d)",
-                      json_err.text, json_err.position);
-        return NULL;
-    }
-    if (!json_is_object (body)) {
-        json_decref (body);
-        st_error_set (err, ST_INVALID_ARGUMENT, NULL, "the body must be a JSON object");
-        return NULL;
-    }
-    return body;
+    return gw_parse_json_body (self->body, self->size, gw_request_header (self, "Content-Type"),
+                               err);
 }
 
 int
@@ -568,17 +394,8 @@ gw_map_csv (gw_request_t *request, json_t *body)
 static json_t *
 s_csv_body (gw_request_t *self, st_error_t *err)
 {
-    const char *type = gw_request_header (self, "Content-Type");
-    if (!type || strncasecmp (type, "text/csv", 8) != 0) {
-        st_error_set (err, ST_INVALID_ARGUMENT, "Content-Type", "the body must be text/csv");
-        return NULL;
-    }
-    char *hex = st_malloc (self->size * 2 + 1);
-    sodium_bin2hex (hex, self->size * 2 + 1, (const unsigned char *) self->body, self->size);
-    json_t *body = json_object ();
-    json_object_set_new (body, "csv", json_stringn (hex, self->size * 2));
-    free (hex);
-    return body;
+    return gw_parse_csv_body (self->body, self->size, gw_request_header (self, "Content-Type"),
+                              err);
 }
 
 //  The client's X-Request-Id when it is one we can log (up to 64 of A-Z a-z 0-9 . _ -), or a
@@ -586,24 +403,13 @@ s_csv_body (gw_request_t *self, st_error_t *err)
 static void
 s_request_id (gw_request_t *self)
 {
-    const char *given = gw_request_header (self, "X-Request-Id");
-    size_t len = given ? strlen (given) : 0;
-    bool good = len > 0 && len <= 64;
-    for (size_t i = 0; good && i < len; i++)
-        good = isalnum ((unsigned char) given[i]) || strchr ("._-", given[i]);
-    if (good)
-        snprintf (self->id_text, sizeof self->id_text, "%s", given);
-    else {
-        uint8_t fresh[12];
-        randombytes_buf (fresh, sizeof fresh);
-        sodium_bin2hex (self->id_text, sizeof self->id_text, fresh, sizeof fresh);
-    }
+    gw_parse_request_id (gw_request_header (self, "X-Request-Id"), self->id_text);
 }
 
 static bool
 s_is_read (const char *method)
 {
-    return strcmp (method, "GET") == 0 || strcmp (method, "HEAD") == 0;
+    return gw_parse_is_read (method);
 }
 
 //  A write from a page of another site is refused before anything else (its Origin is not
@@ -611,14 +417,8 @@ s_is_read (const char *method)
 static int
 s_check_origin (gw_request_t *self)
 {
-    const char *origin = gw_request_header (self, "Origin");
-    const char *host = gw_request_header (self, "Host");
-    if (!origin || s_is_read (self->method))
-        return 0;
-    const char *rest = strncmp (origin, "https://", 8) == 0  ? origin + 8
-                       : strncmp (origin, "http://", 7) == 0 ? origin + 7
-                                                             : NULL;
-    if (rest && host && strcmp (rest, host) == 0)
+    if (gw_parse_origin_ok (self->method, gw_request_header (self, "Origin"),
+                            gw_request_header (self, "Host")))
         return 0;
     st_error_t err;
     st_error_set (&err, ST_PERMISSION_DENIED, "Origin", "a write must come from this site's pages");
@@ -686,13 +486,12 @@ s_authenticate (gw_request_t *self)
         gw_reply_error (self, &err);
         return -1;
     }
-    if (strncasecmp (header, "Bearer ", 7) != 0 || strlen (header + 7) >= sizeof self->token) {
+    if (gw_parse_bearer (header, self->token)) {
         st_error_set (&err, ST_UNAUTHENTICATED, "Authorization",
                       "Authorization must be \"Bearer\" and a session token");
         gw_reply_error (self, &err);
         return -1;
     }
-    snprintf (self->token, sizeof self->token, "%s", header + 7);
     if (gw_session_check (self->token, &self->actor, &err) != ST_OK) {
         gw_reply_error (self, &err);
         return -1;
@@ -791,9 +590,9 @@ s_handle (gw_request_t *self, const char *url)
     s_request_id (self);
     char allow[64];
     st_error_t err = {0};
-    if (strlen (url) > S_URL_MAX) {
+    if (strlen (url) > GW_URL_MAX) {
         s_reply_error_with (self, ST_INVALID_ARGUMENT, NULL, 414, NULL, NULL,
-                            "the URL is longer than %d bytes", S_URL_MAX);
+                            "the URL is longer than %d bytes", GW_URL_MAX);
         return;
     }
     self->route = s_route (self, url, allow, sizeof allow);
@@ -828,8 +627,8 @@ s_handle (gw_request_t *self, const char *url)
     }
     //  The path's parameters and the query's, typed by the op's descriptor.
     for (int i = 0; i < self->param_count; i++) {
-        json_t *typed = s_typed (s_field (self->route, self->params[i][0]), self->params[i][0],
-                                 self->params[i][1], &err);
+        json_t *typed = gw_parse_typed (gw_parse_field (self->route, self->params[i][0]),
+                                        self->params[i][0], self->params[i][1], &err);
         if (!typed) {
             json_decref (body);
             gw_reply_error (self, &err);
