@@ -116,7 +116,8 @@ s_wrk_finish (s_wrk_t wrk)
     int status;
     waitpid (wrk.pid, &status, 0);
     const char *line = strstr (out, "WRK ");
-    long requests, duration_us, p50, p99, max, connect, readwrite, bad, timeouts;
+    long requests = 0, duration_us = 0, p50 = 0, p99 = 0, max = 0, connect = 0, readwrite = 0,
+         bad = 0, timeouts = 0;
     if (!WIFEXITED (status) || WEXITSTATUS (status) != 0 || !line
         || sscanf (line, "WRK %ld %ld %ld %ld %ld %ld %ld %ld %ld", &requests, &duration_us, &p50,
                    &p99, &max, &connect, &readwrite, &bad, &timeouts)
