@@ -438,7 +438,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     s_find_samples ();
     s_input = data, s_input_size = size;
     char *text = malloc (size + 1);
-    memcpy (text, data, size);
+    if (size) //  the replay's empty input comes as NULL
+        memcpy (text, data, size);
     text[size] = '\0';
     s_request_t request = {0};
     s_split (text, size, &request);
