@@ -12,6 +12,7 @@ struct st_client_s {
     char *server_key;
     zsock_t *dealer;
     int retry_ms;
+    void *cancel;   //  a socket whose input ends a call early (an actor's pipe), or NULL
     char trace[65]; //  the next calls' trace ("" for none)
 };
 
@@ -55,6 +56,12 @@ void
 st_client_set_retry (st_client_t *self, int retry_ms)
 {
     self->retry_ms = retry_ms > 0 ? retry_ms : 1000;
+}
+
+void
+st_client_set_cancel (st_client_t *self, zsock_t *cancel)
+{
+    self->cancel = cancel ? zsock_resolve (cancel) : NULL;
 }
 
 void
@@ -162,11 +169,12 @@ st_client_call_raw (st_client_t *self, const uint8_t *frame, size_t size, const 
             int64_t wait = attempt_end - st_clock_ms ();
             if (wait <= 0)
                 break;
-            zmq_pollitem_t item = {zsock_resolve (self->dealer), 0, ZMQ_POLLIN, 0};
-            int rc = zmq_poll (&item, 1, (long) wait);
-            if (rc == -1 && zmq_errno () == EINTR)
+            zmq_pollitem_t items[2] = {{zsock_resolve (self->dealer), 0, ZMQ_POLLIN, 0},
+                                       {self->cancel, 0, ZMQ_POLLIN, 0}};
+            int rc = zmq_poll (items, self->cancel ? 2 : 1, (long) wait);
+            if ((rc == -1 && zmq_errno () == EINTR) || (rc > 0 && items[1].revents & ZMQ_POLLIN))
                 return st_error_set (err, ST_UNAVAILABLE, NULL, "interrupted"), ST_UNAVAILABLE;
-            if (rc <= 0)
+            if (rc <= 0 || !(items[0].revents & ZMQ_POLLIN))
                 continue;
             zframe_t *in = zframe_recv (self->dealer);
             if (!in)

@@ -17,6 +17,10 @@ void st_client_destroy (st_client_t **self_p);
 //  How long to wait for one attempt before resending (default 1000 ms).
 void st_client_set_retry (st_client_t *self, int retry_ms);
 
+//  A socket (an actor's pipe) whose input ends a call at once with ST_UNAVAILABLE, "interrupted",
+//  leaving that input unread, so an actor told to stop is not kept waiting; NULL for none.
+void st_client_set_cancel (st_client_t *self, zsock_t *cancel);
+
 //  The trace the next calls carry (the HTTP request id of the gateway's request, logged by
 //  the services with each op it calls); NULL or "" for none.
 void st_client_set_trace (st_client_t *self, const char *trace);

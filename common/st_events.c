@@ -186,6 +186,7 @@ typedef struct {
     st_consumer_config_t config;
     st_db_t *db;
     st_client_t *client;
+    zsock_t *pipe; //  the actor's, which cuts a pull short when the service stops
     int64_t cursor;
     bool cursor_known;
     int64_t unreachable_since; //  when events.read last began to fail, 0 while it answers
@@ -359,6 +360,8 @@ s_pull (s_consumer_t *self)
         st_status_t rc =
             st_client_call (self->client, "events.read", NULL, NULL, &msg_events_read_desc,
                             &request, &msg_events_desc, &page, 5000, &err);
+        if (rc != ST_OK && (zsock_events (self->pipe) & ZMQ_POLLIN))
+            return false; //  cut short by the pipe (the service stopping): no one is unreachable
         s_reachable (self, rc == ST_OK, &err);
         if (rc != ST_OK)
             return false;
@@ -402,6 +405,8 @@ s_consumer_actor (zsock_t *pipe, void *args)
     if (config->prepare)
         config->prepare (self->db);
     self->client = st_client_new (config->rpc_endpoint, config->cert, zcert_public_txt (server));
+    self->pipe = pipe;
+    st_client_set_cancel (self->client, pipe); //  a stop is not kept waiting by a silent publisher
     sub = zsock_new (ZMQ_SUB);
     st_keys_client (sub, config->cert, zcert_public_txt (server));
     zsock_set_subscribe (sub, config->publisher);
