@@ -688,7 +688,7 @@ test_email_quiet_hours (void **state)
     msg_actor_t self = fx_volunteer (v);
     //  Quiet all day but the last second (a run in that second would see it sent).
     json_decref (fx_call_ok ("notify", &self, "prefs.set",
-                             "{\"quiet_from\": \"00:00\", \"quiet_to\": \"23:59:59\"}"));
+                             "{\"quiet_hours\": {\"from\": \"00:00\", \"to\": \"23:59:59\"}}"));
     s_signup ("安静时段", VILLAGE, v, activity);
     fx_wait_for (1,
                  "SELECT count (*) FROM notify.deliveries d JOIN notify.notices n"

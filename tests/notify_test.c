@@ -450,6 +450,17 @@ test_replay (void **state)
 //  ---------------------------------------------------------------------------------------
 //  Quiet hours and preferences
 
+//  Whether a JSON array of strings holds `text`.
+static bool
+s_listed (json_t *array, const char *text)
+{
+    size_t i;
+    json_t *item;
+    json_array_foreach (array, i,
+                        item) if (strcmp (json_string_value (item), text) == 0) return true;
+    return false;
+}
+
 static void
 test_quiet_hours (void **state)
 {
@@ -461,11 +472,19 @@ test_quiet_hours (void **state)
     char from[40], to[40];
     s_time (from, -60);
     s_time (to, 12);
-    snprintf (body, sizeof body, "{\"quiet_from\": \"%.8s\", \"quiet_to\": \"%.8s\"}", from + 11,
-              to + 11);
+    snprintf (body, sizeof body, "{\"quiet_hours\": {\"from\": \"%.8s\", \"to\": \"%.8s\"}}",
+              from + 11, to + 11);
     json_t *prefs = fx_call_ok ("notify", &self, "prefs.set", body);
     assert_string_equal (fx_str (prefs, "language"), "zh");
     assert_string_equal (fx_str (prefs, "time_zone"), "Asia/Shanghai");
+    //  http-api.md's shape: quiet_hours {from, to}; kinds: every kind while none is left out.
+    assert_int_equal (
+        strncmp (fx_str (json_object_get (prefs, "quiet_hours"), "from"), from + 11, 5), 0);
+    assert_int_equal (strncmp (fx_str (json_object_get (prefs, "quiet_hours"), "to"), to + 11, 5),
+                      0);
+    json_t *kinds = json_object_get (prefs, "kinds");
+    assert_true (json_array_size (kinds) >= 20);
+    assert_true (s_listed (kinds, "signup.cancelled"));
     json_decref (prefs);
     s_activity ("安静测试", 2 * 86400, 2 * 86400 + 3600, 5, activity);
     snprintf (body, sizeof body, "{\"activity_id\": \"%s\"}", activity);
@@ -483,10 +502,17 @@ test_quiet_hours (void **state)
                                 " AND kind = 'signup.confirmed' AND delivered_at >= '%s'",
                                 v, to),
                       1);
-    //  A muted kind is not made at all; bad preferences are refused naming the field.
+    //  A kind left out of `kinds` is not made at all; bad preferences are refused naming the
+    //  field.
     json_decref (fx_call_ok ("notify", &self, "prefs.set",
-                             "{\"quiet_from\": \"00:00\", \"quiet_to\": \"00:00\","
-                             " \"muted\": [\"signup.cancelled\"]}"));
+                             "{\"quiet_hours\": {\"from\": \"00:00\", \"to\": \"00:00\"},"
+                             " \"kinds\": [\"offer.made\", \"signup.confirmed\"]}"));
+    prefs = fx_call_ok ("notify", &self, "prefs.get", "{}");
+    kinds = json_object_get (prefs, "kinds");
+    assert_int_equal (json_array_size (kinds), 2);
+    assert_string_equal (json_string_value (json_array_get (kinds, 0)), "offer.made");
+    assert_string_equal (json_string_value (json_array_get (kinds, 1)), "signup.confirmed");
+    json_decref (prefs);
     json_decref (fx_call_ok ("match", &self, "activity.withdraw", body));
     s_caught_up ();
     assert_int_equal (fx_count ("SELECT count (*) FROM notify.notices WHERE recipient_id = '%s'"
@@ -502,12 +528,22 @@ test_quiet_hours (void **state)
         fx_call ("notify", &self, "prefs.set", "{\"time_zone\": \"Mars/Olympus\"}", NULL, &err),
         &err, ST_INVALID_ARGUMENT, "time_zone");
     fx_expect ("prefs.set quiet",
-               fx_call ("notify", &self, "prefs.set", "{\"quiet_from\": \"25:00\"}", NULL, &err),
-               &err, ST_INVALID_ARGUMENT, "quiet_from");
+               fx_call ("notify", &self, "prefs.set",
+                        "{\"quiet_hours\": {\"from\": \"25:00\", \"to\": \"07:00\"}}", NULL, &err),
+               &err, ST_INVALID_ARGUMENT, "quiet_hours.from");
+    fx_expect ("prefs.set quiet half",
+               fx_call ("notify", &self, "prefs.set", "{\"quiet_hours\": {\"from\": \"22:00\"}}",
+                        NULL, &err),
+               &err, ST_INVALID_ARGUMENT, "quiet_hours.to");
     fx_expect (
-        "prefs.set muted",
-        fx_call ("notify", &self, "prefs.set", "{\"muted\": [\"nothing.such\"]}", NULL, &err), &err,
-        ST_INVALID_ARGUMENT, "muted");
+        "prefs.set kinds",
+        fx_call ("notify", &self, "prefs.set", "{\"kinds\": [\"nothing.such\"]}", NULL, &err), &err,
+        ST_INVALID_ARGUMENT, "kinds");
+    //  Nothing changed by the refused ones.
+    prefs = fx_call_ok ("notify", &self, "prefs.get", "{}");
+    assert_string_equal (fx_str (json_object_get (prefs, "quiet_hours"), "from"), "00:00");
+    assert_int_equal (json_array_size (json_object_get (prefs, "kinds")), 2);
+    json_decref (prefs);
     //  Times in the person's zone.
     json_decref (fx_call_ok ("notify", &self, "prefs.set", "{\"time_zone\": \"UTC\"}"));
     s_activity ("时区测试", 2 * 86400, 2 * 86400 + 3600, 5, activity);

@@ -186,14 +186,24 @@ test_more_pages_in_a_browser (void **state)
     //  The preferences as saved.
     json_t *prefs = fx_call_ok ("notify", &volunteer, "prefs.get", "{}");
     assert_string_equal (fx_str (prefs, "language"), "en");
-    assert_int_equal (strncmp (fx_str (prefs, "quiet_from"), "21:30", 5), 0);
-    assert_int_equal (strncmp (fx_str (prefs, "quiet_to"), "06:30", 5), 0);
+    json_t *quiet = json_object_get (prefs, "quiet_hours");
+    assert_int_equal (strncmp (fx_str (quiet, "from"), "21:30", 5), 0);
+    assert_int_equal (strncmp (fx_str (quiet, "to"), "06:30", 5), 0);
     json_t *channels = json_object_get (prefs, "channels");
     assert_int_equal (json_array_size (channels), 1);
     assert_string_equal (json_string_value (json_array_get (channels, 0)), "email");
-    json_t *muted = json_object_get (prefs, "muted");
-    assert_int_equal (json_array_size (muted), 1);
-    assert_string_equal (json_string_value (json_array_get (muted, 0)), "points.awarded");
+    //  Every kind but the one unticked, those the page does not show included.
+    json_t *kinds = json_object_get (prefs, "kinds");
+    bool offers = false, points = false, transfer = false;
+    size_t k;
+    json_t *kind;
+    json_array_foreach (kinds, k, kind)
+    {
+        offers |= strcmp (json_string_value (kind), "offer.made") == 0;
+        points |= strcmp (json_string_value (kind), "points.awarded") == 0;
+        transfer |= strcmp (json_string_value (kind), "volunteer.transfer_declined") == 0;
+    }
+    assert_true (offers && transfer && !points);
     json_decref (prefs);
 
     //  The reveal is in the audit log with its reason.

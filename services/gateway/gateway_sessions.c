@@ -4,6 +4,7 @@
     table, so a sign-out ends the session on all of them at once.  */
 #include "gateway.h"
 #include "st_log.h"
+#include "st_rows.h"
 
 #include <sodium.h>
 #include <stdlib.h>
@@ -13,16 +14,19 @@ static const st_statement_t s_statements[] = {
     {"session_create",
      "INSERT INTO sessions (token_hash, account, role, region, volunteer_id, resident_id,"
      " expires_at) VALUES ($1, $2, $3, $4, $5, $6, now () + make_interval (secs => $7))"},
-    //  The actor of a live session; its idle clock starts again (written at most every ten
-    //  seconds, or half the idle time when that is shorter, so that a burst of calls is one
-    //  write and a session in use never goes idle).
+    //  The actor of a live session, and whether its idle clock is due to start again: it is
+    //  written at most every ten seconds, or half the idle time when that is shorter, so that
+    //  a burst of calls is one write and a session in use never goes idle. (A plain SELECT: the
+    //  same check as one statement with a writable CTE took twice as long in PostgreSQL.)
     {"session_check",
-     "WITH s AS (SELECT * FROM sessions WHERE token_hash = $1 AND expires_at > now ()"
-     " AND seen_at > now () - make_interval (secs => $2)),"
-     " touched AS (UPDATE sessions t SET seen_at = now () FROM s WHERE t.token_hash = s.token_hash"
-     " AND s.seen_at < now () - least (interval '10 s', make_interval (secs => $2 / 2.0)))"
-     " SELECT account, role, region, coalesce (volunteer_id, '') AS volunteer_id,"
-     " coalesce (resident_id, '') AS resident_id FROM s"},
+     "SELECT account, role, region, coalesce (volunteer_id, '') AS volunteer_id,"
+     " coalesce (resident_id, '') AS resident_id,"
+     " seen_at < now () - least (interval '10 s', make_interval (secs => $2 / 2.0)) AS stale"
+     " FROM sessions WHERE token_hash = $1 AND expires_at > now ()"
+     " AND seen_at > now () - make_interval (secs => $2)"},
+    {"session_touch",
+     "UPDATE sessions SET seen_at = now () WHERE token_hash = $1"
+     " AND seen_at < now () - least (interval '10 s', make_interval (secs => $2 / 2.0))"},
     {"session_end", "DELETE FROM sessions WHERE token_hash = $1"},
     {"sessions_expire",
      "DELETE FROM sessions WHERE expires_at < now () OR seen_at < now () - make_interval (secs => "
@@ -124,13 +128,14 @@ gw_session_check (const char *token, gw_actor_t *actor, st_error_t *err)
     st_params_int (&params, s_idle_s);
     PGresult *res;
     st_status_t rc = st_db_exec (gw_rpc_db (), "session_check", &params, &res, err);
-    st_params_clear (&params);
-    if (rc != ST_OK)
-        return rc;
-    if (PQntuples (res) == 0) {
+    if (rc == ST_OK && PQntuples (res) == 0) {
         PQclear (res);
-        return st_error_set (err, ST_UNAUTHENTICATED, "Authorization",
-                             "the session has ended or never was: sign in again");
+        rc = st_error_set (err, ST_UNAUTHENTICATED, "Authorization",
+                           "the session has ended or never was: sign in again");
+    }
+    if (rc != ST_OK) {
+        st_params_clear (&params);
+        return rc;
     }
     memset (actor, 0, sizeof *actor);
     s_copy (actor->account, sizeof actor->account, res, "account");
@@ -138,8 +143,12 @@ gw_session_check (const char *token, gw_actor_t *actor, st_error_t *err)
     s_copy (actor->region, sizeof actor->region, res, "region");
     s_copy (actor->volunteer_id, sizeof actor->volunteer_id, res, "volunteer_id");
     s_copy (actor->resident_id, sizeof actor->resident_id, res, "resident_id");
+    bool stale = st_row_bool (res, 0, "stale");
     PQclear (res);
-    return ST_OK;
+    if (stale)
+        rc = st_db_exec (gw_rpc_db (), "session_touch", &params, NULL, err);
+    st_params_clear (&params);
+    return rc;
 }
 
 st_status_t

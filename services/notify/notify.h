@@ -76,6 +76,8 @@ st_status_t notify_notice_add (st_db_t *db, const notify_notice_t *notice, st_er
 
 //  Whether `kind` names a template (for prefs.set's muted list).
 bool notify_kind_known (const char *kind);
+//  The i-th notice kind Station has a template for, NULL past the last.
+const char *notify_kind_at (size_t i);
 
 //  A local time of day as prefs and settings take it: HH:MM or HH:MM:SS.
 bool notify_clock_valid (const char *text);

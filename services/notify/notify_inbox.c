@@ -121,14 +121,46 @@ s_inbox_read (st_call_t *call, const msg_inbox_read_t *request, msg_inbox_read_r
 //  ---------------------------------------------------------------------------------------
 //  prefs.get, prefs.set
 
+static bool
+s_listed (const st_strs_t *list, const char *item)
+{
+    for (size_t i = 0; i < list->count; i++)
+        if (strcmp (list->items[i], item) == 0)
+            return true;
+    return false;
+}
+
+//  The person's preferences as prefs.get gives them: the store keeps the kinds muted (so a
+//  kind added later comes until left out); the reply lists every kind wanted, so that a page
+//  showing some kinds can keep the others as they are.
 static int
 s_prefs_reply (st_call_t *call, const char *kind, const char *id, msg_notify_prefs_t *reply)
 {
     st_params_t params = {0};
     st_params_text (&params, kind);
     st_params_text (&params, id);
-    return st_call_exec_reply (call, "prefs_get", &params, &msg_notify_prefs_desc, reply) < 0 ? -1
-                                                                                              : 0;
+    PGresult *res;
+    if (st_call_exec (call, "prefs_get", &params, &res))
+        return -1;
+    st_row_to_msg (res, 0, &msg_notify_prefs_desc, reply);
+    reply->quiet_hours.from = st_strdup (st_row_text (res, 0, "quiet_from"));
+    reply->quiet_hours.to = st_strdup (st_row_text (res, 0, "quiet_to"));
+    reply->has_quiet_hours = true;
+    st_strs_t muted = {0};
+    st_text_array_parse (st_row_text (res, 0, "muted"), &muted);
+    PQclear (res);
+    size_t count = 0;
+    while (notify_kind_at (count))
+        count++;
+    reply->kinds.items = st_calloc (count + 1, sizeof (char *));
+    for (size_t i = 0; i < count; i++)
+        if (!s_listed (&muted, notify_kind_at (i)))
+            reply->kinds.items[reply->kinds.count++] = st_strdup (notify_kind_at (i));
+    reply->has_kinds = true;
+    for (size_t i = 0; i < muted.count; i++)
+        free (muted.items[i]);
+    free (muted.items);
+    return 0;
 }
 
 static void
@@ -150,16 +182,17 @@ s_prefs_set (st_call_t *call, const msg_notify_prefs_t *request, msg_notify_pref
     static const char *const languages[] = {"zh", "en", NULL};
     if (request->language && st_require_one_of (call, "language", request->language, languages))
         return;
-    if (request->quiet_from && !notify_clock_valid (request->quiet_from))
-        return (void) st_call_fail (call, ST_INVALID_ARGUMENT, "quiet_from",
-                                    "\"quiet_from\" must be a time of day as HH:MM");
-    if (request->quiet_to && !notify_clock_valid (request->quiet_to))
-        return (void) st_call_fail (call, ST_INVALID_ARGUMENT, "quiet_to",
-                                    "\"quiet_to\" must be a time of day as HH:MM");
-    for (size_t i = 0; request->has_muted && i < request->muted.count; i++)
-        if (!notify_kind_known (request->muted.items[i]))
-            return (void) st_call_fail (call, ST_INVALID_ARGUMENT, "muted",
-                                        "\"%s\" is no notice kind", request->muted.items[i]);
+    const msg_quiet_hours_t *quiet = request->has_quiet_hours ? &request->quiet_hours : NULL;
+    if (quiet && !notify_clock_valid (quiet->from))
+        return (void) st_call_fail (call, ST_INVALID_ARGUMENT, "quiet_hours.from",
+                                    "\"quiet_hours.from\" must be a time of day as HH:MM");
+    if (quiet && !notify_clock_valid (quiet->to))
+        return (void) st_call_fail (call, ST_INVALID_ARGUMENT, "quiet_hours.to",
+                                    "\"quiet_hours.to\" must be a time of day as HH:MM");
+    for (size_t i = 0; request->has_kinds && i < request->kinds.count; i++)
+        if (!notify_kind_known (request->kinds.items[i]))
+            return (void) st_call_fail (call, ST_INVALID_ARGUMENT, "kinds",
+                                        "\"%s\" is no notice kind", request->kinds.items[i]);
     //  The inbox is always on: listed or not, it is no channel to keep.
     static const char *const channels[] = {"inbox", "email", "sms", "wechat", NULL};
     const char *wanted[4];
@@ -186,16 +219,26 @@ s_prefs_set (st_call_t *call, const msg_notify_prefs_t *request, msg_notify_pref
             return (void) st_call_fail (call, ST_INVALID_ARGUMENT, "time_zone",
                                         "\"%s\" is no time zone name", request->time_zone);
     }
+    //  Kept as the kinds not wanted.
+    size_t kind_count = 0;
+    while (notify_kind_at (kind_count))
+        kind_count++;
+    const char **muted = st_calloc (kind_count + 1, sizeof (char *));
+    size_t muted_count = 0;
+    for (size_t i = 0; request->has_kinds && i < kind_count; i++)
+        if (!s_listed (&request->kinds, notify_kind_at (i)))
+            muted[muted_count++] = notify_kind_at (i);
     st_params_text (&params, kind);
     st_params_text (&params, id);
     st_params_text (&params, request->language);
     st_params_text (&params, request->time_zone);
-    st_params_text (&params, request->quiet_from);
-    st_params_text (&params, request->quiet_to);
-    if (request->has_muted)
-        st_params_text_array (&params, request->muted.items, request->muted.count);
+    st_params_text (&params, quiet ? quiet->from : NULL);
+    st_params_text (&params, quiet ? quiet->to : NULL);
+    if (request->has_kinds)
+        st_params_text_array (&params, (char **) muted, muted_count);
     else
         st_params_null (&params);
+    free (muted);
     if (request->has_channels)
         st_params_text_array (&params, (char **) wanted, wanted_count);
     else

@@ -98,6 +98,12 @@ notify_kind_known (const char *kind)
     return s_template (kind) != NULL;
 }
 
+const char *
+notify_kind_at (size_t i)
+{
+    return i < S_TEMPLATE_COUNT ? s_templates[i].kind : NULL;
+}
+
 //  Fills `format` into `out` (size bytes, cut short at a character boundary if too long).
 static void
 s_render (const char *format, const char *const names[], const char *const values[], size_t count,

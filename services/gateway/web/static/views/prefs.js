@@ -42,31 +42,31 @@ export async function preferences () {
   }
   const saved = h('div', { 'aria-live': 'polite' });
   const kinds = kindsOf(session.me.role);
-  const muted = prefs.muted || [];
+  const wantedBefore = prefs.kinds || [];
   const prefsForm = form([
     field({ name: 'language', label: t('prefs_language'), type: 'select', value: prefs.language || 'zh', options: [['zh', '中文'], ['en', 'English']] }),
     checkList('channels', t('prefs_channels'), t('prefs_channels_hint'), CHANNELS.map((c) => [c, t('channel_' + c)]), prefs.channels || []),
     h('fieldset', { class: 'quiet' }, h('legend', {}, t('prefs_quiet')),
       h('p', { class: 'hint' }, t('prefs_quiet_hint')),
-      field({ name: 'quiet_from', label: t('prefs_quiet_from'), type: 'time', value: clock(prefs.quiet_from) }),
-      field({ name: 'quiet_to', label: t('prefs_quiet_to'), type: 'time', value: clock(prefs.quiet_to) })),
+      field({ name: 'quiet_from', label: t('prefs_quiet_from'), type: 'time', value: clock(prefs.quiet_hours && prefs.quiet_hours.from) }),
+      field({ name: 'quiet_to', label: t('prefs_quiet_to'), type: 'time', value: clock(prefs.quiet_hours && prefs.quiet_hours.to) })),
     kinds.length
-      ? checkList('kinds', t('prefs_kinds'), t('prefs_kinds_hint'), kinds.map((k) => [k, t('kind_' + k.replace('.', '_'))]), kinds.filter((k) => !muted.includes(k)))
+      ? checkList('kinds', t('prefs_kinds'), t('prefs_kinds_hint'), kinds.map((k) => [k, t('kind_' + k.replace('.', '_'))]), kinds.filter((k) => wantedBefore.includes(k)))
       : null
   ], t('prefs_save'), async (v, el, key) => {
     const body = { language: v.language, channels: v.channels || [] };
-    if (v.quiet_from) body.quiet_from = v.quiet_from;
-    if (v.quiet_to) body.quiet_to = v.quiet_to;
+    if (v.quiet_from && v.quiet_to) body.quiet_hours = { from: v.quiet_from, to: v.quiet_to };
     if (kinds.length) {
-      const wanted = v.kinds || [];
-      // The kinds not ticked are muted; those muted that this page does not show stay muted.
-      body.muted = [...kinds.filter((k) => !wanted.includes(k)), ...muted.filter((k) => !kinds.includes(k))];
+      // The kinds ticked, and those this page does not show as they were.
+      body.kinds = [...(v.kinds || []), ...wantedBefore.filter((k) => !kinds.includes(k))];
     }
     try {
       await api('PUT', '/v1/me/notifications', body, { key });
     } catch (e) {
-      // The service names a muted kind; the page shows it beside the kinds.
-      if (e instanceof ApiError && e.field === 'muted' && markError(el, 'kinds', e.message)) return;
+      // The service names a kind or a quiet-hours end; the page shows it beside the field.
+      if (e instanceof ApiError && e.field === 'kinds' && markError(el, 'kinds', e.message)) return;
+      if (e instanceof ApiError && e.field && e.field.startsWith('quiet_hours.') &&
+        markError(el, 'quiet_' + e.field.slice(12), e.message)) return;
       throw e;
     }
     saved.replaceChildren(notice(t('prefs_saved')));
