@@ -12,10 +12,13 @@ struct st_client_s {
     char *server_key;
     zsock_t *dealer;
     int retry_ms;
+    bool replicas;  //  the endpoint is a list: one service's processes
     void *cancel;   //  a socket whose input ends a call early (an actor's pipe), or NULL
     char trace[65]; //  the next calls' trace ("" for none)
 };
 
+//  A new DEALER connected to every endpoint of the list: calls go round the replicas that
+//  are connected (ZMQ_IMMEDIATE: none is queued for a replica not yet, or no longer, there).
 static void
 s_connect (st_client_t *self)
 {
@@ -24,7 +27,14 @@ s_connect (st_client_t *self)
     st_keys_client (self->dealer, self->own, self->server_key);
     zsock_set_linger (self->dealer, 0);
     zsock_set_maxmsgsize (self->dealer, 64 * 1024 * 1024);
-    zsock_connect (self->dealer, "%s", self->endpoint);
+    if (self->replicas)
+        zsock_set_immediate (self->dealer, 1);
+    char endpoints[1024];
+    snprintf (endpoints, sizeof endpoints, "%s", self->endpoint);
+    char *rest = endpoints, *one;
+    while ((one = strsep (&rest, ",")))
+        if (*one)
+            zsock_connect (self->dealer, "%s", one);
 }
 
 st_client_t *
@@ -32,6 +42,7 @@ st_client_new (const char *endpoint, zcert_t *own, const char *server_public_txt
 {
     st_client_t *self = st_calloc (1, sizeof *self);
     self->endpoint = st_strdup (endpoint);
+    self->replicas = strchr (endpoint, ',') != NULL;
     self->own = own;
     self->server_key = st_strdup (server_public_txt);
     self->retry_ms = 1000;
@@ -159,12 +170,25 @@ st_client_call_raw (st_client_t *self, const uint8_t *frame, size_t size, const 
     while (st_clock_ms () < deadline) {
         if (attempts++ > 0)
             s_connect (self); //  drop whatever the old socket still queued
-        zframe_t *out = zframe_new (frame, size);
-        if (zframe_send (&out, self->dealer, 0) == -1)
-            zframe_destroy (&out);
         int64_t attempt_end = st_clock_ms () + self->retry_ms;
         if (attempt_end > deadline)
             attempt_end = deadline;
+        //  With replicas, a request waits here until one of them is connected.
+        zmq_pollitem_t ready[2] = {{zsock_resolve (self->dealer), 0, ZMQ_POLLOUT, 0},
+                                   {self->cancel, 0, ZMQ_POLLIN, 0}};
+        int64_t until_ready = attempt_end - st_clock_ms ();
+        int polled =
+            zmq_poll (ready, self->cancel ? 2 : 1, until_ready > 0 ? (long) until_ready : 0);
+        if ((polled == -1 && zmq_errno () == EINTR)
+            || (polled > 0 && ready[1].revents & ZMQ_POLLIN))
+            return st_error_set (err, ST_UNAVAILABLE, NULL, "interrupted"), ST_UNAVAILABLE;
+        if (!(ready[0].revents & ZMQ_POLLOUT))
+            continue;
+        zframe_t *out = zframe_new (frame, size);
+        if (zframe_send (&out, self->dealer, ZFRAME_DONTWAIT) == -1) {
+            zframe_destroy (&out);
+            continue;
+        }
         while (true) {
             int64_t wait = attempt_end - st_clock_ms ();
             if (wait <= 0)

@@ -411,7 +411,12 @@ s_consumer_actor (zsock_t *pipe, void *args)
     st_keys_client (sub, config->cert, zcert_public_txt (server));
     zsock_set_subscribe (sub, config->publisher);
     zsock_set_maxmsgsize (sub, 4096);
-    zsock_connect (sub, "%s", config->pub_endpoint);
+    //  Hints from every process of the publisher (its endpoint may list several).
+    char endpoints[1024];
+    snprintf (endpoints, sizeof endpoints, "%s", config->pub_endpoint);
+    for (char *rest = endpoints, *one; (one = strsep (&rest, ","));)
+        if (*one)
+            zsock_connect (sub, "%s", one);
     zstr_send (pipe, "READY");
 
     int64_t next_pull = 0;

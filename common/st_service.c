@@ -13,11 +13,19 @@
 
 //  The variables are upper case (STATION_REGISTRY_RPC), as the README, scripts/run and the
 //  compose file spell them.
+//  A caller's endpoint may list several, comma-separated: the processes of one service, which
+//  the caller's calls go round. Each process binds its own: _BIND and _EVENTS_BIND, by default
+//  the one endpoint its callers connect to.
 #define S_ENDPOINTS(svc, SVC, rpc_port, events_port)                                               \
     ST_OPTION (#svc "-rpc", "STATION_" #SVC "_RPC", "tcp://127.0.0.1:" #rpc_port,                  \
-               "rpc endpoint of " #svc),                                                           \
+               "rpc endpoint of " #svc " (a comma-separated list for several processes)"),         \
         ST_OPTION (#svc "-events", "STATION_" #SVC "_EVENTS", "tcp://127.0.0.1:" #events_port,     \
-                   "event hint (PUB) endpoint of " #svc),
+                   "event hint (PUB) endpoint of " #svc " (a list for several processes)"),        \
+        ST_OPTION (#svc "-bind", "STATION_" #SVC "_BIND", "",                                      \
+                   "where this process of " #svc " binds its rpc (default: " #svc "-rpc)"),        \
+        ST_OPTION (#svc "-events-bind", "STATION_" #SVC "_EVENTS_BIND", "",                        \
+                   "where this process of " #svc " binds its event hints (default: " #svc          \
+                   "-events)"),
 
 const st_option_t st_endpoint_options[] = {
     S_ENDPOINTS (registry, REGISTRY, 7101, 7201) S_ENDPOINTS (match, MATCH, 7102, 7202)
@@ -256,6 +264,25 @@ s_endpoint (st_service_t *self, const char *service, const char *kind)
     return st_service_option (self, name);
 }
 
+//  Where this process binds `kind` ("rpc" or "events"): its own -bind option, else the one
+//  endpoint its callers connect to; NULL (said why) when they list several and it has none.
+static const char *
+s_bind (st_service_t *self, const char *service, const char *kind)
+{
+    char name[64];
+    snprintf (name, sizeof name, "%s-%sbind", service, strcmp (kind, "rpc") == 0 ? "" : "events-");
+    const char *bind = st_service_option (self, name);
+    if (bind && *bind)
+        return bind;
+    const char *endpoint = s_endpoint (self, service, kind);
+    if (strchr (endpoint, ',')) {
+        st_error ("%s-%s lists several endpoints: give this process its own with --%s", service,
+                  kind, name);
+        return NULL;
+    }
+    return endpoint;
+}
+
 int
 st_service_main (const st_service_def_t *def, int argc, char **argv)
 {
@@ -345,14 +372,16 @@ st_service_main (const st_service_def_t *def, int argc, char **argv)
         goto done;
     }
     st_server_set_sealer (server, sealer);
-    const char *rpc = s_endpoint (&service, def->name, "rpc");
+    const char *rpc = s_bind (&service, def->name, "rpc");
+    const char *events = s_bind (&service, def->name, "events");
+    if (!rpc || !events)
+        goto done;
     if (st_server_bind (server, rpc, cert, max_message, &err)
         || st_server_start_workers (server, (size_t) workers, &err)) {
         st_error ("%s", err.message);
         goto done;
     }
-    st_relay_config_t relay_config = {
-        def->name, conninfo, s_endpoint (&service, def->name, "events"), cert, event_retention};
+    st_relay_config_t relay_config = {def->name, conninfo, events, cert, event_retention};
     relay = st_relay_new (&relay_config);
     if (s_actor_ready (relay, "event relay"))
         goto done;

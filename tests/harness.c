@@ -246,9 +246,10 @@ s_bin (const char *program, char *buf, size_t size)
 }
 
 //  In a child: appends its stderr to `log`.log in the harness's folder and runs `path` as
-//  `program`; exits 127 when it cannot.
+//  `program` with `args` (NULL-terminated, may be NULL); exits 127 when it cannot.
 static void
-s_run_program (harness_t *self, const char *path, const char *program, const char *log)
+s_run_program_args (harness_t *self, const char *path, const char *program, const char *log,
+                    const char *const *args)
 {
     char file[512];
     snprintf (file, sizeof file, "%s/%s.log", self->dir, log);
@@ -257,12 +258,27 @@ s_run_program (harness_t *self, const char *path, const char *program, const cha
         dup2 (fd, 2);
         close (fd);
     }
-    execl (path, program, (char *) NULL);
+    const char *argv[16] = {program};
+    for (int i = 0; args && args[i] && i < 14; i++)
+        argv[i + 1] = args[i];
+    execv (path, (char *const *) argv);
     _exit (127);
+}
+
+static void
+s_run_program (harness_t *self, const char *path, const char *program, const char *log)
+{
+    s_run_program_args (self, path, program, log, NULL);
 }
 
 pid_t
 harness_spawn (harness_t *self, const char *service)
+{
+    return harness_spawn_args (self, service, NULL);
+}
+
+pid_t
+harness_spawn_args (harness_t *self, const char *service, const char *const *args)
 {
     int i = s_index (service);
     char path[512], program[64];
@@ -274,7 +290,7 @@ harness_spawn (harness_t *self, const char *service)
         //  A test that fails half-way leaves no service behind.
         prctl (PR_SET_PDEATHSIG, SIGKILL);
         s_child_env (self);
-        s_run_program (self, path, program, service);
+        s_run_program_args (self, path, program, service, args);
     }
     self->pids[i] = pid;
     return pid;

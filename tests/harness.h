@@ -25,6 +25,9 @@ pid_t harness_start (harness_t *self, const char *service);
 //  Starts a service without waiting (for tests of start-up failures).
 pid_t harness_spawn (harness_t *self, const char *service);
 
+//  harness_spawn with command-line arguments (NULL-terminated, at most 14) after the program.
+pid_t harness_spawn_args (harness_t *self, const char *service, const char *const *args);
+
 //  Starts another process of `service` on the same database (a replica sharing its work, as
 //  two ledgers do), with rpc and events endpoints of its own and its log in `service`-N.log,
 //  and waits until it answers sys.ping. Its rpc endpoint into `endpoint` (HARNESS_ENDPOINT
