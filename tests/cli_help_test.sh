@@ -79,12 +79,18 @@ run --keys "$dir/keys" keygen probe service; expect 0 keygen again
 run --json keys init --deploy "$dir/deploy"; expect 0 keys init --deploy --json
 json "assert d['deploy'] == '$dir/deploy' and d['ready'] is True and isinstance (d['chown_needed'], bool)"
 
-# A service nobody answers for: 3, the error printed as JSON. A request refused before it is
-# sent (no such op, no JSON): 1, as before.
+# A service nobody answers for: 3, the error printed as JSON with --json. A request refused
+# before it is sent (no such op, no JSON): 1, as before.
 port=$(python3 -c 'import socket; s = socket.socket (); s.bind (("127.0.0.1", 0)); print (s.getsockname ()[1])')
 export STATION_REGISTRY_RPC=tcp://127.0.0.1:$port
-run --keys "$dir/keys" --timeout 300 ping registry; expect 3 ping registry
+run --keys "$dir/keys" --timeout 300 ping registry --json; expect 3 ping registry --json
 json 'assert d["code"] == "unavailable"'
+# Without --json the error is for a person: one line on standard error, nothing on standard
+# output; call's errors stay JSON (the raw op, for scripts).
+run --keys "$dir/keys" --timeout 300 ping registry; expect 3 ping registry
+[ -z "$out" ] || fail "ping registry printed on standard output: $out"
+[ "$(wc -l <"$dir/stderr")" = 1 ] && grep -q '^station: .*' "$dir/stderr" ||
+    fail "ping registry: not one line on standard error: $(cat "$dir/stderr")"
 run --keys "$dir/keys" --timeout 300 call registry volunteer.get '{"id": "1"}' --json; expect 3 call --json
 run --keys "$dir/keys" call registry no.such.op; expect 1 call no.such.op
 json 'assert d["code"] == "invalid_argument" and d["field"] == "op"'

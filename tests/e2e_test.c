@@ -39,13 +39,13 @@ test_register_reaches_match (void **state)
     harness_start (h, "registry");
     harness_start (h, "match");
     char out[8192];
-    assert_int_equal (harness_cli (h, out, sizeof out, "supply", "stats", NULL), 0);
+    assert_int_equal (harness_cli (h, out, sizeof out, "supply", "stats", "--json", NULL), 0);
     assert_string_equal (s_member (out, "volunteers", NULL), "0");
 
     assert_int_equal (harness_cli (h, out, sizeof out, "volunteer", "register", "--name", "刘芳",
                                    "--id-number", "43102219950622028x", "--phone", "18907351122",
                                    "--region", "431022101203", "--skill", "手语", "--skill", "教育",
-                                   NULL),
+                                   "--json", NULL),
                       0);
     assert_string_equal (s_member (out, "name", NULL), "刘芳");
     assert_string_equal (s_member (out, "id_number", NULL), "4310**********028X");
@@ -58,9 +58,9 @@ test_register_reaches_match (void **state)
     int64_t until = st_clock_ms () + 10000;
     bool seen = false;
     while (!seen && st_clock_ms () < until) {
-        assert_int_equal (
-            harness_cli (h, out, sizeof out, "supply", "stats", "--region", "431022000000", NULL),
-            0);
+        assert_int_equal (harness_cli (h, out, sizeof out, "supply", "stats", "--region",
+                                       "431022000000", "--json", NULL),
+                          0);
         seen = strcmp (s_member (out, "volunteers", NULL), "1") == 0;
         if (!seen)
             zclock_sleep (50);
@@ -68,8 +68,9 @@ test_register_reaches_match (void **state)
     assert_true (seen);
     assert_string_equal (s_member (out, "registry_seq", NULL), "1");
     //  Another county's subtree does not see the volunteer.
-    assert_int_equal (
-        harness_cli (h, out, sizeof out, "supply", "stats", "--region", "431021000000", NULL), 0);
+    assert_int_equal (harness_cli (h, out, sizeof out, "supply", "stats", "--region",
+                                   "431021000000", "--json", NULL),
+                      0);
     assert_string_equal (s_member (out, "volunteers", NULL), "0");
 
     //  station call: any op, JSON in and out.
@@ -103,7 +104,7 @@ test_register_reaches_match (void **state)
     until = st_clock_ms () + 10000;
     seen = false;
     while (!seen && st_clock_ms () < until) {
-        assert_int_equal (harness_cli (h, out, sizeof out, "supply", "stats", NULL), 0);
+        assert_int_equal (harness_cli (h, out, sizeof out, "supply", "stats", "--json", NULL), 0);
         seen = strcmp (s_member (out, "active", NULL), "0") == 0;
         if (!seen)
             zclock_sleep (50);
@@ -124,14 +125,14 @@ test_errors_name_the_field (void **state)
     //  Wrong check digit.
     assert_int_equal (harness_cli (h, out, sizeof out, "volunteer", "register", "--name", "赵建国",
                                    "--id-number", "431022195812300352", "--phone", "13607353344",
-                                   "--region", "431022102105", NULL),
+                                   "--region", "431022102105", "--json", NULL),
                       1);
     assert_string_equal (s_member (out, "code", NULL), "invalid_argument");
     assert_string_equal (s_member (out, "field", NULL), "id_number");
     //  A bad phone.
     assert_int_equal (harness_cli (h, out, sizeof out, "volunteer", "register", "--name", "赵建国",
                                    "--id-number", "431022195812300351", "--phone", "1360735334",
-                                   "--region", "431022102105", NULL),
+                                   "--region", "431022102105", "--json", NULL),
                       1);
     assert_string_equal (s_member (out, "field", NULL), "phone");
     //  Wrong JSON type, caught by the descriptors before anything is sent.
@@ -148,7 +149,8 @@ test_errors_name_the_field (void **state)
     assert_int_equal (harness_cli (h, out, sizeof out, "call", "registry", "no.such", "{}", NULL),
                       1);
     assert_string_equal (s_member (out, "code", NULL), "invalid_argument");
-    assert_int_equal (harness_cli (h, out, sizeof out, "volunteer", "get", "42", NULL), 1);
+    assert_int_equal (harness_cli (h, out, sizeof out, "volunteer", "get", "42", "--json", NULL),
+                      1);
     assert_string_equal (s_member (out, "code", NULL), "not_found");
     assert_string_equal (harness_sql (h, "SELECT count (*) FROM registry.volunteers"), "0");
     assert_string_equal (harness_sql (h, "SELECT count (*) FROM registry.outbox"), "0");

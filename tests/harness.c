@@ -432,9 +432,12 @@ harness_client_at (harness_t *self, const char *service, const char *endpoint, c
     return client;
 }
 
-//  harness_cli and harness_cli_input: `input` (NULL: the test's own) on standard input.
+//  harness_cli, harness_cli_input and harness_cli_stderr: `input` (NULL: the test's own) on
+//  standard input; standard error into `err` when not NULL (through a file, read once the
+//  command ends), else the test's own.
 static int
-s_cli (harness_t *self, const char *input, char *out, size_t out_size, const char *arg, va_list ap)
+s_cli (harness_t *self, const char *input, char *out, size_t out_size, char *err, size_t err_size,
+       const char *arg, va_list ap)
 {
     const char *args[32] = {"station"};
     int n = 1;
@@ -448,10 +451,22 @@ s_cli (harness_t *self, const char *input, char *out, size_t out_size, const cha
     assert_int_equal (pipe (pipefd), 0);
     char path[512];
     s_bin ("station", path, sizeof path);
+    int errfd = -1;
+    if (err) {
+        char errpath[600];
+        snprintf (errpath, sizeof errpath, "%s/cli-stderr-XXXXXX", harness_dir (self));
+        errfd = mkstemp (errpath);
+        assert_true (errfd >= 0);
+        unlink (errpath);
+    }
     pid_t pid = fork ();
     assert_true (pid >= 0);
     if (pid == 0) {
         s_child_env (self);
+        if (errfd >= 0) {
+            dup2 (errfd, 2);
+            close (errfd);
+        }
         if (input) {
             dup2 (infd[0], 0);
             close (infd[0]);
@@ -479,6 +494,11 @@ s_cli (harness_t *self, const char *input, char *out, size_t out_size, const cha
     close (pipefd[0]);
     int status;
     waitpid (pid, &status, 0);
+    if (errfd >= 0) {
+        ssize_t size = pread (errfd, err, err_size - 1, 0);
+        err[size > 0 ? size : 0] = 0;
+        close (errfd);
+    }
     return WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
 }
 
@@ -487,7 +507,7 @@ harness_cli (harness_t *self, char *out, size_t out_size, const char *arg, ...)
 {
     va_list ap;
     va_start (ap, arg);
-    int rc = s_cli (self, NULL, out, out_size, arg, ap);
+    int rc = s_cli (self, NULL, out, out_size, NULL, 0, arg, ap);
     va_end (ap);
     return rc;
 }
@@ -498,7 +518,18 @@ harness_cli_input (harness_t *self, const char *input, char *out, size_t out_siz
 {
     va_list ap;
     va_start (ap, arg);
-    int rc = s_cli (self, input, out, out_size, arg, ap);
+    int rc = s_cli (self, input, out, out_size, NULL, 0, arg, ap);
+    va_end (ap);
+    return rc;
+}
+
+int
+harness_cli_stderr (harness_t *self, char *out, size_t out_size, char *err, size_t err_size,
+                    const char *arg, ...)
+{
+    va_list ap;
+    va_start (ap, arg);
+    int rc = s_cli (self, NULL, out, out_size, err, err_size, arg, ap);
     va_end (ap);
     return rc;
 }

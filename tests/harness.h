@@ -74,6 +74,10 @@ int harness_cli (harness_t *self, char *out, size_t out_size, const char *arg, .
 int harness_cli_input (harness_t *self, const char *input, char *out, size_t out_size,
                        const char *arg, ...);
 
+//  The same as harness_cli, with the command's standard error into `err` (NUL-terminated).
+int harness_cli_stderr (harness_t *self, char *out, size_t out_size, char *err, size_t err_size,
+                        const char *arg, ...);
+
 //  The port the gateway's HTTP API listens on (127.0.0.1).
 int harness_http_port (harness_t *self);
 

@@ -313,7 +313,8 @@ test_cli_imports_a_large_file (void **state)
     free (csv);
     long volunteers = fx_count ("SELECT count (*) FROM registry.volunteers");
     static char out[1 << 16];
-    if (harness_cli (fx_harness (), out, sizeof out, "volunteer", "import", path, NULL) != 0)
+    if (harness_cli (fx_harness (), out, sizeof out, "volunteer", "import", path, "--json", NULL)
+        != 0)
         fail_msg ("station volunteer import: %s", out);
     assert_non_null (strstr (out, "\"created\": 900"));
     assert_non_null (strstr (out, "\"done\": true"));

@@ -723,8 +723,8 @@ test_rush (void **state)
 
     //  The operator's command: station store items REGION, station redemptions VOLUNTEER.
     static char out[262144];
-    assert_int_equal (harness_cli (fx_harness (), out, sizeof out, "store", "items", VILLAGE, NULL),
-                      0);
+    assert_int_equal (
+        harness_cli (fx_harness (), out, sizeof out, "store", "items", VILLAGE, "--json", NULL), 0);
     json_t *cli = json_loads (out, 0, NULL);
     assert_non_null (cli);
     bool saw = false;
@@ -737,7 +737,7 @@ test_rush (void **state)
     char volunteer[16];
     snprintf (volunteer, sizeof volunteer, "%d", first);
     assert_int_equal (harness_cli (fx_harness (), out, sizeof out, "redemptions", volunteer,
-                                   "--status", "reserved", NULL),
+                                   "--status", "reserved", "--json", NULL),
                       0);
     cli = json_loads (out, 0, NULL);
     assert_non_null (cli);

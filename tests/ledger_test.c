@@ -555,12 +555,13 @@ test_adjust (void **state)
 
     //  The operator's command: station ledger statement ID, station ledger audit.
     char out[8192];
-    assert_int_equal (harness_cli (fx_harness (), out, sizeof out, "ledger", "statement", v, NULL),
-                      0);
+    assert_int_equal (
+        harness_cli (fx_harness (), out, sizeof out, "ledger", "statement", v, "--json", NULL), 0);
     json_t *cli = json_loads (out, 0, NULL);
     assert_int_equal (fx_int (cli, "balance"), 120);
     json_decref (cli);
-    assert_int_equal (harness_cli (fx_harness (), out, sizeof out, "ledger", "audit", NULL), 0);
+    assert_int_equal (
+        harness_cli (fx_harness (), out, sizeof out, "ledger", "audit", "--json", NULL), 0);
     cli = json_loads (out, 0, NULL);
     assert_true (json_is_true (json_object_get (cli, "ok")));
     json_decref (cli);

@@ -1010,8 +1010,8 @@ test_stats_and_command (void **state)
                         NULL, &err),
                &err, ST_INVALID_ARGUMENT, "to");
     char out[16384];
-    assert_int_equal (harness_cli (fx_harness (), out, sizeof out, "deliveries", "--dead", NULL),
-                      0);
+    assert_int_equal (
+        harness_cli (fx_harness (), out, sizeof out, "deliveries", "--dead", "--json", NULL), 0);
     assert_non_null (strstr (out, "dead"));
     assert_non_null (strstr (out, "http 400"));
     assert_null (strstr (out, "\"sent\""));

@@ -630,11 +630,13 @@ test_inbox (void **state)
     //  The operator's command shows the same inbox.
     char as[64], out[8192];
     snprintf (as, sizeof as, "v:volunteer::%s", v);
-    assert_int_equal (
-        harness_cli (fx_harness (), out, sizeof out, "--as", as, "inbox", "--unread", NULL), 0);
+    assert_int_equal (harness_cli (fx_harness (), out, sizeof out, "--as", as, "inbox", "--unread",
+                                   "--json", NULL),
+                      0);
     assert_null (strstr (out, "收件测试"));
-    assert_int_equal (
-        harness_cli (fx_harness (), out, sizeof out, "--as", as, "inbox", "--limit", "2", NULL), 0);
+    assert_int_equal (harness_cli (fx_harness (), out, sizeof out, "--as", as, "inbox", "--limit",
+                                   "2", "--json", NULL),
+                      0);
     fx_contains (out, "报名成功：「收件测试」");
     fx_contains (out, "next_cursor");
 }

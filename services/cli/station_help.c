@@ -26,7 +26,8 @@ static const s_command_t s_commands[] = {
      "Calls any op of any service and prints the reply body as JSON. The request body is the\n"
      "JSON given (default {}), standard input with -, or a file with @FILE (an argument holds\n"
      "at most 128 KB). A body that is no JSON, or a file that cannot be read, is refused\n"
-     "before anything is sent (exit 1, the field named)."},
+     "before anything is sent (exit 1, the field named). The raw op, for scripts: its reply\n"
+     "and its errors are JSON on standard output, with --json or without."},
     {"ping", "SERVICE", "Calls sys.ping: whether SERVICE answers within --timeout."},
     {"volunteer register", "--name N --id-number ID --phone P --region CODE [--skill S]...",
      "Real-name registration (实名注册) through registry; prints the volunteer, personal\n"
@@ -64,8 +65,9 @@ static const char *const s_options[][2] = {
      "call as this actor (ID: the volunteer or resident a volunteer's or resident's account\n"
      "stands for); without it, as the operator"},
     {"--timeout MS", "how long a call may take (STATION_TIMEOUT; default 5000)"},
-    {"--json", "machine-readable output: JSON on standard output from every command (the\n"
-               "replies of calls are JSON already; also allowed after the command)"},
+    {"--json", "machine-readable output: JSON on standard output from every command, errors\n"
+               "too (without it, replies are printed for a person: fields as labels, lists as\n"
+               "tables; call prints JSON anyway; also allowed after the command)"},
     {"--help, -h", "this help; after a command, that command's"},
 };
 #define S_OPTION_COUNT (sizeof s_options / sizeof s_options[0])
@@ -75,7 +77,8 @@ static const char *const s_exits[][2] = {
     {"0", "success"},
     {"1", "the service answered with an error, or the request was refused before it was sent\n"
           "(unknown op, input that is no JSON, a file or key that cannot be read); the error\n"
-          "is printed as {\"code\", \"message\", \"field\"}"},
+          "is one line on standard error, \"station: MESSAGE (field: FIELD)\", or with --json\n"
+          "(and from call) {\"code\", \"message\", \"field\"} on standard output"},
     {"2", "bad usage: an unknown command, a missing or unexpected argument (message on\n"
           "standard error)"},
     {"3", "could not reach the service: no reply within --timeout (it is down or unreachable,\n"
@@ -172,7 +175,8 @@ s_help_all (bool json)
     }
     printf ("usage: station [OPTIONS] COMMAND [ARGS]\n\n"
             "The operator's client of Station: calls the services' ops over CURVE with the\n"
-            "operator's key pair (JSON in and out) and makes the deployment's keys.\n\n"
+            "operator's key pair, prints their replies for a person (JSON with --json), and\n"
+            "makes the deployment's keys.\n\n"
             "Options (before the command):\n");
     for (size_t i = 0; i < S_OPTION_COUNT; i++) {
         printf ("  %s\n      ", s_options[i][0]);

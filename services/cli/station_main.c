@@ -1,5 +1,6 @@
 /*  station_main.c — the operator's command-line client: calls any op of any service over
-    CURVE with the operator's key pair, JSON in and out, and makes the deployment's keys.
+    CURVE with the operator's key pair, prints the replies for a person (JSON with --json),
+    and makes the deployment's keys.
 
         station [--keys DIR] [--as ACCOUNT:ROLE[:REGION[:ID]]] [--timeout MS] COMMAND ...
         station keys init                        every key a local deployment needs
@@ -22,9 +23,12 @@
         station parked SERVICE                   events a service could not apply
         station help [COMMAND]                   every command, or one (also COMMAND --help)
 
-    --json asks for JSON on standard output from every command (calls print JSON anyway).
-    An error reply prints {"code", "message", "field"} and exits 1; bad usage exits 2; no
-    reply within the timeout exits 3 (station_help.h).  */
+    Every command but call prints for a person (station_print.h): a reply's fields as aligned
+    labels, its lists as tables, an error as one line on standard error ("station: MESSAGE
+    (field: FIELD)"). --json asks for JSON on standard output instead: the reply as it is, an
+    error as {"code", "message", "field"}. call is the raw op, for scripts: JSON always, its
+    errors too. An error exits 1; bad usage exits 2; no reply within the timeout exits 3
+    (station_help.h).  */
 #include "st_client.h"
 #include "st_crypto.h"
 #include "st_service.h"
@@ -32,6 +36,7 @@
 #include "st_keys.h"
 #include "station_deploy.h"
 #include "station_help.h"
+#include "station_print.h"
 #include "st_log.h"
 
 #include <errno.h>
@@ -116,9 +121,15 @@ s_print_json (json_t *json)
     free (text);
 }
 
+//  Prints an error: one line on standard error for a person, the JSON object on standard
+//  output with --json. Returns STATION_EXIT_ERROR.
 static int
-s_print_error (const st_error_t *err)
+s_print_error (const s_options_t *options, const st_error_t *err)
 {
+    if (!options->json) {
+        station_print_error (stderr, err->message, err->field);
+        return STATION_EXIT_ERROR;
+    }
     json_t *json = json_object ();
     json_object_set_new (json, "code", json_string (st_status_name (err->code)));
     json_object_set_new (json, "message", json_string (err->message));
@@ -126,6 +137,28 @@ s_print_error (const st_error_t *err)
     s_print_json (json);
     json_decref (json);
     return STATION_EXIT_ERROR;
+}
+
+//  What the lists of some replies hold, for a person ("no notices"); the others are named
+//  by their field.
+static const char *const s_nouns[][2] = {{"inbox.list", "notices"},
+                                         {"delivery.list", "deliveries"},
+                                         {"redemption.list", "redemptions"},
+                                         {"events.parked", "parked events"}};
+
+//  Prints the reply of `op`: for a person, or as JSON with --json.
+static void
+s_print_reply (const s_options_t *options, const st_op_desc_t *op, json_t *reply)
+{
+    if (options->json) {
+        s_print_json (reply);
+        return;
+    }
+    const char *noun = NULL;
+    for (size_t i = 0; i < sizeof s_nouns / sizeof s_nouns[0]; i++)
+        if (strcmp (s_nouns[i][0], op->name) == 0)
+            noun = s_nouns[i][1];
+    station_print_reply (stdout, reply, op->reply, noun);
 }
 
 //  Prints a message of success (keys made) as text, or as JSON with --json: the members
@@ -169,13 +202,13 @@ s_call (const s_options_t *options, const char *service, const char *op_name, co
     if (!op || !endpoint) {
         st_error_set (&err, ST_INVALID_ARGUMENT, "op", "service \"%s\" has no op \"%s\"", service,
                       op_name);
-        return s_print_error (&err);
+        return s_print_error (options, &err);
     }
     zcert_t *own = st_keys_secret (options->keydir, options->key_name, &err);
     zcert_t *server = own ? st_keys_public (options->keydir, service, &err) : NULL;
     if (!own || !server) {
         zcert_destroy (&own);
-        return s_print_error (&err);
+        return s_print_error (options, &err);
     }
     st_client_t *client = st_client_new (endpoint, own, zcert_public_txt (server));
     void *reply = st_calloc (1, op->reply->size);
@@ -199,7 +232,7 @@ s_call (const s_options_t *options, const char *service, const char *op_name, co
     free (reply_frame);
     int status = STATION_EXIT_OK;
     if (rc != ST_OK) {
-        status = s_print_error (&err);
+        status = s_print_error (options, &err);
         if (!reached && err.code == ST_UNAVAILABLE)
             status = STATION_EXIT_UNREACHABLE;
     } else {
@@ -207,7 +240,7 @@ s_call (const s_options_t *options, const char *service, const char *op_name, co
         if (reply_json)
             *reply_json = json;
         else {
-            s_print_json (json);
+            s_print_reply (options, op, json);
             json_decref (json);
         }
     }
@@ -254,7 +287,7 @@ s_cmd_call (const s_options_t *options, int argc, char **argv)
     if (!op) {
         st_error_set (&err, ST_INVALID_ARGUMENT, "op", "service \"%s\" has no op \"%s\"", argv[0],
                       argv[1]);
-        return s_print_error (&err);
+        return s_print_error (options, &err);
     }
     char *input = NULL;
     if (argc == 3 && (strcmp (argv[2], "-") == 0 || argv[2][0] == '@')) {
@@ -267,7 +300,7 @@ s_cmd_call (const s_options_t *options, int argc, char **argv)
             st_error_set (&err, ST_INVALID_ARGUMENT, "json", "could not read %s: %s",
                           is_stdin ? "standard input" : argv[2] + 1,
                           file ? "not a text file" : strerror (errno));
-            return s_print_error (&err);
+            return s_print_error (options, &err);
         }
     }
     json_error_t json_err;
@@ -276,11 +309,11 @@ s_cmd_call (const s_options_t *options, int argc, char **argv)
     if (!json) {
         st_error_set (&err, ST_INVALID_ARGUMENT, NULL, "input is not JSON: %s (column %d)",
                       json_err.text, json_err.column);
-        return s_print_error (&err);
+        return s_print_error (options, &err);
     }
     void *request = st_calloc (1, op->request->size);
     int status = st_json_to_msg (op->request, json, request, &err)
-                     ? s_print_error (&err)
+                     ? s_print_error (options, &err)
                      : s_call (options, argv[0], argv[1], request, NULL);
     st_msg_clear (op->request, request);
     free (request);
@@ -351,7 +384,7 @@ s_cmd_events (const s_options_t *options, int argc, char **argv)
     int status;
     if (st_json_to_msg (&msg_events_read_desc, json, &request, &err)) {
         json_decref (json);
-        return s_print_error (&err);
+        return s_print_error (options, &err);
     }
     json_decref (json);
     json_t *reply = NULL;
@@ -379,7 +412,7 @@ s_cmd_events (const s_options_t *options, int argc, char **argv)
             free (body);
             free (data);
         }
-        s_print_json (reply);
+        s_print_reply (options, st_proto_op (argv[0], "events.read"), reply);
         json_decref (reply);
     }
     st_msg_clear (&msg_events_read_desc, &request);
@@ -406,7 +439,7 @@ s_cmd_import (const s_options_t *options, const char *path)
                             : "could not read \"%s\"",
                       path, ST_IMPORT_MAX_SIZE);
         zchunk_destroy (&chunk);
-        return s_print_error (&err);
+        return s_print_error (options, &err);
     }
     const uint8_t *data = zchunk_data (chunk);
     size_t size = zchunk_size (chunk);
@@ -439,14 +472,14 @@ s_cmd_import (const s_options_t *options, const char *path)
     for (int calls = 0; status == 0 && !done; calls++) {
         if (calls == 100000) {
             st_error_set (&err, ST_INTERNAL, "import_id", "import %s did not finish", id);
-            status = s_print_error (&err);
+            status = s_print_error (options, &err);
             break;
         }
         reply = NULL;
         status = s_call (options, "registry", "import.finish", &finish, &reply);
         done = status == 0 && json_is_true (json_object_get (reply, "done"));
         if (done)
-            s_print_json (reply);
+            s_print_reply (options, st_proto_op ("registry", "import.finish"), reply);
         json_decref (reply);
     }
     zchunk_destroy (&chunk);
@@ -463,9 +496,9 @@ s_cmd_keys_init (const s_options_t *options)
     st_error_t err;
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         if (st_keys_generate (options->keydir, keys[i][0], keys[i][1], &err) < 0)
-            return s_print_error (&err);
+            return s_print_error (options, &err);
     if (st_crypto_generate (options->keydir, &err) < 0)
-        return s_print_error (&err);
+        return s_print_error (options, &err);
     char text[600];
     snprintf (text, sizeof text, "keys ready in %s", options->keydir);
     return s_print_done (options, text, "keys", options->keydir, "ready", "true", NULL);
@@ -560,7 +593,7 @@ main (int argc, char **argv)
         st_error_t err;
         int rc = station_keys_deploy (argv[3], &err);
         if (rc < 0)
-            return s_print_error (&err);
+            return s_print_error (&options, &err);
         char text[600];
         snprintf (text, sizeof text, "deploy keys ready in %s", argv[3]);
         if (options.json)
@@ -580,15 +613,19 @@ main (int argc, char **argv)
         st_error_t err;
         int rc = st_keys_generate (options.keydir, argv[1], argv[2], &err);
         if (rc < 0)
-            return s_print_error (&err);
+            return s_print_error (&options, &err);
         char text[300];
         snprintf (text, sizeof text, rc ? "key \"%s\" exists already" : "key \"%s\" written",
                   argv[1]);
         return s_print_done (&options, text, "key", argv[1], "written", rc ? "false" : "true",
                              NULL);
     }
-    if (strcmp (command, "call") == 0)
-        return s_cmd_call (&options, argc - 1, argv + 1);
+    if (strcmp (command, "call") == 0) {
+        //  The raw op, for scripts: its reply and its errors as JSON, --json or not.
+        s_options_t raw = options;
+        raw.json = true;
+        return s_cmd_call (&raw, argc - 1, argv + 1);
+    }
     if (strcmp (command, "ping") == 0 && argc == 2) {
         char *args[] = {argv[1], "sys.ping"};
         return s_cmd_call (&options, 2, args);
