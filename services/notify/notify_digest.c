@@ -34,6 +34,7 @@ struct notify_digest_s {
     char *registry_rpc, *registry_public;
     char *match_rpc, *match_public;
     int64_t retry_at_ms; //  no run before then (a failed one's pause); the ticker's thread's
+    int64_t check_at_ms; //  no look before then: at most one a second, however often it ticks
 };
 
 #define S_SLOTS                                                                                    \
@@ -296,13 +297,19 @@ notify_digest_tick (st_db_t *db, notify_digest_t *self)
 {
     if (!self)
         return -1;
+    //  The worker ticks as often as reminders fall due (many a second when they crowd): the
+    //  digest costs those ticks nothing more than a clock read. A changed digest hour wakes
+    //  the worker (settings_digest_hour) and is seen within a second.
+    int64_t now = st_now_ms ();
+    if (now < self->check_at_ms)
+        return self->check_at_ms - now;
+    self->check_at_ms = now + 1000;
     st_error_t err = {0};
     PGresult *due = NULL;
     if (st_db_exec (db, "digest_due", NULL, &due, &err) != ST_OK) {
         st_warn ("digest: %s", err.message);
         return S_RETRY_MS;
     }
-    int64_t now = st_now_ms ();
     if (PQntuples (due) > 0 && now < self->retry_at_ms) {
         PQclear (due);
         return self->retry_at_ms - now;
