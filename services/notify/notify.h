@@ -10,6 +10,7 @@
                             notify.stats) and their worker: claim, send, retry, dead letters
         notify_smtp.c       an e-mail as SMTP carries it (RFC 2047 subject, base64 body)
         notify_webhook.c    a webhook POST signed as Standard Webhooks says
+        notify_digest.c     the officials' daily digest of what waits in their region
     Their SQL is in notify_store.c, the delivery's in notify_delivery.c.  */
 #ifndef NOTIFY_H_INCLUDED
 #define NOTIFY_H_INCLUDED
@@ -67,6 +68,7 @@ typedef struct {
     const char *level;
     const char *points;
     const char *who;
+    const char *items; //  an official's digest: "to_review to_confirm open_checkouts unfilled"
 } notify_notice_t;
 
 //  Makes the notice inside the caller's transaction, rendered in the person's language: none
@@ -86,11 +88,16 @@ bool notify_clock_valid (const char *text);
 //  seals webhook secrets, the curl handles and the registry client of the worker's thread.
 typedef struct notify_delivery_s notify_delivery_t;
 
-//  The worker's settings: the longest it waits between runs (ms) and its batch; the delivery.
+//  The officials' daily digest (notify_digest.c): the keys and addresses of registry and match.
+typedef struct notify_digest_s notify_digest_t;
+
+//  The worker's settings: the longest it waits between runs (ms) and its batch; the delivery;
+//  the digest.
 typedef struct {
     int64_t wait_ms;
     int64_t batch;
     notify_delivery_t *delivery;
+    notify_digest_t *digest;
 } notify_config_t;
 
 //  Reads the delivery's settings (STATION_NOTIFY_*, STATION_SMTP_*) and keys. NULL with err
@@ -132,6 +139,16 @@ void notify_smtp_address (const char *from, char *out, size_t size);
 //  and body under a secret "whsec_<base64>"; -1 when the secret does not decode.
 int notify_webhook_sign (const char *secret, const char *id, long long timestamp, const char *body,
                          size_t body_len, char *out, size_t size);
+
+//  notify_digest.c: reads the keys of notify, registry and match; NULL with err filled when
+//  one is missing.
+notify_digest_t *notify_digest_new (st_service_t *service, st_error_t *err);
+void notify_digest_destroy (notify_digest_t **self_p);
+void notify_digest_prepare (st_db_t *db);
+
+//  Makes the officials' digests whose time has come (at most one per account and local day,
+//  whichever replica makes it); returns the ms until the next digest time (-1: none).
+int64_t notify_digest_tick (st_db_t *db, notify_digest_t *self);
 
 extern const st_option_t notify_options[];
 extern const size_t notify_option_count;

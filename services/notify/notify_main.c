@@ -17,6 +17,9 @@ s_init (st_service_t *service, st_error_t *err)
     s_config.delivery = notify_delivery_new (service, err);
     if (!s_config.delivery)
         return -1;
+    s_config.digest = notify_digest_new (service, err);
+    if (!s_config.digest)
+        return -1;
     notify_feeds_set_delivery (s_config.delivery);
     st_service_set_state (service, &s_config);
     return 0;
@@ -27,6 +30,7 @@ s_fini (st_service_t *service)
 {
     (void) service;
     notify_delivery_destroy (&s_config.delivery);
+    notify_digest_destroy (&s_config.digest);
 }
 
 int

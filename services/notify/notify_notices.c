@@ -77,6 +77,9 @@ static const s_template_t s_templates[] = {
     {"redemption.expired",
      "兑换预约已过期：「{title}」× {number} 未在期限内领取，{points} 积分已退回。",
      "Your reservation of \"{title}\" x {number} expired uncollected; {points} points are back."},
+    //  {items}: what waits for an official in their region, only what there is (s_items).
+    {"digest.daily", "今日待办：你辖区内有{items}，请及时处理。",
+     "Waiting for you in your region today: {items}."},
     //  {title}: the region the volunteer asked to move to (notify knows its code alone).
     {"volunteer.transfer_declined", "你转入 {title} 的转移接续申请未获同意：{reason}",
      "Your request to transfer to region {title} was declined: {reason}"},
@@ -171,6 +174,45 @@ s_who (const char *who, bool english, char *out, size_t size)
     snprintf (out + n, size - n, "%s", english ? "." : "。");
 }
 
+//  What waits for an official from `items` ("to_review to_confirm open_checkouts unfilled"),
+//  the counts that are not zero in Chinese or English, into `out` ("" when `items` is NULL).
+static void
+s_items (const char *items, bool english, char *out, size_t size)
+{
+    out[0] = 0;
+    long long counts[4] = {0};
+    if (!items
+        || sscanf (items, "%lld %lld %lld %lld", &counts[0], &counts[1], &counts[2], &counts[3])
+               != 4)
+        return;
+    static const char *const zh[] = {"待审核的需求 %lld 条", "待确认的服务记录 %lld 条",
+                                     "未签退的服务记录 %lld 条", "近一日未能满足的需求 %lld 条"};
+    static const char *const one[] = {"1 request to review", "1 service record to confirm",
+                                      "1 forgotten check-out",
+                                      "1 request left unfilled in the last day"};
+    static const char *const many[] = {"%lld requests to review", "%lld service records to confirm",
+                                       "%lld forgotten check-outs",
+                                       "%lld requests left unfilled in the last day"};
+    int total = 0, written = 0;
+    for (int i = 0; i < 4; i++)
+        total += counts[i] > 0;
+    size_t n = 0;
+    for (int i = 0; i < 4 && n < size; i++) {
+        if (counts[i] <= 0)
+            continue;
+        const char *separator = written == 0           ? ""
+                                : !english             ? "、"
+                                : written == total - 1 ? " and "
+                                                       : ", ";
+        n += (size_t) snprintf (out + n, size - n, "%s", separator);
+        if (n < size)
+            n += (size_t) snprintf (out + n, size - n,
+                                    english ? (counts[i] == 1 ? one[i] : many[i]) : zh[i],
+                                    counts[i]);
+        written++;
+    }
+}
+
 st_status_t
 notify_notice_add (st_db_t *db, const notify_notice_t *notice, st_error_t *err)
 {
@@ -196,10 +238,11 @@ notify_notice_add (st_db_t *db, const notify_notice_t *notice, st_error_t *err)
         return ST_OK;
     }
     bool english = strcmp (st_row_text (res, 0, "language"), "en") == 0;
-    static const char *const names[] = {"title",    "reason",  "number", "start",  "end",
-                                        "deadline", "balance", "level",  "points", "who"};
-    char who[1200];
+    static const char *const names[] = {"title",   "reason", "number", "start", "end",  "deadline",
+                                        "balance", "level",  "points", "who",   "items"};
+    char who[1200], items[400];
     s_who (notice->who, english, who, sizeof who);
+    s_items (notice->items, english, items, sizeof items);
     const char *values[] = {notice->title,
                             notice->reason,
                             notice->number,
@@ -209,9 +252,10 @@ notify_notice_add (st_db_t *db, const notify_notice_t *notice, st_error_t *err)
                             notice->balance,
                             notice->level,
                             notice->points,
-                            who};
+                            who,
+                            items};
     char text[2000];
-    s_render (english ? template->en : template->zh, names, values, 10, text, sizeof text);
+    s_render (english ? template->en : template->zh, names, values, 11, text, sizeof text);
     //  An urgent notice goes through quiet hours.
     const char *hold = notice->urgent || st_row_null (res, 0, "hold_until")
                            ? NULL
@@ -228,8 +272,8 @@ notify_notice_add (st_db_t *db, const notify_notice_t *notice, st_error_t *err)
     //  What the template filled in, for a webhook's receiver (an SMS gateway's template
     //  parameters): the values given, times as the person reads them.
     json_t *filled = json_object ();
-    for (size_t i = 0; i < 10; i++)
-        if ((i < 6 || i == 9) && values[i] && *values[i])
+    for (size_t i = 0; i < 11; i++)
+        if ((i < 6 || i >= 9) && values[i] && *values[i])
             json_object_set_new (filled, names[i], json_string (values[i]));
     char *filled_text = json_dumps (filled, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref (filled);

@@ -98,8 +98,14 @@ s_settings_set (st_call_t *call, const msg_notify_settings_t *request, msg_notif
     st_params_text (&params, request->quiet_from);
     st_params_text (&params, request->quiet_to);
     st_params_text (&params, actor->account ? actor->account : "system");
+    st_params_int_or_null (&params, request->has_digest_hour, request->digest_hour);
     if (st_call_exec (call, "settings_set", &params, NULL))
         return;
+    if (request->has_digest_hour) {
+        st_params_int (&params, request->digest_hour);
+        if (st_call_exec (call, "settings_digest_hour", &params, NULL))
+            return;
+    }
     char prefix[ST_REGION_SIZE];
     st_region_prefix (request->region, prefix);
     st_params_text (&params, prefix);
@@ -302,6 +308,9 @@ notify_tick (st_db_t *db, void *state)
             st_warn ("held notices not released: %s", err.message);
         st_params_clear (&params);
     } while (released == config->batch);
+    //  The officials' digests whose time has come (notify_digest.c), their notices delivered
+    //  below with the rest.
+    int64_t digest = notify_digest_tick (db, config->digest);
     //  E-mail and webhooks due (notify_delivery.c).
     int64_t out = notify_delivery_tick (db, config->delivery, config->batch);
     if (fired < 0 || released < 0)
@@ -310,5 +319,7 @@ notify_tick (st_db_t *db, void *state)
         return 1000;
     int64_t wait = PQgetisnull (res, 0, 0) ? -1 : atoll (PQgetvalue (res, 0, 0));
     PQclear (res);
+    if (digest >= 0 && (wait < 0 || digest < wait))
+        wait = digest;
     return out >= 0 && (wait < 0 || out < wait) ? out : wait;
 }

@@ -141,18 +141,24 @@ static const st_statement_t s_statements[] = {
     //  notify.settings.set: the fields given replace the region's own; then every subject in
     //  the subtree not over yet has its reminders scheduled again.
     {"settings_set",
-     "INSERT INTO region_settings (region, reminder_offsets_s, quiet_from, quiet_to, updated_by)"
-     " VALUES ($1, $2::integer[], $3::time, $4::time, $5) ON CONFLICT (region) DO UPDATE SET"
+     "INSERT INTO region_settings (region, reminder_offsets_s, quiet_from, quiet_to, updated_by,"
+     " digest_hour) VALUES ($1, $2::integer[], $3::time, $4::time, $5, $6::smallint)"
+     " ON CONFLICT (region) DO UPDATE SET"
      " reminder_offsets_s = coalesce ($2::integer[], region_settings.reminder_offsets_s),"
      " quiet_from = coalesce ($3::time, region_settings.quiet_from),"
      " quiet_to = coalesce ($4::time, region_settings.quiet_to),"
+     " digest_hour = coalesce ($6::smallint, region_settings.digest_hour),"
      " updated_by = $5, updated_at = now ()"},
+    //  A digest hour set: the digest times of that hour are looked at again (officials whose
+    //  new hour has passed today and who had no digest today get it now), the worker woken.
+    {"settings_digest_hour", "WITH d AS (DELETE FROM digest_runs WHERE hour = $1)"
+                             " SELECT pg_notify ('notify.reminders', '')"},
     {"settings_reschedule",
      "SELECT count (reminders_schedule (kind, id)) FROM subjects"
      " WHERE left (region, length ($1)) = $1 AND ends_at > now () AND NOT cancelled"},
     {"settings_get", "SELECT $1::text AS region, reminder_offsets_s::text[] AS reminder_offsets_s,"
-                     " hhmm (quiet_from) AS quiet_from, hhmm (quiet_to) AS quiet_to"
-                     " FROM settings_of ($1)"},
+                     " hhmm (quiet_from) AS quiet_from, hhmm (quiet_to) AS quiet_to,"
+                     " digest_hour_of ($1) AS digest_hour FROM settings_of ($1)"},
     {"activity_offsets_set",
      "INSERT INTO activity_offsets (activity_id, offsets_s, updated_by)"
      " VALUES ($1, $2::integer[], $3) ON CONFLICT (activity_id) DO UPDATE SET"
@@ -172,4 +178,5 @@ notify_store_prepare (st_db_t *db)
 {
     st_db_statements (db, s_statements, sizeof s_statements / sizeof s_statements[0]);
     notify_delivery_prepare (db);
+    notify_digest_prepare (db);
 }

@@ -6,6 +6,7 @@
 #include "registry_util.h"
 #include "st_checks.h"
 #include "st_pii.h"
+#include "st_rows.h"
 
 #include <errno.h>
 #include <sodium.h>
@@ -176,4 +177,36 @@ done:
     for (size_t i = 0; i < count; i++)
         free (audit[i]);
     free (audit);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  account.list — the officials' accounts, a page in id order, for notify's daily digest
+
+static void
+s_account_list (st_call_t *call, const msg_account_list_t *request, msg_officials_t *reply)
+{
+    if (st_call_peer_role (call) != ST_PEER_SERVICE
+        || strcmp (st_call_peer (call), S_CONTACTS_PEER) != 0) {
+        st_call_fail (call, ST_PERMISSION_DENIED, "op",
+                      "peer \"%s\" may not call \"account.list\": only the notify service may",
+                      st_call_peer (call));
+        return;
+    }
+    if (request->after && !s_id_valid (request->after)) {
+        st_call_fail (call, ST_INVALID_ARGUMENT, "after",
+                      "\"after\" must be an account id, not \"%s\"", request->after);
+        return;
+    }
+    int64_t limit = request->has_limit ? request->limit : 500;
+    st_params_t params = {0};
+    st_params_text (&params, request->after);
+    st_params_int (&params, limit);
+    PGresult *res;
+    if (st_call_exec (call, "account_list", &params, &res))
+        return;
+    st_rows_to_list (res, &msg_official_desc, (st_list_t *) &reply->accounts, &reply->has_accounts);
+    int rows = PQntuples (res);
+    if (rows == limit)
+        reply->next = st_strdup (PQgetvalue (res, rows - 1, 0));
+    PQclear (res);
 }

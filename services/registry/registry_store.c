@@ -104,6 +104,10 @@ static const st_statement_t s_statements[] = {
      " LEFT JOIN volunteers v ON v.id = a.volunteer_id"
      " LEFT JOIN residents r ON r.id = a.resident_id WHERE a.id = ANY ($1::bigint[])"},
     {"contact_reveal_log", "INSERT INTO contact_reveals (peer, people) VALUES ($1, $2)"},
+    //  account.list: the officials' accounts after id $1, $2 of them.
+    {"account_list", "SELECT id::text AS id, role, region FROM accounts"
+                     " WHERE role IN ('region_admin', 'station_admin', 'team_leader')"
+                     " AND id > coalesce ($1::bigint, 0) ORDER BY id LIMIT $2"},
 
     {"region_insert", "INSERT INTO regions (code, name, level, parent) VALUES ($1, $2, $3, $4)"
                       " RETURNING code, name, level, parent"},
