@@ -1,13 +1,15 @@
 /*  registry_import.c — bulk imports from spreadsheets (登记造册): volunteers and regions from
-    the CSV files officials export, with the column names they use. Good rows are created, rows
+    the CSV files officials export, with the column names they use, in UTF-8 or in GBK /
+    GB18030 (what Excel and WPS on Chinese Windows save as "CSV"). Good rows are created, rows
     already registered skipped, bad rows reported by line, field and reason: the first
-    ST_IMPORT_MAX_ERRORS of them, and a count of all. The rows go through the same checks and
-    statements as one registration (registry_volunteers.c). A file is read a row at a time,
-    never held parsed; one larger than a frame comes in chunks (import.begin, import.chunk,
+    ST_IMPORT_MAX_ERRORS of them, and a count of all. The rows go through the same checks as
+    one registration (registry_volunteers.c), each sealed on its own, and are inserted 1,000
+    in one statement, their events in another. A file is read a row at a time, never held
+    parsed; one larger than a frame comes in chunks (import.begin, import.chunk,
     import.finish), kept in the database and registered a batch at a time, each batch
     committed with where it stopped. A dry run (dry_run) checks every row exactly so and saves
-    nothing: each row is registered and rolled back. Nothing here is static and mutable: a handler may run on
-    any thread, on any connection registry_store_prepare prepared.  */
+    nothing: the rows are inserted and rolled back. Nothing here is static and mutable: a
+    handler may run on any thread, on any connection registry_store_prepare prepared.  */
 #include "registry.h"
 #include "registry_util.h"
 #include "st_checks.h"
@@ -536,10 +538,11 @@ s_volunteer_row (s_import_t *im, st_csv_t *csv, int fields, const int columns[C_
     int result = 0;
     st_params_t params = {0};
     char text[16];
-    if (bad_party)
+    if (bad_party) {
         st_error_set (&err, ST_INVALID_ARGUMENT, "party_member",
                       "\"party_member\" must be 是 or 否 (true or false)");
-    else if (st_validate (&msg_volunteer_register_desc, &row, &err) == 0) {
+        result = s_import_error (im, line, err.field, err.code, err.message);
+    } else if (st_validate (&msg_volunteer_register_desc, &row, &err) == 0) {
         //  Checked and sealed a row at a time, inserted a batch at a time.
         if (registry_volunteer_params (call, &row, &params, text) == 0) {
             s_batch_t *batch = &im->batch;
