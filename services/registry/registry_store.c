@@ -289,7 +289,8 @@ static const st_statement_t s_statements[] = {
     {"import_encoding", "UPDATE imports SET encoding = $2 WHERE id = $1"},
     //  A batch of an import's rows in one statement: each parameter an array, one element a
     //  row, as text (bytea as \\x hex, lists as array literals), in the order of
-    //  volunteer_insert's parameters; rows in the order of the file.
+    //  volunteer_insert's parameters; rows in the order of the file. What the events of the
+    //  volunteers created need comes back (registry_volunteer_event), no personal data.
     {"import_insert_batch",
      "INSERT INTO volunteers (name, id_number_enc, id_number_hash, phone_enc, phone_hash, region,"
      " skills, gender, birth_date, categories, availability, lat, lon, party_member,"
@@ -302,7 +303,10 @@ static const st_statement_t s_statements[] = {
      " $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[])"
      " WITH ORDINALITY AS u (c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15,"
      " c16, c17, c18, n) ORDER BY n"
-     " ON CONFLICT (id_number_hash) DO NOTHING RETURNING" VOLUNTEER_COLUMNS ", id_number_hash"},
+     " ON CONFLICT (id_number_hash) DO NOTHING RETURNING id, name, region, skills, gender,"
+     " to_char (birth_date, 'YYYY-MM-DD') AS birth_date, status, categories, availability, lat,"
+     " lon, party_member, to_char (insurance_until, 'YYYY-MM-DD') AS insurance_until,"
+     " id_number_hash"},
     //  The events of a batch, in order.
     {"import_outbox_batch",
      "INSERT INTO outbox (topic, body) SELECT t, b::bytea FROM unnest ($1::text[], $2::text[])"
