@@ -183,7 +183,7 @@ test_import_cap_of_its_own (void **state)
 
 //  Refusals, each changing nothing: no session (401), a volunteer (403), JSON instead of CSV
 //  (400 naming Content-Type), an empty file (400 naming csv), a dry_run that is no boolean
-//  (400 naming dry_run), a GBK file (400 naming csv).
+//  (400 naming dry_run), a file neither UTF-8 nor GB18030 (400 naming csv).
 static void
 test_import_refusals (void **state)
 {
@@ -209,9 +209,10 @@ test_import_refusals (void **state)
                             sheet, sizeof sheet - 1, NULL);
     s_expect_error (answer, 400, "invalid_argument", "dry_run");
     fx_http_free (&answer);
-    static const char gbk[] = "\xd0\xd5\xc3\xfb,id_number,phone,region\n";
-    answer = fx_http_typed ("POST", "/v1/volunteers/import", s_admin, "text/csv", gbk,
-                            sizeof gbk - 1, NULL);
+    //  GBK is read (issue 24); bytes neither UTF-8 nor GB18030 are not.
+    static const char garbled[] = "\xd0\xd5\xff\xfb,id_number,phone,region\n";
+    answer = fx_http_typed ("POST", "/v1/volunteers/import", s_admin, "text/csv", garbled,
+                            sizeof garbled - 1, NULL);
     s_expect_error (answer, 400, "invalid_argument", "csv");
     fx_http_free (&answer);
     assert_int_equal (s_volunteers (), before);

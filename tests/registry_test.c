@@ -597,7 +597,8 @@ s_import (const msg_actor_t *actor, const char *csv, size_t size, msg_import_res
 
 //  Bulk registration: good rows created, bad rows reported with line and field, people
 //  registered already skipped, so the same file twice creates nothing new; a byte-order mark,
-//  CRLF and Chinese column names are read; a GBK file is refused with a clear message.
+//  CRLF and Chinese column names are read; a file neither UTF-8 nor GB18030 is refused with a
+//  clear message.
 static void
 test_import (void **state)
 {
@@ -655,9 +656,11 @@ test_import (void **state)
     assert_int_equal (fx_count ("SELECT count (*) FROM registry.volunteers"), volunteers + 2);
     assert_int_equal (fx_count ("SELECT count (*) FROM registry.outbox"), events);
 
-    //  GBK: 姓名 is c3fb c3fb in GBK, not UTF-8.
-    const char gbk[] = "\xd0\xd5\xc3\xfb,id_number,phone,region\r\n";
-    assert_int_equal (s_import (&TOWN_A, gbk, sizeof gbk - 1, &result, &err), ST_INVALID_ARGUMENT);
+    //  Bytes neither UTF-8 nor GB18030 (0xff begins no character of either; GBK is read
+    //  since issue 24, see import_encoding_test.c).
+    const char garbled[] = "\xd0\xd5\xff\xfb,id_number,phone,region\r\n";
+    assert_int_equal (s_import (&TOWN_A, garbled, sizeof garbled - 1, &result, &err),
+                      ST_INVALID_ARGUMENT);
     assert_string_equal (err.field, "csv");
     assert_non_null (strstr (err.message, "UTF-8"));
     //  A header without a required column names it.

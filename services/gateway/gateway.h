@@ -161,7 +161,8 @@ int gw_request_answer (gw_request_t *request, json_t *body);
 //  the call and its answer off the HTTP thread.
 int gw_map_offload (gw_request_t *request, json_t *body);
 
-//  The `map` of a route that takes text/csv (see gw_route_t); it changes nothing.
+//  The `map` of a route that takes text/csv (see gw_route_t): a file larger than one frame
+//  goes to registry in chunks (gateway_import.c); a smaller one is left to the plain call.
 int gw_map_csv (gw_request_t *request, json_t *body);
 
 //  The answers; each returns 1 (answered), for `return gw_reply_…` in a mapping function.

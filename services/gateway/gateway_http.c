@@ -383,13 +383,6 @@ s_body (gw_request_t *self, st_error_t *err)
                                err);
 }
 
-int
-gw_map_csv (gw_request_t *request, json_t *body)
-{
-    (void) request, (void) body;
-    return 0;
-}
-
 //  A text/csv body as the op's `csv` field (hex, as JSON carries bytes).
 static json_t *
 s_csv_body (gw_request_t *self, st_error_t *err)

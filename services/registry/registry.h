@@ -47,6 +47,16 @@ extern const size_t registry_contacts_route_count;
 int registry_insert_volunteer (st_call_t *call, const msg_volunteer_register_t *request,
                                const char *statement, msg_volunteer_t *reply);
 
+//  Validates a registration and binds the 18 parameters of volunteer_insert into `params`
+//  (its personal data sealed and hashed), for an import that inserts many rows in one
+//  statement; `text` holds what they borrow besides the request (the gender and the birth
+//  date), kept by the caller as long as the parameters. Returns -1 when the call failed.
+int registry_volunteer_params (st_call_t *call, const msg_volunteer_register_t *request,
+                               st_params_t *params, char text[16]);
+
+//  The event registry_emit_volunteer writes for `v`, borrowing from it.
+void registry_volunteer_event (const msg_volunteer_t *v, msg_volunteer_registered_t *event);
+
 //  Writes a volunteer's supply-relevant state as an event (never the ID number or phone).
 void registry_emit_volunteer (st_call_t *call, const char *topic, const msg_volunteer_t *v);
 

@@ -1,22 +1,27 @@
 /*  registry_import.c — bulk imports from spreadsheets (登记造册): volunteers and regions from
-    the CSV files officials export, with the column names they use. Good rows are created, rows
+    the CSV files officials export, with the column names they use, in UTF-8 or in GBK /
+    GB18030 (what Excel and WPS on Chinese Windows save as "CSV"). Good rows are created, rows
     already registered skipped, bad rows reported by line, field and reason: the first
-    ST_IMPORT_MAX_ERRORS of them, and a count of all. The rows go through the same checks and
-    statements as one registration (registry_volunteers.c). A file is read a row at a time,
-    never held parsed; one larger than a frame comes in chunks (import.begin, import.chunk,
+    ST_IMPORT_MAX_ERRORS of them, and a count of all. The rows go through the same checks as
+    one registration (registry_volunteers.c), each sealed on its own, and are inserted 1,000
+    in one statement, their events in another. A file is read a row at a time, never held
+    parsed; one larger than a frame comes in chunks (import.begin, import.chunk,
     import.finish), kept in the database and registered a batch at a time, each batch
     committed with where it stopped. A dry run (dry_run) checks every row exactly so and saves
-    nothing: each row is registered and rolled back. Nothing here is static and mutable: a handler may run on
-    any thread, on any connection registry_store_prepare prepared.  */
+    nothing: the rows are inserted and rolled back. Nothing here is static and mutable: a
+    handler may run on any thread, on any connection registry_store_prepare prepared.  */
 #include "registry.h"
 #include "registry_util.h"
 #include "st_checks.h"
 #include "st_csv.h"
 #include "st_db.h"
+#include "st_events.h"
 #include "st_log.h"
 #include "st_pii.h"
 #include "st_rows.h"
 
+#include <errno.h>
+#include <iconv.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,14 +110,100 @@ s_free_list (st_strs_t *list)
     free (list->items);
 }
 
-//  How an import goes: its call, the reply whose counts it keeps, and where its errors go:
-//  into the reply (one frame), or into import_errors (a chunked import, whose batches commit
-//  on their own).
+//  A PostgreSQL array literal of text, built an element at a time: an import binds a batch
+//  of rows as one array per column (import_insert_batch), one round trip for them all.
+typedef struct {
+    char *text;
+    size_t used, capacity;
+    int count;
+} s_array_t;
+
+static void
+s_array_reserve (s_array_t *self, size_t more)
+{
+    if (self->used + more + 2 <= self->capacity)
+        return;
+    self->capacity = (self->used + more + 2) * 2;
+    self->text = realloc (self->text, self->capacity);
+    if (!self->text)
+        abort ();
+}
+
+//  Adds an element: NULL (`value` NULL), text (quoted, quotes and backslashes escaped), or
+//  bytes as bytea's hex input (\x…).
+static void
+s_array_add (s_array_t *self, const char *value, size_t size, bool binary)
+{
+    s_array_reserve (self, 2 * size + 8);
+    if (self->used == 0)
+        self->text[self->used++] = '{';
+    else
+        self->text[self->used++] = ',';
+    if (!value) {
+        memcpy (self->text + self->used, "NULL", 4);
+        self->used += 4;
+    } else if (binary) {
+        memcpy (self->text + self->used, "\"\\\\x", 4);
+        self->used += 4;
+        sodium_bin2hex (self->text + self->used, 2 * size + 1, (const unsigned char *) value, size);
+        self->used += 2 * size;
+        self->text[self->used++] = '"';
+    } else {
+        self->text[self->used++] = '"';
+        for (size_t i = 0; i < size; i++) {
+            if (value[i] == '"' || value[i] == '\\')
+                self->text[self->used++] = '\\';
+            self->text[self->used++] = value[i];
+        }
+        self->text[self->used++] = '"';
+    }
+    self->count++;
+}
+
+//  The literal (valid until the next add or reset).
+static const char *
+s_array_text (s_array_t *self)
+{
+    s_array_reserve (self, 2);
+    if (self->used == 0)
+        self->text[self->used++] = '{';
+    self->text[self->used] = '}';
+    self->text[self->used + 1] = 0;
+    return self->text;
+}
+
+//  The rows of a batch: volunteer_insert's 18 parameters, a column each.
+#define S_BATCH_COLUMNS 18
+//  Rows inserted in one statement.
+#define S_BATCH_ROWS 1000
+typedef struct {
+    s_array_t columns[S_BATCH_COLUMNS];
+    int count;
+} s_batch_t;
+
+static void
+s_batch_reset (s_batch_t *self, bool release)
+{
+    for (int i = 0; i < S_BATCH_COLUMNS; i++) {
+        if (release) {
+            free (self->columns[i].text);
+            self->columns[i] = (s_array_t){0};
+        }
+        self->columns[i].used = 0;
+        self->columns[i].count = 0;
+    }
+    self->count = 0;
+}
+
+//  How an import goes: its call, the reply whose counts it keeps, where its errors go: into
+//  the reply (one frame), or into import_errors (a chunked import, whose batches commit on
+//  their own); and the rows checked but not yet inserted.
 typedef struct {
     st_call_t *call;
     msg_import_result_t *reply;
     int64_t import_id; //  0: one frame
     bool dry_run;      //  nothing is saved: the counts say what an import would do
+    s_batch_t batch;
 } s_import_t;
 
 //  Runs a SAVEPOINT statement (`sql`) in the call's transaction. Returns -1 when the call
@@ -206,18 +297,95 @@ s_require_importer (st_call_t *call, const msg_actor_t **actor)
     return 0;
 }
 
-//  A reader of the file an import carries; NULL (the call failed) when it is not UTF-8 text.
+//  ---------------------------------------------------------------------------------------
+//  Encodings: a file is read as UTF-8 when its bytes are valid UTF-8 (a byte-order mark
+//  or not), else as GB18030, which covers GBK (code page 936, what Excel and WPS on Chinese
+//  Windows save as "CSV"), converted to UTF-8 by iconv before the reader sees it.
+
+//  How many bytes at the end of `data` begin a UTF-8 character the next piece may end (a
+//  chunk may cut one): 0 to 3.
+static size_t
+s_utf8_tail (const char *data, size_t size)
+{
+    for (size_t k = 1; k <= 3 && k <= size; k++) {
+        unsigned char c = (unsigned char) data[size - k];
+        if ((c & 0xc0) == 0x80)
+            continue;
+        size_t need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+        return need > k ? k : 0;
+    }
+    return 0;
+}
+
+//  The line (from `line`) on which byte `at` of `data` is.
+static int
+s_line_at (const char *data, size_t at, int line)
+{
+    for (size_t i = 0; i < at; i++)
+        line += data[i] == '\n';
+    return line;
+}
+
+//  Converts GB18030 bytes to UTF-8 into *out (NUL-terminated, the caller's), its length
+//  into *out_size; *used the bytes converted: all of them, but for an unfinished character
+//  at the end when more bytes follow (not `last`). Returns 0, or -1 when byte *used is no
+//  GB18030 character (or begins one the file ends inside).
+static int
+s_gb18030_to_utf8 (const char *in, size_t size, bool last, char **out, size_t *out_size,
+                   size_t *used)
+{
+    //  A character of GB18030 (1, 2 or 4 bytes) is at most 4 bytes of UTF-8: 2 bytes become
+    //  at most 3, so twice the input always holds the output.
+    size_t capacity = 2 * size + 4;
+    char *buffer = st_malloc (capacity);
+    char *ip = (char *) in, *op = buffer;
+    size_t in_left = size, out_left = capacity - 1;
+    int rc = 0;
+    iconv_t cd = iconv_open ("UTF-8", "GB18030");
+    if (cd == (iconv_t) -1)
+        abort (); //  glibc's gconv modules are part of libc6
+    if (iconv (cd, &ip, &in_left, &op, &out_left) == (size_t) -1)
+        rc = errno == EINVAL && !last ? 0 : -1;
+    iconv_close (cd);
+    *op = 0;
+    *used = (size_t) (ip - in);
+    *out = buffer;
+    *out_size = (size_t) (op - buffer);
+    return rc;
+}
+
+static int
+s_encoding_error (st_call_t *call, int line)
+{
+    return st_call_fail (call, ST_INVALID_ARGUMENT, "csv",
+                         "line %d of the file is neither UTF-8 nor GB18030 (GBK) text: nothing "
+                         "was imported; check the file, or save it again as \"CSV UTF-8\"",
+                         line);
+}
+
+//  A reader of the file an import carries, UTF-8 or GB18030 (its text converted into *text,
+//  the caller's to free after the reader; the encoding into the reply). NULL (the call
+//  failed, naming the line) when the bytes are neither.
 static st_csv_t *
-s_csv_open (st_call_t *call, const st_bin_t *file)
+s_csv_open (st_call_t *call, const st_bin_t *file, char **text, msg_import_result_t *reply)
 {
     const char *data = (const char *) file->data;
-    if (!st_utf8_check (data, file->size, NULL)) {
-        st_call_fail (call, ST_INVALID_ARGUMENT, "csv",
-                      "the file is not UTF-8 text: save it as \"CSV UTF-8\" (a GBK file cannot "
-                      "be read)");
+    *text = NULL;
+    free (reply->encoding);
+    if (st_utf8_check (data, file->size, NULL)) {
+        reply->encoding = st_strdup ("utf-8");
+        return st_csv_new (data, file->size);
+    }
+    size_t size, used;
+    if (s_gb18030_to_utf8 (data, file->size, true, text, &size, &used)) {
+        free (*text);
+        *text = NULL;
+        reply->encoding = NULL;
+        s_encoding_error (call, s_line_at (data, used, 1));
         return NULL;
     }
-    return st_csv_new (data, file->size);
+    reply->encoding = st_strdup ("gb18030");
+    return st_csv_new (*text, size);
 }
 
 //  Whether every field of the row the reader holds is UTF-8 text (a chunked file is checked
@@ -257,37 +425,85 @@ s_import_header (st_call_t *call, st_csv_t *csv, int fields, int columns[C_COUNT
     return 0;
 }
 
-//  In a chunked dry run, whether the person of a row that would be created was seen before in
-//  the file (whose rows were undone): 1 when not (it counts as created), 0 when seen (as a
-//  real import, it counts as skipped), -1 when the call failed.
+//  Inserts the rows of the batch in one statement and writes their events in another, one
+//  per volunteer created, in the order of the file; counts the rows created and skipped
+//  (registered already, before or earlier in the file). In a chunked dry run the batch is
+//  undone at once, and the ID numbers it would have created kept (import_dry_seen), so that
+//  a later row of the same person counts as skipped, as in a real import. Returns -1 when
+//  the call failed.
 static int
-s_dry_seen (s_import_t *im, const char *id_number)
+s_flush (s_import_t *im)
 {
-    char normal[40];
-    snprintf (normal, sizeof normal, "%s", id_number);
-    st_id_number_normalise (normal);
-    uint8_t hash[ST_CRYPTO_HASH_SIZE];
-    registry_hash (im->call, "id_number", normal, hash);
-    sodium_memzero (normal, sizeof normal);
+    s_batch_t *batch = &im->batch;
+    st_call_t *call = im->call;
+    if (batch->count == 0)
+        return 0;
     st_params_t params = {0};
-    st_params_int (&params, im->import_id);
-    st_params_bin (&params, hash, sizeof hash);
+    for (int i = 0; i < S_BATCH_COLUMNS; i++)
+        st_params_text (&params, s_array_text (&batch->columns[i]));
+    bool undo = im->dry_run && im->import_id;
     PGresult *res;
-    if (st_call_exec (im->call, "import_dry_seen_put", &params, &res))
+    if ((undo && s_savepoint (call, "SAVEPOINT dry_batch"))
+        || st_call_exec (call, "import_insert_batch", &params, &res))
         return -1;
-    int fresh = PQntuples (res) == 1;
-    PQclear (res);
-    return fresh;
+    int rows = PQntuples (res), created = rows;
+    s_array_t topics = {0}, bodies = {0};
+    int rc = 0;
+    if (undo) {
+        int hash = PQfnumber (res, "id_number_hash");
+        for (int r = 0; r < rows; r++)
+            s_array_add (&bodies, PQgetvalue (res, r, hash), (size_t) PQgetlength (res, r, hash),
+                         false);
+        PQclear (res);
+        st_params_int (&params, im->import_id);
+        st_params_text (&params, s_array_text (&bodies));
+        rc = s_savepoint (call, "ROLLBACK TO SAVEPOINT dry_batch");
+        if (rc == 0 && (rc = st_call_exec (call, "import_dry_seen_batch", &params, &res)) == 0) {
+            created = PQntuples (res);
+            PQclear (res);
+        }
+    } else if (!im->dry_run) {
+        for (int r = 0; r < rows && rc == 0; r++) {
+            msg_volunteer_t volunteer = {0};
+            st_row_to_msg (res, r, &msg_volunteer_desc, &volunteer);
+            msg_volunteer_registered_t event;
+            registry_volunteer_event (&volunteer, &event);
+            st_params_t one = {0};
+            st_error_t err;
+            if (st_event_params ("volunteer.registered", &msg_volunteer_registered_desc, &event,
+                                 &one, &err))
+                rc = st_call_fail (call, err.code, NULL, "%s", err.message);
+            else {
+                s_array_add (&topics, one.values[0], strlen (one.values[0]), false);
+                s_array_add (&bodies, one.values[1], (size_t) one.lengths[1], true);
+            }
+            st_params_clear (&one);
+            st_msg_clear (&msg_volunteer_desc, &volunteer);
+        }
+        PQclear (res);
+        st_params_text (&params, s_array_text (&topics));
+        st_params_text (&params, s_array_text (&bodies));
+        if (rc == 0 && rows > 0)
+            rc = st_call_exec (call, "import_outbox_batch", &params, NULL);
+        st_params_clear (&params);
+    } else
+        PQclear (res);
+    free (topics.text);
+    free (bodies.text);
+    im->reply->created += created;
+    im->reply->skipped += batch->count - created;
+    s_batch_reset (batch, false);
+    return rc ? -1 : 0;
 }
 
-//  Registers the row the reader holds (`fields` fields, -1 when it is malformed) and counts
-//  it: created, skipped (registered already) or an error. Returns -1 when the call failed
+//  Checks the row the reader holds (`fields` fields, -1 when it is malformed) and adds it to
+//  the batch, or counts it as an error; the batch is inserted when full (s_flush counts
+//  the rows created and skipped). Returns -1 when the call failed
 //  (the database refused a statement: the import stops, its transaction rolled back).
 static int
 s_volunteer_row (s_import_t *im, st_csv_t *csv, int fields, const int columns[C_COUNT])
 {
     st_call_t *call = im->call;
-    msg_import_result_t *reply = im->reply;
     int line = st_csv_line (csv);
     if (fields < 0)
         return s_import_error (im, line, NULL, ST_INVALID_ARGUMENT, st_csv_error (csv));
@@ -319,39 +535,32 @@ s_volunteer_row (s_import_t *im, st_csv_t *csv, int fields, const int columns[C_
                    || strcmp (party, "0") == 0))
             bad_party = true;
     }
-    msg_volunteer_t volunteer = {0};
-    int rc = -1, result = 0;
-    if (bad_party)
+    int result = 0;
+    st_params_t params = {0};
+    char text[16];
+    if (bad_party) {
         st_error_set (&err, ST_INVALID_ARGUMENT, "party_member",
                       "\"party_member\" must be 是 or 否 (true or false)");
-    else if (st_validate (&msg_volunteer_register_desc, &row, &err) == 0) {
-        //  A chunked dry run commits a batch at a time: each row is undone at once.
-        bool undo = im->dry_run && im->import_id;
-        if (undo && s_savepoint (call, "SAVEPOINT dry_row"))
-            result = -1;
-        else
-            rc = registry_insert_volunteer (call, &row, "volunteer_insert_new", &volunteer);
-        //  When the database refused, the import stops and its transaction rolls back.
-        if (rc < 0 && result == 0 && !st_call_recover (call, &err))
-            result = -1;
-        if (undo && result == 0 && s_savepoint (call, "ROLLBACK TO SAVEPOINT dry_row"))
-            result = -1;
-        if (undo && result == 0 && rc == 1)
-            rc = s_dry_seen (im, row.id_number);
-        if (rc < 0 && st_call_failed (call))
-            result = -1;
-    }
-    if (result == 0) {
-        if (rc == 1) {
-            reply->created++;
-            if (!im->dry_run)
-                registry_emit_volunteer (call, "volunteer.registered", &volunteer);
-        } else if (rc == 0)
-            reply->skipped++;
+        result = s_import_error (im, line, err.field, err.code, err.message);
+    } else if (st_validate (&msg_volunteer_register_desc, &row, &err) == 0) {
+        //  Checked and sealed a row at a time, inserted a batch at a time.
+        if (registry_volunteer_params (call, &row, &params, text) == 0) {
+            s_batch_t *batch = &im->batch;
+            for (int i = 0; i < S_BATCH_COLUMNS; i++) {
+                const char *value = params.values[i];
+                bool binary = params.formats[i] != 0;
+                size_t size = !value ? 0 : binary ? (size_t) params.lengths[i] : strlen (value);
+                s_array_add (&batch->columns[i], value, size, binary);
+            }
+            st_params_clear (&params);
+            if (++batch->count >= S_BATCH_ROWS)
+                result = s_flush (im);
+        } else if (!st_call_recover (call, &err))
+            result = -1; //  the database refused: the import stops, rolled back
         else
             result = s_import_error (im, line, err.field, err.code, err.message);
-    }
-    st_msg_clear (&msg_volunteer_desc, &volunteer);
+    } else
+        result = s_import_error (im, line, err.field, err.code, err.message);
     s_free_list (&row.skills);
     s_free_list (&row.categories);
     return st_call_failed (call) ? -1 : result;
@@ -364,7 +573,8 @@ s_volunteer_import (st_call_t *call, const msg_volunteer_import_t *request,
     const msg_actor_t *actor;
     if (s_require_importer (call, &actor))
         return;
-    st_csv_t *csv = s_csv_open (call, &request->csv);
+    char *text;
+    st_csv_t *csv = s_csv_open (call, &request->csv, &text, reply);
     if (!csv)
         return;
     int columns[C_COUNT];
@@ -376,9 +586,13 @@ s_volunteer_import (st_call_t *call, const msg_volunteer_import_t *request,
         while ((fields = st_csv_next (csv)) != 0)
             if (s_volunteer_row (&im, csv, fields, columns))
                 break;
+        if (!st_call_failed (call))
+            s_flush (&im);
+        s_batch_reset (&im.batch, true);
         s_dry_run_end (call, request->dry_run);
     }
     st_csv_destroy (&csv);
+    free (text);
 }
 
 //  ---------------------------------------------------------------------------------------
@@ -446,7 +660,8 @@ s_region_import (st_call_t *call, const msg_region_import_t *request, msg_import
         return;
     s_import_t im = {.call = call, .reply = reply, .dry_run = request->dry_run};
     for (int pass = 0; pass < S_REGION_PASSES && !st_call_failed (call); pass++) {
-        st_csv_t *csv = s_csv_open (call, &request->csv);
+        char *text;
+        st_csv_t *csv = s_csv_open (call, &request->csv, &text, reply);
         if (!csv)
             return;
         int fields = st_csv_next (csv), code_col = -1, name_col = -1;
@@ -459,6 +674,7 @@ s_region_import (st_call_t *call, const msg_region_import_t *request, msg_import
         }
         if (code_col < 0 || name_col < 0) {
             st_csv_destroy (&csv);
+            free (text);
             st_call_fail (call, ST_INVALID_ARGUMENT, "csv",
                           "the header row needs columns \"code\" and \"name\" (or 区划代码, 名称)");
             return;
@@ -478,6 +694,7 @@ s_region_import (st_call_t *call, const msg_region_import_t *request, msg_import
                 s_region_row (&im, actor, st_csv_line (csv), code, st_csv_field (csv, name_col));
         }
         st_csv_destroy (&csv);
+        free (text);
     }
     s_dry_run_end (call, request->dry_run);
 }
@@ -502,6 +719,7 @@ typedef struct {
     st_csv_mark_t mark;
     int64_t created, skipped, error_count;
     bool dry_run;
+    char encoding[16]; //  "" until the first finish decides it
 } s_import_row_t;
 
 //  Locks import `id_text` of the actor into *row: not found, naming "import_id", when there
@@ -539,6 +757,7 @@ s_import_lock (st_call_t *call, const msg_actor_t *actor, const char *id_text, i
         row->skipped = st_row_int (res, 0, "skipped");
         row->error_count = st_row_int (res, 0, "error_count");
         row->dry_run = st_row_bool (res, 0, "dry_run");
+        snprintf (row->encoding, sizeof row->encoding, "%s", st_row_text (res, 0, "encoding"));
     }
     PQclear (res);
     if (!found)
@@ -758,6 +977,8 @@ s_import_reply (st_call_t *call, int64_t id, const s_import_row_t *row, msg_impo
     reply->rows = row->mark.rows > 0 ? row->mark.rows - 1 : 0; //  the header is no row
     reply->has_done = reply->has_rows = true;
     reply->dry_run = reply->has_dry_run = row->dry_run;
+    free (reply->encoding);
+    reply->encoding = row->encoding[0] ? st_strdup (row->encoding) : NULL;
     if (!row->done)
         return 0;
     st_params_t params = {0};
@@ -768,6 +989,102 @@ s_import_reply (st_call_t *call, int64_t id, const s_import_row_t *row, msg_impo
     st_rows_to_list (res, &msg_import_error_desc, (st_list_t *) &reply->errors, &reply->has_errors);
     PQclear (res);
     return 0;
+}
+
+//  The bytes of chunk `seq` as sent into *data (PQfreemem), *size. Returns -1 when the call
+//  failed.
+static int
+s_chunk_raw (st_call_t *call, int64_t id, int seq, unsigned char **data, size_t *size)
+{
+    st_params_t params = {0};
+    st_params_int (&params, id);
+    st_params_int (&params, seq);
+    PGresult *res;
+    if (st_call_exec (call, "import_chunk_raw", &params, &res))
+        return -1;
+    *data = PQntuples (res) ? PQunescapeBytea ((const unsigned char *) PQgetvalue (res, 0, 0), size)
+                            : NULL;
+    PQclear (res);
+    if (!*data)
+        return st_call_fail (call, ST_INTERNAL, NULL, "chunk %d of import %lld is lost", seq,
+                             (long long) id);
+    return 0;
+}
+
+//  Decides how the chunks of import `id` are read, once, before its first row: "utf-8" when
+//  all of its bytes are valid UTF-8, else "gb18030", each chunk then converted (its text
+//  kept beside it, the finishes after this one reading that). Fails the call naming the line
+//  when the bytes are neither. Returns -1 when the call failed.
+static int
+s_import_decode (st_call_t *call, int64_t id, s_import_row_t *row)
+{
+    //  UTF-8 throughout? A chunk may cut a character: its last bytes go with the next one.
+    char carry[8];
+    size_t carried = 0;
+    bool utf8 = true;
+    for (int seq = 1; seq <= row->chunks && utf8; seq++) {
+        unsigned char *data;
+        size_t size;
+        if (s_chunk_raw (call, id, seq, &data, &size))
+            return -1;
+        char *joined = st_malloc (carried + size);
+        memcpy (joined, carry, carried);
+        memcpy (joined + carried, data, size);
+        PQfreemem (data);
+        size += carried;
+        size_t tail = seq < row->chunks ? s_utf8_tail (joined, size) : 0;
+        utf8 = st_utf8_check (joined, size - tail, NULL);
+        carried = tail;
+        memcpy (carry, joined + size - tail, tail);
+        free (joined);
+    }
+    st_params_t params = {0};
+    if (utf8) {
+        snprintf (row->encoding, sizeof row->encoding, "utf-8");
+        st_params_int (&params, id);
+        st_params_text (&params, row->encoding);
+        return st_call_exec (call, "import_encoding", &params, NULL);
+    }
+    //  GB18030: each chunk converted, an unfinished character carried to the next.
+    carried = 0;
+    int64_t start = 0;
+    int line = 1;
+    for (int seq = 1; seq <= row->chunks; seq++) {
+        unsigned char *data;
+        size_t size;
+        if (s_chunk_raw (call, id, seq, &data, &size))
+            return -1;
+        char *joined = st_malloc (carried + size);
+        memcpy (joined, carry, carried);
+        memcpy (joined + carried, data, size);
+        PQfreemem (data);
+        size += carried;
+        char *text;
+        size_t text_size, used;
+        int rc = s_gb18030_to_utf8 (joined, size, seq == row->chunks, &text, &text_size, &used);
+        line = s_line_at (joined, used, line);
+        if (rc == 0 && size - used > 4)
+            rc = -1; //  cannot be: an unfinished character is at most 3 bytes
+        if (rc) {
+            free (joined);
+            free (text);
+            return s_encoding_error (call, line);
+        }
+        carried = size - used;
+        memcpy (carry, joined + used, carried);
+        free (joined);
+        st_params_int (&params, id);
+        st_params_int (&params, seq);
+        st_params_bin_take (&params, text, text_size);
+        st_params_int (&params, start);
+        if (st_call_exec (call, "import_chunk_text", &params, NULL))
+            return -1;
+        start += (int64_t) text_size;
+    }
+    snprintf (row->encoding, sizeof row->encoding, "gb18030");
+    st_params_int (&params, id);
+    st_params_text (&params, row->encoding);
+    return st_call_exec (call, "import_encoding", &params, NULL);
 }
 
 static void
@@ -791,6 +1108,11 @@ s_import_finish (st_call_t *call, const msg_import_finish_t *request, msg_import
                       request->import_id, row.chunks, (long long) request->chunks);
         return;
     }
+    if (!row.encoding[0] && s_import_decode (call, id, &row))
+        return;
+    free (reply->encoding);
+    reply->encoding = st_strdup (row.encoding);
+    s_import_t im = {.call = call, .reply = reply, .import_id = id, .dry_run = row.dry_run};
     //  The header, from the start; then the rows from where the last batch stopped.
     s_chunks_t chunks = {.call = call, .import_id = id, .chunks = row.chunks, .next = 1};
     st_csv_t *csv = st_csv_new_stream (NULL);
@@ -800,9 +1122,7 @@ s_import_finish (st_call_t *call, const msg_import_finish_t *request, msg_import
     if (st_call_failed (call))
         goto done;
     if (fields > 0 && !s_row_utf8 (csv, fields)) {
-        st_call_fail (call, ST_INVALID_ARGUMENT, "csv",
-                      "the file is not UTF-8 text: save it as \"CSV UTF-8\" (a GBK file cannot "
-                      "be read)");
+        s_encoding_error (call, 1);
         goto done;
     }
     if (s_import_header (call, csv, fields, columns))
@@ -819,7 +1139,6 @@ s_import_finish (st_call_t *call, const msg_import_finish_t *request, msg_import
     reply->created = row.created;
     reply->skipped = row.skipped;
     reply->error_count = row.error_count;
-    s_import_t im = {.call = call, .reply = reply, .import_id = id, .dry_run = row.dry_run};
     int64_t started = st_clock_ms ();
     bool finished = false;
     for (int batch = 1;; batch++) {
@@ -835,7 +1154,8 @@ s_import_finish (st_call_t *call, const msg_import_finish_t *request, msg_import
         if (batch % S_IMPORT_BATCH)
             continue;
         st_csv_mark (csv, &mark);
-        if (s_import_progress (call, id, &mark, reply, false) || st_call_commit (call))
+        if (s_flush (&im) || s_import_progress (call, id, &mark, reply, false)
+            || st_call_commit (call))
             goto done;
         //  Another finish of the same import may have gone on meanwhile: this one stops.
         s_import_row_t now;
@@ -851,7 +1171,7 @@ s_import_finish (st_call_t *call, const msg_import_finish_t *request, msg_import
             break;
     }
     st_csv_mark (csv, &mark);
-    if (s_import_progress (call, id, &mark, reply, finished))
+    if (s_flush (&im) || s_import_progress (call, id, &mark, reply, finished))
         goto done;
     row.mark = mark;
     row.done = finished;
@@ -870,6 +1190,7 @@ s_import_finish (st_call_t *call, const msg_import_finish_t *request, msg_import
     }
     s_import_reply (call, id, &row, reply);
 done:
+    s_batch_reset (&im.batch, true);
     PQfreemem (chunks.piece);
     st_csv_destroy (&csv);
 }

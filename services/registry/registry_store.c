@@ -259,7 +259,8 @@ static const st_statement_t s_statements[] = {
      " to_char (expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS expires_at"},
     {"import_lock",
      "SELECT kind, account, role, region, declared_size, chunks, size, done, mark_offset,"
-     " mark_line, mark_rows, mark_after_cr, created, skipped, error_count, dry_run FROM imports"
+     " mark_line, mark_rows, mark_after_cr, created, skipped, error_count, dry_run, encoding"
+     " FROM imports"
      " WHERE id = $1 AND expires_at > now () FOR UPDATE"},
     //  Chunk appends take turns, so that the bytes all open imports hold stay in bounds.
     {"import_space_lock", "SELECT pg_advisory_xact_lock (hashtext ('registry.import_space'))"},
@@ -277,11 +278,48 @@ static const st_statement_t s_statements[] = {
      " size, to_char (expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
      " AS expires_at"},
     //  The chunk holding byte $2 of the file, and chunk $2.
+    //  A chunk as the reader reads it: converted to UTF-8 when the file was not (`text`).
     {"import_chunk_at",
-     "SELECT seq, start, data FROM import_chunks WHERE import_id = $1 AND start <= $2"
-     " AND start + size > $2"},
-    {"import_chunk_get", "SELECT seq, start, data FROM import_chunks WHERE import_id = $1"
-                         " AND seq = $2"},
+     "SELECT seq, coalesce (text_start, start) AS start, coalesce (text, data) FROM import_chunks"
+     " WHERE import_id = $1 AND coalesce (text_start, start) <= $2"
+     " AND coalesce (text_start, start) + coalesce (length (text), size) > $2"},
+    {"import_chunk_get",
+     "SELECT seq, coalesce (text_start, start) AS start, coalesce (text, data) FROM import_chunks"
+     " WHERE import_id = $1 AND seq = $2"},
+    //  A chunk's bytes as sent, and its text once converted; how the file is read.
+    {"import_chunk_raw", "SELECT data FROM import_chunks WHERE import_id = $1 AND seq = $2"},
+    {"import_chunk_text",
+     "UPDATE import_chunks SET text = $3, text_start = $4 WHERE import_id = $1 AND seq = $2"},
+    {"import_encoding", "UPDATE imports SET encoding = $2 WHERE id = $1"},
+    //  A batch of an import's rows in one statement: each parameter an array, one element a
+    //  row, as text (bytea as \\x hex, lists as array literals), in the order of
+    //  volunteer_insert's parameters; rows in the order of the file. What the events of the
+    //  volunteers created need comes back (registry_volunteer_event), no personal data.
+    {"import_insert_batch",
+     "INSERT INTO volunteers (name, id_number_enc, id_number_hash, phone_enc, phone_hash, region,"
+     " skills, gender, birth_date, categories, availability, lat, lon, party_member,"
+     " emergency_contact_name, emergency_contact_phone_enc, insurance_until, email_enc)"
+     " SELECT c1, c2::bytea, c3::bytea, c4::bytea, c5::bytea, c6, c7::text[], c8, c9::date,"
+     " coalesce (c10::text[], '{}'), coalesce (c11::text[], '{}'), c12::double precision,"
+     " c13::double precision, coalesce (c14::boolean, false), c15, c16::bytea, c17::date,"
+     " c18::bytea FROM unnest ($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],"
+     " $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],"
+     " $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[])"
+     " WITH ORDINALITY AS u (c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15,"
+     " c16, c17, c18, n) ORDER BY n"
+     " ON CONFLICT (id_number_hash) DO NOTHING RETURNING id, name, region, skills, gender,"
+     " to_char (birth_date, 'YYYY-MM-DD') AS birth_date, status, categories, availability, lat,"
+     " lon, party_member, to_char (insurance_until, 'YYYY-MM-DD') AS insurance_until,"
+     " id_number_hash"},
+    //  The events of a batch, in order.
+    {"import_outbox_batch",
+     "INSERT INTO outbox (topic, body) SELECT t, b::bytea FROM unnest ($1::text[], $2::text[])"
+     " WITH ORDINALITY AS u (t, b, n) ORDER BY n"},
+    //  In a chunked dry run, which of the ID numbers (keyed hashes, \\x hex) that would be
+    //  created were not seen before in the file.
+    {"import_dry_seen_batch",
+     "INSERT INTO import_dry_seen (import_id, id_number_hash)"
+     " SELECT $1, h::bytea FROM unnest ($2::text[]) AS u (h) ON CONFLICT DO NOTHING RETURNING 1"},
     {"import_progress",
      "UPDATE imports SET mark_offset = $2, mark_line = $3, mark_rows = $4, mark_after_cr = $5,"
      " created = $6, skipped = $7, error_count = $8, done = $9,"

@@ -169,32 +169,40 @@ s_volunteer_shown (st_call_t *call, msg_volunteer_t *v)
     v->birth_date = NULL;
 }
 
+//  The event of a volunteer's supply-relevant state (registry.h).
+void
+registry_volunteer_event (const msg_volunteer_t *v, msg_volunteer_registered_t *event)
+{
+    *event = (msg_volunteer_registered_t){.id = v->id,
+                                          .name = v->name,
+                                          .region = v->region,
+                                          .skills = v->skills,
+                                          .has_skills = true,
+                                          .gender = v->gender,
+                                          .status = v->status,
+                                          .categories = v->categories,
+                                          .has_categories = true,
+                                          .availability = v->availability,
+                                          .has_availability = true,
+                                          .lat = v->lat,
+                                          .has_lat = v->has_lat,
+                                          .lon = v->lon,
+                                          .has_lon = v->has_lon,
+                                          .party_member = v->party_member,
+                                          .has_party_member = true,
+                                          .insurance_until = v->insurance_until};
+    if (v->birth_date) {
+        event->birth_year = atoi (v->birth_date);
+        event->has_birth_year = true;
+    }
+}
+
 //  Writes a volunteer's supply-relevant state as an event (registry.h).
 void
 registry_emit_volunteer (st_call_t *call, const char *topic, const msg_volunteer_t *v)
 {
-    msg_volunteer_registered_t event = {.id = v->id,
-                                        .name = v->name,
-                                        .region = v->region,
-                                        .skills = v->skills,
-                                        .has_skills = true,
-                                        .gender = v->gender,
-                                        .status = v->status,
-                                        .categories = v->categories,
-                                        .has_categories = true,
-                                        .availability = v->availability,
-                                        .has_availability = true,
-                                        .lat = v->lat,
-                                        .has_lat = v->has_lat,
-                                        .lon = v->lon,
-                                        .has_lon = v->has_lon,
-                                        .party_member = v->party_member,
-                                        .has_party_member = true,
-                                        .insurance_until = v->insurance_until};
-    if (v->birth_date) {
-        event.birth_year = atoi (v->birth_date);
-        event.has_birth_year = true;
-    }
+    msg_volunteer_registered_t event;
+    registry_volunteer_event (v, &event);
     //  `event` borrows from `v`: not cleared.
     st_call_emit (call, topic, &msg_volunteer_registered_desc, &event);
 }
@@ -220,11 +228,10 @@ s_load_volunteer (st_call_t *call, const char *statement, const char *id_text,
 //  volunteer.register — real-name registration (实名注册): by the person (no actor, through
 //  the gateway) or by an official in scope
 
-//  Validates and inserts one registration, for volunteer.register and volunteer.import
-//  (registry.h).
+//  Validates one registration and binds its row (registry.h).
 int
-registry_insert_volunteer (st_call_t *call, const msg_volunteer_register_t *request,
-                           const char *statement, msg_volunteer_t *reply)
+registry_volunteer_params (st_call_t *call, const msg_volunteer_register_t *request,
+                           st_params_t *params, char text[16])
 {
     char id_number[40];
     snprintf (id_number, sizeof id_number, "%s", request->id_number);
@@ -243,25 +250,39 @@ registry_insert_volunteer (st_call_t *call, const msg_volunteer_register_t *requ
     if (actor && registry_require_official_in_scope (call, request->region))
         return -1;
 
-    char birth_date[11], gender[2] = {info.gender, 0};
-    snprintf (birth_date, sizeof birth_date, "%04d-%02d-%02d", info.year, info.month, info.day);
-    st_params_t params = {0};
-    st_params_text (&params, request->name);
-    int rc = registry_seal (call, &params, "id_number", id_number, true);
+    char *gender = text, *birth_date = text + 2;
+    gender[0] = info.gender;
+    gender[1] = 0;
+    snprintf (birth_date, 11, "%04d-%02d-%02d", info.year, info.month, info.day);
+    st_params_text (params, request->name);
+    int rc = registry_seal (call, params, "id_number", id_number, true);
     sodium_memzero (id_number, sizeof id_number);
-    rc = rc ? rc : registry_seal (call, &params, "phone", request->phone, true);
+    rc = rc ? rc : registry_seal (call, params, "phone", request->phone, true);
     if (rc == 0) {
-        st_params_text (&params, request->region);
-        st_params_text_array (&params, request->skills.items, request->skills.count);
-        st_params_text (&params, gender);
-        st_params_text (&params, birth_date);
-        rc = s_bind_profile (call, &params, S_PROFILE (request));
+        st_params_text (params, request->region);
+        st_params_text_array (params, request->skills.items, request->skills.count);
+        st_params_text (params, gender);
+        st_params_text (params, birth_date);
+        rc = s_bind_profile (call, params, S_PROFILE (request));
     }
-    rc = rc ? rc : registry_seal_or_null (call, &params, "email", request->email);
+    rc = rc ? rc : registry_seal_or_null (call, params, "email", request->email);
+    if (rc)
+        st_params_clear (params);
+    return rc;
+}
+
+//  Validates and inserts one registration, for volunteer.register (registry.h).
+int
+registry_insert_volunteer (st_call_t *call, const msg_volunteer_register_t *request,
+                           const char *statement, msg_volunteer_t *reply)
+{
+    st_params_t params = {0};
+    char text[16];
+    if (registry_volunteer_params (call, request, &params, text))
+        return -1;
     //  The only unique key a registration can break is the ID number.
     PGresult *res = NULL;
-    if (rc == 0)
-        rc = registry_exec_unique (call, statement, &params, &res, "id_number",
+    int rc = registry_exec_unique (call, statement, &params, &res, "id_number",
                                    "a volunteer with this ID number is already registered");
     st_params_clear (&params);
     if (rc)
