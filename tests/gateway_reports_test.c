@@ -659,12 +659,13 @@ test_activity_roster (void **state)
     assert_null (strstr (answer->text, "张伟"));
     fx_http_free (&answer);
 
-    //  Out of scope reads as not known; an id that is no number is refused naming it.
+    //  Out of scope reads as not known, as does an id that is no number (the export refuses
+    //  one naming it before asking).
     s_refused ("other-admin", path, 404, "not_found", "activity_id");
     snprintf (path, sizeof path, "/v1/activities/%s/signups", s_activity);
     s_refused ("other-admin", path, 404, "not_found", "activity_id");
     s_refused ("town-admin", "/v1/exports/activities/12x", 400, "invalid_argument", "activity_id");
-    s_refused ("town-admin", "/v1/activities/12x/signups", 400, "invalid_argument", "activity_id");
+    s_refused ("town-admin", "/v1/activities/12x/signups", 404, "not_found", "activity_id");
 
     //  Past the cap (4 rows), refused naming the activity, no file.
     for (int i = 0; i < 2; i++) {

@@ -167,7 +167,7 @@ const zh = {
   roster_manual: '补录', hours_n: '{n} 小时',
   // A resident's record (settings.js)
   nav_profile: '我的资料', resident_find_title: '居民资料', resident_edit_title: '我的资料', resident_edit_title_of: '居民资料：{name}',
-  resident_number: '居民编号 {id}', resident_phone_hint: '也是登录用的手机号', resident_email_hint: '选填；清空即删除',
+  resident_number: '居民编号 {id}', resident_phone_hint: '也是登录用的手机号', resident_phone_masked: '号码已脱敏显示；要更换请输入完整的新号码，不改则保持原号码', resident_email_hint: '选填；清空即删除', resident_email_masked: '邮箱已脱敏显示；要更换请输入完整的新邮箱，清空即删除',
   resident_find_short: '按居民编号查看并修改住址、电话、关爱类别。', resident_save: '保存资料', resident_saved: '资料已保存。', resident_edit: '修改居民资料',
   // The dashboard's top volunteers (figures.js)
   top_volunteers: '本季度服务时长前十名', top_period: '{from} 至 {to}', top_manual: '（含补录 {n} 小时）', top_none: '本季度还没有服务时长。'
@@ -342,7 +342,7 @@ const en = {
   roster_manual: 'Entered afterwards', hours_n: '{n} h',
   // A resident's record (settings.js)
   nav_profile: 'My details', resident_find_title: 'A resident\'s record', resident_edit_title: 'My details', resident_edit_title_of: 'Resident: {name}',
-  resident_number: 'Resident number {id}', resident_phone_hint: 'Also the phone you sign in with', resident_email_hint: 'Optional; empty removes it',
+  resident_number: 'Resident number {id}', resident_phone_hint: 'Also the phone you sign in with', resident_phone_masked: 'Shown masked: type a whole new number to change it; left as it is, the number stays', resident_email_hint: 'Optional; empty removes it', resident_email_masked: 'Shown masked: type a whole new address to change it; empty removes it',
   resident_find_short: 'By the resident\'s number: address, phone, groups cared for first.', resident_save: 'Save', resident_saved: 'Saved.', resident_edit: 'Edit the resident\'s record',
   // The dashboard's top volunteers (figures.js)
   top_volunteers: 'Most hours this quarter', top_period: '{from} to {to}', top_manual: '(of which {n} h entered by hand)', top_none: 'No hours yet this quarter.'

@@ -392,9 +392,9 @@ export async function resident (params) {
   const tags = r.care_tags || [];
   const residentForm = form([
     official ? field({ name: 'name', label: t('real_name'), required: true, max: 50, value: r.name, attrs: { autocomplete: 'off' } }) : null,
-    field({ name: 'phone', label: t('phone'), type: 'tel', required: true, max: 11, value: r.phone, hint: official ? t('phone_contact_hint') : t('resident_phone_hint'), attrs: { autocomplete: official ? 'off' : 'tel', inputmode: 'numeric' } }),
+    field({ name: 'phone', label: t('phone'), type: 'tel', required: true, max: 11, value: r.phone, hint: String(r.phone).includes('*') ? t('resident_phone_masked') : official ? t('phone_contact_hint') : t('resident_phone_hint'), attrs: { autocomplete: official ? 'off' : 'tel', inputmode: 'numeric' } }),
     field({ name: 'address', label: t('address'), required: true, max: 200, value: r.address, hint: t('address_hint') }),
-    field({ name: 'email', label: t('email'), type: 'email', max: 254, value: r.email || '', hint: t('resident_email_hint'), attrs: { autocomplete: official ? 'off' : 'email' } }),
+    field({ name: 'email', label: t('email'), type: 'email', max: 254, value: r.email || '', hint: String(r.email || '').includes('*') ? t('resident_email_masked') : t('resident_email_hint'), attrs: { autocomplete: official ? 'off' : 'email' } }),
     official
       ? h('fieldset', { class: 'choice' }, h('legend', {}, t('care_tags')),
         CARE.map((tag) => h('label', {}, h('input', { type: 'checkbox', name: 'care_tags', value: tag, 'data-list': true, checked: tags.includes(tag) }), t('care_' + tag))))
