@@ -571,6 +571,114 @@ test_export_service_records (void **state)
 }
 
 //  ---------------------------------------------------------------------------------------
+//  GET /v1/activities/{id}/signups (match's activity.roster) and its CSV export
+
+//  The roster page's item `i` as the gateway answers it.
+static json_t *
+s_roster_item (fx_http_t *answer, size_t i)
+{
+    return json_array_get (json_object_get (answer->json, "items"), i);
+}
+
+static void
+test_activity_roster (void **state)
+{
+    (void) state;
+    char token[64], path[256], filename[128];
+    fx_http_signin ("town-admin", PASSWORD, token);
+    snprintf (path, sizeof path, "/v1/activities/%s/signups", s_activity);
+    fx_http_t *answer = fx_http ("GET", path, token, NULL, NULL);
+    s_check (answer, 200);
+    assert_int_equal (json_array_size (json_object_get (answer->json, "items")), 2);
+    assert_null (json_string_value (json_object_get (answer->json, "next_cursor")));
+    //  The first served and was confirmed 1.5 h; the third checked in, and an official
+    //  completed the check-out (test_export_service_records).
+    json_t *first = s_roster_item (answer, 0), *third = s_roster_item (answer, 1);
+    assert_string_equal (fx_str (first, "volunteer_id"), s_volunteer[0]);
+    assert_string_equal (fx_str (first, "name"), "李**");
+    assert_string_equal (fx_str (first, "status"), "confirmed");
+    assert_string_equal (fx_str (first, "record_id"), s_record);
+    assert_string_equal (fx_str (first, "record_status"), "confirmed");
+    assert_true (*fx_str (first, "checkin_at") && *fx_str (first, "checkout_at"));
+    assert_true (json_number_value (json_object_get (first, "hours")) == 1.5);
+    assert_string_equal (fx_str (third, "volunteer_id"), s_volunteer[2]);
+    assert_string_equal (fx_str (third, "name"), "张*");
+    assert_string_equal (fx_str (third, "record_status"), "closed");
+    fx_http_free (&answer);
+
+    //  One signed up who has not come: no record; a name a spreadsheet would run.
+    char late[32];
+    fx_volunteer_add ("=王五", VILLAGE, "[]", "[]", 25.4, 112.95, "", late);
+    msg_actor_t self = fx_volunteer (late);
+    fx_activity_signup (&self, s_activity);
+    snprintf (path, sizeof path, "/v1/activities/%s/signups?limit=2", s_activity);
+    answer = fx_http ("GET", path, token, NULL, NULL);
+    s_check (answer, 200);
+    assert_int_equal (json_array_size (json_object_get (answer->json, "items")), 2);
+    char cursor[32];
+    snprintf (cursor, sizeof cursor, "%s", fx_http_str (answer, "next_cursor"));
+    assert_true (*cursor);
+    fx_http_free (&answer);
+    snprintf (path, sizeof path, "/v1/activities/%s/signups?limit=2&cursor=%s", s_activity, cursor);
+    answer = fx_http ("GET", path, token, NULL, NULL);
+    s_check (answer, 200);
+    assert_int_equal (json_array_size (json_object_get (answer->json, "items")), 1);
+    json_t *waiting = s_roster_item (answer, 0);
+    assert_string_equal (fx_str (waiting, "volunteer_id"), late);
+    assert_string_equal (fx_str (waiting, "status"), "confirmed");
+    assert_null (json_string_value (json_object_get (waiting, "record_status")));
+    assert_null (json_string_value (json_object_get (waiting, "checkin_at")));
+    fx_http_free (&answer);
+
+    //  The CSV: a row each, paged through (the cap of 4 pages by 2), masked, guarded.
+    snprintf (path, sizeof path, "/v1/exports/activities/%s", s_activity);
+    snprintf (filename, sizeof filename, "station-activity-%s-roster.csv", s_activity);
+    answer = fx_http ("GET", path, token, NULL, NULL);
+    json_t *rows = s_csv (answer, filename);
+    assert_int_equal (json_array_size (rows), 4);
+    assert_string_equal (s_cell (rows, 0, 0), "志愿者编号");
+    assert_string_equal (s_cell (rows, 0, 1), "姓名(脱敏)");
+    assert_string_equal (s_cell (rows, 0, 8), "认定时长(小时)");
+    assert_string_equal (s_cell (rows, 1, 0), s_volunteer[0]);
+    assert_string_equal (s_cell (rows, 1, 1), "李**");
+    assert_string_equal (s_cell (rows, 1, 2), "confirmed");
+    assert_true (*s_cell (rows, 1, 5) && *s_cell (rows, 1, 6));
+    assert_string_equal (s_cell (rows, 1, 8), "1.5");
+    assert_string_equal (s_cell (rows, 1, 9), "confirmed");
+    assert_string_equal (s_cell (rows, 1, 10), "否");
+    assert_string_equal (s_cell (rows, 2, 9), "closed");
+    assert_string_equal (s_cell (rows, 3, 0), late);
+    assert_string_equal (s_cell (rows, 3, 1), "'=**"); //  as text, not a formula
+    assert_string_equal (s_cell (rows, 3, 5), "");     //  not come
+    assert_string_equal (s_cell (rows, 3, 9), "");
+    json_decref (rows);
+    fx_http_free (&answer);
+    //  Nobody's full name anywhere in the file.
+    answer = fx_http ("GET", path, token, NULL, NULL);
+    assert_null (strstr (answer->text, "李明华"));
+    assert_null (strstr (answer->text, "张伟"));
+    fx_http_free (&answer);
+
+    //  Out of scope reads as not known, as does an id that is no number (the export refuses
+    //  one naming it before asking).
+    s_refused ("other-admin", path, 404, "not_found", "activity_id");
+    snprintf (path, sizeof path, "/v1/activities/%s/signups", s_activity);
+    s_refused ("other-admin", path, 404, "not_found", "activity_id");
+    s_refused ("town-admin", "/v1/exports/activities/12x", 400, "invalid_argument", "activity_id");
+    s_refused ("town-admin", "/v1/activities/12x/signups", 404, "not_found", "activity_id");
+
+    //  Past the cap (4 rows), refused naming the activity, no file.
+    for (int i = 0; i < 2; i++) {
+        char more[32];
+        fx_volunteer_add (i ? "孙七" : "周八", VILLAGE, "[]", "[]", 25.4, 112.95, "", more);
+        self = fx_volunteer (more);
+        fx_activity_signup (&self, s_activity);
+    }
+    snprintf (path, sizeof path, "/v1/exports/activities/%s", s_activity);
+    s_refused ("town-admin", path, 422, "failed_precondition", "activity_id");
+}
+
+//  ---------------------------------------------------------------------------------------
 //  /metrics: event lag per consumer, notify's backlog, and who answers
 
 //  The value of the sample `name` (with its labels) in a Prometheus text, or -1 when absent.
@@ -722,8 +830,8 @@ test_openapi_tells_reports (void **state)
     s_check (answer, 200);
     json_t *paths = json_object_get (answer->json, "paths");
     const char *files[] = {"/v1/reports/quarterly", "/v1/exports/volunteers",
-                           "/v1/exports/service-records"};
-    for (size_t i = 0; i < 3; i++) {
+                           "/v1/exports/service-records", "/v1/exports/activities/{activity_id}"};
+    for (size_t i = 0; i < 4; i++) {
         json_t *ok = json_object_get (
             json_object_get (json_object_get (json_object_get (paths, files[i]), "get"),
                              "responses"),
@@ -757,6 +865,7 @@ main (void)
         cmocka_unit_test (test_export_volunteers),
         cmocka_unit_test (test_record_list_by_region),
         cmocka_unit_test (test_export_service_records),
+        cmocka_unit_test (test_activity_roster),
         cmocka_unit_test (test_events_lag_and_notify_backlog),
         cmocka_unit_test (test_metrics_tell_lag_backlog_and_who_answers),
         cmocka_unit_test (test_openapi_tells_reports),

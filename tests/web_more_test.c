@@ -17,16 +17,21 @@
 #define COUNTY   "431022000000"
 #define VILLAGE  "431022100201"
 #define BAISHI   "431022101203"
+#define TOWNSHIP "431022100000"
 #define PASSWORD "correct horse battery"
 #define OFFICIAL "yizhang-county"
 
 //  The phone fx_volunteer_add gives the first volunteer of a run.
 #define VOLUNTEER_PHONE "13900000001"
+//  The resident who signs in to edit her details.
+#define RESIDENT_PHONE "13600000001"
 //  A name only the CSV's first good row holds.
 #define IMPORTED "孙志远"
 
 static fx_t *s_fx;
 static char s_volunteer[32], s_moving[32], s_staying[32], s_csv[512];
+static int64_t s_rule_version; //  the county's rule version the journey starts from
+static char s_resident[32], s_activity[32];
 
 //  An item of the county's store.
 static void
@@ -88,13 +93,38 @@ s_setup (void **state)
     fx_ledger_wait_volunteer (s_volunteer);
     //  300 points to spend: more than an official may adjust a day by default.
     msg_actor_t county = fx_admin ("region_admin", COUNTY);
-    json_decref (fx_call_ok ("ledger", &county, "rules.set",
-                             "{\"region\": \"" COUNTY "\", \"adjust_cap_points\": 1000}"));
+    json_t *rule = fx_call_ok ("ledger", &county, "rules.set",
+                               "{\"region\": \"" COUNTY "\", \"adjust_cap_points\": 1000}");
+    s_rule_version = fx_int (rule, "version");
+    json_decref (rule);
     fx_ledger_adjust (&FX_SYSTEM, s_volunteer, "points", 300, "积分超市测试");
     s_item ("大米 5 kg", "goods", 200, 10);
     s_item ("理发", "service", 50, 1);
     s_asks_to_move ("王建国", s_moving);
     s_asks_to_move ("赵红梅", s_staying);
+    //  The activity of the roster: the volunteer signed up and checked in, not out yet; and
+    //  3 hours entered by hand this quarter, which the dashboard's top list shows.
+    char starts[40], ends[40], closes[40], text[512], check[FX_BODY_SIZE];
+    fx_time (starts, 1800);
+    fx_time (ends, 1800 + 7200);
+    fx_time (closes, 1700);
+    snprintf (text, sizeof text,
+              "{\"title\": \"敬老院陪护\", \"category\": \"elderly\", \"region\": \"" VILLAGE "\","
+              " \"starts_at\": \"%s\", \"ends_at\": \"%s\", \"signup_closes_at\": \"%s\","
+              " \"capacity\": 10, \"skills\": []}",
+              starts, ends, closes);
+    fx_activity_add (text, s_activity);
+    msg_actor_t self = fx_volunteer (s_volunteer);
+    fx_activity_signup (&self, s_activity);
+    fx_checkin_body (check, s_activity, "");
+    json_decref (fx_call_ok ("match", &self, "record.checkin", check));
+    fx_ledger_adjust (&FX_SYSTEM, s_volunteer, "hours", 180, "纸质签到表补录"); //  minutes
+    json_t *resident = fx_call_ok (
+        "registry", NULL, "resident.register",
+        "{\"name\": \"周桂英\", \"phone\": \"" RESIDENT_PHONE "\", \"password\": \"" PASSWORD "\","
+        " \"region\": \"" VILLAGE "\", \"address\": \"一组5号\", \"lat\": 25.40, \"lon\": 112.95}");
+    snprintf (s_resident, sizeof s_resident, "%s", fx_str (resident, "id"));
+    json_decref (resident);
     const char *bin = getenv ("STATION_BIN_DIR");
     assert_non_null (bin);
     snprintf (s_csv, sizeof s_csv, "%s/../web-more-import.csv", bin);
@@ -139,8 +169,11 @@ test_more_pages_in_a_browser (void **state)
               " STATION_WEB_OFFICIAL='" OFFICIAL ":" PASSWORD "'"
               " STATION_WEB_CSV='%s' STATION_WEB_IMPORTED='" IMPORTED "'"
               " STATION_WEB_PHONE='" VOLUNTEER_PHONE "'"
+              " STATION_WEB_RESIDENT='" RESIDENT_PHONE ":" PASSWORD "' STATION_WEB_RESIDENT_ID='%s'"
+              " STATION_WEB_ACTIVITY='%s' STATION_WEB_VOLUNTEER_ID='%s'"
               " node %s/tests/js/web-more.mjs 2>&1",
-              harness_http_port (fx_harness ()), shots, s_csv, source);
+              harness_http_port (fx_harness ()), shots, s_csv, s_resident, s_activity, s_volunteer,
+              source);
     FILE *run = popen (command, "r");
     assert_non_null (run);
     char line[2048];
@@ -236,6 +269,75 @@ test_more_pages_in_a_browser (void **state)
     assert_string_equal (fx_str (json_object_get (declined, "volunteer"), "id"), s_staying);
     assert_string_equal (fx_str (declined, "decline_reason"), "本村名额已满，请联系镇实践所");
     json_decref (page);
+
+    //  The region settings: the county's rule a version on, with the values typed.
+    json_t *rule = fx_call_ok ("ledger", &county, "rules.get", "{\"region\": \"" COUNTY "\"}");
+    assert_int_equal (fx_int (rule, "version"), s_rule_version + 1);
+    assert_string_equal (fx_str (rule, "from_region"), COUNTY);
+    assert_int_equal (fx_int (rule, "points_per_hour"), 12);
+    assert_int_equal (fx_int (rule, "cared_bonus"), 5);
+    assert_int_equal (fx_int (rule, "star_2"), 120);
+    assert_int_equal (fx_int (rule, "adjust_cap_points"), 1000); //  kept as it was
+    assert_string_equal (fx_str (rule, "expiry"), "months");
+    assert_int_equal (fx_int (rule, "expiry_months"), 24);
+    json_decref (rule);
+    assert_int_equal (fx_count ("SELECT count (*) FROM ledger.rules WHERE region = '" COUNTY "'"),
+                      2); //  the fixture's version and the page's
+
+    //  The county's webhook: the URL, the two kinds, a secret (masked) the page made.
+    json_t *channel = fx_call_ok ("notify", &county, "channel.get", "{\"region\": \"" COUNTY "\"}");
+    assert_string_equal (fx_str (channel, "url"), "https://hooks.example.cn/station");
+    assert_string_equal (fx_str (channel, "from"), COUNTY);
+    assert_int_equal (strncmp (fx_str (channel, "secret"), "whsec_", 6), 0);
+    json_t *kinds = json_object_get (channel, "kinds");
+    assert_int_equal (json_array_size (kinds), 2);
+    json_decref (channel);
+
+    //  The county's reminders and quiet hours; the township's dispatch settings.
+    json_t *notice =
+        fx_call_ok ("notify", &county, "notify.settings.get", "{\"region\": \"" COUNTY "\"}");
+    json_t *offsets = json_object_get (notice, "reminder_offsets_s");
+    assert_int_equal (json_array_size (offsets), 2);
+    assert_string_equal (json_string_value (json_array_get (offsets, 0)), "172800");
+    assert_string_equal (json_string_value (json_array_get (offsets, 1)), "7200");
+    assert_int_equal (strncmp (fx_str (notice, "quiet_from"), "21:00", 5), 0);
+    assert_int_equal (strncmp (fx_str (notice, "quiet_to"), "06:30", 5), 0);
+    json_decref (notice);
+    json_t *dispatch =
+        fx_call_ok ("match", &county, "settings.get", "{\"region\": \"" TOWNSHIP "\"}");
+    assert_true (json_is_true (json_object_get (dispatch, "review_required")));
+    assert_int_equal (fx_int (dispatch, "daily_limit"), 3);
+    assert_int_equal (fx_int (dispatch, "widen_township_s"), 180);
+    json_decref (dispatch);
+    //  What the page left as it read stays inherited: the township sets only what was typed.
+    assert_int_equal (
+        fx_count ("SELECT count (*) FROM match.region_settings WHERE region = '" TOWNSHIP
+                  "' AND widen_township_s = 180 AND widen_county_s IS NULL"
+                  " AND checkin_radius_m IS NULL"),
+        1);
+    //  The resident's details as she and the official saved them.
+    snprintf (body, sizeof body, "{\"id\": \"%s\"}", s_resident);
+    json_t *resident = fx_call_ok ("registry", &county, "resident.get", body);
+    assert_string_equal (fx_str (resident, "address"), "一组5号（新房）");
+    assert_string_equal (fx_str (resident, "phone"), "136****0001"); //  masked, kept
+    json_t *tags = json_object_get (resident, "care_tags");
+    assert_int_equal (json_array_size (tags), 1);
+    assert_string_equal (json_string_value (json_array_get (tags, 0)), "empty_nest_elderly");
+    json_decref (resident);
+    msg_actor_t her = fx_resident (s_resident);
+    resident = fx_call_ok ("registry", &her, "resident.get", body);
+    assert_string_equal (fx_str (resident, "email"), "z***@example.cn"); //  as saved, masked
+    json_decref (resident);
+    //  Her phone, left as the page read it (masked), is still the one she signs in with.
+    char token[64];
+    fx_http_signin (RESIDENT_PHONE, PASSWORD, token);
+    assert_true (*token);
+
+    //  The county's reminders the page saved; its quiet hours likewise its own now.
+    assert_int_equal (
+        fx_count ("SELECT count (*) FROM notify.region_settings WHERE region = '" COUNTY
+                  "' AND reminder_offsets_s = '{172800,7200}'"),
+        1);
 }
 
 int

@@ -267,6 +267,7 @@ int gw_report_summary (gw_request_t *request, json_t *body);
 int gw_report_quarterly (gw_request_t *request, json_t *body);
 int gw_export_volunteers (gw_request_t *request, json_t *body);
 int gw_export_records (gw_request_t *request, json_t *body);
+int gw_export_roster (gw_request_t *request, json_t *body);
 //  The OpenAPI "content" of a route this file answers (the caller's), NULL for another.
 json_t *gw_reports_openapi (const gw_route_t *route);
 

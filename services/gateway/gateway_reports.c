@@ -414,10 +414,12 @@ gw_report_quarterly (gw_request_t *request, json_t *body)
 typedef void (s_row_fn) (st_csv_writer_t *csv, json_t *item);
 
 //  Pages through `op` of `service` with `query` (taken; its cursor and limit set here),
-//  writing each item with `row` after the header row, and answers the file `filename`.
+//  writing each item with `row` after the header row, and answers the file `filename`; past
+//  the cap, a refusal naming `field` (what to narrow).
 static int
 s_export (gw_request_t *request, const char *service, const char *op, json_t *query,
-          const char *const *columns, size_t column_count, s_row_fn *row, const char *filename)
+          const char *const *columns, size_t column_count, s_row_fn *row, const char *filename,
+          const char *field)
 {
     st_error_t err;
     st_csv_writer_t *csv = st_csv_writer_new ();
@@ -437,9 +439,11 @@ s_export (gw_request_t *request, const char *service, const char *op, json_t *qu
             json_object_set_new (query, "cursor", json_string (next));
         json_decref (page);
         if (st_csv_writer_rows (csv) - 1 > s_export_max) {
-            st_error_set (&err, ST_FAILED_PRECONDITION, "region",
-                          "more than %lld rows to export: export a smaller region or period",
-                          (long long) s_export_max);
+            st_error_set (&err, ST_FAILED_PRECONDITION, field, "more than %lld rows to export: %s",
+                          (long long) s_export_max,
+                          strcmp (field, "region") == 0
+                              ? "export a smaller region or period"
+                              : "the gateway's cap (STATION_GATEWAY_EXPORT_MAX) is lower");
             break;
         }
         if (!next) {
@@ -532,7 +536,7 @@ gw_export_volunteers (gw_request_t *request, json_t *body)
     snprintf (filename, sizeof filename, "station-volunteers-%.15s.csv", region);
     return s_export (request, "registry", "volunteer.list", query, s_volunteer_columns,
                      sizeof s_volunteer_columns / sizeof s_volunteer_columns[0], s_volunteer_row,
-                     filename);
+                     filename, "region");
 }
 
 //  GET /v1/exports/service-records?region=&from=&to=: match's record.list by region, the
@@ -620,7 +624,77 @@ gw_export_records (gw_request_t *request, json_t *body)
     snprintf (filename, sizeof filename, "station-service-records-%.15s%s%.10s%s%.10s.csv", region,
               from || to ? "-" : "", from ? from : "", from || to ? "-" : "", to ? to : "");
     return s_export (request, "match", "record.list", query, s_record_columns,
-                     sizeof s_record_columns / sizeof s_record_columns[0], s_record_row, filename);
+                     sizeof s_record_columns / sizeof s_record_columns[0], s_record_row, filename,
+                     "region");
+}
+
+//  GET /v1/exports/activities/{activity_id}: the activity's roster (match's activity.roster):
+//  each sign-up with the volunteer's name masked, where they stand, their check-in and
+//  check-out and the hours.
+static const char *const s_roster_columns[] = {
+    "志愿者编号",     //  volunteer_id
+    "姓名(脱敏)",     //  name, masked
+    "报名状态",       //  status (confirmed, waitlisted, none)
+    "候补顺位",       //  position
+    "报名时间",       //  signed_up_at
+    "签到时间",       //  checkin_at
+    "签退时间",       //  checkout_at
+    "计时(分钟)",     //  minutes
+    "认定时长(小时)", //  hours
+    "记录状态",       //  record_status (open, closed, confirmed)
+    "补录",           //  manual (是, 否)
+};
+
+static void
+s_roster_row (st_csv_writer_t *csv, json_t *item)
+{
+    st_csv_write (csv, s_text (item, "volunteer_id"));
+    st_csv_write (csv, s_text (item, "name"));
+    st_csv_write (csv, s_text (item, "status"));
+    json_t *position = json_object_get (item, "position");
+    if (json_is_integer (position))
+        st_csv_write_int (csv, (int64_t) json_integer_value (position));
+    else
+        st_csv_write (csv, NULL);
+    st_csv_write (csv, s_text (item, "signed_up_at"));
+    st_csv_write (csv, s_text (item, "checkin_at"));
+    st_csv_write (csv, s_text (item, "checkout_at"));
+    json_t *minutes = json_object_get (item, "minutes");
+    if (json_is_integer (minutes))
+        st_csv_write_int (csv, (int64_t) json_integer_value (minutes));
+    else
+        st_csv_write (csv, NULL);
+    json_t *hours = json_object_get (item, "hours");
+    if (json_is_number (hours))
+        st_csv_write_number (csv, s_hours (json_number_value (hours)));
+    else
+        st_csv_write (csv, NULL);
+    st_csv_write (csv, s_text (item, "record_status"));
+    json_t *manual = json_object_get (item, "manual");
+    st_csv_write (csv, json_is_boolean (manual) ? (json_is_true (manual) ? "是" : "否") : NULL);
+    st_csv_write_end (csv);
+}
+
+int
+gw_export_roster (gw_request_t *request, json_t *body)
+{
+    const char *id = s_text (body, "activity_id");
+    size_t length = id ? strlen (id) : 0;
+    bool digits = length > 0 && length <= 20;
+    for (size_t i = 0; digits && i < length; i++)
+        digits = isdigit ((unsigned char) id[i]);
+    if (!digits) {
+        st_error_t err;
+        st_error_set (&err, ST_INVALID_ARGUMENT, "activity_id",
+                      "\"activity_id\" must be an activity's number, not \"%.40s\"", id ? id : "");
+        return gw_reply_error (request, &err);
+    }
+    json_t *query = json_pack ("{s:s}", "activity_id", id);
+    char filename[80];
+    snprintf (filename, sizeof filename, "station-activity-%s-roster.csv", id);
+    return s_export (request, "match", "activity.roster", query, s_roster_columns,
+                     sizeof s_roster_columns / sizeof s_roster_columns[0], s_roster_row, filename,
+                     "activity_id");
 }
 
 //  ---------------------------------------------------------------------------------------
@@ -630,7 +704,7 @@ json_t *
 gw_reports_openapi (const gw_route_t *route)
 {
     if (route->map == gw_report_quarterly || route->map == gw_export_volunteers
-        || route->map == gw_export_records)
+        || route->map == gw_export_records || route->map == gw_export_roster)
         return json_pack ("{s:{s:{s:s, s:s}}}", "text/csv; charset=utf-8", "schema", "type",
                           "string", "description",
                           "UTF-8 with a byte-order mark, CRLF, a header row in Chinese");

@@ -393,6 +393,8 @@ const gw_route_t gw_routes[] = {
     {"GET", "/v1/activities/{id}", "match", "activity.get", GW_SIGNED_IN, 200, NULL, NULL},
     {"POST", "/v1/activities/{activity_id}/signups", "match", "activity.signup", GW_SIGNED_IN, 201,
      NULL, NULL},
+    {"GET", "/v1/activities/{activity_id}/signups", "match", "activity.roster", GW_SIGNED_IN, 200,
+     S_LIST, NULL},
     {"DELETE", "/v1/activities/{activity_id}/signups/me", "match", "activity.withdraw",
      GW_SIGNED_IN, 204, NULL, NULL},
     {"POST", "/v1/activities/{id}/cancel", "match", "activity.cancel", GW_SIGNED_IN, 200, NULL,
@@ -476,5 +478,7 @@ const gw_route_t gw_routes[] = {
      gw_export_volunteers},
     {"GET", "/v1/exports/service-records", NULL, NULL, GW_SIGNED_IN, 200, "region from to",
      gw_export_records},
+    {"GET", "/v1/exports/activities/{activity_id}", NULL, NULL, GW_SIGNED_IN, 200, NULL,
+     gw_export_roster},
 };
 const size_t gw_route_count = sizeof gw_routes / sizeof gw_routes[0];

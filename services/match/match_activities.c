@@ -949,3 +949,45 @@ done:
     free (ids);
     free (hours);
 }
+
+//  ---------------------------------------------------------------------------------------
+//  activity.roster — who signed up for an activity and where each stands on the day
+
+static void
+s_activity_roster (st_call_t *call, const msg_roster_list_t *request, msg_roster_page_t *reply)
+{
+    const msg_actor_t *actor;
+    int64_t id, after = 0;
+    PGresult *res;
+    if (st_require_actor (call, &actor) || st_require_official (call, actor)
+        || st_require_id (call, "activity_id", "activity", request->activity_id, &id)
+        || (request->cursor && st_require_id (call, "cursor", "page", request->cursor, &after))
+        || match_exec_id (call, "activity_get", id, &res))
+        return;
+    //  Out of scope reads as not known, as activity.get's does not.
+    bool known = PQntuples (res) == 1 && st_actor_in_scope (actor, st_row_text (res, 0, "region"));
+    PQclear (res);
+    if (!known) {
+        st_call_fail (call, ST_NOT_FOUND, "activity_id", "no activity has id \"%s\"",
+                      request->activity_id);
+        return;
+    }
+    int64_t limit = request->has_limit ? request->limit : 100;
+    st_params_t params = {0};
+    st_params_int (&params, id);
+    st_params_int (&params, after);
+    st_params_int (&params, limit + 1); //  one more tells whether a next page exists
+    if (st_call_exec (call, "activity_roster", &params, &res))
+        return;
+    int rows = PQntuples (res);
+    int shown = rows > limit ? (int) limit : rows;
+    reply->items.items = st_calloc (shown ? (size_t) shown : 1, sizeof (msg_roster_entry_t));
+    reply->has_items = true;
+    for (int i = 0; i < shown; i++) {
+        st_row_to_msg (res, i, &msg_roster_entry_desc, &reply->items.items[i]);
+        reply->items.count = (size_t) i + 1;
+    }
+    if (rows > limit)
+        reply->next_cursor = st_strdup (st_row_text (res, shown - 1, "k"));
+    PQclear (res);
+}

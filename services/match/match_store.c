@@ -328,6 +328,25 @@ static const st_statement_t s_statements[] = {
      " AND coalesce (a.ends_at, q.latest_end) < now ()) AS open_checkouts,"
      " (SELECT count (*) FROM requests WHERE" S_IN_SUBTREE " AND status = 'unfilled'"
      " AND updated_at >= $2) AS unfilled"},
+    //  activity.roster: activity $1's live sign-ups in arrival order, then the records of
+    //  those with no live sign-up, keyed (k) past the arrivals; after key $2, at most $3.
+    {"activity_roster",
+     "WITH s AS (SELECT * FROM signups WHERE activity_id = $1 AND status <> 'cancelled'),"
+     " r AS (SELECT * FROM service_records WHERE activity_id = $1)"
+     " SELECT x.k, x.vid AS volunteer_id,"
+     " left (v.name, 1) || repeat ('*', greatest (char_length (v.name) - 1, 1)) AS name,"
+     " x.status, x.position, x.signed_up_at, x.record_id, x.record_status, x.checkin_at,"
+     " x.checkout_at, x.minutes, x.hours, x.manual FROM (SELECT"
+     " coalesce (s.arrival, 1000000000000000 + r.id) AS k,"
+     " coalesce (s.volunteer_id, r.volunteer_id) AS vid, coalesce (s.status, 'none') AS status,"
+     " CASE WHEN s.status = 'waitlisted' THEN (SELECT count (*) + 1 FROM s w"
+     " WHERE w.status = 'waitlisted' AND w.arrival < s.arrival) END AS position,"
+     " to_char (s.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS signed_up_at,"
+     " r.id AS record_id, r.status AS record_status,"
+     " to_char (r.checkin_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS checkin_at,"
+     " to_char (r.checkout_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS checkout_at,"
+     " r.minutes, r.hours, r.manual FROM s FULL JOIN r ON r.volunteer_id = s.volunteer_id) x"
+     " JOIN supply v ON v.volunteer_id = x.vid WHERE x.k > $2 ORDER BY x.k LIMIT $3"},
     //  The start of the current month in Asia/Shanghai, as UTC text.
     {"stats_month",
      "SELECT to_char (date_trunc ('month', now (), 'Asia/Shanghai') AT TIME ZONE 'UTC',"

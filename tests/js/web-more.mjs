@@ -20,6 +20,10 @@ const OFFICIAL = account('OFFICIAL');
 const CSV = process.env.STATION_WEB_CSV;
 const IMPORTED = process.env.STATION_WEB_IMPORTED;
 const VOLUNTEER_PHONE = process.env.STATION_WEB_PHONE;
+const RESIDENT = account('RESIDENT');
+const RESIDENT_ID = process.env.STATION_WEB_RESIDENT_ID;
+const ACTIVITY = process.env.STATION_WEB_ACTIVITY;
+const VOLUNTEER_ID = process.env.STATION_WEB_VOLUNTEER_ID;
 const SHOT = 'more-';
 
 // axe and screenshots, and nothing of the page's making shown as text: no "null" or
@@ -47,9 +51,182 @@ async function reserve (page, item, quantity) {
   await card.getByRole('button', { name: '确认预约', exact: true }).click();
 }
 
+// The region settings of issue 23 (settings.js), as the county's admin: the earning rules
+// saved as a new version (a star threshold not above the one before refused beside its field,
+// what was typed kept), the webhook with a secret made in the page and shown once, then only
+// masked; the reminder offsets (a bad list refused beside the field) and quiet hours; a
+// township's dispatch settings chosen through the region list, with the county's reminders
+// shown as what the township inherits. tests/web_more_test.c checks what the services hold.
+const TOWNSHIP = '431022100000';
+async function regionSettings (oPage) {
+  step('the official opens the region settings');
+  await oPage.goto(BASE + '/manage/settings');
+  await see(oPage, oPage.locator('main a[href^="/manage/rules"]'), 'the link to the earning rules');
+  check(await oPage.locator('nav a[href="/manage/settings"]').count() === 1, 'the official\'s menu has the region settings');
+  await look(oPage, 'settings');
+
+  step('the earning rules: the version in force, a bad star refused beside its field');
+  await oPage.locator('main a[href^="/manage/rules"]').first().click();
+  await oPage.waitForSelector('form.rules');
+  await look(oPage, 'rules');
+  const before = Number(await oPage.locator('.version').getAttribute('data-version'));
+  check(before >= 1, 'the county has a rule version in force (set by the fixture), not ' + before);
+  check((await textOf(oPage, 'main')).includes('之前已记的时长和积分不会重算'), 'the page says a change applies from now on');
+  await oPage.fill('form.rules [name=points_per_hour]', '12');
+  await oPage.fill('form.rules [name=cared_bonus]', '5');
+  const star1 = await oPage.inputValue('form.rules [name=star_1]');
+  await oPage.fill('form.rules [name=star_2]', star1);
+  await oPage.click('form.rules button[type=submit]');
+  await see(oPage, oPage.locator('#f-star_2-error:not(:empty)'), 'a second star no higher than the first refused beside its field');
+  check(await oPage.inputValue('form.rules [name=points_per_hour]') === '12', 'what was typed stays after a refusal');
+  check(Number(await oPage.locator('.version').getAttribute('data-version')) === before, 'a refusal makes no new version');
+
+  step('the earning rules saved as a new version');
+  await oPage.fill('form.rules [name=star_2]', '120');
+  await oPage.selectOption('form.rules [name=expiry]', 'months');
+  await oPage.fill('form.rules [name=expiry_months]', '24');
+  await oPage.click('form.rules button[type=submit]');
+  await see(oPage, oPage.locator('.notice', { hasText: '第 ' + (before + 1) + ' 版从现在起生效' }), 'the new version said');
+  check(Number(await oPage.locator('.version').getAttribute('data-version')) === before + 1, 'the version shown moves to ' + (before + 1));
+  await oPage.reload();
+  await oPage.waitForSelector('form.rules');
+  check(await oPage.inputValue('form.rules [name=points_per_hour]') === '12', 'points per hour read back as 12');
+  check(await oPage.inputValue('form.rules [name=expiry]') === 'months', 'the expiry reads back as months');
+  console.log('rules: version ' + before + ' -> ' + (before + 1));
+
+  step('the notice channel: a secret made in the page, shown once, then masked');
+  await oPage.click('nav.tabs a[href^="/manage/notify"]');
+  await oPage.waitForSelector('form.channel');
+  await see(oPage, oPage.locator('.channel-state', { hasText: '还没有回调地址' }), 'no webhook yet said in words');
+  await look(oPage, 'notify-settings');
+  await oPage.fill('form.channel [name=url]', 'https://hooks.example.cn/station');
+  await oPage.getByRole('button', { name: '生成新密钥', exact: true }).click();
+  const secret = await textOf(oPage, '[data-secret]');
+  check(/^whsec_[A-Za-z0-9+/]{40,}={0,2}$/.test(secret), 'the page makes a whsec_ secret, not ' + secret);
+  check(await oPage.inputValue('form.channel [name=secret]') === secret, 'the secret made fills the field');
+  await oPage.check('form.channel input[name=kinds][value="offer.made"]');
+  await oPage.check('form.channel input[name=kinds][value="reminder.before"]');
+  await oPage.click('form.channel button[type=submit]');
+  await see(oPage, oPage.locator('.notice', { hasText: '通知渠道已保存' }), 'the channel saved');
+  check(await oPage.locator('[data-secret]').count() === 0, 'once saved, the secret leaves the screen');
+  const state = await textOf(oPage, '.channel-state');
+  check(state.includes(secret.slice(-4)) && !state.includes(secret.slice(6, 20)), 'the secret shows masked, its last four kept: ' + state);
+  await oPage.reload();
+  await oPage.waitForSelector('form.channel');
+  check(await oPage.inputValue('form.channel [name=url]') === 'https://hooks.example.cn/station', 'the URL reads back');
+  check(await oPage.inputValue('form.channel [name=secret]') === '', 'the secret is never read back into the page');
+  check(await oPage.isChecked('form.channel input[name=kinds][value="offer.made"]'), 'offers read back as sent this way');
+
+  step('the reminders: a bad list refused beside the field, then saved with the quiet hours');
+  await oPage.fill('form.reminders [name=reminder_offsets_s]', '48, soon');
+  await oPage.click('form.reminders button[type=submit]');
+  await see(oPage, oPage.locator('#f-reminder_offsets_s-error:not(:empty)'), 'a bad list of hours refused beside the field');
+  await oPage.fill('form.reminders [name=reminder_offsets_s]', '48, 2');
+  await oPage.fill('form.reminders [name=quiet_from]', '21:00');
+  await oPage.fill('form.reminders [name=quiet_to]', '06:30');
+  await oPage.click('form.reminders button[type=submit]');
+  await see(oPage, oPage.locator('.notice', { hasText: '提醒设置已保存' }), 'the reminders saved');
+
+  step('a township chosen from the list inherits the county\'s reminders and webhook');
+  await oPage.selectOption('form.region-chooser [name=region]', TOWNSHIP);
+  await oPage.click('form.region-chooser button[type=submit]');
+  await oPage.waitForURL(/region=431022100000/);
+  await see(oPage, oPage.locator('.channel-state', { hasText: '431022000000' }), 'the county\'s webhook in use in the township');
+  await see(oPage, oPage.locator('#f-reminder_offsets_s-hint', { hasText: '48, 2' }), 'the county\'s reminders shown as what the township inherits');
+
+  step('the township\'s dispatch settings');
+  await oPage.click('nav.tabs a[href^="/manage/dispatch-settings"]');
+  await oPage.waitForSelector('form.dispatch-settings');
+  check(oPage.url().includes('region=' + TOWNSHIP), 'the tab keeps the township');
+  await look(oPage, 'dispatch-settings');
+  const county = await oPage.inputValue('form.dispatch-settings [name=widen_county_s]');
+  await oPage.selectOption('form.dispatch-settings [name=review_required]', 'yes');
+  await oPage.fill('form.dispatch-settings [name=daily_limit]', '3');
+  await oPage.fill('form.dispatch-settings [name=widen_township_s]', String(Number(county) + 10));
+  await oPage.click('form.dispatch-settings button[type=submit]');
+  await see(oPage, oPage.locator('#f-widen_township_s-error:not(:empty)'), 'a township widening after the county\'s refused beside its field');
+  check(await oPage.inputValue('form.dispatch-settings [name=daily_limit]') === '3', 'what was typed stays after a refusal');
+  await oPage.fill('form.dispatch-settings [name=widen_township_s]', '3');
+  await oPage.click('form.dispatch-settings button[type=submit]');
+  await see(oPage, oPage.locator('.notice', { hasText: '派单设置已保存' }), 'the dispatch settings saved');
+  await oPage.reload();
+  await oPage.waitForSelector('form.dispatch-settings');
+  check(await oPage.inputValue('form.dispatch-settings [name=widen_township_s]') === '3', 'the widening reads back as 3 minutes');
+  check(await oPage.inputValue('form.dispatch-settings [name=widen_county_s]') === county, 'the county\'s widening still in force, ' + county + ' minutes');
+  check(await oPage.inputValue('form.dispatch-settings [name=daily_limit]') === '3', 'the daily limit reads back as 3');
+
+  step('the English switch on the settings');
+  await oPage.click('#lang');
+  await oPage.waitForSelector('main h1:text-is("Dispatch settings")');
+  check((await textOf(oPage, 'main')).includes('Without its own'), 'the inherited values said in English');
+  await oPage.click('#lang');
+  await oPage.waitForSelector('main h1:text-is("派单设置")');
+}
+
+// An activity's roster with each sign-up's check-in state and its CSV (names masked); a
+// resident's own details edited by her (a bad e-mail named beside the field, nothing typed
+// lost), then by the official (the groups cared for first); the dashboard's top volunteers
+// this quarter. tests/web_more_test.c checks the resident's record.
+async function rosterResidentDashboard (oPage, rPage) {
+  step('the activity\'s roster shows who checked in');
+  await oPage.goto(BASE + '/manage/activities/' + ACTIVITY);
+  const signedUp = oPage.locator('.paged .card', { hasText: '李**' });
+  await see(oPage, signedUp, 'the volunteer on the roster, masked');
+  check(await signedUp.locator('[data-state]').getAttribute('data-state') === 'rstate_in', 'the roster says checked in, not ' + await signedUp.locator('[data-state]').innerText());
+  check(!(await textOf(oPage, 'main')).includes('李明华'), 'the roster shows no full name');
+  await look(oPage, 'activity-roster');
+
+  step('the roster\'s CSV: a byte-order mark, names masked');
+  const csv = await oPage.evaluate(async (id) => {
+    const answer = await fetch('/v1/exports/activities/' + id);
+    const bytes = new Uint8Array(await answer.arrayBuffer());
+    return { status: answer.status, type: answer.headers.get('Content-Type'), bom: bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf, text: new TextDecoder().decode(bytes) };
+  }, ACTIVITY);
+  check(csv.status === 200 && csv.type.startsWith('text/csv') && csv.bom, 'the roster downloads as CSV with a BOM: ' + csv.status + ' ' + csv.type);
+  const lines = csv.text.trim().split('\r\n');
+  check(lines.length === 2 && lines[1].startsWith(VOLUNTEER_ID + ',李**,confirmed'), 'the CSV holds the one sign-up, masked: ' + JSON.stringify(lines));
+  check(await oPage.locator('a[href="/v1/exports/activities/' + ACTIVITY + '"][download]').count() === 1, 'the page links the CSV');
+
+  step('a resident edits her own details');
+  await signIn(rPage, RESIDENT);
+  check(await rPage.locator('nav a[href="/me/profile"]').count() === 1, 'the resident\'s menu has her details');
+  await rPage.goto(BASE + '/me/profile');
+  await rPage.waitForSelector('form.resident-edit');
+  await look(rPage, 'profile');
+  check(await rPage.locator('form.resident-edit [name=care_tags]').count() === 0, 'a resident does not set her own care groups');
+  await rPage.fill('form.resident-edit [name=address]', '一组5号（新房）');
+  await rPage.fill('form.resident-edit [name=email]', 'zhou.guiying');
+  await rPage.click('form.resident-edit button[type=submit]');
+  await see(rPage, rPage.locator('#f-email-error:not(:empty)'), 'a bad e-mail named beside the field');
+  check(await rPage.inputValue('form.resident-edit [name=address]') === '一组5号（新房）', 'the address typed stays');
+  await rPage.fill('form.resident-edit [name=email]', 'zhou.guiying@example.cn');
+  await rPage.click('form.resident-edit button[type=submit]');
+  await see(rPage, rPage.locator('.notice', { hasText: '资料已保存' }), 'her details saved');
+
+  step('the official finds the resident by number and marks her cared for first');
+  await oPage.goto(BASE + '/manage/residents');
+  await oPage.fill('form.resident-find [name=id]', RESIDENT_ID);
+  await oPage.click('form.resident-find button[type=submit]');
+  await oPage.waitForSelector('form.resident-edit');
+  check(await oPage.inputValue('form.resident-edit [name=address]') === '一组5号（新房）', 'the official reads the address she saved');
+  await look(oPage, 'resident-edit');
+  await oPage.check('form.resident-edit input[name=care_tags][value=empty_nest_elderly]');
+  await oPage.click('form.resident-edit button[type=submit]');
+  await see(oPage, oPage.locator('.notice', { hasText: '资料已保存' }), 'the resident\'s record saved');
+
+  step('the dashboard lists the top volunteers of the quarter');
+  await oPage.goto(BASE + '/dashboard');
+  const top = oPage.locator('.top-volunteers li[data-volunteer="' + VOLUNTEER_ID + '"]');
+  await see(oPage, top, 'the volunteer among the top of the quarter');
+  check(await top.getAttribute('data-minutes') === '180', 'the three hours entered by hand count, not ' + await top.getAttribute('data-minutes') + ' minutes');
+  const line = await top.innerText();
+  check(line.includes('李**') && line.includes('3.0') && line.includes('补录'), 'the top list shows the masked name, the hours and that they were entered by hand: ' + line);
+  await look(oPage, 'dashboard-top');
+}
+
 async function main () {
-  const { browser, pages } = await launch({ volunteer: 'phone', official: 'desk' });
-  const { volunteer: vPage, official: oPage } = pages;
+  const { browser, pages } = await launch({ volunteer: 'phone', official: 'desk', resident: 'phone' });
+  const { volunteer: vPage, official: oPage, resident: rPage } = pages;
 
   step('the volunteer opens the points store');
   await signIn(vPage, VOLUNTEER);
@@ -206,6 +383,9 @@ async function main () {
   await staying.locator('[name=reason]').fill('本村名额已满，请联系镇实践所');
   await staying.locator('form.decline button[type=submit]').click();
   await see(oPage, oPage.locator('.card', { hasText: '已拒绝' }), 'the transfer declined');
+
+  await regionSettings(oPage);
+  await rosterResidentDashboard(oPage, rPage);
 
   step('the English switch on the new pages');
   await vPage.goto(BASE + '/store');

@@ -326,20 +326,27 @@ const pages = [
   ['/manage/volunteers', 'people', 'volunteers', OFFICIALS],
   ['/manage/volunteers/import', 'people', 'importPage', OFFICIALS],
   ['/manage/transfers', 'people', 'transfers', OFFICIALS],
-  ['/manage/store', 'store', 'storeDesk', OFFICIALS]
+  ['/manage/store', 'store', 'storeDesk', OFFICIALS],
+  ['/manage/settings', 'settings', 'settings', OFFICIALS],
+  ['/manage/rules', 'settings', 'rules', OFFICIALS],
+  ['/manage/notify', 'settings', 'notify', OFFICIALS],
+  ['/manage/dispatch-settings', 'settings', 'dispatchSettings', OFFICIALS],
+  ['/manage/residents', 'settings', 'residentFind', OFFICIALS],
+  ['/residents/:id', 'settings', 'resident', ['resident', ...OFFICIALS]],
+  ['/me/profile', 'settings', 'resident', ['resident']]
 ];
 
 // The menu of each role.
 const menus = {
   resident: [['/order', 'nav_order'], ['/requests', 'nav_requests'], ['/wish', 'nav_wish'], ['/inbox', 'nav_inbox'],
-    ['/settings/notifications', 'nav_prefs']],
+    ['/settings/notifications', 'nav_prefs'], ['/me/profile', 'nav_profile']],
   volunteer: [['/offers', 'nav_offers'], ['/schedule', 'nav_schedule'], ['/activities', 'nav_activities'],
     ['/checkin', 'nav_checkin'], ['/points', 'nav_points'], ['/store', 'nav_store'], ['/inbox', 'nav_inbox'],
     ['/settings/notifications', 'nav_prefs']],
   official: [['/review', 'nav_review'], ['/dispatch', 'nav_dispatch'], ['/manage/activities', 'nav_manage_activities'],
     ['/manage/volunteers', 'nav_volunteers'], ['/manage/store', 'nav_store_desk'], ['/order', 'nav_order_for'],
     ['/register/resident', 'nav_resident_new'], ['/reports', 'nav_reports'], ['/dashboard', 'nav_dashboard'],
-    ['/inbox', 'nav_inbox'], ['/settings/notifications', 'nav_prefs']]
+    ['/manage/settings', 'nav_settings'], ['/inbox', 'nav_inbox'], ['/settings/notifications', 'nav_prefs']]
 };
 
 function home () {

@@ -128,7 +128,49 @@ const zh = {
   transfers_title: '转移接续申请', transfers_intro: '志愿者申请转到您所辖的地区。接收后，其服务时长、积分和星级随之转入；拒绝须写明原因，志愿者会收到。',
   transfers_none: '没有待处理的转移申请。', transfer_from_to: '从 {from} 转到 {to}', transfer_reason: '申请理由', transfer_asked: '申请于',
   transfer_accept: '接收', transfer_decline: '拒绝', transfer_decline_reason: '拒绝原因', transfer_accepted: '已接收，志愿者已转入。',
-  transfer_declined: '已拒绝，志愿者会收到原因。'
+  transfer_declined: '已拒绝，志愿者会收到原因。',
+  // Settings of a region (settings.js)
+  nav_settings: '地区设置', settings_title: '地区设置', settings_intro: '本地区自己的积分规则、通知渠道与提醒、派单设置；没有自己设置的，沿用上级地区的。',
+  settings_region: '地区', settings_region_above: '上级地区（{code}）', settings_inherited: '不单独设置时沿用：{v}', settings_default: '系统默认',
+  settings_national: '全国默认', yes: '是', no: '否', n_minutes: '{n} 分钟',
+  rules_title: '积分规则', rules_intro_short: '每小时积分、加分、星级所需时长、积分有效期。',
+  rule_version: '现行第 {n} 版，{at} 起生效。', rule_no_version: '本地区还没有规则，现用全国默认。', rule_own: '这是本地区自己的规则。',
+  rule_from_above: '沿用上级地区 {code} 的规则。', rule_national: '沿用全国默认规则。',
+  rule_from_now: '修改从保存时起生效，之前已记的时长和积分不会重算。',
+  rule_points: '积分', rule_points_per_hour: '每小时积分', rule_cared_bonus: '服务关爱对象加分', rule_daily_cap: '每日积分上限（0 为不限）',
+  rule_multipliers: '评价倍数', rule_multipliers_hint: '居民评几星，这条记录得几成积分（百分比，100 为全额）。', rule_multiplier: '{n} 星评价（%）',
+  rule_stars: '星级', rule_stars_hint: '每一星级所需的累计服务小时，逐级增加。', rule_star: '{n} 星所需小时',
+  rule_expiry_title: '积分有效期', rule_expiry: '积分何时过期', expiry_none: '永不过期', expiry_fixed: '每年固定日期', expiry_months: '获得后若干个月',
+  rule_expiry_day: '每年过期日（月-日）', rule_expiry_day_hint: '如 12-31', rule_expiry_months: '获得后几个月过期',
+  rule_adjust: '人工调整上限', rule_adjust_cap_points: '每人每天可调积分', rule_adjust_cap_minutes: '每人每天可调时长（分钟）',
+  rule_save: '保存为新版本', rule_saved: '已保存：第 {n} 版从现在起生效。',
+  notify_settings_title: '通知渠道与提醒', notify_settings_short: '短信、微信通知经由的回调地址，活动前的提醒时间，免打扰时段。',
+  channel_title: '通知渠道', channel_intro: '短信和微信通知经由本地区的回调地址（Webhook）发出；下级地区没有自己的，就用这里的。',
+  channel_none: '本地区及上级都还没有回调地址：短信和微信通知不会发出。', channel_own: '本地区的回调地址，{at} 设置。',
+  channel_from_above: '现用上级地区 {code} 的回调地址。', channel_secret_mask: '签名密钥：{mask}',
+  channel_url: '回调地址（URL）', channel_url_hint: '以 https:// 开头', channel_secret: '签名密钥',
+  channel_secret_first: '第一次设置必填：whsec_ 开头；可点“生成新密钥”。', channel_secret_keep: '留空则保留现有密钥；填写则替换。',
+  channel_secret_new: '生成新密钥', channel_secret_once: '新密钥只显示这一次，请复制到接收方，保存后只显示末四位：',
+  channel_kinds: '经此渠道发送的通知', channel_kinds_hint: '都不勾选则发送全部。', channel_save: '保存通知渠道', channel_saved: '通知渠道已保存。',
+  reminders_title: '提醒与免打扰', reminder_offsets: '活动开始前几小时提醒', reminder_offsets_hint: '用逗号分隔，如 24, 1（最多 8 个）。',
+  reminder_offsets_bad: '请填写 1 到 8 个小时数，用逗号分隔，每个至少 0.02（约 1 分钟）。', region_quiet_hint: '此时段内普通通知等到结束再发，紧急派单照发。',
+  reminders_save: '保存提醒设置', reminders_saved: '提醒设置已保存。',
+  dispatch_settings_title: '派单设置', dispatch_settings_short: '是否审单、每日点单上限、扩大搜索范围的时间、签到距离。',
+  ds_intro: '留空的项沿用上级地区；审单和每日上限取本地区与上级中最严的。', ds_unset: '不单独设置',
+  ds_review_required: '点单需要审核（审单）', ds_review_hint: '需要时，居民的点单先由站点管理员审核再派单。',
+  ds_daily_limit: '每位居民每类服务每天最多点单数', ds_widen_township: '多少分钟后扩大到全镇', ds_widen_county: '多少分钟后扩大到全县',
+  ds_checkin_radius: '签到距离（米）', ds_clear: '改回沿用上级', ds_clear_hint: '勾选的项不再单独设置。', ds_save: '保存派单设置', ds_saved: '派单设置已保存。',
+  // The activity's roster (official.js)
+  roster_title: '报名名单与签到', roster_download: '下载名单 CSV（姓名脱敏）', roster_empty: '还没有人报名。',
+  roster_confirmed: '已报名', roster_waitlisted: '候补第 {n} 位', roster_none: '无有效报名（补录或签到后取消）',
+  rstate_not_in: '未签到', rstate_in: '已签到', rstate_out: '已签退，待认定', rstate_confirmed: '时长已认定',
+  roster_manual: '补录', hours_n: '{n} 小时',
+  // A resident's record (settings.js)
+  nav_profile: '我的资料', resident_find_title: '居民资料', resident_edit_title: '我的资料', resident_edit_title_of: '居民资料：{name}',
+  resident_number: '居民编号 {id}', resident_phone_hint: '也是登录用的手机号', resident_phone_masked: '号码已脱敏显示；要更换请输入完整的新号码，不改则保持原号码', resident_email_hint: '选填；清空即删除', resident_email_masked: '邮箱已脱敏显示；要更换请输入完整的新邮箱，清空即删除',
+  resident_find_short: '按居民编号查看并修改住址、电话、关爱类别。', resident_save: '保存资料', resident_saved: '资料已保存。', resident_edit: '修改居民资料',
+  // The dashboard's top volunteers (figures.js)
+  top_volunteers: '本季度服务时长前十名', top_period: '{from} 至 {to}', top_manual: '（含补录 {n} 小时）', top_none: '本季度还没有服务时长。'
 };
 
 const en = {
@@ -261,7 +303,49 @@ const en = {
   transfers_title: 'Transfer requests', transfers_intro: 'Volunteers who ask to move into your regions. Accepted, their hours, points and stars come with them; a refusal needs the reason they will read.',
   transfers_none: 'No transfer requests wait.', transfer_from_to: 'From {from} to {to}', transfer_reason: 'Why', transfer_asked: 'Asked',
   transfer_accept: 'Accept', transfer_decline: 'Decline', transfer_decline_reason: 'Reason for declining', transfer_accepted: 'Accepted: the volunteer has moved here.',
-  transfer_declined: 'Declined: the volunteer is told why.'
+  transfer_declined: 'Declined: the volunteer is told why.',
+  // Settings of a region (settings.js)
+  nav_settings: 'Region settings', settings_title: 'Region settings', settings_intro: 'This region\'s own earning rules, notice channel and reminders, and dispatch settings; what it does not set itself comes from the region above.',
+  settings_region: 'Region', settings_region_above: 'The region above ({code})', settings_inherited: 'Without its own: {v}', settings_default: 'the default',
+  settings_national: 'the national default', yes: 'Yes', no: 'No', n_minutes: '{n} minutes',
+  rules_title: 'Earning rules', rules_intro_short: 'Points per hour, bonuses, hours for each star, when points expire.',
+  rule_version: 'Version {n} in force since {at}.', rule_no_version: 'This region has no rule yet: the national default applies.', rule_own: 'This is the region\'s own rule.',
+  rule_from_above: 'The rule of the region above ({code}) applies.', rule_national: 'The national default applies.',
+  rule_from_now: 'A change applies from the moment it is saved; hours and points recorded before keep their points.',
+  rule_points: 'Points', rule_points_per_hour: 'Points per hour', rule_cared_bonus: 'Bonus for serving a cared-for resident', rule_daily_cap: 'Points a day at most (0: no cap)',
+  rule_multipliers: 'Rating multipliers', rule_multipliers_hint: 'Percent of a record\'s points a rating of that many stars gives (100: all).', rule_multiplier: '{n}-star rating (%)',
+  rule_stars: 'Stars', rule_stars_hint: 'Hours of service in all for each star level, each more than the one before.', rule_star: 'Hours for {n} stars',
+  rule_expiry_title: 'Expiry', rule_expiry: 'Points expire', expiry_none: 'Never', expiry_fixed: 'On a day each year', expiry_months: 'Months after earning',
+  rule_expiry_day: 'Day each year (MM-DD)', rule_expiry_day_hint: 'For example 12-31', rule_expiry_months: 'Months after earning',
+  rule_adjust: 'Adjustment caps', rule_adjust_cap_points: 'Points an official may adjust a day per person', rule_adjust_cap_minutes: 'Minutes an official may adjust a day per person',
+  rule_save: 'Save as a new version', rule_saved: 'Saved: version {n} applies from now on.',
+  notify_settings_title: 'Notices and reminders', notify_settings_short: 'The webhook text messages and WeChat go through, reminder times, quiet hours.',
+  channel_title: 'Notice channel', channel_intro: 'Text messages and WeChat notices go out through the region\'s webhook; regions below without their own use this one.',
+  channel_none: 'No webhook here or above: text messages and WeChat notices are not sent.', channel_own: 'This region\'s webhook, set {at}.',
+  channel_from_above: 'The webhook of the region above ({code}) is in use.', channel_secret_mask: 'Signing secret: {mask}',
+  channel_url: 'Webhook URL', channel_url_hint: 'Starting https://', channel_secret: 'Signing secret',
+  channel_secret_first: 'Needed the first time: starts whsec_; "Make a new secret" makes one.', channel_secret_keep: 'Leave empty to keep the secret; type one to replace it.',
+  channel_secret_new: 'Make a new secret', channel_secret_once: 'The new secret is shown this once: copy it to the receiving end; once saved only its last four characters show:',
+  channel_kinds: 'Notices sent this way', channel_kinds_hint: 'None ticked: all of them.', channel_save: 'Save the channel', channel_saved: 'The channel is saved.',
+  reminders_title: 'Reminders and quiet hours', reminder_offsets: 'Reminders, hours before the start', reminder_offsets_hint: 'Separated by commas, such as 24, 1 (8 at most).',
+  reminder_offsets_bad: 'Type 1 to 8 numbers of hours separated by commas, each at least 0.02 (about a minute).', region_quiet_hint: 'Ordinary notices wait until these hours end; urgent offers do not.',
+  reminders_save: 'Save the reminders', reminders_saved: 'The reminders are saved.',
+  dispatch_settings_title: 'Dispatch settings', dispatch_settings_short: 'Review of requests, daily limit, when the search widens, check-in distance.',
+  ds_intro: 'Fields left empty come from the region above; review and the daily limit are the strictest of this region and those above.', ds_unset: 'Not set here',
+  ds_review_required: 'Requests need review', ds_review_hint: 'When they do, a station admin reviews each request before it is offered.',
+  ds_daily_limit: 'Requests of one category a resident may have a day', ds_widen_township: 'Minutes before the search widens to the township', ds_widen_county: 'Minutes before the search widens to the county',
+  ds_checkin_radius: 'Check-in distance (metres)', ds_clear: 'Back to the region above', ds_clear_hint: 'The fields ticked stop being set here.', ds_save: 'Save the dispatch settings', ds_saved: 'The dispatch settings are saved.',
+  // The activity's roster (official.js)
+  roster_title: 'Roster and check-in', roster_download: 'Download the roster CSV (names masked)', roster_empty: 'Nobody has signed up yet.',
+  roster_confirmed: 'Signed up', roster_waitlisted: 'Waiting list, number {n}', roster_none: 'No sign-up (entered afterwards, or withdrawn after checking in)',
+  rstate_not_in: 'Not checked in', rstate_in: 'Checked in', rstate_out: 'Checked out, hours to confirm', rstate_confirmed: 'Hours confirmed',
+  roster_manual: 'Entered afterwards', hours_n: '{n} h',
+  // A resident's record (settings.js)
+  nav_profile: 'My details', resident_find_title: 'A resident\'s record', resident_edit_title: 'My details', resident_edit_title_of: 'Resident: {name}',
+  resident_number: 'Resident number {id}', resident_phone_hint: 'Also the phone you sign in with', resident_phone_masked: 'Shown masked: type a whole new number to change it; left as it is, the number stays', resident_email_hint: 'Optional; empty removes it', resident_email_masked: 'Shown masked: type a whole new address to change it; empty removes it',
+  resident_find_short: 'By the resident\'s number: address, phone, groups cared for first.', resident_save: 'Save', resident_saved: 'Saved.', resident_edit: 'Edit the resident\'s record',
+  // The dashboard's top volunteers (figures.js)
+  top_volunteers: 'Most hours this quarter', top_period: '{from} to {to}', top_manual: '(of which {n} h entered by hand)', top_none: 'No hours yet this quarter.'
 };
 
 const words = { zh, en };

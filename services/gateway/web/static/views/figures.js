@@ -93,11 +93,33 @@ function monthEnd (year, m, last) {
 
 const INK = '#f5e6c8';
 
+// A name as a wall screen shows it: the first character, then *.
+function masked (name) {
+  return name ? name.slice(0, 1) + '*'.repeat(Math.max(1, [...name].length - 1)) : '';
+}
+
+// The ten volunteers with the most hours this quarter (GET /v1/rankings), names masked, the
+// hours officials entered by hand said so.
+async function topVolunteers (region, last, list, periodEl) {
+  const quarter = last.slice(0, 4) + '-Q' + (Math.floor((Number(last.slice(5, 7)) - 1) / 3) + 1);
+  const page = await api('GET', '/v1/rankings?region=' + region + '&period=' + quarter + '&by=hours&limit=10');
+  const names = await Promise.all(page.items.map((e) => api('GET', '/v1/volunteers/' + e.volunteer_id).then((v) => masked(v.name), () => '#' + e.volunteer_id)));
+  periodEl.textContent = t('top_period', { from: page.from, to: page.to });
+  list.replaceChildren(...(page.items.length
+    ? page.items.map((e, i) => h('li', { 'data-volunteer': e.volunteer_id, 'data-minutes': e.amount },
+      h('span', { class: 'rank' }, String(e.rank)), ' ', h('span', { class: 'name' }, names[i]), ' ',
+      h('span', { class: 'value' }, t('hours_n', { n: (e.amount / 60).toFixed(1) })),
+      e.manual ? h('small', {}, ' ' + t('top_manual', { n: (e.manual / 60).toFixed(1) })) : null))
+    : [h('li', { class: 'none' }, t('top_none'))]));
+}
+
 export async function dashboard (params) {
   const region = params.region || session.me.region;
   document.body.classList.add('screen');
   const figures = h('div', { class: 'big-figures' });
   const period = h('p', { class: 'period' });
+  const top = h('ol', { class: 'top-volunteers' });
+  const topPeriod = h('p', { class: 'top-period' });
   const charts = { months: h('div', { class: 'chart', role: 'img' }), towns: h('div', { class: 'chart', role: 'img' }), requests: h('div', { class: 'chart', role: 'img' }) };
   show(
     h('h1', {}, t('dashboard_title')),
@@ -106,7 +128,8 @@ export async function dashboard (params) {
     h('div', { class: 'charts' },
       h('section', {}, h('h2', {}, t('by_month')), charts.months),
       h('section', {}, h('h2', {}, t('by_town')), charts.towns),
-      h('section', {}, h('h2', {}, t('requests_by_status')), charts.requests))
+      h('section', {}, h('h2', {}, t('requests_by_status')), charts.requests),
+      h('section', { class: 'top' }, h('h2', {}, t('top_volunteers')), topPeriod, top))
   );
   const echarts = await loadEcharts();
   const drawn = Object.fromEntries(Object.entries(charts).map(([k, el]) => [k, echarts.init(el, null, { renderer: 'canvas' })]));
@@ -168,6 +191,7 @@ export async function dashboard (params) {
         series: [{ type: 'pie', radius: ['35%', '65%'], label: { color: INK, fontSize: 16 }, data: statuses.map(([k, n]) => ({ name: t('state_' + k), value: n })) }]
       }, true);
       charts.requests.setAttribute('aria-label', t('requests_by_status') + ': ' + statuses.map(([k, n]) => t('state_' + k) + ' ' + n).join('; '));
+      await topVolunteers(region, last, top, topPeriod).catch((e) => top.replaceChildren(h('li', { class: 'none' }, e.message + ' ' + nextStep(e))));
     } catch (e) {
       period.replaceChildren(notice(e.message + ' ' + nextStep(e), 'error'));
     }

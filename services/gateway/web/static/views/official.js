@@ -157,6 +157,27 @@ export function recordsTable (query) {
   return box;
 }
 
+// The roster (报名名单): each sign-up, masked, with where it stands on the day — not come,
+// checked in, checked out, hours confirmed — a page at a time.
+function roster (id) {
+  return pagedList('/v1/activities/' + id + '/signups?limit=50', (s) => {
+    let state = 'rstate_not_in';
+    if (s.record_status === 'open') state = 'rstate_in';
+    else if (s.record_status === 'closed') state = 'rstate_out';
+    else if (s.record_status === 'confirmed') state = 'rstate_confirmed';
+    const times = [];
+    if (s.checkin_at) times.push(t('checkin_at') + ' ' + when(s.checkin_at, 'time'));
+    if (s.checkout_at) times.push(t('checkout_at') + ' ' + when(s.checkout_at, 'time'));
+    if (s.hours !== undefined) times.push(t('hours_n', { n: s.hours }));
+    return [
+      h('h3', {}, s.name, ' ', h('span', { class: 'meta' }, '#' + s.volunteer_id)),
+      h('p', {}, s.status === 'waitlisted' ? t('roster_waitlisted', { n: s.position }) : t('roster_' + s.status),
+        ' · ', h('strong', { class: 'state', 'data-state': state }, t(state)), s.manual ? ' · ' + t('roster_manual') : ''),
+      times.length ? h('p', { class: 'meta' }, times.join(' · ')) : null
+    ];
+  }, t('roster_empty'));
+}
+
 export async function activity (params) {
   let a;
   try {
@@ -168,6 +189,9 @@ export async function activity (params) {
     h('h1', {}, a.title),
     h('p', {}, when(a.starts_at), ' – ', when(a.ends_at, 'time'), ' · ', t('signed_up', { n: a.confirmed, c: a.capacity })),
     a.status === 'cancelled' ? notice(t('activity_cancelled') + (a.cancel_reason ? ' — ' + a.cancel_reason : ''), 'error') : checkinCode(a.id),
+    h('h2', {}, t('roster_title')),
+    h('p', { class: 'actions' }, h('a', { class: 'button secondary', href: '/v1/exports/activities/' + a.id, download: '' }, t('roster_download'))),
+    roster(a.id),
     h('h2', {}, t('records')),
     recordsTable('activity_id=' + a.id)
   );

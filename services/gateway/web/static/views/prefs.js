@@ -3,9 +3,9 @@
 // out, and the kinds of notice wanted (those not ticked are muted; an urgent one comes anyway).
 import { ApiError, OFFICIALS, api, field, form, h, markError, nextStep, notice, session, show, t } from '../app.js';
 
-const RESIDENT_KINDS = ['request.submitted', 'request.published', 'request.rejected', 'request.staffed', 'request.unfilled',
+export const RESIDENT_KINDS = ['request.submitted', 'request.published', 'request.rejected', 'request.staffed', 'request.unfilled',
   'request.cancelled', 'request.completed'];
-const VOLUNTEER_KINDS = ['offer.made', 'offer.accepted', 'offer.withdrawn', 'offer.expired', 'offer.warning',
+export const VOLUNTEER_KINDS = ['offer.made', 'offer.accepted', 'offer.withdrawn', 'offer.expired', 'offer.warning',
   'signup.confirmed', 'signup.waitlisted', 'signup.promoted', 'signup.cancelled', 'signup.skipped',
   'activity.cancelled', 'activity.changed', 'reminder.before', 'reminder.after', 'service.completed',
   'invitation.created', 'points.awarded', 'star.reached', 'redemption.reserved', 'redemption.fulfilled',
@@ -19,7 +19,7 @@ function kindsOf (role) {
 }
 
 // A fieldset of checkboxes sent as a list under `name`; its error line is #f-NAME-error.
-function checkList (name, legend, hint, options, checked) {
+export function checkList (name, legend, hint, options, checked) {
   const hintId = 'f-' + name + '-hint';
   return h('fieldset', { class: 'choice checklist', 'aria-describedby': hint ? hintId + ' f-' + name + '-error' : 'f-' + name + '-error' },
     h('legend', {}, legend),

@@ -162,6 +162,9 @@ export async function request (params) {
       go('/requests/' + r.id, true);
     }));
   }
+  if (OFFICIALS.includes(session.me.role) && r.resident_id) {
+    parts.push(h('p', {}, h('a', { href: '/residents/' + r.resident_id, 'data-link': true }, t('resident_edit'))));
+  }
   if (OFFICIALS.includes(session.me.role) && ['staffed', 'completed'].includes(r.status)) {
     const { recordsTable } = await import('./official.js');
     parts.push(h('h2', {}, t('records')), recordsTable('request_id=' + r.id));

@@ -104,7 +104,7 @@ export async function register (params) {
   );
 }
 
-const CARE = ['empty_nest_elderly', 'left_behind_child', 'child_in_difficulty', 'disabled', 'poor_household'];
+export const CARE = ['empty_nest_elderly', 'left_behind_child', 'child_in_difficulty', 'disabled', 'poor_household'];
 
 // A resident's registration: by themself (then signed in), or by a grid worker or station
 // official for someone cared for first (重点关爱群体), who may have no password and no phone
@@ -132,7 +132,8 @@ export async function registerResident (params) {
       if (v.password) body.password = v.password;
       const made = await api('POST', '/v1/residents', body, { key });
       if (official) {
-        el.replaceWith(notice(t('resident_made', { id: made.id })), h('p', {}, h('a', { href: '/order?resident=' + made.id, 'data-link': true, class: 'button primary' }, t('nav_order_for'))));
+        el.replaceWith(notice(t('resident_made', { id: made.id })), h('p', { class: 'actions' }, h('a', { href: '/order?resident=' + made.id, 'data-link': true, class: 'button primary' }, t('nav_order_for')),
+          h('a', { href: '/residents/' + made.id, 'data-link': true, class: 'button secondary' }, t('resident_edit'))));
         return;
       }
       await signIn(v.phone, v.password);
