@@ -289,8 +289,8 @@ test_more_pages_in_a_browser (void **state)
     assert_string_equal (fx_str (channel, "url"), "https://hooks.example.cn/station");
     assert_string_equal (fx_str (channel, "from"), COUNTY);
     assert_int_equal (strncmp (fx_str (channel, "secret"), "whsec_", 6), 0);
-    json_t *kinds = json_object_get (channel, "kinds");
-    assert_int_equal (json_array_size (kinds), 2);
+    json_t *channel_kinds = json_object_get (channel, "kinds");
+    assert_int_equal (json_array_size (channel_kinds), 2);
     json_decref (channel);
 
     //  The county's reminders and quiet hours; the township's dispatch settings.
