@@ -558,6 +558,28 @@ static const char *const s_record_columns[] = {
     "补签退原因",     //  completion_reason
 };
 
+//  The whole number `key` of `item` as a cell, empty when absent.
+static void
+s_write_int (st_csv_writer_t *csv, json_t *item, const char *key)
+{
+    json_t *number = json_object_get (item, key);
+    if (json_is_integer (number))
+        st_csv_write_int (csv, (int64_t) json_integer_value (number));
+    else
+        st_csv_write (csv, NULL);
+}
+
+//  The `hours` of `item` as a cell (two decimals), empty when absent.
+static void
+s_write_hours (st_csv_writer_t *csv, json_t *item)
+{
+    json_t *hours = json_object_get (item, "hours");
+    if (json_is_number (hours))
+        st_csv_write_number (csv, s_hours (json_number_value (hours)));
+    else
+        st_csv_write (csv, NULL);
+}
+
 static void
 s_record_row (st_csv_writer_t *csv, json_t *item)
 {
@@ -568,16 +590,8 @@ s_record_row (st_csv_writer_t *csv, json_t *item)
     st_csv_write (csv, s_text (item, "region"));
     st_csv_write (csv, s_text (item, "checkin_at"));
     st_csv_write (csv, s_text (item, "checkout_at"));
-    json_t *minutes = json_object_get (item, "minutes");
-    if (json_is_integer (minutes))
-        st_csv_write_int (csv, (int64_t) json_integer_value (minutes));
-    else
-        st_csv_write (csv, NULL);
-    json_t *hours = json_object_get (item, "hours");
-    if (json_is_number (hours))
-        st_csv_write_number (csv, s_hours (json_number_value (hours)));
-    else
-        st_csv_write (csv, NULL);
+    s_write_int (csv, item, "minutes");
+    s_write_hours (csv, item);
     st_csv_write (csv, s_text (item, "status"));
     st_csv_write (csv, s_text (item, "confirmed_by"));
     st_csv_write (csv, s_text (item, "completed_by"));
@@ -651,24 +665,12 @@ s_roster_row (st_csv_writer_t *csv, json_t *item)
     st_csv_write (csv, s_text (item, "volunteer_id"));
     st_csv_write (csv, s_text (item, "name"));
     st_csv_write (csv, s_text (item, "status"));
-    json_t *position = json_object_get (item, "position");
-    if (json_is_integer (position))
-        st_csv_write_int (csv, (int64_t) json_integer_value (position));
-    else
-        st_csv_write (csv, NULL);
+    s_write_int (csv, item, "position");
     st_csv_write (csv, s_text (item, "signed_up_at"));
     st_csv_write (csv, s_text (item, "checkin_at"));
     st_csv_write (csv, s_text (item, "checkout_at"));
-    json_t *minutes = json_object_get (item, "minutes");
-    if (json_is_integer (minutes))
-        st_csv_write_int (csv, (int64_t) json_integer_value (minutes));
-    else
-        st_csv_write (csv, NULL);
-    json_t *hours = json_object_get (item, "hours");
-    if (json_is_number (hours))
-        st_csv_write_number (csv, s_hours (json_number_value (hours)));
-    else
-        st_csv_write (csv, NULL);
+    s_write_int (csv, item, "minutes");
+    s_write_hours (csv, item);
     st_csv_write (csv, s_text (item, "record_status"));
     json_t *manual = json_object_get (item, "manual");
     st_csv_write (csv, json_is_boolean (manual) ? (json_is_true (manual) ? "是" : "否") : NULL);

@@ -1011,6 +1011,24 @@ s_chunk_raw (st_call_t *call, int64_t id, int seq, unsigned char **data, size_t 
     return 0;
 }
 
+//  Chunk `seq` of import `id`, its raw bytes after the `carried` bytes of `carry` (the end of
+//  the chunk before, cut mid-character): a new buffer of *size bytes, the caller's to free.
+static int
+s_chunk_joined (st_call_t *call, int64_t id, int seq, const char *carry, size_t carried,
+                char **joined, size_t *size)
+{
+    unsigned char *data;
+    size_t raw;
+    if (s_chunk_raw (call, id, seq, &data, &raw))
+        return -1;
+    *joined = st_malloc (carried + raw);
+    memcpy (*joined, carry, carried);
+    memcpy (*joined + carried, data, raw);
+    PQfreemem (data);
+    *size = carried + raw;
+    return 0;
+}
+
 //  Decides how the chunks of import `id` are read, once, before its first row: "utf-8" when
 //  all of its bytes are valid UTF-8, else "gb18030", each chunk then converted (its text
 //  kept beside it, the finishes after this one reading that). Fails the call naming the line
@@ -1023,15 +1041,10 @@ s_import_decode (st_call_t *call, int64_t id, s_import_row_t *row)
     size_t carried = 0;
     bool utf8 = true;
     for (int seq = 1; seq <= row->chunks && utf8; seq++) {
-        unsigned char *data;
+        char *joined;
         size_t size;
-        if (s_chunk_raw (call, id, seq, &data, &size))
+        if (s_chunk_joined (call, id, seq, carry, carried, &joined, &size))
             return -1;
-        char *joined = st_malloc (carried + size);
-        memcpy (joined, carry, carried);
-        memcpy (joined + carried, data, size);
-        PQfreemem (data);
-        size += carried;
         size_t tail = seq < row->chunks ? s_utf8_tail (joined, size) : 0;
         utf8 = st_utf8_check (joined, size - tail, NULL);
         carried = tail;
@@ -1050,15 +1063,10 @@ s_import_decode (st_call_t *call, int64_t id, s_import_row_t *row)
     int64_t start = 0;
     int line = 1;
     for (int seq = 1; seq <= row->chunks; seq++) {
-        unsigned char *data;
+        char *joined;
         size_t size;
-        if (s_chunk_raw (call, id, seq, &data, &size))
+        if (s_chunk_joined (call, id, seq, carry, carried, &joined, &size))
             return -1;
-        char *joined = st_malloc (carried + size);
-        memcpy (joined, carry, carried);
-        memcpy (joined + carried, data, size);
-        PQfreemem (data);
-        size += carried;
         char *text;
         size_t text_size, used;
         int rc = s_gb18030_to_utf8 (joined, size, seq == row->chunks, &text, &text_size, &used);
