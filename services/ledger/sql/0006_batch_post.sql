@@ -1,0 +1,209 @@
+-- 0006_batch_post.sql — match's service.completed posted a page at a time (issue 20). The
+-- consumer hands the ledger every completion of a page at once (st_events.h, batch
+-- functions); earn_completions prices and posts them in a few set-based statements instead of
+-- earn_completion's dozen per record, with the same books: each record once (completions'
+-- key, then transfers_source), priced by the rule version in force at its check-out in its
+-- region, the daily cap counted in page order, hours and points as two transfers from the
+-- region's issuance accounts with the balances after each, the balances moved by their sums
+-- (a region's issuance account, which every credit comes from, updated once a page, not once
+-- a transfer), a rating that came first applied, and each star level reached once, with the
+-- hours at the event that reached it.
+
+CREATE FUNCTION earn_completions (p_records bigint[], p_volunteers bigint[], p_requests bigint[],
+                                  p_regions text[], p_minutes integer[],
+                                  p_checkouts timestamptz[], p_cared boolean[], p_seqs bigint[])
+RETURNS TABLE (event text, volunteer_id bigint, kind text, amount bigint, balance bigint,
+               rule_version bigint, source text, record_id bigint, request_id bigint,
+               level integer, minutes bigint)
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+    vols bigint[] := ARRAY (SELECT DISTINCT v FROM unnest (p_volunteers) v ORDER BY v);
+    e record;
+    r record;
+    prev_vol bigint;
+    prev_day date;
+    earned bigint;
+    base bigint;
+    pts bigint;
+    -- The completions new to the ledger, in page order.
+    c_ord bigint[] := '{}';
+    c_rec bigint[] := '{}';
+    c_vol bigint[] := '{}';
+    c_req bigint[] := '{}';
+    c_reg text[] := '{}';
+    c_min integer[] := '{}';
+    c_pts bigint[] := '{}';
+    c_ver bigint[] := '{}';
+    c_chk timestamptz[] := '{}';
+    c_day date[] := '{}';
+    c_seq bigint[] := '{}';
+BEGIN
+    -- Each volunteer's points account, made if new and locked in id order as earn_completion
+    -- locks one (a completion applied again by registry's consumer waits for it): the
+    -- completions and the daily cap below count what is committed.
+    INSERT INTO accounts (kind, volunteer_id, unit)
+        SELECT 'volunteer', v, 'points' FROM unnest (vols) v
+        WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.volunteer_id = v
+                          AND a.kind = 'volunteer' AND a.unit = 'points')
+        ORDER BY v
+    ON CONFLICT DO NOTHING;
+    PERFORM 1 FROM accounts a WHERE a.volunteer_id = ANY (vols) AND a.kind = 'volunteer'
+        AND a.unit = 'points' ORDER BY a.id FOR UPDATE;
+
+    -- Priced in page order: the first of a record's events in the page, if the ledger has not
+    -- seen it; the rule in force at its check-out in its region (looked up once per region and
+    -- time); the daily cap against what the volunteer earned that day, the page's earlier
+    -- completions included.
+    FOR e IN
+        WITH u AS (SELECT * FROM unnest (p_records, p_volunteers, p_requests, p_regions, p_minutes,
+                                         p_checkouts, p_cared, p_seqs) WITH ORDINALITY
+                   AS u (rec, vol, req, reg, mins, chk, cared, seq, ord)),
+        f AS (SELECT DISTINCT ON (u.rec) u.* FROM u ORDER BY u.rec, u.ord),
+        n AS (SELECT f.*, (f.chk AT TIME ZONE 'Asia/Shanghai')::date AS day FROM f
+              WHERE NOT EXISTS (SELECT 1 FROM completions c WHERE c.record_id = f.rec)),
+        rv AS (SELECT k.reg, k.chk, q.version, q.points_per_hour, q.cared_bonus, q.daily_cap
+               FROM (SELECT DISTINCT n.reg, n.chk FROM n) k
+               CROSS JOIN LATERAL rule_at (k.reg, k.chk) q),
+        g AS (SELECT c.volunteer_id AS vol, c.day, sum (c.points) AS earned FROM completions c
+              JOIN (SELECT DISTINCT n.vol, n.day FROM n) k ON c.volunteer_id = k.vol
+              AND c.day = k.day GROUP BY 1, 2)
+        SELECT n.*, rv.version, rv.points_per_hour, rv.cared_bonus, rv.daily_cap,
+               coalesce (g.earned, 0) AS earned
+        FROM n JOIN rv ON rv.reg = n.reg AND rv.chk = n.chk
+        LEFT JOIN g ON g.vol = n.vol AND g.day = n.day
+        ORDER BY n.vol, n.day, n.ord
+    LOOP
+        IF prev_vol IS DISTINCT FROM e.vol OR prev_day IS DISTINCT FROM e.day THEN
+            earned := e.earned;
+            prev_vol := e.vol;
+            prev_day := e.day;
+        END IF;
+        base := (e.mins::bigint * e.points_per_hour) / 60
+                + CASE WHEN e.cared THEN e.cared_bonus ELSE 0 END;
+        pts := CASE WHEN e.daily_cap = 0 THEN base
+                    ELSE least (base, greatest (0, e.daily_cap - earned)) END;
+        earned := earned + pts;
+        c_ord := c_ord || e.ord;
+        c_rec := c_rec || e.rec;
+        c_vol := c_vol || e.vol;
+        c_req := c_req || nullif (e.req, 0);
+        c_reg := c_reg || e.reg;
+        c_min := c_min || e.mins;
+        c_pts := c_pts || pts;
+        c_ver := c_ver || e.version;
+        c_chk := c_chk || e.chk;
+        c_day := c_day || e.day;
+        c_seq := c_seq || e.seq;
+    END LOOP;
+
+    IF cardinality (c_rec) > 0 THEN
+        INSERT INTO completions (record_id, volunteer_id, request_id, region, minutes, points,
+                                 rule_version, checkout_at, day, event_seq)
+            SELECT * FROM unnest (c_rec, c_vol, c_req, c_reg, c_min, c_pts, c_ver, c_chk, c_day,
+                                  c_seq);
+        -- The accounts the transfers need, made if new, then all locked in id order.
+        INSERT INTO accounts (kind, volunteer_id, unit)
+            SELECT DISTINCT 'volunteer', x.v, 'hours' FROM unnest (c_vol, c_min) x (v, m)
+            WHERE x.m > 0 AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.volunteer_id = x.v
+                                          AND a.kind = 'volunteer' AND a.unit = 'hours')
+        ON CONFLICT DO NOTHING;
+        INSERT INTO accounts (kind, region, unit)
+            SELECT DISTINCT 'issuance', x.g, x.u FROM unnest (c_reg, c_min, c_pts) y (g, m, p),
+                LATERAL (VALUES (y.g, 'hours', y.m > 0), (y.g, 'points', y.p > 0)) x (g, u, used)
+            WHERE x.used AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.region = x.g
+                                         AND a.kind = 'issuance' AND a.unit = x.u)
+        ON CONFLICT DO NOTHING;
+        PERFORM 1 FROM accounts a
+            WHERE (a.volunteer_id = ANY (c_vol) AND a.kind = 'volunteer' AND a.unit = 'hours')
+               OR (a.region = ANY (c_reg) AND a.kind = 'issuance')
+            ORDER BY a.id FOR UPDATE;
+
+        -- The transfers, hours then points of each record in page order, each with both
+        -- balances after it; the balances moved by each account's sum; a points.awarded row
+        -- per points transfer. A source posted already fails the statement (transfers_source):
+        -- the consumer then applies the page one event at a time.
+        RETURN QUERY
+        WITH c AS (SELECT * FROM unnest (c_ord, c_rec, c_vol, c_req, c_reg, c_min, c_pts, c_ver,
+                                         c_day, c_seq)
+                   AS c (ord, rec, vol, req, reg, mins, pts, ver, day, seq)),
+        t AS (SELECT c.*, u.k, u.unit, CASE u.k WHEN 0 THEN c.mins::bigint ELSE c.pts END AS amount,
+                     d.id AS debit, d.balance AS debit_before, a.id AS credit,
+                     a.balance AS credit_before
+              FROM c CROSS JOIN (VALUES (0, 'hours'), (1, 'points')) u (k, unit)
+              JOIN accounts d ON d.region = c.reg AND d.kind = 'issuance' AND d.unit = u.unit
+              JOIN accounts a ON a.volunteer_id = c.vol AND a.kind = 'volunteer'
+                             AND a.unit = u.unit
+              WHERE CASE u.k WHEN 0 THEN c.mins > 0 ELSE c.pts > 0 END),
+        w AS (SELECT t.*,
+                     t.debit_before - sum (t.amount) OVER (PARTITION BY t.debit
+                                                           ORDER BY t.ord, t.k) AS debit_after,
+                     t.credit_before + sum (t.amount) OVER (PARTITION BY t.credit
+                                                            ORDER BY t.ord, t.k) AS credit_after
+              FROM t),
+        ins AS (INSERT INTO transfers (debit, credit, unit, amount, kind, source, volunteer_id,
+                                       rule_version, manual, reason, ref, by_account, day,
+                                       event_seq, debit_after, credit_after)
+                SELECT w.debit, w.credit, w.unit, w.amount,
+                       CASE w.k WHEN 0 THEN 'credit' ELSE 'earn' END,
+                       'match/service.completed/record/' || w.rec, w.vol, w.ver, false, NULL,
+                       'record ' || w.rec, NULL, w.day, w.seq, w.debit_after, w.credit_after
+                FROM w ORDER BY w.ord, w.k
+                RETURNING transfers.id, transfers.debit, transfers.credit, transfers.unit,
+                          transfers.amount, transfers.credit_after, transfers.source,
+                          transfers.volunteer_id, transfers.rule_version, transfers.event_seq),
+        b AS (UPDATE accounts a SET balance = a.balance + s.delta
+              FROM (SELECT m.account, sum (m.delta) AS delta
+                    FROM (SELECT ins.credit AS account, ins.amount AS delta FROM ins
+                          UNION ALL SELECT ins.debit, -ins.amount FROM ins) m
+                    GROUP BY m.account) s
+              WHERE a.id = s.account)
+        SELECT 'points.awarded'::text, ins.volunteer_id, 'earn'::text, ins.amount,
+               ins.credit_after, ins.rule_version, ins.source, c.rec, c.req, NULL::integer,
+               NULL::bigint
+        FROM ins JOIN c ON c.seq = ins.event_seq
+        WHERE ins.unit = 'points' ORDER BY ins.id;
+
+        -- A rating that came before its completion, applied now (rate_record, as
+        -- earn_completion does).
+        FOR r IN SELECT x.rec, x.seq FROM unnest (c_ord, c_rec, c_req, c_seq) x (ord, rec, req, seq)
+                 WHERE x.req IS NOT NULL
+                   AND EXISTS (SELECT 1 FROM ratings g WHERE g.request_id = x.req)
+                 ORDER BY x.ord LOOP
+            RETURN QUERY
+            SELECT 'points.awarded'::text, q.volunteer_id, q.kind, q.amount, q.balance,
+                   q.rule_version, q.source, q.record_id, q.request_id, NULL::integer,
+                   NULL::bigint
+            FROM rate_record (r.rec, r.seq) q;
+        END LOOP;
+    END IF;
+
+    -- Star levels, for every volunteer the page names (as earn_completion's caller asks after
+    -- each event): the credit and honour minutes after each of their events in page order
+    -- (what they hold now less what the page's later completions added), and each level of
+    -- their region's newest thresholds reached first at the first of them to pass it.
+    RETURN QUERY
+    WITH p AS (SELECT u.vol, u.ord, coalesce (c.mins, 0)::bigint AS mins
+               FROM unnest (p_volunteers) WITH ORDINALITY AS u (vol, ord)
+               LEFT JOIN unnest (c_ord, c_min) AS c (ord, mins) ON c.ord = u.ord),
+    tot AS (SELECT a.volunteer_id AS vol, sum (a.balance) AS total FROM accounts a
+            WHERE a.volunteer_id = ANY (vols) AND a.unit = 'hours' GROUP BY 1),
+    run AS (SELECT p.vol, coalesce (tot.total, 0) - sum (p.mins) OVER (PARTITION BY p.vol)
+                          + sum (p.mins) OVER (PARTITION BY p.vol ORDER BY p.ord) AS reached
+            FROM p LEFT JOIN tot ON tot.vol = p.vol),
+    vr AS (SELECT v.vol, volunteer_region (v.vol) AS region FROM unnest (vols) v (vol)),
+    th AS (SELECT k.region, q.star_hours FROM (SELECT DISTINCT vr.region FROM vr) k
+           CROSS JOIN LATERAL rule_at (k.region, 'infinity') q),
+    lv AS (SELECT run.vol, l.level, min (run.reached) AS reached
+           FROM run JOIN vr ON vr.vol = run.vol JOIN th ON th.region = vr.region
+           CROSS JOIN LATERAL generate_subscripts (th.star_hours, 1) l (level)
+           WHERE run.reached >= th.star_hours[l.level]::bigint * 60
+           GROUP BY run.vol, l.level),
+    ins AS (INSERT INTO star_levels AS s (volunteer_id, level, minutes)
+            SELECT lv.vol, lv.level, lv.reached FROM lv ORDER BY lv.vol, lv.level
+            ON CONFLICT DO NOTHING RETURNING s.volunteer_id, s.level, s.minutes)
+    SELECT 'star.reached'::text, ins.volunteer_id, NULL::text, NULL::bigint, NULL::bigint,
+           NULL::bigint, NULL::text, NULL::bigint, NULL::bigint, ins.level, ins.minutes
+    FROM ins ORDER BY ins.volunteer_id, ins.level;
+END
+$$;
