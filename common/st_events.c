@@ -340,9 +340,10 @@ s_apply_one (s_consumer_t *self, const msg_event_t *event)
                            event->topic);
     else {
         body = st_calloc (1, desc->body->size);
-        if (st_decode (desc->body, event->body.data, event->body.size, body, &err))
-            rc = st_error_set (&err, ST_INVALID_ARGUMENT, err.field, "body does not decode: %s",
-                               err.message);
+        st_error_t why = {0}; //  not err: its message would be read while written
+        if (st_decode (desc->body, event->body.data, event->body.size, body, &why))
+            rc = st_error_set (&err, ST_INVALID_ARGUMENT, why.field, "body does not decode: %s",
+                               why.message);
         else
             rc = sub->apply (db, event->topic, body, event->seq, &err);
     }

@@ -9,6 +9,85 @@
 -- a transfer), a rating that came first applied, and each star level reached once, with the
 -- hours at the event that reached it.
 
+-- The transfers of completions priced already (arrays in page order: page ordinal, record,
+-- volunteer, request, region, minutes, points, rule version, day, seq), as earn_completions
+-- posts them: the accounts they need made if new and all locked in id order, the hours and
+-- the points of each record with both balances after each, each balance moved by its sum;
+-- a points.awarded row per points transfer.
+CREATE FUNCTION completion_transfers (c_ord bigint[], c_rec bigint[], c_vol bigint[],
+                                      c_req bigint[], c_reg text[], c_min integer[],
+                                      c_pts bigint[], c_ver bigint[], c_day date[],
+                                      c_seq bigint[])
+RETURNS TABLE (event text, volunteer_id bigint, kind text, amount bigint, balance bigint,
+               rule_version bigint, source text, record_id bigint, request_id bigint,
+               level integer, minutes bigint)
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+BEGIN
+    -- The accounts the transfers need, made if new, then all locked in id order.
+    INSERT INTO accounts (kind, volunteer_id, unit)
+        SELECT DISTINCT 'volunteer', x.v, 'hours' FROM unnest (c_vol, c_min) x (v, m)
+        WHERE x.m > 0 AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.volunteer_id = x.v
+                                      AND a.kind = 'volunteer' AND a.unit = 'hours')
+    ON CONFLICT DO NOTHING;
+    INSERT INTO accounts (kind, region, unit)
+        SELECT DISTINCT 'issuance', x.g, x.u FROM unnest (c_reg, c_min, c_pts) y (g, m, p),
+            LATERAL (VALUES (y.g, 'hours', y.m > 0), (y.g, 'points', y.p > 0)) x (g, u, used)
+        WHERE x.used AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.region = x.g
+                                     AND a.kind = 'issuance' AND a.unit = x.u)
+    ON CONFLICT DO NOTHING;
+    PERFORM 1 FROM accounts a
+        WHERE (a.volunteer_id = ANY (c_vol) AND a.kind = 'volunteer' AND a.unit = 'hours')
+           OR (a.region = ANY (c_reg) AND a.kind = 'issuance')
+        ORDER BY a.id FOR UPDATE;
+
+    -- The transfers, hours then points of each record in page order, each with both
+    -- balances after it; the balances moved by each account's sum; a points.awarded row
+    -- per points transfer. A source posted already fails the statement (transfers_source):
+    -- the consumer then applies the page one event at a time.
+    RETURN QUERY
+    WITH c AS (SELECT * FROM unnest (c_ord, c_rec, c_vol, c_req, c_reg, c_min, c_pts, c_ver,
+                                     c_day, c_seq)
+               AS c (ord, rec, vol, req, reg, mins, pts, ver, day, seq)),
+    t AS (SELECT c.*, u.k, u.unit, CASE u.k WHEN 0 THEN c.mins::bigint ELSE c.pts END AS amount,
+                 d.id AS debit, d.balance AS debit_before, a.id AS credit,
+                 a.balance AS credit_before
+          FROM c CROSS JOIN (VALUES (0, 'hours'), (1, 'points')) u (k, unit)
+          JOIN accounts d ON d.region = c.reg AND d.kind = 'issuance' AND d.unit = u.unit
+          JOIN accounts a ON a.volunteer_id = c.vol AND a.kind = 'volunteer'
+                         AND a.unit = u.unit
+          WHERE CASE u.k WHEN 0 THEN c.mins > 0 ELSE c.pts > 0 END),
+    w AS (SELECT t.*,
+                 t.debit_before - sum (t.amount) OVER (PARTITION BY t.debit
+                                                       ORDER BY t.ord, t.k) AS debit_after,
+                 t.credit_before + sum (t.amount) OVER (PARTITION BY t.credit
+                                                        ORDER BY t.ord, t.k) AS credit_after
+          FROM t),
+    ins AS (INSERT INTO transfers (debit, credit, unit, amount, kind, source, volunteer_id,
+                                   rule_version, manual, reason, ref, by_account, day,
+                                   event_seq, debit_after, credit_after)
+            SELECT w.debit, w.credit, w.unit, w.amount,
+                   CASE w.k WHEN 0 THEN 'credit' ELSE 'earn' END,
+                   'match/service.completed/record/' || w.rec, w.vol, w.ver, false, NULL,
+                   'record ' || w.rec, NULL, w.day, w.seq, w.debit_after, w.credit_after
+            FROM w ORDER BY w.ord, w.k
+            RETURNING transfers.id, transfers.debit, transfers.credit, transfers.unit,
+                      transfers.amount, transfers.credit_after, transfers.source,
+                      transfers.volunteer_id, transfers.rule_version, transfers.event_seq),
+    b AS (UPDATE accounts a SET balance = a.balance + s.delta
+          FROM (SELECT m.account, sum (m.delta) AS delta
+                FROM (SELECT ins.credit AS account, ins.amount AS delta FROM ins
+                      UNION ALL SELECT ins.debit, -ins.amount FROM ins) m
+                GROUP BY m.account) s
+          WHERE a.id = s.account)
+    SELECT 'points.awarded'::text, ins.volunteer_id, 'earn'::text, ins.amount,
+           ins.credit_after, ins.rule_version, ins.source, c.rec, c.req, NULL::integer,
+           NULL::bigint
+    FROM ins JOIN c ON c.seq = ins.event_seq
+    WHERE ins.unit = 'points' ORDER BY ins.id;
+END
+$$;
+
 CREATE FUNCTION earn_completions (p_records bigint[], p_volunteers bigint[], p_requests bigint[],
                                   p_regions text[], p_minutes integer[],
                                   p_checkouts timestamptz[], p_cared boolean[], p_seqs bigint[])
@@ -38,6 +117,8 @@ DECLARE
     c_chk timestamptz[] := '{}';
     c_day date[] := '{}';
     c_seq bigint[] := '{}';
+    first integer;
+    k integer;
 BEGIN
     -- Each volunteer's points account, made if new and locked in id order as earn_completion
     -- locks one (a completion applied again by registry's consumer waits for it): the
@@ -98,84 +179,45 @@ BEGIN
     END LOOP;
 
     IF cardinality (c_rec) > 0 THEN
+        -- Back in page order (they were priced by volunteer and day).
+        SELECT array_agg (x.ord ORDER BY x.ord), array_agg (x.rec ORDER BY x.ord),
+               array_agg (x.vol ORDER BY x.ord), array_agg (x.req ORDER BY x.ord),
+               array_agg (x.reg ORDER BY x.ord), array_agg (x.mins ORDER BY x.ord),
+               array_agg (x.pts ORDER BY x.ord), array_agg (x.ver ORDER BY x.ord),
+               array_agg (x.chk ORDER BY x.ord), array_agg (x.day ORDER BY x.ord),
+               array_agg (x.seq ORDER BY x.ord)
+            INTO c_ord, c_rec, c_vol, c_req, c_reg, c_min, c_pts, c_ver, c_chk, c_day, c_seq
+            FROM unnest (c_ord, c_rec, c_vol, c_req, c_reg, c_min, c_pts, c_ver, c_chk, c_day,
+                         c_seq) AS x (ord, rec, vol, req, reg, mins, pts, ver, chk, day, seq);
         INSERT INTO completions (record_id, volunteer_id, request_id, region, minutes, points,
                                  rule_version, checkout_at, day, event_seq)
             SELECT * FROM unnest (c_rec, c_vol, c_req, c_reg, c_min, c_pts, c_ver, c_chk, c_day,
                                   c_seq);
-        -- The accounts the transfers need, made if new, then all locked in id order.
-        INSERT INTO accounts (kind, volunteer_id, unit)
-            SELECT DISTINCT 'volunteer', x.v, 'hours' FROM unnest (c_vol, c_min) x (v, m)
-            WHERE x.m > 0 AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.volunteer_id = x.v
-                                          AND a.kind = 'volunteer' AND a.unit = 'hours')
-        ON CONFLICT DO NOTHING;
-        INSERT INTO accounts (kind, region, unit)
-            SELECT DISTINCT 'issuance', x.g, x.u FROM unnest (c_reg, c_min, c_pts) y (g, m, p),
-                LATERAL (VALUES (y.g, 'hours', y.m > 0), (y.g, 'points', y.p > 0)) x (g, u, used)
-            WHERE x.used AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.region = x.g
-                                         AND a.kind = 'issuance' AND a.unit = x.u)
-        ON CONFLICT DO NOTHING;
-        PERFORM 1 FROM accounts a
-            WHERE (a.volunteer_id = ANY (c_vol) AND a.kind = 'volunteer' AND a.unit = 'hours')
-               OR (a.region = ANY (c_reg) AND a.kind = 'issuance')
-            ORDER BY a.id FOR UPDATE;
-
-        -- The transfers, hours then points of each record in page order, each with both
-        -- balances after it; the balances moved by each account's sum; a points.awarded row
-        -- per points transfer. A source posted already fails the statement (transfers_source):
-        -- the consumer then applies the page one event at a time.
-        RETURN QUERY
-        WITH c AS (SELECT * FROM unnest (c_ord, c_rec, c_vol, c_req, c_reg, c_min, c_pts, c_ver,
-                                         c_day, c_seq)
-                   AS c (ord, rec, vol, req, reg, mins, pts, ver, day, seq)),
-        t AS (SELECT c.*, u.k, u.unit, CASE u.k WHEN 0 THEN c.mins::bigint ELSE c.pts END AS amount,
-                     d.id AS debit, d.balance AS debit_before, a.id AS credit,
-                     a.balance AS credit_before
-              FROM c CROSS JOIN (VALUES (0, 'hours'), (1, 'points')) u (k, unit)
-              JOIN accounts d ON d.region = c.reg AND d.kind = 'issuance' AND d.unit = u.unit
-              JOIN accounts a ON a.volunteer_id = c.vol AND a.kind = 'volunteer'
-                             AND a.unit = u.unit
-              WHERE CASE u.k WHEN 0 THEN c.mins > 0 ELSE c.pts > 0 END),
-        w AS (SELECT t.*,
-                     t.debit_before - sum (t.amount) OVER (PARTITION BY t.debit
-                                                           ORDER BY t.ord, t.k) AS debit_after,
-                     t.credit_before + sum (t.amount) OVER (PARTITION BY t.credit
-                                                            ORDER BY t.ord, t.k) AS credit_after
-              FROM t),
-        ins AS (INSERT INTO transfers (debit, credit, unit, amount, kind, source, volunteer_id,
-                                       rule_version, manual, reason, ref, by_account, day,
-                                       event_seq, debit_after, credit_after)
-                SELECT w.debit, w.credit, w.unit, w.amount,
-                       CASE w.k WHEN 0 THEN 'credit' ELSE 'earn' END,
-                       'match/service.completed/record/' || w.rec, w.vol, w.ver, false, NULL,
-                       'record ' || w.rec, NULL, w.day, w.seq, w.debit_after, w.credit_after
-                FROM w ORDER BY w.ord, w.k
-                RETURNING transfers.id, transfers.debit, transfers.credit, transfers.unit,
-                          transfers.amount, transfers.credit_after, transfers.source,
-                          transfers.volunteer_id, transfers.rule_version, transfers.event_seq),
-        b AS (UPDATE accounts a SET balance = a.balance + s.delta
-              FROM (SELECT m.account, sum (m.delta) AS delta
-                    FROM (SELECT ins.credit AS account, ins.amount AS delta FROM ins
-                          UNION ALL SELECT ins.debit, -ins.amount FROM ins) m
-                    GROUP BY m.account) s
-              WHERE a.id = s.account)
-        SELECT 'points.awarded'::text, ins.volunteer_id, 'earn'::text, ins.amount,
-               ins.credit_after, ins.rule_version, ins.source, c.rec, c.req, NULL::integer,
-               NULL::bigint
-        FROM ins JOIN c ON c.seq = ins.event_seq
-        WHERE ins.unit = 'points' ORDER BY ins.id;
-
-        -- A rating that came before its completion, applied now (rate_record, as
-        -- earn_completion does).
-        FOR r IN SELECT x.rec, x.seq FROM unnest (c_ord, c_rec, c_req, c_seq) x (ord, rec, req, seq)
-                 WHERE x.req IS NOT NULL
-                   AND EXISTS (SELECT 1 FROM ratings g WHERE g.request_id = x.req)
-                 ORDER BY x.ord LOOP
+        -- Posted in page order: up to each completion whose rating came first, whose
+        -- adjustment (rate_record, as earn_completion does) follows it before the rest of the
+        -- page, so that a cut takes the oldest points as it would event by event.
+        first := 1;
+        FOREACH k IN ARRAY ARRAY (SELECT x.i FROM unnest (c_req) WITH ORDINALITY AS x (req, i)
+                                  WHERE x.req IS NOT NULL
+                                    AND EXISTS (SELECT 1 FROM ratings g
+                                                WHERE g.request_id = x.req)
+                                  ORDER BY x.i) LOOP
+            RETURN QUERY SELECT * FROM completion_transfers (
+                c_ord[first:k], c_rec[first:k], c_vol[first:k], c_req[first:k], c_reg[first:k],
+                c_min[first:k], c_pts[first:k], c_ver[first:k], c_day[first:k], c_seq[first:k]);
             RETURN QUERY
             SELECT 'points.awarded'::text, q.volunteer_id, q.kind, q.amount, q.balance,
                    q.rule_version, q.source, q.record_id, q.request_id, NULL::integer,
                    NULL::bigint
-            FROM rate_record (r.rec, r.seq) q;
+            FROM rate_record (c_rec[k], c_seq[k]) q;
+            first := k + 1;
         END LOOP;
+        k := cardinality (c_rec);
+        IF first <= k THEN
+            RETURN QUERY SELECT * FROM completion_transfers (
+                c_ord[first:k], c_rec[first:k], c_vol[first:k], c_req[first:k], c_reg[first:k],
+                c_min[first:k], c_pts[first:k], c_ver[first:k], c_day[first:k], c_seq[first:k]);
+        END IF;
     END IF;
 
     -- Star levels, for every volunteer the page names (as earn_completion's caller asks after
@@ -207,3 +249,51 @@ BEGIN
     FROM ins ORDER BY ins.volunteer_id, ins.level;
 END
 $$;
+
+-- The lots trigger (0005_expiry_reports.sql) once a statement instead of once a row, with the
+-- statement's new transfers as a transition table: a page's credits make their lots in one
+-- INSERT. It does what the row trigger did, credits first: each points credit to a volunteer
+-- makes a lot (its expiry set by the rule version that priced it, or the one in force at the
+-- volunteer's region then), each points debit from a volunteer takes the oldest lots first
+-- (an expiry only those due by its day), in the order the transfers were made, and fails
+-- when the lots do not cover it.
+DROP TRIGGER transfers_lots ON transfers;
+CREATE OR REPLACE FUNCTION transfers_lots () RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    t record;
+    need bigint;
+    l record;
+    take bigint;
+BEGIN
+    INSERT INTO lots (transfer_id, volunteer_id, amount, remaining, earned_on, expires_on)
+        SELECT n.id, a.volunteer_id, n.amount, n.amount, n.day,
+               expiry_date (CASE WHEN n.rule_version IS NOT NULL
+                                 THEN (SELECT r FROM rules r WHERE r.version = n.rule_version)
+                                 ELSE rule_at (volunteer_region (a.volunteer_id), n.at) END,
+                            n.day)
+        FROM new_transfers n JOIN accounts a ON a.id = n.credit AND a.kind = 'volunteer'
+        WHERE n.unit = 'points';
+    FOR t IN SELECT n.amount, n.kind, n.day, n.source, a.volunteer_id AS owner
+             FROM new_transfers n JOIN accounts a ON a.id = n.debit AND a.kind = 'volunteer'
+             WHERE n.unit = 'points' ORDER BY n.id LOOP
+        need := t.amount;
+        FOR l IN SELECT lots.transfer_id, lots.remaining FROM lots
+                 WHERE lots.volunteer_id = t.owner AND lots.remaining > 0
+                   AND (t.kind <> 'expire' OR lots.expires_on <= t.day)
+                 ORDER BY lots.earned_on, lots.transfer_id FOR UPDATE LOOP
+            EXIT WHEN need = 0;
+            take := least (need, l.remaining);
+            UPDATE lots SET remaining = remaining - take WHERE transfer_id = l.transfer_id;
+            need := need - take;
+        END LOOP;
+        IF need > 0 THEN
+            RAISE EXCEPTION 'the points lots of volunteer % lack % of transfer %', t.owner, need,
+                t.source USING ERRCODE = '23514';
+        END IF;
+    END LOOP;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER transfers_lots AFTER INSERT ON transfers REFERENCING NEW TABLE AS new_transfers
+    FOR EACH STATEMENT EXECUTE FUNCTION transfers_lots ();
