@@ -49,14 +49,17 @@ BEGIN
     WITH c AS (SELECT * FROM unnest (c_ord, c_rec, c_vol, c_req, c_reg, c_min, c_pts, c_ver,
                                      c_day, c_seq)
                AS c (ord, rec, vol, req, reg, mins, pts, ver, day, seq)),
-    t AS (SELECT c.*, u.k, u.unit, CASE u.k WHEN 0 THEN c.mins::bigint ELSE c.pts END AS amount,
-                 d.id AS debit, d.balance AS debit_before, a.id AS credit,
-                 a.balance AS credit_before
-          FROM c CROSS JOIN (VALUES (0, 'hours'), (1, 'points')) u (k, unit)
-          JOIN accounts d ON d.region = c.reg AND d.kind = 'issuance' AND d.unit = u.unit
-          JOIN accounts a ON a.volunteer_id = c.vol AND a.kind = 'volunteer'
-                         AND a.unit = u.unit
-          WHERE CASE u.k WHEN 0 THEN c.mins > 0 ELSE c.pts > 0 END),
+    -- Each account by its key (c has no statistics: a join could scan them all per row).
+    t0 AS (SELECT c.*, u.k, u.unit, CASE u.k WHEN 0 THEN c.mins::bigint ELSE c.pts END AS amount,
+                  (SELECT d.id FROM accounts d WHERE d.region = c.reg AND d.kind = 'issuance'
+                   AND d.unit = u.unit) AS debit,
+                  (SELECT a.id FROM accounts a WHERE a.volunteer_id = c.vol
+                   AND a.kind = 'volunteer' AND a.unit = u.unit) AS credit
+           FROM c CROSS JOIN (VALUES (0, 'hours'), (1, 'points')) u (k, unit)
+           WHERE CASE u.k WHEN 0 THEN c.mins > 0 ELSE c.pts > 0 END),
+    t AS (SELECT t0.*, (SELECT d.balance FROM accounts d WHERE d.id = t0.debit) AS debit_before,
+                 (SELECT a.balance FROM accounts a WHERE a.id = t0.credit) AS credit_before
+          FROM t0),
     w AS (SELECT t.*,
                  t.debit_before - sum (t.amount) OVER (PARTITION BY t.debit
                                                        ORDER BY t.ord, t.k) AS debit_after,
@@ -141,12 +144,12 @@ BEGIN
                                          p_checkouts, p_cared, p_seqs) WITH ORDINALITY
                    AS u (rec, vol, req, reg, mins, chk, cared, seq, ord)),
         f AS (SELECT DISTINCT ON (u.rec) u.* FROM u ORDER BY u.rec, u.ord),
-        n AS (SELECT f.*, (f.chk AT TIME ZONE 'Asia/Shanghai')::date AS day FROM f
+        n AS MATERIALIZED (SELECT f.*, (f.chk AT TIME ZONE 'Asia/Shanghai')::date AS day FROM f
               WHERE NOT EXISTS (SELECT 1 FROM completions c WHERE c.record_id = f.rec)),
-        rv AS (SELECT k.reg, k.chk, q.version, q.points_per_hour, q.cared_bonus, q.daily_cap
+        rv AS MATERIALIZED (SELECT k.reg, k.chk, q.version, q.points_per_hour, q.cared_bonus, q.daily_cap
                FROM (SELECT DISTINCT n.reg, n.chk FROM n) k
                CROSS JOIN LATERAL rule_at (k.reg, k.chk) q),
-        g AS (SELECT c.volunteer_id AS vol, c.day, sum (c.points) AS earned FROM completions c
+        g AS MATERIALIZED (SELECT c.volunteer_id AS vol, c.day, sum (c.points) AS earned FROM completions c
               JOIN (SELECT DISTINCT n.vol, n.day FROM n) k ON c.volunteer_id = k.vol
               AND c.day = k.day GROUP BY 1, 2)
         SELECT n.*, rv.version, rv.points_per_hour, rv.cared_bonus, rv.daily_cap,
@@ -228,13 +231,13 @@ BEGIN
     WITH p AS (SELECT u.vol, u.ord, coalesce (c.mins, 0)::bigint AS mins
                FROM unnest (p_volunteers) WITH ORDINALITY AS u (vol, ord)
                LEFT JOIN unnest (c_ord, c_min) AS c (ord, mins) ON c.ord = u.ord),
-    tot AS (SELECT a.volunteer_id AS vol, sum (a.balance) AS total FROM accounts a
+    tot AS MATERIALIZED (SELECT a.volunteer_id AS vol, sum (a.balance) AS total FROM accounts a
             WHERE a.volunteer_id = ANY (vols) AND a.unit = 'hours' GROUP BY 1),
     run AS (SELECT p.vol, coalesce (tot.total, 0) - sum (p.mins) OVER (PARTITION BY p.vol)
                           + sum (p.mins) OVER (PARTITION BY p.vol ORDER BY p.ord) AS reached
             FROM p LEFT JOIN tot ON tot.vol = p.vol),
-    vr AS (SELECT v.vol, volunteer_region (v.vol) AS region FROM unnest (vols) v (vol)),
-    th AS (SELECT k.region, q.star_hours FROM (SELECT DISTINCT vr.region FROM vr) k
+    vr AS MATERIALIZED (SELECT v.vol, volunteer_region (v.vol) AS region FROM unnest (vols) v (vol)),
+    th AS MATERIALIZED (SELECT k.region, q.star_hours FROM (SELECT DISTINCT vr.region FROM vr) k
            CROSS JOIN LATERAL rule_at (k.region, 'infinity') q),
     lv AS (SELECT run.vol, l.level, min (run.reached) AS reached
            FROM run JOIN vr ON vr.vol = run.vol JOIN th ON th.region = vr.region
@@ -266,17 +269,23 @@ DECLARE
     l record;
     take bigint;
 BEGIN
+    -- Each side's owner looked up by the account's key (the transition table has no
+    -- statistics: a join could scan every account for each transfer).
     INSERT INTO lots (transfer_id, volunteer_id, amount, remaining, earned_on, expires_on)
-        SELECT n.id, a.volunteer_id, n.amount, n.amount, n.day,
+        SELECT n.id, n.owner, n.amount, n.amount, n.day,
                expiry_date (CASE WHEN n.rule_version IS NOT NULL
                                  THEN (SELECT r FROM rules r WHERE r.version = n.rule_version)
-                                 ELSE rule_at (volunteer_region (a.volunteer_id), n.at) END,
+                                 ELSE rule_at (volunteer_region (n.owner), n.at) END,
                             n.day)
-        FROM new_transfers n JOIN accounts a ON a.id = n.credit AND a.kind = 'volunteer'
-        WHERE n.unit = 'points';
-    FOR t IN SELECT n.amount, n.kind, n.day, n.source, a.volunteer_id AS owner
-             FROM new_transfers n JOIN accounts a ON a.id = n.debit AND a.kind = 'volunteer'
-             WHERE n.unit = 'points' ORDER BY n.id LOOP
+        FROM (SELECT x.*, (SELECT a.volunteer_id FROM accounts a WHERE a.id = x.credit
+                           AND a.kind = 'volunteer') AS owner
+              FROM new_transfers x WHERE x.unit = 'points') n
+        WHERE n.owner IS NOT NULL;
+    FOR t IN SELECT n.amount, n.kind, n.day, n.source, n.owner
+             FROM (SELECT x.*, (SELECT a.volunteer_id FROM accounts a WHERE a.id = x.debit
+                                AND a.kind = 'volunteer') AS owner
+                   FROM new_transfers x WHERE x.unit = 'points') n
+             WHERE n.owner IS NOT NULL ORDER BY n.id LOOP
         need := t.amount;
         FOR l IN SELECT lots.transfer_id, lots.remaining FROM lots
                  WHERE lots.volunteer_id = t.owner AND lots.remaining > 0
