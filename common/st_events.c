@@ -47,6 +47,54 @@ st_outbox_append (st_db_t *db, const char *topic, const st_desc_t *desc, const v
     return rc;
 }
 
+st_status_t
+st_outbox_append_many (st_db_t *db, const char *topic, const st_desc_t *desc,
+                       const void *const *bodies, size_t count, st_error_t *err)
+{
+    if (count == 0)
+        return ST_OK;
+    st_db_statement (db, "outbox_append_many",
+                     "INSERT INTO outbox (topic, body) SELECT $1, b.body"
+                     " FROM unnest ($2::bytea[]) WITH ORDINALITY AS b (body, n) ORDER BY b.n");
+    //  Each body as bytea's hex input, \x and two digits a byte, in one array literal.
+    char **items = st_calloc (count, sizeof *items);
+    st_status_t rc = ST_OK;
+    for (size_t i = 0; rc == ST_OK && i < count; i++) {
+        st_error_t invalid;
+        uint8_t *data;
+        size_t size;
+        if (st_validate (desc, bodies[i], &invalid))
+            rc = st_error_set (err, ST_INTERNAL, NULL, "event %s would be invalid: %s", topic,
+                               invalid.message);
+        else if (st_encode (desc, bodies[i], &data, &size))
+            rc = st_error_set (err, ST_INTERNAL, NULL, "could not encode event %s", topic);
+        else {
+            static const char digits[] = "0123456789abcdef";
+            char *hex = st_malloc (2 * size + 3);
+            hex[0] = '\\';
+            hex[1] = 'x';
+            for (size_t b = 0; b < size; b++) {
+                hex[2 + 2 * b] = digits[data[b] >> 4];
+                hex[3 + 2 * b] = digits[data[b] & 15];
+            }
+            hex[2 + 2 * size] = 0;
+            items[i] = hex;
+            free (data);
+        }
+    }
+    if (rc == ST_OK) {
+        st_params_t params = {0};
+        st_params_text (&params, topic);
+        st_params_text_array (&params, items, count);
+        rc = st_db_exec (db, "outbox_append_many", &params, NULL, err);
+        st_params_clear (&params);
+    }
+    for (size_t i = 0; i < count; i++)
+        free (items[i]);
+    free (items);
+    return rc;
+}
+
 //  ---------------------------------------------------------------------------------------
 //  Relay
 
@@ -229,6 +277,18 @@ s_subscription (s_consumer_t *self, const char *topic)
     return NULL;
 }
 
+//  The batch function of topic `topic` of our publisher, or NULL.
+static st_apply_batch_fn *
+s_batch (s_consumer_t *self, const char *topic)
+{
+    for (size_t i = 0; i < self->config.batch_count; i++) {
+        const st_batch_subscription_t *b = &self->config.batches[i];
+        if (strcmp (b->publisher, self->config.publisher) == 0 && strcmp (b->topic, topic) == 0)
+            return b->apply_batch;
+    }
+    return NULL;
+}
+
 //  Truncates text to at most `max` bytes without cutting a UTF-8 character.
 static void
 s_truncate_utf8 (char *text, size_t max)
@@ -239,6 +299,25 @@ s_truncate_utf8 (char *text, size_t max)
     while (max > 0 && ((unsigned char) text[max] & 0xc0) == 0x80)
         max--;
     text[max] = 0;
+}
+
+//  Parks `event` in the dead-letter table with the reason `why` gives, inside the batch
+//  transaction. Returns ST_OK, or ST_UNAVAILABLE when the batch must be retried.
+static st_status_t
+s_park (s_consumer_t *self, const msg_event_t *event, st_error_t *why)
+{
+    s_truncate_utf8 (why->message, 900);
+    st_warn ("parked event %s #%lld (%s): %s", self->config.publisher, (long long) event->seq,
+             event->topic, why->message);
+    st_params_t params = {0};
+    st_params_text (&params, self->config.publisher);
+    st_params_int (&params, event->seq);
+    st_params_text (&params, event->topic);
+    st_params_bin (&params, event->body.data, event->body.size);
+    st_params_text (&params, why->message);
+    st_status_t rc = st_db_exec (self->db, "consumer_park", &params, NULL, NULL);
+    st_params_clear (&params);
+    return rc == ST_OK ? ST_OK : ST_UNAVAILABLE;
 }
 
 //  Applies one event inside the batch transaction. Returns ST_OK when it was applied,
@@ -261,9 +340,10 @@ s_apply_one (s_consumer_t *self, const msg_event_t *event)
                            event->topic);
     else {
         body = st_calloc (1, desc->body->size);
-        if (st_decode (desc->body, event->body.data, event->body.size, body, &err))
-            rc = st_error_set (&err, ST_INVALID_ARGUMENT, err.field, "body does not decode: %s",
-                               err.message);
+        st_error_t why = {0}; //  not err: its message would be read while written
+        if (st_decode (desc->body, event->body.data, event->body.size, body, &why))
+            rc = st_error_set (&err, ST_INVALID_ARGUMENT, why.field, "body does not decode: %s",
+                               why.message);
         else
             rc = sub->apply (db, event->topic, body, event->seq, &err);
     }
@@ -278,17 +358,87 @@ s_apply_one (s_consumer_t *self, const msg_event_t *event)
     //  A bug, not a passing fault: park it with the reason and go on.
     if (st_db_run (db, "ROLLBACK TO SAVEPOINT event", NULL) != ST_OK)
         return ST_UNAVAILABLE;
-    s_truncate_utf8 (err.message, 900);
-    st_warn ("parked event %s #%lld (%s): %s", self->config.publisher, (long long) event->seq,
-             event->topic, err.message);
-    st_params_t params = {0};
-    st_params_text (&params, self->config.publisher);
-    st_params_int (&params, event->seq);
-    st_params_text (&params, event->topic);
-    st_params_bin (&params, event->body.data, event->body.size);
-    st_params_text (&params, err.message);
-    rc = st_db_exec (db, "consumer_park", &params, NULL, NULL);
-    st_params_clear (&params);
+    return s_park (self, event, &err);
+}
+
+//  Applies a run of events (`count` of them from `events`) whose events of `sub`'s topic go
+//  to its batch function together; the others are no subscription's, only the cursor moves
+//  past them. What does not decode, and what the batch function gives back, is parked. A
+//  run the batch function fails is undone and applied event by event. Returns ST_OK when
+//  every event was applied, skipped or parked; ST_UNAVAILABLE when the batch must be retried.
+static st_status_t
+s_apply_run (s_consumer_t *self, const st_subscription_t *sub, st_apply_batch_fn *apply_batch,
+             const msg_event_t *const *events, size_t count)
+{
+    st_db_t *db = self->db;
+    const st_event_desc_t *desc = st_proto_event (sub->topic);
+    if (!desc || count == 1) {
+        for (size_t i = 0; i < count; i++)
+            if (s_apply_one (self, events[i]) != ST_OK)
+                return ST_UNAVAILABLE;
+        return ST_OK;
+    }
+    //  Decoded bodies of the events the batch gets (taken[n] their index in `events`), and why
+    //  each event that was not applied is parked.
+    void **bodies = st_calloc (count, sizeof *bodies);
+    const void **given = st_calloc (count, sizeof *given);
+    int64_t *seqs = st_calloc (count, sizeof *seqs);
+    size_t *taken = st_calloc (count, sizeof *taken);
+    st_error_t *reasons = st_calloc (count, sizeof *reasons);
+    st_error_t *parked = st_calloc (count, sizeof *parked);
+    size_t n = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (strcmp (events[i]->topic, sub->topic) != 0)
+            continue; //  not ours to act on
+        void *body = st_calloc (1, desc->body->size);
+        st_error_t err = {0};
+        if (st_decode (desc->body, events[i]->body.data, events[i]->body.size, body, &err)) {
+            st_error_set (&reasons[i], ST_INVALID_ARGUMENT, err.field, "body does not decode: %s",
+                          err.message);
+            free (body);
+            continue;
+        }
+        bodies[i] = body;
+        given[n] = body;
+        seqs[n] = events[i]->seq;
+        taken[n++] = i;
+    }
+    st_error_t err = {0};
+    st_status_t rc = st_db_run (db, "SAVEPOINT run", &err);
+    if (rc == ST_OK && n > 0)
+        rc = apply_batch (db, sub->topic, given, seqs, n, parked, &err);
+    if (rc == ST_OK) {
+        for (size_t k = 0; k < n; k++)
+            if (parked[k].code != ST_OK)
+                reasons[taken[k]] = parked[k];
+        rc = st_db_run (db, "RELEASE SAVEPOINT run", &err) == ST_OK ? ST_OK : ST_UNAVAILABLE;
+        for (size_t i = 0; rc == ST_OK && i < count; i++)
+            if (reasons[i].code != ST_OK)
+                rc = s_park (self, events[i], &reasons[i]);
+    } else if (rc == ST_UNAVAILABLE || st_db_retryable (db) || !st_db_conn (db))
+        rc = ST_UNAVAILABLE;
+    else if (st_db_run (db, "ROLLBACK TO SAVEPOINT run", NULL) != ST_OK)
+        rc = ST_UNAVAILABLE;
+    else {
+        //  The run as a whole failed: each event by itself, the one at fault parked.
+        st_warn ("%zu events %s #%lld..#%lld (%s) could not be applied together (%s): one by one",
+                 count, self->config.publisher, (long long) events[0]->seq,
+                 (long long) events[count - 1]->seq, sub->topic, err.message);
+        rc = ST_OK;
+        for (size_t i = 0; rc == ST_OK && i < count; i++)
+            rc = s_apply_one (self, events[i]);
+    }
+    for (size_t i = 0; i < count; i++)
+        if (bodies[i]) {
+            st_msg_clear (desc->body, bodies[i]);
+            free (bodies[i]);
+        }
+    free (bodies);
+    free (given);
+    free (seqs);
+    free (taken);
+    free (reasons);
+    free (parked);
     return rc == ST_OK ? ST_OK : ST_UNAVAILABLE;
 }
 
@@ -310,18 +460,40 @@ s_apply_batch (s_consumer_t *self, const msg_events_t *page)
     //  The row lock serialises replicas; re-read the cursor under it.
     int64_t cursor = atoll (PQgetvalue (res, 0, 0));
     PQclear (res);
+    //  The events not applied yet (by us or a replica), in order.
+    const msg_event_t **fresh = st_calloc (page->events.count + 1, sizeof *fresh);
+    size_t count = 0;
     for (size_t i = 0; i < page->events.count; i++) {
         const msg_event_t *event = &page->events.items[i];
         if (event->seq <= cursor)
-            continue; //  applied already, by us or a replica
+            continue;
         if (event->seq != cursor + 1)
             st_warn ("events %s #%lld..#%lld are gone (retention): skipped", self->config.publisher,
                      (long long) cursor + 1, (long long) event->seq - 1);
-        rc = s_apply_one (self, event);
-        if (rc != ST_OK)
-            goto rollback;
+        fresh[count++] = event;
         cursor = event->seq;
     }
+    //  A subscription with a batch function gets each run of its topic at once (the events no
+    //  subscription acts on between them belong to the run); the rest go one by one.
+    rc = ST_OK;
+    for (size_t i = 0; rc == ST_OK && i < count;) {
+        const st_subscription_t *sub = s_subscription (self, fresh[i]->topic);
+        st_apply_batch_fn *apply_batch = sub ? s_batch (self, sub->topic) : NULL;
+        if (!apply_batch) {
+            rc = s_apply_one (self, fresh[i++]);
+            continue;
+        }
+        size_t end = i + 1;
+        while (end < count
+               && (strcmp (fresh[end]->topic, sub->topic) == 0
+                   || !s_subscription (self, fresh[end]->topic)))
+            end++;
+        rc = s_apply_run (self, sub, apply_batch, fresh + i, end - i);
+        i = end;
+    }
+    free (fresh);
+    if (rc != ST_OK)
+        goto rollback;
     st_params_text (&params, self->config.publisher);
     st_params_int (&params, cursor);
     rc = st_db_exec (db, "consumer_advance", &params, NULL, &err);

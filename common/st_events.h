@@ -31,6 +31,12 @@ st_status_t st_event_params (const char *topic, const st_desc_t *desc, const voi
 st_status_t st_outbox_append (st_db_t *db, const char *topic, const st_desc_t *desc,
                               const void *body, st_error_t *err);
 
+//  Appends `count` events of `topic` (bodies[i] each a message of `desc`) to the outbox in
+//  one statement, in order, inside the caller's transaction: what st_outbox_append does for
+//  one, for a handler that posts a page at a time.
+st_status_t st_outbox_append_many (st_db_t *db, const char *topic, const st_desc_t *desc,
+                                   const void *const *bodies, size_t count, st_error_t *err);
+
 //  For a subscription that keeps where something of another service is: runs `statement`
 //  with (id, region, seq), the id parsed from `id` (a malformed one is refused naming
 //  `field`, and the event is parked).
@@ -54,10 +60,29 @@ zactor_t *st_relay_new (const st_relay_config_t *config);
 typedef st_status_t (st_apply_fn) (st_db_t *db, const char *topic, const void *body, int64_t seq,
                                    st_error_t *err);
 
+//  Applies a run of events of one topic (consecutive in the log but for events no
+//  subscription acts on), in log order, inside the consumer's transaction, in as few
+//  statements as it can: bodies[i] is event i's body as decoded, seqs[i] its seq. An event it
+//  cannot apply it leaves alone (changing nothing for it) and gives its reason in parked[i]
+//  (code not ST_OK): the consumer parks it and the rest of the run stands. Returns ST_OK;
+//  ST_UNAVAILABLE for a passing failure (the page is retried later); anything else undoes
+//  the whole run, which the consumer then applies event by event with `apply`.
+typedef st_status_t (st_apply_batch_fn) (st_db_t *db, const char *topic, const void *const *bodies,
+                                         const int64_t *seqs, size_t count, st_error_t *parked,
+                                         st_error_t *err);
+
 typedef struct {
     const char *topic;
     st_apply_fn *apply;
 } st_subscription_t;
+
+//  A subscription's batch function: the consumer's page path for topic `topic` (which a
+//  subscription of the same consumer also names, with its `apply` for one event).
+typedef struct {
+    const char *publisher; //  whose log (st_service_def_t's table names every feed's)
+    const char *topic;
+    st_apply_batch_fn *apply_batch;
+} st_batch_subscription_t;
 
 typedef struct {
     const char *service; //  who consumes (schema and role)
@@ -72,6 +97,10 @@ typedef struct {
     void (*prepare) (st_db_t *db); //  registers the statements the apply functions use
     int poll_ms;                   //  pull at least this often
     int batch;                     //  events per pull
+    //  Batch functions of some of the subscriptions (those of other publishers are ignored);
+    //  may be NULL.
+    const st_batch_subscription_t *batches;
+    size_t batch_count;
 } st_consumer_config_t;
 
 //  Starts a consumer actor; it sends "READY" or "ERROR <why>" first.

@@ -401,6 +401,8 @@ st_service_main (const st_service_def_t *def, int argc, char **argv)
             .prepare = feed->prepare,
             .poll_ms = (int) poll_ms,
             .batch = 500,
+            .batches = def->batches,
+            .batch_count = def->batch_count,
         };
         consumers[i] = st_consumer_new (&config);
         if (s_actor_ready (consumers[i], "event consumer"))

@@ -50,6 +50,10 @@ typedef struct {
     //  connection LISTENs on, whose notification wakes it at once (new work due sooner).
     int64_t (*tick_due) (st_db_t *db, void *state);
     const char *tick_listen;
+    //  Batch functions of some of the feeds' subscriptions (st_events.h): the consumer of
+    //  each feed gets a page's run of such a topic at once. May be NULL.
+    const st_batch_subscription_t *batches;
+    size_t batch_count;
 } st_service_def_t;
 
 //  Runs the service until interrupted. Returns the process exit status.

@@ -62,6 +62,15 @@ st_status_t ledger_volunteer_status (st_db_t *db, const char *topic, const void 
 st_status_t ledger_volunteer_require (st_db_t *db, int64_t volunteer, const char *id,
                                       st_error_t *err);
 
+//  The failed precondition naming volunteer_id a completion naming volunteer `id`, unknown to
+//  the ledger, is parked with (and found again by when registry tells of them).
+st_status_t ledger_volunteer_unknown (const char *id, st_error_t *err);
+
+//  The ledger's batch functions: match's service.completed posted a page at a time
+//  (ledger_earning.c).
+extern const st_batch_subscription_t ledger_batches[];
+extern const size_t ledger_batch_count;
+
 //  The expiry worker's run (st_service tick_due; `state` a ledger_config_t): the ms until it
 //  wants to run again (ledger_expiry.c).
 int64_t ledger_expiry_tick (st_db_t *db, void *state);

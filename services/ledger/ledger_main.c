@@ -74,6 +74,8 @@ main (int argc, char **argv)
         .tick_due = s_tick,
         .tick_option = "ledger-store-wait-ms",
         .tick_listen = "ledger.redemptions",
+        .batches = ledger_batches,
+        .batch_count = ledger_batch_count,
     };
     return st_service_main (&def, argc, argv);
 }

@@ -34,8 +34,12 @@ ledger_volunteer_require (st_db_t *db, int64_t volunteer, const char *id, st_err
         return rc;
     bool registered = st_row_bool (res, 0, "registered");
     PQclear (res);
-    if (registered)
-        return ST_OK;
+    return registered ? ST_OK : ledger_volunteer_unknown (id, err);
+}
+
+st_status_t
+ledger_volunteer_unknown (const char *id, st_error_t *err)
+{
     char reason[96];
     s_unknown_reason (id, reason);
     return st_error_set (err, ST_FAILED_PRECONDITION, "volunteer_id", "%s", reason);

@@ -36,6 +36,17 @@ static const st_statement_t s_statements[] = {
     {"ledger_earn_completion",
      "SELECT " S_AWARD_COLUMNS " FROM earn_completion ($1::bigint, $2::bigint, $3::bigint, $4,"
      " $5::integer, $6::timestamptz, $7::boolean, $8::bigint)"},
+    //  A page of them (sql/0006_batch_post.sql): $1.. arrays of record, volunteer, request (0:
+    //  none), region, minutes, check-out, cared, seq; rows points.awarded and star.reached.
+    {"ledger_earn_completions",
+     "SELECT event, volunteer_id::text AS volunteer_id, kind, amount, balance, rule_version,"
+     " source, record_id::text AS record_id, request_id::text AS request_id, level, minutes"
+     " FROM earn_completions ($1::bigint[], $2::bigint[], $3::bigint[], $4::text[],"
+     " $5::integer[], $6::timestamptz[], $7::boolean[], $8::bigint[])"},
+    //  Whether the ledger knows each volunteer of array $1, in its order.
+    {"ledger_volunteers_known",
+     "SELECT EXISTS (SELECT 1 FROM volunteers v WHERE v.id = x.id) AS known"
+     " FROM unnest ($1::bigint[]) WITH ORDINALITY AS x (id, n) ORDER BY x.n"},
     {"ledger_rate_request",
      "SELECT " S_AWARD_COLUMNS " FROM rate_request ($1::bigint, $2::integer, $3::bigint)"},
     //  Levels newly reached by volunteer $1.
