@@ -120,8 +120,10 @@ st_client_decode_reply (const uint8_t *frame, size_t size, const st_desc_t *repl
     if (st_unpack (frame, size, &unpacked, err))
         return ST_INTERNAL;
     st_status_t rc = ST_OK;
-    if (st_decode_object (&msg_reply_desc, &unpacked.unpacked.data, &envelope, err))
-        rc = st_error_set (err, ST_INTERNAL, NULL, "reply does not decode: %s", err->message);
+    //  (A decoding error is copied before err is written again: the text cannot be both.)
+    st_error_t why;
+    if (st_decode_object (&msg_reply_desc, &unpacked.unpacked.data, &envelope, &why))
+        rc = st_error_set (err, ST_INTERNAL, NULL, "reply does not decode: %s", why.message);
     else if (!envelope.ok) {
         st_status_t code = ST_INTERNAL;
         if (envelope.has_error) {
@@ -132,9 +134,9 @@ st_client_decode_reply (const uint8_t *frame, size_t size, const st_desc_t *repl
     } else if (reply_desc) {
         msgpack_object empty = {.type = MSGPACK_OBJECT_MAP};
         const msgpack_object *body = envelope.body.object ? envelope.body.object : &empty;
-        if (st_decode_object (reply_desc, body, reply, err))
-            rc = st_error_set (err, ST_INTERNAL, err->field, "reply body does not decode: %s",
-                               err->message);
+        if (st_decode_object (reply_desc, body, reply, &why))
+            rc = st_error_set (err, ST_INTERNAL, why.field, "reply body does not decode: %s",
+                               why.message);
     }
     st_msg_clear (&msg_reply_desc, &envelope);
     st_unpacked_destroy (&unpacked);
