@@ -7,9 +7,13 @@
         per 500 events, as the consumer's pages);
     (2) ledger.adjust through rpc, one transfer per transaction, against a plain single-row
         transaction (a transfer inserted, two balances updated).
+    (3) the books at scale (bench_ledger_books.c): 100,000 volunteers, 10,000,000 journal
+        rows; ledger.statement, ledger.journal, ranking.list and ledger.audit.
     Needs the throwaway cluster scripts/bench starts.
     Usage: bench_ledger [events (default 100000, or STATION_BENCH_LEDGER_EVENTS)]
-                        [adjustments (default 2000)]  */
+                        [adjustments (default 2000)]
+    STATION_BENCH_LEDGER_PARTS picks parts: "posting" ((1) and (2)), "books" ((3)), or both
+    (the default, comma-separated).  */
 #include "bench_util.h"
 #include "harness.h"
 #include "st_events.h"
@@ -21,6 +25,22 @@
 
 #define S_VOLUNTEERS 1000
 #define S_BATCH      500
+
+int bench_ledger_books (void);
+
+//  Whether part `name` is picked (STATION_BENCH_LEDGER_PARTS, all when unset).
+static bool
+s_part (const char *name)
+{
+    const char *parts = getenv ("STATION_BENCH_LEDGER_PARTS");
+    if (!parts || !*parts)
+        return true;
+    size_t length = strlen (name);
+    for (const char *p = strstr (parts, name); p; p = strstr (p + 1, name))
+        if ((p == parts || p[-1] == ',') && (p[length] == '\0' || p[length] == ','))
+            return true;
+    return false;
+}
 
 static void
 s_exec (PGconn *conn, const char *sql)
@@ -196,6 +216,8 @@ main (int argc, char **argv)
     int events = argc > 1 ? atoi (argv[1]) : env ? atoi (env) : 100000;
     int adjustments = argc > 2 ? atoi (argv[2]) : 2000;
     st_log_init ("bench_ledger", "warn");
+    if (!s_part ("posting"))
+        return s_part ("books") ? bench_ledger_books () : 0;
     harness_t *h = harness_new ("bench_ledger");
     harness_start (h, "registry");
     harness_start (h, "match");
@@ -268,5 +290,5 @@ main (int argc, char **argv)
             (adjustments / rpc) / (adjustments / single));
     st_client_destroy (&client);
     harness_destroy (&h);
-    return 0;
+    return s_part ("books") ? bench_ledger_books () : 0;
 }
