@@ -28,7 +28,7 @@
     " r.headcount - r.accepted - (SELECT count (*) FROM offers p"                                  \
     " WHERE p.request_id = r.id AND p.status = 'pending') AS missing"                              \
     " FROM requests r WHERE r.status IN ('open', 'matching') AND r.earliest_start > now ()"        \
-    " AND dispatch_slot (r.earliest_start) IS NOT NULL"
+    " AND dispatch_slots (r.earliest_start, r.latest_end) <> ''"
 //  How long a request that found no candidate goes behind the others (30 rounds at the
 //  default round of 2 s).
 #define S_BEHIND "interval '1 minute'"
@@ -268,7 +268,8 @@ static const st_statement_t s_statements[] = {
      " dispatch_area (region, extract (epoch FROM now () - published_at),"
      " coalesce ((region_settings_of (region)).widen_township_s, $1),"
      " coalesce ((region_settings_of (region)).widen_county_s, $2)),"
-     " coalesce (dispatch_slot (earliest_start), 'no slot (the start lies outside 06:00-22:00)')),"
+     " coalesce (nullif (replace (dispatch_slots (earliest_start, latest_end), E'\\x1f', ', '),"
+     " ''), 'no slot (the window lies outside 06:00-22:00)')),"
      " 500) END"
      " WHERE status IN ('review', 'open', 'matching') AND earliest_start <= now () RETURNING *)"
      " SELECT " S_REQ_COLUMNS " FROM r ORDER BY r.id"},
@@ -342,7 +343,8 @@ static const st_statement_t s_statements[] = {
      " r.region,"
      " dispatch_area (r.region, extract (epoch FROM now () - r.published_at),"
      " coalesce (g.widen_township_s, $1), coalesce (g.widen_county_s, $2)) AS area,"
-     " dispatch_slot (r.earliest_start) AS slot, array_to_string (r.skills, E'\\x1f') AS skills,"
+     " dispatch_slots (r.earliest_start, r.latest_end) AS slot,"
+     " array_to_string (r.skills, E'\\x1f') AS skills,"
      " r.category,"
      " coalesce (r.lat, res.lat) AS lat, coalesce (r.lon, res.lon) AS lon,"
      " extract (epoch FROM r.earliest_start) AS start_s,"

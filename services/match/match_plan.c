@@ -500,7 +500,7 @@ s_was_offered (PGresult *offered, int first, int last, int64_t id)
 typedef struct {
     const char *area;
     size_t area_length;
-    uint32_t slot;
+    uint32_t slot; //  the slots its window touches (bits, as a volunteer's)
     int32_t *skills;
     int32_t skill_count;
     int32_t category;
@@ -698,8 +698,8 @@ match_plan_build (st_db_t *db, const match_weights_t *weights, int township_s, i
                          .min_stars = atoi (PQgetvalue (res, row, S_DEM_MIN_STARS)),
                          .insurance = PQgetvalue (res, row, S_DEM_INSURANCE)[0] == 't'};
         need.area_length = strlen (need.area);
-        const char *slot = PQgetvalue (res, row, S_DEM_SLOT);
-        need.slot = s_slot_bit (slot, strlen (slot));
+        //  Every slot the request's window touches: a volunteer free in any of them fits.
+        need.slot = s_slot_bits (PQgetvalue (res, row, S_DEM_SLOT));
         //  A skill nobody has is a number no volunteer holds: interning it is harmless.
         int32_t skills_at = s_intern (&self.words, PQgetvalue (res, row, S_DEM_SKILLS), &self.pool,
                                       &self.pool_used, &self.pool_room, &need.skill_count);
