@@ -63,7 +63,7 @@ static const st_statement_t s_statements[] = {
      " updated_at = now () WHERE id = $1 RETURNING" VOLUNTEER_COLUMNS},
     //  A region subtree is a range of codes: [prefix, prefix + 1); pages go in (region, id)
     //  order from the cursor ($9, $7). The page's ids come from volunteers_region alone (it
-    //  holds the filters' columns: 0015_volunteer_list_cover.sql), then its rows by id.
+    //  holds the filters' columns: 0016_volunteer_list_cover.sql), then its rows by id.
     {"volunteer_list",
      "SELECT" VOLUNTEER_COLUMNS "FROM volunteers WHERE id = ANY (ARRAY (SELECT id FROM volunteers"
      " WHERE region COLLATE \"C\" >= $1 AND region COLLATE \"C\" < $2"
