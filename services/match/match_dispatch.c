@@ -310,10 +310,17 @@ s_request_list (st_call_t *call, const msg_request_list_t *request, msg_request_
     st_params_text (&params, region ? prefix : NULL);
     st_params_int_or_null (&params, resident, resident);
     st_params_text (&params, request->status);
-    st_params_int_or_null (&params, cursor, cursor);
+    st_params_int (&params, request->cursor ? cursor : INT64_MAX);
     st_params_int (&params, limit);
+    //  An official's county or township subtree along its own index
+    //  (0021_request_list_subtree.sql).
+    const char *statement = "dispatch_request_list";
+    if (region && !resident && strlen (prefix) == 6)
+        statement = "dispatch_request_list_6";
+    else if (region && !resident && strlen (prefix) == 9)
+        statement = "dispatch_request_list_9";
     PGresult *res;
-    if (st_call_exec (call, "dispatch_request_list", &params, &res))
+    if (st_call_exec (call, statement, &params, &res))
         return;
     size_t count = (size_t) PQntuples (res);
     st_rows_to_list (res, &msg_service_request_desc, (st_list_t *) &reply->items,

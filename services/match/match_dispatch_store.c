@@ -107,12 +107,23 @@ static const st_statement_t s_statements[] = {
     //  request.get, request.cancel
     {"dispatch_request_get", "SELECT " S_REQ_COLUMNS " FROM requests r WHERE r.id = $1"},
     //  request.list: $1 a subtree's code prefix or NULL, $2 a resident or NULL, $3 a status or
-    //  NULL, newest first below id $4 (NULL: from the newest), $5 at most.
+    //  NULL, newest first below id $4, $5 at most.
     {"dispatch_request_list",
      "SELECT " S_REQ_COLUMNS " FROM requests r"
      " WHERE ($1::text IS NULL OR (r.region ~>=~ $1 AND r.region ~<~ ($1 || ':')))"
      " AND ($2::bigint IS NULL OR r.resident_id = $2) AND ($3::text IS NULL OR r.status = $3)"
-     " AND ($4::bigint IS NULL OR r.id < $4) ORDER BY r.id DESC LIMIT $5"},
+     " AND r.id < $4 ORDER BY r.id DESC LIMIT $5"},
+    //  The same for a county's (6) or a township's (9) prefix $1 and no resident ($2 unused):
+    //  the page's ids from their index alone (requests_county_id, requests_township_id),
+    //  then its rows.
+    {"dispatch_request_list_6",
+     "SELECT " S_REQ_COLUMNS " FROM requests r WHERE r.id = ANY (ARRAY (SELECT id FROM requests"
+     " WHERE left (region, 6) = $1 AND $2::bigint IS NULL AND ($3::text IS NULL OR status = $3)"
+     " AND id < $4 ORDER BY id DESC LIMIT $5)) ORDER BY r.id DESC"},
+    {"dispatch_request_list_9",
+     "SELECT " S_REQ_COLUMNS " FROM requests r WHERE r.id = ANY (ARRAY (SELECT id FROM requests"
+     " WHERE left (region, 9) = $1 AND $2::bigint IS NULL AND ($3::text IS NULL OR status = $3)"
+     " AND id < $4 ORDER BY id DESC LIMIT $5)) ORDER BY r.id DESC"},
     {"dispatch_request_lock",
      "SELECT " S_REQ_COLUMNS " FROM requests r WHERE r.id = $1 FOR UPDATE"},
     //  Who serves a request: the accepted volunteers, and the pending offers when $2 (at most

@@ -62,15 +62,17 @@ static const st_statement_t s_statements[] = {
      " email_enc = CASE WHEN $15 THEN NULL ELSE coalesce ($14, email_enc) END,"
      " updated_at = now () WHERE id = $1 RETURNING" VOLUNTEER_COLUMNS},
     //  A region subtree is a range of codes: [prefix, prefix + 1); pages go in (region, id)
-    //  order from the cursor ($9, $7).
+    //  order from the cursor ($9, $7). The page's ids come from volunteers_region alone (it
+    //  holds the filters' columns: 0016_volunteer_list_cover.sql), then its rows by id.
     {"volunteer_list",
-     "SELECT" VOLUNTEER_COLUMNS "FROM volunteers"
+     "SELECT" VOLUNTEER_COLUMNS "FROM volunteers WHERE id = ANY (ARRAY (SELECT id FROM volunteers"
      " WHERE region COLLATE \"C\" >= $1 AND region COLLATE \"C\" < $2"
      " AND (region COLLATE \"C\", id) > ($9, $7)"
      " AND ($3::text IS NULL OR skills @> ARRAY[$3::text])"
      " AND ($4::text IS NULL OR categories @> ARRAY[$4::text])"
      " AND ($5::text IS NULL OR status = $5) AND ($6::text IS NULL OR name LIKE $6)"
-     " ORDER BY region COLLATE \"C\", id LIMIT $8"},
+     " ORDER BY region COLLATE \"C\", id LIMIT $8))"
+     " ORDER BY region COLLATE \"C\", id"},
     //  volunteer.stats: the subtree [$1, $2) registered before $3 and not left, of them
     //  active, and registered in [$4, $3) (NULL when $4 is); shown for region $5.
     {"volunteer_stats",

@@ -413,6 +413,14 @@ s_volunteer_list (st_call_t *call, const msg_volunteer_list_t *request, msg_volu
     if (region)
         st_region_prefix (region, prefix);
     st_region_range (prefix, low, high);
+    //  The page starts at (low, 0) when the cursor is before the subtree (or absent): below
+    //  the subtree, the index scan would start where the cursor says and walk every region
+    //  before it to reach `low`. Every code in the subtree is `low` or above it, every id above
+    //  0.
+    if (strcmp (after_region, low) < 0) {
+        snprintf (after_region, sizeof after_region, "%s", low);
+        after = 0;
+    }
     //  The name filter is a prefix: LIKE's own wildcards in it are taken literally.
     char *like = NULL;
     if (request->q) {
