@@ -1,4 +1,4 @@
--- 0021_request_list_subtree.sql — request.list pages a county's or a township's requests
+-- 0022_request_list_subtree.sql — request.list pages a county's or a township's requests
 -- newest first: an index per level on (the code's prefix, id) gives a subtree in id order,
 -- so a page reads its own entries however many the province holds (a range of region codes
 -- cannot: its ids come in region order, to be sorted whole; the primary key newest first
