@@ -313,7 +313,7 @@ s_request_list (st_call_t *call, const msg_request_list_t *request, msg_request_
     st_params_int (&params, request->cursor ? cursor : INT64_MAX);
     st_params_int (&params, limit);
     //  An official's county or township subtree along its own index
-    //  (0021_request_list_subtree.sql).
+    //  (0022_request_list_subtree.sql).
     const char *statement = "dispatch_request_list";
     if (region && !resident && strlen (prefix) == 6)
         statement = "dispatch_request_list_6";
