@@ -628,12 +628,15 @@ static const struct {
     {"a volunteer who names categories names the request's",
      "SELECT o.id AS offer, o.request_id, o.volunteer_id, r.category, s.categories" S_OFFERS
      " WHERE cardinality (s.categories) > 0 AND r.category <> ALL (s.categories)"},
-    {"the volunteer is available in the slot the request starts in",
+    //  Slots begin on whole hours: the window touches a slot when its start, or a whole hour
+    //  inside it, lies in one (a week at most).
+    {"the volunteer is available in a slot the request's window touches",
      "SELECT o.id AS offer, o.request_id, o.volunteer_id, match.rfc3339 (r.earliest_start) AS "
-     "start,"
-     " public.sim_slot (r.earliest_start) AS slot, s.availability" S_OFFERS
-     " WHERE public.sim_slot (r.earliest_start) IS NULL"
-     " OR public.sim_slot (r.earliest_start) <> ALL (s.availability)"},
+     "start, match.rfc3339 (r.latest_end) AS end, s.availability" S_OFFERS
+     " WHERE NOT EXISTS (SELECT 1 FROM (SELECT r.earliest_start AS t UNION ALL SELECT"
+     " generate_series (date_trunc ('hour', r.earliest_start) + interval '1 hour',"
+     " least (r.latest_end, r.earliest_start + interval '7 days') - interval '1 microsecond',"
+     " interval '1 hour')) x WHERE public.sim_slot (x.t) = ANY (s.availability))"},
     {"the volunteer has the stars the request asks",
      "SELECT o.id AS offer, o.request_id, o.volunteer_id, r.min_stars, s.stars" S_OFFERS
      " WHERE s.stars < r.min_stars"},
