@@ -4,6 +4,7 @@
 #include "st_log.h"
 
 #include <assert.h>
+#include <openssl/crypto.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -189,6 +190,12 @@ st_db_destroy (st_db_t **self_p)
     free (self->schema);
     free (self);
     *self_p = NULL;
+}
+
+void
+st_db_thread_end (void)
+{
+    OPENSSL_thread_stop ();
 }
 
 void

@@ -44,6 +44,11 @@ void st_params_double_or_null (st_params_t *self, bool has, double value);
 st_db_t *st_db_new (const char *conninfo, const char *role, const char *schema);
 void st_db_destroy (st_db_t **self_p);
 
+//  Ends the calling thread's state in libpq's libcrypto. A detached thread (a czmq actor) calls
+//  it last, so that state is freed while the thread that waits for the actor still waits, not
+//  by the thread's own exit racing the process's exit handlers.
+void st_db_thread_end (void);
+
 //  Registers a statement by name; it is prepared on first use on each connection.
 void st_db_statement (st_db_t *self, const char *name, const char *sql);
 

@@ -210,6 +210,7 @@ done:
     (void) generation;
     zsock_destroy (&pub);
     st_db_destroy (&db);
+    st_db_thread_end ();
     free (args->service);
     free (args->conninfo);
     free (args->endpoint);
@@ -629,6 +630,7 @@ done:
     st_client_destroy (&self->client);
     zcert_destroy (&server);
     st_db_destroy (&self->db);
+    st_db_thread_end ();
     free (self);
 }
 

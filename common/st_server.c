@@ -888,6 +888,7 @@ s_worker_actor (zsock_t *pipe, void *args)
         }
     }
     zsock_destroy (&replies);
+    st_db_thread_end (); //  its connection is closed by the loop, after the actor ends
 }
 
 int

@@ -238,6 +238,7 @@ s_ticker_actor (zsock_t *pipe, void *args_)
         }
     }
     st_db_destroy (&db);
+    st_db_thread_end ();
     free (args->conninfo);
     free (args->name);
     free (args->listen);
