@@ -5,6 +5,9 @@
 # 2; --json makes the commands that print text print JSON; a service that does not answer
 # exits 3, a request refused before it is sent exits 1.
 set -euo pipefail
+# Debian's own python3, not a version manager's shim in PATH (seconds per start).
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
 : "${STATION_BIN_DIR:?run under ctest}"
 station=$STATION_BIN_DIR/station
 dir=$(mktemp -d /tmp/station-cli-help-XXXXXX)
@@ -13,7 +16,7 @@ fail () { echo "cli_help_test: $*" >&2; exit 1; }
 # Runs station with the arguments given; its output in $out, its exit status in $rc.
 run () { set +e; out=$("$station" "$@" 2>"$dir/stderr"); rc=$?; set -e; }
 expect () { [ "$rc" = "$1" ] || fail "station ${*:2}: exit $rc, not $1 (out: $out; err: $(cat "$dir/stderr"))"; }
-json () { printf '%s' "$out" | python3 -c "import json, sys; d = json.load (sys.stdin); $1" ||
+json () { printf '%s' "$out" | "$PY" -c "import json, sys; d = json.load (sys.stdin); $1" ||
     fail "not the JSON expected ($1): $out"; }
 
 commands=("keys init" keygen call ping "volunteer register" "volunteer get" "volunteer import"
@@ -81,7 +84,7 @@ json "assert d['deploy'] == '$dir/deploy' and d['ready'] is True and isinstance 
 
 # A service nobody answers for: 3, the error printed as JSON with --json. A request refused
 # before it is sent (no such op, no JSON): 1, as before.
-port=$(python3 -c 'import socket; s = socket.socket (); s.bind (("127.0.0.1", 0)); print (s.getsockname ()[1])')
+port=$("$PY" -c 'import socket; s = socket.socket (); s.bind (("127.0.0.1", 0)); print (s.getsockname ()[1])')
 export STATION_REGISTRY_RPC=tcp://127.0.0.1:$port
 run --keys "$dir/keys" --timeout 300 ping registry --json; expect 3 ping registry --json
 json 'assert d["code"] == "unavailable"'
