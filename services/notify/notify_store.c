@@ -77,17 +77,52 @@ static const st_statement_t s_statements[] = {
      " coalesce ($9::timestamptz, now ()), delivered_at,"
      " CASE WHEN delivered_at IS NULL THEN 0 ELSE 1 END FROM n"},
 
-    //  The worker: due reminders with what their notice says, claimed so that no other
-    //  replica takes them until this transaction ends.
-    {"reminder_claim",
-     "SELECT r.id, r.recipient_kind, r.recipient_id, r.subject_kind, r.subject_id, r.kind,"
-     " extract (epoch FROM r.due_at)::bigint AS due, s.title, s.region,"
-     " rfc3339 (s.starts_at) AS starts_at, rfc3339 (s.ends_at) AS ends_at,"
-     " rfc3339 (r.due_at + make_interval (secs => r.offset_s)) AS deadline"
+    //  The worker: a batch of due reminders fired in one statement. Claimed in due order ($1
+    //  of them, along reminders_due_order; no other replica takes them until the statement
+    //  ends), marked sent, and each made its notice as notice_insert makes one: rendered in
+    //  the person's language ($2 the notice kinds, $3 and $4 their Chinese and English
+    //  templates, notify_notices.c) with the times in their zone, urgent (a reminder is at a
+    //  time chosen for it: through quiet hours and mutes), once per source "reminder:id:due"
+    //  (a reminder moved and due again is a new notice, one claimed again is not), delivered
+    //  to the inbox at once; the notices_channels trigger adds its other channels. {title}
+    //  is filled last so that a title is never read as a template. Returns how many were
+    //  claimed.
+    {"reminder_fire",
+     "WITH due AS (SELECT r.id, r.recipient_kind, r.recipient_id, r.subject_id, r.kind,"
+     " r.due_at, r.offset_s, s.title, s.starts_at, s.ends_at"
      " FROM reminders r JOIN subjects s ON s.kind = r.subject_kind AND s.id = r.subject_id"
      " WHERE r.status = 'pending' AND r.due_at <= now () ORDER BY r.due_at, r.id LIMIT $1"
-     " FOR UPDATE OF r SKIP LOCKED"},
-    {"reminder_sent", "UPDATE reminders SET status = 'sent', sent_at = now () WHERE id = $1"},
+     " FOR UPDATE OF r SKIP LOCKED),"
+     " sent AS (UPDATE reminders r SET status = 'sent', sent_at = now () FROM due"
+     " WHERE r.id = due.id RETURNING r.id),"
+     " filled AS (SELECT d.*, 'reminder:' || d.id || ':' || extract (epoch FROM d.due_at)::bigint"
+     " AS source, CASE d.kind WHEN 'warning' THEN 'offer.warning'"
+     " WHEN 'after' THEN 'reminder.after' ELSE 'reminder.before' END AS notice_kind,"
+     " CASE WHEN p.language = 'en' THEN 'en' ELSE 'zh' END AS language,"
+     " to_char (d.starts_at AT TIME ZONE z.zone, 'YYYY-MM-DD HH24:MI') AS t_start,"
+     " to_char (d.ends_at AT TIME ZONE z.zone, 'YYYY-MM-DD HH24:MI') AS t_end,"
+     " CASE WHEN d.kind = 'warning' THEN to_char ((d.due_at + make_interval (secs =>"
+     " d.offset_s)) AT TIME ZONE z.zone, 'YYYY-MM-DD HH24:MI') END AS t_deadline"
+     " FROM due d LEFT JOIN prefs p ON p.recipient_kind = d.recipient_kind"
+     " AND p.recipient_id = d.recipient_id"
+     " CROSS JOIN LATERAL (SELECT coalesce (p.time_zone, 'Asia/Shanghai') AS zone) z),"
+     " rendered AS (SELECT f.*, rtrim (replace (replace (replace (replace ("
+     " CASE f.language WHEN 'en' THEN t.en ELSE t.zh END,"
+     " '{start}', coalesce (f.t_start, '')), '{end}', coalesce (f.t_end, '')),"
+     " '{deadline}', coalesce (f.t_deadline, '')), '{title}', coalesce (f.title, '')), ' ')"
+     " AS text FROM filled f"
+     " JOIN unnest ($2::text[], $3::text[], $4::text[]) AS t (kind, zh, en)"
+     " ON t.kind = f.notice_kind),"
+     " n AS (INSERT INTO notices (recipient_kind, recipient_id, kind, source, subject_id,"
+     " language, text, urgent, delivered_at, params) SELECT recipient_kind, recipient_id,"
+     " notice_kind, source, subject_id, language, text, true, now (),"
+     " jsonb_strip_nulls (jsonb_build_object ('title', nullif (title, ''),"
+     " 'start', nullif (t_start, ''), 'end', nullif (t_end, ''),"
+     " 'deadline', nullif (t_deadline, ''))) FROM rendered"
+     " ON CONFLICT ON CONSTRAINT notices_once DO NOTHING RETURNING id),"
+     " inbox AS (INSERT INTO deliveries (notice_id, channel, status, next_at, delivered_at,"
+     " attempts) SELECT id, 'inbox', 'delivered', now (), now (), 1 FROM n)"
+     " SELECT count (*) FROM sent"},
     //  Held notices whose quiet hours ended reach the inbox.
     {"delivery_inbox",
      "WITH due AS (SELECT id FROM deliveries WHERE status = 'pending' AND channel = 'inbox'"
