@@ -131,11 +131,12 @@ static const st_statement_t s_statements[] = {
      " attempts = attempts + 1 FROM due WHERE deliveries.id = due.id RETURNING notice_id)"
      " UPDATE notices SET delivered_at = now () WHERE id IN (SELECT notice_id FROM d)"
      " AND delivered_at IS NULL"},
-    //  ms until the next reminder or held notice is due (NULL: none).
+    //  ms until the next reminder or held notice is due (NULL: none). E-mail and webhooks
+    //  say their own (notify_delivery.c, "delivery_next_due").
     {"next_due", "SELECT greatest (0, ceil (extract (epoch FROM least ("
                  "(SELECT min (due_at) FROM reminders WHERE status = 'pending'),"
-                 " (SELECT min (next_at) FROM deliveries WHERE status = 'pending')) - now ()) * "
-                 "1000))::bigint"},
+                 " (SELECT min (next_at) FROM deliveries WHERE status = 'pending'"
+                 " AND channel = 'inbox')) - now ()) * 1000))::bigint"},
 
     //  inbox.list: $3 only unread, $4 the cursor (ids below it), $5 the page size.
     {"inbox_list",
