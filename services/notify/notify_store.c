@@ -78,32 +78,35 @@ static const st_statement_t s_statements[] = {
      " CASE WHEN delivered_at IS NULL THEN 0 ELSE 1 END FROM n"},
 
     //  The worker: a batch of due reminders fired in one statement. Claimed in due order ($1
-    //  of them, along reminders_due_order; no other replica takes them until the statement
-    //  ends), marked sent, and each made its notice as notice_insert makes one: rendered in
-    //  the person's language ($2 the notice kinds, $3 and $4 their Chinese and English
-    //  templates, notify_notices.c) with the times in their zone, urgent (a reminder is at a
-    //  time chosen for it: through quiet hours and mutes), once per source "reminder:id:due"
-    //  (a reminder moved and due again is a new notice, one claimed again is not), delivered
-    //  to the inbox at once; the notices_channels trigger adds its other channels. {title}
-    //  is filled last so that a title is never read as a template. Returns how many were
-    //  claimed.
+    //  of them, read along reminders_due_order with no sort and no join; no other replica
+    //  takes them until the statement ends), marked sent (cancelled, without a notice, in
+    //  the impossible case notify knows nothing of its subject: never claimed again), and each
+    //  made its notice as notice_insert makes one: rendered in the person's language ($2 the
+    //  notice kinds, $3 and $4 their Chinese and English templates, notify_notices.c) with
+    //  the times in their zone, urgent (a reminder is at a time chosen for it: through quiet
+    //  hours and mutes), once per source "reminder:id:due" (a reminder moved and due again is
+    //  a new notice, one claimed again is not), delivered to the inbox at once; the
+    //  notices_channels trigger adds its other channels. {title} is filled last so that a
+    //  title is never read as a template. Returns how many were claimed.
     {"reminder_fire",
-     "WITH due AS (SELECT r.id, r.recipient_kind, r.recipient_id, r.subject_id, r.kind,"
-     " r.due_at, r.offset_s, s.title, s.starts_at, s.ends_at"
-     " FROM reminders r JOIN subjects s ON s.kind = r.subject_kind AND s.id = r.subject_id"
-     " WHERE r.status = 'pending' AND r.due_at <= now () ORDER BY r.due_at, r.id LIMIT $1"
-     " FOR UPDATE OF r SKIP LOCKED),"
-     " sent AS (UPDATE reminders r SET status = 'sent', sent_at = now () FROM due"
-     " WHERE r.id = due.id RETURNING r.id),"
-     " filled AS (SELECT d.*, 'reminder:' || d.id || ':' || extract (epoch FROM d.due_at)::bigint"
-     " AS source, CASE d.kind WHEN 'warning' THEN 'offer.warning'"
-     " WHEN 'after' THEN 'reminder.after' ELSE 'reminder.before' END AS notice_kind,"
+     "WITH due AS (SELECT r.id, r.recipient_kind, r.recipient_id, r.subject_kind, r.subject_id,"
+     " r.kind, r.due_at, r.offset_s FROM reminders r WHERE r.status = 'pending'"
+     " AND r.due_at <= now () ORDER BY r.due_at, r.id LIMIT $1 FOR UPDATE SKIP LOCKED),"
+     " sent AS (UPDATE reminders r SET status = CASE WHEN s.id IS NULL THEN 'cancelled'"
+     " ELSE 'sent' END, sent_at = CASE WHEN s.id IS NOT NULL THEN now () END"
+     " FROM due d LEFT JOIN subjects s ON s.kind = d.subject_kind AND s.id = d.subject_id"
+     " WHERE r.id = d.id RETURNING r.id),"
+     " filled AS (SELECT d.*, s.title,"
+     " 'reminder:' || d.id || ':' || extract (epoch FROM d.due_at)::bigint AS source,"
+     " CASE d.kind WHEN 'warning' THEN 'offer.warning' WHEN 'after' THEN 'reminder.after'"
+     " ELSE 'reminder.before' END AS notice_kind,"
      " CASE WHEN p.language = 'en' THEN 'en' ELSE 'zh' END AS language,"
-     " to_char (d.starts_at AT TIME ZONE z.zone, 'YYYY-MM-DD HH24:MI') AS t_start,"
-     " to_char (d.ends_at AT TIME ZONE z.zone, 'YYYY-MM-DD HH24:MI') AS t_end,"
+     " to_char (s.starts_at AT TIME ZONE z.zone, 'YYYY-MM-DD HH24:MI') AS t_start,"
+     " to_char (s.ends_at AT TIME ZONE z.zone, 'YYYY-MM-DD HH24:MI') AS t_end,"
      " CASE WHEN d.kind = 'warning' THEN to_char ((d.due_at + make_interval (secs =>"
      " d.offset_s)) AT TIME ZONE z.zone, 'YYYY-MM-DD HH24:MI') END AS t_deadline"
-     " FROM due d LEFT JOIN prefs p ON p.recipient_kind = d.recipient_kind"
+     " FROM due d JOIN subjects s ON s.kind = d.subject_kind AND s.id = d.subject_id"
+     " LEFT JOIN prefs p ON p.recipient_kind = d.recipient_kind"
      " AND p.recipient_id = d.recipient_id"
      " CROSS JOIN LATERAL (SELECT coalesce (p.time_zone, 'Asia/Shanghai') AS zone) z),"
      " rendered AS (SELECT f.*, rtrim (replace (replace (replace (replace ("
