@@ -11,7 +11,8 @@
     - e-mail deliveries per second to a local SMTP sink (a minimal one here, on 127.0.0.1,
       accepting and discarding); beside libcurl sending the same message to the same sink, as
       many at once as notify's batch.
-    Usage: bench_notify [deliveries (default 5000)] [pending reminders (default 1000000)]  */
+    Usage: bench_notify [deliveries (default 5000)] [pending reminders (default 1000000; 0:
+    the deliveries alone)]  */
 #include "bench_util.h"
 #include "harness.h"
 
@@ -30,6 +31,20 @@
 #include <strings.h>
 
 static atomic_long s_received;
+
+//  The machine's load (1 min, /proc/loadavg) when a figure is taken: beside it in the output.
+static double
+s_load (void)
+{
+    double load = -1;
+    FILE *file = fopen ("/proc/loadavg", "r");
+    if (file) {
+        if (fscanf (file, "%lf", &load) != 1)
+            load = -1;
+        fclose (file);
+    }
+    return load;
+}
 
 static enum MHD_Result
 s_answer (void *cls, struct MHD_Connection *connection, const char *url, const char *method,
@@ -359,6 +374,7 @@ s_reminders (long pending)
         return 1;
     }
     long rss = harness_rss_kib (notify);
+    double notify_load = s_load ();
     char notify_late[256], base_late[256];
     snprintf (sql, sizeof sql,
               "FROM notify.reminders r JOIN notify.notices n ON n.source LIKE 'reminder:%%'"
@@ -368,6 +384,19 @@ s_reminders (long pending)
     s_lateness (h, "extract (epoch FROM n.created_at - r.due_at) * 1000", sql, notify_late,
                 sizeof notify_late);
     harness_stop (h, "notify", SIGTERM);
+    //  The plan of notify's claim (notify_store.c, "reminder_fire") among the pending ones:
+    //  a range scan of reminders_due_order from the oldest due, no sort.
+    char plan[2048] = "";
+    PGresult *explained =
+        PQexec (harness_pg (h),
+                "EXPLAIN (COSTS OFF) SELECT r.id FROM notify.reminders r WHERE r.status = 'pending'"
+                " AND r.due_at <= now () ORDER BY r.due_at, r.id LIMIT 200 FOR UPDATE SKIP LOCKED");
+    for (int i = 0; PQresultStatus (explained) == PGRES_TUPLES_OK && i < PQntuples (explained);
+         i++) {
+        size_t len = strlen (plan);
+        snprintf (plan + len, sizeof plan - len, "    %s\n", PQgetvalue (explained, i, 0));
+    }
+    PQclear (explained);
 
     //  The baseline: a plain claim loop on the same table, notify stopped.
     long base = first + 10000;
@@ -386,6 +415,7 @@ s_reminders (long pending)
         if (got < 200)
             usleep (10000);
     }
+    double base_load = s_load ();
     snprintf (sql, sizeof sql, "FROM notify.reminders WHERE id >= %ld AND id < %ld", base,
               base + 10000);
     s_lateness (h, "extract (epoch FROM sent_at - due_at) * 1000", sql, base_late,
@@ -396,8 +426,11 @@ s_reminders (long pending)
     printf ("  reminders_schedule, 100 activities x 10      %8.2f s  (%ld reminders, %.0f /s)\n",
             schedule_s, sample, sample / schedule_s);
     printf ("  notify RSS after firing                      %8ld KiB\n", rss);
-    printf ("  notify firing lateness, 10000 due in 1 min   %s\n", notify_late);
-    printf ("  plain SKIP LOCKED claim loop (baseline)      %s\n", base_late);
+    printf ("  notify firing lateness, 10000 due in 1 min   %s  (load %.1f)\n", notify_late,
+            notify_load);
+    printf ("  plain SKIP LOCKED claim loop (baseline)      %s  (load %.1f)\n", base_late,
+            base_load);
+    printf ("  the claim's plan among %ld pending:\n%s", pending, plan);
     harness_destroy (&h);
     return 0;
 }
@@ -408,7 +441,7 @@ main (int argc, char **argv)
     int n = argc > 1 ? atoi (argv[1]) : 5000;
     long pending = argc > 2 ? atol (argv[2]) : 1000000;
     curl_global_init (CURL_GLOBAL_DEFAULT);
-    if (s_reminders (pending))
+    if (pending > 0 && s_reminders (pending))
         return 1;
     int smtp_port = s_smtp_start ();
     if (smtp_port < 0) {
@@ -431,8 +464,8 @@ main (int argc, char **argv)
     char url[64];
     snprintf (url, sizeof url, "http://127.0.0.1:%d/hook", port);
 
-    setenv ("STATION_TEST_LOG_LEVEL", "error", 1);
-    setenv ("STATION_NOTIFY_BATCH", "200", 1);
+    setenv ("STATION_TEST_LOG_LEVEL", "error", 0); //  debug: the phases of each batch
+    setenv ("STATION_NOTIFY_BATCH", "200", 0);
     harness_t *h = harness_new ("bench_notify");
     harness_start (h, "registry");
     harness_start (h, "notify");
@@ -480,6 +513,7 @@ main (int argc, char **argv)
         }
     }
     double notify_s = (double) (bench_ns () - inserted) / 1e9;
+    double notify_load = s_load ();
     long dead = atol (harness_sql (h, "SELECT count (*) FROM notify.deliveries"
                                       " WHERE status IN ('dead', 'failed')"));
     const char *p = harness_sql (h, "SELECT percentile_cont (0.5) WITHIN GROUP (ORDER BY"
@@ -533,6 +567,7 @@ main (int argc, char **argv)
         }
     }
     double mail_s = (double) (bench_ns () - mailed) / 1e9;
+    double mail_load = s_load ();
     long mail_dead =
         atol (harness_sql (h, "SELECT count (*) FROM notify.deliveries"
                               " WHERE channel = 'email' AND status IN ('dead', 'failed')"));
@@ -547,22 +582,24 @@ main (int argc, char **argv)
         "base64\r\n\r\n5rS+5Y2V77ya44CM6Zmq5byg5aW25aW25Y675Y2r55Sf6Zmi5aSN5p+"
         "l44CN77yM5piO5aSpIDA5OjAwIOiHsyAxMTozMO+8jOivt+WcqCDku4rlpKkgMjA6MDAg5YmN562U5aSN44CC\r\n";
     double curl_mail_s = s_curl_smtp (smtp_url, message, n, 200);
+    double curl_mail_load = s_load ();
     long curl_mails = atomic_exchange (&s_mails, 0);
     (void) start;
     long received = atomic_exchange (&s_received, 0);
     double curl_s = s_curl (url, sample, n, 200);
+    double curl_load = s_load ();
     printf ("notify webhook deliveries, signed, recorded  %8.0f /s  (%d in %.2f s; %ld received,"
-            " %ld failed or dead; lateness p50 %.0f ms p99 %.0f ms)\n",
-            n / notify_s, n, notify_s, received, dead, p50, p99);
+            " %ld failed or dead; lateness p50 %.0f ms p99 %.0f ms; load %.1f)\n",
+            n / notify_s, n, notify_s, received, dead, p50, p99, notify_load);
     printf ("curl's own POSTs, 200 at once (baseline)      %8.0f /s  (%d in %.2f s, %zu-byte"
-            " bodies)\n",
-            n / curl_s, n, curl_s, strlen (sample));
+            " bodies; load %.1f)\n",
+            n / curl_s, n, curl_s, strlen (sample), curl_load);
     printf ("notify e-mails to an SMTP sink, recorded       %8.0f /s  (%d in %.2f s; %ld accepted,"
-            " %ld failed or dead)\n",
-            n / mail_s, n, mail_s, mails, mail_dead);
+            " %ld failed or dead; load %.1f)\n",
+            n / mail_s, n, mail_s, mails, mail_dead, mail_load);
     printf ("libcurl's own e-mails, 200 at once (baseline) %8.0f /s  (%d in %.2f s; %ld accepted,"
-            " %zu-byte message)\n",
-            n / curl_mail_s, n, curl_mail_s, curl_mails, strlen (message));
+            " %zu-byte message; load %.1f)\n",
+            n / curl_mail_s, n, curl_mail_s, curl_mails, strlen (message), curl_mail_load);
     free (sample);
     MHD_stop_daemon (daemon);
     curl_global_cleanup ();

@@ -81,6 +81,10 @@ bool notify_kind_known (const char *kind);
 //  The i-th notice kind Station has a template for, NULL past the last.
 const char *notify_kind_at (size_t i);
 
+//  The template of notice kind `kind` in English or Chinese, NULL for an unknown kind
+//  (the reminder worker fills those of its kinds in SQL: notify_store.c, "reminder_fire").
+const char *notify_template (const char *kind, bool english);
+
 //  A local time of day as prefs and settings take it: HH:MM or HH:MM:SS.
 bool notify_clock_valid (const char *text);
 

@@ -45,6 +45,11 @@ const st_route_t notify_delivery_routes[] = {ST_NOTIFY_DELIVERY_OPS (ST_ROUTE_RO
 const size_t notify_delivery_route_count =
     sizeof notify_delivery_routes / sizeof notify_delivery_routes[0];
 
+//  The worker's transfers at once to one receiver (a webhook's host, the SMTP server), and
+//  the connections its curl multi handle keeps open between them.
+#define S_HOST_CONNECTIONS 64
+#define S_CONNECTIONS      256
+
 #define S_DELIVERY_COLUMNS                                                                         \
     "d.id, d.notice_id, n.recipient_kind, n.recipient_id, n.kind, d.channel, d.status,"            \
     " d.attempts, d.last_error,"                                                                   \
@@ -53,38 +58,45 @@ const size_t notify_delivery_route_count =
     " CASE WHEN d.status IN ('sent', 'delivered') THEN rfc3339 (d.delivered_at) END AS sent_at"
 
 static const st_statement_t s_statements[] = {
-    //  The worker's claim: due rows, locked and skipped by other replicas, their lease ($2 ms)
-    //  and attempt counted in the same statement; with the notice and the region's webhook.
+    //  The worker's claim: due rows in (next_at, id) order along deliveries_out_order, locked
+    //  and skipped by other replicas, their lease ($2 ms) and attempt counted in the same
+    //  statement; with the notice and the region's webhook (looked up once per region: the
+    //  CTE materialized, never joined again for each row).
     {"delivery_claim",
      "WITH due AS (SELECT id FROM deliveries WHERE status IN ('pending', 'failed')"
      " AND channel <> 'inbox' AND next_at <= now () ORDER BY next_at, id LIMIT $1"
      " FOR UPDATE SKIP LOCKED),"
      " claimed AS (UPDATE deliveries d SET next_at = now () + make_interval (secs => $2 / 1000.0),"
      " attempts = d.attempts + 1 FROM due WHERE d.id = due.id"
-     " RETURNING d.id, d.notice_id, d.channel, d.attempts, d.region)"
+     " RETURNING d.id, d.notice_id, d.channel, d.attempts, d.region),"
+     " hooks AS MATERIALIZED (SELECT p.region, w.region AS hook, w.url, w.secret, w.kinds"
+     " FROM (SELECT DISTINCT region FROM claimed) p LEFT JOIN LATERAL webhook_of (p.region) w"
+     " ON true)"
      " SELECT c.id, c.notice_id, c.channel, c.attempts, n.recipient_kind, n.recipient_id, n.kind,"
-     " n.language, n.text, n.params::text AS params, w.url,"
-     " encode (w.secret, 'hex') AS secret,"
-     " (w.region IS NOT NULL AND (cardinality (w.kinds) = 0 OR n.kind = ANY (w.kinds))) AS hooked"
+     " n.language, n.text, n.params::text AS params, h.url,"
+     " encode (h.secret, 'hex') AS secret,"
+     " (h.hook IS NOT NULL AND (cardinality (h.kinds) = 0 OR n.kind = ANY (h.kinds))) AS hooked"
      " FROM claimed c JOIN notices n ON n.id = c.notice_id"
-     " LEFT JOIN LATERAL webhook_of (c.region) w ON true ORDER BY c.id"},
-    //  A batch's outcomes in one statement ($1 ids, $2 attempts, $3 sent|retry|dead, $4 the
-    //  errors, $5 the delays in ms), each only while its row is still this claim's (the same
-    //  attempt); the rows recorded.
+     " LEFT JOIN hooks h ON h.region IS NOT DISTINCT FROM c.region ORDER BY c.id"},
+    //  A batch's outcomes and their events in one statement ($1 ids, $2 attempts, $3
+    //  sent|retry|dead, $4 the errors, $5 the delays in ms; $6 the ids the events $7 (topics)
+    //  and $8 (bodies in hex) are of), each only while its row is still this claim's (the
+    //  same attempt), its event only then; the rows recorded.
     {"delivery_record",
      "WITH o AS (SELECT * FROM unnest ($1::bigint[], $2::integer[], $3::text[], $4::text[],"
-     " $5::bigint[]) AS o (id, attempts, outcome, error, delay_ms))"
-     " UPDATE deliveries d SET status = CASE o.outcome WHEN 'sent' THEN 'sent'"
+     " $5::bigint[]) AS o (id, attempts, outcome, error, delay_ms)),"
+     " u AS (UPDATE deliveries d SET status = CASE o.outcome WHEN 'sent' THEN 'sent'"
      " WHEN 'retry' THEN 'failed' ELSE 'dead' END,"
      " delivered_at = CASE WHEN o.outcome = 'sent' THEN now () ELSE d.delivered_at END,"
      " last_error = CASE WHEN o.outcome = 'sent' THEN NULL ELSE o.error END,"
      " next_at = CASE WHEN o.outcome = 'retry'"
      " THEN now () + make_interval (secs => o.delay_ms / 1000.0) ELSE now () END"
      " FROM o WHERE d.id = o.id AND d.attempts = o.attempts"
-     " AND d.status IN ('pending', 'failed') RETURNING d.id"},
-    //  Their events in one statement: $1 the topics, $2 the bodies in hex.
-    {"delivery_events", "INSERT INTO outbox (topic, body) SELECT t, decode (b, 'hex')"
-                        " FROM unnest ($1::text[], $2::text[]) AS e (t, b)"},
+     " AND d.status IN ('pending', 'failed') RETURNING d.id),"
+     " e AS (INSERT INTO outbox (topic, body) SELECT e.topic, decode (e.body, 'hex')"
+     " FROM unnest ($6::bigint[], $7::text[], $8::text[]) WITH ORDINALITY AS e (id, topic, body, i)"
+     " WHERE e.id IN (SELECT id FROM u) ORDER BY e.i)"
+     " SELECT count (*) FROM u"},
     {"delivery_next_due",
      "SELECT greatest (0, ceil (extract (epoch FROM min (next_at) - now ()) * 1000))::bigint"
      " FROM deliveries WHERE status IN ('pending', 'failed') AND channel <> 'inbox'"},
@@ -732,13 +744,28 @@ s_judge (s_job_t *job, CURLcode result)
     s_job_end (job, permanent ? S_DEAD : S_RETRY, "http %ld", code);
 }
 
-//  Runs every transfer of the batch at once until each ends (each within the send timeout).
+//  Now on the monotonic clock, in ms with a fraction (the phases' timings, a batch's deadline).
+static double
+s_now_ms (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (double) ts.tv_sec * 1e3 + (double) ts.tv_nsec / 1e6;
+}
+
+//  Runs the transfers of the batch, S_HOST_CONNECTIONS at once per receiver, until each ends
+//  (each within the send timeout; one still waiting for a connection when the batch has
+//  taken longer than that is tried again later).
 static void
 s_transfer (notify_delivery_t *self, s_job_t *jobs, int count)
 {
     if (!self->multi) {
         self->multi = curl_multi_init ();
-        curl_multi_setopt (self->multi, CURLMOPT_MAXCONNECTS, 64L);
+        //  At most S_HOST_CONNECTIONS transfers at once to one receiver (the rest of the
+        //  batch waits for one of its connections), and every connection kept open for the
+        //  next transfer and the next batch.
+        curl_multi_setopt (self->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long) S_HOST_CONNECTIONS);
+        curl_multi_setopt (self->multi, CURLMOPT_MAXCONNECTS, (long) S_CONNECTIONS);
     }
     int active = 0;
     for (int i = 0; i < count; i++)
@@ -747,7 +774,8 @@ s_transfer (notify_delivery_t *self, s_job_t *jobs, int count)
             active++;
         }
     int running = active;
-    while (running > 0) {
+    double deadline = s_now_ms () + (double) self->timeout_ms + 1000;
+    while (running > 0 && s_now_ms () < deadline) {
         if (curl_multi_perform (self->multi, &running) != CURLM_OK)
             break;
         CURLMsg *msg;
@@ -766,8 +794,8 @@ s_transfer (notify_delivery_t *self, s_job_t *jobs, int count)
             curl_multi_remove_handle (self->multi, jobs[i].easy);
             curl_easy_cleanup (jobs[i].easy);
         }
-        if (jobs[i].sending) //  never finished: the multi handle failed
-            s_job_end (&jobs[i], S_RETRY, "the transfer did not finish");
+        if (jobs[i].sending) //  never finished: the multi handle failed, or no connection
+            s_job_end (&jobs[i], S_RETRY, "the transfer did not finish in time");
         curl_slist_free_all (jobs[i].headers);
         curl_slist_free_all (jobs[i].rcpt);
         free (jobs[i].payload);
@@ -801,8 +829,8 @@ s_free_all (char **items, int count)
     free (items);
 }
 
-//  Records the batch's outcomes and their events in one transaction: two statements, however
-//  large the batch.
+//  Records the batch's outcomes and their events in one statement, however large the batch:
+//  an event for each end (sent, or dead), kept only for a row still this claim's.
 static int
 s_record (notify_delivery_t *self, st_db_t *db, s_job_t *jobs, int count)
 {
@@ -811,6 +839,12 @@ s_record (notify_delivery_t *self, st_db_t *db, s_job_t *jobs, int count)
     char **outcomes = st_calloc ((size_t) count, sizeof (char *));
     char **errors = st_calloc ((size_t) count, sizeof (char *));
     char **delays = st_calloc ((size_t) count, sizeof (char *));
+    char **event_ids = st_calloc ((size_t) count + 1, sizeof (char *));
+    char **topics = st_calloc ((size_t) count + 1, sizeof (char *));
+    char **bodies = st_calloc ((size_t) count + 1, sizeof (char *));
+    int events = 0;
+    st_error_t err = {0};
+    st_status_t rc = ST_OK;
     for (int i = 0; i < count; i++) {
         s_job_t *job = &jobs[i];
         int64_t delay = job->outcome == S_RETRY ? s_delay (self, job->attempts) : 0;
@@ -828,41 +862,9 @@ s_record (notify_delivery_t *self, st_db_t *db, s_job_t *jobs, int count)
                                                            : "dead");
         errors[i] = st_strdup (job->error);
         delays[i] = s_number (delay);
-    }
-    st_error_t err = {0};
-    st_status_t rc = st_db_run (db, "BEGIN", &err);
-    PGresult *res = NULL;
-    if (rc == ST_OK) {
-        st_params_t params = {0};
-        st_params_text_array (&params, ids, (size_t) count);
-        st_params_text_array (&params, attempts, (size_t) count);
-        st_params_text_array (&params, outcomes, (size_t) count);
-        st_params_text_array (&params, errors, (size_t) count);
-        st_params_text_array (&params, delays, (size_t) count);
-        rc = st_db_exec (db, "delivery_record", &params, &res, &err);
-        st_params_clear (&params);
-    }
-    s_free_all (ids, count);
-    s_free_all (attempts, count);
-    s_free_all (outcomes, count);
-    s_free_all (errors, count);
-    s_free_all (delays, count);
-    //  An event for each recorded end: sent, or dead.
-    int recorded = rc == ST_OK ? PQntuples (res) : 0;
-    char **topics = st_calloc ((size_t) recorded + 1, sizeof (char *));
-    char **bodies = st_calloc ((size_t) recorded + 1, sizeof (char *));
-    int events = 0;
-    for (int r = 0; r < recorded && rc == ST_OK; r++) {
-        int64_t id = atoll (PQgetvalue (res, r, 0));
-        s_job_t *job = NULL;
-        for (int i = 0; i < count && !job; i++)
-            if (jobs[i].id == id)
-                job = &jobs[i];
-        if (!job || job->outcome == S_RETRY)
+        if (job->outcome == S_RETRY || rc != ST_OK)
             continue;
-        char id_text[24];
-        snprintf (id_text, sizeof id_text, "%lld", (long long) job->id);
-        msg_notification_event_t event = {.id = id_text,
+        msg_notification_event_t event = {.id = ids[i],
                                           .notice_id = (char *) job->notice_id,
                                           .recipient_kind = (char *) job->recipient_kind,
                                           .recipient_id = (char *) job->recipient_id,
@@ -877,6 +879,7 @@ s_record (notify_delivery_t *self, st_db_t *db, s_job_t *jobs, int count)
         rc = st_event_params (topic, &msg_notification_event_desc, &event, &one, &err);
         if (rc == ST_OK) {
             size_t size = (size_t) one.lengths[1];
+            event_ids[events] = st_strdup (ids[i]);
             topics[events] = st_strdup (topic);
             bodies[events] = st_malloc (size * 2 + 1);
             sodium_bin2hex (bodies[events], size * 2 + 1, (const unsigned char *) one.values[1],
@@ -885,25 +888,40 @@ s_record (notify_delivery_t *self, st_db_t *db, s_job_t *jobs, int count)
         }
         st_params_clear (&one);
     }
-    PQclear (res);
-    if (rc == ST_OK && events > 0) {
+    if (rc == ST_OK) {
         st_params_t params = {0};
+        st_params_text_array (&params, ids, (size_t) count);
+        st_params_text_array (&params, attempts, (size_t) count);
+        st_params_text_array (&params, outcomes, (size_t) count);
+        st_params_text_array (&params, errors, (size_t) count);
+        st_params_text_array (&params, delays, (size_t) count);
+        st_params_text_array (&params, event_ids, (size_t) events);
         st_params_text_array (&params, topics, (size_t) events);
         st_params_text_array (&params, bodies, (size_t) events);
-        rc = st_db_exec (db, "delivery_events", &params, NULL, &err);
+        rc = st_db_exec (db, "delivery_record", &params, NULL, &err);
         st_params_clear (&params);
     }
+    s_free_all (ids, count);
+    s_free_all (attempts, count);
+    s_free_all (outcomes, count);
+    s_free_all (errors, count);
+    s_free_all (delays, count);
+    s_free_all (event_ids, events);
     s_free_all (topics, events);
     s_free_all (bodies, events);
-    if (st_db_finish (db, rc, &err, "delivery outcomes"))
+    if (rc != ST_OK) {
+        st_warn ("delivery outcomes not recorded: %s", err.message);
         return -1;
+    }
     return 0;
 }
 
-//  Claims, sends and records one batch. Returns how many were claimed, or -1.
+//  Claims, sends and records one batch. Returns how many were claimed, or -1. Its phases'
+//  timings go to the debug log (where a batch's time goes: STATION_LOG_LEVEL=debug).
 static int
 s_batch (notify_delivery_t *self, st_db_t *db, int64_t batch)
 {
+    double t_claim = s_now_ms ();
     st_params_t params = {0};
     st_params_int (&params, batch);
     //  The lease: longer than the registry call and the sends together.
@@ -931,8 +949,10 @@ s_batch (notify_delivery_t *self, st_db_t *db, int64_t batch)
         jobs[i].recipient_id = st_row_text (res, i, "recipient_id");
         jobs[i].kind = st_row_text (res, i, "kind");
     }
+    double t_contacts = s_now_ms ();
     size_t calls = 0;
     s_contacts_t *contacts = s_contacts (self, jobs, count, &calls, &err);
+    double t_prepare = s_now_ms ();
     for (int i = 0; i < count; i++) {
         s_job_t *job = &jobs[i];
         if (!contacts)
@@ -948,8 +968,15 @@ s_batch (notify_delivery_t *self, st_db_t *db, int64_t batch)
         else
             s_webhook (self, job, res, i);
     }
+    double t_send = s_now_ms ();
     s_transfer (self, jobs, count);
+    double t_record = s_now_ms ();
     int recorded = s_record (self, db, jobs, count);
+    double t_end = s_now_ms ();
+    st_debug ("deliveries: %d in %.1f ms: claim %.1f, contacts %.1f, prepare %.1f, send %.1f,"
+              " record %.1f",
+              count, t_end - t_claim, t_contacts - t_claim, t_prepare - t_contacts,
+              t_send - t_prepare, t_record - t_send, t_end - t_record);
     for (size_t c = 0; contacts && c < calls; c++)
         st_msg_clear (&s_contacts_desc, &contacts[c]);
     free (contacts);

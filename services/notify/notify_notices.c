@@ -107,6 +107,13 @@ notify_kind_at (size_t i)
     return i < S_TEMPLATE_COUNT ? s_templates[i].kind : NULL;
 }
 
+const char *
+notify_template (const char *kind, bool english)
+{
+    const s_template_t *template = s_template (kind);
+    return !template ? NULL : english ? template->en : template->zh;
+}
+
 //  Fills `format` into `out` (size bytes, cut short at a character boundary if too long).
 static void
 s_render (const char *format, const char *const names[], const char *const values[], size_t count,

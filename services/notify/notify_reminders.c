@@ -236,51 +236,34 @@ s_reminder_list (st_call_t *call, const msg_reminder_list_t *request, msg_remind
 //  ---------------------------------------------------------------------------------------
 //  The worker
 
-//  One batch of due reminders in one transaction: each becomes its notice (source: the
-//  reminder and its due time, so a reminder moved and due again is a new notice, and one
-//  claimed again after a crash is not) and is marked sent. Returns how many, or -1.
+//  One batch of due reminders in one statement (notify_store.c, "reminder_fire"): each
+//  becomes its notice (source: the reminder and its due time, so a reminder moved and due
+//  again is a new notice, and one claimed again after a crash is not) and is marked sent;
+//  a crash before the commit leaves the whole batch pending. Returns how many, or -1.
 static int
 s_fire_batch (st_db_t *db, int64_t batch)
 {
-    st_error_t err = {0};
-    if (st_db_run (db, "BEGIN", &err) != ST_OK)
-        return -1;
+    static const char *const kinds[] = {"reminder.before", "reminder.after", "offer.warning"};
+    const char *zh[3], *en[3];
+    for (size_t i = 0; i < 3; i++) {
+        zh[i] = notify_template (kinds[i], false);
+        en[i] = notify_template (kinds[i], true);
+    }
     st_params_t params = {0};
     st_params_int (&params, batch);
+    st_params_text_array (&params, (char *const *) kinds, 3);
+    st_params_text_array (&params, (char *const *) zh, 3);
+    st_params_text_array (&params, (char *const *) en, 3);
     PGresult *res = NULL;
-    st_status_t rc = st_db_exec (db, "reminder_claim", &params, &res, &err);
+    st_error_t err = {0};
+    st_status_t rc = st_db_exec (db, "reminder_fire", &params, &res, &err);
     st_params_clear (&params);
-    int count = rc == ST_OK ? PQntuples (res) : 0;
-    for (int i = 0; i < count && rc == ST_OK; i++) {
-        char source[96];
-        snprintf (source, sizeof source, "reminder:%s:%s", st_row_text (res, i, "id"),
-                  st_row_text (res, i, "due"));
-        const char *kind = st_row_text (res, i, "kind");
-        bool warning = strcmp (kind, "warning") == 0;
-        notify_notice_t notice = {.recipient_kind = st_row_text (res, i, "recipient_kind"),
-                                  .recipient_id = st_row_text (res, i, "recipient_id"),
-                                  .kind = warning                       ? "offer.warning"
-                                          : strcmp (kind, "after") == 0 ? "reminder.after"
-                                                                        : "reminder.before",
-                                  .source = source,
-                                  .subject_id = st_row_text (res, i, "subject_id"),
-                                  .region = st_row_text (res, i, "region"),
-                                  //  A reminder is at a time chosen for it: through quiet hours.
-                                  .urgent = true,
-                                  .title = st_row_text (res, i, "title"),
-                                  .start = st_row_text (res, i, "starts_at"),
-                                  .end = st_row_text (res, i, "ends_at"),
-                                  .deadline = warning ? st_row_text (res, i, "deadline") : NULL};
-        rc = notify_notice_add (db, &notice, &err);
-        if (rc == ST_OK) {
-            st_params_int (&params, st_row_int (res, i, "id"));
-            rc = st_db_exec (db, "reminder_sent", &params, NULL, &err);
-            st_params_clear (&params);
-        }
-    }
-    PQclear (res);
-    if (st_db_finish (db, rc, &err, "reminders"))
+    if (rc != ST_OK) {
+        st_warn ("reminders not fired: %s", err.message);
         return -1;
+    }
+    int count = atoi (PQgetvalue (res, 0, 0));
+    PQclear (res);
     return count;
 }
 

@@ -77,17 +77,55 @@ static const st_statement_t s_statements[] = {
      " coalesce ($9::timestamptz, now ()), delivered_at,"
      " CASE WHEN delivered_at IS NULL THEN 0 ELSE 1 END FROM n"},
 
-    //  The worker: due reminders with what their notice says, claimed so that no other
-    //  replica takes them until this transaction ends.
-    {"reminder_claim",
-     "SELECT r.id, r.recipient_kind, r.recipient_id, r.subject_kind, r.subject_id, r.kind,"
-     " extract (epoch FROM r.due_at)::bigint AS due, s.title, s.region,"
-     " rfc3339 (s.starts_at) AS starts_at, rfc3339 (s.ends_at) AS ends_at,"
-     " rfc3339 (r.due_at + make_interval (secs => r.offset_s)) AS deadline"
-     " FROM reminders r JOIN subjects s ON s.kind = r.subject_kind AND s.id = r.subject_id"
-     " WHERE r.status = 'pending' AND r.due_at <= now () ORDER BY r.due_at, r.id LIMIT $1"
-     " FOR UPDATE OF r SKIP LOCKED"},
-    {"reminder_sent", "UPDATE reminders SET status = 'sent', sent_at = now () WHERE id = $1"},
+    //  The worker: a batch of due reminders fired in one statement. Claimed in due order ($1
+    //  of them, read along reminders_due_order with no sort and no join; no other replica
+    //  takes them until the statement ends), marked sent (cancelled, without a notice, in
+    //  the impossible case notify knows nothing of its subject: never claimed again), and each
+    //  made its notice as notice_insert makes one: rendered in the person's language ($2 the
+    //  notice kinds, $3 and $4 their Chinese and English templates, notify_notices.c) with
+    //  the times in their zone, urgent (a reminder is at a time chosen for it: through quiet
+    //  hours and mutes), once per source "reminder:id:due" (a reminder moved and due again is
+    //  a new notice, one claimed again is not), delivered to the inbox at once; the
+    //  notices_channels trigger adds its other channels. {title} is filled last so that a
+    //  title is never read as a template. Returns how many were claimed.
+    {"reminder_fire",
+     "WITH due AS (SELECT r.id, r.recipient_kind, r.recipient_id, r.subject_kind, r.subject_id,"
+     " r.kind, r.due_at, r.offset_s FROM reminders r WHERE r.status = 'pending'"
+     " AND r.due_at <= now () ORDER BY r.due_at, r.id LIMIT $1 FOR UPDATE SKIP LOCKED),"
+     " sent AS (UPDATE reminders r SET status = CASE WHEN s.id IS NULL THEN 'cancelled'"
+     " ELSE 'sent' END, sent_at = CASE WHEN s.id IS NOT NULL THEN now () END"
+     " FROM due d LEFT JOIN subjects s ON s.kind = d.subject_kind AND s.id = d.subject_id"
+     " WHERE r.id = d.id RETURNING r.id),"
+     " filled AS (SELECT d.*, s.title,"
+     " 'reminder:' || d.id || ':' || extract (epoch FROM d.due_at)::bigint AS source,"
+     " CASE d.kind WHEN 'warning' THEN 'offer.warning' WHEN 'after' THEN 'reminder.after'"
+     " ELSE 'reminder.before' END AS notice_kind,"
+     " CASE WHEN p.language = 'en' THEN 'en' ELSE 'zh' END AS language,"
+     " to_char (s.starts_at AT TIME ZONE z.zone, 'YYYY-MM-DD HH24:MI') AS t_start,"
+     " to_char (s.ends_at AT TIME ZONE z.zone, 'YYYY-MM-DD HH24:MI') AS t_end,"
+     " CASE WHEN d.kind = 'warning' THEN to_char ((d.due_at + make_interval (secs =>"
+     " d.offset_s)) AT TIME ZONE z.zone, 'YYYY-MM-DD HH24:MI') END AS t_deadline"
+     " FROM due d JOIN subjects s ON s.kind = d.subject_kind AND s.id = d.subject_id"
+     " LEFT JOIN prefs p ON p.recipient_kind = d.recipient_kind"
+     " AND p.recipient_id = d.recipient_id"
+     " CROSS JOIN LATERAL (SELECT coalesce (p.time_zone, 'Asia/Shanghai') AS zone) z),"
+     " rendered AS (SELECT f.*, rtrim (replace (replace (replace (replace ("
+     " CASE f.language WHEN 'en' THEN t.en ELSE t.zh END,"
+     " '{start}', coalesce (f.t_start, '')), '{end}', coalesce (f.t_end, '')),"
+     " '{deadline}', coalesce (f.t_deadline, '')), '{title}', coalesce (f.title, '')), ' ')"
+     " AS text FROM filled f"
+     " JOIN unnest ($2::text[], $3::text[], $4::text[]) AS t (kind, zh, en)"
+     " ON t.kind = f.notice_kind),"
+     " n AS (INSERT INTO notices (recipient_kind, recipient_id, kind, source, subject_id,"
+     " language, text, urgent, delivered_at, params) SELECT recipient_kind, recipient_id,"
+     " notice_kind, source, subject_id, language, text, true, now (),"
+     " jsonb_strip_nulls (jsonb_build_object ('title', nullif (title, ''),"
+     " 'start', nullif (t_start, ''), 'end', nullif (t_end, ''),"
+     " 'deadline', nullif (t_deadline, ''))) FROM rendered"
+     " ON CONFLICT ON CONSTRAINT notices_once DO NOTHING RETURNING id),"
+     " inbox AS (INSERT INTO deliveries (notice_id, channel, status, next_at, delivered_at,"
+     " attempts) SELECT id, 'inbox', 'delivered', now (), now (), 1 FROM n)"
+     " SELECT count (*) FROM sent"},
     //  Held notices whose quiet hours ended reach the inbox.
     {"delivery_inbox",
      "WITH due AS (SELECT id FROM deliveries WHERE status = 'pending' AND channel = 'inbox'"
@@ -96,11 +134,12 @@ static const st_statement_t s_statements[] = {
      " attempts = attempts + 1 FROM due WHERE deliveries.id = due.id RETURNING notice_id)"
      " UPDATE notices SET delivered_at = now () WHERE id IN (SELECT notice_id FROM d)"
      " AND delivered_at IS NULL"},
-    //  ms until the next reminder or held notice is due (NULL: none).
+    //  ms until the next reminder or held notice is due (NULL: none). E-mail and webhooks
+    //  say their own (notify_delivery.c, "delivery_next_due").
     {"next_due", "SELECT greatest (0, ceil (extract (epoch FROM least ("
                  "(SELECT min (due_at) FROM reminders WHERE status = 'pending'),"
-                 " (SELECT min (next_at) FROM deliveries WHERE status = 'pending')) - now ()) * "
-                 "1000))::bigint"},
+                 " (SELECT min (next_at) FROM deliveries WHERE status = 'pending'"
+                 " AND channel = 'inbox')) - now ()) * 1000))::bigint"},
 
     //  inbox.list: $3 only unread, $4 the cursor (ids below it), $5 the page size.
     {"inbox_list",
