@@ -1,12 +1,14 @@
 /*  bench_codec.c — the table-driven codec against raw msgpack-c on the same ~200-byte body:
-    encode, and decode into owned copies (what a handler needs), per message.  */
+    encode, and decode into owned copies (what a handler needs), per message; each the best of
+    ten turns taken in alternation.  */
 #include "bench_util.h"
 #include "st_proto.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#define ROUNDS 1000000
+#define ROUNDS  1000000
+#define REPEATS 10
 
 static char *s_skills[] = {"急救", "驾驶", "手语", "法律咨询", "书法", "心理疏导", "助老"};
 static msg_volunteer_register_t s_sample = {.name = "欧阳明华（社区志愿者）",
@@ -63,6 +65,55 @@ s_raw_decode (const char *data, size_t size)
     return copied;
 }
 
+//  The four loops, each timed; `frame` is the raw encoder's output for the decoders.
+typedef struct {
+    int64_t raw_encode, our_encode, raw_decode, our_decode;
+} s_times_t;
+
+static int
+s_run (int rounds, msgpack_sbuffer *buffer, msgpack_packer *pk, const char *frame, size_t size,
+       s_times_t *t, volatile size_t *sink)
+{
+    int64_t t0 = bench_ns ();
+    for (int i = 0; i < rounds; i++) {
+        msgpack_sbuffer_clear (buffer);
+        s_raw_pack (pk);
+        *sink += buffer->size;
+    }
+    t->raw_encode = bench_ns () - t0;
+
+    t0 = bench_ns ();
+    for (int i = 0; i < rounds; i++) {
+        msgpack_sbuffer_clear (buffer);
+        st_pack (pk, &msg_volunteer_register_desc, &s_sample);
+        *sink += buffer->size;
+    }
+    t->our_encode = bench_ns () - t0;
+    if (buffer->size != size || memcmp (buffer->data, frame, size) != 0) {
+        fprintf (stderr, "bench_codec: the two encoders disagree\n");
+        return -1;
+    }
+
+    t0 = bench_ns ();
+    for (int i = 0; i < rounds; i++)
+        *sink += s_raw_decode (frame, size);
+    t->raw_decode = bench_ns () - t0;
+
+    t0 = bench_ns ();
+    for (int i = 0; i < rounds; i++) {
+        msg_volunteer_register_t out;
+        st_error_t err;
+        if (st_decode (&msg_volunteer_register_desc, (const uint8_t *) frame, size, &out, &err))
+            return -1;
+        *sink += out.skills.count;
+        st_msg_clear (&msg_volunteer_register_desc, &out);
+    }
+    t->our_decode = bench_ns () - t0;
+    return 0;
+}
+
+#define S_MIN(a, b) ((a) < (b) ? (a) : (b))
+
 int
 main (void)
 {
@@ -72,52 +123,33 @@ main (void)
     msgpack_packer_init (&pk, &buffer, msgpack_sbuffer_write);
     volatile size_t sink = 0;
 
-    int64_t t0 = bench_ns ();
-    for (int i = 0; i < ROUNDS; i++) {
-        msgpack_sbuffer_clear (&buffer);
-        s_raw_pack (&pk);
-        sink += buffer.size;
-    }
-    int64_t raw_encode = bench_ns () - t0;
+    s_raw_pack (&pk);
     size_t size = buffer.size;
     char *frame = malloc (size);
     memcpy (frame, buffer.data, size);
 
-    t0 = bench_ns ();
-    for (int i = 0; i < ROUNDS; i++) {
-        msgpack_sbuffer_clear (&buffer);
-        st_pack (&pk, &msg_volunteer_register_desc, &s_sample);
-        sink += buffer.size;
-    }
-    int64_t our_encode = bench_ns () - t0;
-    if (buffer.size != size || memcmp (buffer.data, frame, size) != 0) {
-        fprintf (stderr, "bench_codec: the two encoders disagree\n");
-        return 1;
-    }
-
-    t0 = bench_ns ();
-    for (int i = 0; i < ROUNDS; i++)
-        sink += s_raw_decode (frame, size);
-    int64_t raw_decode = bench_ns () - t0;
-
-    t0 = bench_ns ();
-    for (int i = 0; i < ROUNDS; i++) {
-        msg_volunteer_register_t out;
-        st_error_t err;
-        if (st_decode (&msg_volunteer_register_desc, (const uint8_t *) frame, size, &out, &err))
+    //  On a shared machine one long run measures the neighbours as much as the code: the four
+    //  loops take turns, REPEATS times, and each keeps its best turn.
+    s_times_t best = {INT64_MAX, INT64_MAX, INT64_MAX, INT64_MAX};
+    for (int r = 0; r < REPEATS; r++) {
+        s_times_t t;
+        if (s_run (ROUNDS / REPEATS, &buffer, &pk, frame, size, &t, &sink))
             return 1;
-        sink += out.skills.count;
-        st_msg_clear (&msg_volunteer_register_desc, &out);
+        best.raw_encode = S_MIN (best.raw_encode, t.raw_encode);
+        best.our_encode = S_MIN (best.our_encode, t.our_encode);
+        best.raw_decode = S_MIN (best.raw_decode, t.raw_decode);
+        best.our_decode = S_MIN (best.our_decode, t.our_decode);
     }
-    int64_t our_decode = bench_ns () - t0;
-
-    printf ("body: msg_volunteer_register, %zu bytes, %d rounds\n", size, ROUNDS);
-    printf ("%-34s %8.0f ns/msg\n", "encode raw msgpack-c", (double) raw_encode / ROUNDS);
-    printf ("%-34s %8.0f ns/msg  (%.2fx raw)\n", "encode st_pack", (double) our_encode / ROUNDS,
-            (double) our_encode / raw_encode);
-    printf ("%-34s %8.0f ns/msg\n", "decode raw msgpack-c + copies", (double) raw_decode / ROUNDS);
+    int rounds = ROUNDS / REPEATS;
+    printf ("body: msg_volunteer_register, %zu bytes; best of %d turns of %d rounds each\n", size,
+            REPEATS, rounds);
+    printf ("%-34s %8.0f ns/msg\n", "encode raw msgpack-c", (double) best.raw_encode / rounds);
+    printf ("%-34s %8.0f ns/msg  (%.2fx raw)\n", "encode st_pack",
+            (double) best.our_encode / rounds, (double) best.our_encode / best.raw_encode);
+    printf ("%-34s %8.0f ns/msg\n", "decode raw msgpack-c + copies",
+            (double) best.raw_decode / rounds);
     printf ("%-34s %8.0f ns/msg  (%.2fx raw)\n", "decode st_decode (prescan+validate)",
-            (double) our_decode / ROUNDS, (double) our_decode / raw_decode);
+            (double) best.our_decode / rounds, (double) best.our_decode / best.raw_decode);
     free (frame);
     msgpack_sbuffer_destroy (&buffer);
     return sink == 0;

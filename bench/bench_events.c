@@ -16,6 +16,7 @@ extern const st_migration_t bench_events_migrations[];
 extern const size_t bench_events_migrations_count;
 
 #define BURST       20000
+#define TURNS       5
 #define STEADY      2000
 #define STEADY_RATE 500 //  events per second
 
@@ -142,15 +143,29 @@ main (void)
 
     PGconn *registry = s_connect (h, "registry");
     PGconn *notify = s_connect (h, "notify");
-    double raw_rate = s_append (notify, "raw_append", body, size, BURST, 0);
-    int64_t start = bench_ns ();
-    double append_rate = s_append (registry, "outbox", body, size, BURST, 0);
-    s_wait_applied (h, BURST);
-    double delivered = BURST * 1e9 / (double) (bench_ns () - start);
+    //  The plain inserts and the appends take turns, each from a quiet system (everything
+    //  appended before applied), and each keeps its best turn: on a shared machine one long
+    //  run measures the neighbours as much as the code.
+    double raw_rate = 0, append_rate = 0, delivered = 0;
+    int64_t appended = 0;
+    for (int turn = 0; turn < TURNS; turn++) {
+        double rate = s_append (notify, "raw_append", body, size, BURST / TURNS, 0);
+        raw_rate = rate > raw_rate ? rate : raw_rate;
+        int64_t start = bench_ns ();
+        rate = s_append (registry, "outbox", body, size, BURST / TURNS, 0);
+        append_rate = rate > append_rate ? rate : append_rate;
+        appended += BURST / TURNS;
+        s_wait_applied (h, appended);
+        rate = BURST / TURNS * 1e9 / (double) (bench_ns () - start);
+        delivered = rate > delivered ? rate : delivered;
+    }
 
-    printf ("event body %zu bytes; each append its own transaction (fsync off)\n", size);
+    printf ("event body %zu bytes; each append its own transaction (fsync off); best of %d turns"
+            " of %d\n",
+            size, TURNS, BURST / TURNS);
     printf ("%-44s %8.0f rows/s\n", "plain SQL insert, same rows (baseline)", raw_rate);
-    printf ("%-44s %8.0f events/s\n", "outbox append (trigger + notify)", append_rate);
+    printf ("%-44s %8.0f events/s  (%.2fx)\n", "outbox append (trigger + notify)", append_rate,
+            append_rate / raw_rate);
     printf ("%-44s %8.0f events/s\n", "appended and applied by the consumer", delivered);
 
     s_append (registry, "outbox", body, size, STEADY, STEADY_RATE);

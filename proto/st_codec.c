@@ -55,8 +55,9 @@ s_be (const uint8_t *p, int n)
     return v;
 }
 
-int
-st_prescan (const uint8_t *data, size_t size, st_error_t *err)
+//  st_prescan, counting the objects into *count.
+static int
+s_prescan (const uint8_t *data, size_t size, size_t *count, st_error_t *err)
 {
     size_t remaining[ST_CODEC_MAX_DEPTH + 1];
     int depth = 0;
@@ -211,6 +212,213 @@ st_prescan (const uint8_t *data, size_t size, st_error_t *err)
         return st_error_set (err, ST_INVALID_ARGUMENT, NULL, "message has %zu trailing bytes",
                              size - pos),
                -1;
+    *count = objects;
+    return 0;
+}
+
+int
+st_prescan (const uint8_t *data, size_t size, st_error_t *err)
+{
+    size_t count;
+    return s_prescan (data, size, &count, err);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  Unpacking what the pre-scan accepted
+
+//  Builds the object at p as msgpack-c's unpacker does (the same types; strings, binaries
+//  and extensions pointing into the bytes), its children taken in order from *next. The
+//  bytes have passed the pre-scan: every length fits and nesting is bounded, so nothing is
+//  checked again. Returns the byte after the object.
+static const uint8_t *
+s_build (const uint8_t *p, msgpack_object *o, msgpack_object **next)
+{
+    uint8_t b = *p++;
+    uint64_t n = 0;
+    if (b <= 0x7f) {
+        o->type = MSGPACK_OBJECT_POSITIVE_INTEGER;
+        o->via.u64 = b;
+        return p;
+    }
+    if (b >= 0xe0) {
+        o->type = MSGPACK_OBJECT_NEGATIVE_INTEGER;
+        o->via.i64 = (int8_t) b;
+        return p;
+    }
+    if (b <= 0x8f) {
+        n = b & 0x0f;
+        goto map;
+    }
+    if (b <= 0x9f) {
+        n = b & 0x0f;
+        goto array;
+    }
+    if (b <= 0xbf) {
+        n = b & 0x1f;
+        goto str;
+    }
+    switch (b) {
+    case 0xc0:
+        o->type = MSGPACK_OBJECT_NIL;
+        return p;
+    case 0xc2:
+    case 0xc3:
+        o->type = MSGPACK_OBJECT_BOOLEAN;
+        o->via.boolean = b == 0xc3;
+        return p;
+    case 0xc4:
+    case 0xc5:
+    case 0xc6: {
+        int width = 1 << (b - 0xc4);
+        n = s_be (p, width);
+        p += width;
+        o->type = MSGPACK_OBJECT_BIN;
+        o->via.bin.size = (uint32_t) n;
+        o->via.bin.ptr = (const char *) p;
+        return p + n;
+    }
+    case 0xc7:
+    case 0xc8:
+    case 0xc9: {
+        int width = 1 << (b - 0xc7);
+        n = s_be (p, width);
+        p += width;
+        goto ext;
+    }
+    case 0xca: {
+        uint32_t bits = (uint32_t) s_be (p, 4);
+        float f;
+        memcpy (&f, &bits, 4);
+        o->type = MSGPACK_OBJECT_FLOAT32;
+        o->via.f64 = f;
+        return p + 4;
+    }
+    case 0xcb: {
+        uint64_t bits = s_be (p, 8);
+        double d;
+        memcpy (&d, &bits, 8);
+        o->type = MSGPACK_OBJECT_FLOAT64;
+        o->via.f64 = d;
+        return p + 8;
+    }
+    case 0xcc:
+    case 0xcd:
+    case 0xce:
+    case 0xcf: {
+        int width = 1 << (b - 0xcc);
+        o->type = MSGPACK_OBJECT_POSITIVE_INTEGER;
+        o->via.u64 = s_be (p, width);
+        return p + width;
+    }
+    case 0xd0:
+    case 0xd1:
+    case 0xd2:
+    case 0xd3: {
+        int width = 1 << (b - 0xd0);
+        uint64_t bits = s_be (p, width);
+        int64_t v;
+        if (width == 1)
+            v = (int8_t) bits;
+        else if (width == 2)
+            v = (int16_t) bits;
+        else if (width == 4)
+            v = (int32_t) bits;
+        else
+            v = (int64_t) bits;
+        //  As msgpack-c: a signed encoding of a value >= 0 is a positive integer.
+        if (v >= 0) {
+            o->type = MSGPACK_OBJECT_POSITIVE_INTEGER;
+            o->via.u64 = (uint64_t) v;
+        } else {
+            o->type = MSGPACK_OBJECT_NEGATIVE_INTEGER;
+            o->via.i64 = v;
+        }
+        return p + width;
+    }
+    case 0xd4:
+    case 0xd5:
+    case 0xd6:
+    case 0xd7:
+    case 0xd8:
+        n = (uint64_t) 1 << (b - 0xd4);
+        goto ext;
+    case 0xd9:
+    case 0xda:
+    case 0xdb: {
+        int width = 1 << (b - 0xd9);
+        n = s_be (p, width);
+        p += width;
+        goto str;
+    }
+    case 0xdc:
+    case 0xdd: {
+        int width = b == 0xdc ? 2 : 4;
+        n = s_be (p, width);
+        p += width;
+        goto array;
+    }
+    default: { //  0xde, 0xdf: the pre-scan refused every other byte
+        int width = b == 0xde ? 2 : 4;
+        n = s_be (p, width);
+        p += width;
+        goto map;
+    }
+    }
+str:
+    o->type = MSGPACK_OBJECT_STR;
+    o->via.str.size = (uint32_t) n;
+    o->via.str.ptr = (const char *) p;
+    return p + n;
+ext:
+    o->type = MSGPACK_OBJECT_EXT;
+    o->via.ext.type = (int8_t) *p;
+    o->via.ext.size = (uint32_t) n;
+    o->via.ext.ptr = (const char *) p + 1;
+    return p + 1 + n;
+array:
+    o->type = MSGPACK_OBJECT_ARRAY;
+    o->via.array.size = (uint32_t) n;
+    o->via.array.ptr = *next;
+    *next += n;
+    for (uint64_t i = 0; i < n; i++)
+        p = s_build (p, &o->via.array.ptr[i], next);
+    return p;
+map:
+    o->type = MSGPACK_OBJECT_MAP;
+    o->via.map.size = (uint32_t) n;
+    o->via.map.ptr = (msgpack_object_kv *) *next;
+    *next += 2 * n;
+    for (uint64_t i = 0; i < n; i++) {
+        p = s_build (p, &o->via.map.ptr[i].key, next);
+        p = s_build (p, &o->via.map.ptr[i].val, next);
+    }
+    return p;
+}
+
+//  Pre-scans the bytes then builds their tree into `root`, its children in `local` when
+//  `local_count` objects hold them, else in a block returned in *block (the caller frees it).
+//  The root must be a map. Returns 0, or -1 with err set.
+static int
+s_unpack (const uint8_t *data, size_t size, msgpack_object *root, msgpack_object *local,
+          size_t local_count, msgpack_object **block, st_error_t *err)
+{
+    *block = NULL;
+    if (size == 0)
+        return st_error_set (err, ST_INVALID_ARGUMENT, NULL, "message is empty"), -1;
+    size_t count;
+    if (s_prescan (data, size, &count, err))
+        return -1;
+    if (data[0] < 0x80 || data[0] > 0x8f) {
+        if (data[0] != 0xde && data[0] != 0xdf)
+            return st_error_set (err, ST_INVALID_ARGUMENT, NULL, "message must be a map"), -1;
+    }
+    msgpack_object none;
+    msgpack_object *children = local ? local : &none;
+    if (count - 1 > local_count)
+        children = *block = st_malloc ((count - 1) * sizeof (msgpack_object));
+    msgpack_object *next = children;
+    s_build (data, root, &next);
+    assert (next <= children + (count - 1));
     return 0;
 }
 
@@ -218,22 +426,9 @@ int
 st_unpack (const uint8_t *data, size_t size, st_unpacked_t *out, st_error_t *err)
 {
     out->live = false;
-    if (size == 0)
-        return st_error_set (err, ST_INVALID_ARGUMENT, NULL, "message is empty"), -1;
-    if (st_prescan (data, size, err))
+    memset (&out->unpacked, 0, sizeof out->unpacked);
+    if (s_unpack (data, size, &out->unpacked.data, NULL, 0, &out->block, err))
         return -1;
-    msgpack_unpacked_init (&out->unpacked);
-    size_t offset = 0;
-    msgpack_unpack_return rc =
-        msgpack_unpack_next (&out->unpacked, (const char *) data, size, &offset);
-    if (rc != MSGPACK_UNPACK_SUCCESS || offset != size) {
-        msgpack_unpacked_destroy (&out->unpacked);
-        return st_error_set (err, ST_INVALID_ARGUMENT, NULL, "message is not valid msgpack"), -1;
-    }
-    if (out->unpacked.data.type != MSGPACK_OBJECT_MAP) {
-        msgpack_unpacked_destroy (&out->unpacked);
-        return st_error_set (err, ST_INVALID_ARGUMENT, NULL, "message must be a map"), -1;
-    }
     out->live = true;
     return 0;
 }
@@ -242,7 +437,8 @@ void
 st_unpacked_destroy (st_unpacked_t *self)
 {
     if (self && self->live) {
-        msgpack_unpacked_destroy (&self->unpacked);
+        free (self->block);
+        self->block = NULL;
         self->live = false;
     }
 }
@@ -276,7 +472,17 @@ st_utf8_check (const char *s, size_t len, size_t *chars)
             p++;
             count++;
             continue;
-        } else if ((c & 0xe0) == 0xc0)
+        }
+        //  Three bytes, as Chinese text is, spelled out: the same checks as the loop below.
+        if ((c & 0xf0) == 0xe0 && end - p > 2 && (p[1] & 0xc0) == 0x80 && (p[2] & 0xc0) == 0x80) {
+            cp = (uint32_t) (c & 0x0f) << 12 | (uint32_t) (p[1] & 0x3f) << 6 | (p[2] & 0x3f);
+            if (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))
+                return false;
+            p += 3;
+            count++;
+            continue;
+        }
+        if ((c & 0xe0) == 0xc0)
             n = 1, cp = c & 0x1f;
         else if ((c & 0xf0) == 0xe0)
             n = 2, cp = c & 0x0f;
@@ -628,12 +834,16 @@ s_decode_map (const st_desc_t *desc, const msgpack_object *object, void *out, co
         return st_error_set (err, ST_INVALID_ARGUMENT, prefix, "message nests too deep"), -1;
     uint64_t seen = 0;
     const msgpack_object_map *map = &object->via.map;
+    //  Keys mostly come in the order of the fields (st_pack writes them so): the search for
+    //  each starts after the field the last one named, and wraps around.
+    size_t next = 0;
     for (uint32_t k = 0; k < map->size; k++) {
         const msgpack_object *key = &map->ptr[k].key;
         const msgpack_object *value = &map->ptr[k].val;
         if (key->type != MSGPACK_OBJECT_STR)
             return st_error_set (err, ST_INVALID_ARGUMENT, prefix, "keys must be strings"), -1;
-        for (size_t i = 0; i < desc->field_count; i++) {
+        for (size_t j = 0; j < desc->field_count; j++) {
+            size_t i = next + j < desc->field_count ? next + j : next + j - desc->field_count;
             const st_field_t *f = &desc->fields[i];
             if (f->name_len != key->via.str.size
                 || memcmp (f->name, key->via.str.ptr, key->via.str.size) != 0)
@@ -644,6 +854,7 @@ s_decode_map (const st_desc_t *desc, const msgpack_object *object, void *out, co
                 return st_error_set (err, ST_INVALID_ARGUMENT, path, "\"%s\" is given twice", path),
                        -1;
             seen |= 1ull << i;
+            next = i + 1;
             //  nil stands for "not given", as JSON null does.
             if (value->type != MSGPACK_OBJECT_NIL
                 && s_decode_field (f, path, value, out, depth, err))
@@ -671,16 +882,18 @@ st_decode_object (const st_desc_t *desc, const msgpack_object *object, void *out
 int
 st_decode (const st_desc_t *desc, const uint8_t *data, size_t size, void *out, st_error_t *err)
 {
-    st_unpacked_t unpacked;
+    //  A message's tree on the stack when it is small, as most are.
+    msgpack_object_kv local[32];
+    msgpack_object root, *block;
     memset (out, 0, desc->size);
-    if (st_unpack (data, size, &unpacked, err))
+    if (s_unpack (data, size, &root, (msgpack_object *) local, 2 * 32, &block, err))
         return -1;
-    int rc = st_decode_object (desc, &unpacked.unpacked.data, out, err);
+    int rc = st_decode_object (desc, &root, out, err);
     //  BODY fields would point into the released tree.
     for (size_t i = 0; rc == 0 && i < desc->field_count; i++)
         if (desc->fields[i].type == ST_T_BODY)
             ((st_body_t *) ((char *) out + desc->fields[i].offset))->object = NULL;
-    st_unpacked_destroy (&unpacked);
+    free (block);
     return rc;
 }
 
@@ -816,77 +1029,155 @@ st_validate (const st_desc_t *desc, const void *msg, st_error_t *err)
 //  ---------------------------------------------------------------------------------------
 //  Packing
 
-void
-st_pack (msgpack_packer *pk, const st_desc_t *desc, const void *msg)
+//  The packer writes through a buffer of its own: one call of the packer's callback for a
+//  whole small message instead of two a value. Headers are written as msgpack-c writes them
+//  (the smallest form that holds the length); numbers and nested opaque maps go through
+//  msgpack-c's own functions, writing into the same buffer.
+typedef struct {
+    msgpack_packer *pk; //  where the bytes go
+    msgpack_packer own; //  msgpack-c's functions writing into `buffer`
+    size_t used;
+    char buffer[1024];
+} s_out_t;
+
+static void
+s_out_flush (s_out_t *out)
 {
+    if (out->used)
+        out->pk->callback (out->pk->data, out->buffer, out->used);
+    out->used = 0;
+}
+
+static inline void
+s_out_put (s_out_t *out, const void *data, size_t size)
+{
+    if (size > sizeof out->buffer - out->used) {
+        s_out_flush (out);
+        if (size >= sizeof out->buffer) {
+            out->pk->callback (out->pk->data, data, size);
+            return;
+        }
+    }
+    memcpy (out->buffer + out->used, data, size);
+    out->used += size;
+}
+
+static int
+s_out_write (void *data, const char *buf, size_t len)
+{
+    s_out_put (data, buf, len);
+    return 0;
+}
+
+//  A map, array, str or bin header: `fix` (0x80, 0x90, 0xa0, 0 for bin) holds counts below
+//  `fix_limit` in its low bits; then the 8-bit form (str and bin), then 16 and 32 bits.
+static inline void
+s_out_head (s_out_t *out, uint8_t fix, size_t fix_limit, uint8_t tag8, uint8_t tag16, uint8_t tag32,
+            size_t n)
+{
+    uint8_t head[5];
+    if (n < fix_limit)
+        head[0] = fix | (uint8_t) n, s_out_put (out, head, 1);
+    else if (tag8 && n < 256)
+        head[0] = tag8, head[1] = (uint8_t) n, s_out_put (out, head, 2);
+    else if (n < 65536)
+        head[0] = tag16, head[1] = (uint8_t) (n >> 8), head[2] = (uint8_t) n,
+        s_out_put (out, head, 3);
+    else
+        head[0] = tag32, head[1] = (uint8_t) (n >> 24), head[2] = (uint8_t) (n >> 16),
+        head[3] = (uint8_t) (n >> 8), head[4] = (uint8_t) n, s_out_put (out, head, 5);
+}
+
+#define S_MAP(out, n)   s_out_head (out, 0x80, 16, 0, 0xde, 0xdf, n)
+#define S_ARRAY(out, n) s_out_head (out, 0x90, 16, 0, 0xdc, 0xdd, n)
+#define S_STR(out, n)   s_out_head (out, 0xa0, 32, 0xd9, 0xda, 0xdb, n)
+#define S_BIN(out, n)   s_out_head (out, 0, 0, 0xc4, 0xc5, 0xc6, n)
+
+static inline void
+s_out_str (s_out_t *out, const char *s, size_t len)
+{
+    S_STR (out, len);
+    s_out_put (out, s, len);
+}
+
+static void
+s_pack (s_out_t *out, const st_desc_t *desc, const void *msg)
+{
+    //  Which fields are present, found once (a descriptor has at most 64 fields).
+    assert (desc->field_count <= 64);
+    uint64_t present = 0;
     size_t count = 0;
     for (size_t i = 0; i < desc->field_count; i++)
         if (s_present (&desc->fields[i], msg))
-            count++;
-    msgpack_pack_map (pk, count);
+            present |= 1ull << i, count++;
+    S_MAP (out, count);
     for (size_t i = 0; i < desc->field_count; i++) {
-        const st_field_t *f = &desc->fields[i];
-        if (!s_present (f, msg))
+        if (!(present & (1ull << i)))
             continue;
+        const st_field_t *f = &desc->fields[i];
         const char *at = (const char *) msg + f->offset;
-        msgpack_pack_str (pk, f->name_len);
-        msgpack_pack_str_body (pk, f->name, f->name_len);
+        s_out_str (out, f->name, f->name_len);
         switch (f->type) {
         case ST_T_STR: {
             const char *s = *(char *const *) at;
-            size_t len = strlen (s);
-            msgpack_pack_str (pk, len);
-            msgpack_pack_str_body (pk, s, len);
+            s_out_str (out, s, strlen (s));
             break;
         }
         case ST_T_INT:
-            msgpack_pack_int64 (pk, *(const int64_t *) at);
+            msgpack_pack_int64 (&out->own, *(const int64_t *) at);
             break;
-        case ST_T_BOOL:
-            if (*(const bool *) at)
-                msgpack_pack_true (pk);
-            else
-                msgpack_pack_false (pk);
+        case ST_T_BOOL: {
+            uint8_t b = *(const bool *) at ? 0xc3 : 0xc2;
+            s_out_put (out, &b, 1);
             break;
+        }
         case ST_T_DOUBLE:
-            msgpack_pack_double (pk, *(const double *) at);
+            msgpack_pack_double (&out->own, *(const double *) at);
             break;
         case ST_T_BIN: {
             const st_bin_t *bin = (const st_bin_t *) at;
-            msgpack_pack_bin (pk, bin->size);
-            msgpack_pack_bin_body (pk, bin->data, bin->size);
+            S_BIN (out, bin->size);
+            s_out_put (out, bin->data, bin->size);
             break;
         }
         case ST_T_STRS: {
             const st_strs_t *list = (const st_strs_t *) at;
-            msgpack_pack_array (pk, list->count);
-            for (size_t j = 0; j < list->count; j++) {
-                size_t len = strlen (list->items[j]);
-                msgpack_pack_str (pk, len);
-                msgpack_pack_str_body (pk, list->items[j], len);
-            }
+            S_ARRAY (out, list->count);
+            for (size_t j = 0; j < list->count; j++)
+                s_out_str (out, list->items[j], strlen (list->items[j]));
             break;
         }
         case ST_T_MSG:
-            st_pack (pk, f->sub, at);
+            s_pack (out, f->sub, at);
             break;
         case ST_T_MSGS: {
             const st_list_t *list = (const st_list_t *) at;
-            msgpack_pack_array (pk, list->count);
+            S_ARRAY (out, list->count);
             for (size_t j = 0; j < list->count; j++)
-                st_pack (pk, f->sub, (const char *) list->items + j * f->sub->size);
+                s_pack (out, f->sub, (const char *) list->items + j * f->sub->size);
             break;
         }
         case ST_T_BODY: {
             const st_body_t *body = (const st_body_t *) at;
             if (body->data)
-                pk->callback (pk->data, (const char *) body->data, body->size);
+                s_out_put (out, body->data, body->size);
             else
-                msgpack_pack_object (pk, *body->object);
+                msgpack_pack_object (&out->own, *body->object);
             break;
         }
         }
     }
+}
+
+void
+st_pack (msgpack_packer *pk, const st_desc_t *desc, const void *msg)
+{
+    s_out_t out;
+    out.pk = pk;
+    out.used = 0;
+    msgpack_packer_init (&out.own, &out, s_out_write);
+    s_pack (&out, desc, msg);
+    s_out_flush (&out);
 }
 
 int

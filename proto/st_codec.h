@@ -128,9 +128,12 @@ struct st_desc_s {
 
 //  --- Unpacking ---
 
-//  A frame unpacked after the bounded pre-scan; release with st_unpacked_destroy.
+//  A frame unpacked after the bounded pre-scan; release with st_unpacked_destroy. The tree is
+//  msgpack-c's (unpacked.data), built by the codec in one block (unpacked.zone stays NULL);
+//  strings and binaries point into the frame, which must outlive it.
 typedef struct {
     msgpack_unpacked unpacked;
+    msgpack_object *block;
     bool live;
 } st_unpacked_t;
 
@@ -139,7 +142,8 @@ typedef struct {
 //  filling the buffer exactly. Returns 0 or -1 with err filled.
 int st_prescan (const uint8_t *data, size_t size, st_error_t *err);
 
-//  Pre-scans then unpacks one msgpack object with msgpack-c. The root must be a map.
+//  Pre-scans then unpacks one msgpack object into the tree msgpack-c's unpacker would give.
+//  The root must be a map.
 //  Returns 0 or -1 with err filled; on success call st_unpacked_destroy.
 int st_unpack (const uint8_t *data, size_t size, st_unpacked_t *out, st_error_t *err);
 void st_unpacked_destroy (st_unpacked_t *self);

@@ -1351,6 +1351,178 @@ test_every_format (void **state)
     s_assert_every_prefix_fails (frame, &msg_empty_desc);
 }
 
+//  Whether two trees are the same, type by type, strings and binaries pointing at the same bytes
+//  (where an empty one points does not matter, and differs)
+static bool
+s_same_tree (const msgpack_object *a, const msgpack_object *b)
+{
+    if (a->type != b->type)
+        return false;
+    switch (a->type) {
+    case MSGPACK_OBJECT_NIL:
+        return true;
+    case MSGPACK_OBJECT_BOOLEAN:
+        return a->via.boolean == b->via.boolean;
+    case MSGPACK_OBJECT_POSITIVE_INTEGER:
+        return a->via.u64 == b->via.u64;
+    case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+        return a->via.i64 == b->via.i64;
+    case MSGPACK_OBJECT_FLOAT32:
+    case MSGPACK_OBJECT_FLOAT64:
+        return memcmp (&a->via.f64, &b->via.f64, sizeof (double)) == 0;
+    case MSGPACK_OBJECT_STR:
+        return a->via.str.size == b->via.str.size
+               && (!a->via.str.size || a->via.str.ptr == b->via.str.ptr);
+    case MSGPACK_OBJECT_BIN:
+        return a->via.bin.size == b->via.bin.size
+               && (!a->via.bin.size || a->via.bin.ptr == b->via.bin.ptr);
+    case MSGPACK_OBJECT_EXT:
+        return a->via.ext.type == b->via.ext.type && a->via.ext.size == b->via.ext.size
+               && (!a->via.ext.size || a->via.ext.ptr == b->via.ext.ptr);
+    case MSGPACK_OBJECT_ARRAY:
+        if (a->via.array.size != b->via.array.size)
+            return false;
+        for (uint32_t i = 0; i < a->via.array.size; i++)
+            if (!s_same_tree (&a->via.array.ptr[i], &b->via.array.ptr[i]))
+                return false;
+        return true;
+    case MSGPACK_OBJECT_MAP:
+        if (a->via.map.size != b->via.map.size)
+            return false;
+        for (uint32_t i = 0; i < a->via.map.size; i++)
+            if (!s_same_tree (&a->via.map.ptr[i].key, &b->via.map.ptr[i].key)
+                || !s_same_tree (&a->via.map.ptr[i].val, &b->via.map.ptr[i].val))
+                return false;
+        return true;
+    }
+    return false;
+}
+
+//  Asserts that what st_unpack accepts msgpack-c unpacks whole to the same tree; returns
+//  whether st_unpack accepted it
+static bool
+s_assert_unpacks_as_msgpack_c (const uint8_t *data, size_t size)
+{
+    st_unpacked_t ours;
+    st_error_t err;
+    if (st_unpack (data, size, &ours, &err))
+        return false;
+    msgpack_unpacked theirs;
+    msgpack_unpacked_init (&theirs);
+    size_t offset = 0;
+    assert_int_equal (msgpack_unpack_next (&theirs, (const char *) data, size, &offset),
+                      MSGPACK_UNPACK_SUCCESS);
+    assert_int_equal (offset, size);
+    assert_true (s_same_tree (&ours.unpacked.data, &theirs.data));
+    msgpack_unpacked_destroy (&theirs);
+    st_unpacked_destroy (&ours);
+    return true;
+}
+
+//  st_unpack builds the tree msgpack-c's unpacker builds: every format, the contract's own
+//  frames, and thousands of frames with bytes changed at random (what st_unpack accepts of
+//  them)
+static void
+test_unpack_as_msgpack_c (void **state)
+{
+    s_buf_t frames[3];
+    frames[0] = s_every_format_frame ();
+    frames[1] = s_mp ("{4 si sy ss s{3 ss ss [0i", "v", 1, "id", s_request_id, (size_t) 16, "op",
+                      "x", "actor", "account", "a", "role", "r", 1);
+    char *skills[] = {"急救", "驾驶", "手语"};
+    msg_volunteer_register_t request = {.name = "欧阳明华",
+                                        .id_number = "431022198503120414",
+                                        .phone = "13807351234",
+                                        .region = "431022100201",
+                                        .skills = {skills, 3},
+                                        .has_skills = true,
+                                        .lat = -28.5,
+                                        .has_lat = true};
+    assert_int_equal (
+        st_encode (&msg_volunteer_register_desc, &request, &frames[2].data, &frames[2].size), 0);
+    uint32_t seed = 24;
+    size_t accepted = 0;
+    for (size_t f = 0; f < sizeof frames / sizeof frames[0]; f++) {
+        assert_true (s_assert_unpacks_as_msgpack_c (frames[f].data, frames[f].size));
+        uint8_t *copy = malloc (frames[f].size);
+        for (int round = 0; round < 3000; round++) {
+            memcpy (copy, frames[f].data, frames[f].size);
+            for (int changes = 1 + round % 3; changes > 0; changes--) {
+                seed = seed * 1103515245 + 12345;
+                size_t at = (seed >> 8) % frames[f].size;
+                seed = seed * 1103515245 + 12345;
+                copy[at] = (uint8_t) (seed >> 16);
+            }
+            accepted += s_assert_unpacks_as_msgpack_c (copy, frames[f].size);
+        }
+        free (copy);
+        free (frames[f].data);
+    }
+    //  Enough of the changed frames stay valid msgpack to compare
+    assert_true (accepted > 1000);
+}
+
+//  st_pack writes what msgpack-c's own functions write, at every boundary of the header forms
+//  (fix, 8, 16 and 32 bits)
+static void
+test_pack_as_msgpack_c (void **state)
+{
+    static const size_t lengths[] = {0, 1, 15, 16, 31, 32, 255, 256, 65535, 65536, 70000};
+    for (size_t l = 0; l < sizeof lengths / sizeof lengths[0]; l++) {
+        size_t n = lengths[l];
+        char *text = malloc (n + 1);
+        memset (text, 'a', n);
+        text[n] = 0;
+        uint8_t *blob = malloc (n ? n : 1);
+        memset (blob, 0xb5, n);
+        char **tags = malloc ((n ? n : 1) * sizeof *tags);
+        for (size_t i = 0; i < n; i++)
+            tags[i] = i % 2 ? "" : "标签";
+        t_all_t all = {.text = text,
+                       .count = n % 2 ? -(int64_t) n * 1000 : (int64_t) n * 100000,
+                       .has_count = true,
+                       .flag = n % 2,
+                       .has_flag = true,
+                       .lat = (double) n / 3,
+                       .has_lat = true,
+                       .blob = {blob, n},
+                       .tags = {tags, n},
+                       .has_tags = true};
+        msgpack_sbuffer expected;
+        msgpack_packer pk;
+        msgpack_sbuffer_init (&expected);
+        msgpack_packer_init (&pk, &expected, msgpack_sbuffer_write);
+        msgpack_pack_map (&pk, 6);
+        msgpack_pack_str_with_body (&pk, "text", 4);
+        msgpack_pack_str_with_body (&pk, text, n);
+        msgpack_pack_str_with_body (&pk, "count", 5);
+        msgpack_pack_int64 (&pk, all.count);
+        msgpack_pack_str_with_body (&pk, "flag", 4);
+        if (all.flag)
+            msgpack_pack_true (&pk);
+        else
+            msgpack_pack_false (&pk);
+        msgpack_pack_str_with_body (&pk, "lat", 3);
+        msgpack_pack_double (&pk, all.lat);
+        msgpack_pack_str_with_body (&pk, "blob", 4);
+        msgpack_pack_bin_with_body (&pk, blob, n);
+        msgpack_pack_str_with_body (&pk, "tags", 4);
+        msgpack_pack_array (&pk, n);
+        for (size_t i = 0; i < n; i++)
+            msgpack_pack_str_with_body (&pk, tags[i], strlen (tags[i]));
+        uint8_t *data;
+        size_t size;
+        assert_int_equal (st_encode (&t_all_desc, &all, &data, &size), 0);
+        assert_int_equal (size, expected.size);
+        assert_memory_equal (data, expected.data, size);
+        free (data);
+        msgpack_sbuffer_destroy (&expected);
+        free (text);
+        free (blob);
+        free (tags);
+    }
+}
+
 //  Lengths and counts of four billion in a five-byte frame are refused by the pre-scan, so
 //  msgpack-c never allocates for them
 static void
@@ -1948,6 +2120,8 @@ main (void)
         cmocka_unit_test (test_empty_input),
         cmocka_unit_test (test_truncated_frames),
         cmocka_unit_test (test_every_format),
+        cmocka_unit_test (test_unpack_as_msgpack_c),
+        cmocka_unit_test (test_pack_as_msgpack_c),
         cmocka_unit_test (test_huge_declared_lengths),
         cmocka_unit_test (test_nesting_depth),
         cmocka_unit_test (test_reserved_byte),

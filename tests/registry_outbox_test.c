@@ -1,0 +1,124 @@
+/*  registry_outbox_test.c — an outbox append is the insert and little else (issue 24): it
+    runs no PL/pgSQL function, yet the relay still hears of every committed transaction that
+    appended, once per transaction, whoever wrote the rows (a handler, an SQL statement), and
+    numbers them; seq stays unique.  */
+#include "fixture.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#define APPEND "INSERT INTO registry.outbox (topic, body) VALUES ('test.outbox', '\\x80')"
+
+static int
+s_setup (void **state)
+{
+    *state = fx_new ("registry_outbox", FX_REGISTRY);
+    return 0;
+}
+
+static int
+s_teardown (void **state)
+{
+    fx_destroy ((fx_t **) state);
+    return 0;
+}
+
+//  The notifications on `channel` the connection holds after waiting up to `ms` for the first.
+static int
+s_notifications (PGconn *conn, const char *channel, int ms)
+{
+    int count = 0;
+    for (int waited = 0; waited <= ms; waited += 10) {
+        PQconsumeInput (conn);
+        PGnotify *note;
+        while ((note = PQnotifies (conn))) {
+            count += strcmp (note->relname, channel) == 0;
+            PQfreemem (note);
+        }
+        if (count)
+            break;
+        fx_sleep_ms (10);
+    }
+    //  Whatever else was coming has come.
+    fx_sleep_ms (100);
+    PQconsumeInput (conn);
+    PGnotify *note;
+    while ((note = PQnotifies (conn))) {
+        count += strcmp (note->relname, channel) == 0;
+        PQfreemem (note);
+    }
+    return count;
+}
+
+//  Appending calls no function: the trigger's WHEN clause notifies, its function never runs
+static void
+test_append_runs_no_function (void **state)
+{
+    fx_sql ("BEGIN");
+    fx_sql ("SET LOCAL track_functions = 'all'");
+    fx_sql (APPEND);
+    fx_sql (APPEND ", ('test.outbox', '\\x80')");
+    long calls = fx_count ("SELECT coalesce (sum (calls), 0) FROM pg_stat_xact_user_functions"
+                           " WHERE schemaname = 'registry'");
+    fx_sql ("ROLLBACK");
+    if (calls != 0)
+        fail_msg ("two appends called %ld PL/pgSQL functions", calls);
+}
+
+//  A transaction that appended wakes the relay once, however many statements appended; one
+//  that rolled back does not; the relay numbers what committed
+static void
+test_append_wakes_relay (void **state)
+{
+    PGconn *conn = harness_pg (fx_harness ());
+    fx_sql ("LISTEN \"registry.outbox\"");
+    s_notifications (conn, "registry.outbox", 0);
+
+    fx_sql (APPEND);
+    assert_int_equal (s_notifications (conn, "registry.outbox", 2000), 1);
+    fx_sql ("BEGIN");
+    fx_sql (APPEND);
+    fx_sql (APPEND);
+    fx_sql ("COMMIT");
+    assert_int_equal (s_notifications (conn, "registry.outbox", 2000), 1);
+    fx_sql ("BEGIN");
+    fx_sql (APPEND);
+    fx_sql ("ROLLBACK");
+    assert_int_equal (s_notifications (conn, "registry.outbox", 300), 0);
+    fx_sql ("UNLISTEN *");
+
+    fx_wait_for (0, "SELECT count (*) FROM registry.outbox WHERE seq IS NULL");
+    assert_int_equal (
+        fx_count ("SELECT count (*) FROM registry.outbox WHERE topic = 'test.outbox'"), 3);
+}
+
+//  Two rows cannot hold the same seq
+static void
+test_seq_unique (void **state)
+{
+    fx_sql (APPEND);
+    fx_wait_for (0, "SELECT count (*) FROM registry.outbox WHERE seq IS NULL");
+    PGresult *res = PQexec (harness_pg (fx_harness ()),
+                            "UPDATE registry.outbox SET seq = (SELECT max (seq) FROM"
+                            " registry.outbox) WHERE id = (SELECT min (id) FROM registry.outbox)");
+    const char *state_ = PQresultErrorField (res, PG_DIAG_SQLSTATE);
+    assert_non_null (state_);
+    assert_string_equal (state_, "23505");
+    PQclear (res);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_append_runs_no_function),
+        cmocka_unit_test (test_append_wakes_relay),
+        cmocka_unit_test (test_seq_unique),
+    };
+    return cmocka_run_group_tests (tests, s_setup, s_teardown);
+}
