@@ -139,8 +139,11 @@ test_crash_between_claim_and_commit (void **state)
     //  Both processes hold a batch, stopped at the gate.
     fx_wait_for (2, "SELECT count (*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
                     " AND wait_event = 'advisory' AND usename = 'notify'");
+    //  ... each inside a transaction that has written (its claim), whatever other notify
+    //  sessions (a consumer's page, say) do meanwhile.
     assert_int_equal (fx_count ("SELECT count (*) FROM pg_locks l JOIN pg_stat_activity a"
                                 " ON a.pid = l.pid WHERE a.usename = 'notify'"
+                                " AND a.wait_event_type = 'Lock' AND a.wait_event = 'advisory'"
                                 " AND l.locktype = 'transactionid' AND l.mode = 'ExclusiveLock'"),
                       2);
     harness_stop (fx_harness (), "notify", SIGKILL);
