@@ -586,6 +586,7 @@ s_steady (harness_t *h, st_db_t *db, int residents, bool woken)
     if (!round)
         abort ();
     match_round_clock_t clock = {0};
+    match_round_stats_t stats, sum = {0};
     int64_t due = 0;
     for (bool last = false; !last;) {
         bool done = atomic_load (&poster.done);
@@ -599,17 +600,24 @@ s_steady (harness_t *h, st_db_t *db, int residents, bool woken)
         double began = s_ms ();
         if (woken) {
             bool ran;
-            due = match_round_next (db, &config, &clock, s_notified (st_db_conn (db)), NULL, &ran);
+            due =
+                match_round_next (db, &config, &clock, s_notified (st_db_conn (db)), &stats, &ran);
             if (!ran) {
                 s_wait_socket (st_db_conn (db), due);
                 continue;
             }
-        } else if (match_round_run (db, &config, NULL, &err) != ST_OK) {
+        } else if (match_round_run (db, &config, &stats, &err) != ST_OK) {
             fprintf (stderr, "round: %s\n", err.message);
             exit (1);
         }
         last = done;
         round[rounds].committed = s_epoch ();
+        sum.upkeep_ms += stats.upkeep_ms, sum.read_ms += stats.read_ms;
+        sum.walk_ms += stats.walk_ms, sum.mark_ms += stats.mark_ms;
+        sum.graph_ms += stats.graph_ms, sum.solve_ms += stats.solve_ms;
+        sum.offer_ms += stats.offer_ms, sum.record_ms += stats.record_ms;
+        sum.commit_ms += stats.commit_ms, sum.requests += stats.requests;
+        sum.pairs += stats.pairs;
         double ended = s_ms ();
         round[rounds].ms = ended - began;
         PGresult *res;
@@ -691,6 +699,13 @@ s_steady (harness_t *h, st_db_t *db, int residents, bool woken)
         printf ("  rounds: %d, mean %.0f ms, max %.0f ms; offered by the first round begun after "
                 "posting: %d of %d\n",
                 rounds, round_mean, round_max, first_chance, offered);
+        printf ("  a round's mean phases: upkeep %.0f + queries %.0f + fitting %.0f + mark %.0f +"
+                " graph %.0f + solve %.0f + offers %.0f + record %.0f + commit %.0f ms;"
+                " %.0f requests, %.0f pairs\n",
+                sum.upkeep_ms / rounds, sum.read_ms / rounds, sum.walk_ms / rounds,
+                sum.mark_ms / rounds, sum.graph_ms / rounds, sum.solve_ms / rounds,
+                sum.offer_ms / rounds, sum.record_ms / rounds, sum.commit_ms / rounds,
+                (double) sum.requests / rounds, (double) sum.pairs / rounds);
         if (!woken)
             //  A request waits for the next round's start, uniform over a round and its
             //  interval, then for that round to commit.

@@ -254,9 +254,10 @@ static const st_statement_t s_statements[] = {
     //  A round whose replica dies or is cut off must not hold the lock (and every other
     //  replica's rounds) for the hours TCP takes to notice: the server ends a statement or an
     //  idle transaction after a minute, and probes a silent peer within half a minute. No JIT:
-    //  compiling the plan's queries took longer (0.4 s at 10,000 requests) than running them.
+    //  compiling the plan's queries took longer (0.4 s at 10,000 requests) than running them;
+    //  room to sort a county's offers in memory (4 MB spilled 20,000 to disk).
     {"dispatch_limits", "SELECT set_config ('statement_timeout', '60s', true),"
-                        " set_config ('jit', 'off', true),"
+                        " set_config ('jit', 'off', true), set_config ('work_mem', '64MB', true),"
                         " set_config ('idle_in_transaction_session_timeout', '60s', true),"
                         " set_config ('tcp_keepalives_idle', '10', true),"
                         " set_config ('tcp_keepalives_interval', '5', true),"
@@ -368,7 +369,7 @@ static const st_statement_t s_statements[] = {
      " extract (epoch FROM r.latest_end) AS end_s, r.min_stars, r.insurance_required"
      " FROM b JOIN requests r ON r.id = b.id LEFT JOIN residents res ON res.id = r.resident_id"
      " LEFT JOIN g ON g.region = r.region ORDER BY r.id"},
-    //  Active volunteers of the areas $1 (none inside another) with no offer pending: where
+    //  Active volunteers of the areas $1 (none inside another): where
     //  they live, what they can do and when, stars, the end of their insurance's last day,
     //  hours of work in the last 30 days (requests accepted, activity hours confirmed), the
     //  share of their offers of the last 90 days left to lapse, and the share of what they
@@ -411,8 +412,12 @@ static const st_statement_t s_statements[] = {
      " LEFT JOIN work w ON w.volunteer_id = s.volunteer_id"
      " LEFT JOIN lapses l ON l.volunteer_id = s.volunteer_id"
      " LEFT JOIN no_shows n ON n.volunteer_id = s.volunteer_id"
-     " WHERE s.status = 'active' AND NOT EXISTS (SELECT 1 FROM offers p"
-     " WHERE p.volunteer_id = s.volunteer_id AND p.status = 'pending')"},
+     " WHERE s.status = 'active'"},
+    //  The volunteers with an offer pending (offers_one_pending), whom plan_supply's reader
+    //  leaves out: an anti-join there went quadratic whenever the planner thought offers
+    //  empty (after a truncate, before autovacuum's next look).
+    {"plan_pending",
+     "SELECT volunteer_id FROM offers WHERE status = 'pending' ORDER BY volunteer_id"},
     //  What volunteers have promised overlapping [$1, $2) (epoch seconds), by volunteer: the
     //  requests they accepted and the activities they are confirmed for, both commitments.
     {"plan_commitments",

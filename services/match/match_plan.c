@@ -386,23 +386,44 @@ s_areas (PGresult *demand, st_params_t *params)
     free (areas);
 }
 
+static int
+s_compare_ids (const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *) a, y = *(const int64_t *) b;
+    return (x > y) - (x < y);
+}
+
+//  The active volunteers of the demand's areas, less those with an offer pending.
 static st_status_t
 s_read_supply (s_build_t *self, st_error_t *err)
 {
-    st_params_t params = {0};
-    s_areas (self->demand, &params);
-    st_status_t rc = st_db_exec (self->db, "plan_supply", &params, &self->supply, err);
-    st_params_clear (&params);
+    PGresult *pending;
+    st_status_t rc = st_db_exec (self->db, "plan_pending", NULL, &pending, err);
     if (rc != ST_OK)
         return rc;
+    int32_t busy_count = PQntuples (pending);
+    int64_t *busy = st_calloc ((size_t) busy_count + 1, sizeof (int64_t));
+    for (int32_t row = 0; row < busy_count; row++)
+        busy[row] = atoll (PQgetvalue (pending, row, 0));
+    PQclear (pending);
+    st_params_t params = {0};
+    s_areas (self->demand, &params);
+    rc = st_db_exec (self->db, "plan_supply", &params, &self->supply, err);
+    st_params_clear (&params);
+    if (rc != ST_OK) {
+        free (busy);
+        return rc;
+    }
     s_columns (self->supply, s_supply_columns, S_SUP_NO_SHOW + 1);
-    int32_t count = PQntuples (self->supply);
-    self->volunteers = st_calloc ((size_t) count + 1, sizeof (s_volunteer_t));
-    self->volunteer_count = count;
-    for (int32_t row = 0; row < count; row++) {
-        s_volunteer_t *v = &self->volunteers[row];
+    int32_t rows = PQntuples (self->supply), count = 0;
+    self->volunteers = st_calloc ((size_t) rows + 1, sizeof (s_volunteer_t));
+    for (int32_t row = 0; row < rows; row++) {
         PGresult *res = self->supply;
-        v->id = atoll (PQgetvalue (res, row, S_SUP_ID));
+        int64_t id = atoll (PQgetvalue (res, row, S_SUP_ID));
+        if (bsearch (&id, busy, (size_t) busy_count, sizeof (int64_t), s_compare_ids))
+            continue;
+        s_volunteer_t *v = &self->volunteers[count++];
+        v->id = id;
         v->region = PQgetvalue (res, row, S_SUP_REGION);
         v->lat = s_number (res, row, S_SUP_LAT);
         v->lon = s_number (res, row, S_SUP_LON);
@@ -418,6 +439,8 @@ s_read_supply (s_build_t *self, st_error_t *err)
         v->lapsed = atof (PQgetvalue (res, row, S_SUP_LAPSED));
         v->no_show = atof (PQgetvalue (res, row, S_SUP_NO_SHOW));
     }
+    free (busy);
+    self->volunteer_count = count;
     qsort (self->volunteers, (size_t) count, sizeof (s_volunteer_t), s_by_region);
     s_grid_build (&self->grid, self->volunteers, count);
     return ST_OK;
