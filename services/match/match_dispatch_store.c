@@ -344,7 +344,9 @@ static const st_statement_t s_statements[] = {
     //  volunteers need. Those whose places all have offers out search nothing. A request
     //  that found no candidate in the last minute (no_candidates_at, dispatch_no_candidates)
     //  comes after every other, soonest first among them, so that requests nobody can fill
-    //  cannot take every place of every round; they still fill the places left.
+    //  cannot take every place of every round; they still fill the places left. Each region's
+    //  settings once (MATERIALIZED: inlined, a nested loop read them again for every request;
+    //  LATERAL: (region_settings_of (region)).* called the function once a column).
     {"plan_demand",
      "WITH b AS (SELECT id, missing FROM ("
      "(SELECT id, missing, earliest_start, false AS behind FROM (" S_DEMAND_ROWS
@@ -354,8 +356,9 @@ static const st_statement_t s_statements[] = {
      " AND r.no_candidates_at > now () - " S_BEHIND ") d"
      " WHERE missing > 0 ORDER BY earliest_start, id LIMIT $3)) u"
      " ORDER BY behind, earliest_start, id LIMIT $3),"
-     " g AS (SELECT region, (region_settings_of (region)).* FROM (SELECT DISTINCT r.region"
-     " FROM b JOIN requests r ON r.id = b.id) x)"
+     " g AS MATERIALIZED (SELECT x.region, s.widen_township_s, s.widen_county_s"
+     " FROM (SELECT DISTINCT r.region FROM b JOIN requests r ON r.id = b.id) x,"
+     " LATERAL region_settings_of (x.region) s)"
      " SELECT r.id, b.missing,"
      " r.urgency = 'urgent' AS urgent, coalesce (cardinality (res.care_tags), 0) > 0 AS cared,"
      " r.region,"
