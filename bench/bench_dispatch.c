@@ -1,16 +1,20 @@
 /*  bench_dispatch.c — dispatch at county scale: 100,000 volunteers and 10,000 open requests
     spread over a county's 400 villages, loaded with COPY straight into match's tables.
 
-    The cold round: one round over all of them. Prints the candidate generation time, the
-    solve time, the offers made and the peak memory of the round, and beside them the greedy
-    assignment of the same candidates (each request in turn takes its cheapest free
-    candidates): total cost, staffed share and care-group share.
+    The cold round: one round over all of them (every request in demand, the solver to its
+    optimum). Prints the whole round and its phases (upkeep, candidates: queries and fitting,
+    marking those without candidates, the network, solve, offers and their events, the
+    dispatch.rounds record, commit), the offers made and the peak memory of the round, and
+    beside them the greedy assignment of the same candidates (each request in turn takes its
+    cheapest free candidates): total cost, staffed share and care-group share.
 
     Steady load, after it on the same volunteers: requests posted by plain INSERTs at RATE a
-    second (20) for DURATION seconds (20) while a round runs every ROUND_MS (2000, the
-    service's default). Prints the time from a request's publication to its first offer
-    (p50, p99, max), the requests posted and offered and the mean round, and beside them
-    what the round interval alone costs and a plain INSERT + SELECT.
+    second (20) for DURATION seconds (20), twice: first with a round every ROUND_MS (2000, the
+    service's default) after the last ended, the clock alone (the baseline); then with rounds
+    as the service runs them, woken by the requests' notifications (STATION_DISPATCH_WAKE_MS,
+    match_round_next) and on the clock otherwise. Prints for each the time from a request's
+    publication to its first offer (p50, p99, max), the requests posted and offered and the
+    mean round, the ratio of the two p99s, and a plain INSERT + SELECT.
 
     The horizon, after it on the same volunteers: HORIZON_REQUESTS (100,000) open requests
     spread evenly over the 90 days of STATION_DISPATCH_HORIZON_DAYS. Prints, for rounds bounded
@@ -40,6 +44,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <cmocka.h>
@@ -260,16 +265,41 @@ s_config (void)
     return &config;
 }
 
+//  The load average, as uptime prints it (figures on a shared machine need it beside them).
+static const char *
+s_load_average (void)
+{
+    static char text[64];
+    FILE *file = fopen ("/proc/loadavg", "r");
+    snprintf (text, sizeof text, "?");
+    if (file) {
+        if (fgets (text, sizeof text, file))
+            text[strcspn (text, " \n") ? strcspn (text, "\n") : 0] = 0;
+        fclose (file);
+    }
+    return text;
+}
+
+//  The cold round's settings: every request in the round (MAX_DEMAND the requests loaded), and
+//  the solver to its optimum (no SOLVE_MS budget), so that the round is the whole county's.
+static const match_round_config_t *
+s_cold_config (int requests)
+{
+    static match_round_config_t config;
+    config = *s_config ();
+    config.max_demand = requests;
+    config.solve_ms = 600000;
+    return &config;
+}
+
 static void
-s_greedy (st_db_t *db, int volunteers)
+s_greedy (st_db_t *db, int volunteers, int requests)
 {
     st_error_t err;
     st_db_run (db, "BEGIN", &err);
     match_plan_t plan;
     double began = s_ms ();
-    if (match_plan_build (db, &s_config ()->weights, 60, 300, 50, s_config ()->max_demand, &plan,
-                          &err)
-        != ST_OK) {
+    if (match_plan_build (db, &s_config ()->weights, 60, 300, 50, requests, &plan, &err) != ST_OK) {
         fprintf (stderr, "plan: %s\n", err.message);
         exit (1);
     }
@@ -489,23 +519,58 @@ s_plain_sql (harness_t *h, int residents, int count)
     PQfinish (pg);
 }
 
-//  Posts requests at RATE a second for DURATION seconds while rounds run every ROUND_MS, as
-//  the service's ticker runs them (the interval counts from a round's end), then prints the
+//  True when a notification on match's dispatch channel from another connection than `pg`'s
+//  came in (as match_round_next reads them); reads every one waiting.
+static bool
+s_notified (PGconn *pg)
+{
+    bool notified = false;
+    PQconsumeInput (pg);
+    PGnotify *note;
+    while ((note = PQnotifies (pg))) {
+        notified = notified || note->be_pid != PQbackendPID (pg);
+        PQfreemem (note);
+    }
+    return notified;
+}
+
+//  Waits up to `ms` for `pg`'s socket to have something to read.
+static void
+s_wait_socket (PGconn *pg, int64_t ms)
+{
+    struct pollfd item = {.fd = PQsocket (pg), .events = POLLIN};
+    if (ms > 0 && item.fd >= 0)
+        poll (&item, 1, (int) ms);
+}
+
+//  Posts requests at RATE a second for DURATION seconds while rounds run, then prints the
 //  time from each request's created_at to the commit of the round that made its first offer.
+//  With `woken`, rounds run as the service's ticker runs them (match_round_next: on the clock,
+//  ROUND_MS after the last ended, and when new demand notifies, at most WAKE_MS after the
+//  last); without, on the clock alone (every ROUND_MS after the last ended), the baseline.
 //  The cold round's requests and offers are gone first: its leftover demand would make every
 //  round a backlog drain and its pending offers would hold a tenth of the volunteers (one
-//  pending offer each), where a steady county has neither; the volunteers stay.
-static void
-s_steady (harness_t *h, st_db_t *db, int residents)
+//  pending offer each), where a steady county has neither; the volunteers stay. Returns the
+//  p99 (ms), -1 when nothing was offered.
+static double
+s_steady (harness_t *h, st_db_t *db, int residents, bool woken)
 {
     int rate = s_env_int ("RATE", 20, 1, 10000);
     int duration = s_env_int ("DURATION", 20, 1, 3600);
-    int round_ms = s_env_int ("ROUND_MS", 2000, 1, 600000);
+    match_round_config_t config = *s_config ();
+    config.round_ms = s_env_int ("ROUND_MS", 2000, 1, 600000);
+    config.wake_ms = s_env_int ("WAKE_MS", 200, 0, 600000);
     //  CASCADE: whatever refers to requests (commitments, service records) goes with them.
     harness_sql (h, "TRUNCATE match.offers, match.requests CASCADE");
     //  The planner sees small tables, as autovacuum would soon tell it in service.
     harness_sql (h, "ANALYZE match.offers; ANALYZE match.requests");
     st_db_statement (db, "bench_offers_max", "SELECT coalesce (max (id), 0) FROM offers");
+    st_error_t err;
+    if (woken && st_db_run (db, "LISTEN \"" MATCH_ROUND_CHANNEL "\"", &err) != ST_OK) {
+        fprintf (stderr, "listen: %s\n", err.message);
+        exit (1);
+    }
+    s_notified (st_db_conn (db)); //  nothing from before
 
     s_poster_t poster = {.h = h, .rate = rate, .count = rate * duration, .residents = residents};
     atomic_init (&poster.done, false);
@@ -520,22 +585,39 @@ s_steady (harness_t *h, st_db_t *db, int residents)
     s_round_t *round = calloc ((size_t) room, sizeof (s_round_t));
     if (!round)
         abort ();
-    for (bool last = false; !last; rounds++) {
-        last = atomic_load (&poster.done);
+    match_round_clock_t clock = {0};
+    match_round_stats_t stats, sum = {0};
+    int64_t due = 0;
+    for (bool last = false; !last;) {
+        bool done = atomic_load (&poster.done);
         if (rounds == room) {
             room *= 2;
             round = realloc (round, (size_t) room * sizeof (s_round_t));
             if (!round)
                 abort ();
         }
-        st_error_t err;
         round[rounds].began = s_epoch ();
         double began = s_ms ();
-        if (match_round_run (db, s_config (), NULL, &err) != ST_OK) {
+        if (woken) {
+            bool ran;
+            due =
+                match_round_next (db, &config, &clock, s_notified (st_db_conn (db)), &stats, &ran);
+            if (!ran) {
+                s_wait_socket (st_db_conn (db), due);
+                continue;
+            }
+        } else if (match_round_run (db, &config, &stats, &err) != ST_OK) {
             fprintf (stderr, "round: %s\n", err.message);
             exit (1);
         }
+        last = done;
         round[rounds].committed = s_epoch ();
+        sum.upkeep_ms += stats.upkeep_ms, sum.read_ms += stats.read_ms;
+        sum.walk_ms += stats.walk_ms, sum.mark_ms += stats.mark_ms;
+        sum.graph_ms += stats.graph_ms, sum.solve_ms += stats.solve_ms;
+        sum.offer_ms += stats.offer_ms, sum.record_ms += stats.record_ms;
+        sum.commit_ms += stats.commit_ms, sum.requests += stats.requests;
+        sum.pairs += stats.pairs;
         double ended = s_ms ();
         round[rounds].ms = ended - began;
         PGresult *res;
@@ -545,10 +627,17 @@ s_steady (harness_t *h, st_db_t *db, int residents)
         }
         round[rounds].max_offer = atoll (PQgetvalue (res, 0, 0));
         PQclear (res);
-        if (!last)
-            s_sleep_until (ended + round_ms);
+        rounds++;
+        if (last)
+            break;
+        if (woken)
+            s_wait_socket (st_db_conn (db), due);
+        else
+            s_sleep_until (ended + (double) config.round_ms);
     }
     pthread_join (thread, NULL);
+    if (woken)
+        st_db_run (db, "UNLISTEN *", &err);
 
     //  Each request's created_at and first offer; the first round whose visible maximum
     //  reaches that offer is the one whose commit made it visible (offers are made only by
@@ -588,30 +677,44 @@ s_steady (harness_t *h, st_db_t *db, int residents)
         round_total += round[k].ms;
         round_max = round[k].ms > round_max ? round[k].ms : round_max;
     }
-    double round_mean = round_total / rounds;
-    printf ("steady load: %d requests/s for %d s, a round every %d ms after the last one ended "
-            "(as the service's ticker)\n",
-            rate, duration, round_ms);
-    printf ("posted %d in %.1f s, offered %d (%d still without an offer after the last round, "
+    double round_mean = rounds ? round_total / rounds : 0, p99 = -1;
+    if (woken)
+        printf ("steady load, woken by new demand: %d requests/s for %d s, a round when a request"
+                " comes (STATION_DISPATCH_WAKE_MS %lld after the last at the soonest), else every"
+                " %lld ms after the last ended\n",
+                rate, duration, (long long) config.wake_ms, (long long) config.round_ms);
+    else
+        printf ("steady load, the clock alone (baseline): %d requests/s for %d s, a round every"
+                " %lld ms after the last one ended\n",
+                rate, duration, (long long) config.round_ms);
+    printf ("  posted %d in %.1f s, offered %d (%d still without an offer after the last round, "
             "left out of the percentiles)\n",
             poster.posted, poster.seconds, offered, requests - offered);
     if (offered > 0) {
         double p50 = s_percentile (ms, offered, 50);
-        printf ("time to offer (created_at to the commit of the round making its first offer):"
+        p99 = s_percentile (ms, offered, 99);
+        printf ("  time to first offer (created_at to the commit of the round making it):"
                 " p50 %.0f ms, p99 %.0f ms, max %.0f ms\n",
-                p50, s_percentile (ms, offered, 99), ms[offered - 1]);
-        printf ("rounds: %d, mean %.0f ms, max %.0f ms; offered by the first round begun after "
+                p50, p99, ms[offered - 1]);
+        printf ("  rounds: %d, mean %.0f ms, max %.0f ms; offered by the first round begun after "
                 "posting: %d of %d\n",
                 rounds, round_mean, round_max, first_chance, offered);
-        //  A request waits for the next round's start, uniform over a round and its interval,
-        //  then for that round to commit.
-        printf ("baseline: p50 - ROUND_MS/2 = %.0f ms; the schedule alone, (ROUND_MS + round) / 2"
-                " + round = %.0f ms\n",
-                p50 - round_ms / 2.0, (round_ms + round_mean) / 2 + round_mean);
+        printf ("  a round's mean phases: upkeep %.0f + queries %.0f + fitting %.0f + mark %.0f +"
+                " graph %.0f + solve %.0f + offers %.0f + record %.0f + commit %.0f ms;"
+                " %.0f requests, %.0f pairs\n",
+                sum.upkeep_ms / rounds, sum.read_ms / rounds, sum.walk_ms / rounds,
+                sum.mark_ms / rounds, sum.graph_ms / rounds, sum.solve_ms / rounds,
+                sum.offer_ms / rounds, sum.record_ms / rounds, sum.commit_ms / rounds,
+                (double) sum.requests / rounds, (double) sum.pairs / rounds);
+        if (!woken)
+            //  A request waits for the next round's start, uniform over a round and its
+            //  interval, then for that round to commit.
+            printf ("  the schedule alone, (ROUND_MS + round) / 2 + round = %.0f ms\n",
+                    (config.round_ms + round_mean) / 2 + round_mean);
     }
     free (ms);
     free (round);
-    s_plain_sql (h, residents, 200);
+    return p99;
 }
 
 //  ---------------------------------------------------------------------------------------
@@ -655,7 +758,8 @@ s_load_horizon (PGconn *pg, int count, int days, int residents)
 static void
 s_horizon_round (harness_t *h, st_db_t *db, const match_round_config_t *config, const char *label)
 {
-    harness_sql (h, "TRUNCATE match.offers");
+    //  CASCADE: manual_assignments refers to offers (a plain TRUNCATE is refused).
+    harness_sql (h, "TRUNCATE match.offers CASCADE");
     harness_sql (h, "UPDATE match.requests SET status = 'open' WHERE status = 'matching'");
     harness_sql (h, "VACUUM ANALYZE match.requests");
     harness_sql (h, "ANALYZE match.offers");
@@ -668,11 +772,13 @@ s_horizon_round (harness_t *h, st_db_t *db, const match_round_config_t *config, 
     }
     double whole = s_ms () - began;
     printf ("%-34s whole round %6.0f ms = upkeep %.0f + plan %.0f (queries %.0f, fitting %.0f)"
-            " + solve %.0f%s + offers %.0f ms; %lld requests%s, %lld pairs, %lld offers\n",
+            " + mark %.0f + graph %.0f + solve %.0f%s + offers %.0f + record %.0f + commit %.0f ms;"
+            " %lld requests%s, %lld pairs, %lld offers\n",
             label, whole, stats.upkeep_ms, stats.candidate_ms, stats.read_ms, stats.walk_ms,
-            stats.solve_ms, stats.stopped ? " (stopped at the budget)" : "", stats.offer_ms,
-            (long long) stats.requests, stats.bounded ? " (bounded)" : "", (long long) stats.pairs,
-            (long long) stats.offers);
+            stats.mark_ms, stats.graph_ms, stats.solve_ms,
+            stats.stopped ? " (stopped at the budget)" : "", stats.offer_ms, stats.record_ms,
+            stats.commit_ms, (long long) stats.requests, stats.bounded ? " (bounded)" : "",
+            (long long) stats.pairs, (long long) stats.offers);
 }
 
 static void
@@ -723,8 +829,10 @@ main (void)
     int volunteers = getenv ("VOLUNTEERS") ? atoi (getenv ("VOLUNTEERS")) : 100000;
     int requests = getenv ("REQUESTS") ? atoi (getenv ("REQUESTS")) : 10000;
     srand (2026);
-    //  match's own rounds every ten minutes: its first (empty) one at start, none during the run.
+    //  match's own rounds every ten minutes: its first (empty) one at start, none during the
+    //  run, not even woken by the requests loaded.
     setenv ("STATION_DISPATCH_ROUND_MS", "600000", 1);
+    setenv ("STATION_DISPATCH_WAKE_MS", "600000", 1);
     harness_t *h = harness_new ("bench_dispatch");
     harness_start (h, "match");
     double began = s_ms ();
@@ -734,22 +842,28 @@ main (void)
 
     st_db_t *db = st_db_new (harness_conninfo (h), "match", "match");
     match_dispatch_store_prepare (db);
-    s_greedy (db, volunteers);
+    printf ("load (uptime): %s\n", s_load_average ());
+    s_greedy (db, volunteers, requests);
 
     match_round_stats_t stats;
     st_error_t err;
     began = s_ms ();
-    if (match_round_run (db, s_config (), &stats, &err) != ST_OK) {
+    if (match_round_run (db, s_cold_config (requests), &stats, &err) != ST_OK) {
         fprintf (stderr, "round: %s\n", err.message);
         return 1;
     }
     double round_ms = s_ms () - began;
     struct rusage usage;
     getrusage (RUSAGE_SELF, &usage);
-    printf ("min-cost flow round: candidates %.0f ms (%lld requests, %lld pairs), solve %.0f ms, "
-            "whole round %.0f ms\n",
-            stats.candidate_ms, (long long) stats.requests, (long long) stats.pairs, stats.solve_ms,
-            round_ms);
+    printf ("min-cost flow round, %d volunteers x %d requests (every request, no solver budget):"
+            " whole round %.0f ms (load %s)\n",
+            volunteers, requests, round_ms, s_load_average ());
+    printf ("  = upkeep %.0f + candidates %.0f (queries %.0f, fitting and ranking %.0f) + mark"
+            " %.0f + graph %.0f + solve %.0f + offers %.0f + record %.0f + commit %.0f ms;"
+            " %lld requests, %lld pairs\n",
+            stats.upkeep_ms, stats.candidate_ms, stats.read_ms, stats.walk_ms, stats.mark_ms,
+            stats.graph_ms, stats.solve_ms, stats.offer_ms, stats.record_ms, stats.commit_ms,
+            (long long) stats.requests, (long long) stats.pairs);
     printf ("mcf:      cost %lld, staffed %.1f%% (%lld of %lld), care-group %.1f%% (%lld of "
             "%lld), offers %lld\n",
             (long long) stats.cost, 100.0 * stats.served / (stats.missing ? stats.missing : 1),
@@ -761,8 +875,17 @@ main (void)
     printf ("offers in the database: %s\n", harness_sql (h, "SELECT count (*) FROM match.offers"));
 
     const char *phases = getenv ("PHASES") ? getenv ("PHASES") : "cold,steady,horizon";
-    if (strstr (phases, "steady"))
-        s_steady (h, db, requests);
+    if (strstr (phases, "steady")) {
+        printf ("load (uptime): %s\n", s_load_average ());
+        double clock_p99 = s_steady (h, db, requests, false);
+        double woken_p99 = s_steady (h, db, requests, true);
+        if (clock_p99 > 0 && woken_p99 > 0)
+            printf ("steady load: first offer p99 woken %.0f ms vs the clock alone %.0f ms"
+                    " (%.2fx)\n",
+                    woken_p99, clock_p99, woken_p99 / clock_p99);
+        printf ("load (uptime): %s\n", s_load_average ());
+        s_plain_sql (h, requests, 200);
+    }
     if (strstr (phases, "horizon"))
         s_horizon (h, db, requests);
     st_db_destroy (&db);

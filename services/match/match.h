@@ -64,6 +64,7 @@ st_status_t match_signups_release (st_db_t *db, int64_t volunteer, st_error_t *e
 //  service's configuration table (--help lists them, a malformed one stops the service).
 typedef struct {
     int64_t round_ms;     //  ROUND_MS: a round at least this often
+    int64_t wake_ms;      //  WAKE_MS: new demand starts a round, at most this soon after the last
     int64_t township_s;   //  WIDEN_TOWNSHIP_S: a request's search widens to its township then
     int64_t county_s;     //  WIDEN_COUNTY_S: and to its county then (a region may set its own)
     int64_t urgent_s;     //  REPLY_URGENT_S: an urgent request's offer is answered within this
@@ -98,8 +99,13 @@ typedef struct {
     double candidate_ms; //  demand and candidate queries
     double read_ms;      //  of which the plan's four queries
     double walk_ms;      //  of which fitting and ranking in memory
+    double mark_ms;      //  marking the requests that found no candidate
+    double graph_ms;     //  building the network
     double solve_ms;     //  mcf_solve
     double offer_ms;     //  writing the offers and their events
+    double record_ms;    //  keeping what it did for dispatch.rounds
+    double commit_ms;    //  COMMIT
+    bool held;           //  it held the dispatch lock (another replica's round ran otherwise)
 } match_round_stats_t;
 
 //  Runs one round on `db` in one transaction (expire, unfilled, complete, no-shows, offer), on
@@ -107,8 +113,29 @@ typedef struct {
 st_status_t match_round_run (st_db_t *db, const match_round_config_t *config,
                              match_round_stats_t *stats, st_error_t *err);
 
-//  The service's ticker: a round with the settings `state` (a match_round_config_t) holds.
-void match_round_tick (st_db_t *db, void *state);
+//  When rounds run: on the clock (ROUND_MS after the last ended) and when new demand wakes
+//  the dispatcher (a notification on channel MATCH_ROUND_CHANNEL, sent by the commit of a
+//  request entering dispatch or an offer declined, withdrawn or lapsed: migration 0023), then
+//  at once, or WAKE_MS after the last round ended if that is later. Notifications sent by the
+//  round's own connection (its own expiries and withdrawals) do not wake it.
+#define MATCH_ROUND_CHANNEL "match.dispatch"
+typedef struct {
+    double ended_ms; //  when the last round ended (monotonic ms), 0 before the first
+    bool woken;      //  new demand came since the last round began
+    int64_t rounds;  //  rounds run (the lock held or not)
+} match_round_clock_t;
+
+//  Runs a round on `db` when one is due (`woken`: a notification came in), and returns the
+//  ms until the next is due; stats (may be NULL) says what the round did, *ran whether one
+//  ran. `db` should LISTEN on MATCH_ROUND_CHANNEL; the notifications that came in during the
+//  round are read here.
+int64_t match_round_next (st_db_t *db, const match_round_config_t *config,
+                          match_round_clock_t *clock, bool woken, match_round_stats_t *stats,
+                          bool *ran);
+
+//  The service's tick_due: match_round_next with the settings `state` holds, logging a slow
+//  round (the ticker calls it at once when notified).
+int64_t match_round_due (st_db_t *db, void *state);
 
 //  A volunteer no longer active: their pending offers, and their accepted offers of requests
 //  not started yet, are withdrawn (offer.withdrawn each); those requests go back to matching.

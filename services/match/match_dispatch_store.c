@@ -28,7 +28,7 @@
     " r.headcount - r.accepted - (SELECT count (*) FROM offers p"                                  \
     " WHERE p.request_id = r.id AND p.status = 'pending') AS missing"                              \
     " FROM requests r WHERE r.status IN ('open', 'matching') AND r.earliest_start > now ()"        \
-    " AND dispatch_slots (r.earliest_start, r.latest_end) <> ''"
+    " AND r.slots <> ''"
 //  How long a request that found no candidate goes behind the others (30 rounds at the
 //  default round of 2 s).
 #define S_BEHIND "interval '1 minute'"
@@ -197,20 +197,21 @@ static const st_statement_t s_statements[] = {
     //  The end of a round that did something: what it did to each request it touched (the
     //  offers it made, pending still, and the requests it made unfilled carry this
     //  transaction's now (); both found by partial indexes),
-    //  kept for dispatch.rounds; $1 how long it took (ms).
+    //  kept for dispatch.rounds; $1 how long it took (ms), $2 whether new demand woke it.
     {"dispatch_round_record",
      "WITH t AS (SELECT request_id AS id FROM offers WHERE status = 'pending'"
      " AND created_at = now ()"
      " UNION SELECT id FROM requests WHERE status = 'unfilled' AND updated_at = now ()),"
-     " d AS (INSERT INTO dispatch_rounds (at, took_ms) SELECT now (), $1"
-     " WHERE EXISTS (SELECT 1 FROM t) RETURNING id)"
+     " d AS (INSERT INTO dispatch_rounds (at, took_ms, woken) SELECT now (), $1, $2"
+     " WHERE EXISTS (SELECT 1 FROM t) RETURNING id),"
+     " w AS (SELECT request_id, count (*) FILTER (WHERE created_at = now ()) AS offered,"
+     " count (*) AS waiting FROM offers WHERE status = 'pending'"
+     " AND request_id IN (SELECT id FROM t) GROUP BY request_id)"
      " INSERT INTO dispatch_round_requests (round_id, request_id, region, offered, waiting,"
      " status, reason)"
-     " SELECT d.id, q.id, q.region,"
-     " (SELECT count (*) FROM offers o WHERE o.request_id = q.id AND o.status = 'pending'"
-     " AND o.created_at = now ()),"
-     " (SELECT count (*) FROM offers o WHERE o.request_id = q.id AND o.status = 'pending'),"
-     " q.status, q.reason FROM d, requests q WHERE q.id IN (SELECT id FROM t)"},
+     " SELECT d.id, q.id, q.region, coalesce (w.offered, 0), coalesce (w.waiting, 0),"
+     " q.status, q.reason FROM d, requests q LEFT JOIN w ON w.request_id = q.id"
+     " WHERE q.id IN (SELECT id FROM t)"},
     {"dispatch_round_prune", "DELETE FROM dispatch_rounds WHERE at < now () - interval '14 days'"
                              " OR id <= (SELECT max (id) - 10000 FROM dispatch_rounds)"},
     //  dispatch.rounds: the rounds that touched requests of subtree $1 (a code prefix), newest
@@ -252,8 +253,11 @@ static const st_statement_t s_statements[] = {
     {"dispatch_lock", "SELECT pg_try_advisory_xact_lock (hashtext ('station.match.dispatch'))"},
     //  A round whose replica dies or is cut off must not hold the lock (and every other
     //  replica's rounds) for the hours TCP takes to notice: the server ends a statement or an
-    //  idle transaction after a minute, and probes a silent peer within half a minute.
+    //  idle transaction after a minute, and probes a silent peer within half a minute. No JIT:
+    //  compiling the plan's queries took longer (0.4 s at 10,000 requests) than running them;
+    //  room to sort a county's offers in memory (4 MB spilled 20,000 to disk).
     {"dispatch_limits", "SELECT set_config ('statement_timeout', '60s', true),"
+                        " set_config ('jit', 'off', true), set_config ('work_mem', '64MB', true),"
                         " set_config ('idle_in_transaction_session_timeout', '60s', true),"
                         " set_config ('tcp_keepalives_idle', '10', true),"
                         " set_config ('tcp_keepalives_interval', '5', true),"
@@ -279,7 +283,7 @@ static const st_statement_t s_statements[] = {
      " dispatch_area (region, extract (epoch FROM now () - published_at),"
      " coalesce ((region_settings_of (region)).widen_township_s, $1),"
      " coalesce ((region_settings_of (region)).widen_county_s, $2)),"
-     " coalesce (nullif (replace (dispatch_slots (earliest_start, latest_end), E'\\x1f', ', '),"
+     " coalesce (nullif (replace (slots, E'\\x1f', ', '),"
      " ''), 'no slot (the window lies outside 06:00-22:00)')),"
      " 500) END"
      " WHERE status IN ('review', 'open', 'matching') AND earliest_start <= now () RETURNING *)"
@@ -323,10 +327,13 @@ static const st_statement_t s_statements[] = {
 
     //  The requests a round marks as having found no candidate at all ($1), and those that
     //  found some ($2): the first go behind in plan_demand for a while.
+    //  A join with the two lists (a scan testing every row against both arrays took seconds
+    //  at 10,000 requests).
     {"dispatch_no_candidates",
-     "UPDATE requests SET no_candidates_at = CASE WHEN id = ANY ($1::bigint[]) THEN now () END"
-     " WHERE id = ANY ($1::bigint[]) OR (id = ANY ($2::bigint[]) AND no_candidates_at IS NOT "
-     "NULL)"},
+     "UPDATE requests r SET no_candidates_at = CASE WHEN x.none THEN now () END"
+     " FROM (SELECT unnest ($1::bigint[]) AS id, true AS none"
+     " UNION ALL SELECT unnest ($2::bigint[]), false) x"
+     " WHERE r.id = x.id AND (x.none OR r.no_candidates_at IS NOT NULL)"},
 
     //  A round's plan (match_plan.c): columns named as match_plan.c reads them.
     //  Requests in dispatch not started yet, in a slot volunteers can state, and short of
@@ -337,7 +344,9 @@ static const st_statement_t s_statements[] = {
     //  volunteers need. Those whose places all have offers out search nothing. A request
     //  that found no candidate in the last minute (no_candidates_at, dispatch_no_candidates)
     //  comes after every other, soonest first among them, so that requests nobody can fill
-    //  cannot take every place of every round; they still fill the places left.
+    //  cannot take every place of every round; they still fill the places left. Each region's
+    //  settings once (MATERIALIZED: inlined, a nested loop read them again for every request;
+    //  LATERAL: (region_settings_of (region)).* called the function once a column).
     {"plan_demand",
      "WITH b AS (SELECT id, missing FROM ("
      "(SELECT id, missing, earliest_start, false AS behind FROM (" S_DEMAND_ROWS
@@ -347,14 +356,15 @@ static const st_statement_t s_statements[] = {
      " AND r.no_candidates_at > now () - " S_BEHIND ") d"
      " WHERE missing > 0 ORDER BY earliest_start, id LIMIT $3)) u"
      " ORDER BY behind, earliest_start, id LIMIT $3),"
-     " g AS (SELECT region, (region_settings_of (region)).* FROM (SELECT DISTINCT r.region"
-     " FROM b JOIN requests r ON r.id = b.id) x)"
+     " g AS MATERIALIZED (SELECT x.region, s.widen_township_s, s.widen_county_s"
+     " FROM (SELECT DISTINCT r.region FROM b JOIN requests r ON r.id = b.id) x,"
+     " LATERAL region_settings_of (x.region) s)"
      " SELECT r.id, b.missing,"
      " r.urgency = 'urgent' AS urgent, coalesce (cardinality (res.care_tags), 0) > 0 AS cared,"
      " r.region,"
      " dispatch_area (r.region, extract (epoch FROM now () - r.published_at),"
      " coalesce (g.widen_township_s, $1), coalesce (g.widen_county_s, $2)) AS area,"
-     " dispatch_slots (r.earliest_start, r.latest_end) AS slot,"
+     " r.slots AS slot,"
      " array_to_string (r.skills, E'\\x1f') AS skills,"
      " r.category,"
      " coalesce (r.lat, res.lat) AS lat, coalesce (r.lon, res.lon) AS lon,"
@@ -362,7 +372,7 @@ static const st_statement_t s_statements[] = {
      " extract (epoch FROM r.latest_end) AS end_s, r.min_stars, r.insurance_required"
      " FROM b JOIN requests r ON r.id = b.id LEFT JOIN residents res ON res.id = r.resident_id"
      " LEFT JOIN g ON g.region = r.region ORDER BY r.id"},
-    //  Active volunteers of the areas $1 (none inside another) with no offer pending: where
+    //  Active volunteers of the areas $1 (none inside another): where
     //  they live, what they can do and when, stars, the end of their insurance's last day,
     //  hours of work in the last 30 days (requests accepted, activity hours confirmed), the
     //  share of their offers of the last 90 days left to lapse, and the share of what they
@@ -405,8 +415,12 @@ static const st_statement_t s_statements[] = {
      " LEFT JOIN work w ON w.volunteer_id = s.volunteer_id"
      " LEFT JOIN lapses l ON l.volunteer_id = s.volunteer_id"
      " LEFT JOIN no_shows n ON n.volunteer_id = s.volunteer_id"
-     " WHERE s.status = 'active' AND NOT EXISTS (SELECT 1 FROM offers p"
-     " WHERE p.volunteer_id = s.volunteer_id AND p.status = 'pending')"},
+     " WHERE s.status = 'active'"},
+    //  The volunteers with an offer pending (offers_one_pending), whom plan_supply's reader
+    //  leaves out: an anti-join there went quadratic whenever the planner thought offers
+    //  empty (after a truncate, before autovacuum's next look).
+    {"plan_pending",
+     "SELECT volunteer_id FROM offers WHERE status = 'pending' ORDER BY volunteer_id"},
     //  What volunteers have promised overlapping [$1, $2) (epoch seconds), by volunteer: the
     //  requests they accepted and the activities they are confirmed for, both commitments.
     {"plan_commitments",

@@ -49,8 +49,9 @@ main (int argc, char **argv)
         .options = match_round_options,
         .option_count = match_round_option_count,
         .init = s_init,
-        .tick = match_round_tick,
+        .tick_due = match_round_due,
         .tick_option = "dispatch-round-ms",
+        .tick_listen = MATCH_ROUND_CHANNEL,
     };
     return st_service_main (&def, argc, argv);
 }

@@ -22,6 +22,9 @@
 const st_option_t match_round_options[] = {
     ST_OPTION_WHOLE ("dispatch-round-ms", "STATION_DISPATCH_ROUND_MS", "2000", 50, 600000,
                      "a dispatch round at least this often (ms)"),
+    ST_OPTION_WHOLE ("dispatch-wake-ms", "STATION_DISPATCH_WAKE_MS", "200", 0, 600000,
+                     "new demand (a request, an offer declined) starts a round at once, or this "
+                     "long (ms) after the last round ended if that is later"),
     ST_OPTION_WHOLE ("dispatch-widen-township-s", "STATION_DISPATCH_WIDEN_TOWNSHIP_S", "60", 1,
                      30 * 86400,
                      "a request's search widens from its village to its township after this "
@@ -75,6 +78,7 @@ match_round_config (const st_option_t *options, size_t count, match_round_config
 #define S_GET(name) st_config_whole (options, count, name)
     *config = (match_round_config_t){
         .round_ms = S_GET ("dispatch-round-ms"),
+        .wake_ms = S_GET ("dispatch-wake-ms"),
         .township_s = S_GET ("dispatch-widen-township-s"),
         .county_s = S_GET ("dispatch-widen-county-s"),
         .urgent_s = S_GET ("dispatch-reply-urgent-s"),
@@ -101,17 +105,25 @@ match_round_config (const st_option_t *options, size_t count, match_round_config
 //  ---------------------------------------------------------------------------------------
 //  The round
 
-//  Emits `topic` for every offer a statement returned.
+//  Emits `topic` for every offer a statement returned, in one statement (a round's thousands
+//  of offer.made were as many INSERTs).
 static st_status_t
 s_round_emit_offers (st_db_t *db, PGresult *res, const char *topic, st_error_t *err)
 {
-    st_status_t rc = ST_OK;
-    for (int row = 0; row < PQntuples (res) && rc == ST_OK; row++) {
-        msg_offer_t offer = {0};
-        st_row_to_msg (res, row, &msg_offer_desc, &offer);
-        rc = st_outbox_append (db, topic, &msg_offer_desc, &offer, err);
-        st_msg_clear (&msg_offer_desc, &offer);
+    int rows = PQntuples (res);
+    if (rows == 0)
+        return ST_OK;
+    msg_offer_t *offers = st_calloc ((size_t) rows, sizeof (msg_offer_t));
+    const void **bodies = st_calloc ((size_t) rows, sizeof (void *));
+    for (int row = 0; row < rows; row++) {
+        st_row_to_msg (res, row, &msg_offer_desc, &offers[row]);
+        bodies[row] = &offers[row];
     }
+    st_status_t rc = st_outbox_append_many (db, topic, &msg_offer_desc, bodies, (size_t) rows, err);
+    for (int row = 0; row < rows; row++)
+        st_msg_clear (&msg_offer_desc, &offers[row]);
+    free (bodies);
+    free (offers);
     return rc;
 }
 
@@ -319,6 +331,7 @@ s_round_offer (st_db_t *db, const match_round_config_t *settings, match_round_st
 {
     double began = s_ms ();
     match_plan_t plan;
+    double graph_began;
     st_status_t rc = match_plan_build (db, &settings->weights, (int) settings->township_s,
                                        (int) settings->county_s, S_CANDIDATES_MAX,
                                        settings->max_demand, &plan, err);
@@ -334,12 +347,15 @@ s_round_offer (st_db_t *db, const match_round_config_t *settings, match_round_st
         match_plan_clear (&plan);
         return ST_OK;
     }
+    began = s_ms ();
     rc = s_round_mark_unfillable (db, &plan, err);
+    stats->mark_ms = s_ms () - began;
     if (rc != ST_OK) {
         match_plan_clear (&plan);
         return rc;
     }
     //  Nodes: 0 source, 1 sink, 2.. requests (the plan's order), then volunteers (sorted).
+    graph_began = s_ms ();
     int32_t pairs = plan.pair_count, requests = plan.requests;
     int64_t *volunteer_ids = st_calloc ((size_t) pairs + 1, sizeof (int64_t));
     for (int32_t i = 0; i < pairs; i++)
@@ -376,6 +392,7 @@ s_round_offer (st_db_t *db, const match_round_config_t *settings, match_round_st
     mcf_set_supply (network, 1, -total);
     mcf_set_time_limit (network, (double) settings->solve_ms);
     began = s_ms ();
+    stats->graph_ms = began - graph_began;
     mcf_status_t solved = mcf_solve (network);
     stats->solve_ms = s_ms () - began;
     stats->stopped = solved == MCF_STOPPED;
@@ -433,10 +450,11 @@ s_round_offer (st_db_t *db, const match_round_config_t *settings, match_round_st
 //  Keeps what the round did to each request it touched, for dispatch.rounds (a round that did
 //  nothing leaves no row), and prunes the oldest.
 static st_status_t
-s_round_record (st_db_t *db, double took_ms, st_error_t *err)
+s_round_record (st_db_t *db, double took_ms, bool woken, st_error_t *err)
 {
     st_params_t params = {0};
     st_params_int (&params, (int64_t) took_ms);
+    st_params_bool (&params, woken);
     PGresult *res;
     st_status_t rc = st_db_exec (db, "dispatch_round_record", &params, &res, err);
     st_params_clear (&params);
@@ -450,7 +468,7 @@ s_round_record (st_db_t *db, double took_ms, st_error_t *err)
 //  One round: expire, give up, offer. Returns ST_OK also when another replica holds the
 //  lock (and this one does nothing).
 static st_status_t
-s_round (st_db_t *db, const match_round_config_t *settings, match_round_stats_t *stats,
+s_round (st_db_t *db, const match_round_config_t *settings, bool woken, match_round_stats_t *stats,
          st_error_t *err)
 {
     PGresult *res;
@@ -463,6 +481,7 @@ s_round (st_db_t *db, const match_round_config_t *settings, match_round_stats_t 
     PQclear (res);
     if (!held)
         return ST_OK;
+    stats->held = true;
     double began = s_ms ();
     rc = s_round_expire (db, err);
     if (rc == ST_OK)
@@ -478,14 +497,17 @@ s_round (st_db_t *db, const match_round_config_t *settings, match_round_stats_t 
     stats->upkeep_ms = s_ms () - began;
     if (rc == ST_OK)
         rc = s_round_offer (db, settings, stats, err);
+    double recorded = s_ms ();
     if (rc == ST_OK)
-        rc = s_round_record (db, s_ms () - began, err);
+        rc = s_round_record (db, recorded - began, woken, err);
+    stats->record_ms = s_ms () - recorded;
     return rc;
 }
 
-st_status_t
-match_round_run (st_db_t *db, const match_round_config_t *config, match_round_stats_t *stats,
-                 st_error_t *err)
+//  One round in its own transaction; `woken` records why it ran.
+static st_status_t
+s_round_run (st_db_t *db, const match_round_config_t *config, bool woken,
+             match_round_stats_t *stats, st_error_t *err)
 {
     match_round_stats_t ignored;
     if (!stats)
@@ -495,34 +517,95 @@ match_round_run (st_db_t *db, const match_round_config_t *config, match_round_st
     st_status_t rc = st_db_run (db, "BEGIN", err);
     if (rc != ST_OK)
         return rc;
-    rc = s_round (db, config, stats, err);
+    rc = s_round (db, config, woken, stats, err);
     st_error_t ended;
     if (rc != ST_OK) {
         st_db_run (db, "ROLLBACK", &ended);
         return rc;
     }
-    return st_db_run (db, "COMMIT", err);
+    double began = s_ms ();
+    rc = st_db_run (db, "COMMIT", err);
+    stats->commit_ms = s_ms () - began;
+    return rc;
 }
 
-void
-match_round_tick (st_db_t *db, void *state)
+st_status_t
+match_round_run (st_db_t *db, const match_round_config_t *config, match_round_stats_t *stats,
+                 st_error_t *err)
 {
-    st_error_t err = {0};
-    match_round_stats_t stats;
-    double began = s_ms ();
-    if (match_round_run (db, state, &stats, &err) != ST_OK) {
-        st_warn ("dispatch round rolled back after %.0f ms: %s", s_ms () - began, err.message);
-        return;
+    return s_round_run (db, config, false, stats, err);
+}
+
+//  True when a notification from another connection came in on `db` (the round's own
+//  expiries and withdrawals notify too, and are no news to it); reads every one waiting.
+static bool
+s_notified (st_db_t *db)
+{
+    PGconn *conn = st_db_conn (db);
+    if (!conn)
+        return false;
+    bool notified = false;
+    PQconsumeInput (conn);
+    PGnotify *note;
+    while ((note = PQnotifies (conn))) {
+        if (note->be_pid != PQbackendPID (conn) && strcmp (note->relname, MATCH_ROUND_CHANNEL) == 0)
+            notified = true;
+        PQfreemem (note);
     }
+    return notified;
+}
+
+int64_t
+match_round_next (st_db_t *db, const match_round_config_t *config, match_round_clock_t *clock,
+                  bool woken, match_round_stats_t *stats, bool *ran)
+{
+    *ran = false;
+    clock->woken = clock->woken || woken;
+    int64_t gap = config->wake_ms < config->round_ms ? config->wake_ms : config->round_ms;
+    double now = s_ms (), due = clock->ended_ms + (double) (clock->woken ? gap : config->round_ms);
+    if (clock->ended_ms > 0 && now < due)
+        return (int64_t) (due - now) + 1;
+    bool cause = clock->woken;
+    clock->woken = false;
+    st_error_t err = {0};
+    match_round_stats_t ignored;
+    if (!stats)
+        stats = &ignored;
+    if (s_round_run (db, config, cause, stats, &err) != ST_OK)
+        st_warn ("dispatch round rolled back after %.0f ms: %s", s_ms () - now, err.message);
+    clock->ended_ms = s_ms ();
+    clock->rounds++;
+    *ran = true;
+    //  What committed while the round ran may not be in its snapshot: another round soon.
+    if (s_notified (db))
+        clock->woken = true;
+    return clock->woken ? gap : config->round_ms;
+}
+
+int64_t
+match_round_due (st_db_t *db, void *state)
+{
+    //  The ticker's alone (one thread): it calls before the time this returned only when
+    //  notified, so an early call is a wake.
+    static match_round_clock_t clock;
+    static double promised;
+    const match_round_config_t *config = state;
+    bool woken = clock.rounds > 0 && s_ms () + 1 < promised;
+    match_round_stats_t stats = {0};
+    bool ran;
+    double began = s_ms ();
+    int64_t due = match_round_next (db, config, &clock, woken, &stats, &ran);
+    promised = s_ms () + (double) due;
     //  A round slower than a second keeps offers pending past their deadlines: say where the
     //  time went.
     double took = s_ms () - began;
-    if (took > 1000 || stats.offers > 0)
+    if (ran && (took > 1000 || stats.offers > 0))
         st_log (took > 1000 ? ST_LOG_WARN : ST_LOG_DEBUG, NULL,
-                "dispatch round: %lld requests%s, %lld candidates, %lld offers in %.0f ms"
+                "dispatch round%s: %lld requests%s, %lld candidates, %lld offers in %.0f ms"
                 " (upkeep %.0f, candidates %.0f, solve %.0f, offers %.0f)",
-                (long long) stats.requests,
+                stats.held ? "" : " (another replica's ran)", (long long) stats.requests,
                 stats.bounded ? " (STATION_DISPATCH_MAX_DEMAND: later ones wait)" : "",
                 (long long) stats.pairs, (long long) stats.offers, took, stats.upkeep_ms,
                 stats.candidate_ms, stats.solve_ms, stats.offer_ms);
+    return due;
 }
