@@ -88,8 +88,10 @@ CREATE TRIGGER rules_no_truncate BEFORE TRUNCATE ON rules
     FOR EACH STATEMENT EXECUTE FUNCTION referenced_kept ();
 
 -- The lots trigger (0006_batch_post.sql) as before, each credit's owner looked up once (it
--- was twice: in the filter and in the row) and each expiry computed once per rule version
--- and day rather than once per credit.
+-- was twice: in the filter and in the row), by a probe of the account's key (a scalar
+-- subquery: the plan is cached for the session, and a join planned against a small accounts
+-- table would read all of them per statement later), and each expiry computed once per rule
+-- version and day rather than once per credit.
 CREATE OR REPLACE FUNCTION transfers_lots () RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -98,12 +100,12 @@ DECLARE
     l record;
     take bigint;
 BEGIN
-    WITH n AS MATERIALIZED (
-        SELECT x.id, x.amount, x.day, x.at, x.rule_version, o.volunteer_id AS owner
-        FROM new_transfers x
-        CROSS JOIN LATERAL (SELECT a.volunteer_id FROM accounts a WHERE a.id = x.credit
-                            AND a.kind = 'volunteer') o
-        WHERE x.unit = 'points'),
+    WITH m AS MATERIALIZED (
+        SELECT x.id, x.amount, x.day, x.at, x.rule_version,
+               (SELECT a.volunteer_id FROM accounts a WHERE a.id = x.credit
+                AND a.kind = 'volunteer') AS owner
+        FROM new_transfers x WHERE x.unit = 'points'),
+    n AS MATERIALIZED (SELECT * FROM m WHERE m.owner IS NOT NULL),
     e AS MATERIALIZED (SELECT k.rule_version, k.day, expiry_date (r, k.day) AS expires
           FROM (SELECT DISTINCT n.rule_version, n.day FROM n
                 WHERE n.rule_version IS NOT NULL) k
@@ -113,11 +115,13 @@ BEGIN
                CASE WHEN n.rule_version IS NOT NULL THEN e.expires
                     ELSE expiry_date (rule_at (volunteer_region (n.owner), n.at), n.day) END
         FROM n LEFT JOIN e ON e.rule_version = n.rule_version AND e.day = n.day;
-    FOR t IN SELECT x.amount, x.kind, x.day, x.source, o.volunteer_id AS owner
-             FROM new_transfers x
-             CROSS JOIN LATERAL (SELECT a.volunteer_id FROM accounts a WHERE a.id = x.debit
-                                 AND a.kind = 'volunteer') o
-             WHERE x.unit = 'points' ORDER BY x.id LOOP
+    FOR t IN WITH m AS MATERIALIZED (
+                 SELECT x.id, x.amount, x.kind, x.day, x.source,
+                        (SELECT a.volunteer_id FROM accounts a WHERE a.id = x.debit
+                         AND a.kind = 'volunteer') AS owner
+                 FROM new_transfers x WHERE x.unit = 'points')
+             SELECT m.amount, m.kind, m.day, m.source, m.owner FROM m
+             WHERE m.owner IS NOT NULL ORDER BY m.id LOOP
         need := t.amount;
         FOR l IN SELECT lots.transfer_id, lots.remaining FROM lots
                  WHERE lots.volunteer_id = t.owner AND lots.remaining > 0
@@ -311,9 +315,8 @@ BEGIN
 END
 $$;
 
--- completion_transfers (0006_batch_post.sql) as before, each account's id and balance in one
--- probe of its key (it was two), the hours accounts it makes found by a probe each (it read
--- every volunteer's), and no JIT.
+-- completion_transfers (0006_batch_post.sql) as before, the hours accounts it makes found by
+-- a probe each (it read every volunteer's), and no JIT.
 CREATE OR REPLACE FUNCTION completion_transfers (c_ord bigint[], c_rec bigint[], c_vol bigint[],
                                       c_req bigint[], c_reg text[], c_min integer[],
                                       c_pts bigint[], c_ver bigint[], c_day date[],
@@ -349,17 +352,17 @@ BEGIN
     WITH c AS (SELECT * FROM unnest (c_ord, c_rec, c_vol, c_req, c_reg, c_min, c_pts, c_ver,
                                      c_day, c_seq)
                AS c (ord, rec, vol, req, reg, mins, pts, ver, day, seq)),
-    -- Each account, its id and balance, by its key in one probe (c has no statistics: a
-    -- join could scan them all per row).
-    t AS (SELECT c.*, u.k, u.unit, CASE u.k WHEN 0 THEN c.mins::bigint ELSE c.pts END AS amount,
-                 d.id AS debit, d.balance AS debit_before, a.id AS credit,
-                 a.balance AS credit_before
-          FROM c CROSS JOIN (VALUES (0, 'hours'), (1, 'points')) u (k, unit)
-          CROSS JOIN LATERAL (SELECT d.id, d.balance FROM accounts d WHERE d.region = c.reg
-                              AND d.kind = 'issuance' AND d.unit = u.unit) d
-          CROSS JOIN LATERAL (SELECT a.id, a.balance FROM accounts a WHERE a.volunteer_id = c.vol
-                              AND a.kind = 'volunteer' AND a.unit = u.unit) a
-          WHERE CASE u.k WHEN 0 THEN c.mins > 0 ELSE c.pts > 0 END),
+    -- Each account by its key (c has no statistics: a join could scan them all per row).
+    t0 AS (SELECT c.*, u.k, u.unit, CASE u.k WHEN 0 THEN c.mins::bigint ELSE c.pts END AS amount,
+                  (SELECT d.id FROM accounts d WHERE d.region = c.reg AND d.kind = 'issuance'
+                   AND d.unit = u.unit) AS debit,
+                  (SELECT a.id FROM accounts a WHERE a.volunteer_id = c.vol
+                   AND a.kind = 'volunteer' AND a.unit = u.unit) AS credit
+           FROM c CROSS JOIN (VALUES (0, 'hours'), (1, 'points')) u (k, unit)
+           WHERE CASE u.k WHEN 0 THEN c.mins > 0 ELSE c.pts > 0 END),
+    t AS (SELECT t0.*, (SELECT d.balance FROM accounts d WHERE d.id = t0.debit) AS debit_before,
+                 (SELECT a.balance FROM accounts a WHERE a.id = t0.credit) AS credit_before
+          FROM t0),
     w AS (SELECT t.*,
                  t.debit_before - sum (t.amount) OVER (PARTITION BY t.debit
                                                        ORDER BY t.ord, t.k) AS debit_after,
