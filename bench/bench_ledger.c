@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define S_VOLUNTEERS 1000
 #define S_BATCH      500
@@ -65,6 +66,131 @@ s_value (PGconn *conn, const char *sql)
     int64_t value = PQntuples (res) ? atoll (PQgetvalue (res, 0, 0)) : 0;
     PQclear (res);
     return value;
+}
+
+//  CPU seconds (user and system) process `pid` has used so far; 0 when it is gone.
+static double
+s_cpu (int pid)
+{
+    char path[64], line[1024];
+    snprintf (path, sizeof path, "/proc/%d/stat", pid);
+    FILE *file = fopen (path, "r");
+    if (!file)
+        return 0;
+    size_t size = fread (line, 1, sizeof line - 1, file);
+    fclose (file);
+    line[size] = 0;
+    //  After the command's closing parenthesis: state (3), ..., utime (14), stime (15).
+    char *p = strrchr (line, ')');
+    unsigned long long utime = 0, stime = 0;
+    if (!p
+        || sscanf (p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime)
+               != 2)
+        return 0;
+    return (double) (utime + stime) / (double) sysconf (_SC_CLK_TCK);
+}
+
+//  Where the drain's time goes, by process: the CPU each of the ledger's and match's
+//  processes and their PostgreSQL backends used between s_phases_start and s_phases_end.
+#define S_BACKENDS 64
+typedef struct {
+    int ledger, match;              //  the service processes
+    double ledger_cpu, match_cpu;   //  their CPU at the start, then used
+    int backends[S_BACKENDS];       //  PostgreSQL backends of either role
+    char roles[S_BACKENDS][16];     //  their role
+    double backend_cpu[S_BACKENDS]; //  their CPU at the start (then [0], [1]:
+                                    //  the ledger's and match's used)
+    int count;
+} s_phases_t;
+
+//  Adds the backends of roles ledger and match not known yet (CPU counted from `from_zero`,
+//  or from now).
+static void
+s_phases_backends (s_phases_t *self, PGconn *pg, bool from_zero)
+{
+    PGresult *res = PQexec (pg, "SELECT pid, usename FROM pg_stat_activity WHERE datname ="
+                                " current_database () AND usename IN ('ledger', 'match')");
+    for (int i = 0; i < PQntuples (res) && self->count < S_BACKENDS; i++) {
+        int pid = atoi (PQgetvalue (res, i, 0));
+        bool known = false;
+        for (int k = 0; k < self->count; k++)
+            known |= self->backends[k] == pid;
+        if (known)
+            continue;
+        self->backends[self->count] = pid;
+        snprintf (self->roles[self->count], sizeof self->roles[0], "%s", PQgetvalue (res, i, 1));
+        self->backend_cpu[self->count++] = from_zero ? 0 : s_cpu (pid);
+    }
+    PQclear (res);
+}
+
+static void
+s_phases_start (s_phases_t *self, PGconn *pg, int ledger, int match)
+{
+    *self = (s_phases_t){.ledger = ledger, .match = match};
+    self->ledger_cpu = s_cpu (ledger);
+    self->match_cpu = s_cpu (match);
+    s_phases_backends (self, pg, false);
+}
+
+//  Sampled while the drain runs: backends opened meanwhile count from zero.
+static void
+s_phases_sample (s_phases_t *self, PGconn *pg)
+{
+    s_phases_backends (self, pg, true);
+}
+
+//  The CPU each part used since s_phases_start, kept for s_phases_print.
+static void
+s_phases_end (s_phases_t *self, PGconn *pg)
+{
+    s_phases_backends (self, pg, true);
+    double ledger_db = 0, match_db = 0;
+    for (int k = 0; k < self->count; k++) {
+        double used = s_cpu (self->backends[k]) - self->backend_cpu[k];
+        if (strcmp (self->roles[k], "ledger") == 0)
+            ledger_db += used;
+        else
+            match_db += used;
+    }
+    self->ledger_cpu = s_cpu (self->ledger) - self->ledger_cpu;
+    self->match_cpu = s_cpu (self->match) - self->match_cpu;
+    self->backend_cpu[0] = ledger_db;
+    self->backend_cpu[1] = match_db;
+}
+
+//  Prints the CPU of each part per 10,000 events (`events` drained in `seconds`).
+static void
+s_phases_print (s_phases_t *self, int events, double seconds)
+{
+    double scale = 10000.0 / events * 1000.0; //  ms per 10,000 events
+    double ledger_db = self->backend_cpu[0], match_db = self->backend_cpu[1];
+    double ledger = self->ledger_cpu, match = self->match_cpu;
+    printf ("    per 10,000 events: %.0f ms wall; CPU: ledger's PostgreSQL %.0f ms, ledger process"
+            " (consumer: rpc read, decode, events) %.0f ms, match process (events.read) %.0f ms,"
+            " match's PostgreSQL %.0f ms\n",
+            seconds * scale, ledger_db * scale, ledger * scale, match * scale, match_db * scale);
+}
+
+//  The ledger's functions' time (track_functions, counted by the sessions that ended):
+//  per 10,000 events, the total (with what they call) and their own.
+static void
+s_functions (PGconn *pg, int events)
+{
+    PGresult *res = PQexec (pg, "SELECT funcname, calls, total_time, self_time"
+                                " FROM pg_stat_user_functions WHERE schemaname = 'ledger'"
+                                " AND total_time > 0 ORDER BY total_time DESC LIMIT 12");
+    if (PQresultStatus (res) != PGRES_TUPLES_OK) {
+        PQclear (res);
+        return;
+    }
+    double scale = 10000.0 / events;
+    printf ("    in the ledger's SQL functions, per 10,000 events (ms, with callees / own):");
+    for (int i = 0; i < PQntuples (res); i++)
+        printf ("%s %s %.0f/%.0f", i ? "," : "", PQgetvalue (res, i, 0),
+                atof (PQgetvalue (res, i, 2)) * scale, atof (PQgetvalue (res, i, 3)) * scale);
+    printf ("\n");
+    PQclear (res);
 }
 
 //  Record i: its volunteer, minutes and day (spread so that the daily cap rarely binds).
@@ -220,7 +346,7 @@ main (int argc, char **argv)
         return s_part ("books") ? bench_ledger_books () : 0;
     harness_t *h = harness_new ("bench_ledger");
     harness_start (h, "registry");
-    harness_start (h, "match");
+    int match = harness_start (h, "match");
     harness_start (h, "ledger");
     PGconn *pg = harness_pg (h);
     //  The volunteers, as registry's events would have placed them.
@@ -236,14 +362,25 @@ main (int argc, char **argv)
         zclock_sleep (50);
     last = s_value (pg, "SELECT last_seq FROM match.outbox_state");
     int64_t before = s_value (pg, "SELECT count (*) FROM ledger.transfers");
-    harness_start (h, "ledger");
+    //  The ledger's functions timed by its sessions from here on.
+    s_exec (pg, "DO $$ BEGIN EXECUTE format ('ALTER DATABASE %I SET track_functions = ''pl''',"
+                " current_database ()); END $$");
+    s_exec (pg, "SELECT pg_stat_reset ()");
+    int ledger = harness_start (h, "ledger");
+    s_phases_t phases;
+    s_phases_start (&phases, pg, ledger, match);
     int64_t start = bench_ns ();
-    while (!zsys_interrupted
-           && s_value (pg, "SELECT coalesce ((SELECT seq FROM ledger.consumer_cursors"
-                           " WHERE publisher = 'match'), 0)")
-                  < last)
+    for (int round = 0; !zsys_interrupted
+                        && s_value (pg, "SELECT coalesce ((SELECT seq FROM ledger.consumer_cursors"
+                                        " WHERE publisher = 'match'), 0)")
+                               < last;
+         round++) {
+        if (round % 40 == 0)
+            s_phases_sample (&phases, pg);
         zclock_sleep (5);
+    }
     double drained = (bench_ns () - start) / 1e9;
+    s_phases_end (&phases, pg);
     int64_t transfers = s_value (pg, "SELECT count (*) FROM ledger.transfers") - before;
     int64_t parked = s_value (pg, "SELECT count (*) FROM ledger.dead_letters");
     double plain = s_plain_batches (pg, events);
@@ -255,6 +392,13 @@ main (int argc, char **argv)
             " %.2f s = %.0f transfers/s; ledger / plain = %.2f\n",
             S_BATCH, 2 * events, plain, 2 * events / plain,
             (transfers / drained) / (2 * events / plain));
+    s_phases_print (&phases, events, drained);
+    //  Its sessions' function times, counted once they end.
+    harness_stop (h, "ledger", SIGTERM);
+    zclock_sleep (300);
+    s_exec (pg, "SELECT pg_stat_clear_snapshot ()");
+    s_functions (pg, events);
+    harness_start (h, "ledger");
 
     //  (2) ledger.adjust through rpc, one at a time.
     st_client_t *client = harness_client (h, "ledger", "gateway");

@@ -178,7 +178,7 @@ s_explain (st_db_t *db, const char *name, const char *args)
     if (!getenv ("STATION_BENCH_LEDGER_EXPLAIN"))
         return;
     char sql[512];
-    snprintf (sql, sizeof sql, "EXPLAIN (ANALYZE, BUFFERS) EXECUTE %s (%s)", name, args);
+    snprintf (sql, sizeof sql, "EXPLAIN (ANALYZE, BUFFERS, SETTINGS) EXECUTE %s (%s)", name, args);
     PGresult *res = PQexec (st_db_conn (db), sql);
     printf ("    %s\n", sql);
     for (int i = 0; i < PQntuples (res); i++)
