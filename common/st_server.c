@@ -517,6 +517,20 @@ s_reply_open (const st_call_t *call, const uint8_t *stored, size_t stored_size, 
     return st_crypto_open_bytes (call->server->sealer, field, stored, stored_size, data, size);
 }
 
+//  Whether a reply to request `id` is stored now (a twin of the request committed it).
+static bool
+s_twin_stored (st_call_t *call, const uint8_t *id)
+{
+    st_params_t params = {0};
+    st_params_bin (&params, id, 16);
+    PGresult *res = NULL;
+    st_error_t err;
+    bool stored = st_db_exec (call->server->db, "rpc_reply_get", &params, &res, &err) == ST_OK
+                  && PQntuples (res) == 1;
+    PQclear (res);
+    return stored;
+}
+
 //  A write op: the effect, its events and the stored reply commit together; a retry with
 //  the same id, from the same peer as the same actor, gets the stored reply. Returns the
 //  encoded reply frame in *data.
@@ -621,6 +635,11 @@ s_run_write (st_call_t *call, const void *request, uint8_t **data, size_t *size)
     rollback:
         retry = s_retryable (call);
         st_db_run (db, "ROLLBACK", NULL);
+        //  A refusal may be a concurrent twin's doing (the same id on another process, a
+        //  caller's resend): the twin's effect, committed meanwhile, made the handler fail.
+        //  Then the twin's stored reply is the answer, and the next attempt replays it.
+        if (!retry && s_twin_stored (call, id))
+            retry = true;
         if (!retry)
             break;
         st_log (ST_LOG_INFO, call->id_hex, "retrying %s after %s (attempt %d)", call->envelope.op,
