@@ -137,11 +137,12 @@ async function monthTheme (region, last, box, periodEl) {
   periodEl.textContent = t('theme_period', { y: year, m: month });
   if (!page.items.length) return box.replaceChildren(h('p', { class: 'none' }, t('theme_none')));
   const [first, ...others] = page.items;
-  box.replaceChildren(
+  // (replaceChildren writes a null as the text "null": the list of others only when there are.)
+  box.replaceChildren(...[
     h('p', { class: 'theme-name', 'data-theme': first.theme }, first.theme),
     h('p', { class: 'theme-figures', 'data-activities': first.activities, 'data-hours': first.hours },
       t('theme_figures', { a: first.activities, p: first.person_times, h: first.hours.toFixed(1) })),
-    others.length ? h('ul', { class: 'theme-others' }, others.slice(0, 4).map((x) => h('li', {}, x.theme, ' · ', t('theme_figures', { a: x.activities, p: x.person_times, h: x.hours.toFixed(1) })))) : null);
+    ...(others.length ? [h('ul', { class: 'theme-others' }, others.slice(0, 4).map((x) => h('li', {}, x.theme, ' · ', t('theme_figures', { a: x.activities, p: x.person_times, h: x.hours.toFixed(1) }))))] : [])]);
 }
 
 export async function dashboard (params) {
