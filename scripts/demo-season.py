@@ -6,7 +6,12 @@ per line. The roster is demo-volunteers.py's: its row n (volunteer id FIRST + n)
 village n mod len(villages).
 
     scripts/demo-season.py FIRST_ID ROSTER_SIZE VILLAGE... > season.jsonl
+
+With DEMO_PROJECTS (project ids, one for each theme of ACTIVITIES in order, made by
+project.create), each activity belongs to its theme's project, so that the dashboard's
+monthly theme (stats.themes) counts the season.
 """
+import os
 import datetime
 import json
 import random
@@ -25,20 +30,26 @@ ACTIVITIES = [
 
 
 def main():
+    if sys.argv[1:] == ["--themes"]:
+        for category, title, theme in ACTIVITIES:
+            print("%s|%s|%s" % (category, title, theme))
+        return
     first, size, villages = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3:]
     rng = random.Random(2026)
     shanghai = datetime.timezone(datetime.timedelta(hours=8))
     today = datetime.datetime.now(shanghai).date()
+    projects = os.environ.get("DEMO_PROJECTS", "").split()
     for week in range(12, 0, -1):
         for slot in range(2):
             day = today - datetime.timedelta(days=7 * week - 2 * slot)
             k = (week * 2 + slot) % len(villages)
-            category, title, theme = ACTIVITIES[(week + slot * 3) % len(ACTIVITIES)]
+            kind = (week + slot * 3) % len(ACTIVITIES)
+            category, title, theme = ACTIVITIES[kind]
             start = datetime.datetime.combine(day, datetime.time(9 if slot == 0 else 14, 0), shanghai)
             hours = rng.choice([2.0, 2.5, 3.0])
             people = [first + n for n in range(size) if n % len(villages) == k]
             served = rng.sample(people, min(len(people), rng.randint(5, 14)))
-            print(json.dumps({
+            body = {
                 "title": title,
                 "category": category,
                 "region": villages[k],
@@ -46,7 +57,10 @@ def main():
                 "ends_at": (start + datetime.timedelta(hours=hours)).isoformat(),
                 "reason": "%s主题活动纸质签到表补录" % theme,
                 "records": [{"volunteer_id": str(v), "hours": hours} for v in sorted(served)],
-            }, ensure_ascii=False))
+            }
+            if len(projects) == len(ACTIVITIES):
+                body["project_id"] = projects[kind]
+            print(json.dumps(body, ensure_ascii=False))
 
 
 if __name__ == "__main__":

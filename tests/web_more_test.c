@@ -340,11 +340,127 @@ test_more_pages_in_a_browser (void **state)
         1);
 }
 
+//  Activities with a place at three distances from the volunteer (25.40, 112.95), starting in
+//  the opposite order; their titles nearest first, joined by |, into `near`.
+static void
+s_places (char *near, size_t size)
+{
+    static const struct {
+        const char *title, *region;
+        double lat, lon;
+        int hours;
+    } places[] = {
+        {"县城广场宣讲", COUNTY, 25.60, 113.20, 26},
+        {"镇卫生院导诊", TOWNSHIP, 25.45, 112.99, 28},
+        {"村口交通劝导", VILLAGE, 25.401, 112.951, 30},
+    };
+    near[0] = '\0';
+    for (size_t i = 0; i < 3; i++) {
+        char starts[40], ends[40], closes[40], text[512], id[32];
+        fx_time (starts, places[i].hours * 3600);
+        fx_time (ends, places[i].hours * 3600 + 7200);
+        fx_time (closes, places[i].hours * 3600 - 3600);
+        snprintf (text, sizeof text,
+                  "{\"title\": \"%s\", \"category\": \"civility\", \"region\": \"%s\","
+                  " \"starts_at\": \"%s\", \"ends_at\": \"%s\", \"signup_closes_at\": \"%s\","
+                  " \"capacity\": 10, \"skills\": [], \"lat\": %.3f, \"lon\": %.3f}",
+                  places[i].title, places[i].region, starts, ends, closes, places[i].lat,
+                  places[i].lon);
+        fx_activity_add (text, id);
+    }
+    for (size_t i = 3; i-- > 0;)
+        snprintf (near + strlen (near), size - strlen (near), "%s%s", i < 2 ? "|" : "",
+                  places[i].title);
+}
+
+//  The township's team with the volunteer in it (invited and accepted) and 2.5 hours (of 3) entered
+//  by hand an hour ago for an activity of a project themed 敬老月; the team's id into `team`.
+static void
+s_team_with_hours (char team[32])
+{
+    msg_actor_t county = fx_admin ("region_admin", COUNTY);
+    json_t *made = fx_call_ok ("registry", &county, "team.create",
+                               "{\"name\": \"玉溪镇助老小队\", \"level\": \"squad\","
+                               " \"category\": \"elderly\", \"region\": \"" TOWNSHIP "\"}");
+    snprintf (team, 32, "%s", fx_str (made, "id"));
+    json_decref (made);
+    char body[512];
+    snprintf (body, sizeof body, "{\"team_id\": \"%s\", \"volunteer_id\": \"%s\"}", team,
+              s_volunteer);
+    json_t *invitation = fx_call_ok ("registry", &county, "team.invite", body);
+    snprintf (body, sizeof body, "{\"id\": \"%s\"}", fx_str (invitation, "id"));
+    json_decref (invitation);
+    msg_actor_t self = fx_volunteer (s_volunteer);
+    json_decref (fx_call_ok ("registry", &self, "invitation.accept", body));
+    fx_wait_for (1, "SELECT count (*) FROM match.team_members WHERE team_id = %s", team);
+    json_t *project =
+        fx_call_ok ("match", &county, "project.create",
+                    "{\"name\": \"孝老爱亲\", \"category\": \"elderly\", \"region\": \"" COUNTY
+                    "\", \"theme\": \"敬老月\"}");
+    char starts[40], ends[40];
+    fx_time (starts, -4 * 3600);
+    fx_time (ends, -3600);
+    snprintf (body, sizeof body,
+              "{\"title\": \"敬老院义务理发\", \"category\": \"elderly\", \"region\": \"" VILLAGE
+              "\", \"starts_at\": \"%s\", \"ends_at\": \"%s\", \"project_id\": \"%s\","
+              " \"reason\": \"纸质签到表补录\", \"records\": [{\"volunteer_id\": \"%s\","
+              " \"hours\": 2.5}]}",
+              starts, ends, fx_str (project, "id"), s_volunteer);
+    json_decref (project);
+    json_decref (fx_call_ok ("match", &county, "activity.backfill", body));
+}
+
+//  Activities near me, teams, the dashboard's top teams and theme (tests/js/web-rest.mjs).
+static void
+test_rest_pages_in_a_browser (void **state)
+{
+    (void) state;
+    const char *source = getenv ("STATION_SOURCE_DIR");
+    const char *bin = getenv ("STATION_BIN_DIR");
+    assert_non_null (source);
+    assert_non_null (bin);
+    char near[256], team[32], shots[512], command[4096];
+    s_places (near, sizeof near);
+    s_team_with_hours (team);
+    snprintf (shots, sizeof shots, "%s/../web-more-shots", bin);
+    snprintf (command, sizeof command,
+              "STATION_WEB_URL=http://127.0.0.1:%d STATION_WEB_SHOTS='%s'"
+              " STATION_WEB_VOLUNTEER='" VOLUNTEER_PHONE ":" PASSWORD "'"
+              " STATION_WEB_OFFICIAL='" OFFICIAL ":" PASSWORD "'"
+              " STATION_WEB_VOLUNTEER_ID='%s' STATION_WEB_TEAM='%s' STATION_WEB_NEAR='%s'"
+              " node %s/tests/js/web-rest.mjs 2>&1",
+              harness_http_port (fx_harness ()), shots, s_volunteer, team, near, source);
+    FILE *run = popen (command, "r");
+    assert_non_null (run);
+    char line[2048];
+    while (fgets (line, sizeof line, run))
+        fputs (line, stdout);
+    int status = pclose (run);
+    printf ("screenshots in %s\n", shots);
+    assert_int_equal (status, 0);
+
+    //  The volunteer is in the team the page made, as a member, by their own consent.
+    msg_actor_t self = fx_volunteer (s_volunteer);
+    json_t *page = fx_call_ok ("registry", &self, "team.list", "{}");
+    json_t *items = json_object_get (page, "items");
+    assert_int_equal (json_array_size (items), 2);
+    json_t *made = json_array_get (items, 1);
+    assert_string_equal (fx_str (made, "name"), "白石渡应急小队");
+    assert_string_equal (fx_str (made, "my_role"), "member");
+    assert_string_equal (fx_str (made, "region"), COUNTY);
+    json_decref (page);
+    assert_int_equal (fx_count ("SELECT count (*) FROM registry.invitations WHERE volunteer_id = %s"
+                                " AND status = 'accepted'",
+                                s_volunteer),
+                      2);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_more_pages_in_a_browser),
+        cmocka_unit_test (test_rest_pages_in_a_browser),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

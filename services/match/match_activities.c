@@ -309,6 +309,12 @@ s_activity_list (st_call_t *call, const msg_activity_list_t *request, msg_activi
         return;
     } else
         snprintf (above, sizeof above, "%s", request->region);
+    //  Near a place: both coordinates or neither.
+    if (request->has_lat != request->has_lon) {
+        st_call_fail (call, ST_INVALID_ARGUMENT, request->has_lat ? "lon" : "lat",
+                      "\"lat\" and \"lon\" come together: give both or neither");
+        return;
+    }
     int64_t limit = request->has_limit ? request->limit : 50;
     st_params_t params = {0};
     st_params_int_or_null (&params, volunteer != 0, volunteer);
@@ -320,8 +326,13 @@ s_activity_list (st_call_t *call, const msg_activity_list_t *request, msg_activi
     st_params_int_or_null (&params, cursor != 0, cursor);
     st_params_int (&params, limit);
     st_params_bool (&params, open_only);
+    bool near = request->has_lat || (request->has_near && request->near);
+    if (near) {
+        st_params_double_or_null (&params, request->has_lat, request->lat);
+        st_params_double_or_null (&params, request->has_lon, request->lon);
+    }
     PGresult *res;
-    if (st_call_exec (call, "activity_list", &params, &res))
+    if (st_call_exec (call, near ? "activity_near" : "activity_list", &params, &res))
         return;
     size_t count = (size_t) PQntuples (res);
     st_rows_to_list (res, &msg_activity_desc, (st_list_t *) &reply->items, &reply->has_items);

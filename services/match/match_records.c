@@ -620,3 +620,80 @@ s_stats_region (st_call_t *call, const msg_stats_query_t *request, msg_region_st
                      &reply->has_requests_by_status);
     PQclear (res);
 }
+
+//  ---------------------------------------------------------------------------------------
+//  stats.teams, stats.themes — the dashboard's top teams and the month's themes
+
+//  An official in scope of `region`, and the period [from, to) a stats op covers: to now by
+//  default, from the start of the month or quarter (`since`: stats_month, stats_quarter) in
+//  Shanghai. Fills `prefix` with the region's subtree prefix; -1 when the call failed.
+static int
+s_stats_period (st_call_t *call, const char *region, const char *from_text, const char *to_text,
+                const char *since, char prefix[ST_REGION_SIZE], char from[40], char to[40])
+{
+    const msg_actor_t *actor;
+    int64_t from_us, to_us;
+    if (st_require_actor (call, &actor) || st_require_official (call, actor)
+        || st_require_code (call, "region", region)
+        || st_require_scope (call, actor, "region", region)
+        || (from_text && st_require_time (call, "from", from_text, &from_us, from))
+        || (to_text && st_require_time (call, "to", to_text, &to_us, to)))
+        return -1;
+    if (!to_text)
+        st_time_format_utc (st_now_ms () * 1000, to);
+    if (!from_text) {
+        PGresult *res;
+        if (st_call_exec (call, since, NULL, &res))
+            return -1;
+        snprintf (from, 40, "%s", PQgetvalue (res, 0, 0));
+        PQclear (res);
+    }
+    if (!st_time_parse (from, &from_us) || !st_time_parse (to, &to_us) || from_us >= to_us)
+        return st_call_fail (call, ST_INVALID_ARGUMENT, to_text ? "to" : "from",
+                             "\"to\" (%s) must come after \"from\" (%s)", to, from);
+    st_region_prefix (region, prefix);
+    return 0;
+}
+
+static void
+s_stats_teams (st_call_t *call, const msg_team_stats_query_t *request, msg_team_stats_t *reply)
+{
+    char prefix[ST_REGION_SIZE], from[40], to[40];
+    if (s_stats_period (call, request->region, request->from, request->to, "stats_quarter", prefix,
+                        from, to))
+        return;
+    st_params_t params = {0};
+    st_params_text (&params, prefix);
+    st_params_text (&params, from);
+    st_params_text (&params, to);
+    st_params_int (&params, request->has_limit ? request->limit : 10);
+    PGresult *res;
+    if (st_call_exec (call, "stats_teams", &params, &res))
+        return;
+    st_rows_to_list (res, &msg_team_hours_desc, (st_list_t *) &reply->items, &reply->has_items);
+    PQclear (res);
+    reply->region = st_strdup (request->region);
+    reply->from = st_strdup (from);
+    reply->to = st_strdup (to);
+}
+
+static void
+s_stats_themes (st_call_t *call, const msg_stats_query_t *request, msg_theme_stats_t *reply)
+{
+    char prefix[ST_REGION_SIZE], from[40], to[40];
+    if (s_stats_period (call, request->region, request->from, request->to, "stats_month", prefix,
+                        from, to))
+        return;
+    st_params_t params = {0};
+    st_params_text (&params, prefix);
+    st_params_text (&params, from);
+    st_params_text (&params, to);
+    PGresult *res;
+    if (st_call_exec (call, "stats_themes", &params, &res))
+        return;
+    st_rows_to_list (res, &msg_theme_hours_desc, (st_list_t *) &reply->items, &reply->has_items);
+    PQclear (res);
+    reply->region = st_strdup (request->region);
+    reply->from = st_strdup (from);
+    reply->to = st_strdup (to);
+}

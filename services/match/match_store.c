@@ -91,6 +91,30 @@ static const st_statement_t s_statements[] = {
      " WHERE c.id = $7))"
      " AND (NOT $9 OR a.signup_closes_at > now ())"
      " ORDER BY a.starts_at, a.id LIMIT $8"},
+    //  activity.list near lat $10, lon $11: the same rows nearest first (geo_metres, exact
+    //  within a county), those with no place (or all, with no $10, $11) last, the nearer
+    //  (deeper) region first, then soonest; the cursor's row keyed the same way.
+    {"activity_near",
+     "WITH k AS (SELECT a.*, geo_metres (a.lat, a.lon, $10::float8, $11::float8) AS distance_m,"
+     " length (region_subtree (a.region)) AS depth FROM activities a"
+     " WHERE a.status = 'open' AND a.ends_at > now ()"
+     " AND ($2::text IS NULL OR (a.region ~>=~ $2 AND a.region ~<~ ($2 || ':')))"
+     " AND ($3::text IS NULL OR $3 LIKE region_subtree (a.region) || '%')"
+     " AND ($4::text IS NULL OR a.category = $4)"
+     " AND ($5::timestamptz IS NULL OR a.starts_at >= $5)"
+     " AND ($6::timestamptz IS NULL OR a.starts_at < $6)"
+     " AND (NOT $9 OR a.signup_closes_at > now ())),"
+     " c AS (SELECT coalesce (geo_metres (lat, lon, $10::float8, $11::float8), 'Infinity') AS d,"
+     " - length (region_subtree (region)) AS depth, starts_at, id FROM activities WHERE id = $7)"
+     " SELECT " S_ACTIVITY_COLUMNS ", distance_m, my.my_signup, my.my_position FROM k a"
+     " LEFT JOIN LATERAL (SELECT s.status AS my_signup, CASE WHEN s.status = 'waitlisted' THEN"
+     " (SELECT count (*) + 1 FROM signups w WHERE w.activity_id = a.id"
+     " AND w.status = 'waitlisted' AND w.arrival < s.arrival) END AS my_position"
+     " FROM signups s WHERE s.activity_id = a.id AND s.volunteer_id = $1"
+     " AND s.status <> 'cancelled') my ON true"
+     " WHERE $7::bigint IS NULL OR (coalesce (a.distance_m, 'Infinity'), - a.depth, a.starts_at,"
+     " a.id) > (SELECT d, depth, starts_at, id FROM c)"
+     " ORDER BY coalesce (a.distance_m, 'Infinity'), a.depth DESC, a.starts_at, a.id LIMIT $8"},
     {"supply_region", "SELECT region FROM supply WHERE volunteer_id = $1"},
     //  schedule.list: volunteer $1's commitments not yet over, soonest first, after commitment
     //  $2 (the page before's last), $3 of them.
@@ -314,6 +338,45 @@ static const st_statement_t s_statements[] = {
      " / 60) AS median_minutes_to_staff, count (rating) AS ratings,"
      " avg (rating)::float8 AS mean_rating FROM requests"
      " WHERE" S_IN_SUBTREE " AND created_at >= $2 AND created_at < $3) q"},
+    //  stats.teams: the teams of subtree $1, ranked by their current members' hours confirmed
+    //  of records checked in in [$2, $3); at most $4.
+    {"stats_teams",
+     "SELECT rank () OVER (ORDER BY coalesce (sum (r.hours), 0) DESC) AS rank,"
+     " t.team_id::text AS team_id, t.name, t.region, count (DISTINCT m.volunteer_id) AS members,"
+     " count (r.id) AS person_times, coalesce (sum (r.hours), 0)::float8 AS hours"
+     " FROM teams t LEFT JOIN team_members m ON m.team_id = t.team_id AND m.role IS NOT NULL"
+     " LEFT JOIN service_records r ON r.volunteer_id = m.volunteer_id AND r.status = 'confirmed'"
+     " AND r.checkin_at >= $2 AND r.checkin_at < $3"
+     " WHERE t.region ~>=~ $1 AND t.region ~<~ ($1 || ':') GROUP BY t.team_id"
+     " ORDER BY hours DESC, t.team_id LIMIT $4"},
+    //  stats.themes: the themes of subtree $1's activities starting in [$2, $3), not cancelled,
+    //  with the hours confirmed of their records.
+    //  An activity's theme is its own, else its project's (a back-entered one has only the
+    //  project's).
+    {"stats_themes",
+     "SELECT coalesce (a.theme, p.theme) AS theme, count (*) AS activities,"
+     " coalesce (sum (r.n), 0) AS person_times, coalesce (sum (r.hours), 0)::float8 AS hours"
+     " FROM activities a LEFT JOIN projects p ON p.id = a.project_id"
+     " LEFT JOIN LATERAL (SELECT count (*) AS n, sum (hours) AS hours FROM service_records"
+     " WHERE activity_id = a.id AND status = 'confirmed') r ON true"
+     " WHERE a.region ~>=~ $1 AND a.region ~<~ ($1 || ':') AND a.starts_at >= $2"
+     " AND a.starts_at < $3 AND a.status <> 'cancelled'"
+     " AND coalesce (a.theme, p.theme) IS NOT NULL"
+     " GROUP BY 1 ORDER BY activities DESC, hours DESC, theme LIMIT 100"},
+    {"stats_quarter",
+     "SELECT to_char (date_trunc ('quarter', now (), 'Asia/Shanghai') AT TIME ZONE 'UTC',"
+     " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"},
+    //  What match knows of registry's teams and memberships (registry_seq: newer only).
+    {"team_upsert",
+     "INSERT INTO teams (team_id, name, region, registry_seq) VALUES ($1, $2, $3, $4)"
+     " ON CONFLICT (team_id) DO UPDATE SET name = EXCLUDED.name,"
+     " region = EXCLUDED.region, registry_seq = EXCLUDED.registry_seq"
+     " WHERE teams.registry_seq < EXCLUDED.registry_seq"},
+    {"team_member_upsert",
+     "INSERT INTO team_members (team_id, volunteer_id, role, registry_seq) VALUES ($1, $2, $3, $4)"
+     " ON CONFLICT (team_id, volunteer_id) DO UPDATE SET role = EXCLUDED.role,"
+     " registry_seq = EXCLUDED.registry_seq WHERE team_members.registry_seq < "
+     "EXCLUDED.registry_seq"},
     {"stats_requests", "SELECT status, count (*) AS count FROM requests WHERE" S_IN_SUBTREE
                        " AND created_at >= $2 AND created_at < $3 GROUP BY status ORDER BY status"},
     //  digest.region: what waits in the subtree $1 now, shown for region $3; unfilled since $2.

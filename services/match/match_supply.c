@@ -151,6 +151,50 @@ s_category_created (st_db_t *db, const char *topic, const void *body_, int64_t s
     return rc;
 }
 
+//  team.created: a team and where it is, for the teams ranked by hours (stats.teams).
+static st_status_t
+s_team_created (st_db_t *db, const char *topic, const void *body_, int64_t seq, st_error_t *err)
+{
+    (void) topic;
+    const msg_team_created_t *body = body_;
+    int64_t id;
+    if (!st_parse_id (body->id, &id))
+        return st_error_set (err, ST_INVALID_ARGUMENT, "id", "team id \"%s\" is not a number",
+                             body->id);
+    st_params_t params = {0};
+    st_params_int (&params, id);
+    st_params_text (&params, body->name);
+    st_params_text (&params, body->region);
+    st_params_int (&params, seq);
+    st_status_t rc = st_db_exec (db, "team_upsert", &params, NULL, err);
+    st_params_clear (&params);
+    return rc;
+}
+
+//  membership.changed: a volunteer joined a team, changed role in it, or left (no role).
+static st_status_t
+s_membership_changed (st_db_t *db, const char *topic, const void *body_, int64_t seq,
+                      st_error_t *err)
+{
+    (void) topic;
+    const msg_membership_changed_t *body = body_;
+    int64_t team, volunteer;
+    if (!st_parse_id (body->team_id, &team))
+        return st_error_set (err, ST_INVALID_ARGUMENT, "team_id", "team id \"%s\" is not a number",
+                             body->team_id);
+    if (!st_parse_id (body->volunteer_id, &volunteer))
+        return st_error_set (err, ST_INVALID_ARGUMENT, "volunteer_id",
+                             "volunteer id \"%s\" is not a number", body->volunteer_id);
+    st_params_t params = {0};
+    st_params_int (&params, team);
+    st_params_int (&params, volunteer);
+    st_params_text (&params, body->role && *body->role ? body->role : NULL);
+    st_params_int (&params, seq);
+    st_status_t rc = st_db_exec (db, "team_member_upsert", &params, NULL, err);
+    st_params_clear (&params);
+    return rc;
+}
+
 //  star.reached (the ledger's): the stars sign-ups and dispatch gate min_stars on.
 static st_status_t
 s_star_reached (st_db_t *db, const char *topic, const void *body_, int64_t seq, st_error_t *err)
@@ -184,6 +228,8 @@ const st_subscription_t match_registry_subscriptions[] = {
     {"resident.updated", s_resident_registered},
     {"site.created", s_site_created},
     {"category.created", s_category_created},
+    {"team.created", s_team_created},
+    {"membership.changed", s_membership_changed},
 };
 const size_t match_registry_subscription_count =
     sizeof match_registry_subscriptions / sizeof match_registry_subscriptions[0];

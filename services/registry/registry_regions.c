@@ -349,6 +349,27 @@ s_team_create (st_call_t *call, const msg_team_create_t *request, msg_team_t *re
     st_call_emit (call, "team.created", &msg_team_created_desc, &event);
 }
 
+//  Replaces *name by its first character (UTF-8) and a * for each character after it.
+static void
+s_mask_name (char **name)
+{
+    const unsigned char *text = (const unsigned char *) *name;
+    size_t first = 1, chars = 0;
+    while (text[0] && (text[first] & 0xC0) == 0x80)
+        first++;
+    for (const unsigned char *p = text; *p; p++)
+        chars += (*p & 0xC0) != 0x80;
+    size_t stars = chars > 1 ? chars - 1 : 1;
+    char *masked = malloc (first + stars + 1);
+    if (!masked)
+        return;
+    memcpy (masked, text, first);
+    memset (masked + first, '*', stars);
+    masked[first + stars] = '\0';
+    free (*name);
+    *name = masked;
+}
+
 static void
 s_team_get (st_call_t *call, const msg_team_get_t *request, msg_team_t *reply)
 {
@@ -359,8 +380,17 @@ s_team_get (st_call_t *call, const msg_team_get_t *request, msg_team_t *reply)
     bool member = false;
     for (size_t i = 0; i < reply->members.count && actor->volunteer_id; i++)
         member = member || strcmp (reply->members.items[i].volunteer_id, actor->volunteer_id) == 0;
-    if (!member && !st_actor_in_scope (actor, reply->region))
+    bool in_scope = st_actor_in_scope (actor, reply->region);
+    if (!member && !in_scope) {
         st_call_fail (call, ST_NOT_FOUND, "id", "no team has id \"%s\"", request->id);
+        return;
+    }
+    //  A member sees the others' names masked (the first character, then *), their own whole.
+    for (size_t i = 0; i < reply->members.count && !in_scope; i++) {
+        msg_member_t *m = &reply->members.items[i];
+        if (strcmp (m->volunteer_id, actor->volunteer_id) != 0)
+            s_mask_name (&m->name);
+    }
 }
 
 //  An official in scope, or a leader of this very team, manages its members.
@@ -639,5 +669,58 @@ s_invitation_list (st_call_t *call, const msg_invitation_list_t *request, msg_in
     if (st_call_exec (call, "invitation_list", &params, &res))
         return;
     st_rows_to_list (res, &msg_invitation_desc, (st_list_t *) &reply->items, &reply->has_items);
+    PQclear (res);
+}
+
+//  ---------------------------------------------------------------------------------------
+//  team.list — an official's teams (their region subtree), a volunteer's own
+
+static void
+s_team_list (st_call_t *call, const msg_team_list_t *request, msg_team_page_t *reply)
+{
+    const msg_actor_t *actor;
+    int64_t cursor = 0, volunteer = 0;
+    if (st_require_actor (call, &actor)
+        || (request->cursor && st_require_id (call, "cursor", "page", request->cursor, &cursor))
+        || (request->region && st_require_code (call, "region", request->region)))
+        return;
+    char below[ST_REGION_SIZE] = "";
+    if (st_actor_is_official (actor) || st_actor_is_system (actor)) {
+        const char *region = request->region ? request->region : actor->region;
+        if (!region) {
+            st_call_fail (call, ST_INVALID_ARGUMENT, "region",
+                          "\"region\" names whose teams to list");
+            return;
+        }
+        if (st_require_scope (call, actor, "region", region))
+            return;
+        st_region_prefix (region, below);
+    } else if (actor->role && strcmp (actor->role, "volunteer") == 0 && actor->volunteer_id) {
+        if (request->region) {
+            st_call_fail (call, ST_INVALID_ARGUMENT, "region",
+                          "a volunteer lists their own teams: leave \"region\" out");
+            return;
+        }
+        if (st_require_id (call, "actor.volunteer_id", "volunteer", actor->volunteer_id,
+                           &volunteer))
+            return;
+    } else {
+        st_call_fail (call, ST_PERMISSION_DENIED, "actor.role",
+                      "teams are listed by officials and by their members");
+        return;
+    }
+    int64_t limit = request->has_limit ? request->limit : 20;
+    st_params_t params = {0};
+    st_params_text (&params, *below ? below : NULL);
+    st_params_int_or_null (&params, volunteer != 0, volunteer);
+    st_params_int_or_null (&params, cursor != 0, cursor);
+    st_params_int (&params, limit);
+    PGresult *res;
+    if (st_call_exec (call, "team_list", &params, &res))
+        return;
+    size_t count = (size_t) PQntuples (res);
+    st_rows_to_list (res, &msg_team_summary_desc, (st_list_t *) &reply->items, &reply->has_items);
+    if ((int64_t) count == limit)
+        reply->next_cursor = st_strdup (reply->items.items[count - 1].id);
     PQclear (res);
 }

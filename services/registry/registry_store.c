@@ -219,6 +219,15 @@ static const st_statement_t s_statements[] = {
     {"invitation_list", "SELECT" INVITATION_COLUMNS "FROM invitations i JOIN teams t"
                         " ON t.id = i.team_id WHERE i.volunteer_id = $1 AND i.status = 'pending'"
                         " ORDER BY i.created_at, i.id LIMIT 1000"},
+    //  team.list: the teams of subtree $1 (or those volunteer $2 is in, with their role), after
+    //  id $3, $4 of them, with their member counts.
+    {"team_list",
+     "SELECT t.id, t.name, t.level, t.category, t.region, t.site_id, t.parent_id,"
+     " (SELECT count (*) FROM memberships c WHERE c.team_id = t.id) AS members, me.role AS my_role"
+     " FROM teams t LEFT JOIN memberships me ON me.team_id = t.id AND me.volunteer_id = $2"
+     " WHERE ($1::text IS NULL OR (t.region ~>=~ $1 AND t.region ~<~ ($1 || ':')))"
+     " AND ($2::bigint IS NULL OR me.volunteer_id IS NOT NULL)"
+     " AND ($3::bigint IS NULL OR t.id > $3) ORDER BY t.id LIMIT $4"},
     {"membership_delete",
      "DELETE FROM memberships WHERE team_id = $1 AND volunteer_id = $2 RETURNING 1"},
 

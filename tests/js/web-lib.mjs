@@ -83,7 +83,8 @@ export async function axe (page, name) {
 export async function visit (page, name, prefix = '') {
   await page.waitForSelector('main h1');
   const text = await page.locator('main').innerText();
-  check(!/\b(null|undefined|NaN)\b|\[object /.test(text), 'the page ' + name + ' shows a program\'s word: ' + text.slice(0, 300));
+  const word = /\b(null|undefined|NaN)\b|\[object /.exec(text);
+  check(!word, 'the page ' + name + ' shows a program\'s word: …' + (word ? text.slice(Math.max(0, word.index - 150), word.index + 150) : '') + '…');
   await axe(page, name);
   await shots(page, name, prefix);
 }

@@ -333,7 +333,11 @@ const pages = [
   ['/manage/dispatch-settings', 'settings', 'dispatchSettings', OFFICIALS],
   ['/manage/residents', 'settings', 'residentFind', OFFICIALS],
   ['/residents/:id', 'settings', 'resident', ['resident', ...OFFICIALS]],
-  ['/me/profile', 'settings', 'resident', ['resident']]
+  ['/me/profile', 'settings', 'resident', ['resident']],
+  ['/manage/teams', 'teams', 'teams', OFFICIALS],
+  ['/manage/teams/:id', 'teams', 'team', OFFICIALS],
+  ['/teams', 'teams', 'myTeams', ['volunteer']],
+  ['/teams/:id', 'teams', 'team', ['volunteer']]
 ];
 
 // The menu of each role.
@@ -341,10 +345,10 @@ const menus = {
   resident: [['/order', 'nav_order'], ['/requests', 'nav_requests'], ['/wish', 'nav_wish'], ['/inbox', 'nav_inbox'],
     ['/settings/notifications', 'nav_prefs'], ['/me/profile', 'nav_profile']],
   volunteer: [['/offers', 'nav_offers'], ['/schedule', 'nav_schedule'], ['/activities', 'nav_activities'],
-    ['/checkin', 'nav_checkin'], ['/points', 'nav_points'], ['/store', 'nav_store'], ['/inbox', 'nav_inbox'],
+    ['/checkin', 'nav_checkin'], ['/points', 'nav_points'], ['/teams', 'nav_teams'], ['/store', 'nav_store'], ['/inbox', 'nav_inbox'],
     ['/settings/notifications', 'nav_prefs']],
   official: [['/review', 'nav_review'], ['/dispatch', 'nav_dispatch'], ['/manage/activities', 'nav_manage_activities'],
-    ['/manage/volunteers', 'nav_volunteers'], ['/manage/store', 'nav_store_desk'], ['/order', 'nav_order_for'],
+    ['/manage/volunteers', 'nav_volunteers'], ['/manage/teams', 'nav_teams_desk'], ['/manage/store', 'nav_store_desk'], ['/order', 'nav_order_for'],
     ['/register/resident', 'nav_resident_new'], ['/reports', 'nav_reports'], ['/dashboard', 'nav_dashboard'],
     ['/manage/settings', 'nav_settings'], ['/inbox', 'nav_inbox'], ['/settings/notifications', 'nav_prefs']]
 };

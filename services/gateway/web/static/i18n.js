@@ -170,7 +170,27 @@ const zh = {
   resident_number: '居民编号 {id}', resident_phone_hint: '也是登录用的手机号', resident_phone_masked: '号码已脱敏显示；要更换请输入完整的新号码，不改则保持原号码', resident_email_hint: '选填；清空即删除', resident_email_masked: '邮箱已脱敏显示；要更换请输入完整的新邮箱，清空即删除',
   resident_find_short: '按居民编号查看并修改住址、电话、关爱类别。', resident_save: '保存资料', resident_saved: '资料已保存。', resident_edit: '修改居民资料',
   // The dashboard's top volunteers (figures.js)
-  top_volunteers: '本季度服务时长前十名', top_period: '{from} 至 {to}', top_manual: '（含补录 {n} 小时）', top_none: '本季度还没有服务时长。'
+  top_volunteers: '本季度服务时长前十名', top_period: '{from} 至 {to}', top_manual: '（含补录 {n} 小时）', top_none: '本季度还没有服务时长。',
+  // Activities near me (volunteer.js), teams (teams.js), the dashboard's top teams and theme (figures.js)
+  near_me: '离我最近', soonest_first: '按时间排序', near_sorted: '按离您的距离排序，最近的在前。',
+  near_by_region: '按地区排序：本村（社区）的活动在前，其次是镇、县的活动。',
+  near_no_place: '没有取得您的位置（可能未允许定位），改为按地区排序：本村（社区）的活动在前。',
+  distance_m: '约 {n} 米', distance_km: '约 {n} 公里',
+  nav_teams: '队伍', nav_teams_desk: '队伍管理', teams_title: '志愿服务队伍', teams_of_region: '{region} 及下辖地区的队伍',
+  teams_none: '这里还没有队伍。', team_title: '队伍', team_name: '队伍名称', team_level: '队伍级别',
+  team_level_demonstration: '示范队', team_level_brigade: '总队', team_level_detachment: '分队', team_level_squad: '小队', team_level_unit: '单位队',
+  team_create: '新建队伍', team_created: '队伍已建立。可以邀请志愿者加入了。', team_members_n: '{n} 名队员',
+  team_no_members: '还没有队员。志愿者接受邀请后会出现在这里。', team_role: '队内角色',
+  team_role_member: '队员', team_role_leader: '队长', team_role_info_officer: '信息员',
+  team_invite: '邀请志愿者', team_invite_who: '志愿者编号', team_invite_hint: '在“志愿者”页面可查到编号；志愿者同意后才入队',
+  team_invited: '已向志愿者 {id} 发出邀请，对方接受后入队。', teams_back: '返回队伍列表',
+  my_teams_title: '我的队伍', my_teams: '我所在的队伍', my_teams_none: '您还没有加入队伍。',
+  invitations_title: '入队邀请', invitations_none: '没有待回复的邀请。', invitations_more: '还有 {n} 个邀请，回复上面的之后会显示。',
+  invited_at: '邀请于', invitation_accept: '接受', invitation_decline: '谢绝',
+  invitation_accepted: '已加入「{team}」。', invitation_declined: '已谢绝「{team}」的邀请。',
+  top_teams: '本季度服务时长前十的队伍', top_teams_none: '本季度还没有队伍的服务时长。',
+  month_theme: '本月主题', theme_period: '{y} 年 {m} 月', theme_none: '本月的活动还没有主题。',
+  theme_figures: '{a} 场活动 · {p} 人次 · {h} 小时'
 };
 
 const en = {
@@ -345,7 +365,27 @@ const en = {
   resident_number: 'Resident number {id}', resident_phone_hint: 'Also the phone you sign in with', resident_phone_masked: 'Shown masked: type a whole new number to change it; left as it is, the number stays', resident_email_hint: 'Optional; empty removes it', resident_email_masked: 'Shown masked: type a whole new address to change it; empty removes it',
   resident_find_short: 'By the resident\'s number: address, phone, groups cared for first.', resident_save: 'Save', resident_saved: 'Saved.', resident_edit: 'Edit the resident\'s record',
   // The dashboard's top volunteers (figures.js)
-  top_volunteers: 'Most hours this quarter', top_period: '{from} to {to}', top_manual: '(of which {n} h entered by hand)', top_none: 'No hours yet this quarter.'
+  top_volunteers: 'Most hours this quarter', top_period: '{from} to {to}', top_manual: '(of which {n} h entered by hand)', top_none: 'No hours yet this quarter.',
+  // Activities near me (volunteer.js), teams (teams.js), the dashboard's top teams and theme (figures.js)
+  near_me: 'Nearest to me', soonest_first: 'Soonest first', near_sorted: 'Nearest to you first.',
+  near_by_region: 'By place: your village\'s activities first, then the township\'s and the county\'s.',
+  near_no_place: 'Your location could not be had (perhaps not allowed), so by place: your village\'s activities first.',
+  distance_m: 'About {n} m', distance_km: 'About {n} km',
+  nav_teams: 'Teams', nav_teams_desk: 'Teams', teams_title: 'Volunteer teams', teams_of_region: 'Teams of {region} and below',
+  teams_none: 'No teams here yet.', team_title: 'Team', team_name: 'Team name', team_level: 'Level',
+  team_level_demonstration: 'Model team', team_level_brigade: 'Brigade', team_level_detachment: 'Detachment', team_level_squad: 'Squad', team_level_unit: 'Unit team',
+  team_create: 'New team', team_created: 'The team is set up. Invite volunteers to it now.', team_members_n: '{n} members',
+  team_no_members: 'No members yet. Volunteers show here once they accept an invitation.', team_role: 'Role in the team',
+  team_role_member: 'Member', team_role_leader: 'Leader', team_role_info_officer: 'Information officer',
+  team_invite: 'Invite a volunteer', team_invite_who: 'Volunteer number', team_invite_hint: 'The Volunteers page shows it; they join only once they accept',
+  team_invited: 'Volunteer {id} is invited and joins on accepting.', teams_back: 'Back to the teams',
+  my_teams_title: 'My teams', my_teams: 'Teams I am in', my_teams_none: 'You are in no team yet.',
+  invitations_title: 'Invitations', invitations_none: 'No invitations waiting for your answer.', invitations_more: '{n} more invitations show once you answer these.',
+  invited_at: 'invited', invitation_accept: 'Accept', invitation_decline: 'Decline',
+  invitation_accepted: 'You joined “{team}”.', invitation_declined: 'You declined “{team}”.',
+  top_teams: 'Teams with most hours this quarter', top_teams_none: 'No team hours yet this quarter.',
+  month_theme: 'This month\'s theme', theme_period: '{m}/{y}', theme_none: 'No themed activities this month yet.',
+  theme_figures: '{a} activities · {p} person-times · {h} h'
 };
 
 const words = { zh, en };

@@ -2,7 +2,7 @@
 // CSV the download gives, and the county dashboard (数据大屏) for a wall screen, refreshed
 // every minute, every number from GET /v1/reports/summary and saying the period it covers.
 // ECharts (vendor/echarts.common.min.js) is fetched by the dashboard only.
-import { api, field, form, go, h, nextStep, notice, session, show, t } from '../app.js';
+import { api, field, form, go, h, nextStep, notice, session, show, t, when } from '../app.js';
 
 // Today in Shanghai as YYYY-MM-DD, and the parts of it.
 function today () {
@@ -113,6 +113,38 @@ async function topVolunteers (region, last, list, periodEl) {
     : [h('li', { class: 'none' }, t('top_none'))]));
 }
 
+// The teams with the most hours confirmed this quarter (GET /v1/stats/teams: match ranks them
+// by their current members' records), with the period they cover.
+async function topTeams (region, list, periodEl) {
+  const page = await api('GET', '/v1/stats/teams?region=' + region + '&limit=10');
+  periodEl.textContent = t('top_period', { from: when(page.from, 'date'), to: when(page.to, 'date') });
+  list.replaceChildren(...(page.items.length
+    ? page.items.map((e) => h('li', { 'data-team': e.team_id, 'data-hours': e.hours },
+      h('span', { class: 'rank' }, String(e.rank)), ' ', h('span', { class: 'name' }, e.name), ' ',
+      h('span', { class: 'value' }, t('hours_n', { n: e.hours.toFixed(1) })),
+      h('small', {}, ' ' + t('team_members_n', { n: e.members }))))
+    : [h('li', { class: 'none' }, t('top_teams_none'))]));
+}
+
+// This month's theme (主题): the theme of the most activities starting this month (Shanghai),
+// its activities and hours confirmed, and the month's other themes (GET /v1/stats/themes).
+async function monthTheme (region, last, box, periodEl) {
+  const year = Number(last.slice(0, 4));
+  const month = Number(last.slice(5, 7));
+  const from = last.slice(0, 7) + '-01T00:00:00+08:00';
+  const next = (month === 12 ? (year + 1) + '-01' : year + '-' + String(month + 1).padStart(2, '0')) + '-01T00:00:00+08:00';
+  const page = await api('GET', '/v1/stats/themes?region=' + region + '&from=' + encodeURIComponent(from) + '&to=' + encodeURIComponent(next));
+  periodEl.textContent = t('theme_period', { y: year, m: month });
+  if (!page.items.length) return box.replaceChildren(h('p', { class: 'none' }, t('theme_none')));
+  const [first, ...others] = page.items;
+  // (replaceChildren writes a null as the text "null": the list of others only when there are.)
+  box.replaceChildren(...[
+    h('p', { class: 'theme-name', 'data-theme': first.theme }, first.theme),
+    h('p', { class: 'theme-figures', 'data-activities': first.activities, 'data-hours': first.hours },
+      t('theme_figures', { a: first.activities, p: first.person_times, h: first.hours.toFixed(1) })),
+    ...(others.length ? [h('ul', { class: 'theme-others' }, others.slice(0, 4).map((x) => h('li', {}, x.theme, ' · ', t('theme_figures', { a: x.activities, p: x.person_times, h: x.hours.toFixed(1) }))))] : [])]);
+}
+
 export async function dashboard (params) {
   const region = params.region || session.me.region;
   document.body.classList.add('screen');
@@ -120,6 +152,10 @@ export async function dashboard (params) {
   const period = h('p', { class: 'period' });
   const top = h('ol', { class: 'top-volunteers' });
   const topPeriod = h('p', { class: 'top-period' });
+  const teams = h('ol', { class: 'top-teams' });
+  const teamsPeriod = h('p', { class: 'top-period' });
+  const theme = h('div', { class: 'month-theme' });
+  const themePeriod = h('p', { class: 'top-period' });
   const charts = { months: h('div', { class: 'chart', role: 'img' }), towns: h('div', { class: 'chart', role: 'img' }), requests: h('div', { class: 'chart', role: 'img' }) };
   show(
     h('h1', {}, t('dashboard_title')),
@@ -129,7 +165,9 @@ export async function dashboard (params) {
       h('section', {}, h('h2', {}, t('by_month')), charts.months),
       h('section', {}, h('h2', {}, t('by_town')), charts.towns),
       h('section', {}, h('h2', {}, t('requests_by_status')), charts.requests),
-      h('section', { class: 'top' }, h('h2', {}, t('top_volunteers')), topPeriod, top))
+      h('section', { class: 'top' }, h('h2', {}, t('top_volunteers')), topPeriod, top),
+      h('section', { class: 'top' }, h('h2', {}, t('top_teams')), teamsPeriod, teams),
+      h('section', { class: 'top theme' }, h('h2', {}, t('month_theme')), themePeriod, theme))
   );
   const echarts = await loadEcharts();
   const drawn = Object.fromEntries(Object.entries(charts).map(([k, el]) => [k, echarts.init(el, null, { renderer: 'canvas' })]));
@@ -191,7 +229,10 @@ export async function dashboard (params) {
         series: [{ type: 'pie', radius: ['35%', '65%'], label: { color: INK, fontSize: 16 }, data: statuses.map(([k, n]) => ({ name: t('state_' + k), value: n })) }]
       }, true);
       charts.requests.setAttribute('aria-label', t('requests_by_status') + ': ' + statuses.map(([k, n]) => t('state_' + k) + ' ' + n).join('; '));
-      await topVolunteers(region, last, top, topPeriod).catch((e) => top.replaceChildren(h('li', { class: 'none' }, e.message + ' ' + nextStep(e))));
+      await Promise.all([
+        topVolunteers(region, last, top, topPeriod).catch((e) => top.replaceChildren(h('li', { class: 'none' }, e.message + ' ' + nextStep(e)))),
+        topTeams(region, teams, teamsPeriod).catch((e) => teams.replaceChildren(h('li', { class: 'none' }, e.message + ' ' + nextStep(e)))),
+        monthTheme(region, last, theme, themePeriod).catch((e) => theme.replaceChildren(h('p', { class: 'none' }, e.message + ' ' + nextStep(e))))]);
     } catch (e) {
       period.replaceChildren(notice(e.message + ' ' + nextStep(e), 'error'));
     }

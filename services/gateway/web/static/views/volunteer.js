@@ -91,26 +91,73 @@ export function schedule () {
   );
 }
 
+// "About 150 m" or "about 6.6 km".
+function distance (metres) {
+  return metres < 1000 ? t('distance_m', { n: Math.round(metres / 10) * 10 }) : t('distance_km', { n: (metres / 1000).toFixed(1) });
+}
+
+// The activities query of the page's address: its filters, and near me (lat, lon when the
+// browser gave a place; near alone when it gave none: the volunteer's own region first).
+function activitiesQuery (params) {
+  const query = new URLSearchParams();
+  if (params.category) query.set('category', params.category);
+  if (params.from) query.set('from', params.from);
+  if (params.near) query.set('near', '1');
+  if (params.near && params.lat && params.lon) {
+    query.set('lat', params.lat);
+    query.set('lon', params.lon);
+  }
+  return query;
+}
+
+// Asks the browser where the volunteer is (only on a secure origin, and only if they allow
+// it), then shows the activities nearest first; without a place, their own region's first.
+function nearMe (params) {
+  const button = h('button', { type: 'button', class: 'secondary near-me' }, t('near_me'));
+  button.addEventListener('click', () => {
+    const go_ = (lat, lon) => {
+      const query = activitiesQuery({ ...params, near: '1', lat, lon });
+      if (lat === undefined) query.set('noplace', '1');
+      go('/activities?' + query);
+    };
+    if (!window.isSecureContext || !navigator.geolocation) return go_();
+    button.disabled = true;
+    navigator.geolocation.getCurrentPosition(
+      (position) => go_(position.coords.latitude.toFixed(5), position.coords.longitude.toFixed(5)),
+      () => go_(),
+      { timeout: 10000, maximumAge: 300000 });
+  });
+  return button;
+}
+
 export function activities (params) {
   const filters = form([
     field({ name: 'category', label: t('category'), max: 32, value: params.category || '' }),
     field({ name: 'from', label: t('from_date'), type: 'date', value: params.from || '' })
   ], t('filter'), async (v) => {
-    const query = new URLSearchParams();
-    if (v.category) query.set('category', v.category);
-    if (v.from) query.set('from', v.from);
+    const query = activitiesQuery({ ...params, category: v.category, from: v.from });
     go('/activities' + (query.toString() ? '?' + query : ''));
   }, { class: 'filters' });
   const query = new URLSearchParams({ limit: '20' });
   if (params.category) query.set('category', params.category);
   if (params.from) query.set('from', params.from + 'T00:00:00+08:00');
+  const near = Boolean(params.near);
+  const placed = near && params.lat && params.lon;
+  if (placed) {
+    query.set('lat', params.lat);
+    query.set('lon', params.lon);
+  } else if (near) query.set('near', 'true');
   const redraw = () => activities(params);
   show(
     h('h1', {}, t('activities_title')),
     filters,
+    h('div', { class: 'actions' }, nearMe(params),
+      near ? h('a', { class: 'button secondary', href: '/activities', 'data-link': true }, t('soonest_first')) : null),
+    near ? notice(placed ? t('near_sorted') : t(params.noplace ? 'near_no_place' : 'near_by_region')) : null,
     pagedList('/v1/activities?' + query, (a) => [
       h('h2', {}, a.title),
       h('p', {}, when(a.starts_at), ' – ', when(a.ends_at, 'time')),
+      a.distance_m !== undefined && a.distance_m !== null ? h('p', { class: 'distance', 'data-distance': Math.round(a.distance_m) }, distance(a.distance_m)) : null,
       h('p', { class: 'meta' }, t('capacity', { n: a.capacity }), ' · ', t('signup_closes'), ' ', when(a.signup_closes_at)),
       a.my_signup ? h('p', { class: 'state' }, t('signup_' + a.my_signup, { n: a.my_position || '' })) : null,
       h('div', { class: 'actions' },
