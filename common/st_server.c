@@ -40,8 +40,12 @@ struct st_server_s {
     void *state;
     s_recent_t recent[S_RECENT]; //  the last read replies, for a client's resends
     size_t recent_next;
-    st_crypto_t *sealer;   //  seals stored replies (st_server_set_sealer), or NULL
-    struct s_pool_s *pool; //  the workers that run slow ops; NULL: all run on the loop
+    st_crypto_t *sealer;      //  seals stored replies (st_server_set_sealer), or NULL
+    struct s_pool_s *pool;    //  the workers that run slow ops; NULL: all run on the loop
+    struct s_pool_s *readers; //  the workers that run fast reads; NULL: they run on the loop
+    zsock_t *replies;         //  PULL: the jobs both pools ran, back to the loop
+    char endpoint[64];        //  its inproc endpoint
+    zlist_t *held;            //  requests that wait behind their client's reads (s_held_t)
 };
 
 struct st_call_s {
@@ -59,7 +63,7 @@ struct st_call_s {
     char sqlstate[6];
 };
 
-static void s_pool_destroy (struct s_pool_s **pool_p);
+static void s_pools_destroy (st_server_t *self);
 
 //  Common ops, answered by every service.
 static void s_sys_ping (st_call_t *call, const void *request, void *reply);
@@ -134,7 +138,7 @@ st_server_destroy (st_server_t **self_p)
     if (!self_p || !*self_p)
         return;
     st_server_t *self = *self_p;
-    s_pool_destroy (&self->pool);
+    s_pools_destroy (self);
     zsock_destroy (&self->router);
     for (size_t i = 0; i < S_RECENT; i++)
         free (self->recent[i].data);
@@ -774,12 +778,15 @@ s_log_done (const st_call_t *call, bool replayed, int64_t started)
 }
 
 //  ---------------------------------------------------------------------------------------
-//  The worker pool: slow ops (ST_OP_SLOW) run on worker threads, each with its own database
-//  connection, while the loop goes on answering the rest. The loop alone touches the ROUTER
-//  socket and s_recent: it hands a worker a whole request (a job) and sends the reply the
-//  worker hands back over an inproc socket.
+//  The worker pools: slow ops (ST_OP_SLOW) run on worker threads, each with its own database
+//  connection, while the loop goes on answering the rest; fast reads (ops without
+//  ST_OP_WRITE) run on a second pool of their own (st_server_start_readers), so that one
+//  connection's round trips no longer bound the reads a service answers, and a slow op never
+//  holds up a read. Writes stay on the loop's connection, one at a time, in order. The loop
+//  alone touches the ROUTER socket and s_recent: it hands a worker a whole request (a job)
+//  and sends the reply the worker hands back over an inproc socket, shared by both pools.
 
-#define S_POOL_QUEUE   1000 //  slow requests waiting for a worker, at most
+#define S_POOL_QUEUE   1000 //  requests waiting for a worker of one pool, at most
 #define S_POOL_RESENDS 16   //  resends of one request that wait for its reply, at most
 
 //  The bytes of request frames waiting for a worker, at most (st_server_set_pool_bytes): the
@@ -809,6 +816,7 @@ typedef struct {
     int64_t started;
     uint8_t *data; //  the encoded reply frame, once run
     size_t size;
+    struct s_pool_s *pool; //  the pool that runs it
     size_t worker;
 } s_job_t;
 
@@ -821,11 +829,16 @@ typedef struct {
 typedef struct s_pool_s {
     s_worker_t *workers;
     size_t count;
-    zsock_t *replies; //  PULL: jobs run, from every worker
-    char endpoint[64];
     zlist_t *queue;      //  jobs waiting for a worker, first come first served
     size_t queued_bytes; //  the payloads of those jobs
 } s_pool_t;
+
+//  A request that waits behind a read of the same client still running on a reader: a client
+//  that sends several requests without waiting hears them answered, and run, in order.
+typedef struct {
+    zframe_t *identity;
+    zframe_t *payload;
+} s_held_t;
 
 static void
 s_job_destroy (s_job_t **job_p)
@@ -868,16 +881,15 @@ s_job_run (s_job_t *job, st_server_t *view)
 }
 
 //  A worker: takes one job at a time from the loop (its pipe) and hands it back run (the
-//  pool's PULL socket), until the pipe says $TERM.
+//  server's PULL socket), until the pipe says $TERM.
 static void
 s_worker_actor (zsock_t *pipe, void *args)
 {
     s_worker_t *worker = args;
-    s_pool_t *pool = worker->view.pool;
     zsock_t *replies = zsock_new (ZMQ_PUSH);
     zsock_set_sndhwm (replies, 0);
     zsock_set_linger (replies, 1000); //  a last reply reaches the loop, which drains it
-    int rc = zsock_connect (replies, "%s", pool->endpoint);
+    int rc = zsock_connect (replies, "%s", worker->view.endpoint);
     zsock_signal (pipe, rc == 0 ? 0 : 1);
     while (rc == 0) {
         zmsg_t *msg = zmsg_recv (pipe);
@@ -910,26 +922,32 @@ s_worker_actor (zsock_t *pipe, void *args)
     st_db_thread_end (); //  its connection is closed by the loop, after the actor ends
 }
 
-int
-st_server_start_workers (st_server_t *self, size_t count, st_error_t *err)
+//  The socket on which the workers of both pools hand back what they ran. Returns 0 or -1.
+static int
+s_replies_bind (st_server_t *self, st_error_t *err)
 {
-    assert (!self->pool);
-    if (count == 0)
+    if (self->replies)
         return 0;
-    s_pool_t *pool = st_calloc (1, sizeof *pool);
-    snprintf (pool->endpoint, sizeof pool->endpoint, "inproc://st-pool-%p", (void *) self);
-    pool->replies = zsock_new (ZMQ_PULL);
-    zsock_set_rcvhwm (pool->replies, 0);
-    if (zsock_bind (pool->replies, "%s", pool->endpoint) == -1) {
-        zsock_destroy (&pool->replies);
-        free (pool);
+    snprintf (self->endpoint, sizeof self->endpoint, "inproc://st-pool-%p", (void *) self);
+    self->replies = zsock_new (ZMQ_PULL);
+    zsock_set_rcvhwm (self->replies, 0);
+    if (zsock_bind (self->replies, "%s", self->endpoint) == -1) {
+        zsock_destroy (&self->replies);
         return st_error_set (err, ST_INTERNAL, NULL, "could not bind the worker pool: %s",
                              zmq_strerror (zmq_errno ())),
                -1;
     }
+    self->held = zlist_new ();
+    return 0;
+}
+
+//  A pool of `count` workers, each with a connection of its own.
+static s_pool_t *
+s_pool_new (st_server_t *self, size_t count)
+{
+    s_pool_t *pool = st_calloc (1, sizeof *pool);
     pool->queue = zlist_new ();
     pool->workers = st_calloc (count, sizeof (s_worker_t));
-    self->pool = pool;
     for (size_t i = 0; i < count; i++) {
         s_worker_t *worker = &pool->workers[i];
         //  A view of the server that shares its tables and state and has a connection of
@@ -941,20 +959,67 @@ st_server_start_workers (st_server_t *self, size_t count, st_error_t *err)
         pool->count++;
         worker->actor = zactor_new (s_worker_actor, worker);
     }
+    return pool;
+}
+
+int
+st_server_start_workers (st_server_t *self, size_t count, st_error_t *err)
+{
+    assert (!self->pool);
+    if (count == 0)
+        return 0;
+    if (s_replies_bind (self, err))
+        return -1;
+    self->pool = s_pool_new (self, count);
     return 0;
 }
 
-//  Stops the workers, each after the job it runs, and drops what never ran or was never sent.
+int
+st_server_start_readers (st_server_t *self, size_t count, st_error_t *err)
+{
+    assert (!self->readers);
+    if (count == 0)
+        return 0;
+    if (s_replies_bind (self, err))
+        return -1;
+    self->readers = s_pool_new (self, count);
+    return 0;
+}
+
+//  Stops a pool's workers, each after the job it runs.
 static void
-s_pool_destroy (struct s_pool_s **pool_p)
+s_pool_stop (s_pool_t *pool)
+{
+    for (size_t i = 0; pool && i < pool->count; i++)
+        zactor_destroy (&pool->workers[i].actor);
+}
+
+//  Drops what never ran, and frees the pool.
+static void
+s_pool_free (s_pool_t **pool_p)
 {
     s_pool_t *pool = *pool_p;
     if (!pool)
         return;
     for (size_t i = 0; i < pool->count; i++)
-        zactor_destroy (&pool->workers[i].actor);
+        st_db_destroy (&pool->workers[i].view.db);
+    s_job_t *job;
+    while ((job = zlist_pop (pool->queue)))
+        s_job_destroy (&job);
+    zlist_destroy (&pool->queue);
+    free (pool->workers);
+    free (pool);
+    *pool_p = NULL;
+}
+
+//  Stops the workers of both pools, and drops what never ran or was never sent.
+static void
+s_pools_destroy (st_server_t *self)
+{
+    s_pool_stop (self->pool);
+    s_pool_stop (self->readers);
     zmsg_t *msg;
-    while ((msg = zmsg_recv_nowait (pool->replies))) {
+    while (self->replies && (msg = zmsg_recv_nowait (self->replies))) {
         s_job_t *job = NULL;
         zframe_t *frame = zmsg_first (msg);
         if (frame && zframe_size (frame) == sizeof job)
@@ -962,22 +1027,22 @@ s_pool_destroy (struct s_pool_s **pool_p)
         zmsg_destroy (&msg);
         s_job_destroy (&job);
     }
-    for (size_t i = 0; i < pool->count; i++)
-        st_db_destroy (&pool->workers[i].view.db);
-    s_job_t *job;
-    while ((job = zlist_pop (pool->queue)))
-        s_job_destroy (&job);
-    zlist_destroy (&pool->queue);
-    zsock_destroy (&pool->replies);
-    free (pool->workers);
-    free (pool);
-    *pool_p = NULL;
+    s_pool_free (&self->pool);
+    s_pool_free (&self->readers);
+    s_held_t *held;
+    while (self->held && (held = zlist_pop (self->held))) {
+        zframe_destroy (&held->identity);
+        zframe_destroy (&held->payload);
+        free (held);
+    }
+    zlist_destroy (&self->held);
+    zsock_destroy (&self->replies);
 }
 
 zsock_t *
 st_server_pool_socket (st_server_t *self)
 {
-    return self->pool ? self->pool->replies : NULL;
+    return self->replies;
 }
 
 //  Sends a job's reply on the ROUTER, keeps a read's in s_recent, logs it and frees the job.
@@ -999,10 +1064,9 @@ s_job_answer (st_server_t *self, s_job_t **job_p, bool replayed)
 
 //  Gives waiting jobs to idle workers.
 static void
-s_pool_feed (st_server_t *self)
+s_pool_feed (s_pool_t *pool)
 {
-    s_pool_t *pool = self->pool;
-    for (size_t i = 0; i < pool->count && zlist_size (pool->queue); i++) {
+    for (size_t i = 0; pool && i < pool->count && zlist_size (pool->queue); i++) {
         s_worker_t *worker = &pool->workers[i];
         if (worker->job)
             continue;
@@ -1030,16 +1094,32 @@ s_pool_holds (s_pool_t *pool, const uint8_t key[32])
     return NULL;
 }
 
-//  Hands a slow op to the pool, which takes over the request, the frames and the envelope
-//  the call holds: a worker runs it and the loop answers it (st_server_handle). A read
-//  answered a moment ago is answered again here; a resend of a request still waiting or
-//  running waits for its reply instead of running twice; a full queue (S_POOL_QUEUE jobs, or
-//  the bytes st_server_set_pool_bytes allows) refuses it.
-static void
-s_pool_submit (st_server_t *self, st_call_t *call, zframe_t **identity_p, zframe_t **payload_p,
-               st_unpacked_t *unpacked, void **request_p, int64_t started)
+//  Whether a read of the client at `identity` waits for a reader or runs on one.
+static bool
+s_reading (st_server_t *self, zframe_t *identity)
 {
-    s_pool_t *pool = self->pool;
+    s_pool_t *pool = self->readers;
+    if (!pool)
+        return false;
+    for (size_t i = 0; i < pool->count; i++)
+        if (pool->workers[i].job && pool->workers[i].job->identity
+            && zframe_eq (pool->workers[i].job->identity, identity))
+            return true;
+    for (s_job_t *job = zlist_first (pool->queue); job; job = zlist_next (pool->queue))
+        if (job->identity && zframe_eq (job->identity, identity))
+            return true;
+    return false;
+}
+
+//  Hands an op to a pool, which takes over the request, the frames and the envelope the call
+//  holds: a worker runs it and the loop answers it (st_server_handle). A read answered a
+//  moment ago is answered again here; a resend of a request still waiting or running waits
+//  for its reply instead of running twice; a full queue (S_POOL_QUEUE jobs, or the bytes
+//  st_server_set_pool_bytes allows) refuses it.
+static void
+s_pool_submit (st_server_t *self, s_pool_t *pool, st_call_t *call, zframe_t **identity_p,
+               zframe_t **payload_p, st_unpacked_t *unpacked, void **request_p, int64_t started)
+{
     s_job_t *job = st_calloc (1, sizeof *job);
     job->call = *call;
     //  The call points into itself: make its copy point into the copy.
@@ -1059,6 +1139,7 @@ s_pool_submit (st_server_t *self, st_call_t *call, zframe_t **identity_p, zframe
     job->request = *request_p;
     *request_p = NULL;
     job->started = started;
+    job->pool = pool;
     s_recent_key (&job->call, job->key);
 
     bool write = job->call.entry->op->flags & ST_OP_WRITE;
@@ -1077,23 +1158,62 @@ s_pool_submit (st_server_t *self, st_call_t *call, zframe_t **identity_p, zframe
                || (zlist_size (pool->queue)
                    && pool->queued_bytes + zframe_size (job->payload) > s_pool_max_bytes)) {
         st_call_fail (&job->call, ST_RESOURCE_EXHAUSTED, NULL,
-                      "too many slow requests are waiting: try again later");
+                      "too many %s requests are waiting: try again later",
+                      pool == self->readers ? "read" : "slow");
         s_encode_reply (&job->call, job->call.envelope.id.data, NULL, 0, &job->data, &job->size);
         s_job_answer (self, &job, false);
     } else {
         zlist_append (pool->queue, job);
         pool->queued_bytes += zframe_size (job->payload);
-        s_pool_feed (self);
+        s_pool_feed (pool);
     }
 }
 
-//  Answers every job the workers have handed back, without blocking, and feeds them more.
+static void s_dispatch (st_server_t *self, zframe_t *identity, zframe_t *payload, bool refuse);
+
+//  Whether a request of the client at `identity` must wait behind one of its reads: one runs
+//  or waits for a reader, or another of its requests waits already.
+static bool
+s_must_wait (st_server_t *self, zframe_t *identity)
+{
+    if (!self->readers)
+        return false;
+    for (s_held_t *held = zlist_first (self->held); held; held = zlist_next (self->held))
+        if (zframe_eq (held->identity, identity))
+            return true;
+    return s_reading (self, identity);
+}
+
+//  Runs the requests that waited behind their client's reads, in order, once those are done.
+static void
+s_held_release (st_server_t *self)
+{
+    if (!self->held || !zlist_size (self->held))
+        return;
+    zlist_t *still = zlist_new ();
+    s_held_t *held;
+    while ((held = zlist_pop (self->held))) {
+        bool wait = s_reading (self, held->identity);
+        for (s_held_t *other = zlist_first (still); other && !wait; other = zlist_next (still))
+            wait = zframe_eq (other->identity, held->identity);
+        if (wait)
+            zlist_append (still, held);
+        else {
+            s_dispatch (self, held->identity, held->payload, false);
+            free (held);
+        }
+    }
+    zlist_destroy (&self->held);
+    self->held = still;
+}
+
+//  Answers every job the workers have handed back, without blocking, feeds them more, and
+//  runs what waited behind the reads answered.
 static void
 s_pool_handle (st_server_t *self)
 {
-    s_pool_t *pool = self->pool;
     zmsg_t *msg;
-    while ((msg = zmsg_recv_nowait (pool->replies))) {
+    while ((msg = zmsg_recv_nowait (self->replies))) {
         s_job_t *job = NULL;
         zframe_t *frame = zmsg_first (msg);
         if (frame && zframe_size (frame) == sizeof job)
@@ -1101,16 +1221,19 @@ s_pool_handle (st_server_t *self)
         zmsg_destroy (&msg);
         if (!job)
             continue;
-        pool->workers[job->worker].job = NULL;
+        job->pool->workers[job->worker].job = NULL;
         job->call.server = self;
         s_job_answer (self, &job, false);
     }
-    s_pool_feed (self);
+    s_pool_feed (self->pool);
+    s_pool_feed (self->readers);
+    s_held_release (self);
 }
 
-//  Answers one request, or hands a slow one to the pool. Takes both frames over.
+//  Answers one request, or hands a slow one or a read to a pool; `refuse`: too many requests
+//  wait behind their clients' reads, and this one is refused. Takes both frames over.
 static void
-s_dispatch (st_server_t *self, zframe_t *identity, zframe_t *payload)
+s_dispatch (st_server_t *self, zframe_t *identity, zframe_t *payload, bool refuse)
 {
     st_call_t call = {.server = self};
     st_error_t err = {0};
@@ -1180,6 +1303,9 @@ s_dispatch (st_server_t *self, zframe_t *identity, zframe_t *payload)
                       call.envelope.actor.region ? call.envelope.actor.region : "");
     else if (call.envelope.has_deadline && call.envelope.deadline < st_now_ms ())
         st_call_fail (&call, ST_UNAVAILABLE, "deadline", "request deadline has passed");
+    else if (refuse)
+        st_call_fail (&call, ST_RESOURCE_EXHAUSTED, NULL,
+                      "too many requests are waiting: try again later");
     if (!call.failed) {
         if (call.envelope.has_actor)
             call.actor = &call.envelope.actor;
@@ -1195,7 +1321,12 @@ s_dispatch (st_server_t *self, zframe_t *identity, zframe_t *payload)
         if (st_decode_object (op->request, body, request, &err))
             st_call_fail (&call, err.code, err.field, "%s", err.message);
         else if ((op->flags & ST_OP_SLOW) && self->pool) {
-            s_pool_submit (self, &call, &identity, &payload, &unpacked, &request, started);
+            s_pool_submit (self, self->pool, &call, &identity, &payload, &unpacked, &request,
+                           started);
+            return;
+        } else if (!(op->flags & ST_OP_WRITE) && self->readers) {
+            s_pool_submit (self, self->readers, &call, &identity, &payload, &unpacked, &request,
+                           started);
             return;
         } else if (op->flags & ST_OP_WRITE)
             s_run_write (&call, request, &data, &size);
@@ -1219,7 +1350,7 @@ s_dispatch (st_server_t *self, zframe_t *identity, zframe_t *payload)
 void
 st_server_handle (st_server_t *self)
 {
-    if (self->pool)
+    if (self->replies)
         s_pool_handle (self);
     //  Bounded per wake-up, so a flood cannot starve the rest of the loop.
     for (int i = 0; i < 1000; i++) {
@@ -1229,7 +1360,19 @@ st_server_handle (st_server_t *self)
         if (zmsg_size (msg) == 2) {
             zframe_t *identity = zmsg_pop (msg);
             zframe_t *payload = zmsg_pop (msg);
-            s_dispatch (self, identity, payload);
+            //  A client's requests run in the order it sent them: one that comes while a read
+            //  of the same client is with a reader waits for it (and is refused when too many
+            //  wait already).
+            if (s_must_wait (self, identity)) {
+                if (zlist_size (self->held) < S_POOL_QUEUE) {
+                    s_held_t *held = st_calloc (1, sizeof *held);
+                    held->identity = identity;
+                    held->payload = payload;
+                    zlist_append (self->held, held);
+                } else
+                    s_dispatch (self, identity, payload, true);
+            } else
+                s_dispatch (self, identity, payload, false);
         }
         zmsg_destroy (&msg);
     }

@@ -59,6 +59,13 @@ zsock_t *st_server_socket (st_server_t *self);
 //  on the loop like the rest. Returns 0 or -1 with err filled. Once.
 int st_server_start_workers (st_server_t *self, size_t count, st_error_t *err);
 
+//  Starts `count` worker threads for the fast reads (ops with neither ST_OP_WRITE nor
+//  ST_OP_SLOW when there are slow workers), each with its own connection as above, so that
+//  reads no longer wait one by one for the loop's connection; writes stay on the loop. A
+//  client's requests still run in the order it sent them: one that comes while a read of the
+//  same client is with a reader waits for it. With none, reads run on the loop. Once.
+int st_server_start_readers (st_server_t *self, size_t count, st_error_t *err);
+
 //  Slow requests waiting for a worker may hold this many bytes of request frames at most, in
 //  every server of the process (one alone may wait whatever its size); past it, or past 1,000
 //  requests, a request is refused at once with resource_exhausted. Set before the first
@@ -66,8 +73,8 @@ int st_server_start_workers (st_server_t *self, size_t count, st_error_t *err);
 #define ST_SERVER_POOL_BYTES (64 * 1024 * 1024)
 void st_server_set_pool_bytes (size_t bytes);
 
-//  The socket on which workers hand back what they ran, for polling beside the ROUTER; NULL
-//  without workers.
+//  The socket on which workers (of both kinds) hand back what they ran, for polling beside
+//  the ROUTER; NULL without workers.
 zsock_t *st_server_pool_socket (st_server_t *self);
 
 //  Receives and answers every message waiting on the socket, and every reply the workers

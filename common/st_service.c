@@ -51,6 +51,9 @@ static const st_option_t s_common[] = {
     ST_OPTION_WHOLE ("workers", "STATION_WORKERS", "2", 0, 64,
                      "threads running slow ops (password hashing, imports) beside the rpc loop,"
                      " each with its own database connection; 0 runs them on the loop"),
+    ST_OPTION_WHOLE ("readers", "STATION_READERS", "2", 0, 64,
+                     "threads answering reads beside the rpc loop, each with its own database"
+                     " connection (writes stay on the loop); 0 answers them on the loop"),
     ST_OPTION_WHOLE ("pool-max-bytes", "STATION_POOL_MAX_BYTES", "67108864", 1048576, 1073741824,
                      "bytes of slow requests waiting for a worker, at most; past it one is"
                      " refused at once (resource_exhausted)"),
@@ -313,6 +316,7 @@ st_service_main (const st_service_def_t *def, int argc, char **argv)
     int64_t reply_retention = st_service_whole (&service, "reply-retention-hours");
     int64_t poll_ms = st_service_whole (&service, "poll-ms");
     int64_t workers = st_service_whole (&service, "workers");
+    int64_t readers = st_service_whole (&service, "readers");
     st_server_set_pool_bytes ((size_t) st_service_whole (&service, "pool-max-bytes"));
 
     int status = 1;
@@ -378,7 +382,8 @@ st_service_main (const st_service_def_t *def, int argc, char **argv)
     if (!rpc || !events)
         goto done;
     if (st_server_bind (server, rpc, cert, max_message, &err)
-        || st_server_start_workers (server, (size_t) workers, &err)) {
+        || st_server_start_workers (server, (size_t) workers, &err)
+        || st_server_start_readers (server, (size_t) readers, &err)) {
         st_error ("%s", err.message);
         goto done;
     }

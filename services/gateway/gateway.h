@@ -280,6 +280,19 @@ st_status_t gw_session_create (const json_t *account, char token[44], st_error_t
 //  The actor of a live session (its idle expiry pushed back), or ST_UNAUTHENTICATED.
 st_status_t gw_session_check (const char *token, gw_actor_t *actor, st_error_t *err);
 
+//  The same check in two halves, for a read whose rpc can go out while the database looks:
+//  gw_session_begin sends the check on the thread's connection and gives the actor the token
+//  last proved on this thread, a guess to call with (never an answer: gw_session_finish, which
+//  every request that began must call, says whether the session lives and whom it proves, as
+//  gw_session_check does). Returns -1 when there is no guess or the check could not be sent:
+//  the caller then checks as usual (gw_session_check).
+typedef struct {
+    uint8_t hash[32];
+    gw_actor_t guess;
+} gw_session_pending_t;
+int gw_session_begin (const char *token, gw_session_pending_t *pending);
+st_status_t gw_session_finish (gw_session_pending_t *pending, gw_actor_t *actor, st_error_t *err);
+
 //  The CSRF token of a session (43 characters): a keyed hash of its token, so it needs no
 //  storage and every gateway process computes the same. Pages send it as X-CSRF-Token with
 //  every write their cookie authenticates.

@@ -118,24 +118,52 @@ s_copy (char *out, size_t size, PGresult *res, const char *column)
     snprintf (out, size, "%s", PQgetvalue (res, 0, PQfnumber (res, column)));
 }
 
-st_status_t
-gw_session_check (const char *token, gw_actor_t *actor, st_error_t *err)
-{
+//  The actors tokens proved last on this thread, by the token's hash: guesses for
+//  gw_session_begin, never an answer (every request still waits for the database's).
+#define S_GUESSES 16
+static _Thread_local struct {
     uint8_t hash[crypto_hash_sha256_BYTES];
-    s_token_hash (token, hash);
-    st_params_t params = {0};
-    st_params_bin (&params, hash, sizeof hash);
-    st_params_int (&params, s_idle_s);
-    PGresult *res;
-    st_status_t rc = st_db_exec (gw_rpc_db (), "session_check", &params, &res, err);
-    if (rc == ST_OK && PQntuples (res) == 0) {
-        PQclear (res);
-        rc = st_error_set (err, ST_UNAUTHENTICATED, "Authorization",
-                           "the session has ended or never was: sign in again");
+    gw_actor_t actor;
+    bool used;
+} s_guesses[S_GUESSES];
+static _Thread_local unsigned s_guess_next;
+
+static int
+s_guess_find (const uint8_t hash[crypto_hash_sha256_BYTES])
+{
+    for (int i = 0; i < S_GUESSES; i++)
+        if (s_guesses[i].used && memcmp (s_guesses[i].hash, hash, sizeof s_guesses[i].hash) == 0)
+            return i;
+    return -1;
+}
+
+//  Remembers the actor a token proved (actor) or forgets it (NULL).
+static void
+s_guess_keep (const uint8_t hash[crypto_hash_sha256_BYTES], const gw_actor_t *actor)
+{
+    int i = s_guess_find (hash);
+    if (!actor) {
+        if (i >= 0)
+            sodium_memzero (&s_guesses[i], sizeof s_guesses[i]);
+        return;
     }
-    if (rc != ST_OK) {
-        st_params_clear (&params);
-        return rc;
+    if (i < 0) {
+        i = (int) (s_guess_next++ % S_GUESSES);
+        memcpy (s_guesses[i].hash, hash, sizeof s_guesses[i].hash);
+        s_guesses[i].used = true;
+    }
+    s_guesses[i].actor = *actor;
+}
+
+//  The actor of session_check's answer (`res`, borrowed), its idle clock started again when due.
+static st_status_t
+s_checked (const uint8_t hash[crypto_hash_sha256_BYTES], PGresult *res, gw_actor_t *actor,
+           st_error_t *err)
+{
+    if (PQntuples (res) == 0) {
+        s_guess_keep (hash, NULL);
+        return st_error_set (err, ST_UNAUTHENTICATED, "Authorization",
+                             "the session has ended or never was: sign in again");
     }
     memset (actor, 0, sizeof *actor);
     s_copy (actor->account, sizeof actor->account, res, "account");
@@ -143,11 +171,82 @@ gw_session_check (const char *token, gw_actor_t *actor, st_error_t *err)
     s_copy (actor->region, sizeof actor->region, res, "region");
     s_copy (actor->volunteer_id, sizeof actor->volunteer_id, res, "volunteer_id");
     s_copy (actor->resident_id, sizeof actor->resident_id, res, "resident_id");
-    bool stale = st_row_bool (res, 0, "stale");
-    PQclear (res);
-    if (stale)
-        rc = st_db_exec (gw_rpc_db (), "session_touch", &params, NULL, err);
+    s_guess_keep (hash, actor);
+    if (!st_row_bool (res, 0, "stale"))
+        return ST_OK;
+    st_params_t params = {0};
+    st_params_bin (&params, hash, crypto_hash_sha256_BYTES);
+    st_params_int (&params, s_idle_s);
+    st_status_t rc = st_db_exec (gw_rpc_db (), "session_touch", &params, NULL, err);
     st_params_clear (&params);
+    return rc;
+}
+
+static st_status_t
+s_check_hash (const uint8_t hash[crypto_hash_sha256_BYTES], gw_actor_t *actor, st_error_t *err)
+{
+    st_params_t params = {0};
+    st_params_bin (&params, hash, crypto_hash_sha256_BYTES);
+    st_params_int (&params, s_idle_s);
+    PGresult *res;
+    st_status_t rc = st_db_exec (gw_rpc_db (), "session_check", &params, &res, err);
+    st_params_clear (&params);
+    if (rc != ST_OK)
+        return rc;
+    rc = s_checked (hash, res, actor, err);
+    PQclear (res);
+    return rc;
+}
+
+st_status_t
+gw_session_check (const char *token, gw_actor_t *actor, st_error_t *err)
+{
+    uint8_t hash[crypto_hash_sha256_BYTES];
+    s_token_hash (token, hash);
+    return s_check_hash (hash, actor, err);
+}
+
+int
+gw_session_begin (const char *token, gw_session_pending_t *pending)
+{
+    s_token_hash (token, pending->hash);
+    int i = s_guess_find (pending->hash);
+    //  The statement is prepared on this connection: the guess came from a check on it (one
+    //  made again since a reconnect fails, and the check is then made as usual).
+    PGconn *conn = st_db_conn (gw_rpc_db ());
+    if (i < 0 || !conn || PQstatus (conn) != CONNECTION_OK
+        || PQtransactionStatus (conn) != PQTRANS_IDLE)
+        return -1;
+    char idle[32];
+    snprintf (idle, sizeof idle, "%lld", (long long) s_idle_s);
+    const char *values[] = {(const char *) pending->hash, idle};
+    int lengths[] = {crypto_hash_sha256_BYTES, 0};
+    int formats[] = {1, 0};
+    if (!PQsendQueryPrepared (conn, "session_check", 2, values, lengths, formats, 0))
+        return -1;
+    pending->guess = s_guesses[i].actor;
+    return 0;
+}
+
+st_status_t
+gw_session_finish (gw_session_pending_t *pending, gw_actor_t *actor, st_error_t *err)
+{
+    PGconn *conn = st_db_conn (gw_rpc_db ());
+    PGresult *res, *first = NULL;
+    while ((res = PQgetResult (conn))) {
+        if (!first)
+            first = res;
+        else
+            PQclear (res);
+    }
+    st_status_t rc;
+    if (first && PQresultStatus (first) == PGRES_TUPLES_OK)
+        rc = s_checked (pending->hash, first, actor, err);
+    else
+        //  Not prepared here (a reconnect), or the connection failed: as usual, which
+        //  prepares, reconnects and says why.
+        rc = s_check_hash (pending->hash, actor, err);
+    PQclear (first);
     return rc;
 }
 

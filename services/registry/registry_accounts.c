@@ -8,10 +8,12 @@
 #include "st_pii.h"
 #include "st_rows.h"
 
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 ST_REGISTRY_ACCOUNTS_OPS (ST_ROUTE_THUNK)
 
@@ -182,6 +184,96 @@ s_attempt_hash (st_call_t *call, const msg_session_login_t *request,
     free (plain);
 }
 
+//  ---------------------------------------------------------------------------------------
+//  The hasher: sign-ins check their passwords (argon2id, 64 MB) on one thread of its own
+//  ("st-hasher"), never on two at once. On two cores, a storm of sign-ins hashing on both slow
+//  workers took the whole machine from every other op, the rpc loop and PostgreSQL alike
+//  (volunteer.get p99 20 ms through the gateway); one hashing thread leaves a core to the rest.
+//  A worker hands it a check and waits; past S_HASH_QUEUE checks waiting, a sign-in is refused
+//  at once (resource_exhausted on "login", which the gateway answers 429 with Retry-After)
+//  rather than wait behind seconds of hashing.
+
+#define S_HASH_QUEUE 16
+
+typedef struct s_check_s {
+    const char *hash;
+    const char *password;
+    bool ok, done;
+    struct s_check_s *next;
+} s_check_t;
+
+static struct {
+    pthread_mutex_t lock;
+    pthread_cond_t ready, done;
+    s_check_t *head, *tail;
+    int waiting; //  checks queued or running
+    bool started;
+} s_hasher = {.lock = PTHREAD_MUTEX_INITIALIZER,
+              .ready = PTHREAD_COND_INITIALIZER,
+              .done = PTHREAD_COND_INITIALIZER};
+
+static void *
+s_hasher_run (void *arg)
+{
+    (void) arg;
+    prctl (PR_SET_NAME, "st-hasher", 0, 0, 0);
+    pthread_mutex_lock (&s_hasher.lock);
+    for (;;) {
+        while (!s_hasher.head)
+            pthread_cond_wait (&s_hasher.ready, &s_hasher.lock);
+        s_check_t *check = s_hasher.head;
+        s_hasher.head = check->next;
+        if (!s_hasher.head)
+            s_hasher.tail = NULL;
+        pthread_mutex_unlock (&s_hasher.lock);
+        bool ok = st_password_verify (check->hash, check->password);
+        pthread_mutex_lock (&s_hasher.lock);
+        check->ok = ok;
+        check->done = true;
+        s_hasher.waiting--;
+        pthread_cond_broadcast (&s_hasher.done);
+    }
+    return NULL;
+}
+
+//  Checks `password` against `hash` on the hasher: 1 when it matches, 0 when not, -1 (the
+//  call failed) when too many checks wait already.
+static int
+s_password_check (st_call_t *call, const char *hash, const char *password)
+{
+    s_check_t check = {.hash = hash, .password = password};
+    pthread_mutex_lock (&s_hasher.lock);
+    if (!s_hasher.started) {
+        pthread_t thread;
+        pthread_attr_t attr;
+        pthread_attr_init (&attr);
+        pthread_attr_setdetachstate (&attr, PTHREAD_CREATE_DETACHED);
+        s_hasher.started = pthread_create (&thread, &attr, s_hasher_run, NULL) == 0;
+        pthread_attr_destroy (&attr);
+    }
+    if (!s_hasher.started) {
+        //  No thread to be had: checked here, as before there was one.
+        pthread_mutex_unlock (&s_hasher.lock);
+        return st_password_verify (hash, password) ? 1 : 0;
+    }
+    if (s_hasher.waiting >= S_HASH_QUEUE) {
+        pthread_mutex_unlock (&s_hasher.lock);
+        return st_call_fail (call, ST_RESOURCE_EXHAUSTED, "login",
+                             "too many sign-ins at once: retry after 1000 ms");
+    }
+    s_hasher.waiting++;
+    if (s_hasher.tail)
+        s_hasher.tail->next = &check;
+    else
+        s_hasher.head = &check;
+    s_hasher.tail = &check;
+    pthread_cond_signal (&s_hasher.ready);
+    while (!check.done)
+        pthread_cond_wait (&s_hasher.done, &s_hasher.lock);
+    pthread_mutex_unlock (&s_hasher.lock);
+    return check.ok ? 1 : 0;
+}
+
 //  The attempt itself, the login's lock held: refused without looking at the password while
 //  the login must wait; else checked, a failure counted (once per attempt: a resend of the
 //  same request is the same attempt) and a success forgetting the failures.
@@ -214,7 +306,13 @@ s_login_attempt (st_call_t *call, const msg_session_login_t *request,
     static const char dummy[] = "$argon2id$v=19$m=65536,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$"
                                 "9sTbSlTio3Biev89thdrlKKiCaYsjjYVJxGAL3swxpQ";
     bool known = PQntuples (res) == 1;
-    bool ok = st_password_verify (known ? PQgetvalue (res, 0, 6) : dummy, request->password);
+    int checked =
+        s_password_check (call, known ? PQgetvalue (res, 0, 6) : dummy, request->password);
+    if (checked < 0) {
+        PQclear (res);
+        return;
+    }
+    bool ok = checked == 1;
     if (known && ok) {
         st_row_to_msg (res, 0, &msg_account_desc, reply);
         PQclear (res);

@@ -1,0 +1,108 @@
+/*  gateway_reads_test.c — a read's session checked while its op runs (issue 22): the call goes
+    out as the actor the token last proved on the HTTP thread while the database checks the
+    token, and only the database's answer counts: a session ended is 401 on the very next
+    request, and a session that now proves another actor is answered as that actor.  */
+#include "fixture.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#define COUNTY   "431022000000"
+#define VILLAGE  "431022100201"
+#define PASSWORD "correct horse battery"
+#define ROUNDS   24 //  more than the gateway's HTTP threads: every one has seen the token
+
+static char s_volunteer[32], s_path[96];
+static fx_t *s_fx;
+
+static int
+s_setup (void **state)
+{
+    (void) state;
+    s_fx = fx_new ("gateway_reads_test", FX_REGISTRY | FX_MATCH | FX_GATEWAY);
+    fx_county_add ();
+    json_decref (fx_call_ok ("registry", &FX_SYSTEM, "account.create",
+                             "{\"login\": \"reader\", \"password\": \"" PASSWORD "\","
+                             " \"role\": \"region_admin\", \"region\": \"" COUNTY "\"}"));
+    fx_volunteer_add ("欧阳明华", VILLAGE, "[]", "[]", 25.4, 112.95, "", s_volunteer);
+    snprintf (s_path, sizeof s_path, "/v1/volunteers/%s", s_volunteer);
+    return 0;
+}
+
+static int
+s_teardown (void **state)
+{
+    (void) state;
+    fx_destroy (&s_fx);
+    return 0;
+}
+
+static void
+s_token (char token[64])
+{
+    fx_http_t *answer = fx_http ("POST", "/v1/sessions", NULL,
+                                 "{\"login\": \"reader\", \"password\": \"" PASSWORD "\"}", NULL);
+    if (answer->status != 201)
+        fail_msg ("sign-in: %ld %s", answer->status, answer->text);
+    snprintf (token, 64, "%s", fx_http_str (answer, "token"));
+    fx_http_free (&answer);
+}
+
+//  GET the volunteer ROUNDS times, each on a new connection (any HTTP thread): each answer
+//  must be `status`.
+static void
+s_reads (const char *token, long status)
+{
+    for (int i = 0; i < ROUNDS; i++) {
+        fx_http_t *answer = fx_http ("GET", s_path, token, NULL, "Connection: close", NULL);
+        if (answer->status != status)
+            fail_msg ("GET %s, round %d: %ld (not %ld) %s", s_path, i, answer->status, status,
+                      answer->text);
+        if (status == 401)
+            assert_string_equal (fx_http_str (answer, "error.field"), "Authorization");
+        fx_http_free (&answer);
+    }
+}
+
+//  A sign-out ends the session for the very next read, whichever thread guessed its actor.
+static void
+test_signed_out_at_once (void **state)
+{
+    char token[64];
+    s_token (token);
+    s_reads (token, 200);
+    fx_http_t *answer = fx_http ("DELETE", "/v1/sessions/current", token, NULL, NULL);
+    assert_int_equal (answer->status, 204);
+    fx_http_free (&answer);
+    s_reads (token, 401);
+}
+
+//  A session that proves another actor than the threads last saw (here its region, changed in
+//  the table) is answered as the actor it proves: the volunteer is out of the new region's
+//  scope (404), and in it again once the region is back.
+static void
+test_answered_as_the_actor_proved (void **state)
+{
+    char token[64];
+    s_token (token);
+    s_reads (token, 200);
+    fx_sql ("UPDATE gateway.sessions SET region = '431023000000'");
+    s_reads (token, 404);
+    fx_sql ("UPDATE gateway.sessions SET region = '" COUNTY "'");
+    s_reads (token, 200);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_signed_out_at_once),
+        cmocka_unit_test (test_answered_as_the_actor_proved),
+    };
+    return cmocka_run_group_tests (tests, s_setup, s_teardown);
+}
