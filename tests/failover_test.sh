@@ -32,7 +32,8 @@ free_port () { "$PY" -c 'import socket; s = socket.socket (); s.bind (("127.0.0.
 p1=$(free_port) p2=$(free_port)
 # The primary is stopped as a crashed server is, not the machine under it: what the standby
 # received is in the page cache either way, so fsync is left off, as in every test cluster.
-export STATION_PG_FSYNC=off
+# (The measurement below keeps it on: its figure is a commit's.)
+if [ -n "${STATION_FAILOVER_BENCH:-}" ]; then export STATION_PG_FSYNC=on; else export STATION_PG_FSYNC=off; fi
 st_pg_init "$WORK/primary"
 printf 'local replication %s peer\n' "$(st_pg_user)" | st_as_pg tee -a "$WORK/primary/pg_hba.conf" >/dev/null
 printf "wal_level = replica\nmax_wal_senders = 4\n" |
@@ -50,12 +51,34 @@ printf "unix_socket_directories = '%s'\n" "$WORK/standby" |
 st_pg_start "$WORK/standby" "$p2"
 # From now on a commit waits for the standby (set only now: the setup above had none to wait for).
 st_psql "$WORK/primary" "$p1" postgres -c "ALTER SYSTEM SET synchronous_standby_names = '*'" -c "SELECT pg_reload_conf ()" >/dev/null
-for _ in $(seq 300); do
-    [ "$(st_psql "$WORK/primary" "$p1" postgres -At -c "SELECT count (*) FROM pg_stat_replication WHERE sync_state = 'sync'")" = 1 ] && break
-    sleep 0.1
-done
-[ "$(st_psql "$WORK/primary" "$p1" postgres -At -c "SELECT sync_state FROM pg_stat_replication")" = sync ] ||
-    fail "the standby is not a synchronous standby"
+wait_sync () {
+    for _ in $(seq 300); do
+        [ "$(st_psql "$WORK/primary" "$p1" postgres -At -c "SELECT count (*) FROM pg_stat_replication WHERE sync_state = 'sync'")" = 1 ] && break
+        sleep 0.1
+    done
+    [ "$(st_psql "$WORK/primary" "$p1" postgres -At -c "SELECT sync_state FROM pg_stat_replication")" = sync ] ||
+        fail "the standby is not a synchronous standby"
+}
+wait_sync
+
+# What synchronous commit costs (only when asked: STATION_FAILOVER_BENCH=1): single-row insert
+# transactions by pgbench, one client, with the standby synchronous and without.
+if [ -n "${STATION_FAILOVER_BENCH:-}" ]; then
+    st_psql "$WORK/primary" "$p1" postgres -c "CREATE TABLE bench (id bigserial PRIMARY KEY, body text)"
+    echo "INSERT INTO bench (body) VALUES ('a row of about forty bytes, as an event');" > "$WORK/insert.sql"
+    chmod 644 "$WORK/insert.sql"
+    for names in "'*'" "''"; do
+        st_psql "$WORK/primary" "$p1" postgres -c "ALTER SYSTEM SET synchronous_standby_names = $names" \
+            -c "SELECT pg_reload_conf ()" >/dev/null
+        sleep 1
+        printf 'failover_test: synchronous_standby_names = %s: ' "$names"
+        st_as_pg "$(st_pg_bin)/pgbench" -h "$WORK/primary" -p "$p1" -n -c 1 -T 5 -f "$WORK/insert.sql" postgres 2>/dev/null |
+            awk '/latency average/ {l = $4} /^tps/ {t = $3} END {printf "%.0f transactions/s, latency average %s ms\n", t, l}'
+    done
+    st_psql "$WORK/primary" "$p1" postgres -c "ALTER SYSTEM SET synchronous_standby_names = '*'" \
+        -c "SELECT pg_reload_conf ()" -c "DROP TABLE bench" >/dev/null
+    wait_sync
+fi
 
 # Registry and match on both hosts: libpq tries each, and takes the one that accepts writes.
 export STATION_KEYS=$WORK/keys
