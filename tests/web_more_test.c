@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
@@ -373,11 +374,32 @@ s_places (char *near, size_t size)
                   places[i].title);
 }
 
-//  The township's team with the volunteer in it (invited and accepted) and 2.5 hours (of 3) entered
-//  by hand an hour ago for an activity of a project themed 敬老月; the team's id into `team`.
-static void
-s_team_with_hours (char team[32])
+//  How long ago this month began in Asia/Shanghai (UTC+8 all year), in seconds.
+static long
+s_into_month (void)
 {
+    time_t shanghai = time (NULL) + 8 * 3600;
+    struct tm tm;
+    gmtime_r (&shanghai, &tm);
+    return (tm.tm_mday - 1) * 86400L + tm.tm_hour * 3600L + tm.tm_min * 60L + tm.tm_sec;
+}
+
+//  The township's team with the volunteer in it (invited and accepted) and hours entered by hand
+//  for an activity of a project themed 敬老月 that ended a minute ago, all of it this month (and
+//  so this quarter) in Asia/Shanghai: 2.5 hours of an activity that began 4 hours ago, or, in a
+//  month's first hours, what fits since the month began (in its first 8 minutes, the test waits
+//  for them to pass). The team's id into `team`, the hours into `hours` ("2.5").
+static void
+s_team_with_hours (char team[32], char hours[16])
+{
+    long into = s_into_month ();
+    if (into < 8 * 60) {
+        fx_sleep_ms ((8 * 60 - into) * 1000);
+        into = 8 * 60;
+    }
+    long began = into >= 4 * 3600 + 60 ? 4 * 3600 : into - 60; //  seconds ago
+    long tenths = (began - 60) / 360;                          //  tenths of an hour that fit
+    snprintf (hours, 16, "%g", tenths >= 25 ? 2.5 : tenths / 10.0);
     msg_actor_t county = fx_admin ("region_admin", COUNTY);
     json_t *made = fx_call_ok ("registry", &county, "team.create",
                                "{\"name\": \"玉溪镇助老小队\", \"level\": \"squad\","
@@ -398,14 +420,14 @@ s_team_with_hours (char team[32])
                     "{\"name\": \"孝老爱亲\", \"category\": \"elderly\", \"region\": \"" COUNTY
                     "\", \"theme\": \"敬老月\"}");
     char starts[40], ends[40];
-    fx_time (starts, -4 * 3600);
-    fx_time (ends, -3600);
+    fx_time (starts, -began);
+    fx_time (ends, -60);
     snprintf (body, sizeof body,
               "{\"title\": \"敬老院义务理发\", \"category\": \"elderly\", \"region\": \"" VILLAGE
               "\", \"starts_at\": \"%s\", \"ends_at\": \"%s\", \"project_id\": \"%s\","
               " \"reason\": \"纸质签到表补录\", \"records\": [{\"volunteer_id\": \"%s\","
-              " \"hours\": 2.5}]}",
-              starts, ends, fx_str (project, "id"), s_volunteer);
+              " \"hours\": %s}]}",
+              starts, ends, fx_str (project, "id"), s_volunteer, hours);
     json_decref (project);
     json_decref (fx_call_ok ("match", &county, "activity.backfill", body));
 }
@@ -419,17 +441,17 @@ test_rest_pages_in_a_browser (void **state)
     const char *bin = getenv ("STATION_BIN_DIR");
     assert_non_null (source);
     assert_non_null (bin);
-    char near[256], team[32], shots[512], command[4096];
+    char near[256], team[32], hours[16], shots[512], command[4096];
     s_places (near, sizeof near);
-    s_team_with_hours (team);
+    s_team_with_hours (team, hours);
     snprintf (shots, sizeof shots, "%s/../web-more-shots", bin);
     snprintf (command, sizeof command,
               "STATION_WEB_URL=http://127.0.0.1:%d STATION_WEB_SHOTS='%s'"
               " STATION_WEB_VOLUNTEER='" VOLUNTEER_PHONE ":" PASSWORD "'"
               " STATION_WEB_OFFICIAL='" OFFICIAL ":" PASSWORD "'"
               " STATION_WEB_VOLUNTEER_ID='%s' STATION_WEB_TEAM='%s' STATION_WEB_NEAR='%s'"
-              " node %s/tests/js/web-rest.mjs 2>&1",
-              harness_http_port (fx_harness ()), shots, s_volunteer, team, near, source);
+              " STATION_WEB_TEAM_HOURS='%s' node %s/tests/js/web-rest.mjs 2>&1",
+              harness_http_port (fx_harness ()), shots, s_volunteer, team, near, hours, source);
     FILE *run = popen (command, "r");
     assert_non_null (run);
     char line[2048];
