@@ -17,18 +17,29 @@ st_pipe_term (zsock_t *pipe)
     return term;
 }
 
-st_status_t
-st_event_params (const char *topic, const st_desc_t *desc, const void *body, st_params_t *params,
-                 st_error_t *err)
+//  An event's body checked and encoded; the caller frees *data.
+static st_status_t
+s_event_encode (const char *topic, const st_desc_t *desc, const void *body, uint8_t **data,
+                size_t *size, st_error_t *err)
 {
     st_error_t invalid;
     if (st_validate (desc, body, &invalid))
         return st_error_set (err, ST_INTERNAL, NULL, "event %s would be invalid: %s", topic,
                              invalid.message);
+    if (st_encode (desc, body, data, size))
+        return st_error_set (err, ST_INTERNAL, NULL, "could not encode event %s", topic);
+    return ST_OK;
+}
+
+st_status_t
+st_event_params (const char *topic, const st_desc_t *desc, const void *body, st_params_t *params,
+                 st_error_t *err)
+{
     uint8_t *data;
     size_t size;
-    if (st_encode (desc, body, &data, &size))
-        return st_error_set (err, ST_INTERNAL, NULL, "could not encode event %s", topic);
+    st_status_t rc = s_event_encode (topic, desc, body, &data, &size, err);
+    if (rc != ST_OK)
+        return rc;
     st_params_text (params, topic);
     st_params_bin_take (params, data, size);
     return ST_OK;
@@ -60,15 +71,10 @@ st_outbox_append_many (st_db_t *db, const char *topic, const st_desc_t *desc,
     char **items = st_calloc (count, sizeof *items);
     st_status_t rc = ST_OK;
     for (size_t i = 0; rc == ST_OK && i < count; i++) {
-        st_error_t invalid;
         uint8_t *data;
         size_t size;
-        if (st_validate (desc, bodies[i], &invalid))
-            rc = st_error_set (err, ST_INTERNAL, NULL, "event %s would be invalid: %s", topic,
-                               invalid.message);
-        else if (st_encode (desc, bodies[i], &data, &size))
-            rc = st_error_set (err, ST_INTERNAL, NULL, "could not encode event %s", topic);
-        else {
+        rc = s_event_encode (topic, desc, bodies[i], &data, &size, err);
+        if (rc == ST_OK) {
             static const char digits[] = "0123456789abcdef";
             char *hex = st_malloc (2 * size + 3);
             hex[0] = '\\';
