@@ -25,9 +25,14 @@ export function account (who) {
 }
 
 // The step being run, named in any failure.
+// Each step's time is printed when the next begins, so a slow journey shows where it waits.
 let current = 'start';
+let stepStarted = Date.now();
 export function step (name) {
+  const now = Date.now();
+  console.log('step ' + current + ': ' + (now - stepStarted) + ' ms');
   current = name;
+  stepStarted = now;
 }
 
 export function check (condition, what) {
@@ -54,14 +59,18 @@ export async function launch (who) {
 
 // The page at both sizes, named by `prefix`, a number and the step's name.
 let shotCount = 0;
+let shotMs = 0;
+process.on('exit', () => console.log('screenshots: ' + shotCount + ' pages, ' + shotMs + ' ms'));
 export async function shots (page, name, prefix = '') {
+  const begun = Date.now();
   const size = page.viewportSize();
   const base = prefix + String(++shotCount).padStart(2, '0') + '-' + name;
   for (const [label, viewport] of [['phone', PHONE], ['desk', DESK]]) {
     await page.setViewportSize(viewport);
-    await page.screenshot({ path: path.join(SHOTS, base + '-' + label + '.png'), fullPage: true });
+    await page.screenshot({ path: path.join(SHOTS, base + '-' + label + '.png'), fullPage: true, scale: 'css' });
   }
   await page.setViewportSize(size);
+  shotMs += Date.now() - begun;
 }
 
 // axe-core on the page as it stands: no serious or critical violation. (Evaluated through the
