@@ -174,7 +174,8 @@ typedef struct {
 } s_ticker_args_t;
 
 //  LISTENs on the ticker's channel when the connection is new (a reconnect loses it), and
-//  reads what came: true when a notification did. *listening is the connection that LISTENs.
+//  reads what came: true when a notification from another connection did. *listening is the
+//  connection that LISTENs.
 static bool
 s_ticker_notified (st_db_t *db, const char *channel, PGconn **listening)
 {
@@ -195,7 +196,9 @@ s_ticker_notified (st_db_t *db, const char *channel, PGconn **listening)
     PQconsumeInput (conn);
     PGnotify *note;
     while ((note = PQnotifies (conn))) {
-        notified = true;
+        //  The tick's own writes notify too; what they need, its answer already says.
+        if (note->be_pid != PQbackendPID (conn))
+            notified = true;
         PQfreemem (note);
     }
     return notified;
@@ -235,8 +238,11 @@ s_ticker_actor (zsock_t *pipe, void *args_)
             } else
                 args->tick (db, args->state);
             next = st_clock_ms () + after;
-            //  The first run connected: listen from now on.
-            if (args->listen)
+            //  The first run connected: listen from now on. Once listening, what came during
+            //  the tick is left for the poll above, not drained here: the tick reads the
+            //  notifications it is owed itself (match's round does), and one that came after
+            //  that read would otherwise be lost until the clock's next turn.
+            if (args->listen && listening != st_db_conn (db))
                 s_ticker_notified (db, args->listen, &listening);
         }
     }
