@@ -3,6 +3,7 @@
     volunteer.get latency from a second client while the import runs, against the same
     without an import.
     Usage: bench_import [rows (default 100000)]  */
+#include "bench_sizes.h"
 #include "bench_util.h"
 #include "harness.h"
 #include "st_log.h"
@@ -182,6 +183,7 @@ main (int argc, char **argv)
         s_die ("import", "not every row was created");
     st_msg_clear (&msg_import_result_desc, &result);
     st_msg_clear (&msg_import_begun_desc, &begun);
+    bench_sizes (conn, "registry", 1000);
 
     //  Baseline: COPY of the same CSV into a plain table.
     PGresult *res = PQexec (conn, "CREATE TABLE plain_volunteers (id bigint GENERATED ALWAYS AS"

@@ -13,6 +13,7 @@
       many at once as notify's batch.
     Usage: bench_notify [deliveries (default 5000)] [pending reminders (default 1000000; 0:
     the deliveries alone)]  */
+#include "bench_sizes.h"
 #include "bench_util.h"
 #include "harness.h"
 
@@ -431,6 +432,7 @@ s_reminders (long pending)
     printf ("  plain SKIP LOCKED claim loop (baseline)      %s  (load %.1f)\n", base_late,
             base_load);
     printf ("  the claim's plan among %ld pending:\n%s", pending, plan);
+    bench_sizes (harness_pg (h), "notify", 1000);
     harness_destroy (&h);
     return 0;
 }
