@@ -382,6 +382,124 @@ st_db_exec (st_db_t *self, const char *name, const st_params_t *params, PGresult
     return rc;
 }
 
+//  The registered statement `name`, prepared on the live connection. Returns ST_OK or the
+//  failure with err filled.
+static st_status_t
+s_prepared (st_db_t *self, const char *name, s_statement_t **statement, st_error_t *err)
+{
+    s_statement_t *s = NULL;
+    for (size_t i = 0; i < self->statement_count; i++)
+        if (strcmp (self->statements[i].name, name) == 0)
+            s = &self->statements[i];
+    assert (s);
+    *statement = s;
+    if (s->prepared_on == self->generation)
+        return ST_OK;
+    PGresult *res = PQprepare (self->conn, s->name, s->sql, 0, NULL);
+    st_status_t rc = s_result_status (self, res, name, err);
+    PQclear (res);
+    if (rc == ST_OK)
+        s->prepared_on = self->generation;
+    return rc;
+}
+
+//  A pipeline the connection cannot finish: the connection goes (its transaction with it).
+static st_status_t
+s_pipeline_broken (st_db_t *self, const char *what, st_error_t *err)
+{
+    st_error_set (err, ST_UNAVAILABLE, NULL, "could not run \"%s\": %s", what,
+                  self->conn ? PQerrorMessage (self->conn) : "no connection");
+    st_warn ("database connection dropped in a pipeline: %s", err ? err->message : what);
+    self->sqlstate[0] = 0;
+    s_disconnect (self);
+    return ST_UNAVAILABLE;
+}
+
+st_status_t
+st_db_pipeline (st_db_t *self, const st_db_step_t *steps, size_t count, size_t *failed,
+                st_error_t *err)
+{
+    self->sqlstate[0] = 0;
+    for (size_t i = 0; i < count; i++)
+        if (steps[i].result)
+            *steps[i].result = NULL;
+    if (failed)
+        *failed = 0;
+    if (st_db_connect (self, err) != ST_OK)
+        return ST_UNAVAILABLE;
+    //  Statements are prepared first, each in its own round trip, once per connection.
+    for (size_t i = 0; i < count; i++) {
+        s_statement_t *s;
+        st_status_t rc = steps[i].name ? s_prepared (self, steps[i].name, &s, err) : ST_OK;
+        if (rc != ST_OK) {
+            if (failed)
+                *failed = i;
+            return rc;
+        }
+    }
+    PGconn *conn = self->conn;
+    if (!PQenterPipelineMode (conn))
+        return s_pipeline_broken (self, "pipeline", err);
+    static const st_params_t none;
+    for (size_t i = 0; i < count; i++) {
+        const st_params_t *params = steps[i].params ? steps[i].params : &none;
+        int sent = steps[i].name
+                       ? PQsendQueryPrepared (conn, steps[i].name, params->count, params->values,
+                                              params->lengths, params->formats, 0)
+                       : PQsendQueryParams (conn, steps[i].sql, 0, NULL, NULL, NULL, NULL, 0);
+        if (!sent)
+            return s_pipeline_broken (self, steps[i].name ? steps[i].name : steps[i].sql, err);
+    }
+    if (!PQpipelineSync (conn))
+        return s_pipeline_broken (self, "pipeline sync", err);
+    st_status_t rc = ST_OK;
+    for (size_t i = 0; i < count; i++) {
+        const char *what = steps[i].name ? steps[i].name : steps[i].sql;
+        PGresult *res = PQgetResult (conn);
+        if (!res)
+            return s_pipeline_broken (self, what, err);
+        if (PQresultStatus (res) == PGRES_PIPELINE_ABORTED)
+            PQclear (res); //  after the step that failed
+        else {
+            char short_what[48];
+            snprintf (short_what, sizeof short_what, "%.40s", what);
+            st_status_t step_rc = s_result_status (self, res, short_what, rc == ST_OK ? err : NULL);
+            if (!self->conn) { //  s_result_status found it broken, and dropped it
+                PQclear (res);
+                return step_rc;
+            }
+            if (step_rc == ST_OK && steps[i].result)
+                *steps[i].result = res;
+            else
+                PQclear (res);
+            if (step_rc != ST_OK && rc == ST_OK) {
+                rc = step_rc;
+                if (failed)
+                    *failed = i;
+            }
+        }
+        //  Each step's results end with NULL.
+        while ((res = PQgetResult (conn))) {
+            bool sync = PQresultStatus (res) == PGRES_PIPELINE_SYNC;
+            PQclear (res);
+            if (sync)
+                return s_pipeline_broken (self, what, err);
+        }
+    }
+    PGresult *res = PQgetResult (conn);
+    bool synced = res && PQresultStatus (res) == PGRES_PIPELINE_SYNC;
+    PQclear (res);
+    if (!synced || !PQexitPipelineMode (conn)) {
+        for (size_t i = 0; i < count; i++)
+            if (steps[i].result) {
+                PQclear (*steps[i].result);
+                *steps[i].result = NULL;
+            }
+        return s_pipeline_broken (self, "pipeline sync", err);
+    }
+    return rc;
+}
+
 st_status_t
 st_db_run (st_db_t *self, const char *sql, st_error_t *err)
 {

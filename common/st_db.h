@@ -73,6 +73,22 @@ st_status_t st_db_connect (st_db_t *self, st_error_t *err);
 st_status_t st_db_exec (st_db_t *self, const char *name, const st_params_t *params,
                         PGresult **result, st_error_t *err);
 
+//  One statement of st_db_pipeline: a registered statement by `name` with `params` (may be
+//  NULL), or, when `name` is NULL, plain `sql` without parameters (BEGIN, COMMIT); its result
+//  into *result (the caller's to PQclear) when `result` is not NULL.
+typedef struct {
+    const char *name;
+    const char *sql;
+    const st_params_t *params;
+    PGresult **result;
+} st_db_step_t;
+//  Runs the steps in order as st_db_exec would one by one, sent together and answered in one
+//  round trip (libpq's pipeline mode). The first that fails stops the rest: returns its
+//  mapped status with err filled, the SQLSTATE readable through st_db_sqlstate, and its index
+//  in *failed (may be NULL); the steps after it do not run, and a transaction they were in
+//  is aborted (the caller rolls it back, as after st_db_exec).
+st_status_t st_db_pipeline (st_db_t *self, const st_db_step_t *steps, size_t count, size_t *failed,
+                            st_error_t *err);
 //  Executes plain SQL (BEGIN, COMMIT, SAVEPOINT ..., migrations) with the simple protocol.
 st_status_t st_db_run (st_db_t *self, const char *sql, st_error_t *err);
 

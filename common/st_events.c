@@ -106,6 +106,8 @@ st_outbox_append_many (st_db_t *db, const char *topic, const st_desc_t *desc,
 
 //  How long the relay lets appends gather after a pass that sequenced some (see the loop).
 #define S_RELAY_GATHER_MS 10
+//  The most rows one pass sequences: outbox_sequence's batch in "relay_sequence".
+#define S_RELAY_BATCH 5000
 
 typedef struct {
     st_relay_config_t config;
@@ -125,6 +127,22 @@ s_sequence (st_db_t *db)
     } else
         st_warn ("relay could not sequence the outbox: %s", err.message);
     return last;
+}
+
+//  Whether notifications came (read by libpq with a statement's results, or still on the
+//  socket); they are consumed.
+static bool
+s_notified (PGconn *conn)
+{
+    bool notified = false;
+    PGnotify *note;
+    if (conn)
+        PQconsumeInput (conn);
+    while (conn && (note = PQnotifies (conn))) {
+        PQfreemem (note);
+        notified = true;
+    }
+    return notified;
 }
 
 static void
@@ -176,7 +194,10 @@ s_relay_actor (zsock_t *pipe, void *args_)
         zmq_pollitem_t items[2] = {{zsock_resolve (pipe), 0, ZMQ_POLLIN, 0},
                                    {NULL, conn ? PQsocket (conn) : -1, ZMQ_POLLIN, 0}};
         int count = holding && conn ? 2 : 1;
-        if (zmq_poll (items, count, holding ? 500 : 1000) == -1)
+        //  Notifications libpq read with a statement's results leave nothing on the socket:
+        //  they are answered at once.
+        bool notified = holding && s_notified (conn);
+        if (zmq_poll (items, count, notified ? 0 : holding ? 500 : 1000) == -1)
             break;
         if (items[0].revents & ZMQ_POLLIN) {
             if (st_pipe_term (pipe))
@@ -191,11 +212,18 @@ s_relay_actor (zsock_t *pipe, void *args_)
             while ((note = PQnotifies (conn)))
                 PQfreemem (note);
         }
-        //  Sequence until nothing is left; a notification or the timer wakes us.
+        //  Sequence until nothing is left; a notification or the timer wakes us. A pass that
+        //  numbered less than a batch left nothing that had committed when it began: one that
+        //  committed since notified, and that is seen here (libpq read it with the pass's
+        //  result) or on the socket (the poll above). Another pass runs only then, not once
+        //  more per wake to find nothing.
         int64_t seq, first = last;
         while ((seq = s_sequence (db)) > last) {
+            bool whole = seq - last >= S_RELAY_BATCH;
             last = seq;
             s_publish (pub, service, last);
+            if (!whole && !s_notified (st_db_conn (db)))
+                break;
         }
         if (seq < 0) {
             holding = false; //  the connection may be gone, and the lock with it

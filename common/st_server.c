@@ -61,7 +61,14 @@ struct st_call_s {
     bool failed;
     bool db_failed; //  a statement failed: the transaction is aborted
     char sqlstate[6];
+    //  Outbox appends not sent yet (st_call_emit): they go with the call's next statement,
+    //  or with its stored reply and COMMIT, in one round trip.
+    st_params_t *pending; //  S_PENDING_MAX of them, allocated at the first
+    size_t pending_count;
 };
+
+//  Appends a call keeps back at most: more go at once.
+#define S_PENDING_MAX 16
 
 static void s_pools_destroy (st_server_t *self);
 
@@ -218,9 +225,47 @@ st_call_code (const st_call_t *call)
     return call->failed ? call->error.code : ST_OK;
 }
 
+static void
+s_pending_clear (st_call_t *call)
+{
+    for (size_t i = 0; i < call->pending_count; i++)
+        st_params_clear (&call->pending[i]);
+    call->pending_count = 0;
+    free (call->pending);
+    call->pending = NULL;
+}
+
+//  Sends the call's pending appends and then the `count` steps of `tail`, in one round trip
+//  (st_db_pipeline); the appends are gone whatever happens. Returns 0, or -1 with the call
+//  failed and *failed the index in `tail` of the step that failed (SIZE_MAX: an append).
+static int
+s_send_pending (st_call_t *call, const st_db_step_t *tail, size_t count, size_t *failed)
+{
+    size_t total = call->pending_count + count, at = 0;
+    st_db_step_t *steps = st_calloc (total ? total : 1, sizeof *steps);
+    for (size_t i = 0; i < call->pending_count; i++)
+        steps[i] = (st_db_step_t){.name = "outbox_append", .params = &call->pending[i]};
+    if (count)
+        memcpy (steps + call->pending_count, tail, count * sizeof *tail);
+    st_error_t err;
+    st_status_t rc = st_db_pipeline (call->server->db, steps, total, &at, &err);
+    free (steps);
+    *failed = at < call->pending_count ? SIZE_MAX : at - call->pending_count;
+    s_pending_clear (call);
+    return rc == ST_OK ? 0 : st_call_fail_db (call, rc, &err);
+}
+
 int
 st_call_exec (st_call_t *call, const char *statement, st_params_t *params, PGresult **result)
 {
+    if (call->pending_count) {
+        st_db_step_t step = {.name = statement, .params = params, .result = result};
+        size_t failed;
+        int rc = s_send_pending (call, &step, 1, &failed);
+        if (params)
+            st_params_clear (params);
+        return rc;
+    }
     st_error_t err;
     st_status_t rc = st_db_exec (call->server->db, statement, params, result, &err);
     if (params)
@@ -246,12 +291,9 @@ st_call_commit (st_call_t *call)
     assert (call->entry->op->flags & ST_OP_WRITE);
     if (call->failed)
         return -1;
-    st_db_t *db = st_call_db (call);
-    st_error_t err;
-    st_status_t rc = st_db_run (db, "COMMIT", &err);
-    if (rc == ST_OK)
-        rc = st_db_run (db, "BEGIN", &err);
-    return rc == ST_OK ? 0 : st_call_fail_db (call, rc, &err);
+    st_db_step_t steps[] = {{.sql = "COMMIT"}, {.sql = "BEGIN"}};
+    size_t failed;
+    return s_send_pending (call, steps, 2, &failed);
 }
 
 int
@@ -278,7 +320,15 @@ st_call_emit (st_call_t *call, const char *topic, const st_desc_t *desc, const v
         st_params_clear (&params);
         return st_call_fail (call, err.code, NULL, "%s", err.message);
     }
-    return st_call_exec (call, "outbox_append", &params, NULL);
+    //  Kept back, to go with the call's next statement: in the transaction's order, without a
+    //  round trip of its own.
+    if (!call->pending)
+        call->pending = st_calloc (S_PENDING_MAX, sizeof (st_params_t));
+    call->pending[call->pending_count++] = params;
+    if (call->pending_count < S_PENDING_MAX)
+        return 0;
+    size_t failed;
+    return s_send_pending (call, NULL, 0, &failed);
 }
 
 const msg_actor_t *
@@ -302,6 +352,10 @@ st_call_peer_role (const st_call_t *call)
 st_db_t *
 st_call_db (st_call_t *call)
 {
+    //  Whatever the caller runs on the connection comes after the appends kept back.
+    size_t failed;
+    if (call->pending_count)
+        s_send_pending (call, NULL, 0, &failed);
     return call->server->db;
 }
 
@@ -444,6 +498,7 @@ s_retryable (const st_call_t *call)
 static void
 s_reset_call (st_call_t *call)
 {
+    s_pending_clear (call);
     call->failed = false;
     call->db_failed = false;
     call->sqlstate[0] = 0;
@@ -550,17 +605,25 @@ s_run_write (st_call_t *call, const void *request, uint8_t **data, size_t *size)
         s_reset_call (call);
         st_error_t err;
         bool retry;
-        if (st_db_run (db, "BEGIN", &err) != ST_OK) {
+        //  BEGIN and the look for a stored reply go together, in one round trip.
+        PGresult *res;
+        st_params_t params = {0};
+        st_params_bin (&params, id, 16);
+        st_db_step_t begin[] = {{.sql = "BEGIN"},
+                                {.name = "rpc_reply_get", .params = &params, .result = &res}};
+        size_t failed;
+        st_status_t begun = st_db_pipeline (db, begin, 2, &failed, &err);
+        st_params_clear (&params);
+        if (begun != ST_OK && failed == 0) {
             st_call_fail (call, err.code, NULL, "%s", err.message);
             if (s_retryable (call))
                 continue;
             break;
         }
-        PGresult *res;
-        st_params_t params = {0};
-        st_params_bin (&params, id, 16);
-        if (st_call_exec (call, "rpc_reply_get", &params, &res))
+        if (begun != ST_OK) {
+            st_call_fail_db (call, begun, &err);
             goto rollback;
+        }
         if (PQntuples (res) == 1) {
             //  Another op, body, peer or actor is another request: it hears a conflict, and
             //  the same one whichever differs, so that it learns nothing of the first.
@@ -618,16 +681,15 @@ s_run_write (st_call_t *call, const void *request, uint8_t **data, size_t *size)
         st_params_bin_take (&params, sealed, sealed_size);
         st_params_text (&params, call->peer);
         st_params_bin (&params, actor, 32);
-        bool stored = st_call_exec (call, "rpc_reply_put", &params, NULL) == 0;
+        //  The events kept back, the stored reply and COMMIT go together, in one round trip.
+        st_db_step_t end[] = {{.name = "rpc_reply_put", .params = &params}, {.sql = "COMMIT"}};
+        int sent = s_send_pending (call, end, 2, &failed);
+        st_params_clear (&params);
+        if (sent == 0)
+            return;
         //  A concurrent twin of this request (another replica) stored its reply first: the
         //  next attempt replays it.
-        bool twin = !stored && strcmp (call->sqlstate, "23505") == 0;
-        if (stored && st_db_run (db, "COMMIT", &err) == ST_OK)
-            return;
-        if (stored) {
-            snprintf (call->sqlstate, sizeof call->sqlstate, "%s", st_db_sqlstate (db));
-            st_call_fail (call, err.code, NULL, "%s", err.message);
-        }
+        bool twin = failed == 0 && strcmp (call->sqlstate, "23505") == 0;
         free (*data);
         *data = NULL;
         //  Judge before rolling back: ROLLBACK reconnects, and would hide a lost connection.
@@ -637,6 +699,7 @@ s_run_write (st_call_t *call, const void *request, uint8_t **data, size_t *size)
             continue;
         break;
     rollback:
+        s_pending_clear (call);
         retry = s_retryable (call);
         st_db_run (db, "ROLLBACK", NULL);
         //  A refusal may be a concurrent twin's doing (the same id on another process, a
@@ -649,6 +712,7 @@ s_run_write (st_call_t *call, const void *request, uint8_t **data, size_t *size)
         st_log (ST_LOG_INFO, call->id_hex, "retrying %s after %s (attempt %d)", call->envelope.op,
                 call->sqlstate, attempt);
     }
+    s_pending_clear (call);
     s_encode_reply (call, id, NULL, 0, data, size);
 }
 
