@@ -9,13 +9,15 @@
     Goals (printed, never asserted): the gateway adds at most 1.5x the rpc latency and answers
     at least 5,000 reads/s; volunteer.get p99 < 10 ms during a storm.
     Usage: bench_gateway [seconds per measurement (default 5, or BENCH_GATEWAY_SECONDS)]
-    [sign-ins in flight (default 16)]; needs STATION_SOURCE_DIR (for bench_gateway.lua) and
+    [sign-ins in flight (default 16)]; BENCH_GATEWAY_PARTS="get post parts storm" (any of
+    them) measures only those; needs STATION_SOURCE_DIR (for bench_gateway.lua) and
     wrk, as scripts/bench gives.  */
 #include "bench_util.h"
 #include "fixture.h"
 #include "st_json.h"
 #include "st_log.h"
 
+#include <dirent.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,15 +32,26 @@
 #define LOGINS   32 //  accounts the storm signs in, in turn
 #define THREADS  8  //  the gateway's HTTP threads (STATION_GATEWAY_THREADS), rpc threads alike
 
+//  CPU time (user and system, in clock ticks) and context switches of the processes a request
+//  goes through: what a figure cost, apart from what else runs on the machine.
+typedef struct {
+    double cpu_ms[4]; //  gateway, match, registry, PostgreSQL (every backend)
+    long switches[4]; //  context switches, voluntary and not, of every thread
+} s_cost_t;
+
 typedef struct {
     long requests;
     double seconds;
+    s_cost_t cost; //  during the measurement (s_cost_begin .. s_cost_end)
+    bool costed;
     double p50_ms, p99_ms, max_ms;
     long errors;    //  connection, read/write, status >= 400, timeouts
     char kinds[96]; //  which, when some
 } s_figures_t;
 
 static int s_seconds = 5;
+static pid_t s_pids[3]; //  gateway, match, registry
+static pid_t s_postmaster;
 static char s_token[64];
 static char s_lua[512];
 static msg_actor_t s_actor;
@@ -51,11 +64,100 @@ s_die (const char *what)
 }
 
 //  ---------------------------------------------------------------------------------------
+//  What a measurement cost: /proc of the gateway, match, registry and PostgreSQL's processes
+
+//  Adds the CPU time and context switches of process `pid` (every thread) to *cpu, *switches.
+static void
+s_cost_pid (pid_t pid, double *cpu, long *switches)
+{
+    char path[64], line[1024];
+    snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
+    FILE *file = fopen (path, "r");
+    if (!file)
+        return;
+    if (fgets (line, sizeof line, file)) {
+        //  After the command's closing parenthesis: state is field 3, utime 14, stime 15.
+        const char *p = strrchr (line, ')');
+        unsigned long utime = 0, stime = 0;
+        if (p
+            && sscanf (p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime)
+                   == 2)
+            *cpu += (double) (utime + stime) * 1000.0 / (double) sysconf (_SC_CLK_TCK);
+    }
+    fclose (file);
+    snprintf (path, sizeof path, "/proc/%d/task", (int) pid);
+    DIR *tasks = opendir (path);
+    struct dirent *task;
+    while (tasks && (task = readdir (tasks))) {
+        if (task->d_name[0] == '.')
+            continue;
+        snprintf (line, sizeof line, "/proc/%d/task/%s/status", (int) pid, task->d_name);
+        file = fopen (line, "r");
+        while (file && fgets (line, sizeof line, file)) {
+            long count;
+            if (sscanf (line, "voluntary_ctxt_switches: %ld", &count) == 1
+                || sscanf (line, "nonvoluntary_ctxt_switches: %ld", &count) == 1)
+                *switches += count;
+        }
+        if (file)
+            fclose (file);
+    }
+    if (tasks)
+        closedir (tasks);
+}
+
+static s_cost_t
+s_cost_now (void)
+{
+    s_cost_t cost = {0};
+    for (int i = 0; i < 3; i++)
+        if (s_pids[i])
+            s_cost_pid (s_pids[i], &cost.cpu_ms[i], &cost.switches[i]);
+    //  PostgreSQL: the postmaster's children (backends come and go; those of the services
+    //  stay).
+    DIR *procs = s_postmaster ? opendir ("/proc") : NULL;
+    struct dirent *proc;
+    while (procs && (proc = readdir (procs))) {
+        int pid = atoi (proc->d_name);
+        if (pid <= 0)
+            continue;
+        char path[64], line[512];
+        snprintf (path, sizeof path, "/proc/%d/stat", pid);
+        FILE *file = fopen (path, "r");
+        int parent = 0;
+        if (file && fgets (line, sizeof line, file)) {
+            const char *p = strrchr (line, ')');
+            if (p)
+                sscanf (p + 2, "%*c %d", &parent);
+        }
+        if (file)
+            fclose (file);
+        if (parent == s_postmaster)
+            s_cost_pid (pid, &cost.cpu_ms[3], &cost.switches[3]);
+    }
+    if (procs)
+        closedir (procs);
+    return cost;
+}
+
+static s_cost_t
+s_cost_since (const s_cost_t *before)
+{
+    s_cost_t now = s_cost_now ();
+    for (int i = 0; i < 4; i++) {
+        now.cpu_ms[i] -= before->cpu_ms[i];
+        now.switches[i] -= before->switches[i];
+    }
+    return now;
+}
+
+//  ---------------------------------------------------------------------------------------
 //  wrk
 
 typedef struct {
     pid_t pid;
     int fd;
+    s_cost_t before;
 } s_wrk_t;
 
 //  Starts wrk with `connections` in flight for `seconds` on `path`, `token` (NULL: none) sent
@@ -92,7 +194,7 @@ s_wrk_start_as (int connections, int seconds, const char *path, const char *cons
         _exit (127);
     }
     close (pipefd[1]);
-    return (s_wrk_t){pid, pipefd[0]};
+    return (s_wrk_t){pid, pipefd[0], s_cost_now ()};
 }
 
 //  The same with the session's token.
@@ -115,6 +217,7 @@ s_wrk_finish (s_wrk_t wrk)
     close (wrk.fd);
     int status;
     waitpid (wrk.pid, &status, 0);
+    s_cost_t cost = s_cost_since (&wrk.before);
     const char *line = strstr (out, "WRK ");
     long requests = 0, duration_us = 0, p50 = 0, p99 = 0, max = 0, connect = 0, readwrite = 0,
          bad = 0, timeouts = 0;
@@ -130,7 +233,9 @@ s_wrk_finish (s_wrk_t wrk)
                            .p50_ms = p50 / 1e3,
                            .p99_ms = p99 / 1e3,
                            .max_ms = max / 1e3,
-                           .errors = connect + readwrite + bad + timeouts};
+                           .errors = connect + readwrite + bad + timeouts,
+                           .cost = cost,
+                           .costed = true};
     if (figures.errors)
         snprintf (figures.kinds, sizeof figures.kinds,
                   ": %ld connect, %ld read/write, %ld status >= 400, %ld timeouts", connect,
@@ -165,6 +270,7 @@ typedef struct {
 typedef struct {
     int n;
     int64_t start_ns;
+    s_cost_t before;
     s_caller_t callers[S_CALLERS];
     pthread_t threads[S_CALLERS];
 } s_callers_t;
@@ -232,6 +338,7 @@ s_rpc_start (int n, const char *service, const char *op_name, const char *body,
             s_die ("a bad body for the rpc baseline");
     }
     json_decref (json);
+    self->before = s_cost_now ();
     self->start_ns = bench_ns ();
     for (int i = 0; i < n; i++) {
         self->callers[i].until_ns = self->start_ns + (int64_t) seconds * 1000000000;
@@ -249,6 +356,7 @@ s_rpc_finish (s_callers_t *self)
         total += self->callers[i].count;
     }
     double seconds = (bench_ns () - self->start_ns) / 1e9;
+    s_cost_t cost = s_cost_since (&self->before);
     int64_t *all = malloc ((total ? total : 1) * sizeof *all);
     size_t used = 0;
     long errors = 0;
@@ -262,7 +370,11 @@ s_rpc_finish (s_callers_t *self)
         free (caller->request);
         st_client_destroy (&caller->client);
     }
-    s_figures_t figures = {.requests = (long) total, .seconds = seconds, .errors = errors};
+    s_figures_t figures = {.requests = (long) total,
+                           .seconds = seconds,
+                           .errors = errors,
+                           .cost = cost,
+                           .costed = true};
     if (total) {
         figures.p50_ms = bench_quantile (all, total, 0.5) / 1e6;
         figures.p99_ms = bench_quantile (all, total, 0.99) / 1e6;
@@ -289,6 +401,15 @@ s_line (const char *what, const s_figures_t *f)
     printf ("  %-44s %8.0f /s  p50 %7.2f ms  p99 %7.2f ms  max %8.2f ms  (%ld, %ld errors%s)\n",
             what, f->requests / f->seconds, f->p50_ms, f->p99_ms, f->max_ms, f->requests, f->errors,
             f->kinds);
+    if (f->costed && f->requests) {
+        const s_cost_t *c = &f->cost;
+        double n = (double) f->requests;
+        printf ("  %-44s cpu us/request: gateway %.0f, match %.0f, registry %.0f, PostgreSQL %.0f;"
+                " context switches/request %.1f, %.1f, %.1f, %.1f\n",
+                "", c->cpu_ms[0] * 1000 / n, c->cpu_ms[1] * 1000 / n, c->cpu_ms[2] * 1000 / n,
+                c->cpu_ms[3] * 1000 / n, c->switches[0] / n, c->switches[1] / n, c->switches[2] / n,
+                c->switches[3] / n);
+    }
 }
 
 static void
@@ -319,6 +440,21 @@ s_compare (const char *title, const char *path, const char *const *env, const ch
     }
 }
 
+//  Whether the part `name` is to be measured: BENCH_GATEWAY_PARTS lists some (space
+//  separated, of get post parts storm), unset or empty all.
+static bool
+s_part (const char *name)
+{
+    const char *parts = getenv ("BENCH_GATEWAY_PARTS");
+    if (!parts || !*parts)
+        return true;
+    size_t length = strlen (name);
+    for (const char *p = strstr (parts, name); p; p = strstr (p + 1, name))
+        if ((p == parts || p[-1] == ' ') && (p[length] == '\0' || p[length] == ' '))
+            return true;
+    return false;
+}
+
 //  ---------------------------------------------------------------------------------------
 
 int
@@ -344,6 +480,17 @@ main (int argc, char **argv)
     snprintf (threads, sizeof threads, "%d", THREADS);
     setenv ("STATION_GATEWAY_THREADS", threads, 1);
     fx_t *fx = fx_new ("bench_gateway", FX_REGISTRY | FX_MATCH | FX_GATEWAY);
+    s_pids[0] = fx_pid ("gateway");
+    s_pids[1] = fx_pid ("match");
+    s_pids[2] = fx_pid ("registry");
+    char pid_path[600];
+    const char *pg_host = getenv ("STATION_TEST_PGHOST");
+    snprintf (pid_path, sizeof pid_path, "%s/postmaster.pid", pg_host ? pg_host : "");
+    FILE *pid_file = fopen (pid_path, "r");
+    if (pid_file && fscanf (pid_file, "%d", &s_postmaster) != 1)
+        s_postmaster = 0;
+    if (pid_file)
+        fclose (pid_file);
     fx_county_add ();
     json_decref (fx_call_ok ("registry", &FX_SYSTEM, "account.create",
                              "{\"login\": \"" ADMIN "\", \"password\": \"" PASSWORD "\","
@@ -400,21 +547,24 @@ main (int argc, char **argv)
             THREADS, sysconf (_SC_NPROCESSORS_ONLN), load);
 
     //  1. Reads and writes.
-    s_compare ("GET /v1/requests/{id} against request.get", get_path, NULL, "match", "request.get",
-               get_body);
+    if (s_part ("get"))
+        s_compare ("GET /v1/requests/{id} against request.get", get_path, NULL, "match",
+                   "request.get", get_body);
     static char body_env[FX_BODY_SIZE + 16];
     snprintf (body_env, sizeof body_env, "BENCH_BODY=%s", body);
     const char *post_env[] = {body_env, NULL};
-    s_compare ("POST /v1/requests (a fresh Idempotency-Key each) against request.create",
-               "/v1/requests", post_env, "match", "request.create", body);
-    printf ("  goal: the gateway adds at most 1.5x the rpc latency, >= 5,000 reads/s\n");
+    if (s_part ("post"))
+        s_compare ("POST /v1/requests (a fresh Idempotency-Key each) against request.create",
+                   "/v1/requests", post_env, "match", "request.create", body);
+    if (s_part ("get") || s_part ("post"))
+        printf ("  goal: the gateway adds at most 1.5x the rpc latency, >= 5,000 reads/s\n");
     //  Where the gateway's time goes: HTTP alone, HTTP and the session's check, HTTP and a
     //  call without a session.
     //  At 1 in flight the differences are where one request's time goes: the session's check
     //  (the second line less the first), the rpc hop and the JSON (the third less the first,
     //  against the fourth).
     int part_levels[] = {1, THREADS};
-    for (size_t i = 0; i < 2; i++) {
+    for (size_t i = 0; i < 2 && s_part ("parts"); i++) {
         int n = part_levels[i];
         printf ("the gateway's parts, %d in flight, %d s each\n", n, s_seconds);
         s_figures_t part = s_wrk_finish (s_wrk_start_as (n, s_seconds, "/healthz", NULL, NULL));
@@ -428,6 +578,10 @@ main (int argc, char **argv)
     }
 
     //  2. volunteer.get, quiet and during a storm of sign-ins.
+    if (!s_part ("storm")) {
+        fx_destroy (&fx);
+        return 0;
+    }
     printf ("volunteer.get (GET /v1/volunteers/{id} and by rpc, 1 in flight), quiet and during"
             " storms of %d sign-ins in flight (%d logins in turn, argon2id in registry), %d s"
             " each\n",

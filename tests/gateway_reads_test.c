@@ -1,9 +1,12 @@
 /*  gateway_reads_test.c — a read's session checked while its op runs (issue 22): the call goes
-    out as the actor the token last proved on the HTTP thread while the database checks the
-    token, and only the database's answer counts: a session ended is 401 on the very next
-    request, and a session that now proves another actor is answered as that actor.  */
+    out as the actor the token last proved with the request's lease while the database checks
+    the token, and only the database's answer counts: a session ended is 401 on the very next
+    request, and a session that now proves another actor is answered as that actor. A read held
+    up in a service holds up no request of another connection, even with one lease of calls
+    (STATION_GATEWAY_THREADS=1).  */
 #include "fixture.h"
 
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -97,12 +100,76 @@ test_answered_as_the_actor_proved (void **state)
     s_reads (token, 200);
 }
 
+typedef struct {
+    int port;
+    const char *path;
+    const char *token;
+    long status;
+    volatile bool done;
+} s_get_t;
+
+static void *
+s_get (void *arg)
+{
+    s_get_t *get = arg;
+    fx_http_t *answer = fx_http_at (get->port, "GET", get->path, get->token, NULL, NULL);
+    get->status = answer->status;
+    fx_http_free (&answer);
+    get->done = true;
+    return NULL;
+}
+
+//  Whether `get` is done within `ms`.
+static bool
+s_done_within (s_get_t *get, int ms)
+{
+    for (int waited = 0; !get->done && waited < ms; waited += 20)
+        fx_sleep_ms (20);
+    return get->done;
+}
+
+//  A read that waits in registry (its table locked) on one connection holds up no other
+//  connection's request: with a thread per connection, not one thread serving both.
+static void
+test_held_read_holds_up_no_other_connection (void **state)
+{
+    const char *env[] = {"STATION_GATEWAY_THREADS=1", NULL};
+    int port;
+    harness_start_gateway (fx_harness (), env, &port);
+    char token[64];
+    s_token (token);
+    PGconn *pg = harness_pg (fx_harness ());
+    PGresult *res = PQexec (pg, "BEGIN; LOCK TABLE registry.volunteers IN ACCESS EXCLUSIVE MODE");
+    assert_int_equal (PQresultStatus (res), PGRES_COMMAND_OK);
+    PQclear (res);
+    s_get_t held = {port, s_path, token, 0, false};
+    pthread_t held_thread;
+    pthread_create (&held_thread, NULL, s_get, &held);
+    fx_sleep_ms (300);
+    bool held_waits = !held.done;
+    s_get_t other = {port, "/v1/regions/" COUNTY, NULL, 0, false};
+    pthread_t other_thread;
+    pthread_create (&other_thread, NULL, s_get, &other);
+    bool answered = s_done_within (&other, 5000);
+    res = PQexec (pg, "COMMIT");
+    assert_int_equal (PQresultStatus (res), PGRES_COMMAND_OK);
+    PQclear (res);
+    pthread_join (other_thread, NULL);
+    pthread_join (held_thread, NULL);
+    assert_true (held_waits);
+    if (!answered)
+        fail_msg ("GET /v1/regions/%s waited for the held read of another connection", COUNTY);
+    assert_int_equal (other.status, 200);
+    assert_int_equal (held.status, 200);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_signed_out_at_once),
         cmocka_unit_test (test_answered_as_the_actor_proved),
+        cmocka_unit_test (test_held_read_holds_up_no_other_connection),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

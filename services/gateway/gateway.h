@@ -7,7 +7,7 @@
                             and path parameters, typed path and query texts, JSON and CSV
                             bodies, X-Request-Id, Origin, Bearer (tests/fuzz/fuzz_gateway.c)
         gateway_routes.c    the route table: one row per endpoint of http-api.md
-        gateway_rpc.c       one rpc client per service per HTTP thread, the actor a session
+        gateway_rpc.c       leases of rpc clients and a connection, the actor a session
                             proves, request ids from Idempotency-Key
         gateway_sessions.c  sessions (a token's hash, idle and absolute expiry) in the
                             gateway's own schema; the cookie and its CSRF token
@@ -65,7 +65,7 @@ typedef struct {
     const char *conninfo;
     const char *keydir;
     const char *http;        //  host:port to listen on
-    int64_t threads;         //  HTTP threads, each with its rpc clients and database connection
+    int64_t threads;         //  requests that call at once (leases: rpc clients and a connection)
     int64_t body_max;        //  bytes of a JSON body
     int64_t csv_max;         //  bytes of a text/csv body (a route with `csv`)
     int64_t call_ms;         //  deadline of one rpc call
@@ -150,15 +150,16 @@ bool gw_request_by_cookie (gw_request_t *request);    //  the session came in th
 void gw_request_add_header (gw_request_t *request, const char *name, const char *value);
 void gw_request_address (gw_request_t *request, char *out, size_t size); //  the client's
 
-//  Answers off the HTTP thread: the connection waits suspended while one of the gateway's
-//  workers runs `work` (which answers as a handler does), so a slow call (a sign-in's
-//  argon2id) holds up no other connection of the thread. Returns 1 (answered, for a `map`).
+//  Answers a slow request (a sign-in's argon2id): `work` (which answers as a handler does)
+//  runs once one of GW_SLOW_SLOTS is free, so a storm of them holds at most that many leases
+//  (gateway_rpc.c) and the other requests go on. Returns 1 (answered, for a `map`).
+#define GW_SLOW_SLOTS 4
 int gw_request_offload (gw_request_t *request, int (*work) (gw_request_t *request, json_t *body),
                         json_t *body);
 //  Calls the route's op with `body` and answers with its reply, as a plain row does.
 int gw_request_answer (gw_request_t *request, json_t *body);
 //  The `map` of a plain row whose op is slow (a registration with a password: argon2id):
-//  the call and its answer off the HTTP thread.
+//  the call and its answer in a slow slot.
 int gw_map_offload (gw_request_t *request, json_t *body);
 
 //  The `map` of a route that takes text/csv (see gw_route_t): a file larger than one frame
@@ -208,6 +209,17 @@ const uint8_t *gw_rpc_secret (void);
 
 //  This thread's database connection (sessions), made on first use.
 st_db_t *gw_rpc_db (void);
+
+//  Gives back the lease (rpc clients and database connection) this thread took with its
+//  first call or gw_rpc_db, if any: a request does once answered, a slow one before it waits
+//  for a slot. Nothing may be pending on the connection.
+void gw_rpc_release (void);
+
+//  The sessions' guesses kept with this thread's lease (gateway_sessions.c makes them, the
+//  lease frees them): the actors tokens last proved with its connection.
+typedef struct gw_guesses_s gw_guesses_t;
+gw_guesses_t **gw_rpc_guesses (void);
+size_t gw_sessions_guesses_size (void);
 
 int gw_rpc_init (st_service_t *service, const gw_config_t *config, st_error_t *err);
 void gw_rpc_fini (void);
@@ -281,8 +293,8 @@ st_status_t gw_session_create (const json_t *account, char token[44], st_error_t
 st_status_t gw_session_check (const char *token, gw_actor_t *actor, st_error_t *err);
 
 //  The same check in two halves, for a read whose rpc can go out while the database looks:
-//  gw_session_begin sends the check on the thread's connection and gives the actor the token
-//  last proved on this thread, a guess to call with (never an answer: gw_session_finish, which
+//  gw_session_begin sends the check on the lease's connection and gives the actor the token
+//  last proved with it, a guess to call with (never an answer: gw_session_finish, which
 //  every request that began must call, says whether the session lives and whom it proves, as
 //  gw_session_check does). Returns -1 when there is no guess or the check could not be sent:
 //  the caller then checks as usual (gw_session_check).

@@ -1,4 +1,4 @@
-/*  gateway_http.c — the HTTP daemon (libmicrohttpd, a pool of threads on epoll): reads a
+/*  gateway_http.c — the HTTP daemon (libmicrohttpd, a thread per connection): reads a
     request within its limits, finds its route, proves its session, builds the op's body from
     the JSON, the path and the query, calls, and answers. Every answer goes through one of
     three helpers (JSON, error, empty), which add the request id and the security headers; a
@@ -39,30 +39,14 @@ struct gw_request_s {
     bool by_cookie;        //  the session came in the cookie (writes then need X-CSRF-Token)
     char extra[3][2][320]; //  headers a handler added (Set-Cookie, Clear-Site-Data)
     int extra_count;
-    //  Off the HTTP thread (gw_request_offload): the connection waits suspended while a worker
-    //  answers; the answer is held until MHD resumes the connection, and queued then.
-    bool deferred;
-    struct MHD_Response *held;
-    int held_status;
 };
 
-//  The workers that answer offloaded requests, and their queue.
-#define S_WORKERS 4
-typedef struct s_job_s {
-    gw_request_t *request;
-    int (*work) (gw_request_t *request, json_t *body);
-    json_t *body;
-    struct s_job_s *next;
-} s_job_t;
-
+//  The slow slots (gw_request_offload): how many slow requests run, GW_SLOW_SLOTS at most.
 static struct {
     pthread_mutex_t lock;
-    pthread_cond_t ready;
-    s_job_t *head, *tail;
-    pthread_t threads[S_WORKERS];
-    int started;
-    bool stopping;
-} s_jobs = {.lock = PTHREAD_MUTEX_INITIALIZER, .ready = PTHREAD_COND_INITIALIZER};
+    pthread_cond_t freed;
+    int busy;
+} s_slow = {.lock = PTHREAD_MUTEX_INITIALIZER, .freed = PTHREAD_COND_INITIALIZER};
 
 static struct MHD_Daemon *s_daemon;
 static const gw_config_t *s_config;
@@ -122,14 +106,8 @@ s_now_us (void)
 static int
 s_queue (gw_request_t *self, int status, struct MHD_Response *response)
 {
-    if (self->deferred) {
-        //  A worker's answer waits for MHD to resume the connection (s_access queues it).
-        self->held = response;
-        self->held_status = status;
-    } else {
-        MHD_queue_response (self->connection, (unsigned) status, response);
-        MHD_destroy_response (response);
-    }
+    MHD_queue_response (self->connection, (unsigned) status, response);
+    MHD_destroy_response (response);
     self->answered = true;
     gw_metrics_http (self->route, status, s_now_us () - self->began_us);
     st_log (ST_LOG_DEBUG, self->id_text, "%s %s → %d", self->method,
@@ -518,62 +496,24 @@ gw_request_answer (gw_request_t *self, json_t *body)
     return s_answer_reply (self, reply, err);
 }
 
-//  A worker: answers offloaded requests until the daemon stops and the queue is empty.
-static void *
-s_worker (void *arg)
-{
-    (void) arg;
-    for (;;) {
-        pthread_mutex_lock (&s_jobs.lock);
-        while (!s_jobs.head && !s_jobs.stopping)
-            pthread_cond_wait (&s_jobs.ready, &s_jobs.lock);
-        s_job_t *job = s_jobs.head;
-        if (job) {
-            s_jobs.head = job->next;
-            if (!s_jobs.head)
-                s_jobs.tail = NULL;
-        }
-        pthread_mutex_unlock (&s_jobs.lock);
-        if (!job)
-            return NULL;
-        gw_request_t *self = job->request;
-        job->work (self, job->body);
-        if (!self->answered) {
-            st_log (ST_LOG_ERROR, self->id_text, "%s %s: the offloaded handler gave no answer",
-                    self->method, self->route->pattern);
-            st_error_t err;
-            st_error_set (&err, ST_INTERNAL, NULL, "no answer was made");
-            gw_reply_error (self, &err);
-        }
-        json_decref (job->body);
-        MHD_resume_connection (self->connection);
-        free (job);
-    }
-}
-
 int
 gw_request_offload (gw_request_t *self, int (*work) (gw_request_t *request, json_t *body),
                     json_t *body)
 {
-    pthread_mutex_lock (&s_jobs.lock);
-    if (s_jobs.stopping || s_jobs.started == 0) {
-        //  Stopping (or never started): answered here, as before there were workers.
-        pthread_mutex_unlock (&s_jobs.lock);
-        return work (self, body);
-    }
-    s_job_t *job = st_calloc (1, sizeof *job);
-    job->request = self;
-    job->work = work;
-    job->body = json_incref (body);
-    self->deferred = true;
-    MHD_suspend_connection (self->connection);
-    if (s_jobs.tail)
-        s_jobs.tail->next = job;
-    else
-        s_jobs.head = job;
-    s_jobs.tail = job;
-    pthread_cond_signal (&s_jobs.ready);
-    pthread_mutex_unlock (&s_jobs.lock);
+    //  Waiting for a slot, the request holds no lease (its connection and clients): the
+    //  other requests go on with them meanwhile.
+    gw_rpc_release ();
+    pthread_mutex_lock (&s_slow.lock);
+    while (s_slow.busy >= GW_SLOW_SLOTS)
+        pthread_cond_wait (&s_slow.freed, &s_slow.lock);
+    s_slow.busy++;
+    pthread_mutex_unlock (&s_slow.lock);
+    work (self, body);
+    gw_rpc_release ();
+    pthread_mutex_lock (&s_slow.lock);
+    s_slow.busy--;
+    pthread_cond_signal (&s_slow.freed);
+    pthread_mutex_unlock (&s_slow.lock);
     return 1;
 }
 
@@ -624,7 +564,7 @@ s_speculable (gw_request_t *self)
 }
 
 //  A read whose session is checked while its op runs: the database looks at the token while
-//  the service answers the call made as the actor the token last proved on this thread. Only
+//  the service answers the call made as the actor the token last proved with this lease. Only
 //  the database's word counts: an ended session is 401 (the read's answer dropped unseen),
 //  another actor calls again as that actor. Without a guess, the usual order.
 static void
@@ -740,7 +680,7 @@ s_handle (gw_request_t *self, const char *url)
         json_decref (body);
         return;
     }
-    if (!self->answered && !self->deferred && self->route->service)
+    if (!self->answered && self->route->service)
         gw_request_answer (self, body);
     json_decref (body);
 }
@@ -778,17 +718,12 @@ s_access (void *cls, struct MHD_Connection *connection, const char *url, const c
         *upload_data_size = 0;
         return MHD_YES;
     }
-    if (self->held) {
-        //  Resumed: a worker's answer.
-        MHD_queue_response (connection, (unsigned) self->held_status, self->held);
-        MHD_destroy_response (self->held);
-        self->held = NULL;
-        return MHD_YES;
-    }
-    if (self->answered || self->deferred)
+    if (self->answered)
         return MHD_YES;
     s_handle (self, url);
-    if (!self->answered && !self->deferred) {
+    //  Answered: the lease goes back for the next request, whichever connection it is on.
+    gw_rpc_release ();
+    if (!self->answered) {
         //  A handler that neither answered nor failed is a bug: say so, never hang.
         st_log (ST_LOG_ERROR, self->id_text, "%s %s: the handler gave no answer", method, url);
         st_error_t err;
@@ -845,38 +780,30 @@ gw_http_start (const gw_config_t *config, st_error_t *err)
         {MHD_OPTION_HTTPS_MEM_CERT, 0, config->tls_cert_pem},
         {MHD_OPTION_END, 0, NULL},
     };
+    //  A thread per connection (512 KB of stack each): a request that waits for its call holds
+    //  up no other connection. With a pool of threads, each serving the connections it
+    //  happened to accept, 8 connections landed on 5 or 6 of 8 threads and a request waited
+    //  for its thread's other connections' calls (bench_gateway).
     s_daemon = MHD_start_daemon (
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG
-            | MHD_ALLOW_SUSPEND_RESUME | (config->tls ? MHD_USE_TLS : 0),
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL
+            | MHD_USE_ERROR_LOG | (config->tls ? MHD_USE_TLS : 0),
         (uint16_t) port, NULL, NULL, s_access, NULL, MHD_OPTION_ARRAY, config->tls ? tls : tls + 2,
         MHD_OPTION_EXTERNAL_LOGGER, s_mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *) &address, MHD_OPTION_THREAD_POOL_SIZE, (unsigned) config->threads,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) 30, MHD_OPTION_CONNECTION_LIMIT, (unsigned) 1000,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned) 0, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t) 64 * 1024, MHD_OPTION_NOTIFY_COMPLETED, s_completed, NULL, MHD_OPTION_END);
+        (struct sockaddr *) &address, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) 30,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned) 1000, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (unsigned) 0, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) 64 * 1024,
+        MHD_OPTION_THREAD_STACK_SIZE, (size_t) 512 * 1024, MHD_OPTION_NOTIFY_COMPLETED, s_completed,
+        NULL, MHD_OPTION_END);
     if (!s_daemon)
         return st_error_set (err, ST_UNAVAILABLE, "http", "could not listen on %s: %s",
                              config->http, strerror (errno)),
                -1;
-    s_jobs.stopping = false;
-    for (s_jobs.started = 0; s_jobs.started < S_WORKERS; s_jobs.started++)
-        if (pthread_create (&s_jobs.threads[s_jobs.started], NULL, s_worker, NULL))
-            break;
     return 0;
 }
 
 void
 gw_http_stop (void)
 {
-    //  The workers finish what is queued (each resumes its connection) before the daemon
-    //  stops: MHD cannot stop with a connection suspended.
-    pthread_mutex_lock (&s_jobs.lock);
-    s_jobs.stopping = true;
-    pthread_cond_broadcast (&s_jobs.ready);
-    pthread_mutex_unlock (&s_jobs.lock);
-    for (int i = 0; i < s_jobs.started; i++)
-        pthread_join (s_jobs.threads[i], NULL);
-    s_jobs.started = 0;
     if (s_daemon)
         MHD_stop_daemon (s_daemon);
     s_daemon = NULL;

@@ -17,7 +17,8 @@ static const st_option_t s_options[] = {
     ST_OPTION ("http", "STATION_GATEWAY_HTTP", "127.0.0.1:8080",
                "address and port the HTTP API listens on"),
     ST_OPTION_WHOLE ("http-threads", "STATION_GATEWAY_THREADS", "8", 1, 256,
-                     "HTTP threads, each with its own rpc clients and database connection"),
+                     "requests that call services at once, each with a lease of rpc clients"
+                     " and a database connection (slow ones have 4 more)"),
     ST_OPTION_WHOLE ("body-max", "STATION_GATEWAY_BODY_MAX", "1048576", 1024, 268435456,
                      "largest request body accepted, in bytes (413 past it)"),
     ST_OPTION_WHOLE (
@@ -99,6 +100,7 @@ s_bootstrap_try (void)
     st_error_t err;
     json_t *reply = gw_rpc_call ("registry", "region.bootstrap", NULL, id, body, 30000, &err);
     json_decref (body);
+    gw_rpc_release ();
     if (reply) {
         st_info ("first start: made region %s and its admin %s", s_bootstrap.region,
                  s_bootstrap.admin);

@@ -187,8 +187,8 @@ s_session_signin (gw_request_t *request, json_t *body)
     return gw_reply_json (request, 201, answer);
 }
 
-//  A sign-in waits for argon2id on registry's workers: off the HTTP thread, so a storm of them
-//  holds up no other connection.
+//  A sign-in waits for argon2id on registry's workers: in a slow slot, so a storm of them
+//  holds at most GW_SLOW_SLOTS leases and up no other connection.
 static int
 s_session_create (gw_request_t *request, json_t *body)
 {

@@ -1,6 +1,9 @@
-/*  gateway_rpc.c — the gateway's calls to the services: each HTTP thread has its own rpc
-    client per service (a ZeroMQ socket serves one thread) and its own database connection,
-    made on first use and closed when the thread ends.  */
+/*  gateway_rpc.c — the gateway's calls to the services. A set of rpc clients (one per service:
+    a ZeroMQ socket serves one thread at a time) and a database connection is a lease: a
+    request takes one from the pool on its first call and gives it back once answered
+    (gw_rpc_release), so connections that wait idle hold none and any request goes on with
+    whichever lease is free. At most `http-threads` plus the slow slots' leases exist; a
+    request finding none free waits for one.  */
 #include "gateway.h"
 #include "st_client.h"
 #include "st_json.h"
@@ -15,40 +18,88 @@
 #define S_SERVICES 4
 static const char *const s_services[S_SERVICES] = {"registry", "match", "ledger", "notify"};
 
-//  What every thread shares: read only once init returns.
+typedef struct s_lease_s {
+    st_client_t *client[S_SERVICES];
+    st_db_t *db;
+    gw_guesses_t *guesses;  //  gateway_sessions.c's
+    struct s_lease_s *next; //  in the free list
+} s_lease_t;
+
+//  What every thread shares: read only once init returns, but for the pool (under `lock`).
 static struct {
     zcert_t *own;                //  the gateway's key pair
     char *endpoint[S_SERVICES];  //  each service's rpc endpoint
     zcert_t *server[S_SERVICES]; //  each service's public key
     st_db_t *db;                 //  the template connection: its statements, no socket
-    pthread_key_t key;           //  a thread's s_thread_t
+    pthread_key_t key;           //  gives a thread's lease back when the thread ends
     bool keyed;
-} s_shared;
+    pthread_mutex_t lock;
+    pthread_cond_t freed;
+    s_lease_t *free;   //  leases no request holds
+    size_t made, most; //  leases made, and how many may be
+} s_shared = {.lock = PTHREAD_MUTEX_INITIALIZER, .freed = PTHREAD_COND_INITIALIZER};
 
-typedef struct {
-    st_client_t *client[S_SERVICES];
-    st_db_t *db;
-} s_thread_t;
+//  The lease this thread holds, NULL when none.
+static _Thread_local s_lease_t *s_held;
 
+static void
+s_lease_destroy (s_lease_t *lease)
+{
+    for (int i = 0; i < S_SERVICES; i++)
+        st_client_destroy (&lease->client[i]);
+    st_db_destroy (&lease->db);
+    if (lease->guesses)
+        sodium_memzero (lease->guesses, gw_sessions_guesses_size ());
+    free (lease->guesses);
+    free (lease);
+}
+
+void
+gw_rpc_release (void)
+{
+    s_lease_t *lease = s_held;
+    if (!lease)
+        return;
+    s_held = NULL;
+    pthread_setspecific (s_shared.key, NULL);
+    pthread_mutex_lock (&s_shared.lock);
+    lease->next = s_shared.free;
+    s_shared.free = lease;
+    pthread_cond_signal (&s_shared.freed);
+    pthread_mutex_unlock (&s_shared.lock);
+}
+
+//  A thread that ends holding a lease gives it back.
 static void
 s_thread_end (void *arg)
 {
-    s_thread_t *self = arg;
-    for (int i = 0; i < S_SERVICES; i++)
-        st_client_destroy (&self->client[i]);
-    st_db_destroy (&self->db);
-    free (self);
+    (void) arg;
+    gw_rpc_release ();
 }
 
-static s_thread_t *
+//  This thread's lease: the one it holds, or a free one, or a new one while fewer than the
+//  most exist, or the first given back. The mutex hands the sockets from thread to thread
+//  with the full barrier ZeroMQ asks for.
+static s_lease_t *
 s_thread (void)
 {
-    s_thread_t *self = pthread_getspecific (s_shared.key);
-    if (!self) {
-        self = st_calloc (1, sizeof *self);
-        pthread_setspecific (s_shared.key, self);
-    }
-    return self;
+    if (s_held)
+        return s_held;
+    pthread_mutex_lock (&s_shared.lock);
+    while (!s_shared.free && s_shared.made >= s_shared.most)
+        pthread_cond_wait (&s_shared.freed, &s_shared.lock);
+    s_lease_t *lease = s_shared.free;
+    if (lease)
+        s_shared.free = lease->next;
+    else
+        s_shared.made++;
+    pthread_mutex_unlock (&s_shared.lock);
+    if (!lease)
+        lease = st_calloc (1, sizeof *lease);
+    lease->next = NULL;
+    s_held = lease;
+    pthread_setspecific (s_shared.key, lease);
+    return lease;
 }
 
 int
@@ -65,6 +116,7 @@ gw_rpc_init (st_service_t *service, const gw_config_t *config, st_error_t *err)
         if (!s_shared.server[i])
             return -1;
     }
+    s_shared.most = (size_t) config->threads + GW_SLOW_SLOTS;
     s_shared.db = st_db_new (config->conninfo, "gateway", "gateway");
     gw_sessions_prepare (s_shared.db);
     if (pthread_key_create (&s_shared.key, s_thread_end)) {
@@ -78,14 +130,18 @@ gw_rpc_init (st_service_t *service, const gw_config_t *config, st_error_t *err)
 void
 gw_rpc_fini (void)
 {
-    //  The HTTP threads have ended (their state with them); this thread may have some too.
+    //  The HTTP threads have ended and given their leases back; this thread may hold one too.
+    gw_rpc_release ();
     if (s_shared.keyed) {
-        s_thread_t *self = pthread_getspecific (s_shared.key);
-        if (self)
-            s_thread_end (self);
         pthread_key_delete (s_shared.key);
         s_shared.keyed = false;
     }
+    s_lease_t *lease;
+    while ((lease = s_shared.free)) {
+        s_shared.free = lease->next;
+        s_lease_destroy (lease);
+    }
+    s_shared.made = 0;
     for (int i = 0; i < S_SERVICES; i++) {
         free (s_shared.endpoint[i]);
         s_shared.endpoint[i] = NULL;
@@ -104,10 +160,16 @@ gw_rpc_secret (void)
 st_db_t *
 gw_rpc_db (void)
 {
-    s_thread_t *self = s_thread ();
+    s_lease_t *self = s_thread ();
     if (!self->db)
         self->db = st_db_clone (s_shared.db);
     return self->db;
+}
+
+gw_guesses_t **
+gw_rpc_guesses (void)
+{
+    return &s_thread ()->guesses;
 }
 
 static st_client_t *
@@ -115,7 +177,7 @@ s_client (const char *service)
 {
     for (int i = 0; i < S_SERVICES; i++)
         if (strcmp (service, s_services[i]) == 0) {
-            s_thread_t *self = s_thread ();
+            s_lease_t *self = s_thread ();
             if (!self->client[i])
                 self->client[i] = st_client_new (s_shared.endpoint[i], s_shared.own,
                                                  zcert_public_txt (s_shared.server[i]));

@@ -118,15 +118,34 @@ s_copy (char *out, size_t size, PGresult *res, const char *column)
     snprintf (out, size, "%s", PQgetvalue (res, 0, PQfnumber (res, column)));
 }
 
-//  The actors tokens proved last on this thread, by the token's hash: guesses for
-//  gw_session_begin, never an answer (every request still waits for the database's).
+//  The actors tokens proved last with this lease's connection (gw_rpc_guesses), by the
+//  token's hash: guesses for gw_session_begin, never an answer (every request still waits for
+//  the database's).
 #define S_GUESSES 16
-static _Thread_local struct {
-    uint8_t hash[crypto_hash_sha256_BYTES];
-    gw_actor_t actor;
-    bool used;
-} s_guesses[S_GUESSES];
-static _Thread_local unsigned s_guess_next;
+struct gw_guesses_s {
+    struct {
+        uint8_t hash[crypto_hash_sha256_BYTES];
+        gw_actor_t actor;
+        bool used;
+    } guess[S_GUESSES];
+    unsigned next;
+};
+#define s_guesses (s_guesses_here ()->guess)
+
+static gw_guesses_t *
+s_guesses_here (void)
+{
+    gw_guesses_t **guesses = gw_rpc_guesses ();
+    if (!*guesses)
+        *guesses = st_calloc (1, sizeof **guesses);
+    return *guesses;
+}
+
+size_t
+gw_sessions_guesses_size (void)
+{
+    return sizeof (gw_guesses_t);
+}
 
 static int
 s_guess_find (const uint8_t hash[crypto_hash_sha256_BYTES])
@@ -148,7 +167,7 @@ s_guess_keep (const uint8_t hash[crypto_hash_sha256_BYTES], const gw_actor_t *ac
         return;
     }
     if (i < 0) {
-        i = (int) (s_guess_next++ % S_GUESSES);
+        i = (int) (s_guesses_here ()->next++ % S_GUESSES);
         memcpy (s_guesses[i].hash, hash, sizeof s_guesses[i].hash);
         s_guesses[i].used = true;
     }
