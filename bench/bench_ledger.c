@@ -6,7 +6,9 @@
         against plain set-based INSERT/UPDATE batches of the same transfers (one transaction
         per 500 events, as the consumer's pages);
     (2) ledger.adjust through rpc, one transfer per transaction, against a plain single-row
-        transaction (a transfer inserted, two balances updated).
+        transaction (a transfer inserted, two balances updated); and the CPU a call costs in
+        each process (the ledger's PostgreSQL sessions, the ledger, match, which reads
+        ledger.adjusted, and its sessions, this client).
     (3) the books at scale (bench_ledger_books.c): 100,000 volunteers, 10,000,000 journal
         rows; ledger.statement, ledger.journal, ranking.list and ledger.audit.
     Needs the throwaway cluster scripts/bench starts.
