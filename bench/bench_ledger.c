@@ -6,7 +6,9 @@
         against plain set-based INSERT/UPDATE batches of the same transfers (one transaction
         per 500 events, as the consumer's pages);
     (2) ledger.adjust through rpc, one transfer per transaction, against a plain single-row
-        transaction (a transfer inserted, two balances updated).
+        transaction (a transfer inserted, two balances updated); and the CPU a call costs in
+        each process (the ledger's PostgreSQL sessions, the ledger, match, which reads
+        ledger.adjusted, and its sessions, this client).
     (3) the books at scale (bench_ledger_books.c): 100,000 volunteers, 10,000,000 journal
         rows; ledger.statement, ledger.journal, ranking.list and ledger.audit.
     Needs the throwaway cluster scripts/bench starts.
@@ -398,10 +400,12 @@ main (int argc, char **argv)
     zclock_sleep (300);
     s_exec (pg, "SELECT pg_stat_clear_snapshot ()");
     s_functions (pg, events);
-    harness_start (h, "ledger");
+    ledger = harness_start (h, "ledger");
 
     //  (2) ledger.adjust through rpc, one at a time.
     st_client_t *client = harness_client (h, "ledger", "gateway");
+    s_phases_start (&phases, pg, ledger, match);
+    double bench_cpu = s_cpu (getpid ());
     msg_actor_t official = {.account = "county", .role = "region_admin", .region = "431022000000"};
     start = bench_ns ();
     int failed = 0;
@@ -422,8 +426,12 @@ main (int argc, char **argv)
                 fprintf (stderr, "bench_ledger: ledger.adjust: %s\n", err.message);
         } else
             st_msg_clear (&msg_journal_entry_desc, &reply);
+        if (i % 100 == 0)
+            s_phases_sample (&phases, pg);
     }
     double rpc = (bench_ns () - start) / 1e9;
+    s_phases_end (&phases, pg);
+    bench_cpu = s_cpu (getpid ()) - bench_cpu;
     double single = s_plain_single (pg, adjustments);
     printf ("(2) ledger.adjust through rpc, one transfer per transaction: %d in %.2f s = %.0f/s"
             " (%d failed)\n",
@@ -432,6 +440,13 @@ main (int argc, char **argv)
             " rpc / plain = %.2f\n",
             adjustments, single, adjustments / single,
             (adjustments / rpc) / (adjustments / single));
+    //  Where a call's time goes: the CPU of each process per call (the ledger's PostgreSQL
+    //  counts its relay's and its events.read's backends too; match reads ledger.adjusted).
+    printf ("    per call: %.0f us wall; CPU: ledger's PostgreSQL %.0f us, ledger process %.0f us,"
+            " match process %.0f us, match's PostgreSQL %.0f us, this client %.0f us\n",
+            rpc / adjustments * 1e6, phases.backend_cpu[0] / adjustments * 1e6,
+            phases.ledger_cpu / adjustments * 1e6, phases.match_cpu / adjustments * 1e6,
+            phases.backend_cpu[1] / adjustments * 1e6, bench_cpu / adjustments * 1e6);
     st_client_destroy (&client);
     harness_destroy (&h);
     return s_part ("books") ? bench_ledger_books () : 0;

@@ -119,71 +119,50 @@ s_ledger_adjust (st_call_t *call, const msg_ledger_adjust_t *request, msg_journa
         return;
     }
     bool hours = strcmp (request->unit, "hours") == 0;
-    //  Points adjust the volunteer's points; hours their honour hours (back-entered service).
-    st_params_t params = {0};
-    st_params_text (&params, hours ? "honour" : "volunteer");
-    st_params_int (&params, id);
-    st_params_text (&params, request->unit);
-    PGresult *res;
-    if (st_call_exec (call, "ledger_adjust_account", &params, &res))
-        return;
-    int64_t account = st_row_int (res, 0, "id");
-    PQclear (res);
-    st_params_int (&params, account);
-    st_params_text (&params, request->unit);
-    st_params_int (&params, id);
-    if (st_call_exec (call, "ledger_adjust_lock", &params, &res))
-        return;
-    int64_t balance = st_row_int (res, 0, "balance"), cap = st_row_int (res, 0, "cap");
-    int64_t used = st_row_int (res, 0, "used"), rule = st_row_int (res, 0, "rule_version");
-    int64_t held = st_row_int (res, 0, "pending");
-    PQclear (res);
-    int64_t size = llabs (request->amount);
-    const char *per = hours ? "minutes" : "points";
-    if (used + size > cap) {
-        st_call_fail (call, ST_FAILED_PRECONDITION, "amount",
-                      "%lld %s more would pass the daily cap of %lld %s adjusted for this"
-                      " volunteer (%lld today)",
-                      (long long) size, per, (long long) cap, per, (long long) used);
-        return;
-    }
-    if (request->amount < 0 && balance < size) {
-        st_call_fail (call, ST_FAILED_PRECONDITION, "amount",
-                      "a correction of %lld %s would take the balance of %lld below zero",
-                      (long long) size, per, (long long) balance);
-        return;
-    }
-    //  Points held for a redemption are spoken for.
-    if (request->amount < 0 && balance - held < size) {
-        st_call_fail (call, ST_FAILED_PRECONDITION, "amount",
-                      "a correction of %lld %s would take more than the %lld available: %lld of"
-                      " the balance are held for redemptions",
-                      (long long) size, per, (long long) (balance - held), (long long) held);
-        return;
-    }
+    //  Points adjust the volunteer's points; hours their honour hours (back-entered service):
+    //  checked against the cap and the balance, and posted, in one statement (adjust,
+    //  sql/0010_posting_hot.sql).
     char source[64];
     snprintf (source, sizeof source, "rpc/%s", st_call_id (call));
-    st_params_int (&params, account);
+    st_params_t params = {0};
+    st_params_int (&params, id);
     st_params_text (&params, request->unit);
     st_params_int (&params, request->amount);
     st_params_text (&params, region);
     st_params_text (&params, source);
-    st_params_int (&params, id);
-    st_params_int (&params, rule);
     st_params_text (&params, request->reason);
     st_params_text (&params, request->ref);
     st_params_text (&params, actor->account);
-    if (st_call_exec (call, "ledger_adjust_post", &params, &res))
+    PGresult *res;
+    if (st_call_exec (call, "ledger_adjust", &params, &res))
         return;
-    bool posted = PQntuples (res) == 1;
-    int64_t transfer = posted ? atoll (PQgetvalue (res, 0, 0)) : 0;
-    PQclear (res);
-    if (!posted) {
+    const char *outcome = st_row_text (res, 0, "outcome");
+    int64_t balance = st_row_int (res, 0, "balance"), cap = st_row_int (res, 0, "cap");
+    int64_t used = st_row_int (res, 0, "used"), held = st_row_int (res, 0, "pending");
+    int64_t size = llabs (request->amount);
+    const char *per = hours ? "minutes" : "points";
+    if (strcmp (outcome, "posted") == 0)
+        st_row_to_msg (res, 0, &msg_journal_entry_desc, reply);
+    else if (strcmp (outcome, "cap") == 0)
+        st_call_fail (call, ST_FAILED_PRECONDITION, "amount",
+                      "%lld %s more would pass the daily cap of %lld %s adjusted for this"
+                      " volunteer (%lld today)",
+                      (long long) size, per, (long long) cap, per, (long long) used);
+    else if (strcmp (outcome, "balance") == 0)
+        st_call_fail (call, ST_FAILED_PRECONDITION, "amount",
+                      "a correction of %lld %s would take the balance of %lld below zero",
+                      (long long) size, per, (long long) balance);
+    //  Points held for a redemption are spoken for.
+    else if (strcmp (outcome, "held") == 0)
+        st_call_fail (call, ST_FAILED_PRECONDITION, "amount",
+                      "a correction of %lld %s would take more than the %lld available: %lld of"
+                      " the balance are held for redemptions",
+                      (long long) size, per, (long long) (balance - held), (long long) held);
+    else
         st_call_fail (call, ST_CONFLICT, "id", "this request was posted already");
-        return;
-    }
-    st_params_int (&params, transfer);
-    if (st_call_exec_reply (call, "ledger_entry", &params, &msg_journal_entry_desc, reply))
+    bool posted = strcmp (outcome, "posted") == 0;
+    PQclear (res);
+    if (!posted)
         return;
     msg_ledger_adjusted_t event = {.volunteer_id = request->volunteer_id,
                                    .unit = request->unit,

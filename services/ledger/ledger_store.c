@@ -79,28 +79,12 @@ static const st_statement_t s_statements[] = {
      "SELECT " S_ENTRY_COLUMNS " FROM transfers t JOIN accounts c ON c.id = t.credit"
      " WHERE t.volunteer_id = $1::bigint AND t.unit = $2 AND ($3::bigint IS NULL OR t.id < $3)"
      " ORDER BY t.id DESC LIMIT $4"},
-    {"ledger_entry",
-     "SELECT " S_ENTRY_COLUMNS " FROM transfers t JOIN accounts c ON c.id = t.credit"
-     " WHERE t.id = $1"},
-    //  ledger.adjust: the account adjusted (kind $1 of volunteer $2, unit $3), made if new.
-    {"ledger_adjust_account", "SELECT account_of ($1, $2::bigint, NULL, $3) AS id"},
-    //  Its balance, locked until the adjustment commits (two at once take turns on the cap);
-    //  the rule in force at the volunteer's region; what officials adjusted of unit $2 for
-    //  volunteer $3 today (Asia/Shanghai).
-    {"ledger_adjust_lock",
-     "SELECT a.balance, a.pending, r.version AS rule_version, CASE WHEN $2 = 'hours'"
-     " THEN r.adjust_cap_minutes ELSE r.adjust_cap_points END AS cap,"
-     " (SELECT coalesce (sum (t.amount), 0) FROM transfers t WHERE t.volunteer_id = $3::bigint"
-     " AND t.unit = $2 AND t.manual AND t.day = (now () AT TIME ZONE 'Asia/Shanghai')::date)"
-     " AS used FROM accounts a, rule_at (volunteer_region ($3::bigint), 'infinity') r"
-     " WHERE a.id = $1 FOR UPDATE OF a"},
-    //  The adjustment: $1 the volunteer's account, $2 unit, $3 signed amount, $4 region.
-    {"ledger_adjust_post",
-     "SELECT transfer_id FROM post (CASE WHEN $3::bigint > 0 THEN account_of ('adjustment',"
-     " NULL, $4, $2) ELSE $1::bigint END, CASE WHEN $3::bigint > 0 THEN $1::bigint ELSE"
-     " account_of ('adjustment', NULL, $4, $2) END, $2, abs ($3::bigint), CASE WHEN $2 ="
-     " 'hours' THEN 'honour' ELSE 'adjust' END, $5, $6::bigint, $7::bigint, true, $8, $9, $10,"
-     " (now () AT TIME ZONE 'Asia/Shanghai')::date, NULL)"},
+    //  ledger.adjust (sql/0010_posting_hot.sql): volunteer $1, unit $2, signed amount $3,
+    //  their region $4, source $5, reason $6, ref $7, by $8; checked and posted.
+    {"ledger_adjust",
+     "SELECT outcome, balance, pending, cap, used, id, at, unit, amount, balance_after, kind,"
+     " reason, ref, manual, rule_version, source FROM adjust ($1::bigint, $2, $3::bigint, $4,"
+     " $5, $6, $7, $8)"},
     //  ledger.audit: every account whose balance is not what its journal sums to, or whose
     //  pending is not what its holds with no end sum to.
     {"ledger_audit_differences",
