@@ -47,6 +47,7 @@
 #include <poll.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #define TOWNSHIPS 20
@@ -278,6 +279,42 @@ s_load_average (void)
         fclose (file);
     }
     return text;
+}
+
+//  CPU milliseconds (user and system) the server process behind `pg` has used, from /proc (the
+//  throwaway cluster runs on this machine); -1 when unreadable. On a loaded machine a round's
+//  wall time waits for the CPU; the CPU it used does not.
+static double
+s_backend_cpu_ms (PGconn *pg)
+{
+    char path[64];
+    snprintf (path, sizeof path, "/proc/%d/stat", PQbackendPID (pg));
+    FILE *file = fopen (path, "r");
+    if (!file)
+        return -1;
+    char line[1024];
+    double ms = -1;
+    if (fgets (line, sizeof line, file)) {
+        const char *at = strrchr (line, ')');
+        unsigned long long user, system;
+        if (at
+            && sscanf (at + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &user,
+                       &system)
+                   == 2)
+            ms = (double) (user + system) * 1e3 / (double) sysconf (_SC_CLK_TCK);
+    }
+    fclose (file);
+    return ms;
+}
+
+//  This process's CPU milliseconds (user and system).
+static double
+s_own_cpu_ms (void)
+{
+    struct rusage usage;
+    getrusage (RUSAGE_SELF, &usage);
+    return usage.ru_utime.tv_sec * 1e3 + usage.ru_utime.tv_usec / 1e3 + usage.ru_stime.tv_sec * 1e3
+           + usage.ru_stime.tv_usec / 1e3;
 }
 
 //  The cold round's settings: every request in the round (MAX_DEMAND the requests loaded), and
@@ -847,23 +884,29 @@ main (void)
 
     match_round_stats_t stats;
     st_error_t err;
+    double server_cpu = s_backend_cpu_ms (st_db_conn (db)), own_cpu = s_own_cpu_ms ();
     began = s_ms ();
     if (match_round_run (db, s_cold_config (requests), &stats, &err) != ST_OK) {
         fprintf (stderr, "round: %s\n", err.message);
         return 1;
     }
     double round_ms = s_ms () - began;
+    server_cpu = server_cpu < 0 ? -1 : s_backend_cpu_ms (st_db_conn (db)) - server_cpu;
+    own_cpu = s_own_cpu_ms () - own_cpu;
     struct rusage usage;
     getrusage (RUSAGE_SELF, &usage);
     printf ("min-cost flow round, %d volunteers x %d requests (every request, no solver budget):"
             " whole round %.0f ms (load %s)\n",
             volunteers, requests, round_ms, s_load_average ());
     printf ("  = upkeep %.0f + candidates %.0f (queries %.0f, fitting and ranking %.0f) + mark"
-            " %.0f + graph %.0f + solve %.0f + offers %.0f + record %.0f + commit %.0f ms;"
-            " %lld requests, %lld pairs\n",
+            " %.0f + graph %.0f + solve %.0f + offers %.0f (statement %.0f, events %.0f) + record"
+            " %.0f + commit %.0f ms; %lld requests, %lld pairs\n",
             stats.upkeep_ms, stats.candidate_ms, stats.read_ms, stats.walk_ms, stats.mark_ms,
-            stats.graph_ms, stats.solve_ms, stats.offer_ms, stats.record_ms, stats.commit_ms,
-            (long long) stats.requests, (long long) stats.pairs);
+            stats.graph_ms, stats.solve_ms, stats.offer_ms, stats.insert_ms, stats.events_ms,
+            stats.record_ms, stats.commit_ms, (long long) stats.requests, (long long) stats.pairs);
+    printf ("  CPU used by the round: the database server's %.0f ms, this process's %.0f ms (beside"
+            " the wall time above, which on a loaded machine also waits for the CPU)\n",
+            server_cpu, own_cpu);
     printf ("mcf:      cost %lld, staffed %.1f%% (%lld of %lld), care-group %.1f%% (%lld of "
             "%lld), offers %lld\n",
             (long long) stats.cost, 100.0 * stats.served / (stats.missing ? stats.missing : 1),

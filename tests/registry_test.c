@@ -518,6 +518,79 @@ test_list_paging (void **state)
     assert_string_equal (err.field, "cursor");
 }
 
+//  A page by skill reads those with it (volunteer_skills, issue 24), kept as skills change
+//  and volunteers move, among 2,000 without it in the same village.
+static void
+test_list_by_skill (void **state)
+{
+    st_error_t err;
+    json_t *reply;
+    fx_sql (
+        "INSERT INTO registry.volunteers (name, id_number_enc, id_number_hash, phone_enc,"
+        " phone_hash, region, skills) SELECT '无盲文' || i, '\\x00', sha256 (('id' || i)::bytea),"
+        " '\\x00', sha256 (('phone' || i)::bytea), '431022100201', '{驾驶}'"
+        " FROM generate_series (1, 2000) i");
+    char ids[3][32];
+    for (int i = 0; i < 3; i++) {
+        char name[32];
+        snprintf (name, sizeof name, "盲文%d", i);
+        assert_int_equal (fx_call ("registry", &FX_SYSTEM, "volunteer.register",
+                                   s_volunteer_body (1700 + i, name, "431022100201",
+                                                     "\"skills\": [\"盲文\", \"驾驶\"]"),
+                                   &reply, &err),
+                          ST_OK);
+        snprintf (ids[i], sizeof ids[i], "%s", fx_str (reply, "id"));
+        json_decref (reply);
+    }
+    const char *list = "{\"region\": \"431022100201\", \"skill\": \"盲文\", \"limit\": 2}";
+    assert_int_equal (fx_call ("registry", &FX_SYSTEM, "volunteer.list", list, &reply, &err),
+                      ST_OK);
+    assert_int_equal (json_array_size (json_object_get (reply, "items")), 2);
+    char next[64], body[256];
+    snprintf (next, sizeof next, "%s", json_string_value (json_object_get (reply, "next_cursor")));
+    json_decref (reply);
+    snprintf (body, sizeof body,
+              "{\"region\": \"431022100201\", \"skill\": \"盲文\", \"cursor\": \"%s\"}", next);
+    assert_int_equal (fx_call ("registry", &FX_SYSTEM, "volunteer.list", body, &reply, &err),
+                      ST_OK);
+    assert_int_equal (json_array_size (json_object_get (reply, "items")), 1);
+    assert_string_equal (fx_str (json_array_get (json_object_get (reply, "items"), 0), "id"),
+                         ids[2]);
+    json_decref (reply);
+    //  The page's ids come from the skill's rows alone: three, not the village's 2,003.
+    assert_int_equal (fx_count ("SELECT count (*) FROM registry.volunteer_skills"
+                                " WHERE skill = '盲文' AND region = '431022100201'"),
+                      3);
+    //  A skill dropped, a volunteer moved: the pages follow.
+    snprintf (body, sizeof body, "{\"id\": \"%s\", \"skills\": [\"驾驶\"]}", ids[0]);
+    assert_int_equal (fx_call ("registry", &FX_SYSTEM, "volunteer.update", body, NULL, &err),
+                      ST_OK);
+    fx_sql ("UPDATE registry.volunteers SET region = '431022100202' WHERE id = %s", ids[1]);
+    assert_int_equal (fx_call ("registry", &FX_SYSTEM, "volunteer.list",
+                               "{\"region\": \"431022100000\", \"skill\": \"盲文\"}", &reply, &err),
+                      ST_OK);
+    json_t *items = json_object_get (reply, "items");
+    assert_int_equal (json_array_size (items), 2);
+    assert_string_equal (fx_str (json_array_get (items, 0), "id"), ids[2]);
+    assert_string_equal (fx_str (json_array_get (items, 0), "region"), "431022100201");
+    assert_string_equal (fx_str (json_array_get (items, 1), "id"), ids[1]);
+    assert_string_equal (fx_str (json_array_get (items, 1), "region"), "431022100202");
+    json_decref (reply);
+    assert_int_equal (fx_call ("registry", &FX_SYSTEM, "volunteer.list",
+                               "{\"region\": \"431022100201\", \"skill\": \"驾驶\","
+                               " \"q\": \"盲文\"}",
+                               &reply, &err),
+                      ST_OK);
+    assert_int_equal (json_array_size (json_object_get (reply, "items")), 2);
+    json_decref (reply);
+    fx_sql ("DELETE FROM registry.volunteers WHERE name LIKE '无盲文%%'");
+    assert_int_equal (fx_count ("SELECT count (*) FROM registry.volunteer_skills k"
+                                " WHERE NOT EXISTS (SELECT 1 FROM registry.volunteers v"
+                                " WHERE v.id = k.id AND v.region = k.region"
+                                " AND k.skill = ANY (v.skills))"),
+                      0);
+}
+
 //  Residents with care tags; the event carries no phone; only they and officials in scope
 //  read the record.
 static void
@@ -1233,6 +1306,7 @@ main (void)
         cmocka_unit_test (test_regions),
         cmocka_unit_test (test_accounts_and_login),
         cmocka_unit_test (test_list_paging),
+        cmocka_unit_test (test_list_by_skill),
         cmocka_unit_test (test_residents),
         cmocka_unit_test (test_import),
         cmocka_unit_test (test_categories),

@@ -103,6 +103,8 @@ typedef struct {
     double graph_ms;     //  building the network
     double solve_ms;     //  mcf_solve
     double offer_ms;     //  writing the offers and their events
+    double insert_ms;    //  of which the offers' statement (rows, requests to matching)
+    double events_ms;    //  of which their offer.made events (encode, outbox)
     double record_ms;    //  keeping what it did for dispatch.rounds
     double commit_ms;    //  COMMIT
     bool held;           //  it held the dispatch lock (another replica's round ran otherwise)

@@ -231,8 +231,10 @@ s_literal (const int64_t *values, int32_t count)
 //  Makes the offers chosen (parallel arrays) with their deadlines, each with offer.made.
 static st_status_t
 s_round_make (st_db_t *db, const match_round_config_t *settings, const int64_t *requests,
-              const int64_t *volunteers, const int64_t *costs, int32_t count, st_error_t *err)
+              const int64_t *volunteers, const int64_t *costs, int32_t count,
+              match_round_stats_t *stats, st_error_t *err)
 {
+    double began = s_ms ();
     char *lists[3] = {s_literal (requests, count), s_literal (volunteers, count),
                       s_literal (costs, count)};
     st_params_t params = {0};
@@ -245,10 +247,13 @@ s_round_make (st_db_t *db, const match_round_config_t *settings, const int64_t *
     st_params_clear (&params);
     for (int k = 0; k < 3; k++)
         free (lists[k]);
+    stats->insert_ms = s_ms () - began;
     if (rc != ST_OK)
         return rc;
+    began = s_ms ();
     rc = s_round_emit_offers (db, res, "offer.made", err);
     PQclear (res);
+    stats->events_ms = s_ms () - began;
     return rc;
 }
 
@@ -440,7 +445,7 @@ s_round_offer (st_db_t *db, const match_round_config_t *settings, match_round_st
     stats->offers = stats->served = made;
     began = s_ms ();
     if (rc == ST_OK && made > 0)
-        rc = s_round_make (db, settings, chosen[0], chosen[1], chosen[2], made, err);
+        rc = s_round_make (db, settings, chosen[0], chosen[1], chosen[2], made, stats, err);
     stats->offer_ms = s_ms () - began;
     for (int k = 0; k < 3; k++)
         free (chosen[k]);

@@ -73,6 +73,17 @@ static const st_statement_t s_statements[] = {
      " AND ($5::text IS NULL OR status = $5) AND ($6::text IS NULL OR name LIKE $6)"
      " ORDER BY region COLLATE \"C\", id LIMIT $8))"
      " ORDER BY region COLLATE \"C\", id"},
+    //  The same with a skill ($3): the page's ids from volunteer_skills, where those with the
+    //  skill are a range in (region, id) order (0018_volunteer_skills.sql), the other filters
+    //  on their rows.
+    {"volunteer_list_skill",
+     "SELECT" VOLUNTEER_COLUMNS "FROM volunteers WHERE id = ANY (ARRAY (SELECT k.id"
+     " FROM volunteer_skills k JOIN volunteers v ON v.id = k.id"
+     " WHERE k.skill = $3 AND k.region >= $1 AND k.region < $2 AND (k.region, k.id) > ($9, $7)"
+     " AND ($4::text IS NULL OR v.categories @> ARRAY[$4::text])"
+     " AND ($5::text IS NULL OR v.status = $5) AND ($6::text IS NULL OR v.name LIKE $6)"
+     " ORDER BY k.region, k.id LIMIT $8))"
+     " ORDER BY region COLLATE \"C\", id"},
     //  volunteer.stats: the subtree [$1, $2) registered before $3 and not left, of them
     //  active, and registered in [$4, $3) (NULL when $4 is); shown for region $5.
     {"volunteer_stats",

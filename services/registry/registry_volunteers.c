@@ -446,7 +446,8 @@ s_volunteer_list (st_call_t *call, const msg_volunteer_list_t *request, msg_volu
     st_params_int (&params, limit + 1); //  one more tells whether a next page exists
     st_params_text (&params, after_region);
     PGresult *res;
-    int rc = st_call_exec (call, "volunteer_list", &params, &res);
+    int rc = st_call_exec (call, request->skill ? "volunteer_list_skill" : "volunteer_list",
+                           &params, &res);
     free (like);
     if (rc)
         return;
