@@ -22,15 +22,17 @@ static const st_statement_t s_statements[] = {
     //  the other side: where the hours were served, or the volunteer's region when an official
     //  adjusted), ranked; rows $5.. of it, at most $6. Read from the totals kept at posting
     //  (sql/0011_ranking_totals.sql): one row per volunteer and region of the subtree, the
-    //  subtree's regions a range of their key (region codes are digits, which '~' follows).
+    //  subtree's regions a range of their key (region codes are digits, which '~' follows);
+    //  those not active found among the few of them (volunteers_inactive), not looked up one
+    //  by one.
     {"ledger_ranking",
      "WITH g AS (SELECT t.volunteer_id, sum (t.amount) AS amount, sum (t.manual) AS manual"
      " FROM ranking_totals t WHERE t.unit = $2 AND t.period = $3 AND t.starts = $4::date"
      " AND t.region >= $1 AND t.region < $1 || '~' AND left (t.region, length ($1)) = $1"
      " GROUP BY t.volunteer_id),"
      " r AS (SELECT rank () OVER (ORDER BY g.amount DESC) AS rank, g.* FROM g"
-     " LEFT JOIN volunteers v ON v.id = g.volunteer_id"
-     " WHERE coalesce (v.status, 'active') = 'active' AND g.amount > 0)"
+     " WHERE g.amount > 0 AND NOT EXISTS (SELECT 1 FROM volunteers v"
+     " WHERE v.id = g.volunteer_id AND v.status <> 'active'))"
      " SELECT r.rank, r.volunteer_id::text AS volunteer_id, r.amount, r.manual FROM r"
      " ORDER BY r.amount DESC, r.volunteer_id OFFSET $5 LIMIT $6"},
     //  ledger.stats: subtree $1 from day $2 to day $3. Spending and redemptions are what
