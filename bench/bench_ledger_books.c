@@ -69,6 +69,7 @@ s_load (int people, long rows)
     char sql[4096];
     s_exec ("SET session_replication_role = replica"); //  setup: no triggers, no FK checks
     s_exec ("SET maintenance_work_mem = '512MB'");
+    s_exec ("SET work_mem = '256MB'");
     s_exec ("CREATE TEMP TABLE villages AS SELECT g AS n, (CASE WHEN g < 50 THEN '431022'"
             " ELSE '431023' END) || (100 + g % 50 / 10)::text || (201 + g % 10)::text AS region"
             " FROM generate_series (0, 99) g");
@@ -92,10 +93,11 @@ s_load (int people, long rows)
         " 'hours', 'points', 'points', 'points'])[k + 1] FROM villages, generate_series (0, 5) k");
     s_exec ("SELECT setval (pg_get_serial_sequence ('ledger.accounts', 'id'),"
             " (SELECT max (id) FROM ledger.accounts))");
-    //  The transfers' indexes but its keys, built again after the rows.
+    //  The indexes of the transfers and the lots but their keys, built again after the rows.
     PGresult *res = PQexec (s_pg, "SELECT indexrelid::regclass::text, pg_get_indexdef (indexrelid)"
-                                  " FROM pg_index WHERE indrelid = 'ledger.transfers'::regclass"
-                                  " AND NOT indisprimary AND NOT indisunique");
+                                  " FROM pg_index WHERE indrelid IN ('ledger.transfers'::regclass,"
+                                  " 'ledger.lots'::regclass) AND NOT indisprimary"
+                                  " AND NOT indisunique");
     int indexes = PQntuples (res);
     char **defs = calloc ((size_t) indexes + 1, sizeof *defs);
     for (int i = 0; i < indexes; i++) {
@@ -125,17 +127,22 @@ s_load (int people, long rows)
         " FROM generate_series (1, %ld) g) x",
         people, rows, rows);
     s_step ("journal rows", sql);
-    for (int i = 0; i < indexes; i++) {
-        s_step (defs[i], defs[i]);
-        free (defs[i]);
-    }
-    free (defs);
     s_exec ("SELECT setval (pg_get_serial_sequence ('ledger.transfers', 'id'),"
             " (SELECT max (id) FROM ledger.transfers))");
     s_step ("the lots of the points credited",
             "INSERT INTO ledger.lots (transfer_id, volunteer_id, amount, remaining, earned_on)"
             " SELECT id, volunteer_id, amount, amount, day FROM ledger.transfers"
             " WHERE unit = 'points'");
+    for (int i = 0; i < indexes; i++) {
+        s_step (defs[i], defs[i]);
+        free (defs[i]);
+    }
+    free (defs);
+    s_exec ("ANALYZE ledger.transfers, ledger.accounts");
+    //  What the trigger keeps at posting (sql/0011_ranking_totals.sql), as its migration
+    //  fills it.
+    s_step ("the ranking totals", "INSERT INTO ledger.ranking_totals"
+                                  " SELECT * FROM ledger.ranking_journal ORDER BY 1, 2, 3, 4, 5");
     s_step ("every balance from its journal",
             "UPDATE ledger.accounts a SET balance = j.sum FROM (SELECT account, sum (delta)"
             " AS sum FROM (SELECT credit AS account, amount AS delta FROM ledger.transfers"
@@ -143,6 +150,7 @@ s_load (int people, long rows)
             " WHERE a.id = j.account");
     s_step ("VACUUM ANALYZE (as autovacuum would, for index-only scans)", "VACUUM ANALYZE");
     s_exec ("SET session_replication_role = DEFAULT");
+    s_exec ("RESET work_mem");
     s_exec ("DROP TABLE villages");
 }
 
@@ -178,7 +186,8 @@ s_explain (st_db_t *db, const char *name, const char *args)
     if (!getenv ("STATION_BENCH_LEDGER_EXPLAIN"))
         return;
     char sql[512];
-    snprintf (sql, sizeof sql, "EXPLAIN (ANALYZE, BUFFERS, SETTINGS) EXECUTE %s (%s)", name, args);
+    snprintf (sql, sizeof sql, "EXPLAIN (ANALYZE, BUFFERS, SETTINGS) EXECUTE %s%s%s%s", name,
+              *args ? " (" : "", args, *args ? ")" : "");
     PGresult *res = PQexec (st_db_conn (db), sql);
     printf ("    %s\n", sql);
     for (int i = 0; i < PQntuples (res); i++)
@@ -262,7 +271,10 @@ bench_ledger_books (void)
     s_print ("ledger.statement through rpc (goal p99 < 5 ms):", rpc, samples);
     s_print ("  its SQL run directly (3 statements):", sql, samples);
 
-    //  (b) ledger.journal of points: the newest page, then the one after it.
+    //  (b) ledger.journal of points or hours: the newest page of 50; the page of 20 after the
+    //  newest 20 (its cursor that page's last entry).
+    int64_t *rpc2 = calloc ((size_t) samples, sizeof *rpc2);
+    int64_t *sql2 = calloc ((size_t) samples, sizeof *sql2);
     for (int i = 0; i < samples; i++) {
         char id[24];
         snprintf (id, sizeof id, "%d", s_county_volunteer (people));
@@ -279,21 +291,51 @@ bench_ledger_books (void)
                 fprintf (stderr, "bench_ledger: ledger.journal: %s\n", err.message);
         }
         rpc[i] = bench_ns () - t;
-        st_params_t params = {0};
+        //  The page of 20 after the newest 20 (a volunteer has about 50 of each unit).
+        msg_journal_page_t first = {0};
+        request.limit = 20;
+        if (st_client_call (client, "ledger.journal", &county, NULL, &msg_journal_query_desc,
+                            &request, &msg_journal_page_desc, &first, 10000, &err)
+            != ST_OK) {
+            if (failed++ == 0)
+                fprintf (stderr, "bench_ledger: ledger.journal: %s\n", err.message);
+        }
+        request.cursor = first.next_cursor;
+        msg_journal_page_t next = {0};
         t = bench_ns ();
-        st_params_int (&params, atoll (id));
-        PQclear (s_direct (db, "ledger_volunteer_known", &params));
-        st_params_int (&params, atoll (id));
-        st_params_text (&params, request.unit);
-        st_params_null (&params);
-        st_params_int (&params, 50);
-        PQclear (s_direct (db, "ledger_journal", &params));
-        sql[i] = bench_ns () - t;
+        if (request.cursor
+            && st_client_call (client, "ledger.journal", &county, NULL, &msg_journal_query_desc,
+                               &request, &msg_journal_page_desc, &next, 10000, &err)
+                   != ST_OK) {
+            if (failed++ == 0)
+                fprintf (stderr, "bench_ledger: ledger.journal: %s\n", err.message);
+        }
+        rpc2[i] = bench_ns () - t;
+        st_msg_clear (&msg_journal_page_desc, &next);
+        st_params_t params = {0};
+        for (int page = 0; page < 2; page++) {
+            t = bench_ns ();
+            st_params_int (&params, atoll (id));
+            PQclear (s_direct (db, "ledger_volunteer_known", &params));
+            st_params_int (&params, atoll (id));
+            st_params_text (&params, request.unit);
+            st_params_int_or_null (&params, page == 1 && request.cursor,
+                                   request.cursor ? atoll (request.cursor) : 0);
+            st_params_int (&params, page ? 20 : 50);
+            PQclear (s_direct (db, "ledger_journal", &params));
+            (page ? sql2 : sql)[i] = bench_ns () - t;
+        }
+        st_msg_clear (&msg_journal_page_desc, &first);
         st_msg_clear (&msg_journal_page_desc, &reply);
     }
     s_explain (db, "ledger_journal", "77, 'points', NULL, 50");
     s_print ("ledger.journal, newest page of 50, through rpc (goal p99 < 5 ms):", rpc, samples);
     s_print ("  its SQL run directly:", sql, samples);
+    s_print ("ledger.journal, the page of 20 after the newest 20, rpc (goal < 5 ms):", rpc2,
+             samples);
+    s_print ("  its SQL run directly:", sql2, samples);
+    free (rpc2);
+    free (sql2);
 
     //  (c) ranking.list of the county, a quarter (the second of 2025), by hours and points.
     int rankings = 20;
@@ -322,16 +364,49 @@ bench_ledger_books (void)
         PQclear (s_direct (db, "ledger_period", &params));
         st_params_text (&params, "431022");
         st_params_text (&params, by);
+        st_params_text (&params, "quarter");
         st_params_text (&params, "2025-04-01");
-        st_params_text (&params, "2025-06-30");
         st_params_int (&params, 0);
         st_params_int (&params, 50);
         PQclear (s_direct (db, "ledger_ranking", &params));
         sql[i] = bench_ns () - t;
     }
-    s_explain (db, "ledger_ranking", "'431022', 'hours', '2025-04-01', '2025-06-30', 0, 50");
+    s_explain (db, "ledger_ranking", "'431022', 'hours', 'quarter', '2025-04-01', 0, 50");
     s_print ("ranking.list, a county's quarter, through rpc (goal < 200 ms):", rpc, rankings);
     s_print ("  its SQL run directly:", sql, rankings);
+    //  The same ranking summed from the journal, as ranking.list did before the totals
+    //  (0007's indexes, by the subtree's system accounts), prepared as it was, with no JIT as
+    //  the ledger's sessions (0008).
+    s_exec ("SET jit = off");
+    PGresult *old = PQprepare (
+        s_pg, "journal_ranking",
+        "WITH s AS (SELECT id FROM ledger.accounts WHERE region IS NOT NULL AND unit = $2"
+        " AND left (region, length ($1)) = $1),"
+        " x AS (SELECT t.volunteer_id, t.amount, t.manual FROM s JOIN ledger.transfers t"
+        " ON t.debit = s.id AND t.unit = $2 AND t.day BETWEEN $3::date AND $4::date"
+        " WHERE t.kind = ANY (CASE WHEN $2 = 'hours' THEN ARRAY['credit', 'honour']"
+        " ELSE ARRAY['earn', 'rating', 'adjust'] END)"
+        " UNION ALL SELECT t.volunteer_id, -t.amount, t.manual FROM s JOIN ledger.transfers t"
+        " ON t.credit = s.id AND t.unit = $2 AND t.day BETWEEN $3::date AND $4::date"
+        " WHERE t.kind = ANY (CASE WHEN $2 = 'hours' THEN ARRAY['credit', 'honour']"
+        " ELSE ARRAY['earn', 'rating', 'adjust'] END)),"
+        " g AS (SELECT volunteer_id, sum (amount) AS amount, sum (CASE WHEN manual THEN amount"
+        " ELSE 0 END) AS manual FROM x GROUP BY volunteer_id),"
+        " r AS (SELECT rank () OVER (ORDER BY g.amount DESC) AS rank, g.* FROM g"
+        " LEFT JOIN ledger.volunteers v ON v.id = g.volunteer_id"
+        " WHERE coalesce (v.status, 'active') = 'active' AND g.amount > 0)"
+        " SELECT r.rank, r.volunteer_id::text AS volunteer_id, r.amount, r.manual FROM r"
+        " ORDER BY r.amount DESC, r.volunteer_id OFFSET $5 LIMIT $6",
+        6, NULL);
+    PQclear (old);
+    for (int i = 0; i < rankings; i++) {
+        const char *values[] = {
+            "431022", i % 2 ? "points" : "hours", "2025-04-01", "2025-06-30", "0", "50"};
+        int64_t t = bench_ns ();
+        PQclear (PQexecPrepared (s_pg, "journal_ranking", 6, values, NULL, NULL, 0));
+        sql[i] = bench_ns () - t;
+    }
+    s_print ("  baseline: summed from the journal (before 0011), directly:", sql, rankings);
 
     //  (d) ledger.audit.
     int audits = 1;
@@ -355,6 +430,9 @@ bench_ledger_books (void)
         PQclear (s_direct (db, "ledger_audit_differences", &params));
         sql[i] = bench_ns () - t;
     }
+    s_explain (db, "ledger_audit_counts", "");
+    s_explain (db, "ledger_audit_sums", "");
+    s_explain (db, "ledger_audit_differences", "");
     s_print ("ledger.audit through rpc:", rpc, audits);
     s_print ("  its SQL run directly:", sql, audits);
     printf ("    (%d calls failed)\n", failed);

@@ -21,6 +21,7 @@ typedef struct {
     st_client_t *client;
     st_status_t rc;
     bool ok;
+    int64_t transfers; //  the journal's rows, as the audit counted them
 } s_audit_t;
 
 //  ledger.audit through the operator's own client, as the CLI's `station ledger audit`.
@@ -34,6 +35,7 @@ s_audit (void *arg)
     self->rc = st_client_call (self->client, "ledger.audit", &SYSTEM, NULL, &msg_empty_desc,
                                &request, &msg_audit_desc, &reply, 60000, &err);
     self->ok = self->rc == ST_OK && reply.ok;
+    self->transfers = reply.transfers;
     st_msg_clear (&msg_audit_desc, &reply);
     return NULL;
 }
@@ -83,6 +85,7 @@ test_audit_leaves_the_ledger_answering (void **state)
     st_client_destroy (&audit.client);
     assert_int_equal (audit.rc, ST_OK);
     assert_true (audit.ok);
+    assert_int_equal (audit.transfers, fx_count ("SELECT count (*) FROM ledger.transfers"));
 }
 
 int

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 static msg_actor_t TOWN_A = {.account = "town-a", .role = "region_admin", .region = "431022100000"};
@@ -66,6 +67,11 @@ s_audit_ok (long parked)
     assert_int_equal (fx_count ("SELECT count (*) FROM ledger.dead_letters"), parked);
     assert_int_equal (fx_count ("SELECT count (*) FROM (SELECT source, unit FROM ledger.transfers"
                                 " GROUP BY 1, 2 HAVING count (*) > 1) x"),
+                      0);
+    //  The ranking totals kept at posting are what the journal sums to (ranking_journal).
+    assert_int_equal (fx_count ("SELECT count (*) FROM ((TABLE ledger.ranking_totals EXCEPT"
+                                " TABLE ledger.ranking_journal) UNION ALL (TABLE"
+                                " ledger.ranking_journal EXCEPT TABLE ledger.ranking_totals)) x"),
                       0);
     //  The lots hold each volunteer's points balance.
     assert_int_equal (fx_count ("SELECT count (*) FROM ledger.accounts a WHERE a.kind ="
@@ -383,6 +389,145 @@ test_ranking_and_stats (void **state)
     s_audit_ok (0);
 }
 
+//  ranking.list as the journal itself ranks (the statement it ran before the totals: every
+//  ranked transfer of the period whose other side is a system account of the subtree), for
+//  subtree $1, unit $2, days $3 to $4, at most 500 places, as "rank:volunteer:amount:manual,".
+static const char *
+s_journal_places (const char *prefix, const char *by, const char *from, const char *to)
+{
+    static char text[8192];
+    text[0] = 0;
+    PGresult *res = fx_query (
+        "WITH s AS (SELECT id FROM ledger.accounts WHERE region IS NOT NULL AND unit = '%s'"
+        " AND left (region, length ('%s')) = '%s'),"
+        " x AS (SELECT t.volunteer_id, t.amount, t.manual, t.kind FROM s JOIN ledger.transfers t"
+        " ON t.debit = s.id AND t.unit = '%s' AND t.day BETWEEN '%s' AND '%s'"
+        " UNION ALL SELECT t.volunteer_id, -t.amount, t.manual, t.kind FROM s"
+        " JOIN ledger.transfers t ON t.credit = s.id AND t.unit = '%s'"
+        " AND t.day BETWEEN '%s' AND '%s'),"
+        " g AS (SELECT volunteer_id, sum (amount) AS amount, sum (CASE WHEN manual THEN amount"
+        " ELSE 0 END) AS manual FROM x WHERE x.kind = ANY (CASE WHEN '%s' = 'hours' THEN"
+        " ARRAY['credit', 'honour'] ELSE ARRAY['earn', 'rating', 'adjust'] END)"
+        " GROUP BY volunteer_id),"
+        " r AS (SELECT rank () OVER (ORDER BY g.amount DESC) AS rank, g.* FROM g"
+        " LEFT JOIN ledger.volunteers v ON v.id = g.volunteer_id"
+        " WHERE coalesce (v.status, 'active') = 'active' AND g.amount > 0)"
+        " SELECT r.rank, r.volunteer_id, r.amount, r.manual FROM r"
+        " ORDER BY r.amount DESC, r.volunteer_id LIMIT 500",
+        by, prefix, prefix, by, from, to, by, from, to, by);
+    for (int i = 0; i < PQntuples (res); i++) {
+        size_t len = strlen (text);
+        snprintf (text + len, sizeof text - len, "%s:%s:%s:%s,", PQgetvalue (res, i, 0),
+                  PQgetvalue (res, i, 1), PQgetvalue (res, i, 2), PQgetvalue (res, i, 3));
+    }
+    PQclear (res);
+    return text;
+}
+
+//  0..n-1 of the xorshift `rng`.
+static int
+s_pick (uint64_t *rng, int n)
+{
+    *rng ^= *rng << 13;
+    *rng ^= *rng >> 7;
+    *rng ^= *rng << 17;
+    return (int) (*rng % (uint64_t) n);
+}
+
+//  A seeded random run (STATION_LEDGER_SEED repeats one) of completions checked out over
+//  the past 15 months in three villages of two townships, ratings before and after them
+//  (that add points, and cut them), officials' honour hours and points either way: the
+//  totals ranking.list reads are the journal's sums after it (s_audit_ok), and its rankings
+//  of each month, quarter and year, township and county, hours and points, the journal's own.
+static void
+test_ranking_totals_random (void **state)
+{
+    (void) state;
+    static const char *const villages[] = {"431022102201", "431022102202", "431022103201"};
+    const char *seed_text = getenv ("STATION_LEDGER_SEED");
+    unsigned long long seed = seed_text ? strtoull (seed_text, NULL, 10) : (unsigned) time (NULL);
+    fprintf (stderr, "test_ranking_totals_random: STATION_LEDGER_SEED=%llu\n", seed);
+    uint64_t rng = seed * 2654435761u + 88172645463325252ull;
+    //  Ratings of one or two stars cut points in the first village, since long ago.
+    json_decref (fx_call_ok ("ledger", &TOWN_C, "rules.set",
+                             "{\"region\": \"431022102201\", \"multiplier_1\": 50,"
+                             " \"multiplier_2\": 80}"));
+    fx_sql ("UPDATE ledger.rules SET effective_from = '2000-01-01' WHERE region = '431022102201'");
+    msg_actor_t county = fx_admin ("region_admin", "431022000000");
+    char v[6][32];
+    for (int i = 0; i < 6; i++)
+        s_volunteer (villages[i % 3], v[i]);
+    char request[32], at[40];
+    int requests = 0;
+    for (int op = 0; op < 60; op++) {
+        int what = s_pick (&rng, 10), who = s_pick (&rng, 6);
+        if (what < 6) {
+            //  A completion, perhaps of a request, served in the volunteer's village or another.
+            const char *where = s_pick (&rng, 4) ? villages[who % 3] : villages[s_pick (&rng, 3)];
+            fx_time (at, -86400LL * s_pick (&rng, 450) - 3600);
+            bool rated = s_pick (&rng, 2);
+            snprintf (request, sizeof request, "%d", 7700000 + ++requests);
+            s_completed (v[who], where, 30 + 15 * s_pick (&rng, 12), at, rated ? request : NULL,
+                         NULL);
+            if (rated) {
+                msg_service_rated_t body = {.request_id = request,
+                                            .region = (char *) where,
+                                            .category = "elderly",
+                                            .stars = 1 + s_pick (&rng, 5),
+                                            .has_stars = true,
+                                            .has_volunteer_ids = true};
+                fx_publish ("match", "service.rated", &body);
+            }
+        } else {
+            //  An official's honour hours or points, either way (a cut may find too little:
+            //  refused, changing nothing).
+            bool hours = s_pick (&rng, 2);
+            int amount = (1 + s_pick (&rng, hours ? 60 : 20)) * (s_pick (&rng, 3) ? 1 : -1);
+            char body[160];
+            snprintf (body, sizeof body,
+                      "{\"volunteer_id\": \"%s\", \"unit\": \"%s\", \"amount\": %d,"
+                      " \"reason\": \"核对\"}",
+                      v[who], hours ? "hours" : "points", amount);
+            json_t *reply = NULL;
+            st_error_t err;
+            st_status_t rc = fx_call ("ledger", &county, "ledger.adjust", body, &reply, &err);
+            if (rc != ST_OK)
+                fx_expect (body, rc, &err, ST_FAILED_PRECONDITION, "amount");
+            json_decref (reply);
+        }
+    }
+    fx_ledger_caught_up ();
+    s_audit_ok (0);
+    //  Every period of the run, in both subtrees that hold it.
+    for (int ago = 0; ago <= 450; ago += 30) {
+        static const char *const periods[] = {"month", "quarter", "year"};
+        for (int p = 0; p < 3; p++)
+            for (int k = 0; k < 4; k++) {
+                const char *region = k % 2 ? "431022102000" : "431022000000";
+                const char *prefix = k % 2 ? "431022102" : "431022";
+                const char *by = k / 2 ? "points" : "hours";
+                char day[16], body[256];
+                fx_time (at, -86400LL * ago);
+                snprintf (day, sizeof day, "%s",
+                          fx_value ("SELECT (timestamptz '%s' AT TIME ZONE 'Asia/Shanghai')"
+                                    "::date::text",
+                                    at));
+                snprintf (body, sizeof body,
+                          "{\"region\": \"%s\", \"period\": \"%s\", \"by\": \"%s\","
+                          " \"at\": \"%s\", \"limit\": 500}",
+                          region, periods[p], by, day);
+                json_t *r = s_ranking (&county, body);
+                char got[8192];
+                snprintf (got, sizeof got, "%s", s_places (r));
+                const char *want =
+                    s_journal_places (prefix, by, fx_str (r, "from"), fx_str (r, "to"));
+                if (strcmp (got, want) != 0)
+                    fail_msg ("%s: ranking.list gives %s, the journal %s", body, got, want);
+                json_decref (r);
+            }
+    }
+}
+
 //  ---------------------------------------------------------------------------------------
 //  Dead letters, redelivery, a ledger killed under load
 
@@ -509,7 +654,7 @@ main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_expiry_oldest_first), cmocka_unit_test (test_expiry_rules_refused),
-        cmocka_unit_test (test_ranking_and_stats), cmocka_unit_test (test_dead_letters),
-        cmocka_unit_test (test_redelivery_and_kill)};
+        cmocka_unit_test (test_ranking_and_stats),   cmocka_unit_test (test_ranking_totals_random),
+        cmocka_unit_test (test_dead_letters),        cmocka_unit_test (test_redelivery_and_kill)};
     return cmocka_run_group_tests_name ("ledger_reports", tests, s_setup, fx_teardown);
 }

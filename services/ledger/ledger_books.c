@@ -206,8 +206,11 @@ s_ledger_audit (st_call_t *call, const msg_empty_t *request, msg_audit_t *reply)
         return;
     st_rows_to_list (res, &msg_unit_sum_desc, (st_list_t *) &reply->sums, &reply->has_sums);
     bool balanced = true;
-    for (int i = 0; i < PQntuples (res); i++)
+    reply->has_transfers = true;
+    for (int i = 0; i < PQntuples (res); i++) {
         balanced = balanced && st_row_int (res, i, "sum") == 0;
+        reply->transfers += st_row_int (res, i, "transfers");
+    }
     PQclear (res);
     if (st_call_exec (call, "ledger_audit_differences", &params, &res))
         return;

@@ -7,10 +7,6 @@
 //  volunteer's account (negative: out of it), and the region of its system side.
 #define S_SIGNED     "CASE WHEN c.volunteer_id IS NOT NULL THEN t.amount ELSE -t.amount END"
 #define S_SYS_REGION "coalesce (c.region, d.region)"
-//  The kinds ranking.list counts of unit $2.
-#define S_RANKED                                                                                   \
-    "CASE WHEN $2 = 'hours' THEN ARRAY['credit', 'honour'] ELSE ARRAY['earn', 'rating', 'adjust']" \
-    " END"
 
 static const st_statement_t s_statements[] = {
     //  The first and last day of period $1 (month, quarter, year) holding day $2 (NULL:
@@ -21,27 +17,22 @@ static const st_statement_t s_statements[] = {
      " - interval '1 day')::date::text AS "
      "\"to\""
      " FROM (SELECT date_trunc ($1, coalesce ($2::date, shanghai_today ()))::date AS p) x"},
-    //  ranking.list: what each active volunteer gained of unit $2 from day $3 to day $4 in
-    //  subtree $1 (by the region of the system account on the other side: where the hours were
-    //  served, or the volunteer's region when an official adjusted), ranked; rows $5.. of it,
-    //  at most $6. The ranked kinds always move between a volunteer's account and a system
-    //  account, so the subtree's system accounts lead, and their transfers of the period come
-    //  from the indexes on (debit | credit, unit, day) alone (sql/0007_journal_indexes.sql):
-    //  into the volunteer when the system account is debited, out of them when credited.
+    //  ranking.list: what each active volunteer gained of unit $2 in period $3 (month,
+    //  quarter, year) starting on day $4 in subtree $1 (by the region of the system account on
+    //  the other side: where the hours were served, or the volunteer's region when an official
+    //  adjusted), ranked; rows $5.. of it, at most $6. Read from the totals kept at posting
+    //  (sql/0011_ranking_totals.sql): one row per volunteer and region of the subtree, the
+    //  subtree's regions a range of their key (region codes are digits, which '~' follows);
+    //  those not active found among the few of them (volunteers_inactive), not looked up one
+    //  by one.
     {"ledger_ranking",
-     "WITH s AS (SELECT id FROM accounts WHERE region IS NOT NULL AND unit = $2"
-     " AND left (region, length ($1)) = $1),"
-     " x AS (SELECT t.volunteer_id, t.amount, t.manual FROM s"
-     " JOIN transfers t ON t.debit = s.id AND t.unit = $2 AND t.day BETWEEN $3::date AND $4::date"
-     " WHERE t.kind = ANY (" S_RANKED ")"
-     " UNION ALL SELECT t.volunteer_id, -t.amount, t.manual FROM s"
-     " JOIN transfers t ON t.credit = s.id AND t.unit = $2 AND t.day BETWEEN $3::date AND $4::date"
-     " WHERE t.kind = ANY (" S_RANKED ")),"
-     " g AS (SELECT volunteer_id, sum (amount) AS amount,"
-     " sum (CASE WHEN manual THEN amount ELSE 0 END) AS manual FROM x GROUP BY volunteer_id),"
+     "WITH g AS (SELECT t.volunteer_id, sum (t.amount) AS amount, sum (t.manual) AS manual"
+     " FROM ranking_totals t WHERE t.unit = $2 AND t.period = $3 AND t.starts = $4::date"
+     " AND t.region >= $1 AND t.region < $1 || '~' AND left (t.region, length ($1)) = $1"
+     " GROUP BY t.volunteer_id),"
      " r AS (SELECT rank () OVER (ORDER BY g.amount DESC) AS rank, g.* FROM g"
-     " LEFT JOIN volunteers v ON v.id = g.volunteer_id"
-     " WHERE coalesce (v.status, 'active') = 'active' AND g.amount > 0)"
+     " WHERE g.amount > 0 AND NOT EXISTS (SELECT 1 FROM volunteers v"
+     " WHERE v.id = g.volunteer_id AND v.status <> 'active'))"
      " SELECT r.rank, r.volunteer_id::text AS volunteer_id, r.amount, r.manual FROM r"
      " ORDER BY r.amount DESC, r.volunteer_id OFFSET $5 LIMIT $6"},
     //  ledger.stats: subtree $1 from day $2 to day $3. Spending and redemptions are what
