@@ -28,6 +28,7 @@
     Run it with scripts/bench dispatch (a throwaway cluster), or under scripts/test's
     environment. VOLUNTEERS and REQUESTS in the environment change the sizes; PHASES (cold,
     steady, horizon; default all three) picks phases, the cold round always runs.  */
+#include "bench_sizes.h"
 #include "harness.h"
 #include "../services/match/match.h"
 #include "../services/match/match_dispatch_store.h"
@@ -916,6 +917,7 @@ main (void)
             (long long) stats.offers);
     printf ("peak memory of this process (getrusage): %ld MiB\n", usage.ru_maxrss / 1024);
     printf ("offers in the database: %s\n", harness_sql (h, "SELECT count (*) FROM match.offers"));
+    bench_sizes (harness_pg (h), "match", 1000);
 
     const char *phases = getenv ("PHASES") ? getenv ("PHASES") : "cold,steady,horizon";
     if (strstr (phases, "steady")) {

@@ -16,6 +16,7 @@
                         [adjustments (default 2000)]
     STATION_BENCH_LEDGER_PARTS picks parts: "posting" ((1) and (2)), "books" ((3)), or both
     (the default, comma-separated).  */
+#include "bench_sizes.h"
 #include "bench_util.h"
 #include "harness.h"
 #include "st_events.h"
@@ -395,6 +396,7 @@ main (int argc, char **argv)
             S_BATCH, 2 * events, plain, 2 * events / plain,
             (transfers / drained) / (2 * events / plain));
     s_phases_print (&phases, events, drained);
+    bench_sizes (pg, "ledger", 1000);
     //  Its sessions' function times, counted once they end.
     harness_stop (h, "ledger", SIGTERM);
     zclock_sleep (300);
