@@ -33,6 +33,9 @@ PGDATA = os.environ["CHAOS_PGDATA"]
 PGPORT = os.environ["CHAOS_PGPORT"]
 PGBIN = os.environ["CHAOS_PGBIN"]
 PG_AS = os.environ.get("CHAOS_PG_AS", "").split()
+STANDBY = os.environ.get("CHAOS_STANDBY")          # a synchronous streaming standby, if any
+STANDBY_PORT = os.environ.get("CHAOS_STANDBY_PORT")
+primary = [PGDATA, PGPORT]  # whichever cluster is the primary now
 SEED = int(os.environ.get("STATION_CHAOS_SEED") or random.randrange(1 << 30))
 RUN = uuid.uuid4().hex[:8]
 
@@ -50,7 +53,7 @@ MULT = {1: 100, 2: 100, 3: 100, 4: 110, 5: 120}
 SHORT = SECONDS <= 300
 # Published every EVERY seconds until PUBLISH_STOP seconds before the flows end.
 LEAD, LENGTH, OFFSET = ((45, 60), 30, 20) if SHORT else ((150, 210), 90, 60)
-EVERY, PUBLISH_STOP = (4, 60) if SHORT else (10, 180)
+EVERY, PUBLISH_STOP = (4, 90) if SHORT else (10, 240)
 # A sign-up, withdrawal or cancellation acknowledged MARGIN seconds or more before a reminder's
 # due time decides whether it goes (notify hears of it through match's events, which kills
 # and restarts delay); one closer to it may go either way and is not judged.
@@ -127,8 +130,12 @@ def base_env():
 
 
 def db(role):
-    return "host=%s port=%s dbname=station user=%s passfile=%s" % (
-        PGDATA, PGPORT, role, os.path.join(DIR, "pass", role + ".pgpass"))
+    """Both clusters when there is a standby: libpq takes the one that accepts writes."""
+    hosts, ports = (PGDATA + "," + STANDBY, PGPORT + "," + STANDBY_PORT) if STANDBY else (
+        PGDATA, PGPORT)
+    return ("host=%s port=%s dbname=station user=%s passfile=%s target_session_attrs=read-write"
+            " connect_timeout=2" % (hosts, ports, role,
+                                     os.path.join(DIR, "pass", role + ".pgpass")))
 
 
 def make_procs():
@@ -160,7 +167,7 @@ def make_procs():
 
 
 PROCS = make_procs()
-figures = {"kills": 0, "restarts": 0, "pg_restarts": 0}
+figures = {"kills": 0, "restarts": 0, "pg_restarts": 0, "failovers": 0}
 
 
 def supervise():
@@ -178,27 +185,45 @@ def supervise():
 stop_supervising = threading.Event()
 
 
-def pg_ctl(*args):
-    return subprocess.run(PG_AS + [os.path.join(PGBIN, "pg_ctl"), "-D", PGDATA] + list(args),
-                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+def pg_ctl(*args, data=None):
+    return subprocess.run(PG_AS + [os.path.join(PGBIN, "pg_ctl"), "-D", data or primary[0]]
+                          + list(args), stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL).returncode
 
 
 def pg_restart(mode):
-    log("killer: PostgreSQL stop -m", mode)
+    """The primary (whichever it is now) stopped -m mode and started again."""
+    if mode == "failover":
+        return pg_failover()
+    log("killer: PostgreSQL stop -m", mode, primary[0])
     pg_ctl("-m", mode, "-w", "stop")
     time.sleep(rng.uniform(0.5, 2.0))
     for _ in range(10):
-        if pg_ctl("-o", "-p %s" % PGPORT, "-l", os.path.join(PGDATA, "server.log"), "-w", "-t",
-                  "60", "start") == 0:
+        if pg_ctl("-o", "-p %s" % primary[1], "-l", os.path.join(primary[0], "server.log"), "-w",
+                  "-t", "60", "start") == 0:
             break
         time.sleep(1)
     log("killer: PostgreSQL started again")
     figures["pg_restarts"] += 1
 
 
+def pg_failover():
+    """The primary stopped as by a crash (immediate), the synchronous standby promoted: what
+    was acknowledged is on it. The old primary stays down (no standby after this)."""
+    log("killer: failover: primary stop -m immediate, standby promoted")
+    pg_ctl("-m", "immediate", "-w", "stop")
+    pg_ctl("-w", "-t", "60", "promote", data=STANDBY)
+    primary[:] = [STANDBY, STANDBY_PORT]
+    log("killer: failover done")
+    figures["failovers"] += 1
+
+
 def killer(started):
-    """SIGKILL a random process every 1–3 s; PostgreSQL restarted once fast, once immediate."""
+    """SIGKILL a random process every 1–3 s; PostgreSQL restarted once fast, once immediate,
+    and between the two (with a standby) the primary lost and the standby promoted."""
     pg_plan = [(started + SECONDS * 0.35, "fast"), (started + SECONDS * 0.7, "immediate")]
+    if STANDBY:
+        pg_plan.insert(1, (started + SECONDS * 0.5, "failover"))
     while not stop_killing.wait(rng.uniform(1.0, 3.0)):
         if pg_plan and time.time() >= pg_plan[0][0]:
             pg_restart(pg_plan.pop(0)[1])
@@ -236,10 +261,11 @@ class NoAnswer(Exception):
     pass
 
 
-def call(method, path, body=None, token=None, key=None, timeout=20):
-    """One call to one of the two gateways, chosen at random: (status, JSON) or NoAnswer when
-    the call got no answer that says what happened (no connection, a timeout, a 5xx)."""
-    port = rng.choice(HTTP_PORTS)
+def call(method, path, body=None, token=None, key=None, timeout=20, port=None):
+    """One call to one of the two gateways, chosen at random (or `port`): (status, JSON) or
+    NoAnswer when the call got no answer that says what happened (no connection, a timeout, a
+    5xx)."""
+    port = port or rng.choice(HTTP_PORTS)
     headers = {"Content-Type": "application/json"}
     if token:
         headers["Authorization"] = "Bearer " + token
@@ -322,7 +348,7 @@ class Person:
 acked = []        # (kind, person, key, body, path, reply)
 unanswered = {}   # key -> (kind, person, method, path, body)
 counts = {"writes": 0, "no_answer": 0, "refused": 0, "flows": 0, "double_booked": 0,
-          "false_refusals": 0}
+          "false_refusals": 0, "revocations": 0, "revocations_missed": 0}
 
 
 def write(person, kind, method, path, body, key, patience=60, recheck=False):
@@ -629,6 +655,7 @@ def act_volunteer_flow(volunteer, official):
     """Signs up for activities that do not overlap what they promised, withdraws from some,
     checks in shortly before the start with the organiser's code, out after it."""
     plan = {}   # activity id -> "signed" or "in"
+    tried = set()  # never twice: a second sign-up with the same key is answered as the first
     while not stop_driving.is_set() or plan:
         now = time.time()
         if not stop_driving.is_set() and len(plan) < 3:
@@ -636,12 +663,13 @@ def act_volunteer_flow(volunteer, official):
             mine = [acts[a] for a in plan]
             free = [a for a in (page.get("items", []) if status == 200 else [])
                     if a["id"] in acts and not a.get("my_signup") and a["status"] == "open"
-                    and a["id"] not in plan and not acts[a["id"]]["cancel_sent"]
+                    and a["id"] not in tried and not acts[a["id"]]["cancel_sent"]
                     and acts[a["id"]]["starts"] - OFFSET - now > MARGIN + 5
                     and not any(m["starts"] - 10 < acts[a["id"]]["ends"]
                                 and acts[a["id"]]["starts"] < m["ends"] + 10 for m in mine)]
             if free:
                 aid = rng.choice(free)["id"]
+                tried.add(aid)
                 signup = {"sent": time.time(), "at": None, "status": None,
                           "withdraw_sent": None, "withdrawn": None}
                 acts[aid]["signups"][volunteer.id] = signup
@@ -688,6 +716,59 @@ def act_volunteer_flow(volunteer, official):
                     confirm_queue.append((record["id"], 0.5))
                     counts["flows"] += 1
         time.sleep(0.5)
+
+
+def revoker(person):
+    """A session ended on one gateway (DELETE /v1/sessions/current) is refused by the other at
+    the very next request: a new session each time, proved on one, ended there, tried on the
+    other. Counts those tried and those the other still took."""
+    while not stop_driving.wait(5 if SHORT else 10):
+        one, other = rng.sample(HTTP_PORTS, 2)
+        with argon:
+            try:
+                status, body = call("POST", "/v1/sessions", {"login": person.login,
+                                                              "password": person.password},
+                                    timeout=60, port=one)
+            except NoAnswer:
+                continue
+        if status != 201:
+            continue
+        token, ended = body["token"], None
+        deadline = time.time() + 60
+        while ended is None and time.time() < deadline:
+            try:
+                ended, _ = call("DELETE", "/v1/sessions/current", token=token, port=one)
+            except NoAnswer:
+                time.sleep(0.3)
+        if ended not in (204, 401):  # 401: a resend after the first ended it
+            continue
+        while time.time() < deadline + 60:
+            try:
+                status, _ = call("GET", "/v1/me/notifications", token=token, port=other)
+                break
+            except NoAnswer:
+                time.sleep(0.3)
+        else:
+            continue
+        counts["revocations"] += 1
+        if status != 401:
+            counts["revocations_missed"] += 1
+            log("revoker: a session ended on port", one, "answered", status, "on port", other)
+
+
+def overlapping_rounds(admin, result):
+    """Dispatch rounds (those that did something) as match recorded them: when each began
+    (at_ms) and how long it held the dispatch lock (took_ms). Two of them overlapping means two
+    replicas ran rounds at once. (A round's transaction begins a moment before it takes the
+    lock: 50 ms of slack.)"""
+    rounds = pages(admin, "/v1/dispatch/rounds?region=%s&limit=100" % COUNTY)
+    spans = sorted((r["at_ms"], r["at_ms"] + r["took_ms"], r["id"]) for r in rounds
+                   if "at_ms" in r and "took_ms" in r)
+    overlaps = [(a, b) for a, b in zip(spans, spans[1:]) if b[0] < a[1] - 50]
+    for a, b in overlaps:
+        log("checker: rounds overlap", a, b)
+    result["rounds"] = len(spans)
+    result["overlapping_rounds"] = len(overlaps) + (1 if len(spans) < len(rounds) else 0)
 
 
 def dropper(started):
@@ -755,12 +836,16 @@ def settle(result):
 
 def check(admin, result):
     # Writes that never got an answer: sent again with the same key, now that nothing is killed.
+    began = time.time()
     retried = 0
     for key, (kind, person, method, path, body) in list(unanswered.items()):
         write(person, kind, method, path, body, key, patience=120)
         retried += 1
     result["retried"] = retried
     settle(result)
+    say("checker: %d unanswered writes sent again and the consumers settled in %.0f s" % (
+        retried, time.time() - began))
+    began = time.time()
     lost, doubled, wrong = [], [], []
 
     # Requests: each created with its key in its title.
@@ -901,7 +986,11 @@ def check(admin, result):
                 lost.append(("signup", aid, vid))
             if su["withdrawn"] and vid in live:
                 lost.append(("withdrawal", aid, vid))
+    overlapping_rounds(admin, result)
+    say("checker: writes, records, points and rounds read back in %.0f s" % (time.time() - began))
+    began = time.time()
     r_lost, r_doubled = check_reminders(result)
+    say("checker: reminders and deliveries checked in %.0f s" % (time.time() - began))
     lost += r_lost
     doubled += r_doubled
 
@@ -1000,6 +1089,9 @@ def check_reminders(result):
             if not cursor:
                 break
     with SINK.lock, HOOK.lock:
+        for ident, c in list(SINK.copies.items()) + list(HOOK.copies.items()):
+            if c > 1:
+                log("checker: %d copies of" % c, ident)
         result["duplicates"] = (sum(c - 1 for c in SINK.copies.values())
                                 + sum(c - 1 for c in HOOK.copies.values()))
         result["deliveries"] = len(SINK.copies) + len(HOOK.copies)
@@ -1076,6 +1168,9 @@ def main():
     workers += [threading.Thread(target=act_volunteer_flow, args=(v, admin))
                 for v in act_volunteers]
     workers.append(threading.Thread(target=publisher, args=(admin,)))
+    if act_volunteers:
+        workers.append(threading.Thread(target=revoker, args=(
+            Person(act_volunteers[0].login, PEOPLE_PASSWORD),)))
     workers += [threading.Thread(target=resident_flow, args=(r,)) for r in residents]
     officials.extend((admin, station_admin))
     workers += [threading.Thread(target=official_flow, args=(o,)) for o in officials]
@@ -1089,6 +1184,8 @@ def main():
     drop_thread.join()
     for t in workers:
         t.join(200)
+    say("the flows under way ended %.0f s after the driving stopped" % (
+        time.time() - stop_driving_at[0]))
     say("driving stopped after %d s: %d writes, %d without an answer at first, %d kills, "
         "%d restarts, %d pg restarts; checking" % (time.time() - started, counts["writes"],
                                                     counts["no_answer"], figures["kills"],
@@ -1098,18 +1195,21 @@ def main():
     for name in ("lost", "doubled", "wrong"):
         for what in result[name]:
             log("checker:", name, what)
-    line = ("chaos: %d flows, %d kills, %d pg restarts, %d writes (%d unanswered at first, "
+    line = ("chaos: %d flows, %d kills, %d pg restarts, %d failover, %d writes (%d unanswered at first, "
             "%d retried after), %d lost, %d doubled, %d double-booked, %d wrong points, "
             "%d false refusals, %d audit differences, %d behind, %d dead letters, "
             "%d reminders due (%d deliveries, sink and receiver dropped %d s each), "
-            "%d for cancelled, %d bad signatures, %d duplicate deliveries" % (
-                counts["flows"], figures["kills"], figures["pg_restarts"], counts["writes"],
+            "%d for cancelled, %d bad signatures, %d duplicate deliveries, %d rounds "
+            "(%d overlapping), %d revocations (%d missed)" % (
+                counts["flows"], figures["kills"], figures["pg_restarts"], figures["failovers"],
+                counts["writes"],
                 counts["no_answer"], result["retried"], len(result["lost"]),
                 len(result["doubled"]), counts["double_booked"], len(result["wrong"]),
                 counts["false_refusals"], result["audit"], result["behind"],
                 result["parked"] + result["dead_deliveries"], result["reminders"],
                 result["deliveries"], DROP, result["for_cancelled"], result["bad_signatures"],
-                result["duplicates"]))
+                result["duplicates"], result["rounds"], result["overlapping_rounds"],
+                counts["revocations"], counts["revocations_missed"]))
     print(line, flush=True)
     log(line)
     # Duplicate deliveries (a copy under an id the receiver has: notify sent it, then died
@@ -1118,7 +1218,8 @@ def main():
     bad = (len(result["lost"]) + len(result["doubled"]) + counts["double_booked"]
            + len(result["wrong"]) + counts["false_refusals"] + result["audit"] + result["behind"]
            + result["parked"] + result["dead_deliveries"] + result["for_cancelled"]
-           + result["bad_signatures"])
+           + result["bad_signatures"] + result["overlapping_rounds"]
+           + counts["revocations_missed"])
     if counts["flows"] == 0:
         say("no flow completed: the run proves nothing")
         bad += 1
