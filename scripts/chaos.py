@@ -168,6 +168,7 @@ def make_procs():
 
 PROCS = make_procs()
 figures = {"kills": 0, "restarts": 0, "pg_restarts": 0, "failovers": 0}
+incidents = []  # (when, what): notify killed, PostgreSQL stopped, a receiver dropped
 
 
 def supervise():
@@ -196,6 +197,7 @@ def pg_restart(mode):
     if mode == "failover":
         return pg_failover()
     log("killer: PostgreSQL stop -m", mode, primary[0])
+    incidents.append((time.time(), "PostgreSQL stop -m " + mode))
     pg_ctl("-m", mode, "-w", "stop")
     time.sleep(rng.uniform(0.5, 2.0))
     for _ in range(10):
@@ -211,6 +213,7 @@ def pg_failover():
     """The primary stopped as by a crash (immediate), the synchronous standby promoted: what
     was acknowledged is on it. The old primary stays down (no standby after this)."""
     log("killer: failover: primary stop -m immediate, standby promoted")
+    incidents.append((time.time(), "failover"))
     pg_ctl("-m", "immediate", "-w", "stop")
     pg_ctl("-w", "-t", "60", "promote", data=STANDBY)
     primary[:] = [STANDBY, STANDBY_PORT]
@@ -233,6 +236,7 @@ def killer(started):
             try:
                 os.kill(p.popen.pid, signal.SIGKILL)
                 figures["kills"] += 1
+                incidents.append((time.time(), "SIGKILL " + p.name))
                 log("killer: SIGKILL", p.name, p.popen.pid)
             except ProcessLookupError:
                 pass
@@ -778,6 +782,7 @@ def dropper(started):
             return
         log("dropper: %s down for %d s" % (type(what).__name__, DROP))
         what.stop()
+        incidents.append((time.time(), type(what).__name__ + " dropped"))
         stop_killing.wait(DROP)
         what.start()
         log("dropper: %s up again" % type(what).__name__)
@@ -1063,10 +1068,10 @@ def check_reminders(result):
     cancelled = [("reminder after cancel", ch, j[0], j[1], j[2], sorted(copies[(ch, j[0], j[1], j[2])]))
                  for j in judged if not j[4] for ch in ("email", "sms")
                  if copies.get((ch, j[0], j[1], j[2]))]
-    # notify's own rows: every delivery it says it sent arrived; none left dead.
+    # notify's own rows: every delivery it says it sent arrived; none left dead. (What the
+    # receivers hold is read after the rows: one sent since is there too.)
     dead = 0
-    with SINK.lock, HOOK.lock:
-        mids, wids = set(SINK.copies), set(HOOK.copies)
+    rows = []
     for channel in ("email", "sms"):
         cursor = None
         while True:
@@ -1077,21 +1082,33 @@ def check_reminders(result):
             if page is None:
                 lost.append(("delivery.list does not answer", channel))
                 break
-            for d in page.get("items", []):
-                got = ("notice-%s.delivery-%s@station.notify" % (d["notice_id"], d["id"]) in mids
-                       if channel == "email" else "msg_station_delivery_%s" % d["id"] in wids)
-                if d["status"] == "sent" and not got:
-                    lost.append(("delivery sent, never arrived", channel, d["id"], d["kind"]))
-                if d["status"] == "dead":
-                    dead += 1
-                    log("checker: dead delivery", d)
+            rows += page.get("items", [])
             cursor = page.get("next_cursor")
             if not cursor:
                 break
     with SINK.lock, HOOK.lock:
-        for ident, c in list(SINK.copies.items()) + list(HOOK.copies.items()):
-            if c > 1:
-                log("checker: %d copies of" % c, ident)
+        mids, wids = set(SINK.copies), set(HOOK.copies)
+    for d in rows:
+        got = ("notice-%s.delivery-%s@station.notify" % (d["notice_id"], d["id"]) in mids
+               if d["channel"] == "email" else "msg_station_delivery_%s" % d["id"] in wids)
+        if d["status"] == "sent" and not got:
+            lost.append(("delivery sent, never arrived", d["channel"], d["id"], d["kind"]))
+        if d["status"] == "dead":
+            dead += 1
+            log("checker: dead delivery", d)
+    with SINK.lock, HOOK.lock:
+        # Each copy beyond the first with what preceded it (within notify's lease: the send
+        # timeout and a margin) — a notify killed between a send and its record, PostgreSQL
+        # stopped under the record, a receiver dropped before its answer reached notify.
+        explained = 0
+        for ident, when in list(SINK.times.items()) + list(HOOK.times.items()):
+            for t in when[1:]:
+                before = [i for i in incidents if when[0] - 1 <= i[0] <= t
+                          and ("notify" in i[1] or "SIGKILL" not in i[1])]
+                explained += 1 if before else 0
+                log("checker: copy of %s %.1f s after the first; before it: %s" % (
+                    ident, t - when[0], before[-3:]))
+        result["explained"] = explained
         result["duplicates"] = (sum(c - 1 for c in SINK.copies.values())
                                 + sum(c - 1 for c in HOOK.copies.values()))
         result["deliveries"] = len(SINK.copies) + len(HOOK.copies)
@@ -1184,12 +1201,10 @@ def main():
     drop_thread.join()
     for t in workers:
         t.join(200)
-    say("the flows under way ended %.0f s after the driving stopped" % (
-        time.time() - stop_driving_at[0]))
-    say("driving stopped after %d s: %d writes, %d without an answer at first, %d kills, "
-        "%d restarts, %d pg restarts; checking" % (time.time() - started, counts["writes"],
-                                                    counts["no_answer"], figures["kills"],
-                                                    figures["restarts"], figures["pg_restarts"]))
+    say("driving stopped after %d s (the flows under way %.0f s later): %d writes, %d without "
+        "an answer at first, %d kills, %d restarts, %d pg restarts; checking" % (
+            stop_driving_at[0] - started, time.time() - stop_driving_at[0], counts["writes"],
+            counts["no_answer"], figures["kills"], figures["restarts"], figures["pg_restarts"]))
     result = {}
     check(admin, result)
     for name in ("lost", "doubled", "wrong"):
@@ -1199,7 +1214,8 @@ def main():
             "%d retried after), %d lost, %d doubled, %d double-booked, %d wrong points, "
             "%d false refusals, %d audit differences, %d behind, %d dead letters, "
             "%d reminders due (%d deliveries, sink and receiver dropped %d s each), "
-            "%d for cancelled, %d bad signatures, %d duplicate deliveries, %d rounds "
+            "%d for cancelled, %d bad signatures, %d duplicate deliveries (%d after a crash "
+            "or drop), %d rounds "
             "(%d overlapping), %d revocations (%d missed)" % (
                 counts["flows"], figures["kills"], figures["pg_restarts"], figures["failovers"],
                 counts["writes"],
@@ -1208,7 +1224,8 @@ def main():
                 counts["false_refusals"], result["audit"], result["behind"],
                 result["parked"] + result["dead_deliveries"], result["reminders"],
                 result["deliveries"], DROP, result["for_cancelled"], result["bad_signatures"],
-                result["duplicates"], result["rounds"], result["overlapping_rounds"],
+                result["duplicates"], result["explained"], result["rounds"],
+                result["overlapping_rounds"],
                 counts["revocations"], counts["revocations_missed"]))
     print(line, flush=True)
     log(line)

@@ -41,6 +41,7 @@ class Dropable:
         self.sessions = set()
         self.lock = threading.Lock()
         self.drops = 0
+        self.times = {}     # id -> when each copy came
 
     def start(self):
         for _ in range(100):  # the port of before may linger a moment after a drop
@@ -138,6 +139,7 @@ class SmtpSink(Dropable):
             text = ""
         with self.lock:
             self.copies[mid] = self.copies.get(mid, 0) + 1
+            self.times.setdefault(mid, []).append(time.time())
             self.mails.setdefault(mid, {"to": to, "text": text})
 
 
@@ -200,4 +202,5 @@ class WebhookReceiver(Dropable):
             data = {}
         with self.lock:
             self.copies[wid] = self.copies.get(wid, 0) + 1
+            self.times.setdefault(wid, []).append(time.time())
             self.hooks.setdefault(wid, data)
