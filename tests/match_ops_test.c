@@ -384,6 +384,15 @@ test_dispatch_rounds (void **state)
     json_t *item = NULL, *round = s_round_of (page, offered, &item);
     assert_non_null (round);
     assert_true (*fx_str (round, "at"));
+    //  When it began to the millisecond and how long it held the lock, as match recorded them
+    //  (what shows that two replicas' rounds never overlap).
+    assert_int_equal (fx_int (round, "at_ms"),
+                      fx_count ("SELECT (extract (epoch FROM at) * 1000)::bigint"
+                                " FROM match.dispatch_rounds WHERE id = %s",
+                                fx_str (round, "id")));
+    assert_int_equal (
+        fx_int (round, "took_ms"),
+        fx_count ("SELECT took_ms FROM match.dispatch_rounds WHERE id = %s", fx_str (round, "id")));
     assert_true (fx_int (round, "offered") >= 1);
     assert_int_equal (fx_int (item, "offered"), 1);
     assert_int_equal (fx_int (item, "waiting"), 1);

@@ -218,7 +218,8 @@ static const st_statement_t s_statements[] = {
     //  first below id $2 (NULL: from the newest), $3 at most, with their figures there.
     {"dispatch_rounds",
      "SELECT d.id, rfc3339 (d.at) AS at, sum (i.offered) AS offered, sum (i.waiting) AS waiting,"
-     " count (*) FILTER (WHERE i.status = 'unfilled') AS unfilled"
+     " count (*) FILTER (WHERE i.status = 'unfilled') AS unfilled,"
+     " (extract (epoch FROM d.at) * 1000)::bigint AS at_ms, d.took_ms"
      " FROM dispatch_rounds d JOIN dispatch_round_requests i ON i.round_id = d.id"
      " WHERE i.region ~>=~ $1 AND i.region ~<~ ($1 || ':') AND ($2::bigint IS NULL OR d.id < $2)"
      " GROUP BY d.id ORDER BY d.id DESC LIMIT $3"},
