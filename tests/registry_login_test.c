@@ -166,6 +166,27 @@ test_failures_forgotten (void **state)
         fail_msg ("failures before a success still count: %s", err.message);
 }
 
+//  A run of failures counts whole while each comes within the quiet period of the one before,
+//  however long the run itself: three failures 1.2 s apart (the first 2.4 s old, past the
+//  2 s quiet period, when the fourth attempt comes) hold the login back. A slow run —
+//  argon2id on a loaded machine, or a guesser pacing itself — once lost its first failures.
+static void
+test_a_slow_run_counts_whole (void **state)
+{
+    (void) state;
+    s_start ("login_run", 10000, 60000, 2000, NULL);
+    st_error_t err;
+    for (int i = 0; i < 3; i++) {
+        if (i > 0)
+            fx_sleep_ms (1200);
+        assert_int_equal (s_login (WRONG, &err), ST_UNAUTHENTICATED);
+    }
+    if (s_login (RIGHT, &err) != ST_RESOURCE_EXHAUSTED)
+        fail_msg ("three failures in a row, each within the quiet period of the one before, did"
+                  " not hold the login back");
+    s_retry_after (&err);
+}
+
 //  A client that hears nothing back sends the same sign-in again with the same request id:
 //  one attempt, not two, also once the reply is no longer kept in memory (64 other reads
 //  push it out) and the resend is checked again. Two wrong attempts, one of them sent twice,
@@ -310,6 +331,7 @@ main (void)
         cmocka_unit_test_teardown (test_right_password_within_the_cap, s_teardown),
         cmocka_unit_test_teardown (test_attempts_during_the_wait, s_teardown),
         cmocka_unit_test_teardown (test_failures_forgotten, s_teardown),
+        cmocka_unit_test_teardown (test_a_slow_run_counts_whole, s_teardown),
         cmocka_unit_test_teardown (test_resend_counts_once, s_teardown),
         cmocka_unit_test_teardown (test_one_id_many_guesses, s_teardown),
         cmocka_unit_test_teardown (test_reads_answer_during_sign_ins, s_teardown),

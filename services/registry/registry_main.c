@@ -19,7 +19,8 @@ static const st_option_t s_options[] = {
     ST_OPTION_WHOLE ("login-delay-max-ms", "STATION_LOGIN_DELAY_MAX_MS", "60000", 1, 3600000,
                      "the longest wait between attempts at one login (ms), however many failed"),
     ST_OPTION_WHOLE ("login-quiet-ms", "STATION_LOGIN_QUIET_MS", "900000", 1000, 86400000,
-                     "failed sign-ins older than this (ms) no longer count"),
+                     "a run of failed sign-ins at one login ends once this long (ms) passes"
+                     " without one; then none of it counts"),
 };
 
 static int

@@ -146,18 +146,22 @@ static const st_statement_t s_statements[] = {
     //  replica: each sees the failures of the one before.
     {"login_lock", "SELECT pg_advisory_lock (1819240295, $1::int)"},
     {"login_unlock", "SELECT pg_advisory_unlock (1819240295, $1::int)"},
-    //  Failed attempts at login $1 in the last $3 ms, other than attempt $2 itself (the hash
-    //  of its request id and password: a resend answers as the first sending did), and how
-    //  long ago (ms) the last of them failed.
+    //  The failed attempts in a row at login $1, other than attempt $2 itself (the hash of
+    //  its request id and password: a resend answers as the first sending did), and how long
+    //  ago (ms) the last of them failed. A run of failures ends once $3 ms pass without one:
+    //  then none count. (Counting only those of the last $3 ms let a slow run — argon2id
+    //  under load, or a guesser pacing itself — lose its first failures while it went on.)
     {"login_failures_get",
-     "SELECT count (*), coalesce ((extract (epoch FROM now () - max (failed_at)) * 1000)::bigint,"
-     " 0) FROM login_failures WHERE login_hash = $1 AND attempt <> $2"
-     " AND failed_at > now () - make_interval (secs => $3::bigint / 1000.0)"},
-    //  Attempt $2 (the hash of its request id and password) at login $1 failed; attempts
-    //  older than $3 ms go.
+     "SELECT CASE WHEN max (failed_at) > now () - make_interval (secs => $3::bigint / 1000.0)"
+     " THEN count (*) ELSE 0 END,"
+     " coalesce ((extract (epoch FROM now () - max (failed_at)) * 1000)::bigint, 0)"
+     " FROM login_failures WHERE login_hash = $1 AND attempt <> $2"},
+    //  Attempt $2 (the hash of its request id and password) at login $1 failed; when the last
+    //  failure before it is more than $3 ms old, the run it ended goes first.
     {"login_failures_add",
      "WITH gone AS (DELETE FROM login_failures WHERE login_hash = $1"
-     " AND failed_at <= now () - make_interval (secs => $3::bigint / 1000.0))"
+     " AND (SELECT max (failed_at) FROM login_failures WHERE login_hash = $1)"
+     " <= now () - make_interval (secs => $3::bigint / 1000.0))"
      " INSERT INTO login_failures (login_hash, attempt) VALUES ($1, $2) ON CONFLICT DO NOTHING"},
     {"login_failures_clear", "DELETE FROM login_failures WHERE login_hash = $1"},
 
