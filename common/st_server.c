@@ -7,9 +7,13 @@
 #include "st_scope.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #define ST_WRITE_ATTEMPTS 5
 
@@ -43,8 +47,7 @@ struct st_server_s {
     st_crypto_t *sealer;      //  seals stored replies (st_server_set_sealer), or NULL
     struct s_pool_s *pool;    //  the workers that run slow ops; NULL: all run on the loop
     struct s_pool_s *readers; //  the workers that run fast reads; NULL: they run on the loop
-    zsock_t *replies;         //  PULL: the jobs both pools ran, back to the loop
-    char endpoint[64];        //  its inproc endpoint
+    struct s_done_s *done;    //  the jobs both pools ran, back to the loop; NULL: no pools
     zlist_t *held;            //  requests that wait behind their client's reads (s_held_t)
 };
 
@@ -847,8 +850,11 @@ s_log_done (const st_call_t *call, bool replayed, int64_t started)
 //  ST_OP_WRITE) run on a second pool of their own (st_server_start_readers), so that one
 //  connection's round trips no longer bound the reads a service answers, and a slow op never
 //  holds up a read. Writes stay on the loop's connection, one at a time, in order. The loop
-//  alone touches the ROUTER socket and s_recent: it hands a worker a whole request (a job)
-//  and sends the reply the worker hands back over an inproc socket, shared by both pools.
+//  alone touches the ROUTER socket and s_recent: it queues a whole request (a job) for a
+//  pool, whose workers take jobs from the queue as long as it holds any, and sends the reply
+//  a worker hands back on a list both pools share, with an eventfd to wake the loop. No
+//  socket or pipe per job: a hand-over is a list append under a lock, and it wakes a thread
+//  only when that thread sleeps (one context switch each way at most, none when busy).
 
 #define S_POOL_QUEUE   1000 //  requests waiting for a worker of one pool, at most
 #define S_POOL_RESENDS 16   //  resends of one request that wait for its reply, at most
@@ -881,20 +887,39 @@ typedef struct {
     uint8_t *data; //  the encoded reply frame, once run
     size_t size;
     struct s_pool_s *pool; //  the pool that runs it
-    size_t worker;
 } s_job_t;
+
+//  What the workers of both pools ran, back to the loop: a list under a lock, and an eventfd
+//  the loop polls, written when the list stops being empty (so a loop that is busy anyway
+//  costs the workers no wake-up, and a burst one).
+typedef struct s_done_s {
+    pthread_mutex_t lock;
+    zlist_t *jobs; //  s_job_t, run, in the order they finished
+    int fd;        //  eventfd
+} s_done_t;
 
 typedef struct {
     st_server_t view; //  the server as the worker's calls see it: the worker's connection
-    zactor_t *actor;
-    s_job_t *job; //  the job it runs, NULL when idle
+    pthread_t thread;
+    bool started;
+    struct s_pool_s *pool;
 } s_worker_t;
 
+//  The workers take jobs from the queue themselves, and go on while it holds any: handing a
+//  job over is a list append, and a wake-up only when a worker sleeps.
 typedef struct s_pool_s {
     s_worker_t *workers;
     size_t count;
+    s_done_t *done;
+    //  Under `lock`, shared with the workers:
+    pthread_mutex_t lock;
+    pthread_cond_t wake; //  signalled when a job comes and a worker sleeps, or at the end
     zlist_t *queue;      //  jobs waiting for a worker, first come first served
     size_t queued_bytes; //  the payloads of those jobs
+    size_t sleeping;     //  workers waiting on `wake`
+    bool stop;
+    //  The loop's alone: every job handed over and not answered yet, waiting or running.
+    zlist_t *taken;
 } s_pool_t;
 
 //  A request that waits behind a read of the same client still running on a reader: a client
@@ -944,63 +969,63 @@ s_job_run (s_job_t *job, st_server_t *view)
         s_encode_reply (call, id, NULL, 0, &job->data, &job->size);
 }
 
-//  A worker: takes one job at a time from the loop (its pipe) and hands it back run (the
-//  server's PULL socket), until the pipe says $TERM.
+//  Hands a job run back to the loop; wakes it when it may be asleep (the list was empty).
 static void
-s_worker_actor (zsock_t *pipe, void *args)
+s_done_push (s_done_t *done, s_job_t *job)
 {
-    s_worker_t *worker = args;
-    zsock_t *replies = zsock_new (ZMQ_PUSH);
-    zsock_set_sndhwm (replies, 0);
-    zsock_set_linger (replies, 1000); //  a last reply reaches the loop, which drains it
-    int rc = zsock_connect (replies, "%s", worker->view.endpoint);
-    zsock_signal (pipe, rc == 0 ? 0 : 1);
-    while (rc == 0) {
-        zmsg_t *msg = zmsg_recv (pipe);
-        if (!msg) {
-            if (zmq_errno () == EINTR)
-                continue; //  a signal: the loop decides when to stop, and says $TERM
-            break;
-        }
-        char *command = zmsg_popstr (msg);
-        zframe_t *frame = zmsg_first (msg);
-        s_job_t *job = NULL;
-        if (command && strcmp (command, "JOB") == 0 && frame && zframe_size (frame) == sizeof job)
-            memcpy (&job, zframe_data (frame), sizeof job);
-        bool term = !command || strcmp (command, "$TERM") == 0;
-        zstr_free (&command);
-        zmsg_destroy (&msg);
-        if (term)
-            break;
-        if (!job)
-            continue;
-        s_job_run (job, &worker->view);
-        zmsg_t *reply = zmsg_new ();
-        zmsg_addmem (reply, &job, sizeof job);
-        if (zmsg_send (&reply, replies) == -1) {
-            zmsg_destroy (&reply);
-            st_error ("worker could not hand back req=%s", job->call.id_hex);
-        }
-    }
-    zsock_destroy (&replies);
-    st_db_thread_end (); //  its connection is closed by the loop, after the actor ends
+    pthread_mutex_lock (&done->lock);
+    bool first = zlist_size (done->jobs) == 0;
+    zlist_append (done->jobs, job);
+    pthread_mutex_unlock (&done->lock);
+    uint64_t one = 1;
+    if (first && write (done->fd, &one, sizeof one) != sizeof one)
+        st_error ("worker could not wake the loop for req=%s: %s", job->call.id_hex,
+                  strerror (errno));
 }
 
-//  The socket on which the workers of both pools hand back what they ran. Returns 0 or -1.
-static int
-s_replies_bind (st_server_t *self, st_error_t *err)
+//  A worker: runs the pool's jobs one after another while there are any, sleeps while there
+//  are none, until the pool stops (after the job it runs).
+static void *
+s_worker_main (void *args)
 {
-    if (self->replies)
-        return 0;
-    snprintf (self->endpoint, sizeof self->endpoint, "inproc://st-pool-%p", (void *) self);
-    self->replies = zsock_new (ZMQ_PULL);
-    zsock_set_rcvhwm (self->replies, 0);
-    if (zsock_bind (self->replies, "%s", self->endpoint) == -1) {
-        zsock_destroy (&self->replies);
-        return st_error_set (err, ST_INTERNAL, NULL, "could not bind the worker pool: %s",
-                             zmq_strerror (zmq_errno ())),
-               -1;
+    s_worker_t *worker = args;
+    s_pool_t *pool = worker->pool;
+    pthread_mutex_lock (&pool->lock);
+    while (!pool->stop) {
+        s_job_t *job = zlist_pop (pool->queue);
+        if (!job) {
+            pool->sleeping++;
+            pthread_cond_wait (&pool->wake, &pool->lock);
+            pool->sleeping--;
+            continue;
+        }
+        pool->queued_bytes -= zframe_size (job->payload);
+        pthread_mutex_unlock (&pool->lock);
+        s_job_run (job, &worker->view);
+        s_done_push (pool->done, job);
+        pthread_mutex_lock (&pool->lock);
     }
+    pthread_mutex_unlock (&pool->lock);
+    st_db_thread_end (); //  its connection is closed by the loop, after the thread ends
+    return NULL;
+}
+
+//  The list and the eventfd on which the workers of both pools hand back what they ran.
+//  Returns 0 or -1.
+static int
+s_done_new (st_server_t *self, st_error_t *err)
+{
+    if (self->done)
+        return 0;
+    int fd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (fd == -1)
+        return st_error_set (err, ST_INTERNAL, NULL, "could not make the worker pool: %s",
+                             strerror (errno)),
+               -1;
+    self->done = st_calloc (1, sizeof (s_done_t));
+    pthread_mutex_init (&self->done->lock, NULL);
+    self->done->jobs = zlist_new ();
+    self->done->fd = fd;
     self->held = zlist_new ();
     return 0;
 }
@@ -1011,6 +1036,10 @@ s_pool_new (st_server_t *self, size_t count)
 {
     s_pool_t *pool = st_calloc (1, sizeof *pool);
     pool->queue = zlist_new ();
+    pool->taken = zlist_new ();
+    pool->done = self->done;
+    pthread_mutex_init (&pool->lock, NULL);
+    pthread_cond_init (&pool->wake, NULL);
     pool->workers = st_calloc (count, sizeof (s_worker_t));
     for (size_t i = 0; i < count; i++) {
         s_worker_t *worker = &pool->workers[i];
@@ -1020,8 +1049,14 @@ s_pool_new (st_server_t *self, size_t count)
         memset (worker->view.recent, 0, sizeof worker->view.recent);
         worker->view.router = NULL;
         worker->view.db = st_db_clone (self->db);
+        worker->pool = pool;
         pool->count++;
-        worker->actor = zactor_new (s_worker_actor, worker);
+    }
+    for (size_t i = 0; i < count; i++) {
+        s_worker_t *worker = &pool->workers[i];
+        worker->started = pthread_create (&worker->thread, NULL, s_worker_main, worker) == 0;
+        if (!worker->started)
+            st_error ("could not start a worker thread: %s", strerror (errno));
     }
     return pool;
 }
@@ -1032,7 +1067,7 @@ st_server_start_workers (st_server_t *self, size_t count, st_error_t *err)
     assert (!self->pool);
     if (count == 0)
         return 0;
-    if (s_replies_bind (self, err))
+    if (s_done_new (self, err))
         return -1;
     self->pool = s_pool_new (self, count);
     return 0;
@@ -1044,7 +1079,7 @@ st_server_start_readers (st_server_t *self, size_t count, st_error_t *err)
     assert (!self->readers);
     if (count == 0)
         return 0;
-    if (s_replies_bind (self, err))
+    if (s_done_new (self, err))
         return -1;
     self->readers = s_pool_new (self, count);
     return 0;
@@ -1054,8 +1089,15 @@ st_server_start_readers (st_server_t *self, size_t count, st_error_t *err)
 static void
 s_pool_stop (s_pool_t *pool)
 {
-    for (size_t i = 0; pool && i < pool->count; i++)
-        zactor_destroy (&pool->workers[i].actor);
+    if (!pool)
+        return;
+    pthread_mutex_lock (&pool->lock);
+    pool->stop = true;
+    pthread_cond_broadcast (&pool->wake);
+    pthread_mutex_unlock (&pool->lock);
+    for (size_t i = 0; i < pool->count; i++)
+        if (pool->workers[i].started)
+            pthread_join (pool->workers[i].thread, NULL);
 }
 
 //  Drops what never ran, and frees the pool.
@@ -1067,10 +1109,15 @@ s_pool_free (s_pool_t **pool_p)
         return;
     for (size_t i = 0; i < pool->count; i++)
         st_db_destroy (&pool->workers[i].view.db);
+    //  Every job is in `taken` until answered: those still queued, and those run and not
+    //  sent, are freed from there (the queue and the done list only borrow them).
     s_job_t *job;
-    while ((job = zlist_pop (pool->queue)))
+    while ((job = zlist_pop (pool->taken)))
         s_job_destroy (&job);
     zlist_destroy (&pool->queue);
+    zlist_destroy (&pool->taken);
+    pthread_cond_destroy (&pool->wake);
+    pthread_mutex_destroy (&pool->lock);
     free (pool->workers);
     free (pool);
     *pool_p = NULL;
@@ -1082,15 +1129,6 @@ s_pools_destroy (st_server_t *self)
 {
     s_pool_stop (self->pool);
     s_pool_stop (self->readers);
-    zmsg_t *msg;
-    while (self->replies && (msg = zmsg_recv_nowait (self->replies))) {
-        s_job_t *job = NULL;
-        zframe_t *frame = zmsg_first (msg);
-        if (frame && zframe_size (frame) == sizeof job)
-            memcpy (&job, zframe_data (frame), sizeof job);
-        zmsg_destroy (&msg);
-        s_job_destroy (&job);
-    }
     s_pool_free (&self->pool);
     s_pool_free (&self->readers);
     s_held_t *held;
@@ -1100,13 +1138,19 @@ s_pools_destroy (st_server_t *self)
         free (held);
     }
     zlist_destroy (&self->held);
-    zsock_destroy (&self->replies);
+    if (self->done) {
+        zlist_destroy (&self->done->jobs);
+        pthread_mutex_destroy (&self->done->lock);
+        close (self->done->fd);
+        free (self->done);
+        self->done = NULL;
+    }
 }
 
-zsock_t *
-st_server_pool_socket (st_server_t *self)
+int
+st_server_pool_fd (st_server_t *self)
 {
-    return self->replies;
+    return self->done ? self->done->fd : -1;
 }
 
 //  Sends a job's reply on the ROUTER, keeps a read's in s_recent, logs it and frees the job.
@@ -1126,33 +1170,11 @@ s_job_answer (st_server_t *self, s_job_t **job_p, bool replayed)
     s_job_destroy (job_p);
 }
 
-//  Gives waiting jobs to idle workers.
-static void
-s_pool_feed (s_pool_t *pool)
-{
-    for (size_t i = 0; pool && i < pool->count && zlist_size (pool->queue); i++) {
-        s_worker_t *worker = &pool->workers[i];
-        if (worker->job)
-            continue;
-        s_job_t *job = zlist_pop (pool->queue);
-        pool->queued_bytes -= zframe_size (job->payload);
-        job->worker = i;
-        worker->job = job;
-        zmsg_t *msg = zmsg_new ();
-        zmsg_addstr (msg, "JOB");
-        zmsg_addmem (msg, &job, sizeof job);
-        zmsg_send (&msg, worker->actor); //  an inproc pipe with no high-water mark
-    }
-}
-
 //  The job of this very request (when this is a resend) waiting or running, or NULL.
 static s_job_t *
 s_pool_holds (s_pool_t *pool, const uint8_t key[32])
 {
-    for (size_t i = 0; i < pool->count; i++)
-        if (pool->workers[i].job && memcmp (pool->workers[i].job->key, key, 32) == 0)
-            return pool->workers[i].job;
-    for (s_job_t *job = zlist_first (pool->queue); job; job = zlist_next (pool->queue))
+    for (s_job_t *job = zlist_first (pool->taken); job; job = zlist_next (pool->taken))
         if (memcmp (job->key, key, 32) == 0)
             return job;
     return NULL;
@@ -1165,14 +1187,36 @@ s_reading (st_server_t *self, zframe_t *identity)
     s_pool_t *pool = self->readers;
     if (!pool)
         return false;
-    for (size_t i = 0; i < pool->count; i++)
-        if (pool->workers[i].job && pool->workers[i].job->identity
-            && zframe_eq (pool->workers[i].job->identity, identity))
-            return true;
-    for (s_job_t *job = zlist_first (pool->queue); job; job = zlist_next (pool->queue))
+    for (s_job_t *job = zlist_first (pool->taken); job; job = zlist_next (pool->taken))
         if (job->identity && zframe_eq (job->identity, identity))
             return true;
     return false;
+}
+
+//  Queues a job for the pool's workers, waking one if one sleeps. Returns 0, or -1 when the
+//  queue is full (S_POOL_QUEUE jobs, or the bytes st_server_set_pool_bytes allows) and the
+//  job is still the caller's.
+static int
+s_pool_take (s_pool_t *pool, s_job_t *job)
+{
+    size_t bytes = zframe_size (job->payload);
+    pthread_mutex_lock (&pool->lock);
+    size_t waiting = zlist_size (pool->queue);
+    bool full =
+        waiting >= S_POOL_QUEUE || (waiting && pool->queued_bytes + bytes > s_pool_max_bytes);
+    bool wake = !full && pool->sleeping;
+    if (!full) {
+        zlist_append (pool->queue, job);
+        pool->queued_bytes += bytes;
+    }
+    pthread_mutex_unlock (&pool->lock);
+    //  After the unlock: a worker woken under the lock would block on it at once.
+    if (wake)
+        pthread_cond_signal (&pool->wake);
+    if (full)
+        return -1;
+    zlist_append (pool->taken, job);
+    return 0;
 }
 
 //  Hands an op to a pool, which takes over the request, the frames and the envelope the call
@@ -1218,18 +1262,12 @@ s_pool_submit (st_server_t *self, s_pool_t *pool, st_call_t *call, zframe_t **id
             job->identity = NULL;
         }
         s_job_destroy (&job);
-    } else if (zlist_size (pool->queue) >= S_POOL_QUEUE
-               || (zlist_size (pool->queue)
-                   && pool->queued_bytes + zframe_size (job->payload) > s_pool_max_bytes)) {
+    } else if (s_pool_take (pool, job)) {
         st_call_fail (&job->call, ST_RESOURCE_EXHAUSTED, NULL,
                       "too many %s requests are waiting: try again later",
                       pool == self->readers ? "read" : "slow");
         s_encode_reply (&job->call, job->call.envelope.id.data, NULL, 0, &job->data, &job->size);
         s_job_answer (self, &job, false);
-    } else {
-        zlist_append (pool->queue, job);
-        pool->queued_bytes += zframe_size (job->payload);
-        s_pool_feed (pool);
     }
 }
 
@@ -1271,26 +1309,30 @@ s_held_release (st_server_t *self)
     self->held = still;
 }
 
-//  Answers every job the workers have handed back, without blocking, feeds them more, and
-//  runs what waited behind the reads answered.
+//  Answers every job the workers have handed back, without blocking, and runs what waited
+//  behind the reads answered.
 static void
 s_pool_handle (st_server_t *self)
 {
-    zmsg_t *msg;
-    while ((msg = zmsg_recv_nowait (self->replies))) {
-        s_job_t *job = NULL;
-        zframe_t *frame = zmsg_first (msg);
-        if (frame && zframe_size (frame) == sizeof job)
-            memcpy (&job, zframe_data (frame), sizeof job);
-        zmsg_destroy (&msg);
-        if (!job)
-            continue;
-        job->pool->workers[job->worker].job = NULL;
+    //  The wake-up first, then the list: a job handed back after the list is taken writes
+    //  the eventfd again.
+    uint64_t count;
+    if (read (self->done->fd, &count, sizeof count) == -1 && errno != EAGAIN)
+        st_error ("could not read the worker pool's eventfd: %s", strerror (errno));
+    pthread_mutex_lock (&self->done->lock);
+    zlist_t *jobs = NULL;
+    if (zlist_size (self->done->jobs)) {
+        jobs = self->done->jobs;
+        self->done->jobs = zlist_new ();
+    }
+    pthread_mutex_unlock (&self->done->lock);
+    s_job_t *job;
+    while (jobs && (job = zlist_pop (jobs))) {
+        zlist_remove (job->pool->taken, job);
         job->call.server = self;
         s_job_answer (self, &job, false);
     }
-    s_pool_feed (self->pool);
-    s_pool_feed (self->readers);
+    zlist_destroy (&jobs);
     s_held_release (self);
 }
 
@@ -1414,7 +1456,7 @@ s_dispatch (st_server_t *self, zframe_t *identity, zframe_t *payload, bool refus
 void
 st_server_handle (st_server_t *self)
 {
-    if (self->replies)
+    if (self->done)
         s_pool_handle (self);
     //  Bounded per wake-up, so a flood cannot starve the rest of the loop.
     for (int i = 0; i < 1000; i++) {

@@ -73,9 +73,10 @@ int st_server_start_readers (st_server_t *self, size_t count, st_error_t *err);
 #define ST_SERVER_POOL_BYTES (64 * 1024 * 1024)
 void st_server_set_pool_bytes (size_t bytes);
 
-//  The socket on which workers (of both kinds) hand back what they ran, for polling beside
-//  the ROUTER; NULL without workers.
-zsock_t *st_server_pool_socket (st_server_t *self);
+//  The file descriptor (an eventfd) that becomes readable when workers (of both kinds) have
+//  handed back what they ran, for polling beside the ROUTER (zmq_pollitem_t's fd); -1
+//  without workers.
+int st_server_pool_fd (st_server_t *self);
 
 //  Receives and answers every message waiting on the socket, and every reply the workers
 //  handed back, without blocking.

@@ -434,11 +434,11 @@ st_service_main (const st_service_def_t *def, int argc, char **argv)
         ticker = zactor_new (s_ticker_actor, args);
     }
     int64_t next_expiry = 0;
-    zsock_t *pool = st_server_pool_socket (server);
+    int pool = st_server_pool_fd (server);
     while (!zsys_interrupted) {
         zmq_pollitem_t items[] = {{zsock_resolve (st_server_socket (server)), 0, ZMQ_POLLIN, 0},
-                                  {pool ? zsock_resolve (pool) : NULL, 0, ZMQ_POLLIN, 0}};
-        if (zmq_poll (items, pool ? 2 : 1, 1000) == -1)
+                                  {NULL, pool, ZMQ_POLLIN, 0}};
+        if (zmq_poll (items, pool != -1 ? 2 : 1, 1000) == -1)
             break;
         if ((items[0].revents | items[1].revents) & ZMQ_POLLIN)
             st_server_handle (server);
