@@ -3,19 +3,27 @@
     worker that sends them.
 
     The worker claims due rows in batches with FOR UPDATE SKIP LOCKED and, in the same
-    statement, moves each row's next_at past a lease (the send timeout and a margin) and
+    statement, moves each row's next_at past a lease (the registry's calls, a send timeout and
+    a margin) and
     counts the attempt: the claim commits at once, so another replica skips the rows while they
     are locked and finds them not due once committed. Then it asks registry for the batch's
-    phones and addresses (contact.list; notify keeps none), sends the whole batch at once
-    through one curl multi handle (its connection cache reuses the SMTP and HTTP connections
-    from batch to batch), each transfer bounded by STATION_NOTIFY_SEND_TIMEOUT_MS, so a slow
-    or dead receiver costs the batch at most that long and holds up no other receiver; then
-    records every outcome and its event in one transaction.
+    phones and addresses (contact.list; notify keeps none) and sends the batch through one curl
+    multi handle (its connection cache reuses the SMTP and HTTP connections from batch to
+    batch), at most S_HOST_CONNECTIONS transfers at once to one receiver, each bounded by
+    STATION_NOTIFY_SEND_TIMEOUT_MS from its start, so a slow or dead receiver holds up no
+    other. A transfer starts only while the lease covers its whole timeout; when it no longer
+    does, the lease of the batch's rest is renewed (for twice the send timeout and a margin),
+    and a row no longer this claim's (its lease ran out and another worker took it) is not
+    sent: no row is claimed by another worker while its send is in flight. Outcomes and their
+    events are recorded as transfers finish: whatever finished, in one statement of its own,
+    S_RECORD_MS after the first of it finished (or S_RECORD_EVERY of them).
 
-    A worker that dies between a send and its record leaves the row to be claimed again when
-    the lease ends, and sent again: a receiver may see a copy. The copy carries the same
-    Message-ID (e-mail) or webhook-id (webhook) as the first, both made from the delivery's id,
-    so that the receiver can drop it.
+    A worker that dies between a send and its record (at most the transfers in flight and
+    S_RECORD_MS of finished ones) leaves the row to be claimed again when the lease ends, and
+    sent again: a receiver may see a copy. So may a receiver that took a send but answered
+    after the send timeout. The copy carries the same Message-ID (e-mail) or webhook-id
+    (webhook) as the first, both made from the delivery's id, so that the receiver can drop
+    it.
 
     Failures: a 2xx is sent; a 4xx other than 408 and 429 (or an SMTP 5xx reply, or no address
     to send to) is permanent and the delivery dead at once; anything else is tried again after
@@ -51,7 +59,7 @@ const size_t notify_delivery_route_count =
 #define S_CONNECTIONS      256
 //  Outcomes are recorded as transfers finish: whatever finished, once this many wait or the
 //  first of them has waited this long (ms), and when the last transfer ends.
-#define S_RECORD_EVERY 64
+#define S_RECORD_EVERY 256
 #define S_RECORD_MS    20
 //  The margin (ms) of a lease beyond what it covers.
 #define S_LEASE_MARGIN 2000
@@ -977,9 +985,11 @@ s_receivers (s_job_t *jobs, int count)
 //  S_RECORD_MS after the first waiting): a worker that dies mid-batch leaves only its
 //  transfers in flight to be sent again. A transfer starts only while the lease covers its
 //  whole timeout; the lease is renewed for the rest of the batch when it no longer does, and
-//  a row no longer this claim's is not sent. -1 when an outcome was not recorded.
+//  a row no longer this claim's is not sent. `lease_end`: the claim's (monotonic ms, taken
+//  before the claim). -1 when an outcome was not recorded.
 static int
-s_transfer (notify_delivery_t *self, st_db_t *db, s_job_t *jobs, int count)
+s_transfer (notify_delivery_t *self, st_db_t *db, s_job_t *jobs, int count, double lease_end,
+            int *statements)
 {
     if (!self->multi) {
         self->multi = curl_multi_init ();
@@ -997,10 +1007,11 @@ s_transfer (notify_delivery_t *self, st_db_t *db, s_job_t *jobs, int count)
             waiting++;
         else
             ended[ends++] = &jobs[i]; //  ended before sending (no address, no registry)
-    double lease_end = 0, first_end = s_now_ms ();
+    double first_end = s_now_ms ();
     while (waiting > 0 || running > 0 || ends > 0) {
         double now = s_now_ms ();
         if (waiting > 0 && now + (double) self->timeout_ms + 1000 > lease_end) {
+            ++*statements;
             if (s_renew (self, db, jobs, count, &lease_end)) {
                 //  Not renewed (the database away): sent later, after the lease ends.
                 for (int i = 0; i < count; i++)
@@ -1055,6 +1066,7 @@ s_transfer (notify_delivery_t *self, st_db_t *db, s_job_t *jobs, int count)
         if (ends > 0
             && (ends >= S_RECORD_EVERY || now - first_end >= S_RECORD_MS
                 || (running == 0 && waiting == 0))) {
+            ++*statements;
             if (s_record (self, db, ended, ends))
                 failed = -1;
             ends = 0;
@@ -1097,9 +1109,11 @@ s_batch (notify_delivery_t *self, st_db_t *db, int64_t batch)
     double t_claim = s_now_ms ();
     st_params_t params = {0};
     st_params_int (&params, batch);
-    //  The lease: longer than the registry's calls (5 s each, 500 people a call); renewed
-    //  before the sends for as long as they take (s_transfer).
-    st_params_int (&params, 5000 * ((batch + 499) / 500) + 1000 + S_LEASE_MARGIN);
+    //  The lease: the registry's calls (5 s each, 500 people a call) and a whole transfer
+    //  started after them, so that a batch whose transfers all start at once (a receiver
+    //  that keeps up) needs no renewal; renewed for the rest of a longer batch (s_transfer).
+    int64_t lease = 5000 * ((batch + 499) / 500) + 1000 + self->timeout_ms + 1000 + S_LEASE_MARGIN;
+    st_params_int (&params, lease);
     PGresult *res = NULL;
     st_error_t err;
     st_status_t rc = st_db_exec (db, "delivery_claim", &params, &res, &err);
@@ -1143,12 +1157,13 @@ s_batch (notify_delivery_t *self, st_db_t *db, int64_t batch)
             s_webhook (self, job, res, i);
     }
     double t_send = s_now_ms ();
-    int recorded = s_transfer (self, db, jobs, count);
+    int statements = 0;
+    int recorded = s_transfer (self, db, jobs, count, t_claim + (double) lease, &statements);
     double t_end = s_now_ms ();
     st_debug ("deliveries: %d in %.1f ms: claim %.1f, contacts %.1f, prepare %.1f,"
-              " send and record %.1f",
+              " send and record %.1f (%d statements: renewals and records)",
               count, t_end - t_claim, t_contacts - t_claim, t_prepare - t_contacts,
-              t_send - t_prepare, t_end - t_send);
+              t_send - t_prepare, t_end - t_send, statements);
     for (size_t c = 0; contacts && c < calls; c++)
         st_msg_clear (&s_contacts_desc, &contacts[c]);
     free (contacts);
