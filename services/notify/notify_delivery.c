@@ -1077,8 +1077,8 @@ s_transfer (notify_delivery_t *self, st_db_t *db, s_job_t *jobs, int count, doub
         } else if (waiting > 0 && ends == 0)
             zclock_sleep (1); //  nothing in flight, nothing startable yet: never spins
     }
-    //  The multi handle failed: what did not end is tried again later.
-    ends = 0;
+    //  The multi handle failed: what did not end is tried again later (with what ended
+    //  before and waits to be recorded).
     for (int i = 0; i < count; i++)
         if (jobs[i].sending) {
             s_job_end (&jobs[i], S_RETRY, "the transfer did not finish");
