@@ -40,7 +40,7 @@
 #define SECRET   "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwMDEyMzQ1Njc4OQ=="
 #define SECRET2  "whsec_c3RhdGlvbi1zZWNvbmQtc2VjcmV0LWZvci10ZXN0cw=="
 //  /slow* answers this long after a POST's body came (less than the send timeout, 3 s).
-#define S_SLOW_MS 1800
+#define S_SLOW_MS 1200
 //  Attempts: one at once and nine more a second apart (±20%), then dead.
 #define RETRIES  "1,1,1,1,1,1,1,1,1"
 #define ATTEMPTS 10
@@ -1052,7 +1052,7 @@ test_slow_receiver_once (void **state)
     //  long after the batch did, and each must still be waited for, not sent again.
     for (int waited = 0; s_slow_sent (v) < S_SLOW_COUNT && waited < 15000; waited += 100)
         fx_sleep_ms (100);
-    fx_sleep_ms (1500);
+    fx_sleep_ms (1000);
     int distinct, count = s_copies ("/slow", &distinct);
     assert_int_equal (s_slow_sent (v), S_SLOW_COUNT);
     assert_int_equal (distinct, S_SLOW_COUNT);
@@ -1088,7 +1088,7 @@ test_killed_mid_batch (void **state)
     fx_sql ("SELECT pg_notify ('notify.reminders', '')");
     for (waited = 0; s_slow_sent (v) < S_SLOW_COUNT && waited < 15000; waited += 100)
         fx_sleep_ms (100);
-    fx_sleep_ms (1500);
+    fx_sleep_ms (1000);
     int count = s_copies ("/slow2", &distinct);
     assert_int_equal (s_slow_sent (v), S_SLOW_COUNT);
     assert_int_equal (distinct, S_SLOW_COUNT);
