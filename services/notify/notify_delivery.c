@@ -3,19 +3,27 @@
     worker that sends them.
 
     The worker claims due rows in batches with FOR UPDATE SKIP LOCKED and, in the same
-    statement, moves each row's next_at past a lease (the send timeout and a margin) and
+    statement, moves each row's next_at past a lease (the registry's calls, a send timeout and
+    a margin) and
     counts the attempt: the claim commits at once, so another replica skips the rows while they
     are locked and finds them not due once committed. Then it asks registry for the batch's
-    phones and addresses (contact.list; notify keeps none), sends the whole batch at once
-    through one curl multi handle (its connection cache reuses the SMTP and HTTP connections
-    from batch to batch), each transfer bounded by STATION_NOTIFY_SEND_TIMEOUT_MS, so a slow
-    or dead receiver costs the batch at most that long and holds up no other receiver; then
-    records every outcome and its event in one transaction.
+    phones and addresses (contact.list; notify keeps none) and sends the batch through one curl
+    multi handle (its connection cache reuses the SMTP and HTTP connections from batch to
+    batch), at most S_HOST_CONNECTIONS transfers at once to one receiver, each bounded by
+    STATION_NOTIFY_SEND_TIMEOUT_MS from its start, so a slow or dead receiver holds up no
+    other. A transfer starts only while the lease covers its whole timeout; when it no longer
+    does, the lease of the batch's rest is renewed (for twice the send timeout and a margin),
+    and a row no longer this claim's (its lease ran out and another worker took it) is not
+    sent: no row is claimed by another worker while its send is in flight. Outcomes and their
+    events are recorded as transfers finish: whatever finished, in one statement of its own,
+    S_RECORD_MS after the first of it finished (or S_RECORD_EVERY of them).
 
-    A worker that dies between a send and its record leaves the row to be claimed again when
-    the lease ends, and sent again: a receiver may see a copy. The copy carries the same
-    Message-ID (e-mail) or webhook-id (webhook) as the first, both made from the delivery's id,
-    so that the receiver can drop it.
+    A worker that dies between a send and its record (at most the transfers in flight and
+    S_RECORD_MS of finished ones) leaves the row to be claimed again when the lease ends, and
+    sent again: a receiver may see a copy. So may a receiver that took a send but answered
+    after the send timeout. The copy carries the same Message-ID (e-mail) or webhook-id
+    (webhook) as the first, both made from the delivery's id, so that the receiver can drop
+    it.
 
     Failures: a 2xx is sent; a 4xx other than 408 and 429 (or an SMTP 5xx reply, or no address
     to send to) is permanent and the delivery dead at once; anything else is tried again after
@@ -49,6 +57,12 @@ const size_t notify_delivery_route_count =
 //  the connections its curl multi handle keeps open between them.
 #define S_HOST_CONNECTIONS 64
 #define S_CONNECTIONS      256
+//  Outcomes are recorded as transfers finish: whatever finished, once this many wait or the
+//  first of them has waited this long (ms), and when the last transfer ends.
+#define S_RECORD_EVERY 256
+#define S_RECORD_MS    20
+//  The margin (ms) of a lease beyond what it covers.
+#define S_LEASE_MARGIN 2000
 
 #define S_DELIVERY_COLUMNS                                                                         \
     "d.id, d.notice_id, n.recipient_kind, n.recipient_id, n.kind, d.channel, d.status,"            \
@@ -97,6 +111,13 @@ static const st_statement_t s_statements[] = {
      " FROM unnest ($6::bigint[], $7::text[], $8::text[]) WITH ORDINALITY AS e (id, topic, body, i)"
      " WHERE e.id IN (SELECT id FROM u) ORDER BY e.i)"
      " SELECT count (*) FROM u"},
+    //  A lease renewed ($3 ms from now) for the rows still this claim's ($1 ids, $2 attempts):
+    //  those returned may be sent; another worker has any other.
+    {"delivery_renew",
+     "UPDATE deliveries d SET next_at = now () + make_interval (secs => $3 / 1000.0)"
+     " FROM unnest ($1::bigint[], $2::integer[]) AS o (id, attempts)"
+     " WHERE d.id = o.id AND d.attempts = o.attempts AND d.status IN ('pending', 'failed')"
+     " RETURNING d.id"},
     {"delivery_next_due",
      "SELECT greatest (0, ceil (extract (epoch FROM min (next_at) - now ()) * 1000))::bigint"
      " FROM deliveries WHERE status IN ('pending', 'failed') AND channel <> 'inbox'"},
@@ -462,6 +483,10 @@ typedef struct {
     int64_t id, attempts;
     const char *notice_id, *channel, *recipient_kind, *recipient_id, *kind;
     const s_contact_t *contact;
+    const char *url; //  where it goes (its receiver: the URL's scheme, host and port)
+    int receiver;    //  index of its receiver among the batch's
+    bool started;    //  its transfer began (in flight until `sending` ends)
+    bool renewed;    //  in the last renewal's rows (still this claim's)
     CURL *easy;
     struct curl_slist *headers, *rcpt;
     char *payload;
@@ -647,6 +672,7 @@ s_email (notify_delivery_t *self, s_job_t *job, const char *text)
         notify_smtp_message (self->smtp_from, job->contact->email, message_id, subject, text);
     job->payload_len = strlen (job->payload);
     s_easy_common (self, job);
+    job->url = self->smtp_url;
     job->rcpt = curl_slist_append (NULL, rcpt);
     curl_easy_setopt (job->easy, CURLOPT_URL, self->smtp_url);
     curl_easy_setopt (job->easy, CURLOPT_MAIL_FROM, envelope_from);
@@ -705,6 +731,7 @@ s_webhook (notify_delivery_t *self, s_job_t *job, const PGresult *res, int row)
     if (signed_ok)
         return s_job_end (job, S_DEAD, "the webhook's secret does not decode");
     s_easy_common (self, job);
+    job->url = st_row_text (res, row, "url");
     job->headers = curl_slist_append (NULL, "Content-Type: application/json");
     snprintf (header, sizeof header, "webhook-id: %s", id);
     job->headers = curl_slist_append (job->headers, header);
@@ -753,55 +780,6 @@ s_now_ms (void)
     return (double) ts.tv_sec * 1e3 + (double) ts.tv_nsec / 1e6;
 }
 
-//  Runs the transfers of the batch, S_HOST_CONNECTIONS at once per receiver, until each ends
-//  (each within the send timeout; one still waiting for a connection when the batch has
-//  taken longer than that is tried again later).
-static void
-s_transfer (notify_delivery_t *self, s_job_t *jobs, int count)
-{
-    if (!self->multi) {
-        self->multi = curl_multi_init ();
-        //  At most S_HOST_CONNECTIONS transfers at once to one receiver (the rest of the
-        //  batch waits for one of its connections), and every connection kept open for the
-        //  next transfer and the next batch.
-        curl_multi_setopt (self->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long) S_HOST_CONNECTIONS);
-        curl_multi_setopt (self->multi, CURLMOPT_MAXCONNECTS, (long) S_CONNECTIONS);
-    }
-    int active = 0;
-    for (int i = 0; i < count; i++)
-        if (jobs[i].sending) {
-            curl_multi_add_handle (self->multi, jobs[i].easy);
-            active++;
-        }
-    int running = active;
-    double deadline = s_now_ms () + (double) self->timeout_ms + 1000;
-    while (running > 0 && s_now_ms () < deadline) {
-        if (curl_multi_perform (self->multi, &running) != CURLM_OK)
-            break;
-        CURLMsg *msg;
-        int left;
-        while ((msg = curl_multi_info_read (self->multi, &left)))
-            if (msg->msg == CURLMSG_DONE) {
-                s_job_t *job;
-                curl_easy_getinfo (msg->easy_handle, CURLINFO_PRIVATE, (char **) &job);
-                s_judge (job, msg->data.result);
-            }
-        if (running > 0)
-            curl_multi_poll (self->multi, NULL, 0, 200, NULL);
-    }
-    for (int i = 0; i < count; i++) {
-        if (jobs[i].easy) {
-            curl_multi_remove_handle (self->multi, jobs[i].easy);
-            curl_easy_cleanup (jobs[i].easy);
-        }
-        if (jobs[i].sending) //  never finished: the multi handle failed, or no connection
-            s_job_end (&jobs[i], S_RETRY, "the transfer did not finish in time");
-        curl_slist_free_all (jobs[i].headers);
-        curl_slist_free_all (jobs[i].rcpt);
-        free (jobs[i].payload);
-    }
-}
-
 //  The delay before attempt `attempts` + 1, with ±20% jitter; -1 when there is none left.
 static int64_t
 s_delay (notify_delivery_t *self, int64_t attempts)
@@ -829,10 +807,10 @@ s_free_all (char **items, int count)
     free (items);
 }
 
-//  Records the batch's outcomes and their events in one statement, however large the batch:
+//  Records outcomes and their events in one statement (its own transaction), however many:
 //  an event for each end (sent, or dead), kept only for a row still this claim's.
 static int
-s_record (notify_delivery_t *self, st_db_t *db, s_job_t *jobs, int count)
+s_record (notify_delivery_t *self, st_db_t *db, s_job_t **jobs, int count)
 {
     char **ids = st_calloc ((size_t) count, sizeof (char *));
     char **attempts = st_calloc ((size_t) count, sizeof (char *));
@@ -846,7 +824,7 @@ s_record (notify_delivery_t *self, st_db_t *db, s_job_t *jobs, int count)
     st_error_t err = {0};
     st_status_t rc = ST_OK;
     for (int i = 0; i < count; i++) {
-        s_job_t *job = &jobs[i];
+        s_job_t *job = jobs[i];
         int64_t delay = job->outcome == S_RETRY ? s_delay (self, job->attempts) : 0;
         if (job->outcome == S_RETRY && delay < 0) {
             size_t len = strlen (job->error);
@@ -916,6 +894,213 @@ s_record (notify_delivery_t *self, st_db_t *db, s_job_t *jobs, int count)
     return 0;
 }
 
+//  Renews the lease of the batch's rows not yet ended, for S_LEASE_MARGIN beyond a window of
+//  the send timeout to start transfers in and the send timeout for the last to end; marks
+//  those still this claim's (`renewed`) and sets *lease_end (monotonic ms, taken before the
+//  statement: never later than the database's). -1 when not renewed.
+static int
+s_renew (notify_delivery_t *self, st_db_t *db, s_job_t *jobs, int count, double *lease_end)
+{
+    char **ids = st_calloc ((size_t) count + 1, sizeof (char *));
+    char **attempts = st_calloc ((size_t) count + 1, sizeof (char *));
+    int n = 0;
+    for (int i = 0; i < count; i++) {
+        jobs[i].renewed = false;
+        if (jobs[i].sending) {
+            ids[n] = s_number (jobs[i].id);
+            attempts[n++] = s_number (jobs[i].attempts);
+        }
+    }
+    int64_t lease = 2 * self->timeout_ms + S_LEASE_MARGIN;
+    double start = s_now_ms ();
+    st_params_t params = {0};
+    st_params_text_array (&params, ids, (size_t) n);
+    st_params_text_array (&params, attempts, (size_t) n);
+    st_params_int (&params, lease);
+    PGresult *res = NULL;
+    st_error_t err;
+    st_status_t rc = st_db_exec (db, "delivery_renew", &params, &res, &err);
+    st_params_clear (&params);
+    s_free_all (ids, n);
+    s_free_all (attempts, n);
+    if (rc != ST_OK) {
+        st_warn ("deliveries' lease not renewed: %s", err.message);
+        return -1;
+    }
+    //  The batch is in id order (the claim's): each returned id found by bisection.
+    for (int r = 0; r < PQntuples (res); r++) {
+        int64_t id = atoll (PQgetvalue (res, r, 0));
+        int lo = 0, hi = count - 1;
+        while (lo <= hi) {
+            int mid = (lo + hi) / 2;
+            if (jobs[mid].id == id) {
+                jobs[mid].renewed = true;
+                break;
+            }
+            if (jobs[mid].id < id)
+                lo = mid + 1;
+            else
+                hi = mid - 1;
+        }
+    }
+    PQclear (res);
+    *lease_end = start + (double) lease;
+    return 0;
+}
+
+//  The length of a URL's scheme, host and port: what identifies its receiver.
+static size_t
+s_receiver_len (const char *url)
+{
+    const char *host = strstr (url, "://");
+    host = host ? host + 3 : url;
+    return (size_t) (host - url) + strcspn (host, "/?#");
+}
+
+//  The receiver of each job that sends (jobs to one scheme, host and port share one); how
+//  many receivers.
+static int
+s_receivers (s_job_t *jobs, int count)
+{
+    int receivers = 0;
+    for (int i = 0; i < count; i++) {
+        if (!jobs[i].sending)
+            continue;
+        const char *url = jobs[i].url ? jobs[i].url : "";
+        size_t len = s_receiver_len (url);
+        jobs[i].receiver = -1;
+        for (int k = 0; k < i && jobs[i].receiver < 0; k++) {
+            const char *other = jobs[k].url ? jobs[k].url : "";
+            if (jobs[k].sending && s_receiver_len (other) == len && strncmp (other, url, len) == 0)
+                jobs[i].receiver = jobs[k].receiver;
+        }
+        if (jobs[i].receiver < 0)
+            jobs[i].receiver = receivers++;
+    }
+    return receivers;
+}
+
+//  Runs the transfers of the batch, S_HOST_CONNECTIONS at once per receiver, each within the
+//  send timeout from its start, and records outcomes as they come (S_RECORD_EVERY, or
+//  S_RECORD_MS after the first waiting): a worker that dies mid-batch leaves only its
+//  transfers in flight to be sent again. A transfer starts only while the lease covers its
+//  whole timeout; the lease is renewed for the rest of the batch when it no longer does, and
+//  a row no longer this claim's is not sent. `lease_end`: the claim's (monotonic ms, taken
+//  before the claim). -1 when an outcome was not recorded.
+static int
+s_transfer (notify_delivery_t *self, st_db_t *db, s_job_t *jobs, int count, double lease_end,
+            int *statements)
+{
+    if (!self->multi) {
+        self->multi = curl_multi_init ();
+        //  Every connection kept open for the next transfer and the next batch; at most
+        //  S_HOST_CONNECTIONS to one receiver (the worker starts no more, so none queues).
+        curl_multi_setopt (self->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long) S_HOST_CONNECTIONS);
+        curl_multi_setopt (self->multi, CURLMOPT_MAXCONNECTS, (long) S_CONNECTIONS);
+    }
+    int receivers = s_receivers (jobs, count);
+    int *in_flight = st_calloc ((size_t) receivers + 1, sizeof (int));
+    s_job_t **ended = st_calloc ((size_t) count, sizeof (s_job_t *));
+    int waiting = 0, running = 0, ends = 0, first = 0, failed = 0;
+    for (int i = 0; i < count; i++)
+        if (jobs[i].sending)
+            waiting++;
+        else
+            ended[ends++] = &jobs[i]; //  ended before sending (no address, no registry)
+    double first_end = s_now_ms ();
+    while (waiting > 0 || running > 0 || ends > 0) {
+        double now = s_now_ms ();
+        if (waiting > 0 && now + (double) self->timeout_ms + 1000 > lease_end) {
+            ++*statements;
+            if (s_renew (self, db, jobs, count, &lease_end)) {
+                //  Not renewed (the database away): sent later, after the lease ends.
+                for (int i = 0; i < count; i++)
+                    if (jobs[i].sending && !jobs[i].started) {
+                        s_job_end (&jobs[i], S_RETRY, "not sent: the lease was not renewed");
+                        if (ends == 0)
+                            first_end = now;
+                        ended[ends++] = &jobs[i];
+                    }
+                waiting = 0;
+                failed = -1;
+            }
+            for (int i = 0; i < count; i++)
+                if (jobs[i].sending && !jobs[i].started && !jobs[i].renewed) {
+                    jobs[i].sending = false; //  claimed by another worker since: theirs now
+                    waiting--;
+                }
+            now = s_now_ms ();
+        }
+        for (int i = first; i < count && waiting > 0; i++) {
+            s_job_t *job = &jobs[i];
+            if (!job->sending || job->started || in_flight[job->receiver] >= S_HOST_CONNECTIONS
+                || now + (double) self->timeout_ms + 1000 > lease_end)
+                continue;
+            curl_multi_add_handle (self->multi, job->easy);
+            job->started = true;
+            in_flight[job->receiver]++;
+            running++;
+            waiting--;
+        }
+        while (first < count && (jobs[first].started || !jobs[first].sending))
+            first++;
+        if (running > 0) {
+            int still;
+            if (curl_multi_perform (self->multi, &still) != CURLM_OK)
+                break;
+            CURLMsg *msg;
+            int left;
+            while ((msg = curl_multi_info_read (self->multi, &left)))
+                if (msg->msg == CURLMSG_DONE) {
+                    s_job_t *job;
+                    curl_easy_getinfo (msg->easy_handle, CURLINFO_PRIVATE, (char **) &job);
+                    s_judge (job, msg->data.result);
+                    in_flight[job->receiver]--;
+                    running--;
+                    if (ends == 0)
+                        first_end = s_now_ms ();
+                    ended[ends++] = job;
+                }
+        }
+        now = s_now_ms ();
+        if (ends > 0
+            && (ends >= S_RECORD_EVERY || now - first_end >= S_RECORD_MS
+                || (running == 0 && waiting == 0))) {
+            ++*statements;
+            if (s_record (self, db, ended, ends))
+                failed = -1;
+            ends = 0;
+        }
+        if (running > 0) {
+            int ms = ends > 0 ? (int) (S_RECORD_MS - (now - first_end)) + 1 : 200;
+            curl_multi_poll (self->multi, NULL, 0, ms < 1 ? 1 : ms > 200 ? 200 : ms, NULL);
+        } else if (waiting > 0 && ends == 0)
+            zclock_sleep (1); //  nothing in flight, nothing startable yet: never spins
+    }
+    //  The multi handle failed: what did not end is tried again later (with what ended
+    //  before and waits to be recorded).
+    for (int i = 0; i < count; i++)
+        if (jobs[i].sending) {
+            s_job_end (&jobs[i], S_RETRY, "the transfer did not finish");
+            ended[ends++] = &jobs[i];
+        }
+    if (ends > 0 && s_record (self, db, ended, ends))
+        failed = -1;
+    for (int i = 0; i < count; i++) {
+        if (jobs[i].easy) {
+            if (jobs[i].started)
+                curl_multi_remove_handle (self->multi, jobs[i].easy);
+            curl_easy_cleanup (jobs[i].easy);
+        }
+        curl_slist_free_all (jobs[i].headers);
+        curl_slist_free_all (jobs[i].rcpt);
+        free (jobs[i].payload);
+    }
+    free (ended);
+    free (in_flight);
+    return failed;
+}
+
 //  Claims, sends and records one batch. Returns how many were claimed, or -1. Its phases'
 //  timings go to the debug log (where a batch's time goes: STATION_LOG_LEVEL=debug).
 static int
@@ -924,8 +1109,11 @@ s_batch (notify_delivery_t *self, st_db_t *db, int64_t batch)
     double t_claim = s_now_ms ();
     st_params_t params = {0};
     st_params_int (&params, batch);
-    //  The lease: longer than the registry call and the sends together.
-    st_params_int (&params, 5000 + self->timeout_ms * 2 + 60000);
+    //  The lease: the registry's calls (5 s each, 500 people a call) and a whole transfer
+    //  started after them, so that a batch whose transfers all start at once (a receiver
+    //  that keeps up) needs no renewal; renewed for the rest of a longer batch (s_transfer).
+    int64_t lease = 5000 * ((batch + 499) / 500) + 1000 + self->timeout_ms + 1000 + S_LEASE_MARGIN;
+    st_params_int (&params, lease);
     PGresult *res = NULL;
     st_error_t err;
     st_status_t rc = st_db_exec (db, "delivery_claim", &params, &res, &err);
@@ -969,14 +1157,13 @@ s_batch (notify_delivery_t *self, st_db_t *db, int64_t batch)
             s_webhook (self, job, res, i);
     }
     double t_send = s_now_ms ();
-    s_transfer (self, jobs, count);
-    double t_record = s_now_ms ();
-    int recorded = s_record (self, db, jobs, count);
+    int statements = 0;
+    int recorded = s_transfer (self, db, jobs, count, t_claim + (double) lease, &statements);
     double t_end = s_now_ms ();
-    st_debug ("deliveries: %d in %.1f ms: claim %.1f, contacts %.1f, prepare %.1f, send %.1f,"
-              " record %.1f",
+    st_debug ("deliveries: %d in %.1f ms: claim %.1f, contacts %.1f, prepare %.1f,"
+              " send and record %.1f (%d statements: renewals and records)",
               count, t_end - t_claim, t_contacts - t_claim, t_prepare - t_contacts,
-              t_send - t_prepare, t_record - t_send, t_end - t_record);
+              t_send - t_prepare, t_end - t_send, statements);
     for (size_t c = 0; contacts && c < calls; c++)
         st_msg_clear (&s_contacts_desc, &contacts[c]);
     free (contacts);
