@@ -98,8 +98,8 @@ s_ranking_list (st_call_t *call, const msg_ranking_query_t *request, msg_ranking
     int64_t limit = request->has_limit ? request->limit : 50;
     st_params_text (&params, prefix);
     st_params_text (&params, request->by);
-    st_params_text (&params, request->period);
     st_params_text (&params, reply->from);
+    st_params_text (&params, reply->to);
     st_params_int (&params, offset);
     st_params_int (&params, limit);
     if (st_call_exec (call, "ledger_ranking", &params, &res))

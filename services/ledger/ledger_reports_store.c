@@ -17,17 +17,17 @@ static const st_statement_t s_statements[] = {
      " - interval '1 day')::date::text AS "
      "\"to\""
      " FROM (SELECT date_trunc ($1, coalesce ($2::date, shanghai_today ()))::date AS p) x"},
-    //  ranking.list: what each active volunteer gained of unit $2 in period $3 (month,
-    //  quarter, year) starting on day $4 in subtree $1 (by the region of the system account on
-    //  the other side: where the hours were served, or the volunteer's region when an official
-    //  adjusted), ranked; rows $5.. of it, at most $6. Read from the totals kept at posting
-    //  (sql/0011_ranking_totals.sql): one row per volunteer and region of the subtree, the
-    //  subtree's regions a range of their key (region codes are digits, which '~' follows);
-    //  those not active found among the few of them (volunteers_inactive), not looked up one
-    //  by one.
+    //  ranking.list: what each active volunteer gained of unit $2 from day $3 (a month's
+    //  first) to day $4 in subtree $1 (by the region of the system account on the other side:
+    //  where the hours were served, or the volunteer's region when an official adjusted),
+    //  ranked; rows $5.. of it, at most $6. Read from the monthly totals kept at posting
+    //  (sql/0011_ranking_totals.sql, 0013): a probe of the key per month of the period, the
+    //  subtree's regions a range of it (region codes are digits, which '~' follows); those not
+    //  active found among the few of them (volunteers_inactive), not looked up one by one.
     {"ledger_ranking",
      "WITH g AS (SELECT t.volunteer_id, sum (t.amount) AS amount, sum (t.manual) AS manual"
-     " FROM ranking_totals t WHERE t.unit = $2 AND t.period = $3 AND t.starts = $4::date"
+     " FROM ranking_totals t WHERE t.unit = $2 AND t.period = 'month' AND t.starts = ANY"
+     " (ARRAY (SELECT generate_series ($3::date, $4::date, interval '1 month')::date))"
      " AND t.region >= $1 AND t.region < $1 || '~' AND left (t.region, length ($1)) = $1"
      " GROUP BY t.volunteer_id),"
      " r AS (SELECT rank () OVER (ORDER BY g.amount DESC) AS rank, g.* FROM g"
