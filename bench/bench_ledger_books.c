@@ -414,6 +414,9 @@ bench_ledger_books (void)
         sql[i] = bench_ns () - t;
     }
     s_print ("  baseline: summed from the journal (before 0011), directly:", sql, rankings);
+    //  Gone again, so that what follows (the audit) plans as the ledger's own tables are.
+    s_exec ("DROP INDEX ledger.bench_debit_day, ledger.bench_credit_day");
+    s_exec ("ANALYZE ledger.transfers");
 
     //  (d) ledger.audit.
     int audits = 1;
