@@ -12,6 +12,7 @@
     [sign-ins in flight (default 16)]; BENCH_GATEWAY_PARTS="get post parts storm" (any of
     them) measures only those; needs STATION_SOURCE_DIR (for bench_gateway.lua) and
     wrk, as scripts/bench gives.  */
+#include "bench_proc.h"
 #include "bench_util.h"
 #include "fixture.h"
 #include "st_json.h"
@@ -66,53 +67,13 @@ s_die (const char *what)
 //  ---------------------------------------------------------------------------------------
 //  What a measurement cost: /proc of the gateway, match, registry and PostgreSQL's processes
 
-//  Adds the CPU time and context switches of process `pid` (every thread) to *cpu, *switches.
-static void
-s_cost_pid (pid_t pid, double *cpu, long *switches)
-{
-    char path[64], line[1024];
-    snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
-    FILE *file = fopen (path, "r");
-    if (!file)
-        return;
-    if (fgets (line, sizeof line, file)) {
-        //  After the command's closing parenthesis: state is field 3, utime 14, stime 15.
-        const char *p = strrchr (line, ')');
-        unsigned long utime = 0, stime = 0;
-        if (p
-            && sscanf (p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime)
-                   == 2)
-            *cpu += (double) (utime + stime) * 1000.0 / (double) sysconf (_SC_CLK_TCK);
-    }
-    fclose (file);
-    snprintf (path, sizeof path, "/proc/%d/task", (int) pid);
-    DIR *tasks = opendir (path);
-    struct dirent *task;
-    while (tasks && (task = readdir (tasks))) {
-        if (task->d_name[0] == '.')
-            continue;
-        snprintf (line, sizeof line, "/proc/%d/task/%s/status", (int) pid, task->d_name);
-        file = fopen (line, "r");
-        while (file && fgets (line, sizeof line, file)) {
-            long count;
-            if (sscanf (line, "voluntary_ctxt_switches: %ld", &count) == 1
-                || sscanf (line, "nonvoluntary_ctxt_switches: %ld", &count) == 1)
-                *switches += count;
-        }
-        if (file)
-            fclose (file);
-    }
-    if (tasks)
-        closedir (tasks);
-}
-
 static s_cost_t
 s_cost_now (void)
 {
     s_cost_t cost = {0};
     for (int i = 0; i < 3; i++)
         if (s_pids[i])
-            s_cost_pid (s_pids[i], &cost.cpu_ms[i], &cost.switches[i]);
+            bench_proc_cost (s_pids[i], &cost.cpu_ms[i], &cost.switches[i]);
     //  PostgreSQL: the postmaster's children (backends come and go; those of the services
     //  stay).
     DIR *procs = s_postmaster ? opendir ("/proc") : NULL;
@@ -133,7 +94,7 @@ s_cost_now (void)
         if (file)
             fclose (file);
         if (parent == s_postmaster)
-            s_cost_pid (pid, &cost.cpu_ms[3], &cost.switches[3]);
+            bench_proc_cost (pid, &cost.cpu_ms[3], &cost.switches[3]);
     }
     if (procs)
         closedir (procs);

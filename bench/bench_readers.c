@@ -4,6 +4,7 @@
     context switches per call of registry and of its PostgreSQL backends (from /proc, so
     what else runs on the machine weighs little on them), with the load average beside each.
     Usage: bench_readers [seconds per measurement (default 5, or BENCH_READERS_SECONDS)].  */
+#include "bench_proc.h"
 #include "bench_util.h"
 #include "fixture.h"
 #include "st_json.h"
@@ -28,50 +29,11 @@ typedef struct {
     long switches[2]; //  context switches, voluntary and not, of every thread
 } s_cost_t;
 
-//  Adds the CPU time and context switches of process `pid` (every thread).
-static void
-s_cost_pid (pid_t pid, double *cpu, long *switches)
-{
-    char path[64], line[1024];
-    snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
-    FILE *file = fopen (path, "r");
-    if (!file)
-        return;
-    if (fgets (line, sizeof line, file)) {
-        const char *p = strrchr (line, ')');
-        unsigned long utime = 0, stime = 0;
-        if (p
-            && sscanf (p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime)
-                   == 2)
-            *cpu += (double) (utime + stime) * 1000.0 / (double) sysconf (_SC_CLK_TCK);
-    }
-    fclose (file);
-    snprintf (path, sizeof path, "/proc/%d/task", (int) pid);
-    DIR *tasks = opendir (path);
-    struct dirent *task;
-    while (tasks && (task = readdir (tasks))) {
-        if (task->d_name[0] == '.')
-            continue;
-        snprintf (line, sizeof line, "/proc/%d/task/%s/status", (int) pid, task->d_name);
-        file = fopen (line, "r");
-        while (file && fgets (line, sizeof line, file)) {
-            long count;
-            if (sscanf (line, "voluntary_ctxt_switches: %ld", &count) == 1
-                || sscanf (line, "nonvoluntary_ctxt_switches: %ld", &count) == 1)
-                *switches += count;
-        }
-        if (file)
-            fclose (file);
-    }
-    if (tasks)
-        closedir (tasks);
-}
-
 static s_cost_t
 s_cost_now (void)
 {
     s_cost_t cost = {0};
-    s_cost_pid (s_service, &cost.cpu_ms[0], &cost.switches[0]);
+    bench_proc_cost (s_service, &cost.cpu_ms[0], &cost.switches[0]);
     DIR *procs = s_postmaster ? opendir ("/proc") : NULL;
     struct dirent *proc;
     while (procs && (proc = readdir (procs))) {
@@ -90,7 +52,7 @@ s_cost_now (void)
         if (file)
             fclose (file);
         if (parent == s_postmaster)
-            s_cost_pid (pid, &cost.cpu_ms[1], &cost.switches[1]);
+            bench_proc_cost (pid, &cost.cpu_ms[1], &cost.switches[1]);
     }
     if (procs)
         closedir (procs);

@@ -167,18 +167,19 @@ test_failures_forgotten (void **state)
 }
 
 //  A run of failures counts whole while each comes within the quiet period of the one before,
-//  however long the run itself: three failures 1.2 s apart (the first 2.4 s old, past the
-//  2 s quiet period, when the fourth attempt comes) hold the login back. A slow run —
-//  argon2id on a loaded machine, or a guesser pacing itself — once lost its first failures.
+//  however long the run itself: three failures 3.1 s apart with a quiet period of 6 s (the
+//  first more than 6 s old when the fourth attempt comes, each within 6 s of the one before
+//  while argon2id takes under 2.9 s) hold the login back. A slow run — argon2id on a loaded
+//  machine, or a guesser pacing itself — once lost its first failures.
 static void
 test_a_slow_run_counts_whole (void **state)
 {
     (void) state;
-    s_start ("login_run", 10000, 60000, 2000, NULL);
+    s_start ("login_run", 10000, 60000, 6000, NULL);
     st_error_t err;
     for (int i = 0; i < 3; i++) {
         if (i > 0)
-            fx_sleep_ms (1200);
+            fx_sleep_ms (3100);
         assert_int_equal (s_login (WRONG, &err), ST_UNAUTHENTICATED);
     }
     if (s_login (RIGHT, &err) != ST_RESOURCE_EXHAUSTED)

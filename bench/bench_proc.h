@@ -1,0 +1,53 @@
+/*  bench_proc.h — what a process cost, from /proc: its CPU time and the context switches of
+    every thread, figures that depend little on what else the machine runs.  */
+#ifndef BENCH_PROC_H_INCLUDED
+#define BENCH_PROC_H_INCLUDED
+
+#include <dirent.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+//  Adds the CPU time (ms) and context switches, voluntary and not, of process `pid` (every
+//  thread) to *cpu_ms and *switches; a process that is gone adds nothing.
+static inline void
+bench_proc_cost (pid_t pid, double *cpu_ms, long *switches)
+{
+    char path[64], line[1024];
+    snprintf (path, sizeof path, "/proc/%d/stat", (int) pid);
+    FILE *file = fopen (path, "r");
+    if (!file)
+        return;
+    if (fgets (line, sizeof line, file)) {
+        //  After the command's closing parenthesis: state is field 3, utime 14, stime 15.
+        const char *p = strrchr (line, ')');
+        unsigned long utime = 0, stime = 0;
+        if (p
+            && sscanf (p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime)
+                   == 2)
+            *cpu_ms += (double) (utime + stime) * 1000.0 / (double) sysconf (_SC_CLK_TCK);
+    }
+    fclose (file);
+    snprintf (path, sizeof path, "/proc/%d/task", (int) pid);
+    DIR *tasks = opendir (path);
+    struct dirent *task;
+    while (tasks && (task = readdir (tasks))) {
+        if (task->d_name[0] == '.')
+            continue;
+        snprintf (line, sizeof line, "/proc/%d/task/%s/status", (int) pid, task->d_name);
+        file = fopen (line, "r");
+        while (file && fgets (line, sizeof line, file)) {
+            long count;
+            if (sscanf (line, "voluntary_ctxt_switches: %ld", &count) == 1
+                || sscanf (line, "nonvoluntary_ctxt_switches: %ld", &count) == 1)
+                *switches += count;
+        }
+        if (file)
+            fclose (file);
+    }
+    if (tasks)
+        closedir (tasks);
+}
+
+#endif
