@@ -74,30 +74,7 @@ s_cost_now (void)
     for (int i = 0; i < 3; i++)
         if (s_pids[i])
             bench_proc_cost (s_pids[i], &cost.cpu_ms[i], &cost.switches[i]);
-    //  PostgreSQL: the postmaster's children (backends come and go; those of the services
-    //  stay).
-    DIR *procs = s_postmaster ? opendir ("/proc") : NULL;
-    struct dirent *proc;
-    while (procs && (proc = readdir (procs))) {
-        int pid = atoi (proc->d_name);
-        if (pid <= 0)
-            continue;
-        char path[64], line[512];
-        snprintf (path, sizeof path, "/proc/%d/stat", pid);
-        FILE *file = fopen (path, "r");
-        int parent = 0;
-        if (file && fgets (line, sizeof line, file)) {
-            const char *p = strrchr (line, ')');
-            if (p)
-                sscanf (p + 2, "%*c %d", &parent);
-        }
-        if (file)
-            fclose (file);
-        if (parent == s_postmaster)
-            bench_proc_cost (pid, &cost.cpu_ms[3], &cost.switches[3]);
-    }
-    if (procs)
-        closedir (procs);
+    bench_proc_children_cost (s_postmaster, &cost.cpu_ms[3], &cost.switches[3]);
     return cost;
 }
 

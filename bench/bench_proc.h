@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -48,6 +49,35 @@ bench_proc_cost (pid_t pid, double *cpu_ms, long *switches)
     }
     if (tasks)
         closedir (tasks);
+}
+
+//  Adds the cost of every child of process `parent` (PostgreSQL's backends: the postmaster's
+//  children, which come and go while the services' own stay), as bench_proc_cost does.
+static inline void
+bench_proc_children_cost (pid_t parent, double *cpu_ms, long *switches)
+{
+    DIR *procs = parent ? opendir ("/proc") : NULL;
+    struct dirent *proc;
+    while (procs && (proc = readdir (procs))) {
+        int pid = atoi (proc->d_name);
+        if (pid <= 0)
+            continue;
+        char path[64], line[512];
+        snprintf (path, sizeof path, "/proc/%d/stat", pid);
+        FILE *file = fopen (path, "r");
+        int of = 0;
+        if (file && fgets (line, sizeof line, file)) {
+            const char *p = strrchr (line, ')');
+            if (p)
+                sscanf (p + 2, "%*c %d", &of);
+        }
+        if (file)
+            fclose (file);
+        if (of == parent)
+            bench_proc_cost (pid, cpu_ms, switches);
+    }
+    if (procs)
+        closedir (procs);
 }
 
 #endif
