@@ -362,6 +362,11 @@ s_resident_from_row (st_call_t *call, PGresult *res, msg_resident_t *r)
     r->has_care_tags = true;
     r->phone = registry_open_masked (call, res, 0, PQfnumber (res, "phone_enc"), "phone", false);
     r->email = registry_open_email_masked (call, res, 0, PQfnumber (res, "email_enc"));
+    //  The address in full: only the resident themself and officials in scope read a resident.
+    //  One that will not open (another key) shows as the phone does then.
+    r->address = registry_open (call, res, 0, PQfnumber (res, "address_enc"), "address");
+    if (!r->address)
+        r->address = st_strdup ("****");
 }
 
 //  resident.registered or resident.updated: where the resident lives and the groups cared for
@@ -397,7 +402,9 @@ s_resident_register (st_call_t *call, const msg_resident_register_t *request, ms
     int rc = registry_seal (call, &params, "phone", request->phone, true);
     if (rc == 0) {
         st_params_text (&params, request->region);
-        st_params_text (&params, request->address);
+        rc = registry_seal (call, &params, "address", request->address, false);
+    }
+    if (rc == 0) {
         st_params_double_or_null (&params, request->has_lat, request->lat);
         st_params_double_or_null (&params, request->has_lon, request->lon);
         registry_text_array_param (&params, &request->care_tags, request->has_care_tags);
@@ -479,7 +486,7 @@ s_resident_update (st_call_t *call, const msg_resident_update_t *request, msg_re
         st_params_null (&params);
     }
     st_params_text (&params, request->region);
-    st_params_text (&params, request->address);
+    rc = rc ? rc : registry_seal_or_null (call, &params, "address", request->address);
     st_params_double_or_null (&params, request->has_lat, request->lat);
     st_params_double_or_null (&params, request->has_lon, request->lon);
     registry_text_array_param (&params, &request->care_tags, request->has_care_tags);

@@ -3,6 +3,7 @@
 #include "registry.h"
 #include "registry_store.h"
 #include "st_crypto.h"
+#include "st_log.h"
 #include "st_service.h"
 
 extern const st_migration_t registry_migrations[];
@@ -23,6 +24,50 @@ static const st_option_t s_options[] = {
                      " without one; then none of it counts"),
 };
 
+//  Seals the residents' addresses still in clear (written before migration 0021), a batch
+//  per transaction, so that none is left once the service answers. Replicas starting together
+//  share the work (SKIP LOCKED). Returns 0, or -1 with err filled.
+static int
+s_seal_plain_addresses (st_db_t *db, st_crypto_t *crypto, st_error_t *err)
+{
+    size_t sealed = 0;
+    while (true) {
+        PGresult *res = NULL;
+        st_status_t rc = st_db_run (db, "BEGIN", err);
+        if (rc == ST_OK)
+            rc = st_db_exec (db, "resident_addresses_plain", NULL, &res, err);
+        int rows = rc == ST_OK ? PQntuples (res) : 0;
+        for (int i = 0; i < rows && rc == ST_OK; i++) {
+            const char *address = PQgetvalue (res, i, 1);
+            uint8_t *box;
+            size_t box_len;
+            if (st_crypto_seal (crypto, "address", address, strlen (address), &box, &box_len)) {
+                st_error_set (err, ST_INTERNAL, NULL, "could not encrypt a resident's address");
+                rc = ST_INTERNAL;
+                break;
+            }
+            st_params_t params = {0};
+            st_params_text (&params, PQgetvalue (res, i, 0));
+            st_params_bin_take (&params, box, box_len);
+            rc = st_db_exec (db, "resident_address_seal", &params, NULL, err);
+            st_params_clear (&params);
+        }
+        PQclear (res);
+        if (st_db_finish (db, rc, err, "sealing residents' addresses")) {
+            if (rc == ST_OK)
+                st_error_set (err, ST_UNAVAILABLE, NULL,
+                              "could not commit the residents' addresses sealed");
+            return -1;
+        }
+        sealed += (size_t) rows;
+        if (rows == 0)
+            break;
+    }
+    if (sealed)
+        st_info ("sealed %zu residents' addresses kept in clear before", sealed);
+    return 0;
+}
+
 static int
 s_init (st_service_t *service, st_error_t *err)
 {
@@ -30,6 +75,10 @@ s_init (st_service_t *service, st_error_t *err)
     st_crypto_t *crypto = st_crypto_load (st_service_option (service, "keys"), err);
     if (!crypto)
         return -1;
+    if (s_seal_plain_addresses (st_service_db (service), crypto, err)) {
+        st_crypto_destroy (&crypto);
+        return -1;
+    }
     registry_state_t *state = st_calloc (1, sizeof *state);
     state->crypto = crypto;
     state->login_free_failures = st_service_whole (service, "login-free-failures");

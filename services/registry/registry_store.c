@@ -11,7 +11,7 @@
     " email_enc "
 
 #define RESIDENT_COLUMNS                                                                           \
-    " id, name, phone_enc, region, address, lat, lon, care_tags,"                                  \
+    " id, name, phone_enc, region, address_enc, lat, lon, care_tags,"                              \
     " to_char (created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS created_at,"    \
     " email_enc "
 
@@ -166,16 +166,23 @@ static const st_statement_t s_statements[] = {
     {"login_failures_clear", "DELETE FROM login_failures WHERE login_hash = $1"},
 
     {"resident_insert",
-     "INSERT INTO residents (name, phone_enc, phone_hash, region, address, lat, lon, care_tags,"
+     "INSERT INTO residents (name, phone_enc, phone_hash, region, address_enc, lat, lon, care_tags,"
      " email_enc) VALUES ($1, $2, $3, $4, $5, $6, $7, coalesce ($8::text[], '{}'), $9) "
      "RETURNING" RESIDENT_COLUMNS},
     {"resident_get", "SELECT" RESIDENT_COLUMNS "FROM residents WHERE id = $1"},
+    //  The addresses still in clear (from before 0021), a batch at a time, and each sealed.
+    {"resident_addresses_plain",
+     "SELECT id, address FROM residents WHERE address IS NOT NULL ORDER BY id LIMIT 500"
+     " FOR UPDATE SKIP LOCKED"},
+    {"resident_address_seal",
+     "UPDATE residents SET address_enc = $2, address = NULL WHERE id = $1"},
     {"resident_lock", "SELECT" RESIDENT_COLUMNS "FROM residents WHERE id = $1 FOR UPDATE"},
     //  Absent fields (NULL) keep their value; $11 removes the e-mail address.
     {"resident_update",
      "UPDATE residents SET name = coalesce ($2, name), phone_enc = coalesce ($3, phone_enc),"
      " phone_hash = coalesce ($4, phone_hash), region = coalesce ($5, region),"
-     " address = coalesce ($6, address), lat = coalesce ($7, lat), lon = coalesce ($8, lon),"
+     " address_enc = coalesce ($6, address_enc), address = CASE WHEN $6 IS NULL THEN address END,"
+     " lat = coalesce ($7, lat), lon = coalesce ($8, lon),"
      " care_tags = coalesce ($9, care_tags),"
      " email_enc = CASE WHEN $11 THEN NULL ELSE coalesce ($10, email_enc) END"
      " WHERE id = $1 RETURNING" RESIDENT_COLUMNS},
