@@ -406,6 +406,76 @@ test_cancel_during_round (void **state)
                       detected);
 }
 
+//  Fails the test unless `sql` (as the superuser) fails with SQLSTATE 23503 naming constraint
+//  `constraint`, and leaves the offers, requests and supply as they were.
+static void
+s_refused (const char *constraint, const char *sql)
+{
+    const char *tables = "SELECT (SELECT count (*) FROM match.offers) || '/'"
+                         " || (SELECT count (*) FROM match.requests) || '/'"
+                         " || (SELECT count (*) FROM match.supply) || '/'"
+                         " || (SELECT sum (request_id + volunteer_id) FROM match.offers)";
+    char before[128];
+    snprintf (before, sizeof before, "%s", fx_value ("%s", tables));
+    PGresult *res = PQexec (harness_pg (fx_harness ()), sql);
+    const char *state = PQresultErrorField (res, PG_DIAG_SQLSTATE);
+    const char *named = PQresultErrorField (res, PG_DIAG_CONSTRAINT_NAME);
+    if (!state || strcmp (state, "23503") != 0 || !named || strcmp (named, constraint) != 0)
+        fail_msg ("%s: expected SQLSTATE 23503 of \"%s\", got %s (%s)", sql, constraint,
+                  state ? state : "success", PQresultErrorMessage (res));
+    PQclear (res);
+    assert_string_equal (fx_value ("%s", tables), before);
+}
+
+//  An offer never names a request or a volunteer that is not there (0027 checks it once a
+//  statement, not once a row): an insert naming one is refused, one bad row among good ones
+//  refuses the statement, and a request or volunteer an offer names cannot be deleted or
+//  change its id, nor an offer its request or volunteer to a missing one.
+static void
+test_offer_references (void **state)
+{
+    (void) state;
+    static const int days[] = {2};
+    char starts[1][64], ends[1][64], volunteers[2][32];
+    s_days_and_volunteers (days, 1, starts, ends, 2, "引", "[\"r6引\"]", volunteers);
+    s_hold_rounds ();
+    char request[32], sql[1024];
+    fx_request_add (&TOWN, VILLAGE, starts[0], ends[0], 1, "[\"r6引\"]", "normal", AT_VILLAGE,
+                    "open", request);
+    long missing = fx_count ("SELECT max (id) + 1000 FROM match.requests");
+    long nobody = fx_count ("SELECT max (volunteer_id) + 1000 FROM match.supply");
+    const char *insert = "INSERT INTO match.offers (request_id, volunteer_id, deadline) VALUES";
+    snprintf (sql, sizeof sql, "%s (%ld, %s, now () + interval '1 hour')", insert, missing,
+              volunteers[0]);
+    s_refused ("offers_request_id_fkey", sql);
+    snprintf (sql, sizeof sql, "%s (%s, %ld, now () + interval '1 hour')", insert, request, nobody);
+    s_refused ("offers_volunteer_id_fkey", sql);
+    snprintf (sql, sizeof sql,
+              "%s (%s, %s, now () + interval '1 hour'), (%s, %ld, now () + interval '1 hour')",
+              insert, request, volunteers[0], request, nobody);
+    s_refused ("offers_volunteer_id_fkey", sql);
+
+    fx_sql ("%s (%s, %s, now () + interval '1 hour')", insert, request, volunteers[0]);
+    snprintf (sql, sizeof sql, "DELETE FROM match.requests WHERE id = %s", request);
+    s_refused ("offers_request_id_fkey", sql);
+    snprintf (sql, sizeof sql, "DELETE FROM match.supply WHERE volunteer_id = %s", volunteers[0]);
+    s_refused ("offers_volunteer_id_fkey", sql);
+    snprintf (sql, sizeof sql, "UPDATE match.supply SET volunteer_id = %ld WHERE volunteer_id = %s",
+              nobody, volunteers[0]);
+    s_refused ("offers_volunteer_id_fkey", sql);
+    snprintf (sql, sizeof sql, "UPDATE match.offers SET request_id = %ld WHERE request_id = %s",
+              missing, request);
+    s_refused ("offers_request_id_fkey", sql);
+    snprintf (sql, sizeof sql, "UPDATE match.offers SET volunteer_id = %ld WHERE request_id = %s",
+              nobody, request);
+    s_refused ("offers_volunteer_id_fkey", sql);
+    //  To an existing volunteer: allowed, as the foreign key allowed it.
+    fx_sql ("UPDATE match.offers SET volunteer_id = %s WHERE request_id = %s", volunteers[1],
+            request);
+    s_release_rounds ();
+    s_cancel (request);
+}
+
 int
 main (void)
 {
@@ -416,6 +486,7 @@ main (void)
         cmocka_unit_test (test_unfillable_demand_goes_behind),
         cmocka_unit_test (test_solver_budget),
         cmocka_unit_test (test_cancel_during_round),
+        cmocka_unit_test (test_offer_references),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }
