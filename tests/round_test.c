@@ -328,6 +328,154 @@ test_solver_budget (void **state)
         s_cancel (requests[i]);
 }
 
+//  A cancel and a round take a request and its offers in one order (the request first): a
+//  round that has expired a lapsed offer of a request it then offers again, and a cancel of
+//  that request in between (which locks the request, then withdraws its offers), wait for one
+//  another in turn, never in a circle. The round is held between the two steps by a request
+//  that has started, locked by a session of the test's own (the round's next step gives it up
+//  as unfilled), and let go once the cancel waits too. Before, the cancel waited for the
+//  expired offer, the round for the request, and PostgreSQL broke the circle by rolling the
+//  round back ("deadlock detected": simulation_test saw offers left pending past their
+//  deadline).
+static void
+test_cancel_during_round (void **state)
+{
+    (void) state;
+    static const int days[] = {1};
+    char starts[1][64], ends[1][64], volunteers[2][32];
+    s_days_and_volunteers (days, 1, starts, ends, 2, "锁", "[\"r5锁\"]", volunteers);
+    s_hold_rounds ();
+    char request[32], started[32];
+    fx_request_add (&TOWN, VILLAGE, starts[0], ends[0], 1, "[\"r5锁\"]", "normal", AT_VILLAGE,
+                    "open", request);
+    fx_request_add (&TOWN, VILLAGE, starts[0], ends[0], 1, "[\"r5无\"]", "normal", AT_VILLAGE,
+                    "open", started);
+    //  The first volunteer's offer of the request has lapsed; the other is free for it.
+    fx_sql ("UPDATE match.requests SET status = 'matching' WHERE id = %s", request);
+    fx_sql ("INSERT INTO match.offers (request_id, volunteer_id, cost, deadline)"
+            " VALUES (%s, %s, 0, now () - interval '1 second')",
+            request, volunteers[0]);
+    fx_sql ("UPDATE match.requests SET earliest_start = now () - interval '1 minute'"
+            " WHERE id = %s",
+            started);
+    int deadlocks = s_log_count ("deadlock");
+    long detected = fx_count ("SELECT deadlocks FROM pg_stat_database"
+                              " WHERE datname = current_database ()");
+
+    char sql[512];
+    snprintf (sql, sizeof sql, "%s user=%s", harness_conninfo (fx_harness ()),
+              getenv ("STATION_TEST_PGUSER"));
+    PGconn *gate = PQconnectdb (sql);
+    assert_int_equal (PQstatus (gate), CONNECTION_OK);
+    snprintf (sql, sizeof sql, "BEGIN; SELECT 1 FROM match.requests WHERE id = %s FOR UPDATE",
+              started);
+    PGresult *res = PQexec (gate, sql);
+    assert_int_equal (PQresultStatus (res), PGRES_TUPLES_OK);
+    PQclear (res);
+    s_release_rounds ();
+    //  The round has expired the offer and waits for the started request.
+    fx_wait_for (1, "SELECT count (*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                    " AND datname = current_database ()");
+    //  The gate opens once the cancel waits too (at most 10 s).
+    assert_int_equal (PQsendQuery (gate, "DO $$ BEGIN FOR i IN 1 .. 200 LOOP"
+                                         " PERFORM pg_stat_clear_snapshot ();"
+                                         " EXIT WHEN (SELECT count (*) FROM pg_stat_activity"
+                                         " WHERE wait_event_type = 'Lock'"
+                                         " AND datname = current_database ()) >= 2;"
+                                         " PERFORM pg_sleep (0.05); END LOOP; END $$; COMMIT"),
+                      1);
+    s_cancel (request);
+    while ((res = PQgetResult (gate))) {
+        assert_int_equal (PQresultStatus (res), PGRES_COMMAND_OK);
+        PQclear (res);
+    }
+    PQfinish (gate);
+
+    fx_wait_request (started, "unfilled");
+    fx_wait_request (request, "cancelled");
+    assert_int_equal (fx_count ("SELECT count (*) FROM match.offers WHERE request_id = %s"
+                                " AND status = 'pending'",
+                                request),
+                      0);
+    //  The backends' statistics reach pg_stat_database within a second or so of going idle.
+    fx_sleep_ms (1500);
+    if (s_log_count ("deadlock") != deadlocks)
+        fail_msg ("match's log tells of a deadlock between the cancel and the round");
+    assert_int_equal (fx_count ("SELECT deadlocks FROM pg_stat_database"
+                                " WHERE datname = current_database ()"),
+                      detected);
+}
+
+//  Fails the test unless `sql` (as the superuser) fails with SQLSTATE 23503 naming constraint
+//  `constraint`, and leaves the offers, requests and supply as they were.
+static void
+s_refused (const char *constraint, const char *sql)
+{
+    const char *tables = "SELECT (SELECT count (*) FROM match.offers) || '/'"
+                         " || (SELECT count (*) FROM match.requests) || '/'"
+                         " || (SELECT count (*) FROM match.supply) || '/'"
+                         " || (SELECT sum (request_id + volunteer_id) FROM match.offers)";
+    char before[128];
+    snprintf (before, sizeof before, "%s", fx_value ("%s", tables));
+    PGresult *res = PQexec (harness_pg (fx_harness ()), sql);
+    const char *state = PQresultErrorField (res, PG_DIAG_SQLSTATE);
+    const char *named = PQresultErrorField (res, PG_DIAG_CONSTRAINT_NAME);
+    if (!state || strcmp (state, "23503") != 0 || !named || strcmp (named, constraint) != 0)
+        fail_msg ("%s: expected SQLSTATE 23503 of \"%s\", got %s (%s)", sql, constraint,
+                  state ? state : "success", PQresultErrorMessage (res));
+    PQclear (res);
+    assert_string_equal (fx_value ("%s", tables), before);
+}
+
+//  An offer never names a request or a volunteer that is not there (0027 checks it once a
+//  statement, not once a row): an insert naming one is refused, one bad row among good ones
+//  refuses the statement, and a request or volunteer an offer names cannot be deleted or
+//  change its id, nor an offer its request or volunteer to a missing one.
+static void
+test_offer_references (void **state)
+{
+    (void) state;
+    static const int days[] = {2};
+    char starts[1][64], ends[1][64], volunteers[2][32];
+    s_days_and_volunteers (days, 1, starts, ends, 2, "引", "[\"r6引\"]", volunteers);
+    s_hold_rounds ();
+    char request[32], sql[1024];
+    fx_request_add (&TOWN, VILLAGE, starts[0], ends[0], 1, "[\"r6引\"]", "normal", AT_VILLAGE,
+                    "open", request);
+    long missing = fx_count ("SELECT max (id) + 1000 FROM match.requests");
+    long nobody = fx_count ("SELECT max (volunteer_id) + 1000 FROM match.supply");
+    const char *insert = "INSERT INTO match.offers (request_id, volunteer_id, deadline) VALUES";
+    snprintf (sql, sizeof sql, "%s (%ld, %s, now () + interval '1 hour')", insert, missing,
+              volunteers[0]);
+    s_refused ("offers_request_id_fkey", sql);
+    snprintf (sql, sizeof sql, "%s (%s, %ld, now () + interval '1 hour')", insert, request, nobody);
+    s_refused ("offers_volunteer_id_fkey", sql);
+    snprintf (sql, sizeof sql,
+              "%s (%s, %s, now () + interval '1 hour'), (%s, %ld, now () + interval '1 hour')",
+              insert, request, volunteers[0], request, nobody);
+    s_refused ("offers_volunteer_id_fkey", sql);
+
+    fx_sql ("%s (%s, %s, now () + interval '1 hour')", insert, request, volunteers[0]);
+    snprintf (sql, sizeof sql, "DELETE FROM match.requests WHERE id = %s", request);
+    s_refused ("offers_request_id_fkey", sql);
+    snprintf (sql, sizeof sql, "DELETE FROM match.supply WHERE volunteer_id = %s", volunteers[0]);
+    s_refused ("offers_volunteer_id_fkey", sql);
+    snprintf (sql, sizeof sql, "UPDATE match.supply SET volunteer_id = %ld WHERE volunteer_id = %s",
+              nobody, volunteers[0]);
+    s_refused ("offers_volunteer_id_fkey", sql);
+    snprintf (sql, sizeof sql, "UPDATE match.offers SET request_id = %ld WHERE request_id = %s",
+              missing, request);
+    s_refused ("offers_request_id_fkey", sql);
+    snprintf (sql, sizeof sql, "UPDATE match.offers SET volunteer_id = %ld WHERE request_id = %s",
+              nobody, request);
+    s_refused ("offers_volunteer_id_fkey", sql);
+    //  To an existing volunteer: allowed, as the foreign key allowed it.
+    fx_sql ("UPDATE match.offers SET volunteer_id = %s WHERE request_id = %s", volunteers[1],
+            request);
+    s_release_rounds ();
+    s_cancel (request);
+}
+
 int
 main (void)
 {
@@ -337,6 +485,8 @@ main (void)
         cmocka_unit_test (test_demand_bound),
         cmocka_unit_test (test_unfillable_demand_goes_behind),
         cmocka_unit_test (test_solver_budget),
+        cmocka_unit_test (test_cancel_during_round),
+        cmocka_unit_test (test_offer_references),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

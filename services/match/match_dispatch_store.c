@@ -151,10 +151,12 @@ static const st_statement_t s_statements[] = {
      " FROM offers o JOIN requests r ON r.id = o.request_id"
      " WHERE o.volunteer_id = $1 AND ($2::text IS NULL OR o.status = $2)"
      " ORDER BY o.id DESC LIMIT 1000"},
-    //  offer.accept, offer.decline: the offer and its request locked while the handler checks.
+    //  offer.accept, offer.decline: the offer and its request locked while the handler checks,
+    //  the request first (the rows are locked in the order named: a cancel locks the request,
+    //  then withdraws its offers).
     {"dispatch_offer_lock",
      "SELECT " S_OFFER_COLUMNS " FROM offers o JOIN requests r ON r.id = o.request_id"
-     " WHERE o.id = $1 FOR UPDATE OF o, r"},
+     " WHERE o.id = $1 FOR UPDATE OF r, o"},
     //  What the volunteer ($1) has promised at the time of request $2: a request accepted
     //  or an activity they are confirmed for (a commitment too), named.
     {"dispatch_overlap",
@@ -236,7 +238,7 @@ static const st_statement_t s_statements[] = {
     {"dispatch_release_volunteer",
      "WITH a AS (SELECT o.id, o.request_id FROM offers o JOIN requests r ON r.id = o.request_id"
      " WHERE o.volunteer_id = $1 AND o.status = 'accepted' AND r.earliest_start > now ()"
-     " AND r.status IN ('open', 'matching', 'staffed') FOR UPDATE OF o, r),"
+     " AND r.status IN ('open', 'matching', 'staffed') FOR UPDATE OF r, o),"
      " c AS (DELETE FROM commitments m USING a WHERE m.request_id = a.request_id"
      " AND m.volunteer_id = $1),"
      " q AS (UPDATE requests r SET accepted = r.accepted - 1, status = 'matching',"
@@ -244,6 +246,11 @@ static const st_statement_t s_statements[] = {
      " w AS (UPDATE offers o SET status = 'withdrawn', answered_at = now () FROM a"
      " WHERE o.id = a.id RETURNING o.*)"
      " SELECT " S_OFFER_COLUMNS " FROM w o JOIN requests r ON r.id = o.request_id ORDER BY o.id"},
+    //  Before both: the requests of the volunteer's pending and accepted offers, in id order,
+    //  so that no offer of theirs is locked before its request (as dispatch_expire).
+    {"dispatch_release_lock",
+     "SELECT id FROM requests WHERE id IN (SELECT request_id FROM offers WHERE volunteer_id = $1"
+     " AND status IN ('pending', 'accepted')) ORDER BY id FOR NO KEY UPDATE"},
     {"dispatch_withdraw_volunteer",
      "WITH o AS (UPDATE offers SET status = 'withdrawn', answered_at = now ()"
      " WHERE volunteer_id = $1 AND status = 'pending' RETURNING *)"
@@ -263,9 +270,16 @@ static const st_statement_t s_statements[] = {
                         " set_config ('tcp_keepalives_idle', '10', true),"
                         " set_config ('tcp_keepalives_interval', '5', true),"
                         " set_config ('tcp_keepalives_count', '3', true)"},
+    //  Offers past their deadline expire, each request locked before its offers: every path
+    //  takes a request, then its offers (a cancel locks the request and withdraws its offers;
+    //  a round that locked an offer, then waited for its request, deadlocked with one: issue
+    //  24). In id order, as dispatch_release_lock.
     {"dispatch_expire",
-     "WITH o AS (UPDATE offers SET status = 'expired', answered_at = now ()"
-     " WHERE status = 'pending' AND deadline <= now () RETURNING *)"
+     "WITH q AS (SELECT id FROM requests WHERE id IN (SELECT request_id FROM offers"
+     " WHERE status = 'pending' AND deadline <= now ()) ORDER BY id FOR SHARE),"
+     " o AS (UPDATE offers p SET status = 'expired', answered_at = now () FROM q"
+     " WHERE p.request_id = q.id AND p.status = 'pending' AND p.deadline <= now ()"
+     " RETURNING p.*)"
      " SELECT " S_OFFER_COLUMNS " FROM o JOIN requests r ON r.id = o.request_id ORDER BY o.id"},
     //  Requests whose start has come short of volunteers, with a reason a person can act on
     //  (cut to the 500 characters a request shows; $1, $2: the widening delays, to name the

@@ -131,9 +131,13 @@ st_status_t
 match_round_release (st_db_t *db, int64_t volunteer, st_error_t *err)
 {
     match_dispatch_store_prepare (db);
+    //  Their offers' requests first, as every path takes them (match_dispatch_store.c).
+    st_params_t lock = {0};
+    st_params_int (&lock, volunteer);
+    st_status_t rc = st_db_exec (db, "dispatch_release_lock", &lock, NULL, err);
+    st_params_clear (&lock);
     static const char *const statements[] = {"dispatch_withdraw_volunteer",
                                              "dispatch_release_volunteer"};
-    st_status_t rc = ST_OK;
     for (size_t i = 0; i < 2 && rc == ST_OK; i++) {
         st_params_t params = {0};
         st_params_int (&params, volunteer);
