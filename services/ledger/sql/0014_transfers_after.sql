@@ -6,7 +6,7 @@
 -- three materialized CTEs) and the ranking totals (0013: a grouped, sorted upsert). For an
 -- op's one transfer (ledger.adjust, a redemption's post) that was three trigger calls and
 -- four statements planned for many rows: with the three disabled, a loop of adjust () took
--- 4.7 s per 1,000 where it took 7.8 s with them (same session, same load).
+-- 4.7 s per 1,000 where it took 7.8 s with them (one session, a machine at load 40: noisy).
 --
 -- Now one trigger does the three. A statement of many rows (a consumer's page) runs the
 -- same set-based statements as before, in one call. A statement of one row reads its two
@@ -14,7 +14,8 @@
 -- on the values read, the rule version looked up only when it names one (the lot's expiry
 -- needs it too), a lot made only for a points credit to a volunteer, lots taken only for a
 -- points debit from one, the ranking total upserted only for a ranked kind. Same checks,
--- same errors (23503 for a reference, 23514 for lots that do not cover a debit), same rows.
+-- same errors (23503 for a reference, 23514 for lots that do not cover a debit), same rows:
+-- one trigger call and two to four statements.
 CREATE FUNCTION transfers_after () RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -28,7 +29,7 @@ DECLARE
     c_kind text;
     c_owner bigint;
     c_region text;
-    v_rule rules;
+    v_version bigint;
     expires date;
     t_id bigint;
     t_amount bigint;
@@ -44,29 +45,30 @@ BEGIN
         RETURN NULL;
     END IF;
     IF n_rows = 1 THEN
-        -- The references, as transfers_references checks them.
-        SELECT d.unit, d.kind, d.volunteer_id, d.region, c.unit, c.kind, c.volunteer_id, c.region
-            INTO d_unit, d_kind, d_owner, d_region, c_unit, c_kind, c_owner, c_region
-            FROM (SELECT t.debit AS debit, t.credit AS credit) o
+        -- The references, as transfers_references checks them, read in one statement with
+        -- the rule version and the expiry a lot made by the transfer would have.
+        SELECT d.unit, d.kind, d.volunteer_id, d.region, c.unit, c.kind, c.volunteer_id,
+               c.region, r.version, expiry_date (r, o.day)
+            INTO d_unit, d_kind, d_owner, d_region, c_unit, c_kind, c_owner, c_region,
+                 v_version, expires
+            FROM (SELECT t.debit AS debit, t.credit AS credit, t.rule_version AS version,
+                         t.day AS day) o
             LEFT JOIN accounts d ON d.id = o.debit
-            LEFT JOIN accounts c ON c.id = o.credit;
-        IF t.rule_version IS NOT NULL THEN
-            SELECT * INTO v_rule FROM rules WHERE version = t.rule_version;
-        END IF;
+            LEFT JOIN accounts c ON c.id = o.credit
+            LEFT JOIN rules r ON r.version = o.version;
         IF d_unit IS DISTINCT FROM t.unit OR c_unit IS DISTINCT FROM t.unit
-           OR (t.rule_version IS NOT NULL AND v_rule.version IS NULL) THEN
+           OR (t.rule_version IS NOT NULL AND v_version IS NULL) THEN
             RAISE EXCEPTION 'transfer % names what does not exist: debit account %, credit account % of unit %, rule version %',
                 t.source, t.debit, t.credit, t.unit, t.rule_version
                 USING ERRCODE = '23503';
         END IF;
-        -- The lots, as transfers_lots moves them: the credit first, then the debit.
-        -- The expiry computed apart: inside the INSERT, the inlined expiry_date made a plan
-        -- planned again at every call (2.2 ms of the insert's 5 in a loaded run).
+        -- The lots, as transfers_lots moves them: the credit first, then the debit. A
+        -- transfer no rule version priced takes the expiry of the rule in force at the
+        -- volunteer's region then.
         IF t.unit = 'points' AND c_kind = 'volunteer' THEN
             IF t.rule_version IS NULL THEN
-                v_rule := rule_at (volunteer_region (c_owner), t.at);
+                expires := expiry_date (rule_at (volunteer_region (c_owner), t.at), t.day);
             END IF;
-            expires := expiry_date (v_rule, t.day);
             t_id := t.id;
             t_amount := t.amount;
             t_day := t.day;
@@ -184,9 +186,10 @@ DROP TRIGGER transfers_references ON transfers;
 CREATE TRIGGER transfers_after AFTER INSERT ON transfers REFERENCING NEW TABLE AS new_transfers
     FOR EACH STATEMENT EXECUTE FUNCTION transfers_after ();
 
--- adjust (0010_posting_hot.sql) as before, the rule read at p_region: the caller passes the
--- volunteer's region as it read it in this transaction (ledger.adjust's scope check), which
--- adjust looked up again (volunteer_region, two statements).
+-- adjust (0010_posting_hot.sql) as before, two statements fewer: the rule read at p_region
+-- (the caller passes the volunteer's region as it read it in this transaction, for
+-- ledger.adjust's scope check; adjust looked it up again, volunteer_region, two statements),
+-- and the volunteer's account found and locked at once (account_of, then a read FOR UPDATE).
 CREATE OR REPLACE FUNCTION adjust (p_volunteer bigint, p_unit text, p_amount bigint, p_region text,
                         p_source text, p_reason text, p_ref text, p_by text)
 RETURNS TABLE (outcome text, balance bigint, pending bigint, cap bigint, used bigint, id text,
@@ -202,10 +205,17 @@ DECLARE
     size bigint := abs (p_amount);
     today date := (now () AT TIME ZONE 'Asia/Shanghai')::date;
 BEGIN
-    acct := account_of (CASE WHEN p_unit = 'hours' THEN 'honour' ELSE 'volunteer' END,
-                        p_volunteer, NULL, p_unit);
-    SELECT a.balance, a.pending INTO balance, pending FROM accounts a WHERE a.id = acct
+    -- The volunteer's account found and locked in one statement; made first if new.
+    SELECT a.id, a.balance, a.pending INTO acct, balance, pending FROM accounts a
+        WHERE a.volunteer_id = p_volunteer AND a.unit = p_unit
+          AND a.kind = CASE WHEN p_unit = 'hours' THEN 'honour' ELSE 'volunteer' END
         FOR UPDATE;
+    IF acct IS NULL THEN
+        acct := account_of (CASE WHEN p_unit = 'hours' THEN 'honour' ELSE 'volunteer' END,
+                            p_volunteer, NULL, p_unit);
+        SELECT a.balance, a.pending INTO balance, pending FROM accounts a WHERE a.id = acct
+            FOR UPDATE;
+    END IF;
     r := rule_at (p_region, 'infinity');
     cap := CASE WHEN p_unit = 'hours' THEN r.adjust_cap_minutes ELSE r.adjust_cap_points END;
     SELECT coalesce (sum (t.amount), 0) INTO used FROM transfers t
@@ -239,6 +249,34 @@ BEGIN
     ref := p_ref;
     manual := true;
     source := p_source;
+    RETURN NEXT;
+END
+$$;
+
+-- ledger.adjust's whole statement, one round trip where it was two: the volunteer's region
+-- and whether the ledger knows them (what ledger_volunteer_known read), then, only when they
+-- are known, have a region and it lies within p_scope (the actor's region prefix, as the
+-- service computes it; NULL: every region), adjust at that region. The service checks the
+-- scope again on the region returned (a refusal rolls the transaction back); adjust's
+-- columns are NULL when it did not run.
+CREATE FUNCTION adjust_in_scope (p_volunteer bigint, p_unit text, p_amount bigint, p_scope text,
+                                 p_source text, p_reason text, p_ref text, p_by text)
+RETURNS TABLE (region text, known boolean, outcome text, balance bigint, pending bigint,
+               cap bigint, used bigint, id text, at text, unit text, amount bigint,
+               balance_after bigint, kind text, reason text, ref text, manual boolean,
+               rule_version bigint, source text)
+LANGUAGE plpgsql AS $$
+#variable_conflict use_variable
+BEGIN
+    region := volunteer_region (p_volunteer);
+    known := EXISTS (SELECT 1 FROM volunteers v WHERE v.id = p_volunteer)
+             OR EXISTS (SELECT 1 FROM accounts a WHERE a.volunteer_id = p_volunteer);
+    IF known AND region <> ''
+       AND (p_scope IS NULL OR (p_scope <> '' AND left (region, length (p_scope)) = p_scope)) THEN
+        RETURN QUERY SELECT region, known, j.* FROM adjust (p_volunteer, p_unit, p_amount, region,
+                                                             p_source, p_reason, p_ref, p_by) j;
+        RETURN;
+    END IF;
     RETURN NEXT;
 END
 $$;
