@@ -196,6 +196,47 @@ s_functions (PGconn *pg, int events)
     PQclear (res);
 }
 
+//  Whether pg_stat_statements is loaded (shared_preload_libraries): then the ledger's
+//  sessions opened from here on count every statement, those inside its functions too.
+static bool
+s_statements_start (PGconn *pg)
+{
+    PGresult *res = PQexec (pg, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+    bool loaded = PQresultStatus (res) == PGRES_COMMAND_OK;
+    PQclear (res);
+    if (!loaded)
+        return false;
+    res = PQexec (pg, "SELECT pg_stat_statements_reset ()");
+    loaded = PQresultStatus (res) == PGRES_TUPLES_OK;
+    PQclear (res);
+    if (loaded)
+        s_exec (pg, "DO $$ BEGIN EXECUTE format ('ALTER DATABASE %I SET pg_stat_statements.track"
+                    " = ''all''', current_database ()); END $$");
+    return loaded;
+}
+
+//  The ledger's statements (nested ones too) by their server time per op of `calls` ops,
+//  top first (a statement's time includes the statements it runs).
+static void
+s_statements (PGconn *pg, int calls)
+{
+    PGresult *res = PQexec (pg, "SELECT s.calls, s.total_exec_time,"
+                                " regexp_replace (left (s.query, 100), '\\s+', ' ', 'g')"
+                                " FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid"
+                                " WHERE r.rolname = 'ledger'"
+                                " ORDER BY s.total_exec_time DESC LIMIT 25");
+    if (PQresultStatus (res) != PGRES_TUPLES_OK) {
+        PQclear (res);
+        return;
+    }
+    printf (
+        "    the ledger's statements (pg_stat_statements, nested too), per op: us (calls/op)\n");
+    for (int i = 0; i < PQntuples (res); i++)
+        printf ("      %7.1f (%5.2f)  %s\n", atof (PQgetvalue (res, i, 1)) * 1000.0 / calls,
+                atof (PQgetvalue (res, i, 0)) / calls, PQgetvalue (res, i, 2));
+    PQclear (res);
+}
+
 //  Record i: its volunteer, minutes and day (spread so that the daily cap rarely binds).
 static int
 s_volunteer (int i)
@@ -402,6 +443,7 @@ main (int argc, char **argv)
     zclock_sleep (300);
     s_exec (pg, "SELECT pg_stat_clear_snapshot ()");
     s_functions (pg, events);
+    bool statements = s_statements_start (pg);
     ledger = harness_start (h, "ledger");
 
     //  (2) ledger.adjust through rpc, one at a time.
@@ -449,6 +491,8 @@ main (int argc, char **argv)
             rpc / adjustments * 1e6, phases.backend_cpu[0] / adjustments * 1e6,
             phases.ledger_cpu / adjustments * 1e6, phases.match_cpu / adjustments * 1e6,
             phases.backend_cpu[1] / adjustments * 1e6, bench_cpu / adjustments * 1e6);
+    if (statements)
+        s_statements (pg, adjustments);
     st_client_destroy (&client);
     harness_destroy (&h);
     return s_part ("books") ? bench_ledger_books () : 0;

@@ -139,6 +139,73 @@ test_referenced_kept (void **state)
     fx_sql ("UPDATE ledger.rules SET set_by = set_by WHERE version = 1");
 }
 
+//  One transfer to or from volunteer 9's points, `amount` of kind `kind` (sql/0014): the
+//  statement of one row takes the trigger's row path.
+static const char *
+s_one (bool credit, int amount, const char *kind, const char *source)
+{
+    static char sql[1024];
+    char points_v[32], points_i[32];
+    snprintf (points_v, sizeof points_v, "%s",
+              fx_value ("SELECT id FROM ledger.accounts WHERE volunteer_id = 9"));
+    snprintf (points_i, sizeof points_i, "%s", s_account ("issuance", "points"));
+    snprintf (sql, sizeof sql,
+              "INSERT INTO ledger.transfers (debit, credit, unit, amount, kind, source,"
+              " volunteer_id, rule_version, manual, reason, day, debit_after, credit_after)"
+              " VALUES (%s, %s, 'points', %d, '%s', '%s', 9, 1, true, 'test', '2026-03-05', 0,"
+              " 1)",
+              credit ? points_i : points_v, credit ? points_v : points_i, amount, kind, source);
+    return sql;
+}
+
+//  After an insert into the journal one statement trigger runs (it ran three), and a statement
+//  of one transfer keeps every guarantee of a statement of many: its references checked, a
+//  lot made for a points credit to a volunteer, the oldest lots taken by a debit and a debit
+//  the lots do not cover refused, the ranking totals what the journal sums to.
+static void
+test_one_row_statement (void **state)
+{
+    (void) state;
+    //  tgtype: 1 a row trigger, 2 before, 4 on insert.
+    assert_int_equal (fx_count ("SELECT count (*) FROM pg_trigger WHERE tgrelid ="
+                                " 'ledger.transfers'::regclass AND NOT tgisinternal"
+                                " AND tgtype & 1 = 0 AND tgtype & 2 = 0 AND tgtype & 4 = 4"),
+                      1);
+    fx_sql ("INSERT INTO ledger.accounts (kind, volunteer_id, unit) VALUES"
+            " ('volunteer', 9, 'points')");
+    fx_sql ("%s", s_one (true, 10, "adjust", "test/one/1"));
+    fx_sql ("%s", s_one (true, 5, "earn", "test/one/2"));
+    assert_int_equal (fx_count ("SELECT count (*) FROM ledger.lots WHERE volunteer_id = 9"), 2);
+    assert_int_equal (fx_count ("SELECT sum (remaining) FROM ledger.lots WHERE volunteer_id = 9"),
+                      15);
+    //  A debit takes the oldest lot first (the first, then the second).
+    fx_sql ("%s", s_one (false, 12, "adjust", "test/one/3"));
+    assert_int_equal (fx_count ("SELECT remaining FROM ledger.lots l JOIN ledger.transfers t"
+                                " ON t.id = l.transfer_id WHERE t.source = 'test/one/1'"),
+                      0);
+    assert_int_equal (fx_count ("SELECT remaining FROM ledger.lots l JOIN ledger.transfers t"
+                                " ON t.id = l.transfer_id WHERE t.source = 'test/one/2'"),
+                      3);
+    //  More than the lots hold, and a reference that does not exist: refused, nothing changed.
+    s_refused ("23514", s_one (false, 4, "adjust", "test/one/4"));
+    char sql[1024];
+    snprintf (sql, sizeof sql, "%s", s_one (true, 1, "adjust", "test/one/5"));
+    char *rule = strstr (sql, ", 9, 1, true");
+    assert_non_null (rule);
+    memcpy (rule, ", 9, 0, true", 12); //  rule version 0: none
+    s_refused ("23503", sql);
+    assert_int_equal (fx_count ("SELECT sum (remaining) FROM ledger.lots WHERE volunteer_id = 9"),
+                      3);
+    //  The ranking totals kept by the row path are what the journal sums to.
+    assert_int_equal (fx_count ("SELECT count (*) FROM ((TABLE ledger.ranking_totals EXCEPT"
+                                " TABLE ledger.ranking_journal) UNION ALL (TABLE"
+                                " ledger.ranking_journal EXCEPT TABLE ledger.ranking_totals)) x"),
+                      0);
+    assert_int_equal (fx_count ("SELECT amount FROM ledger.ranking_totals WHERE volunteer_id = 9"
+                                " AND unit = 'points'"),
+                      3);
+}
+
 int
 main (void)
 {
@@ -146,6 +213,7 @@ main (void)
         cmocka_unit_test (test_no_row_trigger_on_insert),
         cmocka_unit_test (test_references_checked),
         cmocka_unit_test (test_referenced_kept),
+        cmocka_unit_test (test_one_row_statement),
     };
     return cmocka_run_group_tests_name ("ledger_references", tests, s_setup, fx_teardown);
 }

@@ -111,31 +111,50 @@ s_ledger_adjust (st_call_t *call, const msg_ledger_adjust_t *request, msg_journa
         st_call_fail (call, ST_INVALID_ARGUMENT, "amount", "an adjustment of 0 changes nothing");
         return;
     }
-    if (s_require_volunteer (call, actor, request->volunteer_id, &id, region))
+    if (st_require_id (call, "volunteer_id", "volunteer", request->volunteer_id, &id))
         return;
-    if (!*region) {
-        st_call_fail (call, ST_FAILED_PRECONDITION, "volunteer_id",
-                      "the region of volunteer \"%s\" is not known yet", request->volunteer_id);
-        return;
-    }
     bool hours = strcmp (request->unit, "hours") == 0;
     //  Points adjust the volunteer's points; hours their honour hours (back-entered service):
-    //  checked against the cap and the balance, and posted, in one statement (adjust,
-    //  sql/0010_posting_hot.sql).
-    char source[64];
+    //  the volunteer's region read, and, when the actor may adjust them, checked against the
+    //  cap and the balance and posted, in one statement (adjust, sql/0014_transfers_after.sql).
+    char source[64], scope[ST_REGION_SIZE] = "";
     snprintf (source, sizeof source, "rpc/%s", st_call_id (call));
+    bool every = st_actor_is_system (actor);
+    if (!every && st_region_level (actor->region) >= 0)
+        st_region_prefix (actor->region, scope);
     st_params_t params = {0};
     st_params_int (&params, id);
     st_params_text (&params, request->unit);
     st_params_int (&params, request->amount);
-    st_params_text (&params, region);
     st_params_text (&params, source);
     st_params_text (&params, request->reason);
     st_params_text (&params, request->ref);
     st_params_text (&params, actor->account);
+    st_params_text (&params, every ? NULL : scope);
     PGresult *res;
     if (st_call_exec (call, "ledger_adjust", &params, &res))
         return;
+    //  Not found for an id that is no volunteer's the ledger knows, and for one out of the
+    //  actor's reach, as s_require_volunteer answers (the transaction rolls back).
+    snprintf (region, sizeof region, "%s", st_row_text (res, 0, "region"));
+    bool known = st_row_bool (res, 0, "known");
+    if (!known || !st_actor_in_scope (actor, region)) {
+        PQclear (res);
+        st_call_fail (call, ST_NOT_FOUND, "volunteer_id", "no volunteer has id \"%s\"",
+                      request->volunteer_id);
+        return;
+    }
+    if (!*region) {
+        PQclear (res);
+        st_call_fail (call, ST_FAILED_PRECONDITION, "volunteer_id",
+                      "the region of volunteer \"%s\" is not known yet", request->volunteer_id);
+        return;
+    }
+    if (PQgetisnull (res, 0, PQfnumber (res, "outcome"))) {
+        PQclear (res);
+        st_call_fail (call, ST_INTERNAL, NULL, "ledger.adjust: the scope checks disagree");
+        return;
+    }
     const char *outcome = st_row_text (res, 0, "outcome");
     int64_t balance = st_row_int (res, 0, "balance"), cap = st_row_int (res, 0, "cap");
     int64_t used = st_row_int (res, 0, "used"), held = st_row_int (res, 0, "pending");

@@ -81,12 +81,14 @@ static const st_statement_t s_statements[] = {
      "SELECT " S_ENTRY_COLUMNS " FROM transfers t JOIN accounts c ON c.id = t.credit"
      " WHERE t.volunteer_id = $1::bigint AND t.unit = $2"
      " AND t.id < coalesce ($3::bigint, 9223372036854775807) ORDER BY t.id DESC LIMIT $4"},
-    //  ledger.adjust (sql/0010_posting_hot.sql): volunteer $1, unit $2, signed amount $3,
-    //  their region $4, source $5, reason $6, ref $7, by $8; checked and posted.
+    //  ledger.adjust in one round trip (adjust_in_scope, sql/0014_transfers_after.sql):
+    //  volunteer $1's region and whether the ledger knows them, then, when they lie within
+    //  scope $8 (the actor's region prefix; NULL: every region), unit $2, signed amount $3,
+    //  source $4, reason $5, ref $6, by $7 checked and posted.
     {"ledger_adjust",
-     "SELECT outcome, balance, pending, cap, used, id, at, unit, amount, balance_after, kind,"
-     " reason, ref, manual, rule_version, source FROM adjust ($1::bigint, $2, $3::bigint, $4,"
-     " $5, $6, $7, $8)"},
+     "SELECT region, known, outcome, balance, pending, cap, used, id, at, unit, amount,"
+     " balance_after, kind, reason, ref, manual, rule_version, source FROM adjust_in_scope"
+     " ($1::bigint, $2, $3::bigint, $8, $4, $5, $6, $7)"},
     //  ledger.audit: every account whose balance is not what its journal sums to, or whose
     //  pending is not what its holds with no end sum to. (Read once with both sides of each
     //  transfer, the planner guessed 2 accounts and spilled the hash to disk: 38 s at 10M.)
