@@ -19,6 +19,7 @@
 #include "st_log.h"
 
 #include <dirent.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -350,6 +351,102 @@ s_line (const char *what, const s_figures_t *f)
     }
 }
 
+//  ---------------------------------------------------------------------------------------
+//  Where the gateway's time went: its phase histograms (station_gateway_phase_seconds in
+//  /metrics), read before and after a measurement
+
+#define S_PHASES        8
+#define S_PHASE_BUCKETS 20 //  16 us doubling, the last +Inf
+static const char *const s_phase_names[S_PHASES] = {"idle", "read",  "lease", "session",
+                                                    "rpc",  "reply", "write", "total"};
+
+typedef struct {
+    double count[S_PHASES][S_PHASE_BUCKETS]; //  cumulative, as /metrics tells
+    double sum[S_PHASES];
+} s_phases_t;
+
+static s_phases_t
+s_phases_now (void)
+{
+    s_phases_t phases = {0};
+    fx_http_t *answer = fx_http ("GET", "/metrics", NULL, NULL, NULL);
+    const char *prefix = "station_gateway_phase_seconds_";
+    for (const char *line = answer->text; line && *line;) {
+        const char *end = strchr (line, '\n');
+        if (strncmp (line, prefix, strlen (prefix)) == 0) {
+            const char *rest = line + strlen (prefix);
+            char name[32] = "", le[32] = "";
+            double value = 0;
+            bool bucket = strncmp (rest, "bucket", 6) == 0, sum = strncmp (rest, "sum", 3) == 0;
+            const char *phase = strstr (rest, "phase=\"");
+            if (phase && sscanf (phase, "phase=\"%31[^\"]\"", name) == 1) {
+                const char *close = strchr (phase, '}');
+                const char *at = strstr (phase, "le=\"");
+                if (at && sscanf (at, "le=\"%31[^\"]\"", le) != 1)
+                    le[0] = '\0';
+                if (close)
+                    value = strtod (close + 1, NULL);
+                for (int p = 0; p < S_PHASES; p++)
+                    if (strcmp (name, s_phase_names[p]) == 0) {
+                        if (sum)
+                            phases.sum[p] = value;
+                        else if (bucket) {
+                            int b = 0;
+                            if (strcmp (le, "+Inf") == 0)
+                                b = S_PHASE_BUCKETS - 1;
+                            else
+                                for (double bound = strtod (le, NULL) * 1e6;
+                                     bound > 16.5 && b < S_PHASE_BUCKETS - 1; bound /= 2)
+                                    b++;
+                            phases.count[p][b] = value;
+                        }
+                    }
+            }
+        }
+        line = end ? end + 1 : NULL;
+    }
+    fx_http_free (&answer);
+    return phases;
+}
+
+//  The bound (ms) of the bucket the `fraction` of the counts falls in.
+static double
+s_phase_quantile (const double *count, double fraction)
+{
+    double total = count[S_PHASE_BUCKETS - 1];
+    for (int b = 0; b < S_PHASE_BUCKETS - 1; b++)
+        if (count[b] >= fraction * total)
+            return (double) (16 << b) / 1e3;
+    return INFINITY;
+}
+
+//  Each phase's count, mean and p50, p99 and highest bucket between `before` and now.
+static void
+s_phases_print (const s_phases_t *before)
+{
+    s_phases_t now = s_phases_now ();
+    printf ("  %-44s %-8s %9s %9s %9s %9s %9s\n", "the gateway's phases (/metrics, bucket bounds)",
+            "phase", "count", "mean ms", "p50 <=", "p99 <=", "max <=");
+    for (int p = 0; p < S_PHASES; p++) {
+        double diff[S_PHASE_BUCKETS];
+        for (int b = 0; b < S_PHASE_BUCKETS; b++)
+            diff[b] = now.count[p][b] - before->count[p][b];
+        double n = diff[S_PHASE_BUCKETS - 1];
+        if (n <= 0)
+            continue;
+        double max = 0;
+        for (int b = 0; b < S_PHASE_BUCKETS; b++)
+            if (diff[b] < n) {
+                max = b + 1 < S_PHASE_BUCKETS - 1 ? (double) (16 << (b + 1)) / 1e3 : INFINITY;
+            }
+        if (diff[0] >= n)
+            max = 0.016;
+        printf ("  %-44s %-8s %9.0f %9.3f %9.3f %9.3f %9.3f\n", "", s_phase_names[p], n,
+                (now.sum[p] - before->sum[p]) * 1e3 / n, s_phase_quantile (diff, 0.5),
+                s_phase_quantile (diff, 0.99), max);
+    }
+}
+
 static void
 s_ratio (const s_figures_t *gateway, const s_figures_t *rpc)
 {
@@ -367,6 +464,7 @@ s_compare (const char *title, const char *path, const char *const *env, const ch
     for (size_t i = 0; i < 2; i++) {
         int n = levels[i];
         printf ("%s, %d in flight, %d s each\n", title, n, s_seconds);
+        s_phases_t phases = s_phases_now ();
         s_figures_t gateway = s_wrk (n, path, env);
         s_figures_t rpc = s_rpc (n, service, op, body);
         char what[96];
@@ -375,6 +473,7 @@ s_compare (const char *title, const char *path, const char *const *env, const ch
         snprintf (what, sizeof what, "rpc %s (%d st_client thread%s)", op, n, n > 1 ? "s" : "");
         s_line (what, &rpc);
         s_ratio (&gateway, &rpc);
+        s_phases_print (&phases);
     }
 }
 

@@ -267,6 +267,27 @@ json_t *gw_openapi (void);
 void gw_metrics_http (const gw_route_t *route, int status, int64_t micros);
 //  Counts a call to a service's op and its outcome.
 void gw_metrics_call (const st_op_desc_t *op, st_status_t outcome);
+//  The phases of a request whose times /metrics tells (station_gateway_phase_seconds), to
+//  find where a slow answer waited: its connection idle since the last answer was written
+//  (the client's turn and the kernel's: wrk sends at once), its headers and body read, the
+//  wait for a lease, the session's check (what of it the call did not hide), the rpc call,
+//  the answer made (JSON, headers, queued to MHD), the answer written (queued until MHD
+//  says it is sent), and the whole (headers read to written).
+typedef enum {
+    GW_PHASE_IDLE,
+    GW_PHASE_READ,
+    GW_PHASE_LEASE,
+    GW_PHASE_SESSION,
+    GW_PHASE_RPC,
+    GW_PHASE_REPLY,
+    GW_PHASE_WRITE,
+    GW_PHASE_TOTAL,
+    GW_PHASE_COUNT
+} gw_phase_t;
+//  Counts `micros` spent in `phase`.
+void gw_metrics_phase (gw_phase_t phase, int64_t micros);
+//  A monotonic clock in microseconds (the phases').
+int64_t gw_metrics_now_us (void);
 //  The Prometheus text of every counter (malloc'd).
 char *gw_metrics_text (void);
 

@@ -85,6 +85,7 @@ s_thread (void)
 {
     if (s_held)
         return s_held;
+    int64_t start = gw_metrics_now_us ();
     pthread_mutex_lock (&s_shared.lock);
     while (!s_shared.free && s_shared.made >= s_shared.most)
         pthread_cond_wait (&s_shared.freed, &s_shared.lock);
@@ -94,6 +95,7 @@ s_thread (void)
     else
         s_shared.made++;
     pthread_mutex_unlock (&s_shared.lock);
+    gw_metrics_phase (GW_PHASE_LEASE, gw_metrics_now_us () - start);
     if (!lease)
         lease = st_calloc (1, sizeof *lease);
     lease->next = NULL;
@@ -240,8 +242,10 @@ gw_rpc_call_traced (const char *service, const char *op_name, const gw_actor_t *
     void *reply = st_calloc (1, op->reply->size);
     json_t *json = NULL;
     st_client_set_trace (client, trace);
+    int64_t start = gw_metrics_now_us ();
     st_status_t rc = st_client_call (client, op->name, actor ? &asserted : NULL, id, op->request,
                                      request, op->reply, reply, (int) timeout_ms, err);
+    gw_metrics_phase (GW_PHASE_RPC, gw_metrics_now_us () - start);
     gw_metrics_call (op, rc);
     if (rc == ST_OK)
         json = st_msg_to_json (op->reply, reply);
