@@ -223,6 +223,9 @@ size_t gw_sessions_guesses_size (void);
 
 int gw_rpc_init (st_service_t *service, const gw_config_t *config, st_error_t *err);
 void gw_rpc_fini (void);
+//  Makes the pool's leases in the background, so that no request waits for one to be made
+//  (a database connection opened, rpc clients connected); gw_rpc_fini stops it.
+void gw_rpc_warm (void);
 
 //  --- gateway_web.c ---
 
@@ -345,6 +348,8 @@ void gw_signin_succeeded (const char *login);
 //  gateway's secret key, so every gateway process keys them alike).
 void gw_sessions_prepare (st_db_t *db);
 void gw_sessions_init (const gw_config_t *config, const uint8_t secret[32]);
+//  Connects `db` (a lease's) and prepares the session's check on it, before any request.
+void gw_sessions_warm (st_db_t *db);
 //  Removes ended sessions and stale limits (the ticker).
 void gw_sessions_tick (st_db_t *db, void *state);
 
