@@ -289,6 +289,8 @@ typedef enum {
 } gw_phase_t;
 //  Counts `micros` spent in `phase`.
 void gw_metrics_phase (gw_phase_t phase, int64_t micros);
+//  While `untimed`, this thread's phases are not counted (a scrape of /metrics itself).
+void gw_metrics_untimed (bool untimed);
 //  A monotonic clock in microseconds (the phases').
 int64_t gw_metrics_now_us (void);
 //  The Prometheus text of every counter (malloc'd).

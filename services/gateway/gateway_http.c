@@ -662,6 +662,9 @@ s_handle (gw_request_t *self, const char *url)
         return;
     }
     self->route = s_route (self, url, allow, sizeof allow);
+    //  A scrape is no request of the API: its phases (and its calls) are not counted.
+    if (self->route && strcmp (self->route->pattern, "/metrics") == 0)
+        gw_metrics_untimed (true);
     if (!self->route && s_is_read (self->method)) {
         const gw_asset_t *asset = gw_web_find (url);
         if (asset) {
@@ -760,6 +763,7 @@ s_access (void *cls, struct MHD_Connection *connection, const char *url, const c
     if (self->answered)
         return MHD_YES;
     s_handle (self, url);
+    gw_metrics_untimed (false);
     //  Answered: the lease goes back for the next request, whichever connection it is on.
     gw_rpc_release ();
     if (!self->answered) {
@@ -778,7 +782,8 @@ s_completed (void *cls, struct MHD_Connection *connection, void **state,
 {
     (void) cls, (void) code;
     gw_request_t *self = *state;
-    if (self && self->queued_us && code == MHD_REQUEST_TERMINATED_COMPLETED_OK) {
+    if (self && self->queued_us && code == MHD_REQUEST_TERMINATED_COMPLETED_OK
+        && !(self->route && strcmp (self->route->pattern, "/metrics") == 0)) {
         int64_t now = s_now_us ();
         gw_metrics_phase (GW_PHASE_WRITE, now - self->queued_us);
         gw_metrics_phase (GW_PHASE_TOTAL, now - self->began_us);

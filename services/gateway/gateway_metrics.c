@@ -95,10 +95,19 @@ gw_metrics_now_us (void)
     return (int64_t) now.tv_sec * 1000000 + now.tv_nsec / 1000;
 }
 
+//  Set while this thread answers /metrics: its scrape's calls are not the requests' phases.
+static _Thread_local bool s_untimed;
+
+void
+gw_metrics_untimed (bool untimed)
+{
+    s_untimed = untimed;
+}
+
 void
 gw_metrics_phase (gw_phase_t phase, int64_t micros)
 {
-    if ((unsigned) phase >= GW_PHASE_COUNT)
+    if ((unsigned) phase >= GW_PHASE_COUNT || s_untimed)
         return;
     if (micros < 0)
         micros = 0;
