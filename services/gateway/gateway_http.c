@@ -780,7 +780,7 @@ static void
 s_completed (void *cls, struct MHD_Connection *connection, void **state,
              enum MHD_RequestTerminationCode code)
 {
-    (void) cls, (void) code;
+    (void) cls;
     gw_request_t *self = *state;
     if (self && self->queued_us && code == MHD_REQUEST_TERMINATED_COMPLETED_OK
         && !(self->route && strcmp (self->route->pattern, "/metrics") == 0)) {
