@@ -223,6 +223,9 @@ size_t gw_sessions_guesses_size (void);
 
 int gw_rpc_init (st_service_t *service, const gw_config_t *config, st_error_t *err);
 void gw_rpc_fini (void);
+//  Makes the pool's leases in the background, so that no request waits for one to be made
+//  (a database connection opened, rpc clients connected); gw_rpc_fini stops it.
+void gw_rpc_warm (void);
 
 //  --- gateway_web.c ---
 
@@ -267,6 +270,29 @@ json_t *gw_openapi (void);
 void gw_metrics_http (const gw_route_t *route, int status, int64_t micros);
 //  Counts a call to a service's op and its outcome.
 void gw_metrics_call (const st_op_desc_t *op, st_status_t outcome);
+//  The phases of a request whose times /metrics tells (station_gateway_phase_seconds), to
+//  find where a slow answer waited: its connection idle since the last answer was written
+//  (the client's turn and the kernel's: wrk sends at once), its headers and body read, the
+//  wait for a lease, the session's check (what of it the call did not hide), the rpc call,
+//  the answer made (JSON, headers, queued to MHD), the answer written (queued until MHD
+//  says it is sent), and the whole (headers read to written).
+typedef enum {
+    GW_PHASE_IDLE,
+    GW_PHASE_READ,
+    GW_PHASE_LEASE,
+    GW_PHASE_SESSION,
+    GW_PHASE_RPC,
+    GW_PHASE_REPLY,
+    GW_PHASE_WRITE,
+    GW_PHASE_TOTAL,
+    GW_PHASE_COUNT
+} gw_phase_t;
+//  Counts `micros` spent in `phase`.
+void gw_metrics_phase (gw_phase_t phase, int64_t micros);
+//  While `untimed`, this thread's phases are not counted (a scrape of /metrics itself).
+void gw_metrics_untimed (bool untimed);
+//  A monotonic clock in microseconds (the phases').
+int64_t gw_metrics_now_us (void);
 //  The Prometheus text of every counter (malloc'd).
 char *gw_metrics_text (void);
 
@@ -324,6 +350,8 @@ void gw_signin_succeeded (const char *login);
 //  gateway's secret key, so every gateway process keys them alike).
 void gw_sessions_prepare (st_db_t *db);
 void gw_sessions_init (const gw_config_t *config, const uint8_t secret[32]);
+//  Connects `db` (a lease's) and prepares the session's check on it, before any request.
+void gw_sessions_warm (st_db_t *db);
 //  Removes ended sessions and stale limits (the ticker).
 void gw_sessions_tick (st_db_t *db, void *state);
 

@@ -36,6 +36,9 @@ struct gw_request_s {
     uint8_t rpc_id[16];
     bool has_rpc_id;
     int64_t began_us;      //  when the request's first part arrived
+    int64_t handled_us;    //  when it was whole (its body read), and handling began
+    int64_t mark_us;       //  when its last call or check ended (the answer is made from then)
+    int64_t queued_us;     //  when its answer went to MHD
     bool by_cookie;        //  the session came in the cookie (writes then need X-CSRF-Token)
     char extra[3][2][320]; //  headers a handler added (Set-Cookie, Clear-Site-Data)
     int extra_count;
@@ -98,10 +101,13 @@ gw_request_add_header (gw_request_t *self, const char *name, const char *value)
 static int64_t
 s_now_us (void)
 {
-    struct timespec now;
-    clock_gettime (CLOCK_MONOTONIC, &now);
-    return (int64_t) now.tv_sec * 1000000 + now.tv_nsec / 1000;
+    return gw_metrics_now_us ();
 }
+
+//  What a connection keeps between its requests: when its last answer was written.
+typedef struct {
+    int64_t written_us;
+} s_connection_t;
 
 static int
 s_queue (gw_request_t *self, int status, struct MHD_Response *response)
@@ -109,7 +115,12 @@ s_queue (gw_request_t *self, int status, struct MHD_Response *response)
     MHD_queue_response (self->connection, (unsigned) status, response);
     MHD_destroy_response (response);
     self->answered = true;
-    gw_metrics_http (self->route, status, s_now_us () - self->began_us);
+    self->queued_us = s_now_us ();
+    int64_t from = self->mark_us      ? self->mark_us
+                   : self->handled_us ? self->handled_us
+                                      : self->began_us;
+    gw_metrics_phase (GW_PHASE_REPLY, self->queued_us - from);
+    gw_metrics_http (self->route, status, self->queued_us - self->began_us);
     st_log (ST_LOG_DEBUG, self->id_text, "%s %s → %d", self->method,
             self->route ? self->route->pattern : "?", status);
     return 1;
@@ -319,9 +330,22 @@ json_t *
 gw_request_call (gw_request_t *self, const char *service, const char *op, json_t *body,
                  st_error_t *err)
 {
-    return gw_rpc_call_traced (service, op, gw_request_actor (self),
-                               self->has_rpc_id ? self->rpc_id : NULL, self->id_text, body,
-                               s_config->call_ms, err);
+    json_t *reply = gw_rpc_call_traced (service, op, gw_request_actor (self),
+                                        self->has_rpc_id ? self->rpc_id : NULL, self->id_text, body,
+                                        s_config->call_ms, err);
+    self->mark_us = s_now_us ();
+    return reply;
+}
+
+//  The session's check (gw_session_check), timed.
+static st_status_t
+s_session_check (gw_request_t *self, st_error_t *err)
+{
+    int64_t start = s_now_us ();
+    st_status_t rc = gw_session_check (self->token, &self->actor, err);
+    self->mark_us = s_now_us ();
+    gw_metrics_phase (GW_PHASE_SESSION, self->mark_us - start);
+    return rc;
 }
 
 //  ---------------------------------------------------------------------------------------
@@ -412,7 +436,7 @@ s_authenticate_cookie (gw_request_t *self, const char *cookie)
         return -1;
     }
     snprintf (self->token, sizeof self->token, "%s", cookie);
-    if (gw_session_check (self->token, &self->actor, &err) != ST_OK) {
+    if (s_session_check (self, &err) != ST_OK) {
         sodium_memzero (self->token, sizeof self->token);
         if (self->route->who == GW_ANYONE && err.code == ST_UNAUTHENTICATED)
             return 0;
@@ -463,7 +487,7 @@ s_authenticate (gw_request_t *self)
         gw_reply_error (self, &err);
         return -1;
     }
-    if (gw_session_check (self->token, &self->actor, &err) != ST_OK) {
+    if (s_session_check (self, &err) != ST_OK) {
         gw_reply_error (self, &err);
         return -1;
     }
@@ -572,7 +596,10 @@ s_answer_speculated (gw_request_t *self)
 {
     gw_session_pending_t pending;
     st_error_t err = {0}, check = {0};
-    if (gw_session_begin (self->token, &pending)) {
+    int64_t start = s_now_us ();
+    int begun = gw_session_begin (self->token, &pending);
+    int64_t sent = s_now_us ();
+    if (begun) {
         if (s_authenticate (self))
             return;
         json_t *body = s_request_body (self, &err);
@@ -593,7 +620,12 @@ s_answer_speculated (gw_request_t *self)
         self->signed_in = false;
     }
     gw_actor_t actor;
-    if (gw_session_finish (&pending, &actor, &check) != ST_OK) {
+    int64_t finishing = s_now_us ();
+    st_status_t checked = gw_session_finish (&pending, &actor, &check);
+    self->mark_us = s_now_us ();
+    //  What of the check the call did not hide: its sending, and the wait after the call.
+    gw_metrics_phase (GW_PHASE_SESSION, (sent - start) + (self->mark_us - finishing));
+    if (checked != ST_OK) {
         json_decref (reply);
         json_decref (body);
         gw_reply_error (self, &check);
@@ -619,6 +651,8 @@ s_answer_speculated (gw_request_t *self)
 static void
 s_handle (gw_request_t *self, const char *url)
 {
+    self->handled_us = s_now_us ();
+    gw_metrics_phase (GW_PHASE_READ, self->handled_us - self->began_us);
     s_request_id (self);
     char allow[64];
     st_error_t err = {0};
@@ -628,6 +662,9 @@ s_handle (gw_request_t *self, const char *url)
         return;
     }
     self->route = s_route (self, url, allow, sizeof allow);
+    //  A scrape is no request of the API: its phases (and its calls) are not counted.
+    if (self->route && strcmp (self->route->pattern, "/metrics") == 0)
+        gw_metrics_untimed (true);
     if (!self->route && s_is_read (self->method)) {
         const gw_asset_t *asset = gw_web_find (url);
         if (asset) {
@@ -697,6 +734,11 @@ s_access (void *cls, struct MHD_Connection *connection, const char *url, const c
         self->method = method;
         self->began_us = s_now_us ();
         *state = self;
+        const union MHD_ConnectionInfo *info =
+            MHD_get_connection_info (connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        s_connection_t *kept = info ? info->socket_context : NULL;
+        if (kept && kept->written_us)
+            gw_metrics_phase (GW_PHASE_IDLE, self->began_us - kept->written_us);
         return MHD_YES;
     }
     if (*upload_data_size) {
@@ -721,6 +763,7 @@ s_access (void *cls, struct MHD_Connection *connection, const char *url, const c
     if (self->answered)
         return MHD_YES;
     s_handle (self, url);
+    gw_metrics_untimed (false);
     //  Answered: the lease goes back for the next request, whichever connection it is on.
     gw_rpc_release ();
     if (!self->answered) {
@@ -737,13 +780,38 @@ static void
 s_completed (void *cls, struct MHD_Connection *connection, void **state,
              enum MHD_RequestTerminationCode code)
 {
-    (void) cls, (void) connection, (void) code;
+    (void) cls;
     gw_request_t *self = *state;
+    if (self && self->queued_us && code == MHD_REQUEST_TERMINATED_COMPLETED_OK
+        && !(self->route && strcmp (self->route->pattern, "/metrics") == 0)) {
+        int64_t now = s_now_us ();
+        gw_metrics_phase (GW_PHASE_WRITE, now - self->queued_us);
+        gw_metrics_phase (GW_PHASE_TOTAL, now - self->began_us);
+        const union MHD_ConnectionInfo *info =
+            MHD_get_connection_info (connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        s_connection_t *kept = info ? info->socket_context : NULL;
+        if (kept)
+            kept->written_us = now;
+    }
     if (self) {
         free (self->body);
         sodium_memzero (self->token, sizeof self->token);
         free (self);
         *state = NULL;
+    }
+}
+
+//  A connection's own state (s_connection_t) from its start to its end.
+static void
+s_connection (void *cls, struct MHD_Connection *connection, void **socket_context,
+              enum MHD_ConnectionNotificationCode code)
+{
+    (void) cls, (void) connection;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED)
+        *socket_context = st_calloc (1, sizeof (s_connection_t));
+    else {
+        free (*socket_context);
+        *socket_context = NULL;
     }
 }
 
@@ -793,7 +861,7 @@ gw_http_start (const gw_config_t *config, st_error_t *err)
         MHD_OPTION_CONNECTION_LIMIT, (unsigned) 1000, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         (unsigned) 0, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) 64 * 1024,
         MHD_OPTION_THREAD_STACK_SIZE, (size_t) 512 * 1024, MHD_OPTION_NOTIFY_COMPLETED, s_completed,
-        NULL, MHD_OPTION_END);
+        NULL, MHD_OPTION_NOTIFY_CONNECTION, s_connection, NULL, MHD_OPTION_END);
     if (!s_daemon)
         return st_error_set (err, ST_UNAVAILABLE, "http", "could not listen on %s: %s",
                              config->http, strerror (errno)),

@@ -164,6 +164,7 @@ s_init (st_service_t *service, st_error_t *err)
     if (gw_rpc_init (service, &s_config, err))
         return -1;
     gw_sessions_init (&s_config, gw_rpc_secret ());
+    gw_rpc_warm ();
     gw_reports_init (&s_config);
     if (gw_http_start (&s_config, err))
         return -1;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 //  The statuses counted one by one; any other is counted as "other".
 static const int s_statuses[] = {200, 201, 204, 400, 401, 403, 404, 405,
@@ -75,6 +76,47 @@ gw_metrics_call (const st_op_desc_t *op, st_status_t outcome)
             return;
         }
     }
+}
+
+//  The phases' histograms: buckets doubling from 16 us to 4 s (the last bucket +Inf).
+#define S_PHASE_BUCKETS 19
+static const char *const s_phase_names[GW_PHASE_COUNT] = {"idle", "read",  "lease", "session",
+                                                          "rpc",  "reply", "write", "total"};
+static struct {
+    atomic_ullong bucket[S_PHASE_BUCKETS + 1];
+    atomic_ullong micros;
+} s_phases[GW_PHASE_COUNT];
+
+int64_t
+gw_metrics_now_us (void)
+{
+    struct timespec now;
+    clock_gettime (CLOCK_MONOTONIC, &now);
+    return (int64_t) now.tv_sec * 1000000 + now.tv_nsec / 1000;
+}
+
+//  Set while this thread answers /metrics: its scrape's calls are not the requests' phases.
+static _Thread_local bool s_untimed;
+
+void
+gw_metrics_untimed (bool untimed)
+{
+    s_untimed = untimed;
+}
+
+void
+gw_metrics_phase (gw_phase_t phase, int64_t micros)
+{
+    if ((unsigned) phase >= GW_PHASE_COUNT || s_untimed)
+        return;
+    if (micros < 0)
+        micros = 0;
+    size_t bucket = 0;
+    while (bucket < S_PHASE_BUCKETS && micros > ((int64_t) 16 << bucket))
+        bucket++;
+    atomic_fetch_add_explicit (&s_phases[phase].bucket[bucket], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit (&s_phases[phase].micros, (unsigned long long) micros,
+                               memory_order_relaxed);
 }
 
 //  Appends to a growing text.
@@ -291,6 +333,24 @@ gw_metrics_text (void)
                        "station_rpc_errors_total{service=\"%s\",op=\"%s\",code=\"%s\"} %llu\n",
                        op->service, op->name, st_status_name ((st_status_t) code), n);
         }
+    }
+    s_add (&text, "# HELP station_gateway_phase_seconds Time HTTP requests spent in each phase "
+                  "of their handling in the gateway.\n"
+                  "# TYPE station_gateway_phase_seconds histogram\n");
+    for (int p = 0; p < GW_PHASE_COUNT; p++) {
+        unsigned long long cumulative = 0;
+        for (size_t b = 0; b < S_PHASE_BUCKETS; b++) {
+            cumulative += s_load (&s_phases[p].bucket[b]);
+            s_add (&text, "station_gateway_phase_seconds_bucket{phase=\"%s\",le=\"%g\"} %llu\n",
+                   s_phase_names[p], (double) ((int64_t) 16 << b) / 1e6, cumulative);
+        }
+        cumulative += s_load (&s_phases[p].bucket[S_PHASE_BUCKETS]);
+        s_add (&text, "station_gateway_phase_seconds_bucket{phase=\"%s\",le=\"+Inf\"} %llu\n",
+               s_phase_names[p], cumulative);
+        s_add (&text, "station_gateway_phase_seconds_sum{phase=\"%s\"} %.6f\n", s_phase_names[p],
+               (double) s_load (&s_phases[p].micros) / 1e6);
+        s_add (&text, "station_gateway_phase_seconds_count{phase=\"%s\"} %llu\n", s_phase_names[p],
+               cumulative);
     }
     s_scrape (&text);
     return text.data;

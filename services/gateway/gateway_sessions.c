@@ -77,6 +77,22 @@ gw_sessions_init (const gw_config_t *config, const uint8_t secret[32])
     crypto_kdf_derive_from_key (s_csrf_key, sizeof s_csrf_key, 2, "gwcsrf__", secret);
 }
 
+void
+gw_sessions_warm (st_db_t *db)
+{
+    //  A check of a token no session has: it connects, and prepares the statement.
+    uint8_t hash[crypto_hash_sha256_BYTES] = {0};
+    st_params_t params = {0};
+    st_params_bin (&params, hash, sizeof hash);
+    st_params_int (&params, s_idle_s);
+    PGresult *res = NULL;
+    st_error_t err;
+    if (st_db_exec (db, "session_check", &params, &res, &err) != ST_OK)
+        st_warn ("a lease's database connection waits for its first request: %s", err.message);
+    PQclear (res);
+    st_params_clear (&params);
+}
+
 static void
 s_token_hash (const char *token, uint8_t hash[crypto_hash_sha256_BYTES])
 {
