@@ -449,8 +449,9 @@ static void
 test_reserve_refusals (void **state)
 {
     (void) state;
-    char v[32], limited[32], gone[32], scarce[32], far[32], id[32], body[128];
+    char v[32], poor[32], limited[32], gone[32], scarce[32], far[32], id[32], body[128];
     s_volunteer (VILLAGE, 200, v);
+    s_volunteer (VILLAGE, 0, poor);
     s_item (&TOWN_A, TOWN, "理发 (限购)", 10, 50,
             ", \"limit_quantity\": 2, \"limit_period\": \"quarter\"", limited);
     s_item (&TOWN_A, TOWN, "下架商品", 10, 50, "", gone);
@@ -463,6 +464,9 @@ test_reserve_refusals (void **state)
 
     char *before = s_digest ();
     fx_expect ("over the limit", s_reserve (v, limited, 1, NULL, NULL, &err), &err,
+               ST_FAILED_PRECONDITION, "quantity");
+    //  One who never had a point (no points account yet) is refused for want of them.
+    fx_expect ("no points ever", s_reserve (poor, limited, 1, NULL, NULL, &err), &err,
                ST_FAILED_PRECONDITION, "quantity");
     fx_expect ("a withdrawn item", s_reserve (v, gone, 1, NULL, NULL, &err), &err,
                ST_FAILED_PRECONDITION, "item_id");
