@@ -3,6 +3,7 @@
     volunteer.get latency from a second client while the import runs, against the same
     without an import.
     Usage: bench_import [rows (default 100000)]  */
+#include "bench_proc.h"
 #include "bench_sizes.h"
 #include "bench_util.h"
 #include "harness.h"
@@ -12,6 +13,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 enum { MAX_SAMPLES = 1000000 };
 
@@ -64,13 +66,15 @@ s_roster (int rows, size_t *size)
     return csv;
 }
 
-//  The second client: volunteer.get, one after another, until told to stop.
+//  The second client: volunteer.get, one after another (`pause_us` apart), until told to
+//  stop.
 typedef struct {
     harness_t *h;
     atomic_bool stop;
     int64_t *samples;
     int count;
     int limit;
+    int pause_us;
 } s_reader_t;
 
 static void *
@@ -86,6 +90,8 @@ s_reader_run (void *arg)
                 &reply);
         self->samples[self->count++] = bench_ns () - t;
         st_msg_clear (&msg_volunteer_desc, &reply);
+        if (self->pause_us)
+            usleep ((useconds_t) self->pause_us);
     }
     st_client_destroy (&client);
     return NULL;
@@ -104,10 +110,19 @@ int
 main (int argc, char **argv)
 {
     int rows = argc > 1 ? atoi (argv[1]) : 100000;
+    setvbuf (stdout, NULL, _IOLBF, 0); //  each figure as it comes, into a pipe too
     st_log_init ("bench", "error");
     setenv ("STATION_TEST_LOG_LEVEL", "error", 1);
     harness_t *h = harness_new ("bench_import");
-    harness_start (h, "registry");
+    pid_t registry = harness_start (h, "registry"), postmaster = 0;
+    char pid_path[600];
+    const char *pg_host = getenv ("STATION_TEST_PGHOST");
+    snprintf (pid_path, sizeof pid_path, "%s/postmaster.pid", pg_host ? pg_host : "");
+    FILE *pid_file = fopen (pid_path, "r");
+    if (!pid_file || fscanf (pid_file, "%d", &postmaster) != 1)
+        postmaster = 0;
+    if (pid_file)
+        fclose (pid_file);
     st_client_t *client = harness_client (h, "registry", "operator");
     PGconn *conn = harness_pg (h);
 
@@ -145,10 +160,18 @@ main (int argc, char **argv)
     s_report ("volunteer.get, nothing else running (baseline)", reader.samples, reader.count);
 
     //  The import, with volunteer.get from a second client all along.
+    //  An office reading now and then (200 calls/s at most), not a second client flat out: one
+    //  took half of the two cores' CPU from the import it measured (45,767 calls in 50 s),
+    //  which COPY, its baseline, never shares.
     reader.count = 0;
     reader.limit = MAX_SAMPLES;
+    reader.pause_us = 5000;
     pthread_t thread;
     pthread_create (&thread, NULL, s_reader_run, &reader);
+    double cpu_before[2] = {0}, cpu_after[2] = {0};
+    long switches = 0;
+    bench_proc_cost (registry, &cpu_before[0], &switches);
+    bench_proc_children_cost (postmaster, &cpu_before[1], &switches);
     int64_t start = bench_ns ();
     msg_import_begin_t begin = {.kind = "volunteers", .size = (int64_t) size, .has_size = true};
     msg_import_begun_t begun;
@@ -177,6 +200,8 @@ main (int argc, char **argv)
         calls++;
     }
     double import_s = (double) (bench_ns () - start) / 1e9;
+    bench_proc_cost (registry, &cpu_after[0], &switches);
+    bench_proc_children_cost (postmaster, &cpu_after[1], &switches);
     atomic_store (&reader.stop, true);
     pthread_join (thread, NULL);
     if (result.created != rows)
@@ -206,6 +231,15 @@ main (int argc, char **argv)
             rows / copy_s, copy_s);
     printf ("%-56s %8.0f rows/s (%.2f s: %d chunks in %.2f s, %d finish calls)\n",
             "import.begin/chunk/finish", rows / import_s, import_s, chunks, upload_s, calls);
+    double load = 0;
+    FILE *loadavg = fopen ("/proc/loadavg", "r");
+    if (!loadavg || fscanf (loadavg, "%lf", &load) != 1)
+        load = 0;
+    if (loadavg)
+        fclose (loadavg);
+    printf ("%-56s registry %.1f µs, PostgreSQL %.1f µs (with the reader's calls; load %.1f)\n",
+            "  CPU per row imported", (cpu_after[0] - cpu_before[0]) * 1000 / rows,
+            (cpu_after[1] - cpu_before[1]) * 1000 / rows, load);
     s_report ("volunteer.get during the import", reader.samples, reader.count);
     free (reader.samples);
     free (csv);

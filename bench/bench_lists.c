@@ -1,7 +1,9 @@
 /*  bench_lists.c — request.list at county scale: a county official's pages of a region
     subtree with 100,000 requests in the province, through rpc, against the same query in plain
-    SQL in the same run.
+    SQL in the same run. Beside each latency, the CPU time a call cost match and PostgreSQL
+    (every backend), from /proc, and the load average: figures a loaded machine moves little.
     Usage: bench_lists [requests (default 100000)]  */
+#include "bench_proc.h"
 #include "bench_util.h"
 #include "harness.h"
 #include "st_log.h"
@@ -9,7 +11,37 @@
 #include <stdio.h>
 #include <string.h>
 
-enum { S_CALLS = 200 };
+enum { S_CALLS = 400 };
+
+static pid_t s_match, s_postmaster;
+
+//  CPU time (ms) of match and of PostgreSQL so far.
+typedef struct {
+    double cpu_ms[2];
+    long switches[2];
+} s_cost_t;
+
+static s_cost_t
+s_cost_now (void)
+{
+    s_cost_t cost = {0};
+    bench_proc_cost (s_match, &cost.cpu_ms[0], &cost.switches[0]);
+    bench_proc_children_cost (s_postmaster, &cost.cpu_ms[1], &cost.switches[1]);
+    return cost;
+}
+
+static double
+s_loadavg (void)
+{
+    double load = 0;
+    FILE *file = fopen ("/proc/loadavg", "r");
+    if (file) {
+        if (fscanf (file, "%lf", &load) != 1)
+            load = 0;
+        fclose (file);
+    }
+    return load;
+}
 
 static void
 s_exec (PGconn *conn, const char *sql)
@@ -23,11 +55,16 @@ s_exec (PGconn *conn, const char *sql)
     PQclear (res);
 }
 
+//  Latencies, and the CPU a call cost match and PostgreSQL since `before`.
 static void
-s_report (const char *what, int64_t *samples, int n)
+s_report (const char *what, int64_t *samples, int n, s_cost_t before)
 {
-    printf ("%-56s p50 %7.2f ms  p99 %7.2f ms\n", what, bench_quantile (samples, n, 0.5) / 1e6,
-            bench_quantile (samples, n, 0.99) / 1e6);
+    s_cost_t after = s_cost_now ();
+    printf ("%-56s p50 %6.2f ms  p99 %6.2f ms  CPU/call match %.3f ms, PostgreSQL %.3f ms"
+            "  (load %.1f)\n",
+            what, bench_quantile (samples, n, 0.5) / 1e6, bench_quantile (samples, n, 0.99) / 1e6,
+            (after.cpu_ms[0] - before.cpu_ms[0]) / n, (after.cpu_ms[1] - before.cpu_ms[1]) / n,
+            s_loadavg ());
 }
 
 //  Writes `n` requests over ten counties of twenty townships of ten villages each (set-based
@@ -57,10 +94,22 @@ int
 main (int argc, char **argv)
 {
     int requests = argc > 1 ? atoi (argv[1]) : 100000;
+    setvbuf (stdout, NULL, _IOLBF, 0); //  each figure as it comes, into a pipe too
     st_log_init ("bench", "error");
     setenv ("STATION_TEST_LOG_LEVEL", "error", 1);
+    //  No dispatch round while the pages are measured: a round's reads and writes of the
+    //  requests would land in match's and PostgreSQL's CPU time.
+    setenv ("STATION_DISPATCH_ROUND_MS", "600000", 1);
     harness_t *h = harness_new ("bench_lists");
-    harness_start (h, "match");
+    s_match = harness_start (h, "match");
+    char pid_path[600];
+    const char *pg_host = getenv ("STATION_TEST_PGHOST");
+    snprintf (pid_path, sizeof pid_path, "%s/postmaster.pid", pg_host ? pg_host : "");
+    FILE *pid_file = fopen (pid_path, "r");
+    if (!pid_file || fscanf (pid_file, "%d", &s_postmaster) != 1)
+        s_postmaster = 0;
+    if (pid_file)
+        fclose (pid_file);
     st_client_t *client = harness_client (h, "match", "operator");
     PGconn *conn = harness_pg (h);
     int64_t start = bench_ns ();
@@ -81,6 +130,7 @@ main (int argc, char **argv)
                  {"request.list, a township (1/200), page of 50", "431022105000", NULL}};
     static int64_t samples[S_CALLS];
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        s_cost_t before = s_cost_now ();
         for (int i = 0; i < S_CALLS; i++) {
             char cursor[24];
             msg_request_list_t request = {.region = (char *) cases[c].region,
@@ -103,29 +153,37 @@ main (int argc, char **argv)
             samples[i] = bench_ns () - t;
             st_msg_clear (&msg_request_page_desc, &page);
         }
-        s_report (cases[c].what, samples, S_CALLS);
+        s_report (cases[c].what, samples, S_CALLS, before);
     }
-    //  Baseline: the county's page alone in plain SQL, without the wire or the checks.
+    //  Baselines: the same pages alone in plain SQL, without the wire or the checks.
     PGresult *res = PQprepare (conn, "plain_list",
                                "SELECT * FROM match.requests WHERE region ~>=~ $1"
-                               " AND region ~<~ ($1 || ':') AND id < $2"
-                               " ORDER BY id DESC LIMIT 50",
-                               2, NULL);
+                               " AND region ~<~ ($1 || ':') AND ($3::text IS NULL OR status = $3)"
+                               " AND id < $2 ORDER BY id DESC LIMIT 50",
+                               3, NULL);
     PQclear (res);
-    for (int i = 0; i < S_CALLS; i++) {
-        char below[24];
-        snprintf (below, sizeof below, "%d", i % 2 ? 1 + (i * 4999) % requests : requests + 1);
-        const char *values[] = {"431022", below};
-        int64_t t = bench_ns ();
-        res = PQexecPrepared (conn, "plain_list", 2, values, NULL, NULL, 0);
-        samples[i] = bench_ns () - t;
-        if (PQresultStatus (res) != PGRES_TUPLES_OK) {
-            fprintf (stderr, "bench_lists: %s", PQerrorMessage (conn));
-            return 1;
+    struct {
+        const char *what, *prefix, *status;
+    } plain[] = {{"plain SQL, a county, page of 50 (baseline)", "431022", NULL},
+                 {"plain SQL, a county, status open (baseline)", "431022", "open"},
+                 {"plain SQL, a township, page of 50 (baseline)", "431022105", NULL}};
+    for (size_t c = 0; c < sizeof plain / sizeof plain[0]; c++) {
+        s_cost_t before = s_cost_now ();
+        for (int i = 0; i < S_CALLS; i++) {
+            char below[24];
+            snprintf (below, sizeof below, "%d", i % 2 ? 1 + (i * 4999) % requests : requests + 1);
+            const char *values[] = {plain[c].prefix, below, plain[c].status};
+            int64_t t = bench_ns ();
+            res = PQexecPrepared (conn, "plain_list", 3, values, NULL, NULL, 0);
+            samples[i] = bench_ns () - t;
+            if (PQresultStatus (res) != PGRES_TUPLES_OK) {
+                fprintf (stderr, "bench_lists: %s", PQerrorMessage (conn));
+                return 1;
+            }
+            PQclear (res);
         }
-        PQclear (res);
+        s_report (plain[c].what, samples, S_CALLS, before);
     }
-    s_report ("plain SQL, a county, page of 50 (baseline)", samples, S_CALLS);
     st_client_destroy (&client);
     harness_destroy (&h);
     return 0;

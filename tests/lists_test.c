@@ -261,6 +261,32 @@ test_request_list_reads_its_page (void **state)
     assert_true (reads.index < 500);
 }
 
+//  A township's or a county's newest page of one status (cancelled: one in seven) reads the
+//  page's own entries, not the subtree's newer ones of every other status walked past: also
+//  once the statement's plan is the generic one (after five calls).
+static void
+test_request_list_of_a_status_reads_its_page (void **state)
+{
+    (void) state;
+    const char *township =
+        "{\"region\": \"431022105000\", \"status\": \"cancelled\", \"limit\": 20}";
+    const char *county = "{\"status\": \"cancelled\", \"limit\": 20}";
+    size_t items;
+    s_reads_t reads;
+    for (int i = 0; i < 6; i++) {
+        reads = s_call_reads ("match", &COUNTY, "request.list", township, "match.requests", &items);
+        //  20 entries of the page's index and 20 of the primary key (its rows), not the 140 of
+        //  every status a page of cancelled requests spans.
+        assert_int_equal (items, 20);
+        assert_true (reads.index <= 60);
+        assert_true (reads.heap <= 30);
+    }
+    reads = s_call_reads ("match", &COUNTY, "request.list", county, "match.requests", &items);
+    assert_int_equal (items, 20);
+    assert_true (reads.index <= 60);
+    assert_true (reads.heap <= 30);
+}
+
 //  Pages of 500 of the county's cancelled requests give each once, newest first.
 static void
 test_request_list_pages_whole (void **state)
@@ -304,6 +330,7 @@ main (void)
         cmocka_unit_test (test_volunteer_list_filters_in_the_index),
         cmocka_unit_test (test_volunteer_list_pages_whole),
         cmocka_unit_test (test_request_list_reads_its_page),
+        cmocka_unit_test (test_request_list_of_a_status_reads_its_page),
         cmocka_unit_test (test_request_list_pages_whole),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);

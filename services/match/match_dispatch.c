@@ -313,12 +313,13 @@ s_request_list (st_call_t *call, const msg_request_list_t *request, msg_request_
     st_params_int (&params, request->cursor ? cursor : INT64_MAX);
     st_params_int (&params, limit);
     //  An official's county or township subtree along its own index
-    //  (0022_request_list_subtree.sql).
+    //  (0022_request_list_subtree.sql), of one status along another
+    //  (0028_request_list_status.sql).
     const char *statement = "dispatch_request_list";
     if (region && !resident && strlen (prefix) == 6)
-        statement = "dispatch_request_list_6";
+        statement = request->status ? "dispatch_request_list_6s" : "dispatch_request_list_6";
     else if (region && !resident && strlen (prefix) == 9)
-        statement = "dispatch_request_list_9";
+        statement = request->status ? "dispatch_request_list_9s" : "dispatch_request_list_9";
     PGresult *res;
     if (st_call_exec (call, statement, &params, &res))
         return;

@@ -124,6 +124,15 @@ static const st_statement_t s_statements[] = {
      "SELECT " S_REQ_COLUMNS " FROM requests r WHERE r.id = ANY (ARRAY (SELECT id FROM requests"
      " WHERE left (region, 9) = $1 AND $2::bigint IS NULL AND ($3::text IS NULL OR status = $3)"
      " AND id < $4 ORDER BY id DESC LIMIT $5)) ORDER BY r.id DESC"},
+    //  The same of one status $3 (requests_county_status_id, requests_township_status_id).
+    {"dispatch_request_list_6s",
+     "SELECT " S_REQ_COLUMNS " FROM requests r WHERE r.id = ANY (ARRAY (SELECT id FROM requests"
+     " WHERE left (region, 6) = $1 AND $2::bigint IS NULL AND status = $3"
+     " AND id < $4 ORDER BY id DESC LIMIT $5)) ORDER BY r.id DESC"},
+    {"dispatch_request_list_9s",
+     "SELECT " S_REQ_COLUMNS " FROM requests r WHERE r.id = ANY (ARRAY (SELECT id FROM requests"
+     " WHERE left (region, 9) = $1 AND $2::bigint IS NULL AND status = $3"
+     " AND id < $4 ORDER BY id DESC LIMIT $5)) ORDER BY r.id DESC"},
     {"dispatch_request_lock",
      "SELECT " S_REQ_COLUMNS " FROM requests r WHERE r.id = $1 FOR UPDATE"},
     //  Who serves a request: the accepted volunteers, and the pending offers when $2 (at most
