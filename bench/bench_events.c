@@ -2,6 +2,7 @@
     transaction, as handlers write them) against plain SQL inserts of the same rows; delivery
     rate through relay and consumer; and append-to-apply lag p50/p99 at a steady rate.
     Needs the throwaway cluster scripts/bench starts.  */
+#include "bench_proc.h"
 #include "bench_util.h"
 #include "harness.h"
 #include "st_events.h"
@@ -77,6 +78,59 @@ s_append (PGconn *conn, const char *table, const uint8_t *body, size_t size, int
     return n * 1e9 / (double) (bench_ns () - start);
 }
 
+//  Where the CPU of a measurement went: the appending session's backend, PostgreSQL's other
+//  backends (the relay's, the consumer's, events.read's), the registry's process (relay and
+//  events.read) and this one (the consumer and the appending client).
+enum { COST_BACKEND, COST_OTHER_PG, COST_REGISTRY, COST_BENCH, COSTS };
+static const char *const s_cost_names[COSTS] = {"appender's backend", "other backends", "registry",
+                                                "bench (consumer, client)"};
+static pid_t s_postmaster, s_registry;
+
+static void
+s_cost_now (pid_t backend, double cpu_ms[COSTS])
+{
+    long switches = 0;
+    double all_pg = 0;
+    for (int i = 0; i < COSTS; i++)
+        cpu_ms[i] = 0;
+    bench_proc_cost (backend, &cpu_ms[COST_BACKEND], &switches);
+    bench_proc_children_cost (s_postmaster, &all_pg, &switches);
+    cpu_ms[COST_OTHER_PG] = all_pg - cpu_ms[COST_BACKEND];
+    bench_proc_cost (s_registry, &cpu_ms[COST_REGISTRY], &switches);
+    bench_proc_cost (getpid (), &cpu_ms[COST_BENCH], &switches);
+}
+
+static void
+s_cost_add (const double before[COSTS], const double after[COSTS], double sum[COSTS])
+{
+    for (int i = 0; i < COSTS; i++)
+        sum[i] += after[i] - before[i];
+}
+
+static void
+s_cost_print (const char *what, const double sum[COSTS], int64_t events)
+{
+    double total = 0;
+    printf ("  CPU per %s, us:", what);
+    for (int i = 0; i < COSTS; i++) {
+        printf (" %s %.1f;", s_cost_names[i], sum[i] * 1000 / (double) events);
+        total += sum[i];
+    }
+    printf (" total %.1f\n", total * 1000 / (double) events);
+}
+
+static double
+s_load (void)
+{
+    double load = 0;
+    FILE *file = fopen ("/proc/loadavg", "r");
+    if (file && fscanf (file, "%lf", &load) != 1)
+        load = 0;
+    if (file)
+        fclose (file);
+    return load;
+}
+
 static int64_t
 s_value (harness_t *h, const char *sql)
 {
@@ -96,7 +150,15 @@ main (void)
     st_log_init ("bench", "error");
     setenv ("STATION_TEST_LOG_LEVEL", "error", 1);
     harness_t *h = harness_new ("bench_events");
-    harness_start (h, "registry");
+    s_registry = harness_start (h, "registry");
+    char pid_path[600];
+    const char *pg_host = getenv ("STATION_TEST_PGHOST");
+    snprintf (pid_path, sizeof pid_path, "%s/postmaster.pid", pg_host ? pg_host : "");
+    FILE *pid_file = fopen (pid_path, "r");
+    if (!pid_file || fscanf (pid_file, "%d", &s_postmaster) != 1)
+        s_postmaster = 0;
+    if (pid_file)
+        fclose (pid_file);
 
     //  The consumer runs here, as the notify service would, in notify's schema.
     st_error_t err;
@@ -147,26 +209,41 @@ main (void)
     //  appended before applied), and each keeps its best turn: on a shared machine one long
     //  run measures the neighbours as much as the code.
     double raw_rate = 0, append_rate = 0, delivered = 0;
+    double raw_cost[COSTS] = {0}, append_cost[COSTS] = {0}, applied_cost[COSTS] = {0};
+    double before[COSTS], after[COSTS], load_start = s_load ();
     int64_t appended = 0;
     for (int turn = 0; turn < TURNS; turn++) {
+        s_cost_now (PQbackendPID (notify), before);
         double rate = s_append (notify, "raw_append", body, size, BURST / TURNS, 0);
+        s_cost_now (PQbackendPID (notify), after);
+        s_cost_add (before, after, raw_cost);
         raw_rate = rate > raw_rate ? rate : raw_rate;
+        s_cost_now (PQbackendPID (registry), before);
         int64_t start = bench_ns ();
         rate = s_append (registry, "outbox", body, size, BURST / TURNS, 0);
+        s_cost_now (PQbackendPID (registry), after);
+        s_cost_add (before, after, append_cost);
         append_rate = rate > append_rate ? rate : append_rate;
         appended += BURST / TURNS;
         s_wait_applied (h, appended);
         rate = BURST / TURNS * 1e9 / (double) (bench_ns () - start);
+        s_cost_now (PQbackendPID (registry), after);
+        s_cost_add (before, after, applied_cost);
         delivered = rate > delivered ? rate : delivered;
     }
 
     printf ("event body %zu bytes; each append its own transaction (fsync off); best of %d turns"
             " of %d\n",
             size, TURNS, BURST / TURNS);
+    printf ("load (uptime's 1-minute figure) %.1f at the start, %.1f at the end\n", load_start,
+            s_load ());
     printf ("%-44s %8.0f rows/s\n", "plain SQL insert, same rows (baseline)", raw_rate);
+    s_cost_print ("row while inserting", raw_cost, BURST);
     printf ("%-44s %8.0f events/s  (%.2fx)\n", "outbox append (trigger + notify)", append_rate,
             append_rate / raw_rate);
+    s_cost_print ("event while appending", append_cost, BURST);
     printf ("%-44s %8.0f events/s\n", "appended and applied by the consumer", delivered);
+    s_cost_print ("event appended and applied", applied_cost, BURST);
 
     s_append (registry, "outbox", body, size, STEADY, STEADY_RATE);
     s_wait_applied (h, BURST + STEADY);

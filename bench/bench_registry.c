@@ -3,6 +3,7 @@
     transaction) against plain SQL inserts of the same rows; then volunteer.list latency with
     a million volunteers loaded, against the same query in plain SQL.
     Usage: bench_registry [volunteers (default 1000000)] [registrations (default 2000)]  */
+#include "bench_proc.h"
 #include "bench_util.h"
 #include "harness.h"
 #include "st_crypto.h"
@@ -95,6 +96,53 @@ s_load (harness_t *h, PGconn *conn, int n)
     st_crypto_destroy (&crypto);
 }
 
+//  Where the CPU of the registrations went: the registry's process, PostgreSQL's backends
+//  (the registry's session, its relay's) and this one (the client).
+enum { COST_REGISTRY, COST_PG, COST_CLIENT, COSTS };
+static const char *const s_cost_names[COSTS] = {"registry", "PostgreSQL", "client"};
+
+static void
+s_cost_now (pid_t registry, pid_t postmaster, double cpu_ms[COSTS])
+{
+    long switches = 0;
+    for (int i = 0; i < COSTS; i++)
+        cpu_ms[i] = 0;
+    bench_proc_cost (registry, &cpu_ms[COST_REGISTRY], &switches);
+    bench_proc_children_cost (postmaster, &cpu_ms[COST_PG], &switches);
+    bench_proc_cost (getpid (), &cpu_ms[COST_CLIENT], &switches);
+}
+
+static void
+s_cost_print (const char *what, const double before[COSTS], const double after[COSTS], int n)
+{
+    double total = 0;
+    printf ("  CPU per %s, us:", what);
+    for (int i = 0; i < COSTS; i++) {
+        printf (" %s %.1f;", s_cost_names[i], (after[i] - before[i]) * 1000 / n);
+        total += after[i] - before[i];
+    }
+    printf (" total %.1f\n", total * 1000 / n);
+}
+
+static double
+s_loadavg (void)
+{
+    double load = 0;
+    FILE *file = fopen ("/proc/loadavg", "r");
+    if (file && fscanf (file, "%lf", &load) != 1)
+        load = 0;
+    if (file)
+        fclose (file);
+    return load;
+}
+
+static bool
+s_part (const char *name)
+{
+    const char *parts = getenv ("BENCH_REGISTRY_PARTS");
+    return !parts || strstr (parts, name);
+}
+
 static void
 s_report (const char *what, int64_t *samples, int n)
 {
@@ -110,11 +158,21 @@ main (int argc, char **argv)
     st_log_init ("bench", "error");
     setenv ("STATION_TEST_LOG_LEVEL", "error", 1);
     harness_t *h = harness_new ("bench_registry");
-    harness_start (h, "registry");
+    pid_t registry = harness_start (h, "registry"), postmaster = 0;
     st_client_t *client = harness_client (h, "registry", "operator");
     PGconn *conn = harness_pg (h);
+    char pid_path[600];
+    const char *pg_host = getenv ("STATION_TEST_PGHOST");
+    snprintf (pid_path, sizeof pid_path, "%s/postmaster.pid", pg_host ? pg_host : "");
+    FILE *pid_file = fopen (pid_path, "r");
+    if (!pid_file || fscanf (pid_file, "%d", &postmaster) != 1)
+        postmaster = 0;
+    if (pid_file)
+        fclose (pid_file);
 
     //  Registrations through rpc, one at a time as a registration desk sends them.
+    double before[COSTS], rpc_cost[COSTS], sql_cost[COSTS], load_start = s_loadavg ();
+    s_cost_now (registry, postmaster, before);
     int64_t start = bench_ns ();
     for (int i = 0; i < registrations; i++) {
         char body[18], id_number[19], phone[16];
@@ -143,6 +201,9 @@ main (int argc, char **argv)
         st_msg_clear (&msg_volunteer_desc, &reply);
     }
     double rpc_rate = registrations * 1e9 / (double) (bench_ns () - start);
+    s_cost_now (registry, postmaster, rpc_cost);
+    for (int i = 0; i < COSTS; i++)
+        rpc_cost[i] -= before[i];
     //  Baseline: the same number of rows as plain SQL inserts, one transaction each.
     s_exec (conn, "CREATE TABLE plain_volunteers (id bigint GENERATED ALWAYS AS IDENTITY"
                   " PRIMARY KEY, name text, id_number text UNIQUE, phone text, region text,"
@@ -153,6 +214,7 @@ main (int argc, char **argv)
                                " '{急救,驾驶}')",
                                4, NULL);
     PQclear (res);
+    s_cost_now (registry, postmaster, before);
     start = bench_ns ();
     for (int i = 0; i < registrations; i++) {
         char id_number[24], phone[16];
@@ -163,9 +225,17 @@ main (int argc, char **argv)
         PQclear (res);
     }
     double sql_rate = registrations * 1e9 / (double) (bench_ns () - start);
-    printf ("%d registrations, one client, fsync off\n", registrations);
+    s_cost_now (registry, postmaster, sql_cost);
+    double zero[COSTS] = {0};
+    printf ("%d registrations, one client, fsync off; load %.1f at the start, %.1f now\n",
+            registrations, load_start, s_loadavg ());
     printf ("%-52s %8.0f /s\n", "plain SQL insert (baseline)", sql_rate);
-    printf ("%-52s %8.0f /s\n", "volunteer.register through rpc", rpc_rate);
+    s_cost_print ("insert", before, sql_cost, registrations);
+    printf ("%-52s %8.0f /s  (%.3fx)\n", "volunteer.register through rpc", rpc_rate,
+            rpc_rate / sql_rate);
+    s_cost_print ("registration", zero, rpc_cost, registrations);
+    if (!s_part ("import"))
+        goto lists;
 
     //  Bulk registration: a 10,000-row CSV through volunteer.import, against COPY of the same
     //  rows into a plain table.
@@ -217,6 +287,9 @@ main (int argc, char **argv)
             ROWS / import_s, import_s);
     free (csv);
 
+lists:
+    if (!s_part ("lists"))
+        goto done;
     start = bench_ns ();
     s_load (h, conn, volunteers);
     printf ("loaded %d volunteers with COPY in %.1f s\n", volunteers,
@@ -275,6 +348,7 @@ main (int argc, char **argv)
         PQclear (res);
     }
     s_report ("plain SQL, a township, page of 50 (baseline)", samples, CALLS);
+done:
     st_client_destroy (&client);
     harness_destroy (&h);
     return 0;

@@ -104,8 +104,10 @@ st_outbox_append_many (st_db_t *db, const char *topic, const st_desc_t *desc,
 //  ---------------------------------------------------------------------------------------
 //  Relay
 
-//  How long the relay lets appends gather after a pass that sequenced some (see the loop).
+//  How long the relay lets appends gather between passes while they stream in (see the loop).
 #define S_RELAY_GATHER_MS 10
+//  Passes that find nothing, in a row, before the relay waits for notifications again.
+#define S_RELAY_LINGER 5
 //  The most rows one pass sequences: outbox_sequence's batch in "relay_sequence".
 #define S_RELAY_BATCH 5000
 
@@ -173,11 +175,13 @@ s_relay_actor (zsock_t *pipe, void *args_)
     }
     zstr_send (pipe, "READY");
 
-    char lock[96], channel[96];
+    char lock[96], listen[96], unlisten[96];
     snprintf (lock, sizeof lock, "station.relay.%s", service);
-    snprintf (channel, sizeof channel, "LISTEN \"%s.outbox\"", service);
-    bool holding = false;
+    snprintf (listen, sizeof listen, "LISTEN \"%s.outbox\"", service);
+    snprintf (unlisten, sizeof unlisten, "UNLISTEN \"%s.outbox\"", service);
+    bool holding = false, listening = false;
     uint64_t generation = 0;
+    int idle_passes = 0;
     int64_t last = 0, next_retention = 0, next_heartbeat = 0;
     while (!zsys_interrupted) {
         //  Whoever holds the lock sequences; the others wait for it to be free.
@@ -187,17 +191,25 @@ s_relay_actor (zsock_t *pipe, void *args_)
         if (!holding && st_db_try_lock (db, lock)) {
             holding = true;
             generation++;
-            st_db_run (db, channel, NULL);
+            listening = st_db_run (db, listen, NULL) == ST_OK;
+            idle_passes = 0;
             st_info ("relay holds the sequencing lock for \"%s\"", service);
         }
         conn = st_db_conn (db);
+        //  Two ways to wait. Listening, the relay sleeps until a commit that appended notifies
+        //  (or the timer). While appends stream in, it does not listen but sequences every
+        //  S_RELAY_GATHER_MS: each commit's notification would otherwise signal its session
+        //  (a wake-up of the backend, a message to read here) for nothing, as the next pass
+        //  takes them all. Sequencing every commit on its own, and every consumer's pull of
+        //  it, took the cores the appends needed.
         zmq_pollitem_t items[2] = {{zsock_resolve (pipe), 0, ZMQ_POLLIN, 0},
                                    {NULL, conn ? PQsocket (conn) : -1, ZMQ_POLLIN, 0}};
-        int count = holding && conn ? 2 : 1;
+        int count = holding && listening && conn ? 2 : 1;
         //  Notifications libpq read with a statement's results leave nothing on the socket:
         //  they are answered at once.
-        bool notified = holding && s_notified (conn);
-        if (zmq_poll (items, count, notified ? 0 : holding ? 500 : 1000) == -1)
+        bool notified = holding && listening && s_notified (conn);
+        int timeout = !holding ? 1000 : !listening ? S_RELAY_GATHER_MS : notified ? 0 : 500;
+        if (zmq_poll (items, count, timeout) == -1)
             break;
         if (items[0].revents & ZMQ_POLLIN) {
             if (st_pipe_term (pipe))
@@ -205,38 +217,36 @@ s_relay_actor (zsock_t *pipe, void *args_)
         }
         if (!holding)
             continue;
-        conn = st_db_conn (db);
-        if (conn) {
-            PQconsumeInput (conn);
-            PGnotify *note;
-            while ((note = PQnotifies (conn)))
-                PQfreemem (note);
-        }
-        //  Sequence until nothing is left; a notification or the timer wakes us. A pass that
-        //  numbered less than a batch left nothing that had committed when it began: one that
-        //  committed since notified, and that is seen here (libpq read it with the pass's
-        //  result) or on the socket (the poll above). Another pass runs only then, not once
-        //  more per wake to find nothing.
+        s_notified (st_db_conn (db));
+        //  Sequence until nothing is left: a pass that numbered a whole batch may have left
+        //  more.
         int64_t seq, first = last;
         while ((seq = s_sequence (db)) > last) {
             bool whole = seq - last >= S_RELAY_BATCH;
             last = seq;
             s_publish (pub, service, last);
-            if (!whole && !s_notified (st_db_conn (db)))
+            if (!whole)
                 break;
         }
         if (seq < 0) {
             holding = false; //  the connection may be gone, and the lock with it
             continue;
         }
-        //  Under a stream of appends each commit notifies: sequencing (and every consumer's
-        //  pull) per commit took the cores the appends needed. After a pass that found work,
-        //  the notifications of the next S_RELAY_GATHER_MS gather into one pass; a lone event
-        //  still goes at once.
         if (last > first) {
-            zmq_pollitem_t term = {zsock_resolve (pipe), 0, ZMQ_POLLIN, 0};
-            if (zmq_poll (&term, 1, S_RELAY_GATHER_MS) == 1 && st_pipe_term (pipe))
-                break;
+            idle_passes = 0;
+            if (listening) {
+                st_db_run (db, unlisten, NULL);
+                s_notified (st_db_conn (db));
+                listening = false;
+            }
+        } else if (!listening && ++idle_passes >= S_RELAY_LINGER) {
+            //  Quiet for a while: back to sleep until a commit notifies. What committed
+            //  before the LISTEN took effect did not notify us: one more pass takes it.
+            listening = st_db_run (db, listen, NULL) == ST_OK;
+            if (listening && (seq = s_sequence (db)) > last) {
+                last = seq;
+                s_publish (pub, service, last);
+            }
         }
         int64_t now = st_clock_ms ();
         if (now >= next_heartbeat) {
