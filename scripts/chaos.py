@@ -8,6 +8,10 @@ standard library only: Debian's python3 is on every machine, and there is no pac
 Environment (set by scripts/chaos): CHAOS_DIR (the run's folder: logs, keys, the cluster),
 CHAOS_BIN, CHAOS_SECONDS, CHAOS_PGDATA, CHAOS_PGPORT, CHAOS_PGBIN, CHAOS_PG_AS (a prefix that
 runs pg_ctl as the cluster's owner, or empty); STATION_CHAOS_SEED (optional) repeats a run.
+With CHAOS_CONTAINERS (podman or docker) and CHAOS_SOURCE (the checkout), the same driver,
+receivers and checker run against the container deploy instead (scripts/chaos.d/containers.py):
+containers killed and started again in place of processes, PostgreSQL's container killed twice,
+no failover (0 in the line), the CLI in an operator's container.
 Prints one line of figures; exits 1 when a figure that must be zero is not."""
 
 import datetime
@@ -27,11 +31,12 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "cha
 import receivers  # noqa: E402 — the mail sink and the webhook receiver (scripts/chaos.d)
 
 DIR = os.environ["CHAOS_DIR"]
-BIN = os.environ["CHAOS_BIN"]
+CONTAINERS = os.environ.get("CHAOS_CONTAINERS")   # podman or docker: the container deploy
+BIN = os.environ.get("CHAOS_BIN", "")
 SECONDS = int(os.environ["CHAOS_SECONDS"])
-PGDATA = os.environ["CHAOS_PGDATA"]
-PGPORT = os.environ["CHAOS_PGPORT"]
-PGBIN = os.environ["CHAOS_PGBIN"]
+PGDATA = os.environ.get("CHAOS_PGDATA", "")
+PGPORT = os.environ.get("CHAOS_PGPORT", "")
+PGBIN = os.environ.get("CHAOS_PGBIN", "")
 PG_AS = os.environ.get("CHAOS_PG_AS", "").split()
 STANDBY = os.environ.get("CHAOS_STANDBY")          # a synchronous streaming standby, if any
 STANDBY_PORT = os.environ.get("CHAOS_STANDBY_PORT")
@@ -109,11 +114,32 @@ class Proc:
         with open(os.path.join(DIR, "pids"), "a") as f:
             f.write("%d\n" % self.popen.pid)
 
+    def kill(self):
+        """SIGKILL, when it runs: True if it was killed."""
+        if self.popen and self.popen.poll() is None:
+            try:
+                os.kill(self.popen.pid, signal.SIGKILL)
+                return True
+            except ProcessLookupError:
+                pass
+        return False
 
-ENDPOINTS = {s: [(free_port(), free_port()) for _ in range(2)] for s in SERVICES + ["gateway"]}
-HTTP_PORTS = [free_port(), free_port()]
-SINK = receivers.SmtpSink(free_port())
-HOOK = receivers.WebhookReceiver(free_port(), HOOK_SECRET)
+
+if CONTAINERS:
+    import containers  # noqa: E402 — the container deploy (scripts/chaos.d)
+    STACK = containers.Stack(CONTAINERS, DIR, os.environ["CHAOS_SOURCE"])
+    HTTP_PORTS = STACK.http_ports
+    # The receivers on the containers' network's gateway: the host, as the containers reach it.
+    SINK = receivers.SmtpSink(containers.free_port(), STACK.host)
+    HOOK = receivers.WebhookReceiver(containers.free_port(), HOOK_SECRET, STACK.host)
+    REACH = STACK.reach
+else:
+    ENDPOINTS = {s: [(free_port(), free_port()) for _ in range(2)]
+                 for s in SERVICES + ["gateway"]}
+    HTTP_PORTS = [free_port(), free_port()]
+    SINK = receivers.SmtpSink(free_port())
+    HOOK = receivers.WebhookReceiver(free_port(), HOOK_SECRET)
+    REACH = "127.0.0.1"
 
 
 def base_env():
@@ -166,7 +192,20 @@ def make_procs():
     return procs
 
 
-PROCS = make_procs()
+def make_containers():
+    """The stack's compose file with what make_procs gives the processes; its containers."""
+    STACK.write({
+        "match": dict(STATION_DISPATCH_ROUND_MS="500", STATION_DISPATCH_WIDEN_TOWNSHIP_S="5",
+                      STATION_DISPATCH_WIDEN_COUNTY_S="10"),
+        "notify": dict(STATION_SMTP_URL="smtp://%s:%d" % (REACH, SINK.port),
+                       STATION_SMTP_FROM="Station <notify@chaos.invalid>",
+                       STATION_NOTIFY_RETRY_S=RETRIES, STATION_NOTIFY_SEND_TIMEOUT_MS="5000"),
+        "gateway": dict(STATION_BOOTSTRAP_REGION=COUNTY, STATION_BOOTSTRAP_REGION_NAME="宜章县",
+                        STATION_BOOTSTRAP_ADMIN=ADMIN, STATION_BOOTSTRAP_PASSWORD=PASSWORD)})
+    return STACK.containers
+
+
+PROCS = make_containers() if CONTAINERS else make_procs()
 figures = {"kills": 0, "restarts": 0, "pg_restarts": 0, "failovers": 0}
 incidents = []  # (when, what): notify killed, PostgreSQL stopped, a receiver dropped
 
@@ -194,6 +233,8 @@ def pg_ctl(*args, data=None):
 
 def pg_restart(mode):
     """The primary (whichever it is now) stopped -m mode and started again."""
+    if mode == "kill":
+        return STACK.kill_postgres(figures, incidents, log)
     if mode == "failover":
         return pg_failover()
     log("killer: PostgreSQL stop -m", mode, primary[0])
@@ -225,27 +266,39 @@ def killer(started):
     """SIGKILL a random process every 1–3 s; PostgreSQL restarted once fast, once immediate,
     and between the two (with a standby) the primary lost and the standby promoted."""
     pg_plan = [(started + SECONDS * 0.35, "fast"), (started + SECONDS * 0.7, "immediate")]
-    if STANDBY:
+    if CONTAINERS:  # its container SIGKILLed twice
+        pg_plan = [(started + SECONDS * 0.35, "kill"), (started + SECONDS * 0.7, "kill")]
+    elif STANDBY:
         pg_plan.insert(1, (started + SECONDS * 0.5, "failover"))
     while not stop_killing.wait(rng.uniform(1.0, 3.0)):
         if pg_plan and time.time() >= pg_plan[0][0]:
             pg_restart(pg_plan.pop(0)[1])
             continue
         p = rng.choice(PROCS)
-        if p.popen and p.popen.poll() is None:
-            try:
-                os.kill(p.popen.pid, signal.SIGKILL)
-                figures["kills"] += 1
-                incidents.append((time.time(), "SIGKILL " + p.name))
-                log("killer: SIGKILL", p.name, p.popen.pid)
-            except ProcessLookupError:
-                pass
+        if CONTAINERS:  # `podman kill` takes seconds when loaded: the killer does not wait
+            threading.Thread(target=kill_container, args=(p,), daemon=True).start()
+        elif p.kill():
+            figures["kills"] += 1
+            incidents.append((time.time(), "SIGKILL " + p.name))
+            log("killer: SIGKILL", p.name, p.popen.pid)
     for _, mode in pg_plan:  # a run shorter than planned still restarts twice
         pg_restart(mode)
 
 
+def kill_container(c):
+    asked = time.time()
+    if c.kill():
+        with lock:
+            figures["kills"] += 1
+        incidents.append((asked, "SIGKILL " + c.name))
+        log("killer: SIGKILL", c.name, c.cname, "(%.1f s)" % (time.time() - asked))
+
+
 def stop_all():
     stop_supervising.set()
+    if CONTAINERS:  # scripts/chaos takes the stack down; its logs are kept with the run's
+        STACK.keep_logs()
+        return
     for p in PROCS:
         if p.popen and p.popen.poll() is None:
             p.popen.terminate()
@@ -456,7 +509,7 @@ def set_up(admin):
          {"region": COUNTY, "reminder_offsets_s": [str(OFFSET)], "quiet_from": "00:00",
           "quiet_to": "00:00"}, None)
     must(admin, "channel", "PUT", "/v1/channels/" + COUNTY,
-         {"region": COUNTY, "url": "http://127.0.0.1:%d/hook" % HOOK.port,
+         {"region": COUNTY, "url": "http://%s:%d/hook" % (REACH, HOOK.port),
           "secret": HOOK_SECRET}, None)
 
 
@@ -793,9 +846,10 @@ def dropper(started):
 
 def station(*args, body=None):
     """`station call SERVICE OP BODY` as the operator: the reply as JSON, or None."""
-    env = base_env()
+    env = None if CONTAINERS else base_env()
+    cmd = STACK.station_cmd() if CONTAINERS else [os.path.join(BIN, "station")]
     for _ in range(30):
-        r = subprocess.run([os.path.join(BIN, "station"), "--timeout", "5000", "call"] + list(args)
+        r = subprocess.run(cmd + ["--timeout", "5000", "call"] + list(args)
                            + [json.dumps(body if body is not None else {})], env=env,
                            capture_output=True, text=True)
         if r.returncode == 0:
@@ -1125,13 +1179,21 @@ def check_reminders(result):
 
 def main():
     say("seed %d, %d s, logs in %s" % (SEED, SECONDS, DIR))
-    threading.Thread(target=supervise, daemon=True).start()
-    SINK.start()
-    HOOK.start()
-    for p in PROCS:
-        p.start()
+    if CONTAINERS:
+        say("starting the stack (%d containers and PostgreSQL's)" % len(PROCS))
+        STACK.up()
+        containers.start_supervisor(STACK, stop_supervising, figures, log)
+        # (The network's bridge, where they listen, exists once a container is on it.)
+        SINK.start()
+        HOOK.start()
+    else:
+        threading.Thread(target=supervise, daemon=True).start()
+        SINK.start()
+        HOOK.start()
+        for p in PROCS:
+            p.start()
     # Every gateway ready (each service answers), the first admin made by the first start.
-    deadline = time.time() + 120
+    deadline = time.time() + (300 if CONTAINERS else 120)
     while True:
         ready = 0
         for port in HTTP_PORTS:
@@ -1145,7 +1207,8 @@ def main():
         if ready == 2:
             break
         if time.time() > deadline:
-            raise RuntimeError("the gateways are not ready after 120 s (logs in %s)" % DIR)
+            raise RuntimeError("the gateways are not ready after %d s (logs in %s)" % (
+                300 if CONTAINERS else 120, DIR))
         time.sleep(0.5)
     admin = Person(ADMIN, PASSWORD)
     set_up(admin)

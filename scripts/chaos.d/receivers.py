@@ -1,7 +1,9 @@
 """receivers.py — the chaos run's mail sink and webhook receiver (issue 25), python3's standard
 library only. Both keep every copy they accept, in memory (the driver is never killed), keyed
 by the id a retry reuses (the Message-ID of an e-mail, the webhook-id of a POST), and both can
-be dropped (the port closed, open connections cut) and brought back on the same port.
+be dropped (the port closed, open connections cut) and brought back on the same port. They
+listen on 127.0.0.1, or on the address given (the containers' network's gateway, in the
+container run).
 
 The sink speaks enough SMTP for libcurl (EHLO, MAIL, RCPT, DATA, QUIT; no STARTTLS offered):
 a message is kept before its "250" goes out, so one acknowledged is one kept. The receiver
@@ -30,13 +32,13 @@ class _Server(socketserver.ThreadingTCPServer):
 
 
 class Dropable:
-    """A server on a fixed port of 127.0.0.1 that can be stopped (port closed, connections cut)
-    and started again."""
+    """A server on a fixed port of 127.0.0.1 (or of `host`) that can be stopped (port closed,
+    connections cut) and started again."""
 
     handler = None
 
-    def __init__(self, port):
-        self.port = port
+    def __init__(self, port, host="127.0.0.1"):
+        self.port, self.host = port, host
         self.server = None
         self.sessions = set()
         self.lock = threading.Lock()
@@ -46,12 +48,12 @@ class Dropable:
     def start(self):
         for _ in range(100):  # the port of before may linger a moment after a drop
             try:
-                self.server = _Server(("127.0.0.1", self.port), self.handler)
+                self.server = _Server((self.host, self.port), self.handler)
                 break
             except OSError:
                 time.sleep(0.1)
         else:
-            raise RuntimeError("cannot listen on 127.0.0.1:%d again" % self.port)
+            raise RuntimeError("cannot listen on %s:%d again" % (self.host, self.port))
         self.server.owner = self
         threading.Thread(target=self.server.serve_forever, args=(0.1,), daemon=True).start()
 
@@ -124,8 +126,8 @@ class _SmtpSession(socketserver.StreamRequestHandler):
 class SmtpSink(Dropable):
     handler = _SmtpSession
 
-    def __init__(self, port):
-        super().__init__(port)
+    def __init__(self, port, host="127.0.0.1"):
+        super().__init__(port, host)
         self.copies = {}    # Message-ID -> how many copies came
         self.mails = {}     # Message-ID -> {to, text}
 
@@ -174,8 +176,8 @@ class _HookHandler(http.server.BaseHTTPRequestHandler):
 class WebhookReceiver(Dropable):
     handler = _HookHandler
 
-    def __init__(self, port, secret):
-        super().__init__(port)
+    def __init__(self, port, secret, host="127.0.0.1"):
+        super().__init__(port, host)
         self.key = base64.b64decode(secret[len("whsec_"):])
         self.copies = {}    # webhook-id -> how many copies came
         self.hooks = {}     # webhook-id -> the body's data
