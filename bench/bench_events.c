@@ -119,18 +119,6 @@ s_cost_print (const char *what, const double sum[COSTS], int64_t events)
     printf (" total %.1f\n", total * 1000 / (double) events);
 }
 
-static double
-s_load (void)
-{
-    double load = 0;
-    FILE *file = fopen ("/proc/loadavg", "r");
-    if (file && fscanf (file, "%lf", &load) != 1)
-        load = 0;
-    if (file)
-        fclose (file);
-    return load;
-}
-
 static int64_t
 s_value (harness_t *h, const char *sql)
 {
@@ -151,14 +139,7 @@ main (void)
     setenv ("STATION_TEST_LOG_LEVEL", "error", 1);
     harness_t *h = harness_new ("bench_events");
     s_registry = harness_start (h, "registry");
-    char pid_path[600];
-    const char *pg_host = getenv ("STATION_TEST_PGHOST");
-    snprintf (pid_path, sizeof pid_path, "%s/postmaster.pid", pg_host ? pg_host : "");
-    FILE *pid_file = fopen (pid_path, "r");
-    if (!pid_file || fscanf (pid_file, "%d", &s_postmaster) != 1)
-        s_postmaster = 0;
-    if (pid_file)
-        fclose (pid_file);
+    s_postmaster = bench_postmaster_pid ();
 
     //  The consumer runs here, as the notify service would, in notify's schema.
     st_error_t err;
@@ -210,7 +191,7 @@ main (void)
     //  run measures the neighbours as much as the code.
     double raw_rate = 0, append_rate = 0, delivered = 0;
     double raw_cost[COSTS] = {0}, append_cost[COSTS] = {0}, applied_cost[COSTS] = {0};
-    double before[COSTS], after[COSTS], load_start = s_load ();
+    double before[COSTS], after[COSTS], load_start = bench_load_average ();
     int64_t appended = 0;
     for (int turn = 0; turn < TURNS; turn++) {
         s_cost_now (PQbackendPID (notify), before);
@@ -236,7 +217,7 @@ main (void)
             " of %d\n",
             size, TURNS, BURST / TURNS);
     printf ("load (uptime's 1-minute figure) %.1f at the start, %.1f at the end\n", load_start,
-            s_load ());
+            bench_load_average ());
     printf ("%-44s %8.0f rows/s\n", "plain SQL insert, same rows (baseline)", raw_rate);
     s_cost_print ("row while inserting", raw_cost, BURST);
     printf ("%-44s %8.0f events/s  (%.2fx)\n", "outbox append (trigger + notify)", append_rate,

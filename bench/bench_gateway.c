@@ -563,14 +563,7 @@ main (int argc, char **argv)
     s_pids[0] = fx_pid ("gateway");
     s_pids[1] = fx_pid ("match");
     s_pids[2] = fx_pid ("registry");
-    char pid_path[600];
-    const char *pg_host = getenv ("STATION_TEST_PGHOST");
-    snprintf (pid_path, sizeof pid_path, "%s/postmaster.pid", pg_host ? pg_host : "");
-    FILE *pid_file = fopen (pid_path, "r");
-    if (pid_file && fscanf (pid_file, "%d", &s_postmaster) != 1)
-        s_postmaster = 0;
-    if (pid_file)
-        fclose (pid_file);
+    s_postmaster = bench_postmaster_pid ();
     fx_county_add ();
     json_decref (fx_call_ok ("registry", &FX_SYSTEM, "account.create",
                              "{\"login\": \"" ADMIN "\", \"password\": \"" PASSWORD "\","

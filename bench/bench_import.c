@@ -115,14 +115,7 @@ main (int argc, char **argv)
     setenv ("STATION_TEST_LOG_LEVEL", "error", 1);
     harness_t *h = harness_new ("bench_import");
     pid_t registry = harness_start (h, "registry"), postmaster = 0;
-    char pid_path[600];
-    const char *pg_host = getenv ("STATION_TEST_PGHOST");
-    snprintf (pid_path, sizeof pid_path, "%s/postmaster.pid", pg_host ? pg_host : "");
-    FILE *pid_file = fopen (pid_path, "r");
-    if (!pid_file || fscanf (pid_file, "%d", &postmaster) != 1)
-        postmaster = 0;
-    if (pid_file)
-        fclose (pid_file);
+    postmaster = bench_postmaster_pid ();
     st_client_t *client = harness_client (h, "registry", "operator");
     PGconn *conn = harness_pg (h);
 
@@ -231,12 +224,7 @@ main (int argc, char **argv)
             rows / copy_s, copy_s);
     printf ("%-56s %8.0f rows/s (%.2f s: %d chunks in %.2f s, %d finish calls)\n",
             "import.begin/chunk/finish", rows / import_s, import_s, chunks, upload_s, calls);
-    double load = 0;
-    FILE *loadavg = fopen ("/proc/loadavg", "r");
-    if (!loadavg || fscanf (loadavg, "%lf", &load) != 1)
-        load = 0;
-    if (loadavg)
-        fclose (loadavg);
+    double load = bench_load_average ();
     printf ("%-56s registry %.1f µs, PostgreSQL %.1f µs (with the reader's calls; load %.1f)\n",
             "  CPU per row imported", (cpu_after[0] - cpu_before[0]) * 1000 / rows,
             (cpu_after[1] - cpu_before[1]) * 1000 / rows, load);

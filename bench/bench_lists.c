@@ -30,19 +30,6 @@ s_cost_now (void)
     return cost;
 }
 
-static double
-s_loadavg (void)
-{
-    double load = 0;
-    FILE *file = fopen ("/proc/loadavg", "r");
-    if (file) {
-        if (fscanf (file, "%lf", &load) != 1)
-            load = 0;
-        fclose (file);
-    }
-    return load;
-}
-
 static void
 s_exec (PGconn *conn, const char *sql)
 {
@@ -64,7 +51,7 @@ s_report (const char *what, int64_t *samples, int n, s_cost_t before)
             "  (load %.1f)\n",
             what, bench_quantile (samples, n, 0.5) / 1e6, bench_quantile (samples, n, 0.99) / 1e6,
             (after.cpu_ms[0] - before.cpu_ms[0]) / n, (after.cpu_ms[1] - before.cpu_ms[1]) / n,
-            s_loadavg ());
+            bench_load_average ());
 }
 
 //  Writes `n` requests over ten counties of twenty townships of ten villages each (set-based
@@ -102,14 +89,7 @@ main (int argc, char **argv)
     setenv ("STATION_DISPATCH_ROUND_MS", "600000", 1);
     harness_t *h = harness_new ("bench_lists");
     s_match = harness_start (h, "match");
-    char pid_path[600];
-    const char *pg_host = getenv ("STATION_TEST_PGHOST");
-    snprintf (pid_path, sizeof pid_path, "%s/postmaster.pid", pg_host ? pg_host : "");
-    FILE *pid_file = fopen (pid_path, "r");
-    if (!pid_file || fscanf (pid_file, "%d", &s_postmaster) != 1)
-        s_postmaster = 0;
-    if (pid_file)
-        fclose (pid_file);
+    s_postmaster = bench_postmaster_pid ();
     st_client_t *client = harness_client (h, "match", "operator");
     PGconn *conn = harness_pg (h);
     int64_t start = bench_ns ();

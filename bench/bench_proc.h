@@ -80,4 +80,34 @@ bench_proc_children_cost (pid_t parent, double *cpu_ms, long *switches)
         closedir (procs);
 }
 
+//  The PostgreSQL postmaster's pid, from postmaster.pid in the cluster the harness uses
+//  (STATION_TEST_PGHOST), or 0 when it cannot be read.
+static inline pid_t
+bench_postmaster_pid (void)
+{
+    char path[600];
+    const char *host = getenv ("STATION_TEST_PGHOST");
+    snprintf (path, sizeof path, "%s/postmaster.pid", host ? host : "");
+    FILE *file = fopen (path, "r");
+    int pid = 0;
+    if (!file || fscanf (file, "%d", &pid) != 1)
+        pid = 0;
+    if (file)
+        fclose (file);
+    return pid;
+}
+
+//  The 1-minute load average (uptime's first figure), or 0 when it cannot be read.
+static inline double
+bench_load_average (void)
+{
+    double load = 0;
+    FILE *file = fopen ("/proc/loadavg", "r");
+    if (file && fscanf (file, "%lf", &load) != 1)
+        load = 0;
+    if (file)
+        fclose (file);
+    return load;
+}
+
 #endif

@@ -173,14 +173,7 @@ main (int argc, char **argv)
         snprintf (name, sizeof name, "bench_readers_%s", modes[m]);
         fx_t *fx = fx_new (name, FX_REGISTRY);
         s_service = fx_pid ("registry");
-        char pid_path[600];
-        const char *pg_host = getenv ("STATION_TEST_PGHOST");
-        snprintf (pid_path, sizeof pid_path, "%s/postmaster.pid", pg_host ? pg_host : "");
-        FILE *pid_file = fopen (pid_path, "r");
-        if (!pid_file || fscanf (pid_file, "%d", &s_postmaster) != 1)
-            s_postmaster = 0;
-        if (pid_file)
-            fclose (pid_file);
+        s_postmaster = bench_postmaster_pid ();
         fx_county_add ();
         rate[m][0] = s_measure (modes[m], 1);
         rate[m][1] = s_measure (modes[m], CALLERS);

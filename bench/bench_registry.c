@@ -124,18 +124,6 @@ s_cost_print (const char *what, const double before[COSTS], const double after[C
     printf (" total %.1f\n", total * 1000 / n);
 }
 
-static double
-s_loadavg (void)
-{
-    double load = 0;
-    FILE *file = fopen ("/proc/loadavg", "r");
-    if (file && fscanf (file, "%lf", &load) != 1)
-        load = 0;
-    if (file)
-        fclose (file);
-    return load;
-}
-
 static bool
 s_part (const char *name)
 {
@@ -161,17 +149,10 @@ main (int argc, char **argv)
     pid_t registry = harness_start (h, "registry"), postmaster = 0;
     st_client_t *client = harness_client (h, "registry", "operator");
     PGconn *conn = harness_pg (h);
-    char pid_path[600];
-    const char *pg_host = getenv ("STATION_TEST_PGHOST");
-    snprintf (pid_path, sizeof pid_path, "%s/postmaster.pid", pg_host ? pg_host : "");
-    FILE *pid_file = fopen (pid_path, "r");
-    if (!pid_file || fscanf (pid_file, "%d", &postmaster) != 1)
-        postmaster = 0;
-    if (pid_file)
-        fclose (pid_file);
+    postmaster = bench_postmaster_pid ();
 
     //  Registrations through rpc, one at a time as a registration desk sends them.
-    double before[COSTS], rpc_cost[COSTS], sql_cost[COSTS], load_start = s_loadavg ();
+    double before[COSTS], rpc_cost[COSTS], sql_cost[COSTS], load_start = bench_load_average ();
     s_cost_now (registry, postmaster, before);
     int64_t start = bench_ns ();
     for (int i = 0; i < registrations; i++) {
@@ -228,7 +209,7 @@ main (int argc, char **argv)
     s_cost_now (registry, postmaster, sql_cost);
     double zero[COSTS] = {0};
     printf ("%d registrations, one client, fsync off; load %.1f at the start, %.1f now\n",
-            registrations, load_start, s_loadavg ());
+            registrations, load_start, bench_load_average ());
     printf ("%-52s %8.0f /s\n", "plain SQL insert (baseline)", sql_rate);
     s_cost_print ("insert", before, sql_cost, registrations);
     printf ("%-52s %8.0f /s  (%.3fx)\n", "volunteer.register through rpc", rpc_rate,
