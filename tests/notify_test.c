@@ -122,6 +122,33 @@ s_wait_sent (long expected, const char *activity)
 //  ---------------------------------------------------------------------------------------
 //  Activities and sign-ups, in both languages
 
+//  How often notify's reminders table was read (scans of any kind), as PostgreSQL counts.
+static long
+s_reminder_reads (void)
+{
+    return fx_count ("SELECT coalesce (seq_scan, 0) + coalesce (idx_scan, 0)"
+                     " FROM pg_stat_user_tables WHERE relid = 'notify.reminders'::regclass");
+}
+
+//  With nothing pending, the ticker waits for its clock or a notification. A next-due reading
+//  of "now" when nothing was pending (greatest() skips a NULL) had it go round without a
+//  pause: hundreds of reads of the reminders table a second, a core of notify and its backend.
+static void
+test_idle_waits (void **state)
+{
+    (void) state;
+    assert_int_equal (fx_count ("SELECT count (*) FROM notify.reminders WHERE status = 'pending'"),
+                      0);
+    assert_int_equal (fx_count ("SELECT count (*) FROM notify.deliveries"
+                                " WHERE status IN ('pending', 'failed')"),
+                      0);
+    long before = s_reminder_reads ();
+    sleep (4);
+    long reads = s_reminder_reads () - before;
+    if (reads > 200)
+        fail_msg ("notify read its reminders %ld times in 4 s with nothing pending", reads);
+}
+
 static void
 test_activity_notices (void **state)
 {
@@ -690,6 +717,7 @@ int
 main (void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_idle_waits),
         cmocka_unit_test (test_activity_notices),
         cmocka_unit_test (test_request_notices),
         cmocka_unit_test (test_reminders_fire),

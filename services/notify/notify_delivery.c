@@ -119,7 +119,8 @@ static const st_statement_t s_statements[] = {
      " WHERE d.id = o.id AND d.attempts = o.attempts AND d.status IN ('pending', 'failed')"
      " RETURNING d.id"},
     {"delivery_next_due",
-     "SELECT greatest (0, ceil (extract (epoch FROM min (next_at) - now ()) * 1000))::bigint"
+     "SELECT CASE WHEN min (next_at) IS NOT NULL THEN greatest (0, ceil (extract (epoch FROM"
+     " min (next_at) - now ()) * 1000))::bigint END"
      " FROM deliveries WHERE status IN ('pending', 'failed') AND channel <> 'inbox'"},
 
     //  delivery.list: $1 the scope's prefix (NULL: all), $2 status, $3 channel, $4 cursor, $5

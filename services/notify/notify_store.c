@@ -136,10 +136,13 @@ static const st_statement_t s_statements[] = {
      " AND delivered_at IS NULL"},
     //  ms until the next reminder or held notice is due (NULL: none). E-mail and webhooks
     //  say their own (notify_delivery.c, "delivery_next_due").
-    {"next_due", "SELECT greatest (0, ceil (extract (epoch FROM least ("
+    //  (greatest() skips a NULL: without the CASE, nothing pending read as "due now", and the
+    //  ticker went round without a pause.)
+    {"next_due", "SELECT CASE WHEN due IS NOT NULL THEN greatest (0, ceil (extract (epoch FROM"
+                 " due - now ()) * 1000))::bigint END FROM (SELECT least ("
                  "(SELECT min (due_at) FROM reminders WHERE status = 'pending'),"
                  " (SELECT min (next_at) FROM deliveries WHERE status = 'pending'"
-                 " AND channel = 'inbox')) - now ()) * 1000))::bigint"},
+                 " AND channel = 'inbox')) AS due) x"},
 
     //  inbox.list: $3 only unread, $4 the cursor (ids below it), $5 the page size.
     {"inbox_list",
