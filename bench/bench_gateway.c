@@ -609,15 +609,9 @@ main (int argc, char **argv)
     }
     //  Whatever else runs on the machine weighs on both sides alike: its load, to read the
     //  figures by.
-    char load[64] = "?";
-    FILE *file = fopen ("/proc/loadavg", "r");
-    if (file && fgets (load, sizeof load, file))
-        load[strcspn (load, " ")] = '\0';
-    if (file)
-        fclose (file);
     printf ("gateway (%d HTTP threads), registry, match and PostgreSQL on this machine's %ld"
-            " cores (load average %s), wrk on 127.0.0.1; a region admin's session\n",
-            THREADS, sysconf (_SC_NPROCESSORS_ONLN), load);
+            " cores (load average %.2f), wrk on 127.0.0.1; a region admin's session\n",
+            THREADS, sysconf (_SC_NPROCESSORS_ONLN), bench_load_average ());
 
     //  1. Reads and writes.
     if (s_part ("get"))

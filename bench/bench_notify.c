@@ -14,6 +14,7 @@
     Usage: bench_notify [deliveries (default 5000)] [pending reminders (default 1000000; 0:
     the deliveries alone)]  */
 #include "bench_sizes.h"
+#include "bench_proc.h"
 #include "bench_util.h"
 #include "harness.h"
 
@@ -32,20 +33,6 @@
 #include <strings.h>
 
 static atomic_long s_received;
-
-//  The machine's load (1 min, /proc/loadavg) when a figure is taken: beside it in the output.
-static double
-s_load (void)
-{
-    double load = -1;
-    FILE *file = fopen ("/proc/loadavg", "r");
-    if (file) {
-        if (fscanf (file, "%lf", &load) != 1)
-            load = -1;
-        fclose (file);
-    }
-    return load;
-}
 
 static enum MHD_Result
 s_answer (void *cls, struct MHD_Connection *connection, const char *url, const char *method,
@@ -375,7 +362,7 @@ s_reminders (long pending)
         return 1;
     }
     long rss = harness_rss_kib (notify);
-    double notify_load = s_load ();
+    double notify_load = bench_load_average ();
     char notify_late[256], base_late[256];
     snprintf (sql, sizeof sql,
               "FROM notify.reminders r JOIN notify.notices n ON n.source LIKE 'reminder:%%'"
@@ -416,7 +403,7 @@ s_reminders (long pending)
         if (got < 200)
             usleep (10000);
     }
-    double base_load = s_load ();
+    double base_load = bench_load_average ();
     snprintf (sql, sizeof sql, "FROM notify.reminders WHERE id >= %ld AND id < %ld", base,
               base + 10000);
     s_lateness (h, "extract (epoch FROM sent_at - due_at) * 1000", sql, base_late,
@@ -515,7 +502,7 @@ main (int argc, char **argv)
         }
     }
     double notify_s = (double) (bench_ns () - inserted) / 1e9;
-    double notify_load = s_load ();
+    double notify_load = bench_load_average ();
     long dead = atol (harness_sql (h, "SELECT count (*) FROM notify.deliveries"
                                       " WHERE status IN ('dead', 'failed')"));
     const char *p = harness_sql (h, "SELECT percentile_cont (0.5) WITHIN GROUP (ORDER BY"
@@ -569,7 +556,7 @@ main (int argc, char **argv)
         }
     }
     double mail_s = (double) (bench_ns () - mailed) / 1e9;
-    double mail_load = s_load ();
+    double mail_load = bench_load_average ();
     long mail_dead =
         atol (harness_sql (h, "SELECT count (*) FROM notify.deliveries"
                               " WHERE channel = 'email' AND status IN ('dead', 'failed')"));
@@ -584,12 +571,12 @@ main (int argc, char **argv)
         "base64\r\n\r\n5rS+5Y2V77ya44CM6Zmq5byg5aW25aW25Y675Y2r55Sf6Zmi5aSN5p+"
         "l44CN77yM5piO5aSpIDA5OjAwIOiHsyAxMTozMO+8jOivt+WcqCDku4rlpKkgMjA6MDAg5YmN562U5aSN44CC\r\n";
     double curl_mail_s = s_curl_smtp (smtp_url, message, n, 200);
-    double curl_mail_load = s_load ();
+    double curl_mail_load = bench_load_average ();
     long curl_mails = atomic_exchange (&s_mails, 0);
     (void) start;
     long received = atomic_exchange (&s_received, 0);
     double curl_s = s_curl (url, sample, n, 200);
-    double curl_load = s_load ();
+    double curl_load = bench_load_average ();
     printf ("notify webhook deliveries, signed, recorded  %8.0f /s  (%d in %.2f s; %ld received,"
             " %ld failed or dead; lateness p50 %.0f ms p99 %.0f ms; load %.1f)\n",
             n / notify_s, n, notify_s, received, dead, p50, p99, notify_load);
