@@ -1,10 +1,13 @@
 /*  gateway_reads_test.c — a read's session checked while its op runs (issue 22): the call goes
     out as the actor the token last proved with the request's lease while the database checks
     the token, and only the database's answer counts: a session ended is 401 on the very next
-    request, and a session that now proves another actor is answered as that actor. A read held
-    up in a service holds up no request of another connection, even with one lease of calls
-    (STATION_GATEWAY_THREADS=1). Its leases are made before any request needs one.  */
+    request, and a session that now proves another actor is answered as that actor. What the
+    database answered is taken at its word for session-trust-ms (a proof), no longer; a
+    sign-out outlasts it. A read held up in a service holds up no request of another
+    connection, even with one lease of calls (STATION_GATEWAY_THREADS=1). Its leases are made
+    before any request needs one.  */
 #include "fixture.h"
+#include "st_log.h"
 
 #include <pthread.h>
 #include <setjmp.h>
@@ -59,10 +62,11 @@ s_token (char token[64])
 //  GET the volunteer ROUNDS times, each on a new connection (any HTTP thread): each answer
 //  must be `status`.
 static void
-s_reads (const char *token, long status)
+s_reads_at (int port, const char *token, long status)
 {
     for (int i = 0; i < ROUNDS; i++) {
-        fx_http_t *answer = fx_http ("GET", s_path, token, NULL, "Connection: close", NULL);
+        fx_http_t *answer =
+            fx_http_at (port, "GET", s_path, token, NULL, "Connection: close", NULL);
         if (answer->status != status)
             fail_msg ("GET %s, round %d: %ld (not %ld) %s", s_path, i, answer->status, status,
                       answer->text);
@@ -70,6 +74,13 @@ s_reads (const char *token, long status)
             assert_string_equal (fx_http_str (answer, "error.field"), "Authorization");
         fx_http_free (&answer);
     }
+}
+
+//  The same through the fixture's gateway.
+static void
+s_reads (const char *token, long status)
+{
+    s_reads_at (harness_http_port (fx_harness ()), token, status);
 }
 
 //  A sign-out ends the session for the very next read, whichever thread guessed its actor.
@@ -87,17 +98,67 @@ test_signed_out_at_once (void **state)
 
 //  A session that proves another actor than the threads last saw (here its region, changed in
 //  the table) is answered as the actor it proves: the volunteer is out of the new region's
-//  scope (404), and in it again once the region is back.
+//  scope (404), and in it again once the region is back. Every request asks the database
+//  here (session-trust-ms 0): the guesses alone are at stake.
 static void
 test_answered_as_the_actor_proved (void **state)
 {
+    const char *env[] = {"STATION_SESSION_TRUST_MS=0", NULL};
+    int port;
+    harness_start_gateway (fx_harness (), env, &port);
     char token[64];
     s_token (token);
-    s_reads (token, 200);
+    s_reads_at (port, token, 200);
     fx_sql ("UPDATE gateway.sessions SET region = '431023000000'");
-    s_reads (token, 404);
+    s_reads_at (port, token, 404);
     fx_sql ("UPDATE gateway.sessions SET region = '" COUNTY "'");
-    s_reads (token, 200);
+    s_reads_at (port, token, 200);
+}
+
+//  The count of a line of /metrics on `port` (0 when absent).
+static double
+s_metric (int port, const char *line)
+{
+    fx_http_t *answer = fx_http_at (port, "GET", "/metrics", NULL, NULL, NULL);
+    const char *at = strstr (answer->text, line);
+    double value = at ? atof (at + strlen (line)) : 0;
+    fx_http_free (&answer);
+    return value;
+}
+
+//  What the database answered for a token is taken at its word for session-trust-ms, from
+//  when the check went out, and no longer: a region changed in the table is seen once the
+//  proof has run out (404), and the requests in between asked nobody.
+static void
+test_a_proof_lasts_its_moment (void **state)
+{
+    const char *env[] = {"STATION_SESSION_TRUST_MS=3000", NULL};
+    int port;
+    harness_start_gateway (fx_harness (), env, &port);
+    char token[64];
+    s_token (token);
+    const char *proof = "station_gateway_session_checks_total{answer=\"proof\"} ";
+    const char *database = "station_gateway_session_checks_total{answer=\"database\"} ";
+    int64_t start = st_clock_ms ();
+    s_reads_at (port, token, 200);
+    assert_int_equal ((int) s_metric (port, database), 1);
+    assert_int_equal ((int) s_metric (port, proof), ROUNDS - 1);
+    fx_sql ("UPDATE gateway.sessions SET region = '431023000000'");
+    if (st_clock_ms () - start < 2500)
+        s_reads_at (port, token, 200);
+    fx_sleep_ms ((int) (3100 - (st_clock_ms () - start)));
+    s_reads_at (port, token, 404);
+    assert_true (s_metric (port, database) >= 2);
+    fx_sql ("UPDATE gateway.sessions SET region = '" COUNTY "'");
+    fx_sleep_ms (3100);
+    s_reads_at (port, token, 200);
+    //  A sign-out answers once the proofs have run out: 3 s of trust, then 401 at once.
+    start = st_clock_ms ();
+    fx_http_t *answer = fx_http_at (port, "DELETE", "/v1/sessions/current", token, NULL, NULL);
+    assert_int_equal (answer->status, 204);
+    fx_http_free (&answer);
+    assert_true (st_clock_ms () - start >= 3000);
+    s_reads_at (port, token, 401);
 }
 
 typedef struct {
@@ -199,6 +260,7 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_signed_out_at_once),
         cmocka_unit_test (test_answered_as_the_actor_proved),
+        cmocka_unit_test (test_a_proof_lasts_its_moment),
         cmocka_unit_test (test_held_read_holds_up_no_other_connection),
         cmocka_unit_test (test_leases_made_before_requests),
     };

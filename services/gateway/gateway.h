@@ -64,16 +64,17 @@ typedef struct {
 typedef struct {
     const char *conninfo;
     const char *keydir;
-    const char *http;        //  host:port to listen on
-    int64_t threads;         //  requests that call at once (leases: rpc clients and a connection)
-    int64_t body_max;        //  bytes of a JSON body
-    int64_t csv_max;         //  bytes of a text/csv body (a route with `csv`)
-    int64_t call_ms;         //  deadline of one rpc call
-    int64_t session_idle_s;  //  a session unused this long ends
-    int64_t session_max_s;   //  a session ends this long after sign-in, used or not
-    int64_t sweep_ms;        //  how often ended sessions are removed
-    const char *root_region; //  where the pages' region tree begins ("": none set)
-    const char *tls_cert;    //  PEM files: HTTPS when both are given
+    const char *http;         //  host:port to listen on
+    int64_t threads;          //  requests that call at once (leases: rpc clients and a connection)
+    int64_t body_max;         //  bytes of a JSON body
+    int64_t csv_max;          //  bytes of a text/csv body (a route with `csv`)
+    int64_t call_ms;          //  deadline of one rpc call
+    int64_t session_idle_s;   //  a session unused this long ends
+    int64_t session_max_s;    //  a session ends this long after sign-in, used or not
+    int64_t session_trust_ms; //  a session's check is taken at its word this long
+    int64_t sweep_ms;         //  how often ended sessions are removed
+    const char *root_region;  //  where the pages' region tree begins ("": none set)
+    const char *tls_cert;     //  PEM files: HTTPS when both are given
     const char *tls_key;
     bool tls;
     char *tls_cert_pem, *tls_key_pem; //  their contents, read at start
@@ -289,6 +290,8 @@ typedef enum {
 } gw_phase_t;
 //  Counts `micros` spent in `phase`.
 void gw_metrics_phase (gw_phase_t phase, int64_t micros);
+//  A session checked: by a proof this process holds (gateway_sessions.c), or by the database.
+void gw_metrics_session (bool proved);
 //  While `untimed`, this thread's phases are not counted (a scrape of /metrics itself).
 void gw_metrics_untimed (bool untimed);
 //  A monotonic clock in microseconds (the phases').
@@ -315,7 +318,9 @@ json_t *gw_reports_openapi (const gw_route_t *route);
 //  characters, URL-safe base64 of 256 random bits) into `token`.
 st_status_t gw_session_create (const json_t *account, char token[44], st_error_t *err);
 
-//  The actor of a live session (its idle expiry pushed back), or ST_UNAUTHENTICATED.
+//  The actor of a live session (its idle expiry pushed back), or ST_UNAUTHENTICATED: from a
+//  proof this process holds when the database vouched for the token in the last
+//  session-trust-ms, from the database otherwise.
 st_status_t gw_session_check (const char *token, gw_actor_t *actor, st_error_t *err);
 
 //  The same check in two halves, for a read whose rpc can go out while the database looks:
@@ -323,10 +328,12 @@ st_status_t gw_session_check (const char *token, gw_actor_t *actor, st_error_t *
 //  last proved with it, a guess to call with (never an answer: gw_session_finish, which
 //  every request that began must call, says whether the session lives and whom it proves, as
 //  gw_session_check does). Returns -1 when there is no guess or the check could not be sent:
-//  the caller then checks as usual (gw_session_check).
+//  the caller then checks as usual (gw_session_check); 1 when a proof answers at once (the
+//  actor in `guess`, the session good, nothing sent: no gw_session_finish).
 typedef struct {
     uint8_t hash[32];
     gw_actor_t guess;
+    int64_t sent_us; //  when the check went out
 } gw_session_pending_t;
 int gw_session_begin (const char *token, gw_session_pending_t *pending);
 st_status_t gw_session_finish (gw_session_pending_t *pending, gw_actor_t *actor, st_error_t *err);
@@ -336,7 +343,8 @@ st_status_t gw_session_finish (gw_session_pending_t *pending, gw_actor_t *actor,
 //  every write their cookie authenticates.
 void gw_session_csrf (const char *token, char csrf[44]);
 
-//  Ends a session at once (every gateway process reads the same table).
+//  Ends a session at once (every gateway process reads the same table), and returns once
+//  every process's proofs of it have run out (session-trust-ms after the end).
 st_status_t gw_session_end (const char *token, st_error_t *err);
 
 //  Sign-in limits, per login and per client address (keyed hashes: the table tells neither).

@@ -32,6 +32,10 @@ static const st_option_t s_options[] = {
                      "a session unused this long ends"),
     ST_OPTION_WHOLE ("session-max-s", "STATION_SESSION_MAX_S", "43200", 10, 31536000,
                      "a session ends this long after sign-in, used or not"),
+    ST_OPTION_WHOLE ("session-trust-ms", "STATION_SESSION_TRUST_MS", "500", 0, 5000,
+                     "a session the database vouched for is taken at its word this long without"
+                     " asking again; a sign-out waits as long before it answers, so that no"
+                     " gateway takes the token after that (0: ask on every request)"),
     ST_OPTION_WHOLE ("session-sweep-ms", "STATION_SESSION_SWEEP_MS", "60000", 100, 3600000,
                      "how often ended sessions and old sign-in counts are removed"),
     ST_OPTION_WHOLE ("export-max", "STATION_GATEWAY_EXPORT_MAX", "200000", 1, 1000000,
@@ -129,6 +133,7 @@ s_init (st_service_t *service, st_error_t *err)
     s_config.csv_max = st_service_whole (service, "csv-max");
     s_config.call_ms = st_service_whole (service, "call-ms");
     s_config.session_idle_s = st_service_whole (service, "session-idle-s");
+    s_config.session_trust_ms = st_service_whole (service, "session-trust-ms");
     s_config.session_max_s = st_service_whole (service, "session-max-s");
     s_config.sweep_ms = st_service_whole (service, "session-sweep-ms");
     s_config.export_max = st_service_whole (service, "export-max");

@@ -95,6 +95,15 @@ gw_metrics_now_us (void)
     return (int64_t) now.tv_sec * 1000000 + now.tv_nsec / 1000;
 }
 
+//  Sessions proved by a recent check (gw_session_check's proofs) and by the database.
+static atomic_ullong s_sessions[2]; //  [0 proof, 1 database]
+
+void
+gw_metrics_session (bool proved)
+{
+    atomic_fetch_add_explicit (&s_sessions[proved ? 0 : 1], 1, memory_order_relaxed);
+}
+
 //  Set while this thread answers /metrics: its scrape's calls are not the requests' phases.
 static _Thread_local bool s_untimed;
 
@@ -352,6 +361,13 @@ gw_metrics_text (void)
         s_add (&text, "station_gateway_phase_seconds_count{phase=\"%s\"} %llu\n", s_phase_names[p],
                cumulative);
     }
+    s_add (&text,
+           "# HELP station_gateway_session_checks_total Sessions checked, by what answered:"
+           " a proof this process holds from a recent check, or the database.\n"
+           "# TYPE station_gateway_session_checks_total counter\n"
+           "station_gateway_session_checks_total{answer=\"proof\"} %llu\n"
+           "station_gateway_session_checks_total{answer=\"database\"} %llu\n",
+           s_load (&s_sessions[0]), s_load (&s_sessions[1]));
     s_scrape (&text);
     return text.data;
 }

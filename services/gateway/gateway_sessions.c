@@ -1,11 +1,14 @@
 /*  gateway_sessions.c — sign-in through registry, and sessions in the gateway's own schema:
     a token is 256 random bits that the client holds; the table keeps its SHA-256 and the
     actor it proves, with an idle and an absolute expiry. Every gateway process reads the same
-    table, so a sign-out ends the session on all of them at once.  */
+    table, so a sign-out ends the session on all of them at once. What the table answered is
+    taken at its word for a moment (session-trust-ms), and a sign-out waits that moment out
+    before it answers.  */
 #include "gateway.h"
 #include "st_log.h"
 #include "st_rows.h"
 
+#include <pthread.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,11 +20,14 @@ static const st_statement_t s_statements[] = {
     //  The actor of a live session, and whether its idle clock is due to start again: it is
     //  written at most every ten seconds, or half the idle time when that is shorter, so that
     //  a burst of calls is one write and a session in use never goes idle. (A plain SELECT: the
-    //  same check as one statement with a writable CTE took twice as long in PostgreSQL.)
+    //  same check as one statement with a writable CTE took twice as long in PostgreSQL.) And
+    //  the seconds it has left if unused, which a proof of it never outlives.
     {"session_check",
      "SELECT account, role, region, coalesce (volunteer_id, '') AS volunteer_id,"
      " coalesce (resident_id, '') AS resident_id,"
-     " seen_at < now () - least (interval '10 s', make_interval (secs => $2 / 2.0)) AS stale"
+     " seen_at < now () - least (interval '10 s', make_interval (secs => $2 / 2.0)) AS stale,"
+     " extract (epoch FROM least (expires_at, seen_at + make_interval (secs => $2)) - now ())"
+     " AS left_s"
      " FROM sessions WHERE token_hash = $1 AND expires_at > now ()"
      " AND seen_at > now () - make_interval (secs => $2)"},
     {"session_touch",
@@ -51,7 +57,7 @@ static const st_statement_t s_statements[] = {
     {"signin_clear", "DELETE FROM signin_limits WHERE key = $1"},
 };
 
-static int64_t s_idle_s = 1800, s_max_s = 43200;
+static int64_t s_idle_s = 1800, s_max_s = 43200, s_trust_us = 500000;
 static uint8_t s_limit_key[crypto_generichash_KEYBYTES];
 static uint8_t s_csrf_key[crypto_generichash_KEYBYTES];
 
@@ -73,6 +79,7 @@ gw_sessions_init (const gw_config_t *config, const uint8_t secret[32])
 {
     s_idle_s = config->session_idle_s;
     s_max_s = config->session_max_s;
+    s_trust_us = config->session_trust_ms * 1000;
     crypto_kdf_derive_from_key (s_limit_key, sizeof s_limit_key, 1, "gwlimits", secret);
     crypto_kdf_derive_from_key (s_csrf_key, sizeof s_csrf_key, 2, "gwcsrf__", secret);
 }
@@ -126,6 +133,70 @@ gw_session_create (const json_t *account, char token[44], st_error_t *err)
     st_status_t rc = st_db_exec (gw_rpc_db (), "session_create", &params, NULL, err);
     st_params_clear (&params);
     return rc;
+}
+
+//  ---------------------------------------------------------------------------------------
+//  Proofs: what the table said of a token lately, shared by the process's threads. A token
+//  the table vouched for less than s_trust_us ago is taken at that word, without asking
+//  again: one check a moment per token instead of one per request. A proof counts from when
+//  its check was sent (a sign-out that committed while it was on its way is not missed), and
+//  never outlasts the time the session had left then. The end of a session cannot reach the
+//  other processes' proofs, so gw_session_end waits s_trust_us after its DELETE before it
+//  answers: when the client hears that the session has ended, no proof of it is left on any
+//  gateway, and every request after that is refused, as without proofs.
+#define S_PROOFS 1024 //  one slot per token, by its hash (a collision only costs a check)
+static struct {
+    uint8_t hash[crypto_hash_sha256_BYTES];
+    gw_actor_t actor;
+    int64_t until_us; //  good before (gw_metrics_now_us); 0: none
+} s_proofs[S_PROOFS];
+static pthread_mutex_t s_proofs_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static size_t
+s_proof_slot (const uint8_t hash[crypto_hash_sha256_BYTES])
+{
+    uint32_t slot;
+    memcpy (&slot, hash, sizeof slot);
+    return slot % S_PROOFS;
+}
+
+//  Whether the process holds a proof of the token whose hash is `hash`: its actor into `actor`.
+static bool
+s_proof_find (const uint8_t hash[crypto_hash_sha256_BYTES], gw_actor_t *actor)
+{
+    if (s_trust_us == 0)
+        return false;
+    size_t slot = s_proof_slot (hash);
+    int64_t now = gw_metrics_now_us ();
+    pthread_mutex_lock (&s_proofs_lock);
+    bool found = s_proofs[slot].until_us > now
+                 && sodium_memcmp (s_proofs[slot].hash, hash, sizeof s_proofs[slot].hash) == 0;
+    if (found)
+        *actor = s_proofs[slot].actor;
+    pthread_mutex_unlock (&s_proofs_lock);
+    return found;
+}
+
+//  Keeps what a check sent at `sent_us` proved (`actor`, the session's `left_s` seconds), or
+//  forgets the token (actor NULL).
+static void
+s_proof_keep (const uint8_t hash[crypto_hash_sha256_BYTES], const gw_actor_t *actor,
+              int64_t sent_us, double left_s)
+{
+    if (s_trust_us == 0)
+        return;
+    size_t slot = s_proof_slot (hash);
+    int64_t until = sent_us + s_trust_us;
+    if (actor && left_s * 1e6 < (double) s_trust_us)
+        until = sent_us + (int64_t) (left_s * 1e6);
+    pthread_mutex_lock (&s_proofs_lock);
+    if (actor) {
+        memcpy (s_proofs[slot].hash, hash, sizeof s_proofs[slot].hash);
+        s_proofs[slot].actor = *actor;
+        s_proofs[slot].until_us = until;
+    } else if (memcmp (s_proofs[slot].hash, hash, sizeof s_proofs[slot].hash) == 0)
+        sodium_memzero (&s_proofs[slot], sizeof s_proofs[slot]);
+    pthread_mutex_unlock (&s_proofs_lock);
 }
 
 static void
@@ -190,13 +261,16 @@ s_guess_keep (const uint8_t hash[crypto_hash_sha256_BYTES], const gw_actor_t *ac
     s_guesses[i].actor = *actor;
 }
 
-//  The actor of session_check's answer (`res`, borrowed), its idle clock started again when due.
+//  The actor of session_check's answer (`res`, borrowed; the check sent at `sent_us`), its
+//  idle clock started again when due.
 static st_status_t
-s_checked (const uint8_t hash[crypto_hash_sha256_BYTES], PGresult *res, gw_actor_t *actor,
-           st_error_t *err)
+s_checked (const uint8_t hash[crypto_hash_sha256_BYTES], PGresult *res, int64_t sent_us,
+           gw_actor_t *actor, st_error_t *err)
 {
+    gw_metrics_session (false);
     if (PQntuples (res) == 0) {
         s_guess_keep (hash, NULL);
+        s_proof_keep (hash, NULL, 0, 0);
         return st_error_set (err, ST_UNAUTHENTICATED, "Authorization",
                              "the session has ended or never was: sign in again");
     }
@@ -207,6 +281,7 @@ s_checked (const uint8_t hash[crypto_hash_sha256_BYTES], PGresult *res, gw_actor
     s_copy (actor->volunteer_id, sizeof actor->volunteer_id, res, "volunteer_id");
     s_copy (actor->resident_id, sizeof actor->resident_id, res, "resident_id");
     s_guess_keep (hash, actor);
+    s_proof_keep (hash, actor, sent_us, atof (PQgetvalue (res, 0, PQfnumber (res, "left_s"))));
     if (!st_row_bool (res, 0, "stale"))
         return ST_OK;
     st_params_t params = {0};
@@ -224,11 +299,12 @@ s_check_hash (const uint8_t hash[crypto_hash_sha256_BYTES], gw_actor_t *actor, s
     st_params_bin (&params, hash, crypto_hash_sha256_BYTES);
     st_params_int (&params, s_idle_s);
     PGresult *res;
+    int64_t sent = gw_metrics_now_us ();
     st_status_t rc = st_db_exec (gw_rpc_db (), "session_check", &params, &res, err);
     st_params_clear (&params);
     if (rc != ST_OK)
         return rc;
-    rc = s_checked (hash, res, actor, err);
+    rc = s_checked (hash, res, sent, actor, err);
     PQclear (res);
     return rc;
 }
@@ -238,6 +314,10 @@ gw_session_check (const char *token, gw_actor_t *actor, st_error_t *err)
 {
     uint8_t hash[crypto_hash_sha256_BYTES];
     s_token_hash (token, hash);
+    if (s_proof_find (hash, actor)) {
+        gw_metrics_session (true);
+        return ST_OK;
+    }
     return s_check_hash (hash, actor, err);
 }
 
@@ -245,6 +325,10 @@ int
 gw_session_begin (const char *token, gw_session_pending_t *pending)
 {
     s_token_hash (token, pending->hash);
+    if (s_proof_find (pending->hash, &pending->guess)) {
+        gw_metrics_session (true);
+        return 1;
+    }
     int i = s_guess_find (pending->hash);
     //  The statement is prepared on this connection: the guess came from a check on it (one
     //  made again since a reconnect fails, and the check is then made as usual).
@@ -257,6 +341,7 @@ gw_session_begin (const char *token, gw_session_pending_t *pending)
     const char *values[] = {(const char *) pending->hash, idle};
     int lengths[] = {crypto_hash_sha256_BYTES, 0};
     int formats[] = {1, 0};
+    pending->sent_us = gw_metrics_now_us ();
     if (!PQsendQueryPrepared (conn, "session_check", 2, values, lengths, formats, 0))
         return -1;
     pending->guess = s_guesses[i].actor;
@@ -276,7 +361,7 @@ gw_session_finish (gw_session_pending_t *pending, gw_actor_t *actor, st_error_t 
     }
     st_status_t rc;
     if (first && PQresultStatus (first) == PGRES_TUPLES_OK)
-        rc = s_checked (pending->hash, first, actor, err);
+        rc = s_checked (pending->hash, first, pending->sent_us, actor, err);
     else
         //  Not prepared here (a reconnect), or the connection failed: as usual, which
         //  prepares, reconnects and says why.
@@ -292,8 +377,12 @@ gw_session_end (const char *token, st_error_t *err)
     s_token_hash (token, hash);
     st_params_t params = {0};
     st_params_bin (&params, hash, sizeof hash);
+    s_proof_keep (hash, NULL, 0, 0);
     st_status_t rc = st_db_exec (gw_rpc_db (), "session_end", &params, NULL, err);
     st_params_clear (&params);
+    //  The proofs other processes (and this one's other threads) may hold run out.
+    if (rc == ST_OK && s_trust_us > 0)
+        zclock_sleep ((int) (s_trust_us / 1000));
     return rc;
 }
 
