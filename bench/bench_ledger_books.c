@@ -108,7 +108,10 @@ s_load (int people, long rows)
     PQclear (res);
     //  Row g: volunteer (g × 7919) mod people, day spread over two years in id order; 4 of
     //  10 hours credited, 4 points earned, 1 a rating's points, 1 by an official (honour
-    //  hours or points, one in five each way: marked manual, with a reason).
+    //  hours or points, one in five each way: marked manual, with a reason). A volunteer's
+    //  rows are g, g + people, g + 2 people, ...: the kind goes by that round (j), so that
+    //  each has every kind (by g itself, g mod 10 was the same for all of one's rows, and
+    //  each volunteer had rows of one unit only).
     snprintf (
         sql, sizeof sql,
         "INSERT INTO ledger.transfers (debit, credit, unit, amount, kind, source, volunteer_id,"
@@ -122,10 +125,10 @@ s_load (int people, long rows)
         " d, 0, 0, d + time '10:00' - interval '8 hours'"
         " FROM (SELECT g, 1 + (g * 7919::bigint) %% %d AS v,"
         " date '2024-07-01' + (g::bigint * 730 / %ld)::integer AS d,"
-        " CASE WHEN g %% 10 < 4 THEN 'credit' WHEN g %% 10 < 8 THEN 'earn' WHEN g %% 10 = 8"
-        " THEN 'rating' WHEN g %% 20 = 9 THEN 'honour' ELSE 'adjust' END AS k"
-        " FROM generate_series (1, %ld) g) x",
-        people, rows, rows);
+        " CASE WHEN j %% 10 < 4 THEN 'credit' WHEN j %% 10 < 8 THEN 'earn' WHEN j %% 10 = 8"
+        " THEN 'rating' WHEN j %% 20 = 9 THEN 'honour' ELSE 'adjust' END AS k"
+        " FROM generate_series (1, %ld) g, LATERAL (SELECT (g - 1) / %d AS j) l) x",
+        people, rows, rows, people);
     s_step ("journal rows", sql);
     s_exec ("SELECT setval (pg_get_serial_sequence ('ledger.transfers', 'id'),"
             " (SELECT max (id) FROM ledger.transfers))");
