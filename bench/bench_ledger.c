@@ -4,11 +4,13 @@
         down) drained by the ledger's consumer: transfers per second (hours and points per
         record, priced by the region's rule, the daily cap, idempotency, the lots, stars),
         against plain set-based INSERT/UPDATE batches of the same transfers (one transaction
-        per 500 events, as the consumer's pages);
+        per 500 events, as the consumer's pages), and against plain batches of every row the
+        ledger writes for them (copies of its tables, without its triggers and checks);
     (2) ledger.adjust through rpc, one transfer per transaction, against a plain single-row
         transaction (a transfer inserted, two balances updated); and the CPU a call costs in
         each process (the ledger's PostgreSQL sessions, the ledger, match, which reads
-        ledger.adjusted, and its sessions, this client).
+        ledger.adjusted, and its sessions, this client). Then both again with fsync on, each
+        commit flushed to disk as in production (the throwaway cluster runs with it off).
     (3) the books at scale (bench_ledger_books.c): 100,000 volunteers, 10,000,000 journal
         rows; ledger.statement, ledger.journal, ranking.list and ledger.audit.
     Needs the throwaway cluster scripts/bench starts.
@@ -293,6 +295,41 @@ s_backlog (PGconn *pg, int n)
     s_exec (pg, "COMMIT");
 }
 
+//  Runs statement `name` ($1 records, $2 volunteers, $3 minutes) on the n events in batches
+//  of S_BATCH, each its own transaction; the seconds it took.
+static double
+s_batches (PGconn *pg, const char *name, int n)
+{
+    size_t room = (size_t) S_BATCH * 12 + 8;
+    char *records = malloc (room), *volunteers = malloc (room), *minutes = malloc (room);
+    int64_t start = bench_ns ();
+    for (int first = 0; first < n; first += S_BATCH) {
+        size_t r = 0, v = 0, m = 0;
+        records[r++] = volunteers[v++] = minutes[m++] = '{';
+        for (int i = first; i < first + S_BATCH && i < n; i++) {
+            const char *sep = i == first ? "" : ",";
+            r += (size_t) snprintf (records + r, room - r, "%s%d", sep, 1 + i);
+            v += (size_t) snprintf (volunteers + v, room - v, "%s%d", sep, s_volunteer (i));
+            m += (size_t) snprintf (minutes + m, room - m, "%s%d", sep, s_minutes (i));
+        }
+        snprintf (records + r, room - r, "}");
+        snprintf (volunteers + v, room - v, "}");
+        snprintf (minutes + m, room - m, "}");
+        const char *values[3] = {records, volunteers, minutes};
+        PGresult *res = PQexecPrepared (pg, name, 3, values, NULL, NULL, 0);
+        if (PQresultStatus (res) != PGRES_COMMAND_OK) {
+            fprintf (stderr, "bench_ledger: %s", PQerrorMessage (pg));
+            exit (1);
+        }
+        PQclear (res);
+    }
+    double seconds = (bench_ns () - start) / 1e9;
+    free (records);
+    free (volunteers);
+    free (minutes);
+    return seconds;
+}
+
 //  The baseline of (1): the same transfers (hours and points of each record) as set-based
 //  batches, each one transaction: the transfers inserted, the balances updated. Returns the
 //  seconds it took.
@@ -320,42 +357,78 @@ s_plain_batches (PGconn *pg, int n)
         " sum (amount) AS amount FROM t GROUP BY debit) s WHERE a.id = s.debit",
         3, NULL);
     PQclear (res);
-    size_t room = (size_t) S_BATCH * 12 + 8;
-    char *records = malloc (room), *volunteers = malloc (room), *minutes = malloc (room);
-    int64_t start = bench_ns ();
-    for (int first = 0; first < n; first += S_BATCH) {
-        size_t r = 0, v = 0, m = 0;
-        records[r++] = volunteers[v++] = minutes[m++] = '{';
-        for (int i = first; i < first + S_BATCH && i < n; i++) {
-            const char *sep = i == first ? "" : ",";
-            r += (size_t) snprintf (records + r, room - r, "%s%d", sep, 1 + i);
-            v += (size_t) snprintf (volunteers + v, room - v, "%s%d", sep, s_volunteer (i));
-            m += (size_t) snprintf (minutes + m, room - m, "%s%d", sep, s_minutes (i));
-        }
-        snprintf (records + r, room - r, "}");
-        snprintf (volunteers + v, room - v, "}");
-        snprintf (minutes + m, room - m, "}");
-        const char *values[3] = {records, volunteers, minutes};
-        res = PQexecPrepared (pg, "plain", 3, values, NULL, NULL, 0);
-        if (PQresultStatus (res) != PGRES_COMMAND_OK) {
-            fprintf (stderr, "bench_ledger: %s", PQerrorMessage (pg));
-            exit (1);
-        }
-        PQclear (res);
+    return s_batches (pg, "plain", n);
+}
+
+//  The second baseline of (1): every row the ledger writes for the same events, set-based, in
+//  copies of its own tables (the same columns and indexes; no triggers, no references, no
+//  pricing, caps or checks of an event's order): a completion, its two transfers, the lot
+//  of its points, the month's ranking totals, its points.awarded in the outbox (numbered as
+//  it is written), the balances, the cursor. Needs s_plain_batches' plain_accounts. Returns
+//  the seconds it took.
+static double
+s_plain_same_rows (PGconn *pg, int n)
+{
+    const char *tables[] = {"completions",    "transfers", "lots",
+                            "ranking_totals", "outbox",    "consumer_cursors"};
+    for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
+        char sql[256];
+        snprintf (sql, sizeof sql, "CREATE TABLE same_%s (LIKE ledger.%s INCLUDING ALL)", tables[i],
+                  tables[i]);
+        s_exec (pg, sql);
     }
-    double seconds = (bench_ns () - start) / 1e9;
-    free (records);
-    free (volunteers);
-    free (minutes);
+    s_exec (pg, "CREATE SEQUENCE same_outbox_seq");
+    s_exec (pg, "INSERT INTO same_consumer_cursors (publisher) VALUES ('match')");
+    //  Accounts: 0 and 1 the issuance of hours and points, 2 + 2v + k volunteer v's.
+    PGresult *res = PQprepare (
+        pg, "same",
+        "WITH e AS (SELECT * FROM unnest ($1::bigint[], $2::bigint[], $3::integer[])"
+        " AS e (record, volunteer, minutes)),"
+        " c AS (INSERT INTO same_completions (record_id, volunteer_id, region, minutes, points,"
+        " rule_version, checkout_at, day, event_seq) SELECT e.record, e.volunteer,"
+        " '431022100201', e.minutes, e.minutes * 10 / 60, 1, now (), current_date, e.record"
+        " FROM e),"
+        " t AS (INSERT INTO same_transfers (debit, credit, unit, amount, kind, source,"
+        " volunteer_id, rule_version, day, event_seq, debit_after, credit_after)"
+        " SELECT u.k, 2 + e.volunteer * 2 + u.k, u.unit, CASE u.k WHEN 0 THEN e.minutes"
+        " ELSE e.minutes * 10 / 60 END, CASE u.k WHEN 0 THEN 'credit' ELSE 'earn' END,"
+        " 'record/' || e.record, e.volunteer, 1, current_date, e.record, 0, 0"
+        " FROM e, (VALUES (0, 'hours'), (1, 'points')) u (k, unit)"
+        " RETURNING id, debit, credit, unit, amount, volunteer_id, day),"
+        " l AS (INSERT INTO same_lots (transfer_id, volunteer_id, amount, remaining, earned_on)"
+        " SELECT t.id, t.volunteer_id, t.amount, t.amount, t.day FROM t"
+        " WHERE t.unit = 'points'),"
+        " r AS (INSERT INTO same_ranking_totals AS k (unit, period, starts, region,"
+        " volunteer_id, amount, manual) SELECT t.unit, 'month', date_trunc ('month',"
+        " t.day::timestamp)::date, '431022100201', t.volunteer_id, sum (t.amount), 0 FROM t"
+        " GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5 ON CONFLICT (unit, period, starts,"
+        " region, volunteer_id) DO UPDATE SET amount = k.amount + EXCLUDED.amount),"
+        " o AS (INSERT INTO same_outbox (seq, topic, body) SELECT nextval ('same_outbox_seq'),"
+        " 'points.awarded', convert_to ('{\"volunteer_id\": \"' || t.volunteer_id ||"
+        " '\", \"points\": ' || t.amount || ', \"record_id\": \"' || t.id || '\"}',"
+        " 'UTF8') FROM t WHERE t.unit = 'points'),"
+        " q AS (UPDATE same_consumer_cursors SET seq = seq + (SELECT count (*) FROM e),"
+        " updated_at = now () WHERE publisher = 'match'),"
+        " a AS (UPDATE plain_accounts a SET balance = a.balance + s.amount FROM (SELECT credit,"
+        " sum (amount) AS amount FROM t GROUP BY credit) s WHERE a.id = s.credit)"
+        " UPDATE plain_accounts a SET balance = a.balance - s.amount FROM (SELECT debit,"
+        " sum (amount) AS amount FROM t GROUP BY debit) s WHERE a.id = s.debit",
+        3, NULL);
+    if (PQresultStatus (res) != PGRES_COMMAND_OK) {
+        fprintf (stderr, "bench_ledger: %s", PQerrorMessage (pg));
+        exit (1);
+    }
+    PQclear (res);
+    double seconds = s_batches (pg, "same", n);
     return seconds;
 }
 
-//  (2)'s baseline: n single transfers, each its own transaction.
+//  (2)'s baseline: n single transfers, each its own transaction (sources `prefix`/i).
 static double
-s_plain_single (PGconn *pg, int n)
+s_plain_single (PGconn *pg, int n, const char *prefix)
 {
     PGresult *res =
-        PQprepare (pg, "single",
+        PQprepare (pg, *prefix == 's' ? "single" : "single_again",
                    "WITH t AS (INSERT INTO plain_transfers (debit, credit, unit, amount,"
                    " source) VALUES (1, $1::bigint, 'points', 1, $2) RETURNING credit),"
                    " c AS (UPDATE plain_accounts SET balance = balance + 1 WHERE id ="
@@ -367,9 +440,10 @@ s_plain_single (PGconn *pg, int n)
     for (int i = 0; i < n; i++) {
         char account[24], source[32];
         snprintf (account, sizeof account, "%d", 3 + 2 * s_volunteer (i));
-        snprintf (source, sizeof source, "single/%d", i);
+        snprintf (source, sizeof source, "%s/%d", prefix, i);
         const char *values[2] = {account, source};
-        res = PQexecPrepared (pg, "single", 2, values, NULL, NULL, 0);
+        res = PQexecPrepared (pg, *prefix == 's' ? "single" : "single_again", 2, values, NULL, NULL,
+                              0);
         if (PQresultStatus (res) != PGRES_COMMAND_OK) {
             fprintf (stderr, "bench_ledger: %s", PQerrorMessage (pg));
             exit (1);
@@ -377,6 +451,34 @@ s_plain_single (PGconn *pg, int n)
         PQclear (res);
     }
     return (bench_ns () - start) / 1e9;
+}
+
+//  (2): n ledger.adjust calls through `client`, one at a time (failures counted in *failed,
+//  the first said); the CPU sampled into `phases`.
+static void
+s_adjustments (st_client_t *client, int adjustments, s_phases_t *phases, PGconn *pg, int *failed)
+{
+    msg_actor_t official = {.account = "county", .role = "region_admin", .region = "431022000000"};
+    for (int i = 0; i < adjustments; i++) {
+        char volunteer[24];
+        snprintf (volunteer, sizeof volunteer, "%d", s_volunteer (i));
+        msg_ledger_adjust_t request = {.volunteer_id = volunteer,
+                                       .unit = "points",
+                                       .amount = 1,
+                                       .has_amount = true,
+                                       .reason = "bench"};
+        msg_journal_entry_t reply = {0};
+        st_error_t err;
+        if (st_client_call (client, "ledger.adjust", &official, NULL, &msg_ledger_adjust_desc,
+                            &request, &msg_journal_entry_desc, &reply, 5000, &err)
+            != ST_OK) {
+            if ((*failed)++ == 0)
+                fprintf (stderr, "bench_ledger: ledger.adjust: %s\n", err.message);
+        } else
+            st_msg_clear (&msg_journal_entry_desc, &reply);
+        if (phases && i % 100 == 0)
+            s_phases_sample (phases, pg);
+    }
 }
 
 int
@@ -436,6 +538,11 @@ main (int argc, char **argv)
             " %.2f s = %.0f transfers/s; ledger / plain = %.2f\n",
             S_BATCH, 2 * events, plain, 2 * events / plain,
             (transfers / drained) / (2 * events / plain));
+    double same = s_plain_same_rows (pg, events);
+    printf ("    plain set-based batches of every row the ledger writes for them (completions,"
+            " transfers, lots, ranking totals, outbox, balances, cursor; copies of its tables, no"
+            " triggers or checks): %.2f s = %.0f transfers/s; ledger / that = %.2f\n",
+            same, 2 * events / same, (transfers / drained) / (2 * events / same));
     s_phases_print (&phases, events, drained);
     bench_sizes (pg, "ledger", 1000);
     //  Its sessions' function times, counted once they end.
@@ -450,33 +557,13 @@ main (int argc, char **argv)
     st_client_t *client = harness_client (h, "ledger", "gateway");
     s_phases_start (&phases, pg, ledger, match);
     double bench_cpu = s_cpu (getpid ());
-    msg_actor_t official = {.account = "county", .role = "region_admin", .region = "431022000000"};
-    start = bench_ns ();
     int failed = 0;
-    for (int i = 0; i < adjustments; i++) {
-        char volunteer[24];
-        snprintf (volunteer, sizeof volunteer, "%d", s_volunteer (i));
-        msg_ledger_adjust_t request = {.volunteer_id = volunteer,
-                                       .unit = "points",
-                                       .amount = 1,
-                                       .has_amount = true,
-                                       .reason = "bench"};
-        msg_journal_entry_t reply = {0};
-        st_error_t err;
-        if (st_client_call (client, "ledger.adjust", &official, NULL, &msg_ledger_adjust_desc,
-                            &request, &msg_journal_entry_desc, &reply, 5000, &err)
-            != ST_OK) {
-            if (failed++ == 0)
-                fprintf (stderr, "bench_ledger: ledger.adjust: %s\n", err.message);
-        } else
-            st_msg_clear (&msg_journal_entry_desc, &reply);
-        if (i % 100 == 0)
-            s_phases_sample (&phases, pg);
-    }
+    start = bench_ns ();
+    s_adjustments (client, adjustments, &phases, pg, &failed);
     double rpc = (bench_ns () - start) / 1e9;
     s_phases_end (&phases, pg);
     bench_cpu = s_cpu (getpid ()) - bench_cpu;
-    double single = s_plain_single (pg, adjustments);
+    double single = s_plain_single (pg, adjustments, "single");
     printf ("(2) ledger.adjust through rpc, one transfer per transaction: %d in %.2f s = %.0f/s"
             " (%d failed)\n",
             adjustments, rpc, adjustments / rpc, failed);
@@ -493,6 +580,22 @@ main (int argc, char **argv)
             phases.backend_cpu[1] / adjustments * 1e6, bench_cpu / adjustments * 1e6);
     if (statements)
         s_statements (pg, adjustments);
+    //  The same two with every commit flushed to disk, as PostgreSQL runs in production (the
+    //  throwaway cluster runs with fsync off): what a caller waits for there.
+    s_exec (pg, "ALTER SYSTEM SET fsync = on");
+    s_exec (pg, "SELECT pg_reload_conf ()");
+    zclock_sleep (500);
+    int durable = adjustments / 2;
+    failed = 0;
+    start = bench_ns ();
+    s_adjustments (client, durable, NULL, pg, &failed);
+    rpc = (bench_ns () - start) / 1e9;
+    single = s_plain_single (pg, durable, "durable");
+    s_exec (pg, "ALTER SYSTEM RESET fsync");
+    s_exec (pg, "SELECT pg_reload_conf ()");
+    printf ("    with fsync on (each commit flushed, as in production): ledger.adjust %.0f/s (%d"
+            " failed), plain single-row transaction %.0f/s; rpc / plain = %.2f\n",
+            durable / rpc, failed, durable / single, single / rpc);
     st_client_destroy (&client);
     harness_destroy (&h);
     return s_part ("books") ? bench_ledger_books () : 0;
