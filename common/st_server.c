@@ -277,6 +277,13 @@ st_call_exec (st_call_t *call, const char *statement, st_params_t *params, PGres
 }
 
 int
+st_call_exec_steps (st_call_t *call, const st_db_step_t *steps, size_t count)
+{
+    size_t failed;
+    return s_send_pending (call, steps, count, &failed);
+}
+
+int
 st_call_fail_db (st_call_t *call, st_status_t rc, const st_error_t *err)
 {
     snprintf (call->sqlstate, sizeof call->sqlstate, "%s", st_db_sqlstate (call->server->db));

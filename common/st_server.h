@@ -102,6 +102,12 @@ st_status_t st_call_code (const st_call_t *call);
 //  for write ops) and clears the params. On failure fails the call and returns -1.
 int st_call_exec (st_call_t *call, const char *statement, st_params_t *params, PGresult **result);
 
+//  Executes `count` statements as st_call_exec would one by one, sent together and answered
+//  in one round trip (st_db_pipeline: outside a write op, one implicit transaction, so they
+//  read one snapshot). The params are the caller's to clear. On failure fails the call and
+//  returns -1; the results of the steps before the one that failed are the caller's too.
+int st_call_exec_steps (st_call_t *call, const st_db_step_t *steps, size_t count);
+
 //  Fails the call with what work on its connection outside st_call_exec said (a function
 //  shared with background jobs, given st_call_db): as st_call_exec does, the transaction is
 //  aborted and a serialization failure or deadlock is retried. Returns -1.

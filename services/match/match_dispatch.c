@@ -218,8 +218,24 @@ s_request_create (st_call_t *call, const msg_request_create_t *request,
 //  ---------------------------------------------------------------------------------------
 //  request.get — a request with who was offered it and where each offer stands
 
-//  Reads request `text` into `reply` for an actor who may see it: its resident, officials in
-//  scope, the system. `lock` takes the row lock. Returns -1 when the call failed.
+//  Fills `reply` from `res` (dispatch_request_get's or _lock's answer, borrowed) when the
+//  actor may see request `text`: its resident, officials in scope, the system. Out of scope
+//  reads as not found. Returns -1 when the call failed.
+static int
+s_request_seen (st_call_t *call, const msg_actor_t *actor, const char *text, PGresult *res,
+                msg_service_request_t *reply)
+{
+    if (PQntuples (res) == 0)
+        return st_call_fail (call, ST_NOT_FOUND, "id", "no request has id \"%s\"", text);
+    st_row_to_msg (res, 0, &msg_service_request_desc, reply);
+    bool own = reply->resident_id && st_actor_is_resident (actor, reply->resident_id);
+    if (!own && !st_actor_in_scope (actor, reply->region))
+        return st_call_fail (call, ST_NOT_FOUND, "id", "no request has id \"%s\"", text);
+    return 0;
+}
+
+//  Reads request `text` into `reply` for an actor who may see it (s_request_seen). `lock`
+//  takes the row lock. Returns -1 when the call failed.
 static int
 s_request_load (st_call_t *call, const char *text, bool lock, msg_service_request_t *reply)
 {
@@ -233,42 +249,69 @@ s_request_load (st_call_t *call, const char *text, bool lock, msg_service_reques
     PGresult *res;
     if (match_exec_id (call, lock ? "dispatch_request_lock" : "dispatch_request_get", id, &res))
         return -1;
-    if (PQntuples (res) == 0) {
-        PQclear (res);
-        return st_call_fail (call, ST_NOT_FOUND, "id", "no request has id \"%s\"", text);
-    }
-    st_row_to_msg (res, 0, &msg_service_request_desc, reply);
+    int rc = s_request_seen (call, actor, text, res, reply);
     PQclear (res);
-    bool own = reply->resident_id && st_actor_is_resident (actor, reply->resident_id);
-    //  Out of scope reads as not found.
-    if (!own && !st_actor_in_scope (actor, reply->region))
-        return st_call_fail (call, ST_NOT_FOUND, "id", "no request has id \"%s\"", text);
-    return 0;
+    return rc;
 }
 
-//  Adds who serves the request to `reply`: the accepted volunteers, and for officials the
-//  offers pending too.
+//  Who serves a request (dispatch_assignments' answer, borrowed) into `reply`: the accepted
+//  volunteers, and for officials the offers pending too.
+static void
+s_request_serving (PGresult *res, msg_service_request_t *reply)
+{
+    st_rows_to_list (res, &msg_assignment_desc, (st_list_t *) &reply->assignments,
+                     &reply->has_assignments);
+}
+
+//  The parameters of dispatch_assignments for request `id` read by `actor`.
+static void
+s_serving_params (st_params_t *params, int64_t id, const msg_actor_t *actor)
+{
+    st_params_int (params, id);
+    st_params_bool (params, !s_role (actor, "resident"));
+}
+
+//  Adds who serves the request to `reply` (s_request_serving).
 static int
 s_request_assignments (st_call_t *call, msg_service_request_t *reply)
 {
     st_params_t params = {0};
-    st_params_int (&params, atoll (reply->id));
-    st_params_bool (&params, !s_role (st_call_actor (call), "resident"));
+    s_serving_params (&params, atoll (reply->id), st_call_actor (call));
     PGresult *res;
     if (st_call_exec (call, "dispatch_assignments", &params, &res))
         return -1;
-    st_rows_to_list (res, &msg_assignment_desc, (st_list_t *) &reply->assignments,
-                     &reply->has_assignments);
+    s_request_serving (res, reply);
     PQclear (res);
     return 0;
 }
 
+//  The request and who serves it, asked together (one round trip, one snapshot): who serves
+//  it is dropped unseen when the request is not the actor's to see.
 static void
 s_request_get (st_call_t *call, const msg_dispatch_ref_t *request, msg_service_request_t *reply)
 {
-    if (s_request_load (call, request->id, false, reply))
+    const msg_actor_t *actor;
+    int64_t id;
+    if (st_require_actor (call, &actor))
         return;
-    s_request_assignments (call, reply);
+    match_dispatch_store_prepare (st_call_db (call));
+    if (!st_parse_id (request->id, &id)) {
+        st_call_fail (call, ST_NOT_FOUND, "id", "no request has id \"%s\"", request->id);
+        return;
+    }
+    st_params_t one = {0}, serving = {0};
+    st_params_int (&one, id);
+    s_serving_params (&serving, id, actor);
+    PGresult *found = NULL, *who = NULL;
+    st_db_step_t steps[] = {{.name = "dispatch_request_get", .params = &one, .result = &found},
+                            {.name = "dispatch_assignments", .params = &serving, .result = &who}};
+    if (st_call_exec_steps (call, steps, 2) == 0
+        && s_request_seen (call, actor, request->id, found, reply) == 0)
+        s_request_serving (who, reply);
+    st_params_clear (&one);
+    st_params_clear (&serving);
+    PQclear (found);
+    PQclear (who);
 }
 
 //  ---------------------------------------------------------------------------------------
