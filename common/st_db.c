@@ -11,6 +11,7 @@
 #include <string.h>
 
 #define ST_DB_MAX_STATEMENTS 128
+#define ST_DB_MAX_TABLES     32
 
 typedef struct {
     char *name;
@@ -28,6 +29,8 @@ struct st_db_s {
     int64_t backoff_ms;
     s_statement_t statements[ST_DB_MAX_STATEMENTS];
     size_t statement_count;
+    const st_statement_t *tables[ST_DB_MAX_TABLES]; //  registered whole (st_db_statements)
+    size_t table_count;
     char sqlstate[6];
 };
 
@@ -223,8 +226,15 @@ st_db_clone (st_db_t *self)
 void
 st_db_statements (st_db_t *self, const st_statement_t *table, size_t count)
 {
+    //  A table registered already costs a look at the few tables, not a search per statement
+    //  (ops register their tables on every call).
+    for (size_t i = 0; i < self->table_count; i++)
+        if (self->tables[i] == table)
+            return;
     for (size_t i = 0; i < count; i++)
         st_db_statement (self, table[i].name, table[i].sql);
+    if (self->table_count < ST_DB_MAX_TABLES)
+        self->tables[self->table_count++] = table;
 }
 
 static void

@@ -56,7 +56,8 @@ void st_db_statement (st_db_t *self, const char *name, const char *sql);
 //  registered on `self` so far: a worker thread's own (a connection serves one thread).
 st_db_t *st_db_clone (st_db_t *self);
 
-//  A store's statements as one table, and registering them all.
+//  A store's statements as one table, and registering them all (a table registered already,
+//  the same array, is not looked at again: ops may register theirs on every call).
 typedef struct {
     const char *name;
     const char *sql;
