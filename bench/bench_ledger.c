@@ -11,6 +11,10 @@
         each process (the ledger's PostgreSQL sessions, the ledger, match, which reads
         ledger.adjusted, and its sessions, this client). Then both again with fsync on, each
         commit flushed to disk as in production (the throwaway cluster runs with it off).
+    (4) redemption.reserve of one hot item from 64 clients at once (st_client threads, each
+        a volunteer with points to spare) until its stock is gone: reservations/s, and none
+        oversold; against 64 libpq connections reserving as one plain statement each (stock
+        taken, points held, a redemption row).
     (3) the books at scale (bench_ledger_books.c): 100,000 volunteers, 10,000,000 journal
         rows; ledger.statement, ledger.journal, ranking.list and ledger.audit.
     Needs the throwaway cluster scripts/bench starts.
@@ -24,6 +28,7 @@
 #include "st_events.h"
 #include "st_log.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -481,6 +486,173 @@ s_adjustments (st_client_t *client, int adjustments, s_phases_t *phases, PGconn 
     }
 }
 
+//  (4): one client of the hot item, reserving 1 at a time until the stock is gone (or it
+//  fails 100 times); or, with `pg` set, the plain baseline's statement on its own connection.
+#define S_HOT_CLIENTS 64
+#define S_HOT_STOCK   4000
+typedef struct {
+    st_client_t *client;
+    PGconn *pg;
+    const char *item;
+    char volunteer[24];
+    int reserved, failed;
+    char error[320];
+} s_hot_t;
+
+static void *
+s_hot_main (void *arg)
+{
+    s_hot_t *self = arg;
+    msg_actor_t actor = {
+        .account = "bench-volunteer", .role = "volunteer", .volunteer_id = self->volunteer};
+    for (int tries = 0; tries < 2 * S_HOT_STOCK && self->failed < 100; tries++) {
+        if (self->pg) {
+            const char *values[1] = {self->volunteer};
+            PGresult *res = PQexecPrepared (self->pg, "hot", 1, values, NULL, NULL, 0);
+            bool done = PQresultStatus (res) == PGRES_TUPLES_OK && PQntuples (res) == 0;
+            if (PQresultStatus (res) == PGRES_TUPLES_OK && PQntuples (res) == 1)
+                self->reserved++;
+            else if (!done && self->failed++ == 0)
+                snprintf (self->error, sizeof self->error, "%s", PQerrorMessage (self->pg));
+            PQclear (res);
+            if (done)
+                return NULL;
+            continue;
+        }
+        msg_redemption_reserve_t request = {
+            .item_id = (char *) self->item, .quantity = 1, .has_quantity = true};
+        msg_redemption_t reply = {0};
+        st_error_t err;
+        st_status_t rc = st_client_call (self->client, "redemption.reserve", &actor, NULL,
+                                         &msg_redemption_reserve_desc, &request,
+                                         &msg_redemption_desc, &reply, 30000, &err);
+        if (rc == ST_OK) {
+            self->reserved++;
+            st_msg_clear (&msg_redemption_desc, &reply);
+        } else if (rc == ST_FAILED_PRECONDITION && strstr (err.message, "left in stock"))
+            return NULL;
+        else if (self->failed++ == 0)
+            snprintf (self->error, sizeof self->error, "%s: %s", st_status_name (rc), err.message);
+    }
+    return NULL;
+}
+
+//  Runs the 64 clients; the seconds until the last is done, their reservations into
+//  *reserved, their failures (the first said) into *failed.
+static double
+s_hot_run (s_hot_t *hot, int *reserved, int *failed)
+{
+    pthread_t threads[S_HOT_CLIENTS];
+    int64_t start = bench_ns ();
+    for (int i = 0; i < S_HOT_CLIENTS; i++)
+        pthread_create (&threads[i], NULL, s_hot_main, &hot[i]);
+    *reserved = *failed = 0;
+    for (int i = 0; i < S_HOT_CLIENTS; i++) {
+        pthread_join (threads[i], NULL);
+        *reserved += hot[i].reserved;
+        if (hot[i].failed && (*failed)++ == 0)
+            fprintf (stderr, "bench_ledger: hot item: %s\n", hot[i].error);
+    }
+    return (bench_ns () - start) / 1e9;
+}
+
+//  (4): the hot item through the ledger, then the plain baseline.
+static void
+s_hot_item (harness_t *h, PGconn *pg)
+{
+    st_client_t *official = harness_client (h, "ledger", "gateway");
+    msg_actor_t county = {.account = "county", .role = "region_admin", .region = "431022000000"};
+    char stock[16];
+    snprintf (stock, sizeof stock, "%d", S_HOT_STOCK);
+    msg_item_create_t create = {.name = "理发券",
+                                .kind = "service",
+                                .price_points = 1,
+                                .has_price_points = true,
+                                .stock = S_HOT_STOCK,
+                                .has_stock = true,
+                                .region = "431022000000"};
+    msg_item_t item = {0};
+    st_error_t err;
+    if (st_client_call (official, "item.create", &county, NULL, &msg_item_create_desc, &create,
+                        &msg_item_desc, &item, 10000, &err)
+        != ST_OK) {
+        fprintf (stderr, "bench_ledger: item.create: %s\n", err.message);
+        exit (1);
+    }
+    s_hot_t hot[S_HOT_CLIENTS] = {0};
+    for (int i = 0; i < S_HOT_CLIENTS; i++) {
+        hot[i].client = harness_client (h, "ledger", "gateway");
+        hot[i].item = item.id;
+        snprintf (hot[i].volunteer, sizeof hot[i].volunteer, "%d", 1 + i);
+    }
+    int reserved, failed;
+    double seconds = s_hot_run (hot, &reserved, &failed);
+    char sql[256];
+    snprintf (sql, sizeof sql,
+              "SELECT (SELECT stock FROM ledger.items WHERE id = %s) * 1000000 + (SELECT count"
+              " (*) FROM ledger.redemptions WHERE item_id = %s AND status = 'reserved')",
+              item.id, item.id);
+    int64_t both = s_value (pg, sql);
+    int64_t negative =
+        s_value (pg, "SELECT count (*) FROM ledger.accounts WHERE volunteer_id IS NOT NULL"
+                     " AND (balance < 0 OR balance < pending)");
+    printf ("(4) redemption.reserve of one hot item (stock %d) from %d clients at once: %d"
+            " reserved in %.2f s = %.0f reservations/s; stock left %lld, reservations %lld"
+            " (%s), %lld volunteers overdrawn, %d clients failed\n",
+            S_HOT_STOCK, S_HOT_CLIENTS, reserved, seconds, reserved / seconds,
+            (long long) (both / 1000000), (long long) (both % 1000000),
+            both % 1000000 == S_HOT_STOCK && both / 1000000 == 0 && reserved == S_HOT_STOCK
+                ? "none oversold"
+                : "NOT as it must be",
+            (long long) negative, failed);
+    for (int i = 0; i < S_HOT_CLIENTS; i++)
+        st_client_destroy (&hot[i].client);
+    st_msg_clear (&msg_item_desc, &item);
+    st_client_destroy (&official);
+
+    //  The baseline: the same from 64 connections, one plain statement a reservation.
+    s_exec (pg, "CREATE TABLE hot_items (id bigint PRIMARY KEY, stock bigint NOT NULL"
+                " CHECK (stock >= 0))");
+    snprintf (sql, sizeof sql, "INSERT INTO hot_items VALUES (1, %d)", S_HOT_STOCK);
+    s_exec (pg, sql);
+    s_exec (pg, "CREATE TABLE hot_accounts (volunteer bigint PRIMARY KEY, balance bigint NOT"
+                " NULL, pending bigint NOT NULL DEFAULT 0, CHECK (pending <= balance))");
+    s_exec (pg, "INSERT INTO hot_accounts (volunteer, balance) SELECT i, 1000000"
+                " FROM generate_series (1, 64) i");
+    s_exec (pg, "CREATE TABLE hot_redemptions (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY"
+                " KEY, item bigint NOT NULL, volunteer bigint NOT NULL, at timestamptz NOT NULL"
+                " DEFAULT now ())");
+    char conninfo[512];
+    snprintf (conninfo, sizeof conninfo, "host=%s port=%s dbname=%s user=%s", PQhost (pg),
+              PQport (pg), PQdb (pg), PQuser (pg));
+    for (int i = 0; i < S_HOT_CLIENTS; i++) {
+        memset (&hot[i], 0, sizeof hot[i]);
+        snprintf (hot[i].volunteer, sizeof hot[i].volunteer, "%d", 1 + i);
+        hot[i].pg = PQconnectdb (conninfo);
+        PGresult *res = PQprepare (
+            hot[i].pg, "hot",
+            "WITH i AS (UPDATE hot_items SET stock = stock - 1 WHERE id = 1 AND stock >= 1"
+            " RETURNING id), a AS (UPDATE hot_accounts SET pending = pending + 1"
+            " WHERE volunteer = $1::bigint AND EXISTS (SELECT 1 FROM i) RETURNING volunteer)"
+            " INSERT INTO hot_redemptions (item, volunteer) SELECT i.id, a.volunteer FROM i, a"
+            " RETURNING id",
+            1, NULL);
+        if (PQresultStatus (res) != PGRES_COMMAND_OK) {
+            fprintf (stderr, "bench_ledger: %s", PQerrorMessage (hot[i].pg));
+            exit (1);
+        }
+        PQclear (res);
+    }
+    int plain_reserved, plain_failed;
+    double plain = s_hot_run (hot, &plain_reserved, &plain_failed);
+    for (int i = 0; i < S_HOT_CLIENTS; i++)
+        PQfinish (hot[i].pg);
+    printf ("    plain statement from %d connections: %d reserved in %.2f s = %.0f"
+            " reservations/s (%d failed); ledger / plain = %.2f\n",
+            S_HOT_CLIENTS, plain_reserved, plain, plain_reserved / plain, plain_failed,
+            (reserved / seconds) / (plain_reserved / plain));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -597,6 +769,7 @@ main (int argc, char **argv)
             " failed), plain single-row transaction %.0f/s; rpc / plain = %.2f\n",
             durable / rpc, failed, durable / single, single / rpc);
     st_client_destroy (&client);
+    s_hot_item (h, pg);
     harness_destroy (&h);
     return s_part ("books") ? bench_ledger_books () : 0;
 }
