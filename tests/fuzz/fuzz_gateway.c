@@ -67,9 +67,22 @@ s_check_error (const st_error_t *err, const char *field)
     s_check (named != NULL, "a refusal's field is not UTF-8 (no answer can carry it)");
     json_decref (named);
     json_decref (error);
-    if (field)
-        s_check (strncmp (err->field, field, sizeof err->field - 1) == 0,
-                 "a refusal names another field");
+    if (field) {
+        //  The name as a refusal holds it: cut to the size of its field, and, when the cut
+        //  fell inside a character, before that character (st_error_set, s_printable).
+        char held[sizeof err->field];
+        snprintf (held, sizeof held, "%s", field);
+        size_t n = strlen (held), start = n;
+        while (start > 0 && ((unsigned char) held[start - 1] & 0xc0) == 0x80)
+            start--;
+        if (n == sizeof held - 1 && start > 0 && (unsigned char) held[start - 1] >= 0xc0) {
+            unsigned char lead = (unsigned char) held[start - 1];
+            size_t whole = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
+            if (n - (start - 1) < whole)
+                held[start - 1] = '\0';
+        }
+        s_check (strcmp (err->field, held) == 0, "a refusal names another field");
+    }
 }
 
 //  How deep a JSON value nests (a scalar: 0).
