@@ -163,6 +163,7 @@ test_a_proof_lasts_its_moment (void **state)
 
 typedef struct {
     int port;
+    const char *method;
     const char *path;
     const char *token;
     long status;
@@ -173,7 +174,8 @@ static void *
 s_get (void *arg)
 {
     s_get_t *get = arg;
-    fx_http_t *answer = fx_http_at (get->port, "GET", get->path, get->token, NULL, NULL);
+    fx_http_t *answer = fx_http_at (get->port, get->method ? get->method : "GET", get->path,
+                                    get->token, NULL, NULL);
     get->status = answer->status;
     fx_http_free (&answer);
     get->done = true;
@@ -203,12 +205,12 @@ test_held_read_holds_up_no_other_connection (void **state)
     PGresult *res = PQexec (pg, "BEGIN; LOCK TABLE registry.volunteers IN ACCESS EXCLUSIVE MODE");
     assert_int_equal (PQresultStatus (res), PGRES_COMMAND_OK);
     PQclear (res);
-    s_get_t held = {port, s_path, token, 0, false};
+    s_get_t held = {.port = port, .path = s_path, .token = token};
     pthread_t held_thread;
     pthread_create (&held_thread, NULL, s_get, &held);
     fx_sleep_ms (300);
     bool held_waits = !held.done;
-    s_get_t other = {port, "/v1/regions/" COUNTY, NULL, 0, false};
+    s_get_t other = {.port = port, .path = "/v1/regions/" COUNTY};
     pthread_t other_thread;
     pthread_create (&other_thread, NULL, s_get, &other);
     bool answered = s_done_within (&other, 5000);
@@ -254,6 +256,41 @@ test_leases_made_before_requests (void **state)
     }
 }
 
+//  A sign-out waits out the proofs' time without its lease: on a gateway of one thread's
+//  leases (STATION_GATEWAY_THREADS=1: 1 + 4 for slow requests), a read sent while as many
+//  sign-outs wait is answered before any of them.
+#define S_LEASES 5
+static void
+test_a_signout_holds_up_no_other_request (void **state)
+{
+    const char *env[] = {"STATION_GATEWAY_THREADS=1", "STATION_SESSION_TRUST_MS=4000", NULL};
+    int port;
+    harness_start_gateway (fx_harness (), env, &port);
+    char leaving[S_LEASES][64], staying[64];
+    s_token (staying);
+    s_get_t signouts[S_LEASES];
+    pthread_t threads[S_LEASES];
+    for (int i = 0; i < S_LEASES; i++) {
+        s_token (leaving[i]);
+        signouts[i] = (s_get_t){
+            .port = port, .method = "DELETE", .path = "/v1/sessions/current", .token = leaving[i]};
+    }
+    for (int i = 0; i < S_LEASES; i++)
+        pthread_create (&threads[i], NULL, s_get, &signouts[i]);
+    fx_sleep_ms (1000); //  every sign-out is waiting by now
+    //  The read needs a lease (a session check and a call): it does not wait for the
+    //  sign-outs' 4 s.
+    s_get_t read = {.port = port, .path = s_path, .token = staying};
+    s_get (&read);
+    assert_int_equal (read.status, 200);
+    for (int i = 0; i < S_LEASES; i++)
+        assert_false (signouts[i].done);
+    for (int i = 0; i < S_LEASES; i++) {
+        pthread_join (threads[i], NULL);
+        assert_int_equal (signouts[i].status, 204);
+    }
+}
+
 int
 main (void)
 {
@@ -261,6 +298,7 @@ main (void)
         cmocka_unit_test (test_signed_out_at_once),
         cmocka_unit_test (test_answered_as_the_actor_proved),
         cmocka_unit_test (test_a_proof_lasts_its_moment),
+        cmocka_unit_test (test_a_signout_holds_up_no_other_request),
         cmocka_unit_test (test_held_read_holds_up_no_other_connection),
         cmocka_unit_test (test_leases_made_before_requests),
     };

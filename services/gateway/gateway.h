@@ -344,7 +344,8 @@ st_status_t gw_session_finish (gw_session_pending_t *pending, gw_actor_t *actor,
 void gw_session_csrf (const char *token, char csrf[44]);
 
 //  Ends a session at once (every gateway process reads the same table), and returns once
-//  every process's proofs of it have run out (session-trust-ms after the end).
+//  every process's proofs of it have run out (session-trust-ms after the end), having given
+//  back the thread's lease before that wait.
 st_status_t gw_session_end (const char *token, st_error_t *err);
 
 //  Sign-in limits, per login and per client address (keyed hashes: the table tells neither).

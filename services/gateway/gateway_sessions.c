@@ -380,9 +380,12 @@ gw_session_end (const char *token, st_error_t *err)
     s_proof_keep (hash, NULL, 0, 0);
     st_status_t rc = st_db_exec (gw_rpc_db (), "session_end", &params, NULL, err);
     st_params_clear (&params);
-    //  The proofs other processes (and this one's other threads) may hold run out.
-    if (rc == ST_OK && s_trust_us > 0)
+    //  The proofs other processes (and this one's other threads) may hold run out; the lease
+    //  goes back first, so that sign-outs at the end of a shift hold up no other request.
+    if (rc == ST_OK && s_trust_us > 0) {
+        gw_rpc_release ();
         zclock_sleep ((int) (s_trust_us / 1000));
+    }
     return rc;
 }
 
